@@ -1,0 +1,49 @@
+# The two commands: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app portal
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint serve migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changes, so a second `make run` starts in seconds.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+# A secret key generated once, readable only by its owner; instance/ is ignored by git.
+instance/config.py: | $(BIN)/python
+	mkdir -p instance
+	umask 077 && $(BIN)/python -c 'import secrets; print(f"SECRET_KEY = {secrets.token_hex(32)!r}")' > $@
+	@echo "Generated a secret key in $@"
+
+migrate: $(VENV)/.installed instance/config.py
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo --if-empty
+
+# make run: install, migrate, load the demo workshop into an empty database, serve on http://127.0.0.1:5000.
+# Plain http on loopback, so the session cookie may not be Secure here (it is everywhere else).
+run: demo
+	PORTAL_SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# make test: dev dependencies, lint, then unit, view and browser tests (on PostgreSQL too when
+# PORTAL_TEST_DATABASE_URL is set).
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

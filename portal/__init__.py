@@ -1,0 +1,76 @@
+"""The LongLLM workshop portal: ``create_app`` builds the Flask application."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import DEFAULT_SECRET_KEY, Config
+from portal.db import db as database
+from portal.extensions import csrf, limiter, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``instance/config.py``, then ``PORTAL_*`` variables, then ``config``.
+
+    It never touches the database: migrations and demo data are CLI commands.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PORTAL")
+    if config:
+        app.config.update(config)
+    _finish_config(app)
+
+    database.init_app(app)
+    migrate.init_app(app, database, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Only behind a proxy we run: otherwise X-Forwarded-For is the client's word and is ignored.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
+        )
+
+    from portal import cli, errors, security, templating
+    from portal.public import bp as public_bp
+    from portal.sponsors import bp as sponsors_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(sponsors_bp)
+    errors.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "portal.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    relaxed = app.debug or app.testing
+    if not relaxed and app.config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+        raise RuntimeError(
+            "No secret key: set SECRET_KEY in instance/config.py (`make run` generates one) "
+            "or PORTAL_SECRET_KEY in the environment."
+        )
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:
+            app.config[key] = not relaxed

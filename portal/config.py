@@ -1,0 +1,52 @@
+"""Default settings. ``instance/config.py`` overrides them, then any ``PORTAL_<KEY>`` environment variable.
+
+Each key is listed in the README's settings table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: The value that marks "no secret key configured". The app refuses to start with it outside debug/testing.
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - a sentinel, refused in production
+
+
+class Config:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # None means: SQLite file instance/portal.sqlite3 (set in create_app, where the instance path is known).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # The workshop's content file, loaded by `flask content load` and `flask demo`.
+    CONTENT_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "content", "longllm-2024.toml")
+
+    # Mail: Flask-Mail over SMTP. Every mail goes through the outbox table first.
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "LongLLM 2024 <noreply@longllm.example.org>"
+    MAIL_TIMEOUT = 10  # seconds for an SMTP connection before the delivery counts as failed
+    MAIL_MAX_ATTEMPTS = 8  # after this many failures a mail is marked failed and left for a human
+
+    # Rate limits (Flask-Limiter). memory:// is per process; use redis://127.0.0.1:6379/0 for several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    CONTACT_RATE_LIMIT = "5 per hour; 20 per day"
+
+    # Requests larger than this get the friendly 413 page (uploads have their own, smaller, limit).
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+    # Cookies: HttpOnly and SameSite=Lax always; Secure unless in debug or testing (None = decide at start).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Number of proxies in front of the app whose X-Forwarded-For is trusted (0: trust none).
+    PROXY_FIX_X_FOR = 0
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open over a working day still posts

@@ -1,0 +1,87 @@
+"""Friendly error pages in the site's layout."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.db import db
+from portal.extensions import limiter
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Go back, reload the page and try again."),
+    403: ("Not allowed", "You do not have permission to do this."),
+    404: ("Page not found", "There is nothing at this address. It may have moved, or the link may be wrong."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: (
+        "Upload too large",
+        "What you sent is larger than this site accepts. Nothing was saved. "
+        "Go back and try again with a smaller file.",
+    ),
+    429: ("Too many requests", "You have sent too many requests in a short time."),
+    503: (
+        "Not open yet",
+        "This portal has no workshop loaded yet. An organizer needs to run `flask --app portal content load`.",
+    ),
+    500: (
+        "Something went wrong",
+        "An unexpected error stopped this page. Nothing was half-saved; please try again in a moment.",
+    ),
+}
+
+
+def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+    title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
+    return (
+        render_template(
+            "errors/error.html", code=code, title=title, message=message, detail=detail
+        ),
+        code,
+    )
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} minutes"
+    return f"{round(minutes / 60)} hours"
+
+
+def too_many_requests() -> tuple[str, int, dict[str, str]]:
+    """The 429 page, saying when the visitor may try again."""
+    current = limiter.current_limit
+    wait = max(1, current.reset_at - int(time.time())) if current is not None else 60
+    body, status = render_error(
+        429,
+        f"To keep the site usable for everyone, this action is limited. Please try again in {_duration(wait)}.",
+    )
+    return body, status, {"Retry-After": str(wait)}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400,
+            "The form's security token was missing or had expired, so nothing was sent. "
+            "Go back, reload the page, and submit the form again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> object:
+        code = error.code or 500
+        if code < 400 or code not in MESSAGES:
+            return error
+        if code == 429:
+            return too_many_requests()
+        return render_error(code)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError) -> tuple[str, int]:
+        db.session.rollback()
+        return render_error(500)

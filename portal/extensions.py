@@ -1,0 +1,13 @@
+"""Unbound extension singletons; ``create_app`` binds each one with ``init_app``."""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+mail = Mail()
+migrate = Migrate()
+# Limits are declared per route; storage comes from RATELIMIT_STORAGE_URI (memory:// or redis://...).
+limiter = Limiter(key_func=get_remote_address)

@@ -1,0 +1,190 @@
+"""The workshop's public content: every fact on the public site is a row here, editable by chairs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import db, enum_type, utcnow
+
+#: Anywhere on Earth, the default zone for deadlines: UTC-12 (IANA spells it with the opposite sign).
+AOE_ZONE = "Etc/GMT+12"
+
+
+class PersonRole(enum.StrEnum):
+    SPEAKER = "speaker"
+    PANELIST = "panelist"
+    ORGANIZER = "organizer"
+    STEERING = "steering"
+
+
+class DateKind(enum.StrEnum):
+    SUBMISSION_OPEN = "submission_open"
+    ABSTRACT_DEADLINE = "abstract_deadline"
+    PAPER_DEADLINE = "paper_deadline"
+    NOTIFICATION = "notification"
+    CAMERA_READY = "camera_ready"
+    WORKSHOP = "workshop"
+    OTHER = "other"
+
+
+class Workshop(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str]
+    short_name: Mapped[str] = mapped_column(sa.String(64))
+    edition: Mapped[str] = mapped_column(sa.String(32))
+    tagline: Mapped[str] = mapped_column(sa.String(500), default="")
+    venue: Mapped[str] = mapped_column(sa.String(500), default="")
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    timezone: Mapped[str] = mapped_column(sa.String(64), default=AOE_ZONE)
+    # Long texts: paragraphs separated by blank lines.
+    overview: Mapped[str] = mapped_column(sa.Text, default="")
+    motivation: Mapped[str] = mapped_column(sa.Text, default="")
+    objective: Mapped[str] = mapped_column(sa.Text, default="")
+    audience: Mapped[str] = mapped_column(sa.Text, default="")
+    cfp_intro: Mapped[str] = mapped_column(sa.Text, default="")
+    submission_instructions: Mapped[str] = mapped_column(sa.Text, default="")
+    panel_note: Mapped[str] = mapped_column(sa.Text, default="")
+    sponsor_call: Mapped[str] = mapped_column(sa.Text, default="")
+    contact_email: Mapped[str]
+    # Set by `flask demo` only: the demo refuses to touch a database holding a workshop it did not create.
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="workshop", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    topics: Mapped[list[Topic]] = relationship(
+        back_populates="workshop", order_by="Topic.position", cascade="all, delete-orphan"
+    )
+    people: Mapped[list[Person]] = relationship(
+        back_populates="workshop", order_by="Person.position", cascade="all, delete-orphan"
+    )
+    dates: Mapped[list[ImportantDate]] = relationship(
+        back_populates="workshop", order_by="ImportantDate.at", cascade="all, delete-orphan"
+    )
+    submission_types: Mapped[list[SubmissionType]] = relationship(
+        back_populates="workshop", order_by="SubmissionType.position", cascade="all, delete-orphan"
+    )
+    sponsor_options: Mapped[list[SponsorOption]] = relationship(
+        back_populates="workshop", order_by="SponsorOption.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def zone_label(self) -> str:
+        return "AoE" if self.timezone == AOE_ZONE else self.timezone
+
+    def people_in(self, role: PersonRole) -> list[Person]:
+        return [p for p in self.people if p.role == role]
+
+    def date_of(self, kind: DateKind) -> ImportantDate | None:
+        return next((d for d in self.dates if d.kind == kind), None)
+
+
+class Question(db.Model):
+    """One of the workshop's fundamental questions ("Innovative Design: How can we ...?")."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int]
+    title: Mapped[str]
+    text: Mapped[str] = mapped_column(sa.Text)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="questions")
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "slug"),)
+
+
+class Topic(db.Model):
+    """A call-for-papers topic; submissions are filed against these."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int]
+    title: Mapped[str]
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    examples: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    workshop: Mapped[Workshop] = relationship(back_populates="topics")
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "slug"),)
+
+
+class Person(db.Model):
+    """A speaker, panelist, organizer or steering-committee member shown on the public site."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    role: Mapped[PersonRole] = mapped_column(enum_type(PersonRole, "person_role"))
+    slug: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int]
+    name: Mapped[str]
+    # One affiliation per line ("University of Washington\nAllen Institute for AI").
+    affiliation: Mapped[str] = mapped_column(sa.String(500), default="")
+    homepage: Mapped[str] = mapped_column(sa.String(500), default="")
+    bio: Mapped[str] = mapped_column(sa.Text, default="")
+
+    workshop: Mapped[Workshop] = relationship(back_populates="people")
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "role", "slug"),)
+
+    @property
+    def affiliations(self) -> list[str]:
+        return [line.strip() for line in self.affiliation.splitlines() if line.strip()]
+
+
+class ImportantDate(db.Model):
+    """A dated milestone (deadline, notification, the workshop day), stored in UTC."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[DateKind] = mapped_column(enum_type(DateKind, "date_kind"))
+    label: Mapped[str]
+    at: Mapped[datetime]
+
+    workshop: Mapped[Workshop] = relationship(back_populates="dates")
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "label"),)
+
+
+class SubmissionType(db.Model):
+    """A kind of paper the call accepts ("Full paper", 8 pages plus unlimited references)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int]
+    name: Mapped[str]
+    page_limit: Mapped[int]
+    # Extra pages allowed for references and appendices; None means unlimited.
+    reference_pages: Mapped[int | None]
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+    workshop: Mapped[Workshop] = relationship(back_populates="submission_types")
+    __table_args__ = (
+        sa.UniqueConstraint("workshop_id", "slug"),
+        sa.CheckConstraint("page_limit > 0", name="page_limit_positive"),
+        sa.CheckConstraint("reference_pages IS NULL OR reference_pages >= 0", name="reference_pages_ok"),
+    )
+
+
+class SponsorOption(db.Model):
+    """A sponsorship interest a sponsor can pick in the contact form."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int]
+    label: Mapped[str]
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+    workshop: Mapped[Workshop] = relationship(back_populates="sponsor_options")
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "slug"),)

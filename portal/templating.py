@@ -1,0 +1,101 @@
+"""Jinja filters and globals: the workshop, times in its zone, paragraphs, initials avatars."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g
+from markupsafe import Markup, escape
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.db import db
+from portal.models import Workshop
+from portal.services.content import current_workshop
+
+# Colours for initials avatars; each passes WCAG AA (4.5:1) against white text.
+AVATAR_COLOURS = ("#1d4e89", "#7a2e8c", "#0b6e4f", "#8a4b08", "#a4243b", "#2f4858", "#5b3f8c", "#35605a")
+
+
+def workshop() -> Workshop | None:
+    """The workshop, loaded once per request; None when the database is empty or unreachable."""
+    if "workshop" not in g:
+        try:
+            g.workshop = current_workshop()
+        except SQLAlchemyError:
+            db.session.rollback()
+            g.workshop = None
+    return g.workshop
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text with blank-line paragraphs -> escaped ``<p>`` elements (single newlines become <br>)."""
+    blocks = [b.strip() for b in (text or "").replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
+        for block in blocks
+    )
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.replace("-", " ").split() if p[:1].isalpha()]
+    if not parts:
+        return "?"
+    letters = parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")
+    return letters.upper()
+
+
+def avatar(name: str, size: int = 96) -> Markup:
+    """An inline SVG circle with the person's initials (the seed's photos are not available)."""
+    digest = hashlib.sha256(name.encode()).digest()
+    colour = AVATAR_COLOURS[digest[0] % len(AVATAR_COLOURS)]
+    return Markup(
+        '<svg class="avatar" width="{s}" height="{s}" viewBox="0 0 100 100" aria-hidden="true" '
+        'focusable="false" xmlns="http://www.w3.org/2000/svg">'
+        '<circle cx="50" cy="50" r="50" fill="{c}"/>'
+        '<text x="50" y="50" dy="0.35em" text-anchor="middle" font-size="38" '
+        'font-family="system-ui, sans-serif" font-weight="600" fill="#ffffff">{i}</text></svg>'
+    ).format(s=size, c=colour, i=initials(name))
+
+
+def in_zone(value: datetime, zone_name: str | None = None) -> datetime:
+    ws = workshop()
+    zone = ZoneInfo(zone_name) if zone_name else (ws.zone if ws else UTC)
+    return value.astimezone(zone)
+
+
+def format_datetime(value: datetime | None, with_zone: bool = True) -> str:
+    """``Sat 14 Dec 2026, 23:59 AoE`` in the workshop's zone."""
+    if value is None:
+        return ""
+    ws = workshop()
+    local = in_zone(value)
+    text = f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+    if with_zone:
+        text += f" {ws.zone_label if ws else 'UTC'}"
+    return text
+
+
+def format_utc(value: datetime) -> str:
+    utc = value.astimezone(UTC)
+    return f"{utc:%a} {utc.day} {utc:%b %Y, %H:%M} UTC"
+
+
+def moment(value: datetime | None) -> Markup:
+    """A ``<time>`` showing the workshop's zone and UTC; static/js/localtime.js adds the visitor's own."""
+    if value is None:
+        return Markup("")
+    return Markup(
+        '<time datetime="{iso}" data-local>{main}</time> <span class="utc">({utc})</span>'
+    ).format(iso=value.astimezone(UTC).isoformat(), main=format_datetime(value), utc=format_utc(value))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        paragraphs=paragraphs, avatar=avatar, datetime=format_datetime, moment=moment, utc=format_utc
+    )
+    app.jinja_env.globals.update(workshop=workshop)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
