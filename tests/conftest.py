@@ -1,0 +1,243 @@
+"""Fixtures: an app per test on a migrated database (SQLite, and PostgreSQL when PORTAL_TEST_DATABASE_URL is
+set), a real SMTP server, and helpers that post forms the way a browser does, CSRF token included."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import html as html_lib
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from portal import create_app
+from portal.db import db
+from portal.services.content import load_content, read_content_file
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT_FILE = ROOT / "content" / "longllm-2024.toml"
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- mail ---------------------------------------------------------------------------------------------
+
+
+class SMTPRecorder:
+    """An aiosmtpd handler keeping every message that arrives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(msg)  # type: ignore[arg-type]
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+            self.envelopes.clear()
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.messages)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[SMTPRecorder, int]]:
+    recorder = SMTPRecorder()
+    port = free_port()  # aiosmtpd 1.4.6 cannot bind port 0 itself
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield recorder, port
+    controller.stop()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def smtp(smtp_server: tuple[SMTPRecorder, int]) -> SMTPRecorder:
+    recorder, _ = smtp_server
+    recorder.clear()
+    return recorder
+
+
+# --- databases ----------------------------------------------------------------------------------------
+
+
+def _config(uri: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": free_port(),  # nothing listens here unless the test asks for the SMTP server
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_TIMEOUT": 5,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        **extra,
+    }
+
+
+def _migrate(uri: str) -> None:
+    app = create_app(_config(uri))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this run's own (portal_test_<pid>), migrated once, dropped at the end."""
+    if not PG_URL:
+        pytest.skip("PORTAL_TEST_DATABASE_URL is not set")
+    base = sa.make_url(PG_URL)
+    name = f"portal_test_{os.getpid()}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    _migrate(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "portal.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_database")
+    _truncate_all(url)
+    return url
+
+
+def make_app(database_url: str, **config: Any) -> Flask:
+    return create_app(_config(database_url, **config))
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Extra settings for the ``app`` fixture; override in a test module."""
+    return {}
+
+
+@pytest.fixture
+def empty_app(
+    database_url: str, app_config: dict[str, Any], smtp_server: tuple[SMTPRecorder, int]
+) -> Iterator[Flask]:
+    """A migrated database without any workshop; mail goes to the test SMTP server."""
+    app = make_app(database_url, MAIL_PORT=smtp_server[1], **app_config)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(empty_app: Flask) -> Flask:
+    """The app with the LongLLM 2024 content loaded. No app context is held while the test runs."""
+    with empty_app.app_context():
+        load_content(read_content_file(CONTENT_FILE))
+        db.session.commit()
+    return empty_app
+
+
+@pytest.fixture
+def smtp_down(app: Flask) -> Flask:
+    """Point the app's mail at a port where nothing listens: every delivery fails until restored."""
+    app.extensions["mail"].port = free_port()
+    return app
+
+
+def smtp_up(app: Flask, smtp_server: tuple[SMTPRecorder, int]) -> None:
+    app.extensions["mail"].port = smtp_server[1]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def content() -> dict[str, Any]:
+    """The content file as data: what the public site must show."""
+    return read_content_file(CONTENT_FILE)
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any) -> TestResponse:
+    """Open the form's page like a browser, take its CSRF token, post."""
+    token = csrf_token(client, url)
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def text_of(response: TestResponse) -> str:
+    """The page's visible text, tags stripped and whitespace collapsed, for equality-style asserts."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]+>", " ", html)
+    return re.sub(r"\s+", " ", html_lib.unescape(html)).strip()
