@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from portal import emails
 from portal.db import db, utcnow
@@ -14,8 +15,8 @@ from portal.models import DateKind, ImportantDate, OutgoingEmail, Workshop
 from portal.services import DomainError
 from portal.services.content import load_content, read_content_file
 
-content_cli = click.Group("content", help="The workshop's public content.")
-emails_cli = click.Group("emails", help="The outbox of outgoing mail.")
+content_cli = AppGroup("content", help="The workshop's public content.")
+emails_cli = AppGroup("emails", help="The outbox of outgoing mail.")
 
 
 @content_cli.command("load")
@@ -56,6 +57,7 @@ def set_demo_dates(workshop: Workshop, now: datetime) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a workshop.")
 def demo(if_empty: bool) -> None:
     """Load (or reset) the local demo workshop. Refuses to touch a database holding a real workshop."""

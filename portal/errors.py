@@ -24,7 +24,8 @@ MESSAGES = {
     429: ("Too many requests", "You have sent too many requests in a short time."),
     503: (
         "Not open yet",
-        "This portal has no workshop loaded yet. An organizer needs to run `flask --app portal content load`.",
+        "This portal has no workshop loaded yet. "
+        "An organizer needs to run `flask --app portal content load`.",
     ),
     500: (
         "Something went wrong",
@@ -58,7 +59,8 @@ def too_many_requests() -> tuple[str, int, dict[str, str]]:
     wait = max(1, current.reset_at - int(time.time())) if current is not None else 60
     body, status = render_error(
         429,
-        f"To keep the site usable for everyone, this action is limited. Please try again in {_duration(wait)}.",
+        "To keep the site usable for everyone, this action is limited. "
+        f"Please try again in {_duration(wait)}.",
     )
     return body, status, {"Retry-After": str(wait)}
 

@@ -53,7 +53,7 @@ class SMTPRecorder:
         self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(msg)  # type: ignore[arg-type]
@@ -238,6 +238,7 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any
 def text_of(response: TestResponse) -> str:
     """The page's visible text, tags stripped and whitespace collapsed, for equality-style asserts."""
     html = response.get_data(as_text=True)
-    html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?is)<(script|style|svg)\b.*?</\1>", " ", html)  # svg: the avatars are aria-hidden
+    html = re.sub(r"(?is)</?(strong|em|b|i|a|span|code|abbr|small)\b[^>]*>", "", html)  # inline: no gap
     html = re.sub(r"(?s)<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", html_lib.unescape(html)).strip()

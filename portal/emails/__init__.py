@@ -5,6 +5,7 @@ never sends a delivered mail twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import smtplib
@@ -157,8 +158,6 @@ def send_pending(
             db.session.commit()
     finally:
         if connection is not None and connection.host is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 connection.host.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
     return report

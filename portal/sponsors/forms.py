@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, Length
 
-from portal.forms import single_line, strip
+from portal.forms import single_line, strip, unix_newlines
 
 MESSAGE_MAX = 5000
 
@@ -12,26 +12,26 @@ MESSAGE_MAX = 5000
 class SponsorInquiryForm(FlaskForm):
     name = StringField(
         "Your name", filters=[strip],
-        validators=[InputRequired("Tell us your name."), Length(max=200), single_line],
+        validators=[DataRequired("Tell us your name."), Length(max=200), single_line],
     )  # fmt: skip
     organization = StringField(
         "Organization", filters=[strip],
-        validators=[InputRequired("Tell us which organization you represent."), Length(max=200), single_line],
+        validators=[DataRequired("Tell us which organization you represent."), Length(max=200), single_line],
     )  # fmt: skip
     email = EmailField(
         "Email", filters=[strip],
         description="We answer at this address.",
         validators=[
-            InputRequired("Give an email address we can answer."), single_line, Length(max=320),
+            DataRequired("Give an email address we can answer."), single_line, Length(max=320),
             Email("This does not look like an email address (name@example.org)."),
         ],
     )  # fmt: skip
-    interest = SelectField("Sponsorship interest", validators=[InputRequired("Choose what interests you.")])
+    interest = SelectField("Sponsorship interest", validators=[DataRequired("Choose what interests you.")])
     message = TextAreaField(
-        "Message", filters=[strip],
+        "Message", filters=[strip, unix_newlines],
         description=f"What you have in mind, in up to {MESSAGE_MAX:,} characters.",
         validators=[
-            InputRequired("Write a message to the organizers."),
+            DataRequired("Write a message to the organizers."),
             Length(max=MESSAGE_MAX, message=f"Keep the message under {MESSAGE_MAX:,} characters "
                    "(it has %(length)s); attach details in a later mail."),
         ],
