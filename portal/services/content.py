@@ -139,6 +139,17 @@ def _aware(value: Any, zone: ZoneInfo, where: str) -> datetime:
     raise ContentError(f"{where}: 'at' must be a TOML date or date-time, not {value!r}")
 
 
+def _person_key(item: dict[str, Any]) -> str:
+    role = _enum(PersonRole, item["role"], f"person {item.get('slug')}")
+    return f"{role.value} {_text(item['slug'])}"
+
+
+def _count(value: Any, where: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ContentError(f"{where} must be a whole number of at least {minimum}, not {value!r}")
+    return value
+
+
 def _enum(enum_cls: type, value: str, where: str) -> Any:
     try:
         return enum_cls(value)
@@ -196,8 +207,8 @@ def load_content(data: dict[str, Any], *, is_demo: bool | None = None) -> tuple[
     )  # fmt: skip
     _sync(
         "people", workshop.people, data.get("people", []),
-        key=lambda p: (p.role.value, p.slug),
-        item_key=lambda i: (_enum(PersonRole, i["role"], f"person {i.get('slug')}").value, _text(i["slug"])),
+        key=lambda p: f"{p.role.value} {p.slug}",
+        item_key=_person_key,
         values=lambda i, pos: {
             "role": PersonRole(i["role"]), "slug": _text(i["slug"]), "position": pos,
             "name": _text(i["name"]), "affiliation": _text(i.get("affiliation")),
@@ -219,7 +230,10 @@ def load_content(data: dict[str, Any], *, is_demo: bool | None = None) -> tuple[
         key=lambda t: t.slug, item_key=lambda i: _text(i["slug"]),
         values=lambda i, pos: {
             "slug": _text(i["slug"]), "position": pos, "name": _text(i["name"]),
-            "page_limit": int(i["page_limit"]), "reference_pages": i.get("reference_pages"),
+            "page_limit": _count(i["page_limit"], f"submission type {i.get('slug')}: page_limit", minimum=1),
+            "reference_pages": None if i.get("reference_pages") is None else _count(
+                i["reference_pages"], f"submission type {i.get('slug')}: reference_pages", minimum=0
+            ),
             "description": _text(i.get("description")),
         },
         make=SubmissionType, report=report,

@@ -1,0 +1,185 @@
+"""The outbox: rows are written in the caller's transaction, delivered after the commit over real SMTP,
+retried with back-off while the server is down, given up after MAIL_MAX_ATTEMPTS, never sent twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+
+from portal import emails
+from portal.db import db, utcnow
+from portal.models import EmailState, OutgoingEmail, SponsorInquiry, Workshop
+from portal.services.sponsors import submit_inquiry
+from tests.conftest import SMTPRecorder, smtp_up
+
+HOSTILE = "ACME\r\nBcc: victim@example.org"
+ORGANIZERS = "longllm.workshop@gmail.com"
+SPONSOR = "ada@acme.example"
+
+
+def _inquire(app: Flask, organization: str = "ACME Research") -> list[int]:
+    """A sponsorship inquiry as the contact form makes it: two mails queued, then the commit."""
+    with app.app_context(), app.test_request_context():
+        workshop = db.session.scalars(sa.select(Workshop)).one()
+        _, mails = submit_inquiry(
+            workshop, name="Ada Lovelace", organization=organization, email=SPONSOR,
+            interest="financial", message="We would like to fund a best paper award.",
+        )  # fmt: skip
+        db.session.commit()
+        return [m.id for m in mails]
+
+
+def _rows(app: Flask) -> list[OutgoingEmail]:
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id)))
+        db.session.expunge_all()
+        return rows
+
+
+def test_queue_subject_with_crlf_is_stored_on_one_line(app: Flask) -> None:
+    with app.app_context(), app.test_request_context():
+        workshop = db.session.scalars(sa.select(Workshop)).one()
+        inquiry = SponsorInquiry(
+            workshop=workshop, name="Ada", organization="ACME", email=SPONSOR, interest="Compute",
+            message="Hello",
+        )  # fmt: skip
+        db.session.add(inquiry)
+        row = emails.queue(
+            kind="sponsor_ack", to=SPONSOR, template="sponsor_ack", subject=f"Thanks {HOSTILE}",
+            reply_to=f"{ORGANIZERS}\r\nBcc: victim@example.org", workshop=workshop, inquiry=inquiry,
+        )  # fmt: skip
+        db.session.commit()
+        row_id = row.id
+
+    with app.app_context():
+        stored = db.session.get(OutgoingEmail, row_id)
+        assert stored is not None
+        assert stored.subject == "Thanks ACME Bcc: victim@example.org"
+        assert stored.reply_to == f"{ORGANIZERS} Bcc: victim@example.org"
+        assert stored.state == EmailState.QUEUED
+        assert stored.recipient_list == [SPONSOR]
+        assert stored.body_text.startswith("Dear Ada,\n")
+
+
+def test_send_pending_hostile_subject_arrives_without_bcc(app: Flask, smtp: SMTPRecorder) -> None:
+    _inquire(app, organization=HOSTILE)
+
+    with app.app_context():
+        report = emails.send_pending()
+    messages = smtp.wait_for(2)
+
+    assert len(report.sent) == 2
+    assert len(messages) == 2
+    to_organizers = smtp.to(ORGANIZERS)[0]
+    assert to_organizers["Subject"] == "[LongLLM 2024] Sponsorship inquiry from ACME Bcc: victim@example.org"
+    assert to_organizers["Bcc"] is None
+    assert to_organizers["Reply-To"] == SPONSOR
+    assert sorted(rcpts for _, rcpts in smtp.envelopes) == [[SPONSOR], [ORGANIZERS]]
+    assert all("victim" not in str(m["To"]) + str(m["Cc"]) for m in messages)
+
+
+def test_send_pending_delivered_mail_is_never_sent_twice(app: Flask, smtp: SMTPRecorder) -> None:
+    ids = _inquire(app)
+    sent_before = utcnow()
+
+    with app.app_context():
+        first = emails.send_pending()
+    smtp.wait_for(2)
+    with app.app_context():
+        second = emails.send_pending()
+        third = emails.send_pending(ids)  # even when asked by id
+
+    assert first.sent == ids
+    assert (second.sent, third.sent) == ([], [])
+    assert len(smtp.messages) == 2
+    ack = smtp.to(SPONSOR)[0]
+    assert ack["Subject"] == "[LongLLM 2024] We received your sponsorship inquiry"
+    assert "Dear Ada Lovelace," in ack.get_content()
+    rows = _rows(app)
+    assert [r.state for r in rows] == [EmailState.SENT, EmailState.SENT]
+    assert all(r.sent_at is not None and r.sent_at >= sent_before for r in rows)
+
+
+def test_send_pending_smtp_down_keeps_mail_queued_for_retry(
+    app: Flask, smtp_down: Flask, smtp: SMTPRecorder, smtp_server: tuple[SMTPRecorder, int]
+) -> None:
+    ids = _inquire(app)
+    now = utcnow()
+
+    with app.app_context():
+        report = emails.send_pending(now=now)
+    rows = _rows(app)
+
+    assert report.deferred == ids
+    assert report.sent == []
+    assert [r.state for r in rows] == [EmailState.QUEUED, EmailState.QUEUED]
+    assert [r.attempts for r in rows] == [1, 1]
+    assert all(r.last_error and r.last_error.startswith("ConnectionRefusedError") for r in rows)
+    assert [r.next_attempt_at for r in rows] == [now + timedelta(minutes=1)] * 2
+
+    # Not due yet: the clock has not reached next_attempt_at.
+    with app.app_context():
+        early = emails.send_pending()
+    assert (early.sent, early.deferred) == ([], [])
+    assert [r.attempts for r in _rows(app)] == [1, 1]
+
+    smtp_up(app, smtp_server)
+    with app.app_context():
+        later = emails.send_pending(now=now + timedelta(days=1))
+    smtp.wait_for(2)
+
+    assert later.sent == ids
+    assert len(smtp.messages) == 2
+    rows = _rows(app)
+    assert [r.state for r in rows] == [EmailState.SENT, EmailState.SENT]
+    assert [r.last_error for r in rows] == [None, None]
+    assert [r.sent_at for r in rows] == [now + timedelta(days=1)] * 2
+
+
+def test_send_pending_after_max_attempts_marks_failed_until_retried(
+    app: Flask, smtp_down: Flask, smtp: SMTPRecorder, smtp_server: tuple[SMTPRecorder, int]
+) -> None:
+    app.config["MAIL_MAX_ATTEMPTS"] = 2
+    ids = _inquire(app)
+    now = datetime.now(UTC)
+
+    with app.app_context():
+        emails.send_pending(now=now)
+        second = emails.send_pending(now=now + timedelta(hours=1))
+        third = emails.send_pending(now=now + timedelta(days=30))  # failed rows are left for a human
+    rows = _rows(app)
+
+    assert second.failed == ids
+    assert (third.sent, third.deferred, third.failed) == ([], [], [])
+    assert [r.state for r in rows] == [EmailState.FAILED, EmailState.FAILED]
+    assert [r.attempts for r in rows] == [2, 2]
+
+    smtp_up(app, smtp_server)
+    with app.app_context():
+        retried = emails.send_pending(include_failed=True)
+    smtp.wait_for(2)
+
+    assert retried.sent == ids
+    assert len(smtp.messages) == 2
+    assert [r.state for r in _rows(app)] == [EmailState.SENT, EmailState.SENT]
+
+
+def test_send_pending_include_failed_also_sends_mail_still_waiting(
+    app: Flask, smtp_down: Flask, smtp: SMTPRecorder, smtp_server: tuple[SMTPRecorder, int]
+) -> None:
+    """README: `send-pending --include-failed` retries, now, what gave up or waits for its next attempt."""
+    ids = _inquire(app)
+    with app.app_context():
+        emails.send_pending()  # SMTP down: both rows wait a minute for their next attempt
+    smtp_up(app, smtp_server)
+
+    with app.app_context():
+        not_due = emails.send_pending()
+        forced = emails.send_pending(include_failed=True)
+    smtp.wait_for(2)
+
+    assert not_due.sent == []
+    assert forced.sent == ids
+    assert len(smtp.messages) == 2
