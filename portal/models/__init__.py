@@ -2,6 +2,15 @@
 
 from portal.models.email import EmailState, OutgoingEmail
 from portal.models.sponsor import SponsorInquiry
+from portal.models.user import (
+    ConflictKind,
+    Invitation,
+    InvitationState,
+    LoginFailure,
+    User,
+    UserConflict,
+    UserPaper,
+)
 from portal.models.workshop import (
     AOE_ZONE,
     DateKind,
@@ -17,6 +26,13 @@ from portal.models.workshop import (
 
 __all__ = [
     "AOE_ZONE",
+    "ConflictKind",
+    "Invitation",
+    "InvitationState",
+    "LoginFailure",
+    "User",
+    "UserConflict",
+    "UserPaper",
     "DateKind",
     "EmailState",
     "ImportantDate",

@@ -1,0 +1,141 @@
+"""People with accounts: their roles, expertise, conflicts, sign-in failures and reviewer invitations."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import db, enum_type, utcnow
+from portal.models.workshop import Topic
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+user_topic = sa.Table(
+    "user_topic",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("topic_id", sa.ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    """Everyone is an author; ``is_reviewer`` and ``is_chair`` are granted by a chair (or the CLI)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased; unique, so two accounts never share an address.
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    affiliation: Mapped[str] = mapped_column(sa.String(300), default="")
+    orcid: Mapped[str | None] = mapped_column(sa.String(19))
+    homepage: Mapped[str | None] = mapped_column(sa.String(500))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    email_confirmed_at: Mapped[datetime | None]
+    is_reviewer: Mapped[bool] = mapped_column(default=False)
+    is_chair: Mapped[bool] = mapped_column(default=False)
+    # Part of the session's user id: changing it signs out every session of this user.
+    session_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
+    # For reviewers: what they know, in their words, used to match them to submissions.
+    expertise_statement: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+    # Set by `flask demo` for its demo accounts, so the demo can tell its own data from real data.
+    is_demo: Mapped[bool] = mapped_column(default=False)
+
+    topics: Mapped[list[Topic]] = relationship(secondary=user_topic, order_by=Topic.position)
+    papers: Mapped[list[UserPaper]] = relationship(
+        back_populates="user", order_by="UserPaper.position", cascade="all, delete-orphan"
+    )
+    conflicts: Mapped[list[UserConflict]] = relationship(
+        back_populates="user", order_by="UserConflict.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session and the remember-me cookie; the loader checks the nonce.
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def roles(self) -> list[str]:
+        return ["author"] + (["reviewer"] if self.is_reviewer else []) + (["chair"] if self.is_chair else [])
+
+
+class UserPaper(db.Model):
+    """One of a reviewer's own papers (title and abstract), used to match them to submissions."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(500))
+    abstract: Mapped[str] = mapped_column(sa.Text, default="")
+
+    user: Mapped[User] = relationship(back_populates="papers")
+
+
+class ConflictKind(enum.StrEnum):
+    INSTITUTION = "institution"  # an institution name, matched against affiliations
+    DOMAIN = "domain"  # an email domain, matched with its subdomains
+    PERSON = "person"  # a person, by email address
+
+
+class UserConflict(db.Model):
+    """A conflict of interest a person declares: an institution, an email domain or a person."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ConflictKind] = mapped_column(enum_type(ConflictKind, "conflict_kind"))
+    value: Mapped[str] = mapped_column(sa.String(320))
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    user: Mapped[User] = relationship(back_populates="conflicts")
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind", "value"),)
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept for the brute-force limits (per account and per IP address)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    ip: Mapped[str] = mapped_column(sa.String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class InvitationState(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+class Invitation(db.Model):
+    """A chair's invitation to review. The link carries a random token; only its hash is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    state: Mapped[InvitationState] = mapped_column(
+        enum_type(InvitationState, "invitation_state"), default=InvitationState.PENDING
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    times_sent: Mapped[int] = mapped_column(default=1)
+    responded_at: Mapped[datetime | None]
+
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)

@@ -1,0 +1,509 @@
+"""Accounts: registration, confirmation, sign-in limits, password reset, email change, profile, expertise,
+conflicts, roles and reviewer invitations. One function per state change; each flushes, none commits."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal import emails
+from portal.db import db, utcnow
+from portal.models import (
+    ConflictKind,
+    Invitation,
+    InvitationState,
+    LoginFailure,
+    Topic,
+    User,
+    UserConflict,
+    UserPaper,
+    Workshop,
+)
+from portal.models.user import new_nonce
+from portal.services import DomainError
+from portal.services.tokens import TokenInvalid, make_token, read_token
+
+CONFIRM_MAX_AGE = 3 * 24 * 3600
+RESET_MAX_AGE = 3600
+EMAIL_CHANGE_MAX_AGE = 24 * 3600
+
+
+class SignInRefused(DomainError):
+    """Wrong credentials, an unconfirmed account, or too many failures; ``retry_at`` for the last."""
+
+    def __init__(self, message: str, *, unconfirmed: bool = False, retry_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.unconfirmed = unconfirmed
+        self.retry_at = retry_at
+
+
+class Conflicted(DomainError):
+    """The change would break a rule that another record holds (the last chair, a taken address)."""
+
+
+def normalize_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _site(workshop: Workshop | None) -> str:
+    return f"{workshop.short_name} {workshop.edition}" if workshop else "the workshop portal"
+
+
+def user_by_email(address: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(address)))
+
+
+# --- registration and confirmation ----------------------------------------------------------------------
+
+
+def register_user(
+    workshop: Workshop | None, *, email: str, name: str, affiliation: str, password: str,
+    orcid: str | None = None, homepage: str | None = None, invitation: Invitation | None = None,
+) -> User | None:  # fmt: skip
+    """Create an account and mail its confirmation link; for a taken address, mail its owner a notice.
+
+    Both paths look the same to the visitor (no account enumeration). Returns the new user or None.
+    An invitation for this address confirms the email at once and grants the reviewer role.
+    """
+    address = normalize_email(email)
+    existing = user_by_email(address)
+    if existing is not None:
+        _hash(password)  # spend the same time as a registration
+        emails.queue(
+            kind="account_exists", to=address, template="account_exists",
+            subject=f"[{_site(workshop)}] Someone tried to register with your address",
+            user=existing, site=_site(workshop),
+            login_url=url_for("auth.login", _external=True),
+            reset_url=url_for("auth.reset_request", _external=True),
+        )  # fmt: skip
+        return None
+    user = User(
+        email=address, name=name, affiliation=affiliation, orcid=orcid or None, homepage=homepage or None,
+        password_hash=_hash(password),
+    )  # fmt: skip
+    db.session.add(user)
+    db.session.flush()
+    if invitation is not None and invitation.email == address and invitation.state == InvitationState.PENDING:
+        user.email_confirmed_at = utcnow()
+        _accept(invitation, user)
+    else:
+        queue_confirmation(workshop, user)
+    return user
+
+
+def queue_confirmation(workshop: Workshop | None, user: User) -> None:
+    token = make_token("confirm", {"uid": user.id, "email": user.email})
+    emails.queue(
+        kind="confirm_email", to=user.email, template="confirm_email",
+        subject=f"[{_site(workshop)}] Confirm your email address",
+        user=user, site=_site(workshop), url=url_for("auth.confirm", token=token, _external=True),
+        hours=CONFIRM_MAX_AGE // 3600,
+    )  # fmt: skip
+
+
+def resend_confirmation(workshop: Workshop | None, email: str) -> None:
+    """Mail a new link when an unconfirmed account has this address; do nothing visible otherwise."""
+    user = user_by_email(email)
+    if user is not None and not user.is_confirmed:
+        queue_confirmation(workshop, user)
+
+
+def confirm_email(token: str, *, now: datetime | None = None) -> User:
+    data = read_token("confirm", token, CONFIRM_MAX_AGE)
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.email != data.get("email"):
+        raise TokenInvalid("This link is not valid any more: the address it confirms has changed.")
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now or utcnow()
+    db.session.flush()
+    return user
+
+
+# --- signing in ---------------------------------------------------------------------------------------
+
+
+def _retry_at(stmt: sa.Select[tuple[datetime]], window: timedelta, limit: int) -> datetime | None:
+    times = list(db.session.scalars(stmt))
+    if len(times) < limit:
+        return None
+    # Allowed again once enough of the failures in the window have aged out of it.
+    return sorted(times)[len(times) - limit] + window
+
+
+def authenticate(email: str, password: str, *, ip: str, now: datetime | None = None) -> User:
+    """Check credentials under the brute-force limits; record a failure; clear them on success."""
+    now = now or utcnow()
+    cfg = current_app.config
+    window = timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW"])
+    address = normalize_email(email)[:320]
+    since = now - window
+    recent = sa.select(LoginFailure.at).where(LoginFailure.at > since)
+    retry = max(
+        filter(None, [
+            _retry_at(recent.where(LoginFailure.email == address), window, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+            _retry_at(recent.where(LoginFailure.ip == ip), window, cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+        ]),
+        default=None,
+    )  # fmt: skip
+    if retry is not None:
+        raise SignInRefused("Too many failed sign-in attempts.", retry_at=retry)
+    user = user_by_email(address)
+    if user is None or not check_password_hash(user.password_hash, password):
+        if user is None:
+            _hash(password)  # the same time whether or not the account exists
+        db.session.add(LoginFailure(email=address, ip=ip[:64], at=now))
+        db.session.flush()
+        raise SignInRefused("Wrong email or password.")
+    if not user.is_confirmed:
+        raise SignInRefused("Please confirm your email address first.", unconfirmed=True)
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == address))
+    user.last_login_at = now
+    db.session.flush()
+    return user
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Invalidate every session and remember-me cookie of this user (the caller signs this one in again)."""
+    user.session_nonce = new_nonce()
+    db.session.flush()
+
+
+# --- password reset and change --------------------------------------------------------------------------
+
+
+def _password_fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(workshop: Workshop | None, email: str) -> None:
+    """Mail a reset link when an account has this address; the page says the same either way."""
+    user = user_by_email(email)
+    if user is None:
+        return
+    token = make_token("reset", {"uid": user.id, "pw": _password_fingerprint(user)})
+    emails.queue(
+        kind="password_reset", to=user.email, template="password_reset",
+        subject=f"[{_site(workshop)}] Reset your password",
+        user=user, site=_site(workshop), url=url_for("auth.reset", token=token, _external=True),
+    )  # fmt: skip
+
+
+def user_for_reset(token: str) -> User:
+    """The user a reset link is for; the link dies once the password changes (so it works once)."""
+    data = read_token("reset", token, RESET_MAX_AGE)
+    user = db.session.get(User, data.get("uid"))
+    if user is None or data.get("pw") != _password_fingerprint(user):
+        raise TokenInvalid("This link has already been used, or the password was changed since it was sent.")
+    return user
+
+
+def set_password(workshop: Workshop | None, user: User, password: str, *, confirm_email: bool = False) -> None:
+    """Set a new password, sign out every other session, and tell the owner by mail."""
+    user.password_hash = _hash(password)
+    if confirm_email and user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()  # the reset link reached this inbox: the address works
+    sign_out_everywhere(user)
+    emails.queue(
+        kind="password_changed", to=user.email, template="password_changed",
+        subject=f"[{_site(workshop)}] Your password was changed",
+        user=user, site=_site(workshop), reset_url=url_for("auth.reset_request", _external=True),
+    )  # fmt: skip
+
+
+def check_password(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
+# --- email change -------------------------------------------------------------------------------------
+
+
+def request_email_change(workshop: Workshop | None, user: User, new_email: str) -> None:
+    """Mail a confirmation link to the new address (and, for a taken address, nothing that reveals it)."""
+    address = normalize_email(new_email)
+    if address == user.email:
+        raise DomainError("This is already your email address.")
+    token = make_token("change-email", {"uid": user.id, "new": address, "old": user.email})
+    emails.queue(
+        kind="email_change", to=address, template="email_change",
+        subject=f"[{_site(workshop)}] Confirm your new email address",
+        user=user, site=_site(workshop), new_email=address,
+        url=url_for("account.confirm_email_change", token=token, _external=True),
+    )  # fmt: skip
+
+
+def confirm_email_change(workshop: Workshop | None, token: str) -> User:
+    data = read_token("change-email", token, EMAIL_CHANGE_MAX_AGE)
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.email != data.get("old"):
+        raise TokenInvalid("This link has already been used, or the address was changed since.")
+    new = str(data.get("new"))
+    if user_by_email(new) is not None:
+        raise Conflicted("Another account already uses this address, so it cannot be yours as well.")
+    old = user.email
+    user.email = new
+    user.email_confirmed_at = utcnow()
+    sign_out_everywhere(user)
+    emails.queue(
+        kind="email_changed", to=old, template="email_changed",
+        subject=f"[{_site(workshop)}] Your email address was changed",
+        user=user, site=_site(workshop), old_email=old, new_email=new,
+    )  # fmt: skip
+    return user
+
+
+# --- profile, expertise, conflicts ----------------------------------------------------------------------
+
+
+def update_profile(
+    user: User, *, name: str, affiliation: str, orcid: str | None, homepage: str | None
+) -> None:
+    user.name, user.affiliation = name, affiliation
+    user.orcid, user.homepage = orcid or None, homepage or None
+    db.session.flush()
+
+
+@dataclass
+class PaperInput:
+    title: str
+    abstract: str
+
+
+def set_expertise(
+    user: User, *, topic_ids: list[int], statement: str | None = None, papers: list[PaperInput] | None = None
+) -> None:
+    """Replace the person's expertise topics (and, for reviewers, the statement and their papers)."""
+    topics = list(db.session.scalars(sa.select(Topic).where(Topic.id.in_(topic_ids)))) if topic_ids else []
+    user.topics = sorted(topics, key=lambda t: t.position)
+    if statement is not None:
+        user.expertise_statement = statement
+    if papers is not None:
+        user.papers = [
+            UserPaper(position=i, title=p.title, abstract=p.abstract)
+            for i, p in enumerate((p for p in papers if p.title.strip()), start=1)
+        ]
+    db.session.flush()
+
+
+DOMAIN_RE = re.compile(r"^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def parse_conflicts(institutions: str, domains: str, people: str) -> tuple[list[tuple[ConflictKind, str]], list[str]]:
+    """Lines of text -> (kind, value) pairs and a list of problems (each naming its line)."""
+    found: list[tuple[ConflictKind, str]] = []
+    problems: list[str] = []
+    for line in institutions.splitlines():
+        if line.strip():
+            found.append((ConflictKind.INSTITUTION, " ".join(line.split())[:300]))
+    for line in domains.splitlines():
+        d = line.strip().lower().removeprefix("@").rstrip(".")
+        if not d:
+            continue
+        if DOMAIN_RE.match(d):
+            found.append((ConflictKind.DOMAIN, d))
+        else:
+            problems.append(f"“{line.strip()[:80]}” is not an email domain (like ucsd.edu).")
+    for line in people.splitlines():
+        if not line.strip():
+            continue
+        try:
+            found.append(
+                (ConflictKind.PERSON, validate_email(line.strip(), check_deliverability=False).normalized.lower())
+            )
+        except EmailNotValidError:
+            problems.append(f"“{line.strip()[:80]}” is not an email address.")
+    unique = list(dict.fromkeys(found))
+    return unique, problems
+
+
+def set_conflicts(user: User, conflicts: list[tuple[ConflictKind, str]]) -> None:
+    """Replace the conflicts a person declares."""
+    wanted = dict.fromkeys(conflicts)
+    keep = [c for c in user.conflicts if (c.kind, c.value) in wanted]
+    have = {(c.kind, c.value) for c in keep}
+    user.conflicts = keep + [UserConflict(kind=k, value=v) for (k, v) in wanted if (k, v) not in have]
+    db.session.flush()
+
+
+# --- roles --------------------------------------------------------------------------------------------
+
+ROLES = ("reviewer", "chair")
+
+
+def set_role(actor: User, target: User, role: str, granted: bool) -> None:
+    if role not in ROLES:
+        raise DomainError(f"Unknown role {role!r}.")
+    if role == "chair" and not granted and target.is_chair:
+        chairs = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_chair))
+        if chairs <= 1:
+            raise Conflicted(f"{target.name} is the last chair; make someone else a chair first.")
+    setattr(target, f"is_{role}", granted)
+    db.session.flush()
+
+
+def create_user(
+    *, email: str, name: str, password: str, affiliation: str = "", roles: tuple[str, ...] = (),
+    is_demo: bool = False, hash_method: str | None = None,
+) -> User:  # fmt: skip
+    """An account created by an operator (CLI, demo): confirmed at once."""
+    address = normalize_email(email)
+    if user_by_email(address) is not None:
+        raise Conflicted(f"An account with the address {address} exists already.")
+    user = User(
+        email=address, name=name, affiliation=affiliation, email_confirmed_at=utcnow(), is_demo=is_demo,
+        password_hash=generate_password_hash(password, method=hash_method or current_app.config["PASSWORD_HASH_METHOD"]),
+        is_reviewer="reviewer" in roles, is_chair="chair" in roles,
+    )  # fmt: skip
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+# --- reviewer invitations -----------------------------------------------------------------------------
+
+INVITE_LINE = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<\s*(?P<email>[^<>\s]+)\s*>\s*$")
+
+
+@dataclass
+class InviteLine:
+    line: str
+    name: str = ""
+    email: str = ""
+    problem: str | None = None
+
+
+def parse_invitation_lines(text: str) -> list[InviteLine]:
+    """``Name <email>`` per line (a bare address works too); each line is checked on its own."""
+    result = []
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        line = raw.strip()[:400]
+        m = INVITE_LINE.match(line)
+        name, address = (m.group("name"), m.group("email")) if m else ("", line)
+        item = InviteLine(line=line, name=" ".join(name.split())[:200])
+        try:
+            item.email = validate_email(address, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            item.problem = "not an address in the form Name <email@example.org>"
+        if not item.problem and not item.name:
+            item.name = item.email.split("@")[0]
+        result.append(item)
+    return result
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter: User) -> None:
+    token = secrets.token_urlsafe(24)
+    invitation.token_hash = _hash_token(token)
+    emails.queue(
+        kind="invitation", to=invitation.email, template="invitation", reply_to=inviter.email,
+        subject=f"[{_site(workshop)}] Invitation to review",
+        invitation=invitation, inviter=inviter, site=_site(workshop), workshop=workshop,
+        accept_url=url_for("auth.invitation", token=token, answer="accept", _external=True),
+        decline_url=url_for("auth.invitation", token=token, answer="decline", _external=True),
+    )  # fmt: skip
+
+
+def invite_reviewers(
+    workshop: Workshop | None, actor: User, lines: list[InviteLine]
+) -> tuple[list[Invitation], list[InviteLine]]:
+    """Invite each valid line; return the invitations made and the lines skipped (with the reason)."""
+    made: list[Invitation] = []
+    skipped: list[InviteLine] = []
+    seen: set[str] = set()
+    for item in lines:
+        if item.problem:
+            skipped.append(item)
+            continue
+        if item.email in seen:
+            item.problem = "listed twice"
+            skipped.append(item)
+            continue
+        seen.add(item.email)
+        user = user_by_email(item.email)
+        if user is not None and user.is_reviewer:
+            item.problem = "already a reviewer"
+            skipped.append(item)
+            continue
+        pending = db.session.scalar(
+            sa.select(Invitation).where(Invitation.email == item.email, Invitation.state == InvitationState.PENDING)
+        )
+        if pending is not None:
+            item.problem = "already invited and not yet answered (resend it from the list)"
+            skipped.append(item)
+            continue
+        invitation = Invitation(email=item.email, name=item.name, invited_by=actor, token_hash="")
+        db.session.add(invitation)
+        _queue_invitation(workshop, invitation, actor)
+        made.append(invitation)
+    db.session.flush()
+    return made, skipped
+
+
+def resend_invitation(workshop: Workshop | None, actor: User, invitation: Invitation) -> None:
+    """A fresh link (the old one stops working) for an invitation still pending."""
+    if invitation.state != InvitationState.PENDING:
+        raise DomainError(f"This invitation is {invitation.state.value}; only pending invitations are resent.")
+    _queue_invitation(workshop, invitation, actor)
+    invitation.times_sent += 1
+    invitation.sent_at = utcnow()
+    db.session.flush()
+
+
+def revoke_invitation(invitation: Invitation) -> None:
+    if invitation.state != InvitationState.PENDING:
+        raise DomainError(f"This invitation is {invitation.state.value} already.")
+    invitation.state = InvitationState.REVOKED
+    invitation.responded_at = utcnow()
+    db.session.flush()
+
+
+def invitation_by_token(token: str) -> Invitation:
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == _hash_token(token)))
+    if invitation is None:
+        raise TokenInvalid("This invitation link is not valid: it may have been replaced by a newer one.")
+    return invitation
+
+
+def _accept(invitation: Invitation, user: User) -> None:
+    invitation.state = InvitationState.ACCEPTED
+    invitation.responded_at = utcnow()
+    invitation.user = user
+    user.is_reviewer = True
+    db.session.flush()
+
+
+def answer_invitation(invitation: Invitation, accept: bool) -> User | None:
+    """Accept (grant the role to the account with the invited address, if there is one) or decline.
+
+    Returns the account that became a reviewer; None when accepting needs a registration first.
+    """
+    if invitation.state == InvitationState.REVOKED:
+        raise DomainError("The organizers withdrew this invitation.")
+    if invitation.state != InvitationState.PENDING:
+        raise DomainError(f"You have {invitation.state.value} this invitation already.")
+    if not accept:
+        invitation.state = InvitationState.DECLINED
+        invitation.responded_at = utcnow()
+        db.session.flush()
+        return None
+    user = user_by_email(invitation.email)
+    if user is None:
+        return None
+    _accept(invitation, user)
+    return user
