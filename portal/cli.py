@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -11,12 +9,16 @@ from flask.cli import AppGroup, with_appcontext
 
 from portal import emails
 from portal.db import db, utcnow
-from portal.models import DateKind, ImportantDate, OutgoingEmail, Workshop
+from portal.demo import DEMO_PASSWORD, DemoRefused, demo_accounts, load_demo
+from portal.models import OutgoingEmail, User, Workshop
+from portal.passwords import password_problem
 from portal.services import DomainError
+from portal.services.accounts import Conflicted, create_user, set_role, user_by_email
 from portal.services.content import load_content, read_content_file
 
 content_cli = AppGroup("content", help="The workshop's public content.")
 emails_cli = AppGroup("emails", help="The outbox of outgoing mail.")
+users_cli = AppGroup("users", help="Accounts and roles.")
 
 
 @content_cli.command("load")
@@ -35,51 +37,30 @@ def content_load(path: str | None) -> None:
         click.echo(f"  {line}")
 
 
-#: Demo milestones, as days from today; each falls at 23:59 in the workshop's zone (AoE).
-DEMO_DATES = (
-    (DateKind.SUBMISSION_OPEN, "Submissions open", -7),
-    (DateKind.ABSTRACT_DEADLINE, "Abstract registration deadline", 7),
-    (DateKind.PAPER_DEADLINE, "Paper submission deadline", 14),
-    (DateKind.NOTIFICATION, "Author notification", 45),
-    (DateKind.CAMERA_READY, "Camera-ready deadline", 60),
-    (DateKind.WORKSHOP, "Workshop day", 90),
-)
-
-
-def set_demo_dates(workshop: Workshop, now: datetime) -> None:
-    today = now.astimezone(workshop.zone).date()
-    workshop.dates.clear()
-    db.session.flush()
-    for kind, label, days in DEMO_DATES:
-        at = datetime.combine(today + timedelta(days=days), time(23, 59), tzinfo=workshop.zone)
-        workshop.dates.append(ImportantDate(kind=kind, label=label, at=at))
-    db.session.flush()
-
-
 @click.command("demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a workshop.")
 def demo(if_empty: bool) -> None:
-    """Load (or reset) the local demo workshop. Refuses to touch a database holding a real workshop."""
-    existing = list(db.session.scalars(sa.select(Workshop)))
-    if existing and if_empty:
+    """Load (or reset) the local demo workshop and its accounts. Never touches real data."""
+    if if_empty and db.session.scalar(sa.select(Workshop.id).limit(1)) is not None:
         click.echo("The database already holds a workshop; leaving it as it is.")
         return
-    real = [w for w in existing if not w.is_demo]
-    if real:
-        raise click.ClickException(
-            f"This database holds the workshop {real[0].slug!r}, which the demo did not create. "
-            "The demo never overwrites real data: point PORTAL_SQLALCHEMY_DATABASE_URI at an empty database."
-        )
     try:
-        workshop, _ = load_content(read_content_file(current_app.config["CONTENT_FILE"]), is_demo=True)
-    except DomainError as exc:
+        workshop = load_demo(
+            current_app.config["CONTENT_FILE"], utcnow(),
+            password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        )  # fmt: skip
+    except (DemoRefused, DomainError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    set_demo_dates(workshop, utcnow())
     db.session.commit()
+    accounts = demo_accounts()
     click.echo(f"Demo workshop {workshop.short_name} {workshop.edition} loaded; submissions are open.")
-    click.echo("Open http://127.0.0.1:5000/")
+    click.echo(f"Sign in at http://127.0.0.1:5000/auth/login with the password {DEMO_PASSWORD!r} as")
+    click.echo(f"  chair     {accounts[0][0]}")
+    click.echo("  reviewers reviewer1@example.org ... reviewer12@example.org")
+    click.echo("  authors   author1@example.org ... author20@example.org")
+    click.echo("These accounts are for local trial only.")
 
 
 @emails_cli.command("send-pending")
@@ -106,7 +87,66 @@ def emails_status() -> None:
         click.echo(f"  #{row.id} {row.state.value} to {row.recipients}: {row.last_error}")
 
 
+def _read_password(from_stdin: bool, email: str, name: str) -> str:
+    if from_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password, context=(email, name))
+    if problem:
+        raise click.ClickException(problem)
+    return password
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", help="Full name (asked for when missing).")
+@click.option("--affiliation", default="", help="Affiliation.")
+@click.option("--role", "roles", multiple=True, type=click.Choice(["reviewer", "chair"]),
+              help="Grant a role; repeat for both.")  # fmt: skip
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def users_create(email: str, name: str | None, affiliation: str, roles: tuple[str, ...], password_stdin: bool) -> None:
+    """Create a confirmed account, e.g. the first chair: users create EMAIL --role chair."""
+    if name is None:
+        name = email.split("@")[0] if password_stdin else click.prompt("Full name")
+    password = _read_password(password_stdin, email, name)
+    try:
+        user = create_user(email=email, name=name, affiliation=affiliation, password=password, roles=roles)
+    except Conflicted as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc} Use `flask --app portal users set-role` to change its roles.") from exc
+    db.session.commit()
+    click.echo(f"Created {user.email} ({', '.join(user.roles)}).")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["reviewer", "chair"]))
+@click.option("--revoke", is_flag=True, help="Take the role away instead of granting it.")
+def users_set_role(email: str, role: str, revoke: bool) -> None:
+    """Grant (or with --revoke, take away) the reviewer or chair role."""
+    user = user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account uses {email}.")
+    try:
+        set_role(user, user, role, not revoke)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"{user.email}: {', '.join(user.roles)}.")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Every account with its roles."""
+    for user in db.session.scalars(sa.select(User).order_by(User.email)):
+        state = "" if user.is_confirmed else " (email not confirmed)"
+        click.echo(f"{user.email}\t{user.name}\t{', '.join(user.roles)}{state}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(emails_cli)
     app.cli.add_command(demo)

@@ -49,4 +49,13 @@ class Config:
     # Number of proxies in front of the app whose X-Forwarded-For is trusted (0: trust none).
     PROXY_FIX_X_FOR = 0
 
+    # Accounts. Sign-in failures allowed per account and per IP address within the window (seconds); a
+    # venue's shared network puts many people behind one address, hence the higher per-IP figure.
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash algorithm name, not a password
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
+    LOGIN_MAX_FAILURES_PER_IP = 30
+    LOGIN_FAILURE_WINDOW = 15 * 60
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    MEMBERS_PER_PAGE = 50
+
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open over a working day still posts

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import Field, Form
+from wtforms import Field, Form, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (a fieldset of choices), usable without JavaScript."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 def strip(value: Any) -> Any:
@@ -15,6 +22,44 @@ def strip(value: Any) -> Any:
 def unix_newlines(value: Any) -> Any:
     """Browsers send textarea line breaks as CRLF; store plain LF."""
     return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+def orcid_checksum_ok(orcid: str) -> bool:
+    """ISO 7064 MOD 11-2 over the 16 characters of an ORCID iD (``0000-0002-1825-0097``)."""
+    digits = orcid.replace("-", "")
+    if len(digits) != 16 or not digits[:15].isdigit():
+        return False
+    total = 0
+    for ch in digits[:15]:
+        total = (total + int(ch)) * 2
+    check = (12 - total % 11) % 11
+    return digits[15].upper() == ("X" if check == 10 else str(check))
+
+
+def normalize_orcid(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    for prefix in ("https://orcid.org/", "http://orcid.org/", "orcid.org/"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix):]
+    return value.upper()
+
+
+def valid_orcid(form: Form, field: Field) -> None:
+    if field.data and not (
+        len(field.data) == 19 and field.data.count("-") == 3 and orcid_checksum_ok(field.data)
+    ):
+        raise ValidationError("This is not a valid ORCID iD: check the 16 digits (like 0000-0002-1825-0097).")
+
+
+def good_password(form: Form, field: Field) -> None:
+    from portal.passwords import password_problem
+
+    context = tuple(str(getattr(form, name).data or "") for name in ("name", "email") if hasattr(form, name))
+    problem = password_problem(field.data or "", context=context)
+    if problem:
+        raise ValidationError(problem)
 
 
 def single_line(form: Form, field: Field) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort
+from urllib.parse import urlsplit
 
-from portal.models import Workshop
+from flask import abort, request
+from flask_login import current_user
+
+from portal.models import User, Workshop
 from portal.templating import workshop
 
 
@@ -14,3 +17,28 @@ def require_workshop() -> Workshop:
     if ws is None:
         abort(503)
     return ws
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (``/account``), else None: no open redirect."""
+    if not target:
+        return None
+    target = target.strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def client_ip() -> str:
+    """The client's address (behind a configured proxy, ProxyFix has already put the real one here)."""
+    return (request.remote_addr or "unknown")[:64]
+
+
+def me() -> User:
+    """The signed-in user as a model object (not Flask-Login's proxy), to hand to services."""
+    return current_user._get_current_object()  # type: ignore[no-any-return, attr-defined]

@@ -106,6 +106,8 @@ def _config(uri: str, **extra: Any) -> dict[str, Any]:
         "MAIL_SUPPRESS_SEND": False,
         "MAIL_TIMEOUT": 5,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Fast hashing keeps the suite quick; tests/unit/test_passwords.py checks the scrypt default.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **extra,
     }
 
@@ -233,6 +235,12 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any
     """Open the form's page like a browser, take its CSRF token, post."""
     token = csrf_token(client, url)
     return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def mail_links(message: EmailMessage) -> list[str]:
+    """The site paths of the links in a mail that arrived (``/auth/confirm/...``), in order."""
+    body = message.get_content()
+    return [m.group(1) for m in re.finditer(r"https?://[^/\s]+(/\S+)", body)]
 
 
 def text_of(response: TestResponse) -> str:

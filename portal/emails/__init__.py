@@ -16,6 +16,7 @@ import flask_mail
 import sqlalchemy as sa
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
+from sqlalchemy.orm import Session
 
 from portal.db import db, utcnow
 from portal.models import EmailState, OutgoingEmail
@@ -62,7 +63,24 @@ def queue(
     )
     db.session.add(row)
     db.session.flush()
+    db.session.info.setdefault(_PENDING, []).append(row.id)
     return row
+
+
+_PENDING = "portal.outbox.pending"
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def commit_and_deliver() -> DeliveryReport:
+    """Commit the caller's unit of work, then deliver the mail queued in it (what fails stays queued)."""
+    db.session.flush()
+    ids = db.session.info.pop(_PENDING, [])
+    db.session.commit()
+    return send_pending(ids) if ids else DeliveryReport()
 
 
 class _Connection(flask_mail.Connection):

@@ -354,15 +354,13 @@ def set_role(actor: User, target: User, role: str, granted: bool) -> None:
 
 def create_user(
     *, email: str, name: str, password: str, affiliation: str = "", roles: tuple[str, ...] = (),
-    is_demo: bool = False, hash_method: str | None = None,
 ) -> User:  # fmt: skip
     """An account created by an operator (CLI, demo): confirmed at once."""
     address = normalize_email(email)
     if user_by_email(address) is not None:
         raise Conflicted(f"An account with the address {address} exists already.")
     user = User(
-        email=address, name=name, affiliation=affiliation, email_confirmed_at=utcnow(), is_demo=is_demo,
-        password_hash=generate_password_hash(password, method=hash_method or current_app.config["PASSWORD_HASH_METHOD"]),
+        email=address, name=name, affiliation=affiliation, email_confirmed_at=utcnow(), password_hash=_hash(password),
         is_reviewer="reviewer" in roles, is_chair="chair" in roles,
     )  # fmt: skip
     db.session.add(user)

@@ -4,7 +4,6 @@ from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal import emails
-from portal.db import db
 from portal.extensions import limiter
 from portal.services.sponsors import submit_inquiry
 from portal.sponsors import bp
@@ -25,13 +24,11 @@ def index() -> str | Response:
         if form.website.data:
             # A bot filled the honeypot: look successful, store and send nothing.
             return redirect(url_for(".thanks"))
-        _, queued = submit_inquiry(
+        submit_inquiry(
             ws, name=form.name.data, organization=form.organization.data, email=form.email.data,
             interest=form.interest.data, message=form.message.data, remote_addr=request.remote_addr,
         )  # fmt: skip
-        ids = [m.id for m in queued]
-        db.session.commit()
-        emails.send_pending(ids)  # after the commit; failures stay queued for `emails send-pending`
+        emails.commit_and_deliver()  # failures stay queued for `emails send-pending`
         return redirect(url_for(".thanks"))
     status = 422 if form.errors else 200
     return render_template("sponsors/index.html", ws=ws, form=form), status

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, URLField
+from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
+
+from portal.forms import good_password, normalize_orcid, single_line, strip, valid_orcid
+
+EMAIL_VALIDATORS = [
+    DataRequired("Give your email address."), single_line, Length(max=320),
+    Email("This does not look like an email address (name@example.org)."),
+]  # fmt: skip
+NAME_VALIDATORS = [DataRequired("Give your full name."), single_line, Length(max=200)]
+
+
+class ProfileFieldsMixin:
+    name = StringField("Full name", filters=[strip], validators=NAME_VALIDATORS)
+    affiliation = StringField(
+        "Affiliation", filters=[strip], description="Your university, lab or company.",
+        validators=[DataRequired("Give your affiliation (or “Independent researcher”)."), single_line, Length(max=300)],
+    )  # fmt: skip
+    orcid = StringField(
+        "ORCID iD (optional)", filters=[normalize_orcid], description="Like 0000-0002-1825-0097.",
+        validators=[Optional(), single_line, Length(max=40), valid_orcid],
+    )  # fmt: skip
+    homepage = URLField(
+        "Homepage (optional)", filters=[strip],
+        validators=[Optional(), single_line, Length(max=500), URL(message="Give a full web address (https://…).")],
+    )  # fmt: skip
+
+
+class RegisterForm(ProfileFieldsMixin, FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=EMAIL_VALIDATORS,
+                       description="We send a link to confirm it before you can sign in.")  # fmt: skip
+    password = PasswordField(
+        "Password", description="At least 12 characters; a phrase of a few words works well.",
+        validators=[DataRequired("Choose a password."), good_password],
+    )  # fmt: skip
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
+    )  # fmt: skip
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=[DataRequired("Give your email address."), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired("Give your password."), Length(max=1024)])
+    remember = BooleanField("Keep me signed in on this device for 30 days")
+
+
+class EmailOnlyForm(FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=EMAIL_VALIDATORS)
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password", description="At least 12 characters; a phrase of a few words works well.",
+        validators=[DataRequired("Choose a password."), good_password],
+    )  # fmt: skip
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
+    )  # fmt: skip
+
+
+class ButtonForm(FlaskForm):
+    """An empty form: a CSRF-protected button (sign out, accept, decline)."""

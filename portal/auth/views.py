@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from portal import emails
+from portal.auth import bp
+from portal.auth.forms import ButtonForm, EmailOnlyForm, LoginForm, NewPasswordForm, RegisterForm
+from portal.db import db, utcnow
+from portal.models import Invitation, InvitationState
+from portal.services import DomainError
+from portal.services import accounts as svc
+from portal.services.tokens import TokenInvalid
+from portal.templating import format_datetime, workshop
+from portal.web import client_ip, safe_next
+
+
+def _invitation_from(token: str | None) -> Invitation | None:
+    if not token:
+        return None
+    try:
+        invitation = svc.invitation_by_token(token)
+    except TokenInvalid:
+        return None
+    return invitation if invitation.state == InvitationState.PENDING else None
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("account.index"))
+    token = request.args.get("invitation")
+    invitation = _invitation_from(token)
+    form = RegisterForm()
+    if invitation is not None:
+        # The invited address is fixed: the mail reached it, so it needs no confirmation.
+        form.email.data = invitation.email
+        if request.method == "GET":
+            form.name.data = invitation.name
+    if form.validate_on_submit():
+        user = svc.register_user(
+            workshop(), email=form.email.data, name=form.name.data, affiliation=form.affiliation.data,
+            password=form.password.data, orcid=form.orcid.data, homepage=form.homepage.data,
+            invitation=invitation,
+        )  # fmt: skip
+        emails.commit_and_deliver()
+        if user is not None and user.is_confirmed:
+            login_user(user)
+            flash("Welcome! Your account is ready and you are now a reviewer.", "success")
+            return redirect(url_for("account.index"))
+        session["registered_email"] = svc.normalize_email(form.email.data)
+        return redirect(url_for(".check_inbox"))
+    status = 422 if form.errors else 200
+    return render_template("auth/register.html", form=form, invitation=invitation, token=token), status
+
+
+@bp.get("/check-inbox")
+def check_inbox() -> str:
+    # The same page whether the address was new or had an account already (no account enumeration).
+    return render_template("auth/check_inbox.html", email=session.get("registered_email"))
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str) -> str | Response:
+    try:
+        svc.confirm_email(token)
+    except TokenInvalid as exc:
+        db.session.rollback()
+        return render_template("auth/link_problem.html", message=str(exc), resend="confirm",
+                               form=EmailOnlyForm()), 400  # fmt: skip
+    db.session.commit()
+    flash("Your email address is confirmed. You can sign in now.", "success")
+    return redirect(url_for(".login"))
+
+
+@bp.route("/confirm/resend", methods=["GET", "POST"])
+def resend_confirmation() -> str | Response:
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        svc.resend_confirmation(workshop(), form.email.data)
+        emails.commit_and_deliver()
+        flash(
+            f"If an unconfirmed account uses {svc.normalize_email(form.email.data)}, a new confirmation link is on "
+            "its way. It works for 3 days.", "info",
+        )  # fmt: skip
+        return redirect(url_for(".login"))
+    return render_template("auth/resend.html", form=form), 422 if form.errors else 200
+
+
+def _minutes_until(moment: datetime) -> int:
+    return max(1, int((moment - utcnow()).total_seconds() // 60) + 1)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("account.index"))
+    form = LoginForm()
+    refusal: svc.SignInRefused | None = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = svc.authenticate(form.email.data, form.password.data, ip=client_ip())
+        except svc.SignInRefused as exc:
+            db.session.commit()  # keep the recorded failure
+            refusal = exc
+            status = 429 if exc.retry_at else 401
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(next_url or url_for("account.index"))
+    elif form.errors:
+        status = 422
+    retry = None
+    if refusal is not None and refusal.retry_at is not None:
+        retry = (format_datetime(refusal.retry_at), _minutes_until(refusal.retry_at))
+    return render_template("auth/login.html", form=form, refusal=refusal, retry=retry, next_url=next_url), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    form = ButtonForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request() -> str | Response:
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        svc.request_password_reset(workshop(), form.email.data)
+        emails.commit_and_deliver()
+        flash(
+            f"If an account uses {svc.normalize_email(form.email.data)}, a link to choose a new password is on its "
+            "way. It works once, for one hour.", "info",
+        )  # fmt: skip
+        return redirect(url_for(".login"))
+    return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> str | Response:
+    try:
+        user = svc.user_for_reset(token)
+    except TokenInvalid as exc:
+        return render_template("auth/link_problem.html", message=str(exc), resend="reset",
+                               form=EmailOnlyForm()), 400  # fmt: skip
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        svc.set_password(workshop(), user, form.password.data, confirm_email=True)
+        emails.commit_and_deliver()
+        logout_user()
+        flash("Your password is changed, and every session that used the old one is signed out. Sign in now.",
+              "success")  # fmt: skip
+        return redirect(url_for(".login"))
+    return render_template("auth/reset.html", form=form, user=user), 422 if form.errors else 200
+
+
+@bp.route("/invitations/<token>/<any(accept, decline):answer>", methods=["GET", "POST"])
+def invitation(token: str, answer: str) -> str | Response:
+    try:
+        inv = svc.invitation_by_token(token)
+    except TokenInvalid as exc:
+        return render_template("auth/link_problem.html", message=str(exc), resend=None, form=None), 404
+    form = ButtonForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = svc.answer_invitation(inv, accept=answer == "accept")
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            db.session.commit()
+            if answer == "decline":
+                flash("You declined the invitation. Thank you for letting us know.", "info")
+                return redirect(url_for("public.home"))
+            if user is None:
+                return redirect(url_for(".register", invitation=token))
+            flash(f"Thank you! The account {user.email} is now a reviewer.", "success")
+            return redirect(url_for("account.index") if current_user.is_authenticated else url_for(".login"))
+    elif inv.state != InvitationState.PENDING:
+        error = (
+            "The organizers withdrew this invitation." if inv.state == InvitationState.REVOKED
+            else f"You have {inv.state.value} this invitation already."
+        )  # fmt: skip
+    return render_template("auth/invitation.html", invitation=inv, answer=answer, form=form, error=error)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from portal import emails
+from portal.auth.forms import ButtonForm
+from portal.db import db
+from portal.members import bp
+from portal.members.forms import InviteForm, RoleForm
+from portal.models import Invitation, User
+from portal.services import DomainError
+from portal.services import accounts as svc
+from portal.templating import workshop
+from portal.web import me
+
+
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+
+
+@bp.get("/")
+def index() -> str:
+    q = (request.args.get("q") or "").strip()[:200]
+    role = request.args.get("role") if request.args.get("role") in ("reviewer", "chair") else None
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    per_page = current_app.config["MEMBERS_PER_PAGE"]
+    stmt = sa.select(User)
+    if q:
+        pattern = _like(q)
+        stmt = stmt.where(sa.or_(
+            sa.func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"),
+            sa.func.lower(User.affiliation).like(pattern, escape="\\"),
+        ))  # fmt: skip
+    if role:
+        stmt = stmt.where(getattr(User, f"is_{role}"))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    users = db.session.scalars(
+        stmt.order_by(sa.func.lower(User.name), User.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    pages = max(1, -(-total // per_page))
+    return render_template(
+        "members/index.html", users=users, q=q, role=role, page=page, pages=pages, total=total,
+        form=RoleForm(),
+    )  # fmt: skip
+
+
+@bp.post("/<int:user_id>/role")
+def set_role(user_id: int) -> Response:
+    target = db.session.get(User, user_id) or abort(404)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.set_role(me(), target, form.role.data, form.grant.data == "1")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        verb = "is now" if form.grant.data == "1" else "is no longer"
+        flash(f"{target.name} {verb} a {form.role.data}.", "success")
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url) else url_for(".index"))
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+def invitations() -> str | Response:
+    form = InviteForm()
+    skipped: list[svc.InviteLine] = []
+    if form.validate_on_submit():
+        lines = svc.parse_invitation_lines(form.lines.data)
+        if len(lines) > 500:
+            form.lines.errors.append(f"Invite at most 500 people at once (this list has {len(lines)}).")
+        else:
+            made, skipped = svc.invite_reviewers(workshop(), me(), lines)
+            emails.commit_and_deliver()
+            if made:
+                flash(f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent.", "success")
+            if not skipped:
+                return redirect(url_for(".invitations"))
+            form.lines.data = "\n".join(item.line for item in skipped)
+    rows = db.session.scalars(sa.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()))
+    return render_template(
+        "members/invitations.html", form=form, skipped=skipped, invitations=rows.all(), button=ButtonForm(),
+    ), 422 if form.errors else 200  # fmt: skip
+
+
+def _invitation(invitation_id: int) -> Invitation:
+    return db.session.get(Invitation, invitation_id) or abort(404)
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+def resend_invitation(invitation_id: int) -> Response:
+    invitation = _invitation(invitation_id)
+    if ButtonForm().validate_on_submit():
+        try:
+            svc.resend_invitation(workshop(), me(), invitation)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            emails.commit_and_deliver()
+            flash(f"The invitation to {invitation.email} was sent again, with a new link.", "success")
+    return redirect(url_for(".invitations"))
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(invitation_id: int) -> Response:
+    invitation = _invitation(invitation_id)
+    if ButtonForm().validate_on_submit():
+        try:
+            svc.revoke_invitation(invitation)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"The invitation to {invitation.email} is withdrawn; its link no longer works.", "success")
+    return redirect(url_for(".invitations"))

@@ -1,0 +1,56 @@
+"""Every permission decision of the portal. Views ask these predicates; templates get them as globals.
+
+404 when the user may not know the object exists, 403 when they may see it but not act.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort
+from flask_login import current_user
+
+from portal.models import User
+
+
+def is_signed_in(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated)
+
+
+def is_chair(user: Any) -> bool:
+    return is_signed_in(user) and bool(user.is_chair)
+
+
+def is_reviewer(user: Any) -> bool:
+    return is_signed_in(user) and bool(user.is_reviewer)
+
+
+def can_manage_members(user: Any) -> bool:
+    """Granting roles and inviting reviewers is for chairs."""
+    return is_chair(user)
+
+
+def can_change_role(actor: Any, target: User, role: str) -> bool:
+    return can_manage_members(actor) and role in ("reviewer", "chair") and target is not None
+
+
+def can_edit_reviewer_expertise(user: Any) -> bool:
+    """The expertise statement and own papers are asked of reviewers (and chairs, who also review)."""
+    return is_reviewer(user) or is_chair(user)
+
+
+def require_chair() -> None:
+    """The guard of chair-only blueprints (``bp.before_request``)."""
+    from portal.extensions import login_manager
+
+    if not is_signed_in(current_user):
+        abort(login_manager.unauthorized())
+    if not is_chair(current_user):
+        abort(403)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        is_chair=is_chair, is_reviewer=is_reviewer, can_manage_members=can_manage_members,
+        can_edit_reviewer_expertise=can_edit_reviewer_expertise,
+    )  # fmt: skip

@@ -1,0 +1,46 @@
+"""Plain functions that add rows and flush (call them inside ``with app.app_context():`` and commit)."""
+
+from __future__ import annotations
+
+import itertools
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from portal.db import db, utcnow
+from portal.models import User
+from portal.services.accounts import _hash
+
+PASSWORD = "a long test passphrase"  # passes the password policy
+_counter = itertools.count(1)
+
+
+def make_user(
+    email: str | None = None, *, name: str | None = None, affiliation: str = "Test University",
+    roles: tuple[str, ...] = (), confirmed: bool = True, password: str = PASSWORD,
+) -> User:  # fmt: skip
+    n = next(_counter)
+    user = User(
+        email=(email or f"user{n}@example.org").lower(), name=name or f"Test Person {n}", affiliation=affiliation,
+        password_hash=_hash(password), email_confirmed_at=utcnow() if confirmed else None,
+        is_reviewer="reviewer" in roles, is_chair="chair" in roles,
+    )  # fmt: skip
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_users(app: Flask, *specs: dict) -> list[int]:
+    """Create users from keyword dicts and commit; return their ids."""
+    with app.app_context():
+        users = [make_user(**spec) for spec in specs]
+        db.session.commit()
+        return [u.id for u in users]
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD, **extra: str) -> TestResponse:
+    """Sign in through the real form, CSRF token included."""
+    from tests.conftest import post_form
+
+    return post_form(client, "/auth/login", {"email": email, "password": password, **extra})
