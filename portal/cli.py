@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -89,7 +91,7 @@ def emails_status() -> None:
 
 def _read_password(from_stdin: bool, email: str, name: str) -> str:
     if from_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     problem = password_problem(password, context=(email, name))

@@ -222,6 +222,7 @@ def content() -> dict[str, Any]:
 # --- helpers ------------------------------------------------------------------------------------------
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_INPUT_RE = re.compile(r'type="hidden" name="csrf_token" value="([^"]+)"')  # the header's sign-out form
 
 
 def csrf_token(client: FlaskClient, url: str) -> str:

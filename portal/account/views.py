@@ -151,13 +151,15 @@ def sign_out_everywhere() -> Response:
 
 @bp.get("/email/confirm/<token>")
 def confirm_email_change(token: str) -> str | Response:
+    # Who opened the link, read before the change rotates the session nonce.
+    viewer_id = current_user.id if current_user.is_authenticated else None
     try:
         user = svc.confirm_email_change(workshop(), token)
     except (TokenInvalid, DomainError) as exc:
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc), resend=None, form=None), 400
     emails.commit_and_deliver()
-    if current_user.is_authenticated and current_user.id == user.id:
+    if viewer_id == user.id:
         _stay_signed_in(user)
         flash(f"Your email address is now {user.email}.", "success")
         return redirect(url_for(".index"))
