@@ -9,7 +9,6 @@ from portal.forms import orcid_checksum_ok
 from portal.passwords import common_passwords, password_problem
 from portal.web import safe_next
 
-
 COMMON = "This password is too common: it appears in lists that attackers try first. Choose another."
 
 
