@@ -35,6 +35,8 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     CONTACT_RATE_LIMIT = "5 per hour; 20 per day"
+    # Forms that send mail to an address the visitor types (register, resend, reset): per IP address.
+    ACCOUNT_MAIL_RATE_LIMIT = "10 per hour; 50 per day"
 
     # Requests larger than this get the friendly 413 page (uploads have their own, smaller, limit).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024

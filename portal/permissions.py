@@ -39,12 +39,17 @@ def can_edit_reviewer_expertise(user: Any) -> bool:
     return is_reviewer(user) or is_chair(user)
 
 
-def require_chair() -> None:
-    """The guard of chair-only blueprints (``bp.before_request``)."""
+def require_sign_in() -> None:
+    """The guard of blueprints for signed-in people: anonymous visitors go to the sign-in page and back."""
     from portal.extensions import login_manager
 
     if not is_signed_in(current_user):
         abort(login_manager.unauthorized())
+
+
+def require_chair() -> None:
+    """The guard of chair-only blueprints (``bp.before_request``)."""
+    require_sign_in()
     if not is_chair(current_user):
         abort(403)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from flask_login import current_user
+
+#: Areas whose pages are private to the signed-in person: never stored by a shared cache or proxy.
+PRIVATE_BLUEPRINTS = {"auth", "account", "members"}
 
 CSP = "; ".join(
     [
@@ -30,4 +34,7 @@ def init_app(app: Flask) -> None:
     def set_security_headers(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.blueprint in PRIVATE_BLUEPRINTS or current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
         return response

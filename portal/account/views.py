@@ -9,7 +9,6 @@ from portal.account import bp
 from portal.account.forms import ConflictsForm, EmailChangeForm, ExpertiseForm, PasswordChangeForm, ProfileForm
 from portal.auth.forms import ButtonForm
 from portal.db import db
-from portal.extensions import login_manager
 from portal.models import ConflictKind, User
 from portal.services import DomainError
 from portal.services import accounts as svc
@@ -29,11 +28,10 @@ SIGN_IN_EXEMPT = {"account.confirm_email_change"}
 
 
 @bp.before_request
-def require_login() -> Response | None:
+def require_sign_in() -> None:
     """Every page here is the signed-in person's own."""
-    if request.endpoint in SIGN_IN_EXEMPT or current_user.is_authenticated:
-        return None
-    return login_manager.unauthorized()  # type: ignore[no-any-return]
+    if request.endpoint not in SIGN_IN_EXEMPT:
+        permissions.require_sign_in()
 
 
 @bp.get("/")

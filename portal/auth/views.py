@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -10,6 +10,7 @@ from portal import emails
 from portal.auth import bp
 from portal.auth.forms import ButtonForm, EmailOnlyForm, LoginForm, NewPasswordForm, RegisterForm
 from portal.db import db, utcnow
+from portal.extensions import limiter
 from portal.models import Invitation, InvitationState
 from portal.services import DomainError
 from portal.services import accounts as svc
@@ -28,7 +29,16 @@ def _invitation_from(token: str | None) -> Invitation | None:
     return invitation if invitation.state == InvitationState.PENDING else None
 
 
+def _mail_limit() -> str:
+    return current_app.config["ACCOUNT_MAIL_RATE_LIMIT"]
+
+
+#: Every form here that mails an address the visitor types shares one per-IP budget (no mail bombing).
+mail_limit = limiter.shared_limit(_mail_limit, scope="account-mail", methods=["POST"])
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@mail_limit
 def register() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("account.index"))
@@ -77,6 +87,7 @@ def confirm(token: str) -> str | Response:
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
+@mail_limit
 def resend_confirmation() -> str | Response:
     form = EmailOnlyForm()
     if form.validate_on_submit():
@@ -131,6 +142,7 @@ def logout() -> Response:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@mail_limit
 def reset_request() -> str | Response:
     form = EmailOnlyForm()
     if form.validate_on_submit():
