@@ -342,3 +342,28 @@ def test_password_reset_rejects_a_common_password(app: Flask, smtp: SMTPRecorder
     assert response.status_code == 422
     assert "This password is too common" in text_of(response)
     assert login(app.test_client(), "ada@example.org").headers["Location"] == "/account/"
+
+
+def test_private_pages_are_never_cached_but_public_ones_may_be(app: Flask) -> None:
+    create_users(app, {"email": "ada@example.org", "name": "Ada Lovelace"})
+    client = app.test_client()
+    assert "Cache-Control" not in client.get("/").headers
+    assert client.get("/auth/login").headers["Cache-Control"] == "no-store"
+    login(client, "ada@example.org")
+    for url in ("/account/", "/"):  # signed in, even the home page shows the person's name
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "Cookie" in response.headers["Vary"]
+    assert "Ada Lovelace" in text_of(client.get("/"))
+
+
+def test_forms_that_send_mail_are_limited_per_address(app: Flask, smtp: SMTPRecorder) -> None:
+    app.config["ACCOUNT_MAIL_RATE_LIMIT"] = "3 per hour"
+    client = app.test_client()
+    for i in range(2):
+        assert register(client, email=f"person{i}@example.org").status_code == 302
+    assert post_form(client, "/auth/reset", {"email": "person0@example.org"}).status_code == 302
+    limited = post_form(client, "/auth/confirm/resend", {"email": "person1@example.org"})
+    assert limited.status_code == 429
+    assert "Please try again in" in text_of(limited)
+    assert len(smtp.wait_for(3)) == 3  # two confirmations and one reset; the fourth form sent nothing
