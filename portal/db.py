@@ -7,6 +7,7 @@ Every timestamp in the portal is an aware UTC ``datetime``. SQLite drops the zon
 from __future__ import annotations
 
 import enum
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,3 +75,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_unicode_lower(dbapi_connection: object, connection_record: object) -> None:
+    """SQLite's own lower() folds ASCII only; use Python's, so searches ignore case as on PostgreSQL."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function(
+            "lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True
+        )

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, abort
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.models import User
+from portal.web import safe_next
 
 
 def is_signed_in(user: Any) -> bool:
@@ -43,8 +45,19 @@ def require_sign_in() -> None:
     """The guard of blueprints for signed-in people: anonymous visitors go to the sign-in page and back."""
     from portal.extensions import login_manager
 
-    if not is_signed_in(current_user):
+    if is_signed_in(current_user):
+        return
+    if request.method in ("GET", "HEAD"):
         abort(login_manager.unauthorized())
+    # A form posted without a session (it expired): come back to the page the form was on, not to a
+    # POST-only address that a GET after sign-in could not open.
+    back = safe_next(urlsplit(request.referrer or "").path) if _same_site(request.referrer) else None
+    flash(login_manager.login_message, login_manager.login_message_category)
+    abort(redirect(url_for(login_manager.login_view, next=back)))
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).netloc == request.host
 
 
 def require_chair() -> None:

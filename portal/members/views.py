@@ -36,10 +36,11 @@ def index() -> str:
     if role:
         stmt = stmt.where(getattr(User, f"is_{role}"))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(page, pages)  # a page past the end shows the last one
     users = db.session.scalars(
         stmt.order_by(sa.func.lower(User.name), User.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    pages = max(1, -(-total // per_page))
     return render_template(
         "members/index.html", users=users, q=q, role=role, page=page, pages=pages, total=total,
         form=RoleForm(),
