@@ -757,8 +757,9 @@ def test_unknown_invitation_link_is_404_and_says_so(people: Flask) -> None:
 
 def test_anonymous_button_press_returns_to_its_page_after_sign_in(people: Flask) -> None:
     client = people.test_client()
-    response = client.post("/members/1/role", data={"role": "chair", "grant": "1"},
-                           headers={"Referer": "http://localhost/members/?q=ada"})  # fmt: skip
-    assert response.headers["Location"] == "/auth/login?next=%2Fmembers%2F"
-    foreign = client.post("/members/1/role", headers={"Referer": "https://evil.example.org/members/"})
+    token = csrf_token(client, "/auth/login")
+    data = {"role": "chair", "grant": "1", "csrf_token": token}
+    response = client.post("/members/1/role", data=data, headers={"Referer": "http://localhost/members/?q=ada"})
+    assert response.headers["Location"] == "/auth/login?next=/members/"
+    foreign = client.post("/members/1/role", data=data, headers={"Referer": "https://evil.example.org/members/"})
     assert foreign.headers["Location"] == "/auth/login"
