@@ -47,17 +47,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
         )
 
-    from portal import cli, errors, permissions, security, templating
+    from portal import cli, errors, permissions, security, storage, templating
     from portal.account import bp as account_bp
     from portal.auth import bp as auth_bp
     from portal.auth import session
     from portal.members import bp as members_bp
     from portal.public import bp as public_bp
     from portal.sponsors import bp as sponsors_bp
+    from portal.submissions import bp as submissions_bp
 
-    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp):
+    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp):
         app.register_blueprint(bp)
     session.init_app(app)
+    storage.init_app(app)
     permissions.init_app(app)
     errors.init_app(app)
     security.init_app(app)

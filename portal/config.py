@@ -60,4 +60,11 @@ class Config:
     REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
     MEMBERS_PER_PAGE = 50
 
+    # Uploads: files live under UPLOAD_FOLDER (default instance/uploads). The PDF check runs in a child
+    # process with these limits. A form may have this many fields (a long author list has three each).
+    UPLOAD_FOLDER: str | None = None
+    PDF_CHECK_TIMEOUT = 20
+    PDF_CHECK_MEMORY_MB = 1024
+    MAX_FORM_PARTS = 40_000
+
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open over a working day still posts

@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal.models import User
+from portal.models import Revision, Submission, SubmissionState, User
 from portal.web import safe_next
 
 
@@ -39,6 +40,64 @@ def can_change_role(actor: Any, target: User, role: str) -> bool:
 def can_edit_reviewer_expertise(user: Any) -> bool:
     """The expertise statement and own papers are asked of reviewers (and chairs, who also review)."""
     return is_reviewer(user) or is_chair(user)
+
+
+# --- submissions --------------------------------------------------------------------------------------
+
+
+def is_author(user: Any, sub: Submission) -> bool:
+    """The submitter, or a signed-in person whose confirmed address is on the author list (a co-author)."""
+    return is_signed_in(user) and (user.id == sub.submitter_id or user.email in sub.author_emails)
+
+
+def can_view_submission(user: Any, sub: Submission) -> bool:
+    return is_author(user, sub) or is_chair(user)
+
+
+def can_edit_submission(user: Any, sub: Submission, now: datetime) -> bool:
+    return is_author(user, sub) and _open_for_edits(sub, now)
+
+
+def can_withdraw_submission(user: Any, sub: Submission) -> bool:
+    return is_author(user, sub) and sub.state != SubmissionState.WITHDRAWN and sub.decision is None
+
+
+def can_restore_submission(user: Any, sub: Submission, now: datetime) -> bool:
+    from portal.services.submissions import paper_deadline
+
+    deadline = paper_deadline(sub.workshop, sub)
+    return (is_author(user, sub) and sub.state == SubmissionState.WITHDRAWN
+            and deadline is not None and now < deadline)  # fmt: skip
+
+
+def can_upload_camera_ready(user: Any, sub: Submission, now: datetime) -> bool:
+    from portal.services.submissions import camera_ready_open
+
+    return is_author(user, sub) and camera_ready_open(sub.workshop, sub, now)
+
+
+def can_download_revision(user: Any, revision: Revision) -> bool:
+    """Authors and chairs get every file of the submission (reviewers get theirs in the reviewing issue)."""
+    return can_view_submission(user, revision.submission)
+
+
+def can_extend_deadline(user: Any, sub: Submission) -> bool:
+    return is_chair(user) and not is_author(user, sub)
+
+
+def can_manage_settings(user: Any) -> bool:
+    return is_chair(user)
+
+
+def can_create_submission(user: Any) -> bool:
+    return is_signed_in(user)
+
+
+def _open_for_edits(sub: Submission, now: datetime) -> bool:
+    from portal.services.submissions import paper_deadline
+
+    deadline = paper_deadline(sub.workshop, sub)
+    return sub.state != SubmissionState.WITHDRAWN and deadline is not None and now < deadline
 
 
 def require_sign_in() -> None:
@@ -70,5 +129,8 @@ def require_chair() -> None:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         is_chair=is_chair, is_reviewer=is_reviewer, can_manage_members=can_manage_members,
-        can_edit_reviewer_expertise=can_edit_reviewer_expertise,
+        can_edit_reviewer_expertise=can_edit_reviewer_expertise, can_edit_submission=can_edit_submission,
+        can_withdraw_submission=can_withdraw_submission, can_restore_submission=can_restore_submission,
+        can_upload_camera_ready=can_upload_camera_ready, can_extend_deadline=can_extend_deadline,
+        can_manage_settings=can_manage_settings, is_author=is_author,
     )  # fmt: skip

@@ -91,9 +91,29 @@ def moment(value: datetime | None) -> Markup:
     ).format(iso=value.astimezone(UTC).isoformat(), main=format_datetime(value), utc=format_utc(value))
 
 
+def time_left(deadline: datetime | None, now: datetime | None = None) -> str:
+    """``13 days, 4 hours left`` / ``closed``: the time until a deadline, in words."""
+    if deadline is None:
+        return ""
+    seconds = int((deadline - (now or datetime.now(UTC))).total_seconds())
+    if seconds <= 0:
+        return "closed"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        parts = [f"{days} day{'s' if days != 1 else ''}", f"{hours} hour{'s' if hours != 1 else ''}"]
+    elif hours:
+        parts = [f"{hours} hour{'s' if hours != 1 else ''}", f"{minutes} minute{'s' if minutes != 1 else ''}"]
+    else:
+        parts = [f"{max(minutes, 1)} minute{'s' if minutes > 1 else ''}"]
+    return ", ".join(parts) + " left"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        paragraphs=paragraphs, avatar=avatar, datetime=format_datetime, moment=moment, utc=format_utc
+        paragraphs=paragraphs, avatar=avatar, datetime=format_datetime, moment=moment, utc=format_utc,
+        time_left=time_left,
     )
     app.jinja_env.globals.update(workshop=workshop)
     app.jinja_env.add_extension("jinja2.ext.do")

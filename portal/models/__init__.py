@@ -2,6 +2,15 @@
 
 from portal.models.email import EmailState, OutgoingEmail
 from portal.models.sponsor import SponsorInquiry
+from portal.models.submission import (
+    Decision,
+    FileKind,
+    Revision,
+    StoredFile,
+    Submission,
+    SubmissionAuthor,
+    SubmissionState,
+)
 from portal.models.user import (
     ConflictKind,
     Invitation,
@@ -28,7 +37,9 @@ __all__ = [
     "AOE_ZONE",
     "ConflictKind",
     "DateKind",
+    "Decision",
     "EmailState",
+    "FileKind",
     "ImportantDate",
     "Invitation",
     "InvitationState",
@@ -37,8 +48,13 @@ __all__ = [
     "Person",
     "PersonRole",
     "Question",
+    "Revision",
     "SponsorInquiry",
     "SponsorOption",
+    "StoredFile",
+    "Submission",
+    "SubmissionAuthor",
+    "SubmissionState",
     "SubmissionType",
     "Topic",
     "User",

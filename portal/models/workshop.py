@@ -53,6 +53,11 @@ class Workshop(db.Model):
     panel_note: Mapped[str] = mapped_column(sa.Text, default="")
     sponsor_call: Mapped[str] = mapped_column(sa.Text, default="")
     contact_email: Mapped[str]
+    # Submission settings (chairs edit them on the settings page).
+    max_upload_mb: Mapped[int] = mapped_column(default=20, server_default="20")
+    supplementary_max_mb: Mapped[int] = mapped_column(default=50, server_default="50")
+    double_blind: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    anonymity_blocks: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # False: hits only warn
     # Set by `flask demo` only: the demo refuses to touch a database holding a workshop it did not create.
     is_demo: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

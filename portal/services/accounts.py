@@ -28,7 +28,7 @@ from portal.models import (
     Workshop,
 )
 from portal.models.user import new_nonce
-from portal.services import DomainError
+from portal.services import Conflicted, DomainError
 from portal.services.tokens import TokenInvalid, make_token, read_token
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -43,10 +43,6 @@ class SignInRefused(DomainError):
         super().__init__(message)
         self.unconfirmed = unconfirmed
         self.retry_at = retry_at
-
-
-class Conflicted(DomainError):
-    """The change would break a rule that another record holds (the last chair, a taken address)."""
 
 
 def normalize_email(address: str) -> str:

@@ -1,0 +1,150 @@
+"""Submissions: the paper, its authors, topics, and every uploaded revision with its stored file."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import db, enum_type, utcnow
+from portal.models.user import User
+from portal.models.workshop import SubmissionType, Topic, Workshop
+
+
+class SubmissionState(enum.StrEnum):
+    ABSTRACT = "abstract"  # abstract registered, no PDF yet
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+class Decision(enum.StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class FileKind(enum.StrEnum):
+    PAPER = "paper"
+    SUPPLEMENTARY = "supplementary"
+    CAMERA_READY = "camera_ready"
+
+
+submission_topic = sa.Table(
+    "submission_topic",
+    db.metadata,
+    sa.Column("submission_id", sa.ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("topic_id", sa.ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class StoredFile(db.Model):
+    """A file in storage under a random key (never the user's file name), with its checksum."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    original_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("size >= 0", name="size_not_negative"),)
+
+
+class Submission(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    submitter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    type_id: Mapped[int] = mapped_column(sa.ForeignKey("submission_type.id", ondelete="RESTRICT"))
+    primary_topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    abstract: Mapped[str] = mapped_column(sa.Text)
+    keywords: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Reviewers the authors declare a conflict with: one email address per line.
+    declared_conflicts: Mapped[str] = mapped_column(sa.Text, default="")
+    state: Mapped[SubmissionState] = mapped_column(enum_type(SubmissionState, "submission_state"), index=True)
+    decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, "decision"))
+    # A chair may give one submission more time.
+    deadline_override: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    # Optimistic locking: two tabs editing the same submission cannot silently overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+
+    workshop: Mapped[Workshop] = relationship()
+    submitter: Mapped[User | None] = relationship()
+    type: Mapped[SubmissionType] = relationship()
+    primary_topic: Mapped[Topic] = relationship()
+    secondary_topics: Mapped[list[Topic]] = relationship(secondary=submission_topic, order_by=Topic.position)
+    authors: Mapped[list[SubmissionAuthor]] = relationship(
+        back_populates="submission", order_by="SubmissionAuthor.position", cascade="all, delete-orphan"
+    )
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="submission", order_by="Revision.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(state = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_has_time"
+        ),
+        sa.CheckConstraint("decision IS NULL OR state = 'submitted'", name="decision_only_when_submitted"),
+    )
+
+    @property
+    def number(self) -> int:
+        """The number authors and chairs quote ("#12"): the id, handed out by the database, never reused."""
+        return self.id
+
+    def latest(self, kind: FileKind) -> Revision | None:
+        return next((r for r in reversed(self.revisions) if r.kind == kind), None)
+
+    @property
+    def paper(self) -> Revision | None:
+        return self.latest(FileKind.PAPER)
+
+    @property
+    def author_emails(self) -> set[str]:
+        return {a.email for a in self.authors}
+
+
+class SubmissionAuthor(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # Lower-cased; an account with this confirmed address is a co-author of the submission.
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    affiliation: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    submission: Mapped[Submission] = relationship(back_populates="authors")
+    __table_args__ = (
+        sa.UniqueConstraint("submission_id", "email"),
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+
+class Revision(db.Model):
+    """One upload: the paper, its supplementary material, or the camera-ready version."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[FileKind] = mapped_column(enum_type(FileKind, "file_kind"))
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="RESTRICT"))
+    # The copy reviewers get in double-blind mode: the same pages, the document metadata stripped.
+    reviewer_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="RESTRICT"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pages: Mapped[int | None]
+    page_size: Mapped[str] = mapped_column(sa.String(64), default="")
+    # What the upload check found (warnings, anonymity hits), as shown to the author.
+    check_report: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    submission: Mapped[Submission] = relationship(back_populates="revisions")
+    file: Mapped[StoredFile] = relationship(foreign_keys=[file_id])
+    reviewer_file: Mapped[StoredFile | None] = relationship(foreign_keys=[reviewer_file_id])
+    uploaded_by: Mapped[User | None] = relationship()

@@ -1,0 +1,451 @@
+"""Submissions: create, edit, upload revisions, withdraw and restore, camera-ready, deadline extensions.
+
+Every function takes the acting user and ``now`` (so tests control the clock), checks the rules, changes
+rows, queues mail and flushes; the view commits. Files are stored before the rows that name them and are
+deleted again if the unit of work rolls back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+
+from portal import emails
+from portal.db import db, utcnow
+from portal.models import (
+    DateKind,
+    Decision,
+    FileKind,
+    Revision,
+    StoredFile,
+    Submission,
+    SubmissionAuthor,
+    SubmissionState,
+    SubmissionType,
+    Topic,
+    User,
+    Workshop,
+)
+from portal.pdfcheck import Identity, PdfReport, check_pdf
+from portal.services import DeadlinePassed, DomainError, InvalidTransition
+from portal.storage import storage, track_new
+
+MAX_AUTHORS = 50
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+# --- deadlines ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Deadlines:
+    opens: datetime | None
+    abstract: datetime | None
+    paper: datetime | None
+    camera_ready: datetime | None
+
+
+def deadlines(ws: Workshop) -> Deadlines:
+    def at(kind: DateKind) -> datetime | None:
+        d = ws.date_of(kind)
+        return d.at if d else None
+
+    return Deadlines(at(DateKind.SUBMISSION_OPEN), at(DateKind.ABSTRACT_DEADLINE), at(DateKind.PAPER_DEADLINE),
+                     at(DateKind.CAMERA_READY))  # fmt: skip
+
+
+def paper_deadline(ws: Workshop, sub: Submission | None = None) -> datetime | None:
+    """The full-paper deadline, or the one a chair granted this submission."""
+    if sub is not None and sub.deadline_override is not None:
+        return sub.deadline_override
+    return deadlines(ws).paper
+
+
+def new_submission_closes(ws: Workshop) -> datetime | None:
+    """New submissions are taken until the abstract deadline when there is one, else the paper deadline."""
+    d = deadlines(ws)
+    return d.abstract or d.paper
+
+
+def check_can_create(ws: Workshop, now: datetime) -> None:
+    d = deadlines(ws)
+    if d.opens is not None and now < d.opens:
+        raise DeadlinePassed("Submissions are not open yet.", d.opens)
+    closes = new_submission_closes(ws)
+    if closes is None:
+        raise DeadlinePassed("The chairs have not set a submission deadline yet, so submissions are closed.")
+    if not now < closes:
+        what = "abstract registration" if d.abstract else "submission"
+        raise DeadlinePassed(f"The {what} deadline has passed.", closes)
+
+
+def check_can_edit(ws: Workshop, sub: Submission, now: datetime) -> None:
+    if sub.state == SubmissionState.WITHDRAWN:
+        raise InvalidTransition("This submission is withdrawn; restore it first.")
+    deadline = paper_deadline(ws, sub)
+    if deadline is None or not now < deadline:
+        raise DeadlinePassed("The submission deadline has passed; the submission can no longer be changed.",
+                             deadline)  # fmt: skip
+
+
+# --- input --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AuthorInput:
+    name: str
+    email: str
+    affiliation: str
+
+
+@dataclass
+class Details:
+    title: str
+    abstract: str
+    type_id: int
+    primary_topic_id: int
+    secondary_topic_ids: list[int]
+    keywords: str
+    authors: list[AuthorInput]
+    declared_conflicts: str
+
+
+def check_authors(authors: list[AuthorInput], submitter: User) -> list[str]:
+    """Problems with the author list, each a sentence; an empty list when it is fine."""
+    problems: list[str] = []
+    if not authors:
+        return ["List at least one author."]
+    if len(authors) > MAX_AUTHORS:
+        return [f"A submission lists at most {MAX_AUTHORS} authors (this list has {len(authors):,})."]
+    seen: dict[str, int] = {}
+    for i, a in enumerate(authors, start=1):
+        if not a.name.strip() or not a.email.strip():
+            problems.append(f"Author {i}: give a name and an email address.")
+            continue
+        try:
+            a.email = validate_email(a.email.strip(), check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            problems.append(f"Author {i}: “{a.email[:80]}” is not an email address.")
+            continue
+        if a.email in seen:
+            problems.append(f"Author {i} ({a.email}) is listed twice (also author {seen[a.email]}).")
+        seen.setdefault(a.email, i)
+    if not problems and submitter.email not in seen:
+        problems.append(f"You ({submitter.email}) must be one of the authors.")
+    return problems
+
+
+def parse_declared_conflicts(text: str) -> tuple[str, list[str]]:
+    """Reviewer emails the authors conflict with, one per line -> normalized text and problems."""
+    found, problems = [], []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            found.append(validate_email(line.strip(), check_deliverability=False).normalized.lower())
+        except EmailNotValidError:
+            problems.append(f"“{line.strip()[:80]}” is not an email address.")
+    return "\n".join(dict.fromkeys(found)), problems
+
+
+# --- file checks --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckedFile:
+    """An upload that passed its checks, ready to be stored."""
+
+    kind: FileKind
+    data: bytes
+    filename: str
+    content_type: str
+    report: PdfReport | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class UploadRefused(DomainError):
+    """The upload breaks a rule; ``report`` holds what the check found (shown with the message)."""
+
+    def __init__(self, message: str, report: PdfReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def identities(authors: list[AuthorInput]) -> list[Identity]:
+    found: list[Identity] = []
+    for a in authors:
+        if a.name.strip():
+            found.append(Identity("name", " ".join(a.name.split())))
+        if a.email.strip():
+            found.append(Identity("email", a.email.strip()))
+        if len(a.affiliation.strip()) >= 4:
+            found.append(Identity("affiliation", " ".join(a.affiliation.split())))
+    return list({(i.kind, i.text.lower()): i for i in found}.values())
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def check_paper(
+    ws: Workshop, sub_type: SubmissionType, authors: list[AuthorInput], data: bytes, filename: str,
+    *, kind: FileKind = FileKind.PAPER,
+) -> CheckedFile:  # fmt: skip
+    """The instant check of a paper PDF. Raises UploadRefused with the reason; returns warnings otherwise."""
+    limit = ws.max_upload_mb * 1_000_000
+    if len(data) == 0:
+        raise UploadRefused("The file is empty (0 bytes).")
+    if len(data) > limit:
+        raise UploadRefused(f"The file is {_mb(len(data))}; the limit is {ws.max_upload_mb} MB.")
+    anonymous = ws.double_blind and kind == FileKind.PAPER
+    cfg = current_app.config
+    report = check_pdf(
+        data, identities(authors) if anonymous else [], strip=anonymous,
+        timeout=cfg["PDF_CHECK_TIMEOUT"], memory_mb=cfg["PDF_CHECK_MEMORY_MB"],
+    )  # fmt: skip
+    if not report.ok:
+        raise UploadRefused(report.error or "The file could not be checked.", report)
+    warnings: list[str] = []
+    if kind == FileKind.PAPER:
+        if sub_type.reference_pages is None:
+            if report.main_pages > sub_type.page_limit:
+                where = (f"the references start on page {report.references_page}" if report.references_page
+                         else "no “References” heading was found, so every page counts")  # fmt: skip
+                raise UploadRefused(
+                    f"The main text has {report.main_pages} pages; a {sub_type.name.lower()} allows "
+                    f"{sub_type.page_limit} ({where}).", report,
+                )  # fmt: skip
+        elif report.pages > sub_type.page_limit + sub_type.reference_pages:
+            raise UploadRefused(
+                f"The PDF has {report.pages} pages; a {sub_type.name.lower()} allows {sub_type.page_limit} "
+                f"plus {sub_type.reference_pages} for references.", report,
+            )  # fmt: skip
+    if anonymous and report.hits:
+        count = len(report.hits)
+        message = (f"The anonymity check found {count} place{'s' if count != 1 else ''} that may reveal an "
+                   "author (listed below).")  # fmt: skip
+        if ws.anonymity_blocks:
+            raise UploadRefused(message + " Remove them and upload again.", report)
+        warnings.append(message + " Please check them; reviewers must not learn who the authors are.")
+    return CheckedFile(kind, data, filename, "application/pdf", report, warnings)
+
+
+def check_supplementary(ws: Workshop, data: bytes, filename: str) -> CheckedFile:
+    limit = ws.supplementary_max_mb * 1_000_000
+    if len(data) == 0:
+        raise UploadRefused("The supplementary file is empty (0 bytes).")
+    if len(data) > limit:
+        raise UploadRefused(f"The supplementary file is {_mb(len(data))}; the limit is {ws.supplementary_max_mb} MB.")
+    if data.startswith(ZIP_MAGIC):
+        return CheckedFile(FileKind.SUPPLEMENTARY, data, filename, "application/zip")
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-"):
+        report = check_pdf(data, [], timeout=current_app.config["PDF_CHECK_TIMEOUT"],
+                           memory_mb=current_app.config["PDF_CHECK_MEMORY_MB"])  # fmt: skip
+        if not report.ok:
+            raise UploadRefused(f"Supplementary material: {report.error}", report)
+        return CheckedFile(FileKind.SUPPLEMENTARY, data, filename, "application/pdf", report)
+    raise UploadRefused("Supplementary material must be a PDF or a ZIP file (by its content, not its name).")
+
+
+# --- changes ------------------------------------------------------------------------------------------
+
+
+def _store(data: bytes, content_type: str, filename: str) -> StoredFile:
+    store = storage()
+    saved = store.save(data)
+    track_new(db.session(), store, saved.key)
+    row = StoredFile(storage_key=saved.key, sha256=saved.sha256, size=saved.size, content_type=content_type,
+                     original_name=re.sub(r"[\x00-\x1f\x7f]", "", filename)[:255])  # fmt: skip
+    db.session.add(row)
+    return row
+
+
+def _add_revision(sub: Submission, checked: CheckedFile, actor: User) -> Revision:
+    file = _store(checked.data, checked.content_type, checked.filename)
+    reviewer_file = None
+    if checked.report is not None and checked.report.stripped is not None:
+        reviewer_file = _store(checked.report.stripped, "application/pdf", "")
+    report = checked.report.to_dict() if checked.report else {}
+    report["warnings"] = checked.warnings
+    revision = Revision(
+        kind=checked.kind, file=file, reviewer_file=reviewer_file, uploaded_by=actor,
+        pages=checked.report.pages if checked.report else None,
+        page_size=checked.report.page_size if checked.report else "", check_report=report,
+    )  # fmt: skip
+    sub.revisions.append(revision)
+    return revision
+
+
+def _set_details(sub: Submission, details: Details) -> list[str]:
+    """Apply the details; return the emails of authors newly on the list."""
+    with db.session.no_autoflush:
+        topics = {t.id: t for t in db.session.scalars(sa.select(Topic).where(Topic.workshop_id == sub.workshop_id))}
+        types = {t.id: t for t in db.session.scalars(
+            sa.select(SubmissionType).where(SubmissionType.workshop_id == sub.workshop_id))}  # fmt: skip
+    if details.type_id not in types or details.primary_topic_id not in topics:
+        raise DomainError("Choose a submission type and a primary topic from the lists.")
+    sub.title, sub.abstract, sub.keywords = details.title, details.abstract, details.keywords
+    sub.type = types[details.type_id]
+    sub.primary_topic = topics[details.primary_topic_id]
+    sub.secondary_topics = sorted(
+        (topics[i] for i in set(details.secondary_topic_ids) if i in topics and i != details.primary_topic_id),
+        key=lambda t: t.position,
+    )
+    sub.declared_conflicts = details.declared_conflicts
+    before = {a.email for a in sub.authors}
+    existing = {a.email: a for a in sub.authors}
+    sub.authors = [
+        _author(existing.get(a.email), position, a) for position, a in enumerate(details.authors, start=1)
+    ]
+    return [a.email for a in details.authors if a.email not in before]
+
+
+def _author(row: SubmissionAuthor | None, position: int, a: AuthorInput) -> SubmissionAuthor:
+    row = row or SubmissionAuthor(email=a.email)
+    row.position, row.name, row.affiliation = position, " ".join(a.name.split()), " ".join(a.affiliation.split())
+    return row
+
+
+def create_submission(
+    ws: Workshop, actor: User, details: Details, *, paper: CheckedFile | None,
+    supplementary: CheckedFile | None = None, now: datetime | None = None,
+) -> Submission:  # fmt: skip
+    now = now or utcnow()
+    check_can_create(ws, now)
+    d = deadlines(ws)
+    if paper is None and not (d.abstract and now < d.abstract):
+        raise UploadRefused("Attach the paper as a PDF.")
+    sub = Submission(workshop_id=ws.id, submitter=actor, created_at=now, updated_at=now,
+                     state=SubmissionState.SUBMITTED if paper else SubmissionState.ABSTRACT)  # fmt: skip
+    new_authors = _set_details(sub, details)
+    db.session.add(sub)
+    db.session.flush()
+    for checked in (paper, supplementary):
+        if checked is not None:
+            _add_revision(sub, checked, actor)
+    if paper is not None:
+        sub.submitted_at = now
+    db.session.flush()
+    _queue_receipt(ws, sub, actor, now, "registered" if paper is None else "submitted")
+    _queue_coauthor_notices(ws, sub, actor, [e for e in new_authors if e != actor.email])
+    return sub
+
+
+def update_submission(
+    ws: Workshop, actor: User, sub: Submission, details: Details, *, version: int, paper: CheckedFile | None = None,
+    supplementary: CheckedFile | None = None, now: datetime | None = None,
+) -> Submission:  # fmt: skip
+    now = now or utcnow()
+    check_can_edit(ws, sub, now)
+    if version != sub.version:
+        raise DomainError(
+            "Someone (perhaps you, in another tab) saved this submission after you opened this form. "
+            "Nothing was saved: reload the page to see the latest version, then make your change again."
+        )
+    new_authors = _set_details(sub, details)
+    for checked in (paper, supplementary):
+        if checked is not None:
+            _add_revision(sub, checked, actor)
+    if paper is not None and sub.state == SubmissionState.ABSTRACT:
+        sub.state = SubmissionState.SUBMITTED
+        sub.submitted_at = now
+    sub.updated_at = now
+    db.session.flush()
+    _queue_receipt(ws, sub, actor, now, "updated")
+    _queue_coauthor_notices(ws, sub, actor, [e for e in new_authors if e != actor.email])
+    return sub
+
+
+def withdraw_submission(ws: Workshop, actor: User, sub: Submission, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if sub.state == SubmissionState.WITHDRAWN:
+        raise InvalidTransition("This submission is withdrawn already.")
+    if sub.decision is not None:
+        raise InvalidTransition("A decision has been made on this submission; write to the chairs to withdraw it.")
+    sub.state, sub.withdrawn_at, sub.updated_at = SubmissionState.WITHDRAWN, now, now
+    db.session.flush()
+    _queue_receipt(ws, sub, actor, now, "withdrawn")
+
+
+def restore_submission(ws: Workshop, actor: User, sub: Submission, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if sub.state != SubmissionState.WITHDRAWN:
+        raise InvalidTransition("This submission is not withdrawn.")
+    deadline = paper_deadline(ws, sub)
+    if deadline is None or not now < deadline:
+        raise DeadlinePassed("The submission deadline has passed, so a withdrawn submission stays withdrawn.",
+                             deadline)  # fmt: skip
+    sub.state = SubmissionState.SUBMITTED if sub.paper is not None else SubmissionState.ABSTRACT
+    sub.withdrawn_at, sub.updated_at = None, now
+    db.session.flush()
+    _queue_receipt(ws, sub, actor, now, "restored")
+
+
+def extend_deadline(ws: Workshop, actor: User, sub: Submission, until: datetime | None) -> None:
+    """A chair gives one submission more time (None: back to the common deadline)."""
+    common = deadlines(ws).paper
+    if until is not None and common is not None and until <= common:
+        raise DomainError("An extension must end after the common deadline.")
+    sub.deadline_override = until
+    db.session.flush()
+
+
+def camera_ready_open(ws: Workshop, sub: Submission, now: datetime) -> bool:
+    deadline = deadlines(ws).camera_ready
+    return (sub.decision == Decision.ACCEPTED and sub.state == SubmissionState.SUBMITTED
+            and deadline is not None and now < deadline)  # fmt: skip
+
+
+def upload_camera_ready(
+    ws: Workshop, actor: User, sub: Submission, *, title: str, authors: list[AuthorInput], paper: CheckedFile,
+    version: int, now: datetime | None = None,
+) -> Revision:  # fmt: skip
+    """The final, non-anonymous PDF of an accepted paper; the title and authors may be corrected too."""
+    now = now or utcnow()
+    if not camera_ready_open(ws, sub, now):
+        raise DeadlinePassed("Camera-ready uploads are open only for accepted papers, until the camera-ready "
+                             "deadline.", deadlines(ws).camera_ready)  # fmt: skip
+    if version != sub.version:
+        raise DomainError("Someone saved this submission after you opened this form; reload and try again.")
+    sub.title = title
+    existing = {a.email: a for a in sub.authors}
+    sub.authors = [_author(existing.get(a.email), i, a) for i, a in enumerate(authors, start=1)]
+    revision = _add_revision(sub, paper, actor)
+    sub.updated_at = now
+    db.session.flush()
+    _queue_receipt(ws, sub, actor, now, "camera-ready version received")
+    return revision
+
+
+# --- mail ---------------------------------------------------------------------------------------------
+
+
+def _site(ws: Workshop) -> str:
+    return f"{ws.short_name} {ws.edition}"
+
+
+def _queue_receipt(ws: Workshop, sub: Submission, actor: User, now: datetime, what: str) -> None:
+    emails.queue(
+        kind="submission_receipt", to=actor.email, reply_to=ws.contact_email, template="submission_receipt",
+        subject=f"[{_site(ws)}] Submission #{sub.number} {what}: {sub.title}",
+        ws=ws, sub=sub, actor=actor, what=what, when=now, paper=sub.paper,
+        supplementary=sub.latest(FileKind.SUPPLEMENTARY), camera_ready=sub.latest(FileKind.CAMERA_READY),
+        url=url_for("submissions.detail", number=sub.number, _external=True),
+    )  # fmt: skip
+
+
+def _queue_coauthor_notices(ws: Workshop, sub: Submission, actor: User, addresses: list[str]) -> None:
+    for author in sub.authors:
+        if author.email in addresses:
+            emails.queue(
+                kind="coauthor_notice", to=author.email, reply_to=actor.email, template="coauthor_notice",
+                subject=f"[{_site(ws)}] You are an author of submission #{sub.number}",
+                ws=ws, sub=sub, actor=actor, author=author,
+                url=url_for("submissions.detail", number=sub.number, _external=True),
+                register_url=url_for("auth.register", _external=True),
+            )  # fmt: skip

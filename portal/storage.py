@@ -1,0 +1,118 @@
+"""File storage behind a tiny interface. ``LocalStorage`` keeps files under ``instance/uploads`` by random key.
+
+A write goes to a temporary file, is fsynced and renamed into place, so a file is either whole or absent.
+The caller writes the file first and commits the row after: a row never points at a missing file (a crash
+in between leaves an orphan file, which ``flask storage check`` lists).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+
+class StorageFull(OSError):
+    """The storage could not take the file (disk full, quota): nothing was kept."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    key: str
+    sha256: str
+    size: int
+
+
+class Storage(Protocol):
+    def save(self, data: bytes) -> Saved: ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def keys(self) -> list[str]: ...
+
+
+class LocalStorage:
+    """Files in a directory (a shared volume serves several machines), two-level fan-out by key."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        if not key.isalnum():
+            raise ValueError("bad storage key")
+        return self.root / key[:2] / key
+
+    def save(self, data: bytes) -> Saved:
+        key = secrets.token_hex(16)
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{key}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+            raise StorageFull(f"The file could not be stored: {exc.strerror or exc}") from exc
+        return Saved(key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+    def open(self, key: str) -> BinaryIO:
+        return open(self._path(key), "rb")
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def keys(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.glob("??/*") if p.is_file() and not p.name.startswith("."))
+
+
+def storage() -> Storage:
+    return current_app.extensions["portal.storage"]  # type: ignore[no-any-return]
+
+
+# Files written during a unit of work are deleted again if it rolls back: row and file, or neither.
+_NEW_KEYS = "portal.storage.new_keys"
+
+
+def track_new(session: Session, store: Storage, key: str) -> None:
+    session.info.setdefault(_NEW_KEYS, []).append((store, key))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session: Session) -> None:
+    session.info.pop(_NEW_KEYS, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_new_files(session: Session) -> None:
+    for store, key in session.info.pop(_NEW_KEYS, []):
+        store.delete(key)
+
+
+def init_app(app: Flask) -> None:
+    root = app.config.get("UPLOAD_FOLDER") or os.path.join(app.instance_path, "uploads")
+    app.extensions["portal.storage"] = LocalStorage(root)

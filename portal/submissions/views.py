@@ -1,0 +1,400 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from portal import emails, permissions
+from portal.db import db, utcnow
+from portal.models import FileKind, Revision, Submission, SubmissionAuthor, SubmissionState, Workshop
+from portal.services import DeadlinePassed, DomainError
+from portal.services import submissions as svc
+from portal.storage import StorageFull, storage
+from portal.submissions import bp
+from portal.submissions.forms import CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
+from portal.templating import format_datetime
+from portal.web import me, require_workshop
+
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+
+Check = Callable[[Any, Submission], bool]
+
+
+def get_submission(number: int, check: Check = permissions.can_view_submission) -> Submission:
+    """Load a submission and ask the permission rule; 404 when the user may not know it exists."""
+    ws = require_workshop()
+    sub = db.session.scalar(
+        sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.id == number)
+        .options(selectinload(Submission.authors), selectinload(Submission.revisions))
+    )  # fmt: skip
+    if sub is None or not check(me(), sub):
+        abort(404)
+    return sub
+
+
+# --- the author's area --------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index() -> str:
+    ws = require_workshop()
+    user = me()
+    mine = db.session.scalars(
+        sa.select(Submission)
+        .where(Submission.workshop_id == ws.id)
+        .where(sa.or_(Submission.submitter_id == user.id,
+                      Submission.id.in_(sa.select(SubmissionAuthor.submission_id)
+                                        .where(SubmissionAuthor.email == user.email))))
+        .order_by(Submission.id)
+        .options(selectinload(Submission.revisions))
+    ).all()  # fmt: skip
+    now = utcnow()
+    try:
+        svc.check_can_create(ws, now)
+        closed_reason = None
+    except DeadlinePassed as exc:
+        closed_reason = str(exc)
+    return render_template("submissions/index.html", ws=ws, submissions=mine, closed_reason=closed_reason,
+                           deadlines=svc.deadlines(ws), now=now)  # fmt: skip
+
+
+def _setup(form: SubmissionForm, ws: Workshop) -> None:
+    form.type.choices = [(0, "Choose…")] + [(t.id, _type_label(t)) for t in ws.submission_types]
+    form.primary_topic.choices = [(0, "Choose…")] + [(t.id, t.title) for t in ws.topics]
+    form.secondary_topics.choices = [(t.id, t.title) for t in ws.topics]
+
+
+def _type_label(t: Any) -> str:
+    refs = ("plus unlimited references" if t.reference_pages is None
+            else f"plus {t.reference_pages} for references" if t.reference_pages else "references included")
+    return f"{t.name}: {t.page_limit} pages, {refs}"  # fmt: skip
+
+
+def _authors_from(form: Any) -> list[svc.AuthorInput]:
+    return [svc.AuthorInput(e.form.name.data or "", e.form.email.data or "", e.form.affiliation.data or "")
+            for e in form.authors.entries
+            if (e.form.name.data or e.form.email.data or e.form.affiliation.data)]  # fmt: skip
+
+
+def _author_action(form: Any, action: str) -> bool:
+    """Add, remove or move an author row without JavaScript. True when the post was such an action."""
+    rows = [{"name": e.form.name.data, "email": e.form.email.data, "affiliation": e.form.affiliation.data}
+            for e in form.authors.entries][: svc.MAX_AUTHORS]  # fmt: skip
+    verb, _, index = action.partition("-")
+    if verb == "add":
+        rows.append({"name": "", "email": "", "affiliation": ""})
+    elif verb == "trim":
+        pass  # only cut the list down to the maximum
+    elif verb in ("remove", "up", "down") and index.isdigit() and int(index) < len(rows):
+        i = int(index)
+        if verb == "remove" and len(rows) > 1:
+            rows.pop(i)
+        elif verb == "up" and i > 0:
+            rows[i - 1], rows[i] = rows[i], rows[i - 1]
+        elif verb == "down" and i + 1 < len(rows):
+            rows[i + 1], rows[i] = rows[i], rows[i + 1]
+    else:
+        return False
+    while form.authors.entries:
+        form.authors.pop_entry()
+    for row in rows:
+        form.authors.append_entry(row)
+    return True
+
+
+def _read(upload: FileStorage | None, limit_mb: int) -> tuple[bytes, str] | None:
+    if upload is None or not upload.filename:
+        return None
+    data = upload.stream.read(limit_mb * 1_000_000 + 1)  # one byte over tells "too large" without reading it all
+    return data, upload.filename
+
+
+def _details(form: SubmissionForm) -> tuple[svc.Details, list[str]]:
+    conflicts, problems = svc.parse_declared_conflicts(form.declared_conflicts.data or "")
+    details = svc.Details(
+        title=form.title.data, abstract=form.abstract.data, type_id=form.type.data,
+        primary_topic_id=form.primary_topic.data, secondary_topic_ids=form.secondary_topics.data or [],
+        keywords=form.keywords.data or "", authors=_authors_from(form), declared_conflicts=conflicts,
+    )  # fmt: skip
+    return details, problems
+
+
+def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Response | dict[str, Any]:
+    """Validate, check the files, save. Returns a redirect on success, else what the page must show."""
+    shown: dict[str, Any] = {"problems": [], "upload_error": None, "report": None}
+    action = request.form.get("action", "save")
+    if action != "save" and _author_action(form, action):
+        return shown
+    valid = form.validate_on_submit()
+    details, conflict_problems = _details(form)
+    user = me()
+    author_problems = svc.check_authors(details.authors, user)
+    shown["problems"] = author_problems + conflict_problems
+    if len(form.authors.entries) > svc.MAX_AUTHORS:
+        shown["problems"] = [f"A submission lists at most {svc.MAX_AUTHORS} authors "
+                             f"(this list has {len(form.authors.entries):,})."]  # fmt: skip
+        _author_action(form, "trim")
+    if not valid or shown["problems"]:
+        return shown
+    sub_type = next((t for t in ws.submission_types if t.id == details.type_id), None)
+    paper = supplementary = None
+    try:
+        raw = _read(request.files.get("paper"), ws.max_upload_mb)
+        if raw is not None and sub_type is not None:
+            paper = svc.check_paper(ws, sub_type, details.authors, *raw)
+        raw = _read(request.files.get("supplementary"), ws.supplementary_max_mb)
+        if raw is not None:
+            supplementary = svc.check_supplementary(ws, *raw)
+    except svc.UploadRefused as exc:
+        shown["upload_error"], shown["report"] = str(exc), exc.report
+        return shown
+    try:
+        if sub is None:
+            sub = svc.create_submission(ws, user, details, paper=paper, supplementary=supplementary)
+        else:
+            version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+            svc.update_submission(ws, user, sub, details, version=version, paper=paper, supplementary=supplementary)
+        number = sub.number
+        emails.commit_and_deliver()
+    except DeadlinePassed as exc:
+        db.session.rollback()
+        when = f" It was {format_datetime(exc.deadline)}." if isinstance(exc.deadline, datetime) else ""
+        shown["problems"] = [f"{exc}{when} Nothing was saved."]
+        return shown
+    except StaleDataError:
+        db.session.rollback()
+        shown["problems"] = ["Someone saved this submission at the same moment. Nothing was saved: reload the "
+                             "page and make your change again."]  # fmt: skip
+        return shown
+    except (DomainError, StorageFull) as exc:
+        db.session.rollback()
+        shown["problems"] = [f"{exc} Nothing was saved."]
+        return shown
+    warnings = paper.warnings if paper else []
+    flash(f"Submission #{number} is saved. A receipt is on its way to {user.email}.", "success")
+    for warning in warnings:
+        flash(warning, "error")
+    return redirect(url_for(".detail", number=number))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> str | Response:
+    ws = require_workshop()
+    form = SubmissionForm()
+    _setup(form, ws)
+    now = utcnow()
+    try:
+        svc.check_can_create(ws, now)
+    except DeadlinePassed as exc:
+        if request.method == "GET":
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
+    if request.method == "GET":
+        user = me()
+        form.authors.entries[0].form.name.data = user.name
+        form.authors.entries[0].form.email.data = user.email
+        form.authors.entries[0].form.affiliation.data = user.affiliation
+        result: Response | dict[str, Any] = {"problems": [], "upload_error": None, "report": None}
+    else:
+        result = _handle(form, ws, None)
+        if isinstance(result, Response):
+            return result
+    return _render_form(form, ws, None, result)
+
+
+@bp.route("/<int:number>/edit", methods=["GET", "POST"])
+def edit(number: int) -> str | Response:
+    ws = require_workshop()
+    sub = get_submission(number)
+    if not permissions.can_edit_submission(me(), sub, utcnow()):
+        flash("This submission can no longer be changed.", "error")
+        return redirect(url_for(".detail", number=number))
+    form = SubmissionForm(obj=None if request.method == "POST" else _form_data(sub))
+    _setup(form, ws)
+    if request.method == "GET":
+        result: Response | dict[str, Any] = {"problems": [], "upload_error": None, "report": None}
+    else:
+        result = _handle(form, ws, sub)
+        if isinstance(result, Response):
+            return result
+    return _render_form(form, ws, sub, result)
+
+
+class _Obj:
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+
+def _form_data(sub: Submission) -> _Obj:
+    return _Obj(
+        title=sub.title, abstract=sub.abstract, type=sub.type_id, primary_topic=sub.primary_topic_id,
+        secondary_topics=[t.id for t in sub.secondary_topics], keywords=sub.keywords,
+        authors=[_Obj(name=a.name, email=a.email, affiliation=a.affiliation) for a in sub.authors],
+        declared_conflicts=sub.declared_conflicts, version=str(sub.version), paper=None, supplementary=None,
+    )  # fmt: skip
+
+
+def _render_form(form: SubmissionForm, ws: Workshop, sub: Submission | None, shown: dict[str, Any]) -> tuple[str, int]:
+    failed = bool(form.errors or shown["problems"] or shown["upload_error"])
+    d = svc.deadlines(ws)
+    return render_template(
+        "submissions/form.html", form=form, ws=ws, sub=sub, deadline=svc.paper_deadline(ws, sub),
+        abstract_only=sub is None and d.abstract is not None and utcnow() < d.abstract,
+        max_authors=svc.MAX_AUTHORS, **shown,
+    ), 422 if failed else 200  # fmt: skip
+
+
+@bp.get("/<int:number>")
+def detail(number: int) -> str:
+    ws = require_workshop()
+    sub = get_submission(number)
+    now = utcnow()
+    return render_template(
+        "submissions/detail.html", ws=ws, sub=sub, now=now, deadline=svc.paper_deadline(ws, sub),
+        deadlines=svc.deadlines(ws), confirm=ConfirmForm(), extension=ExtensionForm(),
+        FileKind=FileKind, SubmissionState=SubmissionState,
+    )  # fmt: skip
+
+
+@bp.route("/<int:number>/withdraw", methods=["GET", "POST"])
+def withdraw(number: int) -> str | Response:
+    ws = require_workshop()
+    sub = get_submission(number, permissions.is_author)
+    if not permissions.can_withdraw_submission(me(), sub):
+        flash("This submission cannot be withdrawn now.", "error")
+        return redirect(url_for(".detail", number=number))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        svc.withdraw_submission(ws, me(), sub)
+        emails.commit_and_deliver()
+        flash(f"Submission #{number} is withdrawn. You can restore it until the deadline.", "success")
+        return redirect(url_for(".detail", number=number))
+    return render_template("submissions/withdraw.html", ws=ws, sub=sub, form=form,
+                           deadline=svc.paper_deadline(ws, sub))  # fmt: skip
+
+
+@bp.post("/<int:number>/restore")
+def restore(number: int) -> Response:
+    ws = require_workshop()
+    sub = get_submission(number, permissions.is_author)
+    if ConfirmForm().validate_on_submit():
+        try:
+            svc.restore_submission(ws, me(), sub)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            emails.commit_and_deliver()
+            flash(f"Submission #{number} is restored.", "success")
+    return redirect(url_for(".detail", number=number))
+
+
+@bp.get("/<int:number>/files/<int:revision_id>")
+def download(number: int, revision_id: int) -> Response:
+    sub = get_submission(number)
+    revision = next((r for r in sub.revisions if r.id == revision_id), None)
+    if revision is None or not permissions.can_download_revision(me(), revision):
+        abort(404)
+    position = [r.id for r in sub.revisions if r.kind == revision.kind].index(revision.id) + 1
+    ws = sub.workshop
+    extension = "zip" if revision.file.content_type == "application/zip" else "pdf"
+    name = f"{ws.short_name}{ws.edition}-{sub.number}-{revision.kind.value.replace('_', '-')}-v{position}.{extension}"
+    response = send_file(storage().open(revision.file.storage_key), mimetype=revision.file.content_type,
+                         as_attachment=True, download_name=name.lower(), etag=revision.file.sha256,
+                         max_age=0)  # fmt: skip
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:number>/camera-ready", methods=["GET", "POST"])
+def camera_ready(number: int) -> str | Response:
+    ws = require_workshop()
+    sub = get_submission(number, permissions.is_author)
+    now = utcnow()
+    if not permissions.can_upload_camera_ready(me(), sub, now):
+        abort(404)
+    form = CameraReadyForm(obj=None if request.method == "POST" else _form_data(sub))
+    problems: list[str] = []
+    upload_error = report = None
+    if request.method == "POST":
+        action = request.form.get("action", "save")
+        if action == "save" or not _author_action(form, action):
+            authors = _authors_from(form)
+            problems = svc.check_authors(authors, me()) if form.validate_on_submit() else []
+            raw = _read(request.files.get("paper"), ws.max_upload_mb)
+            if not form.errors and not problems and raw is None:
+                upload_error = "Attach the final PDF."
+            elif not form.errors and not problems and raw is not None:
+                try:
+                    checked = svc.check_paper(ws, sub.type, authors, *raw, kind=FileKind.CAMERA_READY)
+                    version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+                    svc.upload_camera_ready(ws, me(), sub, title=form.title.data, authors=authors, paper=checked,
+                                            version=version)  # fmt: skip
+                    emails.commit_and_deliver()
+                except svc.UploadRefused as exc:
+                    db.session.rollback()
+                    upload_error, report = str(exc), exc.report
+                except (DomainError, StorageFull, StaleDataError) as exc:
+                    db.session.rollback()
+                    problems = [f"{exc or 'Someone saved this submission at the same moment.'} Nothing was saved."]
+                else:
+                    flash(f"The camera-ready version of #{number} is saved. A receipt is on its way.", "success")
+                    return redirect(url_for(".detail", number=number))
+    failed = bool(form.errors or problems or upload_error)
+    return render_template(
+        "submissions/camera_ready.html", ws=ws, sub=sub, form=form, problems=problems, upload_error=upload_error,
+        report=report, deadline=svc.deadlines(ws).camera_ready, max_authors=svc.MAX_AUTHORS,
+    ), 422 if failed else 200  # fmt: skip
+
+
+# --- chairs -------------------------------------------------------------------------------------------
+
+
+@bp.get("/all")
+def all_submissions() -> str:
+    if not permissions.is_chair(me()):
+        abort(403)
+    ws = require_workshop()
+    rows = db.session.scalars(
+        sa.select(Submission).where(Submission.workshop_id == ws.id).order_by(Submission.id)
+        .options(selectinload(Submission.authors), selectinload(Submission.revisions).selectinload(Revision.file))
+    ).all()  # fmt: skip
+    return render_template("submissions/all.html", ws=ws, submissions=rows, now=utcnow(),
+                           deadline=svc.deadlines(ws).paper)  # fmt: skip
+
+
+@bp.post("/<int:number>/extension")
+def extension(number: int) -> Response:
+    ws = require_workshop()
+    sub = get_submission(number)
+    if not permissions.can_extend_deadline(me(), sub):
+        abort(403)
+    form = ExtensionForm()
+    if form.validate_on_submit():
+        until = None
+        if form.until.data:
+            try:
+                naive = datetime.fromisoformat(form.until.data.replace("T", " "))
+            except ValueError:
+                flash("Give the new deadline as 2026-12-20 23:59.", "error")
+                return redirect(url_for(".detail", number=number))
+            until = naive.replace(tzinfo=ws.zone) if naive.tzinfo is None else naive
+        try:
+            svc.extend_deadline(ws, me(), sub, until)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Submission #{number} may now be changed until {format_datetime(until)}." if until
+                  else f"Submission #{number} follows the common deadline again.", "success")  # fmt: skip
+    return redirect(url_for(".detail", number=number))
