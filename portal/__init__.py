@@ -53,10 +53,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal.auth import session
     from portal.members import bp as members_bp
     from portal.public import bp as public_bp
+    from portal.settings import bp as settings_bp
     from portal.sponsors import bp as sponsors_bp
     from portal.submissions import bp as submissions_bp
 
-    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp):
+    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp, settings_bp):
         app.register_blueprint(bp)
     session.init_app(app)
     storage.init_app(app)

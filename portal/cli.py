@@ -11,8 +11,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from portal import emails
 from portal.db import db, utcnow
-from portal.demo import DEMO_PASSWORD, DemoRefused, demo_accounts, load_demo
-from portal.models import OutgoingEmail, User, Workshop
+from portal.demo import DEMO_PASSWORD, PHASES, DemoRefused, demo_accounts, load_demo
+from portal.models import OutgoingEmail, Submission, User, Workshop
 from portal.passwords import password_problem
 from portal.services import DomainError
 from portal.services.accounts import Conflicted, create_user, set_role, user_by_email
@@ -42,7 +42,9 @@ def content_load(path: str | None) -> None:
 @click.command("demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a workshop.")
-def demo(if_empty: bool) -> None:
+@click.option("--phase", type=click.Choice(PHASES), default="submission", show_default=True,
+              help="The phase to reset the demo workshop to.")  # fmt: skip
+def demo(if_empty: bool, phase: str) -> None:
     """Load (or reset) the local demo workshop and its accounts. Never touches real data."""
     if if_empty and db.session.scalar(sa.select(Workshop.id).limit(1)) is not None:
         click.echo("The database already holds a workshop; leaving it as it is.")
@@ -50,14 +52,16 @@ def demo(if_empty: bool) -> None:
     try:
         workshop = load_demo(
             current_app.config["CONTENT_FILE"], utcnow(),
-            password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            password_hash_method=current_app.config["PASSWORD_HASH_METHOD"], phase=phase,
         )  # fmt: skip
     except (DemoRefused, DomainError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     accounts = demo_accounts()
-    click.echo(f"Demo workshop {workshop.short_name} {workshop.edition} loaded; submissions are open.")
+    count = len(db.session.scalars(sa.select(Submission.id)).all())
+    click.echo(f"Demo workshop {workshop.short_name} {workshop.edition} loaded at the {phase} phase: "
+               f"submissions are open, {count} are in.")  # fmt: skip
     click.echo(f"Sign in at http://127.0.0.1:5000/auth/login with the password {DEMO_PASSWORD!r} as")
     click.echo(f"  chair     {accounts[0][0]}")
     click.echo("  reviewers reviewer1@example.org ... reviewer12@example.org")

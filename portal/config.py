@@ -20,6 +20,10 @@ class Config:
     # The workshop's content file, loaded by `flask content load` and `flask demo`.
     CONTENT_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "content", "longllm-2024.toml")
 
+    # The site's public address, for links in mail ("https://portal.example.org"). Set it in production: links
+    # are then never built from a request's Host header. None: the current request's address.
+    BASE_URL: str | None = None
+
     # Mail: Flask-Mail over SMTP. Every mail goes through the outbox table first.
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25

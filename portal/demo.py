@@ -11,8 +11,20 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from portal.db import db
-from portal.models import DateKind, ImportantDate, Invitation, LoginFailure, User, UserPaper, Workshop
+from portal.models import (
+    DateKind,
+    ImportantDate,
+    Invitation,
+    LoginFailure,
+    OutgoingEmail,
+    StoredFile,
+    Submission,
+    User,
+    UserPaper,
+    Workshop,
+)
 from portal.services.content import load_content, read_content_file
+from portal.storage import storage
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed by `flask demo`, for local trial only
 
@@ -99,11 +111,83 @@ def set_demo_dates(workshop: Workshop, now: datetime) -> None:
     db.session.flush()
 
 
-def load_demo(content_file: str, now: datetime, *, password_hash_method: str) -> Workshop:
-    """(Re)build the demo workshop and its accounts. Flushes; the caller commits."""
+PHASES = ("submission",)
+
+DEMO_SUBMISSIONS = [
+    ("Ring attention with constant memory for million-token contexts", "architecture", "full", [0, 1]),
+    ("LongBench-Med: evaluating long-context models on patient histories", "resources-evaluation", "full", [2]),
+    ("Paged key-value caches for speculative decoding", "hardware", "short", [3, 4, 5]),
+    ("When retrieval beats a longer window: a controlled study", "augmentation", "full", [6, 7]),
+    ("Position interpolation without fine-tuning", "embeddings", "short", [8]),
+]
+
+
+def demo_pdf(title: str, abstract: str, pages: int) -> bytes:
+    """An anonymous demo paper: title, abstract, body text and a references page."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(title)
+    pdf.set_font("helvetica", size=11)
+    body = ("Long-context language models must attend to many tokens. We describe a method, analyse its cost, "
+            "and report experiments on standard long-context benchmarks. ") * 12  # fmt: skip
+    for page in range(1, pages + 1):
+        pdf.add_page()
+        if page == 1:
+            pdf.set_font("helvetica", "B", 15)
+            pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("helvetica", "I", 10)
+            pdf.multi_cell(0, 6, "Anonymous authors. Paper under double-blind review.", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("helvetica", size=11)
+            pdf.multi_cell(0, 6, "Abstract. " + abstract, new_x="LMARGIN", new_y="NEXT")
+        if page == pages:
+            pdf.set_font("helvetica", "B", 12)
+            pdf.cell(0, 8, "References", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("helvetica", size=10)
+            pdf.multi_cell(0, 5, "[1] A. Author. Attention over long inputs. 2023.", new_x="LMARGIN", new_y="NEXT")
+        else:
+            pdf.multi_cell(0, 6, f"{page}. {body}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _clear_submissions() -> None:
+    store = storage()
+    keys = list(db.session.scalars(sa.select(StoredFile.storage_key)))
+    for sub in db.session.scalars(sa.select(Submission)):
+        db.session.delete(sub)
+    db.session.flush()
+    db.session.execute(sa.delete(StoredFile))
+    for key in keys:
+        store.delete(key)
+
+
+def _demo_submissions(workshop: Workshop, now: datetime) -> None:
+    from portal.services import submissions as svc
+
+    authors = {u.email: u for u in db.session.scalars(sa.select(User).where(User.email.like("author%")))}
+    topics = {t.slug: t for t in workshop.topics}
+    types = {t.slug: t for t in workshop.submission_types}
+    for i, (title, topic, kind, who) in enumerate(DEMO_SUBMISSIONS):
+        people = [authors[f"author{n + 1}@example.org"] for n in who]
+        abstract = (f"We study {topics[topic].description.lower()}. Our approach is simple, fast and scales to "
+                    "long inputs; experiments show clear gains over strong baselines.")  # fmt: skip
+        sub_type = types.get(kind) or workshop.submission_types[0]
+        details = svc.Details(
+            title=title, abstract=abstract, type_id=sub_type.id, primary_topic_id=topics[topic].id,
+            secondary_topic_ids=[], keywords="long context, efficiency",
+            authors=[svc.AuthorInput(p.name, p.email, p.affiliation) for p in people], declared_conflicts="",
+        )  # fmt: skip
+        pdf = demo_pdf(title, abstract, pages=min(sub_type.page_limit, 3 + i) + 1)
+        checked = svc.check_paper(workshop, sub_type, details.authors, pdf, f"demo-{i + 1}.pdf")
+        svc.create_submission(workshop, people[0], details, paper=checked, now=now - timedelta(days=5 - i))
+
+
+def load_demo(content_file: str, now: datetime, *, password_hash_method: str, phase: str = "submission") -> Workshop:
+    """(Re)build the demo workshop and its accounts at ``phase``. Flushes; the caller commits."""
     check_demo_only()
     workshop, _ = load_content(read_content_file(content_file), is_demo=True)
     set_demo_dates(workshop, now)
+    _clear_submissions()
     db.session.execute(sa.delete(Invitation))
     db.session.execute(sa.delete(LoginFailure))
     for user in db.session.scalars(sa.select(User).where(User.is_demo.is_(True))):
@@ -130,5 +214,9 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str) ->
                 for j, t in enumerate(user.topics, start=1)
             ]  # fmt: skip
         db.session.add(user)
+    db.session.flush()
+    _demo_submissions(workshop, now)
+    # The demo's receipts would go to addresses nobody reads: drop them.
+    db.session.execute(sa.delete(OutgoingEmail))
     db.session.flush()
     return workshop

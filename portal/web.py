@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort, current_app, has_request_context, request, url_for
 from flask_login import current_user
 
 from portal.models import User, Workshop
@@ -42,3 +42,13 @@ def client_ip() -> str:
 def me() -> User:
     """The signed-in user as a model object (not Flask-Login's proxy), to hand to services."""
     return current_user._get_current_object()  # type: ignore[no-any-return, attr-defined]
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute link for a mail: from BASE_URL when set (never from a request's Host header, which a
+    client chooses), else from the current request, else the local address."""
+    base = current_app.config.get("BASE_URL")
+    if base is None and has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=base or "http://127.0.0.1:5000"):
+        return url_for(endpoint, _external=True, **values)

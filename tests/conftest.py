@@ -178,10 +178,11 @@ def app_config() -> dict[str, Any]:
 
 @pytest.fixture
 def empty_app(
-    database_url: str, app_config: dict[str, Any], smtp_server: tuple[SMTPRecorder, int]
+    database_url: str, app_config: dict[str, Any], smtp_server: tuple[SMTPRecorder, int], tmp_path: Path
 ) -> Iterator[Flask]:
-    """A migrated database without any workshop; mail goes to the test SMTP server."""
-    app = make_app(database_url, MAIL_PORT=smtp_server[1], **app_config)
+    """A migrated database without any workshop; mail goes to the test SMTP server, files to tmp_path."""
+    config = {"MAIL_PORT": smtp_server[1], "UPLOAD_FOLDER": str(tmp_path / "uploads"), **app_config}
+    app = make_app(database_url, **config)
     yield app
     with app.app_context():
         db.session.remove()

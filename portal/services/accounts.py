@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import emails
@@ -30,6 +30,7 @@ from portal.models import (
 from portal.models.user import new_nonce
 from portal.services import Conflicted, DomainError
 from portal.services.tokens import TokenInvalid, make_token, read_token
+from portal.web import external_url
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600
@@ -81,8 +82,8 @@ def register_user(
             kind="account_exists", to=address, template="account_exists",
             subject=f"[{_site(workshop)}] Someone tried to register with your address",
             user=existing, site=_site(workshop),
-            login_url=url_for("auth.login", _external=True),
-            reset_url=url_for("auth.reset_request", _external=True),
+            login_url=external_url("auth.login"),
+            reset_url=external_url("auth.reset_request"),
         )  # fmt: skip
         return None
     user = User(
@@ -104,7 +105,7 @@ def queue_confirmation(workshop: Workshop | None, user: User) -> None:
     emails.queue(
         kind="confirm_email", to=user.email, template="confirm_email",
         subject=f"[{_site(workshop)}] Confirm your email address",
-        user=user, site=_site(workshop), url=url_for("auth.confirm", token=token, _external=True),
+        user=user, site=_site(workshop), url=external_url("auth.confirm", token=token),
         hours=CONFIRM_MAX_AGE // 3600,
     )  # fmt: skip
 
@@ -192,7 +193,7 @@ def request_password_reset(workshop: Workshop | None, email: str) -> None:
     emails.queue(
         kind="password_reset", to=user.email, template="password_reset",
         subject=f"[{_site(workshop)}] Reset your password",
-        user=user, site=_site(workshop), url=url_for("auth.reset", token=token, _external=True),
+        user=user, site=_site(workshop), url=external_url("auth.reset", token=token),
     )  # fmt: skip
 
 
@@ -214,7 +215,7 @@ def set_password(workshop: Workshop | None, user: User, password: str, *, confir
     emails.queue(
         kind="password_changed", to=user.email, template="password_changed",
         subject=f"[{_site(workshop)}] Your password was changed",
-        user=user, site=_site(workshop), reset_url=url_for("auth.reset_request", _external=True),
+        user=user, site=_site(workshop), reset_url=external_url("auth.reset_request"),
     )  # fmt: skip
 
 
@@ -235,7 +236,7 @@ def request_email_change(workshop: Workshop | None, user: User, new_email: str) 
         kind="email_change", to=address, template="email_change",
         subject=f"[{_site(workshop)}] Confirm your new email address",
         user=user, site=_site(workshop), new_email=address,
-        url=url_for("account.confirm_email_change", token=token, _external=True),
+        url=external_url("account.confirm_email_change", token=token),
     )  # fmt: skip
 
 
@@ -408,8 +409,8 @@ def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter
         kind="invitation", to=invitation.email, template="invitation", reply_to=inviter.email,
         subject=f"[{_site(workshop)}] Invitation to review",
         invitation=invitation, inviter=inviter, site=_site(workshop), workshop=workshop,
-        accept_url=url_for("auth.invitation", token=token, answer="accept", _external=True),
-        decline_url=url_for("auth.invitation", token=token, answer="decline", _external=True),
+        accept_url=external_url("auth.invitation", token=token, answer="accept"),
+        decline_url=external_url("auth.invitation", token=token, answer="decline"),
     )  # fmt: skip
 
 

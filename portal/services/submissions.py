@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 
 from portal import emails
 from portal.db import db, utcnow
@@ -34,6 +34,7 @@ from portal.models import (
 from portal.pdfcheck import Identity, PdfReport, check_pdf
 from portal.services import DeadlinePassed, DomainError, InvalidTransition
 from portal.storage import storage, track_new
+from portal.web import external_url
 
 MAX_AUTHORS = 50
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -435,7 +436,7 @@ def _queue_receipt(ws: Workshop, sub: Submission, actor: User, now: datetime, wh
         subject=f"[{_site(ws)}] Submission #{sub.number} {what}: {sub.title}",
         ws=ws, sub=sub, actor=actor, what=what, when=now, paper=sub.paper,
         supplementary=sub.latest(FileKind.SUPPLEMENTARY), camera_ready=sub.latest(FileKind.CAMERA_READY),
-        url=url_for("submissions.detail", number=sub.number, _external=True),
+        url=external_url("submissions.detail", number=sub.number),
     )  # fmt: skip
 
 
@@ -446,6 +447,6 @@ def _queue_coauthor_notices(ws: Workshop, sub: Submission, actor: User, addresse
                 kind="coauthor_notice", to=author.email, reply_to=actor.email, template="coauthor_notice",
                 subject=f"[{_site(ws)}] You are an author of submission #{sub.number}",
                 ws=ws, sub=sub, actor=actor, author=author,
-                url=url_for("submissions.detail", number=sub.number, _external=True),
-                register_url=url_for("auth.register", _external=True),
+                url=external_url("submissions.detail", number=sub.number),
+                register_url=external_url("auth.register"),
             )  # fmt: skip
