@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import Field, Form, SelectMultipleField, widgets
+from wtforms import Field, Form, SelectChoice, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """``[(value, label), ...]`` as WTForms 3.3+ wants choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -9,6 +9,7 @@ from portal.account import bp
 from portal.account.forms import ConflictsForm, EmailChangeForm, ExpertiseForm, PasswordChangeForm, ProfileForm
 from portal.auth.forms import ButtonForm
 from portal.db import db
+from portal.forms import choices
 from portal.models import ConflictKind, User
 from portal.services import DomainError
 from portal.services import accounts as svc
@@ -95,7 +96,7 @@ def expertise() -> str | Response:
     ws = workshop()
     reviewer = permissions.can_edit_reviewer_expertise(user)
     form = ExpertiseForm()
-    form.topics.choices = [(t.id, t.title) for t in (ws.topics if ws else [])]
+    form.topics.choices = choices([(t.id, t.title) for t in (ws.topics if ws else [])])
     if request.method == "GET":
         form.topics.data = [t.id for t in user.topics]
         form.statement.data = user.expertise_statement

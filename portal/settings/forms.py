@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import single_line, strip
+from portal.forms import choices, single_line, strip
 
 DATE_HELP = "In the workshop's time zone, like 2026-12-20 23:59. Leave empty for none."
 
@@ -27,13 +27,13 @@ class SettingsForm(FlaskForm):
     paper_deadline = StringField("Full-paper deadline", filters=[strip], description=DATE_HELP)
     notification = StringField("Author notification", filters=[strip], description=DATE_HELP)
     camera_ready = StringField("Camera-ready deadline", filters=[strip], description=DATE_HELP)
-    max_upload_mb = IntegerField("Maximum paper size (MB)", validators=[DataRequired(), NumberRange(1, 60)])
+    max_upload_mb = IntegerField("Maximum paper size (MB)", validators=[InputRequired(), NumberRange(1, 60)])
     supplementary_max_mb = IntegerField("Maximum supplementary size (MB)",
-                                        validators=[DataRequired(), NumberRange(1, 60)])  # fmt: skip
-    double_blind = RadioField("Review mode", coerce=str, choices=[
+                                        validators=[InputRequired(), NumberRange(1, 60)])  # fmt: skip
+    double_blind = RadioField("Review mode", coerce=str, choices=choices([
         ("1", "Double-blind: reviewers do not see the authors"), ("0", "Single-blind: reviewers see the authors"),
-    ])  # fmt: skip
-    anonymity_blocks = RadioField("When the anonymity check finds an author's name", coerce=str, choices=[
+    ]))  # fmt: skip
+    anonymity_blocks = RadioField("When the anonymity check finds an author's name", coerce=str, choices=choices([
         ("0", "Warn the author and accept the upload"), ("1", "Refuse the upload"),
-    ])  # fmt: skip
+    ]))  # fmt: skip
     types = FieldList(FormField(TypeForm), min_entries=1)

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
-from portal.forms import single_line, strip, unix_newlines
+from portal.forms import choices, single_line, strip, unix_newlines
 
 MESSAGE_MAX = 5000
 
@@ -41,4 +41,4 @@ class SponsorInquiryForm(FlaskForm):
 
     def __init__(self, *args: object, options: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.interest.choices = [("", "Choose one…"), *options]
+        self.interest.choices = choices([("", "Choose one…"), *options])

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from portal import emails, permissions
 from portal.db import db, utcnow
+from portal.forms import choices
 from portal.models import FileKind, Revision, Submission, SubmissionAuthor, SubmissionState, Workshop
 from portal.services import DeadlinePassed, DomainError
 from portal.services import submissions as svc
@@ -67,9 +68,9 @@ def index() -> str:
 
 
 def _setup(form: SubmissionForm, ws: Workshop) -> None:
-    form.type.choices = [(0, "Choose…")] + [(t.id, _type_label(t)) for t in ws.submission_types]
-    form.primary_topic.choices = [(0, "Choose…")] + [(t.id, t.title) for t in ws.topics]
-    form.secondary_topics.choices = [(t.id, t.title) for t in ws.topics]
+    form.type.choices = choices([(0, "Choose…")] + [(t.id, _type_label(t)) for t in ws.submission_types])
+    form.primary_topic.choices = choices([(0, "Choose…")] + [(t.id, t.title) for t in ws.topics])
+    form.secondary_topics.choices = choices([(t.id, t.title) for t in ws.topics])
 
 
 def _type_label(t: Any) -> str:
