@@ -51,13 +51,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal.account import bp as account_bp
     from portal.auth import bp as auth_bp
     from portal.auth import session
+    from portal.chair import bp as chair_bp
     from portal.members import bp as members_bp
     from portal.public import bp as public_bp
+    from portal.review import bp as review_bp
     from portal.settings import bp as settings_bp
     from portal.sponsors import bp as sponsors_bp
     from portal.submissions import bp as submissions_bp
 
-    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp, settings_bp):
+    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp, settings_bp, review_bp,
+               chair_bp):
         app.register_blueprint(bp)
     session.init_app(app)
     storage.init_app(app)

@@ -60,8 +60,9 @@ def demo(if_empty: bool, phase: str) -> None:
     db.session.commit()
     accounts = demo_accounts()
     count = len(db.session.scalars(sa.select(Submission.id)).all())
+    state = "submissions are open" if phase == "submission" else "the deadline has passed, reviewing is open"
     click.echo(f"Demo workshop {workshop.short_name} {workshop.edition} loaded at the {phase} phase: "
-               f"submissions are open, {count} are in.")  # fmt: skip
+               f"{state}, {count} submissions are in.")  # fmt: skip
     click.echo(f"Sign in at http://127.0.0.1:5000/auth/login with the password {DEMO_PASSWORD!r} as")
     click.echo(f"  chair     {accounts[0][0]}")
     click.echo("  reviewers reviewer1@example.org ... reviewer12@example.org")
@@ -151,7 +152,52 @@ def users_list() -> None:
         click.echo(f"{user.email}\t{user.name}\t{', '.join(user.roles)}{state}")
 
 
+@click.command("assign")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Only print the proposed assignment; change nothing.")
+@click.option("--apply", "apply_now", is_flag=True, help="Apply the proposal at once and mail the reviewers.")
+@click.option("--top-k", type=int, default=None, help="Keep only the K best candidate reviewers per paper.")
+@click.option("--chair", "chair_email", default=None, help="The chair acting (default: the first chair).")
+def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str | None) -> None:
+    """Run the automatic reviewer assignment (the same solver as the chair's button)."""
+    from portal import emails
+    from portal.services import reviewing
+    from portal.services.content import current_workshop
+
+    ws = current_workshop()
+    if ws is None:
+        raise click.ClickException("No workshop is loaded.")
+    actor = user_by_email(chair_email) if chair_email else db.session.scalar(
+        sa.select(User).where(User.is_chair).order_by(User.id).limit(1))  # fmt: skip
+    if actor is None:
+        raise click.ClickException("No chair account: create one with `flask --app portal users create`.")
+    proposal = reviewing.propose_assignment(actor, ws, top_k=top_k)
+    result = proposal.result
+    click.echo(f"{len(result['pairs'])} new assignments, total affinity {result['total_affinity']}, "
+               f"{result['candidates']} candidate pairs, solved in {result['seconds']} s.")  # fmt: skip
+    if proposal.message:
+        click.echo(proposal.message)
+    for paper, reviewer in result["pairs"]:
+        why = result["reasons"].get(f"{paper}:{reviewer}", {})
+        person = db.session.get(User, reviewer)
+        click.echo(f"  #{paper} <- {person.name if person else reviewer}: affinity {why.get('affinity')}, "
+                   f"bid {why.get('bid') or 'none'}, {why.get('common_topics')}/{why.get('paper_topics')} topics, "
+                   f"text {why.get('text')}")  # fmt: skip
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was saved.")
+        return
+    if apply_now:
+        count = reviewing.apply_proposal(actor, ws, proposal)
+        emails.commit_and_deliver()
+        click.echo(f"Applied {count} assignments; the reviewers were mailed.")
+    else:
+        db.session.commit()
+        click.echo(f"Saved as proposal #{proposal.id}: preview and apply it at /chair/proposals/{proposal.id}.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(assign)
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(emails_cli)

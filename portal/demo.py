@@ -12,11 +12,17 @@ from werkzeug.security import generate_password_hash
 
 from portal.db import db
 from portal.models import (
+    AssignmentProposal,
+    Bid,
+    BidValue,
+    ConflictOverride,
     DateKind,
     ImportantDate,
     Invitation,
     LoginFailure,
     OutgoingEmail,
+    Phase,
+    ReviewAssignment,
     StoredFile,
     Submission,
     User,
@@ -111,9 +117,16 @@ def set_demo_dates(workshop: Workshop, now: datetime) -> None:
     db.session.flush()
 
 
-PHASES = ("submission",)
+PHASES = ("submission", "reviewing")
 
 DEMO_SUBMISSIONS = [
+    ("Sparse mixture of attention heads for 128k-token inputs", "efficient-training", "full", [9, 10]),
+    ("Memory tokens that survive a thousand turns of dialogue", "augmentation", "full", [11]),
+    ("Needle tests are not enough: a taxonomy of long-context failures", "resources-evaluation", "short", [12, 13]),
+    ("Linear recurrences as attention: a unifying view", "architecture", "full", [14]),
+    ("FlashAttention on commodity GPUs: what still bottlenecks", "hardware", "short", [15, 16]),
+    ("Fairness audits of summaries of very long records", "others", "full", [17]),
+    ("Extending RoPE by interpolation and a little fine-tuning", "embeddings", "full", [18, 19]),
     ("Ring attention with constant memory for million-token contexts", "architecture", "full", [0, 1]),
     ("LongBench-Med: evaluating long-context models on patient histories", "resources-evaluation", "full", [2]),
     ("Paged key-value caches for speculative decoding", "hardware", "short", [3, 4, 5]),
@@ -150,9 +163,53 @@ def demo_pdf(title: str, abstract: str, pages: int) -> bytes:
     return bytes(pdf.output())
 
 
+def _demo_reviewing(workshop: Workshop, now: datetime) -> None:
+    """Bids in, the automatic assignment applied, some reviews submitted and some drafts, two discussions."""
+    from portal.services import reviewing as svc
+
+    workshop.phase = Phase.REVIEWING
+    workshop.bidding_deadline = now - timedelta(days=1)
+    workshop.review_deadline = now + timedelta(days=21)
+    workshop.reviews_per_paper, workshop.default_max_load = 3, 4
+    chair = db.session.scalar(sa.select(User).where(User.is_chair))
+    people = svc.reviewers()
+    values = [BidValue.EAGER, BidValue.WILLING, None, BidValue.IN_A_PINCH, None, BidValue.NOT_WILLING]
+    for i, reviewer in enumerate(people):
+        for j, sub in enumerate(svc.biddable(workshop, reviewer)):
+            value = values[(i * 5 + j * 3) % len(values)]
+            if value is not None:
+                db.session.add(Bid(submission_id=sub.id, reviewer_id=reviewer.id, value=value, updated_at=now))
+    db.session.flush()
+    proposal = svc.propose_assignment(chair, workshop)
+    svc.apply_proposal(chair, workshop, proposal, now=now)
+    texts = {
+        "summary": "The paper proposes a method for long inputs and evaluates it on standard benchmarks.",
+        "strengths": "Clear motivation; the method is simple; the experiments cover several context lengths.",
+        "weaknesses": "The baselines are not tuned equally; the memory cost at 128k tokens is not reported.",
+        "comments_to_authors": "Please add the memory figures and an ablation of the chunk size.",
+        "confidential_comments": "",
+    }
+    assignments = db.session.scalars(sa.select(ReviewAssignment).order_by(ReviewAssignment.id)).all()
+    for k, a in enumerate(assignments):
+        if k % 3 == 2:
+            continue  # not started
+        data = {**texts, "recommendation": 2 + k % 4, "confidence": 2 + k % 3}
+        svc.save_review(workshop, a, data, submit=k % 3 == 0, version=None, now=now)
+    papers = sorted({a.submission_id for a in assignments})[:2]
+    for sub_id in papers:
+        sub = db.session.get(Submission, sub_id)
+        first = next(a for a in assignments if a.submission_id == sub_id)
+        svc.post_comment(workshop, first.reviewer, sub, "The chunk-size ablation would settle my main doubt. "
+                         "Does anyone know whether the benchmark includes the 128k setting?", now=now)  # fmt: skip
+        svc.post_comment(workshop, chair, sub, "Good point; please say in your review whether it changes your score.",
+                         now=now)  # fmt: skip
+
+
 def _clear_submissions() -> None:
     store = storage()
     keys = list(db.session.scalars(sa.select(StoredFile.storage_key)))
+    for model in (AssignmentProposal, ConflictOverride):
+        db.session.execute(sa.delete(model))
     for sub in db.session.scalars(sa.select(Submission)):
         db.session.delete(sub)
     db.session.flush()
@@ -186,7 +243,11 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str, ph
     """(Re)build the demo workshop and its accounts at ``phase``. Flushes; the caller commits."""
     check_demo_only()
     workshop, _ = load_content(read_content_file(content_file), is_demo=True)
-    set_demo_dates(workshop, now)
+    # In the reviewing phase the submission deadline is two days past; submissions were made before it.
+    shift = timedelta(days=-16) if phase == "reviewing" else timedelta(0)
+    set_demo_dates(workshop, now + shift)
+    workshop.phase, workshop.bidding_deadline, workshop.review_deadline = Phase.SUBMISSION, None, None
+    workshop.double_blind = True
     _clear_submissions()
     db.session.execute(sa.delete(Invitation))
     db.session.execute(sa.delete(LoginFailure))
@@ -215,8 +276,10 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str, ph
             ]  # fmt: skip
         db.session.add(user)
     db.session.flush()
-    _demo_submissions(workshop, now)
-    # The demo's receipts would go to addresses nobody reads: drop them.
+    _demo_submissions(workshop, now + shift)
+    if phase == "reviewing":
+        _demo_reviewing(workshop, now)
+    # The demo's receipts and reviewers' mails would go to addresses nobody reads: drop them.
     db.session.execute(sa.delete(OutgoingEmail))
     db.session.flush()
     return workshop

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal.models import Revision, Submission, SubmissionState, User
+from portal.models import ReviewAssignment, ReviewState, Revision, Submission, SubmissionState, User, Workshop
 from portal.web import safe_next
 
 
@@ -77,7 +77,7 @@ def can_upload_camera_ready(user: Any, sub: Submission, now: datetime) -> bool:
 
 
 def can_download_revision(user: Any, revision: Revision) -> bool:
-    """Authors and chairs get every file of the submission (reviewers get theirs in the reviewing issue)."""
+    """Authors and chairs get every file of the submission (reviewers get the reviewers' copy elsewhere)."""
     return can_view_submission(user, revision.submission)
 
 
@@ -98,6 +98,60 @@ def _open_for_edits(sub: Submission, now: datetime) -> bool:
 
     deadline = paper_deadline(sub.workshop, sub)
     return sub.state != SubmissionState.WITHDRAWN and deadline is not None and now < deadline
+
+
+# --- reviewing ----------------------------------------------------------------------------------------
+
+
+def is_conflicted(user: Any, sub: Submission) -> bool:
+    from portal.services.conflicts import conflict_reasons
+
+    return is_signed_in(user) and bool(conflict_reasons(user, sub))
+
+
+def assignment_for(user: Any, sub: Submission) -> ReviewAssignment | None:
+    from portal.services.reviewing import assignment_of
+
+    return assignment_of(sub.id, user.id) if is_signed_in(user) else None
+
+
+def can_review(user: Any, sub: Submission) -> bool:
+    """An assigned reviewer without a conflict (a conflicted reviewer never sees the paper: 404)."""
+    return (is_reviewer(user) and sub.state == SubmissionState.SUBMITTED and assignment_for(user, sub) is not None
+            and not is_conflicted(user, sub))  # fmt: skip
+
+
+def can_chair_paper(user: Any, sub: Submission) -> bool:
+    """A chair who is not an author of the paper (an author-chair is conflicted: no reviews, no identities)."""
+    return is_chair(user) and not is_author(user, sub)
+
+
+def can_see_paper_as_reviewer(user: Any, sub: Submission) -> bool:
+    return can_review(user, sub) or can_chair_paper(user, sub)
+
+
+def can_see_reviews(user: Any, sub: Submission) -> bool:
+    """Chairs; a reviewer only after submitting their own review of the paper."""
+    if can_chair_paper(user, sub):
+        return True
+    if not can_review(user, sub):
+        return False
+    own = assignment_for(user, sub)
+    return own is not None and own.review is not None and own.review.state == ReviewState.SUBMITTED
+
+
+def can_discuss(user: Any, sub: Submission) -> bool:
+    return can_review(user, sub) or can_chair_paper(user, sub)
+
+
+def can_bid(user: Any, ws: Workshop, now: datetime) -> bool:
+    from portal.services.reviewing import bidding_open
+
+    return is_reviewer(user) and bidding_open(ws, now)
+
+
+def can_manage_reviewing(user: Any) -> bool:
+    return is_chair(user)
 
 
 def require_sign_in() -> None:
@@ -132,5 +186,6 @@ def init_app(app: Flask) -> None:
         can_edit_reviewer_expertise=can_edit_reviewer_expertise, can_edit_submission=can_edit_submission,
         can_withdraw_submission=can_withdraw_submission, can_restore_submission=can_restore_submission,
         can_upload_camera_ready=can_upload_camera_ready, can_extend_deadline=can_extend_deadline,
-        can_manage_settings=can_manage_settings, is_author=is_author,
+        can_manage_settings=can_manage_settings, is_author=is_author, can_see_reviews=can_see_reviews,
+        can_discuss=can_discuss, can_chair_paper=can_chair_paper, can_manage_reviewing=can_manage_reviewing,
     )  # fmt: skip

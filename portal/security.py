@@ -6,7 +6,7 @@ from flask import Flask, Response, request
 from flask_login import current_user
 
 #: Areas whose pages are private to the signed-in person: never stored by a shared cache or proxy.
-PRIVATE_BLUEPRINTS = {"auth", "account", "members", "submissions", "settings"}
+PRIVATE_BLUEPRINTS = {"auth", "account", "members", "submissions", "settings", "review", "chair"}
 
 CSP = "; ".join(
     [

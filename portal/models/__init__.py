@@ -1,6 +1,21 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from portal.models.email import EmailState, OutgoingEmail
+from portal.models.review import (
+    CONFIDENCES,
+    RECOMMENDATIONS,
+    AssignmentOrigin,
+    AssignmentProposal,
+    Bid,
+    BidValue,
+    ConflictOverride,
+    DiscussionComment,
+    ProposalState,
+    Review,
+    ReviewAssignment,
+    ReviewRevision,
+    ReviewState,
+)
 from portal.models.sponsor import SponsorInquiry
 from portal.models.submission import (
     Decision,
@@ -26,6 +41,7 @@ from portal.models.workshop import (
     ImportantDate,
     Person,
     PersonRole,
+    Phase,
     Question,
     SponsorOption,
     SubmissionType,
@@ -35,9 +51,17 @@ from portal.models.workshop import (
 
 __all__ = [
     "AOE_ZONE",
+    "CONFIDENCES",
+    "RECOMMENDATIONS",
+    "AssignmentOrigin",
+    "AssignmentProposal",
+    "Bid",
+    "BidValue",
     "ConflictKind",
+    "ConflictOverride",
     "DateKind",
     "Decision",
+    "DiscussionComment",
     "EmailState",
     "FileKind",
     "ImportantDate",
@@ -47,7 +71,13 @@ __all__ = [
     "OutgoingEmail",
     "Person",
     "PersonRole",
+    "Phase",
+    "ProposalState",
     "Question",
+    "Review",
+    "ReviewAssignment",
+    "ReviewRevision",
+    "ReviewState",
     "Revision",
     "SponsorInquiry",
     "SponsorOption",

@@ -42,6 +42,8 @@ class User(UserMixin, db.Model):
     is_chair: Mapped[bool] = mapped_column(default=False)
     # Part of the session's user id: changing it signs out every session of this user.
     session_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
+    # The most papers this reviewer takes (None: the workshop's default).
+    max_load: Mapped[int | None]
     # For reviewers: what they know, in their words, used to match them to submissions.
     expertise_statement: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -130,6 +132,8 @@ class Invitation(db.Model):
         enum_type(InvitationState, "invitation_state"), default=InvitationState.PENDING
     )
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # An external reviewer is invited for one paper: accepting also assigns them to it.
+    submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)

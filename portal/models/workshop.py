@@ -22,6 +22,12 @@ class PersonRole(enum.StrEnum):
     STEERING = "steering"
 
 
+class Phase(enum.StrEnum):
+    SUBMISSION = "submission"
+    BIDDING = "bidding"
+    REVIEWING = "reviewing"
+
+
 class DateKind(enum.StrEnum):
     SUBMISSION_OPEN = "submission_open"
     ABSTRACT_DEADLINE = "abstract_deadline"
@@ -58,6 +64,16 @@ class Workshop(db.Model):
     supplementary_max_mb: Mapped[int] = mapped_column(default=50, server_default="50")
     double_blind: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     anonymity_blocks: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # False: hits only warn
+    # Reviewing (chairs set these on the reviewing settings page).
+    phase: Mapped[Phase] = mapped_column(enum_type(Phase, "workshop_phase"), default=Phase.SUBMISSION,
+                                         server_default="submission")  # fmt: skip
+    bidding_deadline: Mapped[datetime | None]
+    review_deadline: Mapped[datetime | None]
+    reviews_per_paper: Mapped[int] = mapped_column(default=3, server_default="3")
+    default_max_load: Mapped[int] = mapped_column(default=6, server_default="6")
+    weight_bid: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
+    weight_topics: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
+    weight_text: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     # Set by `flask demo` only: the demo refuses to touch a database holding a workshop it did not create.
     is_demo: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -21,6 +21,7 @@ from portal.models import (
     Invitation,
     InvitationState,
     LoginFailure,
+    Submission,
     Topic,
     User,
     UserConflict,
@@ -405,8 +406,9 @@ def _hash_token(token: str) -> str:
 def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter: User) -> None:
     token = secrets.token_urlsafe(24)
     invitation.token_hash = _hash_token(token)
+    paper = db.session.get(Submission, invitation.submission_id) if invitation.submission_id else None
     emails.queue(
-        kind="invitation", to=invitation.email, template="invitation", reply_to=inviter.email,
+        kind="invitation", to=invitation.email, template="invitation", reply_to=inviter.email, paper=paper,
         subject=f"[{_site(workshop)}] Invitation to review",
         invitation=invitation, inviter=inviter, site=_site(workshop), workshop=workshop,
         accept_url=external_url("auth.invitation", token=token, answer="accept"),
@@ -415,7 +417,7 @@ def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter
 
 
 def invite_reviewers(
-    workshop: Workshop | None, actor: User, lines: list[InviteLine]
+    workshop: Workshop | None, actor: User, lines: list[InviteLine], *, submission: Submission | None = None
 ) -> tuple[list[Invitation], list[InviteLine]]:
     """Invite each valid line; return the invitations made and the lines skipped (with the reason)."""
     made: list[Invitation] = []
@@ -431,7 +433,7 @@ def invite_reviewers(
             continue
         seen.add(item.email)
         user = user_by_email(item.email)
-        if user is not None and user.is_reviewer:
+        if user is not None and user.is_reviewer and submission is None:
             item.problem = "already a reviewer"
             skipped.append(item)
             continue
@@ -442,7 +444,8 @@ def invite_reviewers(
             item.problem = "already invited and not yet answered (resend it from the list)"
             skipped.append(item)
             continue
-        invitation = Invitation(email=item.email, name=item.name, invited_by=actor, token_hash="")
+        invitation = Invitation(email=item.email, name=item.name, invited_by=actor, token_hash="",
+                                submission_id=submission.id if submission else None)  # fmt: skip
         db.session.add(invitation)
         _queue_invitation(workshop, invitation, actor)
         made.append(invitation)
@@ -481,6 +484,12 @@ def _accept(invitation: Invitation, user: User) -> None:
     invitation.user = user
     user.is_reviewer = True
     db.session.flush()
+    if invitation.submission_id is not None:
+        from portal.services.reviewing import assign_invited
+
+        sub = db.session.get(Submission, invitation.submission_id)
+        if sub is not None:
+            assign_invited(sub.workshop, sub.id, user)
 
 
 def answer_invitation(invitation: Invitation, accept: bool) -> User | None:

@@ -1,0 +1,1 @@
+"""Reviewer assignment: affinity scores and an optimal min-cost-flow solver. Pure modules, no Flask."""

@@ -1,0 +1,314 @@
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from portal import emails, permissions
+from portal.assign.affinity import Weights
+from portal.auth.forms import ButtonForm
+from portal.chair import bp
+from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm
+from portal.db import db
+from portal.models import (
+    CONFIDENCES,
+    RECOMMENDATIONS,
+    AssignmentProposal,
+    Bid,
+    ConflictOverride,
+    DiscussionComment,
+    Phase,
+    ReviewAssignment,
+    ReviewState,
+    Submission,
+    User,
+)
+from portal.services import DomainError
+from portal.services import reviewing as svc
+from portal.services.accounts import user_by_email
+from portal.services.conflicts import conflict_map, overrides_for
+from portal.services.settings import parse_local
+from portal.submissions.views import get_submission
+from portal.web import me, require_workshop
+
+
+def _button() -> None:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+
+
+# --- reviewing settings -------------------------------------------------------------------------------
+
+
+@bp.route("/reviewing", methods=["GET", "POST"])
+def reviewing() -> str | Response:
+    ws = require_workshop()
+    form = ReviewSettingsForm()
+    people = svc.reviewers()
+    problems: list[str] = []
+    if request.method == "GET":
+        form.phase.data = ws.phase.value
+        for name in ("bidding_deadline", "review_deadline"):
+            at = getattr(ws, name)
+            getattr(form, name).data = at.astimezone(ws.zone).strftime("%Y-%m-%d %H:%M") if at else ""
+        form.reviews_per_paper.data, form.default_max_load.data = ws.reviews_per_paper, ws.default_max_load
+        form.weight_bid.data, form.weight_topics.data, form.weight_text.data = (ws.weight_bid, ws.weight_topics,
+                                                                                ws.weight_text)  # fmt: skip
+    elif form.validate_on_submit():
+        loads: dict[int, int | None] = {}
+        for u in people:
+            raw = (request.form.get(f"load-{u.id}") or "").strip()
+            if raw and (not raw.isdigit() or not 0 <= int(raw) <= 100):
+                problems.append(f"The load of {u.name} must be a whole number from 0 to 100.")
+            loads[u.id] = int(raw) if raw.isdigit() else None
+        try:
+            if problems:
+                raise DomainError("Nothing was saved.")
+            settings = svc.ReviewSettings(
+                phase=Phase(form.phase.data), bidding_deadline=parse_local(form.bidding_deadline.data or "", ws.timezone),
+                review_deadline=parse_local(form.review_deadline.data or "", ws.timezone),
+                reviews_per_paper=form.reviews_per_paper.data, default_max_load=form.default_max_load.data,
+                weights=Weights(float(form.weight_bid.data), float(form.weight_topics.data), float(form.weight_text.data)),
+                loads=loads,
+            )  # fmt: skip
+            svc.update_review_settings(me(), ws, settings)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            problems.append(str(exc))
+        else:
+            flash("The reviewing settings are saved.", "success")
+            return redirect(url_for(".reviewing"))
+    assigned = dict(db.session.execute(
+        sa.select(ReviewAssignment.reviewer_id, sa.func.count()).group_by(ReviewAssignment.reviewer_id)).all())  # fmt: skip
+    bids = dict(db.session.execute(sa.select(Bid.reviewer_id, sa.func.count()).group_by(Bid.reviewer_id)).all())
+    status = 422 if form.errors or problems else 200
+    return render_template("chair/reviewing.html", ws=ws, form=form, people=people, problems=problems,
+                           assigned=assigned, bids=bids), status  # fmt: skip
+
+
+# --- conflicts ----------------------------------------------------------------------------------------
+
+
+@bp.route("/conflicts", methods=["GET", "POST"])
+def conflicts() -> str | Response:
+    ws = require_workshop()
+    form = PairForm()
+    if form.validate_on_submit():
+        sub = db.session.get(Submission, form.number.data)
+        reviewer = user_by_email(form.reviewer.data)
+        if sub is None or sub.workshop_id != ws.id or reviewer is None:
+            flash("There is no such submission or no account with that address.", "error")
+        else:
+            try:
+                svc.add_conflict_override(me(), sub, reviewer, True, form.note.data or "")
+                db.session.commit()
+                flash(f"{reviewer.name} now conflicts with #{sub.id}.", "success")
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+        return redirect(url_for(".conflicts"))
+    subs = svc.reviewable(ws)
+    people = svc.reviewers()
+    overrides = overrides_for()
+    found = conflict_map(subs, people, overrides)
+    lifted = [o for o in overrides if not o.conflicted]
+    by_id = {u.id: u for u in people}
+    rows = sorted(((sub_id, by_id[rid], reasons) for (sub_id, rid), reasons in found.items() if rid in by_id),
+                  key=lambda r: (r[0], r[1].name))  # fmt: skip
+    titles = {s.id: s.title for s in subs}
+    return render_template("chair/conflicts.html", ws=ws, rows=rows, titles=titles, form=form, lifted=lifted,
+                           button=ButtonForm())  # fmt: skip
+
+
+@bp.post("/conflicts/<int:number>/<int:reviewer_id>/<any(lift, clear):action>")
+def change_conflict(number: int, reviewer_id: int, action: str) -> Response:
+    _button()
+    sub = get_submission(number, permissions.can_chair_paper)
+    reviewer = db.session.get(User, reviewer_id) or abort(404)
+    try:
+        if action == "lift":
+            svc.add_conflict_override(me(), sub, reviewer, False, "lifted by a chair")
+            message = f"The conflict of {reviewer.name} with #{sub.id} is lifted."
+        else:
+            svc.clear_conflict_override(sub, reviewer)
+            message = f"The chairs' change to {reviewer.name} and #{sub.id} is undone."
+        db.session.commit()
+        flash(message, "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".conflicts"))
+
+
+# --- assignments --------------------------------------------------------------------------------------
+
+
+@bp.get("/assignments")
+def assignments() -> str:
+    ws = require_workshop()
+    subs = [s for s in svc.reviewable(ws) if permissions.can_chair_paper(me(), s)]
+    rows = db.session.scalars(sa.select(ReviewAssignment).options(
+        selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))).all()  # fmt: skip
+    by_paper: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    load: dict[int, int] = defaultdict(int)
+    for a in rows:
+        by_paper[a.submission_id].append(a)
+        load[a.reviewer_id] += 1
+    people = svc.reviewers()
+    conflicts = conflict_map(subs, people, overrides_for())
+    drafts = db.session.scalars(sa.select(AssignmentProposal).where(AssignmentProposal.state == "draft")
+                                .order_by(AssignmentProposal.id.desc())).all()  # fmt: skip
+    return render_template(
+        "chair/assignments.html", ws=ws, subs=subs, by_paper=by_paper, load=load, people=people,
+        conflicts=conflicts, button=ButtonForm(), drafts=drafts, external=ExternalReviewerForm(),
+        unfinished=svc.unfinished_by_reviewer(), load_of=lambda u: svc.load_of(ws, u),
+    )  # fmt: skip
+
+
+@bp.post("/assignments/add")
+def add_assignment() -> Response:
+    _button()
+    ws = require_workshop()
+    sub = get_submission(request.form.get("number", type=int) or 0, permissions.can_chair_paper)
+    reviewer = db.session.get(User, request.form.get("reviewer", type=int) or 0)
+    if reviewer is None:
+        flash("Choose a reviewer.", "error")
+        return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
+    try:
+        assignment = svc.assign_reviewer(me(), ws, sub, reviewer)
+        emails.commit_and_deliver()
+        flash(f"{reviewer.name} reviews #{sub.id} as Reviewer {assignment.ordinal}.", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
+
+
+@bp.post("/assignments/<int:assignment_id>/remove")
+def remove_assignment(assignment_id: int) -> Response:
+    _button()
+    assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
+    sub = get_submission(assignment.submission_id, permissions.can_chair_paper)
+    try:
+        name = assignment.reviewer.name
+        svc.unassign_reviewer(me(), assignment)
+        db.session.commit()
+        flash(f"{name} no longer reviews #{sub.id}.", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
+
+
+@bp.post("/assignments/run")
+def run_assignment() -> Response:
+    _button()
+    ws = require_workshop()
+    proposal = svc.propose_assignment(me(), ws)
+    db.session.commit()
+    return redirect(url_for(".proposal", proposal_id=proposal.id))
+
+
+@bp.post("/assignments/remind")
+def remind() -> Response:
+    _button()
+    count = svc.remind_reviewers(me(), require_workshop())
+    emails.commit_and_deliver()
+    flash(f"Reminders sent to {count} reviewer{'s' if count != 1 else ''} with unfinished reviews.", "success")
+    return redirect(url_for(".assignments"))
+
+
+@bp.post("/assignments/external")
+def external() -> Response:
+    ws = require_workshop()
+    form = ExternalReviewerForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        return redirect(url_for(".assignments"))
+    sub = get_submission(form.number.data, permissions.can_chair_paper)
+    try:
+        message = svc.invite_external(me(), ws, sub, form.name.data, form.email.data)
+        emails.commit_and_deliver()
+        flash(message, "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
+
+
+def _proposal(proposal_id: int) -> AssignmentProposal:
+    return db.session.get(AssignmentProposal, proposal_id) or abort(404)
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal(proposal_id: int) -> str:
+    ws = require_workshop()
+    p = _proposal(proposal_id)
+    subs = {s.id: s for s in svc.reviewable(ws)}
+    people = {u.id: u for u in svc.reviewers()}
+    by_paper: dict[int, list[int]] = defaultdict(list)
+    load: dict[int, int] = defaultdict(int)
+    for a in db.session.scalars(sa.select(ReviewAssignment)):
+        load[a.reviewer_id] += 1
+    for paper, reviewer in p.result["pairs"]:
+        by_paper[paper].append(reviewer)
+        load[reviewer] += 1
+    existing = defaultdict(list)
+    for a in db.session.scalars(sa.select(ReviewAssignment)):
+        existing[a.submission_id].append(a)
+    return render_template("chair/proposal.html", ws=ws, p=p, subs=subs, people=people, by_paper=by_paper,
+                           load=load, existing=existing, button=ButtonForm(),
+                           load_of=lambda u: svc.load_of(ws, u))  # fmt: skip
+
+
+@bp.post("/proposals/<int:proposal_id>/<any(apply, discard, remove, add):action>")
+def change_proposal(proposal_id: int, action: str) -> Response:
+    _button()
+    ws = require_workshop()
+    p = _proposal(proposal_id)
+    try:
+        if action == "apply":
+            count = svc.apply_proposal(me(), ws, p)
+            emails.commit_and_deliver()
+            flash(f"{count} assignment{'s' if count != 1 else ''} applied; each reviewer got a mail listing their papers.",
+                  "success")  # fmt: skip
+            return redirect(url_for(".assignments"))
+        if action == "discard":
+            p.state = "discarded"
+            db.session.commit()
+            flash("The proposal is discarded.", "success")
+            return redirect(url_for(".assignments"))
+        pair = (request.form.get("number", type=int) or 0, request.form.get("reviewer", type=int) or 0)
+        svc.edit_proposal(p, **{action: pair})
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".proposal", proposal_id=proposal_id, _anchor=f"paper-{request.form.get('number', '')}"))
+
+
+# --- the chair's view of a paper ------------------------------------------------------------------------
+
+
+@bp.get("/papers/<int:number>")
+def paper(number: int) -> str:
+    ws = require_workshop()
+    sub = get_submission(number, permissions.can_chair_paper)
+    assigned = db.session.scalars(
+        sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id).order_by(ReviewAssignment.ordinal)
+        .options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
+    ).all()  # fmt: skip
+    comments = db.session.scalars(sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id)
+                                  .order_by(DiscussionComment.id)).all()  # fmt: skip
+    found = conflict_map([sub], svc.reviewers(), overrides_for([sub.id]))
+    people = {u.id: u for u in svc.reviewers()}
+    overrides = db.session.scalars(sa.select(ConflictOverride).where(ConflictOverride.submission_id == sub.id)).all()
+    return render_template(
+        "chair/paper.html", ws=ws, sub=sub, assigned=assigned, comments=comments, ReviewState=ReviewState,
+        conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items() if rid in people],
+        overrides=overrides, recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
+    )  # fmt: skip

@@ -1,0 +1,162 @@
+"""Reviewing: bids, conflicts the chair sets by hand, assignments, reviews with their history, discussion,
+and assignment proposals the chair previews before applying."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import db, enum_type, utcnow
+from portal.models.submission import Submission
+from portal.models.user import User
+
+
+class BidValue(enum.StrEnum):
+    EAGER = "eager"
+    WILLING = "willing"
+    IN_A_PINCH = "in_a_pinch"
+    NOT_WILLING = "not_willing"
+
+    @property
+    def label(self) -> str:
+        return {"eager": "Eager", "willing": "Willing", "in_a_pinch": "In a pinch", "not_willing": "Not willing"}[
+            self.value
+        ]
+
+
+class Bid(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    value: Mapped[BidValue] = mapped_column(enum_type(BidValue, "bid_value"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("submission_id", "reviewer_id"),)
+
+
+class ConflictOverride(db.Model):
+    """A chair's correction of the computed conflicts: add one with a note, or lift a computed one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    conflicted: Mapped[bool]  # True: a conflict added by the chair; False: a computed conflict lifted
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+    __table_args__ = (sa.UniqueConstraint("submission_id", "reviewer_id"),)
+
+
+class AssignmentOrigin(enum.StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class ReviewAssignment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # "Reviewer 2" on this paper, for everyone but the chairs; stable once given, never reused on the paper.
+    ordinal: Mapped[int]
+    origin: Mapped[AssignmentOrigin] = mapped_column(enum_type(AssignmentOrigin, "assignment_origin"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+    reviewer: Mapped[User] = relationship()
+    review: Mapped[Review | None] = relationship(back_populates="assignment", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.UniqueConstraint("submission_id", "reviewer_id"),
+        sa.UniqueConstraint("submission_id", "ordinal"),
+        sa.CheckConstraint("ordinal > 0", name="ordinal_positive"),
+    )
+
+
+class ReviewState(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+RECOMMENDATIONS = {1: "Strong reject", 2: "Weak reject", 3: "Borderline", 4: "Weak accept", 5: "Strong accept"}
+CONFIDENCES = {1: "Educated guess", 2: "Somewhat unsure", 3: "Fairly confident", 4: "Confident", 5: "Expert, certain"}
+
+
+class Review(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("review_assignment.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[ReviewState] = mapped_column(enum_type(ReviewState, "review_state"), default=ReviewState.DRAFT)
+    recommendation: Mapped[int | None]
+    confidence: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    strengths: Mapped[str] = mapped_column(sa.Text, default="")
+    weaknesses: Mapped[str] = mapped_column(sa.Text, default="")
+    comments_to_authors: Mapped[str] = mapped_column(sa.Text, default="")
+    confidential_comments: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    assignment: Mapped[ReviewAssignment] = relationship(back_populates="review")
+    history: Mapped[list[ReviewRevision]] = relationship(
+        back_populates="review", order_by="ReviewRevision.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+    __table_args__ = (
+        sa.CheckConstraint("recommendation IS NULL OR recommendation BETWEEN 1 AND 5", name="recommendation_range"),
+        sa.CheckConstraint("confidence IS NULL OR confidence BETWEEN 1 AND 5", name="confidence_range"),
+        sa.CheckConstraint(
+            "state = 'draft' OR (recommendation IS NOT NULL AND confidence IS NOT NULL AND submitted_at IS NOT NULL)",
+            name="submitted_is_complete",
+        ),
+    )
+
+
+class ReviewRevision(db.Model):
+    """The review as it was each time it was submitted or edited after submission (the chair sees these)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    content: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    review: Mapped[Review] = relationship(back_populates="history")
+
+
+class DiscussionComment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class ProposalState(enum.StrEnum):
+    DRAFT = "draft"
+    APPLIED = "applied"
+    DISCARDED = "discarded"
+
+
+class AssignmentProposal(db.Model):
+    """An automatic assignment the chair previews, edits by hand, then applies (or discards)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[ProposalState] = mapped_column(enum_type(ProposalState, "proposal_state"),
+                                                 default=ProposalState.DRAFT)  # fmt: skip
+    # {"pairs": [[paper, reviewer], ...], "reasons": {"paper:reviewer": {...}}, "shortfall": {...}, ...}
+    result: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]

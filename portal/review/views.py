@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from portal import emails, permissions
+from portal.db import db, utcnow
+from portal.models import (
+    CONFIDENCES,
+    RECOMMENDATIONS,
+    Bid,
+    BidValue,
+    DiscussionComment,
+    ReviewAssignment,
+    ReviewState,
+    Submission,
+)
+from portal.review import bp
+from portal.review.forms import CommentForm, ReviewForm
+from portal.services import DeadlinePassed, DomainError
+from portal.services import reviewing as svc
+from portal.storage import storage
+from portal.submissions.views import DOWNLOAD_CSP, Check, get_submission
+from portal.templating import format_datetime
+from portal.web import me, require_workshop
+
+
+def _paper(number: int, check: Check = permissions.can_see_paper_as_reviewer) -> Submission:
+    return get_submission(number, check)
+
+
+@bp.get("/")
+def index() -> str:
+    ws = require_workshop()
+    user = me()
+    mine = db.session.scalars(
+        sa.select(ReviewAssignment).where(ReviewAssignment.reviewer_id == user.id)
+        .order_by(ReviewAssignment.submission_id)
+        .options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.submission))
+    ).all()  # fmt: skip
+    visible = [a for a in mine if permissions.can_review(user, a.submission)]
+    return render_template("review/index.html", ws=ws, assignments=visible, now=utcnow(),
+                           bidding=permissions.can_bid(user, ws, utcnow()))  # fmt: skip
+
+
+@bp.route("/bids", methods=["GET", "POST"])
+def bids() -> str | Response:
+    ws = require_workshop()
+    user = me()
+    if not permissions.is_reviewer(user):
+        abort(403)
+    now = utcnow()
+    subs = svc.biddable(ws, user) if ws.phase.value != "submission" else []
+    if request.method == "POST":
+        from portal.auth.forms import ButtonForm
+
+        if not ButtonForm().validate_on_submit():
+            abort(400)
+        wanted: dict[int, BidValue | None] = {}
+        for sub in subs:
+            raw = request.form.get(f"bid-{sub.id}")
+            if raw is None:
+                continue
+            wanted[sub.id] = BidValue(raw) if raw in BidValue._value2member_map_ else None
+        try:
+            changed = svc.place_bids(ws, user, wanted, now)
+        except DeadlinePassed as exc:
+            db.session.rollback()
+            flash(f"{exc} Nothing was saved.", "error")
+        else:
+            db.session.commit()
+            flash(f"Your bids are saved ({changed} changed).", "success")
+        return redirect(url_for(".bids", q=request.args.get("q") or None, topic=request.args.get("topic") or None))
+    q = (request.args.get("q") or "").strip().lower()[:200]
+    topic = request.args.get("topic", type=int)
+    def matches(s: Submission) -> bool:
+        in_topic = topic is None or topic == s.primary_topic_id or topic in {t.id for t in s.secondary_topics}
+        return in_topic and (not q or q in f"{s.title}\n{s.abstract}\n{s.keywords}".lower())
+
+    shown = [s for s in subs if matches(s)]
+    mine = {b.submission_id: b.value for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == user.id))}
+    return render_template("review/bids.html", ws=ws, subs=shown, total=len(subs), bids=mine, q=q, topic=topic,
+                           open=svc.bidding_open(ws, now), values=list(BidValue))  # fmt: skip
+
+
+@bp.get("/papers/<int:number>")
+def paper(number: int) -> str:
+    ws = require_workshop()
+    sub = _paper(number)
+    user = me()
+    assignment = permissions.assignment_for(user, sub)
+    others = []
+    if permissions.can_see_reviews(user, sub):
+        others = db.session.scalars(
+            sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id)
+            .order_by(ReviewAssignment.ordinal).options(selectinload(ReviewAssignment.review))
+        ).all()  # fmt: skip
+        others = [a for a in others if a.review is not None and a.review.state == ReviewState.SUBMITTED]
+    comments = db.session.scalars(
+        sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
+    ).all() if permissions.can_discuss(user, sub) else []  # fmt: skip
+    return render_template(
+        "review/paper.html", ws=ws, sub=sub, assignment=assignment, others=others, comments=comments,
+        who=lambda person: svc.display_name(person, sub, viewer=user) if person else "Someone",
+        comment_form=CommentForm(), recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
+        show_authors=not ws.double_blind or permissions.can_chair_paper(user, sub),
+    )  # fmt: skip
+
+
+@bp.route("/papers/<int:number>/review", methods=["GET", "POST"])
+def review(number: int) -> str | Response:
+    ws = require_workshop()
+    sub = _paper(number, permissions.can_review)
+    assignment = permissions.assignment_for(me(), sub)
+    assert assignment is not None
+    existing = assignment.review
+    form = ReviewForm(obj=existing) if request.method == "GET" else ReviewForm()
+    if request.method == "GET":
+        form.version.data = str(existing.version) if existing else ""
+    problems: list[str] = []
+    if form.validate_on_submit():
+        data = {k: getattr(form, k).data for k in svc.REVIEW_FIELDS}
+        submit = request.form.get("action") == "submit"
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        try:
+            saved = svc.save_review(ws, assignment, data, submit=submit, version=version)
+            db.session.commit()
+        except DeadlinePassed as exc:
+            db.session.rollback()
+            when = f" It was {format_datetime(exc.deadline)}." if exc.deadline else ""
+            problems.append(f"{exc}{when} Nothing was saved.")
+        except (DomainError, StaleDataError) as exc:
+            db.session.rollback()
+            problems.append(str(exc) or "This review was saved elsewhere at the same moment; reload and try again.")
+        else:
+            if saved.state == ReviewState.SUBMITTED:
+                flash("Your review is submitted. You can now read the other reviews of this paper.", "success")
+            else:
+                flash("Your draft is saved. Submit it when it is ready.", "success")
+            return redirect(url_for(".paper", number=number))
+    status = 422 if form.errors or problems else 200
+    page = render_template("review/form.html", ws=ws, sub=sub, form=form, review=existing, problems=problems,
+                           ordinal=assignment.ordinal, open=svc.reviewing_open(ws, utcnow()))  # fmt: skip
+    return page, status
+
+
+@bp.post("/papers/<int:number>/discussion")
+def discuss(number: int) -> Response:
+    ws = require_workshop()
+    sub = _paper(number, permissions.can_discuss)
+    form = CommentForm()
+    if form.validate_on_submit():
+        svc.post_comment(ws, me(), sub, form.body.data.strip())
+        emails.commit_and_deliver()
+        flash("Your comment is posted; the other participants get a mail.", "success")
+    else:
+        flash(" ".join(form.body.errors) or "The comment could not be posted.", "error")
+    return redirect(url_for(".paper", number=number, _anchor="discussion"))
+
+
+@bp.get("/papers/<int:number>/pdf")
+def pdf(number: int) -> Response:
+    ws = require_workshop()
+    sub = _paper(number)
+    revision = sub.paper
+    if revision is None:
+        abort(404)
+    user = me()
+    # Reviewers get the copy without metadata in double-blind mode (and never the author's file name).
+    file = revision.reviewer_file if (ws.double_blind and revision.reviewer_file is not None
+                                      and not permissions.can_chair_paper(user, sub)) else revision.file  # fmt: skip
+    if ws.double_blind and file is revision.file and not permissions.can_chair_paper(user, sub):
+        abort(404)
+    response = send_file(storage().open(file.storage_key), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{ws.short_name}{ws.edition}-{sub.id}.pdf".lower(), max_age=0)  # fmt: skip
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,444 @@
+"""Reviewing: phases, bids, automatic and manual assignment, reviews, discussion, reminders, external
+reviewers. One function per change; each checks its rules, flushes and queues mail; the caller commits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from portal import emails
+from portal.assign.affinity import PaperInfo, ReviewerInfo, Weights, score
+from portal.assign.solver import Problem, Result, solve
+from portal.db import db, utcnow
+from portal.models import (
+    AssignmentOrigin,
+    AssignmentProposal,
+    Bid,
+    BidValue,
+    ConflictOverride,
+    DiscussionComment,
+    Phase,
+    ProposalState,
+    Review,
+    ReviewAssignment,
+    ReviewRevision,
+    ReviewState,
+    Submission,
+    SubmissionState,
+    User,
+    Workshop,
+)
+from portal.services import Conflicted, DeadlinePassed, DomainError, InvalidTransition
+from portal.services.conflicts import AUTHOR, conflict_map, conflict_reasons, overrides_for
+from portal.services.submissions import deadlines
+from portal.web import external_url
+
+REVIEW_FIELDS = ("recommendation", "confidence", "summary", "strengths", "weaknesses", "comments_to_authors",
+                 "confidential_comments")  # fmt: skip
+
+
+def _site(ws: Workshop) -> str:
+    return f"{ws.short_name} {ws.edition}"
+
+
+def reviewers() -> list[User]:
+    stmt = sa.select(User).where(User.is_reviewer).order_by(User.id)
+    return list(db.session.scalars(
+        stmt.options(selectinload(User.conflicts), selectinload(User.topics), selectinload(User.papers))
+    ))  # fmt: skip
+
+
+def reviewable(ws: Workshop) -> list[Submission]:
+    """Submissions that take part in reviewing: submitted, not withdrawn."""
+    return list(db.session.scalars(
+        sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
+        .order_by(Submission.id).options(selectinload(Submission.authors), selectinload(Submission.secondary_topics))
+    ))  # fmt: skip
+
+
+# --- phases and settings ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewSettings:
+    phase: Phase
+    bidding_deadline: datetime | None
+    review_deadline: datetime | None
+    reviews_per_paper: int
+    default_max_load: int
+    weights: Weights
+    loads: dict[int, int | None]
+
+
+def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    paper_deadline = deadlines(ws).paper
+    if s.phase != Phase.SUBMISSION and ws.phase == Phase.SUBMISSION and paper_deadline and now < paper_deadline:
+        raise DomainError("Bidding and reviewing open after the submission deadline has passed.")
+    if s.phase == Phase.BIDDING and s.bidding_deadline is None:
+        raise DomainError("Set the bidding deadline to open bidding.")
+    if s.phase == Phase.REVIEWING and s.review_deadline is None:
+        raise DomainError("Set the review deadline to open reviewing.")
+    if s.bidding_deadline and s.review_deadline and s.review_deadline <= s.bidding_deadline:
+        raise DomainError("The review deadline must come after the bidding deadline.")
+    ws.phase, ws.bidding_deadline, ws.review_deadline = s.phase, s.bidding_deadline, s.review_deadline
+    ws.reviews_per_paper, ws.default_max_load = s.reviews_per_paper, s.default_max_load
+    ws.weight_bid, ws.weight_topics, ws.weight_text = s.weights.bid, s.weights.topics, s.weights.text
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(s.loads))))}
+    for uid, load in s.loads.items():
+        if uid in people:
+            people[uid].max_load = load
+    db.session.flush()
+
+
+def load_of(ws: Workshop, user: User) -> int:
+    return user.max_load if user.max_load is not None else ws.default_max_load
+
+
+# --- bids ---------------------------------------------------------------------------------------------
+
+
+def bidding_open(ws: Workshop, now: datetime) -> bool:
+    return ws.phase in (Phase.BIDDING, Phase.REVIEWING) and (ws.bidding_deadline is None or now < ws.bidding_deadline)
+
+
+def biddable(ws: Workshop, reviewer: User) -> list[Submission]:
+    """Every reviewable submission this reviewer does not conflict with."""
+    subs = reviewable(ws)
+    conflicts = conflict_map(subs, [reviewer], overrides_for(reviewer_ids=[reviewer.id]))
+    return [s for s in subs if (s.id, reviewer.id) not in conflicts]
+
+
+def place_bids(ws: Workshop, reviewer: User, bids: dict[int, BidValue | None], now: datetime | None = None) -> int:
+    """Set (or with None, clear) the reviewer's bids; returns how many changed."""
+    now = now or utcnow()
+    if not bidding_open(ws, now):
+        raise DeadlinePassed("Bidding is closed.", ws.bidding_deadline)
+    allowed = {s.id for s in biddable(ws, reviewer)}
+    existing = {b.submission_id: b for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == reviewer.id))}
+    changed = 0
+    for sub_id, value in bids.items():
+        if sub_id not in allowed:
+            continue
+        row = existing.get(sub_id)
+        if value is None:
+            if row is not None:
+                db.session.delete(row)
+                changed += 1
+        elif row is None:
+            db.session.add(Bid(submission_id=sub_id, reviewer_id=reviewer.id, value=value, updated_at=now))
+            changed += 1
+        elif row.value != value:
+            row.value, row.updated_at = value, now
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+# --- assignment ---------------------------------------------------------------------------------------
+
+
+def paper_text(sub: Submission) -> str:
+    return f"{sub.title}\n{sub.abstract}\n{sub.keywords}"
+
+
+def reviewer_text(user: User) -> str:
+    return "\n".join([user.expertise_statement, *(f"{p.title}\n{p.abstract}" for p in user.papers)])
+
+
+def current_assignments() -> list[ReviewAssignment]:
+    return list(db.session.scalars(sa.select(ReviewAssignment)))
+
+
+def build_problem(ws: Workshop, *, top_k: int | None = None) -> tuple[Problem, dict[tuple[int, int], Any], dict]:
+    subs = reviewable(ws)
+    people = reviewers()
+    conflicts = conflict_map(subs, people, overrides_for())
+    bids = {(b.submission_id, b.reviewer_id): b.value.value for b in db.session.scalars(sa.select(Bid))}
+    scored = score(
+        [PaperInfo(s.id, paper_text(s), {s.primary_topic_id, *(t.id for t in s.secondary_topics)}) for s in subs],
+        [ReviewerInfo(u.id, reviewer_text(u), {t.id for t in u.topics}) for u in people],
+        bids, set(conflicts), Weights(ws.weight_bid, ws.weight_topics, ws.weight_text), top_k=top_k,
+    )  # fmt: skip
+    live = {s.id for s in subs}
+    fixed = [(a.submission_id, a.reviewer_id) for a in current_assignments() if a.submission_id in live]
+    problem = Problem(
+        demand={s.id: ws.reviews_per_paper for s in subs}, capacity={u.id: load_of(ws, u) for u in people},
+        candidates=scored.candidates, fixed=fixed, topics={s.id: s.primary_topic.title for s in subs}, top_k=top_k,
+    )  # fmt: skip
+    return problem, scored.reasons, conflicts
+
+
+def propose_assignment(actor: User, ws: Workshop, *, top_k: int | None = None) -> AssignmentProposal:
+    """Solve, and keep the result as a proposal the chair previews, edits and applies."""
+    problem, reasons, _ = build_problem(ws, top_k=top_k)
+    result = solve(problem)
+    proposal = AssignmentProposal(
+        result=_serialize(result, reasons), message=result.explain_shortfall(problem.topics), created_by_id=actor.id,
+    )  # fmt: skip
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal
+
+
+def _serialize(result: Result, reasons: dict[tuple[int, int], Any]) -> dict[str, Any]:
+    def reason(p: int, r: int) -> dict[str, Any]:
+        x = reasons.get((p, r))
+        return {} if x is None else {"affinity": round(x.affinity, 4), "bid": x.bid, "common_topics": x.common_topics,
+                                     "paper_topics": x.paper_topics, "text": round(x.text_similarity, 4)}  # fmt: skip
+
+    return {
+        "pairs": [[p, r] for p, r in result.pairs],
+        "reasons": {f"{p}:{r}": reason(p, r) for p, r in result.pairs},
+        "shortfall": {str(p): n for p, n in result.shortfall.items()},
+        "not_willing": [[p, r] for p, r in result.not_willing_used],
+        "total_affinity": round(result.total_affinity, 4),
+        "candidates": result.candidates_considered,
+        "top_k": result.top_k,
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def edit_proposal(proposal: AssignmentProposal, *, remove: tuple[int, int] | None = None,
+                  add: tuple[int, int] | None = None) -> None:  # fmt: skip
+    if proposal.state != ProposalState.DRAFT:
+        raise InvalidTransition("This proposal was applied or discarded already.")
+    result = dict(proposal.result)
+    pairs = [tuple(p) for p in result["pairs"]]
+    if remove is not None and remove in pairs:
+        pairs.remove(remove)
+    if add is not None:
+        sub, user = db.session.get(Submission, add[0]), db.session.get(User, add[1])
+        if sub is None or user is None or not user.is_reviewer:
+            raise DomainError("Choose a submission and a reviewer.")
+        reasons = conflict_reasons(user, sub)
+        if reasons:
+            raise Conflicted(f"{user.name} conflicts with #{sub.id}: {'; '.join(reasons)}.")
+        if add not in pairs and assignment_of(*add) is None:
+            pairs.append(add)
+            result["reasons"] = {**result["reasons"], f"{add[0]}:{add[1]}": {"manual": True}}
+    result["pairs"] = [list(p) for p in sorted(pairs)]
+    proposal.result = result
+    db.session.flush()
+
+
+def assignment_of(sub_id: int, reviewer_id: int) -> ReviewAssignment | None:
+    stmt = sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub_id,
+                                             ReviewAssignment.reviewer_id == reviewer_id)  # fmt: skip
+    return db.session.scalar(stmt)
+
+
+def _next_ordinal(sub_id: int) -> int:
+    return (db.session.scalar(sa.select(sa.func.max(ReviewAssignment.ordinal))
+                              .where(ReviewAssignment.submission_id == sub_id)) or 0) + 1  # fmt: skip
+
+
+def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now: datetime | None = None) -> int:
+    """Create the proposed assignments and queue one mail per reviewer listing their new papers."""
+    now = now or utcnow()
+    if proposal.state != ProposalState.DRAFT:
+        raise InvalidTransition("This proposal was applied or discarded already.")
+    existing = {(a.submission_id, a.reviewer_id) for a in current_assignments()}
+    ordinals: dict[int, int] = {}
+    new: dict[int, list[int]] = defaultdict(list)
+    for paper, reviewer in (tuple(p) for p in proposal.result["pairs"]):
+        if (paper, reviewer) in existing:
+            continue
+        if paper not in ordinals:
+            ordinals[paper] = _next_ordinal(paper)
+        db.session.add(ReviewAssignment(submission_id=paper, reviewer_id=reviewer, ordinal=ordinals[paper],
+                                        origin=AssignmentOrigin.AUTOMATIC, created_at=now))  # fmt: skip
+        ordinals[paper] += 1
+        new[reviewer].append(paper)
+    proposal.state, proposal.applied_at = ProposalState.APPLIED, now
+    db.session.flush()
+    for reviewer_id, papers in sorted(new.items()):
+        _queue_assignment_mail(ws, db.session.get(User, reviewer_id), papers)
+    return sum(len(p) for p in new.values())
+
+
+def assign_reviewer(
+    actor: User, ws: Workshop, sub: Submission, reviewer: User, now: datetime | None = None
+) -> ReviewAssignment:
+    """A chair's manual assignment; a conflict is refused with its reason."""
+    if not reviewer.is_reviewer:
+        raise DomainError(f"{reviewer.name} is not a reviewer.")
+    reasons = conflict_reasons(reviewer, sub)
+    if reasons:
+        raise Conflicted(f"{reviewer.name} conflicts with #{sub.id}: {'; '.join(reasons)}.")
+    if assignment_of(sub.id, reviewer.id) is not None:
+        raise Conflicted(f"{reviewer.name} already reviews #{sub.id}.")
+    assignment = ReviewAssignment(submission_id=sub.id, reviewer_id=reviewer.id, ordinal=_next_ordinal(sub.id),
+                                  origin=AssignmentOrigin.MANUAL, created_at=now or utcnow())  # fmt: skip
+    db.session.add(assignment)
+    db.session.flush()
+    _queue_assignment_mail(ws, reviewer, [sub.id])
+    return assignment
+
+
+def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
+    if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
+        raise InvalidTransition("This reviewer has submitted a review; it cannot be unassigned.")
+    db.session.delete(assignment)
+    db.session.flush()
+
+
+def _queue_assignment_mail(ws: Workshop, reviewer: User, papers: list[int]) -> None:
+    subs = [db.session.get(Submission, p) for p in sorted(papers)]
+    emails.queue(
+        kind="assignment", to=reviewer.email, reply_to=ws.contact_email, template="assignment",
+        subject=f"[{_site(ws)}] {len(subs)} paper{'s' if len(subs) != 1 else ''} to review",
+        ws=ws, reviewer=reviewer, subs=subs, home=external_url("review.index"),
+    )  # fmt: skip
+
+
+# --- reviews ------------------------------------------------------------------------------------------
+
+
+def reviewing_open(ws: Workshop, now: datetime) -> bool:
+    return ws.phase == Phase.REVIEWING and (ws.review_deadline is None or now < ws.review_deadline)
+
+
+def save_review(
+    ws: Workshop, assignment: ReviewAssignment, data: dict[str, Any], *, submit: bool, version: int | None,
+    now: datetime | None = None,
+) -> Review:  # fmt: skip
+    """Save a draft or submit; after submitting, edits are allowed until the review deadline (kept in history)."""
+    now = now or utcnow()
+    if not reviewing_open(ws, now):
+        raise DeadlinePassed("Reviewing is closed.", ws.review_deadline)
+    review = assignment.review
+    if review is None:
+        review = Review(assignment=assignment, created_at=now)
+        db.session.add(review)
+    elif version is not None and version != review.version:
+        raise Conflicted("This review was saved (perhaps in another tab) after you opened it. Nothing was saved: "
+                         "reload the page to see the latest text, then make your change again.")  # fmt: skip
+    for key in REVIEW_FIELDS:
+        setattr(review, key, data.get(key) if key in ("recommendation", "confidence") else (data.get(key) or ""))
+    was_submitted = review.state == ReviewState.SUBMITTED
+    if submit or was_submitted:
+        missing = [k for k in ("recommendation", "confidence") if not data.get(k)]
+        if missing:
+            raise DomainError("A submitted review needs an overall recommendation and a confidence.")
+        review.state = ReviewState.SUBMITTED
+        review.submitted_at = review.submitted_at or now
+        review.history.append(ReviewRevision(content={k: getattr(review, k) for k in REVIEW_FIELDS}, created_at=now))
+    review.updated_at = now
+    db.session.flush()
+    return review
+
+
+# --- discussion ---------------------------------------------------------------------------------------
+
+
+def post_comment(
+    ws: Workshop, actor: User, sub: Submission, body: str, now: datetime | None = None
+) -> DiscussionComment:
+    comment = DiscussionComment(submission_id=sub.id, author_id=actor.id, body=body, created_at=now or utcnow())
+    db.session.add(comment)
+    db.session.flush()
+    participants = {a.reviewer for a in db.session.scalars(
+        sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id))}  # fmt: skip
+    participants |= set(db.session.scalars(sa.select(User).where(User.is_chair)))
+    for person in sorted(participants, key=lambda u: u.id):
+        if person.id == actor.id or person.email in sub.author_emails or conflict_reasons(person, sub):
+            continue
+        emails.queue(
+            kind="discussion", to=person.email, reply_to=ws.contact_email, template="discussion",
+            subject=f"[{_site(ws)}] New comment on #{sub.id}: {sub.title}",
+            ws=ws, sub=sub, comment=comment, who=display_name(actor, sub, viewer=person),
+            url=external_url("review.paper", number=sub.id, _anchor="discussion"),
+        )  # fmt: skip
+    return comment
+
+
+def display_name(person: User, sub: Submission, *, viewer: User) -> str:
+    """How ``person`` appears to ``viewer`` on this paper: chairs see names; reviewers see "Reviewer N"."""
+    if viewer.is_chair and viewer.email not in sub.author_emails:
+        return person.name
+    if person.id == viewer.id:
+        return "You"
+    a = assignment_of(sub.id, person.id)
+    if a is not None:
+        return f"Reviewer {a.ordinal}"
+    return "A chair" if person.is_chair else "A participant"
+
+
+# --- reminders and external reviewers -----------------------------------------------------------------
+
+
+def unfinished_by_reviewer() -> dict[int, list[ReviewAssignment]]:
+    result: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    for a in db.session.scalars(sa.select(ReviewAssignment).options(selectinload(ReviewAssignment.review))
+                                .order_by(ReviewAssignment.submission_id)):  # fmt: skip
+        if a.review is None or a.review.state != ReviewState.SUBMITTED:
+            result[a.reviewer_id].append(a)
+    return dict(result)
+
+
+def remind_reviewers(actor: User, ws: Workshop) -> int:
+    """One mail to each reviewer with unfinished reviews, listing that reviewer's own papers."""
+    count = 0
+    for reviewer_id, items in sorted(unfinished_by_reviewer().items()):
+        reviewer = db.session.get(User, reviewer_id)
+        emails.queue(
+            kind="reminder", to=reviewer.email, reply_to=ws.contact_email, template="reminder",
+            subject=f"[{_site(ws)}] Reminder: {len(items)} review{'s' if len(items) != 1 else ''} to finish",
+            ws=ws, reviewer=reviewer, items=items, home=external_url("review.index"),
+        )  # fmt: skip
+        count += 1
+    return count
+
+
+def add_conflict_override(actor: User, sub: Submission, reviewer: User, conflicted: bool, note: str = "") -> None:
+    if not conflicted and AUTHOR in conflict_reasons(reviewer, sub):
+        raise DomainError(f"{reviewer.name} is an author of #{sub.id}; that conflict cannot be lifted.")
+    if conflicted and assignment_of(sub.id, reviewer.id) is not None:
+        raise Conflicted(f"{reviewer.name} is assigned to #{sub.id}; unassign them first.")
+    row = db.session.scalar(sa.select(ConflictOverride).where(ConflictOverride.submission_id == sub.id,
+                                                              ConflictOverride.reviewer_id == reviewer.id))  # fmt: skip
+    if row is None:
+        row = ConflictOverride(submission_id=sub.id, reviewer_id=reviewer.id, conflicted=conflicted)
+        db.session.add(row)
+    row.conflicted, row.note, row.created_by_id = conflicted, note, actor.id
+    db.session.flush()
+
+
+def clear_conflict_override(sub: Submission, reviewer: User) -> None:
+    db.session.execute(sa.delete(ConflictOverride).where(ConflictOverride.submission_id == sub.id,
+                                                         ConflictOverride.reviewer_id == reviewer.id))  # fmt: skip
+    db.session.flush()
+
+
+def invite_external(actor: User, ws: Workshop, sub: Submission, name: str, email: str) -> str:
+    """Add a reviewer to one paper by email: assign at once when the account exists, else invite them
+    (accepting the invitation creates the account, grants the reviewer role and assigns the paper)."""
+    from portal.services.accounts import InviteLine, invite_reviewers, user_by_email
+
+    user = user_by_email(email)
+    if user is not None:
+        reasons = conflict_reasons(user, sub)
+        if reasons:
+            raise Conflicted(f"{user.name} conflicts with #{sub.id}: {'; '.join(reasons)}.")
+        user.is_reviewer = True
+        assign_reviewer(actor, ws, sub, user)
+        return f"{user.name} has an account: they are now a reviewer of #{sub.id} and got a mail."
+    _, skipped = invite_reviewers(ws, actor, [InviteLine(line=f"{name} <{email}>", name=name, email=email.lower())],
+                                     submission=sub)  # fmt: skip
+    if skipped:
+        raise DomainError(f"{email} was not invited: {skipped[0].problem}.")
+    return f"{name} is invited to review #{sub.id}; accepting assigns them the paper."
+
+
+def assign_invited(ws: Workshop, sub_id: int, user: User) -> None:
+    """Called when an external reviewer accepts: assign the paper they were invited for, unless conflicted."""
+    sub = db.session.get(Submission, sub_id)
+    if sub is None or assignment_of(sub.id, user.id) is not None or conflict_reasons(user, sub):
+        return
+    assign_reviewer(user, ws, sub, user)
