@@ -21,6 +21,7 @@ from portal.models import (
     ConflictOverride,
     DiscussionComment,
     Phase,
+    ProposalState,
     ReviewAssignment,
     ReviewState,
     Submission,
@@ -160,7 +161,7 @@ def assignments() -> str:
         load[a.reviewer_id] += 1
     people = svc.reviewers()
     conflicts = conflict_map(subs, people, overrides_for())
-    drafts = db.session.scalars(sa.select(AssignmentProposal).where(AssignmentProposal.state == "draft")
+    drafts = db.session.scalars(sa.select(AssignmentProposal).where(AssignmentProposal.state == ProposalState.DRAFT)
                                 .order_by(AssignmentProposal.id.desc())).all()  # fmt: skip
     return render_template(
         "chair/assignments.html", ws=ws, subs=subs, by_paper=by_paper, load=load, people=people,
@@ -278,7 +279,7 @@ def change_proposal(proposal_id: int, action: str) -> Response:
                   "success")  # fmt: skip
             return redirect(url_for(".assignments"))
         if action == "discard":
-            p.state = "discarded"
+            p.state = ProposalState.DISCARDED
             db.session.commit()
             flash("The proposal is discarded.", "success")
             return redirect(url_for(".assignments"))

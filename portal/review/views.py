@@ -7,6 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from portal import emails, permissions
+from portal.auth.forms import ButtonForm
 from portal.db import db, utcnow
 from portal.models import (
     CONFIDENCES,
@@ -55,8 +56,6 @@ def bids() -> str | Response:
     now = utcnow()
     subs = svc.biddable(ws, user) if ws.phase.value != "submission" else []
     if request.method == "POST":
-        from portal.auth.forms import ButtonForm
-
         if not ButtonForm().validate_on_submit():
             abort(400)
         wanted: dict[int, BidValue | None] = {}
