@@ -110,8 +110,8 @@ def upgrade():
     with op.batch_alter_table('workshop', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_upload_mb', sa.Integer(), server_default='20', nullable=False))
         batch_op.add_column(sa.Column('supplementary_max_mb', sa.Integer(), server_default='50', nullable=False))
-        batch_op.add_column(sa.Column('double_blind', sa.Boolean(), server_default=sa.text('1'), nullable=False))
-        batch_op.add_column(sa.Column('anonymity_blocks', sa.Boolean(), server_default=sa.text('0'), nullable=False))
+        batch_op.add_column(sa.Column('double_blind', sa.Boolean(), server_default=sa.true(), nullable=False))
+        batch_op.add_column(sa.Column('anonymity_blocks', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     # ### end Alembic commands ###
 

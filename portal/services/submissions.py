@@ -189,7 +189,7 @@ def identities(authors: list[AuthorInput]) -> list[Identity]:
     return list({(i.kind, i.text.lower()): i for i in found}.values())
 
 
-def _mb(size: int) -> str:
+def megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
@@ -202,7 +202,7 @@ def check_paper(
     if len(data) == 0:
         raise UploadRefused("The file is empty (0 bytes).")
     if len(data) > limit:
-        raise UploadRefused(f"The file is {_mb(len(data))}; the limit is {ws.max_upload_mb} MB.")
+        raise UploadRefused(f"The file is {megabytes(len(data))}; the limit is {ws.max_upload_mb} MB.")
     anonymous = ws.double_blind and kind == FileKind.PAPER
     cfg = current_app.config
     report = check_pdf(
@@ -241,7 +241,7 @@ def check_supplementary(ws: Workshop, data: bytes, filename: str) -> CheckedFile
     if len(data) == 0:
         raise UploadRefused("The supplementary file is empty (0 bytes).")
     if len(data) > limit:
-        raise UploadRefused(f"The supplementary file is {_mb(len(data))}; the limit is {ws.supplementary_max_mb} MB.")
+        raise UploadRefused(f"The supplementary file is {megabytes(len(data))}; the limit is {ws.supplementary_max_mb} MB.")
     if data.startswith(ZIP_MAGIC):
         return CheckedFile(FileKind.SUPPLEMENTARY, data, filename, "application/zip")
     if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-"):

@@ -6,6 +6,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField, String
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.forms import MultiCheckboxField, single_line, strip, unix_newlines
+from portal.services.submissions import MAX_AUTHORS
 
 ABSTRACT_MAX = 3000
 
@@ -31,7 +32,8 @@ class SubmissionForm(FlaskForm):
     secondary_topics = MultiCheckboxField("Other topics (optional)", coerce=int)
     keywords = StringField("Keywords (optional)", filters=[strip], description="Separated by commas.",
                            validators=[Optional(), single_line, Length(max=500)])  # fmt: skip
-    authors = FieldList(FormField(AuthorForm), min_entries=1)
+    # Only the first MAX_AUTHORS + 1 rows are parsed: a 10,000-row list costs nothing to refuse.
+    authors = FieldList(FormField(AuthorForm), min_entries=1, max_entries=MAX_AUTHORS + 1)
     declared_conflicts = TextAreaField(
         "Conflicts with reviewers (optional)", filters=[unix_newlines], validators=[Length(max=20_000)],
         description="Email addresses of people who should not review this paper, one per line.",
@@ -55,6 +57,6 @@ class ExtensionForm(FlaskForm):
 class CameraReadyForm(FlaskForm):
     title = StringField("Title", filters=[strip],
                         validators=[DataRequired("Give the title."), single_line, Length(max=300)])  # fmt: skip
-    authors = FieldList(FormField(AuthorForm), min_entries=1)
+    authors = FieldList(FormField(AuthorForm), min_entries=1, max_entries=MAX_AUTHORS + 1)
     paper = FileField("Final PDF (not anonymous)")
     version = HiddenField()

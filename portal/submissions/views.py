@@ -85,6 +85,11 @@ def _authors_from(form: Any) -> list[svc.AuthorInput]:
             if (e.form.name.data or e.form.email.data or e.form.affiliation.data)]  # fmt: skip
 
 
+def _posted_author_rows() -> int:
+    """How many author rows the request holds (the form itself parses only the first MAX_AUTHORS + 1)."""
+    return len({key.split("-", 2)[1] for key in request.form if key.startswith("authors-") and key.count("-") >= 2})
+
+
 def _author_action(form: Any, action: str) -> bool:
     """Add, remove or move an author row without JavaScript. True when the post was such an action."""
     rows = [{"name": e.form.name.data, "email": e.form.email.data, "affiliation": e.form.affiliation.data}
@@ -111,10 +116,19 @@ def _author_action(form: Any, action: str) -> bool:
     return True
 
 
-def _read(upload: FileStorage | None, limit_mb: int) -> tuple[bytes, str] | None:
+def _read(upload: FileStorage | None, limit_mb: int, what: str = "file") -> tuple[bytes, str] | None:
+    """The uploaded bytes, or UploadRefused naming the real size when over the limit (read no further)."""
     if upload is None or not upload.filename:
         return None
-    data = upload.stream.read(limit_mb * 1_000_000 + 1)  # one byte over tells "too large" without reading it all
+    stream = upload.stream
+    limit = limit_mb * 1_000_000
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        try:
+            size = stream.seek(0, 2)  # the rest is already spooled to disk: its size costs nothing
+        except (OSError, AttributeError, ValueError):
+            size = len(data)
+        raise svc.UploadRefused(f"The {what} is {svc.megabytes(size)}; the limit is {limit_mb} MB.")
     return data, upload.filename
 
 
@@ -139,9 +153,9 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
     user = me()
     author_problems = svc.check_authors(details.authors, user)
     shown["problems"] = author_problems + conflict_problems
-    if len(form.authors.entries) > svc.MAX_AUTHORS:
-        shown["problems"] = [f"A submission lists at most {svc.MAX_AUTHORS} authors "
-                             f"(this list has {len(form.authors.entries):,})."]  # fmt: skip
+    posted = _posted_author_rows()
+    if posted > svc.MAX_AUTHORS:
+        shown["problems"] = [f"A submission lists at most {svc.MAX_AUTHORS} authors (this list has {posted:,})."]
         _author_action(form, "trim")
     if not valid or shown["problems"]:
         return shown
@@ -151,7 +165,7 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
         raw = _read(request.files.get("paper"), ws.max_upload_mb)
         if raw is not None and sub_type is not None:
             paper = svc.check_paper(ws, sub_type, details.authors, *raw)
-        raw = _read(request.files.get("supplementary"), ws.supplementary_max_mb)
+        raw = _read(request.files.get("supplementary"), ws.supplementary_max_mb, "supplementary file")
         if raw is not None:
             supplementary = svc.check_supplementary(ws, *raw)
     except svc.UploadRefused as exc:
@@ -177,7 +191,8 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
         return shown
     except (DomainError, StorageFull) as exc:
         db.session.rollback()
-        shown["problems"] = [f"{exc} Nothing was saved."]
+        message = str(exc)
+        shown["problems"] = [message if "Nothing was saved" in message else f"{message} Nothing was saved."]
         return shown
     warnings = paper.warnings if paper else []
     flash(f"Submission #{number} is saved. A receipt is on its way to {user.email}.", "success")
@@ -216,7 +231,8 @@ def edit(number: int) -> str | Response:
     ws = require_workshop()
     sub = get_submission(number)
     if not permissions.can_edit_submission(me(), sub, utcnow()):
-        flash("This submission can no longer be changed.", "error")
+        flash("Only the authors can change a submission." if not permissions.is_author(me(), sub)
+              else "This submission can no longer be changed.", "error")  # fmt: skip
         return redirect(url_for(".detail", number=number))
     form = SubmissionForm(obj=None if request.method == "POST" else _form_data(sub))
     _setup(form, ws)
@@ -331,9 +347,12 @@ def camera_ready(number: int) -> str | Response:
         if action == "save" or not _author_action(form, action):
             authors = _authors_from(form)
             problems = svc.check_authors(authors, me()) if form.validate_on_submit() else []
-            raw = _read(request.files.get("paper"), ws.max_upload_mb)
+            try:
+                raw = _read(request.files.get("paper"), ws.max_upload_mb)
+            except svc.UploadRefused as exc:
+                raw, upload_error = None, str(exc)
             if not form.errors and not problems and raw is None:
-                upload_error = "Attach the final PDF."
+                upload_error = upload_error or "Attach the final PDF."
             elif not form.errors and not problems and raw is not None:
                 try:
                     checked = svc.check_paper(ws, sub.type, authors, *raw, kind=FileKind.CAMERA_READY)
