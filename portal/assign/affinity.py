@@ -84,6 +84,11 @@ def score(
     bid_matrix = sparse.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)),
                                    shape=(len(papers), len(reviewers)))  # fmt: skip
 
+    conflicted_columns: dict[int, list[int]] = {}
+    for pid, rid in conflicts:
+        if pid in p_index and rid in r_index:
+            conflicted_columns.setdefault(pid, []).append(r_index[rid])
+
     result = Scored([])
     for start in range(0, len(papers), chunk):
         stop = min(start + chunk, len(papers))
@@ -95,6 +100,8 @@ def score(
         columns: np.ndarray
         for row in range(stop - start):
             paper = papers[start + row]
+            if paper.id in conflicted_columns:  # a conflicted reviewer never takes one of the top K places
+                affinity[row, conflicted_columns[paper.id]] = -np.inf
             if top_k is not None and top_k < len(reviewers):
                 columns = np.argpartition(-affinity[row], top_k)[:top_k]
                 if paper.id in bid_columns:  # every pair with a bid stays a candidate
@@ -103,7 +110,7 @@ def score(
                 columns = np.arange(len(reviewers))
             for j in columns.tolist():
                 reviewer = reviewers[j]
-                if (paper.id, reviewer.id) in conflicts:
+                if not np.isfinite(affinity[row, j]):
                     continue
                 value = bids.get((paper.id, reviewer.id))
                 a = float(affinity[row, j])

@@ -59,7 +59,7 @@ class Result:
         papers = ", ".join(f"#{p} ({n} missing)" for p, n in sorted(self.shortfall.items())[:20])
         more = f" and {len(self.shortfall) - 20} more" if len(self.shortfall) > 20 else ""
         text = (f"{missing} review{'s' if missing != 1 else ''} could not be assigned: {len(self.shortfall)} "
-                f"paper{'s' if len(self.shortfall) != 1 else ''} lack reviewers: {papers}{more}.")  # fmt: skip
+                f"paper{'s lack' if len(self.shortfall) != 1 else ' lacks'} reviewers: {papers}{more}.")  # fmt: skip
         if topics:
             by_topic: dict[str, int] = defaultdict(int)
             for paper, n in self.shortfall.items():
@@ -73,10 +73,12 @@ class Result:
 def solve(problem: Problem) -> Result:
     started = time.perf_counter()
     fixed = set(problem.fixed)
-    need = {p: max(0, d - sum(1 for fp, _ in fixed if fp == p)) for p, d in sorted(problem.demand.items())}
+    kept: dict[int, int] = defaultdict(int)
     used: dict[int, int] = defaultdict(int)
-    for _, r in fixed:
+    for p, r in fixed:
+        kept[p] += 1
         used[r] += 1
+    need = {p: max(0, d - kept[p]) for p, d in sorted(problem.demand.items())}
     room = {r: max(0, c - used[r]) for r, c in sorted(problem.capacity.items())}
 
     by_paper: dict[int, list[Candidate]] = defaultdict(list)
@@ -96,9 +98,10 @@ def solve(problem: Problem) -> Result:
     reviewer_node = {r: 1 + len(papers) + i for i, r in enumerate(reviewers)}
     source, sink = 0, 1 + len(papers) + len(reviewers)
 
-    max_affinity = max((abs(c.affinity) for c in edges), default=0.0)
-    # Larger than any total of ordinary costs, so a "not willing" pair is used only to fill a paper.
-    penalty = int((max_affinity * SCALE + 1) * (sum(need.values()) + 1)) + 1
+    spread = (max((c.affinity for c in edges), default=0.0) - min((c.affinity for c in edges), default=0.0))
+    # Larger than any gain in affinity a rearrangement could bring (the spread of affinities times the number
+    # of pairs), so a "not willing" pair is used only when nothing else fills a paper.
+    penalty = int((spread * SCALE + 1) * (sum(need.values()) + 1)) + 1
 
     smcf = min_cost_flow.SimpleMinCostFlow()
     for p in papers:

@@ -169,7 +169,8 @@ def build_problem(ws: Workshop, *, top_k: int | None = None) -> tuple[Problem, d
     fixed = [(a.submission_id, a.reviewer_id) for a in current_assignments() if a.submission_id in live]
     problem = Problem(
         demand={s.id: ws.reviews_per_paper for s in subs}, capacity={u.id: load_of(ws, u) for u in people},
-        candidates=scored.candidates, fixed=fixed, topics={s.id: s.primary_topic.title for s in subs}, top_k=top_k,
+        # The K best per paper were kept by the scoring (with every pair that has a bid); the solver takes them all.
+        candidates=scored.candidates, fixed=fixed, topics={s.id: s.primary_topic.title for s in subs},
     )  # fmt: skip
     return problem, scored.reasons, conflicts
 
@@ -178,6 +179,7 @@ def propose_assignment(actor: User, ws: Workshop, *, top_k: int | None = None) -
     """Solve, and keep the result as a proposal the chair previews, edits and applies."""
     problem, reasons, _ = build_problem(ws, top_k=top_k)
     result = solve(problem)
+    result.top_k = top_k
     proposal = AssignmentProposal(
         result=_serialize(result, reasons), message=result.explain_shortfall(problem.topics), created_by_id=actor.id,
     )  # fmt: skip
