@@ -101,6 +101,8 @@ def conflicts() -> str | Response:
     if form.validate_on_submit():
         sub = db.session.get(Submission, form.number.data)
         reviewer = user_by_email(form.reviewer.data)
+        if sub is not None and not permissions.can_chair_paper(me(), sub):
+            abort(404)
         if sub is None or sub.workshop_id != ws.id or reviewer is None:
             flash("There is no such submission or no account with that address.", "error")
         else:
@@ -112,9 +114,9 @@ def conflicts() -> str | Response:
                 db.session.rollback()
                 flash(str(exc), "error")
         return redirect(url_for(".conflicts"))
-    subs = svc.reviewable(ws)
+    subs = [s for s in svc.reviewable(ws) if permissions.can_chair_paper(me(), s)]
     people = svc.reviewers()
-    overrides = overrides_for()
+    overrides = [o for o in overrides_for() if o.submission_id in {s.id for s in subs}]
     found = conflict_map(subs, people, overrides)
     lifted = [o for o in overrides if not o.conflicted]
     by_id = {u.id: u for u in people}
@@ -249,7 +251,8 @@ def _proposal(proposal_id: int) -> AssignmentProposal:
 def proposal(proposal_id: int) -> str:
     ws = require_workshop()
     p = _proposal(proposal_id)
-    subs = {s.id: s for s in svc.reviewable(ws)}
+    # A chair who is an author of a paper does not see (or pick) who reviews it.
+    subs = {s.id: s for s in svc.reviewable(ws) if permissions.can_chair_paper(me(), s)}
     people = {u.id: u for u in svc.reviewers()}
     by_paper: dict[int, list[int]] = defaultdict(list)
     load: dict[int, int] = defaultdict(int)
@@ -283,7 +286,8 @@ def change_proposal(proposal_id: int, action: str) -> Response:
             db.session.commit()
             flash("The proposal is discarded.", "success")
             return redirect(url_for(".assignments"))
-        pair = (request.form.get("number", type=int) or 0, request.form.get("reviewer", type=int) or 0)
+        sub = get_submission(request.form.get("number", type=int) or 0, permissions.can_chair_paper)
+        pair = (sub.id, request.form.get("reviewer", type=int) or 0)
         svc.edit_proposal(p, **{action: pair})
         db.session.commit()
     except DomainError as exc:

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from portal.forms import choices, unix_newlines
+from portal.forms import choices, strip, unix_newlines
 from portal.models import CONFIDENCES, RECOMMENDATIONS
 
 TEXT = [Optional(), Length(max=20_000)]
@@ -27,6 +27,6 @@ class ReviewForm(FlaskForm):
 
 class CommentForm(FlaskForm):
     body = TextAreaField(
-        "Add to the discussion", filters=[unix_newlines],
+        "Add to the discussion", filters=[strip, unix_newlines],
         validators=[Length(min=1, max=10_000, message="Write between 1 and 10,000 characters.")],
     )  # fmt: skip

@@ -64,9 +64,9 @@ def conflict_map(
     """
     subs = list(submissions)
     by_email: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    by_org: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    by_org: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     by_host: list[tuple[str, int, str]] = []
-    by_institution: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    by_institution: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     declared_by_authors: dict[str, list[int]] = defaultdict(list)
     for sub in subs:
         for a in sub.authors:
@@ -74,11 +74,11 @@ def conflict_map(
             by_email[a.email].append((sub.id, who))
             org = org_domain(a.email)
             if org:
-                by_org[org].append((sub.id, who))
+                by_org[org].append((sub.id, who, a.email))
             by_host.append((a.email.rsplit("@", 1)[-1], sub.id, who))
             inst = norm_institution(a.affiliation)
             if inst:
-                by_institution[inst].append((sub.id, f"{a.name} ({a.affiliation})"))
+                by_institution[inst].append((sub.id, f"{a.name} ({a.affiliation})", a.email))
         for line in sub.declared_conflicts.splitlines():
             if line.strip():
                 declared_by_authors[line.strip().lower()].append(sub.id)
@@ -93,13 +93,16 @@ def conflict_map(
         for sub_id, _ in by_email.get(r.email, []):
             add(sub_id, r.id, AUTHOR)
         org = org_domain(r.email)
+        # An author-reviewer is not listed again as sharing a domain or an institution with themselves.
         if org:
-            for sub_id, who in by_org.get(org, []):
-                add(sub_id, r.id, f"shares the email domain {org} with author {who}")
+            for sub_id, who, email in by_org.get(org, []):
+                if email != r.email:
+                    add(sub_id, r.id, f"shares the email domain {org} with author {who}")
         inst = norm_institution(r.affiliation)
         if inst:
-            for sub_id, who in by_institution.get(inst, []):
-                add(sub_id, r.id, f"shares the institution {r.affiliation} with author {who}")
+            for sub_id, who, email in by_institution.get(inst, []):
+                if email != r.email:
+                    add(sub_id, r.id, f"shares the institution {r.affiliation} with author {who}")
         for sub_id in declared_by_authors.get(r.email, []):
             add(sub_id, r.id, "declared by the authors")
         for c in r.conflicts:
@@ -111,7 +114,7 @@ def conflict_map(
                     if _domain_matches(host, c.value):
                         add(sub_id, r.id, f"the reviewer declared a conflict with {c.value} (author {who})")
             elif c.kind == ConflictKind.INSTITUTION:
-                for sub_id, who in by_institution.get(norm_institution(c.value), []):
+                for sub_id, who, _ in by_institution.get(norm_institution(c.value), []):
                     add(sub_id, r.id, f"the reviewer declared a conflict with {c.value} (author {who})")
 
     for o in overrides or []:

@@ -318,7 +318,7 @@ def save_review(
     if review is None:
         review = Review(assignment=assignment, created_at=now)
         db.session.add(review)
-    elif version is not None and version != review.version:
+    elif version != review.version:  # None: the form was opened before this review existed
         raise Conflicted("This review was saved (perhaps in another tab) after you opened it. Nothing was saved: "
                          "reload the page to see the latest text, then make your change again.")  # fmt: skip
     for key in REVIEW_FIELDS:
