@@ -53,7 +53,7 @@ def test_content_load_reports_a_broken_file_and_changes_nothing(empty_app: Flask
 def test_demo_loads_the_workshop_with_open_submissions(empty_app: Flask) -> None:
     result = empty_app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    assert "Demo workshop LongLLM 2024 loaded at the submission phase: submissions are open, 5 are in." in (
+    assert "Demo workshop LongLLM 2024 loaded at the submission phase: submissions are open, 12 submissions are in." in (
         result.output
     )
     with empty_app.app_context():
