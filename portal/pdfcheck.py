@@ -99,6 +99,10 @@ def strip_metadata(data: bytes) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     writer.metadata = None
     writer.root_object.pop("/Metadata", None)
+    for page in writer.pages:
+        page.pop("/Metadata", None)
+    # Drop what nothing refers to any more, the XMP stream included (else it is written as an orphan object).
+    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -147,12 +151,22 @@ def analyse(data: bytes, identities: list[Identity], strip: bool = False) -> Pdf
     return report
 
 
+def _address_space() -> int:
+    """Bytes of address space this process maps now (inherited from the parent at fork)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _child(conn: Connection, data: bytes, identities: list[Identity], strip: bool, memory_mb: int) -> None:
-    limit = memory_mb * 1024 * 1024
+    # A budget on top of what the fork inherited, so the limit means the same in a small or a big worker.
+    limit = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         conn.send(analyse(data, identities, strip))
-    except MemoryError:
+    except (MemoryError, SystemError):  # pypdf may turn a failed allocation into SystemError
         conn.send(PdfReport(error="The PDF needs more memory to open than this site allows; simplify it."))
     except Exception:
         conn.send(PdfReport(error="The file could not be opened as a PDF: it is damaged or uses unsupported features."))
@@ -179,7 +193,8 @@ def check_pdf(
             except EOFError:
                 pass
         elif child.is_alive():
-            return PdfReport(error=f"Checking the PDF took longer than {timeout:.0f} seconds; simplify the file.")
+            seconds = f"{timeout:g} second{'s' if timeout != 1 else ''}"
+            return PdfReport(error=f"Checking the PDF took longer than {seconds}; simplify the file.")
         return PdfReport(error="The PDF could not be checked: the checker stopped (it may need too much memory).")
     finally:
         receiver.close()

@@ -269,6 +269,14 @@ def _render_form(form: SubmissionForm, ws: Workshop, sub: Submission | None, sho
     ), 422 if failed else 200  # fmt: skip
 
 
+def _authors_only(number: int) -> Submission:
+    """404 for who may not know the submission; 403 for who may see it (a chair) but not act as an author."""
+    sub = get_submission(number)
+    if not permissions.is_author(me(), sub):
+        abort(403)
+    return sub
+
+
 @bp.get("/<int:number>")
 def detail(number: int) -> str:
     ws = require_workshop()
@@ -284,7 +292,7 @@ def detail(number: int) -> str:
 @bp.route("/<int:number>/withdraw", methods=["GET", "POST"])
 def withdraw(number: int) -> str | Response:
     ws = require_workshop()
-    sub = get_submission(number, permissions.is_author)
+    sub = _authors_only(number)
     if not permissions.can_withdraw_submission(me(), sub):
         flash("This submission cannot be withdrawn now.", "error")
         return redirect(url_for(".detail", number=number))
@@ -301,7 +309,7 @@ def withdraw(number: int) -> str | Response:
 @bp.post("/<int:number>/restore")
 def restore(number: int) -> Response:
     ws = require_workshop()
-    sub = get_submission(number, permissions.is_author)
+    sub = _authors_only(number)
     if ConfirmForm().validate_on_submit():
         try:
             svc.restore_submission(ws, me(), sub)
@@ -335,7 +343,7 @@ def download(number: int, revision_id: int) -> Response:
 @bp.route("/<int:number>/camera-ready", methods=["GET", "POST"])
 def camera_ready(number: int) -> str | Response:
     ws = require_workshop()
-    sub = get_submission(number, permissions.is_author)
+    sub = _authors_only(number)
     now = utcnow()
     if not permissions.can_upload_camera_ready(me(), sub, now):
         abort(404)
