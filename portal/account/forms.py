@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, Form, FormField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
-from portal.auth.forms import EMAIL_VALIDATORS, ProfileFieldsMixin
-from portal.forms import MultiCheckboxField, good_password, single_line, strip, unix_newlines
+from portal.auth.forms import EMAIL_VALIDATORS, ProfileFieldsMixin, new_password_fields
+from portal.forms import MultiCheckboxField, single_line, strip, unix_newlines
 
 
 class ProfileForm(ProfileFieldsMixin, FlaskForm):
@@ -20,14 +20,7 @@ class EmailChangeForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired("Give your current password.")])
-    password = PasswordField(
-        "New password", description="At least 12 characters. Every other session is signed out.",
-        validators=[DataRequired("Choose a password."), good_password],
-    )  # fmt: skip
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
-    )  # fmt: skip
+    password, confirm = new_password_fields(help_text="At least 12 characters. Every other session is signed out.")
 
 
 class PaperForm(Form):

@@ -29,17 +29,23 @@ class ProfileFieldsMixin:
     )  # fmt: skip
 
 
-class RegisterForm(ProfileFieldsMixin, FlaskForm):
-    email = EmailField("Email", filters=[strip], validators=EMAIL_VALIDATORS,
-                       description="We send a link to confirm it before you can sign in.")  # fmt: skip
+def new_password_fields(label: str = "New password", help_text: str = "") -> tuple[PasswordField, PasswordField]:
+    """A password under the policy and its repetition: every form that sets a password uses these."""
     password = PasswordField(
-        "Password", description="At least 12 characters; a phrase of a few words works well.",
+        label, description=help_text or "At least 12 characters; a phrase of a few words works well.",
         validators=[DataRequired("Choose a password."), good_password],
     )  # fmt: skip
     confirm = PasswordField(
-        "Repeat the password",
+        f"Repeat the {label.lower()}",
         validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
     )  # fmt: skip
+    return password, confirm
+
+
+class RegisterForm(ProfileFieldsMixin, FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=EMAIL_VALIDATORS,
+                       description="We send a link to confirm it before you can sign in.")  # fmt: skip
+    password, confirm = new_password_fields("Password")
 
 
 class LoginForm(FlaskForm):
@@ -53,14 +59,7 @@ class EmailOnlyForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password", description="At least 12 characters; a phrase of a few words works well.",
-        validators=[DataRequired("Choose a password."), good_password],
-    )  # fmt: skip
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
-    )  # fmt: skip
+    password, confirm = new_password_fields()
 
 
 class ButtonForm(FlaskForm):
