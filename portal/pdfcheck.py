@@ -23,6 +23,7 @@ from pypdf import PdfReader, PdfWriter
 
 METADATA_KEYS = ("Author", "Creator", "Title", "Subject", "Keywords", "Producer")
 PAGE_SIZES = {(595, 842): "A4", (612, 792): "US Letter", (842, 1191): "A3", (612, 1008): "US Legal"}
+XMP_PACKET = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.S)
 REFERENCES_HEADING = re.compile(r"^\s*(?:\d+\.?\s*|[IVX]+\.\s*)?(references|bibliography)\s*$", re.I | re.M)
 
 
@@ -132,6 +133,10 @@ def analyse(data: bytes, identities: list[Identity], strip: bool = False) -> Pdf
             value = metadata.get(key) or ""
             if value:
                 _find(value, f"metadata ({key})", identities, report.hits)
+        # XMP metadata (dc:creator and friends) is an XML packet, stored uncompressed by convention.
+        for packet in XMP_PACKET.findall(data[:5_000_000]):
+            text = re.sub(r"<[^>]+>", " ", packet.decode("utf-8", "replace"))
+            _find(text, "metadata (XMP)", identities, report.hits)
         for index in range(report.pages):
             page = doc[index]
             textpage = page.get_textpage()

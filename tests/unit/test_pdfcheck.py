@@ -470,8 +470,25 @@ def test_check_returns_the_stripped_copy_only_when_asked() -> None:
     # The report of the original still lists what it found; the copy kept for the record has no bytes.
     assert [h.where for h in stripped.hits] == [
         "metadata (Author)", "metadata (Creator)", "metadata (Title)", "metadata (Subject)", "metadata (Keywords)",
+        "metadata (XMP)",
     ]  # fmt: skip
     assert "stripped" not in stripped.to_dict()
     assert stripped.to_dict()["hits"][0] == {
         "where": "metadata (Author)", "kind": "name", "matched": "Ada Lovelace", "context": "Ada Lovelace",
     }  # fmt: skip
+
+
+def test_anonymity_scan_reads_the_xmp_metadata() -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_xmp_metadata(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>Ada Lovelace</dc:creator>'
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    pdf.add_page()
+    pdf.set_font("helvetica")
+    pdf.cell(0, 5, "An anonymous page.")
+    report = check_pdf(bytes(pdf.output()), [Identity("name", "Ada Lovelace")])
+    assert [(h.where, h.kind, h.matched) for h in report.hits] == [("metadata (XMP)", "name", "Ada Lovelace")]
