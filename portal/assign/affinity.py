@@ -5,12 +5,12 @@ in, numbers out, no Flask. Large instances are scored in chunks and keep the top
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from typing import TYPE_CHECKING, Any
 
 from portal.assign.solver import Candidate
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 BID_SCORES = {"eager": 1.0, "willing": 0.5, "in_a_pinch": -0.5, "not_willing": 0.0}
 
@@ -58,6 +58,11 @@ def score(
     conflicts: set[tuple[int, int]], weights: Weights, *, top_k: int | None = None, chunk: int = 2000,
 ) -> Scored:  # fmt: skip
     """Candidate pairs (conflicts left out) with their affinity and the reason for it."""
+    # Imported here: scikit-learn takes over a second to import, which every CLI command would pay.
+    import numpy as np
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     if not papers or not reviewers:
         return Scored([])
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1, dtype=np.float32)
@@ -97,7 +102,7 @@ def score(
         overlap = common / np.maximum(paper_topic_count[start:stop, None], 1)
         bid = bid_matrix[start:stop].toarray()
         affinity = weights.bid * bid + weights.topics * overlap + weights.text * text
-        columns: np.ndarray
+        columns: Any
         for row in range(stop - start):
             paper = papers[start + row]
             if paper.id in conflicted_columns:  # a conflicted reviewer never takes one of the top K places
@@ -123,6 +128,9 @@ def score(
 
 
 def _one_hot(rows: list[set[int]], column: dict[int, int]) -> sparse.csr_matrix:
+    import numpy as np
+    from scipy import sparse
+
     data, indices, indptr = [], [], [0]
     for topics in rows:
         cols = sorted(column[t] for t in topics if t in column)
