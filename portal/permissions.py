@@ -70,10 +70,19 @@ def can_restore_submission(user: Any, sub: Submission, now: datetime) -> bool:
             and deadline is not None and now < deadline)  # fmt: skip
 
 
+def can_see_decision(user: Any, sub: Submission) -> bool:
+    """Chairs (not authors of the paper) always; authors once the letter is on its way."""
+    from portal.services.decisions import letter_sent
+
+    if sub.decision is None:
+        return False
+    return can_chair_paper(user, sub) or (is_author(user, sub) and letter_sent(sub))
+
+
 def can_upload_camera_ready(user: Any, sub: Submission, now: datetime) -> bool:
     from portal.services.submissions import camera_ready_open
 
-    return is_author(user, sub) and camera_ready_open(sub.workshop, sub, now)
+    return is_author(user, sub) and can_see_decision(user, sub) and camera_ready_open(sub.workshop, sub, now)
 
 
 def can_download_revision(user: Any, revision: Revision) -> bool:
@@ -188,4 +197,5 @@ def init_app(app: Flask) -> None:
         can_upload_camera_ready=can_upload_camera_ready, can_extend_deadline=can_extend_deadline,
         can_manage_settings=can_manage_settings, is_author=is_author, can_see_reviews=can_see_reviews,
         can_discuss=can_discuss, can_chair_paper=can_chair_paper, can_manage_reviewing=can_manage_reviewing,
+        can_see_decision=can_see_decision,
     )  # fmt: skip

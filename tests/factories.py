@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from portal.db import db, utcnow
-from portal.models import User
+from portal.models import Decision, Submission, User, Workshop
 from portal.services.accounts import _hash
 
 PASSWORD = "a long test passphrase"  # passes the password policy
@@ -44,3 +44,13 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD, **extra: st
     from tests.conftest import post_form
 
     return post_form(client, "/auth/login", {"email": email, "password": password, **extra})
+
+
+def decide_and_notify(ws: Workshop, sub: Submission, decision: Decision, chair: User | None = None) -> None:
+    """A decision as the chairs make it, with its letter on its way (the authors can see it). Flushes."""
+    from portal.services import decisions
+
+    decisions.record_decision(chair or sub.submitter, sub, decision=decision, presentation=None, note="",
+                              version=None)  # fmt: skip
+    decisions.prepare_letters(ws)
+    decisions.send_letters(ws)

@@ -75,6 +75,13 @@ def _forget_rolled_back(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+def requeue(row: OutgoingEmail) -> None:
+    """Put a failed or waiting mail back in line, to be delivered after the caller's commit."""
+    row.state, row.next_attempt_at = EmailState.QUEUED, utcnow()
+    db.session.flush()
+    db.session.info.setdefault(_PENDING, []).append(row.id)
+
+
 def commit_and_deliver() -> DeliveryReport:
     """Commit the caller's unit of work, then deliver the mail queued in it (what fails stays queued)."""
     db.session.flush()

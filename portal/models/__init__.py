@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from portal.models.decision import Letter
 from portal.models.email import EmailState, OutgoingEmail
 from portal.models.review import (
     CONFIDENCES,
@@ -20,6 +21,7 @@ from portal.models.sponsor import SponsorInquiry
 from portal.models.submission import (
     Decision,
     FileKind,
+    Presentation,
     Revision,
     StoredFile,
     Submission,
@@ -67,11 +69,13 @@ __all__ = [
     "ImportantDate",
     "Invitation",
     "InvitationState",
+    "Letter",
     "LoginFailure",
     "OutgoingEmail",
     "Person",
     "PersonRole",
     "Phase",
+    "Presentation",
     "ProposalState",
     "Question",
     "Review",

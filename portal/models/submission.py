@@ -25,6 +25,11 @@ class Decision(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class Presentation(enum.StrEnum):
+    ORAL = "oral"
+    POSTER = "poster"
+
+
 class FileKind(enum.StrEnum):
     PAPER = "paper"
     SUPPLEMENTARY = "supplementary"
@@ -66,6 +71,10 @@ class Submission(db.Model):
     declared_conflicts: Mapped[str] = mapped_column(sa.Text, default="")
     state: Mapped[SubmissionState] = mapped_column(enum_type(SubmissionState, "submission_state"), index=True)
     decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, "decision"))
+    presentation: Mapped[Presentation | None] = mapped_column(enum_type(Presentation, "presentation"))
+    decision_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # A chair may give one submission more time.
     deadline_override: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -76,7 +85,7 @@ class Submission(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     workshop: Mapped[Workshop] = relationship()
-    submitter: Mapped[User | None] = relationship()
+    submitter: Mapped[User | None] = relationship(foreign_keys=[submitter_id])
     type: Mapped[SubmissionType] = relationship()
     primary_topic: Mapped[Topic] = relationship()
     secondary_topics: Mapped[list[Topic]] = relationship(secondary=submission_topic, order_by=Topic.position)

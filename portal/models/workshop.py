@@ -74,6 +74,10 @@ class Workshop(db.Model):
     weight_bid: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     weight_topics: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     weight_text: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
+    # Decisions: the chairs' letter templates and whether the accepted papers are public.
+    accept_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    reject_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    accepted_published: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Set by `flask demo` only: the demo refuses to touch a database holding a workshop it did not create.
     is_demo: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

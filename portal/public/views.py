@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from flask import render_template
+import sqlalchemy as sa
+from flask import abort, render_template, send_file
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
-from portal.models import DateKind, PersonRole
+from portal.db import db
+from portal.models import DateKind, Decision, FileKind, PersonRole, Submission, SubmissionState, Workshop
 from portal.public import bp
+from portal.storage import storage
 from portal.web import require_workshop
 
 
@@ -37,3 +42,38 @@ def organizers() -> str:
         "public/organizers.html", ws=ws, organizers=ws.people_in(PersonRole.ORGANIZER),
         steering=ws.people_in(PersonRole.STEERING),
     )  # fmt: skip
+
+
+def _accepted(ws: Workshop) -> list[Submission]:
+    return list(db.session.scalars(
+        sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.decision == Decision.ACCEPTED,
+                                    Submission.state == SubmissionState.SUBMITTED)
+        .order_by(Submission.id).options(selectinload(Submission.authors), selectinload(Submission.revisions))
+    ))  # fmt: skip
+
+
+@bp.get("/accepted-papers")
+def accepted() -> str:
+    ws = require_workshop()
+    groups: list[tuple[str, list[Submission]]] = []
+    if ws.accepted_published:
+        subs = _accepted(ws)
+        for topic in ws.topics:
+            mine = [s for s in subs if s.primary_topic_id == topic.id]
+            if mine:
+                groups.append((topic.title, mine))
+    return render_template("public/accepted.html", ws=ws, groups=groups, FileKind=FileKind)
+
+
+@bp.get("/accepted-papers/<int:number>.pdf")
+def accepted_pdf(number: int) -> Response:
+    """The camera-ready PDF of a published, accepted paper: public, served as an attachment."""
+    ws = require_workshop()
+    sub = next((s for s in _accepted(ws) if s.id == number), None) if ws.accepted_published else None
+    final = sub.latest(FileKind.CAMERA_READY) if sub else None
+    if final is None:
+        abort(404)
+    response = send_file(storage().open(final.file.storage_key), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{ws.short_name}{ws.edition}-{sub.id}.pdf".lower(), max_age=3600)  # fmt: skip
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -17,6 +17,7 @@ from portal.forms import choices
 from portal.models import FileKind, Revision, Submission, SubmissionAuthor, SubmissionState, Workshop
 from portal.services import DeadlinePassed, DomainError
 from portal.services import submissions as svc
+from portal.services.decisions import reviews_for_authors
 from portal.storage import StorageFull, storage
 from portal.submissions import bp
 from portal.submissions.forms import CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
@@ -286,6 +287,7 @@ def detail(number: int) -> str:
         "submissions/detail.html", ws=ws, sub=sub, now=now, deadline=svc.paper_deadline(ws, sub),
         deadlines=svc.deadlines(ws), confirm=ConfirmForm(), extension=ExtensionForm(),
         FileKind=FileKind, SubmissionState=SubmissionState,
+        author_reviews=reviews_for_authors(sub) if permissions.can_see_decision(me(), sub) else "",
     )  # fmt: skip
 
 

@@ -40,7 +40,7 @@ from portal.models import (
 from portal.services import submissions as svc
 from portal.templating import format_datetime
 from tests.conftest import SMTPRecorder, csrf_token, text_of
-from tests.factories import create_users, login
+from tests.factories import create_users, decide_and_notify, login
 from tests.pdfs import make_pdf
 
 SAM = {"email": "sam@example.org", "name": "Sam Submitter", "affiliation": "Paper College"}
@@ -156,7 +156,7 @@ def set_state(app: Flask, number: int, kind: str) -> None:
         if kind == "withdrawn":
             svc.withdraw_submission(ws, sub.submitter, sub)
         elif kind == "accepted":
-            sub.decision = Decision.ACCEPTED  # no decision service yet: the row as a decision would leave it
+            decide_and_notify(ws, sub, Decision.ACCEPTED)
         db.session.commit()
 
 

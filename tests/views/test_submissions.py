@@ -40,7 +40,7 @@ from portal.models import (
     Workshop,
 )
 from tests.conftest import SMTPRecorder, csrf_token, mail_links, text_of
-from tests.factories import create_users, login
+from tests.factories import create_users, decide_and_notify, login
 from tests.pdfs import encrypted_pdf, make_pdf
 
 ADA = {"email": "ada@example.org", "name": "Ada Lovelace", "affiliation": "Analytical Society"}
@@ -940,7 +940,9 @@ def test_submission_without_pdf_is_refused_without_an_abstract_deadline(
 
 def test_accepted_paper_gets_its_camera_ready_version(open_app: Flask, smtp: SMTPRecorder) -> None:
     ada, number = submitted(open_app, ADA["email"])
-    set_submission(open_app, number, decision=Decision.ACCEPTED)
+    with open_app.test_request_context():
+        decide_and_notify(db.session.scalar(sa.select(Workshop)), db.session.get(Submission, number), Decision.ACCEPTED)
+        db.session.commit()
     set_date(open_app, DateKind.PAPER_DEADLINE, utcnow() - timedelta(days=1))
     set_date(open_app, DateKind.CAMERA_READY, utcnow() + timedelta(days=7))
     smtp.clear()

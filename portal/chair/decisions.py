@@ -1,0 +1,173 @@
+"""Chairs: decisions (one by one or in bulk), decision letters, publishing the accepted papers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from portal import emails, permissions
+from portal.auth.forms import ButtonForm
+from portal.chair import bp
+from portal.db import db
+from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission
+from portal.services import DomainError
+from portal.services import decisions as svc
+from portal.services.reviewing import reviewable
+from portal.submissions.views import get_submission
+from portal.web import me, require_workshop
+
+
+def _button() -> None:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+
+
+def _parse(value: str | None, enum_cls: type) -> object | None:
+    return enum_cls(value) if value in enum_cls._value2member_map_ else None
+
+
+@bp.get("/decisions")
+def decisions() -> str:
+    ws = require_workshop()
+    subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
+    scores: dict[int, list[int]] = defaultdict(list)
+    for sub_id, rec in db.session.execute(
+        sa.select(ReviewAssignment.submission_id, Review.recommendation).join(Review)
+        .where(Review.state == ReviewState.SUBMITTED)
+    ):  # fmt: skip
+        scores[sub_id].append(rec)
+    sent = {x.submission_id for x in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_not(None)))}
+    return render_template("chair/decisions.html", ws=ws, subs=subs, scores=scores, sent=sent,
+                           decisions=list(Decision), presentations=list(Presentation))  # fmt: skip
+
+
+@bp.post("/decisions/<int:number>")
+def decide(number: int) -> Response:
+    _button()
+    sub = get_submission(number, permissions.can_chair_paper)
+    version = request.form.get("version", type=int)
+    try:
+        svc.record_decision(me(), sub, decision=_parse(request.form.get("decision"), Decision),  # type: ignore[arg-type]
+                            presentation=_parse(request.form.get("presentation"), Presentation),  # type: ignore[arg-type]
+                            note=(request.form.get("note") or "").strip()[:5000], version=version)  # fmt: skip
+        db.session.commit()
+        flash(f"#{sub.id}: {sub.decision.value if sub.decision else 'no decision'}.", "success")
+    except (DomainError, StaleDataError) as exc:
+        db.session.rollback()
+        flash(str(exc) or f"Another chair changed #{number} at the same moment; reload and decide again.", "error")
+    return redirect(url_for(".decisions", _anchor=f"paper-{number}"))
+
+
+@bp.post("/decisions/bulk")
+def decide_bulk() -> Response:
+    _button()
+    decision = _parse(request.form.get("decision"), Decision)
+    numbers = [int(n) for n in request.form.getlist("selected") if n.isdigit()]
+    if decision is None or not numbers:
+        flash("Select papers and a decision.", "error")
+        return redirect(url_for(".decisions"))
+    done, skipped = 0, []
+    for number in numbers:
+        sub = db.session.get(Submission, number)
+        if sub is None or not permissions.can_chair_paper(me(), sub):
+            skipped.append(f"#{number}")
+            continue
+        try:
+            svc.record_decision(me(), sub, decision=decision, presentation=sub.presentation,  # type: ignore[arg-type]
+                                note=sub.decision_note, version=None)  # fmt: skip
+            done += 1
+        except DomainError:
+            skipped.append(f"#{number}")
+    db.session.commit()
+    flash(f"{done} paper{'s' if done != 1 else ''} marked {decision}.", "success")  # type: ignore[union-attr]
+    if skipped:
+        flash(f"Not changed (letter sent, withdrawn or not yours to decide): {', '.join(skipped)}.", "error")
+    return redirect(url_for(".decisions"))
+
+
+@bp.route("/letters", methods=["GET", "POST"])
+def letters() -> str | Response:
+    ws = require_workshop()
+    if request.method == "POST":
+        _button()
+        accept, reject = request.form.get("accept_letter", ""), request.form.get("reject_letter", "")
+        try:
+            svc.check_template(accept)
+            svc.check_template(reject)
+        except DomainError as exc:
+            flash(str(exc), "error")
+        else:
+            ws.accept_letter, ws.reject_letter = accept.replace("\r\n", "\n"), reject.replace("\r\n", "\n")
+            count = svc.prepare_letters(ws, with_reviews=bool(request.form.get("with_reviews")))
+            db.session.commit()
+            flash(f"The templates are saved and {count} draft{'s' if count != 1 else ''} prepared.", "success")
+            return redirect(url_for(".letters"))
+    rows = [x for x in db.session.scalars(sa.select(Letter).order_by(Letter.submission_id))
+            if permissions.can_chair_paper(me(), x.submission)]  # fmt: skip
+    return render_template("chair/letters.html", ws=ws, letters=rows, default_accept=svc.DEFAULT_ACCEPT,
+                           default_reject=svc.DEFAULT_REJECT, placeholders=svc.PLACEHOLDERS)  # fmt: skip
+
+
+def _letter(letter_id: int) -> Letter:
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or not permissions.can_chair_paper(me(), letter.submission):
+        abort(404)
+    return letter
+
+
+@bp.route("/letters/<int:letter_id>", methods=["GET", "POST"])
+def letter(letter_id: int) -> str | Response:
+    x = _letter(letter_id)
+    if request.method == "POST":
+        _button()
+        try:
+            svc.edit_letter(x, (request.form.get("subject") or "").strip()[:500],
+                            (request.form.get("body") or "").replace("\r\n", "\n"))  # fmt: skip
+            db.session.commit()
+            flash("This letter is saved; preparing the drafts again will leave it as you wrote it.", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(url_for(".letter", letter_id=letter_id))
+    return render_template("chair/letter.html", ws=require_workshop(), letter=x)
+
+
+@bp.post("/letters/send")
+def send_letters() -> Response:
+    _button()
+    count = svc.send_letters(require_workshop())
+    report = emails.commit_and_deliver()
+    waiting = len(report.deferred) + len(report.failed)
+    flash(f"{count} letter{'s' if count != 1 else ''} sent to the authors." + (
+        f" {waiting} could not be delivered yet and will be retried." if waiting else ""), "success")  # fmt: skip
+    return redirect(url_for(".letters"))
+
+
+@bp.post("/letters/<int:letter_id>/resend")
+def resend_letter(letter_id: int) -> Response:
+    _button()
+    x = _letter(letter_id)
+    try:
+        svc.resend_letter(x)
+        report = emails.commit_and_deliver()
+        flash("The letter is delivered." if report.sent else "The letter could not be delivered; it stays queued.",
+              "success" if report.sent else "error")  # fmt: skip
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".letters"))
+
+
+@bp.post("/publish")
+def publish() -> Response:
+    _button()
+    ws = require_workshop()
+    svc.set_published(ws, request.form.get("published") == "1")
+    db.session.commit()
+    flash("The accepted papers are public." if ws.accepted_published else "The accepted papers are hidden again.",
+          "success")  # fmt: skip
+    return redirect(url_for(".decisions"))

@@ -1,0 +1,33 @@
+"""Decision letters: one draft per submission, rendered from the chair's templates, sent through the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import db, utcnow
+from portal.models.email import OutgoingEmail
+from portal.models.submission import Submission
+
+
+class Letter(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), unique=True)
+    subject: Mapped[str] = mapped_column(sa.String(500))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # True once a chair edited this one letter by hand: regenerating the drafts leaves it alone.
+    edited: Mapped[bool] = mapped_column(default=False)
+    with_reviews: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the letter went into the outbox: from then on the decision is final.
+    email_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outgoing_email.id", ondelete="SET NULL"))
+
+    submission: Mapped[Submission] = relationship()
+    email: Mapped[OutgoingEmail | None] = relationship()
+
+    @property
+    def state(self) -> str:
+        """draft, queued, sent or failed: what the chair sees."""
+        return "draft" if self.email is None else self.email.state.value

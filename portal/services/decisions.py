@@ -1,0 +1,182 @@
+"""Decisions and their letters. A decision can change until its letter is sent; letters are drafts the chair
+previews and edits, rendered from the chair's templates, and sent through the outbox (one row per letter,
+each marked in its own transaction by the delivery)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from jinja2 import TemplateError, Undefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from portal import emails
+from portal.db import db, utcnow
+from portal.models import (
+    Decision,
+    EmailState,
+    Letter,
+    Presentation,
+    Review,
+    ReviewAssignment,
+    ReviewState,
+    Submission,
+    SubmissionState,
+    User,
+    Workshop,
+)
+from portal.services import Conflicted, DomainError, InvalidTransition
+
+DEFAULT_ACCEPT = """Dear {{ authors }},
+
+we are happy to tell you that your submission #{{ number }}, "{{ title }}", is accepted at {{ workshop }}{% if presentation %} as {{ presentation }}{% endif %}.
+{% if note %}
+A note from the chairs:
+{{ note }}
+{% endif %}
+Please upload the camera-ready version on the submission's page.
+{% if reviews %}
+The reviewers' comments:
+
+{{ reviews }}
+{% endif %}
+The {{ workshop }} chairs
+"""  # noqa: E501
+
+DEFAULT_REJECT = """Dear {{ authors }},
+
+thank you for submitting #{{ number }}, "{{ title }}", to {{ workshop }}. We are sorry to tell you that it was not accepted this time.
+{% if note %}
+A note from the chairs:
+{{ note }}
+{% endif %}{% if reviews %}
+The reviewers' comments, which we hope will help:
+
+{{ reviews }}
+{% endif %}
+The {{ workshop }} chairs
+"""  # noqa: E501
+
+PLACEHOLDERS = ("title", "number", "authors", "decision", "presentation", "note", "reviews", "workshop")
+_env = SandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=True)
+
+
+def letter_sent(sub: Submission) -> bool:
+    letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
+    return letter is not None and letter.email_id is not None
+
+
+def record_decision(
+    actor: User, sub: Submission, *, decision: Decision | None, presentation: Presentation | None, note: str,
+    version: int | None, now: datetime | None = None,
+) -> None:  # fmt: skip
+    if sub.state != SubmissionState.SUBMITTED:
+        raise InvalidTransition(f"#{sub.id} is not a submitted paper.")
+    if letter_sent(sub):
+        raise InvalidTransition(f"The letter for #{sub.id} is sent; its decision is final.")
+    if version is not None and version != sub.version:
+        raise Conflicted(f"Another chair changed #{sub.id} after you opened this page. Nothing was saved: reload "
+                         "to see their decision, then decide again.")  # fmt: skip
+    sub.decision = decision
+    sub.presentation = presentation if decision == Decision.ACCEPTED else None
+    sub.decision_note = note
+    sub.decided_at = (now or utcnow()) if decision else None
+    sub.decided_by_id = actor.id if decision else None
+    db.session.flush()
+
+
+def reviews_for_authors(sub: Submission) -> str:
+    """The submitted reviews' comments to the authors, as "Reviewer N", never a name."""
+    rows = db.session.execute(
+        sa.select(ReviewAssignment.ordinal, Review).join(Review, Review.assignment_id == ReviewAssignment.id)
+        .where(ReviewAssignment.submission_id == sub.id, Review.state == ReviewState.SUBMITTED)
+        .order_by(ReviewAssignment.ordinal)
+    ).all()  # fmt: skip
+    parts = [f"Reviewer {ordinal}:\n{review.comments_to_authors.strip()}" for ordinal, review in rows
+             if review.comments_to_authors.strip()]  # fmt: skip
+    return "\n\n".join(parts)
+
+
+def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True) -> tuple[str, str]:
+    if sub.decision is None:
+        raise DomainError(f"#{sub.id} has no decision yet.")
+    source = (ws.accept_letter or DEFAULT_ACCEPT) if sub.decision == Decision.ACCEPTED else (ws.reject_letter or DEFAULT_REJECT)
+    context: dict[str, Any] = {
+        "title": sub.title, "number": sub.id, "authors": ", ".join(a.name for a in sub.authors),
+        "decision": sub.decision.value, "presentation": sub.presentation.value if sub.presentation else "",
+        "note": sub.decision_note, "reviews": reviews_for_authors(sub) if with_reviews else "",
+        "workshop": f"{ws.short_name} {ws.edition}",
+    }  # fmt: skip
+    try:
+        body = _env.from_string(source).render(**context)
+    except TemplateError as exc:
+        raise DomainError(f"The {sub.decision.value} template has an error: {exc}") from exc
+    verdict = "accepted" if sub.decision == Decision.ACCEPTED else "decision"
+    return f"[{ws.short_name} {ws.edition}] #{sub.id} {verdict}: {sub.title}", body
+
+
+def check_template(source: str) -> None:
+    try:
+        _env.from_string(source).render(**dict.fromkeys(PLACEHOLDERS, "x"))
+    except TemplateError as exc:
+        raise DomainError(f"The template has an error: {exc}") from exc
+
+
+def prepare_letters(ws: Workshop, *, with_reviews: bool = True) -> int:
+    """A draft for every decided paper whose letter is not sent; hand-edited drafts are kept."""
+    count = 0
+    subs = db.session.scalars(sa.select(Submission).where(Submission.workshop_id == ws.id,
+                                                          Submission.decision.is_not(None))).all()  # fmt: skip
+    letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter))}
+    for sub in subs:
+        letter = letters.get(sub.id)
+        if letter is not None and (letter.email_id is not None or letter.edited):
+            continue
+        subject, body = render_letter(ws, sub, with_reviews=with_reviews)
+        if letter is None:
+            db.session.add(Letter(submission_id=sub.id, subject=subject, body=body, with_reviews=with_reviews))
+        else:
+            letter.subject, letter.body, letter.with_reviews = subject, body, with_reviews
+        count += 1
+    # Drafts whose decision was taken back go away.
+    for sub_id, letter in letters.items():
+        if letter.email_id is None and sub_id not in {s.id for s in subs}:
+            db.session.delete(letter)
+    db.session.flush()
+    return count
+
+
+def edit_letter(letter: Letter, subject: str, body: str) -> None:
+    if letter.email_id is not None:
+        raise InvalidTransition("This letter is sent; it can no longer be edited.")
+    letter.subject, letter.body, letter.edited = subject, body, True
+    db.session.flush()
+
+
+def send_letters(ws: Workshop) -> int:
+    """Queue every draft whose paper still has a decision; each becomes one outbox row to all its authors."""
+    count = 0
+    for letter in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_(None)).order_by(Letter.submission_id)):
+        sub = letter.submission
+        if sub.decision is None:
+            continue
+        letter.email = emails.queue(kind="decision_letter", to=sorted(a.email for a in sub.authors),
+                                    reply_to=ws.contact_email, subject=letter.subject, template="letter",
+                                    body=letter.body)  # fmt: skip
+        count += 1
+    db.session.flush()
+    return count
+
+
+def resend_letter(letter: Letter) -> None:
+    if letter.email is None:
+        raise InvalidTransition("This letter is still a draft.")
+    if letter.email.state == EmailState.SENT:
+        raise InvalidTransition("This letter was delivered already.")
+    emails.requeue(letter.email)
+
+
+def set_published(ws: Workshop, published: bool) -> None:
+    ws.accepted_published = published
+    db.session.flush()

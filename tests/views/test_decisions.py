@@ -1,0 +1,223 @@
+"""Decisions, letters through the outbox over real SMTP, what authors see, and the public accepted papers."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.db import db, utcnow
+from portal.models import (
+    DateKind,
+    EmailState,
+    FileKind,
+    ImportantDate,
+    Letter,
+    OutgoingEmail,
+    Submission,
+    SubmissionType,
+    Topic,
+    Workshop,
+)
+from portal.services import submissions as svc
+from tests.conftest import SMTPRecorder, smtp_up, text_of
+from tests.factories import create_users, login, make_user
+from tests.pdfs import make_pdf
+
+AUTHORS = [("ann@example.org", "Ann Author", "Alpha University"), ("ben@example.org", "Ben Bauthor", "Beta Lab")]
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, int]:
+    """Two submitted papers (by Ann, by Ben), a chair who is also Ben's co-author, and a second chair."""
+    with app.test_request_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper", at=utcnow() + timedelta(days=2)))
+        ws.dates.append(ImportantDate(kind=DateKind.CAMERA_READY, label="Camera", at=utcnow() + timedelta(days=30)))
+        db.session.flush()
+        sub_type = db.session.scalar(sa.select(SubmissionType))
+        topic = db.session.scalar(sa.select(Topic))
+        chair = make_user("chair@example.org", name="Carla Chair", affiliation="Workshop U", roles=("chair",))
+        make_user("chair2@example.org", name="Chris Chair", affiliation="Other U", roles=("chair",))
+        numbers = {}
+        for email, name, aff in AUTHORS:
+            user = make_user(email, name=name, affiliation=aff)
+            people = [svc.AuthorInput(name, email, aff)]
+            if email.startswith("ben"):
+                people.append(svc.AuthorInput(chair.name, chair.email, chair.affiliation))
+            details = svc.Details(title=f"A paper by {name}", abstract="Long contexts.", type_id=sub_type.id,
+                                  primary_topic_id=topic.id, secondary_topic_ids=[], keywords="",
+                                  authors=people, declared_conflicts="")  # fmt: skip
+            checked = svc.check_paper(ws, sub_type, people, make_pdf(2), "p.pdf")
+            numbers[email] = svc.create_submission(ws, user, details, paper=checked).id
+        db.session.execute(sa.delete(OutgoingEmail))  # the receipts are not what these tests read
+        db.session.commit()
+        return numbers
+
+
+def client_for(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    login(client, email, "a long test passphrase")
+    return client
+
+
+def token(client: FlaskClient, url: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+
+
+def version_of(app: Flask, number: int) -> int:
+    with app.app_context():
+        return db.session.get(Submission, number).version
+
+
+def decide(client: FlaskClient, number: int, decision: str, version: int, note: str = "", presentation: str = ""):
+    return client.post(f"/chair/decisions/{number}", data={
+        "csrf_token": token(client, "/chair/decisions"), "decision": decision, "version": str(version),
+        "note": note, "presentation": presentation,
+    }, follow_redirects=True)  # fmt: skip
+
+
+def test_decide_prepare_send_letters_and_authors_see_the_decision(
+    app: Flask, world: dict[str, int], smtp: SMTPRecorder
+) -> None:
+    ann = world["ann@example.org"]
+    chair = client_for(app, "chair2@example.org")
+    page = decide(chair, ann, "accepted", version_of(app, ann), note="Great work.", presentation="oral")
+    assert f"#{ann}: accepted." in text_of(page)
+    # Before the letter, the author sees no decision.
+    author = client_for(app, "ann@example.org")
+    assert "accepted" not in text_of(author.get(f"/submissions/{ann}"))
+    assert "Upload the camera-ready version" not in text_of(author.get(f"/submissions/{ann}"))
+
+    prepared = chair.post("/chair/letters", data={
+        "csrf_token": token(chair, "/chair/letters"), "accept_letter": "Dear {{ authors }}, #{{ number }} is in "
+        "({{ presentation }}). {{ note }}", "reject_letter": "Dear {{ authors }}, sorry.", "with_reviews": "1",
+    }, follow_redirects=True)  # fmt: skip
+    assert "The templates are saved and 1 draft prepared." in text_of(prepared)
+    sent = chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True)
+    assert "1 letter sent to the authors." in text_of(sent)
+    [mail] = smtp.wait_for(1)
+    assert mail["To"] == "ann@example.org"
+    assert mail["Subject"] == f"[LongLLM 2024] #{ann} accepted: A paper by Ann Author"
+    assert mail.get_content().strip() == f"Dear Ann Author, #{ann} is in (oral). Great work."
+
+    detail = text_of(author.get(f"/submissions/{ann}"))
+    assert "Decision: accepted (oral) Great work." in detail
+    assert "Upload the camera-ready version" in detail
+    # Once the letter is sent the decision is final.
+    again = decide(chair, ann, "rejected", version_of(app, ann))
+    assert f"The letter for #{ann} is sent; its decision is final." in text_of(again)
+
+
+def test_two_chairs_deciding_at_once_cannot_overwrite_each_other(app: Flask, world: dict[str, int]) -> None:
+    ann = world["ann@example.org"]
+    first, second = client_for(app, "chair2@example.org"), client_for(app, "chair@example.org")
+    seen = version_of(app, ann)
+    decide(first, ann, "accepted", seen)
+    late = decide(second, ann, "rejected", seen)
+    assert f"Another chair changed #{ann} after you opened this page. Nothing was saved" in text_of(late)
+    with app.app_context():
+        assert db.session.get(Submission, ann).decision.value == "accepted"
+
+
+def test_a_chair_who_is_an_author_cannot_decide_their_paper(app: Flask, world: dict[str, int]) -> None:
+    ben = world["ben@example.org"]
+    chair = client_for(app, "chair@example.org")
+    assert "A paper by Ben Bauthor" not in text_of(chair.get("/chair/decisions"))
+    response = chair.post(f"/chair/decisions/{ben}", data={"csrf_token": token(chair, "/chair/decisions"),
+                                                           "decision": "accepted", "version": "1"})  # fmt: skip
+    assert response.status_code == 404
+    with app.app_context():
+        assert db.session.get(Submission, ben).decision is None
+
+
+def test_bulk_decisions_and_letters_with_smtp_down_stay_queued_then_deliver(
+    app: Flask, world: dict[str, int], smtp: SMTPRecorder, smtp_server
+) -> None:
+    chair = client_for(app, "chair2@example.org")
+    numbers = sorted(world.values())
+    page = chair.post("/chair/decisions/bulk", data={"csrf_token": token(chair, "/chair/decisions"),
+                                                     "decision": "rejected", "selected": [str(n) for n in numbers]},
+                      follow_redirects=True)  # fmt: skip
+    assert "2 papers marked rejected." in text_of(page)
+    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "",
+                                       "reject_letter": "Sorry, {{ authors }}."})  # fmt: skip
+    app.extensions["mail"].port = 1  # SMTP down
+    sent = chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True)
+    assert "2 letters sent to the authors. 2 could not be delivered yet and will be retried." in text_of(sent)
+    assert smtp.messages == []
+    with app.app_context():
+        states = [x.email.state for x in db.session.scalars(sa.select(Letter))]
+        assert states == [EmailState.QUEUED, EmailState.QUEUED]
+    smtp_up(app, smtp_server)
+    result = app.test_cli_runner().invoke(args=["emails", "send-pending", "--include-failed"])
+    assert result.output == "2 sent, 0 deferred, 0 failed.\n"
+    arrived = sorted(sorted(str(m["To"]).split(", ")) for m in smtp.wait_for(2))
+    assert arrived == [["ann@example.org"], ["ben@example.org", "chair@example.org"]]  # every author of each paper
+
+
+def test_a_rolled_back_decision_sends_no_mail(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
+    ann = world["ann@example.org"]
+    chair = client_for(app, "chair2@example.org")
+    decide(chair, ann, "accepted", version_of(app, ann) + 5)  # a stale version: refused, rolled back
+    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "",
+                                       "reject_letter": ""})  # fmt: skip
+    chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")})
+    assert smtp.messages == []
+
+
+def test_broken_template_is_refused_and_sandboxed(app: Flask, world: dict[str, int]) -> None:
+    chair = client_for(app, "chair2@example.org")
+    page = chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"),
+                                              "accept_letter": "{{ title.__class__.__mro__ }}", "reject_letter": "x"},
+                      follow_redirects=True)  # fmt: skip
+    assert "The template has an error" in text_of(page)
+    broken = chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"),
+                                                "accept_letter": "{% if %}", "reject_letter": "x"},
+                        follow_redirects=True)  # fmt: skip
+    assert "The template has an error" in text_of(broken)
+
+
+def test_accepted_papers_are_public_once_published_with_the_camera_ready_pdf(
+    app: Flask, world: dict[str, int], smtp: SMTPRecorder
+) -> None:
+    ann = world["ann@example.org"]
+    visitor = app.test_client()
+    assert "The accepted papers will be announced here" in text_of(visitor.get("/accepted-papers"))
+    chair = client_for(app, "chair2@example.org")
+    decide(chair, ann, "accepted", version_of(app, ann), presentation="poster")
+    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "",
+                                       "reject_letter": ""})  # fmt: skip
+    chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")})
+    final = make_pdf(3, first_page="Ann Author, Alpha University")
+    with app.test_request_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        sub = db.session.get(Submission, ann)
+        author = sub.submitter
+        people = [svc.AuthorInput(a.name, a.email, a.affiliation) for a in sub.authors]
+        checked = svc.check_paper(ws, sub.type, people, final, "final.pdf", kind=FileKind.CAMERA_READY)
+        svc.upload_camera_ready(ws, author, sub, title="A paper by Ann Author (final)", authors=people, paper=checked,
+                                version=sub.version)  # fmt: skip
+        db.session.commit()
+    chair.post("/chair/publish", data={"csrf_token": token(chair, "/chair/decisions"), "published": "1"})
+    page = text_of(visitor.get("/accepted-papers"))
+    assert "A paper by Ann Author (final) poster Ann Author (Alpha University) PDF" in page
+    assert "Ben Bauthor" not in page
+    pdf = visitor.get(f"/accepted-papers/{ann}.pdf")
+    assert pdf.data == final
+    assert pdf.headers["Content-Disposition"] == f"attachment; filename=longllm2024-{ann}.pdf"
+    assert visitor.get(f"/accepted-papers/{world['ben@example.org']}.pdf").status_code == 404
+
+
+def test_decision_pages_are_for_chairs(app: Flask, world: dict[str, int]) -> None:
+    create_users(app, {"email": "rev@example.org", "roles": ("reviewer",)})
+    for email in ("ann@example.org", "rev@example.org"):
+        client = client_for(app, email)
+        for url in ("/chair/decisions", "/chair/letters"):
+            response = client.get(url)
+            assert response.status_code == 403
+            assert "A paper by" not in text_of(response)
