@@ -70,19 +70,11 @@ def decide_bulk() -> Response:
     if decision is None or not numbers:
         flash("Select papers and a decision.", "error")
         return redirect(url_for(".decisions"))
-    done, skipped = 0, []
-    for number in numbers:
-        sub = db.session.get(Submission, number)
-        if sub is None or not permissions.can_chair_paper(me(), sub):
-            skipped.append(f"#{number}")
-            continue
-        try:
-            svc.record_decision(me(), sub, decision=decision, presentation=sub.presentation,  # type: ignore[arg-type]
-                                note=sub.decision_note, version=None)  # fmt: skip
-            done += 1
-        except DomainError:
-            skipped.append(f"#{number}")
+    subs = [s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(numbers)))
+            if permissions.can_chair_paper(me(), s)]  # fmt: skip
+    done, refused = svc.decide_many(me(), subs, decision)  # type: ignore[arg-type]
     db.session.commit()
+    skipped = [f"#{n}" for n in sorted(set(numbers) - {s.id for s in subs} | set(refused))]
     flash(f"{done} paper{'s' if done != 1 else ''} marked {decision}.", "success")  # type: ignore[union-attr]
     if skipped:
         flash(f"Not changed (letter sent, withdrawn or not yours to decide): {', '.join(skipped)}.", "error")

@@ -86,6 +86,20 @@ def record_decision(
     db.session.flush()
 
 
+def decide_many(actor: User, subs: list[Submission], decision: Decision) -> tuple[int, list[int]]:
+    """The same decision on several papers (each keeps its presentation and note); returns how many were
+    decided and the numbers skipped (letter sent, not submitted)."""
+    done, skipped = 0, []
+    for sub in subs:
+        try:
+            record_decision(actor, sub, decision=decision, presentation=sub.presentation, note=sub.decision_note,
+                            version=None)  # fmt: skip
+            done += 1
+        except DomainError:
+            skipped.append(sub.id)
+    return done, skipped
+
+
 def reviews_for_authors(sub: Submission) -> str:
     """The submitted reviews' comments to the authors, as "Reviewer N", never a name."""
     rows = db.session.execute(
