@@ -34,7 +34,7 @@ def content_load(path: str | None) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"{workshop.short_name} {workshop.edition} from {path}: {report.summary()}")
+    click.echo(f"{workshop.label} from {path}: {report.summary()}")
     for line in report.created + report.updated + report.deleted:
         click.echo(f"  {line}")
 
@@ -61,7 +61,7 @@ def demo(if_empty: bool, phase: str) -> None:
     accounts = demo_accounts()
     count = len(db.session.scalars(sa.select(Submission.id)).all())
     state = "submissions are open" if phase == "submission" else "the deadline has passed, reviewing is open"
-    click.echo(f"Demo workshop {workshop.short_name} {workshop.edition} loaded at the {phase} phase: "
+    click.echo(f"Demo workshop {workshop.label} loaded at the {phase} phase: "
                f"{state}, {count} submissions are in.")  # fmt: skip
     click.echo(f"Sign in at http://127.0.0.1:5000/auth/login with the password {DEMO_PASSWORD!r} as")
     click.echo(f"  chair     {accounts[0][0]}")

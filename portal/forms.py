@@ -67,6 +67,16 @@ def good_password(form: Form, field: Field) -> None:
         raise ValidationError(problem)
 
 
+def current_password(form: Form, field: Field) -> None:
+    """The signed-in person's password, asked again before a sensitive change."""
+    from flask_login import current_user
+
+    from portal.services.accounts import check_password
+
+    if not current_user.is_authenticated or not check_password(current_user, field.data or ""):
+        raise ValidationError("This is not your current password.")
+
+
 def single_line(form: Form, field: Field) -> None:
     """Refuse CR, LF and other control characters in fields that may reach a mail header."""
     if isinstance(field.data, str) and any(ord(c) < 32 or c in "\x7f\u2028\u2029\x85" for c in field.data):

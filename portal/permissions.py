@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal.models import ReviewAssignment, ReviewState, Revision, Submission, SubmissionState, User, Workshop
+from portal.models import ReviewAssignment, ReviewState, Revision, Submission, SubmissionState, Workshop
 from portal.web import safe_next
 
 
@@ -31,10 +31,6 @@ def is_reviewer(user: Any) -> bool:
 def can_manage_members(user: Any) -> bool:
     """Granting roles and inviting reviewers is for chairs."""
     return is_chair(user)
-
-
-def can_change_role(actor: Any, target: User, role: str) -> bool:
-    return can_manage_members(actor) and role in ("reviewer", "chair") and target is not None
 
 
 def can_edit_reviewer_expertise(user: Any) -> bool:
@@ -94,14 +90,6 @@ def can_extend_deadline(user: Any, sub: Submission) -> bool:
     return is_chair(user) and not is_author(user, sub)
 
 
-def can_manage_settings(user: Any) -> bool:
-    return is_chair(user)
-
-
-def can_create_submission(user: Any) -> bool:
-    return is_signed_in(user)
-
-
 def _open_for_edits(sub: Submission, now: datetime) -> bool:
     from portal.services.submissions import paper_deadline
 
@@ -139,6 +127,11 @@ def can_see_paper_as_reviewer(user: Any, sub: Submission) -> bool:
     return can_review(user, sub) or can_chair_paper(user, sub)
 
 
+def gets_reviewers_copy_only(user: Any, sub: Submission) -> bool:
+    """In double-blind mode everyone but the chairs (who are not its authors) gets the PDF without metadata."""
+    return sub.workshop.double_blind and not can_chair_paper(user, sub)
+
+
 def can_see_reviews(user: Any, sub: Submission) -> bool:
     """Chairs; a reviewer only after submitting their own review of the paper."""
     if can_chair_paper(user, sub):
@@ -157,10 +150,6 @@ def can_bid(user: Any, ws: Workshop, now: datetime) -> bool:
     from portal.services.reviewing import bidding_open
 
     return is_reviewer(user) and bidding_open(ws, now)
-
-
-def can_manage_reviewing(user: Any) -> bool:
-    return is_chair(user)
 
 
 def require_sign_in() -> None:
@@ -195,7 +184,7 @@ def init_app(app: Flask) -> None:
         can_edit_reviewer_expertise=can_edit_reviewer_expertise, can_edit_submission=can_edit_submission,
         can_withdraw_submission=can_withdraw_submission, can_restore_submission=can_restore_submission,
         can_upload_camera_ready=can_upload_camera_ready, can_extend_deadline=can_extend_deadline,
-        can_manage_settings=can_manage_settings, is_author=is_author, can_see_reviews=can_see_reviews,
-        can_discuss=can_discuss, can_chair_paper=can_chair_paper, can_manage_reviewing=can_manage_reviewing,
+        is_author=is_author, can_see_reviews=can_see_reviews,
+        can_discuss=can_discuss, can_chair_paper=can_chair_paper,
         can_see_decision=can_see_decision,
     )  # fmt: skip

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, has_request_context, request, url_for
+from flask import abort, current_app, has_request_context, request, send_file, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from portal.models import User, Workshop
+from portal.models import StoredFile, User, Workshop
 from portal.templating import workshop
 
 
@@ -52,3 +53,18 @@ def external_url(endpoint: str, **values: object) -> str:
         return url_for(endpoint, _external=True, **values)
     with current_app.test_request_context(base_url=base or "http://127.0.0.1:5000"):
         return url_for(endpoint, _external=True, **values)
+
+
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+
+def send_stored(file: StoredFile, name: str, *, public: bool = False) -> Response:
+    """A stored file as an attachment under ``name`` (never the uploader's), sandboxed; private unless public."""
+    from portal.storage import storage
+
+    response = send_file(storage().open(file.storage_key), mimetype=file.content_type, as_attachment=True,
+                         download_name=name.lower(), etag=file.sha256, max_age=3600 if public else 0)  # fmt: skip
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    if not public:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -5,7 +5,7 @@ from wtforms import EmailField, FieldList, Form, FormField, PasswordField, Strin
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.auth.forms import EMAIL_VALIDATORS, ProfileFieldsMixin, new_password_fields
-from portal.forms import MultiCheckboxField, single_line, strip, unix_newlines
+from portal.forms import MultiCheckboxField, current_password, single_line, strip, unix_newlines
 
 
 class ProfileForm(ProfileFieldsMixin, FlaskForm):
@@ -15,11 +15,13 @@ class ProfileForm(ProfileFieldsMixin, FlaskForm):
 class EmailChangeForm(FlaskForm):
     email = EmailField("New email address", filters=[strip], validators=EMAIL_VALIDATORS,
                        description="We send a link to it; the change takes effect when you open the link.")  # fmt: skip
-    password = PasswordField("Your current password", validators=[DataRequired("Give your current password.")])
+    password = PasswordField("Your current password",
+                             validators=[DataRequired("Give your current password."), current_password])  # fmt: skip
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired("Give your current password.")])
+    current = PasswordField("Current password",
+                            validators=[DataRequired("Give your current password."), current_password])  # fmt: skip
     password, confirm = new_password_fields(help_text="At least 12 characters. Every other session is signed out.")
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from portal import emails, permissions
-from portal.auth.forms import ButtonForm
 from portal.chair import bp
+from portal.chair.views import require_button
 from portal.db import db
 from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission
 from portal.services import DomainError
@@ -19,11 +19,6 @@ from portal.services import decisions as svc
 from portal.services.reviewing import reviewable
 from portal.submissions.views import get_submission
 from portal.web import me, require_workshop
-
-
-def _button() -> None:
-    if not ButtonForm().validate_on_submit():
-        abort(400)
 
 
 def _parse(value: str | None, enum_cls: type) -> object | None:
@@ -47,7 +42,7 @@ def decisions() -> str:
 
 @bp.post("/decisions/<int:number>")
 def decide(number: int) -> Response:
-    _button()
+    require_button()
     sub = get_submission(number, permissions.can_chair_paper)
     version = request.form.get("version", type=int)
     try:
@@ -64,7 +59,7 @@ def decide(number: int) -> Response:
 
 @bp.post("/decisions/bulk")
 def decide_bulk() -> Response:
-    _button()
+    require_button()
     decision = _parse(request.form.get("decision"), Decision)
     numbers = [int(n) for n in request.form.getlist("selected") if n.isdigit()]
     if decision is None or not numbers:
@@ -85,7 +80,7 @@ def decide_bulk() -> Response:
 def letters() -> str | Response:
     ws = require_workshop()
     if request.method == "POST":
-        _button()
+        require_button()
         accept, reject = request.form.get("accept_letter", ""), request.form.get("reject_letter", "")
         try:
             svc.check_template(accept)
@@ -115,7 +110,7 @@ def _letter(letter_id: int) -> Letter:
 def letter(letter_id: int) -> str | Response:
     x = _letter(letter_id)
     if request.method == "POST":
-        _button()
+        require_button()
         try:
             svc.edit_letter(x, (request.form.get("subject") or "").strip()[:500],
                             (request.form.get("body") or "").replace("\r\n", "\n"))  # fmt: skip
@@ -130,7 +125,7 @@ def letter(letter_id: int) -> str | Response:
 
 @bp.post("/letters/send")
 def send_letters() -> Response:
-    _button()
+    require_button()
     count = svc.send_letters(require_workshop())
     report = emails.commit_and_deliver()
     waiting = len(report.deferred) + len(report.failed)
@@ -141,7 +136,7 @@ def send_letters() -> Response:
 
 @bp.post("/letters/<int:letter_id>/resend")
 def resend_letter(letter_id: int) -> Response:
-    _button()
+    require_button()
     x = _letter(letter_id)
     try:
         svc.resend_letter(x)
@@ -156,7 +151,7 @@ def resend_letter(letter_id: int) -> Response:
 
 @bp.post("/publish")
 def publish() -> Response:
-    _button()
+    require_button()
     ws = require_workshop()
     svc.set_published(ws, request.form.get("published") == "1")
     db.session.commit()

@@ -18,7 +18,6 @@ from portal.models import (
     RECOMMENDATIONS,
     AssignmentProposal,
     Bid,
-    ConflictOverride,
     DiscussionComment,
     Phase,
     ProposalState,
@@ -36,7 +35,8 @@ from portal.submissions.views import get_submission
 from portal.web import me, require_workshop
 
 
-def _button() -> None:
+def require_button() -> None:
+    """POST endpoints behind a CSRF-protected button: a forged or missing token is the 400 page."""
     if not ButtonForm().validate_on_submit():
         abort(400)
 
@@ -129,7 +129,7 @@ def conflicts() -> str | Response:
 
 @bp.post("/conflicts/<int:number>/<int:reviewer_id>/<any(lift, clear):action>")
 def change_conflict(number: int, reviewer_id: int, action: str) -> Response:
-    _button()
+    require_button()
     sub = get_submission(number, permissions.can_chair_paper)
     reviewer = db.session.get(User, reviewer_id) or abort(404)
     try:
@@ -174,7 +174,7 @@ def assignments() -> str:
 
 @bp.post("/assignments/add")
 def add_assignment() -> Response:
-    _button()
+    require_button()
     ws = require_workshop()
     sub = get_submission(request.form.get("number", type=int) or 0, permissions.can_chair_paper)
     reviewer = db.session.get(User, request.form.get("reviewer", type=int) or 0)
@@ -193,7 +193,7 @@ def add_assignment() -> Response:
 
 @bp.post("/assignments/<int:assignment_id>/remove")
 def remove_assignment(assignment_id: int) -> Response:
-    _button()
+    require_button()
     assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
     sub = get_submission(assignment.submission_id, permissions.can_chair_paper)
     try:
@@ -209,7 +209,7 @@ def remove_assignment(assignment_id: int) -> Response:
 
 @bp.post("/assignments/run")
 def run_assignment() -> Response:
-    _button()
+    require_button()
     ws = require_workshop()
     proposal = svc.propose_assignment(me(), ws)
     db.session.commit()
@@ -218,7 +218,7 @@ def run_assignment() -> Response:
 
 @bp.post("/assignments/remind")
 def remind() -> Response:
-    _button()
+    require_button()
     count = svc.remind_reviewers(me(), require_workshop())
     emails.commit_and_deliver()
     flash(f"Reminders sent to {count} reviewer{'s' if count != 1 else ''} with unfinished reviews.", "success")
@@ -256,14 +256,13 @@ def proposal(proposal_id: int) -> str:
     people = {u.id: u for u in svc.reviewers()}
     by_paper: dict[int, list[int]] = defaultdict(list)
     load: dict[int, int] = defaultdict(int)
-    for a in db.session.scalars(sa.select(ReviewAssignment)):
+    existing: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    for a in svc.current_assignments():
         load[a.reviewer_id] += 1
+        existing[a.submission_id].append(a)
     for paper, reviewer in p.result["pairs"]:
         by_paper[paper].append(reviewer)
         load[reviewer] += 1
-    existing = defaultdict(list)
-    for a in db.session.scalars(sa.select(ReviewAssignment)):
-        existing[a.submission_id].append(a)
     return render_template("chair/proposal.html", ws=ws, p=p, subs=subs, people=people, by_paper=by_paper,
                            load=load, existing=existing, button=ButtonForm(),
                            load_of=lambda u: svc.load_of(ws, u))  # fmt: skip
@@ -271,7 +270,7 @@ def proposal(proposal_id: int) -> str:
 
 @bp.post("/proposals/<int:proposal_id>/<any(apply, discard, remove, add):action>")
 def change_proposal(proposal_id: int, action: str) -> Response:
-    _button()
+    require_button()
     ws = require_workshop()
     p = _proposal(proposal_id)
     try:
@@ -309,11 +308,10 @@ def paper(number: int) -> str:
     ).all()  # fmt: skip
     comments = db.session.scalars(sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id)
                                   .order_by(DiscussionComment.id)).all()  # fmt: skip
-    found = conflict_map([sub], svc.reviewers(), overrides_for([sub.id]))
     people = {u.id: u for u in svc.reviewers()}
-    overrides = db.session.scalars(sa.select(ConflictOverride).where(ConflictOverride.submission_id == sub.id)).all()
+    found = conflict_map([sub], people.values(), overrides_for([sub.id]))
     return render_template(
         "chair/paper.html", ws=ws, sub=sub, assigned=assigned, comments=comments, ReviewState=ReviewState,
-        conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items() if rid in people],
-        overrides=overrides, recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
+        conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items()],
+        recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
     )  # fmt: skip

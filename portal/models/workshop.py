@@ -102,6 +102,11 @@ class Workshop(db.Model):
     )
 
     @property
+    def label(self) -> str:
+        """``LongLLM 2024``: how mail subjects and pages name the workshop."""
+        return f"{self.short_name} {self.edition}"
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, render_template, send_file
+from flask import abort, render_template
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal.db import db
 from portal.models import DateKind, Decision, FileKind, PersonRole, Submission, SubmissionState, Workshop
 from portal.public import bp
-from portal.storage import storage
-from portal.web import require_workshop
+from portal.web import require_workshop, send_stored
 
 
 @bp.get("/")
@@ -73,7 +72,4 @@ def accepted_pdf(number: int) -> Response:
     final = sub.latest(FileKind.CAMERA_READY) if sub else None
     if final is None:
         abort(404)
-    response = send_file(storage().open(final.file.storage_key), mimetype="application/pdf", as_attachment=True,
-                         download_name=f"{ws.short_name}{ws.edition}-{sub.id}.pdf".lower(), max_age=3600)  # fmt: skip
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_stored(final.file, f"{ws.short_name}{ws.edition}-{sub.id}.pdf", public=True)

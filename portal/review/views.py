@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -23,10 +23,9 @@ from portal.review import bp
 from portal.review.forms import CommentForm, ReviewForm
 from portal.services import DeadlinePassed, DomainError
 from portal.services import reviewing as svc
-from portal.storage import storage
-from portal.submissions.views import DOWNLOAD_CSP, Check, get_submission
+from portal.submissions.views import Check, get_submission
 from portal.templating import format_datetime
-from portal.web import me, require_workshop
+from portal.web import me, require_workshop, send_stored
 
 
 def _paper(number: int, check: Check = permissions.can_see_paper_as_reviewer) -> Submission:
@@ -165,16 +164,8 @@ def pdf(number: int) -> Response:
     ws = require_workshop()
     sub = _paper(number)
     revision = sub.paper
-    if revision is None:
+    copy_only = revision is not None and permissions.gets_reviewers_copy_only(me(), sub)
+    file = (revision.reviewer_file if copy_only else revision.file) if revision is not None else None
+    if file is None:
         abort(404)
-    user = me()
-    # Reviewers get the copy without metadata in double-blind mode (and never the author's file name).
-    file = revision.reviewer_file if (ws.double_blind and revision.reviewer_file is not None
-                                      and not permissions.can_chair_paper(user, sub)) else revision.file  # fmt: skip
-    if ws.double_blind and file is revision.file and not permissions.can_chair_paper(user, sub):
-        abort(404)
-    response = send_file(storage().open(file.storage_key), mimetype="application/pdf", as_attachment=True,
-                         download_name=f"{ws.short_name}{ws.edition}-{sub.id}.pdf".lower(), max_age=0)  # fmt: skip
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(file, f"{ws.short_name}{ws.edition}-{sub.id}.pdf")

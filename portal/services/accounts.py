@@ -56,7 +56,7 @@ def _hash(password: str) -> str:
 
 
 def _site(workshop: Workshop | None) -> str:
-    return f"{workshop.short_name} {workshop.edition}" if workshop else "the workshop portal"
+    return workshop.label if workshop else "the workshop portal"
 
 
 def user_by_email(address: str) -> User | None:

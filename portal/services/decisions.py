@@ -120,14 +120,14 @@ def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True) -
         "title": sub.title, "number": sub.id, "authors": ", ".join(a.name for a in sub.authors),
         "decision": sub.decision.value, "presentation": sub.presentation.value if sub.presentation else "",
         "note": sub.decision_note, "reviews": reviews_for_authors(sub) if with_reviews else "",
-        "workshop": f"{ws.short_name} {ws.edition}",
+        "workshop": f"{ws.label}",
     }  # fmt: skip
     try:
         body = _env.from_string(source).render(**context)
     except TemplateError as exc:
         raise DomainError(f"The {sub.decision.value} template has an error: {exc}") from exc
     verdict = "accepted" if sub.decision == Decision.ACCEPTED else "decision"
-    return f"[{ws.short_name} {ws.edition}] #{sub.id} {verdict}: {sub.title}", body
+    return f"[{ws.label}] #{sub.id} {verdict}: {sub.title}", body
 
 
 def check_template(source: str) -> None:

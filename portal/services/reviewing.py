@@ -42,10 +42,6 @@ REVIEW_FIELDS = ("recommendation", "confidence", "summary", "strengths", "weakne
                  "confidential_comments")  # fmt: skip
 
 
-def _site(ws: Workshop) -> str:
-    return f"{ws.short_name} {ws.edition}"
-
-
 def reviewers() -> list[User]:
     stmt = sa.select(User).where(User.is_reviewer).order_by(User.id)
     return list(db.session.scalars(
@@ -294,7 +290,7 @@ def _queue_assignment_mail(ws: Workshop, reviewer: User, papers: list[int]) -> N
     subs = [db.session.get(Submission, p) for p in sorted(papers)]
     emails.queue(
         kind="assignment", to=reviewer.email, reply_to=ws.contact_email, template="assignment",
-        subject=f"[{_site(ws)}] {len(subs)} paper{'s' if len(subs) != 1 else ''} to review",
+        subject=f"[{ws.label}] {len(subs)} paper{'s' if len(subs) != 1 else ''} to review",
         ws=ws, reviewer=reviewer, subs=subs, home=external_url("review.index"),
     )  # fmt: skip
 
@@ -353,7 +349,7 @@ def post_comment(
             continue
         emails.queue(
             kind="discussion", to=person.email, reply_to=ws.contact_email, template="discussion",
-            subject=f"[{_site(ws)}] New comment on #{sub.id}: {sub.title}",
+            subject=f"[{ws.label}] New comment on #{sub.id}: {sub.title}",
             ws=ws, sub=sub, comment=comment, who=display_name(actor, sub, viewer=person),
             url=external_url("review.paper", number=sub.id, _anchor="discussion"),
         )  # fmt: skip
@@ -391,7 +387,7 @@ def remind_reviewers(actor: User, ws: Workshop) -> int:
         reviewer = db.session.get(User, reviewer_id)
         emails.queue(
             kind="reminder", to=reviewer.email, reply_to=ws.contact_email, template="reminder",
-            subject=f"[{_site(ws)}] Reminder: {len(items)} review{'s' if len(items) != 1 else ''} to finish",
+            subject=f"[{ws.label}] Reminder: {len(items)} review{'s' if len(items) != 1 else ''} to finish",
             ws=ws, reviewer=reviewer, items=items, home=external_url("review.index"),
         )  # fmt: skip
         count += 1

@@ -21,12 +21,12 @@ def submit_inquiry(
     db.session.flush()
     to_organizers = emails.queue(
         kind="sponsor_inquiry", to=workshop.contact_email, reply_to=email,
-        subject=f"[{workshop.short_name} {workshop.edition}] Sponsorship inquiry from {organization}",
+        subject=f"[{workshop.label}] Sponsorship inquiry from {organization}",
         template="sponsor_inquiry", workshop=workshop, inquiry=inquiry,
     )  # fmt: skip
     acknowledgement = emails.queue(
         kind="sponsor_ack", to=email, reply_to=workshop.contact_email,
-        subject=f"[{workshop.short_name} {workshop.edition}] We received your sponsorship inquiry",
+        subject=f"[{workshop.label}] We received your sponsorship inquiry",
         template="sponsor_ack", workshop=workshop, inquiry=inquiry,
     )  # fmt: skip
     return inquiry, [to_organizers, acknowledgement]

@@ -426,14 +426,10 @@ def upload_camera_ready(
 # --- mail ---------------------------------------------------------------------------------------------
 
 
-def _site(ws: Workshop) -> str:
-    return f"{ws.short_name} {ws.edition}"
-
-
 def _queue_receipt(ws: Workshop, sub: Submission, actor: User, now: datetime, what: str) -> None:
     emails.queue(
         kind="submission_receipt", to=actor.email, reply_to=ws.contact_email, template="submission_receipt",
-        subject=f"[{_site(ws)}] Submission #{sub.number} {what}: {sub.title}",
+        subject=f"[{ws.label}] Submission #{sub.number} {what}: {sub.title}",
         ws=ws, sub=sub, actor=actor, what=what, when=now, paper=sub.paper,
         supplementary=sub.latest(FileKind.SUPPLEMENTARY), camera_ready=sub.latest(FileKind.CAMERA_READY),
         url=external_url("submissions.detail", number=sub.number),
@@ -445,7 +441,7 @@ def _queue_coauthor_notices(ws: Workshop, sub: Submission, actor: User, addresse
         if author.email in addresses:
             emails.queue(
                 kind="coauthor_notice", to=author.email, reply_to=actor.email, template="coauthor_notice",
-                subject=f"[{_site(ws)}] You are an author of submission #{sub.number}",
+                subject=f"[{ws.label}] You are an author of submission #{sub.number}",
                 ws=ws, sub=sub, actor=actor, author=author,
                 url=external_url("submissions.detail", number=sub.number),
                 register_url=external_url("auth.register"),

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
@@ -18,14 +19,11 @@ from portal.models import FileKind, Revision, Submission, SubmissionAuthor, Subm
 from portal.services import DeadlinePassed, DomainError
 from portal.services import submissions as svc
 from portal.services.decisions import reviews_for_authors
-from portal.storage import StorageFull, storage
+from portal.storage import StorageFull
 from portal.submissions import bp
 from portal.submissions.forms import CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
 from portal.templating import format_datetime
-from portal.web import me, require_workshop
-
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
-
+from portal.web import me, require_workshop, send_stored
 
 Check = Callable[[Any, Submission], bool]
 
@@ -246,16 +244,12 @@ def edit(number: int) -> str | Response:
     return _render_form(form, ws, sub, result)
 
 
-class _Obj:
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-
-
-def _form_data(sub: Submission) -> _Obj:
-    return _Obj(
+def _form_data(sub: Submission) -> SimpleNamespace:
+    """The submission as the form's ``obj`` (its fields by the form's names)."""
+    return SimpleNamespace(
         title=sub.title, abstract=sub.abstract, type=sub.type_id, primary_topic=sub.primary_topic_id,
         secondary_topics=[t.id for t in sub.secondary_topics], keywords=sub.keywords,
-        authors=[_Obj(name=a.name, email=a.email, affiliation=a.affiliation) for a in sub.authors],
+        authors=[SimpleNamespace(name=a.name, email=a.email, affiliation=a.affiliation) for a in sub.authors],
         declared_conflicts=sub.declared_conflicts, version=str(sub.version), paper=None, supplementary=None,
     )  # fmt: skip
 
@@ -334,12 +328,7 @@ def download(number: int, revision_id: int) -> Response:
     ws = sub.workshop
     extension = "zip" if revision.file.content_type == "application/zip" else "pdf"
     name = f"{ws.short_name}{ws.edition}-{sub.number}-{revision.kind.value.replace('_', '-')}-v{position}.{extension}"
-    response = send_file(storage().open(revision.file.storage_key), mimetype=revision.file.content_type,
-                         as_attachment=True, download_name=name.lower(), etag=revision.file.sha256,
-                         max_age=0)  # fmt: skip
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(revision.file, name)
 
 
 @bp.route("/<int:number>/camera-ready", methods=["GET", "POST"])

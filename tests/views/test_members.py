@@ -352,8 +352,9 @@ def test_members_list_pages_keep_the_search(searchable: FlaskClient) -> None:
 @pytest.mark.parametrize("app_config", [{"PROPAGATE_EXCEPTIONS": False}])
 def test_members_list_with_a_huge_page_number_is_not_a_server_error(searchable: FlaskClient) -> None:
     response = searchable.get("/members/", query_string={"page": "9" * 18})
-    assert "Something went wrong" not in text_of(response)
-    assert response.status_code in (200, 404)
+    assert response.status_code == 200
+    # A page past the end shows the last page.
+    assert row_names(response) == row_names(searchable.get("/members/"))
 
 
 # --- roles --------------------------------------------------------------------------------------------
