@@ -23,6 +23,7 @@ from portal.review import bp
 from portal.review.forms import CommentForm, ReviewForm
 from portal.services import DeadlinePassed, DomainError
 from portal.services import reviewing as svc
+from portal.services.submissions import ensure_reviewers_copy
 from portal.submissions.views import Check, get_submission
 from portal.templating import format_datetime
 from portal.web import me, require_workshop, send_stored
@@ -164,8 +165,12 @@ def pdf(number: int) -> Response:
     ws = require_workshop()
     sub = _paper(number)
     revision = sub.paper
-    copy_only = revision is not None and permissions.gets_reviewers_copy_only(me(), sub)
-    file = (revision.reviewer_file if copy_only else revision.file) if revision is not None else None
+    if revision is None:
+        abort(404)
+    file = revision.file
+    if permissions.gets_reviewers_copy_only(me(), sub):
+        file = ensure_reviewers_copy(revision)  # made at upload; here only if the workshop became double-blind later
+        db.session.commit()
     if file is None:
         abort(404)
-    return send_stored(file, f"{ws.short_name}{ws.edition}-{sub.id}.pdf")
+    return send_stored(file, f"{ws.label}-{sub.id}.pdf".replace(" ", ""))

@@ -282,6 +282,21 @@ def _add_revision(sub: Submission, checked: CheckedFile, actor: User) -> Revisio
     return revision
 
 
+def ensure_reviewers_copy(revision: Revision) -> StoredFile | None:
+    """The copy without metadata, made now when the paper was uploaded while the workshop was single-blind."""
+    if revision.reviewer_file is not None:
+        return revision.reviewer_file
+    with storage().open(revision.file.storage_key) as fh:
+        data = fh.read()
+    cfg = current_app.config
+    report = check_pdf(data, [], strip=True, timeout=cfg["PDF_CHECK_TIMEOUT"], memory_mb=cfg["PDF_CHECK_MEMORY_MB"])
+    if report.stripped is None:
+        return None
+    revision.reviewer_file = _store(report.stripped, "application/pdf", "")
+    db.session.flush()
+    return revision.reviewer_file
+
+
 def _set_details(sub: Submission, details: Details) -> list[str]:
     """Apply the details; return the emails of authors newly on the list."""
     with db.session.no_autoflush:

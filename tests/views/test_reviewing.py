@@ -1143,3 +1143,18 @@ def test_external_reviewer_who_conflicts_with_the_paper_is_refused(world: World,
     assert smtp.messages == []
     assert assigned_papers(world, "ivan") == [world.n("p2"), world.n("p3")]
     assert_not_found(signed_in(world, "ivan").get(f"/review/papers/{n}"))
+
+
+def test_a_paper_uploaded_single_blind_gets_its_reviewers_copy_when_the_workshop_turns_double_blind(
+    world: World,
+) -> None:
+    n = world.n("p1")
+    with world.app.app_context():
+        # As if uploaded while single-blind: no copy without metadata was made.
+        revision = db.session.get(Submission, n).paper
+        revision.reviewer_file = None
+        db.session.commit()
+    data = signed_in(world, "rita").get(f"/review/papers/{n}/pdf").get_data()
+    assert (PdfReader(io.BytesIO(data)).metadata or {}).get("/Author") is None
+    with world.app.app_context():
+        assert db.session.get(Submission, n).paper.reviewer_file is not None  # made once, kept
