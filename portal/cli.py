@@ -136,7 +136,7 @@ def users_set_role(email: str, role: str, revoke: bool) -> None:
     if user is None:
         raise click.ClickException(f"No account uses {email}.")
     try:
-        set_role(user, user, role, not revoke)
+        set_role(None, user, role, not revoke)
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc

@@ -84,3 +84,18 @@ def _sqlite_unicode_lower(dbapi_connection: object, connection_record: object) -
         dbapi_connection.create_function(
             "lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True
         )
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for a case-insensitive LIKE (compare with ``lower(column)``, ``escape="\\"``); the user's own
+    ``%``, ``_`` and ``\\`` match literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+
+
+def day_in_zone(column: Any, offset_minutes: int) -> Any:
+    """The calendar day (``YYYY-MM-DD`` text) of a UTC time column, shifted by a fixed offset: for grouping by
+    the workshop's day in SQL on SQLite and PostgreSQL alike."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.date(column, f"{offset_minutes:+d} minutes")
+    shifted = column + sa.text(f"interval '{int(offset_minutes)} minutes'")
+    return sa.func.to_char(sa.func.timezone("UTC", shifted), "YYYY-MM-DD")

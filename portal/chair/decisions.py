@@ -18,7 +18,7 @@ from portal.services import DomainError
 from portal.services import decisions as svc
 from portal.services.reviewing import reviewable
 from portal.submissions.views import get_submission
-from portal.web import me, require_workshop
+from portal.web import me, require_workshop, safe_next
 
 
 def _parse(value: str | None, enum_cls: type) -> object | None:
@@ -62,9 +62,11 @@ def decide_bulk() -> Response:
     require_button()
     decision = _parse(request.form.get("decision"), Decision)
     numbers = [int(n) for n in request.form.getlist("selected") if n.isdigit()]
+    # The submissions table sends its own address, so the chair lands back on the same filter and page.
+    back = safe_next(request.form.get("next")) or url_for(".decisions")
     if decision is None or not numbers:
         flash("Select papers and a decision.", "error")
-        return redirect(url_for(".decisions"))
+        return redirect(back)
     subs = [s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(numbers)))
             if permissions.can_chair_paper(me(), s)]  # fmt: skip
     done, refused = svc.decide_many(me(), subs, decision)  # type: ignore[arg-type]
@@ -73,7 +75,7 @@ def decide_bulk() -> Response:
     flash(f"{done} paper{'s' if done != 1 else ''} marked {decision}.", "success")  # type: ignore[union-attr]
     if skipped:
         flash(f"Not changed (letter sent, withdrawn or not yours to decide): {', '.join(skipped)}.", "error")
-    return redirect(url_for(".decisions"))
+    return redirect(back)
 
 
 @bp.route("/letters", methods=["GET", "POST"])
@@ -81,15 +83,14 @@ def letters() -> str | Response:
     ws = require_workshop()
     if request.method == "POST":
         require_button()
-        accept, reject = request.form.get("accept_letter", ""), request.form.get("reject_letter", "")
         try:
-            svc.check_template(accept)
-            svc.check_template(reject)
+            count = svc.save_letter_templates(me(), ws, request.form.get("accept_letter", ""),
+                                              request.form.get("reject_letter", ""),
+                                              with_reviews=bool(request.form.get("with_reviews")))  # fmt: skip
         except DomainError as exc:
+            db.session.rollback()
             flash(str(exc), "error")
         else:
-            ws.accept_letter, ws.reject_letter = accept.replace("\r\n", "\n"), reject.replace("\r\n", "\n")
-            count = svc.prepare_letters(ws, with_reviews=bool(request.form.get("with_reviews")))
             db.session.commit()
             flash(f"The templates are saved and {count} draft{'s' if count != 1 else ''} prepared.", "success")
             return redirect(url_for(".letters"))
@@ -112,7 +113,7 @@ def letter(letter_id: int) -> str | Response:
     if request.method == "POST":
         require_button()
         try:
-            svc.edit_letter(x, (request.form.get("subject") or "").strip()[:500],
+            svc.edit_letter(me(), x, (request.form.get("subject") or "").strip()[:500],
                             (request.form.get("body") or "").replace("\r\n", "\n"))  # fmt: skip
             db.session.commit()
             flash("This letter is saved; preparing the drafts again will leave it as you wrote it.", "success")
@@ -126,7 +127,7 @@ def letter(letter_id: int) -> str | Response:
 @bp.post("/letters/send")
 def send_letters() -> Response:
     require_button()
-    count = svc.send_letters(require_workshop())
+    count = svc.send_letters(me(), require_workshop())
     report = emails.commit_and_deliver()
     waiting = len(report.deferred) + len(report.failed)
     flash(f"{count} letter{'s' if count != 1 else ''} sent to the authors." + (
@@ -139,7 +140,7 @@ def resend_letter(letter_id: int) -> Response:
     require_button()
     x = _letter(letter_id)
     try:
-        svc.resend_letter(x)
+        svc.resend_letter(me(), x)
         report = emails.commit_and_deliver()
         flash("The letter is delivered." if report.sent else "The letter could not be delivered; it stays queued.",
               "success" if report.sent else "error")  # fmt: skip
@@ -153,7 +154,7 @@ def resend_letter(letter_id: int) -> Response:
 def publish() -> Response:
     require_button()
     ws = require_workshop()
-    svc.set_published(ws, request.form.get("published") == "1")
+    svc.set_published(me(), ws, request.form.get("published") == "1")
     db.session.commit()
     flash("The accepted papers are public." if ws.accepted_published else "The accepted papers are hidden again.",
           "success")  # fmt: skip

@@ -137,7 +137,7 @@ def change_conflict(number: int, reviewer_id: int, action: str) -> Response:
             svc.add_conflict_override(me(), sub, reviewer, False, "lifted by a chair")
             message = f"The conflict of {reviewer.name} with #{sub.id} is lifted."
         else:
-            svc.clear_conflict_override(sub, reviewer)
+            svc.clear_conflict_override(me(), sub, reviewer)
             message = f"The chairs' change to {reviewer.name} and #{sub.id} is undone."
         db.session.commit()
         flash(message, "success")

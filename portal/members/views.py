@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from portal import emails
 from portal.auth.forms import ButtonForm
-from portal.db import db
+from portal.db import db, like_pattern
 from portal.members import bp
 from portal.members.forms import InviteForm, RoleForm
 from portal.models import Invitation, User
@@ -14,10 +14,6 @@ from portal.services import DomainError
 from portal.services import accounts as svc
 from portal.templating import workshop
 from portal.web import me
-
-
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
 
 
 @bp.get("/")
@@ -28,7 +24,7 @@ def index() -> str:
     per_page = current_app.config["MEMBERS_PER_PAGE"]
     stmt = sa.select(User)
     if q:
-        pattern = _like(q)
+        pattern = like_pattern(q)
         stmt = stmt.where(sa.or_(
             sa.func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"),
             sa.func.lower(User.affiliation).like(pattern, escape="\\"),

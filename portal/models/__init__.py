@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from portal.models.audit import AuditEvent
 from portal.models.decision import Letter
 from portal.models.email import EmailState, OutgoingEmail
 from portal.models.review import (
@@ -57,6 +58,7 @@ __all__ = [
     "RECOMMENDATIONS",
     "AssignmentOrigin",
     "AssignmentProposal",
+    "AuditEvent",
     "Bid",
     "BidValue",
     "ConflictKind",

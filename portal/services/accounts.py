@@ -29,7 +29,7 @@ from portal.models import (
     Workshop,
 )
 from portal.models.user import new_nonce
-from portal.services import Conflicted, DomainError
+from portal.services import Conflicted, DomainError, audit
 from portal.services.tokens import TokenInvalid, make_token, read_token
 from portal.web import external_url
 
@@ -339,13 +339,17 @@ def set_conflicts(user: User, conflicts: list[tuple[ConflictKind, str]]) -> None
 ROLES = ("reviewer", "chair")
 
 
-def set_role(actor: User, target: User, role: str, granted: bool) -> None:
+def set_role(actor: User | None, target: User, role: str, granted: bool) -> None:
     if role not in ROLES:
         raise DomainError(f"Unknown role {role!r}.")
     if role == "chair" and not granted and target.is_chair:
         chairs = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_chair))
         if chairs <= 1:
             raise Conflicted(f"{target.name} is the last chair; make someone else a chair first.")
+    if getattr(target, f"is_{role}") != granted:
+        audit.record(actor, "role.grant" if granted else "role.revoke",
+                     f"{'Made' if granted else 'Removed'} {target.name} <{target.email}> {'a' if granted else 'as'} {role}",
+                     user=target.id)  # fmt: skip
     setattr(target, f"is_{role}", granted)
     db.session.flush()
 
@@ -449,6 +453,8 @@ def invite_reviewers(
         db.session.add(invitation)
         _queue_invitation(workshop, invitation, actor)
         made.append(invitation)
+    if made and submission is None:
+        audit.record(actor, "role.invite", f"Invited {len(made)} reviewer(s): " + ", ".join(i.email for i in made))
     db.session.flush()
     return made, skipped
 

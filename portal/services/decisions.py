@@ -26,7 +26,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import Conflicted, DomainError, InvalidTransition
+from portal.services import Conflicted, DomainError, InvalidTransition, audit
 
 DEFAULT_ACCEPT = """Dear {{ authors }},
 
@@ -83,6 +83,8 @@ def record_decision(
     sub.decision_note = note
     sub.decided_at = (now or utcnow()) if decision else None
     sub.decided_by_id = actor.id if decision else None
+    what = (f"{decision.value}" + (f" ({presentation.value})" if sub.presentation else "")) if decision else "no decision"
+    audit.record(actor, "decision.record", f"#{sub.id}: {what}", submission=sub, note=note)
     db.session.flush()
 
 
@@ -137,6 +139,17 @@ def check_template(source: str) -> None:
         raise DomainError(f"The template has an error: {exc}") from exc
 
 
+def save_letter_templates(actor: User, ws: Workshop, accept: str, reject: str, *, with_reviews: bool) -> int:
+    """Check and save the chair's templates, then render the drafts; returns how many drafts were made."""
+    check_template(accept)
+    check_template(reject)
+    ws.accept_letter, ws.reject_letter = accept.replace("\r\n", "\n"), reject.replace("\r\n", "\n")
+    count = prepare_letters(ws, with_reviews=with_reviews)
+    audit.record(actor, "letters.prepare", f"Saved the letter templates and prepared {count} draft(s)"
+                 + (" with the reviews" if with_reviews else " without the reviews"))  # fmt: skip
+    return count
+
+
 def prepare_letters(ws: Workshop, *, with_reviews: bool = True) -> int:
     """A draft for every decided paper whose letter is not sent; hand-edited drafts are kept."""
     count = 0
@@ -161,14 +174,15 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True) -> int:
     return count
 
 
-def edit_letter(letter: Letter, subject: str, body: str) -> None:
+def edit_letter(actor: User, letter: Letter, subject: str, body: str) -> None:
     if letter.email_id is not None:
         raise InvalidTransition("This letter is sent; it can no longer be edited.")
     letter.subject, letter.body, letter.edited = subject, body, True
+    audit.record(actor, "letters.edit", f"Edited the letter for #{letter.submission_id}", submission=letter.submission_id)
     db.session.flush()
 
 
-def send_letters(ws: Workshop) -> int:
+def send_letters(actor: User, ws: Workshop) -> int:
     """Queue every draft whose paper still has a decision; each becomes one outbox row to all its authors."""
     count = 0
     for letter in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_(None)).order_by(Letter.submission_id)):
@@ -179,18 +193,21 @@ def send_letters(ws: Workshop) -> int:
                                     reply_to=ws.contact_email, subject=letter.subject, template="letter",
                                     body=letter.body)  # fmt: skip
         count += 1
+        audit.record(actor, "letters.send", f"Sent the {sub.decision.value} letter for #{sub.id}", submission=sub)
     db.session.flush()
     return count
 
 
-def resend_letter(letter: Letter) -> None:
+def resend_letter(actor: User, letter: Letter) -> None:
     if letter.email is None:
         raise InvalidTransition("This letter is still a draft.")
     if letter.email.state == EmailState.SENT:
         raise InvalidTransition("This letter was delivered already.")
     emails.requeue(letter.email)
+    audit.record(actor, "letters.resend", f"Resent the letter for #{letter.submission_id}", submission=letter.submission_id)
 
 
-def set_published(ws: Workshop, published: bool) -> None:
+def set_published(actor: User, ws: Workshop, published: bool) -> None:
     ws.accepted_published = published
+    audit.record(actor, "content.publish", "Published the accepted papers" if published else "Hid the accepted papers")
     db.session.flush()

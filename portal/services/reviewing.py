@@ -33,7 +33,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import Conflicted, DeadlinePassed, DomainError, InvalidTransition
+from portal.services import Conflicted, DeadlinePassed, DomainError, InvalidTransition, audit
 from portal.services.conflicts import AUTHOR, conflict_map, conflict_reasons, overrides_for
 from portal.services.submissions import deadlines
 from portal.web import external_url
@@ -87,8 +87,10 @@ def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: da
     ws.weight_bid, ws.weight_topics, ws.weight_text = s.weights.bid, s.weights.topics, s.weights.text
     people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(s.loads))))}
     for uid, load in s.loads.items():
-        if uid in people:
+        if uid in people and people[uid].max_load != load:
             people[uid].max_load = load
+    audit.record(actor, "settings.reviewing", f"Reviewing settings: phase {s.phase.value}, {s.reviews_per_paper} reviews "
+                 f"per paper, default load {s.default_max_load}")  # fmt: skip
     db.session.flush()
 
 
@@ -254,6 +256,8 @@ def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now:
         ordinals[paper] += 1
         new[reviewer].append(paper)
     proposal.state, proposal.applied_at = ProposalState.APPLIED, now
+    audit.record(actor, "assignment.apply", f"Applied automatic assignment proposal {proposal.id}: "
+                 f"{sum(len(p) for p in new.values())} new assignment(s)", proposal=proposal.id)  # fmt: skip
     db.session.flush()
     for reviewer_id, papers in sorted(new.items()):
         _queue_assignment_mail(ws, db.session.get(User, reviewer_id), papers)
@@ -275,6 +279,8 @@ def assign_reviewer(
                                   origin=AssignmentOrigin.MANUAL, created_at=now or utcnow())  # fmt: skip
     db.session.add(assignment)
     db.session.flush()
+    audit.record(actor, "assignment.add", f"Assigned {reviewer.name} to #{sub.id} as Reviewer {assignment.ordinal}",
+                 submission=sub)  # fmt: skip
     _queue_assignment_mail(ws, reviewer, [sub.id])
     return assignment
 
@@ -282,6 +288,8 @@ def assign_reviewer(
 def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
         raise InvalidTransition("This reviewer has submitted a review; it cannot be unassigned.")
+    audit.record(actor, "assignment.remove", f"Unassigned {assignment.reviewer.name} (Reviewer {assignment.ordinal}) "
+                 f"from #{assignment.submission_id}", submission=assignment.submission_id)  # fmt: skip
     db.session.delete(assignment)
     db.session.flush()
 
@@ -391,6 +399,7 @@ def remind_reviewers(actor: User, ws: Workshop) -> int:
             ws=ws, reviewer=reviewer, items=items, home=external_url("review.index"),
         )  # fmt: skip
         count += 1
+    audit.record(actor, "mail.reminders", f"Sent reminders to {count} reviewer(s) with unfinished reviews")
     return count
 
 
@@ -405,10 +414,15 @@ def add_conflict_override(actor: User, sub: Submission, reviewer: User, conflict
         row = ConflictOverride(submission_id=sub.id, reviewer_id=reviewer.id, conflicted=conflicted)
         db.session.add(row)
     row.conflicted, row.note, row.created_by_id = conflicted, note, actor.id
+    audit.record(actor, "conflict.add" if conflicted else "conflict.lift",
+                 f"{'Added a conflict of' if conflicted else 'Lifted the conflict of'} {reviewer.name} with #{sub.id}"
+                 + (f": {note}" if note else ""), submission=sub)  # fmt: skip
     db.session.flush()
 
 
-def clear_conflict_override(sub: Submission, reviewer: User) -> None:
+def clear_conflict_override(actor: User, sub: Submission, reviewer: User) -> None:
+    audit.record(actor, "conflict.clear", f"Undid the chairs' change to the conflict of {reviewer.name} with #{sub.id}",
+                 submission=sub)  # fmt: skip
     db.session.execute(sa.delete(ConflictOverride).where(ConflictOverride.submission_id == sub.id,
                                                          ConflictOverride.reviewer_id == reviewer.id))  # fmt: skip
     db.session.flush()
@@ -431,6 +445,7 @@ def invite_external(actor: User, ws: Workshop, sub: Submission, name: str, email
                                      submission=sub)  # fmt: skip
     if skipped:
         raise DomainError(f"{email} was not invited: {skipped[0].problem}.")
+    audit.record(actor, "assignment.invite", f"Invited {name} <{email}> to review #{sub.id}", submission=sub)
     return f"{name} is invited to review #{sub.id}; accepting assigns them the paper."
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from portal.db import db
 from portal.models import DateKind, ImportantDate, SubmissionType, User, Workshop
-from portal.services import DomainError
+from portal.services import DomainError, audit
 from portal.services.content import zone_name
 
 DEADLINE_LABELS = {
@@ -87,4 +87,7 @@ def update_settings(
         row = by_id.get(t.id) if t.id else None
         if row is not None and (t.remove or not t.name):
             ws.submission_types.remove(row)
+    audit.record(actor, "settings.submission", "Submission settings: deadlines, " + ", ".join(
+        f"{k.value.replace('_', ' ')} {v.isoformat(timespec='minutes')}" for k, v in dates.items() if v)
+        + f"; double-blind {'on' if double_blind else 'off'}; {len(kept)} submission type(s)")  # fmt: skip
     db.session.flush()

@@ -32,7 +32,7 @@ from portal.models import (
     Workshop,
 )
 from portal.pdfcheck import Identity, PdfReport, check_pdf
-from portal.services import DeadlinePassed, DomainError, InvalidTransition
+from portal.services import DeadlinePassed, DomainError, InvalidTransition, audit
 from portal.storage import storage, track_new
 from portal.web import external_url
 
@@ -408,6 +408,8 @@ def extend_deadline(ws: Workshop, actor: User, sub: Submission, until: datetime 
     if until is not None and common is not None and until <= common:
         raise DomainError("An extension must end after the common deadline.")
     sub.deadline_override = until
+    audit.record(actor, "submission.extend", f"#{sub.id}: deadline extended until {until.isoformat(timespec='minutes')}"
+                 if until else f"#{sub.id}: extension removed, back to the common deadline", submission=sub)  # fmt: skip
     db.session.flush()
 
 

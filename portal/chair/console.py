@@ -1,0 +1,38 @@
+"""The chair console: where reviewing stands (figures and charts) and the submissions table."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from portal import charts
+from portal.auth.forms import ButtonForm
+from portal.chair import bp
+from portal.models import CONFIDENCES, RECOMMENDATIONS, Decision, Presentation
+from portal.services import console as svc
+from portal.web import me, require_workshop
+
+
+@bp.get("/")
+def home() -> str:
+    ws = require_workshop()
+    o = svc.overview(ws, me())
+    topic_items = [(t.title, n) for t, n in o.by_topic]
+    rec_items = [(f"{i} {RECOMMENDATIONS[i]}", o.recommendations[i]) for i in range(1, 6)]
+    day_items = [(d[5:], n) for d, n in o.per_day]
+    figures = {
+        "recommendations": charts.columns("chart-recommendations", "Recommendations in submitted reviews", rec_items),
+        "topics": charts.bars("chart-topics", "Submitted papers per primary topic", topic_items),
+        "days": charts.columns("chart-days", f"Reviews submitted per day, last {len(day_items)} days ({ws.zone_label})",
+                               day_items, label_every=3),
+    }  # fmt: skip
+    return render_template("chair/home.html", ws=ws, o=o, figures=figures, rec_items=rec_items,
+                           topic_items=topic_items, per_day=o.per_day, disagreement=svc.DISAGREEMENT)  # fmt: skip
+
+
+@bp.get("/submissions")
+def submissions() -> str:
+    ws = require_workshop()
+    table = svc.submissions_table(ws, me(), svc.TableQuery.from_args(request.args))
+    return render_template("chair/submissions.html", ws=ws, table=table, t=table.query, sorts=svc.SORTS,
+                           recommendations=RECOMMENDATIONS, confidences=CONFIDENCES, decisions=list(Decision),
+                           presentations=list(Presentation), button=ButtonForm(), back=request.full_path)  # fmt: skip

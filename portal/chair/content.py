@@ -1,0 +1,3 @@
+"""Placeholder, filled in by this session."""
+
+from portal.chair import bp  # noqa: F401
