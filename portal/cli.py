@@ -60,7 +60,11 @@ def demo(if_empty: bool, phase: str) -> None:
     db.session.commit()
     accounts = demo_accounts()
     count = len(db.session.scalars(sa.select(Submission.id)).all())
-    state = "submissions are open" if phase == "submission" else "the deadline has passed, reviewing is open"
+    state = {
+        "submission": "submissions are open",
+        "reviewing": "the deadline has passed, reviewing is open",
+        "decisions": "every review is in, a third accepted and a third rejected, letters not yet sent",
+    }[phase]
     click.echo(f"Demo workshop {workshop.label} loaded at the {phase} phase: "
                f"{state}, {count} submissions are in.")  # fmt: skip
     click.echo(f"Sign in at http://127.0.0.1:5000/auth/login with the password {DEMO_PASSWORD!r} as")

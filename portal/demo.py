@@ -13,22 +13,30 @@ from werkzeug.security import generate_password_hash
 from portal.db import db
 from portal.models import (
     AssignmentProposal,
+    AuditEvent,
     Bid,
     BidValue,
     ConflictOverride,
     DateKind,
+    Decision,
+    DiscussionComment,
     ImportantDate,
     Invitation,
+    Letter,
     LoginFailure,
     OutgoingEmail,
     Phase,
+    Presentation,
+    Review,
     ReviewAssignment,
+    ReviewRevision,
     StoredFile,
     Submission,
     User,
     UserPaper,
     Workshop,
 )
+from portal.models.submission import submission_topic
 from portal.services.content import load_content, read_content_file
 from portal.storage import storage
 
@@ -117,7 +125,7 @@ def set_demo_dates(workshop: Workshop, now: datetime) -> None:
     db.session.flush()
 
 
-PHASES = ("submission", "reviewing")
+PHASES = ("submission", "reviewing", "decisions")
 
 DEMO_SUBMISSIONS = [
     ("Sparse mixture of attention heads for 128k-token inputs", "efficient-training", "full", [9, 10]),
@@ -163,8 +171,9 @@ def demo_pdf(title: str, abstract: str, pages: int) -> bytes:
     return bytes(pdf.output())
 
 
-def _demo_reviewing(workshop: Workshop, now: datetime) -> None:
-    """Bids in, the automatic assignment applied, some reviews submitted and some drafts, two discussions."""
+def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False) -> None:
+    """Bids in, the automatic assignment applied, some reviews submitted and some drafts, two discussions.
+    ``complete``: every review is in, written over the twelve days after ``now``, with mixed recommendations."""
     from portal.services import reviewing as svc
 
     workshop.phase = Phase.REVIEWING
@@ -191,6 +200,13 @@ def _demo_reviewing(workshop: Workshop, now: datetime) -> None:
     }
     assignments = db.session.scalars(sa.select(ReviewAssignment).order_by(ReviewAssignment.id)).all()
     for k, a in enumerate(assignments):
+        if complete:
+            # Each paper has a quality the reviewers roughly agree on; every fifth paper splits them.
+            quality = (4, 2, 5, 3, 1, 4, 3, 2, 5, 3, 4, 2)[a.submission_id % 12]
+            noise = (0, 1, -1, 0, 0, -1, 1)[k % 7] * (3 if a.submission_id % 5 == 0 else 1)
+            data = {**texts, "recommendation": min(5, max(1, quality + noise)), "confidence": 2 + k % 4}
+            svc.save_review(workshop, a, data, submit=True, version=None, now=now + timedelta(days=(k * 5) % 12, hours=k % 9))
+            continue
         if k % 3 == 2:
             continue  # not started
         data = {**texts, "recommendation": 2 + k % 4, "confidence": 2 + k % 3}
@@ -205,11 +221,40 @@ def _demo_reviewing(workshop: Workshop, now: datetime) -> None:
                          now=now)  # fmt: skip
 
 
+def _demo_decisions(workshop: Workshop, now: datetime) -> None:
+    """Every review in and the review deadline past; the best third accepted (the very best as an oral), the
+    weakest third rejected, the middle third left for the chair; letters not prepared or sent."""
+    from portal.services import decisions
+
+    workshop.review_deadline = now - timedelta(days=1)
+    chair = db.session.scalar(sa.select(User).where(User.is_chair))
+    means = db.session.execute(
+        sa.select(ReviewAssignment.submission_id, sa.func.avg(Review.recommendation)).join(Review)
+        .group_by(ReviewAssignment.submission_id).order_by(sa.func.avg(Review.recommendation).desc(),
+                                                            ReviewAssignment.submission_id)
+    ).all()  # fmt: skip
+    third = len(means) // 3
+    for rank, (sub_id, _) in enumerate(means):
+        if third <= rank < len(means) - third:
+            continue
+        accepted = rank < third
+        decisions.record_decision(
+            chair, db.session.get(Submission, sub_id), decision=Decision.ACCEPTED if accepted else Decision.REJECTED,
+            presentation=(Presentation.ORAL if rank == 0 else Presentation.POSTER) if accepted else None,
+            note="Congratulations! Please address the reviewers' comments on memory cost." if rank == 0 else "",
+            version=None, now=now - timedelta(hours=rank),
+        )  # fmt: skip
+
+
 def _clear_submissions() -> None:
     store = storage()
     keys = list(db.session.scalars(sa.select(StoredFile.storage_key)))
-    for model in (AssignmentProposal, ConflictOverride):
+    # SQLite does not enforce ON DELETE CASCADE here (no foreign_keys pragma), so the rows that hang off the
+    # submissions go first, by hand, children before parents.
+    for model in (AssignmentProposal, ConflictOverride, AuditEvent, ReviewRevision, Review, ReviewAssignment,
+                  DiscussionComment, Bid, Letter):  # fmt: skip
         db.session.execute(sa.delete(model))
+    db.session.execute(sa.delete(submission_topic))
     for sub in db.session.scalars(sa.select(Submission)):
         db.session.delete(sub)
     db.session.flush()
@@ -243,8 +288,9 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str, ph
     """(Re)build the demo workshop and its accounts at ``phase``. Flushes; the caller commits."""
     check_demo_only()
     workshop, _ = load_content(read_content_file(content_file), is_demo=True)
-    # In the reviewing phase the submission deadline is two days past; submissions were made before it.
-    shift = timedelta(days=-16) if phase == "reviewing" else timedelta(0)
+    # In the reviewing phase the submission deadline is two days past; submissions were made before it. At the
+    # decisions phase it is 26 days past, reviewing took the two weeks before yesterday, notification is in 5 days.
+    shift = {"reviewing": timedelta(days=-16), "decisions": timedelta(days=-40)}.get(phase, timedelta(0))
     set_demo_dates(workshop, now + shift)
     workshop.phase, workshop.bidding_deadline, workshop.review_deadline = Phase.SUBMISSION, None, None
     workshop.double_blind = True
@@ -279,6 +325,9 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str, ph
     _demo_submissions(workshop, now + shift)
     if phase == "reviewing":
         _demo_reviewing(workshop, now)
+    elif phase == "decisions":
+        _demo_reviewing(workshop, now - timedelta(days=14), complete=True)
+        _demo_decisions(workshop, now)
     # The demo's receipts and reviewers' mails would go to addresses nobody reads: drop them.
     db.session.execute(sa.delete(OutgoingEmail))
     db.session.flush()
