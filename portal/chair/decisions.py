@@ -54,7 +54,8 @@ def decide(number: int) -> Response:
     except (DomainError, StaleDataError) as exc:
         db.session.rollback()
         flash(str(exc) or f"Another chair changed #{number} at the same moment; reload and decide again.", "error")
-    return redirect(url_for(".decisions", _anchor=f"paper-{number}"))
+    # The chair's paper view sends its own address; the decisions list is the default.
+    return redirect(safe_next(request.form.get("next")) or url_for(".decisions", _anchor=f"paper-{number}"))
 
 
 @bp.post("/decisions/bulk")

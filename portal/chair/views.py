@@ -17,9 +17,13 @@ from portal.models import (
     CONFIDENCES,
     RECOMMENDATIONS,
     AssignmentProposal,
+    AuditEvent,
     Bid,
+    Decision,
     DiscussionComment,
+    Letter,
     Phase,
+    Presentation,
     ProposalState,
     ReviewAssignment,
     ReviewState,
@@ -310,8 +314,14 @@ def paper(number: int) -> str:
                                   .order_by(DiscussionComment.id)).all()  # fmt: skip
     people = {u.id: u for u in svc.reviewers()}
     found = conflict_map([sub], people.values(), overrides_for([sub.id]))
+    history = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id)
+                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).all()  # fmt: skip
+    letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
+    submitted = [a.review.recommendation for a in assigned if a.review and a.review.state == ReviewState.SUBMITTED]
     return render_template(
         "chair/paper.html", ws=ws, sub=sub, assigned=assigned, comments=comments, ReviewState=ReviewState,
         conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items()],
-        recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
+        recommendations=RECOMMENDATIONS, confidences=CONFIDENCES, history=history, letter=letter,
+        mean=sum(submitted) / len(submitted) if submitted else None, decisions=list(Decision),
+        presentations=list(Presentation),
     )  # fmt: skip
