@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app portal
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint serve migrate demo clean
+.PHONY: run test lint serve migrate demo clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: $(VENV)/.installed-dev
 # PORTAL_TEST_DATABASE_URL is set).
 test: lint
 	$(BIN)/pytest
+
+# make screenshots: the README's pictures (docs/screenshots/), taken in Debian's Chromium against the demo.
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
