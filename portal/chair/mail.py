@@ -1,3 +1,48 @@
-"""Placeholder, filled in by this session."""
+"""Chairs: group mail to an audience, previewed (a server round-trip, no script needed), then sent through the
+outbox one mail per recipient."""
 
-from portal.chair import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from portal import emails
+from portal.chair import bp
+from portal.chair.mail_forms import GroupMailForm
+from portal.db import db
+from portal.services import DomainError
+from portal.services import groupmail as svc
+from portal.web import me, require_workshop
+
+
+@bp.route("/mail", methods=["GET", "POST"])
+def mail() -> tuple[str, int] | Response:
+    ws = require_workshop()
+    form = GroupMailForm()
+    preview: svc.Preview | None = None
+    problem = ""
+    if form.validate_on_submit():
+        audience, subject, body = form.audience.data or "", form.subject.data or "", form.body.data or ""
+        try:
+            if form.send.data:
+                count = svc.send_group_mail(me(), ws, audience, subject, body, digest=form.digest.data or "")
+                report = emails.commit_and_deliver()
+                waiting = len(report.deferred) + len(report.failed)
+                message = f"Sent {count} mail{'s' if count != 1 else ''} to {svc.AUDIENCES[audience].lower()}."
+                if waiting:
+                    message += f" {waiting} could not be delivered yet and will be retried."
+                flash(message, "success")
+                return redirect(url_for(".mail"))
+            preview = svc.preview(me(), ws, audience, subject, body)
+        except svc.PreviewOutdated as exc:
+            db.session.rollback()
+            problem, preview = str(exc), exc.preview
+        except DomainError as exc:
+            db.session.rollback()
+            problem = str(exc)
+    form.digest.data = preview.digest if preview and preview.recipients else ""
+    # 422: the form or a template is wrong; 409: the send was refused because the preview is outdated.
+    status = 422 if form.errors or (problem and preview is None) else 409 if problem else 200
+    return render_template("chair/mail.html", ws=ws, form=form, preview=preview, problem=problem,
+                           history=svc.history(), help=svc.HELP, placeholders=svc.PLACEHOLDERS,
+                           paper_placeholders=svc.PAPER_PLACEHOLDERS), status  # fmt: skip

@@ -1,0 +1,224 @@
+"""Group mail from the chairs: an audience, a subject and a body with placeholders, rendered in a sandbox for each
+recipient, previewed, then queued as one outbox row per recipient (nobody sees another recipient's address).
+
+Author audiences send one mail per author per paper, so ``{{ title }}`` and ``{{ number }}`` name that paper; an
+author of two papers gets two mails. Withdrawn submissions are never mailed. Decision audiences take only the
+papers whose decision letter is sent: a group mail never tells authors a decision before its letter does, and a
+chair who is an author of a paper learns nothing about it from a recipient count. "Reviewers with unfinished
+reviews" leaves out the papers the sending chair is an author of (their reviewers are not the chair's to know).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy.orm import selectinload
+
+from portal import emails
+from portal.db import db
+from portal.models import (
+    AuditEvent,
+    Decision,
+    Letter,
+    OutgoingEmail,
+    Review,
+    ReviewAssignment,
+    ReviewState,
+    Submission,
+    SubmissionState,
+    User,
+    Workshop,
+)
+from portal.permissions import authored_ids
+from portal.services import Conflicted, DomainError, audit
+
+AUDIENCES = {
+    "authors": "All authors",
+    "accepted": "Authors of accepted papers",
+    "rejected": "Authors of rejected papers",
+    "reviewers": "All reviewers",
+    "unfinished": "Reviewers with unfinished reviews",
+    "chairs": "All chairs",
+}
+HELP = {
+    "authors": "Every author of every submission that is not withdrawn; one mail per author per paper.",
+    "accepted": "Every author of each accepted paper whose decision letter is sent; one mail per author per paper.",
+    "rejected": "Every author of each rejected paper whose decision letter is sent; one mail per author per paper.",
+    "reviewers": "Everyone with the reviewer role; one mail each.",
+    "unfinished": "Reviewers with an assigned review not yet submitted; one mail each.",
+    "chairs": "Everyone with the chair role; one mail each.",
+}
+PAPER_AUDIENCES = frozenset({"authors", "accepted", "rejected"})
+PLACEHOLDERS = ("name", "email", "workshop")
+PAPER_PLACEHOLDERS = ("title", "number", "authors")
+ACTION = "mail.group"
+_DECISIONS = {"accepted": Decision.ACCEPTED, "rejected": Decision.REJECTED}
+_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
+# What a chair's template can raise besides TemplateError ({{ 1 / 0 }}, {{ title + 1 }}, {{ authors[99] }}).
+_RUNTIME_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+    paper: Submission | None = None  # author audiences: the paper this mail is about
+
+
+@dataclass
+class Preview:
+    audience: str
+    recipients: list[Recipient]
+    mails: list[tuple[str, str]]  # (subject, body) per recipient, in the same order
+    digest: str  # what the chair saw: sending checks that nothing changed since
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return AUDIENCES[self.audience]
+
+
+class PreviewOutdated(Conflicted):
+    """The recipients or the text changed since the preview; ``preview`` is the new one to check."""
+
+    def __init__(self, message: str, preview: Preview) -> None:
+        super().__init__(message)
+        self.preview = preview
+
+
+def placeholders(audience: str) -> tuple[str, ...]:
+    return PLACEHOLDERS + (PAPER_PLACEHOLDERS if audience in PAPER_AUDIENCES else ())
+
+
+def recipients(actor: User, ws: Workshop, audience: str) -> list[Recipient]:
+    """Who gets the mail, in a stable order (papers by number and author position; people by name)."""
+    if audience not in AUDIENCES:
+        raise DomainError("Choose who gets the mail.")
+    if audience in PAPER_AUDIENCES:
+        stmt = (sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.state != SubmissionState.WITHDRAWN)
+                .options(selectinload(Submission.authors)).order_by(Submission.id))  # fmt: skip
+        if audience in _DECISIONS:
+            sent = sa.select(Letter.submission_id).where(Letter.email_id.is_not(None))
+            stmt = stmt.where(Submission.decision == _DECISIONS[audience], Submission.id.in_(sent))
+        return [Recipient(a.name, a.email, sub) for sub in db.session.scalars(stmt) for a in sub.authors]
+    people = sa.select(User)
+    if audience == "reviewers":
+        people = people.where(User.is_reviewer)
+    elif audience == "chairs":
+        people = people.where(User.is_chair)
+    else:
+        unfinished = (
+            sa.select(ReviewAssignment.reviewer_id).join(Submission, Submission.id == ReviewAssignment.submission_id)
+            .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
+            .where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED,
+                   Submission.id.not_in(authored_ids(actor)),
+                   sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
+        )  # fmt: skip
+        people = people.where(User.is_reviewer, User.id.in_(unfinished))
+    return [Recipient(u.name, u.email) for u in db.session.scalars(people.order_by(User.name, User.id))]
+
+
+def _compile(source: str, what: str, audience: str) -> Template:
+    try:
+        return _env.from_string(source)
+    except TemplateError as exc:
+        raise DomainError(_problem(what, exc, audience)) from exc
+
+
+def _problem(what: str, exc: Exception, audience: str) -> str:
+    names = ", ".join("{{ " + p + " }}" for p in placeholders(audience))
+    return f"The {what} has an error: {str(exc).rstrip('.')}. Placeholders for {AUDIENCES[audience].lower()}: {names}."
+
+
+def _context(ws: Workshop, r: Recipient) -> dict[str, Any]:
+    context: dict[str, Any] = {"name": r.name, "email": r.email, "workshop": ws.label}
+    if r.paper is not None:
+        context |= {"title": r.paper.title, "number": r.paper.id, "authors": ", ".join(a.name for a in r.paper.authors)}
+    return context
+
+
+def render_all(ws: Workshop, audience: str, people: list[Recipient], subject: str, body: str) -> list[tuple[str, str]]:
+    """Every recipient's mail; the first template error stops it (nothing is half rendered into the outbox)."""
+    subject_t, body_t = _compile(subject, "subject", audience), _compile(body, "body", audience)
+
+    def render(what: str, template: Template, context: dict[str, Any]) -> str:
+        try:
+            return template.render(**context)
+        except _RUNTIME_ERRORS as exc:
+            raise DomainError(_problem(what, exc, audience)) from exc
+
+    mails = []
+    for r in people:
+        context = _context(ws, r)
+        mails.append((emails.one_line(render("subject", subject_t, context))[:500], render("body", body_t, context)))
+    return mails
+
+
+def _digest(audience: str, people: list[Recipient], mails: list[tuple[str, str]]) -> str:
+    """A fingerprint of every mail as it would go out: who, about which paper, what it says."""
+    h = hashlib.sha256(audience.encode())
+    for r, (subject, body) in zip(people, mails, strict=True):
+        for part in (r.email, str(r.paper.id if r.paper else ""), subject, body):
+            h.update(b"\0" + part.encode())
+    return h.hexdigest()
+
+
+def preview(actor: User, ws: Workshop, audience: str, subject: str, body: str) -> Preview:
+    people = recipients(actor, ws, audience)
+    mails = render_all(ws, audience, people, subject, body)
+    notes = []
+    if audience in _DECISIONS:
+        notes.append("Only papers whose decision letter is sent are included: authors learn a decision from its letter.")
+    if audience == "unfinished" and db.session.scalar(sa.select(authored_ids(actor).exists())):
+        notes.append("Reviews of papers you are an author of are not counted: another chair can remind their reviewers.")
+    return Preview(audience, people, mails, _digest(audience, people, mails), notes)
+
+
+def send_group_mail(actor: User, ws: Workshop, audience: str, subject: str, body: str, *, digest: str) -> int:
+    """Queue one mail per recipient, exactly as previewed; returns how many. The caller commits and delivers."""
+    checked = preview(actor, ws, audience, subject, body)
+    if not checked.recipients:
+        raise DomainError(f"Nobody is in the audience “{checked.label}”: nothing was sent.")
+    if not digest:
+        raise PreviewOutdated("Check the preview below, then send.", checked)
+    if digest != checked.digest:
+        raise PreviewOutdated("The recipients or the text changed since your preview. Nothing was sent: check this "
+                              "preview, then send again.", checked)  # fmt: skip
+    count = len(checked.recipients)
+    event = audit.record(actor, ACTION, f"Group mail to {checked.label.lower()}: {count} mail{'s' if count != 1 else ''}, "
+                         f"“{emails.one_line(subject)}”", audience=audience, subject=subject, count=count)  # fmt: skip
+    db.session.flush()
+    for r, (mail_subject, mail_body) in zip(checked.recipients, checked.mails, strict=True):
+        emails.queue(kind=f"group_mail:{event.id}", to=r.email, reply_to=ws.contact_email, subject=mail_subject,
+                     template="group", body=mail_body)  # fmt: skip
+    return count
+
+
+@dataclass
+class Sent:
+    event: AuditEvent
+    delivery: Counter[str]  # outbox state -> how many
+
+    @property
+    def audience(self) -> str:
+        return AUDIENCES.get(self.event.details.get("audience", ""), "?")
+
+
+def history(limit: int = 10) -> list[Sent]:
+    """The last group mails, newest first, with how far their delivery got (two queries)."""
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == ACTION)
+                                .order_by(AuditEvent.id.desc()).limit(limit)).all()  # fmt: skip
+    kinds = {f"group_mail:{e.id}": Sent(e, Counter()) for e in events}
+    if kinds:
+        for kind, state, n in db.session.execute(
+            sa.select(OutgoingEmail.kind, OutgoingEmail.state, sa.func.count())
+            .where(OutgoingEmail.kind.in_(list(kinds))).group_by(OutgoingEmail.kind, OutgoingEmail.state)
+        ):  # fmt: skip
+            kinds[kind].delivery[state.value] = n
+    return list(kinds.values())
