@@ -202,7 +202,7 @@ def test_chair_decides_sends_letters_authors_read_them_and_the_accepted_paper_is
     chair.get_by_label(f"Decision on #{a}", exact=True).select_option("accepted")
     chair.get_by_label(f"Presentation of #{a}", exact=True).select_option("oral")
     chair.get_by_label(f"Note to the authors of #{a}", exact=True).fill(NOTE)
-    row_a.get_by_role("button", name="Save").click()
+    row_a.get_by_role("button", name=f"Save the decision on #{a}").click()
 
     expect(chair).to_have_url(f"{live_server}/chair/decisions#paper-{a}")
     expect(chair.locator(".flash")).to_have_text(f"#{a}: accepted.")
