@@ -1,9 +1,9 @@
-"""Jinja filters and globals: the workshop, times in its zone, paragraphs, initials avatars."""
+"""Jinja filters and globals: the workshop, times in its zone, paragraphs, Markdown, initials avatars."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import db
+from portal.markdown import render_markdown
 from portal.models import Workshop
 from portal.services.content import current_workshop
 
@@ -36,6 +37,22 @@ def paragraphs(text: str | None) -> Markup:
         Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
         for block in blocks
     )
+
+
+EN_DASH = "\u2013"
+
+
+def date_range(starts: date | None, ends: date | None) -> str:
+    """``Sat 27 July 2024``, ``26-27 July 2024`` or ``30 July - 2 August 2024`` (with en dashes): the workshop's days."""
+    if starts is None:
+        return ""
+    if ends is None or ends <= starts:
+        return f"{starts:%a} {starts.day} {starts:%B %Y}"
+    if (starts.year, starts.month) == (ends.year, ends.month):
+        return f"{starts.day}{EN_DASH}{ends.day} {ends:%B %Y}"
+    if starts.year == ends.year:
+        return f"{starts.day} {starts:%B} {EN_DASH} {ends.day} {ends:%B %Y}"
+    return f"{starts.day} {starts:%B %Y} {EN_DASH} {ends.day} {ends:%B %Y}"
 
 
 def initials(name: str) -> str:
@@ -112,9 +129,9 @@ def time_left(deadline: datetime | None, now: datetime | None = None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        paragraphs=paragraphs, avatar=avatar, datetime=format_datetime, moment=moment, utc=format_utc,
-        time_left=time_left,
-    )
+        paragraphs=paragraphs, markdown=render_markdown, avatar=avatar, datetime=format_datetime, moment=moment,
+        utc=format_utc, time_left=time_left, date_range=date_range,
+    )  # fmt: skip
     app.jinja_env.globals.update(workshop=workshop)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
