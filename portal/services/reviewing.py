@@ -380,8 +380,12 @@ def display_name(person: User, sub: Submission, *, viewer: User) -> str:
 
 
 def unfinished_by_reviewer() -> dict[int, list[ReviewAssignment]]:
+    """Per reviewer, their assignments without a submitted review, on papers still in reviewing (a withdrawn
+    paper's review is owed to nobody)."""
     result: dict[int, list[ReviewAssignment]] = defaultdict(list)
-    for a in db.session.scalars(sa.select(ReviewAssignment).options(selectinload(ReviewAssignment.review))
+    for a in db.session.scalars(sa.select(ReviewAssignment).join(Submission, Submission.id == ReviewAssignment.submission_id)
+                                .where(Submission.state == SubmissionState.SUBMITTED)
+                                .options(selectinload(ReviewAssignment.review))
                                 .order_by(ReviewAssignment.submission_id)):  # fmt: skip
         if a.review is None or a.review.state != ReviewState.SUBMITTED:
             result[a.reviewer_id].append(a)
