@@ -201,12 +201,16 @@ class Row:
     weighted: float | None
     spread: int | None
     reviews: list[ReviewCell]
+    wanted: int  # reviewers per paper the workshop asks for
 
     @property
     def needs_attention(self) -> list[str]:
+        """Why the row is under "needs attention" (the same rules as the filter)."""
         reasons = []
         if self.sub.state == SubmissionState.SUBMITTED and self.done < self.assigned:
             reasons.append(f"{self.assigned - self.done} review{'s' if self.assigned - self.done != 1 else ''} missing")
+        if self.sub.state == SubmissionState.SUBMITTED and self.assigned < self.wanted:
+            reasons.append(f"{self.assigned} of {self.wanted} reviewers assigned")
         if self.spread is not None and self.spread >= DISAGREEMENT:
             reasons.append("reviewers disagree")
         return reasons
@@ -247,15 +251,17 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
         .outerjoin(stats, stats.c.sid == Submission.id).join(Topic, Topic.id == Submission.primary_topic_id)
         .where(*_visible(ws, viewer))
     )  # fmt: skip
-    if query.q:
-        pattern = like_pattern(query.q.lstrip("#"))
+    if query.q.startswith("#") and query.q[1:].isdigit():
+        stmt = stmt.where(Submission.id == int(query.q[1:]))  # "#12" is the paper's number, nothing else
+    elif query.q:
+        pattern = like_pattern(query.q)
         matches = [sa.func.lower(Submission.title).like(pattern, escape="\\"),
                    Submission.id.in_(sa.select(SubmissionAuthor.submission_id).where(sa.or_(
                        sa.func.lower(SubmissionAuthor.name).like(pattern, escape="\\"),
                        SubmissionAuthor.email.like(pattern, escape="\\"),
                        sa.func.lower(SubmissionAuthor.affiliation).like(pattern, escape="\\"))))]  # fmt: skip
-        if query.q.lstrip("#").isdigit():
-            matches.append(Submission.id == int(query.q.lstrip("#")))
+        if query.q.isdigit():
+            matches.append(Submission.id == int(query.q))
         stmt = stmt.where(sa.or_(*matches))
     if query.topic:
         stmt = stmt.where(Submission.primary_topic_id == query.topic)
@@ -293,6 +299,7 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
         submitted = state == ReviewState.SUBMITTED
         cells[sid].append(ReviewCell(ordinal, str(state) if state else "not started", rec if submitted else None,
                                      conf if submitted else None))  # fmt: skip
-    rows = [Row(sub, a, d, mean, weighted, spread, cells.get(sub.id, [])) for sub, a, d, mean, weighted, spread in result]
+    rows = [Row(sub, a, d, mean, weighted, spread, cells.get(sub.id, []), ws.reviews_per_paper)
+            for sub, a, d, mean, weighted, spread in result]  # fmt: skip
     query.page = page
     return Table(rows=rows, total=total, page=page, pages=pages, query=query)
