@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import DEFAULT_SECRET_KEY, Config
+from portal.db import IdConverter
 from portal.db import db as database
 from portal.extensions import csrf, limiter, mail, migrate
 
@@ -35,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _finish_config(app)
 
+    app.url_map.converters["int"] = IdConverter
     database.init_app(app)
     migrate.init_app(app, database, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

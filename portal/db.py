@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, registry
+from werkzeug.routing import IntegerConverter, Map
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -86,16 +87,29 @@ def _sqlite_unicode_lower(dbapi_connection: object, connection_record: object) -
         )
 
 
+#: The largest id or number a URL or query string may carry: a 32-bit column on PostgreSQL ends here, and a
+#: larger number would be a database error instead of "not found".
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number beyond ``MAX_ID`` is a 404 like any unknown id, never a 500."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def like_pattern(text: str) -> str:
     """``%text%`` for a case-insensitive LIKE (compare with ``lower(column)``, ``escape="\\"``); the user's own
     ``%``, ``_`` and ``\\`` match literally."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
 
 
-def day_in_zone(column: Any, offset_minutes: int) -> Any:
-    """The calendar day (``YYYY-MM-DD`` text) of a UTC time column, shifted by a fixed offset: for grouping by
-    the workshop's day in SQL on SQLite and PostgreSQL alike."""
+def quarter_hour(column: Any) -> Any:
+    """A UTC time column as the number of its quarter hour since 1970, on SQLite and PostgreSQL alike: SQL
+    groups by it, and Python puts each quarter hour on its day in any time zone (every zone's offset, daylight
+    saving included, is a whole number of quarter hours)."""
     if db.session.get_bind().dialect.name == "sqlite":
-        return sa.func.date(column, f"{offset_minutes:+d} minutes")
-    shifted = column + sa.text(f"interval '{int(offset_minutes)} minutes'")
-    return sa.func.to_char(sa.func.timezone("UTC", shifted), "YYYY-MM-DD")
+        return sa.cast(sa.func.strftime("%s", column), sa.Integer) // 900
+    return sa.cast(sa.func.floor(sa.extract("epoch", column)), sa.BigInteger) // 900

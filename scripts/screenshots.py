@@ -23,9 +23,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ROOT = Path(__file__).resolve().parent.parent
+FAST_HASH = "pbkdf2:sha256:1000"  # the demo accounts of a throw-away database: hashing fast is fine
 
 
-def make_app(tmp: Path):  # noqa: ANN201
+def make_app(tmp: Path):
     import flask_migrate
 
     from portal import create_app
@@ -34,7 +35,7 @@ def make_app(tmp: Path):  # noqa: ANN201
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'demo.db'}", "UPLOAD_FOLDER": str(tmp / "uploads"),
         "SECRET_KEY": "screenshots", "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False,
-        "MAIL_SUPPRESS_SEND": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "MAIL_SUPPRESS_SEND": True, "PASSWORD_HASH_METHOD": FAST_HASH,
     })  # fmt: skip
     with app.app_context():
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
@@ -42,14 +43,14 @@ def make_app(tmp: Path):  # noqa: ANN201
     return app
 
 
-def load(app, phase: str) -> dict[str, str]:  # noqa: ANN001
+def load(app, phase: str) -> dict[str, str]:
     """Reset the demo to ``phase``; return the paths of the pages to capture."""
     from portal.db import db
     from portal.demo import load_demo
     from portal.models import ReviewAssignment, Submission, User
 
     with app.app_context():
-        load_demo(app.config["CONTENT_FILE"], datetime.now(UTC), password_hash_method="pbkdf2:sha256:1000", phase=phase)
+        load_demo(app.config["CONTENT_FILE"], datetime.now(UTC), password_hash_method=FAST_HASH, phase=phase)
         db.session.commit()
         author = db.session.scalar(sa.select(User).where(User.email == "author1@example.org"))
         sub = db.session.scalar(sa.select(Submission).where(Submission.submitter_id == author.id))

@@ -53,4 +53,4 @@ def decide_and_notify(ws: Workshop, sub: Submission, decision: Decision, chair: 
     decisions.record_decision(chair or sub.submitter, sub, decision=decision, presentation=None, note="",
                               version=None)  # fmt: skip
     decisions.prepare_letters(ws)
-    decisions.send_letters(chair or sub.submitter, ws)
+    decisions.send_letters(chair, ws)

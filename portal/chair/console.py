@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 
 from portal import charts
 from portal.auth.forms import ButtonForm
@@ -35,4 +35,5 @@ def submissions() -> str:
     table = svc.submissions_table(ws, me(), svc.TableQuery.from_args(request.args))
     return render_template("chair/submissions.html", ws=ws, table=table, t=table.query, sorts=svc.SORTS,
                            recommendations=RECOMMENDATIONS, confidences=CONFIDENCES, decisions=list(Decision),
-                           presentations=list(Presentation), button=ButtonForm(), back=request.full_path)  # fmt: skip
+                           presentations=list(Presentation), button=ButtonForm(),
+                           back=url_for(".submissions", **table.query.args()))  # fmt: skip

@@ -285,7 +285,7 @@ def change_proposal(proposal_id: int, action: str) -> Response:
                   "success")  # fmt: skip
             return redirect(url_for(".assignments"))
         if action == "discard":
-            p.state = ProposalState.DISCARDED
+            svc.discard_proposal(me(), p)
             db.session.commit()
             flash("The proposal is discarded.", "success")
             return redirect(url_for(".assignments"))

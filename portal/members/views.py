@@ -107,7 +107,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     invitation = _invitation(invitation_id)
     if ButtonForm().validate_on_submit():
         try:
-            svc.revoke_invitation(invitation)
+            svc.revoke_invitation(me(), invitation)
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")

@@ -466,14 +466,16 @@ def resend_invitation(workshop: Workshop | None, actor: User, invitation: Invita
     _queue_invitation(workshop, invitation, actor)
     invitation.times_sent += 1
     invitation.sent_at = utcnow()
+    audit.record(actor, "role.invite", f"Resent the reviewer invitation to {invitation.email}")
     db.session.flush()
 
 
-def revoke_invitation(invitation: Invitation) -> None:
+def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if invitation.state != InvitationState.PENDING:
         raise DomainError(f"This invitation is {invitation.state.value} already.")
     invitation.state = InvitationState.REVOKED
     invitation.responded_at = utcnow()
+    audit.record(actor, "role.invite", f"Revoked the reviewer invitation to {invitation.email}")
     db.session.flush()
 
 

@@ -3,10 +3,14 @@ no entry, and a committed one always has its entry)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from portal.db import db
+import sqlalchemy as sa
+
+from portal.db import db, like_pattern
 from portal.models import AuditEvent, Submission, User
+from portal.permissions import authored_ids
 
 #: Kinds of entries, for the log's filter, with a label each.
 ACTIONS = {
@@ -29,3 +33,30 @@ def record(actor: User | None, action: str, summary: str, *, submission: Submiss
                        action=action, summary=summary, submission_id=sub_id, details=details)  # fmt: skip
     db.session.add(event)
     return event
+
+
+@dataclass
+class Page:
+    events: list[AuditEvent]
+    total: int
+    page: int
+    pages: int
+
+
+def events(viewer: User, *, q: str = "", kind: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+    """The log, newest first, searched by words of the summary or the actor's name, filtered by kind. A chair
+    who is an author of a paper does not see what happened to it (who was assigned, the decision)."""
+    stmt = sa.select(AuditEvent).where(sa.or_(AuditEvent.submission_id.is_(None),
+                                              AuditEvent.submission_id.not_in(authored_ids(viewer))))  # fmt: skip
+    if q:
+        pattern = like_pattern(q)
+        stmt = stmt.where(sa.or_(sa.func.lower(AuditEvent.summary).like(pattern, escape="\\"),
+                                 sa.func.lower(AuditEvent.actor_name).like(pattern, escape="\\")))  # fmt: skip
+    if kind in ACTIONS:
+        stmt = stmt.where(AuditEvent.action.like(f"{kind}.%"))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                              .limit(per_page).offset((page - 1) * per_page)).all()  # fmt: skip
+    return Page(list(rows), total, page, pages)

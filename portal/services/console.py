@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from portal.db import day_in_zone, db, like_pattern, utcnow
+from portal.db import MAX_ID, db, like_pattern, quarter_hour, utcnow
 from portal.models import (
     Decision,
     Review,
@@ -74,69 +74,79 @@ class Overview:
 
 
 def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overview:
+    """The console's figures in six statements, each one pass over its table: at 20,000 papers the page costs
+    what a few scans of the submissions and the reviews cost."""
     now = now or utcnow()
     visible = _visible(ws, viewer)
-    by_state = dict(db.session.execute(sa.select(Submission.state, sa.func.count()).where(*visible)
-                                       .group_by(Submission.state)).all())  # fmt: skip
-    submitted = [*visible, Submission.state == SubmissionState.SUBMITTED]
-    by_decision = dict(db.session.execute(sa.select(Submission.decision, sa.func.count()).where(*submitted)
-                                          .group_by(Submission.decision)).all())  # fmt: skip
-    counts = dict(db.session.execute(sa.select(Submission.primary_topic_id, sa.func.count()).where(*submitted)
-                                     .group_by(Submission.primary_topic_id)).all())  # fmt: skip
+    by_state: dict[str, int] = defaultdict(int)
+    by_decision: dict[str, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
+    for state, decision, topic_id, n in db.session.execute(
+        sa.select(Submission.state, Submission.decision, Submission.primary_topic_id, sa.func.count()).where(*visible)
+        .group_by(Submission.state, Submission.decision, Submission.primary_topic_id)
+    ):  # fmt: skip
+        by_state[str(state)] += n
+        if state == SubmissionState.SUBMITTED:
+            by_decision[str(decision) if decision else "undecided"] += n
+            counts[topic_id] += n
     by_topic = [(t, counts.get(t.id, 0)) for t in ws.topics]
-    # One pass over the assignments of the visible submitted papers: per paper, how many assigned and submitted,
-    # and the spread of the submitted recommendations.
-    rec = sa.case((Review.state == ReviewState.SUBMITTED, Review.recommendation))
+    submitted = [*visible, Submission.state == SubmissionState.SUBMITTED]
+    # One pass over the assignments of the visible submitted papers: per paper, how many assigned, submitted and
+    # drafted, the spread of the submitted recommendations and how many gave each recommendation.
+    done = Review.state == ReviewState.SUBMITTED
+    rec = sa.case((done, Review.recommendation))
     per_paper = (
         sa.select(
-            ReviewAssignment.submission_id.label("sid"), sa.func.count().label("n"),
-            sa.func.count(Review.submitted_at).label("done"),
-            sa.func.sum(sa.case((Review.state == ReviewState.DRAFT, 1), else_=0)).label("drafts"),
+            ReviewAssignment.submission_id.label("sid"), sa.func.count().label("n"), sa.func.count(rec).label("done"),
+            sa.func.count(sa.case((Review.state == ReviewState.DRAFT, 1))).label("drafts"),
             (sa.func.max(rec) - sa.func.min(rec)).label("spread"),
+            *(sa.func.count(sa.case((rec == i, 1))).label(f"r{i}") for i in range(1, 6)),
         )
         .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id).where(*submitted)
         .group_by(ReviewAssignment.submission_id)
     ).subquery()  # fmt: skip
-    assigned, done, drafts, disagreement, well_staffed = db.session.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(per_paper.c.n), 0), sa.func.coalesce(sa.func.sum(per_paper.c.done), 0),
-        sa.func.coalesce(sa.func.sum(per_paper.c.drafts), 0),
+    totals = db.session.execute(sa.select(
+        *(sa.func.coalesce(sa.func.sum(c), 0) for c in (per_paper.c.n, per_paper.c.done, per_paper.c.drafts)),
         sa.func.count().filter(per_paper.c.spread >= DISAGREEMENT),
         sa.func.count().filter(per_paper.c.n >= ws.reviews_per_paper),
+        *(sa.func.coalesce(sa.func.sum(per_paper.c[f"r{i}"]), 0) for i in range(1, 6)),
     )).one()  # fmt: skip
-    submitted_reviews = (
-        sa.select(Review).join(ReviewAssignment).join(Submission, Submission.id == ReviewAssignment.submission_id)
-        .where(*submitted, Review.state == ReviewState.SUBMITTED)
-    )  # fmt: skip
-    recs = dict(db.session.execute(submitted_reviews.with_only_columns(Review.recommendation, sa.func.count())
-                                   .group_by(Review.recommendation)).all())  # fmt: skip
-    offset = int((now.astimezone(ws.zone).utcoffset() or timedelta()).total_seconds() // 60)
-    day = day_in_zone(Review.submitted_at, offset)
+    assigned, submitted_reviews, drafts, disagreement, well_staffed = (int(x) for x in totals[:5])
+    # Reviews per day in the workshop's zone over the last weeks: SQL counts per quarter hour, Python puts each
+    # quarter hour on its local day (right across daylight-saving changes).
     first = (now - timedelta(days=DAYS_SHOWN - 1)).astimezone(ws.zone).date()
-    daily = dict(db.session.execute(submitted_reviews.with_only_columns(day, sa.func.count()).group_by(day)).all())
+    since = datetime.combine(first, datetime.min.time(), tzinfo=ws.zone)
+    bucket = quarter_hour(Review.submitted_at)
+    daily: dict[str, int] = defaultdict(int)
+    for quarter, n in db.session.execute(
+        sa.select(bucket, sa.func.count()).select_from(Review).join(ReviewAssignment)
+        .join(Submission, Submission.id == ReviewAssignment.submission_id)
+        .where(*submitted, done, Review.submitted_at >= since).group_by(bucket)
+    ):  # fmt: skip
+        daily[datetime.fromtimestamp(int(quarter) * 900, UTC).astimezone(ws.zone).date().isoformat()] += n
     per_day = [(d.isoformat(), daily.get(d.isoformat(), 0)) for d in (first + timedelta(days=i) for i in range(DAYS_SHOWN))]
-    # Late reviewers: unfinished reviews once the review deadline has passed (before it: who still owes reviews).
+    # Late reviewers: unfinished reviews once the review deadline has passed (before it: who still owes reviews),
+    # the fifteen who owe most, and how many there are in all (a window count, in the same statement).
     unfinished = sa.func.count().label("unfinished")
-    late_stmt = (
-        sa.select(User.id, User.name, unfinished).select_from(ReviewAssignment)
+    late_rows = db.session.execute(
+        sa.select(User.id, User.name, unfinished, sa.func.count().over().label("total")).select_from(ReviewAssignment)
         .join(User, User.id == ReviewAssignment.reviewer_id)
         .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
         .where(*submitted, sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
-        .group_by(User.id, User.name)
-    )  # fmt: skip
-    late_rows = db.session.execute(late_stmt.order_by(unfinished.desc(), User.name).limit(15)).all()
-    late_total = db.session.scalar(sa.select(sa.func.count()).select_from(late_stmt.subquery())) or 0
-    hidden = db.session.scalar(sa.select(sa.func.count()).select_from(authored_ids(viewer).subquery())) or 0
+        .group_by(User.id, User.name).order_by(unfinished.desc(), User.name).limit(15)
+    ).all()  # fmt: skip
+    hidden = db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
+        Submission.workshop_id == ws.id, Submission.id.in_(authored_ids(viewer)))) or 0  # fmt: skip
     return Overview(
-        by_state={str(k): v for k, v in by_state.items()},
-        by_decision={(str(k) if k else "undecided"): v for k, v in by_decision.items()},
-        by_topic=by_topic, assigned=int(assigned), submitted_reviews=int(done), drafts=int(drafts),
-        recommendations={i: recs.get(i, 0) for i in range(1, 6)}, per_day=per_day,
-        late=[LateReviewer(*row) for row in late_rows], late_total=late_total,
+        by_state=dict(by_state), by_decision=dict(by_decision), by_topic=by_topic, assigned=assigned,
+        submitted_reviews=submitted_reviews, drafts=drafts,
+        recommendations={i: int(totals[4 + i]) for i in range(1, 6)}, per_day=per_day,
+        late=[LateReviewer(r.id, r.name, r.unfinished) for r in late_rows], late_total=late_rows[0].total if late_rows else 0,
         deadline_passed=bool(ws.review_deadline and not now < ws.review_deadline),
-        missing_reviewers=max(0, by_state.get(SubmissionState.SUBMITTED, 0) - int(well_staffed)),
-        hidden=hidden, disagreement=int(disagreement),
+        missing_reviewers=max(0, by_state.get(SubmissionState.SUBMITTED.value, 0) - well_staffed),
+        hidden=hidden, disagreement=disagreement,
     )  # fmt: skip
 
 
@@ -168,8 +178,10 @@ class TableQuery:
             return value if value in allowed else None
 
         sort = args.get("sort", "number")
+        topic = args.get("topic", type=int)
         return cls(
-            q=(args.get("q") or "").strip()[:200], topic=args.get("topic", type=int), state=pick("state", FILTER_STATES),
+            q=(args.get("q") or "").strip()[:200], topic=topic if topic and 0 < topic <= MAX_ID else None,
+            state=pick("state", FILTER_STATES),
             decision=pick("decision", FILTER_DECISIONS), attention=args.get("attention") == "1",
             sort=sort if sort in SORTS else "number", descending=args.get("dir") == "desc",
             page=max(1, min(args.get("page", 1, type=int) or 1, 10**6)),
@@ -243,16 +255,17 @@ def _stats() -> Any:
 
 
 def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
+    """One page of the table in five statements. The per-paper aggregates are joined in SQL only when the
+    page is sorted or filtered by them; the figures shown are computed from the page's own reviews."""
     stats = _stats()
     assigned = sa.func.coalesce(stats.c.assigned, 0)
     done = sa.func.coalesce(stats.c.done, 0)
-    stmt = (
-        sa.select(Submission, assigned, done, stats.c.mean, stats.c.weighted, stats.c.spread)
-        .outerjoin(stats, stats.c.sid == Submission.id).join(Topic, Topic.id == Submission.primary_topic_id)
-        .where(*_visible(ws, viewer))
-    )  # fmt: skip
+    stmt = sa.select(Submission).join(Topic, Topic.id == Submission.primary_topic_id).where(*_visible(ws, viewer))
+    if query.attention or query.sort in ("reviews", "mean", "weighted", "spread"):
+        stmt = stmt.outerjoin(stats, stats.c.sid == Submission.id)
+    number = _number(query.q[1:]) if query.q.startswith("#") else None
     if query.q.startswith("#") and query.q[1:].isdigit():
-        stmt = stmt.where(Submission.id == int(query.q[1:]))  # "#12" is the paper's number, nothing else
+        stmt = stmt.where(Submission.id == (number or 0))  # "#12" is the paper's number, nothing else
     elif query.q:
         pattern = like_pattern(query.q)
         matches = [sa.func.lower(Submission.title).like(pattern, escape="\\"),
@@ -260,8 +273,8 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
                        sa.func.lower(SubmissionAuthor.name).like(pattern, escape="\\"),
                        SubmissionAuthor.email.like(pattern, escape="\\"),
                        sa.func.lower(SubmissionAuthor.affiliation).like(pattern, escape="\\"))))]  # fmt: skip
-        if query.q.isdigit():
-            matches.append(Submission.id == int(query.q))
+        if _number(query.q):
+            matches.append(Submission.id == _number(query.q))
         stmt = stmt.where(sa.or_(*matches))
     if query.topic:
         stmt = stmt.where(Submission.primary_topic_id == query.topic)
@@ -284,22 +297,37 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
     order = key.desc() if query.descending else key.asc()
     if query.sort in ("mean", "weighted", "spread", "decision"):
         order = order.nulls_last()
-    result = db.session.execute(
+    subs = db.session.scalars(
         stmt.order_by(order, Submission.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
         .options(selectinload(Submission.authors), selectinload(Submission.primary_topic))
     ).all()  # fmt: skip
-    ids = [r[0].id for r in result]
     cells: dict[int, list[ReviewCell]] = defaultdict(list)
     for sid, ordinal, state, rec, conf in db.session.execute(
         sa.select(ReviewAssignment.submission_id, ReviewAssignment.ordinal, Review.state, Review.recommendation,
                   Review.confidence)
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
-        .where(ReviewAssignment.submission_id.in_(ids)).order_by(ReviewAssignment.ordinal)
+        .where(ReviewAssignment.submission_id.in_([s.id for s in subs])).order_by(ReviewAssignment.ordinal)
     ):  # fmt: skip
         submitted = state == ReviewState.SUBMITTED
         cells[sid].append(ReviewCell(ordinal, str(state) if state else "not started", rec if submitted else None,
                                      conf if submitted else None))  # fmt: skip
-    rows = [Row(sub, a, d, mean, weighted, spread, cells.get(sub.id, []), ws.reviews_per_paper)
-            for sub, a, d, mean, weighted, spread in result]  # fmt: skip
     query.page = page
-    return Table(rows=rows, total=total, page=page, pages=pages, query=query)
+    return Table(rows=[_row(sub, cells.get(sub.id, []), ws.reviews_per_paper) for sub in subs], total=total, page=page,
+                 pages=pages, query=query)  # fmt: skip
+
+
+def _number(text: str) -> int | None:
+    """``text`` as a paper number (ASCII digits, within the id range), else None."""
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
+def _row(sub: Submission, cells: list[ReviewCell], wanted: int) -> Row:
+    """The row's figures from its reviews, by the same rules as ``_stats`` (submitted reviews only)."""
+    scored = [(c.recommendation, c.confidence or 0) for c in cells if c.recommendation is not None]
+    recs = [r for r, _ in scored]
+    weights = sum(w for _, w in scored)
+    return Row(
+        sub, assigned=len(cells), done=len(scored), mean=sum(recs) / len(recs) if recs else None,
+        weighted=sum(r * w for r, w in scored) / weights if weights else None,
+        spread=max(recs) - min(recs) if recs else None, reviews=cells, wanted=wanted,
+    )  # fmt: skip

@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from jinja2 import TemplateError, Undefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError
 
 from portal import emails
 from portal.db import db, utcnow
@@ -26,6 +25,8 @@ from portal.models import (
     User,
     Workshop,
 )
+from portal.permissions import authored_ids
+from portal.sandbox import chair_sandbox
 from portal.services import Conflicted, DomainError, InvalidTransition, audit
 
 DEFAULT_ACCEPT = """Dear {{ authors }},
@@ -59,7 +60,7 @@ The {{ workshop }} chairs
 """  # noqa: E501
 
 PLACEHOLDERS = ("title", "number", "authors", "decision", "presentation", "note", "reviews", "workshop")
-_env = SandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=True)
+_env = chair_sandbox()
 
 
 def letter_sent(sub: Submission) -> bool:
@@ -144,18 +145,20 @@ def save_letter_templates(actor: User, ws: Workshop, accept: str, reject: str, *
     check_template(accept)
     check_template(reject)
     ws.accept_letter, ws.reject_letter = accept.replace("\r\n", "\n"), reject.replace("\r\n", "\n")
-    count = prepare_letters(ws, with_reviews=with_reviews)
+    count = prepare_letters(ws, with_reviews=with_reviews, actor=actor)
     audit.record(actor, "letters.prepare", f"Saved the letter templates and prepared {count} draft(s)"
                  + (" with the reviews" if with_reviews else " without the reviews"))  # fmt: skip
     return count
 
 
-def prepare_letters(ws: Workshop, *, with_reviews: bool = True) -> int:
-    """A draft for every decided paper whose letter is not sent; hand-edited drafts are kept."""
+def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | None = None) -> int:
+    """A draft for every decided paper whose letter is not sent; hand-edited drafts are kept. A chair who is an
+    author of a paper (``actor``) leaves its letter to the other chairs."""
     count = 0
-    subs = db.session.scalars(sa.select(Submission).where(Submission.workshop_id == ws.id,
-                                                          Submission.decision.is_not(None))).all()  # fmt: skip
-    letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter))}
+    mine = authored_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
+    subs = db.session.scalars(sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.decision.is_not(None),
+                                                          Submission.id.not_in(mine))).all()  # fmt: skip
+    letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter).where(Letter.submission_id.not_in(mine)))}
     for sub in subs:
         letter = letters.get(sub.id)
         if letter is not None and (letter.email_id is not None or letter.edited):
@@ -182,10 +185,13 @@ def edit_letter(actor: User, letter: Letter, subject: str, body: str) -> None:
     db.session.flush()
 
 
-def send_letters(actor: User, ws: Workshop) -> int:
-    """Queue every draft whose paper still has a decision; each becomes one outbox row to all its authors."""
+def send_letters(actor: User | None, ws: Workshop) -> int:
+    """Queue every draft whose paper still has a decision; each becomes one outbox row to all its authors. The
+    letters of the papers ``actor`` is an author of are left for another chair (None: a command, no chair)."""
     count = 0
-    for letter in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_(None)).order_by(Letter.submission_id)):
+    mine = authored_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
+    for letter in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_(None), Letter.submission_id.not_in(mine))
+                                     .order_by(Letter.submission_id)):  # fmt: skip
         sub = letter.submission
         if sub.decision is None:
             continue

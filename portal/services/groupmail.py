@@ -17,7 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.orm import selectinload
 
 from portal import emails
@@ -36,6 +35,7 @@ from portal.models import (
     Workshop,
 )
 from portal.permissions import authored_ids
+from portal.sandbox import chair_sandbox
 from portal.services import Conflicted, DomainError, audit
 
 AUDIENCES = {
@@ -59,7 +59,7 @@ PLACEHOLDERS = ("name", "email", "workshop")
 PAPER_PLACEHOLDERS = ("title", "number", "authors")
 ACTION = "mail.group"
 _DECISIONS = {"accepted": Decision.ACCEPTED, "rejected": Decision.REJECTED}
-_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
+_env = chair_sandbox(StrictUndefined)
 # What a chair's template can raise besides TemplateError ({{ 1 / 0 }}, {{ title + 1 }}, {{ authors[99] }}).
 _RUNTIME_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
 

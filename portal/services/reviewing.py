@@ -204,6 +204,14 @@ def _serialize(result: Result, reasons: dict[tuple[int, int], Any]) -> dict[str,
     }
 
 
+def discard_proposal(actor: User, proposal: AssignmentProposal) -> None:
+    if proposal.state != ProposalState.DRAFT:
+        raise InvalidTransition("This proposal was applied or discarded already.")
+    proposal.state = ProposalState.DISCARDED
+    audit.record(actor, "assignment.discard", f"Discarded automatic assignment proposal {proposal.id}")
+    db.session.flush()
+
+
 def edit_proposal(proposal: AssignmentProposal, *, remove: tuple[int, int] | None = None,
                   add: tuple[int, int] | None = None) -> None:  # fmt: skip
     if proposal.state != ProposalState.DRAFT:
@@ -435,14 +443,14 @@ def clear_conflict_override(actor: User, sub: Submission, reviewer: User) -> Non
 def invite_external(actor: User, ws: Workshop, sub: Submission, name: str, email: str) -> str:
     """Add a reviewer to one paper by email: assign at once when the account exists, else invite them
     (accepting the invitation creates the account, grants the reviewer role and assigns the paper)."""
-    from portal.services.accounts import InviteLine, invite_reviewers, user_by_email
+    from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
 
     user = user_by_email(email)
     if user is not None:
         reasons = conflict_reasons(user, sub)
         if reasons:
             raise Conflicted(f"{user.name} conflicts with #{sub.id}: {'; '.join(reasons)}.")
-        user.is_reviewer = True
+        set_role(actor, user, "reviewer", True)
         assign_reviewer(actor, ws, sub, user)
         return f"{user.name} has an account: they are now a reviewer of #{sub.id} and got a mail."
     _, skipped = invite_reviewers(ws, actor, [InviteLine(line=f"{name} <{email}>", name=name, email=email.lower())],

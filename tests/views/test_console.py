@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -350,6 +350,31 @@ def test_home_charts_are_labelled_images_carrying_their_numbers(app: Flask, worl
     assert len(desc.split("; ")) == 21
     table = text_of(response).split("Reviews submitted per day Day Reviews ")[1]  # the table beside the chart
     assert f"{days[0].isoformat()} 0 {days[1].isoformat()} 6 {days[2].isoformat()} 0 " in table
+
+
+def test_reviews_per_day_follow_the_workshops_zone_across_a_daylight_saving_change(
+    app: Flask, world: dict[str, int]
+) -> None:
+    """Berlin moves from UTC+1 to UTC+2 on 29 March 2026: a review at 22:30 UTC on 27 March (23:30 in Berlin)
+    belongs to the 27th, one at 22:30 UTC on 30 March (00:30 in Berlin) to the 31st."""
+    from portal.services.console import overview
+
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        ws.timezone = "Europe/Berlin"
+        reviews = db.session.scalars(sa.select(Review).where(Review.state == ReviewState.SUBMITTED)
+                                     .order_by(Review.id)).all()  # fmt: skip
+        for review, at in zip(reviews, (datetime(2026, 3, 27, 22, 30, tzinfo=UTC),
+                                        datetime(2026, 3, 30, 22, 30, tzinfo=UTC)), strict=False):  # fmt: skip
+            review.submitted_at = at
+        for review in reviews[2:]:
+            review.submitted_at = datetime(2026, 1, 1, tzinfo=UTC)  # outside the three weeks shown
+        db.session.flush()
+        chris = db.session.scalar(sa.select(User).where(User.email == "chris@example.org"))
+        per_day = dict(overview(ws, chris, now=datetime(2026, 4, 5, 12, tzinfo=UTC)).per_day)
+        db.session.rollback()
+    assert {day: n for day, n in per_day.items() if n} == {"2026-03-27": 1, "2026-03-31": 1}
+    assert min(per_day) == "2026-03-16" and max(per_day) == "2026-04-05"
 
 
 # --- the submissions table ------------------------------------------------------------------------------

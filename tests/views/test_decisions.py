@@ -180,6 +180,33 @@ def test_broken_template_is_refused_and_sandboxed(app: Flask, world: dict[str, i
                                                 "accept_letter": "{% if %}", "reject_letter": "x"},
                         follow_redirects=True)  # fmt: skip
     assert "The template has an error" in text_of(broken)
+    # A template that would build a gigantic string is stopped before it takes the worker's memory.
+    huge = chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"),
+                                              "accept_letter": "{{ 'x' * 10**9 }}", "reject_letter": "x"},
+                      follow_redirects=True)  # fmt: skip
+    assert "a template may not build more than 100,000 characters or items" in text_of(huge)
+
+
+def test_a_chair_who_is_an_author_leaves_their_papers_letter_to_another_chair(
+    app: Flask, world: dict[str, int], smtp: SMTPRecorder
+) -> None:
+    ann, ben = world["ann@example.org"], world["ben@example.org"]
+    chris = client_for(app, "chair2@example.org")
+    decide(chris, ann, "accepted", version_of(app, ann))
+    decide(chris, ben, "rejected", version_of(app, ben))
+    carla = client_for(app, "chair@example.org")  # a co-author of Ben's paper
+    templates = {"accept_letter": "Yes.", "reject_letter": "No."}
+    prepared = carla.post("/chair/letters", data={"csrf_token": token(carla, "/chair/letters"), **templates},
+                          follow_redirects=True)  # fmt: skip
+    assert "The templates are saved and 1 draft prepared." in text_of(prepared)
+    sent = carla.post("/chair/letters/send", data={"csrf_token": token(carla, "/chair/letters")}, follow_redirects=True)
+    assert "1 letter sent to the authors." in text_of(sent)
+    assert [m["To"] for m in smtp.wait_for(1)] == ["ann@example.org"]
+    # Chris, who wrote nothing, prepares and sends Ben's letter.
+    chris.post("/chair/letters", data={"csrf_token": token(chris, "/chair/letters"), **templates})
+    sent = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")}, follow_redirects=True)
+    assert "1 letter sent to the authors." in text_of(sent)
+    assert sorted(str(smtp.wait_for(2)[1]["To"]).split(", ")) == ["ben@example.org", "chair@example.org"]
 
 
 def test_accepted_papers_are_public_once_published_with_the_camera_ready_pdf(
