@@ -676,3 +676,15 @@ def test_audit_log_pages_hold_fifty_newest_first(app: Flask) -> None:
     assert [what for _, _, what in audit_rows(second)] == [f"Change number {n}" for n in range(10, 0, -1)]
     assert "Newer Page 2 of 2" in text_of(second)
     assert audit_rows(chris.get("/chair/audit?page=9")) == audit_rows(second)
+
+
+def test_odd_numbers_in_urls_and_queries_are_not_found_never_an_error(app: Flask, world: dict[str, int]) -> None:
+    chris = client_for(app, "chris")
+    for url in ("/chair/papers/99999999999999999999", "/chair/papers/2147483648", "/submissions/99999999999999999999"):
+        response = chris.get(url)
+        assert (response.status_code, "Page not found" in text_of(response)) == (404, True), url
+    everything = numbers(chris.get("/chair/submissions"))
+    for query, expected in (("q=%C2%B2", []), ("q=%2399999999999999999999", []), ("q=2147483648&page=abc", []),
+                            ("topic=99999999999999999999", everything)):  # an impossible topic is no filter
+        response = chris.get(f"/chair/submissions?{query}")
+        assert (response.status_code, numbers(response)) == (200, expected), query
