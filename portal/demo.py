@@ -25,6 +25,7 @@ from portal.models import (
     Letter,
     LoginFailure,
     OutgoingEmail,
+    PaperScore,
     Phase,
     Presentation,
     Review,
@@ -252,7 +253,7 @@ def _clear_submissions() -> None:
     # SQLite does not enforce ON DELETE CASCADE here (no foreign_keys pragma), so the rows that hang off the
     # submissions go first, by hand, children before parents.
     for model in (AssignmentProposal, ConflictOverride, AuditEvent, ReviewRevision, Review, ReviewAssignment,
-                  DiscussionComment, Bid, Letter):  # fmt: skip
+                  DiscussionComment, Bid, Letter, PaperScore):  # fmt: skip
         db.session.execute(sa.delete(model))
     db.session.execute(sa.delete(submission_topic))
     for sub in db.session.scalars(sa.select(Submission)):

@@ -90,6 +90,9 @@ def fill(app, size: int, seed: int = 7) -> None:
                             (Review, reviews)):  # fmt: skip
             for i in range(0, len(rows), 5000):
                 db.session.execute(sa.insert(model), rows[i : i + 5000])
+        from portal.services.scores import refresh_scores
+
+        refresh_scores()  # the services keep the scores; a bulk load computes them once
         if db.engine.dialect.name == "postgresql":
             for table in ("submission", "review_assignment"):
                 # The names are the two literals above, never input.

@@ -160,3 +160,23 @@ class AssignmentProposal(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     applied_at: Mapped[datetime | None]
+
+
+class PaperScore(db.Model):
+    """What a submission's reviews add up to, kept current by the reviewing services (``services.scores``) in
+    the same transaction as the change, so the chair console sorts, filters and counts 20,000 papers without
+    aggregating their reviews on every page. Only submitted reviews count toward the scores."""
+
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True)
+    assigned: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    drafts: Mapped[int] = mapped_column(default=0)
+    mean: Mapped[float | None]
+    weighted: Mapped[float | None]
+    spread: Mapped[int | None]
+    # How many submitted reviews gave each recommendation (the console's histogram).
+    r1: Mapped[int] = mapped_column(default=0)
+    r2: Mapped[int] = mapped_column(default=0)
+    r3: Mapped[int] = mapped_column(default=0)
+    r4: Mapped[int] = mapped_column(default=0)
+    r5: Mapped[int] = mapped_column(default=0)

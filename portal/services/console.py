@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from portal.db import MAX_ID, db, like_pattern, quarter_hour, utcnow
 from portal.models import (
     Decision,
+    PaperScore,
     Review,
     ReviewAssignment,
     ReviewState,
@@ -91,28 +92,19 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
             counts[topic_id] += n
     by_topic = [(t, counts.get(t.id, 0)) for t in ws.topics]
     submitted = [*visible, Submission.state == SubmissionState.SUBMITTED]
-    # One pass over the assignments of the visible submitted papers: per paper, how many assigned, submitted and
-    # drafted, the spread of the submitted recommendations and how many gave each recommendation.
-    done = Review.state == ReviewState.SUBMITTED
-    rec = sa.case((done, Review.recommendation))
-    per_paper = (
+    # The kept per-paper scores of the visible submitted papers: how many assigned, submitted and drafted,
+    # the disagreements, the papers with enough reviewers and the histogram, in one pass.
+    score = PaperScore
+    totals = db.session.execute(
         sa.select(
-            ReviewAssignment.submission_id.label("sid"), sa.func.count().label("n"), sa.func.count(rec).label("done"),
-            sa.func.count(sa.case((Review.state == ReviewState.DRAFT, 1))).label("drafts"),
-            (sa.func.max(rec) - sa.func.min(rec)).label("spread"),
-            *(sa.func.count(sa.case((rec == i, 1))).label(f"r{i}") for i in range(1, 6)),
-        )
-        .join(Submission, Submission.id == ReviewAssignment.submission_id)
-        .outerjoin(Review, Review.assignment_id == ReviewAssignment.id).where(*submitted)
-        .group_by(ReviewAssignment.submission_id)
-    ).subquery()  # fmt: skip
-    totals = db.session.execute(sa.select(
-        *(sa.func.coalesce(sa.func.sum(c), 0) for c in (per_paper.c.n, per_paper.c.done, per_paper.c.drafts)),
-        sa.func.count().filter(per_paper.c.spread >= DISAGREEMENT),
-        sa.func.count().filter(per_paper.c.n >= ws.reviews_per_paper),
-        *(sa.func.coalesce(sa.func.sum(per_paper.c[f"r{i}"]), 0) for i in range(1, 6)),
-    )).one()  # fmt: skip
+            *(sa.func.coalesce(sa.func.sum(c), 0) for c in (score.assigned, score.done, score.drafts)),
+            sa.func.count().filter(score.spread >= DISAGREEMENT),
+            sa.func.count().filter(score.assigned >= ws.reviews_per_paper),
+            *(sa.func.coalesce(sa.func.sum(getattr(score, f"r{i}")), 0) for i in range(1, 6)),
+        ).select_from(score).join(Submission, Submission.id == score.submission_id).where(*submitted)
+    ).one()  # fmt: skip
     assigned, submitted_reviews, drafts, disagreement, well_staffed = (int(x) for x in totals[:5])
+    done = Review.state == ReviewState.SUBMITTED
     # Reviews per day in the workshop's zone over the last weeks: SQL counts per quarter hour, Python puts each
     # quarter hour on its local day (right across daylight-saving changes).
     first = (now - timedelta(days=DAYS_SHOWN - 1)).astimezone(ws.zone).date()
@@ -134,7 +126,10 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
         .join(User, User.id == ReviewAssignment.reviewer_id)
         .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
-        .where(*submitted, sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
+        .where(*submitted, sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
+               # only papers still owed a review: few once most reviews are in
+               ReviewAssignment.submission_id.in_(sa.select(PaperScore.submission_id)
+                                                  .where(PaperScore.done < PaperScore.assigned)))
         .group_by(User.id, User.name).order_by(unfinished.desc(), User.name).limit(15)
     ).all()  # fmt: skip
     hidden = db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
@@ -237,32 +232,15 @@ class Table:
     query: TableQuery
 
 
-def _stats() -> Any:
-    """Per submission: reviewers assigned, reviews submitted, mean, confidence-weighted mean, spread."""
-    done = Review.state == ReviewState.SUBMITTED
-    rec = sa.case((done, Review.recommendation))
-    weight = sa.case((done, Review.confidence))
-    return (
-        sa.select(
-            ReviewAssignment.submission_id.label("sid"), sa.func.count().label("assigned"),
-            sa.func.count(rec).label("done"), sa.func.avg(sa.cast(rec, sa.Float)).label("mean"),
-            (sa.cast(sa.func.sum(rec * weight), sa.Float) / sa.func.nullif(sa.func.sum(weight), 0)).label("weighted"),
-            (sa.func.max(rec) - sa.func.min(rec)).label("spread"),
-        )
-        .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
-        .group_by(ReviewAssignment.submission_id)
-    ).subquery("stats")  # fmt: skip
-
-
 def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
-    """One page of the table in five statements. The per-paper aggregates are joined in SQL only when the
-    page is sorted or filtered by them; the figures shown are computed from the page's own reviews."""
-    stats = _stats()
-    assigned = sa.func.coalesce(stats.c.assigned, 0)
-    done = sa.func.coalesce(stats.c.done, 0)
+    """One page of the table in five statements. The kept scores (``PaperScore``) are joined only when the page
+    is sorted or filtered by them; the figures shown are computed from the page's own reviews."""
+    stats = PaperScore
+    assigned = sa.func.coalesce(stats.assigned, 0)
+    done = sa.func.coalesce(stats.done, 0)
     stmt = sa.select(Submission).join(Topic, Topic.id == Submission.primary_topic_id).where(*_visible(ws, viewer))
     if query.attention or query.sort in ("reviews", "mean", "weighted", "spread"):
-        stmt = stmt.outerjoin(stats, stats.c.sid == Submission.id)
+        stmt = stmt.outerjoin(stats, stats.submission_id == Submission.id)
     number = _number(query.q[1:]) if query.q.startswith("#") else None
     if query.q.startswith("#") and query.q[1:].isdigit():
         stmt = stmt.where(Submission.id == (number or 0))  # "#12" is the paper's number, nothing else
@@ -286,13 +264,13 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
         stmt = stmt.where(Submission.decision == Decision(query.decision))
     if query.attention:
         stmt = stmt.where(Submission.state == SubmissionState.SUBMITTED,
-                          sa.or_(done < assigned, assigned < ws.reviews_per_paper, stats.c.spread >= DISAGREEMENT))  # fmt: skip
+                          sa.or_(done < assigned, assigned < ws.reviews_per_paper, stats.spread >= DISAGREEMENT))  # fmt: skip
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Submission.id).subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(query.page, pages)
     key = {
         "number": Submission.id, "title": sa.func.lower(Submission.title), "topic": Topic.position, "reviews": done,
-        "mean": stats.c.mean, "weighted": stats.c.weighted, "spread": stats.c.spread, "decision": Submission.decision,
+        "mean": stats.mean, "weighted": stats.weighted, "spread": stats.spread, "decision": Submission.decision,
     }[query.sort]  # fmt: skip
     order = key.desc() if query.descending else key.asc()
     if query.sort in ("mean", "weighted", "spread", "decision"):
@@ -322,7 +300,7 @@ def _number(text: str) -> int | None:
 
 
 def _row(sub: Submission, cells: list[ReviewCell], wanted: int) -> Row:
-    """The row's figures from its reviews, by the same rules as ``_stats`` (submitted reviews only)."""
+    """The row's figures from its reviews, by the same rules as ``services.scores.aggregate`` (submitted reviews only)."""
     scored = [(c.recommendation, c.confidence or 0) for c in cells if c.recommendation is not None]
     recs = [r for r, _ in scored]
     weights = sum(w for _, w in scored)

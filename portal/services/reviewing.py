@@ -35,6 +35,7 @@ from portal.models import (
 )
 from portal.services import Conflicted, DeadlinePassed, DomainError, InvalidTransition, audit
 from portal.services.conflicts import AUTHOR, conflict_map, conflict_reasons, overrides_for
+from portal.services.scores import refresh_scores
 from portal.services.submissions import deadlines
 from portal.web import external_url
 
@@ -266,7 +267,7 @@ def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now:
     proposal.state, proposal.applied_at = ProposalState.APPLIED, now
     audit.record(actor, "assignment.apply", f"Applied automatic assignment proposal {proposal.id}: "
                  f"{sum(len(p) for p in new.values())} new assignment(s)", proposal=proposal.id)  # fmt: skip
-    db.session.flush()
+    refresh_scores(ordinals)
     for reviewer_id, papers in sorted(new.items()):
         _queue_assignment_mail(ws, db.session.get(User, reviewer_id), papers)
     return sum(len(p) for p in new.values())
@@ -289,6 +290,7 @@ def assign_reviewer(
     db.session.flush()
     audit.record(actor, "assignment.add", f"Assigned {reviewer.name} to #{sub.id} as Reviewer {assignment.ordinal}",
                  submission=sub)  # fmt: skip
+    refresh_scores([sub.id])
     _queue_assignment_mail(ws, reviewer, [sub.id])
     return assignment
 
@@ -299,7 +301,7 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     audit.record(actor, "assignment.remove", f"Unassigned {assignment.reviewer.name} (Reviewer {assignment.ordinal}) "
                  f"from #{assignment.submission_id}", submission=assignment.submission_id)  # fmt: skip
     db.session.delete(assignment)
-    db.session.flush()
+    refresh_scores([assignment.submission_id])
 
 
 def _queue_assignment_mail(ws: Workshop, reviewer: User, papers: list[int]) -> None:
@@ -344,7 +346,7 @@ def save_review(
         review.submitted_at = review.submitted_at or now
         review.history.append(ReviewRevision(content={k: getattr(review, k) for k in REVIEW_FIELDS}, created_at=now))
     review.updated_at = now
-    db.session.flush()
+    refresh_scores([assignment.submission_id])
     return review
 
 

@@ -181,7 +181,9 @@ def test_bid_assign_review_and_read_the_other_review_anonymously(
     # 2. The chair, at another computer, opens reviewing on the settings page ...
     chair = new_page()
     sign_in(chair, live_server, CHAIR)
-    chair.get_by_role("navigation", name="Account").get_by_role("link", name="Assignments").click()
+    chair.get_by_role("navigation", name="Account").get_by_role("link", name="Chair console").click()
+    expect(chair.get_by_role("heading", level=1)).to_have_text("Chair console")
+    chair.get_by_role("navigation", name="Chair sections").get_by_role("link", name="Assignments").click()
     expect(chair.get_by_role("heading", level=1)).to_have_text("Assignments")
     chair.get_by_role("navigation", name="Chair sections").get_by_role("link", name="Reviewing settings").click()
     expect(chair.get_by_role("heading", level=1)).to_have_text("Reviewing settings")

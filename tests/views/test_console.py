@@ -22,6 +22,7 @@ from portal.models import (
     AssignmentOrigin,
     AuditEvent,
     Decision,
+    PaperScore,
     Phase,
     Review,
     ReviewAssignment,
@@ -33,6 +34,7 @@ from portal.models import (
     User,
     Workshop,
 )
+from portal.services.scores import refresh_scores
 from tests.conftest import SMTPRecorder, text_of
 from tests.factories import login, make_user
 
@@ -103,7 +105,7 @@ def add_paper(
             done = review_state == "submitted"
             db.session.add(Review(assignment=assignment, state=ReviewState(review_state), recommendation=rec,
                                   confidence=conf, submitted_at=reviewed if done else None))  # fmt: skip
-    db.session.flush()
+    refresh_scores([sub.id])  # what the reviewing services do after each change
     return sub
 
 
@@ -250,6 +252,7 @@ def add_many_papers(count: int, reviewer_ids: list[int]) -> list[int]:
          "confidence": (sid * ordinal) % 5 + 1, "submitted_at": now, "created_at": now, "updated_at": now}
         for aid, (sid, ordinal, _) in zip(assignment_ids, pairs, strict=True)
     ])  # fmt: skip
+    refresh_scores(ids)
     return ids
 
 
@@ -504,6 +507,7 @@ def test_chair_who_wrote_a_paper_sees_none_of_it_in_the_table_or_the_figures(
         ray = db.session.scalar(sa.select(User).where(User.email == "ray@example.org"))
         db.session.add(ReviewAssignment(submission_id=world["sparse"], reviewer=ray, ordinal=4,
                                         origin=AssignmentOrigin.MANUAL))  # fmt: skip
+        refresh_scores([world["sparse"]])
         db.session.commit()
     chris = text_of(client_for(app, "chris").get("/chair/"))
     assert "Reviews submitted 6 of 10 " in chris
@@ -688,3 +692,40 @@ def test_odd_numbers_in_urls_and_queries_are_not_found_never_an_error(app: Flask
                             ("topic=99999999999999999999", everything)):  # an impossible topic is no filter
         response = chris.get(f"/chair/submissions?{query}")
         assert (response.status_code, numbers(response)) == (200, expected), query
+
+
+def test_the_reviewing_services_keep_the_paper_scores_equal_to_the_reviews(app: Flask, world: dict[str, int]) -> None:
+    """Assign, review (draft, submit, edit) and unassign through the services: after each change the kept scores
+    the console sorts by are exactly what the reviews add up to."""
+    from portal.services import reviewing
+    from portal.services.scores import COLUMNS, aggregate
+
+    def kept_and_fresh() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        kept = sorted(tuple(r) for r in db.session.execute(sa.select(*(getattr(PaperScore, c) for c in COLUMNS))))
+        return kept, sorted(tuple(r) for r in db.session.execute(aggregate()))
+
+    with app.test_request_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        chris, rex = (db.session.scalar(sa.select(User).where(User.email == f"{k}@example.org")) for k in ("chris", "rex"))
+        interp = db.session.get(Submission, world["interp"])
+        assignment = reviewing.assign_reviewer(chris, ws, interp, rex)
+        kept, fresh = kept_and_fresh()
+        assert kept == fresh
+        assert db.session.get(PaperScore, interp.id).assigned == 3  # type: ignore[union-attr]
+        text = {"summary": "S", "strengths": "", "weaknesses": "", "comments_to_authors": "", "confidential_comments": ""}
+        reviewing.save_review(ws, assignment, {**text, "recommendation": 2, "confidence": 4}, submit=False, version=None)
+        assert kept_and_fresh()[0] == kept_and_fresh()[1]
+        review = reviewing.save_review(ws, assignment, {**text, "recommendation": 5, "confidence": 4}, submit=True,
+                                       version=assignment.review.version)  # type: ignore[union-attr]
+        score = db.session.get(PaperScore, interp.id)
+        db.session.refresh(score)  # type: ignore[arg-type]
+        assert (score.done, score.mean, score.r5) == (1, 5.0, 1)  # type: ignore[union-attr]
+        reviewing.save_review(ws, assignment, {**text, "recommendation": 3, "confidence": 4}, submit=False,
+                              version=review.version)  # an edit after submitting stays submitted
+        assert kept_and_fresh()[0] == kept_and_fresh()[1]
+        other = next(a for a in db.session.scalars(sa.select(ReviewAssignment).where(
+            ReviewAssignment.submission_id == interp.id, ReviewAssignment.id != assignment.id)))  # fmt: skip
+        reviewing.unassign_reviewer(chris, other)
+        kept, fresh = kept_and_fresh()
+        assert kept == fresh
+        db.session.rollback()
