@@ -179,6 +179,8 @@ def main() -> None:
         print(f"\n{size} submissions, 3 reviews each, {'PostgreSQL' if args.pg else 'SQLite'} (filled in {filled:.1f} s)")
         for label, ms, statements in measure(app, args.requests):
             print(f"  {label:<28} {ms:8.1f} ms   {statements:3d} SQL statements")
+        with app.app_context():
+            db.engine.dispose()  # let the next size drop and recreate the scratch database
 
 
 if __name__ == "__main__":
