@@ -142,17 +142,30 @@ def pg_database() -> Iterator[str]:
     url = base.set(database=name).render_as_string(hide_password=False)
     _migrate(url)
     yield url
+    if url in _cleaners:
+        _cleaners.pop(url)[0].dispose()
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+_cleaners: dict[str, tuple[sa.Engine, str]] = {}
+
+
 def _truncate_all(url: str) -> None:
-    engine = sa.create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    """Empty every table and restart every id sequence. DELETE, children first, is about 15 times faster than
+    TRUNCATE on these small tables (20 ms against 300 ms a test: TRUNCATE recreates each table's files)."""
+    if url not in _cleaners:
+        engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+        with engine.connect() as conn:
+            sequences = conn.scalars(sa.text(
+                "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'")).all()  # fmt: skip
+        statements = [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]  # noqa: S608 - our table names
+        statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+        _cleaners[url] = (engine, "; ".join(statements))
+    engine, statement = _cleaners[url]
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        conn.exec_driver_sql(statement)
 
 
 @pytest.fixture(params=BACKENDS)
