@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -200,9 +201,37 @@ def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str |
         click.echo(f"Saved as proposal #{proposal.id}: preview and apply it at /chair/proposals/{proposal.id}.")
 
 
+
+@click.command("worker")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty (for tests and cron).")
+def worker(burst: bool) -> None:
+    """Run background jobs from Redis (REDIS_URL). Start one or more per machine."""
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("Set REDIS_URL (PORTAL_REDIS_URL=redis://127.0.0.1:6379/0): without Redis the "
+                                   "jobs run in the web request and need no worker.")  # fmt: skip
+    from rq import SimpleWorker
+
+    from portal.jobs import queue
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    class AppWorker(SimpleWorker):
+        """Each job in a fresh app context: its own database session, closed when the job ends."""
+
+        def perform_job(self, *args: Any, **kwargs: Any) -> bool:
+            with app.app_context():
+                return super().perform_job(*args, **kwargs)
+
+    q = queue()
+    click.echo(f"Worker on {q.name!r} at {current_app.config['REDIS_URL']}; Ctrl-C stops it.")
+    AppWorker([q], connection=q.connection).work(burst=burst, with_scheduler=False)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(assign)
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(emails_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(worker)

@@ -36,7 +36,12 @@ class Config:
     MAIL_MAX_ATTEMPTS = 8  # after this many failures a mail is marked failed and left for a human
 
     # Rate limits (Flask-Limiter). memory:// is per process; use redis://127.0.0.1:6379/0 for several workers.
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "memory://"  # becomes REDIS_URL when that is set
+    # Background jobs: with REDIS_URL (redis://host:6379/0) the long work runs on RQ workers
+    # (`flask --app portal worker`); without it, in the request. Rate limits are then kept in Redis too.
+    REDIS_URL: str | None = None
+    JOBS_QUEUE = "portal"
+    JOBS_TIMEOUT = 1800  # seconds a job may run before RQ stops it (the assignment at NeurIPS size: minutes)
     RATELIMIT_HEADERS_ENABLED = True
     CONTACT_RATE_LIMIT = "5 per hour; 20 per day"
     # Forms that send mail to an address the visitor types (register, resend, reset): per IP address.

@@ -7,4 +7,4 @@ from portal.permissions import require_chair
 bp = Blueprint("chair", __name__, url_prefix="/chair")
 bp.before_request(require_chair)
 
-from portal.chair import audit, console, content, decisions, exports, mail, views  # noqa: E402, F401
+from portal.chair import audit, console, content, decisions, exports, jobs, mail, views  # noqa: E402, F401

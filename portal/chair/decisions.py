@@ -128,12 +128,9 @@ def letter(letter_id: int) -> str | Response:
 @bp.post("/letters/send")
 def send_letters() -> Response:
     require_button()
-    count = svc.send_letters(me(), require_workshop())
-    report = emails.commit_and_deliver()
-    waiting = len(report.deferred) + len(report.failed)
-    flash(f"{count} letter{'s' if count != 1 else ''} sent to the authors." + (
-        f" {waiting} could not be delivered yet and will be retried." if waiting else ""), "success")  # fmt: skip
-    return redirect(url_for(".letters"))
+    from portal.chair.jobs import launch
+
+    return launch("letters", me(), workshop_id=require_workshop().id)
 
 
 @bp.post("/letters/<int:letter_id>/resend")

@@ -214,10 +214,9 @@ def remove_assignment(assignment_id: int) -> Response:
 @bp.post("/assignments/run")
 def run_assignment() -> Response:
     require_button()
-    ws = require_workshop()
-    proposal = svc.propose_assignment(me(), ws)
-    db.session.commit()
-    return redirect(url_for(".proposal", proposal_id=proposal.id))
+    from portal.chair.jobs import launch
+
+    return launch("assignment", me(), workshop_id=require_workshop().id)
 
 
 @bp.post("/assignments/remind")

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -130,12 +131,24 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 240))
 
 
+def pending_ids(ids: list[int] | None = None) -> list[int]:
+    """The queued mail among ``ids`` (all queued mail when None), for a job to deliver."""
+    stmt = sa.select(OutgoingEmail.id).where(OutgoingEmail.state == EmailState.QUEUED).order_by(OutgoingEmail.id)
+    if ids is not None:
+        stmt = stmt.where(OutgoingEmail.id.in_(ids))
+    return list(db.session.scalars(stmt))
+
+
 def send_pending(
-    ids: list[int] | None = None, *, now: datetime | None = None, include_failed: bool = False
-) -> DeliveryReport:
+    ids: list[int] | None = None, *, now: datetime | None = None, include_failed: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> DeliveryReport:  # fmt: skip
     """Deliver queued mail that is due (or exactly ``ids``, due or not). Commits after each row.
 
-    Call it after the caller's commit; never inside an open unit of work.
+    Each row is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL) and its state checked again
+    under the lock, so several workers delivering at once never send the same mail twice: a row another
+    worker holds is skipped, a row another worker has sent no longer matches. ``on_progress`` hears how many
+    rows are done. Call it after the caller's commit; never inside an open unit of work.
     """
     now = now or utcnow()
     states = [EmailState.QUEUED, EmailState.FAILED] if include_failed else [EmailState.QUEUED]
@@ -144,9 +157,10 @@ def send_pending(
         stmt = stmt.where(OutgoingEmail.id.in_(ids))
     elif not include_failed:
         stmt = stmt.where(OutgoingEmail.next_attempt_at <= now)
-    rows = list(db.session.scalars(stmt))
+    candidates = list(db.session.scalars(stmt.with_only_columns(OutgoingEmail.id)))
+    db.session.commit()  # no transaction of ours stays open while we wait for SMTP
     report = DeliveryReport()
-    if not rows:
+    if not candidates:
         return report
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     mail_state = current_app.extensions["mail"]
@@ -157,7 +171,14 @@ def send_pending(
             connection = _Connection(mail_state).__enter__()
         except (OSError, smtplib.SMTPException) as exc:
             connect_error = exc
-        for row in rows:
+        for done, row_id in enumerate(candidates, start=1):
+            row = db.session.scalar(
+                sa.select(OutgoingEmail).where(OutgoingEmail.id == row_id, OutgoingEmail.state.in_(states))
+                .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+            )  # fmt: skip
+            if row is None:  # another worker holds it or has sent it
+                db.session.rollback()
+                continue
             error = connect_error
             if error is None and connection is not None:
                 try:
@@ -181,6 +202,8 @@ def send_pending(
                     report.deferred.append(row.id)
                 log.warning("mail %s to %s not delivered: %s", row.id, row.recipients, row.last_error)
             db.session.commit()
+            if on_progress is not None:
+                on_progress(done)
     finally:
         if connection is not None and connection.host is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):

@@ -3,6 +3,7 @@
 from portal.models.audit import AuditEvent
 from portal.models.decision import Letter
 from portal.models.email import EmailState, OutgoingEmail
+from portal.models.job import Job, JobState
 from portal.models.review import (
     CONFIDENCES,
     RECOMMENDATIONS,
@@ -72,6 +73,8 @@ __all__ = [
     "ImportantDate",
     "Invitation",
     "InvitationState",
+    "Job",
+    "JobState",
     "Letter",
     "LoginFailure",
     "OutgoingEmail",

@@ -185,13 +185,25 @@ def edit_letter(actor: User, letter: Letter, subject: str, body: str) -> None:
     db.session.flush()
 
 
-def send_letters(actor: User | None, ws: Workshop) -> int:
-    """Queue every draft whose paper still has a decision; each becomes one outbox row to all its authors. The
-    letters of the papers ``actor`` is an author of are left for another chair (None: a command, no chair)."""
-    count = 0
+def _sendable(actor: User | None) -> sa.Select[tuple[Letter]]:
     mine = authored_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
-    for letter in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_(None), Letter.submission_id.not_in(mine))
-                                     .order_by(Letter.submission_id)):  # fmt: skip
+    return (sa.select(Letter).join(Submission, Submission.id == Letter.submission_id)
+            .where(Letter.email_id.is_(None), Submission.decision.is_not(None), Letter.submission_id.not_in(mine))
+            .order_by(Letter.submission_id))  # fmt: skip
+
+
+def sendable_letters(actor: User | None) -> list[int]:
+    """The ids of the drafts ``send_letters`` would send now."""
+    return list(db.session.scalars(_sendable(actor).with_only_columns(Letter.id)))
+
+
+def send_letters(actor: User | None, ws: Workshop, *, only: list[int] | None = None) -> int:
+    """Queue every draft whose paper still has a decision (or just the drafts ``only``); each becomes one outbox
+    row to all its authors. The letters of the papers ``actor`` is an author of are left for another chair
+    (None: a command, no chair)."""
+    count = 0
+    stmt = _sendable(actor) if only is None else _sendable(actor).where(Letter.id.in_(only))
+    for letter in db.session.scalars(stmt).all():
         sub = letter.submission
         if sub.decision is None:
             continue

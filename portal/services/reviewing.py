@@ -4,6 +4,7 @@ reviewers. One function per change; each checks its rules, flushes and queues ma
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -174,13 +175,20 @@ def build_problem(ws: Workshop, *, top_k: int | None = None) -> tuple[Problem, d
     return problem, scored.reasons, conflicts
 
 
-def propose_assignment(actor: User, ws: Workshop, *, top_k: int | None = None) -> AssignmentProposal:
-    """Solve, and keep the result as a proposal the chair previews, edits and applies."""
+def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = None,
+                       on_phase: Callable[[str], None] | None = None) -> AssignmentProposal:  # fmt: skip
+    """Solve, and keep the result as a proposal the chair previews, edits and applies. ``on_phase`` hears
+    which step is running (a background job shows it to the chair)."""
+    phase = on_phase or (lambda _: None)
+    phase("Scoring every reviewer against every paper")
     problem, reasons, _ = build_problem(ws, top_k=top_k)
+    phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} reviewers, {len(problem.candidates)} candidate pairs")
     result = solve(problem)
     result.top_k = top_k
+    phase("Saving the proposal")
     proposal = AssignmentProposal(
-        result=_serialize(result, reasons), message=result.explain_shortfall(problem.topics), created_by_id=actor.id,
+        result=_serialize(result, reasons), message=result.explain_shortfall(problem.topics),
+        created_by_id=actor.id if actor else None,
     )  # fmt: skip
     db.session.add(proposal)
     db.session.flush()

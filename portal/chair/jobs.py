@@ -1,0 +1,70 @@
+"""Chairs: background jobs with their progress, result, error and a retry button."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, jsonify, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from portal import jobs
+from portal.auth.forms import ButtonForm
+from portal.chair import bp
+from portal.chair.views import require_button
+from portal.db import db, utcnow
+from portal.models import Job, JobState
+
+#: A running job that has not reported for this long is taken for dead (its worker was killed).
+STUCK_AFTER_S = 600
+
+
+def launch(kind: str, actor: object, **args: object) -> Response:
+    """Record a job, commit, dispatch it; show its page (or, when it ran at once, its result)."""
+    row = jobs.start(kind, actor, **args)  # type: ignore[arg-type]
+    db.session.commit()
+    jobs.dispatch(row)
+    db.session.refresh(row)
+    if row.state == JobState.DONE:
+        flash(row.result.get("message", "Done."), "success")
+        return redirect(row.result.get("url") or url_for(".job", job_id=row.id))
+    return redirect(url_for(".job", job_id=row.id))
+
+
+def _job(job_id: int) -> Job:
+    return db.session.get(Job, job_id) or abort(404)
+
+
+def stuck(row: Job) -> bool:
+    return row.state == JobState.RUNNING and (utcnow() - row.updated_at).total_seconds() > STUCK_AFTER_S
+
+
+@bp.get("/jobs")
+def jobs_list() -> str:
+    rows = db.session.scalars(sa.select(Job).order_by(Job.id.desc()).limit(50)).all()
+    return render_template("chair/jobs.html", rows=rows, labels={k: v[0] for k, v in jobs.JOBS.items()},
+                           JobState=JobState, stuck=stuck)  # fmt: skip
+
+
+@bp.get("/jobs/<int:job_id>")
+def job(job_id: int) -> str:
+    row = _job(job_id)
+    return render_template("chair/job.html", job=row, label=jobs.JOBS[row.kind][0], JobState=JobState,
+                           stuck=stuck(row), button=ButtonForm())  # fmt: skip
+
+
+@bp.get("/jobs/<int:job_id>.json")
+def job_status(job_id: int) -> Response:
+    row = _job(job_id)
+    return jsonify(state=row.state.value, phase=row.phase, done=row.done, total=row.total, percent=row.percent)
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+def retry_job(job_id: int) -> Response:
+    require_button()
+    row = _job(job_id)
+    if row.state not in (JobState.FAILED, JobState.QUEUED) and not stuck(row):
+        flash("This job is not failed or stuck; there is nothing to retry.", "error")
+        return redirect(url_for(".job", job_id=row.id))
+    jobs.retry(row)
+    db.session.commit()
+    jobs.dispatch(row)
+    return redirect(url_for(".job", job_id=row.id))

@@ -1,0 +1,188 @@
+"""Background jobs. ``start(kind, actor, **args)`` records a ``Job`` in the caller's transaction; after the
+commit, ``dispatch(job)`` hands it to RQ when ``REDIS_URL`` is set (``flask --app portal worker`` runs it),
+and otherwise runs the same function at once, in the request. Every job function is safe to run again: it
+works from what the database says is still to do, and commits each finished piece on its own (a letter, a
+mail), so a job killed half-way and retried does nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context, has_request_context, url_for
+
+from portal.db import db, utcnow
+from portal.models import Job, JobState, User
+
+log = logging.getLogger(__name__)
+
+#: kind -> (label for the chair, function(job, progress, **args) -> result dict)
+JOBS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {}
+
+
+def job(kind: str, label: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+    def register(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        JOBS[kind] = (label, fn)
+        return fn
+
+    return register
+
+
+class Progress:
+    """Reports how far a job is, on a connection of its own, so other requests see it while the job's own
+    transaction is still open; at most a few writes a second."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._last = 0.0
+
+    def __call__(self, done: int | None = None, total: int | None = None, phase: str | None = None,
+                 *, force: bool = False) -> None:  # fmt: skip
+        now = time.monotonic()
+        if not force and phase is None and now - self._last < 0.3:
+            return
+        self._last = now
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if done is not None:
+            values["done"] = done
+        if total is not None:
+            values["total"] = total
+        if phase is not None:
+            values["phase"] = phase[:200]
+        with db.engine.begin() as conn:
+            conn.execute(sa.update(Job).where(Job.id == self.job_id).values(**values))
+
+
+def path_for(endpoint: str, **values: Any) -> str:
+    """``url_for`` that also works in a worker, where there is no request: the path, for links on the job page."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
+
+
+def start(kind: str, actor: User | None, **args: Any) -> Job:
+    """Record a job (the caller commits, then calls ``dispatch``)."""
+    if kind not in JOBS:
+        raise ValueError(f"unknown job {kind!r}")
+    row = Job(kind=kind, args=args, created_by_id=actor.id if actor else None, phase="Waiting for a worker")
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def is_async() -> bool:
+    return bool(current_app.config.get("REDIS_URL"))
+
+
+def queue():
+    from redis import Redis
+    from rq import Queue
+
+    config = current_app.config
+    return Queue(config["JOBS_QUEUE"], connection=Redis.from_url(config["REDIS_URL"]),
+                 default_timeout=config["JOBS_TIMEOUT"])  # fmt: skip
+
+
+def dispatch(row: Job) -> None:
+    """After the commit: to the RQ queue, or run now (no Redis)."""
+    if is_async():
+        queue().enqueue(execute, row.id, job_id=f"portal-job-{row.id}-{row.attempts}", failure_ttl=7 * 86400)
+    else:
+        execute(row.id)
+
+
+def retry(row: Job) -> None:
+    """Run a failed (or stuck) job again; the caller commits, then dispatches."""
+    row.state, row.error, row.finished_at = JobState.QUEUED, "", None
+    row.attempts += 1
+    row.phase = "Waiting for a worker"
+
+
+def execute(job_id: int) -> None:
+    """Run one job: the function RQ calls (in the worker, with its app) and the request calls without Redis."""
+    if not has_app_context():  # an RQ worker started without `flask worker`: build the app from the environment
+        from portal import create_app
+
+        with create_app().app_context():
+            execute(job_id)
+        return
+    row = db.session.get(Job, job_id)
+    if row is None or row.state == JobState.DONE:
+        return
+    _label, fn = JOBS[row.kind]
+    row.state, row.started_at, row.updated_at = JobState.RUNNING, utcnow(), utcnow()
+    db.session.commit()
+    progress = Progress(job_id)
+    try:
+        result = fn(row, progress, **row.args)
+    except Exception as exc:  # any failure is shown to the chair with a retry button
+        db.session.rollback()
+        log.exception("job %s (%s) failed", job_id, row.kind)
+        row = db.session.get(Job, job_id)
+        row.state, row.finished_at, row.updated_at = JobState.FAILED, utcnow(), utcnow()
+        row.error = f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.commit()
+        return
+    db.session.refresh(row)
+    row.state, row.finished_at, row.updated_at = JobState.DONE, utcnow(), utcnow()
+    row.result, row.phase = result, "Finished"
+    db.session.commit()
+
+
+# --- the jobs ------------------------------------------------------------------------------------------
+
+
+@job("assignment", "Automatic assignment")
+def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
+    from portal.models import Workshop
+    from portal.services import reviewing
+
+    ws = db.session.get(Workshop, workshop_id)
+    actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
+    proposal = reviewing.propose_assignment(actor, ws, on_phase=lambda phase: progress(phase=phase))
+    db.session.commit()
+    pairs = len(proposal.result["pairs"])
+    return {"message": f"Proposal {proposal.id}: {pairs} assignment{'s' if pairs != 1 else ''} to review before "
+                       "applying.", "url": path_for("chair.proposal", proposal_id=proposal.id)}  # fmt: skip
+
+
+@job("letters", "Sending the decision letters")
+def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
+    """Each letter is queued and marked in a transaction of its own, then the outbox delivers them: a rerun
+    queues only the letters still drafts and delivers only the mail still waiting."""
+    from portal import emails
+    from portal.models import Letter, Workshop
+    from portal.services import decisions
+
+    ws = db.session.get(Workshop, workshop_id)
+    actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
+    drafts = decisions.sendable_letters(actor)
+    total = len(drafts)
+    progress(0, total, "Putting the letters in the outbox", force=True)
+    for n, letter_id in enumerate(drafts, start=1):
+        decisions.send_letters(actor, ws, only=[letter_id])
+        db.session.commit()
+        progress(n, total)
+    ids = [x.email_id for x in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_not(None)))]
+    waiting = emails.pending_ids(ids)
+    progress(0, len(waiting), "Delivering", force=True)
+    report = emails.send_pending(waiting, on_progress=lambda n: progress(n, len(waiting)))
+    undelivered = len(report.deferred) + len(report.failed)
+    return {"message": f"{total} letter{'s' if total != 1 else ''} sent to the authors." + (
+        f" {undelivered} could not be delivered yet and will be retried." if undelivered else ""),
+        "url": path_for("chair.letters")}  # fmt: skip
+
+
+@job("outbox", "Delivering the outbox")
+def run_outbox(row: Job, progress: Progress, *, ids: list[int] | None = None) -> dict[str, Any]:
+    from portal import emails
+
+    waiting = emails.pending_ids(ids)
+    progress(0, len(waiting), "Delivering", force=True)
+    report = emails.send_pending(waiting, on_progress=lambda n: progress(n, len(waiting)))
+    return {"message": f"{len(report.sent)} delivered, {len(report.deferred)} waiting for a retry, "
+                       f"{len(report.failed)} failed."}  # fmt: skip
