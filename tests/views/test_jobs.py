@@ -133,8 +133,8 @@ def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
     retried = chris.post(f"{job_url}/retry", data={"csrf_token": token(chris, job_url)}, follow_redirects=True)
     assert state_of(retried).startswith("Finished")
     assert "1 letter sent to the authors." in text_of(retried)
-    arrived = sorted(str(m["To"]) for m in smtp.wait_for(2))
-    assert arrived == ["ann@example.org", "ben@example.org, chair@example.org"]
+    arrived = sorted(sorted(str(m["To"]).split(", ")) for m in smtp.wait_for(2))
+    assert arrived == [["ann@example.org"], ["ben@example.org", "chair@example.org"]]
     # Sending again finds nothing left to send and delivers nothing twice.
     again = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")}, follow_redirects=True)
     assert "0 letters sent to the authors." in text_of(again)
