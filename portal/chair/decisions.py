@@ -140,8 +140,11 @@ def resend_letter(letter_id: int) -> Response:
     try:
         svc.resend_letter(me(), x)
         report = emails.commit_and_deliver()
-        flash("The letter is delivered." if report.sent else "The letter could not be delivered; it stays queued.",
-              "success" if report.sent else "error")  # fmt: skip
+        if report.handed_over:
+            flash("The letter is on its way: a background worker is delivering it.", "success")
+        else:
+            flash("The letter is delivered." if report.sent else "The letter could not be delivered; it stays queued.",
+                  "success" if report.sent else "error")  # fmt: skip
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -31,6 +31,8 @@ def mail() -> tuple[str, int] | Response:
                 message = f"Sent {count} mail{'s' if count != 1 else ''} to {svc.AUDIENCES[audience].lower()}."
                 if waiting:
                     message += f" {waiting} could not be delivered yet and will be retried."
+                if report.handed_over:
+                    message += " A background worker is delivering them."
                 flash(message, "success")
                 return redirect(url_for(".mail"))
             preview = svc.preview(me(), ws, audience, subject, body)

@@ -84,11 +84,21 @@ def requeue(row: OutgoingEmail) -> None:
 
 
 def commit_and_deliver() -> DeliveryReport:
-    """Commit the caller's unit of work, then deliver the mail queued in it (what fails stays queued)."""
+    """Commit the caller's unit of work, then deliver the mail queued in it (what fails stays queued). With
+    Redis (``REDIS_URL``) a background job delivers it instead, and the report says so (``handed_over``)."""
     db.session.flush()
     ids = db.session.info.pop(_PENDING, [])
     db.session.commit()
-    return send_pending(ids) if ids else DeliveryReport()
+    if not ids:
+        return DeliveryReport()
+    if current_app.config.get("REDIS_URL"):
+        from portal import jobs
+
+        row = jobs.start("outbox", None, ids=ids)
+        db.session.commit()
+        jobs.dispatch(row)
+        return DeliveryReport(handed_over=ids)
+    return send_pending(ids)
 
 
 class _Connection(flask_mail.Connection):
@@ -114,6 +124,7 @@ class DeliveryReport:
     sent: list[int] = field(default_factory=list)
     deferred: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    handed_over: list[int] = field(default_factory=list)  # given to a background job to deliver
 
 
 def _message(row: OutgoingEmail) -> flask_mail.Message:

@@ -183,3 +183,23 @@ def test_two_workers_delivering_at_once_send_each_mail_once(app: Flask, smtp: SM
         assert set(db.session.scalars(sa.select(OutgoingEmail.state))) == {EmailState.SENT}
     with other.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.skipif(not redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_with_redis_mail_is_delivered_by_a_worker_not_the_request(app: Flask, smtp: SMTPRecorder) -> None:
+    from portal import emails
+
+    app.config.update(REDIS_URL=f"redis://{REDIS[0]}:{REDIS[1]}/15", JOBS_QUEUE=f"test-{uuid.uuid4().hex}")
+    with app.test_request_context():
+        emails.queue(kind="test", to="ada@example.org", subject="Your receipt", template="letter", body="Hello.")
+        report = emails.commit_and_deliver()
+        assert (report.sent, len(report.handed_over)) == ([], 1)
+    assert smtp.messages == []  # the request did not wait for SMTP
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    [mail] = smtp.wait_for(1)
+    assert (mail["To"], mail["Subject"]) == ("ada@example.org", "Your receipt")
+    with app.app_context():
+        job = db.session.scalars(sa.select(Job)).one()
+        assert (job.kind, job.state, job.result["message"]) == ("outbox", JobState.DONE,
+                                                                "1 delivered, 0 waiting for a retry, 0 failed.")  # fmt: skip
