@@ -53,8 +53,11 @@ class Progress:
             values["total"] = total
         if phase is not None:
             values["phase"] = phase[:200]
-        with db.engine.begin() as conn:
-            conn.execute(sa.update(Job).where(Job.id == self.job_id).values(**values))
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(sa.update(Job).where(Job.id == self.job_id).values(**values))
+        except sa.exc.OperationalError as exc:  # a busy database: the progress bar waits, the job goes on
+            log.warning("job %s: progress not recorded: %s", self.job_id, exc)
 
 
 def path_for(endpoint: str, **values: Any) -> str:
@@ -87,18 +90,29 @@ def queue():
                  default_timeout=config["JOBS_TIMEOUT"])  # fmt: skip
 
 
-def dispatch(row: Job) -> None:
-    """After the commit: to the RQ queue, or run now (no Redis)."""
-    if is_async():
-        queue().enqueue(execute, row.id, job_id=f"portal-job-{row.id}-{row.attempts}", failure_ttl=7 * 86400)
-    else:
+def dispatch(row: Job) -> bool:
+    """After the commit: to the RQ queue, or run now (no Redis). With Redis unreachable the job is marked
+    failed with the reason (the chair can retry it) and False is returned; the caller's work stays committed."""
+    if not is_async():
         execute(row.id)
+        return True
+    try:
+        queue().enqueue(execute, row.id, job_id=f"portal-job-{row.id}-{row.attempts}", failure_ttl=7 * 86400)
+    except Exception as exc:  # redis.ConnectionError and kin: never a 500 after the commit
+        log.error("job %s could not be queued: %s", row.id, exc)
+        db.session.execute(sa.update(Job).where(Job.id == row.id, Job.state == JobState.QUEUED).values(
+            state=JobState.FAILED, error=f"The job queue (Redis) could not be reached: {type(exc).__name__}",
+            finished_at=utcnow(), updated_at=utcnow()))  # fmt: skip
+        db.session.commit()
+        return False
+    return True
 
 
-def retry(row: Job) -> None:
-    """Run a failed (or stuck) job again; the caller commits, then dispatches."""
+def retry(row: Job, actor: User) -> None:
+    """Run a failed (or stuck) job again, as the chair who asks; the caller commits, then dispatches."""
     row.state, row.error, row.finished_at = JobState.QUEUED, "", None
     row.attempts += 1
+    row.created_by_id = actor.id
     row.phase = "Waiting for a worker"
 
 
@@ -110,12 +124,15 @@ def execute(job_id: int) -> None:
         with create_app().app_context():
             execute(job_id)
         return
-    row = db.session.get(Job, job_id)
-    if row is None or row.state == JobState.DONE:
-        return
-    _label, fn = JOBS[row.kind]
-    row.state, row.started_at, row.updated_at = JobState.RUNNING, utcnow(), utcnow()
+    # Claim the job: of two copies (a retry pressed twice, a queue delivering twice), one runs, the other stops.
+    claimed = db.session.execute(sa.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED).values(
+        state=JobState.RUNNING, started_at=utcnow(), updated_at=utcnow())).rowcount  # fmt: skip
     db.session.commit()
+    if not claimed:
+        return
+    row = db.session.get(Job, job_id)
+    db.session.refresh(row)  # type: ignore[arg-type]
+    _, fn = JOBS[row.kind]  # type: ignore[union-attr]
     progress = Progress(job_id)
     try:
         result = fn(row, progress, **row.args)
@@ -124,7 +141,8 @@ def execute(job_id: int) -> None:
         log.exception("job %s (%s) failed", job_id, row.kind)
         row = db.session.get(Job, job_id)
         row.state, row.finished_at, row.updated_at = JobState.FAILED, utcnow(), utcnow()
-        row.error = f"{type(exc).__name__}: {exc}"[:2000]
+        # The first line only: a database error's SQL and parameters stay in the log, not on the page.
+        row.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
         db.session.commit()
         return
     db.session.refresh(row)

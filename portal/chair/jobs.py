@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, jsonify, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal import jobs
@@ -12,13 +12,17 @@ from portal.chair import bp
 from portal.chair.views import require_button
 from portal.db import db, utcnow
 from portal.models import Job, JobState
-
-#: A running job that has not reported for this long is taken for dead (its worker was killed).
-STUCK_AFTER_S = 600
+from portal.web import me
 
 
 def launch(kind: str, actor: object, **args: object) -> Response:
-    """Record a job, commit, dispatch it; show its page (or, when it ran at once, its result)."""
+    """Record a job, commit, dispatch it; show its page (or, when it ran at once, its result). A job of the
+    same kind still waiting or running is shown instead of starting a second one."""
+    active = db.session.scalar(sa.select(Job).where(Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
+                               .order_by(Job.id.desc()))  # fmt: skip
+    if active is not None and not stuck(active):
+        flash("This is already under way; here is how far it is.", "success")
+        return redirect(url_for(".job", job_id=active.id))
     row = jobs.start(kind, actor, **args)  # type: ignore[arg-type]
     db.session.commit()
     jobs.dispatch(row)
@@ -34,14 +38,18 @@ def _job(job_id: int) -> Job:
 
 
 def stuck(row: Job) -> bool:
-    return row.state == JobState.RUNNING and (utcnow() - row.updated_at).total_seconds() > STUCK_AFTER_S
+    """Running, and silent for longer than a job may run (RQ stops it then): its worker is gone."""
+    limit = current_app.config["JOBS_TIMEOUT"] + 60
+    return row.state == JobState.RUNNING and (utcnow() - row.updated_at).total_seconds() > limit
 
 
 @bp.get("/jobs")
 def jobs_list() -> str:
-    rows = db.session.scalars(sa.select(Job).order_by(Job.id.desc()).limit(50)).all()
+    everything = request.args.get("all") == "1"
+    stmt = sa.select(Job) if everything else sa.select(Job).where(sa.or_(Job.kind != "outbox", Job.state == JobState.FAILED))
+    rows = db.session.scalars(stmt.order_by(Job.id.desc()).limit(50)).all()
     return render_template("chair/jobs.html", rows=rows, labels={k: v[0] for k, v in jobs.JOBS.items()},
-                           JobState=JobState, stuck=stuck)  # fmt: skip
+                           JobState=JobState, stuck=stuck, everything=everything)  # fmt: skip
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -61,10 +69,10 @@ def job_status(job_id: int) -> Response:
 def retry_job(job_id: int) -> Response:
     require_button()
     row = _job(job_id)
-    if row.state not in (JobState.FAILED, JobState.QUEUED) and not stuck(row):
+    if row.state != JobState.FAILED and not stuck(row):
         flash("This job is not failed or stuck; there is nothing to retry.", "error")
         return redirect(url_for(".job", job_id=row.id))
-    jobs.retry(row)
+    jobs.retry(row, me())
     db.session.commit()
     jobs.dispatch(row)
     return redirect(url_for(".job", job_id=row.id))

@@ -96,8 +96,8 @@ def commit_and_deliver() -> DeliveryReport:
 
         row = jobs.start("outbox", None, ids=ids)
         db.session.commit()
-        jobs.dispatch(row)
-        return DeliveryReport(handed_over=ids)
+        # Redis unreachable: the mail stays queued for `emails send-pending`; the user's work is committed.
+        return DeliveryReport(handed_over=ids) if jobs.dispatch(row) else DeliveryReport(deferred=ids)
     return send_pending(ids)
 
 
@@ -190,6 +190,19 @@ def send_pending(
             if row is None:  # another worker holds it or has sent it
                 db.session.rollback()
                 continue
+            if db.session.get_bind().dialect.name == "sqlite":
+                # SQLite has no row locks: claim the row with a short lease instead (a conditional update that only
+                # one of two senders can win), committed before talking to SMTP.
+                claimed = db.session.execute(
+                    sa.update(OutgoingEmail).where(OutgoingEmail.id == row.id, OutgoingEmail.state.in_(states),
+                                                   OutgoingEmail.next_attempt_at == row.next_attempt_at)
+                    .values(next_attempt_at=now + timedelta(minutes=10)).execution_options(synchronize_session=False)
+                ).rowcount  # fmt: skip
+                db.session.commit()
+                if not claimed:
+                    continue
+                row = db.session.get(OutgoingEmail, row_id)
+                db.session.refresh(row)  # type: ignore[arg-type]
             error = connect_error
             if error is None and connection is not None:
                 try:

@@ -207,9 +207,16 @@ def send_letters(actor: User | None, ws: Workshop, *, only: list[int] | None = N
         sub = letter.submission
         if sub.decision is None:
             continue
-        letter.email = emails.queue(kind="decision_letter", to=sorted(a.email for a in sub.authors),
-                                    reply_to=ws.contact_email, subject=letter.subject, template="letter",
-                                    body=letter.body)  # fmt: skip
+        mail = emails.queue(kind="decision_letter", to=sorted(a.email for a in sub.authors), reply_to=ws.contact_email,
+                            subject=letter.subject, template="letter", body=letter.body)  # fmt: skip
+        db.session.flush()
+        # Claim the draft: of two sends at once (two workers, a double click), one wins, the other drops its mail.
+        claimed = db.session.execute(sa.update(Letter).where(Letter.id == letter.id, Letter.email_id.is_(None))
+                                     .values(email_id=mail.id).execution_options(synchronize_session=False)).rowcount  # fmt: skip
+        if not claimed:
+            db.session.delete(mail)
+            continue
+        db.session.expire(letter, ["email_id", "email"])
         count += 1
         audit.record(actor, "letters.send", f"Sent the {sub.decision.value} letter for #{sub.id}", submission=sub)
     db.session.flush()
@@ -219,6 +226,8 @@ def send_letters(actor: User | None, ws: Workshop, *, only: list[int] | None = N
 def resend_letter(actor: User, letter: Letter) -> None:
     if letter.email is None:
         raise InvalidTransition("This letter is still a draft.")
+    # Under a lock, so a delivery finishing at this moment is seen (and the letter not sent twice).
+    db.session.refresh(letter.email, with_for_update=True)
     if letter.email.state == EmailState.SENT:
         raise InvalidTransition("This letter was delivered already.")
     emails.requeue(letter.email)

@@ -36,6 +36,11 @@ def refresh_scores(submission_ids: Iterable[int] | None = None) -> None:
     ids = None if submission_ids is None else sorted(set(submission_ids))
     if ids is not None and not ids:
         return
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two refreshes of one paper at once (two reviews saved together, or a review saved while a proposal is
+        # applied) would both delete and then both insert its row; this lock, held to the commit, makes the
+        # second wait for the first. Each refresh takes milliseconds. (SQLite has one writer at a time anyway.)
+        db.session.execute(sa.text("LOCK TABLE paper_score IN SHARE ROW EXCLUSIVE MODE"))
     delete, source = sa.delete(PaperScore), aggregate()
     if ids is not None and len(ids) <= 500:
         delete = delete.where(PaperScore.submission_id.in_(ids))

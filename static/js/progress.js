@@ -11,6 +11,8 @@
   var count = document.getElementById("job-count");
   var phase = document.getElementById("job-phase");
   var refresh = document.getElementById("job-refresh");
+  var heading = document.getElementById("job-state");
+  var headings = { queued: "Waiting for a worker", running: "Running" };
   if (refresh) refresh.hidden = true;
   function poll() {
     fetch(box.getAttribute("data-status-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -20,6 +22,7 @@
         bar.textContent = s.percent + " %";
         count.textContent = s.total ? s.done + " of " + s.total : "";
         if (phase.textContent !== s.phase) phase.textContent = s.phase;
+        if (headings[s.state] && heading.textContent !== headings[s.state]) heading.textContent = headings[s.state];
         if (s.state === "done" || s.state === "failed") { window.location.reload(); return; }
         window.setTimeout(poll, 1000);
       })

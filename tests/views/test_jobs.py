@@ -203,3 +203,27 @@ def test_with_redis_mail_is_delivered_by_a_worker_not_the_request(app: Flask, sm
         job = db.session.scalars(sa.select(Job)).one()
         assert (job.kind, job.state, job.result["message"]) == ("outbox", JobState.DONE,
                                                                 "1 delivered, 0 waiting for a retry, 0 failed.")  # fmt: skip
+
+
+def test_with_redis_unreachable_the_job_fails_with_a_reason_and_the_work_is_kept(fresh: World) -> None:
+    bids(fresh)
+    fresh.app.config.update(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    chair = signed_in(fresh, "carla")
+    response = post(chair, "/chair/assignments/run", token_page="/chair/assignments")
+    page = state_of(chair.get(response.headers["Location"]))
+    assert page.startswith("Failed")
+    assert "The job failed. ConnectionError: The job queue (Redis) could not be reached" not in page
+    assert "The job queue (Redis) could not be reached: ConnectionError" in page
+    assert "Retry" in page
+    # A second press while that one failed starts a new job; a job already claimed is never run twice.
+    from portal import jobs
+
+    with fresh.app.app_context():
+        row = db.session.scalars(sa.select(Job)).one()
+        row.state = JobState.QUEUED
+        db.session.commit()
+        fresh.app.config.update(REDIS_URL=None)
+        jobs.execute(row.id)
+        jobs.execute(row.id)  # a duplicate delivery of the same job does nothing
+        assert [(j.state, j.attempts) for j in db.session.scalars(sa.select(Job))] == [(JobState.DONE, 0)]
+    assert len(proposal_pairs(fresh.app)) == 1
