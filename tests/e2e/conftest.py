@@ -8,13 +8,15 @@ browser downloads are never used (``playwright install`` cannot download here).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import make_server
+
+from tests.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,3 +84,32 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     page.set_default_timeout(5_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]:
+    """Pages in further fresh contexts (other people at other computers), closed before the server stops."""
+    contexts = []
+
+    def make() -> Page:
+        context = browser.new_context(
+            base_url=live_server, viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="UTC"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(5_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Page, live_server: str, person: dict[str, str]) -> None:
+    """Sign in through the real form and land on the account page, the name in the menu."""
+    page.goto("/auth/login")
+    page.get_by_label("Email", exact=True).fill(person["email"])
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server}/account/")
+    expect(page.get_by_role("navigation", name="Account").get_by_role("link", name=person["name"])).to_be_visible()

@@ -6,22 +6,22 @@ submission page with the reviews as "Reviewer N"; the accepted paper appears on 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from portal.db import db, utcnow
 from portal.models import DateKind, ImportantDate, Letter, Phase, Submission, Workshop
 from portal.services import reviewing as reviewing_svc
 from portal.services import submissions as submissions_svc
 from tests.conftest import SMTPRecorder
-from tests.factories import PASSWORD, make_user
+from tests.e2e.conftest import sign_in
+from tests.factories import make_user
 from tests.pdfs import make_pdf
 
 WORKSHOP = "LongLLM 2024"
@@ -111,32 +111,6 @@ def set_up_reviewed(app: Flask) -> World:
         return World(a=subs[0].id, b=subs[1].id, topic_a=topic_a, comments=comments)
 
 
-@pytest.fixture
-def new_page(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]:
-    """Pages in further fresh contexts (other people at other computers), closed before the server stops."""
-    contexts = []
-
-    def make() -> Page:
-        context = browser.new_context(
-            base_url=live_server, viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="UTC"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(5_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def sign_in(page: Page, live_server: str, person: dict[str, str]) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Email", exact=True).fill(person["email"])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server}/account/")
-    expect(page.get_by_role("navigation", name="Account").get_by_role("link", name=person["name"])).to_be_visible()
 
 
 def chair_section(page: Page, name: str) -> None:

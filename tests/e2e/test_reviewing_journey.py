@@ -5,17 +5,16 @@ and submits, and after a second reviewer submits, the first reads that review as
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from portal.db import db, utcnow
 from portal.models import (
@@ -32,7 +31,8 @@ from portal.models import (
 )
 from portal.services import submissions as submissions_svc
 from tests.conftest import SMTPRecorder, mail_links
-from tests.factories import PASSWORD, make_user
+from tests.e2e.conftest import sign_in
+from tests.factories import make_user
 from tests.pdfs import make_pdf
 
 CHAIR = {"email": "carla.chair@example.org", "name": "Carla Chair", "affiliation": "Chair Institute"}
@@ -101,32 +101,6 @@ def set_up_bidding(app: Flask) -> World:
         return World(papers=papers, reviewer_a=reviewer_a.id, reviewer_b=reviewer_b.id, zone=ws.zone)
 
 
-@pytest.fixture
-def new_page(browser: Browser, live_server: str) -> Iterator[Callable[[], Page]]:
-    """Pages in further fresh contexts (other people at other computers), closed before the server stops."""
-    contexts = []
-
-    def make() -> Page:
-        context = browser.new_context(
-            base_url=live_server, viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="UTC"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(5_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def sign_in(page: Page, live_server: str, person: dict[str, str]) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Email", exact=True).fill(person["email"])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server}/account/")
-    expect(page.get_by_role("navigation", name="Account").get_by_role("link", name=person["name"])).to_be_visible()
 
 
 def open_paper_as_reviewer(page: Page, live_server: str, number: int, title: str) -> None:
