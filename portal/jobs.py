@@ -67,6 +67,19 @@ def path_for(endpoint: str, **values: Any) -> str:
     return current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
 
 
+def stuck(row: Job) -> bool:
+    """Running, and silent for longer than a job may run (RQ stops it then): its worker is gone."""
+    limit = current_app.config["JOBS_TIMEOUT"] + 60
+    return row.state == JobState.RUNNING and (utcnow() - row.updated_at).total_seconds() > limit
+
+
+def under_way(kind: str) -> Job | None:
+    """The job of this kind still waiting or running (not stuck), if any: a second one is not started."""
+    row = db.session.scalar(sa.select(Job).where(Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
+                            .order_by(Job.id.desc()))  # fmt: skip
+    return row if row is not None and not stuck(row) else None
+
+
 def start(kind: str, actor: User | None, **args: Any) -> Job:
     """Record a job (the caller commits, then calls ``dispatch``)."""
     if kind not in JOBS:
@@ -179,10 +192,10 @@ def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, 
     ws = db.session.get(Workshop, workshop_id)
     actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
     drafts = decisions.sendable_letters(actor)
-    total = len(drafts)
+    total, sent = len(drafts), 0
     progress(0, total, "Putting the letters in the outbox", force=True)
     for n, letter_id in enumerate(drafts, start=1):
-        decisions.send_letters(actor, ws, only=[letter_id])
+        sent += decisions.send_letters(actor, ws, only=[letter_id])  # 0 when another send claimed it first
         db.session.commit()
         progress(n, total)
     ids = [x.email_id for x in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_not(None)))]
@@ -190,7 +203,7 @@ def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, 
     progress(0, len(waiting), "Delivering", force=True)
     report = emails.send_pending(waiting, on_progress=lambda n: progress(n, len(waiting)))
     undelivered = len(report.deferred) + len(report.failed)
-    return {"message": f"{total} letter{'s' if total != 1 else ''} sent to the authors." + (
+    return {"message": f"{sent} letter{'s' if sent != 1 else ''} sent to the authors." + (
         f" {undelivered} could not be delivered yet and will be retried." if undelivered else ""),
         "url": path_for("chair.letters")}  # fmt: skip
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal import jobs
 from portal.auth.forms import ButtonForm
 from portal.chair import bp
 from portal.chair.views import require_button
-from portal.db import db, utcnow
+from portal.db import db
 from portal.models import Job, JobState
 from portal.web import me
 
@@ -18,9 +18,8 @@ from portal.web import me
 def launch(kind: str, actor: object, **args: object) -> Response:
     """Record a job, commit, dispatch it; show its page (or, when it ran at once, its result). A job of the
     same kind still waiting or running is shown instead of starting a second one."""
-    active = db.session.scalar(sa.select(Job).where(Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
-                               .order_by(Job.id.desc()))  # fmt: skip
-    if active is not None and not stuck(active):
+    active = jobs.under_way(kind)
+    if active is not None:
         flash("This is already under way; here is how far it is.", "success")
         return redirect(url_for(".job", job_id=active.id))
     row = jobs.start(kind, actor, **args)  # type: ignore[arg-type]
@@ -37,10 +36,7 @@ def _job(job_id: int) -> Job:
     return db.session.get(Job, job_id) or abort(404)
 
 
-def stuck(row: Job) -> bool:
-    """Running, and silent for longer than a job may run (RQ stops it then): its worker is gone."""
-    limit = current_app.config["JOBS_TIMEOUT"] + 60
-    return row.state == JobState.RUNNING and (utcnow() - row.updated_at).total_seconds() > limit
+stuck = jobs.stuck
 
 
 @bp.get("/jobs")

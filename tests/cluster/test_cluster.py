@@ -229,7 +229,6 @@ def test_two_instances_behind_nginx_lose_nothing_and_send_every_mail_once(cluste
         for number, title in numbers.items():
             file = db.session.get(StoredFile, subs[number].paper.file_id)  # type: ignore[union-attr]
             assert file.sha256 == hashlib.sha256(pdfs[title]).hexdigest()  # type: ignore[union-attr]
-            assert (cluster["dir"] / "uploads").exists()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewAssignment)) == 6
         assert set(db.session.scalars(sa.select(Job.state))) == {JobState.DONE}
         rows = db.session.scalars(sa.select(OutgoingEmail)).all()
