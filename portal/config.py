@@ -74,6 +74,8 @@ class Config:
     UPLOAD_FOLDER: str | None = None
     PDF_CHECK_TIMEOUT = 20
     PDF_CHECK_MEMORY_MB = 1024
+    # With REDIS_URL: a double-blind paper this large gets its reviewers' copy (metadata removed) from a worker.
+    PDF_BACKGROUND_MB = 5
     MAX_FORM_PARTS = 40_000
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open over a working day still posts

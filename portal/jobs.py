@@ -17,6 +17,7 @@ from flask import current_app, has_app_context, has_request_context, url_for
 
 from portal.db import db, utcnow
 from portal.models import Job, JobState, User
+from portal.services import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,25 @@ def start(kind: str, actor: User | None, **args: Any) -> Job:
     return row
 
 
+_RECORDED = "portal.jobs.recorded"
+
+
+def later(kind: str, actor: User | None, **args: Any) -> Job:
+    """Record a job in the caller's transaction, to be dispatched by ``dispatch_recorded()`` after its commit
+    (``emails.commit_and_deliver`` does both); rolled back with the caller's work, it never runs."""
+    row = start(kind, actor, **args)
+    db.session.info.setdefault(_RECORDED, []).append(row.id)
+    return row
+
+
+def dispatch_recorded() -> None:
+    """After the commit: dispatch the jobs ``later()`` recorded in it."""
+    for job_id in db.session.info.pop(_RECORDED, []):
+        row = db.session.get(Job, job_id)
+        if row is not None and row.state == JobState.QUEUED:
+            dispatch(row)
+
+
 def is_async() -> bool:
     return bool(current_app.config.get("REDIS_URL"))
 
@@ -155,7 +175,8 @@ def execute(job_id: int) -> None:
         row = db.session.get(Job, job_id)
         row.state, row.finished_at, row.updated_at = JobState.FAILED, utcnow(), utcnow()
         # The first line only: a database error's SQL and parameters stay in the log, not on the page.
-        row.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        row.error = (first if isinstance(exc, DomainError) else f"{type(exc).__name__}: {first}")[:500]
         db.session.commit()
         return
     db.session.refresh(row)
@@ -185,8 +206,7 @@ def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[st
 def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
     """Each letter is queued and marked in a transaction of its own, then the outbox delivers them: a rerun
     queues only the letters still drafts and delivers only the mail still waiting."""
-    from portal import emails
-    from portal.models import Letter, Workshop
+    from portal.models import Workshop
     from portal.services import decisions
 
     ws = db.session.get(Workshop, workshop_id)
@@ -198,14 +218,8 @@ def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, 
         sent += decisions.send_letters(actor, ws, only=[letter_id])  # 0 when another send claimed it first
         db.session.commit()
         progress(n, total)
-    ids = [x.email_id for x in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_not(None)))]
-    waiting = emails.pending_ids(ids)
-    progress(0, len(waiting), "Delivering", force=True)
-    report = emails.send_pending(waiting, on_progress=lambda n: progress(n, len(waiting)))
-    undelivered = len(report.deferred) + len(report.failed)
-    return {"message": f"{sent} letter{'s' if sent != 1 else ''} sent to the authors." + (
-        f" {undelivered} could not be delivered yet and will be retried." if undelivered else ""),
-        "url": path_for("chair.letters")}  # fmt: skip
+    return _deliver(progress, f"{sent} letter{'s' if sent != 1 else ''} sent to the authors.",
+                    path_for("chair.letters"), kind="decision_letter")
 
 
 @job("outbox", "Delivering the outbox")
@@ -217,3 +231,51 @@ def run_outbox(row: Job, progress: Progress, *, ids: list[int] | None = None) ->
     report = emails.send_pending(waiting, on_progress=lambda n: progress(n, len(waiting)))
     return {"message": f"{len(report.sent)} delivered, {len(report.deferred)} waiting for a retry, "
                        f"{len(report.failed)} failed."}  # fmt: skip
+
+
+@job("reviewers_copy", "Making the reviewers' copy of a paper")
+def run_reviewers_copy(row: Job, progress: Progress, *, revision_id: int) -> dict[str, Any]:
+    """The copy without document metadata of a large upload, made after the author's request answered."""
+    from portal.models import Revision
+    from portal.services.submissions import ensure_reviewers_copy, megabytes
+
+    revision = db.session.get(Revision, revision_id)
+    if revision is None:
+        return {"message": "The upload was replaced or removed; no copy was needed."}
+    progress(0, 1, "Removing the document metadata", force=True)
+    file = ensure_reviewers_copy(revision)
+    if file is None:
+        raise RuntimeError("The PDF could not be copied without its metadata; reviewers get it when they download.")
+    db.session.commit()
+    return {"message": f"The reviewers' copy of paper #{revision.submission_id} is ready ({megabytes(file.size)})."}
+
+
+@job("group_mail", "Sending a group mail")
+def run_group_mail(row: Job, progress: Progress, *, workshop_id: int, event_id: int, audience: str, subject: str,
+                   body: str, digest: str) -> dict[str, Any]:  # fmt: skip
+    """Queue the mails of a group mail in batches, each batch in its own transaction, then deliver them. A rerun
+    skips the recipients already queued (the list is in a stable order and checked against the preview)."""
+    from portal.models import Workshop
+    from portal.services import groupmail
+
+    ws = db.session.get(Workshop, workshop_id)
+    actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
+    progress(phase="Writing the mails", force=True)
+    count = groupmail.queue_group_mail(actor, ws, event_id, audience, subject, body, digest=digest,
+                                       on_progress=lambda n, total: progress(n, total))  # fmt: skip
+    return _deliver(progress, f"Sent {count} mail{'s' if count != 1 else ''} to {groupmail.AUDIENCES[audience].lower()}.",
+                    path_for("chair.mail"), kind=groupmail.kind_of(event_id))  # fmt: skip
+
+
+def _deliver(progress: Progress, message: str, url: str, *, ids: list[int] | None = None,
+             kind: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Deliver the mail still queued among ``ids`` or of ``kind``; the result says what could not go yet."""
+    from portal import emails
+
+    waiting = emails.pending_ids(ids, kind=kind)
+    progress(0, len(waiting), "Delivering", force=True)
+    report = emails.send_pending(waiting, on_progress=lambda n: progress(n, len(waiting)))
+    undelivered = len(report.deferred) + len(report.failed)
+    if undelivered:
+        message += f" {undelivered} could not be delivered yet and will be retried."
+    return {"message": message, "url": url}

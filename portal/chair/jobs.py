@@ -22,7 +22,11 @@ def launch(kind: str, actor: object, **args: object) -> Response:
     if active is not None:
         flash("This is already under way; here is how far it is.", "success")
         return redirect(url_for(".job", job_id=active.id))
-    row = jobs.start(kind, actor, **args)  # type: ignore[arg-type]
+    return started(jobs.start(kind, actor, **args))  # type: ignore[arg-type]
+
+
+def started(row: Job) -> Response:
+    """Commit the request's work with the job it recorded, dispatch the job, and show where it is."""
     db.session.commit()
     jobs.dispatch(row)
     db.session.refresh(row)
@@ -42,7 +46,8 @@ stuck = jobs.stuck
 @bp.get("/jobs")
 def jobs_list() -> str:
     everything = request.args.get("all") == "1"
-    stmt = sa.select(Job) if everything else sa.select(Job).where(sa.or_(Job.kind != "outbox", Job.state == JobState.FAILED))
+    routine = ("outbox", "reviewers_copy")  # one per upload or request: listed when they fail, or on "all"
+    stmt = sa.select(Job) if everything else sa.select(Job).where(sa.or_(Job.kind.not_in(routine), Job.state == JobState.FAILED))
     rows = db.session.scalars(stmt.order_by(Job.id.desc()).limit(50)).all()
     return render_template("chair/jobs.html", rows=rows, labels={k: v[0] for k, v in jobs.JOBS.items()},
                            JobState=JobState, stuck=stuck, everything=everything)  # fmt: skip

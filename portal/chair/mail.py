@@ -3,11 +3,11 @@ outbox one mail per recipient."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import render_template
 from werkzeug.wrappers import Response
 
-from portal import emails
 from portal.chair import bp
+from portal.chair.jobs import started
 from portal.chair.mail_forms import GroupMailForm
 from portal.db import db
 from portal.services import DomainError
@@ -25,16 +25,8 @@ def mail() -> tuple[str, int] | Response:
         audience, subject, body = form.audience.data or "", form.subject.data or "", form.body.data or ""
         try:
             if form.send.data:
-                count = svc.send_group_mail(me(), ws, audience, subject, body, digest=form.digest.data or "")
-                report = emails.commit_and_deliver()
-                waiting = len(report.deferred) + len(report.failed)
-                message = f"Sent {count} mail{'s' if count != 1 else ''} to {svc.AUDIENCES[audience].lower()}."
-                if waiting:
-                    message += f" {waiting} could not be delivered yet and will be retried."
-                if report.handed_over:
-                    message += " A background worker is delivering them."
-                flash(message, "success")
-                return redirect(url_for(".mail"))
+                row = svc.send_group_mail(me(), ws, audience, subject, body, digest=form.digest.data or "")
+                return started(row)
             preview = svc.preview(me(), ws, audience, subject, body)
         except svc.PreviewOutdated as exc:
             db.session.rollback()

@@ -89,11 +89,12 @@ def commit_and_deliver() -> DeliveryReport:
     db.session.flush()
     ids = db.session.info.pop(_PENDING, [])
     db.session.commit()
+    from portal import jobs
+
+    jobs.dispatch_recorded()
     if not ids:
         return DeliveryReport()
     if current_app.config.get("REDIS_URL"):
-        from portal import jobs
-
         row = jobs.start("outbox", None, ids=ids)
         db.session.commit()
         # Redis unreachable: the mail stays queued for `emails send-pending`; the user's work is committed.
@@ -142,11 +143,13 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 240))
 
 
-def pending_ids(ids: list[int] | None = None) -> list[int]:
-    """The queued mail among ``ids`` (all queued mail when None), for a job to deliver."""
+def pending_ids(ids: list[int] | None = None, *, kind: str | None = None) -> list[int]:
+    """The queued mail among ``ids`` or of one ``kind`` (all queued mail when neither), for a job to deliver."""
     stmt = sa.select(OutgoingEmail.id).where(OutgoingEmail.state == EmailState.QUEUED).order_by(OutgoingEmail.id)
     if ids is not None:
         stmt = stmt.where(OutgoingEmail.id.in_(ids))
+    if kind is not None:
+        stmt = stmt.where(OutgoingEmail.kind == kind)
     return list(db.session.scalars(stmt))
 
 

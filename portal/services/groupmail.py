@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,12 @@ import sqlalchemy as sa
 from jinja2 import StrictUndefined, Template, TemplateError
 from sqlalchemy.orm import selectinload
 
-from portal import emails
+from portal import emails, jobs
 from portal.db import db
 from portal.models import (
     AuditEvent,
     Decision,
+    Job,
     Letter,
     OutgoingEmail,
     Review,
@@ -180,8 +182,12 @@ def preview(actor: User, ws: Workshop, audience: str, subject: str, body: str) -
     return Preview(audience, people, mails, _digest(audience, people, mails), notes)
 
 
-def send_group_mail(actor: User, ws: Workshop, audience: str, subject: str, body: str, *, digest: str) -> int:
-    """Queue one mail per recipient, exactly as previewed; returns how many. The caller commits and delivers."""
+def kind_of(event_id: int) -> str:
+    """The outbox kind of one group mail's rows (its audit event names it)."""
+    return f"group_mail:{event_id}"
+
+
+def _checked(actor: User, ws: Workshop, audience: str, subject: str, body: str, digest: str) -> Preview:
     checked = preview(actor, ws, audience, subject, body)
     if not checked.recipients:
         raise DomainError(f"Nobody is in the audience “{checked.label}”: nothing was sent.")
@@ -190,14 +196,48 @@ def send_group_mail(actor: User, ws: Workshop, audience: str, subject: str, body
     if digest != checked.digest:
         raise PreviewOutdated("The recipients or the text changed since your preview. Nothing was sent: check this "
                               "preview, then send again.", checked)  # fmt: skip
+    return checked
+
+
+def send_group_mail(actor: User, ws: Workshop, audience: str, subject: str, body: str, *, digest: str) -> Job:
+    """Check that the mail is exactly as previewed, record it in the audit log and start the job that queues and
+    delivers one mail per recipient (``jobs.run_group_mail``). The caller commits, then dispatches the job."""
+    checked = _checked(actor, ws, audience, subject, body, digest)
     count = len(checked.recipients)
     event = audit.record(actor, ACTION, f"Group mail to {checked.label.lower()}: {count} mail{'s' if count != 1 else ''}, "
                          f"“{emails.one_line(subject)}”", audience=audience, subject=subject, count=count)  # fmt: skip
     db.session.flush()
-    for r, (mail_subject, mail_body) in zip(checked.recipients, checked.mails, strict=True):
-        emails.queue(kind=f"group_mail:{event.id}", to=r.email, reply_to=ws.contact_email, subject=mail_subject,
-                     template="group", body=mail_body)  # fmt: skip
-    return count
+    return jobs.start("group_mail", actor, workshop_id=ws.id, event_id=event.id, audience=audience, subject=subject,
+                      body=body, digest=digest)  # fmt: skip
+
+
+def queue_group_mail(
+    actor: User | None, ws: Workshop, event_id: int, audience: str, subject: str, body: str, *, digest: str,
+    on_progress: Callable[[int, int], None] | None = None, batch: int = 500,
+) -> int:  # fmt: skip
+    """The job's work: one outbox row per recipient, ``batch`` rows a transaction. The recipients are in a
+    stable order and the mails must match the preview, so a rerun after a crash queues only those not yet
+    queued; if they changed meanwhile, nothing more is queued and the job fails with the reason. Returns how
+    many mails this group mail has in the outbox."""
+    if actor is None:
+        raise DomainError("The chair who sent this group mail no longer exists.")
+    try:
+        checked = _checked(actor, ws, audience, subject, body, digest)
+    except DomainError as exc:
+        raise DomainError("The recipients or the text changed after the mail was sent; the mails not yet queued "
+                          "were not sent. Preview the mail again.") from exc  # fmt: skip
+    kind = kind_of(event_id)
+    done = db.session.scalar(sa.select(sa.func.count()).where(OutgoingEmail.kind == kind)) or 0
+    total = len(checked.recipients)
+    pairs = list(zip(checked.recipients, checked.mails, strict=True))
+    for start in range(done, total, batch):
+        for r, (mail_subject, mail_body) in pairs[start:start + batch]:
+            emails.queue(kind=kind, to=r.email, reply_to=ws.contact_email, subject=mail_subject, template="group",
+                         body=mail_body)  # fmt: skip
+        db.session.commit()
+        if on_progress:
+            on_progress(min(start + batch, total), total)
+    return total
 
 
 @dataclass
@@ -214,7 +254,7 @@ def history(limit: int = 10) -> list[Sent]:
     """The last group mails, newest first, with how far their delivery got (two queries)."""
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == ACTION)
                                 .order_by(AuditEvent.id.desc()).limit(limit)).all()  # fmt: skip
-    kinds = {f"group_mail:{e.id}": Sent(e, Counter()) for e in events}
+    kinds = {kind_of(e.id): Sent(e, Counter()) for e in events}
     if kinds:
         for kind, state, n in db.session.execute(
             sa.select(OutgoingEmail.kind, OutgoingEmail.state, sa.func.count())
