@@ -106,10 +106,8 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
 
 
-def quarter_hour(column: Any) -> Any:
-    """A UTC time column as the number of its quarter hour since 1970, on SQLite and PostgreSQL alike: SQL
-    groups by it, and Python puts each quarter hour on its day in any time zone (every zone's offset, daylight
-    saving included, is a whole number of quarter hours)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return sa.cast(sa.func.strftime("%s", column), sa.Integer) // 900
-    return sa.cast(sa.func.floor(sa.extract("epoch", column)), sa.BigInteger) // 900
+def quarter_of(at: datetime) -> int:
+    """An aware time as the number of its quarter hour since 1970. Every time zone's offset, daylight saving
+    included, is a whole number of quarter hours, so counts per quarter hour add up to counts per local day."""
+    return int(at.timestamp()) // 900
+

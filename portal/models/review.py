@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from portal.db import db, enum_type, utcnow
+from portal.db import db, enum_type, quarter_of, utcnow
 from portal.models.submission import Submission
 from portal.models.user import User
 
@@ -103,6 +103,9 @@ class Review(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
+    # The quarter hour of submitted_at since 1970 (set with it): the console counts reviews per day from an
+    # index on (state, submitted_quarter) instead of computing a date for every review.
+    submitted_quarter: Mapped[int | None]
     version: Mapped[int] = mapped_column(default=1)
 
     assignment: Mapped[ReviewAssignment] = relationship(back_populates="review")
@@ -110,8 +113,14 @@ class Review(db.Model):
         back_populates="review", order_by="ReviewRevision.id", cascade="all, delete-orphan"
     )
 
+    @validates("submitted_at")
+    def _set_quarter(self, _key: str, value: datetime | None) -> datetime | None:
+        self.submitted_quarter = quarter_of(value) if value is not None else None
+        return value
+
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
     __table_args__ = (
+        sa.Index("ix_review_state_submitted_quarter", "state", "submitted_quarter"),
         sa.CheckConstraint("recommendation IS NULL OR recommendation BETWEEN 1 AND 5", name="recommendation_range"),
         sa.CheckConstraint("confidence IS NULL OR confidence BETWEEN 1 AND 5", name="confidence_range"),
         sa.CheckConstraint(

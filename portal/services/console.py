@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from portal.db import MAX_ID, db, like_pattern, quarter_hour, utcnow
+from portal.db import MAX_ID, db, like_pattern, quarter_of, utcnow
 from portal.models import (
     Decision,
     PaperScore,
@@ -106,17 +106,25 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
     assigned, submitted_reviews, drafts, disagreement, well_staffed = (int(x) for x in totals[:5])
     done = Review.state == ReviewState.SUBMITTED
     # Reviews per day in the workshop's zone over the last weeks: SQL counts per quarter hour, Python puts each
-    # quarter hour on its local day (right across daylight-saving changes).
+    # quarter hour on its local day (right across daylight-saving changes). Every submitted review is counted
+    # from the index on (state, submitted_quarter); those of papers the viewer does not see here (withdrawn,
+    # drafts, another workshop's, the viewer's own), few, are counted through their papers and taken off.
     first = (now - timedelta(days=DAYS_SHOWN - 1)).astimezone(ws.zone).date()
-    since = datetime.combine(first, datetime.min.time(), tzinfo=ws.zone)
-    bucket = quarter_hour(Review.submitted_at)
+    since = quarter_of(datetime.combine(first, datetime.min.time(), tzinfo=ws.zone))
+    quarter = Review.submitted_quarter
+    recent = [done, quarter >= since]
     daily: dict[str, int] = defaultdict(int)
-    for quarter, n in db.session.execute(
-        sa.select(bucket, sa.func.count()).select_from(Review).join(ReviewAssignment)
-        .join(Submission, Submission.id == ReviewAssignment.submission_id)
-        .where(*submitted, done, Review.submitted_at >= since).group_by(bucket)
+    unseen = sa.select(Submission.id).where(sa.or_(
+        Submission.workshop_id != ws.id, Submission.state != SubmissionState.SUBMITTED,
+        Submission.id.in_(authored_ids(viewer))))  # fmt: skip
+    for sign, stmt in (
+        (1, sa.select(quarter, sa.func.count()).where(*recent).group_by(quarter)),
+        (-1, sa.select(quarter, sa.func.count()).select_from(ReviewAssignment)
+         .join(Review, Review.assignment_id == ReviewAssignment.id)
+         .where(ReviewAssignment.submission_id.in_(unseen), *recent).group_by(quarter)),
     ):  # fmt: skip
-        daily[datetime.fromtimestamp(int(quarter) * 900, UTC).astimezone(ws.zone).date().isoformat()] += n
+        for q, n in db.session.execute(stmt):
+            daily[datetime.fromtimestamp(q * 900, UTC).astimezone(ws.zone).date().isoformat()] += sign * n
     per_day = [(d.isoformat(), daily.get(d.isoformat(), 0)) for d in (first + timedelta(days=i) for i in range(DAYS_SHOWN))]
     # Late reviewers: unfinished reviews once the review deadline has passed (before it: who still owes reviews),
     # the fifteen who owe most, and how many there are in all (a window count, in the same statement).

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from portal.db import db, utcnow
+from portal.db import db, quarter_of, utcnow
 from portal.models import (
     AssignmentOrigin,
     AuditEvent,
@@ -249,7 +249,8 @@ def add_many_papers(count: int, reviewer_ids: list[int]) -> list[int]:
     ))  # fmt: skip
     db.session.execute(sa.insert(Review), [
         {"assignment_id": aid, "state": ReviewState.SUBMITTED, "recommendation": (sid + ordinal) % 5 + 1,
-         "confidence": (sid * ordinal) % 5 + 1, "submitted_at": now, "created_at": now, "updated_at": now}
+         "confidence": (sid * ordinal) % 5 + 1, "submitted_at": now, "submitted_quarter": quarter_of(now),
+         "created_at": now, "updated_at": now}
         for aid, (sid, ordinal, _) in zip(assignment_ids, pairs, strict=True)
     ])  # fmt: skip
     refresh_scores(ids)
@@ -378,6 +379,24 @@ def test_reviews_per_day_follow_the_workshops_zone_across_a_daylight_saving_chan
         db.session.rollback()
     assert {day: n for day, n in per_day.items() if n} == {"2026-03-27": 1, "2026-03-31": 1}
     assert min(per_day) == "2026-03-16" and max(per_day) == "2026-04-05"
+
+
+def test_reviews_per_day_leave_out_the_viewers_own_papers_and_withdrawn_ones(app: Flask, world: dict[str, int]) -> None:
+    """Six reviews came in yesterday: three of "ring", three of "sparse", which Carla co-wrote."""
+    from portal.services.console import overview
+
+    def reviews_counted(key: str) -> int:
+        with app.app_context():
+            ws = db.session.scalar(sa.select(Workshop))
+            viewer = db.session.scalar(sa.select(User).where(User.email == PEOPLE[key]["email"]))
+            return sum(n for _, n in overview(ws, viewer).per_day)  # type: ignore[arg-type]
+
+    assert (reviews_counted("chris"), reviews_counted("carla")) == (6, 3)
+    with app.app_context():
+        ring = db.session.get(Submission, world["ring"])
+        ring.state, ring.withdrawn_at = SubmissionState.WITHDRAWN, utcnow()  # type: ignore[union-attr]
+        db.session.commit()
+    assert (reviews_counted("chris"), reviews_counted("carla")) == (3, 0)
 
 
 # --- the submissions table ------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ PG_NAME = "portal_console_bench"
 
 
 def fill(app, size: int, seed: int = 7) -> None:
-    from portal.db import db
+    from portal.db import db, quarter_of
     from portal.models import (
         Review,
         ReviewAssignment,
@@ -85,7 +85,8 @@ def fill(app, size: int, seed: int = 7) -> None:
                 reviews.append({"assignment_id": aid, "state": "submitted", "recommendation": rng.randint(1, 5),
                                 "confidence": rng.randint(1, 5), "summary": "", "strengths": "", "weaknesses": "",
                                 "comments_to_authors": "", "confidential_comments": "", "created_at": at,
-                                "updated_at": at, "submitted_at": at, "version": 1})  # fmt: skip
+                                "updated_at": at, "submitted_at": at, "submitted_quarter": quarter_of(at),
+                                "version": 1})  # fmt: skip
         for model, rows in ((Submission, subs), (SubmissionAuthor, authors), (ReviewAssignment, assignments),
                             (Review, reviews)):  # fmt: skip
             for i in range(0, len(rows), 5000):
