@@ -43,6 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     limiter.init_app(app)
 
+    from portal import pagecache
+
+    pagecache.init_app(app)  # inside ProxyFix: it keys on the scheme and host the proxy vouched for
     if app.config["PROXY_FIX_X_FOR"]:
         # Only behind a proxy we run: otherwise X-Forwarded-For is the client's word and is ignored.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

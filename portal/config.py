@@ -77,5 +77,7 @@ class Config:
     # With REDIS_URL: a double-blind paper this large gets its reviewers' copy (metadata removed) from a worker.
     PDF_BACKGROUND_MB = 5
     MAX_FORM_PARTS = 40_000
+    # Public pages are served to anonymous visitors from a copy at most this many seconds old (0: never).
+    PUBLIC_CACHE_SECONDS = 5
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open over a working day still posts
