@@ -22,6 +22,7 @@ import pypdfium2 as pdfium
 from pypdf import PdfReader, PdfWriter
 
 METADATA_KEYS = ("Author", "Creator", "Title", "Subject", "Keywords", "Producer")
+NAMING_KEYS = ("Author", "Creator", "Title", "Subject", "Keywords")  # Producer names the PDF library
 PAGE_SIZES = {(595, 842): "A4", (612, 792): "US Letter", (842, 1191): "A3", (612, 1008): "US Legal"}
 XMP_PACKET = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.S)
 REFERENCES_HEADING = re.compile(r"^\s*(?:\d+\.?\s*|[IVX]+\.\s*)?(references|bibliography)\s*$", re.I | re.M)
@@ -52,7 +53,10 @@ class PdfReport:
     references_page: int | None = None
     page_size: str = ""
     hits: list[Hit] = field(default_factory=list)
-    # The reviewers' copy (document metadata and XMP removed), when asked for.
+    # No document metadata that could name anyone (no Author, Creator, Title, Subject or Keywords, no XMP):
+    # the file itself can be the reviewers' copy.
+    metadata_free: bool = False
+    # The reviewers' copy (document metadata and XMP removed), when asked for and needed.
     stripped: bytes | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,10 +137,15 @@ def analyse(data: bytes, identities: list[Identity], strip: bool = False) -> Pdf
             value = metadata.get(key) or ""
             if value:
                 _find(value, f"metadata ({key})", identities, report.hits)
-        # XMP metadata (dc:creator and friends) is an XML packet, stored uncompressed by convention.
-        for packet in XMP_PACKET.findall(data[:5_000_000]):
+        # XMP metadata (dc:creator and friends) is an XML packet, stored uncompressed by convention. Whether
+        # the file is free of metadata is judged on its bytes: no packet, no /Metadata key, and no compressed
+        # object streams that could hide one.
+        packets = XMP_PACKET.findall(data[:5_000_000])
+        for packet in packets:
             text = re.sub(r"<[^>]+>", " ", packet.decode("utf-8", "replace"))
             _find(text, "metadata (XMP)", identities, report.hits)
+        report.metadata_free = (not packets and b"/Metadata" not in data and b"/ObjStm" not in data
+                                and not any((metadata.get(k) or "").strip() for k in NAMING_KEYS))  # fmt: skip
         for index in range(report.pages):
             page = doc[index]
             textpage = page.get_textpage()
@@ -151,7 +160,7 @@ def analyse(data: bytes, identities: list[Identity], strip: bool = False) -> Pdf
         report.ok = True
     finally:
         doc.close()
-    if strip:
+    if strip and not report.metadata_free:
         report.stripped = strip_metadata(data)
     return report
 

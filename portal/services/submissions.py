@@ -275,6 +275,8 @@ def _add_revision(sub: Submission, checked: CheckedFile, actor: User) -> Revisio
     reviewer_file = None
     if checked.report is not None and checked.report.stripped is not None:
         reviewer_file = _store(checked.report.stripped, "application/pdf", "")
+    elif checked.report is not None and checked.report.metadata_free and checked.kind == FileKind.PAPER:
+        reviewer_file = file  # nothing to remove: the reviewers get the same file
     report = checked.report.to_dict() if checked.report else {}
     report["warnings"] = checked.warnings
     revision = Revision(
@@ -298,13 +300,13 @@ def ensure_reviewers_copy(revision: Revision) -> StoredFile | None:
         data = fh.read()
     cfg = current_app.config
     report = check_pdf(data, [], strip=True, timeout=cfg["PDF_CHECK_TIMEOUT"], memory_mb=cfg["PDF_CHECK_MEMORY_MB"])
-    if report.stripped is None:
+    if report.stripped is None and not (report.ok and report.metadata_free):
         return None
-    copy = _store(report.stripped, "application/pdf", "")
+    copy = revision.file if report.stripped is None else _store(report.stripped, "application/pdf", "")
     db.session.flush()
     claimed = db.session.execute(sa.update(Revision).where(Revision.id == revision.id, Revision.reviewer_file_id.is_(None))
                                  .values(reviewer_file_id=copy.id)).rowcount  # fmt: skip
-    if not claimed:
+    if not claimed and copy is not revision.file:
         db.session.delete(copy)
         storage().delete(copy.storage_key)
     db.session.refresh(revision)

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from portal.db import db
 from portal.models import EmailState, Job, JobState, OutgoingEmail, Submission, User
 from tests.conftest import SMTPRecorder, text_of
+from tests.pdfs import make_pdf
 from tests.views.test_decisions import token
 from tests.views.test_group_mail import World, body_of, client_for, digest_of, mail_form, outbox, send
 from tests.views.test_group_mail import world as world
@@ -25,6 +26,7 @@ from tests.views.test_submissions import (
     number_of,
     stored_bytes,
     submit,
+    upload_files,
 )
 from tests.views.test_submissions import ada as ada
 from tests.views.test_submissions import open_app as open_app
@@ -162,3 +164,14 @@ def test_small_upload_with_redis_gets_its_reviewers_copy_at_once(open_app: Flask
         paper = db.session.get(Submission, number).paper  # type: ignore[union-attr]
         assert paper is not None and paper.reviewer_file is not None
     assert [k for k, _, _ in jobs_of(open_app)] == ["outbox"]
+
+
+def test_a_paper_without_naming_metadata_is_its_own_reviewers_copy(open_app: Flask, ada: Any) -> None:
+    plain = make_pdf(title="")  # fpdf2 writes only its Producer and the creation date
+    number = number_of(submit(ada, open_app, paper=plain))
+    with open_app.app_context():
+        paper = db.session.get(Submission, number).paper  # type: ignore[union-attr]
+        assert paper is not None and paper.reviewer_file_id == paper.file_id
+        key = paper.file.storage_key
+    assert upload_files(open_app) == [key]  # one file, not two
+    assert (PdfReader(io.BytesIO(plain)).metadata or {}).get("/Author") is None
