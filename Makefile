@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app portal
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint serve migrate demo clean screenshots
+.PHONY: run test lint serve migrate demo clean screenshots bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ test: lint
 # make screenshots: the README's pictures (docs/screenshots/), taken in Debian's Chromium against the demo.
 screenshots: $(VENV)/.installed-dev
 	$(BIN)/python scripts/screenshots.py
+
+# make bench: the performance figures on generated data (NeurIPS-size assignment and console, the deadline
+# rush, public pages against a bare Flask app, PDF checks, letters and mail); prints a table and writes
+# bench/results.json. Needs PostgreSQL; not part of make test.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,24 +1,27 @@
 """Time the chair console (home and submissions table) at a given number of submissions, 3 reviews each.
 
-Run: .venv/bin/python scripts/time_console.py [--sizes 2000 21575] [--pg] [--requests 20]
+Run alone: .venv/bin/python -m bench.bench_console
 
-Builds a fresh database per size (SQLite in a temporary file, or with --pg a scratch PostgreSQL database
-``portal_console_bench`` on 127.0.0.1), fills it with bulk inserts (skewed topics, 1 to 4 authors per paper,
-3 submitted reviews per paper, a third decided), signs a chair in through the test client and prints, per
-page, the median server time of the requests and the number of SQL statements one request issues.
+Builds a fresh database per size and database (SQLite in a temporary file; a scratch PostgreSQL database),
+fills it with bulk inserts (skewed topics, 1 to 4 authors per paper, 3 submitted reviews per paper, a third
+decided), signs a chair in through the test client and prints, per page, the median server time of the
+requests and the number of SQL statements one request issues.
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import random
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+
+from bench.common import Figure, at_most, pg_database
 
 PAGES = [
     ("console home", "/chair/"),
@@ -27,8 +30,6 @@ PAGES = [
     ("table, needs attention", "/chair/submissions?attention=1&sort=spread&dir=desc"),
     ("table, search + page 5", "/chair/submissions?q=long&page=5"),
 ]
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PG_NAME = "portal_console_bench"
 
 
 def fill(app, size: int, seed: int = 7) -> None:
@@ -137,51 +138,75 @@ def measure(app, requests: int) -> list[tuple[str, float, int]]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 21575])
-    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
-    parser.add_argument("--requests", type=int, default=20)
-    args = parser.parse_args()
-
+def scratch_app(size: int, pg: bool, stack: contextlib.ExitStack):
+    """A migrated, filled app at ``size`` submissions on SQLite (a temporary file) or PostgreSQL (a scratch
+    database dropped when ``stack`` closes), with a route that signs the chair in (the chair has no password)."""
     import flask_migrate
     from flask_login import login_user
 
     from portal import create_app
     from portal.db import db
 
-    for size in args.sizes:
-        if args.pg:
-            admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {PG_NAME}"))
-                conn.execute(sa.text(f"CREATE DATABASE {PG_NAME}"))
-            admin.dispose()
-            uri = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
-        else:
-            uri = f"sqlite:///{Path(tempfile.mkdtemp()) / 'console.db'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "TESTING": True,
-                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})  # fmt: skip
+    if pg:
+        uri = stack.enter_context(pg_database(f"console{size}"))
+    else:
+        uri = f"sqlite:///{Path(stack.enter_context(tempfile.TemporaryDirectory())) / 'console.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "TESTING": True,
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})  # fmt: skip
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        db.session.remove()
+    fill(app, size)
+
+    @app.post("/bench-login")
+    def bench_login() -> str:
+        from portal.models import User
+
+        login_user(db.session.scalar(sa.select(User).where(User.is_chair)))
+        return "ok"
+
+    def dispose() -> None:
         with app.app_context():
-            flask_migrate.upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-            db.session.remove()
-        start = time.perf_counter()
-        fill(app, size)
-        filled = time.perf_counter() - start
+            db.engine.dispose()  # before the scratch database is dropped
 
-        @app.post("/bench-login")
-        def bench_login() -> str:
-            from portal.db import db
-            from portal.models import User
+    stack.callback(dispose)
+    return app
 
-            login_user(db.session.scalar(sa.select(User).where(User.is_chair)))
-            return "ok"
 
-        print(f"\n{size} submissions, 3 reviews each, {'PostgreSQL' if args.pg else 'SQLite'} (filled in {filled:.1f} s)")
-        for label, ms, statements in measure(app, args.requests):
-            print(f"  {label:<28} {ms:8.1f} ms   {statements:3d} SQL statements")
-        with app.app_context():
-            db.engine.dispose()  # let the next size drop and recreate the scratch database
+def run(args: Any = None) -> dict[str, Figure]:
+    """The console home and the submissions table (the pages the issue names; the other table views are
+    printed too) at 2,000 and 21,575 submissions, SQLite and PostgreSQL."""
+    requests = getattr(args, "requests", 20)
+    figures: dict[str, Figure] = {}
+    queries: dict[str, int] = {}
+    for pg in (False, True):
+        for size, tag in ((2000, "2k"), (21575, "20k")):
+            with contextlib.ExitStack() as stack:
+                start = time.perf_counter()
+                app = scratch_app(size, pg, stack)
+                filled = time.perf_counter() - start
+                results = measure(app, requests)
+            print(f"  console, {size} submissions, {'PostgreSQL' if pg else 'SQLite'} (filled in {filled:.0f} s):")
+            for label, ms, statements in results:
+                print(f"    {label:<28} {ms:7.1f} ms  {statements:3d} SQL statements")
+            named = [(label, ms, n) for label, ms, n in results if label in ("console home", "table, by number")]
+            slowest = max(named, key=lambda r: r[1])
+            suffix = "_pg" if pg else ""
+            figures[f"console_ms_{tag}{suffix}"] = at_most(
+                slowest[1], "ms", 150, f"slower of home and table: {slowest[0]} ({requests} requests, median)")
+            queries[f"console_queries_{tag}{suffix}"] = max(n for _, _, n in named)
+    for suffix in ("", "_pg"):
+        small, large = queries[f"console_queries_2k{suffix}"], queries[f"console_queries_20k{suffix}"]
+        for tag, n in (("2k", small), ("20k", large)):
+            figures[f"console_queries_{tag}{suffix}"] = at_most(
+                n, "statements", 15, "the same at both sizes" if small == large else f"2k: {small}, 20k: {large}",
+                also=small == large)  # fmt: skip
+    return figures
+
+
+def main() -> None:
+    for name, figure in run().items():
+        print(f"{name}: {figure.value} {figure.unit} (goal {figure.goal}) {'ok' if figure.ok else 'MISSED'} - {figure.note}")
 
 
 if __name__ == "__main__":

@@ -26,17 +26,18 @@ class Figure:
     goal: float
     higher_is_better: bool = False
     note: str = ""  # how it was measured, shown beside the table (not in results.json)
+    also: bool = True  # a further condition of the goal (e.g. "equal at both sizes")
 
     @property
     def ok(self) -> bool:
-        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
+        return self.also and (self.value >= self.goal if self.higher_is_better else self.value <= self.goal)
 
     def as_json(self) -> dict[str, Any]:
         return {"value": self.value, "unit": self.unit, "goal": self.goal, "ok": self.ok}
 
 
-def at_most(value: float, unit: str, goal: float, note: str = "") -> Figure:
-    return Figure(round(value, 3), unit, goal, False, note)
+def at_most(value: float, unit: str, goal: float, note: str = "", *, also: bool = True) -> Figure:
+    return Figure(round(value, 3), unit, goal, False, note, also)
 
 
 def at_least(value: float, unit: str, goal: float, note: str = "") -> Figure:
