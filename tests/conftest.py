@@ -223,10 +223,41 @@ def app(empty_app: Flask, request: pytest.FixtureRequest) -> Flask:
     if uri.startswith("sqlite:///"):  # nothing has connected yet: put the loaded copy in place
         shutil.copyfile(request.getfixturevalue("sqlite_content_template"), uri.removeprefix("sqlite:///"))
         return empty_app
-    with empty_app.app_context():
+    _restore_content(uri, request.getfixturevalue("pg_content_snapshot"))
+    return empty_app
+
+
+@pytest.fixture(scope="session")
+def pg_content_snapshot(pg_database: str) -> str:
+    """The workshop content loaded once per run into the PostgreSQL database and copied into a schema
+    ``snapshot``; returns the SQL that puts it back into the emptied tables (a few ms instead of ~100)."""
+    app = create_app(_config(pg_database))
+    _truncate_all(pg_database)
+    with app.app_context():
         load_content(read_content_file(CONTENT_FILE))
         db.session.commit()
-    return empty_app
+        db.session.remove()
+        db.engine.dispose()
+    engine = _cleaners[pg_database][0]
+    restore = []
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS snapshot CASCADE; CREATE SCHEMA snapshot")
+        for table in db.metadata.sorted_tables:  # parents first
+            if not conn.scalar(sa.select(sa.func.count()).select_from(table)):
+                continue
+            # Our own table names, from the models.
+            conn.exec_driver_sql(f'CREATE TABLE snapshot."{table.name}" AS SELECT * FROM public."{table.name}"')  # noqa: S608
+            restore.append(f'INSERT INTO public."{table.name}" SELECT * FROM snapshot."{table.name}"')  # noqa: S608
+            if "id" in table.c and table.c.id.autoincrement in (True, "auto"):
+                sequence = f"pg_get_serial_sequence('public.\"{table.name}\"', 'id')"
+                restore.append(f'SELECT setval({sequence}, (SELECT max(id) FROM public."{table.name}"))')  # noqa: S608
+    _truncate_all(pg_database)
+    return "; ".join(restore)
+
+
+def _restore_content(url: str, statement: str) -> None:
+    with _cleaners[url][0].begin() as conn:
+        conn.exec_driver_sql(statement)
 
 
 @pytest.fixture
