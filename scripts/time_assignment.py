@@ -1,12 +1,13 @@
 """Time the automatic reviewer assignment (affinity + min-cost flow) on synthetic data. No database.
 
 Run: .venv/bin/python scripts/time_assignment.py [--papers N --reviewers M] [--top-k K]
-     (default: 500 x 150 with every candidate, then 20000 x 10000 keeping the 50 best per paper)
+     (default: 500 x 150 with every candidate, then 21575 x 20518 keeping the 50 best per paper)
 
-The data: titles and abstracts drawn from a word list (each topic favours its own words), skewed topics
-(a few topics hold most papers), 1% of the pairs bid on, 0.5% conflicted, 3 reviews per paper, a load of 6
-with 10% of the reviewers capped at 2. Each size runs in a fresh child process, so the peak resident
-memory printed is that size's own (data generation included; the checkpoints say how much came from where).
+The data (the generator of ``bench/bench_assign.py``, which times the same at full size with the database):
+titles and abstracts drawn from a word list (each topic favours its own words), skewed topics (a few topics
+hold most papers), 1% of the pairs bid on, 0.5% conflicted, 3 reviews per paper, a load of 6 with 10% of the
+reviewers capped at 2. Each size runs in a fresh child process, so the peak resident memory printed is that
+size's own (data generation included; the checkpoints say how much came from where).
 """
 
 from __future__ import annotations
@@ -17,88 +18,39 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from portal.assign.affinity import PaperInfo, ReviewerInfo, Weights, score
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench/, when run as a script
+
+from bench.bench_assign import BID_VALUES, Corpus, skewed_topics
+from portal.assign.affinity import PairArrays, PaperInfo, ReviewerInfo, Weights, score_edges
 from portal.assign.solver import Problem, solve
 
-DEFAULT_SIZES = [(500, 150, None), (20000, 10000, 50)]
-TOPICS = 20
+DEFAULT_SIZES = [(500, 150, None), (21575, 20518, 50)]
 REVIEWS_PER_PAPER = 3
 LOAD, CAPPED_LOAD, CAPPED_SHARE = 6, 2, 0.10
 BID_SHARE, CONFLICT_SHARE = 0.01, 0.005
-BID_VALUES = ["eager", "willing", "in_a_pinch", "not_willing"]
 BID_ODDS = [0.25, 0.40, 0.20, 0.15]
 
-WORD_TEXT = """attention transformer context window sequence token memory retrieval augmented generation sparse
-dense linear kernel recurrent state space model position encoding rotary extrapolation interpolation length
-generalization benchmark evaluation needle haystack summarization question answering document book dialogue
-compression cache eviction quantization pruning distillation inference latency throughput hardware gpu
-chunking segment hierarchy graph index vector embedding similarity search reranking passage corpus knowledge
-reasoning chain thought planning agent tool multi hop factual hallucination faithfulness citation grounding
-instruction tuning alignment preference reward reinforcement pretraining finetuning curriculum data mixture
-synthetic scaling law parameter efficient adapter lora mixture expert routing gating layer norm residual
-head softmax approximation flash blockwise ring distributed parallel pipeline sharding offloading streaming
-online incremental continual forgetting consolidation episodic semantic working buffer landmark anchor
-global local sliding dilated strided random hashing clustering bucket locality nystrom performer linformer
-longformer bigbird reformer mamba hyena rwkv retnet xlstm transformerxl compressive memorizing unlimiformer
-code repository programming multimodal video audio image table spreadsheet legal medical scientific paper
-patent financial report meeting transcript novel screenplay multilingual translation crosslingual lowresource
-perplexity accuracy recall precision robustness sensitivity ablation analysis probing interpretability
-circuit mechanism induction copying lookup associative recall counting ordering sorting arithmetic"""
-WORDS = WORD_TEXT.split()
 
-
-def _vocabulary(rng: np.random.Generator, size: int = 4000) -> list[str]:
-    """The word list plus made-up words (syllable strings), so the vocabulary has a realistic long tail."""
-    syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "shi", "pa", "de", "qu", "zen", "bri", "tor", "ex"]
-    words = list(dict.fromkeys(WORDS))
-    seen = set(words)
-    while len(words) < size:
-        word = "".join(rng.choice(syllables, size=rng.integers(2, 5)))
-        if word not in seen:
-            seen.add(word)
-            words.append(word)
-    return words
-
-
-def generate(papers: int, reviewers: int, seed: int = 1) -> tuple[list[PaperInfo], list[ReviewerInfo], dict, set, Problem]:
+def generate(papers: int, reviewers: int, seed: int = 1) -> tuple[list[PaperInfo], list[ReviewerInfo], PairArrays,
+                                                                  PairArrays, Problem]:  # fmt: skip
     rng = np.random.default_rng(seed)
-    vocab = np.array(_vocabulary(rng))
-    zipf = 1 / np.arange(1, len(vocab) + 1)
-    general = zipf / zipf.sum()
-    topic_odds = 1 / np.arange(1, TOPICS + 1) ** 1.2  # skewed: topic 1 holds about a quarter of the papers
-    topic_odds /= topic_odds.sum()
-    # Each topic favours 150 words of its own (first from the real word list, then the long tail).
-    topic_words = [rng.choice(len(vocab), size=150, replace=False, p=general) for _ in range(TOPICS)]
+    corpus = Corpus(rng)
+    p_topics, r_topics = skewed_topics(rng, papers, 1, 3), skewed_topics(rng, reviewers, 2, 5)
+    titles, abstracts, statements = corpus.texts(p_topics, 10), corpus.texts(p_topics, 150), corpus.texts(r_topics, 80)
+    paper_infos = [PaperInfo(i + 1, f"{titles[i]}\n{abstracts[i]}", set(p_topics[i])) for i in range(papers)]
+    reviewer_infos = [ReviewerInfo(100_000 + j, statements[j], set(r_topics[j])) for j in range(reviewers)]
 
-    def text(topics: list[int], length: int) -> str:
-        own = np.concatenate([topic_words[t] for t in topics])
-        n_own = int(length * 0.6)
-        picks = np.concatenate([rng.choice(own, size=n_own), rng.choice(len(vocab), size=length - n_own, p=general)])
-        return " ".join(vocab[picks].tolist())
-
-    def topics_of(low: int, high: int) -> list[int]:
-        k = int(rng.integers(low, high + 1))
-        return [int(t) for t in rng.choice(TOPICS, size=k, replace=False, p=topic_odds)]
-
-    paper_infos = []
-    for i in range(papers):
-        topics = topics_of(1, 3)  # the first is the primary topic
-        paper_infos.append(PaperInfo(i + 1, text(topics, 10) + "\n" + text(topics, 150), set(topics)))
-    reviewer_infos = []
-    for j in range(reviewers):
-        topics = topics_of(2, 5)
-        reviewer_infos.append(ReviewerInfo(100_000 + j, text(topics, 80), set(topics)))
-
-    def pairs(share: float) -> list[tuple[int, int]]:
+    def pairs(share: float) -> tuple[np.ndarray, np.ndarray]:
         flat = np.unique(rng.integers(0, papers * reviewers, size=int(share * papers * reviewers)))
-        return [(int(f // reviewers) + 1, 100_000 + int(f % reviewers)) for f in flat]
+        return flat // reviewers + 1, 100_000 + flat % reviewers
 
-    values = rng.choice(len(BID_VALUES), size=int(BID_SHARE * papers * reviewers), p=BID_ODDS)
-    bids = {pair: BID_VALUES[v] for pair, v in zip(pairs(BID_SHARE), values.tolist(), strict=False)}
-    conflicts = set(pairs(CONFLICT_SHARE))
+    bid_p, bid_r = pairs(BID_SHARE)
+    bids = PairArrays(bid_p, bid_r, rng.choice(len(BID_VALUES), size=len(bid_p), p=BID_ODDS).astype(np.int8))
+    conflicts = PairArrays(*pairs(CONFLICT_SHARE))
     capped = rng.random(reviewers) < CAPPED_SHARE
     problem = Problem(
         demand={p.id: REVIEWS_PER_PAPER for p in paper_infos},
@@ -119,20 +71,19 @@ def run_one(papers: int, reviewers: int, top_k: int | None) -> dict:
     generated, peak_generated = time.perf_counter() - started, _peak_mb()
 
     started = time.perf_counter()
-    scored = score(paper_infos, reviewer_infos, bids, conflicts, Weights(), top_k=top_k)
+    edges = score_edges(paper_infos, reviewer_infos, bids, conflicts, Weights(), top_k=top_k)
     affinity_s, peak_affinity = time.perf_counter() - started, _peak_mb()
 
-    problem.candidates = scored.candidates
-    problem.top_k = top_k
+    problem.candidates = edges
     started = time.perf_counter()
     result = solve(problem)
     solve_s = time.perf_counter() - started
 
     return {
-        "papers": papers, "reviewers": reviewers, "top_k": top_k, "bids": len(bids), "conflicts": len(conflicts),
-        "generate_s": generated, "affinity_s": affinity_s, "solve_s": solve_s, "total_s": affinity_s + solve_s,
-        "candidates": len(scored.candidates), "considered": result.candidates_considered, "pairs": len(result.pairs),
-        "demand": sum(problem.demand.values()), "capacity": sum(problem.capacity.values()),
+        "papers": papers, "reviewers": reviewers, "top_k": top_k, "bids": len(bids.paper),
+        "conflicts": len(conflicts.paper), "generate_s": generated, "affinity_s": affinity_s, "solve_s": solve_s,
+        "total_s": affinity_s + solve_s, "candidates": len(edges), "considered": result.candidates_considered,
+        "pairs": len(result.pairs), "demand": sum(problem.demand.values()), "capacity": sum(problem.capacity.values()),
         "missing": sum(result.shortfall.values()), "not_willing_used": len(result.not_willing_used),
         "peak_after_generate_mb": peak_generated, "peak_after_affinity_mb": peak_affinity, "peak_mb": _peak_mb(),
     }  # fmt: skip

@@ -1,18 +1,47 @@
 """Affinity of reviewer-submission pairs: the bid, the topics in common and the text similarity (TF-IDF
 cosine between the paper's title and abstract and the reviewer's statement and own papers). Pure: numbers
-in, numbers out, no Flask. Large instances are scored in chunks and keep the top K candidates per paper."""
+in, numbers out, no Flask.
+
+Everything is computed with matrix products, a block of papers at a time, so no papers x reviewers matrix is
+ever held whole: each block's affinities give the K best reviewers of each paper (every pair with a bid is
+kept too; a conflicted pair never), and only those pairs leave as ``Edges``, parallel arrays the solver takes
+as they are. The reason shown to the chair is read off those arrays for the pairs the solver picks.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from itertools import chain, count, pairwise
+from typing import TYPE_CHECKING
 
-from portal.assign.solver import Candidate
+import numpy as np
+
+from portal.assign import arrays
+from portal.assign.solver import Candidate, Graph
 
 if TYPE_CHECKING:
     from scipy import sparse
 
 BID_SCORES = {"eager": 1.0, "willing": 0.5, "in_a_pinch": -0.5, "not_willing": 0.0}
+# A bid in the arrays is the index of its value here; -1 is no bid.
+BID_VALUES = tuple(BID_SCORES)
+NOT_WILLING = BID_VALUES.index("not_willing")
+
+# Above this many pairs the text similarity splits the vocabulary: the most common words, which most pairs
+# share, as a dense matrix product, the rest sparse. The sum is the same cosine up to float rounding; below
+# it, the plain sparse product (bit for bit what small workshops always had).
+SPLIT_PAIRS = 4_000_000
+# What one multiply-add of the sparse product costs, in floating-point operations of the dense one (about
+# 2,000 with SciPy and OpenBLAS on a 2-core x86-64 VM; it only moves the split point, never the result).
+SPARSE_COST = 2000.0
+# A workshop of up to this many pairs gives the solver every pair; a larger one the TOP_K best per paper (and
+# every pair with a bid).
+ALL_PAIRS_UP_TO = 2_000_000
+TOP_K = 50
+# The floats of one block of papers x all reviewers: the block's rows are chosen to stay near this.
+BLOCK_CELLS = 12_000_000
 
 
 @dataclass
@@ -53,88 +82,303 @@ class Scored:
     reasons: dict[tuple[int, int], Reason] = field(default_factory=dict)
 
 
+@dataclass
+class PairArrays:
+    """(paper id, reviewer id) pairs as two arrays, with a value per pair for bids (an index of BID_VALUES)."""
+
+    paper: np.ndarray
+    reviewer: np.ndarray
+    value: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, pairs: dict[tuple[int, int], str] | set[tuple[int, int]]) -> PairArrays:
+        keys = list(pairs)
+        paper = np.array([p for p, _ in keys], dtype=np.int64)
+        reviewer = np.array([r for _, r in keys], dtype=np.int64)
+        if isinstance(pairs, dict):
+            codes = [BID_VALUES.index(v) if v in BID_SCORES else -1 for v in pairs.values()]
+            return cls(paper, reviewer, np.array(codes, dtype=np.int8))
+        return cls(paper, reviewer)
+
+
+@dataclass
+class Edges(Graph):
+    """The candidate pairs, sorted by paper then reviewer (in the order of the lists scored), with what
+    explains their affinity."""
+
+    bid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # index of BID_VALUES, -1: none
+    common_topics: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    paper_topics: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    text: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    top_k: int | None = None  # the K best per paper were kept (None: every pair)
+
+    def reason(self, i: int) -> Reason:
+        bid = int(self.bid[i])
+        return Reason(
+            affinity=float(self.affinity[i]), bid=BID_VALUES[bid] if bid >= 0 else None,
+            common_topics=int(self.common_topics[i]), paper_topics=int(self.paper_topics[i]),
+            text_similarity=float(self.text[i]),
+        )  # fmt: skip
+
+    def reasons_for(self, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Reason]:
+        """The reasons of those of these pairs that are candidates."""
+        if not pairs or not len(self.paper):
+            return {}
+        # One number per pair (ids are database keys, far below 2**31), sorted, then a binary search.
+        width = int(max(self.reviewer.max(), max(r for _, r in pairs))) + 1
+        keys = self.paper * width + self.reviewer
+        order = np.arange(len(keys)) if np.all(keys[1:] > keys[:-1]) else np.argsort(keys, kind="stable")
+        wanted = np.array([p * width + r for p, r in pairs], dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+        hit = keys[order][at] == wanted
+        return {pair: self.reason(int(order[i])) for pair, i, ok in zip(pairs, at.tolist(), hit.tolist(), strict=True) if ok}
+
+    def candidates(self) -> list[Candidate]:
+        columns = (self.paper.tolist(), self.reviewer.tolist(), self.affinity.tolist(), self.not_willing.tolist())
+        return [Candidate(p, r, a, nw) for p, r, a, nw in zip(*columns, strict=True)]
+
+
+def automatic_top_k(papers: int, reviewers: int) -> int | None:
+    """The K best candidates per paper to keep, or None (all) when the workshop is small."""
+    return None if papers * reviewers <= ALL_PAIRS_UP_TO else TOP_K
+
+
 def score(
     papers: list[PaperInfo], reviewers: list[ReviewerInfo], bids: dict[tuple[int, int], str],
-    conflicts: set[tuple[int, int]], weights: Weights, *, top_k: int | None = None, chunk: int = 2000,
+    conflicts: set[tuple[int, int]], weights: Weights, *, top_k: int | None = None, chunk: int | None = None,
 ) -> Scored:  # fmt: skip
-    """Candidate pairs (conflicts left out) with their affinity and the reason for it."""
-    # Imported here: scikit-learn takes over a second to import, which every CLI command would pay.
-    import numpy as np
-    from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    """Candidate pairs (conflicts left out) with their affinity and the reason for it, as objects: for small
+    instances and tests; ``score_edges`` is the same computation for any size."""
+    edges = score_edges(papers, reviewers, PairArrays.of(bids), PairArrays.of(conflicts), weights, top_k=top_k,
+                        chunk=chunk)  # fmt: skip
+    candidates = edges.candidates()
+    return Scored(candidates, {(c.paper, c.reviewer): edges.reason(i) for i, c in enumerate(candidates)})
 
-    if not papers or not reviewers:
-        return Scored([])
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1, dtype=np.float32)
-    vectorizer.fit([p.text for p in papers] + [r.text for r in reviewers])
-    paper_vecs = vectorizer.transform([p.text for p in papers])
-    reviewer_vecs = vectorizer.transform([r.text for r in reviewers]).T.tocsr()
+
+def score_edges(
+    papers: list[PaperInfo], reviewers: list[ReviewerInfo], bids: PairArrays, conflicts: PairArrays,
+    weights: Weights, *, top_k: int | None = None, chunk: int | None = None,
+) -> Edges:  # fmt: skip
+    """Candidate pairs as arrays: per paper the ``top_k`` reviewers of highest affinity (all when None), every
+    pair with a bid, never a conflicted pair. Bids and conflicts naming an unknown paper or reviewer are ignored."""
+    n_papers, n_reviewers = len(papers), len(reviewers)
+    if not n_papers or not n_reviewers:
+        return Edges(*(np.zeros(0, t) for t in (np.int64, np.int64, np.float32, bool)))
+    paper_ids = np.array([p.id for p in papers], dtype=np.int64)
+    reviewer_ids = np.array([r.id for r in reviewers], dtype=np.int64)
+    chunk = chunk or max(1, BLOCK_CELLS // n_reviewers)
+
+    texts = _tfidf([p.text for p in papers] + [r.text for r in reviewers])
+    text = _TextSimilarity(texts[:n_papers], texts[n_papers:], split=n_papers * n_reviewers > SPLIT_PAIRS)
 
     topic_ids = sorted({t for p in papers for t in p.topics} | {t for r in reviewers for t in r.topics})
     column = {t: i for i, t in enumerate(topic_ids)}
     paper_topics = _one_hot([p.topics for p in papers], column)
-    reviewer_topics = _one_hot([r.topics for r in reviewers], column).T.tocsr()
-    paper_topic_count = np.asarray(paper_topics.sum(axis=1)).ravel()
+    reviewer_topics = np.ascontiguousarray(_one_hot([r.topics for r in reviewers], column).T)
+    paper_topic_count = paper_topics.sum(axis=1)  # float32, as the overlap's denominator
 
-    r_index = {r.id: j for j, r in enumerate(reviewers)}
-    p_index = {p.id: i for i, p in enumerate(papers)}
-    rows, cols, vals = [], [], []
-    bid_columns: dict[int, list[int]] = {}
-    for (pid, rid), value in bids.items():
-        if pid in p_index and rid in r_index:
-            rows.append(p_index[pid])
-            cols.append(r_index[rid])
-            vals.append(BID_SCORES.get(value, 0.0))
-            bid_columns.setdefault(pid, []).append(r_index[rid])
-    bid_matrix = sparse.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)),
-                                   shape=(len(papers), len(reviewers)))  # fmt: skip
+    # Bids and conflicts as sorted cell numbers (paper index * reviewers + reviewer index).
+    bid_cells, bid_codes = _cells(bids, paper_ids, reviewer_ids)
+    points = np.array([BID_SCORES[v] for v in BID_VALUES] + [0.0], dtype=np.float32)  # the last: no bid
+    bid_points = points[bid_codes.astype(np.intp)]
+    conflict_cells, _ = _cells(conflicts, paper_ids, reviewer_ids)
+    keep_all = top_k is None or top_k >= n_reviewers
 
-    conflicted_columns: dict[int, list[int]] = {}
-    for pid, rid in conflicts:
-        if pid in p_index and rid in r_index:
-            conflicted_columns.setdefault(pid, []).append(r_index[rid])
+    parts: list[tuple[np.ndarray, ...]] = []
+    for start in range(0, n_papers, chunk):
+        stop = min(start + chunk, n_papers)
+        similarity = text.rows(start, stop)
+        common = paper_topics[start:stop] @ reviewer_topics
+        affinity = common / np.maximum(paper_topic_count[start:stop, None], 1)
+        if weights.topics != 1.0:  # (x * 1.0 is x: skipping it changes no bit and saves a pass)
+            affinity *= weights.topics
+        lo, hi = np.searchsorted(bid_cells, [start * n_reviewers, stop * n_reviewers])
+        b_row, b_col = np.divmod(bid_cells[lo:hi] - start * n_reviewers, n_reviewers)
+        # weight x bid + weight x overlap, then + weight x text: the order (and so the rounding) of the sum
+        # the dense formula had.
+        affinity[b_row, b_col] += weights.bid * bid_points[lo:hi]
+        affinity += similarity if weights.text == 1.0 else weights.text * similarity
+        lo_c, hi_c = np.searchsorted(conflict_cells, [start * n_reviewers, stop * n_reviewers])
+        c_row, c_col = np.divmod(conflict_cells[lo_c:hi_c] - start * n_reviewers, n_reviewers)
+        # A conflicted reviewer never takes one of the top K places.
+        affinity[c_row, c_col] = -np.inf
 
-    result = Scored([])
-    for start in range(0, len(papers), chunk):
-        stop = min(start + chunk, len(papers))
-        text = (paper_vecs[start:stop] @ reviewer_vecs).toarray()
-        common = (paper_topics[start:stop] @ reviewer_topics).toarray()
-        overlap = common / np.maximum(paper_topic_count[start:stop, None], 1)
-        bid = bid_matrix[start:stop].toarray()
-        affinity = weights.bid * bid + weights.topics * overlap + weights.text * text
-        columns: Any
-        for row in range(stop - start):
-            paper = papers[start + row]
-            if paper.id in conflicted_columns:  # a conflicted reviewer never takes one of the top K places
-                affinity[row, conflicted_columns[paper.id]] = -np.inf
-            if top_k is not None and top_k < len(reviewers):
-                columns = np.argpartition(-affinity[row], top_k)[:top_k]
-                if paper.id in bid_columns:  # every pair with a bid stays a candidate
-                    columns = np.union1d(columns, np.array(bid_columns[paper.id], dtype=np.int64))
-            else:
-                columns = np.arange(len(reviewers))
-            for j in columns.tolist():
-                reviewer = reviewers[j]
-                if not np.isfinite(affinity[row, j]):
-                    continue
-                value = bids.get((paper.id, reviewer.id))
-                a = float(affinity[row, j])
-                result.candidates.append(Candidate(paper.id, reviewer.id, a, value == "not_willing"))
-                result.reasons[(paper.id, reviewer.id)] = Reason(
-                    affinity=a, bid=value, common_topics=int(common[row, j]),
-                    paper_topics=int(paper_topic_count[start + row]), text_similarity=float(text[row, j]),
-                )  # fmt: skip
-    return result
+        chunk_bids = bid_cells[lo:hi] - start * n_reviewers  # numbered within the block
+        if keep_all:
+            row, col = np.nonzero(np.isfinite(affinity))
+            cell = row * n_reviewers + col
+        else:
+            best_row, best_col = _best(affinity, top_k)
+            cell = arrays.union(best_row * n_reviewers + best_col, chunk_bids)  # every pair with a bid stays
+            row, col = np.divmod(cell, n_reviewers)
+            finite = np.isfinite(affinity[row, col])
+            cell, row, col = cell[finite], row[finite], col[finite]
+        at = np.minimum(np.searchsorted(chunk_bids, cell), max(len(chunk_bids) - 1, 0))
+        code = np.where(chunk_bids[at] == cell, bid_codes[lo:hi][at], -1).astype(np.int8) if len(chunk_bids) else (
+            np.full(len(cell), -1, dtype=np.int8))  # fmt: skip
+        parts.append((paper_ids[row + start], reviewer_ids[col], affinity[row, col], code == NOT_WILLING, code,
+                      common[row, col].astype(np.int32), paper_topic_count[row + start].astype(np.int32),
+                      similarity[row, col]))  # fmt: skip
+        del similarity, common, affinity
+    return Edges(*(np.concatenate(columns) for columns in zip(*parts, strict=True)), top_k=None if keep_all else top_k)
 
 
-def _one_hot(rows: list[set[int]], column: dict[int, int]) -> sparse.csr_matrix:
-    import numpy as np
+def _best(affinity: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the columns of the ``k`` largest values (of equal values, the lower columns), as (rows, columns)
+    sorted by row. The columns are cut in groups of 16 (column j with j + m, j + 2m, ...: the maximum of a
+    group is then an elementwise maximum of 16 slices); the k-th largest of the groups' maxima is a floor no
+    top-k value is below, so only the few values above it are sorted."""
+    rows, n = affinity.shape
+    m = n // 16
+    maxima = affinity[:, : 16 * m].reshape(rows, 16, m).max(axis=1)
+    if n > 16 * m:
+        maxima = np.concatenate([maxima, affinity[:, 16 * m :].max(axis=1, keepdims=True)], axis=1)
+    if maxima.shape[1] >= k > 0:
+        floor = np.partition(maxima, maxima.shape[1] - k, axis=1)[:, maxima.shape[1] - k]
+        row, col = np.divmod(np.flatnonzero(affinity >= floor[:, None]), n)
+    else:
+        row, col = np.divmod(np.arange(rows * n), n)
+    order = np.lexsort((col, -affinity[row, col], row))
+    row, col = row[order], col[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row)
+    return row[rank < k], col[rank < k]
+
+
+def _cells(pairs: PairArrays, paper_ids: np.ndarray, reviewer_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted cell numbers of the pairs whose paper and reviewer are both known, and their values (of a pair
+    given twice, the lower value)."""
+    p, p_ok = _positions(paper_ids, pairs.paper)
+    r, r_ok = _positions(reviewer_ids, pairs.reviewer)
+    ok = p_ok & r_ok
+    values = pairs.value[ok].astype(np.int64) if pairs.value is not None else np.zeros(int(ok.sum()), dtype=np.int64)
+    # One sort of (cell, value) packed in an integer: values are -1 to 3.
+    key = np.sort((p[ok] * len(reviewer_ids) + r[ok]) * 8 + values + 1)
+    cells, values = key // 8, (key % 8 - 1).astype(np.int8)
+    first = np.ones(len(cells), dtype=bool)
+    first[1:] = cells[1:] != cells[:-1]
+    return cells[first], values[first]
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each wanted id sits in ``ids``, and whether it is there at all."""
+    if not len(ids):
+        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+    order = None if np.all(ids[1:] > ids[:-1]) else np.argsort(ids, kind="stable")
+    ordered = ids if order is None else ids[order]
+    at = np.minimum(np.searchsorted(ordered, wanted), len(ids) - 1)
+    found = ordered[at] == wanted
+    return (at if order is None else order[at]).astype(np.int64), found
+
+
+# scikit-learn's English stop words (sklearn/feature_extraction/_stop_words.py, BSD licence), copied so that
+# scoring does not import scikit-learn (the same 318 words as its version 1.9).
+ENGLISH_STOP_WORDS = frozenset("""
+a about above across after afterwards again against all almost alone along already also although always am
+among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere are around as at back
+be became because become becomes becoming been before beforehand behind being below beside besides between
+beyond bill both bottom but by call can cannot cant co con could couldnt cry de describe detail do done down
+due during each eg eight either eleven else elsewhere empty enough etc even ever every everyone everything
+everywhere except few fifteen fifty fill find fire first five for former formerly forty found four from front
+full further get give go had has hasnt have he hence her here hereafter hereby herein hereupon hers herself
+him himself his how however hundred i ie if in inc indeed interest into is it its itself keep last latter
+latterly least less ltd made many may me meanwhile might mill mine more moreover most mostly move much must my
+myself name namely neither never nevertheless next nine no nobody none noone nor not nothing now nowhere of
+off often on once one only onto or other others otherwise our ours ourselves out over own part per perhaps
+please put rather re same see seem seemed seeming seems serious several she should show side since sincere six
+sixty so some somehow someone something sometime sometimes somewhere still such system take ten than that the
+their them themselves then thence there thereafter thereby therefore therein thereupon these they thick thin
+third this those though three through throughout thru thus to together too top toward towards twelve twenty
+two un under until up upon us very via was we well were what whatever when whence whenever where whereafter
+whereas whereby wherein whereupon wherever whether which while whither who whoever whole whom whose why will
+with within without would yet you your yours yourself yourselves
+""".split())  # noqa: SIM905 - a word list reads better as text
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_ASCII_WORD = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
+
+
+def _words(text: str) -> list[str]:
+    text = text.lower()
+    return text.encode().translate(_ASCII_WORD).decode().split() if text.isascii() else _TOKEN.findall(text)
+
+
+def _tfidf(texts: list[str]) -> sparse.csr_matrix:
+    """The matrix ``TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
+    .fit_transform(texts)`` of scikit-learn gives: the same columns and, operation for operation, the same
+    float32 numbers (smoothed idf, 1 + log tf, rows scaled to unit length with the norm summed in double in
+    column order). Done here with a dict and NumPy instead of a Python loop per word, and without importing
+    scikit-learn (a second at every start). Texts without a word give a zero row (scikit-learn refuses when
+    no text has one)."""
     from scipy import sparse
 
-    data, indices, indptr = [], [], [0]
-    for topics in rows:
-        cols = sorted(column[t] for t in topics if t in column)
-        indices.extend(cols)
-        data.extend([1.0] * len(cols))
-        indptr.append(len(indices))
-    return sparse.csr_matrix((np.array(data, dtype=np.float32), indices, indptr), shape=(len(rows), len(column)))
+    tokens = [_words(t) for t in texts]
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    number: defaultdict[str, int] = defaultdict(count().__next__)  # each distinct word, numbered as first seen
+    ids = np.fromiter(map(number.__getitem__, chain.from_iterable(tokens)), dtype=np.int64, count=int(lengths.sum()))
+    del tokens
+    vocabulary = sorted(w for w in number if len(w) > 1 and w not in ENGLISH_STOP_WORDS)
+    column = np.full(len(number), -1, dtype=np.int64)
+    column[[number[w] for w in vocabulary]] = np.arange(len(vocabulary))
+    cols = column[ids]
+    kept = cols >= 0
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[kept]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), cols[kept], indptr),
+                               shape=(len(texts), max(len(vocabulary), 1)))  # fmt: skip
+    matrix.sum_duplicates()  # the counts; also sorts each row's columns
+    if not vocabulary:
+        return matrix
+    # TfidfTransformer(sublinear_tf=True): idf = ln((1 + n) / (1 + df)) + 1 in float32; tf = 1 + ln(count).
+    idf = np.full(matrix.shape[1], len(texts) + 1, dtype=np.float32)
+    idf /= np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float32) + np.float32(1.0)
+    np.log(idf, out=idf)
+    idf += np.float32(1.0)
+    data = matrix.data
+    np.log(data, out=data)
+    data += np.float32(1.0)
+    data *= idf[matrix.indices]
+    # normalize(norm="l2"): per row, the squares (float32) summed in double one after the other, then each
+    # value divided by the square root in double.
+    squares = (data * data).astype(np.float64)
+    bounds = matrix.indptr.tolist()
+    norms = np.array([np.cumsum(squares[a:b])[-1] if b > a else 0.0 for a, b in pairwise(bounds)])
+    norms = np.sqrt(norms)
+    norms[norms == 0.0] = 1.0
+    matrix.data = (data / np.repeat(norms, np.diff(matrix.indptr))).astype(np.float32)
+    return matrix
+
+
+class _TextSimilarity:
+    """Cosine similarity of papers x reviewers, a block of papers at a time (the rows are unit vectors).
+
+    When ``split``, the words whose sparse product would cost more than a dense one (those most papers and
+    reviewers share) go through a dense matrix product; the rest stay sparse. The split point minimises the
+    estimated cost from each word's document frequencies."""
+
+    def __init__(self, papers: sparse.csr_matrix, reviewers: sparse.csr_matrix, *, split: bool) -> None:
+        n_papers, n_reviewers = papers.shape[0], reviewers.shape[0]
+        dense_words = np.zeros(0, dtype=np.int64)
+        if split and papers.shape[1]:
+            work = (np.bincount(papers.indices, minlength=papers.shape[1]).astype(np.float64)
+                    * np.bincount(reviewers.indices, minlength=papers.shape[1]))  # fmt: skip
+            order = np.argsort(-work, kind="stable")
+            sparse_left = np.concatenate([[work.sum()], work.sum() - np.cumsum(work[order])])
+            cost = SPARSE_COST * sparse_left + 2.0 * n_papers * n_reviewers * np.arange(len(order) + 1)
+            dense_words = np.sort(order[: int(np.argmin(cost))])
+        self.dense_papers = papers[:, dense_words].toarray() if len(dense_words) else None
+        self.dense_reviewers = reviewers[:, dense_words].toarray().T.copy() if len(dense_words) else None
+        rest = arrays.difference(np.arange(papers.shape[1]), dense_words)
+        self.papers = papers[:, rest].tocsr() if len(dense_words) else papers
+        self.reviewers = (reviewers[:, rest] if len(dense_words) else reviewers).T.tocsr()
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        out = (self.papers[start:stop] @ self.reviewers).toarray()
+        if self.dense_papers is not None:
+            out += self.dense_papers[start:stop] @ self.dense_reviewers
+        return out
+
+
+def _one_hot(rows: list[set[int]], column: dict[int, int]) -> np.ndarray:
+    out = np.zeros((len(rows), len(column)), dtype=np.float32)
+    for i, topics in enumerate(rows):
+        out[i, [column[t] for t in topics if t in column]] = 1.0
+    return out

@@ -4,16 +4,28 @@ reviewers. One function per change; each checks its rules, flushes and queues ma
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from portal import emails
-from portal.assign.affinity import PaperInfo, ReviewerInfo, Weights, score
+from portal.assign import arrays
+from portal.assign.affinity import (
+    BID_VALUES,
+    Edges,
+    PairArrays,
+    PaperInfo,
+    ReviewerInfo,
+    Weights,
+    automatic_top_k,
+    score_edges,
+)
 from portal.assign.solver import Problem, Result, solve
 from portal.db import db, utcnow
 from portal.models import (
@@ -21,8 +33,10 @@ from portal.models import (
     AssignmentProposal,
     Bid,
     BidValue,
+    ConflictKind,
     ConflictOverride,
     DiscussionComment,
+    OutgoingEmail,
     Phase,
     ProposalState,
     Review,
@@ -30,12 +44,18 @@ from portal.models import (
     ReviewRevision,
     ReviewState,
     Submission,
+    SubmissionAuthor,
     SubmissionState,
+    Topic,
     User,
+    UserConflict,
+    UserPaper,
     Workshop,
 )
+from portal.models.submission import submission_topic
+from portal.models.user import user_topic
 from portal.services import Conflicted, DeadlinePassed, DomainError, InvalidTransition, audit
-from portal.services.conflicts import AUTHOR, conflict_map, conflict_reasons, overrides_for
+from portal.services.conflicts import AUTHOR, conflict_map, conflict_reasons, norm_institution, org_domain, overrides_for
 from portal.services.scores import refresh_scores
 from portal.services.submissions import deadlines
 from portal.web import external_url
@@ -143,51 +163,198 @@ def place_bids(ws: Workshop, reviewer: User, bids: dict[int, BidValue | None], n
 # --- assignment ---------------------------------------------------------------------------------------
 
 
-def paper_text(sub: Submission) -> str:
+def paper_text(sub: Any) -> str:
+    """What a submission (or a row with its title, abstract and keywords) is matched on."""
     return f"{sub.title}\n{sub.abstract}\n{sub.keywords}"
 
 
-def reviewer_text(user: User) -> str:
-    return "\n".join([user.expertise_statement, *(f"{p.title}\n{p.abstract}" for p in user.papers)])
+def reviewer_text(statement: str, papers: list[str]) -> str:
+    """What a reviewer is matched on: their statement and their own papers (each "title\nabstract")."""
+    return "\n".join([statement, *papers])
 
 
 def current_assignments() -> list[ReviewAssignment]:
     return list(db.session.scalars(sa.select(ReviewAssignment)))
 
 
-def build_problem(ws: Workshop, *, top_k: int | None = None) -> tuple[Problem, dict[tuple[int, int], Any], dict]:
-    subs = reviewable(ws)
-    people = reviewers()
-    conflicts = conflict_map(subs, people, overrides_for())
-    bids = {(b.submission_id, b.reviewer_id): b.value.value for b in db.session.scalars(sa.select(Bid))}
-    scored = score(
-        [PaperInfo(s.id, paper_text(s), {s.primary_topic_id, *(t.id for t in s.secondary_topics)}) for s in subs],
-        [ReviewerInfo(u.id, reviewer_text(u), {t.id for t in u.topics}) for u in people],
-        bids, set(conflicts), Weights(ws.weight_bid, ws.weight_topics, ws.weight_text), top_k=top_k,
+def build_problem(ws: Workshop, *, top_k: int | None = None,
+                  on_phase: Callable[[str], None] | None = None) -> tuple[Problem, Edges]:  # fmt: skip
+    """The assignment problem of the workshop's reviewable submissions and every reviewer, read as plain rows
+    (no ORM object per bid or pair), with its candidate pairs: the ``top_k`` best reviewers of each paper plus
+    every bid, conflicts never; ``top_k`` None picks all pairs for a small workshop, ``affinity.TOP_K`` else."""
+    phase = on_phase or (lambda _: None)
+    phase("Reading the submissions, reviewers, bids and conflicts")
+    db.session.flush()
+    read = db.session.connection().execute  # plain rows: no ORM work per row
+    live = sa.and_(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
+    subs = read(
+        sa.select(Submission.id, Submission.title, Submission.abstract, Submission.keywords, Submission.primary_topic_id,
+                  Submission.declared_conflicts).where(live).order_by(Submission.id)).all()  # fmt: skip
+    secondary = _grouped(sa.select(submission_topic.c.submission_id, submission_topic.c.topic_id)
+                         .join(Submission, Submission.id == submission_topic.c.submission_id).where(live))  # fmt: skip
+    authors = read(
+        sa.select(SubmissionAuthor.submission_id, SubmissionAuthor.email, SubmissionAuthor.affiliation)
+        .join(Submission, Submission.id == SubmissionAuthor.submission_id).where(live)).all()  # fmt: skip
+    people = read(sa.select(User.id, User.email, User.affiliation, User.expertise_statement, User.max_load)
+                  .where(User.is_reviewer).order_by(User.id)).all()  # fmt: skip
+    topics = _grouped(sa.select(user_topic.c.user_id, user_topic.c.topic_id)
+                      .join(User, User.id == user_topic.c.user_id).where(User.is_reviewer))  # fmt: skip
+    own = _grouped(sa.select(UserPaper.user_id, UserPaper.title + "\n" + UserPaper.abstract)
+                   .join(User, User.id == UserPaper.user_id).where(User.is_reviewer)
+                   .order_by(UserPaper.user_id, UserPaper.position))  # fmt: skip
+    declared = read(sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value)
+                    .join(User, User.id == UserConflict.user_id).where(User.is_reviewer)).all()  # fmt: skip
+    overrides = read(sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id,
+                               ConflictOverride.conflicted)).all()  # fmt: skip
+    conflicts = conflicted_pairs(subs, authors, people, declared, overrides)
+    bids = _bids()
+    live_ids = {s.id for s in subs}
+    fixed = [(p, r) for p, r in read(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))
+             if p in live_ids]  # fmt: skip
+    titles = dict(read(sa.select(Topic.id, Topic.title)).all())
+
+    k = top_k if top_k is not None else automatic_top_k(len(subs), len(people))
+    phase("Scoring every reviewer against every paper" + (f" (keeping the {k} best per paper)" if k else ""))
+    edges = score_edges(
+        [PaperInfo(s.id, paper_text(s), {s.primary_topic_id, *secondary.get(s.id, [])}) for s in subs],
+        [ReviewerInfo(u.id, reviewer_text(u.expertise_statement, own.get(u.id, [])), set(topics.get(u.id, [])))
+         for u in people],
+        bids, conflicts, Weights(ws.weight_bid, ws.weight_topics, ws.weight_text), top_k=k,
     )  # fmt: skip
-    live = {s.id for s in subs}
-    fixed = [(a.submission_id, a.reviewer_id) for a in current_assignments() if a.submission_id in live]
     problem = Problem(
-        demand={s.id: ws.reviews_per_paper for s in subs}, capacity={u.id: load_of(ws, u) for u in people},
+        demand={s.id: ws.reviews_per_paper for s in subs},
+        capacity={u.id: load_of(ws, u) for u in people},  # (a row with max_load does as a User)
         # The K best per paper were kept by the scoring (with every pair that has a bid); the solver takes them all.
-        candidates=scored.candidates, fixed=fixed, topics={s.id: s.primary_topic.title for s in subs},
+        candidates=edges, fixed=fixed, topics={s.id: titles[s.primary_topic_id] for s in subs},
     )  # fmt: skip
-    return problem, scored.reasons, conflicts
+    return problem, edges
+
+
+def _grouped(stmt: sa.Select) -> dict[int, list[Any]]:
+    """The rows of a two-column select, grouped by the first column, in row order."""
+    out: dict[int, list[Any]] = defaultdict(list)
+    for key, value in db.session.connection().execute(stmt):
+        out[key].append(value)
+    return out
+
+
+def _bids() -> PairArrays:
+    """Every bid as three arrays (paper, reviewer, index of the value in ``affinity.BID_VALUES``): millions
+    of rows at a large conference, so one integer column per bid, not a row object."""
+    code = sa.case({v: i for i, v in enumerate(BID_VALUES)}, value=sa.type_coerce(Bid.value, sa.String), else_=-1)
+    reviewer_width = 1 << 32
+    packed = (sa.cast(Bid.submission_id, sa.BigInteger) * reviewer_width + Bid.reviewer_id) * 8 + code + 1
+    # Straight from the driver's cursor: at millions of rows even Core's row objects cost seconds.
+    connection = db.session.connection()
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(str(sa.select(packed).compile(connection, compile_kwargs={"literal_binds": True})))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    arr = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows))
+    del rows
+    pair, value = np.divmod(arr, 8)
+    paper, reviewer = np.divmod(pair, reviewer_width)
+    return PairArrays(paper, reviewer, (value - 1).astype(np.int8))
+
+
+def conflicted_pairs(subs: Sequence[Any], authors: Sequence[Any], people: Sequence[Any], declared: Sequence[Any],
+                     overrides: Sequence[Any]) -> PairArrays:  # fmt: skip
+    """The (submission, reviewer) pairs that conflict: the same pairs as ``conflicts.conflict_map`` finds (and
+    by the same rules), without its reasons, joined as arrays so that it takes the time of the pairs found.
+
+    ``subs`` have ``id`` and ``declared_conflicts``; ``authors`` are (submission id, email, affiliation);
+    ``people`` (the reviewers) have ``id``, ``email`` and ``affiliation``; ``declared`` are the reviewers'
+    own (user id, kind, value); ``overrides`` the chairs' (submission id, reviewer id, conflicted)."""
+    sub_ids = np.array([s.id for s in subs], dtype=np.int64)
+    reviewer_ids = np.array([u.id for u in people], dtype=np.int64)
+    author_sub = np.array([a[0] for a in authors], dtype=np.int64)
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def join(author_keys: list[Any], reviewer_keys: list[Any], reviewers: np.ndarray = reviewer_ids,
+             papers: np.ndarray = author_sub) -> None:  # fmt: skip
+        """Add the (paper, reviewer) pairs whose keys are equal (None never matches)."""
+        number: dict[Any, int] = {}
+        left = np.array([-1 if k is None else number.setdefault(k, len(number)) for k in author_keys], dtype=np.int64)
+        right = np.array([-1 if k is None else number.get(k, -1) for k in reviewer_keys], dtype=np.int64)
+        found.append(_equi_join(left, papers, right, reviewers))
+
+    def each(fn: Callable[[str], str | None], values: list[str]) -> list[str | None]:
+        """``fn`` of each value, or None when it gives nothing; computed once per distinct value."""
+        known = {v: fn(v) or None for v in set(values)}
+        return [known[v] for v in values]
+
+    # The reviewer is an author; shares the organization's email domain or the institution with an author.
+    emails = [a[1] for a in authors]
+    institutions = each(norm_institution, [a[2] for a in authors])
+    join(emails, [u.email for u in people])
+    author_pairs = found[-1]
+    join(each(org_domain, emails), each(org_domain, [u.email for u in people]))
+    join(institutions, each(norm_institution, [u.affiliation for u in people]))
+    # Declared by the authors: one reviewer address a line.
+    lines = [(s.id, line.strip().lower()) for s in subs for line in s.declared_conflicts.splitlines() if line.strip()]
+    join([x for _, x in lines], [u.email for u in people], papers=np.array([p for p, _ in lines], dtype=np.int64))
+    # Declared by the reviewer: an author (by address), a domain (an author's host or one of its parent
+    # domains) or an institution.
+    by_kind: dict[ConflictKind, list[tuple[int, str]]] = defaultdict(list)
+    for user_id, kind, value in declared:
+        by_kind[kind].append((user_id, value))
+    for kind, rows in by_kind.items():
+        who = np.array([u for u, _ in rows], dtype=np.int64)
+        if kind == ConflictKind.PERSON:
+            join(emails, [v for _, v in rows], reviewers=who)
+        elif kind == ConflictKind.INSTITUTION:
+            join(institutions, each(norm_institution, [v for _, v in rows]), reviewers=who)
+        elif kind == ConflictKind.DOMAIN:
+            hosts = [(sub, suffix) for sub, e in zip(author_sub.tolist(), emails, strict=True)
+                     for suffix in _domain_suffixes(e.rsplit("@", 1)[-1])]  # fmt: skip
+            join([h for _, h in hosts], [v for _, v in rows], reviewers=who,
+                 papers=np.array([sub for sub, _ in hosts], dtype=np.int64))  # fmt: skip
+
+    width = int(max(reviewer_ids.max(initial=0), max((o[1] for o in overrides), default=0))) + 1
+    cells = arrays.unique(np.concatenate([p * width + r for p, r in found] + [np.zeros(0, np.int64)]))
+    # The chairs' changes: an added conflict; a lifted one (never "is an author").
+    added = np.array([s * width + r for s, r, c in overrides if c], dtype=np.int64)
+    lifted = np.array([s * width + r for s, r, c in overrides if not c], dtype=np.int64)
+    lifted = arrays.difference(lifted, author_pairs[0] * width + author_pairs[1])
+    cells = arrays.union(arrays.difference(cells, lifted), added)
+    keep = arrays.isin(cells // width, sub_ids) & arrays.isin(cells % width, reviewer_ids)
+    return PairArrays(cells[keep] // width, cells[keep] % width)
+
+
+def _domain_suffixes(host: str) -> list[str]:
+    """The host and every part of it after a dot: the declared domains ``_domain_matches`` finds it under."""
+    return [host] + [host[i + 1 :] for i, ch in enumerate(host) if ch == "."]
+
+
+def _equi_join(left: np.ndarray, left_vals: np.ndarray, right: np.ndarray,
+               right_vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(left value, right value) for every pair of rows with the same key (keys < 0 match nothing)."""
+    left_vals, right_vals = left_vals[left >= 0], right_vals[right >= 0]
+    left, right = left[left >= 0], right[right >= 0]
+    order = np.argsort(right, kind="stable")
+    right, right_vals = right[order], right_vals[order]
+    lo, hi = np.searchsorted(right, left, "left"), np.searchsorted(right, left, "right")
+    counts = hi - lo
+    first = np.repeat(lo, counts)
+    offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(left_vals, counts), right_vals[first + offset]
 
 
 def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = None,
                        on_phase: Callable[[str], None] | None = None) -> AssignmentProposal:  # fmt: skip
     """Solve, and keep the result as a proposal the chair previews, edits and applies. ``on_phase`` hears
-    which step is running (a background job shows it to the chair)."""
+    which step is running (a background job shows it to the chair). ``top_k`` None: automatic (every pair on
+    a small workshop, the best ``affinity.TOP_K`` per paper and every bid on a large one)."""
     phase = on_phase or (lambda _: None)
-    phase("Scoring every reviewer against every paper")
-    problem, reasons, _ = build_problem(ws, top_k=top_k)
-    phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} reviewers, {len(problem.candidates)} candidate pairs")
+    problem, edges = build_problem(ws, top_k=top_k, on_phase=phase)
+    phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} reviewers, {len(edges)} candidate pairs")
     result = solve(problem)
-    result.top_k = top_k
+    result.top_k = edges.top_k
     phase("Saving the proposal")
     proposal = AssignmentProposal(
-        result=_serialize(result, reasons), message=result.explain_shortfall(problem.topics),
+        result=_serialize(result, edges.reasons_for(result.pairs)), message=result.explain_shortfall(problem.topics),
         created_by_id=actor.id if actor else None,
     )  # fmt: skip
     db.session.add(proposal)
@@ -260,25 +427,40 @@ def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now:
     now = now or utcnow()
     if proposal.state != ProposalState.DRAFT:
         raise InvalidTransition("This proposal was applied or discarded already.")
-    existing = {(a.submission_id, a.reviewer_id) for a in current_assignments()}
+    existing = {(p, r) for p, r in db.session.execute(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))}
+    last = dict(db.session.execute(sa.select(ReviewAssignment.submission_id, sa.func.max(ReviewAssignment.ordinal))
+                                   .group_by(ReviewAssignment.submission_id)).all())  # fmt: skip
     ordinals: dict[int, int] = {}
+    rows: list[dict[str, Any]] = []
     new: dict[int, list[int]] = defaultdict(list)
     for paper, reviewer in (tuple(p) for p in proposal.result["pairs"]):
         if (paper, reviewer) in existing:
             continue
-        if paper not in ordinals:
-            ordinals[paper] = _next_ordinal(paper)
-        db.session.add(ReviewAssignment(submission_id=paper, reviewer_id=reviewer, ordinal=ordinals[paper],
-                                        origin=AssignmentOrigin.AUTOMATIC, created_at=now))  # fmt: skip
-        ordinals[paper] += 1
+        ordinals[paper] = ordinals.get(paper, last.get(paper) or 0) + 1
+        rows.append({"submission_id": paper, "reviewer_id": reviewer, "ordinal": ordinals[paper],
+                     "origin": AssignmentOrigin.AUTOMATIC, "created_at": now})  # fmt: skip
         new[reviewer].append(paper)
+    for i in range(0, len(rows), 10_000):  # one multi-row INSERT per batch, no object per assignment
+        db.session.execute(sa.insert(ReviewAssignment), rows[i : i + 10_000])
     proposal.state, proposal.applied_at = ProposalState.APPLIED, now
     audit.record(actor, "assignment.apply", f"Applied automatic assignment proposal {proposal.id}: "
-                 f"{sum(len(p) for p in new.values())} new assignment(s)", proposal=proposal.id)  # fmt: skip
+                 f"{len(rows)} new assignment(s)", proposal=proposal.id)  # fmt: skip
     refresh_scores(ordinals)
-    for reviewer_id, papers in sorted(new.items()):
-        _queue_assignment_mail(ws, db.session.get(User, reviewer_id), papers)
-    return sum(len(p) for p in new.values())
+    # What the mail shows, loaded in a few queries (any other attribute still loads if a template asks).
+    people = {u.id: u for u in _by_ids(User, list(new), User.name, User.email)}
+    subs = {s.id: s for s in _by_ids(Submission, list(ordinals), Submission.title)}
+    home = external_url("review.index")
+    emails.queue_all([_assignment_mail(ws, people[reviewer_id], [subs[p] for p in sorted(papers)], home)
+                      for reviewer_id, papers in sorted(new.items())])  # fmt: skip
+    return len(rows)
+
+
+def _by_ids(model: Any, ids: list[int], *columns: Any) -> list[Any]:
+    """The objects of ``model`` with these ids (only ``columns`` loaded at once, when given), a few thousand
+    a query (databases limit the parameters of one)."""
+    stmt = sa.select(model).options(load_only(*columns)) if columns else sa.select(model)
+    return [row for i in range(0, len(ids), 5000)
+            for row in db.session.scalars(stmt.where(model.id.in_(ids[i : i + 5000])))]  # fmt: skip
 
 
 def assign_reviewer(
@@ -314,10 +496,14 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
 
 def _queue_assignment_mail(ws: Workshop, reviewer: User, papers: list[int]) -> None:
     subs = [db.session.get(Submission, p) for p in sorted(papers)]
-    emails.queue(
+    emails.queue_all([_assignment_mail(ws, reviewer, subs, external_url("review.index"))])
+
+
+def _assignment_mail(ws: Workshop, reviewer: User, subs: list[Submission], home: str) -> OutgoingEmail:
+    return emails.compose(
         kind="assignment", to=reviewer.email, reply_to=ws.contact_email, template="assignment",
         subject=f"[{ws.label}] {len(subs)} paper{'s' if len(subs) != 1 else ''} to review",
-        ws=ws, reviewer=reviewer, subs=subs, home=external_url("review.index"),
+        ws=ws, reviewer=reviewer, subs=subs, home=home,
     )  # fmt: skip
 
 

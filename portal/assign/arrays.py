@@ -1,0 +1,33 @@
+"""Set operations on integer arrays by sorting. NumPy 2's ``unique`` (and ``union1d``, ``setdiff1d``, which use
+it) hashes, which on millions of int64 keys takes seconds where a sort takes a tenth of one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
+def isin(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """For each value, whether it is one of ``among``."""
+    among = np.sort(among)
+    if not len(among):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(among, values), len(among) - 1)
+    return among[at] == values
+
+
+def union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return unique(np.concatenate([a, b]))
+
+
+def difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The distinct values of ``a`` not in ``b``, sorted."""
+    a = unique(a)
+    return a[~isin(a, b)]
