@@ -202,10 +202,14 @@ def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[st
                        "applying.", "url": path_for("chair.proposal", proposal_id=proposal.id)}  # fmt: skip
 
 
+LETTERS_PER_TRANSACTION = 200
+
+
 @job("letters", "Sending the decision letters")
 def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
-    """Each letter is queued and marked in a transaction of its own, then the outbox delivers them: a rerun
-    queues only the letters still drafts and delivers only the mail still waiting."""
+    """The letters are queued and marked ``LETTERS_PER_TRANSACTION`` at a time, each batch in a transaction of its
+    own, then the outbox delivers them: a rerun queues only the letters still drafts and delivers only the mail
+    still waiting."""
     from portal.models import Workshop
     from portal.services import decisions
 
@@ -214,10 +218,11 @@ def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, 
     drafts = decisions.sendable_letters(actor)
     total, sent = len(drafts), 0
     progress(0, total, "Putting the letters in the outbox", force=True)
-    for n, letter_id in enumerate(drafts, start=1):
-        sent += decisions.send_letters(actor, ws, only=[letter_id])  # 0 when another send claimed it first
+    for first in range(0, total, LETTERS_PER_TRANSACTION):
+        batch = drafts[first : first + LETTERS_PER_TRANSACTION]
+        sent += decisions.send_letters(actor, ws, only=batch)  # fewer when another send claimed some first
         db.session.commit()
-        progress(n, total)
+        progress(first + len(batch), total)
     return _deliver(progress, f"{sent} letter{'s' if sent != 1 else ''} sent to the authors.",
                     path_for("chair.letters"), kind="decision_letter")
 

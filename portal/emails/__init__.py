@@ -9,9 +9,11 @@ import contextlib
 import logging
 import re
 import smtplib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import flask_mail
 import sqlalchemy as sa
@@ -45,6 +47,19 @@ def queue(
 
     Nothing is sent here; the row commits or rolls back with the caller's transaction.
     """
+    return queue_all([compose(kind=kind, to=to, template=template, subject=subject, reply_to=reply_to, **context)])[0]
+
+
+def compose(
+    *,
+    kind: str,
+    to: list[str] | str,
+    template: str,
+    subject: str,
+    reply_to: str | None = None,
+    **context: object,
+) -> OutgoingEmail:
+    """The row ``queue`` would write, not yet in the session: many of them go in with one ``queue_all``."""
     recipients = [one_line(addr) for addr in ([to] if isinstance(to, str) else to)]
     if not recipients or any(not addr or "," in addr for addr in recipients):
         raise ValueError(f"bad recipient list: {recipients!r}")
@@ -53,7 +68,7 @@ def queue(
         body_html: str | None = render_template(f"emails/{template}.html", **context)
     except TemplateNotFound:
         body_html = None
-    row = OutgoingEmail(
+    return OutgoingEmail(
         kind=kind,
         recipients=",".join(recipients),
         reply_to=one_line(reply_to) if reply_to else None,
@@ -62,10 +77,14 @@ def queue(
         body_html=body_html,
         state=EmailState.QUEUED,
     )
-    db.session.add(row)
+
+
+def queue_all(rows: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """Put composed rows in the outbox, in the caller's transaction, with one flush for them all."""
+    db.session.add_all(rows)
     db.session.flush()
-    db.session.info.setdefault(_PENDING, []).append(row.id)
-    return row
+    db.session.info.setdefault(_PENDING, []).extend(row.id for row in rows)
+    return rows
 
 
 _PENDING = "portal.outbox.pending"
@@ -128,10 +147,11 @@ class DeliveryReport:
     handed_over: list[int] = field(default_factory=list)  # given to a background job to deliver
 
 
-def _message(row: OutgoingEmail) -> flask_mail.Message:
+def _message(row: sa.Row[Any]) -> flask_mail.Message:
+    """The message of an outbox row (its ``_SENDING`` columns)."""
     return flask_mail.Message(
         subject=row.subject,
-        recipients=row.recipient_list,
+        recipients=[r for r in row.recipients.split(",") if r],
         body=row.body_text,
         html=row.body_html,
         reply_to=row.reply_to,
@@ -153,16 +173,39 @@ def pending_ids(ids: list[int] | None = None, *, kind: str | None = None) -> lis
     return list(db.session.scalars(stmt))
 
 
+CLAIM_BATCH = 50  # rows a sender leases at a time; each is still marked in a transaction of its own
+LEASE = timedelta(minutes=10)  # how long a lease keeps other senders off a row
+
+
+_OUTBOX = OutgoingEmail.__table__
+# What a sender reads of a row, as plain columns: no ORM object for each of its commits to expire.
+_SENDING = [_OUTBOX.c[name] for name in ("id", "attempts", "recipients", "subject", "body_text", "body_html", "reply_to")]
+
+
+@dataclass
+class _Claimed:
+    """What a sender needs of a row it holds."""
+
+    id: int
+    attempts: int
+    recipients: str
+    message: flask_mail.Message
+
+
 def send_pending(
     ids: list[int] | None = None, *, now: datetime | None = None, include_failed: bool = False,
     on_progress: Callable[[int], None] | None = None,
 ) -> DeliveryReport:  # fmt: skip
-    """Deliver queued mail that is due (or exactly ``ids``, due or not). Commits after each row.
+    """Deliver queued mail that is due (or exactly ``ids``, due or not), on one SMTP connection. Each row is
+    marked sent (or given its next attempt) and committed before the next one goes, so a crash resends at most
+    the mail in flight.
 
-    Each row is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL) and its state checked again
-    under the lock, so several workers delivering at once never send the same mail twice: a row another
-    worker holds is skipped, a row another worker has sent no longer matches. ``on_progress`` hears how many
-    rows are done. Call it after the caller's commit; never inside an open unit of work.
+    Two workers delivering at once never send the same mail: a sender leases ``CLAIM_BATCH`` rows at a time with
+    one conditional update (``SELECT ... FOR UPDATE SKIP LOCKED`` inside it on PostgreSQL, so a row another
+    worker is leasing is skipped, not waited for), committed before talking to SMTP. The lease is ``sent_at``
+    set on a row still queued; rows leased in the last ``LEASE`` are left to their sender, whose crash leaves
+    them to be taken again when it runs out. No transaction stays open while SMTP answers. ``on_progress``
+    hears how many rows are done. Call it after the caller's commit; never inside an open unit of work.
     """
     now = now or utcnow()
     states = [EmailState.QUEUED, EmailState.FAILED] if include_failed else [EmailState.QUEUED]
@@ -176,63 +219,90 @@ def send_pending(
     report = DeliveryReport()
     if not candidates:
         return report
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
-    mail_state = current_app.extensions["mail"]
     connection: _Connection | None = None
     connect_error: Exception | None = None
     try:
         try:
-            connection = _Connection(mail_state).__enter__()
+            connection = _Connection(current_app.extensions["mail"]).__enter__()
         except (OSError, smtplib.SMTPException) as exc:
             connect_error = exc
-        for done, row_id in enumerate(candidates, start=1):
-            row = db.session.scalar(
-                sa.select(OutgoingEmail).where(OutgoingEmail.id == row_id, OutgoingEmail.state.in_(states))
-                .with_for_update(skip_locked=True).execution_options(populate_existing=True)
-            )  # fmt: skip
-            if row is None:  # another worker holds it or has sent it
-                db.session.rollback()
-                continue
-            if db.session.get_bind().dialect.name == "sqlite":
-                # SQLite has no row locks: claim the row with a short lease instead (a conditional update that only
-                # one of two senders can win), committed before talking to SMTP.
-                claimed = db.session.execute(
-                    sa.update(OutgoingEmail).where(OutgoingEmail.id == row.id, OutgoingEmail.state.in_(states),
-                                                   OutgoingEmail.next_attempt_at == row.next_attempt_at)
-                    .values(next_attempt_at=now + timedelta(minutes=10)).execution_options(synchronize_session=False)
-                ).rowcount  # fmt: skip
-                db.session.commit()
-                if not claimed:
-                    continue
-                row = db.session.get(OutgoingEmail, row_id)
-                db.session.refresh(row)  # type: ignore[arg-type]
-            error = connect_error
-            if error is None and connection is not None:
-                try:
-                    connection.send(_message(row))
-                except (OSError, smtplib.SMTPException, flask_mail.BadHeaderError) as exc:
-                    error = exc
-            if error is None:
-                row.state = EmailState.SENT
-                row.sent_at = now
-                row.last_error = None
-                report.sent.append(row.id)
-            else:
-                row.attempts += 1
-                row.last_error = f"{type(error).__name__}: {error}"[:2000]
-                row.next_attempt_at = now + _backoff(row.attempts)
-                if row.attempts >= max_attempts:
-                    row.state = EmailState.FAILED
-                    report.failed.append(row.id)
-                else:
-                    row.state = EmailState.QUEUED
-                    report.deferred.append(row.id)
-                log.warning("mail %s to %s not delivered: %s", row.id, row.recipients, row.last_error)
-            db.session.commit()
-            if on_progress is not None:
-                on_progress(done)
+        for first in range(0, len(candidates), CLAIM_BATCH):
+            chunk = candidates[first : first + CLAIM_BATCH]
+            with contextlib.closing(_leased(chunk, states)) as claimed:
+                for mail in claimed:
+                    error = connect_error
+                    if error is None and connection is not None:
+                        try:
+                            connection.send(mail.message)
+                        except (OSError, smtplib.SMTPException, flask_mail.BadHeaderError) as exc:
+                            error = exc
+                    _mark(mail, error, now, report)
+                    db.session.commit()
+                    if on_progress is not None:
+                        on_progress(first + chunk.index(mail.id) + 1)
     finally:
         if connection is not None and connection.host is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 connection.host.quit()
     return report
+
+
+def _claimed(row: sa.Row[Any]) -> _Claimed:
+    return _Claimed(row.id, row.attempts, row.recipients, _message(row))
+
+
+def _leased(chunk: list[int], states: list[EmailState]) -> Iterator[_Claimed]:
+    """Lease the rows of ``chunk`` still in ``states`` and not leased by another sender, commit, then hand them
+    out one by one. A lease half run out is given back and taken again, so no row is sent once it expired; rows
+    not handed out (an error in the caller) are given back too."""
+    waiting = chunk
+    while waiting:
+        token, taken_at = utcnow(), time.monotonic()
+        free = sa.and_(_OUTBOX.c.id.in_(waiting), _OUTBOX.c.state.in_(states),
+                       sa.or_(_OUTBOX.c.sent_at.is_(None), _OUTBOX.c.sent_at < token - LEASE))  # fmt: skip
+        takeable = sa.select(_OUTBOX.c.id).where(free).with_for_update(skip_locked=True)  # plain SELECT on SQLite
+        leased = db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(takeable), free)
+                                    .values(sent_at=token).returning(*_SENDING)).all()  # fmt: skip
+        mails = sorted((_claimed(row) for row in leased), key=lambda mail: mail.id)
+        db.session.commit()
+        waiting, handed = [], 0
+        try:
+            for mail in mails:
+                if handed and time.monotonic() - taken_at > LEASE.total_seconds() / 2:
+                    waiting = [m.id for m in mails[handed:]]
+                    break
+                handed += 1
+                yield mail
+        finally:
+            # Give back the rows not handed out, for another sender or the next round (the one the caller was
+            # sending when it failed keeps its lease: it may have gone).
+            _release([m.id for m in mails[handed:]], states, token)
+
+
+def _release(ids: list[int], states: list[EmailState], token: datetime) -> None:
+    if not ids:
+        return
+    try:
+        db.session.rollback()
+        db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(ids), _OUTBOX.c.state.in_(states),
+                                                    _OUTBOX.c.sent_at == token).values(sent_at=None))  # fmt: skip
+        db.session.commit()
+    except sa.exc.SQLAlchemyError as exc:  # the database is gone: the lease runs out instead
+        log.warning("mail %s: lease not given back: %s", ids, exc)
+
+
+def _mark(mail: _Claimed, error: Exception | None, now: datetime, report: DeliveryReport) -> None:
+    """Record the outcome of one attempt (the caller commits): sent, or its next attempt after a back-off."""
+    values: dict[str, object]
+    if error is None:
+        values = {"state": EmailState.SENT, "sent_at": now, "last_error": None}
+        report.sent.append(mail.id)
+    else:
+        attempts = mail.attempts + 1
+        last_error = f"{type(error).__name__}: {error}"[:2000]
+        gave_up = attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
+        values = {"attempts": attempts, "last_error": last_error, "next_attempt_at": now + _backoff(attempts),
+                  "state": EmailState.FAILED if gave_up else EmailState.QUEUED, "sent_at": None}  # fmt: skip
+        (report.failed if gave_up else report.deferred).append(mail.id)
+        log.warning("mail %s to %s not delivered: %s", mail.id, mail.recipients, last_error)
+    db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id == mail.id).values(**values))

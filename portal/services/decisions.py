@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from jinja2 import TemplateError
+from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import emails
 from portal.db import db, utcnow
@@ -105,25 +106,38 @@ def decide_many(actor: User, subs: list[Submission], decision: Decision) -> tupl
 
 def reviews_for_authors(sub: Submission) -> str:
     """The submitted reviews' comments to the authors, as "Reviewer N", never a name."""
+    return _reviews_for_authors([sub.id]).get(sub.id, "")
+
+
+def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int, str]:
+    """``reviews_for_authors`` of many papers in one query: paper id -> the comments (papers without any left out)."""
     rows = db.session.execute(
-        sa.select(ReviewAssignment.ordinal, Review).join(Review, Review.assignment_id == ReviewAssignment.id)
-        .where(ReviewAssignment.submission_id == sub.id, Review.state == ReviewState.SUBMITTED)
-        .order_by(ReviewAssignment.ordinal)
+        sa.select(ReviewAssignment.submission_id, ReviewAssignment.ordinal, Review.comments_to_authors)
+        .join(Review, Review.assignment_id == ReviewAssignment.id)
+        .where(ReviewAssignment.submission_id.in_(sub_ids), Review.state == ReviewState.SUBMITTED)
+        .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
     ).all()  # fmt: skip
-    parts = [f"Reviewer {ordinal}:\n{review.comments_to_authors.strip()}" for ordinal, review in rows
-             if review.comments_to_authors.strip()]  # fmt: skip
-    return "\n\n".join(parts)
+    parts: dict[int, list[str]] = {}
+    for sub_id, ordinal, comments in rows:
+        if comments.strip():
+            parts.setdefault(sub_id, []).append(f"Reviewer {ordinal}:\n{comments.strip()}")
+    return {sub_id: "\n\n".join(texts) for sub_id, texts in parts.items()}
 
 
-def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True) -> tuple[str, str]:
+def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True,
+                  reviews: str | None = None) -> tuple[str, str]:  # fmt: skip
+    """The letter's subject and body; ``reviews`` when the caller fetched the comments already (many letters)."""
     if sub.decision is None:
         raise DomainError(f"#{sub.id} has no decision yet.")
     source = (ws.accept_letter or DEFAULT_ACCEPT) if sub.decision == Decision.ACCEPTED else (ws.reject_letter or DEFAULT_REJECT)
+    if not with_reviews:
+        reviews = ""
+    elif reviews is None:
+        reviews = reviews_for_authors(sub)
     context: dict[str, Any] = {
         "title": sub.title, "number": sub.id, "authors": ", ".join(a.name for a in sub.authors),
         "decision": sub.decision.value, "presentation": sub.presentation.value if sub.presentation else "",
-        "note": sub.decision_note, "reviews": reviews_for_authors(sub) if with_reviews else "",
-        "workshop": f"{ws.label}",
+        "note": sub.decision_note, "reviews": reviews, "workshop": f"{ws.label}",
     }  # fmt: skip
     try:
         body = _env.from_string(source).render(**context)
@@ -156,22 +170,26 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
     author of a paper (``actor``) leaves its letter to the other chairs."""
     count = 0
     mine = authored_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
-    subs = db.session.scalars(sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.decision.is_not(None),
-                                                          Submission.id.not_in(mine))).all()  # fmt: skip
+    decided = sa.select(Submission.id).where(Submission.workshop_id == ws.id, Submission.decision.is_not(None),
+                                             Submission.id.not_in(mine))  # fmt: skip
+    subs = db.session.scalars(sa.select(Submission).where(Submission.id.in_(decided))
+                              .options(selectinload(Submission.authors))).all()  # fmt: skip
     letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter).where(Letter.submission_id.not_in(mine)))}
+    reviews = _reviews_for_authors(decided) if with_reviews else {}
     for sub in subs:
         letter = letters.get(sub.id)
         if letter is not None and (letter.email_id is not None or letter.edited):
             continue
-        subject, body = render_letter(ws, sub, with_reviews=with_reviews)
+        subject, body = render_letter(ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, ""))
         if letter is None:
             db.session.add(Letter(submission_id=sub.id, subject=subject, body=body, with_reviews=with_reviews))
         else:
             letter.subject, letter.body, letter.with_reviews = subject, body, with_reviews
         count += 1
     # Drafts whose decision was taken back go away.
+    decided_ids = {s.id for s in subs}
     for sub_id, letter in letters.items():
-        if letter.email_id is None and sub_id not in {s.id for s in subs}:
+        if letter.email_id is None and sub_id not in decided_ids:
             db.session.delete(letter)
     db.session.flush()
     return count
@@ -200,27 +218,43 @@ def sendable_letters(actor: User | None) -> list[int]:
 def send_letters(actor: User | None, ws: Workshop, *, only: list[int] | None = None) -> int:
     """Queue every draft whose paper still has a decision (or just the drafts ``only``); each becomes one outbox
     row to all its authors. The letters of the papers ``actor`` is an author of are left for another chair
-    (None: a command, no chair)."""
-    count = 0
+    (None: a command, no chair). Hundreds of letters take a few statements: the drafts with their papers and
+    authors, one insert of their mails, one update claiming the drafts, one insert of the audit entries."""
     stmt = _sendable(actor) if only is None else _sendable(actor).where(Letter.id.in_(only))
-    for letter in db.session.scalars(stmt).all():
-        sub = letter.submission
-        if sub.decision is None:
-            continue
-        mail = emails.queue(kind="decision_letter", to=sorted(a.email for a in sub.authors), reply_to=ws.contact_email,
-                            subject=letter.subject, template="letter", body=letter.body)  # fmt: skip
-        db.session.flush()
-        # Claim the draft: of two sends at once (two workers, a double click), one wins, the other drops its mail.
-        claimed = db.session.execute(sa.update(Letter).where(Letter.id == letter.id, Letter.email_id.is_(None))
-                                     .values(email_id=mail.id).execution_options(synchronize_session=False)).rowcount  # fmt: skip
-        if not claimed:
+    stmt = stmt.options(contains_eager(Letter.submission).selectinload(Submission.authors))
+    drafts = [x for x in db.session.scalars(stmt).all() if x.submission.decision is not None]
+    count = 0
+    for start in range(0, len(drafts), _CLAIM_CHUNK):
+        count += _queue_letters(actor, ws, drafts[start : start + _CLAIM_CHUNK])
+    db.session.flush()
+    return count
+
+
+_CLAIM_CHUNK = 500  # letters per claiming statement (SQLite takes at most 32,766 parameters in one)
+
+
+def _queue_letters(actor: User | None, ws: Workshop, drafts: list[Letter]) -> int:
+    mails = emails.queue_all([
+        emails.compose(kind="decision_letter", to=sorted(a.email for a in x.submission.authors),
+                       reply_to=ws.contact_email, subject=x.subject, template="letter", body=x.body)
+        for x in drafts
+    ])  # fmt: skip
+    # Claim the drafts: of two sends at once (two workers, a double click), one wins each draft, the other drops
+    # its mail. A draft another send holds is waited for (PostgreSQL) and then no longer matches.
+    mail_of = {x.id: m.id for x, m in zip(drafts, mails, strict=True)}
+    claimed = set(db.session.scalars(
+        sa.update(Letter).where(Letter.id.in_(list(mail_of)), Letter.email_id.is_(None))
+        .values(email_id=sa.case(mail_of, value=Letter.id)).returning(Letter.id)
+        .execution_options(synchronize_session=False)
+    ))  # fmt: skip
+    for letter, mail in zip(drafts, mails, strict=True):
+        if letter.id not in claimed:
             db.session.delete(mail)
             continue
         db.session.expire(letter, ["email_id", "email"])
-        count += 1
-        audit.record(actor, "letters.send", f"Sent the {sub.decision.value} letter for #{sub.id}", submission=sub)
-    db.session.flush()
-    return count
+        sub = letter.submission
+        audit.record(actor, "letters.send", f"Sent the {sub.decision} letter for #{sub.id}", submission=sub)
+    return len(claimed)
 
 
 def resend_letter(actor: User, letter: Letter) -> None:

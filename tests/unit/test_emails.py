@@ -4,7 +4,9 @@ retried with back-off while the server is down, given up after MAIL_MAX_ATTEMPTS
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -183,3 +185,83 @@ def test_send_pending_include_failed_also_sends_mail_still_waiting(
     assert not_due.sent == []
     assert forced.sent == ids
     assert len(smtp.messages) == 2
+
+
+def _queue_mails(app: Flask, count: int) -> list[int]:
+    with app.app_context():
+        rows = [emails.queue(kind="test", to=f"person{n}@example.org", subject=f"Mail {n}", template="letter",
+                             body="Hello.") for n in range(count)]  # fmt: skip
+        db.session.commit()
+        return [row.id for row in rows]
+
+
+def _subjects(smtp: SMTPRecorder) -> list[str]:
+    return sorted(str(m["Subject"]) for m in smtp.messages)
+
+
+def test_send_pending_failing_half_way_resends_at_most_the_mail_in_flight(
+    app: Flask, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker dies after the SMTP server took mail 1 but before it was marked: the next run sends the rest
+    (also the rest of the batch it held), and mail 1 at most once more."""
+    monkeypatch.setattr(emails, "CLAIM_BATCH", 3)
+    ids = _queue_mails(app, 5)
+    real, marks = emails._mark, []
+
+    def dies_on_the_second_mark(*args: Any) -> None:
+        marks.append(1)
+        if len(marks) == 2:
+            raise RuntimeError("worker killed")
+        real(*args)
+
+    monkeypatch.setattr(emails, "_mark", dies_on_the_second_mark)
+    with app.app_context(), pytest.raises(RuntimeError, match="worker killed"):
+        emails.send_pending()
+    assert _subjects(smtp) == ["Mail 0", "Mail 1"]
+    assert [r.state for r in _rows(app)] == [EmailState.SENT] + [EmailState.QUEUED] * 4
+
+    monkeypatch.setattr(emails, "_mark", real)
+    with app.app_context():
+        second = emails.send_pending(ids)
+    assert second.sent == ids[2:]  # mail 1 keeps its lease (it may have gone) until the lease runs out
+    with app.app_context():
+        db.session.execute(sa.update(OutgoingEmail).where(OutgoingEmail.id == ids[1])
+                           .values(sent_at=utcnow() - emails.LEASE - timedelta(seconds=1)))  # fmt: skip
+        db.session.commit()
+        assert emails.send_pending(ids).sent == [ids[1]]
+    smtp.wait_for(6)
+    assert _subjects(smtp) == ["Mail 0", "Mail 1", "Mail 1", "Mail 2", "Mail 3", "Mail 4"]
+    assert [r.state for r in _rows(app)] == [EmailState.SENT] * 5
+
+
+def test_send_pending_leaves_a_leased_mail_to_its_sender_even_when_asked_by_id(app: Flask, smtp: SMTPRecorder) -> None:
+    """A row another sender leased (``sent_at`` on a queued row) is skipped until the lease runs out, also by a
+    delivery asked for it by id."""
+    ids = _queue_mails(app, 2)
+    with app.app_context():
+        db.session.execute(sa.update(OutgoingEmail).where(OutgoingEmail.id == ids[0]).values(sent_at=utcnow()))
+        db.session.commit()
+        first = emails.send_pending(ids)
+        db.session.execute(sa.update(OutgoingEmail).where(OutgoingEmail.id == ids[0])
+                           .values(sent_at=utcnow() - emails.LEASE - timedelta(seconds=1)))  # fmt: skip
+        db.session.commit()
+        second = emails.send_pending(ids)
+    smtp.wait_for(2)
+
+    assert (first.sent, second.sent) == ([ids[1]], [ids[0]])
+    assert _subjects(smtp) == ["Mail 0", "Mail 1"]
+
+
+def test_send_pending_lease_running_out_is_renewed_and_each_mail_goes_once(
+    app: Flask, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch slower than half its lease gives back what it has not sent and leases it again."""
+    monkeypatch.setattr(emails, "LEASE", timedelta(0))  # every lease is half run out after the first mail
+    ids = _queue_mails(app, 4)
+    with app.app_context():
+        report = emails.send_pending()
+    smtp.wait_for(4)
+
+    assert report.sent == ids
+    assert _subjects(smtp) == ["Mail 0", "Mail 1", "Mail 2", "Mail 3"]
+    assert [(r.state, r.sent_at is not None) for r in _rows(app)] == [(EmailState.SENT, True)] * 4

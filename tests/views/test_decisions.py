@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -248,3 +249,43 @@ def test_decision_pages_are_for_chairs(app: Flask, world: dict[str, int]) -> Non
             response = client.get(url)
             assert response.status_code == 403
             assert "A paper by" not in text_of(response)
+
+
+def test_prepare_and_send_letters_read_with_as_many_statements_for_60_papers_as_for_6(app: Flask) -> None:
+    """No query per letter for its paper, authors or reviews: drafting and sending 60 letters reads and updates
+    with the statements 6 take. (Inserts are left out: SQLite's driver inserts new rows one by one.)"""
+    from portal.services import decisions
+    from tests.views.test_console import add_many_papers
+
+    def statements(fn: Any) -> int:
+        seen: list[str] = []
+
+        def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if not statement.lstrip().upper().startswith("INSERT"):
+                seen.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            fn()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+        return len(seen)
+
+    counts = []
+    with app.app_context():
+        chair = make_user("chair@example.org", name="Carla Chair", roles=("chair",))
+        reviewers = [make_user(roles=("reviewer",)).id for _ in range(2)]
+        ws = db.session.scalar(sa.select(Workshop))
+        for count in (6, 60):
+            ids = add_many_papers(count, reviewers)
+            db.session.execute(sa.update(Submission).where(Submission.id.in_(ids)).values(decision="accepted"))
+            db.session.commit()
+            counts.append((statements(lambda: decisions.prepare_letters(ws, actor=chair)),
+                           statements(lambda: decisions.send_letters(chair, ws))))  # fmt: skip
+            db.session.commit()
+        mails = db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id)).all()
+        last = db.session.scalar(sa.select(Submission).order_by(Submission.id.desc()))
+        assert [m.kind for m in mails] == ["decision_letter"] * 66
+        assert mails[-1].recipients == last.authors[0].email
+        assert mails[-1].subject == f"[LongLLM 2024] #{last.id} accepted: {last.title}"
+    assert counts[0] == counts[1]

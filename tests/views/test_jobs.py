@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from portal.db import db
 from portal.models import Bid, BidValue, EmailState, Job, JobState, Letter, OutgoingEmail
-from tests.conftest import PG_URL, SMTPRecorder, make_app, text_of
+from tests.conftest import SMTPRecorder, make_app, text_of
 from tests.views.test_decisions import client_for, decide, token, version_of, world  # noqa: F401 - a fixture
 from tests.views.test_reviewing import World, post, signed_in
 from tests.views.test_reviewing import fresh as fresh
@@ -100,24 +101,21 @@ def test_worker_without_redis_says_what_to_set(app: Flask) -> None:
 def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
     app: Flask, world: dict[str, int], smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
+    from portal import jobs
     from portal.services import decisions
 
-    chris = client_for(app, "chair2@example.org")
-    ann, ben = world["ann@example.org"], world["ben@example.org"]
-    decide(chris, ann, "accepted", version_of(app, ann))
-    decide(chris, ben, "rejected", version_of(app, ben))
-    chris.post("/chair/letters", data={"csrf_token": token(chris, "/chair/letters"), "accept_letter": "Yes.",
-                                       "reject_letter": "No."})  # fmt: skip
+    chris = two_drafts(app, world)
+    monkeypatch.setattr(jobs, "LETTERS_PER_TRANSACTION", 1)  # one letter a batch: the second batch is Ben's letter
     real = decisions.send_letters
     calls: list[int] = []
 
-    def dies_on_the_second_letter(*args: Any, **kwargs: Any) -> int:
+    def dies_on_the_second_batch(*args: Any, **kwargs: Any) -> int:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("worker killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(decisions, "send_letters", dies_on_the_second_letter)
+    monkeypatch.setattr(decisions, "send_letters", dies_on_the_second_batch)
     response = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")})
     job_url = response.headers["Location"]
     failed = state_of(chris.get(job_url))
@@ -141,6 +139,47 @@ def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
     assert len(smtp.messages) == 2
 
 
+def test_letters_job_killed_inside_a_batch_leaves_the_whole_batch_to_the_retry(
+    app: Flask, world: dict[str, int], smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    from portal.services import audit
+
+    chris = two_drafts(app, world)  # both letters go in one batch
+    real = audit.record
+
+    def dies_after_the_first_letter(actor: Any, action: str, *args: Any, **kwargs: Any) -> Any:
+        if action == "letters.send" and kwargs["submission"].id == world["ben@example.org"]:
+            raise RuntimeError("worker killed")
+        return real(actor, action, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", dies_after_the_first_letter)
+    response = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")})
+    job_url = response.headers["Location"]
+    assert state_of(chris.get(job_url)).startswith("Failed")
+    with app.app_context():  # Ann's letter was queued and claimed in the batch that died: nothing of it is left
+        assert [x.email_id for x in db.session.scalars(sa.select(Letter))] == [None, None]
+        assert db.session.scalars(sa.select(OutgoingEmail)).all() == []
+
+    monkeypatch.setattr(audit, "record", real)
+    retried = chris.post(f"{job_url}/retry", data={"csrf_token": token(chris, job_url)}, follow_redirects=True)
+    assert "2 letters sent to the authors." in text_of(retried)
+    arrived = sorted(sorted(str(m["To"]).split(", ")) for m in smtp.wait_for(2))
+    assert arrived == [["ann@example.org"], ["ben@example.org", "chair@example.org"]]
+    with app.app_context():
+        assert db.session.scalars(sa.select(OutgoingEmail.state)).all() == [EmailState.SENT, EmailState.SENT]
+
+
+def two_drafts(app: Flask, world: dict[str, int]) -> FlaskClient:  # noqa: F811
+    """Ann's paper accepted, Ben's rejected, their letters drafted; the second chair, signed in, sends them."""
+    chris = client_for(app, "chair2@example.org")
+    ann, ben = world["ann@example.org"], world["ben@example.org"]
+    decide(chris, ann, "accepted", version_of(app, ann))
+    decide(chris, ben, "rejected", version_of(app, ben))
+    chris.post("/chair/letters", data={"csrf_token": token(chris, "/chair/letters"), "accept_letter": "Yes.",
+                                       "reject_letter": "No."})  # fmt: skip
+    return chris
+
+
 @pytest.mark.parametrize("url", ["/chair/jobs", "/chair/jobs/1", "/chair/jobs/1.json"])
 def test_job_pages_are_for_chairs_only(app: Flask, world: dict[str, int], url: str) -> None:  # noqa: F811
     with app.app_context():
@@ -161,23 +200,27 @@ def test_job_pages_are_for_chairs_only(app: Flask, world: dict[str, int], url: s
         assert url == "/chair/jobs" or "SMTPServerDisconnected: secret detail" in seen
 
 
-@pytest.mark.skipif(not PG_URL, reason="row locks are PostgreSQL's (SQLite has one writer at a time)")
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_two_workers_delivering_at_once_send_each_mail_once(app: Flask, smtp: SMTPRecorder, smtp_server: Any) -> None:
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_two_workers_delivering_at_once_send_each_mail_once(
+    app: Flask, smtp: SMTPRecorder, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker asked for the mail by id (a job), the other for whatever is due (``emails send-pending``),
+    both claiming a few rows at a time."""
     from portal import emails
 
+    monkeypatch.setattr(emails, "CLAIM_BATCH", 3)
     with app.app_context():
-        for n in range(40):
-            emails.queue(kind="test", to=f"person{n}@example.org", subject=f"Mail {n}", template="letter", body="Hello.")
+        ids = [emails.queue(kind="test", to=f"person{n}@example.org", subject=f"Mail {n}", template="letter",
+                            body="Hello.").id for n in range(40)]  # fmt: skip
         db.session.commit()
     other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAIL_PORT=app.config["MAIL_PORT"])
     reports: list[Any] = []
 
-    def deliver(flask_app: Flask) -> None:
+    def deliver(flask_app: Flask, ids: list[int] | None) -> None:
         with flask_app.app_context():
-            reports.append(emails.send_pending())
+            reports.append(emails.send_pending(ids))
 
-    threads = [threading.Thread(target=deliver, args=(a,)) for a in (app, other)]
+    threads = [threading.Thread(target=deliver, args=args) for args in ((app, ids), (other, None))]
     for t in threads:
         t.start()
     for t in threads:
