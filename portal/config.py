@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 #: The value that marks "no secret key configured". The app refuses to start with it outside debug/testing.
-DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - a sentinel, refused in production
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - a sentinel, refused in production  # nosec B105
 
 
 class Config:
@@ -62,7 +62,7 @@ class Config:
 
     # Accounts. Sign-in failures allowed per account and per IP address within the window (seconds); a
     # venue's shared network puts many people behind one address, hence the higher per-IP figure.
-    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash algorithm name, not a password
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash algorithm name, not a password  # nosec B105
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
     LOGIN_MAX_FAILURES_PER_IP = 30
     LOGIN_FAILURE_WINDOW = 15 * 60

@@ -41,7 +41,7 @@ from portal.models.submission import submission_topic
 from portal.services.content import load_content, read_content_file
 from portal.storage import storage
 
-DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed by `flask demo`, for local trial only
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed by `flask demo`, for local trial only  # nosec B105
 
 #: Demo milestones, as days from today; each falls at 23:59 in the workshop's zone (AoE).
 DEMO_DATES = (

@@ -73,4 +73,4 @@ def render_markdown(text: str | None) -> Markup:
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         return Markup("")
-    return Markup(_render(text))  # noqa: S704 (sanitized by nh3 with the allow-list above)
+    return Markup(_render(text))  # noqa: S704 - sanitized by nh3 with the allow-list above  # nosec

@@ -448,7 +448,7 @@ def invite_reviewers(
             item.problem = "already invited and not yet answered (resend it from the list)"
             skipped.append(item)
             continue
-        invitation = Invitation(email=item.email, name=item.name, invited_by=actor, token_hash="",
+        invitation = Invitation(email=item.email, name=item.name, invited_by=actor, token_hash="",  # nosec B106
                                 submission_id=submission.id if submission else None)  # fmt: skip
         db.session.add(invitation)
         _queue_invitation(workshop, invitation, actor)
