@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context, has_request_context, url_for
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal.db import db, utcnow
 from portal.models import Job, JobState, User
@@ -100,6 +102,11 @@ def later(kind: str, actor: User | None, **args: Any) -> Job:
     row = start(kind, actor, **args)
     db.session.info.setdefault(_RECORDED, []).append(row.id)
     return row
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_recorded(session: Session) -> None:
+    session.info.pop(_RECORDED, None)  # rolled back with the work that recorded them: they never existed
 
 
 def dispatch_recorded() -> None:
@@ -257,14 +264,15 @@ def run_reviewers_copy(row: Job, progress: Progress, *, revision_id: int) -> dic
 
 @job("group_mail", "Sending a group mail")
 def run_group_mail(row: Job, progress: Progress, *, workshop_id: int, event_id: int, audience: str, subject: str,
-                   body: str, digest: str) -> dict[str, Any]:  # fmt: skip
+                   body: str, digest: str, sender_id: int) -> dict[str, Any]:  # fmt: skip
     """Queue the mails of a group mail in batches, each batch in its own transaction, then deliver them. A rerun
     skips the recipients already queued (the list is in a stable order and checked against the preview)."""
     from portal.models import Workshop
     from portal.services import groupmail
 
     ws = db.session.get(Workshop, workshop_id)
-    actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
+    # The sender's audience, whoever retries it: "unfinished reviews" leaves out the sender's own papers.
+    actor = db.session.get(User, sender_id)
     progress(phase="Writing the mails", force=True)
     count = groupmail.queue_group_mail(actor, ws, event_id, audience, subject, body, digest=digest,
                                        on_progress=lambda n, total: progress(n, total))  # fmt: skip

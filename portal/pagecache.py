@@ -1,11 +1,12 @@
 """The public pages for anonymous visitors, served from memory.
 
 A WSGI middleware in front of Flask: a GET of a public page (the ``public`` blueprint's pages without
-arguments: home, call for papers, speakers, organizers, accepted papers) from a visitor without a session or
-remember-me cookie is answered from a copy at most ``PUBLIC_CACHE_SECONDS`` old, without a request context,
-a session or a database query. Only a 200 answer that sets no cookie and is not ``no-store`` is kept, so
-nothing personal can be stored. Any commit in this process drops every copy (a chair's content edit shows at
-once here); other processes see it within ``PUBLIC_CACHE_SECONDS``. Signed-in people always get live pages.
+arguments, and without a query string: home, call for papers, speakers, organizers, accepted papers) from a
+visitor without a session or remember-me cookie is answered from a copy at most ``PUBLIC_CACHE_SECONDS``
+old, without a request context, a session or a database query. Only a 200 answer that sets no cookie and
+is not ``no-store`` is kept, so nothing personal can be stored. Any commit in this process drops every
+copy (a chair's content edit shows at once here); other processes see it within ``PUBLIC_CACHE_SECONDS``.
+Signed-in people always get live pages. At most ``MAX_ENTRIES`` copies are kept (one per host and page).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 _caches: weakref.WeakSet[PageCache] = weakref.WeakSet()
+MAX_ENTRIES = 64
 
 
 class PageCache:
@@ -31,6 +33,7 @@ class PageCache:
         self.entries: dict[tuple[str, ...], tuple[float, str, list[tuple[str, str]], bytes]] = {}
         self._paths: frozenset[str] | None = None
         self._lock = threading.Lock()
+        self.generation = 0  # moves on at each clear(): a page rendered before an edit is not kept after it
 
     @property
     def paths(self) -> frozenset[str]:
@@ -43,21 +46,23 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self.entries.clear()
+            self.generation += 1
 
     def _key(self, environ: dict[str, Any]) -> tuple[str, ...] | None:
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") not in self.paths:
+        if (environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") not in self.paths
+                or environ.get("QUERY_STRING")):  # fmt: skip
             return None
         cookie = environ.get("HTTP_COOKIE", "")
         if cookie and any(name in cookie for name in self.cookies):
             return None
-        return (environ.get("wsgi.url_scheme", ""), environ.get("HTTP_HOST", ""), environ.get("SCRIPT_NAME", ""),
-                environ["PATH_INFO"], environ.get("QUERY_STRING", ""))  # fmt: skip
+        where = ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO")
+        return tuple(environ.get(name, "") for name in where)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         key = self._key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
-        now = time.monotonic()
+        now, generation = time.monotonic(), self.generation
         entry = self.entries.get(key)
         if entry is not None and now - entry[0] < self.seconds:
             _, status, headers, body = entry
@@ -80,7 +85,10 @@ class PageCache:
         if (status.startswith("200 ") and "set-cookie" not in names
                 and "no-store" not in names.get("cache-control", "")):  # fmt: skip
             with self._lock:
-                self.entries[key] = (now, status, headers, body)
+                if generation == self.generation:
+                    if len(self.entries) >= MAX_ENTRIES:  # hosts a client made up: start afresh, never grow
+                        self.entries.clear()
+                    self.entries[key] = (now, status, headers, body)
         return [body]
 
 

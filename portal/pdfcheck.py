@@ -22,7 +22,9 @@ import pypdfium2 as pdfium
 from pypdf import PdfReader, PdfWriter
 
 METADATA_KEYS = ("Author", "Creator", "Title", "Subject", "Keywords", "Producer")
-NAMING_KEYS = ("Author", "Creator", "Title", "Subject", "Keywords")  # Producer names the PDF library
+HARMLESS_INFO = {"/Producer", "/CreationDate", "/ModDate", "/Trapped"}  # the library's name and dates
+ESCAPED_NAME = re.compile(rb"/[^\s/<>\[\]()%]*#[0-9A-Fa-f]{2}")  # /Met#61data is /Metadata
+
 PAGE_SIZES = {(595, 842): "A4", (612, 792): "US Letter", (842, 1191): "A3", (612, 1008): "US Legal"}
 XMP_PACKET = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.S)
 REFERENCES_HEADING = re.compile(r"^\s*(?:\d+\.?\s*|[IVX]+\.\s*)?(references|bibliography)\s*$", re.I | re.M)
@@ -113,6 +115,31 @@ def strip_metadata(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _without_streams(data: bytes) -> bytes:
+    """The file without its streams' bytes: the dictionaries and the trailer, for a search by name."""
+    parts, at = [], 0
+    while (start := data.find(b"stream", at)) != -1:
+        end = data.find(b"endstream", start + 6)
+        if end == -1:
+            break
+        parts.append(data[at:start])
+        at = end + 9
+    parts.append(data[at:])
+    return b" ".join(parts)
+
+
+def _metadata_free(data: bytes) -> bool:
+    """Nothing in the file's metadata could name anyone, judged strictly (when unsure, the copy is made): one
+    revision only (no incremental update keeps an older Info dictionary), no XMP, no object streams or escaped
+    names that could hide one, and an Info dictionary with nothing but the PDF library's own dates and name."""
+    objects = _without_streams(data)
+    if (objects.count(b"startxref") != 1 or ESCAPED_NAME.search(objects)
+            or re.search(rb"/(?:Metadata|ObjStm|Prev)\b", objects)):  # fmt: skip
+        return False
+    info = PdfReader(io.BytesIO(data)).metadata or {}
+    return all(key in HARMLESS_INFO or not str(value).strip() for key, value in info.items())
+
+
 def analyse(data: bytes, identities: list[Identity], strip: bool = False) -> PdfReport:
     """Parse ``data`` with PDFium. Runs inside the limited child process."""
     report = PdfReport()
@@ -144,8 +171,7 @@ def analyse(data: bytes, identities: list[Identity], strip: bool = False) -> Pdf
         for packet in packets:
             text = re.sub(r"<[^>]+>", " ", packet.decode("utf-8", "replace"))
             _find(text, "metadata (XMP)", identities, report.hits)
-        report.metadata_free = (not packets and b"/Metadata" not in data and b"/ObjStm" not in data
-                                and not any((metadata.get(k) or "").strip() for k in NAMING_KEYS))  # fmt: skip
+        report.metadata_free = not packets and _metadata_free(data)
         for index in range(report.pages):
             page = doc[index]
             textpage = page.get_textpage()

@@ -208,7 +208,7 @@ def send_group_mail(actor: User, ws: Workshop, audience: str, subject: str, body
                          f"“{emails.one_line(subject)}”", audience=audience, subject=subject, count=count)  # fmt: skip
     db.session.flush()
     return jobs.start("group_mail", actor, workshop_id=ws.id, event_id=event.id, audience=audience, subject=subject,
-                      body=body, digest=digest)  # fmt: skip
+                      body=body, digest=digest, sender_id=actor.id)  # fmt: skip
 
 
 def queue_group_mail(

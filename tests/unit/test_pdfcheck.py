@@ -17,7 +17,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 from fpdf import FPDF
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from portal.pdfcheck import Hit, Identity, PdfReport, analyse, check_pdf, strip_metadata
 from tests.pdfs import encrypted_pdf, make_pdf
@@ -492,3 +492,31 @@ def test_anonymity_scan_reads_the_xmp_metadata() -> None:
     pdf.cell(0, 5, "An anonymous page.")
     report = check_pdf(bytes(pdf.output()), [Identity("name", "Ada Lovelace")])
     assert [(h.where, h.kind, h.matched) for h in report.hits] == [("metadata (XMP)", "name", "Ada Lovelace")]
+
+
+# --- when the paper itself can be the reviewers' copy -----------------------------------------------------
+
+
+def _with(data: bytes, change: Callable[[PdfWriter], None], *, incremental: bool = False) -> bytes:
+    writer = PdfWriter(io.BytesIO(data), incremental=True) if incremental else PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_only_a_pdf_without_naming_metadata_is_its_own_reviewers_copy() -> None:
+    plain = make_pdf(title="")  # fpdf2 writes its Producer and the creation date, nothing more
+    assert check_pdf(plain, [], strip=True).metadata_free is True
+    assert check_pdf(plain, [], strip=True).stripped is None  # nothing to rewrite
+    named = {
+        "author": make_pdf(title="", author="Ada Lovelace"),
+        "title": make_pdf(title="Attention sinks"),
+        "a key of its own": _with(plain, lambda w: w.add_metadata({"/Company": "Analytical Engines Ltd"})),
+        "an update that adds an author": _with(plain, lambda w: w.add_metadata({"/Author": "Ada"}), incremental=True),
+        "an escaped name": plain.replace(b"/CreationDate", b"/Cr#65ationDate"),
+    }
+    for what, data in named.items():
+        report = check_pdf(data, [], strip=True)
+        assert (what, report.ok, report.metadata_free) == (what, True, False)
+        assert report.stripped is not None and (PdfReader(io.BytesIO(report.stripped)).metadata or {}).get("/Author") is None

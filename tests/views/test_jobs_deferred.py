@@ -175,3 +175,25 @@ def test_a_paper_without_naming_metadata_is_its_own_reviewers_copy(open_app: Fla
         key = paper.file.storage_key
     assert upload_files(open_app) == [key]  # one file, not two
     assert (PdfReader(io.BytesIO(plain)).metadata or {}).get("/Author") is None
+
+
+def test_a_group_mail_retried_by_another_chair_goes_to_the_senders_audience(
+    world: World, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chris's "unfinished reviews" includes Rita (her draft of p3); Carla, an author of p3, would not see her."""
+    from portal.services import groupmail
+
+    real_queue = groupmail.emails.queue
+
+    def smtp_process_killed(**kwargs: Any) -> OutgoingEmail:
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(groupmail.emails, "queue", smtp_process_killed)
+    page = send(client_for(world.app, "chris@example.org"), "unfinished", "Reviews", "Dear {{ name }}")
+    assert state_of(page).startswith("Failed")
+    monkeypatch.setattr(groupmail.emails, "queue", real_queue)
+    carla = client_for(world.app, "carla@example.org")
+    job_url = page.request.path
+    retried = carla.post(f"{job_url}/retry", data={"csrf_token": token(carla, job_url)}, follow_redirects=True)
+    assert "Sent 2 mails to reviewers with unfinished reviews." in text_of(retried)
+    assert sorted(str(m["To"]) for m in smtp.wait_for(2)) == ["rex@example.org", "rita@example.org"]

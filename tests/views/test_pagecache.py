@@ -83,3 +83,28 @@ def test_the_kept_copy_carries_the_security_headers(cached: Flask) -> None:
     for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Content-Type"):
         assert kept.headers[name] == live.headers[name]
     assert kept.get_data() == live.get_data()
+
+
+def test_query_strings_and_made_up_hosts_cannot_fill_the_memory(cached: Flask) -> None:
+    cache = cached.extensions["portal.pagecache"]
+    visitor = cached.test_client()
+    for n in range(5):
+        assert OLD in text_of(visitor.get(f"/?x={n}"))
+    assert cache.entries == {}  # a query string is always rendered live
+    for n in range(100):
+        visitor.get("/", headers={"Host": f"h{n}.example.org"})
+    assert 0 < len(cache.entries) <= 64
+
+
+def test_a_page_rendered_before_an_edit_is_not_kept_after_it(cached: Flask) -> None:
+    cache = cached.extensions["portal.pagecache"]
+    inner = cache.wsgi_app
+
+    def edit_while_rendering(environ, start_response):  # type: ignore[no-untyped-def]
+        result = inner(environ, start_response)
+        cache.clear()  # a chair's edit commits while this anonymous page is being rendered
+        return result
+
+    cache.wsgi_app = edit_while_rendering
+    cached.test_client().get("/")
+    assert cache.entries == {}
