@@ -1,8 +1,8 @@
 """Background jobs. ``start(kind, actor, **args)`` records a ``Job`` in the caller's transaction; after the
 commit, ``dispatch(job)`` hands it to RQ when ``REDIS_URL`` is set (``flask --app portal worker`` runs it),
 and otherwise runs the same function at once, in the request. Every job function is safe to run again: it
-works from what the database says is still to do, and commits each finished piece on its own (a letter, a
-mail), so a job killed half-way and retried does nothing twice.
+works from what the database says is still to do, and commits each finished piece on its own (a batch of
+letters or group mails, one delivered mail), so a job killed half-way and retried does nothing twice.
 """
 
 from __future__ import annotations

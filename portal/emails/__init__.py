@@ -190,6 +190,7 @@ class _Claimed:
     attempts: int
     recipients: str
     message: flask_mail.Message
+    lease: datetime  # the sent_at this sender wrote: the row is still ours only while it is there
 
 
 def send_pending(
@@ -247,8 +248,8 @@ def send_pending(
     return report
 
 
-def _claimed(row: sa.Row[Any]) -> _Claimed:
-    return _Claimed(row.id, row.attempts, row.recipients, _message(row))
+def _claimed(row: sa.Row[Any], lease: datetime) -> _Claimed:
+    return _Claimed(row.id, row.attempts, row.recipients, _message(row), lease)
 
 
 def _leased(chunk: list[int], states: list[EmailState]) -> Iterator[_Claimed]:
@@ -263,7 +264,7 @@ def _leased(chunk: list[int], states: list[EmailState]) -> Iterator[_Claimed]:
         takeable = sa.select(_OUTBOX.c.id).where(free).with_for_update(skip_locked=True)  # plain SELECT on SQLite
         leased = db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(takeable), free)
                                     .values(sent_at=token).returning(*_SENDING)).all()  # fmt: skip
-        mails = sorted((_claimed(row) for row in leased), key=lambda mail: mail.id)
+        mails = sorted((_claimed(row, token) for row in leased), key=lambda mail: mail.id)
         db.session.commit()
         waiting, handed = [], 0
         try:
@@ -305,4 +306,9 @@ def _mark(mail: _Claimed, error: Exception | None, now: datetime, report: Delive
                   "state": EmailState.FAILED if gave_up else EmailState.QUEUED, "sent_at": None}  # fmt: skip
         (report.failed if gave_up else report.deferred).append(mail.id)
         log.warning("mail %s to %s not delivered: %s", mail.id, mail.recipients, last_error)
-    db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id == mail.id).values(**values))
+    # Only while the lease is still this sender's: one that stalled past it and saw the row taken by another
+    # sender leaves that sender's record alone (the mail went twice then; the log says so).
+    marked = db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id == mail.id, _OUTBOX.c.sent_at == mail.lease)
+                                .values(**values)).rowcount  # fmt: skip
+    if not marked:
+        log.warning("mail %s: its lease ran out and another sender took it; this sender's result is dropped", mail.id)

@@ -265,3 +265,24 @@ def test_send_pending_lease_running_out_is_renewed_and_each_mail_goes_once(
     assert report.sent == ids
     assert _subjects(smtp) == ["Mail 0", "Mail 1", "Mail 2", "Mail 3"]
     assert [(r.state, r.sent_at is not None) for r in _rows(app)] == [(EmailState.SENT, True)] * 4
+
+
+def test_a_sender_whose_lease_was_taken_over_does_not_overwrite_the_new_senders_record(
+    app: Flask, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sender stalls past its lease; another sender takes the row and fails to deliver it (SMTP down for it):
+    the first sender's "sent" must not erase the second one's attempt and next try."""
+    [mail_id] = _queue_mails(app, 1)
+    real = emails._mark
+
+    def stalled_past_the_lease(mail: Any, error: Any, now: Any, report: Any) -> None:
+        db.session.execute(sa.update(OutgoingEmail).where(OutgoingEmail.id == mail_id).values(
+            sent_at=utcnow() + timedelta(seconds=5), attempts=1, last_error="taken by another sender"))  # fmt: skip
+        real(mail, error, now, report)
+
+    monkeypatch.setattr(emails, "_mark", stalled_past_the_lease)
+    with app.app_context():
+        report = emails.send_pending([mail_id])
+    [row] = _rows(app)
+    assert (row.state, row.attempts, row.last_error) == (EmailState.QUEUED, 1, "taken by another sender")
+    assert report.sent == [mail_id]  # this sender did hand it to SMTP
