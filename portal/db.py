@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,9 +25,32 @@ NAMING_CONVENTION = {
 }
 
 
+class Clock:
+    """The portal's clock: the real time in UTC plus ``offset``.
+
+    ``offset`` is zero except in tests, which move the whole portal (pages, services, templates, model
+    defaults, the outbox) through its phases at once: ``CLOCK.offset = timedelta(days=8)``, and
+    ``CLOCK.reset()`` in the fixture's teardown. Signed links, CSRF tokens, sessions and rate limits keep real
+    time: they measure how long a link or a form lives, not where the workshop stands.
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def reset(self) -> None:
+        self.offset = timedelta(0)
+
+
+CLOCK = Clock()
+
+
 def utcnow() -> datetime:
-    """The one clock of the portal (services also accept ``now=`` so tests control time)."""
-    return datetime.now(UTC)
+    """The one clock of the portal: now in UTC, moved by ``CLOCK.offset`` in tests (services also accept
+    ``now=`` so unit tests control time per call)."""
+    return CLOCK.now()
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

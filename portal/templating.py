@@ -10,7 +10,7 @@ from flask import Flask, g
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.db import db
+from portal.db import db, utcnow
 from portal.markdown import render_markdown
 from portal.models import Workshop
 from portal.services.content import current_workshop
@@ -112,7 +112,7 @@ def time_left(deadline: datetime | None, now: datetime | None = None) -> str:
     """``13 days, 4 hours left`` / ``closed``: the time until a deadline, in words."""
     if deadline is None:
         return ""
-    seconds = int((deadline - (now or datetime.now(UTC))).total_seconds())
+    seconds = int((deadline - (now or utcnow())).total_seconds())
     if seconds <= 0:
         return "closed"
     days, rest = divmod(seconds, 86400)
