@@ -235,3 +235,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(emails_cli)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
+    from portal.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
