@@ -16,7 +16,7 @@ from portal.services import DomainError
 from portal.services import accounts as svc
 from portal.services.tokens import TokenInvalid
 from portal.templating import format_datetime, workshop
-from portal.web import client_ip, safe_next
+from portal.web import client_ip, me, safe_next
 
 
 def _invitation_from(token: str | None) -> Invitation | None:
@@ -136,6 +136,11 @@ def login() -> str | Response:
 def logout() -> Response:
     form = ButtonForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            # The session is a signed cookie: a copy of it (or of the remember-me cookie) taken before now would
+            # outlive the sign-out. A new nonce ends it, and with it this account's sessions elsewhere.
+            svc.sign_out_everywhere(me())
+            db.session.commit()
         logout_user()
         flash("You are signed out.", "info")
     return redirect(url_for("public.home"))
