@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
-from flask import Flask, render_template
+import sqlalchemy as sa
+from flask import Flask, current_app, g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.db import db
-from portal.extensions import limiter
+from portal.extensions import limiter, login_manager
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Go back, reload the page and try again."),
@@ -32,6 +34,35 @@ MESSAGES = {
         "An unexpected error stopped this page. Nothing was half-saved; please try again in a moment.",
     ),
 }
+
+
+#: What a database that cannot be reached raises: down or restarting, a dropped connection, a full pool.
+UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError)
+DATABASE_RETRY_AFTER = 30  # seconds
+DATABASE_DOWN = (
+    "Database unavailable",
+    "The database is unavailable for a moment, so nothing was saved. "
+    "Please try again in a minute: go back and send the form again, or reload the page.",
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Is ``error`` the database being out of reach (rather than a bug or a broken rule)?"""
+    return isinstance(error, UNREACHABLE) or (isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated)
+
+
+def database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+    """The 503 page for an unreachable database, rendered without it: no workshop, no signed-in user (both would
+    be read from the database, and what this request loaded is expired by the rollback)."""
+    current_app.logger.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else error)
+    # The unit of work is undone: its rows and, through storage, its new files. When the connection is gone the
+    # rollback may fail too; the server drops the open transaction with the connection.
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request user: no query for the layout
+    title, message = DATABASE_DOWN
+    body = render_template("errors/error.html", code=503, title=title, message=message, detail=None, ws=None)
+    return body, 503, {"Retry-After": str(DATABASE_RETRY_AFTER), "Cache-Control": "no-store"}
 
 
 def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
@@ -82,6 +113,14 @@ def init_app(app: Flask) -> None:
         if code == 429:
             return too_many_requests()
         return render_error(code)
+
+    @app.errorhandler(sa.exc.DBAPIError)
+    @app.errorhandler(sa.exc.DisconnectionError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def database_error(error: Exception) -> tuple[str, int, dict[str, str]]:
+        if not unreachable(error):
+            raise error  # a bug (an integrity or a programming error): the 500 page, as any other
+        return database_unavailable(error)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[str, int]:

@@ -56,9 +56,9 @@ class LocalStorage:
     def save(self, data: bytes) -> Saved:
         key = secrets.token_hex(16)
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{key}.tmp")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # a new directory needs room on the disk too
             with open(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -72,7 +72,8 @@ class LocalStorage:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             path.unlink(missing_ok=True)
-            raise StorageFull(f"The file could not be stored: {exc.strerror or exc}") from exc
+            raise StorageFull(f"The server could not store your file ({exc.strerror or exc}). Nothing was saved; "
+                              "please try again later.") from exc
         return Saved(key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
     def open(self, key: str) -> BinaryIO:

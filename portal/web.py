@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import abort, current_app, has_request_context, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal.db import db
 from portal.models import StoredFile, User, Workshop
 from portal.templating import workshop
 
@@ -16,6 +18,8 @@ def require_workshop() -> Workshop:
     """The workshop, or the 503 page on a database that has no content yet."""
     ws = workshop()
     if ws is None:
+        # workshop() says None on a database error too: a database out of reach raises here, for its own 503 page
+        db.session.execute(sa.select(1))
         abort(503)
     return ws
 

@@ -364,7 +364,8 @@ def camera_ready(number: int) -> str | Response:
                     upload_error, report = str(exc), exc.report
                 except (DomainError, StorageFull, StaleDataError) as exc:
                     db.session.rollback()
-                    problems = [f"{exc or 'Someone saved this submission at the same moment.'} Nothing was saved."]
+                    message = str(exc) or "Someone saved this submission at the same moment."
+                    problems = [message if "Nothing was saved" in message else f"{message} Nothing was saved."]
                 else:
                     flash(f"The camera-ready version of #{number} is saved. A receipt is on its way.", "success")
                     return redirect(url_for(".detail", number=number))
