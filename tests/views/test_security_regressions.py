@@ -1200,3 +1200,17 @@ def test_every_page_a_signed_in_person_opens_is_never_stored_by_a_shared_cache(p
 
     assert cacheable == {}
     assert opened[CARLA["name"]] > 45 and opened[ADA["name"]] > 20  # real pages, not only error pages
+
+
+def test_a_public_page_that_starts_a_session_is_never_stored_by_a_shared_cache(client: FlaskClient) -> None:
+    # The sponsor form gives an anonymous visitor a CSRF token, and so a session cookie of their own: a shared
+    # cache keeping that answer would hand the same session to every visitor after them.
+    form_page = client.get("/sponsors/")
+    assert form_page.status_code == 200
+    assert "session=" in form_page.headers.get("Set-Cookie", "")
+    assert "no-store" in form_page.headers["Cache-Control"]
+    assert "Cookie" in form_page.headers["Vary"]
+    # A public page without a form starts no session and may still be kept for a moment.
+    home = client.get("/")
+    assert "Set-Cookie" not in home.headers
+    assert "no-store" not in home.headers.get("Cache-Control", "")
