@@ -15,10 +15,10 @@
 
   function renumber() {
     rows().forEach(function (row, i) {
-      row.querySelectorAll("input, label").forEach(function (el) {
-        ["name", "id", "for"].forEach(function (attr) {
+      row.querySelectorAll("input, label, .error").forEach(function (el) {
+        ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
           var value = el.getAttribute(attr);
-          if (value) { el.setAttribute(attr, value.replace(/authors-\d+-/, "authors-" + i + "-")); }
+          if (value) { el.setAttribute(attr, value.replace(/authors-\d+-/g, "authors-" + i + "-")); }
         });
       });
       row.querySelectorAll("button[name=action]").forEach(function (button) {
@@ -55,7 +55,15 @@
     var row = button.closest("li.author-row");
     if (verb === "add") {
       var fresh = rows()[rows().length - 1].cloneNode(true);
-      fresh.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      // A new row starts clean: none of the copied row's values, error messages or invalid marks.
+      fresh.querySelectorAll("input").forEach(function (input) {
+        input.value = "";
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      });
+      fresh.querySelectorAll(".error").forEach(function (message) { message.remove(); });
+      fresh.classList.remove("row-error");
+      fresh.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
       list.appendChild(fresh);
       ensureButtons(fresh);
       renumber();

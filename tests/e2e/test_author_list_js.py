@@ -39,3 +39,35 @@ def test_author_rows_are_added_moved_and_removed_in_the_page(app: Flask, page: P
     # Nothing was posted, and what was typed elsewhere is still there.
     assert requests == []
     expect(page.get_by_label("Title")).to_have_value("Kept while the list changes")
+
+
+def test_an_author_added_after_an_error_starts_clean_and_messages_follow_their_row(
+    app: Flask, page: Page, live_server: str
+) -> None:
+    create_users(app, AUTHOR)
+    open_submissions(app)
+    page.goto("/auth/login")
+    page.get_by_label("Email", exact=True).fill(AUTHOR["email"])
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/submissions/new")
+    page.locator("#authors-0-email").fill("not an address")
+    page.get_by_role("button", name="Submit").click()
+    bad = page.locator("#authors-0-email")
+    expect(bad).to_have_attribute("aria-invalid", "true")
+    messages_before = page.locator("li.author-row .error").count()
+    assert messages_before >= 1
+
+    page.get_by_role("button", name="Add an author").click()
+    fresh = page.locator("li.author-row").nth(1)
+    # The new row copies none of the first row's error: no message, no invalid mark for a screen reader.
+    expect(fresh.locator(".error")).to_have_count(0)
+    expect(fresh.locator("[aria-invalid]")).to_have_count(0)
+    expect(fresh.locator("[aria-describedby]")).to_have_count(0)
+    # Moved down, the faulty row's input is still described by its own message under its new number.
+    page.locator("li.author-row").nth(0).get_by_role("button", name="Move down").click()
+    moved = page.locator("#authors-1-email")
+    expect(moved).to_have_value("not an address")
+    described = (moved.get_attribute("aria-describedby") or "").split()
+    assert described and all(page.locator(f"[id='{i}']").count() == 1 for i in described)
+    assert any("authors-1-" in i for i in described)
