@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import csrf_token
+from tests.conftest import CSRF_INPUT_RE, csrf_token
 from tests.e2e.test_accessibility import AUTHOR, CHAIR, REVIEWER, World, build_world
 from tests.factories import login
 
@@ -346,3 +346,16 @@ def test_the_check_finds_errors_announced_badly() -> None:
         "the field 'password' is marked invalid but not linked from the summary",
         "password: aria-describedby names 'password-help', not on the page",
     ]
+
+
+def test_a_problem_reported_after_a_redirect_is_an_alert_read_first(app: Flask, world: World) -> None:
+    # Buttons that redirect (here the chair's bulk decision with nothing selected) report what went wrong as a
+    # flash: it must be an alert with the focus, apart from the messages that only say what was done.
+    chair = signed_in(app, CHAIR)
+    token = CSRF_INPUT_RE.search(chair.get("/chair/submissions").get_data(as_text=True))
+    assert token is not None
+    response = chair.post("/chair/decisions/bulk", data={"csrf_token": token.group(1)}, follow_redirects=True)
+    root = parse(response.get_data(as_text=True))
+    alerts = [n for n in root.iter() if n.attrs.get("role") == "alert"]
+    assert [n.text for n in alerts] == ["Select papers and a decision."]
+    assert "autofocus" in alerts[0].attrs and alerts[0].attrs.get("tabindex") == "-1"

@@ -267,8 +267,8 @@ def problems(response: TestResponse) -> list[str]:
 
 def flashes(response: TestResponse) -> list[str]:
     html = response.get_data(as_text=True)
-    block = re.search(r'(?s)<div class="flashes" role="status">(.*?)</div>', html)
-    return [_cell(m) for m in re.findall(r'(?s)<p class="flash flash-\w+">(.*?)</p>', block.group(1))] if block else []
+    blocks = re.findall(r'(?s)<div class="flashes" role="(?:alert|status)"[^>]*>(.*?)</div>', html)
+    return [_cell(m) for block in blocks for m in re.findall(r'(?s)<p class="flash flash-\w+">(.*?)</p>', block)]
 
 
 def _cell(html: str) -> str:
