@@ -37,6 +37,9 @@ class Config:
 
     # Rate limits (Flask-Limiter). memory:// is per process; use redis://127.0.0.1:6379/0 for several workers.
     RATELIMIT_STORAGE_URI = "memory://"  # becomes REDIS_URL when that is set
+    # Said here, not left to Flask-Limiter's default: its one Limiter object keeps the last app's setting, so an
+    # app created with the limits off (a test's) would switch them off for every app created after it.
+    RATELIMIT_ENABLED = True
     # Background jobs: with REDIS_URL (redis://host:6379/0) the long work runs on RQ workers
     # (`flask --app portal worker`); without it, in the request. Rate limits are then kept in Redis too.
     REDIS_URL: str | None = None

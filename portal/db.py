@@ -127,6 +127,15 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def parse_id(text: object, maximum: int = MAX_ID) -> int | None:
+    """A whole number posted in a form (``"12"``), or None: ASCII digits only (``str.isdigit`` also takes
+    ``"²"``, which ``int`` refuses) and at most ``maximum`` (past a 32-bit column PostgreSQL raises)."""
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
 def like_pattern(text: str) -> str:
     """``%text%`` for a case-insensitive LIKE (compare with ``lower(column)``, ``escape="\\"``); the user's own
     ``%``, ``_`` and ``\\`` match literally."""

@@ -43,7 +43,9 @@ class ExpertiseForm(FlaskForm):
         description="A few sentences on what you work on and can judge; used to match you to submissions.",
         validators=[Optional(), Length(max=3000)],
     )  # fmt: skip
-    papers = FieldList(FormField(PaperForm), min_entries=PAPER_SLOTS, max_entries=PAPER_SLOTS)
+    # No min_entries: WTForms 3.3 renumbers the posted rows, then gives a filler row the index of a posted one, so a
+    # post without row 0 stored its last paper twice. The view makes the empty slots for the page.
+    papers = FieldList(FormField(PaperForm), max_entries=PAPER_SLOTS)
 
 
 class ConflictsForm(FlaskForm):

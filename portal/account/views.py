@@ -6,7 +6,14 @@ from werkzeug.wrappers import Response
 
 from portal import emails, permissions
 from portal.account import bp
-from portal.account.forms import ConflictsForm, EmailChangeForm, ExpertiseForm, PasswordChangeForm, ProfileForm
+from portal.account.forms import (
+    PAPER_SLOTS,
+    ConflictsForm,
+    EmailChangeForm,
+    ExpertiseForm,
+    PasswordChangeForm,
+    ProfileForm,
+)
 from portal.auth.forms import ButtonForm
 from portal.db import db
 from portal.forms import choices
@@ -94,8 +101,8 @@ def expertise() -> str | Response:
     if request.method == "GET":
         form.topics.data = [t.id for t in user.topics]
         form.statement.data = user.expertise_statement
-        for slot, paper in zip(form.papers.entries, user.papers, strict=False):
-            slot.form.title.data, slot.form.abstract.data = paper.title, paper.abstract
+        for paper in [*user.papers, *[None] * PAPER_SLOTS][:PAPER_SLOTS]:
+            form.papers.append_entry({"title": paper.title, "abstract": paper.abstract} if paper else {})
     if form.validate_on_submit():
         papers = [svc.PaperInput(e.form.title.data or "", e.form.abstract.data or "") for e in form.papers.entries]
         svc.set_expertise(

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from portal import emails, permissions
 from portal.chair import bp
 from portal.chair.views import require_button
-from portal.db import db
+from portal.db import db, parse_id
 from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission
 from portal.services import DomainError
 from portal.services import decisions as svc
@@ -62,7 +62,7 @@ def decide(number: int) -> Response:
 def decide_bulk() -> Response:
     require_button()
     decision = _parse(request.form.get("decision"), Decision)
-    numbers = [int(n) for n in request.form.getlist("selected") if n.isdigit()]
+    numbers = [n for n in map(parse_id, request.form.getlist("selected")) if n is not None]
     # The submissions table sends its own address, so the chair lands back on the same filter and page.
     back = safe_next(request.form.get("next")) or url_for(".decisions")
     if decision is None or not numbers:

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, EmailField, IntegerField, RadioField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation
 
+from portal.db import MAX_ID
 from portal.forms import choices, single_line, strip
 
 DATE_HELP = "In the workshop's time zone, like 2026-12-20 23:59."
+
+
+def finite(form: object, field: DecimalField) -> None:
+    """NaN and infinities are no weight (and WTForms' NumberRange raises on ``sNaN`` instead of refusing it)."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Number must be between 0 and 10.")
 
 
 class ReviewSettingsForm(FlaskForm):
@@ -20,21 +27,21 @@ class ReviewSettingsForm(FlaskForm):
     reviews_per_paper = IntegerField("Reviews per paper", validators=[InputRequired(), NumberRange(1, 10)])
     default_max_load = IntegerField("Maximum papers per reviewer (default)",
                                     validators=[InputRequired(), NumberRange(1, 100)])  # fmt: skip
-    weight_bid = DecimalField("Weight of the bid", places=2, validators=[InputRequired(), NumberRange(0, 10)])
+    weight_bid = DecimalField("Weight of the bid", places=2, validators=[InputRequired(), finite, NumberRange(0, 10)])
     weight_topics = DecimalField("Weight of the topics in common", places=2,
-                                 validators=[InputRequired(), NumberRange(0, 10)])  # fmt: skip
+                                 validators=[InputRequired(), finite, NumberRange(0, 10)])  # fmt: skip
     weight_text = DecimalField("Weight of the text similarity", places=2,
-                               validators=[InputRequired(), NumberRange(0, 10)])  # fmt: skip
+                               validators=[InputRequired(), finite, NumberRange(0, 10)])  # fmt: skip
 
 
 class PairForm(FlaskForm):
-    number = IntegerField("Submission number", validators=[InputRequired(), NumberRange(1)])
+    number = IntegerField("Submission number", validators=[InputRequired(), NumberRange(1, MAX_ID)])
     reviewer = StringField("Reviewer's email", filters=[strip], validators=[DataRequired(), Length(max=320)])
     note = StringField("Note (optional)", filters=[strip], validators=[Optional(), single_line, Length(max=500)])
 
 
 class ExternalReviewerForm(FlaskForm):
-    number = IntegerField("Submission number", validators=[InputRequired(), NumberRange(1)])
+    number = IntegerField("Submission number", validators=[InputRequired(), NumberRange(1, MAX_ID)])
     name = StringField("Name", filters=[strip], validators=[DataRequired(), single_line, Length(max=200)])
     email = EmailField("Email", filters=[strip], validators=[DataRequired(), single_line, Length(max=320),
                                                              Email("This does not look like an email address.")])  # fmt: skip

@@ -12,7 +12,7 @@ from portal.assign.affinity import Weights
 from portal.auth.forms import ButtonForm
 from portal.chair import bp
 from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm
-from portal.db import db
+from portal.db import db, parse_id
 from portal.models import (
     CONFIDENCES,
     RECOMMENDATIONS,
@@ -66,9 +66,9 @@ def reviewing() -> str | Response:
         loads: dict[int, int | None] = {}
         for u in people:
             raw = (request.form.get(f"load-{u.id}") or "").strip()
-            if raw and (not raw.isdigit() or not 0 <= int(raw) <= 100):
+            loads[u.id] = parse_id(raw, 100)
+            if raw and loads[u.id] is None:
                 problems.append(f"The load of {u.name} must be a whole number from 0 to 100.")
-            loads[u.id] = int(raw) if raw.isdigit() else None
         try:
             if problems:
                 raise DomainError("Nothing was saved.")
@@ -180,8 +180,8 @@ def assignments() -> str:
 def add_assignment() -> Response:
     require_button()
     ws = require_workshop()
-    sub = get_submission(request.form.get("number", type=int) or 0, permissions.can_chair_paper)
-    reviewer = db.session.get(User, request.form.get("reviewer", type=int) or 0)
+    sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
+    reviewer = db.session.get(User, parse_id(request.form.get("reviewer")) or 0)
     if reviewer is None:
         flash("Choose a reviewer.", "error")
         return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
@@ -288,8 +288,8 @@ def change_proposal(proposal_id: int, action: str) -> Response:
             db.session.commit()
             flash("The proposal is discarded.", "success")
             return redirect(url_for(".assignments"))
-        sub = get_submission(request.form.get("number", type=int) or 0, permissions.can_chair_paper)
-        pair = (sub.id, request.form.get("reviewer", type=int) or 0)
+        sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
+        pair = (sub.id, parse_id(request.form.get("reviewer")) or 0)
         svc.edit_proposal(p, **{action: pair})
         db.session.commit()
     except DomainError as exc:

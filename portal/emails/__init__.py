@@ -6,6 +6,7 @@ never sends a delivered mail twice.
 from __future__ import annotations
 
 import contextlib
+import email.charset
 import logging
 import re
 import smtplib
@@ -25,6 +26,11 @@ from portal.db import db, utcnow
 from portal.models import EmailState, OutgoingEmail
 
 log = logging.getLogger(__name__)
+
+# Flask-Mail registers UTF-8 bodies as 8bit, lines unwrapped: a paragraph (or a title of emoji) longer than 998
+# bytes on one line is refused by SMTP servers (RFC 5321, 4.5.3.1.6). Quoted-printable wraps the lines and keeps
+# the text exact.
+email.charset.add_charset("utf-8", email.charset.SHORTEST, email.charset.QP, "utf-8")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 

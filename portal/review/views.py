@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from portal import emails, permissions
 from portal.auth.forms import ButtonForm
-from portal.db import db, utcnow
+from portal.db import db, parse_id, utcnow
 from portal.models import (
     CONFIDENCES,
     RECOMMENDATIONS,
@@ -124,7 +124,7 @@ def review(number: int) -> str | Response:
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in svc.REVIEW_FIELDS}
         submit = request.form.get("action") == "submit"
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = parse_id(form.version.data)
         try:
             saved = svc.save_review(ws, assignment, data, submit=submit, version=version)
             db.session.commit()

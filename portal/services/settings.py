@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from portal.db import db
 from portal.models import DateKind, ImportantDate, SubmissionType, User, Workshop
@@ -33,13 +33,15 @@ def parse_local(value: str, zone_label: str) -> datetime | None:
     value = value.strip()
     if not value:
         return None
-    try:
-        naive = datetime.fromisoformat(value.replace("T", " "))
-    except ValueError as exc:
-        raise DomainError(f"“{value[:40]}” is not a date and time like 2026-12-20 23:59.") from exc
     from zoneinfo import ZoneInfo
 
-    return naive.replace(tzinfo=ZoneInfo(zone_name(zone_label))) if naive.tzinfo is None else naive
+    try:
+        naive = datetime.fromisoformat(value.replace("T", " "))
+        at = naive.replace(tzinfo=ZoneInfo(zone_name(zone_label))) if naive.tzinfo is None else naive
+        at.astimezone(UTC)  # OverflowError when it falls outside the years 1-9999 in UTC (the database's range)
+    except (ValueError, OverflowError) as exc:
+        raise DomainError(f"“{value[:40]}” is not a date and time like 2026-12-20 23:59.") from exc
+    return at
 
 
 def update_settings(
@@ -77,9 +79,10 @@ def update_settings(
     for position, t in enumerate(kept, start=1):
         row = by_id.get(t.id) if t.id else None
         if row is None:
-            slug = "".join(c if c.isalnum() else "-" for c in t.name.lower()).strip("-")[:50] or f"type-{position}"
-            while any(x.slug == slug for x in ws.submission_types):
-                slug += "-x"
+            base = "".join(c if c.isalnum() else "-" for c in t.name.lower()).strip("-")[:50] or f"type-{position}"
+            slug, n = base, 2
+            while any(x.slug == slug for x in ws.submission_types):  # -2, -3 …: stays within the 64 characters
+                slug, n = f"{base}-{n}", n + 1
             row = SubmissionType(slug=slug)
             ws.submission_types.append(row)
         row.position, row.name, row.page_limit, row.reference_pages = position, t.name, t.page_limit, t.reference_pages

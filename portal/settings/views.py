@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from portal.db import db
+from portal.db import db, parse_id
 from portal.models import DateKind
 from portal.services import DomainError
 from portal.services.settings import TypeInput, parse_local, update_settings
@@ -45,7 +45,7 @@ def index() -> str | Response:
             dates = {kind: parse_local(getattr(form, name).data or "", form.timezone.data)
                      for name, kind in DATE_FIELDS.items()}  # fmt: skip
             types = [
-                TypeInput(int(e.form.id.data) if (e.form.id.data or "").isdigit() else None, e.form.name.data or "",
+                TypeInput(parse_id(e.form.id.data), e.form.name.data or "",
                           e.form.page_limit.data or 0, e.form.reference_pages.data, bool(e.form.remove.data))
                 for e in form.types.entries
             ]  # fmt: skip

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from portal import emails, permissions
-from portal.db import db, utcnow
+from portal.db import db, parse_id, utcnow
 from portal.forms import choices
 from portal.models import FileKind, Revision, Submission, SubmissionAuthor, SubmissionState, Workshop
 from portal.services import DeadlinePassed, DomainError
@@ -98,8 +98,7 @@ def _author_action(form: Any, action: str) -> bool:
         rows.append({"name": "", "email": "", "affiliation": ""})
     elif verb == "trim":
         pass  # only cut the list down to the maximum
-    elif verb in ("remove", "up", "down") and index.isdigit() and int(index) < len(rows):
-        i = int(index)
+    elif verb in ("remove", "up", "down") and (i := parse_id(index, len(rows) - 1)) is not None:
         if verb == "remove" and len(rows) > 1:
             rows.pop(i)
         elif verb == "up" and i > 0:
@@ -174,7 +173,7 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
         if sub is None:
             sub = svc.create_submission(ws, user, details, paper=paper, supplementary=supplementary)
         else:
-            version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+            version = parse_id(form.version.data) or -1
             svc.update_submission(ws, user, sub, details, version=version, paper=paper, supplementary=supplementary)
         number = sub.number
         emails.commit_and_deliver()
@@ -355,7 +354,7 @@ def camera_ready(number: int) -> str | Response:
             elif not form.errors and not problems and raw is not None:
                 try:
                     checked = svc.check_paper(ws, sub.type, authors, *raw, kind=FileKind.CAMERA_READY)
-                    version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+                    version = parse_id(form.version.data) or -1
                     svc.upload_camera_ready(ws, me(), sub, title=form.title.data, authors=authors, paper=checked,
                                             version=version)  # fmt: skip
                     emails.commit_and_deliver()
@@ -404,10 +403,11 @@ def extension(number: int) -> Response:
         if form.until.data:
             try:
                 naive = datetime.fromisoformat(form.until.data.replace("T", " "))
-            except ValueError:
+                until = naive.replace(tzinfo=ws.zone) if naive.tzinfo is None else naive
+                until.astimezone(UTC)  # OverflowError when it falls outside the years 1-9999 in UTC
+            except (ValueError, OverflowError):
                 flash("Give the new deadline as 2026-12-20 23:59.", "error")
                 return redirect(url_for(".detail", number=number))
-            until = naive.replace(tzinfo=ws.zone) if naive.tzinfo is None else naive
         try:
             svc.extend_deadline(ws, me(), sub, until)
         except DomainError as exc:

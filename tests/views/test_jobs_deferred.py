@@ -137,7 +137,7 @@ def test_large_double_blind_upload_gets_its_reviewers_copy_from_a_worker(open_ap
     number = number_of(response)
     page = ada.get(response.location)
     # The author's answer is the same as without a worker: the check ran in the request.
-    assert flashes(page)[1].startswith("The anonymity check found 2 places that may reveal an author")
+    assert any(f.startswith("The anonymity check found 2 places that may reveal an author") for f in flashes(page))
     with open_app.app_context():
         paper = db.session.get(Submission, number).paper  # type: ignore[union-attr]
         assert paper is not None and paper.reviewer_file is None

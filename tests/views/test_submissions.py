@@ -593,10 +593,11 @@ def test_names_in_the_pdf_warn_but_the_paper_is_saved(open_app: Flask, ada: Flas
     number = number_of(response)
 
     page = ada.get(response.location)
+    # The warning is the alert read first; what was done follows as a status.
     assert flashes(page) == [
-        f"Submission #{number} is saved. A receipt is on its way to ada@example.org.",
         "The anonymity check found 2 places that may reveal an author (listed below). Please check them; "
         "reviewers must not learn who the authors are.",
+        f"Submission #{number} is saved. A receipt is on its way to ada@example.org.",
     ]
     assert hits_shown(page) == ADA_HITS
     assert revisions_shown(page) == [("paper", "4", sha(NAMED_PDF))]
