@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, Form, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from portal.forms import choices, single_line, strip, unix_newlines
 from portal.services.content_edit import homepage_problem
@@ -93,7 +93,8 @@ class PersonForm(ContentForm):
 
 class DateForm(ContentForm):
     label = _line("Label", required=True, description="Like Workshop day or Poster session.")
-    kind = SelectField("Kind", choices=choices([("workshop", "The workshop itself"), ("other", "Another date")]))
+    kind = SelectField("Kind", choices=choices([("workshop", "The workshop itself"), ("other", "Another date")]),
+                       validators=[InputRequired("Choose whether this is the workshop itself or another date.")])
     at = StringField("Date and time", filters=[strip], validators=[DataRequired("This cannot be empty.")],
                      description="In the workshop's time zone, like 2024-07-27 09:00.")  # fmt: skip
 

@@ -21,7 +21,7 @@ class ReviewSettingsForm(FlaskForm):
         ("submission", "Submission: authors submit; reviewers wait"),
         ("bidding", "Bidding: reviewers mark the papers they want"),
         ("reviewing", "Reviewing: reviewers write their reviews"),
-    ]))  # fmt: skip
+    ]), validators=[InputRequired("Choose the phase the workshop is in.")])  # fmt: skip
     bidding_deadline = StringField("Bidding deadline", filters=[strip], description=DATE_HELP)
     review_deadline = StringField("Review deadline", filters=[strip], description=DATE_HELP)
     reviews_per_paper = IntegerField("Reviews per paper", validators=[InputRequired(), NumberRange(1, 10)])

@@ -32,8 +32,8 @@ class SettingsForm(FlaskForm):
                                         validators=[InputRequired(), NumberRange(1, 60)])  # fmt: skip
     double_blind = RadioField("Review mode", coerce=str, choices=choices([
         ("1", "Double-blind: reviewers do not see the authors"), ("0", "Single-blind: reviewers see the authors"),
-    ]))  # fmt: skip
+    ]), validators=[InputRequired("Choose double-blind or single-blind review.")])  # fmt: skip
     anonymity_blocks = RadioField("When the anonymity check finds an author's name", coerce=str, choices=choices([
         ("0", "Warn the author and accept the upload"), ("1", "Refuse the upload"),
-    ]))  # fmt: skip
+    ]), validators=[InputRequired("Choose whether to warn the author or refuse the upload.")])  # fmt: skip
     types = FieldList(FormField(TypeForm), min_entries=1)

@@ -275,7 +275,7 @@ def cases(w: World) -> list[Case]:
         ]),
         # A chair
         Case(CHAIR, "/chair/reviewing", {}, [
-            ("#phase", "Phase: Not a valid choice."),
+            ("#phase", "Phase: Choose the phase the workshop is in."),
             ("#reviews_per_paper", "Reviews per paper: This field is required."),
             ("#default_max_load", "Maximum papers per reviewer (default): This field is required."),
             ("#weight_bid", "Weight of the bid: This field is required."),
@@ -290,8 +290,9 @@ def cases(w: World) -> list[Case]:
             ("#timezone", "Time zone: This field is required."),
             ("#max_upload_mb", "Maximum paper size (MB): This field is required."),
             ("#supplementary_max_mb", "Maximum supplementary size (MB): This field is required."),
-            ("#double_blind", "Review mode: Not a valid choice."),
-            ("#anonymity_blocks", "When the anonymity check finds an author's name: Not a valid choice."),
+            ("#double_blind", "Review mode: Choose double-blind or single-blind review."),
+            ("#anonymity_blocks", "When the anonymity check finds an author's name: "
+                                  "Choose whether to warn the author or refuse the upload."),
             ("#types-0-page_limit", "Submission type 1, page limit: Not a valid integer value. Number must be between 1 "
                                     "and 200."),
         ]),
@@ -303,7 +304,9 @@ def cases(w: World) -> list[Case]:
         Case(CHAIR, "/chair/content/questions/new", {"save": "1"},
              [("#title", f"Title: {EMPTY}"), ("#text", f"Question: {EMPTY}")]),
         Case(CHAIR, "/chair/content/dates/new", {"save": "1"},
-             [("#label", f"Label: {EMPTY}"), ("#kind", "Kind: Not a valid choice."), ("#at", f"Date and time: {EMPTY}")]),
+             [("#label", f"Label: {EMPTY}"),
+              ("#kind", "Kind: Choose whether this is the workshop itself or another date."),
+              ("#at", f"Date and time: {EMPTY}")]),
         Case(CHAIR, "/chair/content/sponsors/new", {"save": "1"}, [("#label", f"Label: {EMPTY}")]),
         Case(CHAIR, "/chair/content/people/speaker/new", {"save": "1"}, [("#name", f"Name: {EMPTY}")]),
     ]

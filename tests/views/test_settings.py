@@ -30,7 +30,7 @@ def settings_form(client: FlaskClient) -> dict[str, str]:
     data = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
     data = {k: v for k, v in data.items() if not k.endswith("-remove")}
     for name in ("double_blind", "anonymity_blocks"):
-        data[name] = re.search(rf'<input checked id="{name}-\d" name="{name}" type="radio" value="(\d)"', html).group(1)
+        data[name] = re.search(rf'<input checked id="{name}-\d" name="{name}"[^>]* type="radio" value="(\d)"', html).group(1)
     return data
 
 
