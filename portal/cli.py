@@ -1,8 +1,9 @@
-"""Command-line groups: ``content``, ``demo``, ``emails``. They call the same services as the views."""
+"""Command-line groups: ``content``, ``demo``, ``emails``, ``storage``, ``users``. They call the same services as the views."""
 
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import click
@@ -13,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from portal import emails
 from portal.db import db, utcnow
 from portal.demo import DEMO_PASSWORD, PHASES, DemoRefused, demo_accounts, load_demo
-from portal.models import OutgoingEmail, Submission, User, Workshop
+from portal.models import OutgoingEmail, StoredFile, Submission, User, Workshop
 from portal.passwords import password_problem
 from portal.services import DomainError
 from portal.services.accounts import Conflicted, create_user, set_role, user_by_email
@@ -22,6 +23,7 @@ from portal.services.content import load_content, read_content_file
 content_cli = AppGroup("content", help="The workshop's public content.")
 emails_cli = AppGroup("emails", help="The outbox of outgoing mail.")
 users_cli = AppGroup("users", help="Accounts and roles.")
+storage_cli = AppGroup("storage", help="The uploaded files.")
 
 
 @content_cli.command("load")
@@ -38,6 +40,35 @@ def content_load(path: str | None) -> None:
     click.echo(f"{workshop.label} from {path}: {report.summary()}")
     for line in report.created + report.updated + report.deleted:
         click.echo(f"  {line}")
+
+
+@storage_cli.command("check")
+@click.option("--delete-orphans", is_flag=True, help="Delete the files no row refers to (older than --older-than).")
+@click.option("--older-than", type=int, default=60, show_default=True,
+              help="Minutes: a younger orphan may be an upload whose row is being committed right now.")
+def storage_check(delete_orphans: bool, older_than: int) -> None:
+    """Compare the upload folder with the database: files no row refers to (left by a crash or a commit whose
+    answer was lost) and rows whose file is missing. Exits 1 when a file is missing."""
+    from portal.storage import storage
+
+    store = storage()
+    on_disk = set(store.keys())
+    referenced = set(db.session.scalars(sa.select(StoredFile.storage_key)))
+    missing, orphans = sorted(referenced - on_disk), sorted(on_disk - referenced)
+    cutoff = time.time() - older_than * 60
+    for key in orphans:
+        old = store.modified(key) < cutoff
+        if delete_orphans and old:
+            store.delete(key)
+            click.echo(f"deleted orphan {key}")
+        else:
+            click.echo(f"orphan  {key}" + ("" if old else f" (younger than {older_than} min: kept)"))
+    for key in missing:
+        click.echo(f"MISSING {key}")
+    click.echo(f"{len(referenced)} files referenced, {len(on_disk)} on disk, {len(orphans)} orphan(s), "
+               f"{len(missing)} missing")  # fmt: skip
+    if missing:
+        sys.exit(1)
 
 
 @click.command("demo")
@@ -233,6 +264,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(emails_cli)
+    app.cli.add_command(storage_cli)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
     from portal.backup import backup_command, restore_command

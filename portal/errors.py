@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 
 import sqlalchemy as sa
@@ -36,8 +37,6 @@ MESSAGES = {
 }
 
 
-#: What a database that cannot be reached raises: down or restarting, a dropped connection, a full pool.
-UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError)
 DATABASE_RETRY_AFTER = 30  # seconds
 DATABASE_DOWN = (
     "Database unavailable",
@@ -47,14 +46,29 @@ DATABASE_DOWN = (
 
 
 def unreachable(error: BaseException) -> bool:
-    """Is ``error`` the database being out of reach (rather than a bug or a broken rule)?"""
-    return isinstance(error, UNREACHABLE) or (isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated)
+    """Is ``error`` the database being out of reach (rather than a bug or a broken rule)? A missing table or
+    a cancelled query is a bug to see on the 500 page with its traceback, not a moment to wait."""
+    if isinstance(error, sa.exc.DisconnectionError | sa.exc.TimeoutError):
+        return True
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    if state:  # PostgreSQL: connection exceptions, the server shutting down or starting, too many clients
+        return str(state).startswith(("08", "57P", "53300"))
+    if isinstance(error.orig, sqlite3.Error):
+        message = str(error.orig).lower()
+        return any(m in message for m in ("locked", "busy", "unable to open", "disk i/o"))
+    return True  # a driver error without a state: the connection failed before the server answered
 
 
 def database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
     """The 503 page for an unreachable database, rendered without it: no workshop, no signed-in user (both would
     be read from the database, and what this request loaded is expired by the rollback)."""
-    current_app.logger.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else error)
+    current_app.logger.warning("database unavailable", exc_info=error)
     # The unit of work is undone: its rows and, through storage, its new files. When the connection is gone the
     # rollback may fail too; the server drops the open transaction with the connection.
     with contextlib.suppress(sa.exc.SQLAlchemyError):

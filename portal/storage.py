@@ -2,12 +2,15 @@
 
 A write goes to a temporary file, is fsynced and renamed into place, so a file is either whole or absent.
 The caller writes the file first and commits the row after: a row never points at a missing file (a crash
-in between leaves an orphan file, which ``flask storage check`` lists).
+in between leaves an orphan file, which ``flask storage check`` lists and ``--delete-orphans`` removes).
+Files written in a transaction that rolls back are deleted, except when the rollback follows a failed commit:
+the database may have committed before its answer was lost, so those are kept (orphans at worst).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -40,6 +43,8 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def keys(self) -> list[str]: ...
+
+    def modified(self, key: str) -> float: ...
 
 
 class LocalStorage:
@@ -90,6 +95,10 @@ class LocalStorage:
             return []
         return sorted(p.name for p in self.root.glob("??/*") if p.is_file() and not p.name.startswith("."))
 
+    def modified(self, key: str) -> float:
+        """When the file was written (seconds since the epoch)."""
+        return self._path(key).stat().st_mtime
+
 
 def storage() -> Storage:
     return current_app.extensions["portal.storage"]  # type: ignore[no-any-return]
@@ -103,14 +112,31 @@ def track_new(session: Session, store: Storage, key: str) -> None:
     session.info.setdefault(_NEW_KEYS, []).append((store, key))
 
 
+_COMMITTING = "portal.storage.committing"
+log = logging.getLogger(__name__)
+
+
+@event.listens_for(Session, "before_commit")
+def _committing(session: Session) -> None:
+    session.info[_COMMITTING] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _keep_new_files(session: Session) -> None:
     session.info.pop(_NEW_KEYS, None)
+    session.info.pop(_COMMITTING, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_new_files(session: Session) -> None:
-    for store, key in session.info.pop(_NEW_KEYS, []):
+    new = session.info.pop(_NEW_KEYS, [])
+    if session.info.pop(_COMMITTING, False) and new:
+        # The commit failed on its way (a connection lost at COMMIT): the rows may be in the database all the
+        # same, and a row must never point at a missing file. Kept; `flask storage check` finds the orphans.
+        log.warning("commit failed: kept %d new file(s) its rows may point at: %s", len(new),
+                    ", ".join(key for _, key in new))  # fmt: skip
+        return
+    for store, key in new:
         store.delete(key)
 
 

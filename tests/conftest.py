@@ -128,13 +128,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A PostgreSQL database of this run's own (portal_test_<pid>), migrated once, dropped at the end."""
+def own_pg_database(suffix: str = "") -> Iterator[str]:
+    """A PostgreSQL database of this run's own (portal_test_<pid><suffix>), migrated, dropped at the end: the
+    body of a session fixture."""
     if not PG_URL:
         pytest.skip("PORTAL_TEST_DATABASE_URL is not set")
     base = sa.make_url(PG_URL)
-    name = f"portal_test_{os.getpid()}"
+    name = f"portal_test_{os.getpid()}{suffix}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -147,6 +147,12 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this run's own (portal_test_<pid>), migrated once, dropped at the end."""
+    yield from own_pg_database()
 
 
 _cleaners: dict[str, tuple[sa.Engine, str]] = {}

@@ -136,12 +136,14 @@ def login() -> str | Response:
 def logout() -> Response:
     form = ButtonForm()
     if form.validate_on_submit():
-        if current_user.is_authenticated:
-            # The session is a signed cookie: a copy of it (or of the remember-me cookie) taken before now would
-            # outlive the sign-out. A new nonce ends it, and with it this account's sessions elsewhere.
-            svc.sign_out_everywhere(me())
-            db.session.commit()
-        logout_user()
+        try:
+            if current_user.is_authenticated:
+                # The session is a signed cookie: a copy of it (or of the remember-me cookie) taken before now
+                # would outlive the sign-out. A new nonce ends it, and with it this account's sessions elsewhere.
+                svc.sign_out_everywhere(me())
+                db.session.commit()
+        finally:
+            logout_user()  # this browser is signed out even when the database could not renew the nonce
         flash("You are signed out.", "info")
     return redirect(url_for("public.home"))
 

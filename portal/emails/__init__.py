@@ -116,15 +116,23 @@ def commit_and_deliver() -> DeliveryReport:
     db.session.commit()
     from portal import jobs
 
-    jobs.dispatch_recorded()
-    if not ids:
-        return DeliveryReport()
-    if current_app.config.get("REDIS_URL"):
-        row = jobs.start("outbox", None, ids=ids)
-        db.session.commit()
-        # Redis unreachable: the mail stays queued for `emails send-pending`; the user's work is committed.
-        return DeliveryReport(handed_over=ids) if jobs.dispatch(row) else DeliveryReport(deferred=ids)
-    return send_pending(ids)
+    # The caller's work is committed: from here on a database error (SQLite busy, a connection lost) must not
+    # become an error page that asks to send the form again. The mail stays queued for `emails send-pending`.
+    try:
+        jobs.dispatch_recorded()
+        if not ids:
+            return DeliveryReport()
+        if current_app.config.get("REDIS_URL"):
+            row = jobs.start("outbox", None, ids=ids)
+            db.session.commit()
+            # Redis unreachable: the mail stays queued for `emails send-pending`; the user's work is committed.
+            return DeliveryReport(handed_over=ids) if jobs.dispatch(row) else DeliveryReport(deferred=ids)
+        return send_pending(ids)
+    except sa.exc.SQLAlchemyError:
+        log.exception("delivery after a commit failed; the mail stays queued")
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            db.session.rollback()
+        return DeliveryReport(deferred=ids)
 
 
 class _Connection(flask_mail.Connection):

@@ -14,7 +14,11 @@
   function rows() { return Array.prototype.slice.call(list.querySelectorAll("li.author-row")); }
 
   function renumber() {
+    var moved = {};  // old row number -> new one, for the error summary's links
     rows().forEach(function (row, i) {
+      var first = row.querySelector("input[id^=authors-]");
+      var was = first && first.id.match(/^authors-(\d+)-/);
+      if (was && !moved.hasOwnProperty(was[1])) { moved[was[1]] = i; }  // a new row copies the last one's ids
       row.querySelectorAll("input, label, .error").forEach(function (el) {
         ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
           var value = el.getAttribute(attr);
@@ -27,6 +31,16 @@
         button.hidden = (verb === "up" && i === 0) || (verb === "down" && i === rows().length - 1) ||
           (verb === "remove" && rows().length === 1);
       });
+    });
+    // The error summary links each problem to its row's input: follow the row, drop the link of a removed one.
+    document.querySelectorAll(".error-summary a[href^='#authors-']").forEach(function (link) {
+      var at = link.getAttribute("href").match(/^#authors-(\d+)-/);
+      if (!at) { return; }
+      if (moved.hasOwnProperty(at[1])) {
+        link.setAttribute("href", link.getAttribute("href").replace(/^#authors-\d+-/, "#authors-" + moved[at[1]] + "-"));
+      } else {
+        link.closest("li").remove();
+      }
     });
     var add = document.querySelector("button[value=add-author]");
     if (add) { add.hidden = rows().length >= max; }

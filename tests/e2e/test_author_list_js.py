@@ -71,3 +71,6 @@ def test_an_author_added_after_an_error_starts_clean_and_messages_follow_their_r
     described = (moved.get_attribute("aria-describedby") or "").split()
     assert described and all(page.locator(f"[id='{i}']").count() == 1 for i in described)
     assert any("authors-1-" in i for i in described)
+    # The error summary's link follows the faulty row to its new number.
+    summary_link = page.locator(".error-summary a[href^='#authors-']").first
+    expect(summary_link).to_have_attribute("href", "#authors-1-email")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import threading
 import time
@@ -42,7 +41,7 @@ from portal.models import (
 from portal.services import accounts, decisions, sponsors
 from portal.services import reviewing as rev
 from portal.services import submissions as subs
-from tests.conftest import PG_URL, _cleaners, _migrate, _truncate_all, make_app
+from tests.conftest import _truncate_all, make_app, own_pg_database
 from tests.factories import PASSWORD, login, make_user
 from tests.pdfs import make_pdf
 
@@ -52,22 +51,7 @@ from tests.pdfs import make_pdf
 @pytest.fixture(scope="session")
 def pg_second_database() -> Iterator[str]:
     """A second PostgreSQL database of this run's own (portal_test_<pid>_restore), migrated once."""
-    if not PG_URL:
-        pytest.skip("PORTAL_TEST_DATABASE_URL is not set")
-    base = sa.make_url(PG_URL)
-    name = f"portal_test_{os.getpid()}_restore"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    _migrate(url)
-    yield url
-    if url in _cleaners:
-        _cleaners.pop(url)[0].dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from own_pg_database("_restore")
 
 
 @pytest.fixture

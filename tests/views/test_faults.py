@@ -10,6 +10,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import sqlite3
 import stat
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask, Response
@@ -25,8 +27,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 import portal.storage
+import portal.submissions.views
 from portal import emails
 from portal.db import db, utcnow
+from portal.errors import unreachable
 from portal.models import DateKind, Decision, EmailState, Letter, OutgoingEmail, Submission, Workshop
 from tests.conftest import SMTPRecorder, free_port, smtp_up, text_of
 from tests.factories import decide_and_notify
@@ -227,8 +231,22 @@ def test_connection_lost_while_saving_a_submission_saves_nothing_and_a_retry_wor
         response = post(ada, "/submissions/new", new_form(ada, open_app))
     assert_database_down(response)
     assert [len(files) for files in files_then] == [2]  # the paper and its reviewers' copy were on the disk
-    assert stored(open_app) == NOTHING  # no row, no file in the upload folder (its temporary files included)
+    # No row. The two files stay: a commit whose answer was lost may have committed, and a row must never
+    # point at a missing file. `flask storage check` lists them as orphans and deletes them once they are old.
+    assert {k: v for k, v in stored(open_app).items() if k != "uploads"} == {k: v for k, v in NOTHING.items()
+                                                                             if k != "uploads"}  # fmt: skip
+    assert stored(open_app)["uploads"] == files_then[0]
     assert smtp.messages == []
+    runner = open_app.test_cli_runner()
+    check = runner.invoke(args=["storage", "check"])
+    assert check.exit_code == 0
+    assert check.output.splitlines() == [
+        *(f"orphan  {key.rsplit('/', 1)[-1]} (younger than 60 min: kept)" for key in sorted(files_then[0])),
+        "0 files referenced, 2 on disk, 2 orphan(s), 0 missing",
+    ]
+    cleaned = runner.invoke(args=["storage", "check", "--delete-orphans", "--older-than", "0"])
+    assert cleaned.output.count("deleted orphan ") == 2
+    assert stored(open_app) == NOTHING
 
     number = number_of(post(ada, "/submissions/new", new_form(ada, open_app)))  # the author sends it again
     [receipt] = smtp.wait_for(1)
@@ -359,3 +377,66 @@ def test_pdf_check_over_its_memory_limit_is_refused_and_the_next_upload_works(
     open_app.config["PDF_CHECK_MEMORY_MB"] = 1024
     number = number_of(post(ada, "/submissions/new", new_form(ada, open_app, paper=heavy)))
     assert [subject_of(m) for m in smtp.wait_for(1)] == [f"[LongLLM 2024] Submission #{number} submitted: {TITLE}"]
+
+
+# --- what is and is not an unreachable database -------------------------------------------------------------
+
+
+def test_a_database_error_after_the_commit_keeps_the_submission_and_its_receipt_queued(
+    open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The submission is committed; then delivering its receipt meets a busy database. The author must see the
+    # submission saved (not a page asking to send it again, which would make a second one).
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        raise sa.exc.OperationalError("UPDATE outgoing_email ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(emails, "send_pending", busy)
+    response = post(ada, "/submissions/new", new_form(ada, open_app))
+    number = number_of(response)
+    assert flashes(ada.get(response.location)) == [
+        f"Submission #{number} is saved. A receipt is on its way to ada@example.org."]
+    assert outbox(open_app) == [("submission_receipt", "ada@example.org", EmailState.QUEUED, 0)]
+    monkeypatch.undo()
+    assert send_pending_cli(open_app) == "1 sent, 0 deferred, 0 failed.\n"
+    assert [subject_of(m) for m in smtp.wait_for(1)] == [f"[LongLLM 2024] Submission #{number} submitted: {TITLE}"]
+
+
+def _error(orig: Exception, *, invalidated: bool = False) -> sa.exc.DBAPIError:
+    return sa.exc.DBAPIError.instance("SELECT 1", {}, orig, Exception, connection_invalidated=invalidated)
+
+
+@pytest.mark.parametrize(("orig", "invalidated", "wait"), [
+    (sqlite3.OperationalError("database is locked"), False, True),
+    (sqlite3.OperationalError("unable to open database file"), False, True),
+    (sqlite3.OperationalError("no such table: submission"), False, False),  # a missed `flask db upgrade`
+    (sqlite3.OperationalError("no such column: submission.title"), False, False),
+    (psycopg.OperationalError("connection refused"), False, True),  # no state: the server never answered
+    (psycopg.errors.AdminShutdown("terminating connection"), False, True),
+    (psycopg.errors.CannotConnectNow("the database system is starting up"), False, True),
+    (psycopg.errors.TooManyConnections("too many clients"), False, True),
+    (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), False, False),
+    (psycopg.errors.UndefinedTable('relation "submission" does not exist'), False, False),
+    (psycopg.errors.UniqueViolation("duplicate key"), False, False),
+    (psycopg.errors.UniqueViolation("server closed the connection"), True, True),
+], ids=lambda v: str(v)[:40] if isinstance(v, Exception) else None)  # fmt: skip
+def test_only_a_database_out_of_reach_is_a_moment_to_wait(orig: Exception, invalidated: bool, wait: bool) -> None:
+    # "Try again in a minute" (503) only when waiting can help; a schema bug or a cancelled query is a 500 with
+    # its traceback in the log, never a page that asks people to retry for ever.
+    assert unreachable(_error(orig, invalidated=invalidated)) is wait
+
+
+def test_a_missing_table_is_the_500_page_not_the_503(
+    open_app: Flask, ada: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A missed `flask db upgrade` (SQLite says OperationalError "no such table") is a bug to fix, not a moment to
+    # wait: the 500 page, and the error itself reaches the log (here, with TESTING, the test) with its traceback.
+    def missing(*args: Any, **kwargs: Any) -> Any:
+        raise _error(sqlite3.OperationalError("no such table: submission"))
+
+    monkeypatch.setattr(portal.submissions.views, "me", missing)
+    with pytest.raises(sa.exc.OperationalError, match="no such table"):
+        ada.get("/submissions/")
+    open_app.config["TESTING"] = False  # as in production: the friendly 500 page
+    response = ada.get("/submissions/")
+    assert response.status_code == 500
+    assert "Something went wrong" in text_of(response) and "Database unavailable" not in text_of(response)
