@@ -725,6 +725,12 @@ def test_submitted_review_is_edited_until_the_deadline_and_the_chair_sees_the_hi
         when = format_datetime(deadline)
     assert f"Nothing was saved Reviewing is closed. It was {when}. Nothing was saved." in text_of(response)
     assert review_row(world, "p1", "rita") == ("submitted", 4, 3, "Version two.", 2)
+    # Sent late without a recommendation, the form blames the deadline only, not the empty choices.
+    late = rita.post(url, data=form_with(page, "version") | {"action": "submit", "summary": "Too late."})
+    assert late.status_code == 422
+    assert "Reviewing is closed." in text_of(late)
+    assert "Choose one to submit the review." not in text_of(late)
+    assert 'aria-invalid="true"' not in late.get_data(as_text=True)
 
 
 def test_review_saved_in_another_tab_is_not_overwritten(world: World) -> None:
