@@ -82,23 +82,34 @@ def decide_bulk() -> Response:
 @bp.route("/letters", methods=["GET", "POST"])
 def letters() -> str | Response:
     ws = require_workshop()
+    typed: dict[str, str] | None = None  # what the chair sent, shown again when it was refused
+    field_errors: dict[str, str] = {}
+    problems: list[str | tuple[str, str]] = []  # for the error summary: a text, or (the field's #id, text)
     if request.method == "POST":
         require_button()
+        typed = {name: request.form.get(name, "") for name in ("accept_letter", "reject_letter", "with_reviews")}
         try:
-            count = svc.save_letter_templates(me(), ws, request.form.get("accept_letter", ""),
-                                              request.form.get("reject_letter", ""),
-                                              with_reviews=bool(request.form.get("with_reviews")))  # fmt: skip
+            count = svc.save_letter_templates(me(), ws, typed["accept_letter"], typed["reject_letter"],
+                                              with_reviews=bool(typed["with_reviews"]))  # fmt: skip
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            for name in ("accept_letter", "reject_letter"):  # which of the two is wrong, to mark and link it
+                try:
+                    svc.check_template(typed[name])
+                except DomainError as wrong:
+                    field_errors[name] = str(wrong)
+            labels = {"accept_letter": "Acceptance letter", "reject_letter": "Rejection letter"}
+            problems = [(f"#{n}", f"{labels[n]}: {m}") for n, m in field_errors.items()] or [f"{exc} Nothing was saved."]
         else:
             db.session.commit()
             flash(f"The templates are saved and {count} draft{'s' if count != 1 else ''} prepared.", "success")
             return redirect(url_for(".letters"))
     rows = [x for x in db.session.scalars(sa.select(Letter).order_by(Letter.submission_id))
             if permissions.can_chair_paper(me(), x.submission)]  # fmt: skip
-    return render_template("chair/letters.html", ws=ws, letters=rows, default_accept=svc.DEFAULT_ACCEPT,
-                           default_reject=svc.DEFAULT_REJECT, placeholders=svc.PLACEHOLDERS)  # fmt: skip
+    page = render_template("chair/letters.html", ws=ws, letters=rows, default_accept=svc.DEFAULT_ACCEPT,
+                           default_reject=svc.DEFAULT_REJECT, placeholders=svc.PLACEHOLDERS, typed=typed,
+                           field_errors=field_errors, problems=problems)  # fmt: skip
+    return page if typed is None else (page, 422)  # type: ignore[return-value]
 
 
 def _letter(letter_id: int) -> Letter:

@@ -181,6 +181,15 @@ def test_broken_template_is_refused_and_sandboxed(app: Flask, world: dict[str, i
                                                 "accept_letter": "{% if %}", "reject_letter": "x"},
                         follow_redirects=True)  # fmt: skip
     assert "The template has an error" in text_of(broken)
+    # Refused, the page keeps what the chair typed, and the summary links the faulty letter, marked invalid.
+    assert broken.status_code == 422
+    html = broken.get_data(as_text=True)
+    assert '<textarea id="accept_letter" name="accept_letter" rows="12" aria-invalid="true" ' \
+           'aria-describedby="accept_letter-error">{% if %}</textarea>' in html
+    assert '<a href="#accept_letter">Acceptance letter: The template has an error' in html
+    assert '<textarea id="reject_letter" name="reject_letter" rows="12">x</textarea>' in html
+    with app.app_context():
+        assert db.session.scalars(sa.select(Workshop.accept_letter)).one() != "{% if %}"
     # A template that would build a gigantic string is stopped before it takes the worker's memory.
     huge = chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"),
                                               "accept_letter": "{{ 'x' * 10**9 }}", "reject_letter": "x"},
