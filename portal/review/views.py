@@ -87,6 +87,11 @@ def bids() -> str | Response:
 
 @bp.get("/papers/<int:number>")
 def paper(number: int) -> str:
+    return _paper_page(number, CommentForm())
+
+
+def _paper_page(number: int, comment_form: CommentForm) -> str:
+    """The paper's page; ``comment_form`` is the discussion's form (a refused one keeps its text and errors)."""
     ws = require_workshop()
     sub = _paper(number)
     user = me()
@@ -104,7 +109,7 @@ def paper(number: int) -> str:
     return render_template(
         "review/paper.html", ws=ws, sub=sub, assignment=assignment, others=others, comments=comments,
         who=lambda person: svc.display_name(person, sub, viewer=user) if person else "Someone",
-        comment_form=CommentForm(), recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
+        comment_form=comment_form, recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
         show_authors=not ws.double_blind or permissions.can_chair_paper(user, sub),
     )  # fmt: skip
 
@@ -148,16 +153,15 @@ def review(number: int) -> str | Response:
 
 
 @bp.post("/papers/<int:number>/discussion")
-def discuss(number: int) -> Response:
+def discuss(number: int) -> Response | tuple[str, int]:
     ws = require_workshop()
     sub = _paper(number, permissions.can_discuss)
     form = CommentForm()
-    if form.validate_on_submit():
-        svc.post_comment(ws, me(), sub, form.body.data.strip())
-        emails.commit_and_deliver()
-        flash("Your comment is posted; the other participants get a mail.", "success")
-    else:
-        flash(" ".join(form.body.errors) or "The comment could not be posted.", "error")
+    if not form.validate_on_submit():
+        return _paper_page(number, form), 422  # the comment as typed, with its error linked from the summary
+    svc.post_comment(ws, me(), sub, form.body.data.strip())
+    emails.commit_and_deliver()
+    flash("Your comment is posted; the other participants get a mail.", "success")
     return redirect(url_for(".paper", number=number, _anchor="discussion"))
 
 

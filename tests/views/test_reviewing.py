@@ -1063,7 +1063,11 @@ def test_empty_comment_is_refused_with_a_message(world: World, smtp: SMTPRecorde
 
     response = post(rita, f"/review/papers/{n}/discussion", {"body": ""}, f"/review/papers/{n}")
 
-    assert flashes(follow(rita, response)) == ["Write between 1 and 10,000 characters."]
+    # The paper's page comes back with the message in the summary, linked to the comment box.
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<a href="#body">Add to the discussion: Write between 1 and 10,000 characters.</a>' in html
+    assert 'aria-invalid="true"' in html and "<title>Error: " in html
     assert count_comments(world) == before
     assert smtp.messages == []
 
@@ -1075,7 +1079,13 @@ def test_blank_comment_is_refused_with_a_message(world: World, smtp: SMTPRecorde
 
     response = post(rita, f"/review/papers/{n}/discussion", {"body": "  \n  "}, f"/review/papers/{n}")
 
-    assert flashes(follow(rita, response)) == ["Write between 1 and 10,000 characters."]
+    assert response.status_code == 422
+    assert "Add to the discussion: Write between 1 and 10,000 characters." in text_of(response)
+    # A comment over the limit is refused too, and comes back as typed: nothing of it is lost.
+    long = "A long argument. " * 600
+    refused = post(rita, f"/review/papers/{n}/discussion", {"body": long}, f"/review/papers/{n}")
+    assert refused.status_code == 422
+    assert html_lib.escape(long.strip(), quote=False) in refused.get_data(as_text=True)
     assert count_comments(world) == before
     assert smtp.messages == []
 
