@@ -156,6 +156,12 @@ def change_conflict(number: int, reviewer_id: int, action: str) -> Response:
 
 @bp.get("/assignments")
 def assignments() -> str:
+    return _assignments_page(ExternalReviewerForm())
+
+
+def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] = ()) -> str:
+    """The assignments page; ``external`` is the external-reviewer form (a refused one keeps what was typed,
+    with its errors and ``problems``)."""
     ws = require_workshop()
     subs = [s for s in svc.reviewable(ws) if permissions.can_chair_paper(me(), s)]
     rows = db.session.scalars(sa.select(ReviewAssignment).options(
@@ -171,7 +177,7 @@ def assignments() -> str:
                                 .order_by(AssignmentProposal.id.desc())).all()  # fmt: skip
     return render_template(
         "chair/assignments.html", ws=ws, subs=subs, by_paper=by_paper, load=load, people=people,
-        conflicts=conflicts, button=ButtonForm(), drafts=drafts, external=ExternalReviewerForm(),
+        conflicts=conflicts, button=ButtonForm(), drafts=drafts, external=external, external_problems=problems,
         unfinished=svc.unfinished_by_reviewer(), load_of=lambda u: svc.load_of(ws, u),
     )  # fmt: skip
 
@@ -229,20 +235,19 @@ def remind() -> Response:
 
 
 @bp.post("/assignments/external")
-def external() -> Response:
+def external() -> Response | tuple[str, int]:
     ws = require_workshop()
     form = ExternalReviewerForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
-        return redirect(url_for(".assignments"))
+        return _assignments_page(form), 422  # what the chair typed, each error linked from the summary
     sub = get_submission(form.number.data, permissions.can_chair_paper)
     try:
         message = svc.invite_external(me(), ws, sub, form.name.data, form.email.data)
-        emails.commit_and_deliver()
-        flash(message, "success")
     except DomainError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        return _assignments_page(form, (f"{exc} Nothing was sent.",)), 422
+    emails.commit_and_deliver()
+    flash(message, "success")
     return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
 
 

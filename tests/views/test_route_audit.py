@@ -204,7 +204,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.assignments", "GET"): chair_only(),
     ("chair.add_assignment", "POST"): chair_only("404"),  # no paper named
     ("chair.remove_assignment", "POST"): chair_only("redirect"),  # the review is submitted: refused
-    ("chair.external", "POST"): chair_only("redirect"),  # the form's errors, flashed
+    ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
     ("chair.run_assignment", "POST"): chair_only("redirect!"),
     ("chair.remind", "POST"): chair_only("redirect!"),
     ("chair.proposal", "GET"): chair_only(),
