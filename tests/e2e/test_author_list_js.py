@@ -9,7 +9,8 @@ from tests.e2e.test_submission_journey import AUTHOR, open_submissions
 from tests.factories import PASSWORD, create_users
 
 
-def test_author_rows_are_added_moved_and_removed_in_the_page(app: Flask, page: Page, live_server: str) -> None:
+def open_new_submission(app: Flask, page: Page) -> None:
+    """The author signs in and opens the new-submission form."""
     create_users(app, AUTHOR)
     open_submissions(app)
     page.goto("/auth/login")
@@ -17,6 +18,10 @@ def test_author_rows_are_added_moved_and_removed_in_the_page(app: Flask, page: P
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.goto("/submissions/new")
+
+
+def test_author_rows_are_added_moved_and_removed_in_the_page(app: Flask, page: Page, live_server: str) -> None:
+    open_new_submission(app, page)
     page.get_by_label("Title").fill("Kept while the list changes")
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.method) if r.method == "POST" else None)
@@ -44,13 +49,7 @@ def test_author_rows_are_added_moved_and_removed_in_the_page(app: Flask, page: P
 def test_an_author_added_after_an_error_starts_clean_and_messages_follow_their_row(
     app: Flask, page: Page, live_server: str
 ) -> None:
-    create_users(app, AUTHOR)
-    open_submissions(app)
-    page.goto("/auth/login")
-    page.get_by_label("Email", exact=True).fill(AUTHOR["email"])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.goto("/submissions/new")
+    open_new_submission(app, page)
     page.locator("#authors-0-email").fill("not an address")
     page.get_by_role("button", name="Submit").click()
     bad = page.locator("#authors-0-email")
