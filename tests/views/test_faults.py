@@ -200,7 +200,9 @@ def connection_lost_at_commit(app: Flask) -> Iterator[list[list[str]]]:
     files that were in the upload folder at that moment."""
     with app.app_context():
         engine = db.engine
-    admin = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    # Autocommit: inside one transaction PostgreSQL shows the same pg_stat_activity snapshot, and the wait below
+    # would never see the backend go.
+    admin = sa.create_engine(engine.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
     files_then: list[list[str]] = []
 
     def drop(connection: sa.Connection) -> None:
@@ -212,7 +214,9 @@ def connection_lost_at_commit(app: Flask) -> Iterator[list[list[str]]]:
         pid = dbapi.info.backend_pid  # type: ignore[union-attr]
         with admin.connect() as other:
             other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            gone_by = time.monotonic() + 10
             while other.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+                assert time.monotonic() < gone_by, "the terminated backend is still there after 10 s"
                 time.sleep(0.01)
 
     sa.event.listen(engine, "commit", drop, once=True)
