@@ -124,9 +124,14 @@ def init_app(app: Flask) -> None:
         code = error.code or 500
         if code < 400 or code not in MESSAGES:
             return error
-        if code == 429:
-            return too_many_requests()
-        return render_error(code)
+        try:
+            if code == 429:
+                return too_many_requests()
+            return render_error(code)
+        except sa.exc.SQLAlchemyError as lookup:  # the layout asks for the workshop and the signed-in person
+            if not unreachable(lookup):
+                raise
+            return database_unavailable(lookup)
 
     @app.errorhandler(sa.exc.DBAPIError)
     @app.errorhandler(sa.exc.DisconnectionError)

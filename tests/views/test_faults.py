@@ -185,6 +185,7 @@ def test_database_down_gives_the_503_page_and_once_it_is_back_the_same_form_goes
         assert_database_down(post(ada, "/submissions/new", form))  # the author presses "Submit"
         assert_database_down(ada.get("/submissions/"))
         assert_database_down(open_app.test_client().get("/"))  # not "no workshop loaded yet"
+        assert_database_down(ada.get("/no/such/page"))  # the 404 page's layout would ask the database too
     assert stored(open_app) == NOTHING
 
     response = post(ada, "/submissions/new", new_form(ada, open_app))  # still signed in; the same form again
