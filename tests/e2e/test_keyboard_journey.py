@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from portal import emails
 from portal.db import db, utcnow
@@ -83,6 +84,11 @@ def set_up(app: Flask) -> None:
         emails.commit_and_deliver()  # Rita's assignment mail
 
 
+# True once the page has not scrolled for 150 ms (Playwright polls it until it is). Chromium drops the scroll
+# that brings a newly focused control into view when it starts during a smooth scroll.
+SCROLL_SETTLED = "() => new Promise(done => { const y = scrollY; setTimeout(() => done(scrollY === y), 150); })"
+
+
 def focused(page: Page) -> dict[str, Any]:
     info = page.evaluate(FOCUSED)
     assert info is not None, "nothing has the focus"
@@ -99,7 +105,12 @@ def tab_to(page: Page, name: str, *, key: str = "Tab", limit: int = 60) -> dict[
         seen.append(info["name"])
         if info["name"] == name:
             expect(page.locator(":focus")).to_be_in_viewport()
-            assert info["indicator"], f"{name!r} has the focus but no visible focus indicator"
+            if not info["indicator"]:  # the page's stylesheet may still be on its way: give it a moment
+                try:
+                    page.wait_for_function(f"() => ({FOCUSED})().indicator", timeout=5000)
+                except PlaywrightTimeoutError:
+                    raise AssertionError(f"{name!r} has the focus but no visible focus indicator") from None
+                info = focused(page)
             return info
     raise AssertionError(f"{name!r} was not reached with {key}; the focus went through {seen}")
 
@@ -118,6 +129,7 @@ def test_author_submits_and_reviewer_reviews_by_keyboard_only(
     expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server}/#main")
+    page.wait_for_function(SCROLL_SETTLED)  # the jump scrolls smoothly; a focus scroll started meanwhile is lost
     page.keyboard.press("Tab")
     assert page.evaluate("document.querySelector('main').contains(document.activeElement)")
     assert focused(page)["indicator"]
@@ -149,6 +161,7 @@ def test_author_submits_and_reviewer_reviews_by_keyboard_only(
     tab_to(page, "Title: Give the title.", limit=1)
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server}/submissions/new#title")
+    page.wait_for_function(SCROLL_SETTLED)  # the jump scrolls smoothly; a focus scroll started meanwhile is lost
     title = focused(page)  # the browser moves the focus to the link's target
     assert (title["id"], title["indicator"]) == ("title", True)
     expect(page.get_by_label("Title", exact=True)).to_have_attribute("aria-invalid", "true")
