@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from portal import emails
+from portal.backup import backup_command, restore_command
 from portal.db import db, utcnow
 from portal.demo import DEMO_PASSWORD, PHASES, DemoRefused, demo_accounts, load_demo
 from portal.models import OutgoingEmail, StoredFile, Submission, User, Workshop
@@ -267,7 +268,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(storage_cli)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
-    from portal.backup import backup_command, restore_command
-
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

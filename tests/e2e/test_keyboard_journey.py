@@ -115,6 +115,15 @@ def tab_to(page: Page, name: str, *, key: str = "Tab", limit: int = 60) -> dict[
     raise AssertionError(f"{name!r} was not reached with {key}; the focus went through {seen}")
 
 
+def sign_in_by_keyboard(page: Page, person: dict[str, str]) -> None:
+    """On the sign-in page: tab to each field, type, and press Enter."""
+    tab_to(page, "Email")
+    page.keyboard.type(person["email"])
+    tab_to(page, "Password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+
+
 def test_author_submits_and_reviewer_reviews_by_keyboard_only(
     app: Flask, page: Page, new_page: Any, live_server: str, smtp: SMTPRecorder, tmp_path: Path
 ) -> None:
@@ -138,11 +147,7 @@ def test_author_submits_and_reviewer_reviews_by_keyboard_only(
     tab_to(page, "Sign in", key="Shift+Tab")
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server}/auth/login")
-    tab_to(page, "Email")
-    page.keyboard.type(AUTHOR["email"])
-    tab_to(page, "Password")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
+    sign_in_by_keyboard(page, AUTHOR)
     expect(page).to_have_url(f"{live_server}/account/")
 
     tab_to(page, "My submissions")
@@ -191,11 +196,7 @@ def test_author_submits_and_reviewer_reviews_by_keyboard_only(
     reviewer = new_page()
     reviewer.goto(link)
     expect(reviewer).to_have_url(f"{live_server}/auth/login?next=%2Freview%2F")
-    tab_to(reviewer, "Email")
-    reviewer.keyboard.type(REVIEWER["email"])
-    tab_to(reviewer, "Password")
-    reviewer.keyboard.type(PASSWORD)
-    reviewer.keyboard.press("Enter")
+    sign_in_by_keyboard(reviewer, REVIEWER)
     expect(reviewer).to_have_url(f"{live_server}/review/")
 
     tab_to(reviewer, REVIEWED)
