@@ -180,8 +180,9 @@ def current_assignments() -> list[ReviewAssignment]:
 def build_problem(ws: Workshop, *, top_k: int | None = None,
                   on_phase: Callable[[str], None] | None = None) -> tuple[Problem, Edges]:  # fmt: skip
     """The assignment problem of the workshop's reviewable submissions and every reviewer, read as plain rows
-    (no ORM object per bid or pair), with its candidate pairs: the ``top_k`` best reviewers of each paper plus
-    every bid, conflicts never; ``top_k`` None picks all pairs for a small workshop, ``affinity.TOP_K`` else."""
+    (no ORM object per bid or pair), with its candidate pairs: the ``top_k`` best reviewers of each paper (a bid
+    counts in the affinity), conflicts never; ``top_k`` None picks all pairs for a small workshop,
+    ``affinity.TOP_K`` else."""
     phase = on_phase or (lambda _: None)
     phase("Reading the submissions, reviewers, bids and conflicts")
     db.session.flush()
@@ -224,7 +225,7 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
     problem = Problem(
         demand={s.id: ws.reviews_per_paper for s in subs},
         capacity={u.id: load_of(ws, u) for u in people},  # (a row with max_load does as a User)
-        # The K best per paper were kept by the scoring (with every pair that has a bid); the solver takes them all.
+        # The K best per paper were kept by the scoring; the solver takes them all.
         candidates=edges, fixed=fixed, topics={s.id: titles[s.primary_topic_id] for s in subs},
     )  # fmt: skip
     return problem, edges
@@ -346,7 +347,7 @@ def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = 
                        on_phase: Callable[[str], None] | None = None) -> AssignmentProposal:  # fmt: skip
     """Solve, and keep the result as a proposal the chair previews, edits and applies. ``on_phase`` hears
     which step is running (a background job shows it to the chair). ``top_k`` None: automatic (every pair on
-    a small workshop, the best ``affinity.TOP_K`` per paper and every bid on a large one)."""
+    a small workshop, the best ``affinity.TOP_K`` per paper on a large one)."""
     phase = on_phase or (lambda _: None)
     problem, edges = build_problem(ws, top_k=top_k, on_phase=phase)
     phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} reviewers, {len(edges)} candidate pairs")
@@ -354,7 +355,8 @@ def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = 
     result.top_k = edges.top_k
     phase("Saving the proposal")
     proposal = AssignmentProposal(
-        result=_serialize(result, edges.reasons_for(result.pairs)), message=result.explain_shortfall(problem.topics),
+        result=_serialize(result, edges.reasons_for(result.pairs), approximate=edges.approximate),
+        message=result.explain_shortfall(problem.topics),
         created_by_id=actor.id if actor else None,
     )  # fmt: skip
     db.session.add(proposal)
@@ -362,7 +364,7 @@ def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = 
     return proposal
 
 
-def _serialize(result: Result, reasons: dict[tuple[int, int], Any]) -> dict[str, Any]:
+def _serialize(result: Result, reasons: dict[tuple[int, int], Any], *, approximate: bool = False) -> dict[str, Any]:
     def reason(p: int, r: int) -> dict[str, Any]:
         x = reasons.get((p, r))
         return {} if x is None else {"affinity": round(x.affinity, 4), "bid": x.bid, "common_topics": x.common_topics,
@@ -376,6 +378,7 @@ def _serialize(result: Result, reasons: dict[tuple[int, int], Any]) -> dict[str,
         "total_affinity": round(result.total_affinity, 4),
         "candidates": result.candidates_considered,
         "top_k": result.top_k,
+        "approximate": approximate,
         "seconds": round(result.seconds, 3),
     }
 

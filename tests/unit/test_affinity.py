@@ -1,11 +1,14 @@
 """Affinity of reviewer-paper pairs: text similarity, topic overlap and bids, weighted; conflicts left out,
-"not willing" flagged, top K per paper (bids always kept), and the reasons shown to the chair. Pure."""
+"not willing" flagged, top K per paper (a bid counts in the ranking, "not willing" ranks last), the approximate
+choice of the K best at conference size, and the reasons shown to the chair. Pure."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from portal.assign.affinity import PaperInfo, Reason, ReviewerInfo, Scored, Weights, score
+from portal.assign import affinity
+from portal.assign.affinity import PairArrays, PaperInfo, Reason, ReviewerInfo, Scored, Weights, score, score_edges
 from portal.assign.solver import Candidate
 
 TEXT_ONLY = Weights(bid=0.0, topics=0.0, text=1.0)
@@ -139,19 +142,33 @@ def test_score_top_k_limits_candidates_per_paper_to_the_best() -> None:
     per_paper = {p: sorted(r for q, r in _by_pair(scored) if q == p) for p in (1, 2)}
 
     assert per_paper == {1: [15, 16, 17], 2: [15, 16, 17]}
-    assert len(score(papers, reviewers, bids, set(), Weights(), top_k=3).candidates) == 8 + 3
+    # Bids on every pair of paper 1 bring in nobody more: still the 3 best, now 1.5 each.
+    with_bids = _by_pair(score(papers, reviewers, bids, set(), Weights(), top_k=3))
+    assert sorted(with_bids) == [(1, 15), (1, 16), (1, 17), (2, 15), (2, 16), (2, 17)]
+    assert with_bids[(1, 15)].affinity == 1.5
 
 
-def test_score_top_k_keeps_every_pair_that_has_a_bid() -> None:
+def test_score_top_k_a_bid_counts_in_the_ranking_and_not_willing_ranks_last() -> None:
     paper = PaperInfo(1, "Sparse attention transformers for long documents", {1})
-    reviewers = [ReviewerInfo(10 + i, "sparse attention transformers" if i < 4 else "", {1} if i < 4 else set())
-                 for i in range(10)]  # fmt: skip
-    bids = {(1, 18): "in_a_pinch", (1, 19): "not_willing"}  # bids on the two least similar reviewers
+    # 10-13 write about the paper's subject (text similarity about 0.7, below an eager bid's 1.0); the rest nothing.
+    reviewers = [ReviewerInfo(10 + i, "sparse attention transformers" if i < 4 else "", set()) for i in range(10)]
+    bids = {(1, 18): "eager", (1, 10): "not_willing", (1, 19): "in_a_pinch"}
 
     scored = score([paper], reviewers, bids, set(), Weights(), top_k=2)
 
-    assert sorted(_by_pair(scored)) == [(1, 10), (1, 11), (1, 18), (1, 19)]
-    assert _by_pair(scored)[(1, 19)].not_willing is True
+    # The eager bidder first; the most similar reviewer said "not willing", so the next one takes the place.
+    assert sorted(_by_pair(scored)) == [(1, 11), (1, 18)]
+    assert scored.reasons[(1, 18)].bid == "eager"
+
+
+def test_score_top_k_a_not_willing_reviewer_is_kept_when_nobody_else_is_left() -> None:
+    reviewers = [ATTENTION, RETRIEVAL, ReviewerInfo(12, "", set())]
+    bids = {(1, 10): "not_willing"}
+
+    scored = score([SPARSE_PAPER], reviewers, bids, {(1, 11), (1, 12)}, Weights(), top_k=1)
+
+    assert list(_by_pair(scored)) == [(1, 10)]
+    assert _by_pair(scored)[(1, 10)].not_willing is True
 
 
 def test_score_top_k_at_least_the_number_of_reviewers_keeps_everyone() -> None:
@@ -199,3 +216,99 @@ def test_score_bids_on_unknown_papers_or_reviewers_are_ignored() -> None:
 def test_score_no_papers_or_no_reviewers_is_empty() -> None:
     assert score([], [ATTENTION], {}, set(), Weights()) == Scored([])
     assert score([SPARSE_PAPER], [], {}, set(), Weights()) == Scored([])
+
+
+# --- conference size: the K best chosen with an approximate text similarity --------------------------
+
+
+@pytest.fixture
+def approximate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every top-K scoring takes the conference path, however small."""
+    monkeypatch.setattr(affinity, "APPROXIMATE_PAIRS", 0)
+
+
+def _conference(seed: int = 3, papers: int = 90, reviewers: int = 120) -> tuple[list[PaperInfo], list[ReviewerInfo]]:
+    """Papers and reviewers on 6 subjects, each with 30 words of its own among 400 general ones, 1-2 topics."""
+    rng = np.random.default_rng(seed)
+    general = [f"w{i}" for i in range(400)]
+    own = [[f"s{s}x{i}" for i in range(30)] for s in range(6)]
+
+    def text(subject: int, n: int) -> str:
+        return " ".join([*rng.choice(own[subject], n // 2), *rng.choice(general, n - n // 2)])
+
+    ps, rs = rng.integers(0, 6, papers), rng.integers(0, 6, reviewers)
+    return (
+        [PaperInfo(1 + i, text(s, 60), {int(s), int(rng.integers(0, 6))}) for i, s in enumerate(ps.tolist())],
+        [ReviewerInfo(1000 + i, text(s, 80), {int(s)}) for i, s in enumerate(rs.tolist())],
+    )
+
+
+def _pair_set(edges: affinity.Edges) -> set[tuple[int, int]]:
+    return set(zip(edges.paper.tolist(), edges.reviewer.tolist(), strict=True))
+
+
+def _pairs(bids: dict[tuple[int, int], str] | set[tuple[int, int]]) -> PairArrays:
+    return PairArrays.of(bids)
+
+
+def test_approximate_choice_keeps_nearly_all_of_the_exact_k_best(monkeypatch: pytest.MonkeyPatch) -> None:
+    papers, reviewers = _conference()  # 490 words: the default 48 dimensions are an approximation
+    exact = score_edges(papers, reviewers, _pairs(set()), _pairs(set()), Weights(), top_k=10)
+    monkeypatch.setattr(affinity, "APPROXIMATE_PAIRS", 0)
+    approx = score_edges(papers, reviewers, _pairs(set()), _pairs(set()), Weights(), top_k=10)
+
+    assert (exact.approximate, approx.approximate, approx.top_k) == (False, True, 10)
+    assert len(approx) == len(exact) == 90 * 10
+    same = _pair_set(exact) & _pair_set(approx)
+    # Within a subject the reviewers differ by chance words only, so the exact 10 best are partly a toss-up;
+    # what the solver gets is as good: the candidates' total affinity within 1 % of the exact best.
+    assert len(same) >= 0.75 * len(exact)
+    assert approx.affinity.sum() >= 0.99 * exact.affinity.sum()
+
+
+def test_approximate_candidates_carry_their_exact_affinity_and_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    papers, reviewers = _conference()
+    bids = {(p.id, r.id): v for p, r, v in zip(papers[::3], reviewers, ["eager", "willing", "in_a_pinch"] * 20, strict=False)}
+    conflicts = {(p.id, r.id) for p, r in zip(papers[1::3], reviewers[5:], strict=False)}
+    weights = Weights(bid=2.0, topics=0.5, text=3.0)
+    every = score(papers, reviewers, bids, conflicts, weights)  # all pairs, exact
+    monkeypatch.setattr(affinity, "APPROXIMATE_PAIRS", 0)
+    monkeypatch.setattr(affinity, "TEXT_DIMENSIONS", 8)
+
+    approx = score(papers, reviewers, bids, conflicts, weights, top_k=10)
+
+    assert approx.reasons
+    for pair, reason in approx.reasons.items():
+        truth = every.reasons[pair]
+        assert (reason.bid, reason.common_topics, reason.paper_topics) == (truth.bid, truth.common_topics, truth.paper_topics)
+        assert reason.text_similarity == pytest.approx(truth.text_similarity, abs=1e-5)
+        assert reason.affinity == pytest.approx(truth.affinity, abs=1e-5)
+    assert not set(approx.reasons) & conflicts
+    # Every eager bid whose pair is not conflicted is among its paper's 10 best (it outweighs any text).
+    assert {pair for pair, v in bids.items() if v == "eager"} - conflicts <= set(approx.reasons)
+
+
+@pytest.mark.usefixtures("approximate")
+def test_approximate_top_k_rules_hold_too() -> None:
+    """The rules the exact top K follows, on the conference path."""
+    papers = [SPARSE_PAPER, PaperInfo(2, "Retrieval for long documents", {1})]
+    assert sorted(_by_pair(score(papers, [ATTENTION, RETRIEVAL], {}, {(1, 10), (2, 11)}, Weights(), top_k=1))) == [
+        (1, 11), (2, 10)]  # fmt: skip
+    paper = PaperInfo(1, "Sparse attention transformers for long documents", {1})
+    reviewers = [ReviewerInfo(10 + i, "sparse attention transformers" if i < 4 else "", set()) for i in range(10)]
+    bids = {(1, 18): "eager", (1, 10): "not_willing", (1, 19): "in_a_pinch"}
+    assert sorted(_by_pair(score([paper], reviewers, bids, set(), Weights(), top_k=2))) == [(1, 11), (1, 18)]
+    alone = score([SPARSE_PAPER], [ATTENTION, RETRIEVAL, ReviewerInfo(12, "", set())], {(1, 10): "not_willing"},
+                  {(1, 11), (1, 12)}, Weights(), top_k=1)  # fmt: skip
+    assert [(c.paper, c.reviewer, c.not_willing) for c in alone.candidates] == [(1, 10, True)]
+
+
+@pytest.mark.usefixtures("approximate")
+def test_approximate_without_any_word_ranks_by_topics_and_bids() -> None:
+    papers = [PaperInfo(1, "", {1}), PaperInfo(2, "", {2})]
+    reviewers = [ReviewerInfo(10, "", {1}), ReviewerInfo(11, "", {2}), ReviewerInfo(12, "", set())]
+
+    scored = score(papers, reviewers, {(2, 12): "eager"}, set(), Weights(), top_k=1)
+
+    assert sorted(_by_pair(scored)) == [(1, 10), (2, 11)]  # topic share 1.0 ties the eager bid: lower column
+    assert scored.reasons[(1, 10)] == Reason(affinity=1.0, bid=None, common_topics=1, paper_topics=1, text_similarity=0.0)

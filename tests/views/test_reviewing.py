@@ -24,6 +24,7 @@ from pypdf import PdfReader
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response
 
+from portal.assign import affinity
 from portal.db import db, utcnow
 from portal.models import (
     AssignmentProposal,
@@ -880,6 +881,36 @@ def test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_on
         pairs = sorted(db.session.execute(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id)).all())
     assert states == [ProposalState.APPLIED]
     assert pairs == sorted((n, w.uid(k)) for k, ns in expected.items() for n in ns)
+
+
+def test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approximately(
+    fresh: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sizes from which a conference keeps its K best (chosen approximately), brought down to this world's.
+    monkeypatch.setattr(affinity, "ALL_PAIRS_UP_TO", 0)
+    monkeypatch.setattr(affinity, "APPROXIMATE_PAIRS", 0)
+    monkeypatch.setattr(affinity, "TOP_K", 2)
+    w = fresh
+    p1, p2 = w.n("p1"), w.n("p2")
+    with w.app.app_context():
+        for paper, reviewer, value in (("p1", "rita", "eager"), ("p1", "rex", "eager"), ("p2", "ivan", "eager"),
+                                       ("p2", "rex", "willing")):
+            db.session.add(Bid(submission_id=w.n(paper), reviewer_id=w.uid(reviewer), value=BidValue(value)))
+        db.session.commit()
+    chair = signed_in(w, "carla")
+
+    response = post(chair, "/chair/assignments/run", token_page="/chair/assignments")
+    preview = follow(chair, response)
+
+    assert ("(only the 2 best candidates per paper were kept, chosen with an approximate text similarity; their "
+            "affinities are exact)") in text_of(preview)  # fmt: skip
+    # The reasons are the exact ones (the same as the small-workshop test above shows).
+    assert sections(preview)[p1] == [
+        "Rita Reviewer — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove",
+        "Rex Reader — affinity 1.0: bid eager; 0 of 1 topics in common; text similarity 0.0 Remove"]  # fmt: skip
+    assert sections(preview)[p2] == [
+        "Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove",
+        "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove"]  # fmt: skip
 
 
 def test_manual_assignment_is_mailed_and_a_conflicted_one_refused_with_its_reason(
