@@ -18,10 +18,17 @@ affinity of the assignment by less than 0.01 %; ``make bench`` prints it).
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import pickle  # only between this process and its own helper  # nosec B403
 import re
+import subprocess  # the TF-IDF helper: this interpreter, an argument list, no shell  # nosec B404
+import sys
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import chain, count, pairwise
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +38,8 @@ from portal.assign.solver import Candidate, Graph
 
 if TYPE_CHECKING:
     from scipy import sparse
+
+log = logging.getLogger(__name__)
 
 BID_SCORES = {"eager": 1.0, "willing": 0.5, "in_a_pinch": -0.5, "not_willing": 0.0}
 # A bid in the arrays is the index of its value here; -1 is no bid.
@@ -51,6 +60,9 @@ TOP_K = 24
 # From this many pairs the K best are chosen with an approximate text similarity of this many dimensions.
 APPROXIMATE_PAIRS = 50_000_000
 TEXT_DIMENSIONS = 48
+# From this many texts (papers and reviewers) the TF-IDF is computed in a helper process while the caller reads
+# bids and conflicts: splitting text into words is pure Python, seconds at conference size on one core.
+BACKGROUND_TEXTS = 10_000
 # Subtracted from a "not willing" pair's affinity while the K best are chosen: it ranks below every other.
 NOT_WILLING_RANK = 1000.0
 # The floats of one block of papers x all reviewers: the block's rows are chosen to stay near this.
@@ -171,11 +183,12 @@ def score(
 
 def score_edges(
     papers: list[PaperInfo], reviewers: list[ReviewerInfo], bids: PairArrays, conflicts: PairArrays,
-    weights: Weights, *, top_k: int | None = None, chunk: int | None = None,
+    weights: Weights, *, top_k: int | None = None, chunk: int | None = None, texts: sparse.csr_matrix | None = None,
 ) -> Edges:  # fmt: skip
     """Candidate pairs as arrays: per paper the ``top_k`` reviewers of highest affinity (all when None; "not
     willing" ones only when no other is left), never a conflicted pair. Bids and conflicts naming an unknown
-    paper or reviewer are ignored."""
+    paper or reviewer are ignored. ``texts``: the TF-IDF rows of the papers' then the reviewers' texts, when
+    computed already (``TextVectors``)."""
     n_papers, n_reviewers = len(papers), len(reviewers)
     if not n_papers or not n_reviewers:
         return Edges(*(np.zeros(0, t) for t in (np.int64, np.int64, np.float32, bool)))
@@ -185,7 +198,8 @@ def score_edges(
     keep_all = top_k is None or top_k >= n_reviewers
     approximate = not keep_all and n_papers * n_reviewers > APPROXIMATE_PAIRS
 
-    texts = _tfidf([p.text for p in papers] + [r.text for r in reviewers])
+    if texts is None:
+        texts = _tfidf([p.text for p in papers] + [r.text for r in reviewers])
     topic_ids = sorted({t for p in papers for t in p.topics} | {t for r in reviewers for t in r.topics})
     column = {t: i for i, t in enumerate(topic_ids)}
     paper_topics = _one_hot([p.topics for p in papers], column)
@@ -478,6 +492,92 @@ def _row_sums_in_order(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return out
 
 
+class TextVectors:
+    """The TF-IDF rows of texts (``_tfidf``), computed in a helper process from ``BACKGROUND_TEXTS`` texts on, so
+    that the caller reads the rest of its data meanwhile; in this process when there are fewer, or when the
+    helper cannot start or fails. Create it early (the helper's start-up overlaps the caller's first reads),
+    ``start`` it with the texts, take the ``result``; ``close`` it in any case (a ``with`` block does).
+
+    The helper is ``python -m portal.assign.affinity``: a fresh interpreter, neither a fork of a process that
+    may hold threads and connections nor multiprocessing's "spawn", which would run the caller's main script
+    again. The texts and the matrix go through pickle files in a private temporary directory (a pipe fed by a
+    thread would fight this process for the GIL); the helper learns the directory on its stdin."""
+
+    def __init__(self, expected: int) -> None:
+        self._child: subprocess.Popen[bytes] | None = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._texts: list[str] = []
+        if expected >= BACKGROUND_TEXTS:
+            try:
+                self._folder = tempfile.TemporaryDirectory(prefix="portal-tfidf-")
+                self._child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE)  # noqa: S603  # nosec B603
+            except OSError:
+                log.warning("no helper process for the TF-IDF: computed in this one", exc_info=True)
+                self.close()
+
+    def __enter__(self) -> TextVectors:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self, texts: list[str]) -> None:
+        self._texts = texts
+        if self._child is None or self._folder is None:
+            return
+        try:
+            folder = Path(self._folder.name)
+            with (folder / "texts.pickle").open("wb") as out:
+                pickle.dump(texts, out, protocol=pickle.HIGHEST_PROTOCOL)
+            assert self._child.stdin is not None  # opened with a pipe  # nosec B101
+            with self._child.stdin:
+                self._child.stdin.write(f"{folder}\n".encode())
+        except OSError:  # a full disk, a helper that died: done here instead
+            log.warning("the TF-IDF helper process could not start: computed in this one", exc_info=True)
+            self.close()
+
+    def result(self) -> sparse.csr_matrix:
+        if self._child is not None and self._folder is not None:
+            try:
+                if self._child.wait() == 0:
+                    with (Path(self._folder.name) / "tfidf.pickle").open("rb") as answer:
+                        matrix = pickle.load(answer)  # noqa: S301 - our own helper's answer  # nosec B301
+                    if matrix.shape[0] == len(self._texts):
+                        return matrix
+                log.warning("the TF-IDF helper process failed (exit status %s): computed in this one",
+                            self._child.returncode)  # fmt: skip
+            except (OSError, pickle.UnpicklingError, EOFError):
+                log.warning("the TF-IDF helper process failed: computed in this one", exc_info=True)
+            finally:
+                self.close()
+        return _tfidf(self._texts)
+
+    def close(self) -> None:
+        child, self._child = self._child, None
+        if child is not None:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            if child.stdin is not None:
+                with contextlib.suppress(OSError):
+                    child.stdin.close()
+        folder, self._folder = self._folder, None
+        if folder is not None:
+            folder.cleanup()
+
+
+def _serve() -> None:
+    """The helper of ``TextVectors``: the directory on stdin; its texts.pickle in, tfidf.pickle out."""
+    folder = Path(sys.stdin.readline().strip())
+    if not folder.name:
+        sys.exit(1)  # the parent gave up before sending anything
+    with (folder / "texts.pickle").open("rb") as given:
+        texts = pickle.load(given)  # noqa: S301 - written by the parent process  # nosec B301
+    with (folder / "tfidf.part").open("wb") as out:
+        pickle.dump(_tfidf(texts), out, protocol=pickle.HIGHEST_PROTOCOL)
+    (folder / "tfidf.part").replace(folder / "tfidf.pickle")
+
+
 class _TextSimilarity:
     """Cosine similarity of papers x reviewers, a block of papers at a time (the rows are unit vectors).
 
@@ -513,3 +613,7 @@ def _one_hot(rows: list[set[int]], column: dict[int, int]) -> np.ndarray:
     for i, topics in enumerate(rows):
         out[i, [column[t] for t in topics if t in column]] = 1.0
     return out
+
+
+if __name__ == "__main__":
+    _serve()

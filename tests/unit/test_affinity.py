@@ -4,6 +4,8 @@ choice of the K best at conference size, and the reasons shown to the chair. Pur
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -312,3 +314,56 @@ def test_approximate_without_any_word_ranks_by_topics_and_bids() -> None:
 
     assert sorted(_by_pair(scored)) == [(1, 10), (2, 11)]  # topic share 1.0 ties the eager bid: lower column
     assert scored.reasons[(1, 10)] == Reason(affinity=1.0, bid=None, common_topics=1, paper_topics=1, text_similarity=0.0)
+
+
+# --- the TF-IDF in a helper process ------------------------------------------------------------------
+
+
+TEXTS = ["Sparse attention transformers for long documents", "Retrieval for long documents", "", "naïve café memory"]
+
+
+def _same_matrix(a: object, b: object) -> bool:
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("data", "indices", "indptr")) and (
+        a.shape == b.shape)  # type: ignore[attr-defined]  # fmt: skip
+
+
+def test_text_vectors_from_a_helper_process_are_the_same_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = affinity._tfidf(TEXTS)
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+
+    def not_here(texts: list[str]) -> None:
+        raise AssertionError("computed in this process, not in the helper")
+
+    with affinity.TextVectors(len(TEXTS)) as vectors:
+        monkeypatch.setattr(affinity, "_tfidf", not_here)
+        vectors.start(TEXTS)
+        assert _same_matrix(vectors.result(), expected)
+
+
+@pytest.mark.parametrize("executable", ["/bin/false", "/nonexistent/python"])
+def test_text_vectors_are_computed_here_when_the_helper_fails_or_cannot_start(
+    monkeypatch: pytest.MonkeyPatch, executable: str
+) -> None:
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+    monkeypatch.setattr(affinity.sys, "executable", executable)
+
+    with affinity.TextVectors(len(TEXTS)) as vectors:
+        vectors.start(TEXTS)
+        assert _same_matrix(vectors.result(), affinity._tfidf(TEXTS))
+
+
+def test_text_vectors_below_the_threshold_start_no_helper_and_a_closed_helper_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    small = affinity.TextVectors(len(TEXTS))
+    assert small._child is None  # fewer texts than BACKGROUND_TEXTS: no process at all
+    small.start(TEXTS)
+    assert _same_matrix(small.result(), affinity._tfidf(TEXTS))
+
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+    unused = affinity.TextVectors(len(TEXTS))  # the caller failed before it started the helper
+    child, folder = unused._child, unused._folder
+    assert child is not None and folder is not None
+    unused.close()
+    assert child.poll() is not None  # stopped, not left waiting on its stdin
+    assert not Path(folder.name).exists()
