@@ -1,5 +1,7 @@
 """Set operations on integer arrays by sorting. NumPy 2's ``unique`` (and ``union1d``, ``setdiff1d``, which use
-it) hashes, which on millions of int64 keys takes seconds where a sort takes a tenth of one."""
+it) hashes, which on millions of int64 keys takes seconds where a sort takes a tenth of one. The sorts are
+NumPy's stable one (timsort for 64-bit integers): as fast as its quicksort on random keys, and several times
+faster on what these functions mostly get, keys that come in sorted runs (the pairs of a join, paper by paper)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 
 def unique(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted."""
-    values = np.sort(values)
+    values = np.sort(values, kind="stable")
     keep = np.ones(len(values), dtype=bool)
     keep[1:] = values[1:] != values[:-1]
     return values[keep]
@@ -16,7 +18,7 @@ def unique(values: np.ndarray) -> np.ndarray:
 
 def isin(values: np.ndarray, among: np.ndarray) -> np.ndarray:
     """For each value, whether it is one of ``among``."""
-    among = np.sort(among)
+    among = np.sort(among, kind="stable")
     if not len(among):
         return np.zeros(len(values), dtype=bool)
     at = np.minimum(np.searchsorted(among, values), len(among) - 1)
