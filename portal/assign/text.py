@@ -1,0 +1,129 @@
+"""Texts as TF-IDF vectors: the rows scikit-learn's ``TfidfVectorizer`` gives, without scikit-learn.
+
+This module imports nothing of the portal, so that ``TextVectors`` (in ``affinity``) can run it as a script by
+its path in a helper process (``python .../text.py``) that starts in a quarter of a second instead of
+importing Flask and SQLAlchemy with the ``portal`` package: the texts arrive as a pickle file in a directory
+named on stdin, and the matrix leaves as another.
+"""
+
+from __future__ import annotations
+
+import pickle  # only between the portal and this helper  # nosec B403
+import re
+import sys
+from collections import defaultdict
+from itertools import chain, count
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+
+# scikit-learn's English stop words (sklearn/feature_extraction/_stop_words.py, BSD licence), copied so that
+# scoring does not import scikit-learn (the same 318 words as its version 1.9).
+ENGLISH_STOP_WORDS = frozenset("""
+a about above across after afterwards again against all almost alone along already also although always am
+among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere are around as at back
+be became because become becomes becoming been before beforehand behind being below beside besides between
+beyond bill both bottom but by call can cannot cant co con could couldnt cry de describe detail do done down
+due during each eg eight either eleven else elsewhere empty enough etc even ever every everyone everything
+everywhere except few fifteen fifty fill find fire first five for former formerly forty found four from front
+full further get give go had has hasnt have he hence her here hereafter hereby herein hereupon hers herself
+him himself his how however hundred i ie if in inc indeed interest into is it its itself keep last latter
+latterly least less ltd made many may me meanwhile might mill mine more moreover most mostly move much must my
+myself name namely neither never nevertheless next nine no nobody none noone nor not nothing now nowhere of
+off often on once one only onto or other others otherwise our ours ourselves out over own part per perhaps
+please put rather re same see seem seemed seeming seems serious several she should show side since sincere six
+sixty so some somehow someone something sometime sometimes somewhere still such system take ten than that the
+their them themselves then thence there thereafter thereby therefore therein thereupon these they thick thin
+third this those though three through throughout thru thus to together too top toward towards twelve twenty
+two un under until up upon us very via was we well were what whatever when whence whenever where whereafter
+whereas whereby wherein whereupon wherever whether which while whither who whoever whole whom whose why will
+with within without would yet you your yours yourself yourselves
+""".split())  # noqa: SIM905 - a word list reads better as text
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_ASCII_WORD = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
+
+
+def words(text: str) -> list[str]:
+    text = text.lower()
+    return text.encode().translate(_ASCII_WORD).decode().split() if text.isascii() else _TOKEN.findall(text)
+
+
+def tfidf(texts: list[str]) -> sparse.csr_matrix:
+    """The matrix ``TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
+    .fit_transform(texts)`` of scikit-learn gives: the same columns and, operation for operation, the same
+    float32 numbers (smoothed idf, 1 + log tf, rows scaled to unit length with the norm summed in double in
+    column order). Done here with a dict and NumPy instead of a Python loop per word, and without importing
+    scikit-learn (a second at every start). Texts without a word give a zero row (scikit-learn refuses when
+    no text has one)."""
+    from scipy import sparse
+
+    tokens = [words(t) for t in texts]
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    number: defaultdict[str, int] = defaultdict(count().__next__)  # each distinct word, numbered as first seen
+    ids = np.fromiter(map(number.__getitem__, chain.from_iterable(tokens)), dtype=np.int64, count=int(lengths.sum()))
+    del tokens
+    vocabulary = sorted(w for w in number if len(w) > 1 and w not in ENGLISH_STOP_WORDS)
+    column = np.full(len(number), -1, dtype=np.int64)
+    column[[number[w] for w in vocabulary]] = np.arange(len(vocabulary))
+    cols = column[ids]
+    kept = cols >= 0
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[kept]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), cols[kept], indptr),
+                               shape=(len(texts), max(len(vocabulary), 1)))  # fmt: skip
+    matrix.sum_duplicates()  # the counts; also sorts each row's columns
+    if not vocabulary:
+        return matrix
+    # TfidfTransformer(sublinear_tf=True): idf = ln((1 + n) / (1 + df)) + 1 in float32; tf = 1 + ln(count).
+    idf = np.full(matrix.shape[1], len(texts) + 1, dtype=np.float32)
+    idf /= np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float32) + np.float32(1.0)
+    np.log(idf, out=idf)
+    idf += np.float32(1.0)
+    data = matrix.data
+    np.log(data, out=data)
+    data += np.float32(1.0)
+    data *= idf[matrix.indices]
+    # normalize(norm="l2"): per row, the squares (float32) summed in double one after the other, then each
+    # value divided by the square root in double.
+    norms = np.sqrt(_row_sums_in_order((data * data).astype(np.float64), matrix.indptr))
+    norms[norms == 0.0] = 1.0
+    matrix.data = (data / np.repeat(norms, np.diff(matrix.indptr))).astype(np.float32)
+    return matrix
+
+
+def _row_sums_in_order(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Each row's values summed one after the other, as ``np.cumsum(row)[-1]`` does (0.0 for an empty row),
+    for all rows at once: the j-th values of the rows that have one are added in step j."""
+    lengths = np.diff(indptr)
+    order = np.argsort(-lengths, kind="stable")  # longest first: the rows still going are a prefix
+    starts, lengths = indptr[:-1][order], lengths[order]
+    sums = np.zeros(len(order), dtype=values.dtype)
+    going = len(order)
+    for j in range(int(lengths[0]) if len(order) else 0):
+        while lengths[going - 1] <= j:
+            going -= 1
+        sums[:going] += values[starts[:going] + j]
+    out = np.empty_like(sums)
+    out[order] = sums
+    return out
+
+
+def _serve() -> None:
+    """The helper of ``TextVectors``: the directory on stdin; its texts.pickle in, tfidf.pickle out."""
+    folder = Path(sys.stdin.readline().strip())
+    if not folder.name:
+        sys.exit(1)  # the parent gave up before sending anything
+    with (folder / "texts.pickle").open("rb") as given:
+        texts = pickle.load(given)  # noqa: S301 - written by the parent process  # nosec B301
+    with (folder / "tfidf.part").open("wb") as out:
+        pickle.dump(tfidf(texts), out, protocol=pickle.HIGHEST_PROTOCOL)
+    (folder / "tfidf.part").replace(folder / "tfidf.pickle")
+
+
+if __name__ == "__main__":
+    _serve()
