@@ -60,9 +60,13 @@ def tfidf(texts: list[str]) -> sparse.csr_matrix:
     column order). Done here with a dict and NumPy instead of a Python loop per word, and without importing
     scikit-learn (a second at every start). Texts without a word give a zero row (scikit-learn refuses when
     no text has one)."""
+    return tfidf_of_words([words(t) for t in texts])
+
+
+def tfidf_of_words(tokens: list[list[str]]) -> sparse.csr_matrix:
+    """``tfidf`` of texts already split by ``words``."""
     from scipy import sparse
 
-    tokens = [words(t) for t in texts]
     lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
     number: defaultdict[str, int] = defaultdict(count().__next__)  # each distinct word, numbered as first seen
     ids = np.fromiter(map(number.__getitem__, chain.from_iterable(tokens)), dtype=np.int64, count=int(lengths.sum()))
@@ -72,15 +76,16 @@ def tfidf(texts: list[str]) -> sparse.csr_matrix:
     column[[number[w] for w in vocabulary]] = np.arange(len(vocabulary))
     cols = column[ids]
     kept = cols >= 0
-    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[kept]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
+    n = len(lengths)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)[kept]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
     matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), cols[kept], indptr),
-                               shape=(len(texts), max(len(vocabulary), 1)))  # fmt: skip
+                               shape=(n, max(len(vocabulary), 1)))  # fmt: skip
     matrix.sum_duplicates()  # the counts; also sorts each row's columns
     if not vocabulary:
         return matrix
     # TfidfTransformer(sublinear_tf=True): idf = ln((1 + n) / (1 + df)) + 1 in float32; tf = 1 + ln(count).
-    idf = np.full(matrix.shape[1], len(texts) + 1, dtype=np.float32)
+    idf = np.full(matrix.shape[1], n + 1, dtype=np.float32)
     idf /= np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float32) + np.float32(1.0)
     np.log(idf, out=idf)
     idf += np.float32(1.0)
@@ -114,14 +119,22 @@ def _row_sums_in_order(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
 
 
 def _serve() -> None:
-    """The helper of ``TextVectors``: the directory on stdin; its texts.pickle in, tfidf.pickle out."""
+    """The helper of ``TextVectors``. On stdin: the directory, then the name of each pickle file of texts in
+    it as the parent writes them (each is split into words at once, while the parent writes the next), then
+    an empty line. Out: the matrix of all the texts, in that order, as tfidf.pickle in the directory."""
     folder = Path(sys.stdin.readline().strip())
     if not folder.name:
         sys.exit(1)  # the parent gave up before sending anything
-    with (folder / "texts.pickle").open("rb") as given:
-        texts = pickle.load(given)  # noqa: S301 - written by the parent process  # nosec B301
+    tokens: list[list[str]] = []
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        with (folder / Path(line.strip()).name).open("rb") as given:
+            tokens.extend(words(t) for t in pickle.load(given))  # noqa: S301 - written by the parent  # nosec B301
+    else:
+        sys.exit(1)  # stdin closed before the empty line: the parent gave up
     with (folder / "tfidf.part").open("wb") as out:
-        pickle.dump(tfidf(texts), out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(tfidf_of_words(tokens), out, protocol=pickle.HIGHEST_PROTOCOL)
     (folder / "tfidf.part").replace(folder / "tfidf.pickle")
 
 

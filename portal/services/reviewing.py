@@ -3,25 +3,27 @@ reviewers. One function per change; each checks its rules, flushes and queues ma
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
+from functools import partial
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal import emails
-from portal.assign import arrays
+from portal.assign import affinity, arrays
 from portal.assign.affinity import (
     BID_VALUES,
     Edges,
     PairArrays,
     PaperInfo,
     ReviewerInfo,
+    TextVectors,
     Weights,
     automatic_top_k,
     score_edges,
@@ -36,7 +38,6 @@ from portal.models import (
     ConflictKind,
     ConflictOverride,
     DiscussionComment,
-    OutgoingEmail,
     Phase,
     ProposalState,
     Review,
@@ -191,37 +192,45 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
     subs = read(
         sa.select(Submission.id, Submission.title, Submission.abstract, Submission.keywords, Submission.primary_topic_id,
                   Submission.declared_conflicts).where(live).order_by(Submission.id)).all()  # fmt: skip
-    secondary = _grouped(sa.select(submission_topic.c.submission_id, submission_topic.c.topic_id)
-                         .join(Submission, Submission.id == submission_topic.c.submission_id).where(live))  # fmt: skip
-    authors = read(
-        sa.select(SubmissionAuthor.submission_id, SubmissionAuthor.email, SubmissionAuthor.affiliation)
-        .join(Submission, Submission.id == SubmissionAuthor.submission_id).where(live)).all()  # fmt: skip
     people = read(sa.select(User.id, User.email, User.affiliation, User.expertise_statement, User.max_load)
                   .where(User.is_reviewer).order_by(User.id)).all()  # fmt: skip
-    topics = _grouped(sa.select(user_topic.c.user_id, user_topic.c.topic_id)
-                      .join(User, User.id == user_topic.c.user_id).where(User.is_reviewer))  # fmt: skip
-    own = _grouped(sa.select(UserPaper.user_id, UserPaper.title + "\n" + UserPaper.abstract)
-                   .join(User, User.id == UserPaper.user_id).where(User.is_reviewer)
-                   .order_by(UserPaper.user_id, UserPaper.position))  # fmt: skip
-    declared = read(sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value)
-                    .join(User, User.id == UserConflict.user_id).where(User.is_reviewer)).all()  # fmt: skip
-    overrides = read(sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id,
-                               ConflictOverride.conflicted)).all()  # fmt: skip
-    conflicts = conflicted_pairs(subs, authors, people, declared, overrides)
-    bids = _bids()
-    live_ids = {s.id for s in subs}
-    fixed = [(p, r) for p, r in read(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))
-             if p in live_ids]  # fmt: skip
-    titles = dict(read(sa.select(Topic.id, Topic.title)).all())
+    # At conference size the TF-IDF is computed in a helper process, and the bids are read on a connection of
+    # their own in a thread, while this one reads the rest and works out the conflicts.
+    apart = len(subs) + len(people) >= affinity.BACKGROUND_TEXTS and db.engine.url.database not in (None, "", ":memory:")
+    with TextVectors(len(subs) + len(people)) as vectors, ThreadPoolExecutor(1) as thread:
+        bids_later = thread.submit(_bids_apart, db.engine) if apart else None
+        paper_texts = [paper_text(s) for s in subs]
+        vectors.add(paper_texts)
+        secondary = _grouped(sa.select(submission_topic.c.submission_id, submission_topic.c.topic_id)
+                             .join(Submission, Submission.id == submission_topic.c.submission_id).where(live))  # fmt: skip
+        topics = _grouped(sa.select(user_topic.c.user_id, user_topic.c.topic_id)
+                          .join(User, User.id == user_topic.c.user_id).where(User.is_reviewer))  # fmt: skip
+        own = _grouped(sa.select(UserPaper.user_id, UserPaper.title + "\n" + UserPaper.abstract)
+                       .join(User, User.id == UserPaper.user_id).where(User.is_reviewer)
+                       .order_by(UserPaper.user_id, UserPaper.position))  # fmt: skip
+        reviewer_texts = [reviewer_text(u.expertise_statement, own.get(u.id, [])) for u in people]
+        vectors.add(reviewer_texts)
+        papers = [PaperInfo(s.id, t, {s.primary_topic_id, *secondary.get(s.id, [])})
+                  for s, t in zip(subs, paper_texts, strict=True)]  # fmt: skip
+        reviewers = [ReviewerInfo(u.id, t, set(topics.get(u.id, []))) for u, t in zip(people, reviewer_texts, strict=True)]
+        authors = read(
+            sa.select(SubmissionAuthor.submission_id, SubmissionAuthor.email, SubmissionAuthor.affiliation)
+            .join(Submission, Submission.id == SubmissionAuthor.submission_id).where(live)).all()  # fmt: skip
+        declared = read(sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value)
+                        .join(User, User.id == UserConflict.user_id).where(User.is_reviewer)).all()  # fmt: skip
+        overrides = read(sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id,
+                                   ConflictOverride.conflicted)).all()  # fmt: skip
+        conflicts = conflicted_pairs(subs, authors, people, declared, overrides)
+        bids = bids_later.result() if bids_later is not None else _bids(read)
+        live_ids = {s.id for s in subs}
+        fixed = [(p, r) for p, r in read(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))
+                 if p in live_ids]  # fmt: skip
+        titles = dict(read(sa.select(Topic.id, Topic.title)).all())
 
-    k = top_k if top_k is not None else automatic_top_k(len(subs), len(people))
-    phase("Scoring every reviewer against every paper" + (f" (keeping the {k} best per paper)" if k else ""))
-    edges = score_edges(
-        [PaperInfo(s.id, paper_text(s), {s.primary_topic_id, *secondary.get(s.id, [])}) for s in subs],
-        [ReviewerInfo(u.id, reviewer_text(u.expertise_statement, own.get(u.id, [])), set(topics.get(u.id, [])))
-         for u in people],
-        bids, conflicts, Weights(ws.weight_bid, ws.weight_topics, ws.weight_text), top_k=k,
-    )  # fmt: skip
+        k = top_k if top_k is not None else automatic_top_k(len(subs), len(people))
+        phase("Scoring every reviewer against every paper" + (f" (keeping the {k} best per paper)" if k else ""))
+        edges = score_edges(papers, reviewers, bids, conflicts, Weights(ws.weight_bid, ws.weight_topics, ws.weight_text),
+                            top_k=k, texts=vectors.result())  # fmt: skip
     problem = Problem(
         demand={s.id: ws.reviews_per_paper for s in subs},
         capacity={u.id: load_of(ws, u) for u in people},  # (a row with max_load does as a User)
@@ -239,25 +248,35 @@ def _grouped(stmt: sa.Select) -> dict[int, list[Any]]:
     return out
 
 
-def _bids() -> PairArrays:
+def _bids_apart(engine: sa.Engine) -> PairArrays:
+    """``_bids`` on a connection of its own (for a thread)."""
+    with engine.connect() as connection:
+        return _bids(connection.execute)
+
+
+def _bids(read: Callable[..., Any]) -> PairArrays:
     """Every bid as three arrays (paper, reviewer, index of the value in ``affinity.BID_VALUES``): millions
-    of rows at a large conference, so one integer column per bid, not a row object."""
+    of rows at a large conference, so not a row object per bid but one integer each, packed by the database
+    into one text per million bids (``group_concat``/``string_agg``) and parsed by NumPy: half the time of
+    fetching the integers as rows."""
     code = sa.case({v: i for i, v in enumerate(BID_VALUES)}, value=sa.type_coerce(Bid.value, sa.String), else_=-1)
     reviewer_width = 1 << 32
     packed = (sa.cast(Bid.submission_id, sa.BigInteger) * reviewer_width + Bid.reviewer_id) * 8 + code + 1
-    # Straight from the driver's cursor: at millions of rows even Core's row objects cost seconds.
-    connection = db.session.connection()
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(str(sa.select(packed).compile(connection, compile_kwargs={"literal_binds": True})))
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    arr = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows))
-    del rows
-    pair, value = np.divmod(arr, 8)
+    first, last = read(sa.select(sa.func.min(Bid.id), sa.func.max(Bid.id))).one()
+    parts = [np.zeros(0, dtype=np.int64)]
+    for lo in range(first or 0, (last or -1) + 1, _BIDS_A_QUERY):
+        count, text = read(sa.select(sa.func.count(), sa.func.aggregate_strings(sa.cast(packed, sa.String), ","))
+                           .where(Bid.id >= lo, Bid.id < lo + _BIDS_A_QUERY)).one()  # fmt: skip
+        values = np.fromstring(text or "", dtype=np.int64, sep=",") if count else np.zeros(0, dtype=np.int64)
+        if len(values) != count:  # (fromstring stops at anything unexpected: never guess)
+            raise RuntimeError(f"read {len(values)} of {count} bids")
+        parts.append(values)
+    pair, value = np.divmod(np.concatenate(parts), 8)
     paper, reviewer = np.divmod(pair, reviewer_width)
     return PairArrays(paper, reviewer, (value - 1).astype(np.int8))
+
+
+_BIDS_A_QUERY = 1_000_000
 
 
 def conflicted_pairs(subs: Sequence[Any], authors: Sequence[Any], people: Sequence[Any], declared: Sequence[Any],
@@ -291,7 +310,10 @@ def conflicted_pairs(subs: Sequence[Any], authors: Sequence[Any], people: Sequen
     institutions = each(norm_institution, [a[2] for a in authors])
     join(emails, [u.email for u in people])
     author_pairs = found[-1]
-    join(each(org_domain, emails), each(org_domain, [u.email for u in people]))
+    # (The organization depends on the host alone: worked out once a host, not once an address.)
+    author_hosts, reviewer_hosts = [e.rsplit("@", 1)[-1] for e in emails], [u.email.rsplit("@", 1)[-1] for u in people]
+    organization = partial(each, lambda host: org_domain("@" + host))
+    join(organization(author_hosts), organization(reviewer_hosts))
     join(institutions, each(norm_institution, [u.affiliation for u in people]))
     # Declared by the authors: one reviewer address a line.
     lines = [(s.id, line.strip().lower()) for s in subs for line in s.declared_conflicts.splitlines() if line.strip()]
@@ -308,8 +330,9 @@ def conflicted_pairs(subs: Sequence[Any], authors: Sequence[Any], people: Sequen
         elif kind == ConflictKind.INSTITUTION:
             join(institutions, each(norm_institution, [v for _, v in rows]), reviewers=who)
         elif kind == ConflictKind.DOMAIN:
-            hosts = [(sub, suffix) for sub, e in zip(author_sub.tolist(), emails, strict=True)
-                     for suffix in _domain_suffixes(e.rsplit("@", 1)[-1])]  # fmt: skip
+            suffixes = {host: _domain_suffixes(host) for host in set(author_hosts)}
+            hosts = [(sub, suffix) for sub, host in zip(author_sub.tolist(), author_hosts, strict=True)
+                     for suffix in suffixes[host]]  # fmt: skip
             join([h for _, h in hosts], [v for _, v in rows], reviewers=who,
                  papers=np.array([sub for sub, _ in hosts], dtype=np.int64))  # fmt: skip
 
@@ -426,7 +449,9 @@ def _next_ordinal(sub_id: int) -> int:
 
 
 def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now: datetime | None = None) -> int:
-    """Create the proposed assignments and queue one mail per reviewer listing their new papers."""
+    """Create the proposed assignments and queue one mail per reviewer listing their new papers. At conference
+    size (65,000 assignments, 18,000 mails) that is a few dozen statements and no ORM object per assignment,
+    mail, reviewer or paper: the objects alone took seconds."""
     now = now or utcnow()
     if proposal.state != ProposalState.DRAFT:
         raise InvalidTransition("This proposal was applied or discarded already.")
@@ -434,36 +459,61 @@ def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now:
     last = dict(db.session.execute(sa.select(ReviewAssignment.submission_id, sa.func.max(ReviewAssignment.ordinal))
                                    .group_by(ReviewAssignment.submission_id)).all())  # fmt: skip
     ordinals: dict[int, int] = {}
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[int, int, int]] = []
     new: dict[int, list[int]] = defaultdict(list)
-    for paper, reviewer in (tuple(p) for p in proposal.result["pairs"]):
+    for paper, reviewer in proposal.result["pairs"]:
         if (paper, reviewer) in existing:
             continue
         ordinals[paper] = ordinals.get(paper, last.get(paper) or 0) + 1
-        rows.append({"submission_id": paper, "reviewer_id": reviewer, "ordinal": ordinals[paper],
-                     "origin": AssignmentOrigin.AUTOMATIC, "created_at": now})  # fmt: skip
+        rows.append((paper, reviewer, ordinals[paper]))
         new[reviewer].append(paper)
-    for i in range(0, len(rows), 10_000):  # one multi-row INSERT per batch, no object per assignment
-        db.session.execute(sa.insert(ReviewAssignment), rows[i : i + 10_000])
+    if rows:
+        row = _json_rows(rows).c.value
+        db.session.execute(sa.insert(ReviewAssignment).from_select(
+            ["submission_id", "reviewer_id", "ordinal", "origin", "created_at"],
+            sa.select(row[0].as_integer(), row[1].as_integer(), row[2].as_integer(),
+                      sa.literal(AssignmentOrigin.AUTOMATIC, ReviewAssignment.origin.type),
+                      sa.literal(now, ReviewAssignment.created_at.type)),
+        ))  # fmt: skip
     proposal.state, proposal.applied_at = ProposalState.APPLIED, now
     audit.record(actor, "assignment.apply", f"Applied automatic assignment proposal {proposal.id}: "
                  f"{len(rows)} new assignment(s)", proposal=proposal.id)  # fmt: skip
     refresh_scores(ordinals)
-    # What the mail shows, loaded in a few queries (any other attribute still loads if a template asks).
-    people = {u.id: u for u in _by_ids(User, list(new), User.name, User.email)}
-    subs = {s.id: s for s in _by_ids(Submission, list(ordinals), Submission.title)}
-    home = external_url("review.index")
-    emails.queue_all([_assignment_mail(ws, people[reviewer_id], [subs[p] for p in sorted(papers)], home)
-                      for reviewer_id, papers in sorted(new.items())])  # fmt: skip
+    people = _by_ids(User, list(new), User.name, User.email)
+    subs = _by_ids(Submission, list(ordinals), Submission.title)
+    emails.queue_many(kind="assignment", template="assignment", ws=ws, home=external_url("review.index"),
+                      mails=(_assignment_mail(ws, people[reviewer_id], [subs[p] for p in sorted(papers)])
+                             for reviewer_id, papers in sorted(new.items())))  # fmt: skip
     return len(rows)
 
 
-def _by_ids(model: Any, ids: list[int], *columns: Any) -> list[Any]:
-    """The objects of ``model`` with these ids (only ``columns`` loaded at once, when given), a few thousand
-    a query (databases limit the parameters of one)."""
-    stmt = sa.select(model).options(load_only(*columns)) if columns else sa.select(model)
-    return [row for i in range(0, len(ids), 5000)
-            for row in db.session.scalars(stmt.where(model.id.in_(ids[i : i + 5000])))]  # fmt: skip
+def _json_rows(rows: Sequence[Sequence[Any]]) -> sa.TableValuedAlias:
+    """``rows`` as a table with one JSON array a row (column ``value``), sent as one JSON parameter: an INSERT
+    from it writes 65,000 rows in one statement with no work a row in Python, where an executemany binds and
+    converts every value of every row (most of a second at that size, most of it for the constant datetime)."""
+    each = sa.func.json_array_elements if db.session.get_bind().dialect.name == "postgresql" else sa.func.json_each
+    return each(sa.bindparam(None, rows, type_=sa.JSON)).table_valued(sa.column("value", sa.JSON))
+
+
+def _by_ids(model: Any, ids: list[int], *columns: Any) -> dict[int, Any]:
+    """The rows of ``model`` with these ids, by id, with the id and ``columns`` read as plain values (an ORM
+    object each costs a second for 40,000), a few thousand a query (databases limit the parameters of one)."""
+    stmt, partial = sa.select(model.id, *columns), _partial(model, ["id", *(column.key for column in columns)])
+    return {row[0]: partial._make(row) for i in range(0, len(ids), 5000)
+            for row in db.session.execute(stmt.where(model.id.in_(ids[i : i + 5000])))}  # fmt: skip
+
+
+def _partial(model: Any, names: list[str]) -> Any:
+    """A named tuple of ``names`` that stands for an object of ``model`` (one tuple each: fewer objects for the
+    garbage collector to walk); any other attribute loads the object (a query each), so a mail template that asks
+    for more than was read still gets it."""
+
+    def load(self: Any, name: str) -> Any:  # only for a name not read
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(db.session.get(model, self.id), name)
+
+    return type(model.__name__, (namedtuple(model.__name__, names),), {"__slots__": (), "__getattr__": load})
 
 
 def assign_reviewer(
@@ -499,15 +549,14 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
 
 def _queue_assignment_mail(ws: Workshop, reviewer: User, papers: list[int]) -> None:
     subs = [db.session.get(Submission, p) for p in sorted(papers)]
-    emails.queue_all([_assignment_mail(ws, reviewer, subs, external_url("review.index"))])
+    emails.queue_many(kind="assignment", template="assignment", ws=ws, home=external_url("review.index"),
+                      mails=[_assignment_mail(ws, reviewer, subs)])  # fmt: skip
 
 
-def _assignment_mail(ws: Workshop, reviewer: User, subs: list[Submission], home: str) -> OutgoingEmail:
-    return emails.compose(
-        kind="assignment", to=reviewer.email, reply_to=ws.contact_email, template="assignment",
-        subject=f"[{ws.label}] {len(subs)} paper{'s' if len(subs) != 1 else ''} to review",
-        ws=ws, reviewer=reviewer, subs=subs, home=home,
-    )  # fmt: skip
+def _assignment_mail(ws: Workshop, reviewer: Any, subs: Sequence[Any]) -> dict[str, Any]:
+    """One reviewer's mail for ``emails.queue_many`` (which adds ``ws`` and ``home``), listing ``subs``."""
+    return {"to": reviewer.email, "reply_to": ws.contact_email, "reviewer": reviewer, "subs": subs,
+            "subject": f"[{ws.label}] {len(subs)} paper{'s' if len(subs) != 1 else ''} to review"}  # fmt: skip
 
 
 # --- reviews ------------------------------------------------------------------------------------------

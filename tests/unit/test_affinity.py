@@ -336,7 +336,8 @@ def test_text_vectors_from_a_helper_process_are_the_same_matrix(monkeypatch: pyt
 
     with affinity.TextVectors(len(TEXTS)) as vectors:
         monkeypatch.setattr(affinity, "_tfidf", not_here)
-        vectors.start(TEXTS)
+        vectors.add(TEXTS[:1])  # (split into words while the rest is read)
+        vectors.add(TEXTS[1:])
         assert _same_matrix(vectors.result(), expected)
 
 
@@ -348,7 +349,7 @@ def test_text_vectors_are_computed_here_when_the_helper_fails_or_cannot_start(
     monkeypatch.setattr(affinity.sys, "executable", executable)
 
     with affinity.TextVectors(len(TEXTS)) as vectors:
-        vectors.start(TEXTS)
+        vectors.add(TEXTS)
         assert _same_matrix(vectors.result(), affinity._tfidf(TEXTS))
 
 
@@ -357,7 +358,7 @@ def test_text_vectors_below_the_threshold_start_no_helper_and_a_closed_helper_le
 ) -> None:
     small = affinity.TextVectors(len(TEXTS))
     assert small._child is None  # fewer texts than BACKGROUND_TEXTS: no process at all
-    small.start(TEXTS)
+    small.add(TEXTS)
     assert _same_matrix(small.result(), affinity._tfidf(TEXTS))
 
     monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)

@@ -3,12 +3,15 @@ retried with back-off while the server is down, given up after MAIL_MAX_ATTEMPTS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, render_template
+from jinja2 import ChoiceLoader, DictLoader, Environment
 
 from portal import emails
 from portal.db import db, utcnow
@@ -286,3 +289,105 @@ def test_a_sender_whose_lease_was_taken_over_does_not_overwrite_the_new_senders_
     [row] = _rows(app)
     assert (row.state, row.attempts, row.last_error) == (EmailState.QUEUED, 1, "taken by another sender")
     assert report.sent == [mail_id]  # this sender did hand it to SMTP
+
+
+# --- many mails at once -------------------------------------------------------------------------------
+
+HOME = "http://localhost/review/"
+
+
+def _paper_mails() -> list[dict[str, Any]]:
+    """Two mails as ``queue_many`` takes them: one with a hostile subject and reply-to, one to two people."""
+    ada = SimpleNamespace(name="Ada Lovelace")
+    papers = [SimpleNamespace(id=7, title="Attention over <long> contexts & more"), SimpleNamespace(id=12, title="Ring")]
+    return [
+        {"to": SPONSOR, "subject": f"Papers {HOSTILE}", "reply_to": f"{ORGANIZERS}\r\nBcc: x@example.org",
+         "reviewer": ada, "subs": papers},
+        {"to": [SPONSOR, ORGANIZERS], "subject": "One paper", "reviewer": ada, "subs": papers[1:]},
+    ]  # fmt: skip
+
+
+def test_queue_many_writes_the_mails_queue_writes_and_delivers_them_after_the_commit(app: Flask, smtp: SMTPRecorder) -> None:
+    with app.app_context(), app.test_request_context():
+        workshop = db.session.scalars(sa.select(Workshop)).one()
+        for mail in _paper_mails():
+            emails.queue(kind="assignment", template="assignment", ws=workshop, home=HOME, **mail)
+        db.session.commit()
+        # What Flask renders from the same context: the text each mail must have.
+        expected = [render_template("emails/assignment.txt", ws=workshop, home=HOME, reviewer=m["reviewer"],
+                                    subs=m["subs"]) for m in _paper_mails()]  # fmt: skip
+    with app.app_context(), app.test_request_context():
+        workshop = db.session.scalars(sa.select(Workshop)).one()
+        ids = emails.queue_many(kind="assignment", template="assignment", ws=workshop, home=HOME, mails=_paper_mails())
+        report = emails.commit_and_deliver()
+    messages = smtp.wait_for(2)
+    rows = _rows(app)
+
+    def mail(row: OutgoingEmail) -> tuple[Any, ...]:
+        return row.kind, row.recipients, row.reply_to, row.subject, row.body_text, row.body_html
+
+    assert [mail(r) for r in rows[2:]] == [mail(r) for r in rows[:2]]  # the bulk rows are the single ones
+    assert [r.state for r in rows] == [EmailState.QUEUED] * 2 + [EmailState.SENT] * 2
+    assert [r.body_text for r in rows[2:]] == expected
+    assert [(r.subject, r.reply_to) for r in rows[2:]] == [
+        ("Papers ACME Bcc: victim@example.org", f"{ORGANIZERS} Bcc: x@example.org"), ("One paper", None)]  # fmt: skip
+    assert "  #7  Attention over <long> contexts & more\n  #12  Ring\n" in expected[0]
+    assert report.sent == ids == [r.id for r in rows[2:]]  # delivered after the commit, the single ones not
+    assert sorted((str(m["Subject"]), sorted(str(m["To"]).split(", "))) for m in messages) == [
+        ("One paper", sorted([SPONSOR, ORGANIZERS])), ("Papers ACME Bcc: victim@example.org", [SPONSOR])]  # fmt: skip
+
+
+def test_queue_many_rolled_back_leaves_no_mail_and_nothing_to_deliver(app: Flask, smtp: SMTPRecorder) -> None:
+    with app.app_context(), app.test_request_context():
+        workshop = db.session.scalars(sa.select(Workshop)).one()
+        emails.queue_many(kind="assignment", template="assignment", ws=workshop, home=HOME, mails=_paper_mails())
+        db.session.rollback()
+        report = emails.commit_and_deliver()
+
+    assert report == emails.DeliveryReport()
+    assert _rows(app) == []
+    assert smtp.wait_for(1, timeout=0.2) == []
+
+
+class _CountingLoader(DictLoader):
+    """Mail templates of a test's own, in front of the app's; remembers every template it was asked for."""
+
+    def __init__(self, app: Flask, mapping: dict[str, str]) -> None:
+        super().__init__(mapping)
+        self.asked: list[str] = []
+        app.jinja_env.loader = ChoiceLoader([self, app.jinja_env.loader])  # type: ignore[list-item]
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
+        self.asked.append(template)
+        return super().get_source(environment, template)
+
+
+def test_a_mail_gets_its_html_version_and_one_added_while_debugging_is_picked_up_at_once(app: Flask) -> None:
+    templates = _CountingLoader(app, {"emails/notice.txt": "Hello {{ name }}."}).mapping
+    app.jinja_env.auto_reload = True  # as in debug mode
+
+    with app.app_context():
+        before = emails.compose(kind="test", to=SPONSOR, template="notice", subject="Hi", name="Ada & Bob")
+        templates["emails/notice.html"] = "<p>Hello {{ name }}.</p>"
+        [after] = emails.compose_many(kind="test", template="notice", mails=[{"to": SPONSOR, "subject": "Hi",
+                                                                             "name": "Ada & Bob"}])  # fmt: skip
+        again = emails.compose(kind="test", to=SPONSOR, template="notice", subject="Hi", name="Ada & Bob")
+
+    assert (before.body_text, before.body_html) == ("Hello Ada & Bob.", None)
+    assert (after["body_text"], after["body_html"]) == ("Hello Ada & Bob.", "<p>Hello Ada &amp; Bob.</p>")
+    assert (again.body_text, again.body_html) == ("Hello Ada & Bob.", "<p>Hello Ada &amp; Bob.</p>")
+
+
+def test_without_auto_reload_a_missing_html_version_is_looked_for_once_per_app(app: Flask) -> None:
+    """Jinja caches the templates it found only: each mail would search every template folder for the HTML
+    version again (thousands of mails: seconds). In production it is looked for once."""
+    loader = _CountingLoader(app, {"emails/notice.txt": "Hello {{ name }}."})
+    assert not app.jinja_env.auto_reload
+
+    with app.app_context():
+        mails = [emails.compose(kind="test", to=SPONSOR, template="notice", subject="Hi", name=str(n)) for n in range(3)]
+        mails += [emails.OutgoingEmail(**row) for row in emails.compose_many(
+            kind="test", template="notice", mails=[{"to": SPONSOR, "subject": "Hi", "name": "4"}])]  # fmt: skip
+
+    assert [(m.body_text, m.body_html) for m in mails] == [(f"Hello {n}.", None) for n in ("0", "1", "2", "4")]
+    assert loader.asked.count("emails/notice.html") == 1

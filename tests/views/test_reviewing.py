@@ -18,12 +18,14 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, render_template
 from flask.testing import FlaskClient
+from jinja2 import ChoiceLoader, DictLoader
 from pypdf import PdfReader
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response
 
+from portal import emails
 from portal.assign import affinity
 from portal.db import db, utcnow
 from portal.models import (
@@ -890,6 +892,11 @@ def test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approxi
     monkeypatch.setattr(affinity, "ALL_PAIRS_UP_TO", 0)
     monkeypatch.setattr(affinity, "APPROXIMATE_PAIRS", 0)
     monkeypatch.setattr(affinity, "TOP_K", 2)
+    # ... and the one from which the TF-IDF has a helper process and the bids a thread and connection of their own.
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+    apart: list[object] = []
+    read_apart = svc._bids_apart
+    monkeypatch.setattr(svc, "_bids_apart", lambda engine: apart.append(engine) or read_apart(engine))
     w = fresh
     p1, p2 = w.n("p1"), w.n("p2")
     with w.app.app_context():
@@ -911,6 +918,40 @@ def test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approxi
     assert sections(preview)[p2] == [
         "Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove",
         "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove"]  # fmt: skip
+    assert len(apart) == 1  # the bids above were read on a connection of their own
+
+
+def test_applied_proposal_mails_each_reviewer_what_the_template_renders_from_their_objects(
+    fresh: World, smtp: SMTPRecorder
+) -> None:
+    """Applying reads names and titles as plain rows and renders all the mails at once; each mail is still the
+    one the template renders from the reviewer's and the papers' objects, also when it shows more than is read."""
+    w = fresh
+    p1, p2 = w.n("p1"), w.n("p2")
+    env = w.app.jinja_env
+    assert env.loader is not None
+    source = env.loader.get_source(env, "emails/assignment.txt")[0]
+    more = source + "{{ reviewer.affiliation }}:{% for s in subs %} {{ s.keywords }}{% endfor %}\n"
+    env.loader = ChoiceLoader([DictLoader({"emails/assignment.txt": more}), env.loader])
+    with w.app.test_request_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        chair, rita = db.session.get(User, w.uid("carla")), db.session.get(User, w.uid("rita"))
+        assert chair is not None and rita is not None
+        pairs = [[p2, w.uid("rita")], [p1, w.uid("rita")], [p1, w.uid("rex")]]
+        proposal = AssignmentProposal(result={"pairs": pairs, "reasons": {}}, created_by_id=chair.id)
+        db.session.add(proposal)
+        db.session.flush()
+        assert svc.apply_proposal(chair, ws, proposal) == 3
+        expected = render_template("emails/assignment.txt", ws=ws, reviewer=rita, home="http://localhost/review/",
+                                   subs=[db.session.get(Submission, p1), db.session.get(Submission, p2)])  # fmt: skip
+        emails.commit_and_deliver()
+    mails = mails_by_recipient(smtp, 2)
+
+    assert subject(mails["rita@example.org"]) == "[LongLLM 2024] 2 papers to review"
+    assert content(mails["rita@example.org"]) == expected + "\n"
+    assert f"to review:\n\n  #{p1}  {PAPERS['p1']['title']}\n  #{p2}  {PAPERS['p2']['title']}\nReviews are due by" in expected
+    assert expected.endswith("by replying to this mail.\nRita Research Centre: long context long context")
+    assert body_lines(mails["rex@example.org"]) == [f"#{p1}  {PAPERS['p1']['title']}"]
 
 
 def test_manual_assignment_is_mailed_and_a_conflicted_one_refused_with_its_reason(
