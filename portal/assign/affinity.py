@@ -24,10 +24,7 @@ import pickle  # only between this process and its own helper  # nosec B403
 import subprocess  # the TF-IDF helper: this interpreter, an argument list, no shell  # nosec B404
 import sys
 import tempfile
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +58,8 @@ TOP_K = 24
 # From this many pairs the K best are chosen with an approximate text similarity of this many dimensions.
 APPROXIMATE_PAIRS = 50_000_000
 TEXT_DIMENSIONS = 48
+# The floats of the dense block of papers the exact text similarity of candidate pairs looks words up in.
+PAIR_DOTS_CELLS = 500_000
 # From this many texts (papers and reviewers) the TF-IDF is computed in a helper process while the caller reads
 # bids and conflicts: splitting text into words is pure Python, seconds at conference size on one core.
 BACKGROUND_TEXTS = 10_000
@@ -222,19 +221,11 @@ def score_edges(
     conflict_cells, _ = _cells(conflicts, paper_ids, reviewer_ids)
 
     if approximate:
-        # Choose each paper's K best with an approximate text similarity, then compute their affinity exactly;
-        # the exact text similarity of a block's candidates in a second thread while the next block is scanned.
-        paper_texts, reviewer_texts = texts[:n_papers], texts[n_papers:]
-        found: list[tuple[np.ndarray, Future[np.ndarray]]] = []
-        with ThreadPoolExecutor(1) as exact:
-            for block_cells in _approximate_best(texts, n_papers, paper_topics, paper_topic_count, reviewer_topics,
-                                                 bid_cells, bid_points, bid_codes, conflict_cells, weights, top_k,
-                                                 chunk):  # fmt: skip
-                row, col = np.divmod(block_cells, n_reviewers)
-                found.append((block_cells, exact.submit(_pair_dots, paper_texts, reviewer_texts, row, col)))
-            similarity = np.concatenate([np.zeros(0, np.float32)] + [f.result() for _, f in found])
-        cells = np.concatenate([np.zeros(0, np.int64)] + [c for c, _ in found])
+        # Choose each paper's K best with an approximate text similarity, then compute their affinity exactly.
+        cells = _approximate_best(texts, n_papers, paper_topics, paper_topic_count, reviewer_topics, bid_cells,
+                                  bid_points, bid_codes, conflict_cells, weights, top_k, chunk)  # fmt: skip
         row, col = np.divmod(cells, n_reviewers)
+        similarity = _pair_dots(texts[:n_papers], texts[n_papers:], row, col)
         common = np.einsum("ij,ji->i", paper_topics[row], reviewer_topics[:, col])
         code = _lookup(bid_cells, bid_codes, cells)
         affinity = common / np.maximum(paper_topic_count[row], 1)
@@ -296,8 +287,8 @@ def _approximate_best(
     texts: sparse.csr_matrix, n_papers: int, paper_topics: np.ndarray, paper_topic_count: np.ndarray,
     reviewer_topics: np.ndarray, bid_cells: np.ndarray, bid_points: np.ndarray, bid_codes: np.ndarray,
     conflict_cells: np.ndarray, weights: Weights, top_k: int, chunk: int,
-) -> Iterator[np.ndarray]:  # fmt: skip
-    """Block by block of papers, the sorted cells of each paper's ``top_k`` best reviewers by an affinity whose
+) -> np.ndarray:  # fmt: skip
+    """The cells (paper by paper) of each paper's ``top_k`` best reviewers by an affinity whose
     text similarity is that of the TF-IDF vectors projected on their main directions (topics and bids exact).
     One matrix product a block gives the text and topic terms together: [projected paper x text weight, topic
     share x topic weight] times [projected reviewer, reviewer topics]. ``texts``: the papers' TF-IDF rows, then the reviewers'."""
@@ -309,6 +300,7 @@ def _approximate_best(
     rank = weights.bid * bid_points
     rank[bid_codes == NOT_WILLING] -= NOT_WILLING_RANK
     n_reviewers = right.shape[1]
+    found = [np.zeros(0, dtype=np.int64)]
     for start in range(0, left.shape[0], chunk):
         stop = min(start + chunk, left.shape[0])
         block = left[start:stop] @ right
@@ -320,7 +312,8 @@ def _approximate_best(
         row, col = _best(block, top_k)
         finite = np.isfinite(block[row, col])
         del block, flat
-        yield (row[finite] + start) * n_reviewers + col[finite]
+        found.append((row[finite] + start) * n_reviewers + col[finite])
+    return np.concatenate(found)
 
 
 def _main_directions(matrix: sparse.csr_matrix, dimensions: int) -> np.ndarray:
@@ -353,21 +346,23 @@ def _orthonormal(columns: np.ndarray) -> np.ndarray:
 
 
 def _pair_dots(papers: sparse.csr_matrix, reviewers: sparse.csr_matrix, row: np.ndarray, col: np.ndarray) -> np.ndarray:
-    """The dot product of paper ``row[i]`` and reviewer ``col[i]`` for each i (``row`` sorted): a block of papers
-    as a dense array, each pair's reviewer words looked up in it, summed per pair."""
+    """The dot product of paper ``row[i]`` and reviewer ``col[i]`` for each i (``row`` sorted): a few papers at a
+    time as a dense array (small enough to stay in the processor's cache), each pair's reviewer words looked up
+    in it, summed per pair."""
     out = np.zeros(len(row), dtype=np.float32)
     words = papers.shape[1]
-    block = max(1, 4_000_000 // words)
-    bounds = np.searchsorted(row, np.arange(0, papers.shape[0] + block, block))
-    for start, (lo, hi) in zip(range(0, papers.shape[0], block), pairwise(bounds.tolist()), strict=False):
-        if lo == hi:
-            continue
-        dense = papers[start : start + block].toarray().ravel()
+    block = max(1, PAIR_DOTS_CELLS // words)
+    lo = 0
+    while lo < len(row):
+        start = int(row[lo])
+        hi = int(np.searchsorted(row, start + block))
+        dense = papers[start : int(row[hi - 1]) + 1].toarray().ravel()
         picked = reviewers[col[lo:hi]]
         at = np.repeat((row[lo:hi] - start) * words, np.diff(picked.indptr)) + picked.indices
         products = dense[at] * picked.data
         sums = np.concatenate([[0.0], np.cumsum(products, dtype=np.float64)])
         out[lo:hi] = sums[picked.indptr[1:]] - sums[picked.indptr[:-1]]
+        lo = hi
     return out
 
 
