@@ -191,12 +191,12 @@ def score(
 
 def score_edges(
     papers: list[PaperInfo], reviewers: list[ReviewerInfo], bids: PairArrays, conflicts: PairArrays,
-    weights: Weights, *, top_k: int | None = None, chunk: int | None = None, texts: sparse.csr_matrix | None = None,
+    weights: Weights, *, top_k: int | None = None, chunk: int | None = None, vectors: TextVectors | None = None,
 ) -> Edges:  # fmt: skip
     """Candidate pairs as arrays: per paper the ``top_k`` reviewers of highest affinity (all when None; "not
     willing" ones only when no other is left), never a conflicted pair. Bids and conflicts naming an unknown
-    paper or reviewer are ignored. ``texts``: the TF-IDF rows of the papers' then the reviewers' texts, when
-    computed already (``TextVectors``)."""
+    paper or reviewer are ignored. ``vectors``: the TF-IDF rows of the papers' then the reviewers' texts, being
+    computed (in a helper process: waited for only once everything else is ready)."""
     n_papers, n_reviewers = len(papers), len(reviewers)
     if not n_papers or not n_reviewers:
         return Edges(*(np.zeros(0, t) for t in (np.int64, np.int64, np.float32, bool)))
@@ -206,8 +206,6 @@ def score_edges(
     keep_all = top_k is None or top_k >= n_reviewers
     approximate = not keep_all and n_papers * n_reviewers > APPROXIMATE_PAIRS
 
-    if texts is None:
-        texts = _tfidf([p.text for p in papers] + [r.text for r in reviewers])
     topic_ids = sorted({t for p in papers for t in p.topics} | {t for r in reviewers for t in r.topics})
     column = {t: i for i, t in enumerate(topic_ids)}
     paper_topics = _one_hot([p.topics for p in papers], column)
@@ -219,6 +217,10 @@ def score_edges(
     points = np.array([BID_SCORES[v] for v in BID_VALUES] + [0.0], dtype=np.float32)  # the last: no bid
     bid_points = points[bid_codes.astype(np.intp)]
     conflict_cells, _ = _cells(conflicts, paper_ids, reviewer_ids)
+    if vectors is None:
+        vectors = TextVectors(0)
+        vectors.add([p.text for p in papers] + [r.text for r in reviewers])
+    texts = vectors.result()
 
     if approximate:
         # Choose each paper's K best with an approximate text similarity, then compute their affinity exactly.

@@ -60,17 +60,35 @@ def tfidf(texts: list[str]) -> sparse.csr_matrix:
     column order). Done here with a dict and NumPy instead of a Python loop per word, and without importing
     scikit-learn (a second at every start). Texts without a word give a zero row (scikit-learn refuses when
     no text has one)."""
-    return tfidf_of_words([words(t) for t in texts])
+    counted = Words()
+    counted.add(texts)
+    return counted.tfidf()
 
 
-def tfidf_of_words(tokens: list[list[str]]) -> sparse.csr_matrix:
-    """``tfidf`` of texts already split by ``words``."""
+class Words:
+    """Texts split into words, each word numbered as first seen, a batch of texts at a time (so the helper
+    process does it while the next batch is being read); ``tfidf`` is the matrix of all of them."""
+
+    def __init__(self) -> None:
+        self.number: defaultdict[str, int] = defaultdict(count().__next__)
+        self.ids: list[np.ndarray] = []
+        self.lengths: list[np.ndarray] = []
+
+    def add(self, texts: list[str]) -> None:
+        tokens = [words(t) for t in texts]
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        self.ids.append(np.fromiter(map(self.number.__getitem__, chain.from_iterable(tokens)), dtype=np.int64,
+                                    count=int(lengths.sum())))  # fmt: skip
+        self.lengths.append(lengths)
+
+    def tfidf(self) -> sparse.csr_matrix:
+        return _matrix(self.number, np.concatenate([np.zeros(0, np.int64), *self.ids]),
+                       np.concatenate([np.zeros(0, np.int64), *self.lengths]))  # fmt: skip
+
+
+def _matrix(number: dict[str, int], ids: np.ndarray, lengths: np.ndarray) -> sparse.csr_matrix:
     from scipy import sparse
 
-    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    number: defaultdict[str, int] = defaultdict(count().__next__)  # each distinct word, numbered as first seen
-    ids = np.fromiter(map(number.__getitem__, chain.from_iterable(tokens)), dtype=np.int64, count=int(lengths.sum()))
-    del tokens
     vocabulary = sorted(w for w in number if len(w) > 1 and w not in ENGLISH_STOP_WORDS)
     column = np.full(len(number), -1, dtype=np.int64)
     column[[number[w] for w in vocabulary]] = np.arange(len(vocabulary))
@@ -125,16 +143,18 @@ def _serve() -> None:
     folder = Path(sys.stdin.readline().strip())
     if not folder.name:
         sys.exit(1)  # the parent gave up before sending anything
-    tokens: list[list[str]] = []
+    from scipy import sparse  # noqa: F401 - imported while the parent still reads, not after
+
+    counted = Words()
     for line in sys.stdin:
         if not line.strip():
             break
         with (folder / Path(line.strip()).name).open("rb") as given:
-            tokens.extend(words(t) for t in pickle.load(given))  # noqa: S301 - written by the parent  # nosec B301
+            counted.add(pickle.load(given))  # noqa: S301 - written by the parent  # nosec B301
     else:
         sys.exit(1)  # stdin closed before the empty line: the parent gave up
     with (folder / "tfidf.part").open("wb") as out:
-        pickle.dump(tfidf_of_words(tokens), out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(counted.tfidf(), out, protocol=pickle.HIGHEST_PROTOCOL)
     (folder / "tfidf.part").replace(folder / "tfidf.pickle")
 
 

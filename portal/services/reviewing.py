@@ -230,7 +230,7 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
         k = top_k if top_k is not None else automatic_top_k(len(subs), len(people))
         phase("Scoring every reviewer against every paper" + (f" (keeping the {k} best per paper)" if k else ""))
         edges = score_edges(papers, reviewers, bids, conflicts, Weights(ws.weight_bid, ws.weight_topics, ws.weight_text),
-                            top_k=k, texts=vectors.result())  # fmt: skip
+                            top_k=k, vectors=vectors)  # fmt: skip
     problem = Problem(
         demand={s.id: ws.reviews_per_paper for s in subs},
         capacity={u.id: load_of(ws, u) for u in people},  # (a row with max_load does as a User)
