@@ -24,6 +24,7 @@ import pickle  # only between this process and its own helper  # nosec B403
 import subprocess  # the TF-IDF helper: this interpreter, an argument list, no shell  # nosec B404
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,8 +59,6 @@ TOP_K = 24
 # From this many pairs the K best are chosen with an approximate text similarity of this many dimensions.
 APPROXIMATE_PAIRS = 50_000_000
 TEXT_DIMENSIONS = 48
-# The floats of the dense block of papers the exact text similarity of candidate pairs looks words up in.
-PAIR_DOTS_CELLS = 500_000
 # From this many texts (papers and reviewers) the TF-IDF is computed in a helper process while the caller reads
 # bids and conflicts: splitting text into words is pure Python, seconds at conference size on one core.
 BACKGROUND_TEXTS = 10_000
@@ -224,10 +223,14 @@ def score_edges(
 
     if approximate:
         # Choose each paper's K best with an approximate text similarity, then compute their affinity exactly.
-        cells = _approximate_best(texts, n_papers, paper_topics, paper_topic_count, reviewer_topics, bid_cells,
-                                  bid_points, bid_codes, conflict_cells, weights, top_k, chunk)  # fmt: skip
+        # The exact text similarity of a block's candidates is worked out by the TF-IDF helper process, when
+        # there is one, while this one scans the next block.
+        dots = [vectors.pair_dots(n_papers, *np.divmod(cells, n_reviewers)) for cells in _approximate_best(
+            texts, n_papers, paper_topics, paper_topic_count, reviewer_topics, bid_cells, bid_points, bid_codes,
+            conflict_cells, weights, top_k, chunk)]  # fmt: skip
+        similarity = np.concatenate([np.zeros(0, np.float32), *(d() for d in dots)])
+        cells = np.concatenate([np.zeros(0, np.int64), *(d.cells(n_reviewers) for d in dots)])
         row, col = np.divmod(cells, n_reviewers)
-        similarity = _pair_dots(texts[:n_papers], texts[n_papers:], row, col)
         common = np.einsum("ij,ji->i", paper_topics[row], reviewer_topics[:, col])
         code = _lookup(bid_cells, bid_codes, cells)
         affinity = common / np.maximum(paper_topic_count[row], 1)
@@ -289,8 +292,8 @@ def _approximate_best(
     texts: sparse.csr_matrix, n_papers: int, paper_topics: np.ndarray, paper_topic_count: np.ndarray,
     reviewer_topics: np.ndarray, bid_cells: np.ndarray, bid_points: np.ndarray, bid_codes: np.ndarray,
     conflict_cells: np.ndarray, weights: Weights, top_k: int, chunk: int,
-) -> np.ndarray:  # fmt: skip
-    """The cells (paper by paper) of each paper's ``top_k`` best reviewers by an affinity whose
+) -> Iterator[np.ndarray]:  # fmt: skip
+    """Block by block of papers, the cells (paper by paper) of each paper's ``top_k`` best reviewers by an affinity whose
     text similarity is that of the TF-IDF vectors projected on their main directions (topics and bids exact).
     One matrix product a block gives the text and topic terms together: [projected paper x text weight, topic
     share x topic weight] times [projected reviewer, reviewer topics]. ``texts``: the papers' TF-IDF rows, then the reviewers'."""
@@ -302,7 +305,6 @@ def _approximate_best(
     rank = weights.bid * bid_points
     rank[bid_codes == NOT_WILLING] -= NOT_WILLING_RANK
     n_reviewers = right.shape[1]
-    found = [np.zeros(0, dtype=np.int64)]
     for start in range(0, left.shape[0], chunk):
         stop = min(start + chunk, left.shape[0])
         block = left[start:stop] @ right
@@ -314,8 +316,7 @@ def _approximate_best(
         row, col = _best(block, top_k)
         finite = np.isfinite(block[row, col])
         del block, flat
-        found.append((row[finite] + start) * n_reviewers + col[finite])
-    return np.concatenate(found)
+        yield (row[finite] + start) * n_reviewers + col[finite]
 
 
 def _main_directions(matrix: sparse.csr_matrix, dimensions: int) -> np.ndarray:
@@ -345,27 +346,6 @@ def _orthonormal(columns: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         pass
     return np.linalg.qr(columns)[0]
-
-
-def _pair_dots(papers: sparse.csr_matrix, reviewers: sparse.csr_matrix, row: np.ndarray, col: np.ndarray) -> np.ndarray:
-    """The dot product of paper ``row[i]`` and reviewer ``col[i]`` for each i (``row`` sorted): a few papers at a
-    time as a dense array (small enough to stay in the processor's cache), each pair's reviewer words looked up
-    in it, summed per pair."""
-    out = np.zeros(len(row), dtype=np.float32)
-    words = papers.shape[1]
-    block = max(1, PAIR_DOTS_CELLS // words)
-    lo = 0
-    while lo < len(row):
-        start = int(row[lo])
-        hi = int(np.searchsorted(row, start + block))
-        dense = papers[start : int(row[hi - 1]) + 1].toarray().ravel()
-        picked = reviewers[col[lo:hi]]
-        at = np.repeat((row[lo:hi] - start) * words, np.diff(picked.indptr)) + picked.indices
-        products = dense[at] * picked.data
-        sums = np.concatenate([[0.0], np.cumsum(products, dtype=np.float64)])
-        out[lo:hi] = sums[picked.indptr[1:]] - sums[picked.indptr[:-1]]
-        lo = hi
-    return out
 
 
 def _best(affinity: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -426,30 +406,35 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 class TextVectors:
-    """The TF-IDF rows of texts (``_tfidf``), computed in a helper process from ``BACKGROUND_TEXTS`` texts on, so
-    that the caller reads the rest of its data meanwhile; in this process when there are fewer, or when the
-    helper cannot start or fails. Create it early (the helper's start-up overlaps the caller's first reads),
-    ``add`` the texts as they are read (the helper splits them into words at once), take the ``result``;
-    ``close`` it in any case (a ``with`` block does).
+    """The TF-IDF rows of texts (``text.tfidf``), and the exact text similarity of candidate pairs, computed in a
+    helper process from ``BACKGROUND_TEXTS`` texts on, so that this process reads its other data, and then
+    scans for candidates, meanwhile; in this process when there are fewer texts, or when the helper cannot
+    start or fails. Create it early (the helper's start-up overlaps the caller's first reads), ``add`` the
+    texts as they are read (the helper splits them into words at once), say when they are all in (``finish``),
+    take the ``result``, ask for ``pair_dots``; ``close`` it in any case (a ``with`` block does).
 
     The helper is ``python .../portal/assign/text.py``: a fresh interpreter that imports only NumPy and SciPy,
     neither a fork of a process that may hold threads and connections nor multiprocessing's "spawn", which
-    would run the caller's main script again. The texts and the matrix go through pickle files in a private
-    temporary directory (a pipe fed by a thread would fight this process for the GIL); the helper learns
-    their names on its stdin."""
+    would run the caller's main script again. Data goes through files in a private temporary directory (a
+    pipe fed by a thread would fight this process for the GIL); orders and answers are lines on the helper's
+    stdin and stdout (see ``text._serve``)."""
 
     def __init__(self, expected: int) -> None:
         self._child: subprocess.Popen[bytes] | None = None
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._texts: list[str] = []
+        self._matrix: sparse.csr_matrix | None = None
+        self._halves: dict[int, tuple[sparse.csr_matrix, sparse.csr_matrix]] = {}
+        self._asked: list[str] = []  # pair files sent to the helper and not yet answered, in order
+        self._finished = False
         if expected >= BACKGROUND_TEXTS:
             try:
                 self._folder = tempfile.TemporaryDirectory(prefix="portal-tfidf-")
-                self._child = subprocess.Popen([sys.executable, text.__file__], stdin=subprocess.PIPE)  # noqa: S603  # nosec B603
+                self._child = subprocess.Popen([sys.executable, text.__file__], stdin=subprocess.PIPE,  # noqa: S603
+                                               stdout=subprocess.PIPE)  # nosec B603  # fmt: skip
                 self._tell(self._folder.name)
             except OSError:
-                log.warning("no helper process for the TF-IDF: computed in this one", exc_info=True)
-                self.close()
+                self._failed("no helper process for the TF-IDF: computed in this one")
 
     def __enter__(self) -> TextVectors:
         return self
@@ -462,50 +447,128 @@ class TextVectors:
         self._child.stdin.write(f"{line}\n".encode())
         self._child.stdin.flush()
 
+    def _hear(self, expected: str) -> None:
+        assert self._child is not None and self._child.stdout is not None  # opened with a pipe  # nosec B101
+        line = self._child.stdout.readline().decode().strip()
+        if line != expected:
+            raise OSError(f"the TF-IDF helper answered {line!r}, not {expected!r} (exit status {self._child.poll()})")
+
+    def _failed(self, message: str) -> None:
+        log.warning(message, exc_info=True)
+        self.close()
+
+    @property
+    def _path(self) -> Path:
+        assert self._folder is not None  # only while the helper runs  # nosec B101
+        return Path(self._folder.name)
+
     def add(self, texts: list[str]) -> None:
         """More texts, after those added before."""
+        if self._finished:
+            raise RuntimeError("texts added after finish()")
         part = len(self._texts)
         self._texts.extend(texts)
-        if self._child is None or self._folder is None:
+        if self._child is None:
             return
         try:
             name = f"texts-{part}.pickle"
-            with (Path(self._folder.name) / name).open("wb") as out:
+            with (self._path / name).open("wb") as out:
                 pickle.dump(texts, out, protocol=pickle.HIGHEST_PROTOCOL)
-            self._tell(name)
+            self._tell(f"texts {name}")
         except OSError:  # a full disk, a helper that died: done here instead
-            log.warning("the TF-IDF helper process failed: computed in this one", exc_info=True)
-            self.close()
+            self._failed("the TF-IDF helper process failed: computed in this one")
+
+    def finish(self) -> None:
+        """No more texts: the helper builds the matrix now, while the caller goes on."""
+        if self._child is not None and not self._finished:
+            self._finished = True
+            try:
+                self._tell("tfidf")
+            except OSError:
+                self._failed("the TF-IDF helper process failed: computed in this one")
 
     def result(self) -> sparse.csr_matrix:
-        if self._child is not None and self._folder is not None:
+        """The matrix: one row a text, in the order added."""
+        if self._matrix is None and self._child is not None:
             try:
-                self._tell("")
-                if self._child.wait() == 0:
-                    with (Path(self._folder.name) / "tfidf.pickle").open("rb") as answer:
-                        matrix = pickle.load(answer)  # noqa: S301 - our own helper's answer  # nosec B301
-                    if matrix.shape[0] == len(self._texts):
-                        return matrix
-                log.warning("the TF-IDF helper process failed (exit status %s): computed in this one",
-                            self._child.returncode)  # fmt: skip
+                self.finish()
+                self._hear("tfidf")
+                with (self._path / "tfidf.pickle").open("rb") as answer:
+                    matrix = pickle.load(answer)  # noqa: S301 - our own helper's answer  # nosec B301
+                if matrix.shape[0] != len(self._texts):
+                    raise OSError(f"the TF-IDF helper sent {matrix.shape[0]} rows for {len(self._texts)} texts")
+                self._matrix = matrix
             except (OSError, pickle.UnpicklingError, EOFError):
-                log.warning("the TF-IDF helper process failed: computed in this one", exc_info=True)
-            finally:
-                self.close()
-        return _tfidf(self._texts)
+                self._failed("the TF-IDF helper process failed: computed in this one")
+        if self._matrix is None:
+            self._matrix = _tfidf(self._texts)
+        return self._matrix
+
+    def pair_dots(self, papers: int, row: np.ndarray, col: np.ndarray) -> PairDots:
+        """The text similarity (dot product) of paper ``row[i]`` (of the first ``papers`` texts) and reviewer
+        ``col[i]`` (of the others), ``row`` sorted: worked out by the helper while the caller goes on, if there is
+        one; call the answer for the numbers."""
+        self.result()
+        if self._child is not None:
+            try:
+                name = f"pairs-{len(self._asked)}-{id(row)}"
+                np.save(self._path / f"{name}.npy", np.stack([row, col]), allow_pickle=False)
+                self._tell(f"dots {name} {papers}")
+                self._asked.append(name)
+                return PairDots(self, papers, row, col, name)
+            except OSError:
+                self._failed("the TF-IDF helper process failed: pair similarities computed in this one")
+        return PairDots(self, papers, row, col, None)
+
+    def collect(self, dots: PairDots) -> np.ndarray:
+        """The numbers of a ``pair_dots``: the helper's answer (reading those before it on the way), or, when
+        there is no helper or it failed, computed here."""
+        if dots.name is not None and self._child is not None and dots.name in self._asked:
+            try:
+                while self._asked:
+                    done = self._asked.pop(0)
+                    self._hear(f"dots {done}")
+                    if done == dots.name:
+                        return np.load(self._path / f"{done}-dots.npy", allow_pickle=False)
+            except (OSError, ValueError):
+                self._failed("the TF-IDF helper process failed: pair similarities computed in this one")
+        matrix = self.result()
+        if dots.papers not in self._halves:
+            self._halves[dots.papers] = (matrix[: dots.papers], matrix[dots.papers :])
+        return text.pair_dots(*self._halves[dots.papers], dots.row, dots.col)
 
     def close(self) -> None:
         child, self._child = self._child, None
+        self._asked = []
         if child is not None:
+            with contextlib.suppress(OSError):
+                if child.stdin is not None:
+                    child.stdin.close()  # (the end of its stdin: a helper still working stops)
             if child.poll() is None:
                 child.kill()
             child.wait()
-            if child.stdin is not None:
-                with contextlib.suppress(OSError):
-                    child.stdin.close()
+            if child.stdout is not None:
+                child.stdout.close()
         folder, self._folder = self._folder, None
         if folder is not None:
             folder.cleanup()
+
+
+@dataclass
+class PairDots:
+    """``TextVectors.pair_dots`` on its way: call it for the numbers (from the helper, or computed here)."""
+
+    vectors: TextVectors
+    papers: int
+    row: np.ndarray
+    col: np.ndarray
+    name: str | None
+
+    def cells(self, reviewers: int) -> np.ndarray:
+        return self.row * reviewers + self.col
+
+    def __call__(self) -> np.ndarray:
+        return self.vectors.collect(self)
 
 
 class _TextSimilarity:

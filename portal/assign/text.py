@@ -136,26 +136,83 @@ def _row_sums_in_order(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return out
 
 
+# The floats of the dense block of papers that ``pair_dots`` looks words up in: small enough for the cache.
+PAIR_DOTS_CELLS = 500_000
+
+
+def pair_dots(papers: sparse.csr_matrix, reviewers: sparse.csr_matrix, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """The dot product of paper ``row[i]`` and reviewer ``col[i]`` for each i (``row`` sorted): a few papers at a
+    time as a dense array (small enough to stay in the processor's cache), each pair's reviewer words looked up
+    in it, summed per pair."""
+    out = np.zeros(len(row), dtype=np.float32)
+    words = papers.shape[1]
+    block = max(1, PAIR_DOTS_CELLS // words)
+    lo = 0
+    while lo < len(row):
+        start = int(row[lo])
+        hi = int(np.searchsorted(row, start + block))
+        dense = papers[start : int(row[hi - 1]) + 1].toarray().ravel()
+        picked = reviewers[col[lo:hi]]
+        at = np.repeat((row[lo:hi] - start) * words, np.diff(picked.indptr)) + picked.indices
+        products = dense[at] * picked.data
+        sums = np.concatenate([[0.0], np.cumsum(products, dtype=np.float64)])
+        out[lo:hi] = sums[picked.indptr[1:]] - sums[picked.indptr[:-1]]
+        lo = hi
+    return out
+
+
 def _serve() -> None:
-    """The helper of ``TextVectors``. On stdin: the directory, then the name of each pickle file of texts in
-    it as the parent writes them (each is split into words at once, while the parent writes the next), then
-    an empty line. Out: the matrix of all the texts, in that order, as tfidf.pickle in the directory."""
+    """The helper of ``affinity.TextVectors``, told what to do by lines on stdin, answering on stdout:
+
+    - the directory of the files, first;
+    - ``texts NAME``: a pickle file of texts, split into words at once (while the parent reads the next);
+    - ``tfidf``: the matrix of all the texts, in order, written to tfidf.pickle; answer ``tfidf``;
+    - ``dots NAME PAPERS``: NAME.npy holds rows and columns of (paper, reviewer) pairs, the matrix's first
+      PAPERS rows being the papers: their ``pair_dots`` written to NAME-dots.npy; answer ``dots NAME``;
+    - an empty line, or the end of stdin: stop."""
     folder = Path(sys.stdin.readline().strip())
     if not folder.name:
         sys.exit(1)  # the parent gave up before sending anything
     from scipy import sparse  # noqa: F401 - imported while the parent still reads, not after
 
-    counted = Words()
+    counted, matrix = Words(), None
+    halves: dict[int, tuple[sparse.csr_matrix, sparse.csr_matrix]] = {}
     for line in sys.stdin:
-        if not line.strip():
-            break
-        with (folder / Path(line.strip()).name).open("rb") as given:
-            counted.add(pickle.load(given))  # noqa: S301 - written by the parent  # nosec B301
-    else:
-        sys.exit(1)  # stdin closed before the empty line: the parent gave up
-    with (folder / "tfidf.part").open("wb") as out:
-        pickle.dump(counted.tfidf(), out, protocol=pickle.HIGHEST_PROTOCOL)
-    (folder / "tfidf.part").replace(folder / "tfidf.pickle")
+        order, *args = line.split() or [""]
+        if order == "texts":
+            with (folder / Path(args[0]).name).open("rb") as given:
+                counted.add(pickle.load(given))  # noqa: S301 - written by the parent  # nosec B301
+        elif order == "tfidf":
+            matrix = counted.tfidf()
+            _write(folder / "tfidf.pickle", matrix)
+            _answer("tfidf")
+        elif order == "dots" and matrix is not None:
+            name, papers = Path(args[0]).name, int(args[1])
+            if papers not in halves:
+                halves[papers] = (matrix[:papers], matrix[papers:])
+            row, col = np.load(folder / f"{name}.npy", allow_pickle=False)
+            dots = pair_dots(*halves[papers], row, col)
+            _write(folder / f"{name}-dots.npy", dots)
+            _answer(f"dots {name}")
+        else:
+            return
+
+
+def _write(path: Path, value: object) -> None:
+    """``value`` as a NumPy file (.npy) or a pickle, written whole under a temporary name and then given its
+    name: the parent never reads half a file."""
+    part = path.with_name(path.name + ".part")
+    with part.open("wb") as out:
+        if path.suffix == ".npy":
+            np.save(out, value, allow_pickle=False)
+        else:
+            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+    part.replace(path)
+
+
+def _answer(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal import emails
-from portal.assign import affinity, arrays
+from portal.assign import arrays
 from portal.assign.affinity import (
     BID_VALUES,
     Edges,
@@ -194,11 +193,9 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
                   Submission.declared_conflicts).where(live).order_by(Submission.id)).all()  # fmt: skip
     people = read(sa.select(User.id, User.email, User.affiliation, User.expertise_statement, User.max_load)
                   .where(User.is_reviewer).order_by(User.id)).all()  # fmt: skip
-    # At conference size the TF-IDF is computed in a helper process, and the bids are read on a connection of
-    # their own in a thread, while this one reads the rest and works out the conflicts.
-    apart = len(subs) + len(people) >= affinity.BACKGROUND_TEXTS and db.engine.url.database not in (None, "", ":memory:")
-    with TextVectors(len(subs) + len(people)) as vectors, ThreadPoolExecutor(1) as thread:
-        bids_later = thread.submit(_bids_apart, db.engine) if apart else None
+    # At conference size the TF-IDF is computed in a helper process while this one reads bids and conflicts. (A
+    # thread reading the bids on a connection of its own was tried too: on two cores it only slowed the helper.)
+    with TextVectors(len(subs) + len(people)) as vectors:
         paper_texts = [paper_text(s) for s in subs]
         vectors.add(paper_texts)
         secondary = _grouped(sa.select(submission_topic.c.submission_id, submission_topic.c.topic_id)
@@ -210,6 +207,7 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
                        .order_by(UserPaper.user_id, UserPaper.position))  # fmt: skip
         reviewer_texts = [reviewer_text(u.expertise_statement, own.get(u.id, [])) for u in people]
         vectors.add(reviewer_texts)
+        vectors.finish()
         papers = [PaperInfo(s.id, t, {s.primary_topic_id, *secondary.get(s.id, [])})
                   for s, t in zip(subs, paper_texts, strict=True)]  # fmt: skip
         reviewers = [ReviewerInfo(u.id, t, set(topics.get(u.id, []))) for u, t in zip(people, reviewer_texts, strict=True)]
@@ -221,7 +219,7 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
         overrides = read(sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id,
                                    ConflictOverride.conflicted)).all()  # fmt: skip
         conflicts = conflicted_pairs(subs, authors, people, declared, overrides)
-        bids = bids_later.result() if bids_later is not None else _bids(read)
+        bids = _bids(read)
         live_ids = {s.id for s in subs}
         fixed = [(p, r) for p, r in read(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))
                  if p in live_ids]  # fmt: skip
@@ -246,12 +244,6 @@ def _grouped(stmt: sa.Select) -> dict[int, list[Any]]:
     for key, value in db.session.connection().execute(stmt):
         out[key].append(value)
     return out
-
-
-def _bids_apart(engine: sa.Engine) -> PairArrays:
-    """``_bids`` on a connection of its own (for a thread)."""
-    with engine.connect() as connection:
-        return _bids(connection.execute)
 
 
 def _bids(read: Callable[..., Any]) -> PairArrays:

@@ -368,3 +368,27 @@ def test_text_vectors_below_the_threshold_start_no_helper_and_a_closed_helper_le
     unused.close()
     assert child.poll() is not None  # stopped, not left waiting on its stdin
     assert not Path(folder.name).exists()
+
+
+def test_the_helper_works_out_pair_similarities_and_they_are_computed_here_if_it_dies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+    papers, reviewers = _conference(papers=30, reviewers=40)
+    texts = [p.text for p in papers] + [r.text for r in reviewers]
+    matrix = affinity._tfidf(texts)
+    row, col = np.repeat(np.arange(30), 5), np.tile(np.arange(0, 40, 8), 30)
+    expected = (matrix[:30][row].multiply(matrix[30:][col])).sum(axis=1).A.ravel()
+
+    with affinity.TextVectors(len(texts)) as vectors:
+        vectors.add(texts)
+        vectors.finish()
+        local = affinity.text.pair_dots
+        monkeypatch.setattr(affinity.text, "pair_dots", lambda *a: pytest.fail("computed here, not in the helper"))
+        first, second = vectors.pair_dots(30, row[:75], col[:75]), vectors.pair_dots(30, row[75:], col[75:])
+        assert np.allclose(np.concatenate([first(), second()]), expected, atol=1e-6)
+
+        monkeypatch.setattr(affinity.text, "pair_dots", local)
+        assert vectors._child is not None
+        vectors._child.kill()  # the helper dies: the next ones are computed here, the same
+        assert np.allclose(vectors.pair_dots(30, row, col)(), expected, atol=1e-6)
