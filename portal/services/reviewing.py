@@ -3,8 +3,10 @@ reviewers. One function per change; each checks its rules, flushes and queues ma
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict, namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -364,6 +366,12 @@ def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = 
     which step is running (a background job shows it to the chair). ``top_k`` None: automatic (every pair on
     a small workshop, the best ``affinity.TOP_K`` per paper on a large one)."""
     phase = on_phase or (lambda _: None)
+    with _cycle_collector_paused():
+        return _propose_assignment(actor, ws, top_k, phase)
+
+
+def _propose_assignment(actor: User | None, ws: Workshop, top_k: int | None,
+                        phase: Callable[[str], None]) -> AssignmentProposal:  # fmt: skip
     problem, edges = build_problem(ws, top_k=top_k, on_phase=phase)
     phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} reviewers, {len(edges)} candidate pairs")
     result = solve(problem)
@@ -440,10 +448,29 @@ def _next_ordinal(sub_id: int) -> int:
                               .where(ReviewAssignment.submission_id == sub_id)) or 0) + 1  # fmt: skip
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for a bulk step that makes hundreds of thousands of objects and no cycles:
+    each collection it triggers walks every live object (a conference's rows and texts), a third of a second in
+    all when applying a NeurIPS-size proposal. On again after, as it was; it runs then if it is due."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now: datetime | None = None) -> int:
     """Create the proposed assignments and queue one mail per reviewer listing their new papers. At conference
     size (65,000 assignments, 18,000 mails) that is a few dozen statements and no ORM object per assignment,
     mail, reviewer or paper: the objects alone took seconds."""
+    with _cycle_collector_paused():
+        return _apply_proposal(actor, ws, proposal, now)
+
+
+def _apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now: datetime | None) -> int:
     now = now or utcnow()
     if proposal.state != ProposalState.DRAFT:
         raise InvalidTransition("This proposal was applied or discarded already.")
