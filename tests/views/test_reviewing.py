@@ -891,7 +891,7 @@ def test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approxi
     # The sizes from which a conference keeps its K best (chosen approximately), brought down to this world's.
     monkeypatch.setattr(affinity, "ALL_PAIRS_UP_TO", 0)
     monkeypatch.setattr(affinity, "APPROXIMATE_PAIRS", 0)
-    monkeypatch.setattr(affinity, "TOP_K", 2)
+    monkeypatch.setattr(affinity, "CONFERENCE_TOP_K", 2)
     # ... and the one from which the TF-IDF and the candidates' text similarity have a helper process.
     monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
     helped: list[str] = []
