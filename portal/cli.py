@@ -193,7 +193,7 @@ def users_list() -> None:
 @with_appcontext
 @click.option("--dry-run", is_flag=True, help="Only print the proposed assignment; change nothing.")
 @click.option("--apply", "apply_now", is_flag=True, help="Apply the proposal at once and mail the reviewers.")
-@click.option("--top-k", type=int, default=None, help="Keep only the K best candidate reviewers per paper.")
+@click.option("--top-k", type=click.IntRange(min=1), default=None, help="Keep only the K best candidate reviewers per paper.")
 @click.option("--chair", "chair_email", default=None, help="The chair acting (default: the first chair).")
 def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str | None) -> None:
     """Run the automatic reviewer assignment (the same solver as the chair's button)."""

@@ -180,8 +180,10 @@ def _serve() -> None:
     for line in sys.stdin:
         order, *args = line.split() or [""]
         if order == "texts":
-            with (folder / Path(args[0]).name).open("rb") as given:
-                counted.add(pickle.load(given))  # noqa: S301 - written by the parent  # nosec B301
+            given = folder / Path(args[0]).name
+            with given.open("rb") as texts:
+                counted.add(pickle.load(texts))  # noqa: S301 - written by the parent  # nosec B301
+            given.unlink()  # (confidential texts: no copy left behind longer than needed)
         elif order == "tfidf":
             matrix = counted.tfidf()
             _write(folder / "tfidf.pickle", matrix)
@@ -191,6 +193,7 @@ def _serve() -> None:
             if papers not in halves:
                 halves[papers] = (matrix[:papers], matrix[papers:])
             row, col = np.load(folder / f"{name}.npy", allow_pickle=False)
+            (folder / f"{name}.npy").unlink()
             dots = pair_dots(*halves[papers], row, col)
             _write(folder / f"{name}-dots.npy", dots)
             _answer(f"dots {name}")

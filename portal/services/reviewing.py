@@ -184,7 +184,7 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
     """The assignment problem of the workshop's reviewable submissions and every reviewer, read as plain rows
     (no ORM object per bid or pair), with its candidate pairs: the ``top_k`` best reviewers of each paper (a bid
     counts in the affinity), conflicts never; ``top_k`` None picks all pairs for a small workshop,
-    ``affinity.TOP_K`` else."""
+    ``affinity.automatic_top_k`` else (50, or 16 chosen approximately at conference size)."""
     phase = on_phase or (lambda _: None)
     phase("Reading the submissions, reviewers, bids and conflicts")
     db.session.flush()
@@ -258,7 +258,7 @@ def _bids(read: Callable[..., Any]) -> PairArrays:
     packed = (sa.cast(Bid.submission_id, sa.BigInteger) * reviewer_width + Bid.reviewer_id) * 8 + code + 1
     first, last = read(sa.select(sa.func.min(Bid.id), sa.func.max(Bid.id))).one()
     parts = [np.zeros(0, dtype=np.int64)]
-    for lo in range(first or 0, (last or -1) + 1, _BIDS_A_QUERY):
+    for lo in range(first, last + 1, _BIDS_A_QUERY) if first is not None else ():
         count, text = read(sa.select(sa.func.count(), sa.func.aggregate_strings(sa.cast(packed, sa.String), ","))
                            .where(Bid.id >= lo, Bid.id < lo + _BIDS_A_QUERY)).one()  # fmt: skip
         values = np.fromstring(text or "", dtype=np.int64, sep=",") if count else np.zeros(0, dtype=np.int64)
@@ -364,7 +364,7 @@ def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = 
                        on_phase: Callable[[str], None] | None = None) -> AssignmentProposal:  # fmt: skip
     """Solve, and keep the result as a proposal the chair previews, edits and applies. ``on_phase`` hears
     which step is running (a background job shows it to the chair). ``top_k`` None: automatic (every pair on
-    a small workshop, the best ``affinity.TOP_K`` per paper on a large one)."""
+    a small workshop, the best 50 per paper on a large one, 16 chosen approximately at conference size)."""
     phase = on_phase or (lambda _: None)
     with _cycle_collector_paused():
         return _propose_assignment(actor, ws, top_k, phase)
@@ -450,9 +450,10 @@ def _next_ordinal(sub_id: int) -> int:
 
 @contextmanager
 def _cycle_collector_paused() -> Iterator[None]:
-    """Python's cycle collector off for a bulk step that makes hundreds of thousands of objects and no cycles:
-    each collection it triggers walks every live object (a conference's rows and texts), a third of a second in
-    all when applying a NeurIPS-size proposal. On again after, as it was; it runs then if it is due."""
+    """Python's cycle collector off while an assignment is proposed or applied, steps that make hundreds of
+    thousands of objects and no cycles: each collection they trigger walks every live object (a conference's
+    rows and texts), a third of a second in all when applying a NeurIPS-size proposal. It is off for the whole
+    process, so for other threads too, for those seconds; on again after (also on an error), as it was."""
     enabled = gc.isenabled()
     gc.disable()
     try:

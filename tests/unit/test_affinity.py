@@ -392,3 +392,55 @@ def test_the_helper_works_out_pair_similarities_and_they_are_computed_here_if_it
         assert vectors._child is not None
         vectors._child.kill()  # the helper dies: the next ones are computed here, the same
         assert np.allclose(vectors.pair_dots(30, row, col)(), expected, atol=1e-6)
+
+
+def test_the_tfidf_is_scikit_learns_bit_for_bit() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    papers, reviewers = _conference(papers=40, reviewers=30)
+    texts = [p.text for p in papers] + [r.text for r in reviewers] + [*TEXTS[:2], "naïve café memory_bank x"]
+
+    ours = affinity.text.tfidf(texts)
+    theirs = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32).fit_transform(texts)
+
+    theirs = theirs.tocsr()
+    theirs.sort_indices()  # (scikit-learn leaves each row's columns in the order first seen)
+    assert _same_matrix(ours, theirs)
+
+
+def test_many_blocks_in_flight_and_a_helper_that_dies_with_answers_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+    monkeypatch.setattr(affinity, "MAX_UNREAD_ANSWERS", 2)
+    monkeypatch.setattr(affinity, "HELPER_SECONDS", 10)
+    papers, reviewers = _conference(papers=30, reviewers=40)
+    texts = [p.text for p in papers] + [r.text for r in reviewers]
+    matrix = affinity._tfidf(texts)
+
+    def expected(row: np.ndarray, col: np.ndarray) -> np.ndarray:
+        return (matrix[:30][row].multiply(matrix[30:][col])).sum(axis=1).A.ravel()
+
+    blocks = [(np.full(7, p), np.arange(p, p + 7)) for p in range(30)]  # one paper a block: 30 asked at once
+    with affinity.TextVectors(len(texts)) as vectors:
+        vectors.add(texts)
+        asked = [vectors.pair_dots(30, row, col) for row, col in blocks]
+        assert all(np.allclose(d(), expected(*b), atol=1e-6) for d, b in zip(asked, blocks, strict=True))
+
+        first, second = vectors.pair_dots(30, *blocks[0]), vectors.pair_dots(30, *blocks[1])
+        assert vectors._child is not None
+        vectors._child.kill()  # dies with both answers unread (or not yet written)
+        assert np.allclose(second(), expected(*blocks[1]), atol=1e-6)
+        assert np.allclose(first(), expected(*blocks[0]), atol=1e-6)
+
+
+def test_a_helper_that_hangs_is_given_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    hangs = tmp_path / "hangs"
+    hangs.write_text("#!/bin/sh\nsleep 30\n")
+    hangs.chmod(0o755)
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+    monkeypatch.setattr(affinity, "HELPER_SECONDS", 0.5)
+    monkeypatch.setattr(affinity.sys, "executable", str(hangs))
+
+    with affinity.TextVectors(len(TEXTS)) as vectors:
+        vectors.add(TEXTS)
+        assert _same_matrix(vectors.result(), affinity._tfidf(TEXTS))  # after half a second, computed here
+        assert vectors._child is None

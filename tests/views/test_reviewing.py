@@ -910,7 +910,7 @@ def test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approxi
     preview = follow(chair, response)
 
     assert ("(only the 2 best candidates per paper were kept, chosen with an approximate text similarity; their "
-            "affinities are exact)") in text_of(preview)  # fmt: skip
+            "affinities are computed exactly)") in text_of(preview)  # fmt: skip
     # The reasons are the exact ones (the same as the small-workshop test above shows).
     assert sections(preview)[p1] == [
         "Rita Reviewer — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove",
@@ -952,6 +952,46 @@ def test_applied_proposal_mails_each_reviewer_what_the_template_renders_from_the
     assert f"to review:\n\n  #{p1}  {PAPERS['p1']['title']}\n  #{p2}  {PAPERS['p2']['title']}\nReviews are due by" in expected
     assert expected.endswith("by replying to this mail.\nRita Research Centre: long context long context")
     assert body_lines(mails["rex@example.org"]) == [f"#{p1}  {PAPERS['p1']['title']}"]
+
+
+def test_assign_command_dry_run_shows_the_proposal_saves_nothing_and_refuses_a_k_below_one(fresh: World) -> None:
+    runner = fresh.app.test_cli_runner()
+    with fresh.app.app_context():
+        db.session.add(Bid(submission_id=fresh.n("p1"), reviewer_id=fresh.uid("rita"), value=BidValue.EAGER))
+        db.session.commit()
+
+    refused = runner.invoke(args=["assign", "--dry-run", "--top-k", "0"])
+    shown = runner.invoke(args=["assign", "--dry-run", "--top-k", "1"])
+
+    assert refused.exit_code == 2 and "0 is not in the range x>=1" in refused.output
+    assert shown.exit_code == 0, shown.output
+    assert f"#{fresh.n('p1')} <- Rita Reviewer: affinity 2.0, bid eager, 1/1 topics" in shown.output
+    assert shown.output.rstrip().endswith("Dry run: nothing was saved.")
+    with fresh.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentProposal)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewAssignment)) == 0
+
+
+def test_bids_read_a_chunk_of_ids_at_a_time_are_every_bid_once(fresh: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    with fresh.app.app_context():
+        for paper, reviewer, value in (("p1", "rita", "eager"), ("p1", "rex", "willing"), ("p2", "ivan", "not_willing"),
+                                       ("p2", "rex", "in_a_pinch"), ("p3", "una", "eager")):  # fmt: skip
+            db.session.add(Bid(submission_id=fresh.n(paper), reviewer_id=fresh.uid(reviewer), value=BidValue(value)))
+        db.session.commit()
+        db.session.execute(sa.delete(Bid).where(Bid.reviewer_id == fresh.uid("ivan")))  # a gap in the ids
+        db.session.commit()
+        expected = sorted((b.submission_id, b.reviewer_id, b.value.value) for b in db.session.scalars(sa.select(Bid)))
+        monkeypatch.setattr(svc, "_BIDS_A_QUERY", 2)
+
+        bids = svc._bids(db.session.connection().execute)
+        db.session.execute(sa.delete(Bid))
+        empty = svc._bids(db.session.connection().execute)
+        db.session.rollback()
+
+    values = affinity.BID_VALUES
+    assert sorted(zip(bids.paper.tolist(), bids.reviewer.tolist(), [values[v] for v in bids.value.tolist()],
+                      strict=True)) == expected  # fmt: skip
+    assert len(expected) == 4 and len(empty.paper) == 0
 
 
 def test_manual_assignment_is_mailed_and_a_conflicted_one_refused_with_its_reason(
