@@ -372,8 +372,10 @@ def test_a_mail_gets_its_html_version_and_one_added_while_debugging_is_picked_up
         [after] = emails.compose_many(kind="test", template="notice", mails=[{"to": SPONSOR, "subject": "Hi",
                                                                              "name": "Ada & Bob"}])  # fmt: skip
         again = emails.compose(kind="test", to=SPONSOR, template="notice", subject="Hi", name="Ada & Bob")
+        flask_html = render_template("emails/notice.html", name="Ada & Bob")  # what Flask itself renders
 
     assert (before.body_text, before.body_html) == ("Hello Ada & Bob.", None)
+    assert after["body_html"] == again.body_html == flask_html
     assert (after["body_text"], after["body_html"]) == ("Hello Ada & Bob.", "<p>Hello Ada &amp; Bob.</p>")
     assert (again.body_text, again.body_html) == ("Hello Ada & Bob.", "<p>Hello Ada &amp; Bob.</p>")
 
