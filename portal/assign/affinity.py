@@ -226,7 +226,7 @@ def score_edges(
     bid_points = points[bid_codes.astype(np.intp)]
     conflict_cells, _ = _cells(conflicts, paper_ids, reviewer_ids)
     if vectors is None:
-        vectors = TextVectors(0)
+        vectors = TextVectors(0)  # (fewer texts than any threshold: all in this process, nothing to close)
         vectors.add([p.text for p in papers] + [r.text for r in reviewers])
     texts = vectors.result()
 
@@ -238,8 +238,9 @@ def score_edges(
             texts, n_papers, paper_topics, paper_topic_count, reviewer_topics, bid_cells, bid_points, bid_codes,
             conflict_cells, weights, top_k, chunk)]  # fmt: skip
         similarity = np.concatenate([np.zeros(0, np.float32), *(d() for d in dots)])
-        cells = np.concatenate([np.zeros(0, np.int64), *(d.cells(n_reviewers) for d in dots)])
-        row, col = np.divmod(cells, n_reviewers)
+        row = np.concatenate([np.zeros(0, np.int64), *(d.row for d in dots)])
+        col = np.concatenate([np.zeros(0, np.int64), *(d.col for d in dots)])
+        cells = row * n_reviewers + col
         common = np.einsum("ij,ji->i", paper_topics[row], reviewer_topics[:, col])
         code = _lookup(bid_cells, bid_codes, cells)
         affinity = common / np.maximum(paper_topic_count[row], 1)
@@ -601,9 +602,6 @@ class PairDots:
     row: np.ndarray
     col: np.ndarray
     name: str | None
-
-    def cells(self, reviewers: int) -> np.ndarray:
-        return self.row * reviewers + self.col
 
     def __call__(self) -> np.ndarray:
         return self.vectors.collect(self)

@@ -518,8 +518,8 @@ def _json_rows(rows: Sequence[Sequence[Any]]) -> sa.TableValuedAlias:
 def _by_ids(model: Any, ids: list[int], *columns: Any) -> dict[int, Any]:
     """The rows of ``model`` with these ids, by id, with the id and ``columns`` read as plain values (an ORM
     object each costs a second for 40,000), a few thousand a query (databases limit the parameters of one)."""
-    stmt, partial = sa.select(model.id, *columns), _partial(model, ["id", *(column.key for column in columns)])
-    return {row[0]: partial._make(row) for i in range(0, len(ids), 5000)
+    stmt, plain = sa.select(model.id, *columns), _partial(model, ["id", *(column.key for column in columns)])
+    return {row[0]: plain._make(row) for i in range(0, len(ids), 5000)
             for row in db.session.execute(stmt.where(model.id.in_(ids[i : i + 5000])))}  # fmt: skip
 
 
