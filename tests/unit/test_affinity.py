@@ -125,6 +125,14 @@ def test_score_conflicts_are_left_out_of_candidates_and_reasons(top_k: int | Non
     assert sorted(scored.reasons) == [(1, 11), (2, 10)]
 
 
+@pytest.fixture(params=["exact", "approximate"])
+def either_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The top-K rules hold on the exact path and on the conference path (the K best chosen approximately)."""
+    if request.param == "approximate":
+        monkeypatch.setattr(affinity, "APPROXIMATE_PAIRS", 0)
+
+
+@pytest.mark.usefixtures("either_path")
 def test_score_top_k_conflicted_reviewer_does_not_take_a_slot() -> None:
     papers = [SPARSE_PAPER, PaperInfo(2, "Retrieval for long documents", {1})]
 
@@ -134,6 +142,7 @@ def test_score_top_k_conflicted_reviewer_does_not_take_a_slot() -> None:
     assert sorted(_by_pair(scored)) == [(1, 11), (2, 10)]
 
 
+@pytest.mark.usefixtures("either_path")
 def test_score_top_k_limits_candidates_per_paper_to_the_best() -> None:
     papers = [PaperInfo(1, "Long context evaluation", {1}), PaperInfo(2, "Long context evaluation", {2})]
     # Reviewers 15-17 share the papers' topics (affinity 1), the others nothing (affinity 0).
@@ -150,6 +159,7 @@ def test_score_top_k_limits_candidates_per_paper_to_the_best() -> None:
     assert with_bids[(1, 15)].affinity == 1.5
 
 
+@pytest.mark.usefixtures("either_path")
 def test_score_top_k_a_bid_counts_in_the_ranking_and_not_willing_ranks_last() -> None:
     paper = PaperInfo(1, "Sparse attention transformers for long documents", {1})
     # 10-13 write about the paper's subject (text similarity about 0.7, below an eager bid's 1.0); the rest nothing.
@@ -163,6 +173,7 @@ def test_score_top_k_a_bid_counts_in_the_ranking_and_not_willing_ranks_last() ->
     assert scored.reasons[(1, 18)].bid == "eager"
 
 
+@pytest.mark.usefixtures("either_path")
 def test_score_top_k_a_not_willing_reviewer_is_kept_when_nobody_else_is_left() -> None:
     reviewers = [ATTENTION, RETRIEVAL, ReviewerInfo(12, "", set())]
     bids = {(1, 10): "not_willing"}
@@ -288,21 +299,6 @@ def test_approximate_candidates_carry_their_exact_affinity_and_reasons(monkeypat
     assert not set(approx.reasons) & conflicts
     # Every eager bid whose pair is not conflicted is among its paper's 10 best (it outweighs any text).
     assert {pair for pair, v in bids.items() if v == "eager"} - conflicts <= set(approx.reasons)
-
-
-@pytest.mark.usefixtures("approximate")
-def test_approximate_top_k_rules_hold_too() -> None:
-    """The rules the exact top K follows, on the conference path."""
-    papers = [SPARSE_PAPER, PaperInfo(2, "Retrieval for long documents", {1})]
-    assert sorted(_by_pair(score(papers, [ATTENTION, RETRIEVAL], {}, {(1, 10), (2, 11)}, Weights(), top_k=1))) == [
-        (1, 11), (2, 10)]  # fmt: skip
-    paper = PaperInfo(1, "Sparse attention transformers for long documents", {1})
-    reviewers = [ReviewerInfo(10 + i, "sparse attention transformers" if i < 4 else "", set()) for i in range(10)]
-    bids = {(1, 18): "eager", (1, 10): "not_willing", (1, 19): "in_a_pinch"}
-    assert sorted(_by_pair(score([paper], reviewers, bids, set(), Weights(), top_k=2))) == [(1, 11), (1, 18)]
-    alone = score([SPARSE_PAPER], [ATTENTION, RETRIEVAL, ReviewerInfo(12, "", set())], {(1, 10): "not_willing"},
-                  {(1, 11), (1, 12)}, Weights(), top_k=1)  # fmt: skip
-    assert [(c.paper, c.reviewer, c.not_willing) for c in alone.candidates] == [(1, 10, True)]
 
 
 @pytest.mark.usefixtures("approximate")
