@@ -1,17 +1,30 @@
 """The upload check of a paper PDF: is it a PDF, does it open, how many pages, which page size, and does it
 reveal an author (names, emails, affiliations in the text of the pages or in the document metadata)?
 
-The parsing runs in a child process with a time and a memory limit, so a hostile PDF cannot take a web
-worker down. PDFium (through pypdfium2) parses: it is the PDF engine of Chromium, maintained, and extracts
-the text of 50 pages in about 50 ms where pypdf needs about 300 ms.
+The parsing runs in a new process for each check, with a time and a memory limit, so a hostile PDF cannot
+take a web worker down (see "the checker server" below). PDFium (through pypdfium2) parses: it is the PDF
+engine of Chromium, maintained, and extracts the text of 50 pages in about 50 ms where pypdf needs about
+300 ms.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import gc
 import io
+import json
+import math
 import multiprocessing
+import os
 import re
 import resource
+import signal
+import socket
+import struct
+import subprocess  # the checker server: this file, with an argument list and never a shell  # nosec B404
+import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
@@ -200,26 +213,300 @@ def _address_space() -> int:
         return 0
 
 
-def _child(conn: Connection, data: bytes, identities: list[Identity], strip: bool, memory_mb: int) -> None:
-    # A budget on top of what the fork inherited, so the limit means the same in a small or a big worker.
+def _limit_memory(memory_mb: int) -> None:
+    """A budget on top of what this process maps already, so the limit means the same whatever the parent."""
     limit = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _limited_analyse(data: bytes, identities: list[Identity], strip: bool, memory_mb: int) -> PdfReport:
+    """``analyse`` under the memory limit, every failure turned into a refusal. Runs in the checker child."""
+    _limit_memory(memory_mb)
     try:
-        conn.send(analyse(data, identities, strip))
+        return analyse(data, identities, strip)
     except (MemoryError, SystemError):  # pypdf may turn a failed allocation into SystemError
-        conn.send(PdfReport(error="The PDF needs more memory to open than this site allows; simplify it."))
+        return PdfReport(error="The PDF needs more memory to open than this site allows; simplify it.")
     except Exception:
-        conn.send(PdfReport(error="The file could not be opened as a PDF: it is damaged or uses unsupported features."))
-    finally:
-        conn.close()
+        return PdfReport(error="The file could not be opened as a PDF: it is damaged or uses unsupported features.")
+
+
+def _too_slow(timeout: float) -> PdfReport:
+    seconds = f"{timeout:g} second{'s' if timeout != 1 else ''}"
+    return PdfReport(error=f"Checking the PDF took longer than {seconds}; simplify the file.")
+
+
+CHECKER_STOPPED = "The PDF could not be checked: the checker stopped (it may need too much memory)."
 
 
 def check_pdf(
     data: bytes, identities: list[Identity], *, strip: bool = False, timeout: float = 20.0, memory_mb: int = 1024
 ) -> PdfReport:
-    """Analyse ``data`` in a child process limited in time and memory; any failure becomes a refusal."""
+    """Analyse ``data`` in a new process limited in time and memory; any failure becomes a refusal."""
     if not is_pdf_bytes(data[:1024]):
         return PdfReport(error="This is not a PDF file (its content is not PDF, whatever its name says).")
+    try:
+        return _check_in_server(data, identities, strip, timeout, memory_mb)
+    except _NoServer:
+        return _check_in_fork(data, identities, strip, timeout, memory_mb)
+
+
+# --- the checker server -------------------------------------------------------------------------------
+# Each check runs in a process of its own, with its own limits, so a hostile PDF can crash, hang or exhaust
+# only that process. Forking the web worker for it was costly: the worker maps about 160 MB, and the fork
+# (page tables) and the child's copy-on-write faults took 20 ms of CPU per upload, three times the check
+# itself. So each worker starts one small server: a fresh interpreter running this file, which imports only
+# PDFium and pypdf and forks a child per check. The worker hands the server one end of a new socket pair;
+# the child announces its pid, reads the request and the file, sets its limits, and answers in JSON (never
+# pickle: a child subverted by a hostile PDF cannot make the worker run code by what it answers).
+
+_FRAME = struct.Struct("!II")  # two lengths: the JSON part and the bytes part that follows it
+_NO_BYTES = 0xFFFFFFFF  # "no reviewers' copy" in the bytes length of an answer
+_PID = struct.Struct("!I")
+SERVER_START_SECONDS = 30.0
+
+
+class _NoServer(Exception):
+    """The checker server cannot be started here (an embedding interpreter, no fork): fork the worker."""
+
+
+class _Server:
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - this file, run by this interpreter  # nosec B603
+                [sys.executable, "-P", os.path.abspath(__file__), "--serve", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True,
+            )  # fmt: skip
+        except OSError as exc:
+            ours.close()
+            raise _NoServer(str(exc)) from exc
+        finally:
+            theirs.close()
+        self.control, self.owner, self.lock = ours, os.getpid(), threading.Lock()
+        ours.settimeout(SERVER_START_SECONDS)
+        try:
+            ready = ours.recv(16) == b"ready"
+        except OSError:
+            ready = False
+        if not ready:
+            self.stop()
+            raise _NoServer("the checker server did not start")
+        ours.settimeout(None)
+
+    def hand_over(self, sock: socket.socket) -> None:
+        with self.lock:
+            socket.send_fds(self.control, [b"check"], [sock.fileno()])
+
+    def stop(self) -> None:
+        self.control.close()
+        if self.owner == os.getpid():
+            try:
+                self.process.wait(2)  # it leaves when its control socket closes
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+_servers: dict[int, _Server] = {}  # by owner pid: a forked child starts its own (entries are never deleted
+_servers_lock = threading.Lock()  # so no Popen of another process is ever collected and waited for there)
+_no_server: set[int] = set()  # the pids where none could start: they fork for each check
+
+
+def _server(*, fresh: bool = False) -> _Server:
+    with _servers_lock:
+        if os.getpid() in _no_server:
+            raise _NoServer("no checker server could start in this process")
+        server = _servers.get(os.getpid())
+        if server is not None and (fresh or server.process.poll() is not None):
+            server.stop()
+            server = None
+        if server is None:
+            try:
+                server = _servers[os.getpid()] = _Server()
+            except _NoServer:
+                _no_server.add(os.getpid())
+                raise
+        return server
+
+
+def _forget_inherited_servers() -> None:
+    """In a forked child: close the parent's control sockets, so its server still ends with the parent."""
+    global _servers_lock
+    _servers_lock = threading.Lock()
+    for server in _servers.values():
+        if server.owner != os.getpid():
+            server.control.close()
+
+
+def _stop_servers() -> None:
+    for server in list(_servers.values()):
+        if server.owner == os.getpid():
+            server.stop()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_servers)
+atexit.register(_stop_servers)
+
+
+def _receive(sock: socket.socket, size: int, deadline: float) -> bytes:
+    """Exactly ``size`` bytes; TimeoutError past the deadline, EOFError when the other end closes first."""
+    buffer = bytearray(size)
+    view, got = memoryview(buffer), 0
+    while got < size:
+        sock.settimeout(max(deadline - time.monotonic(), 1e-6))
+        count = sock.recv_into(view[got:], size - got)
+        if count == 0:
+            raise EOFError
+        got += count
+    return bytes(buffer)
+
+
+def _send(sock: socket.socket, data: bytes, deadline: float) -> None:
+    sock.settimeout(max(deadline - time.monotonic(), 1e-6))
+    sock.sendall(data)
+
+
+def _check_in_server(data: bytes, identities: list[Identity], strip: bool, timeout: float, memory_mb: int) -> PdfReport:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        try:
+            _server().hand_over(theirs)
+        except OSError:  # the server died since the last check: start another
+            _server(fresh=True).hand_over(theirs)
+    finally:
+        theirs.close()  # the child holds the only other copy now
+    deadline = time.monotonic() + timeout
+    request = json.dumps({"identities": [[i.kind, i.text] for i in identities], "strip": strip,
+                          "memory_mb": memory_mb, "seconds": timeout}).encode()  # fmt: skip
+    child = None
+    with ours:
+        try:
+            (child,) = _PID.unpack(_receive(ours, _PID.size, deadline))
+            _send(ours, _FRAME.pack(len(request), len(data)) + request, deadline)
+            _send(ours, data, deadline)
+            sizes = _FRAME.unpack(_receive(ours, _FRAME.size, deadline))
+            answer = json.loads(_receive(ours, sizes[0], deadline))
+            stripped = None if sizes[1] == _NO_BYTES else _receive(ours, sizes[1], deadline)
+            hits = [Hit(**hit) for hit in answer.pop("hits")]
+            return PdfReport(**answer, hits=hits, stripped=stripped)
+        except TimeoutError:
+            if child is not None:
+                _kill(child)
+            return _too_slow(timeout)
+        except (EOFError, OSError, ValueError, TypeError, KeyError, struct.error):
+            return PdfReport(error=CHECKER_STOPPED)  # the child died (a crash, out of memory, killed) or garbled
+
+
+def _kill(pid: int) -> None:
+    """Stop a child still at work. It is alive: it has not closed its end of the socket, so the pid is its."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _reap(_signum: int, _frame: object) -> None:
+    """Collect finished children (their CPU time then counts in this server's, as ``ps`` shows it)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _one_page_pdf(text: bytes) -> bytes:
+    """A minimal one-page PDF showing ``text`` in Helvetica."""
+    content = b"BT /F1 12 Tf 72 712 Td (%s) Tj ET" % text
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _warm_up() -> None:
+    """Check a small PDF once, so what PDFium and pypdf set up on first use is there before any fork."""
+    data = _one_page_pdf(b"References")
+    report = analyse(data, [Identity("name", "Ada Lovelace")], strip=True)
+    if not report.ok:  # a server that cannot read this must not start: the worker then forks for each check
+        raise RuntimeError(f"the PDF checker cannot read its own test file: {report.error}")
+
+
+def _serve(fd: int) -> None:
+    """The server's loop: a child per socket received; it ends when the worker that started it closes."""
+    signal.signal(signal.SIGCHLD, _reap)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal stops the worker, which stops this
+    control = socket.socket(fileno=fd)
+    _warm_up()
+    gc.freeze()
+    control.send(b"ready")
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(control, 16, 8)
+        except OSError:
+            return
+        if not message:
+            return
+        for received in fds:
+            try:
+                pid = os.fork()
+            except OSError:
+                pid = -1  # the worker reads end of file: "the checker stopped"
+            if pid == 0:
+                status = 1
+                try:
+                    gc.disable()
+                    control.close()
+                    with socket.socket(fileno=received) as sock:
+                        _serve_one(sock)
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(received)
+
+
+def _serve_one(sock: socket.socket) -> None:
+    """One check, in a fresh child of the server."""
+    signal.alarm(60)  # never outlive a worker that went away mid-request
+    sock.sendall(_PID.pack(os.getpid()))
+    sock.settimeout(60)
+    with sock.makefile("rb") as stream:  # read(n) fills one bytes object: the file is not copied again
+        request_size, data_size = _FRAME.unpack(stream.read(_FRAME.size))
+        request = json.loads(stream.read(request_size))
+        data = stream.read(data_size)
+    if len(data) != data_size:
+        return  # the worker gave up
+    sock.settimeout(None)
+    signal.alarm(math.ceil(request["seconds"]) + 1)  # a backstop: the worker kills it at its own deadline
+    identities = [Identity(kind, text) for kind, text in request["identities"]]
+    report = _limited_analyse(data, identities, request["strip"], request["memory_mb"])
+    answer = json.dumps(report.to_dict()).encode()
+    stripped = report.stripped
+    sock.sendall(_FRAME.pack(len(answer), _NO_BYTES if stripped is None else len(stripped)) + answer)
+    if stripped is not None:
+        sock.sendall(stripped)
+
+
+# --- forking the worker: where no server can start ----------------------------------------------------
+
+
+def _child(conn: Connection, data: bytes, identities: list[Identity], strip: bool, memory_mb: int) -> None:
+    try:
+        conn.send(_limited_analyse(data, identities, strip, memory_mb))
+    finally:
+        conn.close()
+
+
+def _check_in_fork(data: bytes, identities: list[Identity], strip: bool, timeout: float, memory_mb: int) -> PdfReport:
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(sender, data, identities, strip, memory_mb), daemon=True)
@@ -233,11 +520,14 @@ def check_pdf(
             except EOFError:
                 pass
         elif child.is_alive():
-            seconds = f"{timeout:g} second{'s' if timeout != 1 else ''}"
-            return PdfReport(error=f"Checking the PDF took longer than {seconds}; simplify the file.")
-        return PdfReport(error="The PDF could not be checked: the checker stopped (it may need too much memory).")
+            return _too_slow(timeout)
+        return PdfReport(error=CHECKER_STOPPED)
     finally:
         receiver.close()
         if child.is_alive():
             child.kill()
         child.join(max(0.0, 5 - (time.monotonic() - started)))
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--serve"]:
+    _serve(int(sys.argv[2]))
