@@ -8,8 +8,13 @@ import faulthandler
 import io
 import mmap
 import multiprocessing
+import os
 import re
+import signal
+import subprocess
 import sys
+import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,6 +24,7 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
+from portal import pdfcheck
 from portal.pdfcheck import Hit, Identity, PdfReport, analyse, check_pdf, strip_metadata
 from tests.pdfs import encrypted_pdf, make_pdf
 
@@ -36,9 +42,7 @@ ADA = [Identity("name", "Ada Lovelace"), Identity("email", "ada@example.org"),
        Identity("affiliation", "Analytical Engines Ltd")]  # fmt: skip
 
 
-def build_pdf(
-    pages: list[str], *, format: str | tuple[float, float] = "A4", orientation: str = "P", **metadata: str
-) -> bytes:
+def build_pdf(pages: list[str], *, format: str | tuple[float, float] = "A4", orientation: str = "P", **metadata: str) -> bytes:
     """A PDF with one text per page (lines split on newlines) and the given document metadata
     (author, title, subject, keywords, creator)."""
     pdf = FPDF(orientation=orientation, format=format)
@@ -204,9 +208,7 @@ def test_a_name_inside_another_word_is_no_hit(text: str) -> None:
 def test_a_short_name_alone_is_a_hit() -> None:
     report = check_pdf(build_pdf(["Thanks to Ann, for the annotations."]), [Identity("name", "Ann")])
 
-    assert [(h.where, h.matched, h.context) for h in report.hits] == [
-        ("page 1", "Ann", "Thanks to Ann, for the annotations.")
-    ]
+    assert [(h.where, h.matched, h.context) for h in report.hits] == [("page 1", "Ann", "Thanks to Ann, for the annotations.")]
 
 
 def test_hits_stop_at_two_hundred() -> None:
@@ -284,8 +286,7 @@ def inflating_pdf(megabytes: int) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
@@ -301,9 +302,36 @@ def inflating_pdf(megabytes: int) -> bytes:
     return bytes(out)
 
 
+def children_of(pid: int) -> list[int]:
+    """The living (not zombie) processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # not a process, or gone meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def checkers_left(wait: float = 5.0) -> list[int]:
+    """The checker processes still alive after up to ``wait`` seconds: forked workers, or children of this
+    process's checker server (a child stopped by its worker takes a moment to be gone)."""
+    server = pdfcheck._servers.get(os.getpid())
+    deadline = time.monotonic() + wait
+    while True:
+        left = [p.pid for p in multiprocessing.active_children()]
+        left += children_of(server.process.pid) if server is not None else []
+        if not left or time.monotonic() > deadline:
+            return left  # type: ignore[return-value]
+        time.sleep(0.05)
+
+
 def assert_the_checker_still_works() -> None:
     """The parent survived: no checker child is left behind, and the next check runs normally."""
-    assert multiprocessing.active_children() == []
+    assert checkers_left() == []
     report = check_pdf(make_pdf(2), [])
     assert (report.ok, report.pages) == (True, 2)
 
@@ -373,6 +401,113 @@ def test_the_memory_limit_does_not_depend_on_the_size_of_the_parent_process() ->
         reserved.close()
 
     assert (report.ok, report.error, report.pages) == (True, None, 1)
+
+
+# --- the checker server: a fresh process for each check, without forking the worker ----------------------
+
+
+def server_pid() -> int:
+    check_pdf(make_pdf(1), [])  # starts this process's server when there is none yet
+    return pdfcheck._servers[os.getpid()].process.pid
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_checker_server_is_replaced_and_the_next_upload_is_checked() -> None:
+    first = server_pid()
+    os.kill(first, signal.SIGKILL)
+    pdfcheck._servers[os.getpid()].process.wait(5)
+
+    report = check_pdf(make_pdf(3), ADA)
+
+    assert (report.ok, report.pages) == (True, 3)
+    assert server_pid() != first
+    assert not alive(first)
+
+
+def test_uploads_checked_at_once_each_get_the_answer_about_their_own_file() -> None:
+    people = [Identity("name", f"Author Number{n}") for n in range(8)]
+    papers = [make_pdf(n + 1, first_page=f"By Author Number{n}.") for n in range(8)]
+    reports: dict[int, PdfReport] = {}
+
+    def check(n: int) -> None:
+        reports[n] = check_pdf(papers[n], people)
+
+    threads = [threading.Thread(target=check, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert {n: (r.ok, r.pages, [h.matched for h in r.hits]) for n, r in reports.items()} == {
+        n: (True, n + 1, [f"Author Number{n}"]) for n in range(8)
+    }
+    assert checkers_left() == []
+
+
+def test_a_worker_forked_after_its_first_check_starts_its_own_server() -> None:
+    """gunicorn forks its workers, RQ a work horse per job: a forked process must not share its parent's
+    server (the parent's server must end with the parent), and its checks still work."""
+    parent_server = server_pid()
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def in_the_fork() -> None:
+        report = check_pdf(make_pdf(2), ADA)
+        sender.send((report.ok, report.pages, pdfcheck._servers[os.getpid()].process.pid))
+
+    child = ctx.Process(target=in_the_fork)
+    child.start()
+    assert receiver.poll(60)
+    ok, pages, child_server = receiver.recv()
+    child.join(10)
+
+    assert (ok, pages, child.exitcode) == (True, 2, 0)
+    assert child_server != parent_server
+    deadline = time.monotonic() + 10
+    while alive(child_server) and time.monotonic() < deadline:  # it ends with the process that started it
+        time.sleep(0.05)
+    assert not alive(child_server)
+    assert alive(parent_server)
+
+
+def test_the_checker_server_ends_when_its_worker_is_killed() -> None:
+    script = (
+        "import os, sys; from portal import pdfcheck; from tests.pdfs import make_pdf; "
+        "assert pdfcheck.check_pdf(make_pdf(1), []).ok; "
+        "print(pdfcheck._servers[os.getpid()].process.pid, flush=True); os.kill(os.getpid(), 9)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=os.path.dirname(os.path.dirname(pdfcheck.__file__)))  # fmt: skip
+    server = int(done.stdout.split()[0])
+
+    assert done.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while alive(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(server)
+
+
+def test_where_no_checker_server_can_start_each_check_forks_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interpreter that is not Python (uWSGI embeds one) cannot run the server: the checks still run, each
+    in a forked child with the same limits."""
+    monkeypatch.setattr(pdfcheck, "_servers", {})
+    monkeypatch.setattr(pdfcheck, "_no_server", set())
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+
+    report = check_pdf(make_pdf(3), ADA, strip=True)
+    too_slow = check_pdf(make_pdf(50), ADA, timeout=0.0001)
+
+    assert (report.ok, report.pages) == (True, 3)
+    assert too_slow.error is not None and TOO_SLOW.fullmatch(too_slow.error)
+    assert pdfcheck._servers == {}
+    assert multiprocessing.active_children() == []
 
 
 # --- the reviewers' copy ------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import multiprocessing
 import os
 import re
 import sqlite3
@@ -35,7 +34,7 @@ from portal.models import DateKind, Decision, EmailState, Letter, OutgoingEmail,
 from tests.conftest import SMTPRecorder, free_port, smtp_up, text_of
 from tests.factories import decide_and_notify
 from tests.pdfs import make_pdf
-from tests.unit.test_pdfcheck import MEMORY_REFUSALS, inflating_pdf
+from tests.unit.test_pdfcheck import MEMORY_REFUSALS, checkers_left, inflating_pdf
 from tests.unit.test_pdfcheck import no_crash_dump as no_crash_dump
 from tests.views.test_decisions import client_for, decide, token, version_of
 from tests.views.test_decisions import world as world
@@ -360,7 +359,7 @@ def test_pdf_check_over_its_time_limit_is_refused_and_the_next_upload_works(
     )
     assert input_value(response, "title") == TITLE
     assert stored(open_app) == NOTHING
-    assert multiprocessing.active_children() == []  # the checker was stopped, none is left behind
+    assert checkers_left() == []  # the checker was stopped, none is left behind
 
     open_app.config["PDF_CHECK_TIMEOUT"] = 20
     number = number_of(post(ada, "/submissions/new", new_form(ada, open_app)))  # the same worker goes on
@@ -377,7 +376,7 @@ def test_pdf_check_over_its_memory_limit_is_refused_and_the_next_upload_works(
     assert response.status_code == 422
     assert problems(response) in ([f"Paper: {message}"] for message in MEMORY_REFUSALS)
     assert stored(open_app) == NOTHING
-    assert multiprocessing.active_children() == []
+    assert checkers_left() == []
 
     open_app.config["PDF_CHECK_MEMORY_MB"] = 1024
     number = number_of(post(ada, "/submissions/new", new_form(ada, open_app, paper=heavy)))
@@ -398,8 +397,7 @@ def test_a_database_error_after_the_commit_keeps_the_submission_and_its_receipt_
     monkeypatch.setattr(emails, "send_pending", busy)
     response = post(ada, "/submissions/new", new_form(ada, open_app))
     number = number_of(response)
-    assert flashes(ada.get(response.location)) == [
-        f"Submission #{number} is saved. A receipt is on its way to ada@example.org."]
+    assert flashes(ada.get(response.location)) == [f"Submission #{number} is saved. A receipt is on its way to ada@example.org."]
     assert outbox(open_app) == [("submission_receipt", "ada@example.org", EmailState.QUEUED, 0)]
     monkeypatch.undo()
     assert send_pending_cli(open_app) == "1 sent, 0 deferred, 0 failed.\n"
@@ -430,9 +428,7 @@ def test_only_a_database_out_of_reach_is_a_moment_to_wait(orig: Exception, inval
     assert unreachable(_error(orig, invalidated=invalidated)) is wait
 
 
-def test_a_missing_table_is_the_500_page_not_the_503(
-    open_app: Flask, ada: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_missing_table_is_the_500_page_not_the_503(open_app: Flask, ada: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     # A missed `flask db upgrade` (SQLite says OperationalError "no such table") is a bug to fix, not a moment to
     # wait: the 500 page, and the error itself reaches the log (here, with TESTING, the test) with its traceback.
     def missing(*args: Any, **kwargs: Any) -> Any:
