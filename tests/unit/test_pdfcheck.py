@@ -42,7 +42,9 @@ ADA = [Identity("name", "Ada Lovelace"), Identity("email", "ada@example.org"),
        Identity("affiliation", "Analytical Engines Ltd")]  # fmt: skip
 
 
-def build_pdf(pages: list[str], *, format: str | tuple[float, float] = "A4", orientation: str = "P", **metadata: str) -> bytes:
+def build_pdf(
+    pages: list[str], *, format: str | tuple[float, float] = "A4", orientation: str = "P", **metadata: str
+) -> bytes:
     """A PDF with one text per page (lines split on newlines) and the given document metadata
     (author, title, subject, keywords, creator)."""
     pdf = FPDF(orientation=orientation, format=format)
@@ -208,7 +210,9 @@ def test_a_name_inside_another_word_is_no_hit(text: str) -> None:
 def test_a_short_name_alone_is_a_hit() -> None:
     report = check_pdf(build_pdf(["Thanks to Ann, for the annotations."]), [Identity("name", "Ann")])
 
-    assert [(h.where, h.matched, h.context) for h in report.hits] == [("page 1", "Ann", "Thanks to Ann, for the annotations.")]
+    assert [(h.where, h.matched, h.context) for h in report.hits] == [
+        ("page 1", "Ann", "Thanks to Ann, for the annotations.")
+    ]
 
 
 def test_hits_stop_at_two_hundred() -> None:
@@ -286,7 +290,8 @@ def inflating_pdf(megabytes: int) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]

@@ -397,7 +397,8 @@ def test_a_database_error_after_the_commit_keeps_the_submission_and_its_receipt_
     monkeypatch.setattr(emails, "send_pending", busy)
     response = post(ada, "/submissions/new", new_form(ada, open_app))
     number = number_of(response)
-    assert flashes(ada.get(response.location)) == [f"Submission #{number} is saved. A receipt is on its way to ada@example.org."]
+    assert flashes(ada.get(response.location)) == [
+        f"Submission #{number} is saved. A receipt is on its way to ada@example.org."]
     assert outbox(open_app) == [("submission_receipt", "ada@example.org", EmailState.QUEUED, 0)]
     monkeypatch.undo()
     assert send_pending_cli(open_app) == "1 sent, 0 deferred, 0 failed.\n"
@@ -428,7 +429,9 @@ def test_only_a_database_out_of_reach_is_a_moment_to_wait(orig: Exception, inval
     assert unreachable(_error(orig, invalidated=invalidated)) is wait
 
 
-def test_a_missing_table_is_the_500_page_not_the_503(open_app: Flask, ada: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_table_is_the_500_page_not_the_503(
+    open_app: Flask, ada: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A missed `flask db upgrade` (SQLite says OperationalError "no such table") is a bug to fix, not a moment to
     # wait: the 500 page, and the error itself reaches the log (here, with TESTING, the test) with its traceback.
     def missing(*args: Any, **kwargs: Any) -> Any:
