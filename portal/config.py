@@ -75,6 +75,9 @@ class Config:
     # Uploads: files live under UPLOAD_FOLDER (default instance/uploads). The PDF check runs in a child
     # process with these limits. A form may have this many fields (a long author list has three each).
     UPLOAD_FOLDER: str | None = None
+    # An uploaded file up to this size stays in memory while the form is parsed (werkzeug's default writes
+    # anything over 500 KB to a temporary file, which the view then reads back whole).
+    UPLOAD_MEMORY_MB = 20
     PDF_CHECK_TIMEOUT = 20
     PDF_CHECK_MEMORY_MB = 1024
     # With REDIS_URL: a double-blind paper this large gets its reviewers' copy (metadata removed) from a worker.

@@ -505,10 +505,32 @@ def test_pdf_over_the_size_cap_is_refused_and_nothing_is_stored(
     assert smtp.messages == []
 
 
-def test_size_cap_message_gives_the_real_size(open_app: Flask, ada: FlaskClient) -> None:
+# An upload up to UPLOAD_MEMORY_MB is held in memory while the form is read, a larger one in a temporary file:
+# both ways must give the same answers.
+SPOOLS = [pytest.param(20, id="in-memory"), pytest.param(1, id="spooled-to-disk")]
+
+
+@pytest.mark.parametrize("memory_mb", SPOOLS)
+def test_size_cap_message_gives_the_real_size(open_app: Flask, ada: FlaskClient, memory_mb: int) -> None:
+    open_app.config["UPLOAD_MEMORY_MB"] = memory_mb
     set_workshop(open_app, max_upload_mb=1)
     response = submit(ada, open_app, paper=PDF + b"\n%" + b"x" * 1_200_000)
     assert problems(response) == ["Paper: The file is 1.2 MB; the limit is 1 MB."]
+
+
+@pytest.mark.parametrize("memory_mb", SPOOLS)
+def test_a_large_paper_is_stored_byte_for_byte(open_app: Flask, ada: FlaskClient, memory_mb: int) -> None:
+    open_app.config["UPLOAD_MEMORY_MB"] = memory_mb
+    big = PDF + b"\n%" + bytes(range(32, 127)) * 16_000  # a valid PDF of 1.5 MB
+
+    number = number_of(submit(ada, open_app, paper=big))
+
+    assert revisions_shown(ada.get(f"/submissions/{number}")) == [("paper", "4", sha(big))]
+    with open_app.app_context():
+        sub = db.session.get(Submission, number)
+        assert sub is not None and sub.paper is not None
+        key = sub.paper.file.storage_key
+    assert stored_bytes(open_app, key) == big
 
 
 def crowd(count: int) -> list[tuple[str, str, str]]:
