@@ -27,7 +27,6 @@ from portal.models import (
     SubmissionAuthor,
     SubmissionState,
     SubmissionType,
-    Topic,
     User,
     Workshop,
 )
@@ -313,12 +312,11 @@ def ensure_reviewers_copy(revision: Revision) -> StoredFile | None:
     return revision.reviewer_file
 
 
-def _set_details(sub: Submission, details: Details) -> list[str]:
+def _set_details(ws: Workshop, sub: Submission, details: Details) -> list[str]:
     """Apply the details; return the emails of authors newly on the list."""
-    with db.session.no_autoflush:
-        topics = {t.id: t for t in db.session.scalars(sa.select(Topic).where(Topic.workshop_id == sub.workshop_id))}
-        types = {t.id: t for t in db.session.scalars(
-            sa.select(SubmissionType).where(SubmissionType.workshop_id == sub.workshop_id))}  # fmt: skip
+    with db.session.no_autoflush:  # the form has loaded both lists already: no query
+        topics = {t.id: t for t in ws.topics}
+        types = {t.id: t for t in ws.submission_types}
     if details.type_id not in types or details.primary_topic_id not in topics:
         raise DomainError("Choose a submission type and a primary topic from the lists.")
     sub.title, sub.abstract, sub.keywords = details.title, details.abstract, details.keywords
@@ -352,16 +350,17 @@ def create_submission(
     d = deadlines(ws)
     if paper is None and not (d.abstract and now < d.abstract):
         raise UploadRefused("Attach the paper as a PDF.")
-    sub = Submission(workshop_id=ws.id, submitter=actor, created_at=now, updated_at=now,
-                     state=SubmissionState.SUBMITTED if paper else SubmissionState.ABSTRACT)  # fmt: skip
-    new_authors = _set_details(sub, details)
+    # Complete before the first flush (its revision list known to be empty, its time of submission set), so
+    # that saving it takes inserts only.
+    sub = Submission(workshop_id=ws.id, submitter=actor, created_at=now, updated_at=now, revisions=[],
+                     state=SubmissionState.SUBMITTED if paper else SubmissionState.ABSTRACT,
+                     submitted_at=now if paper else None)  # fmt: skip
+    new_authors = _set_details(ws, sub, details)
     db.session.add(sub)
     db.session.flush()
     for checked in (paper, supplementary):
         if checked is not None:
             _add_revision(sub, checked, actor)
-    if paper is not None:
-        sub.submitted_at = now
     db.session.flush()
     _queue_receipt(ws, sub, actor, now, "registered" if paper is None else "submitted")
     _queue_coauthor_notices(ws, sub, actor, [e for e in new_authors if e != actor.email])
@@ -379,7 +378,7 @@ def update_submission(
             "Someone (perhaps you, in another tab) saved this submission after you opened this form. "
             "Nothing was saved: reload the page to see the latest version, then make your change again."
         )
-    new_authors = _set_details(sub, details)
+    new_authors = _set_details(ws, sub, details)
     for checked in (paper, supplementary):
         if checked is not None:
             _add_revision(sub, checked, actor)

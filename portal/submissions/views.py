@@ -169,6 +169,7 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
     except svc.UploadRefused as exc:
         shown["upload_error"], shown["report"] = str(exc), exc.report
         return shown
+    email = user.email  # read before the commit expires it
     try:
         if sub is None:
             sub = svc.create_submission(ws, user, details, paper=paper, supplementary=supplementary)
@@ -193,7 +194,7 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
         shown["problems"] = [message if "Nothing was saved" in message else f"{message} Nothing was saved."]
         return shown
     warnings = paper.warnings if paper else []
-    flash(f"Submission #{number} is saved. A receipt is on its way to {user.email}.", "success")
+    flash(f"Submission #{number} is saved. A receipt is on its way to {email}.", "success")
     for warning in warnings:
         flash(warning, "error")
     return redirect(url_for(".detail", number=number))
