@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import gc
 import io
 import json
 import math
@@ -263,6 +262,14 @@ _FRAME = struct.Struct("!II")  # two lengths: the JSON part and the bytes part t
 _NO_BYTES = 0xFFFFFFFF  # "no reviewers' copy" in the bytes length of an answer
 _PID = struct.Struct("!I")
 SERVER_START_SECONDS = 30.0
+HAND_OVER_SECONDS = 5.0  # a server that takes no new check for this long is wedged: it is replaced
+NO_SERVER_RETRY_SECONDS = 60.0  # after a failed start, the worker forks for each check this long, then retries
+MAX_ANSWER_BYTES = 1_000_000  # the JSON of a report: 200 hits with their context take far less
+REPORT_FIELDS: dict[str, tuple[type, ...]] = {
+    "ok": (bool,), "error": (str, type(None)), "pages": (int,), "main_pages": (int,),
+    "references_page": (int, type(None)), "page_size": (str,), "metadata_free": (bool,), "hits": (list,),
+}  # fmt: skip
+HIT_FIELDS = {"where", "kind", "matched", "context"}
 
 
 class _NoServer(Exception):
@@ -291,14 +298,15 @@ class _Server:
         if not ready:
             self.stop()
             raise _NoServer("the checker server did not start")
-        ours.settimeout(None)
+        ours.settimeout(HAND_OVER_SECONDS)
 
     def hand_over(self, sock: socket.socket) -> None:
         with self.lock:
             socket.send_fds(self.control, [b"check"], [sock.fileno()])
 
     def stop(self) -> None:
-        self.control.close()
+        with self.lock:
+            self.control.close()
         if self.owner == os.getpid():
             try:
                 self.process.wait(2)  # it leaves when its control socket closes
@@ -309,24 +317,38 @@ class _Server:
 
 _servers: dict[int, _Server] = {}  # by owner pid: a forked child starts its own (entries are never deleted
 _servers_lock = threading.Lock()  # so no Popen of another process is ever collected and waited for there)
-_no_server: set[int] = set()  # the pids where none could start: they fork for each check
+_no_server_until: dict[int, float] = {}  # by pid: no server could start there; fork until then
 
 
-def _server(*, fresh: bool = False) -> _Server:
+def _server(replacing: _Server | None = None) -> _Server:
+    """This process's server, started when there is none or it died; ``replacing`` a server that failed (only
+    if no other thread has replaced it already)."""
+    pid = os.getpid()
     with _servers_lock:
-        if os.getpid() in _no_server:
-            raise _NoServer("no checker server could start in this process")
-        server = _servers.get(os.getpid())
-        if server is not None and (fresh or server.process.poll() is not None):
+        if time.monotonic() < _no_server_until.get(pid, 0.0):
+            raise _NoServer("no checker server could start in this process a moment ago")
+        server = _servers.get(pid)
+        if server is not None and (server is replacing or server.process.poll() is not None):
             server.stop()
             server = None
         if server is None:
             try:
-                server = _servers[os.getpid()] = _Server()
+                server = _servers[pid] = _Server()
             except _NoServer:
-                _no_server.add(os.getpid())
+                _no_server_until[pid] = time.monotonic() + NO_SERVER_RETRY_SECONDS
                 raise
         return server
+
+
+def _hand_over(sock: socket.socket) -> None:
+    server = _server()
+    try:
+        server.hand_over(sock)
+    except OSError:  # the server died or is wedged: start another, once
+        try:
+            _server(replacing=server).hand_over(sock)
+        except OSError as exc:
+            raise _NoServer(str(exc)) from exc
 
 
 def _forget_inherited_servers() -> None:
@@ -335,6 +357,7 @@ def _forget_inherited_servers() -> None:
     _servers_lock = threading.Lock()
     for server in _servers.values():
         if server.owner != os.getpid():
+            server.lock = threading.Lock()
             server.control.close()
 
 
@@ -366,41 +389,78 @@ def _send(sock: socket.socket, data: bytes, deadline: float) -> None:
     sock.sendall(data)
 
 
+class _Child:
+    """A checker child, by a pidfd taken while it waits for its request: a signal can reach no other process
+    even after it has exited and its pid been reused (it is the server's child, not this process's)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.fd = pid, None
+        try:
+            self.fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self.pid = 0  # gone already: nothing to stop
+        except OSError:  # a kernel without pidfds (before Linux 5.3): by pid, as a last resort
+            pass
+
+    def stop(self, kill: bool) -> None:
+        if kill and self.pid:
+            with contextlib.suppress(OSError):
+                if self.fd is not None:
+                    signal.pidfd_send_signal(self.fd, signal.SIGKILL)
+                else:
+                    os.kill(self.pid, signal.SIGKILL)
+        if self.fd is not None:
+            os.close(self.fd)
+
+
+def _read_answer(sock: socket.socket, data_size: int, deadline: float) -> PdfReport:
+    """The child's answer, believed only as far as it is well formed: a child taken over by a hostile PDF may
+    send anything, and must not make this process allocate gigabytes or fail (ValueError if malformed)."""
+    json_size, bytes_size = _FRAME.unpack(_receive(sock, _FRAME.size, deadline))
+    if json_size > MAX_ANSWER_BYTES or (bytes_size != _NO_BYTES and bytes_size > 4 * data_size + 1_000_000):
+        raise ValueError("the checker's answer is larger than any report")
+    answer = json.loads(_receive(sock, json_size, deadline))
+    stripped = None if bytes_size == _NO_BYTES else _receive(sock, bytes_size, deadline)
+    return _report_from(answer, stripped)
+
+
+def _report_from(answer: Any, stripped: bytes | None) -> PdfReport:
+    if not isinstance(answer, dict) or answer.keys() != REPORT_FIELDS.keys():
+        raise ValueError("the checker's answer is not a report")
+    if not all(isinstance(answer[key], types) for key, types in REPORT_FIELDS.items()):
+        raise ValueError("the checker's answer has a field of the wrong type")
+    hits = answer.pop("hits")
+    if len(hits) > 200 or not all(isinstance(h, dict) and h.keys() == HIT_FIELDS
+                                  and all(isinstance(v, str) for v in h.values()) for h in hits):  # fmt: skip
+        raise ValueError("the checker's answer has malformed hits")
+    return PdfReport(**answer, hits=[Hit(**h) for h in hits], stripped=stripped)
+
+
 def _check_in_server(data: bytes, identities: list[Identity], strip: bool, timeout: float, memory_mb: int) -> PdfReport:
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        try:
-            _server().hand_over(theirs)
-        except OSError:  # the server died since the last check: start another
-            _server(fresh=True).hand_over(theirs)
-    finally:
-        theirs.close()  # the child holds the only other copy now
-    deadline = time.monotonic() + timeout
-    request = json.dumps({"identities": [[i.kind, i.text] for i in identities], "strip": strip,
-                          "memory_mb": memory_mb, "seconds": timeout}).encode()  # fmt: skip
-    child = None
     with ours:
         try:
-            (child,) = _PID.unpack(_receive(ours, _PID.size, deadline))
+            _hand_over(theirs)
+        finally:
+            theirs.close()  # the child holds the only other copy now
+        deadline = time.monotonic() + timeout
+        request = json.dumps({"identities": [[i.kind, i.text] for i in identities], "strip": strip,
+                              "memory_mb": memory_mb, "seconds": timeout}).encode()  # fmt: skip
+        child, answered = None, False
+        try:
+            child = _Child(_PID.unpack(_receive(ours, _PID.size, deadline))[0])
             _send(ours, _FRAME.pack(len(request), len(data)) + request, deadline)
             _send(ours, data, deadline)
-            sizes = _FRAME.unpack(_receive(ours, _FRAME.size, deadline))
-            answer = json.loads(_receive(ours, sizes[0], deadline))
-            stripped = None if sizes[1] == _NO_BYTES else _receive(ours, sizes[1], deadline)
-            hits = [Hit(**hit) for hit in answer.pop("hits")]
-            return PdfReport(**answer, hits=hits, stripped=stripped)
+            report = _read_answer(ours, len(data), deadline)
+            answered = True
+            return report
         except TimeoutError:
-            if child is not None:
-                _kill(child)
             return _too_slow(timeout)
-        except (EOFError, OSError, ValueError, TypeError, KeyError, struct.error):
+        except (EOFError, OSError, ValueError, MemoryError, struct.error):
             return PdfReport(error=CHECKER_STOPPED)  # the child died (a crash, out of memory, killed) or garbled
-
-
-def _kill(pid: int) -> None:
-    """Stop a child still at work. It is alive: it has not closed its end of the socket, so the pid is its."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+        finally:
+            if child is not None:
+                child.stop(kill=not answered)  # on every way out, a worker timeout's SystemExit included
 
 
 def _reap(_signum: int, _frame: object) -> None:
@@ -418,7 +478,8 @@ def _one_page_pdf(text: bytes) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
@@ -443,11 +504,13 @@ def _warm_up() -> None:
 
 def _serve(fd: int) -> None:
     """The server's loop: a child per socket received; it ends when the worker that started it closes."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal stops the worker, which stops this
     control = socket.socket(fileno=fd)
     _warm_up()
-    gc.freeze()
     control.send(b"ready")
     while True:
         try:
@@ -464,7 +527,9 @@ def _serve(fd: int) -> None:
             if pid == 0:
                 status = 1
                 try:
-                    gc.disable()
+                    # Not dumpable: a sibling child taken over by a hostile PDF cannot ptrace this one or
+                    # read its memory through /proc (PR_SET_DUMPABLE is 4).
+                    libc.prctl(4, 0, 0, 0, 0)
                     control.close()
                     with socket.socket(fileno=received) as sock:
                         _serve_one(sock)

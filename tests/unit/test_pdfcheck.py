@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import faulthandler
 import io
+import json
 import mmap
 import multiprocessing
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -503,7 +506,7 @@ def test_where_no_checker_server_can_start_each_check_forks_the_worker(monkeypat
     """An interpreter that is not Python (uWSGI embeds one) cannot run the server: the checks still run, each
     in a forked child with the same limits."""
     monkeypatch.setattr(pdfcheck, "_servers", {})
-    monkeypatch.setattr(pdfcheck, "_no_server", set())
+    monkeypatch.setattr(pdfcheck, "_no_server_until", {})
     monkeypatch.setattr(sys, "executable", "/bin/false")
 
     report = check_pdf(make_pdf(3), ADA, strip=True)
@@ -513,6 +516,93 @@ def test_where_no_checker_server_can_start_each_check_forks_the_worker(monkeypat
     assert too_slow.error is not None and TOO_SLOW.fullmatch(too_slow.error)
     assert pdfcheck._servers == {}
     assert multiprocessing.active_children() == []
+
+
+def many_pages_pdf(pages: int) -> bytes:
+    """A small file with ``pages`` pages of dense text (one content stream shared by all): slow to read, about
+    a millisecond a page."""
+    line = b"(Long-context language models attend to many tokens at once.) ' "
+    content = b"BT /F1 9 Tf 36 800 Td 11 TL " + line * 70 + b"ET"
+    kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R "
+                b"/Resources << /Font << /F1 4 0 R >> >> >>"] * pages  # fmt: skip
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_check_stopped_at_its_deadline_is_killed_at_once() -> None:
+    slow = many_pages_pdf(2000)  # about 2 s to read; the child's own alarm would end it only after 2 s
+
+    started = time.monotonic()
+    report = check_pdf(slow, ADA, timeout=0.3)
+
+    assert report.error is not None and TOO_SLOW.fullmatch(report.error), report.error
+    assert time.monotonic() - started < 1.5
+    assert checkers_left(wait=0.5) == []  # killed by the worker, not left to finish or to its alarm
+
+
+def test_checks_at_once_after_the_server_died_all_get_their_answer_from_one_new_server() -> None:
+    first = server_pid()
+    os.kill(first, signal.SIGKILL)
+    pdfcheck._servers[os.getpid()].process.wait(5)
+    reports: list[PdfReport] = []
+
+    def check() -> None:
+        reports.append(check_pdf(make_pdf(2), ADA))
+
+    threads = [threading.Thread(target=check) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert [(r.ok, r.pages) for r in reports] == [(True, 2)] * 6
+    servers = [pid for pid in children_of(os.getpid()) if "--serve" in Path(f"/proc/{pid}/cmdline").read_text()]
+    assert servers == [server_pid()]  # one replacement, not one per thread
+
+
+GOOD_ANSWER = PdfReport(ok=True, pages=2, main_pages=2, page_size="A4", hits=[Hit("page 1", "name", "Ada", "Ada")]).to_dict()
+
+
+@pytest.mark.parametrize("answer", [
+    "x", 1, [], None, {}, {**GOOD_ANSWER, "extra": 1}, {k: v for k, v in GOOD_ANSWER.items() if k != "ok"},
+    {**GOOD_ANSWER, "pages": "many"}, {**GOOD_ANSWER, "ok": "yes"}, {**GOOD_ANSWER, "hits": "none"},
+    {**GOOD_ANSWER, "hits": [{"where": "page 1"}]}, {**GOOD_ANSWER, "hits": [GOOD_ANSWER["hits"][0]] * 201},
+    {**GOOD_ANSWER, "hits": [{**GOOD_ANSWER["hits"][0], "context": 7}]},
+])  # fmt: skip
+def test_a_garbled_answer_from_a_checker_is_refused_not_believed(answer: Any) -> None:
+    """A child taken over by a hostile PDF may answer anything: the worker believes only a well-formed report,
+    and refuses the upload otherwise (check_pdf turns the ValueError into "the checker stopped")."""
+    with pytest.raises(ValueError):
+        pdfcheck._report_from(json.loads(json.dumps(answer)), None)
+
+
+def test_a_well_formed_answer_is_the_report() -> None:
+    report = pdfcheck._report_from(json.loads(json.dumps(GOOD_ANSWER)), b"%PDF-copy")
+    assert (report.ok, report.pages, report.hits, report.stripped) == (True, 2, [Hit("page 1", "name", "Ada", "Ada")],
+                                                                        b"%PDF-copy")  # fmt: skip
+
+
+@pytest.mark.parametrize("sizes", [(400_000_000, 0xFFFFFFFF), (100, 50_000_000)])
+def test_an_answer_announcing_more_than_any_report_is_refused_before_it_is_read(sizes: tuple[int, int]) -> None:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(pdfcheck._FRAME.pack(*sizes))
+        with pytest.raises(ValueError):
+            pdfcheck._read_answer(ours, 1_000_000, time.monotonic() + 5)
 
 
 # --- the reviewers' copy ------------------------------------------------------------------------------
