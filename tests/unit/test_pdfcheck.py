@@ -28,7 +28,7 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
 from portal import pdfcheck
-from portal.pdfcheck import Hit, Identity, PdfReport, analyse, check_pdf, strip_metadata
+from portal.pdfcheck import Hit, Identity, PdfReport, analyse, check_pdf, pdf_of, strip_metadata
 from tests.pdfs import encrypted_pdf, make_pdf
 
 NOT_A_PDF = "This is not a PDF file (its content is not PDF, whatever its name says)."
@@ -298,16 +298,7 @@ def inflating_pdf(megabytes: int) -> bytes:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_of(objects)
 
 
 def children_of(pid: int) -> list[int]:
@@ -532,15 +523,7 @@ def many_pages_pdf(pages: int) -> bytes:
     ]
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R "
                 b"/Resources << /Font << /F1 4 0 R >> >> >>"] * pages  # fmt: skip
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_of(objects)
 
 
 def test_a_check_stopped_at_its_deadline_is_killed_at_once() -> None:
