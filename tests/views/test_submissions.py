@@ -533,6 +533,37 @@ def test_a_large_paper_is_stored_byte_for_byte(open_app: Flask, ada: FlaskClient
     assert stored_bytes(open_app, key) == big
 
 
+def test_saving_a_new_submission_reads_what_it_needs_once_then_inserts(open_app: Flask, ada: FlaskClient) -> None:
+    """The deadline rush hangs on this request. It reads the user, the workshop and the form's lists once; the
+    save is inserts only (no reload of the lists, no lazy load of the new submission's revisions, no UPDATE
+    of its submission time); then the receipt is delivered; nothing is reloaded after the commit."""
+    with open_app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(" ".join(statement.replace('"', "").split()[:3]))
+
+    data = new_form(ada, open_app)
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        number_of(post(ada, "/submissions/new", data))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+    # Rows of one table inserted together are one statement on PostgreSQL, one each on SQLite.
+    batched = [s for i, s in enumerate(seen) if not (s.startswith("INSERT") and i and seen[i - 1] == s)]
+    assert batched == [
+        "SELECT user.id, user.email,", "SELECT workshop.id, workshop.slug,",
+        "SELECT submission_type.id, submission_type.workshop_id,", "SELECT topic.id, topic.workshop_id,",
+        "SELECT important_date.id, important_date.workshop_id,",
+        "INSERT INTO submission", "INSERT INTO submission_topic", "INSERT INTO submission_author",
+        "INSERT INTO stored_file",  # the paper and the reviewers' copy
+        "INSERT INTO revision", "INSERT INTO outgoing_email",
+        "SELECT outgoing_email.id FROM", "UPDATE outgoing_email SET", "UPDATE outgoing_email SET",  # delivered
+    ]  # fmt: skip
+
+
 def crowd(count: int) -> list[tuple[str, str, str]]:
     """Ada and ``count - 1`` more authors."""
     return [person(ADA)] + [(f"Author {i}", f"author{i}@example.org", "Crowd Lab") for i in range(1, count)]
