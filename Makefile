@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-FLASK  := $(BIN)/flask --app portal
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# The app refuses to start without BASE_URL outside debug/testing: links in mail go to the local server, and it
+# answers only to the host $(HOST) (TRUSTED_HOSTS is BASE_URL's host).
+FLASK  := PORTAL_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app portal
 
 .PHONY: run test lint serve migrate demo clean screenshots bench
 
@@ -32,8 +34,9 @@ migrate: $(VENV)/.installed instance/config.py
 demo: migrate
 	$(FLASK) demo --if-empty
 
-# make run: install, migrate, load the demo workshop into an empty database, serve on http://127.0.0.1:5000.
-# Plain http on loopback, so the session cookie may not be Secure here (it is everywhere else).
+# make run: install, migrate, load the demo workshop into an empty database, serve on http://$(HOST):$(PORT)
+# (PORTAL_BASE_URL, set in FLASK above). Plain http on loopback, so the session cookie may not be Secure here (it
+# is everywhere else).
 run: demo
 	PORTAL_SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -86,7 +86,7 @@ def run(args: Any = None) -> dict[str, Figure]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-public-"))
     database = f"sqlite:///{workdir / 'portal.sqlite3'}"
     env = {**os.environ, "PORTAL_SQLALCHEMY_DATABASE_URI": database, "PORTAL_SECRET_KEY": "bench-public",
-           "PORTAL_UPLOAD_FOLDER": str(workdir / "uploads")}  # fmt: skip
+           "PORTAL_BASE_URL": "http://127.0.0.1", "PORTAL_UPLOAD_FOLDER": str(workdir / "uploads")}  # fmt: skip
     prepare(database, env)
     portal_port, hello_port = free_port(), free_port()
     servers = [gunicorn("wsgi:app", portal_port, env), gunicorn("bench.hello:app", hello_port, env)]

@@ -214,7 +214,7 @@ def run(args: Any = None) -> dict[str, Figure]:
             env = {**os.environ, "PORTAL_SQLALCHEMY_DATABASE_URI": database, "PORTAL_SECRET_KEY": "bench-rush",
                    "PORTAL_UPLOAD_FOLDER": str(workdir / "uploads"), "PORTAL_MAIL_SERVER": "127.0.0.1",
                    "PORTAL_MAIL_PORT": str(smtp_port), "PORTAL_SESSION_COOKIE_SECURE": "false",
-                   "PORTAL_REMEMBER_COOKIE_SECURE": "false"}  # fmt: skip
+                   "PORTAL_REMEMBER_COOKIE_SECURE": "false", "PORTAL_BASE_URL": "http://127.0.0.1"}  # fmt: skip
             bin_dir = Path(sys.executable).parent
             for step in (["db", "upgrade"], ["demo", "--if-empty"]):
                 subprocess.run([str(bin_dir / "flask"), "--app", "portal", *step], cwd=ROOT, env=env, check=True,  # noqa: S603

@@ -34,7 +34,7 @@ def make_app(tmp: Path):
 
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'demo.db'}", "UPLOAD_FOLDER": str(tmp / "uploads"),
-        "SECRET_KEY": "screenshots", "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False,
+        "SECRET_KEY": "screenshots", "BASE_URL": "http://127.0.0.1", "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False,
         "MAIL_SUPPRESS_SEND": True, "PASSWORD_HASH_METHOD": FAST_HASH,
     })  # fmt: skip
     with app.app_context():
