@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Request, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal.config import DEFAULT_SECRET_KEY, Config
+from portal.config import DEFAULT_SECRET_KEY, LOCAL_BASE_URL, Config
 from portal.db import IdConverter
 from portal.db import db as database
 from portal.extensions import csrf, limiter, mail, migrate
@@ -57,16 +58,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     limiter.init_app(app)
 
-    from portal import pagecache
+    from portal import errors, pagecache
 
     pagecache.init_app(app)  # inside ProxyFix: it keys on the scheme and host the proxy vouched for
+    # Outside the page cache, inside ProxyFix: a request for another host than TRUSTED_HOSTS gets the 400 page.
+    app.wsgi_app = errors.TrustedHostsOnly(app, app.wsgi_app)  # type: ignore[method-assign]
     if app.config["PROXY_FIX_X_FOR"]:
-        # Only behind a proxy we run: otherwise X-Forwarded-For is the client's word and is ignored.
+        # Only behind a proxy we run: otherwise X-Forwarded-For is the client's word and is ignored. A client's
+        # own X-Forwarded-Host is checked against TRUSTED_HOSTS like a Host header, and links in mail never read it.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
         )
 
-    from portal import cli, errors, permissions, security, storage, templating
+    from portal import cli, permissions, security, storage, templating
     from portal.account import bp as account_bp
     from portal.auth import bp as auth_bp
     from portal.auth import session
@@ -102,9 +106,35 @@ def _finish_config(app: Flask) -> None:
             "No secret key: set SECRET_KEY in instance/config.py (`make run` generates one) "
             "or PORTAL_SECRET_KEY in the environment."
         )
+    _settle_base_url(app, relaxed)
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = not relaxed
     # Several workers share Redis for their rate limits when the portal has one.
     if app.config.get("REDIS_URL") and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def _settle_base_url(app: Flask, relaxed: bool) -> None:
+    """BASE_URL, the one source of every link in mail, and TRUSTED_HOSTS, the hosts a request may name."""
+    base = (app.config.get("BASE_URL") or "").strip()
+    if not base:
+        if not relaxed:
+            raise RuntimeError(
+                "No BASE_URL: set PORTAL_BASE_URL in the environment (or BASE_URL in instance/config.py) to the "
+                "site's public address, such as https://portal.example.org; links in mail are built from it "
+                "(`make run` sets the local one)."
+            )
+        server = app.config.get("SERVER_NAME")
+        base = f"{app.config['PREFERRED_URL_SCHEME']}://{server}" if server else LOCAL_BASE_URL
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(f"BASE_URL {base!r} is not a site address: give its scheme and host, as in "
+                           "https://portal.example.org.")  # fmt: skip
+    app.config["BASE_URL"] = base.rstrip("/")
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):  # PORTAL_TRUSTED_HOSTS=portal.example.org,127.0.0.1 (a JSON list works too)
+        hosts = [host.strip() for host in hosts.split(",") if host.strip()]
+    if hosts is None and not relaxed:
+        hosts = [parts.hostname]  # the port is not compared: the same host behind the proxy and at gunicorn
+    app.config["TRUSTED_HOSTS"] = hosts

@@ -9,6 +9,8 @@ import os
 
 #: The value that marks "no secret key configured". The app refuses to start with it outside debug/testing.
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - a sentinel, refused in production  # nosec B105
+#: Where links in mail point in debug/testing when neither BASE_URL nor SERVER_NAME is set: `flask run`'s address.
+LOCAL_BASE_URL = "http://127.0.0.1:5000"
 
 
 class Config:
@@ -20,9 +22,13 @@ class Config:
     # The workshop's content file, loaded by `flask content load` and `flask demo`.
     CONTENT_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "content", "longllm-2024.toml")
 
-    # The site's public address, for links in mail ("https://portal.example.org"). Set it in production: links
-    # are then never built from a request's Host header. None: the current request's address.
+    # The site's public address ("https://portal.example.org"): every link in mail, and in anything else sent
+    # out, is built from it, never from a request's Host header. Required outside debug/testing; in them a missing
+    # one becomes SERVER_NAME (with PREFERRED_URL_SCHEME), else LOCAL_BASE_URL.
     BASE_URL: str | None = None
+    # The hosts a request may name (Flask's setting; ".example.org" also takes its subdomains). None: BASE_URL's
+    # host outside debug/testing, any host in them. A request for another host gets the 400 page.
+    TRUSTED_HOSTS: list[str] | None = None
 
     # Mail: Flask-Mail over SMTP. Every mail goes through the outbox table first.
     MAIL_SERVER = "127.0.0.1"

@@ -5,11 +5,18 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.test import EnvironBuilder
+from werkzeug.wsgi import get_host
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from portal.db import db
 from portal.extensions import limiter, login_manager
@@ -108,6 +115,37 @@ def too_many_requests() -> tuple[str, int, dict[str, str]]:
         f"Please try again in {_duration(wait)}.",
     )
     return body, status, {"Retry-After": str(wait)}
+
+
+class TrustedHostsOnly:
+    """WSGI middleware: a request naming a host outside ``TRUSTED_HOSTS`` gets the 400 page before the page
+    cache, a ``before_request`` function or a view sees it, and nothing of it (cookies, form) is read.
+
+    Flask checks ``TRUSTED_HOSTS`` too, but raises only at dispatch, after the ``before_request`` functions,
+    and leaves such a request without a URL adapter, so the layout of its error page cannot build a link (a
+    500). Here the page is rendered for the site's own address, ``BASE_URL``."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
+        self.app, self.wsgi_app = app, wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if trusted := self.app.config["TRUSTED_HOSTS"]:
+            try:
+                get_host(environ, trusted)
+            except SecurityError as error:
+                return self.refuse(error, environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+    def refuse(self, error: SecurityError, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        app, base = self.app, self.app.config["BASE_URL"]
+        app.logger.warning("refused a request: %s (TRUSTED_HOSTS is %r)", error.description, app.config["TRUSTED_HOSTS"])
+        with app.request_context(EnvironBuilder(base_url=base).get_environ()):
+            message = f"This site does not answer at the address you asked for. It is at {base}."
+            body = render_template("errors/error.html", code=400, title="Wrong address", message=message, detail=None)
+            response = app.make_response((body, 400))
+            response.headers["Cache-Control"] = "no-store"
+            response = app.process_response(response)
+        return response(environ, start_response)
 
 
 def init_app(app: Flask) -> None:

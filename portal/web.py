@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
-from flask import abort, current_app, has_request_context, request, send_file, url_for
+from flask import abort, current_app, request, send_file
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -49,14 +49,19 @@ def me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return, attr-defined]
 
 
+ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # the characters url_for leaves unquoted in an _anchor
+
+
 def external_url(endpoint: str, **values: object) -> str:
-    """An absolute link for a mail: from BASE_URL when set (never from a request's Host header, which a
-    client chooses), else from the current request, else the local address."""
-    base = current_app.config.get("BASE_URL")
-    if base is None and has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=base or "http://127.0.0.1:5000"):
-        return url_for(endpoint, _external=True, **values)
+    """An absolute link for anything sent out (mail, mostly): always under BASE_URL, never from the request,
+    whose Host header the client chooses. Built without a request context, so it is the same in a view, a
+    worker or a command; ``_anchor`` is the fragment. create_app makes sure BASE_URL is set."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    anchor = values.pop("_anchor", None)
+    current_app.inject_url_defaults(endpoint, values)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{quote(str(anchor), safe=ANCHOR_SAFE)}" if anchor is not None else url
 
 
 DOWNLOAD_CSP = "default-src 'none'; sandbox"

@@ -100,6 +100,7 @@ def _config(uri: str, **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
+        "BASE_URL": "http://localhost",  # links in mail: the test client's address (any host is answered in testing)
         "SQLALCHEMY_DATABASE_URI": uri,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": free_port(),  # nothing listens here unless the test asks for the SMTP server
