@@ -34,6 +34,8 @@ from portal.models import (
     StoredFile,
     Submission,
     User,
+    UserAffiliation,
+    UserEmail,
     UserPaper,
     Workshop,
 )
@@ -308,6 +310,9 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str, ph
         user = User(
             email=email, name=name, affiliation=affiliation, password_hash=password_hash, email_confirmed_at=now,
             is_reviewer="reviewer" in roles, is_chair="chair" in roles, is_demo=True,
+            # The history conflicts read: the confirmed address and the affiliation, from now.
+            addresses=[UserEmail(email=email, confirmed_at=now)],
+            affiliations=[UserAffiliation(affiliation=affiliation, since=now)] if affiliation else [],
         )  # fmt: skip
         # Each person knows two topics, spread over the seven.
         user.topics = sorted({topics[i % len(topics)], topics[(i + 3) % len(topics)]}, key=lambda t: t.position)

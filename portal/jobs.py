@@ -230,7 +230,11 @@ def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, 
         sent += decisions.send_letters(actor, ws, only=batch)  # fewer when another send claimed some first
         db.session.commit()
         progress(first + len(batch), total)
-    return _deliver(progress, f"{sent} letter{'s' if sent != 1 else ''} sent to the authors.",
+    stale = decisions.stale_letters(actor)
+    note = (f" Not sent: the draft{'s' if len(stale) != 1 else ''} for {', '.join(f'#{n}' for n in stale[:20])}"
+            f"{' and others' if len(stale) > 20 else ''}, written for a decision since changed: prepare the drafts "
+            "again." if stale else "")  # fmt: skip
+    return _deliver(progress, f"{sent} letter{'s' if sent != 1 else ''} sent to the authors.{note}",
                     path_for("chair.letters"), kind="decision_letter")
 
 

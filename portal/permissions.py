@@ -10,10 +10,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, flash, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
-from portal.models import ReviewAssignment, ReviewState, Revision, Submission, SubmissionAuthor, SubmissionState, Workshop
+from portal.db import db
+from portal.models import (
+    ConflictOverride,
+    ReviewAssignment,
+    ReviewState,
+    Revision,
+    Submission,
+    SubmissionAuthor,
+    SubmissionConflict,
+    SubmissionState,
+    UserEmail,
+    Workshop,
+)
 from portal.web import safe_next
 
 
@@ -43,8 +55,10 @@ def can_edit_reviewer_expertise(user: Any) -> bool:
 
 
 def is_author(user: Any, sub: Submission) -> bool:
-    """The submitter, or a signed-in person whose confirmed address is on the author list (a co-author)."""
-    return is_signed_in(user) and (user.id == sub.submitter_id or user.email in sub.author_emails)
+    """The submitter, a person whose account an author row is linked to (they confirmed its address, at any
+    time: a later change of address keeps them an author), or a person whose address is on the list."""
+    return is_signed_in(user) and (user.id == sub.submitter_id or any(a.user_id == user.id for a in sub.authors)
+                                   or user.email in sub.author_emails)  # fmt: skip
 
 
 def can_view_submission(user: Any, sub: Submission) -> bool:
@@ -114,23 +128,69 @@ def assignment_for(user: Any, sub: Submission) -> ReviewAssignment | None:
 
 
 def can_review(user: Any, sub: Submission) -> bool:
-    """An assigned reviewer without a conflict (a conflicted reviewer never sees the paper: 404)."""
-    return (is_reviewer(user) and sub.state == SubmissionState.SUBMITTED and assignment_for(user, sub) is not None
-            and not is_conflicted(user, sub))  # fmt: skip
+    """An assigned reviewer without a conflict, whose assignment is not suspended (a conflicted reviewer never
+    sees the paper: 404)."""
+    if not (is_reviewer(user) and sub.state == SubmissionState.SUBMITTED):
+        return False
+    own = assignment_for(user, sub)
+    return own is not None and own.suspended_at is None and not is_conflicted(user, sub)
 
 
 def can_chair_paper(user: Any, sub: Submission) -> bool:
-    """A chair who is not an author of the paper (an author-chair is conflicted: no reviews, no identities)."""
-    return is_chair(user) and not is_author(user, sub)
+    """Who handles the paper's review: a chair not conflicted with it (``chair_conflicted_ids``), or the
+    program-committee member a chair named its manager. A conflicted chair sees no reviews, no identities."""
+    if not is_signed_in(user):
+        return False
+    if sub.manager_id is not None and user.id == sub.manager_id:
+        return not is_author(user, sub) and sub.id not in _chair_conflicts(user)
+    return is_chair(user) and not is_author(user, sub) and sub.id not in _chair_conflicts(user)
+
+
+def manages(user: Any, sub: Submission) -> bool:
+    """``user`` is the paper's manager (not a chair's general power: this one paper)."""
+    return is_signed_in(user) and sub.manager_id == user.id and can_chair_paper(user, sub)
 
 
 def authored_ids(user: Any) -> sa.Select[tuple[int]]:
-    """``is_author`` in SQL: the ids of the papers ``user`` is an author of. Lists that serve many papers at
-    once (the console, exports, the audit log) leave these out for a chair instead of asking per paper."""
+    """``is_author`` in SQL: the ids of the papers ``user`` is an author of."""
     return sa.select(Submission.id).where(sa.or_(
         Submission.submitter_id == user.id,
-        Submission.id.in_(sa.select(SubmissionAuthor.submission_id).where(SubmissionAuthor.email == user.email)),
+        Submission.id.in_(sa.select(SubmissionAuthor.submission_id).where(sa.or_(
+            SubmissionAuthor.user_id == user.id, SubmissionAuthor.email == user.email))),
     ))  # fmt: skip
+
+
+def chair_conflicted_ids(user: Any) -> sa.Select[tuple[int]]:
+    """The papers a chair may not handle, in SQL: those they author, those whose authors declared a conflict
+    with them (by account or by any address they confirmed), and those a chair marked conflicted with them.
+    Lists and aggregates that serve many papers at once (the console, loads, proposals, exports, charts, the
+    audit log) leave these out for a chair instead of asking per paper."""
+    addresses = sa.union(sa.select(sa.literal(user.email)), sa.select(UserEmail.email).where(UserEmail.user_id == user.id))
+    return sa.union(
+        authored_ids(user),
+        sa.select(SubmissionConflict.submission_id).where(sa.or_(
+            SubmissionConflict.user_id == user.id, SubmissionConflict.email.in_(addresses))),
+        sa.select(ConflictOverride.submission_id).where(ConflictOverride.reviewer_id == user.id,
+                                                        ConflictOverride.conflicted),
+    )  # fmt: skip
+
+
+def _chair_conflicts(user: Any) -> frozenset[int]:
+    """``chair_conflicted_ids`` of ``user``, read once a request."""
+    if not is_signed_in(user):
+        return frozenset()
+    if not has_request_context():
+        return frozenset(db.session.scalars(chair_conflicted_ids(user)))
+    cache = g.setdefault("chair_conflicts", {})
+    if user.id not in cache:
+        cache[user.id] = frozenset(db.session.scalars(chair_conflicted_ids(user)))
+    return cache[user.id]
+
+
+def forget_chair_conflicts() -> None:
+    """After a change to authors or declared conflicts within a request, read them again."""
+    if has_request_context():
+        g.pop("chair_conflicts", None)
 
 
 def can_see_paper_as_reviewer(user: Any, sub: Submission) -> bool:
@@ -142,18 +202,25 @@ def gets_reviewers_copy_only(user: Any, sub: Submission) -> bool:
     return sub.workshop.double_blind and not can_chair_paper(user, sub)
 
 
-def can_see_reviews(user: Any, sub: Submission) -> bool:
-    """Chairs; a reviewer only after submitting their own review of the paper."""
-    if can_chair_paper(user, sub):
-        return True
+def has_reviewed(user: Any, sub: Submission) -> bool:
+    """``user`` reviews the paper and has submitted their review."""
     if not can_review(user, sub):
         return False
     own = assignment_for(user, sub)
     return own is not None and own.review is not None and own.review.state == ReviewState.SUBMITTED
 
 
+def can_see_reviews(user: Any, sub: Submission) -> bool:
+    """Chairs (and the paper's manager); a reviewer only after submitting their own review of the paper."""
+    return can_chair_paper(user, sub) or has_reviewed(user, sub)
+
+
 def can_discuss(user: Any, sub: Submission) -> bool:
-    return can_review(user, sub) or can_chair_paper(user, sub)
+    """Chairs and the manager always; a reviewer once their own review is in (they form their own view
+    first), or before when the chairs opened the discussion early."""
+    if can_chair_paper(user, sub):
+        return True
+    return has_reviewed(user, sub) or (can_review(user, sub) and sub.workshop.discussion_before_review)
 
 
 def can_bid(user: Any, ws: Workshop, now: datetime) -> bool:
@@ -195,6 +262,6 @@ def init_app(app: Flask) -> None:
         can_withdraw_submission=can_withdraw_submission, can_restore_submission=can_restore_submission,
         can_upload_camera_ready=can_upload_camera_ready, can_extend_deadline=can_extend_deadline,
         is_author=is_author, can_see_reviews=can_see_reviews,
-        can_discuss=can_discuss, can_chair_paper=can_chair_paper,
+        can_discuss=can_discuss, can_chair_paper=can_chair_paper, manages=manages,
         can_see_decision=can_see_decision,
     )  # fmt: skip

@@ -10,6 +10,7 @@ from werkzeug.test import TestResponse
 
 from portal.db import db, utcnow
 from portal.models import Decision, Submission, User, Workshop
+from portal.services import identities
 from portal.services.accounts import _hash
 
 PASSWORD = "a long test passphrase"  # passes the password policy
@@ -28,6 +29,10 @@ def make_user(
     )  # fmt: skip
     db.session.add(user)
     db.session.flush()
+    # As the portal does: the history of the account's affiliations and confirmed addresses starts here.
+    identities.affiliation_given(user, affiliation)
+    if confirmed:
+        identities.address_confirmed(user)
     return user
 
 

@@ -121,7 +121,7 @@ def conflicts() -> str | Response:
     subs = [s for s in svc.reviewable(ws) if permissions.can_chair_paper(me(), s)]
     people = svc.reviewers()
     overrides = [o for o in overrides_for() if o.submission_id in {s.id for s in subs}]
-    found = conflict_map(subs, people, overrides)
+    found = conflict_map([s.id for s in subs], [u.id for u in people])
     lifted = [o for o in overrides if not o.conflicted]
     by_id = {u.id: u for u in people}
     rows = sorted(((sub_id, by_id[rid], reasons) for (sub_id, rid), reasons in found.items() if rid in by_id),
@@ -168,11 +168,13 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
         selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))).all()  # fmt: skip
     by_paper: dict[int, list[ReviewAssignment]] = defaultdict(list)
     load: dict[int, int] = defaultdict(int)
-    for a in rows:
-        by_paper[a.submission_id].append(a)
-        load[a.reviewer_id] += 1
+    visible = {s.id for s in subs}
+    for a in rows:  # a chair's own (conflicted) papers count nowhere: a load would tell who reviews them
+        if a.submission_id in visible:
+            by_paper[a.submission_id].append(a)
+            load[a.reviewer_id] += 1
     people = svc.reviewers()
-    conflicts = conflict_map(subs, people, overrides_for())
+    conflicts = conflict_map(sorted(visible), [u.id for u in people])
     drafts = db.session.scalars(sa.select(AssignmentProposal).where(AssignmentProposal.state == ProposalState.DRAFT)
                                 .order_by(AssignmentProposal.id.desc())).all()  # fmt: skip
     return render_template(
@@ -215,6 +217,45 @@ def remove_assignment(assignment_id: int) -> Response:
         db.session.rollback()
         flash(str(exc), "error")
     return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
+
+
+@bp.post("/assignments/<int:assignment_id>/restore")
+def restore_assignment(assignment_id: int) -> Response:
+    require_button()
+    assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
+    sub = get_submission(assignment.submission_id, permissions.can_chair_paper)
+    try:
+        svc.restore_assignment(me(), assignment)
+        db.session.commit()
+        flash(f"Reviewer {assignment.ordinal} of #{sub.id} is restored: they see the paper again.", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".home", _anchor="suspended"))
+
+
+@bp.post("/papers/<int:number>/manager")
+def set_manager(number: int) -> Response:
+    """Name (or, with an empty address, clear) the manager of a paper: any chair may, also one conflicted with
+    it (that is what a manager is for); the audit log keeps who did."""
+    require_button()
+    sub = db.session.get(Submission, number) or abort(404)
+    if sub.workshop_id != require_workshop().id:
+        abort(404)
+    address = (request.form.get("email") or "").strip()
+    try:
+        if not address and sub.manager_id is None:
+            raise DomainError("Give the email address of the program-committee member who will manage the paper.")
+        person = user_by_email(address) if address else None
+        if address and person is None:
+            raise DomainError(f"No account uses {address[:320]}.")
+        svc.set_manager(me(), sub, person)
+        db.session.commit()
+        flash(f"{person.name} now manages #{sub.id}." if person else f"#{sub.id} has no manager any more.", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".home"))
 
 
 @bp.post("/assignments/run")
@@ -317,7 +358,7 @@ def paper(number: int) -> str:
     comments = db.session.scalars(sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id)
                                   .order_by(DiscussionComment.id)).all()  # fmt: skip
     people = {u.id: u for u in svc.reviewers()}
-    found = conflict_map([sub], people.values(), overrides_for([sub.id]))
+    found = conflict_map([sub.id], list(people))
     history = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id)
                                  .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).all()  # fmt: skip
     letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))

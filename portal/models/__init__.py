@@ -22,6 +22,7 @@ from portal.models.review import (
 )
 from portal.models.sponsor import SponsorInquiry
 from portal.models.submission import (
+    ConflictReason,
     Decision,
     FileKind,
     Presentation,
@@ -29,6 +30,7 @@ from portal.models.submission import (
     StoredFile,
     Submission,
     SubmissionAuthor,
+    SubmissionConflict,
     SubmissionState,
 )
 from portal.models.user import (
@@ -37,7 +39,9 @@ from portal.models.user import (
     InvitationState,
     LoginFailure,
     User,
+    UserAffiliation,
     UserConflict,
+    UserEmail,
     UserPaper,
 )
 from portal.models.workshop import (
@@ -65,6 +69,7 @@ __all__ = [
     "BidValue",
     "ConflictKind",
     "ConflictOverride",
+    "ConflictReason",
     "DateKind",
     "Decision",
     "DiscussionComment",
@@ -95,11 +100,14 @@ __all__ = [
     "StoredFile",
     "Submission",
     "SubmissionAuthor",
+    "SubmissionConflict",
     "SubmissionState",
     "SubmissionType",
     "Topic",
     "User",
+    "UserAffiliation",
     "UserConflict",
+    "UserEmail",
     "UserPaper",
     "Workshop",
 ]

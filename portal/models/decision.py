@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import db, utcnow
+from portal.db import db, enum_type, utcnow
 from portal.models.email import OutgoingEmail
-from portal.models.submission import Submission
+from portal.models.submission import Decision, Presentation, Submission
 
 
 class Letter(db.Model):
@@ -21,11 +21,23 @@ class Letter(db.Model):
     edited: Mapped[bool] = mapped_column(default=False)
     with_reviews: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The decision the letter was written for: a draft whose paper's decision changed since is stale (sending
+    # refuses it until it is prepared again); a sent one is flagged to the chairs.
+    decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, "decision"))
+    presentation: Mapped[Presentation | None] = mapped_column(enum_type(Presentation, "presentation"))
+    decision_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # Set when the letter went into the outbox: from then on the decision is final.
     email_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outgoing_email.id", ondelete="SET NULL"))
 
     submission: Mapped[Submission] = relationship()
     email: Mapped[OutgoingEmail | None] = relationship()
+
+    @property
+    def stale(self) -> bool:
+        """The paper's decision is no longer the one this letter was written for."""
+        sub = self.submission
+        return (self.decision, self.presentation, self.decision_note) != (sub.decision, sub.presentation,
+                                                                          sub.decision_note)  # fmt: skip
 
     @property
     def state(self) -> str:

@@ -66,6 +66,10 @@ class ReviewAssignment(db.Model):
     ordinal: Mapped[int]
     origin: Mapped[AssignmentOrigin] = mapped_column(enum_type(AssignmentOrigin, "assignment_origin"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a conflict appeared after the assignment (an address or affiliation changed, an author was added,
+    # a conflict declared): the reviewer no longer sees the paper until a chair resolves it on the console.
+    suspended_at: Mapped[datetime | None]
+    suspended_reason: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
     submission: Mapped[Submission] = relationship()
     reviewer: Mapped[User] = relationship()

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.addresses import normalize_email
 from portal.db import db, enum_type, utcnow
 from portal.models.user import User
 from portal.models.workshop import SubmissionType, Topic, Workshop
@@ -67,8 +68,6 @@ class Submission(db.Model):
     title: Mapped[str] = mapped_column(sa.String(300))
     abstract: Mapped[str] = mapped_column(sa.Text)
     keywords: Mapped[str] = mapped_column(sa.String(500), default="")
-    # Reviewers the authors declare a conflict with: one email address per line.
-    declared_conflicts: Mapped[str] = mapped_column(sa.Text, default="")
     state: Mapped[SubmissionState] = mapped_column(enum_type(SubmissionState, "submission_state"), index=True)
     decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, "decision"))
     presentation: Mapped[Presentation | None] = mapped_column(enum_type(Presentation, "presentation"))
@@ -81,6 +80,9 @@ class Submission(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
+    # A program-committee member a chair names to handle this paper alone (assignment, reviews, decision) when
+    # every chair is conflicted with it; chairs who are its authors then see nothing of its review.
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     # Optimistic locking: two tabs editing the same submission cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -95,6 +97,11 @@ class Submission(db.Model):
     revisions: Mapped[list[Revision]] = relationship(
         back_populates="submission", order_by="Revision.id", cascade="all, delete-orphan"
     )
+    # Conflicts the authors declare: program-committee members picked from the list, and free-form addresses.
+    declared: Mapped[list[SubmissionConflict]] = relationship(
+        back_populates="submission", order_by="SubmissionConflict.id", cascade="all, delete-orphan"
+    )
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
     __table_args__ = (
@@ -120,20 +127,78 @@ class Submission(db.Model):
     def author_emails(self) -> set[str]:
         return {a.email for a in self.authors}
 
+    @property
+    def author_ids(self) -> set[int]:
+        """The accounts of the authors: the submitter and every author row linked to an account."""
+        return {a.user_id for a in self.authors if a.user_id is not None} | (
+            {self.submitter_id} if self.submitter_id is not None else set())
+
+    @property
+    def declared_conflicts(self) -> str:
+        """The free-form addresses the authors declared a conflict with, one a line (the form's field)."""
+        return "\n".join(c.email for c in self.declared if c.email is not None)
+
+    @declared_conflicts.setter
+    def declared_conflicts(self, text: str) -> None:
+        """Replace the free-form addresses (normalised already); the picked program-committee members stay."""
+        wanted = list(dict.fromkeys(normalize_email(line) for line in text.splitlines() if line.strip()))
+        kept = {c.email: c for c in self.declared if c.email is not None}
+        self.declared = [c for c in self.declared if c.email is None] + [
+            kept.get(e) or SubmissionConflict(email=e, reason=ConflictReason.OTHER) for e in wanted]
+
 
 class SubmissionAuthor(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
     name: Mapped[str] = mapped_column(sa.String(200))
-    # Lower-cased; an account with this confirmed address is a co-author of the submission.
+    # Normalised (``portal.addresses``); an account that confirms this address is linked (``user_id``) and is
+    # a co-author from then on, whatever address it moves to later.
     email: Mapped[str] = mapped_column(sa.String(320), index=True)
     affiliation: Mapped[str] = mapped_column(sa.String(300), default="")
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
 
     submission: Mapped[Submission] = relationship(back_populates="authors")
+    user: Mapped[User | None] = relationship()
     __table_args__ = (
         sa.UniqueConstraint("submission_id", "email"),
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+
+class ConflictReason(enum.StrEnum):
+    """Why the authors declare a conflict with someone (HotCRP's conflict types, in short)."""
+
+    COLLABORATOR = "collaborator"
+    ADVISOR = "advisor"
+    INSTITUTION = "institution"
+    PERSONAL = "personal"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"collaborator": "Recent collaborator or co-author", "advisor": "Advisor or advisee",
+                "institution": "Same institution", "personal": "Personal relationship",
+                "other": "Other"}[self.value]  # fmt: skip
+
+
+class SubmissionConflict(db.Model):
+    """A conflict the authors declare: an account (a program-committee member picked from the list) or an
+    address typed in (bound to its account as soon as an account confirms it)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(320), index=True)
+    reason: Mapped[ConflictReason] = mapped_column(enum_type(ConflictReason, "conflict_reason"),
+                                                   default=ConflictReason.OTHER)  # fmt: skip
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="declared")
+    user: Mapped[User | None] = relationship()
+    __table_args__ = (
+        sa.CheckConstraint("user_id IS NOT NULL OR email IS NOT NULL", name="names_someone"),
+        sa.UniqueConstraint("submission_id", "email"),
     )
 
 

@@ -56,7 +56,16 @@ class User(UserMixin, db.Model):
         back_populates="user", order_by="UserPaper.position", cascade="all, delete-orphan"
     )
     conflicts: Mapped[list[UserConflict]] = relationship(
-        back_populates="user", order_by="UserConflict.id", cascade="all, delete-orphan"
+        back_populates="user", order_by="UserConflict.id", cascade="all, delete-orphan",
+        foreign_keys="UserConflict.user_id",
+    )
+    # Every address this account has confirmed and every affiliation it has given, with dates: conflicts of
+    # interest and authorship follow the person through all of them, not only the current ones.
+    addresses: Mapped[list[UserEmail]] = relationship(
+        back_populates="user", order_by="UserEmail.confirmed_at", cascade="all, delete-orphan"
+    )
+    affiliations: Mapped[list[UserAffiliation]] = relationship(
+        back_populates="user", order_by="UserAffiliation.since", cascade="all, delete-orphan"
     )
 
     __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
@@ -74,6 +83,35 @@ class User(UserMixin, db.Model):
         return ["author"] + (["reviewer"] if self.is_reviewer else []) + (["chair"] if self.is_chair else [])
 
 
+class UserEmail(db.Model):
+    """An address the account confirmed, kept after it changes (``replaced_at``): a person's conflicts and papers
+    follow every address they have used."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replaced_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="addresses")
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "email"),
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+
+class UserAffiliation(db.Model):
+    """An affiliation the account gave, from ``since`` until ``until`` (None: the current one)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    affiliation: Mapped[str] = mapped_column(sa.String(300))
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    until: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="affiliations")
+
+
 class UserPaper(db.Model):
     """One of a reviewer's own papers (title and abstract), used to match them to submissions."""
 
@@ -89,7 +127,7 @@ class UserPaper(db.Model):
 class ConflictKind(enum.StrEnum):
     INSTITUTION = "institution"  # an institution name, matched against affiliations
     DOMAIN = "domain"  # an email domain, matched with its subdomains
-    PERSON = "person"  # a person, by email address
+    PERSON = "person"  # a person: an account (``person_id``), or an address until an account confirms it
 
 
 class UserConflict(db.Model):
@@ -100,8 +138,11 @@ class UserConflict(db.Model):
     kind: Mapped[ConflictKind] = mapped_column(enum_type(ConflictKind, "conflict_kind"))
     value: Mapped[str] = mapped_column(sa.String(320))
     note: Mapped[str] = mapped_column(sa.String(300), default="")
+    # For a person: the account the address belongs to, bound as soon as an account confirms the address, so
+    # the conflict holds when that person changes address.
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
 
-    user: Mapped[User] = relationship(back_populates="conflicts")
+    user: Mapped[User] = relationship(back_populates="conflicts", foreign_keys=[user_id])
     __table_args__ = (sa.UniqueConstraint("user_id", "kind", "value"),)
 
 

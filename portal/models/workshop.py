@@ -74,6 +74,9 @@ class Workshop(db.Model):
     weight_bid: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     weight_topics: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     weight_text: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
+    # Reviewers form their own view first: a paper's discussion opens to a reviewer once their review is in,
+    # unless the chairs open it earlier.
+    discussion_before_review: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Decisions: the chairs' letter templates and whether the accepted papers are public.
     accept_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     reject_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")

@@ -14,15 +14,18 @@ from portal.models import (
     RECOMMENDATIONS,
     Bid,
     BidValue,
+    Decision,
     DiscussionComment,
+    Presentation,
     ReviewAssignment,
     ReviewState,
     Submission,
 )
 from portal.review import bp
 from portal.review.forms import CommentForm, ReviewForm
-from portal.services import DeadlinePassed, DomainError
+from portal.services import DeadlinePassed, DomainError, decisions
 from portal.services import reviewing as svc
+from portal.services.accounts import user_by_email
 from portal.services.submissions import ensure_reviewers_copy
 from portal.submissions.views import Check, get_submission
 from portal.templating import format_datetime
@@ -102,7 +105,8 @@ def _paper_page(number: int, comment_form: CommentForm) -> str:
             sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id)
             .order_by(ReviewAssignment.ordinal).options(selectinload(ReviewAssignment.review))
         ).all()  # fmt: skip
-        others = [a for a in others if a.review is not None and a.review.state == ReviewState.SUBMITTED]
+        others = [a for a in others if a.review is not None and a.review.state == ReviewState.SUBMITTED
+                  and a.suspended_at is None]  # (a suspended reviewer's review waits for the chairs)
     comments = db.session.scalars(
         sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
     ).all() if permissions.can_discuss(user, sub) else []  # fmt: skip
@@ -111,7 +115,16 @@ def _paper_page(number: int, comment_form: CommentForm) -> str:
         who=lambda person: svc.display_name(person, sub, viewer=user) if person else "Someone",
         comment_form=comment_form, recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
         show_authors=not ws.double_blind or permissions.can_chair_paper(user, sub),
+        managed=_managed_view(sub) if permissions.manages(user, sub) else None, button=ButtonForm(),
     )  # fmt: skip
+
+
+def _managed_view(sub: Submission) -> dict[str, object]:
+    """What the manager's panel shows: every assignment with its reviewer's name, and the decision."""
+    assigned = db.session.scalars(
+        sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id).order_by(ReviewAssignment.ordinal)
+        .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.review))).all()  # fmt: skip
+    return {"assigned": assigned, "decisions": list(Decision), "presentations": list(Presentation)}
 
 
 @bp.route("/papers/<int:number>/review", methods=["GET", "POST"])
@@ -155,7 +168,9 @@ def review(number: int) -> str | Response:
 @bp.post("/papers/<int:number>/discussion")
 def discuss(number: int) -> Response | tuple[str, int]:
     ws = require_workshop()
-    sub = _paper(number, permissions.can_discuss)
+    sub = _paper(number)
+    if not permissions.can_discuss(me(), sub):
+        abort(403)  # a reviewer before their own review: they see the paper, not yet its discussion
     form = CommentForm()
     if not form.validate_on_submit():
         return _paper_page(number, form), 422  # the comment as typed, with its error linked from the summary
@@ -179,3 +194,70 @@ def pdf(number: int) -> Response:
     if file is None:
         abort(404)
     return send_stored(file, f"{ws.label}-{sub.id}.pdf".replace(" ", ""))
+
+
+# --- a paper's manager (a program-committee member a chair named to handle one paper alone) ---------------
+
+
+def _managed(number: int) -> Submission:
+    return get_submission(number, permissions.manages)
+
+
+@bp.post("/papers/<int:number>/manage/assign")
+def manage_assign(number: int) -> Response:
+    ButtonForm().validate_on_submit() or abort(400)
+    ws = require_workshop()
+    sub = _managed(number)
+    address = (request.form.get("email") or "").strip()
+    reviewer = user_by_email(address) if address else None
+    try:
+        if reviewer is None:
+            raise DomainError("No reviewer has that address.")
+        assignment = svc.assign_reviewer(me(), ws, sub, reviewer)
+        emails.commit_and_deliver()
+        flash(f"{reviewer.name} reviews #{sub.id} as Reviewer {assignment.ordinal}.", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".paper", number=number, _anchor="manage"))
+
+
+@bp.post("/papers/<int:number>/manage/remove/<int:assignment_id>")
+def manage_remove(number: int, assignment_id: int) -> Response:
+    ButtonForm().validate_on_submit() or abort(400)
+    sub = _managed(number)
+    assignment = db.session.get(ReviewAssignment, assignment_id)
+    if assignment is None or assignment.submission_id != sub.id:
+        abort(404)
+    try:
+        name = assignment.reviewer.name
+        svc.unassign_reviewer(me(), assignment)
+        db.session.commit()
+        flash(f"{name} no longer reviews #{sub.id}.", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".paper", number=number, _anchor="manage"))
+
+
+@bp.post("/papers/<int:number>/manage/decide")
+def manage_decide(number: int) -> Response:
+    ButtonForm().validate_on_submit() or abort(400)
+    ws = require_workshop()
+    sub = _managed(number)
+    decision = {d.value: d for d in Decision}.get(request.form.get("decision", ""))
+    presentation = {p.value: p for p in Presentation}.get(request.form.get("presentation", ""))
+    try:
+        decisions.record_decision(me(), sub, decision=decision, presentation=presentation,
+                                  note=(request.form.get("note") or "").strip()[:5000],
+                                  version=parse_id(request.form.get("version")))  # fmt: skip
+        if decision is not None and request.form.get("send") == "1":
+            decisions.send_letter_of(me(), ws, sub)
+        emails.commit_and_deliver()
+        flash(f"#{sub.id}: {decision.value if decision else 'no decision'}"
+              + (" and the letter is on its way to the authors." if decision and request.form.get("send") == "1" else "."),
+              "success")  # fmt: skip
+    except (DomainError, StaleDataError) as exc:
+        db.session.rollback()
+        flash(str(exc) or "Someone changed this paper at the same moment; reload and decide again.", "error")
+    return redirect(url_for(".paper", number=number, _anchor="manage"))

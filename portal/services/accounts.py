@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import emails
+from portal.addresses import normalize_email, valid_email
 from portal.db import db, utcnow
 from portal.models import (
     ConflictKind,
@@ -29,7 +29,7 @@ from portal.models import (
     Workshop,
 )
 from portal.models.user import new_nonce
-from portal.services import Conflicted, DomainError, audit
+from portal.services import Conflicted, DomainError, audit, identities
 from portal.services.tokens import TokenInvalid, make_token, read_token
 from portal.web import external_url
 
@@ -45,10 +45,6 @@ class SignInRefused(DomainError):
         super().__init__(message)
         self.unconfirmed = unconfirmed
         self.retry_at = retry_at
-
-
-def normalize_email(address: str) -> str:
-    return address.strip().lower()
 
 
 def _hash(password: str) -> str:
@@ -93,8 +89,10 @@ def register_user(
     )  # fmt: skip
     db.session.add(user)
     db.session.flush()
+    identities.affiliation_given(user, affiliation)
     if invitation is not None and invitation.email == address and invitation.state == InvitationState.PENDING:
         user.email_confirmed_at = utcnow()
+        identities.address_confirmed(user)
         _accept(invitation, user)
     else:
         queue_confirmation(workshop, user)
@@ -125,6 +123,7 @@ def confirm_email(token: str, *, now: datetime | None = None) -> User:
         raise TokenInvalid("This link is not valid any more: the address it confirms has changed.")
     if user.email_confirmed_at is None:
         user.email_confirmed_at = now or utcnow()
+        identities.address_confirmed(user, now=now)
     db.session.flush()
     return user
 
@@ -212,6 +211,7 @@ def set_password(workshop: Workshop | None, user: User, password: str, *, confir
     user.password_hash = _hash(password)
     if confirm_email and user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()  # the reset link reached this inbox: the address works
+        identities.address_confirmed(user)
     sign_out_everywhere(user)
     emails.queue(
         kind="password_changed", to=user.email, template="password_changed",
@@ -252,6 +252,7 @@ def confirm_email_change(workshop: Workshop | None, token: str) -> User:
     old = user.email
     user.email = new
     user.email_confirmed_at = utcnow()
+    identities.address_confirmed(user, previous=old)
     sign_out_everywhere(user)
     emails.queue(
         kind="email_changed", to=old, template="email_changed",
@@ -267,8 +268,9 @@ def confirm_email_change(workshop: Workshop | None, token: str) -> User:
 def update_profile(
     user: User, *, name: str, affiliation: str, orcid: str | None, homepage: str | None
 ) -> None:
-    user.name, user.affiliation = name, affiliation
+    user.name = name
     user.orcid, user.homepage = orcid or None, homepage or None
+    identities.affiliation_given(user, affiliation)
     db.session.flush()
 
 
@@ -316,11 +318,9 @@ def parse_conflicts(institutions: str, domains: str, people: str) -> tuple[list[
         if not line.strip():
             continue
         try:
-            found.append(
-                (ConflictKind.PERSON, validate_email(line.strip(), check_deliverability=False).normalized.lower())
-            )
-        except EmailNotValidError:
-            problems.append(f"“{line.strip()[:80]}” is not an email address.")
+            found.append((ConflictKind.PERSON, valid_email(line)))
+        except ValueError as exc:
+            problems.append(str(exc))
     unique = list(dict.fromkeys(found))
     return unique, problems
 
@@ -330,8 +330,10 @@ def set_conflicts(user: User, conflicts: list[tuple[ConflictKind, str]]) -> None
     wanted = dict.fromkeys(conflicts)
     keep = [c for c in user.conflicts if (c.kind, c.value) in wanted]
     have = {(c.kind, c.value) for c in keep}
-    user.conflicts = keep + [UserConflict(kind=k, value=v) for (k, v) in wanted if (k, v) not in have]
+    user.conflicts = keep + [UserConflict(kind=k, value=v, person_id=identities.bind_person(v) if k == ConflictKind.PERSON
+                                          else None) for (k, v) in wanted if (k, v) not in have]  # fmt: skip
     db.session.flush()
+    identities.suspend_conflicted(people=[user.id])
 
 
 # --- roles --------------------------------------------------------------------------------------------
@@ -367,6 +369,8 @@ def create_user(
     )  # fmt: skip
     db.session.add(user)
     db.session.flush()
+    identities.affiliation_given(user, affiliation)
+    identities.address_confirmed(user)
     return user
 
 
@@ -394,8 +398,8 @@ def parse_invitation_lines(text: str) -> list[InviteLine]:
         name, address = (m.group("name"), m.group("email")) if m else ("", line)
         item = InviteLine(line=line, name=" ".join(name.split())[:200])
         try:
-            item.email = validate_email(address, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
+            item.email = valid_email(address)
+        except ValueError:
             item.problem = "not an address in the form Name <email@example.org>"
         if not item.problem and not item.name:
             item.name = item.email.split("@")[0]

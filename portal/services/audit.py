@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from portal.db import db, like_pattern
 from portal.models import AuditEvent, Submission, User
-from portal.permissions import authored_ids
+from portal.permissions import chair_conflicted_ids
 
 #: Kinds of entries, for the log's filter, with a label each.
 ACTIONS = {
@@ -47,7 +47,7 @@ def events(viewer: User, *, q: str = "", kind: str | None = None, page: int = 1,
     """The log, newest first, searched by words of the summary or the actor's name, filtered by kind. A chair
     who is an author of a paper does not see what happened to it (who was assigned, the decision)."""
     stmt = sa.select(AuditEvent).where(sa.or_(AuditEvent.submission_id.is_(None),
-                                              AuditEvent.submission_id.not_in(authored_ids(viewer))))  # fmt: skip
+                                              AuditEvent.submission_id.not_in(chair_conflicted_ids(viewer))))  # fmt: skip
     if q:
         pattern = like_pattern(q)
         stmt = stmt.where(sa.or_(sa.func.lower(AuditEvent.summary).like(pattern, escape="\\"),

@@ -4,18 +4,42 @@ A reviewer conflicts with a submission when they are one of its authors; share a
 author (webmail ignored, subdomains matched to their organization's domain); share an institution with an
 author; were declared by the authors; or declared the conflict themselves (an institution, a domain or a
 person). Chairs add conflicts or lift computed ones (never "is an author").
+
+Conflicts follow people, not addresses: an author row linked to an account, a reviewer, and a person a
+conflict names each bring every address they have confirmed and every affiliation they have given
+(``UserEmail``, ``UserAffiliation``), besides the current ones.
+
+The rules are written once, in ``RULES``: each joins a kind of key on the paper's side with a kind on the
+reviewer's side. ``gather`` reads those keys from the database as plain rows; ``conflict_map`` applies the
+rules with their reasons (for pages), ``conflicted_pairs`` as array joins (for the automatic assignment at
+conference size). A test runs the same scenarios through both.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
+from portal.assign import arrays
+from portal.assign.affinity import PairArrays
 from portal.db import db
-from portal.models import ConflictKind, ConflictOverride, Submission, User
+from portal.models import (
+    ConflictKind,
+    ConflictOverride,
+    ConflictReason,
+    Submission,
+    SubmissionAuthor,
+    SubmissionConflict,
+    User,
+    UserAffiliation,
+    UserConflict,
+    UserEmail,
+)
 
 WEBMAIL = frozenset({
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "ymail.com",
@@ -50,80 +74,253 @@ def norm_institution(name: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text)).strip()
 
 
-def _domain_matches(host: str, declared: str) -> bool:
-    return host == declared or host.endswith("." + declared)
+def domain_suffixes(host: str) -> list[str]:
+    """The host and every part of it after a dot: a declared domain matches the host when it is one of these."""
+    return [host] + [host[i + 1 :] for i, ch in enumerate(host) if ch == "."]
 
 
-def conflict_map(
-    submissions: Iterable[Submission], reviewers: Iterable[User], overrides: Iterable[ConflictOverride] | None = None
-) -> dict[tuple[int, int], list[str]]:
+@dataclass(frozen=True)
+class Rule:
+    paper: str  # the kind of key on the paper's side
+    reviewer: str  # the kind of key on the reviewer's side
+    reason: str  # with {who} (the author, or the authors' stated reason) and {shown} (the reviewer's value)
+    personal: bool = False  # an author-reviewer is not also listed as sharing this with themselves
+
+
+RULES = (
+    Rule("account", "account", AUTHOR),
+    Rule("email", "email", AUTHOR),
+    Rule("org", "org", "shares the email domain {shown} with author {who}", personal=True),
+    Rule("inst", "inst", "shares the institution {shown} with author {who}", personal=True),
+    Rule("declared_account", "account", "declared by the authors{who}"),
+    Rule("declared_email", "email", "declared by the authors{who}"),
+    Rule("account", "declares_account", "the reviewer declared a conflict with author {who}"),
+    Rule("email", "declares_email", "the reviewer declared a conflict with author {who}"),
+    Rule("host", "declares_domain", "the reviewer declared a conflict with {shown} (author {who})"),
+    Rule("inst", "declares_inst", "the reviewer declared a conflict with {shown} (author {who})"),
+)
+
+
+@dataclass
+class Facts:
+    """The keys the rules join. ``paper[kind]``: (submission id, key, who, person) where ``person`` is the
+    author's account id or address; ``reviewer[kind]``: (reviewer id, key, shown)."""
+
+    sub_ids: list[int]
+    reviewer_ids: list[int]
+    paper: dict[str, list[tuple[int, Any, str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    reviewer: dict[str, list[tuple[int, Any, str]]] = field(default_factory=lambda: defaultdict(list))
+    overrides: list[tuple[int, int, bool, str]] = field(default_factory=list)
+
+
+Ids = list[int] | sa.Select[Any] | None  # ids, a select of ids, or None for all
+
+
+def _among(column: Any, ids: Ids) -> Any:
+    return sa.true() if ids is None else column.in_(ids)
+
+
+def gather(sub_ids: Ids, reviewer_ids: Ids) -> Facts:
+    """Read the keys of these submissions and reviewers (a handful of statements, plain rows)."""
+    db.session.flush()
+    read = db.session.connection().execute
+    subs = read(sa.select(Submission.id, Submission.submitter_id).where(_among(Submission.id, sub_ids))
+                .order_by(Submission.id)).all()  # fmt: skip
+    people = read(sa.select(User.id, User.email, User.affiliation).where(_among(User.id, reviewer_ids))
+                  .order_by(User.id)).all()  # fmt: skip
+    facts = Facts([s.id for s in subs], [u.id for u in people])
+    in_subs = _among(SubmissionAuthor.submission_id, sub_ids)
+    authors = read(sa.select(SubmissionAuthor.submission_id, SubmissionAuthor.name, SubmissionAuthor.email,
+                             SubmissionAuthor.affiliation, SubmissionAuthor.user_id).where(in_subs)
+                   .order_by(SubmissionAuthor.submission_id, SubmissionAuthor.position)).all()  # fmt: skip
+    # Every address and affiliation of the accounts involved: the reviewers, the authors' linked accounts and
+    # the submitters, current and past.
+    if sub_ids is None and reviewer_ids is None:
+        accounts: Any = None
+    else:
+        accounts = sa.union(
+            sa.select(User.id).where(_among(User.id, reviewer_ids)),
+            sa.select(SubmissionAuthor.user_id).where(in_subs, SubmissionAuthor.user_id.is_not(None)),
+            sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids), Submission.submitter_id.is_not(None)),
+        ).subquery()  # fmt: skip
+        accounts = sa.select(accounts.c[0])
+    values: dict[int, dict[str, dict[str, bool]]] = defaultdict(lambda: {"email": {}, "inst": {}})
+    for user_id, kind, value, current in read(sa.union_all(
+        sa.select(User.id, sa.literal("email"), User.email, sa.literal(True)).where(_among(User.id, accounts)),
+        sa.select(User.id, sa.literal("inst"), User.affiliation, sa.literal(True)).where(_among(User.id, accounts)),
+        sa.select(UserEmail.user_id, sa.literal("email"), UserEmail.email, sa.literal(False))
+        .where(_among(UserEmail.user_id, accounts)),
+        sa.select(UserAffiliation.user_id, sa.literal("inst"), UserAffiliation.affiliation, sa.literal(False))
+        .where(_among(UserAffiliation.user_id, accounts)),
+    )):  # fmt: skip
+        if value:
+            seen = values[user_id][kind]
+            seen[value] = seen.get(value, False) or bool(current)
+    # user -> kind -> [(value, is it the current one)], the current one first
+    history = {user_id: {kind: sorted(seen.items(), key=lambda x: not x[1]) for kind, seen in kinds.items()}
+               for user_id, kinds in values.items()}  # fmt: skip
+
+    paper, reviewer = facts.paper, facts.reviewer
+    hosts: dict[str, str | None] = {}
+
+    def organization(address: str) -> str | None:
+        host = address.rsplit("@", 1)[-1]
+        if host not in hosts:
+            hosts[host] = org_domain("@" + host)
+        return hosts[host]
+
+    def add_addresses(sub_id: int, name: str, addresses: list[tuple[str, bool]], person: Any) -> None:
+        for address, current in addresses:
+            who = f"{name} ({address}{'' if current else ', an earlier address'})"
+            paper["email"].append((sub_id, address, who, person))
+            org = organization(address)
+            if org:
+                paper["org"].append((sub_id, org, who, person))
+            for suffix in domain_suffixes(address.rsplit("@", 1)[-1]):
+                paper["host"].append((sub_id, suffix, who, person))
+
+    def add_affiliations(sub_id: int, name: str, affiliations: list[tuple[str, bool]], person: Any) -> None:
+        for affiliation, current in affiliations:
+            inst = norm_institution(affiliation)
+            if inst:
+                who = f"{name} ({affiliation}{'' if current else ', an earlier affiliation'})"
+                paper["inst"].append((sub_id, inst, who, person))
+
+    linked: dict[int, set[int]] = defaultdict(set)
+    for a in authors:
+        person = a.user_id if a.user_id is not None else a.email
+        known = history.get(a.user_id, {"email": [], "inst": []}) if a.user_id is not None else {"email": [], "inst": []}
+        add_addresses(a.submission_id, a.name, [(a.email, True)] + [x for x in known["email"] if x[0] != a.email], person)
+        add_affiliations(a.submission_id, a.name, [(a.affiliation, True)] + [x for x in known["inst"]
+                                                                              if x[0] != a.affiliation], person)  # fmt: skip
+        if a.user_id is not None:
+            paper["account"].append((a.submission_id, a.user_id, a.name, person))
+            linked[a.submission_id].add(a.user_id)
+    for s in subs:  # the submitter is always an author, listed or not
+        if s.submitter_id is not None and s.submitter_id not in linked[s.id]:
+            paper["account"].append((s.id, s.submitter_id, "the submitter", s.submitter_id))
+            known = history.get(s.submitter_id, {"email": [], "inst": []})
+            add_addresses(s.id, "the submitter", known["email"], s.submitter_id)
+            add_affiliations(s.id, "the submitter", known["inst"], s.submitter_id)
+    for c in read(sa.select(SubmissionConflict.submission_id, SubmissionConflict.user_id, SubmissionConflict.email,
+                            SubmissionConflict.reason).where(_among(SubmissionConflict.submission_id, sub_ids))):  # fmt: skip
+        why = "" if c.reason in (None, ConflictReason.OTHER) else f" ({ConflictReason(c.reason).label.lower()})"
+        if c.user_id is not None:
+            paper["declared_account"].append((c.submission_id, c.user_id, why, None))
+        if c.email is not None:
+            paper["declared_email"].append((c.submission_id, c.email, why, None))
+
+    for u in people:
+        reviewer["account"].append((u.id, u.id, u.email))
+        known = history.get(u.id, {"email": [(u.email, True)], "inst": [(u.affiliation, True)]})
+        for address, _ in known["email"]:
+            reviewer["email"].append((u.id, address, address))
+            org = organization(address)
+            if org:
+                reviewer["org"].append((u.id, org, org))
+        for affiliation, _ in known["inst"]:
+            inst = norm_institution(affiliation)
+            if inst:
+                reviewer["inst"].append((u.id, inst, affiliation))
+    declared = read(sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value, UserConflict.person_id)
+                    .where(_among(UserConflict.user_id, reviewer_ids))).all()  # fmt: skip
+    for user_id, kind, value, person_id in declared:
+        if kind == ConflictKind.PERSON:
+            reviewer["declares_email"].append((user_id, value, value))
+            if person_id is not None:
+                reviewer["declares_account"].append((user_id, person_id, value))
+        elif kind == ConflictKind.DOMAIN:
+            reviewer["declares_domain"].append((user_id, value, value))
+        elif kind == ConflictKind.INSTITUTION and norm_institution(value):
+            reviewer["declares_inst"].append((user_id, norm_institution(value), value))
+    facts.overrides = [tuple(o) for o in read(
+        sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id, ConflictOverride.conflicted,
+                  ConflictOverride.note)
+        .where(_among(ConflictOverride.submission_id, sub_ids), _among(ConflictOverride.reviewer_id, reviewer_ids)))]  # fmt: skip
+    return facts
+
+
+def conflict_map(sub_ids: Ids, reviewer_ids: Ids) -> dict[tuple[int, int], list[str]]:
     """(submission id, reviewer id) -> the reasons they conflict; pairs without conflict are absent.
 
-    Built from indexes on the authors' addresses, domains and institutions, so it scales with the number of
-    matches, not with submissions x reviewers.
-    """
-    subs = list(submissions)
-    by_email: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    by_org: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-    by_host: list[tuple[str, int, str]] = []
-    by_institution: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-    declared_by_authors: dict[str, list[int]] = defaultdict(list)
-    for sub in subs:
-        for a in sub.authors:
-            who = f"{a.name} ({a.email})"
-            by_email[a.email].append((sub.id, who))
-            org = org_domain(a.email)
-            if org:
-                by_org[org].append((sub.id, who, a.email))
-            by_host.append((a.email.rsplit("@", 1)[-1], sub.id, who))
-            inst = norm_institution(a.affiliation)
-            if inst:
-                by_institution[inst].append((sub.id, f"{a.name} ({a.affiliation})", a.email))
-        for line in sub.declared_conflicts.splitlines():
-            if line.strip():
-                declared_by_authors[line.strip().lower()].append(sub.id)
+    Built from indexes on the reviewers' keys, so it scales with the number of matches, not with
+    submissions x reviewers."""
+    return reasons_of(gather(sub_ids, reviewer_ids))
 
+
+def reasons_of(facts: Facts) -> dict[tuple[int, int], list[str]]:
+    """``RULES`` applied to ``facts``, with the reason of each match."""
     found: dict[tuple[int, int], list[str]] = defaultdict(list)
 
     def add(sub_id: int, reviewer_id: int, reason: str) -> None:
         if reason not in found[(sub_id, reviewer_id)]:
             found[(sub_id, reviewer_id)].append(reason)
 
-    for r in reviewers:
-        for sub_id, _ in by_email.get(r.email, []):
-            add(sub_id, r.id, AUTHOR)
-        org = org_domain(r.email)
-        # An author-reviewer is not listed again as sharing a domain or an institution with themselves.
-        if org:
-            for sub_id, who, email in by_org.get(org, []):
-                if email != r.email:
-                    add(sub_id, r.id, f"shares the email domain {org} with author {who}")
-        inst = norm_institution(r.affiliation)
-        if inst:
-            for sub_id, who, email in by_institution.get(inst, []):
-                if email != r.email:
-                    add(sub_id, r.id, f"shares the institution {r.affiliation} with author {who}")
-        for sub_id in declared_by_authors.get(r.email, []):
-            add(sub_id, r.id, "declared by the authors")
-        for c in r.conflicts:
-            if c.kind == ConflictKind.PERSON:
-                for sub_id, who in by_email.get(c.value, []):
-                    add(sub_id, r.id, f"the reviewer declared a conflict with author {who}")
-            elif c.kind == ConflictKind.DOMAIN:
-                for host, sub_id, who in by_host:
-                    if _domain_matches(host, c.value):
-                        add(sub_id, r.id, f"the reviewer declared a conflict with {c.value} (author {who})")
-            elif c.kind == ConflictKind.INSTITUTION:
-                for sub_id, who, _ in by_institution.get(norm_institution(c.value), []):
-                    add(sub_id, r.id, f"the reviewer declared a conflict with {c.value} (author {who})")
-
-    for o in overrides or []:
-        key = (o.submission_id, o.reviewer_id)
-        if o.conflicted:
-            add(*key, f"added by the chair{': ' + o.note if o.note else ''}")
+    own = defaultdict(set)  # reviewer -> their account id and addresses (an author-reviewer's "person")
+    for rid, key, _ in facts.reviewer["account"] + facts.reviewer["email"]:
+        own[rid].add(key)
+    for rule in RULES:
+        index: dict[Any, list[tuple[int, str]]] = defaultdict(list)
+        for rid, key, shown in facts.reviewer[rule.reviewer]:
+            index[key].append((rid, shown))
+        for sub_id, key, who, person in facts.paper[rule.paper]:
+            for rid, shown in index.get(key, ()):
+                if rule.personal and person in own[rid]:
+                    continue
+                add(sub_id, rid, rule.reason.format(who=who, shown=shown))
+    for sub_id, rid, conflicted, note in facts.overrides:
+        key = (sub_id, rid)
+        if conflicted:
+            add(*key, f"added by the chair{': ' + note if note else ''}")
         elif key in found and AUTHOR not in found[key]:
             del found[key]
-    return dict(found)
+    keep_subs, keep_reviewers = set(facts.sub_ids), set(facts.reviewer_ids)
+    return {k: v for k, v in found.items() if v and k[0] in keep_subs and k[1] in keep_reviewers}
+
+
+def conflicted_pairs(facts: Facts) -> PairArrays:
+    """The pairs ``reasons_of`` finds, without reasons, as array joins: the time of the pairs found, not of
+    submissions x reviewers (millions of pairs at a large conference)."""
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    author_cells: list[tuple[np.ndarray, np.ndarray]] = []
+    for rule in RULES:
+        left, right = facts.paper[rule.paper], facts.reviewer[rule.reviewer]
+        if not left or not right:
+            continue
+        number: dict[Any, int] = {}
+        right_keys = np.array([number.setdefault(k, len(number)) for _, k, _ in right], dtype=np.int64)
+        left_keys = np.array([number.get(k, -1) for _, k, _, _ in left], dtype=np.int64)
+        pairs = _equi_join(left_keys, np.array([p for p, _, _, _ in left], dtype=np.int64),
+                           right_keys, np.array([r for r, _, _ in right], dtype=np.int64))  # fmt: skip
+        found.append(pairs)
+        if rule.reason == AUTHOR:
+            author_cells.append(pairs)
+    sub_ids = np.array(facts.sub_ids, dtype=np.int64)
+    reviewer_ids = np.array(facts.reviewer_ids, dtype=np.int64)
+    width = int(max(reviewer_ids.max(initial=0), max((o[1] for o in facts.overrides), default=0))) + 1
+    cells = arrays.unique(np.concatenate([p * width + r for p, r in found] + [np.zeros(0, np.int64)]))
+    authors = np.concatenate([p * width + r for p, r in author_cells] + [np.zeros(0, np.int64)])
+    # The chairs' changes: an added conflict; a lifted one (never "is an author").
+    added = np.array([s * width + r for s, r, c, _ in facts.overrides if c], dtype=np.int64)
+    lifted = np.array([s * width + r for s, r, c, _ in facts.overrides if not c], dtype=np.int64)
+    lifted = arrays.difference(lifted, authors)
+    cells = arrays.union(arrays.difference(cells, lifted), added)
+    keep = arrays.isin(cells // width, sub_ids) & arrays.isin(cells % width, reviewer_ids)
+    return PairArrays(cells[keep] // width, cells[keep] % width)
+
+
+def _equi_join(left: np.ndarray, left_vals: np.ndarray, right: np.ndarray,
+               right_vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(left value, right value) for every pair of rows with the same key (keys < 0 match nothing)."""
+    left_vals, right_vals = left_vals[left >= 0], right_vals[right >= 0]
+    left, right = left[left >= 0], right[right >= 0]
+    order = np.argsort(right, kind="stable")
+    right, right_vals = right[order], right_vals[order]
+    lo, hi = np.searchsorted(right, left, "left"), np.searchsorted(right, left, "right")
+    counts = hi - lo
+    first = np.repeat(lo, counts)
+    offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(left_vals, counts), right_vals[first + offset]
 
 
 def overrides_for(
@@ -139,4 +336,5 @@ def overrides_for(
 
 def conflict_reasons(user: User, sub: Submission) -> list[str]:
     """Why ``user`` conflicts with ``sub`` (empty: no conflict)."""
-    return conflict_map([sub], [user], overrides_for([sub.id], [user.id])).get((sub.id, user.id), [])
+    return conflict_map([sub.id], [user.id]).get((sub.id, user.id), [])
+

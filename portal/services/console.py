@@ -26,7 +26,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.permissions import authored_ids
+from portal.permissions import chair_conflicted_ids
 
 #: Reviews whose recommendations differ by this much or more (on the 1 to 5 scale) need the chairs' attention.
 DISAGREEMENT = 2
@@ -35,7 +35,7 @@ DAYS_SHOWN = 21
 
 
 def _visible(ws: Workshop, viewer: User) -> list[Any]:
-    return [Submission.workshop_id == ws.id, Submission.id.not_in(authored_ids(viewer))]
+    return [Submission.workshop_id == ws.id, Submission.id.not_in(chair_conflicted_ids(viewer))]
 
 
 # --- the console home -----------------------------------------------------------------------------------
@@ -62,8 +62,11 @@ class Overview:
     late_total: int
     deadline_passed: bool
     missing_reviewers: int  # submitted papers with fewer reviewers than the workshop asks for
-    hidden: int  # papers left out because the viewer is an author of them
+    hidden: int  # papers left out because the viewer is conflicted with them (an author, a declared conflict)
     disagreement: int = field(default=0)
+    # (assignment id, paper, ordinal, reviewer's name, when, why, whether a review is in) of each suspension
+    suspended: list[Any] = field(default_factory=list)
+    unhandled: list[Any] = field(default_factory=list)  # (id, title) of the papers every chair conflicts with
 
     @property
     def submitted(self) -> int:
@@ -116,7 +119,7 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
     daily: dict[str, int] = defaultdict(int)
     unseen = sa.select(Submission.id).where(sa.or_(
         Submission.workshop_id != ws.id, Submission.state != SubmissionState.SUBMITTED,
-        Submission.id.in_(authored_ids(viewer))))  # fmt: skip
+        Submission.id.in_(chair_conflicted_ids(viewer))))  # fmt: skip
     for sign, stmt in (
         (1, sa.select(quarter, sa.func.count()).where(*recent).group_by(quarter)),
         (-1, sa.select(quarter, sa.func.count()).select_from(ReviewAssignment)
@@ -135,13 +138,31 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
         .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
         .where(*submitted, sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
+               ReviewAssignment.suspended_at.is_(None),
                # only papers still owed a review: few once most reviews are in
                ReviewAssignment.submission_id.in_(sa.select(PaperScore.submission_id)
                                                   .where(PaperScore.done < PaperScore.assigned)))
         .group_by(User.id, User.name).order_by(unfinished.desc(), User.name).limit(15)
     ).all()  # fmt: skip
     hidden = db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
-        Submission.workshop_id == ws.id, Submission.id.in_(authored_ids(viewer)))) or 0  # fmt: skip
+        Submission.workshop_id == ws.id, Submission.id.in_(chair_conflicted_ids(viewer)))) or 0  # fmt: skip
+    # Assignments a later conflict suspended, on the papers this chair handles, for the chair to resolve.
+    suspended = db.session.execute(
+        sa.select(ReviewAssignment.id, ReviewAssignment.submission_id, ReviewAssignment.ordinal, User.name,
+                  ReviewAssignment.suspended_at, ReviewAssignment.suspended_reason,
+                  sa.exists().where(Review.assignment_id == ReviewAssignment.id,
+                                    Review.state == ReviewState.SUBMITTED).label("reviewed"))
+        .join(User, User.id == ReviewAssignment.reviewer_id).join(Submission, Submission.id == ReviewAssignment.submission_id)
+        .where(ReviewAssignment.suspended_at.is_not(None), *visible)
+        .order_by(ReviewAssignment.suspended_at, ReviewAssignment.id)).all()  # fmt: skip
+    # Papers no chair may handle (each chair an author or declared conflicted) and without a manager.
+    chairs = db.session.scalars(sa.select(User).where(User.is_chair)).all()
+    unhandled_ids = sa.select(Submission.id).where(Submission.workshop_id == ws.id, Submission.manager_id.is_(None),
+                                                   Submission.state != SubmissionState.WITHDRAWN)  # fmt: skip
+    for chair in chairs:
+        unhandled_ids = unhandled_ids.where(Submission.id.in_(chair_conflicted_ids(chair)))
+    unhandled = db.session.execute(sa.select(Submission.id, Submission.title).where(Submission.id.in_(unhandled_ids))
+                                   .order_by(Submission.id)).all() if chairs else []  # fmt: skip
     return Overview(
         by_state=dict(by_state), by_decision=dict(by_decision), by_topic=by_topic, assigned=assigned,
         submitted_reviews=submitted_reviews, drafts=drafts,
@@ -149,7 +170,7 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
         late=[LateReviewer(r.id, r.name, r.unfinished) for r in late_rows], late_total=late_rows[0].total if late_rows else 0,
         deadline_passed=bool(ws.review_deadline and not now < ws.review_deadline),
         missing_reviewers=max(0, by_state.get(SubmissionState.SUBMITTED.value, 0) - well_staffed),
-        hidden=hidden, disagreement=disagreement,
+        hidden=hidden, disagreement=disagreement, suspended=suspended, unhandled=unhandled,
     )  # fmt: skip
 
 

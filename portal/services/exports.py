@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.db import db
 from portal.models import Letter, ReviewAssignment, Submission, SubmissionState, User, Workshop
-from portal.permissions import authored_ids
+from portal.permissions import chair_conflicted_ids
 
 Row = dict[str, Any]
 
@@ -72,7 +72,7 @@ DECISION_COLUMNS = ("number", "title", "decision", "presentation", "note", "lett
 
 def _papers(actor: User, ws: Workshop) -> sa.Select[tuple[Submission]]:
     """The workshop's submissions minus those ``actor`` is an author of, by number."""
-    return (sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.id.not_in(authored_ids(actor)))
+    return (sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.id.not_in(chair_conflicted_ids(actor)))
             .order_by(Submission.id))  # fmt: skip
 
 
@@ -107,7 +107,7 @@ def reviews(actor: User, ws: Workshop) -> Export:
     """One row per assignment: a review not started yet has the state "not started" and empty texts."""
     stmt = (
         sa.select(ReviewAssignment).join(Submission, Submission.id == ReviewAssignment.submission_id)
-        .where(Submission.workshop_id == ws.id, Submission.id.not_in(authored_ids(actor)))
+        .where(Submission.workshop_id == ws.id, Submission.id.not_in(chair_conflicted_ids(actor)))
         .options(joinedload(ReviewAssignment.submission), joinedload(ReviewAssignment.reviewer),
                  joinedload(ReviewAssignment.review))
         .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)

@@ -9,15 +9,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from portal import emails
-from portal.assign import arrays
+from portal import emails, permissions
 from portal.assign.affinity import (
     BID_VALUES,
     Edges,
@@ -36,7 +34,6 @@ from portal.models import (
     AssignmentProposal,
     Bid,
     BidValue,
-    ConflictKind,
     ConflictOverride,
     DiscussionComment,
     Phase,
@@ -46,18 +43,16 @@ from portal.models import (
     ReviewRevision,
     ReviewState,
     Submission,
-    SubmissionAuthor,
     SubmissionState,
     Topic,
     User,
-    UserConflict,
     UserPaper,
     Workshop,
 )
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.services import Conflicted, DeadlinePassed, DomainError, InvalidTransition, audit
-from portal.services.conflicts import AUTHOR, conflict_map, conflict_reasons, norm_institution, org_domain, overrides_for
+from portal.services.conflicts import AUTHOR, conflict_map, conflict_reasons, conflicted_pairs, gather
 from portal.services.scores import refresh_scores
 from portal.services.submissions import deadlines
 from portal.web import external_url
@@ -132,7 +127,7 @@ def bidding_open(ws: Workshop, now: datetime) -> bool:
 def biddable(ws: Workshop, reviewer: User) -> list[Submission]:
     """Every reviewable submission this reviewer does not conflict with."""
     subs = reviewable(ws)
-    conflicts = conflict_map(subs, [reviewer], overrides_for(reviewer_ids=[reviewer.id]))
+    conflicts = conflict_map([s.id for s in subs], [reviewer.id])
     return [s for s in subs if (s.id, reviewer.id) not in conflicts]
 
 
@@ -191,8 +186,8 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
     read = db.session.connection().execute  # plain rows: no ORM work per row
     live = sa.and_(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
     subs = read(
-        sa.select(Submission.id, Submission.title, Submission.abstract, Submission.keywords, Submission.primary_topic_id,
-                  Submission.declared_conflicts).where(live).order_by(Submission.id)).all()  # fmt: skip
+        sa.select(Submission.id, Submission.title, Submission.abstract, Submission.keywords, Submission.primary_topic_id)
+        .where(live).order_by(Submission.id)).all()  # fmt: skip
     people = read(sa.select(User.id, User.email, User.affiliation, User.expertise_statement, User.max_load)
                   .where(User.is_reviewer).order_by(User.id)).all()  # fmt: skip
     # At conference size the TF-IDF is computed in a helper process while this one reads bids and conflicts. (A
@@ -213,14 +208,8 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
         papers = [PaperInfo(s.id, t, {s.primary_topic_id, *secondary.get(s.id, [])})
                   for s, t in zip(subs, paper_texts, strict=True)]  # fmt: skip
         reviewers = [ReviewerInfo(u.id, t, set(topics.get(u.id, []))) for u, t in zip(people, reviewer_texts, strict=True)]
-        authors = read(
-            sa.select(SubmissionAuthor.submission_id, SubmissionAuthor.email, SubmissionAuthor.affiliation)
-            .join(Submission, Submission.id == SubmissionAuthor.submission_id).where(live)).all()  # fmt: skip
-        declared = read(sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value)
-                        .join(User, User.id == UserConflict.user_id).where(User.is_reviewer)).all()  # fmt: skip
-        overrides = read(sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id,
-                                   ConflictOverride.conflicted)).all()  # fmt: skip
-        conflicts = conflicted_pairs(subs, authors, people, declared, overrides)
+        conflicts = conflicted_pairs(gather(sa.select(Submission.id).where(live),
+                                            sa.select(User.id).where(User.is_reviewer)))  # fmt: skip
         bids = _bids(read)
         live_ids = {s.id for s in subs}
         fixed = [(p, r) for p, r in read(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))
@@ -271,93 +260,6 @@ def _bids(read: Callable[..., Any]) -> PairArrays:
 
 
 _BIDS_A_QUERY = 1_000_000
-
-
-def conflicted_pairs(subs: Sequence[Any], authors: Sequence[Any], people: Sequence[Any], declared: Sequence[Any],
-                     overrides: Sequence[Any]) -> PairArrays:  # fmt: skip
-    """The (submission, reviewer) pairs that conflict: the same pairs as ``conflicts.conflict_map`` finds (and
-    by the same rules), without its reasons, joined as arrays so that it takes the time of the pairs found.
-
-    ``subs`` have ``id`` and ``declared_conflicts``; ``authors`` are (submission id, email, affiliation);
-    ``people`` (the reviewers) have ``id``, ``email`` and ``affiliation``; ``declared`` are the reviewers'
-    own (user id, kind, value); ``overrides`` the chairs' (submission id, reviewer id, conflicted)."""
-    sub_ids = np.array([s.id for s in subs], dtype=np.int64)
-    reviewer_ids = np.array([u.id for u in people], dtype=np.int64)
-    author_sub = np.array([a[0] for a in authors], dtype=np.int64)
-    found: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def join(author_keys: list[Any], reviewer_keys: list[Any], reviewers: np.ndarray = reviewer_ids,
-             papers: np.ndarray = author_sub) -> None:  # fmt: skip
-        """Add the (paper, reviewer) pairs whose keys are equal (None never matches)."""
-        number: dict[Any, int] = {}
-        left = np.array([-1 if k is None else number.setdefault(k, len(number)) for k in author_keys], dtype=np.int64)
-        right = np.array([-1 if k is None else number.get(k, -1) for k in reviewer_keys], dtype=np.int64)
-        found.append(_equi_join(left, papers, right, reviewers))
-
-    def each(fn: Callable[[str], str | None], values: list[str]) -> list[str | None]:
-        """``fn`` of each value, or None when it gives nothing; computed once per distinct value."""
-        known = {v: fn(v) or None for v in set(values)}
-        return [known[v] for v in values]
-
-    # The reviewer is an author; shares the organization's email domain or the institution with an author.
-    emails = [a[1] for a in authors]
-    institutions = each(norm_institution, [a[2] for a in authors])
-    join(emails, [u.email for u in people])
-    author_pairs = found[-1]
-    # (The organization depends on the host alone: worked out once a host, not once an address.)
-    author_hosts, reviewer_hosts = [e.rsplit("@", 1)[-1] for e in emails], [u.email.rsplit("@", 1)[-1] for u in people]
-    organization = partial(each, lambda host: org_domain("@" + host))
-    join(organization(author_hosts), organization(reviewer_hosts))
-    join(institutions, each(norm_institution, [u.affiliation for u in people]))
-    # Declared by the authors: one reviewer address a line.
-    lines = [(s.id, line.strip().lower()) for s in subs for line in s.declared_conflicts.splitlines() if line.strip()]
-    join([x for _, x in lines], [u.email for u in people], papers=np.array([p for p, _ in lines], dtype=np.int64))
-    # Declared by the reviewer: an author (by address), a domain (an author's host or one of its parent
-    # domains) or an institution.
-    by_kind: dict[ConflictKind, list[tuple[int, str]]] = defaultdict(list)
-    for user_id, kind, value in declared:
-        by_kind[kind].append((user_id, value))
-    for kind, rows in by_kind.items():
-        who = np.array([u for u, _ in rows], dtype=np.int64)
-        if kind == ConflictKind.PERSON:
-            join(emails, [v for _, v in rows], reviewers=who)
-        elif kind == ConflictKind.INSTITUTION:
-            join(institutions, each(norm_institution, [v for _, v in rows]), reviewers=who)
-        elif kind == ConflictKind.DOMAIN:
-            suffixes = {host: _domain_suffixes(host) for host in set(author_hosts)}
-            hosts = [(sub, suffix) for sub, host in zip(author_sub.tolist(), author_hosts, strict=True)
-                     for suffix in suffixes[host]]  # fmt: skip
-            join([h for _, h in hosts], [v for _, v in rows], reviewers=who,
-                 papers=np.array([sub for sub, _ in hosts], dtype=np.int64))  # fmt: skip
-
-    width = int(max(reviewer_ids.max(initial=0), max((o[1] for o in overrides), default=0))) + 1
-    cells = arrays.unique(np.concatenate([p * width + r for p, r in found] + [np.zeros(0, np.int64)]))
-    # The chairs' changes: an added conflict; a lifted one (never "is an author").
-    added = np.array([s * width + r for s, r, c in overrides if c], dtype=np.int64)
-    lifted = np.array([s * width + r for s, r, c in overrides if not c], dtype=np.int64)
-    lifted = arrays.difference(lifted, author_pairs[0] * width + author_pairs[1])
-    cells = arrays.union(arrays.difference(cells, lifted), added)
-    keep = arrays.isin(cells // width, sub_ids) & arrays.isin(cells % width, reviewer_ids)
-    return PairArrays(cells[keep] // width, cells[keep] % width)
-
-
-def _domain_suffixes(host: str) -> list[str]:
-    """The host and every part of it after a dot: the declared domains ``_domain_matches`` finds it under."""
-    return [host] + [host[i + 1 :] for i, ch in enumerate(host) if ch == "."]
-
-
-def _equi_join(left: np.ndarray, left_vals: np.ndarray, right: np.ndarray,
-               right_vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(left value, right value) for every pair of rows with the same key (keys < 0 match nothing)."""
-    left_vals, right_vals = left_vals[left >= 0], right_vals[right >= 0]
-    left, right = left[left >= 0], right[right >= 0]
-    order = np.argsort(right, kind="stable")
-    right, right_vals = right[order], right_vals[order]
-    lo, hi = np.searchsorted(right, left, "left"), np.searchsorted(right, left, "right")
-    counts = hi - lo
-    first = np.repeat(lo, counts)
-    offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(left_vals, counts), right_vals[first + offset]
 
 
 def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = None,
@@ -567,6 +469,46 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     refresh_scores([assignment.submission_id])
 
 
+def restore_assignment(actor: User, assignment: ReviewAssignment) -> None:
+    """Lift the suspension of an assignment whose conflict is resolved (a chair lifted it, or the author list
+    or the addresses changed back)."""
+    if assignment.suspended_at is None:
+        raise InvalidTransition("This assignment is not suspended.")
+    sub = db.session.get(Submission, assignment.submission_id)
+    reasons = conflict_reasons(assignment.reviewer, sub)
+    if reasons:
+        raise Conflicted(f"{assignment.reviewer.name} still conflicts with #{sub.id}: {'; '.join(reasons)}. Lift the "
+                         "conflict on the conflicts page first, or remove the assignment.")  # fmt: skip
+    assignment.suspended_at, assignment.suspended_reason = None, ""
+    audit.record(actor, "assignment.restore", f"Restored Reviewer {assignment.ordinal} ({assignment.reviewer.name}) "
+                 f"of #{sub.id}", submission=sub)  # fmt: skip
+    refresh_scores([sub.id])
+
+
+def set_manager(actor: User, sub: Submission, person: User | None) -> None:
+    """Name the program-committee member who handles ``sub`` alone (None: nobody)."""
+    if person is not None:
+        if not (person.is_reviewer or person.is_chair):
+            raise DomainError(f"{person.name} is not on the program committee; make them a reviewer first.")
+        reasons = conflict_reasons(person, sub)
+        if permissions.is_author(person, sub) or reasons or sub.id in set(db.session.scalars(
+                permissions.chair_conflicted_ids(person))):  # fmt: skip
+            raise Conflicted(f"{person.name} conflicts with #{sub.id}" + (f": {'; '.join(reasons)}." if reasons else "."))
+    sub.manager_id = person.id if person else None
+    audit.record(actor, "paper.manager", f"Named {person.name} <{person.email}> the manager of #{sub.id}" if person
+                 else f"#{sub.id} has no manager any more", submission=sub)  # fmt: skip
+    permissions.forget_chair_conflicts()
+    db.session.flush()
+
+
+def suspended_assignments(viewer: User) -> list[ReviewAssignment]:
+    """The suspended assignments on the papers ``viewer`` handles, oldest first."""
+    rows = db.session.scalars(sa.select(ReviewAssignment).where(ReviewAssignment.suspended_at.is_not(None))
+                              .order_by(ReviewAssignment.suspended_at, ReviewAssignment.id)
+                              .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.submission)))
+    return [a for a in rows if permissions.can_chair_paper(viewer, a.submission)]
+
+
 def _queue_assignment_mail(ws: Workshop, reviewer: User, papers: list[int]) -> None:
     subs = [db.session.get(Submission, p) for p in sorted(papers)]
     emails.queue_many(kind="assignment", template="assignment", ws=ws, home=external_url("review.index"),
@@ -628,8 +570,12 @@ def post_comment(
     participants = {a.reviewer for a in db.session.scalars(
         sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id))}  # fmt: skip
     participants |= set(db.session.scalars(sa.select(User).where(User.is_chair)))
+    if sub.manager is not None:
+        participants.add(sub.manager)
     for person in sorted(participants, key=lambda u: u.id):
-        if person.id == actor.id or person.email in sub.author_emails or conflict_reasons(person, sub):
+        # Whoever may read the discussion on the page, and nobody else: no author (by any address), no
+        # conflicted chair, no reviewer before their own review.
+        if person.id == actor.id or not permissions.can_discuss(person, sub):
             continue
         emails.queue(
             kind="discussion", to=person.email, reply_to=ws.contact_email, template="discussion",
@@ -642,7 +588,7 @@ def post_comment(
 
 def display_name(person: User, sub: Submission, *, viewer: User) -> str:
     """How ``person`` appears to ``viewer`` on this paper: chairs see names; reviewers see "Reviewer N"."""
-    if viewer.is_chair and viewer.email not in sub.author_emails:
+    if permissions.can_chair_paper(viewer, sub):
         return person.name
     if person.id == viewer.id:
         return "You"
@@ -660,7 +606,7 @@ def unfinished_by_reviewer() -> dict[int, list[ReviewAssignment]]:
     paper's review is owed to nobody)."""
     result: dict[int, list[ReviewAssignment]] = defaultdict(list)
     for a in db.session.scalars(sa.select(ReviewAssignment).join(Submission, Submission.id == ReviewAssignment.submission_id)
-                                .where(Submission.state == SubmissionState.SUBMITTED)
+                                .where(Submission.state == SubmissionState.SUBMITTED, ReviewAssignment.suspended_at.is_(None))
                                 .options(selectinload(ReviewAssignment.review))
                                 .order_by(ReviewAssignment.submission_id)):  # fmt: skip
         if a.review is None or a.review.state != ReviewState.SUBMITTED:

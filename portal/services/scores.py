@@ -26,6 +26,8 @@ def aggregate() -> sa.Select:
             sa.func.max(rec) - sa.func.min(rec), *(sa.func.count(sa.case((rec == i, 1))) for i in range(1, 6)),
         )
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
+        # A suspended assignment (a conflict found after it was made) counts nowhere until a chair restores it.
+        .where(ReviewAssignment.suspended_at.is_(None))
         .group_by(ReviewAssignment.submission_id)
     )  # fmt: skip
 

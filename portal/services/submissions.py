@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from portal import emails, jobs
-from portal.db import db, utcnow
+from portal.addresses import valid_email
+from portal.db import db, like_pattern, utcnow
 from portal.models import (
+    ConflictReason,
     DateKind,
     Decision,
     FileKind,
@@ -25,6 +26,7 @@ from portal.models import (
     StoredFile,
     Submission,
     SubmissionAuthor,
+    SubmissionConflict,
     SubmissionState,
     SubmissionType,
     User,
@@ -32,6 +34,7 @@ from portal.models import (
 )
 from portal.pdfcheck import Identity, PdfReport, check_pdf
 from portal.services import DeadlinePassed, DomainError, InvalidTransition, audit
+from portal.services import identities as people
 from portal.storage import storage, track_new
 from portal.web import external_url
 
@@ -115,8 +118,9 @@ class Details:
     declared_conflicts: str
 
 
-def check_authors(authors: list[AuthorInput], submitter: User) -> list[str]:
-    """Problems with the author list, each a sentence; an empty list when it is fine."""
+def check_authors(authors: list[AuthorInput], submitter: User, sub: Submission | None = None) -> list[str]:
+    """Problems with the author list, each a sentence; an empty list when it is fine. The person saving
+    (``submitter``) must be on it, and so must the paper's submitter: a co-author cannot drop them."""
     problems: list[str] = []
     if not authors:
         return ["List at least one author."]
@@ -128,16 +132,29 @@ def check_authors(authors: list[AuthorInput], submitter: User) -> list[str]:
             problems.append(f"Author {i}: give a name and an email address.")
             continue
         try:
-            a.email = validate_email(a.email.strip(), check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
-            problems.append(f"Author {i}: “{a.email[:80]}” is not an email address.")
+            a.email = valid_email(a.email)
+        except ValueError:
+            problems.append(f"Author {i}: “{a.email.strip()[:80]}” is not an email address.")
             continue
         if a.email in seen:
             problems.append(f"Author {i} ({a.email}) is listed twice (also author {seen[a.email]}).")
         seen.setdefault(a.email, i)
-    if not problems and submitter.email not in seen:
+    if problems:
+        return problems
+    if not _listed(submitter, sub, seen):
         problems.append(f"You ({submitter.email}) must be one of the authors.")
+    owner = sub.submitter if sub is not None else None
+    if owner is not None and owner.id != submitter.id and not _listed(owner, sub, seen):
+        problems.append(f"{owner.name} submitted this paper and stays one of its authors.")
     return problems
+
+
+def _listed(person: User, sub: Submission | None, emails: dict[str, int]) -> bool:
+    """Whether ``person`` is on the list: by an address they confirmed, or by a row already linked to them."""
+    if person.email in emails:
+        return True
+    linked = {a.email for a in sub.authors if a.user_id == person.id} if sub is not None else set()
+    return bool(linked & emails.keys()) or any(e in emails for e in people.addresses_of(person))
 
 
 def parse_declared_conflicts(text: str) -> tuple[str, list[str]]:
@@ -147,9 +164,9 @@ def parse_declared_conflicts(text: str) -> tuple[str, list[str]]:
         if not line.strip():
             continue
         try:
-            found.append(validate_email(line.strip(), check_deliverability=False).normalized.lower())
-        except EmailNotValidError:
-            problems.append(f"“{line.strip()[:80]}” is not an email address.")
+            found.append(valid_email(line))
+        except ValueError as exc:
+            problems.append(str(exc))
     return "\n".join(dict.fromkeys(found)), problems
 
 
@@ -356,8 +373,10 @@ def create_submission(
                      state=SubmissionState.SUBMITTED if paper else SubmissionState.ABSTRACT,
                      submitted_at=now if paper else None)  # fmt: skip
     new_authors = _set_details(ws, sub, details)
+    people.link_own_row(sub, actor)
     db.session.add(sub)
     db.session.flush()
+    people.bind_submission(sub)
     for checked in (paper, supplementary):
         if checked is not None:
             _add_revision(sub, checked, actor)
@@ -379,6 +398,8 @@ def update_submission(
             "Nothing was saved: reload the page to see the latest version, then make your change again."
         )
     new_authors = _set_details(ws, sub, details)
+    people.bind_submission(sub, actor)
+    people.suspend_conflicted(papers=[sub.id], now=now)
     for checked in (paper, supplementary):
         if checked is not None:
             _add_revision(sub, checked, actor)
@@ -390,6 +411,57 @@ def update_submission(
     _queue_receipt(ws, sub, actor, now, "updated")
     _queue_coauthor_notices(ws, sub, actor, [e for e in new_authors if e != actor.email])
     return sub
+
+
+# --- conflicts the authors declare with the program committee --------------------------------------------
+
+SEARCH_LIMIT = 20
+
+
+def search_program_committee(q: str, *, exclude: set[int] | None = None) -> list[User]:
+    """Program-committee members (reviewers and chairs) whose name or affiliation contains ``q``: at most
+    ``SEARCH_LIMIT``, by name; a search, never a list of hundreds."""
+    pattern = like_pattern(q)
+    stmt = (sa.select(User).where(sa.or_(User.is_reviewer, User.is_chair),
+                                  sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"),
+                                         sa.func.lower(User.affiliation).like(pattern, escape="\\")))
+            .order_by(User.name, User.id).limit(SEARCH_LIMIT + len(exclude or ())))  # fmt: skip
+    return [u for u in db.session.scalars(stmt) if u.id not in (exclude or set())][:SEARCH_LIMIT]
+
+
+def declare_pc_conflict(ws: Workshop, actor: User, sub: Submission, person: User, reason: ConflictReason,
+                        now: datetime | None = None) -> SubmissionConflict:  # fmt: skip
+    """The authors declare a conflict with a program-committee member; an assignment it hits is suspended."""
+    now = now or utcnow()
+    check_can_edit(ws, sub, now)
+    if not (person.is_reviewer or person.is_chair):
+        raise DomainError("Conflicts are declared here with members of the program committee only; write other "
+                          "addresses in the submission form.")  # fmt: skip
+    if any(c.user_id == person.id for c in sub.declared):
+        raise DomainError(f"A conflict with {person.name} is declared already.")
+    row = SubmissionConflict(user_id=person.id, reason=reason, created_at=now)
+    sub.declared.append(row)
+    sub.updated_at = now
+    audit.record(actor, "submission.conflict", f"#{sub.id}: the authors declared a conflict with a committee member "
+                 f"({reason.label.lower()})", submission=sub)  # fmt: skip
+    db.session.flush()
+    people.suspend_conflicted(papers=[sub.id], now=now)
+    return row
+
+
+def remove_declared_conflict(ws: Workshop, actor: User, sub: Submission, conflict_id: int,
+                             now: datetime | None = None) -> str:  # fmt: skip
+    now = now or utcnow()
+    check_can_edit(ws, sub, now)
+    row = next((c for c in sub.declared if c.id == conflict_id), None)
+    if row is None:
+        raise DomainError("There is no such conflict on this submission.")
+    name = row.user.name if row.user is not None and row.email is None else (row.email or "")
+    sub.declared.remove(row)
+    sub.updated_at = now
+    audit.record(actor, "submission.conflict", f"#{sub.id}: the authors took back a declared conflict", submission=sub)
+    db.session.flush()
+    return name
 
 
 def withdraw_submission(ws: Workshop, actor: User, sub: Submission, now: datetime | None = None) -> None:
@@ -448,6 +520,8 @@ def upload_camera_ready(
     sub.title = title
     existing = {a.email: a for a in sub.authors}
     sub.authors = [_author(existing.get(a.email), i, a) for i, a in enumerate(authors, start=1)]
+    people.bind_submission(sub, actor)
+    people.suspend_conflicted(papers=[sub.id], now=now)
     revision = _add_revision(sub, paper, actor)
     sub.updated_at = now
     db.session.flush()

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from portal import emails, permissions
 from portal.db import db, parse_id, utcnow
 from portal.forms import choices
-from portal.models import FileKind, Revision, Submission, SubmissionAuthor, SubmissionState, Workshop
+from portal.models import ConflictReason, FileKind, Revision, Submission, SubmissionState, User, Workshop
 from portal.services import DeadlinePassed, DomainError
 from portal.services import submissions as svc
 from portal.services.decisions import reviews_for_authors
@@ -50,9 +50,7 @@ def index() -> str:
     mine = db.session.scalars(
         sa.select(Submission)
         .where(Submission.workshop_id == ws.id)
-        .where(sa.or_(Submission.submitter_id == user.id,
-                      Submission.id.in_(sa.select(SubmissionAuthor.submission_id)
-                                        .where(SubmissionAuthor.email == user.email))))
+        .where(Submission.id.in_(permissions.authored_ids(user)))
         .order_by(Submission.id)
         .options(selectinload(Submission.revisions))
     ).all()  # fmt: skip
@@ -149,7 +147,7 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
     valid = form.validate_on_submit()
     details, conflict_problems = _details(form)
     user = me()
-    author_problems = svc.check_authors(details.authors, user)
+    author_problems = svc.check_authors(details.authors, user, sub)
     shown["problems"] = author_problems + conflict_problems
     posted = _posted_author_rows()
     if posted > svc.MAX_AUTHORS:
@@ -285,6 +283,48 @@ def detail(number: int) -> str:
     )  # fmt: skip
 
 
+@bp.route("/<int:number>/conflicts", methods=["GET", "POST"])
+def conflicts(number: int) -> str | Response | tuple[str, int]:
+    """The authors' conflicts with the program committee (HotCRP's PC-conflict list): search the committee by
+    name or affiliation, declare a conflict with a reason, take one back. Free-form addresses are on the
+    submission form. Open for changes as long as the submission is."""
+    ws = require_workshop()
+    sub = get_submission(number, permissions.is_author)
+    now = utcnow()
+    editable = permissions.can_edit_submission(me(), sub, now)
+    problem = None
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            if not editable:
+                raise DomainError("This submission can no longer be changed: write to the chairs about a conflict.")
+            removing = parse_id(request.form.get("remove"))
+            if removing is not None:
+                name = svc.remove_declared_conflict(ws, me(), sub, removing, now=now)
+                message = f"The conflict with {name} is taken back."
+            else:
+                person = db.session.get(User, parse_id(request.form.get("person")) or 0)
+                reason = {r.value: r for r in ConflictReason}.get(request.form.get("reason", ""))
+                if person is None or reason is None:
+                    raise DomainError("Choose a member of the program committee and a reason.")
+                svc.declare_pc_conflict(ws, me(), sub, person, reason, now=now)
+                message = f"{person.name} is declared a conflict of #{sub.number} ({reason.label.lower()})."
+            emails.commit_and_deliver()
+            flash(message, "success")
+            return redirect(url_for(".conflicts", number=number, q=request.args.get("q", "")))
+        except DomainError as exc:
+            db.session.rollback()
+            problem = f"{exc} Nothing was changed."
+    q = (request.args.get("q") or "").strip()[:200]
+    declared = [c for c in sub.declared]
+    picked = {c.user_id for c in declared if c.user_id is not None}
+    found = svc.search_program_committee(q, exclude=picked) if q else []
+    page = render_template("submissions/conflicts.html", ws=ws, sub=sub, declared=declared, found=found, q=q,
+                           editable=editable, reasons=list(ConflictReason), problem=problem, confirm=ConfirmForm())  # fmt: skip
+    return (page, 422) if problem else page
+
+
 @bp.route("/<int:number>/withdraw", methods=["GET", "POST"])
 def withdraw(number: int) -> str | Response:
     ws = require_workshop()
@@ -345,7 +385,7 @@ def camera_ready(number: int) -> str | Response:
         action = request.form.get("action", "save")
         if action == "save" or not _author_action(form, action):
             authors = _authors_from(form)
-            problems = svc.check_authors(authors, me()) if form.validate_on_submit() else []
+            problems = svc.check_authors(authors, me(), sub) if form.validate_on_submit() else []
             try:
                 raw = _read(request.files.get("paper"), ws.max_upload_mb)
             except svc.UploadRefused as exc:

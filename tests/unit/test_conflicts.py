@@ -18,7 +18,7 @@ from portal.models import (
     UserConflict,
     Workshop,
 )
-from portal.services.conflicts import AUTHOR, conflict_map, norm_institution, org_domain, overrides_for
+from portal.services.conflicts import AUTHOR, conflict_map, conflicted_pairs, gather, norm_institution, org_domain, reasons_of
 from tests.factories import make_user
 
 # --- pure helpers -------------------------------------------------------------------------------------
@@ -75,11 +75,15 @@ def _reviewer(email: str, affiliation: str, *, declares: tuple[tuple[ConflictKin
 
 
 def _conflicts(app: Flask) -> dict[tuple[int, int], list[str]]:
-    """The conflict map over every submission and reviewer, read back in a fresh context."""
+    """The conflict map over every submission and reviewer, read back in a fresh context; the array version
+    the automatic assignment uses must find exactly the same pairs (one set of rules, two implementations)."""
     with app.app_context():
-        subs = db.session.scalars(sa.select(Submission).order_by(Submission.id)).all()
-        people = db.session.scalars(sa.select(User).where(User.is_reviewer).order_by(User.id)).all()
-        return conflict_map(subs, people, overrides_for())
+        facts = gather(None, sa.select(User.id).where(User.is_reviewer))
+        found = reasons_of(facts)
+        pairs = conflicted_pairs(facts)
+        assert set(zip(pairs.paper.tolist(), pairs.reviewer.tolist(), strict=True)) == set(found)
+        assert found == conflict_map(None, sa.select(User.id).where(User.is_reviewer))
+        return found
 
 
 ANN = ("Ann Author", "ann@cs.ucsd.edu", "University of California, San Diego")

@@ -143,7 +143,7 @@ def submit(ws: Workshop, author: User, title: str, people: list[User], pdf: byte
         _checked[title + " (supplement)"] = subs.check_supplementary(ws, supplement, "appendix.pdf")
     details = subs.Details(title=title, abstract=f"The abstract of {title}.", type_id=sub_type.id,
                            primary_topic_id=topic.id, secondary_topic_ids=[other.id], keywords="long context",
-                           authors=authors, declared_conflicts="")  # fmt: skip
+                           authors=authors, declared_conflicts="rival@rival-lab.org")  # fmt: skip
     return subs.create_submission(ws, author, details, paper=_checked[title],
                                   supplementary=_checked[title + " (supplement)"] if supplement else None)  # fmt: skip
 

@@ -542,7 +542,8 @@ def test_chair_who_wrote_a_paper_sees_none_of_it_in_the_table_or_the_figures(
     home = carla.get("/chair/")
     html, page = home.get_data(as_text=True), text_of(home)
     assert "Sparse memory" not in html
-    assert "You are an author of 1 paper: it is left out of every figure and list here (a conflict)." in page
+    assert ("You are conflicted with 1 paper (an author, or a conflict the authors or the chairs declared): it is left "
+            "out of every figure and list here.") in page
     assert ("At a glance Submitted papers 2 Abstracts without a paper 1 Withdrawn 1 Reviews submitted 3 of 6 "
             "Papers short of 3 reviewers 1 Reviewers disagree (spread ≥ 2) 1 Accepted 0 Rejected 0 "
             "Undecided 2") in page  # fmt: skip

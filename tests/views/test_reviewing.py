@@ -431,8 +431,9 @@ MATRIX: dict[str, tuple[str | None, str, list[str]]] = {
     "author": ("ada", "p1", NOT_A_REVIEWER),
     "co-author": ("cora", "p1", NOT_A_REVIEWER),
     "another-author": ("otto", "p1", NOT_A_REVIEWER),
+    # Rita has not submitted her review: the discussion stays closed to her (she forms her own view first).
     "assigned-reviewer": ("rita", "p1", ["200", "200", "200", "200", "pdf", "403", "403", "403", "403", "403",
-                                         "posted"]),
+                                         "403"]),
     "unassigned-reviewer": ("una", "p1", NOT_ON_THE_PAPER),
     "conflicted-reviewer-institution": ("ivan", "p1", NOT_ON_THE_PAPER),
     "conflicted-reviewer-declared": ("una", "p2", NOT_ON_THE_PAPER),
@@ -450,8 +451,7 @@ def leaks_for(role: str, paper: str) -> list[str]:
         return [UNA_REVIEW_P3, REX_DRAFT_P2, *REX_REVIEW.values()]
     if role not in ("author", "co-author"):
         leaks += identities(paper)
-    if role != "assigned-reviewer":
-        leaks.append(REX_COMMENT)
+    leaks.append(REX_COMMENT)  # the assigned reviewer too: before their own review, the discussion is closed
     if role in ("anonymous", "another-author", "conflicted-reviewer-institution", "conflicted-reviewer-declared"):
         leaks += [PAPERS[paper]["title"], PAPERS[paper]["abstract"]]
     return leaks
@@ -494,9 +494,9 @@ def test_reviewing_pages_permission_matrix_with_data_that_could_leak(world: Worl
     for response in responses:
         assert_no_leak(response, leaks_for(role, paper))
     assert count_comments(world) - comments_before == (1 if expected[-1] == "posted" else 0)
-    # A posted comment is mailed to the others on the paper; a refused one to nobody.
-    mailed = {"assigned-reviewer": ["carla@example.org", "rex@example.org"],
-              "chair": ["rex@example.org", "rita@example.org"]}.get(role, [])  # fmt: skip
+    # A posted comment is mailed to the others who may read the discussion (not Rita, whose review is not in
+    # yet); a refused one to nobody.
+    mailed = {"chair": ["rex@example.org"]}.get(role, [])
     assert sorted(mails_by_recipient(smtp, len(mailed))) == mailed
 
 
@@ -586,6 +586,7 @@ def test_chair_who_is_an_author_does_not_see_their_paper_among_the_assignments(w
 
 
 def test_double_blind_reviewer_pages_and_pdf_show_no_author(world: World, smtp: SMTPRecorder) -> None:
+    update(world.app, discussion_before_review=True)  # Rita may join the discussion before her review
     rita = signed_in(world, "rita")
     n = world.n("p1")
     every_author = [part for p in PAPERS for part in identities(p)]
@@ -635,8 +636,11 @@ def test_reviewer_sees_the_other_reviews_only_after_submitting_their_own(world: 
 
     before = rita.get(f"/review/papers/{n}")
     assert "Reviews The other reviews appear here once you have submitted yours." in text_of(before)
+    assert ("The discussion opens to you once you have submitted your review, so that you form your own view of "
+            "the paper first.") in text_of(before)
     assert review_headings(before) == []
-    assert_no_leak(before, [*REX_REVIEW.values(), "Rex Reader", "rex@example.org"])
+    assert comments(before) == []
+    assert_no_leak(before, [*REX_REVIEW.values(), "Rex Reader", "rex@example.org", REX_COMMENT])
 
     form = form_with(rita.get(f"/review/papers/{n}/review"), "version")
     data = form | {"action": "submit", "recommendation": "2", "confidence": "4", "summary": "Rita's own summary."}
@@ -1135,6 +1139,7 @@ def test_reviewing_settings_save_a_reviewers_load(fresh: World) -> None:
 
 
 def test_discussion_mails_the_other_reviewers_and_the_chairs_never_the_authors(world: World, smtp: SMTPRecorder) -> None:
+    update(world.app, discussion_before_review=True)  # the chairs opened the discussion early
     rita = signed_in(world, "rita")
     n = world.n("p1")
     body = "Does the ablation cover two million tokens?"
@@ -1159,7 +1164,30 @@ def test_discussion_mails_the_other_reviewers_and_the_chairs_never_the_authors(w
     assert comments(chair.get(f"/chair/papers/{n}")) == [("Rex Reader", REX_COMMENT), ("Rita Reviewer", body)]
 
 
+def test_discussion_opens_to_a_reviewer_only_after_their_own_review(world: World, smtp: SMTPRecorder) -> None:
+    rita = signed_in(world, "rita")
+    n = world.n("p1")
+
+    refused = post(rita, f"/review/papers/{n}/discussion", {"body": "Posted before reading the paper."},
+                   f"/review/papers/{n}")  # fmt: skip
+    assert refused.status_code == 403
+    assert count_comments(world) == 1 and smtp.wait_for(1, timeout=0.5) == []
+    page = rita.get(f"/review/papers/{n}")
+    assert comments(page) == []
+    assert_no_leak(page, [REX_COMMENT])
+
+    form = form_with(rita.get(f"/review/papers/{n}/review"), "version")
+    rita.post(f"/review/papers/{n}/review", data=form | {"action": "submit", "recommendation": "3", "confidence": "3"})
+    smtp.clear()
+    posted = post(rita, f"/review/papers/{n}/discussion", {"body": "Now I have read it."}, f"/review/papers/{n}")
+
+    assert posted.headers["Location"] == f"/review/papers/{n}#discussion"
+    assert comments(rita.get(f"/review/papers/{n}")) == [("Reviewer 2", REX_COMMENT), ("You", "Now I have read it.")]
+    assert sorted(mails_by_recipient(smtp, 2)) == ["carla@example.org", "rex@example.org"]
+
+
 def test_discussion_of_a_chairs_own_paper_does_not_mail_that_chair(world: World, smtp: SMTPRecorder) -> None:
+    update(world.app, discussion_before_review=True)  # so that Ivan, whose review is not in, is mailed too
     una = signed_in(world, "una")
     n = world.n("p3")
 
@@ -1169,7 +1197,7 @@ def test_discussion_of_a_chairs_own_paper_does_not_mail_that_chair(world: World,
 
 
 def test_empty_comment_is_refused_with_a_message(world: World, smtp: SMTPRecorder) -> None:
-    rita = signed_in(world, "rita")
+    rita = signed_in(world, "rex")  # (Rex has reviewed p1: the discussion is open to him)
     n = world.n("p1")
     before = count_comments(world)
 
@@ -1185,7 +1213,7 @@ def test_empty_comment_is_refused_with_a_message(world: World, smtp: SMTPRecorde
 
 
 def test_blank_comment_is_refused_with_a_message(world: World, smtp: SMTPRecorder) -> None:
-    rita = signed_in(world, "rita")
+    rita = signed_in(world, "rex")  # (Rex has reviewed p1: the discussion is open to him)
     n = world.n("p1")
     before = count_comments(world)
 

@@ -170,6 +170,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("submissions.withdraw", "GET"): authors_of_paper("redirect", chair="403"),  # decided: cannot be withdrawn
     ("submissions.withdraw", "POST"): authors_of_paper("redirect", chair="403"),
     ("submissions.restore", "POST"): authors_of_paper("redirect", chair="403"),  # not withdrawn
+    ("submissions.conflicts", "GET"): authors_of_paper("ok", chair="404"),  # the authors' own list
+    ("submissions.conflicts", "POST"): authors_of_paper("422", chair="404"),  # past the deadline: refused
     ("submissions.camera_ready", "GET"): authors_of_paper("ok", chair="403"),
     ("submissions.camera_ready", "POST"): authors_of_paper("422", chair="403"),
     ("submissions.extension", "POST"): authors_of_paper("403", chair="redirect!"),  # back to the common deadline
@@ -183,6 +185,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("review.review", "GET"): reviewers_of_paper("ok"),
     ("review.review", "POST"): reviewers_of_paper("422"),
     ("review.discuss", "POST"): reviewers_of_paper("422", chair="422"),  # an empty comment comes back refused
+    # a paper's manager only (paper 1 has none: nobody may know these exist)
+    ("review.manage_assign", "POST"): signed_in("404"),
+    ("review.manage_remove", "POST"): signed_in("404"),
+    ("review.manage_decide", "POST"): signed_in("404"),
     # --- chairs: settings and members
     ("settings.index", "GET"): chair_only(),
     ("settings.index", "POST"): chair_only("422"),
@@ -204,6 +210,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.assignments", "GET"): chair_only(),
     ("chair.add_assignment", "POST"): chair_only("404"),  # no paper named
     ("chair.remove_assignment", "POST"): chair_only("redirect"),  # the review is submitted: refused
+    ("chair.restore_assignment", "POST"): chair_only("redirect"),  # not suspended: refused
+    ("chair.set_manager", "POST"): chair_only("redirect"),  # no address given: refused
     ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
     ("chair.run_assignment", "POST"): chair_only("redirect!"),
     ("chair.remind", "POST"): chair_only("redirect!"),
