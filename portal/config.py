@@ -55,6 +55,9 @@ class Config:
     CONTACT_RATE_LIMIT = "5 per hour; 20 per day"
     # Forms that send mail to an address the visitor types (register, resend, reset): per IP address.
     ACCOUNT_MAIL_RATE_LIMIT = "10 per hour; 50 per day"
+    # Notices to people newly listed as authors (mail to addresses an author typed): per account and hour,
+    # counted in the outbox, so across every worker.
+    COAUTHOR_NOTICES_PER_HOUR = 50
 
     # Requests larger than this get the friendly 413 page (uploads have their own, smaller, limit).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
@@ -91,5 +94,12 @@ class Config:
     MAX_FORM_PARTS = 40_000
     # Public pages are served to anonymous visitors from a copy at most this many seconds old (0: never).
     PUBLIC_CACHE_SECONDS = 5
+
+    # Templates chairs write (decision letters, group mail): one render may build no string, list or output longer
+    # than this many characters (1 MB of plain text), and may run for at most this many seconds of wall clock.
+    # A letter template is checked on sample data when saved, then on every paper's letter; a group mail for every
+    # recipient when previewed, sent, and written out by its job. Over either: refused with a message, nothing sent.
+    CHAIR_TEMPLATE_MAX_OUTPUT = 1_000_000
+    CHAIR_TEMPLATE_MAX_SECONDS = 2.0
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a form left open over a working day still posts

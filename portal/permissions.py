@@ -74,11 +74,17 @@ def can_withdraw_submission(user: Any, sub: Submission) -> bool:
 
 
 def can_restore_submission(user: Any, sub: Submission, now: datetime) -> bool:
+    """The submitter until the deadline; a chair who handles the paper at any time."""
     from portal.services.submissions import paper_deadline
 
+    if sub.state != SubmissionState.WITHDRAWN:
+        return False
+    if can_chair_paper(user, sub):  # a chair restores a paper withdrawn by mistake, at any time
+        return True
     deadline = paper_deadline(sub.workshop, sub)
-    return (is_author(user, sub) and sub.state == SubmissionState.WITHDRAWN
-            and deadline is not None and now < deadline)  # fmt: skip
+    # Of the authors, the one who submitted it (a co-author cannot undo the submitter's withdrawal alone).
+    return (is_signed_in(user) and user.id == sub.submitter_id and deadline is not None
+            and now < deadline)  # fmt: skip
 
 
 def can_see_decision(user: Any, sub: Submission) -> bool:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, EmailField, IntegerField, RadioField, StringField
+from wtforms import BooleanField, DecimalField, EmailField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from portal.db import MAX_ID
@@ -32,6 +32,10 @@ class ReviewSettingsForm(FlaskForm):
                                  validators=[InputRequired(), finite, NumberRange(0, 10)])  # fmt: skip
     weight_text = DecimalField("Weight of the text similarity", places=2,
                                validators=[InputRequired(), finite, NumberRange(0, 10)])  # fmt: skip
+    discussion_before_review = BooleanField(
+        "Open a paper's discussion to its reviewers before they submit their own review",
+        description="Off by default, so that each reviewer forms their own view first. Turned on, a reviewer reads "
+                    "the others' comments (not their reviews) before writing, and may be swayed by them.")  # fmt: skip
 
 
 class PairForm(FlaskForm):

@@ -62,6 +62,7 @@ def reviewing() -> str | Response:
         form.reviews_per_paper.data, form.default_max_load.data = ws.reviews_per_paper, ws.default_max_load
         form.weight_bid.data, form.weight_topics.data, form.weight_text.data = (ws.weight_bid, ws.weight_topics,
                                                                                 ws.weight_text)  # fmt: skip
+        form.discussion_before_review.data = ws.discussion_before_review
     elif form.validate_on_submit():
         loads: dict[int, int | None] = {}
         for u in people:
@@ -77,7 +78,7 @@ def reviewing() -> str | Response:
                 review_deadline=parse_local(form.review_deadline.data or "", ws.timezone),
                 reviews_per_paper=form.reviews_per_paper.data, default_max_load=form.default_max_load.data,
                 weights=Weights(float(form.weight_bid.data), float(form.weight_topics.data), float(form.weight_text.data)),
-                loads=loads,
+                loads=loads, discussion_before_review=bool(form.discussion_before_review.data),
             )  # fmt: skip
             svc.update_review_settings(me(), ws, settings)
             db.session.commit()

@@ -88,6 +88,7 @@ class ReviewSettings:
     default_max_load: int
     weights: Weights
     loads: dict[int, int | None]
+    discussion_before_review: bool = False
 
 
 def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: datetime | None = None) -> None:
@@ -104,6 +105,7 @@ def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: da
     ws.phase, ws.bidding_deadline, ws.review_deadline = s.phase, s.bidding_deadline, s.review_deadline
     ws.reviews_per_paper, ws.default_max_load = s.reviews_per_paper, s.default_max_load
     ws.weight_bid, ws.weight_topics, ws.weight_text = s.weights.bid, s.weights.topics, s.weights.text
+    ws.discussion_before_review = s.discussion_before_review
     people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(s.loads))))}
     for uid, load in s.loads.items():
         if uid in people and people[uid].max_load != load:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import emails, jobs
+from portal import emails, jobs, permissions
 from portal.addresses import valid_email
 from portal.db import db, like_pattern, utcnow
 from portal.models import (
@@ -22,6 +22,7 @@ from portal.models import (
     DateKind,
     Decision,
     FileKind,
+    OutgoingEmail,
     Revision,
     StoredFile,
     Submission,
@@ -373,6 +374,7 @@ def create_submission(
                      state=SubmissionState.SUBMITTED if paper else SubmissionState.ABSTRACT,
                      submitted_at=now if paper else None)  # fmt: skip
     new_authors = _set_details(ws, sub, details)
+    _check_notices(actor, [e for e in new_authors if e != actor.email], now)
     people.link_own_row(sub, actor)
     db.session.add(sub)
     db.session.flush()
@@ -397,7 +399,9 @@ def update_submission(
             "Someone (perhaps you, in another tab) saved this submission after you opened this form. "
             "Nothing was saved: reload the page to see the latest version, then make your change again."
         )
+    before = [(a.name, a.email) for a in sub.authors]
     new_authors = _set_details(ws, sub, details)
+    _check_notices(actor, [e for e in new_authors if e != actor.email], now)
     people.bind_submission(sub, actor)
     people.suspend_conflicted(papers=[sub.id], now=now)
     for checked in (paper, supplementary):
@@ -410,6 +414,8 @@ def update_submission(
     db.session.flush()
     _queue_receipt(ws, sub, actor, now, "updated")
     _queue_coauthor_notices(ws, sub, actor, [e for e in new_authors if e != actor.email])
+    if before != [(a.name, a.email) for a in sub.authors]:
+        _tell_the_authors(ws, sub, actor, "its author list changed", before=before)
     return sub
 
 
@@ -473,20 +479,25 @@ def withdraw_submission(ws: Workshop, actor: User, sub: Submission, now: datetim
     sub.state, sub.withdrawn_at, sub.updated_at = SubmissionState.WITHDRAWN, now, now
     db.session.flush()
     _queue_receipt(ws, sub, actor, now, "withdrawn")
+    _tell_the_authors(ws, sub, actor, "it was withdrawn")
 
 
 def restore_submission(ws: Workshop, actor: User, sub: Submission, now: datetime | None = None) -> None:
     now = now or utcnow()
     if sub.state != SubmissionState.WITHDRAWN:
         raise InvalidTransition("This submission is not withdrawn.")
+    chair = permissions.can_chair_paper(actor, sub)
+    if not chair and actor.id != sub.submitter_id:
+        raise InvalidTransition("Only the author who submitted this paper, or a chair, can restore it.")
     deadline = paper_deadline(ws, sub)
-    if deadline is None or not now < deadline:
+    if not chair and (deadline is None or not now < deadline):
         raise DeadlinePassed("The submission deadline has passed, so a withdrawn submission stays withdrawn.",
                              deadline)  # fmt: skip
     sub.state = SubmissionState.SUBMITTED if sub.paper is not None else SubmissionState.ABSTRACT
     sub.withdrawn_at, sub.updated_at = None, now
     db.session.flush()
     _queue_receipt(ws, sub, actor, now, "restored")
+    _tell_the_authors(ws, sub, actor, "it was restored after a withdrawal")
 
 
 def extend_deadline(ws: Workshop, actor: User, sub: Submission, until: datetime | None) -> None:
@@ -517,6 +528,13 @@ def upload_camera_ready(
                              "deadline.", deadlines(ws).camera_ready)  # fmt: skip
     if version != sub.version:
         raise DomainError("Someone saved this submission after you opened this form; reload and try again.")
+    removed = {a.email for a in sub.authors} - {a.email for a in authors}
+    if removed:
+        raise DomainError(f"After the deadline an author ({', '.join(sorted(removed))}) can only be taken off the "
+                          "paper by the chairs: write to them; nothing was saved.")  # fmt: skip
+    before = [(a.name, a.email) for a in sub.authors]
+    added = [a.email for a in authors if a.email not in {e for _, e in before}]
+    _check_notices(actor, [e for e in added if e != actor.email], now)
     sub.title = title
     existing = {a.email: a for a in sub.authors}
     sub.authors = [_author(existing.get(a.email), i, a) for i, a in enumerate(authors, start=1)]
@@ -526,6 +544,8 @@ def upload_camera_ready(
     sub.updated_at = now
     db.session.flush()
     _queue_receipt(ws, sub, actor, now, "camera-ready version received")
+    _queue_coauthor_notices(ws, sub, actor, [e for e in added if e != actor.email])
+    _tell_the_authors(ws, sub, actor, "its camera-ready version was uploaded", before=before)
     return revision
 
 
@@ -538,6 +558,39 @@ def _queue_receipt(ws: Workshop, sub: Submission, actor: User, now: datetime, wh
         subject=f"[{ws.label}] Submission #{sub.number} {what}: {sub.title}",
         ws=ws, sub=sub, actor=actor, what=what, when=now, paper=sub.paper,
         supplementary=sub.latest(FileKind.SUPPLEMENTARY), camera_ready=sub.latest(FileKind.CAMERA_READY),
+        url=external_url("submissions.detail", number=sub.number),
+    )  # fmt: skip
+
+
+def _check_notices(actor: User, addresses: list[str], now: datetime) -> None:
+    """A notice to each newly listed author is mail to an address the actor typed: at most
+    ``COAUTHOR_NOTICES_PER_HOUR`` an account, counted in the outbox (so across every worker and machine)."""
+    if not addresses:
+        return
+    limit = current_app.config["COAUTHOR_NOTICES_PER_HOUR"]
+    sent = db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail).where(
+        OutgoingEmail.kind == "coauthor_notice", OutgoingEmail.reply_to == actor.email,
+        OutgoingEmail.created_at > now - timedelta(hours=1))) or 0  # fmt: skip
+    if sent + len(addresses) > limit:
+        raise DomainError(f"This would tell {len(addresses)} new author{'s' if len(addresses) != 1 else ''} of the "
+                          f"paper, and {sent} were told in the last hour: at most {limit} an hour may be. Nothing was "
+                          "saved: add the other authors in an hour, or write to the chairs.")  # fmt: skip
+
+
+def _tell_the_authors(ws: Workshop, sub: Submission, actor: User, what: str,
+                      before: list[tuple[str, str]] | None = None) -> None:  # fmt: skip
+    """Every author hears of a change one of them made (no co-author acts alone in silence): those on the list now
+    and, when the list changed, those taken off it. The person who made it has the receipt."""
+    now_listed = [(a.name, a.email) for a in sub.authors]
+    removed = [(n, e) for n, e in (before or []) if e not in {x for _, x in now_listed}]
+    to = sorted({e for _, e in now_listed + removed} - {actor.email})
+    if not to:
+        return
+    emails.queue(
+        kind="author_notice", to=to, reply_to=actor.email, template="author_notice",
+        subject=f"[{ws.label}] Submission #{sub.number}: {what}",
+        ws=ws, sub=sub, actor=actor, what=what, authors=now_listed, removed=removed,
+        added=[(n, e) for n, e in now_listed if before is not None and e not in {x for _, x in before}],
         url=external_url("submissions.detail", number=sub.number),
     )  # fmt: skip
 

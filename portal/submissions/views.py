@@ -345,7 +345,9 @@ def withdraw(number: int) -> str | Response:
 @bp.post("/<int:number>/restore")
 def restore(number: int) -> Response:
     ws = require_workshop()
-    sub = _authors_only(number)
+    sub = get_submission(number)
+    if not (permissions.is_author(me(), sub) or permissions.can_chair_paper(me(), sub)):
+        abort(403)  # the service says which author (the submitter) may
     if ConfirmForm().validate_on_submit():
         try:
             svc.restore_submission(ws, me(), sub)

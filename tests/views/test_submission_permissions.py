@@ -539,19 +539,36 @@ def test_author_withdraws_and_restores_the_submission(
     assert flashes(client.get(response.headers["Location"])) == [
         f"Submission #{number} is withdrawn. You can restore it until the deadline."
     ]
+    others = sorted(e for e in (author_tuple(a)[1] for a in OWNERS["sam"]["authors"]) if e != person["email"])
+    title = OWNERS["sam"]["titles"]["live"]
+    withdrawn = smtp.wait_for(2)
+    # The receipt to who did it, and a notice to every other author: no co-author withdraws a paper in silence.
+    assert sorted((m["Subject"].strip(), sorted(str(m["To"]).split(", "))) for m in withdrawn) == sorted([
+        (f"[LongLLM 2024] Submission #{number} withdrawn: {title}", [person["email"]]),
+        (f"[LongLLM 2024] Submission #{number}: it was withdrawn", others),
+    ])  # fmt: skip
+    smtp.clear()
+
     response = send(client, "POST", f"/submissions/{number}/restore", {}, "/account/profile")
     assert response.headers["Location"] == f"/submissions/{number}"
-    assert flashes(client.get(response.headers["Location"])) == [f"Submission #{number} is restored."]
-
+    page = client.get(response.headers["Location"])
     with world.app.app_context():
         sub = db.session.get(Submission, number)
         assert sub is not None
-        assert (sub.state, sub.withdrawn_at) == (SubmissionState.SUBMITTED, None)
+        state = (sub.state, sub.withdrawn_at is None)
+    if person is not SAM:
+        # Only the submitter (or a chair) undoes a withdrawal: the co-author is told so, and nothing changes.
+        assert flashes(page) == ["Only the author who submitted this paper, or a chair, can restore it."]
+        assert state == (SubmissionState.WITHDRAWN, False)
+        assert smtp.wait_for(1, timeout=0.5) == []
+        return
+    assert flashes(page) == [f"Submission #{number} is restored."]
+    assert state == (SubmissionState.SUBMITTED, True)
     # (A subject that fits on the continuation line alone is folded right after "Subject:"; the parser keeps
     # the fold's space, which a mail client's unfolding turns into the usual one after the colon.)
-    assert [m["Subject"].strip() for m in smtp.wait_for(2)] == [
-        f"[LongLLM 2024] Submission #{number} withdrawn: {OWNERS['sam']['titles']['live']}",
-        f"[LongLLM 2024] Submission #{number} restored: {OWNERS['sam']['titles']['live']}",
+    assert sorted(m["Subject"].strip() for m in smtp.wait_for(2)) == [
+        f"[LongLLM 2024] Submission #{number} restored: {title}",
+        f"[LongLLM 2024] Submission #{number}: it was restored after a withdrawal",
     ]
 
 
@@ -618,6 +635,50 @@ def test_coauthor_removed_from_the_list_loses_access(world: World) -> None:
     assert str(number) not in [n for n, _, _ in list_rows(cora.get("/submissions/"))]
 
 
+def test_every_author_hears_of_an_author_list_change_the_removed_one_included(world: World, smtp: SMTPRecorder) -> None:
+    number = world.number("sam")
+    client = signed_in(world.app, CORA)  # a co-author acts
+    data = form_data(world, number, title=OWNERS["sam"]["titles"]["live"],
+                     extra=("Nina New", "nina@newlab.example", "New Lab"))  # fmt: skip
+    data = {k: v for k, v in data.items() if not k.startswith("authors-2-")}  # Hugo is taken off
+    data |= {"authors-2-name": "Nina New", "authors-2-email": "nina@newlab.example", "authors-2-affiliation": "New Lab"}
+    data = {k: v for k, v in data.items() if not k.startswith("authors-3-")}
+
+    assert send(client, "POST", f"/submissions/{number}/edit", data, "/account/profile").status_code == 302
+
+    mails = smtp.wait_for(3)
+    notice = next(m for m in mails if "its author list changed" in m["Subject"])
+    # Sam (the submitter), Hugo (taken off) and Nina (added) hear of it; Cora, who did it, has her receipt.
+    assert sorted(str(notice["To"]).split(", ")) == ["hugo@hidden.example", "nina@newlab.example", "sam@example.org"]
+    body = notice.get_content().replace("\r\n", "\n")
+    assert "Taken off the author list:\n  - Hugo Hidden <hugo@hidden.example>" in body
+    assert "Added to the author list:\n  - Nina New <nina@newlab.example>" in body
+    assert [m["Subject"].strip() for m in mails if str(m["To"]) == "nina@newlab.example"] == [
+        f"[LongLLM 2024] You are an author of submission #{number}"]
+
+
+def test_notices_to_new_authors_are_limited_per_account_and_hour(world: World, smtp: SMTPRecorder) -> None:
+    number = world.number("sam")
+    with world.app.app_context():  # the notices Sam's own submissions sent this hour (to Cora and Hugo)
+        told = db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail).where(
+            OutgoingEmail.kind == "coauthor_notice", OutgoingEmail.reply_to == SAM["email"]))  # fmt: skip
+    world.app.config["COAUTHOR_NOTICES_PER_HOUR"] = told + 1
+    client = signed_in(world.app, SAM)
+    first = form_data(world, number, title="One more author", extra=("Nina New", "nina@newlab.example", "New Lab"))
+    assert send(client, "POST", f"/submissions/{number}/edit", first, "/account/profile").status_code == 302
+    before = snapshot(world)
+    smtp.clear()
+
+    second = form_data(world, number, title="Yet another", extra=("Olga Other", "olga@otherlab.example", "Other Lab"))
+    response = send(client, "POST", f"/submissions/{number}/edit", second, "/account/profile")
+
+    assert response.status_code == 422
+    assert (f"This would tell 1 new author of the paper, and {told + 1} were told in the last hour: at most {told + 1} an "
+            "hour may be. Nothing was saved") in text_of(response)
+    assert snapshot(world) == before
+    assert smtp.wait_for(1, timeout=0.5) == []
+
+
 # --- the chair ----------------------------------------------------------------------------------------
 
 
@@ -634,7 +695,30 @@ def test_chair_sees_any_submission_and_may_extend_but_not_edit(world: World, own
     assert "Chairs: deadline for this submission" in page
     assert "Edit or upload a new version" not in page
     assert "Withdraw the submission" not in page
-    assert "Restore the submission" not in page
+    # A chair restores a paper withdrawn by mistake (the authors may have asked): only that action.
+    assert ("Restore the submission" in page) == (kind == "withdrawn")
+
+
+def test_chair_restores_a_withdrawn_paper_even_after_the_deadline_and_every_author_hears(
+    world: World, smtp: SMTPRecorder
+) -> None:
+    number = world.number("otto", "withdrawn")
+    client = signed_in(world.app, CARLA)
+    with world.app.app_context():
+        sub = db.session.get(Submission, number)
+        sub.deadline_override = None
+        ws = db.session.scalar(sa.select(Workshop))
+        date = ws.date_of(DateKind.PAPER_DEADLINE)
+        date.at = utcnow() - timedelta(days=1)
+        db.session.commit()
+
+    response = send(client, "POST", f"/submissions/{number}/restore", {}, f"/submissions/{number}")
+
+    assert flashes(client.get(response.headers["Location"])) == [f"Submission #{number} is restored."]
+    with world.app.app_context():
+        assert db.session.get(Submission, number).state == SubmissionState.SUBMITTED
+    notice = next(m for m in smtp.wait_for(2) if "it was restored" in m["Subject"])
+    assert sorted(str(notice["To"]).split(", ")) == sorted(author_tuple(a)[1] for a in OWNERS["otto"]["authors"])
 
 
 def test_chair_extends_the_deadline_of_one_submission(world: World) -> None:
@@ -660,7 +744,8 @@ def test_chair_extends_the_deadline_of_one_submission(world: World) -> None:
 
 # The author-only routes, as a chair who is not an author of the submission tries them.
 AUTHOR_ONLY = [r for r in zip(OBJECT_ROUTES, OBJECT_IDS, strict=True)
-               if r[0][1] not in ("/submissions/{n}", "/submissions/{n}/files/{rev}", "/submissions/{n}/extension")]  # fmt: skip
+               if r[0][1] not in ("/submissions/{n}", "/submissions/{n}/files/{rev}", "/submissions/{n}/extension",
+                                  "/submissions/{n}/restore")]  # fmt: skip
 
 
 @pytest.mark.parametrize(("method", "path", "form", "kind"), [r for r, _ in AUTHOR_ONLY], ids=[i for _, i in AUTHOR_ONLY])
