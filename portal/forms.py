@@ -68,13 +68,22 @@ def good_password(form: Form, field: Field) -> None:
 
 
 def current_password(form: Form, field: Field) -> None:
-    """The signed-in person's password, asked again before a sensitive change."""
+    """The signed-in person's password, asked again before a sensitive change. A wrong one counts toward the
+    sign-in limits (the view keeps the record: ``keep_failed_attempts``); past them even the right one waits."""
     from flask_login import current_user
 
-    from portal.services.accounts import check_password
+    from portal.services.accounts import SignInRefused, check_current_password
+    from portal.templating import format_datetime
+    from portal.web import client_ip
 
-    if not current_user.is_authenticated or not check_password(current_user, field.data or ""):
+    if not current_user.is_authenticated:
         raise ValidationError("This is not your current password.")
+    try:
+        check_current_password(current_user._get_current_object(), field.data or "", ip=client_ip())
+    except SignInRefused as exc:
+        form.failed_attempt = True  # type: ignore[attr-defined]
+        when = f" Try again after {format_datetime(exc.retry_at)}." if exc.retry_at else ""
+        raise ValidationError(f"{exc}{when}") from exc
 
 
 def single_line(form: Form, field: Field) -> None:

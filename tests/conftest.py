@@ -186,8 +186,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+class ClosingClient(FlaskClient):
+    """A test client that reads each response whole and closes it, as a WSGI server does once the response is
+    sent: what a view left for after the response (``call_on_close``, e.g. mail that must not delay an answer)
+    runs before the test looks."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, **config: Any) -> Flask:
-    return create_app(_config(database_url, **config))
+    app = create_app(_config(database_url, **config))
+    app.test_client_class = ClosingClient
+    return app
 
 
 @pytest.fixture

@@ -25,6 +25,13 @@ from portal.templating import workshop
 from portal.web import me
 
 
+def keep_failed_attempts(form: object) -> None:
+    """A wrong current password was recorded (it counts toward the sign-in limits): keep the record although
+    the form is refused. Nothing else of the request is pending."""
+    if getattr(form, "failed_attempt", False):
+        db.session.commit()
+
+
 def _stay_signed_in(user: User) -> None:
     """After the nonce changed, sign this session in again (and renew its remember-me cookie if it had one)."""
     had_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
@@ -64,7 +71,9 @@ def profile() -> str | Response:
 def email() -> str | Response:
     user = me()
     form = EmailChangeForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        keep_failed_attempts(form)
+    else:
         try:
             svc.request_email_change(workshop(), user, form.email.data)
         except DomainError as exc:
@@ -82,7 +91,9 @@ def email() -> str | Response:
 def password() -> str | Response:
     user = me()
     form = PasswordChangeForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        keep_failed_attempts(form)
+    else:
         svc.set_password(workshop(), user, form.password.data)
         emails.commit_and_deliver()
         _stay_signed_in(user)

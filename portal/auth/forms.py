@@ -58,6 +58,11 @@ class EmailOnlyForm(FlaskForm):
     email = EmailField("Email", filters=[strip], validators=EMAIL_VALIDATORS)
 
 
+class ConfirmAccountForm(FlaskForm):
+    password = PasswordField("The password you chose when registering",
+                             validators=[DataRequired("Give the password you chose when registering.")])  # fmt: skip
+
+
 class NewPasswordForm(FlaskForm):
     password, confirm = new_password_fields()
 

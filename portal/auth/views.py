@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from portal import emails
 from portal.auth import bp
-from portal.auth.forms import ButtonForm, EmailOnlyForm, LoginForm, NewPasswordForm, RegisterForm
+from portal.auth.forms import ButtonForm, ConfirmAccountForm, EmailOnlyForm, LoginForm, NewPasswordForm, RegisterForm
 from portal.db import db, utcnow
 from portal.extensions import limiter
 from portal.models import Invitation, InvitationState
@@ -56,13 +56,14 @@ def register() -> str | Response:
             password=form.password.data, orcid=form.orcid.data, homepage=form.homepage.data,
             invitation=invitation,
         )  # fmt: skip
-        emails.commit_and_deliver()
         if user is not None and user.is_confirmed:
+            emails.commit_and_deliver()
             login_user(user)
             flash("Welcome! Your account is ready and you are now a reviewer.", "success")
             return redirect(url_for("account.index"))
         session["registered_email"] = svc.normalize_email(form.email.data)
-        return redirect(url_for(".check_inbox"))
+        # New address, taken address, or an unconfirmed one registered again: the same page in the same time.
+        return emails.commit_and_deliver_after(redirect(url_for(".check_inbox")))
     status = 422 if form.errors else 200
     return render_template("auth/register.html", form=form, invitation=invitation, token=token), status
 
@@ -73,17 +74,41 @@ def check_inbox() -> str:
     return render_template("auth/check_inbox.html", email=session.get("registered_email"))
 
 
-@bp.get("/confirm/<token>")
-def confirm(token: str) -> str | Response:
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> str | Response | tuple[str, int]:
+    """A confirmation link opens a page; only its button (a POST, with the password chosen at registration)
+    confirms, so a mail scanner that follows links confirms nothing, and a registration of someone else's
+    address is never confirmed by its owner's click."""
     try:
-        svc.confirm_email(token)
+        user = svc.user_to_confirm(token)
     except TokenInvalid as exc:
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc), resend="confirm",
                                form=EmailOnlyForm()), 400  # fmt: skip
-    db.session.commit()
-    flash("Your email address is confirmed. You can sign in now.", "success")
-    return redirect(url_for(".login"))
+    form = ConfirmAccountForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = svc.confirm_email(token, form.password.data, ip=client_ip())
+        except svc.SignInRefused as exc:
+            db.session.commit()  # keep the recorded failure: it counts toward the sign-in limits
+            when = f" Try again after {format_datetime(exc.retry_at)}." if exc.retry_at else ""
+            form.password.errors.append(f"{exc}{when}" if exc.retry_at else
+                                        "This is not the password chosen when the address was registered. If you did "
+                                        "not register, or forgot it, choose a new password below.")  # fmt: skip
+            status = 429 if exc.retry_at else 422
+        except TokenInvalid as exc:
+            db.session.rollback()
+            return render_template("auth/link_problem.html", message=str(exc), resend="confirm",
+                                   form=EmailOnlyForm()), 400  # fmt: skip
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Your email address is confirmed and you are signed in.", "success")
+            return redirect(url_for("account.index"))
+    elif form.errors:
+        status = 422
+    return render_template("auth/confirm.html", form=form, email=user.email), status
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
@@ -92,12 +117,12 @@ def resend_confirmation() -> str | Response:
     form = EmailOnlyForm()
     if form.validate_on_submit():
         svc.resend_confirmation(workshop(), form.email.data)
-        emails.commit_and_deliver()
         flash(
             f"If an unconfirmed account uses {svc.normalize_email(form.email.data)}, a new confirmation link is on "
             "its way. It works for 3 days.", "info",
         )  # fmt: skip
-        return redirect(url_for(".login"))
+        # The same answer, in the same time, for every address: the mail goes out after the response.
+        return emails.commit_and_deliver_after(redirect(url_for(".login")))
     return render_template("auth/resend.html", form=form), 422 if form.errors else 200
 
 
@@ -154,25 +179,30 @@ def reset_request() -> str | Response:
     form = EmailOnlyForm()
     if form.validate_on_submit():
         svc.request_password_reset(workshop(), form.email.data)
-        emails.commit_and_deliver()
         flash(
             f"If an account uses {svc.normalize_email(form.email.data)}, a link to choose a new password is on its "
             "way. It works once, for one hour.", "info",
         )  # fmt: skip
-        return redirect(url_for(".login"))
+        # The same answer, in the same time, for every address: the mail goes out after the response.
+        return emails.commit_and_deliver_after(redirect(url_for(".login")))
     return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token: str) -> str | Response:
     try:
-        user = svc.user_for_reset(token)
+        user, fingerprint = svc.reset_link(token)
     except TokenInvalid as exc:
         return render_template("auth/link_problem.html", message=str(exc), resend="reset",
                                form=EmailOnlyForm()), 400  # fmt: skip
     form = NewPasswordForm()
     if form.validate_on_submit():
-        svc.set_password(workshop(), user, form.password.data, confirm_email=True)
+        try:  # conditional on the password the link was made for: posted several times at once, it works once
+            svc.set_password(workshop(), user, form.password.data, confirm_email=True, replacing=fingerprint)
+        except TokenInvalid as exc:
+            db.session.rollback()
+            return render_template("auth/link_problem.html", message=str(exc), resend="reset",
+                                   form=EmailOnlyForm()), 400  # fmt: skip
         emails.commit_and_deliver()
         logout_user()
         flash("Your password is changed, and every session that used the old one is signed out. Sign in now.",

@@ -73,6 +73,15 @@ def register_user(
     """
     address = normalize_email(email)
     existing = user_by_email(address)
+    if existing is not None and not existing.is_confirmed and invitation is None:
+        # An unconfirmed registration is nobody's until the mailbox's owner confirms it: a new one replaces it
+        # (its password, name and affiliation), and the earlier confirmation links die with the old password.
+        existing.name, existing.orcid, existing.homepage = name, orcid or None, homepage or None
+        existing.password_hash = _hash(password)
+        existing.session_nonce = new_nonce()
+        identities.affiliation_given(existing, affiliation)
+        queue_confirmation(workshop, existing)
+        return None
     if existing is not None:
         _hash(password)  # spend the same time as a registration
         emails.queue(
@@ -100,7 +109,8 @@ def register_user(
 
 
 def queue_confirmation(workshop: Workshop | None, user: User) -> None:
-    token = make_token("confirm", {"uid": user.id, "email": user.email})
+    # Bound to the password of this registration: a later registration of the address kills the link.
+    token = make_token("confirm", {"uid": user.id, "email": user.email, "pw": _password_fingerprint(user)})
     emails.queue(
         kind="confirm_email", to=user.email, template="confirm_email",
         subject=f"[{_site(workshop)}] Confirm your email address",
@@ -116,16 +126,49 @@ def resend_confirmation(workshop: Workshop | None, email: str) -> None:
         queue_confirmation(workshop, user)
 
 
-def confirm_email(token: str, *, now: datetime | None = None) -> User:
+def user_to_confirm(token: str) -> User:
+    """The account a confirmation link is for (the page shows a button; only the POST confirms)."""
     data = read_token("confirm", token, CONFIRM_MAX_AGE)
     user = db.session.get(User, data.get("uid"))
     if user is None or user.email != data.get("email"):
         raise TokenInvalid("This link is not valid any more: the address it confirms has changed.")
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = now or utcnow()
+    if user.is_confirmed:
+        raise TokenInvalid("This address is confirmed already: sign in.")
+    if data.get("pw") != _password_fingerprint(user):
+        raise TokenInvalid("This link is not valid any more: the address was registered again since it was sent. "
+                           "Use the link in the newest mail.")  # fmt: skip
+    return user
+
+
+def confirm_email(token: str, password: str, *, ip: str, now: datetime | None = None) -> User:
+    """Confirm the address with the password chosen at registration: whoever registered an address they do not
+    own cannot have it confirmed by its owner's click (the owner, not knowing that password, resets it, which
+    discards it). Every session of the account ends; a wrong password counts toward the sign-in limits."""
+    now = now or utcnow()
+    user = user_to_confirm(token)
+    check_current_password(user, password, ip=ip, now=now)
+    # Conditional on the account being unconfirmed still: of two confirmations at once, one confirms.
+    done = db.session.execute(sa.update(User).where(User.id == user.id, User.email_confirmed_at.is_(None))
+                              .values(email_confirmed_at=now, session_nonce=new_nonce())
+                              .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    db.session.refresh(user)
+    if done:
         identities.address_confirmed(user, now=now)
     db.session.flush()
     return user
+
+
+def check_current_password(user: User, password: str, *, ip: str, now: datetime | None = None) -> None:
+    """The account's password, asked again (confirming, changing the address or the password): a wrong one is
+    recorded and counts toward the same limits as a failed sign-in, and past them even the right one waits."""
+    now = now or utcnow()
+    retry = _lockout(user.email, ip, now)
+    if retry is not None:
+        raise SignInRefused("Too many wrong passwords.", retry_at=retry)
+    if not check_password_hash(user.password_hash, password):
+        db.session.add(LoginFailure(email=user.email[:320], ip=ip[:64], at=now))
+        db.session.flush()
+        raise SignInRefused("This is not your current password.")
 
 
 # --- signing in ---------------------------------------------------------------------------------------
@@ -139,21 +182,25 @@ def _retry_at(stmt: sa.Select[tuple[datetime]], window: timedelta, limit: int) -
     return sorted(times)[len(times) - limit] + window
 
 
-def authenticate(email: str, password: str, *, ip: str, now: datetime | None = None) -> User:
-    """Check credentials under the brute-force limits; record a failure; clear them on success."""
-    now = now or utcnow()
+def _lockout(address: str, ip: str, now: datetime) -> datetime | None:
+    """When the sign-in limits let this account and address try again (None: now)."""
     cfg = current_app.config
     window = timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW"])
-    address = normalize_email(email)[:320]
-    since = now - window
-    recent = sa.select(LoginFailure.at).where(LoginFailure.at > since)
-    retry = max(
+    recent = sa.select(LoginFailure.at).where(LoginFailure.at > now - window)
+    return max(
         filter(None, [
             _retry_at(recent.where(LoginFailure.email == address), window, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
             _retry_at(recent.where(LoginFailure.ip == ip), window, cfg["LOGIN_MAX_FAILURES_PER_IP"]),
         ]),
         default=None,
     )  # fmt: skip
+
+
+def authenticate(email: str, password: str, *, ip: str, now: datetime | None = None) -> User:
+    """Check credentials under the brute-force limits; record a failure; clear them on success."""
+    now = now or utcnow()
+    address = normalize_email(email)[:320]
+    retry = _lockout(address, ip, now)
     if retry is not None:
         raise SignInRefused("Too many failed sign-in attempts.", retry_at=retry)
     user = user_by_email(address)
@@ -199,16 +246,34 @@ def request_password_reset(workshop: Workshop | None, email: str) -> None:
 
 def user_for_reset(token: str) -> User:
     """The user a reset link is for; the link dies once the password changes (so it works once)."""
+    return reset_link(token)[0]
+
+
+def reset_link(token: str) -> tuple[User, str]:
+    """The user a reset link is for and the password fingerprint it carries (``set_password(replacing=...)``)."""
     data = read_token("reset", token, RESET_MAX_AGE)
     user = db.session.get(User, data.get("uid"))
     if user is None or data.get("pw") != _password_fingerprint(user):
         raise TokenInvalid("This link has already been used, or the password was changed since it was sent.")
-    return user
+    return user, str(data["pw"])
 
 
-def set_password(workshop: Workshop | None, user: User, password: str, *, confirm_email: bool = False) -> None:
-    """Set a new password, sign out every other session, and tell the owner by mail."""
-    user.password_hash = _hash(password)
+def set_password(workshop: Workshop | None, user: User, password: str, *, confirm_email: bool = False,
+                 replacing: str | None = None) -> None:  # fmt: skip
+    """Set a new password, sign out every other session, and tell the owner by mail. With ``replacing`` (the
+    fingerprint a reset link carries) the change is conditional on the password being that one still: of a
+    link posted several times at once, one sets the password and the others are refused."""
+    new_hash = _hash(password)
+    if replacing is not None:
+        current = db.session.scalar(sa.select(User.password_hash).where(User.id == user.id).with_for_update())
+        if current is None or hashlib.sha256(current.encode()).hexdigest()[:16] != replacing:
+            raise TokenInvalid("This link has already been used, or the password was changed since it was sent.")
+        changed = db.session.execute(sa.update(User).where(User.id == user.id, User.password_hash == current)
+                                     .values(password_hash=new_hash).execution_options(synchronize_session=False))  # fmt: skip
+        if not changed.rowcount:
+            raise TokenInvalid("This link has already been used, or the password was changed since it was sent.")
+        db.session.refresh(user)
+    user.password_hash = new_hash
     if confirm_email and user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()  # the reset link reached this inbox: the address works
         identities.address_confirmed(user)

@@ -58,9 +58,16 @@ def test_register_confirm_by_mail_then_sign_in(app: Flask, smtp: SMTPRecorder) -
     assert mail["Subject"] == "[LongLLM 2024] Confirm your email address"
     [link] = mail_links(mail)
     assert link.startswith("/auth/confirm/")
-    confirmed = client.get(link, follow_redirects=True)
-    assert "Your email address is confirmed. You can sign in now." in text_of(confirmed)
+    # Opening the link (as a mail scanner does) confirms nothing: a page with a button.
+    opened = client.get(link)
+    assert "Confirm your email address This confirms ada@example.org for the account registered with it" in text_of(opened)
+    assert users(app) == [("ada@example.org", "Ada Lovelace", False)]
+    confirmed = post_form(client, link, {"password": REG["password"]})
+    assert confirmed.headers["Location"] == "/account/"  # confirmed, and signed in
+    assert "Your email address is confirmed and you are signed in." in text_of(client.get("/account/"))
+    assert users(app) == [("ada@example.org", "Ada Lovelace", True)]
 
+    client = app.test_client()  # another browser: the password now signs in
     signed_in = login(client, "ada@example.org")
     assert signed_in.headers["Location"] == "/account/"
     page = text_of(client.get("/account/"))
