@@ -27,7 +27,7 @@ from portal.models import (
     Workshop,
 )
 from portal.permissions import authored_ids
-from portal.sandbox import chair_sandbox
+from portal.sandbox import BudgetExceeded, chair_sandbox
 from portal.services import Conflicted, DomainError, InvalidTransition, audit
 
 DEFAULT_ACCEPT = """Dear {{ authors }},
@@ -62,6 +62,8 @@ The {{ workshop }} chairs
 
 PLACEHOLDERS = ("title", "number", "authors", "decision", "presentation", "note", "reviews", "workshop")
 _env = chair_sandbox()
+# What a chair's template can raise besides TemplateError ({{ 1 / 0 }}, {{ 10.0 ** 400 }}, {{ title + 1 }}).
+_RUNTIME_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
 
 
 def letter_sent(sub: Submission) -> bool:
@@ -141,16 +143,22 @@ def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True,
     }  # fmt: skip
     try:
         body = _env.from_string(source).render(**context)
-    except TemplateError as exc:
+    except BudgetExceeded as exc:  # within budget on the sample, not on this paper's data
+        raise DomainError(f"The {sub.decision.value} letter for #{sub.id}: {exc}") from exc
+    except _RUNTIME_ERRORS as exc:
         raise DomainError(f"The {sub.decision.value} template has an error: {exc}") from exc
     verdict = "accepted" if sub.decision == Decision.ACCEPTED else "decision"
     return f"[{ws.label}] #{sub.id} {verdict}: {sub.title}", body
 
 
 def check_template(source: str) -> None:
+    """Refuse a template that does not compile, or fails or goes over its output or time budget (the sandbox's)
+    on sample data."""
     try:
         _env.from_string(source).render(**dict.fromkeys(PLACEHOLDERS, "x"))
-    except TemplateError as exc:
+    except BudgetExceeded as exc:
+        raise DomainError(str(exc)) from exc
+    except _RUNTIME_ERRORS as exc:
         raise DomainError(f"The template has an error: {exc}") from exc
 
 

@@ -37,7 +37,7 @@ from portal.models import (
     Workshop,
 )
 from portal.permissions import authored_ids
-from portal.sandbox import chair_sandbox
+from portal.sandbox import BudgetExceeded, chair_sandbox
 from portal.services import Conflicted, DomainError, audit
 
 AUDIENCES = {
@@ -146,19 +146,24 @@ def _context(ws: Workshop, r: Recipient) -> dict[str, Any]:
 
 
 def render_all(ws: Workshop, audience: str, people: list[Recipient], subject: str, body: str) -> list[tuple[str, str]]:
-    """Every recipient's mail; the first template error stops it (nothing is half rendered into the outbox)."""
+    """Every recipient's mail; the first template error stops it (nothing is half rendered into the outbox). Each
+    mail is within the sandbox's output and time budget; the one that is not is named."""
     subject_t, body_t = _compile(subject, "subject", audience), _compile(body, "body", audience)
 
-    def render(what: str, template: Template, context: dict[str, Any]) -> str:
+    def render(what: str, template: Template, context: dict[str, Any], r: Recipient) -> str:
         try:
             return template.render(**context)
+        except BudgetExceeded as exc:
+            about = f" about #{r.paper.id}" if r.paper is not None else ""
+            raise DomainError(f"The {what} for {r.name} <{r.email}>{about}: {exc}") from exc
         except _RUNTIME_ERRORS as exc:
             raise DomainError(_problem(what, exc, audience)) from exc
 
     mails = []
     for r in people:
         context = _context(ws, r)
-        mails.append((emails.one_line(render("subject", subject_t, context))[:500], render("body", body_t, context)))
+        mails.append((emails.one_line(render("subject", subject_t, context, r))[:500],
+                      render("body", body_t, context, r)))  # fmt: skip
     return mails
 
 
@@ -224,6 +229,8 @@ def queue_group_mail(
     try:
         checked = _checked(actor, ws, audience, subject, body, digest)
     except DomainError as exc:
+        if isinstance(exc.__cause__, BudgetExceeded):  # over budget for one recipient here (a slower machine)
+            raise DomainError(f"{exc} The mails not yet queued were not sent.") from exc
         raise DomainError("The recipients or the text changed after the mail was sent; the mails not yet queued "
                           "were not sent. Preview the mail again.") from exc  # fmt: skip
     kind = kind_of(event_id)
