@@ -3,7 +3,7 @@ produce more than CHAIR_TEMPLATE_MAX_OUTPUT or run longer than CHAIR_TEMPLATE_MA
 sandbox's message (422, what the chair typed kept, nothing saved, nothing queued); one that goes over only for one
 paper or one recipient names it; a group mail job that goes over fails with that message and queues nothing.
 
-On the code before the budget: the letters page saved a 2.1 MB draft and built a gigabyte for ``center``; group
+On the code before the budget: the letters page saved a 2.4 MB draft and built a gigabyte for ``center``; group
 mail built a gigabyte for one recipient; the job queued every mail; nested loops ran until killed."""
 
 from __future__ import annotations
