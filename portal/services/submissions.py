@@ -292,8 +292,6 @@ def _add_revision(sub: Submission, checked: CheckedFile, actor: User) -> Revisio
     reviewer_file = None
     if checked.report is not None and checked.report.stripped is not None:
         reviewer_file = _store(checked.report.stripped, "application/pdf", "")
-    elif checked.report is not None and checked.report.metadata_free and checked.kind == FileKind.PAPER:
-        reviewer_file = file  # nothing to remove: the reviewers get the same file
     report = checked.report.to_dict() if checked.report else {}
     report["warnings"] = checked.warnings
     revision = Revision(
@@ -309,21 +307,28 @@ def _add_revision(sub: Submission, checked: CheckedFile, actor: User) -> Revisio
 
 
 def ensure_reviewers_copy(revision: Revision) -> StoredFile | None:
-    """The copy without metadata, made now when the paper was uploaded while the workshop was single-blind (or
-    its background job has not run yet). Of two made at once, the first recorded wins; the other is dropped."""
-    if revision.reviewer_file is not None:
-        return revision.reviewer_file
+    """The reviewers' copy: the pages' drawing and nothing else (see ``portal.pdfcheck``). Made at upload for a
+    double-blind paper; made here when the paper was uploaded while the workshop was single-blind, when its
+    background job has not run yet, or when its copy is older than copies rebuilt from the pages (its check's
+    report then says nothing of what a copy leaves out, and the copy may hold comments, the outline or attached
+    files, or be the upload itself). Of two made at once, the first recorded wins; the other is dropped. None when
+    no copy can be made."""
+    current, report = revision.reviewer_file, dict(revision.check_report or {})
+    if current is not None and report.get("dropped") is not None:
+        return current
     with storage().open(revision.file.storage_key) as fh:
         data = fh.read()
     cfg = current_app.config
-    report = check_pdf(data, [], strip=True, timeout=cfg["PDF_CHECK_TIMEOUT"], memory_mb=cfg["PDF_CHECK_MEMORY_MB"])
-    if report.stripped is None and not (report.ok and report.metadata_free):
+    checked = check_pdf(data, [], strip=True, timeout=cfg["PDF_CHECK_TIMEOUT"], memory_mb=cfg["PDF_CHECK_MEMORY_MB"])
+    if checked.stripped is None:
         return None
-    copy = revision.file if report.stripped is None else _store(report.stripped, "application/pdf", "")
+    copy = _store(checked.stripped, "application/pdf", "")
     db.session.flush()
-    claimed = db.session.execute(sa.update(Revision).where(Revision.id == revision.id, Revision.reviewer_file_id.is_(None))
-                                 .values(reviewer_file_id=copy.id)).rowcount  # fmt: skip
-    if not claimed and copy is not revision.file:
+    unchanged = Revision.reviewer_file_id.is_(None) if current is None else Revision.reviewer_file_id == current.id
+    claimed = db.session.execute(sa.update(Revision).where(Revision.id == revision.id, unchanged)
+                                 .values(reviewer_file_id=copy.id, check_report={**report, "dropped": checked.dropped})
+                                 ).rowcount  # fmt: skip
+    if not claimed:
         db.session.delete(copy)
         storage().delete(copy.storage_key)
     db.session.refresh(revision)
@@ -553,10 +558,13 @@ def upload_camera_ready(
 
 
 def _queue_receipt(ws: Workshop, sub: Submission, actor: User, now: datetime, what: str) -> None:
+    paper = sub.paper
+    # The anonymity check's hits on the paper as it stands, on a receipt for submitting or changing it.
+    hits = (paper.check_report or {}).get("hits", []) if paper is not None and what in ("submitted", "updated") else []
     emails.queue(
         kind="submission_receipt", to=actor.email, reply_to=ws.contact_email, template="submission_receipt",
         subject=f"[{ws.label}] Submission #{sub.number} {what}: {sub.title}",
-        ws=ws, sub=sub, actor=actor, what=what, when=now, paper=sub.paper,
+        ws=ws, sub=sub, actor=actor, what=what, when=now, paper=paper, hits=hits,
         supplementary=sub.latest(FileKind.SUPPLEMENTARY), camera_ready=sub.latest(FileKind.CAMERA_READY),
         url=external_url("submissions.detail", number=sub.number),
     )  # fmt: skip

@@ -166,15 +166,18 @@ def test_small_upload_with_redis_gets_its_reviewers_copy_at_once(open_app: Flask
     assert [k for k, _, _ in jobs_of(open_app)] == ["outbox"]
 
 
-def test_a_paper_without_naming_metadata_is_its_own_reviewers_copy(open_app: Flask, ada: Any) -> None:
+def test_a_paper_without_naming_metadata_still_gets_a_reviewers_copy_of_its_own(open_app: Flask, ada: Any) -> None:
+    # It used to be its own copy when its Info dictionary and XMP named no one: its comments, outline and
+    # attached files then went to the reviewers (issue 17, point 3).
     plain = make_pdf(title="")  # fpdf2 writes only its Producer and the creation date
     number = number_of(submit(ada, open_app, paper=plain))
     with open_app.app_context():
         paper = db.session.get(Submission, number).paper  # type: ignore[union-attr]
-        assert paper is not None and paper.reviewer_file_id == paper.file_id
-        key = paper.file.storage_key
-    assert upload_files(open_app) == [key]  # one file, not two
-    assert (PdfReader(io.BytesIO(plain)).metadata or {}).get("/Author") is None
+        assert paper is not None and paper.reviewer_file is not None and paper.reviewer_file_id != paper.file_id
+        keys = [paper.file.storage_key, paper.reviewer_file.storage_key]
+    assert sorted(upload_files(open_app)) == sorted(keys)
+    assert stored_bytes(open_app, keys[0]) == plain
+    assert PdfReader(io.BytesIO(stored_bytes(open_app, keys[1]))).metadata is None
 
 
 def test_a_group_mail_retried_by_another_chair_goes_to_the_senders_audience(
