@@ -10,6 +10,7 @@ import email.charset
 import logging
 import re
 import smtplib
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -206,9 +207,11 @@ def commit_and_deliver() -> DeliveryReport:
 
 
 def commit_and_deliver_after(response: Any) -> Any:
-    """Commit, and deliver the mail queued in this unit of work only once ``response`` has gone out (werkzeug's
-    ``call_on_close``): forms that must answer alike for known and unknown addresses (reset, resend, register)
-    then take the same time whether or not they queued a mail. Returns ``response``."""
+    """Commit, and deliver the mail queued in this unit of work beside the response instead of before it (a
+    thread of its own, with its own session): forms that must answer alike for known and unknown addresses
+    (reset, resend, register) then take the same time whether or not they queued a mail, and never wait for
+    SMTP. The mail is in the outbox already, so a thread lost with its process loses nothing: `emails
+    send-pending` delivers it. Returns ``response``."""
     db.session.flush()
     ids = db.session.info.pop(_PENDING, [])
     db.session.commit()
@@ -220,12 +223,16 @@ def commit_and_deliver_after(response: Any) -> Any:
                 db.session.info[_PENDING] = ids
                 try:
                     commit_and_deliver()
-                except Exception:  # the response is gone: log it; the mail stays queued for send-pending
-                    log.exception("delivery after the response failed; the mail stays queued")
+                except Exception:  # nobody waits for this thread: log it; the mail stays queued for send-pending
+                    log.exception("delivery beside the response failed; the mail stays queued")
                 finally:
                     db.session.remove()
 
-        response.call_on_close(deliver)
+        thread = threading.Thread(target=deliver, name="mail-beside-response", daemon=True)
+        thread.start()
+        # Once the response is sent the server closes it: the worker then waits for the delivery before its next
+        # request (as it did before, but after the visitor has the answer), so no delivery piles up.
+        response.call_on_close(lambda: thread.join(timeout=float(app.config["MAIL_TIMEOUT"]) * 2 + 1))
     return response
 
 

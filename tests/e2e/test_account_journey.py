@@ -48,14 +48,12 @@ def test_register_confirm_sign_in_save_expertise_and_sign_out(
     assert re.fullmatch(r"/auth/confirm/\S+", link)
     page.goto(live_server + link)
 
-    expect(page).to_have_url(f"{live_server}/auth/login")
-    expect(page.locator(".flash")).to_have_text("Your email address is confirmed. You can sign in now.")
-
-    # Sign in.
-    page.get_by_label("Email", exact=True).fill(PERSON["email"])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    # The link opens a page; its button, with the password chosen at registration, confirms and signs in.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your email address")
+    page.get_by_label("The password you chose when registering").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm and sign in").click()
     expect(page).to_have_url(f"{live_server}/account/")
+    expect(page.locator(".flash")).to_have_text("Your email address is confirmed and you are signed in.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     expect(account_nav.get_by_role("link", name=PERSON["name"])).to_be_visible()
     expect(account_nav.get_by_role("link", name="Members")).to_have_count(0)  # authors are no chairs
