@@ -181,7 +181,7 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
     return render_template(
         "chair/assignments.html", ws=ws, subs=subs, by_paper=by_paper, load=load, people=people,
         conflicts=conflicts, button=ButtonForm(), drafts=drafts, external=external, external_problems=problems,
-        unfinished=svc.unfinished_by_reviewer(), load_of=lambda u: svc.load_of(ws, u),
+        unfinished=svc.unfinished_by_reviewer(me()), load_of=lambda u: svc.load_of(ws, u),
     )  # fmt: skip
 
 

@@ -160,6 +160,12 @@ class SubmissionAuthor(db.Model):
 
     submission: Mapped[Submission] = relationship(back_populates="authors")
     user: Mapped[User | None] = relationship()
+
+    @property
+    def mail_address(self) -> str:
+        """Where mail to this author goes: their account's address when the row is linked (they may have
+        moved since the paper was submitted), else the address typed on the list."""
+        return self.user.email if self.user_id is not None and self.user is not None else self.email
     __table_args__ = (
         sa.UniqueConstraint("submission_id", "email"),
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),

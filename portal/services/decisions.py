@@ -22,11 +22,12 @@ from portal.models import (
     ReviewAssignment,
     ReviewState,
     Submission,
+    SubmissionAuthor,
     SubmissionState,
     User,
     Workshop,
 )
-from portal.permissions import authored_ids
+from portal.permissions import chair_conflicted_ids
 from portal.sandbox import BudgetExceeded, chair_sandbox
 from portal.services import Conflicted, DomainError, InvalidTransition, audit
 
@@ -116,7 +117,8 @@ def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int
     rows = db.session.execute(
         sa.select(ReviewAssignment.submission_id, ReviewAssignment.ordinal, Review.comments_to_authors)
         .join(Review, Review.assignment_id == ReviewAssignment.id)
-        .where(ReviewAssignment.submission_id.in_(sub_ids), Review.state == ReviewState.SUBMITTED)
+        .where(ReviewAssignment.submission_id.in_(sub_ids), Review.state == ReviewState.SUBMITTED,
+               ReviewAssignment.suspended_at.is_(None))
         .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
     ).all()  # fmt: skip
     parts: dict[int, list[str]] = {}
@@ -177,7 +179,7 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
     """A draft for every decided paper whose letter is not sent; hand-edited drafts are kept. A chair who is an
     author of a paper (``actor``) leaves its letter to the other chairs."""
     count = 0
-    mine = authored_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
+    mine = chair_conflicted_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
     decided = sa.select(Submission.id).where(Submission.workshop_id == ws.id, Submission.decision.is_not(None),
                                              Submission.id.not_in(mine))  # fmt: skip
     subs = db.session.scalars(sa.select(Submission).where(Submission.id.in_(decided))
@@ -186,13 +188,16 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
     reviews = _reviews_for_authors(decided) if with_reviews else {}
     for sub in subs:
         letter = letters.get(sub.id)
-        if letter is not None and (letter.email_id is not None or letter.edited):
+        # A hand-edited draft is kept, unless it was written for another decision (it is stale: the edit
+        # answered a decision since changed).
+        if letter is not None and (letter.email_id is not None or (letter.edited and not letter.stale)):
             continue
         subject, body = render_letter(ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, ""))
         if letter is None:
-            db.session.add(Letter(submission_id=sub.id, subject=subject, body=body, with_reviews=with_reviews))
-        else:
-            letter.subject, letter.body, letter.with_reviews = subject, body, with_reviews
+            letter = Letter(submission_id=sub.id, submission=sub)
+            db.session.add(letter)
+        letter.subject, letter.body, letter.with_reviews, letter.edited = subject, body, with_reviews, False
+        letter.decision, letter.presentation, letter.decision_note = sub.decision, sub.presentation, sub.decision_note
         count += 1
     # Drafts whose decision was taken back go away.
     decided_ids = {s.id for s in subs}
@@ -212,10 +217,27 @@ def edit_letter(actor: User, letter: Letter, subject: str, body: str) -> None:
 
 
 def _sendable(actor: User | None) -> sa.Select[tuple[Letter]]:
-    mine = authored_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
+    mine = chair_conflicted_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
     return (sa.select(Letter).join(Submission, Submission.id == Letter.submission_id)
-            .where(Letter.email_id.is_(None), Submission.decision.is_not(None), Letter.submission_id.not_in(mine))
+            .where(Letter.email_id.is_(None), Submission.decision.is_not(None), Letter.submission_id.not_in(mine),
+                   _written_for_the_decision())
             .order_by(Letter.submission_id))  # fmt: skip
+
+
+def _written_for_the_decision() -> sa.ColumnElement[bool]:
+    """The letter was written for the decision its paper has now (a stale draft is never sent)."""
+    return sa.and_(Letter.decision == Submission.decision,
+                   Letter.presentation.is_not_distinct_from(Submission.presentation),
+                   Letter.decision_note == Submission.decision_note)  # fmt: skip
+
+
+def stale_letters(actor: User | None) -> list[int]:
+    """Drafts whose paper's decision changed since they were written: refused by ``send_letters``."""
+    mine = chair_conflicted_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
+    return list(db.session.scalars(
+        sa.select(Letter.submission_id).join(Submission, Submission.id == Letter.submission_id)
+        .where(Letter.email_id.is_(None), Letter.submission_id.not_in(mine), sa.not_(_written_for_the_decision()))
+        .order_by(Letter.submission_id)))  # fmt: skip
 
 
 def sendable_letters(actor: User | None) -> list[int]:
@@ -229,7 +251,8 @@ def send_letters(actor: User | None, ws: Workshop, *, only: list[int] | None = N
     (None: a command, no chair). Hundreds of letters take a few statements: the drafts with their papers and
     authors, one insert of their mails, one update claiming the drafts, one insert of the audit entries."""
     stmt = _sendable(actor) if only is None else _sendable(actor).where(Letter.id.in_(only))
-    stmt = stmt.options(contains_eager(Letter.submission).selectinload(Submission.authors))
+    stmt = stmt.options(contains_eager(Letter.submission).selectinload(Submission.authors)
+                        .selectinload(SubmissionAuthor.user))
     drafts = [x for x in db.session.scalars(stmt).all() if x.submission.decision is not None]
     count = 0
     for start in range(0, len(drafts), _CLAIM_CHUNK):
@@ -243,7 +266,7 @@ _CLAIM_CHUNK = 500  # letters per claiming statement (SQLite takes at most 32,76
 
 def _queue_letters(actor: User | None, ws: Workshop, drafts: list[Letter]) -> int:
     mails = emails.queue_all([
-        emails.compose(kind="decision_letter", to=sorted(a.email for a in x.submission.authors),
+        emails.compose(kind="decision_letter", to=sorted({a.mail_address for a in x.submission.authors}),
                        reply_to=ws.contact_email, subject=x.subject, template="letter", body=x.body)
         for x in drafts
     ])  # fmt: skip
@@ -251,7 +274,9 @@ def _queue_letters(actor: User | None, ws: Workshop, drafts: list[Letter]) -> in
     # its mail. A draft another send holds is waited for (PostgreSQL) and then no longer matches.
     mail_of = {x.id: m.id for x, m in zip(drafts, mails, strict=True)}
     claimed = set(db.session.scalars(
-        sa.update(Letter).where(Letter.id.in_(list(mail_of)), Letter.email_id.is_(None))
+        sa.update(Letter).where(Letter.id.in_(list(mail_of)), Letter.email_id.is_(None),
+                                # and only for the decision it was written for, read as the claim is made
+                                sa.exists().where(Submission.id == Letter.submission_id, _written_for_the_decision()))
         .values(email_id=sa.case(mail_of, value=Letter.id)).returning(Letter.id)
         .execution_options(synchronize_session=False)
     ))  # fmt: skip
@@ -263,6 +288,22 @@ def _queue_letters(actor: User | None, ws: Workshop, drafts: list[Letter]) -> in
         sub = letter.submission
         audit.record(actor, "letters.send", f"Sent the {sub.decision} letter for #{sub.id}", submission=sub)
     return len(claimed)
+
+
+def send_letter_of(actor: User, ws: Workshop, sub: Submission) -> int:
+    """Prepare (when needed) and send the letter of one paper: how a paper's manager tells its authors."""
+    letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
+    if letter is not None and letter.email_id is not None:
+        raise InvalidTransition(f"The letter for #{sub.id} is sent already.")
+    if letter is None or letter.stale or not letter.edited:
+        subject, body = render_letter(ws, sub)
+        if letter is None:
+            letter = Letter(submission_id=sub.id, submission=sub)
+            db.session.add(letter)
+        letter.subject, letter.body, letter.with_reviews, letter.edited = subject, body, True, False
+        letter.decision, letter.presentation, letter.decision_note = sub.decision, sub.presentation, sub.decision_note
+    db.session.flush()
+    return send_letters(actor, ws, only=[letter.id])
 
 
 def resend_letter(actor: User, letter: Letter) -> None:

@@ -32,11 +32,12 @@ from portal.models import (
     ReviewAssignment,
     ReviewState,
     Submission,
+    SubmissionAuthor,
     SubmissionState,
     User,
     Workshop,
 )
-from portal.permissions import authored_ids
+from portal.permissions import chair_conflicted_ids
 from portal.sandbox import BudgetExceeded, chair_sandbox
 from portal.services import Conflicted, DomainError, audit
 
@@ -104,11 +105,12 @@ def recipients(actor: User, ws: Workshop, audience: str) -> list[Recipient]:
         raise DomainError("Choose who gets the mail.")
     if audience in PAPER_AUDIENCES:
         stmt = (sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.state != SubmissionState.WITHDRAWN)
-                .options(selectinload(Submission.authors)).order_by(Submission.id))  # fmt: skip
+                .options(selectinload(Submission.authors).selectinload(SubmissionAuthor.user))
+                .order_by(Submission.id))  # fmt: skip
         if audience in _DECISIONS:
             sent = sa.select(Letter.submission_id).where(Letter.email_id.is_not(None))
             stmt = stmt.where(Submission.decision == _DECISIONS[audience], Submission.id.in_(sent))
-        return [Recipient(a.name, a.email, sub) for sub in db.session.scalars(stmt) for a in sub.authors]
+        return [Recipient(a.name, a.mail_address, sub) for sub in db.session.scalars(stmt) for a in sub.authors]
     people = sa.select(User)
     if audience == "reviewers":
         people = people.where(User.is_reviewer)
@@ -119,7 +121,7 @@ def recipients(actor: User, ws: Workshop, audience: str) -> list[Recipient]:
             sa.select(ReviewAssignment.reviewer_id).join(Submission, Submission.id == ReviewAssignment.submission_id)
             .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
             .where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED,
-                   Submission.id.not_in(authored_ids(actor)),
+                   Submission.id.not_in(chair_conflicted_ids(actor)),
                    sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
         )  # fmt: skip
         people = people.where(User.is_reviewer, User.id.in_(unfinished))
@@ -182,7 +184,7 @@ def preview(actor: User, ws: Workshop, audience: str, subject: str, body: str) -
     notes = []
     if audience in _DECISIONS:
         notes.append("Only papers whose decision letter is sent are included: authors learn a decision from its letter.")
-    if audience == "unfinished" and db.session.scalar(sa.select(authored_ids(actor).exists())):
+    if audience == "unfinished" and db.session.scalar(sa.select(chair_conflicted_ids(actor).exists())):
         notes.append("Reviews of papers you are an author of are not counted: another chair can remind their reviewers.")
     return Preview(audience, people, mails, _digest(audience, people, mails), notes)
 

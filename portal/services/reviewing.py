@@ -603,12 +603,15 @@ def display_name(person: User, sub: Submission, *, viewer: User) -> str:
 # --- reminders and external reviewers -----------------------------------------------------------------
 
 
-def unfinished_by_reviewer() -> dict[int, list[ReviewAssignment]]:
+def unfinished_by_reviewer(viewer: User | None = None) -> dict[int, list[ReviewAssignment]]:
     """Per reviewer, their assignments without a submitted review, on papers still in reviewing (a withdrawn
-    paper's review is owed to nobody)."""
+    paper's review is owed to nobody); with ``viewer`` (a chair), only on the papers that chair handles: a count
+    must not tell a chair who reviews their own paper."""
     result: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    hidden = permissions.chair_conflicted_ids(viewer) if viewer is not None else sa.select(Submission.id).where(sa.false())
     for a in db.session.scalars(sa.select(ReviewAssignment).join(Submission, Submission.id == ReviewAssignment.submission_id)
-                                .where(Submission.state == SubmissionState.SUBMITTED, ReviewAssignment.suspended_at.is_(None))
+                                .where(Submission.state == SubmissionState.SUBMITTED, ReviewAssignment.suspended_at.is_(None),
+                                       ReviewAssignment.submission_id.not_in(hidden))
                                 .options(selectinload(ReviewAssignment.review))
                                 .order_by(ReviewAssignment.submission_id)):  # fmt: skip
         if a.review is None or a.review.state != ReviewState.SUBMITTED:
@@ -617,9 +620,10 @@ def unfinished_by_reviewer() -> dict[int, list[ReviewAssignment]]:
 
 
 def remind_reviewers(actor: User, ws: Workshop) -> int:
-    """One mail to each reviewer with unfinished reviews, listing that reviewer's own papers."""
+    """One mail to each reviewer with unfinished reviews, listing that reviewer's own papers (the papers the
+    chair reminding handles: the reviewers of a chair's own paper are reminded by another chair)."""
     count = 0
-    for reviewer_id, items in sorted(unfinished_by_reviewer().items()):
+    for reviewer_id, items in sorted(unfinished_by_reviewer(actor).items()):
         reviewer = db.session.get(User, reviewer_id)
         emails.queue(
             kind="reminder", to=reviewer.email, reply_to=ws.contact_email, template="reminder",

@@ -591,7 +591,8 @@ def _tell_the_authors(ws: Workshop, sub: Submission, actor: User, what: str,
     and, when the list changed, those taken off it. The person who made it has the receipt."""
     now_listed = [(a.name, a.email) for a in sub.authors]
     removed = [(n, e) for n, e in (before or []) if e not in {x for _, x in now_listed}]
-    to = sorted({e for _, e in now_listed + removed} - {actor.email})
+    linked = {a.email: a.mail_address for a in sub.authors}
+    to = sorted({linked.get(e, e) for _, e in now_listed + removed} - {actor.email})
     if not to:
         return
     emails.queue(
