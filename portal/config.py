@@ -55,6 +55,8 @@ class Config:
     CONTACT_RATE_LIMIT = "5 per hour; 20 per day"
     # Forms that send mail to an address the visitor types (register, resend, reset): per IP address.
     ACCOUNT_MAIL_RATE_LIMIT = "10 per hour; 50 per day"
+    # PDF checks (a paper, supplementary or camera-ready upload) per signed-in account, in the rate-limit storage.
+    PDF_CHECK_RATE_LIMIT = "30 per 10 minutes; 200 per day"
     # Notices to people newly listed as authors (mail to addresses an author typed): per account and hour,
     # counted in the outbox, so across every worker.
     COAUTHOR_NOTICES_PER_HOUR = 50

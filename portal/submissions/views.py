@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from limits import parse_many
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
@@ -14,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from portal import emails, permissions
 from portal.db import db, parse_id, utcnow
+from portal.extensions import limiter
 from portal.forms import choices
 from portal.models import ConflictReason, FileKind, Revision, Submission, SubmissionState, User, Workshop
 from portal.services import DeadlinePassed, DomainError
@@ -138,6 +142,45 @@ def _details(form: SubmissionForm) -> tuple[svc.Details, list[str]]:
     return details, problems
 
 
+def _deadline_problem(exc: DomainError) -> str:
+    when = f" It was {format_datetime(exc.deadline)}." if isinstance(getattr(exc, "deadline", None), datetime) else ""
+    return f"{exc}{when} Nothing was saved."
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
+
+
+def _spend_pdf_checks(count: int) -> str | None:
+    """Count ``count`` PDF checks against the signed-in account's budget (PDF_CHECK_RATE_LIMIT, kept in the
+    rate-limit storage all workers share: Redis in production). Returns the sentence for the author when the
+    budget is spent, else None. A storage that cannot be reached counts nothing: an upload at the deadline does
+    not fail for it."""
+    cfg = current_app.config
+    if not cfg["RATELIMIT_ENABLED"] or not cfg.get("PDF_CHECK_RATE_LIMIT"):
+        return None
+    key = (cfg.get("RATELIMIT_KEY_PREFIX") or "", "pdf-check", str(me().id))
+    try:
+        strategy, items = limiter.limiter, parse_many(cfg["PDF_CHECK_RATE_LIMIT"])
+        for item in items:
+            if not strategy.test(item, *key, cost=count):
+                reset = strategy.get_window_stats(item, *key).reset_time
+                return (f"You have had {item.amount:,} PDF{'s' if item.amount != 1 else ''} checked within "
+                        f"{_duration(item.get_expiry())}, as many as "
+                        f"the site checks for one account; try again in {_duration(reset - time.time())}. "
+                        "Nothing was saved.")  # fmt: skip
+        for item in items:
+            strategy.hit(item, *key, cost=count)
+    except Exception:  # the storage is down: check the upload all the same
+        logging.getLogger(__name__).warning("PDF check budget not counted", exc_info=True)
+    return None
+
+
 def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Response | dict[str, Any]:
     """Validate, check the files, save. Returns a redirect on success, else what the page must show."""
     shown: dict[str, Any] = {"problems": [], "upload_error": None, "report": None}
@@ -154,6 +197,20 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
         shown["problems"] = [f"A submission lists at most {svc.MAX_AUTHORS} authors (this list has {posted:,})."]
         _author_action(form, "trim")
     if not valid or shown["problems"]:
+        return shown
+    # Before any PDF is read: the deadline (a form opened in time and posted late has no file checked) and the
+    # account's budget of PDF checks.
+    try:
+        if sub is None:
+            svc.check_can_create(ws, utcnow())
+        else:
+            svc.check_can_edit(ws, sub, utcnow())
+    except DomainError as exc:
+        shown["problems"] = [_deadline_problem(exc)]
+        return shown
+    uploads = sum(1 for name in ("paper", "supplementary") if (f := request.files.get(name)) is not None and f.filename)
+    if uploads and (refusal := _spend_pdf_checks(uploads)):
+        shown["upload_error"] = refusal
         return shown
     sub_type = next((t for t in ws.submission_types if t.id == details.type_id), None)
     paper = supplementary = None
@@ -178,8 +235,7 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
         emails.commit_and_deliver()
     except DeadlinePassed as exc:
         db.session.rollback()
-        when = f" It was {format_datetime(exc.deadline)}." if isinstance(exc.deadline, datetime) else ""
-        shown["problems"] = [f"{exc}{when} Nothing was saved."]
+        shown["problems"] = [_deadline_problem(exc)]
         return shown
     except StaleDataError:
         db.session.rollback()
@@ -394,6 +450,8 @@ def camera_ready(number: int) -> str | Response:
                 raw, upload_error = None, str(exc)
             if not form.errors and not problems and raw is None:
                 upload_error = upload_error or "Attach the final PDF."
+            elif not form.errors and not problems and raw is not None and (refusal := _spend_pdf_checks(1)):
+                upload_error = refusal
             elif not form.errors and not problems and raw is not None:
                 try:
                     checked = svc.check_paper(ws, sub.type, authors, *raw, kind=FileKind.CAMERA_READY)
