@@ -988,7 +988,7 @@ class _Document:
         others = [k.removeprefix("entry ") for k in c if k.startswith(("entry ", "names ("))]
         if others:
             out.append(f"other document entries ({', '.join(others[:8])})")
-        if self.data.count(b"startxref") > 1:
+        if "/Prev" in self.reader.trailer:  # the last section's trailer names the one before
             out.append("earlier versions of the file kept inside it (incremental updates)")
         return out
 
