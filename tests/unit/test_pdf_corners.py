@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import io
 import zlib
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from fpdf import FPDF
 from pypdf import PdfReader
 
 from portal import pdfcheck
@@ -297,3 +299,45 @@ def test_the_structure_scan_stops_at_its_budget_and_says_so(monkeypatch: pytest.
         "file was searched as plain bytes only. The reviewers' copy leaves all of it out."
     ]
     assert report.stripped is not None and names_in(report.stripped) == []
+
+
+def paper_with_everything_drawn() -> bytes:
+    """Three pages: an embedded TrueType font (subset, with its character map), a PNG with transparency, a
+    rotated page, a link and a note (which the copy leaves out: they are not drawn on the page)."""
+    from PIL import Image
+
+    pdf = FPDF(format="A4")
+    ttf = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    pdf.add_font("DejaVu", fname=ttf)
+    for number in range(1, 4):
+        pdf.add_page(orientation="L" if number == 2 else "P")
+        pdf.set_font("DejaVu", size=12)
+        pdf.multi_cell(0, 7, f"Page {number}: naïve café, Ωmega, 1 ≤ 2 ≠ 3. " * 5)
+        pdf.set_font("helvetica", size=10)
+        pdf.cell(0, 8, "A link", link="https://example.org/")
+        image = Image.new("RGBA", (64, 64), (200, 30, 30, 128))
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        pdf.image(io.BytesIO(buffer.getvalue()), x=20, y=120, w=40)
+        pdf.text_annotation(10, 10, "A note by Ada Lovelace")
+    return bytes(pdf.output())
+
+
+def renders(data: bytes) -> list[bytes]:
+    """Each page's pixels, without its annotations (a note's icon is drawn by the viewer, not by the page)."""
+    doc = pdfium.PdfDocument(data)
+    try:
+        return [doc[i].render(scale=1, draw_annots=False).to_pil().tobytes() for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+@pytest.mark.skipif(not Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").exists(), reason="no DejaVu font")
+def test_the_copy_draws_every_page_as_the_paper_does() -> None:
+    data = paper_with_everything_drawn()
+
+    copy = pdfcheck.reviewers_copy(data)
+
+    assert renders(copy) == renders(data)  # pixel for pixel
+    assert page_texts(copy) == page_texts(data)
+    assert names_in(data) == ["text"] and names_in(copy) == []
