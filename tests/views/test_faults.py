@@ -33,8 +33,8 @@ from portal.errors import unreachable
 from portal.models import DateKind, Decision, EmailState, Letter, OutgoingEmail, Submission, Workshop
 from tests.conftest import SMTPRecorder, free_port, smtp_up, text_of
 from tests.factories import decide_and_notify
-from tests.pdfs import make_pdf
-from tests.unit.test_pdfcheck import MEMORY_REFUSALS, checkers_left, inflating_pdf
+from tests.pdfs import dense_text_pdf, make_pdf
+from tests.unit.test_pdfcheck import MEMORY_REFUSALS, checkers_left
 from tests.unit.test_pdfcheck import no_crash_dump as no_crash_dump
 from tests.views.test_decisions import client_for, decide, token, version_of
 from tests.views.test_decisions import world as world
@@ -370,7 +370,7 @@ def test_pdf_check_over_its_time_limit_is_refused_and_the_next_upload_works(
 def test_pdf_check_over_its_memory_limit_is_refused_and_the_next_upload_works(
     open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder
 ) -> None:
-    heavy = inflating_pdf(10)  # a small file whose one page needs about 160 MB to read
+    heavy = dense_text_pdf(800_000)  # a small file whose one page needs about 160 MB to read
     open_app.config["PDF_CHECK_MEMORY_MB"] = 50
     response = post(ada, "/submissions/new", new_form(ada, open_app, paper=heavy))
     assert response.status_code == 422
