@@ -57,9 +57,9 @@ def blank_lines() -> bytes:
 
 
 def digit_lines() -> bytes:
-    """Lines of a thousand digits each (1.4 million characters, about as much as the check reads on one page): a
+    """Lines of a thousand digits each (950,000 characters, about as much as the check reads on one page): a
     ``\\d+`` before a failing word backtracks over every line."""
-    content = b"BT /F1 1 Tf 1 TL 0 800 Td " + (b"(" + b"1" * 1000 + b") ' ") * 1_400 + b"ET"
+    content = b"BT /F1 1 Tf 1 TL 0 800 Td " + (b"(" + b"1" * 1000 + b") ' ") * 950 + b"ET"
     return one_page(content)
 
 
@@ -214,7 +214,7 @@ def everything() -> bytes:
     """At once: a page of dense text as large as the check reads, 4,000 comments, an outline of 4,000 bookmarks,
     form fields 4,000 deep, a names tree 4,000 deep, and an attached file inflating to 100 MB."""
     count = 4_000
-    text = b"BT /F1 1 Tf 1 TL 0 800 Td " + (b"(" + b"Ada " * 250 + b") ' ") * 1_400 + b"ET"
+    text = b"BT /F1 1 Tf 1 TL 0 800 Td " + (b"(" + b"Ada " * 250 + b") ' ") * 950 + b"ET"
     objects = [b"<< /Type /Catalog /Pages 2 0 R /Outlines 6 0 R /AcroForm << /Fields [%d 0 R] >> "
                b"/Names << /EmbeddedFiles %d 0 R >> >>" % (7 + 2 * count, 7 + 3 * count), ONE_KID,
                page(extra=b"/Annots [%s]" % b" ".join(b"%d 0 R" % (7 + count + i) for i in range(count))),
@@ -338,7 +338,7 @@ def deep_fields() -> bytes:
 
 GENERATORS: dict[str, Callable[[], bytes]] = {
     "blank lines (quadratic heading search)": blank_lines,
-    "1,400 lines of a thousand digits": digit_lines,
+    "950 lines of a thousand digits": digit_lines,
     "an author's first name repeated": name_prefixes,
     "one four-million-letter word": long_word,
     "90,000 XMP openings without a close": xmp_openings,

@@ -80,11 +80,11 @@ MAX_PAGES = 2_000  # a longer file is refused
 MAX_HITS = 200
 MAX_OBJECTS = 20_000  # objects in the file; a file of more is refused
 MAX_PAGE_OBJECTS = 10_000  # objects the pages are made of (pypdf reads one in 40 to 80 µs); a file of more is refused
-MAX_SCAN_OBJECTS = 3_000  # objects the scan of the document's structure reads (it stops there, with a note)
+MAX_SCAN_OBJECTS = 2_000  # objects the scan of the document's structure reads (it stops there, with a note)
 MAX_DEPTH = 48  # arrays and dictionaries nested deeper than this are not followed (not copied, not scanned)
-PAGE_DRAWING_BYTES = 1_500_000  # decoded drawing instructions of one page (its forms as often as drawn) ...
+PAGE_DRAWING_BYTES = 1_000_000  # decoded drawing instructions of one page (its forms as often as drawn) ...
 DRAWING_BYTES = 16_000_000  # ... and of all pages, that PDFium reads for the text (about 50 ms a MB)
-TEXT_CHARACTERS = 1_000_000  # characters of page text read (PDFium: about 0.3 µs and 200 bytes each)
+TEXT_CHARACTERS = 600_000  # characters of page text read (PDFium: about 0.3 µs and 200 bytes each)
 STREAM_BYTES = 4_000_000  # decoded bytes of one stream that the scan reads (an XMP packet, an attached file)
 DOCUMENT_XMP_BYTES = 2_000_000  # the document's XMP metadata: PDFium parses all of it on opening (60 ms a MB)
 SCAN_BYTES = 16_000_000  # decoded bytes of all such streams together, and again for the last net over the file
@@ -1353,7 +1353,7 @@ def _read_pages(doc: pdfium.PdfDocument, document: _Document, report: PdfReport,
     if past:
         verb = "was" if len(past) == 1 else "were"
         report.notes.append(f"{_pages_phrase(past).capitalize()} {verb} not read{names}: the pages before hold as "
-                            f"much as the check reads in one file ({TEXT_CHARACTERS / 1e6:g} million characters, "
+                            f"much as the check reads in one file ({TEXT_CHARACTERS:,} characters, "
                             f"{DRAWING_BYTES / 1e6:g} MB of drawing instructions). Only text written plainly in them "
                             "was searched.")  # fmt: skip
     return shown

@@ -44,7 +44,7 @@ def encrypted_pdf() -> bytes:
 
 def dense_text_pdf(characters: int) -> bytes:
     """One page showing ``characters`` characters in lines of a thousand: within what the check reads on a page
-    up to about 1.4 million, and PDFium needs about 200 bytes of memory for each."""
+    up to about 990,000, and PDFium needs about 200 bytes of memory for each."""
     line = b"(" + b"x" * 1000 + b") ' "
     content = zlib.compress(b"BT /F1 1 Tf 1 TL 0 800 Td " + line * (characters // 1000) + b"ET", 9)
     return pdf_of([

@@ -223,7 +223,7 @@ def huge_xmp_pdf() -> bytes:
 
 
 NOT_READ = ("Page 1 was not read for names: each holds more drawing instructions than the check reads on one page "
-            "(1.5 MB). Only text written plainly in them was searched.")  # fmt: skip
+            "(1 MB). Only text written plainly in them was searched.")  # fmt: skip
 
 
 def test_a_page_of_blank_lines_is_checked_at_once() -> None:
