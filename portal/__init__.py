@@ -70,7 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
         )
 
-    from portal import cli, permissions, security, storage, templating
+    from portal import cli, once, permissions, security, storage, templating
     from portal.account import bp as account_bp
     from portal.auth import bp as auth_bp
     from portal.auth import session
@@ -88,6 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     session.init_app(app)
     storage.init_app(app)
     permissions.init_app(app)
+    once.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)

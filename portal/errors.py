@@ -6,11 +6,13 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, flash, g, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.test import EnvironBuilder
 from werkzeug.wsgi import get_host
@@ -178,6 +180,17 @@ def init_app(app: Flask) -> None:
         if not unreachable(error):
             raise error  # a bug (an integrity or a programming error): the 500 page, as any other
         return database_unavailable(error)
+
+    @app.errorhandler(StaleDataError)
+    def lost_a_race(error: StaleDataError) -> Any:
+        """A version check lost to a save at the same moment (two tabs, two chairs) in a view that did not expect
+        it: nothing was saved; back to the page, told so in words, never SQLAlchemy's."""
+        from portal.once import SIMULTANEOUS
+
+        db.session.rollback()
+        flash(SIMULTANEOUS, "error")
+        back = request.referrer if request.referrer and urlsplit(request.referrer).netloc == request.host else None
+        return redirect(back or request.path, 303)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[str, int]:

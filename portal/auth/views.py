@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from portal import emails
+from portal import emails, once
 from portal.auth import bp
 from portal.auth.forms import ButtonForm, ConfirmAccountForm, EmailOnlyForm, LoginForm, NewPasswordForm, RegisterForm
 from portal.db import db, utcnow
@@ -51,6 +51,7 @@ def register() -> str | Response:
         if request.method == "GET":
             form.name.data = invitation.name
     if form.validate_on_submit():
+        once.record(url_for(".check_inbox"), "the account was registered")  # "Register" pressed twice: once
         user = svc.register_user(
             workshop(), email=form.email.data, name=form.name.data, affiliation=form.affiliation.data,
             password=form.password.data, orcid=form.orcid.data, homepage=form.homepage.data,

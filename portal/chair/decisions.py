@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import emails, permissions
+from portal import emails, once, permissions
 from portal.chair import bp
 from portal.chair.views import require_button
 from portal.db import db, parse_id
@@ -53,7 +53,7 @@ def decide(number: int) -> Response:
         flash(f"#{sub.id}: {sub.decision.value if sub.decision else 'no decision'}.", "success")
     except (DomainError, StaleDataError) as exc:
         db.session.rollback()
-        flash(str(exc) or f"Another chair changed #{number} at the same moment; reload and decide again.", "error")
+        flash(once.message_of(exc), "error")
     # The chair's paper view sends its own address; the decisions list is the default.
     return redirect(safe_next(request.form.get("next")) or url_for(".decisions", _anchor=f"paper-{number}"))
 
@@ -62,7 +62,13 @@ def decide(number: int) -> Response:
 def decide_bulk() -> Response:
     require_button()
     decision = _parse(request.form.get("decision"), Decision)
-    numbers = [n for n in map(parse_id, request.form.getlist("selected")) if n is not None]
+    # Each ticked row says which version of the paper the chair saw: "12:3" (number, version).
+    seen: dict[int, int] = {}
+    for value in request.form.getlist("selected"):
+        number, _, version = value.partition(":")
+        if parse_id(number) is not None:
+            seen[parse_id(number)] = parse_id(version) or -1  # type: ignore[index]
+    numbers = list(seen)
     # The submissions table sends its own address, so the chair lands back on the same filter and page.
     back = safe_next(request.form.get("next")) or url_for(".decisions")
     if decision is None or not numbers:
@@ -70,10 +76,19 @@ def decide_bulk() -> Response:
         return redirect(back)
     subs = [s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(numbers)))
             if permissions.can_chair_paper(me(), s)]  # fmt: skip
-    done, refused = svc.decide_many(me(), subs, decision)  # type: ignore[arg-type]
-    db.session.commit()
+    try:
+        done, refused, changed = svc.decide_many(me(), subs, decision, seen)  # type: ignore[arg-type]
+        db.session.commit()
+    except StaleDataError:  # another chair's decision committed while these were saved: none of them is
+        db.session.rollback()
+        flash("Another chair decided some of these papers at the same moment. Nothing was changed: reload the page "
+              "to see their decisions, then decide again.", "error")  # fmt: skip
+        return redirect(back)
     skipped = [f"#{n}" for n in sorted(set(numbers) - {s.id for s in subs} | set(refused))]
     flash(f"{done} paper{'s' if done != 1 else ''} marked {decision}.", "success")  # type: ignore[union-attr]
+    if changed:
+        flash(f"Not changed, because another chair changed {'them' if len(changed) > 1 else 'it'} after you loaded "
+              f"this page: {', '.join(f'#{n}' for n in sorted(changed))}. Reload to see what they decided.", "error")  # fmt: skip
     if skipped:
         flash(f"Not changed (letter sent, withdrawn or not yours to decide): {', '.join(skipped)}.", "error")
     return redirect(back)
@@ -141,6 +156,7 @@ def send_letters() -> Response:
     require_button()
     from portal.chair.jobs import launch
 
+    once.record(url_for(".letters"), "the letters were sent")  # pressed twice: sent once (each draft is claimed too)
     return launch("letters", me(), workshop_id=require_workshop().id)
 
 

@@ -3,9 +3,10 @@ outbox one mail per recipient."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, url_for
 from werkzeug.wrappers import Response
 
+from portal import once
 from portal.chair import bp
 from portal.chair.jobs import started
 from portal.chair.mail_forms import GroupMailForm
@@ -26,6 +27,9 @@ def mail() -> tuple[str, int] | Response:
         try:
             if form.send.data:
                 row = svc.send_group_mail(me(), ws, audience, subject, body, digest=form.digest.data or "")
+                db.session.flush()
+                # "Send" pressed twice (a double click, a second tab) mails each recipient once.
+                once.record(url_for(".job", job_id=row.id), "the group mail went out as this job")
                 return started(row)
             preview = svc.preview(me(), ws, audience, subject, body)
         except svc.PreviewOutdated as exc:

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from portal import emails, permissions
+from portal import emails, once, permissions
 from portal.assign.affinity import Weights
 from portal.auth.forms import ButtonForm
 from portal.chair import bp
@@ -271,6 +271,8 @@ def run_assignment() -> Response:
 def remind() -> Response:
     require_button()
     count = svc.remind_reviewers(me(), require_workshop())
+    # "Remind" pressed twice reminds once.
+    once.record(url_for(".assignments"), f"reminders went to {count} reviewer{'s' if count != 1 else ''}")
     emails.commit_and_deliver()
     flash(f"Reminders sent to {count} reviewer{'s' if count != 1 else ''} with unfinished reviews.", "success")
     return redirect(url_for(".assignments"))
@@ -307,12 +309,15 @@ def proposal(proposal_id: int) -> str:
     by_paper: dict[int, list[int]] = defaultdict(list)
     load: dict[int, int] = defaultdict(int)
     existing: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    # Loads count only the papers this chair handles: a load would tell an author-chair who reviews their paper.
     for a in svc.current_assignments():
-        load[a.reviewer_id] += 1
-        existing[a.submission_id].append(a)
+        if a.submission_id in subs:
+            load[a.reviewer_id] += 1
+            existing[a.submission_id].append(a)
     for paper, reviewer in p.result["pairs"]:
-        by_paper[paper].append(reviewer)
-        load[reviewer] += 1
+        if paper in subs:
+            by_paper[paper].append(reviewer)
+            load[reviewer] += 1
     return render_template("chair/proposal.html", ws=ws, p=p, subs=subs, people=people, by_paper=by_paper,
                            load=load, existing=existing, button=ButtonForm(),
                            load_of=lambda u: svc.load_of(ws, u))  # fmt: skip
@@ -326,6 +331,7 @@ def change_proposal(proposal_id: int, action: str) -> Response:
     try:
         if action == "apply":
             count = svc.apply_proposal(me(), ws, p)
+            once.record(url_for(".assignments"), f"proposal {p.id} was applied")
             emails.commit_and_deliver()
             flash(f"{count} assignment{'s' if count != 1 else ''} applied; each reviewer got a mail listing their papers.",
                   "success")  # fmt: skip

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from portal import emails
+from portal import emails, once
 from portal.auth.forms import ButtonForm
 from portal.db import db, like_pattern
 from portal.members import bp
@@ -71,6 +71,8 @@ def invitations() -> str | Response:
             form.lines.errors.append(f"Invite at most 500 people at once (this list has {len(lines)}).")
         else:
             made, skipped = svc.invite_reviewers(workshop(), me(), lines)
+            # The same list posted twice invites once.
+            once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
             emails.commit_and_deliver()
             if made:
                 flash(f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent.", "success")

@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
-from portal.models.audit import AuditEvent
+from portal.models.audit import AuditEvent, FormToken
 from portal.models.decision import Letter
 from portal.models.email import EmailState, OutgoingEmail
 from portal.models.job import Job, JobState
@@ -75,6 +75,7 @@ __all__ = [
     "DiscussionComment",
     "EmailState",
     "FileKind",
+    "FormToken",
     "ImportantDate",
     "Invitation",
     "InvitationState",

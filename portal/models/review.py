@@ -73,7 +73,8 @@ class ReviewAssignment(db.Model):
 
     submission: Mapped[Submission] = relationship()
     reviewer: Mapped[User] = relationship()
-    review: Mapped[Review | None] = relationship(back_populates="assignment", cascade="all, delete-orphan")
+    review: Mapped[Review | None] = relationship(back_populates="assignment", cascade="save-update, merge",
+                                                 passive_deletes="all")
 
     __table_args__ = (
         sa.UniqueConstraint("submission_id", "reviewer_id"),
@@ -93,8 +94,10 @@ CONFIDENCES = {1: "Educated guess", 2: "Somewhat unsure", 3: "Fairly confident",
 
 class Review(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
+    # No cascade from the assignment: removing a reviewer never takes a review with it, whatever the timing (the
+    # removal deletes a draft itself, and is refused, by the database too, once a review is in).
     assignment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("review_assignment.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("review_assignment.id", ondelete="RESTRICT"), unique=True
     )
     state: Mapped[ReviewState] = mapped_column(enum_type(ReviewState, "review_state"), default=ReviewState.DRAFT)
     recommendation: Mapped[int | None]

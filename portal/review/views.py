@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import emails, permissions
+from portal import emails, once, permissions
 from portal.auth.forms import ButtonForm
 from portal.db import db, parse_id, utcnow
 from portal.models import (
@@ -150,9 +150,9 @@ def review(number: int) -> str | Response:
             db.session.rollback()
             when = f" It was {format_datetime(exc.deadline)}." if exc.deadline else ""
             problems.append(f"{exc}{when} Nothing was saved.")
-        except (DomainError, StaleDataError) as exc:
-            db.session.rollback()
-            problems.append(str(exc) or "This review was saved elsewhere at the same moment; reload and try again.")
+        except (DomainError, StaleDataError, sa.exc.IntegrityError) as exc:
+            db.session.rollback()  # the text typed comes back in the form below: nothing of it is lost
+            problems.append(once.message_of(exc))
         else:
             if saved.state == ReviewState.SUBMITTED:
                 flash("Your review is submitted. You can now read the other reviews of this paper.", "success")
@@ -259,5 +259,5 @@ def manage_decide(number: int) -> Response:
               "success")  # fmt: skip
     except (DomainError, StaleDataError) as exc:
         db.session.rollback()
-        flash(str(exc) or "Someone changed this paper at the same moment; reload and decide again.", "error")
+        flash(once.message_of(exc), "error")
     return redirect(url_for(".paper", number=number, _anchor="manage"))

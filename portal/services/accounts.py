@@ -539,11 +539,23 @@ def resend_invitation(workshop: Workshop | None, actor: User, invitation: Invita
     db.session.flush()
 
 
+def _answered(invitation: Invitation, state: InvitationState) -> None:
+    """Move a pending invitation to ``state``, conditional on its being pending at that moment: of a revoke and an
+    accept at once, one wins and the other is told what happened instead."""
+    changed = db.session.execute(sa.update(Invitation).where(Invitation.id == invitation.id,
+                                                             Invitation.state == InvitationState.PENDING)
+                                 .values(state=state, responded_at=utcnow())
+                                 .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    db.session.refresh(invitation)
+    if not changed:
+        raise Conflicted(f"This invitation was {invitation.state.value} a moment ago." if invitation.state != state
+                         else f"This invitation is {state.value} already.")  # fmt: skip
+
+
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if invitation.state != InvitationState.PENDING:
         raise DomainError(f"This invitation is {invitation.state.value} already.")
-    invitation.state = InvitationState.REVOKED
-    invitation.responded_at = utcnow()
+    _answered(invitation, InvitationState.REVOKED)
     audit.record(actor, "role.invite", f"Revoked the reviewer invitation to {invitation.email}")
     db.session.flush()
 
@@ -556,8 +568,7 @@ def invitation_by_token(token: str) -> Invitation:
 
 
 def _accept(invitation: Invitation, user: User) -> None:
-    invitation.state = InvitationState.ACCEPTED
-    invitation.responded_at = utcnow()
+    _answered(invitation, InvitationState.ACCEPTED)
     invitation.user = user
     user.is_reviewer = True
     db.session.flush()
@@ -579,9 +590,7 @@ def answer_invitation(invitation: Invitation, accept: bool) -> User | None:
     if invitation.state != InvitationState.PENDING:
         raise DomainError(f"You have {invitation.state.value} this invitation already.")
     if not accept:
-        invitation.state = InvitationState.DECLINED
-        invitation.responded_at = utcnow()
-        db.session.flush()
+        _answered(invitation, InvitationState.DECLINED)
         return None
     user = user_by_email(invitation.email)
     if user is None:

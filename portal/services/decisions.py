@@ -93,18 +93,27 @@ def record_decision(
     db.session.flush()
 
 
-def decide_many(actor: User, subs: list[Submission], decision: Decision) -> tuple[int, list[int]]:
-    """The same decision on several papers (each keeps its presentation and note); returns how many were
-    decided and the numbers skipped (letter sent, not submitted)."""
-    done, skipped = 0, []
+def decide_many(actor: User, subs: list[Submission], decision: Decision,
+                seen: dict[int, int]) -> tuple[int, list[int], list[int]]:  # fmt: skip
+    """The same decision on several papers, each as the chair saw it (``seen``: paper -> the version on the page
+    they ticked it on). A paper kept as it was keeps its presentation and note; one whose decision changes loses
+    them (an "oral, great paper" note does not belong in a rejection). Returns how many were decided, the numbers
+    skipped (letter sent, not submitted) and those changed by someone since the page was loaded (refused)."""
+    done, skipped, changed = 0, [], []
     for sub in subs:
+        if seen.get(sub.id) != sub.version:
+            changed.append(sub.id)
+            continue
+        same = sub.decision == decision
         try:
-            record_decision(actor, sub, decision=decision, presentation=sub.presentation, note=sub.decision_note,
-                            version=None)  # fmt: skip
+            record_decision(actor, sub, decision=decision, presentation=sub.presentation if same else None,
+                            note=sub.decision_note if same else "", version=seen[sub.id])  # fmt: skip
             done += 1
+        except Conflicted:
+            changed.append(sub.id)
         except DomainError:
             skipped.append(sub.id)
-    return done, skipped
+    return done, skipped, changed
 
 
 def reviews_for_authors(sub: Submission) -> str:

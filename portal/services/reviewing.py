@@ -276,13 +276,14 @@ def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = 
 
 def _propose_assignment(actor: User | None, ws: Workshop, top_k: int | None,
                         phase: Callable[[str], None]) -> AssignmentProposal:  # fmt: skip
+    base = assignment_state()  # what the proposal is computed against; applying it checks it is still so
     problem, edges = build_problem(ws, top_k=top_k, on_phase=phase)
     phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} reviewers, {len(edges)} candidate pairs")
     result = solve(problem)
     result.top_k = edges.top_k
     phase("Saving the proposal")
     proposal = AssignmentProposal(
-        result=_serialize(result, edges.reasons_for(result.pairs), approximate=edges.approximate),
+        result=_serialize(result, edges.reasons_for(result.pairs), approximate=edges.approximate) | {"base": base},
         message=result.explain_shortfall(problem.topics),
         created_by_id=actor.id if actor else None,
     )  # fmt: skip
@@ -375,10 +376,37 @@ def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now:
         return _apply_proposal(actor, ws, proposal, now)
 
 
+def assignment_state() -> list[int]:
+    """A fingerprint of every assignment there is (how many, the newest id, the sum of ids): a proposal records
+    the one it was computed against, and is applied only on that same state."""
+    count, newest, total = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.max(ReviewAssignment.id), 0),
+        sa.func.coalesce(sa.func.sum(ReviewAssignment.id), 0))).one()  # fmt: skip
+    return [int(count), int(newest), int(total)]
+
+
+def _lock_assignments() -> None:
+    """Held to the commit: one change to the assignments as a whole (applying a proposal) at a time; a second
+    waits, then finds the state changed. (SQLite has one writer at a time anyway.)"""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE review_assignment IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def _apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now: datetime | None) -> int:
     now = now or utcnow()
-    if proposal.state != ProposalState.DRAFT:
+    _lock_assignments()
+    # Claim the proposal: of two applies at once (a double click, two chairs), one changes its state.
+    claimed = db.session.execute(sa.update(AssignmentProposal).where(AssignmentProposal.id == proposal.id,
+                                                                     AssignmentProposal.state == ProposalState.DRAFT)
+                                 .values(state=ProposalState.APPLIED, applied_at=now)
+                                 .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    db.session.refresh(proposal)
+    if not claimed:
         raise InvalidTransition("This proposal was applied or discarded already.")
+    base = proposal.result.get("base")
+    if base is not None and base != assignment_state():
+        raise Conflicted("The assignment changed since this proposal was computed (another proposal was applied, "
+                         "or reviewers were added or removed by hand): run it again.")  # fmt: skip
     existing = {(p, r) for p, r in db.session.execute(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))}
     last = dict(db.session.execute(sa.select(ReviewAssignment.submission_id, sa.func.max(ReviewAssignment.ordinal))
                                    .group_by(ReviewAssignment.submission_id)).all())  # fmt: skip
@@ -399,7 +427,7 @@ def _apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now
                       sa.literal(AssignmentOrigin.AUTOMATIC, ReviewAssignment.origin.type),
                       sa.literal(now, ReviewAssignment.created_at.type)),
         ))  # fmt: skip
-    proposal.state, proposal.applied_at = ProposalState.APPLIED, now
+    _check_loads(ws, set(ordinals), set(new))
     audit.record(actor, "assignment.apply", f"Applied automatic assignment proposal {proposal.id}: "
                  f"{len(rows)} new assignment(s)", proposal=proposal.id)  # fmt: skip
     refresh_scores(ordinals)
@@ -409,6 +437,30 @@ def _apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now
                       mails=(_assignment_mail(ws, people[reviewer_id], [subs[p] for p in sorted(papers)])
                              for reviewer_id, papers in sorted(new.items())))  # fmt: skip
     return len(rows)
+
+
+def _check_loads(ws: Workshop, papers: set[int], reviewers: set[int]) -> None:
+    """Refuse (the caller rolls back) when the new assignments take a paper past the reviews per paper or a
+    reviewer past their maximum load: a proposal edited by hand may ask for that; it never happens."""
+    if not papers:
+        return
+    db.session.flush()
+    active = ReviewAssignment.suspended_at.is_(None)
+    over_papers = [p for p, n in db.session.execute(
+        sa.select(ReviewAssignment.submission_id, sa.func.count())
+        .where(active, ReviewAssignment.submission_id.in_(papers))
+        .group_by(ReviewAssignment.submission_id)) if n > ws.reviews_per_paper]  # fmt: skip
+    loads = db.session.execute(
+        sa.select(User.id, User.name, User.max_load, sa.func.count())
+        .join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id).where(active, User.id.in_(reviewers))
+        .group_by(User.id, User.name, User.max_load)).all()  # fmt: skip
+    over_people = [name for _, name, most, n in loads if n > (most if most is not None else ws.default_max_load)]
+    if over_papers or over_people:
+        parts = ([f"papers past {ws.reviews_per_paper} reviewers: {', '.join(f'#{p}' for p in sorted(over_papers)[:20])}"]
+                 if over_papers else []) + ([f"reviewers past their maximum load: {', '.join(sorted(over_people)[:20])}"]
+                                            if over_people else [])  # fmt: skip
+        raise Conflicted(f"Nothing was applied: this would leave {'; and '.join(parts)}. Edit the proposal or run the "
+                         "assignment again.")  # fmt: skip
 
 
 def _json_rows(rows: Sequence[Sequence[Any]]) -> sa.TableValuedAlias:
@@ -463,12 +515,28 @@ def assign_reviewer(
 
 
 def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
+    """Remove a reviewer who has not submitted a review (a draft goes with them). Conditional on that at the
+    moment of the change, not on what was read before: a review submitted in between is never deleted (there is
+    no cascade from an assignment to its review; the database refuses to orphan one)."""
+    refused = InvalidTransition("This reviewer has submitted a review; it cannot be unassigned.")
     if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
-        raise InvalidTransition("This reviewer has submitted a review; it cannot be unassigned.")
-    audit.record(actor, "assignment.remove", f"Unassigned {assignment.reviewer.name} (Reviewer {assignment.ordinal}) "
-                 f"from #{assignment.submission_id}", submission=assignment.submission_id)  # fmt: skip
-    db.session.delete(assignment)
-    refresh_scores([assignment.submission_id])
+        raise refused
+    sub_id, name, ordinal, aid = assignment.submission_id, assignment.reviewer.name, assignment.ordinal, assignment.id
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(ReviewAssignment.id).where(ReviewAssignment.id == aid).with_for_update())
+    drafts = sa.select(Review.id).where(Review.assignment_id == aid, Review.state == ReviewState.DRAFT)
+    db.session.execute(sa.delete(ReviewRevision).where(ReviewRevision.review_id.in_(drafts))
+                       .execution_options(synchronize_session=False))  # fmt: skip
+    db.session.execute(sa.delete(Review).where(Review.id.in_(drafts)).execution_options(synchronize_session=False))
+    gone = db.session.execute(
+        sa.delete(ReviewAssignment).where(ReviewAssignment.id == aid,
+                                          ~sa.exists().where(Review.assignment_id == aid))
+        .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    if not gone:
+        raise refused
+    db.session.expunge(assignment)
+    audit.record(actor, "assignment.remove", f"Unassigned {name} (Reviewer {ordinal}) from #{sub_id}", submission=sub_id)
+    refresh_scores([sub_id])
 
 
 def restore_assignment(actor: User, assignment: ReviewAssignment) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from portal import emails, permissions
+from portal import emails, once, permissions
 from portal.db import db, parse_id, utcnow
 from portal.extensions import limiter
 from portal.forms import choices
@@ -228,6 +228,8 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
     try:
         if sub is None:
             sub = svc.create_submission(ws, user, details, paper=paper, supplementary=supplementary)
+            # The same form posted twice makes one submission: the second is shown the first.
+            once.record(url_for(".detail", number=sub.number), f"submission #{sub.number} was saved")
         else:
             version = parse_id(form.version.data) or -1
             svc.update_submission(ws, user, sub, details, version=version, paper=paper, supplementary=supplementary)
@@ -464,7 +466,7 @@ def camera_ready(number: int) -> str | Response:
                     upload_error, report = str(exc), exc.report
                 except (DomainError, StorageFull, StaleDataError) as exc:
                     db.session.rollback()
-                    message = str(exc) or "Someone saved this submission at the same moment."
+                    message = once.message_of(exc)
                     problems = [message if "Nothing was saved" in message else f"{message} Nothing was saved."]
                 else:
                     flash(f"The camera-ready version of #{number} is saved. A receipt is on its way.", "success")

@@ -28,6 +28,7 @@ from portal.models import (
     ConflictKind,
     DateKind,
     Decision,
+    FormToken,
     ImportantDate,
     Phase,
     Presentation,
@@ -184,6 +185,9 @@ def build_workshop(app: Flask) -> dict[str, int]:
         decisions.record_decision(carla, p2, decision=Decision.REJECTED, presentation=None, note="", version=None)
         decisions.prepare_letters(ws)
         decisions.send_letters(carla, ws)
+        # The one-time token of the form that sent them (a second post of it would be shown this result).
+        db.session.add(FormToken(token="letters-form-token", endpoint="chair.send_letters", user_id=carla.id,
+                                 result_url="/chair/letters", message="the letters were sent"))  # fmt: skip
         emails.commit_and_deliver()
         numbers = {"p1": p1.id, "p2": p2.id}
     login(app.test_client(), "ada@example.org", "not her password")
