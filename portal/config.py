@@ -51,6 +51,14 @@ class Config:
     REDIS_URL: str | None = None
     JOBS_QUEUE = "portal"
     JOBS_TIMEOUT = 1800  # seconds a job may run before RQ stops it (the assignment at NeurIPS size: minutes)
+    # A job still waiting this many seconds after it was queued, with no entry in the job queue (Redis restarted
+    # without persistence, a process killed between the commit and the queueing, or, without Redis, before
+    # running it), is shown as lost with a Retry button, and no longer counts as under way: its kind may start again.
+    JOBS_LOST_AFTER = 120
+    # Seconds to wait for Redis to accept a connection (for the rate limits, also to answer) before counting it as
+    # down: the request then goes on without it (limits counted per process, a job run in the request or marked
+    # failed for a retry), and a Redis that does not answer never holds a request longer than this.
+    REDIS_TIMEOUT = 2.0
     RATELIMIT_HEADERS_ENABLED = True
     CONTACT_RATE_LIMIT = "5 per hour; 20 per day"
     # Forms that send mail to an address the visitor types (register, resend, reset): per IP address.
