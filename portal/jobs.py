@@ -3,13 +3,22 @@ commit, ``dispatch(job)`` hands it to RQ when ``REDIS_URL`` is set (``flask --ap
 and otherwise runs the same function at once, in the request. Every job function is safe to run again: it
 works from what the database says is still to do, and commits each finished piece on its own (a batch of
 letters or group mails, one delivered mail), so a job killed half-way and retried does nothing twice.
+
+Redis is a helper, not a single point of failure. A job that cannot be queued runs in the request (the outbox's
+delivery) or is marked failed with the reason, for a chair to retry. A queued job with no entry in the queue
+(Redis restarted without persistence, a process killed between the commit and the queueing) is shown as lost
+after ``JOBS_LOST_AFTER`` seconds, offered for retry, and no longer blocks its kind; a running job silent for
+longer than ``JOBS_TIMEOUT`` is shown as stuck, likewise. Each run is one *attempt* (``Job.attempts``): a retry
+starts the next, and every state write of a run (its claim, its progress, its end) holds only while the row is
+still at that run's attempt, so a stuck run that goes on after its retry stops at its next word and overwrites
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.db import db, utcnow
+from portal.extensions import redis_address
 from portal.models import Job, JobState, User
 from portal.services import DomainError
 
@@ -25,22 +35,43 @@ log = logging.getLogger(__name__)
 
 #: kind -> (label for the chair, function(job, progress, **args) -> result dict)
 JOBS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {}
+#: Kinds that run in the request when the queue cannot be reached (short work someone is waiting for: mail).
+RUN_HERE_WITHOUT_QUEUE: set[str] = set()
 
 
-def job(kind: str, label: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+def job(kind: str, label: str, *, run_here_without_queue: bool = False
+        ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:  # fmt: skip
     def register(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         JOBS[kind] = (label, fn)
+        if run_here_without_queue:
+            RUN_HERE_WITHOUT_QUEUE.add(kind)
         return fn
 
     return register
 
 
+def _name(row: Job) -> str:
+    """The job as the log names it: "Job 12 (Sending the decision letters)"."""
+    return f"Job {row.id} ({JOBS[row.kind][0] if row.kind in JOBS else row.kind})"
+
+
+class Superseded(Exception):
+    """This run of a job was declared stuck and retried: the row belongs to a later attempt now."""
+
+
+def _this_run(job_id: int, attempt: int | None) -> list[sa.ColumnElement[bool]]:
+    """The conditions under which a run at ``attempt`` (None: whichever runs) still owns the job's row."""
+    return [Job.id == job_id, Job.state == JobState.RUNNING] + ([Job.attempts == attempt] if attempt is not None else [])
+
+
 class Progress:
     """Reports how far a job is, on a connection of its own, so other requests see it while the job's own
-    transaction is still open; at most a few writes a second."""
+    transaction is still open; at most a few writes a second. A run whose row has moved on to a later attempt
+    (declared stuck and retried) hears ``Superseded`` at its next report, and stops."""
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, attempt: int | None = None) -> None:
         self.job_id = job_id
+        self.attempt = attempt
         self._last = 0.0
 
     def __call__(self, done: int | None = None, total: int | None = None, phase: str | None = None,
@@ -58,9 +89,12 @@ class Progress:
             values["phase"] = phase[:200]
         try:
             with db.engine.begin() as conn:
-                conn.execute(sa.update(Job).where(Job.id == self.job_id).values(**values))
+                owned = conn.execute(sa.update(Job).where(*_this_run(self.job_id, self.attempt)).values(**values)).rowcount
         except sa.exc.OperationalError as exc:  # a busy database: the progress bar waits, the job goes on
             log.warning("job %s: progress not recorded: %s", self.job_id, exc)
+            return
+        if not owned:
+            raise Superseded
 
 
 def path_for(endpoint: str, **values: Any) -> str:
@@ -76,11 +110,58 @@ def stuck(row: Job) -> bool:
     return row.state == JobState.RUNNING and (utcnow() - row.updated_at).total_seconds() > limit
 
 
+def waited(row: Job) -> float:
+    """Seconds since the job was queued (or retried), or last reported."""
+    return (utcnow() - row.updated_at).total_seconds()
+
+
+def waited_minutes(row: Job) -> int:
+    return max(1, int(waited(row) // 60))
+
+
+#: RQ's states of an entry that will still run (or runs); any other, or none, means the entry is gone.
+_ENTRY_ENDED = {"finished", "failed", "stopped", "canceled"}
+
+
+def stalled(rows: Sequence[Job]) -> dict[int, str]:
+    """Which of these jobs will not go on by themselves, and why: "stuck" (running and silent for longer than a job
+    may run), "lost" (queued for longer than ``JOBS_LOST_AFTER`` and not in the job queue; without Redis, not run
+    by the request that queued it), or "unreachable" (as long, and the queue cannot be asked). One round trip to
+    Redis for all of them, and none when no job has waited that long."""
+    found = {row.id: "stuck" for row in rows if stuck(row)}
+    limit = current_app.config["JOBS_LOST_AFTER"]
+    waiting = [row for row in rows if row.state == JobState.QUEUED and waited(row) > limit]
+    if not waiting:
+        return found
+    if not is_async():  # the request that recorded it runs it at once after its commit: that request died
+        return found | {row.id: "lost" for row in waiting}
+    from rq.job import Job as Entry
+
+    try:
+        with connection().pipeline(transaction=False) as pipe:
+            for row in waiting:
+                pipe.hget(Entry.key_for(_entry_id(row.id, row.attempts)), "status")
+            states = pipe.execute()
+    except Exception:  # redis.ConnectionError and kin: nobody can tell; a retry is safe (see ``execute``)
+        return found | {row.id: "unreachable" for row in waiting}
+    for row, state in zip(waiting, states, strict=True):
+        if state is None or state.decode() in _ENTRY_ENDED:
+            found[row.id] = "lost"
+    return found
+
+
+def stall(row: Job) -> str | None:
+    """``stalled`` for one job."""
+    return stalled([row]).get(row.id)
+
+
 def under_way(kind: str) -> Job | None:
-    """The job of this kind still waiting or running (not stuck), if any: a second one is not started."""
-    row = db.session.scalar(sa.select(Job).where(Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
-                            .order_by(Job.id.desc()))  # fmt: skip
-    return row if row is not None and not stuck(row) else None
+    """The job of this kind still waiting or running (neither stuck nor lost), if any: a second one is not
+    started. A stalled one does not count, so no kind is blocked for ever."""
+    rows = db.session.scalars(sa.select(Job).where(Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
+                              .order_by(Job.id.desc())).all()  # fmt: skip
+    gone = stalled(rows)
+    return next((row for row in rows if row.id not in gone), None)
 
 
 def start(kind: str, actor: User | None, **args: Any) -> Job:
@@ -121,25 +202,46 @@ def is_async() -> bool:
     return bool(current_app.config.get("REDIS_URL"))
 
 
-def queue():
+def connection():
+    """This app's Redis client for the job queue (one pool per process and URL). It waits ``REDIS_TIMEOUT`` seconds
+    at most for a connection; a command, once connected, has no time limit (a worker's read of the queue blocks)."""
     from redis import Redis
+
+    config = current_app.config
+    clients = current_app.extensions.setdefault("portal.redis", {})
+    if config["REDIS_URL"] not in clients:
+        clients[config["REDIS_URL"]] = Redis.from_url(config["REDIS_URL"], socket_connect_timeout=config["REDIS_TIMEOUT"])
+    return clients[config["REDIS_URL"]]
+
+
+def queue():
     from rq import Queue
 
     config = current_app.config
-    return Queue(config["JOBS_QUEUE"], connection=Redis.from_url(config["REDIS_URL"]),
-                 default_timeout=config["JOBS_TIMEOUT"])  # fmt: skip
+    return Queue(config["JOBS_QUEUE"], connection=connection(), default_timeout=config["JOBS_TIMEOUT"])
+
+
+def _entry_id(job_id: int, attempt: int) -> str:
+    """The id of the job's entry in the RQ queue: one per attempt."""
+    return f"portal-job-{job_id}-{attempt}"
 
 
 def dispatch(row: Job) -> bool:
-    """After the commit: to the RQ queue, or run now (no Redis). With Redis unreachable the job is marked
-    failed with the reason (the chair can retry it) and False is returned; the caller's work stays committed."""
+    """After the commit: to the RQ queue, or run now (no Redis). With Redis unreachable, a kind someone is waiting
+    for (the outbox's delivery) runs now, in the request, as it does without Redis; any other is marked failed with
+    the reason (a chair can retry it) and False is returned. The caller's work stays committed either way."""
     if not is_async():
-        execute(row.id)
+        execute(row.id, row.attempts)
         return True
     try:
-        queue().enqueue(execute, row.id, job_id=f"portal-job-{row.id}-{row.attempts}", failure_ttl=7 * 86400)
+        queue().enqueue(execute, row.id, row.attempts, job_id=_entry_id(row.id, row.attempts), failure_ttl=7 * 86400)
     except Exception as exc:  # redis.ConnectionError and kin: never a 500 after the commit
-        log.error("job %s could not be queued: %s", row.id, exc)
+        why = f"Redis at {redis_address(current_app.config['REDIS_URL'])}: {type(exc).__name__}: {exc}"
+        if row.kind in RUN_HERE_WITHOUT_QUEUE:
+            log.warning("%s could not be queued (%s); it runs in this request instead.", _name(row), why)
+            execute(row.id, row.attempts)
+            return True
+        log.error("%s could not be queued (%s); it is marked failed, for a chair to retry.", _name(row), why)
         db.session.execute(sa.update(Job).where(Job.id == row.id, Job.state == JobState.QUEUED).values(
             state=JobState.FAILED, error=f"The job queue (Redis) could not be reached: {type(exc).__name__}",
             finished_at=utcnow(), updated_at=utcnow()))  # fmt: skip
@@ -148,48 +250,87 @@ def dispatch(row: Job) -> bool:
     return True
 
 
-def retry(row: Job, actor: User) -> None:
-    """Run a failed (or stuck) job again, as the chair who asks; the caller commits, then dispatches."""
-    row.state, row.error, row.finished_at = JobState.QUEUED, "", None
-    row.attempts += 1
-    row.created_by_id = actor.id
-    row.phase = "Waiting for a worker"
+_WHY = {"failed": "it had failed",
+        "stuck": "it was running and had not reported for {minutes} minutes",
+        "lost": "it had waited {minutes} minutes and was not in the job queue",
+        "unreachable": "it had waited {minutes} minutes and the job queue (Redis) could not be reached"}  # fmt: skip
 
 
-def execute(job_id: int) -> None:
-    """Run one job: the function RQ calls (in the worker, with its app) and the request calls without Redis."""
+def retry(row: Job, actor: User, why: str) -> bool:
+    """Queue a failed, stuck or lost job again as its next attempt (``why``: "failed" or what ``stall`` said), run as
+    the chair who asks; the caller commits, then dispatches. The row changes only if it is still as the chair saw
+    it: of two retries pressed at once one counts, and False tells the other. A stuck run that goes on afterwards
+    no longer owns the row (see ``execute``)."""
+    because = _WHY[why].format(minutes=waited_minutes(row))
+    seen = row.attempts
+    moved = db.session.execute(
+        sa.update(Job).where(Job.id == row.id, Job.state == row.state, Job.attempts == seen)
+        .values(state=JobState.QUEUED, error="", finished_at=None, attempts=seen + 1, created_by_id=actor.id,
+                phase="Waiting for a worker", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    db.session.refresh(row)
+    if moved:
+        log.warning("%s retried by user %s as attempt %s: %s.", _name(row), actor.id, seen + 1, because)
+    return bool(moved)
+
+
+def execute(job_id: int, attempt: int | None = None) -> None:
+    """Run one attempt of a job: the function RQ calls (in the worker, with its app) and the request calls without
+    Redis. ``attempt`` is the attempt it was queued as (None: whichever is queued); an entry of an attempt a retry
+    has replaced does nothing."""
     if not has_app_context():  # an RQ worker started without `flask worker`: build the app from the environment
         from portal import create_app
 
         with create_app().app_context():
-            execute(job_id)
+            execute(job_id, attempt)
         return
     # Claim the job: of two copies (a retry pressed twice, a queue delivering twice), one runs, the other stops.
-    claimed = db.session.execute(sa.update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED).values(
+    mine = [Job.id == job_id] + ([Job.attempts == attempt] if attempt is not None else [])
+    claimed = db.session.execute(sa.update(Job).where(*mine, Job.state == JobState.QUEUED).values(
         state=JobState.RUNNING, started_at=utcnow(), updated_at=utcnow())).rowcount  # fmt: skip
     db.session.commit()
     if not claimed:
         return
     row = db.session.get(Job, job_id)
     db.session.refresh(row)  # type: ignore[arg-type]
+    attempt = row.attempts  # type: ignore[union-attr]
     _, fn = JOBS[row.kind]  # type: ignore[union-attr]
-    progress = Progress(job_id)
     try:
-        result = fn(row, progress, **row.args)
+        result = fn(row, Progress(job_id, attempt), **row.args)  # type: ignore[union-attr]
+    except Superseded:
+        db.session.rollback()
+        _went_on(job_id, attempt)
+        return
     except Exception as exc:  # any failure is shown to the chair with a retry button
         db.session.rollback()
-        log.exception("job %s (%s) failed", job_id, row.kind)
-        row = db.session.get(Job, job_id)
-        row.state, row.finished_at, row.updated_at = JobState.FAILED, utcnow(), utcnow()
+        log.exception("%s failed (attempt %s)", _name(row), attempt)  # type: ignore[arg-type]
         # The first line only: a database error's SQL and parameters stay in the log, not on the page.
         first = str(exc).splitlines()[0] if str(exc) else ""
-        row.error = (first if isinstance(exc, DomainError) else f"{type(exc).__name__}: {first}")[:500]
-        db.session.commit()
+        error = (first if isinstance(exc, DomainError) else f"{type(exc).__name__}: {first}")[:500]
+        _end(job_id, attempt, state=JobState.FAILED, error=error)
         return
-    db.session.refresh(row)
-    row.state, row.finished_at, row.updated_at = JobState.DONE, utcnow(), utcnow()
-    row.result, row.phase = result, "Finished"
+    # The last few reports may have been skipped (a few writes a second): at the end all is done.
+    _end(job_id, attempt, state=JobState.DONE, result=result, phase="Finished", done=Job.total)
+
+
+def _end(job_id: int, attempt: int, **values: Any) -> None:
+    """Record how a run ended, if the row is still this run's (a retry has not taken it over meanwhile)."""
+    ended = db.session.execute(sa.update(Job).where(*_this_run(job_id, attempt))
+                               .values(finished_at=utcnow(), updated_at=utcnow(), **values)
+                               .execution_options(synchronize_session=False)).rowcount  # fmt: skip
     db.session.commit()
+    if not ended:
+        _went_on(job_id, attempt)
+
+
+def _went_on(job_id: int, attempt: int) -> None:
+    row = db.session.get(Job, job_id)
+    if row is not None:
+        db.session.refresh(row)
+    later = row.attempts if row is not None else "none"
+    log.warning("%s, attempt %s, went on after it was retried as attempt %s: it stops here and records nothing.",
+                _name(row) if row is not None else f"Job {job_id}", attempt, later)  # fmt: skip
 
 
 # --- the jobs ------------------------------------------------------------------------------------------
@@ -238,7 +379,7 @@ def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, 
                     path_for("chair.letters"), kind="decision_letter")
 
 
-@job("outbox", "Delivering the outbox")
+@job("outbox", "Delivering the outbox", run_here_without_queue=True)
 def run_outbox(row: Job, progress: Progress, *, ids: list[int] | None = None) -> dict[str, Any]:
     from portal import emails
 

@@ -1,4 +1,5 @@
-"""Chairs: background jobs with their progress, result, error and a retry button."""
+"""Chairs: background jobs with their progress, result, error and a retry button (also for a job that will not go
+on by itself: stuck, or lost from the queue)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from portal.web import me
 
 def launch(kind: str, actor: object, **args: object) -> Response:
     """Record a job, commit, dispatch it; show its page (or, when it ran at once, its result). A job of the
-    same kind still waiting or running is shown instead of starting a second one."""
+    same kind still waiting or running is shown instead of starting a second one (a stuck or lost one is not)."""
     active = jobs.under_way(kind)
     if active is not None:
         flash("This is already under way; here is how far it is.", "success")
@@ -40,9 +41,6 @@ def _job(job_id: int) -> Job:
     return db.session.get(Job, job_id) or abort(404)
 
 
-stuck = jobs.stuck
-
-
 @bp.get("/jobs")
 def jobs_list() -> str:
     everything = request.args.get("all") == "1"
@@ -50,30 +48,37 @@ def jobs_list() -> str:
     stmt = sa.select(Job) if everything else sa.select(Job).where(sa.or_(Job.kind.not_in(routine), Job.state == JobState.FAILED))
     rows = db.session.scalars(stmt.order_by(Job.id.desc()).limit(50)).all()
     return render_template("chair/jobs.html", rows=rows, labels={k: v[0] for k, v in jobs.JOBS.items()},
-                           JobState=JobState, stuck=stuck, everything=everything)  # fmt: skip
+                           stalled=jobs.stalled(rows), everything=everything)  # fmt: skip
 
 
 @bp.get("/jobs/<int:job_id>")
 def job(job_id: int) -> str:
     row = _job(job_id)
     return render_template("chair/job.html", job=row, label=jobs.JOBS[row.kind][0], JobState=JobState,
-                           stuck=stuck(row), button=ButtonForm())  # fmt: skip
+                           stalled=jobs.stall(row), minutes=jobs.waited_minutes(row), button=ButtonForm())  # fmt: skip
 
 
 @bp.get("/jobs/<int:job_id>.json")
 def job_status(job_id: int) -> Response:
+    """What the job page's script polls; ``stalled`` ("stuck", "lost", "unreachable" or null) makes it reload the
+    page, which then offers the Retry button."""
     row = _job(job_id)
-    return jsonify(state=row.state.value, phase=row.phase, done=row.done, total=row.total, percent=row.percent)
+    return jsonify(state=row.state.value, stalled=jobs.stall(row), phase=row.phase, done=row.done, total=row.total,
+                   percent=row.percent)  # fmt: skip
 
 
 @bp.post("/jobs/<int:job_id>/retry")
 def retry_job(job_id: int) -> Response:
     require_button()
     row = _job(job_id)
-    if row.state != JobState.FAILED and not stuck(row):
-        flash("This job is not failed or stuck; there is nothing to retry.", "error")
+    why = "failed" if row.state == JobState.FAILED else jobs.stall(row)
+    if why is None:
+        flash("This job is neither failed, stuck nor lost; there is nothing to retry.", "error")
         return redirect(url_for(".job", job_id=row.id))
-    jobs.retry(row, me())
+    if not jobs.retry(row, me(), why):
+        db.session.rollback()
+        flash("Someone retried this job a moment ago; here is how far it is.", "success")
+        return redirect(url_for(".job", job_id=row.id))
     db.session.commit()
     jobs.dispatch(row)
     return redirect(url_for(".job", job_id=row.id))

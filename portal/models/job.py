@@ -33,6 +33,8 @@ class Job(db.Model):
     # What the chair is shown when it is done: {"message": ..., "url": ...}.
     result: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     error: Mapped[str] = mapped_column(sa.Text, default="")
+    # Retries so far; a run is one attempt, and writes the row (claim, progress, end) only while it still says its
+    # attempt: a run declared stuck and retried that goes on afterwards changes nothing (portal/jobs.py).
     attempts: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -80,8 +80,8 @@ def test_assignment_job_on_a_redis_worker_gives_the_same_proposal(fresh: World) 
     waiting = state_of(chair.get(job_url))
     assert waiting.startswith("Waiting for a worker 0 % Waiting for a worker Started by Carla Chair")
     assert "Refresh to see how far it is." in waiting
-    assert chair.get(job_url + ".json").get_json() == {"state": "queued", "phase": "Waiting for a worker", "done": 0,
-                                                       "total": 0, "percent": 0}  # fmt: skip
+    assert chair.get(job_url + ".json").get_json() == {"state": "queued", "stalled": None, "phase": "Waiting for a worker",
+                                                       "done": 0, "total": 0, "percent": 0}  # fmt: skip
 
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
@@ -194,7 +194,7 @@ def test_job_pages_are_for_chairs_only(app: Flask, world: dict[str, int], url: s
     seen = chair.get_json() if url.endswith(".json") else text_of(chair)
     assert chair.status_code == 200
     if url.endswith(".json"):
-        assert seen == {"state": "failed", "phase": "", "done": 0, "total": 0, "percent": 0}
+        assert seen == {"state": "failed", "stalled": None, "phase": "", "done": 0, "total": 0, "percent": 0}
     else:  # the failed delivery is listed, and its page shows the error with a retry button
         assert "Delivering the outbox" in seen
         assert url == "/chair/jobs" or "SMTPServerDisconnected: secret detail" in seen
