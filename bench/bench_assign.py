@@ -150,6 +150,7 @@ def fill(app: Any, papers: int, reviewers: int, seed: int = 8) -> dict[str, int]
         ConflictOverride,
         Submission,
         SubmissionAuthor,
+        SubmissionConflict,
         SubmissionType,
         Topic,
         User,
@@ -239,8 +240,12 @@ def fill(app: Any, papers: int, reviewers: int, seed: int = 8) -> dict[str, int]
         _insert(db, Submission, [
             {"id": i + 1, "workshop_id": ws.id, "type_id": type_id, "primary_topic_id": topic_ids[p_topics[i][0]],
              "title": titles[i].capitalize(), "abstract": abstracts[i], "keywords": keywords[i],
-             "declared_conflicts": declared[i], "state": "submitted", "created_at": now, "updated_at": now,
+             "state": "submitted", "created_at": now, "updated_at": now,
              "submitted_at": now, "version": 1, "decision_note": ""} for i in range(papers)])  # fmt: skip
+        # (the authors' declared conflicts are rows, by address, as the submission form stores them)
+        _insert(db, SubmissionConflict, [
+            {"submission_id": i + 1, "email": e, "reason": "other", "created_at": now}
+            for i, text in enumerate(declared) for e in dict.fromkeys(text.splitlines())])  # fmt: skip
         _insert(db, submission_topic, [{"submission_id": i + 1, "topic_id": topic_ids[t]}
                                        for i, ts in enumerate(p_topics) for t in ts[1:]])  # fmt: skip
         _insert(db, SubmissionAuthor, [
@@ -300,19 +305,12 @@ def _insert(db: Any, target: Any, rows: list[dict[str, Any]]) -> None:
 
 def conflicts(app: Any) -> int:
     """How many pairs conflict, by the product's rules (read as the proposal reads them)."""
-    from portal.db import db
-    from portal.models import ConflictOverride, Submission, SubmissionAuthor, User, UserConflict
-    from portal.services.reviewing import conflicted_pairs
+    from portal.models import Submission, User
+    from portal.services.conflicts import conflicted_pairs, gather
 
     with app.app_context():
-        subs = db.session.execute(sa.select(Submission.id, Submission.declared_conflicts)).all()
-        authors = db.session.execute(sa.select(SubmissionAuthor.submission_id, SubmissionAuthor.email,
-                                               SubmissionAuthor.affiliation)).all()  # fmt: skip
-        people = db.session.execute(sa.select(User.id, User.email, User.affiliation).where(User.is_reviewer)).all()
-        declared = db.session.execute(sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value)).all()
-        overrides = db.session.execute(sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id,
-                                                 ConflictOverride.conflicted)).all()  # fmt: skip
-        return len(conflicted_pairs(subs, authors, people, declared, overrides).paper)
+        facts = gather(sa.select(Submission.id), sa.select(User.id).where(User.is_reviewer))
+        return len(conflicted_pairs(facts).paper)
 
 
 # --- the run ------------------------------------------------------------------------------------------

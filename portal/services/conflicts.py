@@ -120,8 +120,10 @@ def _among(column: Any, ids: Ids) -> Any:
     return sa.true() if ids is None else column.in_(ids)
 
 
-def gather(sub_ids: Ids, reviewer_ids: Ids) -> Facts:
-    """Read the keys of these submissions and reviewers (a handful of statements, plain rows)."""
+def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
+    """Read the keys of these submissions and reviewers (a handful of statements, plain rows). Without
+    ``reasons`` (the automatic assignment: only the pairs matter) no text is made for a reason, and each distinct
+    host and affiliation is worked out once: at conference size that is most of the time."""
     db.session.flush()
     read = db.session.connection().execute
     subs = read(sa.select(Submission.id, Submission.submitter_id).where(_among(Submission.id, sub_ids))
@@ -135,8 +137,8 @@ def gather(sub_ids: Ids, reviewer_ids: Ids) -> Facts:
                    .order_by(SubmissionAuthor.submission_id, SubmissionAuthor.position)).all()  # fmt: skip
     # Every address and affiliation of the accounts involved: the reviewers, the authors' linked accounts and
     # the submitters, current and past.
-    if sub_ids is None and reviewer_ids is None:
-        accounts: Any = None
+    if not (isinstance(sub_ids, list) and isinstance(reviewer_ids, list)):
+        accounts: Any = None  # many papers: every account's history, read in one pass, is cheaper than a filter
     else:
         accounts = sa.union(
             sa.select(User.id).where(_among(User.id, reviewer_ids)),
@@ -161,30 +163,38 @@ def gather(sub_ids: Ids, reviewer_ids: Ids) -> Facts:
                for user_id, kinds in values.items()}  # fmt: skip
 
     paper, reviewer = facts.paper, facts.reviewer
-    hosts: dict[str, str | None] = {}
+    hosts: dict[str, tuple[str | None, list[str]]] = {}
+    institutions: dict[str, str] = {}
 
-    def organization(address: str) -> str | None:
+    def host_of(address: str) -> tuple[str | None, list[str]]:
+        """The organization of the address's host and every suffix of the host, once a host."""
         host = address.rsplit("@", 1)[-1]
         if host not in hosts:
-            hosts[host] = org_domain("@" + host)
+            hosts[host] = (org_domain("@" + host), domain_suffixes(host))
         return hosts[host]
+
+    def institution(affiliation: str) -> str:
+        if affiliation not in institutions:
+            institutions[affiliation] = norm_institution(affiliation)
+        return institutions[affiliation]
+
+    email_rows, org_rows, host_rows, inst_rows = paper["email"], paper["org"], paper["host"], paper["inst"]
 
     def add_addresses(sub_id: int, name: str, addresses: list[tuple[str, bool]], person: Any) -> None:
         for address, current in addresses:
-            who = f"{name} ({address}{'' if current else ', an earlier address'})"
-            paper["email"].append((sub_id, address, who, person))
-            org = organization(address)
+            who = f"{name} ({address}{'' if current else ', an earlier address'})" if reasons else ""
+            email_rows.append((sub_id, address, who, person))
+            org, suffixes = host_of(address)
             if org:
-                paper["org"].append((sub_id, org, who, person))
-            for suffix in domain_suffixes(address.rsplit("@", 1)[-1]):
-                paper["host"].append((sub_id, suffix, who, person))
+                org_rows.append((sub_id, org, who, person))
+            host_rows.extend((sub_id, suffix, who, person) for suffix in suffixes)
 
     def add_affiliations(sub_id: int, name: str, affiliations: list[tuple[str, bool]], person: Any) -> None:
         for affiliation, current in affiliations:
-            inst = norm_institution(affiliation)
+            inst = institution(affiliation)
             if inst:
-                who = f"{name} ({affiliation}{'' if current else ', an earlier affiliation'})"
-                paper["inst"].append((sub_id, inst, who, person))
+                who = f"{name} ({affiliation}{'' if current else ', an earlier affiliation'})" if reasons else ""
+                inst_rows.append((sub_id, inst, who, person))
 
     linked: dict[int, set[int]] = defaultdict(set)
     for a in authors:
@@ -215,11 +225,11 @@ def gather(sub_ids: Ids, reviewer_ids: Ids) -> Facts:
         known = history.get(u.id, {"email": [(u.email, True)], "inst": [(u.affiliation, True)]})
         for address, _ in known["email"]:
             reviewer["email"].append((u.id, address, address))
-            org = organization(address)
+            org, _suffixes = host_of(address)
             if org:
                 reviewer["org"].append((u.id, org, org))
         for affiliation, _ in known["inst"]:
-            inst = norm_institution(affiliation)
+            inst = institution(affiliation)
             if inst:
                 reviewer["inst"].append((u.id, inst, affiliation))
     declared = read(sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value, UserConflict.person_id)

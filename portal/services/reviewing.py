@@ -211,7 +211,7 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
                   for s, t in zip(subs, paper_texts, strict=True)]  # fmt: skip
         reviewers = [ReviewerInfo(u.id, t, set(topics.get(u.id, []))) for u, t in zip(people, reviewer_texts, strict=True)]
         conflicts = conflicted_pairs(gather(sa.select(Submission.id).where(live),
-                                            sa.select(User.id).where(User.is_reviewer)))  # fmt: skip
+                                            sa.select(User.id).where(User.is_reviewer), reasons=False))  # fmt: skip
         bids = _bids(read)
         live_ids = {s.id for s in subs}
         fixed = [(p, r) for p, r in read(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))

@@ -177,6 +177,17 @@ def test_two_instances_behind_nginx_lose_nothing_and_send_every_mail_once(cluste
     ben = requests.Session()
     sign_in(ben, front, "ben@example.org")
     numbers[submit(ben, front, "Recurrence", pdfs["Recurrence"], ids)] = "Recurrence"
+    # One form sent twice, to each instance (a double click across the load balancer): one submission, and the
+    # second answer is the first one's result.
+    pdfs["Pressed twice"] = make_pdf(2)
+    twice = upload_form(ben, f"{a}/submissions/new")
+    twice.update(title="Pressed twice", abstract="Sent once, arrived twice.", type=str(ids["type"]),
+                 primary_topic=str(ids["topic"]), keywords="", action="save")  # fmt: skip
+    answers = [ben.post(f"{base}/submissions/new", data=twice, allow_redirects=False, timeout=30,
+                        files={"paper": ("paper.pdf", pdfs["Pressed twice"], "application/pdf")}) for base in (a, b)]
+    assert [r.status_code for r in answers] == [302, 302]
+    assert answers[1].headers["Location"] == answers[0].headers["Location"]
+    numbers[int(answers[0].headers["Location"].rsplit("/", 1)[1])] = "Pressed twice"
 
     # The reviewing phase, and the automatic assignment as a job on the worker.
     with app.app_context():
@@ -196,6 +207,10 @@ def test_two_instances_behind_nginx_lose_nothing_and_send_every_mail_once(cluste
     applied = chair.post(f"{front}{proposal.group(1)}/apply", data={"csrf_token": csrf(chair, f"{front}{proposal.group(1)}")},
                          allow_redirects=False, timeout=30)  # fmt: skip
     assert applied.status_code == 302
+    # "Apply" pressed again, on the other instance: refused, nothing applied twice (two reviewers a paper, below).
+    again = chair.post(f"{b}{proposal.group(1)}/apply", data={"csrf_token": csrf(chair, f"{b}{proposal.group(1)}")},
+                       allow_redirects=False, timeout=30)  # fmt: skip
+    assert again.status_code == 302
 
     # A stream of sponsor inquiries through nginx; instance A is killed half-way.
     visitor = requests.Session()
@@ -229,7 +244,7 @@ def test_two_instances_behind_nginx_lose_nothing_and_send_every_mail_once(cluste
         for number, title in numbers.items():
             file = db.session.get(StoredFile, subs[number].paper.file_id)  # type: ignore[union-attr]
             assert file.sha256 == hashlib.sha256(pdfs[title]).hexdigest()  # type: ignore[union-attr]
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewAssignment)) == 6
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewAssignment)) == 2 * len(numbers)
         assert set(db.session.scalars(sa.select(Job.state))) == {JobState.DONE}
         rows = db.session.scalars(sa.select(OutgoingEmail)).all()
         assert {r.state for r in rows} == {EmailState.SENT}
