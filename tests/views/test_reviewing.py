@@ -1068,7 +1068,7 @@ def test_reminders_go_once_to_each_reviewer_with_unfinished_reviews_listing_only
     world: World, smtp: SMTPRecorder
 ) -> None:
     chair = signed_in(world, "carla")
-    p1, p2, p3 = (world.n(p) for p in ("p1", "p2", "p3"))
+    p1, p2 = (world.n(p) for p in ("p1", "p2"))
     t = {n: PAPERS[p]["title"] for p, n in world.papers.items()}
     assert "Remind 3 reviewers with unfinished reviews" in text_of(chair.get("/chair/assignments"))
 
