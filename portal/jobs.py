@@ -345,9 +345,10 @@ def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[st
     actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
     proposal = reviewing.propose_assignment(actor, ws, on_phase=lambda phase: progress(phase=phase))
     db.session.commit()
-    pairs = len(proposal.result["pairs"])
-    return {"message": f"Proposal {proposal.id}: {pairs} assignment{'s' if pairs != 1 else ''} to review before "
-                       "applying.", "url": path_for("chair.proposal", proposal_id=proposal.id)}  # fmt: skip
+    # No count here: every chair reads this page, also one conflicted with some papers (the proposal's page gives
+    # each chair the figures of the papers they handle).
+    return {"message": f"Proposal {proposal.id} is ready: review it before applying.",
+            "url": path_for("chair.proposal", proposal_id=proposal.id)}  # fmt: skip
 
 
 LETTERS_PER_TRANSACTION = 200

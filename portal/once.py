@@ -15,7 +15,7 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, flash, redirect, request
+from flask import Flask, abort, flash, redirect, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -47,27 +47,32 @@ def field() -> str:
 
 
 def record(url: str, message: str = "") -> FormToken | None:
-    """``claim`` and ``done`` in one, once the work is done (the row is written at the commit, with the rest)."""
-    row = claim()
-    done(row, url, message)
-    return row
+    """``claim`` and ``done`` in one statement, once the work is done and its result known."""
+    return claim(url=url, message=message)
 
 
-def claim(endpoint: str | None = None) -> FormToken | None:
+def claim(endpoint: str | None = None, *, url: str = "", message: str = "") -> FormToken | None:
     """Take this post's token for ``endpoint`` (None when the form carried none, as a script may post): a row
-    written with the rest of the unit of work, at its next flush, so it costs one insert beside the others. When
-    the token was taken already (an earlier post committed it, or one at the same moment does), the database's
-    unique constraint refuses the row and ``init_app``'s handler answers with what the first post did."""
+    written at once, in the unit of work. When the token was taken already (an earlier post committed it, or one
+    at the same moment does: its insert waits for that one's commit), the database's unique constraint refuses
+    the row, the work is rolled back and the answer is what the first post did."""
     token = (request.form.get(FIELD) or "").strip()[:64]
     if not token:
         return None
     user_id = current_user.id if current_user.is_authenticated else None
-    row = FormToken(token=token, endpoint=endpoint or request.endpoint or "", user_id=user_id)
+    row = FormToken(token=token, endpoint=endpoint or request.endpoint or "", user_id=user_id,
+                    result_url=url[:500], message=message[:500])
     db.session.add(row)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        earlier = db.session.scalar(sa.select(FormToken).where(FormToken.token == token))
+        abort(_answer(earlier, request.endpoint or ""))
     return row
 
 
-def done(row: FormToken | None, url: str, message: str = "") -> None:
+def done(row: FormToken | None, url: str, message: str = "") -> None:  # (written at the commit)
     """Record where the result of the claimed post is shown (and the message the first post flashed)."""
     if row is not None:
         row.result_url, row.message = url[:500], message[:500]

@@ -11,7 +11,7 @@ from portal.chair import bp
 from portal.chair.jobs import started
 from portal.chair.mail_forms import GroupMailForm
 from portal.db import db
-from portal.services import DomainError
+from portal.services import DomainError, audit
 from portal.services import groupmail as svc
 from portal.web import me, require_workshop
 
@@ -42,5 +42,5 @@ def mail() -> tuple[str, int] | Response:
     # 422: the form or a template is wrong; 409: the send was refused because the preview is outdated.
     status = 422 if form.errors or (problem and preview is None) else 409 if problem else 200
     return render_template("chair/mail.html", ws=ws, form=form, preview=preview, problem=problem,
-                           history=svc.history(), help=svc.HELP, placeholders=svc.PLACEHOLDERS,
+                           history=svc.history(), help=svc.HELP, redact=audit.conflicted(me()), placeholders=svc.PLACEHOLDERS,
                            paper_placeholders=svc.PAPER_PLACEHOLDERS), status  # fmt: skip

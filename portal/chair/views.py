@@ -88,9 +88,14 @@ def reviewing() -> str | Response:
         else:
             flash("The reviewing settings are saved.", "success")
             return redirect(url_for(".reviewing"))
+    # Counted on the papers this chair handles only: a count would tell an author-chair who bids on or reviews
+    # their own paper.
+    hidden = permissions.chair_conflicted_ids(me())
     assigned = dict(db.session.execute(
-        sa.select(ReviewAssignment.reviewer_id, sa.func.count()).group_by(ReviewAssignment.reviewer_id)).all())  # fmt: skip
-    bids = dict(db.session.execute(sa.select(Bid.reviewer_id, sa.func.count()).group_by(Bid.reviewer_id)).all())
+        sa.select(ReviewAssignment.reviewer_id, sa.func.count()).where(ReviewAssignment.submission_id.not_in(hidden))
+        .group_by(ReviewAssignment.reviewer_id)).all())  # fmt: skip
+    bids = dict(db.session.execute(sa.select(Bid.reviewer_id, sa.func.count()).where(Bid.submission_id.not_in(hidden))
+                                   .group_by(Bid.reviewer_id)).all())  # fmt: skip
     status = 422 if form.errors or problems else 200
     return render_template("chair/reviewing.html", ws=ws, form=form, people=people, problems=problems,
                            assigned=assigned, bids=bids), status  # fmt: skip
@@ -318,8 +323,12 @@ def proposal(proposal_id: int) -> str:
         if paper in subs:
             by_paper[paper].append(reviewer)
             load[reviewer] += 1
+    # A chair conflicted with any paper sees the figures of the papers they handle only (always so worded, so
+    # that the wording itself tells nothing about this proposal).
+    partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
     return render_template("chair/proposal.html", ws=ws, p=p, subs=subs, people=people, by_paper=by_paper,
-                           load=load, existing=existing, button=ButtonForm(),
+                           load=load, existing=existing, button=ButtonForm(), partial=partial,
+                           visible_pairs=sum(len(v) for v in by_paper.values()),
                            load_of=lambda u: svc.load_of(ws, u))  # fmt: skip
 
 

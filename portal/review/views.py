@@ -134,6 +134,7 @@ def review(number: int) -> str | Response:
     assignment = permissions.assignment_for(me(), sub)
     if assignment is None:  # can_review says there is one; never trust an assert to keep it so
         abort(404)
+    ordinal, assignment_id = assignment.ordinal, assignment.id  # (read now: a lost race expires them)
     existing = assignment.review
     form = ReviewForm(obj=existing) if request.method == "GET" else ReviewForm()
     if request.method == "GET":
@@ -152,7 +153,13 @@ def review(number: int) -> str | Response:
             problems.append(f"{exc}{when} Nothing was saved.")
         except (DomainError, StaleDataError, sa.exc.IntegrityError) as exc:
             db.session.rollback()  # the text typed comes back in the form below: nothing of it is lost
-            problems.append(once.message_of(exc))
+            if db.session.get(ReviewAssignment, assignment_id) is None:  # a chair removed the assignment meanwhile
+                existing = None
+                problems.append("A chair removed you from this paper's reviewers while you were writing, so your "
+                                "review was not saved. Your text is below: keep a copy if you need it.")  # fmt: skip
+            else:
+                existing = db.session.get(ReviewAssignment, assignment_id).review
+                problems.append(once.message_of(exc))
         else:
             if saved.state == ReviewState.SUBMITTED:
                 flash("Your review is submitted. You can now read the other reviews of this paper.", "success")
@@ -161,7 +168,7 @@ def review(number: int) -> str | Response:
             return redirect(url_for(".paper", number=number))
     status = 422 if form.errors or problems else 200
     page = render_template("review/form.html", ws=ws, sub=sub, form=form, review=existing, problems=problems,
-                           ordinal=assignment.ordinal, open=svc.reviewing_open(ws, utcnow()))  # fmt: skip
+                           ordinal=ordinal, open=svc.reviewing_open(ws, utcnow()))  # fmt: skip
     return page, status
 
 

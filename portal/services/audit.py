@@ -41,6 +41,7 @@ class Page:
     total: int
     page: int
     pages: int
+    redact: bool = False
 
 
 def events(viewer: User, *, q: str = "", kind: str | None = None, page: int = 1, per_page: int = 50) -> Page:
@@ -59,4 +60,16 @@ def events(viewer: User, *, q: str = "", kind: str | None = None, page: int = 1,
     page = min(max(page, 1), pages)
     rows = db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                               .limit(per_page).offset((page - 1) * per_page)).all()  # fmt: skip
-    return Page(list(rows), total, page, pages)
+    return Page(list(rows), total, page, pages, conflicted(viewer))
+
+
+def conflicted(viewer: User) -> bool:
+    """``viewer`` is conflicted with some paper: counts another chair took over every paper (reminders, the
+    group mail to reviewers with unfinished reviews) are shown without their numbers (``summary_for``)."""
+    return bool(db.session.scalar(sa.select(chair_conflicted_ids(viewer).exists())))
+
+
+def summary_for(event: AuditEvent, viewer: User, redact: bool) -> str:
+    """The event's summary as ``viewer`` may read it."""
+    safe = (event.details or {}).get("conflict_safe")
+    return safe if redact and safe and event.actor_id != viewer.id else event.summary

@@ -246,7 +246,10 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
     facts.overrides = [tuple(o) for o in read(
         sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id, ConflictOverride.conflicted,
                   ConflictOverride.note)
-        .where(_among(ConflictOverride.submission_id, sub_ids), _among(ConflictOverride.reviewer_id, reviewer_ids)))]  # fmt: skip
+        # (filtered here only by lists of ids: the results keep only these papers and reviewers anyway, and SQLite
+        # took 20 s over two IN (SELECT ...) filters on 45,000 overrides at conference size)
+        .where(_among(ConflictOverride.submission_id, sub_ids if isinstance(sub_ids, list) else None),
+               _among(ConflictOverride.reviewer_id, reviewer_ids if isinstance(reviewer_ids, list) else None)))]  # fmt: skip
     return facts
 
 

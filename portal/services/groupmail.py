@@ -121,7 +121,7 @@ def recipients(actor: User, ws: Workshop, audience: str) -> list[Recipient]:
             sa.select(ReviewAssignment.reviewer_id).join(Submission, Submission.id == ReviewAssignment.submission_id)
             .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
             .where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED,
-                   Submission.id.not_in(chair_conflicted_ids(actor)),
+                   Submission.id.not_in(chair_conflicted_ids(actor)), ReviewAssignment.suspended_at.is_(None),
                    sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
         )  # fmt: skip
         people = people.where(User.is_reviewer, User.id.in_(unfinished))
@@ -212,7 +212,11 @@ def send_group_mail(actor: User, ws: Workshop, audience: str, subject: str, body
     checked = _checked(actor, ws, audience, subject, body, digest)
     count = len(checked.recipients)
     event = audit.record(actor, ACTION, f"Group mail to {checked.label.lower()}: {count} mail{'s' if count != 1 else ''}, "
-                         f"“{emails.one_line(subject)}”", audience=audience, subject=subject, count=count)  # fmt: skip
+                         f"“{emails.one_line(subject)}”", audience=audience, subject=subject, count=count,
+                         # what another chair conflicted with some paper reads: the reviewers with unfinished
+                         # reviews are counted on the sender's papers, which may include theirs
+                         conflict_safe=f"Group mail to {checked.label.lower()}, “{emails.one_line(subject)}”"
+                         if audience == "unfinished" else None)  # fmt: skip
     db.session.flush()
     return jobs.start("group_mail", actor, workshop_id=ws.id, event_id=event.id, audience=audience, subject=subject,
                       body=body, digest=digest, sender_id=actor.id)  # fmt: skip

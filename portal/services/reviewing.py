@@ -699,7 +699,8 @@ def remind_reviewers(actor: User, ws: Workshop) -> int:
             ws=ws, reviewer=reviewer, items=items, home=external_url("review.index"),
         )  # fmt: skip
         count += 1
-    audit.record(actor, "mail.reminders", f"Sent reminders to {count} reviewer(s) with unfinished reviews")
+    audit.record(actor, "mail.reminders", f"Sent reminders to {count} reviewer(s) with unfinished reviews",
+                 conflict_safe="Sent reminders to the reviewers with unfinished reviews")  # fmt: skip
     return count
 
 

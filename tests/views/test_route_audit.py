@@ -8,57 +8,81 @@ institute), an accepted decision whose letter is sent, a camera-ready version, a
 published. Paper 2 belongs to another author and has its own reviewer. A draft assignment proposal, a failed
 job, a pending reviewer invitation and signed links (confirm, reset, email change) complete the world.
 
+Conflicts and authorship follow the person, not the address, so three people test that: an author of paper 1 (a
+reviewer too) who confirmed the address on its author list and has since changed address and affiliation, so
+neither is on the list any more; a second chair who is an author of paper 1 by an address they have since
+changed away from (a chair who may know nothing of that paper's review: no reviewer, no review, no load, no
+count); and a reviewer of paper 1 with only a draft review (who may not read the other reviews or the
+discussion yet).
+
 Each request is ``url_for(endpoint, **args)`` with the arguments filled from that world; a POST carries no body
 (CSRF is off here, it has its own tests), so it shows what a bare request can do. The answer is sorted into an
 outcome class and compared with the table, and the database is compared before and after: a request that is
 not expected to act must leave every row as it was (a refused POST above all), and one expected to act must
 have acted. Every answer, files and headers included, is searched for what that person may not read: the
-papers' authors (double-blind), the reviews, the discussion, who reviews, another author's paper. A route
-that names objects by id is asked once more with ids that name nothing: whoever may not know paper 1 exists
-(anonymous, the other author, the conflicted reviewer) must get the very same refusal, page and all, so no
-answer confirms that an object exists; everyone else gets a 404 (or the same refusal), never a 500.
+papers' authors (double-blind), the reviews, the discussion, who reviews, another author's paper; so is every
+mail that reaches that person, during the audit or before it. A route that names objects by id is asked once
+more with ids that name nothing: whoever may not know paper 1 exists (anonymous, the other author, the
+conflicted reviewer) must get the very same refusal, page and all, so no answer confirms that an object exists;
+everyone else gets a 404 (or the same refusal), never a 500.
 
 A route with no row in the table fails the test by name, and so does a row whose endpoint is gone.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import html
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask, url_for
+from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from portal.db import db, utcnow
+from portal.extensions import limiter
 from portal.models import (
+    AssignmentProposal,
+    AuditEvent,
+    Bid,
+    BidValue,
+    ConflictOverride,
     DateKind,
     Decision,
+    DiscussionComment,
     FileKind,
     ImportantDate,
     Invitation,
     Job,
     JobState,
     Letter,
+    OutgoingEmail,
     Person,
     PersonRole,
     Phase,
+    Review,
+    ReviewAssignment,
+    ReviewRevision,
     Revision,
     Submission,
     Topic,
     Workshop,
 )
-from portal.services import reviewing
+from portal.services import accounts, reviewing
 from portal.services import submissions as subs
 from portal.services.accounts import _hash_token, _password_fingerprint
+from portal.services.scores import refresh_scores
 from portal.services.tokens import make_token
-from tests.conftest import text_of
+from tests.conftest import SMTPRecorder, text_of
 from tests.factories import PASSWORD, decide_and_notify, make_user
 from tests.pdfs import make_pdf
 
@@ -69,11 +93,21 @@ def app_config() -> dict[str, Any]:
     return {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "PUBLIC_CACHE_SECONDS": 0}
 
 
+@pytest.fixture
+def app(app: Flask) -> Flask:
+    """The app of conftest, its rate limits off for sure: the limiter is one object for every app of the run, and
+    the first test to need the loaded workshop content builds another app (limits on) after this one."""
+    limiter.init_app(app)
+    return app
+
+
 # --- the expectation table ----------------------------------------------------------------------------
 #
 # Roles, all relative to paper 1: "anon" (not signed in), "author" (its submitter), "coauthor" (on its author
-# list, with an account), "other" (an author of paper 2 only), "reviewer" (assigned, review submitted),
-# "unassigned" (a reviewer of paper 2 only), "conflicted" (assigned, then conflicted), "chair".
+# list, with an account), "moved" (on its author list by an address they confirmed, since changed, as is their
+# affiliation; also a reviewer), "other" (an author of paper 2 only), "reviewer" (assigned, review submitted),
+# "drafting" (assigned, a draft review only), "unassigned" (a reviewer of paper 2 only), "conflicted" (assigned,
+# then conflicted), "chair", "chair_author" (a second chair, an author of paper 1 by an earlier address).
 #
 # Outcomes: "ok" 2xx; "redirect" 3xx to a page of this site other than sign-in; "login" 3xx to the sign-in page;
 # "400", "403", "404", "422" that status (422: the form again, with its errors). A trailing "!" means the request
@@ -82,8 +116,11 @@ def app_config() -> dict[str, Any]:
 # To add a route: add one row, ``(endpoint, method): {role: outcome}``, for each method the route accepts
 # (HEAD and OPTIONS aside), built from the helpers below, and teach ``url_args`` any new URL argument.
 
-ROLES = ("anon", "author", "coauthor", "other", "reviewer", "unassigned", "conflicted", "chair")
+ROLES = ("anon", "author", "coauthor", "moved", "other", "reviewer", "drafting", "unassigned", "conflicted", "chair",
+         "chair_author")  # fmt: skip
 SIGNED_IN = ROLES[1:]
+AUTHORS = ("author", "coauthor", "moved", "chair_author")  # paper 1's authors with an account
+REVIEWERS = ("reviewer", "drafting", "unassigned", "conflicted", "moved")  # the reviewer role
 
 
 def every(outcome: str, **roles: str) -> dict[str, str]:
@@ -99,22 +136,27 @@ def signed_in(outcome: str = "ok", **roles: str) -> dict[str, str]:
     return {"anon": "login", **dict.fromkeys(SIGNED_IN, outcome), **roles}
 
 
-def chair_only(chair: str = "ok") -> dict[str, str]:
-    """The chairs' areas: 403 for every other signed-in person (they may know the page exists)."""
-    return signed_in("403", chair=chair)
+def chair_only(chair: str = "ok", chair_author: str | None = None) -> dict[str, str]:
+    """The chairs' areas: 403 for every other signed-in person (they may know the page exists). The chair who is
+    an author of paper 1 gets what the other chair gets, except where the URL names paper 1's review (pass
+    ``chair_author="404"`` there: a conflicted chair may not know it exists)."""
+    return signed_in("403", chair=chair, chair_author=chair if chair_author is None else chair_author)
 
 
-def authors_of_paper(authors: str, chair: str) -> dict[str, str]:
-    """Paper 1's pages in the author's area: a 404 for whoever may not know the paper exists."""
-    return signed_in("404", author=authors, coauthor=authors, chair=chair)
+def authors_of_paper(authors: str, chair: str, chair_author: str | None = None) -> dict[str, str]:
+    """Paper 1's pages in the author's area: a 404 for whoever may not know the paper exists. Its authors by any
+    address they confirmed get the same; the chair who is its author is an author here (``chair_author`` where
+    being a chair too changes the answer)."""
+    return signed_in("404", **{**dict.fromkeys(AUTHORS, authors), "chair": chair,
+                               "chair_author": authors if chair_author is None else chair_author})  # fmt: skip
 
 
-def reviewers_of_paper(reviewer: str, chair: str = "404") -> dict[str, str]:
-    """Paper 1's pages in the reviewing area: the assigned reviewer (not the conflicted one) and the chairs."""
-    return signed_in("404", reviewer=reviewer, chair=chair)
+def reviewers_of_paper(reviewer: str, chair: str = "404", drafting: str | None = None) -> dict[str, str]:
+    """Paper 1's pages in the reviewing area: the assigned reviewers (not the conflicted one, nor the author who
+    is a reviewer) and the chair who is not its author. The reviewer with a draft gets the same unless
+    ``drafting`` says otherwise."""
+    return signed_in("404", reviewer=reviewer, drafting=reviewer if drafting is None else drafting, chair=chair)
 
-
-REVIEWERS = ("reviewer", "unassigned", "conflicted")
 
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # --- public pages
@@ -132,7 +174,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("auth.register", "GET"): every("redirect", anon="ok"),  # signed in: to the account page
     ("auth.register", "POST"): every("redirect", anon="422"),
     ("auth.check_inbox", "GET"): PUBLIC,
-    ("auth.confirm", "GET"): every("login"),  # the chair's address, confirmed already: on to sign in
+    # Nell's link: a page asking for the password she registered with; without it, the form comes back.
+    ("auth.confirm", "GET"): PUBLIC,
+    ("auth.confirm", "POST"): every("422"),
     ("auth.resend_confirmation", "GET"): PUBLIC,
     ("auth.resend_confirmation", "POST"): every("422"),
     ("auth.login", "GET"): every("redirect", anon="ok"),
@@ -184,7 +228,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("review.pdf", "GET"): reviewers_of_paper("ok", chair="ok"),
     ("review.review", "GET"): reviewers_of_paper("ok"),
     ("review.review", "POST"): reviewers_of_paper("422"),
-    ("review.discuss", "POST"): reviewers_of_paper("422", chair="422"),  # an empty comment comes back refused
+    # An empty comment comes back refused; a reviewer whose review is a draft may not discuss yet.
+    ("review.discuss", "POST"): reviewers_of_paper("422", chair="422", drafting="403"),
     # a paper's manager only (paper 1 has none: nobody may know these exist)
     ("review.manage_assign", "POST"): signed_in("404"),
     ("review.manage_remove", "POST"): signed_in("404"),
@@ -201,16 +246,16 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # --- chairs: the console, reviewing, assignment
     ("chair.home", "GET"): chair_only(),
     ("chair.submissions", "GET"): chair_only(),
-    ("chair.paper", "GET"): chair_only(),
+    ("chair.paper", "GET"): chair_only(chair_author="404"),  # paper 1's review: not for a chair who is its author
     ("chair.reviewing", "GET"): chair_only(),
     ("chair.reviewing", "POST"): chair_only("422"),
     ("chair.conflicts", "GET"): chair_only(),
     ("chair.conflicts", "POST"): chair_only("ok"),  # no pair given: the page again
-    ("chair.change_conflict", "POST"): chair_only("redirect!"),  # lifts the conflicted reviewer's conflict
+    ("chair.change_conflict", "POST"): chair_only("redirect!", "404"),  # lifts the conflicted reviewer's conflict
     ("chair.assignments", "GET"): chair_only(),
     ("chair.add_assignment", "POST"): chair_only("404"),  # no paper named
-    ("chair.remove_assignment", "POST"): chair_only("redirect"),  # the review is submitted: refused
-    ("chair.restore_assignment", "POST"): chair_only("redirect"),  # not suspended: refused
+    ("chair.remove_assignment", "POST"): chair_only("redirect", "404"),  # the review is submitted: refused
+    ("chair.restore_assignment", "POST"): chair_only("redirect", "404"),  # not suspended: refused
     ("chair.set_manager", "POST"): chair_only("redirect"),  # no address given: refused
     ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
     ("chair.run_assignment", "POST"): chair_only("redirect!"),
@@ -219,15 +264,15 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.change_proposal", "POST"): chair_only("redirect!"),  # discards the draft
     # --- chairs: decisions, letters, mail, exports, jobs, audit log
     ("chair.decisions", "GET"): chair_only(),
-    ("chair.decide", "POST"): chair_only("redirect"),  # the letter is sent: the decision is final
+    ("chair.decide", "POST"): chair_only("redirect", "404"),  # the letter is sent: the decision is final
     ("chair.decide_bulk", "POST"): chair_only("redirect"),  # nothing selected
     ("chair.publish", "POST"): chair_only("redirect!"),  # no "published=1": hides the accepted papers
     ("chair.letters", "GET"): chair_only(),
     ("chair.letters", "POST"): chair_only("redirect!"),
-    ("chair.letter", "GET"): chair_only(),
-    ("chair.letter", "POST"): chair_only("redirect"),  # sent: no longer editable
+    ("chair.letter", "GET"): chair_only(chair_author="404"),  # paper 1's letter
+    ("chair.letter", "POST"): chair_only("redirect", "404"),  # sent: no longer editable
     ("chair.send_letters", "POST"): chair_only("redirect!"),
-    ("chair.resend_letter", "POST"): chair_only("redirect!"),
+    ("chair.resend_letter", "POST"): chair_only("redirect!", "404"),
     ("chair.mail", "GET"): chair_only(),
     ("chair.mail", "POST"): chair_only("422"),
     ("chair.exports", "GET"): chair_only(),
@@ -254,9 +299,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 
 # --- the people and what they wrote -------------------------------------------------------------------
 
+# Each person as they are now (the address they sign in with); EARLIER: what two of them were when paper 1 was
+# submitted (the address and affiliation on its author list, confirmed by their account, since changed).
 PEOPLE: dict[str, dict[str, Any]] = {
     "author": {"email": "ada@example.org", "name": "Ada Quillfeather", "affiliation": "Alpha Institute"},
     "coauthor": {"email": "cora@example.org", "name": "Cora Brightwater", "affiliation": "Brightwater Lab"},
+    "moved": {"email": "moritz.new@example.org", "name": "Moritz Wanderfeld", "affiliation": "Newplace University",
+              "roles": ("reviewer",)},
     "other": {"email": "otto@example.org", "name": "Otto Lindqvist", "affiliation": "Omega College"},
     "reviewer": {"email": "rita@example.org", "name": "Rita Revelstoke", "affiliation": "Rita Research Centre",
                  "roles": ("reviewer",)},
@@ -265,9 +314,17 @@ PEOPLE: dict[str, dict[str, Any]] = {
     # Assigned to paper 1, then moved to the authors' institute: conflicted while still assigned.
     "conflicted": {"email": "ivan@example.org", "name": "Ivan Ironside", "affiliation": "Ivan College",
                    "roles": ("reviewer",)},
+    "drafting": {"email": "dora@example.org", "name": "Dora Draftsby", "affiliation": "Draftsby Lab",
+                 "roles": ("reviewer",)},
     "chair": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University",
               "roles": ("chair",)},
+    "chair_author": {"email": "cleo.chair@example.org", "name": "Cleo Chairwell", "affiliation": "Chairwell Institute",
+                     "roles": ("chair",)},
 }  # fmt: skip
+EARLIER: dict[str, dict[str, str]] = {
+    "moved": {"email": "moritz@example.org", "affiliation": "Oldtown Institute"},
+    "chair_author": {"email": "cleo@example.org"},
+}
 HUGO = ("Hugo Hiddenbrook", "hugo@hidden.example.net", "Hiddenbrook Lab")  # a co-author without an account
 
 P1_TITLE = "Ring Attention Beyond a Million Tokens"
@@ -281,33 +338,55 @@ REVIEW = {
     "comments_to_authors": "To the authors from the first reviewer: please report the memory per device.",
     "confidential_comments": "Confidential for the chairs: a prior workshop version of this paper exists.",
 }
+DRAFT = {
+    "summary": "Draft summary by the third reviewer: the ring needs a torus topology.",
+    "strengths": "Draft strength: the overlap is measured, not assumed.",
+    "weaknesses": "Draft weakness: a single cluster in the experiments.",
+    "comments_to_authors": "Draft note to the authors: add a second cluster.",
+    "confidential_comments": "Draft, confidential: I reviewed an earlier version.",
+}
 COMMENT = "Discussion note: does the speed-up hold on eight devices?"
 INVITATION_TOKEN = "audit-invitation-token-0123456789abcdef"
 
 
 def identity(role: str) -> list[str]:
-    return [PEOPLE[role]["name"], PEOPLE[role]["email"]]
+    """The person's name and every address they have had."""
+    return [PEOPLE[role]["name"], PEOPLE[role]["email"], *([EARLIER[role]["email"]] if role in EARLIER else [])]
+
+
+def addresses_of(role: str) -> list[str]:
+    return identity(role)[1:]
 
 
 # What each person may read, anywhere (files and headers included): (what, who may, where else it is public).
 PUBLISHED = ("public.",)  # paper 1 is accepted and published: its title, abstract and authors are public there
+# The pages that list every member of the program committee by name, whatever they review: a chair who is an
+# author of paper 1 sees its reviewers there as members, nothing more (what those pages tell of paper 1's
+# review, a load, a count, a row, is compared by test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review).
+PC_LISTS = ("members.index", "chair.reviewing", "chair.assignments", "chair.external", "chair.proposal")
+CHAIRS = ("chair", "chair_author")
 SECRETS: list[tuple[list[str], set[str], tuple[str, ...]]] = [
-    # Double-blind: the authors of a paper are known to themselves and the chairs.
-    ([*identity("author"), *identity("coauthor"), *HUGO, "Brightwater Lab"], {"author", "coauthor", "chair"},
-     PUBLISHED),
-    ([*identity("other"), "Omega College"], {"other", "chair"}, ()),
+    # Double-blind: the authors of a paper are known to themselves and the chairs, by any address or affiliation
+    # they had (the author list keeps the ones they had when they were listed).
+    ([*identity("author"), *identity("coauthor"), *identity("moved"), *EARLIER["moved"].values(),
+      PEOPLE["moved"]["affiliation"], *identity("chair_author"), PEOPLE["chair_author"]["affiliation"], *HUGO,
+      "Brightwater Lab"], {*AUTHORS, "chair"}, PUBLISHED),
+    ([*identity("other"), "Omega College"], {"other", *CHAIRS}, ()),
     # A paper is known to its authors, the chairs, and the reviewers who may bid on it (not the conflicted).
-    ([P1_TITLE, P1_ABSTRACT], {"author", "coauthor", "reviewer", "unassigned", "chair"}, PUBLISHED),
-    ([P2_TITLE, P2_ABSTRACT], {"other", *REVIEWERS, "chair"}, ()),
-    # Who reviews a paper: the chairs, and the reviewer.
-    (identity("reviewer"), {"reviewer", "chair"}, ()),
-    (identity("conflicted"), {"conflicted", "chair"}, ()),
-    (identity("unassigned"), {"unassigned", "chair"}, ()),
-    # The review, the discussion: the chairs and the reviewer who wrote them (no other reviewer has submitted);
-    # the authors get the comments to the authors with the decision.
+    ([P1_TITLE, P1_ABSTRACT], {*AUTHORS, "reviewer", "drafting", "unassigned", "chair"}, PUBLISHED),
+    ([P2_TITLE, P2_ABSTRACT], {"other", *REVIEWERS, *CHAIRS}, ()),
+    # Who reviews a paper: the chairs who handle it, and the reviewer.
+    (identity("reviewer"), {"reviewer", "chair"}, PC_LISTS),
+    (identity("drafting"), {"drafting", "chair"}, PC_LISTS),
+    (identity("conflicted"), {"conflicted", "chair"}, PC_LISTS),
+    (identity("unassigned"), {"unassigned", *CHAIRS}, ()),
+    # The review, the discussion: the chair who handles paper 1 and the reviewer who wrote them (the other
+    # reviewers have not submitted theirs, so they may not read them yet); the authors get the comments to the
+    # authors with the decision. A draft review is its writer's (and the handling chair's) alone.
     ([REVIEW["summary"], REVIEW["strengths"], REVIEW["weaknesses"], REVIEW["confidential_comments"], COMMENT],
      {"reviewer", "chair"}, ()),
-    ([REVIEW["comments_to_authors"]], {"author", "coauthor", "reviewer", "chair"}, ()),
+    ([REVIEW["comments_to_authors"]], {*AUTHORS, "reviewer", "chair"}, ()),
+    (list(DRAFT.values()), {"drafting", "chair"}, ()),
 ]  # fmt: skip
 
 
@@ -342,7 +421,7 @@ def build_world(app: Flask) -> World:
         ws.dates += [deadline, ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready",
                                              at=now + timedelta(days=20))]  # fmt: skip
         db.session.flush()
-        users = {role: make_user(**spec) for role, spec in PEOPLE.items()}
+        users = {role: make_user(**(spec | EARLIER.get(role, {}))) for role, spec in PEOPLE.items()}
         sub_type, topic = ws.submission_types[0], ws.topics[0]
 
         def check(key: str, authors: list[subs.AuthorInput], kind: FileKind = FileKind.PAPER) -> subs.CheckedFile:
@@ -358,11 +437,24 @@ def build_world(app: Flask) -> World:
                                    declared_conflicts="")  # fmt: skip
             return subs.create_submission(ws, users[submitter], details, paper=check(key, authors))
 
-        p1_authors = [subs.AuthorInput(*(PEOPLE[r][k] for k in ("name", "email", "affiliation")))
-                      for r in ("author", "coauthor")] + [subs.AuthorInput(*HUGO)]  # fmt: skip
+        listed = {role: PEOPLE[role] | EARLIER.get(role, {}) for role in AUTHORS}  # as they were then
+        p1_authors = [subs.AuthorInput(*(listed[r][k] for k in ("name", "email", "affiliation")))
+                      for r in AUTHORS] + [subs.AuthorInput(*HUGO)]  # fmt: skip
         p2_authors = [subs.AuthorInput(*(PEOPLE["other"][k] for k in ("name", "email", "affiliation")))]
         p1 = submit("p1", "author", P1_TITLE, P1_ABSTRACT, p1_authors)
         p2 = submit("p2", "other", P2_TITLE, P2_ABSTRACT, p2_authors)
+        # Two of paper 1's authors change address (through the link mailed to the new one), one also affiliation:
+        # the author list keeps what they were.
+        for role, earlier in EARLIER.items():
+            user, current = users[role], PEOPLE[role]
+            accounts.request_email_change(ws, user, current["email"])
+            accounts.confirm_email_change(ws, make_token("change-email", {"uid": user.id, "new": current["email"],
+                                                                           "old": earlier["email"]}))  # fmt: skip
+            if "affiliation" in earlier:
+                accounts.update_profile(user, name=user.name, affiliation=current["affiliation"], orcid=None,
+                                        homepage=None)  # fmt: skip
+        assert [(a.email, a.user_id) for a in p1.authors][2:4] == [
+            (EARLIER["moved"]["email"], users["moved"].id), (EARLIER["chair_author"]["email"], users["chair_author"].id)]
         deadline.at = now - timedelta(days=1)
         ws.phase, ws.reviews_per_paper, ws.review_deadline = Phase.REVIEWING, 2, now + timedelta(days=10)
         db.session.flush()
@@ -370,10 +462,16 @@ def build_world(app: Flask) -> World:
         chair = users["chair"]
         own = reviewing.assign_reviewer(chair, ws, p1, users["reviewer"])
         reviewing.assign_reviewer(chair, ws, p1, users["conflicted"])
+        drafting = reviewing.assign_reviewer(chair, ws, p1, users["drafting"])
         reviewing.assign_reviewer(chair, ws, p2, users["unassigned"])
+        reviewing.place_bids(ws, users["unassigned"], {p1.id: BidValue.EAGER}, now)  # Una would review paper 1 too
         reviewing.save_review(ws, own, {**REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
+        reviewing.save_review(ws, drafting, {**DRAFT, "recommendation": 2, "confidence": None}, submit=False,
+                              version=None)  # fmt: skip
         reviewing.post_comment(ws, users["reviewer"], p1, COMMENT)
-        users["conflicted"].affiliation = PEOPLE["author"]["affiliation"]
+        # Ivan moves to the authors' institute: his assignment is suspended, a conflict now.
+        accounts.update_profile(users["conflicted"], name=PEOPLE["conflicted"]["name"], orcid=None, homepage=None,
+                                affiliation=PEOPLE["author"]["affiliation"])  # fmt: skip
         decide_and_notify(ws, p1, Decision.ACCEPTED, chair)
         subs.upload_camera_ready(ws, users["author"], p1, title=P1_TITLE, authors=p1_authors, version=p1.version,
                                  paper=check("p1-final", p1_authors, FileKind.CAMERA_READY))  # fmt: skip
@@ -386,8 +484,10 @@ def build_world(app: Flask) -> World:
         db.session.add_all([job, invitation])
         db.session.flush()
         una = users["unassigned"]
+        # Someone registered and has not confirmed yet: their link opens the page that asks for the password.
+        nell = make_user("nell@example.org", name="Nell Newly", confirmed=False)
         tokens = {
-            "auth.confirm": make_token("confirm", {"uid": chair.id, "email": chair.email}),
+            "auth.confirm": make_token("confirm", {"uid": nell.id, "email": nell.email, "pw": _password_fingerprint(nell)}),
             "auth.reset": make_token("reset", {"uid": chair.id, "pw": _password_fingerprint(chair)}),
             "account.confirm_email_change": make_token("change-email", {"uid": una.id, "new": "una.u@example.org",
                                                                         "old": una.email}),
@@ -540,7 +640,7 @@ def outcome_of(response: TestResponse) -> str:
 
 
 # Who knows paper 1 exists (the unassigned reviewer from bidding); the others must not learn it from an answer.
-KNOWS_THE_PAPER = {"author", "coauthor", "reviewer", "unassigned", "chair"}
+KNOWS_THE_PAPER = {*AUTHORS, "reviewer", "drafting", "unassigned", "chair"}
 REFUSALS = {"login", "403", "404"}
 
 
@@ -556,12 +656,38 @@ def when_missing(expected: str, role: str) -> set[str]:
 def leaks(response: TestResponse, role: str, endpoint: str) -> list[str]:
     """What ``role`` may not read, found in the answer's body or headers."""
     seen = response.get_data() + "\n".join(f"{k}: {v}" for k, v in response.headers.items()).encode()
+    return secrets_in(seen, role, endpoint)
+
+
+def secrets_in(seen: bytes, role: str, endpoint: str = "") -> list[str]:
     found = []
     for texts, allowed, public in SECRETS:
-        if role in allowed or endpoint.startswith(public or ("\0",)):
+        if role in allowed or (endpoint and endpoint.startswith(public or ("\0",))):
             continue
         found += [t for t in texts if t.encode() in seen or html.escape(t).encode() in seen]
     return found
+
+
+# Whose mail is it: every address each person has had (Una's link changes hers to una.u@example.org).
+RECIPIENTS = {address: role for role in PEOPLE for address in addresses_of(role)} | {"una.u@example.org": "unassigned"}
+
+
+def mail_leaks(recipients: list[str], subject: str, *bodies: str | None) -> dict[str, list[str]]:
+    """Per addressee of one mail, what they may not read, found in its subject or bodies (text and HTML)."""
+    seen = "\n".join([subject, *(b for b in bodies if b)]).encode()
+    found = {}
+    for address in recipients:
+        role = RECIPIENTS.get(address.strip().lower())
+        if role is not None and (secrets := secrets_in(seen, role)):
+            found[f"{role} <{address.strip()}>"] = secrets
+    return found
+
+
+def delivered(message: EmailMessage) -> tuple[list[str], str, list[str]]:
+    """A delivered mail's addressees, subject and decoded text parts."""
+    recipients = [a.addr_spec for a in message["To"].addresses] if message["To"] else []
+    parts = [p.get_content() for p in message.walk() if p.get_content_maintype() == "text"]
+    return recipients, str(message["Subject"] or ""), parts
 
 
 # --- the audit ----------------------------------------------------------------------------------------
@@ -576,11 +702,29 @@ def test_table_names_every_route_and_method(app: Flask) -> None:
     assert [key for key, row in EXPECTED.items() if set(row) != set(ROLES)] == []
 
 
-def test_every_route_answers_each_role_as_the_table_says(app: Flask) -> None:
+def test_every_route_answers_each_role_as_the_table_says(app: Flask, smtp: SMTPRecorder) -> None:
     world = build_world(app)
     sign_in_everyone(app, world)
-    database = Database(app)
     problems: list[str] = []
+    # The mail of the world itself (assignments, the discussion, the letters, address changes), queued or sent.
+    with app.app_context():
+        for mail in db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id)):
+            if mail.kind == "assignment" and mail.recipient_list == [PEOPLE["conflicted"]["email"]]:
+                continue  # Ivan was told of paper 1 when he was assigned, before his move made him conflicted
+            if found := mail_leaks(mail.recipient_list, mail.subject, mail.body_text, mail.body_html):
+                problems.append(f"the mail {mail.subject!r} to {found}")
+    read = 0  # how many delivered mails were searched
+
+    def search_the_mail(where: str) -> None:
+        nonlocal read
+        for message in smtp.messages[read:]:
+            recipients, subject, parts = delivered(message)
+            if found := mail_leaks(recipients, subject, *parts):
+                problems.append(f"{where}: the mail {subject!r} to {found}")
+        read = len(smtp.messages)
+
+    search_the_mail("building the world")
+    database = Database(app)
 
     def ask(role: str, method: str, url: str, endpoint: str) -> tuple[str, str] | None:
         """The outcome (with "!" when the database changed, which is then put back) and the page's text; None
@@ -597,6 +741,7 @@ def test_every_route_answers_each_role_as_the_table_says(app: Flask) -> None:
         found = leaks(response, role, endpoint)
         if found:
             problems.append(f"{method} {url} as {role} shows {found}")
+        search_the_mail(f"{method} {url} as {role}")
         changed = database.changed_tables()
         outcome = outcome_of(response) + (f"! ({', '.join(changed)} changed)" if changed else "")
         return outcome, text_of(response) if response.mimetype == "text/html" else ""
@@ -625,3 +770,171 @@ def test_every_route_answers_each_role_as_the_table_says(app: Flask) -> None:
     finally:
         database.close()
     assert not problems, "\n".join(problems)
+
+
+# --- a chair who is an author: nothing of that paper's review, anywhere --------------------------------
+
+# What a chair opens that could carry paper 1's review: the chairs' areas (the console and its charts, the
+# submissions table, reviewing and assignments with their loads and counts, proposals, decisions, letters, mail,
+# exports, jobs, the audit log) and the members' list.
+CHAIR_AREAS = ("chair.", "members.", "settings.", "submissions.all_submissions")
+# Paper 1's review, row by row (the paper itself, its authors and its decision stay).
+REVIEW_ROWS = (ReviewRevision, Review, ReviewAssignment, DiscussionComment, Bid, ConflictOverride)
+VOLATILE = [
+    (re.compile(r'(name="(csrf_token|once)"[^>]*value=")[^"]*'), r"\1"),  # a session's token, a form's nonce
+    (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?"), "(a time)"),
+    (re.compile(r"\b\d{1,2} [A-Z][a-z]{2,8} \d{4},? \d\d:\d\d( [A-Z]{2,5})?"), "(a time)"),
+    (re.compile(r"solved in [\d.]+ s"), "solved in (some) s"),
+]
+
+
+def erase_the_review_of(paper: int) -> None:
+    """Paper 1 as if nobody had ever reviewed it: no assignment, review, draft, comment, bid or chairs' conflict
+    decision, nothing of them in the audit log, no pair of the draft proposal, its scores recomputed."""
+    assignments = sa.select(ReviewAssignment.id).where(ReviewAssignment.submission_id == paper)
+    reviews = sa.select(Review.id).where(Review.assignment_id.in_(assignments))
+    for model in REVIEW_ROWS:
+        where = {ReviewRevision: ReviewRevision.review_id.in_(reviews), Review: Review.id.in_(reviews)}.get(
+            model, getattr(model, "submission_id", None) == paper)  # fmt: skip
+        db.session.execute(sa.delete(model).where(where))
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.submission_id == paper, sa.or_(
+        *(AuditEvent.action.like(f"{kind}.%") for kind in ("assignment", "conflict", "review", "discussion")))))  # fmt: skip
+    for proposal in db.session.scalars(sa.select(AssignmentProposal)):
+        result = dict(proposal.result)
+        result["pairs"] = [pair for pair in result["pairs"] if pair[0] != paper]
+        result["reasons"] = {k: v for k, v in result["reasons"].items() if not k.startswith(f"{paper}:")}
+        result["shortfall"] = {k: v for k, v in result["shortfall"].items() if k != str(paper)}
+        result["not_willing"] = [pair for pair in result["not_willing"] if pair[0] != paper]
+        proposal.result = result
+    refresh_scores([paper])
+    db.session.commit()
+
+
+def restart_ids(engine: sa.Engine) -> None:
+    """After the tables are put back, new rows get the same ids again (SQLite reuses the highest id + 1 by itself;
+    PostgreSQL's sequences go on counting)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            key = table.columns.get("id")
+            if key is not None and key.primary_key and isinstance(key.type, sa.Integer):
+                conn.execute(sa.text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :next, false)"),
+                             {"table": f'"{table.name}"', "next": (conn.scalar(sa.select(sa.func.max(key))) or 0) + 1})
+
+
+def as_seen(response: TestResponse) -> str:
+    """An answer as compared: status, type and body, without this session's token or the clock's times (a file:
+    its digest)."""
+    if not (response.mimetype.startswith("text/") or response.mimetype == "application/json"):
+        return f"{response.status_code} {response.mimetype}\nsha256 {hashlib.sha256(response.get_data()).hexdigest()}"
+    body = response.get_data(as_text=True)
+    for pattern, replacement in VOLATILE:
+        body = pattern.sub(replacement, body)
+    return f"{response.status_code} {response.mimetype}\n{body}"
+
+
+def differences(a: str, b: str) -> list[str]:
+    """The lines of an answer that differ, as it is ("-") and had paper 1 never been reviewed ("+")."""
+    changed = difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+    return [" ".join(line.split())[:300] for line in changed if line[:1] in "-+" and line[:3] not in ("---", "+++")]
+
+
+def test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review(app: Flask, smtp: SMTPRecorder) -> None:
+    """The second chair is an author of paper 1 by an address she has since changed. Everything she can open in
+    the chairs' areas (every page, each export in both formats, every job and proposal page, the audit log by
+    kind) and every mail she gets must be the same, byte for byte, whether or not paper 1 was ever reviewed:
+    then no reviewer, review, draft, comment, load, count, figure or chart of it reaches her. The other chair
+    acts in between, as she would in the reviewing phase: reminders, a group mail to the reviewers with
+    unfinished reviews, an automatic assignment."""
+    world = build_world(app)
+    sign_in_everyone(app, world)
+    database = Database(app)
+    cleo = PEOPLE["chair_author"]["email"]
+
+    def client_of(role: str) -> FlaskClient:
+        client = app.test_client()
+        client.set_cookie("session", world.cookies[role])
+        return client
+
+    pages = [r.url for r in every_route(app, world) if r.method == "GET" and r.endpoint.startswith(CHAIR_AREAS)
+             and EXPECTED[(r.endpoint, "GET")]["chair_author"] == "ok"]  # fmt: skip
+    pages += [f"/chair/exports/{kind}.{fmt}" for kind in ("submissions", "reviews", "decisions") for fmt in ("csv", "json")]
+    pages += ["/chair/jobs?all=1", "/chair/audit?q=Reviewer", "/chair/reviewing", "/chair/assignments",
+              *(f"/chair/audit?kind={kind}" for kind in ("assignment", "conflict", "decision", "mail")),
+              *(f"/chair/submissions?sort={key}&dir=desc" for key in ("reviews", "mean", "spread"))]  # fmt: skip
+    seen: dict[str, dict[str, str]] = {}
+    try:
+        for state in ("as it is", "never reviewed"):
+            if state == "never reviewed":
+                database.restore()
+                restart_ids(database.engine)
+                with app.app_context():
+                    erase_the_review_of(world.p1)
+            smtp.clear()
+            chair = client_of("chair")
+            assert chair.post("/chair/assignments/remind").status_code == 302
+            mail = {"audience": "unfinished", "subject": "Your review", "body": "Dear {{ name }}, please finish."}
+            preview = chair.post("/chair/mail", data={**mail, "preview": "Preview"})
+            digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]{64})"', preview.get_data(as_text=True))
+            assert digest, text_of(preview)
+            assert chair.post("/chair/mail", data={**mail, "send": "Send", "digest": digest.group(1)}).status_code == 302
+            assert chair.post("/chair/assignments/run").status_code == 302
+            with app.app_context():
+                jobs = db.session.scalars(sa.select(Job.id).order_by(Job.id)).all()
+                proposals = db.session.scalars(sa.select(AssignmentProposal.id).order_by(AssignmentProposal.id)).all()
+            urls = [*pages, *(f"/chair/jobs/{j}" for j in jobs), *(f"/chair/jobs/{j}.json" for j in jobs),
+                    *(f"/chair/proposals/{p}" for p in proposals)]  # fmt: skip
+            viewer = client_of("chair_author")
+            seen[state] = {url: as_seen(viewer.get(url)) for url in dict.fromkeys(urls)}
+            seen[state] |= {f"mail {i}": "\n".join([str(m["Subject"]), *delivered(m)[2]])
+                            for i, m in enumerate(m for m in smtp.messages if cleo in str(m["To"]))}  # fmt: skip
+    finally:
+        database.close()
+
+    both = seen["as it is"].keys() | seen["never reviewed"].keys()
+    differ = {url: differences(seen["as it is"].get(url, ""), seen["never reviewed"].get(url, ""))
+              for url in sorted(both) if seen["as it is"].get(url) != seen["never reviewed"].get(url)}  # fmt: skip
+    assert len(seen["as it is"]) > 40
+    assert differ == {}, "\n".join(f"{url}:\n    " + "\n    ".join(lines) for url, lines in differ.items())
+
+
+# --- an author who changed address: still an author, still conflicted ----------------------------------
+
+
+def main_of(response: TestResponse) -> str:
+    """The page's own content (not the header naming who is signed in), as compared."""
+    seen = as_seen(response)
+    found = re.search(r"(?s)<main\b.*?</main>", seen)
+    return f"{response.status_code} {found.group(0) if found else seen}"
+
+
+def test_an_author_by_an_earlier_address_is_an_author_everywhere_and_conflicted_as_a_reviewer(app: Flask) -> None:
+    """Moritz confirmed the address on paper 1's author list, then changed address and affiliation: he gets what
+    its submitter gets on every page of it and every file (byte for byte, but for who is signed in), and, a
+    reviewer, is never offered paper 1 to bid on nor assigned to it: he is its author."""
+    world = build_world(app)
+    sign_in_everyone(app, world)
+    clients = {role: app.test_client() for role in ("author", "moved", "chair")}
+    for role, client in clients.items():
+        client.set_cookie("session", world.cookies[role])
+    with app.app_context():
+        files = db.session.scalars(sa.select(Revision.id).where(Revision.submission_id == world.p1)
+                                   .order_by(Revision.id)).all()  # fmt: skip
+    p1 = world.p1
+    urls = ["/submissions/", f"/submissions/{p1}", f"/submissions/{p1}/camera-ready", f"/submissions/{p1}/conflicts",
+            *(f"/submissions/{p1}/files/{f}" for f in files)]  # fmt: skip
+
+    seen = {role: {url: main_of(clients[role].get(url)) for url in urls} for role in ("author", "moved")}
+    bids = clients["moved"].get("/review/bids")
+    refused = clients["chair"].post("/chair/assignments/add", data={"number": p1, "reviewer": world.users["moved"]},
+                                    follow_redirects=True)  # fmt: skip
+    with app.app_context():
+        assigned = db.session.scalar(sa.select(sa.func.count()).select_from(ReviewAssignment).where(
+            ReviewAssignment.reviewer_id == world.users["moved"]))  # fmt: skip
+
+    assert [(url, seen["moved"][url][:3]) for url in urls] == [(url, "200") for url in urls]
+    assert seen["moved"] == seen["author"]
+    assert re.findall(r"(?s)<legend>(.*?)</legend>", bids.get_data(as_text=True)) == [f"#{world.p2} {P2_TITLE}"]
+    assert (f"{PEOPLE['moved']['name']} conflicts with #{p1}: is an author of the submission." in text_of(refused),
+            assigned) == (True, 0)

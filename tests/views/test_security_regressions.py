@@ -68,6 +68,16 @@ RITA = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Ri
 REX = {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Reader University", "roles": ("reviewer",)}
 UNA = {"email": "una@example.org", "name": "Una Unassigned", "affiliation": "Una Polytechnic", "roles": ("reviewer",)}
 CARLA = {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University", "roles": ("chair",)}
+# Conflicts and authorship follow the person: Mo (also a reviewer) and Cleo (a second chair) are authors of paper A
+# by the address (and Mo by the affiliation) on its author list, which they confirmed, then changed (EARLIER);
+# Dora reviews A and has not submitted a review.
+MO = {"email": "mo.new@example.org", "name": "Mo Wanderer", "affiliation": "Newplace University",
+      "roles": ("reviewer",)}  # fmt: skip
+CLEO = {"email": "cleo.chair@example.org", "name": "Cleo Chairwell", "affiliation": "Chairwell Institute",
+        "roles": ("chair",)}  # fmt: skip
+EARLIER = {MO["email"]: {"email": "mo@example.org", "affiliation": "Oldtown Institute"},
+           CLEO["email"]: {"email": "cleo@example.org"}}  # fmt: skip
+DORA = {"email": "dora@example.org", "name": "Dora Draftsby", "affiliation": "Draftsby Lab", "roles": ("reviewer",)}
 VICTIM = "victim@example.org"  # whom an injected header would add
 
 
@@ -125,6 +135,37 @@ def update_workshop(app: Flask, **values: Any) -> None:
 def count(app: Flask, model: Any) -> int:
     with app.app_context():
         return int(db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+def as_listed(person: dict[str, Any]) -> svc.AuthorInput:
+    """How ``person`` is on an author list: for Mo and Cleo, the address and affiliation they had then."""
+    then = person | EARLIER.get(person["email"], {})
+    return svc.AuthorInput(then["name"], then["email"], then["affiliation"])
+
+
+def create_movers(app: Flask) -> None:
+    """Mo and Cleo, with the address (and affiliation) they will be listed by."""
+    create_users(app, *(person | EARLIER[person["email"]] for person in (MO, CLEO)))
+
+
+def move(app: Flask) -> None:
+    """Mo and Cleo change address through the link mailed to the new one; Mo changes affiliation too."""
+    from portal.services import accounts
+    from portal.services.tokens import make_token
+
+    with app.test_request_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        for person in (MO, CLEO):
+            earlier = EARLIER[person["email"]]
+            user = db.session.scalar(sa.select(User).where(User.email == earlier["email"]))
+            accounts.request_email_change(ws, user, person["email"])
+            accounts.confirm_email_change(ws, make_token("change-email", {"uid": user.id, "new": person["email"],
+                                                                           "old": earlier["email"]}))  # fmt: skip
+            if "affiliation" in earlier:
+                accounts.update_profile(user, name=user.name, affiliation=person["affiliation"], orcid=None,
+                                        homepage=None)  # fmt: skip
+        db.session.execute(sa.delete(OutgoingEmail).where(OutgoingEmail.kind.in_(["email_change", "email_changed"])))
+        db.session.commit()
 
 
 def upload_folder_files(app: Flask) -> list[str]:
@@ -309,6 +350,7 @@ def test_behind_one_trusted_proxy_the_limit_follows_the_address_the_proxy_saw(ap
 # =====================================================================================================
 
 OWNERS = {"A": ADA, "B": BOB, "C": BOB}  # paper key -> submitter; A and B are accepted, C is under review
+MOVERS_ON = "A"  # the paper Mo and Cleo are authors of, when they take part
 TITLES = {"A": "Ring Attention Beyond a Million Tokens", "B": "Memory Tokens for Endless Dialogue",
           "C": "Sparse Recall in Long Documents"}  # fmt: skip
 PDFS = {
@@ -337,9 +379,8 @@ def checked_pdf(label: str, ws: Workshop, authors: list[svc.AuthorInput], kind: 
     return _checked[label]
 
 
-def authors_of(key: str) -> list[svc.AuthorInput]:
-    owner = OWNERS[key]
-    return [svc.AuthorInput(owner["name"], owner["email"], owner["affiliation"])]
+def authors_of(key: str, movers: bool = False) -> list[svc.AuthorInput]:
+    return [as_listed(p) for p in (OWNERS[key], *((MO, CLEO) if movers and key == MOVERS_ON else ()))]
 
 
 @dataclass
@@ -359,10 +400,13 @@ def papers(app: Flask) -> Papers:
     return build_papers(app)
 
 
-def build_papers(app: Flask) -> Papers:
+def build_papers(app: Flask, *, movers: bool = False) -> Papers:
     """Double-blind. A (Ada) and B (Bob) accepted, letters sent, camera-ready uploaded, published; each with a
-    ZIP of supplementary material. C (Bob) under review. Rita reviews A; Una reviews nothing."""
-    create_users(app, ADA, BOB, RITA, UNA, CARLA)
+    ZIP of supplementary material. C (Bob) under review. Rita reviews A; Una reviews nothing. With ``movers``,
+    Mo and Cleo are authors of A by their earlier addresses, and Dora reviews A too (no review yet)."""
+    create_users(app, ADA, BOB, RITA, UNA, CARLA, *((DORA,) if movers else ()))
+    if movers:
+        create_movers(app)
     set_dates(app, paper=3, camera_ready=20)
     with app.test_request_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
@@ -373,24 +417,28 @@ def build_papers(app: Flask) -> Papers:
             details = svc.Details(
                 title=TITLES[key], abstract=f"The abstract of paper {key}.", type_id=ws.submission_types[0].id,
                 primary_topic_id=ws.topics[0].id, secondary_topic_ids=[], keywords="long context",
-                authors=authors_of(key), declared_conflicts="",
+                authors=authors_of(key, movers), declared_conflicts="",
             )  # fmt: skip
             supplementary = (svc.check_supplementary(ws, ZIPS[f"{key} supplementary"], f"{key}.zip")
                              if f"{key} supplementary" in ZIPS else None)  # fmt: skip
             subs[key] = svc.create_submission(
                 ws, users[owner["email"]], details, supplementary=supplementary,
-                paper=checked_pdf(f"{key} paper", ws, authors_of(key), FileKind.PAPER),
+                paper=checked_pdf(f"{key} paper", ws, authors_of(key, movers), FileKind.PAPER),
             )  # fmt: skip
         reviewing_svc.assign_reviewer(chair, ws, subs["A"], users[RITA["email"]])
+        if movers:
+            reviewing_svc.assign_reviewer(chair, ws, subs["A"], users[DORA["email"]])
         for key in ("A", "B"):
             decide_and_notify(ws, subs[key], Decision.ACCEPTED, chair)
         for key in ("A", "B"):
             sub = subs[key]
-            final = checked_pdf(f"{key} camera-ready", ws, authors_of(key), FileKind.CAMERA_READY)
-            svc.upload_camera_ready(ws, sub.submitter, sub, title=sub.title, authors=authors_of(key), paper=final,
-                                    version=sub.version)  # fmt: skip
+            final = checked_pdf(f"{key} camera-ready", ws, authors_of(key, movers), FileKind.CAMERA_READY)
+            svc.upload_camera_ready(ws, sub.submitter, sub, title=sub.title, authors=authors_of(key, movers),
+                                    paper=final, version=sub.version)  # fmt: skip
         ws.accepted_published = True
         db.session.commit()
+        if movers:
+            move(app)
         numbers = {key: sub.id for key, sub in subs.items()}
         revisions, labels = {}, {}
         kinds = {FileKind.PAPER: "paper", FileKind.SUPPLEMENTARY: "supplementary", FileKind.CAMERA_READY: "camera-ready"}
@@ -422,31 +470,45 @@ def served(response: TestResponse, papers: Papers) -> str:
     return str(response.status_code)
 
 
+# Who may have what, by the address they sign in with: the authors of each paper (Mo and Cleo by their earlier
+# addresses), the chairs (every paper's files; the original PDF of the papers they are no author of), the
+# reviewers of A (its copy without metadata, a review submitted or not).
+AUTHORS_OF = {"A": {ADA["email"], MO["email"], CLEO["email"]}, "B": {BOB["email"]}, "C": {BOB["email"]}}
+CHAIRS = {CARLA["email"], CLEO["email"]}
+REVIEWERS_OF = {"A": {RITA["email"], DORA["email"]}, "B": set(), "C": set()}
+
+
 def expected_file(person: str, url: str, papers: Papers) -> str:
     """The only file each person may get at each URL (anything else: the 404 page, and not one byte)."""
     key_of = {n: key for key, n in papers.numbers.items()}
     if m := re.fullmatch(r"/submissions/(\d+)/files/(\d+)", url):
         key = key_of[int(m.group(1))]
         label = next(label for label, rid in papers.revisions.items() if rid == int(m.group(2)))
-        own = OWNERS[key]["email"] == person
+        own = person in AUTHORS_OF[key] or person in CHAIRS
         return label if own and label.startswith(f"{key} ") else "404"
     if m := re.fullmatch(r"/review/papers/(\d+)/pdf", url):
-        return "A paper, reviewers' copy" if person == RITA["email"] and key_of[int(m.group(1))] == "A" else "404"
+        key = key_of[int(m.group(1))]
+        if person in REVIEWERS_OF[key]:
+            return f"{key} paper, reviewers' copy"
+        return f"{key} paper" if person in CHAIRS and person not in AUTHORS_OF[key] else "404"
     m = re.fullmatch(r"/accepted-papers/(\d+)\.pdf", url)
     assert m
     key = key_of[int(m.group(1))]
     return f"{key} camera-ready" if key in ("A", "B") else "404"
 
 
-def test_every_file_url_gives_only_the_persons_own_files_whatever_ids_are_swapped(papers: Papers) -> None:
-    """Every file URL with every combination of submission number and revision id, as each author, the reviewer of
-    A and an unassigned reviewer: only one's own files (and the public camera-ready PDFs) come back."""
+def test_every_file_url_gives_only_the_persons_own_files_whatever_ids_are_swapped(app: Flask) -> None:
+    """Every file URL with every combination of submission number and revision id, as each author (Mo and Cleo
+    authors of A by addresses they have since changed), the reviewers of A (Dora before her review), an unassigned
+    reviewer and a chair who is an author of A: only one's own files (and the public camera-ready PDFs) come back;
+    Cleo gets the files of the papers she may handle, and of A only what its authors get."""
+    papers = build_papers(app, movers=True)
     urls = [f"/submissions/{papers.n(key)}/files/{rid}" for key in "ABC" for rid in papers.revisions.values()]
     urls += [f"/review/papers/{papers.n(key)}/pdf" for key in "ABC"]
     urls += [f"/accepted-papers/{papers.n(key)}.pdf" for key in "ABC"]
 
     got, expected, obtained = {}, {}, {}
-    for person in (ADA, BOB, RITA, UNA):
+    for person in (ADA, MO, CLEO, BOB, RITA, DORA, UNA):
         client = signed_in(papers.app, person)
         for url in urls:
             got[(person["name"], url)] = served(client.get(url), papers)
@@ -456,8 +518,12 @@ def test_every_file_url_gives_only_the_persons_own_files_whatever_ids_are_swappe
     assert got == expected
     assert obtained == {
         ADA["name"]: ["A camera-ready", "A paper", "A supplementary", "B camera-ready"],
+        MO["name"]: ["A camera-ready", "A paper", "A supplementary", "B camera-ready"],
+        CLEO["name"]: ["A camera-ready", "A paper", "A supplementary", "B camera-ready", "B paper", "B supplementary",
+                       "C paper"],
         BOB["name"]: ["A camera-ready", "B camera-ready", "B paper", "B supplementary", "C paper"],
         RITA["name"]: ["A camera-ready", "A paper, reviewers' copy", "B camera-ready"],
+        DORA["name"]: ["A camera-ready", "A paper, reviewers' copy", "B camera-ready"],
         UNA["name"]: ["A camera-ready", "B camera-ready"],
     }
 
@@ -817,6 +883,9 @@ REVIEWS = {
             "weaknesses": "Rex found a leak of test data.", "comments_to_authors": "Please report memory per device.",
             "confidential_comments": "Chairs only: Rex saw a preprint."},
 }  # fmt: skip
+RITA_DRAFT = {"summary": "Rita's draft summary, half written.", "strengths": "Rita's draft strength.",
+              "weaknesses": "Rita's draft weakness.", "comments_to_authors": "Rita's draft note to the authors.",
+              "confidential_comments": "Rita's draft, for the chairs."}  # fmt: skip
 REX_COMMENT = "Does the speed-up hold on eight devices?"
 IDENTIFYING_XMP = (
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -857,11 +926,13 @@ class Reviewed:
 
 
 def build_reviewed(app: Flask, *, pdf: str) -> Reviewed:
-    """Ada's paper (Cora a co-author with an account) in reviewing, double-blind; Rita and Rex assigned by the
-    chair, their assignment mail delivered; nothing reviewed yet."""
+    """Ada's paper (Cora a co-author with an account; Mo and Cleo co-authors by the addresses they had, since
+    changed) in reviewing, double-blind; Rita and Rex assigned by the chair, their assignment mail delivered;
+    nothing reviewed yet."""
     create_users(app, ADA, CORA, RITA, REX, CARLA)
+    create_movers(app)
     set_dates(app, paper=3, camera_ready=20)
-    authors = [svc.AuthorInput(p["name"], p["email"], p["affiliation"]) for p in (ADA, CORA)]
+    authors = [as_listed(p) for p in (ADA, CORA, MO, CLEO)]
     with app.test_request_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         details = svc.Details(
@@ -876,6 +947,7 @@ def build_reviewed(app: Flask, *, pdf: str) -> Reviewed:
         db.session.commit()
         number = sub.id
         ids = [db.session.scalar(sa.select(User.id).where(User.email == p["email"])) for p in (RITA, REX)]
+    move(app)
     carla = signed_in(app, CARLA)
     for reviewer_id in ids:
         assert post(carla, "/chair/assignments/add", {"number": number, "reviewer": reviewer_id}).status_code == 302
@@ -910,34 +982,46 @@ def test_authors_never_learn_who_reviewed_them_from_pages_mails_files_or_searche
                                       submit=True, version=None)  # fmt: skip
         rex = db.session.scalar(sa.select(User).where(User.email == REX["email"]))
         reviewing_svc.post_comment(ws, rex, sub, REX_COMMENT)
-        decide_and_notify(ws, sub, Decision.ACCEPTED, db.session.scalar(sa.select(User).where(User.is_chair)))
+        decide_and_notify(ws, sub, Decision.ACCEPTED, db.session.scalar(sa.select(User).where(User.email == CARLA["email"])))
         db.session.commit()
         emails.send_pending()
     secrets = [*identities(RITA, REX), "Rita", "Rex", REX_COMMENT,
                *(REVIEWS[k][f] for k in REVIEWS for f in ("summary", "strengths", "weaknesses", "confidential_comments"))]
+    with app.app_context():
+        revision_id = db.session.scalar(sa.select(Revision.id).where(Revision.submission_id == n))
+    as_author = ("/", "/submissions/", f"/submissions/{n}", f"/submissions/{n}/camera-ready", "/account/",
+                 f"/submissions/{n}/files/{revision_id}", f"/review/papers/{n}", f"/review/papers/{n}/pdf",
+                 f"/chair/papers/{n}", "/review/bids?q=Rex", "/chair/exports/reviews.csv")  # fmt: skip
+    # Cleo is a chair as well: the chairs' pages and exports (not the lists of the program committee, which name
+    # Rita and Rex as its members; what they tell of this paper's review is in test_route_audit.py).
+    as_chair = ("/chair/", "/chair/submissions", "/chair/submissions?sort=mean&dir=desc", "/chair/decisions",
+                "/chair/letters", "/chair/audit", "/chair/audit?q=Reviewer", "/chair/jobs?all=1", "/chair/conflicts",
+                *(f"/chair/exports/{kind}.{fmt}" for kind in ("submissions", "reviews", "decisions")
+                  for fmt in ("csv", "json")))  # fmt: skip
+    pages = {ADA["name"]: (ADA, (*as_author, "/members/?q=Rita")), CORA["name"]: (CORA, as_author),
+             MO["name"]: (MO, as_author), CLEO["name"]: (CLEO, (*as_author, *as_chair))}  # fmt: skip
 
     seen: dict[str, list[str]] = {}
-    for person in (ADA, CORA):
+    for name, (person, urls) in pages.items():
         client = signed_in(app, person)
-        with app.app_context():
-            revision_id = db.session.scalar(sa.select(Revision.id).where(Revision.submission_id == n))
-        for url in ("/", "/submissions/", f"/submissions/{n}", f"/submissions/{n}/camera-ready", "/account/",
-                    f"/submissions/{n}/files/{revision_id}", f"/review/papers/{n}", f"/chair/papers/{n}",
-                    "/members/?q=Rita", "/review/bids?q=Rex", "/chair/exports/reviews.csv"):  # fmt: skip
+        for url in urls:
             response = client.get(url)
             headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
-            seen[f"{person['name']} {url}"] = leaked(secrets, response.get_data(), headers)
-    mails = [m for m in smtp.wait_for(5) if ADA["email"] in str(m["To"]) or CORA["email"] in str(m["To"])]
-    [letter] = [m for m in mails if "accepted" in str(m["Subject"])]
+            seen[f"{name} {url}"] = leaked(secrets, response.get_data(), headers)
+    authors = {p["email"] for p in (ADA, CORA, MO, CLEO)} | {e["email"] for e in EARLIER.values()}
+    mails = [m for m in smtp.wait_for(5) if authors & {a.addr_spec for a in m["To"].addresses}]
+    letters = [m for m in mails if "accepted" in str(m["Subject"])]
     for message in mails:
-        seen[f"mail {message['Subject']}"] = leaked(secrets, whole_mail(message))
+        seen[f"mail {message['Subject']} to {message['To']}"] = leaked(secrets, whole_mail(message))
 
     assert seen == {key: [] for key in seen}
-    # What the authors may read is there, as "Reviewer N".
-    body = letter.get_content()
+    # The letter goes to each author's current address; what the authors may read is there, as "Reviewer N".
+    assert sorted(a.addr_spec for m in letters for a in m["To"].addresses) == sorted(p["email"] for p in (ADA, CORA, MO, CLEO))
+    body = letters[0].get_content()
     assert f"Reviewer 1:\n{REVIEWS['rita']['comments_to_authors']}" in body.replace("\r\n", "\n")
     assert f"Reviewer 2:\n{REVIEWS['rex']['comments_to_authors']}" in body.replace("\r\n", "\n")
-    assert "Reviewer 1" in text_of(signed_in(app, CORA).get(f"/submissions/{n}"))
+    for person in (CORA, MO, CLEO):
+        assert "Reviewer 1" in text_of(signed_in(app, person).get(f"/submissions/{n}")), person["name"]
 
 
 def bid_titles(response: TestResponse) -> list[str]:
@@ -951,30 +1035,44 @@ def test_double_blind_reviewers_learn_no_author_from_mails_file_metadata_or_sear
     n = world.number
     carla, rita, rex = (signed_in(app, p) for p in (CARLA, RITA, REX))
     assert post(carla, "/chair/assignments/remind", {}).status_code == 302
+    # Rita has saved a draft of her review; Rex submits his, then asks the others a question.
+    url = f"/review/papers/{n}/review"
+    for client, action, texts in ((rita, "save", RITA_DRAFT), (rex, "submit", REVIEWS["rex"])):
+        saved = client.post(url, data={"csrf_token": csrf_token(client, url), "recommendation": "4", "confidence": "3",
+                                       "version": "", "action": action, **texts})  # fmt: skip
+        assert saved.status_code == 302, text_of(saved)
     assert post(rex, f"/review/papers/{n}/discussion", {"body": REX_COMMENT}).status_code == 302
-    secrets = [*identities(ADA, CORA), "Ada", "Cora", "Alpha"]
+    # The authors by every address and affiliation they had; the other review and the discussion (Rita may read
+    # them once her own review is in).
+    secrets = [*identities(ADA, CORA, MO, CLEO), *(v for e in EARLIER.values() for v in e.values()), "Ada", "Cora",
+               "Alpha", "Wanderer", "Chairwell"]  # fmt: skip
+    not_yet = [REX_COMMENT, *REVIEWS["rex"].values()]
 
     pdf = rita.get(f"/review/papers/{n}/pdf")
     data = pdf.get_data()
     reader = PdfReader(io.BytesIO(data))
     searches = {q: bid_titles(rita.get(f"/review/bids?q={quote(q)}"))
-                for q in ("Ada Author", "ada", "Cora", "Alpha Institute", "cora@example.org", "Ring Attention")}
+                for q in ("Ada Author", "ada", "Cora", "Alpha Institute", "cora@example.org", "Mo Wanderer",
+                          "mo@example.org", "Oldtown", "Chairwell", "Ring Attention")}  # fmt: skip
     pages = {url: rita.get(url) for url in ("/review/", "/review/bids", f"/review/papers/{n}",
                                             f"/review/papers/{n}/review")}  # fmt: skip
-    mails = [m for m in smtp.wait_for(6) if RITA["email"] in str(m["To"])]
+    mails = [m for m in smtp.wait_for(5) if RITA["email"] in str(m["To"])]
+    rex_sees = rex.get(f"/review/papers/{n}")
 
     assert pdf.headers["Content-Disposition"] == f"attachment; filename=longllm2024-{n}.pdf"
     assert (dict(reader.metadata or {}), reader.xmp_metadata, len(reader.pages)) == ({}, None, 3)
     assert leaked(secrets, data) == []
     assert searches == {"Ada Author": [], "ada": [], "Cora": [], "Alpha Institute": [], "cora@example.org": [],
+                        "Mo Wanderer": [], "mo@example.org": [], "Oldtown": [], "Chairwell": [],
                         "Ring Attention": [f"#{n} {TITLES['A']}"]}  # fmt: skip
-    assert {url: leaked(secrets, r.get_data()) for url, r in pages.items()} == {key: [] for key in pages}
+    assert {url: leaked(secrets + not_yet, r.get_data()) for url, r in pages.items()} == {key: [] for key in pages}
+    # No mail about the discussion before her own review is in.
     assert sorted(str(m["Subject"]).strip() for m in mails) == [
-        "[LongLLM 2024] 1 paper to review", f"[LongLLM 2024] New comment on #{n}: {TITLES['A']}",
-        "[LongLLM 2024] Reminder: 1 review to finish",
-    ]
-    assert {str(m["Subject"]).strip(): leaked(secrets, whole_mail(m)) for m in mails} == {
+        "[LongLLM 2024] 1 paper to review", "[LongLLM 2024] Reminder: 1 review to finish"]
+    assert {str(m["Subject"]).strip(): leaked(secrets + not_yet, whole_mail(m)) for m in mails} == {
         str(m["Subject"]).strip(): [] for m in mails}
+    # Rex, whose review is in, reads the discussion, but not Rita's draft.
+    assert (leaked(list(RITA_DRAFT.values()), rex_sees.get_data()), REX_COMMENT in text_of(rex_sees)) == ([], True)
     # The authors' own file still names them: the copy was made for the reviewers, not by losing the original.
     original = carla.get(f"/review/papers/{n}/pdf").get_data()
     assert PdfReader(io.BytesIO(original)).metadata["/Author"] == "Ada Author; Cora Coauthor"
@@ -1124,8 +1222,10 @@ def test_a_letter_subject_edited_with_a_line_break_reaches_only_the_authors(app:
         ada = make_user(ADA["email"], name=ADA["name"])
         make_paper(ws, ada, TITLES["A"], [(ADA["name"], ADA["email"]), (CORA["name"], CORA["email"])],
                    decision=Decision.ACCEPTED)  # fmt: skip
+        letter = db.session.scalars(sa.select(Letter)).one()
+        letter.decision = Decision.ACCEPTED  # written for the paper's decision, so it may be sent
         db.session.commit()
-        letter_id = db.session.scalar(sa.select(Letter.id))
+        letter_id = letter.id
     carla = signed_in(app, CARLA)
     saved = post(carla, f"/chair/letters/{letter_id}", {"subject": "Our decision" + CRLF_BCC, "body": "Dear authors."})
     assert saved.status_code == 302
