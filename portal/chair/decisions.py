@@ -66,8 +66,8 @@ def decide_bulk() -> Response:
     seen: dict[int, int] = {}
     for value in request.form.getlist("selected"):
         number, _, version = value.partition(":")
-        if parse_id(number) is not None:
-            seen[parse_id(number)] = parse_id(version) or -1  # type: ignore[index]
+        if parse_id(number) is not None:  # (a number ticked twice: its first row counts)
+            seen.setdefault(parse_id(number), parse_id(version) or -1)  # type: ignore[arg-type]
     numbers = list(seen)
     # The submissions table sends its own address, so the chair lands back on the same filter and page.
     back = safe_next(request.form.get("next")) or url_for(".decisions")
