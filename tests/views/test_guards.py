@@ -493,6 +493,12 @@ def test_discussion_opened_early_lets_an_assigned_reviewer_in_but_nobody_else(wo
     assert_not_found(post(rita, f"/review/papers/{p2}/discussion", {"body": "Not my paper."}), [REX_P2])
     ada = signed_in(world, "ada")  # an author who reviews, not of this paper's reviewers
     assert_not_found(ada.get(f"/review/papers/{p2}"), [REX_P2])
+    # Rex, who has not written his review of paper 3 yet, asks its discussion: the mail goes to who may read it
+    # (Una, who reviewed it, and Chris), never to Carla, a chair and one of its authors.
+    smtp.clear()
+    rex = signed_in(world, "rex")
+    assert post(rex, f"/review/papers/{world.n('p3')}/discussion", {"body": "Early question."}).status_code == 302
+    assert sorted(str(m["To"]) for m in smtp.wait_for(3, timeout=1.0)) == ["chris@second-chair.org", "una@una-polytechnic.org"]
 
 
 # --- the chairs: can_chair_paper, manages, chair_conflicted_ids ---------------------------------------------
