@@ -683,6 +683,9 @@ def test_bidding_is_offered_to_reviewers_while_it_is_open(world: World) -> None:
     rita = signed_in(world, "rita")
 
     assert "Bidding is open" in text_of(rita.get("/review/"))
+    cora = signed_in(world, "cora")  # no reviewer: her reviewing page (opened by its address) offers no bidding
+    assert "Bidding is open" not in text_of(cora.get("/review/"))
+    assert_forbidden(cora.get("/review/bids"))
     assert bid_titles(rita.get("/review/bids")) == [f"#{world.n(p)} {world.title(p)}" for p in ("p1", "p2", "p3")]
     # Ada reviews too, and is an author of paper 1: it is not hers to bid on.
     assert bid_titles(signed_in(world, "ada").get("/review/bids")) == [
