@@ -45,6 +45,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import tokenize
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -84,7 +85,128 @@ TARGETS = {
 # Mutants that change no behaviour: (file, function, change[, the line it starts on]) -> why. A mutant listed
 # here is not run. The change is as ``--list`` prints it; the line (stripped) is needed only where the same change
 # occurs twice in a function. An entry that matches no mutant (the code changed) is reported.
-EQUIVALENT: dict[tuple[str, ...], str] = {}
+_AUTHORED = (
+    "chair_conflicted_ids includes authored_ids, which is is_author in SQL (the submitter, a linked row, a listed "
+    "address): a paper's author is always in _chair_conflicts, so the clause adds nothing"
+)
+_FORGET = (
+    "the request's cache holds chair_conflicted_ids, which its only caller, set_manager, does not change (it names a "
+    "manager; authors and declared conflicts stay), and the view redirects right after"
+)
+_ACCOUNTS = (
+    "which accounts' history is read is only a narrowing: history is looked up by the id of a reviewer, author or "
+    "submitter in question, so reading more accounts (or all) gives the same facts"
+)
+_OVERRIDES = (
+    "the chairs' overrides read for more papers or reviewers than asked: reasons_of and conflicted_pairs keep only "
+    "the pairs asked for (as the comment beside the query says)"
+)
+_READ_OVERRIDES = (
+    "sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id, ConflictOverride.conflicted, ConflictOverride.note)"
+)
+_BY_PAPER = "_among(ConflictOverride.submission_id, sub_ids if isinstance(sub_ids, list) else None)"
+_BY_REVIEWER = "_among(ConflictOverride.reviewer_id, reviewer_ids if isinstance(reviewer_ids, list) else None)"
+_OVERRIDES_READ = f"{_READ_OVERRIDES}.where({_BY_PAPER}, {_BY_REVIEWER})"
+_EMPTY_JOIN = (
+    "a rule with no key on one side joins to nothing: the array join of an empty side returns empty arrays, so "
+    "skipping it or not gives the same cells"
+)
+EQUIVALENT: dict[tuple[str, ...], str] = {
+    # portal/permissions.py
+    ("permissions.py", "can_download_revision", "can_view_submission(user, revision.submission) -> True"): (
+        "its only caller, the download view, looks the revision up among the files of a submission it loaded "
+        "through get_submission, i.e. one the user may view: the answer is can_view_submission's already"
+    ),
+    ("permissions.py", "can_extend_deadline", "is_chair(user) and not is_author(user, sub) -> (not is_author(user, sub))"): (
+        "asked only on the submission's page and by the extension view, both behind get_submission (an author or a "
+        "chair): for an author both are False, for a chair both are `not is_author`"
+    ),
+    ("permissions.py", "can_chair_paper",
+     "sub.manager_id is not None and user.id == sub.manager_id -> (user.id == sub.manager_id)"): (
+        "a signed-in person has an id: `user.id == sub.manager_id` is never true while manager_id is None"
+    ),
+    ("permissions.py", "can_chair_paper",
+     "not is_author(user, sub) and sub.id not in _chair_conflicts(user) -> (sub.id not in _chair_conflicts(user))"): _AUTHORED,
+    ("permissions.py", "can_chair_paper", "is_chair(user) and not is_author(user, sub) and sub.id not in _chair_conflicts(user) "
+     "-> (is_chair(user) and sub.id not in _chair_conflicts(user))"): _AUTHORED,
+    ("permissions.py", "chair_conflicted_ids", "sa.union(sa.select(sa.literal(user.email)), sa.select(UserEmail.email).where("
+     "UserEmail.user_id == user.id)) -> sa.union(sa.select(UserEmail.email).where(UserEmail.user_id == user.id))"): (
+        "every confirmed address, the current one included, has a user_email row (address_confirmed writes it; the "
+        "identities migration back-filled it) and only a confirmed account signs in; set_manager, the one caller "
+        "about someone else, asks conflict_reasons first, which reads the current address too"
+    ),
+    ("permissions.py", "forget_chair_conflicts", "has_request_context() -> (not (has_request_context()))"): _FORGET,
+    ("permissions.py", "forget_chair_conflicts", 'g.pop("chair_conflicts", None) -> pass'): _FORGET,
+    ("permissions.py", "has_reviewed", "own is not None and own.review is not None and own.review.state == ReviewState.SUBMITTED "
+     "-> (own.review is not None and own.review.state == ReviewState.SUBMITTED)"): (
+        "has_reviewed returns early unless can_review holds, which needs the assignment: own is never None here"
+    ),
+    ("permissions.py", "require_sign_in", 'request.referrer or "" -> (request.referrer)'): (
+        "evaluated only when _same_site(request.referrer) holds, i.e. when there is a referrer"
+    ),
+    ("permissions.py", "_same_site",
+     "bool(url) and urlsplit(url).netloc == request.host -> (urlsplit(url).netloc == request.host)"): (
+        "urlsplit of a missing or empty referrer has an empty host, which is never the request's"
+    ),
+    # portal/services/conflicts.py
+    ("conflicts.py", "RULES", 'Rule("account", "account", AUTHOR) -> (removed)'): (
+        "a row is linked to an account only by an address that account confirmed, and every confirmed address is in "
+        "the account's history, which gather gives the email rule (for the submitter, listed or not, too): the email "
+        "rule finds every pair the account rule finds, with the same reason"
+    ),
+    ("conflicts.py", "gather", "not (isinstance(sub_ids, list) and isinstance(reviewer_ids, list)) "
+     "-> (isinstance(sub_ids, list) and isinstance(reviewer_ids, list))"): _ACCOUNTS,
+    ("conflicts.py", "gather",
+     "isinstance(sub_ids, list) and isinstance(reviewer_ids, list) -> (isinstance(reviewer_ids, list))"): _ACCOUNTS,
+    ("conflicts.py", "gather",
+     "isinstance(sub_ids, list) and isinstance(reviewer_ids, list) -> (isinstance(sub_ids, list))"): _ACCOUNTS,
+    ("conflicts.py", "gather", "sa.select(SubmissionAuthor.user_id).where(in_subs, SubmissionAuthor.user_id.is_not(None)) "
+     "-> sa.select(SubmissionAuthor.user_id).where(SubmissionAuthor.user_id.is_not(None))"): _ACCOUNTS,
+    ("conflicts.py", "gather", "sa.select(SubmissionAuthor.user_id).where(in_subs, SubmissionAuthor.user_id.is_not(None)) "
+     "-> sa.select(SubmissionAuthor.user_id).where(in_subs)"): _ACCOUNTS + " (a NULL in the union matches no id)",
+    ("conflicts.py", "gather", "sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids), Submission.submitter_id"
+     ".is_not(None)) -> sa.select(Submission.submitter_id).where(Submission.submitter_id.is_not(None))"): _ACCOUNTS,
+    ("conflicts.py", "gather", "sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids), Submission.submitter_id"
+     ".is_not(None)) -> sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids))"): _ACCOUNTS
+    + " (a NULL in the union matches no id)",
+    ("conflicts.py", "gather", "s.submitter_id is not None and s.submitter_id not in linked[s.id] -> (s.submitter_id not in "
+     "linked[s.id])"): (
+        "a paper whose submitter's account is gone (NULL) then gets an account fact None, which no reviewer has, "
+        "and no history: nothing matches"
+    ),
+    ("conflicts.py", "gather", 'paper["account"].append((s.id, s.submitter_id, "the submitter", s.submitter_id)) -> pass'): (
+        "the unlisted submitter's addresses come from their history as email facts, so the email rule still finds "
+        "them an author of the paper, with the same reason"
+    ),
+    ("conflicts.py", "gather", "True -> False",
+     "known = history.get(u.id, {\"email\": [(u.email, True)], \"inst\": [(u.affiliation, True)]})"): (
+        "whether a reviewer's address or affiliation is the current one is not used (reasons show the reviewer's "
+        "value as it is)"
+    ),
+    ("conflicts.py", "gather", "kind == ConflictKind.INSTITUTION and norm_institution(value) -> (norm_institution(value))"): (
+        "after PERSON and DOMAIN the only kind left is INSTITUTION"
+    ),
+    ("conflicts.py", "gather",
+     "kind == ConflictKind.INSTITUTION and norm_institution(value) -> (kind == ConflictKind.INSTITUTION)"): (
+        "an institution that normalises to nothing becomes the key '', which no affiliation on a paper has "
+        "(add_affiliations skips empty ones)"
+    ),
+    ("conflicts.py", "gather", f"{_OVERRIDES_READ} -> {_READ_OVERRIDES}.where({_BY_REVIEWER})"): _OVERRIDES,
+    ("conflicts.py", "gather", f"{_OVERRIDES_READ} -> {_READ_OVERRIDES}.where({_BY_PAPER})"): _OVERRIDES,
+    ("conflicts.py", "gather", "isinstance(sub_ids, list) -> (not (isinstance(sub_ids, list)))"): _OVERRIDES,
+    ("conflicts.py", "gather", "isinstance(reviewer_ids, list) -> (not (isinstance(reviewer_ids, list)))"): _OVERRIDES,
+    ("conflicts.py", "reasons_of", "key in found and AUTHOR not in found[key] -> (AUTHOR not in found[key])"): (
+        "found is a defaultdict: for a pair not found, found[key] makes an empty entry that the `del` removes at once"
+    ),
+    ("conflicts.py", "reasons_of", "v and k[0] in keep_subs and k[1] in keep_reviewers -> (k[0] in keep_subs and k[1] in "
+     "keep_reviewers)"): "add() never leaves an empty list: every entry has a reason",
+    ("conflicts.py", "conflicted_pairs", "not left or not right -> (not right)"): _EMPTY_JOIN,
+    ("conflicts.py", "conflicted_pairs", "not left or not right -> (not left)"): _EMPTY_JOIN,
+    ("conflicts.py", "conflicted_pairs", "continue -> pass"): _EMPTY_JOIN,
+    ("conflicts.py", "conflicted_pairs", "not c -> True"): (
+        "an added conflict taken out with the lifted ones is put back by the union with `added` that follows"
+    ),
+}  # fmt: skip
 
 # --- mutants -----------------------------------------------------------------------------------------------
 
@@ -104,7 +226,7 @@ class Mutant:
     line: int
     context: str  # the source line the change starts on, stripped
     operator: str
-    original: str  # the source of the node changed
+    original: str  # the source of the node changed, comments left out
     replacement: str  # what stands there in the mutant
     source: str = field(repr=False, default="")
     status: str = "pending"  # killed / survived / equivalent / timeout / error
@@ -126,7 +248,10 @@ class Mutant:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """One line: runs of white space as one space, none inside brackets' edges or before a dot."""
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"([(\[{]) | (?=[)\]}.])", r"\1", text)
+    return re.sub(r",(?=[)\]}])", "", text)
 
 
 class _Source:
@@ -144,6 +269,17 @@ class _Source:
 
     def line(self, node: ast.AST) -> str:
         return self.text.splitlines()[node.lineno - 1].strip()
+
+    def code(self, node: ast.AST) -> str:
+        """The node's source without its comments."""
+        text = self.segment(node)
+        lines = text.splitlines(keepends=True)
+        with contextlib.suppress(tokenize.TokenError, IndentationError, SyntaxError):
+            for token in reversed(list(tokenize.generate_tokens(io.StringIO(text).readline))):
+                if token.type == tokenize.COMMENT:
+                    (row, start), (_, end) = token.start, token.end
+                    lines[row - 1] = lines[row - 1][:start] + lines[row - 1][end:]
+        return "".join(lines)
 
     def segment(self, node: ast.AST) -> str:
         start, end = self.span(node)
@@ -239,7 +375,7 @@ def mutants_of(target: Target, root: Path, functions: list[str] | None = None) -
             rules = unit.value
             for i, element in enumerate(rules.elts):
                 kept = ast.Tuple(rules.elts[:i] + rules.elts[i + 1 :], ast.Load())
-                found.append(Mutant(target.path, name, element.lineno, src.line(element), "drop-rule", src.segment(element),
+                found.append(Mutant(target.path, name, element.lineno, src.line(element), "drop-rule", src.code(element),
                                     "(removed)", src.replace(rules, ast.unparse(kept))))  # fmt: skip
             continue
         returns_bool = getattr(unit, "returns", None) is not None and ast.unparse(unit.returns) == "bool"
@@ -258,7 +394,7 @@ def mutants_of(target: Target, root: Path, functions: list[str] | None = None) -
                 if dumped == original or dumped in seen:  # no change, or the same as another mutant
                     continue
                 seen.add(dumped)
-                found.append(Mutant(target.path, name, where.lineno, src.line(where), operator, src.segment(where),
+                found.append(Mutant(target.path, name, where.lineno, src.line(where), operator, src.code(where),
                                     replacement, mutated))  # fmt: skip
     for entry, reason in EQUIVALENT.items():
         if entry[0] != Path(target.path).name or (functions and not any(f in entry[1] for f in functions)):

@@ -279,3 +279,30 @@ def test_conflicts_are_computed_with_the_changes_not_yet_flushed(app: Flask) -> 
         key = (sub.id, tom.id)
 
     assert found == {key: ["added by the chair: his student"]}
+
+
+def test_conflicts_are_those_of_the_papers_and_reviewers_asked_for(app: Flask) -> None:
+    """A chair's added conflict naming a paper or a person outside the question (a withdrawn paper, someone who
+    no longer reviews) is not an answer to it, in either implementation."""
+    from portal.models import ConflictOverride
+    from portal.services.conflicts import conflict_map, conflicted_pairs, gather
+
+    with app.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        live = _submission(ws, [("Oliver Coauthor", "oliver@ox.ac.uk", "University of Oxford", None)])
+        gone = _submission(ws, [("Ann Author", "ann@gmail.com", "", None)])
+        gone.state, gone.withdrawn_at = SubmissionState.WITHDRAWN, utcnow()
+        tom = make_user("tom@mit.edu", affiliation="MIT", roles=("reviewer",))
+        former = make_user("fred@cmu.edu", affiliation="CMU")  # his reviewer role was revoked
+        for sub, person in ((live, tom), (gone, tom), (live, former)):
+            db.session.add(ConflictOverride(submission_id=sub.id, reviewer_id=person.id, conflicted=True, note=""))
+        db.session.flush()
+        papers = sa.select(Submission.id).where(Submission.state == SubmissionState.SUBMITTED)
+        reviewers = sa.select(User.id).where(User.is_reviewer)
+        found = conflict_map(papers, reviewers)
+        pairs = conflicted_pairs(gather(papers, reviewers, reasons=False))
+        arrays = set(zip(pairs.paper.tolist(), pairs.reviewer.tolist(), strict=True))
+        key = (live.id, tom.id)
+
+    assert found == {key: ["added by the chair"]}
+    assert arrays == {key}

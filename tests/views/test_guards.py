@@ -421,7 +421,7 @@ def test_reviewer_whose_role_is_revoked_loses_their_papers(world: World) -> None
     assert "Reviewing" not in nav(rita.get("/account/"))
 
 
-def test_suspended_reviewer_sees_nothing_of_the_paper_until_restored(world: World) -> None:
+def test_suspended_reviewer_sees_nothing_of_the_paper(world: World) -> None:
     p1 = world.n("p1")
     with world.app.app_context():
         a = svc.assignment_of(p1, world.uid("rita"))
@@ -645,7 +645,7 @@ def test_discussion_names_each_participant_as_the_reader_may_know_them(world: Wo
 
 def test_discussion_names_a_participant_who_is_no_reviewer_and_no_chair_a_participant(world: World) -> None:
     p1 = world.n("p1")
-    with world.app.app_context():  # a reviewer, since unassigned (the comment stays)
+    with world.app.app_context():  # Una is not on paper 1 (a reviewer removed after commenting leaves such a comment)
         ws = db.session.scalars(sa.select(Workshop)).one()
         svc.post_comment(ws, db.session.get(User, world.uid("una")), db.session.get(Submission, p1), "Una was here.")
         db.session.commit()
