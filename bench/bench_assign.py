@@ -65,9 +65,21 @@ BID_VALUES = ["eager", "willing", "in_a_pinch", "not_willing"]
 # Bids on a paper of one's topics lean eager, the others reluctant: together about 25/40/20/15 %.
 ON_TOPIC_SHARE, ON_TOPIC_ODDS, OFF_TOPIC_ODDS = 0.7, [0.35, 0.45, 0.15, 0.05], [0.05, 0.25, 0.30, 0.40]
 INSTITUTIONS, WEBMAIL_SHARE, AUTHOR_REVIEWER_SHARE, SAME_LAB_SHARE = 2000, 0.2, 0.2, 0.5
-EXTRA_TOPICS = ["Reinforcement learning", "Optimization", "Probabilistic methods", "Theory", "Computer vision",
-                "Speech and audio", "Graph learning", "Fairness and privacy", "Robotics", "Neuroscience",
-                "Causality", "Datasets and benchmarks", "Applications"]  # fmt: skip
+EXTRA_TOPICS = [
+    "Reinforcement learning",
+    "Optimization",
+    "Probabilistic methods",
+    "Theory",
+    "Computer vision",
+    "Speech and audio",
+    "Graph learning",
+    "Fairness and privacy",
+    "Robotics",
+    "Neuroscience",
+    "Causality",
+    "Datasets and benchmarks",
+    "Applications",
+]
 
 WORD_TEXT = """attention transformer context window sequence token memory retrieval augmented generation sparse
 dense linear kernel recurrent state space model position encoding rotary extrapolation interpolation length
@@ -107,8 +119,7 @@ class Corpus:
         self.rng, self.words = rng, words
         zipf = 1 / np.arange(1, len(words) + 1)
         self.general = zipf / zipf.sum()
-        self.topic_words = np.stack([rng.choice(len(words), size=150, replace=False, p=self.general)
-                                     for _ in range(topics)])  # fmt: skip
+        self.topic_words = np.stack([rng.choice(len(words), size=150, replace=False, p=self.general) for _ in range(topics)])
 
     def texts(self, topics: list[list[int]], length: int) -> list[str]:
         """One text of ``length`` words for each list of topics (its own words first, then general ones)."""
@@ -168,8 +179,9 @@ def fill(app: Any, papers: int, reviewers: int, seed: int = 8) -> dict[str, int]
         ws, _ = load_content(read_content_file(app.config["CONTENT_FILE"]))
         ws.review_deadline = now + timedelta(days=30)
         ws.reviews_per_paper, ws.default_max_load = REVIEWS_PER_PAPER, LOAD
-        db.session.add(User(email="chair@example.org", name="Carla Chair", password_hash="", email_confirmed_at=now,
-                            is_chair=True))  # fmt: skip
+        db.session.add(
+            User(email="chair@example.org", name="Carla Chair", password_hash="", email_confirmed_at=now, is_chair=True)
+        )
         first_position = len(ws.topics)
         for i, title in enumerate(EXTRA_TOPICS[: TOPICS - first_position]):
             db.session.add(Topic(workshop_id=ws.id, slug=f"extra-{i}", position=first_position + i, title=title))
@@ -202,26 +214,46 @@ def fill(app: Any, papers: int, reviewers: int, seed: int = 8) -> dict[str, int]
         _, r_emails, r_affiliations = people(reviewers, "r")
         statements = corpus.texts(r_topics, 40)
         capped = rng.random(reviewers) < CAPPED_SHARE
-        db.session.execute(sa.insert(User), [
-            {"email": r_emails[j], "name": f"Reviewer {j}", "password_hash": "", "email_confirmed_at": now,
-             "is_reviewer": True, "affiliation": r_affiliations[j], "expertise_statement": statements[j],
-             "max_load": CAPPED_LOAD if capped[j] else None} for j in range(reviewers)])  # fmt: skip
+        db.session.execute(
+            sa.insert(User),
+            [
+                {
+                    "email": r_emails[j],
+                    "name": f"Reviewer {j}",
+                    "password_hash": "",
+                    "email_confirmed_at": now,
+                    "is_reviewer": True,
+                    "affiliation": r_affiliations[j],
+                    "expertise_statement": statements[j],
+                    "max_load": CAPPED_LOAD if capped[j] else None,
+                }
+                for j in range(reviewers)
+            ],
+        )
         r_ids = np.array(db.session.scalars(sa.select(User.id).where(User.is_reviewer).order_by(User.id)).all())
         own_count = rng.integers(1, 4, reviewers)
         own_owner = np.repeat(np.arange(reviewers), own_count)
         own_topics = [r_topics[j] for j in own_owner.tolist()]
         own_titles, own_abstracts = corpus.texts(own_topics, 10), corpus.texts(own_topics, 80)
         position = np.arange(len(own_owner)) - np.repeat(np.cumsum(own_count) - own_count, own_count)
-        _insert(db, UserPaper, [{"user_id": int(r_ids[j]), "position": int(p), "title": t.capitalize(), "abstract": a}
-                                for j, p, t, a in zip(own_owner, position, own_titles, own_abstracts, strict=True)])  # fmt: skip
-        _insert(db, user_topic, [{"user_id": int(r_ids[j]), "topic_id": topic_ids[t]}
-                                 for j, ts in enumerate(r_topics) for t in ts])  # fmt: skip
+        _insert(
+            db,
+            UserPaper,
+            [
+                {"user_id": int(r_ids[j]), "position": int(p), "title": t.capitalize(), "abstract": a}
+                for j, p, t, a in zip(own_owner, position, own_titles, own_abstracts, strict=True)
+            ],
+        )
+        _insert(
+            db, user_topic, [{"user_id": int(r_ids[j]), "topic_id": topic_ids[t]} for j, ts in enumerate(r_topics) for t in ts]
+        )
 
         # Submissions and their authors.
         p_topics = skewed_topics(rng, papers, 1, 3)
         titles, abstracts = corpus.texts(p_topics, 10), corpus.texts(p_topics, 150)
-        keywords = [", ".join(corpus.words[w] for w in corpus.topic_words[ts[0], rng.integers(0, 150, 4)].tolist())
-                    for ts in p_topics]  # fmt: skip
+        keywords = [
+            ", ".join(corpus.words[w] for w in corpus.topic_words[ts[0], rng.integers(0, 150, 4)].tolist()) for ts in p_topics
+        ]
         n_authors = rng.choice(np.arange(1, 7), size=papers, p=[0.08, 0.17, 0.25, 0.25, 0.15, 0.10])
         owner = np.repeat(np.arange(papers), n_authors)
         _, a_emails, a_affiliations = people(len(owner), "a", lab=(np.cumsum(n_authors) - n_authors)[owner])
@@ -237,33 +269,83 @@ def fill(app: Any, papers: int, reviewers: int, seed: int = 8) -> dict[str, int]
         declared = [""] * papers
         for i in np.flatnonzero(rng.random(papers) < 0.1).tolist():
             declared[i] = "\n".join(r_emails[j] for j in rng.integers(0, reviewers, rng.integers(1, 4)).tolist())
-        _insert(db, Submission, [
-            {"id": i + 1, "workshop_id": ws.id, "type_id": type_id, "primary_topic_id": topic_ids[p_topics[i][0]],
-             "title": titles[i].capitalize(), "abstract": abstracts[i], "keywords": keywords[i],
-             "state": "submitted", "created_at": now, "updated_at": now,
-             "submitted_at": now, "version": 1, "decision_note": ""} for i in range(papers)])  # fmt: skip
+        _insert(
+            db,
+            Submission,
+            [
+                {
+                    "id": i + 1,
+                    "workshop_id": ws.id,
+                    "type_id": type_id,
+                    "primary_topic_id": topic_ids[p_topics[i][0]],
+                    "title": titles[i].capitalize(),
+                    "abstract": abstracts[i],
+                    "keywords": keywords[i],
+                    "state": "submitted",
+                    "created_at": now,
+                    "updated_at": now,
+                    "submitted_at": now,
+                    "version": 1,
+                    "decision_note": "",
+                }
+                for i in range(papers)
+            ],
+        )
         # (the authors' declared conflicts are rows, by address, as the submission form stores them)
-        _insert(db, SubmissionConflict, [
-            {"submission_id": i + 1, "email": e, "reason": "other", "created_at": now}
-            for i, text in enumerate(declared) for e in dict.fromkeys(text.splitlines())])  # fmt: skip
-        _insert(db, submission_topic, [{"submission_id": i + 1, "topic_id": topic_ids[t]}
-                                       for i, ts in enumerate(p_topics) for t in ts[1:]])  # fmt: skip
-        _insert(db, SubmissionAuthor, [
-            {"submission_id": int(owner[i]) + 1, "position": int(a_position[i]), "name": f"Author {i}",
-             "email": a_emails[i], "affiliation": a_affiliations[i]} for i in range(len(owner))])  # fmt: skip
+        _insert(
+            db,
+            SubmissionConflict,
+            [
+                {"submission_id": i + 1, "email": e, "reason": "other", "created_at": now}
+                for i, text in enumerate(declared)
+                for e in dict.fromkeys(text.splitlines())
+            ],
+        )
+        _insert(
+            db,
+            submission_topic,
+            [{"submission_id": i + 1, "topic_id": topic_ids[t]} for i, ts in enumerate(p_topics) for t in ts[1:]],
+        )
+        _insert(
+            db,
+            SubmissionAuthor,
+            [
+                {
+                    "submission_id": int(owner[i]) + 1,
+                    "position": int(a_position[i]),
+                    "name": f"Author {i}",
+                    "email": a_emails[i],
+                    "affiliation": a_affiliations[i],
+                }
+                for i in range(len(owner))
+            ],
+        )
 
         # Conflicts the reviewers declare (5 %: a person, a domain or an institution) and the chairs add.
         mine = np.flatnonzero(rng.random(reviewers) < 0.05)
         rows = []
         for j, k in zip(mine.tolist(), rng.integers(0, 3, len(mine)).tolist(), strict=True):
             x = int(rng.integers(0, INSTITUTIONS))
-            kind, value = [(ConflictKind.PERSON, a_emails[int(rng.integers(0, len(a_emails)))]),
-                           (ConflictKind.DOMAIN, f"u{x}.edu"), (ConflictKind.INSTITUTION, f"University {x}")][k]  # fmt: skip
+            kind, value = [
+                (ConflictKind.PERSON, a_emails[int(rng.integers(0, len(a_emails)))]),
+                (ConflictKind.DOMAIN, f"u{x}.edu"),
+                (ConflictKind.INSTITUTION, f"University {x}"),
+            ][k]
             rows.append({"user_id": int(r_ids[j]), "kind": kind, "value": value})
         _insert(db, UserConflict, rows)
-        _insert(db, ConflictOverride, [
-            {"submission_id": int(rng.integers(1, papers + 1)), "reviewer_id": int(r_ids[rng.integers(0, reviewers)]),
-             "conflicted": c, "note": ""} for c in [True] * 200 + [False] * 50])  # fmt: skip
+        _insert(
+            db,
+            ConflictOverride,
+            [
+                {
+                    "submission_id": int(rng.integers(1, papers + 1)),
+                    "reviewer_id": int(r_ids[rng.integers(0, reviewers)]),
+                    "conflicted": c,
+                    "note": "",
+                }
+                for c in [True] * 200 + [False] * 50
+            ],
+        )
 
         # Bids on 1 % of the pairs: mostly papers of one of the reviewer's topics (by primary topic).
         wanted = round(BID_SHARE * papers * reviewers)
@@ -277,9 +359,11 @@ def fill(app: Any, papers: int, reviewers: int, seed: int = 8) -> dict[str, int]
         r_first = np.cumsum(r_count) - r_count
         topic = r_flat[r_first[bidder] + (rng.random(n) * r_count[bidder]).astype(np.int64)]
         size = topic_start[topic + 1] - topic_start[topic]
-        paper = np.where(on_topic & (size > 0),
-                         by_topic[topic_start[topic] + (rng.random(n) * np.maximum(size, 1)).astype(np.int64)],
-                         rng.integers(0, papers, n))  # fmt: skip
+        paper = np.where(
+            on_topic & (size > 0),
+            by_topic[topic_start[topic] + (rng.random(n) * np.maximum(size, 1)).astype(np.int64)],
+            rng.integers(0, papers, n),
+        )
         value = np.where(on_topic, rng.choice(4, size=n, p=ON_TOPIC_ODDS), rng.choice(4, size=n, p=OFF_TOPIC_ODDS))
         _, first = np.unique(paper * reviewers + bidder, return_index=True)
         keep = np.sort(rng.permutation(first)[:wanted])  # in (paper, reviewer) order: the indexes fill in order
@@ -289,12 +373,22 @@ def fill(app: Any, papers: int, reviewers: int, seed: int = 8) -> dict[str, int]
         connection.execute("PRAGMA cache_size = -400000")  # 400 MB for the three indexes of the bid table
         connection.executemany(
             "INSERT INTO bid (submission_id, reviewer_id, value, updated_at) VALUES (?, ?, ?, ?)",
-            zip((paper[keep] + 1).tolist(), r_ids[bidder[keep]].tolist(), (BID_VALUES[v] for v in value[keep].tolist()),
-                [stamp] * len(keep), strict=True),
-        )  # fmt: skip
+            zip(
+                (paper[keep] + 1).tolist(),
+                r_ids[bidder[keep]].tolist(),
+                (BID_VALUES[v] for v in value[keep].tolist()),
+                [stamp] * len(keep),
+                strict=True,
+            ),
+        )
         db.session.commit()
-        counts = {"papers": papers, "reviewers": reviewers, "authors": len(owner), "bids": len(keep),
-                  "bid_rows": db.session.scalar(sa.select(sa.func.count()).select_from(Bid))}  # fmt: skip
+        counts = {
+            "papers": papers,
+            "reviewers": reviewers,
+            "authors": len(owner),
+            "bids": len(keep),
+            "bid_rows": db.session.scalar(sa.select(sa.func.count()).select_from(Bid)),
+        }
     return counts
 
 
@@ -338,8 +432,9 @@ def child(uri: str, *, exact: bool = False) -> dict[str, Any]:
         close(vectors)
 
     affinity.TextVectors.close = close_and_measure  # type: ignore[method-assign]
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "TESTING": True,
-                      "RATELIMIT_STORAGE_URI": "memory://"})  # fmt: skip
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "TESTING": True, "RATELIMIT_STORAGE_URI": "memory://"}
+    )
     with app.app_context():
         ws = current_workshop()
         chair = db.session.scalar(sa.select(User).where(User.is_chair))
@@ -353,12 +448,19 @@ def child(uri: str, *, exact: bool = False) -> dict[str, Any]:
         result = proposal.result
     steps = {name: round(b - a, 3) for (name, a), (_, b) in zip(marks, [*marks[1:], ("end", end)], strict=True)}
     return {
-        "seconds": end - start, "steps": steps, "peak_mb": (_peak_kb("self") + max(helpers, default=0)) / 1024,
-        "pairs": len(result["pairs"]), "applied": applied, "candidates": result["candidates"], "top_k": result["top_k"],
+        "seconds": end - start,
+        "steps": steps,
+        "peak_mb": (_peak_kb("self") + max(helpers, default=0)) / 1024,
+        "pairs": len(result["pairs"]),
+        "applied": applied,
+        "candidates": result["candidates"],
+        "top_k": result["top_k"],
         "approximate": result.get("approximate", False),
-        "missing": sum(result["shortfall"].values()), "not_willing": len(result["not_willing"]),
-        "total_affinity": result["total_affinity"], "solver_s": result["seconds"],
-    }  # fmt: skip
+        "missing": sum(result["shortfall"].values()),
+        "not_willing": len(result["not_willing"]),
+        "total_affinity": result["total_affinity"],
+        "solver_s": result["seconds"],
+    }
 
 
 def measure(path: Path, papers: int, reviewers: int, runs: int, compare_exact: bool = False) -> dict[str, Figure]:
@@ -368,8 +470,9 @@ def measure(path: Path, papers: int, reviewers: int, runs: int, compare_exact: b
     from portal.db import db
 
     uri = f"sqlite:///{path}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "TESTING": True,
-                      "RATELIMIT_STORAGE_URI": "memory://"})  # fmt: skip
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "TESTING": True, "RATELIMIT_STORAGE_URI": "memory://"}
+    )
     started = time.perf_counter()
     with app.app_context():
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
@@ -380,10 +483,12 @@ def measure(path: Path, papers: int, reviewers: int, runs: int, compare_exact: b
         conn.commit()
         db.engine.dispose()
     conflicted = conflicts(app)
-    print(f"   generated {counts['papers']:,} papers, {counts['reviewers']:,} reviewers, {counts['authors']:,} authors, "
-          f"{counts['bid_rows']:,} bids ({counts['bid_rows'] / papers / reviewers:.2%} of the pairs), {conflicted:,} "
-          f"conflicted pairs ({conflicted / papers / reviewers:.2%}) in {time.perf_counter() - started:.0f} s",
-          flush=True)  # fmt: skip
+    print(
+        f"   generated {counts['papers']:,} papers, {counts['reviewers']:,} reviewers, {counts['authors']:,} authors, "
+        f"{counts['bid_rows']:,} bids ({counts['bid_rows'] / papers / reviewers:.2%} of the pairs), {conflicted:,} "
+        f"conflicted pairs ({conflicted / papers / reviewers:.2%}) in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     pristine = path.with_suffix(".pristine")
     shutil.copyfile(path, pristine)
     results = []
@@ -394,19 +499,24 @@ def measure(path: Path, papers: int, reviewers: int, runs: int, compare_exact: b
         results.append(r)
         steps = ", ".join(f"{_short(k)} {v:.2f}" for k, v in r["steps"].items())
         choice = f"the {r['top_k']} best a paper" + (", chosen approximately" if r["approximate"] else "")
-        print(f"   run {run + 1}: {r['seconds']:.2f} s ({steps}), peak {r['peak_mb']:.0f} MB; {r['candidates']:,} candidate "
-              f"pairs ({choice}), {r['pairs']:,} assigned, {r['missing']} missing, {r['not_willing']} not willing, "
-              f"total affinity {r['total_affinity']:,.2f}", flush=True)  # fmt: skip
+        print(
+            f"   run {run + 1}: {r['seconds']:.2f} s ({steps}), peak {r['peak_mb']:.0f} MB; {r['candidates']:,} candidate "
+            f"pairs ({choice}), {r['pairs']:,} assigned, {r['missing']} missing, {r['not_willing']} not willing, "
+            f"total affinity {r['total_affinity']:,.2f}",
+            flush=True,
+        )
     if compare_exact:
         shutil.copyfile(pristine, path)
         r = _run_child(uri, "--exact")
         approximate = statistics.median(x["total_affinity"] for x in results)
-        print(f"   with each paper's 50 best chosen exactly: {r['seconds']:.2f} s, total affinity {r['total_affinity']:,.2f}; "
-              f"the approximate choice's is {approximate / r['total_affinity'] - 1:+.4%}", flush=True)  # fmt: skip
+        print(
+            f"   with each paper's 50 best chosen exactly: {r['seconds']:.2f} s, total affinity {r['total_affinity']:,.2f}; "
+            f"the approximate choice's is {approximate / r['total_affinity'] - 1:+.4%}",
+            flush=True,
+        )
     seconds = statistics.median(r["seconds"] for r in results)
     peak = max(r["peak_mb"] for r in results)
-    where = (f"{papers:,} papers x {reviewers:,} reviewers, {counts['bid_rows']:,} bids, {conflicted:,} conflicts, "
-             f"SQLite")  # fmt: skip
+    where = f"{papers:,} papers x {reviewers:,} reviewers, {counts['bid_rows']:,} bids, {conflicted:,} conflicts, SQLite"
     steps = min(results, key=lambda r: abs(r["seconds"] - seconds))["steps"]  # the median run's
     breakdown = ", ".join(f"{_short(k)} {v:.1f}" for k, v in steps.items())
     return {
@@ -425,14 +535,24 @@ def _peak_kb(pid: str) -> int:
 
 
 def _run_child(uri: str, *flags: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.bench_assign", "--child", uri, *flags], cwd=ROOT, check=True,  # noqa: S603
-                         capture_output=True, text=True).stdout  # fmt: skip
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bench.bench_assign", "--child", uri, *flags],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def _short(phase: str) -> str:
-    for word, name in (("Reading", "load"), ("Scoring", "affinity"), ("Solving", "solve"), ("Saving", "save"),
-                       ("Applying", "apply")):  # fmt: skip
+    for word, name in (
+        ("Reading", "load"),
+        ("Scoring", "affinity"),
+        ("Solving", "solve"),
+        ("Saving", "save"),
+        ("Applying", "apply"),
+    ):
         if phase.startswith(word):
             return name
     return phase
@@ -455,8 +575,9 @@ def main() -> None:
     parser.add_argument("--reviewers", type=int, default=REVIEWERS)
     parser.add_argument("--runs", type=int, default=RUNS, help="run the timed part this many times (median)")
     parser.add_argument("--keep", help="build the database in this directory and keep it")
-    parser.add_argument("--compare-exact", action="store_true",
-                        help="also run with the candidates chosen exactly and compare the total affinity")
+    parser.add_argument(
+        "--compare-exact", action="store_true", help="also run with the candidates chosen exactly and compare the total affinity"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--exact", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

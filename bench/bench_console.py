@@ -52,44 +52,102 @@ def fill(app, size: int, seed: int = 7) -> None:
         ws, _ = load_content(read_content_file(app.config["CONTENT_FILE"]))
         ws.review_deadline = now - timedelta(days=1)
         db.session.flush()
-        chair = User(email="chair@example.org", name="Carla Chair", password_hash="", email_confirmed_at=now,
-                     is_chair=True)  # fmt: skip
+        chair = User(email="chair@example.org", name="Carla Chair", password_hash="", email_confirmed_at=now, is_chair=True)
         db.session.add(chair)
         db.session.flush()
         topics = [t.id for t in db.session.scalars(sa.select(Topic).order_by(Topic.position))]
         weights = [0.35, 0.2, 0.15, 0.1, 0.1, 0.06, 0.04][: len(topics)]
         type_id = db.session.scalar(sa.select(SubmissionType.id))
         reviewers = max(30, size // 2)
-        db.session.execute(sa.insert(User), [
-            {"email": f"r{i}@example.org", "name": f"Reviewer {i}", "password_hash": "", "is_reviewer": True,
-             "email_confirmed_at": now} for i in range(reviewers)])  # fmt: skip
+        db.session.execute(
+            sa.insert(User),
+            [
+                {
+                    "email": f"r{i}@example.org",
+                    "name": f"Reviewer {i}",
+                    "password_hash": "",
+                    "is_reviewer": True,
+                    "email_confirmed_at": now,
+                }
+                for i in range(reviewers)
+            ],
+        )
         first_reviewer = db.session.scalar(sa.select(sa.func.min(User.id)).where(User.is_reviewer))
-        words = ["long", "context", "attention", "memory", "retrieval", "sparse", "efficient", "evaluation", "benchmark",
-                 "cache", "window"]
+        words = [
+            "long",
+            "context",
+            "attention",
+            "memory",
+            "retrieval",
+            "sparse",
+            "efficient",
+            "evaluation",
+            "benchmark",
+            "cache",
+            "window",
+        ]
         subs, authors, assignments, reviews = [], [], [], []
         for n in range(1, size + 1):
             decided = n % 3 == 0
-            subs.append({
-                "id": n, "workshop_id": ws.id, "type_id": type_id, "primary_topic_id": rng.choices(topics, weights)[0],
-                "title": " ".join(rng.sample(words, 5)).capitalize(), "abstract": " ".join(rng.choices(words, k=80)),
-                "state": "submitted", "created_at": now, "updated_at": now, "submitted_at": now, "version": 1,
-                "decision": ("accepted" if n % 2 else "rejected") if decided else None, "decision_note": "",
-            })  # fmt: skip
+            subs.append(
+                {
+                    "id": n,
+                    "workshop_id": ws.id,
+                    "type_id": type_id,
+                    "primary_topic_id": rng.choices(topics, weights)[0],
+                    "title": " ".join(rng.sample(words, 5)).capitalize(),
+                    "abstract": " ".join(rng.choices(words, k=80)),
+                    "state": "submitted",
+                    "created_at": now,
+                    "updated_at": now,
+                    "submitted_at": now,
+                    "version": 1,
+                    "decision": ("accepted" if n % 2 else "rejected") if decided else None,
+                    "decision_note": "",
+                }
+            )
             for p in range(rng.randint(1, 4)):
-                authors.append({"submission_id": n, "position": p, "name": f"Author {n}-{p}",
-                                "email": f"a{n}-{p}@example.edu", "affiliation": "Some University"})  # fmt: skip
+                authors.append(
+                    {
+                        "submission_id": n,
+                        "position": p,
+                        "name": f"Author {n}-{p}",
+                        "email": f"a{n}-{p}@example.edu",
+                        "affiliation": "Some University",
+                    }
+                )
             for ordinal, r in enumerate(rng.sample(range(reviewers), 3), start=1):
                 aid = len(assignments) + 1
-                assignments.append({"id": aid, "submission_id": n, "reviewer_id": first_reviewer + r, "ordinal": ordinal,
-                                    "origin": "automatic", "created_at": now})  # fmt: skip
+                assignments.append(
+                    {
+                        "id": aid,
+                        "submission_id": n,
+                        "reviewer_id": first_reviewer + r,
+                        "ordinal": ordinal,
+                        "origin": "automatic",
+                        "created_at": now,
+                    }
+                )
                 at = now - timedelta(days=rng.randint(1, 20))
-                reviews.append({"assignment_id": aid, "state": "submitted", "recommendation": rng.randint(1, 5),
-                                "confidence": rng.randint(1, 5), "summary": "", "strengths": "", "weaknesses": "",
-                                "comments_to_authors": "", "confidential_comments": "", "created_at": at,
-                                "updated_at": at, "submitted_at": at, "submitted_quarter": quarter_of(at),
-                                "version": 1})  # fmt: skip
-        for model, rows in ((Submission, subs), (SubmissionAuthor, authors), (ReviewAssignment, assignments),
-                            (Review, reviews)):  # fmt: skip
+                reviews.append(
+                    {
+                        "assignment_id": aid,
+                        "state": "submitted",
+                        "recommendation": rng.randint(1, 5),
+                        "confidence": rng.randint(1, 5),
+                        "summary": "",
+                        "strengths": "",
+                        "weaknesses": "",
+                        "comments_to_authors": "",
+                        "confidential_comments": "",
+                        "created_at": at,
+                        "updated_at": at,
+                        "submitted_at": at,
+                        "submitted_quarter": quarter_of(at),
+                        "version": 1,
+                    }
+                )
+        for model, rows in ((Submission, subs), (SubmissionAuthor, authors), (ReviewAssignment, assignments), (Review, reviews)):
             for i in range(0, len(rows), 5000):
                 db.session.execute(sa.insert(model), rows[i : i + 5000])
         from portal.services.scores import refresh_scores
@@ -151,8 +209,15 @@ def scratch_app(size: int, pg: bool, stack: contextlib.ExitStack):
         uri = stack.enter_context(pg_database(f"console{size}"))
     else:
         uri = f"sqlite:///{Path(stack.enter_context(tempfile.TemporaryDirectory())) / 'console.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})  # fmt: skip
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         flask_migrate.upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         db.session.remove()
@@ -193,14 +258,19 @@ def run(args: Any = None) -> dict[str, Figure]:
             slowest = max(named, key=lambda r: r[1])
             suffix = "_pg" if pg else ""
             figures[f"console_ms_{tag}{suffix}"] = at_most(
-                slowest[1], "ms", 150, f"slower of home and table: {slowest[0]} ({requests} requests, median)")
+                slowest[1], "ms", 150, f"slower of home and table: {slowest[0]} ({requests} requests, median)"
+            )
             queries[f"console_queries_{tag}{suffix}"] = max(n for _, _, n in named)
     for suffix in ("", "_pg"):
         small, large = queries[f"console_queries_2k{suffix}"], queries[f"console_queries_20k{suffix}"]
         for tag, n in (("2k", small), ("20k", large)):
             figures[f"console_queries_{tag}{suffix}"] = at_most(
-                n, "statements", 15, "the same at both sizes" if small == large else f"2k: {small}, 20k: {large}",
-                also=small == large)  # fmt: skip
+                n,
+                "statements",
+                15,
+                "the same at both sizes" if small == large else f"2k: {small}, 20k: {large}",
+                also=small == large,
+            )
     return figures
 
 

@@ -34,8 +34,10 @@ from bench.common import Figure, at_least, at_most, pg_database
 SIZE = 21_575
 QUEUE_GOAL_S = 20
 SEND_GOAL_PER_S = 200
-COMMENTS = ("The related work section misses the recent sparse attention papers; please discuss them. "
-            "The evaluation on long documents is convincing, the ablation less so.")  # fmt: skip
+COMMENTS = (
+    "The related work section misses the recent sparse attention papers; please discuss them. "
+    "The evaluation on long documents is convincing, the ablation less so."
+)
 
 
 class CountingHandler:
@@ -86,44 +88,102 @@ def fill(app: Any, size: int, seed: int = 11) -> tuple[int, int, int]:
     with app.app_context():
         ws, _ = load_content(read_content_file(app.config["CONTENT_FILE"]))
         ws.review_deadline = now - timedelta(days=7)
-        chair = User(email="chair@example.org", name="Carla Chair", password_hash="", email_confirmed_at=now,
-                     is_chair=True)  # fmt: skip
+        chair = User(email="chair@example.org", name="Carla Chair", password_hash="", email_confirmed_at=now, is_chair=True)
         db.session.add(chair)
         db.session.flush()
         topics = list(db.session.scalars(sa.select(Topic.id)))
         type_id = db.session.scalar(sa.select(SubmissionType.id))
         reviewers = max(30, size // 4)
-        db.session.execute(sa.insert(User), [
-            {"email": f"r{i}@example.org", "name": f"Reviewer {i}", "password_hash": "", "is_reviewer": True,
-             "email_confirmed_at": now} for i in range(reviewers)])  # fmt: skip
+        db.session.execute(
+            sa.insert(User),
+            [
+                {
+                    "email": f"r{i}@example.org",
+                    "name": f"Reviewer {i}",
+                    "password_hash": "",
+                    "is_reviewer": True,
+                    "email_confirmed_at": now,
+                }
+                for i in range(reviewers)
+            ],
+        )
         first_reviewer = db.session.scalar(sa.select(sa.func.min(User.id)).where(User.is_reviewer))
-        words = ["long", "context", "attention", "memory", "retrieval", "sparse", "efficient", "evaluation", "benchmark",
-                 "cache", "window"]  # fmt: skip
+        words = [
+            "long",
+            "context",
+            "attention",
+            "memory",
+            "retrieval",
+            "sparse",
+            "efficient",
+            "evaluation",
+            "benchmark",
+            "cache",
+            "window",
+        ]
         subs, authors, assignments, reviews = [], [], [], []
         for n in range(1, size + 1):
             accepted = rng.random() < 0.3
-            subs.append({
-                "id": n, "workshop_id": ws.id, "type_id": type_id, "primary_topic_id": rng.choice(topics),
-                "title": " ".join(rng.sample(words, 5)).capitalize(), "abstract": " ".join(rng.choices(words, k=80)),
-                "state": "submitted", "created_at": now, "updated_at": now, "submitted_at": now, "version": 1,
-                "decision": "accepted" if accepted else "rejected",
-                "presentation": rng.choice(["oral", "poster"]) if accepted else None,
-                "decision_note": "", "decided_at": now, "decided_by_id": chair.id,
-            })  # fmt: skip
+            subs.append(
+                {
+                    "id": n,
+                    "workshop_id": ws.id,
+                    "type_id": type_id,
+                    "primary_topic_id": rng.choice(topics),
+                    "title": " ".join(rng.sample(words, 5)).capitalize(),
+                    "abstract": " ".join(rng.choices(words, k=80)),
+                    "state": "submitted",
+                    "created_at": now,
+                    "updated_at": now,
+                    "submitted_at": now,
+                    "version": 1,
+                    "decision": "accepted" if accepted else "rejected",
+                    "presentation": rng.choice(["oral", "poster"]) if accepted else None,
+                    "decision_note": "",
+                    "decided_at": now,
+                    "decided_by_id": chair.id,
+                }
+            )
             for p in range(rng.randint(1, 4)):
-                authors.append({"submission_id": n, "position": p, "name": f"Author {n}-{p}",
-                                "email": f"a{n}-{p}@example.edu", "affiliation": "Some University"})  # fmt: skip
+                authors.append(
+                    {
+                        "submission_id": n,
+                        "position": p,
+                        "name": f"Author {n}-{p}",
+                        "email": f"a{n}-{p}@example.edu",
+                        "affiliation": "Some University",
+                    }
+                )
             for ordinal, r in enumerate(rng.sample(range(reviewers), 3), start=1):
                 aid = len(assignments) + 1
-                assignments.append({"id": aid, "submission_id": n, "reviewer_id": first_reviewer + r, "ordinal": ordinal,
-                                    "origin": "automatic", "created_at": now})  # fmt: skip
-                reviews.append({"assignment_id": aid, "state": "submitted", "recommendation": rng.randint(1, 5),
-                                "confidence": rng.randint(1, 5), "summary": "", "strengths": "", "weaknesses": "",
-                                "comments_to_authors": COMMENTS if rng.random() < 0.8 else "",
-                                "confidential_comments": "", "created_at": now, "updated_at": now,
-                                "submitted_at": now, "version": 1})  # fmt: skip
-        for model, rows in ((Submission, subs), (SubmissionAuthor, authors), (ReviewAssignment, assignments),
-                            (Review, reviews)):  # fmt: skip
+                assignments.append(
+                    {
+                        "id": aid,
+                        "submission_id": n,
+                        "reviewer_id": first_reviewer + r,
+                        "ordinal": ordinal,
+                        "origin": "automatic",
+                        "created_at": now,
+                    }
+                )
+                reviews.append(
+                    {
+                        "assignment_id": aid,
+                        "state": "submitted",
+                        "recommendation": rng.randint(1, 5),
+                        "confidence": rng.randint(1, 5),
+                        "summary": "",
+                        "strengths": "",
+                        "weaknesses": "",
+                        "comments_to_authors": COMMENTS if rng.random() < 0.8 else "",
+                        "confidential_comments": "",
+                        "created_at": now,
+                        "updated_at": now,
+                        "submitted_at": now,
+                        "version": 1,
+                    }
+                )
+        for model, rows in ((Submission, subs), (SubmissionAuthor, authors), (ReviewAssignment, assignments), (Review, reviews)):
             for i in range(0, len(rows), 5000):
                 db.session.execute(sa.insert(model), rows[i : i + 5000])
         if db.engine.dialect.name == "postgresql":
@@ -146,8 +206,7 @@ def prepare(app: Any, workshop_id: int, chair_id: int) -> int:
 
     with app.app_context():
         ws, chair = db.session.get(Workshop, workshop_id), db.session.get(User, chair_id)
-        count = decisions.save_letter_templates(chair, ws, decisions.DEFAULT_ACCEPT, decisions.DEFAULT_REJECT,
-                                                with_reviews=True)  # fmt: skip
+        count = decisions.save_letter_templates(chair, ws, decisions.DEFAULT_ACCEPT, decisions.DEFAULT_REJECT, with_reviews=True)
         db.session.commit()
         return count
 
@@ -163,8 +222,9 @@ def send_letters(app: Any, workshop_id: int, chair_id: int) -> tuple[float, floa
 
         delivering_at: float | None = None
 
-        def __call__(self, done: int | None = None, total: int | None = None, phase: str | None = None,
-                     *, force: bool = False) -> None:  # fmt: skip
+        def __call__(
+            self, done: int | None = None, total: int | None = None, phase: str | None = None, *, force: bool = False
+        ) -> None:
             if phase == "Delivering" and self.delivering_at is None:
                 self.delivering_at = time.perf_counter()
             super().__call__(done, total, phase, force=force)
@@ -193,8 +253,10 @@ def check(app: Any, letters: int, handler: CountingHandler, recipients: int) -> 
     while handler.count < letters and time.monotonic() < deadline:
         time.sleep(0.05)
     if (handler.count, handler.recipients) != (letters, recipients):
-        raise AssertionError(f"the SMTP server received {handler.count} mails to {handler.recipients} recipients, "
-                             f"expected {letters} to {recipients}")  # fmt: skip
+        raise AssertionError(
+            f"the SMTP server received {handler.count} mails to {handler.recipients} recipients, "
+            f"expected {letters} to {recipients}"
+        )
 
 
 def measure(uri: str, size: int) -> dict[str, Figure]:
@@ -204,9 +266,17 @@ def measure(uri: str, size: int) -> dict[str, Figure]:
     from portal.db import db
 
     with smtp_server() as (handler, port):
-        app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "bench", "TESTING": True,
-                          "MAIL_SUPPRESS_SEND": False, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
-                          "RATELIMIT_STORAGE_URI": "memory://"})  # fmt: skip
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": uri,
+                "SECRET_KEY": "bench",
+                "TESTING": True,
+                "MAIL_SUPPRESS_SEND": False,
+                "MAIL_SERVER": "127.0.0.1",
+                "MAIL_PORT": port,
+                "RATELIMIT_STORAGE_URI": "memory://",
+            }
+        )
         with app.app_context():
             flask_migrate.upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
             db.session.remove()
@@ -222,11 +292,11 @@ def measure(uri: str, size: int) -> dict[str, Figure]:
             db.engine.dispose()
     where = "PostgreSQL" if uri.startswith("postgresql") else "SQLite"
     return {
-        "letters_queue_s": at_most(queue_s, "s", QUEUE_GOAL_S,
-                                   f"letters job, render + queue + commit {size:,} letters, {where}"),
-        "mail_send_per_s": at_least(size / send_s, "mails/s", SEND_GOAL_PER_S,
-                                    f"letters job's delivery of {size:,} mails to a local aiosmtpd, {where}"),
-    }  # fmt: skip
+        "letters_queue_s": at_most(queue_s, "s", QUEUE_GOAL_S, f"letters job, render + queue + commit {size:,} letters, {where}"),
+        "mail_send_per_s": at_least(
+            size / send_s, "mails/s", SEND_GOAL_PER_S, f"letters job's delivery of {size:,} mails to a local aiosmtpd, {where}"
+        ),
+    }
 
 
 def run(args: Any) -> dict[str, Figure]:

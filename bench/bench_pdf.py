@@ -24,10 +24,16 @@ from bench.common import Figure, at_most
 from bench.hostile_pdfs import corpus
 from portal.pdfcheck import Identity, check_pdf
 
-AUTHORS = [Identity("name", "Ada Lovelace"), Identity("email", "ada@example.org"),
-           Identity("affiliation", "Analytical Engines Ltd"), Identity("name", "Charles Babbage")]  # fmt: skip
-WORD_TEXT = ("long context language models attend to many tokens we measure what it costs and what it buys "
-             "retrieval memory attention window sparse dense evaluation benchmark cache compression")
+AUTHORS = [
+    Identity("name", "Ada Lovelace"),
+    Identity("email", "ada@example.org"),
+    Identity("affiliation", "Analytical Engines Ltd"),
+    Identity("name", "Charles Babbage"),
+]
+WORD_TEXT = (
+    "long context language models attend to many tokens we measure what it costs and what it buys "
+    "retrieval memory attention window sparse dense evaluation benchmark cache compression"
+)
 WORDS = WORD_TEXT.split(" ")
 
 
@@ -56,8 +62,10 @@ def median_50p() -> Figure:
         report = check_pdf(data, AUTHORS, strip=True)
         times.append((time.perf_counter() - start) * 1000)
         assert report.ok and report.pages == 50 and report.stripped, report.error
-    note = (f"{len(data) / 1e6:.2f} MB, {report.pages} pages, main text {report.main_pages} pages, "
-            f"{len(report.hits)} anonymity hits; slowest {max(times):.0f} ms")  # fmt: skip
+    note = (
+        f"{len(data) / 1e6:.2f} MB, {report.pages} pages, main text {report.main_pages} pages, "
+        f"{len(report.hits)} anonymity hits; slowest {max(times):.0f} ms"
+    )
     return at_most(statistics.median(times), "ms", 150, note)
 
 
@@ -77,8 +85,10 @@ def worst(runs: int = 3, verbose: bool = False) -> Figure:
             print(f"  {medians[name][0]:8.0f} ms  {name} ({len(data):,} bytes): {outcome}", flush=True)
     slowest = max(medians, key=lambda name: medians[name][0])
     refused = sum(1 for _, outcome in medians.values() if outcome != "checked")
-    note = (f"{len(files)} files under 1 MB ({refused} refused at a bound), median of {runs} each; slowest: "
-            f"{slowest} ({medians[slowest][1].split(':')[0]})")  # fmt: skip
+    note = (
+        f"{len(files)} files under 1 MB ({refused} refused at a bound), median of {runs} each; slowest: "
+        f"{slowest} ({medians[slowest][1].split(':')[0]})"
+    )
     return at_most(medians[slowest][0], "ms", 2000, note)
 
 

@@ -47,9 +47,11 @@ def wait_for(port: int, timeout: float = 30) -> None:
 def gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     bin_dir = Path(sys.executable).parent
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn with fixed arguments
-        [str(bin_dir / "gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--log-level",
-         "warning", app], cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
+        [str(bin_dir / "gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     wait_for(port)
     return process
 
@@ -57,8 +59,10 @@ def gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes
 def wrk(port: int, path: str = "/") -> float:
     out = subprocess.run(  # noqa: S603
         [wrk_binary(), "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"wrk saw {errors.group(1)} error answers:\n{out}")
@@ -78,15 +82,25 @@ def wrk_binary() -> str:
 def prepare(database: str, env: dict[str, str]) -> None:
     bin_dir = Path(sys.executable).parent
     for args in (["db", "upgrade"], ["demo", "--if-empty"]):
-        subprocess.run([str(bin_dir / "flask"), "--app", "portal", *args], cwd=ROOT, env=env, check=True,  # noqa: S603
-                       capture_output=True)  # fmt: skip
+        subprocess.run(  # noqa: S603
+            [str(bin_dir / "flask"), "--app", "portal", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
 
 def run(args: Any = None) -> dict[str, Figure]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-public-"))
     database = f"sqlite:///{workdir / 'portal.sqlite3'}"
-    env = {**os.environ, "PORTAL_SQLALCHEMY_DATABASE_URI": database, "PORTAL_SECRET_KEY": "bench-public",
-           "PORTAL_BASE_URL": "http://127.0.0.1", "PORTAL_UPLOAD_FOLDER": str(workdir / "uploads")}  # fmt: skip
+    env = {
+        **os.environ,
+        "PORTAL_SQLALCHEMY_DATABASE_URI": database,
+        "PORTAL_SECRET_KEY": "bench-public",
+        "PORTAL_BASE_URL": "http://127.0.0.1",
+        "PORTAL_UPLOAD_FOLDER": str(workdir / "uploads"),
+    }
     prepare(database, env)
     portal_port, hello_port = free_port(), free_port()
     servers = [gunicorn("wsgi:app", portal_port, env), gunicorn("bench.hello:app", hello_port, env)]
@@ -105,8 +119,10 @@ def run(args: Any = None) -> dict[str, Figure]:
             server.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
     portal, hello = statistics.median(portal_rps), statistics.median(hello_rps)
-    note = (f"home {portal:.0f} req/s, hello {hello:.0f} req/s (medians of {ROUNDS} alternating {SECONDS} s wrk runs, "
-            f"{CONNECTIONS} connections, gunicorn {WORKERS} sync workers)")  # fmt: skip
+    note = (
+        f"home {portal:.0f} req/s, hello {hello:.0f} req/s (medians of {ROUNDS} alternating {SECONDS} s wrk runs, "
+        f"{CONNECTIONS} connections, gunicorn {WORKERS} sync workers)"
+    )
     return {"public_rps_ratio": at_least(portal / hello, "ratio", 0.6, note)}
 
 

@@ -54,8 +54,7 @@ def rush_pdf(pages: int = 12, size_mb: float = 2.0, seed: int = 1) -> bytes:
     pdf.set_font("helvetica", size=11)
     for page in range(1, pages + 1):
         pdf.add_page()
-        pdf.multi_cell(0, 6, f"{page}. Long-context language models attend to many tokens. " * 8, new_x="LMARGIN",
-                       new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(0, 6, f"{page}. Long-context language models attend to many tokens. " * 8, new_x="LMARGIN", new_y="NEXT")
         image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
@@ -88,8 +87,15 @@ def prepare(database: str, authors: int) -> dict[str, int]:
         have = set(db.session.scalars(sa.select(User.email).where(User.email.like("rush%@example.org"))))
         for n in range(authors):
             if f"rush{n}@example.org" not in have:
-                db.session.add(User(email=f"rush{n}@example.org", name=f"Rush Author {n}", affiliation="Rush University",
-                                    password_hash=password_hash, email_confirmed_at=utcnow()))  # fmt: skip
+                db.session.add(
+                    User(
+                        email=f"rush{n}@example.org",
+                        name=f"Rush Author {n}",
+                        affiliation="Rush University",
+                        password_hash=password_hash,
+                        email_confirmed_at=utcnow(),
+                    )
+                )
         db.session.commit()
         ids = {"type": sub_type.id, "topic": topic.id}  # type: ignore[union-attr]
         db.engine.dispose()
@@ -123,9 +129,16 @@ class Author(threading.Thread):
     def sign_in(self) -> requests.Session:
         s = requests.Session()
         login = s.get(f"{self.url}/auth/login", timeout=60).text
-        signed = s.post(f"{self.url}/auth/login", data={"csrf_token": TOKEN_RE.search(login).group(1),  # type: ignore[union-attr]
-                                                         "email": f"rush{self.n}@example.org", "password": PASSWORD},
-                        allow_redirects=False, timeout=60)  # fmt: skip
+        signed = s.post(
+            f"{self.url}/auth/login",
+            data={
+                "csrf_token": TOKEN_RE.search(login).group(1),  # type: ignore[union-attr]
+                "email": f"rush{self.n}@example.org",
+                "password": PASSWORD,
+            },
+            allow_redirects=False,
+            timeout=60,
+        )
         if signed.status_code != 302:
             raise RuntimeError(f"sign-in answered {signed.status_code}")
         return s
@@ -133,13 +146,26 @@ class Author(threading.Thread):
     def submit(self, s: requests.Session) -> int:
         form = s.get(f"{self.url}/submissions/new", timeout=60).text
         token = TOKEN_RE.search(form.split('enctype="multipart/form-data"', 1)[1]).group(1)  # type: ignore[union-attr]
-        data = {"csrf_token": token, "title": f"Rush paper by author {self.n} at {time.time():.3f}",
-                "abstract": "Attention over very long inputs.", "type": str(self.ids["type"]),
-                "primary_topic": str(self.ids["topic"]), "keywords": "rush", "action": "save",
-                "authors-0-name": f"Rush Author {self.n}", "authors-0-email": f"rush{self.n}@example.org",
-                "authors-0-affiliation": "Rush University", "declared_conflicts": ""}  # fmt: skip
-        response = s.post(f"{self.url}/submissions/new", data=data, files={"paper": ("paper.pdf", self.pdf, "application/pdf")},
-                          allow_redirects=False, timeout=120)  # fmt: skip
+        data = {
+            "csrf_token": token,
+            "title": f"Rush paper by author {self.n} at {time.time():.3f}",
+            "abstract": "Attention over very long inputs.",
+            "type": str(self.ids["type"]),
+            "primary_topic": str(self.ids["topic"]),
+            "keywords": "rush",
+            "action": "save",
+            "authors-0-name": f"Rush Author {self.n}",
+            "authors-0-email": f"rush{self.n}@example.org",
+            "authors-0-affiliation": "Rush University",
+            "declared_conflicts": "",
+        }
+        response = s.post(
+            f"{self.url}/submissions/new",
+            data=data,
+            files={"paper": ("paper.pdf", self.pdf, "application/pdf")},
+            allow_redirects=False,
+            timeout=120,
+        )
         if response.status_code != 302 or not re.fullmatch(r"/submissions/\d+", response.headers.get("Location", "")):
             raise RuntimeError(f"submit answered {response.status_code}")
         return int(response.headers["Location"].rsplit("/", 1)[1])
@@ -150,9 +176,16 @@ def verify(database: str, numbers: list[int], sha: str, uploads: Path | None) ->
     given), or the right checksum."""
     engine = sa.create_engine(database)
     with engine.connect() as conn:
-        rows = {n: (digest, key) for n, digest, key in conn.execute(sa.text(
-            "SELECT r.submission_id, f.sha256, f.storage_key FROM revision r JOIN stored_file f ON f.id = r.file_id "
-            "WHERE r.kind = 'paper' AND r.submission_id = ANY(:ids)"), {"ids": numbers})}  # fmt: skip
+        rows = {
+            n: (digest, key)
+            for n, digest, key in conn.execute(
+                sa.text(
+                    "SELECT r.submission_id, f.sha256, f.storage_key FROM revision r JOIN stored_file f ON f.id = r.file_id "
+                    "WHERE r.kind = 'paper' AND r.submission_id = ANY(:ids)"
+                ),
+                {"ids": numbers},
+            )
+        }
     engine.dispose()
 
     def whole(n: int) -> bool:
@@ -164,8 +197,9 @@ def verify(database: str, numbers: list[int], sha: str, uploads: Path | None) ->
     return sum(1 for n in numbers if not whole(n))
 
 
-def rush(url: str, database: str, authors: int, seconds: float, *, sign_in_each_time: bool = False,
-         uploads: Path | None = None) -> dict[str, Any]:  # fmt: skip
+def rush(
+    url: str, database: str, authors: int, seconds: float, *, sign_in_each_time: bool = False, uploads: Path | None = None
+) -> dict[str, Any]:
     pdf = rush_pdf()
     sha = hashlib.sha256(pdf).hexdigest()
     ids = prepare(database, authors)
@@ -181,13 +215,18 @@ def rush(url: str, database: str, authors: int, seconds: float, *, sign_in_each_
     numbers = [n for a in threads for n in a.numbers]
     errors = [e for a in threads for e in a.errors]
     return {
-        "submissions": len(numbers), "per_s": round(len(numbers) / elapsed, 2),
+        "submissions": len(numbers),
+        "per_s": round(len(numbers) / elapsed, 2),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,
-        "errors": len(errors), "lost": verify(database, numbers, sha, uploads), "pdf_mb": round(len(pdf) / 2**20, 2),
-        "authors": authors, "seconds": round(elapsed, 1), "sign_in_each_time": sign_in_each_time,
+        "errors": len(errors),
+        "lost": verify(database, numbers, sha, uploads),
+        "pdf_mb": round(len(pdf) / 2**20, 2),
+        "authors": authors,
+        "seconds": round(elapsed, 1),
+        "sign_in_each_time": sign_in_each_time,
         "first_errors": sorted(set(errors))[:5],
-    }  # fmt: skip
+    }
 
 
 def run(args: Any = None) -> dict[str, Figure]:
@@ -211,22 +250,40 @@ def run(args: Any = None) -> dict[str, Figure]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-rush-"))
     try:
         with pg_database("rush") as database:
-            env = {**os.environ, "PORTAL_SQLALCHEMY_DATABASE_URI": database, "PORTAL_SECRET_KEY": "bench-rush",
-                   "PORTAL_UPLOAD_FOLDER": str(workdir / "uploads"), "PORTAL_MAIL_SERVER": "127.0.0.1",
-                   "PORTAL_MAIL_PORT": str(smtp_port), "PORTAL_SESSION_COOKIE_SECURE": "false",
-                   "PORTAL_REMEMBER_COOKIE_SECURE": "false", "PORTAL_BASE_URL": "http://127.0.0.1",
-                   # Each made-up author submits about once a second for the whole rush, far past the budget of
-                   # PDF checks an account has (PDF_CHECK_RATE_LIMIT): the rush measures throughput.
-                   "PORTAL_PDF_CHECK_RATE_LIMIT": "100000 per minute"}  # fmt: skip
+            env = {
+                **os.environ,
+                "PORTAL_SQLALCHEMY_DATABASE_URI": database,
+                "PORTAL_SECRET_KEY": "bench-rush",
+                "PORTAL_UPLOAD_FOLDER": str(workdir / "uploads"),
+                "PORTAL_MAIL_SERVER": "127.0.0.1",
+                "PORTAL_MAIL_PORT": str(smtp_port),
+                "PORTAL_SESSION_COOKIE_SECURE": "false",
+                "PORTAL_REMEMBER_COOKIE_SECURE": "false",
+                "PORTAL_BASE_URL": "http://127.0.0.1",
+                # Each made-up author submits about once a second for the whole rush, far past the budget of
+                # PDF checks an account has (PDF_CHECK_RATE_LIMIT): the rush measures throughput.
+                "PORTAL_PDF_CHECK_RATE_LIMIT": "100000 per minute",
+            }
             bin_dir = Path(sys.executable).parent
             for step in (["db", "upgrade"], ["demo", "--if-empty"]):
-                subprocess.run([str(bin_dir / "flask"), "--app", "portal", *step], cwd=ROOT, env=env, check=True,  # noqa: S603
-                               capture_output=True)  # fmt: skip
+                subprocess.run(  # noqa: S603
+                    [str(bin_dir / "flask"), "--app", "portal", *step],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
             port = free_port()
             server = gunicorn("wsgi:app", port, env)
             try:
-                figures = rush(f"http://127.0.0.1:{port}", database, authors, seconds, uploads=workdir / "uploads",
-                               sign_in_each_time=getattr(args, "sign_in_each_time", False))  # fmt: skip
+                figures = rush(
+                    f"http://127.0.0.1:{port}",
+                    database,
+                    authors,
+                    seconds,
+                    uploads=workdir / "uploads",
+                    sign_in_each_time=getattr(args, "sign_in_each_time", False),
+                )
             finally:
                 os.killpg(server.pid, signal.SIGTERM)
                 server.wait(10)
@@ -234,9 +291,11 @@ def run(args: Any = None) -> dict[str, Figure]:
         smtp.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(figures, indent=2))
-    note = (f"{authors} authors, {seconds:g} s, gunicorn {WORKERS} sync workers, PostgreSQL, a "
-            f"{figures['pdf_mb']} MB 12-page PDF; {figures['submissions']} submissions, p50 {figures['p50_ms']} ms, "
-            f"{received[0]} receipts delivered")  # fmt: skip
+    note = (
+        f"{authors} authors, {seconds:g} s, gunicorn {WORKERS} sync workers, PostgreSQL, a "
+        f"{figures['pdf_mb']} MB 12-page PDF; {figures['submissions']} submissions, p50 {figures['p50_ms']} ms, "
+        f"{received[0]} receipts delivered"
+    )
     return {
         "deadline_rush_per_s": at_least(figures["per_s"], "submissions/s", 10, note),
         "deadline_rush_p95_ms": at_most(figures["p95_ms"] or 0, "ms", 2000),
@@ -256,8 +315,14 @@ def main() -> None:
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     if args.url:
-        figures = rush(args.url, args.database, args.authors, args.rush_seconds, uploads=args.uploads,
-                       sign_in_each_time=args.sign_in_each_time)  # fmt: skip
+        figures = rush(
+            args.url,
+            args.database,
+            args.authors,
+            args.rush_seconds,
+            uploads=args.uploads,
+            sign_in_each_time=args.sign_in_each_time,
+        )
         print(json.dumps(figures, indent=2))
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=2))

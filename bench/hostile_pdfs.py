@@ -21,8 +21,11 @@ FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiE
 
 
 def page(contents: bytes = b"4 0 R", extra: bytes = b"", parent: bytes = b"2 0 R") -> bytes:
-    return (b"<< /Type /Page /Parent %s /MediaBox [0 0 595 842] /Contents %s /Resources << /Font << /F1 5 0 R >> >> "
-            b"%s >>" % (parent, contents, extra))  # fmt: skip
+    return b"<< /Type /Page /Parent %s /MediaBox [0 0 595 842] /Contents %s /Resources << /Font << /F1 5 0 R >> >> %s >>" % (
+        parent,
+        contents,
+        extra,
+    )
 
 
 def stream(data: bytes, extra: bytes = b"", compress: bool = True) -> bytes:
@@ -40,8 +43,9 @@ def deflated(piece: bytes, megabytes: float) -> bytes:
     return b"".join([*parts, compressor.flush()])
 
 
-def one_page(content: bytes, *, extra_page: bytes = b"", more: list[bytes] | None = None, catalog: bytes = CATALOG,
-             compress: bool = True) -> bytes:  # fmt: skip
+def one_page(
+    content: bytes, *, extra_page: bytes = b"", more: list[bytes] | None = None, catalog: bytes = CATALOG, compress: bool = True
+) -> bytes:
     return pdf_of([catalog, ONE_KID, page(extra=extra_page), stream(content, compress=compress), FONT, *(more or [])])
 
 
@@ -98,7 +102,9 @@ def xmp_huge() -> bytes:
     """An XMP stream that inflates to 350 MB of text."""
     compressed = deflated(b"<rdf:li>Ada Lovelace</rdf:li>", 350)
     xmp = b"<< /Length %d /Filter /FlateDecode /Type /Metadata /Subtype /XML >>\nstream\n%s\nendstream" % (
-        len(compressed), compressed)  # fmt: skip
+        len(compressed),
+        compressed,
+    )
     catalog = b"<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>"
     return one_page(b"BT /F1 12 Tf 72 712 Td (x) Tj ET", more=[xmp], catalog=catalog)
 
@@ -123,8 +129,7 @@ def huge_text() -> bytes:
 def huge_attachment() -> bytes:
     """An attached text file that inflates to 350 MB."""
     compressed = deflated(b"Ada Lovelace wrote this. ", 350)
-    attached = b"<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
-        len(compressed), compressed)  # fmt: skip
+    attached = b"<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(compressed), compressed)
     catalog = b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(notes.txt) 7 0 R] >> >> >>"
     spec = b"<< /Type /Filespec /F (notes.txt) /UF (notes.txt) /EF << /F 6 0 R >> >>"
     return one_page(b"BT /F1 12 Tf 72 712 Td (x) Tj ET", more=[attached, spec], catalog=catalog)
@@ -136,8 +141,15 @@ def huge_attachment() -> bytes:
 def many_pages() -> bytes:
     """A hundred thousand pages, each the same page object."""
     kids = b"3 0 R " * 100_000
-    return pdf_of([CATALOG, b"<< /Type /Pages /Kids [%s] /Count 100000 >>" % kids, page(),
-                   stream(b"BT /F1 12 Tf 72 712 Td (A page.) Tj ET"), FONT])  # fmt: skip
+    return pdf_of(
+        [
+            CATALOG,
+            b"<< /Type /Pages /Kids [%s] /Count 100000 >>" % kids,
+            page(),
+            stream(b"BT /F1 12 Tf 72 712 Td (A page.) Tj ET"),
+            FONT,
+        ]
+    )
 
 
 def many_text_pages() -> bytes:
@@ -146,8 +158,13 @@ def many_text_pages() -> bytes:
     line = b"(Long-context language models attend to many tokens at once.) ' "
     count = 2_000
     kids = b" ".join(b"%d 0 R" % (6 + i) for i in range(count))
-    objects = [CATALOG, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count), b"<< >>",
-               stream(b"BT /F1 9 Tf 36 800 Td 11 TL " + line * 70 + b"ET"), FONT]  # fmt: skip
+    objects = [
+        CATALOG,
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
+        b"<< >>",
+        stream(b"BT /F1 9 Tf 36 800 Td 11 TL " + line * 70 + b"ET"),
+        FONT,
+    ]
     objects += [b"<</Type/Page/Parent 2 0 R/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>"] * count
     return packed_pdf(objects)
 
@@ -202,12 +219,15 @@ def huge_font() -> bytes:
     """A TrueType font whose program inflates to 350 MB (PDFium inflates a font's program to read its text)."""
     compressed = deflated(b"\x00\x01\x00\x00", 350)
     program = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(compressed), compressed)
-    font = (b"<< /Type /Font /Subtype /TrueType /BaseFont /Fake /FirstChar 32 /LastChar 126 /FontDescriptor 7 0 R "
-            b"/Encoding /WinAnsiEncoding >>")  # fmt: skip
-    descriptor = (b"<< /Type /FontDescriptor /FontName /Fake /Flags 32 /FontBBox [0 0 1000 1000] /ItalicAngle 0 "
-                  b"/Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 /FontFile2 6 0 R >>")  # fmt: skip
-    return pdf_of([CATALOG, ONE_KID, page(), stream(b"BT /F1 12 Tf 72 712 Td (Hello) Tj ET"), font, program,
-                   descriptor])  # fmt: skip
+    font = (
+        b"<< /Type /Font /Subtype /TrueType /BaseFont /Fake /FirstChar 32 /LastChar 126 /FontDescriptor 7 0 R "
+        b"/Encoding /WinAnsiEncoding >>"
+    )
+    descriptor = (
+        b"<< /Type /FontDescriptor /FontName /Fake /Flags 32 /FontBBox [0 0 1000 1000] /ItalicAngle 0 "
+        b"/Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 /FontFile2 6 0 R >>"
+    )
+    return pdf_of([CATALOG, ONE_KID, page(), stream(b"BT /F1 12 Tf 72 712 Td (Hello) Tj ET"), font, program, descriptor])
 
 
 def everything() -> bytes:
@@ -215,19 +235,25 @@ def everything() -> bytes:
     form fields 4,000 deep, a names tree 4,000 deep, and an attached file inflating to 100 MB."""
     count = 4_000
     text = b"BT /F1 1 Tf 1 TL 0 800 Td " + (b"(" + b"Ada " * 250 + b") ' ") * 950 + b"ET"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R /Outlines 6 0 R /AcroForm << /Fields [%d 0 R] >> "
-               b"/Names << /EmbeddedFiles %d 0 R >> >>" % (7 + 2 * count, 7 + 3 * count), ONE_KID,
-               page(extra=b"/Annots [%s]" % b" ".join(b"%d 0 R" % (7 + count + i) for i in range(count))),
-               stream(text), FONT, b"<< /Type /Outlines /First 7 0 R /Count 1 >>"]  # fmt: skip
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Outlines 6 0 R /AcroForm << /Fields [%d 0 R] >> "
+        b"/Names << /EmbeddedFiles %d 0 R >> >>" % (7 + 2 * count, 7 + 3 * count),
+        ONE_KID,
+        page(extra=b"/Annots [%s]" % b" ".join(b"%d 0 R" % (7 + count + i) for i in range(count))),
+        stream(text),
+        FONT,
+        b"<< /Type /Outlines /First 7 0 R /Count 1 >>",
+    ]
     objects += [b"<</Title(Ada Lovelace)/Parent %d 0 R /First %d 0 R /Count 1>>" % (6 + i, 8 + i) for i in range(count)]
     objects += [b"<</Subtype/Text/Rect[0 0 9 9]/T(Ada Lovelace)/Contents(Hi)>>"] * count
     objects += [b"<</T(f)/Kids[%d 0 R]>>" % (8 + 2 * count + i) for i in range(count)]
     objects += [b"<</Kids[%d 0 R]>>" % (8 + 3 * count + i) for i in range(count - 1)]
     objects += [b"<</Names[(Ada Lovelace.txt) %d 0 R]>>" % (7 + 4 * count)]
     compressed = deflated(b"Ada Lovelace wrote this. ", 100)
-    objects += [b"<< /Type /Filespec /F (notes.txt) /EF << /F %d 0 R >> >>" % (8 + 4 * count),
-                b"<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
-                    len(compressed), compressed)]  # fmt: skip
+    objects += [
+        b"<< /Type /Filespec /F (notes.txt) /EF << /F %d 0 R >> >>" % (8 + 4 * count),
+        b"<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(compressed), compressed),
+    ]
     return packed_pdf(objects)
 
 
@@ -243,8 +269,7 @@ def deep_arrays() -> bytes:
 def deep_dictionaries() -> bytes:
     """A dictionary nested a hundred thousand deep in the page's resources."""
     nested = b"<</A " * 100_000 + b"1" + b">>" * 100_000
-    return pdf_of([CATALOG, ONE_KID, page(extra=b"/PieceInfo " + nested), stream(b"BT /F1 12 Tf 72 712 Td (x) Tj ET"),
-                   FONT])  # fmt: skip
+    return pdf_of([CATALOG, ONE_KID, page(extra=b"/PieceInfo " + nested), stream(b"BT /F1 12 Tf 72 712 Td (x) Tj ET"), FONT])
 
 
 def deep_page_tree() -> bytes:
@@ -262,9 +287,12 @@ def deep_page_tree() -> bytes:
 def nested_forms() -> bytes:
     """Form XObjects each drawing the next one twice, forty deep: 2**40 drawings of the last one."""
     depth = 40
-    objects = [CATALOG, ONE_KID,
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-               b"/Resources << /XObject << /X 5 0 R >> >> >>", stream(b"/X Do")]  # fmt: skip
+    objects = [
+        CATALOG,
+        ONE_KID,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /X 5 0 R >> >> >>",
+        stream(b"/X Do"),
+    ]
     for level in range(depth):
         number = 5 + level
         if level + 1 < depth:
@@ -315,8 +343,13 @@ def deep_names_tree() -> bytes:
     """A names tree of embedded files nineteen thousand levels deep."""
     depth = 19_000
     first = 6
-    objects = [b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles %d 0 R >> >>" % first, ONE_KID, page(),
-               stream(b"BT /F1 12 Tf 72 712 Td (x) Tj ET"), FONT]  # fmt: skip
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles %d 0 R >> >>" % first,
+        ONE_KID,
+        page(),
+        stream(b"BT /F1 12 Tf 72 712 Td (x) Tj ET"),
+        FONT,
+    ]
     for level in range(depth):
         number = first + level
         objects.append(b"<</Kids[%d 0 R]>>" % (number + 1) if level + 1 < depth else b"<</Names[(Ada Lovelace.txt)<<>>]>>")
@@ -327,8 +360,13 @@ def deep_fields() -> bytes:
     """Form fields nested nineteen thousand deep."""
     depth = 19_000
     first = 6
-    objects = [b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%d 0 R] >> >>" % first, ONE_KID, page(),
-               stream(b"BT /F1 12 Tf 72 712 Td (x) Tj ET"), FONT]  # fmt: skip
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%d 0 R] >> >>" % first,
+        ONE_KID,
+        page(),
+        stream(b"BT /F1 12 Tf 72 712 Td (x) Tj ET"),
+        FONT,
+    ]
     for level in range(depth):
         number = first + level
         kids = b"/Kids[%d 0 R]" % (number + 1) if level + 1 < depth else b"/V(Ada Lovelace)"

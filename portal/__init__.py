@@ -22,9 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class PortalRequest(Request):
     def _get_file_stream(
-        self, total_content_length: int | None, content_type: str | None, filename: str | None = None,
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
         content_length: int | None = None,
-    ) -> IO[bytes]:  # fmt: skip
+    ) -> IO[bytes]:
         """Where an uploaded file goes while the form is parsed: memory up to ``UPLOAD_MEMORY_MB``, then a
         temporary file. Werkzeug's own switches at 500 KB, so a 2 MB paper was written to disk and read back
         (3 ms of CPU of each upload, measured with a 2 MB PDF)."""
@@ -82,8 +85,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal.sponsors import bp as sponsors_bp
     from portal.submissions import bp as submissions_bp
 
-    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp, settings_bp, review_bp,
-               chair_bp):
+    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp, settings_bp, review_bp, chair_bp):
         app.register_blueprint(bp)
     session.init_app(app)
     storage.init_app(app)
@@ -130,8 +132,9 @@ def _settle_base_url(app: Flask, relaxed: bool) -> None:
         base = f"{app.config['PREFERRED_URL_SCHEME']}://{server}" if server else LOCAL_BASE_URL
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc or parts.query or parts.fragment:
-        raise RuntimeError(f"BASE_URL {base!r} is not a site address: give its scheme and host, as in "
-                           "https://portal.example.org.")  # fmt: skip
+        raise RuntimeError(
+            f"BASE_URL {base!r} is not a site address: give its scheme and host, as in https://portal.example.org."
+        )
     app.config["BASE_URL"] = base.rstrip("/")
     hosts = app.config.get("TRUSTED_HOSTS")
     if isinstance(hosts, str):  # PORTAL_TRUSTED_HOSTS=portal.example.org,127.0.0.1 (a JSON list works too)

@@ -154,8 +154,9 @@ def _read_snapshot(query: Callable[[str], list[Any]], table_names: Iterable[str]
         raise BackupError("The database is not migrated: run `flask --app portal db upgrade` first.")
     revision = ",".join(sorted(row[0] for row in query("SELECT version_num FROM alembic_version")))
     tables = {name: int(query(_count_sql(name))[0][0]) for name in _data_tables(names)}
-    files = [(row[0], row[1], int(row[2]))
-             for row in query("SELECT storage_key, sha256, size FROM stored_file ORDER BY storage_key")]  # fmt: skip
+    files = [
+        (row[0], row[1], int(row[2])) for row in query("SELECT storage_key, sha256, size FROM stored_file ORDER BY storage_key")
+    ]
     return Snapshot(revision, tables, files, tool)
 
 
@@ -190,13 +191,25 @@ def _pg_env(url: sa.URL) -> dict[str, str]:
     """libpq's environment for ``url`` (over the PG* variables the portal's own connection sees too): the
     password never appears on a command line."""
     env = dict(os.environ)
-    for value, var in ((url.host, "PGHOST"), (url.port, "PGPORT"), (url.username, "PGUSER"),
-                       (url.password, "PGPASSWORD"), (url.database, "PGDATABASE")):  # fmt: skip
+    for value, var in (
+        (url.host, "PGHOST"),
+        (url.port, "PGPORT"),
+        (url.username, "PGUSER"),
+        (url.password, "PGPASSWORD"),
+        (url.database, "PGDATABASE"),
+    ):
         if value is not None:
             env[var] = str(value)
-    for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"),
-                     ("sslcert", "PGSSLCERT"), ("sslkey", "PGSSLKEY"), ("options", "PGOPTIONS"),
-                     ("connect_timeout", "PGCONNECT_TIMEOUT")):  # fmt: skip
+    for key, var in (
+        ("host", "PGHOST"),
+        ("port", "PGPORT"),
+        ("sslmode", "PGSSLMODE"),
+        ("sslrootcert", "PGSSLROOTCERT"),
+        ("sslcert", "PGSSLCERT"),
+        ("sslkey", "PGSSLKEY"),
+        ("options", "PGOPTIONS"),
+        ("connect_timeout", "PGCONNECT_TIMEOUT"),
+    ):
         value = url.query.get(key)
         if value is not None:
             env[var] = value if isinstance(value, str) else value[0]
@@ -222,8 +235,10 @@ def _pg_tool(name: str, server_major: int) -> str:
             return candidate
         found.append(f"{candidate} ({out.strip() or 'no version'})")
     seen = f" (found {', '.join(found)})" if found else ""
-    raise BackupError(f"No {name} for PostgreSQL {server_major} or newer{seen}: install the PostgreSQL client "
-                      f"(Debian: apt-get install postgresql-client-{server_major}).")  # fmt: skip
+    raise BackupError(
+        f"No {name} for PostgreSQL {server_major} or newer{seen}: install the PostgreSQL client "
+        f"(Debian: apt-get install postgresql-client-{server_major})."
+    )
 
 
 def _run_pg(args: list[str], url: sa.URL, what: str) -> None:
@@ -247,13 +262,26 @@ def _dump_postgresql(target: Path) -> Snapshot:
         schema = conn.scalar(sa.text("SELECT current_schema()"))
         major = _server_major(conn)
         pg_dump = _pg_tool("pg_dump", major)
-        names = conn.scalars(sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
-                                     "AND table_type = 'BASE TABLE'"), {"s": schema}).all()  # fmt: skip
+        names = conn.scalars(
+            sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s AND table_type = 'BASE TABLE'"),
+            {"s": schema},
+        ).all()
         snapshot = _read_snapshot(lambda sql: conn.exec_driver_sql(sql).all(), names, _tool_version(pg_dump))
-        _run_pg([pg_dump, "--format=custom", "--data-only", "--no-owner", "--no-privileges",
-                 f"--snapshot={snapshot_id}", f"--schema={_quote(schema)}",
-                 f"--exclude-table={_quote(schema)}.alembic_version", f"--file={target}"],
-                engine.url, "pg_dump")  # fmt: skip
+        _run_pg(
+            [
+                pg_dump,
+                "--format=custom",
+                "--data-only",
+                "--no-owner",
+                "--no-privileges",
+                f"--snapshot={snapshot_id}",
+                f"--schema={_quote(schema)}",
+                f"--exclude-table={_quote(schema)}.alembic_version",
+                f"--file={target}",
+            ],
+            engine.url,
+            "pg_dump",
+        )
     _fsync(target)
     return snapshot
 
@@ -273,12 +301,16 @@ def _copy_files(files: list[tuple[str, str, int]], target: Path) -> tuple[list[d
         with source:
             sha, size = _copy_hashing(source.read, path)
         if (sha, size) != (recorded_sha, recorded_size):
-            warnings.append(f"The stored file {key} is not what was uploaded (its size or sha256 differs from the "
-                            "database's record); it is backed up as it is now.")  # fmt: skip
+            warnings.append(
+                f"The stored file {key} is not what was uploaded (its size or sha256 differs from the "
+                "database's record); it is backed up as it is now."
+            )
         entries.append({"key": key, "path": path.relative_to(target.parent).as_posix(), "size": size, "sha256": sha})
     if missing:
-        raise BackupError(f"{len(missing)} file(s) the database refers to are missing from the upload folder: "
-                          f"{', '.join(missing)}. No backup was written.")  # fmt: skip
+        raise BackupError(
+            f"{len(missing)} file(s) the database refers to are missing from the upload folder: "
+            f"{', '.join(missing)}. No backup was written."
+        )
     return entries, warnings
 
 
@@ -305,15 +337,16 @@ def create_backup(directory: str | Path) -> dict[str, Any]:
         files, warnings = _copy_files(snapshot.files, work / FILES_DIR)
         dump_sha, dump_size = _hash_file(dump)
         manifest = {
-            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
             "created_at": created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "portal_version": _portal_version(), "alembic_revision": snapshot.revision,
-            "database": {"kind": kind, "tool": snapshot.tool, "path": DUMP_FILES[kind], "size": dump_size,
-                         "sha256": dump_sha},
+            "portal_version": _portal_version(),
+            "alembic_revision": snapshot.revision,
+            "database": {"kind": kind, "tool": snapshot.tool, "path": DUMP_FILES[kind], "size": dump_size, "sha256": dump_sha},
             "tables": snapshot.tables,
             "files": files,
             "warnings": warnings,
-        }  # fmt: skip
+        }
         with open(work / MANIFEST, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2)
             fh.write("\n")
@@ -345,15 +378,18 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{path} is not the manifest of a portal backup.")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise BackupError(f"{path} is in backup format {manifest.get('format_version')}; this portal reads "
-                          f"format {FORMAT_VERSION}.")  # fmt: skip
+        raise BackupError(
+            f"{path} is in backup format {manifest.get('format_version')}; this portal reads format {FORMAT_VERSION}."
+        )
     try:
         entries = [manifest["database"], *manifest["files"]]
-        well_formed = (isinstance(manifest["alembic_revision"], str) and isinstance(manifest["tables"], dict)
-                       and manifest["database"]["kind"] in DUMP_FILES
-                       and all(isinstance(e["path"], str) and isinstance(e["sha256"], str) and isinstance(e["size"], int)
-                               for e in entries)
-                       and all(isinstance(e["key"], str) and e["key"].isalnum() for e in manifest["files"]))  # fmt: skip
+        well_formed = (
+            isinstance(manifest["alembic_revision"], str)
+            and isinstance(manifest["tables"], dict)
+            and manifest["database"]["kind"] in DUMP_FILES
+            and all(isinstance(e["path"], str) and isinstance(e["sha256"], str) and isinstance(e["size"], int) for e in entries)
+            and all(isinstance(e["key"], str) and e["key"].isalnum() for e in manifest["files"])
+        )
     except (KeyError, TypeError) as exc:
         raise BackupError(f"{path} lacks {exc}: it is not a complete manifest.") from exc
     if not well_formed:
@@ -373,26 +409,32 @@ def _check_target(manifest: dict[str, Any]) -> None:
     kind = db.engine.dialect.name
     theirs = manifest["database"]["kind"]
     if theirs != kind:
-        raise BackupError(f"This backup holds a {theirs} database and this portal uses {kind}: restore it into a "
-                          f"{theirs} database.")  # fmt: skip
+        raise BackupError(
+            f"This backup holds a {theirs} database and this portal uses {kind}: restore it into a {theirs} database."
+        )
     code = code_revision()
     if manifest["alembic_revision"] != code:
-        raise BackupError(f"The backup is at database revision {manifest['alembic_revision']} (portal "
-                          f"{manifest['portal_version']}) and this code at {code}: restore it with the portal "
-                          "version that made it, then upgrade.")  # fmt: skip
+        raise BackupError(
+            f"The backup is at database revision {manifest['alembic_revision']} (portal "
+            f"{manifest['portal_version']}) and this code at {code}: restore it with the portal "
+            "version that made it, then upgrade."
+        )
     with db.engine.connect() as conn:
         revision, counts = _database_state(conn)
     if revision != code:
-        raise BackupError(f"The database is at revision {revision or 'none'}, the code at {code}: run "
-                          "`flask --app portal db upgrade` on the new, empty database first.")  # fmt: skip
+        raise BackupError(
+            f"The database is at revision {revision or 'none'}, the code at {code}: run "
+            "`flask --app portal db upgrade` on the new, empty database first."
+        )
     occupied = {name: n for name, n in sorted(counts.items()) if n}
     if occupied:
         listed = ", ".join(f"{name} ({n})" for name, n in occupied.items())
-        raise BackupError(f"The database is not empty: {listed} hold rows. A backup is restored only into a new, "
-                          "migrated, empty database; nothing was changed.")  # fmt: skip
+        raise BackupError(
+            f"The database is not empty: {listed} hold rows. A backup is restored only into a new, "
+            "migrated, empty database; nothing was changed."
+        )
     if sorted(counts) != sorted(manifest["tables"]):
-        raise BackupError("The backup's tables differ from this database's: "
-                          f"{sorted(set(counts) ^ set(manifest['tables']))}.")  # fmt: skip
+        raise BackupError(f"The backup's tables differ from this database's: {sorted(set(counts) ^ set(manifest['tables']))}.")
 
 
 def _verify(directory: Path, manifest: dict[str, Any]) -> list[str]:
@@ -486,8 +528,20 @@ def _load_postgresql(dump: Path, manifest: dict[str, Any]) -> None:
         pg_restore = _pg_tool("pg_restore", _server_major(conn))
     if engine.url.database is None:
         raise BackupError("The database URL names no database.")
-    _run_pg([pg_restore, "--data-only", "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges",
-             f"--dbname={engine.url.database}", str(dump)], engine.url, "pg_restore")  # fmt: skip
+    _run_pg(
+        [
+            pg_restore,
+            "--data-only",
+            "--single-transaction",
+            "--exit-on-error",
+            "--no-owner",
+            "--no-privileges",
+            f"--dbname={engine.url.database}",
+            str(dump),
+        ],
+        engine.url,
+        "pg_restore",
+    )
 
 
 def restore_backup(directory: str | Path) -> dict[str, Any]:
@@ -500,8 +554,10 @@ def restore_backup(directory: str | Path) -> dict[str, Any]:
         raise BackupError("Restore writes into a local upload folder (LocalStorage) only.")
     foreign = set(store.keys()) - {entry["key"] for entry in manifest["files"]}
     if foreign:
-        raise BackupError(f"The upload folder {store.root} already holds {len(foreign)} file(s) that are not in "
-                          "this backup: restore into an empty upload folder. Nothing was changed.")  # fmt: skip
+        raise BackupError(
+            f"The upload folder {store.root} already holds {len(foreign)} file(s) that are not in "
+            "this backup: restore into an empty upload folder. Nothing was changed."
+        )
     problems = _verify(directory, manifest)
     if problems:
         raise BackupError(f"The backup failed its checks ({'; '.join(problems)}). Nothing was changed.")
@@ -544,9 +600,11 @@ def backup_command(directory: Path) -> None:
         click.echo(f"Warning: {warning}", err=True)
     rows = sum(manifest["tables"].values())
     size = sum(f["size"] for f in manifest["files"])
-    click.echo(f"Backup written to {directory}: {manifest['database']['kind']} database at revision "
-               f"{manifest['alembic_revision']} ({rows} rows in {len(manifest['tables'])} tables), "
-               f"{len(manifest['files'])} files ({_megabytes(size)}).")  # fmt: skip
+    click.echo(
+        f"Backup written to {directory}: {manifest['database']['kind']} database at revision "
+        f"{manifest['alembic_revision']} ({rows} rows in {len(manifest['tables'])} tables), "
+        f"{len(manifest['files'])} files ({_megabytes(size)})."
+    )
 
 
 @click.command("restore")
@@ -561,6 +619,8 @@ def restore_command(directory: Path) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     rows = sum(manifest["tables"].values())
-    click.echo(f"Restored the backup of {manifest['created_at']} (portal {manifest['portal_version']}): "
-               f"{rows} rows in {len(manifest['tables'])} tables and {len(manifest['files'])} files, "
-               "every checksum verified.")  # fmt: skip
+    click.echo(
+        f"Restored the backup of {manifest['created_at']} (portal {manifest['portal_version']}): "
+        f"{rows} rows in {len(manifest['tables'])} tables and {len(manifest['files'])} files, "
+        "every checksum verified."
+    )

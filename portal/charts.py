@@ -25,20 +25,32 @@ def columns(chart_id: str, title: str, items: list[tuple[str, int]], *, label_ev
     peak = max((v for _, v in items), default=0) or 1
     slot = (width - 2 * left) / max(len(items), 1)
     bar = max(2.0, slot * 0.7)
-    body: list[Markup] = [Markup('<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>').format(
-        left, height - bottom, width - left, height - bottom)]  # fmt: skip
+    body: list[Markup] = [
+        Markup('<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>').format(
+            left, height - bottom, width - left, height - bottom
+        )
+    ]
     for i, (label, value) in enumerate(items):
         h = (height - top - bottom) * value / peak
         x = left + i * slot + (slot - bar) / 2
         y = height - bottom - h
-        body.append(Markup('<g><title>{}: {}</title><rect class="bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" '
-                           'height="{:.1f}"/>').format(label, value, x, y, bar, h))  # fmt: skip
+        body.append(
+            Markup('<g><title>{}: {}</title><rect class="bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}"/>').format(
+                label, value, x, y, bar, h
+            )
+        )
         if value:
-            body.append(Markup('<text class="value" x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>').format(
-                x + bar / 2, y - 5, value))  # fmt: skip
+            body.append(
+                Markup('<text class="value" x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>').format(
+                    x + bar / 2, y - 5, value
+                )
+            )
         if i % label_every == 0 or i == len(items) - 1:
-            body.append(Markup('<text class="label" x="{:.1f}" y="{}" text-anchor="middle">{}</text>').format(
-                x + bar / 2, height - bottom + 18, label))  # fmt: skip
+            body.append(
+                Markup('<text class="label" x="{:.1f}" y="{}" text-anchor="middle">{}</text>').format(
+                    x + bar / 2, height - bottom + 18, label
+                )
+            )
         body.append(Markup("</g>"))
     return _frame(chart_id, title, _describe(items), width, height, body)
 
@@ -53,11 +65,23 @@ def bars(chart_id: str, title: str, items: list[tuple[str, int]]) -> Markup:
         y = i * row
         w = (width - label_w - 50) * value / peak
         short = label if len(label) <= 42 else label[:40] + "…"
-        body.append(Markup(
-            '<g><title>{label}: {value}</title>'
-            '<text class="label" x="{lx}" y="{ty}" text-anchor="end">{short}</text>'
-            '<rect class="bar" x="{x}" y="{y}" width="{w:.1f}" height="{h}"/>'
-            '<text class="value" x="{vx:.1f}" y="{ty}">{value}</text></g>'
-        ).format(label=label, value=value, short=short, lx=label_w - 8, ty=y + row / 2 + 5, x=label_w, y=y + gap / 2,
-                 w=w, h=row - gap, vx=label_w + w + 6))  # fmt: skip
+        body.append(
+            Markup(
+                "<g><title>{label}: {value}</title>"
+                '<text class="label" x="{lx}" y="{ty}" text-anchor="end">{short}</text>'
+                '<rect class="bar" x="{x}" y="{y}" width="{w:.1f}" height="{h}"/>'
+                '<text class="value" x="{vx:.1f}" y="{ty}">{value}</text></g>'
+            ).format(
+                label=label,
+                value=value,
+                short=short,
+                lx=label_w - 8,
+                ty=y + row / 2 + 5,
+                x=label_w,
+                y=y + gap / 2,
+                w=w,
+                h=row - gap,
+                vx=label_w + w + 6,
+            )
+        )
     return _frame(chart_id, title, _describe(items), width, height, body)

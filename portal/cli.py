@@ -45,8 +45,13 @@ def content_load(path: str | None) -> None:
 
 @storage_cli.command("check")
 @click.option("--delete-orphans", is_flag=True, help="Delete the files no row refers to (older than --older-than).")
-@click.option("--older-than", type=int, default=60, show_default=True,
-              help="Minutes: a younger orphan may be an upload whose row is being committed right now.")
+@click.option(
+    "--older-than",
+    type=int,
+    default=60,
+    show_default=True,
+    help="Minutes: a younger orphan may be an upload whose row is being committed right now.",
+)
 def storage_check(delete_orphans: bool, older_than: int) -> None:
     """Compare the upload folder with the database: files no row refers to (left by a crash or a commit whose
     answer was lost) and rows whose file is missing. Exits 1 when a file is missing."""
@@ -66,8 +71,7 @@ def storage_check(delete_orphans: bool, older_than: int) -> None:
             click.echo(f"orphan  {key}" + ("" if old else f" (younger than {older_than} min: kept)"))
     for key in missing:
         click.echo(f"MISSING {key}")
-    click.echo(f"{len(referenced)} files referenced, {len(on_disk)} on disk, {len(orphans)} orphan(s), "
-               f"{len(missing)} missing")  # fmt: skip
+    click.echo(f"{len(referenced)} files referenced, {len(on_disk)} on disk, {len(orphans)} orphan(s), {len(missing)} missing")
     if missing:
         sys.exit(1)
 
@@ -75,8 +79,9 @@ def storage_check(delete_orphans: bool, older_than: int) -> None:
 @click.command("demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a workshop.")
-@click.option("--phase", type=click.Choice(PHASES), default="submission", show_default=True,
-              help="The phase to reset the demo workshop to.")  # fmt: skip
+@click.option(
+    "--phase", type=click.Choice(PHASES), default="submission", show_default=True, help="The phase to reset the demo workshop to."
+)
 def demo(if_empty: bool, phase: str) -> None:
     """Load (or reset) the local demo workshop and its accounts. Never touches real data."""
     if if_empty and db.session.scalar(sa.select(Workshop.id).limit(1)) is not None:
@@ -84,9 +89,11 @@ def demo(if_empty: bool, phase: str) -> None:
         return
     try:
         workshop = load_demo(
-            current_app.config["CONTENT_FILE"], utcnow(),
-            password_hash_method=current_app.config["PASSWORD_HASH_METHOD"], phase=phase,
-        )  # fmt: skip
+            current_app.config["CONTENT_FILE"],
+            utcnow(),
+            password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            phase=phase,
+        )
     except (DemoRefused, DomainError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -98,8 +105,7 @@ def demo(if_empty: bool, phase: str) -> None:
         "reviewing": "the deadline has passed, reviewing is open",
         "decisions": "every review is in, a third accepted and a third rejected, letters not yet sent",
     }[phase]
-    click.echo(f"Demo workshop {workshop.label} loaded at the {phase} phase: "
-               f"{state}, {count} submissions are in.")  # fmt: skip
+    click.echo(f"Demo workshop {workshop.label} loaded at the {phase} phase: {state}, {count} submissions are in.")
     click.echo(f"Sign in at http://127.0.0.1:5000/auth/login with the password {DEMO_PASSWORD!r} as")
     click.echo(f"  chair     {accounts[0][0]}")
     click.echo("  reviewers reviewer1@example.org ... reviewer12@example.org")
@@ -120,9 +126,7 @@ def emails_send_pending(include_failed: bool) -> None:
 @emails_cli.command("status")
 def emails_status() -> None:
     """Count outbox rows by state and show the last errors."""
-    rows = db.session.execute(
-        sa.select(OutgoingEmail.state, sa.func.count()).group_by(OutgoingEmail.state)
-    ).all()
+    rows = db.session.execute(sa.select(OutgoingEmail.state, sa.func.count()).group_by(OutgoingEmail.state)).all()
     counts = {state.value: n for state, n in rows}
     click.echo(", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "The outbox is empty.")
     for row in db.session.scalars(
@@ -146,8 +150,7 @@ def _read_password(from_stdin: bool, email: str, name: str) -> str:
 @click.argument("email")
 @click.option("--name", help="Full name (asked for when missing).")
 @click.option("--affiliation", default="", help="Affiliation.")
-@click.option("--role", "roles", multiple=True, type=click.Choice(["reviewer", "chair"]),
-              help="Grant a role; repeat for both.")  # fmt: skip
+@click.option("--role", "roles", multiple=True, type=click.Choice(["reviewer", "chair"]), help="Grant a role; repeat for both.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 def users_create(email: str, name: str | None, affiliation: str, roles: tuple[str, ...], password_stdin: bool) -> None:
     """Create a confirmed account, e.g. the first chair: users create EMAIL --role chair."""
@@ -204,22 +207,29 @@ def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str |
     ws = current_workshop()
     if ws is None:
         raise click.ClickException("No workshop is loaded.")
-    actor = user_by_email(chair_email) if chair_email else db.session.scalar(
-        sa.select(User).where(User.is_chair).order_by(User.id).limit(1))  # fmt: skip
+    actor = (
+        user_by_email(chair_email)
+        if chair_email
+        else db.session.scalar(sa.select(User).where(User.is_chair).order_by(User.id).limit(1))
+    )
     if actor is None:
         raise click.ClickException("No chair account: create one with `flask --app portal users create`.")
     proposal = reviewing.propose_assignment(actor, ws, top_k=top_k)
     result = proposal.result
-    click.echo(f"{len(result['pairs'])} new assignments, total affinity {result['total_affinity']}, "
-               f"{result['candidates']} candidate pairs, solved in {result['seconds']} s.")  # fmt: skip
+    click.echo(
+        f"{len(result['pairs'])} new assignments, total affinity {result['total_affinity']}, "
+        f"{result['candidates']} candidate pairs, solved in {result['seconds']} s."
+    )
     if proposal.message:
         click.echo(proposal.message)
     for paper, reviewer in result["pairs"]:
         why = result["reasons"].get(f"{paper}:{reviewer}", {})
         person = db.session.get(User, reviewer)
-        click.echo(f"  #{paper} <- {person.name if person else reviewer}: affinity {why.get('affinity')}, "
-                   f"bid {why.get('bid') or 'none'}, {why.get('common_topics')}/{why.get('paper_topics')} topics, "
-                   f"text {why.get('text')}")  # fmt: skip
+        click.echo(
+            f"  #{paper} <- {person.name if person else reviewer}: affinity {why.get('affinity')}, "
+            f"bid {why.get('bid') or 'none'}, {why.get('common_topics')}/{why.get('paper_topics')} topics, "
+            f"text {why.get('text')}"
+        )
     if dry_run:
         db.session.rollback()
         click.echo("Dry run: nothing was saved.")
@@ -233,15 +243,16 @@ def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str |
         click.echo(f"Saved as proposal #{proposal.id}: preview and apply it at /chair/proposals/{proposal.id}.")
 
 
-
 @click.command("worker")
 @with_appcontext
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for tests and cron).")
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (REDIS_URL). Start one or more per machine."""
     if not current_app.config.get("REDIS_URL"):
-        raise click.ClickException("Set REDIS_URL (PORTAL_REDIS_URL=redis://127.0.0.1:6379/0): without Redis the "
-                                   "jobs run in the web request and need no worker.")  # fmt: skip
+        raise click.ClickException(
+            "Set REDIS_URL (PORTAL_REDIS_URL=redis://127.0.0.1:6379/0): without Redis the "
+            "jobs run in the web request and need no worker."
+        )
     from rq import SimpleWorker
 
     from portal.jobs import queue

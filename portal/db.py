@@ -108,9 +108,7 @@ def _sqlite_unicode_lower(dbapi_connection: object, connection_record: object) -
     rollback journal's several (the outbox commits once a mail; ``synchronous`` stays FULL, so a committed
     transaction survives a power cut too)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function(
-            "lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True
-        )
+        dbapi_connection.create_function("lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True)
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
 
@@ -146,4 +144,3 @@ def quarter_of(at: datetime) -> int:
     """An aware time as the number of its quarter hour since 1970. Every time zone's offset, daylight saving
     included, is a whole number of quarter hours, so counts per quarter hour add up to counts per local day."""
     return int(at.timestamp()) // 900
-

@@ -71,17 +71,27 @@ REVIEWERS = [
     ("Liam O'Connell", "Trinity College Dublin"),
 ]
 AUTHORS = [
-    ("Maya Goldberg", "Technion"), ("Nikhil Mehta", "Carnegie Mellon University"),
-    ("Olivia Brooks", "University of Washington"), ("Pedro Alves", "University of Lisbon"),
-    ("Qing Li", "Peking University"), ("Rosa Martínez", "Universitat Pompeu Fabra"),
-    ("Samuel Adeyemi", "University of Lagos"), ("Tara Nguyen", "Stanford University"),
-    ("Umar Siddiqui", "LUMS"), ("Vera Novak", "Charles University"),
-    ("William Park", "KAIST"), ("Xenia Petrova", "Sofia University"),
-    ("Yusuf Demir", "Bilkent University"), ("Zoe Fischer", "University of Amsterdam"),
-    ("Aditi Kulkarni", "IIT Bombay"), ("Ben Carter", "University of Oxford"),
-    ("Camille Dubois", "Sorbonne Université"), ("Diego Rossi", "Politecnico di Milano"),
-    ("Emma Johansson", "Chalmers University of Technology"), ("Felix Wagner", "TU Munich"),
-]  # fmt: skip
+    ("Maya Goldberg", "Technion"),
+    ("Nikhil Mehta", "Carnegie Mellon University"),
+    ("Olivia Brooks", "University of Washington"),
+    ("Pedro Alves", "University of Lisbon"),
+    ("Qing Li", "Peking University"),
+    ("Rosa Martínez", "Universitat Pompeu Fabra"),
+    ("Samuel Adeyemi", "University of Lagos"),
+    ("Tara Nguyen", "Stanford University"),
+    ("Umar Siddiqui", "LUMS"),
+    ("Vera Novak", "Charles University"),
+    ("William Park", "KAIST"),
+    ("Xenia Petrova", "Sofia University"),
+    ("Yusuf Demir", "Bilkent University"),
+    ("Zoe Fischer", "University of Amsterdam"),
+    ("Aditi Kulkarni", "IIT Bombay"),
+    ("Ben Carter", "University of Oxford"),
+    ("Camille Dubois", "Sorbonne Université"),
+    ("Diego Rossi", "Politecnico di Milano"),
+    ("Emma Johansson", "Chalmers University of Technology"),
+    ("Felix Wagner", "TU Munich"),
+]
 PAPER_STEMS = [
     "Sparse attention patterns for {0}-token contexts",
     "Benchmarking retrieval against long context on {0}-page documents",
@@ -153,8 +163,10 @@ def demo_pdf(title: str, abstract: str, pages: int) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_font("helvetica", size=11)
-    body = ("Long-context language models must attend to many tokens. We describe a method, analyse its cost, "
-            "and report experiments on standard long-context benchmarks. ") * 12  # fmt: skip
+    body = (
+        "Long-context language models must attend to many tokens. We describe a method, analyse its cost, "
+        "and report experiments on standard long-context benchmarks. "
+    ) * 12
     for page in range(1, pages + 1):
         pdf.add_page()
         if page == 1:
@@ -218,10 +230,15 @@ def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False
     for sub_id in papers:
         sub = db.session.get(Submission, sub_id)
         first = next(a for a in assignments if a.submission_id == sub_id)
-        svc.post_comment(workshop, first.reviewer, sub, "The chunk-size ablation would settle my main doubt. "
-                         "Does anyone know whether the benchmark includes the 128k setting?", now=now)  # fmt: skip
-        svc.post_comment(workshop, chair, sub, "Good point; please say in your review whether it changes your score.",
-                         now=now)  # fmt: skip
+        svc.post_comment(
+            workshop,
+            first.reviewer,
+            sub,
+            "The chunk-size ablation would settle my main doubt. "
+            "Does anyone know whether the benchmark includes the 128k setting?",
+            now=now,
+        )
+        svc.post_comment(workshop, chair, sub, "Good point; please say in your review whether it changes your score.", now=now)
 
 
 def _demo_decisions(workshop: Workshop, now: datetime) -> None:
@@ -232,21 +249,25 @@ def _demo_decisions(workshop: Workshop, now: datetime) -> None:
     workshop.review_deadline = now - timedelta(days=1)
     chair = db.session.scalar(sa.select(User).where(User.is_chair))
     means = db.session.execute(
-        sa.select(ReviewAssignment.submission_id, sa.func.avg(Review.recommendation)).join(Review)
-        .group_by(ReviewAssignment.submission_id).order_by(sa.func.avg(Review.recommendation).desc(),
-                                                            ReviewAssignment.submission_id)
-    ).all()  # fmt: skip
+        sa.select(ReviewAssignment.submission_id, sa.func.avg(Review.recommendation))
+        .join(Review)
+        .group_by(ReviewAssignment.submission_id)
+        .order_by(sa.func.avg(Review.recommendation).desc(), ReviewAssignment.submission_id)
+    ).all()
     third = len(means) // 3
     for rank, (sub_id, _) in enumerate(means):
         if third <= rank < len(means) - third:
             continue
         accepted = rank < third
         decisions.record_decision(
-            chair, db.session.get(Submission, sub_id), decision=Decision.ACCEPTED if accepted else Decision.REJECTED,
+            chair,
+            db.session.get(Submission, sub_id),
+            decision=Decision.ACCEPTED if accepted else Decision.REJECTED,
             presentation=(Presentation.ORAL if rank == 0 else Presentation.POSTER) if accepted else None,
             note="Congratulations! Please address the reviewers' comments on memory cost." if rank == 0 else "",
-            version=None, now=now - timedelta(hours=rank),
-        )  # fmt: skip
+            version=None,
+            now=now - timedelta(hours=rank),
+        )
 
 
 def _clear_submissions() -> None:
@@ -254,8 +275,18 @@ def _clear_submissions() -> None:
     keys = list(db.session.scalars(sa.select(StoredFile.storage_key)))
     # SQLite does not enforce ON DELETE CASCADE here (no foreign_keys pragma), so the rows that hang off the
     # submissions go first, by hand, children before parents.
-    for model in (AssignmentProposal, ConflictOverride, AuditEvent, ReviewRevision, Review, ReviewAssignment,
-                  DiscussionComment, Bid, Letter, PaperScore):  # fmt: skip
+    for model in (
+        AssignmentProposal,
+        ConflictOverride,
+        AuditEvent,
+        ReviewRevision,
+        Review,
+        ReviewAssignment,
+        DiscussionComment,
+        Bid,
+        Letter,
+        PaperScore,
+    ):
         db.session.execute(sa.delete(model))
     db.session.execute(sa.delete(submission_topic))
     for sub in db.session.scalars(sa.select(Submission)):
@@ -274,14 +305,21 @@ def _demo_submissions(workshop: Workshop, now: datetime) -> None:
     types = {t.slug: t for t in workshop.submission_types}
     for i, (title, topic, kind, who) in enumerate(DEMO_SUBMISSIONS):
         people = [authors[f"author{n + 1}@example.org"] for n in who]
-        abstract = (f"We study {topics[topic].description.lower()}. Our approach is simple, fast and scales to "
-                    "long inputs; experiments show clear gains over strong baselines.")  # fmt: skip
+        abstract = (
+            f"We study {topics[topic].description.lower()}. Our approach is simple, fast and scales to "
+            "long inputs; experiments show clear gains over strong baselines."
+        )
         sub_type = types.get(kind) or workshop.submission_types[0]
         details = svc.Details(
-            title=title, abstract=abstract, type_id=sub_type.id, primary_topic_id=topics[topic].id,
-            secondary_topic_ids=[], keywords="long context, efficiency",
-            authors=[svc.AuthorInput(p.name, p.email, p.affiliation) for p in people], declared_conflicts="",
-        )  # fmt: skip
+            title=title,
+            abstract=abstract,
+            type_id=sub_type.id,
+            primary_topic_id=topics[topic].id,
+            secondary_topic_ids=[],
+            keywords="long context, efficiency",
+            authors=[svc.AuthorInput(p.name, p.email, p.affiliation) for p in people],
+            declared_conflicts="",
+        )
         pdf = demo_pdf(title, abstract, pages=min(sub_type.page_limit, 3 + i) + 1)
         checked = svc.check_paper(workshop, sub_type, details.authors, pdf, f"demo-{i + 1}.pdf")
         svc.create_submission(workshop, people[0], details, paper=checked, now=now - timedelta(days=5 - i))
@@ -308,12 +346,18 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str, ph
     topics = workshop.topics
     for i, (email, name, affiliation, roles) in enumerate(demo_accounts()):
         user = User(
-            email=email, name=name, affiliation=affiliation, password_hash=password_hash, email_confirmed_at=now,
-            is_reviewer="reviewer" in roles, is_chair="chair" in roles, is_demo=True,
+            email=email,
+            name=name,
+            affiliation=affiliation,
+            password_hash=password_hash,
+            email_confirmed_at=now,
+            is_reviewer="reviewer" in roles,
+            is_chair="chair" in roles,
+            is_demo=True,
             # The history conflicts read: the confirmed address and the affiliation, from now.
             addresses=[UserEmail(email=email, confirmed_at=now)],
             affiliations=[UserAffiliation(affiliation=affiliation, since=now)] if affiliation else [],
-        )  # fmt: skip
+        )
         # Each person knows two topics, spread over the seven.
         user.topics = sorted({topics[i % len(topics)], topics[(i + 3) % len(topics)]}, key=lambda t: t.position)
         if user.is_reviewer:
@@ -322,10 +366,13 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str, ph
                 f"{user.topics[0].description.lower()}."
             )
             user.papers = [
-                UserPaper(position=j, title=PAPER_STEMS[(i + j) % len(PAPER_STEMS)].format(2 ** (14 + (i + j) % 6)),
-                          abstract=f"We study {t.description.lower()} and report what scales.")
+                UserPaper(
+                    position=j,
+                    title=PAPER_STEMS[(i + j) % len(PAPER_STEMS)].format(2 ** (14 + (i + j) % 6)),
+                    abstract=f"We study {t.description.lower()} and report what scales.",
+                )
                 for j, t in enumerate(user.topics, start=1)
-            ]  # fmt: skip
+            ]
         db.session.add(user)
     db.session.flush()
     _demo_submissions(workshop, now + shift)

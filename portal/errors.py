@@ -30,14 +30,12 @@ MESSAGES = {
     405: ("Not allowed", "This page cannot be used that way."),
     413: (
         "Upload too large",
-        "What you sent is larger than this site accepts. Nothing was saved. "
-        "Go back and try again with a smaller file.",
+        "What you sent is larger than this site accepts. Nothing was saved. Go back and try again with a smaller file.",
     ),
     429: ("Too many requests", "You have sent too many requests in a short time."),
     503: (
         "Not open yet",
-        "This portal has no workshop loaded yet. "
-        "An organizer needs to run `flask --app portal content load`.",
+        "This portal has no workshop loaded yet. An organizer needs to run `flask --app portal content load`.",
     ),
     500: (
         "Something went wrong",
@@ -91,9 +89,7 @@ def database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
 def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
     title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
     return (
-        render_template(
-            "errors/error.html", code=code, title=title, message=message, detail=detail
-        ),
+        render_template("errors/error.html", code=code, title=title, message=message, detail=detail),
         code,
     )
 
@@ -113,8 +109,7 @@ def too_many_requests() -> tuple[str, int, dict[str, str]]:
     wait = max(1, current.reset_at - int(time.time())) if current is not None else 60
     body, status = render_error(
         429,
-        "To keep the site usable for everyone, this action is limited. "
-        f"Please try again in {_duration(wait)}.",
+        f"To keep the site usable for everyone, this action is limited. Please try again in {_duration(wait)}.",
     )
     return body, status, {"Retry-After": str(wait)}
 

@@ -39,8 +39,11 @@ class Limiter(flask_limiter.Limiter):
         if uri.startswith(_REDIS_SCHEMES):
             # A Redis that does not answer (a host gone, a firewall dropping packets) holds no request for long.
             timeout = app.config.get("REDIS_TIMEOUT", 2.0)
-            app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": timeout, "socket_timeout": timeout,
-                                                       **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}  # fmt: skip
+            app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+                "socket_connect_timeout": timeout,
+                "socket_timeout": timeout,
+                **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+            }
         first = self not in app.extensions.get("limiter", set())
         super().init_app(app)
         # One Limiter serves every app the process creates (the tests create many): a new app starts on its own
@@ -60,8 +63,10 @@ class Limiter(flask_limiter.Limiter):
         if down != self._reported_down:
             self._reported_down = down
             if down:
-                log.error("Rate limits: %s cannot be reached; until it answers, each process counts them on its own.",
-                          self._storage_name)  # fmt: skip
+                log.error(
+                    "Rate limits: %s cannot be reached; until it answers, each process counts them on its own.",
+                    self._storage_name,
+                )
             else:
                 log.warning("Rate limits: %s answers again; the limits are counted there.", self._storage_name)
         return response

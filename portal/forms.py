@@ -47,14 +47,12 @@ def normalize_orcid(value: Any) -> Any:
     value = value.strip()
     for prefix in ("https://orcid.org/", "http://orcid.org/", "orcid.org/"):
         if value.lower().startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
     return value.upper()
 
 
 def valid_orcid(form: Form, field: Field) -> None:
-    if field.data and not (
-        len(field.data) == 19 and field.data.count("-") == 3 and orcid_checksum_ok(field.data)
-    ):
+    if field.data and not (len(field.data) == 19 and field.data.count("-") == 3 and orcid_checksum_ok(field.data)):
         raise ValidationError("This is not a valid ORCID iD: check the 16 digits (like 0000-0002-1825-0097).")
 
 

@@ -39,8 +39,9 @@ JOBS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {}
 RUN_HERE_WITHOUT_QUEUE: set[str] = set()
 
 
-def job(kind: str, label: str, *, run_here_without_queue: bool = False
-        ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:  # fmt: skip
+def job(
+    kind: str, label: str, *, run_here_without_queue: bool = False
+) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     def register(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         JOBS[kind] = (label, fn)
         if run_here_without_queue:
@@ -74,8 +75,9 @@ class Progress:
         self.attempt = attempt
         self._last = 0.0
 
-    def __call__(self, done: int | None = None, total: int | None = None, phase: str | None = None,
-                 *, force: bool = False) -> None:  # fmt: skip
+    def __call__(
+        self, done: int | None = None, total: int | None = None, phase: str | None = None, *, force: bool = False
+    ) -> None:
         now = time.monotonic()
         if not force and phase is None and now - self._last < 0.3:
             return
@@ -158,8 +160,9 @@ def stall(row: Job) -> str | None:
 def under_way(kind: str) -> Job | None:
     """The job of this kind still waiting or running (neither stuck nor lost), if any: a second one is not
     started. A stalled one does not count, so no kind is blocked for ever."""
-    rows = db.session.scalars(sa.select(Job).where(Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
-                              .order_by(Job.id.desc())).all()  # fmt: skip
+    rows = db.session.scalars(
+        sa.select(Job).where(Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING])).order_by(Job.id.desc())
+    ).all()
     gone = stalled(rows)
     return next((row for row in rows if row.id not in gone), None)
 
@@ -242,18 +245,27 @@ def dispatch(row: Job) -> bool:
             execute(row.id, row.attempts)
             return True
         log.error("%s could not be queued (%s); it is marked failed, for a chair to retry.", _name(row), why)
-        db.session.execute(sa.update(Job).where(Job.id == row.id, Job.state == JobState.QUEUED).values(
-            state=JobState.FAILED, error=f"The job queue (Redis) could not be reached: {type(exc).__name__}",
-            finished_at=utcnow(), updated_at=utcnow()))  # fmt: skip
+        db.session.execute(
+            sa.update(Job)
+            .where(Job.id == row.id, Job.state == JobState.QUEUED)
+            .values(
+                state=JobState.FAILED,
+                error=f"The job queue (Redis) could not be reached: {type(exc).__name__}",
+                finished_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
         db.session.commit()
         return False
     return True
 
 
-_WHY = {"failed": "it had failed",
-        "stuck": "it was running and had not reported for {minutes} minutes",
-        "lost": "it had waited {minutes} minutes and was not in the job queue",
-        "unreachable": "it had waited {minutes} minutes and the job queue (Redis) could not be reached"}  # fmt: skip
+_WHY = {
+    "failed": "it had failed",
+    "stuck": "it was running and had not reported for {minutes} minutes",
+    "lost": "it had waited {minutes} minutes and was not in the job queue",
+    "unreachable": "it had waited {minutes} minutes and the job queue (Redis) could not be reached",
+}
 
 
 def retry(row: Job, actor: User, why: str) -> bool:
@@ -264,11 +276,19 @@ def retry(row: Job, actor: User, why: str) -> bool:
     because = _WHY[why].format(minutes=waited_minutes(row))
     seen = row.attempts
     moved = db.session.execute(
-        sa.update(Job).where(Job.id == row.id, Job.state == row.state, Job.attempts == seen)
-        .values(state=JobState.QUEUED, error="", finished_at=None, attempts=seen + 1, created_by_id=actor.id,
-                phase="Waiting for a worker", updated_at=utcnow())
+        sa.update(Job)
+        .where(Job.id == row.id, Job.state == row.state, Job.attempts == seen)
+        .values(
+            state=JobState.QUEUED,
+            error="",
+            finished_at=None,
+            attempts=seen + 1,
+            created_by_id=actor.id,
+            phase="Waiting for a worker",
+            updated_at=utcnow(),
+        )
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     db.session.refresh(row)
     if moved:
         log.warning("%s retried by user %s as attempt %s: %s.", _name(row), actor.id, seen + 1, because)
@@ -287,8 +307,11 @@ def execute(job_id: int, attempt: int | None = None) -> None:
         return
     # Claim the job: of two copies (a retry pressed twice, a queue delivering twice), one runs, the other stops.
     mine = [Job.id == job_id] + ([Job.attempts == attempt] if attempt is not None else [])
-    claimed = db.session.execute(sa.update(Job).where(*mine, Job.state == JobState.QUEUED).values(
-        state=JobState.RUNNING, started_at=utcnow(), updated_at=utcnow())).rowcount  # fmt: skip
+    claimed = db.session.execute(
+        sa.update(Job)
+        .where(*mine, Job.state == JobState.QUEUED)
+        .values(state=JobState.RUNNING, started_at=utcnow(), updated_at=utcnow())
+    ).rowcount
     db.session.commit()
     if not claimed:
         return
@@ -316,9 +339,12 @@ def execute(job_id: int, attempt: int | None = None) -> None:
 
 def _end(job_id: int, attempt: int, **values: Any) -> None:
     """Record how a run ended, if the row is still this run's (a retry has not taken it over meanwhile)."""
-    ended = db.session.execute(sa.update(Job).where(*_this_run(job_id, attempt))
-                               .values(finished_at=utcnow(), updated_at=utcnow(), **values)
-                               .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    ended = db.session.execute(
+        sa.update(Job)
+        .where(*_this_run(job_id, attempt))
+        .values(finished_at=utcnow(), updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     if not ended:
         _went_on(job_id, attempt)
@@ -329,8 +355,12 @@ def _went_on(job_id: int, attempt: int) -> None:
     if row is not None:
         db.session.refresh(row)
     later = row.attempts if row is not None else "none"
-    log.warning("%s, attempt %s, went on after it was retried as attempt %s: it stops here and records nothing.",
-                _name(row) if row is not None else f"Job {job_id}", attempt, later)  # fmt: skip
+    log.warning(
+        "%s, attempt %s, went on after it was retried as attempt %s: it stops here and records nothing.",
+        _name(row) if row is not None else f"Job {job_id}",
+        attempt,
+        later,
+    )
 
 
 # --- the jobs ------------------------------------------------------------------------------------------
@@ -347,8 +377,10 @@ def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[st
     db.session.commit()
     # No count here: every chair reads this page, also one conflicted with some papers (the proposal's page gives
     # each chair the figures of the papers they handle).
-    return {"message": f"Proposal {proposal.id} is ready: review it before applying.",
-            "url": path_for("chair.proposal", proposal_id=proposal.id)}  # fmt: skip
+    return {
+        "message": f"Proposal {proposal.id} is ready: review it before applying.",
+        "url": path_for("chair.proposal", proposal_id=proposal.id),
+    }
 
 
 LETTERS_PER_TRANSACTION = 200
@@ -373,11 +405,19 @@ def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, 
         db.session.commit()
         progress(first + len(batch), total)
     stale = decisions.stale_letters(actor)
-    note = (f" Not sent: the draft{'s' if len(stale) != 1 else ''} for {', '.join(f'#{n}' for n in stale[:20])}"
-            f"{' and others' if len(stale) > 20 else ''}, written for a decision since changed: prepare the drafts "
-            "again." if stale else "")  # fmt: skip
-    return _deliver(progress, f"{sent} letter{'s' if sent != 1 else ''} sent to the authors.{note}",
-                    path_for("chair.letters"), kind="decision_letter")
+    note = (
+        f" Not sent: the draft{'s' if len(stale) != 1 else ''} for {', '.join(f'#{n}' for n in stale[:20])}"
+        f"{' and others' if len(stale) > 20 else ''}, written for a decision since changed: prepare the drafts "
+        "again."
+        if stale
+        else ""
+    )
+    return _deliver(
+        progress,
+        f"{sent} letter{'s' if sent != 1 else ''} sent to the authors.{note}",
+        path_for("chair.letters"),
+        kind="decision_letter",
+    )
 
 
 @job("outbox", "Delivering the outbox", run_here_without_queue=True)
@@ -387,8 +427,7 @@ def run_outbox(row: Job, progress: Progress, *, ids: list[int] | None = None) ->
     waiting = emails.pending_ids(ids)
     progress(0, len(waiting), "Delivering", force=True)
     report = emails.send_pending(waiting, on_progress=lambda n: progress(n, len(waiting)))
-    return {"message": f"{len(report.sent)} delivered, {len(report.deferred)} waiting for a retry, "
-                       f"{len(report.failed)} failed."}  # fmt: skip
+    return {"message": f"{len(report.sent)} delivered, {len(report.deferred)} waiting for a retry, {len(report.failed)} failed."}
 
 
 @job("reviewers_copy", "Making the reviewers' copy of a paper")
@@ -409,8 +448,18 @@ def run_reviewers_copy(row: Job, progress: Progress, *, revision_id: int) -> dic
 
 
 @job("group_mail", "Sending a group mail")
-def run_group_mail(row: Job, progress: Progress, *, workshop_id: int, event_id: int, audience: str, subject: str,
-                   body: str, digest: str, sender_id: int) -> dict[str, Any]:  # fmt: skip
+def run_group_mail(
+    row: Job,
+    progress: Progress,
+    *,
+    workshop_id: int,
+    event_id: int,
+    audience: str,
+    subject: str,
+    body: str,
+    digest: str,
+    sender_id: int,
+) -> dict[str, Any]:
     """Queue the mails of a group mail in batches, each batch in its own transaction, then deliver them. A rerun
     skips the recipients already queued (the list is in a stable order and checked against the preview)."""
     from portal.models import Workshop
@@ -420,14 +469,20 @@ def run_group_mail(row: Job, progress: Progress, *, workshop_id: int, event_id: 
     # The sender's audience, whoever retries it: "unfinished reviews" leaves out the sender's own papers.
     actor = db.session.get(User, sender_id)
     progress(phase="Writing the mails", force=True)
-    count = groupmail.queue_group_mail(actor, ws, event_id, audience, subject, body, digest=digest,
-                                       on_progress=lambda n, total: progress(n, total))  # fmt: skip
-    return _deliver(progress, f"Sent {count} mail{'s' if count != 1 else ''} to {groupmail.AUDIENCES[audience].lower()}.",
-                    path_for("chair.mail"), kind=groupmail.kind_of(event_id))  # fmt: skip
+    count = groupmail.queue_group_mail(
+        actor, ws, event_id, audience, subject, body, digest=digest, on_progress=lambda n, total: progress(n, total)
+    )
+    return _deliver(
+        progress,
+        f"Sent {count} mail{'s' if count != 1 else ''} to {groupmail.AUDIENCES[audience].lower()}.",
+        path_for("chair.mail"),
+        kind=groupmail.kind_of(event_id),
+    )
 
 
-def _deliver(progress: Progress, message: str, url: str, *, ids: list[int] | None = None,
-             kind: str | None = None) -> dict[str, Any]:  # fmt: skip
+def _deliver(
+    progress: Progress, message: str, url: str, *, ids: list[int] | None = None, kind: str | None = None
+) -> dict[str, Any]:
     """Deliver the mail still queued among ``ids`` or of ``kind``; the result says what could not go yet."""
     from portal import emails
 

@@ -23,8 +23,10 @@ from portal.db import db
 from portal.models import FormToken
 
 FIELD = "once"
-SIMULTANEOUS = ("Someone (perhaps you, in another tab) changed this at the same moment, so nothing of this was saved. "
-                "Reload the page to see what is there now, then do it again if it is still needed.")
+SIMULTANEOUS = (
+    "Someone (perhaps you, in another tab) changed this at the same moment, so nothing of this was saved. "
+    "Reload the page to see what is there now, then do it again if it is still needed."
+)
 
 
 def message_of(error: BaseException) -> str:
@@ -60,8 +62,9 @@ def claim(endpoint: str | None = None, *, url: str = "", message: str = "") -> F
     if not token:
         return None
     user_id = current_user.id if current_user.is_authenticated else None
-    row = FormToken(token=token, endpoint=endpoint or request.endpoint or "", user_id=user_id,
-                    result_url=url[:500], message=message[:500])
+    row = FormToken(
+        token=token, endpoint=endpoint or request.endpoint or "", user_id=user_id, result_url=url[:500], message=message[:500]
+    )
     db.session.add(row)
     try:
         db.session.flush()
@@ -82,8 +85,7 @@ def _answer(earlier: FormToken | None, endpoint: str) -> Response:
     if earlier is None or earlier.endpoint != endpoint:
         flash("This form was sent already.", "info")
         return redirect(request.referrer if _same_site(request.referrer) else "/")
-    flash(f"This form was sent already{': ' + earlier.message if earlier.message else ''}. Nothing was done twice.",
-          "info")  # fmt: skip
+    flash(f"This form was sent already{': ' + earlier.message if earlier.message else ''}. Nothing was done twice.", "info")
     return redirect(earlier.result_url or "/")
 
 

@@ -28,8 +28,9 @@ MAX_ENTRIES = 64
 class PageCache:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]], seconds: float) -> None:
         self.app, self.wsgi_app, self.seconds = app, wsgi_app, seconds
-        self.cookies = tuple(f"{name}=" for name in (app.config["SESSION_COOKIE_NAME"],
-                                                       app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))  # fmt: skip
+        self.cookies = tuple(
+            f"{name}=" for name in (app.config["SESSION_COOKIE_NAME"], app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+        )
         self.entries: dict[tuple[str, ...], tuple[float, str, list[tuple[str, str]], bytes]] = {}
         self._paths: frozenset[str] | None = None
         self._lock = threading.Lock()
@@ -38,9 +39,11 @@ class PageCache:
     @property
     def paths(self) -> frozenset[str]:
         if self._paths is None:
-            self._paths = frozenset(rule.rule for rule in self.app.url_map.iter_rules()
-                                    if rule.endpoint.startswith("public.") and not rule.arguments
-                                    and "GET" in (rule.methods or ()))  # fmt: skip
+            self._paths = frozenset(
+                rule.rule
+                for rule in self.app.url_map.iter_rules()
+                if rule.endpoint.startswith("public.") and not rule.arguments and "GET" in (rule.methods or ())
+            )
         return self._paths
 
     def clear(self) -> None:
@@ -49,8 +52,7 @@ class PageCache:
             self.generation += 1
 
     def _key(self, environ: dict[str, Any]) -> tuple[str, ...] | None:
-        if (environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") not in self.paths
-                or environ.get("QUERY_STRING")):  # fmt: skip
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") not in self.paths or environ.get("QUERY_STRING"):
             return None
         cookie = environ.get("HTTP_COOKIE", "")
         if cookie and any(name in cookie for name in self.cookies):
@@ -82,8 +84,7 @@ class PageCache:
                 result.close()
         status, headers = captured
         names = {name.lower(): value for name, value in headers}
-        if (status.startswith("200 ") and "set-cookie" not in names
-                and "no-store" not in names.get("cache-control", "")):  # fmt: skip
+        if status.startswith("200 ") and "set-cookie" not in names and "no-store" not in names.get("cache-control", ""):
             with self._lock:
                 if generation == self.generation:
                     if len(self.entries) >= MAX_ENTRIES:  # hosts a client made up: start afresh, never grow

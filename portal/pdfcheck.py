@@ -90,16 +90,24 @@ DOCUMENT_XMP_BYTES = 2_000_000  # the document's XMP metadata: PDFium parses all
 SCAN_BYTES = 16_000_000  # decoded bytes of all such streams together, and again for the last net over the file
 CONTEXT = 40  # characters shown either side of a hit
 PYPDF_LIMITS = {  # pypdf's own guards, tightened to the sizes above
-    "zlib_maximum_output_length": 64_000_000, "lzw_maximum_output_length": 64_000_000,
-    "run_length_maximum_output_length": 64_000_000, "stream_decoding_work_maximum_length": 128_000_000,
-    "array_maximum_element_count": 200_000, "dictionary_maximum_element_count": 20_000,
-    "outline_maximum_entries": MAX_SCAN_OBJECTS, "outline_maximum_depth": MAX_DEPTH,
-    "page_tree_maximum_entries": MAX_PAGES * 2, "page_tree_maximum_depth": MAX_DEPTH,
-    "page_tree_maximum_page_entries": MAX_PAGES * 20, "form_fields_maximum_entries": MAX_SCAN_OBJECTS,
-    "form_fields_maximum_depth": MAX_DEPTH, "named_destinations_maximum_entries": MAX_SCAN_OBJECTS,
-    "named_destinations_maximum_depth": MAX_DEPTH, "xmp_maximum_input_length": STREAM_BYTES,
+    "zlib_maximum_output_length": 64_000_000,
+    "lzw_maximum_output_length": 64_000_000,
+    "run_length_maximum_output_length": 64_000_000,
+    "stream_decoding_work_maximum_length": 128_000_000,
+    "array_maximum_element_count": 200_000,
+    "dictionary_maximum_element_count": 20_000,
+    "outline_maximum_entries": MAX_SCAN_OBJECTS,
+    "outline_maximum_depth": MAX_DEPTH,
+    "page_tree_maximum_entries": MAX_PAGES * 2,
+    "page_tree_maximum_depth": MAX_DEPTH,
+    "page_tree_maximum_page_entries": MAX_PAGES * 20,
+    "form_fields_maximum_entries": MAX_SCAN_OBJECTS,
+    "form_fields_maximum_depth": MAX_DEPTH,
+    "named_destinations_maximum_entries": MAX_SCAN_OBJECTS,
+    "named_destinations_maximum_depth": MAX_DEPTH,
+    "xmp_maximum_input_length": STREAM_BYTES,
     "disable_legacy_handling": True,  # else pypdf looks for changed module constants at every string it reads
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -193,8 +201,14 @@ class _Finder:
     def full(self) -> bool:
         return len(self.hits) >= MAX_HITS
 
-    def find(self, text: str, where: str | Callable[[int], tuple[str, int, int]], *, once: bool = False,
-             only: set[tuple[str, str]] | None = None) -> None:  # fmt: skip
+    def find(
+        self,
+        text: str,
+        where: str | Callable[[int], tuple[str, int, int]],
+        *,
+        once: bool = False,
+        only: set[tuple[str, str]] | None = None,
+    ) -> None:
         """Hits of each identity in ``text`` at ``where`` (or at the place the function gives for an offset, with
         the offsets where that place begins and ends): every occurrence, or with ``once`` one per identity at a place (for a
         document's parts, where the same words recur in a comment's text and its appearance); ``only``: just
@@ -265,8 +279,10 @@ class _TooComplex(Exception):
     """A bound was reached; the message says which, for the author."""
 
 
-TOO_MANY_OBJECTS = (f"The PDF is made of more than {MAX_OBJECTS:,} objects, more than the site reads. Export it "
-                    "again from its source, or simplify its figures.")  # fmt: skip
+TOO_MANY_OBJECTS = (
+    f"The PDF is made of more than {MAX_OBJECTS:,} objects, more than the site reads. Export it "
+    "again from its source, or simplify its figures."
+)
 
 
 _INTEGER = re.compile(rb"[0-9]{1,12}")
@@ -432,30 +448,124 @@ class _Pdf:
 # --- the document: its pages, its structure, the last net, the reviewers' copy ------------------------------
 
 INFINITE = 1 << 62  # the drawing size of a page or form that could not be measured within the bounds
-STRUCTURE_TYPES = {"/Catalog", "/Pages", "/Page", "/Annot", "/Outlines", "/Filespec", "/EmbeddedFile", "/Metadata",
-                   "/Action", "/StructTreeRoot", "/StructElem", "/OCG", "/OCMD", "/Sig", "/CollectionItem"}  # fmt: skip
+STRUCTURE_TYPES = {
+    "/Catalog",
+    "/Pages",
+    "/Page",
+    "/Annot",
+    "/Outlines",
+    "/Filespec",
+    "/EmbeddedFile",
+    "/Metadata",
+    "/Action",
+    "/StructTreeRoot",
+    "/StructElem",
+    "/OCG",
+    "/OCMD",
+    "/Sig",
+    "/CollectionItem",
+}
 RESOURCE_KINDS = ("/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/Properties")
 NAMED = "(named)"  # the context of values in a map from resource, glyph or colorant names to objects
 NAMED_MAPS = {*RESOURCE_KINDS, "/CharProcs", "/Colorants"}
 # Keys whose values the copy drops wherever they are: links to the document's structure, metadata, private data.
-DROP_KEYS = {"/Metadata", "/PieceInfo", "/LastModified", "/StructParent", "/StructParents", "/OC", "/OPI", "/Parent",
-             "/P", "/Annots", "/AA", "/A", "/Dest", "/Thumb", "/B", "/ID", "/Alternates", "/Name", "/Ref", "/URI",
-             "/JS", "/Info", "/Outlines", "/Names", "/AcroForm"}  # fmt: skip
+DROP_KEYS = {
+    "/Metadata",
+    "/PieceInfo",
+    "/LastModified",
+    "/StructParent",
+    "/StructParents",
+    "/OC",
+    "/OPI",
+    "/Parent",
+    "/P",
+    "/Annots",
+    "/AA",
+    "/A",
+    "/Dest",
+    "/Thumb",
+    "/B",
+    "/ID",
+    "/Alternates",
+    "/Name",
+    "/Ref",
+    "/URI",
+    "/JS",
+    "/Info",
+    "/Outlines",
+    "/Names",
+    "/AcroForm",
+}
 STREAM_DROP_KEYS = {"/F", "/FFilter", "/FDecodeParms", "/DL", "/Params"}  # a stream's data kept elsewhere, its dates
 KEEP_STRINGS = {"/Registry", "/Ordering"}  # the only strings drawing needs as values in a dictionary (CID fonts)
 # Keys under which the copy takes a stream (fonts, masks, functions, colour profiles, ...): any other stream is
 # left out, so a script or a file hung on a font under a key of its own does not come along.
-STREAM_KEYS = {"/Contents", "/FontFile", "/FontFile2", "/FontFile3", "/ToUnicode", "/Encoding", "/CIDToGIDMap",
-               "/CIDSet", "/SMask", "/Mask", "/G", "/Function", "/Functions", "/JBIG2Globals", "/TR", "/TR2", "/BG",
-               "/BG2", "/UCR", "/UCR2", "/HT", "/Shading", "/ColorSpace", "/CS", "/DefaultGray", "/DefaultRGB",
-               "/DefaultCMYK", NAMED}  # fmt: skip
-ANNOTATION_NOUNS = {"/Text": "comment", "/FreeText": "text box", "/Highlight": "highlight", "/Underline": "highlight",
-                    "/StrikeOut": "highlight", "/Squiggly": "highlight", "/Caret": "comment", "/Popup": "pop-up note",
-                    "/Link": "link", "/FileAttachment": "attached file", "/Widget": "form field", "/Stamp": "stamp",
-                    "/Ink": "drawing", "/Line": "drawing", "/Square": "drawing", "/Circle": "drawing",
-                    "/Polygon": "drawing", "/PolyLine": "drawing", "/Sound": "sound", "/Redact": "redaction mark"}  # fmt: skip
-VIEWER_SETTINGS = {"/ViewerPreferences", "/PageLayout", "/PageMode", "/Lang", "/MarkInfo", "/Version", "/Extensions",
-                   "/Type", "/Pages", "/Legal", "/Perms", "/NeedsRendering"}  # fmt: skip
+STREAM_KEYS = {
+    "/Contents",
+    "/FontFile",
+    "/FontFile2",
+    "/FontFile3",
+    "/ToUnicode",
+    "/Encoding",
+    "/CIDToGIDMap",
+    "/CIDSet",
+    "/SMask",
+    "/Mask",
+    "/G",
+    "/Function",
+    "/Functions",
+    "/JBIG2Globals",
+    "/TR",
+    "/TR2",
+    "/BG",
+    "/BG2",
+    "/UCR",
+    "/UCR2",
+    "/HT",
+    "/Shading",
+    "/ColorSpace",
+    "/CS",
+    "/DefaultGray",
+    "/DefaultRGB",
+    "/DefaultCMYK",
+    NAMED,
+}
+ANNOTATION_NOUNS = {
+    "/Text": "comment",
+    "/FreeText": "text box",
+    "/Highlight": "highlight",
+    "/Underline": "highlight",
+    "/StrikeOut": "highlight",
+    "/Squiggly": "highlight",
+    "/Caret": "comment",
+    "/Popup": "pop-up note",
+    "/Link": "link",
+    "/FileAttachment": "attached file",
+    "/Widget": "form field",
+    "/Stamp": "stamp",
+    "/Ink": "drawing",
+    "/Line": "drawing",
+    "/Square": "drawing",
+    "/Circle": "drawing",
+    "/Polygon": "drawing",
+    "/PolyLine": "drawing",
+    "/Sound": "sound",
+    "/Redact": "redaction mark",
+}
+VIEWER_SETTINGS = {
+    "/ViewerPreferences",
+    "/PageLayout",
+    "/PageMode",
+    "/Lang",
+    "/MarkInfo",
+    "/Version",
+    "/Extensions",
+    "/Type",
+    "/Pages",
+    "/Legal",
+    "/Perms",
+    "/NeedsRendering",
+}
 
 
 def _a(noun: str) -> str:
@@ -511,13 +621,18 @@ class _Document:
                         self.drawing.add(item.idnum)
             resources = self.pdf.dict(page.get("/Resources"), "pages")
             self.pages.append(self._measure(streams, resources, number, 0))
-            self._steps([(f"the XMP metadata of page {number}",
-                          partial(self._xmp, page.get("/Metadata"), f"metadata (XMP) of page {number}"))])  # fmt: skip
+            self._steps(
+                [
+                    (
+                        f"the XMP metadata of page {number}",
+                        partial(self._xmp, page.get("/Metadata"), f"metadata (XMP) of page {number}"),
+                    )
+                ]
+            )
             if page.get("/Thumb") is not None:
                 self.counts["thumbnail"] += 1
 
-    def _measure(self, streams: list[StreamObject], resources: DictionaryObject | None, page: int,
-                 depth: int) -> _Drawing:  # fmt: skip
+    def _measure(self, streams: list[StreamObject], resources: DictionaryObject | None, page: int, depth: int) -> _Drawing:
         parts, complete = [], True
         for stream in streams:
             data, whole = self._decode(stream)
@@ -573,8 +688,10 @@ class _Document:
         streams = []
         for part in parts:
             descriptor = self.pdf.dict(part.get("/FontDescriptor"), "pages")
-            for holder, keys in ((descriptor, ("/FontFile", "/FontFile2", "/FontFile3")),
-                                 (part, ("/ToUnicode", "/Encoding", "/CIDToGIDMap"))):  # fmt: skip
+            for holder, keys in (
+                (descriptor, ("/FontFile", "/FontFile2", "/FontFile3")),
+                (part, ("/ToUnicode", "/Encoding", "/CIDToGIDMap")),
+            ):
                 for k in keys if holder is not None else ():
                     streams.append(self.pdf.get(holder.get(k), "pages"))  # type: ignore[union-attr]
         procedures = self.pdf.dict(font.get("/CharProcs"), "pages")
@@ -592,8 +709,14 @@ class _Document:
         stream = self.pdf.get(value, "pages")
         if not isinstance(stream, StreamObject):
             return None
-        self._steps([(f"the XMP metadata of a figure on page {page}",
-                      partial(self._xmp, stream.get("/Metadata"), f"metadata (XMP) of a figure on page {page}"))])  # fmt: skip
+        self._steps(
+            [
+                (
+                    f"the XMP metadata of a figure on page {page}",
+                    partial(self._xmp, stream.get("/Metadata"), f"metadata (XMP) of a figure on page {page}"),
+                )
+            ]
+        )
         if stream.get("/Subtype") != "/Form":
             return None
         key = value.idnum if isinstance(value, IndirectObject) else -id(stream)
@@ -617,24 +740,37 @@ class _Document:
         for index, drawing in enumerate(self.pages):
             others = {(i.kind, i.text) for i, _, _ in self.finder.identities} - shown.get(index, set())
             if others:
-                self.finder.find(drawing.data.decode("latin-1"), f"page {index + 1} (in its drawing instructions)",
-                                 once=True, only=others)  # fmt: skip
+                self.finder.find(
+                    drawing.data.decode("latin-1"), f"page {index + 1} (in its drawing instructions)", once=True, only=others
+                )
 
     # --- the structure: every channel with a label an author understands ---------------------------------------
 
     def scan_first(self) -> None:
         """The document information and the document's XMP metadata."""
-        self._steps([("the document information", self._info), ("the XMP metadata", lambda: self._xmp(
-            self.pdf.get(self.reader.trailer.get("/Root")).get("/Metadata"), "metadata (XMP)"))])  # fmt: skip
+        self._steps(
+            [
+                ("the document information", self._info),
+                (
+                    "the XMP metadata",
+                    lambda: self._xmp(self.pdf.get(self.reader.trailer.get("/Root")).get("/Metadata"), "metadata (XMP)"),
+                ),
+            ]
+        )
 
     def scan_structure(self) -> None:
         root = self.pdf.dict(self.reader.trailer.get("/Root"))
         steps = [("the pages' annotations", self._annotations)]
         if root is not None:
-            steps += [("the outline", lambda: self._outline(root)), ("the names", lambda: self._names(root)),
-                      ("the page labels", lambda: self._page_labels(root)), ("the form", lambda: self._form_fields(root)),
-                      ("the document's actions", lambda: self._document_actions(root)),
-                      ("the tags", lambda: self._tags(root)), ("the other entries", lambda: self._others(root))]  # fmt: skip
+            steps += [
+                ("the outline", lambda: self._outline(root)),
+                ("the names", lambda: self._names(root)),
+                ("the page labels", lambda: self._page_labels(root)),
+                ("the form", lambda: self._form_fields(root)),
+                ("the document's actions", lambda: self._document_actions(root)),
+                ("the tags", lambda: self._tags(root)),
+                ("the other entries", lambda: self._others(root)),
+            ]
         self._steps(steps)
 
     def _steps(self, steps: list[tuple[str, Callable[[], None]]]) -> None:
@@ -647,8 +783,10 @@ class _Document:
     def _stop(self, what: str) -> None:
         if "objects" not in self._stopped:
             self._stopped.add("objects")
-            self.notes.append(f"The scan stopped reading {what} after {MAX_SCAN_OBJECTS:,} objects; the rest of the "
-                              "file was searched as plain bytes only. The reviewers' copy leaves all of it out.")  # fmt: skip
+            self.notes.append(
+                f"The scan stopped reading {what} after {MAX_SCAN_OBJECTS:,} objects; the rest of the "
+                "file was searched as plain bytes only. The reviewers' copy leaves all of it out."
+            )
 
     def _info(self) -> None:
         info = self.pdf.dict(self.reader.trailer.get("/Info"))
@@ -677,9 +815,11 @@ class _Document:
         if room <= 0:
             if "bytes" not in self._stopped:
                 self._stopped.add("bytes")
-                self.notes.append(f"The scan read the first {SCAN_BYTES // 1_000_000} MB of the file's metadata, "
-                                  "attached files and scripts, not the rest; the reviewers' copy leaves all of them "
-                                  "out.")  # fmt: skip
+                self.notes.append(
+                    f"The scan read the first {SCAN_BYTES // 1_000_000} MB of the file's metadata, "
+                    "attached files and scripts, not the rest; the reviewers' copy leaves all of them "
+                    "out."
+                )
             return b""
         data, _whole = self.pdf.decoded(stream, room)
         self.scan_bytes += len(data)
@@ -749,8 +889,13 @@ class _Document:
         appearance = self.pdf.dict(annot.get("/AP"))
         for state in appearance.values() if appearance is not None else []:
             state = self.pdf.get(state)
-            for stream in [state] if isinstance(state, StreamObject) else \
-                    [self.pdf.get(s) for s in state.values()] if isinstance(state, DictionaryObject) else []:  # fmt: skip
+            for stream in (
+                [state]
+                if isinstance(state, StreamObject)
+                else [self.pdf.get(s) for s in state.values()]
+                if isinstance(state, DictionaryObject)
+                else []
+            ):
                 if isinstance(stream, StreamObject):
                     self.finder.find(self._read(stream).decode("latin-1"), where, once=True)
 
@@ -846,8 +991,11 @@ class _Document:
             if item is None:
                 continue
             self.counts["bookmark"] += 1
-            self._strings(item, "a bookmark in the outline", skip=frozenset(
-                {"/Parent", "/First", "/Last", "/Next", "/Prev", "/A", "/Dest", "/SE"}))  # fmt: skip
+            self._strings(
+                item,
+                "a bookmark in the outline",
+                skip=frozenset({"/Parent", "/First", "/Last", "/Next", "/Prev", "/A", "/Dest", "/SE"}),
+            )
             self._actions(item.get("/A"), "a bookmark in the outline")
             stack += [item.get("/Next"), item.get("/First")]
 
@@ -943,8 +1091,7 @@ class _Document:
                 stack.append(item.get("/K"))
 
     def _others(self, root: DictionaryObject) -> None:
-        done = {"/Metadata", "/Outlines", "/Names", "/Dests", "/PageLabels", "/AcroForm", "/OpenAction", "/AA",
-                "/StructTreeRoot"}  # fmt: skip
+        done = {"/Metadata", "/Outlines", "/Names", "/Dests", "/PageLabels", "/AcroForm", "/OpenAction", "/AA", "/StructTreeRoot"}
         for key in dict.keys(root):
             if key not in done and key not in VIEWER_SETTINGS:
                 self.counts[f"entry {key[1:]}"] += 1
@@ -959,8 +1106,11 @@ class _Document:
         if c["xmp"]:
             out.append("XMP metadata" + (f" ({c['xmp']:,} packets)" if c["xmp"] > 1 else ""))
         # Comments, links and the like (attached files and form fields are named below).
-        nouns = [n for n in dict.fromkeys([*ANNOTATION_NOUNS.values(), "annotation"])
-                 if c[n] and n not in ("attached file", "form field")]  # fmt: skip
+        nouns = [
+            n
+            for n in dict.fromkeys([*ANNOTATION_NOUNS.values(), "annotation"])
+            if c[n] and n not in ("attached file", "form field")
+        ]
         if len(nouns) == 1 and nouns[0] != "annotation":
             out.append(_plural(c[nouns[0]], nouns[0]))
         elif nouns:
@@ -1074,8 +1224,10 @@ class _Document:
 # An object's header "12 0 obj": bounded repeats, so no start backtracks over a long run of digits or spaces.
 _OBJECT_HEADER = re.compile(rb"(?<![0-9])([0-9]{1,10})[\x00\t\n\f\r ]{1,8}([0-9]{1,5})[\x00\t\n\f\r ]{1,8}obj(?![A-Za-z])")
 _HEADER_AT = re.compile(rb"[\x00\t\n\f\r ]{0,8}([0-9]{1,10})[\x00\t\n\f\r ]{1,8}([0-9]{1,5})[\x00\t\n\f\r ]{1,8}obj")
-_BINARY_STREAM = re.compile(rb"/(?:Image|Length1|Length2|Length3|Type1C|CIDFontType0C|OpenType|DCTDecode|DCT|JPXDecode|"
-                            rb"JBIG2Decode|CCITTFaxDecode|CCF)\b")  # fmt: skip
+_BINARY_STREAM = re.compile(
+    rb"/(?:Image|Length1|Length2|Length3|Type1C|CIDFontType0C|OpenType|DCTDecode|DCT|JPXDecode|"
+    rb"JBIG2Decode|CCITTFaxDecode|CCF)\b"
+)
 _FIRST = re.compile(rb"/First\s+([0-9]{1,10})")
 _FLATE_ONLY = re.compile(rb"/Filter\s*(?:/FlateDecode|/Fl|\[\s*/FlateDecode\s*\]|\[\s*/Fl\s*\])")
 
@@ -1121,8 +1273,9 @@ class _Copy:
             kids.append(self._new(new))
             self._drain()
         self.bodies[0] = DictionaryObject({NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): PAGE_TREE})
-        self.bodies[1] = DictionaryObject({NameObject("/Type"): NameObject("/Pages"), NameObject("/Kids"): kids,
-                                           NameObject("/Count"): NumberObject(len(kids))})  # fmt: skip
+        self.bodies[1] = DictionaryObject(
+            {NameObject("/Type"): NameObject("/Pages"), NameObject("/Kids"): kids, NameObject("/Count"): NumberObject(len(kids))}
+        )
         bodies = []
         for obj in self.bodies:
             out = io.BytesIO()
@@ -1179,8 +1332,9 @@ class _Copy:
             return ArrayObject(NullObject() if item is None else item for item in items)
         return value  # a number, name, boolean, null or string (in an array)
 
-    def _dict(self, source: DictionaryObject, key: str, depth: int, *, names: set[str] | None = None,
-              form: bool = False) -> DictionaryObject:  # fmt: skip
+    def _dict(
+        self, source: DictionaryObject, key: str, depth: int, *, names: set[str] | None = None, form: bool = False
+    ) -> DictionaryObject:
         stream = isinstance(source, StreamObject)
         if isinstance(source, EncodedStreamObject):
             out: DictionaryObject = EncodedStreamObject()
@@ -1269,26 +1423,33 @@ def _preflight(data: bytes) -> _Pdf:
     root = pdf.dict(pdf.reader.trailer.get("/Root"))
     metadata = pdf.get(root.get("/Metadata")) if root is not None else None
     if isinstance(metadata, StreamObject) and not pdf.decoded(metadata, DOCUMENT_XMP_BYTES)[1]:
-        raise _TooComplex(f"The PDF's XMP metadata is larger than {DOCUMENT_XMP_BYTES / 1e6:g} MB, more than the site "
-                          "reads. Export the PDF again without it (the reviewers' copy leaves it out anyway).")  # fmt: skip
+        raise _TooComplex(
+            f"The PDF's XMP metadata is larger than {DOCUMENT_XMP_BYTES / 1e6:g} MB, more than the site "
+            "reads. Export the PDF again without it (the reviewers' copy leaves it out anyway)."
+        )
     return pdf
 
 
-def _analyse(doc: pdfium.PdfDocument, pdf: _Pdf, data: bytes, identities: list[Identity], strip: bool,
-             report: PdfReport) -> PdfReport:  # fmt: skip
+def _analyse(
+    doc: pdfium.PdfDocument, pdf: _Pdf, data: bytes, identities: list[Identity], strip: bool, report: PdfReport
+) -> PdfReport:
     finder = _Finder(identities)
     double_blind = strip or bool(identities)
     try:
         document = _Document(pdf, data, finder)
         if len(document.reader.pages) != report.pages:
-            report.error = (f"The PDF's page tree is damaged: it counts {report.pages:,} pages in one place and "
-                            f"{len(document.reader.pages):,} in another. Save the PDF again from its source.")  # fmt: skip
+            report.error = (
+                f"The PDF's page tree is damaged: it counts {report.pages:,} pages in one place and "
+                f"{len(document.reader.pages):,} in another. Save the PDF again from its source."
+            )
             return report
         document.walk_pages()
     except _TooComplex:
-        report.error = (f"The PDF's pages are made of more than {MAX_PAGE_OBJECTS:,} objects (fonts, images, "
-                        "figures), more than the site reads. Simplify the file, for instance by flattening its "
-                        "figures.")  # fmt: skip
+        report.error = (
+            f"The PDF's pages are made of more than {MAX_PAGE_OBJECTS:,} objects (fonts, images, "
+            "figures), more than the site reads. Simplify the file, for instance by flattening its "
+            "figures."
+        )
         return report
     if double_blind:
         document.scan_first()  # the document information and its XMP first, as authors look there first
@@ -1300,22 +1461,24 @@ def _analyse(doc: pdfium.PdfDocument, pdf: _Pdf, data: bytes, identities: list[I
         report.dropped = document.dropped()
     report.hits = finder.hits
     report.notes += document.notes
-    report.main_pages = (report.references_page - 1 if report.references_page and report.references_page > 1
-                         else report.pages)  # fmt: skip
+    report.main_pages = report.references_page - 1 if report.references_page and report.references_page > 1 else report.pages
     if strip:
         try:
             report.stripped = document.reviewers_copy()
         except _TooComplex:
-            report.error = (f"The reviewers' copy would need more than {MAX_PAGE_OBJECTS:,} objects, more than the "
-                            "site copies. Simplify the file, for instance by flattening its figures.")  # fmt: skip
+            report.error = (
+                f"The reviewers' copy would need more than {MAX_PAGE_OBJECTS:,} objects, more than the "
+                "site copies. Simplify the file, for instance by flattening its figures."
+            )
             report.pages, report.hits = 0, []
             return report
     report.ok = True
     return report
 
 
-def _read_pages(doc: pdfium.PdfDocument, document: _Document, report: PdfReport,
-                finder: _Finder) -> dict[int, set[tuple[str, str]]]:  # fmt: skip
+def _read_pages(
+    doc: pdfium.PdfDocument, document: _Document, report: PdfReport, finder: _Finder
+) -> dict[int, set[tuple[str, str]]]:
     """The text of each page (PDFium), within the bounds: the references heading and the identities on it."""
     drawn = characters = 0
     too_big: list[int] = []
@@ -1347,15 +1510,19 @@ def _read_pages(doc: pdfium.PdfDocument, document: _Document, report: PdfReport,
     names = " for names" if finder.identities else ""
     if too_big:
         verb = "was" if len(too_big) == 1 else "were"
-        report.notes.append(f"{_pages_phrase(too_big).capitalize()} {verb} not read{names}: each holds more drawing "
-                            f"instructions than the check reads on one page ({PAGE_DRAWING_BYTES / 1e6:g} MB). Only "
-                            "text written plainly in them was searched.")  # fmt: skip
+        report.notes.append(
+            f"{_pages_phrase(too_big).capitalize()} {verb} not read{names}: each holds more drawing "
+            f"instructions than the check reads on one page ({PAGE_DRAWING_BYTES / 1e6:g} MB). Only "
+            "text written plainly in them was searched."
+        )
     if past:
         verb = "was" if len(past) == 1 else "were"
-        report.notes.append(f"{_pages_phrase(past).capitalize()} {verb} not read{names}: the pages before hold as "
-                            f"much as the check reads in one file ({TEXT_CHARACTERS:,} characters, "
-                            f"{DRAWING_BYTES / 1e6:g} MB of drawing instructions). Only text written plainly in them "
-                            "was searched.")  # fmt: skip
+        report.notes.append(
+            f"{_pages_phrase(past).capitalize()} {verb} not read{names}: the pages before hold as "
+            f"much as the check reads in one file ({TEXT_CHARACTERS:,} characters, "
+            f"{DRAWING_BYTES / 1e6:g} MB of drawing instructions). Only text written plainly in them "
+            "was searched."
+        )
     return shown
 
 
@@ -1431,10 +1598,16 @@ HAND_OVER_SECONDS = 5.0  # a server that takes no new check for this long is wed
 NO_SERVER_RETRY_SECONDS = 60.0  # after a failed start, the worker forks for each check this long, then retries
 MAX_ANSWER_BYTES = 1_000_000  # the JSON of a report: 200 hits with their context take far less
 REPORT_FIELDS: dict[str, tuple[type, ...]] = {
-    "ok": (bool,), "error": (str, type(None)), "pages": (int,), "main_pages": (int,),
-    "references_page": (int, type(None)), "page_size": (str,), "hits": (list,), "dropped": (list, type(None)),
+    "ok": (bool,),
+    "error": (str, type(None)),
+    "pages": (int,),
+    "main_pages": (int,),
+    "references_page": (int, type(None)),
+    "page_size": (str,),
+    "hits": (list,),
+    "dropped": (list, type(None)),
     "notes": (list,),
-}  # fmt: skip
+}
 MAX_LINES = 50  # sentences in a report's "dropped" and "notes": far fewer are ever written
 HIT_FIELDS = {"where", "kind", "matched", "context"}
 
@@ -1449,8 +1622,10 @@ class _Server:
         try:
             self.process = subprocess.Popen(  # noqa: S603 - this file, run by this interpreter  # nosec B603
                 [sys.executable, "-P", os.path.abspath(__file__), "--serve", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True,
-            )  # fmt: skip
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                close_fds=True,
+            )
         except OSError as exc:
             ours.close()
             raise _NoServer(str(exc)) from exc
@@ -1597,8 +1772,9 @@ def _report_from(answer: Any, stripped: bytes | None) -> PdfReport:
     if not all(isinstance(answer[key], types) for key, types in REPORT_FIELDS.items()):
         raise ValueError("the checker's answer has a field of the wrong type")
     hits = answer.pop("hits")
-    if len(hits) > MAX_HITS or not all(isinstance(h, dict) and h.keys() == HIT_FIELDS
-                                       and all(isinstance(v, str) for v in h.values()) for h in hits):  # fmt: skip
+    if len(hits) > MAX_HITS or not all(
+        isinstance(h, dict) and h.keys() == HIT_FIELDS and all(isinstance(v, str) for v in h.values()) for h in hits
+    ):
         raise ValueError("the checker's answer has malformed hits")
     for key in ("dropped", "notes"):
         lines = answer[key] or []
@@ -1615,8 +1791,9 @@ def _check_in_server(data: bytes, identities: list[Identity], strip: bool, timeo
         finally:
             theirs.close()  # the child holds the only other copy now
         deadline = time.monotonic() + timeout
-        request = json.dumps({"identities": [[i.kind, i.text] for i in identities], "strip": strip,
-                              "memory_mb": memory_mb, "seconds": timeout}).encode()  # fmt: skip
+        request = json.dumps(
+            {"identities": [[i.kind, i.text] for i in identities], "strip": strip, "memory_mb": memory_mb, "seconds": timeout}
+        ).encode()
         child, answered = None, False
         try:
             child = _Child(_PID.unpack(_receive(ours, _PID.size, deadline))[0])
@@ -1677,8 +1854,12 @@ def packed_pdf(objects: list[bytes], per_stream: int = 20_000) -> bytes:
         head = b" ".join(header) + b"\n"
         data = zlib.compress(head + bytes(bodies), 9)
         entries[next_number] = (1, len(out), 0)
-        out += b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n" % (
-            next_number, len(group), len(head), len(data)) + data + b"\nendstream\nendobj\n"  # fmt: skip
+        out += (
+            b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n"
+            % (next_number, len(group), len(head), len(data))
+            + data
+            + b"\nendstream\nendobj\n"
+        )
         next_number += 1
     xref_number, xref_at = next_number, len(out)
     entries[xref_number] = (1, xref_at, 0)
@@ -1690,9 +1871,13 @@ def packed_pdf(objects: list[bytes], per_stream: int = 20_000) -> bytes:
         rows += b"\x02" + bytes((x - y) % 256 for x, y in zip(row, previous, strict=True))
         previous = row
     data = zlib.compress(bytes(rows), 9)
-    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d /Filter /FlateDecode "
-            b"/DecodeParms << /Predictor 12 /Columns 7 >> >>\nstream\n" % (xref_number, xref_number + 1, len(data))
-            + data + b"\nendstream\nendobj\n")  # fmt: skip
+    out += (
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d /Filter /FlateDecode "
+        b"/DecodeParms << /Predictor 12 /Columns 7 >> >>\nstream\n"
+        % (xref_number, xref_number + 1, len(data))
+        + data
+        + b"\nendstream\nendobj\n"
+    )
     out += b"startxref\n%d\n%%%%EOF\n" % xref_at
     return bytes(out)
 
@@ -1700,14 +1885,15 @@ def packed_pdf(objects: list[bytes], per_stream: int = 20_000) -> bytes:
 def _one_page_pdf(text: bytes) -> bytes:
     """A minimal one-page PDF showing ``text`` in Helvetica."""
     content = b"BT /F1 12 Tf 72 712 Td (%s) Tj ET" % text
-    return pdf_of([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ])  # fmt: skip
+    return pdf_of(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
 
 
 def _warm_up() -> None:

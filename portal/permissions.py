@@ -57,8 +57,9 @@ def can_edit_reviewer_expertise(user: Any) -> bool:
 def is_author(user: Any, sub: Submission) -> bool:
     """The submitter, a person whose account an author row is linked to (they confirmed its address, at any
     time: a later change of address keeps them an author), or a person whose address is on the list."""
-    return is_signed_in(user) and (user.id == sub.submitter_id or any(a.user_id == user.id for a in sub.authors)
-                                   or user.email in sub.author_emails)  # fmt: skip
+    return is_signed_in(user) and (
+        user.id == sub.submitter_id or any(a.user_id == user.id for a in sub.authors) or user.email in sub.author_emails
+    )
 
 
 def can_view_submission(user: Any, sub: Submission) -> bool:
@@ -83,8 +84,7 @@ def can_restore_submission(user: Any, sub: Submission, now: datetime) -> bool:
         return True
     deadline = paper_deadline(sub.workshop, sub)
     # Of the authors, the one who submitted it (a co-author cannot undo the submitter's withdrawal alone).
-    return (is_signed_in(user) and user.id == sub.submitter_id and deadline is not None
-            and now < deadline)  # fmt: skip
+    return is_signed_in(user) and user.id == sub.submitter_id and deadline is not None and now < deadline
 
 
 def can_see_decision(user: Any, sub: Submission) -> bool:
@@ -159,11 +159,16 @@ def manages(user: Any, sub: Submission) -> bool:
 
 def authored_ids(user: Any) -> sa.Select[tuple[int]]:
     """``is_author`` in SQL: the ids of the papers ``user`` is an author of."""
-    return sa.select(Submission.id).where(sa.or_(
-        Submission.submitter_id == user.id,
-        Submission.id.in_(sa.select(SubmissionAuthor.submission_id).where(sa.or_(
-            SubmissionAuthor.user_id == user.id, SubmissionAuthor.email == user.email))),
-    ))  # fmt: skip
+    return sa.select(Submission.id).where(
+        sa.or_(
+            Submission.submitter_id == user.id,
+            Submission.id.in_(
+                sa.select(SubmissionAuthor.submission_id).where(
+                    sa.or_(SubmissionAuthor.user_id == user.id, SubmissionAuthor.email == user.email)
+                )
+            ),
+        )
+    )
 
 
 def chair_conflicted_ids(user: Any) -> sa.Select[tuple[int]]:
@@ -174,11 +179,11 @@ def chair_conflicted_ids(user: Any) -> sa.Select[tuple[int]]:
     addresses = sa.union(sa.select(sa.literal(user.email)), sa.select(UserEmail.email).where(UserEmail.user_id == user.id))
     return sa.union(
         authored_ids(user),
-        sa.select(SubmissionConflict.submission_id).where(sa.or_(
-            SubmissionConflict.user_id == user.id, SubmissionConflict.email.in_(addresses))),
-        sa.select(ConflictOverride.submission_id).where(ConflictOverride.reviewer_id == user.id,
-                                                        ConflictOverride.conflicted),
-    )  # fmt: skip
+        sa.select(SubmissionConflict.submission_id).where(
+            sa.or_(SubmissionConflict.user_id == user.id, SubmissionConflict.email.in_(addresses))
+        ),
+        sa.select(ConflictOverride.submission_id).where(ConflictOverride.reviewer_id == user.id, ConflictOverride.conflicted),
+    )
 
 
 def _chair_conflicts(user: Any) -> frozenset[int]:
@@ -263,11 +268,19 @@ def require_chair() -> None:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        is_chair=is_chair, is_reviewer=is_reviewer, can_manage_members=can_manage_members,
-        can_edit_reviewer_expertise=can_edit_reviewer_expertise, can_edit_submission=can_edit_submission,
-        can_withdraw_submission=can_withdraw_submission, can_restore_submission=can_restore_submission,
-        can_upload_camera_ready=can_upload_camera_ready, can_extend_deadline=can_extend_deadline,
-        is_author=is_author, can_see_reviews=can_see_reviews,
-        can_discuss=can_discuss, can_chair_paper=can_chair_paper, manages=manages,
+        is_chair=is_chair,
+        is_reviewer=is_reviewer,
+        can_manage_members=can_manage_members,
+        can_edit_reviewer_expertise=can_edit_reviewer_expertise,
+        can_edit_submission=can_edit_submission,
+        can_withdraw_submission=can_withdraw_submission,
+        can_restore_submission=can_restore_submission,
+        can_upload_camera_ready=can_upload_camera_ready,
+        can_extend_deadline=can_extend_deadline,
+        is_author=is_author,
+        can_see_reviews=can_see_reviews,
+        can_discuss=can_discuss,
+        can_chair_paper=can_chair_paper,
+        manages=manages,
         can_see_decision=can_see_decision,
-    )  # fmt: skip
+    )

@@ -84,8 +84,10 @@ class Budget:
 
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
-            raise BudgetExceeded(f"This template would take longer than {self.max_seconds:g} "
-                                 f"second{'s' if self.max_seconds != 1 else ''} to render")  # fmt: skip
+            raise BudgetExceeded(
+                f"This template would take longer than {self.max_seconds:g} "
+                f"second{'s' if self.max_seconds != 1 else ''} to render"
+            )
 
     def need(self, size: int | float) -> None:
         """Refuse to build (or keep) something of ``size`` characters past the output budget."""
@@ -209,8 +211,9 @@ class _Measured:
         budget = _budget()
         budget.tick()
         match = _SPEC.match(format_spec)
-        width, precision = (_number(match.group(1), budget.max_output), _number(match.group(2), budget.max_output)) \
-            if match else (0, 0)  # fmt: skip
+        width, precision = (
+            (_number(match.group(1), budget.max_output), _number(match.group(2), budget.max_output)) if match else (0, 0)
+        )
         budget.need(max(width, precision, text_size(value, budget.max_output)))
         text: str = super().format_field(value, format_spec)  # type: ignore[misc]
         self._total += len(text)
@@ -342,9 +345,16 @@ _FILTER_CHECKS: dict[str, Callable[[Budget, Context, dict[str, Any]], None]] = {
     "center": lambda budget, context, a: budget.need(_int(a["width"])),
     "format": lambda budget, context, a: budget.need(_printf_size(str(a["value"]), a["kwargs"] or a["args"], budget.max_output)),
     "replace": lambda budget, context, a: budget.need(_replace_size(str(a["s"]), str(a["old"]), str(a["new"]), a["count"])),
-    "indent": _check_indent, "wordwrap": _check_wordwrap, "join": _check_join, "batch": _check_batch,
-    "slice": _check_slice, "round": _check_round, "urlize": _check_urlize, "tojson": _check_tojson, "sum": _check_sum,
-}  # fmt: skip
+    "indent": _check_indent,
+    "wordwrap": _check_wordwrap,
+    "join": _check_join,
+    "batch": _check_batch,
+    "slice": _check_slice,
+    "round": _check_round,
+    "urlize": _check_urlize,
+    "tojson": _check_tojson,
+    "sum": _check_sum,
+}
 
 
 # Filters that make a list of their whole input: a range, a string or a generator (|map, |select) is measured
@@ -380,8 +390,15 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             budget.check(arg)
         if name in _BUILDERS and not isinstance(value, list | tuple | Mapping | set | frozenset):
             value = _counted(value, budget)
-        lead = () if passes is None else (context.eval_ctx,) if passes is _PassArg.eval_context else \
-            (context.environment,) if passes is _PassArg.environment else (context,)  # fmt: skip
+        lead = (
+            ()
+            if passes is None
+            else (context.eval_ctx,)
+            if passes is _PassArg.eval_context
+            else (context.environment,)
+            if passes is _PassArg.environment
+            else (context,)
+        )
         if check is None:
             return budget.check(func(*lead, value, *args, **kwargs))
         bound = signature.bind(value, *args, **kwargs)  # type: ignore[union-attr]
@@ -554,8 +571,10 @@ class ChairSandbox(ImmutableSandboxedEnvironment):
     def limits(self) -> tuple[int, float]:
         """(most characters, most seconds) of one render: this environment's own, else the app's settings."""
         config: Mapping[str, Any] = current_app.config if has_app_context() else {}
-        return (self.max_output or config.get("CHAIR_TEMPLATE_MAX_OUTPUT") or DEFAULT_MAX_OUTPUT,
-                self.max_seconds or config.get("CHAIR_TEMPLATE_MAX_SECONDS") or DEFAULT_MAX_SECONDS)  # fmt: skip
+        return (
+            self.max_output or config.get("CHAIR_TEMPLATE_MAX_OUTPUT") or DEFAULT_MAX_OUTPUT,
+            self.max_seconds or config.get("CHAIR_TEMPLATE_MAX_SECONDS") or DEFAULT_MAX_SECONDS,
+        )
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         try:
@@ -565,8 +584,9 @@ class ChairSandbox(ImmutableSandboxedEnvironment):
         tree.set_environment(self)
         return tree  # type: ignore[no-any-return]
 
-    def compile(self, source: Any, name: str | None = None, filename: str | None = None, raw: bool = False,
-                defer_init: bool = False) -> Any:  # fmt: skip
+    def compile(
+        self, source: Any, name: str | None = None, filename: str | None = None, raw: bool = False, defer_init: bool = False
+    ) -> Any:
         try:
             return super().compile(source, name, filename, raw, defer_init)
         except (RecursionError, SyntaxError):  # Python's own limits on nesting, compiling the generated code
@@ -576,8 +596,13 @@ class ChairSandbox(ImmutableSandboxedEnvironment):
         budget = _budget()
         budget.tick()
         if operator_name == "**":
-            if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1 \
-                    and right * (abs(left).bit_length() - 1) > _MAX_BITS:  # fmt: skip
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and right > 0
+                and abs(left) > 1
+                and right * (abs(left).bit_length() - 1) > _MAX_BITS
+            ):
                 raise _too_many_digits()
         elif operator_name == "*":
             for seq, times in ((left, right), (right, left)):
@@ -625,8 +650,9 @@ class ChairSandbox(ImmutableSandboxedEnvironment):
         if not isinstance(f_self, str):
             return None
         str_type, is_format_map = type(f_self), value.__name__ == "format_map"
-        formatter = _MeasuredEscapeFormatter(self, escape=f_self.escape) if isinstance(f_self, Markup) \
-            else _MeasuredFormatter(self)  # fmt: skip
+        formatter = (
+            _MeasuredEscapeFormatter(self, escape=f_self.escape) if isinstance(f_self, Markup) else _MeasuredFormatter(self)
+        )
 
         def wrapper(*args: Any, **kwargs: Any) -> str:
             if is_format_map:
@@ -640,8 +666,10 @@ class ChairSandbox(ImmutableSandboxedEnvironment):
         return update_wrapper(wrapper, value)
 
 
-def chair_sandbox(undefined: type[Undefined] = Undefined, *, max_output: int | None = None,
-                  max_seconds: float | None = None) -> ChairSandbox:  # fmt: skip
+def chair_sandbox(
+    undefined: type[Undefined] = Undefined, *, max_output: int | None = None, max_seconds: float | None = None
+) -> ChairSandbox:
     """The environment for chairs' templates; ``max_output``/``max_seconds`` override the app's settings."""
-    return ChairSandbox(autoescape=False, undefined=undefined, keep_trailing_newline=True, max_output=max_output,
-                        max_seconds=max_seconds)  # fmt: skip
+    return ChairSandbox(
+        autoescape=False, undefined=undefined, keep_trailing_newline=True, max_output=max_output, max_seconds=max_seconds
+    )

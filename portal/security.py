@@ -38,8 +38,11 @@ def init_app(app: Flask) -> None:
         if any("\x00" in value for values in fields for value in values):
             from portal.errors import render_error
 
-            return render_error(400, "The form held a NUL character (U+0000), which this site cannot store. "
-                                     "Nothing was saved: remove it and send the form again.")  # fmt: skip
+            return render_error(
+                400,
+                "The form held a NUL character (U+0000), which this site cannot store. "
+                "Nothing was saved: remove it and send the form again.",
+            )
         return None
 
     @app.after_request

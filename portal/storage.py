@@ -77,8 +77,9 @@ class LocalStorage:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             path.unlink(missing_ok=True)
-            raise StorageFull(f"The server could not store your file ({exc.strerror or exc}). Nothing was saved; "
-                              "please try again later.") from exc
+            raise StorageFull(
+                f"The server could not store your file ({exc.strerror or exc}). Nothing was saved; please try again later."
+            ) from exc
         return Saved(key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
     def open(self, key: str) -> BinaryIO:
@@ -133,8 +134,7 @@ def _drop_new_files(session: Session) -> None:
     if session.info.pop(_COMMITTING, False) and new:
         # The commit failed on its way (a connection lost at COMMIT): the rows may be in the database all the
         # same, and a row must never point at a missing file. Kept; `flask storage check` finds the orphans.
-        log.warning("commit failed: kept %d new file(s) its rows may point at: %s", len(new),
-                    ", ".join(key for _, key in new))  # fmt: skip
+        log.warning("commit failed: kept %d new file(s) its rows may point at: %s", len(new), ", ".join(key for _, key in new))
         return
     for store, key in new:
         store.delete(key)

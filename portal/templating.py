@@ -34,8 +34,7 @@ def paragraphs(text: str | None) -> Markup:
     """Plain text with blank-line paragraphs -> escaped ``<p>`` elements (single newlines become <br>)."""
     blocks = [b.strip() for b in (text or "").replace("\r\n", "\n").split("\n\n") if b.strip()]
     return Markup("\n").join(
-        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
-        for block in blocks
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n"))) for block in blocks
     )
 
 
@@ -103,9 +102,9 @@ def moment(value: datetime | None) -> Markup:
     """A ``<time>`` showing the workshop's zone and UTC; static/js/localtime.js adds the visitor's own."""
     if value is None:
         return Markup("")
-    return Markup(
-        '<time datetime="{iso}" data-local>{main}</time> <span class="utc">({utc})</span>'
-    ).format(iso=value.astimezone(UTC).isoformat(), main=format_datetime(value), utc=format_utc(value))
+    return Markup('<time datetime="{iso}" data-local>{main}</time> <span class="utc">({utc})</span>').format(
+        iso=value.astimezone(UTC).isoformat(), main=format_datetime(value), utc=format_utc(value)
+    )
 
 
 def time_left(deadline: datetime | None, now: datetime | None = None) -> str:
@@ -129,9 +128,15 @@ def time_left(deadline: datetime | None, now: datetime | None = None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        paragraphs=paragraphs, markdown=render_markdown, avatar=avatar, datetime=format_datetime, moment=moment,
-        utc=format_utc, time_left=time_left, date_range=date_range,
-    )  # fmt: skip
+        paragraphs=paragraphs,
+        markdown=render_markdown,
+        avatar=avatar,
+        datetime=format_datetime,
+        moment=moment,
+        utc=format_utc,
+        time_left=time_left,
+        date_range=date_range,
+    )
     app.jinja_env.globals.update(workshop=workshop)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

@@ -71,8 +71,14 @@ def send_stored(file: StoredFile, name: str, *, public: bool = False) -> Respons
     """A stored file as an attachment under ``name`` (never the uploader's), sandboxed; private unless public."""
     from portal.storage import storage
 
-    response = send_file(storage().open(file.storage_key), mimetype=file.content_type, as_attachment=True,
-                         download_name=name.lower(), etag=file.sha256, max_age=3600 if public else 0)  # fmt: skip
+    response = send_file(
+        storage().open(file.storage_key),
+        mimetype=file.content_type,
+        as_attachment=True,
+        download_name=name.lower(),
+        etag=file.sha256,
+        max_age=3600 if public else 0,
+    )
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     if not public:
         response.headers["Cache-Control"] = "private, no-store"

@@ -63,8 +63,12 @@ RESULTS = ROOT / "mutation" / "results.json"
 # implementations. A test that fails before any mutation makes no subset: the run refuses to start (--deselect).
 MATRIX = "tests/views/test_reviewing.py::test_reviewing_pages_permission_matrix_with_data_that_could_leak"
 GUARD_TESTS = ["tests/unit/test_guards.py", "tests/views/test_guards.py", MATRIX, "tests/views/test_people.py"]
-CONFLICT_TESTS = ["tests/unit/test_guards.py", "tests/unit/test_conflicts.py", "tests/views/test_people.py",
-                  "tests/views/test_guards.py"]  # fmt: skip
+CONFLICT_TESTS = [
+    "tests/unit/test_guards.py",
+    "tests/unit/test_conflicts.py",
+    "tests/views/test_people.py",
+    "tests/views/test_guards.py",
+]
 
 
 @dataclass(frozen=True)
@@ -121,56 +125,99 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
         "asked only on the submission's page and by the extension view, both behind get_submission (an author or a "
         "chair): for an author both are False, for a chair both are `not is_author`"
     ),
-    ("permissions.py", "can_chair_paper",
-     "sub.manager_id is not None and user.id == sub.manager_id -> (user.id == sub.manager_id)"): (
-        "a signed-in person has an id: `user.id == sub.manager_id` is never true while manager_id is None"
-    ),
-    ("permissions.py", "can_chair_paper",
-     "not is_author(user, sub) and sub.id not in _chair_conflicts(user) -> (sub.id not in _chair_conflicts(user))"): _AUTHORED,
-    ("permissions.py", "can_chair_paper", "is_chair(user) and not is_author(user, sub) and sub.id not in _chair_conflicts(user) "
-     "-> (is_chair(user) and sub.id not in _chair_conflicts(user))"): _AUTHORED,
-    ("permissions.py", "chair_conflicted_ids", "sa.union(sa.select(sa.literal(user.email)), sa.select(UserEmail.email).where("
-     "UserEmail.user_id == user.id)) -> sa.union(sa.select(UserEmail.email).where(UserEmail.user_id == user.id))"): (
+    (
+        "permissions.py",
+        "can_chair_paper",
+        "sub.manager_id is not None and user.id == sub.manager_id -> (user.id == sub.manager_id)",
+    ): ("a signed-in person has an id: `user.id == sub.manager_id` is never true while manager_id is None"),
+    (
+        "permissions.py",
+        "can_chair_paper",
+        "not is_author(user, sub) and sub.id not in _chair_conflicts(user) -> (sub.id not in _chair_conflicts(user))",
+    ): _AUTHORED,
+    (
+        "permissions.py",
+        "can_chair_paper",
+        "is_chair(user) and not is_author(user, sub) and sub.id not in _chair_conflicts(user) "
+        "-> (is_chair(user) and sub.id not in _chair_conflicts(user))",
+    ): _AUTHORED,
+    (
+        "permissions.py",
+        "chair_conflicted_ids",
+        "sa.union(sa.select(sa.literal(user.email)), sa.select(UserEmail.email).where("
+        "UserEmail.user_id == user.id)) -> sa.union(sa.select(UserEmail.email).where(UserEmail.user_id == user.id))",
+    ): (
         "every confirmed address, the current one included, has a user_email row (address_confirmed writes it; the "
         "identities migration back-filled it) and only a confirmed account signs in; set_manager, the one caller "
         "about someone else, asks conflict_reasons first, which reads the current address too"
     ),
     ("permissions.py", "forget_chair_conflicts", "has_request_context() -> (not (has_request_context()))"): _FORGET,
     ("permissions.py", "forget_chair_conflicts", 'g.pop("chair_conflicts", None) -> pass'): _FORGET,
-    ("permissions.py", "has_reviewed", "own is not None and own.review is not None and own.review.state == ReviewState.SUBMITTED "
-     "-> (own.review is not None and own.review.state == ReviewState.SUBMITTED)"): (
-        "has_reviewed returns early unless can_review holds, which needs the assignment: own is never None here"
-    ),
+    (
+        "permissions.py",
+        "has_reviewed",
+        "own is not None and own.review is not None and own.review.state == ReviewState.SUBMITTED "
+        "-> (own.review is not None and own.review.state == ReviewState.SUBMITTED)",
+    ): ("has_reviewed returns early unless can_review holds, which needs the assignment: own is never None here"),
     ("permissions.py", "require_sign_in", 'request.referrer or "" -> (request.referrer)'): (
         "evaluated only when _same_site(request.referrer) holds, i.e. when there is a referrer"
     ),
-    ("permissions.py", "_same_site",
-     "bool(url) and urlsplit(url).netloc == request.host -> (urlsplit(url).netloc == request.host)"): (
-        "urlsplit of a missing or empty referrer has an empty host, which is never the request's"
-    ),
+    (
+        "permissions.py",
+        "_same_site",
+        "bool(url) and urlsplit(url).netloc == request.host -> (urlsplit(url).netloc == request.host)",
+    ): ("urlsplit of a missing or empty referrer has an empty host, which is never the request's"),
     # portal/services/conflicts.py
     ("conflicts.py", "RULES", 'Rule("account", "account", AUTHOR) -> (removed)'): (
         "a row is linked to an account only by an address that account confirmed, and every confirmed address is in "
         "the account's history, which gather gives the email rule (for the submitter, listed or not, too): the email "
         "rule finds every pair the account rule finds, with the same reason"
     ),
-    ("conflicts.py", "gather", "not (isinstance(sub_ids, list) and isinstance(reviewer_ids, list)) "
-     "-> (isinstance(sub_ids, list) and isinstance(reviewer_ids, list))"): _ACCOUNTS,
-    ("conflicts.py", "gather",
-     "isinstance(sub_ids, list) and isinstance(reviewer_ids, list) -> (isinstance(reviewer_ids, list))"): _ACCOUNTS,
-    ("conflicts.py", "gather",
-     "isinstance(sub_ids, list) and isinstance(reviewer_ids, list) -> (isinstance(sub_ids, list))"): _ACCOUNTS,
-    ("conflicts.py", "gather", "sa.select(SubmissionAuthor.user_id).where(in_subs, SubmissionAuthor.user_id.is_not(None)) "
-     "-> sa.select(SubmissionAuthor.user_id).where(SubmissionAuthor.user_id.is_not(None))"): _ACCOUNTS,
-    ("conflicts.py", "gather", "sa.select(SubmissionAuthor.user_id).where(in_subs, SubmissionAuthor.user_id.is_not(None)) "
-     "-> sa.select(SubmissionAuthor.user_id).where(in_subs)"): _ACCOUNTS + " (a NULL in the union matches no id)",
-    ("conflicts.py", "gather", "sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids), Submission.submitter_id"
-     ".is_not(None)) -> sa.select(Submission.submitter_id).where(Submission.submitter_id.is_not(None))"): _ACCOUNTS,
-    ("conflicts.py", "gather", "sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids), Submission.submitter_id"
-     ".is_not(None)) -> sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids))"): _ACCOUNTS
-    + " (a NULL in the union matches no id)",
-    ("conflicts.py", "gather", "s.submitter_id is not None and s.submitter_id not in linked[s.id] -> (s.submitter_id not in "
-     "linked[s.id])"): (
+    (
+        "conflicts.py",
+        "gather",
+        "not (isinstance(sub_ids, list) and isinstance(reviewer_ids, list)) "
+        "-> (isinstance(sub_ids, list) and isinstance(reviewer_ids, list))",
+    ): _ACCOUNTS,
+    (
+        "conflicts.py",
+        "gather",
+        "isinstance(sub_ids, list) and isinstance(reviewer_ids, list) -> (isinstance(reviewer_ids, list))",
+    ): _ACCOUNTS,
+    (
+        "conflicts.py",
+        "gather",
+        "isinstance(sub_ids, list) and isinstance(reviewer_ids, list) -> (isinstance(sub_ids, list))",
+    ): _ACCOUNTS,
+    (
+        "conflicts.py",
+        "gather",
+        "sa.select(SubmissionAuthor.user_id).where(in_subs, SubmissionAuthor.user_id.is_not(None)) "
+        "-> sa.select(SubmissionAuthor.user_id).where(SubmissionAuthor.user_id.is_not(None))",
+    ): _ACCOUNTS,
+    (
+        "conflicts.py",
+        "gather",
+        "sa.select(SubmissionAuthor.user_id).where(in_subs, SubmissionAuthor.user_id.is_not(None)) "
+        "-> sa.select(SubmissionAuthor.user_id).where(in_subs)",
+    ): _ACCOUNTS + " (a NULL in the union matches no id)",
+    (
+        "conflicts.py",
+        "gather",
+        "sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids), Submission.submitter_id"
+        ".is_not(None)) -> sa.select(Submission.submitter_id).where(Submission.submitter_id.is_not(None))",
+    ): _ACCOUNTS,
+    (
+        "conflicts.py",
+        "gather",
+        "sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids), Submission.submitter_id"
+        ".is_not(None)) -> sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids))",
+    ): _ACCOUNTS + " (a NULL in the union matches no id)",
+    (
+        "conflicts.py",
+        "gather",
+        "s.submitter_id is not None and s.submitter_id not in linked[s.id] -> (s.submitter_id not in linked[s.id])",
+    ): (
         "a paper whose submitter's account is gone (NULL) then gets an account fact None, which no reviewer has, "
         "and no history: nothing matches"
     ),
@@ -178,16 +225,22 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
         "the unlisted submitter's addresses come from their history as email facts, so the email rule still finds "
         "them an author of the paper, with the same reason"
     ),
-    ("conflicts.py", "gather", "True -> False",
-     "known = history.get(u.id, {\"email\": [(u.email, True)], \"inst\": [(u.affiliation, True)]})"): (
-        "whether a reviewer's address or affiliation is the current one is not used (reasons show the reviewer's "
-        "value as it is)"
+    (
+        "conflicts.py",
+        "gather",
+        "True -> False",
+        'known = history.get(u.id, {"email": [(u.email, True)], "inst": [(u.affiliation, True)]})',
+    ): (
+        "whether a reviewer's address or affiliation is the current one is not used (reasons show the reviewer's value as it is)"
     ),
     ("conflicts.py", "gather", "kind == ConflictKind.INSTITUTION and norm_institution(value) -> (norm_institution(value))"): (
         "after PERSON and DOMAIN the only kind left is INSTITUTION"
     ),
-    ("conflicts.py", "gather",
-     "kind == ConflictKind.INSTITUTION and norm_institution(value) -> (kind == ConflictKind.INSTITUTION)"): (
+    (
+        "conflicts.py",
+        "gather",
+        "kind == ConflictKind.INSTITUTION and norm_institution(value) -> (kind == ConflictKind.INSTITUTION)",
+    ): (
         "an institution that normalises to nothing becomes the key '', which no affiliation on a paper has "
         "(add_affiliations skips empty ones)"
     ),
@@ -198,22 +251,33 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
     ("conflicts.py", "reasons_of", "key in found and AUTHOR not in found[key] -> (AUTHOR not in found[key])"): (
         "found is a defaultdict: for a pair not found, found[key] makes an empty entry that the `del` removes at once"
     ),
-    ("conflicts.py", "reasons_of", "v and k[0] in keep_subs and k[1] in keep_reviewers -> (k[0] in keep_subs and k[1] in "
-     "keep_reviewers)"): "add() never leaves an empty list: every entry has a reason",
+    (
+        "conflicts.py",
+        "reasons_of",
+        "v and k[0] in keep_subs and k[1] in keep_reviewers -> (k[0] in keep_subs and k[1] in keep_reviewers)",
+    ): "add() never leaves an empty list: every entry has a reason",
     ("conflicts.py", "conflicted_pairs", "not left or not right -> (not right)"): _EMPTY_JOIN,
     ("conflicts.py", "conflicted_pairs", "not left or not right -> (not left)"): _EMPTY_JOIN,
     ("conflicts.py", "conflicted_pairs", "continue -> pass"): _EMPTY_JOIN,
     ("conflicts.py", "conflicted_pairs", "not c -> True"): (
         "an added conflict taken out with the lifted ones is put back by the union with `added` that follows"
     ),
-}  # fmt: skip
+}
 
 # --- mutants -----------------------------------------------------------------------------------------------
 
 FLIP = {
-    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
-    ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
-}  # fmt: skip
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
 METHOD_FLIP = {"in_": "not_in", "not_in": "in_", "is_": "is_not", "is_not": "is_", "true": "false", "false": "true"}
 SQL_BOOL = {"and_", "or_", "union", "union_all", "where"}
 BINOP_SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.FloorDiv: ast.Mod, ast.Mod: ast.FloorDiv}
@@ -375,8 +439,18 @@ def mutants_of(target: Target, root: Path, functions: list[str] | None = None) -
             rules = unit.value
             for i, element in enumerate(rules.elts):
                 kept = ast.Tuple(rules.elts[:i] + rules.elts[i + 1 :], ast.Load())
-                found.append(Mutant(target.path, name, element.lineno, src.line(element), "drop-rule", src.code(element),
-                                    "(removed)", src.replace(rules, ast.unparse(kept))))  # fmt: skip
+                found.append(
+                    Mutant(
+                        target.path,
+                        name,
+                        element.lineno,
+                        src.line(element),
+                        "drop-rule",
+                        src.code(element),
+                        "(removed)",
+                        src.replace(rules, ast.unparse(kept)),
+                    )
+                )
             continue
         returns_bool = getattr(unit, "returns", None) is not None and ast.unparse(unit.returns) == "bool"
         body = unit.body[1:] if ast.get_docstring(unit) else unit.body
@@ -394,8 +468,9 @@ def mutants_of(target: Target, root: Path, functions: list[str] | None = None) -
                 if dumped == original or dumped in seen:  # no change, or the same as another mutant
                     continue
                 seen.add(dumped)
-                found.append(Mutant(target.path, name, where.lineno, src.line(where), operator, src.code(where),
-                                    replacement, mutated))  # fmt: skip
+                found.append(
+                    Mutant(target.path, name, where.lineno, src.line(where), operator, src.code(where), replacement, mutated)
+                )
     for entry, reason in EQUIVALENT.items():
         if entry[0] != Path(target.path).name or (functions and not any(f in entry[1] for f in functions)):
             continue
@@ -411,8 +486,19 @@ def mutants_of(target: Target, root: Path, functions: list[str] | None = None) -
 
 # --- running -----------------------------------------------------------------------------------------------
 
-IGNORE = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache",
-                                ".hypothesis", "instance", "mutation", "test-results", "node_modules")  # fmt: skip
+IGNORE = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "__pycache__",
+    "*.egg-info",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "instance",
+    "mutation",
+    "test-results",
+    "node_modules",
+)
 
 
 def git(*args: str) -> str:
@@ -435,8 +521,17 @@ def make_tree(dest: Path, rev: str | None, extra: list[str]) -> None:
 
 
 def pytest_args(tests: list[str], deselect: list[str]) -> list[str]:
-    return ["-x", "-q", "-p", "no:cacheprovider", "--no-header", "-W", "ignore::pytest.PytestUnraisableExceptionWarning",
-            *tests, *(a for d in deselect for a in ("--deselect", d))]  # fmt: skip
+    return [
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--no-header",
+        "-W",
+        "ignore::pytest.PytestUnraisableExceptionWarning",
+        *tests,
+        *(a for d in deselect for a in ("--deselect", d)),
+    ]
 
 
 def child_env(tree: Path) -> dict[str, str]:
@@ -463,8 +558,15 @@ def run_fresh(tree: Path, args: list[str], timeout: float) -> tuple[str, float, 
     """pytest in a new process: ('passed' | 'failed' | 'timeout', seconds, the first test that failed)."""
     start = time.perf_counter()
     command = [sys.executable, "-m", "pytest", *args]
-    with subprocess.Popen(command, cwd=tree, env=child_env(tree), stdout=subprocess.PIPE,  # noqa: S603
-                          stderr=subprocess.STDOUT, text=True, start_new_session=True) as proc:  # fmt: skip
+    with subprocess.Popen(  # noqa: S603
+        command,
+        cwd=tree,
+        env=child_env(tree),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as proc:
         RUNNING.add(proc.pid)
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -502,9 +604,16 @@ class Worker:
 
     def _start(self) -> subprocess.Popen[str]:
         with self.log.open("a") as log:
-            proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker"], cwd=self.tree,  # noqa: S603
-                                    env=child_env(self.tree), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=log, text=True, start_new_session=True)  # fmt: skip
+            proc = subprocess.Popen(  # noqa: S603
+                [sys.executable, str(Path(__file__).resolve()), "--worker"],
+                cwd=self.tree,
+                env=child_env(self.tree),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                start_new_session=True,
+            )
         RUNNING.add(proc.pid)
         return proc
 
@@ -514,8 +623,7 @@ class Worker:
             self.proc = self._start()
         assert self.proc.stdin is not None and self.proc.stdout is not None
         start = time.perf_counter()
-        request = {"args": args} | ({"path": mutant.target, "unit": mutant.function, "source": mutant.source}
-                                    if mutant else {})  # fmt: skip
+        request = {"args": args} | ({"path": mutant.target, "unit": mutant.function, "source": mutant.source} if mutant else {})
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
@@ -550,15 +658,19 @@ def apply_mutant(path: str, unit: str, source: str) -> Callable[[], None]:
         cls, name = unit.split(".")
         owner = getattr(module, cls)
         body = next(n.body for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
-    node = next(n for n in body if getattr(n, "name", None) == name
-                or (isinstance(n, ast.Assign) and [ast.unparse(t) for t in n.targets] == [name]))  # fmt: skip
+    node = next(
+        n
+        for n in body
+        if getattr(n, "name", None) == name or (isinstance(n, ast.Assign) and [ast.unparse(t) for t in n.targets] == [name])
+    )
     filename = str(Path.cwd() / path)
     if isinstance(node, ast.Assign):  # a module constant (RULES)
         old_value = getattr(module, name)
         setattr(module, name, eval(compile(ast.Expression(node.value), filename, "eval"), vars(module)))  # noqa: S307 - our own mutant
         return lambda: setattr(module, name, old_value)
-    code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec", flags=__future__.annotations.compiler_flag,
-                   dont_inherit=True)  # fmt: skip
+    code = compile(
+        ast.Module(body=[node], type_ignores=[]), filename, "exec", flags=__future__.annotations.compiler_flag, dont_inherit=True
+    )
     scratch = dict(vars(module))
     exec(code, scratch)  # noqa: S102 - our own mutant: the def statement, evaluated beside the module's names
     new, original = scratch[name], vars(owner)[name]
@@ -608,8 +720,16 @@ def worker_main() -> int:
     return 0
 
 
-def run_target(target: Target, mutants: list[Mutant], workers: queue.Queue[Worker], jobs: int, args: list[str],
-               timeout: float, fresh: bool, confirm: bool) -> None:  # fmt: skip
+def run_target(
+    target: Target,
+    mutants: list[Mutant],
+    workers: queue.Queue[Worker],
+    jobs: int,
+    args: list[str],
+    timeout: float,
+    fresh: bool,
+    confirm: bool,
+) -> None:
     """Run the pending mutants; a survivor of an in-process run is run again in a new process (``confirm``)."""
     todo = [m for m in mutants if m.status == "pending"]
 
@@ -633,8 +753,7 @@ def run_target(target: Target, mutants: list[Mutant], workers: queue.Queue[Worke
             return
         m.status = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[outcome]
         mark = {"killed": "killed  ", "timeout": "timeout ", "survived": "SURVIVED"}[m.status]
-        print(f"  {mark} {m.seconds:5.1f}s  {m.name}: {m.change}" + (f"  ({m.failed})" if m.failed else ""),
-              flush=True)  # fmt: skip
+        print(f"  {mark} {m.seconds:5.1f}s  {m.name}: {m.change}" + (f"  ({m.failed})" if m.failed else ""), flush=True)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, todo))
@@ -670,10 +789,12 @@ def main(argv: list[str] | None = None) -> int:
         help="a test file left out of the subset (what do the others notice?)",
     )
     parser.add_argument("--rev", help="mutate the product code of this commit (tests it lacks: the working tree's)")
-    parser.add_argument("--fresh", action="store_true", help="every mutant in a new process, written to the file "
-                        "(slow); by default in a worker process, in memory")  # fmt: skip
-    parser.add_argument("--no-confirm", dest="confirm", action="store_false",
-                        help="do not run a survivor again in a new process")  # fmt: skip
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="every mutant in a new process, written to the file (slow); by default in a worker process, in memory",
+    )
+    parser.add_argument("--no-confirm", dest="confirm", action="store_false", help="do not run a survivor again in a new process")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the results (mutation/results.json)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -740,8 +861,11 @@ def main(argv: list[str] | None = None) -> int:
     if changed:
         print(f"warning: {', '.join(changed)} changed in the working tree during the run; run again", file=sys.stderr)
     if polluted:
-        print(f"warning: the clean run failed in a worker after the mutants ({'; '.join(polluted)}): a mutant left "
-              "state behind, so a kill may be wrong; run again with --fresh", file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: the clean run failed in a worker after the mutants ({'; '.join(polluted)}): a mutant left "
+            "state behind, so a kill may be wrong; run again with --fresh",
+            file=sys.stderr,
+        )
     old = json.loads(args.json.read_text()) if args.json.exists() else {}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(old | {f"mutation {Path(p).name}": r for p, r in results.items()}, indent=2) + "\n")
@@ -749,8 +873,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r["ok"] for r in results.values()) and not changed and not polluted else 1
 
 
-def summary(mutants: list[Mutant], tests: list[str], deselect: list[str], clean: float, seconds: float, commit: str,
-            fresh: bool) -> dict:  # fmt: skip
+def summary(
+    mutants: list[Mutant], tests: list[str], deselect: list[str], clean: float, seconds: float, commit: str, fresh: bool
+) -> dict:
     count = {s: sum(m.status == s for m in mutants) for s in ("killed", "timeout", "survived", "equivalent")}
     changing = count["killed"] + count["timeout"] + count["survived"]
     detected = count["killed"] + count["timeout"]
@@ -785,8 +910,10 @@ def summary(mutants: list[Mutant], tests: list[str], deselect: list[str], clean:
 def print_table(results: dict[str, dict]) -> None:
     print(f"\n{'target':34} {'killed':>7} {'of':>4} {'equiv':>6} {'survived':>9} {'score':>7} {'time':>7}")
     for path, r in results.items():
-        print(f"{path:34} {r['killed']:>7} {r['behaviour_changing']:>4} {r['equivalent']:>6} {len(r['survived']):>9} "
-              f"{r['value']:>6}% {r['run_s'] / 60:>5.1f}min")  # fmt: skip
+        print(
+            f"{path:34} {r['killed']:>7} {r['behaviour_changing']:>4} {r['equivalent']:>6} {len(r['survived']):>9} "
+            f"{r['value']:>6}% {r['run_s'] / 60:>5.1f}min"
+        )
     for r in results.values():
         for s in r["survived"]:
             print(f"  survived: {s}")

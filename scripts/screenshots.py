@@ -20,8 +20,15 @@ from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parent.parent
 FAST_HASH = "pbkdf2:sha256:1000"  # the demo accounts of a throw-away database: hashing fast is fine
 
@@ -32,11 +39,18 @@ def make_app(tmp: Path):
     from portal import create_app
     from portal.db import db
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'demo.db'}", "UPLOAD_FOLDER": str(tmp / "uploads"),
-        "SECRET_KEY": "screenshots", "BASE_URL": "http://127.0.0.1", "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False,
-        "MAIL_SUPPRESS_SEND": True, "PASSWORD_HASH_METHOD": FAST_HASH,
-    })  # fmt: skip
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'demo.db'}",
+            "UPLOAD_FOLDER": str(tmp / "uploads"),
+            "SECRET_KEY": "screenshots",
+            "BASE_URL": "http://127.0.0.1",
+            "SESSION_COOKIE_SECURE": False,
+            "RATELIMIT_ENABLED": False,
+            "MAIL_SUPPRESS_SEND": True,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+        }
+    )
     with app.app_context():
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
         db.session.remove()
@@ -54,8 +68,12 @@ def load(app, phase: str) -> dict[str, str]:
         db.session.commit()
         author = db.session.scalar(sa.select(User).where(User.email == "author1@example.org"))
         sub = db.session.scalar(sa.select(Submission).where(Submission.submitter_id == author.id))
-        assignment = db.session.scalar(sa.select(ReviewAssignment).join(User, User.id == ReviewAssignment.reviewer_id)
-                                       .where(User.email == "reviewer1@example.org").order_by(ReviewAssignment.id))  # fmt: skip
+        assignment = db.session.scalar(
+            sa.select(ReviewAssignment)
+            .join(User, User.id == ReviewAssignment.reviewer_id)
+            .where(User.email == "reviewer1@example.org")
+            .order_by(ReviewAssignment.id)
+        )
         return {"paper": f"/submissions/{sub.id}", "review": f"/review/papers/{assignment.submission_id}/review"}
 
 
@@ -83,8 +101,9 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
             def capture(name: str, path: str, who: str | None, full: bool = False) -> None:
-                context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900}, locale="en-US",
-                                              timezone_id="UTC")  # fmt: skip
+                context = browser.new_context(
+                    base_url=base, viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC"
+                )
                 page = context.new_page()
                 if who:
                     sign_in(page, who)

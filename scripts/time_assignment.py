@@ -35,8 +35,9 @@ BID_SHARE, CONFLICT_SHARE = 0.01, 0.005
 BID_ODDS = [0.25, 0.40, 0.20, 0.15]
 
 
-def generate(papers: int, reviewers: int, seed: int = 1) -> tuple[list[PaperInfo], list[ReviewerInfo], PairArrays,
-                                                                  PairArrays, Problem]:  # fmt: skip
+def generate(
+    papers: int, reviewers: int, seed: int = 1
+) -> tuple[list[PaperInfo], list[ReviewerInfo], PairArrays, PairArrays, Problem]:
     rng = np.random.default_rng(seed)
     corpus = Corpus(rng)
     p_topics, r_topics = skewed_topics(rng, papers, 1, 3), skewed_topics(rng, reviewers, 2, 5)
@@ -80,13 +81,26 @@ def run_one(papers: int, reviewers: int, top_k: int | None) -> dict:
     solve_s = time.perf_counter() - started
 
     return {
-        "papers": papers, "reviewers": reviewers, "top_k": top_k, "bids": len(bids.paper),
-        "conflicts": len(conflicts.paper), "generate_s": generated, "affinity_s": affinity_s, "solve_s": solve_s,
-        "total_s": affinity_s + solve_s, "candidates": len(edges), "considered": result.candidates_considered,
-        "pairs": len(result.pairs), "demand": sum(problem.demand.values()), "capacity": sum(problem.capacity.values()),
-        "missing": sum(result.shortfall.values()), "not_willing_used": len(result.not_willing_used),
-        "peak_after_generate_mb": peak_generated, "peak_after_affinity_mb": peak_affinity, "peak_mb": _peak_mb(),
-    }  # fmt: skip
+        "papers": papers,
+        "reviewers": reviewers,
+        "top_k": top_k,
+        "bids": len(bids.paper),
+        "conflicts": len(conflicts.paper),
+        "generate_s": generated,
+        "affinity_s": affinity_s,
+        "solve_s": solve_s,
+        "total_s": affinity_s + solve_s,
+        "candidates": len(edges),
+        "considered": result.candidates_considered,
+        "pairs": len(result.pairs),
+        "demand": sum(problem.demand.values()),
+        "capacity": sum(problem.capacity.values()),
+        "missing": sum(result.shortfall.values()),
+        "not_willing_used": len(result.not_willing_used),
+        "peak_after_generate_mb": peak_generated,
+        "peak_after_affinity_mb": peak_affinity,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def main() -> None:
@@ -110,13 +124,19 @@ def main() -> None:
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
         r = json.loads(out.strip().splitlines()[-1])
         print(f"{papers} papers x {reviewers} reviewers, top_k={top_k}: {r['bids']} bids, {r['conflicts']} conflicts")
-        print(f"  affinity {r['affinity_s']:8.2f} s   solve {r['solve_s']:8.2f} s   total {r['total_s']:8.2f} s"
-              f"   (data generation {r['generate_s']:.2f} s, not counted)")  # fmt: skip
-        print(f"  peak RSS {r['peak_mb']:8.0f} MB   (after generating {r['peak_after_generate_mb']:.0f} MB,"
-              f" after affinity {r['peak_after_affinity_mb']:.0f} MB)")  # fmt: skip
-        print(f"  {r['candidates']} candidates ({r['considered']} given to the solver); {r['pairs']} pairs assigned"
-              f" of {r['demand']} wanted (capacity {r['capacity']}), {r['missing']} missing,"
-              f" {r['not_willing_used']} not-willing pairs used")  # fmt: skip
+        print(
+            f"  affinity {r['affinity_s']:8.2f} s   solve {r['solve_s']:8.2f} s   total {r['total_s']:8.2f} s"
+            f"   (data generation {r['generate_s']:.2f} s, not counted)"
+        )
+        print(
+            f"  peak RSS {r['peak_mb']:8.0f} MB   (after generating {r['peak_after_generate_mb']:.0f} MB,"
+            f" after affinity {r['peak_after_affinity_mb']:.0f} MB)"
+        )
+        print(
+            f"  {r['candidates']} candidates ({r['considered']} given to the solver); {r['pairs']} pairs assigned"
+            f" of {r['demand']} wanted (capacity {r['capacity']}), {r['missing']} missing,"
+            f" {r['not_willing_used']} not-willing pairs used"
+        )
 
 
 if __name__ == "__main__":

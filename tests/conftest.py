@@ -165,8 +165,9 @@ def _truncate_all(url: str) -> None:
     if url not in _cleaners:
         engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
         with engine.connect() as conn:
-            sequences = conn.scalars(sa.text(
-                "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'")).all()  # fmt: skip
+            sequences = conn.scalars(
+                sa.text("SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'")
+            ).all()
         statements = [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]  # noqa: S608 - our table names
         statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
         _cleaners[url] = (engine, "; ".join(statements))

@@ -18,15 +18,24 @@ _counter = itertools.count(1)
 
 
 def make_user(
-    email: str | None = None, *, name: str | None = None, affiliation: str = "Test University",
-    roles: tuple[str, ...] = (), confirmed: bool = True, password: str = PASSWORD,
-) -> User:  # fmt: skip
+    email: str | None = None,
+    *,
+    name: str | None = None,
+    affiliation: str = "Test University",
+    roles: tuple[str, ...] = (),
+    confirmed: bool = True,
+    password: str = PASSWORD,
+) -> User:
     n = next(_counter)
     user = User(
-        email=(email or f"user{n}@example.org").lower(), name=name or f"Test Person {n}", affiliation=affiliation,
-        password_hash=_hash(password), email_confirmed_at=utcnow() if confirmed else None,
-        is_reviewer="reviewer" in roles, is_chair="chair" in roles,
-    )  # fmt: skip
+        email=(email or f"user{n}@example.org").lower(),
+        name=name or f"Test Person {n}",
+        affiliation=affiliation,
+        password_hash=_hash(password),
+        email_confirmed_at=utcnow() if confirmed else None,
+        is_reviewer="reviewer" in roles,
+        is_chair="chair" in roles,
+    )
     db.session.add(user)
     db.session.flush()
     # As the portal does: the history of the account's affiliations and confirmed addresses starts here.
@@ -55,7 +64,6 @@ def decide_and_notify(ws: Workshop, sub: Submission, decision: Decision, chair: 
     """A decision as the chairs make it, with its letter on its way (the authors can see it). Flushes."""
     from portal.services import decisions
 
-    decisions.record_decision(chair or sub.submitter, sub, decision=decision, presentation=None, note="",
-                              version=None)  # fmt: skip
+    decisions.record_decision(chair or sub.submitter, sub, decision=decision, presentation=None, note="", version=None)
     decisions.prepare_letters(ws)
     decisions.send_letters(chair, ws)

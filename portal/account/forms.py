@@ -13,15 +13,17 @@ class ProfileForm(ProfileFieldsMixin, FlaskForm):
 
 
 class EmailChangeForm(FlaskForm):
-    email = EmailField("New email address", filters=[strip], validators=EMAIL_VALIDATORS,
-                       description="We send a link to it; the change takes effect when you open the link.")  # fmt: skip
-    password = PasswordField("Your current password",
-                             validators=[DataRequired("Give your current password."), current_password])  # fmt: skip
+    email = EmailField(
+        "New email address",
+        filters=[strip],
+        validators=EMAIL_VALIDATORS,
+        description="We send a link to it; the change takes effect when you open the link.",
+    )
+    password = PasswordField("Your current password", validators=[DataRequired("Give your current password."), current_password])
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField("Current password",
-                            validators=[DataRequired("Give your current password."), current_password])  # fmt: skip
+    current = PasswordField("Current password", validators=[DataRequired("Give your current password."), current_password])
     password, confirm = new_password_fields(help_text="At least 12 characters. Every other session is signed out.")
 
 
@@ -35,14 +37,16 @@ PAPER_SLOTS = 5
 
 class ExpertiseForm(FlaskForm):
     topics = MultiCheckboxField(
-        "Topics you know well", coerce=int,
+        "Topics you know well",
+        coerce=int,
         description="The call-for-papers topics on which you could review (or that your work is about).",
-    )  # fmt: skip
+    )
     statement = TextAreaField(
-        "Expertise statement", filters=[strip, unix_newlines],
+        "Expertise statement",
+        filters=[strip, unix_newlines],
         description="A few sentences on what you work on and can judge; used to match you to submissions.",
         validators=[Optional(), Length(max=3000)],
-    )  # fmt: skip
+    )
     # No min_entries: WTForms 3.3 renumbers the posted rows, then gives a filler row the index of a posted one, so a
     # post without row 0 stored its last paper twice. The view makes the empty slots for the page.
     papers = FieldList(FormField(PaperForm), max_entries=PAPER_SLOTS)
@@ -50,14 +54,20 @@ class ExpertiseForm(FlaskForm):
 
 class ConflictsForm(FlaskForm):
     institutions = TextAreaField(
-        "Institutions", filters=[unix_newlines], validators=[Length(max=10_000)],
+        "Institutions",
+        filters=[unix_newlines],
+        validators=[Length(max=10_000)],
         description="One per line: where you work, studied or worked in the last three years.",
-    )  # fmt: skip
+    )
     domains = TextAreaField(
-        "Email domains", filters=[unix_newlines], validators=[Length(max=10_000)],
+        "Email domains",
+        filters=[unix_newlines],
+        validators=[Length(max=10_000)],
         description="One per line, like ucsd.edu: authors with an address there (or below it) conflict with you.",
-    )  # fmt: skip
+    )
     people = TextAreaField(
-        "People", filters=[unix_newlines], validators=[Length(max=20_000)],
+        "People",
+        filters=[unix_newlines],
+        validators=[Length(max=20_000)],
         description="One email address per line: co-authors, advisors, students, close collaborators.",
-    )  # fmt: skip
+    )

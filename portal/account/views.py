@@ -59,8 +59,9 @@ def profile() -> str | Response:
     user = me()
     form = ProfileForm(obj=user)
     if form.validate_on_submit():
-        svc.update_profile(user, name=form.name.data, affiliation=form.affiliation.data,
-                           orcid=form.orcid.data, homepage=form.homepage.data)  # fmt: skip
+        svc.update_profile(
+            user, name=form.name.data, affiliation=form.affiliation.data, orcid=form.orcid.data, homepage=form.homepage.data
+        )
         db.session.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for(".index"))
@@ -81,8 +82,11 @@ def email() -> str | Response:
             form.email.errors.append(str(exc))
         else:
             emails.commit_and_deliver()
-            flash(f"A confirmation link is on its way to {svc.normalize_email(form.email.data)}. Your address "
-                  "changes when you open it (within 24 hours).", "info")  # fmt: skip
+            flash(
+                f"A confirmation link is on its way to {svc.normalize_email(form.email.data)}. Your address "
+                "changes when you open it (within 24 hours).",
+                "info",
+            )
             return redirect(url_for(".index"))
     return render_template("account/email.html", form=form, user=user), 422 if form.errors else 200
 
@@ -117,9 +121,11 @@ def expertise() -> str | Response:
     if form.validate_on_submit():
         papers = [svc.PaperInput(e.form.title.data or "", e.form.abstract.data or "") for e in form.papers.entries]
         svc.set_expertise(
-            user, topic_ids=form.topics.data or [],
-            statement=form.statement.data if reviewer else None, papers=papers if reviewer else None,
-        )  # fmt: skip
+            user,
+            topic_ids=form.topics.data or [],
+            statement=form.statement.data if reviewer else None,
+            papers=papers if reviewer else None,
+        )
         db.session.commit()
         flash("Your expertise is saved.", "success")
         return redirect(url_for(".index"))
@@ -136,8 +142,7 @@ def conflicts() -> str | Response:
         form.domains.data = "\n".join(by_kind[ConflictKind.DOMAIN])
         form.people.data = "\n".join(by_kind[ConflictKind.PERSON])
     if form.validate_on_submit():
-        found, problems = svc.parse_conflicts(form.institutions.data or "", form.domains.data or "",
-                                              form.people.data or "")  # fmt: skip
+        found, problems = svc.parse_conflicts(form.institutions.data or "", form.domains.data or "", form.people.data or "")
         for problem in problems:
             (form.people if "email address" in problem else form.domains).errors.append(problem)
         if not problems:
@@ -176,4 +181,3 @@ def confirm_email_change(token: str) -> str | Response:
         return redirect(url_for(".index"))
     flash(f"Your email address is now {user.email}. Sign in with it.", "success")
     return redirect(url_for("auth.login"))
-

@@ -72,8 +72,7 @@ BACKGROUND_TEXTS = 10_000
 # instead of returned to the system. Its arrays live a moment each and every first touch of a page is a fault,
 # costly in a virtual machine (a huge page is 2 MB zeroed): at NeurIPS size the helper's CPU time fell from
 # 3.8 s to 3.2 s, its system time from 1.4 s to 0.6 s. (This process's own arrays do better with huge pages.)
-HELPER_MEMORY = {"NUMPY_MADVISE_HUGEPAGE": "0", "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
-                 "MALLOC_TRIM_THRESHOLD_": str(1 << 32)}  # fmt: skip
+HELPER_MEMORY = {"NUMPY_MADVISE_HUGEPAGE": "0", "MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 32)}
 # Subtracted from a "not willing" pair's affinity while the K best are chosen: it ranks below every other.
 NOT_WILLING_RANK = 1000.0
 # The floats of one block of papers x all reviewers: the block's rows are chosen to stay near this.
@@ -152,10 +151,12 @@ class Edges(Graph):
     def reason(self, i: int) -> Reason:
         bid = int(self.bid[i])
         return Reason(
-            affinity=float(self.affinity[i]), bid=BID_VALUES[bid] if bid >= 0 else None,
-            common_topics=int(self.common_topics[i]), paper_topics=int(self.paper_topics[i]),
+            affinity=float(self.affinity[i]),
+            bid=BID_VALUES[bid] if bid >= 0 else None,
+            common_topics=int(self.common_topics[i]),
+            paper_topics=int(self.paper_topics[i]),
             text_similarity=float(self.text[i]),
-        )  # fmt: skip
+        )
 
     def reasons_for(self, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Reason]:
         """The reasons of those of these pairs that are candidates."""
@@ -171,12 +172,18 @@ class Edges(Graph):
         found = order[at[hit]]
         # Each column gathered once and made Python numbers at once (reading element by element costs
         # microseconds each: a second for a conference's 65,000 pairs).
-        columns = zip(self.affinity[found].tolist(), self.bid[found].tolist(), self.common_topics[found].tolist(),
-                      self.paper_topics[found].tolist(), self.text[found].tolist(), strict=True)  # fmt: skip
-        return {pair: Reason(affinity=a, bid=BID_VALUES[b] if b >= 0 else None, common_topics=c, paper_topics=t,
-                             text_similarity=x)
-                for pair, (a, b, c, t, x) in zip((q for q, ok in zip(pairs, hit.tolist(), strict=True) if ok), columns,
-                                                 strict=True)}  # fmt: skip
+        columns = zip(
+            self.affinity[found].tolist(),
+            self.bid[found].tolist(),
+            self.common_topics[found].tolist(),
+            self.paper_topics[found].tolist(),
+            self.text[found].tolist(),
+            strict=True,
+        )
+        return {
+            pair: Reason(affinity=a, bid=BID_VALUES[b] if b >= 0 else None, common_topics=c, paper_topics=t, text_similarity=x)
+            for pair, (a, b, c, t, x) in zip((q for q, ok in zip(pairs, hit.tolist(), strict=True) if ok), columns, strict=True)
+        }
 
     def candidates(self) -> list[Candidate]:
         columns = (self.paper.tolist(), self.reviewer.tolist(), self.affinity.tolist(), self.not_willing.tolist())
@@ -191,21 +198,33 @@ def automatic_top_k(papers: int, reviewers: int) -> int | None:
 
 
 def score(
-    papers: list[PaperInfo], reviewers: list[ReviewerInfo], bids: dict[tuple[int, int], str],
-    conflicts: set[tuple[int, int]], weights: Weights, *, top_k: int | None = None, chunk: int | None = None,
-) -> Scored:  # fmt: skip
+    papers: list[PaperInfo],
+    reviewers: list[ReviewerInfo],
+    bids: dict[tuple[int, int], str],
+    conflicts: set[tuple[int, int]],
+    weights: Weights,
+    *,
+    top_k: int | None = None,
+    chunk: int | None = None,
+) -> Scored:
     """Candidate pairs (conflicts left out) with their affinity and the reason for it, as objects: for small
     instances and tests; ``score_edges`` is the same computation for any size."""
-    edges = score_edges(papers, reviewers, PairArrays.of(bids), PairArrays.of(conflicts), weights, top_k=top_k,
-                        chunk=chunk)  # fmt: skip
+    edges = score_edges(papers, reviewers, PairArrays.of(bids), PairArrays.of(conflicts), weights, top_k=top_k, chunk=chunk)
     candidates = edges.candidates()
     return Scored(candidates, {(c.paper, c.reviewer): edges.reason(i) for i, c in enumerate(candidates)})
 
 
 def score_edges(
-    papers: list[PaperInfo], reviewers: list[ReviewerInfo], bids: PairArrays, conflicts: PairArrays,
-    weights: Weights, *, top_k: int | None = None, chunk: int | None = None, vectors: TextVectors | None = None,
-) -> Edges:  # fmt: skip
+    papers: list[PaperInfo],
+    reviewers: list[ReviewerInfo],
+    bids: PairArrays,
+    conflicts: PairArrays,
+    weights: Weights,
+    *,
+    top_k: int | None = None,
+    chunk: int | None = None,
+    vectors: TextVectors | None = None,
+) -> Edges:
     """Candidate pairs as arrays: per paper the ``top_k`` reviewers of highest affinity (all when None; "not
     willing" ones only when no other is left), never a conflicted pair. Bids and conflicts naming an unknown
     paper or reviewer are ignored. ``vectors``: the TF-IDF rows of the papers' then the reviewers' texts, being
@@ -241,9 +260,23 @@ def score_edges(
         # Choose each paper's K best with an approximate text similarity, then compute their affinity exactly.
         # The exact text similarity of a block's candidates is worked out by the TF-IDF helper process, when
         # there is one, while this one scans the next block.
-        dots = [vectors.pair_dots(n_papers, *np.divmod(cells, n_reviewers)) for cells in _approximate_best(
-            texts, n_papers, paper_topics, paper_topic_count, reviewer_topics, bid_cells, bid_points, bid_codes,
-            conflict_cells, weights, top_k, chunk)]  # fmt: skip
+        dots = [
+            vectors.pair_dots(n_papers, *np.divmod(cells, n_reviewers))
+            for cells in _approximate_best(
+                texts,
+                n_papers,
+                paper_topics,
+                paper_topic_count,
+                reviewer_topics,
+                bid_cells,
+                bid_points,
+                bid_codes,
+                conflict_cells,
+                weights,
+                top_k,
+                chunk,
+            )
+        ]
         similarity = np.concatenate([np.zeros(0, np.float32), *(d() for d in dots)])
         row = np.concatenate([np.zeros(0, np.int64), *(d.row for d in dots)])
         col = np.concatenate([np.zeros(0, np.int64), *(d.col for d in dots)])
@@ -255,8 +288,18 @@ def score_edges(
             affinity *= weights.topics
         affinity += weights.bid * points[code.astype(np.intp)]
         affinity += similarity if weights.text == 1.0 else weights.text * similarity
-        return Edges(paper_ids[row], reviewer_ids[col], affinity, code == NOT_WILLING, code, common.astype(np.int32),
-                     paper_topic_count[row].astype(np.int32), similarity, top_k=top_k, approximate=True)  # fmt: skip
+        return Edges(
+            paper_ids[row],
+            reviewer_ids[col],
+            affinity,
+            code == NOT_WILLING,
+            code,
+            common.astype(np.int32),
+            paper_topic_count[row].astype(np.int32),
+            similarity,
+            top_k=top_k,
+            approximate=True,
+        )
 
     text = _TextSimilarity(texts[:n_papers], texts[n_papers:], split=n_papers * n_reviewers > SPLIT_PAIRS)
     parts: list[tuple[np.ndarray, ...]] = []
@@ -290,9 +333,18 @@ def score_edges(
             finite = np.isfinite(affinity[row, col])
             row, col = row[finite], col[finite]
         code = _lookup(bid_cells[lo:hi] - start * n_reviewers, bid_codes[lo:hi], row * n_reviewers + col)
-        parts.append((paper_ids[row + start], reviewer_ids[col], affinity[row, col], code == NOT_WILLING, code,
-                      common[row, col].astype(np.int32), paper_topic_count[row + start].astype(np.int32),
-                      similarity[row, col]))  # fmt: skip
+        parts.append(
+            (
+                paper_ids[row + start],
+                reviewer_ids[col],
+                affinity[row, col],
+                code == NOT_WILLING,
+                code,
+                common[row, col].astype(np.int32),
+                paper_topic_count[row + start].astype(np.int32),
+                similarity[row, col],
+            )
+        )
         del similarity, common, affinity
     return Edges(*(np.concatenate(columns) for columns in zip(*parts, strict=True)), top_k=None if keep_all else top_k)
 
@@ -306,10 +358,19 @@ def _lookup(cells: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> np.ndar
 
 
 def _approximate_best(
-    texts: sparse.csr_matrix, n_papers: int, paper_topics: np.ndarray, paper_topic_count: np.ndarray,
-    reviewer_topics: np.ndarray, bid_cells: np.ndarray, bid_points: np.ndarray, bid_codes: np.ndarray,
-    conflict_cells: np.ndarray, weights: Weights, top_k: int, chunk: int,
-) -> Iterator[np.ndarray]:  # fmt: skip
+    texts: sparse.csr_matrix,
+    n_papers: int,
+    paper_topics: np.ndarray,
+    paper_topic_count: np.ndarray,
+    reviewer_topics: np.ndarray,
+    bid_cells: np.ndarray,
+    bid_points: np.ndarray,
+    bid_codes: np.ndarray,
+    conflict_cells: np.ndarray,
+    weights: Weights,
+    top_k: int,
+    chunk: int,
+) -> Iterator[np.ndarray]:
     """Block by block of papers, the cells (paper by paper) of each paper's ``top_k`` best reviewers by an affinity whose
     text similarity is that of the TF-IDF vectors projected on their main directions (topics and bids exact).
     One matrix product a block gives the text and topic terms together: [projected paper x text weight, topic
@@ -451,8 +512,13 @@ class TextVectors:
                 self._folder = tempfile.TemporaryDirectory(prefix="portal-tfidf-")
                 # -P: the script's folder is not put first on the helper's import path. Unbuffered (bufsize=0): a
                 # line read ahead into a buffer would be invisible to the select() that waits for the next.
-                self._child = subprocess.Popen([sys.executable, "-P", text.__file__], stdin=subprocess.PIPE,  # noqa: S603
-                                               stdout=subprocess.PIPE, bufsize=0, env={**os.environ, **HELPER_MEMORY})  # nosec B603  # fmt: skip
+                self._child = subprocess.Popen(  # noqa: S603
+                    [sys.executable, "-P", text.__file__],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    bufsize=0,
+                    env={**os.environ, **HELPER_MEMORY},
+                )  # nosec B603
                 self._tell(self._folder.name)
             except OSError:
                 self._failed("no helper process for the TF-IDF: computed in this one")
@@ -625,8 +691,9 @@ class _TextSimilarity:
         n_papers, n_reviewers = papers.shape[0], reviewers.shape[0]
         dense_words = np.zeros(0, dtype=np.int64)
         if split and papers.shape[1]:
-            work = (np.bincount(papers.indices, minlength=papers.shape[1]).astype(np.float64)
-                    * np.bincount(reviewers.indices, minlength=papers.shape[1]))  # fmt: skip
+            work = np.bincount(papers.indices, minlength=papers.shape[1]).astype(np.float64) * np.bincount(
+                reviewers.indices, minlength=papers.shape[1]
+            )
             order = np.argsort(-work, kind="stable")
             sparse_left = np.concatenate([[work.sum()], work.sum() - np.cumsum(work[order])])
             cost = SPARSE_COST * sparse_left + 2.0 * n_papers * n_reviewers * np.arange(len(order) + 1)
@@ -649,4 +716,3 @@ def _one_hot(rows: list[set[int]], column: dict[int, int]) -> np.ndarray:
     for i, topics in enumerate(rows):
         out[i, [column[t] for t in topics if t in column]] = 1.0
     return out
-

@@ -90,8 +90,10 @@ class Result:
         missing = sum(self.shortfall.values())
         papers = ", ".join(f"#{p} ({n} missing)" for p, n in sorted(self.shortfall.items())[:20])
         more = f" and {len(self.shortfall) - 20} more" if len(self.shortfall) > 20 else ""
-        text = (f"{missing} review{'s' if missing != 1 else ''} could not be assigned: {len(self.shortfall)} "
-                f"paper{'s lack' if len(self.shortfall) != 1 else ' lacks'} reviewers: {papers}{more}.")  # fmt: skip
+        text = (
+            f"{missing} review{'s' if missing != 1 else ''} could not be assigned: {len(self.shortfall)} "
+            f"paper{'s lack' if len(self.shortfall) != 1 else ' lacks'} reviewers: {papers}{more}."
+        )
         if topics:
             by_topic: dict[str, int] = defaultdict(int)
             for paper, n in self.shortfall.items():
@@ -138,19 +140,27 @@ def solve(problem: Problem) -> Result:
 
     chosen = np.flatnonzero(flow > 0)
     pairs = sorted(zip(arcs.paper[chosen].tolist(), arcs.reviewer[chosen].tolist(), strict=True))
-    not_willing = sorted(zip(arcs.paper[chosen[arcs.not_willing[chosen]]].tolist(),
-                             arcs.reviewer[chosen[arcs.not_willing[chosen]]].tolist(), strict=True))  # fmt: skip
+    not_willing = sorted(
+        zip(
+            arcs.paper[chosen[arcs.not_willing[chosen]]].tolist(),
+            arcs.reviewer[chosen[arcs.not_willing[chosen]]].tolist(),
+            strict=True,
+        )
+    )
     got = Counter(arcs.paper[chosen].tolist())
     shortfall = {p: need[p] - got[p] for p in need if need[p] > got[p]}
     return Result(
-        pairs=pairs, total_affinity=sum(arcs.affinity[chosen].tolist(), 0.0), shortfall=shortfall,
-        not_willing_used=not_willing, candidates_considered=len(arcs), top_k=problem.top_k,
+        pairs=pairs,
+        total_affinity=sum(arcs.affinity[chosen].tolist(), 0.0),
+        shortfall=shortfall,
+        not_willing_used=not_willing,
+        candidates_considered=len(arcs),
+        top_k=problem.top_k,
         seconds=time.perf_counter() - started,
-    )  # fmt: skip
+    )
 
 
-def _edges(graph: Graph, need: dict[int, int], room: dict[int, int], fixed: set[tuple[int, int]],
-           top_k: int | None) -> Graph:  # fmt: skip
+def _edges(graph: Graph, need: dict[int, int], room: dict[int, int], fixed: set[tuple[int, int]], top_k: int | None) -> Graph:
     """The usable candidates (not fixed, paper wanted, reviewer with room), per paper in order of preference:
     willing first, then by affinity, then by reviewer id; with ``top_k``, only each paper's first K (at least
     as many as it needs). Ties break by this order, so the same input always gives the same output."""
@@ -193,8 +203,15 @@ def _pair_in(p: np.ndarray, r: np.ndarray, set_p: np.ndarray, set_r: np.ndarray)
     return arrays.isin(p * width + r, set_p * width + set_r)
 
 
-def _min_cost_flow(papers: list[int], need: dict[int, int], reviewers: np.ndarray, room: dict[int, int],
-                   arcs: Graph, use: np.ndarray, penalty: int) -> np.ndarray:  # fmt: skip
+def _min_cost_flow(
+    papers: list[int],
+    need: dict[int, int],
+    reviewers: np.ndarray,
+    room: dict[int, int],
+    arcs: Graph,
+    use: np.ndarray,
+    penalty: int,
+) -> np.ndarray:
     """The flow on each candidate arc (0 where ``use`` is False) of a maximum flow of minimum cost:
     source -> paper (its need) -> reviewer (1 per candidate) -> sink (the reviewer's room)."""
     flow = np.zeros(len(arcs), dtype=np.int64)
@@ -209,10 +226,11 @@ def _min_cost_flow(papers: list[int], need: dict[int, int], reviewers: np.ndarra
     smcf.add_arcs_with_capacity_and_unit_cost(
         np.concatenate([np.zeros(n_papers, np.int64), paper_node, 1 + n_papers + np.arange(len(reviewers))]),
         np.concatenate([np.arange(1, n_papers + 1), reviewer_node, np.full(len(reviewers), sink)]),
-        np.concatenate([[need[p] for p in papers], np.ones(len(paper_node), np.int64),
-                        [room[r] for r in reviewers.tolist()]]).astype(np.int64),
+        np.concatenate(
+            [[need[p] for p in papers], np.ones(len(paper_node), np.int64), [room[r] for r in reviewers.tolist()]]
+        ).astype(np.int64),
         np.concatenate([np.zeros(n_papers, np.int64), cost, np.zeros(len(reviewers), np.int64)]),
-    )  # fmt: skip
+    )
     total = sum(need[p] for p in papers)
     smcf.set_node_supply(source, total)
     smcf.set_node_supply(sink, -total)

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 # scikit-learn's English stop words (sklearn/feature_extraction/_stop_words.py, BSD licence), copied so that
 # scoring does not import scikit-learn (the same 318 words as its version 1.9).
-ENGLISH_STOP_WORDS = frozenset("""
+ENGLISH_STOP_WORDS = frozenset(
+    """
 a about above across after afterwards again against all almost alone along already also although always am
 among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere are around as at back
 be became because become becomes becoming been before beforehand behind being below beside besides between
@@ -43,7 +44,8 @@ third this those though three through throughout thru thus to together too top t
 two un under until up upon us very via was we well were what whatever when whence whenever where whereafter
 whereas whereby wherein whereupon wherever whether which while whither who whoever whole whom whose why will
 with within without would yet you your yours yourself yourselves
-""".split())  # noqa: SIM905 - a word list reads better as text
+""".split()  # noqa: SIM905 - a word list reads better as text
+)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _ASCII_WORD = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)) + b" " * 128
 
@@ -77,13 +79,17 @@ class Words:
     def add(self, texts: list[str]) -> None:
         tokens = [words(t) for t in texts]
         lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        self.ids.append(np.fromiter(map(self.number.__getitem__, chain.from_iterable(tokens)), dtype=np.int64,
-                                    count=int(lengths.sum())))  # fmt: skip
+        self.ids.append(
+            np.fromiter(map(self.number.__getitem__, chain.from_iterable(tokens)), dtype=np.int64, count=int(lengths.sum()))
+        )
         self.lengths.append(lengths)
 
     def tfidf(self) -> sparse.csr_matrix:
-        return _matrix(self.number, np.concatenate([np.zeros(0, np.int64), *self.ids]),
-                       np.concatenate([np.zeros(0, np.int64), *self.lengths]))  # fmt: skip
+        return _matrix(
+            self.number,
+            np.concatenate([np.zeros(0, np.int64), *self.ids]),
+            np.concatenate([np.zeros(0, np.int64), *self.lengths]),
+        )
 
 
 def _matrix(number: dict[str, int], ids: np.ndarray, lengths: np.ndarray) -> sparse.csr_matrix:
@@ -97,8 +103,7 @@ def _matrix(number: dict[str, int], ids: np.ndarray, lengths: np.ndarray) -> spa
     n = len(lengths)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)[kept]
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
-    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), cols[kept], indptr),
-                               shape=(n, max(len(vocabulary), 1)))  # fmt: skip
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), cols[kept], indptr), shape=(n, max(len(vocabulary), 1)))
     matrix.sum_duplicates()  # the counts; also sorts each row's columns
     if not vocabulary:
         return matrix

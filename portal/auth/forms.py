@@ -7,44 +7,53 @@ from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Option
 from portal.forms import good_password, normalize_orcid, single_line, strip, valid_orcid
 
 EMAIL_VALIDATORS = [
-    DataRequired("Give your email address."), single_line, Length(max=320),
+    DataRequired("Give your email address."),
+    single_line,
+    Length(max=320),
     Email("This does not look like an email address (name@example.org)."),
-]  # fmt: skip
+]
 NAME_VALIDATORS = [DataRequired("Give your full name."), single_line, Length(max=200)]
 
 
 class ProfileFieldsMixin:
     name = StringField("Full name", filters=[strip], validators=NAME_VALIDATORS)
     affiliation = StringField(
-        "Affiliation", filters=[strip], description="Your university, lab or company.",
+        "Affiliation",
+        filters=[strip],
+        description="Your university, lab or company.",
         validators=[DataRequired("Give your affiliation (or “Independent researcher”)."), single_line, Length(max=300)],
-    )  # fmt: skip
+    )
     orcid = StringField(
-        "ORCID iD (optional)", filters=[normalize_orcid], description="Like 0000-0002-1825-0097.",
+        "ORCID iD (optional)",
+        filters=[normalize_orcid],
+        description="Like 0000-0002-1825-0097.",
         validators=[Optional(), single_line, Length(max=40), valid_orcid],
-    )  # fmt: skip
+    )
     homepage = URLField(
-        "Homepage (optional)", filters=[strip],
+        "Homepage (optional)",
+        filters=[strip],
         validators=[Optional(), single_line, Length(max=500), URL(message="Give a full web address (https://…).")],
-    )  # fmt: skip
+    )
 
 
 def new_password_fields(label: str = "New password", help_text: str = "") -> tuple[PasswordField, PasswordField]:
     """A password under the policy and its repetition: every form that sets a password uses these."""
     password = PasswordField(
-        label, description=help_text or "At least 12 characters; a phrase of a few words works well.",
+        label,
+        description=help_text or "At least 12 characters; a phrase of a few words works well.",
         validators=[DataRequired("Choose a password."), good_password],
-    )  # fmt: skip
+    )
     confirm = PasswordField(
         f"Repeat the {label.lower()}",
         validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
-    )  # fmt: skip
+    )
     return password, confirm
 
 
 class RegisterForm(ProfileFieldsMixin, FlaskForm):
-    email = EmailField("Email", filters=[strip], validators=EMAIL_VALIDATORS,
-                       description="We send a link to confirm it before you can sign in.")  # fmt: skip
+    email = EmailField(
+        "Email", filters=[strip], validators=EMAIL_VALIDATORS, description="We send a link to confirm it before you can sign in."
+    )
     password, confirm = new_password_fields("Password")
 
 
@@ -59,8 +68,9 @@ class EmailOnlyForm(FlaskForm):
 
 
 class ConfirmAccountForm(FlaskForm):
-    password = PasswordField("The password you chose when registering",
-                             validators=[DataRequired("Give the password you chose when registering.")])  # fmt: skip
+    password = PasswordField(
+        "The password you chose when registering", validators=[DataRequired("Give the password you chose when registering.")]
+    )
 
 
 class NewPasswordForm(FlaskForm):

@@ -53,10 +53,15 @@ def register() -> str | Response:
     if form.validate_on_submit():
         once.record(url_for(".check_inbox"), "the account was registered")  # "Register" pressed twice: once
         user = svc.register_user(
-            workshop(), email=form.email.data, name=form.name.data, affiliation=form.affiliation.data,
-            password=form.password.data, orcid=form.orcid.data, homepage=form.homepage.data,
+            workshop(),
+            email=form.email.data,
+            name=form.name.data,
+            affiliation=form.affiliation.data,
+            password=form.password.data,
+            orcid=form.orcid.data,
+            homepage=form.homepage.data,
             invitation=invitation,
-        )  # fmt: skip
+        )
         if user is not None and user.is_confirmed:
             emails.commit_and_deliver()
             login_user(user)
@@ -84,8 +89,7 @@ def confirm(token: str) -> str | Response | tuple[str, int]:
         user = svc.user_to_confirm(token)
     except TokenInvalid as exc:
         db.session.rollback()
-        return render_template("auth/link_problem.html", message=str(exc), resend="confirm",
-                               form=EmailOnlyForm()), 400  # fmt: skip
+        return render_template("auth/link_problem.html", message=str(exc), resend="confirm", form=EmailOnlyForm()), 400
     form = ConfirmAccountForm()
     status = 200
     if form.validate_on_submit():
@@ -94,14 +98,16 @@ def confirm(token: str) -> str | Response | tuple[str, int]:
         except svc.SignInRefused as exc:
             db.session.commit()  # keep the recorded failure: it counts toward the sign-in limits
             when = f" Try again after {format_datetime(exc.retry_at)}." if exc.retry_at else ""
-            form.password.errors.append(f"{exc}{when}" if exc.retry_at else
-                                        "This is not the password chosen when the address was registered. If you did "
-                                        "not register, or forgot it, choose a new password below.")  # fmt: skip
+            form.password.errors.append(
+                f"{exc}{when}"
+                if exc.retry_at
+                else "This is not the password chosen when the address was registered. If you did "
+                "not register, or forgot it, choose a new password below."
+            )
             status = 429 if exc.retry_at else 422
         except TokenInvalid as exc:
             db.session.rollback()
-            return render_template("auth/link_problem.html", message=str(exc), resend="confirm",
-                                   form=EmailOnlyForm()), 400  # fmt: skip
+            return render_template("auth/link_problem.html", message=str(exc), resend="confirm", form=EmailOnlyForm()), 400
         else:
             db.session.commit()
             login_user(user)
@@ -120,8 +126,9 @@ def resend_confirmation() -> str | Response:
         svc.resend_confirmation(workshop(), form.email.data)
         flash(
             f"If an unconfirmed account uses {svc.normalize_email(form.email.data)}, a new confirmation link is on "
-            "its way. It works for 3 days.", "info",
-        )  # fmt: skip
+            "its way. It works for 3 days.",
+            "info",
+        )
         # The same answer, in the same time, for every address: the mail goes out after the response.
         return emails.commit_and_deliver_after(redirect(url_for(".login")))
     return render_template("auth/resend.html", form=form), 422 if form.errors else 200
@@ -182,8 +189,9 @@ def reset_request() -> str | Response:
         svc.request_password_reset(workshop(), form.email.data)
         flash(
             f"If an account uses {svc.normalize_email(form.email.data)}, a link to choose a new password is on its "
-            "way. It works once, for one hour.", "info",
-        )  # fmt: skip
+            "way. It works once, for one hour.",
+            "info",
+        )
         # The same answer, in the same time, for every address: the mail goes out after the response.
         return emails.commit_and_deliver_after(redirect(url_for(".login")))
     return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
@@ -194,20 +202,17 @@ def reset(token: str) -> str | Response:
     try:
         user, fingerprint = svc.reset_link(token)
     except TokenInvalid as exc:
-        return render_template("auth/link_problem.html", message=str(exc), resend="reset",
-                               form=EmailOnlyForm()), 400  # fmt: skip
+        return render_template("auth/link_problem.html", message=str(exc), resend="reset", form=EmailOnlyForm()), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:  # conditional on the password the link was made for: posted several times at once, it works once
             svc.set_password(workshop(), user, form.password.data, confirm_email=True, replacing=fingerprint)
         except TokenInvalid as exc:
             db.session.rollback()
-            return render_template("auth/link_problem.html", message=str(exc), resend="reset",
-                                   form=EmailOnlyForm()), 400  # fmt: skip
+            return render_template("auth/link_problem.html", message=str(exc), resend="reset", form=EmailOnlyForm()), 400
         emails.commit_and_deliver()
         logout_user()
-        flash("Your password is changed, and every session that used the old one is signed out. Sign in now.",
-              "success")  # fmt: skip
+        flash("Your password is changed, and every session that used the old one is signed out. Sign in now.", "success")
         return redirect(url_for(".login"))
     return render_template("auth/reset.html", form=form, user=user), 422 if form.errors else 200
 
@@ -237,7 +242,8 @@ def invitation(token: str, answer: str) -> str | Response:
             return redirect(url_for("account.index") if current_user.is_authenticated else url_for(".login"))
     elif inv.state != InvitationState.PENDING:
         error = (
-            "The organizers withdrew this invitation." if inv.state == InvitationState.REVOKED
+            "The organizers withdrew this invitation."
+            if inv.state == InvitationState.REVOKED
             else f"You have {inv.state.value} this invitation already."
-        )  # fmt: skip
+        )
     return render_template("auth/invitation.html", invitation=inv, answer=answer, form=form, error=error)

@@ -15,6 +15,15 @@ def audit() -> str:
     q = (request.args.get("q") or "").strip()[:200]
     kind = request.args.get("kind") if request.args.get("kind") in svc.ACTIONS else None
     found = svc.events(me(), q=q, kind=kind, page=min(request.args.get("page", 1, type=int) or 1, 10**6))
-    return render_template("chair/audit.html", ws=ws, events=found.events, q=q, kind=kind, kinds=svc.ACTIONS,
-                           page=found.page, pages=found.pages, total=found.total,
-                           summary=lambda e: svc.summary_for(e, me(), found.redact))  # fmt: skip
+    return render_template(
+        "chair/audit.html",
+        ws=ws,
+        events=found.events,
+        q=q,
+        kind=kind,
+        kinds=svc.ACTIONS,
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
+        summary=lambda e: svc.summary_for(e, me(), found.redact),
+    )

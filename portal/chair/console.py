@@ -22,18 +22,36 @@ def home() -> str:
     figures = {
         "recommendations": charts.columns("chart-recommendations", "Recommendations in submitted reviews", rec_items),
         "topics": charts.bars("chart-topics", "Submitted papers per primary topic", topic_items),
-        "days": charts.columns("chart-days", f"Reviews submitted per day, last {len(day_items)} days ({ws.zone_label})",
-                               day_items, label_every=3),
-    }  # fmt: skip
-    return render_template("chair/home.html", ws=ws, o=o, figures=figures, rec_items=rec_items,
-                           topic_items=topic_items, per_day=o.per_day, disagreement=svc.DISAGREEMENT)  # fmt: skip
+        "days": charts.columns(
+            "chart-days", f"Reviews submitted per day, last {len(day_items)} days ({ws.zone_label})", day_items, label_every=3
+        ),
+    }
+    return render_template(
+        "chair/home.html",
+        ws=ws,
+        o=o,
+        figures=figures,
+        rec_items=rec_items,
+        topic_items=topic_items,
+        per_day=o.per_day,
+        disagreement=svc.DISAGREEMENT,
+    )
 
 
 @bp.get("/submissions")
 def submissions() -> str:
     ws = require_workshop()
     table = svc.submissions_table(ws, me(), svc.TableQuery.from_args(request.args))
-    return render_template("chair/submissions.html", ws=ws, table=table, t=table.query, sorts=svc.SORTS,
-                           recommendations=RECOMMENDATIONS, confidences=CONFIDENCES, decisions=list(Decision),
-                           presentations=list(Presentation), button=ButtonForm(),
-                           back=url_for(".submissions", **table.query.args()))  # fmt: skip
+    return render_template(
+        "chair/submissions.html",
+        ws=ws,
+        table=table,
+        t=table.query,
+        sorts=svc.SORTS,
+        recommendations=RECOMMENDATIONS,
+        confidences=CONFIDENCES,
+        decisions=list(Decision),
+        presentations=list(Presentation),
+        button=ButtonForm(),
+        back=url_for(".submissions", **table.query.args()),
+    )

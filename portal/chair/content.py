@@ -93,66 +93,117 @@ def _snippet(text: str, length: int = 110) -> str:
 
 def _people_section(role: PersonRole, title: str, noun: str, endpoint: str, page: str, anchor: str) -> Section:
     return Section(
-        key=role.value, title=title, noun=noun, form=PersonForm,
-        items=lambda ws: ws.people_in(role), name=lambda p: p.name, detail=lambda p: "; ".join(p.affiliations),
+        key=role.value,
+        title=title,
+        noun=noun,
+        form=PersonForm,
+        items=lambda ws: ws.people_in(role),
+        name=lambda p: p.name,
+        detail=lambda p: "; ".join(p.affiliations),
         public_url=lambda p: url_for(endpoint, _anchor=f"{role.value}-{p.slug}" if p is not None and p.bio else anchor),
         page=page,
-        add=partial(svc.add_person, role=role), update=svc.update_person, remove=svc.remove_person,
-        move=svc.move_person, field_names=("name", "affiliation", "homepage", "bio"),
+        add=partial(svc.add_person, role=role),
+        update=svc.update_person,
+        remove=svc.remove_person,
+        move=svc.move_person,
+        field_names=("name", "affiliation", "homepage", "bio"),
         intro=f"The {page.lower()} page shows them in this order, with initials avatars; a name links to the homepage, "
-              "and the biographies follow the grid.",
-    )  # fmt: skip
+        "and the biographies follow the grid.",
+    )
 
 
-SECTIONS: dict[str, Section] = {s.key: s for s in [
-    Section(
-        key="topics", title="Topics", noun="topic", form=TopicForm,
-        items=lambda ws: list(ws.topics), name=lambda t: t.title, detail=lambda t: _snippet(t.description),
-        public_url=lambda t: url_for("public.cfp", _anchor=f"topic-{t.slug}" if t is not None else "topics"),
-        page="Call for papers",
-        add=svc.add_topic, update=svc.update_topic, remove=svc.remove_topic, move=svc.move_topic,
-        intro="The call for papers lists them in this order; authors file their submissions under them and reviewers "
-              "give them as their expertise. A topic that is some submission's primary topic cannot be removed.",
-        field_names=("title", "description", "examples"),
-    ),
-    Section(
-        key="questions", title="Fundamental questions", noun="question", form=QuestionForm,
-        items=lambda ws: list(ws.questions), name=lambda q: q.title, detail=lambda q: _snippet(q.text),
-        public_url=lambda q: url_for("public.home", _anchor=f"question-{q.slug}" if q is not None else "questions"),
-        page="Home",
-        add=svc.add_question, update=svc.update_question, remove=svc.remove_question, move=svc.move_question,
-        intro="The home page lists them under “Fundamental questions”, after the objective.",
-        field_names=("title", "text"),
-    ),
-    _people_section(PersonRole.SPEAKER, "Speakers", "speaker", "public.speakers", "Speakers", "speakers"),
-    _people_section(PersonRole.PANELIST, "Panelists", "panelist", "public.speakers", "Speakers", "panelists"),
-    _people_section(PersonRole.ORGANIZER, "Organizers", "organizer", "public.organizers", "Organizers", "organizers"),
-    _people_section(PersonRole.STEERING, "Steering committee", "steering committee member", "public.organizers",
-                    "Organizers", "steering"),
-    Section(
-        key="dates", title="Important dates", noun="date", form=DateForm,
-        items=lambda ws: list(ws.dates), name=lambda d: d.label,
-        detail=lambda d: format_datetime(d.at) + (" · a deadline, set on the settings page" if svc.is_deadline(d)
-                                                  else " · the workshop" if d.kind == DateKind.WORKSHOP else ""),
-        public_url=lambda d: url_for("public.cfp", _anchor="dates"), page="Call for papers",
-        add=svc.add_date, update=svc.update_date, remove=svc.remove_date,
-        editable=lambda d: not svc.is_deadline(d),
-        intro="The call for papers lists every date in time order. The deadlines (submissions open, abstract, full "
-              "paper, notification, camera-ready) are set on the settings page, which checks their order and "
-              "enforces them; here you add the workshop day and any other date.",
-        field_names=("label", "kind", "at"),
-    ),
-    Section(
-        key="sponsors", title="Sponsorship options", noun="sponsorship option", form=SponsorOptionForm,
-        items=lambda ws: list(ws.sponsor_options), name=lambda o: o.label, detail=lambda o: _snippet(o.description),
-        public_url=lambda o: url_for("sponsors.index", _anchor="options"), page="Sponsors",
-        add=svc.add_sponsor_option, update=svc.update_sponsor_option, remove=svc.remove_sponsor_option,
-        move=svc.move_sponsor_option,
-        intro="The sponsors' contact form offers them in this order; the sponsors page lists them with their "
-              "descriptions. Messages already received keep the option as the sponsor chose it.",
-        field_names=("label", "description"),
-    ),
-]}  # fmt: skip
+SECTIONS: dict[str, Section] = {
+    s.key: s
+    for s in [
+        Section(
+            key="topics",
+            title="Topics",
+            noun="topic",
+            form=TopicForm,
+            items=lambda ws: list(ws.topics),
+            name=lambda t: t.title,
+            detail=lambda t: _snippet(t.description),
+            public_url=lambda t: url_for("public.cfp", _anchor=f"topic-{t.slug}" if t is not None else "topics"),
+            page="Call for papers",
+            add=svc.add_topic,
+            update=svc.update_topic,
+            remove=svc.remove_topic,
+            move=svc.move_topic,
+            intro="The call for papers lists them in this order; authors file their submissions under them and reviewers "
+            "give them as their expertise. A topic that is some submission's primary topic cannot be removed.",
+            field_names=("title", "description", "examples"),
+        ),
+        Section(
+            key="questions",
+            title="Fundamental questions",
+            noun="question",
+            form=QuestionForm,
+            items=lambda ws: list(ws.questions),
+            name=lambda q: q.title,
+            detail=lambda q: _snippet(q.text),
+            public_url=lambda q: url_for("public.home", _anchor=f"question-{q.slug}" if q is not None else "questions"),
+            page="Home",
+            add=svc.add_question,
+            update=svc.update_question,
+            remove=svc.remove_question,
+            move=svc.move_question,
+            intro="The home page lists them under “Fundamental questions”, after the objective.",
+            field_names=("title", "text"),
+        ),
+        _people_section(PersonRole.SPEAKER, "Speakers", "speaker", "public.speakers", "Speakers", "speakers"),
+        _people_section(PersonRole.PANELIST, "Panelists", "panelist", "public.speakers", "Speakers", "panelists"),
+        _people_section(PersonRole.ORGANIZER, "Organizers", "organizer", "public.organizers", "Organizers", "organizers"),
+        _people_section(
+            PersonRole.STEERING, "Steering committee", "steering committee member", "public.organizers", "Organizers", "steering"
+        ),
+        Section(
+            key="dates",
+            title="Important dates",
+            noun="date",
+            form=DateForm,
+            items=lambda ws: list(ws.dates),
+            name=lambda d: d.label,
+            detail=lambda d: (
+                format_datetime(d.at)
+                + (
+                    " · a deadline, set on the settings page"
+                    if svc.is_deadline(d)
+                    else " · the workshop"
+                    if d.kind == DateKind.WORKSHOP
+                    else ""
+                )
+            ),
+            public_url=lambda d: url_for("public.cfp", _anchor="dates"),
+            page="Call for papers",
+            add=svc.add_date,
+            update=svc.update_date,
+            remove=svc.remove_date,
+            editable=lambda d: not svc.is_deadline(d),
+            intro="The call for papers lists every date in time order. The deadlines (submissions open, abstract, full "
+            "paper, notification, camera-ready) are set on the settings page, which checks their order and "
+            "enforces them; here you add the workshop day and any other date.",
+            field_names=("label", "kind", "at"),
+        ),
+        Section(
+            key="sponsors",
+            title="Sponsorship options",
+            noun="sponsorship option",
+            form=SponsorOptionForm,
+            items=lambda ws: list(ws.sponsor_options),
+            name=lambda o: o.label,
+            detail=lambda o: _snippet(o.description),
+            public_url=lambda o: url_for("sponsors.index", _anchor="options"),
+            page="Sponsors",
+            add=svc.add_sponsor_option,
+            update=svc.update_sponsor_option,
+            remove=svc.remove_sponsor_option,
+            move=svc.move_sponsor_option,
+            intro="The sponsors' contact form offers them in this order; the sponsors page lists them with their "
+            "descriptions. Messages already received keep the option as the sponsor chose it.",
+            field_names=("label", "description"),
+        ),
+    ]
+}
 
 
 def _route(suffix: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -199,11 +250,15 @@ def content() -> str:
 
 
 TEXT_PAGES = {
-    "overview": ("public.home", "about"), "motivation": ("public.home", "why"),
-    "objective": ("public.home", "questions"), "audience": ("public.home", "audience"),
-    "cfp_intro": ("public.cfp", None), "submission_instructions": ("public.cfp", "instructions"),
-    "panel_note": ("public.speakers", "panelists"), "sponsor_call": ("sponsors.index", None),
-}  # fmt: skip
+    "overview": ("public.home", "about"),
+    "motivation": ("public.home", "why"),
+    "objective": ("public.home", "questions"),
+    "audience": ("public.home", "audience"),
+    "cfp_intro": ("public.cfp", None),
+    "submission_instructions": ("public.cfp", "instructions"),
+    "panel_note": ("public.speakers", "panelists"),
+    "sponsor_call": ("sponsors.index", None),
+}
 
 
 @bp.route("/content/texts", methods=["GET", "POST"])

@@ -31,13 +31,19 @@ def decisions() -> str:
     subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
     scores: dict[int, list[int]] = defaultdict(list)
     for sub_id, rec in db.session.execute(
-        sa.select(ReviewAssignment.submission_id, Review.recommendation).join(Review)
-        .where(Review.state == ReviewState.SUBMITTED)
-    ):  # fmt: skip
+        sa.select(ReviewAssignment.submission_id, Review.recommendation).join(Review).where(Review.state == ReviewState.SUBMITTED)
+    ):
         scores[sub_id].append(rec)
     sent = {x.submission_id for x in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_not(None)))}
-    return render_template("chair/decisions.html", ws=ws, subs=subs, scores=scores, sent=sent,
-                           decisions=list(Decision), presentations=list(Presentation))  # fmt: skip
+    return render_template(
+        "chair/decisions.html",
+        ws=ws,
+        subs=subs,
+        scores=scores,
+        sent=sent,
+        decisions=list(Decision),
+        presentations=list(Presentation),
+    )
 
 
 @bp.post("/decisions/<int:number>")
@@ -46,9 +52,14 @@ def decide(number: int) -> Response:
     sub = get_submission(number, permissions.can_chair_paper)
     version = request.form.get("version", type=int)
     try:
-        svc.record_decision(me(), sub, decision=_parse(request.form.get("decision"), Decision),  # type: ignore[arg-type]
-                            presentation=_parse(request.form.get("presentation"), Presentation),  # type: ignore[arg-type]
-                            note=(request.form.get("note") or "").strip()[:5000], version=version)  # fmt: skip
+        svc.record_decision(
+            me(),
+            sub,
+            decision=_parse(request.form.get("decision"), Decision),  # type: ignore[arg-type]
+            presentation=_parse(request.form.get("presentation"), Presentation),  # type: ignore[arg-type]
+            note=(request.form.get("note") or "").strip()[:5000],
+            version=version,
+        )
         db.session.commit()
         flash(f"#{sub.id}: {sub.decision.value if sub.decision else 'no decision'}.", "success")
     except (DomainError, StaleDataError) as exc:
@@ -74,21 +85,30 @@ def decide_bulk() -> Response:
     if decision is None or not numbers:
         flash("Select papers and a decision.", "error")
         return redirect(back)
-    subs = [s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(numbers)))
-            if permissions.can_chair_paper(me(), s)]  # fmt: skip
+    subs = [
+        s
+        for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(numbers)))
+        if permissions.can_chair_paper(me(), s)
+    ]
     try:
         done, refused, changed = svc.decide_many(me(), subs, decision, seen)  # type: ignore[arg-type]
         db.session.commit()
     except StaleDataError:  # another chair's decision committed while these were saved: none of them is
         db.session.rollback()
-        flash("Another chair decided some of these papers at the same moment. Nothing was changed: reload the page "
-              "to see their decisions, then decide again.", "error")  # fmt: skip
+        flash(
+            "Another chair decided some of these papers at the same moment. Nothing was changed: reload the page "
+            "to see their decisions, then decide again.",
+            "error",
+        )
         return redirect(back)
     skipped = [f"#{n}" for n in sorted(set(numbers) - {s.id for s in subs} | set(refused))]
     flash(f"{done} paper{'s' if done != 1 else ''} marked {decision}.", "success")  # type: ignore[union-attr]
     if changed:
-        flash(f"Not changed, because another chair changed {'them' if len(changed) > 1 else 'it'} after you loaded "
-              f"this page: {', '.join(f'#{n}' for n in sorted(changed))}. Reload to see what they decided.", "error")  # fmt: skip
+        flash(
+            f"Not changed, because another chair changed {'them' if len(changed) > 1 else 'it'} after you loaded "
+            f"this page: {', '.join(f'#{n}' for n in sorted(changed))}. Reload to see what they decided.",
+            "error",
+        )
     if skipped:
         flash(f"Not changed (letter sent, withdrawn or not yours to decide): {', '.join(skipped)}.", "error")
     return redirect(back)
@@ -104,8 +124,9 @@ def letters() -> str | Response:
         require_button()
         typed = {name: request.form.get(name, "") for name in ("accept_letter", "reject_letter", "with_reviews")}
         try:
-            count = svc.save_letter_templates(me(), ws, typed["accept_letter"], typed["reject_letter"],
-                                              with_reviews=bool(typed["with_reviews"]))  # fmt: skip
+            count = svc.save_letter_templates(
+                me(), ws, typed["accept_letter"], typed["reject_letter"], with_reviews=bool(typed["with_reviews"])
+            )
         except DomainError as exc:
             db.session.rollback()
             for name in ("accept_letter", "reject_letter"):  # which of the two is wrong, to mark and link it
@@ -119,11 +140,22 @@ def letters() -> str | Response:
             db.session.commit()
             flash(f"The templates are saved and {count} draft{'s' if count != 1 else ''} prepared.", "success")
             return redirect(url_for(".letters"))
-    rows = [x for x in db.session.scalars(sa.select(Letter).order_by(Letter.submission_id))
-            if permissions.can_chair_paper(me(), x.submission)]  # fmt: skip
-    page = render_template("chair/letters.html", ws=ws, letters=rows, default_accept=svc.DEFAULT_ACCEPT,
-                           default_reject=svc.DEFAULT_REJECT, placeholders=svc.PLACEHOLDERS, typed=typed,
-                           field_errors=field_errors, problems=problems)  # fmt: skip
+    rows = [
+        x
+        for x in db.session.scalars(sa.select(Letter).order_by(Letter.submission_id))
+        if permissions.can_chair_paper(me(), x.submission)
+    ]
+    page = render_template(
+        "chair/letters.html",
+        ws=ws,
+        letters=rows,
+        default_accept=svc.DEFAULT_ACCEPT,
+        default_reject=svc.DEFAULT_REJECT,
+        placeholders=svc.PLACEHOLDERS,
+        typed=typed,
+        field_errors=field_errors,
+        problems=problems,
+    )
     return page if typed is None else (page, 422)  # type: ignore[return-value]
 
 
@@ -140,8 +172,9 @@ def letter(letter_id: int) -> str | Response:
     if request.method == "POST":
         require_button()
         try:
-            svc.edit_letter(me(), x, (request.form.get("subject") or "").strip()[:500],
-                            (request.form.get("body") or "").replace("\r\n", "\n"))  # fmt: skip
+            svc.edit_letter(
+                me(), x, (request.form.get("subject") or "").strip()[:500], (request.form.get("body") or "").replace("\r\n", "\n")
+            )
             db.session.commit()
             flash("This letter is saved; preparing the drafts again will leave it as you wrote it.", "success")
         except DomainError as exc:
@@ -170,8 +203,10 @@ def resend_letter(letter_id: int) -> Response:
         if report.handed_over:
             flash("The letter is on its way: a background worker is delivering it.", "success")
         else:
-            flash("The letter is delivered." if report.sent else "The letter could not be delivered; it stays queued.",
-                  "success" if report.sent else "error")  # fmt: skip
+            flash(
+                "The letter is delivered." if report.sent else "The letter could not be delivered; it stays queued.",
+                "success" if report.sent else "error",
+            )
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -184,6 +219,5 @@ def publish() -> Response:
     ws = require_workshop()
     svc.set_published(me(), ws, request.form.get("published") == "1")
     db.session.commit()
-    flash("The accepted papers are public." if ws.accepted_published else "The accepted papers are hidden again.",
-          "success")  # fmt: skip
+    flash("The accepted papers are public." if ws.accepted_published else "The accepted papers are hidden again.", "success")
     return redirect(url_for(".decisions"))

@@ -15,8 +15,12 @@ MIMETYPES = {"csv": "text/csv", "json": "application/json"}  # Werkzeug adds "; 
 @bp.get("/exports")
 def exports() -> str:
     ws = require_workshop()
-    return render_template("chair/exports.html", ws=ws, exports=svc.EXPORTS,
-                           names={(k, f): svc.filename(ws, k, f) for k in svc.EXPORTS for f in MIMETYPES})  # fmt: skip
+    return render_template(
+        "chair/exports.html",
+        ws=ws,
+        exports=svc.EXPORTS,
+        names={(k, f): svc.filename(ws, k, f) for k in svc.EXPORTS for f in MIMETYPES},
+    )
 
 
 @bp.get("/exports/<any(submissions, reviews, decisions):kind>.<any(csv, json):fmt>")

@@ -17,25 +17,34 @@ def finite(form: object, field: DecimalField) -> None:
 
 
 class ReviewSettingsForm(FlaskForm):
-    phase = RadioField("Phase", coerce=str, choices=choices([
-        ("submission", "Submission: authors submit; reviewers wait"),
-        ("bidding", "Bidding: reviewers mark the papers they want"),
-        ("reviewing", "Reviewing: reviewers write their reviews"),
-    ]), validators=[InputRequired("Choose the phase the workshop is in.")])  # fmt: skip
+    phase = RadioField(
+        "Phase",
+        coerce=str,
+        choices=choices(
+            [
+                ("submission", "Submission: authors submit; reviewers wait"),
+                ("bidding", "Bidding: reviewers mark the papers they want"),
+                ("reviewing", "Reviewing: reviewers write their reviews"),
+            ]
+        ),
+        validators=[InputRequired("Choose the phase the workshop is in.")],
+    )
     bidding_deadline = StringField("Bidding deadline", filters=[strip], description=DATE_HELP)
     review_deadline = StringField("Review deadline", filters=[strip], description=DATE_HELP)
     reviews_per_paper = IntegerField("Reviews per paper", validators=[InputRequired(), NumberRange(1, 10)])
-    default_max_load = IntegerField("Maximum papers per reviewer (default)",
-                                    validators=[InputRequired(), NumberRange(1, 100)])  # fmt: skip
+    default_max_load = IntegerField("Maximum papers per reviewer (default)", validators=[InputRequired(), NumberRange(1, 100)])
     weight_bid = DecimalField("Weight of the bid", places=2, validators=[InputRequired(), finite, NumberRange(0, 10)])
-    weight_topics = DecimalField("Weight of the topics in common", places=2,
-                                 validators=[InputRequired(), finite, NumberRange(0, 10)])  # fmt: skip
-    weight_text = DecimalField("Weight of the text similarity", places=2,
-                               validators=[InputRequired(), finite, NumberRange(0, 10)])  # fmt: skip
+    weight_topics = DecimalField(
+        "Weight of the topics in common", places=2, validators=[InputRequired(), finite, NumberRange(0, 10)]
+    )
+    weight_text = DecimalField(
+        "Weight of the text similarity", places=2, validators=[InputRequired(), finite, NumberRange(0, 10)]
+    )
     discussion_before_review = BooleanField(
         "Open a paper's discussion to its reviewers before they submit their own review",
         description="Off by default, so that each reviewer forms their own view first. Turned on, a reviewer reads "
-                    "the others' comments (not their reviews) before writing, and may be swayed by them.")  # fmt: skip
+        "the others' comments (not their reviews) before writing, and may be swayed by them.",
+    )
 
 
 class PairForm(FlaskForm):
@@ -47,5 +56,8 @@ class PairForm(FlaskForm):
 class ExternalReviewerForm(FlaskForm):
     number = IntegerField("Submission number", validators=[InputRequired(), NumberRange(1, MAX_ID)])
     name = StringField("Name", filters=[strip], validators=[DataRequired(), single_line, Length(max=200)])
-    email = EmailField("Email", filters=[strip], validators=[DataRequired(), single_line, Length(max=320),
-                                                             Email("This does not look like an email address.")])  # fmt: skip
+    email = EmailField(
+        "Email",
+        filters=[strip],
+        validators=[DataRequired(), single_line, Length(max=320), Email("This does not look like an email address.")],
+    )

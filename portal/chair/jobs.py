@@ -48,22 +48,40 @@ def jobs_list() -> str:
     routine = ("outbox", "reviewers_copy")  # one per upload or request: listed when they fail, or on "all"
     stmt = sa.select(Job) if everything else sa.select(Job).where(sa.or_(Job.kind.not_in(routine), Job.state == JobState.FAILED))
     rows = db.session.scalars(stmt.order_by(Job.id.desc()).limit(50)).all()
-    return render_template("chair/jobs.html", rows=rows, labels={k: v[0] for k, v in jobs.JOBS.items()}, redacted=redacted,
-                           stalled=jobs.stalled(rows), everything=everything)  # fmt: skip
+    return render_template(
+        "chair/jobs.html",
+        rows=rows,
+        labels={k: v[0] for k, v in jobs.JOBS.items()},
+        redacted=redacted,
+        stalled=jobs.stalled(rows),
+        everything=everything,
+    )
 
 
 def redacted(row: Job) -> bool:
     """Another chair's group mail to the reviewers with unfinished reviews counts reviewers of every paper that
     chair handles: a chair conflicted with some of them sees its state, not its numbers."""
-    return (row.kind == "group_mail" and (row.args or {}).get("audience") == "unfinished"
-            and row.created_by_id != me().id and audit.conflicted(me()))  # fmt: skip
+    return (
+        row.kind == "group_mail"
+        and (row.args or {}).get("audience") == "unfinished"
+        and row.created_by_id != me().id
+        and audit.conflicted(me())
+    )
 
 
 @bp.get("/jobs/<int:job_id>")
 def job(job_id: int) -> str:
     row = _job(job_id)
-    return render_template("chair/job.html", job=row, label=jobs.JOBS[row.kind][0], JobState=JobState, redact=redacted(row),
-                           stalled=jobs.stall(row), minutes=jobs.waited_minutes(row), button=ButtonForm())  # fmt: skip
+    return render_template(
+        "chair/job.html",
+        job=row,
+        label=jobs.JOBS[row.kind][0],
+        JobState=JobState,
+        redact=redacted(row),
+        stalled=jobs.stall(row),
+        minutes=jobs.waited_minutes(row),
+        button=ButtonForm(),
+    )
 
 
 @bp.get("/jobs/<int:job_id>.json")
@@ -72,10 +90,17 @@ def job_status(job_id: int) -> Response:
     page, which then offers the Retry button."""
     row = _job(job_id)
     if redacted(row):
-        return jsonify(state=row.state.value, stalled=jobs.stall(row), phase=row.phase, done=None, total=None,
-                       percent=100 if row.state == JobState.DONE else 0)  # fmt: skip
-    return jsonify(state=row.state.value, stalled=jobs.stall(row), phase=row.phase, done=row.done, total=row.total,
-                   percent=row.percent)  # fmt: skip
+        return jsonify(
+            state=row.state.value,
+            stalled=jobs.stall(row),
+            phase=row.phase,
+            done=None,
+            total=None,
+            percent=100 if row.state == JobState.DONE else 0,
+        )
+    return jsonify(
+        state=row.state.value, stalled=jobs.stall(row), phase=row.phase, done=row.done, total=row.total, percent=row.percent
+    )
 
 
 @bp.post("/jobs/<int:job_id>/retry")

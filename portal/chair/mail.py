@@ -41,6 +41,15 @@ def mail() -> tuple[str, int] | Response:
     form.digest.data = preview.digest if preview and preview.recipients else ""
     # 422: the form or a template is wrong; 409: the send was refused because the preview is outdated.
     status = 422 if form.errors or (problem and preview is None) else 409 if problem else 200
-    return render_template("chair/mail.html", ws=ws, form=form, preview=preview, problem=problem,
-                           history=svc.history(), help=svc.HELP, redact=audit.conflicted(me()), placeholders=svc.PLACEHOLDERS,
-                           paper_placeholders=svc.PAPER_PLACEHOLDERS), status  # fmt: skip
+    return render_template(
+        "chair/mail.html",
+        ws=ws,
+        form=form,
+        preview=preview,
+        problem=problem,
+        history=svc.history(),
+        help=svc.HELP,
+        redact=audit.conflicted(me()),
+        placeholders=svc.PLACEHOLDERS,
+        paper_placeholders=svc.PAPER_PLACEHOLDERS,
+    ), status

@@ -18,12 +18,11 @@ The {{ workshop }} chairs
 
 
 class GroupMailForm(FlaskForm):
-    audience = RadioField("To", choices=choices(AUDIENCES.items()),
-                          validators=[InputRequired("Choose who gets the mail.")])  # fmt: skip
-    subject = StringField("Subject", filters=[strip], validators=[DataRequired(), single_line, Length(max=300)],
-                          default="[{{ workshop }}] ")  # fmt: skip
-    body = TextAreaField("Mail", filters=[unix_newlines], validators=[DataRequired(), Length(max=20_000)],
-                         default=DEFAULT_BODY)  # fmt: skip
+    audience = RadioField("To", choices=choices(AUDIENCES.items()), validators=[InputRequired("Choose who gets the mail.")])
+    subject = StringField(
+        "Subject", filters=[strip], validators=[DataRequired(), single_line, Length(max=300)], default="[{{ workshop }}] "
+    )
+    body = TextAreaField("Mail", filters=[unix_newlines], validators=[DataRequired(), Length(max=20_000)], default=DEFAULT_BODY)
     # The digest of the preview the chair saw; Send refuses anything else.
     digest = HiddenField()
     preview = SubmitField("Preview")

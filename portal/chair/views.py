@@ -60,8 +60,7 @@ def reviewing() -> str | Response:
             at = getattr(ws, name)
             getattr(form, name).data = at.astimezone(ws.zone).strftime("%Y-%m-%d %H:%M") if at else ""
         form.reviews_per_paper.data, form.default_max_load.data = ws.reviews_per_paper, ws.default_max_load
-        form.weight_bid.data, form.weight_topics.data, form.weight_text.data = (ws.weight_bid, ws.weight_topics,
-                                                                                ws.weight_text)  # fmt: skip
+        form.weight_bid.data, form.weight_topics.data, form.weight_text.data = (ws.weight_bid, ws.weight_topics, ws.weight_text)
         form.discussion_before_review.data = ws.discussion_before_review
     elif form.validate_on_submit():
         loads: dict[int, int | None] = {}
@@ -74,12 +73,15 @@ def reviewing() -> str | Response:
             if problems:
                 raise DomainError("Nothing was saved.")
             settings = svc.ReviewSettings(
-                phase=Phase(form.phase.data), bidding_deadline=parse_local(form.bidding_deadline.data or "", ws.timezone),
+                phase=Phase(form.phase.data),
+                bidding_deadline=parse_local(form.bidding_deadline.data or "", ws.timezone),
                 review_deadline=parse_local(form.review_deadline.data or "", ws.timezone),
-                reviews_per_paper=form.reviews_per_paper.data, default_max_load=form.default_max_load.data,
+                reviews_per_paper=form.reviews_per_paper.data,
+                default_max_load=form.default_max_load.data,
                 weights=Weights(float(form.weight_bid.data), float(form.weight_topics.data), float(form.weight_text.data)),
-                loads=loads, discussion_before_review=bool(form.discussion_before_review.data),
-            )  # fmt: skip
+                loads=loads,
+                discussion_before_review=bool(form.discussion_before_review.data),
+            )
             svc.update_review_settings(me(), ws, settings)
             db.session.commit()
         except DomainError as exc:
@@ -91,14 +93,22 @@ def reviewing() -> str | Response:
     # Counted on the papers this chair handles only: a count would tell an author-chair who bids on or reviews
     # their own paper.
     hidden = permissions.chair_conflicted_ids(me())
-    assigned = dict(db.session.execute(
-        sa.select(ReviewAssignment.reviewer_id, sa.func.count()).where(ReviewAssignment.submission_id.not_in(hidden))
-        .group_by(ReviewAssignment.reviewer_id)).all())  # fmt: skip
-    bids = dict(db.session.execute(sa.select(Bid.reviewer_id, sa.func.count()).where(Bid.submission_id.not_in(hidden))
-                                   .group_by(Bid.reviewer_id)).all())  # fmt: skip
+    assigned = dict(
+        db.session.execute(
+            sa.select(ReviewAssignment.reviewer_id, sa.func.count())
+            .where(ReviewAssignment.submission_id.not_in(hidden))
+            .group_by(ReviewAssignment.reviewer_id)
+        ).all()
+    )
+    bids = dict(
+        db.session.execute(
+            sa.select(Bid.reviewer_id, sa.func.count()).where(Bid.submission_id.not_in(hidden)).group_by(Bid.reviewer_id)
+        ).all()
+    )
     status = 422 if form.errors or problems else 200
-    return render_template("chair/reviewing.html", ws=ws, form=form, people=people, problems=problems,
-                           assigned=assigned, bids=bids), status  # fmt: skip
+    return render_template(
+        "chair/reviewing.html", ws=ws, form=form, people=people, problems=problems, assigned=assigned, bids=bids
+    ), status
 
 
 # --- conflicts ----------------------------------------------------------------------------------------
@@ -130,11 +140,12 @@ def conflicts() -> str | Response:
     found = conflict_map([s.id for s in subs], [u.id for u in people])
     lifted = [o for o in overrides if not o.conflicted]
     by_id = {u.id: u for u in people}
-    rows = sorted(((sub_id, by_id[rid], reasons) for (sub_id, rid), reasons in found.items() if rid in by_id),
-                  key=lambda r: (r[0], r[1].name))  # fmt: skip
+    rows = sorted(
+        ((sub_id, by_id[rid], reasons) for (sub_id, rid), reasons in found.items() if rid in by_id),
+        key=lambda r: (r[0], r[1].name),
+    )
     titles = {s.id: s.title for s in subs}
-    return render_template("chair/conflicts.html", ws=ws, rows=rows, titles=titles, form=form, lifted=lifted,
-                           button=ButtonForm())  # fmt: skip
+    return render_template("chair/conflicts.html", ws=ws, rows=rows, titles=titles, form=form, lifted=lifted, button=ButtonForm())
 
 
 @bp.post("/conflicts/<int:number>/<int:reviewer_id>/<any(lift, clear):action>")
@@ -170,8 +181,9 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
     with its errors and ``problems``)."""
     ws = require_workshop()
     subs = [s for s in svc.reviewable(ws) if permissions.can_chair_paper(me(), s)]
-    rows = db.session.scalars(sa.select(ReviewAssignment).options(
-        selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))).all()  # fmt: skip
+    rows = db.session.scalars(
+        sa.select(ReviewAssignment).options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
+    ).all()
     by_paper: dict[int, list[ReviewAssignment]] = defaultdict(list)
     load: dict[int, int] = defaultdict(int)
     visible = {s.id for s in subs}
@@ -181,13 +193,26 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
             load[a.reviewer_id] += 1
     people = svc.reviewers()
     conflicts = conflict_map(sorted(visible), [u.id for u in people])
-    drafts = db.session.scalars(sa.select(AssignmentProposal).where(AssignmentProposal.state == ProposalState.DRAFT)
-                                .order_by(AssignmentProposal.id.desc())).all()  # fmt: skip
+    drafts = db.session.scalars(
+        sa.select(AssignmentProposal)
+        .where(AssignmentProposal.state == ProposalState.DRAFT)
+        .order_by(AssignmentProposal.id.desc())
+    ).all()
     return render_template(
-        "chair/assignments.html", ws=ws, subs=subs, by_paper=by_paper, load=load, people=people,
-        conflicts=conflicts, button=ButtonForm(), drafts=drafts, external=external, external_problems=problems,
-        unfinished=svc.unfinished_by_reviewer(me()), load_of=lambda u: svc.load_of(ws, u),
-    )  # fmt: skip
+        "chair/assignments.html",
+        ws=ws,
+        subs=subs,
+        by_paper=by_paper,
+        load=load,
+        people=people,
+        conflicts=conflicts,
+        button=ButtonForm(),
+        drafts=drafts,
+        external=external,
+        external_problems=problems,
+        unfinished=svc.unfinished_by_reviewer(me()),
+        load_of=lambda u: svc.load_of(ws, u),
+    )
 
 
 @bp.post("/assignments/add")
@@ -326,10 +351,20 @@ def proposal(proposal_id: int) -> str:
     # A chair conflicted with any paper sees the figures of the papers they handle only (always so worded, so
     # that the wording itself tells nothing about this proposal).
     partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
-    return render_template("chair/proposal.html", ws=ws, p=p, subs=subs, people=people, by_paper=by_paper,
-                           load=load, existing=existing, button=ButtonForm(), partial=partial,
-                           visible_pairs=sum(len(v) for v in by_paper.values()),
-                           load_of=lambda u: svc.load_of(ws, u))  # fmt: skip
+    return render_template(
+        "chair/proposal.html",
+        ws=ws,
+        p=p,
+        subs=subs,
+        people=people,
+        by_paper=by_paper,
+        load=load,
+        existing=existing,
+        button=ButtonForm(),
+        partial=partial,
+        visible_pairs=sum(len(v) for v in by_paper.values()),
+        load_of=lambda u: svc.load_of(ws, u),
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/<any(apply, discard, remove, add):action>")
@@ -342,8 +377,10 @@ def change_proposal(proposal_id: int, action: str) -> Response:
             count = svc.apply_proposal(me(), ws, p)
             once.record(url_for(".assignments"), f"proposal {p.id} was applied")
             emails.commit_and_deliver()
-            flash(f"{count} assignment{'s' if count != 1 else ''} applied; each reviewer got a mail listing their papers.",
-                  "success")  # fmt: skip
+            flash(
+                f"{count} assignment{'s' if count != 1 else ''} applied; each reviewer got a mail listing their papers.",
+                "success",
+            )
             return redirect(url_for(".assignments"))
         if action == "discard":
             svc.discard_proposal(me(), p)
@@ -368,21 +405,34 @@ def paper(number: int) -> str:
     ws = require_workshop()
     sub = get_submission(number, permissions.can_chair_paper)
     assigned = db.session.scalars(
-        sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id).order_by(ReviewAssignment.ordinal)
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.submission_id == sub.id)
+        .order_by(ReviewAssignment.ordinal)
         .options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
-    ).all()  # fmt: skip
-    comments = db.session.scalars(sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id)
-                                  .order_by(DiscussionComment.id)).all()  # fmt: skip
+    ).all()
+    comments = db.session.scalars(
+        sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
+    ).all()
     people = {u.id: u for u in svc.reviewers()}
     found = conflict_map([sub.id], list(people))
-    history = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id)
-                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).all()  # fmt: skip
+    history = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ).all()
     letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
     submitted = [a.review.recommendation for a in assigned if a.review and a.review.state == ReviewState.SUBMITTED]
     return render_template(
-        "chair/paper.html", ws=ws, sub=sub, assigned=assigned, comments=comments, ReviewState=ReviewState,
+        "chair/paper.html",
+        ws=ws,
+        sub=sub,
+        assigned=assigned,
+        comments=comments,
+        ReviewState=ReviewState,
         conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items()],
-        recommendations=RECOMMENDATIONS, confidences=CONFIDENCES, history=history, letter=letter,
-        mean=sum(submitted) / len(submitted) if submitted else None, decisions=list(Decision),
+        recommendations=RECOMMENDATIONS,
+        confidences=CONFIDENCES,
+        history=history,
+        letter=letter,
+        mean=sum(submitted) / len(submitted) if submitted else None,
+        decisions=list(Decision),
         presentations=list(Presentation),
-    )  # fmt: skip
+    )

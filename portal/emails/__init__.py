@@ -88,11 +88,17 @@ def compose_many(*, kind: str, template: str, mails: Iterable[Mapping[str, Any]]
         recipients = [one_line(addr) for addr in ([to] if isinstance(to, str) else to)]
         if not recipients or any(not addr or "," in addr for addr in recipients):
             raise ValueError(f"bad recipient list: {recipients!r}")
-        rows.append({
-            "kind": kind, "recipients": ",".join(recipients), "reply_to": one_line(reply_to) if reply_to else None,
-            "subject": one_line(subject)[:500], "body_text": _render(text, context),
-            "body_html": None if html is None else _render(html, context), "state": EmailState.QUEUED,
-        })  # fmt: skip
+        rows.append(
+            {
+                "kind": kind,
+                "recipients": ",".join(recipients),
+                "reply_to": one_line(reply_to) if reply_to else None,
+                "subject": one_line(subject)[:500],
+                "body_text": _render(text, context),
+                "body_html": None if html is None else _render(html, context),
+                "state": EmailState.QUEUED,
+            }
+        )
     return rows
 
 
@@ -104,8 +110,9 @@ def queue_many(*, kind: str, template: str, mails: Iterable[Mapping[str, Any]], 
     if not rows:
         return []
     now = utcnow()
-    insert = sa.insert(_OUTBOX).values(created_at=_bound_once(_OUTBOX.c.created_at, now),
-                                       next_attempt_at=_bound_once(_OUTBOX.c.next_attempt_at, now))  # fmt: skip
+    insert = sa.insert(_OUTBOX).values(
+        created_at=_bound_once(_OUTBOX.c.created_at, now), next_attempt_at=_bound_once(_OUTBOX.c.next_attempt_at, now)
+    )
     ids = sorted(db.session.scalars(insert.returning(_OUTBOX.c.id), rows))
     db.session.info.setdefault(_PENDING, []).extend(ids)
     return ids
@@ -309,9 +316,12 @@ class _Claimed:
 
 
 def send_pending(
-    ids: list[int] | None = None, *, now: datetime | None = None, include_failed: bool = False,
+    ids: list[int] | None = None,
+    *,
+    now: datetime | None = None,
+    include_failed: bool = False,
     on_progress: Callable[[int], None] | None = None,
-) -> DeliveryReport:  # fmt: skip
+) -> DeliveryReport:
     """Deliver queued mail that is due (or exactly ``ids``, due or not), on one SMTP connection. Each row is
     marked sent (or given its next attempt) and committed before the next one goes, so a crash resends at most
     the mail in flight.
@@ -374,11 +384,15 @@ def _leased(chunk: list[int], states: list[EmailState]) -> Iterator[_Claimed]:
     waiting = chunk
     while waiting:
         token, taken_at = utcnow(), time.monotonic()
-        free = sa.and_(_OUTBOX.c.id.in_(waiting), _OUTBOX.c.state.in_(states),
-                       sa.or_(_OUTBOX.c.sent_at.is_(None), _OUTBOX.c.sent_at < token - LEASE))  # fmt: skip
+        free = sa.and_(
+            _OUTBOX.c.id.in_(waiting),
+            _OUTBOX.c.state.in_(states),
+            sa.or_(_OUTBOX.c.sent_at.is_(None), _OUTBOX.c.sent_at < token - LEASE),
+        )
         takeable = sa.select(_OUTBOX.c.id).where(free).with_for_update(skip_locked=True)  # plain SELECT on SQLite
-        leased = db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(takeable), free)
-                                    .values(sent_at=token).returning(*_SENDING)).all()  # fmt: skip
+        leased = db.session.execute(
+            sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(takeable), free).values(sent_at=token).returning(*_SENDING)
+        ).all()
         mails = sorted((_claimed(row, token) for row in leased), key=lambda mail: mail.id)
         db.session.commit()
         waiting, handed = [], 0
@@ -400,8 +414,11 @@ def _release(ids: list[int], states: list[EmailState], token: datetime) -> None:
         return
     try:
         db.session.rollback()
-        db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(ids), _OUTBOX.c.state.in_(states),
-                                                    _OUTBOX.c.sent_at == token).values(sent_at=None))  # fmt: skip
+        db.session.execute(
+            sa.update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(ids), _OUTBOX.c.state.in_(states), _OUTBOX.c.sent_at == token)
+            .values(sent_at=None)
+        )
         db.session.commit()
     except sa.exc.SQLAlchemyError as exc:  # the database is gone: the lease runs out instead
         log.warning("mail %s: lease not given back: %s", ids, exc)
@@ -417,13 +434,19 @@ def _mark(mail: _Claimed, error: Exception | None, now: datetime, report: Delive
         attempts = mail.attempts + 1
         last_error = f"{type(error).__name__}: {error}"[:2000]
         gave_up = attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
-        values = {"attempts": attempts, "last_error": last_error, "next_attempt_at": now + _backoff(attempts),
-                  "state": EmailState.FAILED if gave_up else EmailState.QUEUED, "sent_at": None}  # fmt: skip
+        values = {
+            "attempts": attempts,
+            "last_error": last_error,
+            "next_attempt_at": now + _backoff(attempts),
+            "state": EmailState.FAILED if gave_up else EmailState.QUEUED,
+            "sent_at": None,
+        }
         (report.failed if gave_up else report.deferred).append(mail.id)
         log.warning("mail %s to %s not delivered: %s", mail.id, mail.recipients, last_error)
     # Only while the lease is still this sender's: one that stalled past it and saw the row taken by another
     # sender leaves that sender's record alone (the mail went twice then; the log says so).
-    marked = db.session.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id == mail.id, _OUTBOX.c.sent_at == mail.lease)
-                                .values(**values)).rowcount  # fmt: skip
+    marked = db.session.execute(
+        sa.update(_OUTBOX).where(_OUTBOX.c.id == mail.id, _OUTBOX.c.sent_at == mail.lease).values(**values)
+    ).rowcount
     if not marked:
         log.warning("mail %s: its lease ran out and another sender took it; this sender's result is dropped", mail.id)

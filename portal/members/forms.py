@@ -9,10 +9,11 @@ from portal.forms import unix_newlines
 
 class InviteForm(FlaskForm):
     lines = TextAreaField(
-        "Reviewers to invite", filters=[unix_newlines],
+        "Reviewers to invite",
+        filters=[unix_newlines],
         description="One per line, as Name <email@example.org>. Each gets a mail with accept and decline links.",
         validators=[DataRequired("Paste at least one line."), Length(max=100_000)],
-    )  # fmt: skip
+    )
 
 
 class RoleForm(FlaskForm):

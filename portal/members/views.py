@@ -25,10 +25,13 @@ def index() -> str:
     stmt = sa.select(User)
     if q:
         pattern = like_pattern(q)
-        stmt = stmt.where(sa.or_(
-            sa.func.lower(User.name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"),
-            sa.func.lower(User.affiliation).like(pattern, escape="\\"),
-        ))  # fmt: skip
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+                sa.func.lower(User.affiliation).like(pattern, escape="\\"),
+            )
+        )
     if role:
         stmt = stmt.where(getattr(User, f"is_{role}"))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
@@ -38,9 +41,15 @@ def index() -> str:
         stmt.order_by(sa.func.lower(User.name), User.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return render_template(
-        "members/index.html", users=users, q=q, role=role, page=page, pages=pages, total=total,
+        "members/index.html",
+        users=users,
+        q=q,
+        role=role,
+        page=page,
+        pages=pages,
+        total=total,
         form=RoleForm(),
-    )  # fmt: skip
+    )
 
 
 @bp.post("/<int:user_id>/role")
@@ -81,8 +90,12 @@ def invitations() -> str | Response:
             form.lines.data = "\n".join(item.line for item in skipped)
     rows = db.session.scalars(sa.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()))
     return render_template(
-        "members/invitations.html", form=form, skipped=skipped, invitations=rows.all(), button=ButtonForm(),
-    ), 422 if form.errors else 200  # fmt: skip
+        "members/invitations.html",
+        form=form,
+        skipped=skipped,
+        invitations=rows.all(),
+        button=ButtonForm(),
+    ), 422 if form.errors else 200
 
 
 def _invitation(invitation_id: int) -> Invitation:

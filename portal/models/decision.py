@@ -36,8 +36,7 @@ class Letter(db.Model):
     def stale(self) -> bool:
         """The paper's decision is no longer the one this letter was written for."""
         sub = self.submission
-        return (self.decision, self.presentation, self.decision_note) != (sub.decision, sub.presentation,
-                                                                          sub.decision_note)  # fmt: skip
+        return (self.decision, self.presentation, self.decision_note) != (sub.decision, sub.presentation, sub.decision_note)
 
     @property
     def state(self) -> str:

@@ -26,9 +26,7 @@ class OutgoingEmail(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(500))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
-    state: Mapped[EmailState] = mapped_column(
-        enum_type(EmailState, "email_state"), default=EmailState.QUEUED, index=True
-    )
+    state: Mapped[EmailState] = mapped_column(enum_type(EmailState, "email_state"), default=EmailState.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,9 +23,7 @@ class BidValue(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"eager": "Eager", "willing": "Willing", "in_a_pinch": "In a pinch", "not_willing": "Not willing"}[
-            self.value
-        ]
+        return {"eager": "Eager", "willing": "Willing", "in_a_pinch": "In a pinch", "not_willing": "Not willing"}[self.value]
 
 
 class Bid(db.Model):
@@ -73,8 +71,7 @@ class ReviewAssignment(db.Model):
 
     submission: Mapped[Submission] = relationship()
     reviewer: Mapped[User] = relationship()
-    review: Mapped[Review | None] = relationship(back_populates="assignment", cascade="save-update, merge",
-                                                 passive_deletes="all")
+    review: Mapped[Review | None] = relationship(back_populates="assignment", cascade="save-update, merge", passive_deletes="all")
 
     __table_args__ = (
         sa.UniqueConstraint("submission_id", "reviewer_id"),
@@ -96,9 +93,7 @@ class Review(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # No cascade from the assignment: removing a reviewer never takes a review with it, whatever the timing (the
     # removal deletes a draft itself, and is refused, by the database too, once a review is in).
-    assignment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("review_assignment.id", ondelete="RESTRICT"), unique=True
-    )
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("review_assignment.id", ondelete="RESTRICT"), unique=True)
     state: Mapped[ReviewState] = mapped_column(enum_type(ReviewState, "review_state"), default=ReviewState.DRAFT)
     recommendation: Mapped[int | None]
     confidence: Mapped[int | None]
@@ -168,8 +163,7 @@ class AssignmentProposal(db.Model):
     """An automatic assignment the chair previews, edits by hand, then applies (or discards)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    state: Mapped[ProposalState] = mapped_column(enum_type(ProposalState, "proposal_state"),
-                                                 default=ProposalState.DRAFT)  # fmt: skip
+    state: Mapped[ProposalState] = mapped_column(enum_type(ProposalState, "proposal_state"), default=ProposalState.DRAFT)
     # {"pairs": [[paper, reviewer], ...], "reasons": {"paper:reviewer": {...}}, "shortfall": {...}, ...}
     result: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     message: Mapped[str] = mapped_column(sa.Text, default="")

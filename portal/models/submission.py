@@ -105,9 +105,7 @@ class Submission(db.Model):
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
     __table_args__ = (
-        sa.CheckConstraint(
-            "(state = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_has_time"
-        ),
+        sa.CheckConstraint("(state = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_has_time"),
         sa.CheckConstraint("decision IS NULL OR state = 'submitted'", name="decision_only_when_submitted"),
     )
 
@@ -131,7 +129,8 @@ class Submission(db.Model):
     def author_ids(self) -> set[int]:
         """The accounts of the authors: the submitter and every author row linked to an account."""
         return {a.user_id for a in self.authors if a.user_id is not None} | (
-            {self.submitter_id} if self.submitter_id is not None else set())
+            {self.submitter_id} if self.submitter_id is not None else set()
+        )
 
     @property
     def declared_conflicts(self) -> str:
@@ -144,7 +143,8 @@ class Submission(db.Model):
         wanted = list(dict.fromkeys(normalize_email(line) for line in text.splitlines() if line.strip()))
         kept = {c.email: c for c in self.declared if c.email is not None}
         self.declared = [c for c in self.declared if c.email is None] + [
-            kept.get(e) or SubmissionConflict(email=e, reason=ConflictReason.OTHER) for e in wanted]
+            kept.get(e) or SubmissionConflict(email=e, reason=ConflictReason.OTHER) for e in wanted
+        ]
 
 
 class SubmissionAuthor(db.Model):
@@ -166,6 +166,7 @@ class SubmissionAuthor(db.Model):
         """Where mail to this author goes: their account's address when the row is linked (they may have
         moved since the paper was submitted), else the address typed on the list."""
         return self.user.email if self.user_id is not None and self.user is not None else self.email
+
     __table_args__ = (
         sa.UniqueConstraint("submission_id", "email"),
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
@@ -183,9 +184,13 @@ class ConflictReason(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"collaborator": "Recent collaborator or co-author", "advisor": "Advisor or advisee",
-                "institution": "Same institution", "personal": "Personal relationship",
-                "other": "Other"}[self.value]  # fmt: skip
+        return {
+            "collaborator": "Recent collaborator or co-author",
+            "advisor": "Advisor or advisee",
+            "institution": "Same institution",
+            "personal": "Personal relationship",
+            "other": "Other",
+        }[self.value]
 
 
 class SubmissionConflict(db.Model):
@@ -196,8 +201,7 @@ class SubmissionConflict(db.Model):
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(320), index=True)
-    reason: Mapped[ConflictReason] = mapped_column(enum_type(ConflictReason, "conflict_reason"),
-                                                   default=ConflictReason.OTHER)  # fmt: skip
+    reason: Mapped[ConflictReason] = mapped_column(enum_type(ConflictReason, "conflict_reason"), default=ConflictReason.OTHER)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="declared")

@@ -56,7 +56,9 @@ class User(UserMixin, db.Model):
         back_populates="user", order_by="UserPaper.position", cascade="all, delete-orphan"
     )
     conflicts: Mapped[list[UserConflict]] = relationship(
-        back_populates="user", order_by="UserConflict.id", cascade="all, delete-orphan",
+        back_populates="user",
+        order_by="UserConflict.id",
+        cascade="all, delete-orphan",
         foreign_keys="UserConflict.user_id",
     )
     # Every address this account has confirmed and every affiliation it has given, with dates: conflicts of

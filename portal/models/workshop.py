@@ -65,8 +65,9 @@ class Workshop(db.Model):
     double_blind: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     anonymity_blocks: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # False: hits only warn
     # Reviewing (chairs set these on the reviewing settings page).
-    phase: Mapped[Phase] = mapped_column(enum_type(Phase, "workshop_phase"), default=Phase.SUBMISSION,
-                                         server_default="submission")  # fmt: skip
+    phase: Mapped[Phase] = mapped_column(
+        enum_type(Phase, "workshop_phase"), default=Phase.SUBMISSION, server_default="submission"
+    )
     bidding_deadline: Mapped[datetime | None]
     review_deadline: Mapped[datetime | None]
     reviews_per_paper: Mapped[int] = mapped_column(default=3, server_default="3")
@@ -88,9 +89,7 @@ class Workshop(db.Model):
     questions: Mapped[list[Question]] = relationship(
         back_populates="workshop", order_by="Question.position", cascade="all, delete-orphan"
     )
-    topics: Mapped[list[Topic]] = relationship(
-        back_populates="workshop", order_by="Topic.position", cascade="all, delete-orphan"
-    )
+    topics: Mapped[list[Topic]] = relationship(back_populates="workshop", order_by="Topic.position", cascade="all, delete-orphan")
     people: Mapped[list[Person]] = relationship(
         back_populates="workshop", order_by="Person.position", cascade="all, delete-orphan"
     )

@@ -15,9 +15,11 @@ from portal.web import require_workshop, send_stored
 def home() -> str:
     ws = require_workshop()
     return render_template(
-        "public/home.html", ws=ws, deadline=ws.date_of(DateKind.PAPER_DEADLINE),
+        "public/home.html",
+        ws=ws,
+        deadline=ws.date_of(DateKind.PAPER_DEADLINE),
         speakers=ws.people_in(PersonRole.SPEAKER),
-    )  # fmt: skip
+    )
 
 
 @bp.get("/call-for-papers")
@@ -29,26 +31,37 @@ def cfp() -> str:
 def speakers() -> str:
     ws = require_workshop()
     return render_template(
-        "public/speakers.html", ws=ws, speakers=ws.people_in(PersonRole.SPEAKER),
+        "public/speakers.html",
+        ws=ws,
+        speakers=ws.people_in(PersonRole.SPEAKER),
         panelists=ws.people_in(PersonRole.PANELIST),
-    )  # fmt: skip
+    )
 
 
 @bp.get("/organizers")
 def organizers() -> str:
     ws = require_workshop()
     return render_template(
-        "public/organizers.html", ws=ws, organizers=ws.people_in(PersonRole.ORGANIZER),
+        "public/organizers.html",
+        ws=ws,
+        organizers=ws.people_in(PersonRole.ORGANIZER),
         steering=ws.people_in(PersonRole.STEERING),
-    )  # fmt: skip
+    )
 
 
 def _accepted(ws: Workshop) -> list[Submission]:
-    return list(db.session.scalars(
-        sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.decision == Decision.ACCEPTED,
-                                    Submission.state == SubmissionState.SUBMITTED)
-        .order_by(Submission.id).options(selectinload(Submission.authors), selectinload(Submission.revisions))
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            sa.select(Submission)
+            .where(
+                Submission.workshop_id == ws.id,
+                Submission.decision == Decision.ACCEPTED,
+                Submission.state == SubmissionState.SUBMITTED,
+            )
+            .order_by(Submission.id)
+            .options(selectinload(Submission.authors), selectinload(Submission.revisions))
+        )
+    )
 
 
 @bp.get("/accepted-papers")

@@ -11,22 +11,30 @@ TEXT = [Optional(), Length(max=20_000)]
 
 
 class ReviewForm(FlaskForm):
-    recommendation = RadioField("Overall recommendation", coerce=int, validators=[Optional()],
-                                choices=choices((k, f"{k}: {v}") for k, v in RECOMMENDATIONS.items()))  # fmt: skip
-    confidence = RadioField("Confidence", coerce=int, validators=[Optional()],
-                            choices=choices((k, f"{k}: {v}") for k, v in CONFIDENCES.items()))  # fmt: skip
+    recommendation = RadioField(
+        "Overall recommendation",
+        coerce=int,
+        validators=[Optional()],
+        choices=choices((k, f"{k}: {v}") for k, v in RECOMMENDATIONS.items()),
+    )
+    confidence = RadioField(
+        "Confidence", coerce=int, validators=[Optional()], choices=choices((k, f"{k}: {v}") for k, v in CONFIDENCES.items())
+    )
     summary = TextAreaField("Summary of the paper", filters=[unix_newlines], validators=TEXT)
     strengths = TextAreaField("Strengths", filters=[unix_newlines], validators=TEXT)
     weaknesses = TextAreaField("Weaknesses", filters=[unix_newlines], validators=TEXT)
-    comments_to_authors = TextAreaField("Comments to the authors", filters=[unix_newlines], validators=TEXT,
-                                        description="The authors see these, anonymously.")  # fmt: skip
-    confidential_comments = TextAreaField("Confidential comments to the chairs", filters=[unix_newlines],
-                                          validators=TEXT, description="Only the chairs see these.")  # fmt: skip
+    comments_to_authors = TextAreaField(
+        "Comments to the authors", filters=[unix_newlines], validators=TEXT, description="The authors see these, anonymously."
+    )
+    confidential_comments = TextAreaField(
+        "Confidential comments to the chairs", filters=[unix_newlines], validators=TEXT, description="Only the chairs see these."
+    )
     version = HiddenField()
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField(
-        "Add to the discussion", filters=[strip, unix_newlines],
+        "Add to the discussion",
+        filters=[strip, unix_newlines],
         validators=[Length(min=1, max=10_000, message="Write between 1 and 10,000 characters.")],
-    )  # fmt: skip
+    )

@@ -41,13 +41,15 @@ def index() -> str:
     ws = require_workshop()
     user = me()
     mine = db.session.scalars(
-        sa.select(ReviewAssignment).where(ReviewAssignment.reviewer_id == user.id)
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.reviewer_id == user.id)
         .order_by(ReviewAssignment.submission_id)
         .options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.submission))
-    ).all()  # fmt: skip
+    ).all()
     visible = [a for a in mine if permissions.can_review(user, a.submission)]
-    return render_template("review/index.html", ws=ws, assignments=visible, now=utcnow(),
-                           bidding=permissions.can_bid(user, ws, utcnow()))  # fmt: skip
+    return render_template(
+        "review/index.html", ws=ws, assignments=visible, now=utcnow(), bidding=permissions.can_bid(user, ws, utcnow())
+    )
 
 
 @bp.route("/bids", methods=["GET", "POST"])
@@ -78,14 +80,24 @@ def bids() -> str | Response:
         return redirect(url_for(".bids", q=request.args.get("q") or None, topic=request.args.get("topic") or None))
     q = (request.args.get("q") or "").strip().lower()[:200]
     topic = request.args.get("topic", type=int)
+
     def matches(s: Submission) -> bool:
         in_topic = topic is None or topic == s.primary_topic_id or topic in {t.id for t in s.secondary_topics}
         return in_topic and (not q or q in f"{s.title}\n{s.abstract}\n{s.keywords}".lower())
 
     shown = [s for s in subs if matches(s)]
     mine = {b.submission_id: b.value for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == user.id))}
-    return render_template("review/bids.html", ws=ws, subs=shown, total=len(subs), bids=mine, q=q, topic=topic,
-                           open=svc.bidding_open(ws, now), values=list(BidValue))  # fmt: skip
+    return render_template(
+        "review/bids.html",
+        ws=ws,
+        subs=shown,
+        total=len(subs),
+        bids=mine,
+        q=q,
+        topic=topic,
+        open=svc.bidding_open(ws, now),
+        values=list(BidValue),
+    )
 
 
 @bp.get("/papers/<int:number>")
@@ -102,28 +114,46 @@ def _paper_page(number: int, comment_form: CommentForm) -> str:
     others = []
     if permissions.can_see_reviews(user, sub):
         others = db.session.scalars(
-            sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id)
-            .order_by(ReviewAssignment.ordinal).options(selectinload(ReviewAssignment.review))
-        ).all()  # fmt: skip
-        others = [a for a in others if a.review is not None and a.review.state == ReviewState.SUBMITTED
-                  and a.suspended_at is None]  # (a suspended reviewer's review waits for the chairs)
-    comments = db.session.scalars(
-        sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
-    ).all() if permissions.can_discuss(user, sub) else []  # fmt: skip
+            sa.select(ReviewAssignment)
+            .where(ReviewAssignment.submission_id == sub.id)
+            .order_by(ReviewAssignment.ordinal)
+            .options(selectinload(ReviewAssignment.review))
+        ).all()
+        others = [
+            a for a in others if a.review is not None and a.review.state == ReviewState.SUBMITTED and a.suspended_at is None
+        ]  # (a suspended reviewer's review waits for the chairs)
+    comments = (
+        db.session.scalars(
+            sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
+        ).all()
+        if permissions.can_discuss(user, sub)
+        else []
+    )
     return render_template(
-        "review/paper.html", ws=ws, sub=sub, assignment=assignment, others=others, comments=comments,
+        "review/paper.html",
+        ws=ws,
+        sub=sub,
+        assignment=assignment,
+        others=others,
+        comments=comments,
         who=lambda person: svc.display_name(person, sub, viewer=user) if person else "Someone",
-        comment_form=comment_form, recommendations=RECOMMENDATIONS, confidences=CONFIDENCES,
+        comment_form=comment_form,
+        recommendations=RECOMMENDATIONS,
+        confidences=CONFIDENCES,
         show_authors=not ws.double_blind or permissions.can_chair_paper(user, sub),
-        managed=_managed_view(sub) if permissions.manages(user, sub) else None, button=ButtonForm(),
-    )  # fmt: skip
+        managed=_managed_view(sub) if permissions.manages(user, sub) else None,
+        button=ButtonForm(),
+    )
 
 
 def _managed_view(sub: Submission) -> dict[str, object]:
     """What the manager's panel shows: every assignment with its reviewer's name, and the decision."""
     assigned = db.session.scalars(
-        sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id).order_by(ReviewAssignment.ordinal)
-        .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.review))).all()  # fmt: skip
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.submission_id == sub.id)
+        .order_by(ReviewAssignment.ordinal)
+        .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.review))
+    ).all()
     return {"assigned": assigned, "decisions": list(Decision), "presentations": list(Presentation)}
 
 
@@ -155,8 +185,10 @@ def review(number: int) -> str | Response:
             db.session.rollback()  # the text typed comes back in the form below: nothing of it is lost
             if db.session.get(ReviewAssignment, assignment_id) is None:  # a chair removed the assignment meanwhile
                 existing = None
-                problems.append("A chair removed you from this paper's reviewers while you were writing, so your "
-                                "review was not saved. Your text is below: keep a copy if you need it.")  # fmt: skip
+                problems.append(
+                    "A chair removed you from this paper's reviewers while you were writing, so your "
+                    "review was not saved. Your text is below: keep a copy if you need it."
+                )
             else:
                 existing = db.session.get(ReviewAssignment, assignment_id).review
                 problems.append(once.message_of(exc))
@@ -167,8 +199,16 @@ def review(number: int) -> str | Response:
                 flash("Your draft is saved. Submit it when it is ready.", "success")
             return redirect(url_for(".paper", number=number))
     status = 422 if form.errors or problems else 200
-    page = render_template("review/form.html", ws=ws, sub=sub, form=form, review=existing, problems=problems,
-                           ordinal=ordinal, open=svc.reviewing_open(ws, utcnow()))  # fmt: skip
+    page = render_template(
+        "review/form.html",
+        ws=ws,
+        sub=sub,
+        form=form,
+        review=existing,
+        problems=problems,
+        ordinal=ordinal,
+        open=svc.reviewing_open(ws, utcnow()),
+    )
     return page, status
 
 
@@ -255,15 +295,22 @@ def manage_decide(number: int) -> Response:
     decision = {d.value: d for d in Decision}.get(request.form.get("decision", ""))
     presentation = {p.value: p for p in Presentation}.get(request.form.get("presentation", ""))
     try:
-        decisions.record_decision(me(), sub, decision=decision, presentation=presentation,
-                                  note=(request.form.get("note") or "").strip()[:5000],
-                                  version=parse_id(request.form.get("version")))  # fmt: skip
+        decisions.record_decision(
+            me(),
+            sub,
+            decision=decision,
+            presentation=presentation,
+            note=(request.form.get("note") or "").strip()[:5000],
+            version=parse_id(request.form.get("version")),
+        )
         if decision is not None and request.form.get("send") == "1":
             decisions.send_letter_of(me(), ws, sub)
         emails.commit_and_deliver()
-        flash(f"#{sub.id}: {decision.value if decision else 'no decision'}"
-              + (" and the letter is on its way to the authors." if decision and request.form.get("send") == "1" else "."),
-              "success")  # fmt: skip
+        flash(
+            f"#{sub.id}: {decision.value if decision else 'no decision'}"
+            + (" and the letter is on its way to the authors." if decision and request.form.get("send") == "1" else "."),
+            "success",
+        )
     except (DomainError, StaleDataError) as exc:
         db.session.rollback()
         flash(once.message_of(exc), "error")

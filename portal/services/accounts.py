@@ -63,9 +63,16 @@ def user_by_email(address: str) -> User | None:
 
 
 def register_user(
-    workshop: Workshop | None, *, email: str, name: str, affiliation: str, password: str,
-    orcid: str | None = None, homepage: str | None = None, invitation: Invitation | None = None,
-) -> User | None:  # fmt: skip
+    workshop: Workshop | None,
+    *,
+    email: str,
+    name: str,
+    affiliation: str,
+    password: str,
+    orcid: str | None = None,
+    homepage: str | None = None,
+    invitation: Invitation | None = None,
+) -> User | None:
     """Create an account and mail its confirmation link; for a taken address, mail its owner a notice.
 
     Both paths look the same to the visitor (no account enumeration). Returns the new user or None.
@@ -85,17 +92,24 @@ def register_user(
     if existing is not None:
         _hash(password)  # spend the same time as a registration
         emails.queue(
-            kind="account_exists", to=address, template="account_exists",
+            kind="account_exists",
+            to=address,
+            template="account_exists",
             subject=f"[{_site(workshop)}] Someone tried to register with your address",
-            user=existing, site=_site(workshop),
+            user=existing,
+            site=_site(workshop),
             login_url=external_url("auth.login"),
             reset_url=external_url("auth.reset_request"),
-        )  # fmt: skip
+        )
         return None
     user = User(
-        email=address, name=name, affiliation=affiliation, orcid=orcid or None, homepage=homepage or None,
+        email=address,
+        name=name,
+        affiliation=affiliation,
+        orcid=orcid or None,
+        homepage=homepage or None,
         password_hash=_hash(password),
-    )  # fmt: skip
+    )
     db.session.add(user)
     db.session.flush()
     identities.affiliation_given(user, affiliation)
@@ -112,11 +126,15 @@ def queue_confirmation(workshop: Workshop | None, user: User) -> None:
     # Bound to the password of this registration: a later registration of the address kills the link.
     token = make_token("confirm", {"uid": user.id, "email": user.email, "pw": _password_fingerprint(user)})
     emails.queue(
-        kind="confirm_email", to=user.email, template="confirm_email",
+        kind="confirm_email",
+        to=user.email,
+        template="confirm_email",
         subject=f"[{_site(workshop)}] Confirm your email address",
-        user=user, site=_site(workshop), url=external_url("auth.confirm", token=token),
+        user=user,
+        site=_site(workshop),
+        url=external_url("auth.confirm", token=token),
         hours=CONFIRM_MAX_AGE // 3600,
-    )  # fmt: skip
+    )
 
 
 def resend_confirmation(workshop: Workshop | None, email: str) -> None:
@@ -135,8 +153,10 @@ def user_to_confirm(token: str) -> User:
     if user.is_confirmed:
         raise TokenInvalid("This address is confirmed already: sign in.")
     if data.get("pw") != _password_fingerprint(user):
-        raise TokenInvalid("This link is not valid any more: the address was registered again since it was sent. "
-                           "Use the link in the newest mail.")  # fmt: skip
+        raise TokenInvalid(
+            "This link is not valid any more: the address was registered again since it was sent. "
+            "Use the link in the newest mail."
+        )
     return user
 
 
@@ -148,9 +168,12 @@ def confirm_email(token: str, password: str, *, ip: str, now: datetime | None = 
     user = user_to_confirm(token)
     check_current_password(user, password, ip=ip, now=now)
     # Conditional on the account being unconfirmed still: of two confirmations at once, one confirms.
-    done = db.session.execute(sa.update(User).where(User.id == user.id, User.email_confirmed_at.is_(None))
-                              .values(email_confirmed_at=now, session_nonce=new_nonce())
-                              .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    done = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id, User.email_confirmed_at.is_(None))
+        .values(email_confirmed_at=now, session_nonce=new_nonce())
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.refresh(user)
     if done:
         identities.address_confirmed(user, now=now)
@@ -188,12 +211,15 @@ def _lockout(address: str, ip: str, now: datetime) -> datetime | None:
     window = timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW"])
     recent = sa.select(LoginFailure.at).where(LoginFailure.at > now - window)
     return max(
-        filter(None, [
-            _retry_at(recent.where(LoginFailure.email == address), window, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-            _retry_at(recent.where(LoginFailure.ip == ip), window, cfg["LOGIN_MAX_FAILURES_PER_IP"]),
-        ]),
+        filter(
+            None,
+            [
+                _retry_at(recent.where(LoginFailure.email == address), window, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+                _retry_at(recent.where(LoginFailure.ip == ip), window, cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+            ],
+        ),
         default=None,
-    )  # fmt: skip
+    )
 
 
 def authenticate(email: str, password: str, *, ip: str, now: datetime | None = None) -> User:
@@ -238,10 +264,14 @@ def request_password_reset(workshop: Workshop | None, email: str) -> None:
         return
     token = make_token("reset", {"uid": user.id, "pw": _password_fingerprint(user)})
     emails.queue(
-        kind="password_reset", to=user.email, template="password_reset",
+        kind="password_reset",
+        to=user.email,
+        template="password_reset",
         subject=f"[{_site(workshop)}] Reset your password",
-        user=user, site=_site(workshop), url=external_url("auth.reset", token=token),
-    )  # fmt: skip
+        user=user,
+        site=_site(workshop),
+        url=external_url("auth.reset", token=token),
+    )
 
 
 def user_for_reset(token: str) -> User:
@@ -258,8 +288,9 @@ def reset_link(token: str) -> tuple[User, str]:
     return user, str(data["pw"])
 
 
-def set_password(workshop: Workshop | None, user: User, password: str, *, confirm_email: bool = False,
-                 replacing: str | None = None) -> None:  # fmt: skip
+def set_password(
+    workshop: Workshop | None, user: User, password: str, *, confirm_email: bool = False, replacing: str | None = None
+) -> None:
     """Set a new password, sign out every other session, and tell the owner by mail. With ``replacing`` (the
     fingerprint a reset link carries) the change is conditional on the password being that one still: of a
     link posted several times at once, one sets the password and the others are refused."""
@@ -268,8 +299,12 @@ def set_password(workshop: Workshop | None, user: User, password: str, *, confir
         current = db.session.scalar(sa.select(User.password_hash).where(User.id == user.id).with_for_update())
         if current is None or hashlib.sha256(current.encode()).hexdigest()[:16] != replacing:
             raise TokenInvalid("This link has already been used, or the password was changed since it was sent.")
-        changed = db.session.execute(sa.update(User).where(User.id == user.id, User.password_hash == current)
-                                     .values(password_hash=new_hash).execution_options(synchronize_session=False))  # fmt: skip
+        changed = db.session.execute(
+            sa.update(User)
+            .where(User.id == user.id, User.password_hash == current)
+            .values(password_hash=new_hash)
+            .execution_options(synchronize_session=False)
+        )
         if not changed.rowcount:
             raise TokenInvalid("This link has already been used, or the password was changed since it was sent.")
         db.session.refresh(user)
@@ -279,10 +314,14 @@ def set_password(workshop: Workshop | None, user: User, password: str, *, confir
         identities.address_confirmed(user)
     sign_out_everywhere(user)
     emails.queue(
-        kind="password_changed", to=user.email, template="password_changed",
+        kind="password_changed",
+        to=user.email,
+        template="password_changed",
         subject=f"[{_site(workshop)}] Your password was changed",
-        user=user, site=_site(workshop), reset_url=external_url("auth.reset_request"),
-    )  # fmt: skip
+        user=user,
+        site=_site(workshop),
+        reset_url=external_url("auth.reset_request"),
+    )
 
 
 def check_password(user: User, password: str) -> bool:
@@ -299,11 +338,15 @@ def request_email_change(workshop: Workshop | None, user: User, new_email: str) 
         raise DomainError("This is already your email address.")
     token = make_token("change-email", {"uid": user.id, "new": address, "old": user.email})
     emails.queue(
-        kind="email_change", to=address, template="email_change",
+        kind="email_change",
+        to=address,
+        template="email_change",
         subject=f"[{_site(workshop)}] Confirm your new email address",
-        user=user, site=_site(workshop), new_email=address,
+        user=user,
+        site=_site(workshop),
+        new_email=address,
         url=external_url("account.confirm_email_change", token=token),
-    )  # fmt: skip
+    )
 
 
 def confirm_email_change(workshop: Workshop | None, token: str) -> User:
@@ -320,19 +363,22 @@ def confirm_email_change(workshop: Workshop | None, token: str) -> User:
     identities.address_confirmed(user, previous=old)
     sign_out_everywhere(user)
     emails.queue(
-        kind="email_changed", to=old, template="email_changed",
+        kind="email_changed",
+        to=old,
+        template="email_changed",
         subject=f"[{_site(workshop)}] Your email address was changed",
-        user=user, site=_site(workshop), old_email=old, new_email=new,
-    )  # fmt: skip
+        user=user,
+        site=_site(workshop),
+        old_email=old,
+        new_email=new,
+    )
     return user
 
 
 # --- profile, expertise, conflicts ----------------------------------------------------------------------
 
 
-def update_profile(
-    user: User, *, name: str, affiliation: str, orcid: str | None, homepage: str | None
-) -> None:
+def update_profile(user: User, *, name: str, affiliation: str, orcid: str | None, homepage: str | None) -> None:
     user.name = name
     user.orcid, user.homepage = orcid or None, homepage or None
     identities.affiliation_given(user, affiliation)
@@ -395,8 +441,11 @@ def set_conflicts(user: User, conflicts: list[tuple[ConflictKind, str]]) -> None
     wanted = dict.fromkeys(conflicts)
     keep = [c for c in user.conflicts if (c.kind, c.value) in wanted]
     have = {(c.kind, c.value) for c in keep}
-    user.conflicts = keep + [UserConflict(kind=k, value=v, person_id=identities.bind_person(v) if k == ConflictKind.PERSON
-                                          else None) for (k, v) in wanted if (k, v) not in have]  # fmt: skip
+    user.conflicts = keep + [
+        UserConflict(kind=k, value=v, person_id=identities.bind_person(v) if k == ConflictKind.PERSON else None)
+        for (k, v) in wanted
+        if (k, v) not in have
+    ]
     db.session.flush()
     identities.suspend_conflicted(people=[user.id])
 
@@ -414,24 +463,37 @@ def set_role(actor: User | None, target: User, role: str, granted: bool) -> None
         if chairs <= 1:
             raise Conflicted(f"{target.name} is the last chair; make someone else a chair first.")
     if getattr(target, f"is_{role}") != granted:
-        audit.record(actor, "role.grant" if granted else "role.revoke",
-                     f"{'Made' if granted else 'Removed'} {target.name} <{target.email}> {'a' if granted else 'as'} {role}",
-                     user=target.id)  # fmt: skip
+        audit.record(
+            actor,
+            "role.grant" if granted else "role.revoke",
+            f"{'Made' if granted else 'Removed'} {target.name} <{target.email}> {'a' if granted else 'as'} {role}",
+            user=target.id,
+        )
     setattr(target, f"is_{role}", granted)
     db.session.flush()
 
 
 def create_user(
-    *, email: str, name: str, password: str, affiliation: str = "", roles: tuple[str, ...] = (),
-) -> User:  # fmt: skip
+    *,
+    email: str,
+    name: str,
+    password: str,
+    affiliation: str = "",
+    roles: tuple[str, ...] = (),
+) -> User:
     """An account created by an operator (CLI, demo): confirmed at once."""
     address = normalize_email(email)
     if user_by_email(address) is not None:
         raise Conflicted(f"An account with the address {address} exists already.")
     user = User(
-        email=address, name=name, affiliation=affiliation, email_confirmed_at=utcnow(), password_hash=_hash(password),
-        is_reviewer="reviewer" in roles, is_chair="chair" in roles,
-    )  # fmt: skip
+        email=address,
+        name=name,
+        affiliation=affiliation,
+        email_confirmed_at=utcnow(),
+        password_hash=_hash(password),
+        is_reviewer="reviewer" in roles,
+        is_chair="chair" in roles,
+    )
     db.session.add(user)
     db.session.flush()
     identities.affiliation_given(user, affiliation)
@@ -481,12 +543,19 @@ def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter
     invitation.token_hash = _hash_token(token)
     paper = db.session.get(Submission, invitation.submission_id) if invitation.submission_id else None
     emails.queue(
-        kind="invitation", to=invitation.email, template="invitation", reply_to=inviter.email, paper=paper,
+        kind="invitation",
+        to=invitation.email,
+        template="invitation",
+        reply_to=inviter.email,
+        paper=paper,
         subject=f"[{_site(workshop)}] Invitation to review",
-        invitation=invitation, inviter=inviter, site=_site(workshop), workshop=workshop,
+        invitation=invitation,
+        inviter=inviter,
+        site=_site(workshop),
+        workshop=workshop,
         accept_url=external_url("auth.invitation", token=token, answer="accept"),
         decline_url=external_url("auth.invitation", token=token, answer="decline"),
-    )  # fmt: skip
+    )
 
 
 def invite_reviewers(
@@ -517,8 +586,13 @@ def invite_reviewers(
             item.problem = "already invited and not yet answered (resend it from the list)"
             skipped.append(item)
             continue
-        invitation = Invitation(email=item.email, name=item.name, invited_by=actor, token_hash="",  # nosec B106
-                                submission_id=submission.id if submission else None)  # fmt: skip
+        invitation = Invitation(
+            email=item.email,
+            name=item.name,
+            invited_by=actor,
+            token_hash="",  # nosec B106
+            submission_id=submission.id if submission else None,
+        )
         db.session.add(invitation)
         _queue_invitation(workshop, invitation, actor)
         made.append(invitation)
@@ -542,14 +616,19 @@ def resend_invitation(workshop: Workshop | None, actor: User, invitation: Invita
 def _answered(invitation: Invitation, state: InvitationState) -> None:
     """Move a pending invitation to ``state``, conditional on its being pending at that moment: of a revoke and an
     accept at once, one wins and the other is told what happened instead."""
-    changed = db.session.execute(sa.update(Invitation).where(Invitation.id == invitation.id,
-                                                             Invitation.state == InvitationState.PENDING)
-                                 .values(state=state, responded_at=utcnow())
-                                 .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    changed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.state == InvitationState.PENDING)
+        .values(state=state, responded_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.refresh(invitation)
     if not changed:
-        raise Conflicted(f"This invitation was {invitation.state.value} a moment ago." if invitation.state != state
-                         else f"This invitation is {state.value} already.")  # fmt: skip
+        raise Conflicted(
+            f"This invitation was {invitation.state.value} a moment ago."
+            if invitation.state != state
+            else f"This invitation is {state.value} already."
+        )
 
 
 def revoke_invitation(actor: User, invitation: Invitation) -> None:

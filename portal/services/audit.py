@@ -26,11 +26,18 @@ ACTIONS = {
 }
 
 
-def record(actor: User | None, action: str, summary: str, *, submission: Submission | int | None = None,
-           **details: Any) -> AuditEvent:  # fmt: skip
+def record(
+    actor: User | None, action: str, summary: str, *, submission: Submission | int | None = None, **details: Any
+) -> AuditEvent:
     sub_id = submission.id if isinstance(submission, Submission) else submission
-    event = AuditEvent(actor_id=actor.id if actor else None, actor_name=actor.name if actor else "the system",
-                       action=action, summary=summary, submission_id=sub_id, details=details)  # fmt: skip
+    event = AuditEvent(
+        actor_id=actor.id if actor else None,
+        actor_name=actor.name if actor else "the system",
+        action=action,
+        summary=summary,
+        submission_id=sub_id,
+        details=details,
+    )
     db.session.add(event)
     return event
 
@@ -47,19 +54,25 @@ class Page:
 def events(viewer: User, *, q: str = "", kind: str | None = None, page: int = 1, per_page: int = 50) -> Page:
     """The log, newest first, searched by words of the summary or the actor's name, filtered by kind. A chair
     who is an author of a paper does not see what happened to it (who was assigned, the decision)."""
-    stmt = sa.select(AuditEvent).where(sa.or_(AuditEvent.submission_id.is_(None),
-                                              AuditEvent.submission_id.not_in(chair_conflicted_ids(viewer))))  # fmt: skip
+    stmt = sa.select(AuditEvent).where(
+        sa.or_(AuditEvent.submission_id.is_(None), AuditEvent.submission_id.not_in(chair_conflicted_ids(viewer)))
+    )
     if q:
         pattern = like_pattern(q)
-        stmt = stmt.where(sa.or_(sa.func.lower(AuditEvent.summary).like(pattern, escape="\\"),
-                                 sa.func.lower(AuditEvent.actor_name).like(pattern, escape="\\")))  # fmt: skip
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(AuditEvent.summary).like(pattern, escape="\\"),
+                sa.func.lower(AuditEvent.actor_name).like(pattern, escape="\\"),
+            )
+        )
     if kind in ACTIONS:
         stmt = stmt.where(AuditEvent.action.like(f"{kind}.%"))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    rows = db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page)).all()  # fmt: skip
+    rows = db.session.scalars(
+        stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
     return Page(list(rows), total, page, pages, conflicted(viewer))
 
 

@@ -41,20 +41,82 @@ from portal.models import (
     UserEmail,
 )
 
-WEBMAIL = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "ymail.com",
-    "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "pm.me", "gmx.de", "gmx.net",
-    "gmx.com", "web.de", "yandex.ru", "yandex.com", "mail.ru", "qq.com", "163.com", "126.com", "foxmail.com",
-    "fastmail.com", "zoho.com", "hey.com", "tutanota.com", "naver.com", "daum.net",
-    # Reserved for documentation (RFC 2606): the demo's and the tests' addresses are no organization.
-    "example.com", "example.org", "example.net",
-})  # fmt: skip
+WEBMAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "pm.me",
+        "gmx.de",
+        "gmx.net",
+        "gmx.com",
+        "web.de",
+        "yandex.ru",
+        "yandex.com",
+        "mail.ru",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "foxmail.com",
+        "fastmail.com",
+        "zoho.com",
+        "hey.com",
+        "tutanota.com",
+        "naver.com",
+        "daum.net",
+        # Reserved for documentation (RFC 2606): the demo's and the tests' addresses are no organization.
+        "example.com",
+        "example.org",
+        "example.net",
+    }
+)
 # Second-level public suffixes: the organization's domain has one more label there (ox.ac.uk, not ac.uk).
-TWO_LEVEL_SUFFIXES = frozenset({
-    "ac.uk", "co.uk", "org.uk", "gov.uk", "ac.jp", "co.jp", "edu.au", "com.au", "org.au", "ac.in", "edu.in",
-    "edu.cn", "com.cn", "ac.cn", "ac.kr", "co.kr", "edu.sg", "com.sg", "ac.il", "ac.at", "ac.nz", "edu.hk",
-    "edu.tw", "com.br", "edu.br", "ac.za", "edu.pl", "edu.tr", "ac.ir", "edu.mx", "edu.ar",
-})  # fmt: skip
+TWO_LEVEL_SUFFIXES = frozenset(
+    {
+        "ac.uk",
+        "co.uk",
+        "org.uk",
+        "gov.uk",
+        "ac.jp",
+        "co.jp",
+        "edu.au",
+        "com.au",
+        "org.au",
+        "ac.in",
+        "edu.in",
+        "edu.cn",
+        "com.cn",
+        "ac.cn",
+        "ac.kr",
+        "co.kr",
+        "edu.sg",
+        "com.sg",
+        "ac.il",
+        "ac.at",
+        "ac.nz",
+        "edu.hk",
+        "edu.tw",
+        "com.br",
+        "edu.br",
+        "ac.za",
+        "edu.pl",
+        "edu.tr",
+        "ac.ir",
+        "edu.mx",
+        "edu.ar",
+    }
+)
 AUTHOR = "is an author of the submission"
 
 
@@ -64,8 +126,7 @@ def org_domain(address: str) -> str | None:
     labels = host.split(".")
     if len(labels) < 2:
         return None
-    org = ".".join(labels[-3:]) if ".".join(labels[-2:]) in TWO_LEVEL_SUFFIXES and len(labels) >= 3 else (
-        ".".join(labels[-2:]))  # fmt: skip
+    org = ".".join(labels[-3:]) if ".".join(labels[-2:]) in TWO_LEVEL_SUFFIXES and len(labels) >= 3 else (".".join(labels[-2:]))
     return None if org in WEBMAIL or host in WEBMAIL else org
 
 
@@ -126,15 +187,23 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
     host and affiliation is worked out once: at conference size that is most of the time."""
     db.session.flush()
     read = db.session.connection().execute
-    subs = read(sa.select(Submission.id, Submission.submitter_id).where(_among(Submission.id, sub_ids))
-                .order_by(Submission.id)).all()  # fmt: skip
-    people = read(sa.select(User.id, User.email, User.affiliation).where(_among(User.id, reviewer_ids))
-                  .order_by(User.id)).all()  # fmt: skip
+    subs = read(
+        sa.select(Submission.id, Submission.submitter_id).where(_among(Submission.id, sub_ids)).order_by(Submission.id)
+    ).all()
+    people = read(sa.select(User.id, User.email, User.affiliation).where(_among(User.id, reviewer_ids)).order_by(User.id)).all()
     facts = Facts([s.id for s in subs], [u.id for u in people])
     in_subs = _among(SubmissionAuthor.submission_id, sub_ids)
-    authors = read(sa.select(SubmissionAuthor.submission_id, SubmissionAuthor.name, SubmissionAuthor.email,
-                             SubmissionAuthor.affiliation, SubmissionAuthor.user_id).where(in_subs)
-                   .order_by(SubmissionAuthor.submission_id, SubmissionAuthor.position)).all()  # fmt: skip
+    authors = read(
+        sa.select(
+            SubmissionAuthor.submission_id,
+            SubmissionAuthor.name,
+            SubmissionAuthor.email,
+            SubmissionAuthor.affiliation,
+            SubmissionAuthor.user_id,
+        )
+        .where(in_subs)
+        .order_by(SubmissionAuthor.submission_id, SubmissionAuthor.position)
+    ).all()
     # Every address and affiliation of the accounts involved: the reviewers, the authors' linked accounts and
     # the submitters, current and past.
     if not (isinstance(sub_ids, list) and isinstance(reviewer_ids, list)):
@@ -144,23 +213,29 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
             sa.select(User.id).where(_among(User.id, reviewer_ids)),
             sa.select(SubmissionAuthor.user_id).where(in_subs, SubmissionAuthor.user_id.is_not(None)),
             sa.select(Submission.submitter_id).where(_among(Submission.id, sub_ids), Submission.submitter_id.is_not(None)),
-        ).subquery()  # fmt: skip
+        ).subquery()
         accounts = sa.select(accounts.c[0])
     values: dict[int, dict[str, dict[str, bool]]] = defaultdict(lambda: {"email": {}, "inst": {}})
-    for user_id, kind, value, current in read(sa.union_all(
-        sa.select(User.id, sa.literal("email"), User.email, sa.literal(True)).where(_among(User.id, accounts)),
-        sa.select(User.id, sa.literal("inst"), User.affiliation, sa.literal(True)).where(_among(User.id, accounts)),
-        sa.select(UserEmail.user_id, sa.literal("email"), UserEmail.email, sa.literal(False))
-        .where(_among(UserEmail.user_id, accounts)),
-        sa.select(UserAffiliation.user_id, sa.literal("inst"), UserAffiliation.affiliation, sa.literal(False))
-        .where(_among(UserAffiliation.user_id, accounts)),
-    )):  # fmt: skip
+    for user_id, kind, value, current in read(
+        sa.union_all(
+            sa.select(User.id, sa.literal("email"), User.email, sa.literal(True)).where(_among(User.id, accounts)),
+            sa.select(User.id, sa.literal("inst"), User.affiliation, sa.literal(True)).where(_among(User.id, accounts)),
+            sa.select(UserEmail.user_id, sa.literal("email"), UserEmail.email, sa.literal(False)).where(
+                _among(UserEmail.user_id, accounts)
+            ),
+            sa.select(UserAffiliation.user_id, sa.literal("inst"), UserAffiliation.affiliation, sa.literal(False)).where(
+                _among(UserAffiliation.user_id, accounts)
+            ),
+        )
+    ):
         if value:
             seen = values[user_id][kind]
             seen[value] = seen.get(value, False) or bool(current)
     # user -> kind -> [(value, is it the current one)], the current one first
-    history = {user_id: {kind: sorted(seen.items(), key=lambda x: not x[1]) for kind, seen in kinds.items()}
-               for user_id, kinds in values.items()}  # fmt: skip
+    history = {
+        user_id: {kind: sorted(seen.items(), key=lambda x: not x[1]) for kind, seen in kinds.items()}
+        for user_id, kinds in values.items()
+    }
 
     paper, reviewer = facts.paper, facts.reviewer
     hosts: dict[str, tuple[str | None, list[str]]] = {}
@@ -201,8 +276,9 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
         person = a.user_id if a.user_id is not None else a.email
         known = history.get(a.user_id, {"email": [], "inst": []}) if a.user_id is not None else {"email": [], "inst": []}
         add_addresses(a.submission_id, a.name, [(a.email, True)] + [x for x in known["email"] if x[0] != a.email], person)
-        add_affiliations(a.submission_id, a.name, [(a.affiliation, True)] + [x for x in known["inst"]
-                                                                              if x[0] != a.affiliation], person)  # fmt: skip
+        add_affiliations(
+            a.submission_id, a.name, [(a.affiliation, True)] + [x for x in known["inst"] if x[0] != a.affiliation], person
+        )
         if a.user_id is not None:
             paper["account"].append((a.submission_id, a.user_id, a.name, person))
             linked[a.submission_id].add(a.user_id)
@@ -212,8 +288,11 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
             known = history.get(s.submitter_id, {"email": [], "inst": []})
             add_addresses(s.id, "the submitter", known["email"], s.submitter_id)
             add_affiliations(s.id, "the submitter", known["inst"], s.submitter_id)
-    for c in read(sa.select(SubmissionConflict.submission_id, SubmissionConflict.user_id, SubmissionConflict.email,
-                            SubmissionConflict.reason).where(_among(SubmissionConflict.submission_id, sub_ids))):  # fmt: skip
+    for c in read(
+        sa.select(
+            SubmissionConflict.submission_id, SubmissionConflict.user_id, SubmissionConflict.email, SubmissionConflict.reason
+        ).where(_among(SubmissionConflict.submission_id, sub_ids))
+    ):
         why = "" if c.reason in (None, ConflictReason.OTHER) else f" ({ConflictReason(c.reason).label.lower()})"
         if c.user_id is not None:
             paper["declared_account"].append((c.submission_id, c.user_id, why, None))
@@ -232,8 +311,11 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
             inst = institution(affiliation)
             if inst:
                 reviewer["inst"].append((u.id, inst, affiliation))
-    declared = read(sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value, UserConflict.person_id)
-                    .where(_among(UserConflict.user_id, reviewer_ids))).all()  # fmt: skip
+    declared = read(
+        sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value, UserConflict.person_id).where(
+            _among(UserConflict.user_id, reviewer_ids)
+        )
+    ).all()
     for user_id, kind, value, person_id in declared:
         if kind == ConflictKind.PERSON:
             reviewer["declares_email"].append((user_id, value, value))
@@ -243,13 +325,20 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
             reviewer["declares_domain"].append((user_id, value, value))
         elif kind == ConflictKind.INSTITUTION and norm_institution(value):
             reviewer["declares_inst"].append((user_id, norm_institution(value), value))
-    facts.overrides = [tuple(o) for o in read(
-        sa.select(ConflictOverride.submission_id, ConflictOverride.reviewer_id, ConflictOverride.conflicted,
-                  ConflictOverride.note)
-        # (filtered here only by lists of ids: the results keep only these papers and reviewers anyway, and SQLite
-        # took 20 s over two IN (SELECT ...) filters on 45,000 overrides at conference size)
-        .where(_among(ConflictOverride.submission_id, sub_ids if isinstance(sub_ids, list) else None),
-               _among(ConflictOverride.reviewer_id, reviewer_ids if isinstance(reviewer_ids, list) else None)))]  # fmt: skip
+    facts.overrides = [
+        tuple(o)
+        for o in read(
+            sa.select(
+                ConflictOverride.submission_id, ConflictOverride.reviewer_id, ConflictOverride.conflicted, ConflictOverride.note
+            )
+            # (filtered here only by lists of ids: the results keep only these papers and reviewers anyway, and SQLite
+            # took 20 s over two IN (SELECT ...) filters on 45,000 overrides at conference size)
+            .where(
+                _among(ConflictOverride.submission_id, sub_ids if isinstance(sub_ids, list) else None),
+                _among(ConflictOverride.reviewer_id, reviewer_ids if isinstance(reviewer_ids, list) else None),
+            )
+        )
+    ]
     return facts
 
 
@@ -303,8 +392,12 @@ def conflicted_pairs(facts: Facts) -> PairArrays:
         number: dict[Any, int] = {}
         right_keys = np.array([number.setdefault(k, len(number)) for _, k, _ in right], dtype=np.int64)
         left_keys = np.array([number.get(k, -1) for _, k, _, _ in left], dtype=np.int64)
-        pairs = _equi_join(left_keys, np.array([p for p, _, _, _ in left], dtype=np.int64),
-                           right_keys, np.array([r for r, _, _ in right], dtype=np.int64))  # fmt: skip
+        pairs = _equi_join(
+            left_keys,
+            np.array([p for p, _, _, _ in left], dtype=np.int64),
+            right_keys,
+            np.array([r for r, _, _ in right], dtype=np.int64),
+        )
         found.append(pairs)
         if rule.reason == AUTHOR:
             author_cells.append(pairs)
@@ -322,8 +415,9 @@ def conflicted_pairs(facts: Facts) -> PairArrays:
     return PairArrays(cells[keep] // width, cells[keep] % width)
 
 
-def _equi_join(left: np.ndarray, left_vals: np.ndarray, right: np.ndarray,
-               right_vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _equi_join(
+    left: np.ndarray, left_vals: np.ndarray, right: np.ndarray, right_vals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(left value, right value) for every pair of rows with the same key (keys < 0 match nothing)."""
     left_vals, right_vals = left_vals[left >= 0], right_vals[right >= 0]
     left, right = left[left >= 0], right[right >= 0]
@@ -336,9 +430,7 @@ def _equi_join(left: np.ndarray, left_vals: np.ndarray, right: np.ndarray,
     return np.repeat(left_vals, counts), right_vals[first + offset]
 
 
-def overrides_for(
-    submission_ids: list[int] | None = None, reviewer_ids: list[int] | None = None
-) -> list[ConflictOverride]:
+def overrides_for(submission_ids: list[int] | None = None, reviewer_ids: list[int] | None = None) -> list[ConflictOverride]:
     stmt = sa.select(ConflictOverride)
     if submission_ids is not None:
         stmt = stmt.where(ConflictOverride.submission_id.in_(submission_ids))
@@ -350,4 +442,3 @@ def overrides_for(
 def conflict_reasons(user: User, sub: Submission) -> list[str]:
     """Why ``user`` conflicts with ``sub`` (empty: no conflict)."""
     return conflict_map([sub.id], [user.id]).get((sub.id, user.id), [])
-

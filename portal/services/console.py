@@ -86,9 +86,10 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
     by_decision: dict[str, int] = defaultdict(int)
     counts: dict[int, int] = defaultdict(int)
     for state, decision, topic_id, n in db.session.execute(
-        sa.select(Submission.state, Submission.decision, Submission.primary_topic_id, sa.func.count()).where(*visible)
+        sa.select(Submission.state, Submission.decision, Submission.primary_topic_id, sa.func.count())
+        .where(*visible)
         .group_by(Submission.state, Submission.decision, Submission.primary_topic_id)
-    ):  # fmt: skip
+    ):
         by_state[str(state)] += n
         if state == SubmissionState.SUBMITTED:
             by_decision[str(decision) if decision else "undecided"] += n
@@ -104,8 +105,11 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
             sa.func.count().filter(score.spread >= DISAGREEMENT),
             sa.func.count().filter(score.assigned >= ws.reviews_per_paper),
             *(sa.func.coalesce(sa.func.sum(getattr(score, f"r{i}")), 0) for i in range(1, 6)),
-        ).select_from(score).join(Submission, Submission.id == score.submission_id).where(*submitted)
-    ).one()  # fmt: skip
+        )
+        .select_from(score)
+        .join(Submission, Submission.id == score.submission_id)
+        .where(*submitted)
+    ).one()
     assigned, submitted_reviews, drafts, disagreement, well_staffed = (int(x) for x in totals[:5])
     done = Review.state == ReviewState.SUBMITTED
     # Reviews per day in the workshop's zone over the last weeks: SQL counts per quarter hour, Python puts each
@@ -117,15 +121,24 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
     quarter = Review.submitted_quarter
     recent = [done, quarter >= since]
     daily: dict[str, int] = defaultdict(int)
-    unseen = sa.select(Submission.id).where(sa.or_(
-        Submission.workshop_id != ws.id, Submission.state != SubmissionState.SUBMITTED,
-        Submission.id.in_(chair_conflicted_ids(viewer))))  # fmt: skip
+    unseen = sa.select(Submission.id).where(
+        sa.or_(
+            Submission.workshop_id != ws.id,
+            Submission.state != SubmissionState.SUBMITTED,
+            Submission.id.in_(chair_conflicted_ids(viewer)),
+        )
+    )
     for sign, stmt in (
         (1, sa.select(quarter, sa.func.count()).where(*recent).group_by(quarter)),
-        (-1, sa.select(quarter, sa.func.count()).select_from(ReviewAssignment)
-         .join(Review, Review.assignment_id == ReviewAssignment.id)
-         .where(ReviewAssignment.submission_id.in_(unseen), *recent).group_by(quarter)),
-    ):  # fmt: skip
+        (
+            -1,
+            sa.select(quarter, sa.func.count())
+            .select_from(ReviewAssignment)
+            .join(Review, Review.assignment_id == ReviewAssignment.id)
+            .where(ReviewAssignment.submission_id.in_(unseen), *recent)
+            .group_by(quarter),
+        ),
+    ):
         for q, n in db.session.execute(stmt):
             daily[datetime.fromtimestamp(q * 900, UTC).astimezone(ws.zone).date().isoformat()] += sign * n
     per_day = [(d.isoformat(), daily.get(d.isoformat(), 0)) for d in (first + timedelta(days=i) for i in range(DAYS_SHOWN))]
@@ -133,53 +146,94 @@ def overview(ws: Workshop, viewer: User, now: datetime | None = None) -> Overvie
     # the fifteen who owe most, and how many there are in all (a window count, in the same statement).
     unfinished = sa.func.count().label("unfinished")
     late_rows = db.session.execute(
-        sa.select(User.id, User.name, unfinished, sa.func.count().over().label("total")).select_from(ReviewAssignment)
+        sa.select(User.id, User.name, unfinished, sa.func.count().over().label("total"))
+        .select_from(ReviewAssignment)
         .join(User, User.id == ReviewAssignment.reviewer_id)
         .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
-        .where(*submitted, sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
-               ReviewAssignment.suspended_at.is_(None),
-               # only papers still owed a review: few once most reviews are in
-               ReviewAssignment.submission_id.in_(sa.select(PaperScore.submission_id)
-                                                  .where(PaperScore.done < PaperScore.assigned)))
-        .group_by(User.id, User.name).order_by(unfinished.desc(), User.name).limit(15)
-    ).all()  # fmt: skip
-    hidden = db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
-        Submission.workshop_id == ws.id, Submission.id.in_(chair_conflicted_ids(viewer)))) or 0  # fmt: skip
+        .where(
+            *submitted,
+            sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
+            ReviewAssignment.suspended_at.is_(None),
+            # only papers still owed a review: few once most reviews are in
+            ReviewAssignment.submission_id.in_(sa.select(PaperScore.submission_id).where(PaperScore.done < PaperScore.assigned)),
+        )
+        .group_by(User.id, User.name)
+        .order_by(unfinished.desc(), User.name)
+        .limit(15)
+    ).all()
+    hidden = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Submission)
+            .where(Submission.workshop_id == ws.id, Submission.id.in_(chair_conflicted_ids(viewer)))
+        )
+        or 0
+    )
     # Assignments a later conflict suspended, on the papers this chair handles, for the chair to resolve.
     suspended = db.session.execute(
-        sa.select(ReviewAssignment.id, ReviewAssignment.submission_id, ReviewAssignment.ordinal, User.name,
-                  ReviewAssignment.suspended_at, ReviewAssignment.suspended_reason,
-                  sa.exists().where(Review.assignment_id == ReviewAssignment.id,
-                                    Review.state == ReviewState.SUBMITTED).label("reviewed"))
-        .join(User, User.id == ReviewAssignment.reviewer_id).join(Submission, Submission.id == ReviewAssignment.submission_id)
+        sa.select(
+            ReviewAssignment.id,
+            ReviewAssignment.submission_id,
+            ReviewAssignment.ordinal,
+            User.name,
+            ReviewAssignment.suspended_at,
+            ReviewAssignment.suspended_reason,
+            sa.exists()
+            .where(Review.assignment_id == ReviewAssignment.id, Review.state == ReviewState.SUBMITTED)
+            .label("reviewed"),
+        )
+        .join(User, User.id == ReviewAssignment.reviewer_id)
+        .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .where(ReviewAssignment.suspended_at.is_not(None), *visible)
-        .order_by(ReviewAssignment.suspended_at, ReviewAssignment.id)).all()  # fmt: skip
+        .order_by(ReviewAssignment.suspended_at, ReviewAssignment.id)
+    ).all()
     # Papers no chair may handle (each chair an author or declared conflicted) and without a manager.
     chairs = db.session.scalars(sa.select(User).where(User.is_chair)).all()
-    unhandled_ids = sa.select(Submission.id).where(Submission.workshop_id == ws.id, Submission.manager_id.is_(None),
-                                                   Submission.state != SubmissionState.WITHDRAWN)  # fmt: skip
+    unhandled_ids = sa.select(Submission.id).where(
+        Submission.workshop_id == ws.id, Submission.manager_id.is_(None), Submission.state != SubmissionState.WITHDRAWN
+    )
     for chair in chairs:
         unhandled_ids = unhandled_ids.where(Submission.id.in_(chair_conflicted_ids(chair)))
-    unhandled = db.session.execute(sa.select(Submission.id, Submission.title).where(Submission.id.in_(unhandled_ids))
-                                   .order_by(Submission.id)).all() if chairs else []  # fmt: skip
+    unhandled = (
+        db.session.execute(
+            sa.select(Submission.id, Submission.title).where(Submission.id.in_(unhandled_ids)).order_by(Submission.id)
+        ).all()
+        if chairs
+        else []
+    )
     return Overview(
-        by_state=dict(by_state), by_decision=dict(by_decision), by_topic=by_topic, assigned=assigned,
-        submitted_reviews=submitted_reviews, drafts=drafts,
-        recommendations={i: int(totals[4 + i]) for i in range(1, 6)}, per_day=per_day,
-        late=[LateReviewer(r.id, r.name, r.unfinished) for r in late_rows], late_total=late_rows[0].total if late_rows else 0,
+        by_state=dict(by_state),
+        by_decision=dict(by_decision),
+        by_topic=by_topic,
+        assigned=assigned,
+        submitted_reviews=submitted_reviews,
+        drafts=drafts,
+        recommendations={i: int(totals[4 + i]) for i in range(1, 6)},
+        per_day=per_day,
+        late=[LateReviewer(r.id, r.name, r.unfinished) for r in late_rows],
+        late_total=late_rows[0].total if late_rows else 0,
         deadline_passed=bool(ws.review_deadline and not now < ws.review_deadline),
         missing_reviewers=max(0, by_state.get(SubmissionState.SUBMITTED.value, 0) - well_staffed),
-        hidden=hidden, disagreement=disagreement, suspended=suspended, unhandled=unhandled,
-    )  # fmt: skip
+        hidden=hidden,
+        disagreement=disagreement,
+        suspended=suspended,
+        unhandled=unhandled,
+    )
 
 
 # --- the submissions table ------------------------------------------------------------------------------
 
 SORTS = {
-    "number": "Number", "title": "Title", "topic": "Topic", "reviews": "Reviews", "mean": "Mean",
-    "weighted": "Weighted mean", "spread": "Spread", "decision": "Decision",
-}  # fmt: skip
+    "number": "Number",
+    "title": "Title",
+    "topic": "Topic",
+    "reviews": "Reviews",
+    "mean": "Mean",
+    "weighted": "Weighted mean",
+    "spread": "Spread",
+    "decision": "Decision",
+}
 FILTER_STATES = ("submitted", "abstract", "withdrawn")
 FILTER_DECISIONS = ("accepted", "rejected", "undecided")
 
@@ -204,18 +258,28 @@ class TableQuery:
         sort = args.get("sort", "number")
         topic = args.get("topic", type=int)
         return cls(
-            q=(args.get("q") or "").strip()[:200], topic=topic if topic and 0 < topic <= MAX_ID else None,
+            q=(args.get("q") or "").strip()[:200],
+            topic=topic if topic and 0 < topic <= MAX_ID else None,
             state=pick("state", FILTER_STATES),
-            decision=pick("decision", FILTER_DECISIONS), attention=args.get("attention") == "1",
-            sort=sort if sort in SORTS else "number", descending=args.get("dir") == "desc",
+            decision=pick("decision", FILTER_DECISIONS),
+            attention=args.get("attention") == "1",
+            sort=sort if sort in SORTS else "number",
+            descending=args.get("dir") == "desc",
             page=max(1, min(args.get("page", 1, type=int) or 1, 10**6)),
-        )  # fmt: skip
+        )
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """The query string of this view with some values changed (for sort links and pages)."""
-        values = {"q": self.q or None, "topic": self.topic, "state": self.state, "decision": self.decision,
-                  "attention": "1" if self.attention else None, "sort": self.sort if self.sort != "number" else None,
-                  "dir": "desc" if self.descending else None, "page": self.page if self.page > 1 else None}  # fmt: skip
+        values = {
+            "q": self.q or None,
+            "topic": self.topic,
+            "state": self.state,
+            "decision": self.decision,
+            "attention": "1" if self.attention else None,
+            "sort": self.sort if self.sort != "number" else None,
+            "dir": "desc" if self.descending else None,
+            "page": self.page if self.page > 1 else None,
+        }
         values.update(changes)
         return {k: v for k, v in values.items() if v is not None}
 
@@ -275,11 +339,18 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
         stmt = stmt.where(Submission.id == (number or 0))  # "#12" is the paper's number, nothing else
     elif query.q:
         pattern = like_pattern(query.q)
-        matches = [sa.func.lower(Submission.title).like(pattern, escape="\\"),
-                   Submission.id.in_(sa.select(SubmissionAuthor.submission_id).where(sa.or_(
-                       sa.func.lower(SubmissionAuthor.name).like(pattern, escape="\\"),
-                       SubmissionAuthor.email.like(pattern, escape="\\"),
-                       sa.func.lower(SubmissionAuthor.affiliation).like(pattern, escape="\\"))))]  # fmt: skip
+        matches = [
+            sa.func.lower(Submission.title).like(pattern, escape="\\"),
+            Submission.id.in_(
+                sa.select(SubmissionAuthor.submission_id).where(
+                    sa.or_(
+                        sa.func.lower(SubmissionAuthor.name).like(pattern, escape="\\"),
+                        SubmissionAuthor.email.like(pattern, escape="\\"),
+                        sa.func.lower(SubmissionAuthor.affiliation).like(pattern, escape="\\"),
+                    )
+                )
+            ),
+        ]
         if _number(query.q):
             matches.append(Submission.id == _number(query.q))
         stmt = stmt.where(sa.or_(*matches))
@@ -292,35 +363,53 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
     elif query.decision:
         stmt = stmt.where(Submission.decision == Decision(query.decision))
     if query.attention:
-        stmt = stmt.where(Submission.state == SubmissionState.SUBMITTED,
-                          sa.or_(done < assigned, assigned < ws.reviews_per_paper, stats.spread >= DISAGREEMENT))  # fmt: skip
+        stmt = stmt.where(
+            Submission.state == SubmissionState.SUBMITTED,
+            sa.or_(done < assigned, assigned < ws.reviews_per_paper, stats.spread >= DISAGREEMENT),
+        )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Submission.id).subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(query.page, pages)
     key = {
-        "number": Submission.id, "title": sa.func.lower(Submission.title), "topic": Topic.position, "reviews": done,
-        "mean": stats.mean, "weighted": stats.weighted, "spread": stats.spread, "decision": Submission.decision,
-    }[query.sort]  # fmt: skip
+        "number": Submission.id,
+        "title": sa.func.lower(Submission.title),
+        "topic": Topic.position,
+        "reviews": done,
+        "mean": stats.mean,
+        "weighted": stats.weighted,
+        "spread": stats.spread,
+        "decision": Submission.decision,
+    }[query.sort]
     order = key.desc() if query.descending else key.asc()
     if query.sort in ("mean", "weighted", "spread", "decision"):
         order = order.nulls_last()
     subs = db.session.scalars(
-        stmt.order_by(order, Submission.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        stmt.order_by(order, Submission.id)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
         .options(selectinload(Submission.authors), selectinload(Submission.primary_topic))
-    ).all()  # fmt: skip
+    ).all()
     cells: dict[int, list[ReviewCell]] = defaultdict(list)
     for sid, ordinal, state, rec, conf in db.session.execute(
-        sa.select(ReviewAssignment.submission_id, ReviewAssignment.ordinal, Review.state, Review.recommendation,
-                  Review.confidence)
+        sa.select(
+            ReviewAssignment.submission_id, ReviewAssignment.ordinal, Review.state, Review.recommendation, Review.confidence
+        )
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
-        .where(ReviewAssignment.submission_id.in_([s.id for s in subs])).order_by(ReviewAssignment.ordinal)
-    ):  # fmt: skip
+        .where(ReviewAssignment.submission_id.in_([s.id for s in subs]))
+        .order_by(ReviewAssignment.ordinal)
+    ):
         submitted = state == ReviewState.SUBMITTED
-        cells[sid].append(ReviewCell(ordinal, str(state) if state else "not started", rec if submitted else None,
-                                     conf if submitted else None))  # fmt: skip
+        cells[sid].append(
+            ReviewCell(ordinal, str(state) if state else "not started", rec if submitted else None, conf if submitted else None)
+        )
     query.page = page
-    return Table(rows=[_row(sub, cells.get(sub.id, []), ws.reviews_per_paper) for sub in subs], total=total, page=page,
-                 pages=pages, query=query)  # fmt: skip
+    return Table(
+        rows=[_row(sub, cells.get(sub.id, []), ws.reviews_per_paper) for sub in subs],
+        total=total,
+        page=page,
+        pages=pages,
+        query=query,
+    )
 
 
 def _number(text: str) -> int | None:
@@ -334,7 +423,12 @@ def _row(sub: Submission, cells: list[ReviewCell], wanted: int) -> Row:
     recs = [r for r, _ in scored]
     weights = sum(w for _, w in scored)
     return Row(
-        sub, assigned=len(cells), done=len(scored), mean=sum(recs) / len(recs) if recs else None,
+        sub,
+        assigned=len(cells),
+        done=len(scored),
+        mean=sum(recs) / len(recs) if recs else None,
         weighted=sum(r * w for r, w in scored) / weights if weights else None,
-        spread=max(recs) - min(recs) if recs else None, reviews=cells, wanted=wanted,
-    )  # fmt: skip
+        spread=max(recs) - min(recs) if recs else None,
+        reviews=cells,
+        wanted=wanted,
+    )

@@ -53,9 +53,21 @@ class ContentReport:
 
 
 WORKSHOP_TEXT_FIELDS = (
-    "name", "short_name", "edition", "tagline", "venue", "overview", "motivation", "objective",
-    "audience", "cfp_intro", "submission_instructions", "panel_note", "sponsor_call", "contact_email",
-)  # fmt: skip
+    "name",
+    "short_name",
+    "edition",
+    "tagline",
+    "venue",
+    "overview",
+    "motivation",
+    "objective",
+    "audience",
+    "cfp_intro",
+    "submission_instructions",
+    "panel_note",
+    "sponsor_call",
+    "contact_email",
+)
 REQUIRED_WORKSHOP_FIELDS = ("slug", "name", "short_name", "edition", "contact_email")
 
 
@@ -189,64 +201,102 @@ def load_content(data: dict[str, Any], *, is_demo: bool | None = None) -> tuple[
     zone = workshop.zone
 
     _sync(
-        "questions", workshop.questions, data.get("questions", []),
-        key=lambda q: q.slug, item_key=lambda i: _text(i["slug"]),
+        "questions",
+        workshop.questions,
+        data.get("questions", []),
+        key=lambda q: q.slug,
+        item_key=lambda i: _text(i["slug"]),
         values=lambda i, pos: {
-            "slug": _text(i["slug"]), "position": pos, "title": _text(i["title"]), "text": _text(i["text"]),
+            "slug": _text(i["slug"]),
+            "position": pos,
+            "title": _text(i["title"]),
+            "text": _text(i["text"]),
         },
-        make=Question, report=report,
-    )  # fmt: skip
+        make=Question,
+        report=report,
+    )
     _sync(
-        "topics", workshop.topics, data.get("topics", []),
-        key=lambda t: t.slug, item_key=lambda i: _text(i["slug"]),
+        "topics",
+        workshop.topics,
+        data.get("topics", []),
+        key=lambda t: t.slug,
+        item_key=lambda i: _text(i["slug"]),
         values=lambda i, pos: {
-            "slug": _text(i["slug"]), "position": pos, "title": _text(i["title"]),
-            "description": _text(i.get("description")), "examples": _text(i.get("examples")),
+            "slug": _text(i["slug"]),
+            "position": pos,
+            "title": _text(i["title"]),
+            "description": _text(i.get("description")),
+            "examples": _text(i.get("examples")),
         },
-        make=Topic, report=report,
-    )  # fmt: skip
+        make=Topic,
+        report=report,
+    )
     _sync(
-        "people", workshop.people, data.get("people", []),
+        "people",
+        workshop.people,
+        data.get("people", []),
         key=lambda p: f"{p.role.value} {p.slug}",
         item_key=_person_key,
         values=lambda i, pos: {
-            "role": PersonRole(i["role"]), "slug": _text(i["slug"]), "position": pos,
-            "name": _text(i["name"]), "affiliation": _text(i.get("affiliation")),
-            "homepage": _text(i.get("homepage")), "bio": _text(i.get("bio")),
+            "role": PersonRole(i["role"]),
+            "slug": _text(i["slug"]),
+            "position": pos,
+            "name": _text(i["name"]),
+            "affiliation": _text(i.get("affiliation")),
+            "homepage": _text(i.get("homepage")),
+            "bio": _text(i.get("bio")),
         },
-        make=Person, report=report,
-    )  # fmt: skip
+        make=Person,
+        report=report,
+    )
     _sync(
-        "dates", workshop.dates, data.get("dates", []),
-        key=lambda d: d.label, item_key=lambda i: _text(i["label"]),
+        "dates",
+        workshop.dates,
+        data.get("dates", []),
+        key=lambda d: d.label,
+        item_key=lambda i: _text(i["label"]),
         values=lambda i, pos: {
             "kind": _enum(DateKind, i.get("kind", "other"), f"date {i.get('label')}"),
-            "label": _text(i["label"]), "at": _aware(i["at"], zone, f"date {i.get('label')}"),
+            "label": _text(i["label"]),
+            "at": _aware(i["at"], zone, f"date {i.get('label')}"),
         },
-        make=ImportantDate, report=report,
-    )  # fmt: skip
+        make=ImportantDate,
+        report=report,
+    )
     _sync(
-        "submission_types", workshop.submission_types, data.get("submission_types", []),
-        key=lambda t: t.slug, item_key=lambda i: _text(i["slug"]),
+        "submission_types",
+        workshop.submission_types,
+        data.get("submission_types", []),
+        key=lambda t: t.slug,
+        item_key=lambda i: _text(i["slug"]),
         values=lambda i, pos: {
-            "slug": _text(i["slug"]), "position": pos, "name": _text(i["name"]),
+            "slug": _text(i["slug"]),
+            "position": pos,
+            "name": _text(i["name"]),
             "page_limit": _count(i["page_limit"], f"submission type {i.get('slug')}: page_limit", minimum=1),
-            "reference_pages": None if i.get("reference_pages") is None else _count(
-                i["reference_pages"], f"submission type {i.get('slug')}: reference_pages", minimum=0
-            ),
+            "reference_pages": None
+            if i.get("reference_pages") is None
+            else _count(i["reference_pages"], f"submission type {i.get('slug')}: reference_pages", minimum=0),
             "description": _text(i.get("description")),
         },
-        make=SubmissionType, report=report,
-    )  # fmt: skip
+        make=SubmissionType,
+        report=report,
+    )
     _sync(
-        "sponsor_options", workshop.sponsor_options, data.get("sponsor_options", []),
-        key=lambda o: o.slug, item_key=lambda i: _text(i["slug"]),
+        "sponsor_options",
+        workshop.sponsor_options,
+        data.get("sponsor_options", []),
+        key=lambda o: o.slug,
+        item_key=lambda i: _text(i["slug"]),
         values=lambda i, pos: {
-            "slug": _text(i["slug"]), "position": pos, "label": _text(i["label"]),
+            "slug": _text(i["slug"]),
+            "position": pos,
+            "label": _text(i["label"]),
             "description": _text(i.get("description")),
         },
-        make=SponsorOption, report=report,
-    )  # fmt: skip
+        make=SponsorOption,
+        report=report,
+    )
     db.session.flush()
     return workshop, report
 

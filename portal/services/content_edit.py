@@ -177,29 +177,38 @@ class TopicUsage:
 
 
 def topic_usage(topic: Topic) -> TopicUsage:
-    primary = list(db.session.scalars(
-        sa.select(Submission.id).where(Submission.primary_topic_id == topic.id).order_by(Submission.id)
-    ))  # fmt: skip
-    secondary = db.session.scalar(sa.select(sa.func.count()).select_from(submission_topic)
-                                  .where(submission_topic.c.topic_id == topic.id)) or 0  # fmt: skip
-    expertise = db.session.scalar(sa.select(sa.func.count()).select_from(user_topic)
-                                  .where(user_topic.c.topic_id == topic.id)) or 0  # fmt: skip
+    primary = list(
+        db.session.scalars(sa.select(Submission.id).where(Submission.primary_topic_id == topic.id).order_by(Submission.id))
+    )
+    secondary = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(submission_topic).where(submission_topic.c.topic_id == topic.id))
+        or 0
+    )
+    expertise = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(user_topic).where(user_topic.c.topic_id == topic.id)) or 0
+    )
     return TopicUsage(primary, secondary, expertise)
 
 
 def primary_topic_counts(ws: Workshop) -> dict[int, int]:
     """How many submissions file each topic as their primary topic."""
     rows = db.session.execute(
-        sa.select(Submission.primary_topic_id, sa.func.count()).where(Submission.workshop_id == ws.id)
+        sa.select(Submission.primary_topic_id, sa.func.count())
+        .where(Submission.workshop_id == ws.id)
         .group_by(Submission.primary_topic_id)
-    )  # fmt: skip
+    )
     return {topic_id: count for topic_id, count in rows}
 
 
 def add_topic(actor: User, ws: Workshop, *, title: str, description: str, examples: str) -> Topic:
     _required(title=title)
-    topic = Topic(slug=slugify(title, (t.slug for t in ws.topics), "topic"), position=_next_position(ws.topics),
-                  title=title, description=description, examples=examples)  # fmt: skip
+    topic = Topic(
+        slug=slugify(title, (t.slug for t in ws.topics), "topic"),
+        position=_next_position(ws.topics),
+        title=title,
+        description=description,
+        examples=examples,
+    )
     ws.topics.append(topic)
     db.session.flush()
     audit.record(actor, "content.topic", f"Topic {_quoted(title)} added")
@@ -226,15 +235,16 @@ def remove_topic(actor: User, topic: Topic) -> None:
         raise DomainError(
             f"{_quoted(topic.title)} is the primary topic of submission{'s' if many else ''} {numbers}, so it cannot "
             f"be removed. Rename it instead, or have the authors choose another primary topic first."
-        )  # fmt: skip
+        )
     ws = topic.workshop
     # Explicit, so SQLite (which does not enforce foreign keys here) keeps no dangling rows either.
     db.session.execute(sa.delete(submission_topic).where(submission_topic.c.topic_id == topic.id))
     db.session.execute(sa.delete(user_topic).where(user_topic.c.topic_id == topic.id))
     ws.topics.remove(topic)
     _renumber(ws.topics)
-    audit.record(actor, "content.topic", f"Topic {_quoted(topic.title)} removed"
-                 + (f" (it was {usage.summary})" if usage.summary else ""))  # fmt: skip
+    audit.record(
+        actor, "content.topic", f"Topic {_quoted(topic.title)} removed" + (f" (it was {usage.summary})" if usage.summary else "")
+    )
     db.session.flush()
 
 
@@ -251,8 +261,12 @@ def move_topic(actor: User, topic: Topic, direction: Direction) -> bool:
 
 def add_question(actor: User, ws: Workshop, *, title: str, text: str) -> Question:
     _required(title=title, text=text)
-    question = Question(slug=slugify(title, (q.slug for q in ws.questions), "question"),
-                        position=_next_position(ws.questions), title=title, text=text)  # fmt: skip
+    question = Question(
+        slug=slugify(title, (q.slug for q in ws.questions), "question"),
+        position=_next_position(ws.questions),
+        title=title,
+        text=text,
+    )
     ws.questions.append(question)
     db.session.flush()
     audit.record(actor, "content.question", f"Question {_quoted(title)} added")
@@ -297,12 +311,12 @@ def _person_values(name: str, affiliation: str, homepage: str, bio: str) -> dict
     return {"name": name, "affiliation": "\n".join(lines), "homepage": homepage, "bio": bio}
 
 
-def add_person(actor: User, ws: Workshop, role: PersonRole, *, name: str, affiliation: str, homepage: str,
-               bio: str) -> Person:  # fmt: skip
+def add_person(actor: User, ws: Workshop, role: PersonRole, *, name: str, affiliation: str, homepage: str, bio: str) -> Person:
     values = _person_values(name, affiliation, homepage, bio)
     same_role = ws.people_in(role)
-    person = Person(role=role, slug=slugify(name, (p.slug for p in same_role), "person"),
-                    position=_next_position(same_role), **values)  # fmt: skip
+    person = Person(
+        role=role, slug=slugify(name, (p.slug for p in same_role), "person"), position=_next_position(same_role), **values
+    )
     ws.people.append(person)
     db.session.flush()
     audit.record(actor, "content.person", f"{ROLE_NOUNS[role]} {_quoted(name)} added")
@@ -343,8 +357,7 @@ def is_deadline(d: ImportantDate) -> bool:
     return d.kind in DEADLINE_LABELS
 
 
-def _date_values(ws: Workshop, row: ImportantDate | None, label: str, kind: DateKind, at: datetime | None
-                 ) -> dict[str, Any]:  # fmt: skip
+def _date_values(ws: Workshop, row: ImportantDate | None, label: str, kind: DateKind, at: datetime | None) -> dict[str, Any]:
     _required(label=label)
     if kind not in CONTENT_DATE_KINDS:
         raise DomainError("Deadlines are set on the settings page, where the portal checks their order.")
@@ -393,8 +406,12 @@ def remove_date(actor: User, row: ImportantDate) -> None:
 
 def add_sponsor_option(actor: User, ws: Workshop, *, label: str, description: str) -> SponsorOption:
     _required(label=label)
-    option = SponsorOption(slug=slugify(label, (o.slug for o in ws.sponsor_options), "option"),
-                           position=_next_position(ws.sponsor_options), label=label, description=description)  # fmt: skip
+    option = SponsorOption(
+        slug=slugify(label, (o.slug for o in ws.sponsor_options), "option"),
+        position=_next_position(ws.sponsor_options),
+        label=label,
+        description=description,
+    )
     ws.sponsor_options.append(option)
     db.session.flush()
     audit.record(actor, "content.sponsor_option", f"Sponsorship option {_quoted(label)} added")
@@ -406,8 +423,7 @@ def update_sponsor_option(actor: User, option: SponsorOption, *, label: str, des
     before = option.label
     changed = _changes(option, {"label": label, "description": description})
     if changed:
-        audit.record(actor, "content.sponsor_option",
-                     f"Sponsorship option {_quoted(before)} edited: {', '.join(changed)}")  # fmt: skip
+        audit.record(actor, "content.sponsor_option", f"Sponsorship option {_quoted(before)} edited: {', '.join(changed)}")
     db.session.flush()
     return changed
 

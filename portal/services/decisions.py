@@ -73,16 +73,24 @@ def letter_sent(sub: Submission) -> bool:
 
 
 def record_decision(
-    actor: User, sub: Submission, *, decision: Decision | None, presentation: Presentation | None, note: str,
-    version: int | None, now: datetime | None = None,
-) -> None:  # fmt: skip
+    actor: User,
+    sub: Submission,
+    *,
+    decision: Decision | None,
+    presentation: Presentation | None,
+    note: str,
+    version: int | None,
+    now: datetime | None = None,
+) -> None:
     if sub.state != SubmissionState.SUBMITTED:
         raise InvalidTransition(f"#{sub.id} is not a submitted paper.")
     if letter_sent(sub):
         raise InvalidTransition(f"The letter for #{sub.id} is sent; its decision is final.")
     if version is not None and version != sub.version:
-        raise Conflicted(f"Another chair changed #{sub.id} after you opened this page. Nothing was saved: reload "
-                         "to see their decision, then decide again.")  # fmt: skip
+        raise Conflicted(
+            f"Another chair changed #{sub.id} after you opened this page. Nothing was saved: reload "
+            "to see their decision, then decide again."
+        )
     sub.decision = decision
     sub.presentation = presentation if decision == Decision.ACCEPTED else None
     sub.decision_note = note
@@ -93,8 +101,9 @@ def record_decision(
     db.session.flush()
 
 
-def decide_many(actor: User, subs: list[Submission], decision: Decision,
-                seen: dict[int, int]) -> tuple[int, list[int], list[int]]:  # fmt: skip
+def decide_many(
+    actor: User, subs: list[Submission], decision: Decision, seen: dict[int, int]
+) -> tuple[int, list[int], list[int]]:
     """The same decision on several papers, each as the chair saw it (``seen``: paper -> the version on the page
     they ticked it on). A paper kept as it was keeps its presentation and note; one whose decision changes loses
     them (an "oral, great paper" note does not belong in a rejection). Returns how many were decided, the numbers
@@ -106,8 +115,14 @@ def decide_many(actor: User, subs: list[Submission], decision: Decision,
             continue
         same = sub.decision == decision
         try:
-            record_decision(actor, sub, decision=decision, presentation=sub.presentation if same else None,
-                            note=sub.decision_note if same else "", version=seen[sub.id])  # fmt: skip
+            record_decision(
+                actor,
+                sub,
+                decision=decision,
+                presentation=sub.presentation if same else None,
+                note=sub.decision_note if same else "",
+                version=seen[sub.id],
+            )
             done += 1
         except Conflicted:
             changed.append(sub.id)
@@ -126,10 +141,13 @@ def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int
     rows = db.session.execute(
         sa.select(ReviewAssignment.submission_id, ReviewAssignment.ordinal, Review.comments_to_authors)
         .join(Review, Review.assignment_id == ReviewAssignment.id)
-        .where(ReviewAssignment.submission_id.in_(sub_ids), Review.state == ReviewState.SUBMITTED,
-               ReviewAssignment.suspended_at.is_(None))
+        .where(
+            ReviewAssignment.submission_id.in_(sub_ids),
+            Review.state == ReviewState.SUBMITTED,
+            ReviewAssignment.suspended_at.is_(None),
+        )
         .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
-    ).all()  # fmt: skip
+    ).all()
     parts: dict[int, list[str]] = {}
     for sub_id, ordinal, comments in rows:
         if comments.strip():
@@ -137,8 +155,7 @@ def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int
     return {sub_id: "\n\n".join(texts) for sub_id, texts in parts.items()}
 
 
-def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True,
-                  reviews: str | None = None) -> tuple[str, str]:  # fmt: skip
+def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True, reviews: str | None = None) -> tuple[str, str]:
     """The letter's subject and body; ``reviews`` when the caller fetched the comments already (many letters)."""
     if sub.decision is None:
         raise DomainError(f"#{sub.id} has no decision yet.")
@@ -148,10 +165,15 @@ def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True,
     elif reviews is None:
         reviews = reviews_for_authors(sub)
     context: dict[str, Any] = {
-        "title": sub.title, "number": sub.id, "authors": ", ".join(a.name for a in sub.authors),
-        "decision": sub.decision.value, "presentation": sub.presentation.value if sub.presentation else "",
-        "note": sub.decision_note, "reviews": reviews, "workshop": f"{ws.label}",
-    }  # fmt: skip
+        "title": sub.title,
+        "number": sub.id,
+        "authors": ", ".join(a.name for a in sub.authors),
+        "decision": sub.decision.value,
+        "presentation": sub.presentation.value if sub.presentation else "",
+        "note": sub.decision_note,
+        "reviews": reviews,
+        "workshop": f"{ws.label}",
+    }
     try:
         body = _env.from_string(source).render(**context)
     except BudgetExceeded as exc:  # within budget on the sample, not on this paper's data
@@ -179,8 +201,12 @@ def save_letter_templates(actor: User, ws: Workshop, accept: str, reject: str, *
     check_template(reject)
     ws.accept_letter, ws.reject_letter = accept.replace("\r\n", "\n"), reject.replace("\r\n", "\n")
     count = prepare_letters(ws, with_reviews=with_reviews, actor=actor)
-    audit.record(actor, "letters.prepare", f"Saved the letter templates and prepared {count} draft(s)"
-                 + (" with the reviews" if with_reviews else " without the reviews"))  # fmt: skip
+    audit.record(
+        actor,
+        "letters.prepare",
+        f"Saved the letter templates and prepared {count} draft(s)"
+        + (" with the reviews" if with_reviews else " without the reviews"),
+    )
     return count
 
 
@@ -189,10 +215,12 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
     author of a paper (``actor``) leaves its letter to the other chairs."""
     count = 0
     mine = chair_conflicted_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
-    decided = sa.select(Submission.id).where(Submission.workshop_id == ws.id, Submission.decision.is_not(None),
-                                             Submission.id.not_in(mine))  # fmt: skip
-    subs = db.session.scalars(sa.select(Submission).where(Submission.id.in_(decided))
-                              .options(selectinload(Submission.authors))).all()  # fmt: skip
+    decided = sa.select(Submission.id).where(
+        Submission.workshop_id == ws.id, Submission.decision.is_not(None), Submission.id.not_in(mine)
+    )
+    subs = db.session.scalars(
+        sa.select(Submission).where(Submission.id.in_(decided)).options(selectinload(Submission.authors))
+    ).all()
     letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter).where(Letter.submission_id.not_in(mine)))}
     reviews = _reviews_for_authors(decided) if with_reviews else {}
     for sub in subs:
@@ -227,26 +255,39 @@ def edit_letter(actor: User, letter: Letter, subject: str, body: str) -> None:
 
 def _sendable(actor: User | None) -> sa.Select[tuple[Letter]]:
     mine = chair_conflicted_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
-    return (sa.select(Letter).join(Submission, Submission.id == Letter.submission_id)
-            .where(Letter.email_id.is_(None), Submission.decision.is_not(None), Letter.submission_id.not_in(mine),
-                   _written_for_the_decision())
-            .order_by(Letter.submission_id))  # fmt: skip
+    return (
+        sa.select(Letter)
+        .join(Submission, Submission.id == Letter.submission_id)
+        .where(
+            Letter.email_id.is_(None),
+            Submission.decision.is_not(None),
+            Letter.submission_id.not_in(mine),
+            _written_for_the_decision(),
+        )
+        .order_by(Letter.submission_id)
+    )
 
 
 def _written_for_the_decision() -> sa.ColumnElement[bool]:
     """The letter was written for the decision its paper has now (a stale draft is never sent)."""
-    return sa.and_(Letter.decision == Submission.decision,
-                   Letter.presentation.is_not_distinct_from(Submission.presentation),
-                   Letter.decision_note == Submission.decision_note)  # fmt: skip
+    return sa.and_(
+        Letter.decision == Submission.decision,
+        Letter.presentation.is_not_distinct_from(Submission.presentation),
+        Letter.decision_note == Submission.decision_note,
+    )
 
 
 def stale_letters(actor: User | None) -> list[int]:
     """Drafts whose paper's decision changed since they were written: refused by ``send_letters``."""
     mine = chair_conflicted_ids(actor) if actor is not None else sa.select(Submission.id).where(sa.false())
-    return list(db.session.scalars(
-        sa.select(Letter.submission_id).join(Submission, Submission.id == Letter.submission_id)
-        .where(Letter.email_id.is_(None), Letter.submission_id.not_in(mine), sa.not_(_written_for_the_decision()))
-        .order_by(Letter.submission_id)))  # fmt: skip
+    return list(
+        db.session.scalars(
+            sa.select(Letter.submission_id)
+            .join(Submission, Submission.id == Letter.submission_id)
+            .where(Letter.email_id.is_(None), Letter.submission_id.not_in(mine), sa.not_(_written_for_the_decision()))
+            .order_by(Letter.submission_id)
+        )
+    )
 
 
 def sendable_letters(actor: User | None) -> list[int]:
@@ -260,8 +301,7 @@ def send_letters(actor: User | None, ws: Workshop, *, only: list[int] | None = N
     (None: a command, no chair). Hundreds of letters take a few statements: the drafts with their papers and
     authors, one insert of their mails, one update claiming the drafts, one insert of the audit entries."""
     stmt = _sendable(actor) if only is None else _sendable(actor).where(Letter.id.in_(only))
-    stmt = stmt.options(contains_eager(Letter.submission).selectinload(Submission.authors)
-                        .selectinload(SubmissionAuthor.user))
+    stmt = stmt.options(contains_eager(Letter.submission).selectinload(Submission.authors).selectinload(SubmissionAuthor.user))
     drafts = [x for x in db.session.scalars(stmt).all() if x.submission.decision is not None]
     count = 0
     for start in range(0, len(drafts), _CLAIM_CHUNK):
@@ -274,21 +314,36 @@ _CLAIM_CHUNK = 500  # letters per claiming statement (SQLite takes at most 32,76
 
 
 def _queue_letters(actor: User | None, ws: Workshop, drafts: list[Letter]) -> int:
-    mails = emails.queue_all([
-        emails.compose(kind="decision_letter", to=sorted({a.mail_address for a in x.submission.authors}),
-                       reply_to=ws.contact_email, subject=x.subject, template="letter", body=x.body)
-        for x in drafts
-    ])  # fmt: skip
+    mails = emails.queue_all(
+        [
+            emails.compose(
+                kind="decision_letter",
+                to=sorted({a.mail_address for a in x.submission.authors}),
+                reply_to=ws.contact_email,
+                subject=x.subject,
+                template="letter",
+                body=x.body,
+            )
+            for x in drafts
+        ]
+    )
     # Claim the drafts: of two sends at once (two workers, a double click), one wins each draft, the other drops
     # its mail. A draft another send holds is waited for (PostgreSQL) and then no longer matches.
     mail_of = {x.id: m.id for x, m in zip(drafts, mails, strict=True)}
-    claimed = set(db.session.scalars(
-        sa.update(Letter).where(Letter.id.in_(list(mail_of)), Letter.email_id.is_(None),
-                                # and only for the decision it was written for, read as the claim is made
-                                sa.exists().where(Submission.id == Letter.submission_id, _written_for_the_decision()))
-        .values(email_id=sa.case(mail_of, value=Letter.id)).returning(Letter.id)
-        .execution_options(synchronize_session=False)
-    ))  # fmt: skip
+    claimed = set(
+        db.session.scalars(
+            sa.update(Letter)
+            .where(
+                Letter.id.in_(list(mail_of)),
+                Letter.email_id.is_(None),
+                # and only for the decision it was written for, read as the claim is made
+                sa.exists().where(Submission.id == Letter.submission_id, _written_for_the_decision()),
+            )
+            .values(email_id=sa.case(mail_of, value=Letter.id))
+            .returning(Letter.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     for letter, mail in zip(drafts, mails, strict=True):
         if letter.id not in claimed:
             db.session.delete(mail)

@@ -65,88 +65,147 @@ def _columns(names: tuple[str, ...]) -> list[tuple[str, Callable[[Row], Any]]]:
 
 
 REVIEW_TEXTS = ("summary", "strengths", "weaknesses", "comments_to_authors", "confidential_comments")
-REVIEW_COLUMNS = ("number", "title", "reviewer_ordinal", "reviewer_name", "reviewer_email", "state", "recommendation",
-                  "confidence", *REVIEW_TEXTS, "submitted_at")  # fmt: skip
+REVIEW_COLUMNS = (
+    "number",
+    "title",
+    "reviewer_ordinal",
+    "reviewer_name",
+    "reviewer_email",
+    "state",
+    "recommendation",
+    "confidence",
+    *REVIEW_TEXTS,
+    "submitted_at",
+)
 DECISION_COLUMNS = ("number", "title", "decision", "presentation", "note", "letter")
 
 
 def _papers(actor: User, ws: Workshop) -> sa.Select[tuple[Submission]]:
     """The workshop's submissions minus those ``actor`` is an author of, by number."""
-    return (sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.id.not_in(chair_conflicted_ids(actor)))
-            .order_by(Submission.id))  # fmt: skip
+    return (
+        sa.select(Submission)
+        .where(Submission.workshop_id == ws.id, Submission.id.not_in(chair_conflicted_ids(actor)))
+        .order_by(Submission.id)
+    )
 
 
 def submissions(actor: User, ws: Workshop) -> Export:
     stmt = _papers(actor, ws).options(
-        joinedload(Submission.type), joinedload(Submission.primary_topic), selectinload(Submission.secondary_topics),
-        selectinload(Submission.authors), selectinload(Submission.revisions),
-    )  # fmt: skip
+        joinedload(Submission.type),
+        joinedload(Submission.primary_topic),
+        selectinload(Submission.secondary_topics),
+        selectinload(Submission.authors),
+        selectinload(Submission.revisions),
+    )
     rows = []
     for sub in db.session.scalars(stmt):
         paper = sub.paper
-        rows.append({
-            "number": sub.id, "title": sub.title, "type": sub.type.name, "primary_topic": sub.primary_topic.title,
-            "other_topics": [t.title for t in sub.secondary_topics], "keywords": _keywords(sub.keywords),
-            "state": sub.state.value, "submitted_at": iso(sub.submitted_at),
-            "authors": [{"name": a.name, "email": a.email, "affiliation": a.affiliation} for a in sub.authors],
-            "pages": paper.pages if paper else None, "decision": _enum(sub.decision),
-            "presentation": _enum(sub.presentation),
-        })  # fmt: skip
+        rows.append(
+            {
+                "number": sub.id,
+                "title": sub.title,
+                "type": sub.type.name,
+                "primary_topic": sub.primary_topic.title,
+                "other_topics": [t.title for t in sub.secondary_topics],
+                "keywords": _keywords(sub.keywords),
+                "state": sub.state.value,
+                "submitted_at": iso(sub.submitted_at),
+                "authors": [{"name": a.name, "email": a.email, "affiliation": a.affiliation} for a in sub.authors],
+                "pages": paper.pages if paper else None,
+                "decision": _enum(sub.decision),
+                "presentation": _enum(sub.presentation),
+            }
+        )
     columns = [
-        ("number", _key("number")), ("title", _key("title")), ("type", _key("type")),
-        ("primary_topic", _key("primary_topic")), ("other_topics", _joined("other_topics")),
-        ("keywords", _joined("keywords", ", ")), ("state", _key("state")), ("submitted_at", _key("submitted_at")),
-        ("authors", _of_authors("name")), ("author_emails", _of_authors("email")),
-        ("author_affiliations", _of_authors("affiliation")), ("pages", _key("pages")), ("decision", _key("decision")),
+        ("number", _key("number")),
+        ("title", _key("title")),
+        ("type", _key("type")),
+        ("primary_topic", _key("primary_topic")),
+        ("other_topics", _joined("other_topics")),
+        ("keywords", _joined("keywords", ", ")),
+        ("state", _key("state")),
+        ("submitted_at", _key("submitted_at")),
+        ("authors", _of_authors("name")),
+        ("author_emails", _of_authors("email")),
+        ("author_affiliations", _of_authors("affiliation")),
+        ("pages", _key("pages")),
+        ("decision", _key("decision")),
         ("presentation", _key("presentation")),
-    ]  # fmt: skip
+    ]
     return Export("submissions", rows, columns)
 
 
 def reviews(actor: User, ws: Workshop) -> Export:
     """One row per assignment: a review not started yet has the state "not started" and empty texts."""
     stmt = (
-        sa.select(ReviewAssignment).join(Submission, Submission.id == ReviewAssignment.submission_id)
+        sa.select(ReviewAssignment)
+        .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .where(Submission.workshop_id == ws.id, Submission.id.not_in(chair_conflicted_ids(actor)))
-        .options(joinedload(ReviewAssignment.submission), joinedload(ReviewAssignment.reviewer),
-                 joinedload(ReviewAssignment.review))
+        .options(
+            joinedload(ReviewAssignment.submission), joinedload(ReviewAssignment.reviewer), joinedload(ReviewAssignment.review)
+        )
         .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
-    )  # fmt: skip
+    )
     rows = []
     for a in db.session.scalars(stmt):
         review = a.review
-        rows.append({
-            "number": a.submission_id, "title": a.submission.title, "reviewer_ordinal": a.ordinal,
-            "reviewer_name": a.reviewer.name, "reviewer_email": a.reviewer.email,
-            "state": review.state.value if review else "not started",
-            "recommendation": review.recommendation if review else None,
-            "confidence": review.confidence if review else None,
-            **{name: getattr(review, name) if review else "" for name in REVIEW_TEXTS},
-            "submitted_at": iso(review.submitted_at) if review else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "number": a.submission_id,
+                "title": a.submission.title,
+                "reviewer_ordinal": a.ordinal,
+                "reviewer_name": a.reviewer.name,
+                "reviewer_email": a.reviewer.email,
+                "state": review.state.value if review else "not started",
+                "recommendation": review.recommendation if review else None,
+                "confidence": review.confidence if review else None,
+                **{name: getattr(review, name) if review else "" for name in REVIEW_TEXTS},
+                "submitted_at": iso(review.submitted_at) if review else None,
+            }
+        )
     return Export("reviews", rows, _columns(REVIEW_COLUMNS))
 
 
 def decisions(actor: User, ws: Workshop) -> Export:
     """Every submitted paper with its decision (or none yet) and its letter: draft, queued, sent, failed, or none."""
     subs = db.session.scalars(_papers(actor, ws).where(Submission.state == SubmissionState.SUBMITTED)).all()
-    letters = {x.submission_id: x for x in db.session.scalars(
-        sa.select(Letter).where(Letter.submission_id.in_([s.id for s in subs])).options(joinedload(Letter.email)))}  # fmt: skip
-    rows = [{
-        "number": s.id, "title": s.title, "decision": _enum(s.decision), "presentation": _enum(s.presentation),
-        "note": s.decision_note, "letter": letters[s.id].state if s.id in letters else None,
-    } for s in subs]  # fmt: skip
+    letters = {
+        x.submission_id: x
+        for x in db.session.scalars(
+            sa.select(Letter).where(Letter.submission_id.in_([s.id for s in subs])).options(joinedload(Letter.email))
+        )
+    }
+    rows = [
+        {
+            "number": s.id,
+            "title": s.title,
+            "decision": _enum(s.decision),
+            "presentation": _enum(s.presentation),
+            "note": s.decision_note,
+            "letter": letters[s.id].state if s.id in letters else None,
+        }
+        for s in subs
+    ]
     return Export("decisions", rows, _columns(DECISION_COLUMNS))
 
 
 EXPORTS: dict[str, tuple[Callable[[User, Workshop], Export], str]] = {
-    "submissions": (submissions, "Every submission (withdrawn ones too): number, title, type, topics, keywords, state, "
-                                 "submission time (UTC), authors with emails and affiliations, pages, decision."),
-    "reviews": (reviews, "Every review assignment: the paper, the reviewer (ordinal, name, email), the state, "
-                         "recommendation, confidence, every text including the confidential comments, submission time."),
-    "decisions": (decisions, "Every submitted paper: decision, presentation, the note to the authors and the state of "
-                             "its letter (draft, queued, sent, failed)."),
-}  # fmt: skip
+    "submissions": (
+        submissions,
+        "Every submission (withdrawn ones too): number, title, type, topics, keywords, state, "
+        "submission time (UTC), authors with emails and affiliations, pages, decision.",
+    ),
+    "reviews": (
+        reviews,
+        "Every review assignment: the paper, the reviewer (ordinal, name, email), the state, "
+        "recommendation, confidence, every text including the confidential comments, submission time.",
+    ),
+    "decisions": (
+        decisions,
+        "Every submitted paper: decision, presentation, the note to the authors and the state of "
+        "its letter (draft, queued, sent, failed).",
+    ),
+}
 
 
 def build(actor: User, ws: Workshop, kind: str) -> Export:

@@ -104,9 +104,12 @@ def recipients(actor: User, ws: Workshop, audience: str) -> list[Recipient]:
     if audience not in AUDIENCES:
         raise DomainError("Choose who gets the mail.")
     if audience in PAPER_AUDIENCES:
-        stmt = (sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.state != SubmissionState.WITHDRAWN)
-                .options(selectinload(Submission.authors).selectinload(SubmissionAuthor.user))
-                .order_by(Submission.id))  # fmt: skip
+        stmt = (
+            sa.select(Submission)
+            .where(Submission.workshop_id == ws.id, Submission.state != SubmissionState.WITHDRAWN)
+            .options(selectinload(Submission.authors).selectinload(SubmissionAuthor.user))
+            .order_by(Submission.id)
+        )
         if audience in _DECISIONS:
             sent = sa.select(Letter.submission_id).where(Letter.email_id.is_not(None))
             stmt = stmt.where(Submission.decision == _DECISIONS[audience], Submission.id.in_(sent))
@@ -118,12 +121,17 @@ def recipients(actor: User, ws: Workshop, audience: str) -> list[Recipient]:
         people = people.where(User.is_chair)
     else:
         unfinished = (
-            sa.select(ReviewAssignment.reviewer_id).join(Submission, Submission.id == ReviewAssignment.submission_id)
+            sa.select(ReviewAssignment.reviewer_id)
+            .join(Submission, Submission.id == ReviewAssignment.submission_id)
             .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
-            .where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED,
-                   Submission.id.not_in(chair_conflicted_ids(actor)), ReviewAssignment.suspended_at.is_(None),
-                   sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
-        )  # fmt: skip
+            .where(
+                Submission.workshop_id == ws.id,
+                Submission.state == SubmissionState.SUBMITTED,
+                Submission.id.not_in(chair_conflicted_ids(actor)),
+                ReviewAssignment.suspended_at.is_(None),
+                sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
+            )
+        )
         people = people.where(User.is_reviewer, User.id.in_(unfinished))
     return [Recipient(u.name, u.email) for u in db.session.scalars(people.order_by(User.name, User.id))]
 
@@ -164,8 +172,7 @@ def render_all(ws: Workshop, audience: str, people: list[Recipient], subject: st
     mails = []
     for r in people:
         context = _context(ws, r)
-        mails.append((emails.one_line(render("subject", subject_t, context, r))[:500],
-                      render("body", body_t, context, r)))  # fmt: skip
+        mails.append((emails.one_line(render("subject", subject_t, context, r))[:500], render("body", body_t, context, r)))
     return mails
 
 
@@ -201,8 +208,10 @@ def _checked(actor: User, ws: Workshop, audience: str, subject: str, body: str, 
     if not digest:
         raise PreviewOutdated("Check the preview below, then send.", checked)
     if digest != checked.digest:
-        raise PreviewOutdated("The recipients or the text changed since your preview. Nothing was sent: check this "
-                              "preview, then send again.", checked)  # fmt: skip
+        raise PreviewOutdated(
+            "The recipients or the text changed since your preview. Nothing was sent: check this preview, then send again.",
+            checked,
+        )
     return checked
 
 
@@ -211,21 +220,45 @@ def send_group_mail(actor: User, ws: Workshop, audience: str, subject: str, body
     delivers one mail per recipient (``jobs.run_group_mail``). The caller commits, then dispatches the job."""
     checked = _checked(actor, ws, audience, subject, body, digest)
     count = len(checked.recipients)
-    event = audit.record(actor, ACTION, f"Group mail to {checked.label.lower()}: {count} mail{'s' if count != 1 else ''}, "
-                         f"“{emails.one_line(subject)}”", audience=audience, subject=subject, count=count,
-                         # what another chair conflicted with some paper reads: the reviewers with unfinished
-                         # reviews are counted on the sender's papers, which may include theirs
-                         conflict_safe=f"Group mail to {checked.label.lower()}, “{emails.one_line(subject)}”"
-                         if audience == "unfinished" else None)  # fmt: skip
+    event = audit.record(
+        actor,
+        ACTION,
+        f"Group mail to {checked.label.lower()}: {count} mail{'s' if count != 1 else ''}, “{emails.one_line(subject)}”",
+        audience=audience,
+        subject=subject,
+        count=count,
+        # what another chair conflicted with some paper reads: the reviewers with unfinished
+        # reviews are counted on the sender's papers, which may include theirs
+        conflict_safe=f"Group mail to {checked.label.lower()}, “{emails.one_line(subject)}”"
+        if audience == "unfinished"
+        else None,
+    )
     db.session.flush()
-    return jobs.start("group_mail", actor, workshop_id=ws.id, event_id=event.id, audience=audience, subject=subject,
-                      body=body, digest=digest, sender_id=actor.id)  # fmt: skip
+    return jobs.start(
+        "group_mail",
+        actor,
+        workshop_id=ws.id,
+        event_id=event.id,
+        audience=audience,
+        subject=subject,
+        body=body,
+        digest=digest,
+        sender_id=actor.id,
+    )
 
 
 def queue_group_mail(
-    actor: User | None, ws: Workshop, event_id: int, audience: str, subject: str, body: str, *, digest: str,
-    on_progress: Callable[[int, int], None] | None = None, batch: int = 500,
-) -> int:  # fmt: skip
+    actor: User | None,
+    ws: Workshop,
+    event_id: int,
+    audience: str,
+    subject: str,
+    body: str,
+    *,
+    digest: str,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch: int = 500,
+) -> int:
     """The job's work: one outbox row per recipient, ``batch`` rows a transaction. The recipients are in a
     stable order and the mails must match the preview, so a rerun after a crash queues only those not yet
     queued; if they changed meanwhile, nothing more is queued and the job fails with the reason. Returns how
@@ -237,16 +270,17 @@ def queue_group_mail(
     except DomainError as exc:
         if isinstance(exc.__cause__, BudgetExceeded):  # over budget for one recipient here (a slower machine)
             raise DomainError(f"{exc} The mails not yet queued were not sent.") from exc
-        raise DomainError("The recipients or the text changed after the mail was sent; the mails not yet queued "
-                          "were not sent. Preview the mail again.") from exc  # fmt: skip
+        raise DomainError(
+            "The recipients or the text changed after the mail was sent; the mails not yet queued "
+            "were not sent. Preview the mail again."
+        ) from exc
     kind = kind_of(event_id)
     done = db.session.scalar(sa.select(sa.func.count()).where(OutgoingEmail.kind == kind)) or 0
     total = len(checked.recipients)
     pairs = list(zip(checked.recipients, checked.mails, strict=True))
     for start in range(done, total, batch):
-        for r, (mail_subject, mail_body) in pairs[start:start + batch]:
-            emails.queue(kind=kind, to=r.email, reply_to=ws.contact_email, subject=mail_subject, template="group",
-                         body=mail_body)  # fmt: skip
+        for r, (mail_subject, mail_body) in pairs[start : start + batch]:
+            emails.queue(kind=kind, to=r.email, reply_to=ws.contact_email, subject=mail_subject, template="group", body=mail_body)
         db.session.commit()
         if on_progress:
             on_progress(min(start + batch, total), total)
@@ -265,13 +299,15 @@ class Sent:
 
 def history(limit: int = 10) -> list[Sent]:
     """The last group mails, newest first, with how far their delivery got (two queries)."""
-    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == ACTION)
-                                .order_by(AuditEvent.id.desc()).limit(limit)).all()  # fmt: skip
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == ACTION).order_by(AuditEvent.id.desc()).limit(limit)
+    ).all()
     kinds = {kind_of(e.id): Sent(e, Counter()) for e in events}
     if kinds:
         for kind, state, n in db.session.execute(
             sa.select(OutgoingEmail.kind, OutgoingEmail.state, sa.func.count())
-            .where(OutgoingEmail.kind.in_(list(kinds))).group_by(OutgoingEmail.kind, OutgoingEmail.state)
-        ):  # fmt: skip
+            .where(OutgoingEmail.kind.in_(list(kinds)))
+            .group_by(OutgoingEmail.kind, OutgoingEmail.state)
+        ):
             kinds[kind].delivery[state.value] = n
     return list(kinds.values())

@@ -31,13 +31,15 @@ from portal.services.conflicts import conflict_map
 def confirmed_addresses() -> sa.Select[tuple[int, str]]:
     """(account id, address) for every address an account has confirmed, current or earlier."""
     return sa.select(UserEmail.user_id, UserEmail.email).union(
-        sa.select(User.id, User.email).where(User.email_confirmed_at.is_not(None)))  # fmt: skip
+        sa.select(User.id, User.email).where(User.email_confirmed_at.is_not(None))
+    )
 
 
 def addresses_of(user: User) -> list[str]:
     """Every address ``user`` has confirmed, the current one first (when confirmed)."""
-    earlier = db.session.scalars(sa.select(UserEmail.email).where(UserEmail.user_id == user.id)
-                                 .order_by(UserEmail.confirmed_at)).all()  # fmt: skip
+    earlier = db.session.scalars(
+        sa.select(UserEmail.email).where(UserEmail.user_id == user.id).order_by(UserEmail.confirmed_at)
+    ).all()
     current = [user.email] if user.email_confirmed_at is not None else []
     return current + [e for e in earlier if e != user.email]
 
@@ -54,8 +56,9 @@ def address_confirmed(user: User, *, previous: str | None = None, now: datetime 
     else:
         row.replaced_at = None
     if previous is not None and previous != user.email:
-        db.session.execute(sa.update(UserEmail).where(UserEmail.user_id == user.id, UserEmail.email == previous)
-                           .values(replaced_at=now))  # fmt: skip
+        db.session.execute(
+            sa.update(UserEmail).where(UserEmail.user_id == user.id, UserEmail.email == previous).values(replaced_at=now)
+        )
     _bind([user.email], user.id)
     db.session.flush()
     suspend_conflicted(people=[user.id], now=now)
@@ -83,9 +86,12 @@ def affiliation_given(user: User, affiliation: str, *, now: datetime | None = No
 
 
 def _current_affiliation(user: User) -> UserAffiliation | None:
-    return db.session.scalar(sa.select(UserAffiliation).where(UserAffiliation.user_id == user.id,
-                                                              UserAffiliation.until.is_(None))
-                             .order_by(UserAffiliation.id.desc()).limit(1))  # fmt: skip
+    return db.session.scalar(
+        sa.select(UserAffiliation)
+        .where(UserAffiliation.user_id == user.id, UserAffiliation.until.is_(None))
+        .order_by(UserAffiliation.id.desc())
+        .limit(1)
+    )
 
 
 def _bind(addresses: list[str], user_id: int) -> None:
@@ -95,11 +101,14 @@ def _bind(addresses: list[str], user_id: int) -> None:
     for stmt in (
         sa.update(SubmissionAuthor).where(SubmissionAuthor.email.in_(addresses), SubmissionAuthor.user_id.is_(None)),
         sa.update(SubmissionConflict).where(SubmissionConflict.email.in_(addresses), SubmissionConflict.user_id.is_(None)),
-    ):  # fmt: skip
+    ):
         db.session.execute(stmt.values(user_id=user_id).execution_options(synchronize_session=False))
-    db.session.execute(sa.update(UserConflict).where(UserConflict.kind == ConflictKind.PERSON,
-                                                     UserConflict.value.in_(addresses), UserConflict.person_id.is_(None))
-                       .values(person_id=user_id).execution_options(synchronize_session=False))  # fmt: skip
+    db.session.execute(
+        sa.update(UserConflict)
+        .where(UserConflict.kind == ConflictKind.PERSON, UserConflict.value.in_(addresses), UserConflict.person_id.is_(None))
+        .values(person_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire_all()
 
 
@@ -123,17 +132,25 @@ def bind_submission(sub: Submission, actor: User | None = None) -> None:
     db.session.flush()
     owners = confirmed_addresses().subquery()
     if unlinked:
-        owner_of = (sa.select(sa.func.min(owners.c.user_id)).where(owners.c.email == SubmissionAuthor.email)
-                    .scalar_subquery())  # fmt: skip
-        db.session.execute(sa.update(SubmissionAuthor).where(SubmissionAuthor.id.in_([r.id for r in unlinked]))
-                           .values(user_id=owner_of).execution_options(synchronize_session=False))  # fmt: skip
+        owner_of = sa.select(sa.func.min(owners.c.user_id)).where(owners.c.email == SubmissionAuthor.email).scalar_subquery()
+        db.session.execute(
+            sa.update(SubmissionAuthor)
+            .where(SubmissionAuthor.id.in_([r.id for r in unlinked]))
+            .values(user_id=owner_of)
+            .execution_options(synchronize_session=False)
+        )
         for row in unlinked:
             db.session.expire(row, ["user_id", "user"])
     if undeclared:
-        declared_owner = (sa.select(sa.func.min(owners.c.user_id)).where(owners.c.email == SubmissionConflict.email)
-                          .scalar_subquery())  # fmt: skip
-        db.session.execute(sa.update(SubmissionConflict).where(SubmissionConflict.id.in_([c.id for c in undeclared]))
-                           .values(user_id=declared_owner).execution_options(synchronize_session=False))  # fmt: skip
+        declared_owner = (
+            sa.select(sa.func.min(owners.c.user_id)).where(owners.c.email == SubmissionConflict.email).scalar_subquery()
+        )
+        db.session.execute(
+            sa.update(SubmissionConflict)
+            .where(SubmissionConflict.id.in_([c.id for c in undeclared]))
+            .values(user_id=declared_owner)
+            .execution_options(synchronize_session=False)
+        )
         for row in undeclared:
             db.session.expire(row, ["user_id", "user"])
 
@@ -141,20 +158,25 @@ def bind_submission(sub: Submission, actor: User | None = None) -> None:
 def bind_person(address: str) -> int | None:
     """The account that confirmed ``address`` (the current holder first), or None."""
     return db.session.scalar(
-        sa.select(User.id).where(User.email == address, User.email_confirmed_at.is_not(None))
-        .union_all(sa.select(UserEmail.user_id).where(UserEmail.email == address)).limit(1))  # fmt: skip
+        sa.select(User.id)
+        .where(User.email == address, User.email_confirmed_at.is_not(None))
+        .union_all(sa.select(UserEmail.user_id).where(UserEmail.email == address))
+        .limit(1)
+    )
 
 
 def authored_by(user_ids: Iterable[int]) -> sa.Select[tuple[int]]:
     """The ids of the papers these accounts are authors of (submitter or a linked author row)."""
     ids = list(user_ids)
-    return sa.select(Submission.id).where(sa.or_(
-        Submission.submitter_id.in_(ids),
-        Submission.id.in_(sa.select(SubmissionAuthor.submission_id).where(SubmissionAuthor.user_id.in_(ids)))))  # fmt: skip
+    return sa.select(Submission.id).where(
+        sa.or_(
+            Submission.submitter_id.in_(ids),
+            Submission.id.in_(sa.select(SubmissionAuthor.submission_id).where(SubmissionAuthor.user_id.in_(ids))),
+        )
+    )
 
 
-def suspend_conflicted(*, people: list[int] | None = None, papers: list[int] | None = None,
-                       now: datetime | None = None) -> int:  # fmt: skip
+def suspend_conflicted(*, people: list[int] | None = None, papers: list[int] | None = None, now: datetime | None = None) -> int:
     """Suspend every active assignment that now conflicts: those of the reviewers ``people`` and on the papers
     they author, and those on ``papers``. The chairs see each on the console; returns how many."""
     conditions = []
@@ -165,8 +187,9 @@ def suspend_conflicted(*, people: list[int] | None = None, papers: list[int] | N
     if not conditions:
         return 0
     db.session.flush()
-    active = db.session.scalars(sa.select(ReviewAssignment).where(ReviewAssignment.suspended_at.is_(None),
-                                                                 sa.or_(*conditions))).all()  # fmt: skip
+    active = db.session.scalars(
+        sa.select(ReviewAssignment).where(ReviewAssignment.suspended_at.is_(None), sa.or_(*conditions))
+    ).all()
     if not active:
         return 0
     found = conflict_map(sorted({a.submission_id for a in active}), sorted({a.reviewer_id for a in active}))
@@ -176,9 +199,14 @@ def suspend_conflicted(*, people: list[int] | None = None, papers: list[int] | N
         if not reasons:
             continue
         a.suspended_at, a.suspended_reason = now or utcnow(), "; ".join(reasons)[:500]
-        audit.record(None, "assignment.suspend", f"Suspended Reviewer {a.ordinal} of #{a.submission_id}: a conflict "
-                     f"appeared after the assignment ({a.suspended_reason})", submission=a.submission_id,
-                     reviewer=a.reviewer_id)  # fmt: skip
+        audit.record(
+            None,
+            "assignment.suspend",
+            f"Suspended Reviewer {a.ordinal} of #{a.submission_id}: a conflict "
+            f"appeared after the assignment ({a.suspended_reason})",
+            submission=a.submission_id,
+            reviewer=a.reviewer_id,
+        )
         count += 1
     db.session.flush()
     return count

@@ -57,23 +57,34 @@ from portal.services.scores import refresh_scores
 from portal.services.submissions import deadlines
 from portal.web import external_url
 
-REVIEW_FIELDS = ("recommendation", "confidence", "summary", "strengths", "weaknesses", "comments_to_authors",
-                 "confidential_comments")  # fmt: skip
+REVIEW_FIELDS = (
+    "recommendation",
+    "confidence",
+    "summary",
+    "strengths",
+    "weaknesses",
+    "comments_to_authors",
+    "confidential_comments",
+)
 
 
 def reviewers() -> list[User]:
     stmt = sa.select(User).where(User.is_reviewer).order_by(User.id)
-    return list(db.session.scalars(
-        stmt.options(selectinload(User.conflicts), selectinload(User.topics), selectinload(User.papers))
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(stmt.options(selectinload(User.conflicts), selectinload(User.topics), selectinload(User.papers)))
+    )
 
 
 def reviewable(ws: Workshop) -> list[Submission]:
     """Submissions that take part in reviewing: submitted, not withdrawn."""
-    return list(db.session.scalars(
-        sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
-        .order_by(Submission.id).options(selectinload(Submission.authors), selectinload(Submission.secondary_topics))
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            sa.select(Submission)
+            .where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
+            .order_by(Submission.id)
+            .options(selectinload(Submission.authors), selectinload(Submission.secondary_topics))
+        )
+    )
 
 
 # --- phases and settings ------------------------------------------------------------------------------
@@ -110,8 +121,11 @@ def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: da
     for uid, load in s.loads.items():
         if uid in people and people[uid].max_load != load:
             people[uid].max_load = load
-    audit.record(actor, "settings.reviewing", f"Reviewing settings: phase {s.phase.value}, {s.reviews_per_paper} reviews "
-                 f"per paper, default load {s.default_max_load}")  # fmt: skip
+    audit.record(
+        actor,
+        "settings.reviewing",
+        f"Reviewing settings: phase {s.phase.value}, {s.reviews_per_paper} reviews per paper, default load {s.default_max_load}",
+    )
     db.session.flush()
 
 
@@ -176,8 +190,9 @@ def current_assignments() -> list[ReviewAssignment]:
     return list(db.session.scalars(sa.select(ReviewAssignment)))
 
 
-def build_problem(ws: Workshop, *, top_k: int | None = None,
-                  on_phase: Callable[[str], None] | None = None) -> tuple[Problem, Edges]:  # fmt: skip
+def build_problem(
+    ws: Workshop, *, top_k: int | None = None, on_phase: Callable[[str], None] | None = None
+) -> tuple[Problem, Edges]:
     """The assignment problem of the workshop's reviewable submissions and every reviewer, read as plain rows
     (no ORM object per bid or pair), with its candidate pairs: the ``top_k`` best reviewers of each paper (a bid
     counts in the affinity), conflicts never; ``top_k`` None picks all pairs for a small workshop,
@@ -189,45 +204,65 @@ def build_problem(ws: Workshop, *, top_k: int | None = None,
     live = sa.and_(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
     subs = read(
         sa.select(Submission.id, Submission.title, Submission.abstract, Submission.keywords, Submission.primary_topic_id)
-        .where(live).order_by(Submission.id)).all()  # fmt: skip
-    people = read(sa.select(User.id, User.email, User.affiliation, User.expertise_statement, User.max_load)
-                  .where(User.is_reviewer).order_by(User.id)).all()  # fmt: skip
+        .where(live)
+        .order_by(Submission.id)
+    ).all()
+    people = read(
+        sa.select(User.id, User.email, User.affiliation, User.expertise_statement, User.max_load)
+        .where(User.is_reviewer)
+        .order_by(User.id)
+    ).all()
     # At conference size the TF-IDF is computed in a helper process while this one reads bids and conflicts. (A
     # thread reading the bids on a connection of its own was tried too: on two cores it only slowed the helper.)
     with TextVectors(len(subs) + len(people)) as vectors:
         paper_texts = [paper_text(s) for s in subs]
         vectors.add(paper_texts)
-        secondary = _grouped(sa.select(submission_topic.c.submission_id, submission_topic.c.topic_id)
-                             .join(Submission, Submission.id == submission_topic.c.submission_id).where(live))  # fmt: skip
-        topics = _grouped(sa.select(user_topic.c.user_id, user_topic.c.topic_id)
-                          .join(User, User.id == user_topic.c.user_id).where(User.is_reviewer))  # fmt: skip
-        own = _grouped(sa.select(UserPaper.user_id, UserPaper.title + "\n" + UserPaper.abstract)
-                       .join(User, User.id == UserPaper.user_id).where(User.is_reviewer)
-                       .order_by(UserPaper.user_id, UserPaper.position))  # fmt: skip
+        secondary = _grouped(
+            sa.select(submission_topic.c.submission_id, submission_topic.c.topic_id)
+            .join(Submission, Submission.id == submission_topic.c.submission_id)
+            .where(live)
+        )
+        topics = _grouped(
+            sa.select(user_topic.c.user_id, user_topic.c.topic_id)
+            .join(User, User.id == user_topic.c.user_id)
+            .where(User.is_reviewer)
+        )
+        own = _grouped(
+            sa.select(UserPaper.user_id, UserPaper.title + "\n" + UserPaper.abstract)
+            .join(User, User.id == UserPaper.user_id)
+            .where(User.is_reviewer)
+            .order_by(UserPaper.user_id, UserPaper.position)
+        )
         reviewer_texts = [reviewer_text(u.expertise_statement, own.get(u.id, [])) for u in people]
         vectors.add(reviewer_texts)
         vectors.finish()
-        papers = [PaperInfo(s.id, t, {s.primary_topic_id, *secondary.get(s.id, [])})
-                  for s, t in zip(subs, paper_texts, strict=True)]  # fmt: skip
+        papers = [
+            PaperInfo(s.id, t, {s.primary_topic_id, *secondary.get(s.id, [])}) for s, t in zip(subs, paper_texts, strict=True)
+        ]
         reviewers = [ReviewerInfo(u.id, t, set(topics.get(u.id, []))) for u, t in zip(people, reviewer_texts, strict=True)]
-        conflicts = conflicted_pairs(gather(sa.select(Submission.id).where(live),
-                                            sa.select(User.id).where(User.is_reviewer), reasons=False))  # fmt: skip
+        conflicts = conflicted_pairs(
+            gather(sa.select(Submission.id).where(live), sa.select(User.id).where(User.is_reviewer), reasons=False)
+        )
         bids = _bids(read)
         live_ids = {s.id for s in subs}
-        fixed = [(p, r) for p, r in read(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))
-                 if p in live_ids]  # fmt: skip
+        fixed = [
+            (p, r) for p, r in read(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id)) if p in live_ids
+        ]
         titles = dict(read(sa.select(Topic.id, Topic.title)).all())
 
         k = top_k if top_k is not None else automatic_top_k(len(subs), len(people))
         phase("Scoring every reviewer against every paper" + (f" (keeping the {k} best per paper)" if k else ""))
-        edges = score_edges(papers, reviewers, bids, conflicts, Weights(ws.weight_bid, ws.weight_topics, ws.weight_text),
-                            top_k=k, vectors=vectors)  # fmt: skip
+        edges = score_edges(
+            papers, reviewers, bids, conflicts, Weights(ws.weight_bid, ws.weight_topics, ws.weight_text), top_k=k, vectors=vectors
+        )
     problem = Problem(
         demand={s.id: ws.reviews_per_paper for s in subs},
         capacity={u.id: load_of(ws, u) for u in people},  # (a row with max_load does as a User)
         # The K best per paper were kept by the scoring; the solver takes them all.
-        candidates=edges, fixed=fixed, topics={s.id: titles[s.primary_topic_id] for s in subs},
-    )  # fmt: skip
+        candidates=edges,
+        fixed=fixed,
+        topics={s.id: titles[s.primary_topic_id] for s in subs},
+    )
     return problem, edges
 
 
@@ -250,8 +285,11 @@ def _bids(read: Callable[..., Any]) -> PairArrays:
     first, last = read(sa.select(sa.func.min(Bid.id), sa.func.max(Bid.id))).one()
     parts = [np.zeros(0, dtype=np.int64)]
     for lo in range(first, last + 1, _BIDS_A_QUERY) if first is not None else ():
-        count, text = read(sa.select(sa.func.count(), sa.func.aggregate_strings(sa.cast(packed, sa.String), ","))
-                           .where(Bid.id >= lo, Bid.id < lo + _BIDS_A_QUERY)).one()  # fmt: skip
+        count, text = read(
+            sa.select(sa.func.count(), sa.func.aggregate_strings(sa.cast(packed, sa.String), ",")).where(
+                Bid.id >= lo, Bid.id < lo + _BIDS_A_QUERY
+            )
+        ).one()
         values = np.fromstring(text or "", dtype=np.int64, sep=",") if count else np.zeros(0, dtype=np.int64)
         if len(values) != count:  # (fromstring stops at anything unexpected: never guess)
             raise RuntimeError(f"read {len(values)} of {count} bids")
@@ -264,8 +302,9 @@ def _bids(read: Callable[..., Any]) -> PairArrays:
 _BIDS_A_QUERY = 1_000_000
 
 
-def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = None,
-                       on_phase: Callable[[str], None] | None = None) -> AssignmentProposal:  # fmt: skip
+def propose_assignment(
+    actor: User | None, ws: Workshop, *, top_k: int | None = None, on_phase: Callable[[str], None] | None = None
+) -> AssignmentProposal:
     """Solve, and keep the result as a proposal the chair previews, edits and applies. ``on_phase`` hears
     which step is running (a background job shows it to the chair). ``top_k`` None: automatic (every pair on
     a small workshop, the best 50 per paper on a large one, 16 chosen approximately at conference size)."""
@@ -274,8 +313,7 @@ def propose_assignment(actor: User | None, ws: Workshop, *, top_k: int | None = 
         return _propose_assignment(actor, ws, top_k, phase)
 
 
-def _propose_assignment(actor: User | None, ws: Workshop, top_k: int | None,
-                        phase: Callable[[str], None]) -> AssignmentProposal:  # fmt: skip
+def _propose_assignment(actor: User | None, ws: Workshop, top_k: int | None, phase: Callable[[str], None]) -> AssignmentProposal:
     base = assignment_state()  # what the proposal is computed against; applying it checks it is still so
     problem, edges = build_problem(ws, top_k=top_k, on_phase=phase)
     phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} reviewers, {len(edges)} candidate pairs")
@@ -286,7 +324,7 @@ def _propose_assignment(actor: User | None, ws: Workshop, top_k: int | None,
         result=_serialize(result, edges.reasons_for(result.pairs), approximate=edges.approximate) | {"base": base},
         message=result.explain_shortfall(problem.topics),
         created_by_id=actor.id if actor else None,
-    )  # fmt: skip
+    )
     db.session.add(proposal)
     db.session.flush()
     return proposal
@@ -295,8 +333,17 @@ def _propose_assignment(actor: User | None, ws: Workshop, top_k: int | None,
 def _serialize(result: Result, reasons: dict[tuple[int, int], Any], *, approximate: bool = False) -> dict[str, Any]:
     def reason(p: int, r: int) -> dict[str, Any]:
         x = reasons.get((p, r))
-        return {} if x is None else {"affinity": round(x.affinity, 4), "bid": x.bid, "common_topics": x.common_topics,
-                                     "paper_topics": x.paper_topics, "text": round(x.text_similarity, 4)}  # fmt: skip
+        return (
+            {}
+            if x is None
+            else {
+                "affinity": round(x.affinity, 4),
+                "bid": x.bid,
+                "common_topics": x.common_topics,
+                "paper_topics": x.paper_topics,
+                "text": round(x.text_similarity, 4),
+            }
+        )
 
     return {
         "pairs": [[p, r] for p, r in result.pairs],
@@ -319,8 +366,9 @@ def discard_proposal(actor: User, proposal: AssignmentProposal) -> None:
     db.session.flush()
 
 
-def edit_proposal(proposal: AssignmentProposal, *, remove: tuple[int, int] | None = None,
-                  add: tuple[int, int] | None = None) -> None:  # fmt: skip
+def edit_proposal(
+    proposal: AssignmentProposal, *, remove: tuple[int, int] | None = None, add: tuple[int, int] | None = None
+) -> None:
     if proposal.state != ProposalState.DRAFT:
         raise InvalidTransition("This proposal was applied or discarded already.")
     result = dict(proposal.result)
@@ -343,14 +391,16 @@ def edit_proposal(proposal: AssignmentProposal, *, remove: tuple[int, int] | Non
 
 
 def assignment_of(sub_id: int, reviewer_id: int) -> ReviewAssignment | None:
-    stmt = sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub_id,
-                                             ReviewAssignment.reviewer_id == reviewer_id)  # fmt: skip
+    stmt = sa.select(ReviewAssignment).where(
+        ReviewAssignment.submission_id == sub_id, ReviewAssignment.reviewer_id == reviewer_id
+    )
     return db.session.scalar(stmt)
 
 
 def _next_ordinal(sub_id: int) -> int:
-    return (db.session.scalar(sa.select(sa.func.max(ReviewAssignment.ordinal))
-                              .where(ReviewAssignment.submission_id == sub_id)) or 0) + 1  # fmt: skip
+    return (
+        db.session.scalar(sa.select(sa.func.max(ReviewAssignment.ordinal)).where(ReviewAssignment.submission_id == sub_id)) or 0
+    ) + 1
 
 
 @contextmanager
@@ -379,9 +429,13 @@ def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now:
 def assignment_state() -> list[int]:
     """A fingerprint of every assignment there is (how many, the newest id, the sum of ids): a proposal records
     the one it was computed against, and is applied only on that same state."""
-    count, newest, total = db.session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.max(ReviewAssignment.id), 0),
-        sa.func.coalesce(sa.func.sum(ReviewAssignment.id), 0))).one()  # fmt: skip
+    count, newest, total = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.max(ReviewAssignment.id), 0),
+            sa.func.coalesce(sa.func.sum(ReviewAssignment.id), 0),
+        )
+    ).one()
     return [int(count), int(newest), int(total)]
 
 
@@ -396,20 +450,29 @@ def _apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now
     now = now or utcnow()
     _lock_assignments()
     # Claim the proposal: of two applies at once (a double click, two chairs), one changes its state.
-    claimed = db.session.execute(sa.update(AssignmentProposal).where(AssignmentProposal.id == proposal.id,
-                                                                     AssignmentProposal.state == ProposalState.DRAFT)
-                                 .values(state=ProposalState.APPLIED, applied_at=now)
-                                 .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    claimed = db.session.execute(
+        sa.update(AssignmentProposal)
+        .where(AssignmentProposal.id == proposal.id, AssignmentProposal.state == ProposalState.DRAFT)
+        .values(state=ProposalState.APPLIED, applied_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.refresh(proposal)
     if not claimed:
         raise InvalidTransition("This proposal was applied or discarded already.")
     base = proposal.result.get("base")
     if base is not None and base != assignment_state():
-        raise Conflicted("The assignment changed since this proposal was computed (another proposal was applied, "
-                         "or reviewers were added or removed by hand): run it again.")  # fmt: skip
+        raise Conflicted(
+            "The assignment changed since this proposal was computed (another proposal was applied, "
+            "or reviewers were added or removed by hand): run it again."
+        )
     existing = {(p, r) for p, r in db.session.execute(sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id))}
-    last = dict(db.session.execute(sa.select(ReviewAssignment.submission_id, sa.func.max(ReviewAssignment.ordinal))
-                                   .group_by(ReviewAssignment.submission_id)).all())  # fmt: skip
+    last = dict(
+        db.session.execute(
+            sa.select(ReviewAssignment.submission_id, sa.func.max(ReviewAssignment.ordinal)).group_by(
+                ReviewAssignment.submission_id
+            )
+        ).all()
+    )
     ordinals: dict[int, int] = {}
     rows: list[tuple[int, int, int]] = []
     new: dict[int, list[int]] = defaultdict(list)
@@ -421,21 +484,38 @@ def _apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now
         new[reviewer].append(paper)
     if rows:
         row = _json_rows(rows).c.value
-        db.session.execute(sa.insert(ReviewAssignment).from_select(
-            ["submission_id", "reviewer_id", "ordinal", "origin", "created_at"],
-            sa.select(row[0].as_integer(), row[1].as_integer(), row[2].as_integer(),
-                      sa.literal(AssignmentOrigin.AUTOMATIC, ReviewAssignment.origin.type),
-                      sa.literal(now, ReviewAssignment.created_at.type)),
-        ))  # fmt: skip
+        db.session.execute(
+            sa.insert(ReviewAssignment).from_select(
+                ["submission_id", "reviewer_id", "ordinal", "origin", "created_at"],
+                sa.select(
+                    row[0].as_integer(),
+                    row[1].as_integer(),
+                    row[2].as_integer(),
+                    sa.literal(AssignmentOrigin.AUTOMATIC, ReviewAssignment.origin.type),
+                    sa.literal(now, ReviewAssignment.created_at.type),
+                ),
+            )
+        )
     _check_loads(ws, set(ordinals), set(new))
-    audit.record(actor, "assignment.apply", f"Applied automatic assignment proposal {proposal.id}: "
-                 f"{len(rows)} new assignment(s)", proposal=proposal.id)  # fmt: skip
+    audit.record(
+        actor,
+        "assignment.apply",
+        f"Applied automatic assignment proposal {proposal.id}: {len(rows)} new assignment(s)",
+        proposal=proposal.id,
+    )
     refresh_scores(ordinals)
     people = _by_ids(User, list(new), User.name, User.email)
     subs = _by_ids(Submission, list(ordinals), Submission.title)
-    emails.queue_many(kind="assignment", template="assignment", ws=ws, home=external_url("review.index"),
-                      mails=(_assignment_mail(ws, people[reviewer_id], [subs[p] for p in sorted(papers)])
-                             for reviewer_id, papers in sorted(new.items())))  # fmt: skip
+    emails.queue_many(
+        kind="assignment",
+        template="assignment",
+        ws=ws,
+        home=external_url("review.index"),
+        mails=(
+            _assignment_mail(ws, people[reviewer_id], [subs[p] for p in sorted(papers)])
+            for reviewer_id, papers in sorted(new.items())
+        ),
+    )
     return len(rows)
 
 
@@ -446,21 +526,31 @@ def _check_loads(ws: Workshop, papers: set[int], reviewers: set[int]) -> None:
         return
     db.session.flush()
     active = ReviewAssignment.suspended_at.is_(None)
-    over_papers = [p for p, n in db.session.execute(
-        sa.select(ReviewAssignment.submission_id, sa.func.count())
-        .where(active, ReviewAssignment.submission_id.in_(papers))
-        .group_by(ReviewAssignment.submission_id)) if n > ws.reviews_per_paper]  # fmt: skip
+    over_papers = [
+        p
+        for p, n in db.session.execute(
+            sa.select(ReviewAssignment.submission_id, sa.func.count())
+            .where(active, ReviewAssignment.submission_id.in_(papers))
+            .group_by(ReviewAssignment.submission_id)
+        )
+        if n > ws.reviews_per_paper
+    ]
     loads = db.session.execute(
         sa.select(User.id, User.name, User.max_load, sa.func.count())
-        .join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id).where(active, User.id.in_(reviewers))
-        .group_by(User.id, User.name, User.max_load)).all()  # fmt: skip
+        .join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
+        .where(active, User.id.in_(reviewers))
+        .group_by(User.id, User.name, User.max_load)
+    ).all()
     over_people = [name for _, name, most, n in loads if n > (most if most is not None else ws.default_max_load)]
     if over_papers or over_people:
-        parts = ([f"papers past {ws.reviews_per_paper} reviewers: {', '.join(f'#{p}' for p in sorted(over_papers)[:20])}"]
-                 if over_papers else []) + ([f"reviewers past their maximum load: {', '.join(sorted(over_people)[:20])}"]
-                                            if over_people else [])  # fmt: skip
-        raise Conflicted(f"Nothing was applied: this would leave {'; and '.join(parts)}. Edit the proposal or run the "
-                         "assignment again.")  # fmt: skip
+        parts = (
+            [f"papers past {ws.reviews_per_paper} reviewers: {', '.join(f'#{p}' for p in sorted(over_papers)[:20])}"]
+            if over_papers
+            else []
+        ) + ([f"reviewers past their maximum load: {', '.join(sorted(over_people)[:20])}"] if over_people else [])
+        raise Conflicted(
+            f"Nothing was applied: this would leave {'; and '.join(parts)}. Edit the proposal or run the assignment again."
+        )
 
 
 def _json_rows(rows: Sequence[Sequence[Any]]) -> sa.TableValuedAlias:
@@ -475,8 +565,11 @@ def _by_ids(model: Any, ids: list[int], *columns: Any) -> dict[int, Any]:
     """The rows of ``model`` with these ids, by id, with the id and ``columns`` read as plain values (an ORM
     object each costs a second for 40,000), a few thousand a query (databases limit the parameters of one)."""
     stmt, plain = sa.select(model.id, *columns), _partial(model, ["id", *(column.key for column in columns)])
-    return {row[0]: plain._make(row) for i in range(0, len(ids), 5000)
-            for row in db.session.execute(stmt.where(model.id.in_(ids[i : i + 5000])))}  # fmt: skip
+    return {
+        row[0]: plain._make(row)
+        for i in range(0, len(ids), 5000)
+        for row in db.session.execute(stmt.where(model.id.in_(ids[i : i + 5000])))
+    }
 
 
 def _partial(model: Any, names: list[str]) -> Any:
@@ -492,9 +585,7 @@ def _partial(model: Any, names: list[str]) -> Any:
     return type(model.__name__, (namedtuple(model.__name__, names),), {"__slots__": (), "__getattr__": load})
 
 
-def assign_reviewer(
-    actor: User, ws: Workshop, sub: Submission, reviewer: User, now: datetime | None = None
-) -> ReviewAssignment:
+def assign_reviewer(actor: User, ws: Workshop, sub: Submission, reviewer: User, now: datetime | None = None) -> ReviewAssignment:
     """A chair's manual assignment; a conflict is refused with its reason."""
     if not reviewer.is_reviewer:
         raise DomainError(f"{reviewer.name} is not a reviewer.")
@@ -503,12 +594,18 @@ def assign_reviewer(
         raise Conflicted(f"{reviewer.name} conflicts with #{sub.id}: {'; '.join(reasons)}.")
     if assignment_of(sub.id, reviewer.id) is not None:
         raise Conflicted(f"{reviewer.name} already reviews #{sub.id}.")
-    assignment = ReviewAssignment(submission_id=sub.id, reviewer_id=reviewer.id, ordinal=_next_ordinal(sub.id),
-                                  origin=AssignmentOrigin.MANUAL, created_at=now or utcnow())  # fmt: skip
+    assignment = ReviewAssignment(
+        submission_id=sub.id,
+        reviewer_id=reviewer.id,
+        ordinal=_next_ordinal(sub.id),
+        origin=AssignmentOrigin.MANUAL,
+        created_at=now or utcnow(),
+    )
     db.session.add(assignment)
     db.session.flush()
-    audit.record(actor, "assignment.add", f"Assigned {reviewer.name} to #{sub.id} as Reviewer {assignment.ordinal}",
-                 submission=sub)  # fmt: skip
+    audit.record(
+        actor, "assignment.add", f"Assigned {reviewer.name} to #{sub.id} as Reviewer {assignment.ordinal}", submission=sub
+    )
     refresh_scores([sub.id])
     _queue_assignment_mail(ws, reviewer, [sub.id])
     return assignment
@@ -525,13 +622,15 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(ReviewAssignment.id).where(ReviewAssignment.id == aid).with_for_update())
     drafts = sa.select(Review.id).where(Review.assignment_id == aid, Review.state == ReviewState.DRAFT)
-    db.session.execute(sa.delete(ReviewRevision).where(ReviewRevision.review_id.in_(drafts))
-                       .execution_options(synchronize_session=False))  # fmt: skip
+    db.session.execute(
+        sa.delete(ReviewRevision).where(ReviewRevision.review_id.in_(drafts)).execution_options(synchronize_session=False)
+    )
     db.session.execute(sa.delete(Review).where(Review.id.in_(drafts)).execution_options(synchronize_session=False))
     gone = db.session.execute(
-        sa.delete(ReviewAssignment).where(ReviewAssignment.id == aid,
-                                          ~sa.exists().where(Review.assignment_id == aid))
-        .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+        sa.delete(ReviewAssignment)
+        .where(ReviewAssignment.id == aid, ~sa.exists().where(Review.assignment_id == aid))
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not gone:
         raise refused
     db.session.expunge(assignment)
@@ -547,11 +646,17 @@ def restore_assignment(actor: User, assignment: ReviewAssignment) -> None:
     sub = db.session.get(Submission, assignment.submission_id)
     reasons = conflict_reasons(assignment.reviewer, sub)
     if reasons:
-        raise Conflicted(f"{assignment.reviewer.name} still conflicts with #{sub.id}: {'; '.join(reasons)}. Lift the "
-                         "conflict on the conflicts page first, or remove the assignment.")  # fmt: skip
+        raise Conflicted(
+            f"{assignment.reviewer.name} still conflicts with #{sub.id}: {'; '.join(reasons)}. Lift the "
+            "conflict on the conflicts page first, or remove the assignment."
+        )
     assignment.suspended_at, assignment.suspended_reason = None, ""
-    audit.record(actor, "assignment.restore", f"Restored Reviewer {assignment.ordinal} ({assignment.reviewer.name}) "
-                 f"of #{sub.id}", submission=sub)  # fmt: skip
+    audit.record(
+        actor,
+        "assignment.restore",
+        f"Restored Reviewer {assignment.ordinal} ({assignment.reviewer.name}) of #{sub.id}",
+        submission=sub,
+    )
     refresh_scores([sub.id])
 
 
@@ -561,34 +666,54 @@ def set_manager(actor: User, sub: Submission, person: User | None) -> None:
         if not (person.is_reviewer or person.is_chair):
             raise DomainError(f"{person.name} is not on the program committee; make them a reviewer first.")
         reasons = conflict_reasons(person, sub)
-        if permissions.is_author(person, sub) or reasons or sub.id in set(db.session.scalars(
-                permissions.chair_conflicted_ids(person))):  # fmt: skip
+        if (
+            permissions.is_author(person, sub)
+            or reasons
+            or sub.id in set(db.session.scalars(permissions.chair_conflicted_ids(person)))
+        ):
             raise Conflicted(f"{person.name} conflicts with #{sub.id}" + (f": {'; '.join(reasons)}." if reasons else "."))
     sub.manager_id = person.id if person else None
-    audit.record(actor, "paper.manager", f"Named {person.name} <{person.email}> the manager of #{sub.id}" if person
-                 else f"#{sub.id} has no manager any more", submission=sub)  # fmt: skip
+    audit.record(
+        actor,
+        "paper.manager",
+        f"Named {person.name} <{person.email}> the manager of #{sub.id}" if person else f"#{sub.id} has no manager any more",
+        submission=sub,
+    )
     permissions.forget_chair_conflicts()
     db.session.flush()
 
 
 def suspended_assignments(viewer: User) -> list[ReviewAssignment]:
     """The suspended assignments on the papers ``viewer`` handles, oldest first."""
-    rows = db.session.scalars(sa.select(ReviewAssignment).where(ReviewAssignment.suspended_at.is_not(None))
-                              .order_by(ReviewAssignment.suspended_at, ReviewAssignment.id)
-                              .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.submission)))
+    rows = db.session.scalars(
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.suspended_at.is_not(None))
+        .order_by(ReviewAssignment.suspended_at, ReviewAssignment.id)
+        .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.submission))
+    )
     return [a for a in rows if permissions.can_chair_paper(viewer, a.submission)]
 
 
 def _queue_assignment_mail(ws: Workshop, reviewer: User, papers: list[int]) -> None:
     subs = [db.session.get(Submission, p) for p in sorted(papers)]
-    emails.queue_many(kind="assignment", template="assignment", ws=ws, home=external_url("review.index"),
-                      mails=[_assignment_mail(ws, reviewer, subs)])  # fmt: skip
+    emails.queue_many(
+        kind="assignment",
+        template="assignment",
+        ws=ws,
+        home=external_url("review.index"),
+        mails=[_assignment_mail(ws, reviewer, subs)],
+    )
 
 
 def _assignment_mail(ws: Workshop, reviewer: Any, subs: Sequence[Any]) -> dict[str, Any]:
     """One reviewer's mail for ``emails.queue_many`` (which adds ``ws`` and ``home``), listing ``subs``."""
-    return {"to": reviewer.email, "reply_to": ws.contact_email, "reviewer": reviewer, "subs": subs,
-            "subject": f"[{ws.label}] {len(subs)} paper{'s' if len(subs) != 1 else ''} to review"}  # fmt: skip
+    return {
+        "to": reviewer.email,
+        "reply_to": ws.contact_email,
+        "reviewer": reviewer,
+        "subs": subs,
+        "subject": f"[{ws.label}] {len(subs)} paper{'s' if len(subs) != 1 else ''} to review",
+    }
 
 
 # --- reviews ------------------------------------------------------------------------------------------
@@ -599,9 +724,14 @@ def reviewing_open(ws: Workshop, now: datetime) -> bool:
 
 
 def save_review(
-    ws: Workshop, assignment: ReviewAssignment, data: dict[str, Any], *, submit: bool, version: int | None,
+    ws: Workshop,
+    assignment: ReviewAssignment,
+    data: dict[str, Any],
+    *,
+    submit: bool,
+    version: int | None,
     now: datetime | None = None,
-) -> Review:  # fmt: skip
+) -> Review:
     """Save a draft or submit; after submitting, edits are allowed until the review deadline (kept in history)."""
     now = now or utcnow()
     if not reviewing_open(ws, now):
@@ -611,8 +741,10 @@ def save_review(
         review = Review(assignment=assignment, created_at=now)
         db.session.add(review)
     elif version != review.version:  # None: the form was opened before this review existed
-        raise Conflicted("This review was saved (perhaps in another tab) after you opened it. Nothing was saved: "
-                         "reload the page to see the latest text, then make your change again.")  # fmt: skip
+        raise Conflicted(
+            "This review was saved (perhaps in another tab) after you opened it. Nothing was saved: "
+            "reload the page to see the latest text, then make your change again."
+        )
     for key in REVIEW_FIELDS:
         setattr(review, key, data.get(key) if key in ("recommendation", "confidence") else (data.get(key) or ""))
     was_submitted = review.state == ReviewState.SUBMITTED
@@ -631,14 +763,13 @@ def save_review(
 # --- discussion ---------------------------------------------------------------------------------------
 
 
-def post_comment(
-    ws: Workshop, actor: User, sub: Submission, body: str, now: datetime | None = None
-) -> DiscussionComment:
+def post_comment(ws: Workshop, actor: User, sub: Submission, body: str, now: datetime | None = None) -> DiscussionComment:
     comment = DiscussionComment(submission_id=sub.id, author_id=actor.id, body=body, created_at=now or utcnow())
     db.session.add(comment)
     db.session.flush()
-    participants = {a.reviewer for a in db.session.scalars(
-        sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id))}  # fmt: skip
+    participants = {
+        a.reviewer for a in db.session.scalars(sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id))
+    }
     participants |= set(db.session.scalars(sa.select(User).where(User.is_chair)))
     if sub.manager is not None:
         participants.add(sub.manager)
@@ -648,11 +779,17 @@ def post_comment(
         if person.id == actor.id or not permissions.can_discuss(person, sub):
             continue
         emails.queue(
-            kind="discussion", to=person.email, reply_to=ws.contact_email, template="discussion",
+            kind="discussion",
+            to=person.email,
+            reply_to=ws.contact_email,
+            template="discussion",
             subject=f"[{ws.label}] New comment on #{sub.id}: {sub.title}",
-            ws=ws, sub=sub, comment=comment, who=display_name(actor, sub, viewer=person),
+            ws=ws,
+            sub=sub,
+            comment=comment,
+            who=display_name(actor, sub, viewer=person),
             url=external_url("review.paper", number=sub.id, _anchor="discussion"),
-        )  # fmt: skip
+        )
     return comment
 
 
@@ -677,11 +814,17 @@ def unfinished_by_reviewer(viewer: User | None = None) -> dict[int, list[ReviewA
     must not tell a chair who reviews their own paper."""
     result: dict[int, list[ReviewAssignment]] = defaultdict(list)
     hidden = permissions.chair_conflicted_ids(viewer) if viewer is not None else sa.select(Submission.id).where(sa.false())
-    for a in db.session.scalars(sa.select(ReviewAssignment).join(Submission, Submission.id == ReviewAssignment.submission_id)
-                                .where(Submission.state == SubmissionState.SUBMITTED, ReviewAssignment.suspended_at.is_(None),
-                                       ReviewAssignment.submission_id.not_in(hidden))
-                                .options(selectinload(ReviewAssignment.review))
-                                .order_by(ReviewAssignment.submission_id)):  # fmt: skip
+    for a in db.session.scalars(
+        sa.select(ReviewAssignment)
+        .join(Submission, Submission.id == ReviewAssignment.submission_id)
+        .where(
+            Submission.state == SubmissionState.SUBMITTED,
+            ReviewAssignment.suspended_at.is_(None),
+            ReviewAssignment.submission_id.not_in(hidden),
+        )
+        .options(selectinload(ReviewAssignment.review))
+        .order_by(ReviewAssignment.submission_id)
+    ):
         if a.review is None or a.review.state != ReviewState.SUBMITTED:
             result[a.reviewer_id].append(a)
     return dict(result)
@@ -694,13 +837,23 @@ def remind_reviewers(actor: User, ws: Workshop) -> int:
     for reviewer_id, items in sorted(unfinished_by_reviewer(actor).items()):
         reviewer = db.session.get(User, reviewer_id)
         emails.queue(
-            kind="reminder", to=reviewer.email, reply_to=ws.contact_email, template="reminder",
+            kind="reminder",
+            to=reviewer.email,
+            reply_to=ws.contact_email,
+            template="reminder",
             subject=f"[{ws.label}] Reminder: {len(items)} review{'s' if len(items) != 1 else ''} to finish",
-            ws=ws, reviewer=reviewer, items=items, home=external_url("review.index"),
-        )  # fmt: skip
+            ws=ws,
+            reviewer=reviewer,
+            items=items,
+            home=external_url("review.index"),
+        )
         count += 1
-    audit.record(actor, "mail.reminders", f"Sent reminders to {count} reviewer(s) with unfinished reviews",
-                 conflict_safe="Sent reminders to the reviewers with unfinished reviews")  # fmt: skip
+    audit.record(
+        actor,
+        "mail.reminders",
+        f"Sent reminders to {count} reviewer(s) with unfinished reviews",
+        conflict_safe="Sent reminders to the reviewers with unfinished reviews",
+    )
     return count
 
 
@@ -709,23 +862,30 @@ def add_conflict_override(actor: User, sub: Submission, reviewer: User, conflict
         raise DomainError(f"{reviewer.name} is an author of #{sub.id}; that conflict cannot be lifted.")
     if conflicted and assignment_of(sub.id, reviewer.id) is not None:
         raise Conflicted(f"{reviewer.name} is assigned to #{sub.id}; unassign them first.")
-    row = db.session.scalar(sa.select(ConflictOverride).where(ConflictOverride.submission_id == sub.id,
-                                                              ConflictOverride.reviewer_id == reviewer.id))  # fmt: skip
+    row = db.session.scalar(
+        sa.select(ConflictOverride).where(ConflictOverride.submission_id == sub.id, ConflictOverride.reviewer_id == reviewer.id)
+    )
     if row is None:
         row = ConflictOverride(submission_id=sub.id, reviewer_id=reviewer.id, conflicted=conflicted)
         db.session.add(row)
     row.conflicted, row.note, row.created_by_id = conflicted, note, actor.id
-    audit.record(actor, "conflict.add" if conflicted else "conflict.lift",
-                 f"{'Added a conflict of' if conflicted else 'Lifted the conflict of'} {reviewer.name} with #{sub.id}"
-                 + (f": {note}" if note else ""), submission=sub)  # fmt: skip
+    audit.record(
+        actor,
+        "conflict.add" if conflicted else "conflict.lift",
+        f"{'Added a conflict of' if conflicted else 'Lifted the conflict of'} {reviewer.name} with #{sub.id}"
+        + (f": {note}" if note else ""),
+        submission=sub,
+    )
     db.session.flush()
 
 
 def clear_conflict_override(actor: User, sub: Submission, reviewer: User) -> None:
-    audit.record(actor, "conflict.clear", f"Undid the chairs' change to the conflict of {reviewer.name} with #{sub.id}",
-                 submission=sub)  # fmt: skip
-    db.session.execute(sa.delete(ConflictOverride).where(ConflictOverride.submission_id == sub.id,
-                                                         ConflictOverride.reviewer_id == reviewer.id))  # fmt: skip
+    audit.record(
+        actor, "conflict.clear", f"Undid the chairs' change to the conflict of {reviewer.name} with #{sub.id}", submission=sub
+    )
+    db.session.execute(
+        sa.delete(ConflictOverride).where(ConflictOverride.submission_id == sub.id, ConflictOverride.reviewer_id == reviewer.id)
+    )
     db.session.flush()
 
 
@@ -742,8 +902,9 @@ def invite_external(actor: User, ws: Workshop, sub: Submission, name: str, email
         set_role(actor, user, "reviewer", True)
         assign_reviewer(actor, ws, sub, user)
         return f"{user.name} has an account: they are now a reviewer of #{sub.id} and got a mail."
-    _, skipped = invite_reviewers(ws, actor, [InviteLine(line=f"{name} <{email}>", name=name, email=email.lower())],
-                                     submission=sub)  # fmt: skip
+    _, skipped = invite_reviewers(
+        ws, actor, [InviteLine(line=f"{name} <{email}>", name=name, email=email.lower())], submission=sub
+    )
     if skipped:
         raise DomainError(f"{email} was not invited: {skipped[0].problem}.")
     audit.record(actor, "assignment.invite", f"Invited {name} <{email}> to review #{sub.id}", submission=sub)

@@ -20,16 +20,20 @@ def aggregate() -> sa.Select:
     weight = sa.case((submitted, Review.confidence))
     return (
         sa.select(
-            ReviewAssignment.submission_id, sa.func.count(), sa.func.count(rec),
-            sa.func.count(sa.case((Review.state == ReviewState.DRAFT, 1))), sa.func.avg(sa.cast(rec, sa.Float)),
+            ReviewAssignment.submission_id,
+            sa.func.count(),
+            sa.func.count(rec),
+            sa.func.count(sa.case((Review.state == ReviewState.DRAFT, 1))),
+            sa.func.avg(sa.cast(rec, sa.Float)),
             sa.cast(sa.func.sum(rec * weight), sa.Float) / sa.func.nullif(sa.func.sum(weight), 0),
-            sa.func.max(rec) - sa.func.min(rec), *(sa.func.count(sa.case((rec == i, 1))) for i in range(1, 6)),
+            sa.func.max(rec) - sa.func.min(rec),
+            *(sa.func.count(sa.case((rec == i, 1))) for i in range(1, 6)),
         )
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
         # A suspended assignment (a conflict found after it was made) counts nowhere until a chair restores it.
         .where(ReviewAssignment.suspended_at.is_(None))
         .group_by(ReviewAssignment.submission_id)
-    )  # fmt: skip
+    )
 
 
 def refresh_scores(submission_ids: Iterable[int] | None = None) -> None:

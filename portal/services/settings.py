@@ -45,12 +45,21 @@ def parse_local(value: str, zone_label: str) -> datetime | None:
 
 
 def update_settings(
-    actor: User, ws: Workshop, *, timezone: str, dates: dict[DateKind, datetime | None], max_upload_mb: int,
-    supplementary_max_mb: int, double_blind: bool, anonymity_blocks: bool, types: list[TypeInput],
-) -> None:  # fmt: skip
+    actor: User,
+    ws: Workshop,
+    *,
+    timezone: str,
+    dates: dict[DateKind, datetime | None],
+    max_upload_mb: int,
+    supplementary_max_mb: int,
+    double_blind: bool,
+    anonymity_blocks: bool,
+    types: list[TypeInput],
+) -> None:
     ws.timezone = zone_name(timezone)
-    opens, abstract, paper = (dates.get(k) for k in (DateKind.SUBMISSION_OPEN, DateKind.ABSTRACT_DEADLINE,
-                                                      DateKind.PAPER_DEADLINE))  # fmt: skip
+    opens, abstract, paper = (
+        dates.get(k) for k in (DateKind.SUBMISSION_OPEN, DateKind.ABSTRACT_DEADLINE, DateKind.PAPER_DEADLINE)
+    )
     if paper is None:
         raise DomainError("Set the full-paper deadline.")
     if opens and opens >= paper:
@@ -90,7 +99,11 @@ def update_settings(
         row = by_id.get(t.id) if t.id else None
         if row is not None and (t.remove or not t.name):
             ws.submission_types.remove(row)
-    audit.record(actor, "settings.submission", "Submission settings: deadlines, " + ", ".join(
-        f"{k.value.replace('_', ' ')} {v.isoformat(timespec='minutes')}" for k, v in dates.items() if v)
-        + f"; double-blind {'on' if double_blind else 'off'}; {len(kept)} submission type(s)")  # fmt: skip
+    audit.record(
+        actor,
+        "settings.submission",
+        "Submission settings: deadlines, "
+        + ", ".join(f"{k.value.replace('_', ' ')} {v.isoformat(timespec='minutes')}" for k, v in dates.items() if v)
+        + f"; double-blind {'on' if double_blind else 'off'}; {len(kept)} submission type(s)",
+    )
     db.session.flush()

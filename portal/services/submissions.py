@@ -59,8 +59,9 @@ def deadlines(ws: Workshop) -> Deadlines:
         d = ws.date_of(kind)
         return d.at if d else None
 
-    return Deadlines(at(DateKind.SUBMISSION_OPEN), at(DateKind.ABSTRACT_DEADLINE), at(DateKind.PAPER_DEADLINE),
-                     at(DateKind.CAMERA_READY))  # fmt: skip
+    return Deadlines(
+        at(DateKind.SUBMISSION_OPEN), at(DateKind.ABSTRACT_DEADLINE), at(DateKind.PAPER_DEADLINE), at(DateKind.CAMERA_READY)
+    )
 
 
 def paper_deadline(ws: Workshop, sub: Submission | None = None) -> datetime | None:
@@ -93,8 +94,7 @@ def check_can_edit(ws: Workshop, sub: Submission, now: datetime) -> None:
         raise InvalidTransition("This submission is withdrawn; restore it first.")
     deadline = paper_deadline(ws, sub)
     if deadline is None or not now < deadline:
-        raise DeadlinePassed("The submission deadline has passed; the submission can no longer be changed.",
-                             deadline)  # fmt: skip
+        raise DeadlinePassed("The submission deadline has passed; the submission can no longer be changed.", deadline)
 
 
 # --- input --------------------------------------------------------------------------------------------
@@ -212,9 +212,14 @@ def megabytes(size: int) -> str:
 
 
 def check_paper(
-    ws: Workshop, sub_type: SubmissionType, authors: list[AuthorInput], data: bytes, filename: str,
-    *, kind: FileKind = FileKind.PAPER,
-) -> CheckedFile:  # fmt: skip
+    ws: Workshop,
+    sub_type: SubmissionType,
+    authors: list[AuthorInput],
+    data: bytes,
+    filename: str,
+    *,
+    kind: FileKind = FileKind.PAPER,
+) -> CheckedFile:
     """The instant check of a paper PDF. Raises UploadRefused with the reason; returns warnings otherwise."""
     limit = ws.max_upload_mb * 1_000_000
     if len(data) == 0:
@@ -227,30 +232,37 @@ def check_paper(
     # only the reviewers' copy of a large file, which rewrites the whole PDF, may wait for a worker.
     copy_later = anonymous and jobs.is_async() and len(data) >= cfg["PDF_BACKGROUND_MB"] * 1_000_000
     report = check_pdf(
-        data, identities(authors) if anonymous else [], strip=anonymous and not copy_later,
-        timeout=cfg["PDF_CHECK_TIMEOUT"], memory_mb=cfg["PDF_CHECK_MEMORY_MB"],
-    )  # fmt: skip
+        data,
+        identities(authors) if anonymous else [],
+        strip=anonymous and not copy_later,
+        timeout=cfg["PDF_CHECK_TIMEOUT"],
+        memory_mb=cfg["PDF_CHECK_MEMORY_MB"],
+    )
     if not report.ok:
         raise UploadRefused(report.error or "The file could not be checked.", report)
     warnings: list[str] = []
     if kind == FileKind.PAPER:
         if sub_type.reference_pages is None:
             if report.main_pages > sub_type.page_limit:
-                where = (f"the references start on page {report.references_page}" if report.references_page
-                         else "no “References” heading was found, so every page counts")  # fmt: skip
+                where = (
+                    f"the references start on page {report.references_page}"
+                    if report.references_page
+                    else "no “References” heading was found, so every page counts"
+                )
                 raise UploadRefused(
                     f"The main text has {report.main_pages} pages; a {sub_type.name.lower()} allows "
-                    f"{sub_type.page_limit} ({where}).", report,
-                )  # fmt: skip
+                    f"{sub_type.page_limit} ({where}).",
+                    report,
+                )
         elif report.pages > sub_type.page_limit + sub_type.reference_pages:
             raise UploadRefused(
                 f"The PDF has {report.pages} pages; a {sub_type.name.lower()} allows {sub_type.page_limit} "
-                f"plus {sub_type.reference_pages} for references.", report,
-            )  # fmt: skip
+                f"plus {sub_type.reference_pages} for references.",
+                report,
+            )
     if anonymous and report.hits:
         count = len(report.hits)
-        message = (f"The anonymity check found {count} place{'s' if count != 1 else ''} that may reveal an "
-                   "author (listed below).")  # fmt: skip
+        message = f"The anonymity check found {count} place{'s' if count != 1 else ''} that may reveal an author (listed below)."
         if ws.anonymity_blocks:
             raise UploadRefused(message + " Remove them and upload again.", report)
         warnings.append(message + " Please check them; reviewers must not learn who the authors are.")
@@ -266,8 +278,9 @@ def check_supplementary(ws: Workshop, data: bytes, filename: str) -> CheckedFile
     if data.startswith(ZIP_MAGIC):
         return CheckedFile(FileKind.SUPPLEMENTARY, data, filename, "application/zip")
     if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-"):
-        report = check_pdf(data, [], timeout=current_app.config["PDF_CHECK_TIMEOUT"],
-                           memory_mb=current_app.config["PDF_CHECK_MEMORY_MB"])  # fmt: skip
+        report = check_pdf(
+            data, [], timeout=current_app.config["PDF_CHECK_TIMEOUT"], memory_mb=current_app.config["PDF_CHECK_MEMORY_MB"]
+        )
         if not report.ok:
             raise UploadRefused(f"Supplementary material: {report.error}", report)
         return CheckedFile(FileKind.SUPPLEMENTARY, data, filename, "application/pdf", report)
@@ -281,8 +294,13 @@ def _store(data: bytes, content_type: str, filename: str) -> StoredFile:
     store = storage()
     saved = store.save(data)
     track_new(db.session(), store, saved.key)
-    row = StoredFile(storage_key=saved.key, sha256=saved.sha256, size=saved.size, content_type=content_type,
-                     original_name=re.sub(r"[\x00-\x1f\x7f]", "", filename)[:255])  # fmt: skip
+    row = StoredFile(
+        storage_key=saved.key,
+        sha256=saved.sha256,
+        size=saved.size,
+        content_type=content_type,
+        original_name=re.sub(r"[\x00-\x1f\x7f]", "", filename)[:255],
+    )
     db.session.add(row)
     return row
 
@@ -295,10 +313,14 @@ def _add_revision(sub: Submission, checked: CheckedFile, actor: User) -> Revisio
     report = checked.report.to_dict() if checked.report else {}
     report["warnings"] = checked.warnings
     revision = Revision(
-        kind=checked.kind, file=file, reviewer_file=reviewer_file, uploaded_by=actor,
+        kind=checked.kind,
+        file=file,
+        reviewer_file=reviewer_file,
+        uploaded_by=actor,
         pages=checked.report.pages if checked.report else None,
-        page_size=checked.report.page_size if checked.report else "", check_report=report,
-    )  # fmt: skip
+        page_size=checked.report.page_size if checked.report else "",
+        check_report=report,
+    )
     sub.revisions.append(revision)
     if checked.copy_later:
         db.session.flush()
@@ -325,9 +347,11 @@ def ensure_reviewers_copy(revision: Revision) -> StoredFile | None:
     copy = _store(checked.stripped, "application/pdf", "")
     db.session.flush()
     unchanged = Revision.reviewer_file_id.is_(None) if current is None else Revision.reviewer_file_id == current.id
-    claimed = db.session.execute(sa.update(Revision).where(Revision.id == revision.id, unchanged)
-                                 .values(reviewer_file_id=copy.id, check_report={**report, "dropped": checked.dropped})
-                                 ).rowcount  # fmt: skip
+    claimed = db.session.execute(
+        sa.update(Revision)
+        .where(Revision.id == revision.id, unchanged)
+        .values(reviewer_file_id=copy.id, check_report={**report, "dropped": checked.dropped})
+    ).rowcount
     if not claimed:
         db.session.delete(copy)
         storage().delete(copy.storage_key)
@@ -352,9 +376,7 @@ def _set_details(ws: Workshop, sub: Submission, details: Details) -> list[str]:
     sub.declared_conflicts = details.declared_conflicts
     before = {a.email for a in sub.authors}
     existing = {a.email: a for a in sub.authors}
-    sub.authors = [
-        _author(existing.get(a.email), position, a) for position, a in enumerate(details.authors, start=1)
-    ]
+    sub.authors = [_author(existing.get(a.email), position, a) for position, a in enumerate(details.authors, start=1)]
     return [a.email for a in details.authors if a.email not in before]
 
 
@@ -365,9 +387,14 @@ def _author(row: SubmissionAuthor | None, position: int, a: AuthorInput) -> Subm
 
 
 def create_submission(
-    ws: Workshop, actor: User, details: Details, *, paper: CheckedFile | None,
-    supplementary: CheckedFile | None = None, now: datetime | None = None,
-) -> Submission:  # fmt: skip
+    ws: Workshop,
+    actor: User,
+    details: Details,
+    *,
+    paper: CheckedFile | None,
+    supplementary: CheckedFile | None = None,
+    now: datetime | None = None,
+) -> Submission:
     now = now or utcnow()
     check_can_create(ws, now)
     d = deadlines(ws)
@@ -375,9 +402,15 @@ def create_submission(
         raise UploadRefused("Attach the paper as a PDF.")
     # Complete before the first flush (its revision list known to be empty, its time of submission set), so
     # that saving it takes inserts only.
-    sub = Submission(workshop_id=ws.id, submitter=actor, created_at=now, updated_at=now, revisions=[],
-                     state=SubmissionState.SUBMITTED if paper else SubmissionState.ABSTRACT,
-                     submitted_at=now if paper else None)  # fmt: skip
+    sub = Submission(
+        workshop_id=ws.id,
+        submitter=actor,
+        created_at=now,
+        updated_at=now,
+        revisions=[],
+        state=SubmissionState.SUBMITTED if paper else SubmissionState.ABSTRACT,
+        submitted_at=now if paper else None,
+    )
     new_authors = _set_details(ws, sub, details)
     _check_notices(actor, [e for e in new_authors if e != actor.email], now)
     people.link_own_row(sub, actor)
@@ -394,9 +427,16 @@ def create_submission(
 
 
 def update_submission(
-    ws: Workshop, actor: User, sub: Submission, details: Details, *, version: int, paper: CheckedFile | None = None,
-    supplementary: CheckedFile | None = None, now: datetime | None = None,
-) -> Submission:  # fmt: skip
+    ws: Workshop,
+    actor: User,
+    sub: Submission,
+    details: Details,
+    *,
+    version: int,
+    paper: CheckedFile | None = None,
+    supplementary: CheckedFile | None = None,
+    now: datetime | None = None,
+) -> Submission:
     now = now or utcnow()
     check_can_edit(ws, sub, now)
     if version != sub.version:
@@ -433,35 +473,48 @@ def search_program_committee(q: str, *, exclude: set[int] | None = None) -> list
     """Program-committee members (reviewers and chairs) whose name or affiliation contains ``q``: at most
     ``SEARCH_LIMIT``, by name; a search, never a list of hundreds."""
     pattern = like_pattern(q)
-    stmt = (sa.select(User).where(sa.or_(User.is_reviewer, User.is_chair),
-                                  sa.or_(sa.func.lower(User.name).like(pattern, escape="\\"),
-                                         sa.func.lower(User.affiliation).like(pattern, escape="\\")))
-            .order_by(User.name, User.id).limit(SEARCH_LIMIT + len(exclude or ())))  # fmt: skip
+    stmt = (
+        sa.select(User)
+        .where(
+            sa.or_(User.is_reviewer, User.is_chair),
+            sa.or_(
+                sa.func.lower(User.name).like(pattern, escape="\\"), sa.func.lower(User.affiliation).like(pattern, escape="\\")
+            ),
+        )
+        .order_by(User.name, User.id)
+        .limit(SEARCH_LIMIT + len(exclude or ()))
+    )
     return [u for u in db.session.scalars(stmt) if u.id not in (exclude or set())][:SEARCH_LIMIT]
 
 
-def declare_pc_conflict(ws: Workshop, actor: User, sub: Submission, person: User, reason: ConflictReason,
-                        now: datetime | None = None) -> SubmissionConflict:  # fmt: skip
+def declare_pc_conflict(
+    ws: Workshop, actor: User, sub: Submission, person: User, reason: ConflictReason, now: datetime | None = None
+) -> SubmissionConflict:
     """The authors declare a conflict with a program-committee member; an assignment it hits is suspended."""
     now = now or utcnow()
     check_can_edit(ws, sub, now)
     if not (person.is_reviewer or person.is_chair):
-        raise DomainError("Conflicts are declared here with members of the program committee only; write other "
-                          "addresses in the submission form.")  # fmt: skip
+        raise DomainError(
+            "Conflicts are declared here with members of the program committee only; write other "
+            "addresses in the submission form."
+        )
     if any(c.user_id == person.id for c in sub.declared):
         raise DomainError(f"A conflict with {person.name} is declared already.")
     row = SubmissionConflict(user_id=person.id, reason=reason, created_at=now)
     sub.declared.append(row)
     sub.updated_at = now
-    audit.record(actor, "submission.conflict", f"#{sub.id}: the authors declared a conflict with a committee member "
-                 f"({reason.label.lower()})", submission=sub)  # fmt: skip
+    audit.record(
+        actor,
+        "submission.conflict",
+        f"#{sub.id}: the authors declared a conflict with a committee member ({reason.label.lower()})",
+        submission=sub,
+    )
     db.session.flush()
     people.suspend_conflicted(papers=[sub.id], now=now)
     return row
 
 
-def remove_declared_conflict(ws: Workshop, actor: User, sub: Submission, conflict_id: int,
-                             now: datetime | None = None) -> str:  # fmt: skip
+def remove_declared_conflict(ws: Workshop, actor: User, sub: Submission, conflict_id: int, now: datetime | None = None) -> str:
     now = now or utcnow()
     check_can_edit(ws, sub, now)
     row = next((c for c in sub.declared if c.id == conflict_id), None)
@@ -496,8 +549,7 @@ def restore_submission(ws: Workshop, actor: User, sub: Submission, now: datetime
         raise InvalidTransition("Only the author who submitted this paper, or a chair, can restore it.")
     deadline = paper_deadline(ws, sub)
     if not chair and (deadline is None or not now < deadline):
-        raise DeadlinePassed("The submission deadline has passed, so a withdrawn submission stays withdrawn.",
-                             deadline)  # fmt: skip
+        raise DeadlinePassed("The submission deadline has passed, so a withdrawn submission stays withdrawn.", deadline)
     sub.state = SubmissionState.SUBMITTED if sub.paper is not None else SubmissionState.ABSTRACT
     sub.withdrawn_at, sub.updated_at = None, now
     db.session.flush()
@@ -511,32 +563,49 @@ def extend_deadline(ws: Workshop, actor: User, sub: Submission, until: datetime 
     if until is not None and common is not None and until <= common:
         raise DomainError("An extension must end after the common deadline.")
     sub.deadline_override = until
-    audit.record(actor, "submission.extend", f"#{sub.id}: deadline extended until {until.isoformat(timespec='minutes')}"
-                 if until else f"#{sub.id}: extension removed, back to the common deadline", submission=sub)  # fmt: skip
+    audit.record(
+        actor,
+        "submission.extend",
+        f"#{sub.id}: deadline extended until {until.isoformat(timespec='minutes')}"
+        if until
+        else f"#{sub.id}: extension removed, back to the common deadline",
+        submission=sub,
+    )
     db.session.flush()
 
 
 def camera_ready_open(ws: Workshop, sub: Submission, now: datetime) -> bool:
     deadline = deadlines(ws).camera_ready
-    return (sub.decision == Decision.ACCEPTED and sub.state == SubmissionState.SUBMITTED
-            and deadline is not None and now < deadline)  # fmt: skip
+    return (
+        sub.decision == Decision.ACCEPTED and sub.state == SubmissionState.SUBMITTED and deadline is not None and now < deadline
+    )
 
 
 def upload_camera_ready(
-    ws: Workshop, actor: User, sub: Submission, *, title: str, authors: list[AuthorInput], paper: CheckedFile,
-    version: int, now: datetime | None = None,
-) -> Revision:  # fmt: skip
+    ws: Workshop,
+    actor: User,
+    sub: Submission,
+    *,
+    title: str,
+    authors: list[AuthorInput],
+    paper: CheckedFile,
+    version: int,
+    now: datetime | None = None,
+) -> Revision:
     """The final, non-anonymous PDF of an accepted paper; the title and authors may be corrected too."""
     now = now or utcnow()
     if not camera_ready_open(ws, sub, now):
-        raise DeadlinePassed("Camera-ready uploads are open only for accepted papers, until the camera-ready "
-                             "deadline.", deadlines(ws).camera_ready)  # fmt: skip
+        raise DeadlinePassed(
+            "Camera-ready uploads are open only for accepted papers, until the camera-ready deadline.", deadlines(ws).camera_ready
+        )
     if version != sub.version:
         raise DomainError("Someone saved this submission after you opened this form; reload and try again.")
     removed = {a.email for a in sub.authors} - {a.email for a in authors}
     if removed:
-        raise DomainError(f"After the deadline an author ({', '.join(sorted(removed))}) can only be taken off the "
-                          "paper by the chairs: write to them; nothing was saved.")  # fmt: skip
+        raise DomainError(
+            f"After the deadline an author ({', '.join(sorted(removed))}) can only be taken off the "
+            "paper by the chairs: write to them; nothing was saved."
+        )
     before = [(a.name, a.email) for a in sub.authors]
     added = [a.email for a in authors if a.email not in {e for _, e in before}]
     _check_notices(actor, [e for e in added if e != actor.email], now)
@@ -562,12 +631,22 @@ def _queue_receipt(ws: Workshop, sub: Submission, actor: User, now: datetime, wh
     # The anonymity check's hits on the paper as it stands, on a receipt for submitting or changing it.
     hits = (paper.check_report or {}).get("hits", []) if paper is not None and what in ("submitted", "updated") else []
     emails.queue(
-        kind="submission_receipt", to=actor.email, reply_to=ws.contact_email, template="submission_receipt",
+        kind="submission_receipt",
+        to=actor.email,
+        reply_to=ws.contact_email,
+        template="submission_receipt",
         subject=f"[{ws.label}] Submission #{sub.number} {what}: {sub.title}",
-        ws=ws, sub=sub, actor=actor, what=what, when=now, paper=paper, hits=hits,
-        supplementary=sub.latest(FileKind.SUPPLEMENTARY), camera_ready=sub.latest(FileKind.CAMERA_READY),
+        ws=ws,
+        sub=sub,
+        actor=actor,
+        what=what,
+        when=now,
+        paper=paper,
+        hits=hits,
+        supplementary=sub.latest(FileKind.SUPPLEMENTARY),
+        camera_ready=sub.latest(FileKind.CAMERA_READY),
         url=external_url("submissions.detail", number=sub.number),
-    )  # fmt: skip
+    )
 
 
 def _check_notices(actor: User, addresses: list[str], now: datetime) -> None:
@@ -576,17 +655,27 @@ def _check_notices(actor: User, addresses: list[str], now: datetime) -> None:
     if not addresses:
         return
     limit = current_app.config["COAUTHOR_NOTICES_PER_HOUR"]
-    sent = db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail).where(
-        OutgoingEmail.kind == "coauthor_notice", OutgoingEmail.reply_to == actor.email,
-        OutgoingEmail.created_at > now - timedelta(hours=1))) or 0  # fmt: skip
+    sent = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutgoingEmail)
+            .where(
+                OutgoingEmail.kind == "coauthor_notice",
+                OutgoingEmail.reply_to == actor.email,
+                OutgoingEmail.created_at > now - timedelta(hours=1),
+            )
+        )
+        or 0
+    )
     if sent + len(addresses) > limit:
-        raise DomainError(f"This would tell {len(addresses)} new author{'s' if len(addresses) != 1 else ''} of the "
-                          f"paper, and {sent} were told in the last hour: at most {limit} an hour may be. Nothing was "
-                          "saved: add the other authors in an hour, or write to the chairs.")  # fmt: skip
+        raise DomainError(
+            f"This would tell {len(addresses)} new author{'s' if len(addresses) != 1 else ''} of the "
+            f"paper, and {sent} were told in the last hour: at most {limit} an hour may be. Nothing was "
+            "saved: add the other authors in an hour, or write to the chairs."
+        )
 
 
-def _tell_the_authors(ws: Workshop, sub: Submission, actor: User, what: str,
-                      before: list[tuple[str, str]] | None = None) -> None:  # fmt: skip
+def _tell_the_authors(ws: Workshop, sub: Submission, actor: User, what: str, before: list[tuple[str, str]] | None = None) -> None:
     """Every author hears of a change one of them made (no co-author acts alone in silence): those on the list now
     and, when the list changed, those taken off it. The person who made it has the receipt."""
     now_listed = [(a.name, a.email) for a in sub.authors]
@@ -596,21 +685,35 @@ def _tell_the_authors(ws: Workshop, sub: Submission, actor: User, what: str,
     if not to:
         return
     emails.queue(
-        kind="author_notice", to=to, reply_to=actor.email, template="author_notice",
+        kind="author_notice",
+        to=to,
+        reply_to=actor.email,
+        template="author_notice",
         subject=f"[{ws.label}] Submission #{sub.number}: {what}",
-        ws=ws, sub=sub, actor=actor, what=what, authors=now_listed, removed=removed,
+        ws=ws,
+        sub=sub,
+        actor=actor,
+        what=what,
+        authors=now_listed,
+        removed=removed,
         added=[(n, e) for n, e in now_listed if before is not None and e not in {x for _, x in before}],
         url=external_url("submissions.detail", number=sub.number),
-    )  # fmt: skip
+    )
 
 
 def _queue_coauthor_notices(ws: Workshop, sub: Submission, actor: User, addresses: list[str]) -> None:
     for author in sub.authors:
         if author.email in addresses:
             emails.queue(
-                kind="coauthor_notice", to=author.email, reply_to=actor.email, template="coauthor_notice",
+                kind="coauthor_notice",
+                to=author.email,
+                reply_to=actor.email,
+                template="coauthor_notice",
                 subject=f"[{ws.label}] You are an author of submission #{sub.number}",
-                ws=ws, sub=sub, actor=actor, author=author,
+                ws=ws,
+                sub=sub,
+                actor=actor,
+                author=author,
                 url=external_url("submissions.detail", number=sub.number),
                 register_url=external_url("auth.register"),
-            )  # fmt: skip
+            )

@@ -37,26 +37,37 @@ def index() -> str | Response:
         while form.types.entries:
             form.types.pop_entry()
         for t in ws.submission_types:
-            form.types.append_entry({"id": str(t.id), "name": t.name, "page_limit": t.page_limit,
-                                     "reference_pages": t.reference_pages})  # fmt: skip
+            form.types.append_entry(
+                {"id": str(t.id), "name": t.name, "page_limit": t.page_limit, "reference_pages": t.reference_pages}
+            )
         form.types.append_entry({})  # one empty row adds a type
     elif form.validate_on_submit():
         try:
-            dates = {kind: parse_local(getattr(form, name).data or "", form.timezone.data)
-                     for name, kind in DATE_FIELDS.items()}  # fmt: skip
+            dates = {kind: parse_local(getattr(form, name).data or "", form.timezone.data) for name, kind in DATE_FIELDS.items()}
             types = [
-                TypeInput(parse_id(e.form.id.data), e.form.name.data or "",
-                          e.form.page_limit.data or 0, e.form.reference_pages.data, bool(e.form.remove.data))
+                TypeInput(
+                    parse_id(e.form.id.data),
+                    e.form.name.data or "",
+                    e.form.page_limit.data or 0,
+                    e.form.reference_pages.data,
+                    bool(e.form.remove.data),
+                )
                 for e in form.types.entries
-            ]  # fmt: skip
+            ]
             bad = [t.name for t in types if t.name and not t.remove and t.page_limit < 1]
             if bad:
                 raise DomainError(f"Give a page limit for {', '.join(bad)}.")
             update_settings(
-                me(), ws, timezone=form.timezone.data, dates=dates, max_upload_mb=form.max_upload_mb.data,
-                supplementary_max_mb=form.supplementary_max_mb.data, double_blind=form.double_blind.data == "1",
-                anonymity_blocks=form.anonymity_blocks.data == "1", types=types,
-            )  # fmt: skip
+                me(),
+                ws,
+                timezone=form.timezone.data,
+                dates=dates,
+                max_upload_mb=form.max_upload_mb.data,
+                supplementary_max_mb=form.supplementary_max_mb.data,
+                double_blind=form.double_blind.data == "1",
+                anonymity_blocks=form.anonymity_blocks.data == "1",
+                types=types,
+            )
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

@@ -11,31 +11,39 @@ MESSAGE_MAX = 5000
 
 class SponsorInquiryForm(FlaskForm):
     name = StringField(
-        "Your name", filters=[strip],
+        "Your name",
+        filters=[strip],
         validators=[DataRequired("Tell us your name."), Length(max=200), single_line],
-    )  # fmt: skip
+    )
     organization = StringField(
-        "Organization", filters=[strip],
+        "Organization",
+        filters=[strip],
         validators=[DataRequired("Tell us which organization you represent."), Length(max=200), single_line],
-    )  # fmt: skip
+    )
     email = EmailField(
-        "Email", filters=[strip],
+        "Email",
+        filters=[strip],
         description="We answer at this address.",
         validators=[
-            DataRequired("Give an email address we can answer."), single_line, Length(max=320),
+            DataRequired("Give an email address we can answer."),
+            single_line,
+            Length(max=320),
             Email("This does not look like an email address (name@example.org)."),
         ],
-    )  # fmt: skip
+    )
     interest = SelectField("Sponsorship interest", validators=[DataRequired("Choose what interests you.")])
     message = TextAreaField(
-        "Message", filters=[strip, unix_newlines],
+        "Message",
+        filters=[strip, unix_newlines],
         description=f"What you have in mind, in up to {MESSAGE_MAX:,} characters.",
         validators=[
             DataRequired("Write a message to the organizers."),
-            Length(max=MESSAGE_MAX, message=f"Keep the message under {MESSAGE_MAX:,} characters "
-                   "(it has %(length)s); attach details in a later mail."),
+            Length(
+                max=MESSAGE_MAX,
+                message=f"Keep the message under {MESSAGE_MAX:,} characters (it has %(length)s); attach details in a later mail.",
+            ),
         ],
-    )  # fmt: skip
+    )
     # Honeypot: hidden from people (CSS and aria-hidden), filled in by naive bots.
     website = StringField("Leave this field empty")
 

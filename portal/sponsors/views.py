@@ -25,9 +25,14 @@ def index() -> str | Response:
             # A bot filled the honeypot: look successful, store and send nothing.
             return redirect(url_for(".thanks"))
         submit_inquiry(
-            ws, name=form.name.data, organization=form.organization.data, email=form.email.data,
-            interest=form.interest.data, message=form.message.data, remote_addr=request.remote_addr,
-        )  # fmt: skip
+            ws,
+            name=form.name.data,
+            organization=form.organization.data,
+            email=form.email.data,
+            interest=form.interest.data,
+            message=form.message.data,
+            remote_addr=request.remote_addr,
+        )
         emails.commit_and_deliver()  # failures stay queued for `emails send-pending`
         return redirect(url_for(".thanks"))
     status = 422 if form.errors else 200

@@ -36,9 +36,10 @@ def get_submission(number: int, check: Check = permissions.can_view_submission) 
     """Load a submission and ask the permission rule; 404 when the user may not know it exists."""
     ws = require_workshop()
     sub = db.session.scalar(
-        sa.select(Submission).where(Submission.workshop_id == ws.id, Submission.id == number)
+        sa.select(Submission)
+        .where(Submission.workshop_id == ws.id, Submission.id == number)
         .options(selectinload(Submission.authors), selectinload(Submission.revisions))
-    )  # fmt: skip
+    )
     if sub is None or not check(me(), sub):
         abort(404)
     return sub
@@ -57,15 +58,16 @@ def index() -> str:
         .where(Submission.id.in_(permissions.authored_ids(user)))
         .order_by(Submission.id)
         .options(selectinload(Submission.revisions))
-    ).all()  # fmt: skip
+    ).all()
     now = utcnow()
     try:
         svc.check_can_create(ws, now)
         closed_reason = None
     except DeadlinePassed as exc:
         closed_reason = str(exc)
-    return render_template("submissions/index.html", ws=ws, submissions=mine, closed_reason=closed_reason,
-                           deadlines=svc.deadlines(ws), now=now)  # fmt: skip
+    return render_template(
+        "submissions/index.html", ws=ws, submissions=mine, closed_reason=closed_reason, deadlines=svc.deadlines(ws), now=now
+    )
 
 
 def _setup(form: SubmissionForm, ws: Workshop) -> None:
@@ -75,15 +77,22 @@ def _setup(form: SubmissionForm, ws: Workshop) -> None:
 
 
 def _type_label(t: Any) -> str:
-    refs = ("plus unlimited references" if t.reference_pages is None
-            else f"plus {t.reference_pages} for references" if t.reference_pages else "references included")
-    return f"{t.name}: {t.page_limit} pages, {refs}"  # fmt: skip
+    refs = (
+        "plus unlimited references"
+        if t.reference_pages is None
+        else f"plus {t.reference_pages} for references"
+        if t.reference_pages
+        else "references included"
+    )
+    return f"{t.name}: {t.page_limit} pages, {refs}"
 
 
 def _authors_from(form: Any) -> list[svc.AuthorInput]:
-    return [svc.AuthorInput(e.form.name.data or "", e.form.email.data or "", e.form.affiliation.data or "")
-            for e in form.authors.entries
-            if (e.form.name.data or e.form.email.data or e.form.affiliation.data)]  # fmt: skip
+    return [
+        svc.AuthorInput(e.form.name.data or "", e.form.email.data or "", e.form.affiliation.data or "")
+        for e in form.authors.entries
+        if (e.form.name.data or e.form.email.data or e.form.affiliation.data)
+    ]
 
 
 def _posted_author_rows() -> int:
@@ -93,8 +102,10 @@ def _posted_author_rows() -> int:
 
 def _author_action(form: Any, action: str) -> bool:
     """Add, remove or move an author row without JavaScript. True when the post was such an action."""
-    rows = [{"name": e.form.name.data, "email": e.form.email.data, "affiliation": e.form.affiliation.data}
-            for e in form.authors.entries][: svc.MAX_AUTHORS]  # fmt: skip
+    rows = [
+        {"name": e.form.name.data, "email": e.form.email.data, "affiliation": e.form.affiliation.data}
+        for e in form.authors.entries
+    ][: svc.MAX_AUTHORS]
     verb, _, index = action.partition("-")
     if verb == "add":
         rows.append({"name": "", "email": "", "affiliation": ""})
@@ -135,10 +146,15 @@ def _read(upload: FileStorage | None, limit_mb: int, what: str = "file") -> tupl
 def _details(form: SubmissionForm) -> tuple[svc.Details, list[str]]:
     conflicts, problems = svc.parse_declared_conflicts(form.declared_conflicts.data or "")
     details = svc.Details(
-        title=form.title.data, abstract=form.abstract.data, type_id=form.type.data,
-        primary_topic_id=form.primary_topic.data, secondary_topic_ids=form.secondary_topics.data or [],
-        keywords=form.keywords.data or "", authors=_authors_from(form), declared_conflicts=conflicts,
-    )  # fmt: skip
+        title=form.title.data,
+        abstract=form.abstract.data,
+        type_id=form.type.data,
+        primary_topic_id=form.primary_topic.data,
+        secondary_topic_ids=form.secondary_topics.data or [],
+        keywords=form.keywords.data or "",
+        authors=_authors_from(form),
+        declared_conflicts=conflicts,
+    )
     return details, problems
 
 
@@ -170,10 +186,12 @@ def _spend_pdf_checks(count: int) -> str | None:
         for item in items:
             if not strategy.test(item, *key, cost=count):
                 reset = strategy.get_window_stats(item, *key).reset_time
-                return (f"You have had {item.amount:,} PDF{'s' if item.amount != 1 else ''} checked within "
-                        f"{_duration(item.get_expiry())}, as many as "
-                        f"the site checks for one account; try again in {_duration(reset - time.time())}. "
-                        "Nothing was saved.")  # fmt: skip
+                return (
+                    f"You have had {item.amount:,} PDF{'s' if item.amount != 1 else ''} checked within "
+                    f"{_duration(item.get_expiry())}, as many as "
+                    f"the site checks for one account; try again in {_duration(reset - time.time())}. "
+                    "Nothing was saved."
+                )
         for item in items:
             strategy.hit(item, *key, cost=count)
     except Exception:  # the storage is down: check the upload all the same
@@ -241,8 +259,9 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
         return shown
     except StaleDataError:
         db.session.rollback()
-        shown["problems"] = ["Someone saved this submission at the same moment. Nothing was saved: reload the "
-                             "page and make your change again."]  # fmt: skip
+        shown["problems"] = [
+            "Someone saved this submission at the same moment. Nothing was saved: reload the page and make your change again."
+        ]
         return shown
     except (DomainError, StorageFull) as exc:
         db.session.rollback()
@@ -286,8 +305,12 @@ def edit(number: int) -> str | Response:
     ws = require_workshop()
     sub = get_submission(number)
     if not permissions.can_edit_submission(me(), sub, utcnow()):
-        flash("Only the authors can change a submission." if not permissions.is_author(me(), sub)
-              else "This submission can no longer be changed.", "error")  # fmt: skip
+        flash(
+            "Only the authors can change a submission."
+            if not permissions.is_author(me(), sub)
+            else "This submission can no longer be changed.",
+            "error",
+        )
         return redirect(url_for(".detail", number=number))
     form = SubmissionForm(obj=None if request.method == "POST" else _form_data(sub))
     _setup(form, ws)
@@ -303,21 +326,33 @@ def edit(number: int) -> str | Response:
 def _form_data(sub: Submission) -> SimpleNamespace:
     """The submission as the form's ``obj`` (its fields by the form's names)."""
     return SimpleNamespace(
-        title=sub.title, abstract=sub.abstract, type=sub.type_id, primary_topic=sub.primary_topic_id,
-        secondary_topics=[t.id for t in sub.secondary_topics], keywords=sub.keywords,
+        title=sub.title,
+        abstract=sub.abstract,
+        type=sub.type_id,
+        primary_topic=sub.primary_topic_id,
+        secondary_topics=[t.id for t in sub.secondary_topics],
+        keywords=sub.keywords,
         authors=[SimpleNamespace(name=a.name, email=a.email, affiliation=a.affiliation) for a in sub.authors],
-        declared_conflicts=sub.declared_conflicts, version=str(sub.version), paper=None, supplementary=None,
-    )  # fmt: skip
+        declared_conflicts=sub.declared_conflicts,
+        version=str(sub.version),
+        paper=None,
+        supplementary=None,
+    )
 
 
 def _render_form(form: SubmissionForm, ws: Workshop, sub: Submission | None, shown: dict[str, Any]) -> tuple[str, int]:
     failed = bool(form.errors or shown["problems"] or shown["upload_error"])
     d = svc.deadlines(ws)
     return render_template(
-        "submissions/form.html", form=form, ws=ws, sub=sub, deadline=svc.paper_deadline(ws, sub),
+        "submissions/form.html",
+        form=form,
+        ws=ws,
+        sub=sub,
+        deadline=svc.paper_deadline(ws, sub),
         abstract_only=sub is None and d.abstract is not None and utcnow() < d.abstract,
-        max_authors=svc.MAX_AUTHORS, **shown,
-    ), 422 if failed else 200  # fmt: skip
+        max_authors=svc.MAX_AUTHORS,
+        **shown,
+    ), 422 if failed else 200
 
 
 def _authors_only(number: int) -> Submission:
@@ -334,11 +369,18 @@ def detail(number: int) -> str:
     sub = get_submission(number)
     now = utcnow()
     return render_template(
-        "submissions/detail.html", ws=ws, sub=sub, now=now, deadline=svc.paper_deadline(ws, sub),
-        deadlines=svc.deadlines(ws), confirm=ConfirmForm(), extension=ExtensionForm(),
-        FileKind=FileKind, SubmissionState=SubmissionState,
+        "submissions/detail.html",
+        ws=ws,
+        sub=sub,
+        now=now,
+        deadline=svc.paper_deadline(ws, sub),
+        deadlines=svc.deadlines(ws),
+        confirm=ConfirmForm(),
+        extension=ExtensionForm(),
+        FileKind=FileKind,
+        SubmissionState=SubmissionState,
         author_reviews=reviews_for_authors(sub) if permissions.can_see_decision(me(), sub) else "",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/<int:number>/conflicts", methods=["GET", "POST"])
@@ -378,8 +420,18 @@ def conflicts(number: int) -> str | Response | tuple[str, int]:
     declared = [c for c in sub.declared]
     picked = {c.user_id for c in declared if c.user_id is not None}
     found = svc.search_program_committee(q, exclude=picked) if q else []
-    page = render_template("submissions/conflicts.html", ws=ws, sub=sub, declared=declared, found=found, q=q,
-                           editable=editable, reasons=list(ConflictReason), problem=problem, confirm=ConfirmForm())  # fmt: skip
+    page = render_template(
+        "submissions/conflicts.html",
+        ws=ws,
+        sub=sub,
+        declared=declared,
+        found=found,
+        q=q,
+        editable=editable,
+        reasons=list(ConflictReason),
+        problem=problem,
+        confirm=ConfirmForm(),
+    )
     return (page, 422) if problem else page
 
 
@@ -396,8 +448,7 @@ def withdraw(number: int) -> str | Response:
         emails.commit_and_deliver()
         flash(f"Submission #{number} is withdrawn. You can restore it until the deadline.", "success")
         return redirect(url_for(".detail", number=number))
-    return render_template("submissions/withdraw.html", ws=ws, sub=sub, form=form,
-                           deadline=svc.paper_deadline(ws, sub))  # fmt: skip
+    return render_template("submissions/withdraw.html", ws=ws, sub=sub, form=form, deadline=svc.paper_deadline(ws, sub))
 
 
 @bp.post("/<int:number>/restore")
@@ -458,8 +509,7 @@ def camera_ready(number: int) -> str | Response:
                 try:
                     checked = svc.check_paper(ws, sub.type, authors, *raw, kind=FileKind.CAMERA_READY)
                     version = parse_id(form.version.data) or -1
-                    svc.upload_camera_ready(ws, me(), sub, title=form.title.data, authors=authors, paper=checked,
-                                            version=version)  # fmt: skip
+                    svc.upload_camera_ready(ws, me(), sub, title=form.title.data, authors=authors, paper=checked, version=version)
                     emails.commit_and_deliver()
                 except svc.UploadRefused as exc:
                     db.session.rollback()
@@ -473,9 +523,16 @@ def camera_ready(number: int) -> str | Response:
                     return redirect(url_for(".detail", number=number))
     failed = bool(form.errors or problems or upload_error)
     return render_template(
-        "submissions/camera_ready.html", ws=ws, sub=sub, form=form, problems=problems, upload_error=upload_error,
-        report=report, deadline=svc.deadlines(ws).camera_ready, max_authors=svc.MAX_AUTHORS,
-    ), 422 if failed else 200  # fmt: skip
+        "submissions/camera_ready.html",
+        ws=ws,
+        sub=sub,
+        form=form,
+        problems=problems,
+        upload_error=upload_error,
+        report=report,
+        deadline=svc.deadlines(ws).camera_ready,
+        max_authors=svc.MAX_AUTHORS,
+    ), 422 if failed else 200
 
 
 # --- chairs -------------------------------------------------------------------------------------------
@@ -487,11 +544,12 @@ def all_submissions() -> str:
         abort(403)
     ws = require_workshop()
     rows = db.session.scalars(
-        sa.select(Submission).where(Submission.workshop_id == ws.id).order_by(Submission.id)
+        sa.select(Submission)
+        .where(Submission.workshop_id == ws.id)
+        .order_by(Submission.id)
         .options(selectinload(Submission.authors), selectinload(Submission.revisions).selectinload(Revision.file))
-    ).all()  # fmt: skip
-    return render_template("submissions/all.html", ws=ws, submissions=rows, now=utcnow(),
-                           deadline=svc.deadlines(ws).paper)  # fmt: skip
+    ).all()
+    return render_template("submissions/all.html", ws=ws, submissions=rows, now=utcnow(), deadline=svc.deadlines(ws).paper)
 
 
 @bp.post("/<int:number>/extension")
@@ -518,6 +576,10 @@ def extension(number: int) -> Response:
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"Submission #{number} may now be changed until {format_datetime(until)}." if until
-                  else f"Submission #{number} follows the common deadline again.", "success")  # fmt: skip
+            flash(
+                f"Submission #{number} may now be changed until {format_datetime(until)}."
+                if until
+                else f"Submission #{number} follows the common deadline again.",
+                "success",
+            )
     return redirect(url_for(".detail", number=number))

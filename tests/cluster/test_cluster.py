@@ -65,8 +65,9 @@ def redis_up() -> bool:
         return s.connect_ex(("127.0.0.1", 6379)) == 0
 
 
-MISSING = [what for what, there in (("nginx", Path(NGINX).exists()), ("PostgreSQL", bool(PG_URL)),
-                                    ("Redis", redis_up())) if not there]  # fmt: skip
+MISSING = [
+    what for what, there in (("nginx", Path(NGINX).exists()), ("PostgreSQL", bool(PG_URL)), ("Redis", redis_up())) if not there
+]
 
 
 @pytest.fixture
@@ -85,17 +86,34 @@ def cluster(tmp_path: Path, smtp_server: tuple[SMTPRecorder, int]) -> Iterator[d
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()  # no job or rate-limit counter left from an earlier run
-    env = {**os.environ, "PORTAL_CONTACT_RATE_LIMIT": "1000 per hour", "PORTAL_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-           "PORTAL_LOGIN_MAX_FAILURES_PER_IP": "1000"}  # fmt: skip
+    env = {
+        **os.environ,
+        "PORTAL_CONTACT_RATE_LIMIT": "1000 per hour",
+        "PORTAL_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "PORTAL_LOGIN_MAX_FAILURES_PER_IP": "1000",
+    }
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "cluster-up"), "--database", url, "--redis", REDIS_URL,
-         "--dir", str(tmp_path / "cluster"), "--mail-port", str(mail_port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "cluster-up"),
+            "--database",
+            url,
+            "--redis",
+            REDIS_URL,
+            "--dir",
+            str(tmp_path / "cluster"),
+            "--mail-port",
+            str(mail_port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline() if process.stdout else ""
         assert line.startswith("ready "), f"cluster-up said {line!r}"
-        info = json.loads(line[len("ready "):])
+        info = json.loads(line[len("ready ") :])
         app = make_app(url, MAIL_PORT=mail_port, UPLOAD_FOLDER=str(tmp_path / "cluster" / "uploads"))
         yield {**info, "app": app, "smtp": recorder, "dir": Path(info["dir"])}
         with app.app_context():
@@ -116,9 +134,12 @@ def csrf(session: requests.Session, url: str) -> str:
 
 
 def sign_in(session: requests.Session, base: str, email: str) -> None:
-    response = session.post(f"{base}/auth/login", data={"csrf_token": csrf(session, f"{base}/auth/login"),
-                                                         "email": email, "password": PASSWORD},
-                            allow_redirects=False, timeout=10)  # fmt: skip
+    response = session.post(
+        f"{base}/auth/login",
+        data={"csrf_token": csrf(session, f"{base}/auth/login"), "email": email, "password": PASSWORD},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert response.status_code == 302, response.text[:500]
 
 
@@ -134,10 +155,21 @@ def upload_form(session: requests.Session, url: str) -> dict[str, Any]:
 
 def submit(session: requests.Session, base: str, title: str, pdf: bytes, ids: dict[str, int]) -> int:
     data = upload_form(session, f"{base}/submissions/new")
-    data.update(title=title, abstract="Attention over very long inputs, measured.", type=str(ids["type"]),
-                primary_topic=str(ids["topic"]), keywords="long context", action="save")  # fmt: skip
-    response = session.post(f"{base}/submissions/new", data=data, files={"paper": ("paper.pdf", pdf, "application/pdf")},
-                            allow_redirects=False, timeout=30)  # fmt: skip
+    data.update(
+        title=title,
+        abstract="Attention over very long inputs, measured.",
+        type=str(ids["type"]),
+        primary_topic=str(ids["topic"]),
+        keywords="long context",
+        action="save",
+    )
+    response = session.post(
+        f"{base}/submissions/new",
+        data=data,
+        files={"paper": ("paper.pdf", pdf, "application/pdf")},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert response.status_code == 302, response.text[:1000]
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
@@ -161,8 +193,9 @@ def test_two_instances_behind_nginx_lose_nothing_and_send_every_mail_once(cluste
         make_user("ben@example.org", name="Ben Bauthor")
         topics = list(db.session.scalars(sa.select(Topic).order_by(Topic.position)))
         for n in range(4):
-            make_user(f"rev{n}@example.org", name=f"Reviewer {n}", affiliation=f"Institute {n}",
-                      roles=("reviewer",)).topics = [topics[0]]
+            make_user(f"rev{n}@example.org", name=f"Reviewer {n}", affiliation=f"Institute {n}", roles=("reviewer",)).topics = [
+                topics[0]
+            ]
         ids = {"type": db.session.scalar(sa.select(SubmissionType.id)), "topic": topics[0].id}
         db.session.commit()
 
@@ -181,10 +214,24 @@ def test_two_instances_behind_nginx_lose_nothing_and_send_every_mail_once(cluste
     # second answer is the first one's result.
     pdfs["Pressed twice"] = make_pdf(2)
     twice = upload_form(ben, f"{a}/submissions/new")
-    twice.update(title="Pressed twice", abstract="Sent once, arrived twice.", type=str(ids["type"]),
-                 primary_topic=str(ids["topic"]), keywords="", action="save")  # fmt: skip
-    answers = [ben.post(f"{base}/submissions/new", data=twice, allow_redirects=False, timeout=30,
-                        files={"paper": ("paper.pdf", pdfs["Pressed twice"], "application/pdf")}) for base in (a, b)]
+    twice.update(
+        title="Pressed twice",
+        abstract="Sent once, arrived twice.",
+        type=str(ids["type"]),
+        primary_topic=str(ids["topic"]),
+        keywords="",
+        action="save",
+    )
+    answers = [
+        ben.post(
+            f"{base}/submissions/new",
+            data=twice,
+            allow_redirects=False,
+            timeout=30,
+            files={"paper": ("paper.pdf", pdfs["Pressed twice"], "application/pdf")},
+        )
+        for base in (a, b)
+    ]
     assert [r.status_code for r in answers] == [302, 302]
     assert answers[1].headers["Location"] == answers[0].headers["Location"]
     numbers[int(answers[0].headers["Location"].rsplit("/", 1)[1])] = "Pressed twice"
@@ -204,12 +251,20 @@ def test_two_instances_behind_nginx_lose_nothing_and_send_every_mail_once(cluste
     wait_until(lambda: chair.get(f"{front}{job_url}.json", timeout=10).json()["state"] == "done")
     proposal = re.search(r'href="(/chair/proposals/\d+)"', chair.get(f"{front}{job_url}", timeout=10).text)
     assert proposal, "the finished job links to its proposal"
-    applied = chair.post(f"{front}{proposal.group(1)}/apply", data={"csrf_token": csrf(chair, f"{front}{proposal.group(1)}")},
-                         allow_redirects=False, timeout=30)  # fmt: skip
+    applied = chair.post(
+        f"{front}{proposal.group(1)}/apply",
+        data={"csrf_token": csrf(chair, f"{front}{proposal.group(1)}")},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert applied.status_code == 302
     # "Apply" pressed again, on the other instance: refused, nothing applied twice (two reviewers a paper, below).
-    again = chair.post(f"{b}{proposal.group(1)}/apply", data={"csrf_token": csrf(chair, f"{b}{proposal.group(1)}")},
-                       allow_redirects=False, timeout=30)  # fmt: skip
+    again = chair.post(
+        f"{b}{proposal.group(1)}/apply",
+        data={"csrf_token": csrf(chair, f"{b}{proposal.group(1)}")},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert again.status_code == 302
 
     # A stream of sponsor inquiries through nginx; instance A is killed half-way.
@@ -221,19 +276,34 @@ def test_two_instances_behind_nginx_lose_nothing_and_send_every_mail_once(cluste
         page = visitor.get(f"{front}/sponsors/", timeout=10).text
         token = TOKEN_RE.search(page).group(1)  # type: ignore[union-attr]
         interest = re.search(r'<option value="([^"]+)"', page.split('name="interest"', 1)[1]).group(1)  # type: ignore[union-attr]
-        response = visitor.post(f"{front}/sponsors/", data={
-            "csrf_token": token, "name": f"Sam Sponsor {n}", "organization": f"Org {n}", "email": f"sam{n}@example.com",
-            "interest": interest, "message": "We would like to support the workshop.", "website": ""},
-            allow_redirects=False, timeout=30)  # fmt: skip
+        response = visitor.post(
+            f"{front}/sponsors/",
+            data={
+                "csrf_token": token,
+                "name": f"Sam Sponsor {n}",
+                "organization": f"Org {n}",
+                "email": f"sam{n}@example.com",
+                "interest": interest,
+                "message": "We would like to support the workshop.",
+                "website": "",
+            },
+            allow_redirects=False,
+            timeout=30,
+        )
         if response.status_code in (200, 302, 303):
             answered.append(f"Org {n}")
 
     # Afterwards: every answered inquiry and every paper is there with its file; all mail delivered once.
     with app.app_context():
+
         def outbox_empty() -> bool:
             db.session.rollback()
-            return db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail)
-                                     .where(OutgoingEmail.state == EmailState.QUEUED)) == 0  # fmt: skip
+            return (
+                db.session.scalar(
+                    sa.select(sa.func.count()).select_from(OutgoingEmail).where(OutgoingEmail.state == EmailState.QUEUED)
+                )
+                == 0
+            )
 
         wait_until(outbox_empty)
         stored = sorted(db.session.scalars(sa.select(SponsorInquiry.organization)))

@@ -89,25 +89,32 @@ def build_world(app: Flask) -> World:
         assert ws is not None
         now = utcnow()
         chair = make_user(CHAIR["email"], name=CHAIR["name"], affiliation=CHAIR["affiliation"], roles=("chair",))
-        reviewers = [make_user(p["email"], name=p["name"], affiliation=p["affiliation"], roles=("reviewer",))
-                     for p in (REVIEWER, REVIEWER_2, REVIEWER_3)]  # fmt: skip
+        reviewers = [
+            make_user(p["email"], name=p["name"], affiliation=p["affiliation"], roles=("reviewer",))
+            for p in (REVIEWER, REVIEWER_2, REVIEWER_3)
+        ]
         rita, bob, _una = reviewers
         rita.topics = [ws.topics[0]]
         rita.expertise_statement = "I work on sparse attention for very long inputs."
-        ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline",
-                                      at=now + timedelta(days=3)))  # fmt: skip
-        ws.dates.append(ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready deadline",
-                                      at=now + timedelta(days=30)))  # fmt: skip
+        ws.dates.append(
+            ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline", at=now + timedelta(days=3))
+        )
+        ws.dates.append(ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready deadline", at=now + timedelta(days=30)))
         db.session.flush()
         subs = []
         for i, (person, title) in enumerate(zip((AUTHOR, AUTHOR_2), TITLES, strict=True)):
             author = make_user(person["email"], name=person["name"], affiliation=person["affiliation"])
             rows = [submissions_svc.AuthorInput(author.name, author.email, author.affiliation)]
             details = submissions_svc.Details(
-                title=title, abstract=f"We study {title.lower()}.\n\nExperiments cover several context lengths.",
-                type_id=ws.submission_types[0].id, primary_topic_id=ws.topics[i].id, secondary_topic_ids=[],
-                keywords="long context", authors=rows, declared_conflicts="",
-            )  # fmt: skip
+                title=title,
+                abstract=f"We study {title.lower()}.\n\nExperiments cover several context lengths.",
+                type_id=ws.submission_types[0].id,
+                primary_topic_id=ws.topics[i].id,
+                secondary_topic_ids=[],
+                keywords="long context",
+                authors=rows,
+                declared_conflicts="",
+            )
             pdf = make_pdf(4, references_on=4, title=title)
             checked = submissions_svc.check_paper(ws, ws.submission_types[0], rows, pdf, f"paper-{i + 1}.pdf")
             subs.append(submissions_svc.create_submission(ws, author, details, paper=checked))
@@ -123,34 +130,59 @@ def build_world(app: Flask) -> World:
                 assignment = reviewing_svc.assign_reviewer(chair, ws, sub, reviewer)
                 if sub is rejected and reviewer is rita:
                     continue  # Rita's review form of this paper starts empty
-                reviewing_svc.save_review(ws, assignment, {
-                    "recommendation": 4 if sub is accepted else 2, "confidence": 3,
-                    "summary": f"Summary of {sub.title}.", "strengths": "Clear writing.", "weaknesses": "Few baselines.",
-                    "comments_to_authors": "Please add the wall-clock time per token.",
-                    "confidential_comments": "Nothing for the chairs.",
-                }, submit=True, version=None)  # fmt: skip
+                reviewing_svc.save_review(
+                    ws,
+                    assignment,
+                    {
+                        "recommendation": 4 if sub is accepted else 2,
+                        "confidence": 3,
+                        "summary": f"Summary of {sub.title}.",
+                        "strengths": "Clear writing.",
+                        "weaknesses": "Few baselines.",
+                        "comments_to_authors": "Please add the wall-clock time per token.",
+                        "confidential_comments": "Nothing for the chairs.",
+                    },
+                    submit=True,
+                    version=None,
+                )
         reviewing_svc.post_comment(ws, bob, accepted, "Does the speed-up hold on eight devices?")
-        decisions.record_decision(chair, accepted, decision=Decision.ACCEPTED, presentation=Presentation.ORAL,
-                                  note="Congratulations.", version=None)  # fmt: skip
-        decisions.record_decision(chair, rejected, decision=Decision.REJECTED, presentation=None, note="",
-                                  version=None)  # fmt: skip
-        decisions.save_letter_templates(chair, ws, decisions.DEFAULT_ACCEPT, decisions.DEFAULT_REJECT,
-                                        with_reviews=True)  # fmt: skip
+        decisions.record_decision(
+            chair, accepted, decision=Decision.ACCEPTED, presentation=Presentation.ORAL, note="Congratulations.", version=None
+        )
+        decisions.record_decision(chair, rejected, decision=Decision.REJECTED, presentation=None, note="", version=None)
+        decisions.save_letter_templates(chair, ws, decisions.DEFAULT_ACCEPT, decisions.DEFAULT_REJECT, with_reviews=True)
         letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter))}
         decisions.send_letters(chair, ws, only=[letters[accepted.id].id])
         decisions.set_published(chair, ws, True)
         accounts.invite_reviewers(ws, chair, accounts.parse_invitation_lines("Nora Newcomer <nora.new@example.org>"))
         accounts.request_password_reset(ws, AUTHOR["email"])
-        failed = Job(kind="letters", args={"workshop_id": ws.id}, state=JobState.FAILED, attempts=1,
-                     error="SMTPServerDisconnected: Connection unexpectedly closed", phase="Sending", done=1, total=2,
-                     created_by_id=chair.id, finished_at=now)  # fmt: skip
+        failed = Job(
+            kind="letters",
+            args={"workshop_id": ws.id},
+            state=JobState.FAILED,
+            attempts=1,
+            error="SMTPServerDisconnected: Connection unexpectedly closed",
+            phase="Sending",
+            done=1,
+            total=2,
+            created_by_id=chair.id,
+            finished_at=now,
+        )
         db.session.add(failed)
         job = start_job("assignment", chair, workshop_id=ws.id)
         db.session.commit()
         dispatch(job)
         proposal = job.result["url"].rsplit("/", 1)[1]
-        world = World(accepted=accepted.id, rejected=rejected.id, draft_letter=letters[rejected.id].id,
-                      proposal=int(proposal), job=job.id, failed_job=failed.id, reset_path="", invitation_path="")  # fmt: skip
+        world = World(
+            accepted=accepted.id,
+            rejected=rejected.id,
+            draft_letter=letters[rejected.id].id,
+            proposal=int(proposal),
+            job=job.id,
+            failed_job=failed.id,
+            reset_path="",
+            invitation_path="",
+        )
     world.reset_path = _link(app, "password_reset", r"/auth/reset/[^\s]+")
     world.invitation_path = _link(app, "invitation", r"/auth/invitations/[^\s/]+/accept")
     return world
@@ -204,7 +236,8 @@ def submit(page: Page, visit: Visit) -> None:
     screen reader user pressing Enter past them can): the server's error summary must come back, focused."""
     button = page.get_by_role("button", name=visit.submit, exact=True)
     form = button.locator("xpath=ancestor::form[1]")
-    form.evaluate("""(f, [empty, fill]) => {
+    form.evaluate(
+        """(f, [empty, fill]) => {
         f.noValidate = true;
         for (const el of f.querySelectorAll('input, textarea')) {
             if (empty && ['text', 'email', 'password', 'url', 'number', 'textarea'].includes(el.type)) el.value = '';
@@ -214,7 +247,9 @@ def submit(page: Page, visit: Visit) -> None:
             if (el.type === 'radio' || el.type === 'checkbox') el.checked = true;
             else el.value = value;  // not typed: a value longer than maxlength must reach the server
         }
-    }""", [not visit.keep, visit.fill])
+    }""",
+        [not visit.keep, visit.fill],
+    )
     with page.expect_navigation():
         button.click()
     if not visit.errors:
@@ -253,8 +288,9 @@ def context_for(browser: Browser, live_server: str) -> Iterator[Callable[[], Bro
     contexts: list[BrowserContext] = []
 
     def make() -> BrowserContext:
-        context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800}, locale="en-US",
-                                      timezone_id="UTC")  # fmt: skip
+        context = browser.new_context(
+            base_url=live_server, viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="UTC"
+        )
         context.set_default_timeout(5_000)
         contexts.append(context)
         return context
@@ -274,8 +310,16 @@ def signed_in(make: Callable[[], BrowserContext], live_server: str, person: dict
     return page
 
 
-CONTENT_LISTS = ("topics", "questions", "dates", "sponsors", "people/speaker", "people/panelist", "people/organizer",
-                 "people/steering")  # fmt: skip
+CONTENT_LISTS = (
+    "topics",
+    "questions",
+    "dates",
+    "sponsors",
+    "people/speaker",
+    "people/panelist",
+    "people/organizer",
+    "people/steering",
+)
 
 
 def pages(w: World) -> dict[str, list[Visit]]:
@@ -283,14 +327,28 @@ def pages(w: World) -> dict[str, list[Visit]]:
     a, r = w.accepted, w.rejected
     return {
         "anonymous": [
-            Visit("/"), Visit("/call-for-papers"), Visit("/speakers"), Visit("/organizers"), Visit("/accepted-papers"),
-            Visit("/sponsors/", submit="Send to the organizers"), Visit("/sponsors/thanks"),
+            Visit("/"),
+            Visit("/call-for-papers"),
+            Visit("/speakers"),
+            Visit("/organizers"),
+            Visit("/accepted-papers"),
+            Visit("/sponsors/", submit="Send to the organizers"),
+            Visit("/sponsors/thanks"),
             Visit("/auth/login", submit="Sign in"),
-            Visit("/auth/login", "/auth/login (wrong password)", submit="Sign in", keep=True, again=True,
-                  fill={"Email": AUTHOR["email"], "Password": "not the password at all"}),
-            Visit("/auth/register", submit="Create the account"), Visit("/auth/check-inbox"),
-            Visit(w.invitation_path.replace("/auth/invitations/", "/auth/register?invitation=").removesuffix("/accept"),
-                  "/auth/register?invitation=<token>"),
+            Visit(
+                "/auth/login",
+                "/auth/login (wrong password)",
+                submit="Sign in",
+                keep=True,
+                again=True,
+                fill={"Email": AUTHOR["email"], "Password": "not the password at all"},
+            ),
+            Visit("/auth/register", submit="Create the account"),
+            Visit("/auth/check-inbox"),
+            Visit(
+                w.invitation_path.replace("/auth/invitations/", "/auth/register?invitation=").removesuffix("/accept"),
+                "/auth/register?invitation=<token>",
+            ),
             Visit("/auth/reset", submit="Send the link"),
             Visit(w.reset_path, "/auth/reset/<token>", submit="Save the new password"),
             Visit("/auth/reset/not-a-token", "/auth/reset/<bad token>"),
@@ -301,22 +359,24 @@ def pages(w: World) -> dict[str, list[Visit]]:
             Visit("/no-such-page", "404 page"),
         ],
         "author": [
-            Visit("/account/"), Visit("/account/profile", submit="Save the profile"),
+            Visit("/account/"),
+            Visit("/account/profile", submit="Save the profile"),
             Visit("/account/email", submit="Send the confirmation link"),
             Visit("/account/password", submit="Change the password"),
             Visit("/account/conflicts", submit="Save the conflicts", fill={"People": "not an address"}),
             Visit("/account/email/confirm/not-a-token", "/account/email/confirm/<bad token>"),
-            Visit("/submissions/"), Visit("/submissions/new", submit="Submit the paper"),
+            Visit("/submissions/"),
+            Visit("/submissions/new", submit="Submit the paper"),
             Visit(f"/submissions/{a}", "/submissions/<n> (accepted, reviews)"),
             Visit(f"/submissions/{a}/edit", "/submissions/<n>/edit", submit="Save the changes"),
             Visit(f"/submissions/{a}/withdraw", "/submissions/<n>/withdraw"),
-            Visit(f"/submissions/{a}/camera-ready", "/submissions/<n>/camera-ready",
-                  submit="Upload the camera-ready version"),
+            Visit(f"/submissions/{a}/camera-ready", "/submissions/<n>/camera-ready", submit="Upload the camera-ready version"),
             Visit("/chair/", "403 page (chair console)"),
             Visit(f"/submissions/{r}", "404 page (another's paper)"),
         ],
         "reviewer": [
-            Visit("/review/"), Visit("/review/bids"),
+            Visit("/review/"),
+            Visit("/review/bids"),
             Visit(f"/review/papers/{a}", "/review/papers/<n> (reviews, discussion)"),
             Visit(f"/review/papers/{a}/review", "/review/papers/<n>/review (submitted)"),
             Visit(f"/review/papers/{r}", "/review/papers/<n> (not reviewed yet)"),
@@ -324,28 +384,45 @@ def pages(w: World) -> dict[str, list[Visit]]:
             Visit("/account/expertise", submit="Save the expertise", fill={"Expertise statement": "x" * 3001}),
         ],
         "chair": [
-            Visit("/chair/"), Visit("/chair/submissions"), Visit("/chair/submissions?q=retrieval&sort=title"),
+            Visit("/chair/"),
+            Visit("/chair/submissions"),
+            Visit("/chair/submissions?q=retrieval&sort=title"),
             Visit(f"/chair/papers/{a}", "/chair/papers/<n>"),
             Visit(f"/review/papers/{a}", "/review/papers/<n> (chair)"),
-            Visit(f"/submissions/{a}", "/submissions/<n> (chair)"), Visit("/submissions/all"),
+            Visit(f"/submissions/{a}", "/submissions/<n> (chair)"),
+            Visit("/submissions/all"),
             Visit("/chair/reviewing", submit="Save the reviewing settings"),
-            Visit("/chair/conflicts", submit="Add the conflict"), Visit("/chair/assignments"),
+            Visit("/chair/conflicts", submit="Add the conflict"),
+            Visit("/chair/assignments"),
             Visit(f"/chair/proposals/{w.proposal}", "/chair/proposals/<id>"),
-            Visit("/chair/decisions"), Visit("/chair/letters"),
+            Visit("/chair/decisions"),
+            Visit("/chair/letters"),
             Visit(f"/chair/letters/{w.draft_letter}", "/chair/letters/<id>"),
             Visit("/chair/mail", submit="Preview"),
-            Visit("/chair/mail", "/chair/mail (preview)", submit="Preview", keep=True, errors=False, again=True,
-                  fill={"All reviewers": "on"}),
-            Visit("/members/"), Visit("/members/invitations", submit="Send the invitations"),
+            Visit(
+                "/chair/mail",
+                "/chair/mail (preview)",
+                submit="Preview",
+                keep=True,
+                errors=False,
+                again=True,
+                fill={"All reviewers": "on"},
+            ),
+            Visit("/members/"),
+            Visit("/members/invitations", submit="Send the invitations"),
             Visit("/settings/", submit="Save the settings"),
-            Visit("/chair/content"), Visit("/chair/content/texts", submit="Save the texts"),
+            Visit("/chair/content"),
+            Visit("/chair/content/texts", submit="Save the texts"),
             *[Visit(f"/chair/content/{k}") for k in CONTENT_LISTS],
             Visit("/chair/content/topics/new", submit="Add the topic"),
             *[Visit(f"/chair/content/{k}/new") for k in ("questions", "dates", "sponsors", "people/speaker")],
             Visit("/chair/content/topics/1", "/chair/content/topics/<id>"),
             Visit("/chair/content/topics/1/remove", "/chair/content/topics/<id>/remove"),
-            Visit("/chair/exports"), Visit("/chair/jobs"), Visit(f"/chair/jobs/{w.job}", "/chair/jobs/<id> (done)"),
-            Visit(f"/chair/jobs/{w.failed_job}", "/chair/jobs/<id> (failed)"), Visit("/chair/audit"),
+            Visit("/chair/exports"),
+            Visit("/chair/jobs"),
+            Visit(f"/chair/jobs/{w.job}", "/chair/jobs/<id> (done)"),
+            Visit(f"/chair/jobs/{w.failed_job}", "/chair/jobs/<id> (failed)"),
+            Visit("/chair/audit"),
         ],
     }
 

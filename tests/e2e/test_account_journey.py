@@ -73,9 +73,8 @@ def test_register_confirm_sign_in_save_expertise_and_sign_out(
         ["Name", "Email", "Affiliation", "ORCID iD", "Homepage", "Roles", "Expertise topics", "Conflicts declared"]
     )
     expect(summary.locator("dd")).to_have_text(
-        [PERSON["name"], PERSON["email"], PERSON["affiliation"], "—", "—", "author", "; ".join(chosen),
-         "0 — review them"]
-    )  # fmt: skip
+        [PERSON["name"], PERSON["email"], PERSON["affiliation"], "—", "—", "author", "; ".join(chosen), "0 — review them"]
+    )
 
     # The ticks are remembered.
     page.get_by_role("navigation", name="Account sections").get_by_role("link", name="Expertise").click()

@@ -50,9 +50,11 @@ REVIEWS = {
     ],
 }
 SECRETS = [
-    *(r[key] for r in REVIEWERS for key in ("name", "email")), "Rita", "Blindfold",
+    *(r[key] for r in REVIEWERS for key in ("name", "email")),
+    "Rita",
+    "Blindfold",
     *(review[3] for reviews in REVIEWS.values() for review in reviews),
-]  # fmt: skip
+]
 
 
 @dataclass
@@ -71,23 +73,25 @@ def set_up_reviewed(app: Flask) -> World:
         assert ws is not None
         now = utcnow()
         chair = make_user(CHAIR["email"], name=CHAIR["name"], affiliation=CHAIR["affiliation"], roles=("chair",))
-        reviewers = [make_user(r["email"], name=r["name"], affiliation=r["affiliation"], roles=("reviewer",))
-                     for r in REVIEWERS]  # fmt: skip
-        deadline = ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline",
-                                 at=now + timedelta(days=3))  # fmt: skip
+        reviewers = [make_user(r["email"], name=r["name"], affiliation=r["affiliation"], roles=("reviewer",)) for r in REVIEWERS]
+        deadline = ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline", at=now + timedelta(days=3))
         ws.dates.append(deadline)
-        ws.dates.append(ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready deadline",
-                                      at=now + timedelta(days=30)))  # fmt: skip
+        ws.dates.append(ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready deadline", at=now + timedelta(days=30)))
         db.session.flush()
         subs = []
         for i, (person, title) in enumerate(((AUTHOR_A, TITLE_A), (AUTHOR_B, TITLE_B))):
             author = make_user(person["email"], name=person["name"], affiliation=person["affiliation"])
             rows = [submissions_svc.AuthorInput(author.name, author.email, author.affiliation)]
             details = submissions_svc.Details(
-                title=title, abstract=f"We study {title.lower()}.", type_id=ws.submission_types[0].id,
-                primary_topic_id=ws.topics[i].id, secondary_topic_ids=[], keywords="long context", authors=rows,
+                title=title,
+                abstract=f"We study {title.lower()}.",
+                type_id=ws.submission_types[0].id,
+                primary_topic_id=ws.topics[i].id,
+                secondary_topic_ids=[],
+                keywords="long context",
+                authors=rows,
                 declared_conflicts="",
-            )  # fmt: skip
+            )
             pdf = make_pdf(4, references_on=4, title=title)
             checked = submissions_svc.check_paper(ws, ws.submission_types[0], rows, pdf, f"paper-{i + 1}.pdf")
             subs.append(submissions_svc.create_submission(ws, author, details, paper=checked))
@@ -101,16 +105,23 @@ def set_up_reviewed(app: Flask) -> World:
         for sub in subs:
             for reviewer, (rec, conf, to_authors, confidential) in zip(reviewers, REVIEWS[sub.title], strict=True):
                 assignment = reviewing_svc.assign_reviewer(chair, ws, sub, reviewer)
-                reviewing_svc.save_review(ws, assignment, {
-                    "recommendation": rec, "confidence": conf, "summary": f"Summary of {sub.title}.",
-                    "comments_to_authors": to_authors, "confidential_comments": confidential,
-                }, submit=True, version=None)  # fmt: skip
+                reviewing_svc.save_review(
+                    ws,
+                    assignment,
+                    {
+                        "recommendation": rec,
+                        "confidence": conf,
+                        "summary": f"Summary of {sub.title}.",
+                        "comments_to_authors": to_authors,
+                        "confidential_comments": confidential,
+                    },
+                    submit=True,
+                    version=None,
+                )
                 comments.setdefault(sub.id, []).append((assignment.ordinal, to_authors))
         topic_a = subs[0].primary_topic.title
         db.session.commit()  # the receipts and assignment mails stay queued: nothing here delivers them
         return World(a=subs[0].id, b=subs[1].id, topic_a=topic_a, comments=comments)
-
-
 
 
 def chair_section(page: Page, name: str) -> None:
@@ -327,6 +338,7 @@ def test_chair_decides_sends_letters_authors_read_them_and_the_accepted_paper_is
     with app.app_context():
         ws = db.session.scalar(sa.select(Workshop))
         assert ws is not None and ws.accepted_published
-        assert [(s.id, s.decision and s.decision.value) for s in db.session.scalars(
-            sa.select(Submission).order_by(Submission.id))] == [(a, "accepted"), (b, "rejected")]  # fmt: skip
+        assert [
+            (s.id, s.decision and s.decision.value) for s in db.session.scalars(sa.select(Submission).order_by(Submission.id))
+        ] == [(a, "accepted"), (b, "rejected")]
     assert len(smtp.messages) == 2  # publishing mails nobody

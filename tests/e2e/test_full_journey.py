@@ -74,9 +74,15 @@ def clock(app: Flask) -> Iterator[Callable[[int], None]]:
 
 
 def test_workshop_from_deadlines_to_the_accepted_papers_page(
-    app: Flask, page: Page, new_page: Callable[[], Page], live_server: str, smtp: SMTPRecorder,
-    content: dict[str, Any], clock: Callable[[int], None], tmp_path: Path,
-) -> None:  # fmt: skip
+    app: Flask,
+    page: Page,
+    new_page: Callable[[], Page],
+    live_server: str,
+    smtp: SMTPRecorder,
+    content: dict[str, Any],
+    clock: Callable[[int], None],
+    tmp_path: Path,
+) -> None:
     assert app.config["WTF_CSRF_ENABLED"] is True
     create_users(app, {**CHAIR, "roles": ("chair",)})
     with app.app_context():
@@ -102,8 +108,12 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     chair_nav.get_by_role("link", name="Settings").click()
     expect(chair.get_by_role("heading", level=1)).to_have_text("Submission settings")
     expect(chair.locator('form.form input[name="csrf_token"]')).to_have_value(re.compile(r"\S{20,}"))
-    dates = {"Submissions open": OPENS, "Full-paper deadline": PAPER, "Author notification": NOTIFICATION,
-             "Camera-ready deadline": CAMERA_READY}  # fmt: skip
+    dates = {
+        "Submissions open": OPENS,
+        "Full-paper deadline": PAPER,
+        "Author notification": NOTIFICATION,
+        "Camera-ready deadline": CAMERA_READY,
+    }
     for label, days in dates.items():
         chair.get_by_label(label, exact=True).fill(local(days))
     chair.get_by_role("button", name="Save the settings").click()
@@ -177,9 +187,7 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     author.get_by_label("Paper (PDF)").set_input_files(paper)
     author.get_by_role("button", name="Submit the paper").click()
     expect(author).to_have_url(f"{live_server}/submissions/1")
-    expect(author.get_by_role("status")).to_have_text(
-        f"Submission #1 is saved. A receipt is on its way to {AUTHOR['email']}."
-    )
+    expect(author.get_by_role("status")).to_have_text(f"Submission #1 is saved. A receipt is on its way to {AUTHOR['email']}.")
     expect(author.get_by_text("Changes possible until")).to_contain_text(left(PAPER, 0))
     expect(author.get_by_role("link", name="Edit or upload a new version")).to_be_visible()
     smtp.wait_for(3)
@@ -247,9 +255,7 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     reviewer.get_by_label("Comments to the authors").fill(TO_AUTHORS)
     reviewer.get_by_label("Confidential comments to the chairs").fill(CONFIDENTIAL)
     reviewer.get_by_role("button", name="Submit the review").click()
-    expect(reviewer.locator(".flash")).to_have_text(
-        "Your review is submitted. You can now read the other reviews of this paper."
-    )
+    expect(reviewer.locator(".flash")).to_have_text("Your review is submitted. You can now read the other reviews of this paper.")
 
     # 8. Reviewing closes; the chair accepts the paper and sends the letter.
     clock(REVIEWS + 1)
@@ -270,8 +276,9 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     letter = smtp.to(AUTHOR["email"])[-1]
     assert letter["Subject"].strip() == f"{prefix} #1 accepted: {TITLE}"
     letter_body = body_of(letter)
-    assert letter_body.startswith(f"Dear {AUTHOR['name']},\n\nwe are happy to tell you that your submission #1, "
-                                  f'"{TITLE}", is accepted at {prefix[1:-1]}.\n')  # fmt: skip
+    assert letter_body.startswith(
+        f'Dear {AUTHOR["name"]},\n\nwe are happy to tell you that your submission #1, "{TITLE}", is accepted at {prefix[1:-1]}.\n'
+    )
     assert f"The reviewers' comments:\n\nReviewer 1:\n{TO_AUTHORS}\n" in letter_body
     assert REVIEWER["name"] not in letter_body and CONFIDENTIAL not in letter_body
     author_nav.get_by_role("link", name="My submissions").click()
@@ -317,7 +324,11 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
         ws = db.session.scalar(sa.select(Workshop))
         assert sub is not None and ws is not None
         assert (sub.state, sub.decision, sub.title, ws.phase) == (
-            SubmissionState.SUBMITTED, Decision.ACCEPTED, FINAL_TITLE, Phase.REVIEWING)  # fmt: skip
+            SubmissionState.SUBMITTED,
+            Decision.ACCEPTED,
+            FINAL_TITLE,
+            Phase.REVIEWING,
+        )
         assert sub.submitted_at is not None and sub.submitted_at < at(PAPER)
         assert sub.decided_at is not None and at(REVIEWS) < sub.decided_at < at(NOTIFICATION)
         assert [r.kind for r in sub.revisions] == [FileKind.PAPER, FileKind.CAMERA_READY]
@@ -325,14 +336,16 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
         assert assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED
         submitted_at = assignment.review.submitted_at
         assert submitted_at is not None and at(BIDDING) < submitted_at < at(REVIEWS)
-    assert sorted((m["To"], m["Subject"].strip()) for m in smtp.messages) == sorted([
-        (REVIEWER["email"], f"{prefix} Invitation to review"),
-        (AUTHOR["email"], f"{prefix} Confirm your email address"),
-        (AUTHOR["email"], f"{prefix} Submission #1 submitted: {TITLE}"),
-        (REVIEWER["email"], f"{prefix} 1 paper to review"),
-        (AUTHOR["email"], f"{prefix} #1 accepted: {TITLE}"),
-        (AUTHOR["email"], f"{prefix} Submission #1 camera-ready version received: {FINAL_TITLE}"),
-    ])  # fmt: skip
+    assert sorted((m["To"], m["Subject"].strip()) for m in smtp.messages) == sorted(
+        [
+            (REVIEWER["email"], f"{prefix} Invitation to review"),
+            (AUTHOR["email"], f"{prefix} Confirm your email address"),
+            (AUTHOR["email"], f"{prefix} Submission #1 submitted: {TITLE}"),
+            (REVIEWER["email"], f"{prefix} 1 paper to review"),
+            (AUTHOR["email"], f"{prefix} #1 accepted: {TITLE}"),
+            (AUTHOR["email"], f"{prefix} Submission #1 camera-ready version received: {FINAL_TITLE}"),
+        ]
+    )
 
 
 def _shown(value: datetime, zone: ZoneInfo) -> str:

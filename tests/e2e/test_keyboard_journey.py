@@ -62,18 +62,24 @@ def set_up(app: Flask) -> None:
         assert ws is not None
         now = utcnow()
         chair = make_user(CHAIR["email"], name=CHAIR["name"], affiliation=CHAIR["affiliation"], roles=("chair",))
-        rita = make_user(REVIEWER["email"], name=REVIEWER["name"], affiliation=REVIEWER["affiliation"],
-                         roles=("reviewer",))  # fmt: skip
+        rita = make_user(REVIEWER["email"], name=REVIEWER["name"], affiliation=REVIEWER["affiliation"], roles=("reviewer",))
         make_user(AUTHOR["email"], name=AUTHOR["name"], affiliation=AUTHOR["affiliation"])
         al = make_user(OTHER["email"], name=OTHER["name"], affiliation=OTHER["affiliation"])
-        ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline",
-                                      at=now + timedelta(days=3)))  # fmt: skip
+        ws.dates.append(
+            ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline", at=now + timedelta(days=3))
+        )
         db.session.flush()
         rows = [submissions_svc.AuthorInput(al.name, al.email, al.affiliation)]
         details = submissions_svc.Details(
-            title=REVIEWED, abstract="We compare retrieval with longer windows.", type_id=ws.submission_types[0].id,
-            primary_topic_id=ws.topics[1].id, secondary_topic_ids=[], keywords="", authors=rows, declared_conflicts="",
-        )  # fmt: skip
+            title=REVIEWED,
+            abstract="We compare retrieval with longer windows.",
+            type_id=ws.submission_types[0].id,
+            primary_topic_id=ws.topics[1].id,
+            secondary_topic_ids=[],
+            keywords="",
+            authors=rows,
+            declared_conflicts="",
+        )
         checked = submissions_svc.check_paper(ws, ws.submission_types[0], rows, make_pdf(4), "paper.pdf")
         sub = submissions_svc.create_submission(ws, al, details, paper=checked)
         ws.phase = Phase.REVIEWING
@@ -185,9 +191,7 @@ def test_author_submits_and_reviewer_reviews_by_keyboard_only(
     chooser.value.set_files(paper)
     tab_to(page, "Submit the paper")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_have_text(
-        f"Submission #2 is saved. A receipt is on its way to {AUTHOR['email']}."
-    )
+    expect(page.get_by_role("status")).to_have_text(f"Submission #2 is saved. A receipt is on its way to {AUTHOR['email']}.")
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
 
     # The reviewer opens the link of the assignment mail and signs in on the way.
@@ -219,9 +223,7 @@ def test_author_submits_and_reviewer_reviews_by_keyboard_only(
     reviewer.keyboard.type(SUMMARY)
     tab_to(reviewer, "Submit the review")
     reviewer.keyboard.press("Enter")
-    expect(reviewer.locator(".flash")).to_have_text(
-        "Your review is submitted. You can now read the other reviews of this paper."
-    )
+    expect(reviewer.locator(".flash")).to_have_text("Your review is submitted. You can now read the other reviews of this paper.")
     expect(reviewer.locator("article.review")).to_contain_text(SUMMARY)
     expect(reviewer.locator("article.review")).to_contain_text("Weak accept (4/5) · confidence Fairly confident (3/5)")
 
@@ -229,10 +231,16 @@ def test_author_submits_and_reviewer_reviews_by_keyboard_only(
         sub = db.session.get(Submission, 2)
         assert sub is not None
         assert (sub.title, sub.abstract, sub.submitter.email, sub.paper is not None) == (
-            TITLE, ABSTRACT, AUTHOR["email"], True,
-        )  # fmt: skip
+            TITLE,
+            ABSTRACT,
+            AUTHOR["email"],
+            True,
+        )
         review = db.session.scalar(sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == 1)).review
         assert review is not None
         assert (review.state, review.recommendation, review.confidence, review.summary) == (
-            ReviewState.SUBMITTED, 4, 3, SUMMARY,
-        )  # fmt: skip
+            ReviewState.SUBMITTED,
+            4,
+            3,
+            SUMMARY,
+        )

@@ -51,9 +51,7 @@ def test_sponsor_inquiry_from_home_page_reaches_organizers_and_sender(
     expect(page.get_by_role("heading", level=1)).to_have_text(workshop["name"])
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sponsors").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        f"Sponsor {workshop['short_name']} {workshop['edition']}"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Sponsor {workshop['short_name']} {workshop['edition']}")
     fill_sponsor_form(page, email=SENDER["email"])
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, your message is on its way")
@@ -81,20 +79,14 @@ def test_sponsor_inquiry_from_home_page_reaches_organizers_and_sender(
     assert f"Interest:     {SENDER['interest']}\n\n{MESSAGE}\n" in acknowledgement_body
 
 
-def test_sponsor_form_with_invalid_email_shows_errors_and_keeps_the_message(
-    page: Page, smtp: SMTPRecorder
-) -> None:
+def test_sponsor_form_with_invalid_email_shows_errors_and_keeps_the_message(page: Page, smtp: SMTPRecorder) -> None:
     page.goto("/sponsors/")
     fill_sponsor_form(page, email="ada-at-example.org")
 
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading")).to_have_text("Please correct this problem")
-    expect(summary.get_by_role("link")).to_have_text(
-        "Email: This does not look like an email address (name@example.org)."
-    )
-    expect(page.locator("#email-error")).to_have_text(
-        "This does not look like an email address (name@example.org)."
-    )
+    expect(summary.get_by_role("link")).to_have_text("Email: This does not look like an email address (name@example.org).")
+    expect(page.locator("#email-error")).to_have_text("This does not look like an email address (name@example.org).")
     email_input = page.get_by_label("Email", exact=True)
     expect(email_input).to_have_attribute("aria-invalid", "true")
     expect(email_input).to_have_value("ada-at-example.org")
@@ -171,9 +163,7 @@ def test_cfp_dates_show_local_time_without_console_errors_or_csp_violations(app:
     expect(dates.locator("time")).to_have_text("Sat 3 Feb 2024, 23:59 AoE")
     expect(dates.locator(".utc")).to_have_text("(Sun 4 Feb 2024, 11:59 UTC)")
     # localtime.js ran: the browser's zone (UTC in this context) is shown beside the deadline.
-    expect(dates.locator(".local-time")).to_have_text(
-        re.compile(r"^Your time: Sun, Feb 4, 2024, 11:59\sAM UTC$")
-    )
+    expect(dates.locator(".local-time")).to_have_text(re.compile(r"^Your time: Sun, Feb 4, 2024, 11:59\sAM UTC$"))
 
     page.wait_for_load_state("load")
     assert page.evaluate("window.__cspViolations") == []

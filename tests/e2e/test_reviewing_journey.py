@@ -66,17 +66,18 @@ def set_up_bidding(app: Flask) -> World:
         topics = ws.topics
         now = utcnow()
         make_user(CHAIR["email"], name=CHAIR["name"], affiliation=CHAIR["affiliation"], roles=("chair",))
-        reviewer_a = make_user(REVIEWER_A["email"], name=REVIEWER_A["name"], affiliation=REVIEWER_A["affiliation"],
-                               roles=("reviewer",))  # fmt: skip
+        reviewer_a = make_user(
+            REVIEWER_A["email"], name=REVIEWER_A["name"], affiliation=REVIEWER_A["affiliation"], roles=("reviewer",)
+        )
         reviewer_a.topics = [topics[0]]
         reviewer_a.expertise_statement = "I work on sparse attention for very long inputs."
-        reviewer_b = make_user(REVIEWER_B["email"], name=REVIEWER_B["name"], affiliation=REVIEWER_B["affiliation"],
-                               roles=("reviewer",))  # fmt: skip
+        reviewer_b = make_user(
+            REVIEWER_B["email"], name=REVIEWER_B["name"], affiliation=REVIEWER_B["affiliation"], roles=("reviewer",)
+        )
         reviewer_b.topics = [topics[1]]
         reviewer_b.expertise_statement = "I work on retrieval augmentation and evaluation."
 
-        deadline = ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline",
-                                 at=now + timedelta(days=3))  # fmt: skip
+        deadline = ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline", at=now + timedelta(days=3))
         ws.dates.append(deadline)
         db.session.flush()
         papers = []
@@ -84,10 +85,15 @@ def set_up_bidding(app: Flask) -> World:
             author = make_user(person["email"], name=person["name"], affiliation=person["affiliation"])
             rows = [submissions_svc.AuthorInput(author.name, author.email, author.affiliation)]
             details = submissions_svc.Details(
-                title=title, abstract=f"We study {title.lower()}.\n\nExperiments cover several context lengths.",
-                type_id=ws.submission_types[0].id, primary_topic_id=topics[i].id, secondary_topic_ids=[],
-                keywords="long context", authors=rows, declared_conflicts="",
-            )  # fmt: skip
+                title=title,
+                abstract=f"We study {title.lower()}.\n\nExperiments cover several context lengths.",
+                type_id=ws.submission_types[0].id,
+                primary_topic_id=topics[i].id,
+                secondary_topic_ids=[],
+                keywords="long context",
+                authors=rows,
+                declared_conflicts="",
+            )
             pdf = make_pdf(4, references_on=4, title=title)
             checked = submissions_svc.check_paper(ws, ws.submission_types[0], rows, pdf, f"paper-{i + 1}.pdf")
             papers.append(submissions_svc.create_submission(ws, author, details, paper=checked).number)
@@ -99,8 +105,6 @@ def set_up_bidding(app: Flask) -> World:
         ws.review_deadline = now + timedelta(days=10)
         db.session.commit()
         return World(papers=papers, reviewer_a=reviewer_a.id, reviewer_b=reviewer_b.id, zone=ws.zone)
-
-
 
 
 def open_paper_as_reviewer(page: Page, live_server: str, number: int, title: str) -> None:
@@ -118,9 +122,13 @@ def body_of(message: EmailMessage) -> str:
 
 
 def test_bid_assign_review_and_read_the_other_review_anonymously(
-    app: Flask, page: Page, new_page: Callable[[], Page], live_server: str, smtp: SMTPRecorder,
+    app: Flask,
+    page: Page,
+    new_page: Callable[[], Page],
+    live_server: str,
+    smtp: SMTPRecorder,
     content: dict[str, Any],
-) -> None:  # fmt: skip
+) -> None:
     world = set_up_bidding(app)
     first, second = world.papers
     prefix = f"[{content['workshop']['short_name']} {content['workshop']['edition']}]"
@@ -148,8 +156,7 @@ def test_bid_assign_review_and_read_the_other_review_anonymously(
     expect(paper_2.get_by_label("Willing", exact=True)).to_be_checked()
     expect(reviewer_a.get_by_text("2 of 2 papers shown; you have bid on 2.")).to_be_visible()
     with app.app_context():
-        bids = {(b.submission_id, b.value) for b in db.session.scalars(
-            sa.select(Bid).where(Bid.reviewer_id == world.reviewer_a))}  # fmt: skip
+        bids = {(b.submission_id, b.value) for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == world.reviewer_a))}
         assert bids == {(first, BidValue.EAGER), (second, BidValue.WILLING)}
 
     # 2. The chair, at another computer, opens reviewing on the settings page ...
@@ -188,8 +195,10 @@ def test_bid_assign_review_and_read_the_other_review_anonymously(
     expect(chair.get_by_text("Not every paper is covered")).to_have_count(0)
 
     def reason(name: str, bid: str, common: int) -> re.Pattern[str]:
-        return re.compile(rf"{name}\s+—\s+affinity -?[\d.]+: bid {bid}; {common} of 1 topics in common; "
-                          r"text similarity [\d.]+")  # fmt: skip
+        return re.compile(
+            rf"{name}\s+—\s+affinity -?[\d.]+: bid {bid}; {common} of 1 topics in common; "
+            r"text similarity [\d.]+"
+        )
 
     expected = {
         first: [(REVIEWER_A["name"], "eager", 1), (REVIEWER_B["name"], "none", 0)],
@@ -210,8 +219,10 @@ def test_bid_assign_review_and_read_the_other_review_anonymously(
     for number in (first, second):
         section = chair.locator(f"section#paper-{number}")
         expect(section.get_by_role("heading", level=3)).to_contain_text("2/2")
-        rows = sorted((_ordinal(app, number, rid), person["name"])
-                      for rid, person in ((world.reviewer_a, REVIEWER_A), (world.reviewer_b, REVIEWER_B)))  # fmt: skip
+        rows = sorted(
+            (_ordinal(app, number, rid), person["name"])
+            for rid, person in ((world.reviewer_a, REVIEWER_A), (world.reviewer_b, REVIEWER_B))
+        )
         assert [n for n, _ in rows] == [1, 2]
         expect(section.get_by_role("listitem")).to_have_text(
             [re.compile(rf"^Reviewer {n}: {name} \(automatic\) — not started") for n, name in rows]
@@ -294,9 +305,11 @@ def test_bid_assign_review_and_read_the_other_review_anonymously(
     expect(reviewer_a.get_by_text(REVIEWER_B["name"])).to_have_count(0)
 
     with app.app_context():
-        states = dict(db.session.execute(
-            sa.select(ReviewAssignment.reviewer_id, ReviewAssignment.id).where(ReviewAssignment.submission_id == first)
-        ).all())  # fmt: skip
+        states = dict(
+            db.session.execute(
+                sa.select(ReviewAssignment.reviewer_id, ReviewAssignment.id).where(ReviewAssignment.submission_id == first)
+            ).all()
+        )
         assert set(states) == {world.reviewer_a, world.reviewer_b}
         for reviewer_id in states:
             assignment = db.session.get(ReviewAssignment, states[reviewer_id])
@@ -308,7 +321,10 @@ def test_bid_assign_review_and_read_the_other_review_anonymously(
 
 def _ordinal(app: Flask, number: int, reviewer_id: int) -> int:
     with app.app_context():
-        ordinal = db.session.scalar(sa.select(ReviewAssignment.ordinal).where(
-            ReviewAssignment.submission_id == number, ReviewAssignment.reviewer_id == reviewer_id))  # fmt: skip
+        ordinal = db.session.scalar(
+            sa.select(ReviewAssignment.ordinal).where(
+                ReviewAssignment.submission_id == number, ReviewAssignment.reviewer_id == reviewer_id
+            )
+        )
         assert ordinal is not None
         return ordinal

@@ -30,8 +30,9 @@ def open_submissions(app: Flask) -> None:
     with app.app_context():
         ws = db.session.scalar(sa.select(Workshop))
         assert ws is not None
-        ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline",
-                                      at=utcnow() + timedelta(days=3)))  # fmt: skip
+        ws.dates.append(
+            ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline", at=utcnow() + timedelta(days=3))
+        )
         db.session.commit()
 
 
@@ -83,9 +84,7 @@ def test_author_submits_a_paper_gets_the_receipt_and_sees_it_listed(
 
     # Saved: the detail page with the flash and what the check found.
     expect(page).to_have_url(f"{live_server}/submissions/1")
-    expect(page.get_by_role("status")).to_have_text(
-        f"Submission #1 is saved. A receipt is on its way to {AUTHOR['email']}."
-    )
+    expect(page.get_by_role("status")).to_have_text(f"Submission #1 is saved. A receipt is on its way to {AUTHOR['email']}.")
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     report = page.get_by_role("region", name="Check of the current paper")
     expect(report.get_by_role("listitem")).to_have_text(
@@ -115,8 +114,11 @@ def test_author_submits_a_paper_gets_the_receipt_and_sees_it_listed(
         sub = db.session.scalar(sa.select(Submission))
         assert sub is not None
         assert (sub.title, sub.abstract, sub.state, sub.primary_topic.title) == (
-            TITLE, ABSTRACT, SubmissionState.SUBMITTED, topic,
-        )  # fmt: skip
+            TITLE,
+            ABSTRACT,
+            SubmissionState.SUBMITTED,
+            topic,
+        )
         assert [(a.name, a.email, a.affiliation) for a in sub.authors] == [
             (AUTHOR["name"], AUTHOR["email"], AUTHOR["affiliation"])
         ]

@@ -38,8 +38,7 @@ def test_normalize_email(typed: str, expected: str) -> None:
 
 
 def test_normalize_email_idna_and_unicode_domains_compare_equal() -> None:
-    forms = ["Greta@xn--bcher-lab-q9a.org", "greta@BÜCHER-lab.org", "  GRETA@bücher-lab.org. ",
-             "greta@bu\u0308cher-lab.org"]  # fmt: skip
+    forms = ["Greta@xn--bcher-lab-q9a.org", "greta@BÜCHER-lab.org", "  GRETA@bücher-lab.org. ", "greta@bu\u0308cher-lab.org"]
     assert {normalize_email(f) for f in forms} == {"greta@bücher-lab.org"}
     # The organisation a conflict compares is then the same too.
     assert {org_domain(normalize_email(f)) for f in forms} == {"bücher-lab.org"}
@@ -66,20 +65,30 @@ def test_author_typed_with_the_idna_domain_is_the_account_registered_with_the_un
     """An author row typed as ``Bjorn@XN--BCHER-LAB-Q9A.ORG`` links to the account of ``bjorn@BÜCHER-lab.org``,
     and a colleague registered as ``greta@xn--bcher-lab-q9a.org`` shares the author's domain."""
     with app.app_context():
-        bjorn = create_user(email="bjorn@BÜCHER-lab.org", name="Björn Bücher", password="x" * 16,
-                            affiliation="Bücher Lab", roles=("reviewer",))  # fmt: skip
-        greta = create_user(email="greta@xn--bcher-lab-q9a.org", name="Greta Gast", password="x" * 16,
-                            affiliation="Another Place", roles=("reviewer",))  # fmt: skip
+        bjorn = create_user(
+            email="bjorn@BÜCHER-lab.org", name="Björn Bücher", password="x" * 16, affiliation="Bücher Lab", roles=("reviewer",)
+        )
+        greta = create_user(
+            email="greta@xn--bcher-lab-q9a.org",
+            name="Greta Gast",
+            password="x" * 16,
+            affiliation="Another Place",
+            roles=("reviewer",),
+        )
         authors = [AuthorInput("Björn Bücher", " Bjorn@XN--BCHER-LAB-Q9A.ORG ", "Bücher Lab")]
         assert check_authors(authors, bjorn) == []  # he is on the list, by the same address typed otherwise
         assert authors[0].email == "bjorn@bücher-lab.org"
         ws = db.session.scalars(sa.select(Workshop)).one()
         sub = Submission(
-            workshop_id=ws.id, type_id=ws.submission_types[0].id, primary_topic_id=ws.topics[0].id,
-            title="Long context at Bücher Lab", abstract="Attention.", state=SubmissionState.SUBMITTED,
-            submitted_at=utcnow(), authors=[SubmissionAuthor(position=1, name=a.name, email=a.email,
-                                                             affiliation=a.affiliation) for a in authors],
-        )  # fmt: skip
+            workshop_id=ws.id,
+            type_id=ws.submission_types[0].id,
+            primary_topic_id=ws.topics[0].id,
+            title="Long context at Bücher Lab",
+            abstract="Attention.",
+            state=SubmissionState.SUBMITTED,
+            submitted_at=utcnow(),
+            authors=[SubmissionAuthor(position=1, name=a.name, email=a.email, affiliation=a.affiliation) for a in authors],
+        )
         db.session.add(sub)
         db.session.flush()
         identities.bind_submission(sub)

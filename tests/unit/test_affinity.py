@@ -71,8 +71,12 @@ def test_score_bids_eager_over_willing_over_none_over_in_a_pinch_with_weight() -
     scored = score([paper], reviewers, bids, set(), Weights(bid=2.0, topics=0.0, text=0.0))
 
     assert {k: c.affinity for k, c in _by_pair(scored).items()} == {
-        (1, 10): 2.0, (1, 11): 1.0, (1, 12): 0.0, (1, 13): -1.0, (1, 14): 0.0,
-    }  # fmt: skip
+        (1, 10): 2.0,
+        (1, 11): 1.0,
+        (1, 12): 0.0,
+        (1, 13): -1.0,
+        (1, 14): 0.0,
+    }
 
 
 def test_score_not_willing_pairs_flagged_and_only_them() -> None:
@@ -319,8 +323,7 @@ TEXTS = ["Sparse attention transformers for long documents", "Retrieval for long
 
 
 def _same_matrix(a: object, b: object) -> bool:
-    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("data", "indices", "indptr")) and (
-        a.shape == b.shape)  # type: ignore[attr-defined]  # fmt: skip
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("data", "indices", "indptr")) and (a.shape == b.shape)  # type: ignore[attr-defined]
 
 
 def test_text_vectors_from_a_helper_process_are_the_same_matrix(monkeypatch: pytest.MonkeyPatch) -> None:

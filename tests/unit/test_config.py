@@ -15,8 +15,11 @@ from portal import create_app
 from portal.config import DEFAULT_SECRET_KEY
 from portal.web import external_url
 
-PRODUCTION = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "a-real-secret-0123456789abcdef",
-              "BASE_URL": "https://portal.example.org"}  # fmt: skip
+PRODUCTION = {
+    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "SECRET_KEY": "a-real-secret-0123456789abcdef",
+    "BASE_URL": "https://portal.example.org",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +52,7 @@ def test_create_app_without_secret_key_refuses_to_start(secret: str | None) -> N
         create_app({**PRODUCTION, "SECRET_KEY": secret})
 
     assert str(excinfo.value) == (
-        "No secret key: set SECRET_KEY in instance/config.py (`make run` generates one) "
-        "or PORTAL_SECRET_KEY in the environment."
+        "No secret key: set SECRET_KEY in instance/config.py (`make run` generates one) or PORTAL_SECRET_KEY in the environment."
     )
 
 
@@ -113,8 +115,8 @@ def test_create_app_cookie_secure_false_from_environment(monkeypatch: pytest.Mon
 
 def test_create_app_reads_instance_config(clean_environment: Path) -> None:
     (clean_environment / "config.py").write_text(
-        'SECRET_KEY = "from-instance-config"\nMAIL_SERVER = "instance.example.org"\n'
-        'BASE_URL = "https://portal.example.org"\n', encoding="utf-8"
+        'SECRET_KEY = "from-instance-config"\nMAIL_SERVER = "instance.example.org"\nBASE_URL = "https://portal.example.org"\n',
+        encoding="utf-8",
     )
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
@@ -125,12 +127,10 @@ def test_create_app_reads_instance_config(clean_environment: Path) -> None:
     assert app.config["BASE_URL"] == "https://portal.example.org"
 
 
-def test_create_app_environment_overrides_instance_config(
-    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_create_app_environment_overrides_instance_config(clean_environment: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (clean_environment / "config.py").write_text(
-        'SECRET_KEY = "from-instance-config"\nMAIL_SERVER = "instance.example.org"\n'
-        'BASE_URL = "https://portal.example.org"\n', encoding="utf-8"
+        'SECRET_KEY = "from-instance-config"\nMAIL_SERVER = "instance.example.org"\nBASE_URL = "https://portal.example.org"\n',
+        encoding="utf-8",
     )
     monkeypatch.setenv("PORTAL_MAIL_SERVER", "env.example.org")
 
@@ -165,8 +165,16 @@ def test_create_app_without_base_url_refuses_to_start(base_url: str | None) -> N
     )
 
 
-@pytest.mark.parametrize("base_url", ["portal.example.org", "ftp://portal.example.org", "https://",
-                                      "https://portal.example.org/?next=/", "https://user@portal.example.org"])  # fmt: skip
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "portal.example.org",
+        "ftp://portal.example.org",
+        "https://",
+        "https://portal.example.org/?next=/",
+        "https://user@portal.example.org",
+    ],
+)
 def test_create_app_with_a_base_url_that_is_no_site_address_refuses_to_start(base_url: str) -> None:
     with pytest.raises(RuntimeError) as excinfo:
         create_app({**PRODUCTION, "BASE_URL": base_url})
@@ -187,12 +195,14 @@ def test_create_app_base_url_from_environment_is_the_one_trusted_host(monkeypatc
         assert external_url("auth.reset", token="t") == "https://portal.example.org:8443/auth/reset/t"
 
 
-@pytest.mark.parametrize(("setting", "hosts"), [
-    ('["portal.example.org", "127.0.0.1"]', ["portal.example.org", "127.0.0.1"]),
-    ("portal.example.org, .example.net", ["portal.example.org", ".example.net"]),
-])  # fmt: skip
-def test_create_app_trusted_hosts_from_environment_win(monkeypatch: pytest.MonkeyPatch, setting: str,
-                                                       hosts: list[str]) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("setting", "hosts"),
+    [
+        ('["portal.example.org", "127.0.0.1"]', ["portal.example.org", "127.0.0.1"]),
+        ("portal.example.org, .example.net", ["portal.example.org", ".example.net"]),
+    ],
+)
+def test_create_app_trusted_hosts_from_environment_win(monkeypatch: pytest.MonkeyPatch, setting: str, hosts: list[str]) -> None:
     monkeypatch.setenv("PORTAL_TRUSTED_HOSTS", setting)
 
     app = create_app(PRODUCTION)
@@ -210,11 +220,14 @@ def test_create_app_under_a_path_builds_links_under_it() -> None:
         )
 
 
-@pytest.mark.parametrize(("config", "base_url"), [
-    ({"TESTING": True}, "http://127.0.0.1:5000"),
-    ({"DEBUG": True}, "http://127.0.0.1:5000"),
-    ({"TESTING": True, "SERVER_NAME": "portal.example.org", "PREFERRED_URL_SCHEME": "https"}, "https://portal.example.org"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("config", "base_url"),
+    [
+        ({"TESTING": True}, "http://127.0.0.1:5000"),
+        ({"DEBUG": True}, "http://127.0.0.1:5000"),
+        ({"TESTING": True, "SERVER_NAME": "portal.example.org", "PREFERRED_URL_SCHEME": "https"}, "https://portal.example.org"),
+    ],
+)
 def test_create_app_without_base_url_in_debug_or_testing_links_to_the_local_address(
     config: dict[str, Any], base_url: str
 ) -> None:

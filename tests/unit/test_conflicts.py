@@ -57,11 +57,16 @@ Author = tuple[str, str, str]  # name, email, affiliation
 def _submission(authors: list[Author], *, declared: str = "", title: str = "Sparse attention at length") -> Submission:
     ws = db.session.scalars(sa.select(Workshop)).one()
     sub = Submission(
-        workshop_id=ws.id, type_id=ws.submission_types[0].id, primary_topic_id=ws.topics[0].id, title=title,
-        abstract="We study attention over long inputs.", declared_conflicts=declared, state=SubmissionState.SUBMITTED,
+        workshop_id=ws.id,
+        type_id=ws.submission_types[0].id,
+        primary_topic_id=ws.topics[0].id,
+        title=title,
+        abstract="We study attention over long inputs.",
+        declared_conflicts=declared,
+        state=SubmissionState.SUBMITTED,
         submitted_at=utcnow(),
         authors=[SubmissionAuthor(position=i, name=n, email=e, affiliation=a) for i, (n, e, a) in enumerate(authors, 1)],
-    )  # fmt: skip
+    )
     db.session.add(sub)
     db.session.flush()
     return sub
@@ -112,6 +117,7 @@ def test_conflict_reviewer_author_is_not_listed_as_sharing_with_themselves(app: 
         key = (sub.id, ann.id)
 
     assert _conflicts(app) == {key: [AUTHOR]}
+
 
 def test_conflict_shared_email_domain_matches_subdomain(app: Flask) -> None:
     with app.app_context():

@@ -107,9 +107,7 @@ def test_load_content_edited_copy_updates_exactly_what_changed(app: Flask, conte
     edited["topics"][0]["title"] = "New architectures for long dependencies"
     # Zhou Yu is the last person listed, so nobody else's position moves.
     edited["people"] = [p for p in edited["people"] if p["slug"] != "zhou-yu"]
-    edited["people"].append(
-        {"role": "panelist", "slug": "jane-doe", "name": "Jane Doe", "affiliation": ["Example University"]}
-    )
+    edited["people"].append({"role": "panelist", "slug": "jane-doe", "name": "Jane Doe", "affiliation": ["Example University"]})
     with app.app_context():
         before = {m.__name__: _ids(m) for m in (Question, Topic, Person)}
         _, report = load_content(edited)
@@ -256,9 +254,7 @@ def _date_as_string(data: dict[str, Any]) -> dict[str, Any]:
         "date-as-string",
     ],
 )
-def test_load_content_malformed_data_is_refused(
-    empty_app: Flask, content: dict[str, Any], edit: Any, message: str
-) -> None:
+def test_load_content_malformed_data_is_refused(empty_app: Flask, content: dict[str, Any], edit: Any, message: str) -> None:
     with empty_app.app_context():
         with pytest.raises(ContentError) as excinfo:
             load_content(edit(copy.deepcopy(content)))
@@ -294,6 +290,4 @@ def test_load_content_bad_page_limit_is_refused(empty_app: Flask, content: dict[
     data["submission_types"][0]["page_limit"] = value
     with empty_app.app_context(), pytest.raises(ContentError) as excinfo:
         load_content(data)
-    assert str(excinfo.value) == (
-        f"submission type full: page_limit must be a whole number of at least 1, not {value!r}"
-    )
+    assert str(excinfo.value) == (f"submission type full: page_limit must be a whole number of at least 1, not {value!r}")

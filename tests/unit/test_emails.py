@@ -29,9 +29,13 @@ def _inquire(app: Flask, organization: str = "ACME Research") -> list[int]:
     with app.app_context(), app.test_request_context():
         workshop = db.session.scalars(sa.select(Workshop)).one()
         _, mails = submit_inquiry(
-            workshop, name="Ada Lovelace", organization=organization, email=SPONSOR,
-            interest="financial", message="We would like to fund a best paper award.",
-        )  # fmt: skip
+            workshop,
+            name="Ada Lovelace",
+            organization=organization,
+            email=SPONSOR,
+            interest="financial",
+            message="We would like to fund a best paper award.",
+        )
         db.session.commit()
         return [m.id for m in mails]
 
@@ -47,14 +51,23 @@ def test_queue_subject_with_crlf_is_stored_on_one_line(app: Flask) -> None:
     with app.app_context(), app.test_request_context():
         workshop = db.session.scalars(sa.select(Workshop)).one()
         inquiry = SponsorInquiry(
-            workshop=workshop, name="Ada", organization="ACME", email=SPONSOR, interest="Compute",
+            workshop=workshop,
+            name="Ada",
+            organization="ACME",
+            email=SPONSOR,
+            interest="Compute",
             message="Hello",
-        )  # fmt: skip
+        )
         db.session.add(inquiry)
         row = emails.queue(
-            kind="sponsor_ack", to=SPONSOR, template="sponsor_ack", subject=f"Thanks {HOSTILE}",
-            reply_to=f"{ORGANIZERS}\r\nBcc: victim@example.org", workshop=workshop, inquiry=inquiry,
-        )  # fmt: skip
+            kind="sponsor_ack",
+            to=SPONSOR,
+            template="sponsor_ack",
+            subject=f"Thanks {HOSTILE}",
+            reply_to=f"{ORGANIZERS}\r\nBcc: victim@example.org",
+            workshop=workshop,
+            inquiry=inquiry,
+        )
         db.session.commit()
         row_id = row.id
 
@@ -192,8 +205,10 @@ def test_send_pending_include_failed_also_sends_mail_still_waiting(
 
 def _queue_mails(app: Flask, count: int) -> list[int]:
     with app.app_context():
-        rows = [emails.queue(kind="test", to=f"person{n}@example.org", subject=f"Mail {n}", template="letter",
-                             body="Hello.") for n in range(count)]  # fmt: skip
+        rows = [
+            emails.queue(kind="test", to=f"person{n}@example.org", subject=f"Mail {n}", template="letter", body="Hello.")
+            for n in range(count)
+        ]
         db.session.commit()
         return [row.id for row in rows]
 
@@ -228,8 +243,11 @@ def test_send_pending_failing_half_way_resends_at_most_the_mail_in_flight(
         second = emails.send_pending(ids)
     assert second.sent == ids[2:]  # mail 1 keeps its lease (it may have gone) until the lease runs out
     with app.app_context():
-        db.session.execute(sa.update(OutgoingEmail).where(OutgoingEmail.id == ids[1])
-                           .values(sent_at=utcnow() - emails.LEASE - timedelta(seconds=1)))  # fmt: skip
+        db.session.execute(
+            sa.update(OutgoingEmail)
+            .where(OutgoingEmail.id == ids[1])
+            .values(sent_at=utcnow() - emails.LEASE - timedelta(seconds=1))
+        )
         db.session.commit()
         assert emails.send_pending(ids).sent == [ids[1]]
     smtp.wait_for(6)
@@ -245,8 +263,11 @@ def test_send_pending_leaves_a_leased_mail_to_its_sender_even_when_asked_by_id(a
         db.session.execute(sa.update(OutgoingEmail).where(OutgoingEmail.id == ids[0]).values(sent_at=utcnow()))
         db.session.commit()
         first = emails.send_pending(ids)
-        db.session.execute(sa.update(OutgoingEmail).where(OutgoingEmail.id == ids[0])
-                           .values(sent_at=utcnow() - emails.LEASE - timedelta(seconds=1)))  # fmt: skip
+        db.session.execute(
+            sa.update(OutgoingEmail)
+            .where(OutgoingEmail.id == ids[0])
+            .values(sent_at=utcnow() - emails.LEASE - timedelta(seconds=1))
+        )
         db.session.commit()
         second = emails.send_pending(ids)
     smtp.wait_for(2)
@@ -279,8 +300,11 @@ def test_a_sender_whose_lease_was_taken_over_does_not_overwrite_the_new_senders_
     real = emails._mark
 
     def stalled_past_the_lease(mail: Any, error: Any, now: Any, report: Any) -> None:
-        db.session.execute(sa.update(OutgoingEmail).where(OutgoingEmail.id == mail_id).values(
-            sent_at=utcnow() + timedelta(seconds=5), attempts=1, last_error="taken by another sender"))  # fmt: skip
+        db.session.execute(
+            sa.update(OutgoingEmail)
+            .where(OutgoingEmail.id == mail_id)
+            .values(sent_at=utcnow() + timedelta(seconds=5), attempts=1, last_error="taken by another sender")
+        )
         real(mail, error, now, report)
 
     monkeypatch.setattr(emails, "_mark", stalled_past_the_lease)
@@ -301,10 +325,15 @@ def _paper_mails() -> list[dict[str, Any]]:
     ada = SimpleNamespace(name="Ada Lovelace")
     papers = [SimpleNamespace(id=7, title="Attention over <long> contexts & more"), SimpleNamespace(id=12, title="Ring")]
     return [
-        {"to": SPONSOR, "subject": f"Papers {HOSTILE}", "reply_to": f"{ORGANIZERS}\r\nBcc: x@example.org",
-         "reviewer": ada, "subs": papers},
+        {
+            "to": SPONSOR,
+            "subject": f"Papers {HOSTILE}",
+            "reply_to": f"{ORGANIZERS}\r\nBcc: x@example.org",
+            "reviewer": ada,
+            "subs": papers,
+        },
         {"to": [SPONSOR, ORGANIZERS], "subject": "One paper", "reviewer": ada, "subs": papers[1:]},
-    ]  # fmt: skip
+    ]
 
 
 def test_queue_many_writes_the_mails_queue_writes_and_delivers_them_after_the_commit(app: Flask, smtp: SMTPRecorder) -> None:
@@ -314,8 +343,10 @@ def test_queue_many_writes_the_mails_queue_writes_and_delivers_them_after_the_co
             emails.queue(kind="assignment", template="assignment", ws=workshop, home=HOME, **mail)
         db.session.commit()
         # What Flask renders from the same context: the text each mail must have.
-        expected = [render_template("emails/assignment.txt", ws=workshop, home=HOME, reviewer=m["reviewer"],
-                                    subs=m["subs"]) for m in _paper_mails()]  # fmt: skip
+        expected = [
+            render_template("emails/assignment.txt", ws=workshop, home=HOME, reviewer=m["reviewer"], subs=m["subs"])
+            for m in _paper_mails()
+        ]
     with app.app_context(), app.test_request_context():
         workshop = db.session.scalars(sa.select(Workshop)).one()
         ids = emails.queue_many(kind="assignment", template="assignment", ws=workshop, home=HOME, mails=_paper_mails())
@@ -330,11 +361,15 @@ def test_queue_many_writes_the_mails_queue_writes_and_delivers_them_after_the_co
     assert [r.state for r in rows] == [EmailState.QUEUED] * 2 + [EmailState.SENT] * 2
     assert [r.body_text for r in rows[2:]] == expected
     assert [(r.subject, r.reply_to) for r in rows[2:]] == [
-        ("Papers ACME Bcc: victim@example.org", f"{ORGANIZERS} Bcc: x@example.org"), ("One paper", None)]  # fmt: skip
+        ("Papers ACME Bcc: victim@example.org", f"{ORGANIZERS} Bcc: x@example.org"),
+        ("One paper", None),
+    ]
     assert "  #7  Attention over <long> contexts & more\n  #12  Ring\n" in expected[0]
     assert report.sent == ids == [r.id for r in rows[2:]]  # delivered after the commit, the single ones not
     assert sorted((str(m["Subject"]), sorted(str(m["To"]).split(", "))) for m in messages) == [
-        ("One paper", sorted([SPONSOR, ORGANIZERS])), ("Papers ACME Bcc: victim@example.org", [SPONSOR])]  # fmt: skip
+        ("One paper", sorted([SPONSOR, ORGANIZERS])),
+        ("Papers ACME Bcc: victim@example.org", [SPONSOR]),
+    ]
 
 
 def test_queue_many_rolled_back_leaves_no_mail_and_nothing_to_deliver(app: Flask, smtp: SMTPRecorder) -> None:
@@ -369,8 +404,9 @@ def test_a_mail_gets_its_html_version_and_one_added_while_debugging_is_picked_up
     with app.app_context():
         before = emails.compose(kind="test", to=SPONSOR, template="notice", subject="Hi", name="Ada & Bob")
         templates["emails/notice.html"] = "<p>Hello {{ name }}.</p>"
-        [after] = emails.compose_many(kind="test", template="notice", mails=[{"to": SPONSOR, "subject": "Hi",
-                                                                             "name": "Ada & Bob"}])  # fmt: skip
+        [after] = emails.compose_many(
+            kind="test", template="notice", mails=[{"to": SPONSOR, "subject": "Hi", "name": "Ada & Bob"}]
+        )
         again = emails.compose(kind="test", to=SPONSOR, template="notice", subject="Hi", name="Ada & Bob")
         flask_html = render_template("emails/notice.html", name="Ada & Bob")  # what Flask itself renders
 
@@ -388,8 +424,10 @@ def test_without_auto_reload_a_missing_html_version_is_looked_for_once_per_app(a
 
     with app.app_context():
         mails = [emails.compose(kind="test", to=SPONSOR, template="notice", subject="Hi", name=str(n)) for n in range(3)]
-        mails += [emails.OutgoingEmail(**row) for row in emails.compose_many(
-            kind="test", template="notice", mails=[{"to": SPONSOR, "subject": "Hi", "name": "4"}])]  # fmt: skip
+        mails += [
+            emails.OutgoingEmail(**row)
+            for row in emails.compose_many(kind="test", template="notice", mails=[{"to": SPONSOR, "subject": "Hi", "name": "4"}])
+        ]
 
     assert [(m.body_text, m.body_html) for m in mails] == [(f"Hello {n}.", None) for n in ("0", "1", "2", "4")]
     assert loader.asked.count("emails/notice.html") == 1

@@ -26,11 +26,17 @@ from tests.factories import make_user
 
 def _paper(ws: Workshop, submitter_id: int, state: SubmissionState = SubmissionState.SUBMITTED) -> Submission:
     sub = Submission(
-        workshop_id=ws.id, type_id=ws.submission_types[0].id, primary_topic_id=ws.topics[0].id, title="A paper",
-        abstract="An abstract.", state=state, submitted_at=utcnow(), submitter_id=submitter_id,
+        workshop_id=ws.id,
+        type_id=ws.submission_types[0].id,
+        primary_topic_id=ws.topics[0].id,
+        title="A paper",
+        abstract="An abstract.",
+        state=state,
+        submitted_at=utcnow(),
+        submitter_id=submitter_id,
         withdrawn_at=utcnow() if state == SubmissionState.WITHDRAWN else None,
         authors=[SubmissionAuthor(position=1, name="Sam", email="sam@example.org", affiliation="")],
-    )  # fmt: skip
+    )
     db.session.add(sub)
     db.session.flush()
     return sub
@@ -118,11 +124,18 @@ def _conflicts(sub_ids: list[int], reviewer_ids: list[int]) -> dict[tuple[int, i
 def _submission(ws: Workshop, authors: list[tuple[str, str, str, int | None]], submitter_id: int | None = None) -> Submission:
     """A paper with these (name, email, affiliation, linked account) rows."""
     sub = Submission(
-        workshop_id=ws.id, type_id=ws.submission_types[0].id, primary_topic_id=ws.topics[0].id, title="A paper",
-        abstract="An abstract.", state=SubmissionState.SUBMITTED, submitted_at=utcnow(), submitter_id=submitter_id,
-        authors=[SubmissionAuthor(position=i, name=n, email=e, affiliation=a, user_id=u)
-                 for i, (n, e, a, u) in enumerate(authors, 1)],
-    )  # fmt: skip
+        workshop_id=ws.id,
+        type_id=ws.submission_types[0].id,
+        primary_topic_id=ws.topics[0].id,
+        title="A paper",
+        abstract="An abstract.",
+        state=SubmissionState.SUBMITTED,
+        submitted_at=utcnow(),
+        submitter_id=submitter_id,
+        authors=[
+            SubmissionAuthor(position=i, name=n, email=e, affiliation=a, user_id=u) for i, (n, e, a, u) in enumerate(authors, 1)
+        ],
+    )
     db.session.add(sub)
     db.session.flush()
     return sub
@@ -237,8 +250,9 @@ def test_conflict_by_address_with_a_reviewer_who_has_not_confirmed_it_yet(app: F
         ws = db.session.scalars(sa.select(Workshop)).one()
         uma = make_user("uma@cs.ucsd.edu", affiliation="UC San Diego", roles=("reviewer",), confirmed=False)
         dan = make_user("dan@rival.org", affiliation="Rival Institute", roles=("reviewer",), confirmed=False)
-        sub = _submission(ws, [("Uma Unconfirmed", "uma@cs.ucsd.edu", "UC San Diego", None),
-                               ("Ann Author", "ann@gmail.com", "", None)])  # fmt: skip
+        sub = _submission(
+            ws, [("Uma Unconfirmed", "uma@cs.ucsd.edu", "UC San Diego", None), ("Ann Author", "ann@gmail.com", "", None)]
+        )
         sub.declared_conflicts = "dan@rival.org"
         db.session.flush()
         found = _conflicts([sub.id], [uma.id, dan.id])
@@ -259,10 +273,12 @@ def test_conflict_lists_a_match_on_an_authors_current_address_before_one_on_an_e
         found = _conflicts([sub.id], [rita.id])
         key = (sub.id, rita.id)
 
-    assert found == {key: [
-        "shares the email domain stanford.edu with author Ann Author (ann@stanford.edu)",
-        "shares the email domain ucsd.edu with author Ann Author (ann@cs.ucsd.edu, an earlier address)",
-    ]}  # fmt: skip
+    assert found == {
+        key: [
+            "shares the email domain stanford.edu with author Ann Author (ann@stanford.edu)",
+            "shares the email domain ucsd.edu with author Ann Author (ann@cs.ucsd.edu, an earlier address)",
+        ]
+    }
 
 
 def test_conflicts_are_computed_with_the_changes_not_yet_flushed(app: Flask) -> None:

@@ -18,7 +18,7 @@ def test_plain_paragraphs_render_as_before() -> None:
 
 def test_emphasis_links_lists_tables_and_strikethrough() -> None:
     html = render_markdown(
-        "Some *emphasis*, **bold**, ~~gone~~ and [a link](https://example.org/a?b=1&c=2 \"Title\").\n\n"
+        'Some *emphasis*, **bold**, ~~gone~~ and [a link](https://example.org/a?b=1&c=2 "Title").\n\n'
         "- one\n- two\n\n3. three\n\n| a | b |\n|:--|--:|\n| 1 | 2 |"
     )
     assert html == (
@@ -26,7 +26,7 @@ def test_emphasis_links_lists_tables_and_strikethrough() -> None:
         'title="Title" rel="noopener nofollow">a link</a>.</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n'
         '<ol start="3">\n<li>three</li>\n</ol>\n<table>\n<thead>\n<tr>\n<th>a</th>\n<th>b</th>\n</tr>\n</thead>\n'
         "<tbody>\n<tr>\n<td>1</td>\n<td>2</td>\n</tr>\n</tbody>\n</table>"
-    )  # fmt: skip
+    )
 
 
 def test_headings_sit_under_the_page_sections() -> None:
@@ -44,12 +44,16 @@ def test_headings_sit_under_the_page_sections() -> None:
         ("[x](ftp://example.org/f)", '<p><a rel="noopener nofollow">x</a></p>'),
         ("<https://example.org>", '<p><a href="https://example.org" rel="noopener nofollow">https://example.org</a></p>'),
         ("[mail](mailto:chairs@example.org)", '<p><a href="mailto:chairs@example.org" rel="noopener nofollow">mail</a></p>'),
-        ("![a chart](https://evil.example/track.png)",
-         '<p><a href="https://evil.example/track.png" rel="noopener nofollow">a chart</a></p>'),
-        ('<a href="https://example.org" onclick="x()">hi</a>',
-         '<p>&lt;a href="https://example.org" onclick="x()"&gt;hi&lt;/a&gt;</p>'),
+        (
+            "![a chart](https://evil.example/track.png)",
+            '<p><a href="https://evil.example/track.png" rel="noopener nofollow">a chart</a></p>',
+        ),
+        (
+            '<a href="https://example.org" onclick="x()">hi</a>',
+            '<p>&lt;a href="https://example.org" onclick="x()"&gt;hi&lt;/a&gt;</p>',
+        ),
     ],
-)  # fmt: skip
+)
 def test_markdown_with_a_script_tag_renders_inert(text: str, expected: str) -> None:
     assert render_markdown(text) == expected
 

@@ -54,14 +54,17 @@ def test_the_scan_finds_the_name_in_every_corner_and_says_where(label: str, repo
 
 def test_the_scan_lists_every_hit_of_a_file_with_the_name_everywhere() -> None:
     everywhere = one_page_pdf(
-        catalog=b"/Outlines 8 0 R /PageLabels << /Nums [0 << /P (Ada Lovelace-) >>] >>", page=b"/Annots [6 0 R 7 0 R]",
+        catalog=b"/Outlines 8 0 R /PageLabels << /Nums [0 << /P (Ada Lovelace-) >>] >>",
+        page=b"/Annots [6 0 R 7 0 R]",
         content=b"BT /F1 12 Tf 72 712 Td (Thanks to Ada Lovelace.) Tj ET",
-        objects=(b"<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /T (Ada Lovelace) /Contents (Fix this.) /Popup 7 0 R >>",
-                 b"<< /Type /Annot /Subtype /Popup /Parent 6 0 R /Rect [0 0 9 9] >>",
-                 b"<< /Type /Outlines /First 9 0 R /Last 9 0 R /Count 1 >>",
-                 b"<< /Title (Ada Lovelace: notes) /Parent 8 0 R /Dest [3 0 R /Fit] >>"),
+        objects=(
+            b"<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /T (Ada Lovelace) /Contents (Fix this.) /Popup 7 0 R >>",
+            b"<< /Type /Annot /Subtype /Popup /Parent 6 0 R /Rect [0 0 9 9] >>",
+            b"<< /Type /Outlines /First 9 0 R /Last 9 0 R /Count 1 >>",
+            b"<< /Title (Ada Lovelace: notes) /Parent 8 0 R /Dest [3 0 R /Fit] >>",
+        ),
         info=b"<< /Author (Ada Lovelace) >>",
-    )  # fmt: skip
+    )
 
     report = analyse(everywhere, ADA)
 
@@ -77,20 +80,22 @@ def test_the_scan_lists_every_hit_of_a_file_with_the_name_everywhere() -> None:
 def test_what_the_reviewers_copy_leaves_out_is_listed_for_the_author() -> None:
     busy = one_page_pdf(
         catalog=b"/Outlines 8 0 R /PageLabels << /Nums [0 << /P (A-) >>] >> /Names << /JavaScript << /Names "
-                b"[(init) << /S /JavaScript /JS (1;) >>] >> /EmbeddedFiles << /Names [(a.txt) 10 0 R] >> >> "
-                b"/AcroForm << /Fields [12 0 R] >> /Metadata 13 0 R",
+        b"[(init) << /S /JavaScript /JS (1;) >>] >> /EmbeddedFiles << /Names [(a.txt) 10 0 R] >> >> "
+        b"/AcroForm << /Fields [12 0 R] >> /Metadata 13 0 R",
         page=b"/Annots [6 0 R 7 0 R 11 0 R 12 0 R]",
-        objects=(b"<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /T (Reviewer) /Contents (Fix this.) /Popup 7 0 R >>",
-                 b"<< /Type /Annot /Subtype /Popup /Parent 6 0 R /Rect [0 0 9 9] >>",
-                 b"<< /Type /Outlines /First 9 0 R /Last 9 0 R /Count 1 >>",
-                 b"<< /Title (Introduction) /Parent 8 0 R /Dest [3 0 R /Fit] >>",
-                 b"<< /Type /Filespec /F (a.txt) /EF << /F 14 0 R >> >>",
-                 b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI /URI (https://example.org) >> >>",
-                 b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (x) /Rect [0 0 9 9] >>",
-                 stream(b"<x:xmpmeta/>", b" /Type /Metadata /Subtype /XML"),
-                 stream(b"hello", b" /Type /EmbeddedFile")),
+        objects=(
+            b"<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /T (Reviewer) /Contents (Fix this.) /Popup 7 0 R >>",
+            b"<< /Type /Annot /Subtype /Popup /Parent 6 0 R /Rect [0 0 9 9] >>",
+            b"<< /Type /Outlines /First 9 0 R /Last 9 0 R /Count 1 >>",
+            b"<< /Title (Introduction) /Parent 8 0 R /Dest [3 0 R /Fit] >>",
+            b"<< /Type /Filespec /F (a.txt) /EF << /F 14 0 R >> >>",
+            b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI /URI (https://example.org) >> >>",
+            b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (x) /Rect [0 0 9 9] >>",
+            stream(b"<x:xmpmeta/>", b" /Type /Metadata /Subtype /XML"),
+            stream(b"hello", b" /Type /EmbeddedFile"),
+        ),
         info=b"<< /Title (Draft) /Producer (x) >>",
-    )  # fmt: skip
+    )
 
     report = check_pdf(busy, ADA, strip=True)
 
@@ -142,9 +147,15 @@ def test_the_reviewers_copy_is_made_of_the_pages_drawing_only(reports: dict[str,
 
 
 def test_the_copy_leaves_out_resources_the_page_does_not_draw() -> None:
-    data = one_page_pdf(resources=b"/XObject << /Unused 6 0 R >>", objects=(
-        stream(b"BT /F1 9 Tf (Ada Lovelace) Tj ET", b" /Type /XObject /Subtype /Form /BBox [0 0 9 9] "
-                                                   b"/Resources << /Font << /F1 5 0 R >> >>"),))  # fmt: skip
+    data = one_page_pdf(
+        resources=b"/XObject << /Unused 6 0 R >>",
+        objects=(
+            stream(
+                b"BT /F1 9 Tf (Ada Lovelace) Tj ET",
+                b" /Type /XObject /Subtype /Form /BBox [0 0 9 9] /Resources << /Font << /F1 5 0 R >> >>",
+            ),
+        ),
+    )
 
     copy = pdfcheck.reviewers_copy(data)
 
@@ -156,11 +167,13 @@ def test_a_link_hung_on_a_font_does_not_bring_the_document_into_the_copy() -> No
     """A resource that refers to the catalogue (and through it to the outline, names, form) by a key of its own:
     the copy follows no such link, nor takes a stream under a key that draws nothing."""
     data = one_page_pdf(
-        catalog=b"/Outlines 7 0 R", objects=(stream(b"app.alert('Ada Lovelace')"),
-                                             b"<< /Type /Outlines /First 8 0 R /Last 8 0 R /Count 1 >>",
-                                             b"<< /Title (Ada Lovelace) /Parent 7 0 R /Dest [3 0 R /Fit] >>"),
-    ).replace(FONT_DICT, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Back 1 0 R /Script 6 0 R "
-                         b"/Note (Ada Lovelace) >>")  # fmt: skip
+        catalog=b"/Outlines 7 0 R",
+        objects=(
+            stream(b"app.alert('Ada Lovelace')"),
+            b"<< /Type /Outlines /First 8 0 R /Last 8 0 R /Count 1 >>",
+            b"<< /Title (Ada Lovelace) /Parent 7 0 R /Dest [3 0 R /Fit] >>",
+        ),
+    ).replace(FONT_DICT, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Back 1 0 R /Script 6 0 R /Note (Ada Lovelace) >>")
 
     copy = pdfcheck.reviewers_copy(data)
 
@@ -187,11 +200,15 @@ def blank_lines_pdf() -> bytes:
     """1.4 kB: forty thousand lines of a no-break space; the references heading pattern backtracked over the
     rest of the page text from every line (the 854-byte file of the issue is this one with fewer lines)."""
     content = zlib.compress(b"BT /F1 12 Tf 14 TL 72 800 Td " + b"(\\240 ) ' " * 40_000 + b"ET", 9)
-    return pdf_of([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                   b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-                   b"/Resources << /Font << /F1 5 0 R >> >> >>",
-                   b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(content), content),
-                   b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"])  # fmt: skip
+    return pdf_of(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(content), content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
 
 
 def xmp_openings_pdf() -> bytes:
@@ -201,9 +218,12 @@ def xmp_openings_pdf() -> bytes:
 
 def nested_forms_pdf() -> bytes:
     """8 kB: forms each drawing the next twice, forty deep (PDFium would draw the last one 2**40 times)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-               b"/Resources << /XObject << /X 5 0 R >> >> >>", stream(b"/X Do")]  # fmt: skip
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /X 5 0 R >> >> >>",
+        stream(b"/X Do"),
+    ]
     for level in range(40):
         nested = b"/Resources << /XObject << /X %d 0 R >> >>" % (6 + level) if level < 39 else b""
         objects.append(
@@ -217,13 +237,18 @@ def nested_forms_pdf() -> bytes:
 def huge_xmp_pdf() -> bytes:
     """A document XMP packet that inflates to 100 MB (PDFium parses it whole on opening)."""
     packet = zlib.compress(b"<rdf:li>Ada Lovelace</rdf:li>" * 3_500_000, 9)
-    return one_page_pdf(catalog=b"/Metadata 6 0 R", objects=(
-        b"<< /Type /Metadata /Subtype /XML /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream"
-        % (len(packet), packet),))  # fmt: skip
+    return one_page_pdf(
+        catalog=b"/Metadata 6 0 R",
+        objects=(
+            b"<< /Type /Metadata /Subtype /XML /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packet), packet),
+        ),
+    )
 
 
-NOT_READ = ("Page 1 was not read for names: each holds more drawing instructions than the check reads on one page "
-            "(1 MB). Only text written plainly in them was searched.")  # fmt: skip
+NOT_READ = (
+    "Page 1 was not read for names: each holds more drawing instructions than the check reads on one page "
+    "(1 MB). Only text written plainly in them was searched."
+)
 
 
 def test_a_page_of_blank_lines_is_checked_at_once() -> None:
@@ -251,8 +276,10 @@ def test_forms_drawing_forms_are_not_drawn_but_the_page_is_copied() -> None:
 def test_a_huge_xmp_packet_is_refused_before_it_is_parsed() -> None:
     report = check_pdf(huge_xmp_pdf(), ADA)
 
-    assert report == PdfReport(error="The PDF's XMP metadata is larger than 2 MB, more than the site reads. Export "
-                                     "the PDF again without it (the reviewers' copy leaves it out anyway).")  # fmt: skip
+    assert report == PdfReport(
+        error="The PDF's XMP metadata is larger than 2 MB, more than the site reads. Export "
+        "the PDF again without it (the reviewers' copy leaves it out anyway)."
+    )
 
 
 def test_a_first_name_on_a_page_four_hundred_thousand_times_is_read_within_bounds() -> None:
@@ -267,8 +294,13 @@ def test_a_first_name_on_a_page_four_hundred_thousand_times_is_read_within_bound
 
 def test_a_file_of_more_pages_than_the_site_checks_is_refused() -> None:
     kids = b" ".join([b"3 0 R"] * 2_001)
-    data = pdf_of([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count 2001 >>" % kids,
-                   b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"])  # fmt: skip
+    data = pdf_of(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count 2001 >>" % kids,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        ]
+    )
 
     assert check_pdf(data, ADA) == PdfReport(error="The PDF has 2,001 pages; the site checks at most 2,000.", pages=2001)
 
@@ -293,7 +325,7 @@ def test_the_structure_scan_stops_at_its_budget_and_says_so(monkeypatch: pytest.
     # The last comment is past the budget: the net over the file's bytes still finds the name in it.
     assert [(h.where, h.context) for h in report.hits] == [
         ("elsewhere in the file (object 25)", "nnot /Subtype /Text /Rect [0 0 9 9] /T (Ada Lovelace) >> endobj"),
-    ]  # fmt: skip
+    ]
     assert report.notes == [
         "The scan stopped reading the pages' annotations after 10 objects; the rest of the "
         "file was searched as plain bytes only. The reviewers' copy leaves all of it out."

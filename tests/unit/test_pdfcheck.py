@@ -40,13 +40,10 @@ MEMORY_REFUSALS = {
     "The PDF could not be checked: the checker stopped (it may need too much memory).",
 }
 
-ADA = [Identity("name", "Ada Lovelace"), Identity("email", "ada@example.org"),
-       Identity("affiliation", "Analytical Engines Ltd")]  # fmt: skip
+ADA = [Identity("name", "Ada Lovelace"), Identity("email", "ada@example.org"), Identity("affiliation", "Analytical Engines Ltd")]
 
 
-def build_pdf(
-    pages: list[str], *, format: str | tuple[float, float] = "A4", orientation: str = "P", **metadata: str
-) -> bytes:
+def build_pdf(pages: list[str], *, format: str | tuple[float, float] = "A4", orientation: str = "P", **metadata: str) -> bytes:
     """A PDF with one text per page (lines split on newlines) and the given document metadata
     (author, title, subject, keywords, creator)."""
     pdf = FPDF(orientation=orientation, format=format)
@@ -79,8 +76,9 @@ Check = Callable[..., PdfReport]
 def test_check_counts_the_pages_of_an_a4_paper(check: Check) -> None:
     report = check(make_pdf(4), ADA)
 
-    assert report == PdfReport(ok=True, pages=4, main_pages=4, references_page=None, page_size="A4", hits=[],
-                               dropped=["the document properties (Title)"])  # fmt: skip  # fpdf2 titles it "A paper"
+    assert report == PdfReport(
+        ok=True, pages=4, main_pages=4, references_page=None, page_size="A4", hits=[], dropped=["the document properties (Title)"]
+    )  # fpdf2 titles it "A paper"
 
 
 @pytest.mark.parametrize(
@@ -163,13 +161,15 @@ def test_name_email_and_affiliation_on_the_pages_are_found_with_page_and_context
     assert report.ok
     # Hits come page by page; the context is 40 characters either side, whitespace squashed.
     assert report.hits == [
-        Hit("page 2", "affiliation", "Analytical Engines Ltd",
-            "rlier work on memory layers was done at Analytical Engines Ltd, as described before."),
-        Hit("page 3", "name", "Ada Lovelace",
-            "for access. Acknowledgements: we thank Ada Lovelace for the engine."),
-        Hit("page 3", "email", "ada@example.org",
-            "Code: write to ada@example.org for access. Acknowledgements: we thank"),
-    ]  # fmt: skip
+        Hit(
+            "page 2",
+            "affiliation",
+            "Analytical Engines Ltd",
+            "rlier work on memory layers was done at Analytical Engines Ltd, as described before.",
+        ),
+        Hit("page 3", "name", "Ada Lovelace", "for access. Acknowledgements: we thank Ada Lovelace for the engine."),
+        Hit("page 3", "email", "ada@example.org", "Code: write to ada@example.org for access. Acknowledgements: we thank"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -213,9 +213,7 @@ def test_a_name_inside_another_word_is_no_hit(text: str) -> None:
 def test_a_short_name_alone_is_a_hit() -> None:
     report = check_pdf(build_pdf(["Thanks to Ann, for the annotations."]), [Identity("name", "Ann")])
 
-    assert [(h.where, h.matched, h.context) for h in report.hits] == [
-        ("page 1", "Ann", "Thanks to Ann, for the annotations.")
-    ]
+    assert [(h.where, h.matched, h.context) for h in report.hits] == [("page 1", "Ann", "Thanks to Ann, for the annotations.")]
 
 
 def test_hits_stop_at_two_hundred() -> None:
@@ -464,8 +462,13 @@ def test_the_checker_server_ends_when_its_worker_is_killed() -> None:
         "assert pdfcheck.check_pdf(make_pdf(1), []).ok; "
         "print(pdfcheck._servers[os.getpid()].process.pid, flush=True); os.kill(os.getpid(), 9)"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          cwd=os.path.dirname(os.path.dirname(pdfcheck.__file__)))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=os.path.dirname(os.path.dirname(pdfcheck.__file__)),
+    )
     server = int(done.stdout.split()[0])
 
     assert done.returncode == -signal.SIGKILL
@@ -503,8 +506,9 @@ def many_pages_pdf(pages: int) -> bytes:
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R "
-                b"/Resources << /Font << /F1 4 0 R >> >> >>"] * pages  # fmt: skip
+    objects += [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>"
+    ] * pages
     return pdf_of(objects)
 
 
@@ -546,13 +550,28 @@ def test_checks_at_once_after_the_server_died_all_get_their_answer_from_one_new_
 GOOD_ANSWER = PdfReport(ok=True, pages=2, main_pages=2, page_size="A4", hits=[Hit("page 1", "name", "Ada", "Ada")]).to_dict()
 
 
-@pytest.mark.parametrize("answer", [
-    "x", 1, [], None, {}, {**GOOD_ANSWER, "extra": 1}, {k: v for k, v in GOOD_ANSWER.items() if k != "ok"},
-    {**GOOD_ANSWER, "pages": "many"}, {**GOOD_ANSWER, "ok": "yes"}, {**GOOD_ANSWER, "hits": "none"},
-    {**GOOD_ANSWER, "hits": [{"where": "page 1"}]}, {**GOOD_ANSWER, "hits": [GOOD_ANSWER["hits"][0]] * 201},
-    {**GOOD_ANSWER, "hits": [{**GOOD_ANSWER["hits"][0], "context": 7}]}, {**GOOD_ANSWER, "dropped": "outline"},
-    {**GOOD_ANSWER, "dropped": [1]}, {**GOOD_ANSWER, "notes": None}, {**GOOD_ANSWER, "notes": ["A note."] * 51},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "x",
+        1,
+        [],
+        None,
+        {},
+        {**GOOD_ANSWER, "extra": 1},
+        {k: v for k, v in GOOD_ANSWER.items() if k != "ok"},
+        {**GOOD_ANSWER, "pages": "many"},
+        {**GOOD_ANSWER, "ok": "yes"},
+        {**GOOD_ANSWER, "hits": "none"},
+        {**GOOD_ANSWER, "hits": [{"where": "page 1"}]},
+        {**GOOD_ANSWER, "hits": [GOOD_ANSWER["hits"][0]] * 201},
+        {**GOOD_ANSWER, "hits": [{**GOOD_ANSWER["hits"][0], "context": 7}]},
+        {**GOOD_ANSWER, "dropped": "outline"},
+        {**GOOD_ANSWER, "dropped": [1]},
+        {**GOOD_ANSWER, "notes": None},
+        {**GOOD_ANSWER, "notes": ["A note."] * 51},
+    ],
+)
 def test_a_garbled_answer_from_a_checker_is_refused_not_believed(answer: Any) -> None:
     """A child taken over by a hostile PDF may answer anything: the worker believes only a well-formed report,
     and refuses the upload otherwise (check_pdf turns the ValueError into "the checker stopped")."""
@@ -562,8 +581,12 @@ def test_a_garbled_answer_from_a_checker_is_refused_not_believed(answer: Any) ->
 
 def test_a_well_formed_answer_is_the_report() -> None:
     report = pdfcheck._report_from(json.loads(json.dumps(GOOD_ANSWER)), b"%PDF-copy")
-    assert (report.ok, report.pages, report.hits, report.stripped) == (True, 2, [Hit("page 1", "name", "Ada", "Ada")],
-                                                                        b"%PDF-copy")  # fmt: skip
+    assert (report.ok, report.pages, report.hits, report.stripped) == (
+        True,
+        2,
+        [Hit("page 1", "name", "Ada", "Ada")],
+        b"%PDF-copy",
+    )
 
 
 @pytest.mark.parametrize("sizes", [(400_000_000, 0xFFFFFFFF), (100, 50_000_000)])
@@ -601,8 +624,7 @@ def identifying_pdf(pages: int = 3) -> bytes:
 
 def metadata_of(data: bytes) -> dict[str, Any]:
     reader = PdfReader(io.BytesIO(data))
-    return {"info": dict(reader.metadata or {}), "xmp": "/Metadata" in reader.trailer["/Root"],
-            "pages": len(reader.pages)}  # fmt: skip
+    return {"info": dict(reader.metadata or {}), "xmp": "/Metadata" in reader.trailer["/Root"], "pages": len(reader.pages)}
 
 
 def page_texts(data: bytes) -> list[str]:
@@ -669,13 +691,20 @@ def test_check_returns_the_stripped_copy_only_when_asked() -> None:
     assert metadata_of(stripped.stripped) == {"info": {}, "xmp": False, "pages": 2}
     # The report of the original still lists what it found; the copy kept for the record has no bytes.
     assert [h.where for h in stripped.hits] == [
-        "metadata (Author)", "metadata (Creator)", "metadata (Title)", "metadata (Subject)", "metadata (Keywords)",
+        "metadata (Author)",
+        "metadata (Creator)",
+        "metadata (Title)",
+        "metadata (Subject)",
+        "metadata (Keywords)",
         "metadata (XMP)",
-    ]  # fmt: skip
+    ]
     assert "stripped" not in stripped.to_dict()
     assert stripped.to_dict()["hits"][0] == {
-        "where": "metadata (Author)", "kind": "name", "matched": "Ada Lovelace", "context": "Ada Lovelace",
-    }  # fmt: skip
+        "where": "metadata (Author)",
+        "kind": "name",
+        "matched": "Ada Lovelace",
+        "context": "Ada Lovelace",
+    }
 
 
 def test_anonymity_scan_reads_the_xmp_metadata() -> None:

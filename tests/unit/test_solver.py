@@ -104,10 +104,14 @@ def test_solve_negative_affinities_never_prefer_not_willing_when_papers_fill_wit
         demand={1: 1, 2: 1, 3: 1},
         capacity={1: 1, 2: 1, 3: 1},
         candidates=[
-            Candidate(1, 1, -0.5), Candidate(2, 2, -0.5), Candidate(3, 3, -0.5),
-            Candidate(1, 2, 1.0), Candidate(2, 3, 1.0), Candidate(3, 1, 1.0, not_willing=True),
+            Candidate(1, 1, -0.5),
+            Candidate(2, 2, -0.5),
+            Candidate(3, 3, -0.5),
+            Candidate(1, 2, 1.0),
+            Candidate(2, 3, 1.0),
+            Candidate(3, 1, 1.0, not_willing=True),
         ],
-    )  # fmt: skip
+    )
 
     result = solve(problem)
 
@@ -219,11 +223,15 @@ def test_solve_fixed_pairs_count_against_demand_and_capacity_and_are_not_returne
         demand={1: 2, 2: 1, 3: 1},
         capacity={10: 1, 11: 2, 12: 1},
         candidates=[
-            Candidate(1, 10, 0.9), Candidate(1, 11, 0.2), Candidate(2, 10, 0.9), Candidate(2, 11, 0.1),
-            Candidate(3, 12, 0.9), Candidate(3, 11, 0.1),
+            Candidate(1, 10, 0.9),
+            Candidate(1, 11, 0.2),
+            Candidate(2, 10, 0.9),
+            Candidate(2, 11, 0.1),
+            Candidate(3, 12, 0.9),
+            Candidate(3, 11, 0.1),
         ],
         fixed=[(1, 10), (3, 12)],
-    )  # fmt: skip
+    )
 
     result = solve(problem)
 
@@ -262,10 +270,12 @@ def test_solve_not_willing_used_only_to_fill_a_paper() -> None:
         demand={1: 2, 2: 1},
         capacity={10: 1, 11: 1, 12: 1},
         candidates=[
-            Candidate(1, 10, 0.1), Candidate(1, 11, 0.9, not_willing=True), Candidate(1, 12, 0.8, not_willing=True),
+            Candidate(1, 10, 0.1),
+            Candidate(1, 11, 0.9, not_willing=True),
+            Candidate(1, 12, 0.8, not_willing=True),
             Candidate(2, 12, 0.3),
         ],
-    )  # fmt: skip
+    )
 
     result = solve(problem)
 
@@ -323,7 +333,10 @@ def test_solve_empty_problem() -> None:
 
 def test_brute_force_reference_sees_the_whole_search_space() -> None:
     # Guard for the reference itself: a 3 x 4 instance with every pair allowed has 2**12 subsets.
-    problem = Problem(demand={1: 2, 2: 2, 3: 2}, capacity={r: 2 for r in range(10, 14)},
-                      candidates=[Candidate(p, r, 0.5) for p, r in itertools.product((1, 2, 3), range(10, 14))])  # fmt: skip
+    problem = Problem(
+        demand={1: 2, 2: 2, 3: 2},
+        capacity={r: 2 for r in range(10, 14)},
+        candidates=[Candidate(p, r, 0.5) for p, r in itertools.product((1, 2, 3), range(10, 14))],
+    )
 
     assert _best_by_brute_force(problem) == (6, 0, 3.0)

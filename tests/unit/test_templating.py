@@ -32,9 +32,7 @@ def test_avatar_is_decorative_svg_with_initials() -> None:
     svg = avatar("Niloofar Mireshghallah", size=48)
 
     assert isinstance(svg, Markup)
-    assert svg.startswith(
-        '<svg class="avatar" width="48" height="48" viewBox="0 0 100 100" aria-hidden="true"'
-    )
+    assert svg.startswith('<svg class="avatar" width="48" height="48" viewBox="0 0 100 100" aria-hidden="true"')
     assert svg.count(">NM</text>") == 1
     assert svg.endswith("</svg>")
     assert avatar("Niloofar Mireshghallah", size=48) == svg  # same person, same colour

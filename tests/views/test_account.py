@@ -33,10 +33,17 @@ def is_signed_out(client: FlaskClient) -> bool:
 
 def test_profile_edit_is_saved_and_shown(app: Flask) -> None:
     client = signed_in(app)
-    response = post_form(client, "/account/profile", {
-        "name": "Augusta Ada King", "affiliation": "University of London",
-        "orcid": "0000-0002-1825-0097", "homepage": "https://ada.example.org/",
-    }, follow_redirects=True)  # fmt: skip
+    response = post_form(
+        client,
+        "/account/profile",
+        {
+            "name": "Augusta Ada King",
+            "affiliation": "University of London",
+            "orcid": "0000-0002-1825-0097",
+            "homepage": "https://ada.example.org/",
+        },
+        follow_redirects=True,
+    )
     page = text_of(response)
     assert "Your profile is saved." in page
     assert "Name Augusta Ada King Email ada@example.org Affiliation University of London" in page
@@ -45,9 +52,16 @@ def test_profile_edit_is_saved_and_shown(app: Flask) -> None:
 
 def test_profile_with_a_bad_orcid_keeps_the_input_and_changes_nothing(app: Flask) -> None:
     client = signed_in(app)
-    response = post_form(client, "/account/profile", {
-        "name": "Changed Name", "affiliation": "Elsewhere", "orcid": "0000-0002-1825-0098", "homepage": "",
-    })  # fmt: skip
+    response = post_form(
+        client,
+        "/account/profile",
+        {
+            "name": "Changed Name",
+            "affiliation": "Elsewhere",
+            "orcid": "0000-0002-1825-0098",
+            "homepage": "",
+        },
+    )
     assert response.status_code == 422
     assert "This is not a valid ORCID iD" in text_of(response)
     assert 'value="Changed Name"' in response.get_data(as_text=True)
@@ -62,14 +76,11 @@ def test_email_change_needs_the_password(app: Flask, smtp: SMTPRecorder) -> None
     assert smtp.messages == []
 
 
-def test_email_change_confirms_the_new_address_notifies_the_old_and_signs_out_others(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_email_change_confirms_the_new_address_notifies_the_old_and_signs_out_others(app: Flask, smtp: SMTPRecorder) -> None:
     client = signed_in(app)
     other_device = app.test_client()
     login(other_device, "ada@example.org")
-    asked = post_form(client, "/account/email", {"email": "Ada.New@example.org", "password": PASSWORD},
-                      follow_redirects=True)  # fmt: skip
+    asked = post_form(client, "/account/email", {"email": "Ada.New@example.org", "password": PASSWORD}, follow_redirects=True)
     assert "A confirmation link is on its way to ada.new@example.org." in text_of(asked)
     [mail] = smtp.wait_for(1)
     assert (mail["To"], mail["Subject"]) == ("ada.new@example.org", "[LongLLM 2024] Confirm your new email address")
@@ -104,8 +115,7 @@ def test_password_change_signs_out_every_other_session(app: Flask, smtp: SMTPRec
     new = "an entirely new passphrase"
     wrong = post_form(client, "/account/password", {"current": "wrong one here", "password": new, "confirm": new})
     assert "This is not your current password." in text_of(wrong)
-    done = post_form(client, "/account/password", {"current": PASSWORD, "password": new, "confirm": new},
-                     follow_redirects=True)  # fmt: skip
+    done = post_form(client, "/account/password", {"current": PASSWORD, "password": new, "confirm": new}, follow_redirects=True)
     assert "Your password is changed. Every other session is signed out." in text_of(done)
     assert not is_signed_out(client)
     assert is_signed_out(second)
@@ -151,29 +161,39 @@ def test_author_sets_expertise_topics(app: Flask) -> None:
     page = client.get("/account/expertise").get_data(as_text=True)
     assert "Expertise statement" not in page  # asked of reviewers only
     ids = topic_ids(app)
-    done = post_form(client, "/account/expertise", {"topics": [ids["hardware"], ids["architecture"]]},
-                     follow_redirects=True)  # fmt: skip
+    done = post_form(client, "/account/expertise", {"topics": [ids["hardware"], ids["architecture"]]}, follow_redirects=True)
     text = text_of(done)
     assert "Your expertise is saved." in text
-    assert ("Expertise topics Novel architecture design of Large Language Models to capture long dependency; "
-            "Hardware-aware Optimization") in text  # fmt: skip
+    assert (
+        "Expertise topics Novel architecture design of Large Language Models to capture long dependency; "
+        "Hardware-aware Optimization"
+    ) in text
 
 
 def test_reviewer_saves_statement_and_papers(app: Flask) -> None:
     client = signed_in(app, roles=("reviewer",))
     ids = topic_ids(app)
-    post_form(client, "/account/expertise", {
-        "topics": [ids["embeddings"]], "statement": "Positional encodings for long inputs.",
-        "papers-0-title": "Rotary embeddings at 1M tokens", "papers-0-abstract": "We extend RoPE.",
-        "papers-1-title": "", "papers-1-abstract": "",
-        "papers-2-title": "ALiBi revisited", "papers-2-abstract": "",
-    })  # fmt: skip
+    post_form(
+        client,
+        "/account/expertise",
+        {
+            "topics": [ids["embeddings"]],
+            "statement": "Positional encodings for long inputs.",
+            "papers-0-title": "Rotary embeddings at 1M tokens",
+            "papers-0-abstract": "We extend RoPE.",
+            "papers-1-title": "",
+            "papers-1-abstract": "",
+            "papers-2-title": "ALiBi revisited",
+            "papers-2-abstract": "",
+        },
+    )
     with app.app_context():
         u = db.session.scalar(sa.select(User).where(User.email == "ada@example.org"))
         assert u.expertise_statement == "Positional encodings for long inputs."
         assert [(p.position, p.title, p.abstract) for p in u.papers] == [
-            (1, "Rotary embeddings at 1M tokens", "We extend RoPE."), (2, "ALiBi revisited", ""),
-        ]  # fmt: skip
+            (1, "Rotary embeddings at 1M tokens", "We extend RoPE."),
+            (2, "ALiBi revisited", ""),
+        ]
     form = client.get("/account/expertise").get_data(as_text=True)
     assert 'value="Rotary embeddings at 1M tokens"' in form
 
@@ -187,11 +207,16 @@ def test_expertise_with_an_unknown_topic_is_refused(app: Flask) -> None:
 
 def test_conflicts_are_saved_normalized_and_shown_again(app: Flask) -> None:
     client = signed_in(app)
-    done = post_form(client, "/account/conflicts", {
-        "institutions": "University of Washington\n\n  Allen   Institute for AI ",
-        "domains": "@UCSD.edu\ncs.washington.edu.\n",
-        "people": "Coauthor@Example.org\ncoauthor@example.org\n",
-    }, follow_redirects=True)  # fmt: skip
+    done = post_form(
+        client,
+        "/account/conflicts",
+        {
+            "institutions": "University of Washington\n\n  Allen   Institute for AI ",
+            "domains": "@UCSD.edu\ncs.washington.edu.\n",
+            "people": "Coauthor@Example.org\ncoauthor@example.org\n",
+        },
+        follow_redirects=True,
+    )
     assert "Your conflicts of interest are saved (5 in all)." in text_of(done)
     with app.app_context():
         u = db.session.scalar(sa.select(User).where(User.email == "ada@example.org"))
@@ -208,9 +233,15 @@ def test_conflicts_are_saved_normalized_and_shown_again(app: Flask) -> None:
 
 def test_conflicts_with_bad_lines_name_them_and_change_nothing(app: Flask) -> None:
     client = signed_in(app)
-    response = post_form(client, "/account/conflicts", {
-        "institutions": "MIT", "domains": "not a domain", "people": "someone at nowhere",
-    })  # fmt: skip
+    response = post_form(
+        client,
+        "/account/conflicts",
+        {
+            "institutions": "MIT",
+            "domains": "not a domain",
+            "people": "someone at nowhere",
+        },
+    )
     assert response.status_code == 422
     page = text_of(response)
     assert "“not a domain” is not an email domain (like ucsd.edu)." in page
@@ -220,8 +251,14 @@ def test_conflicts_with_bad_lines_name_them_and_change_nothing(app: Flask) -> No
 
 
 def test_account_pages_need_sign_in(client: FlaskClient) -> None:
-    for url in ("/account/", "/account/profile", "/account/email", "/account/password", "/account/expertise",
-                "/account/conflicts"):  # fmt: skip
+    for url in (
+        "/account/",
+        "/account/profile",
+        "/account/email",
+        "/account/password",
+        "/account/expertise",
+        "/account/conflicts",
+    ):
         response = client.get(url)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/auth/login?next=")

@@ -20,8 +20,15 @@ from tests.conftest import SMTPRecorder, csrf_token, mail_links, post_form, text
 from tests.factories import PASSWORD, create_users, login
 
 ATTACKER_PASSWORD = "the attacker's own passphrase"
-REG = {"name": "Vera Victim", "email": "vera@example.org", "affiliation": "Vera Lab", "orcid": "", "homepage": "",
-       "password": PASSWORD, "confirm": PASSWORD}  # fmt: skip
+REG = {
+    "name": "Vera Victim",
+    "email": "vera@example.org",
+    "affiliation": "Vera Lab",
+    "orcid": "",
+    "homepage": "",
+    "password": PASSWORD,
+    "confirm": PASSWORD,
+}
 
 
 def register(client: FlaskClient, **changes: str) -> Any:
@@ -52,9 +59,7 @@ def test_opening_a_confirmation_link_confirms_nothing(app: Flask, smtp: SMTPReco
     assert account(app)[1] is False
 
 
-def test_the_owner_clicking_a_link_from_someone_elses_registration_cannot_confirm_it(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_the_owner_clicking_a_link_from_someone_elses_registration_cannot_confirm_it(app: Flask, smtp: SMTPRecorder) -> None:
     """Before: the owner's click confirmed the attacker's registration, and the attacker signed in with their
     password."""
     register(app.test_client(), name="Mallory", password=ATTACKER_PASSWORD, confirm=ATTACKER_PASSWORD)
@@ -69,9 +74,7 @@ def test_the_owner_clicking_a_link_from_someone_elses_registration_cannot_confir
     assert login(app.test_client(), REG["email"], ATTACKER_PASSWORD).status_code == 401  # still unconfirmed
 
 
-def test_registering_again_replaces_an_unconfirmed_registration_and_kills_its_links(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_registering_again_replaces_an_unconfirmed_registration_and_kills_its_links(app: Flask, smtp: SMTPRecorder) -> None:
     """Before: the second registration got "someone tried to register with your address", and the attacker's
     unconfirmed account, password and name stayed."""
     register(app.test_client(), name="Mallory", password=ATTACKER_PASSWORD, confirm=ATTACKER_PASSWORD)
@@ -113,10 +116,13 @@ def strict_app(app: Flask) -> Flask:
     return app
 
 
-@pytest.mark.parametrize(("page", "field", "extra"), [
-    ("/account/password", "current", {"password": "a new long passphrase", "confirm": "a new long passphrase"}),
-    ("/account/email", "password", {"email": "vera.new@example.org"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("page", "field", "extra"),
+    [
+        ("/account/password", "current", {"password": "a new long passphrase", "confirm": "a new long passphrase"}),
+        ("/account/email", "password", {"email": "vera.new@example.org"}),
+    ],
+)
 def test_wrong_current_passwords_count_toward_the_sign_in_lockout(
     strict_app: Flask, page: str, field: str, extra: dict[str, str]
 ) -> None:
@@ -150,10 +156,17 @@ def test_reset_and_resend_answer_alike_and_never_wait_for_the_mail_server(app: F
             response = client.post(form, data={"csrf_token": csrf_token(client, form), "email": address}, buffered=False)
             responses.append(response)  # (closed below: closing waits for the delivery, as a server's worker does)
             with app.app_context():  # the answer is here while its mail is still on its way (no attempt ended)
-                mails = [(m.recipients, m.state.value, m.attempts) for m in db.session.scalars(sa.select(OutgoingEmail))
-                         if m.recipients == address]  # fmt: skip
-            answers[address] = (response.status_code, response.headers["Location"],
-                                text_of(client.get("/auth/login")).replace(address, "ADDRESS"), mails)  # fmt: skip
+                mails = [
+                    (m.recipients, m.state.value, m.attempts)
+                    for m in db.session.scalars(sa.select(OutgoingEmail))
+                    if m.recipients == address
+                ]
+            answers[address] = (
+                response.status_code,
+                response.headers["Location"],
+                text_of(client.get("/auth/login")).replace(address, "ADDRESS"),
+                mails,
+            )
     finally:
         tarpit.close()  # the delivery stuck on it fails at once and stays queued for `emails send-pending`
         for response in responses:

@@ -150,9 +150,7 @@ def test_tampered_confirmation_link_offers_a_new_one(app: Flask, smtp: SMTPRecor
     assert users(app) == [("ada@example.org", "Ada Lovelace", False)]
 
 
-def test_expired_confirmation_link_offers_a_new_one(
-    app: Flask, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_expired_confirmation_link_offers_a_new_one(app: Flask, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch) -> None:
     old = int(time.time()) - 4 * 24 * 3600
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: old)
     link = _confirm_link(app, smtp)
@@ -319,17 +317,13 @@ def test_password_reset_by_mail_works_once_and_signs_out_other_sessions(app: Fla
     assert smtp.wait_for(2)[1]["Subject"] == "[LongLLM 2024] Your password was changed"
 
 
-def test_password_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_password_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(app: Flask, smtp: SMTPRecorder) -> None:
     response = post_form(app.test_client(), "/auth/reset", {"email": "nobody@example.org"}, follow_redirects=True)
     assert "If an account uses nobody@example.org, a link to choose a new password is on its way." in text_of(response)
     assert smtp.messages == []
 
 
-def test_password_reset_link_expires_after_an_hour(
-    app: Flask, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_password_reset_link_expires_after_an_hour(app: Flask, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch) -> None:
     create_users(app, {"email": "ada@example.org"})
     old = int(time.time()) - 3601
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: old)

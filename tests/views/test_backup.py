@@ -84,7 +84,7 @@ def everything(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
         return {
             name: [tuple(row) for row in conn.execute(sa.select(table).order_by(*(table.primary_key.columns or table.c)))]
             for name, table in sorted(meta.tables.items())
-        }  # fmt: skip
+        }
 
 
 def uploads(app: Flask) -> dict[str, bytes]:
@@ -108,17 +108,13 @@ def manifest_of(directory: Path) -> dict[str, Any]:
 # --- the workshop -----------------------------------------------------------------------------------------
 
 PEOPLE: dict[str, dict[str, Any]] = {
-    "carla": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University",
-              "roles": ("chair",)},
-    "rita": {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre",
-             "roles": ("reviewer",)},
-    "rex": {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Reader University",
-            "roles": ("reviewer",)},
-    "una": {"email": "una@example.org", "name": "Una Unassigned", "affiliation": "Una Polytechnic",
-            "roles": ("reviewer",)},
+    "carla": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University", "roles": ("chair",)},
+    "rita": {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre", "roles": ("reviewer",)},
+    "rex": {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Reader University", "roles": ("reviewer",)},
+    "una": {"email": "una@example.org", "name": "Una Unassigned", "affiliation": "Una Polytechnic", "roles": ("reviewer",)},
     "ada": {"email": "ada@example.org", "name": "Ada Author", "affiliation": "Alpha Institute"},
     "otto": {"email": "otto@example.org", "name": "Otto Other", "affiliation": "Omega College"},
-}  # fmt: skip
+}
 PAPER = make_pdf(3, text="Ring attention past a million tokens.", author="Ada Author", title="Ring Attention")
 OTHER = make_pdf(2, text="Memory tokens for endless dialogue.", title="Memory Tokens")
 SUPPLEMENT = make_pdf(1, text="Appendix: every ablation.", title="Appendix")
@@ -133,8 +129,7 @@ def set_paper_deadline(ws: Workshop, at: Any) -> None:
         ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline", at=at))
 
 
-def submit(ws: Workshop, author: User, title: str, people: list[User], pdf: bytes, supplement: bytes | None = None
-           ) -> Submission:  # fmt: skip
+def submit(ws: Workshop, author: User, title: str, people: list[User], pdf: bytes, supplement: bytes | None = None) -> Submission:
     sub_type = db.session.scalars(sa.select(SubmissionType).order_by(SubmissionType.id)).first()
     topic, other = db.session.scalars(sa.select(Topic).order_by(Topic.position)).all()[:2]
     authors = [subs.AuthorInput(p.name, p.email, p.affiliation) for p in people]
@@ -142,11 +137,19 @@ def submit(ws: Workshop, author: User, title: str, people: list[User], pdf: byte
         _checked[title] = subs.check_paper(ws, sub_type, authors, pdf, "paper.pdf")
     if supplement is not None and title + " (supplement)" not in _checked:
         _checked[title + " (supplement)"] = subs.check_supplementary(ws, supplement, "appendix.pdf")
-    details = subs.Details(title=title, abstract=f"The abstract of {title}.", type_id=sub_type.id,
-                           primary_topic_id=topic.id, secondary_topic_ids=[other.id], keywords="long context",
-                           authors=authors, declared_conflicts="rival@rival-lab.org")  # fmt: skip
-    return subs.create_submission(ws, author, details, paper=_checked[title],
-                                  supplementary=_checked[title + " (supplement)"] if supplement else None)  # fmt: skip
+    details = subs.Details(
+        title=title,
+        abstract=f"The abstract of {title}.",
+        type_id=sub_type.id,
+        primary_topic_id=topic.id,
+        secondary_topic_ids=[other.id],
+        keywords="long context",
+        authors=authors,
+        declared_conflicts="rival@rival-lab.org",
+    )
+    return subs.create_submission(
+        ws, author, details, paper=_checked[title], supplementary=_checked[title + " (supplement)"] if supplement else None
+    )
 
 
 def build_workshop(app: Flask) -> dict[str, int]:
@@ -159,11 +162,14 @@ def build_workshop(app: Flask) -> dict[str, int]:
         set_paper_deadline(ws, now + timedelta(days=3))
         users = {key: make_user(**spec) for key, spec in PEOPLE.items()}
         topic = db.session.scalars(sa.select(Topic).order_by(Topic.position)).first()
-        accounts.set_expertise(users["rita"], topic_ids=[topic.id], statement="Attention at scale.",
-                               papers=[accounts.PaperInput("Blockwise attention", "Attention in blocks.")])  # fmt: skip
+        accounts.set_expertise(
+            users["rita"],
+            topic_ids=[topic.id],
+            statement="Attention at scale.",
+            papers=[accounts.PaperInput("Blockwise attention", "Attention in blocks.")],
+        )
         accounts.set_conflicts(users["rex"], [(ConflictKind.INSTITUTION, "Omega College")])
-        p1 = submit(ws, users["ada"], "Ring Attention Beyond a Million Tokens", [users["ada"], users["otto"]], PAPER,
-                    SUPPLEMENT)  # fmt: skip
+        p1 = submit(ws, users["ada"], "Ring Attention Beyond a Million Tokens", [users["ada"], users["otto"]], PAPER, SUPPLEMENT)
         p2 = submit(ws, users["otto"], "Memory Tokens for Endless Dialogue", [users["otto"]], OTHER)
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.review_deadline = Phase.REVIEWING, now + timedelta(days=10)
@@ -171,23 +177,42 @@ def build_workshop(app: Flask) -> dict[str, int]:
         first = rev.assign_reviewer(carla, ws, p1, rita)
         second = rev.assign_reviewer(carla, ws, p2, rita)
         rev.assign_reviewer(carla, ws, p1, una)
-        rev.save_review(ws, first, {"summary": "A clean schedule.", "strengths": "Scales.", "recommendation": 4,
-                                    "confidence": 3}, submit=True, version=None)  # fmt: skip
+        rev.save_review(
+            ws,
+            first,
+            {"summary": "A clean schedule.", "strengths": "Scales.", "recommendation": 4, "confidence": 3},
+            submit=True,
+            version=None,
+        )
         rev.save_review(ws, second, {"summary": "An unfinished draft."}, submit=False, version=None)
         rev.post_comment(ws, rita, p1, "Does the speed-up hold on eight devices?")
         db.session.add(Bid(submission_id=p1.id, reviewer_id=rex.id, value=BidValue.EAGER))
         rev.add_conflict_override(carla, p1, rex, True, "Rex co-wrote the baseline.")
         accounts.invite_reviewers(ws, carla, accounts.parse_invitation_lines("Vera Visitor <vera@example.org>"))
-        sponsors.submit_inquiry(ws, name="Sam Sponsor", organization="Tokens Inc.", email="sam@example.org",
-                                interest="other", message="We would like to sponsor the best paper award.")  # fmt: skip
-        decisions.record_decision(carla, p1, decision=Decision.ACCEPTED, presentation=Presentation.ORAL,
-                                  note="Strong results.", version=None)  # fmt: skip
+        sponsors.submit_inquiry(
+            ws,
+            name="Sam Sponsor",
+            organization="Tokens Inc.",
+            email="sam@example.org",
+            interest="other",
+            message="We would like to sponsor the best paper award.",
+        )
+        decisions.record_decision(
+            carla, p1, decision=Decision.ACCEPTED, presentation=Presentation.ORAL, note="Strong results.", version=None
+        )
         decisions.record_decision(carla, p2, decision=Decision.REJECTED, presentation=None, note="", version=None)
         decisions.prepare_letters(ws)
         decisions.send_letters(carla, ws)
         # The one-time token of the form that sent them (a second post of it would be shown this result).
-        db.session.add(FormToken(token="letters-form-token", endpoint="chair.send_letters", user_id=carla.id,
-                                 result_url="/chair/letters", message="the letters were sent"))  # fmt: skip
+        db.session.add(
+            FormToken(
+                token="letters-form-token",
+                endpoint="chair.send_letters",
+                user_id=carla.id,
+                result_url="/chair/letters",
+                message="the letters were sent",
+            )
+        )
         emails.commit_and_deliver()
         numbers = {"p1": p1.id, "p2": p2.id}
     login(app.test_client(), "ada@example.org", "not her password")
@@ -251,13 +276,13 @@ def test_backup_then_restore_into_a_fresh_instance_brings_back_every_row_and_fil
     client = fresh.test_client()
     login(client, "ada@example.org")
     with fresh.app_context():
-        paper = db.session.scalars(sa.select(Revision).where(Revision.submission_id == numbers["p1"])
-                                   .order_by(Revision.id)).first()  # fmt: skip
+        paper = db.session.scalars(
+            sa.select(Revision).where(Revision.submission_id == numbers["p1"]).order_by(Revision.id)
+        ).first()
     download = client.get(f"/submissions/{numbers['p1']}/files/{paper.id}")
     assert download.data == PAPER
     # ... and a new account takes the next id (PostgreSQL's sequences were restored too).
-    created = cli(fresh, "users", "create", "new@example.org", "--name", "New Person", "--password-stdin",
-                  input=f"{PASSWORD}\n")  # fmt: skip
+    created = cli(fresh, "users", "create", "new@example.org", "--name", "New Person", "--password-stdin", input=f"{PASSWORD}\n")
     assert created.output == "Created new@example.org (author).\n"
     with fresh.app_context():
         new_id = db.session.scalar(sa.select(User.id).where(User.email == "new@example.org"))
@@ -268,8 +293,11 @@ def test_restore_into_an_instance_in_use_is_refused_and_changes_nothing(app: Fla
     small_workshop(app)
     assert cli(app, "backup", str(tmp_path / "backup")).exit_code == 0
     rows, files = everything(app), uploads(app)
-    occupied = ", ".join(f"{name} ({len(r)})" for name, r in sorted(rows.items()) if r and name != "alembic_version"
-                         and name in manifest_of(tmp_path / "backup")["tables"])  # fmt: skip
+    occupied = ", ".join(
+        f"{name} ({len(r)})"
+        for name, r in sorted(rows.items())
+        if r and name != "alembic_version" and name in manifest_of(tmp_path / "backup")["tables"]
+    )
 
     refused = cli(app, "restore", str(tmp_path / "backup"))
     assert refused.exit_code == 1
@@ -303,18 +331,25 @@ def test_restore_of_a_damaged_backup_is_refused_and_changes_nothing(app: Flask, 
         (directory / "manifest.json").write_text(json.dumps({**manifest_of(directory), **changes}))
 
     cases = [
-        (lambda d: flip_a_byte(d, paper["path"]),
-         f"Error: The backup failed its checks ({paper['path']} does not match its checksum). Nothing was changed."),
-        (lambda d: flip_a_byte(d, dump),
-         f"Error: The backup failed its checks ({dump} does not match its checksum). Nothing was changed."),
-        (lambda d: (d / paper["path"]).unlink(),
-         f"Error: The backup failed its checks ({paper['path']} is missing). Nothing was changed."),
-        (lambda d: edit_manifest(d, alembic_revision="0123456789ab"),
-         f"Error: The backup is at database revision 0123456789ab (portal {manifest['portal_version']}) and this code "
-         f"at {manifest['alembic_revision']}: restore it with the portal version that made it, then upgrade."),
-        (lambda d: (d / "manifest.json").unlink(),
-         "Error: {d} holds no manifest.json: it is not a complete backup."),
-    ]  # fmt: skip
+        (
+            lambda d: flip_a_byte(d, paper["path"]),
+            f"Error: The backup failed its checks ({paper['path']} does not match its checksum). Nothing was changed.",
+        ),
+        (
+            lambda d: flip_a_byte(d, dump),
+            f"Error: The backup failed its checks ({dump} does not match its checksum). Nothing was changed.",
+        ),
+        (
+            lambda d: (d / paper["path"]).unlink(),
+            f"Error: The backup failed its checks ({paper['path']} is missing). Nothing was changed.",
+        ),
+        (
+            lambda d: edit_manifest(d, alembic_revision="0123456789ab"),
+            f"Error: The backup is at database revision 0123456789ab (portal {manifest['portal_version']}) and this code "
+            f"at {manifest['alembic_revision']}: restore it with the portal version that made it, then upgrade.",
+        ),
+        (lambda d: (d / "manifest.json").unlink(), "Error: {d} holds no manifest.json: it is not a complete backup."),
+    ]
     for number, (damage, message) in enumerate(cases):
         copy = tmp_path / f"damaged-{number}"
         shutil.copytree(good, copy)
@@ -328,8 +363,10 @@ def test_restore_of_a_damaged_backup_is_refused_and_changes_nothing(app: Flask, 
     (folder / "ab").mkdir(parents=True)
     (folder / "ab" / "ab00").write_bytes(b"someone else's file")
     refused = cli(fresh, "restore", str(good))
-    assert refused.output == (f"Error: The upload folder {folder} already holds 1 file(s) that are not in this backup: "
-                              "restore into an empty upload folder. Nothing was changed.\n")  # fmt: skip
+    assert refused.output == (
+        f"Error: The upload folder {folder} already holds 1 file(s) that are not in this backup: "
+        "restore into an empty upload folder. Nothing was changed.\n"
+    )
     assert everything(fresh) == empty
     (folder / "ab" / "ab00").unlink()
 

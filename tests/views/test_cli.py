@@ -19,18 +19,14 @@ def test_content_load_twice_changes_nothing(empty_app: Flask) -> None:
     assert "created" in first.output.splitlines()[0]
     second = runner.invoke(args=["content", "load", str(CONTENT_FILE)])
     assert second.exit_code == 0
-    assert second.output == (
-        f"LongLLM 2024 from {CONTENT_FILE}: No changes: the database already matches the file.\n"
-    )
+    assert second.output == (f"LongLLM 2024 from {CONTENT_FILE}: No changes: the database already matches the file.\n")
 
 
 def test_content_load_of_an_edited_file_updates_the_site(empty_app: Flask, tmp_path: Path) -> None:
     runner = empty_app.test_cli_runner()
     runner.invoke(args=["content", "load", str(CONTENT_FILE)])
     edited = tmp_path / "edited.toml"
-    edited.write_text(
-        CONTENT_FILE.read_text().replace('title = "Others"', 'title = "Other long-context topics"')
-    )
+    edited.write_text(CONTENT_FILE.read_text().replace('title = "Others"', 'title = "Other long-context topics"'))
     result = runner.invoke(args=["content", "load", str(edited)])
     assert result.exit_code == 0
     assert result.output.splitlines()[1:] == ["  topics others"]
@@ -60,9 +56,13 @@ def test_demo_loads_the_workshop_with_open_submissions(empty_app: Flask) -> None
         ws = db.session.scalar(sa.select(Workshop))
         assert ws.is_demo
         assert [d.kind for d in ws.dates] == [
-            DateKind.SUBMISSION_OPEN, DateKind.ABSTRACT_DEADLINE, DateKind.PAPER_DEADLINE,
-            DateKind.NOTIFICATION, DateKind.CAMERA_READY, DateKind.WORKSHOP,
-        ]  # fmt: skip
+            DateKind.SUBMISSION_OPEN,
+            DateKind.ABSTRACT_DEADLINE,
+            DateKind.PAPER_DEADLINE,
+            DateKind.NOTIFICATION,
+            DateKind.CAMERA_READY,
+            DateKind.WORKSHOP,
+        ]
         deadline = ws.date_of(DateKind.PAPER_DEADLINE).at.astimezone(ws.zone)
         assert (deadline.hour, deadline.minute) == (23, 59)
     page = empty_app.test_client().get("/call-for-papers").get_data(as_text=True)

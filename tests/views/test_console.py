@@ -41,39 +41,58 @@ from tests.factories import login, make_user
 # --- the world: five papers, four reviewers, two chairs (Carla co-wrote paper B) --------------------------
 
 PEOPLE: dict[str, dict[str, Any]] = {
-    "chris": {"email": "chris@example.org", "name": "Chris Chair", "affiliation": "Chair University",
-              "roles": ("chair",)},
-    "carla": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Carla College",
-              "roles": ("chair",)},
+    "chris": {"email": "chris@example.org", "name": "Chris Chair", "affiliation": "Chair University", "roles": ("chair",)},
+    "carla": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Carla College", "roles": ("chair",)},
     "ann": {"email": "ann@example.org", "name": "Ann Author", "affiliation": "Alpha University"},
     "ben": {"email": "ben@example.org", "name": "Ben Bauthor", "affiliation": "Beta Lab"},
     "otto": {"email": "otto@example.org", "name": "Otto Other", "affiliation": "Omega College"},
-    "rita": {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Institute",
-             "roles": ("reviewer",)},
-    "rex": {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Rex Polytechnic",
-            "roles": ("reviewer",)},
-    "una": {"email": "una@example.org", "name": "Una Unhurried", "affiliation": "Una Academy",
-            "roles": ("reviewer",)},
+    "rita": {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Institute", "roles": ("reviewer",)},
+    "rex": {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Rex Polytechnic", "roles": ("reviewer",)},
+    "una": {"email": "una@example.org", "name": "Una Unhurried", "affiliation": "Una Academy", "roles": ("reviewer",)},
     "ray": {"email": "ray@example.org", "name": "Ray Ranker", "affiliation": "Ray Centre", "roles": ("reviewer",)},
-}  # fmt: skip
+}
 ARCH, TRAINING, EMBEDDINGS = "architecture", "efficient-training", "embeddings"
 ARCH_TITLE = "Novel architecture design of Large Language Models to capture long dependency"
 TRAINING_TITLE = "Efficient training methods for Large Language Models to attend on long context"
 # (reviewer, state, recommendation, confidence); state None: assigned, not started.
 PAPERS: dict[str, dict[str, Any]] = {
-    "ring": {"title": "Ring attention beyond a million tokens", "topic": ARCH, "state": "submitted",
-             "authors": ["ann"], "reviews": [("rita", "submitted", 4, 3), ("rex", "submitted", 2, 5),
-                                             ("una", "submitted", 5, 1), ("ray", "draft", 1, 1)]},
-    "sparse": {"title": "Sparse memory for long documents", "topic": TRAINING, "state": "submitted",
-               "authors": ["ben", "carla"], "decision": "accepted",
-               "reviews": [("rita", "submitted", 5, 4), ("rex", "submitted", 4, 2), ("una", "submitted", 4, 4)]},
-    "interp": {"title": "Position interpolation revisited", "topic": ARCH, "state": "submitted",
-               "authors": ["ann", "otto"], "reviews": [("ray", None, None, None), ("una", None, None, None)]},
-    "gone": {"title": "Withdrawn thoughts on recurrence", "topic": EMBEDDINGS, "state": "withdrawn",
-             "authors": ["ann"], "reviews": []},
-    "idea": {"title": "Only an abstract about retrieval", "topic": TRAINING, "state": "abstract",
-             "authors": ["ben"], "reviews": []},
-}  # fmt: skip
+    "ring": {
+        "title": "Ring attention beyond a million tokens",
+        "topic": ARCH,
+        "state": "submitted",
+        "authors": ["ann"],
+        "reviews": [("rita", "submitted", 4, 3), ("rex", "submitted", 2, 5), ("una", "submitted", 5, 1), ("ray", "draft", 1, 1)],
+    },
+    "sparse": {
+        "title": "Sparse memory for long documents",
+        "topic": TRAINING,
+        "state": "submitted",
+        "authors": ["ben", "carla"],
+        "decision": "accepted",
+        "reviews": [("rita", "submitted", 5, 4), ("rex", "submitted", 4, 2), ("una", "submitted", 4, 4)],
+    },
+    "interp": {
+        "title": "Position interpolation revisited",
+        "topic": ARCH,
+        "state": "submitted",
+        "authors": ["ann", "otto"],
+        "reviews": [("ray", None, None, None), ("una", None, None, None)],
+    },
+    "gone": {
+        "title": "Withdrawn thoughts on recurrence",
+        "topic": EMBEDDINGS,
+        "state": "withdrawn",
+        "authors": ["ann"],
+        "reviews": [],
+    },
+    "idea": {
+        "title": "Only an abstract about retrieval",
+        "topic": TRAINING,
+        "state": "abstract",
+        "authors": ["ben"],
+        "reviews": [],
+    },
+}
 
 
 def reviewed_at() -> datetime:
@@ -87,24 +106,39 @@ def add_paper(
     now = utcnow()
     state = SubmissionState(spec["state"])
     sub = Submission(
-        workshop_id=ws.id, submitter_id=users[spec["authors"][0]].id, type_id=db.session.scalar(sa.select(SubmissionType.id)),
-        primary_topic_id=topics[spec["topic"]], title=spec["title"], abstract="Long contexts.", state=state,
+        workshop_id=ws.id,
+        submitter_id=users[spec["authors"][0]].id,
+        type_id=db.session.scalar(sa.select(SubmissionType.id)),
+        primary_topic_id=topics[spec["topic"]],
+        title=spec["title"],
+        abstract="Long contexts.",
+        state=state,
         submitted_at=now - timedelta(days=10) if state != SubmissionState.ABSTRACT else None,
         withdrawn_at=now - timedelta(days=5) if state == SubmissionState.WITHDRAWN else None,
         decision=Decision(spec["decision"]) if spec.get("decision") else None,
-        authors=[SubmissionAuthor(position=i, name=users[k].name, email=users[k].email,
-                                  affiliation=users[k].affiliation) for i, k in enumerate(spec["authors"], start=1)],
-    )  # fmt: skip
+        authors=[
+            SubmissionAuthor(position=i, name=users[k].name, email=users[k].email, affiliation=users[k].affiliation)
+            for i, k in enumerate(spec["authors"], start=1)
+        ],
+    )
     db.session.add(sub)
     db.session.flush()
     for ordinal, (who, review_state, rec, conf) in enumerate(spec["reviews"], start=1):
-        assignment = ReviewAssignment(submission_id=sub.id, reviewer_id=users[who].id, ordinal=ordinal,
-                                      origin=AssignmentOrigin.MANUAL)  # fmt: skip
+        assignment = ReviewAssignment(
+            submission_id=sub.id, reviewer_id=users[who].id, ordinal=ordinal, origin=AssignmentOrigin.MANUAL
+        )
         db.session.add(assignment)
         if review_state:
             done = review_state == "submitted"
-            db.session.add(Review(assignment=assignment, state=ReviewState(review_state), recommendation=rec,
-                                  confidence=conf, submitted_at=reviewed if done else None))  # fmt: skip
+            db.session.add(
+                Review(
+                    assignment=assignment,
+                    state=ReviewState(review_state),
+                    recommendation=rec,
+                    confidence=conf,
+                    submitted_at=reviewed if done else None,
+                )
+            )
     refresh_scores([sub.id])  # what the reviewing services do after each change
     return sub
 
@@ -144,8 +178,10 @@ def table_rows(response: TestResponse) -> list[list[str]]:
     recommendation/confidence, mean, weighted, spread, decision)."""
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    return [[clean(cell) for cell in re.findall(r"(?s)<t[dh]\b[^>]*>(.*?)</t[dh]>", row)]
-            for row in re.findall(r'(?s)<tr id="paper-\d+"[^>]*>(.*?)</tr>', html)]  # fmt: skip
+    return [
+        [clean(cell) for cell in re.findall(r"(?s)<t[dh]\b[^>]*>(.*?)</t[dh]>", row)]
+        for row in re.findall(r'(?s)<tr id="paper-\d+"[^>]*>(.*?)</tr>', html)
+    ]
 
 
 def numbers(response: TestResponse) -> list[int]:
@@ -178,8 +214,7 @@ def audit_rows(response: TestResponse) -> list[tuple[str, str, str]]:
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     body = re.search(r"(?s)<tbody>(.*?)</tbody>", html).group(1)  # type: ignore[union-attr]
-    rows = [[clean(c) for c in re.findall(r"(?s)<td\b[^>]*>(.*?)</td>", row)]
-            for row in re.findall(r"(?s)<tr>(.*?)</tr>", body)]  # fmt: skip
+    rows = [[clean(c) for c in re.findall(r"(?s)<td\b[^>]*>(.*?)</td>", row)] for row in re.findall(r"(?s)<tr>(.*?)</tr>", body)]
     return [(who, kind, what) for _when, who, kind, what in (r for r in rows if len(r) == 4)]
 
 
@@ -194,19 +229,25 @@ def user_id(app: Flask, key: str) -> int:
 
 
 def decide(client: FlaskClient, number: int, decision: str, version: int, note: str = "") -> TestResponse:
-    return client.post(f"/chair/decisions/{number}", data={"csrf_token": token(client), "decision": decision,
-                                                           "version": str(version), "note": note, "presentation": ""},
-                       follow_redirects=True)  # fmt: skip
+    return client.post(
+        f"/chair/decisions/{number}",
+        data={"csrf_token": token(client), "decision": decision, "version": str(version), "note": note, "presentation": ""},
+        follow_redirects=True,
+    )
 
 
 def assign(client: FlaskClient, number: int, reviewer_id: int) -> TestResponse:
-    return client.post("/chair/assignments/add", data={"csrf_token": token(client), "number": str(number),
-                                                       "reviewer": str(reviewer_id)}, follow_redirects=True)  # fmt: skip
+    return client.post(
+        "/chair/assignments/add",
+        data={"csrf_token": token(client), "number": str(number), "reviewer": str(reviewer_id)},
+        follow_redirects=True,
+    )
 
 
 def grant_role(client: FlaskClient, target_id: int, role: str) -> TestResponse:
-    return client.post(f"/members/{target_id}/role", data={"csrf_token": token(client), "role": role, "grant": "1"},
-                       follow_redirects=True)  # fmt: skip
+    return client.post(
+        f"/members/{target_id}/role", data={"csrf_token": token(client), "role": role, "grant": "1"}, follow_redirects=True
+    )
 
 
 def count_statements(app: Flask, client: FlaskClient, url: str) -> tuple[int, TestResponse]:
@@ -235,30 +276,72 @@ def add_many_papers(count: int, reviewer_ids: list[int]) -> list[int]:
     topic_ids = [t.id for t in ws.topics]
     now = utcnow()
     first = (db.session.scalar(sa.select(sa.func.max(Submission.id))) or 0) + 1
-    ids = list(db.session.scalars(sa.insert(Submission).returning(Submission.id, sort_by_parameter_order=True), [
-        {"workshop_id": ws.id, "type_id": type_id, "primary_topic_id": topic_ids[i % len(topic_ids)],
-         "title": f"Bulk paper {first + i}", "abstract": "Long contexts.", "state": SubmissionState.SUBMITTED,
-         "submitted_at": now, "created_at": now, "updated_at": now}
-        for i in range(count)
-    ]))  # fmt: skip
-    db.session.execute(sa.insert(SubmissionAuthor), [
-        {"submission_id": sid, "position": 1, "name": f"Bulk Author {sid}", "email": f"bulk{sid}@example.org",
-         "affiliation": "Bulk University"} for sid in ids
-    ])  # fmt: skip
+    ids = list(
+        db.session.scalars(
+            sa.insert(Submission).returning(Submission.id, sort_by_parameter_order=True),
+            [
+                {
+                    "workshop_id": ws.id,
+                    "type_id": type_id,
+                    "primary_topic_id": topic_ids[i % len(topic_ids)],
+                    "title": f"Bulk paper {first + i}",
+                    "abstract": "Long contexts.",
+                    "state": SubmissionState.SUBMITTED,
+                    "submitted_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+    )
+    db.session.execute(
+        sa.insert(SubmissionAuthor),
+        [
+            {
+                "submission_id": sid,
+                "position": 1,
+                "name": f"Bulk Author {sid}",
+                "email": f"bulk{sid}@example.org",
+                "affiliation": "Bulk University",
+            }
+            for sid in ids
+        ],
+    )
     if not reviewer_ids:
         return ids
     pairs = [(sid, ordinal, rid) for sid in ids for ordinal, rid in enumerate(reviewer_ids, start=1)]
-    assignment_ids = list(db.session.scalars(
-        sa.insert(ReviewAssignment).returning(ReviewAssignment.id, sort_by_parameter_order=True),
-        [{"submission_id": sid, "reviewer_id": rid, "ordinal": ordinal, "origin": AssignmentOrigin.MANUAL,
-          "created_at": now} for sid, ordinal, rid in pairs],
-    ))  # fmt: skip
-    db.session.execute(sa.insert(Review), [
-        {"assignment_id": aid, "state": ReviewState.SUBMITTED, "recommendation": (sid + ordinal) % 5 + 1,
-         "confidence": (sid * ordinal) % 5 + 1, "submitted_at": now, "submitted_quarter": quarter_of(now),
-         "created_at": now, "updated_at": now}
-        for aid, (sid, ordinal, _) in zip(assignment_ids, pairs, strict=True)
-    ])  # fmt: skip
+    assignment_ids = list(
+        db.session.scalars(
+            sa.insert(ReviewAssignment).returning(ReviewAssignment.id, sort_by_parameter_order=True),
+            [
+                {
+                    "submission_id": sid,
+                    "reviewer_id": rid,
+                    "ordinal": ordinal,
+                    "origin": AssignmentOrigin.MANUAL,
+                    "created_at": now,
+                }
+                for sid, ordinal, rid in pairs
+            ],
+        )
+    )
+    db.session.execute(
+        sa.insert(Review),
+        [
+            {
+                "assignment_id": aid,
+                "state": ReviewState.SUBMITTED,
+                "recommendation": (sid + ordinal) % 5 + 1,
+                "confidence": (sid * ordinal) % 5 + 1,
+                "submitted_at": now,
+                "submitted_quarter": quarter_of(now),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for aid, (sid, ordinal, _) in zip(assignment_ids, pairs, strict=True)
+        ],
+    )
     refresh_scores(ids)
     return ids
 
@@ -292,24 +375,30 @@ def test_console_pages_are_for_chairs_only(app: Flask, world: dict[str, int], ur
 def test_home_shows_the_figures_and_progress_of_a_known_world(app: Flask, world: dict[str, int]) -> None:
     page = text_of(client_for(app, "chris").get("/chair/"))
     assert "You are an author of" not in page
-    glance = page[page.index("At a glance"):page.index("Charts")]
+    glance = page[page.index("At a glance") : page.index("Charts")]
     assert glance.startswith(
         "At a glance Submitted papers 3 Abstracts without a paper 1 Withdrawn 1 Reviews submitted 6 of 9 "
         "Papers short of 3 reviewers 1 Reviewers disagree (spread ≥ 2) 1 Accepted 1 Rejected 0 Undecided 2 "
         # 6 of the 9 assignments are in: 66.7 %, shown without decimals.
         "Reviewing progress 66 % 66 % of the assigned reviews are in (6 of 9; 1 draft started); the review "
         "deadline is "
-    )  # fmt: skip
+    )
     # Before the deadline: who still owes reviews (Ray: a draft and one not started; Una: one not started).
-    assert glance.endswith("Reviewers with unfinished reviews 2 reviewers have unfinished reviews. Send reminders "
-                           "Reviewer Unfinished Ray Ranker 2 Una Unhurried 1 ")  # fmt: skip
+    assert glance.endswith(
+        "Reviewers with unfinished reviews 2 reviewers have unfinished reviews. Send reminders "
+        "Reviewer Unfinished Ray Ranker 2 Una Unhurried 1 "
+    )
     # The draft's "1 Strong reject" is not counted; the submitted 4, 2, 5 / 5, 4, 4 are.
-    assert ("Recommendations Recommendation Reviews 1 Strong reject 0 2 Weak reject 1 3 Borderline 0 "
-            "4 Weak accept 3 5 Strong accept 2") in page  # fmt: skip
+    assert (
+        "Recommendations Recommendation Reviews 1 Strong reject 0 2 Weak reject 1 3 Borderline 0 "
+        "4 Weak accept 3 5 Strong accept 2"
+    ) in page
     # Submitted papers only: the withdrawn (embeddings) and the abstract (training) are not counted.
-    assert (f"Papers per topic Topic Papers {ARCH_TITLE} 2 {TRAINING_TITLE} 1 Embedding-based methods for Large "
-            "Language Model pre-training on long context dependency 0 Resources and Evaluations 0 Hardware-aware "
-            "Optimization 0 Augmentation-based language models 0 Others 0") in page  # fmt: skip
+    assert (
+        f"Papers per topic Topic Papers {ARCH_TITLE} 2 {TRAINING_TITLE} 1 Embedding-based methods for Large "
+        "Language Model pre-training on long context dependency 0 Resources and Evaluations 0 Hardware-aware "
+        "Optimization 0 Augmentation-based language models 0 Others 0"
+    ) in page
 
 
 def test_home_lists_late_reviewers_once_the_review_deadline_has_passed(app: Flask, world: dict[str, int]) -> None:
@@ -317,9 +406,11 @@ def test_home_lists_late_reviewers_once_the_review_deadline_has_passed(app: Flas
         db.session.scalar(sa.select(Workshop)).review_deadline = utcnow() - timedelta(hours=1)  # type: ignore[union-attr]
         db.session.commit()
     page = text_of(client_for(app, "chris").get("/chair/"))
-    late = page[page.index("Late reviewers"):page.index("Charts")]
-    assert late == ("Late reviewers 2 reviewers have unfinished reviews past the deadline. Send reminders "
-                    "Reviewer Unfinished Ray Ranker 2 Una Unhurried 1 ")  # fmt: skip
+    late = page[page.index("Late reviewers") : page.index("Charts")]
+    assert late == (
+        "Late reviewers 2 reviewers have unfinished reviews past the deadline. Send reminders "
+        "Reviewer Unfinished Ray Ranker 2 Una Unhurried 1 "
+    )
 
 
 def svg_charts(response: TestResponse) -> dict[str, tuple[str, str]]:
@@ -328,7 +419,7 @@ def svg_charts(response: TestResponse) -> dict[str, tuple[str, str]]:
     charts = {}
     for chart_id, title_id, desc_id, body in re.findall(
         r'(?s)<svg class="chart" id="([^"]+)"[^>]* role="img" aria-labelledby="(\S+) (\S+)"[^>]*>(.*?)</svg>', html
-    ):  # fmt: skip
+    ):
         title = re.search(rf'<title id="{title_id}">([^<]*)</title>', body)
         desc = re.search(rf'<desc id="{desc_id}">([^<]*)</desc>', body)
         assert title and desc, chart_id
@@ -352,7 +443,7 @@ def test_home_charts_are_labelled_images_carrying_their_numbers(app: Flask, worl
         f"{ARCH_TITLE}: 2; {TRAINING_TITLE}: 1; Embedding-based methods for Large Language Model pre-training on "
         "long context dependency: 0; Resources and Evaluations: 0; Hardware-aware Optimization: 0; "
         "Augmentation-based language models: 0; Others: 0",
-    )  # fmt: skip
+    )
     title, desc = charts["chart-days"]
     assert title == "Reviews submitted per day, last 21 days (AoE)"
     # The six reviews came in at 05:00 UTC, the evening before in AoE: they count on the AoE day.
@@ -362,9 +453,7 @@ def test_home_charts_are_labelled_images_carrying_their_numbers(app: Flask, worl
     assert f"{days[0].isoformat()} 0 {days[1].isoformat()} 6 {days[2].isoformat()} 0 " in table
 
 
-def test_reviews_per_day_follow_the_workshops_zone_across_a_daylight_saving_change(
-    app: Flask, world: dict[str, int]
-) -> None:
+def test_reviews_per_day_follow_the_workshops_zone_across_a_daylight_saving_change(app: Flask, world: dict[str, int]) -> None:
     """Berlin moves from UTC+1 to UTC+2 on 29 March 2026: a review at 22:30 UTC on 27 March (23:30 in Berlin)
     belongs to the 27th, one at 22:30 UTC on 30 March (00:30 in Berlin) to the 31st."""
     from portal.services.console import overview
@@ -372,10 +461,10 @@ def test_reviews_per_day_follow_the_workshops_zone_across_a_daylight_saving_chan
     with app.app_context():
         ws = db.session.scalar(sa.select(Workshop))
         ws.timezone = "Europe/Berlin"
-        reviews = db.session.scalars(sa.select(Review).where(Review.state == ReviewState.SUBMITTED)
-                                     .order_by(Review.id)).all()  # fmt: skip
-        for review, at in zip(reviews, (datetime(2026, 3, 27, 22, 30, tzinfo=UTC),
-                                        datetime(2026, 3, 30, 22, 30, tzinfo=UTC)), strict=False):  # fmt: skip
+        reviews = db.session.scalars(sa.select(Review).where(Review.state == ReviewState.SUBMITTED).order_by(Review.id)).all()
+        for review, at in zip(
+            reviews, (datetime(2026, 3, 27, 22, 30, tzinfo=UTC), datetime(2026, 3, 30, 22, 30, tzinfo=UTC)), strict=False
+        ):
             review.submitted_at = at
         for review in reviews[2:]:
             review.submitted_at = datetime(2026, 1, 1, tzinfo=UTC)  # outside the three weeks shown
@@ -415,18 +504,72 @@ def test_table_shows_each_review_and_the_aggregates(app: Flask, world: dict[str,
     # Mean (4+2+5)/3 = 3.67; weighted (4*3 + 2*5 + 5*1)/(3+5+1) = 27/9 = 3.00; spread 5-2 = 3.
     # Sparse: 5/4, 4/2, 4/4. Mean 13/3 = 4.33; weighted (20+8+16)/10 = 4.40; spread 1.
     assert rows == [
-        [f"Tick #{ring}", str(ring), "Ring attention beyond a million tokens", ARCH_TITLE, "Ann Author", "3/4",
-         "R1: 4/3, R2: 2/5, R3: 5/1, R4: draft 1 review missing; reviewers disagree", "3.67", "3.00", "3", "—"],
-        [f"Tick #{sparse}", str(sparse), "Sparse memory for long documents", TRAINING_TITLE,
-         "Ben Bauthor, Carla Chair", "3/3", "R1: 5/4, R2: 4/2, R3: 4/4", "4.33", "4.40", "1", "accepted"],
-        [f"Tick #{interp}", str(interp), "Position interpolation revisited", ARCH_TITLE, "Ann Author, Otto Other",
-         "0/2", "R1: not started, R2: not started 2 reviews missing; 2 of 3 reviewers assigned", "—", "—", "—", "—"],
-        ["", str(gone), "Withdrawn thoughts on recurrence withdrawn",
-         "Embedding-based methods for Large Language Model pre-training on long context dependency", "Ann Author",
-         "0/0", "no reviewers", "—", "—", "—", "—"],
-        ["", str(idea), "Only an abstract about retrieval abstract", TRAINING_TITLE, "Ben Bauthor", "0/0",
-         "no reviewers", "—", "—", "—", "—"],
-    ]  # fmt: skip
+        [
+            f"Tick #{ring}",
+            str(ring),
+            "Ring attention beyond a million tokens",
+            ARCH_TITLE,
+            "Ann Author",
+            "3/4",
+            "R1: 4/3, R2: 2/5, R3: 5/1, R4: draft 1 review missing; reviewers disagree",
+            "3.67",
+            "3.00",
+            "3",
+            "—",
+        ],
+        [
+            f"Tick #{sparse}",
+            str(sparse),
+            "Sparse memory for long documents",
+            TRAINING_TITLE,
+            "Ben Bauthor, Carla Chair",
+            "3/3",
+            "R1: 5/4, R2: 4/2, R3: 4/4",
+            "4.33",
+            "4.40",
+            "1",
+            "accepted",
+        ],
+        [
+            f"Tick #{interp}",
+            str(interp),
+            "Position interpolation revisited",
+            ARCH_TITLE,
+            "Ann Author, Otto Other",
+            "0/2",
+            "R1: not started, R2: not started 2 reviews missing; 2 of 3 reviewers assigned",
+            "—",
+            "—",
+            "—",
+            "—",
+        ],
+        [
+            "",
+            str(gone),
+            "Withdrawn thoughts on recurrence withdrawn",
+            "Embedding-based methods for Large Language Model pre-training on long context dependency",
+            "Ann Author",
+            "0/0",
+            "no reviewers",
+            "—",
+            "—",
+            "—",
+            "—",
+        ],
+        [
+            "",
+            str(idea),
+            "Only an abstract about retrieval abstract",
+            TRAINING_TITLE,
+            "Ben Bauthor",
+            "0/0",
+            "no reviewers",
+            "—",
+            "—",
+            "—",
+            "—",
+        ],
+    ]
 
 
 def test_table_sorts_by_mean_both_ways_with_unreviewed_papers_last(app: Flask, world: dict[str, int]) -> None:
@@ -459,9 +602,24 @@ def test_table_sorts_by_mean_both_ways_with_unreviewed_papers_last(app: Flask, w
         ({"q": "_"}, [], "0 submissions."),  # LIKE's wildcards match only themselves
         ({"q": "%"}, [], "0 submissions."),
     ],
-    ids=["topic", "withdrawn", "abstract", "accepted", "undecided", "attention", "topic+state", "title",
-         "title-2", "author", "author-full", "number", "number+filters", "underscore", "percent"],
-)  # fmt: skip
+    ids=[
+        "topic",
+        "withdrawn",
+        "abstract",
+        "accepted",
+        "undecided",
+        "attention",
+        "topic+state",
+        "title",
+        "title-2",
+        "author",
+        "author-full",
+        "number",
+        "number+filters",
+        "underscore",
+        "percent",
+    ],
+)
 def test_table_filters_and_search(
     app: Flask, world: dict[str, int], args: dict[str, str], expected: list[str], summary: str
 ) -> None:
@@ -525,13 +683,10 @@ def test_home_and_table_issue_as_many_statements_for_2000_papers_as_for_20(app: 
 # --- the chair who is an author -------------------------------------------------------------------------
 
 
-def test_chair_who_wrote_a_paper_sees_none_of_it_in_the_table_or_the_figures(
-    app: Flask, world: dict[str, int]
-) -> None:
+def test_chair_who_wrote_a_paper_sees_none_of_it_in_the_table_or_the_figures(app: Flask, world: dict[str, int]) -> None:
     with app.app_context():  # Ray is also assigned Sparse and has not started: that must not show either
         ray = db.session.scalar(sa.select(User).where(User.email == "ray@example.org"))
-        db.session.add(ReviewAssignment(submission_id=world["sparse"], reviewer=ray, ordinal=4,
-                                        origin=AssignmentOrigin.MANUAL))  # fmt: skip
+        db.session.add(ReviewAssignment(submission_id=world["sparse"], reviewer=ray, ordinal=4, origin=AssignmentOrigin.MANUAL))
         refresh_scores([world["sparse"]])
         db.session.commit()
     chris = text_of(client_for(app, "chris").get("/chair/"))
@@ -548,14 +703,17 @@ def test_chair_who_wrote_a_paper_sees_none_of_it_in_the_table_or_the_figures(
     home = carla.get("/chair/")
     html, page = home.get_data(as_text=True), text_of(home)
     assert "Sparse memory" not in html
-    assert ("You are conflicted with 1 paper (an author, or a conflict the authors or the chairs declared): it is left "
-            "out of every figure and list here.") in page
-    assert ("At a glance Submitted papers 2 Abstracts without a paper 1 Withdrawn 1 Reviews submitted 3 of 6 "
-            "Papers short of 3 reviewers 1 Reviewers disagree (spread ≥ 2) 1 Accepted 0 Rejected 0 "
-            "Undecided 2") in page  # fmt: skip
+    assert (
+        "You are conflicted with 1 paper (an author, or a conflict the authors or the chairs declared): it is left "
+        "out of every figure and list here."
+    ) in page
+    assert (
+        "At a glance Submitted papers 2 Abstracts without a paper 1 Withdrawn 1 Reviews submitted 3 of 6 "
+        "Papers short of 3 reviewers 1 Reviewers disagree (spread ≥ 2) 1 Accepted 0 Rejected 0 "
+        "Undecided 2"
+    ) in page
     # Only Ring's three submitted reviews (4, 2, 5): Sparse's 5, 4, 4 are left out.
-    assert ("Recommendation Reviews 1 Strong reject 0 2 Weak reject 1 3 Borderline 0 4 Weak accept 1 "
-            "5 Strong accept 1") in page  # fmt: skip
+    assert ("Recommendation Reviews 1 Strong reject 0 2 Weak reject 1 3 Borderline 0 4 Weak accept 1 5 Strong accept 1") in page
     assert "Reviewer Unfinished Ray Ranker 2 Una Unhurried 1 " in page
     assert svg_charts(home)["chart-recommendations"][1] == (
         "1 Strong reject: 0; 2 Weak reject: 1; 3 Borderline: 0; 4 Weak accept: 1; 5 Strong accept: 1"
@@ -563,9 +721,7 @@ def test_chair_who_wrote_a_paper_sees_none_of_it_in_the_table_or_the_figures(
     assert svg_charts(home)["chart-topics"][1].startswith(f"{ARCH_TITLE}: 2; {TRAINING_TITLE}: 0; ")
 
 
-def test_chair_who_wrote_a_paper_does_not_see_its_events_in_the_audit_log(
-    app: Flask, world: dict[str, int]
-) -> None:
+def test_chair_who_wrote_a_paper_does_not_see_its_events_in_the_audit_log(app: Flask, world: dict[str, int]) -> None:
     sparse, ring = world["sparse"], world["ring"]
     chris = client_for(app, "chris")
     decide(chris, sparse, "rejected", version_of(app, sparse), note="Sparse is out of scope.")
@@ -599,25 +755,37 @@ def test_bulk_decision_from_the_table_comes_back_to_the_same_view(app: Flask, wo
     page = chris.get(view)
     assert numbers(page) == [world["ring"], world["interp"]]
     assert hidden_input(page, "next") == view
-    response = chris.post("/chair/decisions/bulk", data={
-        "csrf_token": hidden_input(page, "csrf_token"), "next": hidden_input(page, "next"), "decision": "rejected",
-        "selected": ticked(app, world["ring"], world["interp"]),
-    })  # fmt: skip
+    response = chris.post(
+        "/chair/decisions/bulk",
+        data={
+            "csrf_token": hidden_input(page, "csrf_token"),
+            "next": hidden_input(page, "next"),
+            "decision": "rejected",
+            "selected": ticked(app, world["ring"], world["interp"]),
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == view
     back = chris.get(response.headers["Location"])
     assert "2 papers marked rejected." in text_of(back)
-    assert [(row[1], row[10]) for row in table_rows(back)] == [(str(world["ring"]), "rejected"),
-                                                               (str(world["interp"]), "rejected")]  # fmt: skip
+    assert [(row[1], row[10]) for row in table_rows(back)] == [
+        (str(world["ring"]), "rejected"),
+        (str(world["interp"]), "rejected"),
+    ]
     assert column(chris.get("/chair/submissions?decision=undecided"), 1) == []
 
 
 def test_bulk_decision_with_a_foreign_next_goes_to_the_decisions_page(app: Flask, world: dict[str, int]) -> None:
     chris = client_for(app, "chris")
-    response = chris.post("/chair/decisions/bulk", data={
-        "csrf_token": token(chris), "next": "https://evil.example/", "decision": "accepted",
-        "selected": ticked(app, world["interp"]),
-    })  # fmt: skip
+    response = chris.post(
+        "/chair/decisions/bulk",
+        data={
+            "csrf_token": token(chris),
+            "next": "https://evil.example/",
+            "decision": "accepted",
+            "selected": ticked(app, world["interp"]),
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/chair/decisions"
     assert numbers(chris.get("/chair/submissions?decision=accepted")) == [world["sparse"], world["interp"]]
@@ -626,21 +794,19 @@ def test_bulk_decision_with_a_foreign_next_goes_to_the_decisions_page(app: Flask
 # --- the audit log --------------------------------------------------------------------------------------
 
 
-def test_audit_log_lists_chair_actions_and_finds_them_by_words_actor_and_kind(
-    app: Flask, world: dict[str, int]
-) -> None:
+def test_audit_log_lists_chair_actions_and_finds_them_by_words_actor_and_kind(app: Flask, world: dict[str, int]) -> None:
     ring, interp = world["ring"], world["interp"]
     chris, carla = client_for(app, "chris"), client_for(app, "carla")
-    assert f"#{ring}: rejected." in text_of(decide(chris, ring, "rejected", version_of(app, ring),
-                                                   note="Too narrow for a long-context workshop."))  # fmt: skip
+    assert f"#{ring}: rejected." in text_of(
+        decide(chris, ring, "rejected", version_of(app, ring), note="Too narrow for a long-context workshop.")
+    )
     assert f"Rex Reader reviews #{interp} as Reviewer 3." in text_of(assign(chris, interp, user_id(app, "rex")))
     assert "Otto Other is now a reviewer." in text_of(grant_role(carla, user_id(app, "otto"), "reviewer"))
 
     log = chris.get("/chair/audit")
     role = ("Carla Chair", "role.grant", "Made Otto Other <otto@example.org> a reviewer")
     assignment = ("Chris Chair", "assignment.add", f"Assigned Rex Reader to #{interp} as Reviewer 3 · #{interp}")
-    decision = ("Chris Chair", "decision.record",
-                f"#{ring}: rejected · #{ring} Note: Too narrow for a long-context workshop.")  # fmt: skip
+    decision = ("Chris Chair", "decision.record", f"#{ring}: rejected · #{ring} Note: Too narrow for a long-context workshop.")
     assert audit_rows(log) == [role, assignment, decision]
     assert "3 entries." in text_of(log)
     searches = {
@@ -678,8 +844,11 @@ def test_refused_actions_leave_no_audit_entry(app: Flask, world: dict[str, int],
     with app.app_context():
         db.session.scalar(sa.select(User).where(User.email == "carla@example.org")).is_chair = False  # type: ignore[union-attr]
         db.session.commit()
-    refused = chris.post(f"/members/{user_id(app, 'chris')}/role", data={
-        "csrf_token": token(chris), "role": "chair", "grant": "0"}, follow_redirects=True)  # fmt: skip
+    refused = chris.post(
+        f"/members/{user_id(app, 'chris')}/role",
+        data={"csrf_token": token(chris), "role": "chair", "grant": "0"},
+        follow_redirects=True,
+    )
     assert "Chris Chair is the last chair; make someone else a chair first." in text_of(refused)
 
     assert audit_rows(chris.get("/chair/audit")) == before
@@ -692,10 +861,19 @@ def test_audit_log_pages_hold_fifty_newest_first(app: Flask) -> None:
     with app.app_context():
         make_user("chris@example.org", name="Chris Chair", roles=("chair",))
         start = utcnow() - timedelta(days=1)
-        db.session.execute(sa.insert(AuditEvent), [
-            {"at": start + timedelta(minutes=n), "actor_name": "the system", "action": "settings.reviewing",
-             "summary": f"Change number {n}", "details": {}} for n in range(1, 61)
-        ])  # fmt: skip
+        db.session.execute(
+            sa.insert(AuditEvent),
+            [
+                {
+                    "at": start + timedelta(minutes=n),
+                    "actor_name": "the system",
+                    "action": "settings.reviewing",
+                    "summary": f"Change number {n}",
+                    "details": {},
+                }
+                for n in range(1, 61)
+            ],
+        )
         db.session.commit()
     chris = client_for(app, "chris")
     first = chris.get("/chair/audit")
@@ -714,8 +892,12 @@ def test_odd_numbers_in_urls_and_queries_are_not_found_never_an_error(app: Flask
         response = chris.get(url)
         assert (response.status_code, "Page not found" in text_of(response)) == (404, True), url
     everything = numbers(chris.get("/chair/submissions"))
-    for query, expected in (("q=%C2%B2", []), ("q=%2399999999999999999999", []), ("q=2147483648&page=abc", []),
-                            ("topic=99999999999999999999", everything)):  # an impossible topic is no filter
+    for query, expected in (
+        ("q=%C2%B2", []),
+        ("q=%2399999999999999999999", []),
+        ("q=2147483648&page=abc", []),
+        ("topic=99999999999999999999", everything),
+    ):  # an impossible topic is no filter
         response = chris.get(f"/chair/submissions?{query}")
         assert (response.status_code, numbers(response)) == (200, expected), query
 
@@ -741,16 +923,24 @@ def test_the_reviewing_services_keep_the_paper_scores_equal_to_the_reviews(app: 
         text = {"summary": "S", "strengths": "", "weaknesses": "", "comments_to_authors": "", "confidential_comments": ""}
         reviewing.save_review(ws, assignment, {**text, "recommendation": 2, "confidence": 4}, submit=False, version=None)
         assert kept_and_fresh()[0] == kept_and_fresh()[1]
-        review = reviewing.save_review(ws, assignment, {**text, "recommendation": 5, "confidence": 4}, submit=True,
-                                       version=assignment.review.version)  # type: ignore[union-attr]
+        review = reviewing.save_review(
+            ws, assignment, {**text, "recommendation": 5, "confidence": 4}, submit=True, version=assignment.review.version
+        )  # type: ignore[union-attr]
         score = db.session.get(PaperScore, interp.id)
         db.session.refresh(score)  # type: ignore[arg-type]
         assert (score.done, score.mean, score.r5) == (1, 5.0, 1)  # type: ignore[union-attr]
-        reviewing.save_review(ws, assignment, {**text, "recommendation": 3, "confidence": 4}, submit=False,
-                              version=review.version)  # an edit after submitting stays submitted
+        reviewing.save_review(
+            ws, assignment, {**text, "recommendation": 3, "confidence": 4}, submit=False, version=review.version
+        )  # an edit after submitting stays submitted
         assert kept_and_fresh()[0] == kept_and_fresh()[1]
-        other = next(a for a in db.session.scalars(sa.select(ReviewAssignment).where(
-            ReviewAssignment.submission_id == interp.id, ReviewAssignment.id != assignment.id)))  # fmt: skip
+        other = next(
+            a
+            for a in db.session.scalars(
+                sa.select(ReviewAssignment).where(
+                    ReviewAssignment.submission_id == interp.id, ReviewAssignment.id != assignment.id
+                )
+            )
+        )
         reviewing.unassign_reviewer(chris, other)
         kept, fresh = kept_and_fresh()
         assert kept == fresh

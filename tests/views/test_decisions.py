@@ -50,9 +50,16 @@ def world(app: Flask) -> dict[str, int]:
             people = [svc.AuthorInput(name, email, aff)]
             if email.startswith("ben"):
                 people.append(svc.AuthorInput(chair.name, chair.email, chair.affiliation))
-            details = svc.Details(title=f"A paper by {name}", abstract="Long contexts.", type_id=sub_type.id,
-                                  primary_topic_id=topic.id, secondary_topic_ids=[], keywords="",
-                                  authors=people, declared_conflicts="")  # fmt: skip
+            details = svc.Details(
+                title=f"A paper by {name}",
+                abstract="Long contexts.",
+                type_id=sub_type.id,
+                primary_topic_id=topic.id,
+                secondary_topic_ids=[],
+                keywords="",
+                authors=people,
+                declared_conflicts="",
+            )
             checked = svc.check_paper(ws, sub_type, people, make_pdf(2), "p.pdf")
             numbers[email] = svc.create_submission(ws, user, details, paper=checked).id
         db.session.execute(sa.delete(OutgoingEmail))  # the receipts are not what these tests read
@@ -82,15 +89,20 @@ def version_of(app: Flask, number: int) -> int:
 
 
 def decide(client: FlaskClient, number: int, decision: str, version: int, note: str = "", presentation: str = ""):
-    return client.post(f"/chair/decisions/{number}", data={
-        "csrf_token": token(client, "/chair/decisions"), "decision": decision, "version": str(version),
-        "note": note, "presentation": presentation,
-    }, follow_redirects=True)  # fmt: skip
+    return client.post(
+        f"/chair/decisions/{number}",
+        data={
+            "csrf_token": token(client, "/chair/decisions"),
+            "decision": decision,
+            "version": str(version),
+            "note": note,
+            "presentation": presentation,
+        },
+        follow_redirects=True,
+    )
 
 
-def test_decide_prepare_send_letters_and_authors_see_the_decision(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder
-) -> None:
+def test_decide_prepare_send_letters_and_authors_see_the_decision(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
     ann = world["ann@example.org"]
     chair = client_for(app, "chair2@example.org")
     page = decide(chair, ann, "accepted", version_of(app, ann), note="Great work.", presentation="oral")
@@ -100,10 +112,16 @@ def test_decide_prepare_send_letters_and_authors_see_the_decision(
     assert "accepted" not in text_of(author.get(f"/submissions/{ann}"))
     assert "Upload the camera-ready version" not in text_of(author.get(f"/submissions/{ann}"))
 
-    prepared = chair.post("/chair/letters", data={
-        "csrf_token": token(chair, "/chair/letters"), "accept_letter": "Dear {{ authors }}, #{{ number }} is in "
-        "({{ presentation }}). {{ note }}", "reject_letter": "Dear {{ authors }}, sorry.", "with_reviews": "1",
-    }, follow_redirects=True)  # fmt: skip
+    prepared = chair.post(
+        "/chair/letters",
+        data={
+            "csrf_token": token(chair, "/chair/letters"),
+            "accept_letter": "Dear {{ authors }}, #{{ number }} is in ({{ presentation }}). {{ note }}",
+            "reject_letter": "Dear {{ authors }}, sorry.",
+            "with_reviews": "1",
+        },
+        follow_redirects=True,
+    )
     assert "The templates are saved and 1 draft prepared." in text_of(prepared)
     sent = chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True)
     assert "1 letter sent to the authors." in text_of(sent)
@@ -135,8 +153,9 @@ def test_a_chair_who_is_an_author_cannot_decide_their_paper(app: Flask, world: d
     ben = world["ben@example.org"]
     chair = client_for(app, "chair@example.org")
     assert "A paper by Ben Bauthor" not in text_of(chair.get("/chair/decisions"))
-    response = chair.post(f"/chair/decisions/{ben}", data={"csrf_token": token(chair, "/chair/decisions"),
-                                                           "decision": "accepted", "version": "1"})  # fmt: skip
+    response = chair.post(
+        f"/chair/decisions/{ben}", data={"csrf_token": token(chair, "/chair/decisions"), "decision": "accepted", "version": "1"}
+    )
     assert response.status_code == 404
     with app.app_context():
         assert db.session.get(Submission, ben).decision is None
@@ -147,12 +166,16 @@ def test_bulk_decisions_and_letters_with_smtp_down_stay_queued_then_deliver(
 ) -> None:
     chair = client_for(app, "chair2@example.org")
     numbers = sorted(world.values())
-    page = chair.post("/chair/decisions/bulk", data={"csrf_token": token(chair, "/chair/decisions"),
-                                                     "decision": "rejected", "selected": ticked(app, numbers)},
-                      follow_redirects=True)  # fmt: skip
+    page = chair.post(
+        "/chair/decisions/bulk",
+        data={"csrf_token": token(chair, "/chair/decisions"), "decision": "rejected", "selected": ticked(app, numbers)},
+        follow_redirects=True,
+    )
     assert "2 papers marked rejected." in text_of(page)
-    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "",
-                                       "reject_letter": "Sorry, {{ authors }}."})  # fmt: skip
+    chair.post(
+        "/chair/letters",
+        data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "", "reject_letter": "Sorry, {{ authors }}."},
+    )
     app.extensions["mail"].port = 1  # SMTP down
     sent = chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True)
     assert "2 letters sent to the authors. 2 could not be delivered yet and will be retried." in text_of(sent)
@@ -171,35 +194,46 @@ def test_a_rolled_back_decision_sends_no_mail(app: Flask, world: dict[str, int],
     ann = world["ann@example.org"]
     chair = client_for(app, "chair2@example.org")
     decide(chair, ann, "accepted", version_of(app, ann) + 5)  # a stale version: refused, rolled back
-    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "",
-                                       "reject_letter": ""})  # fmt: skip
+    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "", "reject_letter": ""})
     chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")})
     assert smtp.messages == []
 
 
 def test_broken_template_is_refused_and_sandboxed(app: Flask, world: dict[str, int]) -> None:
     chair = client_for(app, "chair2@example.org")
-    page = chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"),
-                                              "accept_letter": "{{ title.__class__.__mro__ }}", "reject_letter": "x"},
-                      follow_redirects=True)  # fmt: skip
+    page = chair.post(
+        "/chair/letters",
+        data={
+            "csrf_token": token(chair, "/chair/letters"),
+            "accept_letter": "{{ title.__class__.__mro__ }}",
+            "reject_letter": "x",
+        },
+        follow_redirects=True,
+    )
     assert "The template has an error" in text_of(page)
-    broken = chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"),
-                                                "accept_letter": "{% if %}", "reject_letter": "x"},
-                        follow_redirects=True)  # fmt: skip
+    broken = chair.post(
+        "/chair/letters",
+        data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "{% if %}", "reject_letter": "x"},
+        follow_redirects=True,
+    )
     assert "The template has an error" in text_of(broken)
     # Refused, the page keeps what the chair typed, and the summary links the faulty letter, marked invalid.
     assert broken.status_code == 422
     html = broken.get_data(as_text=True)
-    assert '<textarea id="accept_letter" name="accept_letter" rows="12" aria-invalid="true" ' \
-           'aria-describedby="accept_letter-error">{% if %}</textarea>' in html
+    assert (
+        '<textarea id="accept_letter" name="accept_letter" rows="12" aria-invalid="true" '
+        'aria-describedby="accept_letter-error">{% if %}</textarea>' in html
+    )
     assert '<a href="#accept_letter">Acceptance letter: The template has an error' in html
     assert '<textarea id="reject_letter" name="reject_letter" rows="12">x</textarea>' in html
     with app.app_context():
         assert db.session.scalars(sa.select(Workshop.accept_letter)).one() != "{% if %}"
     # A template that would build a gigantic string is stopped before it takes the worker's memory.
-    huge = chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"),
-                                              "accept_letter": "{{ 'x' * 10**9 }}", "reject_letter": "x"},
-                      follow_redirects=True)  # fmt: skip
+    huge = chair.post(
+        "/chair/letters",
+        data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "{{ 'x' * 10**9 }}", "reject_letter": "x"},
+        follow_redirects=True,
+    )
     assert "This template would produce more than 1 MB of text (line 1)." in text_of(huge)
 
 
@@ -212,8 +246,9 @@ def test_a_chair_who_is_an_author_leaves_their_papers_letter_to_another_chair(
     decide(chris, ben, "rejected", version_of(app, ben))
     carla = client_for(app, "chair@example.org")  # a co-author of Ben's paper
     templates = {"accept_letter": "Yes.", "reject_letter": "No."}
-    prepared = carla.post("/chair/letters", data={"csrf_token": token(carla, "/chair/letters"), **templates},
-                          follow_redirects=True)  # fmt: skip
+    prepared = carla.post(
+        "/chair/letters", data={"csrf_token": token(carla, "/chair/letters"), **templates}, follow_redirects=True
+    )
     assert "The templates are saved and 1 draft prepared." in text_of(prepared)
     sent = carla.post("/chair/letters/send", data={"csrf_token": token(carla, "/chair/letters")}, follow_redirects=True)
     assert "1 letter sent to the authors." in text_of(sent)
@@ -233,8 +268,7 @@ def test_accepted_papers_are_public_once_published_with_the_camera_ready_pdf(
     assert "The accepted papers will be announced here" in text_of(visitor.get("/accepted-papers"))
     chair = client_for(app, "chair2@example.org")
     decide(chair, ann, "accepted", version_of(app, ann), presentation="poster")
-    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "",
-                                       "reject_letter": ""})  # fmt: skip
+    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "", "reject_letter": ""})
     chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")})
     final = make_pdf(3, first_page="Ann Author, Alpha University")
     with app.test_request_context():
@@ -243,8 +277,9 @@ def test_accepted_papers_are_public_once_published_with_the_camera_ready_pdf(
         author = sub.submitter
         people = [svc.AuthorInput(a.name, a.email, a.affiliation) for a in sub.authors]
         checked = svc.check_paper(ws, sub.type, people, final, "final.pdf", kind=FileKind.CAMERA_READY)
-        svc.upload_camera_ready(ws, author, sub, title="A paper by Ann Author (final)", authors=people, paper=checked,
-                                version=sub.version)  # fmt: skip
+        svc.upload_camera_ready(
+            ws, author, sub, title="A paper by Ann Author (final)", authors=people, paper=checked, version=sub.version
+        )
         db.session.commit()
     chair.post("/chair/publish", data={"csrf_token": token(chair, "/chair/decisions"), "published": "1"})
     page = text_of(visitor.get("/accepted-papers"))
@@ -295,8 +330,12 @@ def test_prepare_and_send_letters_read_with_as_many_statements_for_60_papers_as_
             ids = add_many_papers(count, reviewers)
             db.session.execute(sa.update(Submission).where(Submission.id.in_(ids)).values(decision="accepted"))
             db.session.commit()
-            counts.append((statements(lambda: decisions.prepare_letters(ws, actor=chair)),
-                           statements(lambda: decisions.send_letters(chair, ws))))  # fmt: skip
+            counts.append(
+                (
+                    statements(lambda: decisions.prepare_letters(ws, actor=chair)),
+                    statements(lambda: decisions.send_letters(chair, ws)),
+                )
+            )
             db.session.commit()
         mails = db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id)).all()
         last = db.session.scalar(sa.select(Submission).order_by(Submission.id.desc()))

@@ -41,8 +41,11 @@ class Node:
 
     @property
     def text(self) -> str:
-        parts = [c if isinstance(c, str) else c.text for c in self.children
-                 if not (isinstance(c, Node) and c.tag in ("script", "style"))]  # fmt: skip
+        parts = [
+            c if isinstance(c, str) else c.text
+            for c in self.children
+            if not (isinstance(c, Node) and c.tag in ("script", "style"))
+        ]
         return " ".join(" ".join(parts).split())
 
     @property
@@ -141,7 +144,7 @@ def announced(html: str) -> Announced:
         covered |= {id(c) for c in controls}
         for control in controls:
             if control.attrs.get("aria-invalid") != "true":
-                problems.append(f"{href}: the field {control.attrs.get('name')!r} lacks aria-invalid=\"true\"")
+                problems.append(f'{href}: the field {control.attrs.get("name")!r} lacks aria-invalid="true"')
         described = controls[0] if target in controls else target
         messages = [by_id[i] for i in described.attrs.get("aria-describedby", "").split() if i in by_id]
         errors = [m for m in messages if "error" in m.classes]
@@ -195,118 +198,256 @@ NAME_REQUIRED = ("#name", "Full name: Give your full name.")
 AFFILIATION_REQUIRED = ("#affiliation", "Affiliation: Give your affiliation (or “Independent researcher”).")
 EMAIL_REQUIRED = ("#email", "Email: Give your email address.")
 SHORT_PASSWORD = ("#password", "New password: Use at least 12 characters (this one has 5).")
-PAPER_REQUIRED = [("#title", "Title: Give the title."), ("#abstract", "Abstract: Write the abstract."),
-                  ("#type", "Submission type: Choose the submission type."),
-                  ("#primary_topic", "Primary topic: Choose the primary topic.")]  # fmt: skip
+PAPER_REQUIRED = [
+    ("#title", "Title: Give the title."),
+    ("#abstract", "Abstract: Write the abstract."),
+    ("#type", "Submission type: Choose the submission type."),
+    ("#primary_topic", "Primary topic: Choose the primary topic."),
+]
 EMPTY = "This cannot be empty."
 
 
 def details(**more: Any) -> dict[str, Any]:
     """A new submission's fields, filled in except what ``more`` changes; Ann is the only author."""
-    return {"action": "save", "title": "A title", "abstract": "An abstract.", "type": "1", "primary_topic": "1",
-            "authors-0-name": AUTHOR["name"], "authors-0-email": AUTHOR["email"],
-            "authors-0-affiliation": AUTHOR["affiliation"], **more}  # fmt: skip
+    return {
+        "action": "save",
+        "title": "A title",
+        "abstract": "An abstract.",
+        "type": "1",
+        "primary_topic": "1",
+        "authors-0-name": AUTHOR["name"],
+        "authors-0-email": AUTHOR["email"],
+        "authors-0-affiliation": AUTHOR["affiliation"],
+        **more,
+    }
 
 
 def cases(w: World) -> list[Case]:
     a, r = w.accepted, w.rejected
     return [
         # Visitors
-        Case(None, "/auth/login", {}, [("#email", "Email: Give your email address."),
-                                        ("#password", "Password: Give your password.")]),
-        Case(None, "/auth/register", {}, [NAME_REQUIRED, AFFILIATION_REQUIRED, EMAIL_REQUIRED,
-                                           ("#password", "Password: Choose a password."),
-                                           ("#confirm", "Repeat the password: Repeat the password.")]),
+        Case(
+            None,
+            "/auth/login",
+            {},
+            [("#email", "Email: Give your email address."), ("#password", "Password: Give your password.")],
+        ),
+        Case(
+            None,
+            "/auth/register",
+            {},
+            [
+                NAME_REQUIRED,
+                AFFILIATION_REQUIRED,
+                EMAIL_REQUIRED,
+                ("#password", "Password: Choose a password."),
+                ("#confirm", "Repeat the password: Repeat the password."),
+            ],
+        ),
         Case(None, "/auth/reset", {}, [EMAIL_REQUIRED]),
-        Case(None, "/auth/confirm/resend", {"email": "not-an-address"},
-             [("#email", "Email: This does not look like an email address (name@example.org).")]),
-        Case(None, w.reset_path, {"password": "short", "confirm": "other"},
-             [SHORT_PASSWORD, ("#confirm", "Repeat the new password: The two passwords differ.")]),
-        Case(None, "/sponsors/", {}, [
-            ("#name", "Your name: Tell us your name."),
-            ("#organization", "Organization: Tell us which organization you represent."),
-            ("#email", "Email: Give an email address we can answer."),
-            ("#interest", "Sponsorship interest: Choose what interests you."),
-            ("#message", "Message: Write a message to the organizers."),
-        ]),
+        Case(
+            None,
+            "/auth/confirm/resend",
+            {"email": "not-an-address"},
+            [("#email", "Email: This does not look like an email address (name@example.org).")],
+        ),
+        Case(
+            None,
+            w.reset_path,
+            {"password": "short", "confirm": "other"},
+            [SHORT_PASSWORD, ("#confirm", "Repeat the new password: The two passwords differ.")],
+        ),
+        Case(
+            None,
+            "/sponsors/",
+            {},
+            [
+                ("#name", "Your name: Tell us your name."),
+                ("#organization", "Organization: Tell us which organization you represent."),
+                ("#email", "Email: Give an email address we can answer."),
+                ("#interest", "Sponsorship interest: Choose what interests you."),
+                ("#message", "Message: Write a message to the organizers."),
+            ],
+        ),
         # An author: the account, then the submission forms with what only saving finds.
-        Case(AUTHOR, "/account/profile", {"name": "", "affiliation": "", "orcid": "1234", "homepage": "not a url"}, [
-            NAME_REQUIRED, AFFILIATION_REQUIRED,
-            ("#orcid", "ORCID iD (optional): This is not a valid ORCID iD: check the 16 digits (like 0000-0002-1825-0097)."),
-            ("#homepage", "Homepage (optional): Give a full web address (https://…)."),
-        ]),
-        Case(AUTHOR, "/account/email", {}, [("#email", "New email address: Give your email address."),
-                                             ("#password", "Your current password: Give your current password.")]),
-        Case(AUTHOR, "/account/password", {"current": "wrong", "password": "short"}, [
-            ("#current", "Current password: This is not your current password."), SHORT_PASSWORD,
-            ("#confirm", "Repeat the new password: Repeat the password."),
-        ]),
-        Case(AUTHOR, "/account/conflicts", {"people": "not-an-email", "domains": "not a domain"}, [
-            ("#domains", "Email domains: “not a domain” is not an email domain (like ucsd.edu)."),
-            ("#people", "People: “not-an-email” is not an email address."),
-        ]),
+        Case(
+            AUTHOR,
+            "/account/profile",
+            {"name": "", "affiliation": "", "orcid": "1234", "homepage": "not a url"},
+            [
+                NAME_REQUIRED,
+                AFFILIATION_REQUIRED,
+                ("#orcid", "ORCID iD (optional): This is not a valid ORCID iD: check the 16 digits (like 0000-0002-1825-0097)."),
+                ("#homepage", "Homepage (optional): Give a full web address (https://…)."),
+            ],
+        ),
+        Case(
+            AUTHOR,
+            "/account/email",
+            {},
+            [
+                ("#email", "New email address: Give your email address."),
+                ("#password", "Your current password: Give your current password."),
+            ],
+        ),
+        Case(
+            AUTHOR,
+            "/account/password",
+            {"current": "wrong", "password": "short"},
+            [
+                ("#current", "Current password: This is not your current password."),
+                SHORT_PASSWORD,
+                ("#confirm", "Repeat the new password: Repeat the password."),
+            ],
+        ),
+        Case(
+            AUTHOR,
+            "/account/conflicts",
+            {"people": "not-an-email", "domains": "not a domain"},
+            [
+                ("#domains", "Email domains: “not a domain” is not an email domain (like ucsd.edu)."),
+                ("#people", "People: “not-an-email” is not an email address."),
+            ],
+        ),
         Case(AUTHOR, "/submissions/new", {"action": "save"}, PAPER_REQUIRED),
-        Case(AUTHOR, "/submissions/new", details(**{"authors-0-email": "bad"}),
-             [("#authors-0-email", "Author 1: “bad” is not an email address.")]),
-        Case(AUTHOR, "/submissions/new", details(**{
-            "authors-1-name": "", "authors-1-email": "", "authors-1-affiliation": "Nameless University",
-            "declared_conflicts": "nobody\nrita@example.org"}), [
-            ("#authors-1-name", "Author 2: give a name and an email address."),
-            ("#declared_conflicts", "“nobody” is not an email address."),
-        ]),
-        Case(AUTHOR, "/submissions/new", details(paper=(io.BytesIO(b"not a pdf"), "paper.pdf")),
-             [("#paper", "Paper: This is not a PDF file (its content is not PDF, whatever its name says).")]),
-        Case(AUTHOR, "/submissions/new", details(supplementary=(io.BytesIO(b"nothing"), "extra.zip")),
-             [("#supplementary", "Supplementary material: Supplementary material must be a PDF or a ZIP file (by its "
-                                 "content, not its name).")]),
+        Case(
+            AUTHOR,
+            "/submissions/new",
+            details(**{"authors-0-email": "bad"}),
+            [("#authors-0-email", "Author 1: “bad” is not an email address.")],
+        ),
+        Case(
+            AUTHOR,
+            "/submissions/new",
+            details(
+                **{
+                    "authors-1-name": "",
+                    "authors-1-email": "",
+                    "authors-1-affiliation": "Nameless University",
+                    "declared_conflicts": "nobody\nrita@example.org",
+                }
+            ),
+            [
+                ("#authors-1-name", "Author 2: give a name and an email address."),
+                ("#declared_conflicts", "“nobody” is not an email address."),
+            ],
+        ),
+        Case(
+            AUTHOR,
+            "/submissions/new",
+            details(paper=(io.BytesIO(b"not a pdf"), "paper.pdf")),
+            [("#paper", "Paper: This is not a PDF file (its content is not PDF, whatever its name says).")],
+        ),
+        Case(
+            AUTHOR,
+            "/submissions/new",
+            details(supplementary=(io.BytesIO(b"nothing"), "extra.zip")),
+            [
+                (
+                    "#supplementary",
+                    "Supplementary material: Supplementary material must be a PDF or a ZIP file (by its content, not its name).",
+                )
+            ],
+        ),
         Case(AUTHOR, f"/submissions/{a}/edit", {"action": "save"}, PAPER_REQUIRED),
-        Case(AUTHOR, f"/submissions/{a}/camera-ready", {"action": "save", "authors-0-name": "x" * 201}, [
-            ("#title", "Title: Give the title."),
-            ("#authors-0-name", "Author 1, name: Field cannot be longer than 200 characters."),
-        ]),
+        Case(
+            AUTHOR,
+            f"/submissions/{a}/camera-ready",
+            {"action": "save", "authors-0-name": "x" * 201},
+            [
+                ("#title", "Title: Give the title."),
+                ("#authors-0-name", "Author 1, name: Field cannot be longer than 200 characters."),
+            ],
+        ),
         # A reviewer
-        Case(REVIEWER, "/account/expertise", {"statement": "x" * 3001, "papers-0-abstract": "x" * 5001}, [
-            ("#statement", "Expertise statement: Field cannot be longer than 3000 characters."),
-            ("#papers-0-abstract", "Paper 1, abstract: Field cannot be longer than 5000 characters."),
-        ]),
-        Case(REVIEWER, f"/review/papers/{r}/review", {"action": "submit"}, [
-            ("#recommendation", "Overall recommendation: Choose one to submit the review."),
-            ("#confidence", "Confidence: Choose one to submit the review."),
-        ]),
+        Case(
+            REVIEWER,
+            "/account/expertise",
+            {"statement": "x" * 3001, "papers-0-abstract": "x" * 5001},
+            [
+                ("#statement", "Expertise statement: Field cannot be longer than 3000 characters."),
+                ("#papers-0-abstract", "Paper 1, abstract: Field cannot be longer than 5000 characters."),
+            ],
+        ),
+        Case(
+            REVIEWER,
+            f"/review/papers/{r}/review",
+            {"action": "submit"},
+            [
+                ("#recommendation", "Overall recommendation: Choose one to submit the review."),
+                ("#confidence", "Confidence: Choose one to submit the review."),
+            ],
+        ),
         # A chair
-        Case(CHAIR, "/chair/reviewing", {}, [
-            ("#phase", "Phase: Choose the phase the workshop is in."),
-            ("#reviews_per_paper", "Reviews per paper: This field is required."),
-            ("#default_max_load", "Maximum papers per reviewer (default): This field is required."),
-            ("#weight_bid", "Weight of the bid: This field is required."),
-            ("#weight_topics", "Weight of the topics in common: This field is required."),
-            ("#weight_text", "Weight of the text similarity: This field is required."),
-        ]),
-        Case(CHAIR, "/chair/conflicts", {}, [("#number", "Submission number: This field is required."),
-                                             ("#reviewer", "Reviewer's email: This field is required.")]),
+        Case(
+            CHAIR,
+            "/chair/reviewing",
+            {},
+            [
+                ("#phase", "Phase: Choose the phase the workshop is in."),
+                ("#reviews_per_paper", "Reviews per paper: This field is required."),
+                ("#default_max_load", "Maximum papers per reviewer (default): This field is required."),
+                ("#weight_bid", "Weight of the bid: This field is required."),
+                ("#weight_topics", "Weight of the topics in common: This field is required."),
+                ("#weight_text", "Weight of the text similarity: This field is required."),
+            ],
+        ),
+        Case(
+            CHAIR,
+            "/chair/conflicts",
+            {},
+            [
+                ("#number", "Submission number: This field is required."),
+                ("#reviewer", "Reviewer's email: This field is required."),
+            ],
+        ),
         Case(CHAIR, "/chair/mail", {"preview": "Preview"}, [("#audience", "To: Choose who gets the mail.")]),
         Case(CHAIR, "/members/invitations", {}, [("#lines", "Reviewers to invite: Paste at least one line.")]),
-        Case(CHAIR, "/settings/", {"types-0-page_limit": "x"}, [
-            ("#timezone", "Time zone: This field is required."),
-            ("#max_upload_mb", "Maximum paper size (MB): This field is required."),
-            ("#supplementary_max_mb", "Maximum supplementary size (MB): This field is required."),
-            ("#double_blind", "Review mode: Choose double-blind or single-blind review."),
-            ("#anonymity_blocks", "When the anonymity check finds an author's name: "
-                                  "Choose whether to warn the author or refuse the upload."),
-            ("#types-0-page_limit", "Submission type 1, page limit: Not a valid integer value. Number must be between 1 "
-                                    "and 200."),
-        ]),
-        Case(CHAIR, "/chair/content/texts", {"save": "1"}, [
-            ("#name", f"Name: {EMPTY}"), ("#short_name", f"Short name: {EMPTY}"), ("#edition", f"Edition: {EMPTY}"),
-            ("#contact_email", f"Contact email: {EMPTY}"), ("#overview", f"About the workshop: {EMPTY}"),
-        ]),
+        Case(
+            CHAIR,
+            "/settings/",
+            {"types-0-page_limit": "x"},
+            [
+                ("#timezone", "Time zone: This field is required."),
+                ("#max_upload_mb", "Maximum paper size (MB): This field is required."),
+                ("#supplementary_max_mb", "Maximum supplementary size (MB): This field is required."),
+                ("#double_blind", "Review mode: Choose double-blind or single-blind review."),
+                (
+                    "#anonymity_blocks",
+                    "When the anonymity check finds an author's name: Choose whether to warn the author or refuse the upload.",
+                ),
+                (
+                    "#types-0-page_limit",
+                    "Submission type 1, page limit: Not a valid integer value. Number must be between 1 and 200.",
+                ),
+            ],
+        ),
+        Case(
+            CHAIR,
+            "/chair/content/texts",
+            {"save": "1"},
+            [
+                ("#name", f"Name: {EMPTY}"),
+                ("#short_name", f"Short name: {EMPTY}"),
+                ("#edition", f"Edition: {EMPTY}"),
+                ("#contact_email", f"Contact email: {EMPTY}"),
+                ("#overview", f"About the workshop: {EMPTY}"),
+            ],
+        ),
         Case(CHAIR, "/chair/content/topics/new", {"save": "1"}, [("#title", f"Title: {EMPTY}")]),
-        Case(CHAIR, "/chair/content/questions/new", {"save": "1"},
-             [("#title", f"Title: {EMPTY}"), ("#text", f"Question: {EMPTY}")]),
-        Case(CHAIR, "/chair/content/dates/new", {"save": "1"},
-             [("#label", f"Label: {EMPTY}"),
-              ("#kind", "Kind: Choose whether this is the workshop itself or another date."),
-              ("#at", f"Date and time: {EMPTY}")]),
+        Case(
+            CHAIR, "/chair/content/questions/new", {"save": "1"}, [("#title", f"Title: {EMPTY}"), ("#text", f"Question: {EMPTY}")]
+        ),
+        Case(
+            CHAIR,
+            "/chair/content/dates/new",
+            {"save": "1"},
+            [
+                ("#label", f"Label: {EMPTY}"),
+                ("#kind", "Kind: Choose whether this is the workshop itself or another date."),
+                ("#at", f"Date and time: {EMPTY}"),
+            ],
+        ),
         Case(CHAIR, "/chair/content/sponsors/new", {"save": "1"}, [("#label", f"Label: {EMPTY}")]),
         Case(CHAIR, "/chair/content/people/speaker/new", {"save": "1"}, [("#name", f"Name: {EMPTY}")]),
     ]

@@ -65,9 +65,11 @@ from tests.views.test_submissions import ada as ada
 from tests.views.test_submissions import open_app as open_app
 
 DISK_FULL = "The server could not store your file (No space left on device). Nothing was saved; please try again later."
-DATABASE_DOWN = ("Error 503 Database unavailable The database is unavailable for a moment, so nothing was saved. "
-                 "Please try again in a minute: go back and send the form again, or reload the page. "
-                 "Go to the home page")  # fmt: skip
+DATABASE_DOWN = (
+    "Error 503 Database unavailable The database is unavailable for a moment, so nothing was saved. "
+    "Please try again in a minute: go back and send the form again, or reload the page. "
+    "Go to the home page"
+)
 
 
 def main_text(response: TestResponse) -> str:
@@ -85,8 +87,10 @@ def assert_database_down(response: TestResponse) -> None:
 def outbox(app: Flask) -> list[tuple[str, str, EmailState, int]]:
     """(kind, recipients, state, failed attempts) of every outbox row."""
     with app.app_context():
-        return [(m.kind, m.recipients, m.state, m.attempts)
-                for m in db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id))]  # fmt: skip
+        return [
+            (m.kind, m.recipients, m.state, m.attempts)
+            for m in db.session.scalars(sa.select(OutgoingEmail).order_by(OutgoingEmail.id))
+        ]
 
 
 def send_pending_cli(app: Flask, *args: str) -> str:
@@ -123,8 +127,14 @@ def test_decision_letter_with_smtp_down_waits_and_arrives_once_when_it_is_back(
     ann = world["ann@example.org"]
     chair = client_for(app, "chair2@example.org")
     decide(chair, ann, "accepted", version_of(app, ann))
-    chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter":
-                                       "Dear {{ authors }}, welcome.", "reject_letter": "No."})  # fmt: skip
+    chair.post(
+        "/chair/letters",
+        data={
+            "csrf_token": token(chair, "/chair/letters"),
+            "accept_letter": "Dear {{ authors }}, welcome.",
+            "reject_letter": "No.",
+        },
+    )
     sent = chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True)
     assert "1 letter sent to the authors. 1 could not be delivered yet and will be retried." in text_of(sent)
     with app.app_context():
@@ -135,8 +145,11 @@ def test_decision_letter_with_smtp_down_waits_and_arrives_once_when_it_is_back(
         return row[2]
 
     def resend() -> list[str]:
-        return flashes(chair.post(f"/chair/letters/{letter}/resend",
-                                  data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True))  # fmt: skip
+        return flashes(
+            chair.post(
+                f"/chair/letters/{letter}/resend", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True
+            )
+        )
 
     assert letter_state() == "queued, 1 failed attempt"
     assert resend() == ["The letter could not be delivered; it stays queued."]
@@ -237,8 +250,7 @@ def test_connection_lost_while_saving_a_submission_saves_nothing_and_a_retry_wor
     assert [len(files) for files in files_then] == [2]  # the paper and its reviewers' copy were on the disk
     # No row. The two files stay: a commit whose answer was lost may have committed, and a row must never
     # point at a missing file. `flask storage check` lists them as orphans and deletes them once they are old.
-    assert {k: v for k, v in stored(open_app).items() if k != "uploads"} == {k: v for k, v in NOTHING.items()
-                                                                             if k != "uploads"}  # fmt: skip
+    assert {k: v for k, v in stored(open_app).items() if k != "uploads"} == {k: v for k, v in NOTHING.items() if k != "uploads"}
     assert stored(open_app)["uploads"] == files_then[0]
     assert smtp.messages == []
     runner = open_app.test_cli_runner()
@@ -322,8 +334,7 @@ def test_disk_full_during_a_new_revision_keeps_the_submission_as_it_was(open_app
     ada, number = submitted(open_app, ADA["email"])
     before = stored(open_app)
     disk.room = 0
-    response = post(ada, f"/submissions/{number}/edit",
-                    edit_form(ada, number, title="A new title", paper=upload(SECOND_PDF)))  # fmt: skip
+    response = post(ada, f"/submissions/{number}/edit", edit_form(ada, number, title="A new title", paper=upload(SECOND_PDF)))
     assert_disk_full_refused(response, open_app, before, "A new title")
     with open_app.app_context():
         sub = db.session.get(Submission, number)
@@ -341,8 +352,7 @@ def test_disk_full_during_the_camera_ready_upload_records_nothing(open_app: Flas
     disk.room = 0
     data = form_fields(ada.get(f"/submissions/{number}/camera-ready"))
     data.update(title="The final title", action="save", paper=upload(SECOND_PDF))
-    assert_disk_full_refused(post(ada, f"/submissions/{number}/camera-ready", data), open_app, before,
-                             "The final title")  # fmt: skip
+    assert_disk_full_refused(post(ada, f"/submissions/{number}/camera-ready", data), open_app, before, "The final title")
 
 
 # --- the PDF checker stopped by its limits ----------------------------------------------------------------
@@ -397,8 +407,7 @@ def test_a_database_error_after_the_commit_keeps_the_submission_and_its_receipt_
     monkeypatch.setattr(emails, "send_pending", busy)
     response = post(ada, "/submissions/new", new_form(ada, open_app))
     number = number_of(response)
-    assert flashes(ada.get(response.location)) == [
-        f"Submission #{number} is saved. A receipt is on its way to ada@example.org."]
+    assert flashes(ada.get(response.location)) == [f"Submission #{number} is saved. A receipt is on its way to ada@example.org."]
     assert outbox(open_app) == [("submission_receipt", "ada@example.org", EmailState.QUEUED, 0)]
     monkeypatch.undo()
     assert send_pending_cli(open_app) == "1 sent, 0 deferred, 0 failed.\n"
@@ -409,29 +418,31 @@ def _error(orig: Exception, *, invalidated: bool = False) -> sa.exc.DBAPIError:
     return sa.exc.DBAPIError.instance("SELECT 1", {}, orig, Exception, connection_invalidated=invalidated)
 
 
-@pytest.mark.parametrize(("orig", "invalidated", "wait"), [
-    (sqlite3.OperationalError("database is locked"), False, True),
-    (sqlite3.OperationalError("unable to open database file"), False, True),
-    (sqlite3.OperationalError("no such table: submission"), False, False),  # a missed `flask db upgrade`
-    (sqlite3.OperationalError("no such column: submission.title"), False, False),
-    (psycopg.OperationalError("connection refused"), False, True),  # no state: the server never answered
-    (psycopg.errors.AdminShutdown("terminating connection"), False, True),
-    (psycopg.errors.CannotConnectNow("the database system is starting up"), False, True),
-    (psycopg.errors.TooManyConnections("too many clients"), False, True),
-    (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), False, False),
-    (psycopg.errors.UndefinedTable('relation "submission" does not exist'), False, False),
-    (psycopg.errors.UniqueViolation("duplicate key"), False, False),
-    (psycopg.errors.UniqueViolation("server closed the connection"), True, True),
-], ids=lambda v: str(v)[:40] if isinstance(v, Exception) else None)  # fmt: skip
+@pytest.mark.parametrize(
+    ("orig", "invalidated", "wait"),
+    [
+        (sqlite3.OperationalError("database is locked"), False, True),
+        (sqlite3.OperationalError("unable to open database file"), False, True),
+        (sqlite3.OperationalError("no such table: submission"), False, False),  # a missed `flask db upgrade`
+        (sqlite3.OperationalError("no such column: submission.title"), False, False),
+        (psycopg.OperationalError("connection refused"), False, True),  # no state: the server never answered
+        (psycopg.errors.AdminShutdown("terminating connection"), False, True),
+        (psycopg.errors.CannotConnectNow("the database system is starting up"), False, True),
+        (psycopg.errors.TooManyConnections("too many clients"), False, True),
+        (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), False, False),
+        (psycopg.errors.UndefinedTable('relation "submission" does not exist'), False, False),
+        (psycopg.errors.UniqueViolation("duplicate key"), False, False),
+        (psycopg.errors.UniqueViolation("server closed the connection"), True, True),
+    ],
+    ids=lambda v: str(v)[:40] if isinstance(v, Exception) else None,
+)
 def test_only_a_database_out_of_reach_is_a_moment_to_wait(orig: Exception, invalidated: bool, wait: bool) -> None:
     # "Try again in a minute" (503) only when waiting can help; a schema bug or a cancelled query is a 500 with
     # its traceback in the log, never a page that asks people to retry for ever.
     assert unreachable(_error(orig, invalidated=invalidated)) is wait
 
 
-def test_a_missing_table_is_the_500_page_not_the_503(
-    open_app: Flask, ada: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_missing_table_is_the_500_page_not_the_503(open_app: Flask, ada: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     # A missed `flask db upgrade` (SQLite says OperationalError "no such table") is a bug to fix, not a moment to
     # wait: the 500 page, and the error itself reaches the log (here, with TESTING, the test) with its traceback.
     def missing(*args: Any, **kwargs: Any) -> Any:

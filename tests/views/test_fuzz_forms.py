@@ -63,9 +63,11 @@ from tests.pdfs import make_pdf
 
 #: 15 posts a form keeps the file within a minute a database; PORTAL_FUZZ_EXAMPLES=200 digs deeper.
 FUZZ = settings(
-    max_examples=int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "15")), deadline=None, print_blob=True,
+    max_examples=int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "15")),
+    deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)  # fmt: skip
+)
 
 
 @pytest.fixture
@@ -83,11 +85,49 @@ TEXT_CHARS = st.characters(exclude_categories=("Cc", "Cs"), include_characters="
 #: Anything, lone surrogates included (``st.characters()`` leaves them out).
 ANY_CHAR = st.one_of(st.characters(), st.characters(categories=["Cs"]))
 TRICKY = [
-    "\x00", "\x1b", "\x7f", "\u202e", "\u200f", "\u2066", "\ufeff", "\u200d", "\r\n", "\r", "\n", "\u2028", "\x85",
-    "\t", "😀", "👩\u200d👩\u200d👧", "🇦🇹", "e\u0301", "\ufffd", "\ud800", "\udfff", "%", "_", "\\", "'", '"',
-    "<b>", "&amp;", "{{ 7 * 7 }}", "{% for x in y %}", " ", "-1", "0", "99999999999999999999", "1e309", "NaN",
-    "2024-02-30 25:61", "9999-12-31 23:59", "0001-01-01 00:00", "\u00b2", "\u0661\u0662", "9" * 5000,
-]  # fmt: skip
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\u202e",
+    "\u200f",
+    "\u2066",
+    "\ufeff",
+    "\u200d",
+    "\r\n",
+    "\r",
+    "\n",
+    "\u2028",
+    "\x85",
+    "\t",
+    "😀",
+    "👩\u200d👩\u200d👧",
+    "🇦🇹",
+    "e\u0301",
+    "\ufffd",
+    "\ud800",
+    "\udfff",
+    "%",
+    "_",
+    "\\",
+    "'",
+    '"',
+    "<b>",
+    "&amp;",
+    "{{ 7 * 7 }}",
+    "{% for x in y %}",
+    " ",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "1e309",
+    "NaN",
+    "2024-02-30 25:61",
+    "9999-12-31 23:59",
+    "0001-01-01 00:00",
+    "\u00b2",
+    "\u0661\u0662",
+    "9" * 5000,
+]
 HUGE_UNITS = ["a", "é", "😀", "\x00", "\u202e", "x\r\n", "\ud800", " ", "9"]
 
 
@@ -104,8 +144,25 @@ class Repeat(str):
 
 
 #: What a number field may receive besides a number.
-NUMBERISH = st.sampled_from(["NaN", "sNaN", "-Infinity", "1e309", "-0", "1_0", "\u0663", "\u00b2", "+5", " 5 ", "0x10",
-                             "-1", "2147483648", "9" * 5000, "4.999999999999999999999"])
+NUMBERISH = st.sampled_from(
+    [
+        "NaN",
+        "sNaN",
+        "-Infinity",
+        "1e309",
+        "-0",
+        "1_0",
+        "\u0663",
+        "\u00b2",
+        "+5",
+        " 5 ",
+        "0x10",
+        "-1",
+        "2147483648",
+        "9" * 5000,
+        "4.999999999999999999999",
+    ]
+)
 CONTROLS = st.sampled_from(["\x00", "\x00", "\x00", "\x01", "\x1b", "\x7f", "\x85", "\u2028", "\r", "\n"])
 nasty = st.one_of(
     st.text(ANY_CHAR, max_size=30),
@@ -144,8 +201,9 @@ def email(*known: str) -> st.SearchStrategy[str]:
 
 PASSWORDS = st.text(LINE_CHARS, max_size=12).map(lambda s: f"quiet orbit lantern {s}")
 #: A valid ORCID iD (its check digit right) in the forms people type it.
-ORCIDS = st.sampled_from(["0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097", "0000-0001-5109-3700",
-                          "0000-0002-1694-233x", ""])  # fmt: skip
+ORCIDS = st.sampled_from(
+    ["0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097", "0000-0001-5109-3700", "0000-0002-1694-233x", ""]
+)
 HOMEPAGES = st.sampled_from(["", "https://example.org/~ada", "http://example.org/people/ünï", "https://例え.jp/"])
 
 
@@ -231,7 +289,7 @@ PEOPLE = {
     "rex": dict(email="rex@example.org", name="Rex Reader", affiliation="Reader University", roles=("reviewer",)),
     "carla": dict(email="carla@example.org", name="Carla Chair", affiliation="Chair University", roles=("chair",)),
     "una": dict(email="una@example.org", name="Una Unconfirmed", affiliation="Una Polytechnic", confirmed=False),
-}  # fmt: skip
+}
 KNOWN_EMAILS = tuple(p["email"] for p in PEOPLE.values())
 _checked: dict[str, subs.CheckedFile] = {}  # the PDF check runs in a child process: once per paper per run
 PDF = make_pdf(2, text="A fuzzed paper.")
@@ -292,9 +350,16 @@ def build_world(app: Flask, phase: Phase, *, papers: bool = True) -> World:
             people = [subs.AuthorInput(users[a].name, users[a].email, users[a].affiliation) for a in authors]
             if key not in _checked:
                 _checked[key] = subs.check_paper(ws, sub_type, people, PDF, f"{key}.pdf")
-            details = subs.Details(title=f"Paper {key}", abstract="Long contexts.", type_id=sub_type.id,
-                                   primary_topic_id=topic.id, secondary_topic_ids=[], keywords="", authors=people,
-                                   declared_conflicts="")  # fmt: skip
+            details = subs.Details(
+                title=f"Paper {key}",
+                abstract="Long contexts.",
+                type_id=sub_type.id,
+                primary_topic_id=topic.id,
+                secondary_topic_ids=[],
+                keywords="",
+                authors=people,
+                declared_conflicts="",
+            )
             world.ids[key] = subs.create_submission(ws, users["ada"], details, paper=_checked[key]).id
         if papers:
             decide_and_notify(ws, world.sub("p2"), Decision.ACCEPTED, users["carla"])
@@ -483,8 +548,12 @@ def new_mail(before: Before) -> list[tuple[str, str]]:
 
 def profile_of(sent: Sent, old: dict[str, Any] | None = None) -> dict[str, Any]:
     """The profile a post asks for; a field left out of it keeps its value (the form is bound to the user)."""
-    posted = {"name": sent["name"].strip(), "affiliation": sent["affiliation"].strip(),
-              "orcid": normalize_orcid(sent["orcid"]) or None, "homepage": sent["homepage"].strip() or None}  # fmt: skip
+    posted = {
+        "name": sent["name"].strip(),
+        "affiliation": sent["affiliation"].strip(),
+        "orcid": normalize_orcid(sent["orcid"]) or None,
+        "homepage": sent["homepage"].strip() or None,
+    }
     return {k: v if sent.has(k) or old is None else old[k] for k, v in posted.items()}
 
 
@@ -499,8 +568,12 @@ PROFILE_LIMITS = {"name": 200, "affiliation": 300}
 @st.composite
 def registration(draw: st.DrawFn) -> dict[str, Any]:
     password = draw(PASSWORDS)
-    return {**draw(st.fixed_dictionaries(PROFILE)), "email": draw(email(*KNOWN_EMAILS)), "password": password,
-            "confirm": password}  # fmt: skip
+    return {
+        **draw(st.fixed_dictionaries(PROFILE)),
+        "email": draw(email(*KNOWN_EMAILS)),
+        "password": password,
+        "confirm": password,
+    }
 
 
 def registered(world: World, sent: Sent, before: Before) -> None:
@@ -526,8 +599,14 @@ def invited_url(world: World) -> str:
     n = next(_invitations)
     token = f"fuzz-invitation-{n}"
     with world.db():
-        db.session.add(Invitation(email=f"invitee{n}@example.org", name=f"Invitee {n}", token_hash=accounts._hash_token(token),
-                                  invited_by_id=world.ids["carla"]))  # fmt: skip
+        db.session.add(
+            Invitation(
+                email=f"invitee{n}@example.org",
+                name=f"Invitee {n}",
+                token_hash=accounts._hash_token(token),
+                invited_by_id=world.ids["carla"],
+            )
+        )
         db.session.commit()
     return f"/auth/register?invitation={token}"
 
@@ -609,15 +688,19 @@ def expertise_saved(world: World, sent: Sent, before: Before) -> None:
         assert sorted(t.id for t in rita.topics) == sorted({int(v) for v in sent.form.getlist("topics")})
         statement = unix_newlines(sent["statement"].strip()) if sent.has("statement") else before.row["statement"]
         assert rita.expertise_statement == statement
-        papers = [(unix_newlines(sent[f"papers-{i}-title"]).strip(), unix_newlines(sent[f"papers-{i}-abstract"].strip()))
-                  for i in range(5)]  # fmt: skip
+        papers = [
+            (unix_newlines(sent[f"papers-{i}-title"]).strip(), unix_newlines(sent[f"papers-{i}-abstract"].strip()))
+            for i in range(5)
+        ]
         assert [(p.title, p.abstract) for p in rita.papers] == [p for p in papers if p[0]]
 
 
 @st.composite
 def expertise(draw: st.DrawFn) -> dict[str, Any]:
-    data: dict[str, Any] = {"topics": [str(i) for i in draw(st.lists(st.sampled_from(TOPIC_IDS), unique=True))],
-                            "statement": draw(text(3000, required=False))}  # fmt: skip
+    data: dict[str, Any] = {
+        "topics": [str(i) for i in draw(st.lists(st.sampled_from(TOPIC_IDS), unique=True))],
+        "statement": draw(text(3000, required=False)),
+    }
     for i in range(5):
         data[f"papers-{i}-title"] = draw(line(500, required=False))
         data[f"papers-{i}-abstract"] = draw(text(5000, required=False))
@@ -647,9 +730,14 @@ SPONSOR_SLUGS = ("financial", "compute", "event", "other")  # the content file's
 
 @st.composite
 def sponsor_inquiry(draw: st.DrawFn) -> dict[str, Any]:
-    return {"name": draw(line(200)), "organization": draw(line(200)), "email": draw(email()),
-            "interest": draw(st.sampled_from(SPONSOR_SLUGS)), "message": draw(text(5000)),
-            "website": draw(st.sampled_from(["", "", "", "https://spam.example"]))}  # fmt: skip
+    return {
+        "name": draw(line(200)),
+        "organization": draw(line(200)),
+        "email": draw(email()),
+        "interest": draw(st.sampled_from(SPONSOR_SLUGS)),
+        "message": draw(text(5000)),
+        "website": draw(st.sampled_from(["", "", "", "https://spam.example"])),
+    }
 
 
 def inquiry_stored(world: World, sent: Sent, before: Before) -> None:
@@ -662,8 +750,11 @@ def inquiry_stored(world: World, sent: Sent, before: Before) -> None:
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SponsorInquiry)) == before.rows("sponsor_inquiry") + 1
         row = newest(SponsorInquiry)
         assert (row.name, row.organization, row.email, row.message) == (
-            sent["name"].strip(), sent["organization"].strip(), sent["email"].strip(),
-            unix_newlines(sent["message"].strip()))  # fmt: skip
+            sent["name"].strip(),
+            sent["organization"].strip(),
+            sent["email"].strip(),
+            unix_newlines(sent["message"].strip()),
+        )
         assert row.option is not None and row.option.slug == sent["interest"] and row.interest == row.option.label
         assert ("sponsor_ack", sent["email"].strip()) in new_mail(before)
 
@@ -677,27 +768,37 @@ AUTHOR_ADA = st.sampled_from(["ada@example.org", "ADA@Example.org", " ada@exampl
 @st.composite
 def author_rows(draw: st.DrawFn) -> dict[str, Any]:
     """Ada (who submits) somewhere in a list of up to four authors."""
-    others = draw(st.lists(st.fixed_dictionaries({"name": line(200), "email": email("cora@example.org"),
-                                                  "affiliation": line(300)}), max_size=3))  # fmt: skip
+    others = draw(
+        st.lists(
+            st.fixed_dictionaries({"name": line(200), "email": email("cora@example.org"), "affiliation": line(300)}), max_size=3
+        )
+    )
     rows = list(others)
-    rows.insert(draw(st.integers(0, len(others))), {"name": "Ada Author", "email": draw(AUTHOR_ADA),
-                                                     "affiliation": draw(line(300))})  # fmt: skip
+    rows.insert(
+        draw(st.integers(0, len(others))), {"name": "Ada Author", "email": draw(AUTHOR_ADA), "affiliation": draw(line(300))}
+    )
     return {f"authors-{i}-{k}": v for i, row in enumerate(rows) for k, v in row.items()}
 
 
-ACTIONS = st.one_of(st.just("save"), st.sampled_from(["add", "remove-0", "up-1", "down-0", "trim", "remove-99",
-                                                      "remove-\u00b2", "up-" + "9" * 5000, "down--1"]))
+ACTIONS = st.one_of(
+    st.just("save"),
+    st.sampled_from(["add", "remove-0", "up-1", "down-0", "trim", "remove-99", "remove-\u00b2", "up-" + "9" * 5000, "down--1"]),
+)
 
 
 @st.composite
 def submission_form(draw: st.DrawFn, *, edit: bool) -> dict[str, Any]:
     data = {
-        "title": draw(line(300)), "abstract": draw(text(3000)), "type": str(draw(st.sampled_from(TYPE_IDS))),
+        "title": draw(line(300)),
+        "abstract": draw(text(3000)),
+        "type": str(draw(st.sampled_from(TYPE_IDS))),
         "primary_topic": str(draw(st.sampled_from(TOPIC_IDS))),
         "secondary_topics": [str(t) for t in draw(st.lists(st.sampled_from(TOPIC_IDS), unique=True, max_size=3))],
-        "keywords": draw(line(500, required=False)), "declared_conflicts": draw(lines_of(email("rex@example.org"), 3)),
-        "action": draw(ACTIONS), **draw(author_rows()),
-    }  # fmt: skip
+        "keywords": draw(line(500, required=False)),
+        "declared_conflicts": draw(lines_of(email("rex@example.org"), 3)),
+        "action": draw(ACTIONS),
+        **draw(author_rows()),
+    }
     if edit:
         data["version"] = Live(lambda world, _: str(version_of(world, "p1")))
     if draw(st.integers(0, 5)) == 0:
@@ -705,8 +806,9 @@ def submission_form(draw: st.DrawFn, *, edit: bool) -> dict[str, Any]:
     return data
 
 
-FILENAMES = st.sampled_from(["paper.pdf", "../../../etc/passwd.pdf", "päper 😀.pdf", "x" * 300 + ".pdf",
-                             "\u202efdp.exe", "a\x00b.pdf", "no-extension"])  # fmt: skip
+FILENAMES = st.sampled_from(
+    ["paper.pdf", "../../../etc/passwd.pdf", "päper 😀.pdf", "x" * 300 + ".pdf", "\u202efdp.exe", "a\x00b.pdf", "no-extension"]
+)
 
 
 def version_of(world: World, key: str) -> int:
@@ -737,8 +839,12 @@ def submission_stored(key: str | None) -> Whole:
             wanted_secondary = {int(t) for t in sent.form.getlist("secondary_topics")} - {primary}
             conflicts, _ = subs.parse_declared_conflicts(unix_newlines(sent["declared_conflicts"]))
             assert (sub.title, sub.abstract, sub.keywords, sub.type_id, sub.primary_topic_id) == (
-                sent["title"].strip(), unix_newlines(sent["abstract"].strip()), sent["keywords"].strip(),
-                int(sent["type"]), primary)  # fmt: skip
+                sent["title"].strip(),
+                unix_newlines(sent["abstract"].strip()),
+                sent["keywords"].strip(),
+                int(sent["type"]),
+                primary,
+            )
             assert sorted(t.id for t in sub.secondary_topics) == sorted(wanted_secondary)
             assert sub.declared_conflicts == conflicts
             assert [(a.name, a.email, a.affiliation) for a in sub.authors] == expected_authors(sent)
@@ -751,8 +857,12 @@ def submission_stored(key: str | None) -> Whole:
 
 @st.composite
 def camera_ready_form(draw: st.DrawFn) -> dict[str, Any]:
-    data = {"title": draw(line(300)), "action": draw(ACTIONS), **draw(author_rows()),
-            "version": Live(lambda world, _: str(version_of(world, "p2")))}  # fmt: skip
+    data = {
+        "title": draw(line(300)),
+        "action": draw(ACTIONS),
+        **draw(author_rows()),
+        "version": Live(lambda world, _: str(version_of(world, "p2"))),
+    }
     if draw(st.integers(0, 5)) > 0:
         data["paper"] = Upload(draw(FILENAMES), draw(st.sampled_from([PDF, PDF, PDF, b"%PDF-1.4 broken"])))
     return data
@@ -772,7 +882,8 @@ def camera_ready_stored(world: World, sent: Sent, before: Before) -> None:
 EXTENSIONS = st.one_of(
     st.just(""),
     st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(9998, 1, 1)).map(
-        lambda d: d.strftime("%Y-%m-%d %H:%M" if d.second % 2 else "%Y-%m-%dT%H:%M")),
+        lambda d: d.strftime("%Y-%m-%d %H:%M" if d.second % 2 else "%Y-%m-%dT%H:%M")
+    ),
     st.sampled_from(["9999-12-31 23:59", "9999-12-31T23:59+14:00", "2099-01-01 00:00-12:00", "0001-01-01 00:00"]),
 )
 
@@ -797,10 +908,13 @@ REVIEW_TEXTS = ("summary", "strengths", "weaknesses", "comments_to_authors", "co
 
 @st.composite
 def review_form(draw: st.DrawFn) -> dict[str, Any]:
-    return {"recommendation": draw(SCORES), "confidence": draw(SCORES),
-            **{name: draw(text(20_000, required=False)) for name in REVIEW_TEXTS},
-            "version": Live(lambda world, _: review_version(world)),
-            "action": draw(st.sampled_from(["save", "submit"]))}  # fmt: skip
+    return {
+        "recommendation": draw(SCORES),
+        "confidence": draw(SCORES),
+        **{name: draw(text(20_000, required=False)) for name in REVIEW_TEXTS},
+        "version": Live(lambda world, _: review_version(world)),
+        "action": draw(st.sampled_from(["save", "submit"])),
+    }
 
 
 def rita_review(world: World) -> Any:
@@ -818,7 +932,8 @@ def review_stored(world: World, sent: Sent, before: Before) -> None:
         review = rita_review(world)
         assert review is not None
         assert (review.recommendation, review.confidence) == tuple(
-            int(sent[k]) if sent[k] else None for k in ("recommendation", "confidence"))  # fmt: skip
+            int(sent[k]) if sent[k] else None for k in ("recommendation", "confidence")
+        )
         assert {k: getattr(review, k) for k in REVIEW_TEXTS} == {k: unix_newlines(sent[k]) for k in REVIEW_TEXTS}
         if sent["action"] == "submit":
             assert review.state.value == "submitted"
@@ -872,17 +987,25 @@ def settings_form(draw: st.DrawFn) -> dict[str, Any]:
     steps = sorted(draw(st.lists(st.integers(1, 3000), min_size=4, max_size=4, unique=True)))
     at = [(start + timedelta(hours=h)).strftime("%Y-%m-%d %H:%M") for h in steps]
     data: dict[str, Any] = {
-        "timezone": draw(ZONES), "submission_open": draw(st.sampled_from(["", start.strftime("%Y-%m-%d %H:%M")])),
-        "abstract_deadline": draw(st.sampled_from(["", at[0]])), "paper_deadline": at[1], "notification": at[2],
-        "camera_ready": draw(st.sampled_from(["", at[3], "9999-12-31 23:59"])), "max_upload_mb": str(draw(st.integers(1, 60))),
-        "supplementary_max_mb": str(draw(st.integers(1, 60))), "double_blind": draw(st.sampled_from(["0", "1"])),
+        "timezone": draw(ZONES),
+        "submission_open": draw(st.sampled_from(["", start.strftime("%Y-%m-%d %H:%M")])),
+        "abstract_deadline": draw(st.sampled_from(["", at[0]])),
+        "paper_deadline": at[1],
+        "notification": at[2],
+        "camera_ready": draw(st.sampled_from(["", at[3], "9999-12-31 23:59"])),
+        "max_upload_mb": str(draw(st.integers(1, 60))),
+        "supplementary_max_mb": str(draw(st.integers(1, 60))),
+        "double_blind": draw(st.sampled_from(["0", "1"])),
         "anonymity_blocks": draw(st.sampled_from(["0", "1"])),
-    }  # fmt: skip
+    }
     rows = [("1", "Full paper"), ("2", "Short paper"), ("", draw(line(200, required=False)))]
     for i, (type_id, name) in enumerate(rows):
-        data |= {f"types-{i}-id": type_id, f"types-{i}-name": name,
-                 f"types-{i}-page_limit": str(draw(st.integers(1, 200))),
-                 f"types-{i}-reference_pages": draw(st.sampled_from(["", "0", "2", "200"]))}  # fmt: skip
+        data |= {
+            f"types-{i}-id": type_id,
+            f"types-{i}-name": name,
+            f"types-{i}-page_limit": str(draw(st.integers(1, 200))),
+            f"types-{i}-reference_pages": draw(st.sampled_from(["", "0", "2", "200"])),
+        }
     return data
 
 
@@ -923,9 +1046,12 @@ def reviewing_form(draw: st.DrawFn) -> dict[str, Any]:
         "phase": draw(st.sampled_from(["submission", "bidding", "reviewing"])),
         "bidding_deadline": draw(st.one_of(st.just(""), LOCAL_TIMES)),
         "review_deadline": draw(st.one_of(st.just(""), LOCAL_TIMES)),
-        "reviews_per_paper": str(draw(st.integers(1, 10))), "default_max_load": str(draw(st.integers(1, 100))),
-        "weight_bid": draw(WEIGHTS), "weight_topics": draw(WEIGHTS), "weight_text": draw(WEIGHTS),
-    }  # fmt: skip
+        "reviews_per_paper": str(draw(st.integers(1, 10))),
+        "default_max_load": str(draw(st.integers(1, 100))),
+        "weight_bid": draw(WEIGHTS),
+        "weight_topics": draw(WEIGHTS),
+        "weight_text": draw(WEIGHTS),
+    }
     for n in (3, 4):  # Rita's and Rex's own loads
         data[f"load-{n}"] = draw(st.sampled_from(["", "0", "5", "100"]))
     return data
@@ -941,7 +1067,8 @@ def reviewing_stored(world: World, sent: Sent, before: Before) -> None:
         assert ws.review_deadline == parse_local(sent["review_deadline"], ws.timezone)
         assert (ws.reviews_per_paper, ws.default_max_load) == (int(sent["reviews_per_paper"]), int(sent["default_max_load"]))
         assert [round(w, 2) for w in (ws.weight_bid, ws.weight_topics, ws.weight_text)] == [
-            float(sent[k]) for k in ("weight_bid", "weight_topics", "weight_text")]  # fmt: skip
+            float(sent[k]) for k in ("weight_bid", "weight_topics", "weight_text")
+        ]
         for key in ("rita", "rex"):
             raw = sent[f"load-{world.ids[key]}"].strip()
             assert world.user(key).max_load == (int(raw) if raw else None)
@@ -957,8 +1084,11 @@ def override_stored(world: World, sent: Sent, before: Before) -> None:
 
     with world.db():
         reviewer = accounts.user_by_email(sent["reviewer"])
-        row = db.session.scalar(sa.select(ConflictOverride).where(ConflictOverride.submission_id == int(sent["number"]),
-                                                                  ConflictOverride.reviewer_id == reviewer.id))  # fmt: skip
+        row = db.session.scalar(
+            sa.select(ConflictOverride).where(
+                ConflictOverride.submission_id == int(sent["number"]), ConflictOverride.reviewer_id == reviewer.id
+            )
+        )
         assert row is not None and row.conflicted and row.note == sent["note"].strip()
 
 
@@ -976,7 +1106,10 @@ def external_stored(world: World, sent: Sent, before: Before) -> None:
         else:
             invitation = newest(Invitation)
             assert (invitation.email, invitation.name, invitation.submission_id) == (
-                sent["email"].strip().lower(), sent["name"].strip(), number)  # fmt: skip
+                sent["email"].strip().lower(),
+                sent["name"].strip(),
+                number,
+            )
 
 
 def decision_stored(world: World, sent: Sent, before: Before) -> None:
@@ -1005,9 +1138,16 @@ def letter_setup(world: World) -> None:
         ws, carla = world.ws(), world.user("carla")
         sub_type, topic = ws.submission_types[0], ws.topics[0]
         authors = [subs.AuthorInput("Cora Coauthor", "cora@example.org", "Coauthor Lab")]
-        details = subs.Details(title="Paper p3", abstract="Short contexts.", type_id=sub_type.id,
-                               primary_topic_id=topic.id, secondary_topic_ids=[], keywords="", authors=authors,
-                               declared_conflicts="")  # fmt: skip
+        details = subs.Details(
+            title="Paper p3",
+            abstract="Short contexts.",
+            type_id=sub_type.id,
+            primary_topic_id=topic.id,
+            secondary_topic_ids=[],
+            keywords="",
+            authors=authors,
+            declared_conflicts="",
+        )
         p3 = subs.create_submission(ws, world.user("cora"), details, paper=_checked["p1"])
         decisions.record_decision(carla, p3, decision=Decision.REJECTED, presentation=None, note="", version=None)
         decisions.prepare_letters(ws, actor=carla)
@@ -1048,18 +1188,27 @@ def letter_stored(world: World, sent: Sent, before: Before) -> None:
     with world.db():
         letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == world.ids["p3"]))
         assert (letter.subject, letter.body, letter.edited) == (
-            sent["subject"].strip()[:500], sent["body"].replace("\r\n", "\n"), True)  # fmt: skip
+            sent["subject"].strip()[:500],
+            sent["body"].replace("\r\n", "\n"),
+            True,
+        )
 
 
-LETTER_TEMPLATES = st.one_of(text(5000), st.sampled_from(["Dear {{ authors }},\r\n\r\n{{ title }} is {{ decision }}.",
-                                                           "{% if x %}broken", "{{ 7 * 7 }} {{ ''.__class__ }}"]))  # fmt: skip
+LETTER_TEMPLATES = st.one_of(
+    text(5000),
+    st.sampled_from(
+        ["Dear {{ authors }},\r\n\r\n{{ title }} is {{ decision }}.", "{% if x %}broken", "{{ 7 * 7 }} {{ ''.__class__ }}"]
+    ),
+)
 
 
 def templates_stored(world: World, sent: Sent, before: Before) -> None:
     with world.db():
         ws = world.ws()
-        assert (ws.accept_letter, ws.reject_letter) == (sent["accept_letter"].replace("\r\n", "\n"),
-                                                        sent["reject_letter"].replace("\r\n", "\n"))  # fmt: skip
+        assert (ws.accept_letter, ws.reject_letter) == (
+            sent["accept_letter"].replace("\r\n", "\n"),
+            sent["reject_letter"].replace("\r\n", "\n"),
+        )
 
 
 def published_stored(world: World, sent: Sent, before: Before) -> None:
@@ -1070,9 +1219,17 @@ def published_stored(world: World, sent: Sent, before: Before) -> None:
 # --- group mail ---------------------------------------------------------------------------------------
 
 AUDIENCE = st.sampled_from(["authors", "accepted", "rejected", "reviewers", "unfinished", "chairs"])
-MAIL_BODIES = st.one_of(text(20_000), st.sampled_from([
-    "Dear {{ name }},\r\n\r\nThe {{ workshop }} chairs", "{{ title }} #{{ number }}", "{% for %}", "{{ name.__class__ }}",
-]))  # fmt: skip
+MAIL_BODIES = st.one_of(
+    text(20_000),
+    st.sampled_from(
+        [
+            "Dear {{ name }},\r\n\r\nThe {{ workshop }} chairs",
+            "{{ title }} #{{ number }}",
+            "{% for %}",
+            "{{ name.__class__ }}",
+        ]
+    ),
+)
 
 
 def mail_digest(world: World, data: dict[str, Any]) -> str:
@@ -1082,8 +1239,13 @@ def mail_digest(world: World, data: dict[str, Any]) -> str:
 
     with world.db():
         try:
-            shown = groupmail.preview(world.user("carla"), world.ws(), str(data.get("audience", "")),
-                                      str(data.get("subject", "")).strip(), unix_newlines(str(data.get("body", ""))))  # fmt: skip
+            shown = groupmail.preview(
+                world.user("carla"),
+                world.ws(),
+                str(data.get("audience", "")),
+                str(data.get("subject", "")).strip(),
+                unix_newlines(str(data.get("body", ""))),
+            )
         except DomainError:
             return ""
         return shown.digest
@@ -1091,8 +1253,11 @@ def mail_digest(world: World, data: dict[str, Any]) -> str:
 
 @st.composite
 def group_mail(draw: st.DrawFn) -> dict[str, Any]:
-    data = {"audience": draw(AUDIENCE), "subject": draw(st.one_of(line(300), st.just("[{{ workshop }}] {{ name }}"))),
-            "body": draw(MAIL_BODIES)}  # fmt: skip
+    data = {
+        "audience": draw(AUDIENCE),
+        "subject": draw(st.one_of(line(300), st.just("[{{ workshop }}] {{ name }}"))),
+        "body": draw(MAIL_BODIES),
+    }
     if draw(st.booleans()):
         data |= {"send": "Send", "digest": Live(mail_digest)}
     else:
@@ -1108,7 +1273,10 @@ def group_mail_started(world: World, sent: Sent, before: Before) -> None:
         job = newest(Job)
         assert job is not None and job.kind == "group_mail" and job.state.value == "done", job and job.error
         assert (job.args["audience"], job.args["subject"], job.args["body"]) == (
-            sent["audience"], sent["subject"].strip(), unix_newlines(sent["body"]))  # fmt: skip
+            sent["audience"],
+            sent["subject"].strip(),
+            unix_newlines(sent["body"]),
+        )
         kind = groupmail.kind_of(job.args["event_id"])
         mails = db.session.scalars(sa.select(OutgoingEmail).where(OutgoingEmail.kind == kind)).all()
         people = groupmail.recipients(world.user("carla"), world.ws(), sent["audience"])
@@ -1124,18 +1292,32 @@ DAYS = st.dates(min_value=datetime(2020, 1, 1).date(), max_value=datetime(2030, 
 def workshop_form(draw: st.DrawFn) -> dict[str, Any]:
     starts = draw(st.one_of(st.just(""), DAYS))
     return {
-        "name": draw(line(255)), "short_name": draw(line(64)), "edition": draw(line(32)),
+        "name": draw(line(255)),
+        "short_name": draw(line(64)),
+        "edition": draw(line(32)),
         "tagline": draw(line(500, required=False)),
-        "venue": draw(line(500, required=False)), "starts_on": starts, "ends_on": draw(st.sampled_from(["", starts])),
-        "contact_email": draw(email()), "overview": draw(text(20_000)), "save": "Save",
-        **{k: draw(text(20_000 if k != "panel_note" else 2000, required=False))
-           for k in ("motivation", "objective", "audience", "cfp_intro", "submission_instructions", "panel_note",
-                     "sponsor_call")},
-    }  # fmt: skip
+        "venue": draw(line(500, required=False)),
+        "starts_on": starts,
+        "ends_on": draw(st.sampled_from(["", starts])),
+        "contact_email": draw(email()),
+        "overview": draw(text(20_000)),
+        "save": "Save",
+        **{
+            k: draw(text(20_000 if k != "panel_note" else 2000, required=False))
+            for k in ("motivation", "objective", "audience", "cfp_intro", "submission_instructions", "panel_note", "sponsor_call")
+        },
+    }
 
 
-WORKSHOP_LIMITS = {"name": 255, "short_name": 64, "edition": 32, "tagline": 500, "venue": 500, "overview": 20_000,
-                   "panel_note": 2000}  # fmt: skip
+WORKSHOP_LIMITS = {
+    "name": 255,
+    "short_name": 64,
+    "edition": 32,
+    "tagline": 500,
+    "venue": 500,
+    "overview": 20_000,
+    "panel_note": 2000,
+}
 
 
 def workshop_stored(world: World, sent: Sent, before: Before) -> None:
@@ -1160,11 +1342,13 @@ def content_item(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrate
     return strategy.map(lambda data: {**data, "save": "Save"})
 
 
-TOPIC_FORM = st.fixed_dictionaries({"title": line(255), "description": text(5000, required=False),
-                                    "examples": line(500, required=False)})  # fmt: skip
+TOPIC_FORM = st.fixed_dictionaries(
+    {"title": line(255), "description": text(5000, required=False), "examples": line(500, required=False)}
+)
 QUESTION_FORM = st.fixed_dictionaries({"title": line(255), "text": text(2000)})
-PERSON_FORM = st.fixed_dictionaries({"name": line(255), "affiliation": text(500, required=False),
-                                     "homepage": HOMEPAGES, "bio": text(5000, required=False)})  # fmt: skip
+PERSON_FORM = st.fixed_dictionaries(
+    {"name": line(255), "affiliation": text(500, required=False), "homepage": HOMEPAGES, "bio": text(5000, required=False)}
+)
 DATE_FORM = st.fixed_dictionaries({"label": line(255), "kind": st.sampled_from(["workshop", "other"]), "at": LOCAL_TIMES})
 OPTION_FORM = st.fixed_dictionaries({"label": line(255), "description": text(2000, required=False)})
 
@@ -1217,10 +1401,14 @@ def role_stored(world: World, sent: Sent, before: Before) -> None:
         assert getattr(rex, f"is_{sent['role']}") == (sent["grant"] == "1")
 
 
-INVITE_LINES = lines_of(st.one_of(
-    st.builds(lambda name, address: f"{name} <{address}>", line(100), email(*KNOWN_EMAILS)),
-    email(), line(50),
-), 6)
+INVITE_LINES = lines_of(
+    st.one_of(
+        st.builds(lambda name, address: f"{name} <{address}>", line(100), email(*KNOWN_EMAILS)),
+        email(),
+        line(50),
+    ),
+    6,
+)
 
 
 def invitations_sent(sent: Sent) -> bool:
@@ -1231,8 +1419,10 @@ def invitations_stored(world: World, sent: Sent, before: Before) -> None:
     with world.db():
         for item in accounts.parse_invitation_lines(unix_newlines(sent["lines"])):
             if item.problem is None:
-                assert db.session.scalar(sa.select(Invitation).where(Invitation.email == item.email)) is not None \
-                    or accounts.user_by_email(item.email) is not None, item.email
+                assert (
+                    db.session.scalar(sa.select(Invitation).where(Invitation.email == item.email)) is not None
+                    or accounts.user_by_email(item.email) is not None
+                ), item.email
 
 
 # --- pages with a query string (GET: never an error, never a write) ----------------------------------
@@ -1246,220 +1436,698 @@ def never(sent: Sent) -> bool:
 
 
 ADA_ROW = {"authors-0-name": "Ada Author", "authors-0-email": "ada@example.org", "authors-0-affiliation": "Alpha Institute"}
-SUBMISSION = {"title": "Attention Sinks \u202eat a Million\u202c Tokens 😀", "abstract": "First paragraph.\r\n\r\nSecond one.",
-              "type": "1", "primary_topic": "1", "secondary_topics": ["2", "3"], "keywords": "long context, RoPE",
-              "declared_conflicts": "Rex@Example.org", "action": "save", **ADA_ROW,
-              "authors-1-name": "Cora  Coauthor", "authors-1-email": "cora@example.org", "authors-1-affiliation": "Lab"}
+SUBMISSION = {
+    "title": "Attention Sinks \u202eat a Million\u202c Tokens 😀",
+    "abstract": "First paragraph.\r\n\r\nSecond one.",
+    "type": "1",
+    "primary_topic": "1",
+    "secondary_topics": ["2", "3"],
+    "keywords": "long context, RoPE",
+    "declared_conflicts": "Rex@Example.org",
+    "action": "save",
+    **ADA_ROW,
+    "authors-1-name": "Cora  Coauthor",
+    "authors-1-email": "cora@example.org",
+    "authors-1-affiliation": "Lab",
+}
 NEW_PASSWORD = "quiet orbit lantern 2024"
-WORKSHOP = {"name": "Workshop on Long-Context Large Language Models", "short_name": "LongLLM", "edition": "2024",
-            "tagline": "Context ✨", "venue": "ICML 2024, Vienna", "starts_on": "2024-07-27", "ends_on": "",
-            "contact_email": "chairs@example.org", "overview": "About.\r\n\r\nMore.", "motivation": "", "objective": "O",
-            "audience": "", "cfp_intro": "", "submission_instructions": "", "panel_note": "", "sponsor_call": "",
-            "save": "Save"}
-SETTINGS = {"timezone": "Europe/Vienna", "submission_open": "", "abstract_deadline": "2030-01-01 12:00",
-            "paper_deadline": "2030-01-08 12:00", "notification": "2030-02-01 12:00", "camera_ready": "2030-03-01 23:59",
-            "max_upload_mb": "20", "supplementary_max_mb": "50", "double_blind": "1", "anonymity_blocks": "0",
-            "types-0-id": "1", "types-0-name": "Full paper", "types-0-page_limit": "8", "types-0-reference_pages": "",
-            "types-1-id": "2", "types-1-name": "Short paper", "types-1-page_limit": "4", "types-1-reference_pages": "2",
-            "types-2-id": "", "types-2-name": "Position paper 📝", "types-2-page_limit": "2", "types-2-reference_pages": "0"}
-REVIEWING = {"phase": "reviewing", "bidding_deadline": "", "review_deadline": "2030-01-01 00:00", "reviews_per_paper": "3",
-             "default_max_load": "6", "weight_bid": "1.00", "weight_topics": "0.5", "weight_text": "2", "load-3": "5",
-             "load-4": ""}
+WORKSHOP = {
+    "name": "Workshop on Long-Context Large Language Models",
+    "short_name": "LongLLM",
+    "edition": "2024",
+    "tagline": "Context ✨",
+    "venue": "ICML 2024, Vienna",
+    "starts_on": "2024-07-27",
+    "ends_on": "",
+    "contact_email": "chairs@example.org",
+    "overview": "About.\r\n\r\nMore.",
+    "motivation": "",
+    "objective": "O",
+    "audience": "",
+    "cfp_intro": "",
+    "submission_instructions": "",
+    "panel_note": "",
+    "sponsor_call": "",
+    "save": "Save",
+}
+SETTINGS = {
+    "timezone": "Europe/Vienna",
+    "submission_open": "",
+    "abstract_deadline": "2030-01-01 12:00",
+    "paper_deadline": "2030-01-08 12:00",
+    "notification": "2030-02-01 12:00",
+    "camera_ready": "2030-03-01 23:59",
+    "max_upload_mb": "20",
+    "supplementary_max_mb": "50",
+    "double_blind": "1",
+    "anonymity_blocks": "0",
+    "types-0-id": "1",
+    "types-0-name": "Full paper",
+    "types-0-page_limit": "8",
+    "types-0-reference_pages": "",
+    "types-1-id": "2",
+    "types-1-name": "Short paper",
+    "types-1-page_limit": "4",
+    "types-1-reference_pages": "2",
+    "types-2-id": "",
+    "types-2-name": "Position paper 📝",
+    "types-2-page_limit": "2",
+    "types-2-reference_pages": "0",
+}
+REVIEWING = {
+    "phase": "reviewing",
+    "bidding_deadline": "",
+    "review_deadline": "2030-01-01 00:00",
+    "reviews_per_paper": "3",
+    "default_max_load": "6",
+    "weight_bid": "1.00",
+    "weight_topics": "0.5",
+    "weight_text": "2",
+    "load-3": "5",
+    "load-4": "",
+}
 
 CASES: list[Case] = [
     # accounts
-    Case("register", None, "/auth/register", registration(), lambda s: s.location == "/auth/check-inbox", registered,
-         limits={**PROFILE_LIMITS, "email": 320}, fresh_client=True,
-         sample={"name": "Zoë \u202eÜnïcode\u202c 😀", "affiliation": "\u05d0 Lab", "orcid": "0000-0002-1825-0097",
-                 "homepage": "https://example.org/~zoe", "email": "Zoe@Example.org", "password": NEW_PASSWORD,
-                 "confirm": NEW_PASSWORD}),
-    Case("register-invited", None, invited_url, registration(), lambda s: s.location == "/account/", registered_invited,
-         limits=PROFILE_LIMITS, fresh_client=True,
-         sample={"name": "Ivy Invitee", "affiliation": "Ivy Lab", "orcid": "", "homepage": "", "email": "x@example.org",
-                 "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
-    Case("login", None, "/auth/login",
-         st.fixed_dictionaries({
-             "email": st.one_of(st.sampled_from(["ada@example.org", " RITA@example.org "]), email(*KNOWN_EMAILS)),
-             "password": st.sampled_from([PASSWORD, PASSWORD, "wrong"]), "remember": st.sampled_from(["y", ""]),
-             "?next": st.sampled_from(["/account/", "/review/", "//evil.example", "https://evil.example/",
-                                       "/\\evil.example", "/%0d%0aSet-Cookie:x=1"])}),
-         lambda s: s.status == 302, signed_in_ok, limits={"email": 320, "password": 1024},
-         may_change=frozenset({"login_failure"}), fresh_client=True,
-         sample={"email": "Ada@Example.org", "password": PASSWORD, "remember": "y", "?next": "/review/"}),
-    Case("resend-confirmation", None, "/auth/confirm/resend", st.fixed_dictionaries({"email": email(*KNOWN_EMAILS)}),
-         lambda s: s.location == "/auth/login", mailed_if_known("confirm_email", unconfirmed_only=True),
-         limits={"email": 320}, fresh_client=True, sample={"email": "una@example.org"}),
-    Case("reset-request", None, "/auth/reset", st.fixed_dictionaries({"email": email(*KNOWN_EMAILS)}),
-         lambda s: s.location == "/auth/login", mailed_if_known("password_reset"), limits={"email": 320},
-         fresh_client=True, sample={"email": " ADA@example.org"}),
-    Case("reset", None, reset_url, new_password(), lambda s: s.location == "/auth/login", password_is("ada"),
-         fresh_client=True, sample={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
-    Case("profile", "ada", "/account/profile", st.fixed_dictionaries(PROFILE), Sent.success, profile_saved,
-         limits=PROFILE_LIMITS, row=lambda w: stored_profile(w.user("ada")),
-         sample={"name": " Ada \u202eLovelace ", "affiliation": "Analytical 😀", "homepage": "",
-                 "orcid": "https://orcid.org/0000-0002-1825-0097"}),
-    Case("email-change", "ada", "/account/email",
-         st.fixed_dictionaries({"email": email(*KNOWN_EMAILS), "password": st.just(PASSWORD)}),
-         lambda s: s.location == "/account/", email_change_mailed, limits={"email": 320},
-         may_change=frozenset({"login_failure"}),  # a wrong current password counts toward the sign-in limits
-         sample={"email": "Ada.New@example.org", "password": PASSWORD}),
-    Case("password-change", "ada", "/account/password",
-         st.builds(lambda new: {"current": PASSWORD, **new}, new_password()), Sent.success, password_is("ada"),
-         may_change=frozenset({"login_failure"}),  # a wrong current password counts toward the sign-in limits
-         sample={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
-    Case("expertise", "rita", "/account/expertise", expertise(), Sent.success, expertise_saved, row=expertise_of,
-         limits={"statement": 3000, **{f"papers-{i}-title": 500 for i in range(5)}},
-         sample={"topics": ["1", "3"], "statement": "Long\r\ncontexts", "papers-0-title": "Ring attention",
-                 "papers-0-abstract": "Sequence\r\nparallelism", "papers-1-title": "", "papers-1-abstract": "orphan"}),
-    Case("conflicts", "ada", "/account/conflicts",
-         st.fixed_dictionaries({"institutions": lines_of(line(300)), "domains": lines_of(DOMAINS),
-                                "people": lines_of(email())}),
-         Sent.success, conflicts_saved, limits={"institutions": 10_000, "domains": 10_000, "people": 20_000},
-         sample={"institutions": "Alpha  Institute\r\n\r\nBeta", "domains": "@UCSD.edu", "people": "Rex@example.org"}),
-    Case("sponsor-inquiry", None, "/sponsors/", sponsor_inquiry(), lambda s: s.location == "/sponsors/thanks",
-         inquiry_stored, limits={"name": 200, "organization": 200, "email": 320, "message": 5000}, fresh_client=True,
-         sample={"name": "Sam Sponsor", "organization": "GPU Co 🚀", "email": "sam@example.com", "interest": "compute",
-                 "message": "We offer\r\ncredits.", "website": ""}),
+    Case(
+        "register",
+        None,
+        "/auth/register",
+        registration(),
+        lambda s: s.location == "/auth/check-inbox",
+        registered,
+        limits={**PROFILE_LIMITS, "email": 320},
+        fresh_client=True,
+        sample={
+            "name": "Zoë \u202eÜnïcode\u202c 😀",
+            "affiliation": "\u05d0 Lab",
+            "orcid": "0000-0002-1825-0097",
+            "homepage": "https://example.org/~zoe",
+            "email": "Zoe@Example.org",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    ),
+    Case(
+        "register-invited",
+        None,
+        invited_url,
+        registration(),
+        lambda s: s.location == "/account/",
+        registered_invited,
+        limits=PROFILE_LIMITS,
+        fresh_client=True,
+        sample={
+            "name": "Ivy Invitee",
+            "affiliation": "Ivy Lab",
+            "orcid": "",
+            "homepage": "",
+            "email": "x@example.org",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    ),
+    Case(
+        "login",
+        None,
+        "/auth/login",
+        st.fixed_dictionaries(
+            {
+                "email": st.one_of(st.sampled_from(["ada@example.org", " RITA@example.org "]), email(*KNOWN_EMAILS)),
+                "password": st.sampled_from([PASSWORD, PASSWORD, "wrong"]),
+                "remember": st.sampled_from(["y", ""]),
+                "?next": st.sampled_from(
+                    [
+                        "/account/",
+                        "/review/",
+                        "//evil.example",
+                        "https://evil.example/",
+                        "/\\evil.example",
+                        "/%0d%0aSet-Cookie:x=1",
+                    ]
+                ),
+            }
+        ),
+        lambda s: s.status == 302,
+        signed_in_ok,
+        limits={"email": 320, "password": 1024},
+        may_change=frozenset({"login_failure"}),
+        fresh_client=True,
+        sample={"email": "Ada@Example.org", "password": PASSWORD, "remember": "y", "?next": "/review/"},
+    ),
+    Case(
+        "resend-confirmation",
+        None,
+        "/auth/confirm/resend",
+        st.fixed_dictionaries({"email": email(*KNOWN_EMAILS)}),
+        lambda s: s.location == "/auth/login",
+        mailed_if_known("confirm_email", unconfirmed_only=True),
+        limits={"email": 320},
+        fresh_client=True,
+        sample={"email": "una@example.org"},
+    ),
+    Case(
+        "reset-request",
+        None,
+        "/auth/reset",
+        st.fixed_dictionaries({"email": email(*KNOWN_EMAILS)}),
+        lambda s: s.location == "/auth/login",
+        mailed_if_known("password_reset"),
+        limits={"email": 320},
+        fresh_client=True,
+        sample={"email": " ADA@example.org"},
+    ),
+    Case(
+        "reset",
+        None,
+        reset_url,
+        new_password(),
+        lambda s: s.location == "/auth/login",
+        password_is("ada"),
+        fresh_client=True,
+        sample={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    ),
+    Case(
+        "profile",
+        "ada",
+        "/account/profile",
+        st.fixed_dictionaries(PROFILE),
+        Sent.success,
+        profile_saved,
+        limits=PROFILE_LIMITS,
+        row=lambda w: stored_profile(w.user("ada")),
+        sample={
+            "name": " Ada \u202eLovelace ",
+            "affiliation": "Analytical 😀",
+            "homepage": "",
+            "orcid": "https://orcid.org/0000-0002-1825-0097",
+        },
+    ),
+    Case(
+        "email-change",
+        "ada",
+        "/account/email",
+        st.fixed_dictionaries({"email": email(*KNOWN_EMAILS), "password": st.just(PASSWORD)}),
+        lambda s: s.location == "/account/",
+        email_change_mailed,
+        limits={"email": 320},
+        may_change=frozenset({"login_failure"}),  # a wrong current password counts toward the sign-in limits
+        sample={"email": "Ada.New@example.org", "password": PASSWORD},
+    ),
+    Case(
+        "password-change",
+        "ada",
+        "/account/password",
+        st.builds(lambda new: {"current": PASSWORD, **new}, new_password()),
+        Sent.success,
+        password_is("ada"),
+        may_change=frozenset({"login_failure"}),  # a wrong current password counts toward the sign-in limits
+        sample={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    ),
+    Case(
+        "expertise",
+        "rita",
+        "/account/expertise",
+        expertise(),
+        Sent.success,
+        expertise_saved,
+        row=expertise_of,
+        limits={"statement": 3000, **{f"papers-{i}-title": 500 for i in range(5)}},
+        sample={
+            "topics": ["1", "3"],
+            "statement": "Long\r\ncontexts",
+            "papers-0-title": "Ring attention",
+            "papers-0-abstract": "Sequence\r\nparallelism",
+            "papers-1-title": "",
+            "papers-1-abstract": "orphan",
+        },
+    ),
+    Case(
+        "conflicts",
+        "ada",
+        "/account/conflicts",
+        st.fixed_dictionaries({"institutions": lines_of(line(300)), "domains": lines_of(DOMAINS), "people": lines_of(email())}),
+        Sent.success,
+        conflicts_saved,
+        limits={"institutions": 10_000, "domains": 10_000, "people": 20_000},
+        sample={"institutions": "Alpha  Institute\r\n\r\nBeta", "domains": "@UCSD.edu", "people": "Rex@example.org"},
+    ),
+    Case(
+        "sponsor-inquiry",
+        None,
+        "/sponsors/",
+        sponsor_inquiry(),
+        lambda s: s.location == "/sponsors/thanks",
+        inquiry_stored,
+        limits={"name": 200, "organization": 200, "email": 320, "message": 5000},
+        fresh_client=True,
+        sample={
+            "name": "Sam Sponsor",
+            "organization": "GPU Co 🚀",
+            "email": "sam@example.com",
+            "interest": "compute",
+            "message": "We offer\r\ncredits.",
+            "website": "",
+        },
+    ),
     # submissions
-    Case("submission-new", "ada", "/submissions/new", submission_form(edit=False), Sent.success,
-         submission_stored(None), sample=SUBMISSION,
-         limits={"title": 300, "abstract": 3000, "keywords": 500, "authors-0-name": 200, "authors-0-affiliation": 300,
-                 "declared_conflicts": 20_000}),
-    Case("submission-edit", "ada", "/submissions/1/edit", submission_form(edit=True), Sent.success,
-         submission_stored("p1"), limits={"title": 300, "abstract": 3000, "keywords": 500},
-         sample={**SUBMISSION, "version": Live(lambda world, _: str(version_of(world, "p1")))}),
-    Case("camera-ready", "ada", "/submissions/2/camera-ready", camera_ready_form(), Sent.success, camera_ready_stored,
-         limits={"title": 300, "authors-0-name": 200},
-         sample={"title": "Final title", "action": "save", **ADA_ROW, "paper": Upload("final.pdf", PDF),
-                 "version": Live(lambda world, _: str(version_of(world, "p2")))}),
-    Case("extension", "carla", "/submissions/1/extension", st.fixed_dictionaries({"until": EXTENSIONS}), Sent.success,
-         extension_stored, limits={"until": 40}, sample={"until": "2099-12-31T23:59"}),
+    Case(
+        "submission-new",
+        "ada",
+        "/submissions/new",
+        submission_form(edit=False),
+        Sent.success,
+        submission_stored(None),
+        sample=SUBMISSION,
+        limits={
+            "title": 300,
+            "abstract": 3000,
+            "keywords": 500,
+            "authors-0-name": 200,
+            "authors-0-affiliation": 300,
+            "declared_conflicts": 20_000,
+        },
+    ),
+    Case(
+        "submission-edit",
+        "ada",
+        "/submissions/1/edit",
+        submission_form(edit=True),
+        Sent.success,
+        submission_stored("p1"),
+        limits={"title": 300, "abstract": 3000, "keywords": 500},
+        sample={**SUBMISSION, "version": Live(lambda world, _: str(version_of(world, "p1")))},
+    ),
+    Case(
+        "camera-ready",
+        "ada",
+        "/submissions/2/camera-ready",
+        camera_ready_form(),
+        Sent.success,
+        camera_ready_stored,
+        limits={"title": 300, "authors-0-name": 200},
+        sample={
+            "title": "Final title",
+            "action": "save",
+            **ADA_ROW,
+            "paper": Upload("final.pdf", PDF),
+            "version": Live(lambda world, _: str(version_of(world, "p2"))),
+        },
+    ),
+    Case(
+        "extension",
+        "carla",
+        "/submissions/1/extension",
+        st.fixed_dictionaries({"until": EXTENSIONS}),
+        Sent.success,
+        extension_stored,
+        limits={"until": 40},
+        sample={"until": "2099-12-31T23:59"},
+    ),
     # reviewing
-    Case("bids", "rita", "/review/bids", bids_form(), Sent.success, bids_stored, phase=Phase.BIDDING,
-         sample={"bid-1": "eager", "bid-2": "in_a_pinch"}),
-    Case("review", "rita", "/review/papers/1/review", review_form(), Sent.success, review_stored,
-         limits=dict.fromkeys(REVIEW_TEXTS, 20_000),
-         sample={"recommendation": "4", "confidence": "3", **{k: f"{k}:\r\n😀" for k in REVIEW_TEXTS},
-                 "version": Live(lambda world, _: review_version(world)), "action": "submit"}),
-    Case("discussion", "rita", "/review/papers/1/discussion", st.fixed_dictionaries({"body": text(10_000)}),
-         Sent.success, comment_stored, limits={"body": 10_000}, sample={"body": " Does it hold\r\non 8 GPUs? "}),
+    Case(
+        "bids",
+        "rita",
+        "/review/bids",
+        bids_form(),
+        Sent.success,
+        bids_stored,
+        phase=Phase.BIDDING,
+        sample={"bid-1": "eager", "bid-2": "in_a_pinch"},
+    ),
+    Case(
+        "review",
+        "rita",
+        "/review/papers/1/review",
+        review_form(),
+        Sent.success,
+        review_stored,
+        limits=dict.fromkeys(REVIEW_TEXTS, 20_000),
+        sample={
+            "recommendation": "4",
+            "confidence": "3",
+            **{k: f"{k}:\r\n😀" for k in REVIEW_TEXTS},
+            "version": Live(lambda world, _: review_version(world)),
+            "action": "submit",
+        },
+    ),
+    Case(
+        "discussion",
+        "rita",
+        "/review/papers/1/discussion",
+        st.fixed_dictionaries({"body": text(10_000)}),
+        Sent.success,
+        comment_stored,
+        limits={"body": 10_000},
+        sample={"body": " Does it hold\r\non 8 GPUs? "},
+    ),
     # the chairs
-    Case("settings", "carla", "/settings/", settings_form(), Sent.success, settings_stored,
-         limits={"timezone": 64, "types-2-name": 200}, sample=SETTINGS),
-    Case("reviewing-settings", "carla", "/chair/reviewing", reviewing_form(), Sent.success, reviewing_stored,
-         sample=REVIEWING),
-    Case("conflict-override", "carla", "/chair/conflicts",
-         st.fixed_dictionaries({"number": st.one_of(st.sampled_from(["1", "2"]), NUMBERS),
-                                "reviewer": st.one_of(st.sampled_from(["rex@example.org", "REX@example.org "]), email()),
-                                "note": line(500, required=False)}),
-         Sent.success, override_stored, limits={"reviewer": 320, "note": 500},
-         sample={"number": "1", "reviewer": "Rex@example.org", "note": "Former student"}),
-    Case("assignment-add", "carla", "/chair/assignments/add",
-         st.fixed_dictionaries({"number": st.one_of(st.just("1"), NUMBERS),
-                                "reviewer": st.sampled_from(["3", "4", "4", "5", "0", "x", "99999999999"])}),
-         Sent.success, assignment_stored, sample={"number": "1", "reviewer": "4"}),
-    Case("proposal-add", "carla", lambda w: f"/chair/proposals/{w.ids['proposal']}/add",
-         st.fixed_dictionaries({"number": st.one_of(st.just("1"), NUMBERS),
-                                "reviewer": st.sampled_from(["3", "4", "4", "5", "2147483648", "\u00b2"])}),
-         lambda s: s.status == 302 and not s.flashes, proposal_stored, setup=proposal_setup,
-         sample={"number": "1", "reviewer": "4"}),
-    Case("external-reviewer", "carla", "/chair/assignments/external",
-         st.fixed_dictionaries({"number": st.one_of(st.just("1"), NUMBERS), "name": line(200), "email": email(*KNOWN_EMAILS)}),
-         Sent.success, external_stored, limits={"name": 200, "email": 320},
-         sample={"number": "1", "name": "Xena External", "email": "Xena@example.org"}),
-    Case("decision", "carla", "/chair/decisions/1",
-         st.fixed_dictionaries({"decision": st.sampled_from(["accepted", "rejected", ""]),
-                                "presentation": st.sampled_from(["oral", "poster", ""]), "note": text(5000, required=False),
-                                "version": st.just(Live(lambda world, _: str(version_of(world, "p1")))),
-                                "next": st.sampled_from(["", "/chair/papers/1", "//evil.example", "https://evil.example"])}),
-         Sent.success, decision_stored,
-         sample={"decision": "accepted", "presentation": "oral", "note": " Strong.\r\n", "next": "",
-                 "version": Live(lambda world, _: str(version_of(world, "p1")))}),
-    Case("decisions-bulk", "carla", "/chair/decisions/bulk",
-         st.fixed_dictionaries({"decision": st.sampled_from(["accepted", "rejected"]),
-                                # each ticked row with the version it was seen at (p1's current one, or a stale one)
-                                "selected": st.lists(st.sampled_from(["1", "1:0", "2", "2:1", "3", "\u00b2", "\u0661",
-                                                                      "99999999999", "1:\u00b2"]), max_size=4)
-                                .map(lambda keys: Live(lambda world, _: [f"1:{version_of(world, 'p1')}" if k == "1" else k
-                                                                         for k in keys])),
-                                "next": st.sampled_from(["", "/chair/submissions?page=2"])}),
-         Sent.success, bulk_stored,
-         sample={"decision": "rejected", "next": "",
-                 "selected": Live(lambda world, _: [f"1:{version_of(world, 'p1')}", f"2:{version_of(world, 'p2')}"])}),
-    Case("letter-templates", "carla", "/chair/letters",
-         st.fixed_dictionaries({"accept_letter": LETTER_TEMPLATES, "reject_letter": LETTER_TEMPLATES,
-                                "with_reviews": st.sampled_from(["", "1"])}),
-         Sent.success, templates_stored,
-         sample={"accept_letter": "Dear {{ authors }},\r\naccepted.", "reject_letter": "Sorry.", "with_reviews": "1"}),
-    Case("letter-edit", "carla", lambda w: f"/chair/letters/{letter_id(w)}",
-         st.fixed_dictionaries({"subject": line(500), "body": text(20_000)}), Sent.success, letter_stored,
-         setup=letter_setup, sample={"subject": " Your paper ", "body": "Dear Cora,\r\n\r\nsorry."}),
-    Case("publish", "carla", "/chair/publish", st.fixed_dictionaries({"published": st.sampled_from(["1", "0", ""])}),
-         Sent.success, published_stored, sample={"published": "1"}),
-    Case("group-mail", "carla", "/chair/mail", group_mail(), lambda s: s.status == 302, group_mail_started,
-         limits={"subject": 300, "body": 20_000},
-         sample={"audience": "reviewers", "subject": "[{{ workshop }}] Hello 👋", "body": "Dear {{ name }},\r\nthanks.",
-                 "send": "Send", "digest": Live(mail_digest)}),
+    Case(
+        "settings",
+        "carla",
+        "/settings/",
+        settings_form(),
+        Sent.success,
+        settings_stored,
+        limits={"timezone": 64, "types-2-name": 200},
+        sample=SETTINGS,
+    ),
+    Case("reviewing-settings", "carla", "/chair/reviewing", reviewing_form(), Sent.success, reviewing_stored, sample=REVIEWING),
+    Case(
+        "conflict-override",
+        "carla",
+        "/chair/conflicts",
+        st.fixed_dictionaries(
+            {
+                "number": st.one_of(st.sampled_from(["1", "2"]), NUMBERS),
+                "reviewer": st.one_of(st.sampled_from(["rex@example.org", "REX@example.org "]), email()),
+                "note": line(500, required=False),
+            }
+        ),
+        Sent.success,
+        override_stored,
+        limits={"reviewer": 320, "note": 500},
+        sample={"number": "1", "reviewer": "Rex@example.org", "note": "Former student"},
+    ),
+    Case(
+        "assignment-add",
+        "carla",
+        "/chair/assignments/add",
+        st.fixed_dictionaries(
+            {
+                "number": st.one_of(st.just("1"), NUMBERS),
+                "reviewer": st.sampled_from(["3", "4", "4", "5", "0", "x", "99999999999"]),
+            }
+        ),
+        Sent.success,
+        assignment_stored,
+        sample={"number": "1", "reviewer": "4"},
+    ),
+    Case(
+        "proposal-add",
+        "carla",
+        lambda w: f"/chair/proposals/{w.ids['proposal']}/add",
+        st.fixed_dictionaries(
+            {
+                "number": st.one_of(st.just("1"), NUMBERS),
+                "reviewer": st.sampled_from(["3", "4", "4", "5", "2147483648", "\u00b2"]),
+            }
+        ),
+        lambda s: s.status == 302 and not s.flashes,
+        proposal_stored,
+        setup=proposal_setup,
+        sample={"number": "1", "reviewer": "4"},
+    ),
+    Case(
+        "external-reviewer",
+        "carla",
+        "/chair/assignments/external",
+        st.fixed_dictionaries({"number": st.one_of(st.just("1"), NUMBERS), "name": line(200), "email": email(*KNOWN_EMAILS)}),
+        Sent.success,
+        external_stored,
+        limits={"name": 200, "email": 320},
+        sample={"number": "1", "name": "Xena External", "email": "Xena@example.org"},
+    ),
+    Case(
+        "decision",
+        "carla",
+        "/chair/decisions/1",
+        st.fixed_dictionaries(
+            {
+                "decision": st.sampled_from(["accepted", "rejected", ""]),
+                "presentation": st.sampled_from(["oral", "poster", ""]),
+                "note": text(5000, required=False),
+                "version": st.just(Live(lambda world, _: str(version_of(world, "p1")))),
+                "next": st.sampled_from(["", "/chair/papers/1", "//evil.example", "https://evil.example"]),
+            }
+        ),
+        Sent.success,
+        decision_stored,
+        sample={
+            "decision": "accepted",
+            "presentation": "oral",
+            "note": " Strong.\r\n",
+            "next": "",
+            "version": Live(lambda world, _: str(version_of(world, "p1"))),
+        },
+    ),
+    Case(
+        "decisions-bulk",
+        "carla",
+        "/chair/decisions/bulk",
+        st.fixed_dictionaries(
+            {
+                "decision": st.sampled_from(["accepted", "rejected"]),
+                # each ticked row with the version it was seen at (p1's current one, or a stale one)
+                "selected": st.lists(
+                    st.sampled_from(["1", "1:0", "2", "2:1", "3", "\u00b2", "\u0661", "99999999999", "1:\u00b2"]), max_size=4
+                ).map(lambda keys: Live(lambda world, _: [f"1:{version_of(world, 'p1')}" if k == "1" else k for k in keys])),
+                "next": st.sampled_from(["", "/chair/submissions?page=2"]),
+            }
+        ),
+        Sent.success,
+        bulk_stored,
+        sample={
+            "decision": "rejected",
+            "next": "",
+            "selected": Live(lambda world, _: [f"1:{version_of(world, 'p1')}", f"2:{version_of(world, 'p2')}"]),
+        },
+    ),
+    Case(
+        "letter-templates",
+        "carla",
+        "/chair/letters",
+        st.fixed_dictionaries(
+            {"accept_letter": LETTER_TEMPLATES, "reject_letter": LETTER_TEMPLATES, "with_reviews": st.sampled_from(["", "1"])}
+        ),
+        Sent.success,
+        templates_stored,
+        sample={"accept_letter": "Dear {{ authors }},\r\naccepted.", "reject_letter": "Sorry.", "with_reviews": "1"},
+    ),
+    Case(
+        "letter-edit",
+        "carla",
+        lambda w: f"/chair/letters/{letter_id(w)}",
+        st.fixed_dictionaries({"subject": line(500), "body": text(20_000)}),
+        Sent.success,
+        letter_stored,
+        setup=letter_setup,
+        sample={"subject": " Your paper ", "body": "Dear Cora,\r\n\r\nsorry."},
+    ),
+    Case(
+        "publish",
+        "carla",
+        "/chair/publish",
+        st.fixed_dictionaries({"published": st.sampled_from(["1", "0", ""])}),
+        Sent.success,
+        published_stored,
+        sample={"published": "1"},
+    ),
+    Case(
+        "group-mail",
+        "carla",
+        "/chair/mail",
+        group_mail(),
+        lambda s: s.status == 302,
+        group_mail_started,
+        limits={"subject": 300, "body": 20_000},
+        sample={
+            "audience": "reviewers",
+            "subject": "[{{ workshop }}] Hello 👋",
+            "body": "Dear {{ name }},\r\nthanks.",
+            "send": "Send",
+            "digest": Live(mail_digest),
+        },
+    ),
     # the content editor
-    Case("content-texts", "carla", "/chair/content/texts", workshop_form(), Sent.success, workshop_stored,
-         limits=WORKSHOP_LIMITS, sample=WORKSHOP),
-    Case("content-topic-new", "carla", "/chair/content/topics/new", content_item(TOPIC_FORM), Sent.success,
-         item_stored("topics"), limits={"title": 255, "description": 5000, "examples": 500},
-         sample={"title": "Néw tôpic", "description": "*Markdown*\r\n\r\nmore", "examples": "RetNet", "save": "Save"}),
-    Case("content-topic-edit", "carla", "/chair/content/topics/1", content_item(TOPIC_FORM), Sent.success,
-         item_stored("topics"), limits={"title": 255, "description": 5000, "examples": 500},
-         sample={"title": "Renamed", "description": "", "examples": "", "save": "Save"}),
-    Case("content-question-new", "carla", "/chair/content/questions/new", content_item(QUESTION_FORM),
-         Sent.success, item_stored("questions"), limits={"title": 255, "text": 2000},
-         sample={"title": "Efficiency", "text": "How?", "save": "Save"}),
-    Case("content-speaker-new", "carla", "/chair/content/people/speaker/new", content_item(PERSON_FORM),
-         Sent.success, item_stored("speaker"), limits={"name": 255, "affiliation": 500, "bio": 5000},
-         sample={"name": "Dr. Ünal", "affiliation": " Lab A \r\n\r\nLab B", "homepage": "https://example.org",
-                 "bio": "Bio.", "save": "Save"}),
-    Case("content-date-new", "carla", "/chair/content/dates/new", content_item(DATE_FORM), Sent.success,
-         item_stored("dates"), limits={"label": 255},
-         sample={"label": "Poster session", "kind": "other", "at": "2024-07-27 14:00", "save": "Save"}),
-    Case("content-sponsor-option-new", "carla", "/chair/content/sponsors/new", content_item(OPTION_FORM),
-         Sent.success, item_stored("sponsors"), limits={"label": 255, "description": 2000},
-         sample={"label": "Coffee break", "description": "", "save": "Save"}),
-    Case("content-move", "carla", "/chair/content/topics/2/move",
-         st.fixed_dictionaries({"direction": st.sampled_from(["up", "down"])}),
-         lambda s: s.status == 302, topic_moved, row=topic_positions, sample={"direction": "up"}),
+    Case(
+        "content-texts",
+        "carla",
+        "/chair/content/texts",
+        workshop_form(),
+        Sent.success,
+        workshop_stored,
+        limits=WORKSHOP_LIMITS,
+        sample=WORKSHOP,
+    ),
+    Case(
+        "content-topic-new",
+        "carla",
+        "/chair/content/topics/new",
+        content_item(TOPIC_FORM),
+        Sent.success,
+        item_stored("topics"),
+        limits={"title": 255, "description": 5000, "examples": 500},
+        sample={"title": "Néw tôpic", "description": "*Markdown*\r\n\r\nmore", "examples": "RetNet", "save": "Save"},
+    ),
+    Case(
+        "content-topic-edit",
+        "carla",
+        "/chair/content/topics/1",
+        content_item(TOPIC_FORM),
+        Sent.success,
+        item_stored("topics"),
+        limits={"title": 255, "description": 5000, "examples": 500},
+        sample={"title": "Renamed", "description": "", "examples": "", "save": "Save"},
+    ),
+    Case(
+        "content-question-new",
+        "carla",
+        "/chair/content/questions/new",
+        content_item(QUESTION_FORM),
+        Sent.success,
+        item_stored("questions"),
+        limits={"title": 255, "text": 2000},
+        sample={"title": "Efficiency", "text": "How?", "save": "Save"},
+    ),
+    Case(
+        "content-speaker-new",
+        "carla",
+        "/chair/content/people/speaker/new",
+        content_item(PERSON_FORM),
+        Sent.success,
+        item_stored("speaker"),
+        limits={"name": 255, "affiliation": 500, "bio": 5000},
+        sample={
+            "name": "Dr. Ünal",
+            "affiliation": " Lab A \r\n\r\nLab B",
+            "homepage": "https://example.org",
+            "bio": "Bio.",
+            "save": "Save",
+        },
+    ),
+    Case(
+        "content-date-new",
+        "carla",
+        "/chair/content/dates/new",
+        content_item(DATE_FORM),
+        Sent.success,
+        item_stored("dates"),
+        limits={"label": 255},
+        sample={"label": "Poster session", "kind": "other", "at": "2024-07-27 14:00", "save": "Save"},
+    ),
+    Case(
+        "content-sponsor-option-new",
+        "carla",
+        "/chair/content/sponsors/new",
+        content_item(OPTION_FORM),
+        Sent.success,
+        item_stored("sponsors"),
+        limits={"label": 255, "description": 2000},
+        sample={"label": "Coffee break", "description": "", "save": "Save"},
+    ),
+    Case(
+        "content-move",
+        "carla",
+        "/chair/content/topics/2/move",
+        st.fixed_dictionaries({"direction": st.sampled_from(["up", "down"])}),
+        lambda s: s.status == 302,
+        topic_moved,
+        row=topic_positions,
+        sample={"direction": "up"},
+    ),
     # members
-    Case("member-role", "carla", "/members/4/role",
-         st.fixed_dictionaries({"role": st.sampled_from(["reviewer", "chair"]), "grant": st.sampled_from(["1", "0"])}),
-         Sent.success, role_stored, sample={"role": "chair", "grant": "1"}),
-    Case("invitations", "carla", "/members/invitations", st.fixed_dictionaries({"lines": INVITE_LINES}),
-         invitations_sent, invitations_stored, limits={"lines": 100_000},
-         sample={"lines": "Ivy Invitee <Ivy@example.org>\r\nzed@example.org"}),
+    Case(
+        "member-role",
+        "carla",
+        "/members/4/role",
+        st.fixed_dictionaries({"role": st.sampled_from(["reviewer", "chair"]), "grant": st.sampled_from(["1", "0"])}),
+        Sent.success,
+        role_stored,
+        sample={"role": "chair", "grant": "1"},
+    ),
+    Case(
+        "invitations",
+        "carla",
+        "/members/invitations",
+        st.fixed_dictionaries({"lines": INVITE_LINES}),
+        invitations_sent,
+        invitations_stored,
+        limits={"lines": 100_000},
+        sample={"lines": "Ivy Invitee <Ivy@example.org>\r\nzed@example.org"},
+    ),
     # pages with a query string: never an error, never a write
-    Case("members-search", "carla", "/members/", st.fixed_dictionaries(
-        {"?q": QUERY, "?role": st.sampled_from(["", "reviewer", "chair", "x"]), "?page": NUMBERS}),
-         never, method="GET"),
-    Case("audit-search", "carla", "/chair/audit", st.fixed_dictionaries(
-        {"?q": QUERY, "?kind": st.sampled_from(["", "role.grant", "x"]), "?page": NUMBERS}), never, method="GET"),
-    Case("submissions-table", "carla", "/chair/submissions", st.fixed_dictionaries(
-        {"?q": QUERY, "?topic": NUMBERS, "?state": st.sampled_from(["", "submitted", "x"]),
-         "?decision": st.sampled_from(["", "accepted", "undecided"]), "?attention": st.sampled_from(["", "1"]),
-         "?sort": st.sampled_from(["number", "title", "weighted", "x"]), "?dir": st.sampled_from(["", "desc"]),
-         "?page": NUMBERS}), never, method="GET"),
-    Case("bids-search", "rita", "/review/bids", st.fixed_dictionaries({"?q": QUERY, "?topic": NUMBERS}),
-         never, method="GET", phase=Phase.BIDDING),
-    Case("jobs-list", "carla", "/chair/jobs", st.fixed_dictionaries({"?all": st.sampled_from(["", "1", "0"])}),
-         never, method="GET"),
+    Case(
+        "members-search",
+        "carla",
+        "/members/",
+        st.fixed_dictionaries({"?q": QUERY, "?role": st.sampled_from(["", "reviewer", "chair", "x"]), "?page": NUMBERS}),
+        never,
+        method="GET",
+    ),
+    Case(
+        "audit-search",
+        "carla",
+        "/chair/audit",
+        st.fixed_dictionaries({"?q": QUERY, "?kind": st.sampled_from(["", "role.grant", "x"]), "?page": NUMBERS}),
+        never,
+        method="GET",
+    ),
+    Case(
+        "submissions-table",
+        "carla",
+        "/chair/submissions",
+        st.fixed_dictionaries(
+            {
+                "?q": QUERY,
+                "?topic": NUMBERS,
+                "?state": st.sampled_from(["", "submitted", "x"]),
+                "?decision": st.sampled_from(["", "accepted", "undecided"]),
+                "?attention": st.sampled_from(["", "1"]),
+                "?sort": st.sampled_from(["number", "title", "weighted", "x"]),
+                "?dir": st.sampled_from(["", "desc"]),
+                "?page": NUMBERS,
+            }
+        ),
+        never,
+        method="GET",
+    ),
+    Case(
+        "bids-search",
+        "rita",
+        "/review/bids",
+        st.fixed_dictionaries({"?q": QUERY, "?topic": NUMBERS}),
+        never,
+        method="GET",
+        phase=Phase.BIDDING,
+    ),
+    Case(
+        "jobs-list", "carla", "/chair/jobs", st.fixed_dictionaries({"?all": st.sampled_from(["", "1", "0"])}), never, method="GET"
+    ),
     Case("login-next", None, "/auth/login", st.fixed_dictionaries({"?next": QUERY}), never, method="GET"),
-    Case("register-invitation-link", None, "/auth/register", st.fixed_dictionaries({"?invitation": QUERY}),
-         never, method="GET"),
-]  # fmt: skip
+    Case("register-invitation-link", None, "/auth/register", st.fixed_dictionaries({"?invitation": QUERY}), never, method="GET"),
+]
 
 
 #: Forms that need only the people of the world (it is quicker to build without the papers).
 WITHOUT_PAPERS = {
-    "register", "register-invited", "login", "resend-confirmation", "reset-request", "reset", "profile", "email-change",
-    "password-change", "expertise", "conflicts", "sponsor-inquiry", "submission-new", "content-texts",
-    "content-topic-new", "content-topic-edit", "content-question-new", "content-speaker-new", "content-date-new",
-    "content-sponsor-option-new", "content-move", "member-role", "invitations", "members-search", "jobs-list",
-    "login-next", "register-invitation-link",
+    "register",
+    "register-invited",
+    "login",
+    "resend-confirmation",
+    "reset-request",
+    "reset",
+    "profile",
+    "email-change",
+    "password-change",
+    "expertise",
+    "conflicts",
+    "sponsor-inquiry",
+    "submission-new",
+    "content-texts",
+    "content-topic-new",
+    "content-topic-edit",
+    "content-question-new",
+    "content-speaker-new",
+    "content-date-new",
+    "content-sponsor-option-new",
+    "content-move",
+    "member-role",
+    "invitations",
+    "members-search",
+    "jobs-list",
+    "login-next",
+    "register-invitation-link",
 }
 
 

@@ -62,26 +62,46 @@ class World:
         return self.papers[key]
 
 
-def make_paper(ws: Workshop, submitter: User, title: str, authors: list[tuple[str, str]], *,
-               state: SubmissionState = SubmissionState.SUBMITTED, decision: Decision | None = None,
-               letter_sent: bool = False) -> Submission:  # fmt: skip
+def make_paper(
+    ws: Workshop,
+    submitter: User,
+    title: str,
+    authors: list[tuple[str, str]],
+    *,
+    state: SubmissionState = SubmissionState.SUBMITTED,
+    decision: Decision | None = None,
+    letter_sent: bool = False,
+) -> Submission:
     """A submission straight in the database (the upload pipeline is tested elsewhere). Flushes."""
     now, type_id = utcnow(), db.session.scalar(sa.select(SubmissionType.id).order_by(SubmissionType.position))
     sub = Submission(
-        workshop_id=ws.id, submitter_id=submitter.id, type_id=type_id,
-        primary_topic_id=db.session.scalar(sa.select(Topic.id).order_by(Topic.position)), title=title,
-        abstract="Long contexts.", state=state, submitted_at=now if state != SubmissionState.ABSTRACT else None,
-        withdrawn_at=now if state == SubmissionState.WITHDRAWN else None, decision=decision,
-        authors=[SubmissionAuthor(position=i, name=name, email=email, affiliation=f"{name.split()[0]} Lab")
-                 for i, (name, email) in enumerate(authors, 1)],
-    )  # fmt: skip
+        workshop_id=ws.id,
+        submitter_id=submitter.id,
+        type_id=type_id,
+        primary_topic_id=db.session.scalar(sa.select(Topic.id).order_by(Topic.position)),
+        title=title,
+        abstract="Long contexts.",
+        state=state,
+        submitted_at=now if state != SubmissionState.ABSTRACT else None,
+        withdrawn_at=now if state == SubmissionState.WITHDRAWN else None,
+        decision=decision,
+        authors=[
+            SubmissionAuthor(position=i, name=name, email=email, affiliation=f"{name.split()[0]} Lab")
+            for i, (name, email) in enumerate(authors, 1)
+        ],
+    )
     db.session.add(sub)
     db.session.flush()
     if decision is not None:
         letter = Letter(submission_id=sub.id, subject="Your paper", body="The letter.")
         if letter_sent:
-            letter.email = OutgoingEmail(kind="decision_letter", recipients=",".join(e for _, e in authors),
-                                         subject="Your paper", body_text="The letter.", state=EmailState.SENT)  # fmt: skip
+            letter.email = OutgoingEmail(
+                kind="decision_letter",
+                recipients=",".join(e for _, e in authors),
+                subject="Your paper",
+                body_text="The letter.",
+                state=EmailState.SENT,
+            )
         db.session.add(letter)
         db.session.flush()
     return sub
@@ -92,9 +112,13 @@ def assign(sub: Submission, reviewer: User, ordinal: int, *, state: ReviewState 
     a = ReviewAssignment(submission_id=sub.id, reviewer_id=reviewer.id, ordinal=ordinal, origin=AssignmentOrigin.MANUAL)
     if state is not None:
         submitted = state == ReviewState.SUBMITTED
-        a.review = Review(state=state, recommendation=texts.pop("recommendation", 4 if submitted else None),
-                          confidence=texts.pop("confidence", 3 if submitted else None),
-                          submitted_at=utcnow() if submitted else None, **texts)  # fmt: skip
+        a.review = Review(
+            state=state,
+            recommendation=texts.pop("recommendation", 4 if submitted else None),
+            confidence=texts.pop("confidence", 3 if submitted else None),
+            submitted_at=utcnow() if submitted else None,
+            **texts,
+        )
     db.session.add(a)
     db.session.flush()
 
@@ -110,12 +134,11 @@ def world(app: Flask) -> World:
     with app.app_context():
         ws = db.session.scalar(sa.select(Workshop))
         u = {key: make_user(**spec) for key, spec in PEOPLE.items()}
-        p1 = make_paper(ws, u["ann"], "Ring Attention at Scale", [person(u, "ann")], decision=Decision.ACCEPTED,
-                        letter_sent=True)  # fmt: skip
-        p2 = make_paper(ws, u["ben"], "Memory Tokens", [person(u, "ben"), CLEO], decision=Decision.REJECTED,
-                        letter_sent=True)  # fmt: skip
-        p3 = make_paper(ws, u["dave"], "Positional Interpolation", [person(u, "dave"), person(u, "carla")],
-                        decision=Decision.ACCEPTED)  # fmt: skip
+        p1 = make_paper(ws, u["ann"], "Ring Attention at Scale", [person(u, "ann")], decision=Decision.ACCEPTED, letter_sent=True)
+        p2 = make_paper(ws, u["ben"], "Memory Tokens", [person(u, "ben"), CLEO], decision=Decision.REJECTED, letter_sent=True)
+        p3 = make_paper(
+            ws, u["dave"], "Positional Interpolation", [person(u, "dave"), person(u, "carla")], decision=Decision.ACCEPTED
+        )
         p4 = make_paper(ws, u["will"], "A Withdrawn Paper", [person(u, "will")], state=SubmissionState.WITHDRAWN)
         assign(p1, u["rita"], 1, state=ReviewState.SUBMITTED)
         assign(p1, u["una"], 2, state=ReviewState.SUBMITTED)
@@ -132,18 +155,21 @@ def client_for(app: Flask, email: str) -> FlaskClient:
 
 
 def token(client: FlaskClient) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                     client.get("/chair/mail").get_data(as_text=True)).group(1)  # fmt: skip
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/chair/mail").get_data(as_text=True)).group(
+        1
+    )
 
 
 def mail_form(client: FlaskClient, audience: str, subject: str, body: str, **extra: str) -> TestResponse:
-    return client.post("/chair/mail", data={"csrf_token": token(client), "audience": audience, "subject": subject,
-                                            "body": body, **extra}, follow_redirects=True)  # fmt: skip
+    return client.post(
+        "/chair/mail",
+        data={"csrf_token": token(client), "audience": audience, "subject": subject, "body": body, **extra},
+        follow_redirects=True,
+    )
 
 
 def digest_of(page: TestResponse) -> str:
-    return re.search(r'id="digest" name="digest" type="hidden" value="([0-9a-f]{64})"',
-                     page.get_data(as_text=True)).group(1)  # fmt: skip
+    return re.search(r'id="digest" name="digest" type="hidden" value="([0-9a-f]{64})"', page.get_data(as_text=True)).group(1)
 
 
 def recipients_of(page: TestResponse) -> list[str]:
@@ -158,8 +184,9 @@ def recipients_of(page: TestResponse) -> list[str]:
 
 def outbox(app: Flask) -> list[OutgoingEmail]:
     with app.app_context():
-        return list(db.session.scalars(sa.select(OutgoingEmail).where(OutgoingEmail.kind.like("group_mail:%"))
-                                       .order_by(OutgoingEmail.id)))  # fmt: skip
+        return list(
+            db.session.scalars(sa.select(OutgoingEmail).where(OutgoingEmail.kind.like("group_mail:%")).order_by(OutgoingEmail.id))
+        )
 
 
 def body_of(message: EmailMessage) -> str:
@@ -200,20 +227,32 @@ def test_group_mail_is_for_chairs_only(world: World) -> None:
 # Who each audience reaches, in order: (paper or None, name, email).
 AUDIENCE_ROWS: dict[str, list[tuple[str | None, str, str]]] = {
     # One row per author per paper; p4 (withdrawn) never; Cleo has no account and still gets her mail.
-    "authors": [("p1", "Ann Author", "ann@example.org"), ("p2", "Ben Bauthor", "ben@example.org"),
-                ("p2", "Cleo Coauthor", "cleo@example.org"), ("p3", "Dave Dauthor", "dave@example.org"),
-                ("p3", "Carla Chair", "carla@example.org")],
+    "authors": [
+        ("p1", "Ann Author", "ann@example.org"),
+        ("p2", "Ben Bauthor", "ben@example.org"),
+        ("p2", "Cleo Coauthor", "cleo@example.org"),
+        ("p3", "Dave Dauthor", "dave@example.org"),
+        ("p3", "Carla Chair", "carla@example.org"),
+    ],
     # p3 is accepted but its letter is not sent: its authors do not learn the decision from a group mail.
     "accepted": [("p1", "Ann Author", "ann@example.org")],
     "rejected": [("p2", "Ben Bauthor", "ben@example.org"), ("p2", "Cleo Coauthor", "cleo@example.org")],
-    "reviewers": [(None, "Rex Reader", "rex@example.org"), (None, "Rita Reviewer", "rita@example.org"),
-                  (None, "Una Done", "una@example.org")],
+    "reviewers": [
+        (None, "Rex Reader", "rex@example.org"),
+        (None, "Rita Reviewer", "rita@example.org"),
+        (None, "Una Done", "una@example.org"),
+    ],
     "unfinished": [(None, "Rex Reader", "rex@example.org"), (None, "Rita Reviewer", "rita@example.org")],
     "chairs": [(None, "Carla Chair", "carla@example.org"), (None, "Chris Chair", "chris@example.org")],
-}  # fmt: skip
-AUDIENCE_LABELS = {"authors": "all authors", "accepted": "authors of accepted papers",
-                   "rejected": "authors of rejected papers", "reviewers": "all reviewers",
-                   "unfinished": "reviewers with unfinished reviews", "chairs": "all chairs"}  # fmt: skip
+}
+AUDIENCE_LABELS = {
+    "authors": "all authors",
+    "accepted": "authors of accepted papers",
+    "rejected": "authors of rejected papers",
+    "reviewers": "all reviewers",
+    "unfinished": "reviewers with unfinished reviews",
+    "chairs": "all chairs",
+}
 TITLES = {"p1": "Ring Attention at Scale", "p2": "Memory Tokens", "p3": "Positional Interpolation"}
 
 
@@ -226,8 +265,10 @@ def test_preview_lists_the_audience_and_sends_nothing(world: World, smtp: SMTPRe
     assert recipients_of(page) == [(f"{world.n(p)} {TITLES[p]} " if p else "") + f"{name} {email}" for p, name, email in rows]
     _, name, email = rows[0]
     assert f"Preview: {len(rows)} mail{'s' if len(rows) != 1 else ''} to {AUDIENCE_LABELS[audience]} " in text_of(page)
-    assert (f"The first mail To {name} <{email}> Reply-To longllm.workshop@gmail.com Subject [LongLLM 2024] News "
-            f"Dear {name}, hello. Send {len(rows)} mail") in text_of(page)  # fmt: skip
+    assert (
+        f"The first mail To {name} <{email}> Reply-To longllm.workshop@gmail.com Subject [LongLLM 2024] News "
+        f"Dear {name}, hello. Send {len(rows)} mail"
+    ) in text_of(page)
     assert outbox(world.app) == []
     assert smtp.messages == []
 
@@ -239,8 +280,9 @@ def test_unfinished_reviews_leave_out_the_reviewers_of_the_chairs_own_paper(worl
     assert "Reviews of papers you are an author of are not counted" in text_of(page)
     assert "Rita" not in text_of(page)
     # Names only: no paper of the reviewers is shown.
-    chris = text_of(mail_form(client_for(world.app, "chris@example.org"), "unfinished", "Reminder", "Hi {{ name }}",
-                              preview="Preview"))  # fmt: skip
+    chris = text_of(
+        mail_form(client_for(world.app, "chris@example.org"), "unfinished", "Reminder", "Hi {{ name }}", preview="Preview")
+    )
     assert "Memory Tokens" not in chris and "Positional Interpolation" not in chris
     assert "Reviews of papers you are an author of" not in chris
 
@@ -250,7 +292,7 @@ def test_unfinished_reviews_leave_out_the_reviewers_of_the_chairs_own_paper(worl
 
 def test_send_delivers_one_mail_per_recipient_with_the_placeholders_filled(world: World, smtp: SMTPRecorder) -> None:
     chair = client_for(world.app, "chris@example.org")
-    text = "Dear {{ name }},\n\nabout #{{ number }} \"{{ title }}\" by {{ authors }}.\n\nThe {{ workshop }} chairs\n"
+    text = 'Dear {{ name }},\n\nabout #{{ number }} "{{ title }}" by {{ authors }}.\n\nThe {{ workshop }} chairs\n'
     page = send(chair, "rejected", "[{{ workshop }}] #{{ number }}: next steps", text)
     assert "Sent 2 mails to authors of rejected papers." in text_of(page)
     p2 = world.n("p2")
@@ -259,18 +301,22 @@ def test_send_delivers_one_mail_per_recipient_with_the_placeholders_filled(world
         ("ben@example.org", f"[LongLLM 2024] #{p2}: next steps", "longllm.workshop@gmail.com", None),
         ("cleo@example.org", f"[LongLLM 2024] #{p2}: next steps", "longllm.workshop@gmail.com", None),
     ]
-    assert body_of(arrived[1]) == (f"Dear Cleo Coauthor,\n\nabout #{p2} \"Memory Tokens\" by Ben Bauthor, Cleo "
-                                        "Coauthor.\n\nThe LongLLM 2024 chairs\n")  # fmt: skip
+    assert body_of(arrived[1]) == (
+        f'Dear Cleo Coauthor,\n\nabout #{p2} "Memory Tokens" by Ben Bauthor, Cleo Coauthor.\n\nThe LongLLM 2024 chairs\n'
+    )
     # Each recipient sees only their own address, in the headers and in the SMTP envelope.
     assert sorted(rcpts for _, rcpts in smtp.envelopes) == [["ben@example.org"], ["cleo@example.org"]]
     assert [m.state for m in outbox(world.app)] == [EmailState.SENT, EmailState.SENT]
     with world.app.app_context():
         [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "mail.group")).all()
-        assert (event.actor_name, event.summary) == ("Chris Chair", "Group mail to authors of rejected papers: 2 mails, "
-                                                     "“[{{ workshop }}] #{{ number }}: next steps”")  # fmt: skip
+        assert (event.actor_name, event.summary) == (
+            "Chris Chair",
+            "Group mail to authors of rejected papers: 2 mails, “[{{ workshop }}] #{{ number }}: next steps”",
+        )
     history = re.search(r'(?s)<table class="data" id="history">.*?</table>', page.get_data(as_text=True)).group(0)
     assert "Chris Chair Authors of rejected papers [{{ workshop }}] #{{ number }}: next steps 2 2 delivered" in re.sub(
-        r"\s+", " ", re.sub(r"<[^>]+>", " ", history))
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", history)
+    )
 
 
 def test_smtp_down_keeps_every_mail_queued_and_send_pending_delivers_them(
@@ -282,17 +328,19 @@ def test_smtp_down_keeps_every_mail_queued_and_send_pending_delivers_them(
     assert smtp.messages == []
     rows = outbox(world.app)
     assert [(r.recipients, r.state, r.attempts) for r in rows] == [
-        ("rex@example.org", EmailState.QUEUED, 1), ("rita@example.org", EmailState.QUEUED, 1),
+        ("rex@example.org", EmailState.QUEUED, 1),
+        ("rita@example.org", EmailState.QUEUED, 1),
         ("una@example.org", EmailState.QUEUED, 1),
-    ]  # fmt: skip
+    ]
     assert "3 waiting" in text_of(chair.get("/chair/mail"))
     smtp_up(world.app, smtp_server)
     result = world.app.test_cli_runner().invoke(args=["emails", "send-pending", "--include-failed"])
     assert result.output == "3 sent, 0 deferred, 0 failed.\n"
     assert sorted((str(m["To"]), body_of(m)) for m in smtp.wait_for(3)) == [
-        ("rex@example.org", "Thank you, Rex Reader!\n"), ("rita@example.org", "Thank you, Rita Reviewer!\n"),
+        ("rex@example.org", "Thank you, Rex Reader!\n"),
+        ("rita@example.org", "Thank you, Rita Reviewer!\n"),
         ("una@example.org", "Thank you, Una Done!\n"),
-    ]  # fmt: skip
+    ]
     assert "3 delivered" in text_of(chair.get("/chair/mail"))
 
 
@@ -301,8 +349,9 @@ def test_send_refuses_what_was_not_previewed(world: World, smtp: SMTPRecorder) -
     unseen = mail_form(chair, "chairs", "Hello", "Hi {{ name }}", send="Send")
     assert unseen.status_code == 409
     assert "Check the preview below, then send." in text_of(unseen)
-    changed = mail_form(chair, "chairs", "Hello", "Hi {{ name }}, changed after the preview", send="Send",
-                        digest=digest_of(unseen))  # fmt: skip
+    changed = mail_form(
+        chair, "chairs", "Hello", "Hi {{ name }}, changed after the preview", send="Send", digest=digest_of(unseen)
+    )
     assert changed.status_code == 409
     assert "The recipients or the text changed since your preview. Nothing was sent" in text_of(changed)
     assert "Hi Carla Chair, changed after the preview" in text_of(changed)  # the new preview
@@ -310,14 +359,26 @@ def test_send_refuses_what_was_not_previewed(world: World, smtp: SMTPRecorder) -
     assert smtp.messages == []
 
 
-@pytest.mark.parametrize(("audience", "subject", "body", "message"), [
-    ("chairs", "Hi", "{% if %}", "The body has an error: Expected an expression, got 'end of statement block'."),
-    ("reviewers", "#{{ number }}", "Hi", "The subject has an error: 'number' is undefined. Placeholders for all "
-                                         "reviewers: {{ name }}, {{ email }}, {{ workshop }}."),
-    ("authors", "Hi", "{{ name.__class__.__mro__ }}", "The body has an error: access to attribute '__class__' of 'str' "
-                                                      "object is unsafe."),
-    ("authors", "Hi", "{{ number / 0 }}", "The body has an error: division by zero."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("audience", "subject", "body", "message"),
+    [
+        ("chairs", "Hi", "{% if %}", "The body has an error: Expected an expression, got 'end of statement block'."),
+        (
+            "reviewers",
+            "#{{ number }}",
+            "Hi",
+            "The subject has an error: 'number' is undefined. Placeholders for all "
+            "reviewers: {{ name }}, {{ email }}, {{ workshop }}.",
+        ),
+        (
+            "authors",
+            "Hi",
+            "{{ name.__class__.__mro__ }}",
+            "The body has an error: access to attribute '__class__' of 'str' object is unsafe.",
+        ),
+        ("authors", "Hi", "{{ number / 0 }}", "The body has an error: division by zero."),
+    ],
+)
 def test_a_template_error_is_shown_and_nothing_is_queued(
     world: World, smtp: SMTPRecorder, audience: str, subject: str, body: str, message: str
 ) -> None:
@@ -344,4 +405,3 @@ def test_an_empty_audience_sends_nothing(app: Flask, smtp: SMTPRecorder) -> None
     refused = mail_form(chair, "accepted", "Hi", "Hi {{ name }}", send="Send", digest="0" * 64)
     assert "Nobody is in the audience “Authors of accepted papers”: nothing was sent." in text_of(refused)
     assert outbox(app) == []
-

@@ -50,32 +50,66 @@ from tests.pdfs import make_pdf
 # --- the world (as in tests/views/test_people.py) -----------------------------------------------------------
 
 PEOPLE: dict[str, dict[str, Any]] = {
-    "ada": {"email": "ada@alpha-institute.org", "name": "Ada Author", "affiliation": "Alpha Institute",
-            "roles": ("reviewer",)},
+    "ada": {"email": "ada@alpha-institute.org", "name": "Ada Author", "affiliation": "Alpha Institute", "roles": ("reviewer",)},
     "cora": {"email": "cora@coauthor-lab.org", "name": "Cora Coauthor", "affiliation": "Coauthor Lab"},
     "otto": {"email": "otto@omega-college.org", "name": "Otto Other", "affiliation": "Omega College"},
-    "rita": {"email": "rita@rita-research.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre",
-             "roles": ("reviewer",)},
-    "rex": {"email": "rex@reader-university.org", "name": "Rex Reader", "affiliation": "Reader University",
-            "roles": ("reviewer",)},
-    "una": {"email": "una@una-polytechnic.org", "name": "Una Unassigned", "affiliation": "Una Polytechnic",
-            "roles": ("reviewer",)},
-    "carla": {"email": "carla@chair-university.org", "name": "Carla Chair", "affiliation": "Chair University",
-              "roles": ("chair",)},
-    "chris": {"email": "chris@second-chair.org", "name": "Chris Cochair", "affiliation": "Second Chair Institute",
-              "roles": ("chair",)},
-}  # fmt: skip
+    "rita": {
+        "email": "rita@rita-research.org",
+        "name": "Rita Reviewer",
+        "affiliation": "Rita Research Centre",
+        "roles": ("reviewer",),
+    },
+    "rex": {
+        "email": "rex@reader-university.org",
+        "name": "Rex Reader",
+        "affiliation": "Reader University",
+        "roles": ("reviewer",),
+    },
+    "una": {
+        "email": "una@una-polytechnic.org",
+        "name": "Una Unassigned",
+        "affiliation": "Una Polytechnic",
+        "roles": ("reviewer",),
+    },
+    "carla": {
+        "email": "carla@chair-university.org",
+        "name": "Carla Chair",
+        "affiliation": "Chair University",
+        "roles": ("chair",),
+    },
+    "chris": {
+        "email": "chris@second-chair.org",
+        "name": "Chris Cochair",
+        "affiliation": "Second Chair Institute",
+        "roles": ("chair",),
+    },
+}
 PAPERS: dict[str, dict[str, Any]] = {
-    "p1": {"title": "Ring Attention Beyond a Million Tokens", "submitter": "ada", "authors": ["ada", "cora"],
-           "topic": "architecture", "abstract": "Sequence parallelism lets ring attention scale past a million tokens.",
-           "pdf_author": "Ada Author"},
-    "p2": {"title": "Memory Tokens for Endless Dialogue", "submitter": "otto", "authors": ["otto"],
-           "topic": "augmentation", "abstract": "Memory tokens carry a dialogue over thousands of turns.",
-           "pdf_author": "Otto Other"},
-    "p3": {"title": "Positional Interpolation Revisited", "submitter": "otto", "authors": ["otto", "carla"],
-           "topic": "embeddings", "abstract": "Rotary embeddings stretched by interpolation, without fine-tuning.",
-           "pdf_author": "Otto Other"},
-}  # fmt: skip
+    "p1": {
+        "title": "Ring Attention Beyond a Million Tokens",
+        "submitter": "ada",
+        "authors": ["ada", "cora"],
+        "topic": "architecture",
+        "abstract": "Sequence parallelism lets ring attention scale past a million tokens.",
+        "pdf_author": "Ada Author",
+    },
+    "p2": {
+        "title": "Memory Tokens for Endless Dialogue",
+        "submitter": "otto",
+        "authors": ["otto"],
+        "topic": "augmentation",
+        "abstract": "Memory tokens carry a dialogue over thousands of turns.",
+        "pdf_author": "Otto Other",
+    },
+    "p3": {
+        "title": "Positional Interpolation Revisited",
+        "submitter": "otto",
+        "authors": ["otto", "carla"],
+        "topic": "embeddings",
+        "abstract": "Rotary embeddings stretched by interpolation, without fine-tuning.",
+        "pdf_author": "Otto Other",
+    },
+}
 ASSIGNED = {"p1": ["rita", "rex"], "p2": ["rex", "una"], "p3": ["una", "rex"]}  # Reviewer 1, Reviewer 2
 REX_P1 = "Rex on ring attention: the schedule overlaps communication with compute."
 REX_P2 = "Rex on memory tokens: the dialogue benchmark is convincing."
@@ -137,10 +171,15 @@ def build(app: Flask) -> World:
                 pdf = make_pdf(3, text=f"The paper {spec['title']}.", author=spec["pdf_author"], title=spec["title"])
                 _checked[key] = subs.check_paper(ws, sub_type, authors, pdf, f"{key}.pdf")
             details = subs.Details(
-                title=spec["title"], abstract=spec["abstract"], type_id=sub_type.id,
-                primary_topic_id=topics[spec["topic"]].id, secondary_topic_ids=[], keywords="long context",
-                authors=authors, declared_conflicts="",
-            )  # fmt: skip
+                title=spec["title"],
+                abstract=spec["abstract"],
+                type_id=sub_type.id,
+                primary_topic_id=topics[spec["topic"]].id,
+                secondary_topic_ids=[],
+                keywords="long context",
+                authors=authors,
+                declared_conflicts="",
+            )
             papers[key] = subs.create_submission(ws, users[spec["submitter"]], details, paper=_checked[key]).id
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.reviews_per_paper, ws.review_deadline = Phase.REVIEWING, 2, now + timedelta(days=10)
@@ -152,8 +191,13 @@ def build(app: Flask) -> World:
                 svc.assign_reviewer(chris, ws, sub, users[reviewer])
         for (paper, reviewer), text in {("p1", "rex"): REX_P1, ("p2", "rex"): REX_P2, ("p3", "una"): UNA_P3}.items():
             assignment = svc.assignment_of(papers[paper], users[reviewer].id)
-            svc.save_review(ws, assignment, {"summary": text, "comments_to_authors": text, "recommendation": 4,
-                                             "confidence": 3}, submit=True, version=None)  # fmt: skip
+            svc.save_review(
+                ws,
+                assignment,
+                {"summary": text, "comments_to_authors": text, "recommendation": 4, "confidence": 3},
+                submit=True,
+                version=None,
+            )
         svc.post_comment(ws, users["rex"], db.session.get(Submission, papers["p1"]), REX_COMMENT)
         db.session.commit()
         return World(app, {k: u.id for k, u in users.items()}, papers, {k: p["email"] for k, p in PEOPLE.items()})
@@ -194,8 +238,13 @@ def signed_in(world: World, key: str) -> FlaskClient:
     return client
 
 
-def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, token_page: str = "/review/",  # noqa: S107
-         **kwargs: Any) -> TestResponse:  # fmt: skip
+def post(
+    client: FlaskClient,
+    path: str,
+    data: dict[str, Any] | None = None,
+    token_page: str = "/review/",  # noqa: S107
+    **kwargs: Any,
+) -> TestResponse:
     """Post with a valid CSRF token of this session, so a refusal comes from the rules, not from CSRF."""
     page = client.get(token_page).get_data(as_text=True)
     match = CSRF_RE.search(page) or CSRF_INPUT_RE.search(page)
@@ -213,8 +262,7 @@ def text_of_html(html: str) -> str:
 
 
 def flashes(response: TestResponse) -> list[str]:
-    return [text_of_html(m) for m in re.findall(r'<p class="flash flash-\w+">(.*?)</p>', response.get_data(as_text=True),
-                                                re.S)]  # fmt: skip
+    return [text_of_html(m) for m in re.findall(r'<p class="flash flash-\w+">(.*?)</p>', response.get_data(as_text=True), re.S)]
 
 
 def section(response: TestResponse, labelled_by: str) -> str:
@@ -226,8 +274,10 @@ def rows_of(html: str) -> list[list[str]]:
     body = re.search(r"(?s)<tbody>(.*?)</tbody>", html)
     if body is None:
         return []
-    return [[text_of_html(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
-            for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))]  # fmt: skip
+    return [
+        [text_of_html(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))
+    ]
 
 
 def suspended_rows(response: TestResponse) -> list[list[str]]:
@@ -242,8 +292,10 @@ def bid_titles(response: TestResponse) -> list[str]:
 def comments(response: TestResponse) -> list[tuple[str, str]]:
     """(who, text) of each discussion comment on a paper page."""
     html = response.get_data(as_text=True)
-    return [(text_of_html(head).split(" · ")[0], text_of_html(body)) for head, body in
-            re.findall(r'<article class="comment"><p class="muted">(.*?)</p>(.*?)</article>', html, re.S)]  # fmt: skip
+    return [
+        (text_of_html(head).split(" · ")[0], text_of_html(body))
+        for head, body in re.findall(r'<article class="comment"><p class="muted">(.*?)</p>(.*?)</article>', html, re.S)
+    ]
 
 
 def review_headings(response: TestResponse) -> list[str]:
@@ -253,8 +305,10 @@ def review_headings(response: TestResponse) -> list[str]:
 def sections(response: TestResponse) -> dict[int, list[str]]:
     """Paper number -> the text of each list item in its section (the assignments page)."""
     html = response.get_data(as_text=True)
-    return {int(n): [text_of_html(li) for li in re.findall(r"<li>(.*?)</li>", inner, re.S)]
-            for n, inner in re.findall(r'<section id="paper-(\d+)" class="paper-row">(.*?)</section>', html, re.S)}  # fmt: skip
+    return {
+        int(n): [text_of_html(li) for li in re.findall(r"<li>(.*?)</li>", inner, re.S)]
+        for n, inner in re.findall(r'<section id="paper-(\d+)" class="paper-row">(.*?)</section>', html, re.S)
+    }
 
 
 def my_submissions(client: FlaskClient) -> list[str]:
@@ -319,8 +373,7 @@ class _Forms(HTMLParser):
             return
         elif tag == "input" and a.get("name"):
             kind = a.get("type") or "text"
-            if kind in ("submit", "button", "file", "image", "reset") or (kind in ("checkbox", "radio")
-                                                                           and "checked" not in a):  # fmt: skip
+            if kind in ("submit", "button", "file", "image", "reset") or (kind in ("checkbox", "radio") and "checked" not in a):
                 return
             self._fields.append((str(a["name"]), a.get("value") or ""))
         elif tag == "textarea":
@@ -434,7 +487,8 @@ def test_suspended_reviewer_sees_nothing_of_the_paper(world: World) -> None:
         assert_not_found(rita.get(path), leaks)
     assert review_list(rita) == []
     assert [row[:3] for row in suspended_rows(signed_in(world, "carla").get("/chair/"))] == [
-        [f"#{p1}", "Reviewer 1: Rita Reviewer", "a conflict the chairs look into"]]  # fmt: skip
+        [f"#{p1}", "Reviewer 1: Rita Reviewer", "a conflict the chairs look into"]
+    ]
 
 
 def test_reviewer_sees_exactly_the_papers_assigned_to_them(world: World) -> None:
@@ -530,8 +584,9 @@ def test_chair_the_authors_or_a_chair_declared_conflicted_does_not_handle_the_pa
             identities.address_confirmed(chris, previous=previous)
             db.session.add(SubmissionConflict(submission_id=p2, user_id=None, email=previous))
         else:
-            db.session.add(ConflictOverride(submission_id=p2, reviewer_id=world.uid("chris"), conflicted=True,
-                                            note="a former student"))  # fmt: skip
+            db.session.add(
+                ConflictOverride(submission_id=p2, reviewer_id=world.uid("chris"), conflicted=True, note="a former student")
+            )
         db.session.commit()
     if how == "earlier-address":
         world.emails["chris"] = "chris@third-place.org"
@@ -548,8 +603,11 @@ def test_a_lifted_conflict_of_another_pair_hides_nothing_from_the_chairs(world: 
     p2 = world.n("p2")
     with world.app.app_context():  # a lifted conflict (not conflicted), and another person's added one
         db.session.add(ConflictOverride(submission_id=p2, reviewer_id=world.uid("chris"), conflicted=False, note=""))
-        db.session.add(ConflictOverride(submission_id=world.n("p1"), reviewer_id=world.uid("una"), conflicted=True,
-                                        note="a co-author of Ada"))  # fmt: skip
+        db.session.add(
+            ConflictOverride(
+                submission_id=world.n("p1"), reviewer_id=world.uid("una"), conflicted=True, note="a co-author of Ada"
+            )
+        )
         db.session.commit()
     chris = signed_in(world, "chris")
 
@@ -562,8 +620,7 @@ def _name_manager(world: World, paper: str, key: str) -> None:
     """Chris names ``key`` the manager of the paper (both chairs are made conflicted with it first)."""
     with world.app.app_context():
         for chair in ("carla", "chris"):
-            db.session.add(ConflictOverride(submission_id=world.n(paper), reviewer_id=world.uid(chair), conflicted=True,
-                                            note=""))  # fmt: skip
+            db.session.add(ConflictOverride(submission_id=world.n(paper), reviewer_id=world.uid(chair), conflicted=True, note=""))
         sub = db.session.get(Submission, world.n(paper))
         svc.set_manager(db.session.get(User, world.uid("chris")), sub, db.session.get(User, world.uid(key)))
         db.session.commit()
@@ -637,10 +694,12 @@ def test_discussion_names_each_participant_as_the_reader_may_know_them(world: Wo
     seen_by_rex = comments(rex.get(f"/review/papers/{p1}"))
     seen_by_chair = comments(chris.get(f"/review/papers/{p1}"))
 
-    assert seen_by_rex == [("You", REX_COMMENT), ("A chair", "A chair asks: is the code public?"),
-                           ("You", "Rex answers: it is.")]  # fmt: skip
-    assert seen_by_chair == [("Rex Reader", REX_COMMENT), ("Chris Cochair", "A chair asks: is the code public?"),
-                             ("Rex Reader", "Rex answers: it is.")]  # fmt: skip
+    assert seen_by_rex == [("You", REX_COMMENT), ("A chair", "A chair asks: is the code public?"), ("You", "Rex answers: it is.")]
+    assert seen_by_chair == [
+        ("Rex Reader", REX_COMMENT),
+        ("Chris Cochair", "A chair asks: is the code public?"),
+        ("Rex Reader", "Rex answers: it is."),
+    ]
 
 
 def test_discussion_names_a_participant_who_is_no_reviewer_and_no_chair_a_participant(world: World) -> None:
@@ -651,7 +710,9 @@ def test_discussion_names_a_participant_who_is_no_reviewer_and_no_chair_a_partic
         db.session.commit()
 
     assert comments(signed_in(world, "rex").get(f"/review/papers/{p1}")) == [
-        ("You", REX_COMMENT), ("A participant", "Una was here.")]  # fmt: skip
+        ("You", REX_COMMENT),
+        ("A participant", "Una was here."),
+    ]
 
 
 def test_single_blind_reviewer_downloads_the_authors_file(world: World) -> None:
@@ -688,8 +749,7 @@ def test_bidding_is_offered_to_reviewers_while_it_is_open(world: World) -> None:
     assert_forbidden(cora.get("/review/bids"))
     assert bid_titles(rita.get("/review/bids")) == [f"#{world.n(p)} {world.title(p)}" for p in ("p1", "p2", "p3")]
     # Ada reviews too, and is an author of paper 1: it is not hers to bid on.
-    assert bid_titles(signed_in(world, "ada").get("/review/bids")) == [
-        f"#{world.n(p)} {world.title(p)}" for p in ("p2", "p3")]  # fmt: skip
+    assert bid_titles(signed_in(world, "ada").get("/review/bids")) == [f"#{world.n(p)} {world.title(p)}" for p in ("p2", "p3")]
     change(world, bidding_deadline=utcnow() - timedelta(minutes=1))
     assert "Bidding is open" not in text_of(rita.get("/review/"))
 
@@ -712,14 +772,23 @@ def test_unfinished_reviews_are_the_active_ones_on_papers_in_review_that_the_cha
     assert flashes(follow(rex, saved)) == ["Your draft is saved. Submit it when it is ready."]
 
     # Rita: paper 1 not started; Una: paper 2 not started; Rex: a draft of paper 3 (papers 1 and 2 submitted).
-    assert unfinished(signed_in(world, "chris")) == {"Ada Author": "0", "Rita Reviewer": "1", "Rex Reader": "1",
-                                                    "Una Unassigned": "1"}  # fmt: skip
+    assert unfinished(signed_in(world, "chris")) == {
+        "Ada Author": "0",
+        "Rita Reviewer": "1",
+        "Rex Reader": "1",
+        "Una Unassigned": "1",
+    }
     # Carla is an author of paper 3: its review is none of her business (another chair reminds Rex).
-    assert unfinished(signed_in(world, "carla")) == {"Ada Author": "0", "Rita Reviewer": "1", "Rex Reader": "0",
-                                                    "Una Unassigned": "1"}  # fmt: skip
+    assert unfinished(signed_in(world, "carla")) == {
+        "Ada Author": "0",
+        "Rita Reviewer": "1",
+        "Rex Reader": "0",
+        "Una Unassigned": "1",
+    }
     with world.app.app_context():  # asked for no chair in particular (the service's default): every paper
-        everyone = {db.session.get(User, r).name: [a.submission_id for a in items]
-                    for r, items in svc.unfinished_by_reviewer().items()}  # fmt: skip
+        everyone = {
+            db.session.get(User, r).name: [a.submission_id for a in items] for r, items in svc.unfinished_by_reviewer().items()
+        }
     assert everyone == {"Rita Reviewer": [world.n("p1")], "Una Unassigned": [world.n("p2")], "Rex Reader": [world.n("p3")]}
     # A withdrawn paper's review is owed to nobody; a suspended assignment waits for the chairs.
     withdraw(world, "otto", "p2")
@@ -755,16 +824,21 @@ def test_suspended_assignments_are_those_on_the_papers_the_chair_handles(world: 
             a.suspended_at, a.suspended_reason = utcnow(), f"{reviewer} moved"
         db.session.commit()
         found = {
-            chair: [(a.submission_id, a.reviewer.name, a.suspended_reason)
-                    for a in svc.suspended_assignments(db.session.get(User, world.uid(chair)))]
+            chair: [
+                (a.submission_id, a.reviewer.name, a.suspended_reason)
+                for a in svc.suspended_assignments(db.session.get(User, world.uid(chair)))
+            ]
             for chair in ("chris", "carla")
-        }  # fmt: skip
+        }
 
     p1, p3 = world.n("p1"), world.n("p3")
-    assert found == {"chris": [(p1, "Rita Reviewer", "rita moved"), (p3, "Una Unassigned", "una moved")],
-                     "carla": [(p1, "Rita Reviewer", "rita moved")]}  # fmt: skip
+    assert found == {
+        "chris": [(p1, "Rita Reviewer", "rita moved"), (p3, "Una Unassigned", "una moved")],
+        "carla": [(p1, "Rita Reviewer", "rita moved")],
+    }
     assert [row[:3] for row in suspended_rows(signed_in(world, "carla").get("/chair/"))] == [
-        [f"#{p1}", "Reviewer 1: Rita Reviewer", "rita moved"]]  # fmt: skip
+        [f"#{p1}", "Reviewer 1: Rita Reviewer", "rita moved"]
+    ]
 
 
 # --- the authors' side: is_author, authored_ids and the submission page's actions ----------------------------
@@ -776,8 +850,11 @@ def test_suspended_assignments_are_those_on_the_papers_the_chair_handles(world: 
 def test_submitter_missing_from_the_author_list_keeps_the_paper(world: World) -> None:
     p1 = world.n("p1")
     with world.app.app_context():
-        db.session.execute(sa.delete(SubmissionAuthor).where(SubmissionAuthor.submission_id == p1,
-                                                             SubmissionAuthor.email == PEOPLE["ada"]["email"]))  # fmt: skip
+        db.session.execute(
+            sa.delete(SubmissionAuthor).where(
+                SubmissionAuthor.submission_id == p1, SubmissionAuthor.email == PEOPLE["ada"]["email"]
+            )
+        )
         db.session.commit()
     ada = signed_in(world, "ada")
 
@@ -826,8 +903,11 @@ def test_author_holding_an_address_an_earlier_account_confirmed_is_an_author(wor
     open_submissions(world, utcnow() + timedelta(days=3))
     ada = signed_in(world, "ada")
     page = ada.get(f"/submissions/{p1}/edit")
-    una_row = {"authors-2-name": "Una Unassigned", "authors-2-email": "otto@omega-college.org",
-               "authors-2-affiliation": "Una Polytechnic"}  # fmt: skip
+    una_row = {
+        "authors-2-name": "Una Unassigned",
+        "authors-2-email": "otto@omega-college.org",
+        "authors-2-affiliation": "Una Polytechnic",
+    }
     data = form_with(page, "title") | {"action": "save"} | una_row
     saved = ada.post(f"/submissions/{p1}/edit", data=data, content_type="multipart/form-data")
     assert saved.status_code == 302, text_of(saved)
@@ -882,8 +962,14 @@ def test_decided_paper_is_not_withdrawn_and_its_decision_shows_once_the_letter_i
         sub = db.session.get(Submission, p2)
         from portal.services import decisions
 
-        decisions.record_decision(db.session.get(User, world.uid("chris")), sub, decision=Decision.ACCEPTED,
-                                  presentation=None, note="Well received.", version=None)  # fmt: skip
+        decisions.record_decision(
+            db.session.get(User, world.uid("chris")),
+            sub,
+            decision=Decision.ACCEPTED,
+            presentation=None,
+            note="Well received.",
+            version=None,
+        )
         db.session.commit()
     otto = signed_in(world, "otto")
 
@@ -949,8 +1035,14 @@ def test_camera_ready_is_for_the_authors_of_an_accepted_paper_once_they_know(wor
             camera.at = utcnow() + timedelta(days=9)
         from portal.services import decisions
 
-        decisions.record_decision(db.session.get(User, world.uid("chris")), db.session.get(Submission, p2),
-                                  decision=Decision.ACCEPTED, presentation=None, note="", version=None)  # fmt: skip
+        decisions.record_decision(
+            db.session.get(User, world.uid("chris")),
+            db.session.get(Submission, p2),
+            decision=Decision.ACCEPTED,
+            presentation=None,
+            note="",
+            version=None,
+        )
         db.session.commit()
     otto = signed_in(world, "otto")
     assert actions(otto.get(f"/submissions/{p2}")) == []  # the letter is not sent yet
@@ -975,7 +1067,13 @@ def test_header_offers_each_person_the_areas_that_are_theirs(world: World) -> No
     assert nav(signed_in(world, "cora").get("/account/")) == ["My submissions", "Cora Coauthor"]
     assert nav(signed_in(world, "rita").get("/account/")) == ["My submissions", "Reviewing", "Rita Reviewer"]
     assert nav(signed_in(world, "chris").get("/account/")) == [
-        "My submissions", "Chair console", "All submissions", "Settings", "Chris Cochair", "Members"]  # fmt: skip
+        "My submissions",
+        "Chair console",
+        "All submissions",
+        "Settings",
+        "Chris Cochair",
+        "Members",
+    ]
     assert nav(world.app.test_client().get("/")) == ["Sign in", "Register"]
 
 
@@ -1030,13 +1128,27 @@ def test_a_chairs_conflicts_are_read_once_a_request_however_many_papers(world: W
     with world.app.app_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         for i in range(3):
-            db.session.add(Submission(
-                workshop_id=ws.id, type_id=ws.submission_types[0].id, primary_topic_id=ws.topics[0].id,
-                title=f"Another paper {i}", abstract="More.", state=SubmissionState.SUBMITTED, submitted_at=utcnow(),
-                submitter_id=world.uid("otto"),
-                authors=[SubmissionAuthor(position=1, name="Otto Other", email=PEOPLE["otto"]["email"],
-                                          affiliation="Omega College", user_id=world.uid("otto"))],
-            ))  # fmt: skip
+            db.session.add(
+                Submission(
+                    workshop_id=ws.id,
+                    type_id=ws.submission_types[0].id,
+                    primary_topic_id=ws.topics[0].id,
+                    title=f"Another paper {i}",
+                    abstract="More.",
+                    state=SubmissionState.SUBMITTED,
+                    submitted_at=utcnow(),
+                    submitter_id=world.uid("otto"),
+                    authors=[
+                        SubmissionAuthor(
+                            position=1,
+                            name="Otto Other",
+                            email=PEOPLE["otto"]["email"],
+                            affiliation="Omega College",
+                            user_id=world.uid("otto"),
+                        )
+                    ],
+                )
+            )
         db.session.commit()
 
     assert count_statements(world, chris, "/chair/assignments") == few

@@ -27,7 +27,7 @@ REDIS = ("127.0.0.1", 6379)
 def state_of(response: Any) -> str:
     """The job page's heading of its state ("Finished", "Failed", ...) and what follows it."""
     text = text_of(response)
-    return text[text.index("Jobs Audit log ") + len("Jobs Audit log "):]
+    return text[text.index("Jobs Audit log ") + len("Jobs Audit log ") :]
 
 
 def redis_up() -> bool:
@@ -38,8 +38,14 @@ def redis_up() -> bool:
 
 def bids(w: World) -> None:
     with w.app.app_context():
-        for paper, reviewer, value in (("p1", "rita", "eager"), ("p1", "rex", "eager"), ("p2", "ivan", "eager"),
-                                       ("p2", "rex", "willing"), ("p3", "una", "eager"), ("p3", "ivan", "eager")):
+        for paper, reviewer, value in (
+            ("p1", "rita", "eager"),
+            ("p1", "rex", "eager"),
+            ("p2", "ivan", "eager"),
+            ("p2", "rex", "willing"),
+            ("p3", "una", "eager"),
+            ("p3", "ivan", "eager"),
+        ):
             db.session.add(Bid(submission_id=w.n(paper), reviewer_id=w.uid(reviewer), value=BidValue(value)))
         db.session.commit()
 
@@ -63,8 +69,12 @@ def test_assignment_job_runs_in_the_request_without_redis(fresh: World) -> None:
     assert "new assignments on the papers you handle" in proposal_page
     with fresh.app.app_context():
         job = db.session.scalars(sa.select(Job)).one()
-        assert (job.kind, job.state, job.phase, job.result["url"]) == ("assignment", JobState.DONE, "Finished",
-                                                                       response.headers["Location"])  # fmt: skip
+        assert (job.kind, job.state, job.phase, job.result["url"]) == (
+            "assignment",
+            JobState.DONE,
+            "Finished",
+            response.headers["Location"],
+        )
     page = state_of(chair.get(f"/chair/jobs/{job.id}"))
     assert page.startswith("Finished 100 % Finished Started by Carla Chair")
     assert "Proposal 1 is ready: review it before applying. See the result" in page
@@ -83,8 +93,14 @@ def test_assignment_job_on_a_redis_worker_gives_the_same_proposal(fresh: World) 
     waiting = state_of(chair.get(job_url))
     assert waiting.startswith("Waiting for a worker 0 % Waiting for a worker Started by Carla Chair")
     assert "Refresh to see how far it is." in waiting
-    assert chair.get(job_url + ".json").get_json() == {"state": "queued", "stalled": None, "phase": "Waiting for a worker",
-                                                       "done": 0, "total": 0, "percent": 0}  # fmt: skip
+    assert chair.get(job_url + ".json").get_json() == {
+        "state": "queued",
+        "stalled": None,
+        "phase": "Waiting for a worker",
+        "done": 0,
+        "total": 0,
+        "percent": 0,
+    }
 
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
@@ -102,7 +118,10 @@ def test_worker_without_redis_says_what_to_set(app: Flask) -> None:
 
 
 def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    app: Flask,
+    world: dict[str, int],  # noqa: F811
+    smtp: SMTPRecorder,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from portal import jobs
     from portal.services import decisions
@@ -123,8 +142,9 @@ def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
     job_url = response.headers["Location"]
     failed = state_of(chris.get(job_url))
     assert failed.startswith("Failed")
-    assert ("The job failed. RuntimeError: worker killed What it finished is kept; running it again does only the "
-            "rest. Retry") in failed
+    assert (
+        "The job failed. RuntimeError: worker killed What it finished is kept; running it again does only the rest. Retry"
+    ) in failed
     with app.app_context():
         letters = db.session.scalars(sa.select(Letter).order_by(Letter.submission_id))
         assert [x.email_id is not None for x in letters] == [True, False]
@@ -143,7 +163,10 @@ def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
 
 
 def test_letters_job_killed_inside_a_batch_leaves_the_whole_batch_to_the_retry(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    app: Flask,
+    world: dict[str, int],  # noqa: F811
+    smtp: SMTPRecorder,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from portal.services import audit
 
@@ -178,8 +201,9 @@ def two_drafts(app: Flask, world: dict[str, int]) -> FlaskClient:  # noqa: F811
     ann, ben = world["ann@example.org"], world["ben@example.org"]
     decide(chris, ann, "accepted", version_of(app, ann))
     decide(chris, ben, "rejected", version_of(app, ben))
-    chris.post("/chair/letters", data={"csrf_token": token(chris, "/chair/letters"), "accept_letter": "Yes.",
-                                       "reject_letter": "No."})  # fmt: skip
+    chris.post(
+        "/chair/letters", data={"csrf_token": token(chris, "/chair/letters"), "accept_letter": "Yes.", "reject_letter": "No."}
+    )
     return chris
 
 
@@ -213,8 +237,10 @@ def test_two_workers_delivering_at_once_send_each_mail_once(
 
     monkeypatch.setattr(emails, "CLAIM_BATCH", 3)
     with app.app_context():
-        ids = [emails.queue(kind="test", to=f"person{n}@example.org", subject=f"Mail {n}", template="letter",
-                            body="Hello.").id for n in range(40)]  # fmt: skip
+        ids = [
+            emails.queue(kind="test", to=f"person{n}@example.org", subject=f"Mail {n}", template="letter", body="Hello.").id
+            for n in range(40)
+        ]
         db.session.commit()
     other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAIL_PORT=app.config["MAIL_PORT"])
     reports: list[Any] = []
@@ -253,8 +279,11 @@ def test_with_redis_mail_is_delivered_by_a_worker_not_the_request(app: Flask, sm
     assert (mail["To"], mail["Subject"]) == ("ada@example.org", "Your receipt")
     with app.app_context():
         job = db.session.scalars(sa.select(Job)).one()
-        assert (job.kind, job.state, job.result["message"]) == ("outbox", JobState.DONE,
-                                                                "1 delivered, 0 waiting for a retry, 0 failed.")  # fmt: skip
+        assert (job.kind, job.state, job.result["message"]) == (
+            "outbox",
+            JobState.DONE,
+            "1 delivered, 0 waiting for a retry, 0 failed.",
+        )
 
 
 def test_with_redis_unreachable_the_job_fails_with_a_reason_and_the_work_is_kept(fresh: World) -> None:

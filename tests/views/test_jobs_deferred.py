@@ -45,8 +45,9 @@ def run_worker(app: Flask) -> None:
 
 def jobs_of(app: Flask) -> list[tuple[str, JobState, str]]:
     with app.app_context():
-        return [(j.kind, j.state, j.result.get("message", "") or j.error)
-                for j in db.session.scalars(sa.select(Job).order_by(Job.id))]  # fmt: skip
+        return [
+            (j.kind, j.state, j.result.get("message", "") or j.error) for j in db.session.scalars(sa.select(Job).order_by(Job.id))
+        ]
 
 
 # --- group mail ------------------------------------------------------------------------------------------
@@ -64,9 +65,10 @@ def test_group_mail_on_a_worker_is_queued_and_delivered_there_once(world: World,
 
     run_worker(world.app)
     assert sorted((str(m["To"]), body_of(m)) for m in smtp.wait_for(3)) == [
-        ("rex@example.org", "Thank you, Rex Reader!\n"), ("rita@example.org", "Thank you, Rita Reviewer!\n"),
+        ("rex@example.org", "Thank you, Rex Reader!\n"),
+        ("rita@example.org", "Thank you, Rita Reviewer!\n"),
         ("una@example.org", "Thank you, Una Done!\n"),
-    ]  # fmt: skip
+    ]
     assert jobs_of(world.app) == [("group_mail", JobState.DONE, "Sent 3 mails to all reviewers.")]
     assert "3 delivered" in text_of(chair.get("/chair/mail"))
     run_worker(world.app)  # nothing left: a second worker pass sends nothing more
@@ -105,9 +107,7 @@ def test_group_mail_job_killed_after_a_batch_queues_only_the_rest_on_retry(
 
 
 @needs_redis
-def test_group_mail_whose_audience_changes_before_the_worker_runs_sends_nothing(
-    world: World, smtp: SMTPRecorder
-) -> None:
+def test_group_mail_whose_audience_changes_before_the_worker_runs_sends_nothing(world: World, smtp: SMTPRecorder) -> None:
     on_redis(world.app)
     chair = client_for(world.app, "chris@example.org")
     shown = mail_form(chair, "reviewers", "Thanks", "Thank you, {{ name }}!", preview="Preview")
@@ -121,8 +121,10 @@ def test_group_mail_whose_audience_changes_before_the_worker_runs_sends_nothing(
     run_worker(world.app)
     [(kind, state, error)] = jobs_of(world.app)
     assert (kind, state) == ("group_mail", JobState.FAILED)
-    assert error == ("The recipients or the text changed after the mail was sent; the mails not yet queued were not "
-                     "sent. Preview the mail again.")  # fmt: skip
+    assert error == (
+        "The recipients or the text changed after the mail was sent; the mails not yet queued were not "
+        "sent. Preview the mail again."
+    )
     assert "Preview the mail again." in text_of(chair.get(page.request.path))
     assert outbox(world.app) == [] and smtp.messages == []
 
@@ -142,8 +144,7 @@ def test_large_double_blind_upload_gets_its_reviewers_copy_from_a_worker(open_ap
         paper = db.session.get(Submission, number).paper  # type: ignore[union-attr]
         assert paper is not None and paper.reviewer_file is None
         assert stored_bytes(open_app, paper.file.storage_key) == NAMED_PDF
-    assert [(k, s) for k, s, _ in jobs_of(open_app)] == [("reviewers_copy", JobState.QUEUED),
-                                                         ("outbox", JobState.QUEUED)]  # fmt: skip
+    assert [(k, s) for k, s, _ in jobs_of(open_app)] == [("reviewers_copy", JobState.QUEUED), ("outbox", JobState.QUEUED)]
 
     run_worker(open_app)
     with open_app.app_context():

@@ -22,9 +22,11 @@ from tests.views.test_jobs import state_of, two_drafts
 from tests.views.test_jobs_deferred import needs_redis, on_redis, run_worker
 
 LETTERS = "Sending the decision letters"
-LOST = ("This job has waited {minutes} minutes and is not in the job queue: it will not run by itself (the queue "
-        "lost it, or the process that was to queue or run it stopped). What it finished is kept; running it again "
-        "does only the rest. Retry")  # fmt: skip
+LOST = (
+    "This job has waited {minutes} minutes and is not in the job queue: it will not run by itself (the queue "
+    "lost it, or the process that was to queue or run it stopped). What it finished is kept; running it again "
+    "does only the rest. Retry"
+)
 
 
 def send_letters(chris: FlaskClient, **kwargs: Any) -> Any:
@@ -57,8 +59,10 @@ def recorded_but_never_run(app: Flask, kind: str = "letters") -> int:
 
 def job_rows(app: Flask) -> list[tuple[int, JobState, int, str]]:
     with app.app_context():
-        return [(j.id, j.state, j.attempts, j.result.get("message", "") or j.error)
-                for j in db.session.scalars(sa.select(Job).order_by(Job.id))]  # fmt: skip
+        return [
+            (j.id, j.state, j.attempts, j.result.get("message", "") or j.error)
+            for j in db.session.scalars(sa.select(Job).order_by(Job.id))
+        ]
 
 
 def arrived(smtp: SMTPRecorder) -> list[list[str]]:
@@ -66,8 +70,7 @@ def arrived(smtp: SMTPRecorder) -> list[list[str]]:
 
 
 def portal_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
-    return [(r.levelname, r.getMessage()) for r in caplog.records
-            if r.name.startswith("portal") and r.levelno >= logging.WARNING]  # fmt: skip
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("portal") and r.levelno >= logging.WARNING]
 
 
 # --- a queue entry lost -------------------------------------------------------------------------------------
@@ -75,7 +78,10 @@ def portal_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
 
 @needs_redis
 def test_letters_whose_queue_entry_is_lost_are_offered_for_retry_and_sent_once(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder, caplog: pytest.LogCaptureFixture  # noqa: F811
+    app: Flask,
+    world: dict[str, int],  # noqa: F811
+    smtp: SMTPRecorder,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from redis import Redis
     from rq import Queue
@@ -94,8 +100,14 @@ def test_letters_whose_queue_entry_is_lost_are_offered_for_retry_and_sent_once(
     lost = state_of(chris.get(job_url))
     assert lost.startswith("Waiting for a worker 0 % Waiting for a worker Started by Chris Chair")
     assert LOST.format(minutes=3) in lost
-    assert chris.get(f"{job_url}.json").get_json() == {"state": "queued", "stalled": "lost", "phase":
-                                                       "Waiting for a worker", "done": 0, "total": 0, "percent": 0}  # fmt: skip
+    assert chris.get(f"{job_url}.json").get_json() == {
+        "state": "queued",
+        "stalled": "lost",
+        "phase": "Waiting for a worker",
+        "done": 0,
+        "total": 0,
+        "percent": 0,
+    }
     assert f"1 {LETTERS} not in the queue" in text_of(chris.get("/chair/jobs"))
 
     retried = state_of(retry(chris, job_url))
@@ -110,13 +122,17 @@ def test_letters_whose_queue_entry_is_lost_are_offered_for_retry_and_sent_once(
     with app.app_context():
         chris_id = db.session.scalar(sa.select(User.id).where(User.email == "chair2@example.org"))
     assert [line for line in portal_lines(caplog) if line[1].startswith("Job 1 ")] == [
-        ("WARNING", f"Job 1 ({LETTERS}) retried by user {chris_id} as attempt 1: it had waited 3 minutes and was not "
-                    "in the job queue."),
-    ]  # fmt: skip
+        (
+            "WARNING",
+            f"Job 1 ({LETTERS}) retried by user {chris_id} as attempt 1: it had waited 3 minutes and was not in the job queue.",
+        ),
+    ]
 
 
 def test_a_job_whose_request_died_before_running_it_is_offered_for_retry(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder  # noqa: F811
+    app: Flask,
+    world: dict[str, int],  # noqa: F811
+    smtp: SMTPRecorder,
 ) -> None:
     """Without Redis the request runs the job after its commit; killed in between, the job stays queued."""
     chris = two_drafts(app, world)
@@ -151,9 +167,12 @@ def test_a_lost_job_does_not_block_its_kind(app: Flask, world: dict[str, int], s
 
 
 def test_a_stuck_job_that_goes_on_after_its_retry_does_not_overwrite_it(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    app: Flask,
+    world: dict[str, int],  # noqa: F811
+    smtp: SMTPRecorder,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+) -> None:
     """The first attempt puts both letters in the outbox and stalls (a paused worker, a network partition) before
     delivering them; declared stuck, it is retried, and the retry delivers them. Then the first attempt goes on."""
     from portal import jobs
@@ -205,5 +224,7 @@ def test_a_stuck_job_that_goes_on_after_its_retry_does_not_overwrite_it(
         assert db.session.get(Job, job_id).phase == "Finished"
     assert arrived(smtp) == [["ann@example.org"], ["ben@example.org", "chair@example.org"]]
     assert len(smtp.messages) == 2
-    assert (("WARNING", f"Job {job_id} ({LETTERS}), attempt 0, went on after it was retried as attempt 1: it stops "
-                        "here and records nothing.") in portal_lines(caplog))  # fmt: skip
+    assert (
+        "WARNING",
+        f"Job {job_id} ({LETTERS}), attempt 0, went on after it was retried as attempt 1: it stops here and records nothing.",
+    ) in portal_lines(caplog)

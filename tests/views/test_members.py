@@ -22,8 +22,7 @@ from tests.conftest import SMTPRecorder, csrf_token, mail_links, post_form, text
 from tests.factories import PASSWORD, create_users, login
 
 CHAIR = {"email": "chair@example.org", "name": "Carla Chair", "affiliation": "Workshop University", "roles": ("chair",)}
-REVIEWER = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Review Institute",
-            "roles": ("reviewer",)}  # fmt: skip
+REVIEWER = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Review Institute", "roles": ("reviewer",)}
 AUTHOR = {"email": "arthur@example.org", "name": "Arthur Author", "affiliation": "Paper College"}
 SECRET = {"email": "secret@example.org", "name": "Secret Person", "affiliation": "Hidden Lab"}
 SECRET_INVITEE = ("Secret Invitee", "secret.invitee@example.org")
@@ -70,13 +69,12 @@ def invitation_id(app: Flask, email: str) -> int:
 def snapshot(app: Flask) -> dict[str, Any]:
     """Everything a members route may change: roles, invitations (with their links), the outbox."""
     with app.app_context():
-        users = db.session.execute(
-            sa.select(User.id, User.email, User.name, User.is_reviewer, User.is_chair).order_by(User.id)
-        )
+        users = db.session.execute(sa.select(User.id, User.email, User.name, User.is_reviewer, User.is_chair).order_by(User.id))
         invitations = db.session.execute(
-            sa.select(Invitation.id, Invitation.email, Invitation.state, Invitation.token_hash,
-                      Invitation.times_sent).order_by(Invitation.id)
-        )  # fmt: skip
+            sa.select(Invitation.id, Invitation.email, Invitation.state, Invitation.token_hash, Invitation.times_sent).order_by(
+                Invitation.id
+            )
+        )
         mails = db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail))
         return {"users": [tuple(r) for r in users], "invitations": [tuple(r) for r in invitations], "mails": mails}
 
@@ -138,9 +136,14 @@ def people(app: Flask) -> Flask:
     with app.app_context():
         chair = db.session.scalar(sa.select(User).where(User.email == CHAIR["email"]))
         name, email = SECRET_INVITEE
-        db.session.add(Invitation(
-            email=email, name=name, invited_by=chair, token_hash=hashlib.sha256(SECRET_TOKEN.encode()).hexdigest(),
-        ))  # fmt: skip
+        db.session.add(
+            Invitation(
+                email=email,
+                name=name,
+                invited_by=chair,
+                token_hash=hashlib.sha256(SECRET_TOKEN.encode()).hexdigest(),
+            )
+        )
         db.session.commit()
     return app
 
@@ -168,14 +171,13 @@ ROUTE_IDS = [f"{method} {path}" for method, path, _ in ROUTES]
 
 def resolve(app: Flask, path: str) -> str:
     return path.format(
-        secret=user_id(app, SECRET["email"]), author=user_id(app, AUTHOR["email"]),
+        secret=user_id(app, SECRET["email"]),
+        author=user_id(app, AUTHOR["email"]),
         invitation=invitation_id(app, SECRET_INVITEE[1]),
-    )  # fmt: skip
+    )
 
 
-def request_as(
-    client: FlaskClient, method: str, path: str, data: dict[str, str] | None, token_page: str
-) -> TestResponse:
+def request_as(client: FlaskClient, method: str, path: str, data: dict[str, str] | None, token_page: str) -> TestResponse:
     if method == "GET":
         return client.get(path)
     # A valid CSRF token of this session, so the refusal comes from the permission check, not from CSRF.
@@ -257,15 +259,13 @@ def test_chair_gets_the_members_page_after_signing_in_from_the_redirect(people: 
 # --- search -------------------------------------------------------------------------------------------
 
 SEARCH_PEOPLE = [
-    {"email": "ada@example.org", "name": "Ada Lovelace", "affiliation": "Analytical Engines Ltd",
-     "roles": ("reviewer",)},
-    {"email": "grace.hopper@navy.example.mil", "name": "Grace Hopper", "affiliation": "US Navy",
-     "roles": ("reviewer", "chair")},
+    {"email": "ada@example.org", "name": "Ada Lovelace", "affiliation": "Analytical Engines Ltd", "roles": ("reviewer",)},
+    {"email": "grace.hopper@navy.example.mil", "name": "Grace Hopper", "affiliation": "US Navy", "roles": ("reviewer", "chair")},
     {"email": "percy@example.org", "name": "Percy Cent", "affiliation": "100% Research"},
     {"email": "under_score@example.org", "name": "Una Score", "affiliation": "Underscore Inc"},
     {"email": "plain@example.org", "name": "Paula Plain", "affiliation": "Plain College"},
     {"email": "bea@example.org", "name": "Bea Slash", "affiliation": "Lab A\\B"},
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -280,8 +280,20 @@ def searchable(chair: FlaskClient, people: Flask) -> FlaskClient:
         ({"q": "LOVE"}, ["Ada Lovelace"]),  # part of a name, another case
         ({"q": "ovel"}, ["Ada Lovelace"]),
         ({"q": "Navy.Example"}, ["Grace Hopper"]),  # part of an email
-        ({"q": "@example.org"}, ["Ada Lovelace", "Arthur Author", "Bea Slash", "Carla Chair", "Paula Plain",
-                                 "Percy Cent", "Rita Reviewer", "Secret Person", "Una Score"]),
+        (
+            {"q": "@example.org"},
+            [
+                "Ada Lovelace",
+                "Arthur Author",
+                "Bea Slash",
+                "Carla Chair",
+                "Paula Plain",
+                "Percy Cent",
+                "Rita Reviewer",
+                "Secret Person",
+                "Una Score",
+            ],
+        ),
         ({"q": "analytical engines"}, ["Ada Lovelace"]),  # part of an affiliation
         ({"q": "  hidden LAB "}, ["Secret Person"]),
         ({"q": "%"}, ["Percy Cent"]),  # literal, not "anything"
@@ -295,13 +307,24 @@ def searchable(chair: FlaskClient, people: Flask) -> FlaskClient:
         ({"role": "chair"}, ["Carla Chair", "Grace Hopper"]),
         ({"role": "chair", "q": "hopper"}, ["Grace Hopper"]),
         ({"role": "chair", "q": "ada"}, []),
-        ({"role": "everyone-else"}, ["Ada Lovelace", "Arthur Author", "Bea Slash", "Carla Chair", "Grace Hopper",
-                                     "Paula Plain", "Percy Cent", "Rita Reviewer", "Secret Person", "Una Score"]),
+        (
+            {"role": "everyone-else"},
+            [
+                "Ada Lovelace",
+                "Arthur Author",
+                "Bea Slash",
+                "Carla Chair",
+                "Grace Hopper",
+                "Paula Plain",
+                "Percy Cent",
+                "Rita Reviewer",
+                "Secret Person",
+                "Una Score",
+            ],
+        ),
     ],
-)  # fmt: skip
-def test_search_finds_part_of_name_email_or_affiliation(
-    searchable: FlaskClient, query: dict[str, str], names: list[str]
-) -> None:
+)
+def test_search_finds_part_of_name_email_or_affiliation(searchable: FlaskClient, query: dict[str, str], names: list[str]) -> None:
     response = searchable.get("/members/", query_string=query)
     assert response.status_code == 200
     assert row_names(response) == names
@@ -319,9 +342,7 @@ def test_search_keeps_the_query_and_role_in_the_form(searchable: FlaskClient) ->
     assert '<option value="reviewer" selected>Reviewers</option>' in html
 
 
-def test_search_ignores_case_of_accented_letters(
-    request: pytest.FixtureRequest, searchable: FlaskClient, people: Flask
-) -> None:
+def test_search_ignores_case_of_accented_letters(request: pytest.FixtureRequest, searchable: FlaskClient, people: Flask) -> None:
     create_users(people, {"email": "emilie@example.org", "name": "Émilie du Châtelet", "affiliation": "Cirey"})
     assert row_names(searchable.get("/members/", query_string={"q": "émilie"})) == ["Émilie du Châtelet"]
     assert row_names(searchable.get("/members/", query_string={"q": "CHÂTELET"})) == ["Émilie du Châtelet"]
@@ -345,8 +366,10 @@ def test_members_list_pages_keep_the_search(searchable: FlaskClient) -> None:
     assert row_names(last) == ["Una Score"]
     for bad in ("x", "0", "-3"):
         assert row_names(searchable.get("/members/", query_string={"q": "example", "page": bad})) == [
-            "Ada Lovelace", "Arthur Author", "Bea Slash",
-        ]  # fmt: skip
+            "Ada Lovelace",
+            "Arthur Author",
+            "Bea Slash",
+        ]
 
 
 @pytest.mark.parametrize("app_config", [{"PROPAGATE_EXCEPTIONS": False}])
@@ -367,9 +390,7 @@ def test_chair_grants_and_revokes_reviewer_and_chair_roles_with_the_buttons(
 
     response = press(chair, "/members/", action, "Make reviewer", follow_redirects=True)
     assert flashes(response) == ["Secret Person is now a reviewer."]
-    assert "Secret Person secret@example.org Hidden Lab author, reviewer yes Remove reviewer Make chair" in (
-        text_of(response)
-    )
+    assert "Secret Person secret@example.org Hidden Lab author, reviewer yes Remove reviewer Make chair" in (text_of(response))
     assert user_row(people, SECRET["email"]) == ("Secret Person", True, False, True)
 
     response = press(chair, "/members/", action, "Make chair", follow_redirects=True)
@@ -407,18 +428,15 @@ def test_last_chair_cannot_remove_their_own_chair_role(chair: FlaskClient, peopl
     action = f"/members/{user_id(people, CHAIR['email'])}/role"
     response = press(chair, "/members/", action, "Remove chair", follow_redirects=True)
     assert flashes(response) == ["Carla Chair is the last chair; make someone else a chair first."]
-    assert "Carla Chair chair@example.org Workshop University author, chair yes Make reviewer Remove chair" in (
-        text_of(response)
-    )
+    assert "Carla Chair chair@example.org Workshop University author, chair yes Make reviewer Remove chair" in (text_of(response))
     assert user_row(people, CHAIR["email"]) == ("Carla Chair", False, True, True)
 
 
-def test_chair_who_steps_down_while_another_chair_remains_loses_the_members_pages(
-    chair: FlaskClient, people: Flask
-) -> None:
+def test_chair_who_steps_down_while_another_chair_remains_loses_the_members_pages(chair: FlaskClient, people: Flask) -> None:
     press(chair, "/members/", f"/members/{user_id(people, SECRET['email'])}/role", "Make chair")
-    response = press(chair, "/members/", f"/members/{user_id(people, CHAIR['email'])}/role", "Remove chair",
-                     follow_redirects=True)  # fmt: skip
+    response = press(
+        chair, "/members/", f"/members/{user_id(people, CHAIR['email'])}/role", "Remove chair", follow_redirects=True
+    )
     assert response.status_code == 403
     assert "Error 403 Not allowed" in text_of(response)
     assert user_row(people, CHAIR["email"]) == ("Carla Chair", False, False, True)
@@ -448,8 +466,9 @@ def test_role_change_without_csrf_token_is_refused(chair: FlaskClient, people: F
 
 
 def test_role_change_for_a_missing_account_is_404(chair: FlaskClient, people: Flask) -> None:
-    response = chair.post("/members/9999/role", data={"csrf_token": csrf_token(chair, "/members/invitations"),
-                                                      "role": "reviewer", "grant": "1"})  # fmt: skip
+    response = chair.post(
+        "/members/9999/role", data={"csrf_token": csrf_token(chair, "/members/invitations"), "role": "reviewer", "grant": "1"}
+    )
     assert response.status_code == 404
     assert "Error 404 Page not found" in text_of(response)
 
@@ -470,9 +489,7 @@ def links_of(message: EmailMessage) -> tuple[str, str]:
     return accept, decline
 
 
-def test_chair_invites_reviewers_from_pasted_lines_over_smtp(
-    chair: FlaskClient, people: Flask, smtp: SMTPRecorder
-) -> None:
+def test_chair_invites_reviewers_from_pasted_lines_over_smtp(chair: FlaskClient, people: Flask, smtp: SMTPRecorder) -> None:
     response = post_form(chair, "/members/invitations", {"lines": INVITE_PASTE})
 
     assert response.status_code == 200
@@ -482,8 +499,9 @@ def test_chair_invites_reviewers_from_pasted_lines_over_smtp(
         f"2 lines were not invited not an address: {BAD_ADDRESS} ada@example.org: listed twice "
         "They are left in the box below to correct."
     ) in page
-    assert re.search(r'<textarea[^>]*name="lines"[^>]*>\s*not an address\nada@example.org</textarea>',
-                     response.get_data(as_text=True))  # fmt: skip
+    assert re.search(
+        r'<textarea[^>]*name="lines"[^>]*>\s*not an address\nada@example.org</textarea>', response.get_data(as_text=True)
+    )
 
     messages = smtp.wait_for(2)
     assert sorted(str(m["To"]) for m in messages) == ["ada@example.org", "bob@example.org"]
@@ -536,8 +554,10 @@ def test_accept_without_account_leads_to_registration_as_confirmed_reviewer(
     page = visitor.get(accept)
     assert page.status_code == 200
     text = text_of(page)
-    assert ("Invitation to review Ada Lovelace, the organizers of LongLLM 2024 invite you to review submissions to "
-            "the workshop, as ada@example.org.") in text  # fmt: skip
+    assert (
+        "Invitation to review Ada Lovelace, the organizers of LongLLM 2024 invite you to review submissions to "
+        "the workshop, as ada@example.org."
+    ) in text
     assert "Accept the invitation" in text
 
     response = post_form(visitor, accept, {})
@@ -554,10 +574,20 @@ def test_accept_without_account_leads_to_registration_as_confirmed_reviewer(
     assert 'value="ada@example.org"' in email_input.group(0)
     assert re.search(r'<input[^>]*id="name"[^>]*value="Ada Lovelace"', html)
 
-    response = post_form(visitor, f"/auth/register?invitation={token}", {
-        "name": "Ada King", "email": "ada@example.org", "affiliation": "Analytical Engines Ltd",
-        "orcid": "", "homepage": "", "password": PASSWORD, "confirm": PASSWORD,
-    }, follow_redirects=True)  # fmt: skip
+    response = post_form(
+        visitor,
+        f"/auth/register?invitation={token}",
+        {
+            "name": "Ada King",
+            "email": "ada@example.org",
+            "affiliation": "Analytical Engines Ltd",
+            "orcid": "",
+            "homepage": "",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        follow_redirects=True,
+    )
 
     assert response.request.path == "/account/"
     assert flashes(response) == ["Welcome! Your account is ready and you are now a reviewer."]
@@ -574,19 +604,24 @@ def test_accept_without_account_leads_to_registration_as_confirmed_reviewer(
     assert "Accept the invitation" not in text_of(again)
 
 
-def test_registration_from_an_invitation_keeps_the_invited_address(
-    chair: FlaskClient, people: Flask, smtp: SMTPRecorder
-) -> None:
+def test_registration_from_an_invitation_keeps_the_invited_address(chair: FlaskClient, people: Flask, smtp: SMTPRecorder) -> None:
     invite(chair, "Ada Lovelace <ada@example.org>")
     accept, _ = links_of(smtp.wait_for(1)[0])
     token = accept.split("/")[3]
     visitor = people.test_client()
     post_form(visitor, accept, {})
 
-    response = post_form(visitor, f"/auth/register?invitation={token}", {
-        "name": "Mallory", "email": "mallory@example.org", "affiliation": "Elsewhere",
-        "password": PASSWORD, "confirm": PASSWORD,
-    })  # fmt: skip
+    response = post_form(
+        visitor,
+        f"/auth/register?invitation={token}",
+        {
+            "name": "Mallory",
+            "email": "mallory@example.org",
+            "affiliation": "Elsewhere",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
 
     assert response.headers["Location"] == "/account/"
     assert user_row(people, "ada@example.org") == ("Mallory", True, False, True)
@@ -603,10 +638,17 @@ def test_registration_from_an_invitation_still_asks_for_a_good_password(
     visitor = people.test_client()
     post_form(visitor, accept, {})
 
-    response = post_form(visitor, f"/auth/register?invitation={token}", {
-        "name": "Ada Lovelace", "email": "ada@example.org", "affiliation": "Analytical Engines Ltd",
-        "password": "short", "confirm": "short",
-    })  # fmt: skip
+    response = post_form(
+        visitor,
+        f"/auth/register?invitation={token}",
+        {
+            "name": "Ada Lovelace",
+            "email": "ada@example.org",
+            "affiliation": "Analytical Engines Ltd",
+            "password": "short",
+            "confirm": "short",
+        },
+    )
 
     assert response.status_code == 422
     assert "Password: Use at least 12 characters (this one has 5)." in text_of(response)
@@ -638,9 +680,7 @@ def test_decline_link_marks_the_invitation_declined(chair: FlaskClient, people: 
     assert invitation_rows(chair)[0] == ("Bob", "bob@example.org", "declined", 1)
 
 
-def test_accept_for_an_existing_account_makes_it_a_reviewer(
-    chair: FlaskClient, people: Flask, smtp: SMTPRecorder
-) -> None:
+def test_accept_for_an_existing_account_makes_it_a_reviewer(chair: FlaskClient, people: Flask, smtp: SMTPRecorder) -> None:
     invite(chair, "Arthur <Arthur@Example.org>")
     [message] = smtp.wait_for(1)
     assert message["To"] == AUTHOR["email"]
@@ -669,9 +709,7 @@ def test_accept_while_signed_in_as_the_invited_account_returns_to_the_account(
     assert "Roles author, reviewer" in text_of(response)
 
 
-def test_resend_gives_a_new_link_and_the_old_one_stops_working(
-    chair: FlaskClient, people: Flask, smtp: SMTPRecorder
-) -> None:
+def test_resend_gives_a_new_link_and_the_old_one_stops_working(chair: FlaskClient, people: Flask, smtp: SMTPRecorder) -> None:
     invite(chair, "Ada Lovelace <ada@example.org>")
     old_accept, old_decline = links_of(smtp.wait_for(1)[0])
     smtp.clear()
@@ -690,8 +728,9 @@ def test_resend_gives_a_new_link_and_the_old_one_stops_working(
     for old in (old_accept, old_decline):
         stale = visitor.get(old)
         assert stale.status_code == 404
-        assert ("This link does not work This invitation link is not valid: it may have been replaced by a newer "
-                "one.") in text_of(stale)  # fmt: skip
+        assert (
+            "This link does not work This invitation link is not valid: it may have been replaced by a newer one."
+        ) in text_of(stale)
         assert "Ada Lovelace" not in text_of(stale)
     assert "Accept the invitation" in text_of(visitor.get(new_accept))
 
@@ -720,9 +759,7 @@ def test_revoked_invitation_link_says_it_was_withdrawn(chair: FlaskClient, peopl
         assert db.session.scalar(sa.select(User).where(User.email == "ada@example.org")) is None
 
 
-def test_resend_or_revoke_of_an_answered_invitation_is_refused(
-    chair: FlaskClient, people: Flask, smtp: SMTPRecorder
-) -> None:
+def test_resend_or_revoke_of_an_answered_invitation_is_refused(chair: FlaskClient, people: Flask, smtp: SMTPRecorder) -> None:
     iid = invitation_id(people, SECRET_INVITEE[1])
     press(chair, "/members/invitations", f"/members/invitations/{iid}/revoke", "Withdraw")
     token = csrf_token(chair, "/members/invitations")
@@ -735,9 +772,7 @@ def test_resend_or_revoke_of_an_answered_invitation_is_refused(
     assert smtp.messages == []
 
 
-def test_inviting_a_reviewer_or_a_pending_invitee_again_is_skipped(
-    chair: FlaskClient, people: Flask, smtp: SMTPRecorder
-) -> None:
+def test_inviting_a_reviewer_or_a_pending_invitee_again_is_skipped(chair: FlaskClient, people: Flask, smtp: SMTPRecorder) -> None:
     before = snapshot(people)
     response = invite(chair, f"Rita Reviewer <{REVIEWER['email']}>\n{SECRET_INVITEE[1]}")
 

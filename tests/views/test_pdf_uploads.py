@@ -48,12 +48,15 @@ from tests.views.test_submissions import open_app as open_app
 
 # A one-page paper whose page names no one, with a comment by Ada and a bookmark naming her.
 COMMENTED = one_page_pdf(
-    catalog=b"/Outlines 8 0 R", page=b"/Annots [6 0 R 7 0 R]",
-    objects=(b"<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /T (Ada Lovelace) /Contents (Cite us here.) /Popup 7 0 R >>",
-             b"<< /Type /Annot /Subtype /Popup /Parent 6 0 R /Rect [0 0 9 9] >>",
-             b"<< /Type /Outlines /First 9 0 R /Last 9 0 R /Count 1 >>",
-             b"<< /Title (Notes of Ada Lovelace) /Parent 8 0 R /Dest [3 0 R /Fit] >>"),
-)  # fmt: skip
+    catalog=b"/Outlines 8 0 R",
+    page=b"/Annots [6 0 R 7 0 R]",
+    objects=(
+        b"<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /T (Ada Lovelace) /Contents (Cite us here.) /Popup 7 0 R >>",
+        b"<< /Type /Annot /Subtype /Popup /Parent 6 0 R /Rect [0 0 9 9] >>",
+        b"<< /Type /Outlines /First 9 0 R /Last 9 0 R /Count 1 >>",
+        b"<< /Title (Notes of Ada Lovelace) /Parent 8 0 R /Dest [3 0 R /Fit] >>",
+    ),
+)
 COMMENTED_HITS = [
     ["a comment by Ada Lovelace on page 1", "name", "Ada Lovelace", "Ada Lovelace"],
     ["a bookmark in the outline", "name", "Ada Lovelace", "Notes of Ada Lovelace"],
@@ -121,8 +124,18 @@ def test_the_receipt_lists_the_hits(open_app: Flask, ada: FlaskClient, smtp: SMT
     ) in body
 
 
-@pytest.mark.parametrize("label", ["a comment's author", "an attached file's text", "a form field", "a page label",
-                                   "document JavaScript", "XMP of a figure", "an earlier version of the file"])  # fmt: skip
+@pytest.mark.parametrize(
+    "label",
+    [
+        "a comment's author",
+        "an attached file's text",
+        "a form field",
+        "a page label",
+        "document JavaScript",
+        "XMP of a figure",
+        "an earlier version of the file",
+    ],
+)
 def test_a_name_in_any_corner_is_shown_to_the_author_and_kept_from_the_reviewers(
     open_app: Flask, ada: FlaskClient, label: str
 ) -> None:
@@ -145,8 +158,9 @@ def test_a_copy_made_before_copies_were_rebuilt_is_made_again(open_app: Flask, a
         revision = db.session.get(Submission, number).paper  # type: ignore[union-attr]
         assert revision is not None
         report = {k: v for k, v in revision.check_report.items() if k != "dropped"}  # as the code before wrote it
-        db.session.execute(sa.update(Revision).where(Revision.id == revision.id)
-                           .values(reviewer_file_id=revision.file_id, check_report=report))  # fmt: skip
+        db.session.execute(
+            sa.update(Revision).where(Revision.id == revision.id).values(reviewer_file_id=revision.file_id, check_report=report)
+        )
         db.session.commit()
 
     with open_app.app_context():
@@ -203,8 +217,11 @@ def test_no_pdf_is_checked_for_someone_not_signed_in_or_not_an_author(
     visitor = open_app.test_client()
     token = csrf_token(visitor, "/auth/login")  # a valid form token, as a visitor's browser would have one
     anonymous = post(visitor, "/submissions/new", {"csrf_token": token, "title": TITLE, "paper": upload(COMMENTED)})
-    stranger = post(bob, f"/submissions/{number}/edit", {"csrf_token": csrf_token(bob, "/submissions/new"),
-                                                         "title": TITLE, "paper": upload(COMMENTED)})  # fmt: skip
+    stranger = post(
+        bob,
+        f"/submissions/{number}/edit",
+        {"csrf_token": csrf_token(bob, "/submissions/new"), "title": TITLE, "paper": upload(COMMENTED)},
+    )
 
     assert (anonymous.status_code, anonymous.location) == (302, "/auth/login")
     assert (stranger.status_code, "Page not found" in text_of(stranger)) == (404, True)
@@ -239,16 +256,27 @@ needs_redis = pytest.mark.skipif(not redis_up(), reason="no Redis on 127.0.0.1:6
 @needs_redis
 def test_the_budget_of_checks_is_kept_where_every_worker_sees_it(open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder) -> None:
     """Two workers: two apps on the same database and the same Redis. What one counted, the other sees."""
-    shared = {"RATELIMIT_STORAGE_URI": f"redis://{REDIS[0]}:{REDIS[1]}/15", "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
-              "PDF_CHECK_RATE_LIMIT": "2 per hour"}  # fmt: skip
-    first = make_app(open_app.config["SQLALCHEMY_DATABASE_URI"], MAIL_PORT=open_app.config["MAIL_PORT"],
-                     UPLOAD_FOLDER=open_app.config["UPLOAD_FOLDER"], **shared)  # fmt: skip
+    shared = {
+        "RATELIMIT_STORAGE_URI": f"redis://{REDIS[0]}:{REDIS[1]}/15",
+        "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
+        "PDF_CHECK_RATE_LIMIT": "2 per hour",
+    }
+    first = make_app(
+        open_app.config["SQLALCHEMY_DATABASE_URI"],
+        MAIL_PORT=open_app.config["MAIL_PORT"],
+        UPLOAD_FOLDER=open_app.config["UPLOAD_FOLDER"],
+        **shared,
+    )
     client = signed_in(first, ADA["email"])
     number_of(submit(client, first, title="First"))
     number_of(submit(client, first, title="Second"))
 
-    second = make_app(open_app.config["SQLALCHEMY_DATABASE_URI"], MAIL_PORT=open_app.config["MAIL_PORT"],
-                      UPLOAD_FOLDER=open_app.config["UPLOAD_FOLDER"], **shared)  # fmt: skip
+    second = make_app(
+        open_app.config["SQLALCHEMY_DATABASE_URI"],
+        MAIL_PORT=open_app.config["MAIL_PORT"],
+        UPLOAD_FOLDER=open_app.config["UPLOAD_FOLDER"],
+        **shared,
+    )
     client = signed_in(second, ADA["email"])
     response = submit(client, second, title="Third")
 

@@ -57,22 +57,41 @@ from tests.pdfs import make_pdf
 
 PEOPLE: dict[str, dict[str, Any]] = {
     # An author who also reviews.
-    "ada": {"email": "ada@alpha-institute.org", "name": "Ada Author", "affiliation": "Alpha Institute",
-            "roles": ("reviewer",)},
+    "ada": {"email": "ada@alpha-institute.org", "name": "Ada Author", "affiliation": "Alpha Institute", "roles": ("reviewer",)},
     "cora": {"email": "cora@coauthor-lab.org", "name": "Cora Coauthor", "affiliation": "Coauthor Lab"},
     "otto": {"email": "otto@omega-college.org", "name": "Otto Other", "affiliation": "Omega College"},
-    "rita": {"email": "rita@rita-research.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre",
-             "roles": ("reviewer",)},
-    "rex": {"email": "rex@reader-university.org", "name": "Rex Reader", "affiliation": "Reader University",
-            "roles": ("reviewer",)},
-    "una": {"email": "una@una-polytechnic.org", "name": "Una Unassigned", "affiliation": "Una Polytechnic",
-            "roles": ("reviewer",)},
+    "rita": {
+        "email": "rita@rita-research.org",
+        "name": "Rita Reviewer",
+        "affiliation": "Rita Research Centre",
+        "roles": ("reviewer",),
+    },
+    "rex": {
+        "email": "rex@reader-university.org",
+        "name": "Rex Reader",
+        "affiliation": "Reader University",
+        "roles": ("reviewer",),
+    },
+    "una": {
+        "email": "una@una-polytechnic.org",
+        "name": "Una Unassigned",
+        "affiliation": "Una Polytechnic",
+        "roles": ("reviewer",),
+    },
     # A chair who is a co-author of paper 3 (not its submitter: her author row is linked by her confirmed address).
-    "carla": {"email": "carla@chair-university.org", "name": "Carla Chair", "affiliation": "Chair University",
-              "roles": ("chair",)},
-    "chris": {"email": "chris@second-chair.org", "name": "Chris Cochair", "affiliation": "Second Chair Institute",
-              "roles": ("chair",)},
-}  # fmt: skip
+    "carla": {
+        "email": "carla@chair-university.org",
+        "name": "Carla Chair",
+        "affiliation": "Chair University",
+        "roles": ("chair",),
+    },
+    "chris": {
+        "email": "chris@second-chair.org",
+        "name": "Chris Cochair",
+        "affiliation": "Second Chair Institute",
+        "roles": ("chair",),
+    },
+}
 
 
 def person(key: str) -> tuple[str, str, str]:
@@ -81,13 +100,28 @@ def person(key: str) -> tuple[str, str, str]:
 
 
 PAPERS: dict[str, dict[str, Any]] = {
-    "p1": {"title": "Ring Attention Beyond a Million Tokens", "submitter": "ada", "authors": ["ada", "cora"],
-           "topic": "architecture", "abstract": "Sequence parallelism lets ring attention scale past a million tokens."},
-    "p2": {"title": "Memory Tokens for Endless Dialogue", "submitter": "otto", "authors": ["otto"],
-           "topic": "augmentation", "abstract": "Memory tokens carry a dialogue over thousands of turns."},
-    "p3": {"title": "Positional Interpolation Revisited", "submitter": "otto", "authors": ["otto", "carla"],
-           "topic": "embeddings", "abstract": "Rotary embeddings stretched by interpolation, without fine-tuning."},
-}  # fmt: skip
+    "p1": {
+        "title": "Ring Attention Beyond a Million Tokens",
+        "submitter": "ada",
+        "authors": ["ada", "cora"],
+        "topic": "architecture",
+        "abstract": "Sequence parallelism lets ring attention scale past a million tokens.",
+    },
+    "p2": {
+        "title": "Memory Tokens for Endless Dialogue",
+        "submitter": "otto",
+        "authors": ["otto"],
+        "topic": "augmentation",
+        "abstract": "Memory tokens carry a dialogue over thousands of turns.",
+    },
+    "p3": {
+        "title": "Positional Interpolation Revisited",
+        "submitter": "otto",
+        "authors": ["otto", "carla"],
+        "topic": "embeddings",
+        "abstract": "Rotary embeddings stretched by interpolation, without fine-tuning.",
+    },
+}
 # paper -> its reviewers, in the order they were assigned (Reviewer 1, Reviewer 2)
 ASSIGNED = {"p1": ["rita", "rex"], "p2": ["rex", "una"], "p3": ["una", "rex"]}
 # What the reviewers wrote: each text is unique, so a page or a mail showing it is caught.
@@ -144,10 +178,15 @@ def build(app: Flask) -> World:
                 pdf = make_pdf(3, text=f"The paper {spec['title']}.", title=spec["title"])
                 _checked[key] = subs.check_paper(ws, sub_type, authors, pdf, f"{key}.pdf")
             details = subs.Details(
-                title=spec["title"], abstract=spec["abstract"], type_id=sub_type.id,
-                primary_topic_id=topics[spec["topic"]].id, secondary_topic_ids=[], keywords="long context",
-                authors=authors, declared_conflicts="",
-            )  # fmt: skip
+                title=spec["title"],
+                abstract=spec["abstract"],
+                type_id=sub_type.id,
+                primary_topic_id=topics[spec["topic"]].id,
+                secondary_topic_ids=[],
+                keywords="long context",
+                authors=authors,
+                declared_conflicts="",
+            )
             papers[key] = subs.create_submission(ws, users[spec["submitter"]], details, paper=_checked[key]).id
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.reviews_per_paper, ws.review_deadline = Phase.REVIEWING, 2, now + timedelta(days=10)
@@ -161,9 +200,13 @@ def build(app: Flask) -> World:
         for (paper, reviewer), text in texts.items():
             assignment = svc.assignment_of(papers[paper], users[reviewer].id)
             recommendation, confidence = SCORES[(paper, reviewer)]
-            svc.save_review(ws, assignment, {"summary": text, "comments_to_authors": text,
-                                             "recommendation": recommendation, "confidence": confidence},
-                            submit=True, version=None)  # fmt: skip
+            svc.save_review(
+                ws,
+                assignment,
+                {"summary": text, "comments_to_authors": text, "recommendation": recommendation, "confidence": confidence},
+                submit=True,
+                version=None,
+            )
         svc.post_comment(ws, users["rex"], db.session.get(Submission, papers["p1"]), REX_COMMENT)
         db.session.commit()
         return World(app, {k: u.id for k, u in users.items()}, papers, {k: p["email"] for k, p in PEOPLE.items()})
@@ -201,8 +244,13 @@ def signed_in(world: World, key: str) -> FlaskClient:
     return client
 
 
-def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, token_page: str = "/review/",  # noqa: S107
-         **kwargs: Any) -> TestResponse:  # fmt: skip
+def post(
+    client: FlaskClient,
+    path: str,
+    data: dict[str, Any] | None = None,
+    token_page: str = "/review/",  # noqa: S107
+    **kwargs: Any,
+) -> TestResponse:
     """Post with a valid CSRF token of this session, so a refusal comes from the rules, not from CSRF."""
     page = client.get(token_page).get_data(as_text=True)
     match = CSRF_RE.search(page) or CSRF_INPUT_RE.search(page)
@@ -221,8 +269,7 @@ def text_of_html(html: str) -> str:
 
 
 def flashes(response: TestResponse) -> list[str]:
-    return [text_of_html(m) for m in re.findall(r'<p class="flash flash-\w+">(.*?)</p>', response.get_data(as_text=True),
-                                                re.S)]  # fmt: skip
+    return [text_of_html(m) for m in re.findall(r'<p class="flash flash-\w+">(.*?)</p>', response.get_data(as_text=True), re.S)]
 
 
 def problems(response: TestResponse) -> list[str]:
@@ -242,8 +289,10 @@ def rows_of(html: str) -> list[list[str]]:
     body = re.search(r"(?s)<tbody>(.*?)</tbody>", html)
     if body is None:
         return []
-    return [[text_of_html(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
-            for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))]  # fmt: skip
+    return [
+        [text_of_html(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))
+    ]
 
 
 def table_rows(response: TestResponse) -> list[str]:
@@ -278,8 +327,10 @@ def bid_titles(response: TestResponse) -> list[str]:
 def comments(response: TestResponse) -> list[tuple[str, str]]:
     """(who, text) of each discussion comment on a paper page."""
     html = response.get_data(as_text=True)
-    return [(text_of_html(head).split(" · ")[0], text_of_html(body)) for head, body in
-            re.findall(r'<article class="comment"><p class="muted">(.*?)</p>(.*?)</article>', html, re.S)]  # fmt: skip
+    return [
+        (text_of_html(head).split(" · ")[0], text_of_html(body))
+        for head, body in re.findall(r'<article class="comment"><p class="muted">(.*?)</p>(.*?)</article>', html, re.S)
+    ]
 
 
 def review_headings(response: TestResponse) -> list[str]:
@@ -289,8 +340,10 @@ def review_headings(response: TestResponse) -> list[str]:
 def sections(response: TestResponse) -> dict[int, list[str]]:
     """Paper number -> the text of each list item in its section (the assignments page)."""
     html = response.get_data(as_text=True)
-    return {int(n): [text_of_html(li) for li in re.findall(r"<li>(.*?)</li>", inner, re.S)]
-            for n, inner in re.findall(r'<section id="paper-(\d+)" class="paper-row">(.*?)</section>', html, re.S)}  # fmt: skip
+    return {
+        int(n): [text_of_html(li) for li in re.findall(r"<li>(.*?)</li>", inner, re.S)]
+        for n, inner in re.findall(r'<section id="paper-(\d+)" class="paper-row">(.*?)</section>', html, re.S)
+    }
 
 
 def my_submissions(client: FlaskClient) -> list[str]:
@@ -341,8 +394,7 @@ class _Forms(HTMLParser):
             return
         elif tag == "input" and a.get("name"):
             kind = a.get("type") or "text"
-            if kind in ("submit", "button", "file", "image", "reset") or (kind in ("checkbox", "radio")
-                                                                           and "checked" not in a):  # fmt: skip
+            if kind in ("submit", "button", "file", "image", "reset") or (kind in ("checkbox", "radio") and "checked" not in a):
                 return
             self._fields.append((str(a["name"]), a.get("value") or ""))
         elif tag == "textarea":
@@ -399,8 +451,9 @@ def set_authors(data: dict[str, Any], authors: list[tuple[str, str, str]]) -> No
         data.update({f"authors-{i}-name": name, f"authors-{i}-email": email, f"authors-{i}-affiliation": affiliation})
 
 
-def edit_submission(client: FlaskClient, number: int, *, authors: list[tuple[str, str, str]] | None = None,
-                    **changes: Any) -> TestResponse:  # fmt: skip
+def edit_submission(
+    client: FlaskClient, number: int, *, authors: list[tuple[str, str, str]] | None = None, **changes: Any
+) -> TestResponse:
     """Open the submission's form like a browser, change what is given, save."""
     page = client.get(f"/submissions/{number}/edit")
     assert page.status_code == 200, text_of(page)
@@ -419,15 +472,21 @@ def candidates(response: TestResponse) -> list[str]:
 
 def declared_rows(world: World, paper: str) -> list[tuple[int | None, str | None, str]]:
     with world.app.app_context():
-        return [(c.user_id, c.email, c.reason.value) for c in db.session.scalars(
-            sa.select(SubmissionConflict).where(SubmissionConflict.submission_id == world.n(paper))
-            .order_by(SubmissionConflict.id))]  # fmt: skip
+        return [
+            (c.user_id, c.email, c.reason.value)
+            for c in db.session.scalars(
+                sa.select(SubmissionConflict)
+                .where(SubmissionConflict.submission_id == world.n(paper))
+                .order_by(SubmissionConflict.id)
+            )
+        ]
 
 
 def conflict_ids(world: World, paper: str) -> list[int]:
     with world.app.app_context():
-        return list(db.session.scalars(sa.select(SubmissionConflict.id)
-                                       .where(SubmissionConflict.submission_id == world.n(paper))))  # fmt: skip
+        return list(
+            db.session.scalars(sa.select(SubmissionConflict.id).where(SubmissionConflict.submission_id == world.n(paper)))
+        )
 
 
 def figures(response: TestResponse) -> str:
@@ -446,6 +505,7 @@ def recommendations(response: TestResponse) -> dict[str, str]:
 def count_comments(world: World) -> int:
     with world.app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(DiscussionComment)) or 0
+
 
 # --- mail ---------------------------------------------------------------------------------------------
 
@@ -483,8 +543,9 @@ def change_address(world: World, key: str, new: str, smtp: SMTPRecorder) -> None
     """``key`` asks for a new address on their account page and opens the link from the mail that arrives."""
     client = signed_in(world, key)
     asked = post_form(client, "/account/email", {"email": new, "password": PASSWORD})
-    assert flashes(follow(client, asked)) == [f"A confirmation link is on its way to {new.strip().lower()}. Your "
-                                              "address changes when you open it (within 24 hours)."]  # fmt: skip
+    assert flashes(follow(client, asked)) == [
+        f"A confirmation link is on its way to {new.strip().lower()}. Your address changes when you open it (within 24 hours)."
+    ]
     link = mail_links(mail_to(smtp, new.strip().lower(), "Confirm your new email address"))[0]
     done = follow(client, client.get(link))
     assert flashes(done) == [f"Your email address is now {new.strip().lower()}."]
@@ -522,21 +583,22 @@ def all_titles(world: World, *papers: str) -> list[str]:
 
 
 # Before (ffada5b): fails — rules saw only current address/affiliation: paper 1 was back in Ada's bid list (checked).
-def test_author_who_changes_address_and_affiliation_stays_author_and_conflicted(
-    world: World, smtp: SMTPRecorder
-) -> None:
+def test_author_who_changes_address_and_affiliation_stays_author_and_conflicted(world: World, smtp: SMTPRecorder) -> None:
     p1 = world.n("p1")
     ada = signed_in(world, "ada")
     assert my_submissions(ada) == [world.title("p1")]
     asked = post_form(ada, "/account/email", {"email": "Ada.Lovelace@New-Place.org", "password": PASSWORD})
-    assert flashes(follow(ada, asked)) == ["A confirmation link is on its way to ada.lovelace@new-place.org. Your "
-                                           "address changes when you open it (within 24 hours)."]  # fmt: skip
+    assert flashes(follow(ada, asked)) == [
+        "A confirmation link is on its way to ada.lovelace@new-place.org. Your "
+        "address changes when you open it (within 24 hours)."
+    ]
     mail = mail_to(smtp, "ada.lovelace@new-place.org", "Confirm your new email address")
     assert flashes(follow(ada, ada.get(mail_links(mail)[0]))) == ["Your email address is now ada.lovelace@new-place.org."]
     world.emails["ada"] = "ada.lovelace@new-place.org"
     profile = form_with(ada.get("/account/profile"), "affiliation")
     assert flashes(follow(ada, ada.post("/account/profile", data=profile | {"affiliation": "New Place University"}))) == [
-        "Your profile is saved."]
+        "Your profile is saved."
+    ]
 
     # Still an author: her paper is on her list and opens, signed in with the new address.
     ada = signed_in(world, "ada")
@@ -601,7 +663,8 @@ def test_reviewer_who_moves_to_an_authors_domain_is_suspended_until_a_chair_lift
     assert refused.headers["Location"] == "/chair/#suspended"
     assert flashes(follow(chair, refused)) == [
         f"Rita Reviewer still conflicts with #{p1}: {why}. Lift the conflict on the conflicts page first, or remove "
-        "the assignment."]  # fmt: skip
+        "the assignment."
+    ]
     assert assignment_row(world, "p1", "rita")[1] is True
     assert_not_found(rita.get(f"/review/papers/{p1}"))
     # ... and can once it is lifted.
@@ -633,11 +696,19 @@ def test_reviewers_who_join_an_authors_institution_are_suspended_and_removed_unl
     assert review_list(rex) == [world.title("p2"), world.title("p3")]
     chair = signed_in(world, "carla")
     assert suspended_rows(chair.get("/chair/")) == [
-        [f"#{p1}", "Reviewer 1: Rita Reviewer", why.format("Coauthor Lab"),
-         f"Restore Reviewer 1 of #{p1} Remove Reviewer 1 of #{p1}"],
-        [f"#{p1}", "Reviewer 2: Rex Reader (review submitted)", why.format("coauthor lab"),
-         f"Restore Reviewer 2 of #{p1}"],  # a submitted review is not removed
-    ]  # fmt: skip
+        [
+            f"#{p1}",
+            "Reviewer 1: Rita Reviewer",
+            why.format("Coauthor Lab"),
+            f"Restore Reviewer 1 of #{p1} Remove Reviewer 1 of #{p1}",
+        ],
+        [
+            f"#{p1}",
+            "Reviewer 2: Rex Reader (review submitted)",
+            why.format("coauthor lab"),
+            f"Restore Reviewer 2 of #{p1}",
+        ],  # a submitted review is not removed
+    ]
     rita_id, rex_id = assignment_row(world, "p1", "rita")[0], assignment_row(world, "p1", "rex")[0]
 
     removed = post(chair, f"/chair/assignments/{rita_id}/remove", token_page="/chair/")
@@ -648,8 +719,8 @@ def test_reviewers_who_join_an_authors_institution_are_suspended_and_removed_unl
     assert assignment_row(world, "p1", "rita") is None
     assert assignment_row(world, "p1", "rex") == (rex_id, True, why.format("coauthor lab"))
     assert suspended_rows(chair.get("/chair/")) == [
-        [f"#{p1}", "Reviewer 2: Rex Reader (review submitted)", why.format("coauthor lab"),
-         f"Restore Reviewer 2 of #{p1}"]]  # fmt: skip
+        [f"#{p1}", "Reviewer 2: Rex Reader (review submitted)", why.format("coauthor lab"), f"Restore Reviewer 2 of #{p1}"]
+    ]
 
 
 # --- 1c. an author list that adds an assigned reviewer by an address they used before -------------------
@@ -668,10 +739,16 @@ def test_author_list_adding_an_assigned_reviewer_by_an_earlier_address_suspends_
 
     assert flashes(follow(ada, saved)) == [f"Submission #{p1} is saved. A receipt is on its way to ada@alpha-institute.org."]
     with world.app.app_context():
-        linked = dict(db.session.execute(sa.select(SubmissionAuthor.email, SubmissionAuthor.user_id)
-                                         .where(SubmissionAuthor.submission_id == p1)).all())  # fmt: skip
-    assert linked == {"ada@alpha-institute.org": world.uid("ada"), "cora@coauthor-lab.org": world.uid("cora"),
-                      "rita@rita-research.org": world.uid("rita")}  # fmt: skip
+        linked = dict(
+            db.session.execute(
+                sa.select(SubmissionAuthor.email, SubmissionAuthor.user_id).where(SubmissionAuthor.submission_id == p1)
+            ).all()
+        )
+    assert linked == {
+        "ada@alpha-institute.org": world.uid("ada"),
+        "cora@coauthor-lab.org": world.uid("cora"),
+        "rita@rita-research.org": world.uid("rita"),
+    }
     assert assignment_row(world, "p1", "rita")[1:] == (True, AUTHOR)
     rita = signed_in(world, "rita")
     assert_not_found(rita.get(f"/review/papers/{p1}"), [REX_P1, REX_COMMENT])
@@ -679,7 +756,7 @@ def test_author_list_adding_an_assigned_reviewer_by_an_earlier_address_suspends_
     assert my_submissions(rita) == [world.title("p1")]
     assert suspended_rows(signed_in(world, "carla").get("/chair/")) == [
         [f"#{p1}", "Reviewer 1: Rita Reviewer", AUTHOR, f"Restore Reviewer 1 of #{p1} Remove Reviewer 1 of #{p1}"]
-    ]  # fmt: skip
+    ]
 
 
 # --- 1d. conflicts the authors declare ------------------------------------------------------------------
@@ -711,14 +788,13 @@ def test_address_declared_in_the_submission_form_still_conflicts_after_the_revie
     refused = post(chair, f"/chair/assignments/{assignment_row(world, 'p2', 'una')[0]}/restore", token_page="/chair/")
     assert flashes(follow(chair, refused)) == [
         f"Una Unassigned still conflicts with #{p2}: declared by the authors. Lift the conflict on the conflicts page "
-        "first, or remove the assignment."]  # fmt: skip
+        "first, or remove the assignment."
+    ]
     assert assignment_row(world, "p2", "una")[1] is True
 
 
 # Before (ffada5b): fails — there was no conflicts page (404), no committee search and no reasons.
-def test_authors_pick_a_committee_member_as_a_conflict_with_a_reason_and_take_it_back(
-    world: World, smtp: SMTPRecorder
-) -> None:
+def test_authors_pick_a_committee_member_as_a_conflict_with_a_reason_and_take_it_back(world: World, smtp: SMTPRecorder) -> None:
     p2 = world.n("p2")
     url = f"/submissions/{p2}/conflicts"
     open_submissions(world)
@@ -737,11 +813,13 @@ def test_authors_pick_a_committee_member_as_a_conflict_with_a_reason_and_take_it
     page = follow(otto, declared)
     assert flashes(page) == [f"Rex Reader is declared a conflict of #{p2} (recent collaborator or co-author)."]
     assert table_rows(page) == [
-        "Rex Reader (Reader University) Recent collaborator or co-author Take back the conflict with Rex Reader"]
+        "Rex Reader (Reader University) Recent collaborator or co-author Take back the conflict with Rex Reader"
+    ]
     assert candidates(page) == []  # picked already
     assert declared_rows(world, "p2") == [(world.uid("rex"), None, "collaborator")]
-    assert ("Rex Reader (Reader University), program committee · Recent collaborator or co-author"
-            in text_of(otto.get(f"/submissions/{p2}")))  # fmt: skip
+    assert "Rex Reader (Reader University), program committee · Recent collaborator or co-author" in text_of(
+        otto.get(f"/submissions/{p2}")
+    )
     # The chairs read it with its reason; Rex's assignment (his review is in) is suspended.
     chair = signed_in(world, "carla")
     reason = "declared by the authors (recent collaborator or co-author)"
@@ -773,8 +851,9 @@ def test_declared_conflicts_page_is_for_the_authors_and_refuses_changes_after_th
     with world.app.test_request_context():  # declared while the submission was open
         ws = db.session.scalars(sa.select(Workshop)).one()
         otto, sub = db.session.get(User, world.uid("otto")), db.session.get(Submission, p2)
-        subs.declare_pc_conflict(ws, otto, sub, db.session.get(User, world.uid("una")), ConflictReason.ADVISOR,
-                                 now=utcnow() - timedelta(days=2))  # fmt: skip
+        subs.declare_pc_conflict(
+            ws, otto, sub, db.session.get(User, world.uid("una")), ConflictReason.ADVISOR, now=utcnow() - timedelta(days=2)
+        )
         db.session.commit()
     before = declared_rows(world, "p2")
     assert before == [(world.uid("una"), None, "advisor")]
@@ -790,8 +869,9 @@ def test_declared_conflicts_page_is_for_the_authors_and_refuses_changes_after_th
     for data in ({"person": world.uid("rex"), "reason": "collaborator"}, {"remove": conflict_id}):
         refused = post(otto, url, data, url)
         assert refused.status_code == 422
-        assert problems(refused) == ["This submission can no longer be changed: write to the chairs about a conflict. "
-                                     "Nothing was changed."]  # fmt: skip
+        assert problems(refused) == [
+            "This submission can no longer be changed: write to the chairs about a conflict. Nothing was changed."
+        ]
     assert declared_rows(world, "p2") == before
     assert assignment_row(world, "p2", "rex")[1] is False
 
@@ -811,22 +891,24 @@ def test_declared_conflicts_page_is_for_the_authors_and_refuses_changes_after_th
 
 
 # Before (ffada5b): fails — a named person was an address only (errors: no UserConflict.person_id), blind to moves.
-def test_reviewers_declared_person_conflict_follows_that_person_to_a_new_address(
-    world: World, smtp: SMTPRecorder
-) -> None:
+def test_reviewers_declared_person_conflict_follows_that_person_to_a_new_address(world: World, smtp: SMTPRecorder) -> None:
     p2 = world.n("p2")
     rita = signed_in(world, "rita")
     form = form_with(rita.get("/account/conflicts"), "people")
     saved = rita.post("/account/conflicts", data=form | {"people": " Cora@Coauthor-Lab.ORG \n"})
     assert flashes(follow(rita, saved)) == ["Your conflicts of interest are saved (1 in all)."]
     with world.app.app_context():
-        rows = [(c.kind, c.value, c.person_id) for c in db.session.scalars(
-            sa.select(UserConflict).where(UserConflict.user_id == world.uid("rita")))]  # fmt: skip
+        rows = [
+            (c.kind, c.value, c.person_id)
+            for c in db.session.scalars(sa.select(UserConflict).where(UserConflict.user_id == world.uid("rita")))
+        ]
     assert rows == [(ConflictKind.PERSON, "cora@coauthor-lab.org", world.uid("cora"))]
     # Cora co-wrote paper 1, which Rita was assigned: suspended.
     assert assignment_row(world, "p1", "rita")[1:] == (
-        True, "the reviewer declared a conflict with author Cora Coauthor; the reviewer declared a conflict with "
-              "author Cora Coauthor (cora@coauthor-lab.org)")  # fmt: skip
+        True,
+        "the reviewer declared a conflict with author Cora Coauthor; the reviewer declared a conflict with "
+        "author Cora Coauthor (cora@coauthor-lab.org)",
+    )
 
     change_address(world, "cora", "cora@cora-moved.org", smtp)
     open_submissions(world)
@@ -843,7 +925,8 @@ def test_reviewers_declared_person_conflict_follows_that_person_to_a_new_address
     refused = post(chair, "/chair/assignments/add", {"number": p2, "reviewer": world.uid("rita")}, "/chair/assignments")
     assert flashes(follow(chair, refused)) == [
         f"Rita Reviewer conflicts with #{p2}: the reviewer declared a conflict with author Cora Coauthor; the reviewer "
-        "declared a conflict with author Cora Coauthor (cora@coauthor-lab.org, an earlier address)."]  # fmt: skip
+        "declared a conflict with author Cora Coauthor (cora@coauthor-lab.org, an earlier address)."
+    ]
     assert assignment_row(world, "p2", "rita") is None
 
 
@@ -856,16 +939,21 @@ def test_author_row_typed_with_spaces_and_capitals_links_to_the_account(world: W
     open_submissions(world)
     otto = signed_in(world, "otto")
 
-    saved = edit_submission(otto, p2, authors=[person("otto"), ("Ada Author", " Ada@ALPHA-Institute.ORG ",
-                                                                 "Alpha Institute")])  # fmt: skip
+    saved = edit_submission(otto, p2, authors=[person("otto"), ("Ada Author", " Ada@ALPHA-Institute.ORG ", "Alpha Institute")])
 
     assert saved.status_code == 302, problems(saved)
     with world.app.app_context():
-        rows = list(db.session.execute(sa.select(SubmissionAuthor.email, SubmissionAuthor.user_id)
-                                       .where(SubmissionAuthor.submission_id == p2)
-                                       .order_by(SubmissionAuthor.position)))  # fmt: skip
-    assert [tuple(r) for r in rows] == [("otto@omega-college.org", world.uid("otto")),
-                                        ("ada@alpha-institute.org", world.uid("ada"))]  # fmt: skip
+        rows = list(
+            db.session.execute(
+                sa.select(SubmissionAuthor.email, SubmissionAuthor.user_id)
+                .where(SubmissionAuthor.submission_id == p2)
+                .order_by(SubmissionAuthor.position)
+            )
+        )
+    assert [tuple(r) for r in rows] == [
+        ("otto@omega-college.org", world.uid("otto")),
+        ("ada@alpha-institute.org", world.uid("ada")),
+    ]
     notice = mail_to(smtp, "ada@alpha-institute.org", f"You are an author of submission #{p2}")
     assert mail_links(notice)[0] == f"/submissions/{p2}"
     ada = signed_in(world, "ada")
@@ -919,8 +1007,10 @@ def test_chair_who_changed_address_is_still_an_author_gets_no_mail_and_sees_noth
     assert_not_found(carla.get(f"/review/papers/{p3}"), leaks)
     console = carla.get("/chair/")
     assert figures(console).startswith("Submitted papers 2 ")
-    assert ("You are conflicted with 1 paper (an author, or a conflict the authors or the chairs declared): it is "
-            "left out of every figure and list here.") in text_of(console)  # fmt: skip
+    assert (
+        "You are conflicted with 1 paper (an author, or a conflict the authors or the chairs declared): it is "
+        "left out of every figure and list here."
+    ) in text_of(console)
     assert sorted(sections(carla.get("/chair/assignments"))) == [world.n("p1"), world.n("p2")]
     assert my_submissions(carla) == [world.title("p3")]
 
@@ -936,17 +1026,29 @@ def test_chair_who_is_an_author_sees_loads_and_figures_without_their_paper(world
 
     # Reviewer, assigned, maximum, unfinished: Rex's and Una's seats on paper 3 count nowhere for Carla.
     assert table_after(carla.get("/chair/assignments"), "Reviewer loads") == [
-        f"Ada Author 0 {cap} 0", f"Rita Reviewer 1 {cap} 1", f"Rex Reader 2 {cap} 0", f"Una Unassigned 1 {cap} 1"]
+        f"Ada Author 0 {cap} 0",
+        f"Rita Reviewer 1 {cap} 1",
+        f"Rex Reader 2 {cap} 0",
+        f"Una Unassigned 1 {cap} 1",
+    ]
     assert table_after(chris.get("/chair/assignments"), "Reviewer loads") == [
-        f"Ada Author 0 {cap} 0", f"Rita Reviewer 1 {cap} 1", f"Rex Reader 3 {cap} 1", f"Una Unassigned 2 {cap} 1"]
+        f"Ada Author 0 {cap} 0",
+        f"Rita Reviewer 1 {cap} 1",
+        f"Rex Reader 3 {cap} 1",
+        f"Una Unassigned 2 {cap} 1",
+    ]
 
     mine, theirs = carla.get("/chair/"), chris.get("/chair/")
-    assert figures(mine) == ("Submitted papers 2 Abstracts without a paper 0 Withdrawn 0 Reviews submitted 2 of 4 "
-                             "Papers short of 2 reviewers 0 Reviewers disagree (spread ≥ 2) 0 Accepted 0 Rejected 0 "
-                             "Undecided 2")  # fmt: skip
-    assert figures(theirs) == ("Submitted papers 3 Abstracts without a paper 0 Withdrawn 0 Reviews submitted 3 of 6 "
-                               "Papers short of 2 reviewers 0 Reviewers disagree (spread ≥ 2) 0 Accepted 0 Rejected 0 "
-                               "Undecided 3")  # fmt: skip
+    assert figures(mine) == (
+        "Submitted papers 2 Abstracts without a paper 0 Withdrawn 0 Reviews submitted 2 of 4 "
+        "Papers short of 2 reviewers 0 Reviewers disagree (spread ≥ 2) 0 Accepted 0 Rejected 0 "
+        "Undecided 2"
+    )
+    assert figures(theirs) == (
+        "Submitted papers 3 Abstracts without a paper 0 Withdrawn 0 Reviews submitted 3 of 6 "
+        "Papers short of 2 reviewers 0 Reviewers disagree (spread ≥ 2) 0 Accepted 0 Rejected 0 "
+        "Undecided 3"
+    )
     # Una's "strong accept" of paper 3 is not among Carla's recommendations.
     labels = {i: f"{i} {RECOMMENDATIONS[i]}" for i in range(1, 6)}
     assert recommendations(mine) == {labels[1]: "0", labels[2]: "1", labels[3]: "0", labels[4]: "1", labels[5]: "0"}
@@ -964,14 +1066,16 @@ def test_paper_every_chair_conflicts_with_gets_a_manager_who_handles_it_alone(wo
         ws = db.session.scalars(sa.select(Workshop)).one()
         otto, sub = db.session.get(User, world.uid("otto")), db.session.get(Submission, p2)
         for chair in ("carla", "chris"):
-            subs.declare_pc_conflict(ws, otto, sub, db.session.get(User, world.uid(chair)), ConflictReason.ADVISOR,
-                                     now=utcnow() - timedelta(days=2))  # fmt: skip
+            subs.declare_pc_conflict(
+                ws, otto, sub, db.session.get(User, world.uid(chair)), ConflictReason.ADVISOR, now=utcnow() - timedelta(days=2)
+            )
         db.session.commit()
     carla, chris = signed_in(world, "carla"), signed_in(world, "chris")
     leaks = [REX_P2, "Rex Reader", "Una Unassigned"]
     for chair in (carla, chris):
         assert unhandled_papers(chair.get("/chair/")) == [
-            f"#{p2} {world.title('p2')} Manager's email address Name the manager of #{p2}"]
+            f"#{p2} {world.title('p2')} Manager's email address Name the manager of #{p2}"
+        ]
         assert_not_found(chair.get(f"/chair/papers/{p2}"), leaks)
         assert_not_found(chair.get(f"/review/papers/{p2}"), leaks)
 
@@ -992,8 +1096,7 @@ def test_paper_every_chair_conflicts_with_gets_a_manager_who_handles_it_alone(wo
         "Reviewer 2: Una Unassigned (una@una-polytechnic.org) · not started Remove Reviewer 2",
     ]
 
-    assigned = post(rita, f"/review/papers/{p2}/manage/assign", {"email": "ada@alpha-institute.org"},
-                    f"/review/papers/{p2}")  # fmt: skip
+    assigned = post(rita, f"/review/papers/{p2}/manage/assign", {"email": "ada@alpha-institute.org"}, f"/review/papers/{p2}")
     assert assigned.headers["Location"] == f"/review/papers/{p2}#manage"
     assert flashes(follow(rita, assigned)) == [f"Ada Author reviews #{p2} as Reviewer 3."]
     mail = mails_by_recipient(smtp, 1)["ada@alpha-institute.org"]
@@ -1045,14 +1148,15 @@ def test_discussion_opens_to_a_reviewer_after_their_own_review_and_mails_only_it
     assert comments(after) == [("Reviewer 2", REX_COMMENT), ("A chair", "Chris asks for the memory per device.")]
     posted = post(rita, f"{url}/discussion", {"body": "Rita, having read it."}, url)
     assert posted.headers["Location"] == f"{url}#discussion"
-    assert sorted(mails_by_recipient(smtp, 3)) == ["carla@chair-university.org", "chris@second-chair.org",
-                                                   "rex@reader-university.org"]  # fmt: skip
+    assert sorted(mails_by_recipient(smtp, 3)) == [
+        "carla@chair-university.org",
+        "chris@second-chair.org",
+        "rex@reader-university.org",
+    ]
 
 
 # Before (ffada5b): fails — the discussion was never closed (Una's early post got 302, not 403; checked).
-def test_discussion_opened_early_by_the_chairs_lets_a_reviewer_in_before_their_review(
-    world: World, smtp: SMTPRecorder
-) -> None:
+def test_discussion_opened_early_by_the_chairs_lets_a_reviewer_in_before_their_review(world: World, smtp: SMTPRecorder) -> None:
     p2 = world.n("p2")
     url = f"/review/papers/{p2}"
     una = signed_in(world, "una")  # her review of paper 2 is not started
@@ -1064,8 +1168,11 @@ def test_discussion_opened_early_by_the_chairs_lets_a_reviewer_in_before_their_r
     assert posted.headers["Location"] == f"{url}#discussion"
     assert comments(una.get(url)) == [("You", "Una, before her review.")]
     # Everyone who may read it, and nobody else: not Otto (the author), not Rita (not on the paper).
-    assert sorted(mails_by_recipient(smtp, 3)) == ["carla@chair-university.org", "chris@second-chair.org",
-                                                   "rex@reader-university.org"]  # fmt: skip
+    assert sorted(mails_by_recipient(smtp, 3)) == [
+        "carla@chair-university.org",
+        "chris@second-chair.org",
+        "rex@reader-university.org",
+    ]
 
 
 # --- 4. a letter says what was decided --------------------------------------------------------------------------
@@ -1094,14 +1201,19 @@ def test_stale_letter_is_not_sent_until_the_drafts_are_prepared_again(world: Wor
     decide(chair, world, "p1", "rejected")
 
     page = chair.get("/chair/letters")
-    assert (f"1 draft (#{p1}) was written for a decision since changed. Sending leaves it out: save the templates above "
-            "to prepare the drafts again.") in text_of(page)  # fmt: skip
+    assert (
+        f"1 draft (#{p1}) was written for a decision since changed. Sending leaves it out: save the templates above "
+        "to prepare the drafts again."
+    ) in text_of(page)
     assert [row for row in table_rows(page) if row.startswith(f"{p1} ")] == [
         f"{p1} [LongLLM 2024] #{p1} accepted: {world.title('p1')} draft stale: written for accepted, the decision is "
-        "now rejected; not sent until the drafts are prepared again"]  # fmt: skip
+        "now rejected; not sent until the drafts are prepared again"
+    ]
     sent = post(chair, "/chair/letters/send", token_page="/chair/letters")
-    assert flashes(follow(chair, sent)) == [f"1 letter sent to the authors. Not sent: the draft for #{p1}, written for "
-                                            "a decision since changed: prepare the drafts again."]  # fmt: skip
+    assert flashes(follow(chair, sent)) == [
+        f"1 letter sent to the authors. Not sent: the draft for #{p1}, written for "
+        "a decision since changed: prepare the drafts again."
+    ]
     mails = mails_by_recipient(smtp, 1)
     assert {to: content(m).strip() for to, m in mails.items()} == {"otto@omega-college.org": f"Not accepted: #{p2}."}
     smtp.clear()
@@ -1113,5 +1225,7 @@ def test_stale_letter_is_not_sent_until_the_drafts_are_prepared_again(world: Wor
     assert flashes(follow(chair, sent)) == ["1 letter sent to the authors."]
     [letter] = mails_by_recipient(smtp, 1).values()
     assert (sorted(str(letter["To"]).split(", ")), subject(letter), content(letter).strip()) == (
-        ["ada@alpha-institute.org", "cora@coauthor-lab.org"], f"[LongLLM 2024] #{p1} decision: {world.title('p1')}",
-        f"Not accepted: #{p1}.")  # every author of paper 1, one mail
+        ["ada@alpha-institute.org", "cora@coauthor-lab.org"],
+        f"[LongLLM 2024] #{p1} decision: {world.title('p1')}",
+        f"Not accepted: #{p1}.",
+    )  # every author of paper 1, one mail

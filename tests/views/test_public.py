@@ -36,9 +36,7 @@ def test_home_shows_the_seed_facts_verbatim(client: FlaskClient) -> None:
     assert "Yejin Choi" in page
 
 
-def test_cfp_lists_every_topic_with_description_and_examples(
-    client: FlaskClient, content: dict[str, Any]
-) -> None:
+def test_cfp_lists_every_topic_with_description_and_examples(client: FlaskClient, content: dict[str, Any]) -> None:
     page = text_of(client.get("/call-for-papers"))
     assert len(content["topics"]) == 7
     for t in content["topics"]:
@@ -65,10 +63,11 @@ def test_cfp_shows_deadlines_in_aoe_and_utc(app: Flask, client: FlaskClient) -> 
         ws = db.session.scalar(sa.select(Workshop))
         ws.dates.append(
             ImportantDate(
-                kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline",
+                kind=DateKind.PAPER_DEADLINE,
+                label="Paper submission deadline",
                 at=datetime(2027, 2, 4, 11, 59, tzinfo=UTC),
             )
-        )  # fmt: skip
+        )
         db.session.commit()
     response = client.get("/call-for-papers")
     page = text_of(response)
@@ -79,9 +78,7 @@ def test_cfp_shows_deadlines_in_aoe_and_utc(app: Flask, client: FlaskClient) -> 
     assert "Paper deadline: Wed 3 Feb 2027, 23:59 AoE" in text_of(client.get("/"))
 
 
-def test_speakers_page_shows_each_speaker_and_affiliation(
-    client: FlaskClient, content: dict[str, Any]
-) -> None:
+def test_speakers_page_shows_each_speaker_and_affiliation(client: FlaskClient, content: dict[str, Any]) -> None:
     page = text_of(client.get("/speakers"))
     speakers = [p for p in content["people"] if p["role"] == "speaker"]
     assert [p["name"] for p in speakers] == ["Yejin Choi", "Luke Zettlemoyer"]
@@ -98,9 +95,7 @@ def test_speakers_page_says_stay_tuned_without_panelists(client: FlaskClient) ->
 def test_speakers_page_lists_panelists_once_added(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
         ws = db.session.scalar(sa.select(Workshop))
-        ws.people.append(
-            Person(role=PersonRole.PANELIST, slug="ada", position=1, name="Ada Lovelace", affiliation="Analytical")
-        )
+        ws.people.append(Person(role=PersonRole.PANELIST, slug="ada", position=1, name="Ada Lovelace", affiliation="Analytical"))
         db.session.commit()
     page = text_of(client.get("/speakers"))
     assert "Panelists Ada Lovelace Analytical" in page
@@ -108,9 +103,7 @@ def test_speakers_page_lists_panelists_once_added(app: Flask, client: FlaskClien
 
 
 @pytest.mark.parametrize("role", ["organizer", "steering"])
-def test_organizers_page_shows_each_person_and_affiliation(
-    client: FlaskClient, content: dict[str, Any], role: str
-) -> None:
+def test_organizers_page_shows_each_person_and_affiliation(client: FlaskClient, content: dict[str, Any], role: str) -> None:
     page = text_of(client.get("/organizers"))
     people = [p for p in content["people"] if p["role"] == role]
     assert people

@@ -61,24 +61,32 @@ ROUNDS = 4
 ALREADY = "This form was sent already: {}. Nothing was done twice."
 ON_SQLITE = "a race of concurrent writers is run on PostgreSQL (SQLite has one writer at a time)"
 # What a person must never read: the database's or the ORM's words, a traceback.
-LEAKS = ("expected to update", "sqlalchemy", "staledataerror", "integrityerror", "uniqueviolation", "foreignkeyviolation",
-         "psycopg", "duplicate key", "violates unique", "violates foreign key", "unique constraint failed", "traceback",
-         "rowcount", "(background on this error")  # fmt: skip
+LEAKS = (
+    "expected to update",
+    "sqlalchemy",
+    "staledataerror",
+    "integrityerror",
+    "uniqueviolation",
+    "foreignkeyviolation",
+    "psycopg",
+    "duplicate key",
+    "violates unique",
+    "violates foreign key",
+    "unique constraint failed",
+    "traceback",
+    "rowcount",
+    "(background on this error",
+)
 
 PEOPLE: dict[str, dict[str, Any]] = {
-    "carla": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University",
-              "roles": ("chair",)},
-    "chris": {"email": "chris@example.org", "name": "Chris Chair", "affiliation": "Second Chair College",
-              "roles": ("chair",)},
+    "carla": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University", "roles": ("chair",)},
+    "chris": {"email": "chris@example.org", "name": "Chris Chair", "affiliation": "Second Chair College", "roles": ("chair",)},
     "ada": {"email": "ada@example.org", "name": "Ada Author", "affiliation": "Alpha Institute"},
-    "rita": {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre",
-             "roles": ("reviewer",)},
-    "rex": {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Reader University",
-            "roles": ("reviewer",)},
-    "una": {"email": "una@example.org", "name": "Una Usher", "affiliation": "Una Polytechnic",
-            "roles": ("reviewer",)},
+    "rita": {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre", "roles": ("reviewer",)},
+    "rex": {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Reader University", "roles": ("reviewer",)},
+    "una": {"email": "una@example.org", "name": "Una Usher", "affiliation": "Una Polytechnic", "roles": ("reviewer",)},
     "ivan": {"email": "ivan@example.org", "name": "Ivan Iverson", "affiliation": "Ivan Lab", "roles": ("reviewer",)},
-}  # fmt: skip
+}
 
 
 # --- the world ----------------------------------------------------------------------------------------
@@ -102,8 +110,9 @@ def world(app: Flask) -> dict[str, int]:
         now = utcnow()
         deadline = ws.date_of(DateKind.PAPER_DEADLINE)
         if deadline is None:
-            ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline",
-                                          at=now + timedelta(days=3)))  # fmt: skip
+            ws.dates.append(
+                ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline", at=now + timedelta(days=3))
+            )
         else:
             deadline.at = now + timedelta(days=3)
         ws.phase, ws.bidding_deadline, ws.review_deadline = Phase.REVIEWING, None, now + timedelta(days=10)
@@ -120,28 +129,38 @@ def new_paper(app: Flask, title: str, submitter: str = "ada", *, reviewers: tupl
         ws = db.session.scalars(sa.select(Workshop)).one()
         author = db.session.scalars(sa.select(User).where(User.email == PEOPLE[submitter]["email"])).one()
         sub = Submission(
-            workshop_id=ws.id, submitter_id=author.id, title=title, abstract="Long contexts, again.",
+            workshop_id=ws.id,
+            submitter_id=author.id,
+            title=title,
+            abstract="Long contexts, again.",
             type_id=db.session.scalar(sa.select(SubmissionType.id).order_by(SubmissionType.position)),
             primary_topic_id=db.session.scalar(sa.select(Topic.id).order_by(Topic.position)),
-            state=SubmissionState.SUBMITTED, submitted_at=utcnow(),
-            authors=[SubmissionAuthor(position=1, name=author.name, email=author.email, affiliation=author.affiliation,
-                                      user_id=author.id)],
-        )  # fmt: skip
+            state=SubmissionState.SUBMITTED,
+            submitted_at=utcnow(),
+            authors=[
+                SubmissionAuthor(
+                    position=1, name=author.name, email=author.email, affiliation=author.affiliation, user_id=author.id
+                )
+            ],
+        )
         db.session.add(sub)
         db.session.flush()
         for ordinal, key in enumerate(reviewers, 1):
             reviewer = db.session.scalars(sa.select(User).where(User.email == PEOPLE[key]["email"])).one()
-            db.session.add(ReviewAssignment(submission_id=sub.id, reviewer_id=reviewer.id, ordinal=ordinal,
-                                            origin=AssignmentOrigin.MANUAL))  # fmt: skip
+            db.session.add(
+                ReviewAssignment(submission_id=sub.id, reviewer_id=reviewer.id, ordinal=ordinal, origin=AssignmentOrigin.MANUAL)
+            )
         db.session.commit()
         return sub.id
 
 
 def assignment_id(app: Flask, number: int, reviewer: str) -> int | None:
     with app.app_context():
-        return db.session.scalar(sa.select(ReviewAssignment.id).join(User, ReviewAssignment.reviewer)
-                                 .where(ReviewAssignment.submission_id == number,
-                                        User.email == PEOPLE[reviewer]["email"]))  # fmt: skip
+        return db.session.scalar(
+            sa.select(ReviewAssignment.id)
+            .join(User, ReviewAssignment.reviewer)
+            .where(ReviewAssignment.submission_id == number, User.email == PEOPLE[reviewer]["email"])
+        )
 
 
 # --- browsers -----------------------------------------------------------------------------------------
@@ -274,8 +293,11 @@ def form(page: TestResponse, action: str | None = None, field: str | None = None
     """The fields of the one form of ``page`` posting to ``action`` (or holding ``field``), as it would post them."""
     parser = _Forms()
     parser.feed(page.get_data(as_text=True))
-    found = [values for url, values in parser.forms
-             if (action is None or url.split("#")[0] == action) and (field is None or field in values)]  # fmt: skip
+    found = [
+        values
+        for url, values in parser.forms
+        if (action is None or url.split("#")[0] == action) and (field is None or field in values)
+    ]
     assert len(found) == 1, f"{len(found)} forms post to {action} with {field}"
     return found[0]
 
@@ -287,22 +309,27 @@ def browser(page: str) -> dict[str, str]:
 
 # --- 1. a reviewer removed while submitting a first review --------------------------------------------
 
-REVIEW = {"recommendation": "4", "confidence": "3", "strengths": "A clean complexity analysis.",
-          "weaknesses": "No comparison with blockwise attention.", "comments_to_authors": "Report memory per device.",
-          "confidential_comments": "", "action": "submit"}  # fmt: skip
+REVIEW = {
+    "recommendation": "4",
+    "confidence": "3",
+    "strengths": "A clean complexity analysis.",
+    "weaknesses": "No comparison with blockwise attention.",
+    "comments_to_authors": "Report memory per device.",
+    "confidential_comments": "",
+    "action": "submit",
+}
 REMOVED = "Rita Reviewer no longer reviews #{}."
 KEPT = "This reviewer has submitted a review; it cannot be unassigned."
 
 
 def review_rows(app: Flask, summary: str) -> list[tuple[ReviewState, int | None]]:
     with app.app_context():
-        return [tuple(r) for r in db.session.execute(sa.select(Review.state, Review.assignment_id)
-                                                     .where(Review.summary == summary))]  # type: ignore[misc]
+        return [
+            tuple(r) for r in db.session.execute(sa.select(Review.state, Review.assignment_id).where(Review.summary == summary))
+        ]  # type: ignore[misc]
 
 
-def test_a_reviewer_removed_while_submitting_a_first_review_is_never_told_both(
-    app: Flask, world: dict[str, int]
-) -> None:
+def test_a_reviewer_removed_while_submitting_a_first_review_is_never_told_both(app: Flask, world: dict[str, int]) -> None:
     """Never both told "done" with the review lost: the removal is refused once the review is in; when the removal
     is done, no review is left and the reviewer is told their review was not saved, with their text given back."""
     skip_on_sqlite(app)
@@ -331,12 +358,17 @@ def test_a_reviewer_removed_while_submitting_a_first_review_is_never_told_both(
             assert rows == [] and assignment_id(app, number, "rita") is None
             assert reviewed.status_code != 302, seen(rita, reviewed)
             # ... but told it was not, with what they wrote given back.
-            given_back = (reviewed.status_code == 422 and "Nothing was saved" in text_of(reviewed)
-                          and form(reviewed, field="summary")["summary"] == summary)  # fmt: skip
+            given_back = (
+                reviewed.status_code == 422
+                and "Nothing was saved" in text_of(reviewed)
+                and form(reviewed, field="summary")["summary"] == summary
+            )
             if not given_back:
                 got = reviewed.get_data(as_text=True) if reviewed.status_code == 500 else text_of(reviewed)
-                wrong.append(f"round {round_}: removed; the reviewer's submit got {reviewed.status_code} “{got[:110]}”, "
-                             "their text not given back")  # fmt: skip
+                wrong.append(
+                    f"round {round_}: removed; the reviewer's submit got {reviewed.status_code} “{got[:110]}”, "
+                    "their text not given back"
+                )
         else:
             outcomes.append("kept")
             assert chair_told == [KEPT]
@@ -355,7 +387,8 @@ def test_removing_a_reviewer_after_their_review_is_submitted_is_refused(app: Fla
     data = form(rita.get(review_url), field="summary") | REVIEW | {"summary": "Submitted before the removal."}
 
     assert seen(rita, plain(rita.post(review_url, data=data))) == [
-        "Your review is submitted. You can now read the other reviews of this paper."]
+        "Your review is submitted. You can now read the other reviews of this paper."
+    ]
     assert seen(chair, plain(chair.post(remove_url, data=button, headers=browser("/chair/assignments")))) == [KEPT]
     assert review_rows(app, "Submitted before the removal.") == [(ReviewState.SUBMITTED, aid)]
 
@@ -388,8 +421,12 @@ def group_mail_send_form(chair: FlaskClient, subject: str) -> dict[str, str]:
     """Preview a mail to all reviewers and return the Send form as the preview page holds it (its CSRF token, the
     digest of the preview and the page's one-time token)."""
     page = chair.get("/chair/mail")
-    data = form(page, "/chair/mail") | {"audience": "reviewers", "subject": subject, "body": "Dear {{ name }}, thanks.",
-                                        "preview": "Preview"}  # fmt: skip
+    data = form(page, "/chair/mail") | {
+        "audience": "reviewers",
+        "subject": subject,
+        "body": "Dear {{ name }}, thanks.",
+        "preview": "Preview",
+    }
     preview = plain(chair.post("/chair/mail", data=data, headers=browser("/chair/mail")))
     assert preview.status_code == 200 and "Preview: 4 mails to all reviewers" in text_of(preview), text_of(preview)
     send = form(preview, "/chair/mail")
@@ -416,9 +453,7 @@ def test_group_mail_sent_twice_one_after_the_other_mails_each_recipient_once(
     assert arrived(smtp, "[LongLLM 2024] Pressed twice") == REVIEWERS
 
 
-def test_group_mail_sent_twice_at_once_mails_each_recipient_once(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder
-) -> None:
+def test_group_mail_sent_twice_at_once_mails_each_recipient_once(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
     skip_on_sqlite(app)
     chair = signed_in(app, "chris")
     tab = second_tab(app, chair)
@@ -455,9 +490,7 @@ def test_remind_pressed_twice_reminds_each_reviewer_once(app: Flask, world: dict
     assert reminders(smtp) == ["rex@example.org", "rita@example.org"]
 
 
-def test_remind_pressed_twice_at_once_reminds_each_reviewer_once(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder
-) -> None:
+def test_remind_pressed_twice_at_once_reminds_each_reviewer_once(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
     skip_on_sqlite(app)
     new_paper(app, "Unfinished reviews", reviewers=("rita", "rex"))
     chair = signed_in(app, "carla")
@@ -476,8 +509,10 @@ def test_remind_pressed_twice_at_once_reminds_each_reviewer_once(
 # --- 4. assignment proposals ----------------------------------------------------------------------------
 
 APPLIED = "2 assignments applied; each reviewer got a mail listing their papers."
-CHANGED = ("The assignment changed since this proposal was computed (another proposal was applied, or reviewers were "
-           "added or removed by hand): run it again.")  # fmt: skip
+CHANGED = (
+    "The assignment changed since this proposal was computed (another proposal was applied, or reviewers were "
+    "added or removed by hand): run it again."
+)
 APPLIED_ALREADY = "This proposal was applied or discarded already."
 
 
@@ -490,8 +525,11 @@ def two_proposals(app: Flask, round_: int) -> tuple[list[int], int, int, dict[in
     with app.test_request_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         db.session.execute(sa.delete(ReviewAssignment))
-        db.session.execute(sa.update(Submission).where(Submission.id.not_in(papers))
-                           .values(state=SubmissionState.WITHDRAWN, withdrawn_at=utcnow()))  # fmt: skip
+        db.session.execute(
+            sa.update(Submission)
+            .where(Submission.id.not_in(papers))
+            .values(state=SubmissionState.WITHDRAWN, withdrawn_at=utcnow())
+        )
         db.session.execute(sa.update(User).where(User.is_reviewer).values(max_load=1))
         ws.reviews_per_paper = 1
         db.session.flush()
@@ -515,15 +553,27 @@ def apply_button(chair: FlaskClient, proposal: int) -> dict[str, str]:
 def applied_state(app: Flask, papers: list[int], proposals: tuple[int, int]) -> tuple[list[int], set[tuple[int, int]]]:
     """Which of the proposals are applied, and the assignments of the papers; checks the limits on the way."""
     with app.app_context():
-        applied = sorted(db.session.scalars(sa.select(AssignmentProposal.id).where(
-            AssignmentProposal.id.in_(proposals), AssignmentProposal.state == ProposalState.APPLIED)))  # fmt: skip
-        pairs = {tuple(r) for r in db.session.execute(sa.select(ReviewAssignment.submission_id,
-                                                                ReviewAssignment.reviewer_id)
-                                                      .where(ReviewAssignment.submission_id.in_(papers)))}  # fmt: skip
-        per_paper = db.session.execute(sa.select(ReviewAssignment.submission_id, sa.func.count())
-                                       .group_by(ReviewAssignment.submission_id)).all()  # fmt: skip
-        per_reviewer = db.session.execute(sa.select(ReviewAssignment.reviewer_id, sa.func.count())
-                                          .group_by(ReviewAssignment.reviewer_id)).all()  # fmt: skip
+        applied = sorted(
+            db.session.scalars(
+                sa.select(AssignmentProposal.id).where(
+                    AssignmentProposal.id.in_(proposals), AssignmentProposal.state == ProposalState.APPLIED
+                )
+            )
+        )
+        pairs = {
+            tuple(r)
+            for r in db.session.execute(
+                sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id).where(
+                    ReviewAssignment.submission_id.in_(papers)
+                )
+            )
+        }
+        per_paper = db.session.execute(
+            sa.select(ReviewAssignment.submission_id, sa.func.count()).group_by(ReviewAssignment.submission_id)
+        ).all()
+        per_reviewer = db.session.execute(
+            sa.select(ReviewAssignment.reviewer_id, sa.func.count()).group_by(ReviewAssignment.reviewer_id)
+        ).all()
     assert [p for p, n in per_paper if n > 1] == [], "a paper past its one reviewer"
     assert [r for r, n in per_reviewer if n > 1] == [], "a reviewer past their maximum load of one"
     return applied, pairs  # type: ignore[return-value]
@@ -533,8 +583,12 @@ def assignment_mails(app: Flask, smtp: SMTPRecorder) -> set[tuple[int, int]]:
     """(paper, reviewer) for every paper listed in an assignment mail that arrived; none listed twice."""
     with app.app_context():
         ids = dict(db.session.execute(sa.select(User.email, User.id)).all())
-    listed = [(int(n), ids[str(m["To"])]) for m in smtp.messages if "to review" in str(m["Subject"])
-              for n in re.findall(r"(?m)^\s+#(\d+)\s", m.get_content())]  # fmt: skip
+    listed = [
+        (int(n), ids[str(m["To"])])
+        for m in smtp.messages
+        if "to review" in str(m["Subject"])
+        for n in re.findall(r"(?m)^\s+#(\d+)\s", m.get_content())
+    ]
     assert len(listed) == len(set(listed)), f"a reviewer was mailed the same paper twice: {listed}"
     return set(listed)
 
@@ -555,9 +609,7 @@ def test_two_proposals_of_one_state_applied_one_after_the_other_apply_once(
     assert assignment_mails(app, smtp) == pairs[a]
 
 
-def test_proposals_applied_at_once_apply_one_and_keep_every_limit(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder
-) -> None:
+def test_proposals_applied_at_once_apply_one_and_keep_every_limit(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
     """Each round: a chair's double click on proposal A (two tabs, one form) and another chair's B, all at once."""
     skip_on_sqlite(app)
     carla, chris = signed_in(app, "carla"), signed_in(app, "chris")
@@ -591,12 +643,16 @@ def test_proposals_applied_at_once_apply_one_and_keep_every_limit(
 
 # --- 5. a bulk decision from a page loaded before another chair's decision ----------------------------
 
+
 def decision_of(app: Flask, number: int) -> tuple[str | None, str | None, str]:
     with app.app_context():
         sub = db.session.get(Submission, number)
         assert sub is not None
-        return (sub.decision.value if sub.decision else None, sub.presentation.value if sub.presentation else None,
-                sub.decision_note)  # fmt: skip
+        return (
+            sub.decision.value if sub.decision else None,
+            sub.presentation.value if sub.presentation else None,
+            sub.decision_note,
+        )
 
 
 def ticks(page: TestResponse, *numbers: int) -> list[str]:
@@ -615,11 +671,16 @@ def test_a_bulk_decision_from_a_page_loaded_before_another_chairs_decision_leave
     kept, changed = new_paper(app, "Decided meanwhile"), new_paper(app, "Decided in bulk")
     carla, chris = signed_in(app, "carla"), signed_in(app, "chris")
     page = chris.get("/chair/decisions")
-    assert seen(chris, chris.post(f"/chair/decisions/{changed}", data=single_decision(
-        page, changed, "accepted", "An oral, and a great paper."))) == [f"#{changed}: accepted."]  # fmt: skip
+    assert seen(
+        chris,
+        chris.post(f"/chair/decisions/{changed}", data=single_decision(page, changed, "accepted", "An oral, and a great paper.")),
+    ) == [f"#{changed}: accepted."]
     bulk = carla.get("/chair/decisions")  # Carla's page, loaded before Chris's next decision ...
-    bulk_data = {"csrf_token": form(bulk, "/chair/decisions/bulk")["csrf_token"], "decision": "rejected",
-                 "selected": ticks(bulk, kept, changed)}  # fmt: skip
+    bulk_data = {
+        "csrf_token": form(bulk, "/chair/decisions/bulk")["csrf_token"],
+        "decision": "rejected",
+        "selected": ticks(bulk, kept, changed),
+    }
     note = "Accepted as an oral: the chairs' note."
     decided = chris.post(f"/chair/decisions/{kept}", data=single_decision(chris.get("/chair/decisions"), kept, "accepted", note))
     assert seen(chris, decided) == [f"#{kept}: accepted."]
@@ -627,8 +688,10 @@ def test_a_bulk_decision_from_a_page_loaded_before_another_chairs_decision_leave
     told = seen(carla, plain(carla.post("/chair/decisions/bulk", data=bulk_data, headers=browser("/chair/decisions"))))
 
     # (what went wrong comes first on the page, as an alert)
-    assert told == [f"Not changed, because another chair changed it after you loaded this page: #{kept}. Reload to "
-                    "see what they decided.", "1 paper marked rejected."]  # fmt: skip
+    assert told == [
+        f"Not changed, because another chair changed it after you loaded this page: #{kept}. Reload to see what they decided.",
+        "1 paper marked rejected.",
+    ]
     assert decision_of(app, kept) == ("accepted", "oral", note)
     # The paper decided in bulk loses the presentation and the note of its old decision.
     assert decision_of(app, changed) == ("rejected", None, "")
@@ -643,14 +706,20 @@ def test_a_bulk_decision_and_another_chairs_decision_at_once_keep_one_and_tell_t
     for round_ in range(ROUNDS):
         number = new_paper(app, f"Decided twice {round_}")
         bulk, single = carla.get("/chair/decisions"), chris.get("/chair/decisions")
-        bulk_data = {"csrf_token": form(bulk, "/chair/decisions/bulk")["csrf_token"], "decision": "rejected",
-                     "selected": ticks(bulk, number)}  # fmt: skip
+        bulk_data = {
+            "csrf_token": form(bulk, "/chair/decisions/bulk")["csrf_token"],
+            "decision": "rejected",
+            "selected": ticks(bulk, number),
+        }
         note = f"Round {round_}: accepted as an oral."
 
         by_bulk, by_hand = at_once(
             lambda: carla.post("/chair/decisions/bulk", data=bulk_data, headers=browser("/chair/decisions")),  # noqa: B023
-            lambda: chris.post(f"/chair/decisions/{number}", data=single_decision(single, number, "accepted", note),  # noqa: B023
-                               headers=browser("/chair/decisions")),
+            lambda: chris.post(
+                f"/chair/decisions/{number}",  # noqa: B023
+                data=single_decision(single, number, "accepted", note),  # noqa: B023
+                headers=browser("/chair/decisions"),
+            ),
         )
 
         carla_told, chris_told = seen(carla, by_bulk), seen(chris, by_hand)
@@ -658,18 +727,28 @@ def test_a_bulk_decision_and_another_chairs_decision_at_once_keep_one_and_tell_t
             winners.append("by hand")
             assert chris_told == [f"#{number}: accepted."]
             assert carla_told in (
-                ["Another chair decided some of these papers at the same moment. Nothing was changed: reload the page "
-                 "to see their decisions, then decide again."],
-                [f"Not changed, because another chair changed it after you loaded this page: #{number}. Reload to "
-                 "see what they decided.", "0 papers marked rejected."],
-            ), carla_told  # fmt: skip
+                [
+                    "Another chair decided some of these papers at the same moment. Nothing was changed: reload the page "
+                    "to see their decisions, then decide again."
+                ],
+                [
+                    f"Not changed, because another chair changed it after you loaded this page: #{number}. Reload to "
+                    "see what they decided.",
+                    "0 papers marked rejected.",
+                ],
+            ), carla_told
         else:
             winners.append("in bulk")
             assert decision_of(app, number) == ("rejected", None, "")
             assert carla_told == ["1 paper marked rejected."]
-            assert chris_told in ([SIMULTANEOUS], [f"Another chair changed #{number} after you opened this page. "
-                                                   "Nothing was saved: reload to see their decision, then decide "
-                                                   "again."]), chris_told  # fmt: skip
+            assert chris_told in (
+                [SIMULTANEOUS],
+                [
+                    f"Another chair changed #{number} after you opened this page. "
+                    "Nothing was saved: reload to see their decision, then decide "
+                    "again."
+                ],
+            ), chris_told
     print("won:", winners)
 
 
@@ -685,8 +764,13 @@ def submission_form(app: Flask, author: FlaskClient, title: str) -> Callable[[],
     with app.app_context():
         type_id = db.session.scalar(sa.select(SubmissionType.id).where(SubmissionType.slug == "full"))
         topic_id = db.session.scalar(sa.select(Topic.id).order_by(Topic.position))
-    data = form(page, field="once") | {"title": title, "abstract": "Attention over very long inputs.",
-                                       "type": str(type_id), "primary_topic": str(topic_id), "action": "save"}  # fmt: skip
+    data = form(page, field="once") | {
+        "title": title,
+        "abstract": "Attention over very long inputs.",
+        "type": str(type_id),
+        "primary_topic": str(topic_id),
+        "action": "save",
+    }
 
     def fill() -> dict[str, Any]:
         return data | {"paper": (io.BytesIO(PDF), "paper.pdf")}
@@ -712,8 +796,7 @@ def receipts(smtp: SMTPRecorder, title: str) -> list[str]:
 
 
 def post_new(client: FlaskClient, fill: Callable[[], dict[str, Any]]) -> TestResponse:
-    return client.post("/submissions/new", data=fill(), content_type="multipart/form-data",
-                       headers=browser("/submissions/new"))  # fmt: skip
+    return client.post("/submissions/new", data=fill(), content_type="multipart/form-data", headers=browser("/submissions/new"))
 
 
 def test_a_new_submission_posted_twice_one_after_the_other_is_one_submission(
@@ -730,14 +813,13 @@ def test_a_new_submission_posted_twice_one_after_the_other_is_one_submission(
     assert second.headers["Location"] == f"/submissions/{number}"
     assert seen(ada, second) == [ALREADY.format(f"submission #{number} was saved")]
     assert receipts(smtp, "Sent twice by the back button") == [
-        f"[LongLLM 2024] Submission #{number} submitted: Sent twice by the back button"]
+        f"[LongLLM 2024] Submission #{number} submitted: Sent twice by the back button"
+    ]
     on_disk, known = stored_files(app)
     assert on_disk == known and len(known) == 2  # the paper and the reviewers' copy, of the one submission
 
 
-def test_a_new_submission_posted_twice_at_once_is_one_submission(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder
-) -> None:
+def test_a_new_submission_posted_twice_at_once_is_one_submission(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
     skip_on_sqlite(app)
     ada = signed_in(app, "ada")
     tab = second_tab(app, ada)
@@ -750,8 +832,10 @@ def test_a_new_submission_posted_twice_at_once_is_one_submission(
 
         [number] = submissions_titled(app, title)
         told = sorted(seen(c, a)[0] for c, a in zip((ada, tab), answers, strict=True))
-        assert told == [f"Submission #{number} is saved. A receipt is on its way to ada@example.org.",
-                        ALREADY.format(f"submission #{number} was saved")]  # fmt: skip
+        assert told == [
+            f"Submission #{number} is saved. A receipt is on its way to ada@example.org.",
+            ALREADY.format(f"submission #{number} was saved"),
+        ]
         assert receipts(smtp, title) == [f"[LongLLM 2024] Submission #{number} submitted: {title}"]
         on_disk, known = stored_files(app)
         assert on_disk == known and len(known) == 2 * (round_ + 1)
@@ -768,17 +852,16 @@ def invitation_form(chair: FlaskClient, lines: str) -> dict[str, str]:
 
 def invitations_to(app: Flask, *addresses: str) -> list[tuple[str, str]]:
     with app.app_context():
-        return sorted((i.email, i.state.value) for i in db.session.scalars(sa.select(Invitation)
-                                                                          .where(Invitation.email.in_(addresses))))  # fmt: skip
+        return sorted(
+            (i.email, i.state.value) for i in db.session.scalars(sa.select(Invitation).where(Invitation.email.in_(addresses)))
+        )
 
 
 def invitation_mails(smtp: SMTPRecorder) -> list[str]:
     return sorted(str(m["To"]) for m in smtp.messages if "Invitation to review" in str(m["Subject"]))
 
 
-def test_an_invitation_list_posted_twice_invites_each_address_once(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder
-) -> None:
+def test_an_invitation_list_posted_twice_invites_each_address_once(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
     chair = signed_in(app, "carla")
     data = invitation_form(chair, "Nora New <nora@example.org>\nOtto Outside <otto@example.org>")
 
@@ -786,8 +869,10 @@ def test_an_invitation_list_posted_twice_invites_each_address_once(
     second = seen(chair, plain(chair.post("/members/invitations", data=data)))
 
     assert (first, second) == ([INVITED], [ALREADY.format(INVITED[:-1])])
-    assert invitations_to(app, "nora@example.org", "otto@example.org") == [("nora@example.org", "pending"),
-                                                                           ("otto@example.org", "pending")]  # fmt: skip
+    assert invitations_to(app, "nora@example.org", "otto@example.org") == [
+        ("nora@example.org", "pending"),
+        ("otto@example.org", "pending"),
+    ]
     assert invitation_mails(smtp) == ["nora@example.org", "otto@example.org"]
 
 
@@ -826,11 +911,12 @@ def test_an_invitation_withdrawn_while_it_is_accepted_has_one_outcome_and_everyo
             db.session.commit()
         smtp.clear()
         assert seen(chair, chair.post("/members/invitations", data=invitation_form(chair, f"Vera <{address}>"))) == [
-            "1 invitation sent."]
+            "1 invitation sent."
+        ]
         [mail] = smtp.wait_for(1)
         accept_url = next(link for link in mail_links(mail) if link.endswith("/accept"))
         with app.app_context():
-                    invitation = db.session.scalars(sa.select(Invitation.id).where(Invitation.email == address)).one()
+            invitation = db.session.scalars(sa.select(Invitation.id).where(Invitation.email == address)).one()
         invitee = app.test_client()
         accept = form(invitee.get(accept_url), "")  # the page posts to itself
         revoke_url = f"/members/invitations/{invitation}/revoke"
@@ -855,8 +941,11 @@ def test_an_invitation_withdrawn_while_it_is_accepted_has_one_outcome_and_everyo
             assert (state, reviewer) == ("revoked", False)
             assert chair_told == [f"The invitation to {address} is withdrawn; its link no longer works."]
             assert accepted.status_code == 200
-            assert [h for h in ("This invitation was revoked a moment ago.", "The organizers withdrew this invitation.")
-                    if h in text_of(accepted)] != [], text_of(accepted)  # fmt: skip
+            assert [
+                h
+                for h in ("This invitation was revoked a moment ago.", "The organizers withdrew this invitation.")
+                if h in text_of(accepted)
+            ] != [], text_of(accepted)
             assert "now a reviewer" not in text_of(accepted)
     print("outcomes:", outcomes)
 
@@ -891,8 +980,9 @@ def test_withdraw_and_restore_pressed_twice_change_once(app: Flask, world: dict[
     assert seen(ada, plain(ada.post(f"/submissions/{number}/restore", data=restore))) == [NOT_WITHDRAWN]
 
     assert state_of(app, number) == "abstract"  # (back as it was: a paper made here without a PDF is an abstract)
-    assert receipt_subjects(smtp, number) == [f"[LongLLM 2024] Submission #{number} {what}: Withdrawn by a double click"
-                                              for what in ("restored", "withdrawn")]  # fmt: skip
+    assert receipt_subjects(smtp, number) == [
+        f"[LongLLM 2024] Submission #{number} {what}: Withdrawn by a double click" for what in ("restored", "withdrawn")
+    ]
 
 
 def test_withdraw_and_restore_pressed_twice_at_once_change_once_and_tell_the_other_click(
@@ -923,14 +1013,18 @@ def test_withdraw_and_restore_pressed_twice_at_once_change_once_and_tell_the_oth
         told = sorted(seen(c, a)[0] for c, a in zip((ada, tab), answers, strict=True))
         assert state_of(app, number) == "abstract"
         assert told in (sorted([RESTORED.format(number), SIMULTANEOUS]), sorted([RESTORED.format(number), NOT_WITHDRAWN])), told
-        assert receipt_subjects(smtp, number) == [f"[LongLLM 2024] Submission #{number} restored: {title}",
-                                                  f"[LongLLM 2024] Submission #{number} withdrawn: {title}"]  # fmt: skip
+        assert receipt_subjects(smtp, number) == [
+            f"[LongLLM 2024] Submission #{number} restored: {title}",
+            f"[LongLLM 2024] Submission #{number} withdrawn: {title}",
+        ]
 
 
 # --- 10. a review's first save from two tabs ----------------------------------------------------------------
 
-SAVED_ELSEWHERE = ("This review was saved (perhaps in another tab) after you opened it. Nothing was saved: reload the "
-                   "page to see the latest text, then make your change again.")  # fmt: skip
+SAVED_ELSEWHERE = (
+    "This review was saved (perhaps in another tab) after you opened it. Nothing was saved: reload the "
+    "page to see the latest text, then make your change again."
+)
 SUBMITTED = "Your review is submitted. You can now read the other reviews of this paper."
 DRAFTED = "Your draft is saved. Submit it when it is ready."
 
@@ -944,7 +1038,8 @@ def test_a_first_review_saved_from_two_tabs_one_after_the_other_keeps_the_second
     first_tab, other_tab = form(rita.get(url), field="summary"), form(rita.get(url), field="summary")
 
     assert seen(rita, plain(rita.post(url, data=first_tab | {"summary": "The first tab's text.", "action": "draft"}))) == [
-        DRAFTED]
+        DRAFTED
+    ]
     late = plain(rita.post(url, data=other_tab | REVIEW | {"summary": "The second tab's text."}))
 
     assert late.status_code == 422
@@ -963,11 +1058,17 @@ def test_a_first_review_saved_from_two_tabs_at_once_saves_one_and_gives_the_othe
         number = new_paper(app, f"Reviewed in two tabs {round_}", reviewers=("rita",))
         url = f"/review/papers/{number}/review"
         texts = (f"Round {round_}, tab one: a draft.", f"Round {round_}, tab two: the review.")
-        posts = (form(rita.get(url), field="summary") | {"summary": texts[0], "action": "draft"},
-                 form(tab.get(url), field="summary") | REVIEW | {"summary": texts[1]})  # fmt: skip
+        posts = (
+            form(rita.get(url), field="summary") | {"summary": texts[0], "action": "draft"},
+            form(tab.get(url), field="summary") | REVIEW | {"summary": texts[1]},
+        )
 
-        answers = at_once(*(lambda c=c, d=d: c.post(url, data=d, headers=browser(url))  # noqa: B023
-                            for c, d in zip((rita, tab), posts, strict=True)))  # fmt: skip
+        answers = at_once(
+            *(
+                lambda c=c, d=d: c.post(url, data=d, headers=browser(url))  # noqa: B023
+                for c, d in zip((rita, tab), posts, strict=True)
+            )
+        )
 
         saved = [i for i in (0, 1) if review_rows(app, texts[i])]
         assert len(saved) == 1, saved
@@ -983,9 +1084,14 @@ def test_a_first_review_saved_from_two_tabs_at_once_saves_one_and_gives_the_othe
 
 def bid_of(app: Flask, number: int, reviewer: str) -> list[str]:
     with app.app_context():
-        return [v.value for v in db.session.scalars(sa.select(Bid.value).join(User, User.id == Bid.reviewer_id)
-                                                    .where(Bid.submission_id == number,
-                                                           User.email == PEOPLE[reviewer]["email"]))]  # fmt: skip
+        return [
+            v.value
+            for v in db.session.scalars(
+                sa.select(Bid.value)
+                .join(User, User.id == Bid.reviewer_id)
+                .where(Bid.submission_id == number, User.email == PEOPLE[reviewer]["email"])
+            )
+        ]
 
 
 def test_a_first_bid_from_two_tabs_at_once_is_one_bid(app: Flask, world: dict[str, int]) -> None:
@@ -997,8 +1103,12 @@ def test_a_first_bid_from_two_tabs_at_once_is_one_bid(app: Flask, world: dict[st
         page = rita.get("/review/bids")
         posts = [form(page, "/review/bids", "csrf_token") | {f"bid-{number}": value} for value in ("eager", "willing")]
 
-        answers = at_once(*(lambda c=c, d=d: c.post("/review/bids", data=d, headers=browser("/review/bids"))
-                            for c, d in zip((rita, tab), posts, strict=True)))  # fmt: skip
+        answers = at_once(
+            *(
+                lambda c=c, d=d: c.post("/review/bids", data=d, headers=browser("/review/bids"))
+                for c, d in zip((rita, tab), posts, strict=True)
+            )
+        )
 
         told = [seen(c, a) for c, a in zip((rita, tab), answers, strict=True)]
         [value] = bid_of(app, number, "rita")
@@ -1009,13 +1119,16 @@ def test_a_first_bid_from_two_tabs_at_once_is_one_bid(app: Flask, world: dict[st
 
 def add_reviewer(chair: FlaskClient, number: int, reviewer_id: int) -> dict[str, str]:
     page = chair.get("/chair/assignments")
-    return {"csrf_token": form(page, "/chair/assignments/run")["csrf_token"], "number": str(number),
-            "reviewer": str(reviewer_id)}  # fmt: skip
+    return {"csrf_token": form(page, "/chair/assignments/run")["csrf_token"], "number": str(number), "reviewer": str(reviewer_id)}
 
 
 def assignment_mail_papers(smtp: SMTPRecorder, address: str) -> list[int]:
-    return [int(n) for m in smtp.messages if str(m["To"]) == address and "to review" in str(m["Subject"])
-            for n in re.findall(r"(?m)^\s+#(\d+)\s", m.get_content())]  # fmt: skip
+    return [
+        int(n)
+        for m in smtp.messages
+        if str(m["To"]) == address and "to review" in str(m["Subject"])
+        for n in re.findall(r"(?m)^\s+#(\d+)\s", m.get_content())
+    ]
 
 
 def test_one_reviewer_added_to_a_paper_twice_is_assigned_and_mailed_once(
@@ -1043,9 +1156,12 @@ def test_one_reviewer_added_to_a_paper_twice_at_once_is_assigned_and_mailed_once
         number = new_paper(app, f"Assigned twice at once {round_}")
         posts = [add_reviewer(c, number, world["rex"]) for c in (carla, chris)]
 
-        answers = at_once(*(lambda c=c, d=d: c.post("/chair/assignments/add", data=d,
-                                                     headers=browser("/chair/assignments"))
-                            for c, d in zip((carla, chris), posts, strict=True)))  # fmt: skip
+        answers = at_once(
+            *(
+                lambda c=c, d=d: c.post("/chair/assignments/add", data=d, headers=browser("/chair/assignments"))
+                for c, d in zip((carla, chris), posts, strict=True)
+            )
+        )
 
         told = [seen(c, a) for c, a in zip((carla, chris), answers, strict=True)]
         assert [f"Rex Reader reviews #{number} as Reviewer 1."] in told, told
@@ -1055,8 +1171,14 @@ def test_one_reviewer_added_to_a_paper_twice_at_once_is_assigned_and_mailed_once
         assert assignment_mail_papers(smtp, "rex@example.org") == [number]
 
 
-REGISTER = {"name": "Nina Newcomer", "affiliation": "Newcomer Lab", "orcid": "", "homepage": "",
-            "password": "a long test passphrase", "confirm": "a long test passphrase"}  # fmt: skip
+REGISTER = {
+    "name": "Nina Newcomer",
+    "affiliation": "Newcomer Lab",
+    "orcid": "",
+    "homepage": "",
+    "password": "a long test passphrase",
+    "confirm": "a long test passphrase",
+}
 
 
 def register_form(app: Flask, address: str, ip: str) -> tuple[FlaskClient, dict[str, str]]:
@@ -1070,8 +1192,9 @@ def register_form(app: Flask, address: str, ip: str) -> tuple[FlaskClient, dict[
 def accounts_and_mails(app: Flask, address: str) -> tuple[int, int]:
     with app.app_context():
         users = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == address))
-        mails = db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail)
-                                  .where(OutgoingEmail.recipients == address))  # fmt: skip
+        mails = db.session.scalar(
+            sa.select(sa.func.count()).select_from(OutgoingEmail).where(OutgoingEmail.recipients == address)
+        )
         return int(users or 0), int(mails or 0)
 
 
@@ -1101,22 +1224,26 @@ def test_the_register_form_posted_twice_at_once_makes_one_account(app: Flask, sm
         assert [a.headers["Location"] for a in answers] == ["/auth/check-inbox"] * 2
         assert accounts_and_mails(app, address) == (1, 1)  # one account, one confirmation mail
         assert sorted(seen(c, a) for c, a in zip((visitor, tab), answers, strict=True)) == [
-            [], [ALREADY.format("the account was registered")]]
+            [],
+            [ALREADY.format("the account was registered")],
+        ]
         assert [str(m["Subject"]) for m in smtp.wait_for(1)] == ["[LongLLM 2024] Confirm your email address"]
 
 
 # --- the decision letters: "Send all drafts" pressed twice ------------------------------------------------
 
 
-def test_send_all_letters_pressed_twice_sends_each_letter_once(
-    app: Flask, world: dict[str, int], smtp: SMTPRecorder
-) -> None:
+def test_send_all_letters_pressed_twice_sends_each_letter_once(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
     number = new_paper(app, "Accepted and told once")
     chair = signed_in(app, "chris")
-    assert seen(chair, chair.post(f"/chair/decisions/{number}", data=single_decision(
-        chair.get("/chair/decisions"), number, "accepted", ""))) == [f"#{number}: accepted."]  # fmt: skip
+    assert seen(
+        chair,
+        chair.post(f"/chair/decisions/{number}", data=single_decision(chair.get("/chair/decisions"), number, "accepted", "")),
+    ) == [f"#{number}: accepted."]
     templates = form(chair.get("/chair/letters"), "", "accept_letter") | {
-        "accept_letter": "Dear {{ authors }}, #{{ number }} is accepted.", "reject_letter": "Dear {{ authors }}, no."}
+        "accept_letter": "Dear {{ authors }}, #{{ number }} is accepted.",
+        "reject_letter": "Dear {{ authors }}, no.",
+    }
     assert seen(chair, chair.post("/chair/letters", data=templates)) == ["The templates are saved and 1 draft prepared."]
     button = form(chair.get("/chair/letters"), "/chair/letters/send")
     assert button["once"]
@@ -1127,4 +1254,5 @@ def test_send_all_letters_pressed_twice_sends_each_letter_once(
     assert first == ["1 letter sent to the authors."]
     assert seen(chair, second) == [ALREADY.format("the letters were sent")]
     assert [str(m["Subject"]) for m in smtp.messages if "accepted" in str(m["Subject"])] == [
-        f"[LongLLM 2024] #{number} accepted: Accepted and told once"]
+        f"[LongLLM 2024] #{number} accepted: Accepted and told once"
+    ]

@@ -58,8 +58,7 @@ def jobs_of(app: Flask) -> list[tuple[str, JobState]]:
 
 def operator_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
     """What the portal itself logged (Flask-Limiter's own lines left aside), at warning and above."""
-    return [(r.levelname, r.getMessage()) for r in caplog.records
-            if r.name.startswith("portal") and r.levelno >= logging.WARNING]  # fmt: skip
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("portal") and r.levelno >= logging.WARNING]
 
 
 def test_sponsor_inquiry_with_redis_down_is_stored_and_both_mails_arrive(
@@ -72,16 +71,23 @@ def test_sponsor_inquiry_with_redis_down_is_stored_and_both_mails_arrive(
         stored = [(i.name, i.organization, i.email) for i in db.session.scalars(sa.select(SponsorInquiry))]
     assert stored == [("Grace Hopper", "Compiler Labs", "grace@example.org")]
     assert sorted(str(m["To"]) for m in smtp.wait_for(2)) == ["grace@example.org", "longllm.workshop@gmail.com"]
-    assert outbox(app) == [("sponsor_inquiry", "longllm.workshop@gmail.com", EmailState.SENT),
-                           ("sponsor_ack", "grace@example.org", EmailState.SENT)]  # fmt: skip
+    assert outbox(app) == [
+        ("sponsor_inquiry", "longllm.workshop@gmail.com", EmailState.SENT),
+        ("sponsor_ack", "grace@example.org", EmailState.SENT),
+    ]
     # The delivery could not be queued for a worker, so it ran in the request, as it does without Redis.
     assert jobs_of(app) == [("outbox", JobState.DONE)]
     assert operator_lines(caplog) == [
-        ("WARNING", f"Job 1 (Delivering the outbox) could not be queued (Redis at 127.0.0.1:{PORT}: ConnectionError: "
-                    f"Error 111 connecting to 127.0.0.1:{PORT}. Connection refused.); it runs in this request instead."),
-        ("ERROR", f"Rate limits: Redis at 127.0.0.1:{PORT} cannot be reached; until it answers, each process "
-                  "counts them on its own."),
-    ]  # fmt: skip
+        (
+            "WARNING",
+            f"Job 1 (Delivering the outbox) could not be queued (Redis at 127.0.0.1:{PORT}: ConnectionError: "
+            f"Error 111 connecting to 127.0.0.1:{PORT}. Connection refused.); it runs in this request instead.",
+        ),
+        (
+            "ERROR",
+            f"Rate limits: Redis at 127.0.0.1:{PORT} cannot be reached; until it answers, each process counts them on its own.",
+        ),
+    ]
 
 
 def test_register_resend_and_reset_with_redis_down_answer_and_mail(app: Flask, smtp: SMTPRecorder) -> None:
@@ -102,7 +108,7 @@ def test_register_resend_and_reset_with_redis_down_answer_and_mail(app: Flask, s
     assert [(m["To"], m["Subject"]) for m in messages[1:]] == [
         ("ada@example.org", "[LongLLM 2024] Confirm your email address"),
         ("bob@example.org", "[LongLLM 2024] Reset your password"),
-    ]  # fmt: skip
+    ]
     assert mail_links(messages[2])[0].startswith("/auth/reset/")
 
 
@@ -119,8 +125,11 @@ def test_with_redis_down_each_process_still_counts_the_limit(
     assert [u[0] for u in users(app)] == ["person0@example.org", "person1@example.org", "person2@example.org"]
     # One line for the operator, however many requests went on without Redis.
     assert [line for line in operator_lines(caplog) if line[1].startswith("Rate limits")] == [
-        ("ERROR", f"Rate limits: Redis at 127.0.0.1:{PORT} cannot be reached; until it answers, each process "
-                  "counts them on its own.")]  # fmt: skip
+        (
+            "ERROR",
+            f"Rate limits: Redis at 127.0.0.1:{PORT} cannot be reached; until it answers, each process counts them on its own.",
+        )
+    ]
 
 
 @pytest.fixture
@@ -130,8 +139,10 @@ def redis_later() -> Iterator[subprocess.Popen[bytes] | None]:
 
     class Later:
         def start(self) -> None:
-            process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(PORT), "--save", "",
-                                        "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+            process = subprocess.Popen(
+                ["redis-server", "--bind", "127.0.0.1", "--port", str(PORT), "--save", "", "--appendonly", "no"],
+                stdout=subprocess.DEVNULL,
+            )
             started.append(process)
             import redis
 
@@ -164,8 +175,9 @@ def test_limits_go_back_to_redis_when_it_answers_again(
     # Flask-Limiter asks its storage again after 1, 2, 4 ... 32 seconds: give it a clock that moves on 100 seconds
     # at every look (its one Limiter keeps the time of its last look from test to test).
     real = time.time
-    monkeypatch.setattr(flask_limiter_internals, "time",
-                        type("Clock", (), {"time": staticmethod(lambda: real() + 100 * next(LOOKS))}))  # fmt: skip
+    monkeypatch.setattr(
+        flask_limiter_internals, "time", type("Clock", (), {"time": staticmethod(lambda: real() + 100 * next(LOOKS))})
+    )
     for i in (1, 2, 3):  # Redis counts from zero: the first count stayed in the process
         assert register(client, email=f"person{i}@example.org").status_code == 302
     assert register(client, email="person4@example.org").status_code == 429
@@ -173,10 +185,12 @@ def test_limits_go_back_to_redis_when_it_answers_again(
 
     assert any(b"account-mail" in key for key in redis.Redis(port=PORT).keys("LIMITS*"))
     assert [line for line in operator_lines(caplog) if line[1].startswith("Rate limits")] == [
-        ("ERROR", f"Rate limits: Redis at 127.0.0.1:{PORT} cannot be reached; until it answers, each process "
-                  "counts them on its own."),
+        (
+            "ERROR",
+            f"Rate limits: Redis at 127.0.0.1:{PORT} cannot be reached; until it answers, each process counts them on its own.",
+        ),
         ("WARNING", f"Rate limits: Redis at 127.0.0.1:{PORT} answers again; the limits are counted there."),
-    ]  # fmt: skip
+    ]
 
 
 def test_a_job_waiting_while_redis_is_down_is_offered_for_retry_and_says_why_it_fails(
@@ -190,18 +204,28 @@ def test_a_job_waiting_while_redis_is_down_is_offered_for_retry_and_says_why_it_
     chair = app.test_client()
     login(chair, "carla@example.org")
     page = text_of(chair.get("/chair/jobs/1"))
-    assert ("This job has waited 2 minutes and the job queue (Redis) cannot be reached to find it: it may never run. "
-            "What it finished is kept; running it again does only the rest. Retry") in page  # fmt: skip
+    assert (
+        "This job has waited 2 minutes and the job queue (Redis) cannot be reached to find it: it may never run. "
+        "What it finished is kept; running it again does only the rest. Retry"
+    ) in page
     assert "1 Sending the decision letters queue unreachable" in text_of(chair.get("/chair/jobs"))
 
     failed = chair.post("/chair/jobs/1/retry", data={"csrf_token": token(chair, "/chair/jobs/1")}, follow_redirects=True)
-    assert ("The job failed. The job queue (Redis) could not be reached: ConnectionError What it finished is kept; "
-            "running it again does only the rest. Retry") in text_of(failed)  # fmt: skip
+    assert (
+        "The job failed. The job queue (Redis) could not be reached: ConnectionError What it finished is kept; "
+        "running it again does only the rest. Retry"
+    ) in text_of(failed)
     assert jobs_of(app) == [("letters", JobState.FAILED)]
     assert [line for line in operator_lines(caplog) if line[1].startswith("Job 1 ")] == [
-        ("WARNING", f"Job 1 (Sending the decision letters) retried by user {chair_id} as attempt 1: it had waited 2 "
-                    "minutes and the job queue (Redis) could not be reached."),
-        ("ERROR", f"Job 1 (Sending the decision letters) could not be queued (Redis at 127.0.0.1:{PORT}: "
-                  f"ConnectionError: Error 111 connecting to 127.0.0.1:{PORT}. Connection refused.); it is marked "
-                  "failed, for a chair to retry."),
-    ]  # fmt: skip
+        (
+            "WARNING",
+            f"Job 1 (Sending the decision letters) retried by user {chair_id} as attempt 1: it had waited 2 "
+            "minutes and the job queue (Redis) could not be reached.",
+        ),
+        (
+            "ERROR",
+            f"Job 1 (Sending the decision letters) could not be queued (Redis at 127.0.0.1:{PORT}: "
+            f"ConnectionError: Error 111 connecting to 127.0.0.1:{PORT}. Connection refused.); it is marked "
+            "failed, for a chair to retry.",
+        ),
+    ]

@@ -57,18 +57,13 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "ada": {"email": "ada@example.org", "name": "Ada Author", "affiliation": "Alpha Institute"},
     "cora": {"email": "cora@example.org", "name": "Cora Coauthor", "affiliation": "Coauthor Lab"},
     "otto": {"email": "otto@example.org", "name": "Otto Other", "affiliation": "Omega College"},
-    "rita": {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre",
-             "roles": ("reviewer",)},
-    "rex": {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Reader University",
-            "roles": ("reviewer",)},
-    "una": {"email": "una@example.org", "name": "Una Unassigned", "affiliation": "Una Polytechnic",
-            "roles": ("reviewer",)},
+    "rita": {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre", "roles": ("reviewer",)},
+    "rex": {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Reader University", "roles": ("reviewer",)},
+    "una": {"email": "una@example.org", "name": "Una Unassigned", "affiliation": "Una Polytechnic", "roles": ("reviewer",)},
     # Shares Ada's institution: conflicted with paper 1.
-    "ivan": {"email": "ivan@example.org", "name": "Ivan Insider", "affiliation": "Alpha Institute",
-             "roles": ("reviewer",)},
-    "carla": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University",
-              "roles": ("chair",)},
-}  # fmt: skip
+    "ivan": {"email": "ivan@example.org", "name": "Ivan Insider", "affiliation": "Alpha Institute", "roles": ("reviewer",)},
+    "carla": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University", "roles": ("chair",)},
+}
 HUGO = ("Hugo Hidden", "hugo@hidden.example", "Hidden Hugo Lab")  # a co-author without an account
 
 
@@ -78,20 +73,36 @@ def person(key: str) -> tuple[str, str, str]:
 
 
 PAPERS: dict[str, dict[str, Any]] = {
-    "p1": {"title": "Ring Attention Beyond a Million Tokens", "submitter": "ada",
-           "authors": [person("ada"), person("cora"), HUGO], "topic": "architecture",
-           "abstract": "Sequence parallelism lets ring attention scale past a million tokens.",
-           "conflicts": "", "pdf_author": "Ada Author"},
+    "p1": {
+        "title": "Ring Attention Beyond a Million Tokens",
+        "submitter": "ada",
+        "authors": [person("ada"), person("cora"), HUGO],
+        "topic": "architecture",
+        "abstract": "Sequence parallelism lets ring attention scale past a million tokens.",
+        "conflicts": "",
+        "pdf_author": "Ada Author",
+    },
     # The authors declare a conflict with Una.
-    "p2": {"title": "Memory Tokens for Endless Dialogue", "submitter": "otto", "authors": [person("otto")],
-           "topic": "augmentation", "abstract": "Memory tokens carry a dialogue over thousands of turns.",
-           "conflicts": "una@example.org", "pdf_author": ""},
+    "p2": {
+        "title": "Memory Tokens for Endless Dialogue",
+        "submitter": "otto",
+        "authors": [person("otto")],
+        "topic": "augmentation",
+        "abstract": "Memory tokens carry a dialogue over thousands of turns.",
+        "conflicts": "una@example.org",
+        "pdf_author": "",
+    },
     # The chair is an author of paper 3.
-    "p3": {"title": "Positional Interpolation Revisited", "submitter": "carla",
-           "authors": [person("carla"), person("otto")], "topic": "embeddings",
-           "abstract": "Rotary embeddings stretched by interpolation, without fine-tuning.",
-           "conflicts": "", "pdf_author": ""},
-}  # fmt: skip
+    "p3": {
+        "title": "Positional Interpolation Revisited",
+        "submitter": "carla",
+        "authors": [person("carla"), person("otto")],
+        "topic": "embeddings",
+        "abstract": "Rotary embeddings stretched by interpolation, without fine-tuning.",
+        "conflicts": "",
+        "pdf_author": "",
+    },
+}
 # The topic each reviewer knows (the automatic assignment counts the topics in common).
 KNOWS = {"rita": "architecture", "rex": "augmentation", "una": "embeddings", "ivan": "augmentation"}
 
@@ -150,10 +161,15 @@ def build(app: Flask, phase: Phase, *, assigned: bool) -> World:
                 pdf = make_pdf(3, text=f"The paper {spec['title']}.", author=spec["pdf_author"], title=spec["title"])
                 _checked[key] = subs.check_paper(ws, sub_type, authors, pdf, f"{key}.pdf")
             details = subs.Details(
-                title=spec["title"], abstract=spec["abstract"], type_id=sub_type.id,
-                primary_topic_id=topics[spec["topic"]].id, secondary_topic_ids=[], keywords="long context",
-                authors=authors, declared_conflicts=spec["conflicts"],
-            )  # fmt: skip
+                title=spec["title"],
+                abstract=spec["abstract"],
+                type_id=sub_type.id,
+                primary_topic_id=topics[spec["topic"]].id,
+                secondary_topic_ids=[],
+                keywords="long context",
+                authors=authors,
+                declared_conflicts=spec["conflicts"],
+            )
             papers[key] = subs.create_submission(ws, users[spec["submitter"]], details, paper=_checked[key]).id
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.reviews_per_paper = phase, 2
@@ -182,16 +198,20 @@ def _assign_and_review(ws: Workshop, users: dict[str, User], papers: dict[str, i
         assert found is not None
         return found
 
-    svc.save_review(ws, assignment("p1", "rex"), {**REX_REVIEW, "recommendation": 4, "confidence": 3}, submit=True,
-                    version=None)  # fmt: skip
+    svc.save_review(ws, assignment("p1", "rex"), {**REX_REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
     svc.save_review(ws, assignment("p2", "rex"), {"summary": REX_DRAFT_P2}, submit=False, version=None)
-    svc.save_review(ws, assignment("p3", "una"), {"summary": UNA_REVIEW_P3, "recommendation": 2, "confidence": 4},
-                    submit=True, version=None)  # fmt: skip
+    svc.save_review(
+        ws, assignment("p3", "una"), {"summary": UNA_REVIEW_P3, "recommendation": 2, "confidence": 4}, submit=True, version=None
+    )
     p1 = db.session.get(Submission, papers["p1"])
     assert p1 is not None
     svc.post_comment(ws, users["rex"], p1, REX_COMMENT)
-    db.session.add_all([Bid(submission_id=papers["p1"], reviewer_id=users["rex"].id, value=BidValue.EAGER),
-                        Bid(submission_id=papers["p3"], reviewer_id=users["rex"].id, value=BidValue.NOT_WILLING)])  # fmt: skip
+    db.session.add_all(
+        [
+            Bid(submission_id=papers["p1"], reviewer_id=users["rex"].id, value=BidValue.EAGER),
+            Bid(submission_id=papers["p3"], reviewer_id=users["rex"].id, value=BidValue.NOT_WILLING),
+        ]
+    )
     db.session.flush()
 
 
@@ -339,8 +359,13 @@ def sections(response: TestResponse) -> dict[int, list[str]]:
     return found
 
 
-def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, token_page: str = "/review/",  # noqa: S107
-         **kwargs: Any) -> TestResponse:  # fmt: skip
+def post(
+    client: FlaskClient,
+    path: str,
+    data: dict[str, Any] | None = None,
+    token_page: str = "/review/",  # noqa: S107
+    **kwargs: Any,
+) -> TestResponse:
     """Post with a valid CSRF token of this session, so a refusal comes from the rules, not from CSRF."""
     page = client.get(token_page).get_data(as_text=True)
     match = CSRF_RE.search(page) or CSRF_INPUT_RE.search(page)  # a form's token, or the header's sign-out form's
@@ -393,8 +418,14 @@ def assigned_papers(world: World, who: str) -> list[int]:
     """The papers assigned to a person (a key of PEOPLE, or an email address)."""
     email = PEOPLE[who]["email"] if who in PEOPLE else who
     with world.app.app_context():
-        return list(db.session.scalars(sa.select(ReviewAssignment.submission_id).join(User, ReviewAssignment.reviewer)
-                                       .where(User.email == email).order_by(ReviewAssignment.submission_id)))  # fmt: skip
+        return list(
+            db.session.scalars(
+                sa.select(ReviewAssignment.submission_id)
+                .join(User, ReviewAssignment.reviewer)
+                .where(User.email == email)
+                .order_by(ReviewAssignment.submission_id)
+            )
+        )
 
 
 def count_comments(world: World) -> int:
@@ -432,14 +463,13 @@ MATRIX: dict[str, tuple[str | None, str, list[str]]] = {
     "co-author": ("cora", "p1", NOT_A_REVIEWER),
     "another-author": ("otto", "p1", NOT_A_REVIEWER),
     # Rita has not submitted her review: the discussion stays closed to her (she forms her own view first).
-    "assigned-reviewer": ("rita", "p1", ["200", "200", "200", "200", "pdf", "403", "403", "403", "403", "403",
-                                         "403"]),
+    "assigned-reviewer": ("rita", "p1", ["200", "200", "200", "200", "pdf", "403", "403", "403", "403", "403", "403"]),
     "unassigned-reviewer": ("una", "p1", NOT_ON_THE_PAPER),
     "conflicted-reviewer-institution": ("ivan", "p1", NOT_ON_THE_PAPER),
     "conflicted-reviewer-declared": ("una", "p2", NOT_ON_THE_PAPER),
     "chair": ("carla", "p1", ["200", "403", "200", "404", "pdf", "200", "200", "200", "200", "200", "posted"]),
     "chair-author": ("carla", "p3", ["200", "403", "404", "404", "404", "200", "200", "200", "404", "200", "404"]),
-}  # fmt: skip
+}
 
 
 def leaks_for(role: str, paper: str) -> list[str]:
@@ -459,8 +489,9 @@ def leaks_for(role: str, paper: str) -> list[str]:
 
 def outcome(response: TestResponse, method: str, path: str, number: int) -> str:
     location = response.headers.get("Location", "")
-    if response.status_code == 302 and location == (f"/auth/login?next={quote(path, safe='')}" if method == "GET"
-                                                    else "/auth/login"):  # fmt: skip
+    if response.status_code == 302 and location == (
+        f"/auth/login?next={quote(path, safe='')}" if method == "GET" else "/auth/login"
+    ):
         return "sign-in"
     if response.status_code == 302 and location == f"/review/papers/{number}#discussion":
         return "posted"
@@ -490,7 +521,8 @@ def test_reviewing_pages_permission_matrix_with_data_that_could_leak(world: Worl
         responses.append(response)
 
     assert dict(zip([f"{m} {p}" for m, p in ROUTES], outcomes, strict=True)) == dict(
-        zip([f"{m} {p}" for m, p in ROUTES], expected, strict=True))  # fmt: skip
+        zip([f"{m} {p}" for m, p in ROUTES], expected, strict=True)
+    )
     for response in responses:
         assert_no_leak(response, leaks_for(role, paper))
     assert count_comments(world) - comments_before == (1 if expected[-1] == "posted" else 0)
@@ -511,10 +543,13 @@ def test_conflicted_reviewer_has_no_paper_in_the_bid_list_and_cannot_be_assigned
     assert bid_titles(bids) == [f"#{world.n(p)} {PAPERS[p]['title']}" for p in PAPERS if p != paper]
     assert_no_leak(bids, [PAPERS[paper]["title"], PAPERS[paper]["abstract"]])
     chair = signed_in(world, "carla")
-    response = post(chair, "/chair/assignments/add", {"number": world.n(paper), "reviewer": world.uid(reviewer)},
-                    "/chair/assignments")  # fmt: skip
-    reason = {"ivan": "shares the institution Alpha Institute with author Ada Author (Alpha Institute)",
-              "una": "declared by the authors"}[reviewer]  # fmt: skip
+    response = post(
+        chair, "/chair/assignments/add", {"number": world.n(paper), "reviewer": world.uid(reviewer)}, "/chair/assignments"
+    )
+    reason = {
+        "ivan": "shares the institution Alpha Institute with author Ada Author (Alpha Institute)",
+        "una": "declared by the authors",
+    }[reviewer]
     assert flashes(follow(chair, response)) == [f"{PEOPLE[reviewer]['name']} conflicts with #{world.n(paper)}: {reason}."]
     with world.app.test_request_context():
         assert svc.assignment_of(world.n(paper), world.uid(reviewer)) is None
@@ -534,8 +569,11 @@ def test_chair_sees_every_review_with_the_reviewers_names(world: World) -> None:
 
     assert "Ada Author (Alpha Institute); Cora Coauthor (Coauthor Lab); Hugo Hidden (Hidden Hugo Lab)" in page
     assert "Reviewer 1: Rita Reviewer rita@example.org · manual assignment Not started." in page
-    assert re.search(r"Reviewer 2: Rex Reader rex@example.org · manual assignment submitted \w{3} \d+ \w{3} \d{4}, "
-                     r"\d\d:\d\d AoE · Weak accept \(4/5\) · confidence Fairly confident \(3/5\)", page)  # fmt: skip
+    assert re.search(
+        r"Reviewer 2: Rex Reader rex@example.org · manual assignment submitted \w{3} \d+ \w{3} \d{4}, "
+        r"\d\d:\d\d AoE · Weak accept \(4/5\) · confidence Fairly confident \(3/5\)",
+        page,
+    )
     assert [text for text in REX_REVIEW.values() if text not in page] == []  # the confidential comment too
     assert comments(chair.get(f"/chair/papers/{n}")) == [("Rex Reader", REX_COMMENT)]
     review_page = chair.get(f"/review/papers/{n}")
@@ -561,11 +599,11 @@ def test_chair_who_is_an_author_cannot_pick_a_reviewer_for_their_paper_in_a_prop
     chair = signed_in(world, "carla")
     proposal = propose(world)
     p3 = world.n("p3")
-    assert_not_found(post(chair, "/chair/assignments/add", {"number": p3, "reviewer": world.uid("rita")},
-                          "/chair/assignments"))  # fmt: skip
+    assert_not_found(post(chair, "/chair/assignments/add", {"number": p3, "reviewer": world.uid("rita")}, "/chair/assignments"))
 
-    response = post(chair, f"/chair/proposals/{proposal}/add", {"number": p3, "reviewer": world.uid("rita")},
-                    f"/chair/proposals/{proposal}")  # fmt: skip
+    response = post(
+        chair, f"/chair/proposals/{proposal}/add", {"number": p3, "reviewer": world.uid("rita")}, f"/chair/proposals/{proposal}"
+    )
 
     assert_not_found(response)
     with world.app.app_context():
@@ -592,8 +630,7 @@ def test_double_blind_reviewer_pages_and_pdf_show_no_author(world: World, smtp: 
     every_author = [part for p in PAPERS for part in identities(p)]
     assert post(rita, f"/review/papers/{n}/discussion", {"body": "Is the code available?"}).status_code == 302
 
-    pages = {path: rita.get(path) for path in ("/review/", "/review/bids", f"/review/papers/{n}",
-                                                f"/review/papers/{n}/review")}  # fmt: skip
+    pages = {path: rita.get(path) for path in ("/review/", "/review/bids", f"/review/papers/{n}", f"/review/papers/{n}/review")}
     pdf = rita.get(f"/review/papers/{n}/pdf")
 
     assert {path: r.status_code for path, r in pages.items()} == dict.fromkeys(pages, 200)
@@ -636,8 +673,9 @@ def test_reviewer_sees_the_other_reviews_only_after_submitting_their_own(world: 
 
     before = rita.get(f"/review/papers/{n}")
     assert "Reviews The other reviews appear here once you have submitted yours." in text_of(before)
-    assert ("The discussion opens to you once you have submitted your review, so that you form your own view of "
-            "the paper first.") in text_of(before)
+    assert (
+        "The discussion opens to you once you have submitted your review, so that you form your own view of the paper first."
+    ) in text_of(before)
     assert review_headings(before) == []
     assert comments(before) == []
     assert_no_leak(before, [*REX_REVIEW.values(), "Rex Reader", "rex@example.org", REX_COMMENT])
@@ -689,8 +727,7 @@ def test_review_draft_needs_no_recommendation_but_submitting_does(world: World) 
 
     form = form_with(rita.get(url), "version")
     response = rita.post(url, data=form | {"action": "submit", "recommendation": "3", "confidence": "2"})
-    assert flashes(follow(rita, response)) == [
-        "Your review is submitted. You can now read the other reviews of this paper."]
+    assert flashes(follow(rita, response)) == ["Your review is submitted. You can now read the other reviews of this paper."]
     assert review_row(world, "p1", "rita") == ("submitted", 3, 2, "First thoughts.", 1)
 
 
@@ -704,28 +741,35 @@ def test_submitted_review_is_edited_until_the_deadline_and_the_chair_sees_the_hi
     page = rita.get(url)
     assert "You may edit your submitted review until then; the chairs see every version." in text_of(page)
     assert "Save a draft" not in text_of(page) and "Save the changes" in text_of(page)
-    response = rita.post(url, data=form_with(page, "version") | {"action": "submit", "recommendation": "4",
-                                                                  "summary": "Version two."})  # fmt: skip
-    assert flashes(follow(rita, response)) == [
-        "Your review is submitted. You can now read the other reviews of this paper."]
+    response = rita.post(
+        url, data=form_with(page, "version") | {"action": "submit", "recommendation": "4", "summary": "Version two."}
+    )
+    assert flashes(follow(rita, response)) == ["Your review is submitted. You can now read the other reviews of this paper."]
     assert review_row(world, "p1", "rita") == ("submitted", 4, 3, "Version two.", 2)
 
     chair_page = text_of(signed_in(world, "carla").get(f"/chair/papers/{n}"))
-    assert re.search(r"Reviewer 1: Rita Reviewer rita@example.org · manual assignment submitted [^·]* AoE · Weak accept "
-                     r"\(4/5\) · confidence Fairly confident \(3/5\)", chair_page)  # fmt: skip
+    assert re.search(
+        r"Reviewer 1: Rita Reviewer rita@example.org · manual assignment submitted [^·]* AoE · Weak accept "
+        r"\(4/5\) · confidence Fairly confident \(3/5\)",
+        chair_page,
+    )
     history = re.search(r"Edit history \(2 versions\) (.*?) Reviewer 2", chair_page)
     assert history is not None
     lines = re.findall(r"recommendation \d, confidence \d; summary: [^:]*?\.", history.group(1))
-    assert lines == ["recommendation 2, confidence 3; summary: Version one.",
-                     "recommendation 4, confidence 3; summary: Version two."]  # fmt: skip
+    assert lines == [
+        "recommendation 2, confidence 3; summary: Version one.",
+        "recommendation 4, confidence 3; summary: Version two.",
+    ]
 
     deadline = utcnow() - timedelta(minutes=1)
     update(world.app, review_deadline=deadline)
     page = rita.get(url)
     assert "Reviewing is closed; the form is read-only." in text_of(page)
     assert "Save the changes" not in text_of(page)
-    response = rita.post(url, data=form_with(page, "version") | {"action": "submit", "recommendation": "1",
-                                                                  "confidence": "1", "summary": "Too late."})  # fmt: skip
+    response = rita.post(
+        url,
+        data=form_with(page, "version") | {"action": "submit", "recommendation": "1", "confidence": "1", "summary": "Too late."},
+    )
 
     assert response.status_code == 422
     with world.app.test_request_context():
@@ -751,8 +795,10 @@ def test_review_saved_in_another_tab_is_not_overwritten(world: World) -> None:
     stale = rita.post(url, data=second_tab | {"action": "draft", "summary": "Typed in the second tab."})
 
     assert stale.status_code == 422
-    assert ("Nothing was saved This review was saved (perhaps in another tab) after you opened it. Nothing was saved: "
-            "reload the page to see the latest text, then make your change again.") in text_of(stale)
+    assert (
+        "Nothing was saved This review was saved (perhaps in another tab) after you opened it. Nothing was saved: "
+        "reload the page to see the latest text, then make your change again."
+    ) in text_of(stale)
     assert review_row(world, "p1", "rita") == ("draft", None, None, "Saved in the first tab.", 0)
 
 
@@ -830,14 +876,18 @@ def test_bidding_is_closed_after_its_deadline(bidding: World) -> None:
 # --- 5. the chair: assignment, conflicts, reminders, settings -----------------------------------------
 
 
-def test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_once(
-    fresh: World, smtp: SMTPRecorder
-) -> None:
+def test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_once(fresh: World, smtp: SMTPRecorder) -> None:
     w = fresh
     p1, p2, p3 = (w.n(p) for p in ("p1", "p2", "p3"))
     with w.app.app_context():
-        for paper, reviewer, value in (("p1", "rita", "eager"), ("p1", "rex", "eager"), ("p2", "ivan", "eager"),
-                                       ("p2", "rex", "willing"), ("p3", "una", "eager"), ("p3", "ivan", "eager")):
+        for paper, reviewer, value in (
+            ("p1", "rita", "eager"),
+            ("p1", "rex", "eager"),
+            ("p2", "ivan", "eager"),
+            ("p2", "rex", "willing"),
+            ("p3", "una", "eager"),
+            ("p3", "ivan", "eager"),
+        ):
             db.session.add(Bid(submission_id=w.n(paper), reviewer_id=w.uid(reviewer), value=BidValue(value)))
         db.session.commit()
     chair = signed_in(w, "carla")
@@ -853,9 +903,11 @@ def test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_on
     rita_p1 = "Rita Reviewer — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove"
     assert sections(preview) == {
         p1: [rita_p1, "Rex Reader — affinity 1.0: bid eager; 0 of 1 topics in common; text similarity 0.0 Remove"],
-        p2: ["Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove",
-             "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove"],
-    }  # fmt: skip
+        p2: [
+            "Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove",
+            "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove",
+        ],
+    }
     assert f"#{p3} " not in text_of(preview)  # the chair is an author of p3: its reviewers stay hidden
 
     removed = post(chair, f"{proposal}/remove", {"number": p1, "reviewer": w.uid("rex")}, proposal)
@@ -863,8 +915,9 @@ def test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_on
     post(chair, f"{proposal}/add", {"number": p1, "reviewer": w.uid("una")}, proposal)
     refused = post(chair, f"{proposal}/add", {"number": p1, "reviewer": w.uid("ivan")}, proposal)
     edited = follow(chair, refused)
-    assert flashes(edited) == [f"Ivan Insider conflicts with #{p1}: shares the institution Alpha Institute with "
-                               "author Ada Author (Alpha Institute)."]  # fmt: skip
+    assert flashes(edited) == [
+        f"Ivan Insider conflicts with #{p1}: shares the institution Alpha Institute with author Ada Author (Alpha Institute)."
+    ]
     assert sections(edited)[p1] == [rita_p1, "Una Unassigned — added by hand Remove"]
     assert smtp.messages == []
 
@@ -872,16 +925,21 @@ def test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_on
     assert applied.headers["Location"] == "/chair/assignments"
     page = follow(chair, applied)
     assert flashes(page) == ["6 assignments applied; each reviewer got a mail listing their papers."]
-    assert [line.split(" — ")[0] for line in sections(page)[p1]] == ["Reviewer 1: Rita Reviewer (automatic)",
-                                                                   "Reviewer 2: Una Unassigned (automatic)"]  # fmt: skip
+    assert [line.split(" — ")[0] for line in sections(page)[p1]] == [
+        "Reviewer 1: Rita Reviewer (automatic)",
+        "Reviewer 2: Una Unassigned (automatic)",
+    ]
 
     mails = mails_by_recipient(smtp, 4)
     title = {n: PAPERS[p]["title"] for p, n in w.papers.items()}
     expected = {"rita": [p1], "rex": [p2], "una": [p1, p3], "ivan": [p2, p3]}
     assert {to: (subject(m), body_lines(m)) for to, m in mails.items()} == {
-        PEOPLE[key]["email"]: (f"[LongLLM 2024] {len(ns)} paper{'s' if len(ns) != 1 else ''} to review",
-                               [f"#{n}  {title[n]}" for n in ns]) for key, ns in expected.items()
-    }  # fmt: skip
+        PEOPLE[key]["email"]: (
+            f"[LongLLM 2024] {len(ns)} paper{'s' if len(ns) != 1 else ''} to review",
+            [f"#{n}  {title[n]}" for n in ns],
+        )
+        for key, ns in expected.items()
+    }
     assert "http://localhost/review/" in content(mails["rita@example.org"])
     with w.app.app_context():
         states = list(db.session.scalars(sa.select(AssignmentProposal.state)))
@@ -905,8 +963,12 @@ def test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approxi
     w = fresh
     p1, p2 = w.n("p1"), w.n("p2")
     with w.app.app_context():
-        for paper, reviewer, value in (("p1", "rita", "eager"), ("p1", "rex", "eager"), ("p2", "ivan", "eager"),
-                                       ("p2", "rex", "willing")):
+        for paper, reviewer, value in (
+            ("p1", "rita", "eager"),
+            ("p1", "rex", "eager"),
+            ("p2", "ivan", "eager"),
+            ("p2", "rex", "willing"),
+        ):
             db.session.add(Bid(submission_id=w.n(paper), reviewer_id=w.uid(reviewer), value=BidValue(value)))
         db.session.commit()
     chair = signed_in(w, "carla")
@@ -914,15 +976,19 @@ def test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approxi
     response = post(chair, "/chair/assignments/run", token_page="/chair/assignments")
     preview = follow(chair, response)
 
-    assert ("(only the 2 best candidates per paper were kept, chosen with an approximate text similarity; their "
-            "affinities are computed exactly)") in text_of(preview)  # fmt: skip
+    assert (
+        "(only the 2 best candidates per paper were kept, chosen with an approximate text similarity; their "
+        "affinities are computed exactly)"
+    ) in text_of(preview)
     # The reasons are the exact ones (the same as the small-workshop test above shows).
     assert sections(preview)[p1] == [
         "Rita Reviewer — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove",
-        "Rex Reader — affinity 1.0: bid eager; 0 of 1 topics in common; text similarity 0.0 Remove"]  # fmt: skip
+        "Rex Reader — affinity 1.0: bid eager; 0 of 1 topics in common; text similarity 0.0 Remove",
+    ]
     assert sections(preview)[p2] == [
         "Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove",
-        "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove"]  # fmt: skip
+        "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove",
+    ]
     assert helped and None not in helped  # the helper process worked out the text similarities
 
 
@@ -947,8 +1013,13 @@ def test_applied_proposal_mails_each_reviewer_what_the_template_renders_from_the
         db.session.add(proposal)
         db.session.flush()
         assert svc.apply_proposal(chair, ws, proposal) == 3
-        expected = render_template("emails/assignment.txt", ws=ws, reviewer=rita, home="http://localhost/review/",
-                                   subs=[db.session.get(Submission, p1), db.session.get(Submission, p2)])  # fmt: skip
+        expected = render_template(
+            "emails/assignment.txt",
+            ws=ws,
+            reviewer=rita,
+            home="http://localhost/review/",
+            subs=[db.session.get(Submission, p1), db.session.get(Submission, p2)],
+        )
         emails.commit_and_deliver()
     mails = mails_by_recipient(smtp, 2)
 
@@ -979,8 +1050,13 @@ def test_assign_command_dry_run_shows_the_proposal_saves_nothing_and_refuses_a_k
 
 def test_bids_read_a_chunk_of_ids_at_a_time_are_every_bid_once(fresh: World, monkeypatch: pytest.MonkeyPatch) -> None:
     with fresh.app.app_context():
-        for paper, reviewer, value in (("p1", "rita", "eager"), ("p1", "rex", "willing"), ("p2", "ivan", "not_willing"),
-                                       ("p2", "rex", "in_a_pinch"), ("p3", "una", "eager")):  # fmt: skip
+        for paper, reviewer, value in (
+            ("p1", "rita", "eager"),
+            ("p1", "rex", "willing"),
+            ("p2", "ivan", "not_willing"),
+            ("p2", "rex", "in_a_pinch"),
+            ("p3", "una", "eager"),
+        ):
             db.session.add(Bid(submission_id=fresh.n(paper), reviewer_id=fresh.uid(reviewer), value=BidValue(value)))
         db.session.commit()
         db.session.execute(sa.delete(Bid).where(Bid.reviewer_id == fresh.uid("ivan")))  # a gap in the ids
@@ -994,33 +1070,34 @@ def test_bids_read_a_chunk_of_ids_at_a_time_are_every_bid_once(fresh: World, mon
         db.session.rollback()
 
     values = affinity.BID_VALUES
-    assert sorted(zip(bids.paper.tolist(), bids.reviewer.tolist(), [values[v] for v in bids.value.tolist()],
-                      strict=True)) == expected  # fmt: skip
+    assert (
+        sorted(zip(bids.paper.tolist(), bids.reviewer.tolist(), [values[v] for v in bids.value.tolist()], strict=True))
+        == expected
+    )
     assert len(expected) == 4 and len(empty.paper) == 0
 
 
-def test_manual_assignment_is_mailed_and_a_conflicted_one_refused_with_its_reason(
-    fresh: World, smtp: SMTPRecorder
-) -> None:
+def test_manual_assignment_is_mailed_and_a_conflicted_one_refused_with_its_reason(fresh: World, smtp: SMTPRecorder) -> None:
     chair = signed_in(fresh, "carla")
     p1 = fresh.n("p1")
     page = chair.get("/chair/assignments")
-    assert (f'<option value="{fresh.uid("ivan")}">Ivan Insider — load 0/6 — CONFLICT: shares the institution Alpha '
-            "Institute with author Ada Author (Alpha Institute)</option>") in page.get_data(as_text=True)
+    assert (
+        f'<option value="{fresh.uid("ivan")}">Ivan Insider — load 0/6 — CONFLICT: shares the institution Alpha '
+        "Institute with author Ada Author (Alpha Institute)</option>"
+    ) in page.get_data(as_text=True)
 
     refused = post(chair, "/chair/assignments/add", {"number": p1, "reviewer": fresh.uid("ivan")}, "/chair/assignments")
     assert refused.headers["Location"] == f"/chair/assignments#paper-{p1}"
     assert flashes(follow(chair, refused)) == [
-        f"Ivan Insider conflicts with #{p1}: shares the institution Alpha Institute with author Ada Author "
-        "(Alpha Institute)."]  # fmt: skip
+        f"Ivan Insider conflicts with #{p1}: shares the institution Alpha Institute with author Ada Author (Alpha Institute)."
+    ]
     added = post(chair, "/chair/assignments/add", {"number": p1, "reviewer": fresh.uid("rita")}, "/chair/assignments")
     after = follow(chair, added)
 
     assert flashes(after) == [f"Rita Reviewer reviews #{p1} as Reviewer 1."]
     assert sections(after)[p1] == ["Reviewer 1: Rita Reviewer (manual) — not started Remove"]
     message = mails_by_recipient(smtp, 1)["rita@example.org"]
-    assert (subject(message), body_lines(message)) == ("[LongLLM 2024] 1 paper to review",
-                                                         [f"#{p1}  {PAPERS['p1']['title']}"])  # fmt: skip
+    assert (subject(message), body_lines(message)) == ("[LongLLM 2024] 1 paper to review", [f"#{p1}  {PAPERS['p1']['title']}"])
 
 
 def test_conflicts_page_lists_reasons_adds_and_lifts_but_never_an_authors_conflict(fresh: World) -> None:
@@ -1044,8 +1121,9 @@ def test_conflicts_page_lists_reasons_adds_and_lifts_but_never_an_authors_confli
 
     own = post(chair, "/chair/conflicts", {"number": p3, "reviewer": "rex@example.org", "note": "x"}, "/chair/conflicts")
     assert own.status_code == 404
-    added = post(chair, "/chair/conflicts", {"number": p2, "reviewer": "RITA@example.org", "note": "co-wrote a grant"},
-                 "/chair/conflicts")  # fmt: skip
+    added = post(
+        chair, "/chair/conflicts", {"number": p2, "reviewer": "RITA@example.org", "note": "co-wrote a grant"}, "/chair/conflicts"
+    )
     assert flashes(follow(chair, added)) == [f"Rita Reviewer now conflicts with #{p2}."]
     lifted = post(chair, f"/chair/conflicts/{p1}/{w.uid('ivan')}/lift", token_page="/chair/conflicts")
     assert flashes(follow(chair, lifted)) == [f"The conflict of Ivan Insider with #{p1} is lifted."]
@@ -1061,13 +1139,10 @@ def test_conflicts_page_lists_reasons_adds_and_lifts_but_never_an_authors_confli
     assert f"Conflicts lifted by the chairs #{p1} and Ivan Insider — Undo" in text_of(page)
     # What the reviewers see follows.
     assert bid_titles(signed_in(w, "rita").get("/review/bids")) == [f"#{p1} {t[p1]}", f"#{p3} {t[p3]}"]
-    assert bid_titles(signed_in(w, "ivan").get("/review/bids")) == [f"#{p1} {t[p1]}", f"#{p2} {t[p2]}",
-                                                                    f"#{p3} {t[p3]}"]  # fmt: skip
+    assert bid_titles(signed_in(w, "ivan").get("/review/bids")) == [f"#{p1} {t[p1]}", f"#{p2} {t[p2]}", f"#{p3} {t[p3]}"]
 
 
-def test_reminders_go_once_to_each_reviewer_with_unfinished_reviews_listing_only_theirs(
-    world: World, smtp: SMTPRecorder
-) -> None:
+def test_reminders_go_once_to_each_reviewer_with_unfinished_reviews_listing_only_theirs(world: World, smtp: SMTPRecorder) -> None:
     chair = signed_in(world, "carla")
     p1, p2 = (world.n(p) for p in ("p1", "p2"))
     t = {n: PAPERS[p]["title"] for p, n in world.papers.items()}
@@ -1082,7 +1157,7 @@ def test_reminders_go_once_to_each_reviewer_with_unfinished_reviews_listing_only
         "rex@example.org": ("[LongLLM 2024] Reminder: 1 review to finish", [f"#{p2}  {t[p2]}  (draft saved)"]),
         # Carla is an author of p3: her reminders leave its review to another chair (and tell her nothing of it).
         "ivan@example.org": ("[LongLLM 2024] Reminder: 1 review to finish", [f"#{p2}  {t[p2]}  (not started)"]),
-    }  # fmt: skip
+    }
 
 
 def settings_form(chair: FlaskClient) -> dict[str, str]:
@@ -1103,8 +1178,7 @@ def test_reviewing_settings_refuse_bidding_before_the_submission_deadline(fresh:
     response = chair.post("/chair/reviewing", data=form | {"phase": "bidding", "bidding_deadline": bidding_until})
 
     assert response.status_code == 422
-    assert ("Nothing was saved Bidding and reviewing open after the submission deadline has passed."
-            in text_of(response))  # fmt: skip
+    assert "Nothing was saved Bidding and reviewing open after the submission deadline has passed." in text_of(response)
     with fresh.app.app_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         assert (ws.phase, ws.bidding_deadline) == (Phase.SUBMISSION, None)
@@ -1122,14 +1196,17 @@ def test_reviewing_settings_save_a_reviewers_load(fresh: World) -> None:
     assert flashes(page) == ["The reviewing settings are saved."]
     assert settings_form(chair)[f"load-{rita}"] == "2"
     # The loads table: reviewer, assigned, maximum, unfinished.
-    assert table_rows(chair.get("/chair/assignments")) == ["Rita Reviewer 0 2 0", "Rex Reader 0 5 0",
-                                                           "Una Unassigned 0 5 0", "Ivan Insider 0 5 0"]  # fmt: skip
+    assert table_rows(chair.get("/chair/assignments")) == [
+        "Rita Reviewer 0 2 0",
+        "Rex Reader 0 5 0",
+        "Una Unassigned 0 5 0",
+        "Ivan Insider 0 5 0",
+    ]
     with fresh.app.app_context():
         loads = dict(db.session.execute(sa.select(User.email, User.max_load).where(User.is_reviewer)).all())
         ws = db.session.scalars(sa.select(Workshop)).one()
         assert (ws.default_max_load, ws.phase) == (5, Phase.REVIEWING)
-    assert loads == {"rita@example.org": 2, "rex@example.org": None, "una@example.org": None,
-                     "ivan@example.org": None}  # fmt: skip
+    assert loads == {"rita@example.org": 2, "rex@example.org": None, "una@example.org": None, "ivan@example.org": None}
 
     bad = chair.post("/chair/reviewing", data=settings_form(chair) | {f"load-{rita}": "many"})
     assert bad.status_code == 422
@@ -1169,8 +1246,7 @@ def test_discussion_opens_to_a_reviewer_only_after_their_own_review(world: World
     rita = signed_in(world, "rita")
     n = world.n("p1")
 
-    refused = post(rita, f"/review/papers/{n}/discussion", {"body": "Posted before reading the paper."},
-                   f"/review/papers/{n}")  # fmt: skip
+    refused = post(rita, f"/review/papers/{n}/discussion", {"body": "Posted before reading the paper."}, f"/review/papers/{n}")
     assert refused.status_code == 403
     assert count_comments(world) == 1 and smtp.wait_for(1, timeout=0.5) == []
     page = rita.get(f"/review/papers/{n}")
@@ -1238,15 +1314,20 @@ def test_external_reviewer_invited_for_one_paper_registers_and_is_assigned(world
     chair = signed_in(world, "carla")
     n = world.n("p2")
 
-    response = post(chair, "/chair/assignments/external", {"number": n, "name": "Xena External",
-                                                           "email": "xena@xenon.example"}, "/chair/assignments")  # fmt: skip
+    response = post(
+        chair,
+        "/chair/assignments/external",
+        {"number": n, "name": "Xena External", "email": "xena@xenon.example"},
+        "/chair/assignments",
+    )
 
     assert response.headers["Location"] == f"/chair/assignments#paper-{n}"
     assert flashes(follow(chair, response)) == [f"Xena External is invited to review #{n}; accepting assigns them the paper."]
     invitation = mails_by_recipient(smtp, 1)["xena@xenon.example"]
     assert subject(invitation) == "[LongLLM 2024] Invitation to review"
-    assert (f"You are invited for one paper in particular, #{n}: {PAPERS['p2']['title']}\nAccepting assigns it to you."
-            in content(invitation))  # fmt: skip
+    assert f"You are invited for one paper in particular, #{n}: {PAPERS['p2']['title']}\nAccepting assigns it to you." in content(
+        invitation
+    )
     accept = mail_links(invitation)[0]
     assert re.fullmatch(r"/auth/invitations/[\w-]+/accept", accept)
     smtp.clear()
@@ -1259,8 +1340,9 @@ def test_external_reviewer_invited_for_one_paper_registers_and_is_assigned(world
     form = form_with(register, "email")
     assert form["email"] == "xena@xenon.example"
     assert re.search(r'<input[^>]*\bname="email"[^>]*\breadonly\b', register.get_data(as_text=True))
-    done = xena.post(answered.headers["Location"], data=form | {"affiliation": "Xenon Labs", "password": PASSWORD,
-                                                                 "confirm": PASSWORD})  # fmt: skip
+    done = xena.post(
+        answered.headers["Location"], data=form | {"affiliation": "Xenon Labs", "password": PASSWORD, "confirm": PASSWORD}
+    )
 
     assert flashes(follow(xena, done)) == ["Welcome! Your account is ready and you are now a reviewer."]
     assert table_rows(xena.get("/review/")) == [f"{n} {PAPERS['p2']['title']} not started — Write the review PDF"]
@@ -1276,11 +1358,11 @@ def test_external_reviewer_with_an_account_is_assigned_at_once(world: World, smt
     chair = signed_in(world, "carla")
     n = world.n("p2")
 
-    response = post(chair, "/chair/assignments/external", {"number": n, "name": "Cora C.", "email": "Cora@example.org"},
-                    "/chair/assignments")  # fmt: skip
+    response = post(
+        chair, "/chair/assignments/external", {"number": n, "name": "Cora C.", "email": "Cora@example.org"}, "/chair/assignments"
+    )
 
-    assert flashes(follow(chair, response)) == [
-        f"Cora Coauthor has an account: they are now a reviewer of #{n} and got a mail."]
+    assert flashes(follow(chair, response)) == [f"Cora Coauthor has an account: they are now a reviewer of #{n} and got a mail."]
     mail = mails_by_recipient(smtp, 1)["cora@example.org"]
     assert (subject(mail), body_lines(mail)) == ("[LongLLM 2024] 1 paper to review", [f"#{n}  {PAPERS['p2']['title']}"])
     cora = signed_in(world, "cora")
@@ -1293,17 +1375,19 @@ def test_external_reviewer_who_conflicts_with_the_paper_is_refused(world: World,
     chair = signed_in(world, "carla")
     n = world.n("p1")
 
-    response = post(chair, "/chair/assignments/external", {"number": n, "name": "Ivan", "email": "ivan@example.org"},
-                    "/chair/assignments")  # fmt: skip
+    response = post(
+        chair, "/chair/assignments/external", {"number": n, "name": "Ivan", "email": "ivan@example.org"}, "/chair/assignments"
+    )
 
     # The assignments page comes back with the reason, and the form keeps what the chair typed.
     assert response.status_code == 422
-    assert (f"Nobody was invited Ivan Insider conflicts with #{n}: shares the institution Alpha Institute with "
-            "author Ada Author (Alpha Institute). Nothing was sent.") in text_of(response)  # fmt: skip
+    assert (
+        f"Nobody was invited Ivan Insider conflicts with #{n}: shares the institution Alpha Institute with "
+        "author Ada Author (Alpha Institute). Nothing was sent."
+    ) in text_of(response)
     assert 'value="ivan@example.org"' in response.get_data(as_text=True)
     # A form with errors lists each, linked to its field.
-    bad = post(chair, "/chair/assignments/external", {"number": n, "name": "", "email": "not an address"},
-               "/chair/assignments")  # fmt: skip
+    bad = post(chair, "/chair/assignments/external", {"number": n, "name": "", "email": "not an address"}, "/chair/assignments")
     assert bad.status_code == 422
     assert '<a href="#name">' in bad.get_data(as_text=True) and '<a href="#email">' in bad.get_data(as_text=True)
     assert smtp.messages == []

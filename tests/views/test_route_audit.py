@@ -116,8 +116,19 @@ def app(app: Flask) -> Flask:
 # To add a route: add one row, ``(endpoint, method): {role: outcome}``, for each method the route accepts
 # (HEAD and OPTIONS aside), built from the helpers below, and teach ``url_args`` any new URL argument.
 
-ROLES = ("anon", "author", "coauthor", "moved", "other", "reviewer", "drafting", "unassigned", "conflicted", "chair",
-         "chair_author")  # fmt: skip
+ROLES = (
+    "anon",
+    "author",
+    "coauthor",
+    "moved",
+    "other",
+    "reviewer",
+    "drafting",
+    "unassigned",
+    "conflicted",
+    "chair",
+    "chair_author",
+)
 SIGNED_IN = ROLES[1:]
 AUTHORS = ("author", "coauthor", "moved", "chair_author")  # paper 1's authors with an account
 REVIEWERS = ("reviewer", "drafting", "unassigned", "conflicted", "moved")  # the reviewer role
@@ -147,8 +158,10 @@ def authors_of_paper(authors: str, chair: str, chair_author: str | None = None) 
     """Paper 1's pages in the author's area: a 404 for whoever may not know the paper exists. Its authors by any
     address they confirmed get the same; the chair who is its author is an author here (``chair_author`` where
     being a chair too changes the answer)."""
-    return signed_in("404", **{**dict.fromkeys(AUTHORS, authors), "chair": chair,
-                               "chair_author": authors if chair_author is None else chair_author})  # fmt: skip
+    return signed_in(
+        "404",
+        **{**dict.fromkeys(AUTHORS, authors), "chair": chair, "chair_author": authors if chair_author is None else chair_author},
+    )
 
 
 def reviewers_of_paper(reviewer: str, chair: str = "404", drafting: str | None = None) -> dict[str, str]:
@@ -294,7 +307,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.content_remove", "GET"): chair_only(),
     ("chair.content_remove", "POST"): chair_only("redirect!"),
     ("chair.content_move", "POST"): chair_only("400"),  # no direction
-}  # fmt: skip
+}
 
 
 # --- the people and what they wrote -------------------------------------------------------------------
@@ -304,23 +317,31 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 PEOPLE: dict[str, dict[str, Any]] = {
     "author": {"email": "ada@example.org", "name": "Ada Quillfeather", "affiliation": "Alpha Institute"},
     "coauthor": {"email": "cora@example.org", "name": "Cora Brightwater", "affiliation": "Brightwater Lab"},
-    "moved": {"email": "moritz.new@example.org", "name": "Moritz Wanderfeld", "affiliation": "Newplace University",
-              "roles": ("reviewer",)},
+    "moved": {
+        "email": "moritz.new@example.org",
+        "name": "Moritz Wanderfeld",
+        "affiliation": "Newplace University",
+        "roles": ("reviewer",),
+    },
     "other": {"email": "otto@example.org", "name": "Otto Lindqvist", "affiliation": "Omega College"},
-    "reviewer": {"email": "rita@example.org", "name": "Rita Revelstoke", "affiliation": "Rita Research Centre",
-                 "roles": ("reviewer",)},
-    "unassigned": {"email": "una@example.org", "name": "Una Underhill", "affiliation": "Una Polytechnic",
-                   "roles": ("reviewer",)},
+    "reviewer": {
+        "email": "rita@example.org",
+        "name": "Rita Revelstoke",
+        "affiliation": "Rita Research Centre",
+        "roles": ("reviewer",),
+    },
+    "unassigned": {"email": "una@example.org", "name": "Una Underhill", "affiliation": "Una Polytechnic", "roles": ("reviewer",)},
     # Assigned to paper 1, then moved to the authors' institute: conflicted while still assigned.
-    "conflicted": {"email": "ivan@example.org", "name": "Ivan Ironside", "affiliation": "Ivan College",
-                   "roles": ("reviewer",)},
-    "drafting": {"email": "dora@example.org", "name": "Dora Draftsby", "affiliation": "Draftsby Lab",
-                 "roles": ("reviewer",)},
-    "chair": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University",
-              "roles": ("chair",)},
-    "chair_author": {"email": "cleo.chair@example.org", "name": "Cleo Chairwell", "affiliation": "Chairwell Institute",
-                     "roles": ("chair",)},
-}  # fmt: skip
+    "conflicted": {"email": "ivan@example.org", "name": "Ivan Ironside", "affiliation": "Ivan College", "roles": ("reviewer",)},
+    "drafting": {"email": "dora@example.org", "name": "Dora Draftsby", "affiliation": "Draftsby Lab", "roles": ("reviewer",)},
+    "chair": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University", "roles": ("chair",)},
+    "chair_author": {
+        "email": "cleo.chair@example.org",
+        "name": "Cleo Chairwell",
+        "affiliation": "Chairwell Institute",
+        "roles": ("chair",),
+    },
+}
 EARLIER: dict[str, dict[str, str]] = {
     "moved": {"email": "moritz@example.org", "affiliation": "Oldtown Institute"},
     "chair_author": {"email": "cleo@example.org"},
@@ -368,9 +389,21 @@ CHAIRS = ("chair", "chair_author")
 SECRETS: list[tuple[list[str], set[str], tuple[str, ...]]] = [
     # Double-blind: the authors of a paper are known to themselves and the chairs, by any address or affiliation
     # they had (the author list keeps the ones they had when they were listed).
-    ([*identity("author"), *identity("coauthor"), *identity("moved"), *EARLIER["moved"].values(),
-      PEOPLE["moved"]["affiliation"], *identity("chair_author"), PEOPLE["chair_author"]["affiliation"], *HUGO,
-      "Brightwater Lab"], {*AUTHORS, "chair"}, PUBLISHED),
+    (
+        [
+            *identity("author"),
+            *identity("coauthor"),
+            *identity("moved"),
+            *EARLIER["moved"].values(),
+            PEOPLE["moved"]["affiliation"],
+            *identity("chair_author"),
+            PEOPLE["chair_author"]["affiliation"],
+            *HUGO,
+            "Brightwater Lab",
+        ],
+        {*AUTHORS, "chair"},
+        PUBLISHED,
+    ),
     ([*identity("other"), "Omega College"], {"other", *CHAIRS}, ()),
     # A paper is known to its authors, the chairs, and the reviewers who may bid on it (not the conflicted).
     ([P1_TITLE, P1_ABSTRACT], {*AUTHORS, "reviewer", "drafting", "unassigned", "chair"}, PUBLISHED),
@@ -383,11 +416,14 @@ SECRETS: list[tuple[list[str], set[str], tuple[str, ...]]] = [
     # The review, the discussion: the chair who handles paper 1 and the reviewer who wrote them (the other
     # reviewers have not submitted theirs, so they may not read them yet); the authors get the comments to the
     # authors with the decision. A draft review is its writer's (and the handling chair's) alone.
-    ([REVIEW["summary"], REVIEW["strengths"], REVIEW["weaknesses"], REVIEW["confidential_comments"], COMMENT],
-     {"reviewer", "chair"}, ()),
+    (
+        [REVIEW["summary"], REVIEW["strengths"], REVIEW["weaknesses"], REVIEW["confidential_comments"], COMMENT],
+        {"reviewer", "chair"},
+        (),
+    ),
     ([REVIEW["comments_to_authors"]], {*AUTHORS, "reviewer", "chair"}, ()),
     (list(DRAFT.values()), {"drafting", "chair"}, ()),
-]  # fmt: skip
+]
 
 
 # --- the world ----------------------------------------------------------------------------------------
@@ -418,8 +454,7 @@ def build_world(app: Flask) -> World:
         ws = db.session.scalars(sa.select(Workshop)).one()
         now = utcnow()
         deadline = ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper deadline", at=now + timedelta(days=3))
-        ws.dates += [deadline, ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready",
-                                             at=now + timedelta(days=20))]  # fmt: skip
+        ws.dates += [deadline, ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready", at=now + timedelta(days=20))]
         db.session.flush()
         users = {role: make_user(**(spec | EARLIER.get(role, {}))) for role, spec in PEOPLE.items()}
         sub_type, topic = ws.submission_types[0], ws.topics[0]
@@ -432,14 +467,22 @@ def build_world(app: Flask) -> World:
             return _checked[key]
 
         def submit(key: str, submitter: str, title: str, abstract: str, authors: list[subs.AuthorInput]) -> Submission:
-            details = subs.Details(title=title, abstract=abstract, type_id=sub_type.id, primary_topic_id=topic.id,
-                                   secondary_topic_ids=[], keywords="long context", authors=authors,
-                                   declared_conflicts="")  # fmt: skip
+            details = subs.Details(
+                title=title,
+                abstract=abstract,
+                type_id=sub_type.id,
+                primary_topic_id=topic.id,
+                secondary_topic_ids=[],
+                keywords="long context",
+                authors=authors,
+                declared_conflicts="",
+            )
             return subs.create_submission(ws, users[submitter], details, paper=check(key, authors))
 
         listed = {role: PEOPLE[role] | EARLIER.get(role, {}) for role in AUTHORS}  # as they were then
-        p1_authors = [subs.AuthorInput(*(listed[r][k] for k in ("name", "email", "affiliation")))
-                      for r in AUTHORS] + [subs.AuthorInput(*HUGO)]  # fmt: skip
+        p1_authors = [subs.AuthorInput(*(listed[r][k] for k in ("name", "email", "affiliation"))) for r in AUTHORS] + [
+            subs.AuthorInput(*HUGO)
+        ]
         p2_authors = [subs.AuthorInput(*(PEOPLE["other"][k] for k in ("name", "email", "affiliation")))]
         p1 = submit("p1", "author", P1_TITLE, P1_ABSTRACT, p1_authors)
         p2 = submit("p2", "other", P2_TITLE, P2_ABSTRACT, p2_authors)
@@ -448,13 +491,15 @@ def build_world(app: Flask) -> World:
         for role, earlier in EARLIER.items():
             user, current = users[role], PEOPLE[role]
             accounts.request_email_change(ws, user, current["email"])
-            accounts.confirm_email_change(ws, make_token("change-email", {"uid": user.id, "new": current["email"],
-                                                                           "old": earlier["email"]}))  # fmt: skip
+            accounts.confirm_email_change(
+                ws, make_token("change-email", {"uid": user.id, "new": current["email"], "old": earlier["email"]})
+            )
             if "affiliation" in earlier:
-                accounts.update_profile(user, name=user.name, affiliation=current["affiliation"], orcid=None,
-                                        homepage=None)  # fmt: skip
+                accounts.update_profile(user, name=user.name, affiliation=current["affiliation"], orcid=None, homepage=None)
         assert [(a.email, a.user_id) for a in p1.authors][2:4] == [
-            (EARLIER["moved"]["email"], users["moved"].id), (EARLIER["chair_author"]["email"], users["chair_author"].id)]
+            (EARLIER["moved"]["email"], users["moved"].id),
+            (EARLIER["chair_author"]["email"], users["chair_author"].id),
+        ]
         deadline.at = now - timedelta(days=1)
         ws.phase, ws.reviews_per_paper, ws.review_deadline = Phase.REVIEWING, 2, now + timedelta(days=10)
         db.session.flush()
@@ -466,21 +511,39 @@ def build_world(app: Flask) -> World:
         reviewing.assign_reviewer(chair, ws, p2, users["unassigned"])
         reviewing.place_bids(ws, users["unassigned"], {p1.id: BidValue.EAGER}, now)  # Una would review paper 1 too
         reviewing.save_review(ws, own, {**REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
-        reviewing.save_review(ws, drafting, {**DRAFT, "recommendation": 2, "confidence": None}, submit=False,
-                              version=None)  # fmt: skip
+        reviewing.save_review(ws, drafting, {**DRAFT, "recommendation": 2, "confidence": None}, submit=False, version=None)
         reviewing.post_comment(ws, users["reviewer"], p1, COMMENT)
         # Ivan moves to the authors' institute: his assignment is suspended, a conflict now.
-        accounts.update_profile(users["conflicted"], name=PEOPLE["conflicted"]["name"], orcid=None, homepage=None,
-                                affiliation=PEOPLE["author"]["affiliation"])  # fmt: skip
+        accounts.update_profile(
+            users["conflicted"],
+            name=PEOPLE["conflicted"]["name"],
+            orcid=None,
+            homepage=None,
+            affiliation=PEOPLE["author"]["affiliation"],
+        )
         decide_and_notify(ws, p1, Decision.ACCEPTED, chair)
-        subs.upload_camera_ready(ws, users["author"], p1, title=P1_TITLE, authors=p1_authors, version=p1.version,
-                                 paper=check("p1-final", p1_authors, FileKind.CAMERA_READY))  # fmt: skip
+        subs.upload_camera_ready(
+            ws,
+            users["author"],
+            p1,
+            title=P1_TITLE,
+            authors=p1_authors,
+            version=p1.version,
+            paper=check("p1-final", p1_authors, FileKind.CAMERA_READY),
+        )
         ws.accepted_published = True
         proposal = reviewing.propose_assignment(chair, ws)
-        job = Job(kind="assignment", state=JobState.FAILED, args={"workshop_id": ws.id}, attempts=1,
-                  error="The worker was lost.", created_by_id=chair.id)  # fmt: skip
-        invitation = Invitation(email="nina@example.org", name="Nina Newcomer", invited_by=chair,
-                                token_hash=_hash_token(INVITATION_TOKEN))  # fmt: skip
+        job = Job(
+            kind="assignment",
+            state=JobState.FAILED,
+            args={"workshop_id": ws.id},
+            attempts=1,
+            error="The worker was lost.",
+            created_by_id=chair.id,
+        )
+        invitation = Invitation(
+            email="nina@example.org", name="Nina Newcomer", invited_by=chair, token_hash=_hash_token(INVITATION_TOKEN)
+        )
         db.session.add_all([job, invitation])
         db.session.flush()
         una = users["unassigned"]
@@ -489,20 +552,27 @@ def build_world(app: Flask) -> World:
         tokens = {
             "auth.confirm": make_token("confirm", {"uid": nell.id, "email": nell.email, "pw": _password_fingerprint(nell)}),
             "auth.reset": make_token("reset", {"uid": chair.id, "pw": _password_fingerprint(chair)}),
-            "account.confirm_email_change": make_token("change-email", {"uid": una.id, "new": "una.u@example.org",
-                                                                        "old": una.email}),
+            "account.confirm_email_change": make_token(
+                "change-email", {"uid": una.id, "new": "una.u@example.org", "old": una.email}
+            ),
             "auth.invitation": INVITATION_TOKEN,
-        }  # fmt: skip
+        }
         world = World(
-            users={role: u.id for role, u in users.items()}, p1=p1.id, p2=p2.id,
-            revision=db.session.scalar(sa.select(Revision.id).where(Revision.submission_id == p1.id,
-                                                                    Revision.kind == FileKind.PAPER)),
-            assignment=own.id, letter=db.session.scalar(sa.select(Letter.id).where(Letter.submission_id == p1.id)),
-            proposal=proposal.id, job=job.id, invitation=invitation.id,
+            users={role: u.id for role, u in users.items()},
+            p1=p1.id,
+            p2=p2.id,
+            revision=db.session.scalar(
+                sa.select(Revision.id).where(Revision.submission_id == p1.id, Revision.kind == FileKind.PAPER)
+            ),
+            assignment=own.id,
+            letter=db.session.scalar(sa.select(Letter.id).where(Letter.submission_id == p1.id)),
+            proposal=proposal.id,
+            job=job.id,
+            invitation=invitation.id,
             topic=db.session.scalar(sa.select(Topic.id).where(Topic.id != topic.id).order_by(Topic.position.desc())),
             speaker=db.session.scalar(sa.select(Person.id).where(Person.role == PersonRole.SPEAKER)),
             tokens=tokens,
-        )  # fmt: skip
+        )
         db.session.commit()
     assert world.letter and world.revision and world.topic and world.speaker
     return world
@@ -580,17 +650,29 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
     """What ``url_for`` needs for ``rule``, filled from the world (the arguments also choose between the rules
     of one endpoint, as the content editor's ``kind`` and ``role`` do)."""
     values: dict[str, Any] = {
-        "number": world.p1, "revision_id": world.revision, "assignment_id": world.assignment,
-        "reviewer_id": world.users["conflicted"], "letter_id": world.letter, "proposal_id": world.proposal,
-        "job_id": world.job, "invitation_id": world.invitation, "user_id": world.users["unassigned"],
-        "filename": "css/site.css", "answer": "accept", "kind": "topics", "role": "speaker", "fmt": "csv",
+        "number": world.p1,
+        "revision_id": world.revision,
+        "assignment_id": world.assignment,
+        "reviewer_id": world.users["conflicted"],
+        "letter_id": world.letter,
+        "proposal_id": world.proposal,
+        "job_id": world.job,
+        "invitation_id": world.invitation,
+        "user_id": world.users["unassigned"],
+        "filename": "css/site.css",
+        "answer": "accept",
+        "kind": "topics",
+        "role": "speaker",
+        "fmt": "csv",
         "item_id": world.speaker if "role" in rule.arguments else world.topic,
-    }  # fmt: skip
-    values.update({
-        "chair.change_conflict": {"action": "lift"},
-        "chair.change_proposal": {"action": "discard"},
-        "chair.export": {"kind": "reviews"},  # the most private of the three
-    }.get(rule.endpoint, {}))  # fmt: skip
+    }
+    values.update(
+        {
+            "chair.change_conflict": {"action": "lift"},
+            "chair.change_proposal": {"action": "discard"},
+            "chair.export": {"kind": "reviews"},  # the most private of the three
+        }.get(rule.endpoint, {})
+    )
     if rule.endpoint in world.tokens:
         values["token"] = world.tokens[rule.endpoint]
     missing = rule.arguments - values.keys()
@@ -695,8 +777,9 @@ def delivered(message: EmailMessage) -> tuple[list[str], str, list[str]]:
 
 def test_table_names_every_route_and_method(app: Flask) -> None:
     """A new route (or a new method) fails here by name until it has its row; a row of a gone route too."""
-    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
-              for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}  # fmt: skip
+    routes = {
+        (rule.endpoint, method) for rule in app.url_map.iter_rules() for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
     assert sorted(routes - EXPECTED.keys()) == [], "routes without a row in EXPECTED"
     assert sorted(EXPECTED.keys() - routes) == [], "rows in EXPECTED for routes that no longer exist"
     assert [key for key, row in EXPECTED.items() if set(row) != set(ROLES)] == []
@@ -762,11 +845,15 @@ def test_every_route_answers_each_role_as_the_table_says(app: Flask, smtp: SMTPR
                 missing = ask(role, req.method, req.missing, req.endpoint)
                 allowed = when_missing(row[role], role)
                 if missing is not None and missing[0] not in allowed:
-                    problems.append(f"{req.method} {req.missing} (nothing there) as {role}: {missing[0]}, expected "
-                                    f"{' or '.join(sorted(allowed))}")  # fmt: skip
+                    problems.append(
+                        f"{req.method} {req.missing} (nothing there) as {role}: {missing[0]}, expected "
+                        f"{' or '.join(sorted(allowed))}"
+                    )
                 elif real and missing and allowed == {row[role]} != {"login"} and real[1] != missing[1]:
-                    problems.append(f"{req.method} {req.url} as {role}: the {row[role]} page differs from the one for "
-                                    f"{req.missing}: {real[1]!r} / {missing[1]!r}")  # fmt: skip
+                    problems.append(
+                        f"{req.method} {req.url} as {role}: the {row[role]} page differs from the one for "
+                        f"{req.missing}: {real[1]!r} / {missing[1]!r}"
+                    )
     finally:
         database.close()
     assert not problems, "\n".join(problems)
@@ -795,10 +882,15 @@ def erase_the_review_of(paper: int) -> None:
     reviews = sa.select(Review.id).where(Review.assignment_id.in_(assignments))
     for model in REVIEW_ROWS:
         where = {ReviewRevision: ReviewRevision.review_id.in_(reviews), Review: Review.id.in_(reviews)}.get(
-            model, getattr(model, "submission_id", None) == paper)  # fmt: skip
+            model, getattr(model, "submission_id", None) == paper
+        )
         db.session.execute(sa.delete(model).where(where))
-    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.submission_id == paper, sa.or_(
-        *(AuditEvent.action.like(f"{kind}.%") for kind in ("assignment", "conflict", "review", "discussion")))))  # fmt: skip
+    db.session.execute(
+        sa.delete(AuditEvent).where(
+            AuditEvent.submission_id == paper,
+            sa.or_(*(AuditEvent.action.like(f"{kind}.%") for kind in ("assignment", "conflict", "review", "discussion"))),
+        )
+    )
     for proposal in db.session.scalars(sa.select(AssignmentProposal)):
         result = dict(proposal.result)
         result["pairs"] = [pair for pair in result["pairs"] if pair[0] != paper]
@@ -819,8 +911,10 @@ def restart_ids(engine: sa.Engine) -> None:
         for table in db.metadata.sorted_tables:
             key = table.columns.get("id")
             if key is not None and key.primary_key and isinstance(key.type, sa.Integer):
-                conn.execute(sa.text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :next, false)"),
-                             {"table": f'"{table.name}"', "next": (conn.scalar(sa.select(sa.func.max(key))) or 0) + 1})
+                conn.execute(
+                    sa.text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :next, false)"),
+                    {"table": f'"{table.name}"', "next": (conn.scalar(sa.select(sa.func.max(key))) or 0) + 1},
+                )
 
 
 def as_seen(response: TestResponse) -> str:
@@ -857,12 +951,20 @@ def test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review(app: Flask,
         client.set_cookie("session", world.cookies[role])
         return client
 
-    pages = [r.url for r in every_route(app, world) if r.method == "GET" and r.endpoint.startswith(CHAIR_AREAS)
-             and EXPECTED[(r.endpoint, "GET")]["chair_author"] == "ok"]  # fmt: skip
+    pages = [
+        r.url
+        for r in every_route(app, world)
+        if r.method == "GET" and r.endpoint.startswith(CHAIR_AREAS) and EXPECTED[(r.endpoint, "GET")]["chair_author"] == "ok"
+    ]
     pages += [f"/chair/exports/{kind}.{fmt}" for kind in ("submissions", "reviews", "decisions") for fmt in ("csv", "json")]
-    pages += ["/chair/jobs?all=1", "/chair/audit?q=Reviewer", "/chair/reviewing", "/chair/assignments",
-              *(f"/chair/audit?kind={kind}" for kind in ("assignment", "conflict", "decision", "mail")),
-              *(f"/chair/submissions?sort={key}&dir=desc" for key in ("reviews", "mean", "spread"))]  # fmt: skip
+    pages += [
+        "/chair/jobs?all=1",
+        "/chair/audit?q=Reviewer",
+        "/chair/reviewing",
+        "/chair/assignments",
+        *(f"/chair/audit?kind={kind}" for kind in ("assignment", "conflict", "decision", "mail")),
+        *(f"/chair/submissions?sort={key}&dir=desc" for key in ("reviews", "mean", "spread")),
+    ]
     seen: dict[str, dict[str, str]] = {}
     try:
         for state in ("as it is", "never reviewed"):
@@ -883,18 +985,27 @@ def test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review(app: Flask,
             with app.app_context():
                 jobs = db.session.scalars(sa.select(Job.id).order_by(Job.id)).all()
                 proposals = db.session.scalars(sa.select(AssignmentProposal.id).order_by(AssignmentProposal.id)).all()
-            urls = [*pages, *(f"/chair/jobs/{j}" for j in jobs), *(f"/chair/jobs/{j}.json" for j in jobs),
-                    *(f"/chair/proposals/{p}" for p in proposals)]  # fmt: skip
+            urls = [
+                *pages,
+                *(f"/chair/jobs/{j}" for j in jobs),
+                *(f"/chair/jobs/{j}.json" for j in jobs),
+                *(f"/chair/proposals/{p}" for p in proposals),
+            ]
             viewer = client_of("chair_author")
             seen[state] = {url: as_seen(viewer.get(url)) for url in dict.fromkeys(urls)}
-            seen[state] |= {f"mail {i}": "\n".join([str(m["Subject"]), *delivered(m)[2]])
-                            for i, m in enumerate(m for m in smtp.messages if cleo in str(m["To"]))}  # fmt: skip
+            seen[state] |= {
+                f"mail {i}": "\n".join([str(m["Subject"]), *delivered(m)[2]])
+                for i, m in enumerate(m for m in smtp.messages if cleo in str(m["To"]))
+            }
     finally:
         database.close()
 
     both = seen["as it is"].keys() | seen["never reviewed"].keys()
-    differ = {url: differences(seen["as it is"].get(url, ""), seen["never reviewed"].get(url, ""))
-              for url in sorted(both) if seen["as it is"].get(url) != seen["never reviewed"].get(url)}  # fmt: skip
+    differ = {
+        url: differences(seen["as it is"].get(url, ""), seen["never reviewed"].get(url, ""))
+        for url in sorted(both)
+        if seen["as it is"].get(url) != seen["never reviewed"].get(url)
+    }
     assert len(seen["as it is"]) > 40
     assert differ == {}, "\n".join(f"{url}:\n    " + "\n    ".join(lines) for url, lines in differ.items())
 
@@ -919,22 +1030,30 @@ def test_an_author_by_an_earlier_address_is_an_author_everywhere_and_conflicted_
     for role, client in clients.items():
         client.set_cookie("session", world.cookies[role])
     with app.app_context():
-        files = db.session.scalars(sa.select(Revision.id).where(Revision.submission_id == world.p1)
-                                   .order_by(Revision.id)).all()  # fmt: skip
+        files = db.session.scalars(sa.select(Revision.id).where(Revision.submission_id == world.p1).order_by(Revision.id)).all()
     p1 = world.p1
-    urls = ["/submissions/", f"/submissions/{p1}", f"/submissions/{p1}/camera-ready", f"/submissions/{p1}/conflicts",
-            *(f"/submissions/{p1}/files/{f}" for f in files)]  # fmt: skip
+    urls = [
+        "/submissions/",
+        f"/submissions/{p1}",
+        f"/submissions/{p1}/camera-ready",
+        f"/submissions/{p1}/conflicts",
+        *(f"/submissions/{p1}/files/{f}" for f in files),
+    ]
 
     seen = {role: {url: main_of(clients[role].get(url)) for url in urls} for role in ("author", "moved")}
     bids = clients["moved"].get("/review/bids")
-    refused = clients["chair"].post("/chair/assignments/add", data={"number": p1, "reviewer": world.users["moved"]},
-                                    follow_redirects=True)  # fmt: skip
+    refused = clients["chair"].post(
+        "/chair/assignments/add", data={"number": p1, "reviewer": world.users["moved"]}, follow_redirects=True
+    )
     with app.app_context():
-        assigned = db.session.scalar(sa.select(sa.func.count()).select_from(ReviewAssignment).where(
-            ReviewAssignment.reviewer_id == world.users["moved"]))  # fmt: skip
+        assigned = db.session.scalar(
+            sa.select(sa.func.count()).select_from(ReviewAssignment).where(ReviewAssignment.reviewer_id == world.users["moved"])
+        )
 
     assert [(url, seen["moved"][url][:3]) for url in urls] == [(url, "200") for url in urls]
     assert seen["moved"] == seen["author"]
     assert re.findall(r"(?s)<legend>(.*?)</legend>", bids.get_data(as_text=True)) == [f"#{world.p2} {P2_TITLE}"]
-    assert (f"{PEOPLE['moved']['name']} conflicts with #{p1}: is an author of the submission." in text_of(refused),
-            assigned) == (True, 0)
+    assert (f"{PEOPLE['moved']['name']} conflicts with #{p1}: is an author of the submission." in text_of(refused), assigned) == (
+        True,
+        0,
+    )

@@ -63,20 +63,19 @@ from tests.pdfs import make_pdf
 ADA = {"email": "ada@example.org", "name": "Ada Author", "affiliation": "Alpha Institute"}
 BOB = {"email": "bob@example.org", "name": "Bob Bauthor", "affiliation": "Beta College"}
 CORA = {"email": "cora@example.org", "name": "Cora Coauthor", "affiliation": "Coauthor Lab"}
-RITA = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre",
-        "roles": ("reviewer",)}  # fmt: skip
+RITA = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Rita Research Centre", "roles": ("reviewer",)}
 REX = {"email": "rex@example.org", "name": "Rex Reader", "affiliation": "Reader University", "roles": ("reviewer",)}
 UNA = {"email": "una@example.org", "name": "Una Unassigned", "affiliation": "Una Polytechnic", "roles": ("reviewer",)}
 CARLA = {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University", "roles": ("chair",)}
 # Conflicts and authorship follow the person: Mo (also a reviewer) and Cleo (a second chair) are authors of paper A
 # by the address (and Mo by the affiliation) on its author list, which they confirmed, then changed (EARLIER);
 # Dora reviews A and has not submitted a review.
-MO = {"email": "mo.new@example.org", "name": "Mo Wanderer", "affiliation": "Newplace University",
-      "roles": ("reviewer",)}  # fmt: skip
-CLEO = {"email": "cleo.chair@example.org", "name": "Cleo Chairwell", "affiliation": "Chairwell Institute",
-        "roles": ("chair",)}  # fmt: skip
-EARLIER = {MO["email"]: {"email": "mo@example.org", "affiliation": "Oldtown Institute"},
-           CLEO["email"]: {"email": "cleo@example.org"}}  # fmt: skip
+MO = {"email": "mo.new@example.org", "name": "Mo Wanderer", "affiliation": "Newplace University", "roles": ("reviewer",)}
+CLEO = {"email": "cleo.chair@example.org", "name": "Cleo Chairwell", "affiliation": "Chairwell Institute", "roles": ("chair",)}
+EARLIER = {
+    MO["email"]: {"email": "mo@example.org", "affiliation": "Oldtown Institute"},
+    CLEO["email"]: {"email": "cleo@example.org"},
+}
 DORA = {"email": "dora@example.org", "name": "Dora Draftsby", "affiliation": "Draftsby Lab", "roles": ("reviewer",)}
 VICTIM = "victim@example.org"  # whom an injected header would add
 
@@ -110,8 +109,10 @@ def is_signed_out(client: FlaskClient) -> bool:
 
 def set_dates(app: Flask, **days: int) -> None:
     """Put the workshop's paper and camera-ready deadlines this many days from now."""
-    kinds = {"paper": (DateKind.PAPER_DEADLINE, "Paper submission deadline"),
-             "camera_ready": (DateKind.CAMERA_READY, "Camera-ready deadline")}  # fmt: skip
+    kinds = {
+        "paper": (DateKind.PAPER_DEADLINE, "Paper submission deadline"),
+        "camera_ready": (DateKind.CAMERA_READY, "Camera-ready deadline"),
+    }
     with app.app_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         for key, offset in days.items():
@@ -159,11 +160,11 @@ def move(app: Flask) -> None:
             earlier = EARLIER[person["email"]]
             user = db.session.scalar(sa.select(User).where(User.email == earlier["email"]))
             accounts.request_email_change(ws, user, person["email"])
-            accounts.confirm_email_change(ws, make_token("change-email", {"uid": user.id, "new": person["email"],
-                                                                           "old": earlier["email"]}))  # fmt: skip
+            accounts.confirm_email_change(
+                ws, make_token("change-email", {"uid": user.id, "new": person["email"], "old": earlier["email"]})
+            )
             if "affiliation" in earlier:
-                accounts.update_profile(user, name=user.name, affiliation=person["affiliation"], orcid=None,
-                                        homepage=None)  # fmt: skip
+                accounts.update_profile(user, name=user.name, affiliation=person["affiliation"], orcid=None, homepage=None)
         db.session.execute(sa.delete(OutgoingEmail).where(OutgoingEmail.kind.in_(["email_change", "email_changed"])))
         db.session.commit()
 
@@ -224,22 +225,42 @@ SITE = "https://portal.example.org"
 def lands_on(location: str) -> tuple[str, str]:
     """Where a browser goes with this Location, as (host, path): WHATWG parsers drop tabs and newlines, trim
     spaces and control characters at the ends and read a backslash as a slash before resolving."""
-    cleaned = re.sub(r"[\t\n\r]", "", location).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f "
-                                                       "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f")
+    cleaned = re.sub(r"[\t\n\r]", "", location).strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f \x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+    )
     target = urlsplit(urljoin(f"{SITE}/auth/login", cleaned.replace("\\", "/")))
     return target.netloc, target.path
 
 
 HOSTILE_NEXT = [
-    "https://evil.example.org/", "HTTPS://evil.example.org", "https:evil.example.org", "http:evil.example.org",
+    "https://evil.example.org/",
+    "HTTPS://evil.example.org",
+    "https:evil.example.org",
+    "http:evil.example.org",
     "https:/evil.example.org",
-    "//evil.example.org", "///evil.example.org", "/\\evil.example.org", "\\\\evil.example.org", "/\\/evil.example.org",
-    "\\/evil.example.org", " //evil.example.org", "/\t/evil.example.org", "/\n/evil.example.org", "/\r\n/evil.example.org",
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>",
-    "%2F%2Fevil.example.org", "%5C%5Cevil.example.org", "/%2F%2Fevil.example.org", "/%5Cevil.example.org",
-    "%252F%252Fevil.example.org", "https://portal.example.org@evil.example.org", "\uff0f\uff0fevil.example.org",
-    "/.//evil.example.org", "//evil.example.org%2F..",
-]  # fmt: skip
+    "//evil.example.org",
+    "///evil.example.org",
+    "/\\evil.example.org",
+    "\\\\evil.example.org",
+    "/\\/evil.example.org",
+    "\\/evil.example.org",
+    " //evil.example.org",
+    "/\t/evil.example.org",
+    "/\n/evil.example.org",
+    "/\r\n/evil.example.org",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "%2F%2Fevil.example.org",
+    "%5C%5Cevil.example.org",
+    "/%2F%2Fevil.example.org",
+    "/%5Cevil.example.org",
+    "%252F%252Fevil.example.org",
+    "https://portal.example.org@evil.example.org",
+    "\uff0f\uff0fevil.example.org",
+    "/.//evil.example.org",
+    "//evil.example.org%2F..",
+]
 
 
 def test_next_never_sends_the_browser_to_another_site(app: Flask) -> None:
@@ -284,9 +305,11 @@ def test_a_password_reset_link_cannot_be_posted_a_second_time(app: Flask, smtp: 
 
 
 def sign_in_from(client: FlaskClient, email: str, password: str, forwarded: str) -> TestResponse:
-    return client.post("/auth/login", data={"email": email, "password": password,
-                                            "csrf_token": csrf_token(client, "/auth/login")},
-                       headers={"X-Forwarded-For": forwarded})  # fmt: skip
+    return client.post(
+        "/auth/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/auth/login")},
+        headers={"X-Forwarded-For": forwarded},
+    )
 
 
 def failure_addresses(app: Flask) -> list[str]:
@@ -311,17 +334,18 @@ def test_a_changing_x_forwarded_for_does_not_reset_the_sign_in_limit(app: Flask)
     assert failure_addresses(app) == ["127.0.0.1"] * 3
 
 
-def test_a_changing_x_forwarded_for_does_not_reset_the_limit_of_forms_that_send_mail(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_a_changing_x_forwarded_for_does_not_reset_the_limit_of_forms_that_send_mail(app: Flask, smtp: SMTPRecorder) -> None:
     app.config["ACCOUNT_MAIL_RATE_LIMIT"] = "2 per hour"
     create_users(app, ADA)
     client = app.test_client()
     statuses = []
     for i in range(3):
         token = csrf_token(client, "/auth/reset")
-        statuses.append(client.post("/auth/reset", data={"csrf_token": token, "email": ADA["email"]},
-                                    headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code)  # fmt: skip
+        statuses.append(
+            client.post(
+                "/auth/reset", data={"csrf_token": token, "email": ADA["email"]}, headers={"X-Forwarded-For": f"203.0.113.{i}"}
+            ).status_code
+        )
 
     assert statuses == [302, 302, 429]
     assert len(smtp.wait_for(2)) == 2
@@ -351,8 +375,11 @@ def test_behind_one_trusted_proxy_the_limit_follows_the_address_the_proxy_saw(ap
 
 OWNERS = {"A": ADA, "B": BOB, "C": BOB}  # paper key -> submitter; A and B are accepted, C is under review
 MOVERS_ON = "A"  # the paper Mo and Cleo are authors of, when they take part
-TITLES = {"A": "Ring Attention Beyond a Million Tokens", "B": "Memory Tokens for Endless Dialogue",
-          "C": "Sparse Recall in Long Documents"}  # fmt: skip
+TITLES = {
+    "A": "Ring Attention Beyond a Million Tokens",
+    "B": "Memory Tokens for Endless Dialogue",
+    "C": "Sparse Recall in Long Documents",
+}
 PDFS = {
     "A paper": make_pdf(3, text="Ada's submitted paper.", author="Ada Author", title=TITLES["A"]),
     "B paper": make_pdf(3, text="Bob's submitted paper.", author="Bob Bauthor", title=TITLES["B"]),
@@ -415,16 +442,27 @@ def build_papers(app: Flask, *, movers: bool = False) -> Papers:
         subs: dict[str, Submission] = {}
         for key, owner in OWNERS.items():
             details = svc.Details(
-                title=TITLES[key], abstract=f"The abstract of paper {key}.", type_id=ws.submission_types[0].id,
-                primary_topic_id=ws.topics[0].id, secondary_topic_ids=[], keywords="long context",
-                authors=authors_of(key, movers), declared_conflicts="",
-            )  # fmt: skip
-            supplementary = (svc.check_supplementary(ws, ZIPS[f"{key} supplementary"], f"{key}.zip")
-                             if f"{key} supplementary" in ZIPS else None)  # fmt: skip
+                title=TITLES[key],
+                abstract=f"The abstract of paper {key}.",
+                type_id=ws.submission_types[0].id,
+                primary_topic_id=ws.topics[0].id,
+                secondary_topic_ids=[],
+                keywords="long context",
+                authors=authors_of(key, movers),
+                declared_conflicts="",
+            )
+            supplementary = (
+                svc.check_supplementary(ws, ZIPS[f"{key} supplementary"], f"{key}.zip")
+                if f"{key} supplementary" in ZIPS
+                else None
+            )
             subs[key] = svc.create_submission(
-                ws, users[owner["email"]], details, supplementary=supplementary,
+                ws,
+                users[owner["email"]],
+                details,
+                supplementary=supplementary,
                 paper=checked_pdf(f"{key} paper", ws, authors_of(key, movers), FileKind.PAPER),
-            )  # fmt: skip
+            )
         reviewing_svc.assign_reviewer(chair, ws, subs["A"], users[RITA["email"]])
         if movers:
             reviewing_svc.assign_reviewer(chair, ws, subs["A"], users[DORA["email"]])
@@ -433,8 +471,9 @@ def build_papers(app: Flask, *, movers: bool = False) -> Papers:
         for key in ("A", "B"):
             sub = subs[key]
             final = checked_pdf(f"{key} camera-ready", ws, authors_of(key, movers), FileKind.CAMERA_READY)
-            svc.upload_camera_ready(ws, sub.submitter, sub, title=sub.title, authors=authors_of(key, movers),
-                                    paper=final, version=sub.version)  # fmt: skip
+            svc.upload_camera_ready(
+                ws, sub.submitter, sub, title=sub.title, authors=authors_of(key, movers), paper=final, version=sub.version
+            )
         ws.accepted_published = True
         db.session.commit()
         if movers:
@@ -519,8 +558,7 @@ def test_every_file_url_gives_only_the_persons_own_files_whatever_ids_are_swappe
     assert obtained == {
         ADA["name"]: ["A camera-ready", "A paper", "A supplementary", "B camera-ready"],
         MO["name"]: ["A camera-ready", "A paper", "A supplementary", "B camera-ready"],
-        CLEO["name"]: ["A camera-ready", "A paper", "A supplementary", "B camera-ready", "B paper", "B supplementary",
-                       "C paper"],
+        CLEO["name"]: ["A camera-ready", "A paper", "A supplementary", "B camera-ready", "B paper", "B supplementary", "C paper"],
         BOB["name"]: ["A camera-ready", "B camera-ready", "B paper", "B supplementary", "C paper"],
         RITA["name"]: ["A camera-ready", "A paper, reviewers' copy", "B camera-ready"],
         DORA["name"]: ["A camera-ready", "A paper, reviewers' copy", "B camera-ready"],
@@ -543,9 +581,12 @@ def test_every_served_file_is_a_sandboxed_attachment_never_sniffed(papers: Paper
         "reviewers' copy": (rita, f"/review/papers/{a}/pdf"),
         "chair's copy": (carla, f"/review/papers/{a}/pdf"),
         "public accepted paper": (papers.app.test_client(), f"/accepted-papers/{a}.pdf"),
-        **{f"export {kind}.{fmt}": (carla, f"/chair/exports/{kind}.{fmt}")
-           for kind in ("submissions", "reviews", "decisions") for fmt in ("csv", "json")},
-    }  # fmt: skip
+        **{
+            f"export {kind}.{fmt}": (carla, f"/chair/exports/{kind}.{fmt}")
+            for kind in ("submissions", "reviews", "decisions")
+            for fmt in ("csv", "json")
+        },
+    }
 
     seen = {}
     for what, (client, url) in downloads.items():
@@ -569,10 +610,12 @@ DISGUISES = {
     # The PDF magic bytes, then a page a browser would sniff as HTML.
     "pdf-header-then-html": (b"%PDF-1.7\n" + HTML_PAGE, "could not be opened as a PDF"),
     # An SVG image with a script, named paper.pdf.
-    "svg": (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)">'
-            b"<script>alert(document.cookie)</script></svg>",
-            "This is not a PDF file (its content is not PDF, whatever its name says)."),
-}  # fmt: skip
+    "svg": (
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)">'
+        b"<script>alert(document.cookie)</script></svg>",
+        "This is not a PDF file (its content is not PDF, whatever its name says).",
+    ),
+}
 SUPPLEMENTARY_REFUSAL = "Supplementary material must be a PDF or a ZIP file (by its content, not its name)."
 
 
@@ -597,8 +640,14 @@ def test_html_or_svg_disguised_as_a_pdf_is_refused_at_every_upload_and_nothing_i
         url = f"/submissions/{number}/camera-ready"
         with app.app_context():
             version = db.session.get(Submission, number).version
-        fields = {"action": "save", "title": TITLES["A"], "version": str(version), "authors-0-name": ADA["name"],
-                  "authors-0-email": ADA["email"], "authors-0-affiliation": ADA["affiliation"]}  # fmt: skip
+        fields = {
+            "action": "save",
+            "title": TITLES["A"],
+            "version": str(version),
+            "authors-0-name": ADA["name"],
+            "authors-0-email": ADA["email"],
+            "authors-0-affiliation": ADA["affiliation"],
+        }
     else:
         create_users(app, ADA)
         set_dates(app, paper=3)
@@ -606,10 +655,18 @@ def test_html_or_svg_disguised_as_a_pdf_is_refused_at_every_upload_and_nothing_i
         with app.app_context():
             type_id = db.session.scalar(sa.select(SubmissionType.id).order_by(SubmissionType.position))
             topic_id = db.session.scalar(sa.select(Topic.id).order_by(Topic.position))
-        fields = {"action": "save", "title": "A paper with a disguised file", "abstract": "Long contexts.",
-                  "type": str(type_id), "primary_topic": str(topic_id), "keywords": "", "declared_conflicts": "",
-                  "authors-0-name": ADA["name"], "authors-0-email": ADA["email"],
-                  "authors-0-affiliation": ADA["affiliation"]}  # fmt: skip
+        fields = {
+            "action": "save",
+            "title": "A paper with a disguised file",
+            "abstract": "Long contexts.",
+            "type": str(type_id),
+            "primary_topic": str(topic_id),
+            "keywords": "",
+            "declared_conflicts": "",
+            "authors-0-name": ADA["name"],
+            "authors-0-email": ADA["email"],
+            "authors-0-affiliation": ADA["affiliation"],
+        }
     client = signed_in(app, ADA)
     before = stored_state(app)
 
@@ -621,8 +678,7 @@ def test_html_or_svg_disguised_as_a_pdf_is_refused_at_every_upload_and_nothing_i
             form["paper"] = (io.BytesIO(PDFS["C paper"]), "paper.pdf", "application/pdf")
             form["supplementary"] = (io.BytesIO(data), "supplementary.pdf", "application/pdf")
             message = message if disguise == "pdf-header-then-html" else SUPPLEMENTARY_REFUSAL
-        response = client.post(url, data={"csrf_token": csrf_token(client, url), **form},
-                               content_type="multipart/form-data")  # fmt: skip
+        response = client.post(url, data={"csrf_token": csrf_token(client, url), **form}, content_type="multipart/form-data")
         problems = error_summary(response)
         told[disguise] = (response.status_code, len(problems) == 1 and message in problems[0])
         wanted[disguise] = (422, True)
@@ -635,7 +691,7 @@ def test_html_or_svg_disguised_as_a_pdf_is_refused_at_every_upload_and_nothing_i
 # Stored XSS
 # =====================================================================================================
 
-XSS = "<script>alert(1)</script>\"><img src=x onerror=alert(1)><svg onload=alert(1)>"
+XSS = '<script>alert(1)</script>"><img src=x onerror=alert(1)><svg onload=alert(1)>'
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "srcdoc"}
 
 
@@ -688,22 +744,35 @@ def hostile_paper(app: Flask) -> tuple[Flask, int]:
     set_dates(app, paper=3, camera_ready=20)
     for person, name in ((ADA, "Ada"), (RITA, "Rita"), (REX, "Rex")):
         client = signed_in(app, person)
-        saved = post_form(client, "/account/profile", {"name": hostile(name), "affiliation": hostile(f"{name}'s lab"),
-                                                       "orcid": "", "homepage": ""})  # fmt: skip
+        saved = post_form(
+            client,
+            "/account/profile",
+            {"name": hostile(name), "affiliation": hostile(f"{name}'s lab"), "orcid": "", "homepage": ""},
+        )
         assert saved.status_code == 302, text_of(saved)
     ada = signed_in(app, ADA)
     with app.app_context():
         type_id = db.session.scalar(sa.select(SubmissionType.id).order_by(SubmissionType.position))
         topic_id = db.session.scalar(sa.select(Topic.id).order_by(Topic.position))
     form = {
-        "action": "save", "title": hostile("Title"), "abstract": f"{hostile('Abstract')}\n\n{hostile('More')}",
-        "type": str(type_id), "primary_topic": str(topic_id), "keywords": hostile("Keywords"), "declared_conflicts": "",
-        "authors-0-name": hostile("Ada"), "authors-0-email": ADA["email"], "authors-0-affiliation": hostile("Ada's lab"),
-        "authors-1-name": hostile("Cora"), "authors-1-email": CORA["email"], "authors-1-affiliation": hostile("Cora's lab"),
+        "action": "save",
+        "title": hostile("Title"),
+        "abstract": f"{hostile('Abstract')}\n\n{hostile('More')}",
+        "type": str(type_id),
+        "primary_topic": str(topic_id),
+        "keywords": hostile("Keywords"),
+        "declared_conflicts": "",
+        "authors-0-name": hostile("Ada"),
+        "authors-0-email": ADA["email"],
+        "authors-0-affiliation": hostile("Ada's lab"),
+        "authors-1-name": hostile("Cora"),
+        "authors-1-email": CORA["email"],
+        "authors-1-affiliation": hostile("Cora's lab"),
         "paper": (io.BytesIO(PDFS["C paper"]), "paper.pdf"),
-    }  # fmt: skip
-    submitted = ada.post("/submissions/new", data={"csrf_token": csrf_token(ada, "/submissions/new"), **form},
-                         content_type="multipart/form-data")  # fmt: skip
+    }
+    submitted = ada.post(
+        "/submissions/new", data={"csrf_token": csrf_token(ada, "/submissions/new"), **form}, content_type="multipart/form-data"
+    )
     assert submitted.status_code == 302, error_summary(submitted)
     number = int(submitted.headers["Location"].rsplit("/", 1)[1])
     update_workshop(app, phase=Phase.REVIEWING, review_deadline=utcnow() + timedelta(days=10))
@@ -714,29 +783,48 @@ def hostile_paper(app: Flask) -> tuple[Flask, int]:
         assert post(carla, "/chair/assignments/add", {"number": number, "reviewer": reviewer_id}).status_code == 302
     for person, name in ((RITA, "Rita"), (REX, "Rex")):
         client = signed_in(app, person)
-        texts = {field: hostile(f"{name}'s {field}") for field in reviewing_svc.REVIEW_FIELDS
-                 if field not in ("recommendation", "confidence")}  # fmt: skip
+        texts = {
+            field: hostile(f"{name}'s {field}")
+            for field in reviewing_svc.REVIEW_FIELDS
+            if field not in ("recommendation", "confidence")
+        }
         url = f"/review/papers/{number}/review"
-        done = client.post(url, data={"csrf_token": csrf_token(client, url), "recommendation": "4", "confidence": "3",
-                                      "version": "", "action": "submit", **texts})  # fmt: skip
+        done = client.post(
+            url,
+            data={
+                "csrf_token": csrf_token(client, url),
+                "recommendation": "4",
+                "confidence": "3",
+                "version": "",
+                "action": "submit",
+                **texts,
+            },
+        )
         assert done.status_code == 302, text_of(done)
         if person is RITA:
             assert post(client, f"/review/papers/{number}/discussion", {"body": hostile("Comment")}).status_code == 302
     with app.app_context():
         version = db.session.get(Submission, number).version
-    assert post(carla, f"/chair/decisions/{number}", {"decision": "accepted", "presentation": "oral",
-                                                      "note": hostile("Note"), "version": version}).status_code == 302
-    prepared = post(carla, "/chair/letters", {"accept_letter": hostile("Letter") + "\n{{ reviews }}",
-                                              "reject_letter": "Sorry.", "with_reviews": "1"})  # fmt: skip
+    assert (
+        post(
+            carla,
+            f"/chair/decisions/{number}",
+            {"decision": "accepted", "presentation": "oral", "note": hostile("Note"), "version": version},
+        ).status_code
+        == 302
+    )
+    prepared = post(
+        carla,
+        "/chair/letters",
+        {"accept_letter": hostile("Letter") + "\n{{ reviews }}", "reject_letter": "Sorry.", "with_reviews": "1"},
+    )
     assert prepared.status_code == 302
     assert post(carla, "/chair/letters/send", {}).status_code == 302
     assert post(carla, "/chair/publish", {"published": "1"}).status_code == 302
     return app, number
 
 
-def test_hostile_text_about_a_paper_is_shown_escaped_on_every_page_that_shows_it(
-    hostile_paper: tuple[Flask, int]
-) -> None:
+def test_hostile_text_about_a_paper_is_shown_escaped_on_every_page_that_shows_it(hostile_paper: tuple[Flask, int]) -> None:
     app, n = hostile_paper
     with app.app_context():
         letter_id = db.session.scalar(sa.select(Letter.id))
@@ -744,21 +832,48 @@ def test_hostile_text_about_a_paper_is_shown_escaped_on_every_page_that_shows_it
     # Each page, and the texts it must show (as typed, so the test knows the payload reached it).
     pages: dict[str, tuple[FlaskClient, list[str]]] = {
         "/submissions/": (ada, ["Title"]),
-        f"/submissions/{n}": (ada, ["Title", "Abstract", "More", "Keywords", "Ada", "Ada's lab", "Cora", "Cora's lab",
-                                    "Note", "Rita's comments_to_authors", "Rex's comments_to_authors"]),
+        f"/submissions/{n}": (
+            ada,
+            [
+                "Title",
+                "Abstract",
+                "More",
+                "Keywords",
+                "Ada",
+                "Ada's lab",
+                "Cora",
+                "Cora's lab",
+                "Note",
+                "Rita's comments_to_authors",
+                "Rex's comments_to_authors",
+            ],
+        ),
         f"/submissions/{n}/edit": (ada, []),
         f"/submissions/{n}/camera-ready": (ada, []),
         "/account/": (ada, ["Ada", "Ada's lab"]),
         "/account/profile": (ada, []),
         "/review/": (rita, ["Title"]),
         "/review/bids": (rita, ["Title", "Abstract", "Keywords"]),
-        f"/review/papers/{n}": (rita, ["Title", "Abstract", "Keywords", "Comment", "Rex's summary", "Rex's strengths",
-                                       "Rex's weaknesses", "Rex's comments_to_authors"]),
+        f"/review/papers/{n}": (
+            rita,
+            [
+                "Title",
+                "Abstract",
+                "Keywords",
+                "Comment",
+                "Rex's summary",
+                "Rex's strengths",
+                "Rex's weaknesses",
+                "Rex's comments_to_authors",
+            ],
+        ),
         f"/review/papers/{n}/review": (rita, ["Title"]),
         "/submissions/all": (carla, ["Title", "Ada", "Ada's lab", "Cora"]),
         "/chair/": (carla, []),
-        f"/chair/papers/{n}": (carla, ["Title", "Ada", "Cora's lab", "Rita", "Rex", "Rita's confidential_comments",
-                                       "Rex's summary", "Comment"]),
+        f"/chair/papers/{n}": (
+            carla,
+            ["Title", "Ada", "Cora's lab", "Rita", "Rex", "Rita's confidential_comments", "Rex's summary", "Comment"],
+        ),
         "/chair/submissions": (carla, ["Title"]),
         "/chair/decisions": (carla, ["Title"]),
         "/chair/assignments": (carla, ["Title", "Rita", "Rex"]),
@@ -784,13 +899,30 @@ def test_hostile_text_about_a_paper_is_shown_escaped_on_every_page_that_shows_it
     assert missing == {key: [] for key in pages}
     # In attributes too: the forms give back exactly what was typed.
     edit = input_values(ada.get(f"/submissions/{n}/edit"))
-    assert (edit["title"], edit["keywords"], edit["authors-1-name"]) == ([hostile("Title")], [hostile("Keywords")],
-                                                                         [hostile("Cora")])  # fmt: skip
+    assert (edit["title"], edit["keywords"], edit["authors-1-name"]) == (
+        [hostile("Title")],
+        [hostile("Keywords")],
+        [hostile("Cora")],
+    )
     assert input_values(ada.get("/account/profile"))["name"] == [hostile("Ada")]
 
 
-WORKSHOP_TEXTS = ("name", "short_name", "edition", "tagline", "venue", "contact_email", "overview", "motivation",
-                  "objective", "audience", "cfp_intro", "submission_instructions", "panel_note", "sponsor_call")  # fmt: skip
+WORKSHOP_TEXTS = (
+    "name",
+    "short_name",
+    "edition",
+    "tagline",
+    "venue",
+    "contact_email",
+    "overview",
+    "motivation",
+    "objective",
+    "audience",
+    "cfp_intro",
+    "submission_instructions",
+    "panel_note",
+    "sponsor_call",
+)
 # Markdown fields get the payload, raw HTML links and Markdown links with script URLs.
 MARKDOWN_XSS = ' [click](javascript:alert(1)) [also](JaVaScRiPt:alert(2)) <a href="javascript:alert(3)">x</a>'
 
@@ -803,32 +935,58 @@ def test_hostile_text_from_chairs_and_visitors_is_shown_escaped_on_every_page_th
     with app.app_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         texts = {name: getattr(ws, name) for name in WORKSHOP_TEXTS}
-        texts |= {"starts_on": ws.starts_on.isoformat() if ws.starts_on else "",
-                  "ends_on": ws.ends_on.isoformat() if ws.ends_on else ""}  # fmt: skip
-    texts |= {"name": hostile("Name"), "tagline": hostile("Tagline"), "venue": hostile("Venue"),
-              "overview": hostile("Overview") + MARKDOWN_XSS, "sponsor_call": hostile("Sponsor call") + MARKDOWN_XSS}  # fmt: skip
+        texts |= {
+            "starts_on": ws.starts_on.isoformat() if ws.starts_on else "",
+            "ends_on": ws.ends_on.isoformat() if ws.ends_on else "",
+        }
+    texts |= {
+        "name": hostile("Name"),
+        "tagline": hostile("Tagline"),
+        "venue": hostile("Venue"),
+        "overview": hostile("Overview") + MARKDOWN_XSS,
+        "sponsor_call": hostile("Sponsor call") + MARKDOWN_XSS,
+    }
     # The content editor: the texts (Markdown and single lines), then one new item of every kind.
     edits = {
         "/chair/content/texts": texts,
-        "/chair/content/topics/new": {"title": hostile("Topic"), "description": hostile("Topic text") + MARKDOWN_XSS,
-                                      "examples": hostile("Examples")},
+        "/chair/content/topics/new": {
+            "title": hostile("Topic"),
+            "description": hostile("Topic text") + MARKDOWN_XSS,
+            "examples": hostile("Examples"),
+        },
         "/chair/content/questions/new": {"title": hostile("Question"), "text": hostile("Question text") + MARKDOWN_XSS},
-        "/chair/content/people/speaker/new": {"name": hostile("Speaker"), "affiliation": hostile("Speaker's lab"),
-                                              "homepage": "", "bio": hostile("Bio") + MARKDOWN_XSS},
-        "/chair/content/people/organizer/new": {"name": hostile("Organizer"), "affiliation": hostile("Organizer's lab"),
-                                                "homepage": "", "bio": ""},
+        "/chair/content/people/speaker/new": {
+            "name": hostile("Speaker"),
+            "affiliation": hostile("Speaker's lab"),
+            "homepage": "",
+            "bio": hostile("Bio") + MARKDOWN_XSS,
+        },
+        "/chair/content/people/organizer/new": {
+            "name": hostile("Organizer"),
+            "affiliation": hostile("Organizer's lab"),
+            "homepage": "",
+            "bio": "",
+        },
         "/chair/content/sponsors/new": {"label": hostile("Option"), "description": hostile("Option text") + MARKDOWN_XSS},
         "/chair/content/dates/new": {"label": hostile("Date"), "kind": "other", "at": "2024-07-27 09:00"},
-    }  # fmt: skip
+    }
     previews = {url: post(carla, url, {**data, "preview": "1"}) for url, data in edits.items()}
     for url, data in edits.items():
         saved = post(carla, url, {**data, "save": "1"})
         assert saved.status_code == 302, (url, text_of(saved))
     # A visitor's sponsor inquiry that fails validation comes back in the form.
     visitor = app.test_client()
-    inquiry = post_form(visitor, "/sponsors/", {"name": hostile("Sponsor"), "organization": hostile("Company"),
-                                                "email": "not an address", "interest": "",
-                                                "message": hostile("Message")})  # fmt: skip
+    inquiry = post_form(
+        visitor,
+        "/sponsors/",
+        {
+            "name": hostile("Sponsor"),
+            "organization": hostile("Company"),
+            "email": "not an address",
+            "interest": "",
+            "message": hostile("Message"),
+        },
+    )
     # The group mail's preview shows the subject and body as they will go out; once sent, its history the subject.
     group_mail = {"audience": "reviewers", "subject": hostile("Subject"), "body": hostile("Body") + " {{ name }}"}
     mail_preview = post(carla, "/chair/mail", {**group_mail, "preview": "Preview"})
@@ -858,15 +1016,18 @@ def test_hostile_text_from_chairs_and_visitors_is_shown_escaped_on_every_page_th
     }
 
     found = {what: active_content(response) for what, (response, _) in pages.items()}
-    missing = {what: [label for label in labels if hostile(label) not in text_of(response)]
-               for what, (response, labels) in pages.items()}  # fmt: skip
+    missing = {
+        what: [label for label in labels if hostile(label) not in text_of(response)] for what, (response, labels) in pages.items()
+    }
 
     assert {url: response.status_code for url, response in previews.items()} == dict.fromkeys(edits, 200)
     assert found == {key: [] for key in pages}
     assert missing == {key: [] for key in pages}
     assert "[click](javascript:alert(1))" in text_of(pages["home"][0])  # a script link stays text, never a link
     assert {k: v for k, v in input_values(inquiry).items() if k in ("name", "organization")} == {
-        "name": [hostile("Sponsor")], "organization": [hostile("Company")]}  # fmt: skip
+        "name": [hostile("Sponsor")],
+        "organization": [hostile("Company")],
+    }
     # The refused inquiry sent nothing; the group mail reached the one reviewer, as plain text.
     assert [(str(m["To"]), m.get_content_type()) for m in smtp.wait_for(1)] == [(RITA["email"], "text/plain")]
 
@@ -876,16 +1037,28 @@ def test_hostile_text_from_chairs_and_visitors_is_shown_escaped_on_every_page_th
 # =====================================================================================================
 
 REVIEWS = {
-    "rita": {"summary": "Rita's summary of the method.", "strengths": "Rita liked the complexity analysis.",
-             "weaknesses": "Rita missed a baseline.", "comments_to_authors": "Please compare with blockwise attention.",
-             "confidential_comments": "Chairs only: Rita knows this group."},
-    "rex": {"summary": "Rex's summary of the method.", "strengths": "Rex liked the figures.",
-            "weaknesses": "Rex found a leak of test data.", "comments_to_authors": "Please report memory per device.",
-            "confidential_comments": "Chairs only: Rex saw a preprint."},
-}  # fmt: skip
-RITA_DRAFT = {"summary": "Rita's draft summary, half written.", "strengths": "Rita's draft strength.",
-              "weaknesses": "Rita's draft weakness.", "comments_to_authors": "Rita's draft note to the authors.",
-              "confidential_comments": "Rita's draft, for the chairs."}  # fmt: skip
+    "rita": {
+        "summary": "Rita's summary of the method.",
+        "strengths": "Rita liked the complexity analysis.",
+        "weaknesses": "Rita missed a baseline.",
+        "comments_to_authors": "Please compare with blockwise attention.",
+        "confidential_comments": "Chairs only: Rita knows this group.",
+    },
+    "rex": {
+        "summary": "Rex's summary of the method.",
+        "strengths": "Rex liked the figures.",
+        "weaknesses": "Rex found a leak of test data.",
+        "comments_to_authors": "Please report memory per device.",
+        "confidential_comments": "Chairs only: Rex saw a preprint.",
+    },
+}
+RITA_DRAFT = {
+    "summary": "Rita's draft summary, half written.",
+    "strengths": "Rita's draft strength.",
+    "weaknesses": "Rita's draft weakness.",
+    "comments_to_authors": "Rita's draft note to the authors.",
+    "confidential_comments": "Rita's draft, for the chairs.",
+}
 REX_COMMENT = "Does the speed-up hold on eight devices?"
 IDENTIFYING_XMP = (
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -936,10 +1109,15 @@ def build_reviewed(app: Flask, *, pdf: str) -> Reviewed:
     with app.test_request_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         details = svc.Details(
-            title=TITLES["A"], abstract="Sequence parallelism lets ring attention scale.", type_id=ws.submission_types[0].id,
-            primary_topic_id=ws.topics[0].id, secondary_topic_ids=[], keywords="ring attention", authors=authors,
+            title=TITLES["A"],
+            abstract="Sequence parallelism lets ring attention scale.",
+            type_id=ws.submission_types[0].id,
+            primary_topic_id=ws.topics[0].id,
+            secondary_topic_ids=[],
+            keywords="ring attention",
+            authors=authors,
             declared_conflicts="",
-        )  # fmt: skip
+        )
         ada = db.session.scalar(sa.select(User).where(User.email == ADA["email"]))
         sub = svc.create_submission(ws, ada, details, paper=checked_pdf(pdf, ws, authors, FileKind.PAPER))
         ws.phase, ws.review_deadline = Phase.REVIEWING, utcnow() + timedelta(days=10)
@@ -966,9 +1144,7 @@ def whole_mail(message: EmailMessage) -> str:
     return message.as_string() + "\n" + message.get_content()
 
 
-def test_authors_never_learn_who_reviewed_them_from_pages_mails_files_or_searches(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_authors_never_learn_who_reviewed_them_from_pages_mails_files_or_searches(app: Flask, smtp: SMTPRecorder) -> None:
     world = build_reviewed(app, pdf="C paper")
     n = world.number
     with app.test_request_context():
@@ -978,28 +1154,56 @@ def test_authors_never_learn_who_reviewed_them_from_pages_mails_files_or_searche
             reviewer_id = db.session.scalar(sa.select(User.id).where(User.email == f"{key}@example.org"))
             assignment = reviewing_svc.assignment_of(n, reviewer_id)
             assert assignment is not None
-            reviewing_svc.save_review(ws, assignment, {**REVIEWS[key], "recommendation": 4, "confidence": 3},
-                                      submit=True, version=None)  # fmt: skip
+            reviewing_svc.save_review(
+                ws, assignment, {**REVIEWS[key], "recommendation": 4, "confidence": 3}, submit=True, version=None
+            )
         rex = db.session.scalar(sa.select(User).where(User.email == REX["email"]))
         reviewing_svc.post_comment(ws, rex, sub, REX_COMMENT)
         decide_and_notify(ws, sub, Decision.ACCEPTED, db.session.scalar(sa.select(User).where(User.email == CARLA["email"])))
         db.session.commit()
         emails.send_pending()
-    secrets = [*identities(RITA, REX), "Rita", "Rex", REX_COMMENT,
-               *(REVIEWS[k][f] for k in REVIEWS for f in ("summary", "strengths", "weaknesses", "confidential_comments"))]
+    secrets = [
+        *identities(RITA, REX),
+        "Rita",
+        "Rex",
+        REX_COMMENT,
+        *(REVIEWS[k][f] for k in REVIEWS for f in ("summary", "strengths", "weaknesses", "confidential_comments")),
+    ]
     with app.app_context():
         revision_id = db.session.scalar(sa.select(Revision.id).where(Revision.submission_id == n))
-    as_author = ("/", "/submissions/", f"/submissions/{n}", f"/submissions/{n}/camera-ready", "/account/",
-                 f"/submissions/{n}/files/{revision_id}", f"/review/papers/{n}", f"/review/papers/{n}/pdf",
-                 f"/chair/papers/{n}", "/review/bids?q=Rex", "/chair/exports/reviews.csv")  # fmt: skip
+    as_author = (
+        "/",
+        "/submissions/",
+        f"/submissions/{n}",
+        f"/submissions/{n}/camera-ready",
+        "/account/",
+        f"/submissions/{n}/files/{revision_id}",
+        f"/review/papers/{n}",
+        f"/review/papers/{n}/pdf",
+        f"/chair/papers/{n}",
+        "/review/bids?q=Rex",
+        "/chair/exports/reviews.csv",
+    )
     # Cleo is a chair as well: the chairs' pages and exports (not the lists of the program committee, which name
     # Rita and Rex as its members; what they tell of this paper's review is in test_route_audit.py).
-    as_chair = ("/chair/", "/chair/submissions", "/chair/submissions?sort=mean&dir=desc", "/chair/decisions",
-                "/chair/letters", "/chair/audit", "/chair/audit?q=Reviewer", "/chair/jobs?all=1", "/chair/conflicts",
-                *(f"/chair/exports/{kind}.{fmt}" for kind in ("submissions", "reviews", "decisions")
-                  for fmt in ("csv", "json")))  # fmt: skip
-    pages = {ADA["name"]: (ADA, (*as_author, "/members/?q=Rita")), CORA["name"]: (CORA, as_author),
-             MO["name"]: (MO, as_author), CLEO["name"]: (CLEO, (*as_author, *as_chair))}  # fmt: skip
+    as_chair = (
+        "/chair/",
+        "/chair/submissions",
+        "/chair/submissions?sort=mean&dir=desc",
+        "/chair/decisions",
+        "/chair/letters",
+        "/chair/audit",
+        "/chair/audit?q=Reviewer",
+        "/chair/jobs?all=1",
+        "/chair/conflicts",
+        *(f"/chair/exports/{kind}.{fmt}" for kind in ("submissions", "reviews", "decisions") for fmt in ("csv", "json")),
+    )
+    pages = {
+        ADA["name"]: (ADA, (*as_author, "/members/?q=Rita")),
+        CORA["name"]: (CORA, as_author),
+        MO["name"]: (MO, as_author),
+        CLEO["name"]: (CLEO, (*as_author, *as_chair)),
+    }
 
     seen: dict[str, list[str]] = {}
     for name, (person, urls) in pages.items():
@@ -1028,9 +1232,7 @@ def bid_titles(response: TestResponse) -> list[str]:
     return [text_of_fragment(m) for m in re.findall(r"(?s)<legend>(.*?)</legend>", response.get_data(as_text=True))]
 
 
-def test_double_blind_reviewers_learn_no_author_from_mails_file_metadata_or_search(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_double_blind_reviewers_learn_no_author_from_mails_file_metadata_or_search(app: Flask, smtp: SMTPRecorder) -> None:
     world = build_reviewed(app, pdf="identifying")
     n = world.number
     carla, rita, rex = (signed_in(app, p) for p in (CARLA, RITA, REX))
@@ -1038,39 +1240,78 @@ def test_double_blind_reviewers_learn_no_author_from_mails_file_metadata_or_sear
     # Rita has saved a draft of her review; Rex submits his, then asks the others a question.
     url = f"/review/papers/{n}/review"
     for client, action, texts in ((rita, "save", RITA_DRAFT), (rex, "submit", REVIEWS["rex"])):
-        saved = client.post(url, data={"csrf_token": csrf_token(client, url), "recommendation": "4", "confidence": "3",
-                                       "version": "", "action": action, **texts})  # fmt: skip
+        saved = client.post(
+            url,
+            data={
+                "csrf_token": csrf_token(client, url),
+                "recommendation": "4",
+                "confidence": "3",
+                "version": "",
+                "action": action,
+                **texts,
+            },
+        )
         assert saved.status_code == 302, text_of(saved)
     assert post(rex, f"/review/papers/{n}/discussion", {"body": REX_COMMENT}).status_code == 302
     # The authors by every address and affiliation they had; the other review and the discussion (Rita may read
     # them once her own review is in).
-    secrets = [*identities(ADA, CORA, MO, CLEO), *(v for e in EARLIER.values() for v in e.values()), "Ada", "Cora",
-               "Alpha", "Wanderer", "Chairwell"]  # fmt: skip
+    secrets = [
+        *identities(ADA, CORA, MO, CLEO),
+        *(v for e in EARLIER.values() for v in e.values()),
+        "Ada",
+        "Cora",
+        "Alpha",
+        "Wanderer",
+        "Chairwell",
+    ]
     not_yet = [REX_COMMENT, *REVIEWS["rex"].values()]
 
     pdf = rita.get(f"/review/papers/{n}/pdf")
     data = pdf.get_data()
     reader = PdfReader(io.BytesIO(data))
-    searches = {q: bid_titles(rita.get(f"/review/bids?q={quote(q)}"))
-                for q in ("Ada Author", "ada", "Cora", "Alpha Institute", "cora@example.org", "Mo Wanderer",
-                          "mo@example.org", "Oldtown", "Chairwell", "Ring Attention")}  # fmt: skip
-    pages = {url: rita.get(url) for url in ("/review/", "/review/bids", f"/review/papers/{n}",
-                                            f"/review/papers/{n}/review")}  # fmt: skip
+    searches = {
+        q: bid_titles(rita.get(f"/review/bids?q={quote(q)}"))
+        for q in (
+            "Ada Author",
+            "ada",
+            "Cora",
+            "Alpha Institute",
+            "cora@example.org",
+            "Mo Wanderer",
+            "mo@example.org",
+            "Oldtown",
+            "Chairwell",
+            "Ring Attention",
+        )
+    }
+    pages = {url: rita.get(url) for url in ("/review/", "/review/bids", f"/review/papers/{n}", f"/review/papers/{n}/review")}
     mails = [m for m in smtp.wait_for(5) if RITA["email"] in str(m["To"])]
     rex_sees = rex.get(f"/review/papers/{n}")
 
     assert pdf.headers["Content-Disposition"] == f"attachment; filename=longllm2024-{n}.pdf"
     assert (dict(reader.metadata or {}), reader.xmp_metadata, len(reader.pages)) == ({}, None, 3)
     assert leaked(secrets, data) == []
-    assert searches == {"Ada Author": [], "ada": [], "Cora": [], "Alpha Institute": [], "cora@example.org": [],
-                        "Mo Wanderer": [], "mo@example.org": [], "Oldtown": [], "Chairwell": [],
-                        "Ring Attention": [f"#{n} {TITLES['A']}"]}  # fmt: skip
+    assert searches == {
+        "Ada Author": [],
+        "ada": [],
+        "Cora": [],
+        "Alpha Institute": [],
+        "cora@example.org": [],
+        "Mo Wanderer": [],
+        "mo@example.org": [],
+        "Oldtown": [],
+        "Chairwell": [],
+        "Ring Attention": [f"#{n} {TITLES['A']}"],
+    }
     assert {url: leaked(secrets + not_yet, r.get_data()) for url, r in pages.items()} == {key: [] for key in pages}
     # No mail about the discussion before her own review is in.
     assert sorted(str(m["Subject"]).strip() for m in mails) == [
-        "[LongLLM 2024] 1 paper to review", "[LongLLM 2024] Reminder: 1 review to finish"]
+        "[LongLLM 2024] 1 paper to review",
+        "[LongLLM 2024] Reminder: 1 review to finish",
+    ]
     assert {str(m["Subject"]).strip(): leaked(secrets + not_yet, whole_mail(m)) for m in mails} == {
-        str(m["Subject"]).strip(): [] for m in mails}
+        str(m["Subject"]).strip(): [] for m in mails
+    }
     # Rex, whose review is in, reads the discussion, but not Rita's draft.
     assert (leaked(list(RITA_DRAFT.values()), rex_sees.get_data()), REX_COMMENT in text_of(rex_sees)) == ([], True)
     # The authors' own file still names them: the copy was made for the reviewers, not by losing the original.
@@ -1085,12 +1326,28 @@ def test_double_blind_reviewers_learn_no_author_from_mails_file_metadata_or_sear
 FORMULA_STARTS = {"equals": "=", "plus": "+", "minus": "-", "at": "@", "tab": "\t", "carriage-return": "\r"}
 # Every text column of every CSV export, planted with a value of its own.
 PLANTED = {
-    "submissions": ("title", "type", "primary_topic", "other_topics", "keywords", "authors", "author_emails",
-                    "author_affiliations"),
-    "reviews": ("title", "reviewer_name", "reviewer_email", "summary", "strengths", "weaknesses",
-                "comments_to_authors", "confidential_comments"),
+    "submissions": (
+        "title",
+        "type",
+        "primary_topic",
+        "other_topics",
+        "keywords",
+        "authors",
+        "author_emails",
+        "author_affiliations",
+    ),
+    "reviews": (
+        "title",
+        "reviewer_name",
+        "reviewer_email",
+        "summary",
+        "strengths",
+        "weaknesses",
+        "comments_to_authors",
+        "confidential_comments",
+    ),
     "decisions": ("title", "note"),
-}  # fmt: skip
+}
 
 
 def test_every_text_cell_of_every_csv_export_that_starts_like_a_formula_is_neutralised(app: Flask) -> None:
@@ -1104,16 +1361,25 @@ def test_every_text_cell_of_every_csv_export_that_starts_like_a_formula_is_neutr
         author = make_user(ADA["email"], name=ADA["name"])
         numbers = {}
         for i, start in enumerate(FORMULA_STARTS.values()):
+
             def v(column: str, start: str = start) -> str:
                 return f"{start}{column}"
 
-            primary, other = (Topic(workshop_id=ws.id, slug=f"planted-{i}-{k}", position=100 + 2 * i + k, title=v(c))
-                              for k, c in enumerate(("primary_topic", "other_topics")))  # fmt: skip
+            primary, other = (
+                Topic(workshop_id=ws.id, slug=f"planted-{i}-{k}", position=100 + 2 * i + k, title=v(c))
+                for k, c in enumerate(("primary_topic", "other_topics"))
+            )
             kind = SubmissionType(workshop_id=ws.id, slug=f"planted-{i}", position=100 + i, name=v("type"), page_limit=8)
             db.session.add_all([primary, other, kind])
             reviewer = make_user(f"{start}reviewer_email{i}@example.org", name=v("reviewer_name"), roles=("reviewer",))
-            sub = make_paper(ws, author, v("title"), [(v("authors"), f"{start}author_emails{i}@example.org")],
-                             decision=Decision.ACCEPTED, letter_sent=True)  # fmt: skip
+            sub = make_paper(
+                ws,
+                author,
+                v("title"),
+                [(v("authors"), f"{start}author_emails{i}@example.org")],
+                decision=Decision.ACCEPTED,
+                letter_sent=True,
+            )
             sub.authors[0].affiliation, sub.keywords, sub.decision_note = v("author_affiliations"), v("keywords"), v("note")
             sub.primary_topic, sub.secondary_topics, sub.type = primary, [other], kind
             assign(sub, reviewer, 1, state=ReviewState.SUBMITTED, **{f: v(f) for f in texts})
@@ -1132,8 +1398,10 @@ def test_every_text_cell_of_every_csv_export_that_starts_like_a_formula_is_neutr
             i, start = numbers[row[0]]
             planted[(kind, row[0])] = {column: row[header.index(column)] for column in columns}
             wanted = {column: f"'{start}{column}" for column in columns}
-            wanted |= {"author_emails": f"'{start}author_emails{i}@example.org",
-                       "reviewer_email": f"'{start}reviewer_email{i}@example.org"}  # fmt: skip
+            wanted |= {
+                "author_emails": f"'{start}author_emails{i}@example.org",
+                "reviewer_email": f"'{start}reviewer_email{i}@example.org",
+            }
             if not start.strip():  # keywords are split at commas and trimmed: a leading tab or CR is gone already
                 wanted["keywords"] = "keywords"
             expected[(kind, row[0])] = {column: wanted[column] for column in columns}
@@ -1149,8 +1417,15 @@ def test_every_text_cell_of_every_csv_export_that_starts_like_a_formula_is_neutr
 
 CRLF_BCC = f"\r\nBcc: {VICTIM}"
 SINGLE_LINE = "Use a single line, without line breaks or control characters."
-REGISTRATION = {"name": "Eve Example", "email": "eve@example.org", "affiliation": "Example Lab", "orcid": "",
-                "homepage": "", "password": PASSWORD, "confirm": PASSWORD}  # fmt: skip
+REGISTRATION = {
+    "name": "Eve Example",
+    "email": "eve@example.org",
+    "affiliation": "Example Lab",
+    "orcid": "",
+    "homepage": "",
+    "password": PASSWORD,
+    "confirm": PASSWORD,
+}
 # (who posts, the form's page, what is posted): each field would reach a header of the mail the form sends.
 REFUSED_FORMS = {
     "registration name": (None, "/auth/register", REGISTRATION | {"name": "Eve Example" + CRLF_BCC}),
@@ -1158,11 +1433,17 @@ REFUSED_FORMS = {
     "password reset address": (None, "/auth/reset", {"email": ADA["email"] + CRLF_BCC}),
     "confirmation resend address": (None, "/auth/confirm/resend", {"email": ADA["email"] + CRLF_BCC}),
     "email change address": (ADA, "/account/email", {"email": "ada.new@example.org" + CRLF_BCC, "password": PASSWORD}),
-    "group mail subject": (CARLA, "/chair/mail", {"audience": "chairs", "subject": "News" + CRLF_BCC, "body": "Hi",
-                                                  "preview": "Preview"}),
-    "external reviewer name": (CARLA, "/chair/assignments", {"number": "1", "name": "Eve" + CRLF_BCC,
-                                                             "email": "eve@example.org"}),
-}  # fmt: skip
+    "group mail subject": (
+        CARLA,
+        "/chair/mail",
+        {"audience": "chairs", "subject": "News" + CRLF_BCC, "body": "Hi", "preview": "Preview"},
+    ),
+    "external reviewer name": (
+        CARLA,
+        "/chair/assignments",
+        {"number": "1", "name": "Eve" + CRLF_BCC, "email": "eve@example.org"},
+    ),
+}
 
 
 def test_line_breaks_in_fields_that_reach_a_mail_are_refused_and_nothing_is_sent(app: Flask, smtp: SMTPRecorder) -> None:
@@ -1210,7 +1491,9 @@ def test_a_group_mail_subject_that_renders_a_line_break_arrives_as_one_subject(a
 
     assert injected_headers(smtp) == []
     assert sorted((str(m["To"]), " ".join(str(m["Subject"]).split())) for m in messages) == [
-        (REX["email"], f"News for Rex Reader Bcc: {VICTIM}"), (RITA["email"], f"News for Rita Reviewer Bcc: {VICTIM}")]
+        (REX["email"], f"News for Rex Reader Bcc: {VICTIM}"),
+        (RITA["email"], f"News for Rita Reviewer Bcc: {VICTIM}"),
+    ]
 
 
 def test_a_letter_subject_edited_with_a_line_break_reaches_only_the_authors(app: Flask, smtp: SMTPRecorder) -> None:
@@ -1220,8 +1503,7 @@ def test_a_letter_subject_edited_with_a_line_break_reaches_only_the_authors(app:
         ws = db.session.scalars(sa.select(Workshop)).one()
         make_user(CARLA["email"], name=CARLA["name"], roles=("chair",))
         ada = make_user(ADA["email"], name=ADA["name"])
-        make_paper(ws, ada, TITLES["A"], [(ADA["name"], ADA["email"]), (CORA["name"], CORA["email"])],
-                   decision=Decision.ACCEPTED)  # fmt: skip
+        make_paper(ws, ada, TITLES["A"], [(ADA["name"], ADA["email"]), (CORA["name"], CORA["email"])], decision=Decision.ACCEPTED)
         letter = db.session.scalars(sa.select(Letter)).one()
         letter.decision = Decision.ACCEPTED  # written for the paper's decision, so it may be sent
         db.session.commit()
@@ -1238,9 +1520,7 @@ def test_a_letter_subject_edited_with_a_line_break_reaches_only_the_authors(app:
     assert " ".join(str(letter["Subject"]).split()) == f"Our decision Bcc: {VICTIM}"
 
 
-def test_pasted_invitation_lines_with_a_header_line_invite_only_the_real_addresses(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_pasted_invitation_lines_with_a_header_line_invite_only_the_real_addresses(app: Flask, smtp: SMTPRecorder) -> None:
     create_users(app, CARLA)
     carla = signed_in(app, CARLA)
     lines = f"Eve Example <eve@example.org>{CRLF_BCC}\r\nCc: {VICTIM}\rX-Evil: 1"
@@ -1269,9 +1549,21 @@ def every_get_url(app: Flask, papers: Papers) -> list[str]:
             "letter_id": db.session.scalar(sa.select(Letter.id)),
             "item_id": db.session.scalar(sa.select(Topic.id)),
         }
-    values = {"number": papers.n("A"), "revision_id": papers.revisions["A paper"], "job_id": 1, "proposal_id": 1,
-              "invitation_id": 1, "assignment_id": 1, "token": "not-a-real-token", "answer": "accept", "fmt": "csv",
-              "kind": "topics", "role": "speaker", "filename": "css/site.css", **ids}  # fmt: skip
+    values = {
+        "number": papers.n("A"),
+        "revision_id": papers.revisions["A paper"],
+        "job_id": 1,
+        "proposal_id": 1,
+        "invitation_id": 1,
+        "assignment_id": 1,
+        "token": "not-a-real-token",
+        "answer": "accept",
+        "fmt": "csv",
+        "kind": "topics",
+        "role": "speaker",
+        "filename": "css/site.css",
+        **ids,
+    }
     adapter = app.url_map.bind("portal.example.org")
     urls = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -1295,8 +1587,11 @@ def test_every_page_a_signed_in_person_opens_is_never_stored_by_a_shared_cache(p
             response = client.get(url)
             opened[person["name"]] = opened.get(person["name"], 0) + (response.status_code == 200)
             if "no-store" not in response.headers.get("Cache-Control", "") or "Cookie" not in response.vary:
-                cacheable[f"{person['name']} {url}"] = (response.status_code, response.headers.get("Cache-Control"),
-                                                        response.headers.get("Vary"))  # fmt: skip
+                cacheable[f"{person['name']} {url}"] = (
+                    response.status_code,
+                    response.headers.get("Cache-Control"),
+                    response.headers.get("Vary"),
+                )
 
     assert cacheable == {}
     assert opened[CARLA["name"]] > 45 and opened[ADA["name"]] > 20  # real pages, not only error pages

@@ -43,8 +43,13 @@ def workshop(app: Flask) -> Workshop:
 
 
 def test_deadlines_entered_in_aoe_are_stored_in_utc_and_shown_back(app: Flask, chair: FlaskClient) -> None:
-    data = {**settings_form(chair), "paper_deadline": "2027-02-03 23:59", "abstract_deadline": "2027-01-27 23:59",
-            "submission_open": "2026-12-01 00:00", "camera_ready": "2027-04-01 23:59"}  # fmt: skip
+    data = {
+        **settings_form(chair),
+        "paper_deadline": "2027-02-03 23:59",
+        "abstract_deadline": "2027-01-27 23:59",
+        "submission_open": "2026-12-01 00:00",
+        "camera_ready": "2027-04-01 23:59",
+    }
     response = post_form(chair, "/settings/", data, follow_redirects=True)
     assert "The settings are saved." in text_of(response)
     ws = workshop(app)
@@ -69,10 +74,14 @@ def test_another_time_zone_moves_the_utc_instant(app: Flask, chair: FlaskClient)
     [
         ({"paper_deadline": ""}, "Set the full-paper deadline."),
         ({"paper_deadline": "next friday"}, "“next friday” is not a date and time like 2026-12-20 23:59."),
-        ({"paper_deadline": "2027-02-03 23:59", "submission_open": "2027-03-01 00:00"},
-         "Submissions must open before the full-paper deadline."),
-        ({"paper_deadline": "2027-02-03 23:59", "camera_ready": "2027-01-01 00:00"},
-         "The camera-ready deadline must come after the full-paper deadline."),
+        (
+            {"paper_deadline": "2027-02-03 23:59", "submission_open": "2027-03-01 00:00"},
+            "Submissions must open before the full-paper deadline.",
+        ),
+        (
+            {"paper_deadline": "2027-02-03 23:59", "camera_ready": "2027-01-01 00:00"},
+            "The camera-ready deadline must come after the full-paper deadline.",
+        ),
         ({"paper_deadline": "2027-02-03 23:59", "timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
         ({"paper_deadline": "2027-02-03 23:59", "max_upload_mb": "0"}, "Number must be between 1 and 60."),
     ],
@@ -84,29 +93,45 @@ def test_bad_settings_change_nothing(app: Flask, chair: FlaskClient, changes: di
     assert message in text_of(response)
     after = workshop(app)
     assert (after.timezone, after.max_upload_mb, [d.at for d in after.dates]) == (
-        before.timezone, before.max_upload_mb, [d.at for d in before.dates],
-    )  # fmt: skip
+        before.timezone,
+        before.max_upload_mb,
+        [d.at for d in before.dates],
+    )
 
 
 def test_submission_types_are_edited_added_and_removed(app: Flask, chair: FlaskClient) -> None:
     data = settings_form(chair)
-    data.update({"paper_deadline": "2027-02-03 23:59", "types-0-name": "Long paper", "types-0-page_limit": "9",
-                 "types-0-reference_pages": "2", "types-1-remove": "y",
-                 "types-2-name": "Extended abstract", "types-2-page_limit": "2"})  # fmt: skip
+    data.update(
+        {
+            "paper_deadline": "2027-02-03 23:59",
+            "types-0-name": "Long paper",
+            "types-0-page_limit": "9",
+            "types-0-reference_pages": "2",
+            "types-1-remove": "y",
+            "types-2-name": "Extended abstract",
+            "types-2-page_limit": "2",
+        }
+    )
     response = post_form(chair, "/settings/", data, follow_redirects=True)
     assert "The settings are saved." in text_of(response)
     with app.app_context():
         rows = db.session.scalars(sa.select(SubmissionType).order_by(SubmissionType.position)).all()
         assert [(t.name, t.page_limit, t.reference_pages) for t in rows] == [
-            ("Long paper", 9, 2), ("Extended abstract", 2, None),
-        ]  # fmt: skip
+            ("Long paper", 9, 2),
+            ("Extended abstract", 2, None),
+        ]
     cfp = text_of(chair.get("/call-for-papers"))
     assert "Long paper: at most 9 pages, plus 2 pages for references." in cfp
 
 
 def test_anonymity_and_limits_are_saved(app: Flask, chair: FlaskClient) -> None:
-    data = {**settings_form(chair), "paper_deadline": "2027-02-03 23:59", "max_upload_mb": "10",
-            "double_blind": "0", "anonymity_blocks": "1"}  # fmt: skip
+    data = {
+        **settings_form(chair),
+        "paper_deadline": "2027-02-03 23:59",
+        "max_upload_mb": "10",
+        "double_blind": "0",
+        "anonymity_blocks": "1",
+    }
     post_form(chair, "/settings/", data)
     ws = workshop(app)
     assert (ws.max_upload_mb, ws.double_blind, ws.anonymity_blocks) == (10, False, True)

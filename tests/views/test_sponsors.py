@@ -55,8 +55,11 @@ def test_inquiry_reaches_organizers_and_sender_over_smtp(app: Flask, smtp: SMTPR
 
     [stored] = inquiries(app)
     assert (stored.name, stored.organization, stored.email, stored.interest) == (
-        "Grace Hopper", "Compiler Labs", "grace@example.org", "Compute credits for participants",
-    )  # fmt: skip
+        "Grace Hopper",
+        "Compiler Labs",
+        "grace@example.org",
+        "Compute credits for participants",
+    )
     assert stored.message == "We would like to offer GPU credits to the\nstudents who present posters."
     assert outbox(app) == [("sponsor_inquiry", EmailState.SENT, 0), ("sponsor_ack", EmailState.SENT, 0)]
 
@@ -142,8 +145,7 @@ def test_forged_csrf_token_gives_the_400_page(app: Flask) -> None:
 
 
 def test_honeypot_looks_like_success_but_stores_and_sends_nothing(app: Flask, smtp: SMTPRecorder) -> None:
-    response = post_form(app.test_client(), URL, {**GOOD, "website": "http://spam.example.org"},
-                         follow_redirects=True)  # fmt: skip
+    response = post_form(app.test_client(), URL, {**GOOD, "website": "http://spam.example.org"}, follow_redirects=True)
     assert "Thank you, your message is on its way" in text_of(response)
     assert inquiries(app) == []
     assert smtp.messages == []

@@ -46,10 +46,8 @@ from tests.pdfs import make_pdf
 SAM = {"email": "sam@example.org", "name": "Sam Submitter", "affiliation": "Paper College"}
 CORA = {"email": "cora@example.org", "name": "Cora Coauthor", "affiliation": "Coauthor Institute"}
 OTTO = {"email": "otto@example.org", "name": "Otto Other", "affiliation": "Elsewhere University"}
-RITA = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Review Institute",
-        "roles": ("reviewer",)}  # fmt: skip
-CARLA = {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Workshop University",
-         "roles": ("chair",)}  # fmt: skip
+RITA = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Review Institute", "roles": ("reviewer",)}
+CARLA = {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Workshop University", "roles": ("chair",)}
 # Co-authors without an account: they are on the author lists only.
 HUGO = ("Hugo Hidden", "hugo@hidden.example", "Hidden Hugo Lab")
 QUINN = ("Quinn Quiet", "quinn@quiet.example", "Quiet Quarry Labs")
@@ -57,17 +55,25 @@ EVE = ("Eve Intruder", "eve@intruder.example", "Intrusion Institute")  # what a 
 
 # Each owner has a submission under review, a withdrawn one and an accepted one (camera-ready open).
 OWNERS = {
-    "sam": {"submitter": SAM, "authors": [SAM, CORA, HUGO], "titles": {
-        "live": "Ring Attention Beyond a Million Tokens",
-        "withdrawn": "Sparse Recall in Long Dialogues",
-        "accepted": "Positional Interpolation Revisited",
-    }},
-    "otto": {"submitter": OTTO, "authors": [OTTO, QUINN], "titles": {
-        "live": "Secret Memory Layers for Endless Context",
-        "withdrawn": "Secret Retrieval Caches at Scale",
-        "accepted": "Secret Benchmarks for Long Documents",
-    }},
-}  # fmt: skip
+    "sam": {
+        "submitter": SAM,
+        "authors": [SAM, CORA, HUGO],
+        "titles": {
+            "live": "Ring Attention Beyond a Million Tokens",
+            "withdrawn": "Sparse Recall in Long Dialogues",
+            "accepted": "Positional Interpolation Revisited",
+        },
+    },
+    "otto": {
+        "submitter": OTTO,
+        "authors": [OTTO, QUINN],
+        "titles": {
+            "live": "Secret Memory Layers for Endless Context",
+            "withdrawn": "Secret Retrieval Caches at Scale",
+            "accepted": "Secret Benchmarks for Long Documents",
+        },
+    },
+}
 KINDS = ("live", "withdrawn", "accepted")
 MISSING = 999  # a number no submission has
 
@@ -114,22 +120,23 @@ def open_submissions(app: Flask) -> None:
         ws = db.session.scalar(sa.select(Workshop))
         assert ws is not None
         now = utcnow()
-        ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline",
-                                      at=now + timedelta(days=3)))  # fmt: skip
-        ws.dates.append(ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready deadline",
-                                      at=now + timedelta(days=20)))  # fmt: skip
+        ws.dates.append(
+            ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper submission deadline", at=now + timedelta(days=3))
+        )
+        ws.dates.append(ImportantDate(kind=DateKind.CAMERA_READY, label="Camera-ready deadline", at=now + timedelta(days=20)))
         db.session.commit()
 
 
 # The world's PDFs are made once, and each is checked once per run: the check (a child process) is the slow part.
-WORLD_PDFS = {(owner, kind): make_pdf(3, text=f"The paper {spec['titles'][kind]}.", title="Anonymous submission")
-              for owner, spec in OWNERS.items() for kind in KINDS}  # fmt: skip
+WORLD_PDFS = {
+    (owner, kind): make_pdf(3, text=f"The paper {spec['titles'][kind]}.", title="Anonymous submission")
+    for owner, spec in OWNERS.items()
+    for kind in KINDS
+}
 _checked: dict[tuple[bytes, str], svc.CheckedFile] = {}
 
 
-def create(
-    app: Flask, submitter: dict[str, Any], authors: list[Any], title: str, pdf: bytes, filename: str = "paper.pdf"
-) -> int:
+def create(app: Flask, submitter: dict[str, Any], authors: list[Any], title: str, pdf: bytes, filename: str = "paper.pdf") -> int:
     """A submission made through the service (as the form would), committed; its mail stays in the outbox."""
     with app.test_request_context():
         ws = db.session.scalar(sa.select(Workshop))
@@ -137,10 +144,15 @@ def create(
         assert ws is not None and user is not None
         rows = [svc.AuthorInput(*author_tuple(a)) for a in authors]
         details = svc.Details(
-            title=title, abstract=abstract_of(title), type_id=ws.submission_types[0].id,
-            primary_topic_id=ws.topics[0].id, secondary_topic_ids=[], keywords="long context", authors=rows,
+            title=title,
+            abstract=abstract_of(title),
+            type_id=ws.submission_types[0].id,
+            primary_topic_id=ws.topics[0].id,
+            secondary_topic_ids=[],
+            keywords="long context",
+            authors=rows,
             declared_conflicts="",
-        )  # fmt: skip
+        )
         paper = _checked.get((pdf, filename)) or svc.check_paper(ws, ws.submission_types[0], rows, pdf, filename)
         _checked[(pdf, filename)] = paper
         sub = svc.create_submission(ws, user, details, paper=paper)
@@ -181,25 +193,41 @@ def world(app: Flask) -> World:
 def snapshot(world: World) -> dict[str, Any]:
     """Every row a submissions route may change, the outbox, and every stored file with its checksum."""
     with world.app.app_context():
+
         def rows(*columns: Any) -> list[tuple[Any, ...]]:
             return [tuple(r) for r in db.session.execute(sa.select(*columns).order_by(*columns[:2]))]
 
         data: dict[str, Any] = {
-            "submissions": rows(Submission.id, Submission.title, Submission.abstract, Submission.state,
-                                Submission.decision, Submission.deadline_override, Submission.updated_at,
-                                Submission.withdrawn_at, Submission.version, Submission.submitter_id,
-                                Submission.type_id, Submission.primary_topic_id),
-            "authors": rows(SubmissionAuthor.submission_id, SubmissionAuthor.position, SubmissionAuthor.name,
-                            SubmissionAuthor.email, SubmissionAuthor.affiliation),
-            "revisions": rows(Revision.id, Revision.submission_id, Revision.kind, Revision.file_id,
-                              Revision.reviewer_file_id),
+            "submissions": rows(
+                Submission.id,
+                Submission.title,
+                Submission.abstract,
+                Submission.state,
+                Submission.decision,
+                Submission.deadline_override,
+                Submission.updated_at,
+                Submission.withdrawn_at,
+                Submission.version,
+                Submission.submitter_id,
+                Submission.type_id,
+                Submission.primary_topic_id,
+            ),
+            "authors": rows(
+                SubmissionAuthor.submission_id,
+                SubmissionAuthor.position,
+                SubmissionAuthor.name,
+                SubmissionAuthor.email,
+                SubmissionAuthor.affiliation,
+            ),
+            "revisions": rows(Revision.id, Revision.submission_id, Revision.kind, Revision.file_id, Revision.reviewer_file_id),
             "stored_files": rows(StoredFile.id, StoredFile.storage_key, StoredFile.sha256, StoredFile.size),
             "outbox": rows(OutgoingEmail.id, OutgoingEmail.recipients, OutgoingEmail.subject, OutgoingEmail.state),
-        }  # fmt: skip
+        }
     data["files"] = {
         str(p.relative_to(world.uploads)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(world.uploads.rglob("*")) if p.is_file()
-    }  # fmt: skip
+        for p in sorted(world.uploads.rglob("*"))
+        if p.is_file()
+    }
     return data
 
 
@@ -212,18 +240,24 @@ def signed_in(app: Flask, person: dict[str, Any]) -> FlaskClient:
     return client
 
 
-def form_data(world: World, number: int, *, title: str, extra: tuple[str, str, str] | None = None,
-              paper: bytes | None = None) -> dict[str, Any]:  # fmt: skip
+def form_data(
+    world: World, number: int, *, title: str, extra: tuple[str, str, str] | None = None, paper: bytes | None = None
+) -> dict[str, Any]:
     """What the edit (or camera-ready) form of ``number`` posts, with a new title, perhaps one more author, and
     perhaps a new PDF. For a number that does not exist, the fields of another submission."""
     with world.app.app_context():
         sub = db.session.get(Submission, number) or db.session.get(Submission, world.number("otto"))
         assert sub is not None
         data: dict[str, Any] = {
-            "action": "save", "title": title, "abstract": f"{sub.abstract} Changed.", "type": str(sub.type_id),
-            "primary_topic": str(sub.primary_topic_id), "keywords": "changed", "declared_conflicts": "",
+            "action": "save",
+            "title": title,
+            "abstract": f"{sub.abstract} Changed.",
+            "type": str(sub.type_id),
+            "primary_topic": str(sub.primary_topic_id),
+            "keywords": "changed",
+            "declared_conflicts": "",
             "version": str(sub.version),
-        }  # fmt: skip
+        }
         authors = [(a.name, a.email, a.affiliation) for a in sub.authors] + ([extra] if extra else [])
     for i, (name, email, affiliation) in enumerate(authors):
         data |= {f"authors-{i}-name": name, f"authors-{i}-email": email, f"authors-{i}-affiliation": affiliation}
@@ -288,9 +322,13 @@ OBJECT_ROUTES = [
 ]
 OBJECT_IDS = [f"{method} {path.replace('{n}', kind)}" for method, path, _, kind in OBJECT_ROUTES]
 NEW_PAPER = {
-    "action": "save", "title": "An anonymous intruder's paper", "abstract": "Posted without signing in.",
-    "authors-0-name": EVE[0], "authors-0-email": EVE[1], "authors-0-affiliation": EVE[2],
-}  # fmt: skip
+    "action": "save",
+    "title": "An anonymous intruder's paper",
+    "abstract": "Posted without signing in.",
+    "authors-0-name": EVE[0],
+    "authors-0-email": EVE[1],
+    "authors-0-affiliation": EVE[2],
+}
 GLOBAL_ROUTES = [
     ("GET", "/submissions/", None),
     ("GET", "/submissions/new", None),
@@ -347,9 +385,15 @@ OUTSIDERS = [
 @pytest.mark.parametrize(("person", "owner"), OUTSIDERS)
 @pytest.mark.parametrize(("method", "path", "form", "kind"), OBJECT_ROUTES, ids=OBJECT_IDS)
 def test_someone_elses_submission_is_not_found_leaks_nothing_and_changes_nothing(
-    world: World, smtp: SMTPRecorder, person: dict[str, Any], owner: str,
-    method: str, path: str, form: str | None, kind: str,
-) -> None:  # fmt: skip
+    world: World,
+    smtp: SMTPRecorder,
+    person: dict[str, Any],
+    owner: str,
+    method: str,
+    path: str,
+    form: str | None,
+    kind: str,
+) -> None:
     number = world.number(owner, kind)
     client = signed_in(world.app, person)
     data = intruder_data(world, form, number) if form else None
@@ -365,8 +409,10 @@ def test_someone_elses_submission_is_not_found_leaks_nothing_and_changes_nothing
     assert smtp.messages == []
 
 
-EVERYONE = [pytest.param(p, id=i) for p, i in
-            [(SAM, "submitter"), (CORA, "coauthor"), (OTTO, "other-author"), (RITA, "reviewer"), (CARLA, "chair")]]
+EVERYONE = [
+    pytest.param(p, id=i)
+    for p, i in [(SAM, "submitter"), (CORA, "coauthor"), (OTTO, "other-author"), (RITA, "reviewer"), (CARLA, "chair")]
+]
 
 
 @pytest.mark.parametrize("person", EVERYONE)
@@ -407,8 +453,9 @@ def list_rows(response: TestResponse) -> list[tuple[str, str, str]]:
     html = response.get_data(as_text=True)
     return re.findall(
         r'<td class="num">(\d+)</td>\s*<th scope="row"><a href="[^"]+">([^<]+)</a></th>\s*'
-        r'<td><span class="badge[^"]*">([^<]+)</span>', html,
-    )  # fmt: skip
+        r'<td><span class="badge[^"]*">([^<]+)</span>',
+        html,
+    )
 
 
 def rows_of(world: World, owner: str) -> list[tuple[str, str, str]]:
@@ -416,8 +463,9 @@ def rows_of(world: World, owner: str) -> list[tuple[str, str, str]]:
     return [(str(world.number(owner, k)), OWNERS[owner]["titles"][k], states[k]) for k in KINDS]
 
 
-@pytest.mark.parametrize(("person", "owner"), [(SAM, "sam"), (CORA, "sam"), (OTTO, "otto")],
-                         ids=["submitter", "coauthor", "other-author"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("person", "owner"), [(SAM, "sam"), (CORA, "sam"), (OTTO, "otto")], ids=["submitter", "coauthor", "other-author"]
+)
 def test_my_submissions_lists_only_the_persons_own_papers(world: World, person: dict[str, Any], owner: str) -> None:
     response = signed_in(world.app, person).get("/submissions/")
 
@@ -439,9 +487,7 @@ def test_my_submissions_of_someone_without_papers_lists_nothing(world: World, pe
 
 
 @pytest.mark.parametrize("person", EVERYONE)
-def test_everyone_signed_in_may_open_a_new_submission_prefilled_with_themselves(
-    world: World, person: dict[str, Any]
-) -> None:
+def test_everyone_signed_in_may_open_a_new_submission_prefilled_with_themselves(world: World, person: dict[str, Any]) -> None:
     response = signed_in(world.app, person).get("/submissions/new")
 
     assert response.status_code == 200
@@ -488,8 +534,10 @@ def test_author_sees_the_submission_with_its_actions(world: World, person: dict[
     assert response.status_code == 200
     page = text_of(response)
     assert f"Submission #{number} · submitted {OWNERS['sam']['titles']['live']} Changes possible until" in page
-    assert ("Authors Sam Submitter (Paper College) <sam@example.org> Cora Coauthor (Coauthor Institute) "
-            "<cora@example.org> Hugo Hidden (Hidden Hugo Lab) <hugo@hidden.example>") in page  # fmt: skip
+    assert (
+        "Authors Sam Submitter (Paper College) <sam@example.org> Cora Coauthor (Coauthor Institute) "
+        "<cora@example.org> Hugo Hidden (Hidden Hugo Lab) <hugo@hidden.example>"
+    ) in page
     assert "Edit or upload a new version" in page
     assert "Withdraw the submission" in page
     assert "Chairs: deadline for this submission" not in page
@@ -497,9 +545,7 @@ def test_author_sees_the_submission_with_its_actions(world: World, person: dict[
 
 
 @pytest.mark.parametrize("person", AUTHORS)
-def test_author_edits_the_submission_and_gets_the_receipt(
-    world: World, smtp: SMTPRecorder, person: dict[str, Any]
-) -> None:
+def test_author_edits_the_submission_and_gets_the_receipt(world: World, smtp: SMTPRecorder, person: dict[str, Any]) -> None:
     number = world.number("sam")
     client = signed_in(world.app, person)
     form = client.get(f"/submissions/{number}/edit")
@@ -507,8 +553,11 @@ def test_author_edits_the_submission_and_gets_the_receipt(
     assert f"Edit submission #{number}" in text_of(form)
 
     data = form_data(world, number, title="Ring Attention, Revised", paper=make_pdf(4))
-    response = client.post(f"/submissions/{number}/edit", data={"csrf_token": csrf_token(client, f"/submissions/"
-                           f"{number}/edit"), **data}, content_type="multipart/form-data")  # fmt: skip
+    response = client.post(
+        f"/submissions/{number}/edit",
+        data={"csrf_token": csrf_token(client, f"/submissions/{number}/edit"), **data},
+        content_type="multipart/form-data",
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"] == f"/submissions/{number}"
@@ -518,21 +567,18 @@ def test_author_edits_the_submission_and_gets_the_receipt(
         assert (sub.title, [r.pages for r in sub.revisions]) == ("Ring Attention, Revised", [3, 4])
     [receipt] = smtp.wait_for(1)
     assert (receipt["To"], receipt["Subject"].strip()) == (
-        person["email"], f"[LongLLM 2024] Submission #{number} updated: Ring Attention, Revised",
-    )  # fmt: skip
+        person["email"],
+        f"[LongLLM 2024] Submission #{number} updated: Ring Attention, Revised",
+    )
 
 
 @pytest.mark.parametrize("person", AUTHORS)
-def test_author_withdraws_and_restores_the_submission(
-    world: World, smtp: SMTPRecorder, person: dict[str, Any]
-) -> None:
+def test_author_withdraws_and_restores_the_submission(world: World, smtp: SMTPRecorder, person: dict[str, Any]) -> None:
     number = world.number("sam")
     client = signed_in(world.app, person)
     confirm = client.get(f"/submissions/{number}/withdraw")
     assert confirm.status_code == 200
-    assert f"Withdraw submission #{number}? “{OWNERS['sam']['titles']['live']}” will not be reviewed." in (
-        text_of(confirm)
-    )
+    assert f"Withdraw submission #{number}? “{OWNERS['sam']['titles']['live']}” will not be reviewed." in (text_of(confirm))
 
     response = send(client, "POST", f"/submissions/{number}/withdraw", {}, f"/submissions/{number}/withdraw")
     assert response.headers["Location"] == f"/submissions/{number}"
@@ -543,10 +589,12 @@ def test_author_withdraws_and_restores_the_submission(
     title = OWNERS["sam"]["titles"]["live"]
     withdrawn = smtp.wait_for(2)
     # The receipt to who did it, and a notice to every other author: no co-author withdraws a paper in silence.
-    assert sorted((m["Subject"].strip(), sorted(str(m["To"]).split(", "))) for m in withdrawn) == sorted([
-        (f"[LongLLM 2024] Submission #{number} withdrawn: {title}", [person["email"]]),
-        (f"[LongLLM 2024] Submission #{number}: it was withdrawn", others),
-    ])  # fmt: skip
+    assert sorted((m["Subject"].strip(), sorted(str(m["To"]).split(", "))) for m in withdrawn) == sorted(
+        [
+            (f"[LongLLM 2024] Submission #{number} withdrawn: {title}", [person["email"]]),
+            (f"[LongLLM 2024] Submission #{number}: it was withdrawn", others),
+        ]
+    )
     smtp.clear()
 
     response = send(client, "POST", f"/submissions/{number}/restore", {}, "/account/profile")
@@ -599,8 +647,7 @@ def test_submitter_uploads_the_camera_ready_version(world: World, smtp: SMTPReco
         assert [(r.kind.value, r.pages) for r in sub.revisions] == [("paper", 3), ("camera_ready", 5)]
         assert sub.title == "Positional Interpolation Revisited (final)"
     assert smtp.wait_for(1)[0]["Subject"] == (
-        f"[LongLLM 2024] Submission #{number} camera-ready version received: Positional Interpolation Revisited "
-        "(final)"
+        f"[LongLLM 2024] Submission #{number} camera-ready version received: Positional Interpolation Revisited (final)"
     )
 
 
@@ -610,8 +657,9 @@ def test_author_may_not_extend_the_deadline(world: World, smtp: SMTPRecorder, pe
     client = signed_in(world.app, person)
     before = snapshot(world)
 
-    response = send(client, "POST", f"/submissions/{number}/extension", intruder_data(world, "extension", number),
-                    "/account/profile")  # fmt: skip
+    response = send(
+        client, "POST", f"/submissions/{number}/extension", intruder_data(world, "extension", number), "/account/profile"
+    )
 
     assert response.status_code == 403  # the author may see the submission, not act as a chair on it
     assert "Error 403 Not allowed You do not have permission to do this." in text_of(response)
@@ -624,8 +672,10 @@ def test_coauthor_removed_from_the_list_loses_access(world: World) -> None:
     client = signed_in(world.app, SAM)
     data = form_data(world, number, title=OWNERS["sam"]["titles"]["live"])
     data = {k: v for k, v in data.items() if not k.startswith("authors-")} | {
-        "authors-0-name": SAM["name"], "authors-0-email": SAM["email"], "authors-0-affiliation": SAM["affiliation"],
-    }  # fmt: skip
+        "authors-0-name": SAM["name"],
+        "authors-0-email": SAM["email"],
+        "authors-0-affiliation": SAM["affiliation"],
+    }
     assert send(client, "POST", f"/submissions/{number}/edit", data, "/account/profile").status_code == 302
 
     cora = signed_in(world.app, CORA)
@@ -638,8 +688,7 @@ def test_coauthor_removed_from_the_list_loses_access(world: World) -> None:
 def test_every_author_hears_of_an_author_list_change_the_removed_one_included(world: World, smtp: SMTPRecorder) -> None:
     number = world.number("sam")
     client = signed_in(world.app, CORA)  # a co-author acts
-    data = form_data(world, number, title=OWNERS["sam"]["titles"]["live"],
-                     extra=("Nina New", "nina@newlab.example", "New Lab"))  # fmt: skip
+    data = form_data(world, number, title=OWNERS["sam"]["titles"]["live"], extra=("Nina New", "nina@newlab.example", "New Lab"))
     data = {k: v for k, v in data.items() if not k.startswith("authors-2-")}  # Hugo is taken off
     data |= {"authors-2-name": "Nina New", "authors-2-email": "nina@newlab.example", "authors-2-affiliation": "New Lab"}
     data = {k: v for k, v in data.items() if not k.startswith("authors-3-")}
@@ -654,14 +703,18 @@ def test_every_author_hears_of_an_author_list_change_the_removed_one_included(wo
     assert "Taken off the author list:\n  - Hugo Hidden <hugo@hidden.example>" in body
     assert "Added to the author list:\n  - Nina New <nina@newlab.example>" in body
     assert [m["Subject"].strip() for m in mails if str(m["To"]) == "nina@newlab.example"] == [
-        f"[LongLLM 2024] You are an author of submission #{number}"]
+        f"[LongLLM 2024] You are an author of submission #{number}"
+    ]
 
 
 def test_notices_to_new_authors_are_limited_per_account_and_hour(world: World, smtp: SMTPRecorder) -> None:
     number = world.number("sam")
     with world.app.app_context():  # the notices Sam's own submissions sent this hour (to Cora and Hugo)
-        told = db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingEmail).where(
-            OutgoingEmail.kind == "coauthor_notice", OutgoingEmail.reply_to == SAM["email"]))  # fmt: skip
+        told = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutgoingEmail)
+            .where(OutgoingEmail.kind == "coauthor_notice", OutgoingEmail.reply_to == SAM["email"])
+        )
     world.app.config["COAUTHOR_NOTICES_PER_HOUR"] = told + 1
     client = signed_in(world.app, SAM)
     first = form_data(world, number, title="One more author", extra=("Nina New", "nina@newlab.example", "New Lab"))
@@ -673,8 +726,10 @@ def test_notices_to_new_authors_are_limited_per_account_and_hour(world: World, s
     response = send(client, "POST", f"/submissions/{number}/edit", second, "/account/profile")
 
     assert response.status_code == 422
-    assert (f"This would tell 1 new author of the paper, and {told + 1} were told in the last hour: at most {told + 1} an "
-            "hour may be. Nothing was saved") in text_of(response)
+    assert (
+        f"This would tell 1 new author of the paper, and {told + 1} were told in the last hour: at most {told + 1} an "
+        "hour may be. Nothing was saved"
+    ) in text_of(response)
     assert snapshot(world) == before
     assert smtp.wait_for(1, timeout=0.5) == []
 
@@ -730,22 +785,24 @@ def test_chair_extends_the_deadline_of_one_submission(world: World) -> None:
         local = (utcnow() + timedelta(days=10)).astimezone(ws.zone).replace(second=0, microsecond=0)
         expected = format_datetime(local)
 
-    response = send(client, "POST", f"/submissions/{number}/extension",
-                    {"until": local.strftime("%Y-%m-%d %H:%M")}, f"/submissions/{number}")  # fmt: skip
+    response = send(
+        client, "POST", f"/submissions/{number}/extension", {"until": local.strftime("%Y-%m-%d %H:%M")}, f"/submissions/{number}"
+    )
 
     assert response.headers["Location"] == f"/submissions/{number}"
-    assert flashes(client.get(response.headers["Location"])) == [
-        f"Submission #{number} may now be changed until {expected}."
-    ]
+    assert flashes(client.get(response.headers["Location"])) == [f"Submission #{number} may now be changed until {expected}."]
     with world.app.app_context():
         override = db.session.scalar(sa.select(Submission.deadline_override).where(Submission.id == number))
     assert override == local
 
 
 # The author-only routes, as a chair who is not an author of the submission tries them.
-AUTHOR_ONLY = [r for r in zip(OBJECT_ROUTES, OBJECT_IDS, strict=True)
-               if r[0][1] not in ("/submissions/{n}", "/submissions/{n}/files/{rev}", "/submissions/{n}/extension",
-                                  "/submissions/{n}/restore")]  # fmt: skip
+AUTHOR_ONLY = [
+    r
+    for r in zip(OBJECT_ROUTES, OBJECT_IDS, strict=True)
+    if r[0][1]
+    not in ("/submissions/{n}", "/submissions/{n}/files/{rev}", "/submissions/{n}/extension", "/submissions/{n}/restore")
+]
 
 
 @pytest.mark.parametrize(("method", "path", "form", "kind"), [r for r, _ in AUTHOR_ONLY], ids=[i for _, i in AUTHOR_ONLY])
@@ -756,8 +813,9 @@ def test_chair_may_not_edit_withdraw_restore_or_upload_and_nothing_changes(
     client = signed_in(world.app, CARLA)
     before = snapshot(world)
 
-    response = send(client, method, path_of(world, path, number), intruder_data(world, form, number) if form else None,
-                    "/account/profile")  # fmt: skip
+    response = send(
+        client, method, path_of(world, path, number), intruder_data(world, form, number) if form else None, "/account/profile"
+    )
 
     if path.endswith("/edit"):
         # The edit form is not shown: back to the submission with a message.
@@ -777,8 +835,9 @@ def test_chair_who_is_an_author_may_not_extend_their_own_deadline(world: World, 
     assert "Chairs: deadline for this submission" not in text_of(client.get(f"/submissions/{number}"))
     before = snapshot(world)
 
-    response = send(client, "POST", f"/submissions/{number}/extension", intruder_data(world, "extension", number),
-                    "/account/profile")  # fmt: skip
+    response = send(
+        client, "POST", f"/submissions/{number}/extension", intruder_data(world, "extension", number), "/account/profile"
+    )
 
     assert response.status_code == 403
     assert snapshot(world) == before
@@ -797,9 +856,11 @@ def assert_download(response: TestResponse, name: str, data: bytes) -> None:
     assert response.get_data() == data
 
 
-@pytest.mark.parametrize(("person", "owner"), [(SAM, "sam"), (CORA, "sam"), (OTTO, "otto"), (CARLA, "sam"),
-                                               (CARLA, "otto")],
-                         ids=["submitter", "coauthor", "other-author-own", "chair-sams", "chair-ottos"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("person", "owner"),
+    [(SAM, "sam"), (CORA, "sam"), (OTTO, "otto"), (CARLA, "sam"), (CARLA, "otto")],
+    ids=["submitter", "coauthor", "other-author-own", "chair-sams", "chair-ottos"],
+)
 def test_download_is_a_sandboxed_uncached_attachment_with_the_uploaded_bytes(
     world: World, person: dict[str, Any], owner: str
 ) -> None:
@@ -822,10 +883,10 @@ def test_download_names_each_revision_by_its_position(world: World) -> None:
             sa.select(Revision.id).where(Revision.submission_id == number).order_by(Revision.id)
         ).all()
 
-    assert_download(client.get(f"/submissions/{number}/files/{first_id}"),
-                    f"longllm2024-{number}-paper-v1.pdf", world.pdfs[number])  # fmt: skip
-    assert_download(client.get(f"/submissions/{number}/files/{second_id}"),
-                    f"longllm2024-{number}-paper-v2.pdf", second)  # fmt: skip
+    assert_download(
+        client.get(f"/submissions/{number}/files/{first_id}"), f"longllm2024-{number}-paper-v1.pdf", world.pdfs[number]
+    )
+    assert_download(client.get(f"/submissions/{number}/files/{second_id}"), f"longllm2024-{number}-paper-v2.pdf", second)
 
 
 @pytest.mark.parametrize("person", [SAM, CORA, CARLA], ids=["submitter", "coauthor", "chair"])
@@ -851,8 +912,9 @@ def test_stored_files_are_named_by_random_keys_never_by_the_users_file_name(worl
 
     with world.app.app_context():
         files = db.session.execute(sa.select(StoredFile.storage_key, StoredFile.original_name)).all()
-        latest = db.session.scalar(sa.select(Revision).where(Revision.submission_id == number)
-                                   .order_by(Revision.id.desc()).limit(1))  # fmt: skip
+        latest = db.session.scalar(
+            sa.select(Revision).where(Revision.submission_id == number).order_by(Revision.id.desc()).limit(1)
+        )
         assert latest is not None
         assert latest.file.original_name == "../../../outside Otto's paper.pdf"  # kept as text for the record
     keys = {key for key, _ in files}
@@ -861,12 +923,14 @@ def test_stored_files_are_named_by_random_keys_never_by_the_users_file_name(worl
     assert sorted(p.name for p in on_disk) == sorted(keys)
     assert all(p.parent.name == p.name[:2] for p in on_disk)  # two-level fan-out by key
     # Nothing was written beside the upload folder (but the SQLite database), whatever the name said.
-    assert [p for p in tmp_path.rglob("*")
-            if p.is_file() and not p.is_relative_to(world.uploads) and not p.name.startswith("portal.sqlite3")] == []
+    assert [
+        p
+        for p in tmp_path.rglob("*")
+        if p.is_file() and not p.is_relative_to(world.uploads) and not p.name.startswith("portal.sqlite3")
+    ] == []
     response = client.get(f"/submissions/{number}/files/{latest.id}")
     assert response.headers["Content-Disposition"] == f"attachment; filename=longllm2024-{number}-paper-v2.pdf"
     # No name a file was uploaded under appears on disk.
     names = [name for _, name in files if name]
-    assert sorted(names) == sorted([*(f"{o} {k} final.pdf" for o in OWNERS for k in KINDS),
-                                    "../../../outside Otto's paper.pdf"])  # fmt: skip
+    assert sorted(names) == sorted([*(f"{o} {k} final.pdf" for o in OWNERS for k in KINDS), "../../../outside Otto's paper.pdf"])
     assert [str(p) for p in on_disk if any(Path(n).stem in str(p) for n in names)] == []

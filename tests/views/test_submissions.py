@@ -47,8 +47,7 @@ ADA = {"email": "ada@example.org", "name": "Ada Lovelace", "affiliation": "Analy
 BOB = {"email": "bob@example.org", "name": "Bob Babbage", "affiliation": "Difference College"}
 CORA = {"email": "co@example.org", "name": "Cora Coauthor", "affiliation": "Engine Institute"}
 CHAIR = {"email": "chair@example.org", "name": "Carla Chair", "affiliation": "Workshop University", "roles": ("chair",)}
-REVIEWER = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Review Institute",
-            "roles": ("reviewer",)}  # fmt: skip
+REVIEWER = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Review Institute", "roles": ("reviewer",)}
 
 TITLE = "Attention Sinks at a Million Tokens"
 ABSTRACT = "We study attention over very long inputs.\n\nA second paragraph with the results."
@@ -66,8 +65,11 @@ NOT_PDF = "Paper: This is not a PDF file (its content is not PDF, whatever its n
 
 def set_date(app: Flask, kind: DateKind, at: datetime | None) -> None:
     """Add, move or (with None) remove one of the workshop's dates."""
-    labels = {DateKind.PAPER_DEADLINE: "Paper submission deadline", DateKind.ABSTRACT_DEADLINE: "Abstract deadline",
-              DateKind.CAMERA_READY: "Camera-ready deadline"}  # fmt: skip
+    labels = {
+        DateKind.PAPER_DEADLINE: "Paper submission deadline",
+        DateKind.ABSTRACT_DEADLINE: "Abstract deadline",
+        DateKind.CAMERA_READY: "Camera-ready deadline",
+    }
     with app.app_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         existing = ws.date_of(kind)
@@ -213,15 +215,29 @@ def post(client: FlaskClient, url: str, data: dict[str, Any]) -> TestResponse:
     return client.post(url, data=data, content_type="multipart/form-data")
 
 
-def new_form(client: FlaskClient, app: Flask, *, title: str = TITLE, abstract: str = ABSTRACT,
-             paper: bytes | None = PDF, authors: list[tuple[str, str, str]] | None = None) -> dict[str, Any]:  # fmt: skip
+def new_form(
+    client: FlaskClient,
+    app: Flask,
+    *,
+    title: str = TITLE,
+    abstract: str = ABSTRACT,
+    paper: bytes | None = PDF,
+    authors: list[tuple[str, str, str]] | None = None,
+) -> dict[str, Any]:
     """Open /submissions/new like a browser and fill it in (the author row comes prefilled with the user)."""
     page = client.get("/submissions/new")
     assert page.status_code == 200, text_of(page)
     data = form_fields(page)
     types, topics = catalogue(app)
-    data.update(title=title, abstract=abstract, type=str(types["full"]), primary_topic=str(topics[0]),
-                secondary_topics=[str(topics[2])], keywords="long context, attention", action="save")  # fmt: skip
+    data.update(
+        title=title,
+        abstract=abstract,
+        type=str(types["full"]),
+        primary_topic=str(topics[0]),
+        secondary_topics=[str(topics[2])],
+        keywords="long context, attention",
+        action="save",
+    )
     if authors is not None:
         set_authors(data, authors)
     if paper is not None:
@@ -283,8 +299,10 @@ def table_rows(response: TestResponse, caption: str | None = None) -> list[list[
         if caption is None or (found and _cell(found.group(1)) == caption):
             body = re.search(r"(?s)<tbody>(.*?)</tbody>", table)
             assert body is not None
-            return [[_cell(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
-                    for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))]  # fmt: skip
+            return [
+                [_cell(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
+                for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))
+            ]
     return []
 
 
@@ -305,8 +323,9 @@ def hits_shown(response: TestResponse) -> list[list[str]]:
 
 
 def state_shown(response: TestResponse) -> str:
-    match = re.search(r'<p class="eyebrow">Submission #\d+ · <span class="badge[^"]*">([^<]+)</span>',
-                      response.get_data(as_text=True))  # fmt: skip
+    match = re.search(
+        r'<p class="eyebrow">Submission #\d+ · <span class="badge[^"]*">([^<]+)</span>', response.get_data(as_text=True)
+    )
     assert match, text_of(response)
     return match.group(1)
 
@@ -323,11 +342,17 @@ def upload_files(app: Flask) -> list[str]:
 
 def stored(app: Flask) -> dict[str, Any]:
     with app.app_context():
+
         def count(model: Any) -> int:
             return int(db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
 
-        return {"submissions": count(Submission), "files": count(StoredFile), "revisions": count(Revision),
-                "mails": count(OutgoingEmail), "uploads": upload_files(app)}  # fmt: skip
+        return {
+            "submissions": count(Submission),
+            "files": count(StoredFile),
+            "revisions": count(Revision),
+            "mails": count(OutgoingEmail),
+            "uploads": upload_files(app),
+        }
 
 
 def stored_bytes(app: Flask, key: str) -> bytes:
@@ -338,8 +363,10 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def assert_not_found(response: TestResponse, leaks: tuple[str, ...] = (TITLE, "ada@example.org", "Ada Lovelace",
-                     "co@example.org", "Analytical Society")) -> None:  # fmt: skip
+def assert_not_found(
+    response: TestResponse,
+    leaks: tuple[str, ...] = (TITLE, "ada@example.org", "Ada Lovelace", "co@example.org", "Analytical Society"),
+) -> None:
     """The 404 page, with nothing of Ada's submission on it."""
     assert response.status_code == 404, response.request.path
     assert "Error 404 Page not found There is nothing at this address." in text_of(response)
@@ -358,13 +385,13 @@ def subjects(smtp: SMTPRecorder, address: str) -> list[str]:
 
 
 def withdraw(client: FlaskClient, number: int) -> TestResponse:
-    return client.post(f"/submissions/{number}/withdraw",
-                       data={"csrf_token": csrf_token(client, f"/submissions/{number}/withdraw")})  # fmt: skip
+    return client.post(
+        f"/submissions/{number}/withdraw", data={"csrf_token": csrf_token(client, f"/submissions/{number}/withdraw")}
+    )
 
 
 def restore(client: FlaskClient, number: int) -> TestResponse:
-    return client.post(f"/submissions/{number}/restore",
-                       data={"csrf_token": csrf_token(client, f"/submissions/{number}")})  # fmt: skip
+    return client.post(f"/submissions/{number}/restore", data={"csrf_token": csrf_token(client, f"/submissions/{number}")})
 
 
 # --- fixtures -----------------------------------------------------------------------------------------
@@ -456,25 +483,32 @@ def test_submissions_are_closed_without_a_deadline(app: Flask) -> None:
 # --- bad input ----------------------------------------------------------------------------------------
 
 HTML_AS_PDF = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script>%PDF-1.7</body></html>"
-SVG_AS_PDF = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
-              b"<script>alert(document.domain)</script></svg>")  # fmt: skip
+SVG_AS_PDF = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
+    b"<script>alert(document.domain)</script></svg>"
+)
 BAD_UPLOADS = [
     pytest.param(b"MZ\x90\x00" + b"This program cannot be run in DOS mode." + bytes(4000), NOT_PDF, id="executable"),
     pytest.param(HTML_AS_PDF, NOT_PDF, id="html"),
     pytest.param(SVG_AS_PDF, NOT_PDF, id="svg"),
     pytest.param(b"", "Paper: The file is empty (0 bytes).", id="empty"),
-    pytest.param(PDF[: len(PDF) // 2],
-                 "Paper: The file could not be opened as a PDF: it is damaged or incomplete (truncated).",
-                 id="truncated"),
-    pytest.param(encrypted_pdf(), "Paper: The PDF is encrypted (password-protected). Upload an unprotected PDF.",
-                 id="encrypted"),
-    pytest.param(make_pdf(10), "Paper: The main text has 10 pages; a full paper allows 8 (no “References” heading "
-                 "was found, so every page counts).", id="too-many-pages"),
+    pytest.param(
+        PDF[: len(PDF) // 2],
+        "Paper: The file could not be opened as a PDF: it is damaged or incomplete (truncated).",
+        id="truncated",
+    ),
+    pytest.param(encrypted_pdf(), "Paper: The PDF is encrypted (password-protected). Upload an unprotected PDF.", id="encrypted"),
+    pytest.param(
+        make_pdf(10),
+        "Paper: The main text has 10 pages; a full paper allows 8 (no “References” heading was found, so every page counts).",
+        id="too-many-pages",
+    ),
 ]
 
 
-def assert_refused_and_kept(response: TestResponse, app: Flask, smtp: SMTPRecorder, expected: list[str],
-                            title: str = TITLE, abstract: str = ABSTRACT) -> None:  # fmt: skip
+def assert_refused_and_kept(
+    response: TestResponse, app: Flask, smtp: SMTPRecorder, expected: list[str], title: str = TITLE, abstract: str = ABSTRACT
+) -> None:
     """Refused with these problems, the typed text still in the form, and nothing stored or mailed."""
     assert (response.status_code, problems(response)) == (422, expected)
     assert "nothing was saved" in text_of(response)
@@ -491,9 +525,7 @@ def test_bad_upload_is_refused_and_nothing_is_stored(
     assert_refused_and_kept(response, open_app, smtp, [message])
 
 
-def test_pdf_over_the_size_cap_is_refused_and_nothing_is_stored(
-    open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder
-) -> None:
+def test_pdf_over_the_size_cap_is_refused_and_nothing_is_stored(open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder) -> None:
     set_workshop(open_app, max_upload_mb=1)
     big = PDF + b"\n%" + b"x" * 1_200_000  # still a valid PDF, 1.2 MB
     response = submit(ada, open_app, paper=big)
@@ -554,15 +586,22 @@ def test_saving_a_new_submission_reads_what_it_needs_once_then_inserts(open_app:
     # Rows of one table inserted together are one statement on PostgreSQL, one each on SQLite.
     batched = [s for i, s in enumerate(seen) if not (s.startswith("INSERT") and i and seen[i - 1] == s)]
     assert batched == [
-        "SELECT user.id, user.email,", "SELECT workshop.id, workshop.slug,",
-        "SELECT submission_type.id, submission_type.workshop_id,", "SELECT topic.id, topic.workshop_id,",
+        "SELECT user.id, user.email,",
+        "SELECT workshop.id, workshop.slug,",
+        "SELECT submission_type.id, submission_type.workshop_id,",
+        "SELECT topic.id, topic.workshop_id,",
         "SELECT important_date.id, important_date.workshop_id,",
-        "INSERT INTO submission", "INSERT INTO submission_topic", "INSERT INTO submission_author",
+        "INSERT INTO submission",
+        "INSERT INTO submission_topic",
+        "INSERT INTO submission_author",
         "INSERT INTO stored_file",  # the paper and the reviewers' copy
-        "INSERT INTO revision", "INSERT INTO outgoing_email",
+        "INSERT INTO revision",
+        "INSERT INTO outgoing_email",
         "INSERT INTO form_token",  # the form's one-time token: posted twice, it makes one submission
-        "SELECT outgoing_email.id FROM", "UPDATE outgoing_email SET", "UPDATE outgoing_email SET",  # delivered
-    ]  # fmt: skip
+        "SELECT outgoing_email.id FROM",
+        "UPDATE outgoing_email SET",
+        "UPDATE outgoing_email SET",  # delivered
+    ]
 
 
 def crowd(count: int) -> list[tuple[str, str, str]]:
@@ -570,9 +609,7 @@ def crowd(count: int) -> list[tuple[str, str, str]]:
     return [person(ADA)] + [(f"Author {i}", f"author{i}@example.org", "Crowd Lab") for i in range(1, count)]
 
 
-def test_too_many_authors_are_refused_and_the_list_cut_to_fifty(
-    open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder
-) -> None:
+def test_too_many_authors_are_refused_and_the_list_cut_to_fifty(open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder) -> None:
     authors = crowd(1_000)
     response = post(ada, "/submissions/new", new_form(ada, open_app, authors=authors))
     assert_refused_and_kept(response, open_app, smtp, ["A submission lists at most 50 authors (this list has 1,000)."])
@@ -609,12 +646,18 @@ def test_ten_thousand_authors_are_refused_promptly(open_app: Flask, ada: FlaskCl
 
 
 AUTHOR_PROBLEMS = [
-    pytest.param([person(ADA), ("Ada Again", "Ada@Example.ORG", "Elsewhere")],
-                 "Author 2 (ada@example.org) is listed twice (also author 1).", id="duplicate"),
+    pytest.param(
+        [person(ADA), ("Ada Again", "Ada@Example.ORG", "Elsewhere")],
+        "Author 2 (ada@example.org) is listed twice (also author 1).",
+        id="duplicate",
+    ),
     pytest.param([person(BOB)], "You (ada@example.org) must be one of the authors.", id="submitter-missing"),
     pytest.param([person(ADA), ("Nameless", "", "")], "Author 2: give a name and an email address.", id="no-email"),
-    pytest.param([person(ADA), ("Bad Address", "not-an-address", "")], "Author 2: “not-an-address” is not an email "
-                 "address.", id="bad-email"),
+    pytest.param(
+        [person(ADA), ("Bad Address", "not-an-address", "")],
+        "Author 2: “not-an-address” is not an email address.",
+        id="bad-email",
+    ),
 ]
 
 
@@ -627,9 +670,7 @@ def test_bad_author_list_is_refused_and_nothing_is_stored(
     assert authors_in(form_fields(response)) == authors
 
 
-def test_empty_abstract_is_refused_and_nothing_is_stored(
-    open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder
-) -> None:
+def test_empty_abstract_is_refused_and_nothing_is_stored(open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder) -> None:
     response = submit(ada, open_app, abstract="  \n\n  ")
     assert_refused_and_kept(response, open_app, smtp, ["Abstract: Write the abstract."], abstract="")
 
@@ -665,15 +706,17 @@ def test_names_in_the_pdf_warn_but_the_paper_is_saved(open_app: Flask, ada: Flas
     assert subjects(smtp, "ada@example.org") == [f"[LongLLM 2024] Submission #{number} submitted: {TITLE}"]
 
 
-def test_names_in_the_pdf_are_refused_when_the_check_blocks(
-    open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder
-) -> None:
+def test_names_in_the_pdf_are_refused_when_the_check_blocks(open_app: Flask, ada: FlaskClient, smtp: SMTPRecorder) -> None:
     set_workshop(open_app, anonymity_blocks=True)
     response = submit(ada, open_app, paper=NAMED_PDF)
-    assert_refused_and_kept(response, open_app, smtp, [
-        "Paper: The anonymity check found 2 places that may reveal an author (listed below). Remove them and "
-        "upload again.",
-    ])  # fmt: skip
+    assert_refused_and_kept(
+        response,
+        open_app,
+        smtp,
+        [
+            "Paper: The anonymity check found 2 places that may reveal an author (listed below). Remove them and upload again.",
+        ],
+    )
     assert hits_shown(response) == ADA_HITS
 
 
@@ -688,9 +731,14 @@ def test_form_opened_before_the_deadline_and_posted_after_is_refused(
     set_date(open_app, DateKind.PAPER_DEADLINE, deadline)
 
     response = post(ada, "/submissions/new", data)
-    assert_refused_and_kept(response, open_app, smtp, [
-        f"The submission deadline has passed. It was {aoe(deadline)}. Nothing was saved.",
-    ])  # fmt: skip
+    assert_refused_and_kept(
+        response,
+        open_app,
+        smtp,
+        [
+            f"The submission deadline has passed. It was {aoe(deadline)}. Nothing was saved.",
+        ],
+    )
 
 
 def test_editing_after_the_deadline_is_refused(open_app: Flask, smtp: SMTPRecorder) -> None:
@@ -709,21 +757,21 @@ def test_editing_after_the_deadline_is_refused(open_app: Flask, smtp: SMTPRecord
     assert ada.get(f"/submissions/{number}/edit").location == f"/submissions/{number}"
 
 
-def test_chair_extension_lets_one_submission_be_edited_after_the_deadline(
-    open_app: Flask, smtp: SMTPRecorder
-) -> None:
+def test_chair_extension_lets_one_submission_be_edited_after_the_deadline(open_app: Flask, smtp: SMTPRecorder) -> None:
     ada, ada_number = submitted(open_app, ADA["email"])
     bob, bob_number = submitted(open_app, BOB["email"], title="Bob's paper")
     set_date(open_app, DateKind.PAPER_DEADLINE, utcnow() - timedelta(hours=1))
 
     chair = signed_in(open_app, CHAIR["email"])
     until = (utcnow() + timedelta(days=2)).astimezone(AOE).replace(second=0, microsecond=0)
-    response = chair.post(f"/submissions/{ada_number}/extension", data={
-        "csrf_token": csrf_token(chair, f"/submissions/{ada_number}"), "until": f"{until:%Y-%m-%d %H:%M}",
-    })  # fmt: skip
-    assert flashes(chair.get(response.location)) == [
-        f"Submission #{ada_number} may now be changed until {aoe(until)}."
-    ]
+    response = chair.post(
+        f"/submissions/{ada_number}/extension",
+        data={
+            "csrf_token": csrf_token(chair, f"/submissions/{ada_number}"),
+            "until": f"{until:%Y-%m-%d %H:%M}",
+        },
+    )
+    assert flashes(chair.get(response.location)) == [f"Submission #{ada_number} may now be changed until {aoe(until)}."]
 
     page = ada.get(f"/submissions/{ada_number}")
     assert f"Changes possible until {aoe(until)}" in text_of(page)
@@ -741,9 +789,14 @@ def test_extension_must_end_after_the_common_deadline(open_app: Flask) -> None:
     _, number = submitted(open_app, ADA["email"])
     chair = signed_in(open_app, CHAIR["email"])
     earlier = (utcnow() + timedelta(days=1)).astimezone(AOE)
-    response = chair.post(f"/submissions/{number}/extension", data={
-        "csrf_token": csrf_token(chair, f"/submissions/{number}"), "until": f"{earlier:%Y-%m-%d %H:%M}",
-    }, follow_redirects=True)  # fmt: skip
+    response = chair.post(
+        f"/submissions/{number}/extension",
+        data={
+            "csrf_token": csrf_token(chair, f"/submissions/{number}"),
+            "until": f"{earlier:%Y-%m-%d %H:%M}",
+        },
+        follow_redirects=True,
+    )
     assert flashes(response) == ["An extension must end after the common deadline."]
     with open_app.app_context():
         assert db.session.get(Submission, number).deadline_override is None  # type: ignore[union-attr]
@@ -787,8 +840,10 @@ def test_stale_tab_cannot_overwrite_a_newer_save(open_app: Flask, smtp: SMTPReco
 
     assert (response.status_code, input_value(response, "title")) == (422, "Saved in the second tab")
     [problem] = problems(response)
-    assert problem.startswith("Someone (perhaps you, in another tab) saved this submission after you opened this "
-                              "form. Nothing was saved: reload the page")  # fmt: skip
+    assert problem.startswith(
+        "Someone (perhaps you, in another tab) saved this submission after you opened this "
+        "form. Nothing was saved: reload the page"
+    )
     assert stored(open_app) == before
     assert my_submissions(second) == [(str(number), "Saved in the first tab", "submitted")]
     assert revisions_shown(second.get(f"/submissions/{number}")) == [("paper", "4", sha(PDF))]
@@ -820,9 +875,7 @@ def test_coauthor_is_told_and_can_see_and_edit_the_submission(open_app: Flask, s
     cora = signed_in(open_app, CORA["email"])
     assert my_submissions(cora) == [(str(number), TITLE, "submitted")]
     response = post(cora, f"/submissions/{number}/edit", edit_form(cora, number, title="Cora's better title"))
-    assert flashes(cora.get(response.location)) == [
-        f"Submission #{number} is saved. A receipt is on its way to co@example.org."
-    ]
+    assert flashes(cora.get(response.location)) == [f"Submission #{number} is saved. A receipt is on its way to co@example.org."]
     assert subjects(smtp, "co@example.org")[-1] == f"[LongLLM 2024] Submission #{number} updated: Cora's better title"
 
 
@@ -835,8 +888,12 @@ def test_other_authors_get_404_for_someone_elses_submission(open_app: Flask, smt
     other_cora = signed_in(open_app, "cora.other@example.org")
 
     for client in (bob, other_cora):
-        for path in (f"/submissions/{number}", f"/submissions/{number}/edit",
-                     f"/submissions/{number}/files/{revision_id}", f"/submissions/{number}/withdraw"):  # fmt: skip
+        for path in (
+            f"/submissions/{number}",
+            f"/submissions/{number}/edit",
+            f"/submissions/{number}/files/{revision_id}",
+            f"/submissions/{number}/withdraw",
+        ):
             assert_not_found(client.get(path))
     assert [title for _, title, _ in my_submissions(bob)] == ["Bob's paper"]
     assert my_submissions(other_cora) == []
@@ -865,15 +922,17 @@ def test_submission_permission_matrix(
 
     def outcome(response: TestResponse) -> Any:
         if response.status_code == 302:
-            return "sign-in" if response.location.startswith("/auth/login") else (
-                "detail" if response.location == f"/submissions/{number}" else response.location)
+            return (
+                "sign-in"
+                if response.location.startswith("/auth/login")
+                else ("detail" if response.location == f"/submissions/{number}" else response.location)
+            )
         if response.status_code == 404:
             assert_not_found(response)
         return response.status_code
 
     base = f"/submissions/{number}"
-    got = (outcome(client.get(base)), outcome(client.get(f"{base}/edit")),
-           outcome(client.get(f"{base}/files/{revision_id}")))  # fmt: skip
+    got = (outcome(client.get(base)), outcome(client.get(f"{base}/edit")), outcome(client.get(f"{base}/files/{revision_id}")))
     assert got == (detail, edit, download)
     if download == 200:
         response = client.get(f"{base}/files/{revision_id}")
@@ -970,9 +1029,7 @@ def test_abstract_registered_first_and_the_pdf_added_later(open_app: Flask, smtp
 
     # The abstract deadline passes: no new submissions, but the PDF can still be added.
     set_date(open_app, DateKind.ABSTRACT_DEADLINE, utcnow() - timedelta(minutes=1))
-    assert flashes(ada.get("/submissions/new", follow_redirects=True)) == [
-        "The abstract registration deadline has passed."
-    ]
+    assert flashes(ada.get("/submissions/new", follow_redirects=True)) == ["The abstract registration deadline has passed."]
     response = post(ada, f"/submissions/{number}/edit", edit_form(ada, number, paper=upload(PDF)))
     page = ada.get(response.location)
     assert state_shown(page) == "submitted"
@@ -1040,10 +1097,15 @@ def test_chair_lists_every_submission_with_its_authors(open_app: Flask, smtp: SM
 
     rows = table_rows(chair.get("/submissions/all"))
     assert [row[:5] for row in rows] == [
-        [str(ada_number), TITLE, "Ada Lovelace (Analytical Society); Cora Coauthor (Engine Institute)",
-         "Full paper", "submitted"],
+        [
+            str(ada_number),
+            TITLE,
+            "Ada Lovelace (Analytical Society); Cora Coauthor (Engine Institute)",
+            "Full paper",
+            "submitted",
+        ],
         [str(bob_number), "Bob's paper", "Bob Babbage (Difference College)", "Full paper", "submitted"],
-    ]  # fmt: skip
+    ]
 
     response = bob.get("/submissions/all")
     assert response.status_code == 403

@@ -34,8 +34,11 @@ def app_config() -> dict[str, Any]:
 
 def post_letters(app: Flask, accept: str, reject: str) -> Any:
     chair = client_for(app, "chris@example.org")
-    return chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": accept,
-                                              "reject_letter": reject}, follow_redirects=True)  # fmt: skip
+    return chair.post(
+        "/chair/letters",
+        data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": accept, "reject_letter": reject},
+        follow_redirects=True,
+    )
 
 
 def saved(app: Flask) -> tuple[str, str, list[tuple[int, str]]]:
@@ -53,11 +56,12 @@ def test_a_letter_template_over_the_output_budget_is_refused_and_nothing_saved(w
     app, before = world.app, saved(world.app)
     page = post_letters(app, "Dear {{ authors }},\n{{ ''|center(10**9) }}", "No.")
     assert page.status_code == 422
-    assert "Nothing was saved Acceptance letter: This template would produce more than 1 MB of text (line 2)." in \
-        text_of(page)  # fmt: skip
+    assert "Nothing was saved Acceptance letter: This template would produce more than 1 MB of text (line 2)." in text_of(page)
     html = page.get_data(as_text=True)
-    assert ('<textarea id="accept_letter" name="accept_letter" rows="12" aria-invalid="true" '
-            'aria-describedby="accept_letter-error">Dear {{ authors }},\n{{ &#39;&#39;|center(10**9) }}</textarea>') in html
+    assert (
+        '<textarea id="accept_letter" name="accept_letter" rows="12" aria-invalid="true" '
+        'aria-describedby="accept_letter-error">Dear {{ authors }},\n{{ &#39;&#39;|center(10**9) }}</textarea>'
+    ) in html
     assert saved(app) == before
 
 
@@ -65,8 +69,9 @@ def test_a_letter_template_over_the_time_budget_is_refused_and_nothing_saved(wor
     app, before, started = world.app, saved(world.app), time.monotonic()
     page = post_letters(app, "Yes.", "Dear {{ authors }},\n" + NESTED_LOOPS)
     assert page.status_code == 422
-    assert "Nothing was saved Rejection letter: This template would take longer than 0.3 seconds to render (line 2)." \
-        in text_of(page)  # fmt: skip
+    assert "Nothing was saved Rejection letter: This template would take longer than 0.3 seconds to render (line 2)." in text_of(
+        page
+    )
     assert time.monotonic() - started < 5  # the form checks the template three times: 0.3 s each
     assert saved(app) == before
 
@@ -76,8 +81,10 @@ def test_a_letter_over_the_budget_for_one_paper_names_it_and_nothing_is_saved(wo
     # p3 is accepted, its letter a draft: 100 KB on the sample data (title "x"), 2.4 MB for "Positional Interpolation".
     page = post_letters(app, "{% for i in range(100000) %}{{ title }}{% endfor %}", "Sorry, {{ authors }}.")
     assert page.status_code == 422
-    assert (f"Nothing was saved The accepted letter for #{world.n('p3')}: This template would produce more than 1 MB "
-            "of text (line 1). Nothing was saved.") in text_of(page)  # fmt: skip
+    assert (
+        f"Nothing was saved The accepted letter for #{world.n('p3')}: This template would produce more than 1 MB "
+        "of text (line 1). Nothing was saved."
+    ) in text_of(page)
     assert saved(app) == before
 
 
@@ -92,21 +99,23 @@ def test_a_group_mail_over_the_budget_for_one_recipient_names_them_and_queues_no
     body = "Dear {{ name }},\n{{ name.ljust(10**9) if name == 'Cleo Coauthor' }}"
     page = mail_form(chair, "rejected", "Next steps", body, **{button: button})
     assert page.status_code == 422
-    assert (f"Nothing was sent The body for Cleo Coauthor <cleo@example.org> about #{world.n('p2')}: This template "
-            "would produce more than 1 MB of text (line 2).") in text_of(page)  # fmt: skip
+    assert (
+        f"Nothing was sent The body for Cleo Coauthor <cleo@example.org> about #{world.n('p2')}: This template "
+        "would produce more than 1 MB of text (line 2)."
+    ) in text_of(page)
     assert "Preview:" not in text_of(page)
     slow = mail_form(chair, "chairs", "Hello {{ name }}" + NESTED_LOOPS, "Hi", **{button: button})
     assert slow.status_code == 422
-    assert ("Nothing was sent The subject for Carla Chair <carla@example.org>: This template would take longer than "
-            "0.3 seconds to render (line 1).") in text_of(slow)  # fmt: skip
+    assert (
+        "Nothing was sent The subject for Carla Chair <carla@example.org>: This template would take longer than "
+        "0.3 seconds to render (line 1)."
+    ) in text_of(slow)
     assert outbox(world.app) == [] and smtp.messages == []
     with world.app.app_context():
         assert db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "mail.group")).all() == []
 
 
-def test_a_group_mail_job_over_the_budget_fails_naming_the_recipient_and_queues_nothing(
-    world: World, smtp: SMTPRecorder
-) -> None:
+def test_a_group_mail_job_over_the_budget_fails_naming_the_recipient_and_queues_nothing(world: World, smtp: SMTPRecorder) -> None:
     app, body = world.app, "Thank you, {{ name }}!{{ 'x' * 5000 }}"
     with app.app_context():
         chris = db.session.scalar(sa.select(User).where(User.email == "chris@example.org"))
@@ -118,7 +127,10 @@ def test_a_group_mail_job_over_the_budget_fails_naming_the_recipient_and_queues_
     with app.app_context():
         jobs.execute(job_id)  # what the worker runs: it must not crash
         job = db.session.get(Job, job_id)
-        assert (job.state, job.error) == (JobState.FAILED, "The body for Rex Reader <rex@example.org>: This template "
-                                          "would produce more than 1 KB of text (line 1). The mails not yet queued "
-                                          "were not sent.")  # fmt: skip
+        assert (job.state, job.error) == (
+            JobState.FAILED,
+            "The body for Rex Reader <rex@example.org>: This template "
+            "would produce more than 1 KB of text (line 1). The mails not yet queued "
+            "were not sent.",
+        )
     assert outbox(app) == [] and smtp.messages == []

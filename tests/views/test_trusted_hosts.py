@@ -21,8 +21,7 @@ BASE = "https://portal.example.org"
 EVIL = "evil.example.org"
 # As in production: not testing, so TRUSTED_HOSTS is BASE_URL's host; the session cookie is Secure, hence https.
 PRODUCTION = {"TESTING": False, "BASE_URL": BASE}
-REFUSED = (f"Error 400 Wrong address This site does not answer at the address you asked for. It is at {BASE}. "
-           "Go to the home page")  # fmt: skip
+REFUSED = f"Error 400 Wrong address This site does not answer at the address you asked for. It is at {BASE}. Go to the home page"
 
 
 @pytest.fixture
@@ -43,8 +42,9 @@ def post_naming(client: FlaskClient, site: str, host: str, path: str, data: dict
     token = CSRF_RE.search(form.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
     scheme, domain = site.split("://")
     client.set_cookie("session", client.get_cookie("session", domain=domain).value, domain=host)  # type: ignore[union-attr]
-    return client.post(f"{scheme}://{host}{path}", data={"csrf_token": token, **data},
-                       headers={"Referer": f"{scheme}://{host}{path}", **headers})  # fmt: skip
+    return client.post(
+        f"{scheme}://{host}{path}", data={"csrf_token": token, **data}, headers={"Referer": f"{scheme}://{host}{path}", **headers}
+    )
 
 
 # --- debug and testing: any host is answered, but mail links never name it ----------------------------
@@ -72,11 +72,10 @@ def test_reset_mail_asked_for_with_a_forged_host_links_only_to_base_url(app: Fla
 
 
 @pytest.mark.parametrize("app_config", [{"BASE_URL": None, "PROXY_FIX_X_FOR": 1}], indirect=True)
-def test_confirmation_mail_asked_for_with_a_forged_forwarded_host_links_only_to_base_url(
-    app: Flask, smtp: SMTPRecorder
-) -> None:
-    registered = post_naming(app.test_client(), "http://localhost", "localhost", "/auth/register", REG,
-                             **{"X-Forwarded-Host": EVIL})  # fmt: skip
+def test_confirmation_mail_asked_for_with_a_forged_forwarded_host_links_only_to_base_url(app: Flask, smtp: SMTPRecorder) -> None:
+    registered = post_naming(
+        app.test_client(), "http://localhost", "localhost", "/auth/register", REG, **{"X-Forwarded-Host": EVIL}
+    )
 
     assert registered.headers["Location"] == "/auth/check-inbox"
     [mail] = smtp.wait_for(1)
@@ -124,8 +123,9 @@ def test_behind_the_proxy_the_forwarded_host_is_checked(app: Flask, smtp: SMTPRe
 
     page = client.get("http://127.0.0.1:8000/auth/reset", headers=proxied)
     forged = client.get("http://127.0.0.1:8000/auth/reset", headers={**proxied, "X-Forwarded-Host": EVIL})
-    refused = post_naming(client, BASE, "portal.example.org", "/auth/reset", {"email": "ada@example.org"},
-                          **{"X-Forwarded-Host": EVIL})  # fmt: skip
+    refused = post_naming(
+        client, BASE, "portal.example.org", "/auth/reset", {"email": "ada@example.org"}, **{"X-Forwarded-Host": EVIL}
+    )
 
     assert page.status_code == 200
     assert "Reset your password" in text_of(page)
