@@ -1,6 +1,6 @@
 """``public_rps_ratio``: requests per second of the public home page (an anonymous visitor, the demo
-workshop) divided by those of a bare Flask "hello" app, both under gunicorn with the workers the README
-recommends, measured with ``wrk`` alternately (three rounds each) in one run on this machine.
+workshop) divided by those of a bare Flask "hello" app, both under gunicorn with the workers
+docs/admin/production.md recommends, measured with ``wrk`` alternately (three rounds each) in one run on this machine.
 
 Run alone: .venv/bin/python -m bench.bench_public
 """
@@ -24,7 +24,7 @@ from typing import Any
 from bench.common import Figure, at_least
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 3  # the README's recommendation for this project's 2-core machines
+WORKERS = 3  # docs/admin/production.md's recommendation for this project's 2-core machines
 ROUNDS, SECONDS, CONNECTIONS = 3, 8, 32
 
 

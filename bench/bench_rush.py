@@ -1,5 +1,5 @@
 """The deadline rush: 32 simulated authors at once, each signing in and then submitting a 12-page, 2 MB PDF
-in a loop for a minute, against gunicorn (the workers the README recommends) on PostgreSQL, with a local SMTP
+in a loop for a minute, against gunicorn (the workers docs/admin/production.md recommends) on PostgreSQL, with a local SMTP
 server taking the receipts; then every submission the portal answered with success is checked in the
 database and on disk: its row, its file, and the file's sha256.
 

@@ -1,4 +1,4 @@
-"""Screenshots of the portal for the README: the main page of each role, captured in Debian's Chromium.
+"""Screenshots of the portal for the README and the documentation: the main page of each role, captured in Debian's Chromium.
 
 Run: make screenshots   (or .venv/bin/python scripts/screenshots.py [--out docs/screenshots])
 

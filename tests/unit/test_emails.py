@@ -187,7 +187,7 @@ def test_send_pending_after_max_attempts_marks_failed_until_retried(
 def test_send_pending_include_failed_also_sends_mail_still_waiting(
     app: Flask, smtp_down: Flask, smtp: SMTPRecorder, smtp_server: tuple[SMTPRecorder, int]
 ) -> None:
-    """README: `send-pending --include-failed` retries, now, what gave up or waits for its next attempt."""
+    """docs/admin/mail.md: `send-pending --include-failed` retries, now, what gave up or waits for its next attempt."""
     ids = _inquire(app)
     with app.app_context():
         emails.send_pending()  # SMTP down: both rows wait a minute for their next attempt

@@ -1,6 +1,6 @@
 """Regression tests for real vulnerability classes, each written against the attack itself (issue 9, point 3).
 
-What other modules already prove is not repeated here (the README's table of vulnerability classes names the
+What other modules already prove is not repeated here (the documentation's trust suite, docs/dev/testing.md, names the
 test that covers each). This module adds what was missing: every file URL with another paper's ids, disguised
 uploads at every upload point, the headers of every served file, stored XSS through every text field that
 reaches a page, identities in mails, files, metadata and searches, formula cells in every CSV export, line
