@@ -400,7 +400,7 @@ def _insert(db: Any, target: Any, rows: list[dict[str, Any]]) -> None:
 def conflicts(app: Any) -> int:
     """How many pairs conflict, by the product's rules (read as the proposal reads them)."""
     from portal.models import Submission, User
-    from portal.services.conflicts import conflicted_pairs, gather
+    from portal.queries.conflicts import conflicted_pairs, gather
 
     with app.app_context():
         facts = gather(sa.select(Submission.id), sa.select(User.id).where(User.is_reviewer))
@@ -417,8 +417,8 @@ def child(uri: str, *, exact: bool = False) -> dict[str, Any]:
     from portal.assign import affinity
     from portal.db import db
     from portal.models import User
+    from portal.queries import current_workshop
     from portal.services import reviewing
-    from portal.services.content import current_workshop
 
     if exact:
         affinity.APPROXIMATE_PAIRS = sys.maxsize

@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from portal import emails
+from portal import emails, work
 from portal.backup import backup_command, restore_command
 from portal.db import db, utcnow
 from portal.demo import DEMO_PASSWORD, PHASES, DemoRefused, demo_accounts, load_demo
+from portal.domain import DomainError
 from portal.models import OutgoingEmail, StoredFile, Submission, User, Workshop
 from portal.passwords import password_problem
-from portal.services import DomainError
 from portal.services.accounts import Conflicted, create_user, set_role, user_by_email
 from portal.services.content import load_content, read_content_file
 
@@ -200,9 +200,8 @@ def users_list() -> None:
 @click.option("--chair", "chair_email", default=None, help="The chair acting (default: the first chair).")
 def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str | None) -> None:
     """Run the automatic reviewer assignment (the same solver as the chair's button)."""
-    from portal import emails
+    from portal.queries import current_workshop
     from portal.services import reviewing
-    from portal.services.content import current_workshop
 
     ws = current_workshop()
     if ws is None:
@@ -236,7 +235,7 @@ def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str |
         return
     if apply_now:
         count = reviewing.apply_proposal(actor, ws, proposal)
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
         click.echo(f"Applied {count} assignments; the reviewers were mailed.")
     else:
         db.session.commit()

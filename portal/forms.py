@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import Field, Form, SelectChoice, SelectMultipleField, widgets
-from wtforms.validators import ValidationError
+from flask import abort
+from flask_wtf import FlaskForm
+from wtforms import Field, Form, PasswordField, SelectChoice, SelectMultipleField, StringField, URLField, widgets
+from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 
 def choices(pairs: Any) -> list[SelectChoice]:
@@ -70,9 +72,9 @@ def current_password(form: Form, field: Field) -> None:
     sign-in limits (the view keeps the record: ``keep_failed_attempts``); past them even the right one waits."""
     from flask_login import current_user
 
+    from portal.http import client_ip
     from portal.services.accounts import SignInRefused, check_current_password
     from portal.templating import format_datetime
-    from portal.web import client_ip
 
     if not current_user.is_authenticated:
         raise ValidationError("This is not your current password.")
@@ -88,3 +90,59 @@ def single_line(form: Form, field: Field) -> None:
     """Refuse CR, LF and other control characters in fields that may reach a mail header."""
     if isinstance(field.data, str) and any(ord(c) < 32 or c in "\x7f\u2028\u2029\x85" for c in field.data):
         raise ValidationError("Use a single line, without line breaks or control characters.")
+
+
+class ButtonForm(FlaskForm):
+    """An empty form: a CSRF-protected button (sign out, accept, decline)."""
+
+
+def require_button() -> None:
+    """POST endpoints behind a CSRF-protected button: a forged or missing token is the 400 page."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+
+
+# --- fields every area's account forms share ---------------------------------------------------------------
+
+EMAIL_VALIDATORS = [
+    DataRequired("Give your email address."),
+    single_line,
+    Length(max=320),
+    Email("This does not look like an email address (name@example.org)."),
+]
+NAME_VALIDATORS = [DataRequired("Give your full name."), single_line, Length(max=200)]
+
+
+class ProfileFieldsMixin:
+    name = StringField("Full name", filters=[strip], validators=NAME_VALIDATORS)
+    affiliation = StringField(
+        "Affiliation",
+        filters=[strip],
+        description="Your university, lab or company.",
+        validators=[DataRequired("Give your affiliation (or “Independent researcher”)."), single_line, Length(max=300)],
+    )
+    orcid = StringField(
+        "ORCID iD (optional)",
+        filters=[normalize_orcid],
+        description="Like 0000-0002-1825-0097.",
+        validators=[Optional(), single_line, Length(max=40), valid_orcid],
+    )
+    homepage = URLField(
+        "Homepage (optional)",
+        filters=[strip],
+        validators=[Optional(), single_line, Length(max=500), URL(message="Give a full web address (https://…).")],
+    )
+
+
+def new_password_fields(label: str = "New password", help_text: str = "") -> tuple[PasswordField, PasswordField]:
+    """A password under the policy and its repetition: every form that sets a password uses these."""
+    password = PasswordField(
+        label,
+        description=help_text or "At least 12 characters; a phrase of a few words works well.",
+        validators=[DataRequired("Choose a password."), good_password],
+    )
+    confirm = PasswordField(
+        f"Repeat the {label.lower()}",
+        validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
+    )
+    return password, confirm

@@ -22,14 +22,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context, has_request_context, url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.db import db, utcnow
+from portal.domain import DomainError
 from portal.extensions import redis_address
 from portal.models import Job, JobState, User
-from portal.services import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ _RECORDED = "portal.jobs.recorded"
 
 def later(kind: str, actor: User | None, **args: Any) -> Job:
     """Record a job in the caller's transaction, to be dispatched by ``dispatch_recorded()`` after its commit
-    (``emails.commit_and_deliver`` does both); rolled back with the caller's work, it never runs."""
+    (``work.commit_and_deliver`` does both); rolled back with the caller's work, it never runs."""
     row = start(kind, actor, **args)
     db.session.info.setdefault(_RECORDED, []).append(row.id)
     return row
@@ -237,7 +237,7 @@ def dispatch(row: Job) -> bool:
         execute(row.id, row.attempts)
         return True
     try:
-        queue().enqueue(execute, row.id, row.attempts, job_id=_entry_id(row.id, row.attempts), failure_ttl=7 * 86400)
+        queue().enqueue(WORKER_ENTRY, row.id, row.attempts, job_id=_entry_id(row.id, row.attempts), failure_ttl=7 * 86400)
     except Exception as exc:  # redis.ConnectionError and kin: never a 500 after the commit
         why = f"Redis at {redis_address(current_app.config['REDIS_URL'])}: {type(exc).__name__}: {exc}"
         if row.kind in RUN_HERE_WITHOUT_QUEUE:
@@ -295,16 +295,15 @@ def retry(row: Job, actor: User, why: str) -> bool:
     return bool(moved)
 
 
+#: What RQ runs, named by path: ``portal.worker`` builds the app when the worker did not (this module sits below
+#: the app and never imports it).
+WORKER_ENTRY = "portal.worker.execute"
+
+
 def execute(job_id: int, attempt: int | None = None) -> None:
     """Run one attempt of a job: the function RQ calls (in the worker, with its app) and the request calls without
     Redis. ``attempt`` is the attempt it was queued as (None: whichever is queued); an entry of an attempt a retry
     has replaced does nothing."""
-    if not has_app_context():  # an RQ worker started without `flask worker`: build the app from the environment
-        from portal import create_app
-
-        with create_app().app_context():
-            execute(job_id, attempt)
-        return
     # Claim the job: of two copies (a retry pressed twice, a queue delivering twice), one runs, the other stops.
     mine = [Job.id == job_id] + ([Job.attempts == attempt] if attempt is not None else [])
     claimed = db.session.execute(
@@ -364,60 +363,9 @@ def _went_on(job_id: int, attempt: int) -> None:
 
 
 # --- the jobs ------------------------------------------------------------------------------------------
-
-
-@job("assignment", "Automatic assignment")
-def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
-    from portal.models import Workshop
-    from portal.services import reviewing
-
-    ws = db.session.get(Workshop, workshop_id)
-    actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
-    proposal = reviewing.propose_assignment(actor, ws, on_phase=lambda phase: progress(phase=phase))
-    db.session.commit()
-    # No count here: every chair reads this page, also one conflicted with some papers (the proposal's page gives
-    # each chair the figures of the papers they handle).
-    return {
-        "message": f"Proposal {proposal.id} is ready: review it before applying.",
-        "url": path_for("chair.proposal", proposal_id=proposal.id),
-    }
-
-
-LETTERS_PER_TRANSACTION = 200
-
-
-@job("letters", "Sending the decision letters")
-def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
-    """The letters are queued and marked ``LETTERS_PER_TRANSACTION`` at a time, each batch in a transaction of its
-    own, then the outbox delivers them: a rerun queues only the letters still drafts and delivers only the mail
-    still waiting."""
-    from portal.models import Workshop
-    from portal.services import decisions
-
-    ws = db.session.get(Workshop, workshop_id)
-    actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
-    drafts = decisions.sendable_letters(actor)
-    total, sent = len(drafts), 0
-    progress(0, total, "Putting the letters in the outbox", force=True)
-    for first in range(0, total, LETTERS_PER_TRANSACTION):
-        batch = drafts[first : first + LETTERS_PER_TRANSACTION]
-        sent += decisions.send_letters(actor, ws, only=batch)  # fewer when another send claimed some first
-        db.session.commit()
-        progress(first + len(batch), total)
-    stale = decisions.stale_letters(actor)
-    note = (
-        f" Not sent: the draft{'s' if len(stale) != 1 else ''} for {', '.join(f'#{n}' for n in stale[:20])}"
-        f"{' and others' if len(stale) > 20 else ''}, written for a decision since changed: prepare the drafts "
-        "again."
-        if stale
-        else ""
-    )
-    return _deliver(
-        progress,
-        f"{sent} letter{'s' if sent != 1 else ''} sent to the authors.{note}",
-        path_for("chair.letters"),
-        kind="decision_letter",
-    )
+# Each job lives beside the service it runs (``reviewing.run_assignment``, ``decisions.run_letters``,
+# ``groupmail.run_group_mail``, ``submissions.run_reviewers_copy``), registered with ``@job``: this module sits
+# below the services and never imports them. The outbox's own job is here.
 
 
 @job("outbox", "Delivering the outbox", run_here_without_queue=True)
@@ -430,57 +378,7 @@ def run_outbox(row: Job, progress: Progress, *, ids: list[int] | None = None) ->
     return {"message": f"{len(report.sent)} delivered, {len(report.deferred)} waiting for a retry, {len(report.failed)} failed."}
 
 
-@job("reviewers_copy", "Making the reviewers' copy of a paper")
-def run_reviewers_copy(row: Job, progress: Progress, *, revision_id: int) -> dict[str, Any]:
-    """The copy without document metadata of a large upload, made after the author's request answered."""
-    from portal.models import Revision
-    from portal.services.submissions import ensure_reviewers_copy, megabytes
-
-    revision = db.session.get(Revision, revision_id)
-    if revision is None:
-        return {"message": "The upload was replaced or removed; no copy was needed."}
-    progress(0, 1, "Removing the document metadata", force=True)
-    file = ensure_reviewers_copy(revision)
-    if file is None:
-        raise RuntimeError("The PDF could not be copied without its metadata; reviewers get it when they download.")
-    db.session.commit()
-    return {"message": f"The reviewers' copy of paper #{revision.submission_id} is ready ({megabytes(file.size)})."}
-
-
-@job("group_mail", "Sending a group mail")
-def run_group_mail(
-    row: Job,
-    progress: Progress,
-    *,
-    workshop_id: int,
-    event_id: int,
-    audience: str,
-    subject: str,
-    body: str,
-    digest: str,
-    sender_id: int,
-) -> dict[str, Any]:
-    """Queue the mails of a group mail in batches, each batch in its own transaction, then deliver them. A rerun
-    skips the recipients already queued (the list is in a stable order and checked against the preview)."""
-    from portal.models import Workshop
-    from portal.services import groupmail
-
-    ws = db.session.get(Workshop, workshop_id)
-    # The sender's audience, whoever retries it: "unfinished reviews" leaves out the sender's own papers.
-    actor = db.session.get(User, sender_id)
-    progress(phase="Writing the mails", force=True)
-    count = groupmail.queue_group_mail(
-        actor, ws, event_id, audience, subject, body, digest=digest, on_progress=lambda n, total: progress(n, total)
-    )
-    return _deliver(
-        progress,
-        f"Sent {count} mail{'s' if count != 1 else ''} to {groupmail.AUDIENCES[audience].lower()}.",
-        path_for("chair.mail"),
-        kind=groupmail.kind_of(event_id),
-    )
-
-
-def _deliver(
+def deliver_queued(
     progress: Progress, message: str, url: str, *, ids: list[int] | None = None, kind: str | None = None
 ) -> dict[str, Any]:
     """Deliver the mail still queued among ``ids`` or of ``kind``; the result says what could not go yet."""

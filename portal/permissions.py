@@ -14,19 +14,20 @@ from flask import Flask, abort, flash, g, has_request_context, redirect, request
 from flask_login import current_user
 
 from portal.db import db
+from portal.http import safe_next
 from portal.models import (
     ConflictOverride,
     ReviewAssignment,
     ReviewState,
     Revision,
     Submission,
-    SubmissionAuthor,
     SubmissionConflict,
     SubmissionState,
     UserEmail,
     Workshop,
 )
-from portal.web import safe_next
+from portal.queries import assignment_of, authored_ids, letter_sent
+from portal.queries.conflicts import conflict_reasons
 
 
 def is_signed_in(user: Any) -> bool:
@@ -76,20 +77,18 @@ def can_withdraw_submission(user: Any, sub: Submission) -> bool:
 
 def can_restore_submission(user: Any, sub: Submission, now: datetime) -> bool:
     """The submitter until the deadline; a chair who handles the paper at any time."""
-    from portal.services.submissions import paper_deadline
 
     if sub.state != SubmissionState.WITHDRAWN:
         return False
     if can_chair_paper(user, sub):  # a chair restores a paper withdrawn by mistake, at any time
         return True
-    deadline = paper_deadline(sub.workshop, sub)
+    deadline = sub.workshop.paper_deadline(sub)
     # Of the authors, the one who submitted it (a co-author cannot undo the submitter's withdrawal alone).
     return is_signed_in(user) and user.id == sub.submitter_id and deadline is not None and now < deadline
 
 
 def can_see_decision(user: Any, sub: Submission) -> bool:
     """Chairs (not authors of the paper) always; authors once the letter is on its way."""
-    from portal.services.decisions import letter_sent
 
     if sub.decision is None:
         return False
@@ -97,9 +96,8 @@ def can_see_decision(user: Any, sub: Submission) -> bool:
 
 
 def can_upload_camera_ready(user: Any, sub: Submission, now: datetime) -> bool:
-    from portal.services.submissions import camera_ready_open
 
-    return is_author(user, sub) and can_see_decision(user, sub) and camera_ready_open(sub.workshop, sub, now)
+    return is_author(user, sub) and can_see_decision(user, sub) and sub.camera_ready_open(now)
 
 
 def can_download_revision(user: Any, revision: Revision) -> bool:
@@ -112,9 +110,8 @@ def can_extend_deadline(user: Any, sub: Submission) -> bool:
 
 
 def _open_for_edits(sub: Submission, now: datetime) -> bool:
-    from portal.services.submissions import paper_deadline
 
-    deadline = paper_deadline(sub.workshop, sub)
+    deadline = sub.workshop.paper_deadline(sub)
     return sub.state != SubmissionState.WITHDRAWN and deadline is not None and now < deadline
 
 
@@ -122,13 +119,11 @@ def _open_for_edits(sub: Submission, now: datetime) -> bool:
 
 
 def is_conflicted(user: Any, sub: Submission) -> bool:
-    from portal.services.conflicts import conflict_reasons
 
     return is_signed_in(user) and bool(conflict_reasons(user, sub))
 
 
 def assignment_for(user: Any, sub: Submission) -> ReviewAssignment | None:
-    from portal.services.reviewing import assignment_of
 
     return assignment_of(sub.id, user.id) if is_signed_in(user) else None
 
@@ -155,20 +150,6 @@ def can_chair_paper(user: Any, sub: Submission) -> bool:
 def manages(user: Any, sub: Submission) -> bool:
     """``user`` is the paper's manager (not a chair's general power: this one paper)."""
     return is_signed_in(user) and sub.manager_id == user.id and can_chair_paper(user, sub)
-
-
-def authored_ids(user: Any) -> sa.Select[tuple[int]]:
-    """``is_author`` in SQL: the ids of the papers ``user`` is an author of."""
-    return sa.select(Submission.id).where(
-        sa.or_(
-            Submission.submitter_id == user.id,
-            Submission.id.in_(
-                sa.select(SubmissionAuthor.submission_id).where(
-                    sa.or_(SubmissionAuthor.user_id == user.id, SubmissionAuthor.email == user.email)
-                )
-            ),
-        )
-    )
 
 
 def chair_conflicted_ids(user: Any) -> sa.Select[tuple[int]]:
@@ -235,9 +216,8 @@ def can_discuss(user: Any, sub: Submission) -> bool:
 
 
 def can_bid(user: Any, ws: Workshop, now: datetime) -> bool:
-    from portal.services.reviewing import bidding_open
 
-    return is_reviewer(user) and bidding_open(ws, now)
+    return is_reviewer(user) and ws.bidding_open(now)
 
 
 def require_sign_in() -> None:

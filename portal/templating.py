@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.db import db, utcnow
 from portal.markdown import render_markdown
 from portal.models import Workshop
-from portal.services.content import current_workshop
+from portal.queries import current_workshop
 
 # Colours for initials avatars; each passes WCAG AA (4.5:1) against white text.
 AVATAR_COLOURS = ("#1d4e89", "#7a2e8c", "#0b6e4f", "#8a4b08", "#a4243b", "#2f4858", "#5b3f8c", "#35605a")

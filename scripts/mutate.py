@@ -82,7 +82,7 @@ CONFLICT_RULES = ("RULES", "gather", "reasons_of", "conflicted_pairs", "_equi_jo
 REVIEWING_HELPERS = ("display_name", "biddable", "unfinished_by_reviewer", "suspended_assignments")
 TARGETS = {
     "portal/permissions.py": Target("portal/permissions.py", None, tuple(GUARD_TESTS)),
-    "portal/services/conflicts.py": Target("portal/services/conflicts.py", CONFLICT_RULES, tuple(CONFLICT_TESTS)),
+    "portal/queries/conflicts.py": Target("portal/queries/conflicts.py", CONFLICT_RULES, tuple(CONFLICT_TESTS)),
     "portal/services/reviewing.py": Target("portal/services/reviewing.py", REVIEWING_HELPERS, tuple(GUARD_TESTS)),
 }
 
@@ -167,7 +167,7 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
         "_same_site",
         "bool(url) and urlsplit(url).netloc == request.host -> (urlsplit(url).netloc == request.host)",
     ): ("urlsplit of a missing or empty referrer has an empty host, which is never the request's"),
-    # portal/services/conflicts.py
+    # portal/queries/conflicts.py
     ("conflicts.py", "RULES", 'Rule("account", "account", AUTHOR) -> (removed)'): (
         "a row is linked to an account only by an address that account confirmed, and every confirmed address is in "
         "the account's history, which gather gives the email rule (for the submitter, listed or not, too): the email "

@@ -1,7 +1,6 @@
 """A person's own account: profile, email, password, expertise, conflicts, sessions."""
 
-from flask import Blueprint
+from portal.account import views  # noqa: F401 - the routes
+from portal.account.blueprint import bp
 
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-from portal.account import views  # noqa: E402, F401
+__all__ = ["bp"]

@@ -4,8 +4,16 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, Form, FormField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.auth.forms import EMAIL_VALIDATORS, ProfileFieldsMixin, new_password_fields
-from portal.forms import MultiCheckboxField, current_password, single_line, strip, unix_newlines
+from portal.forms import (
+    EMAIL_VALIDATORS,
+    MultiCheckboxField,
+    ProfileFieldsMixin,
+    current_password,
+    new_password_fields,
+    single_line,
+    strip,
+    unix_newlines,
+)
 
 
 class ProfileForm(ProfileFieldsMixin, FlaskForm):

@@ -4,8 +4,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from portal import emails, permissions
-from portal.account import bp
+from portal import permissions, work
+from portal.account.blueprint import bp
 from portal.account.forms import (
     PAPER_SLOTS,
     ConflictsForm,
@@ -14,11 +14,10 @@ from portal.account.forms import (
     PasswordChangeForm,
     ProfileForm,
 )
-from portal.auth.forms import ButtonForm
 from portal.db import db
-from portal.forms import choices
+from portal.domain import DomainError
+from portal.forms import ButtonForm, choices
 from portal.models import ConflictKind, User
-from portal.services import DomainError
 from portal.services import accounts as svc
 from portal.services.tokens import TokenInvalid
 from portal.templating import workshop
@@ -81,7 +80,7 @@ def email() -> str | Response:
             db.session.rollback()
             form.email.errors.append(str(exc))
         else:
-            emails.commit_and_deliver()
+            work.commit_and_deliver()
             flash(
                 f"A confirmation link is on its way to {svc.normalize_email(form.email.data)}. Your address "
                 "changes when you open it (within 24 hours).",
@@ -99,7 +98,7 @@ def password() -> str | Response:
         keep_failed_attempts(form)
     else:
         svc.set_password(workshop(), user, form.password.data)
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
         _stay_signed_in(user)
         flash("Your password is changed. Every other session is signed out.", "success")
         return redirect(url_for(".index"))
@@ -174,7 +173,7 @@ def confirm_email_change(token: str) -> str | Response:
     except (TokenInvalid, DomainError) as exc:
         db.session.rollback()
         return render_template("auth/link_problem.html", message=str(exc), resend=None, form=None), 400
-    emails.commit_and_deliver()
+    work.commit_and_deliver()
     if viewer_id == user.id:
         _stay_signed_in(user)
         flash(f"Your email address is now {user.email}.", "success")

@@ -1,7 +1,6 @@
 """Authentication: register, confirm, sign in and out, password reset, reviewer invitations."""
 
-from flask import Blueprint
+from portal.auth import views  # noqa: F401 - the routes
+from portal.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-from portal.auth import views  # noqa: E402, F401
+__all__ = ["bp"]

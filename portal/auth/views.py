@@ -6,17 +6,19 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from portal import emails, once
-from portal.auth import bp
-from portal.auth.forms import ButtonForm, ConfirmAccountForm, EmailOnlyForm, LoginForm, NewPasswordForm, RegisterForm
+from portal import once, work
+from portal.auth.blueprint import bp
+from portal.auth.forms import ConfirmAccountForm, EmailOnlyForm, LoginForm, NewPasswordForm, RegisterForm
 from portal.db import db, utcnow
+from portal.domain import DomainError
 from portal.extensions import limiter
+from portal.forms import ButtonForm
+from portal.http import client_ip, safe_next
 from portal.models import Invitation, InvitationState
-from portal.services import DomainError
 from portal.services import accounts as svc
 from portal.services.tokens import TokenInvalid
 from portal.templating import format_datetime, workshop
-from portal.web import client_ip, me, safe_next
+from portal.web import me
 
 
 def _invitation_from(token: str | None) -> Invitation | None:
@@ -63,13 +65,13 @@ def register() -> str | Response:
             invitation=invitation,
         )
         if user is not None and user.is_confirmed:
-            emails.commit_and_deliver()
+            work.commit_and_deliver()
             login_user(user)
             flash("Welcome! Your account is ready and you are now a reviewer.", "success")
             return redirect(url_for("account.index"))
         session["registered_email"] = svc.normalize_email(form.email.data)
         # New address, taken address, or an unconfirmed one registered again: the same page in the same time.
-        return emails.commit_and_deliver_after(redirect(url_for(".check_inbox")))
+        return work.commit_and_deliver_after(redirect(url_for(".check_inbox")))
     status = 422 if form.errors else 200
     return render_template("auth/register.html", form=form, invitation=invitation, token=token), status
 
@@ -130,7 +132,7 @@ def resend_confirmation() -> str | Response:
             "info",
         )
         # The same answer, in the same time, for every address: the mail goes out after the response.
-        return emails.commit_and_deliver_after(redirect(url_for(".login")))
+        return work.commit_and_deliver_after(redirect(url_for(".login")))
     return render_template("auth/resend.html", form=form), 422 if form.errors else 200
 
 
@@ -193,7 +195,7 @@ def reset_request() -> str | Response:
             "info",
         )
         # The same answer, in the same time, for every address: the mail goes out after the response.
-        return emails.commit_and_deliver_after(redirect(url_for(".login")))
+        return work.commit_and_deliver_after(redirect(url_for(".login")))
     return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
 
 
@@ -210,7 +212,7 @@ def reset(token: str) -> str | Response:
         except TokenInvalid as exc:
             db.session.rollback()
             return render_template("auth/link_problem.html", message=str(exc), resend="reset", form=EmailOnlyForm()), 400
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
         logout_user()
         flash("Your password is changed, and every session that used the old one is signed out. Sign in now.", "success")
         return redirect(url_for(".login"))

@@ -1,10 +1,6 @@
 """Chairs: reviewing settings, conflicts, assignment (automatic and manual), reminders, the chair's paper view."""
 
-from flask import Blueprint
+from portal.chair import audit, console, content, decisions, exports, jobs, mail, views  # noqa: F401 - the routes
+from portal.chair.blueprint import bp
 
-from portal.permissions import require_chair
-
-bp = Blueprint("chair", __name__, url_prefix="/chair")
-bp.before_request(require_chair)
-
-from portal.chair import audit, console, content, decisions, exports, jobs, mail, views  # noqa: E402, F401
+__all__ = ["bp"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from portal.chair import bp
+from portal.chair.blueprint import bp
 from portal.services import audit as svc
 from portal.web import me, require_workshop
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import render_template, request, url_for
 
 from portal import charts
-from portal.auth.forms import ButtonForm
-from portal.chair import bp
+from portal.chair.blueprint import bp
+from portal.forms import ButtonForm
 from portal.models import CONFIDENCES, RECOMMENDATIONS, Decision, Presentation
 from portal.services import console as svc
 from portal.web import me, require_workshop

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from portal.chair import bp
+from portal.chair.blueprint import bp
 from portal.chair.content_forms import (
     ContentForm,
     DateForm,
@@ -28,11 +28,11 @@ from portal.chair.content_forms import (
     TopicForm,
     WorkshopForm,
 )
-from portal.chair.views import require_button
 from portal.db import db
+from portal.domain import DomainError
+from portal.forms import require_button
 from portal.markdown import render_markdown
 from portal.models import DateKind, PersonRole, Workshop
-from portal.services import DomainError
 from portal.services import content_edit as svc
 from portal.services.settings import parse_local
 from portal.templating import format_datetime

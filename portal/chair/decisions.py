@@ -9,16 +9,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import emails, once, permissions
-from portal.chair import bp
-from portal.chair.views import require_button
+from portal import once, permissions, work
+from portal.chair.blueprint import bp
 from portal.db import db, parse_id
+from portal.domain import DomainError
+from portal.forms import require_button
+from portal.http import safe_next
 from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission
-from portal.services import DomainError
 from portal.services import decisions as svc
 from portal.services.reviewing import reviewable
-from portal.submissions.views import get_submission
-from portal.web import me, require_workshop, safe_next
+from portal.web import get_submission, me, require_workshop
 
 
 def _parse(value: str | None, enum_cls: type) -> object | None:
@@ -199,7 +199,7 @@ def resend_letter(letter_id: int) -> Response:
     x = _letter(letter_id)
     try:
         svc.resend_letter(me(), x)
-        report = emails.commit_and_deliver()
+        report = work.commit_and_deliver()
         if report.handed_over:
             flash("The letter is on its way: a background worker is delivering it.", "success")
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from werkzeug.wrappers import Response
 
-from portal.chair import bp
+from portal.chair.blueprint import bp
 from portal.services import exports as svc
 from portal.web import DOWNLOAD_CSP, me, require_workshop
 

@@ -8,10 +8,9 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from werkzeug.wrappers import Response
 
 from portal import jobs
-from portal.auth.forms import ButtonForm
-from portal.chair import bp
-from portal.chair.views import require_button
+from portal.chair.blueprint import bp
 from portal.db import db
+from portal.forms import ButtonForm, require_button
 from portal.models import Job, JobState
 from portal.services import audit
 from portal.web import me

@@ -7,11 +7,12 @@ from flask import render_template, url_for
 from werkzeug.wrappers import Response
 
 from portal import once
-from portal.chair import bp
+from portal.chair.blueprint import bp
 from portal.chair.jobs import started
 from portal.chair.mail_forms import GroupMailForm
 from portal.db import db
-from portal.services import DomainError, audit
+from portal.domain import DomainError
+from portal.services import audit
 from portal.services import groupmail as svc
 from portal.web import me, require_workshop
 

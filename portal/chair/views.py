@@ -7,12 +7,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from portal import emails, once, permissions
+from portal import once, permissions, work
 from portal.assign.affinity import Weights
-from portal.auth.forms import ButtonForm
-from portal.chair import bp
+from portal.chair.blueprint import bp
 from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm
 from portal.db import db, parse_id
+from portal.domain import DomainError
+from portal.forms import ButtonForm, require_button
 from portal.models import (
     CONFIDENCES,
     RECOMMENDATIONS,
@@ -30,20 +31,11 @@ from portal.models import (
     Submission,
     User,
 )
-from portal.services import DomainError
+from portal.queries.conflicts import conflict_map, overrides_for
 from portal.services import reviewing as svc
 from portal.services.accounts import user_by_email
-from portal.services.conflicts import conflict_map, overrides_for
 from portal.services.settings import parse_local
-from portal.submissions.views import get_submission
-from portal.web import me, require_workshop
-
-
-def require_button() -> None:
-    """POST endpoints behind a CSRF-protected button: a forged or missing token is the 400 page."""
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-
+from portal.web import get_submission, me, require_workshop
 
 # --- reviewing settings -------------------------------------------------------------------------------
 
@@ -226,7 +218,7 @@ def add_assignment() -> Response:
         return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
     try:
         assignment = svc.assign_reviewer(me(), ws, sub, reviewer)
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
         flash(f"{reviewer.name} reviews #{sub.id} as Reviewer {assignment.ordinal}.", "success")
     except DomainError as exc:
         db.session.rollback()
@@ -303,7 +295,7 @@ def remind() -> Response:
     count = svc.remind_reviewers(me(), require_workshop())
     # "Remind" pressed twice reminds once.
     once.record(url_for(".assignments"), f"reminders went to {count} reviewer{'s' if count != 1 else ''}")
-    emails.commit_and_deliver()
+    work.commit_and_deliver()
     flash(f"Reminders sent to {count} reviewer{'s' if count != 1 else ''} with unfinished reviews.", "success")
     return redirect(url_for(".assignments"))
 
@@ -320,7 +312,7 @@ def external() -> Response | tuple[str, int]:
     except DomainError as exc:
         db.session.rollback()
         return _assignments_page(form, (f"{exc} Nothing was sent.",)), 422
-    emails.commit_and_deliver()
+    work.commit_and_deliver()
     flash(message, "success")
     return redirect(url_for(".assignments", _anchor=f"paper-{sub.id}"))
 
@@ -376,7 +368,7 @@ def change_proposal(proposal_id: int, action: str) -> Response:
         if action == "apply":
             count = svc.apply_proposal(me(), ws, p)
             once.record(url_for(".assignments"), f"proposal {p.id} was applied")
-            emails.commit_and_deliver()
+            work.commit_and_deliver()
             flash(
                 f"{count} assignment{'s' if count != 1 else ''} applied; each reviewer got a mail listing their papers.",
                 "success",

@@ -10,7 +10,6 @@ import email.charset
 import logging
 import re
 import smtplib
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -186,61 +185,14 @@ def requeue(row: OutgoingEmail) -> None:
     db.session.info.setdefault(_PENDING, []).append(row.id)
 
 
-def commit_and_deliver() -> DeliveryReport:
-    """Commit the caller's unit of work, then deliver the mail queued in it (what fails stays queued). With
-    Redis (``REDIS_URL``) a background job delivers it instead, and the report says so (``handed_over``)."""
-    db.session.flush()
-    ids = db.session.info.pop(_PENDING, [])
-    db.session.commit()
-    from portal import jobs
-
-    # The caller's work is committed: from here on a database error (SQLite busy, a connection lost) must not
-    # become an error page that asks to send the form again. The mail stays queued for `emails send-pending`.
-    try:
-        jobs.dispatch_recorded()
-        if not ids:
-            return DeliveryReport()
-        if current_app.config.get("REDIS_URL"):
-            row = jobs.start("outbox", None, ids=ids)
-            db.session.commit()
-            # Redis unreachable: the mail stays queued for `emails send-pending`; the user's work is committed.
-            return DeliveryReport(handed_over=ids) if jobs.dispatch(row) else DeliveryReport(deferred=ids)
-        return send_pending(ids)
-    except sa.exc.SQLAlchemyError:
-        log.exception("delivery after a commit failed; the mail stays queued")
-        with contextlib.suppress(sa.exc.SQLAlchemyError):
-            db.session.rollback()
-        return DeliveryReport(deferred=ids)
+def take_pending() -> list[int]:
+    """The ids of the mail queued in this unit of work, which the caller now delivers (``portal.work``)."""
+    return list(db.session.info.pop(_PENDING, []))
 
 
-def commit_and_deliver_after(response: Any) -> Any:
-    """Commit, and deliver the mail queued in this unit of work beside the response instead of before it (a
-    thread of its own, with its own session): forms that must answer alike for known and unknown addresses
-    (reset, resend, register) then take the same time whether or not they queued a mail, and never wait for
-    SMTP. The mail is in the outbox already, so a thread lost with its process loses nothing: `emails
-    send-pending` delivers it. Returns ``response``."""
-    db.session.flush()
-    ids = db.session.info.pop(_PENDING, [])
-    db.session.commit()
-    if ids:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-        def deliver() -> None:
-            with app.app_context():
-                db.session.info[_PENDING] = ids
-                try:
-                    commit_and_deliver()
-                except Exception:  # nobody waits for this thread: log it; the mail stays queued for send-pending
-                    log.exception("delivery beside the response failed; the mail stays queued")
-                finally:
-                    db.session.remove()
-
-        thread = threading.Thread(target=deliver, name="mail-beside-response", daemon=True)
-        thread.start()
-        # Once the response is sent the server closes it: the worker then waits for the delivery before its next
-        # request (as it did before, but after the visitor has the answer), so no delivery piles up.
-        response.call_on_close(lambda: thread.join(timeout=float(app.config["MAIL_TIMEOUT"]) * 2 + 1))
-    return response
+def keep_pending(ids: list[int]) -> None:
+    """Hand ``ids`` to the unit of work of this session (a delivery thread's own session)."""
+    db.session.info[_PENDING] = list(ids)
 
 
 class _Connection(flask_mail.Connection):

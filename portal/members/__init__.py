@@ -1,10 +1,6 @@
 """Chair-only: the people with accounts, their roles, and reviewer invitations."""
 
-from flask import Blueprint
+from portal.members import views  # noqa: F401 - the routes
+from portal.members.blueprint import bp
 
-from portal.permissions import require_chair
-
-bp = Blueprint("members", __name__, url_prefix="/members")
-bp.before_request(require_chair)
-
-from portal.members import views  # noqa: E402, F401
+__all__ = ["bp"]

@@ -4,13 +4,13 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from portal import emails, once
-from portal.auth.forms import ButtonForm
+from portal import once, work
 from portal.db import db, like_pattern
-from portal.members import bp
+from portal.domain import DomainError
+from portal.forms import ButtonForm
+from portal.members.blueprint import bp
 from portal.members.forms import InviteForm, RoleForm
 from portal.models import Invitation, User
-from portal.services import DomainError
 from portal.services import accounts as svc
 from portal.templating import workshop
 from portal.web import me
@@ -82,7 +82,7 @@ def invitations() -> str | Response:
             made, skipped = svc.invite_reviewers(workshop(), me(), lines)
             # The same list posted twice invites once.
             once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
-            emails.commit_and_deliver()
+            work.commit_and_deliver()
             if made:
                 flash(f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent.", "success")
             if not skipped:
@@ -112,7 +112,7 @@ def resend_invitation(invitation_id: int) -> Response:
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            emails.commit_and_deliver()
+            work.commit_and_deliver()
             flash(f"The invitation to {invitation.email} was sent again, with a new link.", "success")
     return redirect(url_for(".invitations"))
 

@@ -109,6 +109,16 @@ class Submission(db.Model):
         sa.CheckConstraint("decision IS NULL OR state = 'submitted'", name="decision_only_when_submitted"),
     )
 
+    def camera_ready_open(self, now: datetime) -> bool:
+        """Its authors may upload the camera-ready version: accepted, not withdrawn, before the deadline."""
+        deadline = self.workshop.deadlines().camera_ready
+        return (
+            self.decision == Decision.ACCEPTED
+            and self.state == SubmissionState.SUBMITTED
+            and deadline is not None
+            and now < deadline
+        )
+
     @property
     def number(self) -> int:
         """The number authors and chairs quote ("#12"): the id, handed out by the database, never reused."""

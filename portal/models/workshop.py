@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import db, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.submission import Submission
 
 #: Anywhere on Earth, the default zone for deadlines: UTC-12 (IANA spells it with the opposite sign).
 AOE_ZONE = "Etc/GMT+12"
@@ -36,6 +41,16 @@ class DateKind(enum.StrEnum):
     CAMERA_READY = "camera_ready"
     WORKSHOP = "workshop"
     OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The workshop's submission calendar (UTC), each None until the chairs set it."""
+
+    opens: datetime | None
+    abstract: datetime | None
+    paper: datetime | None
+    camera_ready: datetime | None
 
 
 class Workshop(db.Model):
@@ -121,6 +136,31 @@ class Workshop(db.Model):
 
     def date_of(self, kind: DateKind) -> ImportantDate | None:
         return next((d for d in self.dates if d.kind == kind), None)
+
+    # --- the calendar: facts every layer asks (permissions, services, pages) -------------------------------
+
+    def deadlines(self) -> Deadlines:
+        def at(kind: DateKind) -> datetime | None:
+            d = self.date_of(kind)
+            return d.at if d else None
+
+        return Deadlines(
+            at(DateKind.SUBMISSION_OPEN), at(DateKind.ABSTRACT_DEADLINE), at(DateKind.PAPER_DEADLINE), at(DateKind.CAMERA_READY)
+        )
+
+    def paper_deadline(self, sub: Submission | None = None) -> datetime | None:
+        """The full-paper deadline, or the one a chair granted this submission."""
+        if sub is not None and sub.deadline_override is not None:
+            return sub.deadline_override
+        return self.deadlines().paper
+
+    def new_submission_closes(self) -> datetime | None:
+        """New submissions are taken until the abstract deadline when there is one, else the paper deadline."""
+        d = self.deadlines()
+        return d.abstract or d.paper
+
+    def bidding_open(self, now: datetime) -> bool:
+        return self.phase in (Phase.BIDDING, Phase.REVIEWING) and (self.bidding_deadline is None or now < self.bidding_deadline)
 
 
 class Question(db.Model):

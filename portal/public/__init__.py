@@ -1,7 +1,6 @@
 """The public, informational pages of the workshop."""
 
-from flask import Blueprint
+from portal.public import views  # noqa: F401 - the routes
+from portal.public.blueprint import bp
 
-bp = Blueprint("public", __name__)
-
-from portal.public import views  # noqa: E402, F401
+__all__ = ["bp"]

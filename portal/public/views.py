@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from portal.db import db
 from portal.models import DateKind, Decision, FileKind, PersonRole, Submission, SubmissionState, Workshop
-from portal.public import bp
+from portal.public.blueprint import bp
 from portal.web import require_workshop, send_stored
 
 

@@ -1,10 +1,6 @@
 """Reviewers: their papers, bidding, reviews, the paper page with the other reviews and the discussion."""
 
-from flask import Blueprint
+from portal.review import views  # noqa: F401 - the routes
+from portal.review.blueprint import bp
 
-from portal.permissions import require_sign_in
-
-bp = Blueprint("review", __name__, url_prefix="/review")
-bp.before_request(require_sign_in)
-
-from portal.review import views  # noqa: E402, F401
+__all__ = ["bp"]

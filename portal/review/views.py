@@ -6,9 +6,10 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import emails, once, permissions
-from portal.auth.forms import ButtonForm
+from portal import once, permissions, work
 from portal.db import db, parse_id, utcnow
+from portal.domain import DeadlinePassed, DomainError
+from portal.forms import ButtonForm
 from portal.models import (
     CONFIDENCES,
     RECOMMENDATIONS,
@@ -21,15 +22,14 @@ from portal.models import (
     ReviewState,
     Submission,
 )
-from portal.review import bp
+from portal.review.blueprint import bp
 from portal.review.forms import CommentForm, ReviewForm
-from portal.services import DeadlinePassed, DomainError, decisions
+from portal.services import decisions
 from portal.services import reviewing as svc
 from portal.services.accounts import user_by_email
 from portal.services.submissions import ensure_reviewers_copy
-from portal.submissions.views import Check, get_submission
 from portal.templating import format_datetime
-from portal.web import me, require_workshop, send_stored
+from portal.web import Check, get_submission, me, require_workshop, send_stored
 
 
 def _paper(number: int, check: Check = permissions.can_see_paper_as_reviewer) -> Submission:
@@ -95,7 +95,7 @@ def bids() -> str | Response:
         bids=mine,
         q=q,
         topic=topic,
-        open=svc.bidding_open(ws, now),
+        open=ws.bidding_open(now),
         values=list(BidValue),
     )
 
@@ -222,7 +222,7 @@ def discuss(number: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _paper_page(number, form), 422  # the comment as typed, with its error linked from the summary
     svc.post_comment(ws, me(), sub, form.body.data.strip())
-    emails.commit_and_deliver()
+    work.commit_and_deliver()
     flash("Your comment is posted; the other participants get a mail.", "success")
     return redirect(url_for(".paper", number=number, _anchor="discussion"))
 
@@ -261,7 +261,7 @@ def manage_assign(number: int) -> Response:
         if reviewer is None:
             raise DomainError("No reviewer has that address.")
         assignment = svc.assign_reviewer(me(), ws, sub, reviewer)
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
         flash(f"{reviewer.name} reviews #{sub.id} as Reviewer {assignment.ordinal}.", "success")
     except DomainError as exc:
         db.session.rollback()
@@ -305,7 +305,7 @@ def manage_decide(number: int) -> Response:
         )
         if decision is not None and request.form.get("send") == "1":
             decisions.send_letter_of(me(), ws, sub)
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
         flash(
             f"#{sub.id}: {decision.value if decision else 'no decision'}"
             + (" and the letter is on its way to the authors." if decision and request.form.get("send") == "1" else "."),

@@ -16,6 +16,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portal import emails
 from portal.addresses import normalize_email, valid_email
 from portal.db import db, utcnow
+from portal.domain import Conflicted, DomainError
+from portal.http import external_url
 from portal.models import (
     ConflictKind,
     Invitation,
@@ -29,9 +31,8 @@ from portal.models import (
     Workshop,
 )
 from portal.models.user import new_nonce
-from portal.services import Conflicted, DomainError, audit, identities
+from portal.services import audit, identities
 from portal.services.tokens import TokenInvalid, make_token, read_token
-from portal.web import external_url
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600
@@ -652,6 +653,8 @@ def _accept(invitation: Invitation, user: User) -> None:
     user.is_reviewer = True
     db.session.flush()
     if invitation.submission_id is not None:
+        # The one import from a service above: accepting an invitation for a paper assigns it (pyproject.toml
+        # names this import in the acyclic-services contract).
         from portal.services.reviewing import assign_invited
 
         sub = db.session.get(Submission, invitation.submission_id)

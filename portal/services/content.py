@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from portal.db import db
+from portal.domain import DomainError
 from portal.models import (
     AOE_ZONE,
     DateKind,
@@ -29,7 +30,6 @@ from portal.models import (
     Topic,
     Workshop,
 )
-from portal.services import DomainError
 
 
 class ContentError(DomainError):
@@ -299,8 +299,3 @@ def load_content(data: dict[str, Any], *, is_demo: bool | None = None) -> tuple[
     )
     db.session.flush()
     return workshop, report
-
-
-def current_workshop() -> Workshop | None:
-    """The workshop this portal serves (one per deployment)."""
-    return db.session.scalar(sa.select(Workshop).order_by(Workshop.id).limit(1))

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from portal.db import db
+from portal.domain import DomainError
 from portal.models import (
     DateKind,
     ImportantDate,
@@ -36,7 +37,7 @@ from portal.models import (
 )
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
-from portal.services import DomainError, audit
+from portal.services import audit
 from portal.services.settings import DEADLINE_LABELS
 
 Direction = Literal["up", "down"]

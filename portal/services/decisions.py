@@ -13,9 +13,12 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import emails
 from portal.db import db, utcnow
+from portal.domain import Conflicted, DomainError, InvalidTransition
+from portal.jobs import Progress, deliver_queued, job, path_for
 from portal.models import (
     Decision,
     EmailState,
+    Job,
     Letter,
     Presentation,
     Review,
@@ -28,8 +31,9 @@ from portal.models import (
     Workshop,
 )
 from portal.permissions import chair_conflicted_ids
+from portal.queries import letter_sent
 from portal.sandbox import BudgetExceeded, chair_sandbox
-from portal.services import Conflicted, DomainError, InvalidTransition, audit
+from portal.services import audit
 
 DEFAULT_ACCEPT = """Dear {{ authors }},
 
@@ -65,11 +69,6 @@ PLACEHOLDERS = ("title", "number", "authors", "decision", "presentation", "note"
 _env = chair_sandbox()
 # What a chair's template can raise besides TemplateError ({{ 1 / 0 }}, {{ 10.0 ** 400 }}, {{ title + 1 }}).
 _RUNTIME_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
-
-
-def letter_sent(sub: Submission) -> bool:
-    letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
-    return letter is not None and letter.email_id is not None
 
 
 def record_decision(
@@ -385,3 +384,40 @@ def set_published(actor: User, ws: Workshop, published: bool) -> None:
     ws.accepted_published = published
     audit.record(actor, "content.publish", "Published the accepted papers" if published else "Hid the accepted papers")
     db.session.flush()
+
+
+# --- its background job -------------------------------------------------------------------------------
+
+
+LETTERS_PER_TRANSACTION = 200
+
+
+@job("letters", "Sending the decision letters")
+def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
+    """The letters are queued and marked ``LETTERS_PER_TRANSACTION`` at a time, each batch in a transaction of its
+    own, then the outbox delivers them: a rerun queues only the letters still drafts and delivers only the mail
+    still waiting."""
+    ws = db.session.get(Workshop, workshop_id)
+    actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
+    drafts = sendable_letters(actor)
+    total, sent = len(drafts), 0
+    progress(0, total, "Putting the letters in the outbox", force=True)
+    for first in range(0, total, LETTERS_PER_TRANSACTION):
+        batch = drafts[first : first + LETTERS_PER_TRANSACTION]
+        sent += send_letters(actor, ws, only=batch)  # fewer when another send claimed some first
+        db.session.commit()
+        progress(first + len(batch), total)
+    stale = stale_letters(actor)
+    note = (
+        f" Not sent: the draft{'s' if len(stale) != 1 else ''} for {', '.join(f'#{n}' for n in stale[:20])}"
+        f"{' and others' if len(stale) > 20 else ''}, written for a decision since changed: prepare the drafts "
+        "again."
+        if stale
+        else ""
+    )
+    return deliver_queued(
+        progress,
+        f"{sent} letter{'s' if sent != 1 else ''} sent to the authors.{note}",
+        path_for("chair.letters"),
+        kind="decision_letter",
+    )

@@ -22,6 +22,8 @@ from sqlalchemy.orm import selectinload
 
 from portal import emails, jobs
 from portal.db import db
+from portal.domain import Conflicted, DomainError
+from portal.jobs import Progress, deliver_queued, job, path_for
 from portal.models import (
     AuditEvent,
     Decision,
@@ -39,7 +41,7 @@ from portal.models import (
 )
 from portal.permissions import chair_conflicted_ids
 from portal.sandbox import BudgetExceeded, chair_sandbox
-from portal.services import Conflicted, DomainError, audit
+from portal.services import audit
 
 AUDIENCES = {
     "authors": "All authors",
@@ -311,3 +313,36 @@ def history(limit: int = 10) -> list[Sent]:
         ):
             kinds[kind].delivery[state.value] = n
     return list(kinds.values())
+
+
+# --- its background job -------------------------------------------------------------------------------
+
+
+@job("group_mail", "Sending a group mail")
+def run_group_mail(
+    row: Job,
+    progress: Progress,
+    *,
+    workshop_id: int,
+    event_id: int,
+    audience: str,
+    subject: str,
+    body: str,
+    digest: str,
+    sender_id: int,
+) -> dict[str, Any]:
+    """Queue the mails of a group mail in batches, each batch in its own transaction, then deliver them. A rerun
+    skips the recipients already queued (the list is in a stable order and checked against the preview)."""
+    ws = db.session.get(Workshop, workshop_id)
+    # The sender's audience, whoever retries it: "unfinished reviews" leaves out the sender's own papers.
+    actor = db.session.get(User, sender_id)
+    progress(phase="Writing the mails", force=True)
+    count = queue_group_mail(
+        actor, ws, event_id, audience, subject, body, digest=digest, on_progress=lambda n, total: progress(n, total)
+    )
+    return deliver_queued(
+        progress,
+        f"Sent {count} mail{'s' if count != 1 else ''} to {AUDIENCES[audience].lower()}.",
+        path_for("chair.mail"),
+        kind=kind_of(event_id),
+    )

@@ -24,8 +24,8 @@ from portal.models import (
     UserConflict,
     UserEmail,
 )
+from portal.queries.conflicts import conflict_map
 from portal.services import audit
-from portal.services.conflicts import conflict_map
 
 
 def confirmed_addresses() -> sa.Select[tuple[int, str]]:

@@ -29,6 +29,9 @@ from portal.assign.affinity import (
 )
 from portal.assign.solver import Problem, Result, solve
 from portal.db import db, utcnow
+from portal.domain import Conflicted, DeadlinePassed, DomainError, InvalidTransition
+from portal.http import external_url
+from portal.jobs import Progress, job, path_for
 from portal.models import (
     AssignmentOrigin,
     AssignmentProposal,
@@ -36,6 +39,7 @@ from portal.models import (
     BidValue,
     ConflictOverride,
     DiscussionComment,
+    Job,
     Phase,
     ProposalState,
     Review,
@@ -51,11 +55,11 @@ from portal.models import (
 )
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
-from portal.services import Conflicted, DeadlinePassed, DomainError, InvalidTransition, audit
-from portal.services.conflicts import AUTHOR, conflict_map, conflict_reasons, conflicted_pairs, gather
+from portal.queries import assignment_of
+from portal.queries.conflicts import AUTHOR, conflict_map, conflict_reasons, conflicted_pairs, gather
+from portal.services import audit
+from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
 from portal.services.scores import refresh_scores
-from portal.services.submissions import deadlines
-from portal.web import external_url
 
 REVIEW_FIELDS = (
     "recommendation",
@@ -104,7 +108,7 @@ class ReviewSettings:
 
 def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: datetime | None = None) -> None:
     now = now or utcnow()
-    paper_deadline = deadlines(ws).paper
+    paper_deadline = ws.deadlines().paper
     if s.phase != Phase.SUBMISSION and ws.phase == Phase.SUBMISSION and paper_deadline and now < paper_deadline:
         raise DomainError("Bidding and reviewing open after the submission deadline has passed.")
     if s.phase == Phase.BIDDING and s.bidding_deadline is None:
@@ -136,10 +140,6 @@ def load_of(ws: Workshop, user: User) -> int:
 # --- bids ---------------------------------------------------------------------------------------------
 
 
-def bidding_open(ws: Workshop, now: datetime) -> bool:
-    return ws.phase in (Phase.BIDDING, Phase.REVIEWING) and (ws.bidding_deadline is None or now < ws.bidding_deadline)
-
-
 def biddable(ws: Workshop, reviewer: User) -> list[Submission]:
     """Every reviewable submission this reviewer does not conflict with."""
     subs = reviewable(ws)
@@ -150,7 +150,7 @@ def biddable(ws: Workshop, reviewer: User) -> list[Submission]:
 def place_bids(ws: Workshop, reviewer: User, bids: dict[int, BidValue | None], now: datetime | None = None) -> int:
     """Set (or with None, clear) the reviewer's bids; returns how many changed."""
     now = now or utcnow()
-    if not bidding_open(ws, now):
+    if not ws.bidding_open(now):
         raise DeadlinePassed("Bidding is closed.", ws.bidding_deadline)
     allowed = {s.id for s in biddable(ws, reviewer)}
     existing = {b.submission_id: b for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == reviewer.id))}
@@ -388,13 +388,6 @@ def edit_proposal(
     result["pairs"] = [list(p) for p in sorted(pairs)]
     proposal.result = result
     db.session.flush()
-
-
-def assignment_of(sub_id: int, reviewer_id: int) -> ReviewAssignment | None:
-    stmt = sa.select(ReviewAssignment).where(
-        ReviewAssignment.submission_id == sub_id, ReviewAssignment.reviewer_id == reviewer_id
-    )
-    return db.session.scalar(stmt)
 
 
 def _next_ordinal(sub_id: int) -> int:
@@ -892,8 +885,6 @@ def clear_conflict_override(actor: User, sub: Submission, reviewer: User) -> Non
 def invite_external(actor: User, ws: Workshop, sub: Submission, name: str, email: str) -> str:
     """Add a reviewer to one paper by email: assign at once when the account exists, else invite them
     (accepting the invitation creates the account, grants the reviewer role and assigns the paper)."""
-    from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
-
     user = user_by_email(email)
     if user is not None:
         reasons = conflict_reasons(user, sub)
@@ -917,3 +908,20 @@ def assign_invited(ws: Workshop, sub_id: int, user: User) -> None:
     if sub is None or assignment_of(sub.id, user.id) is not None or conflict_reasons(user, sub):
         return
     assign_reviewer(user, ws, sub, user)
+
+
+# --- its background job -------------------------------------------------------------------------------
+
+
+@job("assignment", "Automatic assignment")
+def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
+    ws = db.session.get(Workshop, workshop_id)
+    actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
+    proposal = propose_assignment(actor, ws, on_phase=lambda phase: progress(phase=phase))
+    db.session.commit()
+    # No count here: every chair reads this page, also one conflicted with some papers (the proposal's page gives
+    # each chair the figures of the papers they handle).
+    return {
+        "message": f"Proposal {proposal.id} is ready: review it before applying.",
+        "url": path_for("chair.proposal", proposal_id=proposal.id),
+    }

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portal.db import db
+from portal.domain import DomainError
 from portal.models import DateKind, ImportantDate, SubmissionType, User, Workshop
-from portal.services import DomainError, audit
+from portal.services import audit
 from portal.services.content import zone_name
 
 DEADLINE_LABELS = {

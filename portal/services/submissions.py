@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,11 +18,13 @@ from flask import current_app
 from portal import emails, jobs, permissions
 from portal.addresses import valid_email
 from portal.db import db, like_pattern, utcnow
+from portal.domain import DeadlinePassed, DomainError, InvalidTransition
+from portal.http import external_url
+from portal.jobs import Progress, job
 from portal.models import (
     ConflictReason,
-    DateKind,
-    Decision,
     FileKind,
+    Job,
     OutgoingEmail,
     Revision,
     StoredFile,
@@ -34,10 +37,9 @@ from portal.models import (
     Workshop,
 )
 from portal.pdfcheck import Identity, PdfReport, check_pdf
-from portal.services import DeadlinePassed, DomainError, InvalidTransition, audit
+from portal.services import audit
 from portal.services import identities as people
 from portal.storage import storage, track_new
-from portal.web import external_url
 
 MAX_AUTHORS = 50
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -46,42 +48,11 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # --- deadlines ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Deadlines:
-    opens: datetime | None
-    abstract: datetime | None
-    paper: datetime | None
-    camera_ready: datetime | None
-
-
-def deadlines(ws: Workshop) -> Deadlines:
-    def at(kind: DateKind) -> datetime | None:
-        d = ws.date_of(kind)
-        return d.at if d else None
-
-    return Deadlines(
-        at(DateKind.SUBMISSION_OPEN), at(DateKind.ABSTRACT_DEADLINE), at(DateKind.PAPER_DEADLINE), at(DateKind.CAMERA_READY)
-    )
-
-
-def paper_deadline(ws: Workshop, sub: Submission | None = None) -> datetime | None:
-    """The full-paper deadline, or the one a chair granted this submission."""
-    if sub is not None and sub.deadline_override is not None:
-        return sub.deadline_override
-    return deadlines(ws).paper
-
-
-def new_submission_closes(ws: Workshop) -> datetime | None:
-    """New submissions are taken until the abstract deadline when there is one, else the paper deadline."""
-    d = deadlines(ws)
-    return d.abstract or d.paper
-
-
 def check_can_create(ws: Workshop, now: datetime) -> None:
-    d = deadlines(ws)
+    d = ws.deadlines()
     if d.opens is not None and now < d.opens:
         raise DeadlinePassed("Submissions are not open yet.", d.opens)
-    closes = new_submission_closes(ws)
+    closes = ws.new_submission_closes()
     if closes is None:
         raise DeadlinePassed("The chairs have not set a submission deadline yet, so submissions are closed.")
     if not now < closes:
@@ -92,7 +63,7 @@ def check_can_create(ws: Workshop, now: datetime) -> None:
 def check_can_edit(ws: Workshop, sub: Submission, now: datetime) -> None:
     if sub.state == SubmissionState.WITHDRAWN:
         raise InvalidTransition("This submission is withdrawn; restore it first.")
-    deadline = paper_deadline(ws, sub)
+    deadline = ws.paper_deadline(sub)
     if deadline is None or not now < deadline:
         raise DeadlinePassed("The submission deadline has passed; the submission can no longer be changed.", deadline)
 
@@ -397,7 +368,7 @@ def create_submission(
 ) -> Submission:
     now = now or utcnow()
     check_can_create(ws, now)
-    d = deadlines(ws)
+    d = ws.deadlines()
     if paper is None and not (d.abstract and now < d.abstract):
         raise UploadRefused("Attach the paper as a PDF.")
     # Complete before the first flush (its revision list known to be empty, its time of submission set), so
@@ -547,7 +518,7 @@ def restore_submission(ws: Workshop, actor: User, sub: Submission, now: datetime
     chair = permissions.can_chair_paper(actor, sub)
     if not chair and actor.id != sub.submitter_id:
         raise InvalidTransition("Only the author who submitted this paper, or a chair, can restore it.")
-    deadline = paper_deadline(ws, sub)
+    deadline = ws.paper_deadline(sub)
     if not chair and (deadline is None or not now < deadline):
         raise DeadlinePassed("The submission deadline has passed, so a withdrawn submission stays withdrawn.", deadline)
     sub.state = SubmissionState.SUBMITTED if sub.paper is not None else SubmissionState.ABSTRACT
@@ -559,7 +530,7 @@ def restore_submission(ws: Workshop, actor: User, sub: Submission, now: datetime
 
 def extend_deadline(ws: Workshop, actor: User, sub: Submission, until: datetime | None) -> None:
     """A chair gives one submission more time (None: back to the common deadline)."""
-    common = deadlines(ws).paper
+    common = ws.deadlines().paper
     if until is not None and common is not None and until <= common:
         raise DomainError("An extension must end after the common deadline.")
     sub.deadline_override = until
@@ -572,13 +543,6 @@ def extend_deadline(ws: Workshop, actor: User, sub: Submission, until: datetime 
         submission=sub,
     )
     db.session.flush()
-
-
-def camera_ready_open(ws: Workshop, sub: Submission, now: datetime) -> bool:
-    deadline = deadlines(ws).camera_ready
-    return (
-        sub.decision == Decision.ACCEPTED and sub.state == SubmissionState.SUBMITTED and deadline is not None and now < deadline
-    )
 
 
 def upload_camera_ready(
@@ -594,9 +558,10 @@ def upload_camera_ready(
 ) -> Revision:
     """The final, non-anonymous PDF of an accepted paper; the title and authors may be corrected too."""
     now = now or utcnow()
-    if not camera_ready_open(ws, sub, now):
+    if not sub.camera_ready_open(now):
         raise DeadlinePassed(
-            "Camera-ready uploads are open only for accepted papers, until the camera-ready deadline.", deadlines(ws).camera_ready
+            "Camera-ready uploads are open only for accepted papers, until the camera-ready deadline.",
+            ws.deadlines().camera_ready,
         )
     if version != sub.version:
         raise DomainError("Someone saved this submission after you opened this form; reload and try again.")
@@ -717,3 +682,20 @@ def _queue_coauthor_notices(ws: Workshop, sub: Submission, actor: User, addresse
                 url=external_url("submissions.detail", number=sub.number),
                 register_url=external_url("auth.register"),
             )
+
+
+# --- its background job -------------------------------------------------------------------------------
+
+
+@job("reviewers_copy", "Making the reviewers' copy of a paper")
+def run_reviewers_copy(row: Job, progress: Progress, *, revision_id: int) -> dict[str, Any]:
+    """The copy without document metadata of a large upload, made after the author's request answered."""
+    revision = db.session.get(Revision, revision_id)
+    if revision is None:
+        return {"message": "The upload was replaced or removed; no copy was needed."}
+    progress(0, 1, "Removing the document metadata", force=True)
+    file = ensure_reviewers_copy(revision)
+    if file is None:
+        raise RuntimeError("The PDF could not be copied without its metadata; reviewers get it when they download.")
+    db.session.commit()
+    return {"message": f"The reviewers' copy of paper #{revision.submission_id} is ready ({megabytes(file.size)})."}

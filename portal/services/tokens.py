@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from portal.services import DomainError
+from portal.domain import DomainError
 
 
 class TokenInvalid(DomainError):

@@ -5,10 +5,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from portal.db import db, parse_id
+from portal.domain import DomainError
 from portal.models import DateKind
-from portal.services import DomainError
 from portal.services.settings import TypeInput, parse_local, update_settings
-from portal.settings import bp
+from portal.settings.blueprint import bp
 from portal.settings.forms import SettingsForm
 from portal.web import me, require_workshop
 

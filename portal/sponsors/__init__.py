@@ -1,7 +1,6 @@
 """Sponsors: the call to sponsor and the contact form to the organizers."""
 
-from flask import Blueprint
+from portal.sponsors import views  # noqa: F401 - the routes
+from portal.sponsors.blueprint import bp
 
-bp = Blueprint("sponsors", __name__, url_prefix="/sponsors")
-
-from portal.sponsors import views  # noqa: E402, F401
+__all__ = ["bp"]

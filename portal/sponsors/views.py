@@ -3,10 +3,10 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from portal import emails
+from portal import work
 from portal.extensions import limiter
 from portal.services.sponsors import submit_inquiry
-from portal.sponsors import bp
+from portal.sponsors.blueprint import bp
 from portal.sponsors.forms import SponsorInquiryForm
 from portal.web import require_workshop
 
@@ -33,7 +33,7 @@ def index() -> str | Response:
             message=form.message.data,
             remote_addr=request.remote_addr,
         )
-        emails.commit_and_deliver()  # failures stay queued for `emails send-pending`
+        work.commit_and_deliver()  # failures stay queued for `emails send-pending`
         return redirect(url_for(".thanks"))
     status = 422 if form.errors else 200
     return render_template("sponsors/index.html", ws=ws, form=form), status

@@ -1,10 +1,6 @@
 """Paper submission against the CFP topics: the author's area, uploads, revisions, camera-ready."""
 
-from flask import Blueprint
+from portal.submissions import views  # noqa: F401 - the routes
+from portal.submissions.blueprint import bp
 
-from portal.permissions import require_sign_in
-
-bp = Blueprint("submissions", __name__, url_prefix="/submissions")
-bp.before_request(require_sign_in)
-
-from portal.submissions import views  # noqa: E402, F401
+__all__ = ["bp"]

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -15,35 +14,19 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from portal import emails, once, permissions
+from portal import once, permissions, queries, work
 from portal.db import db, parse_id, utcnow
+from portal.domain import DeadlinePassed, DomainError
 from portal.extensions import limiter
 from portal.forms import choices
 from portal.models import ConflictReason, FileKind, Revision, Submission, SubmissionState, User, Workshop
-from portal.services import DeadlinePassed, DomainError
 from portal.services import submissions as svc
 from portal.services.decisions import reviews_for_authors
 from portal.storage import StorageFull
-from portal.submissions import bp
+from portal.submissions.blueprint import bp
 from portal.submissions.forms import CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
 from portal.templating import format_datetime
-from portal.web import me, require_workshop, send_stored
-
-Check = Callable[[Any, Submission], bool]
-
-
-def get_submission(number: int, check: Check = permissions.can_view_submission) -> Submission:
-    """Load a submission and ask the permission rule; 404 when the user may not know it exists."""
-    ws = require_workshop()
-    sub = db.session.scalar(
-        sa.select(Submission)
-        .where(Submission.workshop_id == ws.id, Submission.id == number)
-        .options(selectinload(Submission.authors), selectinload(Submission.revisions))
-    )
-    if sub is None or not check(me(), sub):
-        abort(404)
-    return sub
-
+from portal.web import get_submission, me, require_workshop, send_stored
 
 # --- the author's area --------------------------------------------------------------------------------
 
@@ -55,7 +38,7 @@ def index() -> str:
     mine = db.session.scalars(
         sa.select(Submission)
         .where(Submission.workshop_id == ws.id)
-        .where(Submission.id.in_(permissions.authored_ids(user)))
+        .where(Submission.id.in_(queries.authored_ids(user)))
         .order_by(Submission.id)
         .options(selectinload(Submission.revisions))
     ).all()
@@ -66,7 +49,7 @@ def index() -> str:
     except DeadlinePassed as exc:
         closed_reason = str(exc)
     return render_template(
-        "submissions/index.html", ws=ws, submissions=mine, closed_reason=closed_reason, deadlines=svc.deadlines(ws), now=now
+        "submissions/index.html", ws=ws, submissions=mine, closed_reason=closed_reason, deadlines=ws.deadlines(), now=now
     )
 
 
@@ -252,7 +235,7 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
             version = parse_id(form.version.data) or -1
             svc.update_submission(ws, user, sub, details, version=version, paper=paper, supplementary=supplementary)
         number = sub.number
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
     except DeadlinePassed as exc:
         db.session.rollback()
         shown["problems"] = [_deadline_problem(exc)]
@@ -342,13 +325,13 @@ def _form_data(sub: Submission) -> SimpleNamespace:
 
 def _render_form(form: SubmissionForm, ws: Workshop, sub: Submission | None, shown: dict[str, Any]) -> tuple[str, int]:
     failed = bool(form.errors or shown["problems"] or shown["upload_error"])
-    d = svc.deadlines(ws)
+    d = ws.deadlines()
     return render_template(
         "submissions/form.html",
         form=form,
         ws=ws,
         sub=sub,
-        deadline=svc.paper_deadline(ws, sub),
+        deadline=ws.paper_deadline(sub),
         abstract_only=sub is None and d.abstract is not None and utcnow() < d.abstract,
         max_authors=svc.MAX_AUTHORS,
         **shown,
@@ -373,8 +356,8 @@ def detail(number: int) -> str:
         ws=ws,
         sub=sub,
         now=now,
-        deadline=svc.paper_deadline(ws, sub),
-        deadlines=svc.deadlines(ws),
+        deadline=ws.paper_deadline(sub),
+        deadlines=ws.deadlines(),
         confirm=ConfirmForm(),
         extension=ExtensionForm(),
         FileKind=FileKind,
@@ -410,7 +393,7 @@ def conflicts(number: int) -> str | Response | tuple[str, int]:
                     raise DomainError("Choose a member of the program committee and a reason.")
                 svc.declare_pc_conflict(ws, me(), sub, person, reason, now=now)
                 message = f"{person.name} is declared a conflict of #{sub.number} ({reason.label.lower()})."
-            emails.commit_and_deliver()
+            work.commit_and_deliver()
             flash(message, "success")
             return redirect(url_for(".conflicts", number=number, q=request.args.get("q", "")))
         except DomainError as exc:
@@ -445,10 +428,10 @@ def withdraw(number: int) -> str | Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         svc.withdraw_submission(ws, me(), sub)
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
         flash(f"Submission #{number} is withdrawn. You can restore it until the deadline.", "success")
         return redirect(url_for(".detail", number=number))
-    return render_template("submissions/withdraw.html", ws=ws, sub=sub, form=form, deadline=svc.paper_deadline(ws, sub))
+    return render_template("submissions/withdraw.html", ws=ws, sub=sub, form=form, deadline=ws.paper_deadline(sub))
 
 
 @bp.post("/<int:number>/restore")
@@ -464,7 +447,7 @@ def restore(number: int) -> Response:
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            emails.commit_and_deliver()
+            work.commit_and_deliver()
             flash(f"Submission #{number} is restored.", "success")
     return redirect(url_for(".detail", number=number))
 
@@ -510,7 +493,7 @@ def camera_ready(number: int) -> str | Response:
                     checked = svc.check_paper(ws, sub.type, authors, *raw, kind=FileKind.CAMERA_READY)
                     version = parse_id(form.version.data) or -1
                     svc.upload_camera_ready(ws, me(), sub, title=form.title.data, authors=authors, paper=checked, version=version)
-                    emails.commit_and_deliver()
+                    work.commit_and_deliver()
                 except svc.UploadRefused as exc:
                     db.session.rollback()
                     upload_error, report = str(exc), exc.report
@@ -530,7 +513,7 @@ def camera_ready(number: int) -> str | Response:
         problems=problems,
         upload_error=upload_error,
         report=report,
-        deadline=svc.deadlines(ws).camera_ready,
+        deadline=ws.deadlines().camera_ready,
         max_authors=svc.MAX_AUTHORS,
     ), 422 if failed else 200
 
@@ -549,7 +532,7 @@ def all_submissions() -> str:
         .order_by(Submission.id)
         .options(selectinload(Submission.authors), selectinload(Submission.revisions).selectinload(Revision.file))
     ).all()
-    return render_template("submissions/all.html", ws=ws, submissions=rows, now=utcnow(), deadline=svc.deadlines(ws).paper)
+    return render_template("submissions/all.html", ws=ws, submissions=rows, now=utcnow(), deadline=ws.deadlines().paper)
 
 
 @bp.post("/<int:number>/extension")

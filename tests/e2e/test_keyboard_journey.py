@@ -19,7 +19,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from portal import emails
+from portal import work
 from portal.db import db, utcnow
 from portal.models import DateKind, ImportantDate, Phase, ReviewAssignment, ReviewState, Submission, Workshop
 from portal.services import reviewing as reviewing_svc
@@ -85,9 +85,9 @@ def set_up(app: Flask) -> None:
         ws.phase = Phase.REVIEWING
         ws.review_deadline = now + timedelta(days=10)
         db.session.flush()
-        emails.commit_and_deliver()  # Al's receipt
+        work.commit_and_deliver()  # Al's receipt
         reviewing_svc.assign_reviewer(chair, ws, sub, rita)
-        emails.commit_and_deliver()  # Rita's assignment mail
+        work.commit_and_deliver()  # Rita's assignment mail
 
 
 # True once the page has not scrolled for 150 ms (Playwright polls it until it is). Chromium drops the scroll

@@ -11,9 +11,9 @@ from flask import Flask
 from portal.addresses import normalize_email, valid_email
 from portal.db import db, utcnow
 from portal.models import Submission, SubmissionAuthor, SubmissionState, User, Workshop
+from portal.queries.conflicts import AUTHOR, conflict_map, org_domain
 from portal.services import identities
 from portal.services.accounts import create_user
-from portal.services.conflicts import AUTHOR, conflict_map, org_domain
 from portal.services.submissions import AuthorInput, check_authors
 
 # Before this change (ffada5b) every test here fails: portal/addresses.py did not exist (addresses were only

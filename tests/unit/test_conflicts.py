@@ -18,7 +18,7 @@ from portal.models import (
     UserConflict,
     Workshop,
 )
-from portal.services.conflicts import AUTHOR, conflict_map, conflicted_pairs, gather, norm_institution, org_domain, reasons_of
+from portal.queries.conflicts import AUTHOR, conflict_map, conflicted_pairs, gather, norm_institution, org_domain, reasons_of
 from tests.factories import make_user
 
 # --- pure helpers -------------------------------------------------------------------------------------

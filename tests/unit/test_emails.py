@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, render_template
 from jinja2 import ChoiceLoader, DictLoader, Environment
 
-from portal import emails
+from portal import emails, work
 from portal.db import db, utcnow
 from portal.models import EmailState, OutgoingEmail, SponsorInquiry, Workshop
 from portal.services.sponsors import submit_inquiry
@@ -350,7 +350,7 @@ def test_queue_many_writes_the_mails_queue_writes_and_delivers_them_after_the_co
     with app.app_context(), app.test_request_context():
         workshop = db.session.scalars(sa.select(Workshop)).one()
         ids = emails.queue_many(kind="assignment", template="assignment", ws=workshop, home=HOME, mails=_paper_mails())
-        report = emails.commit_and_deliver()
+        report = work.commit_and_deliver()
     messages = smtp.wait_for(2)
     rows = _rows(app)
 
@@ -377,7 +377,7 @@ def test_queue_many_rolled_back_leaves_no_mail_and_nothing_to_deliver(app: Flask
         workshop = db.session.scalars(sa.select(Workshop)).one()
         emails.queue_many(kind="assignment", template="assignment", ws=workshop, home=HOME, mails=_paper_mails())
         db.session.rollback()
-        report = emails.commit_and_deliver()
+        report = work.commit_and_deliver()
 
     assert report == emails.DeliveryReport()
     assert _rows(app) == []

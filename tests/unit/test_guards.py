@@ -111,7 +111,7 @@ def test_a_deadline_closes_edits_and_restores_at_its_very_instant(app: Flask) ->
 def _conflicts(sub_ids: list[int], reviewer_ids: list[int]) -> dict[tuple[int, int], list[str]]:
     """The conflicts of these papers and reviewers with their reasons; the array implementation (the automatic
     assignment's) must find the same pairs, scoped as asked and over everyone."""
-    from portal.services.conflicts import conflict_map, conflicted_pairs, gather
+    from portal.queries.conflicts import conflict_map, conflicted_pairs, gather
 
     found = conflict_map(sub_ids, reviewer_ids)
     for facts in (gather(sub_ids, reviewer_ids), gather(None, None)):
@@ -284,7 +284,7 @@ def test_conflict_lists_a_match_on_an_authors_current_address_before_one_on_an_e
 def test_conflicts_are_computed_with_the_changes_not_yet_flushed(app: Flask) -> None:
     """Services flush and never commit: a rule asked in the same unit of work sees what was just changed."""
     from portal.models import ConflictOverride
-    from portal.services.conflicts import conflict_map
+    from portal.queries.conflicts import conflict_map
 
     with app.app_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
@@ -301,7 +301,7 @@ def test_conflicts_are_those_of_the_papers_and_reviewers_asked_for(app: Flask) -
     """A chair's added conflict naming a paper or a person outside the question (a withdrawn paper, someone who
     no longer reviews) is not an answer to it, in either implementation."""
     from portal.models import ConflictOverride
-    from portal.services.conflicts import conflict_map, conflicted_pairs, gather
+    from portal.queries.conflicts import conflict_map, conflicted_pairs, gather
 
     with app.app_context():
         ws = db.session.scalars(sa.select(Workshop)).one()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from click.testing import Result
 from flask import Flask
 
-from portal import backup, emails
+from portal import backup, work
 from portal.db import db, utcnow
 from portal.models import (
     Bid,
@@ -213,7 +213,7 @@ def build_workshop(app: Flask) -> dict[str, int]:
                 message="the letters were sent",
             )
         )
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
         numbers = {"p1": p1.id, "p2": p2.id}
     login(app.test_client(), "ada@example.org", "not her password")
     return numbers

@@ -54,6 +54,7 @@ from portal.models import (
     User,
     Workshop,
 )
+from portal.queries import assignment_of
 from portal.services import accounts
 from portal.services import reviewing as reviewing_svc
 from portal.services import submissions as subs
@@ -918,7 +919,7 @@ def review_form(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def rita_review(world: World) -> Any:
-    return reviewing_svc.assignment_of(world.ids["p1"], world.ids["rita"]).review
+    return assignment_of(world.ids["p1"], world.ids["rita"]).review
 
 
 def review_version(world: World) -> str:
@@ -1094,7 +1095,7 @@ def override_stored(world: World, sent: Sent, before: Before) -> None:
 
 def assignment_stored(world: World, sent: Sent, before: Before) -> None:
     with world.db():
-        assert reviewing_svc.assignment_of(int(sent["number"]), int(sent["reviewer"])) is not None
+        assert assignment_of(int(sent["number"]), int(sent["reviewer"])) is not None
 
 
 def external_stored(world: World, sent: Sent, before: Before) -> None:
@@ -1102,7 +1103,7 @@ def external_stored(world: World, sent: Sent, before: Before) -> None:
         user = accounts.user_by_email(sent["email"])
         number = int(sent["number"])
         if user is not None:
-            assert user.is_reviewer and reviewing_svc.assignment_of(number, user.id) is not None
+            assert user.is_reviewer and assignment_of(number, user.id) is not None
         else:
             invitation = newest(Invitation)
             assert (invitation.email, invitation.name, invitation.submission_id) == (
@@ -1171,7 +1172,7 @@ def proposal_stored(world: World, sent: Sent, before: Before) -> None:
     with world.db():
         pairs = db.session.get(AssignmentProposal, world.ids["proposal"]).result["pairs"]
         pair = [int(sent["number"]), int(sent["reviewer"])]
-        if reviewing_svc.assignment_of(*pair) is None:
+        if assignment_of(*pair) is None:
             assert pair in pairs
 
 

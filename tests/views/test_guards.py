@@ -41,6 +41,7 @@ from portal.models import (
     User,
     Workshop,
 )
+from portal.queries import assignment_of
 from portal.services import reviewing as svc
 from portal.services import submissions as subs
 from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, text_of
@@ -190,7 +191,7 @@ def build(app: Flask) -> World:
             for reviewer in reviewers:
                 svc.assign_reviewer(chris, ws, sub, users[reviewer])
         for (paper, reviewer), text in {("p1", "rex"): REX_P1, ("p2", "rex"): REX_P2, ("p3", "una"): UNA_P3}.items():
-            assignment = svc.assignment_of(papers[paper], users[reviewer].id)
+            assignment = assignment_of(papers[paper], users[reviewer].id)
             svc.save_review(
                 ws,
                 assignment,
@@ -477,7 +478,7 @@ def test_reviewer_whose_role_is_revoked_loses_their_papers(world: World) -> None
 def test_suspended_reviewer_sees_nothing_of_the_paper(world: World) -> None:
     p1 = world.n("p1")
     with world.app.app_context():
-        a = svc.assignment_of(p1, world.uid("rita"))
+        a = assignment_of(p1, world.uid("rita"))
         a.suspended_at, a.suspended_reason = utcnow(), "a conflict the chairs look into"
         db.session.commit()
     rita = signed_in(world, "rita")
@@ -678,7 +679,7 @@ def test_manager_who_is_an_author_of_the_paper_handles_nothing(world: World) -> 
     assert_not_found(assigned)
     with world.app.app_context():
         assert db.session.get(Submission, p1).decision is None
-        assert svc.assignment_of(p1, world.uid("una")) is None
+        assert assignment_of(p1, world.uid("una")) is None
 
 
 # --- what the reviewers' pages show: display_name, gets_reviewers_copy_only ----------------------------------
@@ -793,7 +794,7 @@ def test_unfinished_reviews_are_the_active_ones_on_papers_in_review_that_the_cha
     # A withdrawn paper's review is owed to nobody; a suspended assignment waits for the chairs.
     withdraw(world, "otto", "p2")
     with world.app.app_context():
-        a = svc.assignment_of(world.n("p1"), world.uid("rita"))
+        a = assignment_of(world.n("p1"), world.uid("rita"))
         a.suspended_at, a.suspended_reason = utcnow(), "a conflict the chairs look into"
         db.session.commit()
     chris = signed_in(world, "chris")
@@ -820,7 +821,7 @@ def test_reminder_goes_to_each_reviewer_with_unfinished_reviews_listing_theirs(w
 def test_suspended_assignments_are_those_on_the_papers_the_chair_handles(world: World) -> None:
     with world.app.app_context():
         for paper, reviewer in (("p1", "rita"), ("p3", "una")):
-            a = svc.assignment_of(world.n(paper), world.uid(reviewer))
+            a = assignment_of(world.n(paper), world.uid(reviewer))
             a.suspended_at, a.suspended_reason = utcnow(), f"{reviewer} moved"
         db.session.commit()
         found = {

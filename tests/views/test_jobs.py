@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from portal import work
 from portal.db import db
 from portal.models import Bid, BidValue, EmailState, Job, JobState, Letter, OutgoingEmail
 from tests.conftest import SMTPRecorder, make_app, text_of
@@ -270,7 +271,7 @@ def test_with_redis_mail_is_delivered_by_a_worker_not_the_request(app: Flask, sm
     app.config.update(REDIS_URL=f"redis://{REDIS[0]}:{REDIS[1]}/15", JOBS_QUEUE=f"test-{uuid.uuid4().hex}")
     with app.test_request_context():
         emails.queue(kind="test", to="ada@example.org", subject="Your receipt", template="letter", body="Hello.")
-        report = emails.commit_and_deliver()
+        report = work.commit_and_deliver()
         assert (report.sent, len(report.handed_over)) == ([], 1)
     assert smtp.messages == []  # the request did not wait for SMTP
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])

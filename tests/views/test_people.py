@@ -46,9 +46,10 @@ from portal.models import (
     UserConflict,
     Workshop,
 )
+from portal.queries import assignment_of
+from portal.queries.conflicts import AUTHOR, conflict_reasons
 from portal.services import reviewing as svc
 from portal.services import submissions as subs
-from portal.services.conflicts import AUTHOR, conflict_reasons
 from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, mail_links, post_form, text_of
 from tests.factories import PASSWORD, login, make_user
 from tests.pdfs import make_pdf
@@ -198,7 +199,7 @@ def build(app: Flask) -> World:
                 svc.assign_reviewer(chris, ws, sub, users[reviewer])
         texts = {("p1", "rex"): REX_P1, ("p2", "rex"): REX_P2, ("p3", "una"): UNA_P3}
         for (paper, reviewer), text in texts.items():
-            assignment = svc.assignment_of(papers[paper], users[reviewer].id)
+            assignment = assignment_of(papers[paper], users[reviewer].id)
             recommendation, confidence = SCORES[(paper, reviewer)]
             svc.save_review(
                 ws,
@@ -566,7 +567,7 @@ def set_affiliation(world: World, key: str, affiliation: str) -> None:
 def assignment_row(world: World, paper: str, reviewer: str) -> tuple[int, bool, str] | None:
     """(id, suspended, reason) of the reviewer's assignment to the paper, as stored; None when there is none."""
     with world.app.app_context():
-        a = svc.assignment_of(world.n(paper), world.uid(reviewer))
+        a = assignment_of(world.n(paper), world.uid(reviewer))
         return None if a is None else (a.id, a.suspended_at is not None, a.suspended_reason)
 
 

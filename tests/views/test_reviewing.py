@@ -25,9 +25,10 @@ from pypdf import PdfReader
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response
 
-from portal import emails
+from portal import work
 from portal.assign import affinity
 from portal.db import db, utcnow
+from portal.domain import Conflicted
 from portal.models import (
     AssignmentProposal,
     Bid,
@@ -43,7 +44,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import Conflicted
+from portal.queries import assignment_of
 from portal.services import reviewing as svc
 from portal.services import submissions as subs
 from portal.templating import format_datetime
@@ -194,7 +195,7 @@ def _assign_and_review(ws: Workshop, users: dict[str, User], papers: dict[str, i
             svc.assign_reviewer(carla, ws, sub, users[reviewer])
 
     def assignment(paper: str, reviewer: str) -> ReviewAssignment:
-        found = svc.assignment_of(papers[paper], users[reviewer].id)
+        found = assignment_of(papers[paper], users[reviewer].id)
         assert found is not None
         return found
 
@@ -552,7 +553,7 @@ def test_conflicted_reviewer_has_no_paper_in_the_bid_list_and_cannot_be_assigned
     }[reviewer]
     assert flashes(follow(chair, response)) == [f"{PEOPLE[reviewer]['name']} conflicts with #{world.n(paper)}: {reason}."]
     with world.app.test_request_context():
-        assert svc.assignment_of(world.n(paper), world.uid(reviewer)) is None
+        assert assignment_of(world.n(paper), world.uid(reviewer)) is None
         ws = db.session.scalars(sa.select(Workshop)).one()
         sub, user = db.session.get(Submission, world.n(paper)), db.session.get(User, world.uid(reviewer))
         assert sub is not None and user is not None
@@ -699,7 +700,7 @@ def test_reviewer_sees_the_other_reviews_only_after_submitting_their_own(world: 
 
 def review_row(world: World, paper: str, reviewer: str) -> tuple[str, int | None, int | None, str, int] | None:
     with world.app.app_context():
-        a = svc.assignment_of(world.n(paper), world.uid(reviewer))
+        a = assignment_of(world.n(paper), world.uid(reviewer))
         assert a is not None
         r = a.review
         return None if r is None else (r.state.value, r.recommendation, r.confidence, r.summary, len(r.history))
@@ -1020,7 +1021,7 @@ def test_applied_proposal_mails_each_reviewer_what_the_template_renders_from_the
             home="http://localhost/review/",
             subs=[db.session.get(Submission, p1), db.session.get(Submission, p2)],
         )
-        emails.commit_and_deliver()
+        work.commit_and_deliver()
     mails = mails_by_recipient(smtp, 2)
 
     assert subject(mails["rita@example.org"]) == "[LongLLM 2024] 2 papers to review"

@@ -52,6 +52,7 @@ from portal.models import (
     User,
     Workshop,
 )
+from portal.queries import assignment_of
 from portal.services import reviewing as reviewing_svc
 from portal.services import submissions as svc
 from tests.conftest import CSRF_INPUT_RE, SMTPRecorder, csrf_token, mail_links, post_form, text_of
@@ -1152,7 +1153,7 @@ def test_authors_never_learn_who_reviewed_them_from_pages_mails_files_or_searche
         sub = db.session.get(Submission, n)
         for key in ("rita", "rex"):
             reviewer_id = db.session.scalar(sa.select(User.id).where(User.email == f"{key}@example.org"))
-            assignment = reviewing_svc.assignment_of(n, reviewer_id)
+            assignment = assignment_of(n, reviewer_id)
             assert assignment is not None
             reviewing_svc.save_review(
                 ws, assignment, {**REVIEWS[key], "recommendation": 4, "confidence": 3}, submit=True, version=None

@@ -1,0 +1,8 @@
+"""The ``members`` blueprint, apart from its views so that they import it without importing the package."""
+
+from flask import Blueprint
+
+from portal.permissions import require_chair
+
+bp = Blueprint("members", __name__, url_prefix="/members")
+bp.before_request(require_chair)

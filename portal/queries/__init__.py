@@ -1,0 +1,44 @@
+"""Read-only questions about the workshop's data, asked by permissions, services and views alike. Nothing here
+changes a row; a function that needs to write belongs to a service.
+
+``portal.queries.conflicts`` computes conflicts of interest (the rules and their two appliers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.db import db
+from portal.models import Letter, ReviewAssignment, Submission, SubmissionAuthor, Workshop
+
+
+def current_workshop() -> Workshop | None:
+    """The workshop this portal serves (one per deployment)."""
+    return db.session.scalar(sa.select(Workshop).order_by(Workshop.id).limit(1))
+
+
+def authored_ids(user: Any) -> sa.Select[tuple[int]]:
+    """``is_author`` in SQL: the ids of the papers ``user`` is an author of."""
+    return sa.select(Submission.id).where(
+        sa.or_(
+            Submission.submitter_id == user.id,
+            Submission.id.in_(
+                sa.select(SubmissionAuthor.submission_id).where(
+                    sa.or_(SubmissionAuthor.user_id == user.id, SubmissionAuthor.email == user.email)
+                )
+            ),
+        )
+    )
+
+
+def assignment_of(sub_id: int, reviewer_id: int) -> ReviewAssignment | None:
+    stmt = sa.select(ReviewAssignment).where(
+        ReviewAssignment.submission_id == sub_id, ReviewAssignment.reviewer_id == reviewer_id
+    )
+    return db.session.scalar(stmt)
+
+
+def letter_sent(sub: Submission) -> bool:
+    letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
+    return letter is not None and letter.email_id is not None

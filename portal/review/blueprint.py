@@ -1,0 +1,8 @@
+"""The ``review`` blueprint, apart from its views so that they import it without importing the package."""
+
+from flask import Blueprint
+
+from portal.permissions import require_sign_in
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+bp.before_request(require_sign_in)
