@@ -231,14 +231,14 @@ def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False
         sub = db.session.get(Submission, sub_id)
         first = next(a for a in assignments if a.submission_id == sub_id)
         svc.post_comment(
-            workshop,
             first.reviewer,
+            workshop,
             sub,
             "The chunk-size ablation would settle my main doubt. "
             "Does anyone know whether the benchmark includes the 128k setting?",
             now=now,
         )
-        svc.post_comment(workshop, chair, sub, "Good point; please say in your review whether it changes your score.", now=now)
+        svc.post_comment(chair, workshop, sub, "Good point; please say in your review whether it changes your score.", now=now)
 
 
 def _demo_decisions(workshop: Workshop, now: datetime) -> None:
@@ -322,7 +322,7 @@ def _demo_submissions(workshop: Workshop, now: datetime) -> None:
         )
         pdf = demo_pdf(title, abstract, pages=min(sub_type.page_limit, 3 + i) + 1)
         checked = svc.check_paper(workshop, sub_type, details.authors, pdf, f"demo-{i + 1}.pdf")
-        svc.create_submission(workshop, people[0], details, paper=checked, now=now - timedelta(days=5 - i))
+        svc.create_submission(people[0], workshop, details, paper=checked, now=now - timedelta(days=5 - i))
 
 
 def load_demo(content_file: str, now: datetime, *, password_hash_method: str, phase: str = "submission") -> Workshop:

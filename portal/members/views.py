@@ -79,7 +79,7 @@ def invitations() -> str | Response:
         if len(lines) > 500:
             form.lines.errors.append(f"Invite at most 500 people at once (this list has {len(lines)}).")
         else:
-            made, skipped = svc.invite_reviewers(workshop(), me(), lines)
+            made, skipped = svc.invite_reviewers(me(), workshop(), lines)
             # The same list posted twice invites once.
             once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
             work.commit_and_deliver()
@@ -107,7 +107,7 @@ def resend_invitation(invitation_id: int) -> Response:
     invitation = _invitation(invitation_id)
     if ButtonForm().validate_on_submit():
         try:
-            svc.resend_invitation(workshop(), me(), invitation)
+            svc.resend_invitation(me(), workshop(), invitation)
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")

@@ -70,7 +70,7 @@ def bids() -> str | Response:
                 continue
             wanted[sub.id] = BidValue(raw) if raw in BidValue._value2member_map_ else None
         try:
-            changed = svc.place_bids(ws, user, wanted, now)
+            changed = svc.place_bids(user, ws, wanted, now)
         except DeadlinePassed as exc:
             db.session.rollback()
             flash(f"{exc} Nothing was saved.", "error")
@@ -221,7 +221,7 @@ def discuss(number: int) -> Response | tuple[str, int]:
     form = CommentForm()
     if not form.validate_on_submit():
         return _paper_page(number, form), 422  # the comment as typed, with its error linked from the summary
-    svc.post_comment(ws, me(), sub, form.body.data.strip())
+    svc.post_comment(me(), ws, sub, form.body.data.strip())
     work.commit_and_deliver()
     flash("Your comment is posted; the other participants get a mail.", "success")
     return redirect(url_for(".paper", number=number, _anchor="discussion"))

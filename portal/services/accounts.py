@@ -560,7 +560,7 @@ def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter
 
 
 def invite_reviewers(
-    workshop: Workshop | None, actor: User, lines: list[InviteLine], *, submission: Submission | None = None
+    actor: User, workshop: Workshop | None, lines: list[InviteLine], *, submission: Submission | None = None
 ) -> tuple[list[Invitation], list[InviteLine]]:
     """Invite each valid line; return the invitations made and the lines skipped (with the reason)."""
     made: list[Invitation] = []
@@ -603,7 +603,7 @@ def invite_reviewers(
     return made, skipped
 
 
-def resend_invitation(workshop: Workshop | None, actor: User, invitation: Invitation) -> None:
+def resend_invitation(actor: User, workshop: Workshop | None, invitation: Invitation) -> None:
     """A fresh link (the old one stops working) for an invitation still pending."""
     if invitation.state != InvitationState.PENDING:
         raise DomainError(f"This invitation is {invitation.state.value}; only pending invitations are resent.")
@@ -659,7 +659,7 @@ def _accept(invitation: Invitation, user: User) -> None:
 
         sub = db.session.get(Submission, invitation.submission_id)
         if sub is not None:
-            assign_invited(sub.workshop, sub.id, user)
+            assign_invited(user, sub.workshop, sub.id)
 
 
 def answer_invitation(invitation: Invitation, accept: bool) -> User | None:

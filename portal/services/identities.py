@@ -112,7 +112,7 @@ def _bind(addresses: list[str], user_id: int) -> None:
     db.session.expire_all()
 
 
-def link_own_row(sub: Submission, actor: User) -> None:
+def link_own_row(actor: User, sub: Submission) -> None:
     """Link the author row with the address of ``actor`` (who is saving, signed in with that confirmed address)
     without a query: call it before the rows are first flushed, so a single-author paper costs nothing more."""
     for row in sub.authors:
@@ -124,7 +124,7 @@ def bind_submission(sub: Submission, actor: User | None = None) -> None:
     """Link the author rows and declared addresses of ``sub`` to the accounts that confirmed them: one statement
     each kind, and none when every row is linked already."""
     if actor is not None:
-        link_own_row(sub, actor)
+        link_own_row(actor, sub)
     unlinked = [row for row in sub.authors if row.user_id is None]
     undeclared = [c for c in sub.declared if c.user_id is None and c.email is not None]
     if not unlinked and not undeclared:

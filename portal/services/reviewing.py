@@ -147,7 +147,7 @@ def biddable(ws: Workshop, reviewer: User) -> list[Submission]:
     return [s for s in subs if (s.id, reviewer.id) not in conflicts]
 
 
-def place_bids(ws: Workshop, reviewer: User, bids: dict[int, BidValue | None], now: datetime | None = None) -> int:
+def place_bids(reviewer: User, ws: Workshop, bids: dict[int, BidValue | None], now: datetime | None = None) -> int:
     """Set (or with None, clear) the reviewer's bids; returns how many changed."""
     now = now or utcnow()
     if not ws.bidding_open(now):
@@ -756,7 +756,7 @@ def save_review(
 # --- discussion ---------------------------------------------------------------------------------------
 
 
-def post_comment(ws: Workshop, actor: User, sub: Submission, body: str, now: datetime | None = None) -> DiscussionComment:
+def post_comment(actor: User, ws: Workshop, sub: Submission, body: str, now: datetime | None = None) -> DiscussionComment:
     comment = DiscussionComment(submission_id=sub.id, author_id=actor.id, body=body, created_at=now or utcnow())
     db.session.add(comment)
     db.session.flush()
@@ -894,7 +894,7 @@ def invite_external(actor: User, ws: Workshop, sub: Submission, name: str, email
         assign_reviewer(actor, ws, sub, user)
         return f"{user.name} has an account: they are now a reviewer of #{sub.id} and got a mail."
     _, skipped = invite_reviewers(
-        ws, actor, [InviteLine(line=f"{name} <{email}>", name=name, email=email.lower())], submission=sub
+        actor, ws, [InviteLine(line=f"{name} <{email}>", name=name, email=email.lower())], submission=sub
     )
     if skipped:
         raise DomainError(f"{email} was not invited: {skipped[0].problem}.")
@@ -902,7 +902,7 @@ def invite_external(actor: User, ws: Workshop, sub: Submission, name: str, email
     return f"{name} is invited to review #{sub.id}; accepting assigns them the paper."
 
 
-def assign_invited(ws: Workshop, sub_id: int, user: User) -> None:
+def assign_invited(user: User, ws: Workshop, sub_id: int) -> None:
     """Called when an external reviewer accepts: assign the paper they were invited for, unless conflicted."""
     sub = db.session.get(Submission, sub_id)
     if sub is None or assignment_of(sub.id, user.id) is not None or conflict_reasons(user, sub):

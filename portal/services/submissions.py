@@ -358,8 +358,8 @@ def _author(row: SubmissionAuthor | None, position: int, a: AuthorInput) -> Subm
 
 
 def create_submission(
-    ws: Workshop,
     actor: User,
+    ws: Workshop,
     details: Details,
     *,
     paper: CheckedFile | None,
@@ -384,7 +384,7 @@ def create_submission(
     )
     new_authors = _set_details(ws, sub, details)
     _check_notices(actor, [e for e in new_authors if e != actor.email], now)
-    people.link_own_row(sub, actor)
+    people.link_own_row(actor, sub)
     db.session.add(sub)
     db.session.flush()
     people.bind_submission(sub)
@@ -398,8 +398,8 @@ def create_submission(
 
 
 def update_submission(
-    ws: Workshop,
     actor: User,
+    ws: Workshop,
     sub: Submission,
     details: Details,
     *,
@@ -459,7 +459,7 @@ def search_program_committee(q: str, *, exclude: set[int] | None = None) -> list
 
 
 def declare_pc_conflict(
-    ws: Workshop, actor: User, sub: Submission, person: User, reason: ConflictReason, now: datetime | None = None
+    actor: User, ws: Workshop, sub: Submission, person: User, reason: ConflictReason, now: datetime | None = None
 ) -> SubmissionConflict:
     """The authors declare a conflict with a program-committee member; an assignment it hits is suspended."""
     now = now or utcnow()
@@ -485,7 +485,7 @@ def declare_pc_conflict(
     return row
 
 
-def remove_declared_conflict(ws: Workshop, actor: User, sub: Submission, conflict_id: int, now: datetime | None = None) -> str:
+def remove_declared_conflict(actor: User, ws: Workshop, sub: Submission, conflict_id: int, now: datetime | None = None) -> str:
     now = now or utcnow()
     check_can_edit(ws, sub, now)
     row = next((c for c in sub.declared if c.id == conflict_id), None)
@@ -499,7 +499,7 @@ def remove_declared_conflict(ws: Workshop, actor: User, sub: Submission, conflic
     return name
 
 
-def withdraw_submission(ws: Workshop, actor: User, sub: Submission, now: datetime | None = None) -> None:
+def withdraw_submission(actor: User, ws: Workshop, sub: Submission, now: datetime | None = None) -> None:
     now = now or utcnow()
     if sub.state == SubmissionState.WITHDRAWN:
         raise InvalidTransition("This submission is withdrawn already.")
@@ -511,7 +511,7 @@ def withdraw_submission(ws: Workshop, actor: User, sub: Submission, now: datetim
     _tell_the_authors(ws, sub, actor, "it was withdrawn")
 
 
-def restore_submission(ws: Workshop, actor: User, sub: Submission, now: datetime | None = None) -> None:
+def restore_submission(actor: User, ws: Workshop, sub: Submission, now: datetime | None = None) -> None:
     now = now or utcnow()
     if sub.state != SubmissionState.WITHDRAWN:
         raise InvalidTransition("This submission is not withdrawn.")
@@ -528,7 +528,7 @@ def restore_submission(ws: Workshop, actor: User, sub: Submission, now: datetime
     _tell_the_authors(ws, sub, actor, "it was restored after a withdrawal")
 
 
-def extend_deadline(ws: Workshop, actor: User, sub: Submission, until: datetime | None) -> None:
+def extend_deadline(actor: User, ws: Workshop, sub: Submission, until: datetime | None) -> None:
     """A chair gives one submission more time (None: back to the common deadline)."""
     common = ws.deadlines().paper
     if until is not None and common is not None and until <= common:
@@ -546,8 +546,8 @@ def extend_deadline(ws: Workshop, actor: User, sub: Submission, until: datetime 
 
 
 def upload_camera_ready(
-    ws: Workshop,
     actor: User,
+    ws: Workshop,
     sub: Submission,
     *,
     title: str,

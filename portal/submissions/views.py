@@ -228,12 +228,12 @@ def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Respo
     email = user.email  # read before the commit expires it
     try:
         if sub is None:
-            sub = svc.create_submission(ws, user, details, paper=paper, supplementary=supplementary)
+            sub = svc.create_submission(user, ws, details, paper=paper, supplementary=supplementary)
             # The same form posted twice makes one submission: the second is shown the first.
             once.record(url_for(".detail", number=sub.number), f"submission #{sub.number} was saved")
         else:
             version = parse_id(form.version.data) or -1
-            svc.update_submission(ws, user, sub, details, version=version, paper=paper, supplementary=supplementary)
+            svc.update_submission(user, ws, sub, details, version=version, paper=paper, supplementary=supplementary)
         number = sub.number
         work.commit_and_deliver()
     except DeadlinePassed as exc:
@@ -384,14 +384,14 @@ def conflicts(number: int) -> str | Response | tuple[str, int]:
                 raise DomainError("This submission can no longer be changed: write to the chairs about a conflict.")
             removing = parse_id(request.form.get("remove"))
             if removing is not None:
-                name = svc.remove_declared_conflict(ws, me(), sub, removing, now=now)
+                name = svc.remove_declared_conflict(me(), ws, sub, removing, now=now)
                 message = f"The conflict with {name} is taken back."
             else:
                 person = db.session.get(User, parse_id(request.form.get("person")) or 0)
                 reason = {r.value: r for r in ConflictReason}.get(request.form.get("reason", ""))
                 if person is None or reason is None:
                     raise DomainError("Choose a member of the program committee and a reason.")
-                svc.declare_pc_conflict(ws, me(), sub, person, reason, now=now)
+                svc.declare_pc_conflict(me(), ws, sub, person, reason, now=now)
                 message = f"{person.name} is declared a conflict of #{sub.number} ({reason.label.lower()})."
             work.commit_and_deliver()
             flash(message, "success")
@@ -427,7 +427,7 @@ def withdraw(number: int) -> str | Response:
         return redirect(url_for(".detail", number=number))
     form = ConfirmForm()
     if form.validate_on_submit():
-        svc.withdraw_submission(ws, me(), sub)
+        svc.withdraw_submission(me(), ws, sub)
         work.commit_and_deliver()
         flash(f"Submission #{number} is withdrawn. You can restore it until the deadline.", "success")
         return redirect(url_for(".detail", number=number))
@@ -442,7 +442,7 @@ def restore(number: int) -> Response:
         abort(403)  # the service says which author (the submitter) may
     if ConfirmForm().validate_on_submit():
         try:
-            svc.restore_submission(ws, me(), sub)
+            svc.restore_submission(me(), ws, sub)
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -492,7 +492,7 @@ def camera_ready(number: int) -> str | Response:
                 try:
                     checked = svc.check_paper(ws, sub.type, authors, *raw, kind=FileKind.CAMERA_READY)
                     version = parse_id(form.version.data) or -1
-                    svc.upload_camera_ready(ws, me(), sub, title=form.title.data, authors=authors, paper=checked, version=version)
+                    svc.upload_camera_ready(me(), ws, sub, title=form.title.data, authors=authors, paper=checked, version=version)
                     work.commit_and_deliver()
                 except svc.UploadRefused as exc:
                     db.session.rollback()
@@ -553,7 +553,7 @@ def extension(number: int) -> Response:
                 flash("Give the new deadline as 2026-12-20 23:59.", "error")
                 return redirect(url_for(".detail", number=number))
         try:
-            svc.extend_deadline(ws, me(), sub, until)
+            svc.extend_deadline(me(), ws, sub, until)
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")

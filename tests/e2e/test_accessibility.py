@@ -117,14 +117,14 @@ def build_world(app: Flask) -> World:
             )
             pdf = make_pdf(4, references_on=4, title=title)
             checked = submissions_svc.check_paper(ws, ws.submission_types[0], rows, pdf, f"paper-{i + 1}.pdf")
-            subs.append(submissions_svc.create_submission(ws, author, details, paper=checked))
+            subs.append(submissions_svc.create_submission(author, ws, details, paper=checked))
         accepted, rejected = subs
         ws.phase = Phase.REVIEWING
         ws.bidding_deadline = now + timedelta(days=3)
         ws.review_deadline = now + timedelta(days=10)
         ws.reviews_per_paper = 3
         db.session.flush()
-        reviewing_svc.place_bids(ws, rita, {rejected.id: BidValue.EAGER}, now)
+        reviewing_svc.place_bids(rita, ws, {rejected.id: BidValue.EAGER}, now)
         for sub in subs:
             for reviewer in (rita, bob):
                 assignment = reviewing_svc.assign_reviewer(chair, ws, sub, reviewer)
@@ -145,7 +145,7 @@ def build_world(app: Flask) -> World:
                     submit=True,
                     version=None,
                 )
-        reviewing_svc.post_comment(ws, bob, accepted, "Does the speed-up hold on eight devices?")
+        reviewing_svc.post_comment(bob, ws, accepted, "Does the speed-up hold on eight devices?")
         decisions.record_decision(
             chair, accepted, decision=Decision.ACCEPTED, presentation=Presentation.ORAL, note="Congratulations.", version=None
         )
@@ -154,7 +154,7 @@ def build_world(app: Flask) -> World:
         letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter))}
         decisions.send_letters(chair, ws, only=[letters[accepted.id].id])
         decisions.set_published(chair, ws, True)
-        accounts.invite_reviewers(ws, chair, accounts.parse_invitation_lines("Nora Newcomer <nora.new@example.org>"))
+        accounts.invite_reviewers(chair, ws, accounts.parse_invitation_lines("Nora Newcomer <nora.new@example.org>"))
         accounts.request_password_reset(ws, AUTHOR["email"])
         failed = Job(
             kind="letters",

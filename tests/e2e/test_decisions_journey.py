@@ -94,7 +94,7 @@ def set_up_reviewed(app: Flask) -> World:
             )
             pdf = make_pdf(4, references_on=4, title=title)
             checked = submissions_svc.check_paper(ws, ws.submission_types[0], rows, pdf, f"paper-{i + 1}.pdf")
-            subs.append(submissions_svc.create_submission(ws, author, details, paper=checked))
+            subs.append(submissions_svc.create_submission(author, ws, details, paper=checked))
 
         deadline.at = now - timedelta(hours=1)
         ws.phase = Phase.REVIEWING

@@ -81,7 +81,7 @@ def set_up(app: Flask) -> None:
             declared_conflicts="",
         )
         checked = submissions_svc.check_paper(ws, ws.submission_types[0], rows, make_pdf(4), "paper.pdf")
-        sub = submissions_svc.create_submission(ws, al, details, paper=checked)
+        sub = submissions_svc.create_submission(al, ws, details, paper=checked)
         ws.phase = Phase.REVIEWING
         ws.review_deadline = now + timedelta(days=10)
         db.session.flush()

@@ -96,7 +96,7 @@ def set_up_bidding(app: Flask) -> World:
             )
             pdf = make_pdf(4, references_on=4, title=title)
             checked = submissions_svc.check_paper(ws, ws.submission_types[0], rows, pdf, f"paper-{i + 1}.pdf")
-            papers.append(submissions_svc.create_submission(ws, author, details, paper=checked).number)
+            papers.append(submissions_svc.create_submission(author, ws, details, paper=checked).number)
 
         deadline.at = now - timedelta(hours=1)
         ws.phase = Phase.BIDDING

@@ -148,7 +148,7 @@ def submit(ws: Workshop, author: User, title: str, people: list[User], pdf: byte
         declared_conflicts="rival@rival-lab.org",
     )
     return subs.create_submission(
-        ws, author, details, paper=_checked[title], supplementary=_checked[title + " (supplement)"] if supplement else None
+        author, ws, details, paper=_checked[title], supplementary=_checked[title + " (supplement)"] if supplement else None
     )
 
 
@@ -185,10 +185,10 @@ def build_workshop(app: Flask) -> dict[str, int]:
             version=None,
         )
         rev.save_review(ws, second, {"summary": "An unfinished draft."}, submit=False, version=None)
-        rev.post_comment(ws, rita, p1, "Does the speed-up hold on eight devices?")
+        rev.post_comment(rita, ws, p1, "Does the speed-up hold on eight devices?")
         db.session.add(Bid(submission_id=p1.id, reviewer_id=rex.id, value=BidValue.EAGER))
         rev.add_conflict_override(carla, p1, rex, True, "Rex co-wrote the baseline.")
-        accounts.invite_reviewers(ws, carla, accounts.parse_invitation_lines("Vera Visitor <vera@example.org>"))
+        accounts.invite_reviewers(carla, ws, accounts.parse_invitation_lines("Vera Visitor <vera@example.org>"))
         sponsors.submit_inquiry(
             ws,
             name="Sam Sponsor",

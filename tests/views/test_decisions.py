@@ -61,7 +61,7 @@ def world(app: Flask) -> dict[str, int]:
                 declared_conflicts="",
             )
             checked = svc.check_paper(ws, sub_type, people, make_pdf(2), "p.pdf")
-            numbers[email] = svc.create_submission(ws, user, details, paper=checked).id
+            numbers[email] = svc.create_submission(user, ws, details, paper=checked).id
         db.session.execute(sa.delete(OutgoingEmail))  # the receipts are not what these tests read
         db.session.commit()
         return numbers
@@ -278,7 +278,7 @@ def test_accepted_papers_are_public_once_published_with_the_camera_ready_pdf(
         people = [svc.AuthorInput(a.name, a.email, a.affiliation) for a in sub.authors]
         checked = svc.check_paper(ws, sub.type, people, final, "final.pdf", kind=FileKind.CAMERA_READY)
         svc.upload_camera_ready(
-            ws, author, sub, title="A paper by Ann Author (final)", authors=people, paper=checked, version=sub.version
+            author, ws, sub, title="A paper by Ann Author (final)", authors=people, paper=checked, version=sub.version
         )
         db.session.commit()
     chair.post("/chair/publish", data={"csrf_token": token(chair, "/chair/decisions"), "published": "1"})

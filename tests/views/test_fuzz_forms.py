@@ -361,7 +361,7 @@ def build_world(app: Flask, phase: Phase, *, papers: bool = True) -> World:
                 authors=people,
                 declared_conflicts="",
             )
-            world.ids[key] = subs.create_submission(ws, users["ada"], details, paper=_checked[key]).id
+            world.ids[key] = subs.create_submission(users["ada"], ws, details, paper=_checked[key]).id
         if papers:
             decide_and_notify(ws, world.sub("p2"), Decision.ACCEPTED, users["carla"])
             reviewing_svc.assign_reviewer(users["carla"], ws, world.sub("p1"), users["rita"])
@@ -1149,7 +1149,7 @@ def letter_setup(world: World) -> None:
             authors=authors,
             declared_conflicts="",
         )
-        p3 = subs.create_submission(ws, world.user("cora"), details, paper=_checked["p1"])
+        p3 = subs.create_submission(world.user("cora"), ws, details, paper=_checked["p1"])
         decisions.record_decision(carla, p3, decision=Decision.REJECTED, presentation=None, note="", version=None)
         decisions.prepare_letters(ws, actor=carla)
         db.session.commit()

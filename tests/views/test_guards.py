@@ -181,7 +181,7 @@ def build(app: Flask) -> World:
                 authors=authors,
                 declared_conflicts="",
             )
-            papers[key] = subs.create_submission(ws, users[spec["submitter"]], details, paper=_checked[key]).id
+            papers[key] = subs.create_submission(users[spec["submitter"]], ws, details, paper=_checked[key]).id
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.reviews_per_paper, ws.review_deadline = Phase.REVIEWING, 2, now + timedelta(days=10)
         db.session.flush()
@@ -199,7 +199,7 @@ def build(app: Flask) -> World:
                 submit=True,
                 version=None,
             )
-        svc.post_comment(ws, users["rex"], db.session.get(Submission, papers["p1"]), REX_COMMENT)
+        svc.post_comment(users["rex"], ws, db.session.get(Submission, papers["p1"]), REX_COMMENT)
         db.session.commit()
         return World(app, {k: u.id for k, u in users.items()}, papers, {k: p["email"] for k, p in PEOPLE.items()})
 
@@ -707,7 +707,7 @@ def test_discussion_names_a_participant_who_is_no_reviewer_and_no_chair_a_partic
     p1 = world.n("p1")
     with world.app.app_context():  # Una is not on paper 1 (a reviewer removed after commenting leaves such a comment)
         ws = db.session.scalars(sa.select(Workshop)).one()
-        svc.post_comment(ws, db.session.get(User, world.uid("una")), db.session.get(Submission, p1), "Una was here.")
+        svc.post_comment(db.session.get(User, world.uid("una")), ws, db.session.get(Submission, p1), "Una was here.")
         db.session.commit()
 
     assert comments(signed_in(world, "rex").get(f"/review/papers/{p1}")) == [

@@ -188,7 +188,7 @@ def build(app: Flask) -> World:
                 authors=authors,
                 declared_conflicts="",
             )
-            papers[key] = subs.create_submission(ws, users[spec["submitter"]], details, paper=_checked[key]).id
+            papers[key] = subs.create_submission(users[spec["submitter"]], ws, details, paper=_checked[key]).id
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.reviews_per_paper, ws.review_deadline = Phase.REVIEWING, 2, now + timedelta(days=10)
         db.session.flush()
@@ -208,7 +208,7 @@ def build(app: Flask) -> World:
                 submit=True,
                 version=None,
             )
-        svc.post_comment(ws, users["rex"], db.session.get(Submission, papers["p1"]), REX_COMMENT)
+        svc.post_comment(users["rex"], ws, db.session.get(Submission, papers["p1"]), REX_COMMENT)
         db.session.commit()
         return World(app, {k: u.id for k, u in users.items()}, papers, {k: p["email"] for k, p in PEOPLE.items()})
 
@@ -853,7 +853,7 @@ def test_declared_conflicts_page_is_for_the_authors_and_refuses_changes_after_th
         ws = db.session.scalars(sa.select(Workshop)).one()
         otto, sub = db.session.get(User, world.uid("otto")), db.session.get(Submission, p2)
         subs.declare_pc_conflict(
-            ws, otto, sub, db.session.get(User, world.uid("una")), ConflictReason.ADVISOR, now=utcnow() - timedelta(days=2)
+            otto, ws, sub, db.session.get(User, world.uid("una")), ConflictReason.ADVISOR, now=utcnow() - timedelta(days=2)
         )
         db.session.commit()
     before = declared_rows(world, "p2")
@@ -1068,7 +1068,7 @@ def test_paper_every_chair_conflicts_with_gets_a_manager_who_handles_it_alone(wo
         otto, sub = db.session.get(User, world.uid("otto")), db.session.get(Submission, p2)
         for chair in ("carla", "chris"):
             subs.declare_pc_conflict(
-                ws, otto, sub, db.session.get(User, world.uid(chair)), ConflictReason.ADVISOR, now=utcnow() - timedelta(days=2)
+                otto, ws, sub, db.session.get(User, world.uid(chair)), ConflictReason.ADVISOR, now=utcnow() - timedelta(days=2)
             )
         db.session.commit()
     carla, chris = signed_in(world, "carla"), signed_in(world, "chris")

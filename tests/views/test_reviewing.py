@@ -171,7 +171,7 @@ def build(app: Flask, phase: Phase, *, assigned: bool) -> World:
                 authors=authors,
                 declared_conflicts=spec["conflicts"],
             )
-            papers[key] = subs.create_submission(ws, users[spec["submitter"]], details, paper=_checked[key]).id
+            papers[key] = subs.create_submission(users[spec["submitter"]], ws, details, paper=_checked[key]).id
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.reviews_per_paper = phase, 2
         if phase == Phase.BIDDING:
@@ -206,7 +206,7 @@ def _assign_and_review(ws: Workshop, users: dict[str, User], papers: dict[str, i
     )
     p1 = db.session.get(Submission, papers["p1"])
     assert p1 is not None
-    svc.post_comment(ws, users["rex"], p1, REX_COMMENT)
+    svc.post_comment(users["rex"], ws, p1, REX_COMMENT)
     db.session.add_all(
         [
             Bid(submission_id=papers["p1"], reviewer_id=users["rex"].id, value=BidValue.EAGER),

@@ -477,7 +477,7 @@ def build_world(app: Flask) -> World:
                 authors=authors,
                 declared_conflicts="",
             )
-            return subs.create_submission(ws, users[submitter], details, paper=check(key, authors))
+            return subs.create_submission(users[submitter], ws, details, paper=check(key, authors))
 
         listed = {role: PEOPLE[role] | EARLIER.get(role, {}) for role in AUTHORS}  # as they were then
         p1_authors = [subs.AuthorInput(*(listed[r][k] for k in ("name", "email", "affiliation"))) for r in AUTHORS] + [
@@ -509,10 +509,10 @@ def build_world(app: Flask) -> World:
         reviewing.assign_reviewer(chair, ws, p1, users["conflicted"])
         drafting = reviewing.assign_reviewer(chair, ws, p1, users["drafting"])
         reviewing.assign_reviewer(chair, ws, p2, users["unassigned"])
-        reviewing.place_bids(ws, users["unassigned"], {p1.id: BidValue.EAGER}, now)  # Una would review paper 1 too
+        reviewing.place_bids(users["unassigned"], ws, {p1.id: BidValue.EAGER}, now)  # Una would review paper 1 too
         reviewing.save_review(ws, own, {**REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
         reviewing.save_review(ws, drafting, {**DRAFT, "recommendation": 2, "confidence": None}, submit=False, version=None)
-        reviewing.post_comment(ws, users["reviewer"], p1, COMMENT)
+        reviewing.post_comment(users["reviewer"], ws, p1, COMMENT)
         # Ivan moves to the authors' institute: his assignment is suspended, a conflict now.
         accounts.update_profile(
             users["conflicted"],
@@ -523,8 +523,8 @@ def build_world(app: Flask) -> World:
         )
         decide_and_notify(ws, p1, Decision.ACCEPTED, chair)
         subs.upload_camera_ready(
-            ws,
             users["author"],
+            ws,
             p1,
             title=P1_TITLE,
             authors=p1_authors,

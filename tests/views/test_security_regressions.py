@@ -458,8 +458,8 @@ def build_papers(app: Flask, *, movers: bool = False) -> Papers:
                 else None
             )
             subs[key] = svc.create_submission(
-                ws,
                 users[owner["email"]],
+                ws,
                 details,
                 supplementary=supplementary,
                 paper=checked_pdf(f"{key} paper", ws, authors_of(key, movers), FileKind.PAPER),
@@ -473,7 +473,7 @@ def build_papers(app: Flask, *, movers: bool = False) -> Papers:
             sub = subs[key]
             final = checked_pdf(f"{key} camera-ready", ws, authors_of(key, movers), FileKind.CAMERA_READY)
             svc.upload_camera_ready(
-                ws, sub.submitter, sub, title=sub.title, authors=authors_of(key, movers), paper=final, version=sub.version
+                sub.submitter, ws, sub, title=sub.title, authors=authors_of(key, movers), paper=final, version=sub.version
             )
         ws.accepted_published = True
         db.session.commit()
@@ -1120,7 +1120,7 @@ def build_reviewed(app: Flask, *, pdf: str) -> Reviewed:
             declared_conflicts="",
         )
         ada = db.session.scalar(sa.select(User).where(User.email == ADA["email"]))
-        sub = svc.create_submission(ws, ada, details, paper=checked_pdf(pdf, ws, authors, FileKind.PAPER))
+        sub = svc.create_submission(ada, ws, details, paper=checked_pdf(pdf, ws, authors, FileKind.PAPER))
         ws.phase, ws.review_deadline = Phase.REVIEWING, utcnow() + timedelta(days=10)
         db.session.execute(sa.delete(OutgoingEmail))  # the receipts are not what these tests read
         db.session.commit()
@@ -1159,7 +1159,7 @@ def test_authors_never_learn_who_reviewed_them_from_pages_mails_files_or_searche
                 ws, assignment, {**REVIEWS[key], "recommendation": 4, "confidence": 3}, submit=True, version=None
             )
         rex = db.session.scalar(sa.select(User).where(User.email == REX["email"]))
-        reviewing_svc.post_comment(ws, rex, sub, REX_COMMENT)
+        reviewing_svc.post_comment(rex, ws, sub, REX_COMMENT)
         decide_and_notify(ws, sub, Decision.ACCEPTED, db.session.scalar(sa.select(User).where(User.email == CARLA["email"])))
         db.session.commit()
         emails.send_pending()

@@ -155,7 +155,7 @@ def create(app: Flask, submitter: dict[str, Any], authors: list[Any], title: str
         )
         paper = _checked.get((pdf, filename)) or svc.check_paper(ws, ws.submission_types[0], rows, pdf, filename)
         _checked[(pdf, filename)] = paper
-        sub = svc.create_submission(ws, user, details, paper=paper)
+        sub = svc.create_submission(user, ws, details, paper=paper)
         db.session.commit()
         return sub.number
 
@@ -166,7 +166,7 @@ def set_state(app: Flask, number: int, kind: str) -> None:
         sub = db.session.get(Submission, number)
         assert ws is not None and sub is not None and sub.submitter is not None
         if kind == "withdrawn":
-            svc.withdraw_submission(ws, sub.submitter, sub)
+            svc.withdraw_submission(sub.submitter, ws, sub)
         elif kind == "accepted":
             decide_and_notify(ws, sub, Decision.ACCEPTED)
         db.session.commit()
