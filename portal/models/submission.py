@@ -144,8 +144,9 @@ class Submission(db.Model):
 
     @property
     def declared_conflicts(self) -> str:
-        """The free-form addresses the authors declared a conflict with, one a line (the form's field)."""
-        return "\n".join(c.email for c in self.declared if c.email is not None)
+        """The free-form addresses the authors declared a conflict with, one a line in alphabetical order (the form's
+        field): the same order however the rows were added, kept or reordered."""
+        return "\n".join(sorted(c.email for c in self.declared if c.email is not None))
 
     @declared_conflicts.setter
     def declared_conflicts(self, text: str) -> None:

@@ -847,7 +847,7 @@ def submission_stored(key: str | None) -> Whole:
                 primary,
             )
             assert sorted(t.id for t in sub.secondary_topics) == sorted(wanted_secondary)
-            assert sub.declared_conflicts == conflicts
+            assert sub.declared_conflicts == "\n".join(sorted(conflicts.splitlines()))  # shown in alphabetical order
             assert [(a.name, a.email, a.affiliation) for a in sub.authors] == expected_authors(sent)
             upload = sent.data.get("paper")
             if isinstance(upload, Upload) and upload.content:
