@@ -216,6 +216,7 @@ def send_letters(app: Any, workshop_id: int, chair_id: int) -> tuple[float, floa
     from portal import jobs
     from portal.db import db
     from portal.models import User
+    from portal.services import decisions
 
     class TimedProgress(jobs.Progress):
         """The job's own progress reports, noting when the delivery phase begins."""
@@ -234,7 +235,7 @@ def send_letters(app: Any, workshop_id: int, chair_id: int) -> tuple[float, floa
         db.session.commit()
         progress = TimedProgress(row.id)
         start = time.perf_counter()
-        result = jobs.run_letters(row, progress, **row.args)
+        result = decisions.run_letters(row, progress, **row.args)
         end = time.perf_counter()
         assert progress.delivering_at is not None, "the job never reached its delivery phase"
         return progress.delivering_at - start, end - progress.delivering_at, result

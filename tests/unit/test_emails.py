@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, DictLoader, Environment
 
 from portal import emails, work
 from portal.db import db, utcnow
+from portal.emails import delivery
 from portal.models import EmailState, OutgoingEmail, SponsorInquiry, Workshop
 from portal.services.sponsors import submit_inquiry
 from tests.conftest import SMTPRecorder, smtp_up
@@ -222,9 +223,9 @@ def test_send_pending_failing_half_way_resends_at_most_the_mail_in_flight(
 ) -> None:
     """A worker dies after the SMTP server took mail 1 but before it was marked: the next run sends the rest
     (also the rest of the batch it held), and mail 1 at most once more."""
-    monkeypatch.setattr(emails, "CLAIM_BATCH", 3)
+    monkeypatch.setattr(delivery, "CLAIM_BATCH", 3)
     ids = _queue_mails(app, 5)
-    real, marks = emails._mark, []
+    real, marks = delivery._mark, []
 
     def dies_on_the_second_mark(*args: Any) -> None:
         marks.append(1)
@@ -232,13 +233,13 @@ def test_send_pending_failing_half_way_resends_at_most_the_mail_in_flight(
             raise RuntimeError("worker killed")
         real(*args)
 
-    monkeypatch.setattr(emails, "_mark", dies_on_the_second_mark)
+    monkeypatch.setattr(delivery, "_mark", dies_on_the_second_mark)
     with app.app_context(), pytest.raises(RuntimeError, match="worker killed"):
         emails.send_pending()
     assert _subjects(smtp) == ["Mail 0", "Mail 1"]
     assert [r.state for r in _rows(app)] == [EmailState.SENT] + [EmailState.QUEUED] * 4
 
-    monkeypatch.setattr(emails, "_mark", real)
+    monkeypatch.setattr(delivery, "_mark", real)
     with app.app_context():
         second = emails.send_pending(ids)
     assert second.sent == ids[2:]  # mail 1 keeps its lease (it may have gone) until the lease runs out
@@ -280,7 +281,7 @@ def test_send_pending_lease_running_out_is_renewed_and_each_mail_goes_once(
     app: Flask, smtp: SMTPRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A batch slower than half its lease gives back what it has not sent and leases it again."""
-    monkeypatch.setattr(emails, "LEASE", timedelta(0))  # every lease is half run out after the first mail
+    monkeypatch.setattr(delivery, "LEASE", timedelta(0))  # every lease is half run out after the first mail
     ids = _queue_mails(app, 4)
     with app.app_context():
         report = emails.send_pending()
@@ -297,7 +298,7 @@ def test_a_sender_whose_lease_was_taken_over_does_not_overwrite_the_new_senders_
     """A sender stalls past its lease; another sender takes the row and fails to deliver it (SMTP down for it):
     the first sender's "sent" must not erase the second one's attempt and next try."""
     [mail_id] = _queue_mails(app, 1)
-    real = emails._mark
+    real = delivery._mark
 
     def stalled_past_the_lease(mail: Any, error: Any, now: Any, report: Any) -> None:
         db.session.execute(
@@ -307,7 +308,7 @@ def test_a_sender_whose_lease_was_taken_over_does_not_overwrite_the_new_senders_
         )
         real(mail, error, now, report)
 
-    monkeypatch.setattr(emails, "_mark", stalled_past_the_lease)
+    monkeypatch.setattr(delivery, "_mark", stalled_past_the_lease)
     with app.app_context():
         report = emails.send_pending([mail_id])
     [row] = _rows(app)
@@ -425,7 +426,7 @@ def test_without_auto_reload_a_missing_html_version_is_looked_for_once_per_app(a
     with app.app_context():
         mails = [emails.compose(kind="test", to=SPONSOR, template="notice", subject="Hi", name=str(n)) for n in range(3)]
         mails += [
-            emails.OutgoingEmail(**row)
+            OutgoingEmail(**row)
             for row in emails.compose_many(kind="test", template="notice", mails=[{"to": SPONSOR, "subject": "Hi", "name": "4"}])
         ]
 

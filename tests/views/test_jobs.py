@@ -124,11 +124,10 @@ def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
     smtp: SMTPRecorder,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from portal import jobs
     from portal.services import decisions
 
     chris = two_drafts(app, world)
-    monkeypatch.setattr(jobs, "LETTERS_PER_TRANSACTION", 1)  # one letter a batch: the second batch is Ben's letter
+    monkeypatch.setattr(decisions, "LETTERS_PER_TRANSACTION", 1)  # one letter a batch: the second batch is Ben's letter
     real = decisions.send_letters
     calls: list[int] = []
 
@@ -235,8 +234,9 @@ def test_two_workers_delivering_at_once_send_each_mail_once(
     """One worker asked for the mail by id (a job), the other for whatever is due (``emails send-pending``),
     both claiming a few rows at a time."""
     from portal import emails
+    from portal.emails import delivery
 
-    monkeypatch.setattr(emails, "CLAIM_BATCH", 3)
+    monkeypatch.setattr(delivery, "CLAIM_BATCH", 3)
     with app.app_context():
         ids = [
             emails.queue(kind="test", to=f"person{n}@example.org", subject=f"Mail {n}", template="letter", body="Hello.").id
