@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 from portal.db import db
 from portal.extensions import limiter, login_manager
+from portal.work import SIMULTANEOUS
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Go back, reload the page and try again."),
@@ -180,8 +181,6 @@ def init_app(app: Flask) -> None:
     def lost_a_race(error: StaleDataError) -> Any:
         """A version check lost to a save at the same moment (two tabs, two chairs) in a view that did not expect
         it: nothing was saved; back to the page, told so in words, never SQLAlchemy's."""
-        from portal.once import SIMULTANEOUS
-
         db.session.rollback()
         flash(SIMULTANEOUS, "error")
         back = request.referrer if request.referrer and urlsplit(request.referrer).netloc == request.host else None

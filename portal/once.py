@@ -21,12 +21,9 @@ from werkzeug.wrappers import Response
 
 from portal.db import db
 from portal.models import FormToken
+from portal.work import SIMULTANEOUS
 
-FIELD = "once"
-SIMULTANEOUS = (
-    "Someone (perhaps you, in another tab) changed this at the same moment, so nothing of this was saved. "
-    "Reload the page to see what is there now, then do it again if it is still needed."
-)
+__all__ = ["FIELD", "SIMULTANEOUS", "claim", "done", "field", "init_app", "message_of", "once_token", "record"]
 
 
 def message_of(error: BaseException) -> str:
@@ -35,6 +32,9 @@ def message_of(error: BaseException) -> str:
     from sqlalchemy.orm.exc import StaleDataError
 
     return SIMULTANEOUS if isinstance(error, StaleDataError | sa.exc.IntegrityError) else str(error)
+
+
+FIELD = "once"
 
 
 def once_token() -> str:

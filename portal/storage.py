@@ -21,9 +21,13 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal.domain import NOTHING_SAVED
+
 
 class StorageFull(OSError):
-    """The storage could not take the file (disk full, quota): nothing was kept."""
+    """The storage could not take the file (disk full, quota): nothing was kept, and the person is told so."""
+
+    unsaved = NOTHING_SAVED
 
 
 @dataclass(frozen=True)

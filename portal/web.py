@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, send_file
+from flask import abort, flash, redirect, render_template, send_file
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -15,6 +15,7 @@ from portal import permissions
 from portal.db import db
 from portal.models import StoredFile, Submission, User, Workshop
 from portal.templating import workshop
+from portal.work import Outcome
 
 
 def require_workshop() -> Workshop:
@@ -67,3 +68,23 @@ def get_submission(number: int, check: Check = permissions.can_view_submission) 
     if sub is None or not check(me(), sub):
         abort(404)
     return sub
+
+
+# --- the two ends of a POST view (docs/dev/architecture.md, "A POST view") ---------------------------------
+
+
+def redirect_after(outcome: Outcome[Any], success: str | Callable[[Any], str], to: str) -> Response:
+    """A POST view that answers with a redirect: flash what was done (``success``, or made from the action's
+    value) or, refused, the problem; then go to ``to``."""
+    if outcome.ok:
+        flash(success(outcome.value) if callable(success) else success, "success")
+    else:
+        flash(outcome.problem, "error")
+    return redirect(to)
+
+
+def form_page(template: str, *, form: Any = None, problems: Sequence[object] = (), **context: Any) -> tuple[str, int]:
+    """A form's page, shown again as typed when it was refused: 422 when the form has errors or there are
+    ``problems`` (its error summary lists both), else 200."""
+    failed = bool(problems) or bool(form is not None and form.errors)
+    return render_template(template, form=form, problems=problems, **context), 422 if failed else 200
