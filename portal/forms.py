@@ -72,9 +72,9 @@ def current_password(form: Form, field: Field) -> None:
     sign-in limits (the view keeps the record: ``keep_failed_attempts``); past them even the right one waits."""
     from flask_login import current_user
 
-    from portal.http import client_ip
     from portal.services.accounts import SignInRefused, check_current_password
     from portal.templating import format_datetime
+    from portal.urls import client_ip
 
     if not current_user.is_authenticated:
         raise ValidationError("This is not your current password.")

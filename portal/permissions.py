@@ -14,7 +14,6 @@ from flask import Flask, abort, flash, g, has_request_context, redirect, request
 from flask_login import current_user
 
 from portal.db import db
-from portal.http import safe_next
 from portal.models import (
     ConflictOverride,
     ReviewAssignment,
@@ -28,6 +27,7 @@ from portal.models import (
 )
 from portal.queries import assignment_of, authored_ids, letter_sent
 from portal.queries.conflicts import conflict_reasons
+from portal.urls import safe_next
 
 
 def is_signed_in(user: Any) -> bool:

@@ -13,11 +13,11 @@ from portal.db import db, utcnow
 from portal.domain import DomainError
 from portal.extensions import limiter
 from portal.forms import ButtonForm
-from portal.http import client_ip, safe_next
 from portal.models import Invitation, InvitationState
 from portal.services import accounts as svc
 from portal.services.tokens import TokenInvalid
 from portal.templating import format_datetime, workshop
+from portal.urls import client_ip, safe_next
 from portal.web import me
 
 

@@ -14,10 +14,10 @@ from portal.chair.blueprint import bp
 from portal.db import db, parse_id
 from portal.domain import DomainError
 from portal.forms import require_button
-from portal.http import safe_next
 from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission
 from portal.services import decisions as svc
 from portal.services.reviewing import reviewable
+from portal.urls import safe_next
 from portal.web import get_submission, me, require_workshop
 
 

@@ -6,14 +6,13 @@ from werkzeug.wrappers import Response
 
 from portal import once, work
 from portal.db import db, like_pattern
-from portal.domain import DomainError
 from portal.forms import ButtonForm
 from portal.members.blueprint import bp
 from portal.members.forms import InviteForm, RoleForm
 from portal.models import Invitation, User
-from portal.services import accounts as svc
+from portal.services import accounts
 from portal.templating import workshop
-from portal.web import me
+from portal.web import me, redirect_after
 
 
 @bp.get("/")
@@ -58,31 +57,23 @@ def set_role(user_id: int) -> Response:
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        svc.set_role(me(), target, form.role.data, form.grant.data == "1")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        verb = "is now" if form.grant.data == "1" else "is no longer"
-        flash(f"{target.name} {verb} a {form.role.data}.", "success")
-    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url) else url_for(".index"))
+    grant = form.grant.data == "1"
+    outcome = work.attempt(lambda: accounts.set_role(me(), target, form.role.data, grant))
+    done = f"{target.name} {'is now' if grant else 'is no longer'} a {form.role.data}."
+    back = request.referrer if (request.referrer or "").startswith(request.host_url) else url_for(".index")
+    return redirect_after(outcome, done, back)
 
 
 @bp.route("/invitations", methods=["GET", "POST"])
 def invitations() -> str | Response:
     form = InviteForm()
-    skipped: list[svc.InviteLine] = []
+    skipped: list[accounts.InviteLine] = []
     if form.validate_on_submit():
-        lines = svc.parse_invitation_lines(form.lines.data)
+        lines = accounts.parse_invitation_lines(form.lines.data)
         if len(lines) > 500:
             form.lines.errors.append(f"Invite at most 500 people at once (this list has {len(lines)}).")
         else:
-            made, skipped = svc.invite_reviewers(me(), workshop(), lines)
-            # The same list posted twice invites once.
-            once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
-            work.commit_and_deliver()
+            made, skipped = _invite(lines)
             if made:
                 flash(f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent.", "success")
             if not skipped:
@@ -98,6 +89,22 @@ def invitations() -> str | Response:
     ), 422 if form.errors else 200
 
 
+def _invite(lines: list[accounts.InviteLine]) -> tuple[list[Invitation], list[accounts.InviteLine]]:
+    """Invite, committed and mailed: the invitations made and the lines skipped."""
+
+    def invite() -> tuple[list[Invitation], list[accounts.InviteLine]]:
+        made, skipped = accounts.invite_reviewers(me(), workshop(), lines)
+        # The same list posted twice invites once.
+        once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
+        return made, skipped
+
+    outcome = work.attempt(invite)
+    if not outcome.ok:
+        flash(outcome.problem, "error")
+        return [], lines
+    return outcome.value  # type: ignore[return-value]
+
+
 def _invitation(invitation_id: int) -> Invitation:
     return db.session.get(Invitation, invitation_id) or abort(404)
 
@@ -105,28 +112,18 @@ def _invitation(invitation_id: int) -> Invitation:
 @bp.post("/invitations/<int:invitation_id>/resend")
 def resend_invitation(invitation_id: int) -> Response:
     invitation = _invitation(invitation_id)
-    if ButtonForm().validate_on_submit():
-        try:
-            svc.resend_invitation(me(), workshop(), invitation)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            work.commit_and_deliver()
-            flash(f"The invitation to {invitation.email} was sent again, with a new link.", "success")
-    return redirect(url_for(".invitations"))
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for(".invitations"))
+    email = invitation.email
+    outcome = work.attempt(lambda: accounts.resend_invitation(me(), workshop(), invitation))
+    return redirect_after(outcome, f"The invitation to {email} was sent again, with a new link.", url_for(".invitations"))
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
 def revoke_invitation(invitation_id: int) -> Response:
     invitation = _invitation(invitation_id)
-    if ButtonForm().validate_on_submit():
-        try:
-            svc.revoke_invitation(me(), invitation)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"The invitation to {invitation.email} is withdrawn; its link no longer works.", "success")
-    return redirect(url_for(".invitations"))
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for(".invitations"))
+    email = invitation.email
+    outcome = work.attempt(lambda: accounts.revoke_invitation(me(), invitation))
+    return redirect_after(outcome, f"The invitation to {email} is withdrawn; its link no longer works.", url_for(".invitations"))

@@ -17,7 +17,6 @@ from portal import emails
 from portal.addresses import normalize_email, valid_email
 from portal.db import db, utcnow
 from portal.domain import Conflicted, DomainError
-from portal.http import external_url
 from portal.models import (
     ConflictKind,
     Invitation,
@@ -33,6 +32,7 @@ from portal.models import (
 from portal.models.user import new_nonce
 from portal.services import audit, identities
 from portal.services.tokens import TokenInvalid, make_token, read_token
+from portal.urls import external_url
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600

@@ -30,7 +30,6 @@ from portal.assign.affinity import (
 from portal.assign.solver import Problem, Result, solve
 from portal.db import db, utcnow
 from portal.domain import Conflicted, DeadlinePassed, DomainError, InvalidTransition
-from portal.http import external_url
 from portal.jobs import Progress, job, path_for
 from portal.models import (
     AssignmentOrigin,
@@ -60,6 +59,7 @@ from portal.queries.conflicts import AUTHOR, conflict_map, conflict_reasons, con
 from portal.services import audit
 from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
 from portal.services.scores import refresh_scores
+from portal.urls import external_url
 
 REVIEW_FIELDS = (
     "recommendation",

@@ -19,7 +19,6 @@ from portal import emails, jobs, permissions
 from portal.addresses import valid_email
 from portal.db import db, like_pattern, utcnow
 from portal.domain import DeadlinePassed, DomainError, InvalidTransition
-from portal.http import external_url
 from portal.jobs import Progress, job
 from portal.models import (
     ConflictReason,
@@ -40,6 +39,7 @@ from portal.pdfcheck import Identity, PdfReport, check_pdf
 from portal.services import audit
 from portal.services import identities as people
 from portal.storage import storage, track_new
+from portal.urls import external_url
 
 MAX_AUTHORS = 50
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")

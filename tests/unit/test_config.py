@@ -13,7 +13,7 @@ from flask import Flask, session
 
 from portal import create_app
 from portal.config import DEFAULT_SECRET_KEY
-from portal.http import external_url
+from portal.urls import external_url
 
 PRODUCTION = {
     "SQLALCHEMY_DATABASE_URI": "sqlite://",

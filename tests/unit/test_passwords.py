@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 
 from portal.forms import orcid_checksum_ok
-from portal.http import safe_next
 from portal.passwords import common_passwords, password_problem
+from portal.urls import safe_next
 
 COMMON = "This password is too common: it appears in lists that attackers try first. Choose another."
 
