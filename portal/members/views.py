@@ -73,7 +73,11 @@ def invitations() -> str | Response:
         if len(lines) > 500:
             form.lines.errors.append(f"Invite at most 500 people at once (this list has {len(lines)}).")
         else:
-            made, skipped = _invite(lines)
+            outcome = work.attempt(lambda: _invite(lines))
+            if not outcome.ok:
+                flash(outcome.problem, "error")
+                return redirect(url_for(".invitations"))
+            made, skipped = outcome.value  # type: ignore[misc]
             if made:
                 flash(f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent.", "success")
             if not skipped:
@@ -90,19 +94,10 @@ def invitations() -> str | Response:
 
 
 def _invite(lines: list[accounts.InviteLine]) -> tuple[list[Invitation], list[accounts.InviteLine]]:
-    """Invite, committed and mailed: the invitations made and the lines skipped."""
-
-    def invite() -> tuple[list[Invitation], list[accounts.InviteLine]]:
-        made, skipped = accounts.invite_reviewers(me(), workshop(), lines)
-        # The same list posted twice invites once.
-        once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
-        return made, skipped
-
-    outcome = work.attempt(invite)
-    if not outcome.ok:
-        flash(outcome.problem, "error")
-        return [], lines
-    return outcome.value  # type: ignore[return-value]
+    """Invite; the invitations made and the lines skipped. The same list posted twice invites once."""
+    made, skipped = accounts.invite_reviewers(me(), workshop(), lines)
+    once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
+    return made, skipped
 
 
 def _invitation(invitation_id: int) -> Invitation:
