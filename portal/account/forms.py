@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import EmailField, FieldList, Form, FormField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -14,10 +16,14 @@ from portal.forms import (
     strip,
     unix_newlines,
 )
+from portal.models import ConflictKind, User
+from portal.services.accounts import PaperInput, parse_conflicts
 
 
 class ProfileForm(ProfileFieldsMixin, FlaskForm):
-    pass
+    def to_input(self) -> dict[str, Any]:
+        """What ``accounts.update_profile`` takes."""
+        return {name: self[name].data for name in ("name", "affiliation", "orcid", "homepage")}
 
 
 class EmailChangeForm(FlaskForm):
@@ -59,6 +65,27 @@ class ExpertiseForm(FlaskForm):
     # post without row 0 stored its last paper twice. The view makes the empty slots for the page.
     papers = FieldList(FormField(PaperForm), max_entries=PAPER_SLOTS)
 
+    @classmethod
+    def from_model(cls, user: User) -> ExpertiseForm:
+        """The person's expertise, with an empty slot for each paper not given."""
+        papers = [{"title": p.title, "abstract": p.abstract} for p in user.papers][:PAPER_SLOTS]
+        return cls(
+            data={
+                "topics": [t.id for t in user.topics],
+                "statement": user.expertise_statement,
+                "papers": papers + [{}] * (PAPER_SLOTS - len(papers)),
+            }
+        )
+
+    def to_input(self, reviewer: bool) -> dict[str, Any]:
+        """What ``accounts.set_expertise`` takes: the statement and papers only from a reviewer."""
+        papers = [PaperInput(e.form.title.data or "", e.form.abstract.data or "") for e in self.papers.entries]
+        return {
+            "topic_ids": self.topics.data or [],
+            "statement": self.statement.data if reviewer else None,
+            "papers": papers if reviewer else None,
+        }
+
 
 class ConflictsForm(FlaskForm):
     institutions = TextAreaField(
@@ -79,3 +106,21 @@ class ConflictsForm(FlaskForm):
         validators=[Length(max=20_000)],
         description="One email address per line: co-authors, advisors, students, close collaborators.",
     )
+
+    @classmethod
+    def from_model(cls, user: User) -> ConflictsForm:
+        by_kind = {kind: "\n".join(c.value for c in user.conflicts if c.kind == kind) for kind in ConflictKind}
+        return cls(
+            data={
+                "institutions": by_kind[ConflictKind.INSTITUTION],
+                "domains": by_kind[ConflictKind.DOMAIN],
+                "people": by_kind[ConflictKind.PERSON],
+            }
+        )
+
+    def to_input(self) -> list[tuple[ConflictKind, str]] | None:
+        """The conflicts as ``accounts.set_conflicts`` takes them; None when a line is wrong (its box says which)."""
+        found, problems = parse_conflicts(self.institutions.data or "", self.domains.data or "", self.people.data or "")
+        for problem in problems:
+            (self.people if "email address" in problem else self.domains).errors.append(problem)  # type: ignore[attr-defined]
+        return None if problems else found
