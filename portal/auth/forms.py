@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -12,6 +14,10 @@ class RegisterForm(ProfileFieldsMixin, FlaskForm):
         "Email", filters=[strip], validators=EMAIL_VALIDATORS, description="We send a link to confirm it before you can sign in."
     )
     password, confirm = new_password_fields("Password")
+
+    def to_input(self) -> dict[str, Any]:
+        """What ``accounts.register_user`` takes (besides the invitation)."""
+        return {name: self[name].data for name in ("email", "name", "affiliation", "password", "orcid", "homepage")}
 
 
 class LoginForm(FlaskForm):
