@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from portal.pdfcheck import packed_pdf, pdf_of
+from portal.pdfanalysis import packed_pdf, pdf_of
 
 LIMIT = 1_000_000  # bytes: every file of the corpus is smaller
 CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"

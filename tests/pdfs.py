@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
-from portal.pdfcheck import packed_pdf, pdf_of
+from portal.pdfanalysis import packed_pdf, pdf_of
 
 
 def make_pdf(

@@ -13,8 +13,9 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
 
-from portal import pdfcheck
-from portal.pdfcheck import Hit, Identity, PdfReport, analyse, check_pdf, pdf_of
+from portal import pdfanalysis
+from portal.pdfanalysis import Hit, analyse, pdf_of
+from portal.pdfcheck import Identity, PdfReport, check_pdf
 from tests.pdfs import NAME, PAGE_TEXT, corners, names_in, one_page_pdf, stream
 
 ADA = [Identity("name", NAME), Identity("email", "ada@example.org"), Identity("affiliation", "Analytical Engines Ltd")]
@@ -157,7 +158,7 @@ def test_the_copy_leaves_out_resources_the_page_does_not_draw() -> None:
         ),
     )
 
-    copy = pdfcheck.reviewers_copy(data)
+    copy = pdfanalysis.reviewers_copy(data)
 
     assert names_in(copy) == []
     assert "/XObject" not in PdfReader(io.BytesIO(copy)).pages[0]["/Resources"]
@@ -175,7 +176,7 @@ def test_a_link_hung_on_a_font_does_not_bring_the_document_into_the_copy() -> No
         ),
     ).replace(FONT_DICT, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Back 1 0 R /Script 6 0 R /Note (Ada Lovelace) >>")
 
-    copy = pdfcheck.reviewers_copy(data)
+    copy = pdfanalysis.reviewers_copy(data)
 
     assert names_in(copy) == []
     assert page_texts(copy) == [PAGE_TEXT]
@@ -306,14 +307,14 @@ def test_a_file_of_more_pages_than_the_site_checks_is_refused() -> None:
 
 
 def test_a_file_of_more_objects_than_the_site_reads_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdfcheck, "MAX_OBJECTS", 50)
+    monkeypatch.setattr(pdfanalysis, "MAX_OBJECTS", 50)
     data = one_page_pdf(objects=tuple(b"(%d)" % n for n in range(50)))
 
-    assert analyse(data, ADA) == PdfReport(error=pdfcheck.TOO_MANY_OBJECTS)
+    assert analyse(data, ADA) == PdfReport(error=pdfanalysis.TOO_MANY_OBJECTS)
 
 
 def test_the_structure_scan_stops_at_its_budget_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdfcheck, "MAX_SCAN_OBJECTS", 10)
+    monkeypatch.setattr(pdfanalysis, "MAX_SCAN_OBJECTS", 10)
     refs = b" ".join(b"%d 0 R" % (6 + n) for n in range(20))
     annots = tuple(b"<< /Type /Annot /Subtype /Text /Rect [0 0 9 9] /T (Reviewer %d) >>" % n for n in range(19))
     data = one_page_pdf(
@@ -368,7 +369,7 @@ def renders(data: bytes) -> list[bytes]:
 def test_the_copy_draws_every_page_as_the_paper_does() -> None:
     data = paper_with_everything_drawn()
 
-    copy = pdfcheck.reviewers_copy(data)
+    copy = pdfanalysis.reviewers_copy(data)
 
     assert renders(copy) == renders(data)  # pixel for pixel
     assert page_texts(copy) == page_texts(data)

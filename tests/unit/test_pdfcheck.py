@@ -27,7 +27,8 @@ from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
 from portal import pdfcheck
-from portal.pdfcheck import Hit, Identity, PdfReport, analyse, check_pdf, pdf_of, reviewers_copy
+from portal.pdfanalysis import Hit, analyse, pdf_of, reviewers_copy
+from portal.pdfcheck import Identity, PdfReport, check_pdf
 from tests.pdfs import dense_text_pdf, encrypted_pdf, make_pdf
 
 NOT_A_PDF = "This is not a PDF file (its content is not PDF, whatever its name says)."
