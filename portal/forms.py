@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
 from flask import abort
@@ -13,6 +14,11 @@ from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Option
 def choices(pairs: Any) -> list[SelectChoice]:
     """``[(value, label), ...]`` as WTForms 3.3+ wants choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def local_text(at: datetime | None, zone: tzinfo) -> str:
+    """A moment as a date field shows it, in the workshop's zone: ``2026-12-20 23:59``; "" for none."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import choices, single_line, strip
+from portal.db import parse_id
+from portal.domain import DomainError
+from portal.forms import choices, local_text, single_line, strip
+from portal.models import DateKind, Workshop
+from portal.services.settings import TypeInput, parse_local
 
 DATE_HELP = "In the workshop's time zone, like 2026-12-20 23:59. Leave empty for none."
+DATE_FIELDS = {
+    "submission_open": DateKind.SUBMISSION_OPEN,
+    "abstract_deadline": DateKind.ABSTRACT_DEADLINE,
+    "paper_deadline": DateKind.PAPER_DEADLINE,
+    "notification": DateKind.NOTIFICATION,
+    "camera_ready": DateKind.CAMERA_READY,
+}
 
 
 class TypeForm(Form):
@@ -58,3 +71,50 @@ class SettingsForm(FlaskForm):
         validators=[InputRequired("Choose whether to warn the author or refuse the upload.")],
     )
     types = FieldList(FormField(TypeForm), min_entries=1)
+
+    @classmethod
+    def from_model(cls, ws: Workshop) -> SettingsForm:
+        """The workshop's settings, its submission types and one empty row that adds a type."""
+        types = [
+            {"id": str(t.id), "name": t.name, "page_limit": t.page_limit, "reference_pages": t.reference_pages}
+            for t in ws.submission_types
+        ]
+        dates = {name: local_text(d.at if (d := ws.date_of(kind)) else None, ws.zone) for name, kind in DATE_FIELDS.items()}
+        return cls(
+            data={
+                "timezone": ws.zone_label,
+                **dates,
+                "max_upload_mb": ws.max_upload_mb,
+                "supplementary_max_mb": ws.supplementary_max_mb,
+                "double_blind": "1" if ws.double_blind else "0",
+                "anonymity_blocks": "1" if ws.anonymity_blocks else "0",
+                "types": [*types, {}],
+            }
+        )
+
+    def to_input(self) -> dict[str, Any]:
+        """What ``settings.update_settings`` takes; DomainError for a date that is none, or a type without its
+        page limit."""
+        dates = {kind: parse_local(self[name].data or "", self.timezone.data) for name, kind in DATE_FIELDS.items()}
+        types = [
+            TypeInput(
+                parse_id(e.form.id.data),
+                e.form.name.data or "",
+                e.form.page_limit.data or 0,
+                e.form.reference_pages.data,
+                bool(e.form.remove.data),
+            )
+            for e in self.types.entries
+        ]
+        bad = [t.name for t in types if t.name and not t.remove and t.page_limit < 1]
+        if bad:
+            raise DomainError(f"Give a page limit for {', '.join(bad)}.")
+        return {
+            "timezone": self.timezone.data,
+            "dates": dates,
+            "max_upload_mb": self.max_upload_mb.data,
+            "supplementary_max_mb": self.supplementary_max_mb.data,
+            "double_blind": self.double_blind.data == "1",
+            "anonymity_blocks": self.anonymity_blocks.data == "1",
+            "types": types,
+        }
