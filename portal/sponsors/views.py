@@ -5,10 +5,10 @@ from werkzeug.wrappers import Response
 
 from portal import work
 from portal.extensions import limiter
-from portal.services.sponsors import submit_inquiry
+from portal.services import sponsors
 from portal.sponsors.blueprint import bp
 from portal.sponsors.forms import SponsorInquiryForm
-from portal.web import require_workshop
+from portal.web import form_page, require_workshop
 
 
 def _contact_limit() -> str:
@@ -17,26 +17,20 @@ def _contact_limit() -> str:
 
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit(_contact_limit, methods=["POST"])
-def index() -> str | Response:
+def index() -> str | Response | tuple[str, int]:
     ws = require_workshop()
     form = SponsorInquiryForm(options=[(o.slug, o.label) for o in ws.sponsor_options])
+    problems: list[str] = []
     if form.validate_on_submit():
         if form.website.data:
             # A bot filled the honeypot: look successful, store and send nothing.
             return redirect(url_for(".thanks"))
-        submit_inquiry(
-            ws,
-            name=form.name.data,
-            organization=form.organization.data,
-            email=form.email.data,
-            interest=form.interest.data,
-            message=form.message.data,
-            remote_addr=request.remote_addr,
-        )
-        work.commit_and_deliver()  # failures stay queued for `emails send-pending`
-        return redirect(url_for(".thanks"))
-    status = 422 if form.errors else 200
-    return render_template("sponsors/index.html", ws=ws, form=form), status
+        # Mail that fails to go out stays queued for `emails send-pending`.
+        outcome = work.attempt(lambda: sponsors.submit_inquiry(ws, **form.to_input(), remote_addr=request.remote_addr))
+        if outcome.ok:
+            return redirect(url_for(".thanks"))
+        problems.append(outcome.problem)
+    return form_page("sponsors/index.html", form=form, problems=problems, ws=ws)
 
 
 @bp.get("/thanks")
