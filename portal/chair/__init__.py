@@ -1,6 +1,7 @@
-"""Chairs: reviewing settings, conflicts, assignment (automatic and manual), reminders, the chair's paper view."""
+"""Chairs: the console, reviewing (settings, conflicts, assignment, proposals, reminders), the chair's paper view,
+decisions and letters, group mail, the public site's content, exports, jobs and the audit log."""
 
-from portal.chair import audit, console, content, decisions, exports, jobs, mail, views  # noqa: F401 - the routes
+from portal.chair import audit, console, content, decisions, exports, jobs, mail, paper, reviewing  # noqa: F401 - the routes
 from portal.chair.blueprint import bp
 
 __all__ = ["bp"]

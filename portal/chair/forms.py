@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, EmailField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation
 
-from portal.db import MAX_ID
-from portal.forms import choices, single_line, strip
+from portal.assign.affinity import Weights
+from portal.db import MAX_ID, parse_id
+from portal.forms import choices, local_text, single_line, strip
+from portal.models import Phase, User, Workshop
+from portal.services.reviewing import ReviewSettings
+from portal.services.settings import parse_local
 
 DATE_HELP = "In the workshop's time zone, like 2026-12-20 23:59."
 
@@ -45,6 +50,48 @@ class ReviewSettingsForm(FlaskForm):
         description="Off by default, so that each reviewer forms their own view first. Turned on, a reviewer reads "
         "the others' comments (not their reviews) before writing, and may be swayed by them.",
     )
+
+    @classmethod
+    def from_model(cls, ws: Workshop) -> ReviewSettingsForm:
+        return cls(
+            data={
+                "phase": ws.phase.value,
+                "bidding_deadline": local_text(ws.bidding_deadline, ws.zone),
+                "review_deadline": local_text(ws.review_deadline, ws.zone),
+                "reviews_per_paper": ws.reviews_per_paper,
+                "default_max_load": ws.default_max_load,
+                "weight_bid": ws.weight_bid,
+                "weight_topics": ws.weight_topics,
+                "weight_text": ws.weight_text,
+                "discussion_before_review": ws.discussion_before_review,
+            }
+        )
+
+    @staticmethod
+    def loads(people: list[User]) -> tuple[dict[int, int | None], list[str]]:
+        """Each reviewer's maximum load as posted beside the form (``load-<id>``, empty: the default), and the
+        problems with them."""
+        loads: dict[int, int | None] = {}
+        problems = []
+        for u in people:
+            raw = (request.form.get(f"load-{u.id}") or "").strip()
+            loads[u.id] = parse_id(raw, 100)
+            if raw and loads[u.id] is None:
+                problems.append(f"The load of {u.name} must be a whole number from 0 to 100.")
+        return loads, problems
+
+    def to_input(self, ws: Workshop, loads: dict[int, int | None]) -> ReviewSettings:
+        """What ``reviewing.update_review_settings`` takes; DomainError for a date that is none."""
+        return ReviewSettings(
+            phase=Phase(self.phase.data),
+            bidding_deadline=parse_local(self.bidding_deadline.data or "", ws.timezone),
+            review_deadline=parse_local(self.review_deadline.data or "", ws.timezone),
+            reviews_per_paper=self.reviews_per_paper.data,
+            default_max_load=self.default_max_load.data,
+            weights=Weights(float(self.weight_bid.data), float(self.weight_topics.data), float(self.weight_text.data)),
+            loads=loads,
+            discussion_before_review=bool(self.discussion_before_review.data),
+        )
 
 
 class PairForm(FlaskForm):

@@ -1,0 +1,63 @@
+"""Chairs: the chair's view of a paper, with its reviews, discussion, conflicts, history and decision."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import render_template
+from sqlalchemy.orm import selectinload
+
+from portal import permissions
+from portal.chair.blueprint import bp
+from portal.db import db
+from portal.models import (
+    CONFIDENCES,
+    RECOMMENDATIONS,
+    AuditEvent,
+    Decision,
+    DiscussionComment,
+    Letter,
+    Presentation,
+    ReviewAssignment,
+    ReviewState,
+)
+from portal.queries.conflicts import conflict_map
+from portal.services import reviewing
+from portal.web import get_submission, require_workshop
+
+
+@bp.get("/papers/<int:number>")
+def paper(number: int) -> str:
+    ws = require_workshop()
+    sub = get_submission(number, permissions.can_chair_paper)
+    assigned = db.session.scalars(
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.submission_id == sub.id)
+        .order_by(ReviewAssignment.ordinal)
+        .options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
+    ).all()
+    comments = db.session.scalars(
+        sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
+    ).all()
+    people = {u.id: u for u in reviewing.reviewers()}
+    found = conflict_map([sub.id], list(people))
+    history = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ).all()
+    letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
+    submitted = [a.review.recommendation for a in assigned if a.review and a.review.state == ReviewState.SUBMITTED]
+    return render_template(
+        "chair/paper.html",
+        ws=ws,
+        sub=sub,
+        assigned=assigned,
+        comments=comments,
+        ReviewState=ReviewState,
+        conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items()],
+        recommendations=RECOMMENDATIONS,
+        confidences=CONFIDENCES,
+        history=history,
+        letter=letter,
+        mean=sum(submitted) / len(submitted) if submitted else None,
+        decisions=list(Decision),
+        presentations=list(Presentation),
+    )

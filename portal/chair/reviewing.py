@@ -1,0 +1,337 @@
+"""Chairs: the reviewing settings, conflicts, assignment (automatic and by hand, external reviewers, a paper's
+manager), proposals and reminders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from portal import once, permissions, work
+from portal.chair.blueprint import bp
+from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm
+from portal.chair.jobs import launch
+from portal.db import db, parse_id
+from portal.domain import DomainError
+from portal.forms import ButtonForm, require_button
+from portal.models import AssignmentProposal, Bid, ProposalState, ReviewAssignment, Submission, User, Workshop
+from portal.queries.conflicts import conflict_map, overrides_for
+from portal.services import accounts, reviewing
+from portal.web import form_page, get_submission, me, redirect_after, require_workshop
+
+# --- reviewing settings -------------------------------------------------------------------------------
+
+
+@bp.route("/reviewing", methods=["GET", "POST"], endpoint="reviewing")
+def reviewing_settings() -> str | Response | tuple[str, int]:
+    ws = require_workshop()
+    people = reviewing.reviewers()
+    form = ReviewSettingsForm.from_model(ws) if request.method == "GET" else ReviewSettingsForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        loads, problems = form.loads(people)
+        if not problems:
+            outcome = work.attempt(lambda: reviewing.update_review_settings(me(), ws, form.to_input(ws, loads)))
+            if outcome.ok:
+                flash("The reviewing settings are saved.", "success")
+                return redirect(url_for(".reviewing"))
+            problems.append(outcome.problem)
+    return form_page("chair/reviewing.html", form=form, problems=problems, ws=ws, people=people, **_counts())
+
+
+def _counts() -> dict[str, dict[int, int]]:
+    """Papers assigned to and bid on by each reviewer, counted on the papers this chair handles only: a count
+    would tell an author-chair who bids on or reviews their own paper."""
+    hidden = permissions.chair_conflicted_ids(me())
+    assigned = db.session.execute(
+        sa.select(ReviewAssignment.reviewer_id, sa.func.count())
+        .where(ReviewAssignment.submission_id.not_in(hidden))
+        .group_by(ReviewAssignment.reviewer_id)
+    )
+    bids = db.session.execute(
+        sa.select(Bid.reviewer_id, sa.func.count()).where(Bid.submission_id.not_in(hidden)).group_by(Bid.reviewer_id)
+    )
+    return {"assigned": dict(assigned.all()), "bids": dict(bids.all())}  # type: ignore[arg-type]
+
+
+# --- conflicts ----------------------------------------------------------------------------------------
+
+
+@bp.route("/conflicts", methods=["GET", "POST"])
+def conflicts() -> str | Response:
+    ws = require_workshop()
+    form = PairForm()
+    if not form.validate_on_submit():
+        return _conflicts_page(ws, form)
+    sub = db.session.get(Submission, form.number.data)
+    reviewer = accounts.user_by_email(form.reviewer.data)
+    if sub is not None and not permissions.can_chair_paper(me(), sub):
+        abort(404)
+    if sub is None or sub.workshop_id != ws.id or reviewer is None:
+        flash("There is no such submission or no account with that address.", "error")
+        return redirect(url_for(".conflicts"))
+    outcome = work.attempt(lambda: reviewing.add_conflict_override(me(), sub, reviewer, True, form.note.data or ""))
+    return redirect_after(outcome, f"{reviewer.name} now conflicts with #{sub.id}.", url_for(".conflicts"))
+
+
+def _conflicts_page(ws: Workshop, form: PairForm) -> str:
+    subs = [s for s in reviewing.reviewable(ws) if permissions.can_chair_paper(me(), s)]
+    people = reviewing.reviewers()
+    overrides = [o for o in overrides_for() if o.submission_id in {s.id for s in subs}]
+    found = conflict_map([s.id for s in subs], [u.id for u in people])
+    lifted = [o for o in overrides if not o.conflicted]
+    by_id = {u.id: u for u in people}
+    rows = sorted(
+        ((sub_id, by_id[rid], reasons) for (sub_id, rid), reasons in found.items() if rid in by_id),
+        key=lambda r: (r[0], r[1].name),
+    )
+    titles = {s.id: s.title for s in subs}
+    return render_template("chair/conflicts.html", ws=ws, rows=rows, titles=titles, form=form, lifted=lifted, button=ButtonForm())
+
+
+@bp.post("/conflicts/<int:number>/<int:reviewer_id>/<any(lift, clear):action>")
+def change_conflict(number: int, reviewer_id: int, action: str) -> Response:
+    require_button()
+    sub = get_submission(number, permissions.can_chair_paper)
+    reviewer = db.session.get(User, reviewer_id) or abort(404)
+    if action == "lift":
+        outcome = work.attempt(lambda: reviewing.add_conflict_override(me(), sub, reviewer, False, "lifted by a chair"))
+        done = f"The conflict of {reviewer.name} with #{sub.id} is lifted."
+    else:
+        outcome = work.attempt(lambda: reviewing.clear_conflict_override(me(), sub, reviewer))
+        done = f"The chairs' change to {reviewer.name} and #{sub.id} is undone."
+    return redirect_after(outcome, done, url_for(".conflicts"))
+
+
+# --- assignments --------------------------------------------------------------------------------------
+
+
+@bp.get("/assignments")
+def assignments() -> str:
+    return _assignments_page(ExternalReviewerForm())
+
+
+def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] = ()) -> str:
+    """The assignments page; ``external`` is the external-reviewer form (a refused one keeps what was typed,
+    with its errors and ``problems``)."""
+    ws = require_workshop()
+    subs = [s for s in reviewing.reviewable(ws) if permissions.can_chair_paper(me(), s)]
+    rows = db.session.scalars(
+        sa.select(ReviewAssignment).options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
+    ).all()
+    by_paper: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    load: dict[int, int] = defaultdict(int)
+    visible = {s.id for s in subs}
+    for a in rows:  # a chair's own (conflicted) papers count nowhere: a load would tell who reviews them
+        if a.submission_id in visible:
+            by_paper[a.submission_id].append(a)
+            load[a.reviewer_id] += 1
+    people = reviewing.reviewers()
+    conflicts = conflict_map(sorted(visible), [u.id for u in people])
+    drafts = db.session.scalars(
+        sa.select(AssignmentProposal)
+        .where(AssignmentProposal.state == ProposalState.DRAFT)
+        .order_by(AssignmentProposal.id.desc())
+    ).all()
+    return render_template(
+        "chair/assignments.html",
+        ws=ws,
+        subs=subs,
+        by_paper=by_paper,
+        load=load,
+        people=people,
+        conflicts=conflicts,
+        button=ButtonForm(),
+        drafts=drafts,
+        external=external,
+        external_problems=problems,
+        unfinished=reviewing.unfinished_by_reviewer(me()),
+        load_of=lambda u: reviewing.load_of(ws, u),
+    )
+
+
+def _paper_anchor(sub: Submission) -> str:
+    return url_for(".assignments", _anchor=f"paper-{sub.id}")
+
+
+@bp.post("/assignments/add")
+def add_assignment() -> Response:
+    require_button()
+    ws = require_workshop()
+    sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
+    reviewer = db.session.get(User, parse_id(request.form.get("reviewer")) or 0)
+    if reviewer is None:
+        flash("Choose a reviewer.", "error")
+        return redirect(_paper_anchor(sub))
+    outcome = work.attempt(lambda: reviewing.assign_reviewer(me(), ws, sub, reviewer))
+    return redirect_after(outcome, lambda a: f"{reviewer.name} reviews #{sub.id} as Reviewer {a.ordinal}.", _paper_anchor(sub))
+
+
+@bp.post("/assignments/<int:assignment_id>/remove")
+def remove_assignment(assignment_id: int) -> Response:
+    require_button()
+    assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
+    sub = get_submission(assignment.submission_id, permissions.can_chair_paper)
+    done = f"{assignment.reviewer.name} no longer reviews #{sub.id}."  # (read before the row is gone)
+    outcome = work.attempt(lambda: reviewing.unassign_reviewer(me(), assignment))
+    return redirect_after(outcome, done, _paper_anchor(sub))
+
+
+@bp.post("/assignments/<int:assignment_id>/restore")
+def restore_assignment(assignment_id: int) -> Response:
+    require_button()
+    assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
+    sub = get_submission(assignment.submission_id, permissions.can_chair_paper)
+    outcome = work.attempt(lambda: reviewing.restore_assignment(me(), assignment))
+    done = f"Reviewer {assignment.ordinal} of #{sub.id} is restored: they see the paper again."
+    return redirect_after(outcome, done, url_for(".home", _anchor="suspended"))
+
+
+@bp.post("/papers/<int:number>/manager")
+def set_manager(number: int) -> Response:
+    """Name (or, with an empty address, clear) the manager of a paper: any chair may, also one conflicted with
+    it (that is what a manager is for); the audit log keeps who did."""
+    require_button()
+    sub = db.session.get(Submission, number) or abort(404)
+    if sub.workshop_id != require_workshop().id:
+        abort(404)
+    address = (request.form.get("email") or "").strip()
+
+    def name_manager() -> User | None:
+        if not address and sub.manager_id is None:
+            raise DomainError("Give the email address of the program-committee member who will manage the paper.")
+        person = accounts.user_by_email(address) if address else None
+        if address and person is None:
+            raise DomainError(f"No account uses {address[:320]}.")
+        reviewing.set_manager(me(), sub, person)
+        return person
+
+    outcome = work.attempt(name_manager)
+    return redirect_after(
+        outcome,
+        lambda person: f"{person.name} now manages #{sub.id}." if person else f"#{sub.id} has no manager any more.",
+        url_for(".home"),
+    )
+
+
+@bp.post("/assignments/run")
+def run_assignment() -> Response:
+    require_button()
+    return launch("assignment", me(), workshop_id=require_workshop().id)
+
+
+def _reviewers(count: int) -> str:
+    return f"{count} reviewer{'s' if count != 1 else ''}"
+
+
+@bp.post("/assignments/remind")
+def remind() -> Response:
+    require_button()
+
+    def remind_all() -> int:
+        count = reviewing.remind_reviewers(me(), require_workshop())
+        once.record(url_for(".assignments"), f"reminders went to {_reviewers(count)}")  # pressed twice: reminds once
+        return count
+
+    outcome = work.attempt(remind_all)
+    return redirect_after(
+        outcome, lambda n: f"Reminders sent to {_reviewers(n)} with unfinished reviews.", url_for(".assignments")
+    )
+
+
+@bp.post("/assignments/external")
+def external() -> Response | tuple[str, int]:
+    ws = require_workshop()
+    form = ExternalReviewerForm()
+    if not form.validate_on_submit():
+        return _assignments_page(form), 422  # what the chair typed, each error linked from the summary
+    sub = get_submission(form.number.data, permissions.can_chair_paper)
+    outcome = work.attempt(
+        lambda: reviewing.invite_external(me(), ws, sub, form.name.data, form.email.data), unsaved="Nothing was sent."
+    )
+    if not outcome.ok:
+        return _assignments_page(form, (outcome.problem,)), 422
+    flash(outcome.value, "success")
+    return redirect(_paper_anchor(sub))
+
+
+# --- proposals ----------------------------------------------------------------------------------------
+
+
+def _proposal(proposal_id: int) -> AssignmentProposal:
+    return db.session.get(AssignmentProposal, proposal_id) or abort(404)
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal(proposal_id: int) -> str:
+    ws = require_workshop()
+    p = _proposal(proposal_id)
+    # A chair who is an author of a paper does not see (or pick) who reviews it.
+    subs = {s.id: s for s in reviewing.reviewable(ws) if permissions.can_chair_paper(me(), s)}
+    people = {u.id: u for u in reviewing.reviewers()}
+    by_paper: dict[int, list[int]] = defaultdict(list)
+    load: dict[int, int] = defaultdict(int)
+    existing: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    # Loads count only the papers this chair handles: a load would tell an author-chair who reviews their paper.
+    for a in reviewing.current_assignments():
+        if a.submission_id in subs:
+            load[a.reviewer_id] += 1
+            existing[a.submission_id].append(a)
+    for paper, reviewer in p.result["pairs"]:
+        if paper in subs:
+            by_paper[paper].append(reviewer)
+            load[reviewer] += 1
+    # A chair conflicted with any paper sees the figures of the papers they handle only (always so worded, so
+    # that the wording itself tells nothing about this proposal).
+    partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
+    return render_template(
+        "chair/proposal.html",
+        ws=ws,
+        p=p,
+        subs=subs,
+        people=people,
+        by_paper=by_paper,
+        load=load,
+        existing=existing,
+        button=ButtonForm(),
+        partial=partial,
+        visible_pairs=sum(len(v) for v in by_paper.values()),
+        load_of=lambda u: reviewing.load_of(ws, u),
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/<any(apply, discard, remove, add):action>")
+def change_proposal(proposal_id: int, action: str) -> Response:
+    require_button()
+    ws = require_workshop()
+    p = _proposal(proposal_id)
+    back = url_for(".proposal", proposal_id=proposal_id, _anchor=f"paper-{request.form.get('number', '')}")
+    if action == "apply":
+        outcome = work.attempt(lambda: _apply(ws, p))
+        return redirect_after(outcome, _applied, url_for(".assignments") if outcome.ok else back)
+    if action == "discard":
+        outcome = work.attempt(lambda: reviewing.discard_proposal(me(), p))
+        return redirect_after(outcome, "The proposal is discarded.", url_for(".assignments") if outcome.ok else back)
+    outcome = work.attempt(lambda: _edit(p, action))
+    if not outcome.ok:
+        flash(outcome.problem, "error")
+    return redirect(back)
+
+
+def _applied(count: int) -> str:
+    return f"{count} assignment{'s' if count != 1 else ''} applied; each reviewer got a mail listing their papers."
+
+
+def _apply(ws: Workshop, p: AssignmentProposal) -> int:
+    count = reviewing.apply_proposal(me(), ws, p)
+    once.record(url_for(".assignments"), f"proposal {p.id} was applied")
+    return count
+
+
+def _edit(p: AssignmentProposal, action: str) -> None:
+    """Take a pair out of the proposal, or put one in (``action``: remove, add)."""
+    sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
+    reviewing.edit_proposal(p, **{action: (sub.id, parse_id(request.form.get("reviewer")) or 0)})
