@@ -8,14 +8,14 @@ from portal import charts
 from portal.chair.blueprint import bp
 from portal.forms import ButtonForm
 from portal.models import CONFIDENCES, RECOMMENDATIONS, Decision, Presentation
-from portal.services import console as svc
+from portal.services import console
 from portal.web import me, require_workshop
 
 
 @bp.get("/")
 def home() -> str:
     ws = require_workshop()
-    o = svc.overview(ws, me())
+    o = console.overview(ws, me())
     topic_items = [(t.title, n) for t, n in o.by_topic]
     rec_items = [(f"{i} {RECOMMENDATIONS[i]}", o.recommendations[i]) for i in range(1, 6)]
     day_items = [(d[5:], n) for d, n in o.per_day]
@@ -34,20 +34,20 @@ def home() -> str:
         rec_items=rec_items,
         topic_items=topic_items,
         per_day=o.per_day,
-        disagreement=svc.DISAGREEMENT,
+        disagreement=console.DISAGREEMENT,
     )
 
 
 @bp.get("/submissions")
 def submissions() -> str:
     ws = require_workshop()
-    table = svc.submissions_table(ws, me(), svc.TableQuery.from_args(request.args))
+    table = console.submissions_table(ws, me(), console.TableQuery.from_args(request.args))
     return render_template(
         "chair/submissions.html",
         ws=ws,
         table=table,
         t=table.query,
-        sorts=svc.SORTS,
+        sorts=console.SORTS,
         recommendations=RECOMMENDATIONS,
         confidences=CONFIDENCES,
         decisions=list(Decision),

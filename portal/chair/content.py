@@ -15,9 +15,9 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from portal import work
 from portal.chair.blueprint import bp
 from portal.chair.content_forms import (
     ContentForm,
@@ -28,12 +28,10 @@ from portal.chair.content_forms import (
     TopicForm,
     WorkshopForm,
 )
-from portal.db import db
-from portal.domain import DomainError
-from portal.forms import require_button
+from portal.forms import local_text, require_button
 from portal.markdown import render_markdown
 from portal.models import DateKind, PersonRole, Workshop
-from portal.services import content_edit as svc
+from portal.services import content_edit
 from portal.services.settings import parse_local
 from portal.templating import format_datetime
 from portal.web import me, require_workshop
@@ -59,7 +57,7 @@ class Section:
     add: Callable[..., Any]
     update: Callable[..., list[str]]
     remove: Callable[[Any, Any], None]
-    move: Callable[[Any, Any, svc.Direction], bool] | None = None
+    move: Callable[[Any, Any, content_edit.Direction], bool] | None = None
     editable: Callable[[Any], bool] = lambda item: True
     intro: str = ""
     field_names: tuple[str, ...] = ()
@@ -75,7 +73,7 @@ class Section:
         data = {name: getattr(item, name) for name in self.field_names}
         if self.key == "dates":
             data["kind"] = item.kind.value
-            data["at"] = item.at.astimezone(ws.zone).strftime("%Y-%m-%d %H:%M")
+            data["at"] = local_text(item.at, ws.zone)
         return data
 
     def values(self, form: ContentForm, ws: Workshop) -> dict[str, Any]:
@@ -102,10 +100,10 @@ def _people_section(role: PersonRole, title: str, noun: str, endpoint: str, page
         detail=lambda p: "; ".join(p.affiliations),
         public_url=lambda p: url_for(endpoint, _anchor=f"{role.value}-{p.slug}" if p is not None and p.bio else anchor),
         page=page,
-        add=partial(svc.add_person, role=role),
-        update=svc.update_person,
-        remove=svc.remove_person,
-        move=svc.move_person,
+        add=partial(content_edit.add_person, role=role),
+        update=content_edit.update_person,
+        remove=content_edit.remove_person,
+        move=content_edit.move_person,
         field_names=("name", "affiliation", "homepage", "bio"),
         intro=f"The {page.lower()} page shows them in this order, with initials avatars; a name links to the homepage, "
         "and the biographies follow the grid.",
@@ -125,10 +123,10 @@ SECTIONS: dict[str, Section] = {
             detail=lambda t: _snippet(t.description),
             public_url=lambda t: url_for("public.cfp", _anchor=f"topic-{t.slug}" if t is not None else "topics"),
             page="Call for papers",
-            add=svc.add_topic,
-            update=svc.update_topic,
-            remove=svc.remove_topic,
-            move=svc.move_topic,
+            add=content_edit.add_topic,
+            update=content_edit.update_topic,
+            remove=content_edit.remove_topic,
+            move=content_edit.move_topic,
             intro="The call for papers lists them in this order; authors file their submissions under them and reviewers "
             "give them as their expertise. A topic that is some submission's primary topic cannot be removed.",
             field_names=("title", "description", "examples"),
@@ -143,10 +141,10 @@ SECTIONS: dict[str, Section] = {
             detail=lambda q: _snippet(q.text),
             public_url=lambda q: url_for("public.home", _anchor=f"question-{q.slug}" if q is not None else "questions"),
             page="Home",
-            add=svc.add_question,
-            update=svc.update_question,
-            remove=svc.remove_question,
-            move=svc.move_question,
+            add=content_edit.add_question,
+            update=content_edit.update_question,
+            remove=content_edit.remove_question,
+            move=content_edit.move_question,
             intro="The home page lists them under “Fundamental questions”, after the objective.",
             field_names=("title", "text"),
         ),
@@ -167,7 +165,7 @@ SECTIONS: dict[str, Section] = {
                 format_datetime(d.at)
                 + (
                     " · a deadline, set on the settings page"
-                    if svc.is_deadline(d)
+                    if content_edit.is_deadline(d)
                     else " · the workshop"
                     if d.kind == DateKind.WORKSHOP
                     else ""
@@ -175,10 +173,10 @@ SECTIONS: dict[str, Section] = {
             ),
             public_url=lambda d: url_for("public.cfp", _anchor="dates"),
             page="Call for papers",
-            add=svc.add_date,
-            update=svc.update_date,
-            remove=svc.remove_date,
-            editable=lambda d: not svc.is_deadline(d),
+            add=content_edit.add_date,
+            update=content_edit.update_date,
+            remove=content_edit.remove_date,
+            editable=lambda d: not content_edit.is_deadline(d),
             intro="The call for papers lists every date in time order. The deadlines (submissions open, abstract, full "
             "paper, notification, camera-ready) are set on the settings page, which checks their order and "
             "enforces them; here you add the workshop day and any other date.",
@@ -194,10 +192,10 @@ SECTIONS: dict[str, Section] = {
             detail=lambda o: _snippet(o.description),
             public_url=lambda o: url_for("sponsors.index", _anchor="options"),
             page="Sponsors",
-            add=svc.add_sponsor_option,
-            update=svc.update_sponsor_option,
-            remove=svc.remove_sponsor_option,
-            move=svc.move_sponsor_option,
+            add=content_edit.add_sponsor_option,
+            update=content_edit.update_sponsor_option,
+            remove=content_edit.remove_sponsor_option,
+            move=content_edit.move_sponsor_option,
             intro="The sponsors' contact form offers them in this order; the sponsors page lists them with their "
             "descriptions. Messages already received keep the option as the sponsor chose it.",
             field_names=("label", "description"),
@@ -207,7 +205,8 @@ SECTIONS: dict[str, Section] = {
 
 
 def _route(suffix: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view for every section: ``/content/<kind>…`` and ``/content/people/<role>…``."""
+    """Register a view for every section: ``/content/<kind>…`` and ``/content/people/<role>…`` (the endpoint is
+    the view's name unless ``endpoint`` says otherwise)."""
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         bp.add_url_rule(f"/content/<{KINDS}:kind>{suffix}", view_func=view, **options)
@@ -246,7 +245,7 @@ def _previews(form: ContentForm) -> dict[str, Markup]:
 @bp.get("/content")
 def content() -> str:
     ws = require_workshop()
-    return _page("index.html", ws=ws, deadlines=sum(1 for d in ws.dates if svc.is_deadline(d)))
+    return _page("index.html", ws=ws, deadlines=sum(1 for d in ws.dates if content_edit.is_deadline(d)))
 
 
 TEXT_PAGES = {
@@ -270,18 +269,11 @@ def content_texts() -> tuple[str, int] | Response:
     if request.method == "POST" and form.preview.data:
         previews = _previews(form)
     elif form.validate_on_submit():
-        try:
-            changed = svc.update_workshop(me(), ws, svc.WorkshopInput(**{n: form[n].data for n in svc.WORKSHOP_FIELDS}))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            problems.append(str(exc))
-        except IntegrityError:
-            db.session.rollback()
-            problems.append(RACE)
-        else:
-            flash(f"Saved: {', '.join(changed)}." if changed else "Nothing changed.", "success")
+        outcome = work.attempt(lambda: content_edit.update_workshop(me(), ws, form.to_input()), collision=RACE)
+        if outcome.ok:
+            flash(f"Saved: {', '.join(outcome.value)}." if outcome.value else "Nothing changed.", "success")
             return redirect(url_for(".content_texts"))
+        problems.append(outcome.problem)
     links = {name: url_for(endpoint, _anchor=anchor) for name, (endpoint, anchor) in TEXT_PAGES.items()}
     status = 422 if form.errors or problems else 200
     return _page("texts.html", ws=ws, form=form, previews=previews, problems=problems, links=links), status
@@ -294,7 +286,7 @@ def content_texts() -> tuple[str, int] | Response:
 def content_items(kind: str | None = None, role: str | None = None) -> str:
     ws = require_workshop()
     section = _section(kind, role)
-    usage = svc.primary_topic_counts(ws) if section.key == "topics" else {}
+    usage = content_edit.primary_topic_counts(ws) if section.key == "topics" else {}
     return _page("items.html", ws=ws, section=section, items=section.items(ws), usage=usage)
 
 
@@ -307,26 +299,24 @@ def _item_form(ws: Workshop, section: Section, item: Any | None) -> tuple[str, i
     if request.method == "POST" and form.preview.data:
         previews = _previews(form)
     elif form.validate_on_submit():
-        try:
-            values = section.values(form, ws)
-            if item is None:
-                item = section.add(me(), ws, **values)
-                message = f"The {section.noun} “{section.name(item)}” is added."
-            else:
-                changed = section.update(me(), item, **values)
-                message = f"Saved: {', '.join(changed)}." if changed else "Nothing changed."
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            problems.append(str(exc))
-        except IntegrityError:
-            db.session.rollback()
-            problems.append(RACE)
-        else:
+        outcome = work.attempt(lambda: _save(ws, section, item, form), collision=RACE)
+        if outcome.ok:
+            saved, message = outcome.value  # type: ignore[misc]
             flash(message, "success")
-            return redirect(section.url(_anchor=f"item-{item.id}"))
+            return redirect(section.url(_anchor=f"item-{saved.id}"))
+        problems.append(outcome.problem)
     status = 422 if form.errors or problems else 200
     return _page("item.html", ws=ws, section=section, item=item, form=form, previews=previews, problems=problems), status
+
+
+def _save(ws: Workshop, section: Section, item: Any | None, form: ContentForm) -> tuple[Any, str]:
+    """Add the item (``item`` None) or change it: the item, and what to tell the chair."""
+    values = section.values(form, ws)
+    if item is None:
+        item = section.add(me(), ws, **values)
+        return item, f"The {section.noun} “{section.name(item)}” is added."
+    changed = section.update(me(), item, **values)
+    return item, f"Saved: {', '.join(changed)}." if changed else "Nothing changed."
 
 
 @_route("/new", methods=["GET", "POST"])
@@ -335,8 +325,8 @@ def content_new(kind: str | None = None, role: str | None = None) -> tuple[str, 
     return _item_form(ws, _section(kind, role), None)
 
 
-@_route("/<int:item_id>", methods=["GET", "POST"])
-def content_edit(item_id: int, kind: str | None = None, role: str | None = None) -> tuple[str, int] | Response:
+@_route("/<int:item_id>", methods=["GET", "POST"], endpoint="content_edit")
+def content_item(item_id: int, kind: str | None = None, role: str | None = None) -> tuple[str, int] | Response:
     ws = require_workshop()
     section = _section(kind, role)
     return _item_form(ws, section, _item(section, ws, item_id))
@@ -351,20 +341,13 @@ def content_remove(item_id: int, kind: str | None = None, role: str | None = Non
     problems: list[str] = []
     if request.method == "POST":
         require_button()
-        try:
-            section.remove(me(), item)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            problems.append(str(exc))
-        except IntegrityError:
-            db.session.rollback()
-            problems.append(RACE)
-        else:
+        outcome = work.attempt(lambda: section.remove(me(), item), collision=RACE)
+        if outcome.ok:
             flash(f"The {section.noun} “{name}” is removed.", "success")
             return redirect(section.url())
+        problems.append(outcome.problem)
         item = _item(section, ws, item_id)
-    usage = svc.topic_usage(item) if section.key == "topics" else None
+    usage = content_edit.topic_usage(item) if section.key == "topics" else None
     return _page("remove.html", ws=ws, section=section, item=item, usage=usage, problems=problems), 422 if problems else 200
 
 
@@ -377,6 +360,7 @@ def content_move(item_id: int, kind: str | None = None, role: str | None = None)
     direction = request.form.get("direction")
     if section.move is None or direction not in ("up", "down"):
         abort(400)
-    section.move(me(), item, direction)  # type: ignore[arg-type]
-    db.session.commit()
+    outcome = work.attempt(lambda: section.move(me(), item, direction))  # type: ignore[misc, arg-type]
+    if not outcome.ok:
+        flash(outcome.problem, "error")
     return redirect(section.url(_anchor=f"item-{item_id}"))

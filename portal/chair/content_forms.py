@@ -9,7 +9,7 @@ from wtforms import DateField, Field, Form, SelectField, StringField, SubmitFiel
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from portal.forms import choices, single_line, strip, unix_newlines
-from portal.services.content_edit import homepage_problem
+from portal.services.content_edit import WORKSHOP_FIELDS, WorkshopInput, homepage_problem
 
 MARKDOWN_HELP = (
     "Fields marked “Markdown” take *emphasis*, **bold**, [a link](https://example.org), lists with “- ” or "
@@ -86,6 +86,10 @@ class WorkshopForm(ContentForm):
         "Note while there are no panelists", 2000, description="The speakers page shows it until panelists are added."
     )
     sponsor_call = _markdown("Call for sponsors", 20000, description="The home page and the sponsors page.")
+
+    def to_input(self) -> WorkshopInput:
+        """What ``content_edit.update_workshop`` takes."""
+        return WorkshopInput(**{name: self[name].data for name in WORKSHOP_FIELDS})
 
 
 class TopicForm(ContentForm):

@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import once, permissions, work
+from portal import emails, once, permissions, work
 from portal.chair.blueprint import bp
+from portal.chair.jobs import launch
 from portal.db import db, parse_id
-from portal.domain import DomainError
+from portal.domain import NOTHING_SAVED, DomainError
 from portal.forms import require_button
-from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission
-from portal.services import decisions as svc
-from portal.services.reviewing import reviewable
+from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission, Workshop
+from portal.services import decisions, reviewing
 from portal.urls import safe_next
-from portal.web import get_submission, me, require_workshop
+from portal.web import get_submission, me, redirect_after, require_workshop
+
+#: A bulk decision that lost to another chair's decision at the same moment: none of it is kept.
+BULK_COLLIDED = (
+    "Another chair decided some of these papers at the same moment. Nothing was changed: reload the page "
+    "to see their decisions, then decide again."
+)
+LETTER_FIELDS = {"accept_letter": "Acceptance letter", "reject_letter": "Rejection letter"}
 
 
 def _parse(value: str | None, enum_cls: type) -> object | None:
     return enum_cls(value) if value in enum_cls._value2member_map_ else None
 
 
-@bp.get("/decisions")
-def decisions() -> str:
+@bp.get("/decisions", endpoint="decisions")
+def decisions_page() -> str:
     ws = require_workshop()
-    subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
+    subs = [s for s in reviewing.reviewable(ws) if permissions.can_chair_paper(me(), s)]
     scores: dict[int, list[int]] = defaultdict(list)
     for sub_id, rec in db.session.execute(
         sa.select(ReviewAssignment.submission_id, Review.recommendation).join(Review).where(Review.state == ReviewState.SUBMITTED)
@@ -46,63 +53,56 @@ def decisions() -> str:
     )
 
 
+def _decision_input() -> dict[str, Any]:
+    """The decision form of a paper as ``decisions.record_decision`` takes it."""
+    return {
+        "decision": _parse(request.form.get("decision"), Decision),
+        "presentation": _parse(request.form.get("presentation"), Presentation),
+        "note": (request.form.get("note") or "").strip()[:5000],
+        "version": request.form.get("version", type=int),
+    }
+
+
 @bp.post("/decisions/<int:number>")
 def decide(number: int) -> Response:
     require_button()
     sub = get_submission(number, permissions.can_chair_paper)
-    version = request.form.get("version", type=int)
-    try:
-        svc.record_decision(
-            me(),
-            sub,
-            decision=_parse(request.form.get("decision"), Decision),  # type: ignore[arg-type]
-            presentation=_parse(request.form.get("presentation"), Presentation),  # type: ignore[arg-type]
-            note=(request.form.get("note") or "").strip()[:5000],
-            version=version,
-        )
-        db.session.commit()
-        flash(f"#{sub.id}: {sub.decision.value if sub.decision else 'no decision'}.", "success")
-    except (DomainError, StaleDataError) as exc:
-        db.session.rollback()
-        flash(once.message_of(exc), "error")
+    outcome = work.attempt(lambda: decisions.record_decision(me(), sub, **_decision_input()))
     # The chair's paper view sends its own address; the decisions list is the default.
-    return redirect(safe_next(request.form.get("next")) or url_for(".decisions", _anchor=f"paper-{number}"))
+    back = safe_next(request.form.get("next")) or url_for(".decisions", _anchor=f"paper-{number}")
+    return redirect_after(outcome, lambda _: f"#{sub.id}: {sub.decision.value if sub.decision else 'no decision'}.", back)
+
+
+def _selected() -> dict[int, int]:
+    """The ticked rows, each with the version of the paper the chair saw ("12:3": number, version); a number
+    ticked twice counts by its first row."""
+    seen: dict[int, int] = {}
+    for value in request.form.getlist("selected"):
+        number, _, version = value.partition(":")
+        if (n := parse_id(number)) is not None:
+            seen.setdefault(n, parse_id(version) or -1)
+    return seen
 
 
 @bp.post("/decisions/bulk")
 def decide_bulk() -> Response:
     require_button()
     decision = _parse(request.form.get("decision"), Decision)
-    # Each ticked row says which version of the paper the chair saw: "12:3" (number, version).
-    seen: dict[int, int] = {}
-    for value in request.form.getlist("selected"):
-        number, _, version = value.partition(":")
-        if parse_id(number) is not None:  # (a number ticked twice: its first row counts)
-            seen.setdefault(parse_id(number), parse_id(version) or -1)  # type: ignore[arg-type]
-    numbers = list(seen)
+    seen = _selected()
     # The submissions table sends its own address, so the chair lands back on the same filter and page.
     back = safe_next(request.form.get("next")) or url_for(".decisions")
-    if decision is None or not numbers:
+    if decision is None or not seen:
         flash("Select papers and a decision.", "error")
         return redirect(back)
-    subs = [
-        s
-        for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(numbers)))
-        if permissions.can_chair_paper(me(), s)
-    ]
-    try:
-        done, refused, changed = svc.decide_many(me(), subs, decision, seen)  # type: ignore[arg-type]
-        db.session.commit()
-    except StaleDataError:  # another chair's decision committed while these were saved: none of them is
-        db.session.rollback()
-        flash(
-            "Another chair decided some of these papers at the same moment. Nothing was changed: reload the page "
-            "to see their decisions, then decide again.",
-            "error",
-        )
+    chosen = db.session.scalars(sa.select(Submission).where(Submission.id.in_(list(seen))))
+    subs = [s for s in chosen if permissions.can_chair_paper(me(), s)]
+    outcome = work.attempt(lambda: decisions.decide_many(me(), subs, decision, seen), collision=BULK_COLLIDED)  # type: ignore[arg-type]
+    if not outcome.ok:  # (a decision of another chair committed while these were saved: none of them is)
+        flash(outcome.problem, "error")
         return redirect(back)
-    skipped = [f"#{n}" for n in sorted(set(numbers) - {s.id for s in subs} | set(refused))]
-    flash(f"{done} paper{'s' if done != 1 else ''} marked {decision}.", "success")  # type: ignore[union-attr]
+    done, refused, changed = outcome.value  # type: ignore[misc]
+    skipped = [f"#{n}" for n in sorted(set(seen) - {s.id for s in subs} | set(refused))]
+    flash(f"{done} paper{'s' if done != 1 else ''} marked {decision}.", "success")
     if changed:
         flash(
             f"Not changed, because another chair changed {'them' if len(changed) > 1 else 'it'} after you loaded "
@@ -115,48 +115,60 @@ def decide_bulk() -> Response:
 
 
 @bp.route("/letters", methods=["GET", "POST"])
-def letters() -> str | Response:
+def letters() -> str | Response | tuple[str, int]:
     ws = require_workshop()
-    typed: dict[str, str] | None = None  # what the chair sent, shown again when it was refused
-    field_errors: dict[str, str] = {}
-    problems: list[str | tuple[str, str]] = []  # for the error summary: a text, or (the field's #id, text)
-    if request.method == "POST":
-        require_button()
-        typed = {name: request.form.get(name, "") for name in ("accept_letter", "reject_letter", "with_reviews")}
-        try:
-            count = svc.save_letter_templates(
-                me(), ws, typed["accept_letter"], typed["reject_letter"], with_reviews=bool(typed["with_reviews"])
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            for name in ("accept_letter", "reject_letter"):  # which of the two is wrong, to mark and link it
-                try:
-                    svc.check_template(typed[name])
-                except DomainError as wrong:
-                    field_errors[name] = str(wrong)
-            labels = {"accept_letter": "Acceptance letter", "reject_letter": "Rejection letter"}
-            problems = [(f"#{n}", f"{labels[n]}: {m}") for n, m in field_errors.items()] or [f"{exc} Nothing was saved."]
-        else:
-            db.session.commit()
-            flash(f"The templates are saved and {count} draft{'s' if count != 1 else ''} prepared.", "success")
-            return redirect(url_for(".letters"))
+    if request.method == "GET":
+        return _letters_page(ws)
+    require_button()
+    typed = {name: request.form.get(name, "") for name in ("accept_letter", "reject_letter", "with_reviews")}
+    outcome = work.attempt(
+        lambda: decisions.save_letter_templates(
+            me(), ws, typed["accept_letter"], typed["reject_letter"], with_reviews=bool(typed["with_reviews"])
+        ),
+        unsaved=NOTHING_SAVED,
+    )
+    if outcome.ok:
+        count = outcome.value or 0
+        flash(f"The templates are saved and {count} draft{'s' if count != 1 else ''} prepared.", "success")
+        return redirect(url_for(".letters"))
+    # Which of the two templates is wrong, to mark and link it; else the refusal itself.
+    field_errors = {name: str(wrong) for name in LETTER_FIELDS if (wrong := _template_error(typed[name]))}
+    problems = [(f"#{n}", f"{LETTER_FIELDS[n]}: {m}") for n, m in field_errors.items()] or [outcome.problem]
+    return _letters_page(ws, typed, field_errors, problems), 422
+
+
+def _template_error(source: str) -> DomainError | None:
+    try:
+        decisions.check_template(source)
+    except DomainError as wrong:
+        return wrong
+    return None
+
+
+def _letters_page(
+    ws: Workshop,
+    typed: dict[str, str] | None = None,
+    field_errors: dict[str, str] | None = None,
+    problems: list[Any] | None = None,
+) -> str:
+    """The letters page; ``typed`` is what the chair sent, shown again when it was refused, with its ``problems``
+    for the error summary (a text, or (the field's #id, text))."""
     rows = [
         x
         for x in db.session.scalars(sa.select(Letter).order_by(Letter.submission_id))
         if permissions.can_chair_paper(me(), x.submission)
     ]
-    page = render_template(
+    return render_template(
         "chair/letters.html",
         ws=ws,
         letters=rows,
-        default_accept=svc.DEFAULT_ACCEPT,
-        default_reject=svc.DEFAULT_REJECT,
-        placeholders=svc.PLACEHOLDERS,
+        default_accept=decisions.DEFAULT_ACCEPT,
+        default_reject=decisions.DEFAULT_REJECT,
+        placeholders=decisions.PLACEHOLDERS,
         typed=typed,
-        field_errors=field_errors,
-        problems=problems,
+        field_errors=field_errors or {},
+        problems=problems or [],
     )
-    return page if typed is None else (page, 422)  # type: ignore[return-value]
 
 
 def _letter(letter_id: int) -> Letter:
@@ -169,26 +181,19 @@ def _letter(letter_id: int) -> Letter:
 @bp.route("/letters/<int:letter_id>", methods=["GET", "POST"])
 def letter(letter_id: int) -> str | Response:
     x = _letter(letter_id)
-    if request.method == "POST":
-        require_button()
-        try:
-            svc.edit_letter(
-                me(), x, (request.form.get("subject") or "").strip()[:500], (request.form.get("body") or "").replace("\r\n", "\n")
-            )
-            db.session.commit()
-            flash("This letter is saved; preparing the drafts again will leave it as you wrote it.", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        return redirect(url_for(".letter", letter_id=letter_id))
-    return render_template("chair/letter.html", ws=require_workshop(), letter=x)
+    if request.method == "GET":
+        return render_template("chair/letter.html", ws=require_workshop(), letter=x)
+    require_button()
+    subject = (request.form.get("subject") or "").strip()[:500]
+    body = (request.form.get("body") or "").replace("\r\n", "\n")
+    outcome = work.attempt(lambda: decisions.edit_letter(me(), x, subject, body))
+    done = "This letter is saved; preparing the drafts again will leave it as you wrote it."
+    return redirect_after(outcome, done, url_for(".letter", letter_id=letter_id))
 
 
 @bp.post("/letters/send")
 def send_letters() -> Response:
     require_button()
-    from portal.chair.jobs import launch
-
     once.record(url_for(".letters"), "the letters were sent")  # pressed twice: sent once (each draft is claimed too)
     return launch("letters", me(), workshop_id=require_workshop().id)
 
@@ -197,27 +202,27 @@ def send_letters() -> Response:
 def resend_letter(letter_id: int) -> Response:
     require_button()
     x = _letter(letter_id)
-    try:
-        svc.resend_letter(me(), x)
-        report = work.commit_and_deliver()
-        if report.handed_over:
-            flash("The letter is on its way: a background worker is delivering it.", "success")
-        else:
-            flash(
-                "The letter is delivered." if report.sent else "The letter could not be delivered; it stays queued.",
-                "success" if report.sent else "error",
-            )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    outcome = work.attempt(lambda: decisions.resend_letter(me(), x))
+    if not outcome.ok:
+        flash(outcome.problem, "error")
+    else:
+        flash(*_delivery(outcome.report))
     return redirect(url_for(".letters"))
+
+
+def _delivery(report: emails.DeliveryReport | None) -> tuple[str, str]:
+    """What became of a letter sent again: the flash and its category."""
+    if report is not None and report.handed_over:
+        return "The letter is on its way: a background worker is delivering it.", "success"
+    if report is not None and report.sent:
+        return "The letter is delivered.", "success"
+    return "The letter could not be delivered; it stays queued.", "error"
 
 
 @bp.post("/publish")
 def publish() -> Response:
     require_button()
     ws = require_workshop()
-    svc.set_published(me(), ws, request.form.get("published") == "1")
-    db.session.commit()
-    flash("The accepted papers are public." if ws.accepted_published else "The accepted papers are hidden again.", "success")
-    return redirect(url_for(".decisions"))
+    outcome = work.attempt(lambda: decisions.set_published(me(), ws, request.form.get("published") == "1"))
+    shown = "The accepted papers are public." if ws.accepted_published else "The accepted papers are hidden again."
+    return redirect_after(outcome, shown, url_for(".decisions"))

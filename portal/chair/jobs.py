@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from portal import jobs
+from portal import jobs, work
 from portal.chair.blueprint import bp
 from portal.db import db
 from portal.forms import ButtonForm, require_button
@@ -110,10 +110,11 @@ def retry_job(job_id: int) -> Response:
     if why is None:
         flash("This job is neither failed, stuck nor lost; there is nothing to retry.", "error")
         return redirect(url_for(".job", job_id=row.id))
-    if not jobs.retry(row, me(), why):
-        db.session.rollback()
+    outcome = work.attempt(lambda: jobs.retry(row, me(), why))
+    if not outcome.ok:
+        flash(outcome.problem, "error")
+    elif outcome.value:
+        jobs.dispatch(row)
+    else:  # (nothing was changed)
         flash("Someone retried this job a moment ago; here is how far it is.", "success")
-        return redirect(url_for(".job", job_id=row.id))
-    db.session.commit()
-    jobs.dispatch(row)
     return redirect(url_for(".job", job_id=row.id))

@@ -6,14 +6,13 @@ from __future__ import annotations
 from flask import render_template, url_for
 from werkzeug.wrappers import Response
 
-from portal import once
+from portal import once, work
 from portal.chair.blueprint import bp
 from portal.chair.jobs import started
 from portal.chair.mail_forms import GroupMailForm
 from portal.db import db
-from portal.domain import DomainError
-from portal.services import audit
-from portal.services import groupmail as svc
+from portal.models import Job, Workshop
+from portal.services import audit, groupmail
 from portal.web import me, require_workshop
 
 
@@ -21,24 +20,18 @@ from portal.web import me, require_workshop
 def mail() -> tuple[str, int] | Response:
     ws = require_workshop()
     form = GroupMailForm()
-    preview: svc.Preview | None = None
+    preview: groupmail.Preview | None = None
     problem = ""
     if form.validate_on_submit():
-        audience, subject, body = form.audience.data or "", form.subject.data or "", form.body.data or ""
-        try:
-            if form.send.data:
-                row = svc.send_group_mail(me(), ws, audience, subject, body, digest=form.digest.data or "")
-                db.session.flush()
-                # "Send" pressed twice (a double click, a second tab) mails each recipient once.
-                once.record(url_for(".job", job_id=row.id), "the group mail went out as this job")
-                return started(row)
-            preview = svc.preview(me(), ws, audience, subject, body)
-        except svc.PreviewOutdated as exc:
-            db.session.rollback()
-            problem, preview = str(exc), exc.preview
-        except DomainError as exc:
-            db.session.rollback()
-            problem = str(exc)
+        typed = form.audience.data or "", form.subject.data or "", form.body.data or ""
+        if form.send.data:
+            sent = work.attempt(lambda: _send(ws, *typed, digest=form.digest.data or ""))
+            if sent.ok:
+                return started(sent.value)  # type: ignore[arg-type]
+            problem, preview = sent.problem, getattr(sent.error, "preview", None)  # (an outdated preview: the new one)
+        else:
+            shown = work.attempt(lambda: groupmail.preview(me(), ws, *typed))
+            problem, preview = shown.problem, shown.value
     form.digest.data = preview.digest if preview and preview.recipients else ""
     # 422: the form or a template is wrong; 409: the send was refused because the preview is outdated.
     status = 422 if form.errors or (problem and preview is None) else 409 if problem else 200
@@ -48,9 +41,18 @@ def mail() -> tuple[str, int] | Response:
         form=form,
         preview=preview,
         problem=problem,
-        history=svc.history(),
-        help=svc.HELP,
+        history=groupmail.history(),
+        help=groupmail.HELP,
         redact=audit.conflicted(me()),
-        placeholders=svc.PLACEHOLDERS,
-        paper_placeholders=svc.PAPER_PLACEHOLDERS,
+        placeholders=groupmail.PLACEHOLDERS,
+        paper_placeholders=groupmail.PAPER_PLACEHOLDERS,
     ), status
+
+
+def _send(ws: Workshop, audience: str, subject: str, body: str, *, digest: str) -> Job:
+    """Start the job that mails each recipient, once: "Send" pressed twice (a double click, a second tab) mails
+    each recipient once."""
+    row = groupmail.send_group_mail(me(), ws, audience, subject, body, digest=digest)
+    db.session.flush()
+    once.record(url_for(".job", job_id=row.id), "the group mail went out as this job")
+    return row
