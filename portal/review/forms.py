@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from portal.db import parse_id
 from portal.forms import choices, strip, unix_newlines
-from portal.models import CONFIDENCES, RECOMMENDATIONS
+from portal.models import CONFIDENCES, RECOMMENDATIONS, Review
+from portal.services.reviewing import REVIEW_FIELDS
 
 TEXT = [Optional(), Length(max=20_000)]
 
@@ -30,6 +34,17 @@ class ReviewForm(FlaskForm):
         "Confidential comments to the chairs", filters=[unix_newlines], validators=TEXT, description="Only the chairs see these."
     )
     version = HiddenField()
+
+    @classmethod
+    def from_model(cls, review: Review | None) -> ReviewForm:
+        """The review as saved, with the version it was opened at (empty for a review not yet begun)."""
+        form = cls(obj=review)
+        form.version.data = str(review.version) if review else ""
+        return form
+
+    def to_input(self) -> dict[str, Any]:
+        """What ``reviewing.save_review`` takes (besides the assignment and whether to submit)."""
+        return {"data": {name: self[name].data for name in REVIEW_FIELDS}, "version": parse_id(self.version.data)}
 
 
 class CommentForm(FlaskForm):

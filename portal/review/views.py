@@ -3,10 +3,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from portal import once, permissions, work
+from portal import permissions, work
 from portal.db import db, parse_id, utcnow
 from portal.domain import DeadlinePassed, DomainError
 from portal.forms import ButtonForm
@@ -18,18 +17,24 @@ from portal.models import (
     Decision,
     DiscussionComment,
     Presentation,
+    Review,
     ReviewAssignment,
     ReviewState,
     Submission,
+    Workshop,
 )
 from portal.review.blueprint import bp
 from portal.review.forms import CommentForm, ReviewForm
-from portal.services import decisions
-from portal.services import reviewing as svc
-from portal.services.accounts import user_by_email
-from portal.services.submissions import ensure_reviewers_copy
-from portal.templating import format_datetime
-from portal.web import Check, get_submission, me, require_workshop, send_stored
+from portal.services import accounts, decisions, reviewing, submissions
+from portal.web import Check, form_page, get_submission, me, redirect_after, require_workshop, send_stored
+from portal.work import Outcome
+
+SUBMITTED = "Your review is submitted. You can now read the other reviews of this paper."
+DRAFTED = "Your draft is saved. Submit it when it is ready."
+REMOVED = (
+    "A chair removed you from this paper's reviewers while you were writing, so your review was not saved. Your "
+    "text is below: keep a copy if you need it."
+)
 
 
 def _paper(number: int, check: Check = permissions.can_see_paper_as_reviewer) -> Submission:
@@ -59,25 +64,27 @@ def bids() -> str | Response:
     if not permissions.is_reviewer(user):
         abort(403)
     now = utcnow()
-    subs = svc.biddable(ws, user) if ws.phase.value != "submission" else []
-    if request.method == "POST":
-        if not ButtonForm().validate_on_submit():
-            abort(400)
-        wanted: dict[int, BidValue | None] = {}
-        for sub in subs:
-            raw = request.form.get(f"bid-{sub.id}")
-            if raw is None:
-                continue
+    subs = reviewing.biddable(ws, user) if ws.phase.value != "submission" else []
+    if request.method == "GET":
+        return _bids_page(ws, subs, now)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    outcome = work.attempt(lambda: reviewing.place_bids(user, ws, _wanted(subs), now))
+    back = url_for(".bids", q=request.args.get("q") or None, topic=request.args.get("topic") or None)
+    return redirect_after(outcome, lambda changed: f"Your bids are saved ({changed} changed).", back)
+
+
+def _wanted(subs: list[Submission]) -> dict[int, BidValue | None]:
+    """The bids posted for the papers the reviewer may bid on (a value that is no bid: None, taking it back)."""
+    wanted: dict[int, BidValue | None] = {}
+    for sub in subs:
+        raw = request.form.get(f"bid-{sub.id}")
+        if raw is not None:
             wanted[sub.id] = BidValue(raw) if raw in BidValue._value2member_map_ else None
-        try:
-            changed = svc.place_bids(user, ws, wanted, now)
-        except DeadlinePassed as exc:
-            db.session.rollback()
-            flash(f"{exc} Nothing was saved.", "error")
-        else:
-            db.session.commit()
-            flash(f"Your bids are saved ({changed} changed).", "success")
-        return redirect(url_for(".bids", q=request.args.get("q") or None, topic=request.args.get("topic") or None))
+    return wanted
+
+
+def _bids_page(ws: Workshop, subs: list[Submission], now: object) -> str:
     q = (request.args.get("q") or "").strip().lower()[:200]
     topic = request.args.get("topic", type=int)
 
@@ -86,7 +93,7 @@ def bids() -> str | Response:
         return in_topic and (not q or q in f"{s.title}\n{s.abstract}\n{s.keywords}".lower())
 
     shown = [s for s in subs if matches(s)]
-    mine = {b.submission_id: b.value for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == user.id))}
+    mine = {b.submission_id: b.value for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == me().id))}
     return render_template(
         "review/bids.html",
         ws=ws,
@@ -136,7 +143,7 @@ def _paper_page(number: int, comment_form: CommentForm) -> str:
         assignment=assignment,
         others=others,
         comments=comments,
-        who=lambda person: svc.display_name(person, sub, viewer=user) if person else "Someone",
+        who=lambda person: reviewing.display_name(person, sub, viewer=user) if person else "Someone",
         comment_form=comment_form,
         recommendations=RECOMMENDATIONS,
         confidences=CONFIDENCES,
@@ -158,7 +165,7 @@ def _managed_view(sub: Submission) -> dict[str, object]:
 
 
 @bp.route("/papers/<int:number>/review", methods=["GET", "POST"])
-def review(number: int) -> str | Response:
+def review(number: int) -> str | Response | tuple[str, int]:
     ws = require_workshop()
     sub = _paper(number, permissions.can_review)
     assignment = permissions.assignment_for(me(), sub)
@@ -166,50 +173,31 @@ def review(number: int) -> str | Response:
         abort(404)
     ordinal, assignment_id = assignment.ordinal, assignment.id  # (read now: a lost race expires them)
     existing = assignment.review
-    form = ReviewForm(obj=existing) if request.method == "GET" else ReviewForm()
-    if request.method == "GET":
-        form.version.data = str(existing.version) if existing else ""
+    form = ReviewForm.from_model(existing) if request.method == "GET" else ReviewForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        data = {k: getattr(form, k).data for k in svc.REVIEW_FIELDS}
         submit = request.form.get("action") == "submit"
-        version = parse_id(form.version.data)
-        try:
-            saved = svc.save_review(ws, assignment, data, submit=submit, version=version)
-            db.session.commit()
-        except DeadlinePassed as exc:
-            db.session.rollback()
-            when = f" It was {format_datetime(exc.deadline)}." if exc.deadline else ""
-            problems.append(f"{exc}{when} Nothing was saved.")
-        except (DomainError, StaleDataError, sa.exc.IntegrityError) as exc:
-            db.session.rollback()  # the text typed comes back in the form below: nothing of it is lost
-            if db.session.get(ReviewAssignment, assignment_id) is None:  # a chair removed the assignment meanwhile
-                existing = None
-                problems.append(
-                    "A chair removed you from this paper's reviewers while you were writing, so your "
-                    "review was not saved. Your text is below: keep a copy if you need it."
-                )
-            else:
-                existing = db.session.get(ReviewAssignment, assignment_id).review
-                problems.append(once.message_of(exc))
-        else:
-            if saved.state == ReviewState.SUBMITTED:
-                flash("Your review is submitted. You can now read the other reviews of this paper.", "success")
-            else:
-                flash("Your draft is saved. Submit it when it is ready.", "success")
+        outcome = work.attempt(
+            lambda: reviewing.save_review(ws, assignment, **form.to_input(), submit=submit), show_deadline=True
+        )
+        if outcome.ok:
+            flash(SUBMITTED if outcome.value.state == ReviewState.SUBMITTED else DRAFTED, "success")  # type: ignore[union-attr]
             return redirect(url_for(".paper", number=number))
-    status = 422 if form.errors or problems else 200
-    page = render_template(
-        "review/form.html",
-        ws=ws,
-        sub=sub,
-        form=form,
-        review=existing,
-        problems=problems,
-        ordinal=ordinal,
-        open=svc.reviewing_open(ws, utcnow()),
+        existing, problem = _refused(assignment_id, outcome)  # the text typed comes back in the form: none of it is lost
+        problems.append(problem)
+    open_ = reviewing.reviewing_open(ws, utcnow())
+    return form_page(
+        "review/form.html", form=form, problems=problems, ws=ws, sub=sub, review=existing, ordinal=ordinal, open=open_
     )
-    return page, status
+
+
+def _refused(assignment_id: int, outcome: Outcome[Review]) -> tuple[Review | None, str]:
+    """After a refused save: the review as it stands now, and what to say (also when a chair removed the
+    assignment meanwhile)."""
+    assignment = db.session.get(ReviewAssignment, assignment_id)
+    if assignment is None and not isinstance(outcome.error, DeadlinePassed):
+        return None, REMOVED
+    return (assignment.review if assignment else None), outcome.problem
 
 
 @bp.post("/papers/<int:number>/discussion")
@@ -221,8 +209,10 @@ def discuss(number: int) -> Response | tuple[str, int]:
     form = CommentForm()
     if not form.validate_on_submit():
         return _paper_page(number, form), 422  # the comment as typed, with its error linked from the summary
-    svc.post_comment(me(), ws, sub, form.body.data.strip())
-    work.commit_and_deliver()
+    outcome = work.attempt(lambda: reviewing.post_comment(me(), ws, sub, form.body.data.strip()))
+    if not outcome.ok:
+        form.body.errors.append(outcome.problem)  # type: ignore[attr-defined]
+        return _paper_page(number, form), 422
     flash("Your comment is posted; the other participants get a mail.", "success")
     return redirect(url_for(".paper", number=number, _anchor="discussion"))
 
@@ -236,7 +226,7 @@ def pdf(number: int) -> Response:
         abort(404)
     file = revision.file
     if permissions.gets_reviewers_copy_only(me(), sub):
-        file = ensure_reviewers_copy(revision)  # made at upload; here only if the workshop became double-blind later
+        file = submissions.ensure_reviewers_copy(revision)  # made at upload; here only if the workshop became double-blind later
         db.session.commit()
     if file is None:
         abort(404)
@@ -256,17 +246,16 @@ def manage_assign(number: int) -> Response:
     ws = require_workshop()
     sub = _managed(number)
     address = (request.form.get("email") or "").strip()
-    reviewer = user_by_email(address) if address else None
-    try:
+    reviewer = accounts.user_by_email(address) if address else None
+
+    def assign() -> int:
         if reviewer is None:
             raise DomainError("No reviewer has that address.")
-        assignment = svc.assign_reviewer(me(), ws, sub, reviewer)
-        work.commit_and_deliver()
-        flash(f"{reviewer.name} reviews #{sub.id} as Reviewer {assignment.ordinal}.", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    return redirect(url_for(".paper", number=number, _anchor="manage"))
+        return reviewing.assign_reviewer(me(), ws, sub, reviewer).ordinal
+
+    outcome = work.attempt(assign)
+    to = url_for(".paper", number=number, _anchor="manage")
+    return redirect_after(outcome, lambda ordinal: f"{reviewer.name} reviews #{sub.id} as Reviewer {ordinal}.", to)  # type: ignore[union-attr]
 
 
 @bp.post("/papers/<int:number>/manage/remove/<int:assignment_id>")
@@ -276,15 +265,9 @@ def manage_remove(number: int, assignment_id: int) -> Response:
     assignment = db.session.get(ReviewAssignment, assignment_id)
     if assignment is None or assignment.submission_id != sub.id:
         abort(404)
-    try:
-        name = assignment.reviewer.name
-        svc.unassign_reviewer(me(), assignment)
-        db.session.commit()
-        flash(f"{name} no longer reviews #{sub.id}.", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    return redirect(url_for(".paper", number=number, _anchor="manage"))
+    done = f"{assignment.reviewer.name} no longer reviews #{sub.id}."  # (read before the row is gone)
+    outcome = work.attempt(lambda: reviewing.unassign_reviewer(me(), assignment))
+    return redirect_after(outcome, done, url_for(".paper", number=number, _anchor="manage"))
 
 
 @bp.post("/papers/<int:number>/manage/decide")
@@ -294,24 +277,16 @@ def manage_decide(number: int) -> Response:
     sub = _managed(number)
     decision = {d.value: d for d in Decision}.get(request.form.get("decision", ""))
     presentation = {p.value: p for p in Presentation}.get(request.form.get("presentation", ""))
-    try:
-        decisions.record_decision(
-            me(),
-            sub,
-            decision=decision,
-            presentation=presentation,
-            note=(request.form.get("note") or "").strip()[:5000],
-            version=parse_id(request.form.get("version")),
-        )
-        if decision is not None and request.form.get("send") == "1":
+    send = decision is not None and request.form.get("send") == "1"
+
+    def decide() -> None:
+        note, version = (request.form.get("note") or "").strip()[:5000], parse_id(request.form.get("version"))
+        decisions.record_decision(me(), sub, decision=decision, presentation=presentation, note=note, version=version)
+        if send:
             decisions.send_letter_of(me(), ws, sub)
-        work.commit_and_deliver()
-        flash(
-            f"#{sub.id}: {decision.value if decision else 'no decision'}"
-            + (" and the letter is on its way to the authors." if decision and request.form.get("send") == "1" else "."),
-            "success",
-        )
-    except (DomainError, StaleDataError) as exc:
-        db.session.rollback()
-        flash(once.message_of(exc), "error")
-    return redirect(url_for(".paper", number=number, _anchor="manage"))
+
+    outcome = work.attempt(decide)
+    done = f"#{number}: {decision.value if decision else 'no decision'}" + (
+        " and the letter is on its way to the authors." if send else "."
+    )
+    return redirect_after(outcome, done, url_for(".paper", number=number, _anchor="manage"))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import emails
 from portal.db import db, utcnow
-from portal.domain import Conflicted, DomainError, InvalidTransition
+from portal.domain import ChangedMeanwhile, Conflicted, DomainError, InvalidTransition
 from portal.jobs import Progress, deliver_queued, job, path_for
 from portal.models import (
     Decision,
@@ -86,9 +86,8 @@ def record_decision(
     if letter_sent(sub):
         raise InvalidTransition(f"The letter for #{sub.id} is sent; its decision is final.")
     if version is not None and version != sub.version:
-        raise Conflicted(
-            f"Another chair changed #{sub.id} after you opened this page. Nothing was saved: reload "
-            "to see their decision, then decide again."
+        raise ChangedMeanwhile(
+            f"Another chair changed #{sub.id} after you opened this page. Reload to see their decision, then decide again."
         )
     sub.decision = decision
     sub.presentation = presentation if decision == Decision.ACCEPTED else None

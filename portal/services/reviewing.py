@@ -29,7 +29,7 @@ from portal.assign.affinity import (
 )
 from portal.assign.solver import Problem, Result, solve
 from portal.db import db, utcnow
-from portal.domain import Conflicted, DeadlinePassed, DomainError, InvalidTransition
+from portal.domain import ChangedMeanwhile, Conflicted, DeadlinePassed, DomainError, InvalidTransition
 from portal.jobs import Progress, job, path_for
 from portal.models import (
     AssignmentOrigin,
@@ -734,9 +734,9 @@ def save_review(
         review = Review(assignment=assignment, created_at=now)
         db.session.add(review)
     elif version != review.version:  # None: the form was opened before this review existed
-        raise Conflicted(
-            "This review was saved (perhaps in another tab) after you opened it. Nothing was saved: "
-            "reload the page to see the latest text, then make your change again."
+        raise ChangedMeanwhile(
+            "This review was saved (perhaps in another tab) after you opened it. Reload the page to see the latest "
+            "text, then make your change again."
         )
     for key in REVIEW_FIELDS:
         setattr(review, key, data.get(key) if key in ("recommendation", "confidence") else (data.get(key) or ""))

@@ -838,7 +838,10 @@ def test_refused_actions_leave_no_audit_entry(app: Flask, world: dict[str, int],
     final = decide(chris, sparse, "rejected", version_of(app, sparse))  # its letter is sent
     assert f"The letter for #{sparse} is sent; its decision is final." in text_of(final)
     stale = decide(chris, interp, "accepted", version_of(app, interp) + 5)  # another chair changed it since
-    assert f"Another chair changed #{interp} after you opened this page. Nothing was saved" in text_of(stale)
+    assert (
+        f"Another chair changed #{interp} after you opened this page. Reload to see their decision, then decide "
+        "again. Nothing was saved."
+    ) in text_of(stale)
     twice = assign(chris, ring, user_id(app, "rex"))  # Rex reviews Ring already
     assert f"Rex Reader already reviews #{ring}." in text_of(twice)
     with app.app_context():

@@ -144,7 +144,10 @@ def test_two_chairs_deciding_at_once_cannot_overwrite_each_other(app: Flask, wor
     seen = version_of(app, ann)
     decide(first, ann, "accepted", seen)
     late = decide(second, ann, "rejected", seen)
-    assert f"Another chair changed #{ann} after you opened this page. Nothing was saved" in text_of(late)
+    assert (
+        f"Another chair changed #{ann} after you opened this page. Reload to see their decision, then decide again. "
+        "Nothing was saved."
+    ) in text_of(late)
     with app.app_context():
         assert db.session.get(Submission, ann).decision.value == "accepted"
 

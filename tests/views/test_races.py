@@ -745,8 +745,7 @@ def test_a_bulk_decision_and_another_chairs_decision_at_once_keep_one_and_tell_t
                 [SIMULTANEOUS],
                 [
                     f"Another chair changed #{number} after you opened this page. "
-                    "Nothing was saved: reload to see their decision, then decide "
-                    "again."
+                    "Reload to see their decision, then decide again. Nothing was saved."
                 ],
             ), chris_told
     print("won:", winners)
@@ -1022,8 +1021,8 @@ def test_withdraw_and_restore_pressed_twice_at_once_change_once_and_tell_the_oth
 # --- 10. a review's first save from two tabs ----------------------------------------------------------------
 
 SAVED_ELSEWHERE = (
-    "This review was saved (perhaps in another tab) after you opened it. Nothing was saved: reload the "
-    "page to see the latest text, then make your change again."
+    "This review was saved (perhaps in another tab) after you opened it. Reload the page to see the latest "
+    "text, then make your change again. Nothing was saved."
 )
 SUBMITTED = "Your review is submitted. You can now read the other reviews of this paper."
 DRAFTED = "Your draft is saved. Submit it when it is ready."

@@ -797,8 +797,8 @@ def test_review_saved_in_another_tab_is_not_overwritten(world: World) -> None:
 
     assert stale.status_code == 422
     assert (
-        "Nothing was saved This review was saved (perhaps in another tab) after you opened it. Nothing was saved: "
-        "reload the page to see the latest text, then make your change again."
+        "Nothing was saved This review was saved (perhaps in another tab) after you opened it. Reload the page to "
+        "see the latest text, then make your change again. Nothing was saved."
     ) in text_of(stale)
     assert review_row(world, "p1", "rita") == ("draft", None, None, "Saved in the first tab.", 0)
 
