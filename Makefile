@@ -4,23 +4,40 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# make mail: the local SMTP sink's port; `make run MAIL=1` sends the portal's mail to it.
+MAIL_PORT ?= 1025
 # The app refuses to start without BASE_URL outside debug/testing: links in mail go to the local server, and it
 # answers only to the host $(HOST) (TRUSTED_HOSTS is BASE_URL's host).
-FLASK  := PORTAL_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app portal
+FLASK  := PORTAL_BASE_URL=http://$(HOST):$(PORT) $(if $(MAIL),PORTAL_MAIL_SERVER=127.0.0.1 PORTAL_MAIL_PORT=$(MAIL_PORT) )$(BIN)/flask --app portal
+# uv installs the versions pinned in uv.lock; this release of it is installed into .venv with pip.
+UV_VERSION := 0.13.9
+UV     := $(BIN)/uv
 
-.PHONY: run test lint serve migrate demo clean screenshots bench
+.PHONY: run test lint docs lock mail serve migrate demo clean screenshots bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml changes, so a second `make run` starts in seconds.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+$(VENV)/.uv-$(UV_VERSION): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# Install exactly what uv.lock pins (the project itself editable); again only when pyproject.toml or uv.lock
+# changes, so a second `make run` starts in seconds. --locked stops when uv.lock no longer matches pyproject.toml
+# (then `make lock`); --inexact leaves alone what else is in .venv (uv itself, the dev tools under make run).
+LOCK_HINT := { echo "(When uv.lock is out of date: make lock, then commit uv.lock; see docs/dev/setup.md.)" >&2; exit 1; }
+$(VENV)/.installed: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
+	$(UV) sync --locked --inexact || $(LOCK_HINT)
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
+	$(UV) sync --locked --inexact --extra dev || $(LOCK_HINT)
 	touch $@ $(VENV)/.installed
+
+# make lock: pin the dependencies again after editing them in pyproject.toml; commit uv.lock with it.
+# `make lock UPGRADE=1` moves every pin to the newest release the ranges allow.
+lock: $(VENV)/.uv-$(UV_VERSION)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 # A secret key generated once, readable only by its owner; instance/ is ignored by git.
 instance/config.py: | $(BIN)/python
@@ -36,9 +53,14 @@ demo: migrate
 
 # make run: install, migrate, load the demo workshop into an empty database, serve on http://$(HOST):$(PORT)
 # (PORTAL_BASE_URL, set in FLASK above). Plain http on loopback, so the session cookie may not be Secure here (it
-# is everywhere else).
+# is everywhere else). `make run MAIL=1`: mail goes to `make mail`'s sink.
 run: demo
 	PORTAL_SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT)
+
+# make mail: a local SMTP sink on 127.0.0.1:$(MAIL_PORT) that prints every message, decoded (scripts/mailsink.py,
+# on aiosmtpd from the dev dependencies); start the portal with `make run MAIL=1` in another terminal.
+mail: $(VENV)/.installed-dev
+	$(BIN)/python scripts/mailsink.py --port $(MAIL_PORT)
 
 # ruff (style, bugs, its port of bandit's rules) and bandit itself over the product code; a finding that is
 # not a defect carries `# nosec <id>` beside the reason (see README, Tests).
@@ -46,9 +68,14 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -r portal
 
-# make test: dev dependencies, lint, then unit, view and browser tests (on PostgreSQL too when
+# The documentation site (mkdocs.yml, docs/) into .site/; --strict fails on a broken link or anchor.
+# NO_MKDOCS_2_WARNING: Material's banner about its end of life (5 May 2027), printed on every build.
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir .site
+
+# make test: dev dependencies, lint, the docs build, then unit, view and browser tests (on PostgreSQL too when
 # PORTAL_TEST_DATABASE_URL is set).
-test: lint
+test: lint docs
 	$(BIN)/pytest
 
 # make screenshots: the README's pictures (docs/screenshots/), taken in Debian's Chromium against the demo.
@@ -62,4 +89,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .site *.egg-info

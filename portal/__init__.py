@@ -9,7 +9,9 @@ from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+import click
 from flask import Flask, Request, current_app
+from flask.cli import ScriptInfo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import DEFAULT_SECRET_KEY, LOCAL_BASE_URL, Config
@@ -98,17 +100,43 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+NO_KEY_MESSAGE = (
+    "No secret key: set SECRET_KEY in instance/config.py (`make run` generates one) or PORTAL_SECRET_KEY in the environment."
+)
+NO_BASE_URL_MESSAGE = (
+    "No BASE_URL: set PORTAL_BASE_URL in the environment (or BASE_URL in instance/config.py) to the site's public "
+    "address, such as https://portal.example.org; links in mail are built from it (`make run` sets the local one)."
+)
+#: ``app.extensions`` key: the messages of the settings an app built for ``flask --help`` lacks.
+MISSING_SETTINGS = "portal.missing_settings"
+
+
+def _listing_commands() -> bool:
+    """Whether ``flask`` builds the app only to list its commands or to find one and parse its options (``--help``
+    among them), before it knows whether anything will run. It does that in its own top-level context; ``flask run``,
+    ``flask db ...`` and Flask's other built-in commands build the app inside theirs, gunicorn and tests outside any."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.parent is None and isinstance(ctx.obj, ScriptInfo)
+
+
 def _finish_config(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         path = os.path.join(app.instance_path, "portal.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     relaxed = app.debug or app.testing
+    missing = []
     if not relaxed and app.config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
-        raise RuntimeError(
-            "No secret key: set SECRET_KEY in instance/config.py (`make run` generates one) "
-            "or PORTAL_SECRET_KEY in the environment."
-        )
+        missing.append(NO_KEY_MESSAGE)
+    if not relaxed and not (app.config.get("BASE_URL") or "").strip():
+        missing.append(NO_BASE_URL_MESSAGE)
+    if missing:
+        if not _listing_commands():
+            raise RuntimeError(missing[0])
+        # Built by `flask` only to list its commands or parse one's options (--help): each portal command refuses
+        # to run on this (portal/cli.py), and nothing can sign with the published default key meanwhile.
+        app.extensions[MISSING_SETTINGS] = missing
+        app.config["SECRET_KEY"] = None
     _settle_base_url(app, relaxed)
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
@@ -122,12 +150,9 @@ def _settle_base_url(app: Flask, relaxed: bool) -> None:
     """BASE_URL, the one source of every link in mail, and TRUSTED_HOSTS, the hosts a request may name."""
     base = (app.config.get("BASE_URL") or "").strip()
     if not base:
-        if not relaxed:
-            raise RuntimeError(
-                "No BASE_URL: set PORTAL_BASE_URL in the environment (or BASE_URL in instance/config.py) to the "
-                "site's public address, such as https://portal.example.org; links in mail are built from it "
-                "(`make run` sets the local one)."
-            )
+        if not relaxed:  # only while listing commands (see _finish_config): no link can be built
+            app.config["BASE_URL"] = None
+            return
         server = app.config.get("SERVER_NAME")
         base = f"{app.config['PREFERRED_URL_SCHEME']}://{server}" if server else LOCAL_BASE_URL
     parts = urlsplit(base)

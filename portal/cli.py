@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from typing import Any
@@ -9,17 +10,18 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
-from portal import emails, work
+from portal import MISSING_SETTINGS, emails, work
 from portal.backup import backup_command, restore_command
 from portal.db import db, utcnow
-from portal.demo import DEMO_PASSWORD, PHASES, DemoRefused, demo_accounts, load_demo
-from portal.domain import DomainError
+from portal.demo import DEMO_PASSWORD, PHASES, DemoRefused, demo_accounts, load_demo, local_sqlite_file, start_over
+from portal.domain import Conflicted, DomainError
 from portal.models import OutgoingEmail, StoredFile, Submission, User, Workshop
 from portal.passwords import password_problem
-from portal.services.accounts import Conflicted, create_user, set_role, user_by_email
+from portal.services.accounts import create_user, set_role, user_by_email
 from portal.services.content import load_content, read_content_file
+from portal.urls import external_url
 
 content_cli = AppGroup("content", help="The workshop's public content.")
 emails_cli = AppGroup("emails", help="The outbox of outgoing mail.")
@@ -82,9 +84,22 @@ def storage_check(delete_orphans: bool, older_than: int) -> None:
 @click.option(
     "--phase", type=click.Choice(PHASES), default="submission", show_default=True, help="The phase to reset the demo workshop to."
 )
-def demo(if_empty: bool, phase: str) -> None:
-    """Load (or reset) the local demo workshop and its accounts. Never touches real data."""
-    if if_empty and db.session.scalar(sa.select(Workshop.id).limit(1)) is not None:
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Start a local trial over: delete the SQLite database under instance/ (real accounts included) and the "
+    "files it refers to, recreate it with the migrations, then load the demo. Asks first; refuses any other database.",
+)
+@click.option("--yes", is_flag=True, help="With --reset: do not ask.")
+def demo(if_empty: bool, phase: str, reset: bool, yes: bool) -> None:
+    """Load (or reset) the local demo workshop and its accounts. Never touches real data, except with --reset."""
+    if yes and not reset:
+        raise click.UsageError("--yes only goes with --reset.")
+    if reset and if_empty:
+        raise click.UsageError("--reset and --if-empty exclude each other.")
+    if reset:
+        _start_over(yes)
+    elif if_empty and db.session.scalar(sa.select(Workshop.id).limit(1)) is not None:
         click.echo("The database already holds a workshop; leaving it as it is.")
         return
     try:
@@ -96,7 +111,10 @@ def demo(if_empty: bool, phase: str) -> None:
         )
     except (DemoRefused, DomainError) as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+        message = str(exc)
+        if isinstance(exc, DemoRefused) and local_sqlite_file() is not None:
+            message += " For a local trial, `flask --app portal demo --reset` starts over with the demo alone."
+        raise click.ClickException(message) from exc
     db.session.commit()
     accounts = demo_accounts()
     count = len(db.session.scalars(sa.select(Submission.id)).all())
@@ -106,11 +124,35 @@ def demo(if_empty: bool, phase: str) -> None:
         "decisions": "every review is in, a third accepted and a third rejected, letters not yet sent",
     }[phase]
     click.echo(f"Demo workshop {workshop.label} loaded at the {phase} phase: {state}, {count} submissions are in.")
-    click.echo(f"Sign in at http://127.0.0.1:5000/auth/login with the password {DEMO_PASSWORD!r} as")
+    # BASE_URL: where the site is served (`make run` sets it from HOST and PORT).
+    click.echo(f"Sign in at {external_url('auth.login')} with the password {DEMO_PASSWORD!r} as")
     click.echo(f"  chair     {accounts[0][0]}")
     click.echo("  reviewers reviewer1@example.org ... reviewer12@example.org")
     click.echo("  authors   author1@example.org ... author20@example.org")
     click.echo("These accounts are for local trial only.")
+
+
+def _start_over(yes: bool) -> None:
+    """demo --reset: check the database is a SQLite file under instance/, say what goes, ask, then recreate it."""
+    path = local_sqlite_file()
+    if path is None:
+        url = db.engine.url.render_as_string(hide_password=True)
+        raise click.ClickException(
+            f"--reset deletes the database, so it works only on a SQLite file under the instance folder "
+            f"({current_app.instance_path}); this database is {url}. Nothing was changed."
+        )
+    users, submissions, files = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0 for model in (User, Submission, StoredFile)
+    )
+    db.session.rollback()
+    click.echo(
+        f"This deletes {path} with its {users} accounts and {submissions} submissions, and the {files} uploaded files "
+        "it refers to, then recreates the database from the migrations and loads the demo workshop."
+    )
+    if not yes:
+        click.confirm("Start over?", abort=True)
+    start_over(path)
+    click.echo(f"Recreated {path}.")
 
 
 @emails_cli.command("send-pending")
@@ -270,6 +312,30 @@ def worker(burst: bool) -> None:
     AppWorker([q], connection=q.connection).work(burst=burst, with_scheduler=False)
 
 
+def _refusing_without_settings(command: click.Command) -> None:
+    """Make ``command`` (each command of a group) stop before it runs when the app lacks a setting it may not run
+    without (a secret key, BASE_URL): ``flask`` builds such an app to list its commands and parse their options, so
+    ``--help`` works, and nothing else does. Flask-Migrate's ``db`` group sits in ``app.cli`` too and is wrapped with
+    ours. The commands are module-level objects shared by every app: each is wrapped once, and asks the app at hand."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _refusing_without_settings(sub)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "refuses_without_settings", False):
+        return
+
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        if missing := app.extensions.get(MISSING_SETTINGS):
+            raise click.ClickException(" ".join(missing))
+        return callback(*args, **kwargs)
+
+    checked.refuses_without_settings = True  # type: ignore[attr-defined]
+    command.callback = checked
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(assign)
     app.cli.add_command(users_cli)
@@ -280,3 +346,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    _refusing_without_settings(app.cli)

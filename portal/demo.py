@@ -6,8 +6,11 @@ Every row it creates is marked ``is_demo``; it refuses to touch a database holdi
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
+import flask_migrate
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from portal.db import db
@@ -126,6 +129,29 @@ def check_demo_only() -> None:
             f"This database holds the account {real_user}, which the demo did not create. The demo never "
             "overwrites real data: point PORTAL_SQLALCHEMY_DATABASE_URI at an empty database."
         )
+
+
+def local_sqlite_file() -> Path | None:
+    """The database file when the database is SQLite in a file under the instance folder (a local trial's), else None."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.database.startswith("file:"):
+        return None
+    path = Path(url.database).resolve()
+    return path if path.is_relative_to(Path(current_app.instance_path).resolve()) else None
+
+
+def start_over(path: Path) -> None:
+    """Delete the local SQLite database ``path`` and the uploaded files it refers to, then build it again with the
+    migrations (``flask db upgrade``). The caller has checked that ``path`` is ``local_sqlite_file()`` and asked."""
+    keys = list(db.session.scalars(sa.select(StoredFile.storage_key)))
+    db.session.remove()
+    db.engine.dispose()  # no connection keeps the old file open
+    store = storage()
+    for key in keys:
+        store.delete(key)
+    for name in (path.name, f"{path.name}-journal", f"{path.name}-wal", f"{path.name}-shm"):
+        path.with_name(name).unlink(missing_ok=True)
+    flask_migrate.upgrade()
 
 
 def set_demo_dates(workshop: Workshop, now: datetime) -> None:
