@@ -62,16 +62,21 @@ run: demo
 mail: $(VENV)/.installed-dev
 	$(BIN)/python scripts/mailsink.py --port $(MAIL_PORT)
 
-# ruff (style, bugs, its port of bandit's rules) and bandit itself over the product code; a finding that is
-# not a defect carries `# nosec <id>` beside the reason (see README, Tests).
+# ruff (style, bugs, its port of bandit's rules), ruff format (the formatter owns the layout: --check fails on a
+# file it would change; `.venv/bin/ruff format .` fixes it), bandit over the product code (a finding that is not a
+# defect carries `# nosec <id>` beside the reason, see docs/dev/testing.md), and import-linter (the layer order of
+# docs/dev/architecture.md, from pyproject.toml: an import pointing up fails).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -r portal
+	$(BIN)/lint-imports
 
-# The documentation site (mkdocs.yml, docs/) into .site/; --strict fails on a broken link or anchor.
+# The documentation site (mkdocs.yml, docs/) into .site/; --strict fails on a broken link or anchor. No --quiet:
+# it hides the warnings --strict counts, and a broken link would then pass.
 # NO_MKDOCS_2_WARNING: Material's banner about its end of life (5 May 2027), printed on every build.
 docs: $(VENV)/.installed-dev
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir .site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir .site
 
 # make test: dev dependencies, lint, the docs build, then unit, view and browser tests (on PostgreSQL too when
 # PORTAL_TEST_DATABASE_URL is set).
