@@ -81,9 +81,7 @@ class LocalStorage:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             path.unlink(missing_ok=True)
-            raise StorageFull(
-                f"The server could not store your file ({exc.strerror or exc}). Nothing was saved; please try again later."
-            ) from exc
+            raise StorageFull(f"The server could not store your file ({exc.strerror or exc}); please try again later.") from exc
         return Saved(key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
     def open(self, key: str) -> BinaryIO:

@@ -18,7 +18,7 @@ from flask import current_app
 from portal import emails, jobs, permissions
 from portal.addresses import valid_email
 from portal.db import db, like_pattern, utcnow
-from portal.domain import DeadlinePassed, DomainError, InvalidTransition
+from portal.domain import ChangedMeanwhile, DeadlinePassed, DomainError, InvalidTransition
 from portal.jobs import Progress, job
 from portal.models import (
     ConflictReason,
@@ -411,9 +411,9 @@ def update_submission(
     now = now or utcnow()
     check_can_edit(ws, sub, now)
     if version != sub.version:
-        raise DomainError(
+        raise ChangedMeanwhile(
             "Someone (perhaps you, in another tab) saved this submission after you opened this form. "
-            "Nothing was saved: reload the page to see the latest version, then make your change again."
+            "Reload the page to see the latest version, then make your change again."
         )
     before = [(a.name, a.email) for a in sub.authors]
     new_authors = _set_details(ws, sub, details)
@@ -564,12 +564,12 @@ def upload_camera_ready(
             ws.deadlines().camera_ready,
         )
     if version != sub.version:
-        raise DomainError("Someone saved this submission after you opened this form; reload and try again.")
+        raise ChangedMeanwhile("Someone saved this submission after you opened this form; reload and try again.")
     removed = {a.email for a in sub.authors} - {a.email for a in authors}
     if removed:
         raise DomainError(
             f"After the deadline an author ({', '.join(sorted(removed))}) can only be taken off the "
-            "paper by the chairs: write to them; nothing was saved."
+            "paper by the chairs: write to them."
         )
     before = [(a.name, a.email) for a in sub.authors]
     added = [a.email for a in authors if a.email not in {e for _, e in before}]
@@ -635,8 +635,8 @@ def _check_notices(actor: User, addresses: list[str], now: datetime) -> None:
     if sent + len(addresses) > limit:
         raise DomainError(
             f"This would tell {len(addresses)} new author{'s' if len(addresses) != 1 else ''} of the "
-            f"paper, and {sent} were told in the last hour: at most {limit} an hour may be. Nothing was "
-            "saved: add the other authors in an hour, or write to the chairs."
+            f"paper, and {sent} were told in the last hour: at most {limit} an hour may be. Add the other "
+            "authors in an hour, or write to the chairs."
         )
 
 

@@ -2,31 +2,34 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
-from types import SimpleNamespace
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from limits import parse_many
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from portal import once, permissions, queries, work
 from portal.db import db, parse_id, utcnow
-from portal.domain import DeadlinePassed, DomainError
+from portal.domain import NOTHING_SAVED, DeadlinePassed, DomainError
 from portal.extensions import limiter
 from portal.forms import choices
 from portal.models import ConflictReason, FileKind, Revision, Submission, SubmissionState, User, Workshop
-from portal.services import submissions as svc
-from portal.services.decisions import reviews_for_authors
-from portal.storage import StorageFull
+from portal.pdfcheck import PdfReport
+from portal.services import decisions, submissions
+from portal.services.submissions import CheckedFile, Details, UploadRefused
 from portal.submissions.blueprint import bp
-from portal.submissions.forms import CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
+from portal.submissions.forms import AuthorRows, CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
 from portal.templating import format_datetime
-from portal.web import get_submission, me, require_workshop, send_stored
+from portal.web import get_submission, me, redirect_after, require_workshop, send_stored
+
+T = TypeVar("T")
+#: A save lost to another at the same moment (the submission's version check).
+SAVED_AT_ONCE = "Someone saved this submission at the same moment. Nothing was saved: reload the page and make your change again."
 
 # --- the author's area --------------------------------------------------------------------------------
 
@@ -44,7 +47,7 @@ def index() -> str:
     ).all()
     now = utcnow()
     try:
-        svc.check_can_create(ws, now)
+        submissions.check_can_create(ws, now)
         closed_reason = None
     except DeadlinePassed as exc:
         closed_reason = str(exc)
@@ -70,44 +73,9 @@ def _type_label(t: Any) -> str:
     return f"{t.name}: {t.page_limit} pages, {refs}"
 
 
-def _authors_from(form: Any) -> list[svc.AuthorInput]:
-    return [
-        svc.AuthorInput(e.form.name.data or "", e.form.email.data or "", e.form.affiliation.data or "")
-        for e in form.authors.entries
-        if (e.form.name.data or e.form.email.data or e.form.affiliation.data)
-    ]
-
-
 def _posted_author_rows() -> int:
     """How many author rows the request holds (the form itself parses only the first MAX_AUTHORS + 1)."""
     return len({key.split("-", 2)[1] for key in request.form if key.startswith("authors-") and key.count("-") >= 2})
-
-
-def _author_action(form: Any, action: str) -> bool:
-    """Add, remove or move an author row without JavaScript. True when the post was such an action."""
-    rows = [
-        {"name": e.form.name.data, "email": e.form.email.data, "affiliation": e.form.affiliation.data}
-        for e in form.authors.entries
-    ][: svc.MAX_AUTHORS]
-    verb, _, index = action.partition("-")
-    if verb == "add":
-        rows.append({"name": "", "email": "", "affiliation": ""})
-    elif verb == "trim":
-        pass  # only cut the list down to the maximum
-    elif verb in ("remove", "up", "down") and (i := parse_id(index, len(rows) - 1)) is not None:
-        if verb == "remove" and len(rows) > 1:
-            rows.pop(i)
-        elif verb == "up" and i > 0:
-            rows[i - 1], rows[i] = rows[i], rows[i - 1]
-        elif verb == "down" and i + 1 < len(rows):
-            rows[i + 1], rows[i] = rows[i], rows[i + 1]
-    else:
-        return False
-    while form.authors.entries:
-        form.authors.pop_entry()
-    for row in rows:
-        form.authors.append_entry(row)
-    return True
 
 
 def _read(upload: FileStorage | None, limit_mb: int, what: str = "file") -> tuple[bytes, str] | None:
@@ -122,28 +90,8 @@ def _read(upload: FileStorage | None, limit_mb: int, what: str = "file") -> tupl
             size = stream.seek(0, 2)  # the rest is already spooled to disk: its size costs nothing
         except (OSError, AttributeError, ValueError):
             size = len(data)
-        raise svc.UploadRefused(f"The {what} is {svc.megabytes(size)}; the limit is {limit_mb} MB.")
+        raise UploadRefused(f"The {what} is {submissions.megabytes(size)}; the limit is {limit_mb} MB.")
     return data, upload.filename
-
-
-def _details(form: SubmissionForm) -> tuple[svc.Details, list[str]]:
-    conflicts, problems = svc.parse_declared_conflicts(form.declared_conflicts.data or "")
-    details = svc.Details(
-        title=form.title.data,
-        abstract=form.abstract.data,
-        type_id=form.type.data,
-        primary_topic_id=form.primary_topic.data,
-        secondary_topic_ids=form.secondary_topics.data or [],
-        keywords=form.keywords.data or "",
-        authors=_authors_from(form),
-        declared_conflicts=conflicts,
-    )
-    return details, problems
-
-
-def _deadline_problem(exc: DomainError) -> str:
-    when = f" It was {format_datetime(exc.deadline)}." if isinstance(getattr(exc, "deadline", None), datetime) else ""
-    return f"{exc}{when} Nothing was saved."
 
 
 def _duration(seconds: float) -> str:
@@ -182,109 +130,145 @@ def _spend_pdf_checks(count: int) -> str | None:
     return None
 
 
-def _handle(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Response | dict[str, Any]:
-    """Validate, check the files, save. Returns a redirect on success, else what the page must show."""
-    shown: dict[str, Any] = {"problems": [], "upload_error": None, "report": None}
+def _spend(count: int) -> None:
+    """``_spend_pdf_checks``, refusing the upload when the budget is spent."""
+    if count and (refusal := _spend_pdf_checks(count)):
+        raise UploadRefused(refusal)
+
+
+# --- the submission forms (new, edit, camera-ready): one way to check, read and save ---------------------
+
+
+@dataclass
+class Shown:
+    """What a submission form shows besides its fields' own errors."""
+
+    problems: list[str] = field(default_factory=list)
+    upload_error: str | None = None
+    report: PdfReport | None = None
+
+    @classmethod
+    def upload_refused(cls, refused: UploadRefused) -> Shown:
+        return cls(upload_error=str(refused), report=refused.report)
+
+
+def _handle(
+    form: AuthorRows, check: Callable[[], list[str]], files: Callable[[], T], save: Callable[[T], int]
+) -> tuple[int, T] | Shown:
+    """The POST of a submission form: move an author row (no JavaScript needed); or ``check`` the form (its
+    problems), read and check its ``files`` (refused with UploadRefused, or before any file is read with another
+    DomainError: the deadline) and ``save`` them in one unit of work. The number saved and the files, or what the
+    page must show; every refusal says that nothing was saved."""
     action = request.form.get("action", "save")
-    if action != "save" and _author_action(form, action):
-        return shown
-    valid = form.validate_on_submit()
-    details, conflict_problems = _details(form)
-    user = me()
-    author_problems = svc.check_authors(details.authors, user, sub)
-    shown["problems"] = author_problems + conflict_problems
-    posted = _posted_author_rows()
-    if posted > svc.MAX_AUTHORS:
-        shown["problems"] = [f"A submission lists at most {svc.MAX_AUTHORS} authors (this list has {posted:,})."]
-        _author_action(form, "trim")
-    if not valid or shown["problems"]:
-        return shown
-    # Before any PDF is read: the deadline (a form opened in time and posted late has no file checked) and the
-    # account's budget of PDF checks.
+    if action != "save" and form.move_author(action):
+        return Shown()
+    valid = form.validate_on_submit()  # type: ignore[attr-defined]
+    problems = check()
+    if not valid or problems:
+        return Shown(problems)
     try:
-        if sub is None:
-            svc.check_can_create(ws, utcnow())
-        else:
-            svc.check_can_edit(ws, sub, utcnow())
+        uploads = files()
+    except UploadRefused as refused:
+        return Shown.upload_refused(refused)
     except DomainError as exc:
-        shown["problems"] = [_deadline_problem(exc)]
-        return shown
-    uploads = sum(1 for name in ("paper", "supplementary") if (f := request.files.get(name)) is not None and f.filename)
-    if uploads and (refusal := _spend_pdf_checks(uploads)):
-        shown["upload_error"] = refusal
-        return shown
-    sub_type = next((t for t in ws.submission_types if t.id == details.type_id), None)
-    paper = supplementary = None
-    try:
-        raw = _read(request.files.get("paper"), ws.max_upload_mb)
-        if raw is not None and sub_type is not None:
-            paper = svc.check_paper(ws, sub_type, details.authors, *raw)
-        raw = _read(request.files.get("supplementary"), ws.supplementary_max_mb, "supplementary file")
-        if raw is not None:
-            supplementary = svc.check_supplementary(ws, *raw)
-    except svc.UploadRefused as exc:
-        shown["upload_error"], shown["report"] = str(exc), exc.report
-        return shown
+        return Shown([work.problem_of(exc, unsaved=NOTHING_SAVED, show_deadline=True)])
+    outcome = work.attempt(lambda: save(uploads), unsaved=NOTHING_SAVED, show_deadline=True, collision=SAVED_AT_ONCE)
+    if not outcome.ok:
+        return Shown([outcome.problem])
+    return outcome.value, uploads  # type: ignore[return-value]
+
+
+def _save_submission(form: SubmissionForm, ws: Workshop, sub: Submission | None) -> Response | Shown:
+    """New (``sub`` None) or edited: the details, the author list, the declared conflicts, the paper and the
+    supplementary file."""
+    details, conflict_problems = form.to_input()
+    user = me()
     email = user.email  # read before the commit expires it
-    try:
+
+    def check() -> list[str]:
+        if (posted := _posted_author_rows()) > submissions.MAX_AUTHORS:
+            form.move_author("trim")
+            return [f"A submission lists at most {submissions.MAX_AUTHORS} authors (this list has {posted:,})."]
+        return submissions.check_authors(details.authors, user, sub) + conflict_problems
+
+    def files() -> tuple[CheckedFile | None, CheckedFile | None]:
+        # Before any PDF is read: the deadline (a form opened in time and posted late has no file checked).
         if sub is None:
-            sub = svc.create_submission(user, ws, details, paper=paper, supplementary=supplementary)
-            # The same form posted twice makes one submission: the second is shown the first.
-            once.record(url_for(".detail", number=sub.number), f"submission #{sub.number} was saved")
+            submissions.check_can_create(ws, utcnow())
         else:
-            version = parse_id(form.version.data) or -1
-            svc.update_submission(user, ws, sub, details, version=version, paper=paper, supplementary=supplementary)
-        number = sub.number
-        work.commit_and_deliver()
-    except DeadlinePassed as exc:
-        db.session.rollback()
-        shown["problems"] = [_deadline_problem(exc)]
-        return shown
-    except StaleDataError:
-        db.session.rollback()
-        shown["problems"] = [
-            "Someone saved this submission at the same moment. Nothing was saved: reload the page and make your change again."
-        ]
-        return shown
-    except (DomainError, StorageFull) as exc:
-        db.session.rollback()
-        message = str(exc)
-        shown["problems"] = [message if "Nothing was saved" in message else f"{message} Nothing was saved."]
-        return shown
-    warnings = paper.warnings if paper else []
+            submissions.check_can_edit(ws, sub, utcnow())
+        return _uploads(ws, details)
+
+    def save(uploads: tuple[CheckedFile | None, CheckedFile | None]) -> int:
+        paper, supplementary = uploads
+        if sub is None:
+            new = submissions.create_submission(user, ws, details, paper=paper, supplementary=supplementary)
+            # The same form posted twice makes one submission: the second is shown the first.
+            once.record(url_for(".detail", number=new.number), f"submission #{new.number} was saved")
+            return new.number
+        version = parse_id(form.version.data) or -1
+        submissions.update_submission(user, ws, sub, details, version=version, paper=paper, supplementary=supplementary)
+        return sub.number
+
+    result = _handle(form, check, files, save)
+    if isinstance(result, Shown):
+        return result
+    number, (paper, _) = result
     flash(f"Submission #{number} is saved. A receipt is on its way to {email}.", "success")
-    for warning in warnings:
+    for warning in paper.warnings if paper else []:
         flash(warning, "error")
     return redirect(url_for(".detail", number=number))
 
 
+def _uploads(ws: Workshop, details: Details) -> tuple[CheckedFile | None, CheckedFile | None]:
+    """The paper and the supplementary file posted, read and checked, after the account's budget of PDF checks."""
+    _spend(sum(1 for name in ("paper", "supplementary") if (f := request.files.get(name)) is not None and f.filename))
+    sub_type = next((t for t in ws.submission_types if t.id == details.type_id), None)
+    paper = supplementary = None
+    raw = _read(request.files.get("paper"), ws.max_upload_mb)
+    if raw is not None and sub_type is not None:
+        paper = submissions.check_paper(ws, sub_type, details.authors, *raw)
+    raw = _read(request.files.get("supplementary"), ws.supplementary_max_mb, "supplementary file")
+    if raw is not None:
+        supplementary = submissions.check_supplementary(ws, *raw)
+    return paper, supplementary
+
+
+def _form_page(template: str, form: AuthorRows, shown: Shown, **context: Any) -> tuple[str, int]:
+    failed = bool(form.errors or shown.problems or shown.upload_error)  # type: ignore[attr-defined]
+    page = render_template(template, form=form, max_authors=submissions.MAX_AUTHORS, **vars(shown), **context)
+    return page, 422 if failed else 200
+
+
+def _submission_page(form: SubmissionForm, ws: Workshop, sub: Submission | None, shown: Shown) -> tuple[str, int]:
+    d = ws.deadlines()
+    abstract_only = sub is None and d.abstract is not None and utcnow() < d.abstract
+    return _form_page(
+        "submissions/form.html", form, shown, ws=ws, sub=sub, deadline=ws.paper_deadline(sub), abstract_only=abstract_only
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
-def new() -> str | Response:
+def new() -> str | Response | tuple[str, int]:
     ws = require_workshop()
     form = SubmissionForm()
     _setup(form, ws)
-    now = utcnow()
+    if request.method == "POST":
+        result = _save_submission(form, ws, None)
+        return result if isinstance(result, Response) else _submission_page(form, ws, None, result)
     try:
-        svc.check_can_create(ws, now)
+        submissions.check_can_create(ws, utcnow())
     except DeadlinePassed as exc:
-        if request.method == "GET":
-            flash(str(exc), "error")
-            return redirect(url_for(".index"))
-    if request.method == "GET":
-        user = me()
-        form.authors.entries[0].form.name.data = user.name
-        form.authors.entries[0].form.email.data = user.email
-        form.authors.entries[0].form.affiliation.data = user.affiliation
-        result: Response | dict[str, Any] = {"problems": [], "upload_error": None, "report": None}
-    else:
-        result = _handle(form, ws, None)
-        if isinstance(result, Response):
-            return result
-    return _render_form(form, ws, None, result)
+        flash(str(exc), "error")
+        return redirect(url_for(".index"))
+    user = me()
+    first = form.authors.entries[0].form
+    first.name.data, first.email.data, first.affiliation.data = user.name, user.email, user.affiliation
+    return _submission_page(form, ws, None, Shown())
 
 
 @bp.route("/<int:number>/edit", methods=["GET", "POST"])
-def edit(number: int) -> str | Response:
+def edit(number: int) -> str | Response | tuple[str, int]:
     ws = require_workshop()
     sub = get_submission(number)
     if not permissions.can_edit_submission(me(), sub, utcnow()):
@@ -295,47 +279,12 @@ def edit(number: int) -> str | Response:
             "error",
         )
         return redirect(url_for(".detail", number=number))
-    form = SubmissionForm(obj=None if request.method == "POST" else _form_data(sub))
+    form = SubmissionForm() if request.method == "POST" else SubmissionForm.from_model(sub)
     _setup(form, ws)
     if request.method == "GET":
-        result: Response | dict[str, Any] = {"problems": [], "upload_error": None, "report": None}
-    else:
-        result = _handle(form, ws, sub)
-        if isinstance(result, Response):
-            return result
-    return _render_form(form, ws, sub, result)
-
-
-def _form_data(sub: Submission) -> SimpleNamespace:
-    """The submission as the form's ``obj`` (its fields by the form's names)."""
-    return SimpleNamespace(
-        title=sub.title,
-        abstract=sub.abstract,
-        type=sub.type_id,
-        primary_topic=sub.primary_topic_id,
-        secondary_topics=[t.id for t in sub.secondary_topics],
-        keywords=sub.keywords,
-        authors=[SimpleNamespace(name=a.name, email=a.email, affiliation=a.affiliation) for a in sub.authors],
-        declared_conflicts=sub.declared_conflicts,
-        version=str(sub.version),
-        paper=None,
-        supplementary=None,
-    )
-
-
-def _render_form(form: SubmissionForm, ws: Workshop, sub: Submission | None, shown: dict[str, Any]) -> tuple[str, int]:
-    failed = bool(form.errors or shown["problems"] or shown["upload_error"])
-    d = ws.deadlines()
-    return render_template(
-        "submissions/form.html",
-        form=form,
-        ws=ws,
-        sub=sub,
-        deadline=ws.paper_deadline(sub),
-        abstract_only=sub is None and d.abstract is not None and utcnow() < d.abstract,
-        max_authors=svc.MAX_AUTHORS,
-        **shown,
-    ), 422 if failed else 200
+        return _submission_page(form, ws, sub, Shown())
+    result = _save_submission(form, ws, sub)
+    return result if isinstance(result, Response) else _submission_page(form, ws, sub, result)
 
 
 def _authors_only(number: int) -> Submission:
@@ -362,7 +311,7 @@ def detail(number: int) -> str:
         extension=ExtensionForm(),
         FileKind=FileKind,
         SubmissionState=SubmissionState,
-        author_reviews=reviews_for_authors(sub) if permissions.can_see_decision(me(), sub) else "",
+        author_reviews=decisions.reviews_for_authors(sub) if permissions.can_see_decision(me(), sub) else "",
     )
 
 
@@ -379,30 +328,15 @@ def conflicts(number: int) -> str | Response | tuple[str, int]:
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        try:
-            if not editable:
-                raise DomainError("This submission can no longer be changed: write to the chairs about a conflict.")
-            removing = parse_id(request.form.get("remove"))
-            if removing is not None:
-                name = svc.remove_declared_conflict(me(), ws, sub, removing, now=now)
-                message = f"The conflict with {name} is taken back."
-            else:
-                person = db.session.get(User, parse_id(request.form.get("person")) or 0)
-                reason = {r.value: r for r in ConflictReason}.get(request.form.get("reason", ""))
-                if person is None or reason is None:
-                    raise DomainError("Choose a member of the program committee and a reason.")
-                svc.declare_pc_conflict(me(), ws, sub, person, reason, now=now)
-                message = f"{person.name} is declared a conflict of #{sub.number} ({reason.label.lower()})."
-            work.commit_and_deliver()
-            flash(message, "success")
+        outcome = work.attempt(lambda: _change_conflicts(ws, sub, editable, now), unsaved="Nothing was changed.")
+        if outcome.ok:
+            flash(outcome.value, "success")  # type: ignore[arg-type]
             return redirect(url_for(".conflicts", number=number, q=request.args.get("q", "")))
-        except DomainError as exc:
-            db.session.rollback()
-            problem = f"{exc} Nothing was changed."
+        problem = outcome.problem
     q = (request.args.get("q") or "").strip()[:200]
-    declared = [c for c in sub.declared]
+    declared = list(sub.declared)
     picked = {c.user_id for c in declared if c.user_id is not None}
-    found = svc.search_program_committee(q, exclude=picked) if q else []
+    found = submissions.search_program_committee(q, exclude=picked) if q else []
     page = render_template(
         "submissions/conflicts.html",
         ws=ws,
@@ -418,6 +352,22 @@ def conflicts(number: int) -> str | Response | tuple[str, int]:
     return (page, 422) if problem else page
 
 
+def _change_conflicts(ws: Workshop, sub: Submission, editable: bool, now: Any) -> str:
+    """Take back a declared conflict (``remove``) or declare one (``person``, ``reason``); what to tell the author."""
+    if not editable:
+        raise DomainError("This submission can no longer be changed: write to the chairs about a conflict.")
+    removing = parse_id(request.form.get("remove"))
+    if removing is not None:
+        name = submissions.remove_declared_conflict(me(), ws, sub, removing, now=now)
+        return f"The conflict with {name} is taken back."
+    person = db.session.get(User, parse_id(request.form.get("person")) or 0)
+    reason = {r.value: r for r in ConflictReason}.get(request.form.get("reason", ""))
+    if person is None or reason is None:
+        raise DomainError("Choose a member of the program committee and a reason.")
+    submissions.declare_pc_conflict(me(), ws, sub, person, reason, now=now)
+    return f"{person.name} is declared a conflict of #{sub.number} ({reason.label.lower()})."
+
+
 @bp.route("/<int:number>/withdraw", methods=["GET", "POST"])
 def withdraw(number: int) -> str | Response:
     ws = require_workshop()
@@ -426,12 +376,12 @@ def withdraw(number: int) -> str | Response:
         flash("This submission cannot be withdrawn now.", "error")
         return redirect(url_for(".detail", number=number))
     form = ConfirmForm()
-    if form.validate_on_submit():
-        svc.withdraw_submission(me(), ws, sub)
-        work.commit_and_deliver()
-        flash(f"Submission #{number} is withdrawn. You can restore it until the deadline.", "success")
-        return redirect(url_for(".detail", number=number))
-    return render_template("submissions/withdraw.html", ws=ws, sub=sub, form=form, deadline=ws.paper_deadline(sub))
+    if not form.validate_on_submit():
+        return render_template("submissions/withdraw.html", ws=ws, sub=sub, form=form, deadline=ws.paper_deadline(sub))
+    outcome = work.attempt(lambda: submissions.withdraw_submission(me(), ws, sub))
+    # Refused (a click at the same moment withdrew it): back to this page, which says whether it still can be.
+    to = url_for(".detail", number=number) if outcome.ok else url_for(".withdraw", number=number)
+    return redirect_after(outcome, f"Submission #{number} is withdrawn. You can restore it until the deadline.", to)
 
 
 @bp.post("/<int:number>/restore")
@@ -440,16 +390,10 @@ def restore(number: int) -> Response:
     sub = get_submission(number)
     if not (permissions.is_author(me(), sub) or permissions.can_chair_paper(me(), sub)):
         abort(403)  # the service says which author (the submitter) may
-    if ConfirmForm().validate_on_submit():
-        try:
-            svc.restore_submission(me(), ws, sub)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            work.commit_and_deliver()
-            flash(f"Submission #{number} is restored.", "success")
-    return redirect(url_for(".detail", number=number))
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".detail", number=number))
+    outcome = work.attempt(lambda: submissions.restore_submission(me(), ws, sub), unsaved="")  # (its refusals say why)
+    return redirect_after(outcome, f"Submission #{number} is restored.", url_for(".detail", number=number))
 
 
 @bp.get("/<int:number>/files/<int:revision_id>")
@@ -466,56 +410,42 @@ def download(number: int, revision_id: int) -> Response:
 
 
 @bp.route("/<int:number>/camera-ready", methods=["GET", "POST"])
-def camera_ready(number: int) -> str | Response:
+def camera_ready(number: int) -> str | Response | tuple[str, int]:
     ws = require_workshop()
     sub = _authors_only(number)
-    now = utcnow()
-    if not permissions.can_upload_camera_ready(me(), sub, now):
+    if not permissions.can_upload_camera_ready(me(), sub, utcnow()):
         abort(404)
-    form = CameraReadyForm(obj=None if request.method == "POST" else _form_data(sub))
-    problems: list[str] = []
-    upload_error = report = None
+    form = CameraReadyForm() if request.method == "POST" else CameraReadyForm.from_model(sub)
+    shown = Shown()
     if request.method == "POST":
-        action = request.form.get("action", "save")
-        if action == "save" or not _author_action(form, action):
-            authors = _authors_from(form)
-            problems = svc.check_authors(authors, me(), sub) if form.validate_on_submit() else []
-            try:
-                raw = _read(request.files.get("paper"), ws.max_upload_mb)
-            except svc.UploadRefused as exc:
-                raw, upload_error = None, str(exc)
-            if not form.errors and not problems and raw is None:
-                upload_error = upload_error or "Attach the final PDF."
-            elif not form.errors and not problems and raw is not None and (refusal := _spend_pdf_checks(1)):
-                upload_error = refusal
-            elif not form.errors and not problems and raw is not None:
-                try:
-                    checked = svc.check_paper(ws, sub.type, authors, *raw, kind=FileKind.CAMERA_READY)
-                    version = parse_id(form.version.data) or -1
-                    svc.upload_camera_ready(me(), ws, sub, title=form.title.data, authors=authors, paper=checked, version=version)
-                    work.commit_and_deliver()
-                except svc.UploadRefused as exc:
-                    db.session.rollback()
-                    upload_error, report = str(exc), exc.report
-                except (DomainError, StorageFull, StaleDataError) as exc:
-                    db.session.rollback()
-                    message = once.message_of(exc)
-                    problems = [message if "Nothing was saved" in message else f"{message} Nothing was saved."]
-                else:
-                    flash(f"The camera-ready version of #{number} is saved. A receipt is on its way.", "success")
-                    return redirect(url_for(".detail", number=number))
-    failed = bool(form.errors or problems or upload_error)
-    return render_template(
-        "submissions/camera_ready.html",
-        ws=ws,
-        sub=sub,
-        form=form,
-        problems=problems,
-        upload_error=upload_error,
-        report=report,
-        deadline=ws.deadlines().camera_ready,
-        max_authors=svc.MAX_AUTHORS,
-    ), 422 if failed else 200
+        result = _save_camera_ready(form, ws, sub)
+        if isinstance(result, Response):
+            return result
+        shown = result
+    return _form_page("submissions/camera_ready.html", form, shown, ws=ws, sub=sub, deadline=ws.deadlines().camera_ready)
+
+
+def _save_camera_ready(form: CameraReadyForm, ws: Workshop, sub: Submission) -> Response | Shown:
+    """The final title, authors and PDF (not anonymous) of an accepted paper."""
+    given, number = form.to_input(), sub.number
+
+    def files() -> CheckedFile:
+        raw = _read(request.files.get("paper"), ws.max_upload_mb)
+        if raw is None:
+            raise UploadRefused("Attach the final PDF.")
+        _spend(1)
+        return submissions.check_paper(ws, sub.type, given["authors"], *raw, kind=FileKind.CAMERA_READY)
+
+    def save(paper: CheckedFile) -> int:
+        submissions.upload_camera_ready(me(), ws, sub, paper=paper, **given)
+        return number
+
+    # The author list is checked once the form is valid (its rows' own errors come first).
+    result = _handle(form, lambda: [] if form.errors else submissions.check_authors(given["authors"], me(), sub), files, save)
+    if isinstance(result, Shown):
+        return result
+    flash(f"The camera-ready version of #{number} is saved. A receipt is on its way.", "success")
+    return redirect(url_for(".detail", number=number))
 
 
 # --- chairs -------------------------------------------------------------------------------------------
@@ -542,27 +472,21 @@ def extension(number: int) -> Response:
     if not permissions.can_extend_deadline(me(), sub):
         abort(403)
     form = ExtensionForm()
-    if form.validate_on_submit():
-        until = None
-        if form.until.data:
-            try:
-                naive = datetime.fromisoformat(form.until.data.replace("T", " "))
-                until = naive.replace(tzinfo=ws.zone) if naive.tzinfo is None else naive
-                until.astimezone(UTC)  # OverflowError when it falls outside the years 1-9999 in UTC
-            except (ValueError, OverflowError):
-                flash("Give the new deadline as 2026-12-20 23:59.", "error")
-                return redirect(url_for(".detail", number=number))
-        try:
-            svc.extend_deadline(me(), ws, sub, until)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(
-                f"Submission #{number} may now be changed until {format_datetime(until)}."
-                if until
-                else f"Submission #{number} follows the common deadline again.",
-                "success",
-            )
-    return redirect(url_for(".detail", number=number))
+    if not form.validate_on_submit():
+        return redirect(url_for(".detail", number=number))
+
+    def extend() -> Any:
+        until = form.to_input(ws)
+        submissions.extend_deadline(me(), ws, sub, until)
+        return until
+
+    outcome = work.attempt(extend)
+    return redirect_after(
+        outcome,
+        lambda until: (
+            f"Submission #{number} may now be changed until {format_datetime(until)}."
+            if until
+            else f"Submission #{number} follows the common deadline again."
+        ),
+        url_for(".detail", number=number),
+    )

@@ -64,7 +64,7 @@ from tests.views.test_submissions import (
 from tests.views.test_submissions import ada as ada
 from tests.views.test_submissions import open_app as open_app
 
-DISK_FULL = "The server could not store your file (No space left on device). Nothing was saved; please try again later."
+DISK_FULL = "The server could not store your file (No space left on device); please try again later. Nothing was saved."
 DATABASE_DOWN = (
     "Error 503 Database unavailable The database is unavailable for a moment, so nothing was saved. "
     "Please try again in a minute: go back and send the form again, or reload the page. "

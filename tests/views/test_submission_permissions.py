@@ -728,7 +728,7 @@ def test_notices_to_new_authors_are_limited_per_account_and_hour(world: World, s
     assert response.status_code == 422
     assert (
         f"This would tell 1 new author of the paper, and {told + 1} were told in the last hour: at most {told + 1} an "
-        "hour may be. Nothing was saved"
+        "hour may be. Add the other authors in an hour, or write to the chairs. Nothing was saved."
     ) in text_of(response)
     assert snapshot(world) == before
     assert smtp.wait_for(1, timeout=0.5) == []
