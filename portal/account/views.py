@@ -13,7 +13,6 @@ from portal.account.forms import (
     PasswordChangeForm,
     ProfileForm,
 )
-from portal.db import db
 from portal.forms import ButtonForm, choices
 from portal.models import User
 from portal.services import accounts
@@ -25,7 +24,7 @@ def keep_failed_attempts(form: object) -> None:
     """A wrong current password was recorded (it counts toward the sign-in limits): keep the record although
     the form is refused. Nothing else of the request is pending."""
     if getattr(form, "failed_attempt", False):
-        db.session.commit()
+        work.commit_and_deliver()
 
 
 def _stay_signed_in(user: User) -> None:

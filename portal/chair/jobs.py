@@ -28,7 +28,7 @@ def launch(kind: str, actor: object, **args: object) -> Response:
 
 def started(row: Job) -> Response:
     """Commit the request's work with the job it recorded, dispatch the job, and show where it is."""
-    db.session.commit()
+    work.commit_and_deliver()
     jobs.dispatch(row)
     db.session.refresh(row)
     if row.state == JobState.DONE:

@@ -227,7 +227,7 @@ def pdf(number: int) -> Response:
     file = revision.file
     if permissions.gets_reviewers_copy_only(me(), sub):
         file = submissions.ensure_reviewers_copy(revision)  # made at upload; here only if the workshop became double-blind later
-        db.session.commit()
+        work.commit_and_deliver()
     if file is None:
         abort(404)
     return send_stored(file, f"{ws.label}-{sub.id}.pdf".replace(" ", ""))
