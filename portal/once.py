@@ -23,15 +23,7 @@ from portal.db import db
 from portal.models import FormToken
 from portal.work import SIMULTANEOUS
 
-__all__ = ["FIELD", "SIMULTANEOUS", "claim", "done", "field", "init_app", "message_of", "once_token", "record"]
-
-
-def message_of(error: BaseException) -> str:
-    """What to tell the person for a refused change: a domain error's own sentence; for a version check lost to
-    a concurrent save (SQLAlchemy's "expected to update 1 row(s)"), never the database's words."""
-    from sqlalchemy.orm.exc import StaleDataError
-
-    return SIMULTANEOUS if isinstance(error, StaleDataError | sa.exc.IntegrityError) else str(error)
+__all__ = ["FIELD", "SIMULTANEOUS", "claim", "done", "field", "init_app", "once_token", "record"]
 
 
 FIELD = "once"
