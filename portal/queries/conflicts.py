@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from portal.addresses import normalize_domain
 from portal.assign import arrays
 from portal.assign.affinity import PairArrays
 from portal.db import db
@@ -325,8 +326,8 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
             reviewer["declares_email"].append((user_id, value, value))
             if person_id is not None:
                 reviewer["declares_account"].append((user_id, person_id, value))
-        elif kind == ConflictKind.DOMAIN:
-            reviewer["declares_domain"].append((user_id, value, value))
+        elif kind == ConflictKind.DOMAIN:  # (normalised again: a domain declared before IDN domains were)
+            reviewer["declares_domain"].append((user_id, normalize_domain(value), value))
         elif kind == ConflictKind.INSTITUTION and norm_institution(value):
             reviewer["declares_inst"].append((user_id, norm_institution(value), value))
     facts.overrides = [
