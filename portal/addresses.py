@@ -27,6 +27,23 @@ def normalize_email(address: str) -> str:
     return f"{unicodedata.normalize('NFC', local.lower())}@{domain}"
 
 
+def normalize_domain(domain: str) -> str:
+    """``" @Uni-Köln.DE. "`` or ``"xn--uni-kln-e1a.de"`` -> ``"uni-köln.de"``: the form of the domain part of every
+    address ``normalize_email`` stores, so that a declared domain matches the addresses it names."""
+    text = unicodedata.normalize("NFC", domain.strip()).removeprefix("@").rstrip(".").lower()
+    with contextlib.suppress(idna.IDNAError, UnicodeError, ValueError):
+        text = idna.decode(idna.encode(text, uts46=True))
+    return text
+
+
+def ascii_domain(domain: str) -> str | None:
+    """The IDNA (``xn--``) form of a domain, to check its shape; None when IDNA refuses it."""
+    try:
+        return idna.encode(normalize_domain(domain), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+
+
 def valid_email(address: str) -> str:
     """The normalised form of a well-formed address; ``ValueError`` with a sentence for anything else."""
     text = address.strip()

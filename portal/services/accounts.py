@@ -14,7 +14,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import emails
-from portal.addresses import normalize_email, valid_email
+from portal.addresses import ascii_domain, normalize_domain, normalize_email, valid_email
 from portal.db import db, utcnow
 from portal.domain import Conflicted, DomainError
 from portal.models import (
@@ -419,10 +419,10 @@ def parse_conflicts(institutions: str, domains: str, people: str) -> tuple[list[
         if line.strip():
             found.append((ConflictKind.INSTITUTION, " ".join(line.split())[:300]))
     for line in domains.splitlines():
-        d = line.strip().lower().removeprefix("@").rstrip(".")
-        if not d:
+        if not line.strip():
             continue
-        if DOMAIN_RE.match(d):
+        d, shape = normalize_domain(line), ascii_domain(line)  # uni-köln.de and xn--uni-kln-e1a.de are one domain
+        if shape is not None and DOMAIN_RE.match(shape):
             found.append((ConflictKind.DOMAIN, d))
         else:
             problems.append(f"“{line.strip()[:80]}” is not an email domain (like ucsd.edu).")

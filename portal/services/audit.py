@@ -57,11 +57,12 @@ def events(viewer: User, *, q: str = "", kind: str | None = None, page: int = 1,
     stmt = sa.select(AuditEvent).where(
         sa.or_(AuditEvent.submission_id.is_(None), AuditEvent.submission_id.not_in(chair_conflicted_ids(viewer)))
     )
+    redact = conflicted(viewer)
     if q:
         pattern = like_pattern(q)
         stmt = stmt.where(
             sa.or_(
-                sa.func.lower(AuditEvent.summary).like(pattern, escape="\\"),
+                sa.func.lower(_shown_summary(viewer, redact)).like(pattern, escape="\\"),
                 sa.func.lower(AuditEvent.actor_name).like(pattern, escape="\\"),
             )
         )
@@ -73,7 +74,17 @@ def events(viewer: User, *, q: str = "", kind: str | None = None, page: int = 1,
     rows = db.session.scalars(
         stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(list(rows), total, page, pages, conflicted(viewer))
+    return Page(list(rows), total, page, pages, redact)
+
+
+def _shown_summary(viewer: User, redact: bool) -> sa.ColumnElement[str]:
+    """``summary_for`` in SQL: what the search may match is what the viewer reads, so searching for a number a
+    conflicted chair does not see cannot tell them it is there."""
+    if not redact:
+        return AuditEvent.summary
+    safe = AuditEvent.details["conflict_safe"].as_string()
+    theirs = sa.and_(AuditEvent.actor_id.is_not(None), AuditEvent.actor_id == viewer.id)
+    return sa.case((sa.and_(safe.is_not(None), safe != "", sa.not_(theirs)), safe), else_=AuditEvent.summary)
 
 
 def conflicted(viewer: User) -> bool:

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from portal.addresses import normalize_email
 from portal.db import db, utcnow
 from portal.models import (
     ConflictKind,
@@ -204,6 +205,27 @@ def test_conflict_reviewer_declared_parent_domain_matches_subdomains(app: Flask)
         key = (sub.id, parent.id)
 
     assert _conflicts(app) == {key: ["the reviewer declared a conflict with ucsd.edu (author Ann Author (ann@cs.ucsd.edu))"]}
+
+
+def test_conflict_reviewer_declares_an_internationalised_domain_in_either_form(app: Flask) -> None:
+    """uni-köln.de and xn--uni-kln-e1a.de are one domain: the account page takes both, and either matches an author
+    whose address was typed either way (addresses are stored in the Unicode form). Found by the Hypothesis test of
+    the two appliers: the Unicode form was refused, the xn-- form matched nobody."""
+    from portal.services.accounts import parse_conflicts
+
+    found, problems = parse_conflicts("", "Uni-Köln.DE\n@xn--uni-kln-e1a.de.\nnot a domain", "")
+    assert found == [(ConflictKind.DOMAIN, "uni-köln.de")]
+    assert problems == ["“not a domain” is not an email domain (like ucsd.edu)."]
+    with app.app_context():
+        sub = _submission([("Karl", normalize_email("karl@xn--uni-kln-e1a.de"), "")])
+        typed = _reviewer("t@mit.edu", "MIT", declares=found)
+        stored_before = _reviewer("s@cmu.edu", "CMU", declares=((ConflictKind.DOMAIN, "xn--uni-kln-e1a.de"),))
+        db.session.commit()
+        ids = (sub.id, typed.id, stored_before.id)
+
+    found_pairs = _conflicts(app)
+    assert sorted(found_pairs) == [(ids[0], ids[1]), (ids[0], ids[2])]
+    assert found_pairs[(ids[0], ids[1])] == ["the reviewer declared a conflict with uni-köln.de (author Karl (karl@uni-köln.de))"]
 
 
 def test_conflict_reviewer_declared_person(app: Flask) -> None:

@@ -818,6 +818,21 @@ def test_reminder_goes_to_each_reviewer_with_unfinished_reviews_listing_theirs(w
     }
 
 
+def test_a_chair_who_is_an_author_cannot_find_a_hidden_count_by_searching_the_audit_log(world: World) -> None:
+    """Carla (an author of paper 3) reads another chair's reminders without their number; searching the log for
+    that number must not find the entry either (the count of results would tell her)."""
+    chris, carla = signed_in(world, "chris"), signed_in(world, "carla")
+    post(chris, "/chair/assignments/remind", token_page="/chair/assignments")
+
+    def found(client: Any, q: str) -> str:
+        return text_of(client.get(f"/chair/audit?q={q}"))
+
+    assert "Sent reminders to 3 reviewer(s) with unfinished reviews" in found(chris, "3 reviewer")
+    assert "Sent reminders to the reviewers with unfinished reviews" in found(carla, "reminders")
+    assert "Sent reminders" not in found(carla, "3 reviewer")
+    assert "Sent reminders" not in found(carla, "3")
+
+
 def test_suspended_assignments_are_those_on_the_papers_the_chair_handles(world: World) -> None:
     with world.app.app_context():
         for paper, reviewer in (("p1", "rita"), ("p3", "una")):
