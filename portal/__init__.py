@@ -14,7 +14,7 @@ from flask import Flask, Request, current_app
 from flask.cli import ScriptInfo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal.config import DEFAULT_SECRET_KEY, LOCAL_BASE_URL, Config
+from portal.config import DEFAULT_SECRET_KEY, LOCAL_BASE_URL, MISSING_SETTINGS, Config
 from portal.db import IdConverter
 from portal.db import db as database
 from portal.extensions import csrf, limiter, mail, migrate
@@ -107,8 +107,6 @@ NO_BASE_URL_MESSAGE = (
     "No BASE_URL: set PORTAL_BASE_URL in the environment (or BASE_URL in instance/config.py) to the site's public "
     "address, such as https://portal.example.org; links in mail are built from it (`make run` sets the local one)."
 )
-#: ``app.extensions`` key: the messages of the settings an app built for ``flask --help`` lacks.
-MISSING_SETTINGS = "portal.missing_settings"
 
 
 def _listing_commands() -> bool:

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
-from portal import MISSING_SETTINGS, emails, work
+from portal import emails, work
 from portal.backup import backup_command, restore_command
+from portal.config import MISSING_SETTINGS
 from portal.db import db, utcnow
 from portal.demo import DEMO_PASSWORD, PHASES, DemoRefused, demo_accounts, load_demo, local_sqlite_file, start_over
 from portal.domain import Conflicted, DomainError

@@ -168,3 +168,8 @@ class Config:
     #: How long a form's CSRF token stays valid, in seconds (8 hours: a form left open over a working day still
     #: posts).
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+
+#: ``app.extensions`` key (not a setting): the messages of the settings an app built for ``flask --help`` lacks;
+#: ``create_app`` writes it, the commands read it.
+MISSING_SETTINGS = "portal.missing_settings"
