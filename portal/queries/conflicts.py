@@ -233,12 +233,9 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
         if value:
             seen = values[user_id][kind]
             seen[value] = seen.get(value, False) or bool(current)
-    # user -> kind -> [(value, is it the current one)], the current one first (only the reasons' words need the
-    # order: without them, 40,000 sorts at conference size are skipped)
+    # user -> kind -> [(value, is it the current one)], the current one first
     history = {
-        user_id: {
-            kind: sorted(seen.items(), key=lambda x: not x[1]) if reasons else list(seen.items()) for kind, seen in kinds.items()
-        }
+        user_id: {kind: sorted(seen.items(), key=lambda x: not x[1]) for kind, seen in kinds.items()}
         for user_id, kinds in values.items()
     }
 
