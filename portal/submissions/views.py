@@ -379,8 +379,9 @@ def withdraw(number: int) -> str | Response:
     if not form.validate_on_submit():
         return render_template("submissions/withdraw.html", ws=ws, sub=sub, form=form, deadline=ws.paper_deadline(sub))
     outcome = work.attempt(lambda: submissions.withdraw_submission(me(), ws, sub))
-    # Refused (a click at the same moment withdrew it): back to this page, which says whether it still can be.
-    to = url_for(".detail", number=number) if outcome.ok else url_for(".withdraw", number=number)
+    # Refused or not, to the submission's page, which shows its state: one message, never a second one from this
+    # page saying a paper another click has just withdrawn "cannot be withdrawn now".
+    to = url_for(".detail", number=number)
     return redirect_after(outcome, f"Submission #{number} is withdrawn. You can restore it until the deadline.", to)
 
 

@@ -1006,7 +1006,7 @@ def test_withdraw_and_restore_pressed_twice_at_once_change_once_and_tell_the_oth
         assert [WITHDRAWN.format(number)] in told, told
         assert told[0] == [WITHDRAWN.format(number)] or told[1] == [WITHDRAWN.format(number)]
         other = told[1] if told[0] == [WITHDRAWN.format(number)] else told[0]
-        assert other in ([NOT_NOW], [SIMULTANEOUS, NOT_NOW]), other  # (the loser lands back on the withdraw page)
+        assert other in ([NOT_NOW], [SIMULTANEOUS]), other  # one message, on the submission's page
 
         restore = form(ada.get(detail), f"{detail}/restore")
         answers = double_click((ada, tab), f"{detail}/restore", restore, detail)
