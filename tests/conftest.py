@@ -4,6 +4,8 @@ set), a real SMTP server, and helpers that post forms the way a browser does, CS
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import email
 import email.policy
 import html as html_lib
@@ -13,27 +15,37 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import flask_migrate
+import jinja2
+import jinja2.bccache
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from portal import create_app
 from portal.db import db
 from portal.services.content import load_content, read_content_file
+from tests import markers
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_FILE = ROOT / "content" / "longllm-2024.toml"
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.hookimpl(tryfirst=True)  # before the mark plugin deselects, so -m "not slow and not fuzz" sees the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    markers.apply(items)
 
 
 def free_port() -> int:
@@ -187,6 +199,87 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+# --- what every test app would build again ------------------------------------------------------------
+#
+# Each test gets an app of its own. Profiled (cProfile on process time, tests/views), most of a view test's CPU
+# went to two things every app redoes from scratch: Jinja compiling the same templates (about 40 %) and Werkzeug
+# compiling a URL builder for each of the 96 rules (about 25 %, 45 ms an app). Both results depend only on their
+# inputs, so the test apps share them: the output is the same code, compiled once per run.
+
+
+class SharedTemplateCode(jinja2.BytecodeCache):
+    """Jinja's bytecode cache, kept in memory as code objects: a template compiled by one test app is not parsed
+    and compiled again by the next. Keyed by the template's name and file and the settings that change the
+    generated code; a template whose source changed (its checksum) is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[tuple[Any, str], tuple[str | None, CodeType]] = {}
+
+    @staticmethod
+    def _settings(env: jinja2.Environment) -> tuple[Any, ...]:
+        return (
+            env.block_start_string,
+            env.block_end_string,
+            env.variable_start_string,
+            env.variable_end_string,
+            env.comment_start_string,
+            env.comment_end_string,
+            env.line_statement_prefix,
+            env.line_comment_prefix,
+            env.trim_blocks,
+            env.lstrip_blocks,
+            env.newline_sequence,
+            env.keep_trailing_newline,
+            tuple(sorted(env.extensions)),
+            env.optimized,
+            env.is_async,
+            env.finalize is not None,
+            env.autoescape if isinstance(env.autoescape, bool) else "select",
+        )
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        hit = self._code.get((self._settings(bucket.environment), bucket.key))
+        if hit is not None and hit[0] == bucket.checksum:
+            bucket.code = hit[1]
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.code is not None:
+            self._code[(self._settings(bucket.environment), bucket.key)] = (bucket.checksum, bucket.code)
+
+    def clear(self) -> None:
+        self._code.clear()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
+
+
+def _share_url_builders() -> None:
+    """Werkzeug compiles two URL-building functions for every rule an app adds (``Rule._compile_builder``: an AST
+    built, walked and compiled). The function depends only on the rule's parsed parts and ``append_unknown``, and
+    takes the rule as its ``self``, so one function serves the same rule in every test app. Rules with defaults
+    (their values are folded into the function) are compiled as before. A private method: if a Werkzeug release
+    changes it, the cache steps aside and every app compiles its own, as without it."""
+    original = getattr(Rule, "_compile_builder", None)
+    if original is None or getattr(original, "shared", False):
+        return
+    built: dict[tuple[Any, ...], Any] = {}
+
+    def compile_builder(self: Rule, append_unknown: bool = True) -> Any:
+        trace = getattr(self, "_trace", None)
+        if self.defaults or trace is None:
+            return original(self, append_unknown)
+        key = (self.rule, tuple(trace), append_unknown)
+        if key not in built:
+            built[key] = original(self, append_unknown)
+        return built[key]
+
+    compile_builder.shared = True  # type: ignore[attr-defined]
+    Rule._compile_builder = compile_builder  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
+
 class ClosingClient(FlaskClient):
     """A test client that reads each response whole and closes it, as a WSGI server does once the response is
     sent: what a view left for after the response (``call_on_close``, e.g. mail that must not delay an answer)
@@ -200,6 +293,7 @@ class ClosingClient(FlaskClient):
 def make_app(database_url: str, **config: Any) -> Flask:
     app = create_app(_config(database_url, **config))
     app.test_client_class = ClosingClient
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     return app
 
 
@@ -278,6 +372,125 @@ def pg_content_snapshot(pg_database: str) -> str:
 def _restore_content(url: str, statement: str) -> None:
     with _cleaners[url][0].begin() as conn:
         conn.exec_driver_sql(statement)
+
+
+# --- worlds built once -----------------------------------------------------------------------------------
+
+
+class Worlds:
+    """A test module's world (people, papers, reviews), built through the services once per run and backend, and
+    put back for each further test that asks for it: a copy of the database (the SQLite file, or on PostgreSQL
+    every table's rows and every sequence's position, kept in a schema of their own) and of the upload folder.
+    Each test still gets its own database and files, so a test may change the world freely; the next one gets
+    it back as built. The builder's answer (ids, numbers, a dataclass holding the app) is deep-copied with the
+    test's own app and upload folder in place of the first one's.
+
+    A world is built again, never shared, when the test starts from another state (another row count in any
+    table, or files already uploaded), runs with other settings, or when building it delivered mail (the test
+    would otherwise miss it). Times in a shared world are those of its first build, minutes ago at most in a
+    run: a builder whose tests compare times to the second should not use it."""
+
+    def __init__(self, directory: Path, recorder: SMTPRecorder) -> None:
+        self._dir = directory
+        self._recorder = recorder
+        self._saved: dict[Any, Any] = {}
+
+    def get(self, app: Flask, build: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+        uploads = Path(app.config["UPLOAD_FOLDER"])
+        settings = sorted((k, repr(v)) for k, v in app.config.items() if k not in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_FOLDER"))
+        key = (build.__module__, build.__qualname__, repr(args), repr(sorted(kwargs.items())), uri.split(":")[0])
+        key += (_row_counts(app), repr(settings))
+        if uploads.exists() and any(uploads.iterdir()):
+            return build(app, *args, **kwargs)
+        saved = self._saved.get(key)
+        if saved is None:
+            sent = len(self._recorder.messages)
+            value = build(app, *args, **kwargs)
+            if len(self._recorder.messages) != sent:
+                self._saved[key] = False  # it delivered mail: build it for every test
+            else:
+                self._saved[key] = self._save(app, uri, uploads, value)
+            return value
+        if saved is False:
+            return build(app, *args, **kwargs)
+        return self._restore(app, uri, uploads, saved)
+
+    def _save(self, app: Flask, uri: str, uploads: Path, value: Any) -> tuple[Any, ...]:
+        n = len(self._saved)
+        _release(app)
+        if uri.startswith("sqlite:///"):
+            restore: Any = self._dir / f"world-{n}.sqlite3"
+            shutil.copyfile(uri.removeprefix("sqlite:///"), restore)
+        else:
+            restore = _pg_save(uri, f"world_{n}")
+        files = None
+        if uploads.exists():
+            files = self._dir / f"world-{n}-uploads"
+            shutil.copytree(uploads, files)
+        # A copy: the first test gets the builder's own answer and may change it (a person's new address).
+        return (restore, files, copy.deepcopy(value, {id(app): app}), app, uploads)
+
+    def _restore(self, app: Flask, uri: str, uploads: Path, saved: tuple[Any, ...]) -> Any:
+        restore, files, value, first_app, first_uploads = saved
+        _release(app)
+        if uri.startswith("sqlite:///"):
+            path = Path(uri.removeprefix("sqlite:///"))
+            for journal in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                journal.unlink(missing_ok=True)
+            shutil.copyfile(restore, path)
+        else:
+            _truncate_all(uri)
+            _restore_content(uri, restore)
+        if files is not None:
+            shutil.copytree(files, uploads, dirs_exist_ok=True)
+        copied = copy.deepcopy(value, {id(first_app): app})
+        if dataclasses.is_dataclass(copied):
+            for f in dataclasses.fields(copied):
+                if getattr(copied, f.name) == first_uploads:
+                    setattr(copied, f.name, uploads)
+        return copied
+
+
+def _release(app: Flask) -> None:
+    """Close the app's connections, so that its database can be copied or replaced underneath it."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _row_counts(app: Flask) -> tuple[int, ...]:
+    with app.app_context():
+        counts = db.session.execute(
+            sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in db.metadata.sorted_tables))
+        ).one()
+        db.session.remove()
+    return tuple(counts)
+
+
+def _pg_save(url: str, schema: str) -> str:
+    """Copy every non-empty table into ``schema`` and note each sequence's position; returns the SQL that puts
+    them back into the emptied tables."""
+    restore = []
+    with _cleaners[url][0].begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
+        for table in db.metadata.sorted_tables:  # parents first
+            if not conn.scalar(sa.select(sa.func.count()).select_from(table)):
+                continue
+            # Our own table and schema names.
+            conn.exec_driver_sql(f'CREATE TABLE "{schema}"."{table.name}" AS SELECT * FROM public."{table.name}"')  # noqa: S608
+            restore.append(f'INSERT INTO public."{table.name}" SELECT * FROM "{schema}"."{table.name}"')  # noqa: S608
+        positions = conn.execute(
+            sa.text("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL")
+        ).all()
+        restore += [f"SELECT setval('public.\"{name}\"', {int(last)})" for name, last in positions]
+    return "; ".join(restore)
+
+
+@pytest.fixture(scope="session")
+def worlds(tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[SMTPRecorder, int]) -> Worlds:
+    """``worlds.get(app, build, *args)``: ``build(app, *args)``, built once per run and backend (see Worlds)."""
+    return Worlds(tmp_path_factory.mktemp("worlds"), smtp_server[0])
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Browser fixtures: Debian's Chromium driven by Playwright's sync API (one browser per session), the app
 served on a free local port per test, and a fresh browser context per test.
 
-Every test under tests/e2e is marked ``e2e`` and skipped when /usr/bin/chromium is missing. Playwright's own
+Every test under tests/e2e is marked ``browser`` and skipped when /usr/bin/chromium is missing. Playwright's own
 browser downloads are never used (``playwright install`` cannot download here).
 """
 
@@ -32,14 +32,14 @@ E2E_DIR = Path(__file__).resolve().parent
 SKIP_REASON = "Debian's Chromium is not installed at /usr/bin/chromium"
 
 
-@pytest.hookimpl(tryfirst=True)  # before the mark plugin deselects, so `-m e2e` / `-m "not e2e"` work
+@pytest.hookimpl(tryfirst=True)  # before the mark plugin deselects, so `-m browser` / `-m "not browser"` work
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # A conftest hook sees every collected item of the session: touch only the ones in this directory.
     skip = pytest.mark.skip(reason=SKIP_REASON)
     for item in items:
         if not item.path.resolve().is_relative_to(E2E_DIR):
             continue
-        item.add_marker(pytest.mark.e2e)
+        item.add_marker(pytest.mark.browser)
         if not CHROMIUM.exists():
             item.add_marker(skip)
 

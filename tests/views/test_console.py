@@ -35,7 +35,7 @@ from portal.models import (
     Workshop,
 )
 from portal.services.scores import refresh_scores
-from tests.conftest import SMTPRecorder, text_of
+from tests.conftest import SMTPRecorder, Worlds, text_of
 from tests.factories import login, make_user
 
 # --- the world: five papers, four reviewers, two chairs (Carla co-wrote paper B) --------------------------
@@ -144,7 +144,11 @@ def add_paper(
 
 
 @pytest.fixture
-def world(app: Flask) -> dict[str, int]:
+def world(app: Flask, worlds: Worlds) -> dict[str, int]:
+    return worlds.get(app, build)
+
+
+def build(app: Flask) -> dict[str, int]:
     """The people and papers above; returns the papers' numbers and the topics' ids by key."""
     with app.app_context():
         ws = db.session.scalar(sa.select(Workshop))

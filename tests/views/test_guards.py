@@ -44,7 +44,7 @@ from portal.models import (
 from portal.queries import assignment_of
 from portal.services import reviewing as svc
 from portal.services import submissions as subs
-from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, text_of
+from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, Worlds, text_of
 from tests.factories import decide_and_notify, login, make_user
 from tests.pdfs import make_pdf
 
@@ -205,8 +205,8 @@ def build(app: Flask) -> World:
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
-    return build(app)
+def world(app: Flask, worlds: Worlds) -> World:
+    return worlds.get(app, build)
 
 
 def change(world: World, **values: Any) -> None:

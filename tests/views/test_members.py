@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 
 from portal.db import db
 from portal.models import Invitation, OutgoingEmail, User
-from tests.conftest import SMTPRecorder, csrf_token, mail_links, post_form, text_of
+from tests.conftest import SMTPRecorder, Worlds, csrf_token, mail_links, post_form, text_of
 from tests.factories import PASSWORD, create_users, login
 
 CHAIR = {"email": "chair@example.org", "name": "Carla Chair", "affiliation": "Workshop University", "roles": ("chair",)}
@@ -130,7 +130,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def people(app: Flask) -> Flask:
+def people(app: Flask, worlds: Worlds) -> Flask:
+    return worlds.get(app, build_people)
+
+
+def build_people(app: Flask) -> Flask:
     """A chair, a reviewer, an author, a person only a chair may know of, and a pending invitation."""
     create_users(app, CHAIR, REVIEWER, AUTHOR, SECRET)
     with app.app_context():

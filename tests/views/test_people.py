@@ -50,7 +50,7 @@ from portal.queries import assignment_of
 from portal.queries.conflicts import AUTHOR, conflict_reasons
 from portal.services import reviewing as svc
 from portal.services import submissions as subs
-from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, mail_links, post_form, text_of
+from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, Worlds, mail_links, post_form, text_of
 from tests.factories import PASSWORD, login, make_user
 from tests.pdfs import make_pdf
 
@@ -214,8 +214,8 @@ def build(app: Flask) -> World:
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
-    return build(app)
+def world(app: Flask, worlds: Worlds) -> World:
+    return worlds.get(app, build)
 
 
 def update(app: Flask, **values: Any) -> None:

@@ -48,7 +48,7 @@ from portal.queries import assignment_of
 from portal.services import reviewing as svc
 from portal.services import submissions as subs
 from portal.templating import format_datetime
-from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, mail_links, text_of
+from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, Worlds, mail_links, text_of
 from tests.factories import PASSWORD, login, make_user
 from tests.pdfs import make_pdf
 
@@ -228,21 +228,21 @@ def propose(world: World) -> int:
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
+def world(app: Flask, worlds: Worlds) -> World:
     """The reviewing phase under way: paper 1 with Rita (not started) and Rex (submitted, and a comment), paper 2
     with Rex (draft) and Ivan, paper 3 with Una (submitted) and Ivan."""
-    return build(app, Phase.REVIEWING, assigned=True)
+    return worlds.get(app, build, Phase.REVIEWING, assigned=True)
 
 
 @pytest.fixture
-def fresh(app: Flask) -> World:
+def fresh(app: Flask, worlds: Worlds) -> World:
     """The reviewing phase just opened: no bids, no assignments."""
-    return build(app, Phase.REVIEWING, assigned=False)
+    return worlds.get(app, build, Phase.REVIEWING, assigned=False)
 
 
 @pytest.fixture
-def bidding(app: Flask) -> World:
-    return build(app, Phase.BIDDING, assigned=False)
+def bidding(app: Flask, worlds: Worlds) -> World:
+    return worlds.get(app, build, Phase.BIDDING, assigned=False)
 
 
 def update(app: Flask, **values: Any) -> None:

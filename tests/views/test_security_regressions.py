@@ -55,7 +55,7 @@ from portal.models import (
 from portal.queries import assignment_of
 from portal.services import reviewing as reviewing_svc
 from portal.services import submissions as svc
-from tests.conftest import CSRF_INPUT_RE, SMTPRecorder, csrf_token, mail_links, post_form, text_of
+from tests.conftest import CSRF_INPUT_RE, SMTPRecorder, Worlds, csrf_token, mail_links, post_form, text_of
 from tests.factories import PASSWORD, create_users, decide_and_notify, login, make_user
 from tests.pdfs import make_pdf
 
@@ -424,8 +424,8 @@ class Papers:
 
 
 @pytest.fixture
-def papers(app: Flask) -> Papers:
-    return build_papers(app)
+def papers(app: Flask, worlds: Worlds) -> Papers:
+    return worlds.get(app, build_papers)
 
 
 def build_papers(app: Flask, *, movers: bool = False) -> Papers:

@@ -39,7 +39,7 @@ from portal.models import (
 )
 from portal.services import submissions as svc
 from portal.templating import format_datetime
-from tests.conftest import SMTPRecorder, csrf_token, text_of
+from tests.conftest import SMTPRecorder, Worlds, csrf_token, text_of
 from tests.factories import create_users, decide_and_notify, login
 from tests.pdfs import make_pdf
 
@@ -173,7 +173,11 @@ def set_state(app: Flask, number: int, kind: str) -> None:
 
 
 @pytest.fixture
-def world(app: Flask) -> World:
+def world(app: Flask, worlds: Worlds) -> World:
+    return worlds.get(app, build)
+
+
+def build(app: Flask) -> World:
     create_users(app, SAM, CORA, OTTO, RITA, CARLA)
     open_submissions(app)
     numbers, revisions, pdfs = {}, {}, {}
