@@ -551,7 +551,7 @@ def profile_of(sent: Sent, old: dict[str, Any] | None = None) -> dict[str, Any]:
     """The profile a post asks for; a field left out of it keeps its value (the form is bound to the user)."""
     posted = {
         "name": sent["name"].strip(),
-        "affiliation": sent["affiliation"].strip(),
+        "affiliation": " ".join(sent["affiliation"].split()),  # runs of white space, any kind, become one space
         "orcid": normalize_orcid(sent["orcid"]) or None,
         "homepage": sent["homepage"].strip() or None,
     }
