@@ -13,7 +13,7 @@ FLASK  := PORTAL_BASE_URL=http://$(HOST):$(PORT) $(if $(MAIL),PORTAL_MAIL_SERVER
 UV_VERSION := 0.13.9
 UV     := $(BIN)/uv
 
-.PHONY: run test lint docs lock mail serve migrate demo clean screenshots bench
+.PHONY: run test quick lint docs lock mail serve migrate demo clean screenshots bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,9 +79,17 @@ docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir .site
 
 # make test: dev dependencies, lint, the docs build, then unit, view and browser tests (on PostgreSQL too when
-# PORTAL_TEST_DATABASE_URL is set).
+# PORTAL_TEST_DATABASE_URL is set), on one pytest-xdist worker per CPU (PYTEST_WORKERS=0: in this process alone).
+# --dist loadgroup: tests marked xdist_group(name) run on one worker; the rest go wherever a worker is free.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 test: lint docs
-	$(BIN)/pytest
+	$(PYTEST)
+
+# make quick: the inner loop, about a minute: SQLite only, without the slow, browser and fuzz tests
+# (tests/markers.py); each area keeps its quick tests. make test runs everything.
+quick: $(VENV)/.installed-dev
+	PORTAL_TEST_DATABASE_URL= $(PYTEST) -m "not slow and not browser and not fuzz"
 
 # make screenshots: the README's pictures (docs/screenshots/), taken in Debian's Chromium against the demo.
 screenshots: $(VENV)/.installed-dev

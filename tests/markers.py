@@ -1,50 +1,157 @@
 """Which tests are ``slow`` and which are ``fuzz``: the inner loop (``make quick``) leaves them out, with the
-browser tests (``browser``, every test in tests/e2e, marked by tests/e2e/conftest.py).
+browser tests (``browser``: every test in tests/e2e, marked by tests/e2e/conftest.py). ``make test`` runs them all.
 
-A test is slow here when it takes about a second or more of CPU (or several seconds of waiting: subprocesses,
-workers, servers) where most take a tenth of one, measured in a full run with --durations and per-test CPU time
-(docs/dev/testing.md). Each area keeps quick tests in the inner loop; ``make test`` runs everything.
-
-An entry names a folder (``tests/cluster/``), a file, or a test function (``file::function``, every parameter of
-it). An entry that names a function its file no longer has stops the run, so the list cannot silently go stale.
+The tables below name folders, files and test functions (a function with every parameter of it). Each area keeps
+quick tests in the inner loop: a file whose tests are slow one by one is listed test by test. A function listed
+here that its file no longer defines stops the run, so the table cannot quietly go stale: rename it here too.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-SLOW: dict[str, str] = {}
+#: Folders and files that are slow as a whole.
+SLOW_PATHS: dict[str, str] = {
+    "tests/cluster/": "two gunicorn instances, nginx and an RQ worker: about a minute",
+}
+
+#: Test functions (each with every parameter) by file: 0.6 s of CPU or more a test in all (or 0.4 s in the test's own
+#: body) where most take 0.05 to 0.2 (measured with per-test CPU time, 2026-12-06), or seconds of waiting: the demo
+#: workshop, ``flask`` in a new interpreter, the PDF checker killed and restarted.
+SLOW: dict[str, tuple[str, ...]] = {
+    "tests/unit/test_affinity.py": (  # fits scikit-learn's TF-IDF
+        "test_many_blocks_in_flight_and_a_helper_that_dies_with_answers_unread",
+        "test_the_tfidf_is_scikit_learns_bit_for_bit",
+    ),
+    "tests/unit/test_command_line.py": (  # flask in a new interpreter
+        "test_a_command_without_a_secret_key_refuses_to_run",
+        "test_demo_help_without_a_secret_key_shows_its_options",
+        "test_every_portal_command_help_works_without_a_secret_key",
+        "test_flask_help_without_a_secret_key_lists_every_command",
+        "test_flask_run_without_a_secret_key_refuses_to_serve",
+    ),
+    "tests/unit/test_conflicts.py": ("test_conflict_webmail_domain_is_ignored",),
+    "tests/unit/test_pdf_corners.py": (  # a huge XMP packet
+        "test_a_huge_xmp_packet_is_refused_before_it_is_parsed",
+    ),
+    "tests/unit/test_pdfcheck.py": (  # kills and restarts the PDF checker
+        "test_a_killed_checker_server_is_replaced_and_the_next_upload_is_checked",
+        "test_checks_at_once_after_the_server_died_all_get_their_answer_from_one_new_server",
+        "test_the_checker_server_ends_when_its_worker_is_killed",
+    ),
+    "tests/unit/test_sandbox.py": (  # runs a template to its output budget
+        "test_big_ranges_joins_and_lists_hit_the_output_budget",
+        "test_concatenation_and_doubling_hit_the_output_budget",
+    ),
+    "tests/views/test_backup.py": (  # a backup and a restore
+        "test_backup_then_restore_into_a_fresh_instance_brings_back_every_row_and_file",
+        "test_restore_of_a_damaged_backup_is_refused_and_changes_nothing",
+    ),
+    "tests/views/test_cli.py": (  # loads the demo workshop
+        "test_demo_if_empty_leaves_an_existing_workshop_alone",
+        "test_demo_loads_the_workshop_with_open_submissions",
+    ),
+    "tests/views/test_console.py": (
+        "test_audit_log_lists_chair_actions_and_finds_them_by_words_actor_and_kind",
+        "test_home_and_table_issue_as_many_statements_for_2000_papers_as_for_20",
+        "test_odd_numbers_in_urls_and_queries_are_not_found_never_an_error",
+        "test_refused_actions_leave_no_audit_entry",
+    ),
+    "tests/views/test_demo_reset.py": (  # loads the demo workshop
+        "test_demo_reset_says_what_goes_and_asks_first",
+        "test_demo_reset_with_yes_starts_over_with_the_demo_alone",
+    ),
+    "tests/views/test_faults.py": ("test_a_database_error_after_the_commit_keeps_the_submission_and_its_receipt_queued",),
+    "tests/views/test_guards.py": (
+        "test_a_chairs_conflicts_are_read_once_a_request_however_many_papers",
+        "test_chair_who_is_an_author_sees_nothing_of_their_papers_reviewing",
+        "test_coauthor_who_changes_address_stays_an_author",
+        "test_discussion_names_each_participant_as_the_reader_may_know_them",
+    ),
+    "tests/views/test_jobs_deferred.py": ("test_group_mail_whose_audience_changes_before_the_worker_runs_sends_nothing",),
+    "tests/views/test_pagecache.py": ("test_query_strings_and_made_up_hosts_cannot_fill_the_memory",),
+    "tests/views/test_people.py": (
+        "test_author_who_changes_address_and_affiliation_stays_author_and_conflicted",
+        "test_authors_pick_a_committee_member_as_a_conflict_with_a_reason_and_take_it_back",
+        "test_chair_who_changed_address_is_still_an_author_gets_no_mail_and_sees_nothing_of_the_paper",
+        "test_discussion_opens_to_a_reviewer_after_their_own_review_and_mails_only_its_readers",
+        "test_paper_every_chair_conflicts_with_gets_a_manager_who_handles_it_alone",
+        "test_reviewer_who_moves_to_an_authors_domain_is_suspended_until_a_chair_lifts_the_conflict",
+        "test_reviewers_declared_person_conflict_follows_that_person_to_a_new_address",
+        "test_reviewers_who_join_an_authors_institution_are_suspended_and_removed_unless_their_review_is_in",
+        "test_stale_letter_is_not_sent_until_the_drafts_are_prepared_again",
+    ),
+    "tests/views/test_public.py": ("test_speakers_page_shows_each_speaker_and_affiliation",),
+    "tests/views/test_races.py": (  # two requests at once
+        "test_a_new_submission_posted_twice_one_after_the_other_is_one_submission",
+        "test_a_reviewer_removed_while_submitting_a_first_review_is_never_told_both",
+        "test_proposals_applied_at_once_apply_one_and_keep_every_limit",
+    ),
+    "tests/views/test_reviewing.py": (
+        "test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approximately",
+        "test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_once",
+        "test_blank_comment_is_refused_with_a_message",
+        "test_chair_sees_every_review_with_the_reviewers_names",
+        "test_discussion_mails_the_other_reviewers_and_the_chairs_never_the_authors",
+        "test_discussion_opens_to_a_reviewer_only_after_their_own_review",
+        "test_double_blind_reviewer_pages_and_pdf_show_no_author",
+        "test_external_reviewer_invited_for_one_paper_registers_and_is_assigned",
+        "test_reviewing_settings_save_a_reviewers_load",
+    ),
+    "tests/views/test_route_audit.py": (  # the route-by-role audit world
+        "test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review",
+        "test_an_author_by_an_earlier_address_is_an_author_everywhere_and_conflicted_as_a_reviewer",
+        "test_every_route_answers_each_role_as_the_table_says",
+    ),
+    "tests/views/test_security_regressions.py": (
+        "test_authors_never_learn_who_reviewed_them_from_pages_mails_files_or_searches",
+        "test_double_blind_reviewers_learn_no_author_from_mails_file_metadata_or_search",
+        "test_every_file_url_gives_only_the_persons_own_files_whatever_ids_are_swapped",
+        "test_every_page_a_signed_in_person_opens_is_never_stored_by_a_shared_cache",
+        "test_hostile_text_about_a_paper_is_shown_escaped_on_every_page_that_shows_it",
+        "test_hostile_text_from_chairs_and_visitors_is_shown_escaped_on_every_page_that_shows_it",
+        "test_next_never_sends_the_browser_to_another_site",
+    ),
+    "tests/views/test_submission_permissions.py": ("test_coauthor_removed_from_the_list_loses_access",),
+    "tests/views/test_submissions.py": (
+        "test_ten_thousand_authors_are_refused_promptly",
+        "test_too_many_authors_are_refused_and_the_list_cut_to_fifty",
+    ),
+    "tests/views/test_users_cli.py": (  # loads the demo workshop
+        "test_demo_creates_the_documented_accounts",
+        "test_demo_refuses_a_database_with_a_real_account",
+        "test_demo_run_twice_resets_its_own_accounts",
+    ),
+}
 
 FUZZ: dict[str, str] = {
     "tests/views/test_fuzz_forms.py": "Hypothesis: 15 random posts to each of 41 forms and 7 search pages",
 }
 
 
-def _matches(nodeid: str, entry: str) -> bool:
-    if entry.endswith("/"):
-        return nodeid.startswith(entry)
-    if "::" not in entry:
-        return nodeid.startswith(entry + "::")
-    return nodeid == entry or nodeid.startswith(entry + "[")
+def _marks(nodeid: str) -> list[pytest.MarkDecorator]:
+    path, _, name = nodeid.partition("::")
+    marks = []
+    if any(path.startswith(p) if p.endswith("/") else path == p for p in SLOW_PATHS) or name.split("[")[0] in SLOW.get(path, ()):
+        marks.append(pytest.mark.slow)
+    if path in FUZZ:
+        marks.append(pytest.mark.fuzz)
+    return marks
 
 
 def apply(items: list[pytest.Item]) -> None:
     """Add the ``slow`` and ``fuzz`` marks to the collected items the tables name."""
-    for marker, table in ((pytest.mark.slow, SLOW), (pytest.mark.fuzz, FUZZ)):
-        for entry in table:
-            if "::" in entry:
-                _check(entry, items)
-        for item in items:
-            if any(_matches(item.nodeid, entry) for entry in table):
-                item.add_marker(marker)
-
-
-def _check(entry: str, items: list[pytest.Item]) -> None:
-    """A ``file::function`` entry must name a function of that file (when the file is collected at all)."""
-    path, function = entry.split("::", 1)
+    modules: dict[str, Any] = {}
     for item in items:
-        if item.nodeid.startswith(path + "::"):
-            module = getattr(item, "module", None)
-            if module is not None and not hasattr(module, function):
-                raise pytest.UsageError(f"tests/markers.py names {entry}, which {path} does not define")
-            return
+        for mark in _marks(item.nodeid):
+            item.add_marker(mark)
+        modules.setdefault(item.nodeid.partition("::")[0], getattr(item, "module", None))
+    for path, names in SLOW.items():
+        module = modules.get(path)
+        if module is None:  # the file was not collected in this run
+            continue
+        gone = [name for name in names if not hasattr(module, name)]
+        if gone:
+            raise pytest.UsageError(f"tests/markers.py: {path} defines no {', '.join(gone)}")
