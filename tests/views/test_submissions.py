@@ -39,7 +39,7 @@ from portal.models import (
     Topic,
     Workshop,
 )
-from tests.conftest import SMTPRecorder, csrf_token, mail_links, text_of
+from tests.conftest import SMTPRecorder, Worlds, csrf_token, mail_links, text_of
 from tests.factories import create_users, decide_and_notify, login
 from tests.pdfs import encrypted_pdf, make_pdf
 
@@ -398,7 +398,11 @@ def restore(client: FlaskClient, number: int) -> TestResponse:
 
 
 @pytest.fixture
-def open_app(app: Flask) -> Flask:
+def open_app(app: Flask, worlds: Worlds) -> Flask:
+    return worlds.get(app, opened)
+
+
+def opened(app: Flask) -> Flask:
     """Submissions open: the paper deadline is three days away. Ada and Bob are authors, Carla a chair."""
     set_date(app, DateKind.PAPER_DEADLINE, utcnow() + timedelta(days=3))
     create_users(app, ADA, BOB, CORA | {"email": "cora.other@example.org"}, CHAIR, REVIEWER)
