@@ -79,17 +79,17 @@ docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir .site
 
 # make test: dev dependencies, lint, the docs build, then unit, view and browser tests (on PostgreSQL too when
-# PORTAL_TEST_DATABASE_URL is set), on one pytest-xdist worker per CPU (PYTEST_WORKERS=0: in this process alone).
+# PORTAL_TEST_DATABASE_URL is set), in one process. `make test PYTEST_WORKERS=auto` runs them on one pytest-xdist
+# worker per CPU; that becomes the default once a whole run of it has passed CI alone on the machine.
 # --dist loadgroup: tests marked xdist_group(name) run on one worker; the rest go wherever a worker is free.
-PYTEST_WORKERS ?= auto
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST_WORKERS ?= 0
 test: lint docs
-	$(PYTEST)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # make quick: the inner loop, about a minute: SQLite only, without the slow, browser and fuzz tests
-# (tests/markers.py); each area keeps its quick tests. make test runs everything.
+# (tests/markers.py), on one worker per CPU; each area keeps its quick tests. make test runs everything.
 quick: $(VENV)/.installed-dev
-	PORTAL_TEST_DATABASE_URL= $(PYTEST) -m "not slow and not browser and not fuzz"
+	PORTAL_TEST_DATABASE_URL= $(BIN)/pytest -n auto --dist loadgroup -m "not slow and not browser and not fuzz"
 
 # make screenshots: the README's pictures (docs/screenshots/), taken in Debian's Chromium against the demo.
 screenshots: $(VENV)/.installed-dev
