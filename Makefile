@@ -86,7 +86,7 @@ PYTEST_WORKERS ?= 0
 test: lint docs
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-# make quick: the inner loop, about a minute: SQLite only, without the slow, browser and fuzz tests
+# make quick: the inner loop, about 90 s on two idle cores: SQLite only, without the slow, browser and fuzz tests
 # (tests/markers.py), on one worker per CPU; each area keeps its quick tests. make test runs everything.
 quick: $(VENV)/.installed-dev
 	PORTAL_TEST_DATABASE_URL= $(BIN)/pytest -n auto --dist loadgroup -m "not slow and not browser and not fuzz"
