@@ -19,9 +19,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
-from portal.assign import arrays
+from portal.assign import arrays, fair
 
 SCALE = 10_000  # affinities are floats; the solver wants integer costs
 # From this many candidate arcs the solver first tries without the "not willing" pairs (see ``solve``). Both
@@ -68,6 +68,10 @@ class Problem:
     fixed: list[tuple[int, int]] = field(default_factory=list)  # (paper, reviewer) already assigned, kept
     topics: dict[int, str] = field(default_factory=dict)  # paper -> primary topic, for the shortfall message
     top_k: int | None = None  # keep only the K best candidates per paper (stated in the result)
+    minimum: dict[int, int] = field(default_factory=dict)  # reviewer -> minimum load in all (fixed pairs count)
+    balanced: bool = False  # every reviewer's load within one of the others', where the candidates allow
+    fair: bool = False  # lift the worst-served paper first, then the total (see ``portal.assign.fair``)
+    fixed_affinity: dict[int, float] = field(default_factory=dict)  # paper -> summed affinity of its fixed pairs
 
 
 @dataclass
@@ -79,6 +83,12 @@ class Result:
     candidates_considered: int
     top_k: int | None
     seconds: float
+    below_minimum: dict[int, int] = field(default_factory=dict)  # reviewer -> reviews short of their minimum
+    load_note: str = ""  # why some reviewers stay below their minimum
+    fair: bool = False
+    worst_paper: float | None = None  # the worst fully served paper's summed affinity, fixed pairs included
+    alternative: dict[str, float | None] = field(default_factory=dict)  # the other mode's total and worst paper
+    balanced_load: int | None = None  # with ``balanced``: the largest load given
 
     @property
     def feasible(self) -> bool:
@@ -112,8 +122,10 @@ def solve(problem: Problem) -> Result:
     used = Counter(r for _, r in fixed)
     need = {p: max(0, d - kept[p]) for p, d in sorted(problem.demand.items())}
     room = {r: max(0, c - used[r]) for r, c in sorted(problem.capacity.items())}
+    # What each reviewer must still receive to reach their minimum (never more than their room).
+    lower = {r: min(room[r], max(0, problem.minimum.get(r, 0) - used[r])) for r in room}
 
-    edges = _edges(graph, need, room, fixed, problem.top_k)
+    edges = _edges(graph, need, room, fixed, problem.top_k, lower)
     papers = [p for p in need if need[p] > 0]
     paper_ids = np.array(papers, dtype=np.int64)
     reviewers = arrays.unique(edges.reviewer)
@@ -127,17 +139,41 @@ def solve(problem: Problem) -> Result:
     penalty = int((spread * SCALE + 1) * (sum(need.values()) + 1)) + 1
     total = sum(need[p] for p in papers)
 
-    # Large instances first go without the "not willing" pairs: when every paper fills without them, that flow
-    # is an optimum (any flow using one costs more than the penalty), found on a much smaller range of costs.
-    flow = None
-    if len(arcs) >= FIRST_WITHOUT_NOT_WILLING and arcs.not_willing.any():
-        willing = ~arcs.not_willing
-        flow = _min_cost_flow(papers, need, reviewers, room, arcs, willing, penalty)
-        if int(flow.sum()) < total:
-            flow = None
-    if flow is None:
-        flow = _min_cost_flow(papers, need, reviewers, room, arcs, np.ones(len(arcs), dtype=bool), penalty)
+    net = _Network(papers, need, reviewers, room, arcs)
+    below: dict[int, int] = {}
+    balanced_load = None
+    caps, met = net.caps(), np.zeros(len(reviewers), dtype=np.int64)
+    if any(lower.values()) or problem.balanced:
+        flow, met, caps, balanced_load = _with_loads(net, lower, penalty, balanced=problem.balanced)
+        reached = dict(zip(reviewers.tolist(), met.tolist(), strict=True))
+        below = {r: n - reached.get(r, 0) for r, n in lower.items() if n > reached.get(r, 0) and problem.minimum.get(r)}
+    else:
+        # Large instances first go without the "not willing" pairs: when every paper fills without them, that
+        # flow is an optimum (any flow using one costs more than the penalty), found on a much smaller range of
+        # costs.
+        flow = None
+        if len(arcs) >= FIRST_WITHOUT_NOT_WILLING and arcs.not_willing.any():
+            flow = net.min_cost_flow(~arcs.not_willing, penalty)
+            if int(flow.sum()) < total:
+                flow = None
+        if flow is None:
+            flow = net.min_cost_flow(np.ones(len(arcs), dtype=bool), penalty)
 
+    result = _result(problem, arcs, flow, need, started)
+    result.below_minimum = below
+    result.load_note = _explain_minimum(below, net, lower) if below else ""
+    result.balanced_load = balanced_load
+    if problem.fair:
+        best = result
+        fair_flow = fair.lift_worst(net, flow, met, caps, problem.fixed_affinity)
+        result = _result(problem, arcs, fair_flow, need, started)
+        result.below_minimum, result.load_note, result.balanced_load = below, best.load_note, balanced_load
+        result.fair = True
+        result.alternative = {"total_affinity": best.total_affinity, "worst_paper": best.worst_paper}
+    return result
+
+
+def _result(problem: Problem, arcs: Graph, flow: np.ndarray, need: dict[int, int], started: float) -> Result:
     chosen = np.flatnonzero(flow > 0)
     pairs = sorted(zip(arcs.paper[chosen].tolist(), arcs.reviewer[chosen].tolist(), strict=True))
     not_willing = sorted(
@@ -157,13 +193,35 @@ def solve(problem: Problem) -> Result:
         candidates_considered=len(arcs),
         top_k=problem.top_k,
         seconds=time.perf_counter() - started,
+        worst_paper=worst_paper(arcs, flow, need, shortfall, problem.fixed_affinity),
     )
 
 
-def _edges(graph: Graph, need: dict[int, int], room: dict[int, int], fixed: set[tuple[int, int]], top_k: int | None) -> Graph:
+def worst_paper(
+    arcs: Graph, flow: np.ndarray, need: dict[int, int], shortfall: dict[int, int], fixed_affinity: dict[int, float]
+) -> float | None:
+    """The smallest summed affinity of a paper that got every reviewer it needed (its fixed pairs included);
+    None when no paper did. A paper short of reviewers is counted in the shortfall instead."""
+    sums = dict.fromkeys((p for p in need if p not in shortfall), 0.0)
+    for p, a in zip(arcs.paper[flow > 0].tolist(), arcs.affinity[flow > 0].tolist(), strict=True):
+        if p in sums:
+            sums[p] += a
+    served = [sums[p] + fixed_affinity.get(p, 0.0) for p in sums]
+    return min(served) if served else None
+
+
+def _edges(
+    graph: Graph,
+    need: dict[int, int],
+    room: dict[int, int],
+    fixed: set[tuple[int, int]],
+    top_k: int | None,
+    lower: dict[int, int] | None = None,
+) -> Graph:
     """The usable candidates (not fixed, paper wanted, reviewer with room), per paper in order of preference:
     willing first, then by affinity, then by reviewer id; with ``top_k``, only each paper's first K (at least
-    as many as it needs). Ties break by this order, so the same input always gives the same output."""
+    as many as it needs), and each reviewer's best twice their ``lower`` (so that a minimum load has papers
+    to come from). Ties break by this order, so the same input always gives the same output."""
     keep = arrays.isin(graph.paper, np.array(list(need), dtype=np.int64))
     keep &= arrays.isin(graph.reviewer, np.array([r for r, n in room.items() if n > 0], dtype=np.int64))
     if fixed:
@@ -179,8 +237,21 @@ def _edges(graph: Graph, need: dict[int, int], room: dict[int, int], fixed: set[
         wanted = np.array([need[x] for x in p[first].tolist()], dtype=np.int64)
         limit = np.maximum(top_k, np.repeat(wanted, np.diff(np.r_[first, len(p)])))
         cut = rank < limit
+        if lower and any(lower.values()):
+            cut |= _reviewer_rank(r, a, nw) < np.array([2 * lower.get(x, 0) for x in r.tolist()], dtype=np.int64)
         p, r, a, nw = p[cut], r[cut], a[cut], nw[cut]
     return Graph(p, r, a, nw)
+
+
+def _reviewer_rank(r: np.ndarray, a: np.ndarray, nw: np.ndarray) -> np.ndarray:
+    """Each pair's place among its reviewer's pairs (0: their best), willing first, then by affinity; ties keep
+    the given order."""
+    order = np.lexsort((np.arange(len(r)), -a.astype(np.float64), nw, r))
+    sorted_r = r[order]
+    first = np.flatnonzero(np.r_[True, sorted_r[1:] != sorted_r[:-1]])
+    rank = np.empty(len(r), dtype=np.int64)
+    rank[order] = np.arange(len(r)) - np.repeat(first, np.diff(np.r_[first, len(r)]))
+    return rank
 
 
 def _preference(p: np.ndarray, r: np.ndarray, a: np.ndarray, nw: np.ndarray) -> np.ndarray:
@@ -203,39 +274,133 @@ def _pair_in(p: np.ndarray, r: np.ndarray, set_p: np.ndarray, set_r: np.ndarray)
     return arrays.isin(p * width + r, set_p * width + set_r)
 
 
-def _min_cost_flow(
-    papers: list[int],
-    need: dict[int, int],
-    reviewers: np.ndarray,
-    room: dict[int, int],
-    arcs: Graph,
-    use: np.ndarray,
-    penalty: int,
-) -> np.ndarray:
-    """The flow on each candidate arc (0 where ``use`` is False) of a maximum flow of minimum cost:
-    source -> paper (its need) -> reviewer (1 per candidate) -> sink (the reviewer's room)."""
-    flow = np.zeros(len(arcs), dtype=np.int64)
-    if not papers:
+class _Network:
+    """The flow network of an instance: source -> paper (its need) -> reviewer (1 per candidate) -> sink (the
+    reviewer's room). Nodes: source 0, papers 1..P, reviewers P+1..P+R, sink P+R+1."""
+
+    def __init__(self, papers: list[int], need: dict[int, int], reviewers: np.ndarray, room: dict[int, int], arcs: Graph):
+        self.papers, self.need, self.reviewers, self.room, self.arcs = papers, need, reviewers, room, arcs
+        self.paper_node = np.searchsorted(np.array(papers, dtype=np.int64), arcs.paper) + 1
+        self.reviewer_node = np.searchsorted(reviewers, arcs.reviewer) + 1 + len(papers)
+        self.sink = 1 + len(papers) + len(reviewers)
+
+    def caps(self, room: dict[int, int] | None = None) -> np.ndarray:
+        room = self.room if room is None else room
+        return np.array([room[r] for r in self.reviewers.tolist()], dtype=np.int64)
+
+    def max_flow(self, use: np.ndarray, caps: np.ndarray) -> int:
+        """The most reviews that can be assigned on the arcs ``use`` with these reviewer capacities."""
+        if not self.papers:
+            return 0
+        n = len(self.papers)
+        mf = max_flow.SimpleMaxFlow()
+        mf.add_arcs_with_capacity(
+            np.concatenate([np.zeros(n, np.int64), self.paper_node[use], 1 + n + np.arange(len(self.reviewers))]),
+            np.concatenate([np.arange(1, n + 1), self.reviewer_node[use], np.full(len(self.reviewers), self.sink)]),
+            np.concatenate([[self.need[p] for p in self.papers], np.ones(int(use.sum()), np.int64), caps]).astype(np.int64),
+        )
+        if mf.solve(0, self.sink) != mf.OPTIMAL:
+            raise RuntimeError("the max-flow solver failed")
+        return int(mf.optimal_flow())
+
+    def min_cost_flow(
+        self,
+        use: np.ndarray,
+        penalty: int,
+        *,
+        caps: np.ndarray | None = None,
+        low: np.ndarray | None = None,
+        bonus: int = 0,
+    ) -> np.ndarray:
+        """The flow on each candidate arc (0 where ``use`` is False) of a maximum flow of minimum cost. With
+        ``low`` (by reviewer node) and ``bonus``, each reviewer's first ``low`` units go through an arc of cost
+        ``-bonus``, so the flow meets as many of those minimums as it can before it looks at affinity."""
+        arcs = self.arcs
+        flow = np.zeros(len(arcs), dtype=np.int64)
+        if not self.papers:
+            return flow
+        n, m = len(self.papers), len(self.reviewers)
+        caps = self.caps() if caps is None else caps
+        cost = -np.rint(arcs.affinity * SCALE).astype(np.int64) + np.where(arcs.not_willing, penalty, 0)
+        low = np.zeros(m, dtype=np.int64) if low is None else low
+        outlets = 1 + n + np.arange(m)
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        smcf.add_arcs_with_capacity_and_unit_cost(
+            np.concatenate([np.zeros(n, np.int64), self.paper_node[use], outlets, outlets]),
+            np.concatenate([np.arange(1, n + 1), self.reviewer_node[use], np.full(2 * m, self.sink)]),
+            np.concatenate([[self.need[p] for p in self.papers], np.ones(int(use.sum()), np.int64), low, caps - low]).astype(
+                np.int64
+            ),
+            np.concatenate([np.zeros(n, np.int64), cost[use], np.full(m, -bonus, np.int64), np.zeros(m, np.int64)]),
+        )
+        total = sum(self.need[p] for p in self.papers)
+        smcf.set_node_supply(0, total)
+        smcf.set_node_supply(self.sink, -total)
+        status = smcf.solve_max_flow_with_min_cost()
+        if status != smcf.OPTIMAL:
+            raise RuntimeError(f"the min-cost-flow solver failed (status {status})")
+        flow[use] = smcf.flows(np.arange(n, n + int(use.sum())))
         return flow
-    n_papers = len(papers)
-    paper_node = np.searchsorted(np.array(papers, dtype=np.int64), arcs.paper[use]) + 1
-    reviewer_node = np.searchsorted(reviewers, arcs.reviewer[use]) + 1 + n_papers
-    source, sink = 0, 1 + n_papers + len(reviewers)
-    cost = -np.rint(arcs.affinity[use] * SCALE).astype(np.int64) + np.where(arcs.not_willing[use], penalty, 0)
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([np.zeros(n_papers, np.int64), paper_node, 1 + n_papers + np.arange(len(reviewers))]),
-        np.concatenate([np.arange(1, n_papers + 1), reviewer_node, np.full(len(reviewers), sink)]),
-        np.concatenate(
-            [[need[p] for p in papers], np.ones(len(paper_node), np.int64), [room[r] for r in reviewers.tolist()]]
-        ).astype(np.int64),
-        np.concatenate([np.zeros(n_papers, np.int64), cost, np.zeros(len(reviewers), np.int64)]),
-    )
-    total = sum(need[p] for p in papers)
-    smcf.set_node_supply(source, total)
-    smcf.set_node_supply(sink, -total)
-    status = smcf.solve_max_flow_with_min_cost()
-    if status != smcf.OPTIMAL:
-        raise RuntimeError(f"the min-cost-flow solver failed (status {status})")
-    flow[use] = smcf.flows(np.arange(n_papers, n_papers + len(paper_node)))
-    return flow
+
+
+def _with_loads(
+    net: _Network, lower: dict[int, int], penalty: int, *, balanced: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None]:
+    """The assignment with reviewers' minimums, in this order of importance: as many reviews as without
+    minimums, the fewest "not willing" pairs, as much of the minimums as can be met, then the most affinity.
+    With ``balanced``: also the smallest largest load that still covers as many reviews, with everyone's
+    minimum one below it (where their candidates allow). Returns the flow, the part of each minimum met and
+    the capacities used (by reviewer node), and the largest load (balanced)."""
+    arcs = net.arcs
+    everything = np.ones(len(arcs), dtype=bool)
+    willing = ~arcs.not_willing
+    caps = net.caps()
+    most = net.max_flow(everything, caps)
+    low = np.array([lower.get(r, 0) for r in net.reviewers.tolist()], dtype=np.int64)
+    top = None
+    if balanced and most:
+        # The smallest cap on everyone's load that still assigns ``most`` reviews (binary search: the max
+        # flow grows with the cap), then a minimum of one below it for everyone.
+        lo, hi = 1, int(caps.max(initial=1))
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if net.max_flow(everything, np.minimum(caps, mid)) >= most:
+                hi = mid
+            else:
+                lo = mid + 1
+        top = lo
+        caps = np.minimum(caps, top)
+        low = np.maximum(low, top - 1)
+    low = np.minimum(low, caps)
+    # The bonus of a unit of minimum outweighs any gain in affinity (``penalty`` is that bound); a "not
+    # willing" pair outweighs every bonus together.
+    use = willing if net.max_flow(willing, caps) >= most else everything
+    flow = net.min_cost_flow(use, penalty * (int(low.sum()) + 2), caps=caps, low=low, bonus=penalty)
+    load = np.bincount(net.reviewer_node[flow > 0] - 1 - len(net.papers), minlength=len(net.reviewers))
+    return flow, np.minimum(load, low), caps, top
+
+
+def _explain_minimum(below: dict[int, int], net: _Network, lower: dict[int, int]) -> str:
+    """Why some reviewers stay below their minimum: too few candidate papers (conflicts, "not willing"), or
+    more minimums than reviews to give, or candidates they share with others who took them first."""
+    short = sum(below.values())
+    willing = Counter(net.arcs.reviewer[~net.arcs.not_willing].tolist())
+    few = sorted(r for r in below if willing[r] < lower.get(r, 0))
+    wanted = sum(net.need[p] for p in net.papers)
+    asked = sum(lower.values())
+    parts = [
+        f"{len(below)} reviewer{'s stay' if len(below) != 1 else ' stays'} below their minimum load "
+        f"({short} review{'s' if short != 1 else ''} short)."
+    ]
+    if asked > wanted:
+        parts.append(f"The minimums ask for {asked} reviews; the papers need only {wanted}.")
+    if few:
+        listed = ", ".join(f"#{r}" for r in few[:20]) + (f" and {len(few) - 20} more" if len(few) > 20 else "")
+        parts.append(
+            f"{len(few)} of them have fewer papers they could review than their minimum (conflicts and "
+            f"'not willing' bids leave too few): {listed}."
+        )
+    if len(few) < len(below):
+        parts.append("The others' candidate papers are all taken up by other reviewers' minimums and the papers' needs.")
+    parts.append("Lower the minimum load, add submissions to their topics, or assign them by hand.")
+    return " ".join(parts)
