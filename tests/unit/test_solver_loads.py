@@ -280,7 +280,7 @@ def _exact_max_min(problem: Problem) -> float:
     return float(res.x[n])
 
 
-def _scarce(seed: int, papers: int = 40, reviewers: int = 30) -> Problem:
+def _scarce(seed: int, papers: int = 30, reviewers: int = 24) -> Problem:
     """Most papers on one topic that few reviewers know: the best total crowds those reviewers onto a few papers."""
     rng = random.Random(seed)
     experts = set(range(reviewers // 6))
