@@ -19,8 +19,8 @@ content, and fills it with bulk inserts (not timed):
 
 Together the authors' institutions and domains and the declared conflicts put about 0.5 % of the pairs in
 conflict. Then a fresh child process (so that its peak memory is the run's own) runs what the chair's button
-and "Apply" run: ``reviewing.propose_assignment`` (reading the data, affinity, solving, saving the proposal)
-and ``reviewing.apply_proposal`` (the assignments, the scores and a mail to each reviewer in the outbox),
+and "Apply" run: ``assignments.propose_assignment`` (reading the data, affinity, solving, saving the proposal)
+and ``assignments.apply_proposal`` (the assignments, the scores and a mail to each reviewer in the outbox),
 committed.
 
 - ``assign_neurips_s``: the wall time of both, from the call until the commit returns (the median of three
@@ -418,7 +418,7 @@ def child(uri: str, *, exact: bool = False) -> dict[str, Any]:
     from portal.db import db
     from portal.models import User
     from portal.queries import current_workshop
-    from portal.services import reviewing
+    from portal.services import assignments
 
     if exact:
         affinity.APPROXIMATE_PAIRS = sys.maxsize
@@ -440,9 +440,9 @@ def child(uri: str, *, exact: bool = False) -> dict[str, Any]:
         chair = db.session.scalar(sa.select(User).where(User.is_chair))
         marks: list[tuple[str, float]] = []
         start = time.perf_counter()
-        proposal = reviewing.propose_assignment(chair, ws, on_phase=lambda p: marks.append((p, time.perf_counter())))
+        proposal = assignments.propose_assignment(chair, ws, on_phase=lambda p: marks.append((p, time.perf_counter())))
         marks.append(("Applying the proposal", time.perf_counter()))
-        applied = reviewing.apply_proposal(chair, ws, proposal)
+        applied = assignments.apply_proposal(chair, ws, proposal)
         db.session.commit()
         end = time.perf_counter()
         result = proposal.result

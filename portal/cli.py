@@ -244,7 +244,7 @@ def users_list() -> None:
 def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str | None) -> None:
     """Run the automatic reviewer assignment (the same solver as the chair's button)."""
     from portal.queries import current_workshop
-    from portal.services import reviewing
+    from portal.services import assignments
 
     ws = current_workshop()
     if ws is None:
@@ -256,7 +256,7 @@ def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str |
     )
     if actor is None:
         raise click.ClickException("No chair account: create one with `flask --app portal users create`.")
-    proposal = reviewing.propose_assignment(actor, ws, top_k=top_k)
+    proposal = assignments.propose_assignment(actor, ws, top_k=top_k)
     result = proposal.result
     click.echo(
         f"{len(result['pairs'])} new assignments, total affinity {result['total_affinity']}, "
@@ -277,7 +277,7 @@ def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str |
         click.echo("Dry run: nothing was saved.")
         return
     if apply_now:
-        count = reviewing.apply_proposal(actor, ws, proposal)
+        count = assignments.apply_proposal(actor, ws, proposal)
         work.commit_and_deliver()
         click.echo(f"Applied {count} assignments; the reviewers were mailed.")
     else:

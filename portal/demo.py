@@ -215,23 +215,27 @@ def demo_pdf(title: str, abstract: str, pages: int) -> bytes:
 def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False) -> None:
     """Bids in, the automatic assignment applied, some reviews submitted and some drafts, two discussions.
     ``complete``: every review is in, written over the twelve days after ``now``, with mixed recommendations."""
-    from portal.services import reviewing as svc
+    from portal.queries import reviewers
+    from portal.services.assignments import apply_proposal, propose_assignment
+    from portal.services.bidding import biddable
+    from portal.services.discussion import post_comment
+    from portal.services.reviews import save_review
 
     workshop.phase = Phase.REVIEWING
     workshop.bidding_deadline = now - timedelta(days=1)
     workshop.review_deadline = now + timedelta(days=21)
     workshop.reviews_per_paper, workshop.default_max_load = 3, 4
     chair = db.session.scalar(sa.select(User).where(User.is_chair))
-    people = svc.reviewers()
+    people = reviewers()
     values = [BidValue.EAGER, BidValue.WILLING, None, BidValue.IN_A_PINCH, None, BidValue.NOT_WILLING]
     for i, reviewer in enumerate(people):
-        for j, sub in enumerate(svc.biddable(workshop, reviewer)):
+        for j, sub in enumerate(biddable(workshop, reviewer)):
             value = values[(i * 5 + j * 3) % len(values)]
             if value is not None:
                 db.session.add(Bid(submission_id=sub.id, reviewer_id=reviewer.id, value=value, updated_at=now))
     db.session.flush()
-    proposal = svc.propose_assignment(chair, workshop)
-    svc.apply_proposal(chair, workshop, proposal, now=now)
+    proposal = propose_assignment(chair, workshop)
+    apply_proposal(chair, workshop, proposal, now=now)
     texts = {
         "summary": "The paper proposes a method for long inputs and evaluates it on standard benchmarks.",
         "strengths": "Clear motivation; the method is simple; the experiments cover several context lengths.",
@@ -246,17 +250,17 @@ def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False
             quality = (4, 2, 5, 3, 1, 4, 3, 2, 5, 3, 4, 2)[a.submission_id % 12]
             noise = (0, 1, -1, 0, 0, -1, 1)[k % 7] * (3 if a.submission_id % 5 == 0 else 1)
             data = {**texts, "recommendation": min(5, max(1, quality + noise)), "confidence": 2 + k % 4}
-            svc.save_review(workshop, a, data, submit=True, version=None, now=now + timedelta(days=(k * 5) % 12, hours=k % 9))
+            save_review(workshop, a, data, submit=True, version=None, now=now + timedelta(days=(k * 5) % 12, hours=k % 9))
             continue
         if k % 3 == 2:
             continue  # not started
         data = {**texts, "recommendation": 2 + k % 4, "confidence": 2 + k % 3}
-        svc.save_review(workshop, a, data, submit=k % 3 == 0, version=None, now=now)
+        save_review(workshop, a, data, submit=k % 3 == 0, version=None, now=now)
     papers = sorted({a.submission_id for a in assignments})[:2]
     for sub_id in papers:
         sub = db.session.get(Submission, sub_id)
         first = next(a for a in assignments if a.submission_id == sub_id)
-        svc.post_comment(
+        post_comment(
             first.reviewer,
             workshop,
             sub,
@@ -264,7 +268,7 @@ def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False
             "Does anyone know whether the benchmark includes the 128k setting?",
             now=now,
         )
-        svc.post_comment(chair, workshop, sub, "Good point; please say in your review whether it changes your score.", now=now)
+        post_comment(chair, workshop, sub, "Good point; please say in your review whether it changes your score.", now=now)
 
 
 def _demo_decisions(workshop: Workshop, now: datetime) -> None:

@@ -363,7 +363,7 @@ def _went_on(job_id: int, attempt: int) -> None:
 
 
 # --- the jobs ------------------------------------------------------------------------------------------
-# Each job lives beside the service it runs (``reviewing.run_assignment``, ``decisions.run_letters``,
+# Each job lives beside the service it runs (``assignments.run_assignment``, ``decisions.run_letters``,
 # ``groupmail.run_group_mail``, ``submissions.run_reviewers_copy``), registered with ``@job``: this module sits
 # below the services and never imports them. The outbox's own job is here.
 

@@ -79,11 +79,17 @@ class Target:
 
 
 CONFLICT_RULES = ("RULES", "gather", "reasons_of", "conflicted_pairs", "_equi_join")
-REVIEWING_HELPERS = ("display_name", "biddable", "unfinished_by_reviewer", "suspended_assignments")
+# The reviewing services' visibility helpers: what a reader is told of a paper's people and papers.
+REVIEWING_HELPERS = {
+    "portal/services/discussion.py": ("display_name",),
+    "portal/services/bidding.py": ("biddable",),
+    "portal/services/reviews.py": ("unfinished_by_reviewer",),
+    "portal/services/assignments.py": ("suspended_assignments",),
+}
 TARGETS = {
     "portal/permissions.py": Target("portal/permissions.py", None, tuple(GUARD_TESTS)),
     "portal/queries/conflicts.py": Target("portal/queries/conflicts.py", CONFLICT_RULES, tuple(CONFLICT_TESTS)),
-    "portal/services/reviewing.py": Target("portal/services/reviewing.py", REVIEWING_HELPERS, tuple(GUARD_TESTS)),
+    **{path: Target(path, functions, tuple(GUARD_TESTS)) for path, functions in REVIEWING_HELPERS.items()},
 }
 
 # Mutants that change no behaviour: (file, function, change[, the line it starts on]) -> why. A mutant listed

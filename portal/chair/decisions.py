@@ -16,7 +16,8 @@ from portal.db import db, parse_id
 from portal.domain import NOTHING_SAVED, DomainError
 from portal.forms import require_button
 from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission, Workshop
-from portal.services import decisions, reviewing
+from portal.queries import reviewable
+from portal.services import decisions
 from portal.urls import safe_next
 from portal.web import get_submission, me, redirect_after, require_workshop
 
@@ -35,7 +36,7 @@ def _parse(value: str | None, enum_cls: type) -> object | None:
 @bp.get("/decisions", endpoint="decisions")
 def decisions_page() -> str:
     ws = require_workshop()
-    subs = [s for s in reviewing.reviewable(ws) if permissions.can_chair_paper(me(), s)]
+    subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
     scores: dict[int, list[int]] = defaultdict(list)
     for sub_id, rec in db.session.execute(
         sa.select(ReviewAssignment.submission_id, Review.recommendation).join(Review).where(Review.state == ReviewState.SUBMITTED)

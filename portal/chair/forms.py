@@ -9,7 +9,7 @@ from portal.assign.affinity import Weights
 from portal.db import MAX_ID, parse_id
 from portal.forms import choices, local_text, single_line, strip
 from portal.models import Phase, User, Workshop
-from portal.services.reviewing import ReviewSettings
+from portal.services.review_settings import ReviewSettings
 from portal.services.settings import parse_local
 
 DATE_HELP = "In the workshop's time zone, like 2026-12-20 23:59."
@@ -81,7 +81,7 @@ class ReviewSettingsForm(FlaskForm):
         return loads, problems
 
     def to_input(self, ws: Workshop, loads: dict[int, int | None]) -> ReviewSettings:
-        """What ``reviewing.update_review_settings`` takes; DomainError for a date that is none."""
+        """What ``review_settings.update_review_settings`` takes; DomainError for a date that is none."""
         return ReviewSettings(
             phase=Phase(self.phase.data),
             bidding_deadline=parse_local(self.bidding_deadline.data or "", ws.timezone),

@@ -20,8 +20,8 @@ from portal.models import (
     ReviewAssignment,
     ReviewState,
 )
+from portal.queries import reviewers
 from portal.queries.conflicts import conflict_map
-from portal.services import reviewing
 from portal.web import get_submission, require_workshop
 
 
@@ -38,7 +38,7 @@ def paper(number: int) -> str:
     comments = db.session.scalars(
         sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
     ).all()
-    people = {u.id: u for u in reviewing.reviewers()}
+    people = {u.id: u for u in reviewers()}
     found = conflict_map([sub.id], list(people))
     history = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

@@ -18,8 +18,9 @@ from portal.db import db, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
 from portal.models import AssignmentProposal, Bid, ProposalState, ReviewAssignment, Submission, User, Workshop
+from portal.queries import reviewable, reviewers
 from portal.queries.conflicts import conflict_map, overrides_for
-from portal.services import accounts, reviewing
+from portal.services import accounts, assignments, review_settings, reviews
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
 # --- reviewing settings -------------------------------------------------------------------------------
@@ -28,13 +29,13 @@ from portal.web import form_page, get_submission, me, redirect_after, require_wo
 @bp.route("/reviewing", methods=["GET", "POST"], endpoint="reviewing")
 def reviewing_settings() -> str | Response | tuple[str, int]:
     ws = require_workshop()
-    people = reviewing.reviewers()
+    people = reviewers()
     form = ReviewSettingsForm.from_model(ws) if request.method == "GET" else ReviewSettingsForm()
     problems: list[str] = []
     if form.validate_on_submit():
         loads, problems = form.loads(people)
         if not problems:
-            outcome = work.attempt(lambda: reviewing.update_review_settings(me(), ws, form.to_input(ws, loads)))
+            outcome = work.attempt(lambda: review_settings.update_review_settings(me(), ws, form.to_input(ws, loads)))
             if outcome.ok:
                 flash("The reviewing settings are saved.", "success")
                 return redirect(url_for(".reviewing"))
@@ -73,13 +74,13 @@ def conflicts() -> str | Response:
     if sub is None or sub.workshop_id != ws.id or reviewer is None:
         flash("There is no such submission or no account with that address.", "error")
         return redirect(url_for(".conflicts"))
-    outcome = work.attempt(lambda: reviewing.add_conflict_override(me(), sub, reviewer, True, form.note.data or ""))
+    outcome = work.attempt(lambda: assignments.add_conflict_override(me(), sub, reviewer, True, form.note.data or ""))
     return redirect_after(outcome, f"{reviewer.name} now conflicts with #{sub.id}.", url_for(".conflicts"))
 
 
 def _conflicts_page(ws: Workshop, form: PairForm) -> str:
-    subs = [s for s in reviewing.reviewable(ws) if permissions.can_chair_paper(me(), s)]
-    people = reviewing.reviewers()
+    subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
+    people = reviewers()
     overrides = [o for o in overrides_for() if o.submission_id in {s.id for s in subs}]
     found = conflict_map([s.id for s in subs], [u.id for u in people])
     lifted = [o for o in overrides if not o.conflicted]
@@ -98,10 +99,10 @@ def change_conflict(number: int, reviewer_id: int, action: str) -> Response:
     sub = get_submission(number, permissions.can_chair_paper)
     reviewer = db.session.get(User, reviewer_id) or abort(404)
     if action == "lift":
-        outcome = work.attempt(lambda: reviewing.add_conflict_override(me(), sub, reviewer, False, "lifted by a chair"))
+        outcome = work.attempt(lambda: assignments.add_conflict_override(me(), sub, reviewer, False, "lifted by a chair"))
         done = f"The conflict of {reviewer.name} with #{sub.id} is lifted."
     else:
-        outcome = work.attempt(lambda: reviewing.clear_conflict_override(me(), sub, reviewer))
+        outcome = work.attempt(lambda: assignments.clear_conflict_override(me(), sub, reviewer))
         done = f"The chairs' change to {reviewer.name} and #{sub.id} is undone."
     return redirect_after(outcome, done, url_for(".conflicts"))
 
@@ -109,8 +110,8 @@ def change_conflict(number: int, reviewer_id: int, action: str) -> Response:
 # --- assignments --------------------------------------------------------------------------------------
 
 
-@bp.get("/assignments")
-def assignments() -> str:
+@bp.get("/assignments", endpoint="assignments")
+def assignments_page() -> str:
     return _assignments_page(ExternalReviewerForm())
 
 
@@ -118,7 +119,7 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
     """The assignments page; ``external`` is the external-reviewer form (a refused one keeps what was typed,
     with its errors and ``problems``)."""
     ws = require_workshop()
-    subs = [s for s in reviewing.reviewable(ws) if permissions.can_chair_paper(me(), s)]
+    subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
     rows = db.session.scalars(
         sa.select(ReviewAssignment).options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
     ).all()
@@ -129,7 +130,7 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
         if a.submission_id in visible:
             by_paper[a.submission_id].append(a)
             load[a.reviewer_id] += 1
-    people = reviewing.reviewers()
+    people = reviewers()
     conflicts = conflict_map(sorted(visible), [u.id for u in people])
     drafts = db.session.scalars(
         sa.select(AssignmentProposal)
@@ -148,8 +149,8 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
         drafts=drafts,
         external=external,
         external_problems=problems,
-        unfinished=reviewing.unfinished_by_reviewer(me()),
-        load_of=lambda u: reviewing.load_of(ws, u),
+        unfinished=reviews.unfinished_by_reviewer(me()),
+        load_of=lambda u: review_settings.load_of(ws, u),
     )
 
 
@@ -166,7 +167,7 @@ def add_assignment() -> Response:
     if reviewer is None:
         flash("Choose a reviewer.", "error")
         return redirect(_paper_anchor(sub))
-    outcome = work.attempt(lambda: reviewing.assign_reviewer(me(), ws, sub, reviewer))
+    outcome = work.attempt(lambda: assignments.assign_reviewer(me(), ws, sub, reviewer))
     return redirect_after(outcome, lambda a: f"{reviewer.name} reviews #{sub.id} as Reviewer {a.ordinal}.", _paper_anchor(sub))
 
 
@@ -176,7 +177,7 @@ def remove_assignment(assignment_id: int) -> Response:
     assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
     sub = get_submission(assignment.submission_id, permissions.can_chair_paper)
     done = f"{assignment.reviewer.name} no longer reviews #{sub.id}."  # (read before the row is gone)
-    outcome = work.attempt(lambda: reviewing.unassign_reviewer(me(), assignment))
+    outcome = work.attempt(lambda: assignments.unassign_reviewer(me(), assignment))
     return redirect_after(outcome, done, _paper_anchor(sub))
 
 
@@ -185,7 +186,7 @@ def restore_assignment(assignment_id: int) -> Response:
     require_button()
     assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
     sub = get_submission(assignment.submission_id, permissions.can_chair_paper)
-    outcome = work.attempt(lambda: reviewing.restore_assignment(me(), assignment))
+    outcome = work.attempt(lambda: assignments.restore_assignment(me(), assignment))
     done = f"Reviewer {assignment.ordinal} of #{sub.id} is restored: they see the paper again."
     return redirect_after(outcome, done, url_for(".home", _anchor="suspended"))
 
@@ -206,7 +207,7 @@ def set_manager(number: int) -> Response:
         person = accounts.user_by_email(address) if address else None
         if address and person is None:
             raise DomainError(f"No account uses {address[:320]}.")
-        reviewing.set_manager(me(), sub, person)
+        assignments.set_manager(me(), sub, person)
         return person
 
     outcome = work.attempt(name_manager)
@@ -232,7 +233,7 @@ def remind() -> Response:
     require_button()
 
     def remind_all() -> int:
-        count = reviewing.remind_reviewers(me(), require_workshop())
+        count = reviews.remind_reviewers(me(), require_workshop())
         once.record(url_for(".assignments"), f"reminders went to {_reviewers(count)}")  # pressed twice: reminds once
         return count
 
@@ -250,7 +251,7 @@ def external() -> Response | tuple[str, int]:
         return _assignments_page(form), 422  # what the chair typed, each error linked from the summary
     sub = get_submission(form.number.data, permissions.can_chair_paper)
     outcome = work.attempt(
-        lambda: reviewing.invite_external(me(), ws, sub, form.name.data, form.email.data), unsaved="Nothing was sent."
+        lambda: assignments.invite_external(me(), ws, sub, form.name.data, form.email.data), unsaved="Nothing was sent."
     )
     if not outcome.ok:
         return _assignments_page(form, (outcome.problem,)), 422
@@ -270,13 +271,13 @@ def proposal(proposal_id: int) -> str:
     ws = require_workshop()
     p = _proposal(proposal_id)
     # A chair who is an author of a paper does not see (or pick) who reviews it.
-    subs = {s.id: s for s in reviewing.reviewable(ws) if permissions.can_chair_paper(me(), s)}
-    people = {u.id: u for u in reviewing.reviewers()}
+    subs = {s.id: s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)}
+    people = {u.id: u for u in reviewers()}
     by_paper: dict[int, list[int]] = defaultdict(list)
     load: dict[int, int] = defaultdict(int)
     existing: dict[int, list[ReviewAssignment]] = defaultdict(list)
     # Loads count only the papers this chair handles: a load would tell an author-chair who reviews their paper.
-    for a in reviewing.current_assignments():
+    for a in assignments.current_assignments():
         if a.submission_id in subs:
             load[a.reviewer_id] += 1
             existing[a.submission_id].append(a)
@@ -299,7 +300,7 @@ def proposal(proposal_id: int) -> str:
         button=ButtonForm(),
         partial=partial,
         visible_pairs=sum(len(v) for v in by_paper.values()),
-        load_of=lambda u: reviewing.load_of(ws, u),
+        load_of=lambda u: review_settings.load_of(ws, u),
     )
 
 
@@ -313,7 +314,7 @@ def change_proposal(proposal_id: int, action: str) -> Response:
         outcome = work.attempt(lambda: _apply(ws, p))
         return redirect_after(outcome, _applied, url_for(".assignments") if outcome.ok else back)
     if action == "discard":
-        outcome = work.attempt(lambda: reviewing.discard_proposal(me(), p))
+        outcome = work.attempt(lambda: assignments.discard_proposal(me(), p))
         return redirect_after(outcome, "The proposal is discarded.", url_for(".assignments") if outcome.ok else back)
     outcome = work.attempt(lambda: _edit(p, action))
     if not outcome.ok:
@@ -326,7 +327,7 @@ def _applied(count: int) -> str:
 
 
 def _apply(ws: Workshop, p: AssignmentProposal) -> int:
-    count = reviewing.apply_proposal(me(), ws, p)
+    count = assignments.apply_proposal(me(), ws, p)
     once.record(url_for(".assignments"), f"proposal {p.id} was applied")
     return count
 
@@ -334,4 +335,4 @@ def _apply(ws: Workshop, p: AssignmentProposal) -> int:
 def _edit(p: AssignmentProposal, action: str) -> None:
     """Take a pair out of the proposal, or put one in (``action``: remove, add)."""
     sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
-    reviewing.edit_proposal(p, **{action: (sub.id, parse_id(request.form.get("reviewer")) or 0)})
+    assignments.edit_proposal(p, **{action: (sub.id, parse_id(request.form.get("reviewer")) or 0)})

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from portal.db import db
-from portal.models import Letter, ReviewAssignment, Submission, SubmissionAuthor, Workshop
+from portal.models import Letter, ReviewAssignment, Submission, SubmissionAuthor, SubmissionState, User, Workshop
 
 
 def current_workshop() -> Workshop | None:
@@ -42,3 +43,22 @@ def assignment_of(sub_id: int, reviewer_id: int) -> ReviewAssignment | None:
 def letter_sent(sub: Submission) -> bool:
     letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
     return letter is not None and letter.email_id is not None
+
+
+def reviewers() -> list[User]:
+    stmt = sa.select(User).where(User.is_reviewer).order_by(User.id)
+    return list(
+        db.session.scalars(stmt.options(selectinload(User.conflicts), selectinload(User.topics), selectinload(User.papers)))
+    )
+
+
+def reviewable(ws: Workshop) -> list[Submission]:
+    """Submissions that take part in reviewing: submitted, not withdrawn."""
+    return list(
+        db.session.scalars(
+            sa.select(Submission)
+            .where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
+            .order_by(Submission.id)
+            .options(selectinload(Submission.authors), selectinload(Submission.secondary_topics))
+        )
+    )

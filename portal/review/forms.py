@@ -9,7 +9,7 @@ from wtforms.validators import Length, Optional
 from portal.db import parse_id
 from portal.forms import choices, strip, unix_newlines
 from portal.models import CONFIDENCES, RECOMMENDATIONS, Review
-from portal.services.reviewing import REVIEW_FIELDS
+from portal.services.reviews import REVIEW_FIELDS
 
 TEXT = [Optional(), Length(max=20_000)]
 
@@ -43,7 +43,7 @@ class ReviewForm(FlaskForm):
         return form
 
     def to_input(self) -> dict[str, Any]:
-        """What ``reviewing.save_review`` takes (besides the assignment and whether to submit)."""
+        """What ``reviews.save_review`` takes (besides the assignment and whether to submit)."""
         return {"data": {name: self[name].data for name in REVIEW_FIELDS}, "version": parse_id(self.version.data)}
 
 

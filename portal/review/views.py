@@ -25,7 +25,7 @@ from portal.models import (
 )
 from portal.review.blueprint import bp
 from portal.review.forms import CommentForm, ReviewForm
-from portal.services import accounts, decisions, reviewing, submissions
+from portal.services import accounts, assignments, bidding, decisions, discussion, reviews, submissions
 from portal.web import Check, form_page, get_submission, me, redirect_after, require_workshop, send_stored
 from portal.work import Outcome
 
@@ -64,12 +64,12 @@ def bids() -> str | Response:
     if not permissions.is_reviewer(user):
         abort(403)
     now = utcnow()
-    subs = reviewing.biddable(ws, user) if ws.phase.value != "submission" else []
+    subs = bidding.biddable(ws, user) if ws.phase.value != "submission" else []
     if request.method == "GET":
         return _bids_page(ws, subs, now)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    outcome = work.attempt(lambda: reviewing.place_bids(user, ws, _wanted(subs), now))
+    outcome = work.attempt(lambda: bidding.place_bids(user, ws, _wanted(subs), now))
     back = url_for(".bids", q=request.args.get("q") or None, topic=request.args.get("topic") or None)
     return redirect_after(outcome, lambda changed: f"Your bids are saved ({changed} changed).", back)
 
@@ -143,7 +143,7 @@ def _paper_page(number: int, comment_form: CommentForm) -> str:
         assignment=assignment,
         others=others,
         comments=comments,
-        who=lambda person: reviewing.display_name(person, sub, viewer=user) if person else "Someone",
+        who=lambda person: discussion.display_name(person, sub, viewer=user) if person else "Someone",
         comment_form=comment_form,
         recommendations=RECOMMENDATIONS,
         confidences=CONFIDENCES,
@@ -177,15 +177,13 @@ def review(number: int) -> str | Response | tuple[str, int]:
     problems: list[str] = []
     if form.validate_on_submit():
         submit = request.form.get("action") == "submit"
-        outcome = work.attempt(
-            lambda: reviewing.save_review(ws, assignment, **form.to_input(), submit=submit), show_deadline=True
-        )
+        outcome = work.attempt(lambda: reviews.save_review(ws, assignment, **form.to_input(), submit=submit), show_deadline=True)
         if outcome.ok:
             flash(SUBMITTED if outcome.value.state == ReviewState.SUBMITTED else DRAFTED, "success")  # type: ignore[union-attr]
             return redirect(url_for(".paper", number=number))
         existing, problem = _refused(assignment_id, outcome)  # the text typed comes back in the form: none of it is lost
         problems.append(problem)
-    open_ = reviewing.reviewing_open(ws, utcnow())
+    open_ = reviews.reviewing_open(ws, utcnow())
     return form_page(
         "review/form.html", form=form, problems=problems, ws=ws, sub=sub, review=existing, ordinal=ordinal, open=open_
     )
@@ -209,7 +207,7 @@ def discuss(number: int) -> Response | tuple[str, int]:
     form = CommentForm()
     if not form.validate_on_submit():
         return _paper_page(number, form), 422  # the comment as typed, with its error linked from the summary
-    outcome = work.attempt(lambda: reviewing.post_comment(me(), ws, sub, form.body.data.strip()))
+    outcome = work.attempt(lambda: discussion.post_comment(me(), ws, sub, form.body.data.strip()))
     if not outcome.ok:
         form.body.errors.append(outcome.problem)  # type: ignore[attr-defined]
         return _paper_page(number, form), 422
@@ -251,7 +249,7 @@ def manage_assign(number: int) -> Response:
     def assign() -> int:
         if reviewer is None:
             raise DomainError("No reviewer has that address.")
-        return reviewing.assign_reviewer(me(), ws, sub, reviewer).ordinal
+        return assignments.assign_reviewer(me(), ws, sub, reviewer).ordinal
 
     outcome = work.attempt(assign)
     to = url_for(".paper", number=number, _anchor="manage")
@@ -266,7 +264,7 @@ def manage_remove(number: int, assignment_id: int) -> Response:
     if assignment is None or assignment.submission_id != sub.id:
         abort(404)
     done = f"{assignment.reviewer.name} no longer reviews #{sub.id}."  # (read before the row is gone)
-    outcome = work.attempt(lambda: reviewing.unassign_reviewer(me(), assignment))
+    outcome = work.attempt(lambda: assignments.unassign_reviewer(me(), assignment))
     return redirect_after(outcome, done, url_for(".paper", number=number, _anchor="manage"))
 
 

@@ -655,7 +655,7 @@ def _accept(invitation: Invitation, user: User) -> None:
     if invitation.submission_id is not None:
         # The one import from a service above: accepting an invitation for a paper assigns it (pyproject.toml
         # names this import in the acyclic-services contract).
-        from portal.services.reviewing import assign_invited
+        from portal.services.assignments import assign_invited
 
         sub = db.session.get(Submission, invitation.submission_id)
         if sub is not None:

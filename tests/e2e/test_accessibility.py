@@ -40,8 +40,7 @@ from portal.models import (
     Presentation,
     Workshop,
 )
-from portal.services import accounts, decisions
-from portal.services import reviewing as reviewing_svc
+from portal.services import accounts, assignments, bidding, decisions, discussion, reviews
 from portal.services import submissions as submissions_svc
 from tests.factories import PASSWORD, make_user
 from tests.pdfs import make_pdf
@@ -124,13 +123,13 @@ def build_world(app: Flask) -> World:
         ws.review_deadline = now + timedelta(days=10)
         ws.reviews_per_paper = 3
         db.session.flush()
-        reviewing_svc.place_bids(rita, ws, {rejected.id: BidValue.EAGER}, now)
+        bidding.place_bids(rita, ws, {rejected.id: BidValue.EAGER}, now)
         for sub in subs:
             for reviewer in (rita, bob):
-                assignment = reviewing_svc.assign_reviewer(chair, ws, sub, reviewer)
+                assignment = assignments.assign_reviewer(chair, ws, sub, reviewer)
                 if sub is rejected and reviewer is rita:
                     continue  # Rita's review form of this paper starts empty
-                reviewing_svc.save_review(
+                reviews.save_review(
                     ws,
                     assignment,
                     {
@@ -145,7 +144,7 @@ def build_world(app: Flask) -> World:
                     submit=True,
                     version=None,
                 )
-        reviewing_svc.post_comment(bob, ws, accepted, "Does the speed-up hold on eight devices?")
+        discussion.post_comment(bob, ws, accepted, "Does the speed-up hold on eight devices?")
         decisions.record_decision(
             chair, accepted, decision=Decision.ACCEPTED, presentation=Presentation.ORAL, note="Congratulations.", version=None
         )

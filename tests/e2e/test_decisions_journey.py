@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from portal.db import db, utcnow
 from portal.models import DateKind, ImportantDate, Letter, Phase, Submission, Workshop
-from portal.services import reviewing as reviewing_svc
+from portal.services import assignments, reviews
 from portal.services import submissions as submissions_svc
 from tests.conftest import SMTPRecorder
 from tests.e2e.conftest import sign_in
@@ -104,8 +104,8 @@ def set_up_reviewed(app: Flask) -> World:
         comments: dict[int, list[tuple[int, str]]] = {}
         for sub in subs:
             for reviewer, (rec, conf, to_authors, confidential) in zip(reviewers, REVIEWS[sub.title], strict=True):
-                assignment = reviewing_svc.assign_reviewer(chair, ws, sub, reviewer)
-                reviewing_svc.save_review(
+                assignment = assignments.assign_reviewer(chair, ws, sub, reviewer)
+                reviews.save_review(
                     ws,
                     assignment,
                     {

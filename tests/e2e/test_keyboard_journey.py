@@ -22,7 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from portal import work
 from portal.db import db, utcnow
 from portal.models import DateKind, ImportantDate, Phase, ReviewAssignment, ReviewState, Submission, Workshop
-from portal.services import reviewing as reviewing_svc
+from portal.services import assignments
 from portal.services import submissions as submissions_svc
 from tests.conftest import SMTPRecorder, mail_links
 from tests.factories import PASSWORD, make_user
@@ -86,7 +86,7 @@ def set_up(app: Flask) -> None:
         ws.review_deadline = now + timedelta(days=10)
         db.session.flush()
         work.commit_and_deliver()  # Al's receipt
-        reviewing_svc.assign_reviewer(chair, ws, sub, rita)
+        assignments.assign_reviewer(chair, ws, sub, rita)
         work.commit_and_deliver()  # Rita's assignment mail
 
 

@@ -39,8 +39,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import accounts, decisions, sponsors
-from portal.services import reviewing as rev
+from portal.services import accounts, assignments, decisions, discussion, reviews, sponsors
 from portal.services import submissions as subs
 from tests.conftest import _truncate_all, make_app, own_pg_database
 from tests.factories import PASSWORD, login, make_user
@@ -174,20 +173,20 @@ def build_workshop(app: Flask) -> dict[str, int]:
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.review_deadline = Phase.REVIEWING, now + timedelta(days=10)
         carla, rita, rex, una = users["carla"], users["rita"], users["rex"], users["una"]
-        first = rev.assign_reviewer(carla, ws, p1, rita)
-        second = rev.assign_reviewer(carla, ws, p2, rita)
-        rev.assign_reviewer(carla, ws, p1, una)
-        rev.save_review(
+        first = assignments.assign_reviewer(carla, ws, p1, rita)
+        second = assignments.assign_reviewer(carla, ws, p2, rita)
+        assignments.assign_reviewer(carla, ws, p1, una)
+        reviews.save_review(
             ws,
             first,
             {"summary": "A clean schedule.", "strengths": "Scales.", "recommendation": 4, "confidence": 3},
             submit=True,
             version=None,
         )
-        rev.save_review(ws, second, {"summary": "An unfinished draft."}, submit=False, version=None)
-        rev.post_comment(rita, ws, p1, "Does the speed-up hold on eight devices?")
+        reviews.save_review(ws, second, {"summary": "An unfinished draft."}, submit=False, version=None)
+        discussion.post_comment(rita, ws, p1, "Does the speed-up hold on eight devices?")
         db.session.add(Bid(submission_id=p1.id, reviewer_id=rex.id, value=BidValue.EAGER))
-        rev.add_conflict_override(carla, p1, rex, True, "Rex co-wrote the baseline.")
+        assignments.add_conflict_override(carla, p1, rex, True, "Rex co-wrote the baseline.")
         accounts.invite_reviewers(carla, ws, accounts.parse_invitation_lines("Vera Visitor <vera@example.org>"))
         sponsors.submit_inquiry(
             ws,

@@ -912,7 +912,7 @@ def test_odd_numbers_in_urls_and_queries_are_not_found_never_an_error(app: Flask
 def test_the_reviewing_services_keep_the_paper_scores_equal_to_the_reviews(app: Flask, world: dict[str, int]) -> None:
     """Assign, review (draft, submit, edit) and unassign through the services: after each change the kept scores
     the console sorts by are exactly what the reviews add up to."""
-    from portal.services import reviewing
+    from portal.services import assignments, reviews
     from portal.services.scores import COLUMNS, aggregate
 
     def kept_and_fresh() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -923,20 +923,20 @@ def test_the_reviewing_services_keep_the_paper_scores_equal_to_the_reviews(app: 
         ws = db.session.scalar(sa.select(Workshop))
         chris, rex = (db.session.scalar(sa.select(User).where(User.email == f"{k}@example.org")) for k in ("chris", "rex"))
         interp = db.session.get(Submission, world["interp"])
-        assignment = reviewing.assign_reviewer(chris, ws, interp, rex)
+        assignment = assignments.assign_reviewer(chris, ws, interp, rex)
         kept, fresh = kept_and_fresh()
         assert kept == fresh
         assert db.session.get(PaperScore, interp.id).assigned == 3  # type: ignore[union-attr]
         text = {"summary": "S", "strengths": "", "weaknesses": "", "comments_to_authors": "", "confidential_comments": ""}
-        reviewing.save_review(ws, assignment, {**text, "recommendation": 2, "confidence": 4}, submit=False, version=None)
+        reviews.save_review(ws, assignment, {**text, "recommendation": 2, "confidence": 4}, submit=False, version=None)
         assert kept_and_fresh()[0] == kept_and_fresh()[1]
-        review = reviewing.save_review(
+        review = reviews.save_review(
             ws, assignment, {**text, "recommendation": 5, "confidence": 4}, submit=True, version=assignment.review.version
         )  # type: ignore[union-attr]
         score = db.session.get(PaperScore, interp.id)
         db.session.refresh(score)  # type: ignore[arg-type]
         assert (score.done, score.mean, score.r5) == (1, 5.0, 1)  # type: ignore[union-attr]
-        reviewing.save_review(
+        reviews.save_review(
             ws, assignment, {**text, "recommendation": 3, "confidence": 4}, submit=False, version=review.version
         )  # an edit after submitting stays submitted
         assert kept_and_fresh()[0] == kept_and_fresh()[1]
@@ -948,7 +948,7 @@ def test_the_reviewing_services_keep_the_paper_scores_equal_to_the_reviews(app: 
                 )
             )
         )
-        reviewing.unassign_reviewer(chris, other)
+        assignments.unassign_reviewer(chris, other)
         kept, fresh = kept_and_fresh()
         assert kept == fresh
         db.session.rollback()

@@ -55,8 +55,7 @@ from portal.models import (
     Workshop,
 )
 from portal.queries import assignment_of
-from portal.services import accounts
-from portal.services import reviewing as reviewing_svc
+from portal.services import accounts, assignments, bidding
 from portal.services import submissions as subs
 from tests.conftest import text_of
 from tests.factories import PASSWORD, decide_and_notify, make_user
@@ -364,7 +363,7 @@ def build_world(app: Flask, phase: Phase, *, papers: bool = True) -> World:
             world.ids[key] = subs.create_submission(users["ada"], ws, details, paper=_checked[key]).id
         if papers:
             decide_and_notify(ws, world.sub("p2"), Decision.ACCEPTED, users["carla"])
-            reviewing_svc.assign_reviewer(users["carla"], ws, world.sub("p1"), users["rita"])
+            assignments.assign_reviewer(users["carla"], ws, world.sub("p1"), users["rita"])
         ws.phase = phase
         # Rita posts to the discussion of p1, whose review the review form's own case keeps changing: the chairs'
         # setting opens the discussion before a reviewer's own review (its rule has tests of its own).
@@ -964,7 +963,7 @@ def bids_stored(world: World, sent: Sent, before: Before) -> None:
 
     with world.db():
         ws, rita = world.ws(), world.user("rita")
-        allowed = {s.id for s in reviewing_svc.biddable(ws, rita)}
+        allowed = {s.id for s in bidding.biddable(ws, rita)}
         stored = {b.submission_id: b.value.value for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == rita.id))}
         for n in allowed:
             if sent.has(f"bid-{n}"):

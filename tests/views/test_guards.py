@@ -42,7 +42,7 @@ from portal.models import (
     Workshop,
 )
 from portal.queries import assignment_of
-from portal.services import reviewing as svc
+from portal.services import assignments, discussion, reviews
 from portal.services import submissions as subs
 from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, Worlds, text_of
 from tests.factories import decide_and_notify, login, make_user
@@ -189,17 +189,17 @@ def build(app: Flask) -> World:
         for paper, reviewers in ASSIGNED.items():
             sub = db.session.get(Submission, papers[paper])
             for reviewer in reviewers:
-                svc.assign_reviewer(chris, ws, sub, users[reviewer])
+                assignments.assign_reviewer(chris, ws, sub, users[reviewer])
         for (paper, reviewer), text in {("p1", "rex"): REX_P1, ("p2", "rex"): REX_P2, ("p3", "una"): UNA_P3}.items():
             assignment = assignment_of(papers[paper], users[reviewer].id)
-            svc.save_review(
+            reviews.save_review(
                 ws,
                 assignment,
                 {"summary": text, "comments_to_authors": text, "recommendation": 4, "confidence": 3},
                 submit=True,
                 version=None,
             )
-        svc.post_comment(users["rex"], ws, db.session.get(Submission, papers["p1"]), REX_COMMENT)
+        discussion.post_comment(users["rex"], ws, db.session.get(Submission, papers["p1"]), REX_COMMENT)
         db.session.commit()
         return World(app, {k: u.id for k, u in users.items()}, papers, {k: p["email"] for k, p in PEOPLE.items()})
 
@@ -623,7 +623,7 @@ def _name_manager(world: World, paper: str, key: str) -> None:
         for chair in ("carla", "chris"):
             db.session.add(ConflictOverride(submission_id=world.n(paper), reviewer_id=world.uid(chair), conflicted=True, note=""))
         sub = db.session.get(Submission, world.n(paper))
-        svc.set_manager(db.session.get(User, world.uid("chris")), sub, db.session.get(User, world.uid(key)))
+        assignments.set_manager(db.session.get(User, world.uid("chris")), sub, db.session.get(User, world.uid(key)))
         db.session.commit()
 
 
@@ -707,7 +707,7 @@ def test_discussion_names_a_participant_who_is_no_reviewer_and_no_chair_a_partic
     p1 = world.n("p1")
     with world.app.app_context():  # Una is not on paper 1 (a reviewer removed after commenting leaves such a comment)
         ws = db.session.scalars(sa.select(Workshop)).one()
-        svc.post_comment(db.session.get(User, world.uid("una")), ws, db.session.get(Submission, p1), "Una was here.")
+        discussion.post_comment(db.session.get(User, world.uid("una")), ws, db.session.get(Submission, p1), "Una was here.")
         db.session.commit()
 
     assert comments(signed_in(world, "rex").get(f"/review/papers/{p1}")) == [
@@ -788,7 +788,8 @@ def test_unfinished_reviews_are_the_active_ones_on_papers_in_review_that_the_cha
     }
     with world.app.app_context():  # asked for no chair in particular (the service's default): every paper
         everyone = {
-            db.session.get(User, r).name: [a.submission_id for a in items] for r, items in svc.unfinished_by_reviewer().items()
+            db.session.get(User, r).name: [a.submission_id for a in items]
+            for r, items in reviews.unfinished_by_reviewer().items()
         }
     assert everyone == {"Rita Reviewer": [world.n("p1")], "Una Unassigned": [world.n("p2")], "Rex Reader": [world.n("p3")]}
     # A withdrawn paper's review is owed to nobody; a suspended assignment waits for the chairs.
@@ -842,7 +843,7 @@ def test_suspended_assignments_are_those_on_the_papers_the_chair_handles(world: 
         found = {
             chair: [
                 (a.submission_id, a.reviewer.name, a.suspended_reason)
-                for a in svc.suspended_assignments(db.session.get(User, world.uid(chair)))
+                for a in assignments.suspended_assignments(db.session.get(User, world.uid(chair)))
             ]
             for chair in ("chris", "carla")
         }

@@ -48,7 +48,7 @@ from portal.models import (
 )
 from portal.queries import assignment_of
 from portal.queries.conflicts import AUTHOR, conflict_reasons
-from portal.services import reviewing as svc
+from portal.services import assignments, discussion, reviews
 from portal.services import submissions as subs
 from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, Worlds, mail_links, post_form, text_of
 from tests.factories import PASSWORD, login, make_user
@@ -196,19 +196,19 @@ def build(app: Flask) -> World:
         for paper, reviewers in ASSIGNED.items():
             sub = db.session.get(Submission, papers[paper])
             for reviewer in reviewers:
-                svc.assign_reviewer(chris, ws, sub, users[reviewer])
+                assignments.assign_reviewer(chris, ws, sub, users[reviewer])
         texts = {("p1", "rex"): REX_P1, ("p2", "rex"): REX_P2, ("p3", "una"): UNA_P3}
         for (paper, reviewer), text in texts.items():
             assignment = assignment_of(papers[paper], users[reviewer].id)
             recommendation, confidence = SCORES[(paper, reviewer)]
-            svc.save_review(
+            reviews.save_review(
                 ws,
                 assignment,
                 {"summary": text, "comments_to_authors": text, "recommendation": recommendation, "confidence": confidence},
                 submit=True,
                 version=None,
             )
-        svc.post_comment(users["rex"], ws, db.session.get(Submission, papers["p1"]), REX_COMMENT)
+        discussion.post_comment(users["rex"], ws, db.session.get(Submission, papers["p1"]), REX_COMMENT)
         db.session.commit()
         return World(app, {k: u.id for k, u in users.items()}, papers, {k: p["email"] for k, p in PEOPLE.items()})
 
@@ -621,7 +621,7 @@ def test_author_who_changes_address_and_affiliation_stays_author_and_conflicted(
         db.session.add(Bid(submission_id=p1, reviewer_id=world.uid("ada"), value=BidValue.EAGER))
         ws = db.session.scalars(sa.select(Workshop)).one()
         ws.reviews_per_paper = 4  # as many as there are reviewers
-        proposal = svc.propose_assignment(db.session.get(User, world.uid("chris")), ws)
+        proposal = assignments.propose_assignment(db.session.get(User, world.uid("chris")), ws)
         pairs = [tuple(p) for p in proposal.result["pairs"]]
         db.session.rollback()
     assert sorted(r for p, r in pairs if p == p1) == [world.uid("una")]  # Rita and Rex review it already

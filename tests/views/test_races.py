@@ -50,7 +50,7 @@ from portal.models import (
     Workshop,
 )
 from portal.once import SIMULTANEOUS
-from portal.services import reviewing as svc
+from portal.services import assignments
 from tests.conftest import SMTPRecorder, mail_links, text_of
 from tests.factories import login, make_user
 from tests.pdfs import make_pdf
@@ -536,12 +536,12 @@ def two_proposals(app: Flask, round_: int) -> tuple[list[int], int, int, dict[in
         ws.reviews_per_paper = 1
         db.session.flush()
         chair = db.session.scalars(sa.select(User).where(User.email == PEOPLE["carla"]["email"])).one()
-        a, b = svc.propose_assignment(chair, ws), svc.propose_assignment(chair, ws)
+        a, b = assignments.propose_assignment(chair, ws), assignments.propose_assignment(chair, ws)
         (p, x), (q, y) = sorted(tuple(pair) for pair in a.result["pairs"])
         for pair in ((p, x), (q, y)):
-            svc.edit_proposal(b, remove=pair)
-        svc.edit_proposal(b, add=(p, y))
-        svc.edit_proposal(b, add=(q, x))
+            assignments.edit_proposal(b, remove=pair)
+        assignments.edit_proposal(b, add=(p, y))
+        assignments.edit_proposal(b, add=(q, x))
         db.session.commit()
         assert (p, q) == tuple(papers) and x != y
         return papers, a.id, b.id, {a.id: {(p, x), (q, y)}, b.id: {(p, y), (q, x)}}

@@ -45,7 +45,7 @@ from portal.models import (
     Workshop,
 )
 from portal.queries import assignment_of
-from portal.services import reviewing as svc
+from portal.services import assignments, discussion, reviews
 from portal.services import submissions as subs
 from portal.templating import format_datetime
 from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, Worlds, mail_links, text_of
@@ -192,21 +192,23 @@ def _assign_and_review(ws: Workshop, users: dict[str, User], papers: dict[str, i
         sub = db.session.get(Submission, papers[paper])
         assert sub is not None
         for reviewer in reviewers:
-            svc.assign_reviewer(carla, ws, sub, users[reviewer])
+            assignments.assign_reviewer(carla, ws, sub, users[reviewer])
 
     def assignment(paper: str, reviewer: str) -> ReviewAssignment:
         found = assignment_of(papers[paper], users[reviewer].id)
         assert found is not None
         return found
 
-    svc.save_review(ws, assignment("p1", "rex"), {**REX_REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
-    svc.save_review(ws, assignment("p2", "rex"), {"summary": REX_DRAFT_P2}, submit=False, version=None)
-    svc.save_review(
+    reviews.save_review(
+        ws, assignment("p1", "rex"), {**REX_REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None
+    )
+    reviews.save_review(ws, assignment("p2", "rex"), {"summary": REX_DRAFT_P2}, submit=False, version=None)
+    reviews.save_review(
         ws, assignment("p3", "una"), {"summary": UNA_REVIEW_P3, "recommendation": 2, "confidence": 4}, submit=True, version=None
     )
     p1 = db.session.get(Submission, papers["p1"])
     assert p1 is not None
-    svc.post_comment(users["rex"], ws, p1, REX_COMMENT)
+    discussion.post_comment(users["rex"], ws, p1, REX_COMMENT)
     db.session.add_all(
         [
             Bid(submission_id=papers["p1"], reviewer_id=users["rex"].id, value=BidValue.EAGER),
@@ -222,7 +224,7 @@ def propose(world: World) -> int:
         ws = db.session.scalars(sa.select(Workshop)).one()
         chair = db.session.get(User, world.uid("carla"))
         assert chair is not None
-        proposal = svc.propose_assignment(chair, ws)
+        proposal = assignments.propose_assignment(chair, ws)
         db.session.commit()
         return proposal.id
 
@@ -558,7 +560,7 @@ def test_conflicted_reviewer_has_no_paper_in_the_bid_list_and_cannot_be_assigned
         sub, user = db.session.get(Submission, world.n(paper)), db.session.get(User, world.uid(reviewer))
         assert sub is not None and user is not None
         with pytest.raises(Conflicted):
-            svc.assign_reviewer(user, ws, sub, user)
+            assignments.assign_reviewer(user, ws, sub, user)
     assert smtp.messages == []
 
 
@@ -1013,7 +1015,7 @@ def test_applied_proposal_mails_each_reviewer_what_the_template_renders_from_the
         proposal = AssignmentProposal(result={"pairs": pairs, "reasons": {}}, created_by_id=chair.id)
         db.session.add(proposal)
         db.session.flush()
-        assert svc.apply_proposal(chair, ws, proposal) == 3
+        assert assignments.apply_proposal(chair, ws, proposal) == 3
         expected = render_template(
             "emails/assignment.txt",
             ws=ws,
@@ -1063,11 +1065,11 @@ def test_bids_read_a_chunk_of_ids_at_a_time_are_every_bid_once(fresh: World, mon
         db.session.execute(sa.delete(Bid).where(Bid.reviewer_id == fresh.uid("ivan")))  # a gap in the ids
         db.session.commit()
         expected = sorted((b.submission_id, b.reviewer_id, b.value.value) for b in db.session.scalars(sa.select(Bid)))
-        monkeypatch.setattr(svc, "_BIDS_A_QUERY", 2)
+        monkeypatch.setattr(assignments, "_BIDS_A_QUERY", 2)
 
-        bids = svc._bids(db.session.connection().execute)
+        bids = assignments._bids(db.session.connection().execute)
         db.session.execute(sa.delete(Bid))
-        empty = svc._bids(db.session.connection().execute)
+        empty = assignments._bids(db.session.connection().execute)
         db.session.rollback()
 
     values = affinity.BID_VALUES

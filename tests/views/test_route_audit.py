@@ -77,7 +77,7 @@ from portal.models import (
     Topic,
     Workshop,
 )
-from portal.services import accounts, reviewing
+from portal.services import accounts, assignments, bidding, discussion, reviews
 from portal.services import submissions as subs
 from portal.services.accounts import _hash_token, _password_fingerprint
 from portal.services.scores import refresh_scores
@@ -505,14 +505,14 @@ def build_world(app: Flask) -> World:
         db.session.flush()
 
         chair = users["chair"]
-        own = reviewing.assign_reviewer(chair, ws, p1, users["reviewer"])
-        reviewing.assign_reviewer(chair, ws, p1, users["conflicted"])
-        drafting = reviewing.assign_reviewer(chair, ws, p1, users["drafting"])
-        reviewing.assign_reviewer(chair, ws, p2, users["unassigned"])
-        reviewing.place_bids(users["unassigned"], ws, {p1.id: BidValue.EAGER}, now)  # Una would review paper 1 too
-        reviewing.save_review(ws, own, {**REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
-        reviewing.save_review(ws, drafting, {**DRAFT, "recommendation": 2, "confidence": None}, submit=False, version=None)
-        reviewing.post_comment(users["reviewer"], ws, p1, COMMENT)
+        own = assignments.assign_reviewer(chair, ws, p1, users["reviewer"])
+        assignments.assign_reviewer(chair, ws, p1, users["conflicted"])
+        drafting = assignments.assign_reviewer(chair, ws, p1, users["drafting"])
+        assignments.assign_reviewer(chair, ws, p2, users["unassigned"])
+        bidding.place_bids(users["unassigned"], ws, {p1.id: BidValue.EAGER}, now)  # Una would review paper 1 too
+        reviews.save_review(ws, own, {**REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
+        reviews.save_review(ws, drafting, {**DRAFT, "recommendation": 2, "confidence": None}, submit=False, version=None)
+        discussion.post_comment(users["reviewer"], ws, p1, COMMENT)
         # Ivan moves to the authors' institute: his assignment is suspended, a conflict now.
         accounts.update_profile(
             users["conflicted"],
@@ -532,7 +532,7 @@ def build_world(app: Flask) -> World:
             paper=check("p1-final", p1_authors, FileKind.CAMERA_READY),
         )
         ws.accepted_published = True
-        proposal = reviewing.propose_assignment(chair, ws)
+        proposal = assignments.propose_assignment(chair, ws)
         job = Job(
             kind="assignment",
             state=JobState.FAILED,

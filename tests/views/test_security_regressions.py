@@ -53,7 +53,7 @@ from portal.models import (
     Workshop,
 )
 from portal.queries import assignment_of
-from portal.services import reviewing as reviewing_svc
+from portal.services import assignments, discussion, reviews
 from portal.services import submissions as svc
 from tests.conftest import CSRF_INPUT_RE, SMTPRecorder, Worlds, csrf_token, mail_links, post_form, text_of
 from tests.factories import PASSWORD, create_users, decide_and_notify, login, make_user
@@ -464,9 +464,9 @@ def build_papers(app: Flask, *, movers: bool = False) -> Papers:
                 supplementary=supplementary,
                 paper=checked_pdf(f"{key} paper", ws, authors_of(key, movers), FileKind.PAPER),
             )
-        reviewing_svc.assign_reviewer(chair, ws, subs["A"], users[RITA["email"]])
+        assignments.assign_reviewer(chair, ws, subs["A"], users[RITA["email"]])
         if movers:
-            reviewing_svc.assign_reviewer(chair, ws, subs["A"], users[DORA["email"]])
+            assignments.assign_reviewer(chair, ws, subs["A"], users[DORA["email"]])
         for key in ("A", "B"):
             decide_and_notify(ws, subs[key], Decision.ACCEPTED, chair)
         for key in ("A", "B"):
@@ -786,7 +786,7 @@ def hostile_paper(app: Flask) -> tuple[Flask, int]:
         client = signed_in(app, person)
         texts = {
             field: hostile(f"{name}'s {field}")
-            for field in reviewing_svc.REVIEW_FIELDS
+            for field in reviews.REVIEW_FIELDS
             if field not in ("recommendation", "confidence")
         }
         url = f"/review/papers/{number}/review"
@@ -1155,11 +1155,9 @@ def test_authors_never_learn_who_reviewed_them_from_pages_mails_files_or_searche
             reviewer_id = db.session.scalar(sa.select(User.id).where(User.email == f"{key}@example.org"))
             assignment = assignment_of(n, reviewer_id)
             assert assignment is not None
-            reviewing_svc.save_review(
-                ws, assignment, {**REVIEWS[key], "recommendation": 4, "confidence": 3}, submit=True, version=None
-            )
+            reviews.save_review(ws, assignment, {**REVIEWS[key], "recommendation": 4, "confidence": 3}, submit=True, version=None)
         rex = db.session.scalar(sa.select(User).where(User.email == REX["email"]))
-        reviewing_svc.post_comment(rex, ws, sub, REX_COMMENT)
+        discussion.post_comment(rex, ws, sub, REX_COMMENT)
         decide_and_notify(ws, sub, Decision.ACCEPTED, db.session.scalar(sa.select(User).where(User.email == CARLA["email"])))
         db.session.commit()
         emails.send_pending()

@@ -1,5 +1,8 @@
-"""Reviewing: phases, bids, automatic and manual assignment, reviews, discussion, reminders, external
-reviewers. One function per change; each checks its rules, flushes and queues mail; the caller commits."""
+"""Who reviews which paper: the automatic assignment (the problem read from the database, the proposal a chair
+previews, edits and applies, and its background job), assignments by hand (added, removed, a suspended one
+restored), a paper's manager, the chairs' changes to conflicts, external reviewers invited for one paper, and the
+mail telling reviewers their new papers. One function per change; each checks its rules, flushes and queues mail;
+the caller commits."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import gc
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,17 +31,14 @@ from portal.assign.affinity import (
 )
 from portal.assign.solver import Problem, Result, solve
 from portal.db import db, utcnow
-from portal.domain import ChangedMeanwhile, Conflicted, DeadlinePassed, DomainError, InvalidTransition
+from portal.domain import Conflicted, DomainError, InvalidTransition
 from portal.jobs import Progress, job, path_for
 from portal.models import (
     AssignmentOrigin,
     AssignmentProposal,
     Bid,
-    BidValue,
     ConflictOverride,
-    DiscussionComment,
     Job,
-    Phase,
     ProposalState,
     Review,
     ReviewAssignment,
@@ -55,125 +54,12 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries import assignment_of
-from portal.queries.conflicts import AUTHOR, conflict_map, conflict_reasons, conflicted_pairs, gather
+from portal.queries.conflicts import AUTHOR, conflict_reasons, conflicted_pairs, gather
 from portal.services import audit
 from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
+from portal.services.review_settings import load_of
 from portal.services.scores import refresh_scores
 from portal.urls import external_url
-
-REVIEW_FIELDS = (
-    "recommendation",
-    "confidence",
-    "summary",
-    "strengths",
-    "weaknesses",
-    "comments_to_authors",
-    "confidential_comments",
-)
-
-
-def reviewers() -> list[User]:
-    stmt = sa.select(User).where(User.is_reviewer).order_by(User.id)
-    return list(
-        db.session.scalars(stmt.options(selectinload(User.conflicts), selectinload(User.topics), selectinload(User.papers)))
-    )
-
-
-def reviewable(ws: Workshop) -> list[Submission]:
-    """Submissions that take part in reviewing: submitted, not withdrawn."""
-    return list(
-        db.session.scalars(
-            sa.select(Submission)
-            .where(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
-            .order_by(Submission.id)
-            .options(selectinload(Submission.authors), selectinload(Submission.secondary_topics))
-        )
-    )
-
-
-# --- phases and settings ------------------------------------------------------------------------------
-
-
-@dataclass
-class ReviewSettings:
-    phase: Phase
-    bidding_deadline: datetime | None
-    review_deadline: datetime | None
-    reviews_per_paper: int
-    default_max_load: int
-    weights: Weights
-    loads: dict[int, int | None]
-    discussion_before_review: bool = False
-
-
-def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: datetime | None = None) -> None:
-    now = now or utcnow()
-    paper_deadline = ws.deadlines().paper
-    if s.phase != Phase.SUBMISSION and ws.phase == Phase.SUBMISSION and paper_deadline and now < paper_deadline:
-        raise DomainError("Bidding and reviewing open after the submission deadline has passed.")
-    if s.phase == Phase.BIDDING and s.bidding_deadline is None:
-        raise DomainError("Set the bidding deadline to open bidding.")
-    if s.phase == Phase.REVIEWING and s.review_deadline is None:
-        raise DomainError("Set the review deadline to open reviewing.")
-    if s.bidding_deadline and s.review_deadline and s.review_deadline <= s.bidding_deadline:
-        raise DomainError("The review deadline must come after the bidding deadline.")
-    ws.phase, ws.bidding_deadline, ws.review_deadline = s.phase, s.bidding_deadline, s.review_deadline
-    ws.reviews_per_paper, ws.default_max_load = s.reviews_per_paper, s.default_max_load
-    ws.weight_bid, ws.weight_topics, ws.weight_text = s.weights.bid, s.weights.topics, s.weights.text
-    ws.discussion_before_review = s.discussion_before_review
-    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(s.loads))))}
-    for uid, load in s.loads.items():
-        if uid in people and people[uid].max_load != load:
-            people[uid].max_load = load
-    audit.record(
-        actor,
-        "settings.reviewing",
-        f"Reviewing settings: phase {s.phase.value}, {s.reviews_per_paper} reviews per paper, default load {s.default_max_load}",
-    )
-    db.session.flush()
-
-
-def load_of(ws: Workshop, user: User) -> int:
-    return user.max_load if user.max_load is not None else ws.default_max_load
-
-
-# --- bids ---------------------------------------------------------------------------------------------
-
-
-def biddable(ws: Workshop, reviewer: User) -> list[Submission]:
-    """Every reviewable submission this reviewer does not conflict with."""
-    subs = reviewable(ws)
-    conflicts = conflict_map([s.id for s in subs], [reviewer.id])
-    return [s for s in subs if (s.id, reviewer.id) not in conflicts]
-
-
-def place_bids(reviewer: User, ws: Workshop, bids: dict[int, BidValue | None], now: datetime | None = None) -> int:
-    """Set (or with None, clear) the reviewer's bids; returns how many changed."""
-    now = now or utcnow()
-    if not ws.bidding_open(now):
-        raise DeadlinePassed("Bidding is closed.", ws.bidding_deadline)
-    allowed = {s.id for s in biddable(ws, reviewer)}
-    existing = {b.submission_id: b for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == reviewer.id))}
-    changed = 0
-    for sub_id, value in bids.items():
-        if sub_id not in allowed:
-            continue
-        row = existing.get(sub_id)
-        if value is None:
-            if row is not None:
-                db.session.delete(row)
-                changed += 1
-        elif row is None:
-            db.session.add(Bid(submission_id=sub_id, reviewer_id=reviewer.id, value=value, updated_at=now))
-            changed += 1
-        elif row.value != value:
-            row.value, row.updated_at = value, now
-            changed += 1
-    db.session.flush()
-    return changed
-
-
-# --- assignment ---------------------------------------------------------------------------------------
 
 
 def paper_text(sub: Any) -> str:
@@ -709,145 +595,7 @@ def _assignment_mail(ws: Workshop, reviewer: Any, subs: Sequence[Any]) -> dict[s
     }
 
 
-# --- reviews ------------------------------------------------------------------------------------------
-
-
-def reviewing_open(ws: Workshop, now: datetime) -> bool:
-    return ws.phase == Phase.REVIEWING and (ws.review_deadline is None or now < ws.review_deadline)
-
-
-def save_review(
-    ws: Workshop,
-    assignment: ReviewAssignment,
-    data: dict[str, Any],
-    *,
-    submit: bool,
-    version: int | None,
-    now: datetime | None = None,
-) -> Review:
-    """Save a draft or submit; after submitting, edits are allowed until the review deadline (kept in history)."""
-    now = now or utcnow()
-    if not reviewing_open(ws, now):
-        raise DeadlinePassed("Reviewing is closed.", ws.review_deadline)
-    review = assignment.review
-    if review is None:
-        review = Review(assignment=assignment, created_at=now)
-        db.session.add(review)
-    elif version != review.version:  # None: the form was opened before this review existed
-        raise ChangedMeanwhile(
-            "This review was saved (perhaps in another tab) after you opened it. Reload the page to see the latest "
-            "text, then make your change again."
-        )
-    for key in REVIEW_FIELDS:
-        setattr(review, key, data.get(key) if key in ("recommendation", "confidence") else (data.get(key) or ""))
-    was_submitted = review.state == ReviewState.SUBMITTED
-    if submit or was_submitted:
-        missing = [k for k in ("recommendation", "confidence") if not data.get(k)]
-        if missing:
-            raise DomainError("A submitted review needs an overall recommendation and a confidence.")
-        review.state = ReviewState.SUBMITTED
-        review.submitted_at = review.submitted_at or now
-        review.history.append(ReviewRevision(content={k: getattr(review, k) for k in REVIEW_FIELDS}, created_at=now))
-    review.updated_at = now
-    refresh_scores([assignment.submission_id])
-    return review
-
-
-# --- discussion ---------------------------------------------------------------------------------------
-
-
-def post_comment(actor: User, ws: Workshop, sub: Submission, body: str, now: datetime | None = None) -> DiscussionComment:
-    comment = DiscussionComment(submission_id=sub.id, author_id=actor.id, body=body, created_at=now or utcnow())
-    db.session.add(comment)
-    db.session.flush()
-    participants = {
-        a.reviewer for a in db.session.scalars(sa.select(ReviewAssignment).where(ReviewAssignment.submission_id == sub.id))
-    }
-    participants |= set(db.session.scalars(sa.select(User).where(User.is_chair)))
-    if sub.manager is not None:
-        participants.add(sub.manager)
-    for person in sorted(participants, key=lambda u: u.id):
-        # Whoever may read the discussion on the page, and nobody else: no author (by any address), no
-        # conflicted chair, no reviewer before their own review.
-        if person.id == actor.id or not permissions.can_discuss(person, sub):
-            continue
-        emails.queue(
-            kind="discussion",
-            to=person.email,
-            reply_to=ws.contact_email,
-            template="discussion",
-            subject=f"[{ws.label}] New comment on #{sub.id}: {sub.title}",
-            ws=ws,
-            sub=sub,
-            comment=comment,
-            who=display_name(actor, sub, viewer=person),
-            url=external_url("review.paper", number=sub.id, _anchor="discussion"),
-        )
-    return comment
-
-
-def display_name(person: User, sub: Submission, *, viewer: User) -> str:
-    """How ``person`` appears to ``viewer`` on this paper: chairs see names; reviewers see "Reviewer N"."""
-    if permissions.can_chair_paper(viewer, sub):
-        return person.name
-    if person.id == viewer.id:
-        return "You"
-    a = assignment_of(sub.id, person.id)
-    if a is not None:
-        return f"Reviewer {a.ordinal}"
-    return "A chair" if person.is_chair else "A participant"
-
-
-# --- reminders and external reviewers -----------------------------------------------------------------
-
-
-def unfinished_by_reviewer(viewer: User | None = None) -> dict[int, list[ReviewAssignment]]:
-    """Per reviewer, their assignments without a submitted review, on papers still in reviewing (a withdrawn
-    paper's review is owed to nobody); with ``viewer`` (a chair), only on the papers that chair handles: a count
-    must not tell a chair who reviews their own paper."""
-    result: dict[int, list[ReviewAssignment]] = defaultdict(list)
-    hidden = permissions.chair_conflicted_ids(viewer) if viewer is not None else sa.select(Submission.id).where(sa.false())
-    for a in db.session.scalars(
-        sa.select(ReviewAssignment)
-        .join(Submission, Submission.id == ReviewAssignment.submission_id)
-        .where(
-            Submission.state == SubmissionState.SUBMITTED,
-            ReviewAssignment.suspended_at.is_(None),
-            ReviewAssignment.submission_id.not_in(hidden),
-        )
-        .options(selectinload(ReviewAssignment.review))
-        .order_by(ReviewAssignment.submission_id)
-    ):
-        if a.review is None or a.review.state != ReviewState.SUBMITTED:
-            result[a.reviewer_id].append(a)
-    return dict(result)
-
-
-def remind_reviewers(actor: User, ws: Workshop) -> int:
-    """One mail to each reviewer with unfinished reviews, listing that reviewer's own papers (the papers the
-    chair reminding handles: the reviewers of a chair's own paper are reminded by another chair)."""
-    count = 0
-    for reviewer_id, items in sorted(unfinished_by_reviewer(actor).items()):
-        reviewer = db.session.get(User, reviewer_id)
-        emails.queue(
-            kind="reminder",
-            to=reviewer.email,
-            reply_to=ws.contact_email,
-            template="reminder",
-            subject=f"[{ws.label}] Reminder: {len(items)} review{'s' if len(items) != 1 else ''} to finish",
-            ws=ws,
-            reviewer=reviewer,
-            items=items,
-            home=external_url("review.index"),
-        )
-        count += 1
-    audit.record(
-        actor,
-        "mail.reminders",
-        f"Sent reminders to {count} reviewer(s) with unfinished reviews",
-        conflict_safe="Sent reminders to the reviewers with unfinished reviews",
-    )
-    return count
+# --- conflicts, as the chairs change them -------------------------------------------------------------
 
 
 def add_conflict_override(actor: User, sub: Submission, reviewer: User, conflicted: bool, note: str = "") -> None:
@@ -880,6 +628,9 @@ def clear_conflict_override(actor: User, sub: Submission, reviewer: User) -> Non
         sa.delete(ConflictOverride).where(ConflictOverride.submission_id == sub.id, ConflictOverride.reviewer_id == reviewer.id)
     )
     db.session.flush()
+
+
+# --- external reviewers -------------------------------------------------------------------------------
 
 
 def invite_external(actor: User, ws: Workshop, sub: Submission, name: str, email: str) -> str:

@@ -1,0 +1,59 @@
+"""The reviewing settings a chair sets on one page: the phase (submission, bidding, reviewing), the bidding and
+review deadlines, reviews per paper, the weights of the automatic assignment, the default and each reviewer's
+maximum load; and the load that applies to a reviewer. The caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from portal.assign.affinity import Weights
+from portal.db import db, utcnow
+from portal.domain import DomainError
+from portal.models import Phase, User, Workshop
+from portal.services import audit
+
+
+@dataclass
+class ReviewSettings:
+    phase: Phase
+    bidding_deadline: datetime | None
+    review_deadline: datetime | None
+    reviews_per_paper: int
+    default_max_load: int
+    weights: Weights
+    loads: dict[int, int | None]
+    discussion_before_review: bool = False
+
+
+def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    paper_deadline = ws.deadlines().paper
+    if s.phase != Phase.SUBMISSION and ws.phase == Phase.SUBMISSION and paper_deadline and now < paper_deadline:
+        raise DomainError("Bidding and reviewing open after the submission deadline has passed.")
+    if s.phase == Phase.BIDDING and s.bidding_deadline is None:
+        raise DomainError("Set the bidding deadline to open bidding.")
+    if s.phase == Phase.REVIEWING and s.review_deadline is None:
+        raise DomainError("Set the review deadline to open reviewing.")
+    if s.bidding_deadline and s.review_deadline and s.review_deadline <= s.bidding_deadline:
+        raise DomainError("The review deadline must come after the bidding deadline.")
+    ws.phase, ws.bidding_deadline, ws.review_deadline = s.phase, s.bidding_deadline, s.review_deadline
+    ws.reviews_per_paper, ws.default_max_load = s.reviews_per_paper, s.default_max_load
+    ws.weight_bid, ws.weight_topics, ws.weight_text = s.weights.bid, s.weights.topics, s.weights.text
+    ws.discussion_before_review = s.discussion_before_review
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(s.loads))))}
+    for uid, load in s.loads.items():
+        if uid in people and people[uid].max_load != load:
+            people[uid].max_load = load
+    audit.record(
+        actor,
+        "settings.reviewing",
+        f"Reviewing settings: phase {s.phase.value}, {s.reviews_per_paper} reviews per paper, default load {s.default_max_load}",
+    )
+    db.session.flush()
+
+
+def load_of(ws: Workshop, user: User) -> int:
+    return user.max_load if user.max_load is not None else ws.default_max_load
