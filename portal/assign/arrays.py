@@ -33,3 +33,14 @@ def difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The distinct values of ``a`` not in ``b``, sorted."""
     a = unique(a)
     return a[~isin(a, b)]
+
+
+def rank_within(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Each row's place within its ``group`` (0: first) when ordered by ``keys`` (the first the most
+    significant, as in ``sorted``), ties kept in the given order."""
+    order = np.lexsort((np.arange(len(group)), *reversed(keys), group))
+    grouped = group[order]
+    first = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(group) else np.zeros(0, np.int64)
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = np.arange(len(group)) - np.repeat(first, np.diff(np.r_[first, len(group)]))
+    return rank

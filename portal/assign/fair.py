@@ -33,11 +33,16 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from portal.assign import arrays
+
 # Each paper's program keeps its best this many candidates (and every pair the best total chose): enough to
 # reach beyond the crowded reviewers, and a program of papers x 40 variables solves in a fraction of a second.
-CANDIDATES_A_PAPER = 40
+CANDIDATES_A_PAPER = 12
+CANDIDATES_A_REVIEWER = 10
+CANDIDATES_WITH_ROOM = 8
 NOT_WILLING_COST = 1_000.0  # per "not willing" pair in the total's program: far above any affinity
 EPS = 1e-6
+METHOD = "highs-ds"
 
 
 def lift_worst(net: Any, best: np.ndarray, low: np.ndarray, caps: np.ndarray, fixed_affinity: dict[int, float]) -> np.ndarray:
@@ -54,11 +59,17 @@ def lift_worst(net: Any, best: np.ndarray, low: np.ndarray, caps: np.ndarray, fi
     if not served.any():
         return best
 
-    # The variables: each paper's best CANDIDATES_A_PAPER willing pairs (the arcs come in each paper's order of
-    # preference) and every pair the best total chose; none of a paper that gets nobody.
-    first = np.flatnonzero(np.r_[True, paper_row[1:] != paper_row[:-1]]) if len(arcs) else np.zeros(0, np.int64)
-    rank = np.arange(len(arcs)) - np.repeat(first, np.diff(np.r_[first, len(arcs)]))
-    keep = ((rank < CANDIDATES_A_PAPER) & ~arcs.not_willing) | (best > 0)
+    # The variables: each paper's best CANDIDATES_A_PAPER willing pairs, its best CANDIDATES_WITH_ROOM among the
+    # reviewers the best total left with room (where a crowded topic's papers can shed load), each reviewer's best
+    # CANDIDATES_A_REVIEWER, and every pair the best total chose; none of a paper that gets nobody.
+    willing = ~arcs.not_willing
+    load = np.bincount(reviewer_row[best > 0], minlength=len(net.reviewers))
+    roomy = willing & (load < caps)[reviewer_row]
+    worse = -arcs.affinity.astype(np.float64)
+    keep = arrays.rank_within(paper_row, arcs.not_willing, worse) < CANDIDATES_A_PAPER
+    keep |= arrays.rank_within(reviewer_row, arcs.not_willing, worse) < CANDIDATES_A_REVIEWER
+    keep |= roomy & (arrays.rank_within(paper_row, ~roomy, worse) < CANDIDATES_WITH_ROOM)
+    keep = keep & willing | (best > 0)
     keep &= count[paper_row] > 0
     index = np.flatnonzero(keep)
     affinity = arcs.affinity[index].astype(np.float64)
@@ -289,7 +300,7 @@ def _solve(
     else:
         cost[:n] = penalty[on] - a
     bounds = [(0.0, 1.0)] * n + ([(None, None)] if with_t else [])
-    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=eq, b_eq=need[papers], bounds=bounds, method="highs-ds")
+    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=eq, b_eq=need[papers], bounds=bounds, method=METHOD)
     if res.status != 0:
         raise RuntimeError(f"the fairness program failed: {res.message}")
     x = np.zeros(len(paper))

@@ -238,20 +238,11 @@ def _edges(
         limit = np.maximum(top_k, np.repeat(wanted, np.diff(np.r_[first, len(p)])))
         cut = rank < limit
         if lower and any(lower.values()):
-            cut |= _reviewer_rank(r, a, nw) < np.array([2 * lower.get(x, 0) for x in r.tolist()], dtype=np.int64)
+            cut |= arrays.rank_within(r, nw, -a.astype(np.float64)) < np.array(
+                [2 * lower.get(x, 0) for x in r.tolist()], dtype=np.int64
+            )
         p, r, a, nw = p[cut], r[cut], a[cut], nw[cut]
     return Graph(p, r, a, nw)
-
-
-def _reviewer_rank(r: np.ndarray, a: np.ndarray, nw: np.ndarray) -> np.ndarray:
-    """Each pair's place among its reviewer's pairs (0: their best), willing first, then by affinity; ties keep
-    the given order."""
-    order = np.lexsort((np.arange(len(r)), -a.astype(np.float64), nw, r))
-    sorted_r = r[order]
-    first = np.flatnonzero(np.r_[True, sorted_r[1:] != sorted_r[:-1]])
-    rank = np.empty(len(r), dtype=np.int64)
-    rank[order] = np.arange(len(r)) - np.repeat(first, np.diff(np.r_[first, len(r)]))
-    return rank
 
 
 def _preference(p: np.ndarray, r: np.ndarray, a: np.ndarray, nw: np.ndarray) -> np.ndarray:

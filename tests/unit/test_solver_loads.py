@@ -40,9 +40,7 @@ def _assignments(problem: Problem):
     for mask in range(1 << len(keys)):
         chosen = [keys[i] for i in range(len(keys)) if mask >> i & 1]
         papers, loads = Counter(p for p, _ in chosen), Counter(r for _, r in chosen)
-        if all(papers[p] <= d for p, d in problem.demand.items()) and all(
-            loads[r] <= c for r, c in problem.capacity.items()
-        ):
+        if all(papers[p] <= d for p, d in problem.demand.items()) and all(loads[r] <= c for r, c in problem.capacity.items()):
             yield chosen
 
 
@@ -74,9 +72,9 @@ def _check(problem: Problem, result: Result) -> None:
     assert all(n <= problem.demand[p] for p, n in Counter(p for p, _ in result.pairs).items())
     assert all(n <= problem.capacity[r] for r, n in Counter(r for _, r in result.pairs).items())
     loads = _loads(result.pairs, problem)
-    assert result.below_minimum == {
-        r: m - loads[r] for r, m in problem.minimum.items() if m > loads[r]
-    }, "the reviewers reported below their minimum are exactly those below it"
+    assert result.below_minimum == {r: m - loads[r] for r, m in problem.minimum.items() if m > loads[r]}, (
+        "the reviewers reported below their minimum are exactly those below it"
+    )
 
 
 @pytest.mark.parametrize("seed", range(250))
@@ -251,9 +249,7 @@ def _exact_max_min(problem: Problem) -> float:
     cands = problem.candidates
     papers, reviewers = sorted(problem.demand), sorted(problem.capacity)
     n = len(cands)
-    rows_p = sparse.coo_array(
-        ([1.0] * n, ([papers.index(c.paper) for c in cands], range(n))), shape=(len(papers), n + 1)
-    ).tocsr()
+    rows_p = sparse.coo_array(([1.0] * n, ([papers.index(c.paper) for c in cands], range(n))), shape=(len(papers), n + 1)).tocsr()
     rows_r = sparse.coo_array(
         ([1.0] * n, ([reviewers.index(c.reviewer) for c in cands], range(n))), shape=(len(reviewers), n + 1)
     ).tocsr()
