@@ -38,6 +38,12 @@ class ReviewSettingsForm(FlaskForm):
     review_deadline = StringField("Review deadline", filters=[strip], description=DATE_HELP)
     reviews_per_paper = IntegerField("Reviews per paper", validators=[InputRequired(), NumberRange(1, 10)])
     default_max_load = IntegerField("Maximum papers per reviewer (default)", validators=[InputRequired(), NumberRange(1, 100)])
+    default_min_load = IntegerField(
+        "Minimum papers per reviewer (default)",
+        validators=[InputRequired(), NumberRange(0, 100)],
+        description="The automatic assignment gives each reviewer at least this many papers where their bids and "
+        "conflicts allow, and says who stays below it and why. 0: no minimum.",
+    )
     weight_bid = DecimalField("Weight of the bid", places=2, validators=[InputRequired(), finite, NumberRange(0, 10)])
     weight_topics = DecimalField(
         "Weight of the topics in common", places=2, validators=[InputRequired(), finite, NumberRange(0, 10)]
@@ -60,6 +66,7 @@ class ReviewSettingsForm(FlaskForm):
                 "review_deadline": local_text(ws.review_deadline, ws.zone),
                 "reviews_per_paper": ws.reviews_per_paper,
                 "default_max_load": ws.default_max_load,
+                "default_min_load": ws.default_min_load,
                 "weight_bid": ws.weight_bid,
                 "weight_topics": ws.weight_topics,
                 "weight_text": ws.weight_text,
@@ -68,19 +75,20 @@ class ReviewSettingsForm(FlaskForm):
         )
 
     @staticmethod
-    def loads(people: list[User]) -> tuple[dict[int, int | None], list[str]]:
-        """Each reviewer's maximum load as posted beside the form (``load-<id>``, empty: the default), and the
-        problems with them."""
+    def loads(people: list[User], prefix: str = "load") -> tuple[dict[int, int | None], list[str]]:
+        """Each reviewer's maximum (``load-<id>``) or minimum (``min-<id>``) load as posted beside the form
+        (empty: the default), and the problems with them."""
         loads: dict[int, int | None] = {}
         problems = []
+        which = "load" if prefix == "load" else "minimum load"
         for u in people:
-            raw = (request.form.get(f"load-{u.id}") or "").strip()
+            raw = (request.form.get(f"{prefix}-{u.id}") or "").strip()
             loads[u.id] = parse_id(raw, 100)
             if raw and loads[u.id] is None:
-                problems.append(f"The load of {u.name} must be a whole number from 0 to 100.")
+                problems.append(f"The {which} of {u.name} must be a whole number from 0 to 100.")
         return loads, problems
 
-    def to_input(self, ws: Workshop, loads: dict[int, int | None]) -> ReviewSettings:
+    def to_input(self, ws: Workshop, loads: dict[int, int | None], minimums: dict[int, int | None]) -> ReviewSettings:
         """What ``review_settings.update_review_settings`` takes; DomainError for a date that is none."""
         return ReviewSettings(
             phase=Phase(self.phase.data),
@@ -91,7 +99,30 @@ class ReviewSettingsForm(FlaskForm):
             weights=Weights(float(self.weight_bid.data), float(self.weight_topics.data), float(self.weight_text.data)),
             loads=loads,
             discussion_before_review=bool(self.discussion_before_review.data),
+            default_min_load=self.default_min_load.data,
+            minimums=minimums,
         )
+
+
+class RunAssignmentForm(FlaskForm):
+    """How the chair wants the automatic assignment run."""
+
+    mode = RadioField(
+        "Optimise for",
+        choices=choices(
+            [
+                ("total", "Best total: the most affinity over all papers"),
+                ("fair", "Fairest: lift the worst-served paper first, then the total"),
+            ]
+        ),
+        default="total",
+        validators=[Optional()],  # (absent: the best total, as before the choice existed)
+    )
+    balanced = BooleanField(
+        "Balance the loads",
+        description="Every reviewer's load within one of the others', where bids and conflicts allow; the largest load "
+        "is the smallest that still covers every paper.",
+    )
 
 
 class PairForm(FlaskForm):

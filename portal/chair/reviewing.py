@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from portal import once, permissions, work
 from portal.chair.blueprint import bp
-from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm
+from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm, RunAssignmentForm
 from portal.chair.jobs import launch
 from portal.db import db, parse_id
 from portal.domain import DomainError
@@ -34,8 +34,10 @@ def reviewing_settings() -> str | Response | tuple[str, int]:
     problems: list[str] = []
     if form.validate_on_submit():
         loads, problems = form.loads(people)
+        minimums, more = form.loads(people, "min")
+        problems += more
         if not problems:
-            outcome = work.attempt(lambda: review_settings.update_review_settings(me(), ws, form.to_input(ws, loads)))
+            outcome = work.attempt(lambda: review_settings.update_review_settings(me(), ws, form.to_input(ws, loads, minimums)))
             if outcome.ok:
                 flash("The reviewing settings are saved.", "success")
                 return redirect(url_for(".reviewing"))
@@ -151,6 +153,8 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
         external_problems=problems,
         unfinished=reviews.unfinished_by_reviewer(me()),
         load_of=lambda u: review_settings.load_of(ws, u),
+        run_form=RunAssignmentForm(),
+        excluded=len(assignments.exclusions(sorted(visible))),
     )
 
 
@@ -220,8 +224,15 @@ def set_manager(number: int) -> Response:
 
 @bp.post("/assignments/run")
 def run_assignment() -> Response:
-    require_button()
-    return launch("assignment", me(), workshop_id=require_workshop().id)
+    form = RunAssignmentForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)  # (as every button: the friendly 400 page)
+        flash("Choose what to optimise for: the best total or the fairest.", "error")
+        return redirect(url_for(".assignments"))
+    return launch(
+        "assignment", me(), workshop_id=require_workshop().id, fair=form.mode.data == "fair", balanced=bool(form.balanced.data)
+    )
 
 
 def _reviewers(count: int) -> str:
@@ -281,6 +292,7 @@ def proposal(proposal_id: int) -> str:
         if a.submission_id in subs:
             load[a.reviewer_id] += 1
             existing[a.submission_id].append(a)
+    now = dict(load)  # each reviewer's load before applying
     for paper, reviewer in p.result["pairs"]:
         if paper in subs:
             by_paper[paper].append(reviewer)
@@ -301,6 +313,64 @@ def proposal(proposal_id: int) -> str:
         partial=partial,
         visible_pairs=sum(len(v) for v in by_paper.values()),
         load_of=lambda u: review_settings.load_of(ws, u),
+        min_load_of=lambda u: review_settings.min_load_of(ws, u),
+        now=now,
+        report=assignments.proposal_report(p, sorted(subs), load, sorted(people)),
+        others=list(
+            db.session.scalars(
+                sa.select(AssignmentProposal)
+                .where(AssignmentProposal.id != p.id)
+                .order_by(AssignmentProposal.id.desc())
+                .limit(50)
+            )
+        ),
+    )
+
+
+def _other_proposals(p: AssignmentProposal) -> list[AssignmentProposal]:
+    """The 50 newest proposals but ``p``, to compare it with."""
+    newest = sa.select(AssignmentProposal).where(AssignmentProposal.id != p.id).order_by(AssignmentProposal.id.desc())
+    return list(db.session.scalars(newest.limit(50)))
+
+
+@bp.get("/proposals/<int:proposal_id>/compare")
+def compare_proposals(proposal_id: int) -> str:
+    """Two proposals side by side: their quality reports and the pairs in one and not the other."""
+    ws = require_workshop()
+    first = _proposal(proposal_id)
+    others = [
+        d for d in db.session.scalars(sa.select(AssignmentProposal).order_by(AssignmentProposal.id.desc())) if d.id != first.id
+    ]
+    chosen = parse_id(request.args.get("with"))
+    if chosen is None:  # no proposal chosen yet: the choice
+        return render_template("chair/proposal_compare.html", ws=ws, proposals=(first,), others=others)
+    second = _proposal(chosen)
+    subs = {s.id: s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)}
+    people = {u.id: u for u in reviewers()}
+    now: dict[int, int] = defaultdict(int)
+    for a in assignments.current_assignments():
+        if a.submission_id in subs:
+            now[a.reviewer_id] += 1
+    reports, pairs = [], []
+    for p in (first, second):
+        visible = {(s, r) for s, r in p.result["pairs"] if s in subs}
+        after = dict(now)
+        for _, r in visible:
+            after[r] = after.get(r, 0) + 1
+        reports.append(assignments.proposal_report(p, sorted(subs), after, sorted(people)))
+        pairs.append(visible)
+    partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
+    return render_template(
+        "chair/proposal_compare.html",
+        ws=ws,
+        proposals=(first, second),
+        reports=reports,
+        only=(sorted(pairs[0] - pairs[1]), sorted(pairs[1] - pairs[0])),
+        common=len(pairs[0] & pairs[1]),
+        subs=subs,
+        people=people,
+        partial=partial,
+        others=others,
     )
 
 
@@ -335,4 +405,4 @@ def _apply(ws: Workshop, p: AssignmentProposal) -> int:
 def _edit(p: AssignmentProposal, action: str) -> None:
     """Take a pair out of the proposal, or put one in (``action``: remove, add)."""
     sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
-    assignments.edit_proposal(p, **{action: (sub.id, parse_id(request.form.get("reviewer")) or 0)})
+    assignments.edit_proposal(me(), p, **{action: (sub.id, parse_id(request.form.get("reviewer")) or 0)})

@@ -172,6 +172,28 @@ class AssignmentProposal(db.Model):
     applied_at: Mapped[datetime | None]
 
 
+class ExclusionReason(enum.StrEnum):
+    REMOVED = "removed"  # the chair removed the assignment, or the pair from a proposal
+    NEVER = "never"  # the chair marked the pair "never assign"
+
+    @property
+    def label(self) -> str:
+        return {"removed": "removed by a chair", "never": "marked never by a chair"}[self.value]
+
+
+class AssignmentExclusion(db.Model):
+    """A pair the automatic assignment leaves out of every later run (the chair removed it, or said never). A
+    chair who assigns the pair by hand lifts it."""
+
+    __table_args__ = (sa.UniqueConstraint("submission_id", "reviewer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[ExclusionReason] = mapped_column(enum_type(ExclusionReason, "exclusion_reason"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PaperScore(db.Model):
     """What a submission's reviews add up to, kept current by the reviewing services (``services.scores``) in
     the same transaction as the change, so the chair console sorts, filters and counts 20,000 papers without

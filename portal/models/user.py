@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     session_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
     # The most papers this reviewer takes (None: the workshop's default).
     max_load: Mapped[int | None]
+    # The fewest papers the automatic assignment gives this reviewer (None: the workshop's default).
+    min_load: Mapped[int | None]
     # For reviewers: what they know, in their words, used to match them to submissions.
     expertise_statement: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -87,6 +87,8 @@ class Workshop(db.Model):
     review_deadline: Mapped[datetime | None]
     reviews_per_paper: Mapped[int] = mapped_column(default=3, server_default="3")
     default_max_load: Mapped[int] = mapped_column(default=6, server_default="6")
+    # The fewest papers the automatic assignment gives each reviewer (0: none), where it can.
+    default_min_load: Mapped[int] = mapped_column(default=0, server_default="0")
     weight_bid: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     weight_topics: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     weight_text: Mapped[float] = mapped_column(default=1.0, server_default="1.0")

@@ -10,6 +10,7 @@ import gc
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,10 +35,13 @@ from portal.db import db, utcnow
 from portal.domain import Conflicted, DomainError, InvalidTransition
 from portal.jobs import Progress, job, path_for
 from portal.models import (
+    AssignmentExclusion,
     AssignmentOrigin,
     AssignmentProposal,
     Bid,
+    BidValue,
     ConflictOverride,
+    ExclusionReason,
     Job,
     ProposalState,
     Review,
@@ -57,7 +61,7 @@ from portal.queries import assignment_of
 from portal.queries.conflicts import AUTHOR, conflict_reasons, conflicted_pairs, gather
 from portal.services import audit
 from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
-from portal.services.review_settings import load_of
+from portal.services.review_settings import load_of, min_load_of
 from portal.services.scores import refresh_scores
 from portal.urls import external_url
 
@@ -77,7 +81,12 @@ def current_assignments() -> list[ReviewAssignment]:
 
 
 def build_problem(
-    ws: Workshop, *, top_k: int | None = None, on_phase: Callable[[str], None] | None = None
+    ws: Workshop,
+    *,
+    top_k: int | None = None,
+    on_phase: Callable[[str], None] | None = None,
+    fair: bool = False,
+    balanced: bool = False,
 ) -> tuple[Problem, Edges]:
     """The assignment problem of the workshop's reviewable submissions and every reviewer, read as plain rows
     (no ORM object per bid or pair), with its candidate pairs: the ``top_k`` best reviewers of each paper (a bid
@@ -94,7 +103,7 @@ def build_problem(
         .order_by(Submission.id)
     ).all()
     people = read(
-        sa.select(User.id, User.email, User.affiliation, User.expertise_statement, User.max_load)
+        sa.select(User.id, User.email, User.affiliation, User.expertise_statement, User.max_load, User.min_load)
         .where(User.is_reviewer)
         .order_by(User.id)
     ).all()
@@ -129,6 +138,13 @@ def build_problem(
         conflicts = conflicted_pairs(
             gather(sa.select(Submission.id).where(live), sa.select(User.id).where(User.is_reviewer), reasons=False)
         )
+        # Pairs the chairs removed or marked "never" are left out like conflicts.
+        excluded = read(sa.select(AssignmentExclusion.submission_id, AssignmentExclusion.reviewer_id)).all()
+        if excluded:
+            conflicts = PairArrays(
+                np.concatenate([conflicts.paper, np.array([p for p, _ in excluded], dtype=np.int64)]),
+                np.concatenate([conflicts.reviewer, np.array([r for _, r in excluded], dtype=np.int64)]),
+            )
         bids = _bids(read)
         live_ids = {s.id for s in subs}
         fixed = [
@@ -144,6 +160,9 @@ def build_problem(
     problem = Problem(
         demand={s.id: ws.reviews_per_paper for s in subs},
         capacity={u.id: load_of(ws, u) for u in people},  # (a row with max_load does as a User)
+        minimum={u.id: min_load_of(ws, u) for u in people},
+        balanced=balanced,
+        fair=fair,
         # The K best per paper were kept by the scoring; the solver takes them all.
         candidates=edges,
         fixed=fixed,
@@ -189,26 +208,36 @@ _BIDS_A_QUERY = 1_000_000
 
 
 def propose_assignment(
-    actor: User | None, ws: Workshop, *, top_k: int | None = None, on_phase: Callable[[str], None] | None = None
+    actor: User | None,
+    ws: Workshop,
+    *,
+    top_k: int | None = None,
+    on_phase: Callable[[str], None] | None = None,
+    fair: bool = False,
+    balanced: bool = False,
 ) -> AssignmentProposal:
     """Solve, and keep the result as a proposal the chair previews, edits and applies. ``on_phase`` hears
     which step is running (a background job shows it to the chair). ``top_k`` None: automatic (every pair on
-    a small workshop, the best 50 per paper on a large one, 16 chosen approximately at conference size)."""
+    a small workshop, the best 50 per paper on a large one, 16 chosen approximately at conference size).
+    ``fair``: the fairest assignment (the worst-served paper first, then the total) rather than the best total;
+    ``balanced``: every reviewer's load within one of the others' where the candidates allow."""
     phase = on_phase or (lambda _: None)
     with _cycle_collector_paused():
-        return _propose_assignment(actor, ws, top_k, phase)
+        return _propose_assignment(actor, ws, top_k, phase, fair=fair, balanced=balanced)
 
 
-def _propose_assignment(actor: User | None, ws: Workshop, top_k: int | None, phase: Callable[[str], None]) -> AssignmentProposal:
+def _propose_assignment(
+    actor: User | None, ws: Workshop, top_k: int | None, phase: Callable[[str], None], *, fair: bool, balanced: bool
+) -> AssignmentProposal:
     base = assignment_state()  # what the proposal is computed against; applying it checks it is still so
-    problem, edges = build_problem(ws, top_k=top_k, on_phase=phase)
+    problem, edges = build_problem(ws, top_k=top_k, on_phase=phase, fair=fair, balanced=balanced)
     phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} reviewers, {len(edges)} candidate pairs")
     result = solve(problem)
     result.top_k = edges.top_k
     phase("Saving the proposal")
     proposal = AssignmentProposal(
         result=_serialize(result, edges.reasons_for(result.pairs), approximate=edges.approximate) | {"base": base},
-        message=result.explain_shortfall(problem.topics),
+        message=" ".join(x for x in (result.explain_shortfall(problem.topics), result.load_note) if x),
         created_by_id=actor.id if actor else None,
     )
     db.session.add(proposal)
@@ -241,6 +270,11 @@ def _serialize(result: Result, reasons: dict[tuple[int, int], Any], *, approxima
         "top_k": result.top_k,
         "approximate": approximate,
         "seconds": round(result.seconds, 3),
+        "mode": "fair" if result.fair else "total",
+        "balanced_load": result.balanced_load,
+        "worst_paper": None if result.worst_paper is None else round(result.worst_paper, 4),
+        "below_minimum": {str(r): n for r, n in result.below_minimum.items()},
+        "alternative": {k: None if v is None else round(v, 4) for k, v in result.alternative.items()},
     }
 
 
@@ -253,7 +287,7 @@ def discard_proposal(actor: User, proposal: AssignmentProposal) -> None:
 
 
 def edit_proposal(
-    proposal: AssignmentProposal, *, remove: tuple[int, int] | None = None, add: tuple[int, int] | None = None
+    actor: User | None, proposal: AssignmentProposal, *, remove: tuple[int, int] | None = None, add: tuple[int, int] | None = None
 ) -> None:
     if proposal.state != ProposalState.DRAFT:
         raise InvalidTransition("This proposal was applied or discarded already.")
@@ -261,6 +295,7 @@ def edit_proposal(
     pairs = [tuple(p) for p in result["pairs"]]
     if remove is not None and remove in pairs:
         pairs.remove(remove)
+        exclude(actor, remove[0], remove[1], ExclusionReason.REMOVED)
     if add is not None:
         sub, user = db.session.get(Submission, add[0]), db.session.get(User, add[1])
         if sub is None or user is None or not user.is_reviewer:
@@ -473,6 +508,7 @@ def assign_reviewer(actor: User, ws: Workshop, sub: Submission, reviewer: User, 
         raise Conflicted(f"{reviewer.name} conflicts with #{sub.id}: {'; '.join(reasons)}.")
     if assignment_of(sub.id, reviewer.id) is not None:
         raise Conflicted(f"{reviewer.name} already reviews #{sub.id}.")
+    lift_exclusion(sub.id, reviewer.id)  # a chair who assigns a pair by hand wants it
     assignment = ReviewAssignment(
         submission_id=sub.id,
         reviewer_id=reviewer.id,
@@ -498,6 +534,7 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
         raise refused
     sub_id, name, ordinal, aid = assignment.submission_id, assignment.reviewer.name, assignment.ordinal, assignment.id
+    reviewer_id = assignment.reviewer_id
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(ReviewAssignment.id).where(ReviewAssignment.id == aid).with_for_update())
     drafts = sa.select(Review.id).where(Review.assignment_id == aid, Review.state == ReviewState.DRAFT)
@@ -513,6 +550,7 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     if not gone:
         raise refused
     db.session.expunge(assignment)
+    exclude(actor, sub_id, reviewer_id, ExclusionReason.REMOVED)
     audit.record(actor, "assignment.remove", f"Unassigned {name} (Reviewer {ordinal}) from #{sub_id}", submission=sub_id)
     refresh_scores([sub_id])
 
@@ -560,6 +598,42 @@ def set_manager(actor: User, sub: Submission, person: User | None) -> None:
     )
     permissions.forget_chair_conflicts()
     db.session.flush()
+
+
+def exclude(actor: User | None, sub_id: int, reviewer_id: int, reason: ExclusionReason) -> None:
+    """Leave the pair out of every later automatic assignment (kept once; "never" outranks "removed")."""
+    row = db.session.scalar(
+        sa.select(AssignmentExclusion).where(
+            AssignmentExclusion.submission_id == sub_id, AssignmentExclusion.reviewer_id == reviewer_id
+        )
+    )
+    if row is None:
+        db.session.add(
+            AssignmentExclusion(
+                submission_id=sub_id, reviewer_id=reviewer_id, reason=reason, created_by_id=actor.id if actor else None
+            )
+        )
+    elif reason == ExclusionReason.NEVER:
+        row.reason = reason
+    db.session.flush()
+
+
+def lift_exclusion(sub_id: int, reviewer_id: int) -> bool:
+    """Let the automatic assignment consider the pair again; whether it was left out."""
+    return bool(
+        db.session.execute(
+            sa.delete(AssignmentExclusion).where(
+                AssignmentExclusion.submission_id == sub_id, AssignmentExclusion.reviewer_id == reviewer_id
+            )
+        ).rowcount
+    )
+
+
+def exclusions(sub_ids: list[int] | None = None) -> list[AssignmentExclusion]:
+    stmt = sa.select(AssignmentExclusion).order_by(AssignmentExclusion.submission_id, AssignmentExclusion.reviewer_id)
+    if sub_ids is not None:
+        stmt = stmt.where(AssignmentExclusion.submission_id.in_(sub_ids))
+    return list(db.session.scalars(stmt))
 
 
 def suspended_assignments(viewer: User) -> list[ReviewAssignment]:
@@ -665,10 +739,12 @@ def assign_invited(user: User, ws: Workshop, sub_id: int) -> None:
 
 
 @job("assignment", "Automatic assignment")
-def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
+def run_assignment(
+    row: Job, progress: Progress, *, workshop_id: int, fair: bool = False, balanced: bool = False
+) -> dict[str, Any]:
     ws = db.session.get(Workshop, workshop_id)
     actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
-    proposal = propose_assignment(actor, ws, on_phase=lambda phase: progress(phase=phase))
+    proposal = propose_assignment(actor, ws, on_phase=lambda phase: progress(phase=phase), fair=fair, balanced=balanced)
     db.session.commit()
     # No count here: every chair reads this page, also one conflicted with some papers (the proposal's page gives
     # each chair the figures of the papers they handle).
@@ -676,3 +752,69 @@ def run_assignment(row: Job, progress: Progress, *, workshop_id: int) -> dict[st
         "message": f"Proposal {proposal.id} is ready: review it before applying.",
         "url": path_for("chair.proposal", proposal_id=proposal.id),
     }
+
+
+@dataclass
+class ProposalReport:
+    """What a chair weighs before applying a proposal, over the papers they handle."""
+
+    mode: str
+    total_affinity: float
+    worst_paper: float | None
+    alternative: dict[str, float | None]
+    affinity_quantiles: list[float]  # min, 25 %, median, 75 %, max of the new pairs' affinities
+    worst_papers: list[tuple[int, float, list[float]]]  # (paper, summed affinity, each new reviewer's affinity)
+    load_histogram: list[tuple[int, int]]  # (load after applying, reviewers with it)
+    load_range: tuple[int, int]
+    idle: int  # reviewers with no paper after applying
+    eager_granted: int
+    eager_bids: int
+    not_willing: int
+    below_minimum: int
+    balanced_load: int | None
+    pairs: int
+
+
+def proposal_report(
+    proposal: AssignmentProposal, papers: list[int], loads_after: dict[int, int], people: list[int]
+) -> ProposalReport:
+    """The quality report of ``proposal`` over ``papers`` (those the viewing chair handles), with each reviewer's
+    load after applying (``loads_after``, of the same papers) for ``people``."""
+    result = proposal.result
+    visible = set(papers)
+    reasons = result.get("reasons", {})
+    sums: dict[int, list[float]] = {p: [] for p in visible}
+    granted = 0
+    for p, r in result["pairs"]:
+        if p not in visible:
+            continue
+        why = reasons.get(f"{p}:{r}", {})
+        sums[p].append(float(why.get("affinity", 0.0)))
+        granted += why.get("bid") == "eager"
+    new = sorted(a for values in sums.values() for a in values)
+    quantiles = [round(float(np.quantile(new, q)), 4) for q in (0, 0.25, 0.5, 0.75, 1)] if new else []
+    worst = sorted(((p, round(sum(v), 4), sorted(v, reverse=True)) for p, v in sums.items() if v), key=lambda x: (x[1], x[0]))
+    histogram = defaultdict(int)
+    for r in people:
+        histogram[loads_after.get(r, 0)] += 1
+    eager = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Bid).where(Bid.value == BidValue.EAGER, Bid.submission_id.in_(papers))
+    )
+    loads = [loads_after.get(r, 0) for r in people]
+    return ProposalReport(
+        mode=result.get("mode", "total"),
+        total_affinity=round(sum(new), 4),
+        worst_paper=result.get("worst_paper"),
+        alternative=result.get("alternative", {}),
+        affinity_quantiles=quantiles,
+        worst_papers=worst[:10],
+        load_histogram=sorted(histogram.items()),
+        load_range=(min(loads, default=0), max(loads, default=0)),
+        idle=sum(1 for x in loads if x == 0),
+        eager_granted=granted,
+        eager_bids=int(eager or 0),
+        not_willing=sum(1 for p, _ in result.get("not_willing", []) if p in visible),
+        below_minimum=len(result.get("below_minimum", {})),
+        balanced_load=result.get("balanced_load"),
+        pairs=sum(len(v) for v in sums.values()),
+    )

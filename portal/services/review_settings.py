@@ -1,10 +1,10 @@
 """The reviewing settings a chair sets on one page: the phase (submission, bidding, reviewing), the bidding and
 review deadlines, reviews per paper, the weights of the automatic assignment, the default and each reviewer's
-maximum load; and the load that applies to a reviewer. The caller commits."""
+maximum and minimum load; and the loads that apply to a reviewer. The caller commits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,6 +26,8 @@ class ReviewSettings:
     weights: Weights
     loads: dict[int, int | None]
     discussion_before_review: bool = False
+    default_min_load: int = 0
+    minimums: dict[int, int | None] = field(default_factory=dict)
 
 
 def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: datetime | None = None) -> None:
@@ -39,21 +41,41 @@ def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: da
         raise DomainError("Set the review deadline to open reviewing.")
     if s.bidding_deadline and s.review_deadline and s.review_deadline <= s.bidding_deadline:
         raise DomainError("The review deadline must come after the bidding deadline.")
+    if s.default_min_load > s.default_max_load:
+        raise DomainError("The default minimum load cannot be above the default maximum load.")
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(s.loads) + list(s.minimums))))}
+    for uid, person in sorted(people.items()):
+        most = s.loads.get(uid, person.max_load)
+        least = s.minimums.get(uid, person.min_load)
+        most = s.default_max_load if most is None else most
+        least = s.default_min_load if least is None else least
+        if least > most:
+            raise DomainError(f"The minimum load of {person.name} ({least}) is above their maximum load ({most}).")
     ws.phase, ws.bidding_deadline, ws.review_deadline = s.phase, s.bidding_deadline, s.review_deadline
+    ws.default_min_load = s.default_min_load
     ws.reviews_per_paper, ws.default_max_load = s.reviews_per_paper, s.default_max_load
     ws.weight_bid, ws.weight_topics, ws.weight_text = s.weights.bid, s.weights.topics, s.weights.text
     ws.discussion_before_review = s.discussion_before_review
-    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(s.loads))))}
     for uid, load in s.loads.items():
         if uid in people and people[uid].max_load != load:
             people[uid].max_load = load
+    for uid, least in s.minimums.items():
+        if uid in people and people[uid].min_load != least:
+            people[uid].min_load = least
     audit.record(
         actor,
         "settings.reviewing",
-        f"Reviewing settings: phase {s.phase.value}, {s.reviews_per_paper} reviews per paper, default load {s.default_max_load}",
+        f"Reviewing settings: phase {s.phase.value}, {s.reviews_per_paper} reviews per paper, "
+        f"default load {s.default_min_load} to {s.default_max_load}",
     )
     db.session.flush()
 
 
 def load_of(ws: Workshop, user: User) -> int:
     return user.max_load if user.max_load is not None else ws.default_max_load
+
+
+def min_load_of(ws: Workshop, user: User) -> int:
+    """The fewest papers the automatic assignment gives ``user`` (never above their maximum)."""
+    least = user.min_load if user.min_load is not None else ws.default_min_load
+    return min(least, load_of(ws, user))

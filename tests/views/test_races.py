@@ -539,9 +539,9 @@ def two_proposals(app: Flask, round_: int) -> tuple[list[int], int, int, dict[in
         a, b = assignments.propose_assignment(chair, ws), assignments.propose_assignment(chair, ws)
         (p, x), (q, y) = sorted(tuple(pair) for pair in a.result["pairs"])
         for pair in ((p, x), (q, y)):
-            assignments.edit_proposal(b, remove=pair)
-        assignments.edit_proposal(b, add=(p, y))
-        assignments.edit_proposal(b, add=(q, x))
+            assignments.edit_proposal(None, b, remove=pair)
+        assignments.edit_proposal(None, b, add=(p, y))
+        assignments.edit_proposal(None, b, add=(q, x))
         db.session.commit()
         assert (p, q) == tuple(papers) and x != y
         return papers, a.id, b.id, {a.id: {(p, x), (q, y)}, b.id: {(p, y), (q, x)}}

@@ -274,6 +274,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.run_assignment", "POST"): chair_only("redirect!"),
     ("chair.remind", "POST"): chair_only("redirect!"),
     ("chair.proposal", "GET"): chair_only(),
+    ("chair.compare_proposals", "GET"): chair_only(),
     ("chair.change_proposal", "POST"): chair_only("redirect!"),  # discards the draft
     # --- chairs: decisions, letters, mail, exports, jobs, audit log
     ("chair.decisions", "GET"): chair_only(),
@@ -384,7 +385,14 @@ PUBLISHED = ("public.",)  # paper 1 is accepted and published: its title, abstra
 # The pages that list every member of the program committee by name, whatever they review: a chair who is an
 # author of paper 1 sees its reviewers there as members, nothing more (what those pages tell of paper 1's
 # review, a load, a count, a row, is compared by test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review).
-PC_LISTS = ("members.index", "chair.reviewing", "chair.assignments", "chair.external", "chair.proposal")
+PC_LISTS = (
+    "members.index",
+    "chair.reviewing",
+    "chair.assignments",
+    "chair.external",
+    "chair.proposal",
+    "chair.compare_proposals",
+)
 CHAIRS = ("chair", "chair_author")
 SECRETS: list[tuple[list[str], set[str], tuple[str, ...]]] = [
     # Double-blind: the authors of a paper are known to themselves and the chairs, by any address or affiliation
