@@ -1,4 +1,4 @@
-"""assignment controls: minimum loads, exclusions the automatic assignment keeps
+"""assignment controls: minimum loads, pairs the automatic assignment leaves out (removed, never, declined)
 
 Revision ID: 338421bf636f
 Revises: daa182ebac24
@@ -24,7 +24,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('submission_id', sa.Integer(), nullable=False),
     sa.Column('reviewer_id', sa.Integer(), nullable=False),
-    sa.Column('reason', sa.Enum('removed', 'never', name='exclusion_reason', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('reason', sa.Enum('removed', 'never', 'declined', name='exclusion_reason', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('note', sa.String(length=500), server_default='', nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_assignment_exclusion_created_by_id_user'), ondelete='SET NULL'),

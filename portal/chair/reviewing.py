@@ -374,7 +374,7 @@ def compare_proposals(proposal_id: int) -> str:
     )
 
 
-@bp.post("/proposals/<int:proposal_id>/<any(apply, discard, remove, add):action>")
+@bp.post("/proposals/<int:proposal_id>/<any(apply, discard, remove, never, add):action>")
 def change_proposal(proposal_id: int, action: str) -> Response:
     require_button()
     ws = require_workshop()
@@ -403,6 +403,7 @@ def _apply(ws: Workshop, p: AssignmentProposal) -> int:
 
 
 def _edit(p: AssignmentProposal, action: str) -> None:
-    """Take a pair out of the proposal, or put one in (``action``: remove, add)."""
+    """Take a pair out of the proposal (and, with never, out of every later run), or put one in (``action``:
+    remove, never, add)."""
     sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
     assignments.edit_proposal(me(), p, **{action: (sub.id, parse_id(request.form.get("reviewer")) or 0)})

@@ -175,21 +175,25 @@ class AssignmentProposal(db.Model):
 class ExclusionReason(enum.StrEnum):
     REMOVED = "removed"  # the chair removed the assignment, or the pair from a proposal
     NEVER = "never"  # the chair marked the pair "never assign"
+    DECLINED = "declined"  # the reviewer declined the paper
 
     @property
     def label(self) -> str:
-        return {"removed": "removed by a chair", "never": "marked never by a chair"}[self.value]
+        return {"removed": "removed by a chair", "never": "marked never by a chair", "declined": "declined by the reviewer"}[
+            self.value
+        ]
 
 
 class AssignmentExclusion(db.Model):
-    """A pair the automatic assignment leaves out of every later run (the chair removed it, or said never). A
-    chair who assigns the pair by hand lifts it."""
+    """A pair the automatic assignment leaves out of every later run (the chair removed it or said never, or the
+    reviewer declined it). A chair who assigns the pair by hand lifts it."""
 
     __table_args__ = (sa.UniqueConstraint("submission_id", "reviewer_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     reason: Mapped[ExclusionReason] = mapped_column(enum_type(ExclusionReason, "exclusion_reason"))
+    note: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")  # the reviewer's reason
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -53,3 +53,12 @@ class CommentForm(FlaskForm):
         filters=[strip, unix_newlines],
         validators=[Length(min=1, max=10_000, message="Write between 1 and 10,000 characters.")],
     )
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        "Why you decline (the chairs read it)",
+        filters=[strip],
+        validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters.")],
+        description="For example a conflict of interest the portal did not catch, or no time. Optional.",
+    )

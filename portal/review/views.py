@@ -24,7 +24,7 @@ from portal.models import (
     Workshop,
 )
 from portal.review.blueprint import bp
-from portal.review.forms import CommentForm, ReviewForm
+from portal.review.forms import CommentForm, DeclineForm, ReviewForm
 from portal.services import accounts, assignments, bidding, decisions, discussion, reviews, submissions
 from portal.web import Check, form_page, get_submission, me, redirect_after, require_workshop, send_stored
 from portal.work import Outcome
@@ -112,7 +112,7 @@ def paper(number: int) -> str:
     return _paper_page(number, CommentForm())
 
 
-def _paper_page(number: int, comment_form: CommentForm) -> str:
+def _paper_page(number: int, comment_form: CommentForm, decline_form: DeclineForm | None = None) -> str:
     """The paper's page; ``comment_form`` is the discussion's form (a refused one keeps its text and errors)."""
     ws = require_workshop()
     sub = _paper(number)
@@ -150,6 +150,7 @@ def _paper_page(number: int, comment_form: CommentForm) -> str:
         show_authors=not ws.double_blind or permissions.can_chair_paper(user, sub),
         managed=_managed_view(sub) if permissions.manages(user, sub) else None,
         button=ButtonForm(),
+        decline_form=decline_form or DeclineForm(),
     )
 
 
@@ -213,6 +214,24 @@ def discuss(number: int) -> Response | tuple[str, int]:
         return _paper_page(number, form), 422
     flash("Your comment is posted; the other participants get a mail.", "success")
     return redirect(url_for(".paper", number=number, _anchor="discussion"))
+
+
+@bp.post("/papers/<int:number>/decline")
+def decline(number: int) -> Response | tuple[str, int]:
+    """The reviewer gives the paper back (before submitting their review), with a reason for the chairs."""
+    ws = require_workshop()
+    sub = _paper(number, permissions.can_review)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _paper_page(number, CommentForm(), form), 422
+    outcome = work.attempt(lambda: assignments.decline_assignment(me(), ws, sub, form.reason.data or ""))
+    if not outcome.ok:
+        form.reason.errors.append(outcome.problem)  # type: ignore[attr-defined]
+        return _paper_page(number, CommentForm(), form), 422
+    flash(f"You no longer review #{sub.id}; the chairs are told.", "success")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/papers/<int:number>/pdf")

@@ -287,15 +287,25 @@ def discard_proposal(actor: User, proposal: AssignmentProposal) -> None:
 
 
 def edit_proposal(
-    actor: User | None, proposal: AssignmentProposal, *, remove: tuple[int, int] | None = None, add: tuple[int, int] | None = None
+    actor: User | None,
+    proposal: AssignmentProposal,
+    *,
+    remove: tuple[int, int] | None = None,
+    add: tuple[int, int] | None = None,
+    never: tuple[int, int] | None = None,
 ) -> None:
+    """Take a pair out of a draft proposal (``remove``; ``never``: and mark it "never assign"), or put one in.
+    A pair taken out stays out of later automatic assignments."""
+    if never is not None:
+        remove = never
     if proposal.state != ProposalState.DRAFT:
         raise InvalidTransition("This proposal was applied or discarded already.")
     result = dict(proposal.result)
     pairs = [tuple(p) for p in result["pairs"]]
     if remove is not None and remove in pairs:
         pairs.remove(remove)
-        exclude(actor, remove[0], remove[1], ExclusionReason.REMOVED)
+    if remove is not None:
+        exclude(actor, remove[0], remove[1], ExclusionReason.NEVER if never else ExclusionReason.REMOVED)
     if add is not None:
         sub, user = db.session.get(Submission, add[0]), db.session.get(User, add[1])
         if sub is None or user is None or not user.is_reviewer:
@@ -529,12 +539,54 @@ def assign_reviewer(actor: User, ws: Workshop, sub: Submission, reviewer: User, 
 def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     """Remove a reviewer who has not submitted a review (a draft goes with them). Conditional on that at the
     moment of the change, not on what was read before: a review submitted in between is never deleted (there is
-    no cascade from an assignment to its review; the database refuses to orphan one)."""
-    refused = InvalidTransition("This reviewer has submitted a review; it cannot be unassigned.")
+    no cascade from an assignment to its review; the database refuses to orphan one). Later automatic
+    assignments leave the pair out."""
+    sub_id, name, ordinal, reviewer_id = (
+        assignment.submission_id,
+        assignment.reviewer.name,
+        assignment.ordinal,
+        assignment.reviewer_id,
+    )
+    _remove(assignment, InvalidTransition("This reviewer has submitted a review; it cannot be unassigned."))
+    exclude(actor, sub_id, reviewer_id, ExclusionReason.REMOVED)
+    audit.record(actor, "assignment.remove", f"Unassigned {name} (Reviewer {ordinal}) from #{sub_id}", submission=sub_id)
+    refresh_scores([sub_id])
+
+
+def decline_assignment(reviewer: User, ws: Workshop, sub: Submission, reason: str) -> None:
+    """The reviewer gives the paper back before submitting a review (a draft goes), with a reason the chairs
+    read; the chairs who may see the paper's reviewers are told by mail, and later automatic assignments leave
+    the pair out."""
+    assignment = assignment_of(sub.id, reviewer.id)
+    if assignment is None:
+        raise InvalidTransition("You do not review this paper (any more).")
+    ordinal = assignment.ordinal
+    _remove(assignment, InvalidTransition("Your review of this paper is submitted: ask the chairs to remove you."))
+    exclude(reviewer, sub.id, reviewer.id, ExclusionReason.DECLINED, note=reason)
+    audit.record(reviewer, "assignment.decline", f"{reviewer.name} (Reviewer {ordinal}) declined #{sub.id}", submission=sub)
+    refresh_scores([sub.id])
+    chairs = db.session.scalars(sa.select(User).where(User.is_chair).order_by(User.id)).all()
+    for chair in chairs:
+        if chair.id != reviewer.id and permissions.can_chair_paper(chair, sub):
+            emails.queue(
+                kind="declined",
+                to=chair.email,
+                reply_to=reviewer.email,
+                template="declined",
+                subject=f"[{ws.label}] {reviewer.name} declined #{sub.id}",
+                ws=ws,
+                sub=sub,
+                reviewer=reviewer,
+                reason=reason,
+                assignments=external_url("chair.assignments", _anchor=f"paper-{sub.id}"),
+            )
+
+
+def _remove(assignment: ReviewAssignment, refused: DomainError) -> None:
+    """Delete an assignment and its draft review, only if no submitted review is there at that moment."""
     if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
         raise refused
-    sub_id, name, ordinal, aid = assignment.submission_id, assignment.reviewer.name, assignment.ordinal, assignment.id
-    reviewer_id = assignment.reviewer_id
+    aid = assignment.id
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(ReviewAssignment.id).where(ReviewAssignment.id == aid).with_for_update())
     drafts = sa.select(Review.id).where(Review.assignment_id == aid, Review.state == ReviewState.DRAFT)
@@ -550,9 +602,6 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     if not gone:
         raise refused
     db.session.expunge(assignment)
-    exclude(actor, sub_id, reviewer_id, ExclusionReason.REMOVED)
-    audit.record(actor, "assignment.remove", f"Unassigned {name} (Reviewer {ordinal}) from #{sub_id}", submission=sub_id)
-    refresh_scores([sub_id])
 
 
 def restore_assignment(actor: User, assignment: ReviewAssignment) -> None:
@@ -600,8 +649,8 @@ def set_manager(actor: User, sub: Submission, person: User | None) -> None:
     db.session.flush()
 
 
-def exclude(actor: User | None, sub_id: int, reviewer_id: int, reason: ExclusionReason) -> None:
-    """Leave the pair out of every later automatic assignment (kept once; "never" outranks "removed")."""
+def exclude(actor: User | None, sub_id: int, reviewer_id: int, reason: ExclusionReason, note: str = "") -> None:
+    """Leave the pair out of every later automatic assignment (kept once; the latest reason stands)."""
     row = db.session.scalar(
         sa.select(AssignmentExclusion).where(
             AssignmentExclusion.submission_id == sub_id, AssignmentExclusion.reviewer_id == reviewer_id
@@ -610,11 +659,15 @@ def exclude(actor: User | None, sub_id: int, reviewer_id: int, reason: Exclusion
     if row is None:
         db.session.add(
             AssignmentExclusion(
-                submission_id=sub_id, reviewer_id=reviewer_id, reason=reason, created_by_id=actor.id if actor else None
+                submission_id=sub_id,
+                reviewer_id=reviewer_id,
+                reason=reason,
+                note=note,
+                created_by_id=actor.id if actor else None,
             )
         )
-    elif reason == ExclusionReason.NEVER:
-        row.reason = reason
+    else:
+        row.reason, row.note = reason, note
     db.session.flush()
 
 

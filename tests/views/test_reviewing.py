@@ -903,12 +903,12 @@ def test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_on
 
     # Carla is an author of p3: the header counts the papers she handles (p1 and p2), not the proposal's six.
     assert "4 new assignments on the papers you handle" in text_of(preview)
-    rita_p1 = "Rita Reviewer — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove"
+    rita_p1 = "Rita Reviewer — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove Never assign"
     assert sections(preview) == {
-        p1: [rita_p1, "Rex Reader — affinity 1.0: bid eager; 0 of 1 topics in common; text similarity 0.0 Remove"],
+        p1: [rita_p1, "Rex Reader — affinity 1.0: bid eager; 0 of 1 topics in common; text similarity 0.0 Remove Never assign"],
         p2: [
-            "Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove",
-            "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove",
+            "Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove Never assign",
+            "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove Never assign",
         ],
     }
     assert f"#{p3} " not in text_of(preview)  # the chair is an author of p3: its reviewers stay hidden
@@ -921,7 +921,7 @@ def test_automatic_assignment_preview_hand_edits_and_apply_mail_each_reviewer_on
     assert flashes(edited) == [
         f"Ivan Insider conflicts with #{p1}: shares the institution Alpha Institute with author Ada Author (Alpha Institute)."
     ]
-    assert sections(edited)[p1] == [rita_p1, "Una Unassigned — added by hand Remove"]
+    assert sections(edited)[p1] == [rita_p1, "Una Unassigned — added by hand Remove Never assign"]
     assert smtp.messages == []
 
     applied = post(chair, f"{proposal}/apply", token_page=proposal)
@@ -985,12 +985,12 @@ def test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approxi
     ) in text_of(preview)
     # The reasons are the exact ones (the same as the small-workshop test above shows).
     assert sections(preview)[p1] == [
-        "Rita Reviewer — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove",
-        "Rex Reader — affinity 1.0: bid eager; 0 of 1 topics in common; text similarity 0.0 Remove",
+        "Rita Reviewer — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove Never assign",
+        "Rex Reader — affinity 1.0: bid eager; 0 of 1 topics in common; text similarity 0.0 Remove Never assign",
     ]
     assert sections(preview)[p2] == [
-        "Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove",
-        "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove",
+        "Rex Reader — affinity 1.5: bid willing; 1 of 1 topics in common; text similarity 0.0 Remove Never assign",
+        "Ivan Insider — affinity 2.0: bid eager; 1 of 1 topics in common; text similarity 0.0 Remove Never assign",
     ]
     assert helped and None not in helped  # the helper process worked out the text similarities
 

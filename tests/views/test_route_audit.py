@@ -243,6 +243,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("review.review", "POST"): reviewers_of_paper("422"),
     # An empty comment comes back refused; a reviewer whose review is a draft may not discuss yet.
     ("review.discuss", "POST"): reviewers_of_paper("422", chair="422", drafting="403"),
+    # A reviewer whose review is in may not decline any more; one with a draft gives the paper back (and the draft).
+    ("review.decline", "POST"): reviewers_of_paper("422", drafting="redirect!"),
     # a paper's manager only (paper 1 has none: nobody may know these exist)
     ("review.manage_assign", "POST"): signed_in("404"),
     ("review.manage_remove", "POST"): signed_in("404"),
