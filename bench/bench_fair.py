@@ -3,7 +3,7 @@
 Run: .venv/bin/python -m bench.bench_fair [--seed 1] [--time-limit 600]
 
 The instance (600 papers x 400 reviewers, 3 reviews a paper, loads of 5: 1,800 reviews for 2,000 places):
-half the papers are about one topic that only 60 reviewers know (300 places for 900 reviews); a reviewer who
+half the papers are about one topic that only 70 reviewers know (350 places for about 900 reviews); a reviewer who
 knows a paper's topic has an affinity of 0.5 to 1.0 with it, any other 0 to 0.35, mostly low (text and bids). The best total puts the experts on the
 papers they fit best and leaves some papers of the crowded topic with three outsiders.
 
@@ -27,7 +27,7 @@ from bench.common import Figure, at_least, at_most
 from portal.assign.solver import Graph, Problem, solve
 
 PAPERS, REVIEWERS, REVIEWS, LOAD = 600, 400, 3, 5
-EXPERTS, CROWDED = 60, 0.5
+EXPERTS, CROWDED = 70, 0.5
 
 
 def scarce_instance(seed: int = 1) -> Problem:

@@ -2,27 +2,30 @@
 
 A paper is served by the summed affinity of its reviewers. The best total (``solver.solve``) can leave a paper of a
 crowded topic with reviewers of little affinity while others get more than they need; this mode first makes the
-smallest paper sum as large as it can be, then the total as large as that allows. The method is a linear program
-over the candidate pairs, solved with HiGHS (it ships with SciPy), and an iterative rounding, as FairIR does
-(Kobren, Saha and McCallum, KDD 2019):
+smallest paper sum as large as it can, then the total as large as that allows. Three steps:
 
-1. **The threshold.** Variables ``x[e]`` in [0, 1] per candidate pair and ``t``: maximise ``t`` subject to each
-   paper getting exactly the reviewers the best total gave it, each reviewer between the minimum they were given
-   and their capacity, and each fully served paper's summed affinity (its fixed pairs included) at least ``t``.
-   Its optimum ``t*`` is at least the best any integral assignment reaches (the integral ones are among its
-   solutions).
-2. **The total.** The same constraints with ``t`` fixed at ``t*``; maximise the summed affinity ("not willing"
-   pairs, only those the best total needed, carry a penalty).
-3. **Rounding.** Pairs at 1 are assigned, pairs at 0 dropped, and the program is solved again on what is left.
-   A paper whose remaining pairs are at most two fractional ones loses its threshold row: its remaining need is
-   one reviewer (its need is a whole number and so is what it has), so it ends with one of those two and falls
-   short of ``t*`` by at most one reviewer's affinity. Without threshold rows the constraints are those of a
-   bipartite b-matching, whose matrix is totally unimodular: the simplex solution is whole, and the loop ends.
-   If a round fixes nothing, the paper with the fewest fractional pairs loses its row, so the loop always ends.
+1. **A linear program** (as FairIR, Kobren, Saha and McCallum, KDD 2019), solved with HiGHS (it ships with
+   SciPy), over a set of candidate pairs: each paper's best ones, its best among the reviewers the best total
+   left with room (where a crowded topic's papers can shed load), each reviewer's best papers, and every pair
+   of the best total (so that it is feasible). Variables ``x[e]`` in [0, 1] and ``t``: maximise ``t`` with each
+   paper getting the number of reviewers the best total gave it, each reviewer between the minimum met and
+   their capacity, and each fully served paper's summed affinity (its fixed pairs included) at least ``t``;
+   then, with ``t`` held there, maximise the total ("not willing" pairs carry a penalty). Over every pair, the
+   program's ``t*`` is at least what any whole assignment reaches.
+2. **Rounding by slots** (Shmoys and Tardos, 1993). Each paper's fractional reviewers, best first, fill its
+   slots one unit of ``x`` at a time: slot 1 holds the first unit, slot 2 the next. A whole flow in which each
+   slot takes one reviewer whose mass lies in it (each reviewer once per paper, within their capacity) exists,
+   because the fractional solution is such a flow and flows are integral; a min-cost flow finds the one of
+   most affinity. A reviewer in slot ``s`` has at least the affinity of everyone in slot ``s + 1``, so each
+   paper ends with at least its fractional sum minus the affinity of one reviewer: at least ``t*`` minus its
+   best candidate's affinity.
+3. **Local search** on the worst-served paper, over every candidate pair: it takes a better reviewer who has
+   room, or one who trades places with one of its reviewers on another paper, when every paper touched stays
+   above the current worst. Each move raises the worst or leaves fewer papers at it; it ends when no move
+   helps or its budget is spent. It never lowers the bound of step 2.
 
-So every fully served paper ends at least at ``t*`` minus one of its reviewers' affinities, with no paper's
-reviewer count, nobody's capacity and nobody's minimum changed from the best total's. ``lift_worst`` returns the
-flow on each candidate arc, in the same shape as the min-cost flow's.
+No paper's reviewer count, nobody's capacity and nobody's minimum changes from the best total's. Of the best
+total and this result, the one with the better worst paper (then total) is returned, as the flow on each arc.
 """
 
 from __future__ import annotations
@@ -30,279 +33,229 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from ortools.graph.python import min_cost_flow
 from scipy import sparse
 from scipy.optimize import linprog
 
 from portal.assign import arrays
 
-# Each paper's program keeps its best this many candidates (and every pair the best total chose): enough to
-# reach beyond the crowded reviewers, and a program of papers x 40 variables solves in a fraction of a second.
-CANDIDATES_A_PAPER = 12
-CANDIDATES_A_REVIEWER = 10
+# The program's variables: each paper's best CANDIDATES_A_PAPER pairs, its best CANDIDATES_WITH_ROOM among the
+# reviewers with room, each reviewer's best CANDIDATES_A_REVIEWER papers. At 600 x 400 that is about 15,000 of
+# 240,000 pairs: the programs take a few tenths of a second together.
+CANDIDATES_A_PAPER = 10
 CANDIDATES_WITH_ROOM = 8
+CANDIDATES_A_REVIEWER = 5
 NOT_WILLING_COST = 1_000.0  # per "not willing" pair in the total's program: far above any affinity
-EPS = 1e-6
-METHOD = "highs-ds"
+SCALE = 10_000  # affinities to the flow's integer costs
+METHOD = "highs-ipm"  # interior point: several times faster than the simplex on the threshold program here
+SEARCH_MOVES = 20  # the local search's budget: this many moves a paper (and 100)
 
 
 def lift_worst(net: Any, best: np.ndarray, low: np.ndarray, caps: np.ndarray, fixed_affinity: dict[int, float]) -> np.ndarray:
-    """The flow of the fairness mode on ``net``'s arcs, from the best-total flow ``best`` (which fixes each
-    paper's reviewer count), the reviewers' minimums met (``low``) and capacities (``caps``), by reviewer node."""
+    """The flow of the fairness mode on ``net``'s arcs (``solver._Network``), from the best-total flow ``best``
+    (which fixes each paper's reviewer count), the reviewers' minimums met (``low``) and capacities (``caps``),
+    by reviewer node."""
     arcs = net.arcs
-    n_papers = len(net.papers)
-    paper_row = net.paper_node - 1  # 0..P-1
-    reviewer_row = net.reviewer_node - 1 - n_papers  # 0..R-1
-    count = np.bincount(paper_row[best > 0], minlength=n_papers)
-    served = count == np.array([net.need[p] for p in net.papers], dtype=np.int64)
-    served &= count > 0
+    n_papers, n_reviewers = len(net.papers), len(net.reviewers)
+    paper = net.paper_node - 1  # 0..P-1
+    reviewer = net.reviewer_node - 1 - n_papers  # 0..R-1
+    affinity = arcs.affinity.astype(np.float64)
+    count = np.bincount(paper[best > 0], minlength=n_papers)
+    served = (count == np.array([net.need[p] for p in net.papers], dtype=np.int64)) & (count > 0)
     fixed = np.array([fixed_affinity.get(p, 0.0) for p in net.papers], dtype=np.float64)
     if not served.any():
         return best
-
-    # The variables: each paper's best CANDIDATES_A_PAPER willing pairs, its best CANDIDATES_WITH_ROOM among the
-    # reviewers the best total left with room (where a crowded topic's papers can shed load), each reviewer's best
-    # CANDIDATES_A_REVIEWER, and every pair the best total chose; none of a paper that gets nobody.
-    willing = ~arcs.not_willing
-    load = np.bincount(reviewer_row[best > 0], minlength=len(net.reviewers))
-    roomy = willing & (load < caps)[reviewer_row]
-    worse = -arcs.affinity.astype(np.float64)
-    keep = arrays.rank_within(paper_row, arcs.not_willing, worse) < CANDIDATES_A_PAPER
-    keep |= arrays.rank_within(reviewer_row, arcs.not_willing, worse) < CANDIDATES_A_REVIEWER
-    keep |= roomy & (arrays.rank_within(paper_row, ~roomy, worse) < CANDIDATES_WITH_ROOM)
-    keep = keep & willing | (best > 0)
-    keep &= count[paper_row] > 0
-    index = np.flatnonzero(keep)
-    affinity = arcs.affinity[index].astype(np.float64)
-    penalty = np.where(arcs.not_willing[index], NOT_WILLING_COST, 0.0)
-
-    program = _Program(paper_row[index], reviewer_row[index], affinity, penalty, count, caps, low, fixed, served)
-    relaxed, dived = program.copy().relax(), program.copy().dive()
-    pick = max((dived, relaxed), key=lambda p: (round(p.worst(), 9), round(p.total(), 9)))
-    pick.improve()
-    flow = np.zeros(len(arcs), dtype=np.int64)
-    flow[index[pick.chosen]] = 1
-    return flow
+    problem = _Instance(paper, reviewer, affinity, arcs.not_willing, count, caps, low, fixed, served, n_reviewers)
+    x = problem.fractional(_candidates(problem, best) & (count[paper] > 0))
+    flow = problem.round_by_slots(x) if x is not None else best
+    search = _Search(problem, flow)
+    search.improve(SEARCH_MOVES * int(served.sum()) + 100)
+    start = _Search(problem, best)
+    return search.flow() if search.key() >= start.key() else best
 
 
-class _Program:
-    """The linear program's state while it is rounded: the variables still open, those assigned, and what each
-    paper still needs, each reviewer can still take and must still get, and each paper's affinity so far."""
+class _Instance:
+    """The arrays of an instance, by arc: paper and reviewer rows (0-based), affinity, "not willing"; by paper:
+    reviewers wanted, fixed affinity, whether it counts in the worst; by reviewer: capacity and minimum."""
 
-    def __init__(self, paper, reviewer, affinity, penalty, count, caps, low, fixed, served) -> None:
-        self.paper, self.reviewer, self.affinity, self.penalty = paper, reviewer, affinity, penalty
-        self.need = count.astype(np.float64)
-        self.cap = caps.astype(np.float64)
-        self.least = low.astype(np.float64)
-        self.floor = fixed.copy()
-        self.served = served
-        self.open = np.ones(len(paper), dtype=bool)
-        self.chosen = np.zeros(len(paper), dtype=bool)
+    def __init__(self, paper, reviewer, affinity, not_willing, count, caps, low, fixed, served, n_reviewers) -> None:
+        self.paper, self.reviewer, self.affinity, self.not_willing = paper, reviewer, affinity, not_willing
+        self.count, self.caps, self.low, self.fixed, self.served = count, caps, low, fixed, served
+        self.n_papers, self.n_reviewers = len(count), n_reviewers
 
-    def copy(self) -> _Program:
-        other = object.__new__(_Program)
-        other.__dict__ = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
-        return other
-
-    def solve(self, rows: np.ndarray, target: float | None, weight: float = 0.0) -> tuple[np.ndarray, float]:
-        return _solve(
-            self.paper, self.reviewer, self.affinity, self.penalty, self.open, self.need, self.cap, self.least,
-            rows, self.floor, target, weight,
+    def fractional(self, keep: np.ndarray) -> np.ndarray | None:
+        """Step 1: the program's solution on the arcs ``keep`` (0 elsewhere), or None if HiGHS fails."""
+        on = np.flatnonzero(keep)
+        p, r, a = self.paper[on], self.reviewer[on], self.affinity[on]
+        penalty = np.where(self.not_willing[on], NOT_WILLING_COST, 0.0)
+        n, col = len(on), np.arange(len(on))
+        rows = np.flatnonzero(self.served)
+        at = np.full(self.n_papers, -1)
+        at[rows] = np.arange(len(rows))
+        in_rows = at[p] >= 0
+        equal = sparse.csr_array((np.ones(n), (p, col)), shape=(self.n_papers, n + 1))
+        load = sparse.csr_array((np.ones(n), (r, col)), shape=(self.n_reviewers, n + 1))
+        threshold = sparse.csr_array(
+            (
+                np.r_[-a[in_rows], np.ones(len(rows))],
+                (np.r_[at[p[in_rows]], np.arange(len(rows))], np.r_[col[in_rows], np.full(len(rows), n)]),
+            ),
+            shape=(len(rows), n + 1),
+        )  # t - sum a x <= fixed
+        upper = sparse.vstack([load, -load, threshold], format="csr")
+        bound = np.r_[self.caps, -self.low, self.fixed[rows]].astype(np.float64)
+        wanted = self.count.astype(np.float64)
+        first = linprog(
+            np.r_[np.zeros(n), -1.0], A_ub=upper, b_ub=bound, A_eq=equal, b_eq=wanted,
+            bounds=[(0.0, 1.0)] * n + [(None, None)], method=METHOD,
         )  # fmt: skip
+        if first.status != 0:
+            return None
+        t = float(first.x[n])
+        second = linprog(
+            np.r_[penalty - a, 0.0], A_ub=upper, b_ub=bound, A_eq=equal, b_eq=wanted,
+            bounds=[(0.0, 1.0)] * n + [(t - 1e-7 * max(1.0, abs(t)), None)], method=METHOD,
+        )  # fmt: skip
+        chosen = second if second.status == 0 else first
+        x = np.zeros(len(self.paper))
+        x[on] = np.clip(chosen.x[:n], 0.0, 1.0)
+        return x
 
-    def settle(self, x: np.ndarray) -> bool:
-        """Assign the open variables at 1, drop those at 0; whether any was."""
-        ones, zeros = self.open & (x > 1 - EPS), self.open & (x < EPS)
-        self.assign(ones)
-        self.open &= ~zeros
-        return bool(ones.any() or zeros.any())
+    def round_by_slots(self, x: np.ndarray) -> np.ndarray:
+        """Step 2: a whole assignment from ``x``: source -> reviewer (their minimum first, at a bonus, then the
+        rest of their capacity) -> (paper, reviewer) (once) -> slot of the paper the mass lies in -> sink."""
+        support = np.flatnonzero(x > 1e-9)
+        order = support[np.lexsort((self.reviewer[support], -self.affinity[support], self.paper[support]))]
+        p, mass = self.paper[order], x[order]
+        first = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else np.zeros(0, np.int64)
+        start = np.repeat(first, np.diff(np.r_[first, len(p)]))
+        done = np.cumsum(mass)
+        before = np.r_[0.0, done][start]
+        lo, hi = np.r_[0.0, done[:-1]] - before, done - before  # each pair's mass within its paper: [lo, hi)
+        slot_lo = np.floor(lo + 1e-7).astype(np.int64)
+        slot_hi = np.floor(hi - 1e-7).astype(np.int64)
+        slots = np.r_[0, np.cumsum(self.count)]  # paper i's slots: slots[i] .. slots[i + 1] - 1
+        k, m, total = len(order), self.n_reviewers, int(self.count.sum())
+        reviewer0, pair0, slot0 = 1, 1 + m, 1 + m + k
+        sink = slot0 + total
+        cost = -np.rint(self.affinity[order] * SCALE).astype(np.int64) + np.where(self.not_willing[order], 10**9, 0)
+        wanted = self.count[p]
+        tails, heads, capacity, costs = [], [], [], []
 
-    def assign(self, mask: np.ndarray) -> None:
-        np.subtract.at(self.need, self.paper[mask], 1)
-        np.subtract.at(self.cap, self.reviewer[mask], 1)
-        np.subtract.at(self.least, self.reviewer[mask], 1)
-        np.add.at(self.floor, self.paper[mask], self.affinity[mask])
-        self.chosen |= mask  # (``least`` may go below 0: the reviewer has that many above their minimum)
-        self.open &= ~mask
+        def arcs(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray) -> None:
+            tails.append(t), heads.append(h), capacity.append(c), costs.append(w)
 
-    def worst(self) -> float:
-        return float(self.floor[self.served].min())
+        arcs(np.zeros(m, np.int64), reviewer0 + np.arange(m), self.low, np.full(m, -(10**12)))  # minimum first
+        arcs(np.zeros(m, np.int64), reviewer0 + np.arange(m), self.caps - self.low, np.zeros(m, np.int64))
+        arcs(reviewer0 + self.reviewer[order], pair0 + np.arange(k), np.ones(k, np.int64), cost)
+        ok = slot_lo < wanted
+        arcs(
+            pair0 + np.flatnonzero(ok),
+            slot0 + slots[p[ok]] + slot_lo[ok],
+            np.ones(int(ok.sum()), np.int64),
+            np.zeros(int(ok.sum()), np.int64),
+        )
+        two = (slot_hi != slot_lo) & (slot_hi < wanted)
+        arcs(
+            pair0 + np.flatnonzero(two),
+            slot0 + slots[p[two]] + slot_hi[two],
+            np.ones(int(two.sum()), np.int64),
+            np.zeros(int(two.sum()), np.int64),
+        )
+        arcs(slot0 + np.arange(total), np.full(total, sink), np.ones(total, np.int64), np.zeros(total, np.int64))
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        smcf.add_arcs_with_capacity_and_unit_cost(
+            np.concatenate(tails), np.concatenate(heads), np.concatenate(capacity).astype(np.int64), np.concatenate(costs)
+        )
+        smcf.set_node_supply(0, total)
+        smcf.set_node_supply(sink, -total)
+        if smcf.solve_max_flow_with_min_cost() != smcf.OPTIMAL:
+            raise RuntimeError("the rounding's min-cost flow failed")
+        through = smcf.flows(np.arange(2 * m, 2 * m + k))
+        flow = np.zeros(len(self.paper), dtype=np.int64)
+        flow[order[through > 0]] = 1
+        return flow
 
-    def total(self) -> float:
-        return float(self.affinity[self.chosen].sum() - self.penalty[self.chosen].sum())
 
-    def relax(self) -> _Program:
-        """Iterative relaxation (the module's steps 1 to 3): every served paper ends within one reviewer's
-        affinity of the program's threshold."""
-        threshold = self.solve(self.served, None)[1]
-        target = threshold - 1e-7 * max(1.0, abs(threshold))
-        rows = self.served.copy()
-        for _ in range(4 * len(self.paper) + 10):
-            x, _t = self.solve(rows, target)
-            progress = self.settle(x)
-            if not self.open.any():
-                break
-            fractional = np.bincount(self.paper[self.open], minlength=len(rows))
-            drop = rows & (fractional <= 2)
-            if not (progress or drop.any()):
-                candidates = np.flatnonzero(rows)
-                if not len(candidates):
-                    raise RuntimeError("the b-matching program returned a fractional solution")
-                drop[candidates[np.argmin(fractional[candidates])]] = True
-            rows &= ~drop
-        return self
+def _candidates(problem: _Instance, best: np.ndarray) -> np.ndarray:
+    """The program's variables (see CANDIDATES_A_PAPER): a mask over the arcs."""
+    willing = ~problem.not_willing
+    worse = -problem.affinity
+    load = np.bincount(problem.reviewer[best > 0], minlength=problem.n_reviewers)
+    roomy = willing & (load < problem.caps)[problem.reviewer]
+    keep = arrays.rank_within(problem.paper, problem.not_willing, worse) < CANDIDATES_A_PAPER
+    keep |= arrays.rank_within(problem.reviewer, problem.not_willing, worse) < CANDIDATES_A_REVIEWER
+    keep |= roomy & (arrays.rank_within(problem.paper, ~roomy, worse) < CANDIDATES_WITH_ROOM)
+    return keep & willing | (best > 0)
 
-    def dive(self) -> _Program:
-        """Diving: solve for the largest threshold (the total a little after it), assign the pairs at 1 and
-        the largest fractional ones, and solve again on what is left. Each pair at a fraction lies in the
-        b-matching polytope, which is integral: some whole assignment uses it, so assigning the largest is
-        always possible (when a batch is not, one is assigned). No bound of its own; the better of the two
-        rounds is kept, so the relaxation's bound holds."""
-        weight = 1e-3 / max(1, len(self.need))
-        while self.open.any():
-            x, _t = self.solve(self.served, None, weight)
-            self.settle(x)
-            if not self.open.any():
-                break
-            fractional = np.flatnonzero(self.open)
-            order = fractional[np.argsort(-x[fractional], kind="stable")]
-            batch = self._compatible(order[: max(1, len(order) // 8)])
-            trial = self.copy()
-            trial.assign(batch)
-            if len(batch) > 1 and not trial._feasible():
-                batch = order[:1]
-                trial = self.copy()
-                trial.assign(_mask(len(self.paper), batch))
-            self.__dict__ = trial.__dict__
-        return self
 
-    def improve(self, moves: int | None = None) -> None:
-        """Local search on the worst-served paper: give it a better reviewer, one with room or one who trades
-        places with a reviewer of another paper, when every paper touched stays above the current worst. Each
-        move raises the worst or leaves fewer papers at it, so the search ends; it only ever helps the bound."""
-        pair = {(p, r): i for i, (p, r) in enumerate(zip(self.paper.tolist(), self.reviewer.tolist(), strict=True))}
+class _Search:
+    """Step 3: the local search on the worst-served paper, over every arc of the instance."""
+
+    def __init__(self, problem: _Instance, flow: np.ndarray) -> None:
+        self.problem = problem
+        self.chosen = flow > 0
+        p, r, a = problem.paper, problem.reviewer, problem.affinity
+        self.sums = problem.fixed + np.bincount(p[self.chosen], weights=a[self.chosen], minlength=problem.n_papers)
+        self.load = np.bincount(r[self.chosen], minlength=problem.n_reviewers)
+        self.taken = {int(i) for i in np.flatnonzero(self.chosen)}
+
+    def key(self) -> tuple[float, float]:
+        problem = self.problem
+        total = float(problem.affinity[self.chosen].sum()) - NOT_WILLING_COST * int(problem.not_willing[self.chosen].sum())
+        return round(float(self.sums[problem.served].min()), 9), round(total, 9)
+
+    def flow(self) -> np.ndarray:
+        return self.chosen.astype(np.int64)
+
+    def improve(self, moves: int) -> None:
+        problem = self.problem
+        p_list, r_list, a = problem.paper.tolist(), problem.reviewer.tolist(), problem.affinity.tolist()
+        nw = problem.not_willing.tolist()
+        pair = {(p, r): i for i, (p, r) in enumerate(zip(p_list, r_list, strict=True))}
         by_paper: dict[int, list[int]] = {}
-        for i, p in enumerate(self.paper.tolist()):
-            by_paper.setdefault(p, []).append(i)
-        a = self.affinity.tolist()
-        nw = (self.penalty > 0).tolist()
-        budget = moves if moves is not None else 20 * int(self.served.sum()) + 100
-        for _ in range(budget):
-            served = np.flatnonzero(self.served)
-            worst = served[np.argmin(self.floor[served])]
-            level = float(self.floor[worst])
-            if not self._raise(int(worst), level, pair, by_paper, a, nw):
+        for i in np.lexsort((np.arange(len(a)), -problem.affinity, problem.paper)).tolist():
+            by_paper.setdefault(p_list[i], []).append(i)  # each paper's pairs, best first
+        of_reviewer: dict[int, set[int]] = {}
+        for i in self.taken:
+            of_reviewer.setdefault(r_list[i], set()).add(i)
+        served = np.flatnonzero(problem.served)
+        for _ in range(moves):
+            worst = int(served[np.argmin(self.sums[served])])
+            if not self._raise(worst, float(self.sums[worst]), pair, by_paper, of_reviewer, p_list, r_list, a, nw):
                 return
 
-    def _raise(self, w: int, level: float, pair: dict, by_paper: dict, a: list[float], nw: list[bool]) -> bool:
-        mine = [i for i in by_paper.get(w, []) if self.chosen[i]]
-        on_w = {int(self.reviewer[i]) for i in mine}
-        for out in sorted(mine, key=lambda i: a[i]):
-            r = int(self.reviewer[out])
-            for cand in sorted(by_paper.get(w, []), key=lambda i: -a[i]):
-                r2 = int(self.reviewer[cand])
+    def _raise(self, w, level, pair, by_paper, of_reviewer, p_list, r_list, a, nw) -> bool:
+        problem = self.problem
+        mine = sorted((i for i in by_paper.get(w, ()) if self.chosen[i]), key=lambda i: a[i])
+        on_w = {r_list[i] for i in mine}
+        for out in mine:
+            r = r_list[out]
+            for cand in by_paper[w]:
                 gain = a[cand] - a[out]
-                if self.chosen[cand] or r2 in on_w or nw[cand] or gain <= 1e-12:
+                if gain <= 1e-12:
+                    break  # (best first: nothing further helps)
+                r2 = r_list[cand]
+                if r2 in on_w or nw[cand]:
                     continue
-                if self.cap[r2] >= 1 and self.least[r] < 0:  # r2 has room; r is above their minimum
-                    self._move(out, cand)
+                if self.load[r2] < problem.caps[r2] and self.load[r] > problem.low[r]:
+                    self._swap(out, cand, of_reviewer, p_list, r_list, a)
                     return True
-                # r2 leaves one of their papers q to r
-                for other in [i for i in np.flatnonzero(self.chosen & (self.reviewer == r2)).tolist() if i != cand]:
-                    q = int(self.paper[other])
+                for other in list(of_reviewer.get(r2, ())):
+                    q = p_list[other]
                     back = pair.get((q, r))
-                    if back is None or self.chosen[back] or nw[back] or q == w:
+                    if q == w or back is None or self.chosen[back] or nw[back]:
                         continue
-                    after = self.floor[q] - a[other] + a[back]
-                    if after > level + 1e-12 and (not self.served[q] or after > level):
-                        self._move(out, cand)
-                        self._move(other, back)
+                    if self.sums[q] - a[other] + a[back] > level + 1e-12 or not problem.served[q]:
+                        self._swap(out, cand, of_reviewer, p_list, r_list, a)
+                        self._swap(other, back, of_reviewer, p_list, r_list, a)
                         return True
         return False
 
-    def _move(self, off: int, on: int) -> None:
-        """Replace the assigned pair ``off`` by ``on`` (same paper)."""
+    def _swap(self, off: int, on: int, of_reviewer, p_list, r_list, a) -> None:
+        """Replace the assigned pair ``off`` by ``on`` (the same paper)."""
         for i, sign in ((off, -1), (on, 1)):
             self.chosen[i] = sign > 0
-            self.floor[self.paper[i]] += sign * self.affinity[i]
-            self.cap[self.reviewer[i]] -= sign
-            self.least[self.reviewer[i]] -= sign
-
-    def _compatible(self, order: np.ndarray) -> np.ndarray:
-        """A mask of the variables of ``order`` that fit together: within each paper's need and each reviewer's
-        room."""
-        need, cap = self.need.copy(), self.cap.copy()
-        take = np.zeros(len(self.paper), dtype=bool)
-        for i in order.tolist():
-            p, r = self.paper[i], self.reviewer[i]
-            if need[p] >= 1 and cap[r] >= 1:
-                need[p] -= 1
-                cap[r] -= 1
-                take[i] = True
-        return take
-
-    def _feasible(self) -> bool:
-        try:
-            self.solve(self.served, None)
-        except RuntimeError:
-            return False
-        return True
-
-
-def _mask(n: int, where: np.ndarray) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    mask[where] = True
-    return mask
-
-
-def _solve(
-    paper: np.ndarray,
-    reviewer: np.ndarray,
-    affinity: np.ndarray,
-    penalty: np.ndarray,
-    open_: np.ndarray,
-    need: np.ndarray,
-    cap: np.ndarray,
-    least: np.ndarray,
-    rows: np.ndarray,
-    floor: np.ndarray,
-    target: float | None,
-    weight: float = 0.0,
-) -> tuple[np.ndarray, float]:
-    """One linear program over the open variables. ``target`` None: maximise the threshold ``t`` (returned);
-    else: maximise the total with every paper of ``rows`` at ``target`` or more. Returns each variable's value
-    (0 where not open) and the threshold."""
-    on = np.flatnonzero(open_)
-    p, r, a = paper[on], reviewer[on], affinity[on]
-    n = len(on)
-    papers = np.unique(p)
-    reviewers = np.unique(r)
-    pi, ri = np.searchsorted(papers, p), np.searchsorted(reviewers, r)
-    col = np.arange(n)
-    with_t = target is None
-    width = n + (1 if with_t else 0)
-    eq = sparse.csr_array((np.ones(n), (pi, col)), shape=(len(papers), width))
-    up = sparse.csr_array((np.ones(n), (ri, col)), shape=(len(reviewers), width))
-    threshold_papers = np.flatnonzero(rows)  # (one with no open variable keeps its row: t <= its affinity)
-    ti = np.searchsorted(threshold_papers, p)
-    in_rows = np.isin(p, threshold_papers)
-    t_rows = sparse.csr_array((-a[in_rows], (ti[in_rows], col[in_rows])), shape=(len(threshold_papers), width)).tolil()
-    if with_t:
-        t_rows[:, n] = 1.0  # t - sum a x <= floor
-        t_rhs = floor[threshold_papers]
-    else:
-        t_rhs = floor[threshold_papers] - target  # -sum a x <= floor - target
-    a_ub = sparse.vstack([up, -up, t_rows.tocsr()], format="csr")
-    b_ub = np.concatenate([cap[reviewers], -least[reviewers], t_rhs])
-    cost = np.zeros(width)
-    if with_t:
-        cost[n] = -1.0
-        cost[:n] = weight * (penalty[on] - a)  # (a little of the total, after the threshold)
-    else:
-        cost[:n] = penalty[on] - a
-    bounds = [(0.0, 1.0)] * n + ([(None, None)] if with_t else [])
-    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=eq, b_eq=need[papers], bounds=bounds, method=METHOD)
-    if res.status != 0:
-        raise RuntimeError(f"the fairness program failed: {res.message}")
-    x = np.zeros(len(paper))
-    x[on] = res.x[:n]
-    return x, (float(res.x[n]) if with_t else float(target))
+            self.sums[p_list[i]] += sign * a[i]
+            self.load[r_list[i]] += sign
+            (of_reviewer.setdefault(r_list[i], set()).add if sign > 0 else of_reviewer[r_list[i]].discard)(i)
