@@ -224,11 +224,14 @@ def score_edges(
     top_k: int | None = None,
     chunk: int | None = None,
     vectors: TextVectors | None = None,
+    least: dict[int, int] | None = None,
 ) -> Edges:
     """Candidate pairs as arrays: per paper the ``top_k`` reviewers of highest affinity (all when None; "not
     willing" ones only when no other is left), never a conflicted pair. Bids and conflicts naming an unknown
     paper or reviewer are ignored. ``vectors``: the TF-IDF rows of the papers' then the reviewers' texts, being
-    computed (in a helper process: waited for only once everything else is ready)."""
+    computed (in a helper process: waited for only once everything else is ready). ``least``: reviewer id ->
+    how many willing candidates they should have at least (for a minimum load); a reviewer whom too few papers
+    chose gets their own best papers added, scored exactly."""
     n_papers, n_reviewers = len(papers), len(reviewers)
     if not n_papers or not n_reviewers:
         return Edges(*(np.zeros(0, t) for t in (np.int64, np.int64, np.float32, bool)))
@@ -288,7 +291,7 @@ def score_edges(
             affinity *= weights.topics
         affinity += weights.bid * points[code.astype(np.intp)]
         affinity += similarity if weights.text == 1.0 else weights.text * similarity
-        return Edges(
+        edges = Edges(
             paper_ids[row],
             reviewer_ids[col],
             affinity,
@@ -299,6 +302,20 @@ def score_edges(
             similarity,
             top_k=top_k,
             approximate=True,
+        )
+        return _reviewers_best(
+            edges,
+            least,
+            texts,
+            paper_topics,
+            paper_topic_count,
+            reviewer_topics,
+            bid_cells,
+            bid_codes,
+            conflict_cells,
+            weights,
+            paper_ids,
+            reviewer_ids,
         )
 
     text = _TextSimilarity(texts[:n_papers], texts[n_papers:], split=n_papers * n_reviewers > SPLIT_PAIRS)
@@ -346,7 +363,119 @@ def score_edges(
             )
         )
         del similarity, common, affinity
-    return Edges(*(np.concatenate(columns) for columns in zip(*parts, strict=True)), top_k=None if keep_all else top_k)
+    edges = Edges(*(np.concatenate(columns) for columns in zip(*parts, strict=True)), top_k=None if keep_all else top_k)
+    if keep_all:
+        return edges
+    return _reviewers_best(
+        edges,
+        least,
+        texts,
+        paper_topics,
+        paper_topic_count,
+        reviewer_topics,
+        bid_cells,
+        bid_codes,
+        conflict_cells,
+        weights,
+        paper_ids,
+        reviewer_ids,
+    )
+
+
+REVIEWERS_A_BLOCK = 256  # reviewers scored against every paper at once when their own best papers are added
+
+
+def _reviewers_best(
+    edges: Edges,
+    least: dict[int, int] | None,
+    texts: sparse.csr_matrix,
+    paper_topics: np.ndarray,
+    paper_topic_count: np.ndarray,
+    reviewer_topics: np.ndarray,
+    bid_cells: np.ndarray,
+    bid_codes: np.ndarray,
+    conflict_cells: np.ndarray,
+    weights: Weights,
+    paper_ids: np.ndarray,
+    reviewer_ids: np.ndarray,
+) -> Edges:
+    """``edges`` with, for each reviewer who has fewer willing candidates than ``least`` asks, their own best
+    willing, unconflicted papers up to that many (scored exactly, as the exact path scores, over every paper)."""
+    if not least or not len(reviewer_ids):
+        return edges
+    n_papers, n_reviewers = len(paper_ids), len(reviewer_ids)
+    want = np.array([2 * least.get(r, 0) for r in reviewer_ids.tolist()], dtype=np.int64)
+    col_of = np.searchsorted(reviewer_ids, edges.reviewer[~edges.not_willing])
+    have = np.bincount(col_of, minlength=n_reviewers)
+    short = np.flatnonzero(have < np.minimum(want, n_papers))
+    if not len(short):
+        return edges
+    points = np.array([BID_SCORES[v] for v in BID_VALUES] + [0.0], dtype=np.float32)
+    bid_row, bid_col = np.divmod(bid_cells, n_reviewers)
+    con_row, con_col = np.divmod(conflict_cells, n_reviewers)
+    existing = np.sort(np.searchsorted(paper_ids, edges.paper) * n_reviewers + np.searchsorted(reviewer_ids, edges.reviewer))
+    added: list[tuple[np.ndarray, ...]] = []
+    for start in range(0, len(short), REVIEWERS_A_BLOCK):
+        cols = short[start : start + REVIEWERS_A_BLOCK]
+        similarity = (texts[:n_papers] @ texts[n_papers + cols].T).toarray().astype(np.float32)
+        common = paper_topics @ reviewer_topics[:, cols]
+        affinity = common / np.maximum(paper_topic_count[:, None], 1)
+        if weights.topics != 1.0:
+            affinity *= weights.topics
+        at = np.searchsorted(cols, bid_col)
+        mine = (at < len(cols)) & (cols[np.minimum(at, len(cols) - 1)] == bid_col)
+        affinity[bid_row[mine], at[mine]] += weights.bid * points[bid_codes[mine].astype(np.intp)]
+        affinity += similarity if weights.text == 1.0 else weights.text * similarity
+        # Never a conflicted pair, a "not willing" one, or one already a candidate.
+        at_c = np.searchsorted(cols, con_col)
+        hit = (at_c < len(cols)) & (cols[np.minimum(at_c, len(cols) - 1)] == con_col)
+        affinity[con_row[hit], at_c[hit]] = -np.inf
+        nw = mine & (bid_codes == NOT_WILLING)
+        affinity[bid_row[nw], at[nw]] = -np.inf
+        cells = np.arange(n_papers)[:, None] * n_reviewers + cols[None, :]
+        affinity[arrays.isin(cells.ravel(), existing).reshape(cells.shape)] = -np.inf
+        for j, col in enumerate(cols.tolist()):
+            need = int(min(want[col], n_papers) - have[col])
+            column = affinity[:, j]
+            rows = np.argsort(-column, kind="stable")[:need]
+            rows = rows[np.isfinite(column[rows])]
+            code = _lookup(bid_cells, bid_codes, rows * n_reviewers + col)
+            added.append(
+                (
+                    paper_ids[rows],
+                    np.full(len(rows), reviewer_ids[col]),
+                    column[rows],
+                    code == NOT_WILLING,
+                    code,
+                    common[rows, j].astype(np.int32),
+                    paper_topic_count[rows].astype(np.int32),
+                    similarity[rows, j],
+                )
+            )
+    if not added:
+        return edges
+    more = [np.concatenate(c) for c in zip(*added, strict=True)]
+    return Edges(
+        *(
+            np.concatenate([old, new.astype(old.dtype)])
+            for old, new in zip(
+                (
+                    edges.paper,
+                    edges.reviewer,
+                    edges.affinity,
+                    edges.not_willing,
+                    edges.bid,
+                    edges.common_topics,
+                    edges.paper_topics,
+                    edges.text,
+                ),
+                more,
+                strict=True,
+            )
+        ),
+        top_k=edges.top_k,
+        approximate=edges.approximate,
+    )
 
 
 def _lookup(cells: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:

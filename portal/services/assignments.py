@@ -155,7 +155,14 @@ def build_problem(
         k = top_k if top_k is not None else automatic_top_k(len(subs), len(people))
         phase("Scoring every reviewer against every paper" + (f" (keeping the {k} best per paper)" if k else ""))
         edges = score_edges(
-            papers, reviewers, bids, conflicts, Weights(ws.weight_bid, ws.weight_topics, ws.weight_text), top_k=k, vectors=vectors
+            papers,
+            reviewers,
+            bids,
+            conflicts,
+            Weights(ws.weight_bid, ws.weight_topics, ws.weight_text),
+            top_k=k,
+            vectors=vectors,
+            least={u.id: n for u in people if (n := min_load_of(ws, u))},
         )
     problem = Problem(
         demand={s.id: ws.reviews_per_paper for s in subs},
