@@ -315,7 +315,7 @@ def proposal(proposal_id: int) -> str:
         load_of=lambda u: review_settings.load_of(ws, u),
         min_load_of=lambda u: review_settings.min_load_of(ws, u),
         now=now,
-        report=assignments.proposal_report(p, sorted(subs), load, sorted(people)),
+        report=assignments.proposal_report(p, sorted(subs), load, sorted(people), partial=partial),
         others=list(
             db.session.scalars(
                 sa.select(AssignmentProposal)
@@ -351,15 +351,15 @@ def compare_proposals(proposal_id: int) -> str:
     for a in assignments.current_assignments():
         if a.submission_id in subs:
             now[a.reviewer_id] += 1
+    partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
     reports, pairs = [], []
     for p in (first, second):
         visible = {(s, r) for s, r in p.result["pairs"] if s in subs}
         after = dict(now)
         for _, r in visible:
             after[r] = after.get(r, 0) + 1
-        reports.append(assignments.proposal_report(p, sorted(subs), after, sorted(people)))
+        reports.append(assignments.proposal_report(p, sorted(subs), after, sorted(people), partial=partial))
         pairs.append(visible)
-    partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
     return render_template(
         "chair/proposal_compare.html",
         ws=ws,

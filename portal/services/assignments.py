@@ -309,9 +309,10 @@ def edit_proposal(
         raise InvalidTransition("This proposal was applied or discarded already.")
     result = dict(proposal.result)
     pairs = [tuple(p) for p in result["pairs"]]
-    if remove is not None and remove in pairs:
-        pairs.remove(remove)
     if remove is not None:
+        if remove not in pairs:  # (a forged or stale pair: nothing to take out, nothing to remember)
+            raise DomainError("That pair is not in this proposal (any more).")
+        pairs.remove(remove)
         exclude(actor, remove[0], remove[1], ExclusionReason.NEVER if never else ExclusionReason.REMOVED)
     if add is not None:
         sub, user = db.session.get(Submission, add[0]), db.session.get(User, add[1])
@@ -836,10 +837,12 @@ class ProposalReport:
 
 
 def proposal_report(
-    proposal: AssignmentProposal, papers: list[int], loads_after: dict[int, int], people: list[int]
+    proposal: AssignmentProposal, papers: list[int], loads_after: dict[int, int], people: list[int], *, partial: bool = False
 ) -> ProposalReport:
     """The quality report of ``proposal`` over ``papers`` (those the viewing chair handles), with each reviewer's
-    load after applying (``loads_after``, of the same papers) for ``people``."""
+    load after applying (``loads_after``, of the same papers) for ``people``. ``partial``: the chair does not
+    handle every paper, so no figure of the whole proposal is given (the worst-served paper is the worst of
+    theirs by its new reviewers; nobody is said to be below a minimum, which would tell who reviews the rest)."""
     result = proposal.result
     visible = set(papers)
     reasons = result.get("reasons", {})
@@ -864,8 +867,8 @@ def proposal_report(
     return ProposalReport(
         mode=result.get("mode", "total"),
         total_affinity=round(sum(new), 4),
-        worst_paper=result.get("worst_paper"),
-        alternative=result.get("alternative", {}),
+        worst_paper=(min((x[1] for x in worst), default=None) if partial else result.get("worst_paper")),
+        alternative={} if partial else result.get("alternative", {}),
         affinity_quantiles=quantiles,
         worst_papers=worst[:10],
         load_histogram=sorted(histogram.items()),
@@ -874,7 +877,7 @@ def proposal_report(
         eager_granted=granted,
         eager_bids=int(eager or 0),
         not_willing=sum(1 for p, _ in result.get("not_willing", []) if p in visible),
-        below_minimum=len(result.get("below_minimum", {})),
+        below_minimum=0 if partial else len(result.get("below_minimum", {})),
         balanced_load=result.get("balanced_load"),
         pairs=sum(len(v) for v in sums.values()),
     )
