@@ -3,7 +3,8 @@
 The network: source -> paper (capacity = reviews still needed) -> reviewer (capacity 1 per candidate pair,
 cost = -affinity) -> sink (capacity = the reviewer's remaining load). A maximum flow of minimum cost is the
 assignment of greatest total affinity that gives every paper as many reviewers as possible; when that is
-fewer than needed, the result says which papers (and topics) lack reviewers. "Not willing" pairs carry a
+fewer than needed, the reviews missing are spread over the papers (each paper's first reviewer before any
+paper's second) and the result says which papers (and topics) lack reviewers. "Not willing" pairs carry a
 penalty larger than any sum of affinities, so they are used only when nothing else fills a paper. Pairs the
 chair already fixed are kept and count against demand and load. Ties break by input order, which is sorted,
 so the same input always gives the same output.
@@ -302,10 +303,13 @@ class _Network:
         caps: np.ndarray | None = None,
         low: np.ndarray | None = None,
         bonus: int = 0,
+        spread: bool = False,
     ) -> np.ndarray:
         """The flow on each candidate arc (0 where ``use`` is False) of a maximum flow of minimum cost. With
         ``low`` (by reviewer node) and ``bonus``, each reviewer's first ``low`` units go through an arc of cost
-        ``-bonus``, so the flow meets as many of those minimums as it can before it looks at affinity."""
+        ``-bonus``, so the flow meets as many of those minimums as it can before it looks at affinity. With
+        ``spread`` (when not every review can be given), a paper's first reviewer outweighs anything else, then its
+        second, and so on: the reviews missing are spread over the papers rather than leaving a few with none."""
         arcs = self.arcs
         flow = np.zeros(len(arcs), dtype=np.int64)
         if not self.papers:
@@ -315,22 +319,33 @@ class _Network:
         cost = -np.rint(arcs.affinity * SCALE).astype(np.int64) + np.where(arcs.not_willing, penalty, 0)
         low = np.zeros(m, dtype=np.int64) if low is None else low
         outlets = 1 + n + np.arange(m)
+        total = sum(self.need[p] for p in self.papers)
+        need = np.array([self.need[p] for p in self.papers], dtype=np.int64)
+        inlets, inlet_caps, inlet_costs = np.arange(1, n + 1), need, np.zeros(n, np.int64)
+        if spread:
+            # The k-th reviewer of a paper (k from 0) earns (most - k) levels; a level outweighs every other cost
+            # a whole flow can gather. Skipped (left as it was) where those numbers would not fit the solver.
+            level = (int(np.abs(cost[use]).max(initial=0)) + bonus + 1) * (total + 1) + 1
+            most = int(need.max(initial=0))
+            if level * most * (n + m + 2) < 1 << 62:
+                inlets = np.repeat(np.arange(1, n + 1), need)
+                k = np.arange(len(inlets)) - np.repeat(np.cumsum(need) - need, need)
+                inlet_caps, inlet_costs = np.ones(len(inlets), np.int64), -(most - k) * level
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(
-            np.concatenate([np.zeros(n, np.int64), self.paper_node[use], outlets, outlets]),
-            np.concatenate([np.arange(1, n + 1), self.reviewer_node[use], np.full(2 * m, self.sink)]),
-            np.concatenate([[self.need[p] for p in self.papers], np.ones(int(use.sum()), np.int64), low, caps - low]).astype(
-                np.int64
-            ),
-            np.concatenate([np.zeros(n, np.int64), cost[use], np.full(m, -bonus, np.int64), np.zeros(m, np.int64)]),
+            np.concatenate([np.zeros(len(inlets), np.int64), self.paper_node[use], outlets, outlets]),
+            np.concatenate([inlets, self.reviewer_node[use], np.full(2 * m, self.sink)]),
+            np.concatenate([inlet_caps, np.ones(int(use.sum()), np.int64), low, caps - low]).astype(np.int64),
+            np.concatenate([inlet_costs, cost[use], np.full(m, -bonus, np.int64), np.zeros(m, np.int64)]),
         )
-        total = sum(self.need[p] for p in self.papers)
         smcf.set_node_supply(0, total)
         smcf.set_node_supply(self.sink, -total)
         status = smcf.solve_max_flow_with_min_cost()
         if status != smcf.OPTIMAL:
             raise RuntimeError(f"the min-cost-flow solver failed (status {status})")
-        flow[use] = smcf.flows(np.arange(n, n + int(use.sum())))
+        flow[use] = smcf.flows(np.arange(len(inlets), len(inlets) + int(use.sum())))
+        if not spread and int(flow.sum()) < total:  # not every review can be given: spread the shortfall
+            return self.min_cost_flow(use, penalty, caps=caps, low=low, bonus=bonus, spread=True)
         return flow
 
 
@@ -338,7 +353,8 @@ def _with_loads(
     net: _Network, lower: dict[int, int], penalty: int, *, balanced: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None]:
     """The assignment with reviewers' minimums, in this order of importance: as many reviews as without
-    minimums, the fewest "not willing" pairs, as much of the minimums as can be met, then the most affinity.
+    minimums, a shortfall spread over the papers, the fewest "not willing" pairs, as much of the minimums as can
+    be met, then the most affinity.
     With ``balanced``: also the smallest largest load that still covers as many reviews, with everyone's
     minimum one below it (where their candidates allow). Returns the flow, the part of each minimum met and
     the capacities used (by reviewer node), and the largest load (balanced)."""
@@ -365,7 +381,9 @@ def _with_loads(
     low = np.minimum(low, caps)
     # The bonus of a unit of minimum outweighs any gain in affinity (``penalty`` is that bound); a "not
     # willing" pair outweighs every bonus together.
-    use = willing if net.max_flow(willing, caps) >= most else everything
+    # Without the "not willing" pairs when every review is given without them (with a shortfall, spreading it
+    # over the papers comes first, so they stay in).
+    use = willing if net.max_flow(willing, caps) >= sum(net.need.values()) else everything
     flow = net.min_cost_flow(use, penalty * (int(low.sum()) + 2), caps=caps, low=low, bonus=penalty)
     load = np.bincount(net.reviewer_node[flow > 0] - 1 - len(net.papers), minlength=len(net.reviewers))
     return flow, np.minimum(load, low), caps, top

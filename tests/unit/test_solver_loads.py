@@ -13,6 +13,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from portal.assign.solver import Candidate, Problem, Result, solve
+from tests.unit.test_solver import _spread
 
 
 def _random_problem(seed: int, *, minimum: bool = True) -> Problem:
@@ -54,12 +55,13 @@ def _minimum_met(pairs: list[tuple[int, int]], problem: Problem) -> int:
     return sum(min(loads[r], problem.minimum.get(r, 0)) for r in problem.capacity)
 
 
-def _objective(pairs: list[tuple[int, int]], problem: Problem) -> tuple[int, int, int, float]:
-    """What the solver promises with minimums, in order: most pairs, fewest "not willing", most of the
-    minimums met, most affinity."""
+def _objective(pairs: list[tuple[int, int]], problem: Problem) -> tuple[int, int, int, int, float]:
+    """What the solver promises with minimums, in order: most pairs, the shortfall spread over the papers,
+    fewest "not willing", most of the minimums met, most affinity."""
     cands = {(c.paper, c.reviewer): c for c in problem.candidates}
     return (
         len(pairs),
+        _spread(pairs),
         -sum(cands[p].not_willing for p in pairs),
         _minimum_met(pairs, problem),
         round(sum(cands[p].affinity for p in pairs), 6),
@@ -138,11 +140,12 @@ def test_a_reviewer_with_too_few_papers_is_named() -> None:
     assert "#12" in result.load_note
 
 
-def _balanced_objective(pairs: list[tuple[int, int]], problem: Problem, top: int) -> tuple[int, int, int, float]:
+def _balanced_objective(pairs: list[tuple[int, int]], problem: Problem, top: int) -> tuple[int, int, int, int, float]:
     loads = _loads(pairs, problem)
     cands = {(c.paper, c.reviewer): c for c in problem.candidates}
     return (
         len(pairs),
+        _spread(pairs),
         -sum(cands[p].not_willing for p in pairs),
         sum(min(loads[r], top - 1) for r in loads),
         round(sum(cands[p].affinity for p in pairs), 6),
