@@ -2,10 +2,11 @@
 
 Run: .venv/bin/python -m bench.bench_fair [--seed 1] [--time-limit 600]
 
-The instance (600 papers x 400 reviewers, 3 reviews a paper, loads of 5: 1,800 reviews for 2,000 places):
-half the papers are about one topic that only 70 reviewers know (350 places for about 900 reviews); a reviewer who
-knows a paper's topic has an affinity of 0.5 to 1.0 with it, any other 0 to 0.35, mostly low (text and bids). The best total puts the experts on the
-papers they fit best and leaves some papers of the crowded topic with three outsiders.
+The instance (600 papers x 400 reviewers, 3 reviews a paper, loads of 5: 1,800 reviews for 2,000 places): half
+the papers are about one topic that only 70 reviewers know (350 places for about 900 reviews); a reviewer who knows
+a paper's topic has an affinity of 0.5 to 1.0 with it, any other 0 to 0.35, mostly low (text and bids). The best
+total puts the experts on the papers they fit best and leaves some papers of the crowded topic with three
+outsiders.
 
 - ``assign_fair_worst_vs_exact``: the fairness mode's worst-served paper (its summed affinity) over the exact
   max-min, an integer program over every pair solved by HiGHS (``scipy.optimize.milp``; when it stops at the

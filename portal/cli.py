@@ -241,7 +241,9 @@ def users_list() -> None:
 @click.option("--apply", "apply_now", is_flag=True, help="Apply the proposal at once and mail the reviewers.")
 @click.option("--top-k", type=click.IntRange(min=1), default=None, help="Keep only the K best candidate reviewers per paper.")
 @click.option("--chair", "chair_email", default=None, help="The chair acting (default: the first chair).")
-def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str | None) -> None:
+@click.option("--fair", is_flag=True, help="The fairest assignment (the worst-served paper first), not the best total.")
+@click.option("--balanced", is_flag=True, help="Every reviewer's load within one of the others' where the candidates allow.")
+def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str | None, fair: bool, balanced: bool) -> None:
     """Run the automatic reviewer assignment (the same solver as the chair's button)."""
     from portal.queries import current_workshop
     from portal.services import assignments
@@ -256,12 +258,15 @@ def assign(dry_run: bool, apply_now: bool, top_k: int | None, chair_email: str |
     )
     if actor is None:
         raise click.ClickException("No chair account: create one with `flask --app portal users create`.")
-    proposal = assignments.propose_assignment(actor, ws, top_k=top_k)
+    proposal = assignments.propose_assignment(actor, ws, top_k=top_k, fair=fair, balanced=balanced)
     result = proposal.result
     click.echo(
-        f"{len(result['pairs'])} new assignments, total affinity {result['total_affinity']}, "
-        f"{result['candidates']} candidate pairs, solved in {result['seconds']} s."
+        f"{len(result['pairs'])} new assignments, total affinity {result['total_affinity']}, worst-served paper "
+        f"{result['worst_paper']}, {result['candidates']} candidate pairs, solved in {result['seconds']} s."
     )
+    if result["alternative"]:
+        best = result["alternative"]
+        click.echo(f"The best total would be {best['total_affinity']}, its worst-served paper {best['worst_paper']}.")
     if proposal.message:
         click.echo(proposal.message)
     for paper, reviewer in result["pairs"]:
