@@ -55,7 +55,8 @@ from tests.views.test_submissions import _Forms
 pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parent.parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_DATABASES = range(15, 7, -1)  # the cluster test claims one of these Redis databases for its run
+LOCK = "portal-cluster-test"
 TOKEN_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -85,7 +86,20 @@ def cluster(tmp_path: Path, smtp_server: tuple[SMTPRecorder, int]) -> Iterator[d
     recorder.clear()
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()  # no job or rate-limit counter left from an earlier run
+    # A Redis database of its own: two test runs at once (two checkouts, or CI beside a developer's run) each
+    # claim one, so neither empties the other's queue. The claim expires if a run dies without releasing it.
+    claimed = None
+    for number in REDIS_DATABASES:
+        client = redis.Redis.from_url(f"redis://127.0.0.1:6379/{number}")
+        if client.set(LOCK, os.getpid(), nx=True, ex=900):
+            claimed = client
+            break
+    if claimed is None:
+        pytest.skip(f"every Redis database {REDIS_DATABASES[-1]}-{REDIS_DATABASES[0]} is claimed by another test run")
+    for key in claimed.scan_iter():
+        if key != LOCK.encode():  # no job or rate-limit counter left from an earlier run
+            claimed.delete(key)
+    redis_url = f"redis://127.0.0.1:6379/{number}"
     env = {
         **os.environ,
         "PORTAL_CONTACT_RATE_LIMIT": "1000 per hour",
@@ -99,7 +113,7 @@ def cluster(tmp_path: Path, smtp_server: tuple[SMTPRecorder, int]) -> Iterator[d
             "--database",
             url,
             "--redis",
-            REDIS_URL,
+            redis_url,
             "--dir",
             str(tmp_path / "cluster"),
             "--mail-port",
@@ -121,6 +135,7 @@ def cluster(tmp_path: Path, smtp_server: tuple[SMTPRecorder, int]) -> Iterator[d
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+        claimed.delete(LOCK)
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
