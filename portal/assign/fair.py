@@ -45,6 +45,10 @@ from portal.assign import arrays
 CANDIDATES_A_PAPER = 10
 CANDIDATES_WITH_ROOM = 8
 CANDIDATES_A_REVIEWER = 5
+# From this many papers a conference's program keeps fewer: (a paper, with room, a reviewer). At NeurIPS size
+# (21,575 papers) the program then has about 150,000 variables and takes 10 s; with the counts above, 40 s.
+CONFERENCE_PAPERS = 5_000
+CONFERENCE_CANDIDATES = (2, 2, 1)
 NOT_WILLING_COST = 1_000.0  # per "not willing" pair in the total's program: far above any affinity
 SCALE = 10_000  # affinities to the flow's integer costs
 METHOD = "highs-ipm"  # interior point: several times faster than the simplex on the threshold program here
@@ -183,9 +187,14 @@ def _candidates(problem: _Instance, best: np.ndarray) -> np.ndarray:
     worse = -problem.affinity
     load = np.bincount(problem.reviewer[best > 0], minlength=problem.n_reviewers)
     roomy = willing & (load < problem.caps)[problem.reviewer]
-    keep = arrays.rank_within(problem.paper, problem.not_willing, worse) < CANDIDATES_A_PAPER
-    keep |= arrays.rank_within(problem.reviewer, problem.not_willing, worse) < CANDIDATES_A_REVIEWER
-    keep |= roomy & (arrays.rank_within(problem.paper, ~roomy, worse) < CANDIDATES_WITH_ROOM)
+    a_paper, with_room, a_reviewer = (
+        CONFERENCE_CANDIDATES
+        if problem.n_papers >= CONFERENCE_PAPERS
+        else (CANDIDATES_A_PAPER, CANDIDATES_WITH_ROOM, CANDIDATES_A_REVIEWER)
+    )
+    keep = arrays.rank_within(problem.paper, problem.not_willing, worse) < a_paper
+    keep |= arrays.rank_within(problem.reviewer, problem.not_willing, worse) < a_reviewer
+    keep |= roomy & (arrays.rank_within(problem.paper, ~roomy, worse) < with_room)
     return keep & willing | (best > 0)
 
 
