@@ -400,20 +400,23 @@ def _reviewers_best(
     reviewer_ids: np.ndarray,
 ) -> Edges:
     """``edges`` with, for each reviewer who has fewer willing candidates than ``least`` asks, their own best
-    willing, unconflicted papers up to that many (scored exactly, as the exact path scores, over every paper)."""
+    willing, unconflicted papers up to twice that many (scored exactly, as the exact path scores, over every
+    paper)."""
     if not least or not len(reviewer_ids):
         return edges
     n_papers, n_reviewers = len(paper_ids), len(reviewer_ids)
-    want = np.array([2 * least.get(r, 0) for r in reviewer_ids.tolist()], dtype=np.int64)
+    asked = np.array([least.get(r, 0) for r in reviewer_ids.tolist()], dtype=np.int64)
     col_of = np.searchsorted(reviewer_ids, edges.reviewer[~edges.not_willing])
     have = np.bincount(col_of, minlength=n_reviewers)
-    short = np.flatnonzero(have < np.minimum(want, n_papers))
+    # Those with fewer willing candidates than their minimum get up to twice it, so the solver has a choice.
+    short = np.flatnonzero(have < np.minimum(asked, n_papers))
+    want = 2 * asked
     if not len(short):
         return edges
     points = np.array([BID_SCORES[v] for v in BID_VALUES] + [0.0], dtype=np.float32)
     bid_row, bid_col = np.divmod(bid_cells, n_reviewers)
     con_row, con_col = np.divmod(conflict_cells, n_reviewers)
-    existing = np.sort(np.searchsorted(paper_ids, edges.paper) * n_reviewers + np.searchsorted(reviewer_ids, edges.reviewer))
+    edge_row, edge_col = np.searchsorted(paper_ids, edges.paper), np.searchsorted(reviewer_ids, edges.reviewer)
     added: list[tuple[np.ndarray, ...]] = []
     for start in range(0, len(short), REVIEWERS_A_BLOCK):
         cols = short[start : start + REVIEWERS_A_BLOCK]
@@ -432,8 +435,9 @@ def _reviewers_best(
         affinity[con_row[hit], at_c[hit]] = -np.inf
         nw = mine & (bid_codes == NOT_WILLING)
         affinity[bid_row[nw], at[nw]] = -np.inf
-        cells = np.arange(n_papers)[:, None] * n_reviewers + cols[None, :]
-        affinity[arrays.isin(cells.ravel(), existing).reshape(cells.shape)] = -np.inf
+        at_e = np.searchsorted(cols, edge_col)
+        known = (at_e < len(cols)) & (cols[np.minimum(at_e, len(cols) - 1)] == edge_col)
+        affinity[edge_row[known], at_e[known]] = -np.inf
         for j, col in enumerate(cols.tolist()):
             need = int(min(want[col], n_papers) - have[col])
             column = affinity[:, j]
