@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import Figure
 
-MODULES = ["pdf", "console", "public", "mail", "rush", "assign"]
+MODULES = ["pdf", "console", "public", "mail", "rush", "assign", "fair"]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
