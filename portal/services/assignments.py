@@ -174,8 +174,18 @@ def build_problem(
         candidates=edges,
         fixed=fixed,
         topics={s.id: titles[s.primary_topic_id] for s in subs},
+        fixed_affinity=_fixed_affinity(edges, fixed),
     )
     return problem, edges
+
+
+def _fixed_affinity(edges: Edges, fixed: list[tuple[int, int]]) -> dict[int, float]:
+    """Each paper's summed affinity of the reviewers it has already (those among the candidates: at conference
+    size a kept reviewer outside a paper's K best counts 0), so the fairness mode weighs what a paper has."""
+    out: dict[int, float] = defaultdict(float)
+    for (paper, _), why in edges.reasons_for(fixed).items():
+        out[paper] += why.affinity
+    return dict(out)
 
 
 def _grouped(stmt: sa.Select) -> dict[int, list[Any]]:

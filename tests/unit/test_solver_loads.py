@@ -338,3 +338,17 @@ def test_loads_and_fairness_give_the_same_pairs_for_shuffled_candidates(fair: bo
 
     assert again.pairs == first.pairs
     assert again.worst_paper == pytest.approx(first.worst_paper)
+
+
+def test_fair_mode_counts_the_reviewers_a_paper_already_has() -> None:
+    # Paper 1 keeps a reviewer it has (affinity 1.0); the one new strong reviewer goes where it lifts the worst.
+    candidates = [Candidate(1, 11, 0.9), Candidate(1, 12, 0.1), Candidate(2, 11, 0.8), Candidate(2, 12, 0.1)]
+    problem = Problem(demand={1: 2, 2: 1}, capacity={10: 1, 11: 1, 12: 1}, candidates=candidates, fixed=[(1, 10)], fair=True)
+    unaware = solve(problem)
+    problem.fixed_affinity = {1: 1.0}
+
+    result = solve(problem)
+
+    assert unaware.pairs == [(1, 11), (2, 12)]  # (counting new reviewers only, every choice leaves a paper at 0.1)
+    assert result.pairs == [(1, 12), (2, 11)]
+    assert result.worst_paper == pytest.approx(0.8)
