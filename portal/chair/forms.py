@@ -40,9 +40,9 @@ class ReviewSettingsForm(FlaskForm):
     default_max_load = IntegerField("Maximum papers per reviewer (default)", validators=[InputRequired(), NumberRange(1, 100)])
     default_min_load = IntegerField(
         "Minimum papers per reviewer (default)",
-        validators=[InputRequired(), NumberRange(0, 100)],
+        validators=[Optional(), NumberRange(0, 100)],
         description="The automatic assignment gives each reviewer at least this many papers where their bids and "
-        "conflicts allow, and says who stays below it and why. 0: no minimum.",
+        "conflicts allow, and says who stays below it and why. 0 or empty: no minimum.",
     )
     weight_bid = DecimalField("Weight of the bid", places=2, validators=[InputRequired(), finite, NumberRange(0, 10)])
     weight_topics = DecimalField(
@@ -99,7 +99,7 @@ class ReviewSettingsForm(FlaskForm):
             weights=Weights(float(self.weight_bid.data), float(self.weight_topics.data), float(self.weight_text.data)),
             loads=loads,
             discussion_before_review=bool(self.discussion_before_review.data),
-            default_min_load=self.default_min_load.data,
+            default_min_load=self.default_min_load.data or 0,
             minimums=minimums,
         )
 

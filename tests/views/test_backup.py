@@ -28,6 +28,7 @@ from portal.models import (
     ConflictKind,
     DateKind,
     Decision,
+    ExclusionReason,
     FormToken,
     ImportantDate,
     Phase,
@@ -187,6 +188,7 @@ def build_workshop(app: Flask) -> dict[str, int]:
         discussion.post_comment(rita, ws, p1, "Does the speed-up hold on eight devices?")
         db.session.add(Bid(submission_id=p1.id, reviewer_id=rex.id, value=BidValue.EAGER))
         assignments.add_conflict_override(carla, p1, rex, True, "Rex co-wrote the baseline.")
+        assignments.exclude(carla, p2.id, una.id, ExclusionReason.NEVER)  # a pair later runs leave out
         accounts.invite_reviewers(carla, ws, accounts.parse_invitation_lines("Vera Visitor <vera@example.org>"))
         sponsors.submit_inquiry(
             ws,

@@ -1052,8 +1052,12 @@ def reviewing_form(draw: st.DrawFn) -> dict[str, Any]:
         "weight_topics": draw(WEIGHTS),
         "weight_text": draw(WEIGHTS),
     }
+    minimum = draw(st.one_of(st.none(), st.just(""), st.integers(0, 100).map(str)))
+    if minimum is not None:  # (absent: a form from before the minimum existed)
+        data["default_min_load"] = minimum
     for n in (3, 4):  # Rita's and Rex's own loads
         data[f"load-{n}"] = draw(st.sampled_from(["", "0", "5", "100"]))
+        data[f"min-{n}"] = draw(st.sampled_from(["", "0", "1", "5", "100"]))
     return data
 
 
@@ -1069,9 +1073,15 @@ def reviewing_stored(world: World, sent: Sent, before: Before) -> None:
         assert [round(w, 2) for w in (ws.weight_bid, ws.weight_topics, ws.weight_text)] == [
             float(sent[k]) for k in ("weight_bid", "weight_topics", "weight_text")
         ]
+        assert ws.default_min_load == int(sent["default_min_load"] or 0)
         for key in ("rita", "rex"):
             raw = sent[f"load-{world.ids[key]}"].strip()
             assert world.user(key).max_load == (int(raw) if raw else None)
+            least = sent[f"min-{world.ids[key]}"].strip()
+            assert world.user(key).min_load == (int(least) if least else None)
+            # Saved only when each minimum is within its maximum (the defaults standing in for empty boxes).
+            most = int(raw) if raw else ws.default_max_load
+            assert (int(least) if least else ws.default_min_load) <= most
 
 
 # --- conflicts, assignments, decisions, letters --------------------------------------------------------
