@@ -6,16 +6,32 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, send_file
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from portal import permissions
+from portal import permissions, queries
 from portal.db import db
-from portal.models import StoredFile, Submission, User, Workshop
+from portal.models import Phase, StoredFile, Submission, User, Workshop
 from portal.templating import workshop
 from portal.work import Outcome
+
+
+def landing(user: User) -> str:
+    """Where a person lands after signing in (without a page they were sent from): a chair on the console; a
+    reviewer on their reviews, or their bids, while reviewing or bidding is open; an author on their submissions;
+    anyone else on their account page."""
+    ws = workshop()
+    if user.is_chair:
+        return url_for("chair.home")
+    if user.is_reviewer and ws is not None and ws.phase == Phase.REVIEWING:
+        return url_for("review.index")
+    if user.is_reviewer and ws is not None and ws.phase == Phase.BIDDING:
+        return url_for("review.bids")
+    if db.session.scalar(sa.select(sa.exists(queries.authored_ids(user)))):
+        return url_for("submissions.index")
+    return url_for("account.index")
 
 
 def require_workshop() -> Workshop:

@@ -18,7 +18,7 @@ from portal.services import accounts
 from portal.services.tokens import TokenInvalid
 from portal.templating import format_datetime, workshop
 from portal.urls import client_ip, safe_next
-from portal.web import form_page, me
+from portal.web import form_page, landing, me
 
 
 def _invitation_from(token: str | None) -> Invitation | None:
@@ -116,7 +116,7 @@ def confirm(token: str) -> str | Response | tuple[str, int]:
         return render_template("auth/confirm.html", form=form, email=user.email), 429 if refused.retry_at else 422
     login_user(outcome.value)
     flash("Your email address is confirmed and you are signed in.", "success")
-    return redirect(url_for("account.index"))
+    return redirect(landing(outcome.value))
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
@@ -143,14 +143,14 @@ def _minutes_until(moment: datetime) -> int:
 def login() -> str | Response | tuple[str, int]:
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(next_url or url_for("account.index"))
+        return redirect(next_url or landing(current_user))
     form = LoginForm()
     if not form.validate_on_submit():
         return form_page("auth/login.html", form=form, refusal=None, retry=None, next_url=next_url)
     outcome = work.attempt(_or_refusal(lambda: accounts.authenticate(form.email.data, form.password.data, ip=client_ip())))
     if isinstance(user := outcome.value, User):
         login_user(user, remember=form.remember.data)
-        return redirect(next_url or url_for("account.index"))
+        return redirect(next_url or landing(user))
     if not isinstance(refusal := outcome.value, accounts.SignInRefused):
         flash(outcome.problem, "error")
         return form_page("auth/login.html", form=form, refusal=None, retry=None, next_url=next_url)
