@@ -107,6 +107,17 @@ def moment(value: datetime | None) -> Markup:
     )
 
 
+def day(value: datetime | None) -> Markup:
+    """A ``<time>`` of the day alone, in the workshop's zone (``Sat 27 Jul 2024``): for a date that is no deadline
+    (the workshop itself, the notification), where "23:59 AoE" would say nothing true."""
+    if value is None:
+        return Markup("")
+    local = in_zone(value)
+    return Markup('<time datetime="{iso}">{text}</time>').format(
+        iso=local.date().isoformat(), text=f"{local:%a} {local.day} {local:%b %Y}"
+    )
+
+
 def time_left(deadline: datetime | None, now: datetime | None = None) -> str:
     """``13 days, 4 hours left`` / ``closed``: the time until a deadline, in words."""
     if deadline is None:
@@ -133,6 +144,7 @@ def init_app(app: Flask) -> None:
         avatar=avatar,
         datetime=format_datetime,
         moment=moment,
+        day=day,
         utc=format_utc,
         time_left=time_left,
         date_range=date_range,
