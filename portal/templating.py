@@ -108,11 +108,14 @@ def moment(value: datetime | None) -> Markup:
 
 
 def day(value: datetime | None) -> Markup:
-    """A ``<time>`` of the day alone, in the workshop's zone (``Sat 27 Jul 2024``): for a date that is no deadline
-    (the workshop itself, the notification), where "23:59 AoE" would say nothing true."""
+    """A date that is no deadline (the workshop itself, the notification): the day alone, in the workshop's zone
+    (``Sat 27 Jul 2024``), when its time is only the end or the start of the day ("23:59 AoE" would say nothing
+    true); with a time of its own (a 09:00 start), as ``moment`` shows it."""
     if value is None:
         return Markup("")
     local = in_zone(value)
+    if (local.hour, local.minute) not in ((23, 59), (0, 0)):
+        return moment(value)
     return Markup('<time datetime="{iso}">{text}</time>').format(
         iso=local.date().isoformat(), text=f"{local:%a} {local.day} {local:%b %Y}"
     )

@@ -1,4 +1,5 @@
-"""A date that is no deadline (the workshop day, the notification) is shown as a day, not as "23:59 AoE"."""
+"""A date that is no deadline (the workshop day, the notification) is shown as a day, not as "23:59 AoE"; one with a
+time of its own (a 09:00 start) keeps it (tests/views/test_content_editor.py)."""
 
 from __future__ import annotations
 

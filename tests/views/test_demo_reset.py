@@ -115,7 +115,7 @@ def test_demo_reset_with_yes_starts_over_with_the_demo_alone(local_app: Flask) -
     assert set(uploaded_keys(local_app)) == referenced
     assert not referenced & old_keys
     assert revision == ScriptDirectory(str(ROOT / "migrations")).get_current_head()
-    assert login(local_app.test_client(), "chair@example.org", "demo-password").headers["Location"] == "/account/"
+    assert login(local_app.test_client(), "chair@example.org", "demo-password").headers["Location"] == "/chair/"
     again = runner.invoke(args=["demo"])  # the database holds the demo alone
     assert again.exit_code == 0, again.output
 

@@ -23,7 +23,7 @@ def test_users_create_makes_the_first_chair_from_stdin(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert result.output == "Created chair@example.org (author, chair).\n"
     client = app.test_client()
-    assert login(client, "chair@example.org").headers["Location"] == "/account/"
+    assert login(client, "chair@example.org").headers["Location"] == "/chair/"  # a chair lands on the console
     assert client.get("/members/").status_code == 200
 
 
@@ -72,8 +72,12 @@ def test_demo_creates_the_documented_accounts(empty_app: Flask) -> None:
         assert all(u.is_demo and u.is_confirmed and u.topics and u.affiliation for u in people)
         reviewer = db.session.scalar(sa.select(User).where(User.email == "reviewer12@example.org"))
         assert reviewer.expertise_statement and len(reviewer.papers) == 2
-    for email in ("chair@example.org", "reviewer12@example.org", "author20@example.org"):
-        assert login(empty_app.test_client(), email, "demo-password").headers["Location"] == "/account/"
+    for email, landing in (
+        ("chair@example.org", "/chair/"),
+        ("reviewer12@example.org", "/account/"),  # (the workshop is still taking submissions)
+        ("author20@example.org", "/submissions/"),
+    ):
+        assert login(empty_app.test_client(), email, "demo-password").headers["Location"] == landing
 
 
 def test_demo_run_twice_resets_its_own_accounts(empty_app: Flask) -> None:
