@@ -692,6 +692,8 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
 
 
 MISSING = 987_654  # an id that names nothing
+# Two sentences with no space between them ("double-blind.Bidding closes"): a template's whitespace control ate it.
+GLUED = re.compile(r"\b[a-z]{2,}[.!?][A-Z][a-z]+")
 
 
 @dataclass
@@ -838,7 +840,10 @@ def test_every_route_answers_each_role_as_the_table_says(app: Flask, smtp: SMTPR
         search_the_mail(f"{method} {url} as {role}")
         changed = database.changed_tables()
         outcome = outcome_of(response) + (f"! ({', '.join(changed)} changed)" if changed else "")
-        return outcome, text_of(response) if response.mimetype == "text/html" else ""
+        text = text_of(response) if response.mimetype == "text/html" else ""
+        if glued := GLUED.findall(text):
+            problems.append(f"{method} {url} as {role}: sentences run together: {sorted(set(glued))}")
+        return outcome, text
 
     try:
         for req in every_route(app, world):
