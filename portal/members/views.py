@@ -58,7 +58,7 @@ def set_role(user_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     grant = form.grant.data == "1"
-    outcome = work.attempt(lambda: accounts.set_role(me(), target, form.role.data, grant))
+    outcome = work.attempt(lambda: accounts.set_role(me(), target, form.role.data, grant, tell=True))
     done = f"{target.name} {'is now' if grant else 'is no longer'} a {form.role.data}."
     back = request.referrer if (request.referrer or "").startswith(request.host_url) else url_for(".index")
     return redirect_after(outcome, done, back)
@@ -73,7 +73,7 @@ def invitations() -> str | Response:
         if len(lines) > 500:
             form.lines.errors.append(f"Invite at most 500 people at once (this list has {len(lines)}).")
         else:
-            outcome = work.attempt(lambda: _invite(lines))
+            outcome = work.attempt(lambda: _invite(lines, form.message.data or ""))
             if not outcome.ok:
                 flash(outcome.problem, "error")
                 return redirect(url_for(".invitations"))
@@ -93,9 +93,9 @@ def invitations() -> str | Response:
     ), 422 if form.errors else 200
 
 
-def _invite(lines: list[accounts.InviteLine]) -> tuple[list[Invitation], list[accounts.InviteLine]]:
+def _invite(lines: list[accounts.InviteLine], message: str) -> tuple[list[Invitation], list[accounts.InviteLine]]:
     """Invite; the invitations made and the lines skipped. The same list posted twice invites once."""
-    made, skipped = accounts.invite_reviewers(me(), workshop(), lines)
+    made, skipped = accounts.invite_reviewers(me(), workshop(), lines, message=message)
     once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
     return made, skipped
 

@@ -180,6 +180,8 @@ class Invitation(db.Model):
     # An external reviewer is invited for one paper: accepting also assigns them to it.
     submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # The chairs' own words, in the mail (and in a resent one).
+    message: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     times_sent: Mapped[int] = mapped_column(default=1)

@@ -3,6 +3,7 @@ conflicts, roles and reviewer invitations. One function per state change; each f
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 import secrets
@@ -30,6 +31,7 @@ from portal.models import (
     Workshop,
 )
 from portal.models.user import new_nonce
+from portal.queries import current_workshop
 from portal.services import audit, identities
 from portal.services.tokens import TokenInvalid, make_token, read_token
 from portal.urls import external_url
@@ -456,7 +458,9 @@ def set_conflicts(user: User, conflicts: list[tuple[ConflictKind, str]]) -> None
 ROLES = ("reviewer", "chair")
 
 
-def set_role(actor: User | None, target: User, role: str, granted: bool) -> None:
+def set_role(actor: User | None, target: User, role: str, granted: bool, *, tell: bool = False) -> None:
+    """Grant or take away a role. ``tell``: a granted role is announced to the person by mail (from the members
+    page; the command line and an accepted invitation stay quiet, the person asked or set it up)."""
     if role not in ROLES:
         raise DomainError(f"Unknown role {role!r}.")
     if role == "chair" and not granted and target.is_chair:
@@ -464,6 +468,20 @@ def set_role(actor: User | None, target: User, role: str, granted: bool) -> None
         if chairs <= 1:
             raise Conflicted(f"{target.name} is the last chair; make someone else a chair first.")
     if getattr(target, f"is_{role}") != granted:
+        if granted and tell and target.is_confirmed:
+            ws = current_workshop()
+            emails.queue(
+                kind="role",
+                to=target.email,
+                reply_to=actor.email if actor else None,
+                template="role_granted",
+                subject=f"[{_site(ws)}] You are now a {role}",
+                person=target,
+                role=role,
+                actor=actor,
+                site=_site(ws),
+                where=external_url("chair.home" if role == "chair" else "review.index"),
+            )
         audit.record(
             actor,
             "role.grant" if granted else "role.revoke",
@@ -516,23 +534,58 @@ class InviteLine:
 
 
 def parse_invitation_lines(text: str) -> list[InviteLine]:
-    """``Name <email>`` per line (a bare address works too); each line is checked on its own."""
+    """One person per line, in any of the shapes chairs paste: ``Name <email>``, ``Name email``, a bare address,
+    or spreadsheet rows (``Name,email``, ``email;Name``, tab-separated, quoted ``"Last, First",email``, more
+    columns after them), a header row (``name,email``) skipped. Each line is checked on its own."""
     result = []
     for raw in text.splitlines():
-        if not raw.strip():
-            continue
         line = raw.strip()[:400]
-        m = INVITE_LINE.match(line)
-        name, address = (m.group("name"), m.group("email")) if m else ("", line)
+        if not line or _is_header(line):
+            continue
+        name, address = _name_and_address(line)
         item = InviteLine(line=line, name=" ".join(name.split())[:200])
         try:
             item.email = valid_email(address)
         except ValueError:
-            item.problem = "not an address in the form Name <email@example.org>"
+            item.problem = (
+                f"not an address in the form Name <email@example.org>: {address[:100]!r} is no valid address"
+                if address.strip()
+                else "not an address in the form Name <email@example.org> (nor Name email@example.org, nor Name,email)"
+            )
         if not item.problem and not item.name:
             item.name = item.email.split("@")[0]
         result.append(item)
     return result
+
+
+def _fields(line: str) -> list[str]:
+    """A spreadsheet row's cells (tab, semicolon or comma separated, quotes honoured), or the line alone."""
+    for delimiter in ("\t", ";", ","):
+        if delimiter in line:
+            return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))]
+    return [line]
+
+
+def _is_header(line: str) -> bool:
+    cells = [c.lower() for c in _fields(line)]
+    return "@" not in line and any(c in ("email", "e-mail", "email address", "mail") for c in cells)
+
+
+def _name_and_address(line: str) -> tuple[str, str]:
+    """The name and the address of one line (an empty name when none is given)."""
+    m = INVITE_LINE.match(line)
+    if m:
+        return m.group("name"), m.group("email")
+    cells = _fields(line)
+    if len(cells) > 1:
+        address = next((c for c in cells if "@" in c), "")
+        name = next((c for c in cells if c and "@" not in c), "")
+        return name, address.strip("<>")
+    words = line.split()
+    address = next((w for w in reversed(words) if "@" in w), "")
+    if not address:
+        return "", ""
+    return " ".join(w for w in words if w is not address), address.strip("<>,;")
 
 
 def _hash_token(token: str) -> str:
@@ -554,15 +607,22 @@ def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter
         inviter=inviter,
         site=_site(workshop),
         workshop=workshop,
+        message=invitation.message,
         accept_url=external_url("auth.invitation", token=token, answer="accept"),
         decline_url=external_url("auth.invitation", token=token, answer="decline"),
     )
 
 
 def invite_reviewers(
-    actor: User, workshop: Workshop | None, lines: list[InviteLine], *, submission: Submission | None = None
+    actor: User,
+    workshop: Workshop | None,
+    lines: list[InviteLine],
+    *,
+    submission: Submission | None = None,
+    message: str = "",
 ) -> tuple[list[Invitation], list[InviteLine]]:
-    """Invite each valid line; return the invitations made and the lines skipped (with the reason)."""
+    """Invite each valid line (``message``: the chairs' words, in each mail); return the invitations made and the
+    lines skipped (with the reason)."""
     made: list[Invitation] = []
     skipped: list[InviteLine] = []
     seen: set[str] = set()
@@ -593,6 +653,7 @@ def invite_reviewers(
             invited_by=actor,
             token_hash="",  # nosec B106
             submission_id=submission.id if submission else None,
+            message=message.strip(),
         )
         db.session.add(invitation)
         _queue_invitation(workshop, invitation, actor)

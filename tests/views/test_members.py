@@ -31,7 +31,7 @@ SECRET_TOKEN = "secret-invitation-token"
 LEAKS = ["Secret Person", "secret@example.org", "Hidden Lab", *SECRET_INVITEE]
 SUBJECT = "[LongLLM 2024] Invitation to review"
 INVITE_PASTE = "Ada Lovelace <ada@example.org>\nnot an address\nada@example.org\nBob <bob@example.org>"
-BAD_ADDRESS = "not an address in the form Name <email@example.org>"
+BAD_ADDRESS = "not an address in the form Name <email@example.org> (nor Name email@example.org, nor Name,email)"
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -412,7 +412,14 @@ def test_chair_grants_and_revokes_reviewer_and_chair_roles_with_the_buttons(
     assert flashes(response) == ["Secret Person is no longer a chair."]
     assert "Secret Person secret@example.org Hidden Lab author yes Make reviewer Make chair" in text_of(response)
     assert user_row(people, SECRET["email"]) == ("Secret Person", False, False, True)
-    assert smtp.messages == []  # role changes send no mail
+    # Each role granted is announced to the person (from the chair, who is the Reply-To); one taken away is not.
+    granted = smtp.wait_for(2)
+    assert [(m["To"], m["Subject"], m["Reply-To"]) for m in granted] == [
+        (SECRET["email"], SUBJECT.replace("Invitation to review", "You are now a reviewer"), CHAIR["email"]),
+        (SECRET["email"], SUBJECT.replace("Invitation to review", "You are now a chair"), CHAIR["email"]),
+    ]
+    assert "made you a chair of" in granted[1].get_content() and "/chair/" in granted[1].get_content()
+    assert smtp.wait_for(3, timeout=0.3) == granted
 
 
 def test_role_change_returns_to_the_filtered_list_it_came_from(chair: FlaskClient, people: Flask) -> None:
