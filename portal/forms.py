@@ -17,8 +17,17 @@ def choices(pairs: Any) -> list[SelectChoice]:
 
 
 def local_text(at: datetime | None, zone: tzinfo) -> str:
-    """A moment as a date field shows it, in the workshop's zone: ``2026-12-20 23:59``; "" for none."""
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
+    """A moment as a date field shows it, in the workshop's zone: ``2026-12-20T23:59`` (what a datetime-local input
+    takes); "" for none."""
+    return at.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if at else ""
+
+
+class LocalDateTimeField(StringField):
+    """A date and time in the workshop's zone, as a ``datetime-local`` input: a date and time picker where the
+    browser has one, and text (``2026-12-20 23:59`` or ``2026-12-20T23:59``) anywhere; parsed by
+    ``services.settings.parse_local``, which says what is wrong with anything else."""
+
+    widget = widgets.DateTimeLocalInput()
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Field, Form, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from portal.forms import choices, single_line, strip, unix_newlines
+from portal.forms import LocalDateTimeField, choices, single_line, strip, unix_newlines
 from portal.services.content_edit import WORKSHOP_FIELDS, WorkshopInput, homepage_problem
 
 MARKDOWN_HELP = (
@@ -127,7 +127,7 @@ class DateForm(ContentForm):
         choices=choices([("workshop", "The workshop itself"), ("other", "Another date")]),
         validators=[InputRequired("Choose whether this is the workshop itself or another date.")],
     )
-    at = StringField(
+    at = LocalDateTimeField(
         "Date and time",
         filters=[strip],
         validators=[DataRequired("This cannot be empty.")],

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from portal.assign.affinity import Weights
 from portal.db import MAX_ID, parse_id
-from portal.forms import choices, local_text, single_line, strip
+from portal.forms import LocalDateTimeField, choices, local_text, single_line, strip
 from portal.models import Phase, User, Workshop
 from portal.services.review_settings import ReviewSettings
 from portal.services.settings import parse_local
@@ -34,8 +34,8 @@ class ReviewSettingsForm(FlaskForm):
         ),
         validators=[InputRequired("Choose the phase the workshop is in.")],
     )
-    bidding_deadline = StringField("Bidding deadline", filters=[strip], description=DATE_HELP)
-    review_deadline = StringField("Review deadline", filters=[strip], description=DATE_HELP)
+    bidding_deadline = LocalDateTimeField("Bidding deadline", filters=[strip], description=DATE_HELP)
+    review_deadline = LocalDateTimeField("Review deadline", filters=[strip], description=DATE_HELP)
     reviews_per_paper = IntegerField("Reviews per paper", validators=[InputRequired(), NumberRange(1, 10)])
     default_max_load = IntegerField("Maximum papers per reviewer (default)", validators=[InputRequired(), NumberRange(1, 100)])
     default_min_load = IntegerField(

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.db import parse_id
 from portal.domain import DomainError
-from portal.forms import choices, local_text, single_line, strip
+from portal.forms import LocalDateTimeField, choices, local_text, single_line, strip
 from portal.models import DateKind, Workshop
 from portal.services.settings import TypeInput, parse_local
 
@@ -41,11 +41,11 @@ class SettingsForm(FlaskForm):
         validators=[DataRequired(), Length(max=64)],
         description="AoE (Anywhere on Earth) or an IANA zone such as Europe/Vienna.",
     )
-    submission_open = StringField("Submissions open", filters=[strip], description=DATE_HELP)
-    abstract_deadline = StringField("Abstract registration deadline (optional)", filters=[strip], description=DATE_HELP)
-    paper_deadline = StringField("Full-paper deadline", filters=[strip], description=DATE_HELP)
-    notification = StringField("Author notification", filters=[strip], description=DATE_HELP)
-    camera_ready = StringField("Camera-ready deadline", filters=[strip], description=DATE_HELP)
+    submission_open = LocalDateTimeField("Submissions open", filters=[strip], description=DATE_HELP)
+    abstract_deadline = LocalDateTimeField("Abstract registration deadline (optional)", filters=[strip], description=DATE_HELP)
+    paper_deadline = LocalDateTimeField("Full-paper deadline", filters=[strip], description=DATE_HELP)
+    notification = LocalDateTimeField("Author notification", filters=[strip], description=DATE_HELP)
+    camera_ready = LocalDateTimeField("Camera-ready deadline", filters=[strip], description=DATE_HELP)
     max_upload_mb = IntegerField("Maximum paper size (MB)", validators=[InputRequired(), NumberRange(1, 60)])
     supplementary_max_mb = IntegerField("Maximum supplementary size (MB)", validators=[InputRequired(), NumberRange(1, 60)])
     double_blind = RadioField(

@@ -96,7 +96,7 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
         return base + timedelta(days=days, minutes=30)
 
     def local(days: int) -> str:
-        return at(days).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return at(days).astimezone(zone).strftime("%Y-%m-%dT%H:%M")  # (a datetime-local input takes this form)
 
     def left(deadline: int, now: int) -> str:
         return f"{deadline - now} days, 0 hours left"

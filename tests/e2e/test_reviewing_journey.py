@@ -171,13 +171,13 @@ def test_bid_assign_review_and_read_the_other_review_anonymously(
     expect(chair.get_by_label("Bidding: reviewers mark the papers they want")).to_be_checked()
     due = (utcnow() + timedelta(days=10)).astimezone(world.zone).replace(second=0, microsecond=0)
     chair.get_by_label("Reviewing: reviewers write their reviews").check()
-    chair.get_by_label("Review deadline").fill(due.strftime("%Y-%m-%d %H:%M"))
+    chair.get_by_label("Review deadline").fill(due.strftime("%Y-%m-%dT%H:%M"))
     chair.get_by_role("button", name="Save the reviewing settings").click()
 
     expect(chair).to_have_url(f"{live_server}/chair/reviewing")
     expect(chair.locator(".flash")).to_have_text("The reviewing settings are saved.")
     expect(chair.get_by_label("Reviewing: reviewers write their reviews")).to_be_checked()
-    expect(chair.get_by_label("Review deadline")).to_have_value(due.strftime("%Y-%m-%d %H:%M"))
+    expect(chair.get_by_label("Review deadline")).to_have_value(due.strftime("%Y-%m-%dT%H:%M"))
     with app.app_context():
         ws = db.session.scalar(sa.select(Workshop))
         assert ws is not None

@@ -56,7 +56,7 @@ def test_deadlines_entered_in_aoe_are_stored_in_utc_and_shown_back(app: Flask, c
     paper = ws.date_of(DateKind.PAPER_DEADLINE)
     assert paper.at == datetime(2027, 2, 4, 11, 59, tzinfo=UTC)  # 23:59 AoE is 11:59 UTC the next day
     assert ws.date_of(DateKind.ABSTRACT_DEADLINE).at == datetime(2027, 1, 28, 11, 59, tzinfo=UTC)
-    assert 'value="2027-02-03 23:59"' in chair.get("/settings/").get_data(as_text=True)
+    assert 'type="datetime-local" value="2027-02-03T23:59"' in chair.get("/settings/").get_data(as_text=True)
     cfp = text_of(chair.get("/call-for-papers"))
     assert "Paper submission deadline Wed 3 Feb 2027, 23:59 AoE (Thu 4 Feb 2027, 11:59 UTC)" in cfp
 
