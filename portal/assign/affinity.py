@@ -259,6 +259,23 @@ def score_edges(
         vectors.add([p.text for p in papers] + [r.text for r in reviewers])
     texts = vectors.result()
 
+    def with_reviewers_best(edges: Edges) -> Edges:
+        """``edges`` with the own best papers of the reviewers they leave short of ``least``."""
+        return _reviewers_best(
+            edges,
+            least,
+            texts,
+            paper_topics,
+            paper_topic_count,
+            reviewer_topics,
+            bid_cells,
+            bid_codes,
+            conflict_cells,
+            weights,
+            paper_ids,
+            reviewer_ids,
+        )
+
     if approximate:
         # Choose each paper's K best with an approximate text similarity, then compute their affinity exactly.
         # The exact text similarity of a block's candidates is worked out by the TF-IDF helper process, when
@@ -303,20 +320,7 @@ def score_edges(
             top_k=top_k,
             approximate=True,
         )
-        return _reviewers_best(
-            edges,
-            least,
-            texts,
-            paper_topics,
-            paper_topic_count,
-            reviewer_topics,
-            bid_cells,
-            bid_codes,
-            conflict_cells,
-            weights,
-            paper_ids,
-            reviewer_ids,
-        )
+        return with_reviewers_best(edges)
 
     text = _TextSimilarity(texts[:n_papers], texts[n_papers:], split=n_papers * n_reviewers > SPLIT_PAIRS)
     parts: list[tuple[np.ndarray, ...]] = []
@@ -366,20 +370,7 @@ def score_edges(
     edges = Edges(*(np.concatenate(columns) for columns in zip(*parts, strict=True)), top_k=None if keep_all else top_k)
     if keep_all:
         return edges
-    return _reviewers_best(
-        edges,
-        least,
-        texts,
-        paper_topics,
-        paper_topic_count,
-        reviewer_topics,
-        bid_cells,
-        bid_codes,
-        conflict_cells,
-        weights,
-        paper_ids,
-        reviewer_ids,
-    )
+    return with_reviewers_best(edges)
 
 
 REVIEWERS_A_BLOCK = 256  # reviewers scored against every paper at once when their own best papers are added
