@@ -13,12 +13,14 @@
     document.querySelectorAll("time[data-local]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when.getTime()) || el.dataset.localDone) { return; }
+      // Inline, after the UTC time, so that a sentence's closing punctuation stays on its line.
       var span = document.createElement("span");
       span.className = "local-time";
-      span.textContent = "Your time: " + fmt.format(when);
+      span.textContent = "your time: " + fmt.format(when);
       el.dataset.localDone = "1";
       var after = el.nextElementSibling && el.nextElementSibling.classList.contains("utc") ? el.nextElementSibling : el;
       after.insertAdjacentElement("afterend", span);
+      after.insertAdjacentText("afterend", ", ");
     });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", enhance); } else { enhance(); }

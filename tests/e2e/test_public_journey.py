@@ -162,8 +162,12 @@ def test_cfp_dates_show_local_time_without_console_errors_or_csp_violations(app:
     expect(dates.get_by_role("rowheader")).to_have_text(["Paper submission deadline"])
     expect(dates.locator("time")).to_have_text("Sat 3 Feb 2024, 23:59 AoE")
     expect(dates.locator(".utc")).to_have_text("(Sun 4 Feb 2024, 11:59 UTC)")
-    # localtime.js ran: the browser's zone (UTC in this context) is shown beside the deadline.
-    expect(dates.locator(".local-time")).to_have_text(re.compile(r"^Your time: Sun, Feb 4, 2024, 11:59\sAM UTC$"))
+    # localtime.js ran: the browser's zone (UTC in this context) is shown beside the deadline, in the same line.
+    expect(dates.locator(".local-time")).to_have_text(re.compile(r"^your time: Sun, Feb 4, 2024, 11:59\sAM UTC$"))
+    expect(dates.locator("td").first).to_have_text(
+        re.compile(r"^Sat 3 Feb 2024, 23:59 AoE \(Sun 4 Feb 2024, 11:59 UTC\), your time: Sun, Feb 4, 2024, 11:59\sAM UTC")
+    )
+    assert dates.locator(".local-time").evaluate("e => getComputedStyle(e).display") == "inline"
 
     page.wait_for_load_state("load")
     assert page.evaluate("window.__cspViolations") == []
