@@ -583,9 +583,10 @@ def _name_and_address(line: str) -> tuple[str, str]:
         return name, address.strip("<>")
     words = line.split()
     address = next((w for w in reversed(words) if "@" in w), "")
-    if not address:
+    name = [w for w in words if w is not address]
+    if not address or any(":" in w for w in name):  # (a mail header, "Bcc: x@y", is no name: never invite it)
         return "", ""
-    return " ".join(w for w in words if w is not address), address.strip("<>,;")
+    return " ".join(name), address.strip("<>,;")
 
 
 def _hash_token(token: str) -> str:

@@ -31,10 +31,13 @@ def test_every_pasted_shape_gives_a_name_and_an_address(line: str, name: str, em
 
 
 def test_a_header_row_is_skipped_and_a_line_without_an_address_is_named() -> None:
-    items = parse_invitation_lines("Name,Email,Affiliation\nAda Lovelace,ada@example.org,Engines\nAda Lovelace\n")
+    pasted = "Name,Email,Affiliation\nAda Lovelace,ada@example.org,Engines\nAda Lovelace\nBcc: eve@example.org\n"
+
+    items = parse_invitation_lines(pasted)
 
     assert [(i.name, i.email) for i in items if not i.problem] == [("Ada Lovelace", "ada@example.org")]
-    assert [i.line for i in items if i.problem] == ["Ada Lovelace"]
+    # A mail header pasted along is no person: never invited (tests/views/test_security_regressions.py).
+    assert [i.line for i in items if i.problem] == ["Ada Lovelace", "Bcc: eve@example.org"]
 
 
 def test_a_pasted_spreadsheet_invites_everyone_with_the_chairs_message(
