@@ -583,3 +583,17 @@ def test_a_forged_pair_to_remove_or_never_assign_is_refused_and_remembered_nowhe
         assert flashes(page) == ["That pair is not in this proposal (any more)."]
         assert proposed(page) == before
     assert left_out(chair.get("/chair/assignments")) is None
+
+
+def test_remind_is_offered_only_when_someone_has_an_unfinished_review(w: World) -> None:
+    chair = sign_in(w, "cleo")
+    before = chair.get("/chair/assignments")
+    assert "Remind 0 reviewers" not in text_of(before)
+    assert "there is nobody to remind" in text_of(before)
+    assert 'id="remind"' in before.get_data(as_text=True)  # (the console's "Send reminders" link lands here)
+
+    post(chair, "/chair/assignments/add", {"number": w.n("p1"), "reviewer": w.uid("rex")}, token_page="/chair/assignments")
+
+    after = text_of(chair.get("/chair/assignments"))
+    assert "Remind 1 reviewer with unfinished reviews" in after
+    assert "there is nobody to remind" not in after
