@@ -17,7 +17,16 @@ from portal.chair.jobs import launch
 from portal.db import db, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
-from portal.models import AssignmentProposal, Bid, ProposalState, ReviewAssignment, Submission, User, Workshop
+from portal.models import (
+    AssignmentExclusion,
+    AssignmentProposal,
+    Bid,
+    ProposalState,
+    ReviewAssignment,
+    Submission,
+    User,
+    Workshop,
+)
 from portal.queries import reviewable, reviewers
 from portal.queries.conflicts import conflict_map, overrides_for
 from portal.services import accounts, assignments, review_settings, reviews
@@ -154,7 +163,8 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
         unfinished=reviews.unfinished_by_reviewer(me()),
         load_of=lambda u: review_settings.load_of(ws, u),
         run_form=RunAssignmentForm(),
-        excluded=len(assignments.exclusions(sorted(visible))),
+        excluded=(excluded := assignments.exclusions(sorted(visible))),
+        people_by_id={u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({x.reviewer_id for x in excluded})))},
     )
 
 
@@ -193,6 +203,18 @@ def restore_assignment(assignment_id: int) -> Response:
     outcome = work.attempt(lambda: assignments.restore_assignment(me(), assignment))
     done = f"Reviewer {assignment.ordinal} of #{sub.id} is restored: they see the paper again."
     return redirect_after(outcome, done, url_for(".home", _anchor="suspended"))
+
+
+@bp.post("/assignments/exclusions/<int:exclusion_id>/lift")
+def lift_exclusion(exclusion_id: int) -> Response:
+    """Let later automatic runs propose a pair left out again (of a paper this chair handles)."""
+    require_button()
+    row = db.session.get(AssignmentExclusion, exclusion_id) or abort(404)
+    sub = get_submission(row.submission_id, permissions.can_chair_paper)
+    reviewer = db.session.get(User, row.reviewer_id) or abort(404)
+    outcome = work.attempt(lambda: assignments.lift_exclusion(sub.id, reviewer.id, actor=me()))
+    done = f"Later automatic runs may propose {reviewer.name} for #{sub.id} again."
+    return redirect_after(outcome, done, url_for(".assignments", _anchor="left-out"))
 
 
 @bp.post("/papers/<int:number>/manager")

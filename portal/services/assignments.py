@@ -689,15 +689,21 @@ def exclude(actor: User | None, sub_id: int, reviewer_id: int, reason: Exclusion
     db.session.flush()
 
 
-def lift_exclusion(sub_id: int, reviewer_id: int) -> bool:
-    """Let the automatic assignment consider the pair again; whether it was left out."""
-    return bool(
+def lift_exclusion(sub_id: int, reviewer_id: int, *, actor: User | None = None) -> bool:
+    """Let the automatic assignment consider the pair again; whether it was left out (``actor``: a chair lifting
+    it by itself, recorded in the audit log)."""
+    lifted = bool(
         db.session.execute(
             sa.delete(AssignmentExclusion).where(
                 AssignmentExclusion.submission_id == sub_id, AssignmentExclusion.reviewer_id == reviewer_id
             )
         ).rowcount
     )
+    if lifted and actor is not None:
+        audit.record(
+            actor, "assignment.allow", f"Allowed #{sub_id} to reviewer {reviewer_id} in automatic runs again", submission=sub_id
+        )
+    return lifted
 
 
 def exclusions(sub_ids: list[int] | None = None) -> list[AssignmentExclusion]:

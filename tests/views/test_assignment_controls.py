@@ -597,3 +597,24 @@ def test_remind_is_offered_only_when_someone_has_an_unfinished_review(w: World) 
     after = text_of(chair.get("/chair/assignments"))
     assert "Remind 1 reviewer with unfinished reviews" in after
     assert "there is nobody to remind" not in after
+
+
+def test_a_pair_left_out_is_listed_with_its_reason_and_can_be_allowed_again(w: World) -> None:
+    bid(w, BIDS)
+    chair = sign_in(w, "cleo")
+    first, _ = run(chair)
+    proposal = f"/chair/proposals/{first}"
+    post(chair, f"{proposal}/never", {"number": w.n("p2"), "reviewer": w.uid("ivan")}, token_page=proposal)
+
+    page = chair.get("/chair/assignments")
+    listed = text_of(page)
+    assert (
+        f"Pairs left out of automatic runs (1) Paper Reviewer Why Since Action #{w.n('p2')} Ivan Insider marked never by a chair"
+        in listed
+    )
+    action = re.search(r'action="(/chair/assignments/exclusions/\d+/lift)"', page.get_data(as_text=True)).group(1)
+
+    allowed = post(chair, action, {}, token_page="/chair/assignments")
+
+    assert flashes(follow(chair, allowed)) == [f"Later automatic runs may propose Ivan Insider for #{w.n('p2')} again."]
+    assert left_out(chair.get("/chair/assignments")) is None

@@ -51,6 +51,7 @@ from werkzeug.test import TestResponse
 from portal.db import db, utcnow
 from portal.extensions import limiter
 from portal.models import (
+    AssignmentExclusion,
     AssignmentProposal,
     AuditEvent,
     Bid,
@@ -59,6 +60,7 @@ from portal.models import (
     DateKind,
     Decision,
     DiscussionComment,
+    ExclusionReason,
     FileKind,
     ImportantDate,
     Invitation,
@@ -277,6 +279,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.remind", "POST"): chair_only("redirect!"),
     ("chair.proposal", "GET"): chair_only(),
     ("chair.compare_proposals", "GET"): chair_only(),
+    ("chair.lift_exclusion", "POST"): chair_only("redirect!", chair_author="404"),  # the pair of paper 1 left out
     ("chair.change_proposal", "POST"): chair_only("redirect!"),  # discards the draft
     # --- chairs: decisions, letters, mail, exports, jobs, audit log
     ("chair.decisions", "GET"): chair_only(),
@@ -453,6 +456,7 @@ class World:
     topic: int  # a topic no paper uses (so a chair may remove it)
     speaker: int
     tokens: dict[str, str]
+    exclusion: int = 0  # a pair of paper 1 left out of automatic runs (the unassigned reviewer, marked never)
     cookies: dict[str, str] = field(default_factory=dict)  # role -> session cookie
 
 
@@ -557,6 +561,7 @@ def build_world(app: Flask) -> World:
         db.session.add_all([job, invitation])
         db.session.flush()
         una = users["unassigned"]
+        assignments.exclude(chair, p1.id, una.id, ExclusionReason.NEVER)
         # Someone registered and has not confirmed yet: their link opens the page that asks for the password.
         nell = make_user("nell@example.org", name="Nell Newly", confirmed=False)
         tokens = {
@@ -582,9 +587,10 @@ def build_world(app: Flask) -> World:
             topic=db.session.scalar(sa.select(Topic.id).where(Topic.id != topic.id).order_by(Topic.position.desc())),
             speaker=db.session.scalar(sa.select(Person.id).where(Person.role == PersonRole.SPEAKER)),
             tokens=tokens,
+            exclusion=db.session.scalar(sa.select(AssignmentExclusion.id).where(AssignmentExclusion.submission_id == p1.id)),
         )
         db.session.commit()
-    assert world.letter and world.revision and world.topic and world.speaker
+    assert world.letter and world.revision and world.topic and world.speaker and world.exclusion
     return world
 
 
@@ -667,6 +673,7 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "reviewer_id": world.users["conflicted"],
         "letter_id": world.letter,
         "proposal_id": world.proposal,
+        "exclusion_id": world.exclusion,
         "job_id": world.job,
         "invitation_id": world.invitation,
         "user_id": world.users["unassigned"],
