@@ -15,7 +15,17 @@ from portal.chair.jobs import launch
 from portal.db import db, parse_id
 from portal.domain import NOTHING_SAVED, DomainError
 from portal.forms import require_button
-from portal.models import Decision, Letter, Presentation, Review, ReviewAssignment, ReviewState, Submission, Workshop
+from portal.models import (
+    Decision,
+    Letter,
+    Presentation,
+    Review,
+    ReviewAssignment,
+    ReviewState,
+    Submission,
+    SubmissionState,
+    Workshop,
+)
 from portal.queries import reviewable
 from portal.services import decisions
 from portal.urls import safe_next
@@ -220,10 +230,75 @@ def _delivery(report: emails.DeliveryReport | None) -> tuple[str, str]:
     return "The letter could not be delivered; it stays queued.", "error"
 
 
+#: How many recipients or papers a confirmation page lists before it says "and N more".
+CONFIRM_LIMIT = 200
+
+
+def confirmed() -> bool:
+    """Whether this post came from the confirmation page's "Yes" button (a post without it does nothing)."""
+    return request.form.get("confirm") == "1"
+
+
+def _confirm_page(
+    heading: str,
+    what: str,
+    items: list[str],
+    yes: str,
+    *,
+    hidden: dict[str, str] | None = None,
+    note: str = "",
+    cancel: str = "",
+    empty_blocks: bool = False,
+) -> str:
+    return render_template(
+        "chair/confirm.html",
+        ws=require_workshop(),
+        heading=heading,
+        what=what,
+        items=items,
+        limit=CONFIRM_LIMIT,
+        yes=yes,
+        action=request.path,
+        hidden=hidden or {},
+        note=note,
+        cancel=cancel or url_for(".decisions"),
+        empty_blocks=empty_blocks,
+    )
+
+
+def _accepted_titles(ws: Workshop) -> list[str]:
+    """The papers the public list of accepted papers shows (as ``public.accepted`` selects them)."""
+    rows = db.session.scalars(
+        sa.select(Submission)
+        .where(
+            Submission.workshop_id == ws.id,
+            Submission.decision == Decision.ACCEPTED,
+            Submission.state == SubmissionState.SUBMITTED,
+        )
+        .order_by(Submission.id)
+    )
+    return [f"#{s.id} {s.title}" for s in rows]
+
+
 @bp.post("/publish")
-def publish() -> Response:
+def publish() -> Response | str:
     require_button()
     ws = require_workshop()
+    publishing = request.form.get("published") == "1"
+    if not confirmed():
+        papers = _accepted_titles(ws)
+        if publishing:
+            what = (
+                f"Anyone, signed in or not, will see the list of the {len(papers)} accepted "
+                f"paper{'s' if len(papers) != 1 else ''} below, with their authors and camera-ready PDFs. "
+                "You can hide them again afterwards."
+            )
+            return _confirm_page("Publish the accepted papers", what, papers, "publish them", hidden={"published": "1"})
+        what = (
+            f"The public list of the {len(papers)} accepted paper{'s' if len(papers) != 1 else ''} below will be "
+            "hidden from everyone but the chairs. You can publish it again afterwards."
+        )
+        return _confirm_page("Unpublish the accepted papers", what, papers, "unpublish them", hidden={"published": "0"})
     outcome = work.attempt(lambda: decisions.set_published(me(), ws, request.form.get("published") == "1"))
     shown = "The accepted papers are public." if ws.accepted_published else "The accepted papers are hidden again."
     return redirect_after(outcome, shown, url_for(".decisions"))

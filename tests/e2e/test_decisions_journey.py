@@ -320,9 +320,13 @@ def test_chair_decides_sends_letters_authors_read_them_and_the_accepted_paper_is
     expect(row_of(chair, TITLE_B).get_by_role("cell").nth(4)).to_have_text("rejected — letter sent")
     expect(chair.get_by_label(f"Tick #{a}", exact=True)).to_be_disabled()
     chair.get_by_role("button", name="Publish the accepted papers").click()
+    # It asks first, naming the papers that become public; nothing is public until "Yes".
+    expect(chair.get_by_role("heading", level=1)).to_have_text("Publish the accepted papers?")
+    expect(chair.get_by_role("main").get_by_role("listitem")).to_have_count(1)
+    chair.get_by_role("button", name="Yes, publish them").click()
     expect(chair).to_have_url(f"{live_server}/chair/decisions")
     expect(chair.locator(".flash")).to_have_text("The accepted papers are public.")
-    expect(chair.get_by_role("button", name="Hide the accepted papers")).to_be_visible()
+    expect(chair.get_by_role("button", name="Unpublish the accepted papers")).to_be_visible()
 
     visitor.reload()
     expect(visitor.get_by_role("navigation", name="Main").get_by_role("link", name="Accepted papers")).to_be_visible()

@@ -307,6 +307,7 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     # 10. The chair publishes; a visitor finds the paper under its final title, and the deadline closed.
     chair_section(chair, "Decisions")
     chair.get_by_role("button", name="Publish the accepted papers").click()
+    chair.get_by_role("button", name="Yes, publish them").click()
     expect(chair.locator(".flash")).to_have_text("The accepted papers are public.")
     visitor = new_page()
     visitor.goto("/")

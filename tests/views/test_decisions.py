@@ -284,7 +284,14 @@ def test_accepted_papers_are_public_once_published_with_the_camera_ready_pdf(
             author, ws, sub, title="A paper by Ann Author (final)", authors=people, paper=checked, version=sub.version
         )
         db.session.commit()
-    chair.post("/chair/publish", data={"csrf_token": token(chair, "/chair/decisions"), "published": "1"})
+    # Without the confirmation nothing is published: the page says which papers would become public.
+    asked = text_of(chair.post("/chair/publish", data={"csrf_token": token(chair, "/chair/decisions"), "published": "1"}))
+    assert "Publish the accepted papers?" in asked
+    assert f"#{ann} A paper by Ann Author (final)" in asked
+    assert "Yes, publish them Cancel" in asked
+    with app.app_context():
+        assert db.session.scalars(sa.select(Workshop)).one().accepted_published is False
+    chair.post("/chair/publish", data={"csrf_token": token(chair, "/chair/decisions"), "published": "1", "confirm": "1"})
     page = text_of(visitor.get("/accepted-papers"))
     assert "A paper by Ann Author (final) poster Ann Author (Alpha University) PDF" in page
     assert "Ben Bauthor" not in page
@@ -292,6 +299,14 @@ def test_accepted_papers_are_public_once_published_with_the_camera_ready_pdf(
     assert pdf.data == final
     assert pdf.headers["Content-Disposition"] == f"attachment; filename=longllm2024-{ann}.pdf"
     assert visitor.get(f"/accepted-papers/{world['ben@example.org']}.pdf").status_code == 404
+    # Publishing can be undone, after its own confirmation, and the audit log says so.
+    asked = text_of(chair.post("/chair/publish", data={"csrf_token": token(chair, "/chair/decisions"), "published": "0"}))
+    assert "Unpublish the accepted papers?" in asked
+    assert visitor.get(f"/accepted-papers/{ann}.pdf").data == final
+    chair.post("/chair/publish", data={"csrf_token": token(chair, "/chair/decisions"), "published": "0", "confirm": "1"})
+    assert "The accepted papers will be announced here" in text_of(visitor.get("/accepted-papers"))
+    assert visitor.get(f"/accepted-papers/{ann}.pdf").status_code == 404
+    assert "Hid the accepted papers" in text_of(chair.get("/chair/audit"))
 
 
 def test_decision_pages_are_for_chairs(app: Flask, world: dict[str, int]) -> None:

@@ -1928,10 +1928,10 @@ CASES: list[Case] = [
         "publish",
         "carla",
         "/chair/publish",
-        st.fixed_dictionaries({"published": st.sampled_from(["1", "0", ""])}),
+        st.fixed_dictionaries({"published": st.sampled_from(["1", "0", ""]), "confirm": st.just("1")}),
         Sent.success,
         published_stored,
-        sample={"published": "1"},
+        sample={"published": "1", "confirm": "1"},
     ),
     Case(
         "group-mail",

@@ -821,7 +821,7 @@ def hostile_paper(app: Flask) -> tuple[Flask, int]:
     )
     assert prepared.status_code == 302
     assert post(carla, "/chair/letters/send", {}).status_code == 302
-    assert post(carla, "/chair/publish", {"published": "1"}).status_code == 302
+    assert post(carla, "/chair/publish", {"published": "1", "confirm": "1"}).status_code == 302
     return app, number
 
 
