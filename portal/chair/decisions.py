@@ -203,10 +203,48 @@ def letter(letter_id: int) -> str | Response:
 
 
 @bp.post("/letters/send")
-def send_letters() -> Response:
+def send_letters() -> Response | str:
     require_button()
+    if not confirmed():
+        return _confirm_letters()
     once.record(url_for(".letters"), "the letters were sent")  # pressed twice: sent once (each draft is claimed too)
     return launch("letters", me(), workshop_id=require_workshop().id)
+
+
+def _confirm_letters() -> str:
+    """Which letters "Send all drafts" sends, and to whom: the drafts ``send_letters`` would send now."""
+    ids = decisions.sendable_letters(me())
+    rows = (
+        db.session.scalars(
+            sa.select(Letter)
+            .where(Letter.id.in_(ids[:CONFIRM_LIMIT]))
+            .order_by(Letter.submission_id)
+            .options(sa.orm.selectinload(Letter.submission).selectinload(Submission.authors))
+        ).all()
+        if ids
+        else []
+    )
+    items = [
+        f"#{x.submission_id} {x.subject} → {', '.join(sorted({a.mail_address for a in x.submission.authors}))}" for x in rows
+    ]
+    items += [""] * (len(ids) - len(items))  # counted as "and N more", never rendered
+    count = len(ids)
+    what = (
+        f"{count} decision letter{'s' if count != 1 else ''} will be put in the outbox and mailed to all the authors of "
+        f"{'each' if count != 1 else 'the'} paper. A letter cannot be called back once sent."
+        if count
+        else "There is no draft to send: every letter is sent, stale, or for a paper you may not decide."
+    )
+    return _confirm_page(
+        "Send the decision letters",
+        what,
+        items,
+        f"send {count} letter{'s' if count != 1 else ''}",
+        hidden={once.FIELD: once.once_token()},
+        note="Stale drafts (written for a decision since changed) and the letters of your own papers are left out.",
+        cancel=url_for(".letters"),
+        empty_blocks=True,
+    )
 
 
 @bp.post("/letters/<int:letter_id>/resend")

@@ -255,6 +255,10 @@ def test_chair_decides_sends_letters_authors_read_them_and_the_accepted_paper_is
     chair.get_by_role("link", name="All letters").click()
     expect(row_of(chair, f"{SUBJECT_B} (edited)").get_by_role("cell").nth(1)).to_have_text("draft")
     chair.get_by_role("button", name="Send all drafts").click()
+    # It asks first, naming each letter and its recipients.
+    expect(chair.get_by_role("heading", level=1)).to_have_text("Send the decision letters?")
+    expect(chair.get_by_role("main").get_by_role("listitem")).to_have_count(2)
+    chair.get_by_role("button", name="Yes, send 2 letters").click()
 
     expect(chair).to_have_url(f"{live_server}/chair/letters")
     expect(chair.locator(".flash")).to_have_text("2 letters sent to the authors.")

@@ -269,6 +269,7 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     chair.get_by_role("button", name="Save the templates and prepare the drafts").click()
     expect(chair.locator(".flash")).to_have_text("The templates are saved and 1 draft prepared.")
     chair.get_by_role("button", name="Send all drafts").click()
+    chair.get_by_role("button", name="Yes, send 1 letter").click()
     expect(chair.locator(".flash")).to_have_text("1 letter sent to the authors.")
 
     # 9. The author reads the letter, then the decision on the submission's page ...

@@ -834,7 +834,7 @@ def test_refused_actions_leave_no_audit_entry(app: Flask, world: dict[str, int],
     sparse, interp, ring = world["sparse"], world["interp"], world["ring"]
     chris = client_for(app, "chris")
     chris.post("/chair/letters", data={"csrf_token": token(chris), "accept_letter": "", "reject_letter": ""})
-    sent = chris.post("/chair/letters/send", data={"csrf_token": token(chris)}, follow_redirects=True)
+    sent = chris.post("/chair/letters/send", data={"csrf_token": token(chris), "confirm": "1"}, follow_redirects=True)
     assert "1 letter sent to the authors." in text_of(sent)
     before = audit_rows(chris.get("/chair/audit"))
     assert [kind for _, kind, _ in before] == ["letters.send", "letters.prepare"]

@@ -123,7 +123,15 @@ def test_decide_prepare_send_letters_and_authors_see_the_decision(app: Flask, wo
         follow_redirects=True,
     )
     assert "The templates are saved and 1 draft prepared." in text_of(prepared)
-    sent = chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True)
+    # "Send all drafts" asks first: it names each letter and its recipients, and sends nothing.
+    asked = text_of(chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}))
+    assert "Send the decision letters? " in asked
+    assert f"#{ann} [LongLLM 2024] #{ann} accepted: A paper by Ann Author → ann@example.org" in asked
+    assert "Yes, send 1 letter Cancel" in asked
+    assert "draft" in text_of(chair.get("/chair/letters"))
+    sent = chair.post(
+        "/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters"), "confirm": "1"}, follow_redirects=True
+    )
     assert "1 letter sent to the authors." in text_of(sent)
     [mail] = smtp.wait_for(1)
     assert mail["To"] == "ann@example.org"
@@ -180,7 +188,9 @@ def test_bulk_decisions_and_letters_with_smtp_down_stay_queued_then_deliver(
         data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "", "reject_letter": "Sorry, {{ authors }}."},
     )
     app.extensions["mail"].port = 1  # SMTP down
-    sent = chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True)
+    sent = chair.post(
+        "/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters"), "confirm": "1"}, follow_redirects=True
+    )
     assert "2 letters sent to the authors. 2 could not be delivered yet and will be retried." in text_of(sent)
     assert smtp.messages == []
     with app.app_context():
@@ -198,7 +208,7 @@ def test_a_rolled_back_decision_sends_no_mail(app: Flask, world: dict[str, int],
     chair = client_for(app, "chair2@example.org")
     decide(chair, ann, "accepted", version_of(app, ann) + 5)  # a stale version: refused, rolled back
     chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "", "reject_letter": ""})
-    chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")})
+    chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters"), "confirm": "1"})
     assert smtp.messages == []
 
 
@@ -253,12 +263,23 @@ def test_a_chair_who_is_an_author_leaves_their_papers_letter_to_another_chair(
         "/chair/letters", data={"csrf_token": token(carla, "/chair/letters"), **templates}, follow_redirects=True
     )
     assert "The templates are saved and 1 draft prepared." in text_of(prepared)
-    sent = carla.post("/chair/letters/send", data={"csrf_token": token(carla, "/chair/letters")}, follow_redirects=True)
+    sent = carla.post(
+        "/chair/letters/send", data={"csrf_token": token(carla, "/chair/letters"), "confirm": "1"}, follow_redirects=True
+    )
     assert "1 letter sent to the authors." in text_of(sent)
     assert [m["To"] for m in smtp.wait_for(1)] == ["ann@example.org"]
     # Chris, who wrote nothing, prepares and sends Ben's letter.
     chris.post("/chair/letters", data={"csrf_token": token(chris, "/chair/letters"), **templates})
-    sent = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")}, follow_redirects=True)
+    # Carla's confirmation says nothing of her own paper's letter; Chris's names it and its recipients.
+    asked = text_of(carla.post("/chair/letters/send", data={"csrf_token": token(carla, "/chair/letters")}))
+    assert "There is no draft to send" in asked
+    assert f"#{ben}" not in asked and "ben@example.org" not in asked
+    asked = text_of(chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")}))
+    assert "1 decision letter will be put in the outbox" in asked
+    assert "→ ben@example.org, chair@example.org" in asked
+    sent = chris.post(
+        "/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters"), "confirm": "1"}, follow_redirects=True
+    )
     assert "1 letter sent to the authors." in text_of(sent)
     assert sorted(str(smtp.wait_for(2)[1]["To"]).split(", ")) == ["ben@example.org", "chair@example.org"]
 
@@ -272,7 +293,7 @@ def test_accepted_papers_are_public_once_published_with_the_camera_ready_pdf(
     chair = client_for(app, "chair2@example.org")
     decide(chair, ann, "accepted", version_of(app, ann), presentation="poster")
     chair.post("/chair/letters", data={"csrf_token": token(chair, "/chair/letters"), "accept_letter": "", "reject_letter": ""})
-    chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")})
+    chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters"), "confirm": "1"})
     final = make_pdf(3, first_page="Ann Author, Alpha University")
     with app.test_request_context():
         ws = db.session.scalar(sa.select(Workshop))

@@ -135,7 +135,9 @@ def test_decision_letter_with_smtp_down_waits_and_arrives_once_when_it_is_back(
             "reject_letter": "No.",
         },
     )
-    sent = chair.post("/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters")}, follow_redirects=True)
+    sent = chair.post(
+        "/chair/letters/send", data={"csrf_token": token(chair, "/chair/letters"), "confirm": "1"}, follow_redirects=True
+    )
     assert "1 letter sent to the authors. 1 could not be delivered yet and will be retried." in text_of(sent)
     with app.app_context():
         letter = db.session.scalars(sa.select(Letter)).one().id

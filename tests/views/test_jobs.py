@@ -138,7 +138,7 @@ def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(decisions, "send_letters", dies_on_the_second_batch)
-    response = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")})
+    response = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters"), "confirm": "1"})
     job_url = response.headers["Location"]
     failed = state_of(chris.get(job_url))
     assert failed.startswith("Failed")
@@ -157,7 +157,9 @@ def test_letters_job_killed_half_way_sends_the_rest_on_retry_each_mail_once(
     arrived = sorted(sorted(str(m["To"]).split(", ")) for m in smtp.wait_for(2))
     assert arrived == [["ann@example.org"], ["ben@example.org", "chair@example.org"]]
     # Sending again finds nothing left to send and delivers nothing twice.
-    again = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")}, follow_redirects=True)
+    again = chris.post(
+        "/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters"), "confirm": "1"}, follow_redirects=True
+    )
     assert "0 letters sent to the authors." in text_of(again)
     assert len(smtp.messages) == 2
 
@@ -179,7 +181,7 @@ def test_letters_job_killed_inside_a_batch_leaves_the_whole_batch_to_the_retry(
         return real(actor, action, *args, **kwargs)
 
     monkeypatch.setattr(audit, "record", dies_after_the_first_letter)
-    response = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")})
+    response = chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters"), "confirm": "1"})
     job_url = response.headers["Location"]
     assert state_of(chris.get(job_url)).startswith("Failed")
     with app.app_context():  # Ann's letter was queued and claimed in the batch that died: nothing of it is left

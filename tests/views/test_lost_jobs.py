@@ -30,7 +30,7 @@ LOST = (
 
 
 def send_letters(chris: FlaskClient, **kwargs: Any) -> Any:
-    return chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters")}, **kwargs)
+    return chris.post("/chair/letters/send", data={"csrf_token": token(chris, "/chair/letters"), "confirm": "1"}, **kwargs)
 
 
 def retry(chris: FlaskClient, job_url: str) -> Any:

@@ -1210,7 +1210,7 @@ def test_stale_letter_is_not_sent_until_the_drafts_are_prepared_again(world: Wor
         f"{p1} [LongLLM 2024] #{p1} accepted: {world.title('p1')} draft stale: written for accepted, the decision is "
         "now rejected; not sent until the drafts are prepared again"
     ]
-    sent = post(chair, "/chair/letters/send", token_page="/chair/letters")
+    sent = post(chair, "/chair/letters/send", {"confirm": "1"}, token_page="/chair/letters")
     assert flashes(follow(chair, sent)) == [
         f"1 letter sent to the authors. Not sent: the draft for #{p1}, written for "
         "a decision since changed: prepare the drafts again."
@@ -1222,7 +1222,7 @@ def test_stale_letter_is_not_sent_until_the_drafts_are_prepared_again(world: Wor
     prepared = post(chair, "/chair/letters", TEMPLATES, "/chair/letters")
     assert flashes(follow(chair, prepared)) == ["The templates are saved and 1 draft prepared."]
     assert "written for a decision since changed" not in text_of(chair.get("/chair/letters"))
-    sent = post(chair, "/chair/letters/send", token_page="/chair/letters")
+    sent = post(chair, "/chair/letters/send", {"confirm": "1"}, token_page="/chair/letters")
     assert flashes(follow(chair, sent)) == ["1 letter sent to the authors."]
     [letter] = mails_by_recipient(smtp, 1).values()
     assert (sorted(str(letter["To"]).split(", ")), subject(letter), content(letter).strip()) == (

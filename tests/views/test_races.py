@@ -1246,8 +1246,10 @@ def test_send_all_letters_pressed_twice_sends_each_letter_once(app: Flask, world
         "reject_letter": "Dear {{ authors }}, no.",
     }
     assert seen(chair, chair.post("/chair/letters", data=templates)) == ["The templates are saved and 1 draft prepared."]
-    button = form(chair.get("/chair/letters"), "/chair/letters/send")
+    asking = form(chair.get("/chair/letters"), "/chair/letters/send")  # "Send all drafts…" asks first
+    button = form(chair.post("/chair/letters/send", data=asking, headers=browser("/chair/letters")), "/chair/letters/send")
     assert button["once"]
+    assert button["confirm"] == "1"
 
     first = seen(chair, plain(chair.post("/chair/letters/send", data=button, headers=browser("/chair/letters"))))
     second = plain(chair.post("/chair/letters/send", data=button, headers=browser("/chair/letters")))

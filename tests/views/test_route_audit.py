@@ -285,12 +285,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.decisions", "GET"): chair_only(),
     ("chair.decide", "POST"): chair_only("redirect", "404"),  # the letter is sent: the decision is final
     ("chair.decide_bulk", "POST"): chair_only("redirect"),  # nothing selected
-    ("chair.publish", "POST"): chair_only("redirect!"),  # no "published=1": hides the accepted papers
+    ("chair.publish", "POST"): chair_only(),  # no "confirm=1": only the confirmation page, nothing changes
     ("chair.letters", "GET"): chair_only(),
     ("chair.letters", "POST"): chair_only("redirect!"),
     ("chair.letter", "GET"): chair_only(chair_author="404"),  # paper 1's letter
     ("chair.letter", "POST"): chair_only("redirect", "404"),  # sent: no longer editable
-    ("chair.send_letters", "POST"): chair_only("redirect!"),
+    ("chair.send_letters", "POST"): chair_only(),  # no "confirm=1": only the confirmation page
     ("chair.resend_letter", "POST"): chair_only("redirect!", "404"),
     ("chair.mail", "GET"): chair_only(),
     ("chair.mail", "POST"): chair_only("422"),

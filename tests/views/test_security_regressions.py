@@ -820,7 +820,7 @@ def hostile_paper(app: Flask) -> tuple[Flask, int]:
         {"accept_letter": hostile("Letter") + "\n{{ reviews }}", "reject_letter": "Sorry.", "with_reviews": "1"},
     )
     assert prepared.status_code == 302
-    assert post(carla, "/chair/letters/send", {}).status_code == 302
+    assert post(carla, "/chair/letters/send", {"confirm": "1"}).status_code == 302
     assert post(carla, "/chair/publish", {"published": "1", "confirm": "1"}).status_code == 302
     return app, number
 
@@ -1510,7 +1510,7 @@ def test_a_letter_subject_edited_with_a_line_break_reaches_only_the_authors(app:
     carla = signed_in(app, CARLA)
     saved = post(carla, f"/chair/letters/{letter_id}", {"subject": "Our decision" + CRLF_BCC, "body": "Dear authors."})
     assert saved.status_code == 302
-    assert post(carla, "/chair/letters/send", {}).status_code == 302
+    assert post(carla, "/chair/letters/send", {"confirm": "1"}).status_code == 302
 
     [letter] = smtp.wait_for(1)
 
