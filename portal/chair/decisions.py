@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal import emails, once, permissions, work
+from portal.chair import confirm
 from portal.chair.blueprint import bp
 from portal.chair.jobs import launch
 from portal.db import db, parse_id
@@ -205,7 +206,7 @@ def letter(letter_id: int) -> str | Response:
 @bp.post("/letters/send")
 def send_letters() -> Response | str:
     require_button()
-    if not confirmed():
+    if not confirm.confirmed():
         return _confirm_letters()
     once.record(url_for(".letters"), "the letters were sent")  # pressed twice: sent once (each draft is claimed too)
     return launch("letters", me(), workshop_id=require_workshop().id)
@@ -217,7 +218,7 @@ def _confirm_letters() -> str:
     rows = (
         db.session.scalars(
             sa.select(Letter)
-            .where(Letter.id.in_(ids[:CONFIRM_LIMIT]))
+            .where(Letter.id.in_(ids[: confirm.LIMIT]))
             .order_by(Letter.submission_id)
             .options(sa.orm.selectinload(Letter.submission).selectinload(Submission.authors))
         ).all()
@@ -227,7 +228,6 @@ def _confirm_letters() -> str:
     items = [
         f"#{x.submission_id} {x.subject} → {', '.join(sorted({a.mail_address for a in x.submission.authors}))}" for x in rows
     ]
-    items += [""] * (len(ids) - len(items))  # counted as "and N more", never rendered
     count = len(ids)
     what = (
         f"{count} decision letter{'s' if count != 1 else ''} will be put in the outbox and mailed to all the authors of "
@@ -235,7 +235,7 @@ def _confirm_letters() -> str:
         if count
         else "There is no draft to send: every letter is sent, stale, or for a paper you may not decide."
     )
-    return _confirm_page(
+    return confirm.page(
         "Send the decision letters",
         what,
         items,
@@ -244,6 +244,7 @@ def _confirm_letters() -> str:
         note="Stale drafts (written for a decision since changed) and the letters of your own papers are left out.",
         cancel=url_for(".letters"),
         empty_blocks=True,
+        total=len(ids),
     )
 
 
@@ -268,42 +269,6 @@ def _delivery(report: emails.DeliveryReport | None) -> tuple[str, str]:
     return "The letter could not be delivered; it stays queued.", "error"
 
 
-#: How many recipients or papers a confirmation page lists before it says "and N more".
-CONFIRM_LIMIT = 200
-
-
-def confirmed() -> bool:
-    """Whether this post came from the confirmation page's "Yes" button (a post without it does nothing)."""
-    return request.form.get("confirm") == "1"
-
-
-def _confirm_page(
-    heading: str,
-    what: str,
-    items: list[str],
-    yes: str,
-    *,
-    hidden: dict[str, str] | None = None,
-    note: str = "",
-    cancel: str = "",
-    empty_blocks: bool = False,
-) -> str:
-    return render_template(
-        "chair/confirm.html",
-        ws=require_workshop(),
-        heading=heading,
-        what=what,
-        items=items,
-        limit=CONFIRM_LIMIT,
-        yes=yes,
-        action=request.path,
-        hidden=hidden or {},
-        note=note,
-        cancel=cancel or url_for(".decisions"),
-        empty_blocks=empty_blocks,
-    )
-
-
 def _accepted_titles(ws: Workshop) -> list[str]:
     """The papers the public list of accepted papers shows (as ``public.accepted`` selects them)."""
     rows = db.session.scalars(
@@ -323,7 +288,7 @@ def publish() -> Response | str:
     require_button()
     ws = require_workshop()
     publishing = request.form.get("published") == "1"
-    if not confirmed():
+    if not confirm.confirmed():
         papers = _accepted_titles(ws)
         if publishing:
             what = (
@@ -331,12 +296,12 @@ def publish() -> Response | str:
                 f"paper{'s' if len(papers) != 1 else ''} below, with their authors and camera-ready PDFs. "
                 "You can hide them again afterwards."
             )
-            return _confirm_page("Publish the accepted papers", what, papers, "publish them", hidden={"published": "1"})
+            return confirm.page("Publish the accepted papers", what, papers, "publish them", hidden={"published": "1"})
         what = (
             f"The public list of the {len(papers)} accepted paper{'s' if len(papers) != 1 else ''} below will be "
             "hidden from everyone but the chairs. You can publish it again afterwards."
         )
-        return _confirm_page("Unpublish the accepted papers", what, papers, "unpublish them", hidden={"published": "0"})
+        return confirm.page("Unpublish the accepted papers", what, papers, "unpublish them", hidden={"published": "0"})
     outcome = work.attempt(lambda: decisions.set_published(me(), ws, request.form.get("published") == "1"))
     shown = "The accepted papers are public." if ws.accepted_published else "The accepted papers are hidden again."
     return redirect_after(outcome, shown, url_for(".decisions"))

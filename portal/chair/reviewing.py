@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal import once, permissions, work
+from portal.chair import confirm
 from portal.chair.blueprint import bp
 from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm, RunAssignmentForm
 from portal.chair.jobs import launch
@@ -262,8 +263,10 @@ def _reviewers(count: int) -> str:
 
 
 @bp.post("/assignments/remind")
-def remind() -> Response:
+def remind() -> Response | str:
     require_button()
+    if not confirm.confirmed():
+        return _confirm_remind()
 
     def remind_all() -> int:
         count = reviews.remind_reviewers(me(), require_workshop())
@@ -273,6 +276,33 @@ def remind() -> Response:
     outcome = work.attempt(remind_all)
     return redirect_after(
         outcome, lambda n: f"Reminders sent to {_reviewers(n)} with unfinished reviews.", url_for(".assignments")
+    )
+
+
+def _confirm_remind() -> str:
+    """Who "Remind" mails, and about which papers: the reviewers ``remind_reviewers`` would write to now."""
+    owed = reviews.unfinished_by_reviewer(me())
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(owed)[: confirm.LIMIT])))}
+    items = [
+        f"{people[rid].name} <{people[rid].email}>: {', '.join(f'#{a.submission_id}' for a in owed[rid])}"
+        for rid in sorted(people, key=lambda rid: (people[rid].name.casefold(), rid))
+    ]
+    count = len(owed)
+    what = (
+        f"{_reviewers(count)} with unfinished reviews will each get one reminder mail listing their own unfinished "
+        "reviews (the papers after each name)."
+        if count
+        else "No reviewer of the papers you handle has an unfinished review: there is nobody to remind."
+    )
+    return confirm.page(
+        "Remind the reviewers",
+        what,
+        items,
+        f"remind {_reviewers(count)}",
+        hidden={once.FIELD: once.once_token()},
+        cancel=url_for(".assignments"),
+        empty_blocks=True,
+        total=count,
     )
 
 

@@ -806,7 +806,7 @@ def test_unfinished_reviews_are_the_active_ones_on_papers_in_review_that_the_cha
 def test_reminder_goes_to_each_reviewer_with_unfinished_reviews_listing_theirs(world: World, smtp: SMTPRecorder) -> None:
     chris = signed_in(world, "chris")
 
-    sent = post(chris, "/chair/assignments/remind", token_page="/chair/assignments")
+    sent = post(chris, "/chair/assignments/remind", {"confirm": "1"}, token_page="/chair/assignments")
 
     assert flashes(follow(chris, sent)) == ["Reminders sent to 3 reviewers with unfinished reviews."]
     mails = {str(m["To"]): m for m in smtp.wait_for(3)}
@@ -823,7 +823,7 @@ def test_a_chair_who_is_an_author_cannot_find_a_hidden_count_by_searching_the_au
     """Carla (an author of paper 3) reads another chair's reminders without their number; searching the log for
     that number must not find the entry either (the count of results would tell her)."""
     chris, carla = signed_in(world, "chris"), signed_in(world, "carla")
-    post(chris, "/chair/assignments/remind", token_page="/chair/assignments")
+    post(chris, "/chair/assignments/remind", {"confirm": "1"}, token_page="/chair/assignments")
 
     def found(client: Any, q: str) -> str:
         return text_of(client.get(f"/chair/audit?q={q}"))

@@ -482,7 +482,8 @@ def reminders(smtp: SMTPRecorder) -> list[str]:
 def test_remind_pressed_twice_reminds_each_reviewer_once(app: Flask, world: dict[str, int], smtp: SMTPRecorder) -> None:
     new_paper(app, "Unfinished reviews", reviewers=("rita", "rex"))
     chair = signed_in(app, "carla")
-    button = form(chair.get("/chair/assignments"), "/chair/assignments/remind")
+    asking = form(chair.get("/chair/assignments"), "/chair/assignments/remind")  # "Remind…" asks first
+    button = form(chair.post("/chair/assignments/remind", data=asking), "/chair/assignments/remind")
     assert button["once"]
 
     first = seen(chair, plain(chair.post("/chair/assignments/remind", data=button)))
@@ -499,7 +500,8 @@ def test_remind_pressed_twice_at_once_reminds_each_reviewer_once(app: Flask, wor
     tab = second_tab(app, chair)
     for _ in range(ROUNDS):
         smtp.clear()
-        button = form(chair.get("/chair/assignments"), "/chair/assignments/remind")
+        asking = form(chair.get("/chair/assignments"), "/chair/assignments/remind")
+        button = form(chair.post("/chair/assignments/remind", data=asking), "/chair/assignments/remind")
 
         answers = double_click((chair, tab), "/chair/assignments/remind", button, "/chair/assignments")
 

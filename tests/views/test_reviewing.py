@@ -1151,7 +1151,17 @@ def test_reminders_go_once_to_each_reviewer_with_unfinished_reviews_listing_only
     t = {n: PAPERS[p]["title"] for p, n in world.papers.items()}
     assert "Remind 3 reviewers with unfinished reviews" in text_of(chair.get("/chair/assignments"))
 
-    response = post(chair, "/chair/assignments/remind", token_page="/chair/assignments")
+    # "Remind…" asks first, naming each reviewer and their papers; nothing of p3 (Carla is its author) and no mail.
+    asked = text_of(post(chair, "/chair/assignments/remind", token_page="/chair/assignments"))
+    assert "Remind the reviewers? " in asked
+    assert "3 reviewers with unfinished reviews will each get one reminder mail" in asked
+    for line in (f"<ivan@example.org>: #{p2}", f"<rex@example.org>: #{p2}", f"<rita@example.org>: #{p1}"):
+        assert line in asked
+    assert f"#{world.n('p3')}" not in asked
+    assert "Yes, remind 3 reviewers Cancel" in asked
+    assert smtp.messages == []
+
+    response = post(chair, "/chair/assignments/remind", {"confirm": "1"}, token_page="/chair/assignments")
 
     assert flashes(follow(chair, response)) == ["Reminders sent to 3 reviewers with unfinished reviews."]
     mails = mails_by_recipient(smtp, 3)

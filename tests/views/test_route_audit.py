@@ -276,7 +276,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.set_manager", "POST"): chair_only("redirect"),  # no address given: refused
     ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
     ("chair.run_assignment", "POST"): chair_only("redirect!"),
-    ("chair.remind", "POST"): chair_only("redirect!"),
+    ("chair.remind", "POST"): chair_only(),  # no "confirm=1": only the confirmation page
     ("chair.proposal", "GET"): chair_only(),
     ("chair.compare_proposals", "GET"): chair_only(),
     ("chair.lift_exclusion", "POST"): chair_only("redirect!", chair_author="404"),  # the pair of paper 1 left out
@@ -998,7 +998,7 @@ def test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review(app: Flask,
                     erase_the_review_of(world.p1)
             smtp.clear()
             chair = client_of("chair")
-            assert chair.post("/chair/assignments/remind").status_code == 302
+            assert chair.post("/chair/assignments/remind", data={"confirm": "1"}).status_code == 302
             mail = {"audience": "unfinished", "subject": "Your review", "body": "Dear {{ name }}, please finish."}
             preview = chair.post("/chair/mail", data={**mail, "preview": "Preview"})
             digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]{64})"', preview.get_data(as_text=True))

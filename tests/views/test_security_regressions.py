@@ -1235,7 +1235,7 @@ def test_double_blind_reviewers_learn_no_author_from_mails_file_metadata_or_sear
     world = build_reviewed(app, pdf="identifying")
     n = world.number
     carla, rita, rex = (signed_in(app, p) for p in (CARLA, RITA, REX))
-    assert post(carla, "/chair/assignments/remind", {}).status_code == 302
+    assert post(carla, "/chair/assignments/remind", {"confirm": "1"}).status_code == 302
     # Rita has saved a draft of her review; Rex submits his, then asks the others a question.
     url = f"/review/papers/{n}/review"
     for client, action, texts in ((rita, "save", RITA_DRAFT), (rex, "submit", REVIEWS["rex"])):
