@@ -17,6 +17,7 @@ from portal.backup import backup_command, restore_command
 from portal.config import MISSING_SETTINGS
 from portal.db import db, utcnow
 from portal.demo import DEMO_PASSWORD, PHASES, DemoRefused, demo_accounts, load_demo, local_sqlite_file, start_over
+from portal.demo_large import MAX_SIZE, load_large_demo
 from portal.domain import Conflicted, DomainError
 from portal.models import OutgoingEmail, StoredFile, Submission, User, Workshop
 from portal.passwords import password_problem
@@ -92,7 +93,17 @@ def storage_check(delete_orphans: bool, older_than: int) -> None:
     "files it refers to, recreate it with the migrations, then load the demo. Asks first; refuses any other database.",
 )
 @click.option("--yes", is_flag=True, help="With --reset: do not ask.")
-def demo(if_empty: bool, phase: str, reset: bool, yes: bool) -> None:
+@click.option(
+    "--papers",
+    type=click.IntRange(1, MAX_SIZE),
+    help="Build a large demo with this many papers (1 to 25,000; about 20 s for 2,000) instead of the small one.",
+)
+@click.option(
+    "--reviewers",
+    type=click.IntRange(1, MAX_SIZE),
+    help="With --papers: the program committee's size (at least the chair and the twelve demo reviewers).",
+)
+def demo(if_empty: bool, phase: str, reset: bool, yes: bool, papers: int | None, reviewers: int | None) -> None:
     """Load (or reset) the local demo workshop and its accounts. Never touches real data, except with --reset."""
     if yes and not reset:
         raise click.UsageError("--yes only goes with --reset.")
@@ -103,13 +114,25 @@ def demo(if_empty: bool, phase: str, reset: bool, yes: bool) -> None:
     elif if_empty and db.session.scalar(sa.select(Workshop.id).limit(1)) is not None:
         click.echo("The database already holds a workshop; leaving it as it is.")
         return
+    if reviewers is not None and papers is None:
+        raise click.UsageError("--reviewers only goes with --papers.")
     try:
-        workshop = load_demo(
-            current_app.config["CONTENT_FILE"],
-            utcnow(),
-            password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
-            phase=phase,
-        )
+        if papers is None:
+            workshop = load_demo(
+                current_app.config["CONTENT_FILE"],
+                utcnow(),
+                password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+                phase=phase,
+            )
+        else:
+            workshop = load_large_demo(
+                current_app.config["CONTENT_FILE"],
+                utcnow(),
+                password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+                phase=phase,
+                papers=papers,
+                reviewers=reviewers or max(13, papers // 2),
+            )
     except (DemoRefused, DomainError) as exc:
         db.session.rollback()
         message = str(exc)
@@ -124,11 +147,16 @@ def demo(if_empty: bool, phase: str, reset: bool, yes: bool) -> None:
         "reviewing": "the deadline has passed, reviewing is open",
         "decisions": "every review is in, a third accepted and a third rejected, letters not yet sent",
     }[phase]
+    if papers is not None:
+        pc = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_reviewer))
+        state += f", {pc} reviewers"
     click.echo(f"Demo workshop {workshop.label} loaded at the {phase} phase: {state}, {count} submissions are in.")
     # BASE_URL: where the site is served (`make run` sets it from HOST and PORT).
     click.echo(f"Sign in at {external_url('auth.login')} with the password {DEMO_PASSWORD!r} as")
     click.echo(f"  chair     {accounts[0][0]}")
     click.echo("  reviewers reviewer1@example.org ... reviewer12@example.org")
+    if papers is not None:
+        click.echo("  (the other reviewers, pc1@example.org and on, share the password too)")
     click.echo("  authors   author1@example.org ... author20@example.org")
     click.echo("These accounts are for local trial only.")
 

@@ -352,11 +352,16 @@ def _demo_submissions(workshop: Workshop, now: datetime) -> None:
         )
         pdf = demo_pdf(title, abstract, pages=min(sub_type.page_limit, 3 + i) + 1)
         checked = svc.check_paper(workshop, sub_type, details.authors, pdf, f"demo-{i + 1}.pdf")
-        svc.create_submission(people[0], workshop, details, paper=checked, now=now - timedelta(days=5 - i))
+        svc.create_submission(
+            people[0], workshop, details, paper=checked, now=now - timedelta(days=len(DEMO_SUBMISSIONS) + 1 - i)
+        )
 
 
-def load_demo(content_file: str, now: datetime, *, password_hash_method: str, phase: str = "submission") -> Workshop:
-    """(Re)build the demo workshop and its accounts at ``phase``. Flushes; the caller commits."""
+def load_demo(
+    content_file: str, now: datetime, *, password_hash_method: str, phase: str = "submission", submissions: bool = True
+) -> Workshop:
+    """(Re)build the demo workshop and its accounts at ``phase``. Flushes; the caller commits. Without
+    ``submissions``: the workshop and its accounts only (the large demo adds its own papers)."""
     check_demo_only()
     workshop, _ = load_content(read_content_file(content_file), is_demo=True)
     # In the reviewing phase the submission deadline is two days past; submissions were made before it. At the
@@ -405,6 +410,14 @@ def load_demo(content_file: str, now: datetime, *, password_hash_method: str, ph
             ]
         db.session.add(user)
     db.session.flush()
+    if not submissions:
+        workshop.phase = {"reviewing": Phase.REVIEWING, "decisions": Phase.REVIEWING}.get(phase, Phase.SUBMISSION)
+        if phase != "submission":
+            workshop.bidding_deadline = now - timedelta(days=1 if phase == "reviewing" else 15)
+            workshop.review_deadline = now + (timedelta(days=21) if phase == "reviewing" else timedelta(days=-1))
+            workshop.reviews_per_paper, workshop.default_max_load = 3, 4
+        db.session.flush()
+        return workshop
     _demo_submissions(workshop, now + shift)
     if phase == "reviewing":
         _demo_reviewing(workshop, now)
