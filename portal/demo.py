@@ -353,7 +353,7 @@ def _demo_submissions(workshop: Workshop, now: datetime) -> None:
         pdf = demo_pdf(title, abstract, pages=min(sub_type.page_limit, 3 + i) + 1)
         checked = svc.check_paper(workshop, sub_type, details.authors, pdf, f"demo-{i + 1}.pdf")
         svc.create_submission(
-            people[0], workshop, details, paper=checked, now=now - timedelta(days=len(DEMO_SUBMISSIONS) + 1 - i)
+            people[0], workshop, details, paper=checked, now=now - timedelta(hours=12 * (len(DEMO_SUBMISSIONS) - i))
         )
 
 

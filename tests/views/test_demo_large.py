@@ -1,0 +1,101 @@
+"""`flask --app portal demo --papers N --reviewers M`: the large demo, at every phase, with the demo accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from portal.db import db, utcnow
+from portal.demo import PHASES
+from portal.models import Bid, Review, ReviewAssignment, Revision, Submission, SubmissionAuthor, User
+from tests.factories import login
+
+
+def _load(app: Flask, phase: str, papers: int = 40, reviewers: int = 20) -> str:
+    args = ["demo", "--phase", phase, "--papers", str(papers), "--reviewers", str(reviewers)]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_demo_large_builds_the_size_asked_at_each_phase(empty_app: Flask, phase: str) -> None:
+    output = _load(empty_app, phase)
+    assert f"at the {phase} phase" in output
+    assert "20 reviewers, 40 submissions are in." in output
+    assert "chair     chair@example.org" in output
+    with empty_app.app_context():
+        count = lambda model: db.session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
+        assert count(Submission) == 40
+        assert db.session.scalar(sa.select(sa.func.count()).where(User.is_reviewer)) == 20
+        assert count(Revision) == 40
+        assert db.session.scalar(sa.select(sa.func.min(sa.func.length(Submission.abstract)))) > 200
+        assignments, bids, reviews = count(ReviewAssignment), count(Bid), count(Review)
+        texts = set(db.session.execute(sa.select(Review.strengths, Review.weaknesses)))
+        decided = db.session.scalar(sa.select(sa.func.count()).where(Submission.decision.is_not(None)))
+        now = utcnow() + timedelta(seconds=1)
+        latest = [
+            db.session.scalar(sa.select(sa.func.max(column)))
+            for column in (Submission.updated_at, Review.updated_at, Bid.updated_at, Submission.decided_at)
+        ]
+    assert all(at is None or at < now for at in latest), latest
+    if phase == "submission":
+        assert (assignments, bids, reviews, decided) == (0, 0, 0, 0)
+    else:
+        assert assignments == 120
+        assert bids > 40
+        assert len(texts) > reviews // 2 > 10
+    assert decided == (26 if phase == "decisions" else 0)
+
+
+def test_demo_large_accounts_sign_in_and_see_their_work(empty_app: Flask) -> None:
+    _load(empty_app, "reviewing")
+    with empty_app.app_context():
+        reviewer1 = db.session.scalar(sa.select(User.id).where(User.email == "reviewer1@example.org"))
+        load = db.session.scalar(sa.select(sa.func.count()).where(ReviewAssignment.reviewer_id == reviewer1))
+        author1 = db.session.scalar(sa.select(User.id).where(User.email == "author1@example.org"))
+        titles = db.session.scalars(
+            sa.select(Submission.title).join(SubmissionAuthor).where(SubmissionAuthor.user_id == author1)
+        ).all()
+    assert 4 <= load <= 8  # 120 reviews over 20 people
+    assert len(titles) == 3
+    chair = empty_app.test_client()
+    assert login(chair, "chair@example.org", "demo-password").headers["Location"] == "/chair/"
+    author = empty_app.test_client()
+    assert login(author, "author1@example.org", "demo-password").headers["Location"] == "/submissions/"
+    page = author.get("/submissions/").get_data(as_text=True)
+    assert all(title in page for title in titles)
+    reviewer = empty_app.test_client()
+    login(reviewer, "reviewer1@example.org", "demo-password")
+    assert reviewer.get("/review/").status_code == 200
+
+
+def test_demo_large_is_the_same_for_the_same_size(empty_app: Flask) -> None:
+    _load(empty_app, "submission", papers=10, reviewers=14)
+    with empty_app.app_context():
+        first = db.session.scalars(sa.select(Submission.title).order_by(Submission.id)).all()
+    _load(empty_app, "submission", papers=10, reviewers=14)
+    with empty_app.app_context():
+        assert db.session.scalars(sa.select(Submission.title).order_by(Submission.id)).all() == first
+
+
+def test_demo_size_options_are_checked(empty_app: Flask) -> None:
+    runner = empty_app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--papers", "0"])
+    assert result.exit_code == 2
+    assert "0 is not in the range 1<=x<=25000" in result.output
+    result = runner.invoke(args=["demo", "--papers", "10", "--reviewers", "30000"])
+    assert "30000 is not in the range 1<=x<=25000" in result.output
+    result = runner.invoke(args=["demo", "--reviewers", "10"])
+    assert "--reviewers only goes with --papers." in result.output
+
+
+def test_demo_default_stays_the_small_one(empty_app: Flask) -> None:
+    result = empty_app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "12 submissions are in." in result.output
+    with empty_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.max(Submission.created_at))) < utcnow()
