@@ -62,6 +62,12 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_odd_numbers_in_urls_and_queries_are_not_found_never_an_error",
         "test_refused_actions_leave_no_audit_entry",
     ),
+    "tests/views/test_demo_large.py": (  # loads the demo workshop
+        "test_demo_default_stays_the_small_one",
+        "test_demo_large_accounts_sign_in_and_see_their_work",
+        "test_demo_large_builds_the_size_asked_at_each_phase",
+        "test_demo_large_is_the_same_for_the_same_size",
+    ),
     "tests/views/test_demo_reset.py": (  # loads the demo workshop
         "test_demo_reset_says_what_goes_and_asks_first",
         "test_demo_reset_with_yes_starts_over_with_the_demo_alone",
