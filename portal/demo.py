@@ -212,6 +212,30 @@ def demo_pdf(title: str, abstract: str, pages: int) -> bytes:
     return bytes(pdf.output())
 
 
+REVIEW_STRENGTHS = [
+    "Clear motivation.",
+    "The method is simple.",
+    "The experiments cover several context lengths.",
+    "The ablations are thorough.",
+    "The paper is well written.",
+]
+REVIEW_WEAKNESSES = [
+    "The baselines are not tuned equally.",
+    "The memory cost at 128k tokens is not reported.",
+    "Only synthetic tasks are evaluated.",
+    "No variance over seeds.",
+    "The gains are small for the added complexity.",
+    "Related work on retrieval is missing.",
+    "Some claims go beyond the experiments.",
+]
+REVIEW_REQUESTS = [
+    "Please add the memory figures and an ablation of the chunk size.",
+    "Please report wall-clock time as well as FLOPs.",
+    "A comparison with retrieval at equal compute would help.",
+    "Please release the evaluation scripts.",
+]
+
+
 def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False) -> None:
     """Bids in, the automatic assignment applied, some reviews submitted and some drafts, two discussions.
     ``complete``: every review is in, written over the twelve days after ``now``, with mixed recommendations."""
@@ -245,6 +269,13 @@ def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False
     }
     assignments = db.session.scalars(sa.select(ReviewAssignment).order_by(ReviewAssignment.id)).all()
     for k, a in enumerate(assignments):
+        # Reviews in different words: each picks its strengths, weaknesses and requests from short lists.
+        texts = {
+            **texts,
+            "strengths": " ".join(REVIEW_STRENGTHS[(k + j) % len(REVIEW_STRENGTHS)] for j in (0, 2)),
+            "weaknesses": " ".join(REVIEW_WEAKNESSES[(k * 3 + j) % len(REVIEW_WEAKNESSES)] for j in (0, 1)),
+            "comments_to_authors": REVIEW_REQUESTS[(k * 5) % len(REVIEW_REQUESTS)],
+        }
         if complete:
             # Each paper has a quality the reviewers roughly agree on; every fifth paper splits them.
             quality = (4, 2, 5, 3, 1, 4, 3, 2, 5, 3, 4, 2)[a.submission_id % 12]

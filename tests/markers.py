@@ -67,6 +67,7 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_demo_large_accounts_sign_in_and_see_their_work",
         "test_demo_large_builds_the_size_asked_at_each_phase",
         "test_demo_large_is_the_same_for_the_same_size",
+        "test_demo_small_reviews_are_not_one_text",
     ),
     "tests/views/test_demo_reset.py": (  # loads the demo workshop
         "test_demo_reset_says_what_goes_and_asks_first",

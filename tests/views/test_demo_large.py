@@ -103,3 +103,12 @@ def test_demo_default_stays_the_small_one(empty_app: Flask) -> None:
     assert "12 submissions are in." in result.output
     with empty_app.app_context():
         assert db.session.scalar(sa.select(sa.func.max(Submission.created_at))) < utcnow()
+
+
+def test_demo_small_reviews_are_not_one_text(empty_app: Flask) -> None:
+    result = empty_app.test_cli_runner().invoke(args=["demo", "--phase", "decisions"])
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        reviews = db.session.execute(sa.select(Review.strengths, Review.weaknesses, Review.updated_at)).all()
+    assert len({(s, w) for s, w, _ in reviews}) > len(reviews) // 2
+    assert max(at for _, _, at in reviews) < utcnow()
