@@ -22,6 +22,7 @@ from portal.models import (
 )
 from portal.queries import reviewers
 from portal.queries.conflicts import conflict_map
+from portal.services import kept_drafts
 from portal.web import get_submission, require_workshop
 
 
@@ -50,6 +51,7 @@ def paper(number: int) -> str:
         ws=ws,
         sub=sub,
         assigned=assigned,
+        kept=kept_drafts.kept_for(sub.id),
         comments=comments,
         ReviewState=ReviewState,
         conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items()],

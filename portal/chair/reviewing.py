@@ -24,6 +24,7 @@ from portal.models import (
     Bid,
     ProposalState,
     ReviewAssignment,
+    ReviewState,
     Submission,
     User,
     Workshop,
@@ -169,6 +170,10 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
     )
 
 
+def _has_draft(assignment: ReviewAssignment) -> bool:
+    return assignment.review is not None and assignment.review.state == ReviewState.DRAFT
+
+
 def _paper_anchor(sub: Submission) -> str:
     return url_for(".assignments", _anchor=f"paper-{sub.id}")
 
@@ -187,10 +192,20 @@ def add_assignment() -> Response:
 
 
 @bp.post("/assignments/<int:assignment_id>/remove")
-def remove_assignment(assignment_id: int) -> Response:
+def remove_assignment(assignment_id: int) -> Response | str:
     require_button()
     assignment = db.session.get(ReviewAssignment, assignment_id) or abort(404)
     sub = get_submission(assignment.submission_id, permissions.can_chair_paper)
+    if _has_draft(assignment) and not confirm.confirmed():
+        return confirm.page(
+            f"Remove {assignment.reviewer.name} from #{sub.id}",
+            f"{assignment.reviewer.name} (Reviewer {assignment.ordinal}) has a draft review of #{sub.id} "
+            f"“{sub.title}”. Removing them keeps the draft: it is shown on the paper's chair page, and it becomes "
+            "theirs again if you assign them again.",
+            [],
+            f"remove {assignment.reviewer.name}",
+            cancel=_paper_anchor(sub),
+        )
     done = f"{assignment.reviewer.name} no longer reviews #{sub.id}."  # (read before the row is gone)
     outcome = work.attempt(lambda: assignments.unassign_reviewer(me(), assignment))
     return redirect_after(outcome, done, _paper_anchor(sub))

@@ -198,6 +198,21 @@ class AssignmentExclusion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class KeptDraft(db.Model):
+    """The draft review of a reviewer who was removed from a paper (or gave it back), kept so that nothing typed is
+    lost: the chairs read it on the paper's page, and it becomes the draft again when the pair is assigned anew."""
+
+    __table_args__ = (sa.UniqueConstraint("submission_id", "reviewer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    content: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    saved_at: Mapped[datetime]  # when the reviewer last saved it
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    reviewer: Mapped[User] = relationship()
+
+
 class PaperScore(db.Model):
     """What a submission's reviews add up to, kept current by the reviewing services (``services.scores``) in
     the same transaction as the change, so the chair console sorts, filters and counts 20,000 papers without

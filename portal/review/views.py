@@ -276,12 +276,32 @@ def manage_assign(number: int) -> Response:
 
 
 @bp.post("/papers/<int:number>/manage/remove/<int:assignment_id>")
-def manage_remove(number: int, assignment_id: int) -> Response:
+def manage_remove(number: int, assignment_id: int) -> Response | str:
     ButtonForm().validate_on_submit() or abort(400)
     sub = _managed(number)
     assignment = db.session.get(ReviewAssignment, assignment_id)
     if assignment is None or assignment.submission_id != sub.id:
         abort(404)
+    draft = assignment.review is not None and assignment.review.state == ReviewState.DRAFT
+    if draft and request.form.get("confirm") != "1":  # ask first, as the chairs' own remove does
+        name = assignment.reviewer.name
+        return render_template(
+            "chair/confirm.html",
+            nav=False,
+            heading=f"Remove {name} from #{sub.id}",
+            what=f"{name} (Reviewer {assignment.ordinal}) has a draft review of #{sub.id} “{sub.title}”. Removing them "
+            "keeps the draft: the chairs read it on the paper's page, and it becomes theirs again if they are "
+            "assigned again.",
+            items=[],
+            total=0,
+            limit=0,
+            yes=f"remove {name}",
+            action=request.path,
+            hidden={},
+            note="",
+            cancel=url_for(".paper", number=number, _anchor="manage"),
+            empty_blocks=False,
+        )
     done = f"{assignment.reviewer.name} no longer reviews #{sub.id}."  # (read before the row is gone)
     outcome = work.attempt(lambda: assignments.unassign_reviewer(me(), assignment))
     return redirect_after(outcome, done, url_for(".paper", number=number, _anchor="manage"))

@@ -59,7 +59,7 @@ from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries import assignment_of
 from portal.queries.conflicts import AUTHOR, conflict_reasons, conflicted_pairs, gather
-from portal.services import audit
+from portal.services import audit, kept_drafts
 from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
 from portal.services.review_settings import load_of, min_load_of
 from portal.services.scores import refresh_scores
@@ -546,6 +546,7 @@ def assign_reviewer(actor: User, ws: Workshop, sub: Submission, reviewer: User, 
     )
     db.session.add(assignment)
     db.session.flush()
+    kept_drafts.restore(assignment)  # the draft the reviewer had when removed from this paper, if any
     audit.record(
         actor, "assignment.add", f"Assigned {reviewer.name} to #{sub.id} as Reviewer {assignment.ordinal}", submission=sub
     )
@@ -601,12 +602,14 @@ def decline_assignment(reviewer: User, ws: Workshop, sub: Submission, reason: st
 
 
 def _remove(assignment: ReviewAssignment, refused: DomainError) -> None:
-    """Delete an assignment and its draft review, only if no submitted review is there at that moment."""
+    """Delete an assignment and its draft review (kept apart first: ``kept_drafts``), only if no submitted review
+    is there at that moment."""
     if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
         raise refused
     aid = assignment.id
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(ReviewAssignment.id).where(ReviewAssignment.id == aid).with_for_update())
+    kept_drafts.keep(assignment)  # the draft is kept apart, to read and to restore (issue 20, 6)
     drafts = sa.select(Review.id).where(Review.assignment_id == aid, Review.state == ReviewState.DRAFT)
     db.session.execute(
         sa.delete(ReviewRevision).where(ReviewRevision.review_id.in_(drafts)).execution_options(synchronize_session=False)

@@ -415,9 +415,12 @@ def test_a_reviewer_declines_a_paper_the_chairs_who_handle_it_are_mailed_and_lat
     # Rita is eager for the paper, but the next run leaves her out of it.
     _, proposal = run(chair)
     assert "Rita Reviewer" not in proposed(proposal)[n]
-    # Assigned again by hand, she starts afresh: her draft went with the assignment.
+    # Her draft was kept (the chairs read it on the paper's page); assigned again by hand, it is hers again.
+    assert "Drafts kept from removed reviewers" in text_of(chair.get(f"/chair/papers/{n}"))
     post(chair, "/chair/assignments/add", {"number": n, "reviewer": w.uid("rita")}, token_page="/chair/assignments")
-    assert "Your review Not started." in text_of(rita.get(f"/review/papers/{n}"))
+    assert "Your review Not started." not in text_of(rita.get(f"/review/papers/{n}"))
+    assert "Half a thought." in rita.get(f"/review/papers/{n}/review").get_data(as_text=True)
+    assert "Drafts kept from removed reviewers" not in text_of(chair.get(f"/chair/papers/{n}"))
 
 
 def test_declining_is_refused_after_the_review_is_in_with_a_long_reason_and_to_anyone_not_reviewing_it(
@@ -618,3 +621,35 @@ def test_a_pair_left_out_is_listed_with_its_reason_and_can_be_allowed_again(w: W
 
     assert flashes(follow(chair, allowed)) == [f"Later automatic runs may propose Ivan Insider for #{w.n('p2')} again."]
     assert left_out(chair.get("/chair/assignments")) is None
+
+
+def test_removing_a_reviewer_with_a_draft_asks_first_and_keeps_the_draft_to_restore(w: World, smtp: SMTPRecorder) -> None:
+    n = w.n("p1")
+    chair, rita = sign_in(w, "cleo"), sign_in(w, "rita")
+    post(chair, "/chair/assignments/add", {"number": n, "reviewer": w.uid("rita")}, token_page="/chair/assignments")
+    post(rita, f"/review/papers/{n}/review", {"summary": "Half a thought.", "action": "draft", "version": ""})
+    page = chair.get("/chair/assignments").get_data(as_text=True)
+    remove = re.search(r'action="(/chair/assignments/(\d+)/remove)"', page)
+    assert remove is not None
+    aid = int(remove.group(2))
+
+    # Without "Yes" nothing is removed: the page says whose draft it is and that it is kept.
+    asked = text_of(post(chair, remove.group(1), token_page="/chair/assignments"))
+    assert f"Remove Rita Reviewer from #{n}?" in asked
+    assert f"Rita Reviewer (Reviewer 1) has a draft review of #{n}" in asked
+    assert "Removing them keeps the draft" in asked
+    assert "Yes, remove Rita Reviewer Cancel" in asked
+    assert "Half a thought." in rita.get(f"/review/papers/{n}/review").get_data(as_text=True)
+
+    removed = post(chair, remove.group(1), {"confirm": "1"}, token_page="/chair/assignments")
+    assert flashes(follow(chair, removed)) == [f"Rita Reviewer no longer reviews #{n}."]
+    assert rita.get(f"/review/papers/{n}").status_code == 404
+    kept = text_of(chair.get(f"/chair/papers/{n}"))
+    assert "Drafts kept from removed reviewers" in kept
+    assert "Rita Reviewer rita@example.org" in kept and "Summary Half a thought." in kept
+
+    # Assigned again, the draft is hers again, as she left it.
+    post(chair, "/chair/assignments/add", {"number": n, "reviewer": w.uid("rita")}, token_page="/chair/assignments")
+    assert "Half a thought." in rita.get(f"/review/papers/{n}/review").get_data(as_text=True)
+    assert "Drafts kept from removed reviewers" not in text_of(chair.get(f"/chair/papers/{n}"))
+    assert aid > 0
