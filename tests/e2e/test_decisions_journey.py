@@ -257,7 +257,7 @@ def test_chair_decides_sends_letters_authors_read_them_and_the_accepted_paper_is
     chair.get_by_role("button", name="Send all drafts").click()
     # It asks first, naming each letter and its recipients.
     expect(chair.get_by_role("heading", level=1)).to_have_text("Send the decision letters?")
-    expect(chair.get_by_role("main").get_by_role("listitem")).to_have_count(2)
+    expect(chair.locator("ul.confirm-list li")).to_have_count(2)
     chair.get_by_role("button", name="Yes, send 2 letters").click()
 
     expect(chair).to_have_url(f"{live_server}/chair/letters")
@@ -326,7 +326,7 @@ def test_chair_decides_sends_letters_authors_read_them_and_the_accepted_paper_is
     chair.get_by_role("button", name="Publish the accepted papers").click()
     # It asks first, naming the papers that become public; nothing is public until "Yes".
     expect(chair.get_by_role("heading", level=1)).to_have_text("Publish the accepted papers?")
-    expect(chair.get_by_role("main").get_by_role("listitem")).to_have_count(1)
+    expect(chair.locator("ul.confirm-list li")).to_have_count(1)
     chair.get_by_role("button", name="Yes, publish them").click()
     expect(chair).to_have_url(f"{live_server}/chair/decisions")
     expect(chair.locator(".flash")).to_have_text("The accepted papers are public.")
