@@ -7,6 +7,7 @@ from portal.models.job import Job, JobState
 from portal.models.review import (
     CONFIDENCES,
     RECOMMENDATIONS,
+    REVIEW_FIELDS,
     AssignmentExclusion,
     AssignmentOrigin,
     AssignmentProposal,
@@ -65,6 +66,7 @@ __all__ = [
     "AOE_ZONE",
     "CONFIDENCES",
     "RECOMMENDATIONS",
+    "REVIEW_FIELDS",
     "AssignmentExclusion",
     "AssignmentOrigin",
     "AssignmentProposal",

@@ -80,6 +80,18 @@ class ReviewAssignment(db.Model):
     )
 
 
+#: The fields a reviewer types into a review (a draft's, a revision's and a kept draft's content).
+REVIEW_FIELDS = (
+    "recommendation",
+    "confidence",
+    "summary",
+    "strengths",
+    "weaknesses",
+    "comments_to_authors",
+    "confidential_comments",
+)
+
+
 class ReviewState(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"

@@ -8,8 +8,7 @@ from wtforms.validators import Length, Optional
 
 from portal.db import parse_id
 from portal.forms import choices, strip, unix_newlines
-from portal.models import CONFIDENCES, RECOMMENDATIONS, Review
-from portal.services.reviews import REVIEW_FIELDS
+from portal.models import CONFIDENCES, RECOMMENDATIONS, REVIEW_FIELDS, Review
 
 TEXT = [Optional(), Length(max=20_000)]
 

@@ -8,18 +8,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal.db import db
-from portal.models import KeptDraft, Review, ReviewAssignment, ReviewState
+from portal.models import REVIEW_FIELDS, KeptDraft, Review, ReviewAssignment, ReviewState
 
-#: What a draft holds (the fields a reviewer types; ``services.reviews.REVIEW_FIELDS`` names the same).
-FIELDS = (
-    "recommendation",
-    "confidence",
-    "summary",
-    "strengths",
-    "weaknesses",
-    "comments_to_authors",
-    "confidential_comments",
-)
+FIELDS = REVIEW_FIELDS  # what a draft holds
 
 
 def keep(assignment: ReviewAssignment) -> KeptDraft | None:

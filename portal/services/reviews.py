@@ -14,6 +14,7 @@ from portal import emails, permissions
 from portal.db import db, utcnow
 from portal.domain import ChangedMeanwhile, DeadlinePassed, DomainError
 from portal.models import (
+    REVIEW_FIELDS,
     Phase,
     Review,
     ReviewAssignment,
@@ -27,16 +28,6 @@ from portal.models import (
 from portal.services import audit
 from portal.services.scores import refresh_scores
 from portal.urls import external_url
-
-REVIEW_FIELDS = (
-    "recommendation",
-    "confidence",
-    "summary",
-    "strengths",
-    "weaknesses",
-    "comments_to_authors",
-    "confidential_comments",
-)
 
 
 def reviewing_open(ws: Workshop, now: datetime) -> bool:
