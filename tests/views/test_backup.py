@@ -188,7 +188,11 @@ def build_workshop(app: Flask) -> dict[str, int]:
         discussion.post_comment(rita, ws, p1, "Does the speed-up hold on eight devices?")
         db.session.add(Bid(submission_id=p1.id, reviewer_id=rex.id, value=BidValue.EAGER))
         assignments.add_conflict_override(carla, p1, rex, True, "Rex co-wrote the baseline.")
-        assignments.exclude(carla, p2.id, una.id, ExclusionReason.NEVER)  # a pair later runs leave out
+        # Una drafts a review of p2 and is removed: her draft is kept, and the pair is left out of later runs.
+        third = assignments.assign_reviewer(carla, ws, p2, una)
+        reviews.save_review(ws, third, {"summary": "Half a thought."}, submit=False, version=None)
+        assignments.unassign_reviewer(carla, third)
+        assignments.exclude(carla, p2.id, una.id, ExclusionReason.NEVER)
         accounts.invite_reviewers(carla, ws, accounts.parse_invitation_lines("Vera Visitor <vera@example.org>"))
         sponsors.submit_inquiry(
             ws,
