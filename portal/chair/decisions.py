@@ -24,10 +24,9 @@ from portal.models import (
     ReviewAssignment,
     ReviewState,
     Submission,
-    SubmissionState,
     Workshop,
 )
-from portal.queries import reviewable
+from portal.queries import accepted, reviewable
 from portal.services import decisions
 from portal.urls import safe_next
 from portal.web import get_submission, me, redirect_after, require_workshop
@@ -271,16 +270,7 @@ def _delivery(report: emails.DeliveryReport | None) -> tuple[str, str]:
 
 def _accepted_titles(ws: Workshop) -> list[str]:
     """The papers the public list of accepted papers shows (as ``public.accepted`` selects them)."""
-    rows = db.session.scalars(
-        sa.select(Submission)
-        .where(
-            Submission.workshop_id == ws.id,
-            Submission.decision == Decision.ACCEPTED,
-            Submission.state == SubmissionState.SUBMITTED,
-        )
-        .order_by(Submission.id)
-    )
-    return [f"#{s.id} {s.title}" for s in rows]
+    return [f"#{s.id} {s.title}" for s in db.session.scalars(accepted(ws))]
 
 
 @bp.post("/publish")

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, render_template
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from portal import queries
 from portal.db import db
-from portal.models import DateKind, Decision, FileKind, PersonRole, Submission, SubmissionState, Workshop
+from portal.models import DateKind, FileKind, PersonRole, Submission, Workshop
 from portal.public.blueprint import bp
 from portal.web import require_workshop, send_stored
 
@@ -51,16 +51,7 @@ def organizers() -> str:
 
 def _accepted(ws: Workshop) -> list[Submission]:
     return list(
-        db.session.scalars(
-            sa.select(Submission)
-            .where(
-                Submission.workshop_id == ws.id,
-                Submission.decision == Decision.ACCEPTED,
-                Submission.state == SubmissionState.SUBMITTED,
-            )
-            .order_by(Submission.id)
-            .options(selectinload(Submission.authors), selectinload(Submission.revisions))
-        )
+        db.session.scalars(queries.accepted(ws).options(selectinload(Submission.authors), selectinload(Submission.revisions)))
     )
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal.db import db
-from portal.models import Letter, ReviewAssignment, Submission, SubmissionAuthor, SubmissionState, User, Workshop
+from portal.models import Decision, Letter, ReviewAssignment, Submission, SubmissionAuthor, SubmissionState, User, Workshop
 
 
 def current_workshop() -> Workshop | None:
@@ -49,6 +49,19 @@ def reviewers() -> list[User]:
     stmt = sa.select(User).where(User.is_reviewer).order_by(User.id)
     return list(
         db.session.scalars(stmt.options(selectinload(User.conflicts), selectinload(User.topics), selectinload(User.papers)))
+    )
+
+
+def accepted(ws: Workshop) -> sa.Select[tuple[Submission]]:
+    """The papers the public list of accepted papers shows: accepted and submitted (not withdrawn), by number."""
+    return (
+        sa.select(Submission)
+        .where(
+            Submission.workshop_id == ws.id,
+            Submission.decision == Decision.ACCEPTED,
+            Submission.state == SubmissionState.SUBMITTED,
+        )
+        .order_by(Submission.id)
     )
 
 
