@@ -30,9 +30,10 @@ def page(
     cancel: str = "",
     empty_blocks: bool = False,
     total: int | None = None,
+    problem: str = "",
 ) -> str:
     """``items`` are the first of ``total`` (all of them when None); ``empty_blocks``: with nothing to act on,
-    the "Yes" button is disabled."""
+    the "Yes" button is disabled; ``problem``: why the page is shown again (what was confirmed changed)."""
     return render_template(
         "chair/confirm.html",
         ws=require_workshop(),
@@ -47,4 +48,5 @@ def page(
         cancel=cancel or url_for("chair.decisions"),
         empty_blocks=empty_blocks,
         total=len(items) if total is None else total,
+        problem=problem,
     )

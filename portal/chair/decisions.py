@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,13 +19,10 @@ from portal.models import (
     Decision,
     Letter,
     Presentation,
-    Review,
-    ReviewAssignment,
-    ReviewState,
     Submission,
     Workshop,
 )
-from portal.queries import accepted, reviewable
+from portal.queries import accepted
 from portal.services import decisions
 from portal.urls import safe_next
 from portal.web import get_submission, me, redirect_after, require_workshop
@@ -46,21 +42,19 @@ def _parse(value: str | None, enum_cls: type) -> object | None:
 @bp.get("/decisions", endpoint="decisions")
 def decisions_page() -> str:
     ws = require_workshop()
-    subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
-    scores: dict[int, list[int]] = defaultdict(list)
-    for sub_id, rec in db.session.execute(
-        sa.select(ReviewAssignment.submission_id, Review.recommendation).join(Review).where(Review.state == ReviewState.SUBMITTED)
-    ):
-        scores[sub_id].append(rec)
-    sent = {x.submission_id for x in db.session.scalars(sa.select(Letter).where(Letter.email_id.is_not(None)))}
+    table = decisions.decisions_table(ws, me(), decisions.DecisionQuery.from_args(request.args))
+    # Only papers the chair may decide are in the table; asked again here, per row, as every view asks.
+    rows = [row for row in table.rows if permissions.can_chair_paper(me(), row.sub)]
     return render_template(
         "chair/decisions.html",
         ws=ws,
-        subs=subs,
-        scores=scores,
-        sent=sent,
+        table=table,
+        rows=rows,
+        t=table.query,
+        sorts=decisions.DECISION_SORTS,
         decisions=list(Decision),
         presentations=list(Presentation),
+        back=url_for(".decisions", **table.query.args()),
     )
 
 
@@ -164,15 +158,15 @@ def _letters_page(
 ) -> str:
     """The letters page; ``typed`` is what the chair sent, shown again when it was refused, with its ``problems``
     for the error summary (a text, or (the field's #id, text))."""
-    rows = [
-        x
-        for x in db.session.scalars(sa.select(Letter).order_by(Letter.submission_id))
-        if permissions.can_chair_paper(me(), x.submission)
-    ]
+    table = decisions.letters_table(me(), decisions.LetterQuery.from_args(request.args))
     return render_template(
         "chair/letters.html",
         ws=ws,
-        letters=rows,
+        table=table,
+        t=table.query,
+        groups=decisions.letter_groups(),
+        states=decisions.LETTER_STATES,
+        back=url_for(".letters", **table.query.args()),
         default_accept=decisions.DEFAULT_ACCEPT,
         default_reject=decisions.DEFAULT_REJECT,
         placeholders=decisions.PLACEHOLDERS,
@@ -202,48 +196,81 @@ def letter(letter_id: int) -> str | Response:
     return redirect_after(outcome, done, url_for(".letter", letter_id=letter_id))
 
 
+def _numbers(values: list[str]) -> list[int]:
+    """Paper numbers as posted ("12", or a ticked row's "12:3"; the confirmation's "12,15,18"), in order, once each."""
+    found: dict[int, None] = {}
+    for value in values:
+        for part in value.split(","):
+            if (n := parse_id(part.partition(":")[0].strip())) is not None:
+                found.setdefault(n)
+    return list(found)
+
+
 @bp.post("/letters/send")
-def send_letters() -> Response | str:
+def send_letters() -> Response | str | tuple[str, int]:
+    """Send the drafts the chair chose (ticked papers, one decision or presentation, or all), after a confirmation
+    that lists them. The confirmation carries the papers' numbers and a fingerprint of the letters; "Yes" sends
+    those letters and no others, and refuses when any of them changed in between (sent by another chair,
+    decided again, edited)."""
     require_button()
+    ws = require_workshop()
+    back = safe_next(request.form.get("next")) or url_for(".letters")
     if not confirm.confirmed():
-        return _confirm_letters()
+        subset = request.form.get("subset", "")
+        if subset == "ticked":
+            numbers = _numbers(request.form.getlist("selected"))
+            if not numbers:
+                flash("Tick the papers whose letters to send.", "error")
+                return redirect(back)
+            return _confirm_letters(decisions.plan_letters(me(), papers=numbers), "the ticked papers", back)
+        group = request.form.get("group", "")
+        groups = decisions.letter_groups()
+        if subset == "group" and group in groups:
+            return _confirm_letters(decisions.plan_letters(me(), group=group), groups[group].lower(), back)
+        return _confirm_letters(decisions.plan_letters(me()), "", back)
+    if "papers" not in request.form:  # "Yes" without the list (a script of old): every draft ready, as before
+        once.record(url_for(".letters"), "the letters were sent")
+        return launch("letters", me(), workshop_id=ws.id)
+    chosen = _numbers([request.form.get("papers", "")])
+    plan = decisions.plan_letters(me(), papers=chosen)
+    if not chosen or plan.left_out or plan.digest != request.form.get("digest"):
+        problem = (
+            "Nothing was sent: these letters changed since you confirmed them (sent by another chair, decided again, "
+            "edited or prepared again). Here they are as they are now; send again if this is what you want."
+        )
+        return _confirm_letters(plan, "the papers you confirmed", back, problem=problem), 409
     once.record(url_for(".letters"), "the letters were sent")  # pressed twice: sent once (each draft is claimed too)
-    return launch("letters", me(), workshop_id=require_workshop().id)
+    return launch("letters", me(), workshop_id=ws.id, papers=plan.papers)
 
 
-def _confirm_letters() -> str:
-    """Which letters "Send all drafts" sends, and to whom: the drafts ``send_letters`` would send now."""
-    ids = decisions.sendable_letters(me())
-    rows = (
-        db.session.scalars(
-            sa.select(Letter)
-            .where(Letter.id.in_(ids[: confirm.LIMIT]))
-            .order_by(Letter.submission_id)
-            .options(sa.orm.selectinload(Letter.submission).selectinload(Submission.authors))
-        ).all()
-        if ids
-        else []
-    )
-    items = [
-        f"#{x.submission_id} {x.subject} → {', '.join(sorted({a.mail_address for a in x.submission.authors}))}" for x in rows
-    ]
-    count = len(ids)
+def _confirm_letters(plan: decisions.LetterPlan, which: str, back: str, *, problem: str = "") -> str:
+    """Which letters the send puts in the outbox, and to whom: exactly the drafts of ``plan``, whose numbers and
+    fingerprint the "Yes" button posts back."""
+    shown = plan.letters[: confirm.LIMIT]
+    items = [f"#{x.submission_id} {x.subject} → {', '.join(plan.recipients(x))}" for x in shown]
+    count = len(plan.letters)
+    of = f" of {which}" if which else ""
     what = (
-        f"{count} decision letter{'s' if count != 1 else ''} will be put in the outbox and mailed to all the authors of "
-        f"{'each' if count != 1 else 'the'} paper. A letter cannot be called back once sent."
+        f"{count} decision letter{'s' if count != 1 else ''}{of} will be put in the outbox and mailed to all the "
+        f"authors of {'each' if count != 1 else 'the'} paper, and no other letter. A letter cannot be called back once sent."
         if count
-        else "There is no draft to send: every letter is sent, stale, or for a paper you may not decide."
+        else f"There is no draft{of} to send: every letter is sent, stale, or for a paper you may not decide."
     )
+    note = "Stale drafts (written for a decision since changed) and the letters of your own papers are left out."
+    if plan.left_out:
+        shown_out = ", ".join(f"#{n}" for n in plan.left_out[:50]) + (" …" if len(plan.left_out) > 50 else "")
+        note += f" Left out, with no draft ready to send: {shown_out}."
     return confirm.page(
         "Send the decision letters",
         what,
         items,
         f"send {count} letter{'s' if count != 1 else ''}",
-        hidden={once.FIELD: once.once_token()},
-        note="Stale drafts (written for a decision since changed) and the letters of your own papers are left out.",
-        cancel=url_for(".letters"),
+        hidden={once.FIELD: once.once_token(), "papers": ",".join(map(str, plan.papers)), "digest": plan.digest, "next": back},
+        note=note,
+        cancel=back,
         empty_blocks=True,
-        total=len(ids),
+        total=count,
+        problem=problem,
     )
 
 

@@ -4,6 +4,8 @@ each marked in its own transaction by the delivery)."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +14,7 @@ from jinja2 import TemplateError
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import emails
-from portal.db import db, utcnow
+from portal.db import MAX_ID, db, like_pattern, utcnow
 from portal.domain import ChangedMeanwhile, Conflicted, DomainError, InvalidTransition
 from portal.jobs import Progress, deliver_queued, job, path_for
 from portal.models import (
@@ -20,6 +22,8 @@ from portal.models import (
     EmailState,
     Job,
     Letter,
+    OutgoingEmail,
+    PaperScore,
     Presentation,
     Review,
     ReviewAssignment,
@@ -30,6 +34,7 @@ from portal.models import (
     User,
     Workshop,
 )
+from portal.models.submission import submission_topic
 from portal.permissions import chair_conflicted_ids
 from portal.queries import letter_sent
 from portal.sandbox import BudgetExceeded, chair_sandbox
@@ -288,9 +293,74 @@ def stale_letters(actor: User | None) -> list[int]:
     )
 
 
-def sendable_letters(actor: User | None) -> list[int]:
-    """The ids of the drafts ``send_letters`` would send now."""
-    return list(db.session.scalars(_sendable(actor).with_only_columns(Letter.id)))
+def sendable_letters(actor: User | None, papers: list[int] | None = None) -> list[int]:
+    """The ids of the drafts ``send_letters`` would send now (of the papers numbered ``papers`` only, when given)."""
+    stmt = _sendable(actor)
+    if papers is not None:
+        stmt = stmt.where(Letter.submission_id.in_(papers))
+    return list(db.session.scalars(stmt.with_only_columns(Letter.id)))
+
+
+# --- letters by subset: what the chair chose, confirmed, and sent as confirmed ---------------------------------
+
+
+def letter_groups() -> dict[str, str]:
+    """The groups of papers a chair sends the letters of at once: each decision, and each presentation of an
+    accepted paper ("accepted/oral"), in the order of the enums (a decision or presentation added there
+    appears here and gets its own letter template)."""
+    groups: dict[str, str] = {}
+    for d in Decision:
+        groups[d.value] = f"{d.value.capitalize()} papers"
+        if d == Decision.ACCEPTED:
+            groups |= {f"{d.value}/{p.value}": f"{d.value.capitalize()} papers, {p.value}" for p in Presentation}
+    return groups
+
+
+def _in_group(group: str) -> list[sa.ColumnElement[bool]]:
+    decision, _, presentation = group.partition("/")
+    where = [Submission.decision == Decision(decision)]
+    if presentation:
+        where.append(Submission.presentation == Presentation(presentation))
+    return where
+
+
+@dataclass
+class LetterPlan:
+    """The drafts a send would put in the outbox, as the confirmation page shows them, and the fingerprint of
+    exactly that (which papers, what each letter says, to whom): the send checks it again and refuses any change."""
+
+    letters: list[Letter]
+    left_out: list[int]  # papers chosen by number that have no draft ready to send (sent, stale, none, not yours)
+
+    @property
+    def papers(self) -> list[int]:
+        return [x.submission_id for x in self.letters]
+
+    @staticmethod
+    def recipients(x: Letter) -> list[str]:
+        return sorted({a.mail_address for a in x.submission.authors})
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.sha256(b"letters")
+        for x in self.letters:
+            for part in (str(x.submission_id), x.subject, x.body, ",".join(self.recipients(x))):
+                h.update(b"\0" + part.encode())
+        return h.hexdigest()
+
+
+def plan_letters(actor: User, *, papers: list[int] | None = None, group: str | None = None) -> LetterPlan:
+    """The drafts ready to send of the papers numbered ``papers`` (ticked, or confirmed), or of one ``group``
+    (``letter_groups``), or all of them; never those of papers ``actor`` may not decide."""
+    stmt = _sendable(actor)
+    if papers is not None:
+        stmt = stmt.where(Letter.submission_id.in_(papers))
+    if group:
+        stmt = stmt.where(*_in_group(group))
+    stmt = stmt.options(contains_eager(Letter.submission).selectinload(Submission.authors).selectinload(SubmissionAuthor.user))
+    letters = list(db.session.scalars(stmt).unique())
+    found = {x.submission_id for x in letters}
+    return LetterPlan(letters, sorted(set(papers or ()) - found))
 
 
 def send_letters(actor: User | None, ws: Workshop, *, only: list[int] | None = None) -> int:
@@ -385,6 +455,258 @@ def set_published(actor: User, ws: Workshop, published: bool) -> None:
     db.session.flush()
 
 
+# --- the decisions table ---------------------------------------------------------------------------------
+
+DECISION_SORTS = {
+    "number": "Number",
+    "mean": "Mean",
+    "weighted": "Weighted mean",
+    "spread": "Spread",
+    "reviews": "Reviews",
+    "decision": "Decision",
+}
+PER_PAGE = 50
+
+
+@dataclass
+class DecisionQuery:
+    """One view of the decisions table, as its GET arguments say (every link and form of the page keeps them)."""
+
+    q: str = ""
+    decision: str | None = None  # "none" (no decision yet) or a Decision value
+    presentation: str | None = None  # a Presentation value
+    topic: int | None = None
+    missing: bool = False  # reviews missing
+    sort: str = "number"
+    descending: bool = False
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> DecisionQuery:
+        decision = args.get("decision")
+        presentation = args.get("presentation")
+        sort = args.get("sort", "number")
+        topic = args.get("topic", type=int)
+        return cls(
+            q=(args.get("q") or "").strip()[:200],
+            decision=decision if decision == "none" or decision in Decision._value2member_map_ else None,
+            presentation=presentation if presentation in Presentation._value2member_map_ else None,
+            topic=topic if topic and 0 < topic <= MAX_ID else None,
+            missing=args.get("missing") == "1",
+            sort=sort if sort in DECISION_SORTS else "number",
+            descending=args.get("dir") == "desc",
+            page=max(1, min(args.get("page", 1, type=int) or 1, 10**6)),
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """The query string of this view with some values changed (sort links, pages, the forms' way back)."""
+        values = {
+            "q": self.q or None,
+            "decision": self.decision,
+            "presentation": self.presentation,
+            "topic": self.topic,
+            "missing": "1" if self.missing else None,
+            "sort": self.sort if self.sort != "number" else None,
+            "dir": "desc" if self.descending else None,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v is not None}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.decision or self.presentation or self.topic or self.missing)
+
+
+@dataclass
+class DecisionRow:
+    sub: Submission
+    score: PaperScore | None
+    recommendations: list[int]  # the submitted reviews' recommendations, by reviewer number
+    sent: bool  # its letter is sent: the decision is final
+
+    @property
+    def missing(self) -> int:
+        """Reviews assigned and not in."""
+        return (self.score.assigned - self.score.done) if self.score else 0
+
+
+@dataclass
+class DecisionTable:
+    rows: list[DecisionRow]
+    total: int  # papers matching the filters
+    page: int
+    pages: int
+    query: DecisionQuery
+    counts: dict[str, int]  # the chair's papers by decision ("none" and each value), whatever the filters
+
+
+def decisions_table(ws: Workshop, viewer: User, query: DecisionQuery) -> DecisionTable:
+    """One page of the submitted papers the viewing chair may decide, in a fixed number of statements whatever
+    the number of papers: the papers a chair is an author of (or conflicted with) are not in it at all, so
+    nothing of their reviews is read. Scores come from ``PaperScore`` (``services.scores``)."""
+    visible = [
+        Submission.workshop_id == ws.id,
+        Submission.state == SubmissionState.SUBMITTED,
+        Submission.id.not_in(chair_conflicted_ids(viewer)),
+    ]
+    done = sa.func.coalesce(PaperScore.done, 0)
+    assigned = sa.func.coalesce(PaperScore.assigned, 0)
+    stmt = sa.select(Submission, PaperScore).outerjoin(PaperScore, PaperScore.submission_id == Submission.id).where(*visible)
+    if query.q.startswith("#") and query.q[1:].isascii() and query.q[1:].isdigit():
+        stmt = stmt.where(Submission.id == min(int(query.q[1:]), MAX_ID))  # "#12" is the paper's number
+    elif query.q:
+        stmt = stmt.where(sa.func.lower(Submission.title).like(like_pattern(query.q), escape="\\"))
+    if query.decision == "none":
+        stmt = stmt.where(Submission.decision.is_(None))
+    elif query.decision:
+        stmt = stmt.where(Submission.decision == Decision(query.decision))
+    if query.presentation:
+        stmt = stmt.where(Submission.presentation == Presentation(query.presentation))
+    if query.topic:
+        stmt = stmt.where(
+            sa.or_(
+                Submission.primary_topic_id == query.topic,
+                Submission.id.in_(sa.select(submission_topic.c.submission_id).where(submission_topic.c.topic_id == query.topic)),
+            )
+        )
+    if query.missing:
+        stmt = stmt.where(sa.or_(done < assigned, done < ws.reviews_per_paper))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Submission.id).subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(query.page, pages)
+    key = {
+        "number": Submission.id,
+        "mean": PaperScore.mean,
+        "weighted": PaperScore.weighted,
+        "spread": PaperScore.spread,
+        "reviews": done,
+        "decision": Submission.decision,
+    }[query.sort]
+    order = key.desc() if query.descending else key.asc()
+    if query.sort in ("mean", "weighted", "spread", "decision"):
+        order = order.nulls_last()
+    found = db.session.execute(
+        stmt.order_by(order, Submission.id)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+        .options(selectinload(Submission.authors), selectinload(Submission.primary_topic))
+    ).all()
+    ids = [sub.id for sub, _ in found]
+    recommendations: dict[int, list[int]] = {}
+    sent: set[int] = set()
+    if ids:
+        for sub_id, rec in db.session.execute(
+            sa.select(ReviewAssignment.submission_id, Review.recommendation)
+            .join(Review, Review.assignment_id == ReviewAssignment.id)
+            .where(
+                ReviewAssignment.submission_id.in_(ids),
+                Review.state == ReviewState.SUBMITTED,
+                ReviewAssignment.suspended_at.is_(None),
+            )
+            .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
+        ):
+            recommendations.setdefault(sub_id, []).append(rec)
+        sent = set(
+            db.session.scalars(sa.select(Letter.submission_id).where(Letter.submission_id.in_(ids), Letter.email_id.is_not(None)))
+        )
+    counts = {
+        (str(d) if d else "none"): n
+        for d, n in db.session.execute(
+            sa.select(Submission.decision, sa.func.count()).where(*visible).group_by(Submission.decision)
+        )
+    }
+    query.page = page
+    rows = [DecisionRow(sub, score, recommendations.get(sub.id, []), sub.id in sent) for sub, score in found]
+    return DecisionTable(rows, total, page, pages, query, counts)
+
+
+# --- the letters list ------------------------------------------------------------------------------------
+
+LETTER_STATES = ("draft", "stale", "queued", "sent", "failed")
+
+
+@dataclass
+class LetterQuery:
+    group: str | None = None  # a key of ``letter_groups``
+    state: str | None = None  # one of LETTER_STATES
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> LetterQuery:
+        group, state = args.get("group"), args.get("state")
+        return cls(
+            group=group if group in letter_groups() else None,
+            state=state if state in LETTER_STATES else None,
+            page=max(1, min(args.get("page", 1, type=int) or 1, 10**6)),
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        values = {"group": self.group, "state": self.state, "page": self.page if self.page > 1 else None} | changes
+        return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass
+class LetterTable:
+    letters: list[Letter]
+    total: int
+    page: int
+    pages: int
+    query: LetterQuery
+    stale: list[int]  # drafts written for a decision since changed (all of the chair's, not just this page)
+    changed_after: list[int]  # letters sent whose paper's decision changed since
+    ready: dict[str, int]  # drafts ready to send, per group, and "all"
+
+
+def letters_table(actor: User, query: LetterQuery) -> LetterTable:
+    """One page of the letters of the papers ``actor`` may decide, in a fixed number of statements."""
+    mine = chair_conflicted_ids(actor)
+    stmt = sa.select(Letter).join(Submission, Submission.id == Letter.submission_id).where(Letter.submission_id.not_in(mine))
+    if query.group:
+        stmt = stmt.where(*_in_group(query.group))
+    written = _written_for_the_decision()
+    if query.state == "draft":
+        stmt = stmt.where(Letter.email_id.is_(None), written)
+    elif query.state == "stale":
+        stmt = stmt.where(Letter.email_id.is_(None), sa.not_(written))
+    elif query.state:
+        sent_as = sa.select(OutgoingEmail.id).where(OutgoingEmail.state == EmailState(query.state))
+        stmt = stmt.where(Letter.email_id.in_(sent_as))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Letter.id).subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(query.page, pages)
+    letters = list(
+        db.session.scalars(
+            stmt.order_by(Letter.submission_id)
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+            .options(contains_eager(Letter.submission), selectinload(Letter.email))
+        )
+    )
+    changed_after = list(
+        db.session.scalars(
+            sa.select(Letter.submission_id)
+            .join(Submission, Submission.id == Letter.submission_id)
+            .where(Letter.email_id.is_not(None), Letter.submission_id.not_in(mine), sa.not_(written))
+            .order_by(Letter.submission_id)
+        )
+    )
+    ready: dict[str, int] = {"all": 0}
+    sendable = _sendable(actor).order_by(None)
+    for decision, presentation, n in db.session.execute(
+        sendable.with_only_columns(Submission.decision, Submission.presentation, sa.func.count()).group_by(
+            Submission.decision, Submission.presentation
+        )
+    ):
+        ready["all"] += n
+        ready[decision.value] = ready.get(decision.value, 0) + n
+        if presentation is not None:
+            key = f"{decision.value}/{presentation.value}"
+            ready[key] = ready.get(key, 0) + n
+    query.page = page
+    return LetterTable(letters, total, page, pages, query, stale_letters(actor), changed_after, ready)
+
+
 # --- its background job -------------------------------------------------------------------------------
 
 
@@ -392,13 +714,13 @@ LETTERS_PER_TRANSACTION = 200
 
 
 @job("letters", "Sending the decision letters")
-def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, Any]:
+def run_letters(row: Job, progress: Progress, *, workshop_id: int, papers: list[int] | None = None) -> dict[str, Any]:
     """The letters are queued and marked ``LETTERS_PER_TRANSACTION`` at a time, each batch in a transaction of its
     own, then the outbox delivers them: a rerun queues only the letters still drafts and delivers only the mail
-    still waiting."""
+    still waiting. ``papers``: the papers whose letters the chair confirmed (None: every draft ready)."""
     ws = db.session.get(Workshop, workshop_id)
     actor = db.session.get(User, row.created_by_id) if row.created_by_id else None
-    drafts = sendable_letters(actor)
+    drafts = sendable_letters(actor, papers)
     total, sent = len(drafts), 0
     progress(0, total, "Putting the letters in the outbox", force=True)
     for first in range(0, total, LETTERS_PER_TRANSACTION):
@@ -406,7 +728,7 @@ def run_letters(row: Job, progress: Progress, *, workshop_id: int) -> dict[str, 
         sent += send_letters(actor, ws, only=batch)  # fewer when another send claimed some first
         db.session.commit()
         progress(first + len(batch), total)
-    stale = stale_letters(actor)
+    stale = [n for n in stale_letters(actor) if papers is None or n in papers]
     note = (
         f" Not sent: the draft{'s' if len(stale) != 1 else ''} for {', '.join(f'#{n}' for n in stale[:20])}"
         f"{' and others' if len(stale) > 20 else ''}, written for a decision since changed: prepare the drafts "
