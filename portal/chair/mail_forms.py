@@ -1,13 +1,15 @@
-"""The group-mail form: audience, subject and body; Preview and Send are two buttons of one form."""
+"""The group-mail form: audience (with the filters of the author audiences, or the chosen papers), subject and
+body; Preview and Send are two buttons of one form."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.forms import choices, single_line, strip, unix_newlines
-from portal.services.groupmail import AUDIENCES
+from portal.models import Decision, Presentation, Workshop
+from portal.services.groupmail import AUDIENCES, STATES, UNDECIDED, Filters
 
 DEFAULT_BODY = """Dear {{ name }},
 
@@ -16,9 +18,35 @@ DEFAULT_BODY = """Dear {{ name }},
 The {{ workshop }} chairs
 """
 
+FILTER_HELP = "For “All authors” (and the accepted or rejected papers' authors): which papers' authors get the mail."
+
 
 class GroupMailForm(FlaskForm):
     audience = RadioField("To", choices=choices(AUDIENCES.items()), validators=[InputRequired("Choose who gets the mail.")])
+    decision = SelectField(
+        "Decision",
+        choices=choices(
+            [("", "Any"), (UNDECIDED, "No decision told yet (no letter sent)")]
+            + [(d.value, f"{d.value.capitalize()} (letter sent)") for d in Decision]
+        ),
+        validators=[Optional()],
+        default="",
+    )
+    presentation = SelectField(
+        "Presentation",
+        choices=choices([("", "Any")] + [(p.value, f"{p.value.capitalize()} (letter sent)") for p in Presentation]),
+        validators=[Optional()],
+        default="",
+    )
+    topic = SelectField("Topic", choices=choices([("", "Any topic")]), validators=[Optional()], default="")
+    state = SelectField("State", choices=choices(STATES.items()), validators=[Optional()], default="")
+    papers = StringField(
+        "Paper numbers",
+        filters=[strip],
+        validators=[Optional(), Length(max=200_000)],
+        description="For “Authors of chosen papers”: their numbers, like 12, 15, 18 (the decisions page fills this in "
+        "with the ticked papers).",
+    )
     subject = StringField(
         "Subject", filters=[strip], validators=[DataRequired(), single_line, Length(max=300)], default="[{{ workshop }}] "
     )
@@ -27,3 +55,17 @@ class GroupMailForm(FlaskForm):
     digest = HiddenField()
     preview = SubmitField("Preview")
     send = SubmitField("Send")
+
+    def for_workshop(self, ws: Workshop) -> GroupMailForm:
+        """The topic filter offers the workshop's topics."""
+        self.topic.choices = choices([("", "Any topic")] + [(str(t.id), t.title) for t in ws.topics])
+        return self
+
+    def filters(self) -> Filters:
+        return Filters.from_values(
+            decision=self.decision.data or "",
+            presentation=self.presentation.data or "",
+            topic=self.topic.data or "",
+            state=self.state.data or "",
+            papers=self.papers.data or "",
+        )
