@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -12,10 +14,10 @@ from portal.forms import ButtonForm
 from portal.models import (
     CONFIDENCES,
     RECOMMENDATIONS,
-    Bid,
     BidValue,
     Decision,
     DiscussionComment,
+    Phase,
     Presentation,
     Review,
     ReviewAssignment,
@@ -59,52 +61,99 @@ def index() -> str:
 
 @bp.route("/bids", methods=["GET", "POST"])
 def bids() -> str | Response:
+    """The bid list, a page at a time; its form saves the bids of the page's papers and no others."""
     ws = require_workshop()
     user = me()
     if not permissions.is_reviewer(user):
         abort(403)
-    now = utcnow()
-    subs = bidding.biddable(ws, user) if ws.phase.value != "submission" else []
+    where = _where()
     if request.method == "GET":
-        return _bids_page(ws, subs, now)
+        return _bids_page(ws, user, where)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    outcome = work.attempt(lambda: bidding.place_bids(user, ws, _wanted(subs), now))
-    back = url_for(".bids", q=request.args.get("q") or None, topic=request.args.get("topic") or None)
-    return redirect_after(outcome, lambda changed: f"Your bids are saved ({changed} changed).", back)
+    outcome = work.attempt(lambda: bidding.place_bids(user, ws, _wanted(), utcnow()))
+    placed = outcome.value if outcome.ok else None
+    response = redirect_after(outcome, lambda p: f"Your bids are saved ({p.changed} changed).", url_for(".bids", **where))
+    if placed is not None and placed.refused:
+        flash(_not_biddable(placed.refused), "error")
+    return response
 
 
-def _wanted(subs: list[Submission]) -> dict[int, BidValue | None]:
-    """The bids posted for the papers the reviewer may bid on (a value that is no bid: None, taking it back)."""
+def _not_biddable(numbers: list[int]) -> str:
+    """What a post naming papers one may not bid on is told (the same whether such a paper exists or not)."""
+    named = ", ".join(f"#{n}" for n in numbers[:10]) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+    return f"You may not bid on {named}: nothing was saved for {'it' if len(numbers) == 1 else 'them'}."
+
+
+def _where() -> dict[str, Any]:
+    """The bid list's filters, search, sort and page from the query string (None: the default, left out of links)."""
+    args = request.args
+    q = (args.get("q") or "").strip()[:200]
+    show, sort = args.get("show", ""), args.get("sort", "")
+    page = parse_id(args.get("page")) or 1
+    return {
+        "q": q or None,
+        "topic": parse_id(args.get("topic")),
+        "show": show if show in bidding.SHOWS and show else None,
+        "sort": sort if sort in bidding.SORTS and sort != "match" else None,
+        "page": page if page > 1 else None,
+    }
+
+
+def _wanted() -> dict[int, BidValue | None]:
+    """The bids posted, by paper number (a value that is no bid: None, taking it back)."""
     wanted: dict[int, BidValue | None] = {}
-    for sub in subs:
-        raw = request.form.get(f"bid-{sub.id}")
-        if raw is not None:
-            wanted[sub.id] = BidValue(raw) if raw in BidValue._value2member_map_ else None
+    for key, raw in request.form.items():
+        number = parse_id(key.removeprefix("bid-")) if key.startswith("bid-") else None
+        if number is not None:
+            wanted[number] = BidValue(raw) if raw in BidValue._value2member_map_ else None
     return wanted
 
 
-def _bids_page(ws: Workshop, subs: list[Submission], now: object) -> str:
-    q = (request.args.get("q") or "").strip().lower()[:200]
-    topic = request.args.get("topic", type=int)
-
-    def matches(s: Submission) -> bool:
-        in_topic = topic is None or topic == s.primary_topic_id or topic in {t.id for t in s.secondary_topics}
-        return in_topic and (not q or q in f"{s.title}\n{s.abstract}\n{s.keywords}".lower())
-
-    shown = [s for s in subs if matches(s)]
-    mine = {b.submission_id: b.value for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == me().id))}
+def _bids_page(ws: Workshop, user: Any, where: dict[str, Any]) -> str:
+    listing = None
+    if ws.phase != Phase.SUBMISSION:
+        listing = bidding.bid_list(
+            ws,
+            user,
+            q=where["q"] or "",
+            topic=where["topic"],
+            show=where["show"] or "",
+            sort=where["sort"] or "match",
+            page=where["page"] or 1,
+        )
     return render_template(
         "review/bids.html",
         ws=ws,
-        subs=shown,
-        total=len(subs),
-        bids=mine,
-        q=q,
-        topic=topic,
-        open=ws.bidding_open(now),
+        listing=listing,
+        where=where,
+        open=ws.bidding_open(utcnow()),
         values=list(BidValue),
     )
+
+
+@bp.post("/bids/<int:number>")
+def bid(number: int) -> Response | tuple[Response, int]:
+    """One bid, as the bid list's script saves each change: JSON for the script, else back to the list."""
+    ws = require_workshop()
+    user = me()
+    if not permissions.is_reviewer(user):
+        abort(403)
+    if not bidding.may_bid_on(ws, user, number):
+        abort(404)  # (asked before the form: no answer tells a paper that exists from one that does not)
+    raw = request.form.get("value")
+    if raw is None or (raw and raw not in BidValue._value2member_map_):
+        abort(400)
+    value = BidValue(raw) if raw else None
+    outcome = work.attempt(lambda: bidding.place_bid(user, ws, number, value, utcnow()))
+    said = f"Saved: #{number} {value.label if value else 'no bid'}." if outcome.ok else outcome.problem
+    if isinstance(outcome.error, bidding.NotBiddable):
+        abort(404)  # (it stopped being one meanwhile)
+    if request.accept_mimetypes.best == "application/json":
+        body = jsonify(saved=outcome.ok, number=number, bid=raw, message=said)
+        return (body, 200) if outcome.ok else (body, 409)
+    flash(said, "success" if outcome.ok else "error")
+    return redirect(url_for(".bids", _anchor=f"paper-{number}"))
 
 
 @bp.get("/papers/<int:number>")

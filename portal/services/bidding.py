@@ -1,37 +1,246 @@
-"""Bidding: the papers a reviewer may bid on (every reviewable one they do not conflict with) and their bids.
-The caller commits."""
+"""Bidding: the papers a reviewer may bid on (every reviewable one they do not conflict with), the reviewer's bid
+list (filtered, searched, sorted by how well each paper matches them, one page at a time) and their bids.
+The caller commits.
+
+The bid list is built for conference size: a fixed number of statements read plain rows (no ORM object per
+paper), and the match of every paper is one TF-IDF product, so a page costs the same statements at 300 papers
+as at 21,575, and only the page's rows reach the template."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from portal.db import db, utcnow
-from portal.domain import DeadlinePassed
-from portal.models import Bid, BidValue, Submission, User, Workshop
+from portal.assign import text as texts
+from portal.db import MAX_ID, db, utcnow
+from portal.domain import DeadlinePassed, DomainError
+from portal.models import Bid, BidValue, Submission, SubmissionState, Topic, User, UserPaper, Workshop
+from portal.models.submission import submission_topic
+from portal.models.user import user_topic
 from portal.queries import reviewable
 from portal.queries.conflicts import conflict_map
+from portal.services.assignments import paper_text, reviewer_text
+
+PER_PAGE = 50
+#: How the list can be sorted: by match (best first, the default), number, title, or one's own bid (eager first).
+SORTS = ("match", "number", "title", "bid")
+#: Which papers to show besides the topic and the search: all, those without a bid, those with one, or one value.
+SHOWS = ("", "none", "bid", *(v.value for v in BidValue))
+BID_ORDER = {v: i for i, v in enumerate(BidValue)}
+
+
+class NotBiddable(DomainError):
+    """The paper is not one this reviewer may bid on (or does not exist): the view answers 404."""
+
+
+def _live(ws: Workshop) -> sa.ColumnElement[bool]:
+    return sa.and_(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
+
+
+def biddable_ids(ws: Workshop, reviewer: User, reviewable_ids: list[int] | None = None) -> list[int]:
+    """The numbers of every reviewable submission (``reviewable_ids`` when the caller has read them already) this
+    reviewer does not conflict with, in order. Their own papers are among the conflicts (they are its author)."""
+    if reviewable_ids is None:
+        reviewable_ids = list(db.session.scalars(sa.select(Submission.id).where(_live(ws)).order_by(Submission.id)))
+    conflicts = conflict_map(reviewable_ids, [reviewer.id])
+    return [n for n in reviewable_ids if (n, reviewer.id) not in conflicts]
+
+
+def may_bid_on(ws: Workshop, reviewer: User, number: int) -> bool:
+    """``number`` is a reviewable submission this reviewer does not conflict with."""
+    if not 0 < number <= MAX_ID:
+        return False
+    live = db.session.scalar(sa.select(Submission.id).where(_live(ws), Submission.id == number))
+    return live is not None and bool(biddable_ids(ws, reviewer, [live]))
 
 
 def biddable(ws: Workshop, reviewer: User) -> list[Submission]:
-    """Every reviewable submission this reviewer does not conflict with."""
-    subs = reviewable(ws)
-    conflicts = conflict_map([s.id for s in subs], [reviewer.id])
-    return [s for s in subs if (s.id, reviewer.id) not in conflicts]
+    """Every reviewable submission this reviewer does not conflict with (as objects, for the demo and tests)."""
+    allowed = set(biddable_ids(ws, reviewer))
+    return [s for s in reviewable(ws) if s.id in allowed]
 
 
-def place_bids(reviewer: User, ws: Workshop, bids: dict[int, BidValue | None], now: datetime | None = None) -> int:
-    """Set (or with None, clear) the reviewer's bids; returns how many changed."""
+@dataclass(frozen=True)
+class BidRow:
+    """One paper of the bid list: what a reviewer may read of it (never its authors) and their bid."""
+
+    number: int
+    title: str
+    abstract: str
+    keywords: str
+    topics: list[str]  # the primary topic first
+    match: float  # the chair's weights x (topics in common, text similarity); the bid is left out
+    common: int  # topics in common with the reviewer
+    paper_topics: int
+    text: float  # text similarity with the reviewer's statement and own papers (0 to 1)
+    bid: BidValue | None
+
+
+@dataclass
+class BidList:
+    rows: list[BidRow]  # the page's rows
+    total: int  # the papers the reviewer may bid on
+    matching: int  # of which the filters and search keep
+    page: int
+    pages: int
+    bids: int  # bids placed on papers the reviewer may bid on
+    best: float  # the highest match of the papers one may bid on (the scale of the figures)
+    topics: list[Topic] = field(default_factory=list)
+    first: int = 0  # the position of the page's first row among ``matching`` (1-based; 0 when none)
+
+
+def bid_list(
+    ws: Workshop,
+    reviewer: User,
+    *,
+    q: str = "",
+    topic: int | None = None,
+    show: str = "",
+    sort: str = "match",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> BidList:
+    """One page of the papers ``reviewer`` may bid on: those in ``topic`` (primary or secondary), whose title,
+    abstract or keywords hold ``q`` (any case), with the bids ``show`` names; sorted by ``sort`` (ties by number).
+    A page past the end is the last one."""
+    read = db.session.connection().execute  # plain rows: no ORM object per paper
+    topics = list(db.session.scalars(sa.select(Topic).where(Topic.workshop_id == ws.id).order_by(Topic.position)))
+    papers = read(
+        sa.select(Submission.id, Submission.title, Submission.abstract, Submission.keywords, Submission.primary_topic_id)
+        .where(_live(ws))
+        .order_by(Submission.id)
+    ).all()
+    allowed = set(biddable_ids(ws, reviewer, [p.id for p in papers]))
+    papers = [p for p in papers if p.id in allowed]
+    secondary: dict[int, list[int]] = {}
+    for sub_id, topic_id in read(
+        sa.select(submission_topic.c.submission_id, submission_topic.c.topic_id)
+        .join(Submission, Submission.id == submission_topic.c.submission_id)
+        .join(Topic, Topic.id == submission_topic.c.topic_id)
+        .where(_live(ws))
+        .order_by(submission_topic.c.submission_id, Topic.position)
+    ):
+        secondary.setdefault(sub_id, []).append(topic_id)
+    mine = set(read(sa.select(user_topic.c.topic_id).where(user_topic.c.user_id == reviewer.id)).scalars())
+    own = [
+        f"{title}\n{abstract}"
+        for title, abstract in read(
+            sa.select(UserPaper.title, UserPaper.abstract).where(UserPaper.user_id == reviewer.id).order_by(UserPaper.position)
+        )
+    ]
+    bids = {
+        sub_id: BidValue(value)
+        for sub_id, value in read(sa.select(Bid.submission_id, Bid.value).where(Bid.reviewer_id == reviewer.id))
+        if sub_id in allowed
+    }
+
+    # The match of every paper at once: topics in common over the paper's topics, plus the cosine of the TF-IDF
+    # vectors of the paper's text and the reviewer's (their statement and own papers), with the chair's weights.
+    topic_sets = [{p.primary_topic_id, *secondary.get(p.id, ())} for p in papers]
+    mine_text = reviewer_text(reviewer.expertise_statement or "", own)
+    similarity = [0.0] * len(papers)
+    if papers and texts.words(mine_text):
+        matrix = texts.tfidf([paper_text(p) for p in papers] + [mine_text])
+        similarity = (matrix[:-1] @ matrix[-1].T).toarray().ravel().tolist()
+    match = {
+        p.id: ws.weight_topics * len(ts & mine) / max(len(ts), 1) + ws.weight_text * sim
+        for p, ts, sim in zip(papers, topic_sets, similarity, strict=True)
+    }
+
+    needle = q.strip().lower()
+    shown = [
+        (p, ts, sim)
+        for p, ts, sim in zip(papers, topic_sets, similarity, strict=True)
+        if (topic is None or topic in ts) and (not needle or needle in paper_text(p).lower()) and _shows(show, bids.get(p.id))
+    ]
+    keys = {
+        "number": lambda row: row[0].id,
+        "title": lambda row: (row[0].title.casefold(), row[0].id),
+        "bid": lambda row: (BID_ORDER.get(bids.get(row[0].id), len(BID_ORDER)), -match[row[0].id], row[0].id),
+    }
+    shown.sort(key=keys.get(sort, lambda row: (-match[row[0].id], row[0].id)))
+    pages = max(1, -(-len(shown) // per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    titles = {t.id: t.title for t in topics}
+    rows = [
+        BidRow(
+            number=p.id,
+            title=p.title,
+            abstract=p.abstract,
+            keywords=p.keywords or "",
+            topics=[titles.get(t, "") for t in [p.primary_topic_id, *secondary.get(p.id, ())]],
+            match=match[p.id],
+            common=len(ts & mine),
+            paper_topics=len(ts),
+            text=sim,
+            bid=bids.get(p.id),
+        )
+        for p, ts, sim in shown[start : start + per_page]
+    ]
+    return BidList(
+        rows=rows,
+        total=len(papers),
+        matching=len(shown),
+        page=page,
+        pages=pages,
+        bids=len(bids),
+        best=max(match.values(), default=0.0),
+        topics=topics,
+        first=start + 1 if rows else 0,
+    )
+
+
+def _shows(show: str, bid: BidValue | None) -> bool:
+    if show == "none":
+        return bid is None
+    if show == "bid":
+        return bid is not None
+    if show in BidValue._value2member_map_:
+        return bid is not None and bid.value == show
+    return True
+
+
+@dataclass(frozen=True)
+class Placed:
+    changed: int  # bids set, changed or taken back
+    refused: list[int]  # numbers posted that name no paper this reviewer may bid on: nothing changed for them
+
+
+def place_bids(reviewer: User, ws: Workshop, bids: dict[int, BidValue | None], now: datetime | None = None) -> Placed:
+    """Set (or with None, clear) the reviewer's bids on the papers named, and only those: bids on other papers
+    stay as they are. A number that is not a paper this reviewer may bid on changes nothing and is listed in
+    ``refused``."""
     now = now or utcnow()
     if not ws.bidding_open(now):
         raise DeadlinePassed("Bidding is closed.", ws.bidding_deadline)
-    allowed = {s.id for s in biddable(ws, reviewer)}
-    existing = {b.submission_id: b for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == reviewer.id))}
+    allowed = set(biddable_ids(ws, reviewer))
+    changed = _place(reviewer, {n: v for n, v in bids.items() if n in allowed}, now)
+    return Placed(changed, sorted(n for n in bids if n not in allowed))
+
+
+def place_bid(reviewer: User, ws: Workshop, number: int, value: BidValue | None, now: datetime | None = None) -> bool:
+    """Set (or with None, clear) the reviewer's bid on one paper; whether it changed. ``NotBiddable`` (asked
+    first, so that no other answer tells a paper that exists from one that does not) for a paper this reviewer may
+    not bid on; ``DeadlinePassed`` outside the bidding window."""
+    now = now or utcnow()
+    if not may_bid_on(ws, reviewer, number):
+        raise NotBiddable("You may not bid on that paper.")
+    if not ws.bidding_open(now):
+        raise DeadlinePassed("Bidding is closed.", ws.bidding_deadline)
+    return _place(reviewer, {number: value}, now) == 1
+
+
+def _place(reviewer: User, wanted: dict[int, BidValue | None], now: datetime) -> int:
+    """Write the bids ``wanted`` (papers the reviewer may bid on); how many changed."""
+    existing = {
+        b.submission_id: b
+        for b in db.session.scalars(sa.select(Bid).where(Bid.reviewer_id == reviewer.id, Bid.submission_id.in_(list(wanted))))
+    }
     changed = 0
-    for sub_id, value in bids.items():
-        if sub_id not in allowed:
-            continue
+    for sub_id, value in wanted.items():
         row = existing.get(sub_id)
         if value is None:
             if row is not None:

@@ -239,6 +239,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("review.index", "GET"): signed_in(),  # one's own assignments (none for a non-reviewer)
     ("review.bids", "GET"): signed_in("403", **dict.fromkeys(REVIEWERS, "ok")),
     ("review.bids", "POST"): signed_in("403", **dict.fromkeys(REVIEWERS, "redirect")),  # no bid: none changes
+    # One bid (the bid list's script): a bare post names no value; paper 1 is not the conflicted reviewer's nor its author's.
+    ("review.bid", "POST"): signed_in("403", **{**dict.fromkeys(REVIEWERS, "400"), "conflicted": "404", "moved": "404"}),
     ("review.paper", "GET"): reviewers_of_paper("ok", chair="ok"),
     ("review.pdf", "GET"): reviewers_of_paper("ok", chair="ok"),
     ("review.review", "GET"): reviewers_of_paper("ok"),
