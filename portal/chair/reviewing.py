@@ -26,13 +26,16 @@ from portal.models import (
     ReviewAssignment,
     ReviewState,
     Submission,
+    SubmissionState,
     User,
     Workshop,
 )
 from portal.queries import reviewable, reviewers
 from portal.queries.conflicts import conflict_map, overrides_for
-from portal.services import accounts, assignments, review_settings, reviews
+from portal.services import accounts, assignment_lists, assignments, review_settings, reviews
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
+
+EXCLUSIONS_SHOWN = 200  # pairs left out listed on the assignments page (with the count of all)
 
 # --- reviewing settings -------------------------------------------------------------------------------
 
@@ -129,45 +132,84 @@ def assignments_page() -> str:
 
 
 def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] = ()) -> str:
-    """The assignments page; ``external`` is the external-reviewer form (a refused one keeps what was typed,
-    with its errors and ``problems``)."""
+    """The assignments page: the automatic run, pairs left out, reminders, and one page of the papers (searched,
+    filtered by topic and by how many reviewers they have); ``external`` is the external-reviewer form (a refused
+    one keeps what was typed, with its errors and ``problems``)."""
     ws = require_workshop()
-    subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
-    rows = db.session.scalars(
-        sa.select(ReviewAssignment).options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
+    papers = assignment_lists.paper_page(ws, me(), assignment_lists.PaperQuery.from_args(request.args))
+    handled = sa.select(Submission.id).where(Submission.id.not_in(permissions.chair_conflicted_ids(me())))
+    excluded_count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AssignmentExclusion).where(AssignmentExclusion.submission_id.in_(handled))
+    )
+    excluded = db.session.scalars(
+        sa.select(AssignmentExclusion)
+        .where(AssignmentExclusion.submission_id.in_(handled))
+        .order_by(AssignmentExclusion.submission_id, AssignmentExclusion.reviewer_id)
+        .limit(EXCLUSIONS_SHOWN)
     ).all()
-    by_paper: dict[int, list[ReviewAssignment]] = defaultdict(list)
-    load: dict[int, int] = defaultdict(int)
-    visible = {s.id for s in subs}
-    for a in rows:  # a chair's own (conflicted) papers count nowhere: a load would tell who reviews them
-        if a.submission_id in visible:
-            by_paper[a.submission_id].append(a)
-            load[a.reviewer_id] += 1
-    people = reviewers()
-    conflicts = conflict_map(sorted(visible), [u.id for u in people])
     drafts = db.session.scalars(
         sa.select(AssignmentProposal)
         .where(AssignmentProposal.state == ProposalState.DRAFT)
         .order_by(AssignmentProposal.id.desc())
     ).all()
+    reviewer_count = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_reviewer))
     return render_template(
         "chair/assignments.html",
         ws=ws,
-        subs=subs,
-        by_paper=by_paper,
-        load=load,
-        people=people,
-        conflicts=conflicts,
+        papers=papers,
+        p=papers.query,
+        show_papers=assignment_lists.SHOW_PAPERS,
+        reviewer_count=reviewer_count,
         button=ButtonForm(),
         drafts=drafts,
         external=external,
         external_problems=problems,
-        unfinished=reviews.unfinished_by_reviewer(me()),
-        load_of=lambda u: review_settings.load_of(ws, u),
+        unfinished=assignment_lists.unfinished_counts(ws, me()),
         run_form=RunAssignmentForm(),
-        excluded=(excluded := assignments.exclusions(sorted(visible))),
+        excluded=excluded,
+        excluded_count=excluded_count,
         people_by_id={u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({x.reviewer_id for x in excluded})))},
     )
+
+
+@bp.get("/assignments/reviewers")
+def reviewer_loads() -> str:
+    """Every reviewer's load against their minimum and maximum, paged, searched and filtered."""
+    ws = require_workshop()
+    loads = assignment_lists.load_page(ws, me(), assignment_lists.ReviewerQuery.from_args(request.args))
+    return render_template(
+        "chair/reviewer_loads.html",
+        ws=ws,
+        loads=loads,
+        r=loads.query,
+        show=assignment_lists.SHOW_REVIEWERS,
+        sorts=assignment_lists.SORT_REVIEWERS,
+    )
+
+
+@bp.get("/assignments/papers/<int:number>")
+def pick_reviewer(number: int) -> str:
+    """The reviewer picker of one paper: everyone with their bid, affinity, load and any conflict, best first."""
+    ws = require_workshop()
+    sub = get_submission(number, permissions.can_chair_paper)
+    if sub.state != SubmissionState.SUBMITTED:
+        abort(404)
+    q = (request.args.get("q") or "").strip()[:200]
+    found = assignment_lists.picker(
+        ws,
+        me(),
+        sub,
+        q=q,
+        page=request.args.get("page", 1, type=int) or 1,
+        show_conflicted=request.args.get("conflicted") == "1",
+    )
+    current = db.session.scalars(
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.submission_id == sub.id)
+        .order_by(ReviewAssignment.ordinal)
+        .options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
+    ).all()
+    return render_template("chair/pick_reviewer.html", ws=ws, sub=sub, found=found, current=current, button=ButtonForm())
 
 
 def _has_draft(assignment: ReviewAssignment) -> bool:
@@ -175,7 +217,11 @@ def _has_draft(assignment: ReviewAssignment) -> bool:
 
 
 def _paper_anchor(sub: Submission) -> str:
-    return url_for(".assignments", _anchor=f"paper-{sub.id}")
+    """Where a change to one paper's reviewers returns: its picker when the form came from there, else the
+    assignments page showing that paper."""
+    if request.form.get("from") == "picker":
+        return url_for(".pick_reviewer", number=sub.id)
+    return url_for(".assignments", q=f"#{sub.id}", _anchor=f"paper-{sub.id}")
 
 
 @bp.post("/assignments/add")

@@ -360,7 +360,7 @@ def test_a_reviewer_removed_on_the_assignments_page_is_not_proposed_again_for_th
     p1 = w.n("p1")
     added = post(chair, "/chair/assignments/add", {"number": p1, "reviewer": w.uid("rex")}, token_page="/chair/assignments")
     page = follow(chair, added)
-    paper = re.search(rf'<section id="paper-{p1}" class="paper-row">.*?</section>', page.get_data(as_text=True), re.S)
+    paper = re.search(rf'<tr id="paper-{p1}">.*?</tr>', page.get_data(as_text=True), re.S)
     assert paper is not None
     remove = re.search(r'<form method="post" action="(/chair/assignments/\d+/remove)"', paper.group(0))
     assert remove is not None and sections(page)[p1] == ["Reviewer 1: Rex Reader (manual) — not started Remove"]

@@ -272,6 +272,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.conflicts", "POST"): chair_only("ok"),  # no pair given: the page again
     ("chair.change_conflict", "POST"): chair_only("redirect!", "404"),  # lifts the conflicted reviewer's conflict
     ("chair.assignments", "GET"): chair_only(),
+    ("chair.reviewer_loads", "GET"): chair_only(),
+    ("chair.pick_reviewer", "GET"): chair_only(chair_author="404"),  # paper 1's reviewers: not for its author
     ("chair.add_assignment", "POST"): chair_only("404"),  # no paper named
     ("chair.remove_assignment", "POST"): chair_only("redirect", "404"),  # the review is submitted: refused
     ("chair.restore_assignment", "POST"): chair_only("redirect", "404"),  # not suspended: refused
@@ -396,6 +398,8 @@ PC_LISTS = (
     "members.index",
     "chair.reviewing",
     "chair.assignments",
+    "chair.reviewer_loads",
+    "chair.pick_reviewer",
     "chair.external",
     "chair.proposal",
     "chair.compare_proposals",
