@@ -32,7 +32,6 @@ BULK_COLLIDED = (
     "Another chair decided some of these papers at the same moment. Nothing was changed: reload the page "
     "to see their decisions, then decide again."
 )
-LETTER_FIELDS = {"accept_letter": "Acceptance letter", "reject_letter": "Rejection letter"}
 
 
 def _parse(value: str | None, enum_cls: type) -> object | None:
@@ -125,10 +124,19 @@ def letters() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return _letters_page(ws)
     require_button()
+    # Every template's field (a template whose field is not in the post is kept as it is).
+    labels = {decisions.field_of(key): label for key, label in decisions.template_keys().items()}
     typed = {name: request.form.get(name, "") for name in ("accept_letter", "reject_letter", "with_reviews")}
+    typed |= {name: request.form[name] for name in labels if name in request.form and name not in typed}
+    others = {key: typed[decisions.field_of(key)] for key in decisions.template_keys() if decisions.field_of(key) in typed}
     outcome = work.attempt(
         lambda: decisions.save_letter_templates(
-            me(), ws, typed["accept_letter"], typed["reject_letter"], with_reviews=bool(typed["with_reviews"])
+            me(),
+            ws,
+            typed["accept_letter"],
+            typed["reject_letter"],
+            with_reviews=bool(typed["with_reviews"]),
+            others={k: v for k, v in others.items() if k not in decisions.OWN_TEMPLATES},
         ),
         unsaved=NOTHING_SAVED,
     )
@@ -136,9 +144,9 @@ def letters() -> str | Response | tuple[str, int]:
         count = outcome.value or 0
         flash(f"The templates are saved and {count} draft{'s' if count != 1 else ''} prepared.", "success")
         return redirect(url_for(".letters"))
-    # Which of the two templates is wrong, to mark and link it; else the refusal itself.
-    field_errors = {name: str(wrong) for name in LETTER_FIELDS if (wrong := _template_error(typed[name]))}
-    problems = [(f"#{n}", f"{LETTER_FIELDS[n]}: {m}") for n, m in field_errors.items()] or [outcome.problem]
+    # Which of the templates is wrong, to mark and link it; else the refusal itself.
+    field_errors = {name: str(wrong) for name in labels if name in typed and (wrong := _template_error(typed[name]))}
+    problems = [(f"#{n}", f"{labels[n]}: {m}") for n, m in field_errors.items()] or [outcome.problem]
     return _letters_page(ws, typed, field_errors, problems), 422
 
 
@@ -159,16 +167,21 @@ def _letters_page(
     """The letters page; ``typed`` is what the chair sent, shown again when it was refused, with its ``problems``
     for the error summary (a text, or (the field's #id, text))."""
     table = decisions.letters_table(me(), decisions.LetterQuery.from_args(request.args))
+    saved = decisions.saved_templates(ws)
+    defaults = {"accepted": decisions.DEFAULT_ACCEPT, "rejected": decisions.DEFAULT_REJECT}
+    templates = [
+        (decisions.field_of(key), label, saved.get(key) or defaults.get(key, ""), "/" in key)
+        for key, label in decisions.template_keys().items()
+    ]
     return render_template(
         "chair/letters.html",
         ws=ws,
+        templates=templates,
         table=table,
         t=table.query,
         groups=decisions.letter_groups(),
         states=decisions.LETTER_STATES,
         back=url_for(".letters", **table.query.args()),
-        default_accept=decisions.DEFAULT_ACCEPT,
-        default_reject=decisions.DEFAULT_REJECT,
         placeholders=decisions.PLACEHOLDERS,
         typed=typed,
         field_errors=field_errors or {},

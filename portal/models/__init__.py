@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from portal.models.audit import AuditEvent, FormToken
-from portal.models.decision import Letter
+from portal.models.decision import Letter, LetterTemplate
 from portal.models.email import EmailState, OutgoingEmail
 from portal.models.job import Job, JobState
 from portal.models.review import (
@@ -90,6 +90,7 @@ __all__ = [
     "JobState",
     "KeptDraft",
     "Letter",
+    "LetterTemplate",
     "LoginFailure",
     "OutgoingEmail",
     "PaperScore",

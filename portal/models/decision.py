@@ -42,3 +42,16 @@ class Letter(db.Model):
     def state(self) -> str:
         """draft, queued, sent or failed: what the chair sees."""
         return "draft" if self.email is None else self.email.state.value
+
+
+class LetterTemplate(db.Model):
+    """A chair's letter template for one decision and presentation ("accepted/oral"), or for a decision the
+    workshop's own two templates (``Workshop.accept_letter``, ``reject_letter``) do not cover. A paper's letter
+    is written from the most precise template there is: its decision and presentation, else its decision's."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(64))  # "accepted/oral": a decision, and a presentation after "/"
+    body: Mapped[str] = mapped_column(sa.Text)
+
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "key"),)

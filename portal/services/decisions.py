@@ -22,6 +22,7 @@ from portal.models import (
     EmailState,
     Job,
     Letter,
+    LetterTemplate,
     OutgoingEmail,
     PaperScore,
     Presentation,
@@ -158,11 +159,64 @@ def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int
     return {sub_id: "\n\n".join(texts) for sub_id, texts in parts.items()}
 
 
-def render_letter(ws: Workshop, sub: Submission, *, with_reviews: bool = True, reviews: str | None = None) -> tuple[str, str]:
-    """The letter's subject and body; ``reviews`` when the caller fetched the comments already (many letters)."""
+def template_keys() -> dict[str, str]:
+    """Every letter template a chair can write, by key, with its label: one per decision, and one per
+    presentation of an accepted paper ("accepted/oral"), in the enums' order: a decision or presentation added
+    there gets its template here. The two decisions' own templates are the workshop's ``accept_letter`` and
+    ``reject_letter``; the others are ``LetterTemplate`` rows, and an empty one means its decision's."""
+    keys: dict[str, str] = {}
+    for d in Decision:
+        keys[d.value] = {"accepted": "Acceptance letter", "rejected": "Rejection letter"}.get(
+            d.value, f"{d.value.capitalize()} letter"
+        )
+        if d == Decision.ACCEPTED:
+            keys |= {f"{d.value}/{p.value}": f"Acceptance letter, {p.value}" for p in Presentation}
+    return keys
+
+
+#: The keys held by the workshop's own columns, and the form fields that carry them.
+OWN_TEMPLATES = {"accepted": "accept_letter", "rejected": "reject_letter"}
+
+
+def field_of(key: str) -> str:
+    """The form field of a template key: ``accept_letter`` and ``reject_letter`` as always, else ``letter_<key>``."""
+    return OWN_TEMPLATES.get(key) or "letter_" + key.replace("/", "_")
+
+
+def saved_templates(ws: Workshop) -> dict[str, str]:
+    """The chair's templates by key (the workshop's two and every ``LetterTemplate`` row); "" when not written."""
+    found = {"accepted": ws.accept_letter, "rejected": ws.reject_letter}
+    found |= {
+        key: body
+        for key, body in db.session.execute(
+            sa.select(LetterTemplate.key, LetterTemplate.body).where(LetterTemplate.workshop_id == ws.id)
+        )
+    }
+    return found
+
+
+def template_for(templates: dict[str, str], decision: Decision, presentation: Presentation | None) -> str:
+    """The source a letter is written from: the decision's and presentation's template, else the decision's,
+    else the default text."""
+    if presentation is not None and (variant := templates.get(f"{decision.value}/{presentation.value}")):
+        return variant
+    default = DEFAULT_ACCEPT if decision == Decision.ACCEPTED else DEFAULT_REJECT
+    return templates.get(decision.value) or default
+
+
+def render_letter(
+    ws: Workshop,
+    sub: Submission,
+    *,
+    with_reviews: bool = True,
+    reviews: str | None = None,
+    templates: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """The letter's subject and body; ``reviews`` and ``templates`` when the caller fetched them already (many
+    letters)."""
     if sub.decision is None:
         raise DomainError(f"#{sub.id} has no decision yet.")
-    source = (ws.accept_letter or DEFAULT_ACCEPT) if sub.decision == Decision.ACCEPTED else (ws.reject_letter or DEFAULT_REJECT)
+    source = template_for(templates if templates is not None else saved_templates(ws), sub.decision, sub.presentation)
     if not with_reviews:
         reviews = ""
     elif reviews is None:
@@ -198,11 +252,25 @@ def check_template(source: str) -> None:
         raise DomainError(f"The template has an error: {exc}") from exc
 
 
-def save_letter_templates(actor: User, ws: Workshop, accept: str, reject: str, *, with_reviews: bool) -> int:
-    """Check and save the chair's templates, then render the drafts; returns how many drafts were made."""
-    check_template(accept)
-    check_template(reject)
+def save_letter_templates(
+    actor: User, ws: Workshop, accept: str, reject: str, *, with_reviews: bool, others: dict[str, str] | None = None
+) -> int:
+    """Check and save the chair's templates, then render the drafts; returns how many drafts were made.
+    ``others``: the other templates by key (``template_keys``; "" takes one away), those not given kept as they are."""
+    others = {k: v for k, v in (others or {}).items() if k in template_keys() and k not in OWN_TEMPLATES}
+    for source in (accept, reject, *others.values()):
+        check_template(source)
     ws.accept_letter, ws.reject_letter = accept.replace("\r\n", "\n"), reject.replace("\r\n", "\n")
+    rows = {x.key: x for x in db.session.scalars(sa.select(LetterTemplate).where(LetterTemplate.workshop_id == ws.id))}
+    for key, source in others.items():
+        text = source.replace("\r\n", "\n")
+        if key in rows and not text.strip():
+            db.session.delete(rows[key])
+        elif key in rows:
+            rows[key].body = text
+        elif text.strip():
+            db.session.add(LetterTemplate(workshop_id=ws.id, key=key, body=text))
+    db.session.flush()
     count = prepare_letters(ws, with_reviews=with_reviews, actor=actor)
     audit.record(
         actor,
@@ -226,13 +294,14 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
     ).all()
     letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter).where(Letter.submission_id.not_in(mine)))}
     reviews = _reviews_for_authors(decided) if with_reviews else {}
+    templates = saved_templates(ws)
     for sub in subs:
         letter = letters.get(sub.id)
         # A hand-edited draft is kept, unless it was written for another decision (it is stale: the edit
         # answered a decision since changed).
         if letter is not None and (letter.email_id is not None or (letter.edited and not letter.stale)):
             continue
-        subject, body = render_letter(ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, ""))
+        subject, body = render_letter(ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, ""), templates=templates)
         if letter is None:
             letter = Letter(submission_id=sub.id, submission=sub)
             db.session.add(letter)

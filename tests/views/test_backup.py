@@ -206,7 +206,9 @@ def build_workshop(app: Flask) -> dict[str, int]:
             carla, p1, decision=Decision.ACCEPTED, presentation=Presentation.ORAL, note="Strong results.", version=None
         )
         decisions.record_decision(carla, p2, decision=Decision.REJECTED, presentation=None, note="", version=None)
-        decisions.prepare_letters(ws)
+        decisions.save_letter_templates(  # the oral papers' own template (a letter_template row)
+            carla, ws, "", "", with_reviews=True, others={"accepted/oral": "Dear {{ authors }}, see you at the oral session."}
+        )
         decisions.send_letters(carla, ws)
         # The one-time token of the form that sent them (a second post of it would be shown this result).
         db.session.add(
