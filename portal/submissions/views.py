@@ -18,9 +18,9 @@ from portal.db import db, parse_id, utcnow
 from portal.domain import NOTHING_SAVED, DeadlinePassed, DomainError
 from portal.extensions import limiter
 from portal.forms import choices
-from portal.models import ConflictReason, FileKind, Revision, Submission, SubmissionState, User, Workshop
+from portal.models import ConflictReason, FileKind, Submission, SubmissionState, User, Workshop
 from portal.pdfcheck import PdfReport
-from portal.services import decisions, submissions
+from portal.services import decisions, submission_list, submissions
 from portal.services.submissions import CheckedFile, Details, UploadRefused
 from portal.submissions.blueprint import bp
 from portal.submissions.forms import AuthorRows, CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
@@ -454,16 +454,21 @@ def _save_camera_ready(form: CameraReadyForm, ws: Workshop, sub: Submission) -> 
 
 @bp.get("/all")
 def all_submissions() -> str:
+    """Every submission, 50 a page: filters, search and sortable columns (``services.submission_list``)."""
     if not permissions.is_chair(me()):
         abort(403)
     ws = require_workshop()
-    rows = db.session.scalars(
-        sa.select(Submission)
-        .where(Submission.workshop_id == ws.id)
-        .order_by(Submission.id)
-        .options(selectinload(Submission.authors), selectinload(Submission.revisions).selectinload(Revision.file))
-    ).all()
-    return render_template("submissions/all.html", ws=ws, submissions=rows, now=utcnow(), deadline=ws.deadlines().paper)
+    listing = submission_list.submissions_page(ws, me(), submission_list.ListQuery.from_args(request.args))
+    return render_template(
+        "submissions/all.html",
+        ws=ws,
+        listing=listing,
+        t=listing.query,
+        states=submission_list.STATES,
+        decisions=submission_list.DECISIONS,
+        now=utcnow(),
+        deadline=ws.deadlines().paper,
+    )
 
 
 @bp.post("/<int:number>/extension")
