@@ -22,6 +22,7 @@ from portal.models import (
     AssignmentExclusion,
     AssignmentProposal,
     Bid,
+    ConflictOverride,
     ProposalState,
     ReviewAssignment,
     ReviewState,
@@ -31,7 +32,6 @@ from portal.models import (
     Workshop,
 )
 from portal.queries import reviewable, reviewers
-from portal.queries.conflicts import conflict_map, overrides_for
 from portal.services import accounts, assignment_lists, assignments, review_settings, reviews
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
@@ -95,18 +95,16 @@ def conflicts() -> str | Response:
 
 
 def _conflicts_page(ws: Workshop, form: PairForm) -> str:
-    subs = [s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)]
-    people = reviewers()
-    overrides = [o for o in overrides_for() if o.submission_id in {s.id for s in subs}]
-    found = conflict_map([s.id for s in subs], [u.id for u in people])
-    lifted = [o for o in overrides if not o.conflicted]
-    by_id = {u.id: u for u in people}
-    rows = sorted(
-        ((sub_id, by_id[rid], reasons) for (sub_id, rid), reasons in found.items() if rid in by_id),
-        key=lambda r: (r[0], r[1].name),
-    )
-    titles = {s.id: s.title for s in subs}
-    return render_template("chair/conflicts.html", ws=ws, rows=rows, titles=titles, form=form, lifted=lifted, button=ButtonForm())
+    q = (request.args.get("q") or "").strip()[:200]
+    found = assignment_lists.conflict_page(ws, me(), q=q, page=request.args.get("page", 1, type=int) or 1)
+    handled = sa.select(Submission.id).where(Submission.id.not_in(permissions.chair_conflicted_ids(me())))
+    lifted = db.session.scalars(
+        sa.select(ConflictOverride)
+        .where(ConflictOverride.submission_id.in_(handled), ConflictOverride.conflicted.is_(False))
+        .order_by(ConflictOverride.submission_id, ConflictOverride.id)
+        .options(selectinload(ConflictOverride.reviewer))
+    ).all()
+    return render_template("chair/conflicts.html", ws=ws, found=found, form=form, lifted=lifted, button=ButtonForm())
 
 
 @bp.post("/conflicts/<int:number>/<int:reviewer_id>/<any(lift, clear):action>")

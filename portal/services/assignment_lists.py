@@ -35,7 +35,7 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.permissions import chair_conflicted_ids
-from portal.queries.conflicts import conflict_map
+from portal.queries.conflicts import conflict_map, conflicted_pairs, gather
 from portal.services.assignments import paper_text, reviewer_text
 
 PAPERS_PER_PAGE = 25
@@ -461,3 +461,74 @@ def picker(ws: Workshop, viewer: User, sub: Submission, *, q: str = "", page: in
             )
         )
     return Picker(rows, total, page, pages, q, show_conflicted, hidden if not show_conflicted else 0)
+
+
+# --- the conflicts page -------------------------------------------------------------------------------------
+
+CONFLICTS_PER_PAGE = 50
+
+
+@dataclass
+class ConflictRow:
+    number: int
+    title: str
+    reviewer: User
+    reasons: list[str]
+
+    @property
+    def authored(self) -> bool:
+        return "is an author of the submission" in self.reasons
+
+
+@dataclass
+class ConflictPage:
+    rows: list[ConflictRow]
+    total: int
+    page: int
+    pages: int
+    q: str
+    everyone: int  # conflicted pairs in all, before the search
+
+
+def conflict_page(ws: Workshop, viewer: User, *, q: str = "", page: int = 1) -> ConflictPage:
+    """One page of the conflicted pairs of the papers ``viewer`` handles, by paper and reviewer name, searched
+    by paper (``#12`` or words of the title) or by reviewer (name, address, affiliation). The pairs are found
+    as arrays (``conflicted_pairs``: the time of the pairs, not of papers x reviewers); only the page's pairs
+    are explained with their reasons."""
+    handled = sa.select(Submission.id).where(*_handled(ws, viewer))
+    people = db.session.execute(sa.select(User.id, User.name).where(User.is_reviewer)).all()
+    pairs = conflicted_pairs(gather(handled, [u.id for u in people], reasons=False))
+    everyone = len(pairs.paper)
+    keep = np.ones(everyone, dtype=bool)
+    if q:
+        pattern = like_pattern(q)
+        number = _number(q) if q.lstrip("#").isdigit() else None
+        paper_match = sa.select(Submission.id).where(
+            Submission.id.in_(handled),
+            Submission.id == number if number is not None else sa.func.lower(Submission.title).like(pattern, escape="\\"),
+        )
+        people_match = sa.select(User.id).where(
+            User.is_reviewer,
+            sa.or_(
+                sa.func.lower(User.name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+                sa.func.lower(User.affiliation).like(pattern, escape="\\"),
+            ),
+        )
+        papers = np.array(list(db.session.scalars(paper_match)), dtype=np.int64)
+        matched = np.array(list(db.session.scalars(people_match)), dtype=np.int64)
+        keep = np.isin(pairs.paper, papers) | np.isin(pairs.reviewer, matched)
+    paper, reviewer = pairs.paper[keep], pairs.reviewer[keep]
+    rank = {uid: i for i, (uid, _) in enumerate(sorted(people, key=lambda u: (u.name.lower(), u.id)))}
+    order = np.lexsort((np.array([rank[int(r)] for r in reviewer], dtype=np.int64), paper)) if len(paper) else []
+    total = len(paper)
+    pages = max(1, -(-total // CONFLICTS_PER_PAGE))
+    page = min(_page(page), pages)
+    chosen = [(int(paper[i]), int(reviewer[i])) for i in order[(page - 1) * CONFLICTS_PER_PAGE : page * CONFLICTS_PER_PAGE]]
+    reasons = conflict_map(sorted({p for p, _ in chosen}), sorted({r for _, r in chosen}))
+    titles = dict(
+        db.session.execute(sa.select(Submission.id, Submission.title).where(Submission.id.in_({p for p, _ in chosen}))).all()
+    )
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({r for _, r in chosen})))}
+    rows = [ConflictRow(p, titles.get(p, ""), users[r], reasons.get((p, r), [])) for p, r in chosen]
+    return ConflictPage(rows, total, page, pages, q, everyone)
