@@ -52,6 +52,9 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_backup_then_restore_into_a_fresh_instance_brings_back_every_row_and_file",
         "test_restore_of_a_damaged_backup_is_refused_and_changes_nothing",
     ),
+    "tests/views/test_bids_paged.py": (  # builds the 300-paper world, reads all six pages
+        "test_bid_list_shows_fifty_a_page_best_match_first_and_the_pager_keeps_the_filters",
+    ),
     "tests/views/test_cli.py": (  # loads the demo workshop
         "test_demo_if_empty_leaves_an_existing_workshop_alone",
         "test_demo_loads_the_workshop_with_open_submissions",
