@@ -77,11 +77,14 @@ class ReviewSettingsForm(FlaskForm):
     @staticmethod
     def loads(people: list[User], prefix: str = "load") -> tuple[dict[int, int | None], list[str]]:
         """Each reviewer's maximum (``load-<id>``) or minimum (``min-<id>``) load as posted beside the form
-        (empty: the default), and the problems with them."""
+        (empty: the default), and the problems with them. A reviewer whose field was not posted (on another page
+        of the list) is left out, so their loads stay as they are."""
         loads: dict[int, int | None] = {}
         problems = []
         which = "load" if prefix == "load" else "minimum load"
         for u in people:
+            if f"{prefix}-{u.id}" not in request.form:
+                continue
             raw = (request.form.get(f"{prefix}-{u.id}") or "").strip()
             loads[u.id] = parse_id(raw, 100)
             if raw and loads[u.id] is None:

@@ -43,35 +43,37 @@ EXCLUSIONS_SHOWN = 200  # pairs left out listed on the assignments page (with th
 @bp.route("/reviewing", methods=["GET", "POST"], endpoint="reviewing")
 def reviewing_settings() -> str | Response | tuple[str, int]:
     ws = require_workshop()
-    people = reviewers()
+    # Each reviewer's own loads, a page at a time (searched): saving changes the rows shown only.
+    loads = assignment_lists.load_page(ws, me(), assignment_lists.ReviewerQuery.from_args(request.args))
+    people = [row.user for row in loads.rows]
     form = ReviewSettingsForm.from_model(ws) if request.method == "GET" else ReviewSettingsForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        loads, problems = form.loads(people)
+        maximums, problems = form.loads(people)
         minimums, more = form.loads(people, "min")
         problems += more
         if not problems:
-            outcome = work.attempt(lambda: review_settings.update_review_settings(me(), ws, form.to_input(ws, loads, minimums)))
+            outcome = work.attempt(
+                lambda: review_settings.update_review_settings(me(), ws, form.to_input(ws, maximums, minimums))
+            )
             if outcome.ok:
                 flash("The reviewing settings are saved.", "success")
-                return redirect(url_for(".reviewing"))
+                return redirect(url_for(".reviewing", **loads.query.args()))
             problems.append(outcome.problem)
-    return form_page("chair/reviewing.html", form=form, problems=problems, ws=ws, people=people, **_counts())
+    return form_page("chair/reviewing.html", form=form, problems=problems, ws=ws, loads=loads, bids=_bids_of(people))
 
 
-def _counts() -> dict[str, dict[int, int]]:
-    """Papers assigned to and bid on by each reviewer, counted on the papers this chair handles only: a count
-    would tell an author-chair who bids on or reviews their own paper."""
+def _bids_of(people: list[User]) -> dict[int, int]:
+    """Bids placed by each of ``people``, counted on the papers this chair handles only: a count would tell an
+    author-chair who bids on their own paper."""
     hidden = permissions.chair_conflicted_ids(me())
-    assigned = db.session.execute(
-        sa.select(ReviewAssignment.reviewer_id, sa.func.count())
-        .where(ReviewAssignment.submission_id.not_in(hidden))
-        .group_by(ReviewAssignment.reviewer_id)
+    return dict(
+        db.session.execute(  # type: ignore[arg-type]
+            sa.select(Bid.reviewer_id, sa.func.count())
+            .where(Bid.submission_id.not_in(hidden), Bid.reviewer_id.in_([u.id for u in people]))
+            .group_by(Bid.reviewer_id)
+        ).all()
     )
-    bids = db.session.execute(
-        sa.select(Bid.reviewer_id, sa.func.count()).where(Bid.submission_id.not_in(hidden)).group_by(Bid.reviewer_id)
-    )
-    return {"assigned": dict(assigned.all()), "bids": dict(bids.all())}  # type: ignore[arg-type]
 
 
 # --- conflicts ----------------------------------------------------------------------------------------

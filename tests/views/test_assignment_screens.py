@@ -1,0 +1,213 @@
+"""The chair's assignment screens at size (issue 20.3 and 20.5), as a chair uses them: the assignments page paged
+and filtered, the reviewer picker of one paper with the facts beside each candidate, the reviewer loads page, the
+conflicts page paged and searched, and the reviewing settings saving only the reviewers they list.
+
+The world is tests/views/test_assignment_controls.py's (three papers, two reviews each; Ivan conflicts with p1 by
+institution, Una with p2 by the authors' declaration; Carla is an author of p3; Cleo chairs). The page sizes are
+made small here so that three papers and four reviewers fill several pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from portal.services import assignment_lists
+from tests.conftest import SMTPRecorder, Worlds, text_of
+from tests.views.test_assignment_controls import BIDS, World, bid, build_world, sign_in, stored_loads
+from tests.views.test_reviewing import flashes, follow, form_with, post, text_of_html
+
+
+@pytest.fixture
+def w(app: Flask, worlds: Worlds) -> World:
+    return worlds.get(app, build_world)
+
+
+def paper_rows(page: TestResponse) -> list[str]:
+    """The papers the assignments page lists, as "#<n> <badge>"."""
+    html = page.get_data(as_text=True)
+    return [
+        f"#{n} {badge}"
+        for n, badge in re.findall(r'<tr id="paper-(\d+)">.*?<span class="badge[^"]*">(\d+/\d+)</span>', html, re.S)
+    ]
+
+
+def body_rows(page: TestResponse) -> list[list[str]]:
+    """The cells of each row of the first table body on the page."""
+    body = re.search(r"(?s)<tbody>(.*?)</tbody>", page.get_data(as_text=True))
+    assert body is not None, text_of(page)
+    return [
+        [text_of_html(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))
+    ]
+
+
+def assign(chair: FlaskClient, w: World, paper: str, reviewer: str) -> TestResponse:
+    return post(chair, "/chair/assignments/add", {"number": w.n(paper), "reviewer": w.uid(reviewer)}, "/chair/assignments")
+
+
+def test_the_assignments_page_pages_searches_and_filters_by_reviewers_short(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(assignment_lists, "PAPERS_PER_PAGE", 2)
+    chair = sign_in(w, "cleo")
+    p1, p2, p3 = w.n("p1"), w.n("p2"), w.n("p3")
+
+    first = chair.get("/chair/assignments")
+    assert paper_rows(first) == [f"#{p1} 0/2", f"#{p2} 0/2"]
+    assert "3 papers in reviewing (3 short of reviewers)" in text_of(first)
+    assert "3 papers; page 1 of 2." in text_of(first)
+    assert paper_rows(chair.get("/chair/assignments?page=2")) == [f"#{p3} 0/2"]
+    assert paper_rows(chair.get("/chair/assignments?page=99")) == [f"#{p3} 0/2"]  # past the end: the last page
+
+    for reviewer in ("rita", "rex"):
+        assert flashes(follow(chair, assign(chair, w, "p1", reviewer)))[0].endswith(
+            f"reviews #{p1} as Reviewer {1 + (reviewer == 'rex')}."
+        )
+    assign(chair, w, "p2", "rita")
+
+    assert paper_rows(chair.get("/chair/assignments?show=short")) == [f"#{p2} 1/2", f"#{p3} 0/2"]
+    assert paper_rows(chair.get("/chair/assignments?show=full")) == [f"#{p1} 2/2"]
+    assert paper_rows(chair.get("/chair/assignments?show=none")) == [f"#{p3} 0/2"]
+    assert paper_rows(chair.get(f"/chair/assignments?q=%23{p2}")) == [f"#{p2} 1/2"]
+    assert paper_rows(chair.get("/chair/assignments?q=memory+tokens")) == [f"#{p2} 1/2"]
+    assert paper_rows(chair.get("/chair/assignments?q=MEMORY")) == [f"#{p2} 1/2"]  # any case
+    assert paper_rows(chair.get("/chair/assignments?q=100%25")) == []  # "%" is a character, not a wildcard
+    nothing = chair.get("/chair/assignments?q=zebra")
+    assert "0 papers match." in text_of(nothing) and "No paper matches." in text_of(nothing)
+    # The pager keeps the filter.
+    short = chair.get("/chair/assignments?show=short&page=1").get_data(as_text=True)
+    assert "page=2" not in short  # two short papers fit on one page
+    assert "2 papers match; page" not in short
+
+
+def test_a_chair_who_is_an_author_sees_no_row_of_their_paper_and_no_picker_for_it(w: World) -> None:
+    carla = sign_in(w, "carla")
+    p3 = w.n("p3")
+    assert f"#{p3} " not in " ".join(paper_rows(carla.get("/chair/assignments")))
+    assert "2 papers in reviewing" in text_of(carla.get("/chair/assignments"))
+    assert carla.get(f"/chair/assignments/papers/{p3}").status_code == 404
+    assert carla.get(f"/chair/assignments?q=%23{p3}").status_code == 200
+    assert paper_rows(carla.get(f"/chair/assignments?q=%23{p3}")) == []
+
+
+def test_the_picker_lists_every_candidate_best_first_with_bid_affinity_load_and_conflict(w: World, smtp: SMTPRecorder) -> None:
+    bid(w, BIDS | {("p1", "una"): "in_a_pinch"})
+    chair = sign_in(w, "cleo")
+    p1 = w.n("p1")
+    picker = f"/chair/assignments/papers/{p1}"
+
+    rows = body_rows(chair.get(picker))
+    # Reviewer, bid, affinity, topics in common, text, load, note, action. Rex and Rita bid eager (affinity 1) and
+    # have the same room left, so the tie goes by name; Una is "in a pinch". Ivan (the authors' institute)
+    # conflicts and is left out unless asked for.
+    assert [r[:3] for r in rows] == [
+        ["Rex Reader Reader University", "eager", "1.00"],
+        ["Rita Reviewer Rita Research Centre", "eager", "1.00"],
+        ["Una Unassigned Una Polytechnic", "in a pinch", "-0.50"],
+    ]
+    assert "1 conflicted reviewer is not listed" in text_of(chair.get(picker))
+    assert [r[5] for r in rows] == ["0/6", "0/6", "0/6"]
+    assert all(r[7].startswith("Assign") for r in rows)
+
+    added = post(chair, "/chair/assignments/add", {"number": p1, "reviewer": w.uid("rita"), "from": "picker"}, picker)
+    assert added.headers["Location"] == picker  # back to the picker it came from
+    after = follow(chair, added)
+    assert flashes(after) == [f"Rita Reviewer reviews #{p1} as Reviewer 1."]
+    rita = next(r for r in body_rows(after) if r[0].startswith("Rita"))
+    assert rita[5:7] == ["1/6", "Already reviews it"]
+    assert rita[7] == ""  # no Assign button
+    assert "Reviewer 1: Rita Reviewer" in text_of(after)
+
+    # Removed by hand: she is left out of automatic runs, and the picker says so (assigning allows her again).
+    removal = re.search(r'action="(/chair/assignments/\d+/remove)"', after.get_data(as_text=True))
+    assert removal is not None
+    removed = post(chair, removal.group(1), {"from": "picker"}, picker)
+    assert removed.headers["Location"] == picker
+    rita = next(r for r in body_rows(follow(chair, removed)) if r[0].startswith("Rita"))
+    assert rita[6] == "Left out of automatic runs (removed by a chair); assigning by hand allows the pair again"
+    assert rita[7].startswith("Assign")
+
+    with_conflicts = body_rows(chair.get(picker + "?conflicted=1"))
+    ivan = next(r for r in with_conflicts if r[0].startswith("Ivan"))
+    assert ivan[6].startswith("Conflict: shares the institution Alpha Institute") and ivan[7] == ""
+    assert with_conflicts[-1][0].startswith("Ivan")  # conflicted ones come last
+    assert [r[0] for r in body_rows(chair.get(picker + "?q=rex"))] == ["Rex Reader Reader University"]
+
+
+def test_the_picker_pages_its_candidates(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(assignment_lists, "CANDIDATES_PER_PAGE", 2)
+    chair = sign_in(w, "cleo")
+    picker = f"/chair/assignments/papers/{w.n('p1')}"
+    first, second = body_rows(chair.get(picker)), body_rows(chair.get(picker + "?page=2"))
+    assert [r[0].split()[0] for r in first + second] == ["Rex", "Rita", "Una"]
+    assert "3 reviewers, best first" in text_of(chair.get(picker)) and "page 1 of 2" in text_of(chair.get(picker))
+
+
+def test_the_loads_page_filters_sorts_and_pages_the_reviewers(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    chair = sign_in(w, "cleo")
+    assign(chair, w, "p1", "rita")
+    assign(chair, w, "p2", "rita")
+    assign(chair, w, "p1", "rex")
+    loads = "/chair/assignments/reviewers"
+
+    def names(url: str) -> list[str]:
+        return [r[0] for r in body_rows(chair.get(url))]
+
+    assert names(loads) == ["Ivan Insider", "Rex Reader", "Rita Reviewer", "Una Unassigned"]
+    assert names(loads + "?sort=load") == ["Rita Reviewer", "Rex Reader", "Ivan Insider", "Una Unassigned"]
+    assert names(loads + "?show=idle") == ["Ivan Insider", "Una Unassigned"]
+    assert names(loads + "?show=unfinished") == ["Rex Reader", "Rita Reviewer"]
+    assert names(loads + "?q=university") == ["Rex Reader"]  # by affiliation
+    assert "4 reviewers, 2 without a paper" in text_of(chair.get(loads))
+    # Rita's maximum set to 2: she is full.
+    form = form_with(chair.get("/chair/reviewing"), "reviews_per_paper")
+    chair.post("/chair/reviewing", data=form | {f"load-{w.uid('rita')}": "2"})
+    assert names(loads + "?show=full") == ["Rita Reviewer"]
+    assert body_rows(chair.get(loads + "?show=full"))[0][1] == "2 full"
+
+    monkeypatch.setattr(assignment_lists, "REVIEWERS_PER_PAGE", 2)
+    assert names(loads + "?page=2") == ["Rita Reviewer", "Una Unassigned"]
+    assert "4 reviewers; page 1 of 2." in text_of(chair.get(loads))
+
+
+def test_the_conflicts_page_pages_and_searches_by_paper_or_reviewer(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    chair = sign_in(w, "cleo")
+    p1, p2 = w.n("p1"), w.n("p2")
+    every = body_rows(chair.get("/chair/conflicts"))
+    pairs = [(r[0], r[2]) for r in every]
+    assert pairs == [(str(p1), "Ivan Insider"), (str(p2), "Una Unassigned")]
+    assert every[0][3] == "shares the institution Alpha Institute with author Ada Author (Alpha Institute)"
+    assert every[0][4].startswith("Lift")
+
+    assert [(r[0], r[2]) for r in body_rows(chair.get("/chair/conflicts?q=una"))] == [(str(p2), "Una Unassigned")]
+    assert [(r[0], r[2]) for r in body_rows(chair.get(f"/chair/conflicts?q=%23{p1}"))] == pairs[:1]
+    assert [(r[0], r[2]) for r in body_rows(chair.get("/chair/conflicts?q=endless"))] == [(str(p2), "Una Unassigned")]
+    assert "1 conflicted pair match “una” (of 2)." in text_of(chair.get("/chair/conflicts?q=una"))
+
+    monkeypatch.setattr(assignment_lists, "CONFLICTS_PER_PAGE", 1)
+    assert [(r[0], r[2]) for r in body_rows(chair.get("/chair/conflicts?page=2"))] == pairs[1:]
+    assert "2 conflicted pairs; page 1 of 2." in text_of(chair.get("/chair/conflicts"))
+
+
+def test_the_reviewing_settings_save_the_loads_of_the_reviewers_they_list_and_no_others(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chair = sign_in(w, "cleo")
+    rita, una = w.uid("rita"), w.uid("una")
+    form = form_with(chair.get("/chair/reviewing"), "reviews_per_paper")
+    chair.post("/chair/reviewing", data=form | {f"load-{una}": "4", f"min-{una}": "1"})
+    assert stored_loads(w)[1]["una@example.org"] == (1, 4)
+
+    monkeypatch.setattr(assignment_lists, "REVIEWERS_PER_PAGE", 2)
+    page = chair.get("/chair/reviewing?q=rita")
+    assert "1 reviewer match “rita”." in text_of(page)
+    shown = form_with(page, "reviews_per_paper")
+    assert f"load-{rita}" in shown and f"load-{una}" not in shown
+    saved = chair.post("/chair/reviewing?q=rita", data=shown | {f"load-{rita}": "3"})
+    assert saved.headers["Location"] == "/chair/reviewing?q=rita"
+    assert flashes(follow(chair, saved)) == ["The reviewing settings are saved."]
+    loads = stored_loads(w)[1]
+    assert loads["rita@example.org"] == (None, 3)
+    assert loads["una@example.org"] == (1, 4)  # not on the page: kept, not reset to the defaults
