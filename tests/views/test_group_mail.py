@@ -1,6 +1,8 @@
 """Group mail: who may open it, who each audience reaches (withdrawn papers never, decisions only once their letter
 is out, a chair's own paper never betraying its reviewers), the preview round-trip, one mail per recipient over
-real SMTP with the placeholders filled, an SMTP outage that loses nothing, and template errors that queue nothing."""
+real SMTP with the placeholders filled, an SMTP outage that loses nothing, template errors that queue nothing, and
+(issue 20.7) author audiences narrowed by decision, presentation, topic and state or chosen by number (the decisions
+page's ticked papers), with a preview that lists the first fifty."""
 
 from __future__ import annotations
 
@@ -405,3 +407,148 @@ def test_an_empty_audience_sends_nothing(app: Flask, smtp: SMTPRecorder) -> None
     refused = mail_form(chair, "accepted", "Hi", "Hi {{ name }}", send="Send", digest="0" * 64)
     assert "Nobody is in the audience “Authors of accepted papers”: nothing was sent." in text_of(refused)
     assert outbox(app) == []
+
+
+# --- audiences by filter, by chosen papers, and the capped preview (issue 20.7) ----------------------------------
+
+
+def rows_of(world: World, rows: list[tuple[str, str, str]]) -> list[str]:
+    return [f"{world.n(p)} {TITLES.get(p, 'A Withdrawn Paper')} {name} {email}" for p, name, email in rows]
+
+
+ANN, BEN, CLEO_ROW = ("p1", "Ann Author", "ann@example.org"), ("p2", "Ben Bauthor", "ben@example.org"), ("p2", *CLEO)
+DAVE, CARLA = ("p3", "Dave Dauthor", "dave@example.org"), ("p3", "Carla Chair", "carla@example.org")
+WILL = ("p4", "Will Withdrawn", "will@example.org")
+
+
+@pytest.mark.parametrize(
+    ("filters", "rows", "label"),
+    [
+        ({"decision": "accepted"}, [ANN], "all authors (accepted)"),  # p3's letter is not sent
+        ({"decision": "rejected"}, [BEN, CLEO_ROW], "all authors (rejected)"),
+        ({"decision": "undecided"}, [DAVE, CARLA], "all authors (no decision told yet)"),
+        ({"presentation": "oral"}, [], "all authors (oral)"),
+        ({"state": "withdrawn"}, [WILL], "all authors (withdrawn)"),
+        ({"state": "submitted", "decision": "rejected"}, [BEN, CLEO_ROW], "all authors (rejected, submitted)"),
+        # Reviews missing (3 asked per paper): p1 has 2 in, p2 and p3 none; p4 is withdrawn.
+        ({"state": "missing"}, [ANN, BEN, CLEO_ROW, DAVE, CARLA], "all authors (submitted, with reviews missing)"),
+        ({"topic": "first"}, [ANN, BEN, CLEO_ROW, DAVE, CARLA], "all authors (topic “"),
+        ({"topic": "second"}, [], "all authors (topic “"),
+    ],
+    ids=["accepted", "rejected", "undecided", "oral", "withdrawn", "submitted-rejected", "missing", "topic", "other-topic"],
+)
+def test_author_audiences_narrow_by_decision_presentation_topic_and_state(
+    world: World, smtp: SMTPRecorder, filters: dict[str, str], rows: list[tuple[str, str, str]], label: str
+) -> None:
+    from portal.services.scores import refresh_scores
+
+    with world.app.app_context():
+        refresh_scores()
+        topics = db.session.scalars(sa.select(Topic.id).order_by(Topic.position)).all()
+        db.session.commit()
+    if "topic" in filters:
+        filters = filters | {"topic": str(topics[0] if filters["topic"] == "first" else topics[1])}
+    chair = client_for(world.app, "chris@example.org")
+    page = mail_form(chair, "authors", "News", "Dear {{ name }}", preview="Preview", **filters)
+    assert recipients_of(page) == rows_of(world, rows)
+    assert f"Preview: {len(rows)} mail{'s' if len(rows) != 1 else ''} to {label}" in text_of(page)
+    assert outbox(world.app) == [] and smtp.messages == []
+
+
+def test_reviews_missing_leave_out_the_chairs_own_paper(world: World) -> None:
+    from portal.services.scores import refresh_scores
+
+    with world.app.app_context():
+        refresh_scores()
+        db.session.commit()
+    carla = client_for(world.app, "carla@example.org")  # an author of p3
+    page = mail_form(carla, "authors", "News", "Dear {{ name }}", preview="Preview", state="missing")
+    assert recipients_of(page) == rows_of(world, [ANN, BEN, CLEO_ROW])
+    assert "Reviews of papers you are an author of are not counted" in text_of(page)
+
+
+def test_a_filtered_audience_is_sent_to_exactly_its_recipients(world: World, smtp: SMTPRecorder) -> None:
+    chair = client_for(world.app, "chris@example.org")
+    shown = mail_form(chair, "authors", "About #{{ number }}", "Dear {{ name }}", preview="Preview", decision="rejected")
+    page = mail_form(
+        chair, "authors", "About #{{ number }}", "Dear {{ name }}", send="Send", digest=digest_of(shown), decision="rejected"
+    )
+    assert "Sent 2 mails to all authors." in text_of(page)
+    assert sorted(str(m["To"]) for m in smtp.wait_for(2)) == ["ben@example.org", "cleo@example.org"]
+    assert len(smtp.wait_for(3, timeout=0.3)) == 2
+    history = re.search(r'(?s)<table class="data" id="history">.*?</table>', page.get_data(as_text=True)).group(0)
+    assert "All authors (rejected)" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", history))
+    # Send with other filters than the preview's: refused, nothing more sent.
+    refused = mail_form(
+        chair, "authors", "About #{{ number }}", "Dear {{ name }}", send="Send", digest=digest_of(shown), decision="accepted"
+    )
+    assert refused.status_code == 409
+    assert len(smtp.wait_for(3, timeout=0.3)) == 2
+
+
+def test_the_chosen_papers_authors_whatever_their_state(world: World, smtp: SMTPRecorder) -> None:
+    chair = client_for(world.app, "chris@example.org")
+    chosen = f"{world.n('p2')}, #{world.n('p4')} 99999"
+    page = mail_form(chair, "papers", "About #{{ number }}", "Dear {{ name }}", preview="Preview", papers=chosen)
+    assert recipients_of(page) == rows_of(world, [BEN, CLEO_ROW, WILL])
+    assert "Preview: 3 mails to authors of chosen papers (2 papers chosen)" not in text_of(page)  # 3 numbers typed
+    assert "Preview: 3 mails to authors of chosen papers (3 papers chosen)" in text_of(page)
+    assert "No such paper, or one without authors: #99999." in text_of(page)
+    sent = mail_form(
+        chair, "papers", "About #{{ number }}", "Dear {{ name }}", send="Send", digest=digest_of(page), papers=chosen
+    )
+    assert "Sent 3 mails to authors of chosen papers." in text_of(sent)
+    assert sorted((str(m["To"]), str(m["Subject"])) for m in smtp.wait_for(3)) == [
+        ("ben@example.org", f"About #{world.n('p2')}"),
+        ("cleo@example.org", f"About #{world.n('p2')}"),
+        ("will@example.org", f"About #{world.n('p4')}"),
+    ]
+
+
+def test_mail_the_authors_of_the_papers_ticked_on_the_decisions_page(world: World, smtp: SMTPRecorder) -> None:
+    chair = client_for(world.app, "chris@example.org")
+    decisions_page = chair.get("/chair/decisions").get_data(as_text=True)
+    assert 'formaction="/chair/mail" name="start" value="ticked">Mail the authors of the ticked papers…</button>' in (
+        decisions_page
+    )
+    page_token = re.search(r'name="csrf_token" value="([^"]+)"', decisions_page).group(1)
+    p1, p2 = world.n("p1"), world.n("p2")
+    ticked = chair.post(
+        "/chair/mail",
+        data={"csrf_token": page_token, "decision": "accepted", "selected": [f"{p1}:1", f"{p2}:3"], "start": "ticked"},
+    )
+    assert ticked.status_code == 200
+    html = ticked.get_data(as_text=True)
+    assert 'checked id="audience-1" name="audience" required type="radio" value="papers">' in html
+    assert f'id="papers" maxlength="200000" name="papers" type="text" value="{p1}, {p2}">' in html
+    assert "Preview:" not in text_of(ticked) and outbox(world.app) == []
+    shown = mail_form(chair, "papers", "Hello", "Dear {{ name }}", preview="Preview", papers=f"{p1}, {p2}")
+    mail_form(chair, "papers", "Hello", "Dear {{ name }}", send="Send", digest=digest_of(shown), papers=f"{p1}, {p2}")
+    assert sorted(str(m["To"]) for m in smtp.wait_for(3)) == ["ann@example.org", "ben@example.org", "cleo@example.org"]
+    # Nothing ticked: the form says so and chooses nobody.
+    none = chair.post("/chair/mail", data={"csrf_token": page_token, "start": "ticked"})
+    assert "No paper was ticked" in text_of(none)
+    # Without a valid CSRF token, nothing.
+    assert chair.post("/chair/mail", data={"start": "ticked", "selected": [f"{p1}:1"]}).status_code == 400
+
+
+def test_the_preview_lists_the_first_fifty_recipients_and_counts_the_rest(world: World, smtp: SMTPRecorder) -> None:
+    with world.app.app_context():  # sixty reviewers in one insert (no password of their own to hash)
+        db.session.execute(
+            sa.insert(User),
+            [
+                {"email": f"pc{i:02d}@example.org", "name": f"Pc Member {i:02d}", "password_hash": "!", "is_reviewer": True}
+                for i in range(60)
+            ],
+        )
+        db.session.commit()
+    chair = client_for(world.app, "chris@example.org")
+    page = mail_form(chair, "reviewers", "Thanks", "Dear {{ name }}", preview="Preview")
+    shown = recipients_of(page)
+    assert shown == [f"Pc Member {i:02d} pc{i:02d}@example.org" for i in range(50)]
+    assert "63 recipients; the first 50 are listed." in text_of(page)
+    assert "… and 13 more (63 in all)." in text_of(page)
+    assert "Send 63 mails" in text_of(page)
+    sent = mail_form(chair, "reviewers", "Thanks", "Dear {{ name }}", send="Send", digest=digest_of(page))
+    assert "Sent 63 mails to all reviewers." in text_of(sent)
+    assert len(smtp.wait_for(63)) == 63
