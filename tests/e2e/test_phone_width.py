@@ -1,4 +1,6 @@
-"""No page scrolls sideways on a 390 px phone: Chromium at 390x844 opens every GET page of the URL map, filled from
+"""No page scrolls sideways on a 390 px phone, and the dense submissions tables on a 1366 px laptop.
+
+No page scrolls sideways on a 390 px phone: Chromium at 390x844 opens every GET page of the URL map, filled from
 the route audit's world (tests/views/test_route_audit.py: two papers, reviews, a discussion, letters, a proposal,
 jobs, an invitation), as a visitor, an author, a reviewer and a chair, and asks of each HTML page that
 ``document.documentElement.scrollWidth <= window.innerWidth``. A failure names the page and its widest elements.
@@ -6,6 +8,10 @@ jobs, an invitation), as a visitor, an author, a reviewer and a chair, and asks 
 Files, exports and JSON are not pages (they are left out by their content type), nor are redirects (their target
 is visited in its own right). A wide table scrolls inside its own region (``.table-wrap``, ``.dense-wrap``) and
 never widens the page. New routes are visited as soon as the route audit has their row (``url_args``).
+
+At 1366x768 the two submissions tables have no inner scroll box, one line a row (a long title cut, whole in its
+title attribute), a header that stays at the top of the window, numbers to the right; no page has a blank band
+under its footer.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, expect
 
+from portal.db import db
+from portal.models import Submission
 from tests.conftest import SMTPRecorder
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_user
+from tests.views.test_console import add_many_papers
 from tests.views.test_route_audit import PEOPLE, build_world, every_route
 
 # The layout does not depend on the database: the route audit's world on SQLite is enough.
@@ -97,3 +106,65 @@ def test_no_page_scrolls_sideways_at_390_px_for_anyone(
     # Every role saw its pages (a visitor the public ones and the sign-in pages, a chair the whole console).
     assert pages_seen["visitor"] >= 10 and pages_seen["chair"] >= 40, pages_seen
     assert problems == [], "\n".join(problems)
+
+
+LAPTOP = {"width": 1366, "height": 768}
+LONG_TITLE = "Sparse attention over million-token inputs: " + "a long subtitle that goes on and on, " * 6 + "the end"
+DENSE_JS = """(table) => {
+  const rows = [...table.tBodies[0].rows];
+  const heights = rows.map(r => Math.round(r.getBoundingClientRect().height));
+  const box = table.parentElement;
+  const title = table.tBodies[0].querySelector('th[scope=row]');
+  return {
+    rows: rows.length, highest: Math.max(...heights), lowest: Math.min(...heights),
+    box: getComputedStyle(box).overflowY, header: getComputedStyle(table.tHead.rows[0].cells[1]).position,
+    number: getComputedStyle(table.tBodies[0].querySelector('td.num')).textAlign,
+    title: title.getAttribute('title'), cut: title.scrollWidth > title.clientWidth,
+  };
+}"""
+FOOTER_JS = """() => {
+  const footer = document.querySelector('footer').getBoundingClientRect();
+  return {band: document.documentElement.scrollHeight - (footer.bottom + window.scrollY), bottom: footer.bottom};
+}"""
+
+
+def test_submissions_tables_are_one_line_a_row_under_a_header_that_stays_at_1366_px(
+    app: Flask, browser: Browser, live_server: str, phone: list[BrowserContext]
+) -> None:
+    with app.app_context():
+        chair = make_user("carla@example.org", name="Carla Chair", roles=("chair",))
+        reviewers = [make_user(roles=("reviewer",)).id for _ in range(3)]
+        first, *_ = add_many_papers(60, reviewers)
+        db.session.get(Submission, first).title = LONG_TITLE
+        db.session.commit()
+        email = chair.email
+    context = browser.new_context(base_url=live_server, viewport=LAPTOP, locale="en-US", timezone_id="UTC")
+    phone.append(context)
+    page = context.new_page()
+    page.goto("/auth/login")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r".*/auth/login"))
+    for url in ("/chair/submissions", "/submissions/all"):
+        page.goto(url)
+        table = page.locator("table.dense")
+        seen = table.evaluate(DENSE_JS)
+        assert seen == {
+            "rows": 50,
+            "highest": seen["lowest"],  # every row one line high ...
+            "lowest": seen["lowest"],
+            "box": "visible",  # ... in no scroll box of its own
+            "header": "sticky",
+            "number": "right",
+            "title": LONG_TITLE,  # the long title is cut, and whole in its title
+            "cut": True,
+        }, url
+        assert seen["lowest"] <= 36, url
+        # Scrolled down, the header is still at the top of the window.
+        page.evaluate("() => window.scrollTo(0, 900)")
+        assert page.locator("table.dense thead th").nth(2).evaluate("th => th.getBoundingClientRect().top") == 0, url
+        assert page.evaluate(FOOTER_JS)["band"] <= 1, url
+    # A short page: the footer sits at the foot of the window, nothing under it.
+    page.goto("/account/password")
+    assert page.evaluate(FOOTER_JS) == {"band": 0, "bottom": LAPTOP["height"]}
