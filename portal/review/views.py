@@ -88,7 +88,7 @@ def _not_biddable(numbers: list[int]) -> str:
 def _where() -> dict[str, Any]:
     """The bid list's filters, search, sort and page from the query string (None: the default, left out of links)."""
     args = request.args
-    q = (args.get("q") or "").strip()[:200]
+    q = (args.get("q") or "").strip().lower()[:200]  # (the search ignores case; shown as searched)
     show, sort = args.get("show", ""), args.get("sort", "")
     page = parse_id(args.get("page")) or 1
     return {

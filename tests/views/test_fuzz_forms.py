@@ -971,6 +971,16 @@ def bids_stored(world: World, sent: Sent, before: Before) -> None:
                 assert stored.get(n) == (raw if raw in BidValue._value2member_map_ else None), n
 
 
+def one_bid_stored(world: World, sent: Sent, before: Before) -> None:
+    """The script's one bid (``/review/bids/1``): what was sent, or no bid for an empty value."""
+    from portal.models import Bid
+
+    with world.db():
+        rita = world.user("rita")
+        stored = db.session.scalar(sa.select(Bid.value).where(Bid.reviewer_id == rita.id, Bid.submission_id == 1))
+        assert (stored.value if stored else "") == sent["value"]
+
+
 # --- the chairs' settings -----------------------------------------------------------------------------
 
 #: Local times as chairs type them, and the ends of the calendar (9999-12-31 23:59 AoE is past the year 9999 in UTC).
@@ -1766,6 +1776,16 @@ CASES: list[Case] = [
         sample={"bid-1": "eager", "bid-2": "in_a_pinch"},
     ),
     Case(
+        "one-bid",
+        "rita",
+        "/review/bids/1",
+        st.fixed_dictionaries({"value": BID_VALUES}),
+        Sent.success,
+        one_bid_stored,
+        phase=Phase.BIDDING,
+        sample={"value": "willing"},
+    ),
+    Case(
         "review",
         "rita",
         "/review/papers/1/review",
@@ -2096,7 +2116,15 @@ CASES: list[Case] = [
         "bids-search",
         "rita",
         "/review/bids",
-        st.fixed_dictionaries({"?q": QUERY, "?topic": NUMBERS}),
+        st.fixed_dictionaries(
+            {
+                "?q": QUERY,
+                "?topic": NUMBERS,
+                "?show": st.sampled_from(["", "none", "bid", "eager", "x"]),
+                "?sort": st.sampled_from(["", "match", "number", "title", "bid", "x"]),
+                "?page": NUMBERS,
+            }
+        ),
         never,
         method="GET",
         phase=Phase.BIDDING,
