@@ -244,15 +244,19 @@ def send_letters() -> Response | str | tuple[str, int]:
     if "papers" not in request.form:  # "Yes" without the list (a script of old): every draft ready, as before
         once.record(url_for(".letters"), "the letters were sent")
         return launch("letters", me(), workshop_id=ws.id)
+    # Pressed twice: the second post is told what the first did (each draft is claimed too).
+    once.record(url_for(".letters"), "the letters were sent")
     chosen = _numbers([request.form.get("papers", "")])
     plan = decisions.plan_letters(me(), papers=chosen)
     if not chosen or plan.left_out or plan.digest != request.form.get("digest"):
+        db.session.rollback()  # (the one-time token stays free: the page below asks again)
         problem = (
             "Nothing was sent: these letters changed since you confirmed them (sent by another chair, decided again, "
             "edited or prepared again). Here they are as they are now; send again if this is what you want."
         )
-        return _confirm_letters(plan, "the papers you confirmed", back, problem=problem), 409
-    once.record(url_for(".letters"), "the letters were sent")  # pressed twice: sent once (each draft is claimed too)
+        return _confirm_letters(
+            decisions.plan_letters(me(), papers=chosen), "the papers you confirmed", back, problem=problem
+        ), 409
     return launch("letters", me(), workshop_id=ws.id, papers=plan.papers)
 
 
