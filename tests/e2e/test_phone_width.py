@@ -122,6 +122,11 @@ DENSE_JS = """(table) => {
     title: title.getAttribute('title'), cut: title.scrollWidth > title.clientWidth,
   };
 }"""
+NAV_JS = """(nav) => {
+  const links = [...nav.querySelectorAll('a')].map(a => a.getBoundingClientRect());
+  const lines = new Set(links.map(l => Math.round(l.top))).size;
+  return [lines, Math.max(...links.map(l => l.right)), nav.getBoundingClientRect().right];
+}"""
 FOOTER_JS = """() => {
   const footer = document.querySelector('footer').getBoundingClientRect();
   return {band: document.documentElement.scrollHeight - (footer.bottom + window.scrollY), bottom: footer.bottom};
@@ -165,6 +170,12 @@ def test_submissions_tables_are_one_line_a_row_under_a_header_that_stays_at_1366
         page.evaluate("() => window.scrollTo(0, 900)")
         assert page.locator("table.dense thead th").nth(2).evaluate("th => th.getBoundingClientRect().top") == 0, url
         assert page.evaluate(FOOTER_JS)["band"] <= 1, url
+    # The chair navigation: two lines of links (two groups a line), inside the page's column, on a wide page and
+    # on the narrower standard one.
+    for url in ("/chair/submissions", "/settings/", "/members/invitations"):
+        page.goto(url)
+        lines, right, edge = page.locator("nav.sections").evaluate(NAV_JS)
+        assert (lines, right <= edge) == (2, True), url
     # A short page: the footer sits at the foot of the window, nothing under it.
     page.goto("/account/password")
     assert page.evaluate(FOOTER_JS) == {"band": 0, "bottom": LAPTOP["height"]}
