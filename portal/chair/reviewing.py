@@ -4,6 +4,8 @@ manager), proposals and reminders."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,7 +17,7 @@ from portal.chair import confirm
 from portal.chair.blueprint import bp
 from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm, RunAssignmentForm
 from portal.chair.jobs import launch
-from portal.db import db, parse_id
+from portal.db import db, like_pattern, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
 from portal.models import (
@@ -36,6 +38,8 @@ from portal.services import accounts, assignment_lists, assignments, review_sett
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
 EXCLUSIONS_SHOWN = 200  # pairs left out listed on the assignments page (with the count of all)
+PROPOSAL_PAPERS_PER_PAGE = 25
+PROPOSAL_REVIEWERS_PER_PAGE = 50
 
 # --- reviewing settings -------------------------------------------------------------------------------
 
@@ -392,24 +396,72 @@ def _proposal(proposal_id: int) -> AssignmentProposal:
 
 @bp.get("/proposals/<int:proposal_id>")
 def proposal(proposal_id: int) -> str:
+    """A proposal as what would change: by default only the papers that get new reviewers (all on request),
+    searched and paged, then the reviewers whose load changes, paged; the quality report covers everything."""
     ws = require_workshop()
     p = _proposal(proposal_id)
     # A chair who is an author of a paper does not see (or pick) who reviews it.
-    subs = {s.id: s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)}
-    people = {u.id: u for u in reviewers()}
+    handled = set(
+        db.session.scalars(
+            sa.select(Submission.id).where(
+                Submission.workshop_id == ws.id,
+                Submission.state == SubmissionState.SUBMITTED,
+                Submission.id.not_in(permissions.chair_conflicted_ids(me())),
+            )
+        )
+    )
     by_paper: dict[int, list[int]] = defaultdict(list)
-    load: dict[int, int] = defaultdict(int)
-    existing: dict[int, list[ReviewAssignment]] = defaultdict(list)
-    # Loads count only the papers this chair handles: a load would tell an author-chair who reviews their paper.
-    for a in assignments.current_assignments():
-        if a.submission_id in subs:
-            load[a.reviewer_id] += 1
-            existing[a.submission_id].append(a)
-    now = dict(load)  # each reviewer's load before applying
     for paper, reviewer in p.result["pairs"]:
-        if paper in subs:
+        if paper in handled:
             by_paper[paper].append(reviewer)
-            load[reviewer] += 1
+    # Loads count only the papers this chair handles: a load would tell an author-chair who reviews their paper.
+    now = assignment_lists.loads(ws, me())
+    added: dict[int, int] = defaultdict(int)
+    for reviewers_of in by_paper.values():
+        for reviewer in reviewers_of:
+            added[reviewer] += 1
+    load = {rid: now.get(rid, 0) + added.get(rid, 0) for rid in set(now) | set(added)}
+    people = db.session.execute(
+        sa.select(User.id, User.name, User.max_load, User.min_load).where(User.is_reviewer).order_by(User.id)
+    ).all()
+    names = {u.id: u.name for u in people}
+
+    show = "all" if request.args.get("show") == "all" else "changed"
+    q = (request.args.get("q") or "").strip()[:200]
+    ids = sorted(handled if show == "all" else by_paper)
+    if q:
+        number = parse_id(q.removeprefix("#")) if q.lstrip("#").isdigit() else None
+        if number is not None:
+            ids = [i for i in ids if i == number]
+        else:
+            matching = set(
+                db.session.scalars(
+                    sa.select(Submission.id).where(
+                        Submission.id.in_(handled), sa.func.lower(Submission.title).like(like_pattern(q), escape="\\")
+                    )
+                )
+            )
+            ids = [i for i in ids if i in matching]
+    papers = _slice(ids, request.args.get("page", 1, type=int), PROPOSAL_PAPERS_PER_PAGE)
+    subs = {s.id: s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(papers.items)))}
+    existing: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    for a in db.session.scalars(
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.submission_id.in_(papers.items))
+        .order_by(ReviewAssignment.ordinal)
+        .options(selectinload(ReviewAssignment.reviewer))
+    ):
+        existing[a.submission_id].append(a)
+
+    def most(u: Any) -> int:
+        return u.max_load if u.max_load is not None else ws.default_max_load
+
+    def least(u: Any) -> int:
+        return min(u.min_load if u.min_load is not None else ws.default_min_load, most(u))
+
+    # Every reviewer, those whose load changes first.
+    ordered = sorted(people, key=lambda u: (not added.get(u.id), u.name.lower(), u.id))
+    loads_shown = _slice(ordered, request.args.get("rpage", 1, type=int), PROPOSAL_REVIEWERS_PER_PAGE)
     # A chair conflicted with any paper sees the figures of the papers they handle only (always so worded, so
     # that the wording itself tells nothing about this proposal).
     partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
@@ -418,17 +470,24 @@ def proposal(proposal_id: int) -> str:
         ws=ws,
         p=p,
         subs=subs,
-        people=people,
+        names=names,
         by_paper=by_paper,
+        papers=papers,
+        show=show,
+        q=q,
+        changed=len(by_paper),
+        reviewers_changing=len(added),
+        handled=len(handled),
+        loads_shown=loads_shown,
         load=load,
+        now=now,
+        most=most,
+        least=least,
         existing=existing,
         button=ButtonForm(),
         partial=partial,
         visible_pairs=sum(len(v) for v in by_paper.values()),
-        load_of=lambda u: review_settings.load_of(ws, u),
-        min_load_of=lambda u: review_settings.min_load_of(ws, u),
-        now=now,
-        report=assignments.proposal_report(p, sorted(subs), load, sorted(people), partial=partial),
+        report=assignments.proposal_report(p, sorted(handled), load, [u.id for u in people], partial=partial),
         others=list(
             db.session.scalars(
                 sa.select(AssignmentProposal)
@@ -438,6 +497,21 @@ def proposal(proposal_id: int) -> str:
             )
         ),
     )
+
+
+@dataclass
+class _Slice:
+    items: list[Any]
+    page: int
+    pages: int
+    total: int
+
+
+def _slice(items: list[Any], page: int | None, size: int) -> _Slice:
+    """One page of ``items`` (a page past the end is the last one)."""
+    pages = max(1, -(-len(items) // size))
+    page = max(1, min(page or 1, pages))
+    return _Slice(items[(page - 1) * size : page * size], page, pages, len(items))
 
 
 def _other_proposals(p: AssignmentProposal) -> list[AssignmentProposal]:
@@ -517,6 +591,11 @@ def _apply(ws: Workshop, p: AssignmentProposal) -> int:
 
 def _edit(p: AssignmentProposal, action: str) -> None:
     """Take a pair out of the proposal (and, with never, out of every later run), or put one in (``action``:
-    remove, never, add)."""
+    remove, never, add). The reviewer is named by id (the buttons) or by address (the "add by hand" field)."""
     sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
-    assignments.edit_proposal(me(), p, **{action: (sub.id, parse_id(request.form.get("reviewer")) or 0)})
+    named = (request.form.get("reviewer") or "").strip()
+    reviewer_id = parse_id(named)
+    if reviewer_id is None and "@" in named:
+        found = accounts.user_by_email(named[:320])
+        reviewer_id = found.id if found is not None else None
+    assignments.edit_proposal(me(), p, **{action: (sub.id, reviewer_id or 0)})

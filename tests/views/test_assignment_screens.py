@@ -15,9 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from portal.chair import reviewing as reviewing_views
 from portal.services import assignment_lists
 from tests.conftest import SMTPRecorder, Worlds, text_of
-from tests.views.test_assignment_controls import BIDS, World, bid, build_world, sign_in, stored_loads
+from tests.views.test_assignment_controls import BIDS, World, bid, build_world, proposed, run, sign_in, stored_loads
 from tests.views.test_reviewing import flashes, follow, form_with, post, text_of_html
 
 
@@ -211,3 +212,58 @@ def test_the_reviewing_settings_save_the_loads_of_the_reviewers_they_list_and_no
     loads = stored_loads(w)[1]
     assert loads["rita@example.org"] == (None, 3)
     assert loads["una@example.org"] == (1, 4)  # not on the page: kept, not reset to the defaults
+
+
+def test_a_proposal_shows_the_papers_that_change_by_default_all_on_request_paged_and_searched(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bid(w, BIDS)
+    chair = sign_in(w, "cleo")
+    p1, p2, p3 = w.n("p1"), w.n("p2"), w.n("p3")
+    assign(chair, w, "p1", "rita")
+    assign(chair, w, "p1", "rex")  # p1 is full: a run gives it nobody new
+    number, page = run(chair)
+    url = f"/chair/proposals/{number}"
+
+    assert sorted(proposed(page)) == [p2, p3]
+    assert "2 papers. A paper's reviewers already assigned are kept." in text_of(page)
+    every = proposed(chair.get(url + "?show=all"))
+    assert sorted(every) == [p1, p2, p3]
+    assert every[p1] == ["Rita Reviewer", "Rex Reader"]
+    assert "— already assigned (kept)" in text_of(chair.get(url + "?show=all"))
+    assert sorted(proposed(chair.get(url + "?q=endless"))) == [p2]
+    assert sorted(proposed(chair.get(url + f"?q=%23{p3}"))) == [p3]
+    assert "No paper matches “zebra”." in text_of(chair.get(url + "?q=zebra"))
+
+    # Loads: the reviewers whose load changes come first.
+    loads = [row[0] for row in body_rows_after(chair.get(url), "Loads before and after")]
+    changing = {name for names in proposed(page).values() for name in names}
+    assert set(loads[: len(changing)]) == changing and len(loads) == 4
+
+    # Add by hand, by address (the field), and the page says so.
+    added = post(chair, f"{url}/add", {"number": p3, "reviewer": "una@example.org"}, url)
+    assert "Una Unassigned" in proposed(follow(chair, added))[p3]
+    conflicted = post(chair, f"{url}/add", {"number": p2, "reviewer": "una@example.org"}, url)
+    assert flashes(follow(chair, conflicted))[0].startswith(f"Una Unassigned conflicts with #{p2}")
+    unknown = post(chair, f"{url}/add", {"number": p2, "reviewer": "nobody@example.org"}, url)
+    assert flashes(follow(chair, unknown)) == ["Choose a submission and a reviewer."]
+
+    monkeypatch.setattr(reviewing_views, "PROPOSAL_PAPERS_PER_PAGE", 1)
+    assert sorted(proposed(chair.get(url + "?page=2"))) == [p3]
+    assert "2 papers; page 1 of 2." in text_of(chair.get(url))
+
+
+def body_rows_after(page: TestResponse, heading: str) -> list[list[str]]:
+    html = page.get_data(as_text=True)
+    at = html.find(f">{heading}</h2>")
+    assert at >= 0, heading
+    return body_rows_of(html[at:])
+
+
+def body_rows_of(html: str) -> list[list[str]]:
+    body = re.search(r"(?s)<tbody>(.*?)</tbody>", html)
+    assert body is not None
+    return [
+        [text_of_html(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))
+    ]

@@ -592,7 +592,7 @@ def test_chair_who_is_an_author_does_not_see_who_reviews_their_paper_in_a_propos
     chair = signed_in(world, "carla")
     proposal = propose(world)
 
-    page = chair.get(f"/chair/proposals/{proposal}")
+    page = chair.get(f"/chair/proposals/{proposal}?show=all")
 
     assert sorted(sections(page)) == [world.n("p1"), world.n("p2")]  # as on the assignments page
     assert PAPERS["p3"]["title"] not in text_of(page)
