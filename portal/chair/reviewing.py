@@ -33,13 +33,13 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.queries import reviewable, reviewers
 from portal.services import accounts, assignment_lists, assignments, review_settings, reviews
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
 EXCLUSIONS_SHOWN = 200  # pairs left out listed on the assignments page (with the count of all)
 PROPOSAL_PAPERS_PER_PAGE = 25
 PROPOSAL_REVIEWERS_PER_PAGE = 50
+COMPARE_SHOWN = 200  # pairs listed on each side of a comparison (with the count of all)
 
 # --- reviewing settings -------------------------------------------------------------------------------
 
@@ -488,14 +488,7 @@ def proposal(proposal_id: int) -> str:
         partial=partial,
         visible_pairs=sum(len(v) for v in by_paper.values()),
         report=assignments.proposal_report(p, sorted(handled), load, [u.id for u in people], partial=partial),
-        others=list(
-            db.session.scalars(
-                sa.select(AssignmentProposal)
-                .where(AssignmentProposal.id != p.id)
-                .order_by(AssignmentProposal.id.desc())
-                .limit(50)
-            )
-        ),
+        others=_other_proposals(p),
     )
 
 
@@ -514,10 +507,22 @@ def _slice(items: list[Any], page: int | None, size: int) -> _Slice:
     return _Slice(items[(page - 1) * size : page * size], page, pages, len(items))
 
 
-def _other_proposals(p: AssignmentProposal) -> list[AssignmentProposal]:
-    """The 50 newest proposals but ``p``, to compare it with."""
-    newest = sa.select(AssignmentProposal).where(AssignmentProposal.id != p.id).order_by(AssignmentProposal.id.desc())
-    return list(db.session.scalars(newest.limit(50)))
+def _other_proposals(p: AssignmentProposal) -> list[Any]:
+    """The 50 newest proposals but ``p``, to compare it with: id, state, time and mode only (a proposal's pairs
+    are megabytes at conference size, and the choice needs none of them)."""
+    return list(
+        db.session.execute(
+            sa.select(
+                AssignmentProposal.id,
+                AssignmentProposal.state,
+                AssignmentProposal.created_at,
+                AssignmentProposal.result["mode"].as_string().label("mode"),
+            )
+            .where(AssignmentProposal.id != p.id)
+            .order_by(AssignmentProposal.id.desc())
+            .limit(50)
+        )
+    )
 
 
 @bp.get("/proposals/<int:proposal_id>/compare")
@@ -525,37 +530,45 @@ def compare_proposals(proposal_id: int) -> str:
     """Two proposals side by side: their quality reports and the pairs in one and not the other."""
     ws = require_workshop()
     first = _proposal(proposal_id)
-    others = [
-        d for d in db.session.scalars(sa.select(AssignmentProposal).order_by(AssignmentProposal.id.desc())) if d.id != first.id
-    ]
+    others = _other_proposals(first)
     chosen = parse_id(request.args.get("with"))
     if chosen is None:  # no proposal chosen yet: the choice
         return render_template("chair/proposal_compare.html", ws=ws, proposals=(first,), others=others)
     second = _proposal(chosen)
-    subs = {s.id: s for s in reviewable(ws) if permissions.can_chair_paper(me(), s)}
-    people = {u.id: u for u in reviewers()}
-    now: dict[int, int] = defaultdict(int)
-    for a in assignments.current_assignments():
-        if a.submission_id in subs:
-            now[a.reviewer_id] += 1
+    handled = set(
+        db.session.scalars(
+            sa.select(Submission.id).where(
+                Submission.workshop_id == ws.id,
+                Submission.state == SubmissionState.SUBMITTED,
+                Submission.id.not_in(permissions.chair_conflicted_ids(me())),
+            )
+        )
+    )
+    people = [u.id for u in db.session.execute(sa.select(User.id).where(User.is_reviewer).order_by(User.id))]
+    now = assignment_lists.loads(ws, me())
     partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
     reports, pairs = [], []
     for p in (first, second):
-        visible = {(s, r) for s, r in p.result["pairs"] if s in subs}
+        visible = {(s, r) for s, r in p.result["pairs"] if s in handled}
         after = dict(now)
         for _, r in visible:
             after[r] = after.get(r, 0) + 1
-        reports.append(assignments.proposal_report(p, sorted(subs), after, sorted(people), partial=partial))
+        reports.append(assignments.proposal_report(p, sorted(handled), after, people, partial=partial))
         pairs.append(visible)
+    only = (sorted(pairs[0] - pairs[1]), sorted(pairs[1] - pairs[0]))
+    shown = [pair for side in only for pair in side[:COMPARE_SHOWN]]
+    subs = {s.id: s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_({s for s, _ in shown})))}
+    people_shown = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({r for _, r in shown})))}
     return render_template(
         "chair/proposal_compare.html",
         ws=ws,
         proposals=(first, second),
         reports=reports,
-        only=(sorted(pairs[0] - pairs[1]), sorted(pairs[1] - pairs[0])),
+        only=only,
+        shown_at_most=COMPARE_SHOWN,
         common=len(pairs[0] & pairs[1]),
         subs=subs,
-        people=people,
+        people=people_shown,
         partial=partial,
         others=others,
     )
