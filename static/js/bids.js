@@ -1,7 +1,7 @@
 // The bid list saves each bid as it is chosen, without reloading the page: a POST of the one bid (with the page's
 // CSRF token) to /review/bids/<number>, and "Saved" (or why not) in the page's status line, which screen readers
-// announce. A bid that was not saved goes back to the one that is. Without JavaScript the page's own "Save the
-// bids on this page" button saves the page's bids instead.
+// announce; it sits at the foot of the window while the table is in view. A bid that was not saved goes back to
+// the one that is. Without JavaScript the page's own "Save the bids on this page" button saves the page's bids.
 (function () {
   "use strict";
   var form = document.getElementById("bids");
@@ -76,6 +76,6 @@
     });
   });
   // Every change is saved as it is made: the page's button is not needed.
-  var button = form.querySelector(".sticky-actions");
-  if (button) button.hidden = true;
+  var hint = document.getElementById("bid-save");
+  if (hint) hint.textContent = "Each choice is saved as you make it; bids on other pages stay as they are.";
 })();
