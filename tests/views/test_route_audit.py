@@ -993,6 +993,8 @@ def test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review(app: Flask,
         "/chair/assignments",
         *(f"/chair/audit?kind={kind}" for kind in ("assignment", "conflict", "decision", "mail")),
         *(f"/chair/submissions?sort={key}&dir=desc" for key in ("reviews", "mean", "spread")),
+        *(f"/chair/decisions?sort={key}&dir=desc" for key in ("reviews", "mean", "weighted", "spread")),
+        "/chair/decisions?missing=1",
     ]
     seen: dict[str, dict[str, str]] = {}
     try:
