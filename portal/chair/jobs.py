@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal import jobs, work
@@ -14,6 +15,8 @@ from portal.forms import ButtonForm, require_button
 from portal.models import Job, JobState
 from portal.services import audit
 from portal.web import me
+
+JOBS_PER_PAGE = 50
 
 
 def launch(kind: str, actor: object, **args: object) -> Response:
@@ -43,10 +46,26 @@ def _job(job_id: int) -> Job:
 
 @bp.get("/jobs")
 def jobs_list() -> str:
+    """The jobs, newest first, a page at a time, filtered by kind and state; the routine deliveries and copies
+    that went well are left out unless asked for."""
     everything = request.args.get("all") == "1"
+    kind = request.args.get("kind") if request.args.get("kind") in jobs.JOBS else None
+    state = request.args.get("state") if request.args.get("state") in {s.value for s in JobState} else None
     routine = ("outbox", "reviewers_copy")  # one per upload or request: listed when they fail, or on "all"
-    stmt = sa.select(Job) if everything else sa.select(Job).where(sa.or_(Job.kind.not_in(routine), Job.state == JobState.FAILED))
-    rows = db.session.scalars(stmt.order_by(Job.id.desc()).limit(50)).all()
+    stmt = sa.select(Job)
+    if not everything and kind is None:
+        stmt = stmt.where(sa.or_(Job.kind.not_in(routine), Job.state == JobState.FAILED))
+    if kind is not None:
+        stmt = stmt.where(Job.kind == kind)
+    if state is not None:
+        stmt = stmt.where(Job.state == JobState(state))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // JOBS_PER_PAGE))
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, pages))
+    rows = db.session.scalars(
+        stmt.order_by(Job.id.desc()).limit(JOBS_PER_PAGE).offset((page - 1) * JOBS_PER_PAGE).options(selectinload(Job.created_by))
+    ).all()
+    query = {"all": "1" if everything else None, "kind": kind, "state": state}
     return render_template(
         "chair/jobs.html",
         rows=rows,
@@ -54,6 +73,13 @@ def jobs_list() -> str:
         redacted=redacted,
         stalled=jobs.stalled(rows),
         everything=everything,
+        kind=kind,
+        state=state,
+        states=[s.value for s in JobState],
+        total=total,
+        page=page,
+        pages=pages,
+        query={k: v for k, v in query.items() if v},
     )
 
 
