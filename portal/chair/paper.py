@@ -17,10 +17,11 @@ from portal.models import (
     DiscussionComment,
     Letter,
     Presentation,
+    Review,
     ReviewAssignment,
     ReviewState,
+    User,
 )
-from portal.queries import reviewers
 from portal.queries.conflicts import conflict_map
 from portal.services import kept_drafts
 from portal.web import get_submission, require_workshop
@@ -34,13 +35,16 @@ def paper(number: int) -> str:
         sa.select(ReviewAssignment)
         .where(ReviewAssignment.submission_id == sub.id)
         .order_by(ReviewAssignment.ordinal)
-        .options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.reviewer))
+        .options(
+            selectinload(ReviewAssignment.review).selectinload(Review.history), selectinload(ReviewAssignment.reviewer)
+        )
     ).all()
     comments = db.session.scalars(
         sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
     ).all()
-    people = {u.id: u for u in reviewers()}
-    found = conflict_map([sub.id], list(people))
+    # The reviewers conflicted with this paper, without loading every reviewer (thousands at conference size).
+    found = conflict_map([sub.id], sa.select(User.id).where(User.is_reviewer))
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({rid for _, rid in found})))}
     history = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     ).all()
