@@ -197,13 +197,21 @@ CURRENT = {
 def chair_sections(response: TestResponse) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
     """The chair navigation's groups with their links, and the links marked current (text, aria-current)."""
     html = response.get_data(as_text=True)
-    navs = re.findall(r'(?s)<nav aria-label="Chair sections" class="sections">(.*?)</nav>', html)
+    navs = re.findall(r'(?s)<nav aria-label="Chair sections" class="sections[^"]*">(.*?)</nav>', html)
     assert len(navs) == 1, "one chair navigation on the page"
     groups = {
         label: [html_lib.unescape(a) for a in re.findall(r"<a [^>]*>([^<]+)</a>", links)]
         for label, links in re.findall(r'(?s)<span class="section-label" id="[^"]+">([^<]+)</span>(.*?)</ul>', navs[0])
     }
     current = [(html_lib.unescape(t), v) for v, t in re.findall(r'aria-current="(\w+)">([^<]+)</a>', navs[0])]
+    # On a phone the groups other than the current one fold to one link each, to their first section.
+    jumps = dict(re.findall(r'<a class="section-jump" href="([^"]+)">([^<]+)</a>', navs[0]))
+    assert jumps == {
+        "/chair/": "Papers",
+        "/chair/letters": "Communication",
+        "/chair/reviewing": "Setup",
+        "/chair/exports": "Records",
+    }
     return groups, current
 
 
