@@ -141,6 +141,7 @@ SLOW: dict[str, tuple[str, ...]] = {
 
 FUZZ: dict[str, str] = {
     "tests/unit/test_conflict_rules_agree.py": "Hypothesis builds worlds and compares the two readings of the conflict rules",
+    "tests/views/test_bids_conflicts_agree.py": "Hypothesis: the bid list's shortcut to the conflict rules in the same worlds",
     "tests/views/test_fuzz_forms.py": "Hypothesis: 15 random posts to each of 41 forms and 7 search pages",
 }
 

@@ -16,11 +16,25 @@ import sqlalchemy as sa
 from portal.assign import text as texts
 from portal.db import MAX_ID, db, utcnow
 from portal.domain import DeadlinePassed, DomainError
-from portal.models import Bid, BidValue, Submission, SubmissionState, Topic, User, UserPaper, Workshop
+from portal.models import (
+    Bid,
+    BidValue,
+    ConflictOverride,
+    Submission,
+    SubmissionAuthor,
+    SubmissionConflict,
+    SubmissionState,
+    Topic,
+    User,
+    UserAffiliation,
+    UserEmail,
+    UserPaper,
+    Workshop,
+)
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries import reviewable
-from portal.queries.conflicts import conflict_map
+from portal.queries.conflicts import conflict_map, domain_suffixes, gather, norm_institution, org_domain
 from portal.services.assignments import paper_text, reviewer_text
 
 PER_PAGE = 50
@@ -41,11 +55,86 @@ def _live(ws: Workshop) -> sa.ColumnElement[bool]:
 
 def biddable_ids(ws: Workshop, reviewer: User, reviewable_ids: list[int] | None = None) -> list[int]:
     """The numbers of every reviewable submission (``reviewable_ids`` when the caller has read them already) this
-    reviewer does not conflict with, in order. Their own papers are among the conflicts (they are its author)."""
+    reviewer does not conflict with, in order. Their own papers are among the conflicts (they are its author).
+
+    The conflict rules (``conflict_map``) are asked only about the papers that share a key with this reviewer
+    (``_may_conflict``): the rest cannot conflict with them, and at conference size reading every paper's facts
+    for one reviewer cost seconds."""
     if reviewable_ids is None:
         reviewable_ids = list(db.session.scalars(sa.select(Submission.id).where(_live(ws)).order_by(Submission.id)))
-    conflicts = conflict_map(reviewable_ids, [reviewer.id])
+    candidates = _may_conflict(reviewer, reviewable_ids)
+    conflicts = conflict_map(candidates, [reviewer.id]) if candidates else {}
     return [n for n in reviewable_ids if (n, reviewer.id) not in conflicts]
+
+
+def _may_conflict(reviewer: User, among: list[int]) -> list[int]:
+    """The papers of ``among`` that share at least one key of the conflict rules (``conflicts.RULES``) with the
+    reviewer, whichever rule joins them: a paper outside this list has none, so no rule can find a conflict with
+    it. The keys are worked out by the rules' own functions, once per distinct value (a handful of statements,
+    plain rows)."""
+    mine = gather([], [reviewer.id]).reviewer  # the reviewer's keys only
+    accounts = {key for kind in ("account", "declares_account") for _, key, _ in mine[kind]}
+    addresses = {key for kind in ("email", "declares_email") for _, key, _ in mine[kind]}
+    orgs = {key for _, key, _ in mine["org"]}
+    domains = {key for _, key, _ in mine["declares_domain"]}
+    institutions = {key for kind in ("inst", "declares_inst") for _, key, _ in mine[kind]}
+    hosts: dict[str, bool] = {}
+    affiliations: dict[str, bool] = {}
+
+    def shares(kind: str, value: str | None) -> bool:
+        """An address (its own, its organization's or a declared domain) or an affiliation of the reviewer's."""
+        if not value:
+            return False
+        if kind == "email":
+            if value in addresses:
+                return True
+            host = value.rsplit("@", 1)[-1]  # (as ``gather`` reads an address)
+            if host not in hosts:
+                hosts[host] = org_domain("@" + host) in orgs or any(d in domains for d in domain_suffixes(host))
+            return hosts[host]
+        if value not in affiliations:
+            affiliations[value] = norm_institution(value) in institutions
+        return affiliations[value]
+
+    read = db.session.connection().execute
+    # Accounts any of whose addresses or affiliations, current or earlier, is one of the reviewer's keys: a paper
+    # listing such an account (or submitted by it) carries that key too.
+    for user_id, kind, value in read(
+        sa.union_all(
+            sa.select(User.id, sa.literal("email"), User.email),
+            sa.select(User.id, sa.literal("inst"), User.affiliation),
+            sa.select(UserEmail.user_id, sa.literal("email"), UserEmail.email),
+            sa.select(UserAffiliation.user_id, sa.literal("inst"), UserAffiliation.affiliation),
+        )
+    ).all():
+        if user_id not in accounts and shares(kind, value):
+            accounts.add(user_id)
+    wanted = set(among)
+    found = {
+        sub_id
+        for sub_id, email, affiliation, user_id in read(
+            sa.select(
+                SubmissionAuthor.submission_id, SubmissionAuthor.email, SubmissionAuthor.affiliation, SubmissionAuthor.user_id
+            )
+        ).all()
+        if sub_id in wanted and (user_id in accounts or shares("email", email) or shares("inst", affiliation))
+    }
+    found |= {sub_id for sub_id, submitter in read(sa.select(Submission.id, Submission.submitter_id)) if submitter in accounts}
+    found |= set(
+        read(
+            sa.select(SubmissionConflict.submission_id).where(
+                sa.or_(SubmissionConflict.user_id == reviewer.id, SubmissionConflict.email.in_(sorted(addresses)))
+            )
+        ).scalars()
+    )
+    found |= set(
+        read(
+            sa.select(ConflictOverride.submission_id).where(
+                ConflictOverride.reviewer_id == reviewer.id, ConflictOverride.conflicted
+            )
+        ).scalars()
+    )
+    return sorted(found & wanted)
 
 
 def may_bid_on(ws: Workshop, reviewer: User, number: int) -> bool:
@@ -53,7 +142,7 @@ def may_bid_on(ws: Workshop, reviewer: User, number: int) -> bool:
     if not 0 < number <= MAX_ID:
         return False
     live = db.session.scalar(sa.select(Submission.id).where(_live(ws), Submission.id == number))
-    return live is not None and bool(biddable_ids(ws, reviewer, [live]))
+    return live is not None and (live, reviewer.id) not in conflict_map([live], [reviewer.id])
 
 
 def biddable(ws: Workshop, reviewer: User) -> list[Submission]:
