@@ -433,3 +433,19 @@ def test_a_page_is_small_and_costs_the_same_statements_at_30_and_at_300_papers(a
 
     assert at_30[0] == at_300[0] == sorted_by_bid[0]
     assert at_300[1] < 120_000  # 50 rows with their abstracts: one screen-dense table, not 300 cards
+
+
+def test_a_paper_whose_text_changes_is_matched_on_the_new_text_at_once(world: World) -> None:
+    rita = signed_in(world.app)
+    plain = [n for n in world.numbers if world.topic_of[n] == {world.mine} and n not in world.ring][-1]  # her topic alone
+    first = numbers(rita.get("/review/bids"))
+    with world.app.app_context():  # as an author's edit leaves it: her statement's words, nothing else changed
+        db.session.get(Submission, plain).abstract = RITA_SAYS
+        db.session.commit()
+
+    again = numbers(rita.get("/review/bids"))
+
+    # Her topic and now her words: among the papers that have both, ahead of every paper that has her topic alone.
+    both = [n for n in world.numbers if world.topic_of[n] == {world.mine} and n in world.ring]
+    assert first.index(plain) > len(both) + 20  # the last of the papers with her topic alone
+    assert again.index(plain) <= len(both)
