@@ -35,9 +35,7 @@ def paper(number: int) -> str:
         sa.select(ReviewAssignment)
         .where(ReviewAssignment.submission_id == sub.id)
         .order_by(ReviewAssignment.ordinal)
-        .options(
-            selectinload(ReviewAssignment.review).selectinload(Review.history), selectinload(ReviewAssignment.reviewer)
-        )
+        .options(selectinload(ReviewAssignment.review).selectinload(Review.history), selectinload(ReviewAssignment.reviewer))
     ).all()
     comments = db.session.scalars(
         sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)

@@ -53,7 +53,7 @@ def index() -> str:
         .order_by(ReviewAssignment.submission_id)
         .options(selectinload(ReviewAssignment.review), selectinload(ReviewAssignment.submission))
     ).all()
-    visible = [a for a in mine if permissions.can_review(user, a.submission)]
+    visible = permissions.reviewable_assignments(user, list(mine))
     return render_template(
         "review/index.html", ws=ws, assignments=visible, now=utcnow(), bidding=permissions.can_bid(user, ws, utcnow())
     )
