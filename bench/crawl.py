@@ -12,6 +12,7 @@ Used by ``bench/bench_pages.py`` (figures at 2,000 and 21,575 papers) and by ``t
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Iterable, Iterator
@@ -164,6 +165,33 @@ def urls(app: Flask, role: str, user_id: int | None) -> Iterator[tuple[str, str]
                 yield rule.endpoint, url_for(rule.endpoint, **combo)
 
 
+def build_world(app: Flask, papers: int, reviewers: int) -> None:
+    """The large demo at the decisions phase (``flask demo --papers``) in ``app``'s empty, migrated database, and
+    a draft assignment proposal that gives new reviewers to every third paper (their assignments and reviews
+    taken away first): every kind of page then has something to show."""
+    from portal.db import db
+    from portal.models import AssignmentProposal, Review, ReviewAssignment, ReviewRevision, User, Workshop
+    from portal.services import assignments
+
+    result = app.test_cli_runner().invoke(
+        args=["demo", "--phase", "decisions", "--papers", str(papers), "--reviewers", str(reviewers)]
+    )
+    if result.exit_code != 0:
+        raise RuntimeError(result.output)
+    with app.app_context():
+        every_third = ReviewAssignment.submission_id % 3 == 0
+        gone = sa.select(ReviewAssignment.id).where(every_third)
+        reviews = sa.select(Review.id).where(Review.assignment_id.in_(gone))
+        db.session.execute(sa.delete(ReviewRevision).where(ReviewRevision.review_id.in_(reviews)))
+        db.session.execute(sa.delete(Review).where(Review.assignment_id.in_(gone)))
+        db.session.execute(sa.delete(ReviewAssignment).where(every_third))
+        chair = db.session.scalar(sa.select(User).where(User.email == "chair@example.org"))
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        assignments.propose_assignment(chair, ws)
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentProposal)) == 1
+
+
 def add_sign_in(app: Flask) -> None:
     """``POST /crawl-sign-in/<id>`` signs that person in: the crawl needs no password or CSRF token."""
     from flask_login import login_user
@@ -205,7 +233,7 @@ def crawl(app: Flask, roles: Iterable[str] = ROLES, runs: int = 1) -> list[Page]
                 continue
             client.post(f"/crawl-sign-in/{user_id}")
         for endpoint, url in urls(app, role, user_id):
-            response = client.get(url)  # warm: templates, statement cache, page cache
+            client.get(url)  # warm: templates, statement cache, page cache
             times = []
             for _ in range(runs):
                 start = time.perf_counter()
@@ -223,11 +251,27 @@ def crawl(app: Flask, roles: Iterable[str] = ROLES, runs: int = 1) -> list[Page]
                     response.status_code,
                     response.mimetype or "",
                     len(response.get_data()) / 1024,
-                    statistics.median(times) if times else 0.0,
+                    statistics.median(times) if times else 0.0,  # (runs=0: bytes and statements only)
                     statements,
                 )
             )
     return pages
+
+
+def shape(page: Page) -> tuple[str, str, str]:
+    """What a page is, whatever the size of the world: its role, endpoint and URL with the numbers taken out
+    (paper 12 at one size is paper 1,205 at the other)."""
+    return page.role, page.endpoint, re.sub(r"\d+", "N", page.url)
+
+
+def growth(small: list[Page], large: list[Page]) -> list[tuple[int, Page, Page]]:
+    """List pages whose SQL statements differ between two sizes: (statements at ``large`` minus at ``small``, the
+    small page, the large page), largest difference first, pages matched by ``shape``. Pages about one object (a
+    number in the URL) are left out: paper 1 of one world is not paper 1 of the other (a paper without reviews
+    needs no query for them), so only a list, whose length is what grows, says whether statements grow."""
+    before = {shape(p): p for p in small if p.is_html and not re.search(r"\d", p.url)}
+    pairs = [(p.statements - before[shape(p)].statements, before[shape(p)], p) for p in large if p.is_html and shape(p) in before]
+    return sorted((g for g in pairs if g[0] != 0), key=lambda g: -abs(g[0]))
 
 
 def table(pages: list[Page], worst: int | None = None, key: str = "kb") -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import Figure
 
-MODULES = ["pdf", "console", "public", "mail", "rush", "assign", "fair"]
+MODULES = ["pdf", "console", "public", "mail", "rush", "assign", "fair", "pages"]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--authors", type=int, default=32)
     parser.add_argument("--rush-seconds", type=float, default=60)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--pages-sizes", type=int, nargs="+", default=[2000, 21575])
     args = parser.parse_args()
     logging.disable(logging.INFO)  # the migrations of each scratch database would fill the screen
     figures: dict[str, Figure] = {}

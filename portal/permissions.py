@@ -16,6 +16,7 @@ from flask_login import current_user
 from portal.db import db
 from portal.models import (
     ConflictOverride,
+    Letter,
     ReviewAssignment,
     ReviewState,
     Revision,
@@ -93,6 +94,20 @@ def can_see_decision(user: Any, sub: Submission) -> bool:
     if sub.decision is None:
         return False
     return can_chair_paper(user, sub) or (is_author(user, sub) and letter_sent(sub))
+
+
+def decisions_shown(user: Any, subs: list[Submission]) -> set[int]:
+    """The ids of ``subs`` whose decision ``user`` may see (``can_see_decision`` for a list), with one query for
+    all the letters instead of one per decided paper."""
+    decided = [s for s in subs if s.decision is not None]
+    if not decided:
+        return set()
+    sent = set(
+        db.session.scalars(
+            sa.select(Letter.submission_id).where(Letter.submission_id.in_([s.id for s in decided]), Letter.email_id.is_not(None))
+        )
+    )
+    return {s.id for s in decided if can_chair_paper(user, s) or (is_author(user, s) and s.id in sent)}
 
 
 def can_upload_camera_ready(user: Any, sub: Submission, now: datetime) -> bool:

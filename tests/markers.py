@@ -72,6 +72,9 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_demo_large_is_the_same_for_the_same_size",
         "test_demo_small_reviews_are_not_one_text",
     ),
+    "tests/views/test_page_budget.py": (  # builds two large demos and crawls every page in each
+        "test_every_page_at_300_papers_is_within_budget_fails_nowhere_and_issues_as_many_statements_as_at_60",
+    ),
     "tests/views/test_demo_reset.py": (  # loads the demo workshop
         "test_demo_reset_says_what_goes_and_asks_first",
         "test_demo_reset_with_yes_starts_over_with_the_demo_alone",

@@ -52,7 +52,13 @@ def index() -> str:
     except DeadlinePassed as exc:
         closed_reason = str(exc)
     return render_template(
-        "submissions/index.html", ws=ws, submissions=mine, closed_reason=closed_reason, deadlines=ws.deadlines(), now=now
+        "submissions/index.html",
+        ws=ws,
+        submissions=mine,
+        closed_reason=closed_reason,
+        deadlines=ws.deadlines(),
+        now=now,
+        decisions_shown=permissions.decisions_shown(user, list(mine)),
     )
 
 
