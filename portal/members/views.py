@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -9,7 +11,7 @@ from portal.db import db, like_pattern
 from portal.forms import ButtonForm
 from portal.members.blueprint import bp
 from portal.members.forms import InviteForm, RoleForm
-from portal.models import Invitation, User
+from portal.models import Invitation, InvitationState, User
 from portal.services import accounts
 from portal.templating import workshop
 from portal.web import me, redirect_after
@@ -83,14 +85,47 @@ def invitations() -> str | Response:
             if not skipped:
                 return redirect(url_for(".invitations"))
             form.lines.data = "\n".join(item.line for item in skipped)
-    rows = db.session.scalars(sa.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()))
     return render_template(
         "members/invitations.html",
         form=form,
         skipped=skipped,
-        invitations=rows.all(),
         button=ButtonForm(),
+        **_invitations_page(),
     ), 422 if form.errors else 200
+
+
+def _invitations_page() -> dict[str, Any]:
+    """One page of the invitations sent, newest first, searched by name or address and filtered by state, with
+    the count of each state."""
+    q = (request.args.get("q") or "").strip().lower()[:200]
+    state = request.args.get("state") if request.args.get("state") in {s.value for s in InvitationState} else None
+    stmt = sa.select(Invitation)
+    if q:
+        pattern = like_pattern(q)
+        stmt = stmt.where(
+            sa.or_(sa.func.lower(Invitation.name).like(pattern, escape="\\"), Invitation.email.like(pattern, escape="\\"))
+        )
+    if state:
+        stmt = stmt.where(Invitation.state == InvitationState(state))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    per_page = current_app.config["MEMBERS_PER_PAGE"]
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, pages))
+    rows = db.session.scalars(
+        stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    counts = dict(db.session.execute(sa.select(Invitation.state, sa.func.count()).group_by(Invitation.state)).all())
+    query = {k: v for k, v in {"q": q or None, "state": state}.items() if v}
+    return {
+        "invitations": rows,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "query": query,
+        "q": q,
+        "state": state,
+        "counts": {s.value: counts.get(s, 0) for s in InvitationState},
+    }
 
 
 def _invite(lines: list[accounts.InviteLine], message: str) -> tuple[list[Invitation], list[accounts.InviteLine]]:

@@ -1,4 +1,4 @@
-"""Lists that grow, paged and filtered (issue 20.3): the background jobs. (The assignment screens have
+"""Lists that grow, paged and filtered (issue 20.3): the background jobs and the invitations sent. (The assignment screens have
 tests/views/test_assignment_screens.py; submissions, decisions, bids and members have their own files.)"""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from flask import Flask
 
 from portal.chair import jobs as jobs_views
 from portal.db import db
-from portal.models import Job, JobState
+from portal.models import Invitation, InvitationState, Job, JobState
 from tests.conftest import Worlds, text_of
 from tests.views.test_assignment_controls import World, build_world, sign_in
 from tests.views.test_assignment_screens import body_rows
@@ -60,3 +60,33 @@ def test_the_jobs_list_pages_filters_by_kind_and_state_and_says_what_a_finished_
     assert "/chair/jobs?page=2&amp;all=1" in page.get_data(as_text=True)  # the pager keeps the filter
     with w.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 4
+
+
+def test_the_invitations_sent_are_paged_searched_and_filtered_by_state(w: World) -> None:
+    with w.app.app_context():
+        for i, state in enumerate([InvitationState.PENDING] * 3 + [InvitationState.ACCEPTED, InvitationState.REVOKED]):
+            db.session.add(
+                Invitation(
+                    email=f"guest{i}@example.org",
+                    name=f"Guest {i} Zed" if i == 4 else f"Guest {i}",
+                    token_hash=f"{i:064d}",
+                    state=state,
+                )
+            )
+        db.session.commit()
+    w.app.config["MEMBERS_PER_PAGE"] = 2
+    chair = sign_in(w, "cleo")
+
+    def names(url: str) -> list[str]:
+        return [row[0] for row in body_rows(chair.get(url))]
+
+    page = chair.get("/members/invitations")
+    assert "3 pending, 1 accepted, 0 declined, 1 revoked." in text_of(page)
+    assert "5 invitations, newest first; page 1 of 3." in text_of(page)
+    assert names("/members/invitations") == ["Guest 4 Zed", "Guest 3"]  # newest first (same second: by id)
+    assert names("/members/invitations?page=3") == ["Guest 0"]
+    assert names("/members/invitations?state=pending&page=2") == ["Guest 0"]
+    assert names("/members/invitations?q=ZED") == ["Guest 4 Zed"]
+    assert names("/members/invitations?q=guest3%40") == ["Guest 3"]  # by address
+    assert "No invitation matches." in text_of(chair.get("/members/invitations?q=nobody"))
+    assert "state=pending" in chair.get("/members/invitations?state=pending").get_data(as_text=True).split('rel="next"')[0][-200:]
