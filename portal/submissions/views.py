@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from limits import parse_many
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
@@ -22,6 +25,7 @@ from portal.models import ConflictReason, FileKind, Submission, SubmissionState,
 from portal.pdfcheck import PdfReport
 from portal.services import decisions, submission_list, submissions
 from portal.services.submissions import CheckedFile, Details, UploadRefused
+from portal.storage import LocalStorage
 from portal.submissions.blueprint import bp
 from portal.submissions.forms import AuthorRows, CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
 from portal.templating import format_datetime
@@ -152,6 +156,7 @@ class Shown:
     problems: list[str] = field(default_factory=list)
     upload_error: str | None = None
     report: PdfReport | None = None
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploads kept from the last try, by kind
 
     @classmethod
     def upload_refused(cls, refused: UploadRefused) -> Shown:
@@ -197,13 +202,15 @@ def _save_submission(form: SubmissionForm, ws: Workshop, sub: Submission | None)
             return [f"A submission lists at most {submissions.MAX_AUTHORS} authors (this list has {posted:,})."]
         return submissions.check_authors(details.authors, user, sub) + conflict_problems
 
+    checked: list[CheckedFile] = []  # the files that passed their checks (kept if the save fails after all)
+
     def files() -> tuple[CheckedFile | None, CheckedFile | None]:
         # Before any PDF is read: the deadline (a form opened in time and posted late has no file checked).
         if sub is None:
             submissions.check_can_create(ws, utcnow())
         else:
             submissions.check_can_edit(ws, sub, utcnow())
-        return _uploads(ws, details)
+        return _uploads(ws, details, sub, checked)
 
     def save(uploads: tuple[CheckedFile | None, CheckedFile | None]) -> int:
         paper, supplementary = uploads
@@ -218,7 +225,9 @@ def _save_submission(form: SubmissionForm, ws: Workshop, sub: Submission | None)
 
     result = _handle(form, check, files, save)
     if isinstance(result, Shown):
+        _keep_for_next_try(ws, details, sub, result, checked)
         return result
+    _forget_pending(sub)
     number, (paper, _) = result
     flash(f"Submission #{number} is saved. A receipt is on its way to {email}.", "success")
     for warning in paper.warnings if paper else []:
@@ -226,18 +235,152 @@ def _save_submission(form: SubmissionForm, ws: Workshop, sub: Submission | None)
     return redirect(url_for(".detail", number=number))
 
 
-def _uploads(ws: Workshop, details: Details) -> tuple[CheckedFile | None, CheckedFile | None]:
-    """The paper and the supplementary file posted, read and checked, after the account's budget of PDF checks."""
-    _spend(sum(1 for name in ("paper", "supplementary") if (f := request.files.get(name)) is not None and f.filename))
+def _uploads(
+    ws: Workshop, details: Details, sub: Submission | None, checked: list[CheckedFile]
+) -> tuple[CheckedFile | None, CheckedFile | None]:
+    """The paper and the supplementary file posted (or kept from the last try and ticked to be used again), read
+    and checked, after the account's budget of PDF checks. Each file that passes is added to ``checked``."""
+    chosen = {kind: _chosen(kind, sub) for kind in UPLOAD_KINDS}
+    _spend(sum(1 for c in chosen.values() if c is not None))
     sub_type = next((t for t in ws.submission_types if t.id == details.type_id), None)
     paper = supplementary = None
-    raw = _read(request.files.get("paper"), ws.max_upload_mb)
+    raw = _read_chosen(chosen["paper"], ws.max_upload_mb)
     if raw is not None and sub_type is not None:
         paper = submissions.check_paper(ws, sub_type, details.authors, *raw)
-    raw = _read(request.files.get("supplementary"), ws.supplementary_max_mb, "supplementary file")
+        checked.append(paper)
+    raw = _read_chosen(chosen["supplementary"], ws.supplementary_max_mb, "supplementary file")
     if raw is not None:
         supplementary = submissions.check_supplementary(ws, *raw)
+        checked.append(supplementary)
     return paper, supplementary
+
+
+# --- uploads kept from a form that came back with an error ----------------------------------------------------
+#
+# A form refused for another reason (a missing title, an author row, the deadline of a co-author's address) would
+# lose the PDF the author chose: the browser never sends a file input back. The files of such a post are kept in
+# ``pending/`` of the upload folder, named in the signed session under the form they belong to ("new" or the paper's
+# number), for PENDING_MINUTES; the form shows them with a ticked "use this file", and the next post checks them again like
+# a fresh upload (the author list may have changed). A successful save forgets them; each new kept file sweeps
+# away those older than PENDING_MINUTES.
+
+UPLOAD_KINDS = ("paper", "supplementary")
+PENDING = "pending_uploads"
+PENDING_MINUTES = 60
+
+
+def kept_storage() -> LocalStorage:
+    """Where kept uploads live: ``pending/`` in the upload folder, apart from the submissions' files (so `flask
+    storage check` and backups never take one for an orphan), swept of files older than PENDING_MINUTES."""
+    root = current_app.config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path, "uploads")
+    return LocalStorage(Path(root) / "pending")
+
+
+def _sweep_kept() -> None:
+    store = kept_storage()
+    cutoff = time.time() - PENDING_MINUTES * 60
+    every = store.keys()  # (a Storage's keys: the files, not a dict's)
+    for key in every:
+        with contextlib.suppress(OSError):
+            if store.modified(key) < cutoff:
+                store.delete(key)
+
+
+def _form_key(sub: Submission | None) -> str:
+    return "new" if sub is None else str(sub.id)
+
+
+def pending_uploads(sub: Submission | None) -> dict[str, dict[str, Any]]:
+    """The uploads kept for this form (by kind: key, name, size, when), the expired ones forgotten."""
+    kept = dict(session.get(PENDING, {}).get(_form_key(sub), {}))
+    fresh = {kind: entry for kind, entry in kept.items() if time.time() - entry.get("at", 0) < PENDING_MINUTES * 60}
+    if fresh != kept:
+        for kind in set(kept) - set(fresh):
+            kept_storage().delete(kept[kind]["key"])
+        _set_pending(sub, fresh)
+    return fresh
+
+
+def _set_pending(sub: Submission | None, entries: dict[str, dict[str, Any]]) -> None:
+    every = dict(session.get(PENDING, {}))
+    if entries:
+        every[_form_key(sub)] = entries
+    else:
+        every.pop(_form_key(sub), None)
+    session[PENDING] = every
+
+
+def _forget_pending(sub: Submission | None) -> None:
+    for entry in pending_uploads(sub).values():
+        kept_storage().delete(entry["key"])
+    _set_pending(sub, {})
+
+
+def _chosen(kind: str, sub: Submission | None) -> FileStorage | dict[str, Any] | None:
+    """What the author chose for ``kind``: a new file, else the kept one when "use this file" is ticked."""
+    upload = request.files.get(kind)
+    if upload is not None and upload.filename:
+        return upload
+    if request.form.get(f"keep_{kind}") == "1":
+        return pending_uploads(sub).get(kind)
+    return None
+
+
+def _read_chosen(chosen: FileStorage | dict[str, Any] | None, limit_mb: int, what: str = "file") -> tuple[bytes, str] | None:
+    if isinstance(chosen, dict):
+        try:
+            with kept_storage().open(chosen["key"]) as fh:
+                return fh.read(), chosen["name"]
+        except OSError:
+            raise UploadRefused(f"The {what} kept from your last try is gone: choose it again.") from None
+    return _read(chosen, limit_mb, what)
+
+
+def _keep_for_next_try(ws: Workshop, details: Details, sub: Submission | None, shown: Shown, checked: list[CheckedFile]) -> None:
+    """Keep the files of a post that was refused for another reason than the files: those that passed their checks
+    before the save failed, or, when the form stopped the post before any file was read, the files posted (checked
+    now when the submission type is known, so a broken PDF is reported at once rather than kept)."""
+    try:  # past the deadline nothing is kept (nor checked)
+        if sub is None:
+            submissions.check_can_create(ws, utcnow())
+        else:
+            submissions.check_can_edit(ws, sub, utcnow())
+    except DomainError:
+        return
+    kept = pending_uploads(sub)
+    if checked:
+        found = {f.kind.value: (f.data, f.filename) for f in checked}
+    elif shown.upload_error is None:
+        found = {}
+        posted = [kind for kind in UPLOAD_KINDS if (f := request.files.get(kind)) is not None and f.filename]
+        sub_type = next((t for t in ws.submission_types if t.id == details.type_id), None)
+        try:
+            for kind in posted:
+                limit = ws.max_upload_mb if kind == "paper" else ws.supplementary_max_mb
+                raw = _read(request.files.get(kind), limit, "file" if kind == "paper" else "supplementary file")
+                if raw is None:
+                    continue
+                _spend(1)
+                if kind == "paper" and sub_type is not None:
+                    submissions.check_paper(ws, sub_type, details.authors, *raw)
+                elif kind == "supplementary":
+                    submissions.check_supplementary(ws, *raw)
+                found[kind] = raw
+        except UploadRefused as refused:
+            shown.upload_error, shown.report = str(refused), refused.report
+    else:
+        return
+    if found:
+        _sweep_kept()
+    for kind, (data, name) in found.items():
+        if kind in kept:
+            kept_storage().delete(kept[kind]["key"])
+        try:
+            saved = kept_storage().save(data)
+        except OSError:
+            continue  # (a full disk: the file is simply not kept, as before)
+        kept[kind] = {"key": saved.key, "name": name, "size": saved.size, "at": time.time()}
+    _set_pending(sub, kept)
 
 
 def _form_page(template: str, form: AuthorRows, shown: Shown, **context: Any) -> tuple[str, int]:
@@ -249,6 +392,7 @@ def _form_page(template: str, form: AuthorRows, shown: Shown, **context: Any) ->
 def _submission_page(form: SubmissionForm, ws: Workshop, sub: Submission | None, shown: Shown) -> tuple[str, int]:
     d = ws.deadlines()
     abstract_only = sub is None and d.abstract is not None and utcnow() < d.abstract
+    shown.pending = pending_uploads(sub)  # (also when the author comes back to the form within the hour)
     return _form_page(
         "submissions/form.html", form, shown, ws=ws, sub=sub, deadline=ws.paper_deadline(sub), abstract_only=abstract_only
     )

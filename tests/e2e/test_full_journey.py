@@ -227,7 +227,11 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     chair.get_by_role("button", name="Save the reviewing settings").click()
     expect(chair.locator(".flash")).to_have_text("The reviewing settings are saved.")
     chair_section(chair, "Assignments")
-    expect(chair.get_by_text("1 paper in reviewing (1 short of reviewers), 1 reviewer and their loads, 1 reviews per paper; phase: reviewing.")).to_be_visible()
+    expect(
+        chair.get_by_text(
+            "1 paper in reviewing (1 short of reviewers), 1 reviewer and their loads, 1 reviews per paper; phase: reviewing."
+        )
+    ).to_be_visible()
     chair.get_by_role("button", name="Run the automatic assignment").click()
     expect(chair.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Assignment proposal #\d+$"))
     expect(chair.locator("section#paper-1").get_by_role("listitem")).to_contain_text(

@@ -189,7 +189,11 @@ def test_bid_assign_review_and_read_the_other_review_anonymously(
 
     # ... runs the automatic assignment and reads the proposal with its reasons ...
     chair.get_by_role("navigation", name="Chair sections").get_by_role("link", name="Assignments").click()
-    expect(chair.get_by_text("2 papers in reviewing (2 short of reviewers), 2 reviewers and their loads, 2 reviews per paper; phase: reviewing.")).to_be_visible()
+    expect(
+        chair.get_by_text(
+            "2 papers in reviewing (2 short of reviewers), 2 reviewers and their loads, 2 reviews per paper; phase: reviewing."
+        )
+    ).to_be_visible()
     chair.get_by_role("button", name="Run the automatic assignment").click()
     expect(chair).to_have_url(re.compile(rf"^{re.escape(live_server)}/chair/proposals/\d+$"))
     expect(chair.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Assignment proposal #\d+$"))

@@ -335,9 +335,14 @@ def input_value(response: TestResponse, name: str) -> str:
 
 
 def upload_files(app: Flask) -> list[str]:
-    """Every file in the upload folder (temporary files included), by name."""
+    """Every file in the upload folder (temporary files included), by name; not the uploads a refused form keeps
+    for the next try under ``pending/`` (tests/views/test_kept_uploads.py)."""
     root = Path(app.config["UPLOAD_FOLDER"])
-    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return (
+        sorted(p.name for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] != "pending")
+        if root.exists()
+        else []
+    )
 
 
 def stored(app: Flask) -> dict[str, Any]:
