@@ -3,8 +3,9 @@
 Run: make screenshots   (or .venv/bin/python scripts/screenshots.py [--out docs/screenshots])
 
 Builds the demo workshop in a throw-away SQLite database (the reviewing phase for the public, author and
-reviewer pages, then the decisions phase for the chair's console), serves it on a free local port and saves
-one PNG per page. Nothing outside the temporary directory and the output folder is touched.
+reviewer pages, then the decisions phase for the chair's console, then the large demo at 2,000 papers for the
+assignments page, a paper's reviewer picker and the bid list), serves it on a free local port and saves one PNG
+per page. Nothing outside the temporary directory and the output folder is touched.
 """
 
 from __future__ import annotations
@@ -77,6 +78,32 @@ def load(app, phase: str) -> dict[str, str]:
         return {"paper": f"/submissions/{sub.id}", "review": f"/review/papers/{assignment.submission_id}/review"}
 
 
+def load_large(app) -> dict[str, str]:
+    """The large demo at 2,000 papers in the reviewing phase, then bidding reopened for a week (the bid list's
+    picture); a third of the papers lose their reviewers so the assignments page has papers short of them."""
+    from datetime import timedelta
+
+    from portal.db import db
+    from portal.models import Phase, Review, ReviewAssignment, ReviewRevision, Workshop
+
+    result = app.test_cli_runner().invoke(args=["demo", "--phase", "reviewing", "--papers", "2000", "--reviewers", "1000"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        third = ReviewAssignment.submission_id % 3 == 0
+        gone = sa.select(ReviewAssignment.id).where(third)
+        db.session.execute(
+            sa.delete(ReviewRevision).where(
+                ReviewRevision.review_id.in_(sa.select(Review.id).where(Review.assignment_id.in_(gone)))
+            )
+        )
+        db.session.execute(sa.delete(Review).where(Review.assignment_id.in_(gone)))
+        db.session.execute(sa.delete(ReviewAssignment).where(third))
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        ws.phase, ws.bidding_deadline = Phase.BIDDING, datetime.now(UTC) + timedelta(days=7)
+        db.session.commit()
+    return {"picker": "/chair/assignments/papers/3"}
+
+
 def sign_in(page: Page, email: str) -> None:
     page.goto("/auth/login")
     page.get_by_label("Email").fill(email)
@@ -120,6 +147,11 @@ def main() -> None:
             load(app, "decisions")
             capture("chair-console", "/chair/", "chair@example.org", full=True)
             capture("chair-submissions", "/chair/submissions", "chair@example.org")
+            # The screens at conference size: the large demo (2,000 papers, 1,000 reviewers).
+            large = load_large(app)
+            capture("chair-assignments-2k", "/chair/assignments", "chair@example.org")
+            capture("chair-picker-2k", large["picker"], "chair@example.org")
+            capture("reviewer-bids-2k", "/review/bids", "reviewer1@example.org")
             browser.close()
         server.shutdown()
     for name, path, who in shots:

@@ -380,9 +380,10 @@ class Picker:
 
 
 def picker(ws: Workshop, viewer: User, sub: Submission, *, q: str = "", page: int = 1, show_conflicted: bool = False) -> Picker:
-    """Every reviewer for ``sub``, best first: not conflicted and not yet assigned before the rest, then by
-    affinity (bid, topics and expertise text, weighted as in the automatic assignment; the text part is
-    computed against the reviewers alone, so it can differ a little from a run's), then by room left."""
+    """Every reviewer for ``sub``, best first: not conflicted, not yet assigned and with room left (below their
+    maximum) before the rest, then by affinity (bid, topics and expertise text, weighted as in the automatic
+    assignment; the text part is computed against the reviewers alone, so it can differ a little from a run's),
+    then by room left."""
     read = db.session.connection().execute
     people = read(
         sa.select(User.id, User.name, User.expertise_statement, User.max_load).where(User.is_reviewer).order_by(User.id)
@@ -434,7 +435,8 @@ def picker(ws: Workshop, viewer: User, sub: Submission, *, q: str = "", page: in
 
     def key(u: Any) -> tuple[Any, ...]:
         why = reason_of.get(u.id)
-        return (u.id in conflicts, u.id in assigned, -(why.affinity if why else 0.0), load.get(u.id, 0) - most_of(u), names[u.id])
+        room = most_of(u) - load.get(u.id, 0)
+        return (u.id in conflicts, u.id in assigned, room <= 0, -(why.affinity if why else 0.0), -room, names[u.id])
 
     wanted.sort(key=key)
     total = len(wanted)

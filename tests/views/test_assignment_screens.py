@@ -267,3 +267,17 @@ def body_rows_of(html: str) -> list[list[str]]:
         [text_of_html(c) for c in re.findall(r"(?s)<t[hd]\b[^>]*>(.*?)</t[hd]>", row)]
         for row in re.findall(r"(?s)<tr>(.*?)</tr>", body.group(1))
     ]
+
+
+def test_the_picker_puts_reviewers_at_their_maximum_after_those_with_room(w: World) -> None:
+    bid(w, BIDS | {("p1", "una"): "in_a_pinch"})
+    chair = sign_in(w, "cleo")
+    form = form_with(chair.get("/chair/reviewing"), "reviews_per_paper")
+    chair.post("/chair/reviewing", data=form | {f"load-{w.uid('rex')}": "1"})
+    assign(chair, w, "p2", "rex")  # Rex is now full (1 of 1)
+    rows = body_rows(chair.get(f"/chair/assignments/papers/{w.n('p1')}"))
+    assert [(r[0].split()[0], r[1], r[5]) for r in rows] == [
+        ("Rita", "eager", "0/6"),
+        ("Una", "in a pinch", "0/6"),
+        ("Rex", "eager", "1/1 full"),  # the best bid, but no room: last
+    ]
