@@ -401,6 +401,7 @@ def load_demo(
     set_demo_dates(workshop, now + shift)
     workshop.phase, workshop.bidding_deadline, workshop.review_deadline = Phase.SUBMISSION, None, None
     workshop.double_blind = True
+    workshop.accepted_published = False  # (the accepted papers of the demo before were published, perhaps)
     _clear_submissions()
     db.session.execute(sa.delete(Invitation))
     db.session.execute(sa.delete(LoginFailure))

@@ -67,6 +67,7 @@ SLOW: dict[str, tuple[str, ...]] = {
     ),
     "tests/views/test_demo_large.py": (  # loads the demo workshop
         "test_demo_default_stays_the_small_one",
+        "test_a_demo_reset_unpublishes_the_accepted_papers_and_the_menu_forgets_them",
         "test_demo_large_accounts_sign_in_and_see_their_work",
         "test_demo_large_builds_the_size_asked_at_each_phase",
         "test_demo_large_is_the_same_for_the_same_size",

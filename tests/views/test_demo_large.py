@@ -10,7 +10,7 @@ from flask import Flask
 
 from portal.db import db, utcnow
 from portal.demo import PHASES
-from portal.models import Bid, Review, ReviewAssignment, Revision, Submission, SubmissionAuthor, User
+from portal.models import Bid, Review, ReviewAssignment, Revision, Submission, SubmissionAuthor, User, Workshop
 from tests.factories import login
 
 
@@ -112,3 +112,18 @@ def test_demo_small_reviews_are_not_one_text(empty_app: Flask) -> None:
         reviews = db.session.execute(sa.select(Review.strengths, Review.weaknesses, Review.updated_at)).all()
     assert len({(s, w) for s, w, _ in reviews}) > len(reviews) // 2
     assert max(at for _, _, at in reviews) < utcnow()
+
+
+def test_a_demo_reset_unpublishes_the_accepted_papers_and_the_menu_forgets_them(empty_app: Flask) -> None:
+    _load(empty_app, "decisions", papers=20, reviewers=14)
+    with empty_app.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        ws.accepted_published = True
+        db.session.commit()
+    visitor = empty_app.test_client()
+    assert "Accepted papers" in visitor.get("/call-for-papers").get_data(as_text=True)
+    result = empty_app.test_cli_runner().invoke(args=["demo", "--phase", "submission"])
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        assert db.session.scalars(sa.select(Workshop)).one().accepted_published is False
+    assert "Accepted papers" not in empty_app.test_client().get("/call-for-papers").get_data(as_text=True)
