@@ -352,6 +352,10 @@ def conflict_map(sub_ids: Ids, reviewer_ids: Ids) -> dict[tuple[int, int], list[
     return reasons_of(gather(sub_ids, reviewer_ids))
 
 
+#: How a conflict a reviewer declared is noted (``services.assignments.decline_assignment``), and shown.
+DECLARED_BY_REVIEWER = "declared by the reviewer"
+
+
 def reasons_of(facts: Facts) -> dict[tuple[int, int], list[str]]:
     """``RULES`` applied to ``facts``, with the reason of each match."""
     found: dict[tuple[int, int], list[str]] = defaultdict(list)
@@ -374,7 +378,9 @@ def reasons_of(facts: Facts) -> dict[tuple[int, int], list[str]]:
                 add(sub_id, rid, rule.reason.format(who=who, shown=shown))
     for sub_id, rid, conflicted, note in facts.overrides:
         key = (sub_id, rid)
-        if conflicted:
+        if conflicted and note.startswith(DECLARED_BY_REVIEWER):
+            add(*key, note)  # (the reviewer's own declaration, in their words)
+        elif conflicted:
             add(*key, f"added by the chair{': ' + note if note else ''}")
         elif key in found and AUTHOR not in found[key]:
             del found[key]

@@ -55,9 +55,20 @@ class CommentForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
+    why = RadioField(
+        "Why",
+        choices=choices(
+            [
+                ("cannot", "I cannot review it (no time, not my field)"),
+                ("conflict", "I have a conflict of interest with this paper that the portal did not catch"),
+            ]
+        ),
+        default="cannot",
+        validators=[Optional()],  # (absent: "cannot", as before the choice existed)
+    )
     reason = TextAreaField(
         "Why you decline (the chairs read it)",
         filters=[strip],
         validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters.")],
-        description="For example a conflict of interest the portal did not catch, or no time. Optional.",
+        description="For a conflict, what it is (a colleague, a recent co-author, an adviser). Optional.",
     )

@@ -275,11 +275,15 @@ def decline(number: int) -> Response | tuple[str, int]:
         if form.csrf_token.errors:
             abort(400)
         return _paper_page(number, CommentForm(), form), 422
-    outcome = work.attempt(lambda: assignments.decline_assignment(me(), ws, sub, form.reason.data or ""))
+    conflict = form.why.data == "conflict"
+    outcome = work.attempt(lambda: assignments.decline_assignment(me(), ws, sub, form.reason.data or "", conflict=conflict))
     if not outcome.ok:
         form.reason.errors.append(outcome.problem)  # type: ignore[attr-defined]
         return _paper_page(number, CommentForm(), form), 422
-    flash(f"You no longer review #{sub.id}; the chairs are told.", "success")
+    if conflict:
+        flash(f"You no longer review #{sub.id}: your conflict is recorded and the chairs are told.", "success")
+    else:
+        flash(f"You no longer review #{sub.id}; the chairs are told.", "success")
     return redirect(url_for(".index"))
 
 

@@ -58,7 +58,7 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries import assignment_of
-from portal.queries.conflicts import AUTHOR, conflict_reasons, conflicted_pairs, gather
+from portal.queries.conflicts import AUTHOR, DECLARED_BY_REVIEWER, conflict_reasons, conflicted_pairs, gather
 from portal.services import audit, kept_drafts
 from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
 from portal.services.review_settings import load_of, min_load_of
@@ -572,17 +572,35 @@ def unassign_reviewer(actor: User, assignment: ReviewAssignment) -> None:
     refresh_scores([sub_id])
 
 
-def decline_assignment(reviewer: User, ws: Workshop, sub: Submission, reason: str) -> None:
+def decline_assignment(reviewer: User, ws: Workshop, sub: Submission, reason: str, *, conflict: bool = False) -> None:
     """The reviewer gives the paper back before submitting a review (a draft goes), with a reason the chairs
     read; the chairs who may see the paper's reviewers are told by mail, and later automatic assignments leave
-    the pair out."""
+    the pair out. ``conflict``: the reviewer declares a conflict of interest the portal missed; it is recorded
+    as a conflict (``DECLARED_BY_REVIEWER``), so the reviewer no longer sees the paper anywhere, and the chairs
+    see it on the conflicts page (and may lift it)."""
     assignment = assignment_of(sub.id, reviewer.id)
     if assignment is None:
         raise InvalidTransition("You do not review this paper (any more).")
     ordinal = assignment.ordinal
     _remove(assignment, InvalidTransition("Your review of this paper is submitted: ask the chairs to remove you."))
     exclude(reviewer, sub.id, reviewer.id, ExclusionReason.DECLINED, note=reason)
-    audit.record(reviewer, "assignment.decline", f"{reviewer.name} (Reviewer {ordinal}) declined #{sub.id}", submission=sub)
+    if conflict:
+        note = f"{DECLARED_BY_REVIEWER}{': ' + reason if reason else ''}"[:500]
+        override = db.session.scalar(
+            sa.select(ConflictOverride).where(
+                ConflictOverride.submission_id == sub.id, ConflictOverride.reviewer_id == reviewer.id
+            )
+        )
+        if override is None:
+            db.session.add(
+                ConflictOverride(
+                    submission_id=sub.id, reviewer_id=reviewer.id, conflicted=True, note=note, created_by_id=reviewer.id
+                )
+            )
+        else:
+            override.conflicted, override.note, override.created_by_id = True, note, reviewer.id
+    what = "declared a conflict with" if conflict else "declined"
+    audit.record(reviewer, "assignment.decline", f"{reviewer.name} (Reviewer {ordinal}) {what} #{sub.id}", submission=sub)
     refresh_scores([sub.id])
     chairs = db.session.scalars(sa.select(User).where(User.is_chair).order_by(User.id)).all()
     for chair in chairs:
@@ -592,12 +610,13 @@ def decline_assignment(reviewer: User, ws: Workshop, sub: Submission, reason: st
                 to=chair.email,
                 reply_to=reviewer.email,
                 template="declined",
-                subject=f"[{ws.label}] {reviewer.name} declined #{sub.id}",
+                subject=f"[{ws.label}] {reviewer.name} {what} #{sub.id}",
                 ws=ws,
                 sub=sub,
                 reviewer=reviewer,
                 reason=reason,
-                assignments=external_url("chair.assignments", _anchor=f"paper-{sub.id}"),
+                conflict=conflict,
+                assignments=external_url("chair.pick_reviewer", number=sub.id),
             )
 
 

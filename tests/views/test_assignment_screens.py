@@ -281,3 +281,46 @@ def test_the_picker_puts_reviewers_at_their_maximum_after_those_with_room(w: Wor
         ("Una", "in a pinch", "0/6"),
         ("Rex", "eager", "1/1 full"),  # the best bid, but no room: last
     ]
+
+
+def test_a_reviewer_declares_a_conflict_the_portal_missed_and_the_chair_finds_a_replacement(w: World, smtp: SMTPRecorder) -> None:
+    bid(w, BIDS)
+    chair, rex = sign_in(w, "cleo"), sign_in(w, "rex")
+    p1 = w.n("p1")
+    assign(chair, w, "p1", "rex")
+    smtp.wait_for(1)
+    smtp.clear()
+    why = "One of the authors was my PhD student until last year."
+
+    declared = post(rex, f"/review/papers/{p1}/decline", {"why": "conflict", "reason": why}, f"/review/papers/{p1}")
+
+    assert flashes(follow(rex, declared)) == [f"You no longer review #{p1}: your conflict is recorded and the chairs are told."]
+    assert rex.get(f"/review/papers/{p1}").status_code == 404
+    assert f"#{p1} " not in text_of(rex.get("/review/bids?sort=number"))  # a conflict: not even to bid on
+    # The chairs are told, with a link to the paper's picker.
+    messages = smtp.wait_for(2)  # both chairs handle p1
+    assert sorted(str(m["To"]) for m in messages) == ["carla@example.org", "cleo@example.org"]
+    message = messages[0]
+    assert message["Subject"] == f"[LongLLM 2024] Rex Reader declared a conflict with #{p1}"
+    body = message.get_content() if not message.is_multipart() else message.get_body(("plain",)).get_content()
+    assert f"Rex Reader declared a conflict of interest with #{p1}" in body
+    assert f"Their reason: {why}" in body
+    assert f"http://localhost/chair/assignments/papers/{p1}" in body
+    # The conflicts page shows it in the reviewer's words; the picker lists Rex among the conflicted, no button.
+    rows = body_rows(chair.get("/chair/conflicts?q=rex"))
+    assert [(r[0], r[2], r[3]) for r in rows] == [(str(p1), "Rex Reader", f"declared by the reviewer: {why}")]
+    rex_row = next(r for r in body_rows(chair.get(f"/chair/assignments/papers/{p1}?conflicted=1")) if r[0].startswith("Rex"))
+    assert rex_row[6] == f"Conflict: declared by the reviewer: {why}" and rex_row[7] == ""
+    # A replacement from the picker: the best candidate left is Rita (eager).
+    best = body_rows(chair.get(f"/chair/assignments/papers/{p1}"))[0]
+    assert best[0].startswith("Rita") and best[7].startswith("Assign")
+
+
+def test_declining_without_saying_why_is_no_conflict(w: World, smtp: SMTPRecorder) -> None:
+    chair, rex = sign_in(w, "cleo"), sign_in(w, "rex")
+    p1 = w.n("p1")
+    assign(chair, w, "p1", "rex")
+    post(rex, f"/review/papers/{p1}/decline", {"reason": "No time."}, f"/review/papers/{p1}")
+    assert body_rows(chair.get("/chair/conflicts?q=rex"))[0] == ["No conflict matches."]
+    rex_row = next(r for r in body_rows(chair.get(f"/chair/assignments/papers/{p1}")) if r[0].startswith("Rex"))
+    assert rex_row[6].startswith("Left out of automatic runs (declined")
