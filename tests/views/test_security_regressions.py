@@ -631,7 +631,13 @@ def text_of_fragment(html: str) -> str:
 
 
 def stored_state(app: Flask) -> tuple[int, int, int, list[str]]:
-    return count(app, StoredFile), count(app, Revision), count(app, OutgoingEmail), upload_folder_files(app)
+    """The files stored for submissions (not ``pending/``: the uploads a refused form keeps for the next try)."""
+    files = [f for f in upload_folder_files(app) if not f.startswith("pending/")]
+    return count(app, StoredFile), count(app, Revision), count(app, OutgoingEmail), files
+
+
+def kept_files(app: Flask) -> list[str]:
+    return [f for f in upload_folder_files(app) if f.startswith("pending/")]
 
 
 @pytest.mark.parametrize("place", ["paper", "supplementary", "camera-ready"])
@@ -686,6 +692,12 @@ def test_html_or_svg_disguised_as_a_pdf_is_refused_at_every_upload_and_nothing_i
 
     assert told == wanted
     assert stored_state(app) == before
+    # With the supplementary file refused, the paper beside it (which passed) is kept for the next try, apart
+    # from the submissions' files; no disguised file is ever kept.
+    kept = kept_files(app)
+    assert len(kept) == (1 if place == "supplementary" else 0)
+    if kept:
+        assert (Path(app.config["UPLOAD_FOLDER"]) / kept[0]).read_bytes() == PDFS["C paper"]
 
 
 # =====================================================================================================
