@@ -401,15 +401,7 @@ def proposal(proposal_id: int) -> str:
     ws = require_workshop()
     p = _proposal(proposal_id)
     # A chair who is an author of a paper does not see (or pick) who reviews it.
-    handled = set(
-        db.session.scalars(
-            sa.select(Submission.id).where(
-                Submission.workshop_id == ws.id,
-                Submission.state == SubmissionState.SUBMITTED,
-                Submission.id.not_in(permissions.chair_conflicted_ids(me())),
-            )
-        )
-    )
+    handled = assignment_lists.handled_ids(ws, me())
     by_paper: dict[int, list[int]] = defaultdict(list)
     for paper, reviewer in p.result["pairs"]:
         if paper in handled:
@@ -535,15 +527,7 @@ def compare_proposals(proposal_id: int) -> str:
     if chosen is None:  # no proposal chosen yet: the choice
         return render_template("chair/proposal_compare.html", ws=ws, proposals=(first,), others=others)
     second = _proposal(chosen)
-    handled = set(
-        db.session.scalars(
-            sa.select(Submission.id).where(
-                Submission.workshop_id == ws.id,
-                Submission.state == SubmissionState.SUBMITTED,
-                Submission.id.not_in(permissions.chair_conflicted_ids(me())),
-            )
-        )
-    )
+    handled = assignment_lists.handled_ids(ws, me())
     people = [u.id for u in db.session.execute(sa.select(User.id).where(User.is_reviewer).order_by(User.id))]
     now = assignment_lists.loads(ws, me())
     partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))

@@ -70,6 +70,11 @@ def _handled(ws: Workshop, viewer: User) -> list[Any]:
     ]
 
 
+def handled_ids(ws: Workshop, viewer: User) -> set[int]:
+    """The ids of the papers in reviewing that ``viewer`` handles."""
+    return set(db.session.scalars(sa.select(Submission.id).where(*_handled(ws, viewer))))
+
+
 def _assigned_counts() -> sa.Subquery:
     return (
         sa.select(ReviewAssignment.submission_id.label("sid"), sa.func.count().label("n"))
