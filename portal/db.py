@@ -134,6 +134,13 @@ def parse_id(text: object, maximum: int = MAX_ID) -> int | None:
     return value if value <= maximum else None
 
 
+def page_of(total: int, per_page: int, wanted: int | None) -> tuple[int, int]:
+    """``(page, pages)`` of a list of ``total`` rows, ``per_page`` a page: the page asked for, within 1 and the
+    last (a page past the end shows the last one; none, or nonsense, the first). An empty list has one page."""
+    pages = max(1, -(-total // per_page))
+    return max(1, min(wanted or 1, pages)), pages
+
+
 def like_pattern(text: str) -> str:
     """``%text%`` for a case-insensitive LIKE (compare with ``lower(column)``, ``escape="\\"``); the user's own
     ``%``, ``_`` and ``\\`` match literally."""

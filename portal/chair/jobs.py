@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from portal import jobs, work
 from portal.chair.blueprint import bp
-from portal.db import db
+from portal.db import db, page_of
 from portal.forms import ButtonForm, require_button
 from portal.models import Job, JobState
 from portal.services import audit
@@ -60,8 +60,7 @@ def jobs_list() -> str:
     if state is not None:
         stmt = stmt.where(Job.state == JobState(state))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // JOBS_PER_PAGE))
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, pages))
+    page, pages = page_of(total, JOBS_PER_PAGE, request.args.get("page", 1, type=int))
     rows = db.session.scalars(
         stmt.order_by(Job.id.desc()).limit(JOBS_PER_PAGE).offset((page - 1) * JOBS_PER_PAGE).options(selectinload(Job.created_by))
     ).all()

@@ -17,7 +17,7 @@ from portal.chair import confirm
 from portal.chair.blueprint import bp
 from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm, RunAssignmentForm
 from portal.chair.jobs import launch
-from portal.db import db, like_pattern, parse_id
+from portal.db import db, like_pattern, page_of, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
 from portal.models import (
@@ -494,8 +494,7 @@ class _Slice:
 
 def _slice(items: list[Any], page: int | None, size: int) -> _Slice:
     """One page of ``items`` (a page past the end is the last one)."""
-    pages = max(1, -(-len(items) // size))
-    page = max(1, min(page or 1, pages))
+    page, pages = page_of(len(items), size, page)
     return _Slice(items[(page - 1) * size : page * size], page, pages, len(items))
 
 

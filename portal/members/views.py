@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from portal import once, work
-from portal.db import db, like_pattern
+from portal.db import db, like_pattern, page_of
 from portal.forms import ButtonForm
 from portal.members.blueprint import bp
 from portal.members.forms import InviteForm, RoleForm
@@ -36,8 +36,7 @@ def index() -> str:
     if role:
         stmt = stmt.where(getattr(User, f"is_{role}"))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)  # a page past the end shows the last one
+    page, pages = page_of(total, per_page, page)  # a page past the end shows the last one
     users = db.session.scalars(
         stmt.order_by(sa.func.lower(User.name), User.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
@@ -109,8 +108,7 @@ def _invitations_page() -> dict[str, Any]:
         stmt = stmt.where(Invitation.state == InvitationState(state))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     per_page = current_app.config["MEMBERS_PER_PAGE"]
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, pages))
+    page, pages = page_of(total, per_page, request.args.get("page", 1, type=int))
     rows = db.session.scalars(
         stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(per_page).offset((page - 1) * per_page)
     ).all()

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal.assign.affinity import PairArrays, PaperInfo, ReviewerInfo, Weights, score_edges
-from portal.db import MAX_ID, db, like_pattern
+from portal.db import MAX_ID, db, like_pattern, page_of
 from portal.models import (
     AssignmentExclusion,
     Bid,
@@ -163,8 +163,8 @@ def paper_page(ws: Workshop, viewer: User, query: PaperQuery) -> PaperPage:
     elif query.show == "none":
         stmt = stmt.where(assigned == 0)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PAPERS_PER_PAGE))
-    query.page = page = min(query.page, pages)
+    page, pages = page_of(total, PAPERS_PER_PAGE, query.page)
+    query.page = page
     ids = list(
         db.session.scalars(
             stmt.with_only_columns(Submission.id)
@@ -327,8 +327,8 @@ def load_page(ws: Workshop, viewer: User, query: ReviewerQuery) -> LoadPage:
     elif query.show == "unfinished":
         stmt = stmt.where(unfinished > 0)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // REVIEWERS_PER_PAGE))
-    query.page = page = min(query.page, pages)
+    page, pages = page_of(total, REVIEWERS_PER_PAGE, query.page)
+    query.page = page
     order = {
         "name": (sa.func.lower(User.name), User.id),
         "load": (load.desc(), sa.func.lower(User.name), User.id),
@@ -445,8 +445,7 @@ def picker(ws: Workshop, viewer: User, sub: Submission, *, q: str = "", page: in
 
     wanted.sort(key=key)
     total = len(wanted)
-    pages = max(1, -(-total // CANDIDATES_PER_PAGE))
-    page = min(_page(page), pages)
+    page, pages = page_of(total, CANDIDATES_PER_PAGE, page)
     chosen = wanted[(page - 1) * CANDIDATES_PER_PAGE : page * CANDIDATES_PER_PAGE]
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([u.id for u in chosen])))}
     rows = []
@@ -529,8 +528,7 @@ def conflict_page(ws: Workshop, viewer: User, *, q: str = "", page: int = 1) -> 
     rank = {uid: i for i, (uid, _) in enumerate(sorted(people, key=lambda u: (u.name.lower(), u.id)))}
     order = np.lexsort((np.array([rank[int(r)] for r in reviewer], dtype=np.int64), paper)) if len(paper) else []
     total = len(paper)
-    pages = max(1, -(-total // CONFLICTS_PER_PAGE))
-    page = min(_page(page), pages)
+    page, pages = page_of(total, CONFLICTS_PER_PAGE, page)
     chosen = [(int(paper[i]), int(reviewer[i])) for i in order[(page - 1) * CONFLICTS_PER_PAGE : page * CONFLICTS_PER_PAGE]]
     reasons = conflict_map(sorted({p for p, _ in chosen}), sorted({r for _, r in chosen}))
     titles = dict(

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.db import db, like_pattern
+from portal.db import db, like_pattern, page_of
 from portal.models import AuditEvent, Submission, User
 from portal.permissions import chair_conflicted_ids
 
@@ -69,8 +69,7 @@ def events(viewer: User, *, q: str = "", kind: str | None = None, page: int = 1,
     if kind in ACTIONS:
         stmt = stmt.where(AuditEvent.action.like(f"{kind}.%"))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    page, pages = page_of(total, per_page, page)
     rows = db.session.scalars(
         stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)
     ).all()

@@ -18,7 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from portal.assign import text as texts
-from portal.db import MAX_ID, db, utcnow
+from portal.db import MAX_ID, db, page_of, utcnow
 from portal.domain import DeadlinePassed, DomainError
 from portal.models import (
     Bid,
@@ -248,8 +248,7 @@ def bid_list(
         "bid": lambda row: (BID_ORDER.get(bids.get(row[0].id), len(BID_ORDER)), -match[row[0].id], row[0].id),
     }
     shown.sort(key=keys.get(sort, lambda row: (-match[row[0].id], row[0].id)))
-    pages = max(1, -(-len(shown) // per_page))
-    page = min(max(page, 1), pages)
+    page, pages = page_of(len(shown), per_page, page)
     start = (page - 1) * per_page
     titles = {t.id: t.title for t in topics}
     rows = [

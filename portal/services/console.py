@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from portal.db import MAX_ID, db, like_pattern, quarter_of, utcnow
+from portal.db import MAX_ID, db, like_pattern, page_of, quarter_of, utcnow
 from portal.models import (
     Decision,
     PaperScore,
@@ -368,8 +368,7 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
             sa.or_(done < assigned, assigned < ws.reviews_per_paper, stats.spread >= DISAGREEMENT),
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Submission.id).subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(query.page, pages)
+    page, pages = page_of(total, PER_PAGE, query.page)
     key = {
         "number": Submission.id,
         "title": sa.func.lower(Submission.title),

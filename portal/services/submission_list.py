@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from portal.db import MAX_ID, db, like_pattern
+from portal.db import MAX_ID, db, like_pattern, page_of
 from portal.models import Decision, Submission, SubmissionAuthor, SubmissionState, SubmissionType, Topic, User, Workshop
 from portal.permissions import chair_conflicted_ids
 
@@ -114,8 +114,7 @@ def submissions_page(ws: Workshop, viewer: User, query: ListQuery) -> ListPage:
     total = everything
     if query.filtered:
         total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Submission.id).subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(query.page, pages)
+    page, pages = page_of(total, PER_PAGE, query.page)
     key: Any = {
         "number": Submission.id,
         "title": sa.func.lower(Submission.title),
