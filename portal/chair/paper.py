@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import abort, render_template, url_for
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
-from portal import permissions
+from portal import permissions, work
+from portal.chair import confirm
 from portal.chair.blueprint import bp
 from portal.db import db
+from portal.forms import require_button
 from portal.models import (
     CONFIDENCES,
     RECOMMENDATIONS,
     AuditEvent,
     Decision,
     DiscussionComment,
+    KeptDraft,
     Letter,
     Presentation,
     Review,
@@ -24,7 +28,31 @@ from portal.models import (
 )
 from portal.queries.conflicts import conflict_map
 from portal.services import kept_drafts
-from portal.web import get_submission, require_workshop
+from portal.templating import format_datetime
+from portal.web import get_submission, me, redirect_after, require_workshop
+
+
+@bp.post("/papers/<int:number>/kept-drafts/<int:kept_id>/discard")
+def discard_kept_draft(number: int, kept_id: int) -> Response | str:
+    """Throw away a draft kept from a removed reviewer, after the confirmation page."""
+    require_button()
+    sub = get_submission(number, permissions.can_chair_paper)
+    row = db.session.get(KeptDraft, kept_id)
+    if row is None or row.submission_id != sub.id:
+        abort(404)
+    back = url_for(".paper", number=sub.id, _anchor="kept-drafts")
+    if not confirm.confirmed():
+        return confirm.page(
+            f"Discard the draft {row.reviewer.name} left on #{sub.id}",
+            f"The draft review {row.reviewer.name} left on #{sub.id} “{sub.title}” (last saved "
+            f"{format_datetime(row.saved_at)}) is deleted for good: nobody can read it again, and assigning "
+            f"{row.reviewer.name} again starts an empty review.",
+            [],
+            "discard the draft",
+            cancel=back,
+        )
+    outcome = work.attempt(lambda: kept_drafts.discard(me(), row))
+    return redirect_after(outcome, f"The draft {row.reviewer.name} left on #{sub.id} is discarded.", back)
 
 
 @bp.get("/papers/<int:number>")

@@ -1,14 +1,15 @@
 """A removed reviewer's draft is kept, not deleted (issue 20, 6: "no accident is final"). Removing a reviewer
 from a paper (a chair, the paper's manager, or the reviewer giving it back) copies the draft review into a
 ``KeptDraft`` row of its own; the chairs of the paper read it on the paper's page, and assigning the same reviewer
-to the paper again makes it the draft again, as the reviewer left it."""
+to the paper again makes it the draft again, as the reviewer left it. A chair may discard one (asked first)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from portal.db import db
-from portal.models import REVIEW_FIELDS, KeptDraft, Review, ReviewAssignment, ReviewState
+from portal.models import REVIEW_FIELDS, KeptDraft, Review, ReviewAssignment, ReviewState, User
+from portal.services import audit
 
 FIELDS = REVIEW_FIELDS  # what a draft holds
 
@@ -57,6 +58,19 @@ def restore(assignment: ReviewAssignment) -> Review | None:
     db.session.delete(row)
     db.session.flush()
     return review
+
+
+def discard(actor: User, row: KeptDraft) -> None:
+    """A chair throws a kept draft away for good (recorded in the audit log, without its text)."""
+    name = row.reviewer.name if row.reviewer else f"reviewer {row.reviewer_id}"
+    audit.record(
+        actor,
+        "assignment.discard_draft",
+        f"Discarded the draft {name} left on #{row.submission_id}",
+        submission=row.submission_id,
+    )
+    db.session.delete(row)
+    db.session.flush()
 
 
 def kept_for(submission_id: int) -> list[KeptDraft]:

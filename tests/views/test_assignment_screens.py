@@ -324,3 +324,31 @@ def test_declining_without_saying_why_is_no_conflict(w: World, smtp: SMTPRecorde
     assert body_rows(chair.get("/chair/conflicts?q=rex"))[0] == ["No conflict matches."]
     rex_row = next(r for r in body_rows(chair.get(f"/chair/assignments/papers/{p1}")) if r[0].startswith("Rex"))
     assert rex_row[6].startswith("Left out of automatic runs (declined")
+
+
+def test_a_kept_draft_is_discarded_only_after_the_chair_confirms(w: World) -> None:
+    chair, rex = sign_in(w, "cleo"), sign_in(w, "rex")
+    p1 = w.n("p1")
+    assign(chair, w, "p1", "rex")
+    post(
+        rex,
+        f"/review/papers/{p1}/review",
+        {"summary": "Half a thought.", "action": "draft", "version": ""},
+        f"/review/papers/{p1}",
+    )
+    post(rex, f"/review/papers/{p1}/decline", {"reason": "No time."}, f"/review/papers/{p1}")
+    page = chair.get(f"/chair/papers/{p1}").get_data(as_text=True)
+    found = re.search(r'action="(/chair/papers/\d+/kept-drafts/\d+/discard)"', page)
+    assert found is not None and "Half a thought." in page
+
+    asked = post(chair, found.group(1), {}, f"/chair/papers/{p1}")
+    assert asked.status_code == 200
+    assert f"Discard the draft Rex Reader left on #{p1}" in text_of(asked)
+    assert "Half a thought." in text_of(chair.get(f"/chair/papers/{p1}"))  # nothing happened yet
+
+    done = post(chair, found.group(1), {"confirm": "1"}, f"/chair/papers/{p1}")
+    after = follow(chair, done)
+    assert flashes(after) == [f"The draft Rex Reader left on #{p1} is discarded."]
+    assert "Half a thought." not in text_of(after) and "Drafts kept from removed reviewers" not in text_of(after)
+    assert f"Discarded the draft Rex Reader left on #{p1}" in text_of(chair.get("/chair/audit"))
+    assert post(chair, found.group(1), {"confirm": "1"}, f"/chair/papers/{p1}").status_code == 404  # gone

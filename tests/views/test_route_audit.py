@@ -65,6 +65,7 @@ from portal.models import (
     ImportantDate,
     Invitation,
     Job,
+    KeptDraft,
     JobState,
     Letter,
     OutgoingEmail,
@@ -265,7 +266,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # --- chairs: the console, reviewing, assignment
     ("chair.home", "GET"): chair_only(),
     ("chair.submissions", "GET"): chair_only(),
-    ("chair.paper", "GET"): chair_only(chair_author="404"),  # paper 1's review: not for a chair who is its author
+    ("chair.paper", "GET"): chair_only(chair_author="404"),
+    # without the confirmation's "Yes": the page that asks (nothing is deleted)
+    ("chair.discard_kept_draft", "POST"): chair_only(chair_author="404"),  # paper 1's review: not for a chair who is its author
     ("chair.reviewing", "GET"): chair_only(),
     ("chair.reviewing", "POST"): chair_only("422"),
     ("chair.conflicts", "GET"): chair_only(),
@@ -463,6 +466,7 @@ class World:
     speaker: int
     tokens: dict[str, str]
     exclusion: int = 0  # a pair of paper 1 left out of automatic runs (the unassigned reviewer, marked never)
+    kept: int = 0  # a draft of paper 1 kept from a removed reviewer (the unassigned one)
     cookies: dict[str, str] = field(default_factory=dict)  # role -> session cookie
 
 
@@ -595,6 +599,12 @@ def build_world(app: Flask) -> World:
             tokens=tokens,
             exclusion=db.session.scalar(sa.select(AssignmentExclusion.id).where(AssignmentExclusion.submission_id == p1.id)),
         )
+        kept = KeptDraft(
+            submission_id=p1.id, reviewer_id=world.users["unassigned"], content={"summary": "A draft left behind."}, saved_at=utcnow()
+        )
+        db.session.add(kept)
+        db.session.flush()
+        world.kept = kept.id
         db.session.commit()
     assert world.letter and world.revision and world.topic and world.speaker and world.exclusion
     return world
@@ -680,6 +690,7 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "letter_id": world.letter,
         "proposal_id": world.proposal,
         "exclusion_id": world.exclusion,
+        "kept_id": world.kept,
         "job_id": world.job,
         "invitation_id": world.invitation,
         "user_id": world.users["unassigned"],
