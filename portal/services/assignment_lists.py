@@ -261,6 +261,40 @@ class LoadRow:
     most: int
     least: int
     unfinished: int
+    reviews: int = 0  # submitted reviews (of the papers the viewer handles)
+    mean: float | None = None  # their mean recommendation
+    against_others: float | None = None  # their recommendation minus the others' mean on the same papers, averaged
+
+
+def reviewer_habits(ws: Workshop, viewer: User, reviewer_ids: list[int]) -> dict[int, tuple[int, float | None, float | None]]:
+    """For each of ``reviewer_ids``: how many reviews they submitted, their mean recommendation, and how far their
+    recommendations sit from the other reviewers' of the same papers (their score minus the mean of the others'
+    on that paper, averaged over the papers where someone else reviewed too: positive is more generous). Counted
+    on the papers ``viewer`` handles; two statements whatever the number of reviewers."""
+    submitted = (
+        sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id, Review.recommendation)
+        .join(Review, Review.assignment_id == ReviewAssignment.id)
+        .join(Submission, Submission.id == ReviewAssignment.submission_id)
+        .where(*_handled(ws, viewer), Review.state == ReviewState.SUBMITTED, Review.recommendation.is_not(None))
+    )
+    own = db.session.execute(submitted.where(ReviewAssignment.reviewer_id.in_(reviewer_ids))).all()
+    papers = {p for p, _, _ in own}
+    by_paper: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for p, r, rec in db.session.execute(submitted.where(ReviewAssignment.submission_id.in_(papers))).all() if papers else []:
+        by_paper[p].append((r, rec))
+    out: dict[int, tuple[int, float | None, float | None]] = {}
+    mine: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for p, r, rec in own:
+        mine[r].append((p, rec))
+    for r, rows in mine.items():
+        recs = [rec for _, rec in rows]
+        gaps = []
+        for p, rec in rows:
+            others = [x for who, x in by_paper[p] if who != r]
+            if others:
+                gaps.append(rec - sum(others) / len(others))
+        out[r] = (len(recs), sum(recs) / len(recs), sum(gaps) / len(gaps) if gaps else None)
+    return out
 
 
 @dataclass
@@ -336,12 +370,13 @@ def load_page(ws: Workshop, viewer: User, query: ReviewerQuery) -> LoadPage:
     }[query.sort]
     found = db.session.execute(stmt.order_by(*order).limit(REVIEWERS_PER_PAGE).offset((page - 1) * REVIEWERS_PER_PAGE)).all()
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([r.id for r in found])))}
+    habits = reviewer_habits(ws, viewer, [r.id for r in found])
     rows = []
     for r in found:
         u = users[r.id]
         top = u.max_load if u.max_load is not None else ws.default_max_load
         low = min(u.min_load if u.min_load is not None else ws.default_min_load, top)
-        rows.append(LoadRow(u, r.load, top, low, r.unfinished))
+        rows.append(LoadRow(u, r.load, top, low, r.unfinished, *habits.get(u.id, (0, None, None))))
     reviewers = sum(n for _, n in histogram)
     idle = next((n for value, n in histogram if value == 0), 0)
     return LoadPage(rows, total, page, pages, query, reviewers, idle, [(v, n) for v, n in histogram])

@@ -352,3 +352,23 @@ def test_a_kept_draft_is_discarded_only_after_the_chair_confirms(w: World) -> No
     assert "Half a thought." not in text_of(after) and "Drafts kept from removed reviewers" not in text_of(after)
     assert f"Discarded the draft Rex Reader left on #{p1}" in text_of(chair.get("/chair/audit"))
     assert post(chair, found.group(1), {"confirm": "1"}, f"/chair/papers/{p1}").status_code == 404  # gone
+
+
+def test_the_loads_page_says_how_each_reviewer_scores_against_the_others_of_the_same_papers(w: World) -> None:
+    chair = sign_in(w, "cleo")
+    for paper, reviewer in (("p1", "rita"), ("p1", "rex"), ("p2", "rita"), ("p2", "ivan")):
+        assign(chair, w, paper, reviewer)
+    scores = {("p1", "rita"): "5", ("p1", "rex"): "2", ("p2", "rita"): "4", ("p2", "ivan"): "3"}
+    for (paper, reviewer), rec in scores.items():
+        n = w.n(paper)
+        client = sign_in(w, reviewer)
+        review = {"recommendation": rec, "confidence": "3", "summary": "A view.", "action": "submit", "version": ""}
+        post(client, f"/review/papers/{n}/review", review, f"/review/papers/{n}")
+    rows = {r[0]: r[5:8] for r in body_rows(chair.get("/chair/assignments/reviewers"))}
+    # Rita: 5 against Rex's 2 (+3), 4 against Ivan's 3 (+1): on average two points more generous.
+    assert rows == {
+        "Ivan Insider": ["1", "3.00", "-1.00"],
+        "Rex Reader": ["1", "2.00", "-3.00"],
+        "Rita Reviewer": ["2", "4.50", "+2.00"],
+        "Una Unassigned": ["0", "—", "—"],
+    }
