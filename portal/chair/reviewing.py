@@ -101,8 +101,13 @@ def conflicts() -> str | Response:
 
 
 def _conflicts_page(ws: Workshop, form: PairForm) -> str:
-    q = (request.args.get("q") or "").strip()[:200]
-    found = assignment_lists.conflict_page(ws, me(), q=q, page=request.args.get("page", 1, type=int) or 1)
+    found = assignment_lists.conflict_page(
+        ws,
+        me(),
+        q=(request.args.get("q") or "").strip()[:200],
+        who=(request.args.get("who") or "").strip()[:200],
+        page=request.args.get("page", 1, type=int) or 1,
+    )
     handled = sa.select(Submission.id).where(Submission.id.not_in(permissions.chair_conflicted_ids(me())))
     lifted = db.session.scalars(
         sa.select(ConflictOverride)

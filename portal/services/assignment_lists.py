@@ -35,7 +35,7 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.permissions import chair_conflicted_ids
-from portal.queries.conflicts import conflict_map, conflicted_pairs, gather
+from portal.queries.conflicts import conflict_map
 from portal.services.assignments import paper_text, reviewer_text
 
 PAPERS_PER_PAGE = 25
@@ -505,8 +505,17 @@ def picker(ws: Workshop, viewer: User, sub: Submission, *, q: str = "", page: in
 
 
 # --- the conflicts page -------------------------------------------------------------------------------------
+#
+# At conference size the conflicted pairs run into the millions (every reviewer of an institution against every
+# paper with an author there), and finding them all takes seconds. So the page never finds them all: it pages the
+# papers (those matching the paper search), 10 a page, and works out the conflicts of the page's papers only,
+# at most 20 listed for a paper with a link to all of that paper's (one paper: its conflicts 50 a page); or,
+# searching by reviewer, the conflicts of the first 20 matching reviewers with every paper, paged by pair.
 
-CONFLICTS_PER_PAGE = 50
+CONFLICT_PAPERS_PER_PAGE = 10
+CONFLICTS_A_PAPER = 20  # listed under a paper in the papers' view (all of them when that paper alone is shown)
+CONFLICTS_PER_PAGE = 50  # pairs a page when searching by reviewer
+REVIEWERS_SEARCHED = 20
 
 
 @dataclass
@@ -524,51 +533,89 @@ class ConflictRow:
 @dataclass
 class ConflictPage:
     rows: list[ConflictRow]
-    total: int
     page: int
     pages: int
-    q: str
-    everyone: int  # conflicted pairs in all, before the search
+    q: str  # the paper search (#12 or words of the title)
+    who: str  # the reviewer search (name, address, affiliation)
+    papers: int  # papers matching the paper search (the papers' view)
+    more: dict[int, int] = field(default_factory=dict)  # paper -> conflicts not listed under it
+    groups: list[tuple[int, list[ConflictRow]]] = field(default_factory=list)  # the papers' view: (paper, its rows)
+    total: int = 0  # pairs found (the reviewers' view; the papers' view: the pairs on this page)
+    reviewers: int = 0  # reviewers matching the reviewer search
 
 
-def conflict_page(ws: Workshop, viewer: User, *, q: str = "", page: int = 1) -> ConflictPage:
-    """One page of the conflicted pairs of the papers ``viewer`` handles, by paper and reviewer name, searched
-    by paper (``#12`` or words of the title) or by reviewer (name, address, affiliation). The pairs are found
-    as arrays (``conflicted_pairs``: the time of the pairs, not of papers x reviewers); only the page's pairs
-    are explained with their reasons."""
+def conflict_page(ws: Workshop, viewer: User, *, q: str = "", who: str = "", page: int = 1) -> ConflictPage:
+    """One page of the conflicted pairs of the papers ``viewer`` handles: by paper (the papers matching ``q``),
+    or, with ``who``, the conflicts of the reviewers matching it, by reviewer name and paper."""
     handled = sa.select(Submission.id).where(*_handled(ws, viewer))
-    people = db.session.execute(sa.select(User.id, User.name).where(User.is_reviewer)).all()
-    pairs = conflicted_pairs(gather(handled, [u.id for u in people], reasons=False))
-    everyone = len(pairs.paper)
-    keep = np.ones(everyone, dtype=bool)
-    if q:
-        pattern = like_pattern(q)
-        number = _number(q) if q.lstrip("#").isdigit() else None
-        paper_match = sa.select(Submission.id).where(
-            Submission.id.in_(handled),
-            Submission.id == number if number is not None else sa.func.lower(Submission.title).like(pattern, escape="\\"),
+    if who:
+        return _conflicts_of_reviewers(ws, viewer, handled, q, who, page)
+    papers = sa.select(Submission.id).where(*_handled(ws, viewer))
+    number = _number(q) if q.lstrip("#").isdigit() else None
+    if number is not None:
+        papers = papers.where(Submission.id == number)
+    elif q:
+        papers = papers.where(sa.func.lower(Submission.title).like(like_pattern(q), escape="\\"))
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(papers.subquery())) or 0
+    if number is not None:  # one paper: all its conflicts, 50 a page
+        found = conflict_map(papers, sa.select(User.id).where(User.is_reviewer)) if count else {}
+        names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_({r for _, r in found}))).all())
+        ordered = sorted(found, key=lambda pair: (names[pair[1]].lower(), pair[1]))
+        page, pages = page_of(len(ordered), CONFLICTS_PER_PAGE, page)
+        chosen = ordered[(page - 1) * CONFLICTS_PER_PAGE : page * CONFLICTS_PER_PAGE]
+        return ConflictPage(_conflict_rows(chosen, found), page, pages, q, who, count, total=len(ordered))
+    page, pages = page_of(count, CONFLICT_PAPERS_PER_PAGE, page)
+    ids = list(
+        db.session.scalars(
+            papers.order_by(Submission.id).limit(CONFLICT_PAPERS_PER_PAGE).offset((page - 1) * CONFLICT_PAPERS_PER_PAGE)
         )
-        people_match = sa.select(User.id).where(
-            User.is_reviewer,
-            sa.or_(
-                sa.func.lower(User.name).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
-                sa.func.lower(User.affiliation).like(pattern, escape="\\"),
-            ),
-        )
-        papers = np.array(list(db.session.scalars(paper_match)), dtype=np.int64)
-        matched = np.array(list(db.session.scalars(people_match)), dtype=np.int64)
-        keep = np.isin(pairs.paper, papers) | np.isin(pairs.reviewer, matched)
-    paper, reviewer = pairs.paper[keep], pairs.reviewer[keep]
-    rank = {uid: i for i, (uid, _) in enumerate(sorted(people, key=lambda u: (u.name.lower(), u.id)))}
-    order = np.lexsort((np.array([rank[int(r)] for r in reviewer], dtype=np.int64), paper)) if len(paper) else []
-    total = len(paper)
-    page, pages = page_of(total, CONFLICTS_PER_PAGE, page)
-    chosen = [(int(paper[i]), int(reviewer[i])) for i in order[(page - 1) * CONFLICTS_PER_PAGE : page * CONFLICTS_PER_PAGE]]
-    reasons = conflict_map(sorted({p for p, _ in chosen}), sorted({r for _, r in chosen}))
+    )
+    found = conflict_map(ids, sa.select(User.id).where(User.is_reviewer)) if ids else {}
+    names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_({r for _, r in found}))).all())
+    per_paper: dict[int, list[int]] = defaultdict(list)
+    for p, r in found:
+        per_paper[p].append(r)
+    chosen, more = [], {}
+    for p in ids:
+        reviewers = sorted(per_paper.get(p, []), key=lambda r: (names[r].lower(), r))
+        shown = reviewers[:CONFLICTS_A_PAPER]
+        if len(reviewers) > len(shown):
+            more[p] = len(reviewers) - len(shown)
+        chosen += [(p, r) for r in shown]
+    rows = _conflict_rows(chosen, found)
+    groups = [(p, [row for row in rows if row.number == p]) for p in ids if per_paper.get(p)]
+    return ConflictPage(rows, page, pages, q, who, count, more, groups, total=len(found))
+
+
+def _conflicts_of_reviewers(ws: Workshop, viewer: User, handled: sa.Select[Any], q: str, who: str, page: int) -> ConflictPage:
+    pattern = like_pattern(who)
+    matching = sa.select(User.id).where(
+        User.is_reviewer,
+        sa.or_(
+            sa.func.lower(User.name).like(pattern, escape="\\"),
+            User.email.like(pattern, escape="\\"),
+            sa.func.lower(User.affiliation).like(pattern, escape="\\"),
+        ),
+    )
+    reviewers = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
+    ids = list(db.session.scalars(matching.order_by(sa.func.lower(User.name), User.id).limit(REVIEWERS_SEARCHED)))
+    papers = handled
+    number = _number(q) if q.lstrip("#").isdigit() else None
+    if number is not None:
+        papers = papers.where(Submission.id == number)
+    elif q:
+        papers = papers.where(sa.func.lower(Submission.title).like(like_pattern(q), escape="\\"))
+    found = conflict_map(papers, ids) if ids else {}
+    rank = {r: i for i, r in enumerate(ids)}
+    ordered = sorted(found, key=lambda pair: (rank[pair[1]], pair[0]))
+    page, pages = page_of(len(ordered), CONFLICTS_PER_PAGE, page)
+    chosen = ordered[(page - 1) * CONFLICTS_PER_PAGE : page * CONFLICTS_PER_PAGE]
+    return ConflictPage(_conflict_rows(chosen, found), page, pages, q, who, 0, total=len(ordered), reviewers=reviewers)
+
+
+def _conflict_rows(chosen: list[tuple[int, int]], reasons: dict[tuple[int, int], list[str]]) -> list[ConflictRow]:
     titles = dict(
         db.session.execute(sa.select(Submission.id, Submission.title).where(Submission.id.in_({p for p, _ in chosen}))).all()
     )
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({r for _, r in chosen})))}
-    rows = [ConflictRow(p, titles.get(p, ""), users[r], reasons.get((p, r), [])) for p, r in chosen]
-    return ConflictPage(rows, total, page, pages, q, everyone)
+    return [ConflictRow(p, titles.get(p, ""), users[r], reasons.get((p, r), [])) for p, r in chosen]

@@ -173,23 +173,37 @@ def test_the_loads_page_filters_sorts_and_pages_the_reviewers(w: World, monkeypa
     assert "4 reviewers; page 1 of 2." in text_of(chair.get(loads))
 
 
-def test_the_conflicts_page_pages_and_searches_by_paper_or_reviewer(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_conflicts_page_pages_by_paper_and_searches_by_paper_or_reviewer(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
     chair = sign_in(w, "cleo")
-    p1, p2 = w.n("p1"), w.n("p2")
+    p1, p2, p3 = w.n("p1"), w.n("p2"), w.n("p3")
+
+    def pairs(url: str) -> list[tuple[str, str]]:
+        return [(r[0], r[2]) for r in body_rows(chair.get(url))]
+
     every = body_rows(chair.get("/chair/conflicts"))
-    pairs = [(r[0], r[2]) for r in every]
-    assert pairs == [(str(p1), "Ivan Insider"), (str(p2), "Una Unassigned")]
+    assert [(r[0], r[2]) for r in every] == [(str(p1), "Ivan Insider"), (str(p2), "Una Unassigned")]
     assert every[0][3] == "shares the institution Alpha Institute with author Ada Author (Alpha Institute)"
     assert every[0][4].startswith("Lift")
+    assert "3 papers, 10 a page: 2 conflicted pairs on them." in text_of(chair.get("/chair/conflicts"))
 
-    assert [(r[0], r[2]) for r in body_rows(chair.get("/chair/conflicts?q=una"))] == [(str(p2), "Una Unassigned")]
-    assert [(r[0], r[2]) for r in body_rows(chair.get(f"/chair/conflicts?q=%23{p1}"))] == pairs[:1]
-    assert [(r[0], r[2]) for r in body_rows(chair.get("/chair/conflicts?q=endless"))] == [(str(p2), "Una Unassigned")]
-    assert "1 conflicted pair match “una” (of 2)." in text_of(chair.get("/chair/conflicts?q=una"))
+    # By paper: words of the title, or its number (all of that paper's conflicts).
+    assert pairs("/chair/conflicts?q=endless") == [(str(p2), "Una Unassigned")]
+    assert pairs(f"/chair/conflicts?q=%23{p1}") == [(str(p1), "Ivan Insider")]
+    assert f"1 conflicted pair of #{p1}." in text_of(chair.get(f"/chair/conflicts?q=%23{p1}"))
+    # By reviewer: name, address or affiliation.
+    assert pairs("/chair/conflicts?who=una") == [(str(p2), "Una Unassigned")]
+    assert pairs("/chair/conflicts?who=alpha") == [(str(p1), "Ivan Insider")]  # Ivan's affiliation
+    assert "1 conflicted pair of 1 reviewer matching “una”." in text_of(chair.get("/chair/conflicts?who=una"))
 
-    monkeypatch.setattr(assignment_lists, "CONFLICTS_PER_PAGE", 1)
-    assert [(r[0], r[2]) for r in body_rows(chair.get("/chair/conflicts?page=2"))] == pairs[1:]
-    assert "2 conflicted pairs; page 1 of 2." in text_of(chair.get("/chair/conflicts"))
+    # Ten papers a page: two here; a paper with more conflicts than are listed links to all of them.
+    monkeypatch.setattr(assignment_lists, "CONFLICT_PAPERS_PER_PAGE", 1)
+    assert pairs("/chair/conflicts?page=2") == [(str(p2), "Una Unassigned")]
+    assert "No conflicts on this page." in text_of(chair.get("/chair/conflicts?page=3"))  # p3 has none
+    monkeypatch.setattr(assignment_lists, "CONFLICT_PAPERS_PER_PAGE", 10)
+    monkeypatch.setattr(assignment_lists, "CONFLICTS_A_PAPER", 0)
+    page = chair.get("/chair/conflicts")
+    assert "1 more conflict of #" in text_of(page) and f'href="/chair/conflicts?q=%23{p1}"' in page.get_data(as_text=True)
+    assert pairs(f"/chair/conflicts?q=%23{p1}") == [(str(p1), "Ivan Insider")]  # the paper alone: all of them
 
 
 def test_the_reviewing_settings_save_the_loads_of_the_reviewers_they_list_and_no_others(
@@ -307,7 +321,7 @@ def test_a_reviewer_declares_a_conflict_the_portal_missed_and_the_chair_finds_a_
     assert f"Their reason: {why}" in body
     assert f"http://localhost/chair/assignments/papers/{p1}" in body
     # The conflicts page shows it in the reviewer's words; the picker lists Rex among the conflicted, no button.
-    rows = body_rows(chair.get("/chair/conflicts?q=rex"))
+    rows = body_rows(chair.get("/chair/conflicts?who=rex"))
     assert [(r[0], r[2], r[3]) for r in rows] == [(str(p1), "Rex Reader", f"declared by the reviewer: {why}")]
     rex_row = next(r for r in body_rows(chair.get(f"/chair/assignments/papers/{p1}?conflicted=1")) if r[0].startswith("Rex"))
     assert rex_row[6] == f"Conflict: declared by the reviewer: {why}" and rex_row[7] == ""
@@ -321,7 +335,7 @@ def test_declining_without_saying_why_is_no_conflict(w: World, smtp: SMTPRecorde
     p1 = w.n("p1")
     assign(chair, w, "p1", "rex")
     post(rex, f"/review/papers/{p1}/decline", {"reason": "No time."}, f"/review/papers/{p1}")
-    assert body_rows(chair.get("/chair/conflicts?q=rex"))[0] == ["No conflict matches."]
+    assert body_rows(chair.get("/chair/conflicts?who=rex"))[0] == ["No conflict matches."]
     rex_row = next(r for r in body_rows(chair.get(f"/chair/assignments/papers/{p1}")) if r[0].startswith("Rex"))
     assert rex_row[6].startswith("Left out of automatic runs (declined")
 
