@@ -175,7 +175,7 @@ def test_the_loads_page_filters_sorts_and_pages_the_reviewers(w: World, monkeypa
 
 def test_the_conflicts_page_pages_by_paper_and_searches_by_paper_or_reviewer(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
     chair = sign_in(w, "cleo")
-    p1, p2, p3 = w.n("p1"), w.n("p2"), w.n("p3")
+    p1, p2 = w.n("p1"), w.n("p2")
 
     def pairs(url: str) -> list[tuple[str, str]]:
         return [(r[0], r[2]) for r in body_rows(chair.get(url))]

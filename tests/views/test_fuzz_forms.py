@@ -397,7 +397,13 @@ def fingerprint(world: World) -> Fingerprint:
             result[table.name] = (len(rows), hashlib.sha256(repr(rows).encode("utf-8", "surrogatepass")).hexdigest())
         db.session.remove()
     folder = Path(world.app.config["UPLOAD_FOLDER"])
-    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    # (not pending/: the uploads a refused submission form keeps for the next try, tests/views/test_kept_uploads.py)
+    kept = "pending"
+    files = (
+        sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).parts[0] != kept)
+        if folder.exists()
+        else []
+    )
     result["upload folder"] = (len(files), hashlib.sha256(repr(files).encode()).hexdigest())
     return result
 
@@ -1223,12 +1229,19 @@ LETTER_TEMPLATES = st.one_of(
 
 
 def templates_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.services import decisions
+
     with world.db():
         ws = world.ws()
         assert (ws.accept_letter, ws.reject_letter) == (
             sent["accept_letter"].replace("\r\n", "\n"),
             sent["reject_letter"].replace("\r\n", "\n"),
         )
+        saved = decisions.saved_templates(ws)
+        for key in ("accepted/oral", "accepted/poster"):  # a presentation's own template; empty: none
+            if (field_name := decisions.field_of(key)) in sent:
+                typed = sent[field_name].replace("\r\n", "\n")
+                assert saved.get(key) == (typed if typed.strip() else None)
 
 
 def published_stored(world: World, sent: Sent, before: Before) -> None:
@@ -1238,7 +1251,8 @@ def published_stored(world: World, sent: Sent, before: Before) -> None:
 
 # --- group mail ---------------------------------------------------------------------------------------
 
-AUDIENCE = st.sampled_from(["authors", "accepted", "rejected", "reviewers", "unfinished", "chairs"])
+AUDIENCE = st.sampled_from(["authors", "papers", "accepted", "rejected", "reviewers", "unfinished", "chairs"])
+MAIL_FILTERS = ("decision", "presentation", "state", "papers")  # the author audiences' filters (issue 20.7)
 MAIL_BODIES = st.one_of(
     text(20_000),
     st.sampled_from(
@@ -1250,6 +1264,12 @@ MAIL_BODIES = st.one_of(
         ]
     ),
 )
+
+
+def mail_filters(data: dict[str, Any]) -> Any:
+    from portal.services.groupmail import Filters
+
+    return Filters.from_values(**{k: str(data.get(k, "")).strip() for k in MAIL_FILTERS})
 
 
 def mail_digest(world: World, data: dict[str, Any]) -> str:
@@ -1265,6 +1285,7 @@ def mail_digest(world: World, data: dict[str, Any]) -> str:
                 str(data.get("audience", "")),
                 str(data.get("subject", "")).strip(),
                 unix_newlines(str(data.get("body", ""))),
+                mail_filters(data),
             )
         except DomainError:
             return ""
@@ -1278,6 +1299,13 @@ def group_mail(draw: st.DrawFn) -> dict[str, Any]:
         "subject": draw(st.one_of(line(300), st.just("[{{ workshop }}] {{ name }}"))),
         "body": draw(MAIL_BODIES),
     }
+    if draw(st.booleans()):  # which papers' authors
+        data |= {
+            "decision": draw(st.sampled_from(["", "undecided", "accepted", "rejected"])),
+            "presentation": draw(st.sampled_from(["", "oral", "poster"])),
+            "state": draw(st.sampled_from(["", "submitted", "abstract", "withdrawn", "missing"])),
+            "papers": draw(st.sampled_from(["", "1", "1, 2", "#2 99999", "3:1,4"])),
+        }
     if draw(st.booleans()):
         data |= {"send": "Send", "digest": Live(mail_digest)}
     else:
@@ -1299,7 +1327,7 @@ def group_mail_started(world: World, sent: Sent, before: Before) -> None:
         )
         kind = groupmail.kind_of(job.args["event_id"])
         mails = db.session.scalars(sa.select(OutgoingEmail).where(OutgoingEmail.kind == kind)).all()
-        people = groupmail.recipients(world.user("carla"), world.ws(), sent["audience"])
+        people = groupmail.recipients(world.user("carla"), world.ws(), sent["audience"], mail_filters(sent))
         assert len(mails) == len(people) > 0
 
 
@@ -1928,7 +1956,8 @@ CASES: list[Case] = [
         "carla",
         "/chair/letters",
         st.fixed_dictionaries(
-            {"accept_letter": LETTER_TEMPLATES, "reject_letter": LETTER_TEMPLATES, "with_reviews": st.sampled_from(["", "1"])}
+            {"accept_letter": LETTER_TEMPLATES, "reject_letter": LETTER_TEMPLATES, "with_reviews": st.sampled_from(["", "1"])},
+            optional={"letter_accepted_oral": LETTER_TEMPLATES, "letter_accepted_poster": LETTER_TEMPLATES},
         ),
         Sent.success,
         templates_stored,

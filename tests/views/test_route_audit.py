@@ -65,8 +65,8 @@ from portal.models import (
     ImportantDate,
     Invitation,
     Job,
-    KeptDraft,
     JobState,
+    KeptDraft,
     Letter,
     OutgoingEmail,
     Person,
@@ -599,9 +599,8 @@ def build_world(app: Flask) -> World:
             tokens=tokens,
             exclusion=db.session.scalar(sa.select(AssignmentExclusion.id).where(AssignmentExclusion.submission_id == p1.id)),
         )
-        kept = KeptDraft(
-            submission_id=p1.id, reviewer_id=world.users["unassigned"], content={"summary": "A draft left behind."}, saved_at=utcnow()
-        )
+        left_behind = {"summary": "A draft left behind."}
+        kept = KeptDraft(submission_id=p1.id, reviewer_id=world.users["unassigned"], content=left_behind, saved_at=utcnow())
         db.session.add(kept)
         db.session.flush()
         world.kept = kept.id
