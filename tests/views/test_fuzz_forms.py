@@ -1229,19 +1229,12 @@ LETTER_TEMPLATES = st.one_of(
 
 
 def templates_stored(world: World, sent: Sent, before: Before) -> None:
-    from portal.services import decisions
-
     with world.db():
         ws = world.ws()
         assert (ws.accept_letter, ws.reject_letter) == (
             sent["accept_letter"].replace("\r\n", "\n"),
             sent["reject_letter"].replace("\r\n", "\n"),
         )
-        saved = decisions.saved_templates(ws)
-        for key in ("accepted/oral", "accepted/poster"):  # a presentation's own template; empty: none
-            if (field_name := decisions.field_of(key)) in sent:
-                typed = sent[field_name].replace("\r\n", "\n")
-                assert saved.get(key) == (typed if typed.strip() else None)
 
 
 def published_stored(world: World, sent: Sent, before: Before) -> None:
@@ -1251,8 +1244,7 @@ def published_stored(world: World, sent: Sent, before: Before) -> None:
 
 # --- group mail ---------------------------------------------------------------------------------------
 
-AUDIENCE = st.sampled_from(["authors", "papers", "accepted", "rejected", "reviewers", "unfinished", "chairs"])
-MAIL_FILTERS = ("decision", "presentation", "state", "papers")  # the author audiences' filters (issue 20.7)
+AUDIENCE = st.sampled_from(["authors", "accepted", "rejected", "reviewers", "unfinished", "chairs"])
 MAIL_BODIES = st.one_of(
     text(20_000),
     st.sampled_from(
@@ -1264,12 +1256,6 @@ MAIL_BODIES = st.one_of(
         ]
     ),
 )
-
-
-def mail_filters(data: dict[str, Any]) -> Any:
-    from portal.services.groupmail import Filters
-
-    return Filters.from_values(**{k: str(data.get(k, "")).strip() for k in MAIL_FILTERS})
 
 
 def mail_digest(world: World, data: dict[str, Any]) -> str:
@@ -1285,7 +1271,6 @@ def mail_digest(world: World, data: dict[str, Any]) -> str:
                 str(data.get("audience", "")),
                 str(data.get("subject", "")).strip(),
                 unix_newlines(str(data.get("body", ""))),
-                mail_filters(data),
             )
         except DomainError:
             return ""
@@ -1299,13 +1284,6 @@ def group_mail(draw: st.DrawFn) -> dict[str, Any]:
         "subject": draw(st.one_of(line(300), st.just("[{{ workshop }}] {{ name }}"))),
         "body": draw(MAIL_BODIES),
     }
-    if draw(st.booleans()):  # which papers' authors
-        data |= {
-            "decision": draw(st.sampled_from(["", "undecided", "accepted", "rejected"])),
-            "presentation": draw(st.sampled_from(["", "oral", "poster"])),
-            "state": draw(st.sampled_from(["", "submitted", "abstract", "withdrawn", "missing"])),
-            "papers": draw(st.sampled_from(["", "1", "1, 2", "#2 99999", "3:1,4"])),
-        }
     if draw(st.booleans()):
         data |= {"send": "Send", "digest": Live(mail_digest)}
     else:
@@ -1327,7 +1305,7 @@ def group_mail_started(world: World, sent: Sent, before: Before) -> None:
         )
         kind = groupmail.kind_of(job.args["event_id"])
         mails = db.session.scalars(sa.select(OutgoingEmail).where(OutgoingEmail.kind == kind)).all()
-        people = groupmail.recipients(world.user("carla"), world.ws(), sent["audience"], mail_filters(sent))
+        people = groupmail.recipients(world.user("carla"), world.ws(), sent["audience"])
         assert len(mails) == len(people) > 0
 
 
@@ -1956,8 +1934,7 @@ CASES: list[Case] = [
         "carla",
         "/chair/letters",
         st.fixed_dictionaries(
-            {"accept_letter": LETTER_TEMPLATES, "reject_letter": LETTER_TEMPLATES, "with_reviews": st.sampled_from(["", "1"])},
-            optional={"letter_accepted_oral": LETTER_TEMPLATES, "letter_accepted_poster": LETTER_TEMPLATES},
+            {"accept_letter": LETTER_TEMPLATES, "reject_letter": LETTER_TEMPLATES, "with_reviews": st.sampled_from(["", "1"])}
         ),
         Sent.success,
         templates_stored,
