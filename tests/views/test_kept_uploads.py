@@ -39,12 +39,6 @@ def kept_files(app: Flask) -> list[str]:
     return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def kept(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The kept files the form offers (name -> label text), from the page."""
-    html = page.get_data(as_text=True)
-    return {name: text_of(page) for name in ("keep_paper", "keep_supplementary") if f'name="{name}"' in html}
-
-
 def test_a_form_refused_for_its_title_keeps_the_pdf_and_the_next_save_uses_it(
     open_app: Flask,  # noqa: F811
     ada: FlaskClient,  # noqa: F811
