@@ -116,6 +116,8 @@ def demo(if_empty: bool, phase: str, reset: bool, yes: bool, papers: int | None,
         return
     if reviewers is not None and papers is None:
         raise click.UsageError("--reviewers only goes with --papers.")
+    if papers is not None and phase == "program":
+        raise click.UsageError("--phase program goes with the small demo only (without --papers).")
     try:
         if papers is None:
             workshop = load_demo(
@@ -146,6 +148,7 @@ def demo(if_empty: bool, phase: str, reset: bool, yes: bool, papers: int | None,
         "submission": "submissions are open",
         "reviewing": "the deadline has passed, reviewing is open",
         "decisions": "every review is in, a third accepted and a third rejected, letters not yet sent",
+        "program": "every paper decided, the accepted papers published and the program built",
     }[phase]
     if papers is not None:
         pc = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_reviewer))

@@ -36,6 +36,7 @@ from portal.models import (
     ReviewRevision,
     StoredFile,
     Submission,
+    SubmissionState,
     User,
     UserAffiliation,
     UserEmail,
@@ -164,7 +165,7 @@ def set_demo_dates(workshop: Workshop, now: datetime) -> None:
     db.session.flush()
 
 
-PHASES = ("submission", "reviewing", "decisions")
+PHASES = ("submission", "reviewing", "decisions", "program")
 
 DEMO_SUBMISSIONS = [
     ("Sparse mixture of attention heads for 128k-token inputs", "efficient-training", "full", [9, 10]),
@@ -331,6 +332,48 @@ def _demo_decisions(workshop: Workshop, now: datetime) -> None:
         )
 
 
+def _demo_program(workshop: Workshop, now: datetime) -> None:
+    """After the decisions: the papers left for the chair decided too (the better half accepted as posters), the two
+    best accepted papers given talks, the accepted papers published, and the program built."""
+    from portal.services import decisions
+
+    chair = db.session.scalar(sa.select(User).where(User.is_chair))
+    undecided = list(
+        db.session.scalars(
+            sa.select(Submission)
+            .where(Submission.decision.is_(None), Submission.state == SubmissionState.SUBMITTED)
+            .order_by(Submission.id)
+        )
+    )
+    for k, sub in enumerate(undecided):
+        accepted = k < (len(undecided) + 1) // 2
+        decisions.record_decision(
+            chair,
+            sub,
+            decision=Decision.ACCEPTED if accepted else Decision.REJECTED,
+            presentation=Presentation.POSTER if accepted else None,
+            note="",
+            version=None,
+            now=now,
+        )
+    accepted = list(
+        db.session.scalars(sa.select(Submission).where(Submission.decision == Decision.ACCEPTED).order_by(Submission.id))
+    )
+    for sub in accepted[:2]:
+        if sub.presentation != Presentation.ORAL:
+            decisions.record_decision(
+                chair,
+                sub,
+                decision=Decision.ACCEPTED,
+                presentation=Presentation.ORAL,
+                note=sub.decision_note,
+                version=None,
+                now=now,
+            )
+    workshop.accepted_published = True
+    db.session.flush()
+
+
 def _clear_submissions() -> None:
     store = storage()
     keys = list(db.session.scalars(sa.select(StoredFile.storage_key)))
@@ -397,7 +440,9 @@ def load_demo(
     workshop, _ = load_content(read_content_file(content_file), is_demo=True)
     # In the reviewing phase the submission deadline is two days past; submissions were made before it. At the
     # decisions phase it is 26 days past, reviewing took the two weeks before yesterday, notification is in 5 days.
-    shift = {"reviewing": timedelta(days=-16), "decisions": timedelta(days=-40)}.get(phase, timedelta(0))
+    shift = {"reviewing": timedelta(days=-16), "decisions": timedelta(days=-40), "program": timedelta(days=-40)}.get(
+        phase, timedelta(0)
+    )
     set_demo_dates(workshop, now + shift)
     workshop.phase, workshop.bidding_deadline, workshop.review_deadline = Phase.SUBMISSION, None, None
     workshop.double_blind = True
@@ -453,9 +498,11 @@ def load_demo(
     _demo_submissions(workshop, now + shift)
     if phase == "reviewing":
         _demo_reviewing(workshop, now)
-    elif phase == "decisions":
+    elif phase in ("decisions", "program"):
         _demo_reviewing(workshop, now - timedelta(days=14), complete=True)
         _demo_decisions(workshop, now)
+    if phase == "program":
+        _demo_program(workshop, now)
     # The demo's receipts and reviewers' mails would go to addresses nobody reads: drop them.
     db.session.execute(sa.delete(OutgoingEmail))
     db.session.flush()
