@@ -4,6 +4,7 @@ from portal.models.audit import AuditEvent, FormToken
 from portal.models.decision import Letter, LetterTemplate
 from portal.models.email import EmailState, OutgoingEmail
 from portal.models.job import Job, JobState
+from portal.models.program import ItemKind, ProgramItem, ProgramPerson, ProgramPoster, ProgramRole, ProgramSession
 from portal.models.review import (
     CONFIDENCES,
     RECOMMENDATIONS,
@@ -24,7 +25,8 @@ from portal.models.review import (
     ReviewRevision,
     ReviewState,
 )
-from portal.models.sponsor import SponsorInquiry
+from portal.models.review_form import DEFAULT_FORM, Audience, FieldKind, PaperFieldScore, ReviewField, default_fields
+from portal.models.sponsor import SponsorInquiry, SponsorState, SponsorTier
 from portal.models.submission import (
     ConflictReason,
     Decision,
@@ -37,6 +39,7 @@ from portal.models.submission import (
     SubmissionConflict,
     SubmissionState,
 )
+from portal.models.token import ApiToken, TokenScope
 from portal.models.user import (
     ConflictKind,
     Invitation,
@@ -65,11 +68,14 @@ from portal.models.workshop import (
 __all__ = [
     "AOE_ZONE",
     "CONFIDENCES",
+    "DEFAULT_FORM",
     "RECOMMENDATIONS",
     "REVIEW_FIELDS",
+    "ApiToken",
     "AssignmentExclusion",
     "AssignmentOrigin",
     "AssignmentProposal",
+    "Audience",
     "AuditEvent",
     "Bid",
     "BidValue",
@@ -81,9 +87,11 @@ __all__ = [
     "DiscussionComment",
     "EmailState",
     "ExclusionReason",
+    "FieldKind",
     "FileKind",
     "FormToken",
     "ImportantDate",
+    "ItemKind",
     "Invitation",
     "InvitationState",
     "Job",
@@ -93,31 +101,42 @@ __all__ = [
     "LetterTemplate",
     "LoginFailure",
     "OutgoingEmail",
+    "PaperFieldScore",
     "PaperScore",
     "Person",
     "PersonRole",
     "Phase",
     "Presentation",
+    "ProgramItem",
+    "ProgramPerson",
+    "ProgramPoster",
+    "ProgramRole",
+    "ProgramSession",
     "ProposalState",
     "Question",
     "Review",
     "ReviewAssignment",
+    "ReviewField",
     "ReviewRevision",
     "ReviewState",
     "Revision",
     "SponsorInquiry",
     "SponsorOption",
+    "SponsorState",
+    "SponsorTier",
     "StoredFile",
     "Submission",
     "SubmissionAuthor",
     "SubmissionConflict",
     "SubmissionState",
     "SubmissionType",
+    "TokenScope",
     "Topic",
     "User",
     "UserAffiliation",
     "UserConflict",
     "UserEmail",
     "UserPaper",
+    "default_fields",
     "Workshop",
 ]
