@@ -61,6 +61,8 @@ class Workshop(db.Model):
     edition: Mapped[str] = mapped_column(sa.String(32))
     tagline: Mapped[str] = mapped_column(sa.String(500), default="")
     venue: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The conference the workshop is part of ("KDD 2024"): the home page's first screen says so.
+    colocated_with: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
     timezone: Mapped[str] = mapped_column(sa.String(64), default=AOE_ZONE)
@@ -207,6 +209,10 @@ class Person(db.Model):
     affiliation: Mapped[str] = mapped_column(sa.String(500), default="")
     homepage: Mapped[str] = mapped_column(sa.String(500), default="")
     bio: Mapped[str] = mapped_column(sa.Text, default="")
+    # The chairs' photo, re-encoded as squares of the two sizes the pages use (96 px, and 192 px for sharp
+    # screens); None: the initials avatar. The ids change with every upload, so they name the version in URLs.
+    photo_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="SET NULL"))
+    photo_small_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="SET NULL"))
 
     workshop: Mapped[Workshop] = relationship(back_populates="people")
     __table_args__ = (sa.UniqueConstraint("workshop_id", "role", "slug"),)
