@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import db, utcnow
 from portal.markdown import render_markdown
-from portal.models import Workshop
+from portal.models import AOE_ZONE, Workshop
 from portal.queries import current_workshop
 
 # Colours for initials avatars; each passes WCAG AA (4.5:1) against white text.
@@ -121,6 +121,48 @@ def day(value: datetime | None) -> Markup:
     )
 
 
+def zone_abbreviation(local: datetime, ws: Workshop | None) -> str:
+    """The workshop zone's name at that moment: ``AoE``, or the abbreviation in use then (``CET``, ``CEST``: it
+    changes with daylight saving time), or the IANA name when the zone has no abbreviation."""
+    if ws is None:
+        return "UTC"
+    if ws.timezone == AOE_ZONE:
+        return "AoE"
+    name = local.tzname() or ws.timezone
+    return ws.timezone if name[:1] in "+-" else name
+
+
+def format_time_range(start: datetime, end: datetime, ws: Workshop | None = None) -> str:
+    """``09:00 to 10:30 CEST`` (with an en dash) in the workshop's zone (the zone named once, as at the start)."""
+    ws = ws or workshop()
+    zone = ws.zone if ws else UTC
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    return f"{a:%H:%M}{EN_DASH}{b:%H:%M} {zone_abbreviation(a, ws)}"
+
+
+def slot(start: datetime, end: datetime) -> Markup:
+    """A program slot, ``09:00 to 10:30 CEST`` (with an en dash), in two ``<time>`` elements; static/js/program.js
+    adds the visitor's own clock times when their zone differs."""
+    ws = workshop()
+    zone = ws.zone if ws else UTC
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    return Markup(
+        '<span class="slot" data-start="{s}" data-end="{e}"><time datetime="{s}">{a}</time>&ndash;<time datetime="{e}">{b}</time>'
+        " {z}</span>"
+    ).format(
+        s=start.astimezone(UTC).isoformat(),
+        e=end.astimezone(UTC).isoformat(),
+        a=f"{a:%H:%M}",
+        b=f"{b:%H:%M}",
+        z=zone_abbreviation(a, ws),
+    )
+
+
+def long_day(value: date) -> str:
+    """``Saturday 27 July 2024``."""
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
 def time_left(deadline: datetime | None, now: datetime | None = None) -> str:
     """``13 days, 4 hours left`` / ``closed``: the time until a deadline, in words."""
     if deadline is None:
@@ -151,6 +193,9 @@ def init_app(app: Flask) -> None:
         utc=format_utc,
         time_left=time_left,
         date_range=date_range,
+        slot=slot,
+        time_range=format_time_range,
+        long_day=long_day,
     )
     app.jinja_env.globals.update(workshop=workshop)
     app.jinja_env.add_extension("jinja2.ext.do")
