@@ -94,6 +94,9 @@ class Config:
     #: PDF checks (a paper, supplementary or camera-ready upload) per signed-in account, counted in the rate-limit
     #: storage, so across workers with Redis.
     PDF_CHECK_RATE_LIMIT = "30 per 10 minutes; 200 per day"
+    #: Requests to the JSON API (/api/v1/) per personal access token (without one: per address), in Flask-Limiter's
+    #: notation.
+    API_RATE_LIMIT = "600 per minute; 20000 per day"
     #: Notices to people newly listed as authors (mail to addresses an author typed) an account may cause per hour,
     #: counted in the outbox, so across every worker; past it the save is refused.
     COAUTHOR_NOTICES_PER_HOUR = 50
