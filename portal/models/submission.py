@@ -83,6 +83,10 @@ class Submission(db.Model):
     # A program-committee member a chair names to handle this paper alone (assignment, reviews, decision) when
     # every chair is conflicted with it; chairs who are its authors then see nothing of its review.
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    # After the decisions, an accepted paper's authors may add a poster, slides (checked PDFs) and a video link.
+    poster_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="SET NULL"))
+    slides_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="SET NULL"))
+    video_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     # Optimistic locking: two tabs editing the same submission cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -102,6 +106,8 @@ class Submission(db.Model):
         back_populates="submission", order_by="SubmissionConflict.id", cascade="all, delete-orphan"
     )
     manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
+    poster_file: Mapped[StoredFile | None] = relationship(foreign_keys=[poster_file_id])
+    slides_file: Mapped[StoredFile | None] = relationship(foreign_keys=[slides_file_id])
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
     __table_args__ = (

@@ -101,6 +101,8 @@ class Workshop(db.Model):
     accept_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     reject_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     accepted_published: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The program (portal/models/program.py) is on the public site once the chairs publish it.
+    program_published: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Set by `flask demo` only: the demo refuses to touch a database holding a workshop it did not create.
     is_demo: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
