@@ -77,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from portal import cli, once, permissions, security, storage, templating
     from portal.account import bp as account_bp
+    from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
     from portal.auth import session
     from portal.chair import bp as chair_bp
@@ -87,7 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal.sponsors import bp as sponsors_bp
     from portal.submissions import bp as submissions_bp
 
-    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp, settings_bp, review_bp, chair_bp):
+    for bp in (public_bp, sponsors_bp, auth_bp, account_bp, members_bp, submissions_bp, settings_bp, review_bp, chair_bp, api_bp):
         app.register_blueprint(bp)
     session.init_app(app)
     storage.init_app(app)

@@ -32,7 +32,7 @@ from portal.models import (
 )
 from portal.models.user import new_nonce
 from portal.queries import current_workshop
-from portal.services import audit, identities
+from portal.services import api_tokens, audit, identities
 from portal.services.tokens import TokenInvalid, make_token, read_token
 from portal.urls import external_url
 
@@ -247,9 +247,11 @@ def authenticate(email: str, password: str, *, ip: str, now: datetime | None = N
     return user
 
 
-def sign_out_everywhere(user: User) -> None:
-    """Invalidate every session and remember-me cookie of this user (the caller signs this one in again)."""
+def sign_out_everywhere(user: User, reason: str = "signed out everywhere") -> None:
+    """Invalidate every session and remember-me cookie of this user (the caller signs this one in again), and
+    revoke their API tokens (``reason`` is kept with each)."""
     user.session_nonce = new_nonce()
+    api_tokens.revoke_all(user, reason)
     db.session.flush()
 
 
@@ -315,7 +317,7 @@ def set_password(
     if confirm_email and user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()  # the reset link reached this inbox: the address works
         identities.address_confirmed(user)
-    sign_out_everywhere(user)
+    sign_out_everywhere(user, "the password was changed")
     emails.queue(
         kind="password_changed",
         to=user.email,
@@ -364,7 +366,7 @@ def confirm_email_change(workshop: Workshop | None, token: str) -> User:
     user.email = new
     user.email_confirmed_at = utcnow()
     identities.address_confirmed(user, previous=old)
-    sign_out_everywhere(user)
+    sign_out_everywhere(user, "the email address was changed")
     emails.queue(
         kind="email_changed",
         to=old,
@@ -488,6 +490,8 @@ def set_role(actor: User | None, target: User, role: str, granted: bool, *, tell
             f"{'Made' if granted else 'Removed'} {target.name} <{target.email}> {'a' if granted else 'as'} {role}",
             user=target.id,
         )
+        if not granted:  # a token acts as its owner: what the role allowed must stop now, scripts included
+            api_tokens.revoke_all(target, f"the {role} role was taken away")
     setattr(target, f"is_{role}", granted)
     db.session.flush()
 

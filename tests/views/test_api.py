@@ -1,0 +1,217 @@
+"""The JSON API (issue 23): tokens, the OpenAPI description, the public and submission resources. Every answer is
+validated against the description (``check``)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import jsonschema
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from werkzeug.test import TestResponse
+
+from portal.db import CLOCK, db
+from portal.extensions import limiter
+from portal.models import ApiToken, User, Workshop
+from portal.services import accounts, api_tokens
+from tests.factories import create_users, login
+
+_specs: dict[int, dict[str, Any]] = {}
+
+
+def spec_of(app: Flask) -> dict[str, Any]:
+    if id(app) not in _specs:
+        _specs[id(app)] = app.test_client().get("/api/v1/openapi.json").get_json()
+    return _specs[id(app)]
+
+
+def check(app: Flask, response: TestResponse, method: str, path: str) -> Any:
+    """The answer's body, validated against the operation's schema for its status in the description."""
+    spec = spec_of(app)
+    op = spec["paths"][path][method.lower()]
+    declared = op["responses"].get(str(response.status_code))
+    assert declared is not None, f"{method} {path} answered {response.status_code}, which its description does not name"
+    if not declared.get("content"):
+        return None
+    media = "application/problem+json" if response.status_code >= 400 else "application/json"
+    assert response.mimetype == media, response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    registry = Registry().with_resource("urn:api", Resource.from_contents(spec, default_specification=DRAFT202012))
+    ref = declared["content"][media]["schema"]["$ref"].replace("#", "urn:api#", 1)
+    jsonschema.Draft202012Validator({"$ref": ref}, registry=registry).validate(body)
+    return body
+
+
+def token_for(app: Flask, email: str, scope: str = "write", **kwargs: Any) -> str:
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        _, secret = api_tokens.create_token(user, user, name="test", scope=scope, **kwargs)
+        db.session.commit()
+        return secret
+
+
+def api(client: FlaskClient, method: str, url: str, token: str | None = None, **kwargs: Any) -> TestResponse:
+    headers = kwargs.pop("headers", {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return client.open("/api/v1" + url, method=method, headers=headers, **kwargs)
+
+
+def test_the_description_is_openapi_3_1_and_names_every_api_route(app: Flask) -> None:
+    spec = spec_of(app)
+    assert spec["openapi"] == "3.1.0"
+    described = {(path, method) for path, ops in spec["paths"].items() for method in ops}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace("<", "{").replace(">", "}")
+            routes |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert described == routes
+    jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"]["Problem"])
+
+
+def test_public_resources_answer_without_a_token_and_match_the_site(app: Flask, client: FlaskClient) -> None:
+    response = api(client, "GET", "/workshop")
+    body = check(app, response, "GET", "/workshop")
+    assert body["short_name"] == "LongLLM"
+    assert "Set-Cookie" not in response.headers
+    topics = check(app, api(client, "GET", "/topics"), "GET", "/topics")["items"]
+    with app.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        assert [t["title"] for t in topics] == [t.title for t in ws.topics]
+    dates = check(app, api(client, "GET", "/dates"), "GET", "/dates")["items"]
+    assert all(d["at"].endswith("Z") or d["at"].endswith("+00:00") for d in dates)
+    types = check(app, api(client, "GET", "/submission-types"), "GET", "/submission-types")["items"]
+    assert {t["name"] for t in types} >= {"Full paper"}
+
+
+# --- tokens ---------------------------------------------------------------------------------------------
+
+ADA = {"email": "ada@example.org", "name": "Ada Lovelace", "affiliation": "Analytical Society"}
+BOB = {"email": "bob@example.org", "name": "Bob Babbage", "affiliation": "Difference College"}
+CHAIR = {"email": "chair@example.org", "name": "Carla Chair", "affiliation": "Workshop University", "roles": ("chair",)}
+TITLE = "Attention Sinks at a Million Tokens"
+ABSTRACT = "We study attention over very long inputs."
+
+
+def test_a_token_is_stored_as_its_hash_and_signs_in_its_owner_only_for_the_request(app: Flask, client: FlaskClient) -> None:
+    create_users(app, ADA)
+    secret = token_for(app, ADA["email"], "read")
+    with app.app_context():
+        row = db.session.scalars(sa.select(ApiToken)).one()
+        assert row.token_hash == hashlib.sha256(secret.encode()).hexdigest() and secret not in str(vars(row))
+        assert row.prefix == secret[:13] and secret.startswith("llmp_")
+        assert row.expires_at - row.created_at == timedelta(days=90)
+    response = api(client, "GET", "/submissions", secret)
+    assert check(app, response, "GET", "/submissions") == {"items": [], "next_cursor": None}
+    assert "Set-Cookie" not in response.headers and response.headers["Cache-Control"] == "no-store"
+    # No token: 401 with the way to send one; a wrong one: the same kind of answer.
+    refused = check(app, api(client, "GET", "/submissions"), "GET", "/submissions")
+    assert refused["status"] == 401 and "Bearer" in refused["detail"]
+    assert check(app, api(client, "GET", "/submissions", secret + "x"), "GET", "/submissions")["detail"] == (
+        "This token is not valid: it may be mistyped, expired or revoked."
+    )
+
+
+def test_a_session_cookie_signs_nobody_in_to_the_api_and_no_cookie_is_set(app: Flask, client: FlaskClient) -> None:
+    create_users(app, ADA)
+    assert login(client, ADA["email"]).status_code == 302
+    response = api(client, "GET", "/submissions")
+    assert check(app, response, "GET", "/submissions")["status"] == 401
+    secret = token_for(app, ADA["email"])
+    response = api(client, "GET", "/submissions", secret)  # the cookie rides along: neither read nor renewed
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    # A write with the cookie and no token is refused as anonymous: nothing a forged cross-site form could use.
+    response = api(client, "POST", "/submissions", json={})
+    assert check(app, response, "POST", "/submissions")["status"] == 401
+    assert (
+        "Access-Control-Allow-Origin" not in api(client, "GET", "/workshop", headers={"Origin": "https://evil.example"}).headers
+    )
+
+
+def test_an_expired_or_revoked_token_is_refused(app: Flask, client: FlaskClient) -> None:
+    create_users(app, ADA)
+    short = token_for(app, ADA["email"], days=1)
+    other = token_for(app, ADA["email"])
+    assert api(client, "GET", "/submissions", short).status_code == 200
+    CLOCK.offset = timedelta(days=2)
+    try:
+        assert check(app, api(client, "GET", "/submissions", short), "GET", "/submissions")["status"] == 401
+        assert api(client, "GET", "/submissions", other).status_code == 200
+    finally:
+        CLOCK.reset()
+    with app.app_context():
+        row = db.session.scalar(sa.select(ApiToken).where(ApiToken.prefix == other[:13]))
+        api_tokens.revoke_token(row.user, row)
+        db.session.commit()
+    assert check(app, api(client, "GET", "/submissions", other), "GET", "/submissions")["status"] == 401
+
+
+def test_a_read_token_cannot_write(app: Flask, client: FlaskClient) -> None:
+    create_users(app, ADA)
+    secret = token_for(app, ADA["email"], "read")
+    body = check(app, api(client, "POST", "/submissions", secret, json={}), "POST", "/submissions")
+    assert body["status"] == 403 and "scope is read" in body["detail"]
+
+
+@pytest.mark.parametrize("how", ["role taken away", "signed out everywhere", "password changed"])
+def test_tokens_are_revoked_with_the_owners_role_sessions_or_password(app: Flask, client: FlaskClient, how: str) -> None:
+    create_users(app, CHAIR, {**BOB, "roles": ("chair",)})
+    secret = token_for(app, CHAIR["email"])
+    assert api(client, "GET", "/submissions", secret).status_code == 200
+    with app.app_context():
+        carla = db.session.scalar(sa.select(User).where(User.email == CHAIR["email"]))
+        bob = db.session.scalar(sa.select(User).where(User.email == BOB["email"]))
+        if how == "role taken away":
+            accounts.set_role(bob, carla, "chair", False)
+        elif how == "signed out everywhere":
+            accounts.sign_out_everywhere(carla)
+        else:
+            accounts.set_password(None, carla, "another long passphrase here")
+        db.session.commit()
+        reason = db.session.scalars(sa.select(ApiToken.revoked_reason)).one()
+    assert check(app, api(client, "GET", "/submissions", secret), "GET", "/submissions")["status"] == 401
+    assert (
+        reason
+        == {
+            "role taken away": "the chair role was taken away",
+            "signed out everywhere": "signed out everywhere",
+            "password changed": "the password was changed",
+        }[how]
+    )
+
+
+def test_requests_are_limited_per_token(app: Flask, client: FlaskClient) -> None:
+    create_users(app, ADA, BOB)
+    first, second = token_for(app, ADA["email"]), token_for(app, BOB["email"])
+    app.config.update(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute", RATELIMIT_KEY_PREFIX="api-limit-test")
+    limiter.init_app(app)
+    try:
+        assert [api(client, "GET", "/submissions", first).status_code for _ in range(3)] == [200, 200, 200]
+        assert check(app, api(client, "GET", "/submissions", first), "GET", "/submissions")["status"] == 429
+        assert api(client, "GET", "/submissions", second).status_code == 200
+    finally:
+        app.config.update(RATELIMIT_ENABLED=False)
+        limiter.init_app(app)
+
+
+def test_a_request_that_does_not_match_the_schema_is_a_422_listing_each_problem(app: Flask, client: FlaskClient) -> None:
+    create_users(app, ADA)
+    secret = token_for(app, ADA["email"])
+    body = {"title": 12, "abstract": ABSTRACT, "type_id": "x", "primary_topic_id": 1, "authors": [], "colour": "red"}
+    problem = check(app, api(client, "POST", "/submissions", secret, json=body), "POST", "/submissions")
+    assert problem["status"] == 422
+    assert sorted((e["pointer"], e["detail"]) for e in problem["errors"]) == [
+        ("/authors", "List should have at least 1 item after validation, not 0"),
+        ("/colour", "This field is not accepted."),
+        ("/title", "Input should be a valid string"),
+        ("/type_id", "Input should be a valid integer, unable to parse string as an integer"),
+    ]
+    problem = check(app, api(client, "GET", "/submissions?limit=0&state=lost", secret), "GET", "/submissions")
+    assert sorted(e["parameter"] for e in problem["errors"]) == ["limit", "state"]
