@@ -1,7 +1,19 @@
 """Chairs: the console, reviewing (settings, conflicts, assignment, proposals, reminders), the chair's paper view,
 decisions and letters, group mail, the public site's content, exports, jobs and the audit log."""
 
-from portal.chair import audit, console, content, decisions, exports, jobs, mail, paper, reviewing  # noqa: F401 - the routes
+from portal.chair import (  # noqa: F401 - the routes
+    audit,
+    console,
+    content,
+    decisions,
+    exports,
+    jobs,
+    mail,
+    paper,
+    program,
+    review_form,
+    reviewing,
+)
 from portal.chair.blueprint import bp
 
 __all__ = ["bp"]
