@@ -73,3 +73,9 @@ def paper_material(number: int, kind: str) -> Response:
     if stored is None:
         abort(404)
     return send_stored(stored, f"{ws.short_name}{ws.edition}-{sub.id}-{kind}.pdf", public=True)
+
+
+@bp.app_template_global()
+def program_slots(ws: Workshop) -> dict[int, list[ProgramItem]]:
+    """Paper number -> its items in the published program (a talk, a poster session), for the accepted papers' page."""
+    return program.slots_of(ws) if ws.program_published else {}
