@@ -59,6 +59,8 @@ DEMO_DATES = (
     (DateKind.WORKSHOP, "Workshop day", 90),
 )
 
+DEMO_VENUE = "Hall B, Lisbon Congress Centre, Lisbon, Portugal"
+DEMO_COLOCATED = "DemoConf 2024"
 CHAIR = ("Dana Whitfield", "University of Edinburgh")
 REVIEWERS = [
     ("Amara Okafor", "University of Toronto"),
@@ -156,6 +158,9 @@ def start_over(path: Path) -> None:
 
 
 def set_demo_dates(workshop: Workshop, now: datetime) -> None:
+    # The content file names no venue nor conference: the demo's own, so the home page's first screen has them.
+    workshop.venue = workshop.venue or DEMO_VENUE
+    workshop.colocated_with = workshop.colocated_with or DEMO_COLOCATED
     today = now.astimezone(workshop.zone).date()
     workshop.dates.clear()
     db.session.flush()

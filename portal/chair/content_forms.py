@@ -62,6 +62,11 @@ class WorkshopForm(ContentForm):
     edition = _line("Edition", 32, required=True, description="Like 2024.")
     tagline = _line("Tagline", 500, description="One sentence under the name on the home page.")
     venue = _line("Venue", 500, description="Where it takes place, like “ICML 2024, Vienna, Austria”.")
+    colocated_with = _line(
+        "Co-located with",
+        300,
+        description="The conference the workshop is part of, like “KDD 2024”; the home page's first screen names it.",
+    )
     starts_on = DateField("First day", validators=[Optional()], description="Shown with the venue on the home page.")
     ends_on = DateField("Last day (optional)", validators=[Optional()], description="Empty for a one-day workshop.")
     contact_email = StringField(

@@ -1,24 +1,117 @@
 from __future__ import annotations
 
-from flask import abort, render_template
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import abort, current_app, render_template, url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal import queries
-from portal.db import db
-from portal.models import DateKind, FileKind, PersonRole, Submission, Workshop
+from portal.db import db, utcnow
+from portal.models import DateKind, FileKind, ImportantDate, Person, PersonRole, SponsorInquiry, StoredFile, Submission, Workshop
 from portal.public.blueprint import bp
+from portal.urls import external_url
 from portal.web import require_workshop, send_stored
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What the home page's first screen leads with, by the workshop's phase: its stage, its calls to action
+    (label, link; the first is the main one) and the dates still to come (a closed deadline no longer leads)."""
+
+    stage: str  # "announced" (submissions not open yet), "submissions", "closed" (reviewing), "decided"
+    actions: list[tuple[str, str]]
+    deadline: ImportantDate | None  # the submission deadline still ahead, while submissions are open
+    upcoming: list[ImportantDate]
+    day: date | None  # the workshop's first day: its own, else the "workshop" date's
+
+
+def opening(ws: Workshop, now: datetime) -> Opening:
+    d = ws.deadlines()
+    closes = ws.new_submission_closes()
+    upcoming = [x for x in ws.dates if x.at > now][:3]
+    workshop_date = ws.date_of(DateKind.WORKSHOP)
+    day = ws.starts_on or (workshop_date.at.astimezone(ws.zone).date() if workshop_date else None)
+    cfp = ("Read the call for papers", url_for("public.cfp"))
+    if ws.accepted_published:
+        accepted = url_for("public.accepted")
+        program = url_for("public.program") if "public.program" in current_app.view_functions else accepted
+        actions = [("See the accepted papers", accepted), ("Program", program)]
+        return Opening("decided", actions, None, upcoming, day)
+    if d.opens is not None and now < d.opens:
+        return Opening("announced", [cfp], None, upcoming, day)
+    last = max((x for x in (closes, d.paper) if x is not None), default=None)
+    if last is None or now < last:
+        # Until the abstract deadline anyone may start a paper; after it, until the paper deadline, authors finish theirs.
+        kinds = (DateKind.ABSTRACT_DEADLINE, DateKind.PAPER_DEADLINE)
+        deadline = next((x for x in ws.dates if x.kind in kinds and x.at > now), None)
+        if closes is None or now < closes:
+            act = ("Submit a paper", url_for("submissions.new"))
+        else:
+            act = ("Finish your submission", url_for("submissions.index"))
+        return Opening("submissions", [act, cfp], deadline, upcoming, day)
+    return Opening("closed", [("Meet the speakers", url_for("public.speakers")), cfp], None, upcoming, day)
+
+
+def _person(p: Person) -> dict[str, Any]:
+    data: dict[str, Any] = {"@type": "Person", "name": p.name}
+    if p.affiliations:
+        data["affiliation"] = [{"@type": "Organization", "name": a} for a in p.affiliations]
+    if p.homepage:
+        data["url"] = p.homepage
+    return data
+
+
+def event_data(ws: Workshop, day: date | None, sponsors: list[tuple[str, list[SponsorInquiry]]]) -> dict[str, Any] | None:
+    """The workshop as a schema.org ``Event`` (JSON-LD), for search engines; None until its first day is known
+    (an event without a start date is not one)."""
+    if day is None:
+        return None
+    home = external_url("public.home")
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": ws.name,
+        "alternateName": ws.label,
+        "url": home,
+        "startDate": day.isoformat(),
+        "endDate": (ws.ends_on if ws.starts_on and ws.ends_on else day).isoformat(),
+        "eventStatus": "https://schema.org/EventScheduled",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "organizer": [_person(p) for p in ws.people_in(PersonRole.ORGANIZER)],
+    }
+    if ws.tagline:
+        data["description"] = ws.tagline
+    if ws.venue:
+        data["location"] = {"@type": "Place", "name": ws.venue, "address": ws.venue}
+    if ws.colocated_with:
+        data["superEvent"] = {"@type": "Event", "name": ws.colocated_with}
+    performers = ws.people_in(PersonRole.SPEAKER) + ws.people_in(PersonRole.PANELIST)
+    if performers:
+        data["performer"] = [_person(p) for p in performers]
+    shown = [s for _, group in sponsors for s in group]
+    if shown:
+        data["sponsor"] = [
+            {"@type": "Organization", "name": s.shown_name, **({"url": s.website} if s.website else {})} for s in shown
+        ]
+    return data
 
 
 @bp.get("/")
 def home() -> str:
     ws = require_workshop()
+    first = opening(ws, utcnow())
+    sponsors = queries.sponsor_tiers(ws)
     return render_template(
         "public/home.html",
         ws=ws,
-        deadline=ws.date_of(DateKind.PAPER_DEADLINE),
+        opening=first,
         speakers=ws.people_in(PersonRole.SPEAKER),
+        talks={},
+        sponsors=sponsors,
+        event=event_data(ws, first.day, sponsors),
     )
 
 
@@ -35,6 +128,7 @@ def speakers() -> str:
         ws=ws,
         speakers=ws.people_in(PersonRole.SPEAKER),
         panelists=ws.people_in(PersonRole.PANELIST),
+        talks={},
     )
 
 
@@ -53,6 +147,20 @@ def _accepted(ws: Workshop) -> list[Submission]:
     return list(
         db.session.scalars(queries.accepted(ws).options(selectinload(Submission.authors), selectinload(Submission.revisions)))
     )
+
+
+@bp.get("/people/<int:person_id>/photo-<int:size>.webp")
+def photo(person_id: int, size: int) -> Response:
+    """A person's photo, as re-encoded at upload (96 or 192 px): public, with the same headers as paper files."""
+    ws = require_workshop()
+    person = db.session.get(Person, person_id)
+    file_id = None
+    if person is not None and person.workshop_id == ws.id:
+        file_id = {96: person.photo_small_id, 192: person.photo_id}.get(size)
+    file = db.session.get(StoredFile, file_id) if file_id else None
+    if file is None:
+        abort(404)
+    return send_stored(file, f"{person.slug}-{size}.webp", public=True)  # type: ignore[union-attr]
 
 
 @bp.get("/accepted-papers")

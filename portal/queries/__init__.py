@@ -11,7 +11,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal.db import db
-from portal.models import Decision, Letter, ReviewAssignment, Submission, SubmissionAuthor, SubmissionState, User, Workshop
+from portal.models import (
+    Decision,
+    Letter,
+    ReviewAssignment,
+    SponsorInquiry,
+    SponsorState,
+    SponsorTier,
+    Submission,
+    SubmissionAuthor,
+    SubmissionState,
+    User,
+    Workshop,
+)
 
 
 def current_workshop() -> Workshop | None:
@@ -75,3 +87,22 @@ def reviewable(ws: Workshop) -> list[Submission]:
             .options(selectinload(Submission.authors), selectinload(Submission.secondary_topics))
         )
     )
+
+
+def confirmed_sponsors(ws: Workshop) -> list[SponsorInquiry]:
+    """The sponsors the site shows: confirmed, by tier (gold first), then in the order they were confirmed."""
+    rows = db.session.scalars(
+        sa.select(SponsorInquiry)
+        .where(SponsorInquiry.workshop_id == ws.id, SponsorInquiry.state == SponsorState.CONFIRMED)
+        .order_by(SponsorInquiry.updated_at, SponsorInquiry.id)
+    )
+    last = len(SponsorTier)
+    return sorted(rows, key=lambda s: s.tier.rank if s.tier else last)
+
+
+def sponsor_tiers(ws: Workshop) -> list[tuple[str, list[SponsorInquiry]]]:
+    """The confirmed sponsors grouped under their tier's heading ("Gold sponsors"), the tiers in rank order."""
+    groups: dict[str, list[SponsorInquiry]] = {}
+    for s in confirmed_sponsors(ws):
+        groups.setdefault(f"{s.tier.label} sponsors" if s.tier else "Sponsors", []).append(s)
+    return list(groups.items())

@@ -58,6 +58,7 @@ WORKSHOP_TEXT_FIELDS = (
     "edition",
     "tagline",
     "venue",
+    "colocated_with",
     "overview",
     "motivation",
     "objective",

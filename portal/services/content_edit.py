@@ -128,6 +128,7 @@ class WorkshopInput:
     edition: str
     tagline: str
     venue: str
+    colocated_with: str
     starts_on: date | None
     ends_on: date | None
     contact_email: str

@@ -38,6 +38,7 @@ WORKSHOP_FIELDS = (
     "edition",
     "tagline",
     "venue",
+    "colocated_with",
     "contact_email",
     "overview",
     "motivation",
@@ -172,6 +173,7 @@ def test_editing_texts_and_facts_changes_the_public_pages(app: Flask, chair: Fla
             name="Workshop on Very Long Contexts",
             tagline="Context is all you need.",
             venue="ICML 2024, Vienna",
+            colocated_with="ICML 2024",
             starts_on="2024-07-26",
             ends_on="2024-07-27",
             overview="A *new* overview.\n\nIts second paragraph.",
@@ -183,11 +185,16 @@ def test_editing_texts_and_facts_changes_the_public_pages(app: Flask, chair: Fla
         follow_redirects=True,
     )
     assert (
-        "Saved: name, tagline, venue, starts on, ends on, contact email, overview, cfp intro, panel note, sponsor call."
+        "Saved: name, tagline, venue, colocated with, starts on, ends on, contact email, overview, cfp intro, panel note, "
+        "sponsor call."
     ) in text_of(response)
 
     home = chair.get("/").get_data(as_text=True)
-    hero = "Workshop on Very Long Contexts Context is all you need. 26\u201327 July 2024 · ICML 2024, Vienna"
+    # The first screen: what (and of which conference), when and where, then the tagline.
+    hero = (
+        "LongLLM 2024 · co-located with ICML 2024 Workshop on Very Long Contexts 26\u201327 July 2024 · ICML 2024, Vienna "
+        "Context is all you need."
+    )
     assert hero in text_of(chair.get("/"))
     assert "<p>A <em>new</em> overview.</p>\n<p>Its second paragraph.</p>" in home
     assert '<p>Sponsor us: <a href="mailto:s@example.org" rel="noopener nofollow">write</a>.</p>' in home
@@ -197,7 +204,7 @@ def test_editing_texts_and_facts_changes_the_public_pages(app: Flask, chair: Fla
     assert audit_entries(app) == [
         (
             "content.workshop",
-            "Workshop texts and facts edited: name, tagline, venue, "
+            "Workshop texts and facts edited: name, tagline, venue, colocated with, "
             "starts on, ends on, contact email, overview, cfp intro, panel note, sponsor call",
             "Carla Chair",
         )

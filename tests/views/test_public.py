@@ -75,7 +75,7 @@ def test_cfp_shows_deadlines_in_aoe_and_utc(app: Flask, client: FlaskClient) -> 
     assert "Paper submission deadline Wed 3 Feb 2027, 23:59 AoE (Thu 4 Feb 2027, 11:59 UTC)" in page
     assert '<time datetime="2027-02-04T11:59:00+00:00" data-local>' in response.get_data(as_text=True)
     # ... and the home page announces the same deadline.
-    assert "Paper deadline: Wed 3 Feb 2027, 23:59 AoE" in text_of(client.get("/"))
+    assert "Paper submission deadline: Wed 3 Feb 2027, 23:59 AoE" in text_of(client.get("/"))
 
 
 def test_speakers_page_shows_each_speaker_and_affiliation(client: FlaskClient, content: dict[str, Any]) -> None:
