@@ -4,6 +4,8 @@ validated against the description (``check``)."""
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +18,13 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.test import TestResponse
 
-from portal.db import CLOCK, db
+from portal.db import CLOCK, db, utcnow
 from portal.extensions import limiter
-from portal.models import ApiToken, User, Workshop
+from portal.models import ApiToken, DateKind, ImportantDate, Submission, SubmissionType, Topic, User, Workshop
 from portal.services import accounts, api_tokens
+from tests.conftest import SMTPRecorder, Worlds, csrf_token, text_of
 from tests.factories import create_users, login
+from tests.pdfs import make_pdf
 
 _specs: dict[int, dict[str, Any]] = {}
 
@@ -215,3 +219,147 @@ def test_a_request_that_does_not_match_the_schema_is_a_422_listing_each_problem(
     ]
     problem = check(app, api(client, "GET", "/submissions?limit=0&state=lost", secret), "GET", "/submissions")
     assert sorted(e["parameter"] for e in problem["errors"]) == ["limit", "state"]
+
+
+# --- submissions ----------------------------------------------------------------------------------------
+
+PDF = make_pdf(4)
+REVIEWER = {"email": "rita@example.org", "name": "Rita Reviewer", "affiliation": "Review Institute", "roles": ("reviewer",)}
+
+
+def open_for_submissions(app: Flask) -> Flask:
+    """The paper deadline three days away; Ada and Bob are authors, Carla a chair, Rita a reviewer."""
+    with app.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper deadline", at=utcnow() + timedelta(days=3)))
+        db.session.commit()
+    create_users(app, ADA, BOB, CHAIR, REVIEWER)
+    return app
+
+
+@pytest.fixture
+def open_app(app: Flask, worlds: Worlds) -> Flask:
+    return worlds.get(app, open_for_submissions)
+
+
+def details(app: Flask, **changes: Any) -> dict[str, Any]:
+    with app.app_context():
+        type_id = db.session.scalars(sa.select(SubmissionType.id).order_by(SubmissionType.position)).first()
+        topics = list(db.session.scalars(sa.select(Topic.id).order_by(Topic.position)))
+    return {
+        "title": TITLE,
+        "abstract": ABSTRACT,
+        "type_id": type_id,
+        "primary_topic_id": topics[0],
+        "secondary_topic_ids": [topics[1]],
+        "keywords": "attention, sinks",
+        "authors": [{"name": ADA["name"], "email": ADA["email"], "affiliation": ADA["affiliation"]}],
+        **changes,
+    }
+
+
+def submit(app: Flask, client: FlaskClient, secret: str, paper: bytes = PDF, **changes: Any) -> TestResponse:
+    data = {"details": json.dumps(details(app, **changes)), "paper": (io.BytesIO(paper), "paper.pdf")}
+    return api(client, "POST", "/submissions", secret, data=data, content_type="multipart/form-data")
+
+
+def test_an_author_submits_changes_and_revises_a_paper_through_the_api(
+    open_app: Flask, client: FlaskClient, smtp: SMTPRecorder
+) -> None:
+    secret = token_for(open_app, ADA["email"])
+    response = submit(open_app, client, secret)
+    body = check(open_app, response, "POST", "/submissions")
+    assert response.status_code == 201 and response.headers["ETag"] == '"1"'
+    number = body["number"]
+    assert response.headers["Location"] == f"/api/v1/submissions/{number}"
+    assert (body["title"], body["state"], [a["email"] for a in body["authors"]]) == (TITLE, "submitted", [ADA["email"]])
+    assert [r["kind"] for r in body["revisions"]] == ["paper"] and body["revisions"][0]["pages"] == 4
+    assert [str(m["Subject"]).strip() for m in smtp.messages] == [f"[LongLLM 2024] Submission #{number} submitted: {TITLE}"]
+    # The page shows the same submission.
+    page = login(client, ADA["email"]) and client.get(f"/submissions/{number}")
+    assert TITLE in page.get_data(as_text=True)
+    client.get("/auth/logout")
+
+    listed = check(open_app, api(client, "GET", "/submissions", secret), "GET", "/submissions")
+    assert [(s["number"], s["title"], s["state"]) for s in listed["items"]] == [(number, TITLE, "submitted")]
+
+    # A change must name the version it read: none (428), a stale one (412), the current one (200, version 2).
+    change = {"title": "Attention Sinks at Two Million Tokens"}
+    path = "/submissions/{number}"
+    assert check(open_app, api(client, "PATCH", f"/submissions/{number}", secret, json=change), "PATCH", path)["status"] == 428
+    stale = api(client, "PATCH", f"/submissions/{number}", secret, json=change, headers={"If-Match": '"7"'})
+    assert check(open_app, stale, "PATCH", path)["status"] == 412
+    done = api(client, "PATCH", f"/submissions/{number}", secret, json=change, headers={"If-Match": '"1"'})
+    assert check(open_app, done, "PATCH", path)["title"] == change["title"]
+    again = api(client, "PATCH", f"/submissions/{number}", secret, json=change, headers={"If-Match": '"1"'})
+    assert again.status_code == 412
+    with open_app.app_context():
+        sub = db.session.get(Submission, number)
+        assert (sub.title, f'"{sub.version}"') == (change["title"], done.headers["ETag"])
+
+    # A new version of the paper, with the form's checks.
+    revised = api(
+        client,
+        "POST",
+        f"/submissions/{number}/revisions",
+        secret,
+        data={"paper": (io.BytesIO(make_pdf(5)), "v2.pdf")},
+        content_type="multipart/form-data",
+        headers={"If-Match": done.headers["ETag"]},
+    )
+    body = check(open_app, revised, "POST", "/submissions/{number}/revisions")
+    assert [r["pages"] for r in body["revisions"] if r["kind"] == "paper"] == [4, 5]
+
+
+NOT_PDF = "This is not a PDF file (its content is not PDF, whatever its name says)."
+
+
+@pytest.mark.parametrize(
+    ("paper", "message"),
+    [
+        pytest.param(b"<html><script>alert(1)</script>%PDF-1.7</html>", NOT_PDF, id="html"),
+        pytest.param(b"", "The file is empty (0 bytes).", id="empty"),
+        pytest.param(
+            make_pdf(10),
+            "The main text has 10 pages; a full paper allows 8 (no “References” heading was found, so every page counts).",
+            id="too-many-pages",
+        ),
+    ],
+)
+def test_a_refused_pdf_gets_the_forms_sentence_and_nothing_is_stored(
+    open_app: Flask, client: FlaskClient, smtp: SMTPRecorder, paper: bytes, message: str
+) -> None:
+    secret = token_for(open_app, ADA["email"])
+    problem = check(open_app, submit(open_app, client, secret, paper), "POST", "/submissions")
+    assert (problem["status"], problem["detail"]) == (422, message)
+    with open_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 0
+    assert smtp.messages == []
+    # The form says the same of the same file.
+    login(client, ADA["email"])
+    form = {"csrf_token": csrf_token(client, "/submissions/new"), "action": "save", "title": TITLE, "abstract": ABSTRACT}
+    d = details(open_app)
+    form |= {"type": d["type_id"], "primary_topic": d["primary_topic_id"], "authors-0-name": ADA["name"]}
+    form |= {"authors-0-email": ADA["email"], "authors-0-affiliation": ADA["affiliation"], "paper": (io.BytesIO(paper), "p.pdf")}
+    page = client.post("/submissions/new", data=form, content_type="multipart/form-data")
+    assert page.status_code == 422 and message in text_of(page)
+
+
+def test_who_may_read_or_change_a_submission(open_app: Flask, client: FlaskClient) -> None:
+    """Its author reads and changes it; a chair reads it (403 to change); another author and a reviewer get the
+    404 that a number naming nothing gets, word for word."""
+    number = check(open_app, submit(open_app, client, token_for(open_app, ADA["email"])), "POST", "/submissions")["number"]
+    chair, bob, rita = (token_for(open_app, p["email"]) for p in (CHAIR, BOB, REVIEWER))
+    assert check(open_app, api(client, "GET", f"/submissions/{number}", chair), "GET", "/submissions/{number}")["title"] == TITLE
+    change = api(client, "PATCH", f"/submissions/{number}", chair, json={"title": "Mine now"}, headers={"If-Match": '"1"'})
+    assert check(open_app, change, "PATCH", "/submissions/{number}")["status"] == 403
+    for secret in (bob, rita):
+        for method, url, kwargs in [
+            ("GET", f"/submissions/{number}", {}),
+            ("PATCH", f"/submissions/{number}", {"json": {"title": "x"}, "headers": {"If-Match": '"1"'}}),
+        ]:
+            real = api(client, method, url, secret, **kwargs)
+            missing = api(client, method, url.replace(str(number), "987654"), secret, **kwargs)
+            assert (real.status_code, real.get_data()) == (404, missing.get_data())
+        listed = check(open_app, api(client, "GET", "/submissions", secret), "GET", "/submissions")
+        assert listed["items"] == []
