@@ -1,0 +1,96 @@
+"""Uploaded pictures (people's photos, sponsors' logos): checked as real images with Pillow, then re-encoded.
+
+A file is read only if Pillow recognises one of the formats below from its bytes (its name and the browser's
+content type count for nothing), and only up to ``MAX_PIXELS``: a decompression bomb (a small file that would
+unpack to gigapixels) is refused before it is decoded. What is kept is never the upload: the pixels are drawn
+again into a new WebP file, so EXIF (camera, GPS location), XMP, ICC profiles, comments and anything appended to
+the file are gone. Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.domain import DomainError
+
+#: The formats an upload may be in (what cameras, phones and design tools write).
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+#: Larger images are refused unread: 40 megapixels (a 7,700 x 5,200 photo) is more than any camera's.
+MAX_PIXELS = 40_000_000
+CONTENT_TYPE = "image/webp"
+
+
+class ImageRefused(DomainError):
+    """The upload is not an image the portal can use; the message says why, for the form."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    data: bytes
+    width: int
+    height: int
+    content_type: str = CONTENT_TYPE
+
+
+def _open(data: bytes, what: str) -> Image.Image:
+    if not data:
+        raise ImageRefused(f"The {what} is empty: choose a JPEG, PNG, WebP or GIF picture.")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; both are refusals here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageRefused(
+                    f"The {what} is {image.width:,} x {image.height:,} pixels, more than the "
+                    f"{MAX_PIXELS / 1_000_000:g} megapixels the portal takes: make it smaller and upload it again."
+                )
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRefused(
+            f"The {what} would unpack to more pixels than the portal takes ({MAX_PIXELS / 1_000_000:g} megapixels): "
+            "upload a smaller picture."
+        ) from exc
+    except ImageRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageRefused(
+            f"The {what} is not a picture the portal can read (JPEG, PNG, WebP or GIF), whatever its name says: "
+            "choose another file."
+        ) from exc
+    return image
+
+
+def _rgb(image: Image.Image, *, keep_alpha: bool) -> Image.Image:
+    image = ImageOps.exif_transpose(image)  # a phone's portrait photo stands up; the EXIF itself is not kept
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)  # an animated GIF: its first frame
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    return image.convert("RGBA" if keep_alpha and has_alpha else "RGB")
+
+
+def _webp(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "WEBP", quality=82, method=4)  # no exif=, icc_profile= or xmp=: none is written
+    return out.getvalue()
+
+
+def squares(data: bytes, sizes: tuple[int, ...], what: str = "photo") -> list[Picture]:
+    """A photo as squares of ``sizes`` pixels (centred crop), WebP, in the order given."""
+    image = _rgb(_open(data, what), keep_alpha=False)
+    out = []
+    for size in sizes:
+        square = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
+        out.append(Picture(_webp(square), size, size))
+    return out
+
+
+def fit(data: bytes, width: int, height: int, what: str = "logo") -> Picture:
+    """A logo within ``width`` x ``height`` pixels, its proportions and transparency kept, never enlarged; WebP."""
+    image = _rgb(_open(data, what), keep_alpha=True)
+    image.thumbnail((width, height), Image.Resampling.LANCZOS)
+    return Picture(_webp(image), image.width, image.height)
