@@ -97,6 +97,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    from portal.api.cli import tokens_cli
+
+    app.cli.add_command(tokens_cli)  # before cli.init_app, which makes every command refuse to run without settings
     cli.init_app(app)
     return app
 

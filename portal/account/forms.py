@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, FieldList, Form, FormField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import EmailField, FieldList, Form, FormField, IntegerField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import (
     EMAIL_VALIDATORS,
     MultiCheckboxField,
     ProfileFieldsMixin,
+    choices,
     current_password,
     new_password_fields,
     single_line,
@@ -124,3 +125,29 @@ class ConflictsForm(FlaskForm):
         for problem in problems:
             (self.people if "email address" in problem else self.domains).errors.append(problem)  # type: ignore[attr-defined]
         return None if problems else found
+
+
+class TokenForm(FlaskForm):
+    """A new personal access token for the JSON API (docs/guide/api.md)."""
+
+    name = StringField(
+        "Name",
+        filters=[strip],
+        validators=[DataRequired("Give the token a name."), single_line, Length(max=100)],
+        description="What will use it, such as “decisions script on my laptop”.",
+    )
+    days = IntegerField(
+        "Days it lasts",
+        default=90,
+        validators=[InputRequired("Give the number of days."), NumberRange(1, 366, "From 1 to 366 days.")],
+    )
+    scope = RadioField(
+        "Scope",
+        choices=choices([("read", "Read only"), ("write", "Read and write (acts for you: submits, bids, decides …)")]),
+        default="read",
+        validators=[InputRequired("Choose a scope.")],
+    )
+
+    def to_input(self) -> dict[str, Any]:
+        """What ``api_tokens.create_token`` takes besides the people."""
+        return {"name": self.name.data, "days": self.days.data, "scope": self.scope.data}

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
@@ -12,10 +12,12 @@ from portal.account.forms import (
     ExpertiseForm,
     PasswordChangeForm,
     ProfileForm,
+    TokenForm,
 )
+from portal.db import db, utcnow
 from portal.forms import ButtonForm, choices
-from portal.models import User
-from portal.services import accounts
+from portal.models import ApiToken, User
+from portal.services import accounts, api_tokens
 from portal.templating import workshop
 from portal.web import form_page, me, redirect_after
 
@@ -139,3 +141,45 @@ def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
         return redirect(url_for(".index"))
     flash(f"Your email address is now {user.email}. Sign in with it.", "success")
     return redirect(url_for("auth.login"))
+
+
+# --- personal access tokens for the JSON API ---------------------------------------------------------------
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens() -> str | tuple[str, int]:
+    """Your API tokens: made here (the secret shown once, on the answer to the post, never again), listed with
+    their last use, revoked."""
+    user = me()
+    form = TokenForm()
+    secret = None
+    problems: list[str] = []
+    if form.validate_on_submit():
+        outcome = work.attempt(lambda: api_tokens.create_token(user, user, **form.to_input()))
+        if outcome.ok:
+            secret = outcome.value[1]  # type: ignore[index]
+            form = TokenForm(formdata=None)
+        else:
+            problems.append(outcome.problem)
+    page = render_template(
+        "account/tokens.html",
+        form=form,
+        problems=problems,
+        secret=secret,
+        tokens=api_tokens.tokens_of(user),
+        now=utcnow(),
+        revoke=ButtonForm(),
+    )
+    return page, 422 if (form.errors or problems) else 201 if secret else 200
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> Response:
+    user = me()
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for(".tokens"))
+    outcome = work.attempt(lambda: api_tokens.revoke_token(user, token))
+    return redirect_after(outcome, f"The token “{token.name}” is revoked: it signs nobody in any more.", url_for(".tokens"))

@@ -7,12 +7,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from portal import once, work
-from portal.db import db, like_pattern, page_of
+from portal.db import db, like_pattern, page_of, utcnow
 from portal.forms import ButtonForm
 from portal.members.blueprint import bp
 from portal.members.forms import InviteForm, RoleForm
-from portal.models import Invitation, InvitationState, User
-from portal.services import accounts
+from portal.models import ApiToken, Invitation, InvitationState, User
+from portal.services import accounts, api_tokens
 from portal.templating import workshop
 from portal.web import me, redirect_after
 
@@ -155,3 +155,24 @@ def revoke_invitation(invitation_id: int) -> Response:
     email = invitation.email
     outcome = work.attempt(lambda: accounts.revoke_invitation(me(), invitation))
     return redirect_after(outcome, f"The invitation to {email} is withdrawn; its link no longer works.", url_for(".invitations"))
+
+
+# --- every API token (the chairs see and revoke them all) ----------------------------------------------------
+
+
+@bp.get("/tokens")
+def tokens() -> str:
+    """Every personal access token: whose, its name, scope, last use and state; the live ones first."""
+    return render_template("members/tokens.html", tokens=api_tokens.every_token(), now=utcnow(), form=ButtonForm())
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> Response:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for(".tokens"))
+    owner = token.user.name
+    outcome = work.attempt(lambda: api_tokens.revoke_token(me(), token))
+    return redirect_after(outcome, f"The token “{token.name}” of {owner} is revoked.", url_for(".tokens"))

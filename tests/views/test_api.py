@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -363,3 +364,63 @@ def test_who_may_read_or_change_a_submission(open_app: Flask, client: FlaskClien
             assert (real.status_code, real.get_data()) == (404, missing.get_data())
         listed = check(open_app, api(client, "GET", "/submissions", secret), "GET", "/submissions")
         assert listed["items"] == []
+
+
+# --- making and revoking tokens on the site, and by command ---------------------------------------------------
+
+
+def test_a_token_is_made_on_the_account_page_shown_once_listed_and_revoked(app: Flask, client: FlaskClient) -> None:
+    create_users(app, ADA)
+    login(client, ADA["email"])
+    made = client.post(
+        "/account/tokens",
+        data={"csrf_token": csrf_token(client, "/account/tokens"), "name": "decisions script", "days": "30", "scope": "write"},
+    )
+    assert made.status_code == 201
+    secret = re.search(r'<code class="token-secret">(llmp_[\w-]+)</code>', made.get_data(as_text=True)).group(1)
+    assert "Copy it now: it is not shown again" in text_of(made)
+    listing = text_of(client.get("/account/tokens"))
+    assert secret not in client.get("/account/tokens").get_data(as_text=True)
+    assert f"decisions script {secret[:13]}… write" in listing and "never active" in listing
+    assert api(client, "GET", "/submissions", secret).status_code == 200
+    with app.app_context():
+        token_id = db.session.scalars(sa.select(ApiToken.id)).one()
+    page = client.post(
+        f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(client, "/account/tokens")}, follow_redirects=True
+    )
+    assert "The token “decisions script” is revoked: it signs nobody in any more." in text_of(page)
+    assert "revoked (revoked by its owner)" in text_of(page)
+    assert api(client, "GET", "/submissions", secret).status_code == 401
+
+
+def test_a_chair_sees_and_revokes_every_token_and_others_may_not(app: Flask, client: FlaskClient) -> None:
+    create_users(app, ADA, BOB, CHAIR)
+    secret = token_for(app, ADA["email"])
+    with app.app_context():
+        token_id = db.session.scalars(sa.select(ApiToken.id)).one()
+    login(client, BOB["email"])
+    assert client.get("/members/tokens").status_code == 403
+    form = {"csrf_token": csrf_token(client, "/account/tokens")}
+    assert client.post(f"/account/tokens/{token_id}/revoke", data=form).status_code == 404  # not his
+    client.post("/auth/logout", data=form)
+    login(client, CHAIR["email"])
+    listing = text_of(client.get("/members/tokens"))
+    assert f"Ada Lovelace <ada@example.org> test {secret[:13]}… write" in listing
+    form = {"csrf_token": csrf_token(client, "/members/tokens")}
+    page = client.post(f"/members/tokens/{token_id}/revoke", data=form, follow_redirects=True)
+    assert "The token “test” of Ada Lovelace is revoked." in text_of(page)
+    assert "revoked (revoked by Carla Chair)" in text_of(page)
+    assert api(client, "GET", "/submissions", secret).status_code == 401
+    assert "Revoked the API token “test” of Ada Lovelace <ada@example.org>" in text_of(client.get("/chair/audit"))
+
+
+def test_the_command_prints_a_working_token(app: Flask, client: FlaskClient) -> None:
+    create_users(app, CHAIR)
+    result = app.test_cli_runner().invoke(args=["tokens", "create", CHAIR["email"], "--name", "set-up", "--scope", "write"])
+    secret = result.output.strip()
+    assert result.exit_code == 0 and secret.startswith("llmp_")
+    assert api(client, "GET", "/submissions", secret).status_code == 200
+    listed = app.test_cli_runner().invoke(args=["tokens", "list", CHAIR["email"]]).output
+    assert listed == f"{secret[:13]}…  set-up  write  active\n"
+    missing = app.test_cli_runner().invoke(args=["tokens", "create", "nobody@example.org", "--name", "x"])
+    assert (missing.exit_code, missing.output) == (1, "Error: No account uses nobody@example.org.\n")
