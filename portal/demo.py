@@ -5,7 +5,7 @@ Every row it creates is marked ``is_demo``; it refuses to touch a database holdi
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import flask_migrate
@@ -31,6 +31,10 @@ from portal.models import (
     PaperScore,
     Phase,
     Presentation,
+    ProgramItem,
+    ProgramPerson,
+    ProgramPoster,
+    ProgramSession,
     Review,
     ReviewAssignment,
     ReviewRevision,
@@ -377,6 +381,139 @@ def _demo_program(workshop: Workshop, now: datetime) -> None:
             )
     workshop.accepted_published = True
     db.session.flush()
+    _demo_schedule(workshop, chair)
+
+
+#: The demo's keynote titles (the seed names the speakers, not their talks): made up for the demo, like its papers.
+DEMO_KEYNOTES = (
+    ("What we want from a million tokens", "Which tasks truly need long contexts, and what today's models do with them."),
+    ("Remembering more with less", "Memory, retrieval and recurrence as ways past the context window, and what each costs."),
+)
+
+
+def _demo_schedule(workshop: Workshop, chair: User) -> None:
+    """The workshop day: a morning with the opening, the first keynote, the talks of the oral papers and the first
+    panel; an afternoon with the second keynote, the poster session (every poster on a board) and the second panel.
+    The seed plans two panels without topics: they take two of its fundamental questions. Published."""
+    from portal.models import ItemKind, PersonRole
+    from portal.services import program
+
+    day_at = workshop.date_of(DateKind.WORKSHOP)
+    day: date = day_at.at.astimezone(workshop.zone).date() if day_at else workshop.starts_on or date(2024, 7, 27)
+    speakers = workshop.people_in(PersonRole.SPEAKER)
+    organizers = workshop.people_in(PersonRole.ORGANIZER)
+    steering = workshop.people_in(PersonRole.STEERING)
+    questions = list(workshop.questions)
+    papers = program.accepted_papers(workshop)
+    orals = [s for s in papers if s.presentation == Presentation.ORAL]
+    posters = [s for s in papers if s.presentation == Presentation.POSTER]
+
+    def at(h: int, m: int = 0) -> time:
+        return time(h, m)
+
+    def named(people: list) -> list[program.Named]:  # type: ignore[type-arg]
+        return [program.Named(person_id=p.id) for p in people]
+
+    def panel(question, panelists, moderator, starts: time, ends: time) -> program.ItemInput:  # type: ignore[no-untyped-def]
+        return program.ItemInput(
+            ItemKind.PANEL,
+            starts=starts,
+            ends=ends,
+            title=f"Panel: {question.title}" if question else "Panel",
+            abstract=question.text if question else "",
+            panelists=named(panelists),
+            moderator=program.Named(person_id=moderator.id) if moderator else None,
+        )
+
+    morning = program.add_session(chair, workshop, program.SessionInput("Morning session", day, at(9), at(12, 30), "Main hall"))
+    program.add_item(
+        chair,
+        morning,
+        program.ItemInput(
+            ItemKind.OPENING, title="Opening remarks", starts=at(9), ends=at(9, 10), speakers=named(organizers[:1])
+        ),
+    )
+    if speakers:
+        title, abstract = DEMO_KEYNOTES[0]
+        program.add_item(
+            chair,
+            morning,
+            program.ItemInput(
+                ItemKind.KEYNOTE, title=title, abstract=abstract, starts=at(9, 10), ends=at(10), speakers=named(speakers[:1])
+            ),
+        )
+    for k, sub in enumerate(orals):
+        start = 10 * 60 + 20 * k
+        program.add_item(
+            chair,
+            morning,
+            program.ItemInput(
+                ItemKind.TALK,
+                submission_id=sub.id,
+                speaker_author_id=sub.authors[0].id,
+                starts=at(*divmod(start, 60)),
+                ends=at(*divmod(start + 20, 60)),
+            ),
+        )
+    program.add_item(chair, morning, program.ItemInput(ItemKind.BREAK, title="Coffee break", starts=at(11), ends=at(11, 30)))
+    program.add_item(
+        chair,
+        morning,
+        panel(
+            questions[0] if questions else None,
+            steering[:2] + speakers[1:2],
+            organizers[1] if len(organizers) > 1 else None,
+            at(11, 30),
+            at(12, 30),
+        ),
+    )
+    afternoon = program.add_session(
+        chair, workshop, program.SessionInput("Afternoon session", day, at(13, 30), at(17), "Main hall")
+    )
+    if len(speakers) > 1:
+        title, abstract = DEMO_KEYNOTES[1]
+        program.add_item(
+            chair,
+            afternoon,
+            program.ItemInput(
+                ItemKind.KEYNOTE,
+                title=title,
+                abstract=abstract,
+                starts=at(13, 30),
+                ends=at(14, 20),
+                speakers=named(speakers[1:2]),
+            ),
+        )
+    program.add_item(
+        chair,
+        afternoon,
+        program.ItemInput(
+            ItemKind.POSTERS,
+            title="Poster session",
+            starts=at(14, 20),
+            ends=at(15, 30),
+            posters=[(s.id, f"P{k}") for k, s in enumerate(posters, start=1)],
+        ),
+    )
+    program.add_item(
+        chair,
+        afternoon,
+        panel(
+            questions[5] if len(questions) > 5 else None,
+            steering[2:] + speakers[:1] + organizers[2:3],
+            organizers[3:4][0] if len(organizers) > 3 else None,
+            at(15, 30),
+            at(16, 30),
+        ),
+    )
+    program.add_item(
+        chair,
+        afternoon,
+        program.ItemInput(
+            ItemKind.CLOSING, title="Closing and best paper", starts=at(16, 30), ends=at(16, 45), speakers=named(organizers[:1])
+        ),
+    )
+    program.set_published(chair, workshop, True)
 
 
 def _clear_submissions() -> None:
@@ -385,6 +522,10 @@ def _clear_submissions() -> None:
     # SQLite does not enforce ON DELETE CASCADE here (no foreign_keys pragma), so the rows that hang off the
     # submissions go first, by hand, children before parents.
     for model in (
+        ProgramPerson,
+        ProgramPoster,
+        ProgramItem,
+        ProgramSession,
         AssignmentProposal,
         ConflictOverride,
         AuditEvent,
@@ -452,6 +593,7 @@ def load_demo(
     workshop.phase, workshop.bidding_deadline, workshop.review_deadline = Phase.SUBMISSION, None, None
     workshop.double_blind = True
     workshop.accepted_published = False  # (the accepted papers of the demo before were published, perhaps)
+    workshop.program_published = False
     _clear_submissions()
     db.session.execute(sa.delete(Invitation))
     db.session.execute(sa.delete(LoginFailure))

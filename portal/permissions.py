@@ -115,6 +115,12 @@ def can_upload_camera_ready(user: Any, sub: Submission, now: datetime) -> bool:
     return is_author(user, sub) and can_see_decision(user, sub) and sub.camera_ready_open(now)
 
 
+def can_add_materials(user: Any, sub: Submission) -> bool:
+    """An accepted paper's authors add its poster, slides and video link once they know the decision (its letter is
+    sent, or the accepted papers are published), with no deadline: after the workshop too."""
+    return is_author(user, sub) and sub.is_accepted and (sub.workshop.accepted_published or letter_sent(sub))
+
+
 def can_download_revision(user: Any, revision: Revision) -> bool:
     """Authors and chairs get every file of the submission (reviewers get the reviewers' copy elsewhere)."""
     return can_view_submission(user, revision.submission)
@@ -283,6 +289,7 @@ def init_app(app: Flask) -> None:
         can_withdraw_submission=can_withdraw_submission,
         can_restore_submission=can_restore_submission,
         can_upload_camera_ready=can_upload_camera_ready,
+        can_add_materials=can_add_materials,
         can_extend_deadline=can_extend_deadline,
         is_author=is_author,
         can_see_reviews=can_see_reviews,

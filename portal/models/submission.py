@@ -126,6 +126,11 @@ class Submission(db.Model):
         )
 
     @property
+    def is_accepted(self) -> bool:
+        """Accepted and not withdrawn: on the accepted papers' page once published, in the program."""
+        return self.decision == Decision.ACCEPTED and self.state == SubmissionState.SUBMITTED
+
+    @property
     def number(self) -> int:
         """The number authors and chairs quote ("#12"): the id, handed out by the database, never reused."""
         return self.id

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -699,3 +700,60 @@ def run_reviewers_copy(row: Job, progress: Progress, *, revision_id: int) -> dic
         raise RuntimeError("The PDF could not be copied without its metadata; reviewers get it when they download.")
     db.session.commit()
     return {"message": f"The reviewers' copy of paper #{revision.submission_id} is ready ({megabytes(file.size)})."}
+
+
+# --- after the workshop: an accepted paper's poster, slides and video link ------------------------------------
+
+MATERIALS = ("poster", "slides")
+
+
+def check_material(ws: Workshop, sub: Submission, data: bytes, filename: str, what: str) -> CheckedFile:
+    """A poster or slides: a PDF through the papers' check and size limit (no page limit, no anonymity check)."""
+    try:
+        return check_paper(ws, sub.type, [], data, filename, kind=FileKind.CAMERA_READY)
+    except UploadRefused as exc:
+        raise UploadRefused(f"The {what}: {exc}", exc.report) from exc
+
+
+def video_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        return "Give the video's web address, starting with https:// (or http://)."
+    return None
+
+
+def save_materials(
+    actor: User,
+    sub: Submission,
+    *,
+    poster: CheckedFile | None,
+    slides: CheckedFile | None,
+    video_url: str,
+    remove: set[str],
+    version: int,
+) -> list[str]:
+    """Add, replace or remove an accepted paper's poster and slides and set its video link: what changed."""
+    if not permissions.can_add_materials(actor, sub):
+        raise InvalidTransition(f"#{sub.id} is not an accepted paper of yours.")
+    if version != sub.version:
+        raise ChangedMeanwhile("Someone changed this paper's materials since you opened the page.")
+    video_url = video_url.strip()
+    if video_url and (problem := video_problem(video_url)):
+        raise DomainError(problem)
+    changed: list[str] = []
+    for what, checked in (("poster", poster), ("slides", slides)):
+        current = getattr(sub, f"{what}_file")
+        if checked is not None:
+            setattr(sub, f"{what}_file", _store(checked.data, "application/pdf", checked.filename))
+            changed.append(f"{what} {'replaced' if current else 'added'}")
+        elif what in remove and current is not None:
+            setattr(sub, f"{what}_file", None)
+            changed.append(f"{what} removed")
+    if video_url != sub.video_url:
+        changed.append("video link " + ("removed" if not video_url else "set"))
+        sub.video_url = video_url
+    if changed:
+        sub.updated_at = utcnow()
+        audit.record(actor, "submission.materials", f"#{sub.id} materials: {', '.join(changed)}", submission=sub)
+    db.session.flush()
+    return changed

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.db import parse_id
@@ -181,3 +181,22 @@ class CameraReadyForm(AuthorRows, FlaskForm):
     def to_input(self) -> dict[str, Any]:
         """What ``submissions.upload_camera_ready`` takes besides the checked paper."""
         return {"title": self.title.data, "authors": self.author_inputs(), "version": parse_id(self.version.data) or -1}
+
+
+class MaterialsForm(FlaskForm):
+    """An accepted paper's poster and slides (PDFs, checked as papers are) and its video link."""
+
+    poster = FileField("Poster (PDF)")
+    remove_poster = BooleanField("Remove the poster")
+    slides = FileField("Slides (PDF)")
+    remove_slides = BooleanField("Remove the slides")
+    video_url = StringField(
+        "Video link",
+        filters=[strip],
+        validators=[Optional(), single_line, Length(max=500)],
+        description="The recording's web address (https://…); empty for none.",
+    )
+    version = HiddenField()
+
+    def removed(self) -> set[str]:
+        return {what for what in ("poster", "slides") if self[f"remove_{what}"].data}
