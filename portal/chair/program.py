@@ -122,14 +122,13 @@ def _item_form(ws: Workshop, s: ProgramSession, item: ProgramItem | None, kind: 
     return form_page("chair/program/item.html", form=form, problems=problems, ws=ws, session=s, item=item, kind=kind, shown=shown)
 
 
-@bp.route("/program/sessions/<int:session_id>/items/new", methods=["GET", "POST"])
-def program_item_new(session_id: int) -> str | Response | tuple[str, int]:
+@bp.route("/program/sessions/<int:session_id>/new/<item_kind>", methods=["GET", "POST"])
+def program_item_new(session_id: int, item_kind: str) -> str | Response | tuple[str, int]:
     ws = require_workshop()
     s = _session(ws, session_id)
-    kind = ItemKind._value2member_map_.get(request.args.get("kind", ""))
-    if kind is None:
+    if item_kind not in ItemKind._value2member_map_:
         abort(404)
-    return _item_form(ws, s, None, ItemKind(kind))
+    return _item_form(ws, s, None, ItemKind(item_kind))
 
 
 @bp.route("/program/items/<int:item_id>", methods=["GET", "POST"])
