@@ -19,7 +19,7 @@ from portal.domain import DomainError
 
 #: The formats an upload may be in (what cameras, phones and design tools write).
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
-#: Larger images are refused unread: 40 megapixels (a 7,700 x 5,200 photo) is more than any camera's.
+#: Larger images are refused unread: 40 megapixels (7,700 x 5,200) is far more than any page shows.
 MAX_PIXELS = 40_000_000
 CONTENT_TYPE = "image/webp"
 
@@ -94,3 +94,17 @@ def fit(data: bytes, width: int, height: int, what: str = "logo") -> Picture:
     image = _rgb(_open(data, what), keep_alpha=True)
     image.thumbnail((width, height), Image.Resampling.LANCZOS)
     return Picture(_webp(image), image.width, image.height)
+
+
+#: The largest upload read (a phone's photo is 2 to 6 MB); a larger one is refused with its size, unread.
+MAX_BYTES = 8 * 1024 * 1024
+
+
+def read_upload(stream: io.IOBase | None, what: str) -> bytes | None:
+    """An uploaded file's bytes, read up to ``MAX_BYTES``; None when no file was chosen."""
+    if stream is None:
+        return None
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ImageRefused(f"The {what} is larger than {MAX_BYTES // (1024 * 1024)} MB: upload a smaller picture.")
+    return data or None

@@ -13,6 +13,7 @@ from portal.chair import (  # noqa: F401 - the routes
     program,
     review_form,
     reviewing,
+    sponsors,
 )
 from portal.chair.blueprint import bp
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from portal import emails
-from portal.db import db
-from portal.models import OutgoingEmail, SponsorInquiry, Workshop
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from portal import emails, images
+from portal.db import db, utcnow
+from portal.domain import DomainError
+from portal.models import OutgoingEmail, SponsorInquiry, SponsorState, SponsorTier, StoredFile, User, Workshop
+from portal.services import audit
+from portal.storage import storage, track_new
 
 
 def submit_inquiry(
@@ -50,3 +58,81 @@ def submit_inquiry(
         inquiry=inquiry,
     )
     return inquiry, [to_organizers, acknowledgement]
+
+
+# --- the chairs follow an inquiry up -------------------------------------------------------------------------
+
+LOGO_BOX = (320, 160)  # the pages show logos within 160 x 80 px; twice that for sharp screens
+
+
+@dataclass
+class FollowUp:
+    """What a chair keeps about an inquiry (state, notes, the mail thread's summary) and what the site shows of a
+    confirmed sponsor (name, tier, link; the logo comes apart, as bytes)."""
+
+    state: SponsorState
+    notes: str
+    thread_summary: str
+    display_name: str
+    tier: SponsorTier | None
+    website: str
+
+
+def follow_up(
+    actor: User,
+    inquiry: SponsorInquiry,
+    data: FollowUp,
+    *,
+    logo: bytes | None = None,
+    remove_logo: bool = False,
+    now: datetime | None = None,
+) -> list[str]:
+    """Save a chair's follow-up of an inquiry; return what changed (nothing: no audit entry). A confirmed sponsor
+    needs a tier, the site shows it; a logo is checked and re-encoded (``images.fit``) before it is stored."""
+    if data.state == SponsorState.CONFIRMED and data.tier is None:
+        raise DomainError("Choose the tier the site shows a confirmed sponsor under.")
+    if data.website and not data.website.lower().startswith(("https://", "http://")):
+        raise DomainError("The sponsor's link must be a web address starting with https:// or http://.")
+    changed = []
+    for name, value in asdict(data).items():
+        if getattr(inquiry, name) != value:
+            setattr(inquiry, name, value)
+            changed.append(name.replace("_", " "))
+    if logo is not None:
+        picture = images.fit(logo, *LOGO_BOX, what="logo")
+        inquiry.logo_id = store_file(picture.data, picture.content_type, f"logo-{inquiry.id}.webp").id
+        changed.append("logo")
+    elif remove_logo and inquiry.logo_id is not None:
+        inquiry.logo_id = None
+        changed.append("logo removed")
+    if changed:
+        inquiry.updated_at = now or utcnow()
+        audit.record(actor, "sponsor.follow_up", f"Sponsor inquiry #{inquiry.id} ({inquiry.organization}): {', '.join(changed)}")
+    db.session.flush()
+    return changed
+
+
+def store_file(data: bytes, content_type: str, name: str) -> StoredFile:
+    """Store a file under a random key with its checksum (the rules of the papers' files): row and file, or neither."""
+    store = storage()
+    saved = store.save(data)
+    track_new(db.session(), store, saved.key)
+    row = StoredFile(storage_key=saved.key, sha256=saved.sha256, size=saved.size, content_type=content_type, original_name=name)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def thread(inquiry: SponsorInquiry, limit: int = 20) -> list[OutgoingEmail]:
+    """The portal's mails with this sponsor (the organizers' copy, the acknowledgement, any later), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(OutgoingEmail)
+            .where(
+                OutgoingEmail.kind.like("sponsor%"),
+                sa.or_(OutgoingEmail.reply_to == inquiry.email, OutgoingEmail.recipients == inquiry.email),
+            )
+            .order_by(OutgoingEmail.created_at.desc(), OutgoingEmail.id.desc())
+            .limit(limit)
+        )
+    )
