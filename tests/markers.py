@@ -117,6 +117,7 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_external_reviewer_invited_for_one_paper_registers_and_is_assigned",
         "test_reviewing_settings_save_a_reviewers_load",
     ),
+    "tests/views/test_api_audit.py": ("test_every_api_route_answers_each_role_as_the_table_says",),  # the audit's world
     "tests/views/test_route_audit.py": (  # the route-by-role audit world
         "test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review",
         "test_an_author_by_an_earlier_address_is_an_author_everywhere_and_conflicted_as_a_reviewer",

@@ -1,0 +1,143 @@
+"""The route-by-role audit of the JSON API: every ``api.*`` route, every method, asked with the personal access token
+of each of the eleven people of the route audit's world (tests/views/test_route_audit.py), against ``EXPECTED``.
+
+As there: each answer is sorted into an outcome and compared with the table (a trailing "!" when the database must
+change, and without it it must not); every answer is searched for what that person may not read (the same
+secrets: the papers' authors, the reviews, the discussion, who reviews); a route that names objects by id is asked
+again with ids that name nothing, and whoever may not know the object exists gets the very same answer, byte for
+byte. Here also every answer is validated against the OpenAPI description (``test_api.check``). A write carries
+an empty JSON object (``{}``): it shows what a bare request can do. "anon" sends no token."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask, url_for
+from werkzeug.test import TestResponse
+
+from portal.db import db, utcnow
+from portal.models import ApiToken, User
+from portal.services import api_tokens
+from tests.conftest import SMTPRecorder
+from tests.views.test_api import check
+from tests.views.test_route_audit import (
+    API,
+    AUTHORS,
+    MISSING,
+    ROLES,
+    Database,
+    app,  # noqa: F401 (the audit's app: rate limits off)
+    app_config,  # noqa: F401
+    build_world,
+    every,
+    leaks,
+    url_args,
+    when_missing,
+)
+
+
+def tokened(outcome: str, **roles: str) -> dict[str, str]:
+    """Without a token: 401; with one, ``outcome`` for everyone except the roles named."""
+    return {**every(outcome, **roles), "anon": "401"}
+
+
+def paper_one(authors: str, chair: str, others: str = "404") -> dict[str, str]:
+    """Paper 1, as in the author's area: its authors (by any address), the chair who is not its author, and a 404
+    for whoever may not know it exists."""
+    return tokened(others, **dict.fromkeys(AUTHORS, authors), chair=chair)
+
+
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    ("api.openapi_json", "GET"): every("ok"),
+    ("api.workshop", "GET"): every("ok"),
+    ("api.topics", "GET"): every("ok"),
+    ("api.dates", "GET"): every("ok"),
+    ("api.submission_types", "GET"): every("ok"),
+    ("api.submission_list", "GET"): tokened("ok"),
+    ("api.create_submission", "POST"): tokened("422"),  # {} names no title
+    ("api.submission", "GET"): paper_one("ok", chair="ok"),
+    ("api.change_submission", "PATCH"): paper_one("428", chair="403"),  # no If-Match: nothing is changed blindly
+    ("api.upload_revision", "POST"): paper_one("428", chair="403"),
+}
+
+
+def outcome_of(response: TestResponse) -> str:
+    return "ok" if 200 <= response.status_code < 300 else str(response.status_code)
+
+
+def test_the_table_names_every_api_route_and_method(app: Flask) -> None:  # noqa: F811
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(API)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    assert sorted(routes - EXPECTED.keys()) == [], "API routes without a row in EXPECTED"
+    assert sorted(EXPECTED.keys() - routes) == [], "rows for API routes that no longer exist"
+    assert [key for key, row in EXPECTED.items() if set(row) != set(ROLES)] == []
+
+
+def test_every_api_route_answers_each_role_as_the_table_says(app: Flask, smtp: SMTPRecorder) -> None:  # noqa: F811
+    world = build_world(app)
+    secrets: dict[str, str] = {}
+    with app.app_context():
+        for role, uid in world.users.items():
+            user = db.session.get(User, uid)
+            secrets[role] = api_tokens.create_token(user, user, name="audit", scope="write")[1]
+        # Used a moment ago: the audit's requests do not write their last use (the database must stay as it was).
+        db.session.execute(sa.update(ApiToken).values(last_used_at=utcnow()))
+        db.session.commit()
+    problems: list[str] = []
+    database = Database(app)
+
+    def ask(role: str, method: str, url: str, endpoint: str, path: str) -> tuple[str, bytes] | None:
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {secrets[role]}"} if role != "anon" else {}
+        try:
+            response = client.open(url, method=method, headers=headers, json={} if method != "GET" else None)
+        except Exception as exc:  # a 500: the test client re-raises it (TESTING)
+            problems.append(f"{method} {url} as {role}: 500 {type(exc).__name__}: {exc}")
+            database.restore()
+            return None
+        if found := leaks(response, role, endpoint):
+            problems.append(f"{method} {url} as {role} shows {found}")
+        if "Set-Cookie" in response.headers:
+            problems.append(f"{method} {url} as {role} sets a cookie")
+        try:
+            check(app, response, method, path)
+        except AssertionError as error:
+            problems.append(f"{method} {url} as {role}: {error}")
+        except Exception as error:  # jsonschema's ValidationError
+            problems.append(f"{method} {url} as {role}: the answer does not match the description: {error}")
+        changed = database.changed_tables()
+        return outcome_of(response) + ("!" if changed else ""), response.get_data()
+
+    try:
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule)):
+            if not rule.endpoint.startswith(API):
+                continue
+            with app.test_request_context():
+                args = url_args(world, rule)
+                ids = {name: MISSING for name, value in args.items() if isinstance(value, int)}
+                urls = (url_for(rule.endpoint, **args), url_for(rule.endpoint, **args | ids) if ids else None)
+            path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace("<", "{").replace(">", "}")
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                row = EXPECTED.get((rule.endpoint, method))
+                if row is None:
+                    problems.append(f"{method} {rule.endpoint}: no row in EXPECTED")
+                    continue
+                for role in ROLES:
+                    real = ask(role, method, urls[0], rule.endpoint, path)
+                    if real is not None and real[0] != row[role]:
+                        problems.append(f"{method} {urls[0]} as {role}: {real[0]}, expected {row[role]}")
+                    if urls[1] is None:
+                        continue
+                    missing = ask(role, method, urls[1], rule.endpoint, path)
+                    expected = "login" if row[role] == "401" else row[role]
+                    allowed = {"401" if a == "login" else a for a in when_missing(expected, role)}
+                    if missing is not None and missing[0] not in allowed:
+                        problems.append(f"{method} {urls[1]} (nothing there) as {role}: {missing[0]}, expected {sorted(allowed)}")
+                    elif real and missing and allowed == {row[role]} and real[1] != missing[1]:
+                        problems.append(f"{method} {urls[0]} as {role}: the {row[role]} differs from {urls[1]}'s")
+    finally:
+        database.close()
+    assert not problems, "\n".join(problems)
