@@ -15,9 +15,11 @@ from flask_login import current_user
 
 from portal.db import db
 from portal.models import (
+    Audience,
     ConflictOverride,
     Letter,
     ReviewAssignment,
+    ReviewField,
     ReviewState,
     Revision,
     Submission,
@@ -240,6 +242,33 @@ def can_see_reviews(user: Any, sub: Submission) -> bool:
     return can_chair_paper(user, sub) or has_reviewed(user, sub)
 
 
+def review_audience(user: Any, sub: Submission) -> Audience | None:
+    """Which fields of the paper's reviews ``user`` reads (issue 21.4), the one rule every page, mail, export and
+    download asks: the chairs who handle the paper (and its manager) all of them; a reviewer of the paper, once
+    their own review is in, those for the reviewers and the authors; an author, once the decision letter is sent,
+    those for the authors (never a reviewer's name: reviews are "Reviewer N" to them); anyone else none."""
+    if can_chair_paper(user, sub):
+        return Audience.CHAIRS
+    if has_reviewed(user, sub):
+        return Audience.REVIEWERS
+    if is_author(user, sub) and can_see_decision(user, sub):
+        return Audience.AUTHORS
+    return None
+
+
+def can_see_field(audience: Audience | None, field: ReviewField) -> bool:
+    """A field's answers are read by its audience and everyone above it; a retired field's by the chairs only
+    (in the history and the exports)."""
+    if audience is None or (not field.active and audience != Audience.CHAIRS):
+        return False
+    return audience.rank >= field.visibility.rank
+
+
+def visible_fields(audience: Audience | None, fields: list[ReviewField]) -> list[ReviewField]:
+    """``fields`` whose answers ``audience`` reads, in the form's order."""
+    return [f for f in fields if can_see_field(audience, f)]
+
+
 def can_discuss(user: Any, sub: Submission) -> bool:
     """Chairs and the manager always; a reviewer once their own review is in (they form their own view
     first), or before when the chairs opened the discussion early."""
@@ -297,4 +326,5 @@ def init_app(app: Flask) -> None:
         can_chair_paper=can_chair_paper,
         manages=manages,
         can_see_decision=can_see_decision,
+        review_audience=review_audience,
     )

@@ -13,8 +13,6 @@ from portal.chair.blueprint import bp
 from portal.db import db
 from portal.forms import require_button
 from portal.models import (
-    CONFIDENCES,
-    RECOMMENDATIONS,
     AuditEvent,
     Decision,
     DiscussionComment,
@@ -27,7 +25,7 @@ from portal.models import (
     User,
 )
 from portal.queries.conflicts import conflict_map
-from portal.services import kept_drafts
+from portal.services import kept_drafts, review_form
 from portal.templating import format_datetime
 from portal.web import get_submission, me, redirect_after, require_workshop
 
@@ -85,8 +83,7 @@ def paper(number: int) -> str:
         comments=comments,
         ReviewState=ReviewState,
         conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items()],
-        recommendations=RECOMMENDATIONS,
-        confidences=CONFIDENCES,
+        fields=permissions.visible_fields(permissions.review_audience(me(), sub), review_form.fields(ws, retired=True)),
         history=history,
         letter=letter,
         mean=sum(submitted) / len(submitted) if submitted else None,

@@ -91,9 +91,9 @@ __all__ = [
     "FileKind",
     "FormToken",
     "ImportantDate",
-    "ItemKind",
     "Invitation",
     "InvitationState",
+    "ItemKind",
     "Job",
     "JobState",
     "KeptDraft",
@@ -137,6 +137,6 @@ __all__ = [
     "UserConflict",
     "UserEmail",
     "UserPaper",
-    "default_fields",
     "Workshop",
+    "default_fields",
 ]

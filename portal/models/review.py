@@ -121,11 +121,31 @@ class Review(db.Model):
     # index on (state, submitted_quarter) instead of computing a date for every review.
     submitted_quarter: Mapped[int | None]
     version: Mapped[int] = mapped_column(default=1)
+    # The answers to the fields a chair added to the form (``ReviewField``), by the field's key; the seven fields
+    # of the first form keep theirs in the columns above. Replaced whole on change, never mutated in place.
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
     assignment: Mapped[ReviewAssignment] = relationship(back_populates="review")
     history: Mapped[list[ReviewRevision]] = relationship(
         back_populates="review", order_by="ReviewRevision.id", cascade="all, delete-orphan"
     )
+
+    def answer(self, key: str) -> Any:
+        """The answer to the field named ``key`` (None when not given)."""
+        return getattr(self, key) if key in REVIEW_FIELDS else (self.answers or {}).get(key)
+
+    def content(self) -> dict[str, Any]:
+        """Every answer, by key: what a revision and a kept draft hold."""
+        return {k: getattr(self, k) for k in REVIEW_FIELDS} | dict(self.answers or {})
+
+    def set_content(self, content: dict[str, Any]) -> None:
+        """Set every answer from ``content`` (by key); a key not in it is left empty. Keys of fields no longer
+        on the form keep their answers when ``content`` comes from a form that does not show them: the caller
+        merges (``services.reviews``)."""
+        for key in REVIEW_FIELDS:
+            value = content.get(key)
+            setattr(self, key, value if key in ("recommendation", "confidence") else (value or ""))
+        self.answers = {k: v for k, v in content.items() if k not in REVIEW_FIELDS and v not in (None, "", [])}
 
     @validates("submitted_at")
     def _set_quarter(self, _key: str, value: datetime | None) -> datetime | None:

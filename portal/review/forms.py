@@ -7,43 +7,90 @@ from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.db import parse_id
-from portal.forms import choices, strip, unix_newlines
-from portal.models import CONFIDENCES, RECOMMENDATIONS, REVIEW_FIELDS, Review
+from portal.forms import MultiCheckboxField, choices, strip, unix_newlines
+from portal.models import FieldKind, Review, ReviewField
 
 TEXT = [Optional(), Length(max=20_000)]
 
 
+def _description(row: ReviewField) -> str:
+    """Under the field: the chair's help, the word limits, who reads it."""
+    limits = ""
+    if row.kind == FieldKind.TEXT and (row.min_words or row.max_words):
+        if row.min_words and row.max_words:
+            limits = f"Between {row.min_words} and {row.max_words} words."
+        elif row.max_words:
+            limits = f"At most {row.max_words} words."
+        else:
+            limits = f"At least {row.min_words} words."
+    best = ""
+    if row.kind == FieldKind.SCORE and not row.fixed_scale:
+        best = f"{len(row.labels) if row.best == 'high' else 1} is best."
+    required = "Required to submit the review." if row.required else ""
+    return " ".join(x for x in (row.help, best, limits, required, row.visibility.note) if x)
+
+
+def _input(row: ReviewField) -> Any:
+    """The WTForms field of one review field."""
+    label, description = row.label, _description(row)
+    if row.kind == FieldKind.SCORE:
+        pairs = ((i, f"{i}: {text}") for i, text in row.scale())
+        return RadioField(label, coerce=int, validators=[Optional()], choices=choices(pairs), description=description)
+    if row.kind == FieldKind.CHOICE:
+        pairs = ((c, c) for c in row.choices)
+        return RadioField(label, validators=[Optional()], choices=choices(pairs), description=description)
+    if row.kind == FieldKind.YESNO:
+        pairs = (("yes", "Yes"), ("no", "No"))
+        return RadioField(label, validators=[Optional()], choices=choices(pairs), description=description)
+    if row.kind == FieldKind.MULTI:
+        pairs = ((c, c) for c in row.choices)
+        return MultiCheckboxField(label, validators=[Optional()], choices=choices(pairs), description=description)
+    return TextAreaField(label, filters=[unix_newlines], validators=TEXT, description=description)
+
+
 class ReviewForm(FlaskForm):
-    recommendation = RadioField(
-        "Overall recommendation",
-        coerce=int,
-        validators=[Optional()],
-        choices=choices((k, f"{k}: {v}") for k, v in RECOMMENDATIONS.items()),
-    )
-    confidence = RadioField(
-        "Confidence", coerce=int, validators=[Optional()], choices=choices((k, f"{k}: {v}") for k, v in CONFIDENCES.items())
-    )
-    summary = TextAreaField("Summary of the paper", filters=[unix_newlines], validators=TEXT)
-    strengths = TextAreaField("Strengths", filters=[unix_newlines], validators=TEXT)
-    weaknesses = TextAreaField("Weaknesses", filters=[unix_newlines], validators=TEXT)
-    comments_to_authors = TextAreaField(
-        "Comments to the authors", filters=[unix_newlines], validators=TEXT, description="The authors see these, anonymously."
-    )
-    confidential_comments = TextAreaField(
-        "Confidential comments to the chairs", filters=[unix_newlines], validators=TEXT, description="Only the chairs see these."
-    )
+    """The review as the form's fields ask it (``review_form_for``); ``version`` is the review's as opened."""
+
     version = HiddenField()
+    rows: list[ReviewField] = []
 
     @classmethod
     def from_model(cls, review: Review | None) -> ReviewForm:
         """The review as saved, with the version it was opened at (empty for a review not yet begun)."""
-        form = cls(obj=review)
+        data: dict[str, Any] = {}
+        for row in cls.rows:
+            value = review.answer(row.key) if review else None
+            if row.kind == FieldKind.YESNO and value is not None:
+                value = "yes" if value else "no"
+            data[row.key] = value
+        form = cls(data=data)
         form.version.data = str(review.version) if review else ""
         return form
 
     def to_input(self) -> dict[str, Any]:
         """What ``reviews.save_review`` takes (besides the assignment and whether to submit)."""
-        return {"data": {name: self[name].data for name in REVIEW_FIELDS}, "version": parse_id(self.version.data)}
+        data: dict[str, Any] = {}
+        for row in self.rows:
+            value = self[row.key].data
+            if row.kind == FieldKind.YESNO:
+                value = {"yes": True, "no": False}.get(value or "")
+            elif row.kind == FieldKind.MULTI:
+                value = [v for v in (value or []) if v]
+            elif row.kind in (FieldKind.TEXT, FieldKind.CHOICE):
+                value = value or ""
+            data[row.key] = value
+        return {"data": data, "version": parse_id(self.version.data)}
+
+    @property
+    def answer_fields(self) -> list[Any]:
+        return [self[row.key] for row in self.rows]
+
+
+def review_form_for(rows: list[ReviewField]) -> type[ReviewForm]:
+    """A form class asking ``rows`` (the review form's fields, in order), named by their keys."""
+    attrs: dict[str, Any] = {row.key: _input(row) for row in rows}
+    attrs["rows"] = list(rows)
+    return type("ReviewForm", (ReviewForm,), attrs)
 
 
 class CommentForm(FlaskForm):

@@ -12,8 +12,6 @@ from portal.db import db, parse_id, utcnow
 from portal.domain import DeadlinePassed, DomainError
 from portal.forms import ButtonForm
 from portal.models import (
-    CONFIDENCES,
-    RECOMMENDATIONS,
     BidValue,
     Decision,
     DiscussionComment,
@@ -26,8 +24,8 @@ from portal.models import (
     Workshop,
 )
 from portal.review.blueprint import bp
-from portal.review.forms import CommentForm, DeclineForm, ReviewForm
-from portal.services import accounts, assignments, bidding, decisions, discussion, reviews, submissions
+from portal.review.forms import CommentForm, DeclineForm, review_form_for
+from portal.services import accounts, assignments, bidding, decisions, discussion, review_form, reviews, submissions
 from portal.web import Check, form_page, get_submission, me, redirect_after, require_workshop, send_stored
 from portal.work import Outcome
 
@@ -194,8 +192,7 @@ def _paper_page(number: int, comment_form: CommentForm, decline_form: DeclineFor
         comments=comments,
         who=lambda person: discussion.display_name(person, sub, viewer=user) if person else "Someone",
         comment_form=comment_form,
-        recommendations=RECOMMENDATIONS,
-        confidences=CONFIDENCES,
+        fields=permissions.visible_fields(permissions.review_audience(user, sub), review_form.fields(ws, retired=True)),
         show_authors=not ws.double_blind or permissions.can_chair_paper(user, sub),
         managed=_managed_view(sub) if permissions.manages(user, sub) else None,
         button=ButtonForm(),
@@ -223,8 +220,10 @@ def review(number: int) -> str | Response | tuple[str, int]:
         abort(404)
     ordinal, assignment_id = assignment.ordinal, assignment.id  # (read now: a lost race expires them)
     existing = assignment.review
-    form = ReviewForm.from_model(existing) if request.method == "GET" else ReviewForm()
+    form_class = review_form_for(review_form.fields(ws))
+    form = form_class.from_model(existing) if request.method == "GET" else form_class()
     problems: list[str] = []
+    marked: dict[str, str] = {}
     if form.validate_on_submit():
         submit = request.form.get("action") == "submit"
         outcome = work.attempt(lambda: reviews.save_review(ws, assignment, **form.to_input(), submit=submit), show_deadline=True)
@@ -233,9 +232,19 @@ def review(number: int) -> str | Response | tuple[str, int]:
             return redirect(url_for(".paper", number=number))
         existing, problem = _refused(assignment_id, outcome)  # the text typed comes back in the form: none of it is lost
         problems.append(problem)
+        if isinstance(outcome.error, review_form.AnswersRefused):  # each field's problem under it, linked from the top
+            marked = outcome.error.problems
     open_ = reviews.reviewing_open(ws, utcnow())
     return form_page(
-        "review/form.html", form=form, problems=problems, ws=ws, sub=sub, review=existing, ordinal=ordinal, open=open_
+        "review/form.html",
+        form=form,
+        problems=problems,
+        marked=marked,
+        ws=ws,
+        sub=sub,
+        review=existing,
+        ordinal=ordinal,
+        open=open_,
     )
 
 

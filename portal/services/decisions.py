@@ -13,13 +13,15 @@ import sqlalchemy as sa
 from jinja2 import TemplateError
 from sqlalchemy.orm import contains_eager, selectinload
 
-from portal import emails
+from portal import emails, permissions
 from portal.db import MAX_ID, db, like_pattern, utcnow
 from portal.domain import ChangedMeanwhile, Conflicted, DomainError, InvalidTransition
 from portal.jobs import Progress, deliver_queued, job, path_for
 from portal.models import (
+    Audience,
     Decision,
     EmailState,
+    FieldKind,
     Job,
     Letter,
     LetterTemplate,
@@ -39,7 +41,7 @@ from portal.models.submission import submission_topic
 from portal.permissions import chair_conflicted_ids
 from portal.queries import letter_sent
 from portal.sandbox import BudgetExceeded, chair_sandbox
-from portal.services import audit
+from portal.services import audit, review_form
 
 DEFAULT_ACCEPT = """Dear {{ authors }},
 
@@ -136,14 +138,21 @@ def decide_many(
 
 
 def reviews_for_authors(sub: Submission) -> str:
-    """The submitted reviews' comments to the authors, as "Reviewer N", never a name."""
-    return _reviews_for_authors([sub.id]).get(sub.id, "")
+    """The submitted reviews as the authors read them: the answers to every field for the authors, as
+    "Reviewer N", never a name."""
+    return _reviews_for_authors([sub.id], sub.workshop).get(sub.id, "")
 
 
-def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int, str]:
-    """``reviews_for_authors`` of many papers in one query: paper id -> the comments (papers without any left out)."""
+def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]], ws: Workshop) -> dict[int, str]:
+    """``reviews_for_authors`` of many papers in one query: paper id -> the text (papers without any left out).
+    A form with one field for the authors (the default: the comments to the authors) gives its answers alone,
+    under "Reviewer N:"; with more, each answer under its field's label."""
+    shown = permissions.visible_fields(Audience.AUTHORS, review_form.fields(ws))
+    if not shown:
+        return {}
+    own = [f.key for f in shown if f.builtin]
     rows = db.session.execute(
-        sa.select(ReviewAssignment.submission_id, ReviewAssignment.ordinal, Review.comments_to_authors)
+        sa.select(ReviewAssignment.submission_id, ReviewAssignment.ordinal, Review.answers, *(getattr(Review, k) for k in own))
         .join(Review, Review.assignment_id == ReviewAssignment.id)
         .where(
             ReviewAssignment.submission_id.in_(sub_ids),
@@ -153,9 +162,18 @@ def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int
         .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
     ).all()
     parts: dict[int, list[str]] = {}
-    for sub_id, ordinal, comments in rows:
-        if comments.strip():
-            parts.setdefault(sub_id, []).append(f"Reviewer {ordinal}:\n{comments.strip()}")
+    for sub_id, ordinal, answers, *columns in rows:
+        content = dict(answers or {}) | dict(zip(own, columns, strict=True))
+        given = [(f, content.get(f.key)) for f in shown if not f.empty(content.get(f.key))]
+        if not given:
+            continue
+        if len(shown) == 1:
+            text = str(given[0][1]).strip() if shown[0].kind == FieldKind.TEXT else given[0][0].display(given[0][1])
+        else:
+            text = "\n".join(
+                f"{f.label}:\n{str(v).strip()}" if f.kind == FieldKind.TEXT else f"{f.label}: {f.display(v)}" for f, v in given
+            )
+        parts.setdefault(sub_id, []).append(f"Reviewer {ordinal}:\n{text}")
     return {sub_id: "\n\n".join(texts) for sub_id, texts in parts.items()}
 
 
@@ -293,7 +311,7 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
         sa.select(Submission).where(Submission.id.in_(decided)).options(selectinload(Submission.authors))
     ).all()
     letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter).where(Letter.submission_id.not_in(mine)))}
-    reviews = _reviews_for_authors(decided) if with_reviews else {}
+    reviews = _reviews_for_authors(decided, ws) if with_reviews else {}
     templates = saved_templates(ws)
     for sub in subs:
         letter = letters.get(sub.id)

@@ -21,8 +21,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.db import db
-from portal.models import Letter, ReviewAssignment, Submission, SubmissionState, User, Workshop
-from portal.permissions import chair_conflicted_ids
+from portal.models import (
+    Audience,
+    FieldKind,
+    Letter,
+    Review,
+    ReviewAssignment,
+    ReviewField,
+    Submission,
+    SubmissionState,
+    User,
+    Workshop,
+)
+from portal.permissions import chair_conflicted_ids, visible_fields
+from portal.services import review_form
 
 Row = dict[str, Any]
 
@@ -64,19 +76,6 @@ def _columns(names: tuple[str, ...]) -> list[tuple[str, Callable[[Row], Any]]]:
     return [(name, _key(name)) for name in names]
 
 
-REVIEW_TEXTS = ("summary", "strengths", "weaknesses", "comments_to_authors", "confidential_comments")
-REVIEW_COLUMNS = (
-    "number",
-    "title",
-    "reviewer_ordinal",
-    "reviewer_name",
-    "reviewer_email",
-    "state",
-    "recommendation",
-    "confidence",
-    *REVIEW_TEXTS,
-    "submitted_at",
-)
 DECISION_COLUMNS = ("number", "title", "decision", "presentation", "note", "letter")
 
 
@@ -136,7 +135,9 @@ def submissions(actor: User, ws: Workshop) -> Export:
 
 
 def reviews(actor: User, ws: Workshop) -> Export:
-    """One row per assignment: a review not started yet has the state "not started" and empty texts."""
+    """One row per assignment: a review not started yet has the state "not started" and empty answers. A column
+    per field of the review form in its order, retired ones too (their answers are kept), named by the field's
+    key (the JSON's rows hold the same keys)."""
     stmt = (
         sa.select(ReviewAssignment)
         .join(Submission, Submission.id == ReviewAssignment.submission_id)
@@ -146,6 +147,8 @@ def reviews(actor: User, ws: Workshop) -> Export:
         )
         .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
     )
+    # Every field, retired ones included: the exports are the chairs' (``permissions.visible_fields``).
+    shown = visible_fields(Audience.CHAIRS, review_form.fields(ws, retired=True))
     rows = []
     for a in db.session.scalars(stmt):
         review = a.review
@@ -157,13 +160,19 @@ def reviews(actor: User, ws: Workshop) -> Export:
                 "reviewer_name": a.reviewer.name,
                 "reviewer_email": a.reviewer.email,
                 "state": review.state.value if review else "not started",
-                "recommendation": review.recommendation if review else None,
-                "confidence": review.confidence if review else None,
-                **{name: getattr(review, name) if review else "" for name in REVIEW_TEXTS},
+                **{f.key: _answer(f, review) for f in shown},
                 "submitted_at": iso(review.submitted_at) if review else None,
             }
         )
-    return Export("reviews", rows, _columns(REVIEW_COLUMNS))
+    head = ("number", "title", "reviewer_ordinal", "reviewer_name", "reviewer_email", "state")
+    return Export("reviews", rows, _columns((*head, *(f.key for f in shown), "submitted_at")))
+
+
+def _answer(field: ReviewField, review: Review | None) -> Any:
+    """A field's cell: the text ("" when empty, as before the form could change), the score, the choices."""
+    if field.kind == FieldKind.TEXT:
+        return (review.answer(field.key) or "") if review else ""
+    return field.export_value(review.answer(field.key)) if review else None
 
 
 def decisions(actor: User, ws: Workshop) -> Export:
@@ -197,8 +206,8 @@ EXPORTS: dict[str, tuple[Callable[[User, Workshop], Export], str]] = {
     ),
     "reviews": (
         reviews,
-        "Every review assignment: the paper, the reviewer (ordinal, name, email), the state, "
-        "recommendation, confidence, every text including the confidential comments, submission time.",
+        "Every review assignment: the paper, the reviewer (ordinal, name, email), the state, a column for "
+        "every field of the review form (retired fields too, the confidential comments included), submission time.",
     ),
     "decisions": (
         decisions,

@@ -8,10 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal.db import db
-from portal.models import REVIEW_FIELDS, KeptDraft, Review, ReviewAssignment, ReviewState, User
+from portal.models import KeptDraft, Review, ReviewAssignment, ReviewState, User
 from portal.services import audit
-
-FIELDS = REVIEW_FIELDS  # what a draft holds
 
 
 def keep(assignment: ReviewAssignment) -> KeptDraft | None:
@@ -20,8 +18,8 @@ def keep(assignment: ReviewAssignment) -> KeptDraft | None:
     review = db.session.scalar(sa.select(Review).where(Review.assignment_id == assignment.id, Review.state == ReviewState.DRAFT))
     if review is None:
         return None
-    content = {k: getattr(review, k) for k in FIELDS}
-    if not any(v not in (None, "") for v in content.values()):
+    content = review.content()
+    if not any(v not in (None, "", []) for v in content.values()):
         return None  # an empty draft: nothing to keep
     db.session.execute(
         sa.delete(KeptDraft).where(
@@ -49,11 +47,7 @@ def restore(assignment: ReviewAssignment) -> Review | None:
     if row is None:
         return None
     review = Review(assignment_id=assignment.id, state=ReviewState.DRAFT, updated_at=row.saved_at)
-    for k in FIELDS:
-        setattr(review, k, row.content.get(k))
-    for k in ("summary", "strengths", "weaknesses", "comments_to_authors", "confidential_comments"):
-        if getattr(review, k) is None:
-            setattr(review, k, "")
+    review.set_content(row.content)
     db.session.add(review)
     db.session.delete(row)
     db.session.flush()

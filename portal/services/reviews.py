@@ -12,9 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from portal import emails, permissions
 from portal.db import db, utcnow
-from portal.domain import ChangedMeanwhile, DeadlinePassed, DomainError
+from portal.domain import ChangedMeanwhile, DeadlinePassed
 from portal.models import (
-    REVIEW_FIELDS,
     Phase,
     Review,
     ReviewAssignment,
@@ -25,7 +24,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import audit
+from portal.services import audit, review_form
 from portal.services.scores import refresh_scores
 from portal.urls import external_url
 
@@ -56,16 +55,15 @@ def save_review(
             "This review was saved (perhaps in another tab) after you opened it. Reload the page to see the latest "
             "text, then make your change again."
         )
-    for key in REVIEW_FIELDS:
-        setattr(review, key, data.get(key) if key in ("recommendation", "confidence") else (data.get(key) or ""))
     was_submitted = review.state == ReviewState.SUBMITTED
+    on_form = review_form.fields(ws)
+    review_form.check_answers(on_form, data, submit=submit or was_submitted)
+    # The answers to the fields on the form replace theirs; those of retired fields stay as they were given.
+    review.set_content(review.content() | {f.key: data.get(f.key) for f in on_form})
     if submit or was_submitted:
-        missing = [k for k in ("recommendation", "confidence") if not data.get(k)]
-        if missing:
-            raise DomainError("A submitted review needs an overall recommendation and a confidence.")
         review.state = ReviewState.SUBMITTED
         review.submitted_at = review.submitted_at or now
-        review.history.append(ReviewRevision(content={k: getattr(review, k) for k in REVIEW_FIELDS}, created_at=now))
+        review.history.append(ReviewRevision(content=review.content(), created_at=now))
     review.updated_at = now
     refresh_scores([assignment.submission_id])
     return review

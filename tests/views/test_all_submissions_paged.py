@@ -170,7 +170,7 @@ def test_same_statements_and_a_small_page_at_2000_papers_as_at_20(app: Flask) ->
 SECTIONS = {
     "Papers": ["Overview", "Submissions", "Files & deadlines", "Assignments", "Conflicts", "Decisions"],
     "Communication": ["Letters", "Group mail"],
-    "Setup": ["Reviewing settings", "Submission settings", "Members", "Invitations", "Public site"],
+    "Setup": ["Reviewing settings", "Review form", "Submission settings", "Members", "Invitations", "Public site"],
     "Records": ["Exports", "Jobs", "Audit log"],
 }
 # A page of each section, and the section it marks as the current page.
@@ -184,6 +184,7 @@ CURRENT = {
     "/chair/letters": "Letters",
     "/chair/mail": "Group mail",
     "/chair/reviewing": "Reviewing settings",
+    "/chair/review-form": "Review form",
     "/settings/": "Submission settings",
     "/members/": "Members",
     "/members/invitations": "Invitations",

@@ -691,7 +691,9 @@ def test_reviewer_sees_the_other_reviews_only_after_submitting_their_own(world: 
     assert flashes(after) == ["Your review is submitted. You can now read the other reviews of this paper."]
     assert review_headings(after) == ["Reviewer 1 (you)", "Reviewer 2"]
     page = text_of(after)
-    assert ("Reviewer 2 Weak accept (4/5) · confidence Fairly confident (3/5) Summary " + REX_REVIEW["summary"]) in page
+    assert (
+        "Reviewer 2 Weak accept (4/5) · confidence Fairly confident (3/5) Summary of the paper " + REX_REVIEW["summary"]
+    ) in page
     assert all(REX_REVIEW[k] in page for k in ("summary", "strengths", "weaknesses", "comments_to_authors"))
     assert_no_leak(after, [REX_REVIEW["confidential_comments"], "Rex Reader", "rex@example.org", *identities("p1")])
     assert comments(after) == [("Reviewer 2", REX_COMMENT)]

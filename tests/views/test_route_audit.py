@@ -53,6 +53,7 @@ from portal.extensions import limiter
 from portal.models import (
     AssignmentExclusion,
     AssignmentProposal,
+    Audience,
     AuditEvent,
     Bid,
     BidValue,
@@ -78,9 +79,10 @@ from portal.models import (
     Revision,
     Submission,
     Topic,
+    User,
     Workshop,
 )
-from portal.services import accounts, assignments, bidding, discussion, reviews
+from portal.services import accounts, api_tokens, assignments, bidding, discussion, review_form, reviews
 from portal.services import submissions as subs
 from portal.services.accounts import _hash_token, _password_fingerprint
 from portal.services.scores import refresh_scores
@@ -217,6 +219,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("account.conflicts", "GET"): signed_in(),
     ("account.conflicts", "POST"): signed_in("redirect"),
     ("account.sign_out_everywhere", "POST"): signed_in("redirect!"),
+    ("account.tokens", "GET"): signed_in(),
+    ("account.tokens", "POST"): signed_in("422"),  # no name: the form again
+    ("account.revoke_token", "POST"): signed_in("404", author="redirect!"),  # the author's token: hers alone
     # Una's link to a new address: it carries its own proof, so it works without a session (then sign in).
     ("account.confirm_email_change", "GET"): every("login!", unassigned="redirect!"),
     # --- the author's area
@@ -263,12 +268,21 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("members.invitations", "POST"): chair_only("422"),
     ("members.resend_invitation", "POST"): chair_only("redirect!"),
     ("members.revoke_invitation", "POST"): chair_only("redirect!"),
+    ("members.tokens", "GET"): chair_only(),
+    ("members.revoke_token", "POST"): chair_only("redirect!"),  # a chair revokes anyone's API token
     # --- chairs: the console, reviewing, assignment
     ("chair.home", "GET"): chair_only(),
     ("chair.submissions", "GET"): chair_only(),
     ("chair.paper", "GET"): chair_only(chair_author="404"),
     # without the confirmation's "Yes": the page that asks (nothing is deleted)
     ("chair.discard_kept_draft", "POST"): chair_only(chair_author="404"),  # paper 1's review: not for a chair who is its author
+    ("chair.review_form", "GET"): chair_only(),
+    ("chair.add_review_field", "POST"): chair_only("422"),
+    ("chair.review_field", "GET"): chair_only(),
+    ("chair.review_field", "POST"): chair_only("422"),
+    ("chair.move_review_field", "POST"): chair_only("redirect!"),
+    ("chair.retire_review_field", "POST"): chair_only("redirect!"),
+    ("chair.restore_review_field", "POST"): chair_only("redirect"),  # (nothing retired: refused, nothing changes)
     ("chair.reviewing", "GET"): chair_only(),
     ("chair.reviewing", "POST"): chair_only("422"),
     ("chair.conflicts", "GET"): chair_only(),
@@ -371,6 +385,9 @@ REVIEW = {
     "weaknesses": "Weakness seen by the first reviewer: no comparison with blockwise attention.",
     "comments_to_authors": "To the authors from the first reviewer: please report the memory per device.",
     "confidential_comments": "Confidential for the chairs: a prior workshop version of this paper exists.",
+    # Two fields the chairs added to the form (issue 21.1): one the authors read, one for the chairs only.
+    "artifact_notes": "Artifact note for the authors: the released code reproduces table two.",
+    "novelty_flag": "Novelty flag for the chairs: overlaps a paper under review elsewhere.",
 }
 DRAFT = {
     "summary": "Draft summary by the third reviewer: the ring needs a torus topology.",
@@ -439,11 +456,18 @@ SECRETS: list[tuple[list[str], set[str], tuple[str, ...]]] = [
     # reviewers have not submitted theirs, so they may not read them yet); the authors get the comments to the
     # authors with the decision. A draft review is its writer's (and the handling chair's) alone.
     (
-        [REVIEW["summary"], REVIEW["strengths"], REVIEW["weaknesses"], REVIEW["confidential_comments"], COMMENT],
+        [
+            REVIEW["summary"],
+            REVIEW["strengths"],
+            REVIEW["weaknesses"],
+            REVIEW["confidential_comments"],
+            REVIEW["novelty_flag"],
+            COMMENT,
+        ],
         {"reviewer", "chair"},
         (),
     ),
-    ([REVIEW["comments_to_authors"]], {*AUTHORS, "reviewer", "chair"}, ()),
+    ([REVIEW["comments_to_authors"], REVIEW["artifact_notes"]], {*AUTHORS, "reviewer", "chair"}, ()),
     (list(DRAFT.values()), {"drafting", "chair"}, ()),
 ]
 
@@ -467,6 +491,7 @@ class World:
     tokens: dict[str, str]
     exclusion: int = 0  # a pair of paper 1 left out of automatic runs (the unassigned reviewer, marked never)
     kept: int = 0  # a draft of paper 1 kept from a removed reviewer (the unassigned one)
+    api_token: int = 0  # the author's personal access token (tests/views/test_api_audit.py makes one for everyone)
     cookies: dict[str, str] = field(default_factory=dict)  # role -> session cookie
 
 
@@ -534,6 +559,8 @@ def build_world(app: Flask) -> World:
         drafting = assignments.assign_reviewer(chair, ws, p1, users["drafting"])
         assignments.assign_reviewer(chair, ws, p2, users["unassigned"])
         bidding.place_bids(users["unassigned"], ws, {p1.id: BidValue.EAGER}, now)  # Una would review paper 1 too
+        for label, audience in (("Artifact notes", Audience.AUTHORS), ("Novelty flag", Audience.CHAIRS)):
+            review_form.add_field(chair, ws, review_form.FieldInput(label=label, visibility=audience))
         reviews.save_review(ws, own, {**REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
         reviews.save_review(ws, drafting, {**DRAFT, "recommendation": 2, "confidence": None}, submit=False, version=None)
         discussion.post_comment(users["reviewer"], ws, p1, COMMENT)
@@ -604,6 +631,8 @@ def build_world(app: Flask) -> World:
         db.session.add(kept)
         db.session.flush()
         world.kept = kept.id
+        author = db.session.get(User, world.users["author"])
+        world.api_token = api_tokens.create_token(author, author, name="audit script", scope="write")[0].id
         db.session.commit()
     assert world.letter and world.revision and world.topic and world.speaker and world.exclusion
     return world
@@ -690,6 +719,7 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "proposal_id": world.proposal,
         "exclusion_id": world.exclusion,
         "kept_id": world.kept,
+        "token_id": world.api_token,
         "job_id": world.job,
         "invitation_id": world.invitation,
         "user_id": world.users["unassigned"],
@@ -698,6 +728,8 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "kind": "topics",
         "role": "speaker",
         "fmt": "csv",
+        "key": "summary",
+        "direction": "down",
         "item_id": world.speaker if "role" in rule.arguments else world.topic,
     }
     values.update(

@@ -1,0 +1,271 @@
+"""The review form the chairs shape (issue 21.1): reading the workshop's fields, adding, changing, moving,
+retiring and restoring one, and checking a review's answers against them. The caller commits.
+
+A workshop that never touched its form has no rows: ``fields`` gives the default form (``DEFAULT_FORM``) as
+unsaved rows, and the first change saves it. A field is never deleted: retired, it leaves the reviewer's form, and
+its answers stay in the reviews, their history and the exports."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.db import db, utcnow
+from portal.domain import DomainError
+from portal.models import REVIEW_FIELDS, FieldKind, PaperFieldScore, ReviewField, User, Workshop, default_fields
+from portal.models.review_form import RESERVED_KEYS, Audience, words
+from portal.services import audit, scores
+
+FORM = "review"
+MAX_FIELDS = 40
+MAX_SCALE = 10
+MAX_CHOICES = 20
+TEXT_LIMIT = 20_000  # characters of one text answer
+
+
+def fields(ws: Workshop, *, retired: bool = False, form: str = FORM) -> list[ReviewField]:
+    """The form's fields in order (with ``retired``, the retired ones too, where they stood)."""
+    rows = list(
+        db.session.scalars(
+            sa.select(ReviewField)
+            .where(ReviewField.workshop_id == ws.id, ReviewField.form == form)
+            .order_by(ReviewField.position, ReviewField.id)
+        )
+    )
+    if not rows and form == FORM:
+        rows = default_fields(ws.id)
+    return rows if retired else [f for f in rows if f.active]
+
+
+def saved_fields(ws: Workshop) -> list[ReviewField]:
+    """The form's rows, saving the default form first when the workshop has none yet."""
+    rows = fields(ws, retired=True)
+    if rows and rows[0].id is None:
+        db.session.add_all(rows)
+        db.session.flush()
+    return rows
+
+
+# --- changing the form ------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldInput:
+    """What the chair's field form gives (``chair.forms.ReviewFieldForm.to_input``)."""
+
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    help: str = ""
+    required: bool = False
+    visibility: Audience = Audience.CHAIRS
+    labels: list[str] = field(default_factory=list)  # a score's scale, worst first when the best is high
+    best: str = "high"
+    choices: list[str] = field(default_factory=list)
+    min_words: int | None = None
+    max_words: int | None = None
+    console_column: bool = False
+
+
+def _check(data: FieldInput, existing: ReviewField | None) -> dict[str, Any]:
+    """The options a field keeps, from the input; refuses what cannot work."""
+    kind = existing.kind if existing is not None else data.kind
+    if not data.label.strip():
+        raise DomainError("Give the field a label.")
+    if kind == FieldKind.SCORE:
+        labels = [x.strip() for x in data.labels if x.strip()]
+        if not 2 <= len(labels) <= MAX_SCALE:
+            raise DomainError(f"A score needs between 2 and {MAX_SCALE} points on its scale, one label a line.")
+        if existing is not None and existing.fixed_scale and len(labels) != 5:
+            raise DomainError(f"“{existing.label}” keeps its five points (the console counts them); change their labels only.")
+        return {"labels": labels, "best": "low" if data.best == "low" else "high"}
+    if kind in (FieldKind.CHOICE, FieldKind.MULTI):
+        choices = list(dict.fromkeys(x.strip() for x in data.choices if x.strip()))
+        if not 2 <= len(choices) <= MAX_CHOICES:
+            raise DomainError(f"A choice needs between 2 and {MAX_CHOICES} options, one a line.")
+        return {"choices": choices}
+    return {}
+
+
+def _words(data: FieldInput, kind: FieldKind) -> tuple[int | None, int | None]:
+    if kind != FieldKind.TEXT:
+        return None, None
+    least, most = data.min_words or None, data.max_words or None
+    if least is not None and most is not None and least > most:
+        raise DomainError("The fewest words cannot be more than the most words.")
+    return least, most
+
+
+def new_key(label: str, taken: set[str]) -> str:
+    """A key for a new field, from its label: ``reproducibility``, ``best_paper_candidate``, never one taken or
+    reserved (``_2`` and on)."""
+    ascii_ = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "_", ascii_).strip("_")[:32] or "field"
+    if not base[0].isalpha():
+        base = "f_" + base[:30]
+    key, n = base, 1
+    while key in taken or key in RESERVED_KEYS or key in REVIEW_FIELDS:
+        n += 1
+        key = f"{base}_{n}"
+    return key
+
+
+def add_field(actor: User, ws: Workshop, data: FieldInput) -> ReviewField:
+    rows = saved_fields(ws)
+    if len(rows) >= MAX_FIELDS:
+        raise DomainError(f"A review form holds at most {MAX_FIELDS} fields (retired ones included).")
+    options = _check(data, None)
+    least, most = _words(data, data.kind)
+    row = ReviewField(
+        workshop_id=ws.id,
+        form=FORM,
+        key=new_key(data.label, {r.key for r in rows}),
+        kind=data.kind,
+        label=data.label.strip(),
+        help=data.help.strip(),
+        required=data.required,
+        position=max((r.position for r in rows), default=0) + 1,
+        options=options,
+        min_words=least,
+        max_words=most,
+        visibility=data.visibility,
+        is_console_column=data.console_column and data.kind == FieldKind.SCORE,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "settings.review_form", f"Review form: added “{row.label}” ({row.kind.label.lower()})")
+    return row
+
+
+def update_field(actor: User, ws: Workshop, row: ReviewField, data: FieldInput) -> ReviewField:
+    """Change a field's label, help, rules, visibility or scale; its kind and key stay (answers already given keep
+    their meaning: an answer on a point since taken off the scale shows as given)."""
+    options = _check(data, row)
+    least, most = _words(data, row.kind)
+    was_column = row.is_console_column
+    row.label, row.help, row.options = data.label.strip(), data.help.strip(), options
+    row.required = True if row.fixed_scale else data.required  # (a submitted review always has both)
+    row.min_words, row.max_words, row.visibility = least, most, data.visibility
+    row.is_console_column = data.console_column and row.kind == FieldKind.SCORE and not row.is_recommendation
+    db.session.flush()
+    if row.is_console_column != was_column:
+        scores.refresh_field_scores(None)
+    audit.record(actor, "settings.review_form", f"Review form: changed “{row.label}”")
+    return row
+
+
+def field_by_id(ws: Workshop, field_id: int) -> ReviewField | None:
+    """One of the workshop's saved fields (None: not one of its fields)."""
+    row = db.session.get(ReviewField, field_id)
+    return row if row is not None and row.workshop_id == ws.id and row.form == FORM else None
+
+
+def move_field(actor: User, ws: Workshop, key: str, step: int) -> None:
+    """One place up (-1) or down (+1) among the fields on the form."""
+    rows = saved_fields(ws)
+    live = [r for r in rows if r.active]
+    index = next((i for i, r in enumerate(live) if r.key == key), None)
+    if index is None:
+        raise DomainError("That field is not on the form.")
+    other = index + step
+    if not 0 <= other < len(live):
+        return
+    live[index], live[other] = live[other], live[index]
+    order = live + [r for r in rows if not r.active]
+    for position, row in enumerate(order, start=1):
+        row.position = position
+    db.session.flush()
+    audit.record(actor, "settings.review_form", f"Review form: moved “{live[other].label}” {'up' if step < 0 else 'down'}")
+
+
+def retire_field(actor: User, ws: Workshop, key: str, now: datetime | None = None) -> ReviewField:
+    row = next((r for r in saved_fields(ws) if r.key == key), None)
+    if row is None or not row.active:
+        raise DomainError("That field is not on the form.")
+    if row.fixed_scale:
+        raise DomainError(f"“{row.label}” stays on the form: the scores, the console and the decisions read it.")
+    row.retired_at = now or utcnow()
+    was_column, row.is_console_column = row.is_console_column, False
+    db.session.flush()
+    if was_column:
+        db.session.execute(sa.delete(PaperFieldScore).where(PaperFieldScore.field_id == row.id))
+    audit.record(actor, "settings.review_form", f"Review form: retired “{row.label}” (its answers are kept)")
+    return row
+
+
+def restore_field(actor: User, ws: Workshop, key: str) -> ReviewField:
+    rows = saved_fields(ws)
+    row = next((r for r in rows if r.key == key), None)
+    if row is None or row.active:
+        raise DomainError("That field is not retired.")
+    row.retired_at = None
+    row.position = max((r.position for r in rows), default=0) + 1
+    db.session.flush()
+    audit.record(actor, "settings.review_form", f"Review form: put “{row.label}” back on the form")
+    return row
+
+
+# --- checking answers -------------------------------------------------------------------------------
+
+
+class AnswersRefused(DomainError):
+    """Some answers break the form's rules; ``problems`` says which (by field key) and why."""
+
+    def __init__(self, message: str, problems: dict[str, str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def _needs(row: ReviewField) -> str:
+    """How the refusal names a required field: "an overall recommendation", "“Reproducibility notes”"."""
+    if row.kind in (FieldKind.TEXT, FieldKind.MULTI):
+        return f"“{row.label}”"
+    name = row.label[0].lower() + row.label[1:]
+    return ("an " if name[:1] in "aeiou" else "a ") + name
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def check_answers(rows: list[ReviewField], data: dict[str, Any], *, submit: bool) -> None:
+    """Refuse answers that break the rules of the form's fields: a required field left empty (to submit), a
+    text over its word limit (always) or under it (to submit), a score off its scale, a choice not offered."""
+    problems: dict[str, str] = {}
+    missing = False
+    for row in rows:
+        value = data.get(row.key)
+        if row.empty(value):
+            if submit and row.required:
+                missing = True
+                problems[row.key] = {
+                    FieldKind.TEXT: "Write this to submit the review.",
+                    FieldKind.MULTI: "Choose at least one to submit the review.",
+                }.get(row.kind, "Choose one to submit the review.")
+            continue
+        if row.kind == FieldKind.TEXT:
+            count = words(str(value))
+            if row.max_words and count > row.max_words:
+                problems[row.key] = f"Keep this to {row.max_words} words or fewer (it has {count})."
+            elif submit and row.min_words and count < row.min_words:
+                problems[row.key] = f"Write at least {row.min_words} words to submit the review (it has {count})."
+            elif len(str(value)) > TEXT_LIMIT:
+                problems[row.key] = f"Keep this under {TEXT_LIMIT:,} characters."
+        elif row.kind == FieldKind.SCORE and not (isinstance(value, int) and 1 <= value <= len(row.labels)):
+            problems[row.key] = "Choose a point of the scale."
+        elif row.kind == FieldKind.CHOICE and value not in row.choices:
+            problems[row.key] = "Choose one of the options."
+        elif row.kind == FieldKind.MULTI and not set(value) <= set(row.choices):
+            problems[row.key] = "Choose among the options."
+    if not problems:
+        return
+    if missing:
+        required = [_needs(r) for r in rows if r.required]
+        message = f"A submitted review needs {_and(required)}."
+    else:
+        message = "Some answers do not fit the form: see the marked fields."
+    raise AnswersRefused(message, problems)

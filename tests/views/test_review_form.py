@@ -1,0 +1,435 @@
+"""The review form the chairs shape (issue 21.1) and the reviews the authors read (21.4): the default form is
+today's; a chair adds, changes, moves, retires and restores fields; the reviewer's form follows them, with its
+rules (required, word limits); who reads each field's answers on the pages, in the letters and in the exports;
+a form changed after reviews exist keeps every answer; a score shown as a console column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import work
+from portal.db import db, utcnow
+from portal.models import (
+    Decision,
+    PaperFieldScore,
+    Phase,
+    ReviewField,
+    Submission,
+    User,
+    Workshop,
+)
+from portal.queries import assignment_of
+from portal.services import assignments, review_form
+from tests.conftest import CSRF_RE, SMTPRecorder, text_of
+from tests.factories import decide_and_notify, make_user
+from tests.views.test_group_mail import client_for, make_paper
+
+DEFAULT_LABELS = [
+    "Overall recommendation",
+    "Confidence",
+    "Summary of the paper",
+    "Strengths",
+    "Weaknesses",
+    "Comments to the authors",
+    "Confidential comments to the chairs",
+]
+# Each text unique, so a page, a mail or a file showing it is caught.
+RITA = {
+    "recommendation": "4",
+    "confidence": "3",
+    "summary": "Rita's summary: the ring overlaps communication.",
+    "strengths": "Rita's strength: a clean analysis.",
+    "weaknesses": "Rita's weakness: one cluster only.",
+    "comments_to_authors": "Rita to the authors: report memory per device.",
+    "confidential_comments": "Rita to the chairs: an earlier version exists.",
+    "artifact_available": "yes",
+    "reproducibility": "4",
+    "area_notes": "Rita for the chairs only: check the novelty claim.",
+}
+REX = {
+    "recommendation": "2",
+    "confidence": "5",
+    "summary": "Rex's summary: memory tokens.",
+    "comments_to_authors": "Rex to the authors: compare with blockwise attention.",
+    "artifact_available": "no",
+    "reproducibility": "2",
+    "area_notes": "Rex for the chairs only: borderline.",
+}
+
+
+@dataclass
+class World:
+    app: Flask
+    p1: int
+    users: dict[str, int]
+
+    def client(self, key: str) -> FlaskClient:
+        with self.app.app_context():
+            email = db.session.get(User, self.users[key]).email
+        return client_for(self.app, email)
+
+
+def token_of(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match
+    return match.group(1)
+
+
+def add_field(chair: FlaskClient, **data: Any) -> Any:
+    page = chair.get("/chair/review-form")
+    return chair.post("/chair/review-form", data={"csrf_token": token_of(page.get_data(as_text=True)), **data})
+
+
+def review_url(world: World) -> str:
+    return f"/review/papers/{world.p1}/review"
+
+
+def post_review(client: FlaskClient, world: World, data: dict[str, str], action: str = "submit") -> Any:
+    page = client.get(review_url(world)).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="([^"]*)"', page)
+    return client.post(
+        review_url(world),
+        data={"csrf_token": token_of(page), "version": version.group(1) if version else "", "action": action, **data},
+    )
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """Paper 1 by Ann, reviewed by Rita and Rex (reviewing open); Una reviews nothing; Carla chairs."""
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        ws.phase, ws.review_deadline = Phase.REVIEWING, utcnow() + timedelta(days=7)
+        u = {
+            k: make_user(f"{k}@example.org", name=name, roles=roles, affiliation=f"{name.split()[0]} Institute")
+            for k, name, roles in [
+                ("carla", "Carla Chair", ("chair",)),
+                ("ann", "Ann Author", ()),
+                ("rita", "Rita Reviewer", ("reviewer",)),
+                ("rex", "Rex Reader", ("reviewer",)),
+                ("una", "Una Unassigned", ("reviewer",)),
+            ]
+        }
+        p1 = make_paper(ws, u["ann"], "Ring Attention at Scale", [("Ann Author", "ann@example.org")])
+        for key in ("rita", "rex"):
+            assignments.assign_reviewer(u["carla"], ws, p1, u[key])
+        db.session.commit()
+        return World(app, p1.id, {k: v.id for k, v in u.items()})
+
+
+def shape_the_form(chair: FlaskClient) -> None:
+    """Three fields: a yes/no the authors read (required), a 1-5 score the reviewers read shown on the console,
+    a text for the chairs only with a word limit."""
+    for data in (
+        {"label": "Artifact available", "kind": "yesno", "visibility": "authors", "required": "y"},
+        {
+            "label": "Reproducibility",
+            "kind": "score",
+            "visibility": "reviewers",
+            "scale": "Not at all\nHardly\nPartly\nMostly\nFully",
+            "best": "high",
+            "console_column": "y",
+        },
+        {"label": "Area notes", "kind": "text", "visibility": "chairs", "max_words": "12"},
+    ):
+        response = add_field(chair, **data)
+        assert response.status_code == 302, text_of(response)
+
+
+def answers_of(world: World, reviewer: str) -> dict[str, Any]:
+    with world.app.app_context():
+        a = assignment_of(world.p1, world.users[reviewer])
+        assert a is not None and a.review is not None
+        return a.review.content()
+
+
+# --- the default form --------------------------------------------------------------------------------------
+
+
+def test_default_form_is_the_fixed_form_of_before(world: World) -> None:
+    page = world.client("rita").get(review_url(world))
+    legends_and_labels = re.findall(r'<legend>([^<]+)</legend>|<label for="[a-z_]+">([^<]+)</label>', page.get_data(as_text=True))
+    assert [a or b for a, b in legends_and_labels] == DEFAULT_LABELS
+    text = text_of(page)
+    assert "Comments to the authors The authors see this, anonymously, once the decision letters are sent." in text
+    assert "Confidential comments to the chairs Only the chairs see this." in text
+
+    chair_page = text_of(world.client("carla").get("/chair/review-form"))
+    rows = re.findall(r"\d (" + "|".join(DEFAULT_LABELS) + ")", chair_page)
+    assert rows == DEFAULT_LABELS
+    with world.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewField)) == 0  # nothing saved by looking
+
+
+def test_the_migration_seeds_todays_form_for_an_existing_workshop(app: Flask) -> None:
+    from portal.models.review_form import DEFAULT_FORM
+
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        shown = [(f.key, f.kind, f.label, f.required, f.visibility) for f in review_form.fields(ws)]
+    assert shown == [(d["key"], d["kind"], d["label"], d.get("required", False), d["visibility"]) for d in DEFAULT_FORM]
+
+
+# --- the chair's editor -----------------------------------------------------------------------------------
+
+
+def test_chair_adds_changes_moves_retires_and_restores_fields(world: World) -> None:
+    chair = world.client("carla")
+    shape_the_form(chair)
+    page = text_of(chair.get("/chair/review-form"))
+    assert "8 Artifact available Yes or no Authors required" in page
+    assert (
+        "9 Reproducibility Score on a labelled scale: Not at all, Hardly, Partly, Mostly, Fully (5 is best) "
+        "Reviewers optional, console column" in page
+    )
+    assert "10 Area notes Text Chairs optional, at most 12 words" in page
+
+    html = chair.get("/chair/review-form").get_data(as_text=True)
+    moved = chair.post("/chair/review-form/area_notes/up", data={"csrf_token": token_of(html)})
+    assert moved.status_code == 302
+    assert "9 Area notes" in text_of(chair.get("/chair/review-form"))
+
+    edit = chair.get("/chair/review-form/reproducibility").get_data(as_text=True)
+    changed = chair.post(
+        "/chair/review-form/reproducibility",
+        data={
+            "csrf_token": token_of(edit),
+            "label": "Reproducible?",
+            "visibility": "authors",
+            "scale": "No\nPartly\nYes",
+            "best": "high",
+        },
+    )
+    assert changed.status_code == 302
+    assert "10 Reproducible? Score on a labelled scale: No, Partly, Yes (3 is best) Authors optional" in text_of(
+        chair.get("/chair/review-form")
+    )
+
+    retired = chair.post("/chair/review-form/strengths/retire", data={"csrf_token": token_of(html)})
+    page = text_of(chair.get(retired.headers["Location"]))
+    assert "“Strengths” is off the form; the answers already given are kept (history, exports)." in page
+    assert re.search(r"Retired fields .* Strengths \(text, retired [^)]+\) Put back", page)
+    assert "Strengths" not in text_of(world.client("rita").get(review_url(world)))
+
+    chair.post("/chair/review-form/strengths/restore", data={"csrf_token": token_of(html)})
+    assert "10 Strengths" in text_of(chair.get("/chair/review-form"))  # back, last
+
+    refused = chair.post("/chair/review-form/recommendation/retire", data={"csrf_token": token_of(html)})
+    assert "“Overall recommendation” stays on the form" in text_of(chair.get(refused.headers["Location"]))
+    with world.app.app_context():
+        actions = db.session.scalars(
+            sa.text("SELECT summary FROM audit_event WHERE action = 'settings.review_form' ORDER BY id")
+        ).all()
+    assert actions[:3] == [
+        "Review form: added “Artifact available” (yes or no)",
+        "Review form: added “Reproducibility” (score on a labelled scale)",
+        "Review form: added “Area notes” (text)",
+    ]
+
+
+def test_chair_field_form_refuses_what_cannot_work(world: World) -> None:
+    chair = world.client("carla")
+    response = add_field(chair, label="Scale of one", kind="score", visibility="chairs", scale="Only")
+    assert response.status_code == 422
+    assert "Nothing was added A score needs between 2 and 10 points on its scale, one label a line." in text_of(response)
+    response = add_field(chair, label="", kind="text", visibility="chairs")
+    assert response.status_code == 422
+    assert "Label: Give the field a label." in text_of(response)
+    response = add_field(chair, label="Words", kind="text", visibility="chairs", min_words="50", max_words="10")
+    assert "The fewest words cannot be more than the most words." in text_of(response)
+    edit = chair.get("/chair/review-form/recommendation").get_data(as_text=True)
+    response = chair.post(
+        "/chair/review-form/recommendation",
+        data={"csrf_token": token_of(edit), "label": "Overall", "visibility": "reviewers", "scale": "Bad\nGood"},
+    )
+    assert "“Overall recommendation” keeps its five points (the console counts them); change their labels only." in text_of(
+        response
+    )
+    assert world.client("carla").get("/chair/review-form/nothing-here").status_code == 404
+
+
+# --- the reviewer's form and its rules -------------------------------------------------------------------
+
+
+def test_required_fields_and_word_limits_refuse_with_a_message_each(world: World) -> None:
+    shape_the_form(world.client("carla"))
+    rita = world.client("rita")
+    draft = post_review(rita, world, {"summary": "Only a start."}, action="draft")
+    assert draft.status_code == 302  # a draft may leave required fields empty
+
+    refused = post_review(rita, world, {"recommendation": "4", "confidence": "3", "area_notes": "word " * 13})
+    assert refused.status_code == 422
+    text = text_of(refused)
+    assert (
+        "Nothing was saved A submitted review needs an overall recommendation, a confidence and an artifact available. "
+        "Artifact available: Choose one to submit the review. "
+        "Area notes: Keep this to 12 words or fewer (it has 13)."
+    ) in text
+    html = refused.get_data(as_text=True)
+    assert 'id="area_notes-error">Keep this to 12 words or fewer (it has 13).</p>' in html
+    assert answers_of(world, "rita")["summary"] == "Only a start."  # the draft as it was
+
+    done = post_review(rita, world, {"recommendation": "4", "confidence": "3", "artifact_available": "yes", "area_notes": "fine"})
+    assert done.status_code == 302
+    saved = answers_of(world, "rita")
+    assert (saved["artifact_available"], saved["area_notes"], saved["recommendation"]) == (True, "fine", 4)
+
+
+def test_a_form_changed_after_reviews_exist_keeps_every_answer(world: World) -> None:
+    chair = world.client("carla")
+    shape_the_form(chair)
+    rita = world.client("rita")
+    assert post_review(rita, world, RITA).status_code == 302
+    html = chair.get("/chair/review-form").get_data(as_text=True)
+    # The chair retires the chairs' notes and shortens a scale below Rita's answer (4 of 5; now 3 points).
+    chair.post("/chair/review-form/area_notes/retire", data={"csrf_token": token_of(html)})
+    edit = chair.get("/chair/review-form/reproducibility").get_data(as_text=True)
+    chair.post(
+        "/chair/review-form/reproducibility",
+        data={
+            "csrf_token": token_of(edit),
+            "label": "Reproducibility",
+            "visibility": "reviewers",
+            "scale": "No\nPartly\nYes",
+            "best": "high",
+            "console_column": "y",
+        },
+    )
+    # Rita edits her submitted review: the retired field is not on her form, and its answer stays.
+    form = rita.get(review_url(world)).get_data(as_text=True)
+    assert "Area notes" not in form
+    assert (
+        post_review(
+            rita,
+            world,
+            {
+                **{k: v for k, v in RITA.items() if k not in ("area_notes", "reproducibility")},
+                "reproducibility": "1",
+                "summary": "Second version.",
+            },
+        ).status_code
+        == 302
+    )
+    saved = answers_of(world, "rita")
+    assert (saved["area_notes"], saved["reproducibility"], saved["summary"]) == (RITA["area_notes"], 1, "Second version.")
+
+    page = text_of(chair.get(f"/chair/papers/{world.p1}"))
+    assert f"Area notes (retired field) {RITA['area_notes']}" in page
+    history = re.search(r"Edit history \(2 versions\)(.*)", page).group(1)
+    assert "Reproducibility: 4 (off the current scale)" in history  # the first version, given on the old scale
+    assert "Reproducibility: No (1/3)" in history
+    assert history.count(f"Area notes (retired field) {RITA['area_notes']}") == 2
+
+    rows = list(csv.reader(io.StringIO(chair.get("/chair/exports/reviews.csv").get_data(as_text=True)[1:])))
+    header, rita_row = rows[0], next(r for r in rows[1:] if r[3] == "Rita Reviewer")
+    assert header[6:] == [
+        "recommendation",
+        "confidence",
+        "summary",
+        "strengths",
+        "weaknesses",
+        "comments_to_authors",
+        "confidential_comments",
+        "artifact_available",
+        "reproducibility",
+        "area_notes",
+        "submitted_at",
+    ]
+    assert dict(zip(header, rita_row, strict=True))["area_notes"] == RITA["area_notes"]
+    assert dict(zip(header, rita_row, strict=True))["artifact_available"] == "yes"
+
+
+# --- who reads what --------------------------------------------------------------------------------------
+
+
+def test_each_visibility_on_the_pages_the_letter_and_the_exports(world: World, smtp: SMTPRecorder) -> None:
+    chair = world.client("carla")
+    shape_the_form(chair)
+    rita, rex = world.client("rita"), world.client("rex")
+    assert post_review(rita, world, RITA).status_code == 302
+    for_authors = [RITA["comments_to_authors"], "Artifact available: Yes"]
+    for_reviewers = [RITA["summary"], RITA["strengths"], RITA["weaknesses"], "Reproducibility: Mostly (4/5)"]
+    for_chairs = [RITA["confidential_comments"], RITA["area_notes"]]
+
+    # Rex, before his own review: none of Rita's answers.
+    before = text_of(rex.get(f"/review/papers/{world.p1}"))
+    assert not [t for t in for_authors + for_reviewers + for_chairs if t in before]
+    assert post_review(rex, world, REX).status_code == 302
+    after = text_of(rex.get(f"/review/papers/{world.p1}"))
+    assert [t for t in for_authors + for_reviewers if t not in after] == []
+    assert [t for t in for_chairs if t in after] == []
+    assert "Rita Reviewer" not in after
+
+    # The chair: everything, with names.
+    page = text_of(chair.get(f"/chair/papers/{world.p1}"))
+    assert [t for t in for_authors + for_reviewers + for_chairs if t not in page] == []
+
+    # The author: nothing before the letter; after it, the authors' fields only, as "Reviewer N".
+    ann = world.client("ann")
+    assert not [t for t in for_authors + for_reviewers + for_chairs if t in text_of(ann.get(f"/submissions/{world.p1}"))]
+    with world.app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        decide_and_notify(ws, db.session.get(Submission, world.p1), Decision.ACCEPTED, db.session.get(User, world.users["carla"]))
+        work.commit_and_deliver()
+    page = text_of(ann.get(f"/submissions/{world.p1}"))
+    assert (
+        "The reviewers' comments Reviewer 1: Comments to the authors: "
+        f"{RITA['comments_to_authors']} Artifact available: Yes Reviewer 2: Comments to the authors: "
+        f"{REX['comments_to_authors']} Artifact available: No"
+    ) in page
+    assert [t for t in for_reviewers + for_chairs + ["Rita Reviewer", "Rex Reader"] if t in page] == []
+
+    letter = smtp.wait_for(1)[-1].get_content()
+    assert (
+        f"Reviewer 1:\nComments to the authors:\n{RITA['comments_to_authors']}\nArtifact available: Yes\n\n"
+        f"Reviewer 2:\nComments to the authors:\n{REX['comments_to_authors']}\nArtifact available: No"
+    ) in letter.replace("\r\n", "\n")
+    assert [t for t in for_reviewers + for_chairs + ["Rita Reviewer", "Rex Reader"] if t in letter] == []
+
+    # The exports (the chairs'): every field.
+    rows = json.loads(chair.get("/chair/exports/reviews.json").get_data(as_text=True))
+    mine = next(r for r in rows if r["reviewer_name"] == "Rita Reviewer")
+    assert (mine["artifact_available"], mine["reproducibility"], mine["area_notes"]) == ("yes", 4, RITA["area_notes"])
+    for key in ("rita", "ann", "una"):
+        assert world.client(key).get("/chair/exports/reviews.json").status_code == 403
+
+
+def test_the_default_letter_still_reads_as_before(world: World, smtp: SMTPRecorder) -> None:
+    """Without any change to the form, the letter carries the comments to the authors alone under "Reviewer N:"."""
+    assert (
+        post_review(
+            world.client("rita"), world, {k: RITA[k] for k in ("recommendation", "confidence", "summary", "comments_to_authors")}
+        ).status_code
+        == 302
+    )
+    with world.app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        decide_and_notify(ws, db.session.get(Submission, world.p1), Decision.REJECTED, db.session.get(User, world.users["carla"]))
+        work.commit_and_deliver()
+    letter = smtp.wait_for(1)[-1].get_content().replace("\r\n", "\n")
+    assert f"The reviewers' comments, which we hope will help:\n\nReviewer 1:\n{RITA['comments_to_authors']}\n\nThe " in letter
+    assert RITA["summary"] not in letter
+
+
+# --- the console column ----------------------------------------------------------------------------------
+
+
+def test_a_score_shown_on_the_console_has_mean_weighted_mean_and_spread(world: World) -> None:
+    chair = world.client("carla")
+    shape_the_form(chair)
+    post_review(world.client("rita"), world, RITA)  # reproducibility 4, confidence 3
+    post_review(world.client("rex"), world, REX)  # reproducibility 2, confidence 5
+    with world.app.app_context():
+        field = db.session.scalar(sa.select(ReviewField).where(ReviewField.key == "reproducibility"))
+        row = db.session.get(PaperFieldScore, (field.id, world.p1))
+        assert (row.count, row.mean, row.weighted, row.spread) == (2, 3.0, (4 * 3 + 2 * 5) / 8, 2)
