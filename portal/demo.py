@@ -29,6 +29,7 @@ from portal.models import (
     LoginFailure,
     OutgoingEmail,
     PaperScore,
+    Person,
     Phase,
     Presentation,
     ProgramItem,
@@ -38,6 +39,9 @@ from portal.models import (
     Review,
     ReviewAssignment,
     ReviewRevision,
+    SponsorInquiry,
+    SponsorState,
+    SponsorTier,
     StoredFile,
     Submission,
     SubmissionState,
@@ -516,6 +520,50 @@ def _demo_schedule(workshop: Workshop, chair: User) -> None:
     program.set_published(chair, workshop, True)
 
 
+def demo_logo(text: str) -> bytes:
+    """A sponsor's logo for the demo: its name in white on the accent colour (a PNG, as a chair would upload)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 160), (29, 78, 137))
+    ImageDraw.Draw(image).text((240, 80), text, fill=(255, 255, 255), anchor="mm", font_size=56)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _demo_sponsor(workshop: Workshop, now: datetime) -> None:
+    """One sponsor who wrote through the contact form, was followed up by the chair and is confirmed: gold, with
+    a logo and a link, on the home and sponsors pages."""
+    from portal.services import sponsors
+
+    chair = db.session.scalar(sa.select(User).where(User.is_chair))
+    inquiry, _ = sponsors.submit_inquiry(
+        workshop,
+        name="Priya Raman",
+        organization="Longwave Compute",
+        email="partnerships@longwave.example.org",
+        interest="compute",
+        message="We would like to offer GPU credits to the students who present posters, and to support the best paper award.",
+    )
+    inquiry.created_at = now - timedelta(days=30)
+    sponsors.follow_up(
+        chair,
+        inquiry,
+        sponsors.FollowUp(
+            state=SponsorState.CONFIRMED,
+            notes="Invoice sent; logo received.",
+            thread_summary="50,000 GPU hours for poster presenters and the best paper award (USD 1,000). Confirmed by mail.",
+            display_name="Longwave Compute",
+            tier=SponsorTier.GOLD,
+            website="https://longwave.example.org/",
+        ),
+        logo=demo_logo("Longwave"),
+        now=now - timedelta(days=3),
+    )
+
+
 def _clear_submissions() -> None:
     store = storage()
     keys = list(db.session.scalars(sa.select(StoredFile.storage_key)))
@@ -542,6 +590,9 @@ def _clear_submissions() -> None:
     for sub in db.session.scalars(sa.select(Submission)):
         db.session.delete(sub)
     db.session.flush()
+    # The people's photos and the sponsors' logos are stored files too; the demo's inquiries go with them.
+    db.session.execute(sa.update(Person).values(photo_id=None, photo_small_id=None))
+    db.session.execute(sa.delete(SponsorInquiry))
     db.session.execute(sa.delete(StoredFile))
     for key in keys:
         store.delete(key)
@@ -650,6 +701,7 @@ def load_demo(
         _demo_decisions(workshop, now)
     if phase == "program":
         _demo_program(workshop, now)
+        _demo_sponsor(workshop, now)
     # The demo's receipts and reviewers' mails would go to addresses nobody reads: drop them.
     db.session.execute(sa.delete(OutgoingEmail))
     db.session.flush()

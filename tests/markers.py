@@ -65,6 +65,9 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_odd_numbers_in_urls_and_queries_are_not_found_never_an_error",
         "test_refused_actions_leave_no_audit_entry",
     ),
+    "tests/views/test_demo_sponsor.py": (  # loads the demo workshop at the program phase, then again
+        "test_the_program_demo_has_a_confirmed_gold_sponsor_and_a_reset_removes_it",
+    ),
     "tests/views/test_demo_large.py": (  # loads the demo workshop
         "test_demo_default_stays_the_small_one",
         "test_a_demo_reset_unpublishes_the_accepted_papers_and_the_menu_forgets_them",
