@@ -68,7 +68,7 @@ DEMO_DATES = (
 )
 
 DEMO_VENUE = "Hall B, Lisbon Congress Centre, Lisbon, Portugal"
-DEMO_COLOCATED = "DemoConf 2024"
+DEMO_COLOCATED = "DemoConf"  # the demo's own conference: none of the real one's facts
 CHAIR = ("Dana Whitfield", "University of Edinburgh")
 REVIEWERS = [
     ("Amara Okafor", "University of Toronto"),

@@ -31,8 +31,9 @@ class Opening:
 def opening(ws: Workshop, now: datetime) -> Opening:
     d = ws.deadlines()
     closes = ws.new_submission_closes()
-    upcoming = [x for x in ws.dates if x.at > now][:3]
     workshop_date = ws.date_of(DateKind.WORKSHOP)
+    # The dates ahead, but the workshop's own: the first screen names it already.
+    upcoming = [x for x in ws.dates if x.at > now and x.kind != DateKind.WORKSHOP][:3]
     day = ws.starts_on or (workshop_date.at.astimezone(ws.zone).date() if workshop_date else None)
     cfp = ("Read the call for papers", url_for("public.cfp"))
     if ws.accepted_published:
