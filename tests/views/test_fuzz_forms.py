@@ -954,6 +954,40 @@ def comment_stored(world: World, sent: Sent, before: Before) -> None:
         assert comment.body == unix_newlines(sent["body"].strip()).strip()
 
 
+@st.composite
+def review_field_form(draw: st.DrawFn) -> dict[str, Any]:
+    """A field a chair adds to the review form (issue 21.1): the scale for scores, the options for choices."""
+    kind = draw(st.sampled_from(["score", "text", "choice", "multi", "yesno"]))
+    return {
+        "label": draw(line(200)),
+        "kind": kind,
+        "help": draw(text(2000, required=False)),
+        "required": draw(st.sampled_from(["y", ""])),
+        "visibility": draw(st.sampled_from(["authors", "reviewers", "chairs"])),
+        "scale": draw(st.lists(line(40), min_size=2, max_size=10).map("\r\n".join)) if kind == "score" else "",
+        "best": draw(st.sampled_from(["high", "low"])),
+        "options": draw(st.lists(line(60), min_size=2, max_size=20).map("\r\n".join)) if kind in ("choice", "multi") else "",
+        "min_words": draw(st.sampled_from(["", "1", "20"])),
+        "max_words": draw(st.sampled_from(["", "20", "20000"])),
+        "console_column": draw(st.sampled_from(["y", ""])),
+    }
+
+
+def review_field_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import ReviewField
+
+    with world.db():
+        row = newest(ReviewField)
+        assert (row.label, row.kind.value, row.visibility.value) == (sent["label"].strip(), sent["kind"], sent["visibility"])
+        assert row.help == unix_newlines(sent["help"]).strip()
+        assert row.required == (sent["required"] not in ("", "false"))
+        if row.kind.value == "score":
+            assert row.labels == [x.strip() for x in unix_newlines(sent["scale"]).split("\n") if x.strip()]
+        if row.kind.value in ("choice", "multi"):
+            wanted = [x.strip() for x in unix_newlines(sent["options"]).split("\n") if x.strip()]
+            assert row.choices == list(dict.fromkeys(wanted))
+
+
 BID_VALUES = st.sampled_from([v.value for v in BidValue] + [""])
 
 
@@ -1829,6 +1863,22 @@ CASES: list[Case] = [
         sample=SETTINGS,
     ),
     Case("reviewing-settings", "carla", "/chair/reviewing", reviewing_form(), Sent.success, reviewing_stored, sample=REVIEWING),
+    Case(
+        "review-field-add",
+        "carla",
+        "/chair/review-form",
+        review_field_form(),
+        Sent.success,
+        review_field_stored,
+        limits={"label": 200, "help": 2000},
+        sample={
+            "label": " Reproducibility ",
+            "kind": "score",
+            "visibility": "authors",
+            "scale": "No\r\nPartly\r\nYes",
+            "best": "high",
+        },
+    ),
     Case(
         "conflict-override",
         "carla",
