@@ -1,0 +1,433 @@
+"""The program (issue 24.1, 24.2, 24.6): chairs build it with forms, its rules are warned about, visitors read it in the
+workshop's zone across a daylight-saving change, its iCalendar feeds parse back, each accepted paper links to its
+slot, and authors add a poster, slides and a video link."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from icalendar import Calendar
+
+from portal.db import db, utcnow
+from portal.domain import DomainError
+from portal.models import (
+    DateKind,
+    Decision,
+    ImportantDate,
+    ItemKind,
+    Person,
+    PersonRole,
+    Presentation,
+    ProgramItem,
+    ProgramSession,
+    StoredFile,
+    Submission,
+    SubmissionType,
+    Topic,
+    User,
+    Workshop,
+)
+from portal.services import decisions, program
+from portal.services import submissions as svc
+from tests.conftest import post_form, text_of
+from tests.factories import login, make_user
+from tests.pdfs import make_pdf
+
+ZONE = "Europe/Vienna"  # clocks go forward on Sunday 28 March 2027, 02:00 CET -> 03:00 CEST
+SAT, SUN = date(2027, 3, 27), date(2027, 3, 28)
+PAPERS = {
+    "oral": ("ann@example.org", "Ann Author", "Attention that remembers", Presentation.ORAL),
+    "poster": ("cid@example.org", "Cid Poster", "Posters of long contexts", Presentation.POSTER),
+    "rejected": ("dee@example.org", "Dee Declined", "A rejected idea", None),
+}
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, int]:
+    """Three papers (Ann's accepted as a talk, with Ben as co-author; Cid's accepted as a poster; Dee's rejected), the
+    accepted papers published, a chair, and the workshop in Vienna's zone."""
+    with app.test_request_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        ws.timezone = ZONE
+        ws.accepted_published = True
+        ws.dates.append(ImportantDate(kind=DateKind.PAPER_DEADLINE, label="Paper", at=utcnow() + timedelta(days=2)))
+        db.session.flush()
+        sub_type = db.session.scalar(sa.select(SubmissionType))
+        topic = db.session.scalar(sa.select(Topic))
+        chair = make_user("chair@example.org", name="Carla Chair", roles=("chair",))
+        make_user("ben@example.org", name="Ben Coauthor")
+        make_user("other@example.org", name="Olga Other")
+        ids: dict[str, int] = {}
+        for key, (email, name, title, presentation) in PAPERS.items():
+            user = make_user(email, name=name)
+            people = [svc.AuthorInput(name, email, "Alpha University")]
+            if key == "oral":
+                people.append(svc.AuthorInput("Ben Coauthor", "ben@example.org", "Beta Lab"))
+            details = svc.Details(
+                title=title,
+                abstract=f"The abstract of {title.lower()}.",
+                type_id=sub_type.id,
+                primary_topic_id=topic.id,
+                secondary_topic_ids=[],
+                keywords="",
+                authors=people,
+                declared_conflicts="",
+            )
+            sub = svc.create_submission(user, ws, details, paper=svc.check_paper(ws, sub_type, people, make_pdf(2), "p.pdf"))
+            decisions.record_decision(
+                chair,
+                sub,
+                decision=Decision.ACCEPTED if presentation else Decision.REJECTED,
+                presentation=presentation,
+                note="",
+                version=None,
+            )
+            ids[key] = sub.id
+        ids["ben_author"] = db.session.scalar(sa.select(Submission).where(Submission.id == ids["oral"])).authors[1].id
+        ids["speaker"] = db.session.scalar(
+            sa.select(Person.id).where(Person.role == PersonRole.SPEAKER).order_by(Person.position)
+        )
+        db.session.commit()
+        return ids
+
+
+def seen(response) -> str:  # type: ignore[no-untyped-def]
+    """The page's text with its en dashes as hyphens (09:00-10:00)."""
+    return re.sub(r"(\d\d:\d\d) ?\u2013 ?(\d\d:\d\d)", r"\1-\2", text_of(response))
+
+
+def signed_in(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    login(client, email)
+    return client
+
+
+def build(app: Flask, *sessions: tuple[str, date, time, time, str]) -> list[int]:
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        chair = db.session.scalar(sa.select(User).where(User.is_chair))
+        ids = [program.add_session(chair, ws, program.SessionInput(*s)).id for s in sessions]
+        db.session.commit()
+        return ids
+
+
+def add_item(app: Flask, session_id: int, data: program.ItemInput) -> int:
+    with app.app_context():
+        chair = db.session.scalar(sa.select(User).where(User.is_chair))
+        item = program.add_item(chair, db.session.get(ProgramSession, session_id), data)
+        db.session.commit()
+        return item.id
+
+
+def publish(app: Flask) -> None:
+    with app.app_context():
+        db.session.scalar(sa.select(Workshop)).program_published = True
+        db.session.commit()
+
+
+# --- the chair builds a session of two talks and a panel -------------------------------------------------------
+
+
+def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_the_visitor_sees_it(app: Flask, world: dict[str, int]) -> None:
+    chair = signed_in(app, "chair@example.org")
+    page = post_form(
+        chair,
+        "/chair/program/sessions/new",
+        {"title": "Sunday talks", "day": "2027-03-28", "starts": "09:00", "ends": "11:00", "room": "Hall A"},
+        follow_redirects=True,
+    )
+    assert "The session “Sunday talks” is saved." in seen(page)
+    assert "Sunday 28 March 2027 09:00-11:00 CEST · Sunday talks (Hall A)" in seen(page)
+    session_id = build_id(app, ProgramSession)
+    new = f"/chair/program/sessions/{session_id}/new"
+    oral, poster = world["oral"], world["poster"]
+    page = post_form(
+        chair,
+        f"{new}/talk",
+        {"paper": f"{oral}:{world['ben_author']}", "starts": "09:00", "ends": "09:20"},
+        follow_redirects=True,
+    )
+    assert "“Attention that remembers” is saved." in seen(page)
+    with app.app_context():
+        cid_author = db.session.get(Submission, poster).authors[0].id
+    post_form(chair, f"{new}/talk", {"paper": f"{poster}:{cid_author}", "starts": "09:20", "ends": "09:40"})
+    page = post_form(
+        chair,
+        f"{new}/panel",
+        {
+            "title": "Panel: evaluation",
+            "panelists": [str(world["speaker"])],
+            "other_panelists": "Ada Lovelace\nGrace Hopper",
+            "moderator_name": "Mo Derator",
+            "starts": "10:00",
+            "ends": "11:00",
+        },
+        follow_redirects=True,
+    )
+    text = seen(page)
+    assert "“Panel: evaluation” is saved." in text
+    assert "Panelists: Yejin Choi, Ada Lovelace, Grace Hopper; moderator: Mo Derator" in text
+    # Not published yet: visitors do not know it exists.
+    visitor = app.test_client()
+    assert visitor.get("/program").status_code == 404
+    assert '<a href="/program"' not in visitor.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', chair.get("/chair/program").get_data(as_text=True)).group(1)
+    page = chair.post("/chair/program/publish", data={"csrf_token": token, "publish": "1"}, follow_redirects=True)
+    assert "The program is on the public site." in seen(page)
+    text = seen(visitor.get("/program"))
+    assert (
+        "Sunday 28 March 2027 Sunday talks 09:00-11:00 CEST · Hall A "
+        "09:00-09:20 CEST Contributed talk Attention that remembers Ann Author, Ben Coauthor "
+        "09:20-09:40 CEST Contributed talk Posters of long contexts Cid Poster "
+        "10:00-11:00 CEST Panel Panel: evaluation Panelists: Yejin Choi, Ada Lovelace, Grace Hopper; moderator: Mo Derator"
+    ) in text
+    # Ben speaks: his name is the strong one.
+    assert re.search(r"Ann Author, <strong>Ben Coauthor</strong>", visitor.get("/program").get_data(as_text=True))
+    # The public navigation offers the program once it is published.
+    assert '<a href="/program"' in visitor.get("/").get_data(as_text=True)
+    # Its calendar: three events, parsed back.
+    cal = Calendar.from_ical(visitor.get("/program.ics").data)
+    events = [(str(e["summary"]), e.decoded("dtstart")) for e in cal.walk("VEVENT")]
+    assert events == [
+        ("Contributed talk: Attention that remembers (LongLLM 2024)", datetime(2027, 3, 28, 7, 0, tzinfo=UTC)),
+        ("Contributed talk: Posters of long contexts (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
+        ("Panel: Panel: evaluation (LongLLM 2024)", datetime(2027, 3, 28, 8, 0, tzinfo=UTC)),
+    ]
+
+
+def build_id(app: Flask, model: type) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.max(model.id)))
+
+
+# --- the rules, warned ----------------------------------------------------------------------------------------
+
+
+def test_the_program_rules_are_warned_not_refused(app: Flask, world: dict[str, int]) -> None:
+    morning, overlapping, other_room = build(
+        app,
+        ("Morning", SUN, time(9), time(12), "Hall A"),
+        ("Overlapping", SUN, time(11, 30), time(13), "hall  a"),  # the same room, spelt otherwise
+        ("Elsewhere", SUN, time(9), time(12), "Hall B"),
+    )
+    add_item(app, morning, program.ItemInput(ItemKind.POSTERS, title="Posters", posters=[(world["poster"], "")]))
+    add_item(app, other_room, program.ItemInput(ItemKind.BREAK, starts=time(12), ends=time(12, 30)))
+    text = seen(signed_in(app, "chair@example.org").get("/chair/program"))
+    assert (
+        "To look at (4) "
+        "“Morning” (09:00-12:00 CEST) and “Overlapping” (11:30-13:00 CEST) overlap in Hall A. "
+        f"Poster #{world['poster']} has no board. "
+        "“Break” falls outside its session “Elsewhere”. "
+        f"The oral paper #{world['oral']} “Attention that remembers” has no talk in the program."
+    ) in text
+    # Fixed: a talk for the oral paper, a board for the poster, the overlap and the break moved.
+    add_item(app, morning, program.ItemInput(ItemKind.TALK, submission_id=world["oral"], speaker_author_id=world["ben_author"]))
+    with app.app_context():
+        db.session.get(ProgramSession, overlapping).room = "Hall C"
+        item = db.session.scalar(sa.select(ProgramItem).where(ProgramItem.kind == ItemKind.POSTERS))
+        item.posters[0].board = "B7"
+        db.session.execute(sa.delete(ProgramItem).where(ProgramItem.kind == ItemKind.BREAK))
+        db.session.commit()
+    text = seen(signed_in(app, "chair@example.org").get("/chair/program"))
+    assert "Nothing to look at: no overlaps, every oral paper has a talk and every poster a board." in text
+
+
+def test_a_talk_needs_an_accepted_paper_and_a_speaker_among_its_authors(app: Flask, world: dict[str, int]) -> None:
+    (session_id,) = build(app, ("Talks", SUN, time(9), time(10), ""))
+    chair = signed_in(app, "chair@example.org")
+    with app.app_context():
+        cid_author = db.session.get(Submission, world["poster"]).authors[0].id
+        dee_author = db.session.get(Submission, world["rejected"]).authors[0].id
+    url = f"/chair/program/sessions/{session_id}/new/talk"
+    # The form offers each accepted paper with each of its authors, nothing else.
+    for value in (f"{world['oral']}:{cid_author}", f"{world['rejected']}:{dee_author}"):
+        refused = post_form(chair, url, {"paper": value})
+        assert refused.status_code == 422
+        assert "Paper and speaker: Not a valid choice." in seen(refused)
+    # The service says why, whoever calls it.
+    with app.app_context():
+        chair_user = db.session.scalar(sa.select(User).where(User.is_chair))
+        session = db.session.get(ProgramSession, session_id)
+        for number, author, message in (
+            (world["oral"], cid_author, "The speaker must be one of the paper's authors."),
+            (world["rejected"], dee_author, f"#{world['rejected']} is not an accepted paper."),
+        ):
+            with pytest.raises(DomainError, match=re.escape(message)):
+                program.add_item(
+                    chair_user, session, program.ItemInput(ItemKind.TALK, submission_id=number, speaker_author_id=author)
+                )
+            db.session.rollback()
+            session = db.session.get(ProgramSession, session_id)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProgramItem)) == 0
+
+
+def test_chair_pages_are_the_chairs_and_an_unpublished_program_is_not_found(app: Flask, world: dict[str, int]) -> None:
+    (session_id,) = build(app, ("Talks", SUN, time(9), time(10), ""))
+    item_id = add_item(app, session_id, program.ItemInput(ItemKind.KEYNOTE, title="Keynote", speakers=[program.Named(name="K")]))
+    anonymous = app.test_client()
+    assert anonymous.get("/chair/program").status_code == 302
+    for email in ("ann@example.org", "other@example.org"):
+        client = signed_in(app, email)
+        for url in ("/chair/program", f"/chair/program/sessions/{session_id}", f"/chair/program/items/{item_id}"):
+            assert client.get(url).status_code == 403, (email, url)
+    for url in ("/program", f"/program/{item_id}", "/program.ics", f"/program/{item_id}.ics"):
+        assert anonymous.get(url).status_code == 404, url
+    publish(app)
+    assert anonymous.get(f"/program/{item_id}").status_code == 200
+    assert anonymous.get("/program/987654").status_code == 404
+
+
+# --- daylight saving and the calendar -------------------------------------------------------------------------------
+
+
+def test_times_across_daylight_saving_in_the_workshops_zone_and_the_calendar(app: Flask, world: dict[str, int]) -> None:
+    sat, sun = build(app, ("Day one", SAT, time(9), time(10), ""), ("Day two", SUN, time(9), time(10), ""))
+    first = add_item(app, sat, program.ItemInput(ItemKind.KEYNOTE, title="Before", speakers=[program.Named(world["speaker"])]))
+    second = add_item(app, sun, program.ItemInput(ItemKind.KEYNOTE, title="After", speakers=[program.Named(name="Zed")]))
+    publish(app)
+    visitor = app.test_client()
+    page = visitor.get("/program")
+    text = seen(page)
+    assert "Saturday 27 March 2027 Day one 09:00-10:00 CET" in text
+    assert "Sunday 28 March 2027 Day two 09:00-10:00 CEST" in text
+    # The visitor's own zone: the slots carry UTC for static/js/program.js, the workshop's zone for the script.
+    html = page.get_data(as_text=True)
+    assert 'data-start="2027-03-27T08:00:00+00:00" data-end="2027-03-27T09:00:00+00:00"' in html
+    assert 'data-start="2027-03-28T07:00:00+00:00" data-end="2027-03-28T08:00:00+00:00"' in html
+    assert f'data-zone="{ZONE}"' in html and "js/program.js" in html
+    whole = visitor.get("/program.ics")
+    assert whole.mimetype == "text/calendar"
+    assert whole.headers["Content-Disposition"] == 'attachment; filename="LongLLM2024-program.ics"'
+    cal = Calendar.from_ical(whole.data)
+    assert str(cal["version"]) == "2.0"
+    events = {str(e["summary"]): e for e in cal.walk("VEVENT")}
+    assert list(events) == ["Keynote: Before (LongLLM 2024)", "Keynote: After (LongLLM 2024)"]
+    before, after = events["Keynote: Before (LongLLM 2024)"], events["Keynote: After (LongLLM 2024)"]
+    assert (before.decoded("dtstart"), before.decoded("dtend")) == (
+        datetime(2027, 3, 27, 8, tzinfo=UTC),
+        datetime(2027, 3, 27, 9, tzinfo=UTC),
+    )
+    assert (after.decoded("dtstart"), after.decoded("dtend")) == (
+        datetime(2027, 3, 28, 7, tzinfo=UTC),
+        datetime(2027, 3, 28, 8, tzinfo=UTC),
+    )
+    assert str(before["description"]).startswith("Speaker: Yejin Choi")
+    assert str(before["url"]).endswith(f"/program/{first}")
+    # One item's calendar: that event alone, with the same UID as in the whole program.
+    one = Calendar.from_ical(visitor.get(f"/program/{second}.ics").data)
+    (event,) = one.walk("VEVENT")
+    assert str(event["uid"]) == str(after["uid"])
+    assert str(event["summary"]) == "Keynote: After (LongLLM 2024)"
+
+
+def test_an_aoe_workshop_names_its_zone_aoe(app: Flask, world: dict[str, int]) -> None:
+    with app.app_context():
+        db.session.scalar(sa.select(Workshop)).timezone = "Etc/GMT+12"
+        db.session.commit()
+    build(app, ("Day", SUN, time(9), time(10), ""))
+    publish(app)
+    assert "Day 09:00-10:00 AoE" in seen(app.test_client().get("/program"))
+
+
+# --- accepted papers and their slots, materials ------------------------------------------------------------------
+
+
+def test_each_accepted_paper_links_to_its_slot_and_back(app: Flask, world: dict[str, int]) -> None:
+    morning, afternoon = build(app, ("Morning", SUN, time(9), time(12), ""), ("Afternoon", SUN, time(14), time(16), ""))
+    talk = add_item(
+        app,
+        morning,
+        program.ItemInput(
+            ItemKind.TALK, submission_id=world["oral"], speaker_author_id=world["ben_author"], starts=time(9), ends=time(9, 20)
+        ),
+    )
+    posters = add_item(app, afternoon, program.ItemInput(ItemKind.POSTERS, title="Posters", posters=[(world["poster"], "P4")]))
+    publish(app)
+    visitor = app.test_client()
+    page = visitor.get("/accepted-papers")
+    html = page.get_data(as_text=True)
+    assert f'href="/program/{talk}"' in html and f'href="/program/{posters}#poster-{world["poster"]}"' in html
+    text = seen(page)
+    assert "In the program: Contributed talk, Sunday 28 March 2027, 09:00-09:20 CEST" in text
+    assert "In the program: Poster session “Posters”, Sunday 28 March 2027, 14:00-16:00 CEST, board P4" in text
+    assert "A rejected idea" not in text
+    talk_page = visitor.get(f"/program/{talk}")
+    assert f'href="/accepted-papers#paper-{world["oral"]}"' in talk_page.get_data(as_text=True)
+    assert "The abstract of attention that remembers." in seen(talk_page)
+    assert "P4 Posters of long contexts Cid Poster" in seen(visitor.get(f"/program/{posters}"))
+
+
+def test_authors_add_slides_and_a_video_shown_on_the_paper_and_its_slot(app: Flask, world: dict[str, int]) -> None:
+    (session_id,) = build(app, ("Morning", SUN, time(9), time(12), ""))
+    talk = add_item(
+        app, session_id, program.ItemInput(ItemKind.TALK, submission_id=world["oral"], speaker_author_id=world["ben_author"])
+    )
+    publish(app)
+    ben = signed_in(app, "ben@example.org")  # a co-author may add them
+    url = f"/submissions/{world['oral']}/materials"
+    assert "Add a poster, slides or video" in seen(ben.get(f"/submissions/{world['oral']}"))
+    slides = make_pdf(3, title="Slides")
+    page = post_form(
+        ben,
+        url,
+        {
+            "slides": (io.BytesIO(slides), "talk.pdf"),
+            "video_url": "https://video.example.org/talk-1",
+            "version": version(app, world["oral"]),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Saved: slides added, video link set." in seen(page)
+    visitor = app.test_client()
+    for public in ("/accepted-papers", f"/program/{talk}"):
+        html = visitor.get(public).get_data(as_text=True)
+        assert f'href="/accepted-papers/{world["oral"]}/slides.pdf">Slides (PDF)</a>' in html, public
+        assert 'href="https://video.example.org/talk-1" rel="noopener">Video</a>' in html, public
+    download = visitor.get(f"/accepted-papers/{world['oral']}/slides.pdf")
+    assert download.data == slides
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert visitor.get(f"/accepted-papers/{world['oral']}/poster.pdf").status_code == 404  # none added
+
+
+def test_a_disguised_file_or_a_bad_link_is_refused_and_nothing_is_stored(app: Flask, world: dict[str, int]) -> None:
+    ann = signed_in(app, "ann@example.org")
+    url = f"/submissions/{world['oral']}/materials"
+    with app.app_context():
+        files = db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile))
+    disguised = b"<html><script>alert(1)</script></html>"
+    page = post_form(
+        ann,
+        url,
+        {"poster": (io.BytesIO(disguised), "poster.pdf"), "version": version(app, world["oral"])},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 422
+    assert "The poster:" in seen(page)
+    page = post_form(ann, url, {"video_url": "javascript:alert(1)", "version": version(app, world["oral"])})
+    assert page.status_code == 422
+    assert "Give the video's web address, starting with https:// (or http://)." in seen(page)
+    with app.app_context():
+        sub = db.session.get(Submission, world["oral"])
+        assert (sub.poster_file_id, sub.video_url) == (None, "")
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == files
+
+
+def test_materials_are_for_the_authors_of_an_accepted_paper(app: Flask, world: dict[str, int]) -> None:
+    url = f"/submissions/{world['oral']}/materials"
+    assert signed_in(app, "other@example.org").get(url).status_code == 404  # may not know the paper
+    assert signed_in(app, "chair@example.org").get(url).status_code == 403  # not an author
+    assert signed_in(app, "dee@example.org").get(f"/submissions/{world['rejected']}/materials").status_code == 403
+    assert signed_in(app, "ann@example.org").get(url).status_code == 200
+
+
+def version(app: Flask, number: int) -> str:
+    with app.app_context():
+        return str(db.session.get(Submission, number).version)
