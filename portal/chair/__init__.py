@@ -10,6 +10,7 @@ from portal.chair import (  # noqa: F401 - the routes
     jobs,
     mail,
     paper,
+    photos,
     program,
     review_form,
     reviewing,

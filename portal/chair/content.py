@@ -105,8 +105,8 @@ def _people_section(role: PersonRole, title: str, noun: str, endpoint: str, page
         remove=content_edit.remove_person,
         move=content_edit.move_person,
         field_names=("name", "affiliation", "homepage", "bio"),
-        intro=f"The {page.lower()} page shows them in this order, with initials avatars; a name links to the homepage, "
-        "and the biographies follow the grid.",
+        intro=f"The {page.lower()} page shows them in this order, with their photos (initials until a chair adds one); "
+        "a name links to the homepage, and the biographies follow the grid.",
     )
 
 
