@@ -7,9 +7,15 @@ from flask import render_template, request, url_for
 from portal import charts
 from portal.chair.blueprint import bp
 from portal.forms import ButtonForm
-from portal.models import CONFIDENCES, RECOMMENDATIONS, Decision, Presentation
-from portal.services import console
+from portal.models import Decision, Presentation, Workshop
+from portal.services import console, review_form, scores
 from portal.web import me, require_workshop
+
+
+def _recommendations(ws: Workshop) -> dict[int, str]:
+    """The overall recommendation's labels by point, as the chairs named them on the review form."""
+    field = next(f for f in review_form.fields(ws) if f.is_recommendation)
+    return dict(field.scale())
 
 
 @bp.get("/")
@@ -17,7 +23,8 @@ def home() -> str:
     ws = require_workshop()
     o = console.overview(ws, me())
     topic_items = [(t.title, n) for t, n in o.by_topic]
-    rec_items = [(f"{i} {RECOMMENDATIONS[i]}", o.recommendations[i]) for i in range(1, 6)]
+    labels = _recommendations(ws)
+    rec_items = [(f"{i} {labels[i]}", o.recommendations[i]) for i in range(1, 6)]
     day_items = [(d[5:], n) for d, n in o.per_day]
     figures = {
         "recommendations": charts.columns("chart-recommendations", "Recommendations in submitted reviews", rec_items),
@@ -41,15 +48,16 @@ def home() -> str:
 @bp.get("/submissions")
 def submissions() -> str:
     ws = require_workshop()
-    table = console.submissions_table(ws, me(), console.TableQuery.from_args(request.args))
+    columns = scores.console_fields()
+    query = console.TableQuery.from_args(request.args, tuple(f.key for f in columns))
+    table = console.submissions_table(ws, me(), query, columns)
     return render_template(
         "chair/submissions.html",
         ws=ws,
         table=table,
         t=table.query,
         sorts=console.SORTS,
-        recommendations=RECOMMENDATIONS,
-        confidences=CONFIDENCES,
+        recommendations=_recommendations(ws),
         decisions=list(Decision),
         presentations=list(Presentation),
         button=ButtonForm(),

@@ -4,20 +4,23 @@ page whatever the number of submissions. Papers the viewing chair is an author o
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from portal.db import MAX_ID, db, like_pattern, page_of, quarter_of, utcnow
 from portal.models import (
     Decision,
+    PaperFieldScore,
     PaperScore,
     Review,
     ReviewAssignment,
+    ReviewField,
     ReviewState,
     Submission,
     SubmissionAuthor,
@@ -238,6 +241,19 @@ FILTER_STATES = ("submitted", "abstract", "withdrawn")
 FILTER_DECISIONS = ("accepted", "rejected", "undecided")
 
 
+#: The figures of a score shown as a console column (``PaperFieldScore``) a chair sorts by: "<key>:mean".
+FIELD_FIGURES = ("mean", "weighted", "spread")
+
+
+def _bound(args: Any, name: str) -> float | None:
+    """A filter's bound: a finite number, else no bound."""
+    try:
+        value = float(args.get(name) or "")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and abs(value) < 1e6 else None
+
+
 @dataclass
 class TableQuery:
     q: str = ""
@@ -248,24 +264,35 @@ class TableQuery:
     sort: str = "number"
     descending: bool = False
     page: int = 1
+    # A console column's score (its field's key) filtered by its mean: at least ``low``, at most ``high``.
+    score: str | None = None
+    low: float | None = None
+    high: float | None = None
 
     @classmethod
-    def from_args(cls, args: Any) -> TableQuery:
+    def from_args(cls, args: Any, columns: tuple[str, ...] = ()) -> TableQuery:
+        """The query from the URL; ``columns``: the keys of the score fields shown as console columns."""
+
         def pick(name: str, allowed: tuple[str, ...]) -> str | None:
             value = args.get(name)
             return value if value in allowed else None
 
         sort = args.get("sort", "number")
         topic = args.get("topic", type=int)
+        score = pick("score", columns)
+        field_sorts = tuple(f"{key}:{figure}" for key in columns for figure in FIELD_FIGURES)
         return cls(
             q=(args.get("q") or "").strip()[:200],
             topic=topic if topic and 0 < topic <= MAX_ID else None,
             state=pick("state", FILTER_STATES),
             decision=pick("decision", FILTER_DECISIONS),
             attention=args.get("attention") == "1",
-            sort=sort if sort in SORTS else "number",
+            sort=sort if sort in SORTS or sort in field_sorts else "number",
             descending=args.get("dir") == "desc",
             page=max(1, min(args.get("page", 1, type=int) or 1, 10**6)),
+            score=score,
+            low=_bound(args, "min") if score else None,
+            high=_bound(args, "max") if score else None,
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -279,9 +306,16 @@ class TableQuery:
             "sort": self.sort if self.sort != "number" else None,
             "dir": "desc" if self.descending else None,
             "page": self.page if self.page > 1 else None,
+            "score": self.score,
+            "min": _shown(self.low),
+            "max": _shown(self.high),
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v is not None}
+
+
+def _shown(bound: float | None) -> str | None:
+    return None if bound is None else (str(int(bound)) if bound == int(bound) else str(bound))
 
 
 @dataclass
@@ -302,6 +336,7 @@ class Row:
     spread: int | None
     reviews: list[ReviewCell]
     wanted: int  # reviewers per paper the workshop asks for
+    fields: dict[str, PaperFieldScore] = field(default_factory=dict)  # each console column's figures, by key
 
     @property
     def needs_attention(self) -> list[str]:
@@ -323,11 +358,16 @@ class Table:
     page: int
     pages: int
     query: TableQuery
+    columns: list[ReviewField] = field(default_factory=list)  # the score fields shown as columns
 
 
-def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
-    """One page of the table in five statements. The kept scores (``PaperScore``) are joined only when the page
-    is sorted or filtered by them; the figures shown are computed from the page's own reviews."""
+def submissions_table(ws: Workshop, viewer: User, query: TableQuery, columns: list[ReviewField] | None = None) -> Table:
+    """One page of the table in five statements (six with console columns: ``columns``, the score fields shown as
+    columns, ``scores.console_fields()``). The kept scores (``PaperScore``, ``PaperFieldScore``) are joined only
+    when the page is sorted or filtered by them; the figures shown are computed from the page's own reviews, the
+    console columns' read for the page's papers."""
+    columns = columns or []
+    by_key = {f.key: f for f in columns}
     stats = PaperScore
     assigned = sa.func.coalesce(stats.assigned, 0)
     done = sa.func.coalesce(stats.done, 0)
@@ -367,20 +407,39 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
             Submission.state == SubmissionState.SUBMITTED,
             sa.or_(done < assigned, assigned < ws.reviews_per_paper, stats.spread >= DISAGREEMENT),
         )
+    if query.score in by_key and (query.low is not None or query.high is not None):
+        kept = aliased(PaperFieldScore)
+        stmt = stmt.join(kept, sa.and_(kept.submission_id == Submission.id, kept.field_id == by_key[query.score].id))
+        if query.low is not None:
+            stmt = stmt.where(kept.mean >= query.low)
+        if query.high is not None:
+            stmt = stmt.where(kept.mean <= query.high)
+    sort_key, _, figure = query.sort.partition(":")
+    by_figure = None
+    if figure and sort_key in by_key:
+        sorted_by = aliased(PaperFieldScore)
+        stmt = stmt.outerjoin(
+            sorted_by, sa.and_(sorted_by.submission_id == Submission.id, sorted_by.field_id == by_key[sort_key].id)
+        )
+        by_figure = getattr(sorted_by, figure)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Submission.id).subquery())) or 0
     page, pages = page_of(total, PER_PAGE, query.page)
-    key = {
-        "number": Submission.id,
-        "title": sa.func.lower(Submission.title),
-        "topic": Topic.position,
-        "reviews": done,
-        "mean": stats.mean,
-        "weighted": stats.weighted,
-        "spread": stats.spread,
-        "decision": Submission.decision,
-    }[query.sort]
+    key = (
+        by_figure
+        if by_figure is not None
+        else {
+            "number": Submission.id,
+            "title": sa.func.lower(Submission.title),
+            "topic": Topic.position,
+            "reviews": done,
+            "mean": stats.mean,
+            "weighted": stats.weighted,
+            "spread": stats.spread,
+            "decision": Submission.decision,
+        }[query.sort]
+    )
     order = key.desc() if query.descending else key.asc()
-    if query.sort in ("mean", "weighted", "spread", "decision"):
+    if query.sort in ("mean", "weighted", "spread", "decision") or by_figure is not None:
         order = order.nulls_last()
     subs = db.session.scalars(
         stmt.order_by(order, Submission.id)
@@ -401,14 +460,20 @@ def submissions_table(ws: Workshop, viewer: User, query: TableQuery) -> Table:
         cells[sid].append(
             ReviewCell(ordinal, str(state) if state else "not started", rec if submitted else None, conf if submitted else None)
         )
+    figures: dict[int, dict[str, PaperFieldScore]] = defaultdict(dict)
+    if columns and subs:
+        keys = {f.id: f.key for f in columns}
+        for kept_row in db.session.scalars(
+            sa.select(PaperFieldScore).where(
+                PaperFieldScore.submission_id.in_([s.id for s in subs]), PaperFieldScore.field_id.in_(list(keys))
+            )
+        ):
+            figures[kept_row.submission_id][keys[kept_row.field_id]] = kept_row
     query.page = page
-    return Table(
-        rows=[_row(sub, cells.get(sub.id, []), ws.reviews_per_paper) for sub in subs],
-        total=total,
-        page=page,
-        pages=pages,
-        query=query,
-    )
+    rows = [_row(sub, cells.get(sub.id, []), ws.reviews_per_paper) for sub in subs]
+    for row in rows:
+        row.fields = figures.get(row.sub.id, {})
+    return Table(rows=rows, total=total, page=page, pages=pages, query=query, columns=columns)
 
 
 def _number(text: str) -> int | None:

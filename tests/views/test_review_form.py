@@ -433,3 +433,50 @@ def test_a_score_shown_on_the_console_has_mean_weighted_mean_and_spread(world: W
         field = db.session.scalar(sa.select(ReviewField).where(ReviewField.key == "reproducibility"))
         row = db.session.get(PaperFieldScore, (field.id, world.p1))
         assert (row.count, row.mean, row.weighted, row.spread) == (2, 3.0, (4 * 3 + 2 * 5) / 8, 2)
+
+
+def console_rows(page: Any) -> list[list[str]]:
+    """The submissions table's rows: the number, then each cell's text."""
+    html = page.get_data(as_text=True)
+    body = re.search(r"(?s)<tbody>(.*?)</tbody>", html).group(1)
+    return [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"(?s)<t[dh][^>]*>(.*?)</t[dh]>", row)]
+        for row in re.findall(r"(?s)<tr[^>]*>(.*?)</tr>", body)
+    ]
+
+
+def test_console_column_shows_sorts_and_filters_by_a_score(world: World) -> None:
+    chair = world.client("carla")
+    shape_the_form(chair)
+    with world.app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        carla, ann = db.session.get(User, world.users["carla"]), db.session.get(User, world.users["ann"])
+        p2 = make_paper(ws, ann, "Memory Tokens", [("Ann Author", "ann@example.org")])
+        assignments.assign_reviewer(carla, ws, p2, db.session.get(User, world.users["rita"]))
+        db.session.commit()
+        p2_id = p2.id
+    post_review(world.client("rita"), world, RITA)  # p1: reproducibility 4, confidence 3
+    post_review(world.client("rex"), world, REX)  # p1: reproducibility 2, confidence 5
+    page = chair.get(f"/review/papers/{p2_id}/review")
+    assert page.status_code == 404  # (the chair is no reviewer of p2)
+    rita = world.client("rita")
+    url = f"/review/papers/{p2_id}/review"
+    html = rita.get(url).get_data(as_text=True)
+    rita.post(url, data={"csrf_token": token_of(html), "version": "", "action": "submit", **RITA, "reproducibility": "5"})
+
+    table = chair.get("/chair/submissions")
+    text = text_of(table)
+    assert "Reproducibility: mean Reproducibility: weighted Reproducibility: spread Decision" in text
+    rows = {r[1]: r for r in console_rows(table)}
+    assert rows[str(world.p1)][-4:-1] == ["3.00", "2.75", "2"]
+    assert rows[str(p2_id)][-4:-1] == ["5.00", "5.00", "0"]
+
+    by_mean = console_rows(chair.get("/chair/submissions?sort=reproducibility:mean&dir=desc"))
+    assert [r[1] for r in by_mean] == [str(p2_id), str(world.p1)]
+    low = console_rows(chair.get("/chair/submissions?score=reproducibility&max=4"))
+    assert [r[1] for r in low] == [str(world.p1)]
+    high = text_of(chair.get("/chair/submissions?score=reproducibility&min=4.5"))
+    assert "1 submission." in high and "Memory Tokens" in high and "Ring Attention at Scale" not in high
+    # Junk in the query is no filter and no sort.
+    junk = console_rows(chair.get("/chair/submissions?score=nothing&min=nan&sort=nothing:mean"))
+    assert [r[1] for r in junk] == [str(world.p1), str(p2_id)]
