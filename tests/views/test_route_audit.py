@@ -36,7 +36,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,6 +65,7 @@ from portal.models import (
     FileKind,
     ImportantDate,
     Invitation,
+    ItemKind,
     Job,
     JobState,
     KeptDraft,
@@ -82,7 +83,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import accounts, api_tokens, assignments, bidding, discussion, review_form, reviews
+from portal.services import accounts, api_tokens, assignments, bidding, discussion, program, review_form, reviews
 from portal.services import submissions as subs
 from portal.services.accounts import _hash_token, _password_fingerprint
 from portal.services.scores import refresh_scores
@@ -185,6 +186,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("public.organizers", "GET"): PUBLIC,
     ("public.accepted", "GET"): PUBLIC,
     ("public.accepted_pdf", "GET"): PUBLIC,  # paper 1 is accepted and published: its camera-ready PDF
+    ("public.program", "GET"): PUBLIC,  # published, with paper 1's talk
+    ("public.program_item", "GET"): PUBLIC,
+    ("public.program_calendar", "GET"): PUBLIC,
+    ("public.program_item_calendar", "GET"): PUBLIC,
+    ("public.paper_material", "GET"): PUBLIC,  # paper 1's slides
     ("sponsors.index", "GET"): PUBLIC,
     ("sponsors.index", "POST"): every("422"),
     ("sponsors.thanks", "GET"): PUBLIC,
@@ -239,6 +245,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("submissions.conflicts", "POST"): authors_of_paper("422", chair="404"),  # past the deadline: refused
     ("submissions.camera_ready", "GET"): authors_of_paper("ok", chair="403"),
     ("submissions.camera_ready", "POST"): authors_of_paper("422", chair="403"),
+    ("submissions.materials", "GET"): authors_of_paper("ok", chair="403"),
+    ("submissions.materials", "POST"): authors_of_paper("422", chair="403"),  # no version: changed meanwhile
     ("submissions.extension", "POST"): authors_of_paper("403", chair="redirect!"),  # back to the common deadline
     ("submissions.all_submissions", "GET"): chair_only(),
     # --- reviewing
@@ -334,6 +342,21 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.content_remove", "GET"): chair_only(),
     ("chair.content_remove", "POST"): chair_only("redirect!"),
     ("chair.content_move", "POST"): chair_only("400"),  # no direction
+    ("chair.program_overview", "GET"): chair_only(),
+    ("chair.program_publish", "POST"): chair_only("redirect!"),  # without publish=1: taken off the public site
+    ("chair.program_session_new", "GET"): chair_only(),
+    ("chair.program_session_new", "POST"): chair_only("422"),
+    ("chair.program_session", "GET"): chair_only(),
+    ("chair.program_session", "POST"): chair_only("422"),
+    ("chair.program_session_remove", "GET"): chair_only(),
+    ("chair.program_session_remove", "POST"): chair_only("redirect!"),
+    ("chair.program_item_new", "GET"): chair_only(),
+    ("chair.program_item_new", "POST"): chair_only("422"),  # a talk without its paper
+    ("chair.program_item", "GET"): chair_only(),
+    ("chair.program_item", "POST"): chair_only("422"),
+    ("chair.program_item_remove", "GET"): chair_only(),
+    ("chair.program_item_remove", "POST"): chair_only("redirect!"),
+    ("chair.program_item_move", "POST"): chair_only("400"),  # no direction
 }
 
 
@@ -491,6 +514,8 @@ class World:
     tokens: dict[str, str]
     exclusion: int = 0  # a pair of paper 1 left out of automatic runs (the unassigned reviewer, marked never)
     kept: int = 0  # a draft of paper 1 kept from a removed reviewer (the unassigned one)
+    program_session: int = 0  # the published program's session, with paper 1's talk
+    program_item: int = 0  # paper 1's talk
     api_token: int = 0  # the author's personal access token (tests/views/test_api_audit.py makes one for everyone)
     cookies: dict[str, str] = field(default_factory=dict)  # role -> session cookie
 
@@ -583,6 +608,23 @@ def build_world(app: Flask) -> World:
             paper=check("p1-final", p1_authors, FileKind.CAMERA_READY),
         )
         ws.accepted_published = True
+        # The program (issue 24): paper 1's talk, by its author, in a published session; paper 1's slides and video.
+        morning = program.add_session(
+            chair, ws, program.SessionInput("Morning talks", (now + timedelta(days=40)).date(), time(9), time(12), "Hall A")
+        )
+        talk = program.add_item(
+            chair, morning, program.ItemInput(ItemKind.TALK, submission_id=p1.id, speaker_author_id=p1.authors[0].id)
+        )
+        ws.program_published = True
+        subs.save_materials(
+            users["author"],
+            p1,
+            poster=None,
+            slides=check("p1-slides", p1_authors, FileKind.CAMERA_READY),
+            video_url="https://video.example.org/p1",
+            remove=set(),
+            version=p1.version,
+        )
         proposal = assignments.propose_assignment(chair, ws)
         job = Job(
             kind="assignment",
@@ -631,6 +673,7 @@ def build_world(app: Flask) -> World:
         db.session.add(kept)
         db.session.flush()
         world.kept = kept.id
+        world.program_session, world.program_item = morning.id, talk.id
         author = db.session.get(User, world.users["author"])
         world.api_token = api_tokens.create_token(author, author, name="audit script", scope="write")[0].id
         db.session.commit()
@@ -730,13 +773,20 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "fmt": "csv",
         "key": "summary",
         "direction": "down",
-        "item_id": world.speaker if "role" in rule.arguments else world.topic,
+        "item_id": world.speaker
+        if "role" in rule.arguments
+        else world.program_item
+        if "program" in rule.endpoint
+        else world.topic,
+        "session_id": world.program_session,
+        "item_kind": "talk",
     }
     values.update(
         {
             "chair.change_conflict": {"action": "lift"},
             "chair.change_proposal": {"action": "discard"},
             "chair.export": {"kind": "reviews"},  # the most private of the three
+            "public.paper_material": {"kind": "slides"},
         }.get(rule.endpoint, {})
     )
     if rule.endpoint in world.tokens:
