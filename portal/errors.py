@@ -20,6 +20,7 @@ from werkzeug.wsgi import get_host
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+from portal.api.core import problem_response
 from portal.db import db
 from portal.extensions import limiter, login_manager
 from portal.work import SIMULTANEOUS
@@ -158,6 +159,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> object:
         code = error.code or 500
+        if request.path.startswith("/api/") and code >= 400:  # an address under the API that names no route
+            return problem_response(code)
         if code < 400 or code not in MESSAGES:
             return error
         try:

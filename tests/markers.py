@@ -121,6 +121,13 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_reviewing_settings_save_a_reviewers_load",
     ),
     "tests/views/test_api_audit.py": ("test_every_api_route_answers_each_role_as_the_table_says",),  # the audit's world
+    "tests/views/test_api_chairs.py": (  # the large demo at 20 papers (and 60)
+        "test_a_reviewer_bids_through_the_api_as_on_the_bid_list",
+        "test_decisions_list_the_pages_papers_in_its_order_and_a_decision_needs_the_version",
+        "test_invitations_people_and_roles",
+        "test_list_endpoints_take_as_many_statements_at_20_papers_as_at_60",
+        "test_the_automatic_assignment_is_a_job_whose_proposal_is_read_and_applied",
+    ),
     "tests/views/test_route_audit.py": (  # the route-by-role audit world
         "test_a_chair_who_is_an_author_sees_nothing_of_that_papers_review",
         "test_an_author_by_an_earlier_address_is_an_author_everywhere_and_conflicted_as_a_reviewer",

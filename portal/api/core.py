@@ -386,12 +386,24 @@ csrf.exempt(bp)
 limiter.limit(_rate_limit, key_func=_rate_key)(bp)
 
 
+PARAMETER = re.compile(r"<(?:([^:<>]+):)?(\w+)>")
+
+
+def spec_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: ``/submissions/<int:number>`` is ``/submissions/{number}``."""
+    return PARAMETER.sub(lambda m: "{" + m.group(2) + "}", rule)
+
+
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
-    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        schema = {"type": "integer", "minimum": 1} if converter == "int" else {"type": "string"}
+    for converter, name in PARAMETER.findall(rule):
+        schema: dict[str, Any] = {"type": "string"}
+        if converter == "int":
+            schema = {"type": "integer", "minimum": 1}
+        elif converter.startswith("any("):
+            schema = {"type": "string", "enum": [v.strip() for v in converter[4:-1].split(",")]}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
+    return spec_path(rule), params
 
 
 def openapi() -> dict[str, Any]:

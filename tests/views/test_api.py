@@ -19,6 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.test import TestResponse
 
+from portal.api.core import spec_path
 from portal.db import CLOCK, db, utcnow
 from portal.extensions import limiter
 from portal.models import ApiToken, DateKind, ImportantDate, Submission, SubmissionType, Topic, User, Workshop
@@ -75,7 +76,7 @@ def test_the_description_is_openapi_3_1_and_names_every_api_route(app: Flask) ->
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api."):
-            path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace("<", "{").replace(">", "}")
+            path = spec_path(rule.rule.removeprefix("/api/v1"))
             routes |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert described == routes
     jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"]["Problem"])

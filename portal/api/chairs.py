@@ -1,0 +1,575 @@
+"""What the chairs do: decisions and letters, people and roles, reviewer invitations, the audit log, assignments,
+the automatic assignment (a job to poll) and its proposals. Every route is for chairs (403 for anyone else, as the
+chairs' pages); a paper a chair may not handle (an author of it, conflicted) is left out of lists and is a 404,
+as on the pages. Lists that the pages show a page at a time come from the same service with the same filters and
+order; their cursor is the next page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, url_for
+from pydantic import Field
+
+from portal import jobs, permissions, work
+from portal.api.core import Answer, Strict, answer, decode_cursor, encode_cursor, if_match, operation, refuse, refused_outcome
+from portal.db import db, like_pattern, page_of
+from portal.models import (
+    AssignmentProposal,
+    AuditEvent,
+    Decision,
+    Invitation,
+    InvitationState,
+    Job,
+    Presentation,
+    ReviewAssignment,
+    User,
+)
+from portal.services import accounts, assignment_lists, assignments, audit, decisions
+from portal.templating import workshop
+from portal.web import get_submission, me, require_workshop
+
+TAG_DECISIONS, TAG_PEOPLE, TAG_AUDIT, TAG_ASSIGN = "Decisions", "People", "Audit log", "Assignments"
+
+
+def _chair() -> None:
+    if not permissions.is_chair(me()):
+        refuse(403, "This is for the chairs.")
+
+
+def _page(cursor: str | None) -> int:
+    after = decode_cursor(cursor)
+    return int(after[0]) if after else 1
+
+
+def _next(page: int, pages: int, shown: int) -> str | None:
+    return encode_cursor(page + 1) if shown and page < pages else None
+
+
+# --- decisions ---------------------------------------------------------------------------------------------
+
+
+class DecisionsQuery(Strict):
+    q: str = Field("", max_length=200, description="words of the title, or #12 for paper 12")
+    decision: Literal["none", "accepted", "rejected"] | None = None
+    presentation: Presentation | None = None
+    topic: int | None = Field(None, ge=1)
+    missing: bool = Field(False, description="only papers with reviews missing")
+    sort: Literal["number", "mean", "weighted", "spread", "reviews", "decision"] = "number"
+    descending: bool = False
+    cursor: str | None = Field(None, max_length=200)
+
+
+class DecisionOut(Answer):
+    number: int
+    title: str
+    decision: Decision | None
+    presentation: Presentation | None
+    note: str
+    recommendations: list[int] = Field(description="the submitted reviews' recommendations, by reviewer number")
+    reviews_missing: int
+    mean: float | None
+    letter_sent: bool
+    version: int = Field(description="the paper's ETag, for If-Match on PUT .../decision")
+
+
+class DecisionList(Answer):
+    items: list[DecisionOut]
+    total: int
+    counts: dict[str, int] = Field(description="your papers by decision (none and each decision), whatever the filters")
+    next_cursor: str | None
+
+
+class DecisionIn(Strict):
+    decision: Decision | None = Field(description="null: no decision")
+    presentation: Presentation | None = None
+    note: str = Field("", max_length=5000)
+
+
+@operation("/decisions", tag=TAG_DECISIONS, response=DecisionList, query=DecisionsQuery)
+def decision_list(query: DecisionsQuery) -> Response:
+    """The decisions table: the submitted papers you may decide, with their reviews' recommendations, 50 a page."""
+    ws = require_workshop()
+    _chair()
+    wanted = _page(query.cursor)
+    q = decisions.DecisionQuery(
+        q=query.q,
+        decision=query.decision,
+        presentation=query.presentation.value if query.presentation else None,
+        topic=query.topic,
+        missing=query.missing,
+        sort=query.sort,
+        descending=query.descending,
+        page=wanted,
+    )
+    table = decisions.decisions_table(ws, me(), q)
+    rows = [r for r in table.rows if permissions.can_chair_paper(me(), r.sub)] if table.page == wanted else []
+    items = [
+        DecisionOut(
+            number=r.sub.id,
+            title=r.sub.title,
+            decision=r.sub.decision,
+            presentation=r.sub.presentation,
+            note=r.sub.decision_note,
+            recommendations=r.recommendations,
+            reviews_missing=r.missing,
+            mean=r.score.mean if r.score else None,
+            letter_sent=r.sent,
+            version=r.sub.version,
+        )
+        for r in rows
+    ]
+    return answer(
+        DecisionList(items=items, total=table.total, counts=table.counts, next_cursor=_next(table.page, table.pages, len(rows)))
+    )
+
+
+@operation(
+    "/submissions/<int:number>/decision",
+    "PUT",
+    tag=TAG_DECISIONS,
+    response=DecisionOut,
+    body=DecisionIn,
+    if_match=True,
+    etag=True,
+    errors=(409,),
+)
+def decide(number: int, body: DecisionIn) -> Response:
+    """Record a paper's decision (until its letter is sent); ``If-Match``: the paper's version you read."""
+    require_workshop()
+    _chair()
+    sub = get_submission(number, permissions.can_chair_paper)
+    version = if_match()
+    outcome = work.attempt(
+        lambda: decisions.record_decision(
+            me(), sub, decision=body.decision, presentation=body.presentation, note=body.note, version=version
+        )
+    )
+    if not outcome.ok:
+        refused_outcome(outcome)
+    sub = get_submission(number, permissions.can_chair_paper)
+    out = DecisionOut(
+        number=sub.id,
+        title=sub.title,
+        decision=sub.decision,
+        presentation=sub.presentation,
+        note=sub.decision_note,
+        recommendations=[],
+        reviews_missing=0,
+        mean=None,
+        letter_sent=False,
+        version=sub.version,
+    )
+    return answer(out, etag=sub.version)
+
+
+class JobOut(Answer):
+    id: int
+    kind: str
+    state: str
+    phase: str
+    percent: int
+    message: str | None = Field(description="when done: what it did")
+    proposal_id: int | None = Field(description="an automatic assignment's proposal, when done")
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _job_out(row: Job) -> JobOut:
+    result = row.result or {}
+    url = str(result.get("url") or "")
+    proposal = int(url.rsplit("/", 1)[1]) if row.kind == "assignment" and url.rsplit("/", 1)[-1].isdigit() else None
+    return JobOut(
+        id=row.id,
+        kind=row.kind,
+        state=row.state.value,
+        phase=row.phase,
+        percent=row.percent,
+        message=result.get("message"),
+        proposal_id=proposal,
+        error=row.error or None,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _started(row: Job) -> Response:
+    work.commit_and_deliver()
+    jobs.dispatch(row)
+    db.session.refresh(row)
+    return answer(_job_out(row), 202, location=url_for("api.job", job_id=row.id))
+
+
+class LettersIn(Strict):
+    numbers: list[int] | None = Field(
+        None, max_length=25_000, description="the papers whose drafts to send; null: every draft ready"
+    )
+
+
+@operation("/letters/send", "POST", tag=TAG_DECISIONS, response=JobOut, status=202, body=LettersIn, errors=(409,))
+def send_letters(body: LettersIn) -> Response:
+    """Prepare the letters of the decided papers and send the drafts (of ``numbers``, or all): a job to poll at
+    ``/jobs/{job_id}``. Letters already sent are never sent again."""
+    ws = require_workshop()
+    _chair()
+    if jobs.under_way("letters") is not None:
+        refuse(409, "Letters are being sent already; poll that job.")
+    outcome = work.attempt(lambda: decisions.prepare_letters(ws, actor=me()))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    plan = decisions.plan_letters(me(), papers=body.numbers) if body.numbers is not None else decisions.plan_letters(me())
+    return _started(jobs.start("letters", me(), workshop_id=ws.id, papers=plan.papers))
+
+
+@operation("/jobs/<int:job_id>", tag=TAG_ASSIGN, response=JobOut)
+def job(job_id: int) -> Response:
+    """A job you started (the automatic assignment, letters): its state and, when done, what it did."""
+    require_workshop()
+    _chair()
+    row = db.session.get(Job, job_id)
+    if row is None or row.created_by_id != me().id:
+        abort(404)
+    return answer(_job_out(row))
+
+
+# --- people, roles, invitations --------------------------------------------------------------------------------
+
+
+class UsersQuery(Strict):
+    q: str = Field("", max_length=200, description="words of the name, address or affiliation")
+    role: Literal["reviewer", "chair"] | None = None
+    cursor: str | None = Field(None, max_length=200)
+
+
+class UserOut(Answer):
+    id: int
+    name: str
+    email: str
+    affiliation: str
+    roles: list[str]
+
+
+class UserList(Answer):
+    items: list[UserOut]
+    total: int
+    next_cursor: str | None
+
+
+def _user_out(u: User) -> UserOut:
+    return UserOut(id=u.id, name=u.name, email=u.email, affiliation=u.affiliation, roles=u.roles)
+
+
+@operation("/users", tag=TAG_PEOPLE, response=UserList, query=UsersQuery)
+def user_list(query: UsersQuery) -> Response:
+    """Everyone with an account, by name, as on the members page (its search and role filter)."""
+    require_workshop()
+    _chair()
+    stmt = sa.select(User)
+    if query.q:
+        pattern = like_pattern(query.q)
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+                sa.func.lower(User.affiliation).like(pattern, escape="\\"),
+            )
+        )
+    if query.role:
+        stmt = stmt.where(getattr(User, f"is_{query.role}"))
+    per_page = current_app.config["MEMBERS_PER_PAGE"]
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    wanted = _page(query.cursor)
+    page, pages = page_of(total, per_page, wanted)
+    rows = (
+        db.session.scalars(stmt.order_by(sa.func.lower(User.name), User.id).limit(per_page).offset((page - 1) * per_page)).all()
+        if page == wanted
+        else []
+    )
+    return answer(UserList(items=[_user_out(u) for u in rows], total=total, next_cursor=_next(page, pages, len(rows))))
+
+
+@operation("/users/<int:user_id>/roles/<any(reviewer, chair):role>", "PUT", tag=TAG_PEOPLE, response=UserOut, errors=(409,))
+def grant_role(user_id: int, role: str) -> Response:
+    """Make someone a reviewer or a chair (they are told by mail, as from the members page)."""
+    return _set_role(user_id, role, True)
+
+
+@operation("/users/<int:user_id>/roles/<any(reviewer, chair):role>", "DELETE", tag=TAG_PEOPLE, response=UserOut, errors=(409,))
+def revoke_role(user_id: int, role: str) -> Response:
+    """Take a role away (and with it every API token of that person)."""
+    return _set_role(user_id, role, False)
+
+
+def _set_role(user_id: int, role: str, grant: bool) -> Response:
+    require_workshop()
+    _chair()
+    target = db.session.get(User, user_id) or abort(404)
+    outcome = work.attempt(lambda: accounts.set_role(me(), target, role, grant, tell=True))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(_user_out(db.session.get(User, user_id)))  # type: ignore[arg-type]
+
+
+class InvitationsQuery(Strict):
+    q: str = Field("", max_length=200, description="words of the name or address")
+    state: InvitationState | None = None
+    cursor: str | None = Field(None, max_length=200)
+
+
+class InvitationOut(Answer):
+    id: int
+    name: str
+    email: str
+    state: InvitationState
+    sent_at: datetime
+    times_sent: int
+    responded_at: datetime | None
+
+
+class InvitationList(Answer):
+    items: list[InvitationOut]
+    total: int
+    counts: dict[str, int]
+    next_cursor: str | None
+
+
+def _invitation_out(i: Invitation) -> InvitationOut:
+    return InvitationOut(
+        id=i.id,
+        name=i.name,
+        email=i.email,
+        state=i.state,
+        sent_at=i.sent_at,
+        times_sent=i.times_sent,
+        responded_at=i.responded_at,
+    )
+
+
+@operation("/invitations", tag=TAG_PEOPLE, response=InvitationList, query=InvitationsQuery)
+def invitation_list(query: InvitationsQuery) -> Response:
+    """The reviewer invitations sent, newest first, as on the invitations page (its search and state filter)."""
+    require_workshop()
+    _chair()
+    stmt = sa.select(Invitation)
+    if query.q:
+        pattern = like_pattern(query.q.lower())
+        stmt = stmt.where(
+            sa.or_(sa.func.lower(Invitation.name).like(pattern, escape="\\"), Invitation.email.like(pattern, escape="\\"))
+        )
+    if query.state:
+        stmt = stmt.where(Invitation.state == query.state)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    per_page = current_app.config["MEMBERS_PER_PAGE"]
+    wanted = _page(query.cursor)
+    page, pages = page_of(total, per_page, wanted)
+    rows = (
+        db.session.scalars(
+            stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(per_page).offset((page - 1) * per_page)
+        ).all()
+        if page == wanted
+        else []
+    )
+    counts = dict(db.session.execute(sa.select(Invitation.state, sa.func.count()).group_by(Invitation.state)).all())
+    return answer(
+        InvitationList(
+            items=[_invitation_out(i) for i in rows],
+            total=total,
+            counts={s.value: counts.get(s, 0) for s in InvitationState},
+            next_cursor=_next(page, pages, len(rows)),
+        )
+    )
+
+
+class Invitee(Strict):
+    name: str = Field("", max_length=200)
+    email: str = Field(min_length=3, max_length=320)
+
+
+class InvitationsIn(Strict):
+    people: list[Invitee] = Field(min_length=1, max_length=500)
+    message: str = Field("", max_length=5000, description="your words, in each mail")
+
+
+class Skipped(Answer):
+    email: str
+    problem: str
+
+
+class InvitationsMade(Answer):
+    invited: list[InvitationOut]
+    skipped: list[Skipped]
+
+
+@operation("/invitations", "POST", tag=TAG_PEOPLE, response=InvitationsMade, status=201, body=InvitationsIn, endpoint="invite")
+def invite(body: InvitationsIn) -> Response:
+    """Invite reviewers (at most 500 at once): each gets the invitation mail; those already reviewers, already
+    invited or with a bad address are skipped, with the reason."""
+    require_workshop()
+    _chair()
+    lines = accounts.parse_invitation_lines("\n".join(f"{p.name} <{p.email}>" if p.name else p.email for p in body.people))
+    outcome = work.attempt(lambda: accounts.invite_reviewers(me(), workshop(), lines, message=body.message))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    made, skipped = outcome.value  # type: ignore[misc]
+    return answer(
+        InvitationsMade(
+            invited=[_invitation_out(i) for i in made],
+            skipped=[Skipped(email=s.email or s.line, problem=s.problem or "") for s in skipped],
+        ),
+        201,
+    )
+
+
+# --- the audit log ---------------------------------------------------------------------------------------------
+
+
+class AuditQuery(Strict):
+    q: str = Field("", max_length=200, description="words of the summary or the actor's name")
+    kind: Literal[tuple(audit.ACTIONS)] | None = None  # type: ignore[valid-type]
+    cursor: str | None = Field(None, max_length=200)
+
+
+class AuditOut(Answer):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    summary: str
+    number: int | None
+
+
+class AuditList(Answer):
+    items: list[AuditOut]
+    total: int
+    next_cursor: str | None
+
+
+@operation("/audit", tag=TAG_AUDIT, response=AuditList, query=AuditQuery)
+def audit_log(query: AuditQuery) -> Response:
+    """The audit log, newest first, 50 a page, as on its page: a chair who is an author of a paper reads nothing of
+    what happened to it."""
+    require_workshop()
+    _chair()
+    wanted = _page(query.cursor)
+    found = audit.events(me(), q=query.q, kind=query.kind, page=wanted)
+    rows: list[AuditEvent] = found.events if found.page == wanted else []
+    items = [
+        AuditOut(
+            id=e.id,
+            at=e.at,
+            actor=e.actor_name,
+            action=e.action,
+            summary=audit.summary_for(e, me(), found.redact),
+            number=e.submission_id,
+        )
+        for e in rows
+    ]
+    return answer(AuditList(items=items, total=found.total, next_cursor=_next(found.page, found.pages, len(rows))))
+
+
+# --- assignments ----------------------------------------------------------------------------------------------
+
+
+class AssignmentOut(Answer):
+    id: int
+    number: int
+    reviewer_id: int
+    ordinal: int
+    suspended: bool
+
+
+class AssignmentIn(Strict):
+    number: int = Field(ge=1)
+    reviewer_id: int = Field(ge=1)
+
+
+@operation("/assignments", "POST", tag=TAG_ASSIGN, response=AssignmentOut, status=201, body=AssignmentIn, errors=(409,))
+def assign(body: AssignmentIn) -> Response:
+    """Assign a reviewer to a paper you handle (they are mailed); refused for a conflict or a full load, in words."""
+    ws = require_workshop()
+    _chair()
+    sub = get_submission(body.number, permissions.can_chair_paper)
+    reviewer = db.session.get(User, body.reviewer_id) or abort(404)
+    outcome = work.attempt(lambda: assignments.assign_reviewer(me(), ws, sub, reviewer))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    a: ReviewAssignment = outcome.value  # type: ignore[assignment]
+    out = AssignmentOut(id=a.id, number=a.submission_id, reviewer_id=a.reviewer_id, ordinal=a.ordinal, suspended=False)
+    return answer(out, 201)
+
+
+@operation("/assignments/<int:assignment_id>", "DELETE", tag=TAG_ASSIGN, response=None, status=204, errors=(409,))
+def unassign(assignment_id: int) -> Response:
+    """Take a reviewer off a paper you handle."""
+    require_workshop()
+    _chair()
+    a = db.session.get(ReviewAssignment, assignment_id)
+    if a is None or not permissions.can_chair_paper(me(), a.submission):
+        abort(404)
+    outcome = work.attempt(lambda: assignments.unassign_reviewer(me(), a))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return Response(status=204)
+
+
+class RunIn(Strict):
+    mode: Literal["best", "fair"] = "best"
+    balanced: bool = False
+
+
+@operation("/assignment-runs", "POST", tag=TAG_ASSIGN, response=JobOut, status=202, body=RunIn, errors=(409,))
+def run_assignment(body: RunIn) -> Response:
+    """Run the automatic assignment: a job to poll at ``/jobs/{job_id}``; when done, ``proposal_id`` names the
+    proposal to read and apply."""
+    ws = require_workshop()
+    _chair()
+    if jobs.under_way("assignment") is not None:
+        refuse(409, "An automatic assignment is running already; poll that job.")
+    return _started(jobs.start("assignment", me(), workshop_id=ws.id, fair=body.mode == "fair", balanced=body.balanced))
+
+
+class Pair(Answer):
+    number: int
+    reviewer_id: int
+
+
+class ProposalOut(Answer):
+    id: int
+    state: str
+    created_at: datetime
+    pairs: list[Pair] = Field(description="the new reviewers of the papers you handle")
+
+
+@operation("/proposals/<int:proposal_id>", tag=TAG_ASSIGN, response=ProposalOut, etag=False)
+def proposal(proposal_id: int) -> Response:
+    """A proposal of the automatic assignment: the pairs it adds, for the papers you handle."""
+    ws = require_workshop()
+    _chair()
+    p = db.session.get(AssignmentProposal, proposal_id) or abort(404)
+    handled = assignment_lists.handled_ids(ws, me())
+    by_paper: dict[int, list[int]] = defaultdict(list)
+    for paper, reviewer in p.result.get("pairs", []):
+        if paper in handled:
+            by_paper[paper].append(reviewer)
+    pairs = [Pair(number=n, reviewer_id=r) for n in sorted(by_paper) for r in by_paper[n]]
+    return answer(ProposalOut(id=p.id, state=p.state.value, created_at=p.created_at, pairs=pairs))
+
+
+class Applied(Answer):
+    assigned: int
+
+
+@operation("/proposals/<int:proposal_id>/apply", "POST", tag=TAG_ASSIGN, response=Applied, errors=(409,))
+def apply_proposal(proposal_id: int) -> Response:
+    """Apply a draft proposal: its reviewers are assigned and each mailed once."""
+    ws = require_workshop()
+    _chair()
+    p = db.session.get(AssignmentProposal, proposal_id) or abort(404)
+    outcome = work.attempt(lambda: assignments.apply_proposal(me(), ws, p))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(Applied(assigned=int(outcome.value or 0)))

@@ -1,0 +1,207 @@
+"""The JSON API's chair and reviewer resources on the large demo (bench/crawl.py's world: the decisions phase, a
+draft proposal): decisions, letters, people and roles, invitations, the audit log, assignments and the automatic
+assignment's job and proposal, bids; the lists give what the pages give, in their order; and the statements a list
+takes do not grow with the papers. Every answer is validated against the OpenAPI description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from bench.crawl import add_sign_in, build_world
+from portal.db import db, utcnow
+from portal.models import Phase, Submission, User, Workshop
+from portal.services import api_tokens
+from tests.conftest import SMTPRecorder, make_app, text_of
+from tests.views.test_api import check
+
+CHAIR, REVIEWER, AUTHOR = "chair@example.org", "reviewer1@example.org", "author1@example.org"
+
+
+@pytest.fixture
+def demo(empty_app: Flask) -> Flask:
+    add_sign_in(empty_app)
+    build_world(empty_app, papers=20, reviewers=12)
+    return empty_app
+
+
+def token(app: Flask, email: str) -> str:
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        secret = api_tokens.create_token(user, user, name="t", scope="write")[1]
+        db.session.commit()
+        return secret
+
+
+def call(app: Flask, method: str, path: str, secret: str, url: str | None = None, **kwargs: Any) -> tuple[TestResponse, Any]:
+    """Ask ``url`` (the operation ``path`` with its arguments; ``path`` itself without), validate the answer."""
+    headers = {"Authorization": f"Bearer {secret}", **kwargs.pop("headers", {})}
+    response = app.test_client().open("/api/v1" + (url or path), method=method, headers=headers, **kwargs)
+    return response, check(app, response, method, path)
+
+
+def signed_in(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    client.post(f"/crawl-sign-in/{user_id(app, email)}")
+    return client
+
+
+def user_id(app: Flask, email: str) -> int:
+    with app.app_context():
+        return int(db.session.scalar(sa.select(User.id).where(User.email == email)))
+
+
+def test_decisions_list_the_pages_papers_in_its_order_and_a_decision_needs_the_version(demo: Flask) -> None:
+    secret = token(demo, CHAIR)
+    _, listed = call(demo, "GET", "/decisions", secret, "/decisions?sort=number")
+    numbers = [d["number"] for d in listed["items"]]
+    with demo.app_context():
+        submitted = list(
+            db.session.scalars(sa.select(Submission.id).where(Submission.state == "submitted").order_by(Submission.id))
+        )
+    assert numbers == submitted[:50] and listed["total"] == len(submitted)
+    first = listed["items"][0]
+    url = f"/submissions/{first['number']}/decision"
+    body = {"decision": "accepted", "presentation": "poster", "note": "Clear gains."}
+    response, problem = call(demo, "PUT", "/submissions/{number}/decision", secret, url, json=body)
+    assert problem["status"] == 428
+    stale = {"If-Match": f'"{first["version"] + 5}"'}
+    assert call(demo, "PUT", "/submissions/{number}/decision", secret, url, json=body, headers=stale)[1]["status"] == 412
+    now = {"If-Match": f'"{first["version"]}"'}
+    response, decided = call(demo, "PUT", "/submissions/{number}/decision", secret, url, json=body, headers=now)
+    assert (decided["decision"], decided["presentation"], decided["note"]) == ("accepted", "poster", "Clear gains.")
+    assert response.headers["ETag"] == f'"{decided["version"]}"'
+    _, log = call(demo, "GET", "/audit", secret, "/audit?kind=decision")
+    assert log["items"][0]["summary"] == f"#{first['number']}: accepted (poster)"
+    # Not a chair: 403, as the chairs' pages.
+    assert call(demo, "GET", "/decisions", token(demo, AUTHOR))[1]["status"] == 403
+
+
+def test_invitations_people_and_roles(demo: Flask, smtp: SMTPRecorder) -> None:
+    secret = token(demo, CHAIR)
+    people = [{"name": "Nora New", "email": "nora@example.org"}, {"name": "Twice", "email": "nora@example.org"}]
+    people.append({"email": REVIEWER})
+    response, made = call(demo, "POST", "/invitations", secret, json={"people": people, "message": "Join us."})
+    assert [i["email"] for i in made["invited"]] == ["nora@example.org"]
+    assert made["skipped"] == [
+        {"email": "nora@example.org", "problem": "listed twice"},
+        {"email": REVIEWER, "problem": "already a reviewer"},
+    ]
+    assert [m["To"] for m in smtp.messages] == ["nora@example.org"]
+    _, listed = call(demo, "GET", "/invitations", secret, "/invitations?state=pending")
+    assert listed["items"][0]["email"] == "nora@example.org" and listed["counts"]["pending"] >= 1
+
+    _, users = call(demo, "GET", "/users", secret, "/users?q=author1@")
+    author = users["items"][0]
+    assert (author["email"], author["roles"]) == (AUTHOR, ["author"])
+    path = "/users/{user_id}/roles/{role}"
+    _, granted = call(demo, "PUT", path, secret, f"/users/{author['id']}/roles/reviewer")
+    assert granted["roles"] == ["author", "reviewer"]
+    _, taken = call(demo, "DELETE", path, secret, f"/users/{author['id']}/roles/reviewer")
+    assert taken["roles"] == ["author"]
+    assert call(demo, "PUT", path, secret, "/users/987654/roles/reviewer")[1]["status"] == 404
+    response = demo.test_client().put(
+        f"/api/v1/users/{author['id']}/roles/speaker", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert (response.status_code, response.mimetype) == (404, "application/problem+json")
+
+
+def test_the_automatic_assignment_is_a_job_whose_proposal_is_read_and_applied(demo: Flask, smtp: SMTPRecorder) -> None:
+    secret = token(demo, CHAIR)
+    with demo.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        ws.phase = Phase.REVIEWING
+        db.session.commit()
+    response, job = call(demo, "POST", "/assignment-runs", secret, json={"mode": "best"})
+    assert response.status_code == 202 and response.headers["Location"] == f"/api/v1/jobs/{job['id']}"
+    _, job = call(demo, "GET", "/jobs/{job_id}", secret, f"/jobs/{job['id']}")
+    assert job["state"] == "done" and job["proposal_id"]
+    _, proposal = call(demo, "GET", "/proposals/{proposal_id}", secret, f"/proposals/{job['proposal_id']}")
+    assert proposal["state"] == "draft" and proposal["pairs"]
+    _, applied = call(demo, "POST", "/proposals/{proposal_id}/apply", secret, f"/proposals/{job['proposal_id']}/apply")
+    assert applied["assigned"] == len(proposal["pairs"])
+    # Another chair's job is not theirs to read.
+    with demo.app_context():
+        other = db.session.scalar(sa.select(User).where(User.is_chair, User.email != CHAIR))
+    if other is not None:
+        assert call(demo, "GET", "/jobs/{job_id}", token(demo, other.email), f"/jobs/{job['id']}")[1]["status"] == 404
+
+
+def test_a_reviewer_bids_through_the_api_as_on_the_bid_list(demo: Flask) -> None:
+    with demo.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        ws.phase = Phase.BIDDING
+        ws.bidding_deadline = utcnow().replace(year=utcnow().year + 1)
+        db.session.commit()
+    secret = token(demo, REVIEWER)
+    _, listed = call(demo, "GET", "/bids", secret, "/bids?sort=number")
+    numbers = [b["number"] for b in listed["items"]]
+    assert numbers == sorted(numbers) and listed["total"] == len(numbers)
+    page = text_of(signed_in(demo, REVIEWER).get("/review/bids?sort=number"))
+    assert all(f"#{n}" in page for n in numbers)
+    free = next(b["number"] for b in listed["items"] if b["bid"] is None)
+    _, saved = call(demo, "PUT", "/bids/{number}", secret, f"/bids/{free}", json={"bid": "in_a_pinch"})
+    assert saved == {"number": free, "bid": "in_a_pinch"}
+    _, after = call(demo, "GET", "/bids", secret, "/bids?sort=number")
+    assert [(b["number"], b["bid"]) for b in after["items"] if b["number"] == free] == [(free, "in_a_pinch")]
+    assert [b["number"] for b in after["items"]] == numbers
+    assert call(demo, "PUT", "/bids/{number}", secret, "/bids/987654", json={"bid": "eager"})[1]["status"] == 404
+    assert call(demo, "GET", "/bids", token(demo, AUTHOR))[1]["status"] == 403
+
+
+# --- statements: a list takes as many at 20 papers as at 60 ---------------------------------------------------
+
+LISTS = [
+    (AUTHOR, "/submissions"),
+    (CHAIR, "/decisions"),
+    (CHAIR, "/users"),
+    (CHAIR, "/invitations"),
+    (CHAIR, "/audit"),
+    (REVIEWER, "/bids"),
+]
+
+
+def statements(app: Flask) -> dict[str, int]:
+    """The SQL statements each list endpoint issues (its second request: caches warm), by path."""
+    secrets = {email: token(app, email) for email in {e for e, _ in LISTS}}
+    with app.app_context():
+        engine = db.engine
+    counted: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        counted.append(statement)
+
+    found = {}
+    for email, path in LISTS:
+        client = app.test_client()
+        client.get("/api/v1" + path, headers={"Authorization": f"Bearer {secrets[email]}"})
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.get("/api/v1" + path, headers={"Authorization": f"Bearer {secrets[email]}"})
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        found[path] = len(counted)
+        counted.clear()
+    return found
+
+
+def test_list_endpoints_take_as_many_statements_at_20_papers_as_at_60(demo: Flask, tmp_path: Any) -> None:
+    with demo.app_context():
+        db.session.execute(sa.update(Workshop).values(phase=Phase.BIDDING))
+        db.session.commit()
+    small = statements(demo)
+    large_app = make_app(f"sqlite:///{tmp_path / 'large.sqlite3'}", UPLOAD_FOLDER=str(tmp_path / "large-uploads"))
+    with large_app.app_context():
+        flask_migrate.upgrade()
+    build_world(large_app, papers=60, reviewers=30)
+    with large_app.app_context():
+        db.session.execute(sa.update(Workshop).values(phase=Phase.BIDDING))
+        db.session.commit()
+    assert statements(large_app) == small
