@@ -4,13 +4,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import abort, current_app, render_template, url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal import queries
 from portal.db import db, utcnow
-from portal.models import DateKind, FileKind, ImportantDate, Person, PersonRole, SponsorInquiry, StoredFile, Submission, Workshop
+from portal.models import (
+    DateKind,
+    FileKind,
+    ImportantDate,
+    Person,
+    PersonRole,
+    ProgramSession,
+    SponsorInquiry,
+    StoredFile,
+    Submission,
+    Workshop,
+)
 from portal.public.blueprint import bp
 from portal.urls import external_url
 from portal.web import require_workshop, send_stored
@@ -66,8 +78,8 @@ def _person(p: Person) -> dict[str, Any]:
 
 
 def event_data(ws: Workshop, day: date | None, sponsors: list[tuple[str, list[SponsorInquiry]]]) -> dict[str, Any] | None:
-    """The workshop as a schema.org ``Event`` (JSON-LD), for search engines; None until its first day is known
-    (an event without a start date is not one)."""
+    """The workshop as a schema.org ``Event`` (JSON-LD), for search engines, with its sessions as sub-events once
+    the program is published; None until its first day is known (an event without a start date is not one)."""
     if day is None:
         return None
     home = external_url("public.home")
@@ -92,6 +104,22 @@ def event_data(ws: Workshop, day: date | None, sponsors: list[tuple[str, list[Sp
     performers = ws.people_in(PersonRole.SPEAKER) + ws.people_in(PersonRole.PANELIST)
     if performers:
         data["performer"] = [_person(p) for p in performers]
+    if ws.program_published:
+        sessions = db.session.scalars(
+            sa.select(ProgramSession).where(ProgramSession.workshop_id == ws.id).order_by(ProgramSession.starts_at)
+        )
+        program = external_url("public.program")
+        data["subEvent"] = [
+            {
+                "@type": "Event",
+                "name": s.title,
+                "startDate": s.starts_at.astimezone(ws.zone).isoformat(),
+                "endDate": s.ends_at.astimezone(ws.zone).isoformat(),
+                "url": program,
+                **({"location": {"@type": "Place", "name": s.room, "address": ws.venue or s.room}} if s.room else {}),
+            }
+            for s in sessions
+        ]
     shown = [s for _, group in sponsors for s in group]
     if shown:
         data["sponsor"] = [
@@ -110,7 +138,7 @@ def home() -> str:
         ws=ws,
         opening=first,
         speakers=ws.people_in(PersonRole.SPEAKER),
-        talks={},
+        talks=queries.talks_of(ws),
         sponsors=sponsors,
         event=event_data(ws, first.day, sponsors),
     )
@@ -129,7 +157,7 @@ def speakers() -> str:
         ws=ws,
         speakers=ws.people_in(PersonRole.SPEAKER),
         panelists=ws.people_in(PersonRole.PANELIST),
-        talks={},
+        talks=queries.talks_of(ws),
     )
 
 

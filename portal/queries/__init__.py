@@ -14,6 +14,10 @@ from portal.db import db
 from portal.models import (
     Decision,
     Letter,
+    ProgramItem,
+    ProgramPerson,
+    ProgramRole,
+    ProgramSession,
     ReviewAssignment,
     SponsorInquiry,
     SponsorState,
@@ -106,3 +110,22 @@ def sponsor_tiers(ws: Workshop) -> list[tuple[str, list[SponsorInquiry]]]:
     for s in confirmed_sponsors(ws):
         groups.setdefault(f"{s.tier.label} sponsors" if s.tier else "Sponsors", []).append(s)
     return list(groups.items())
+
+
+def talks_of(ws: Workshop) -> dict[int, list[tuple[str, int]]]:
+    """What each of the workshop's people does in the published program, in its order: a person's id to
+    ``(what, item id)`` pairs such as ``("Keynote: Long memories", 7)`` or ``("Moderates the panel: Evaluation", 9)``."""
+    if not ws.program_published:
+        return {}
+    rows = db.session.execute(
+        sa.select(ProgramPerson.person_id, ProgramPerson.role, ProgramItem.id, ProgramItem.kind, ProgramItem.title)
+        .join(ProgramItem, ProgramItem.id == ProgramPerson.item_id)
+        .join(ProgramSession, ProgramSession.id == ProgramItem.session_id)
+        .where(ProgramSession.workshop_id == ws.id, ProgramPerson.person_id.is_not(None))
+        .order_by(ProgramSession.starts_at, ProgramItem.position, ProgramPerson.position)
+    )
+    talks: dict[int, list[tuple[str, int]]] = {}
+    for person_id, role, item_id, kind, title in rows:
+        what = "Moderates the panel" if role == ProgramRole.MODERATOR else kind.label
+        talks.setdefault(person_id, []).append((f"{what}: {title}" if title else what, item_id))
+    return talks

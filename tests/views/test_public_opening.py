@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.wrappers import Response
 
 from portal.db import db
-from portal.models import DateKind, ImportantDate, Workshop
+from portal.models import DateKind, ImportantDate, ItemKind, ProgramItem, ProgramPerson, ProgramRole, ProgramSession, Workshop
 from tests.conftest import text_of
 
 NOW = datetime.now(UTC)
@@ -179,3 +179,45 @@ def test_home_describes_the_workshop_as_a_schema_org_event(app: Flask, client: F
 
 def test_without_a_day_there_is_no_event_data(client: FlaskClient) -> None:
     assert "application/ld+json" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_published_program_puts_talk_titles_beside_the_speakers_and_sessions_in_the_event(app: Flask) -> None:
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        assert ws is not None
+        ws.starts_on = date(2027, 7, 26)
+        yejin = next(p for p in ws.people if p.slug == "yejin-choi")
+        start = datetime(2027, 7, 26, 9, tzinfo=UTC)
+        keynote = ProgramItem(kind=ItemKind.KEYNOTE, position=1, title="Long memories")
+        keynote.people = [ProgramPerson(role=ProgramRole.SPEAKER, position=1, person_id=yejin.id)]
+        panel = ProgramItem(kind=ItemKind.PANEL, position=2, title="Evaluation")
+        panel.people = [ProgramPerson(role=ProgramRole.MODERATOR, position=1, person_id=yejin.id)]
+        session = ProgramSession(
+            workshop_id=ws.id, title="Morning", starts_at=start, ends_at=start + timedelta(hours=2), room="Hall B"
+        )
+        session.items = [keynote, panel]
+        db.session.add(session)
+        db.session.commit()
+        ids = (keynote.id, panel.id)
+    visitor = app.test_client()
+    assert "Keynote: Long memories" not in text_of(visitor.get("/speakers"))  # not published yet
+    with app.app_context():
+        db.session.scalar(sa.select(Workshop)).program_published = True  # type: ignore[union-attr]
+        db.session.commit()
+    html = visitor.get("/speakers").get_data(as_text=True)
+    assert f'<p class="talk-title"><a href="/program/{ids[0]}">Keynote: Long memories</a></p>' in html
+    assert f'<p class="talk-title"><a href="/program/{ids[1]}">Moderates the panel: Evaluation</a></p>' in html
+    assert "Yejin Choi University of Washington Allen Institute for AI Keynote: Long memories" in text_of(visitor.get("/"))
+    home = visitor.get("/").get_data(as_text=True)
+    event = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', home, re.S).group(1))  # type: ignore[union-attr]
+    base = app.config["BASE_URL"].rstrip("/")
+    assert event["subEvent"] == [
+        {
+            "@type": "Event",
+            "name": "Morning",
+            "startDate": "2027-07-25T21:00:00-12:00",  # 09:00 UTC in the workshop's zone (AoE)
+            "endDate": "2027-07-25T23:00:00-12:00",
+            "url": f"{base}/program",
+            "location": {"@type": "Place", "name": "Hall B", "address": "Hall B"},
+        }
+    ]
