@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from portal import work
 from portal.db import db, utcnow
 from portal.models import (
+    DEFAULT_FORM,
     Decision,
     PaperFieldScore,
     Phase,
@@ -171,13 +172,37 @@ def test_default_form_is_the_fixed_form_of_before(world: World) -> None:
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewField)) == 0  # nothing saved by looking
 
 
-def test_the_migration_seeds_todays_form_for_an_existing_workshop(app: Flask) -> None:
-    from portal.models.review_form import DEFAULT_FORM
-
+def test_a_workshop_without_saved_fields_reads_todays_form(app: Flask) -> None:
     with app.app_context():
         ws = db.session.scalar(sa.select(Workshop))
         shown = [(f.key, f.kind, f.label, f.required, f.visibility) for f in review_form.fields(ws)]
     assert shown == [(d["key"], d["kind"], d["label"], d.get("required", False), d["visibility"]) for d in DEFAULT_FORM]
+
+
+def test_a_removed_reviewers_draft_keeps_the_added_fields_answers(world: World) -> None:
+    chair = world.client("carla")
+    shape_the_form(chair)
+    rita = world.client("rita")
+    draft = {"summary": "Rita's draft.", "artifact_available": "no", "area_notes": "A note kept with the draft."}
+    assert post_review(rita, world, draft, action="draft").status_code == 302
+    with world.app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        carla = db.session.get(User, world.users["carla"])
+        assignments.unassign_reviewer(carla, assignment_of(world.p1, world.users["rita"]))
+        work.commit_and_deliver()
+    page = text_of(chair.get(f"/chair/papers/{world.p1}"))
+    assert "Draft: Artifact available: No Summary of the paper Rita's draft. Area notes A note kept with the draft." in page
+    with world.app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        carla = db.session.get(User, world.users["carla"])
+        assignments.assign_reviewer(carla, ws, db.session.get(Submission, world.p1), db.session.get(User, world.users["rita"]))
+        work.commit_and_deliver()
+    again = answers_of(world, "rita")
+    assert (again["summary"], again["artifact_available"], again["area_notes"]) == (
+        "Rita's draft.",
+        False,
+        "A note kept with the draft.",
+    )
 
 
 # --- the chair's editor -----------------------------------------------------------------------------------
