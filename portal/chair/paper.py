@@ -24,8 +24,9 @@ from portal.models import (
     ReviewState,
     User,
 )
-from portal.queries.conflicts import conflict_map
+from portal.queries.conflicts import reviewer_conflicts
 from portal.services import kept_drafts, review_form
+from portal.services.assignment_lists import CONFLICTS_A_PAPER
 from portal.templating import format_datetime
 from portal.web import get_submission, me, redirect_after, require_workshop
 
@@ -66,9 +67,12 @@ def paper(number: int) -> str:
     comments = db.session.scalars(
         sa.select(DiscussionComment).where(DiscussionComment.submission_id == sub.id).order_by(DiscussionComment.id)
     ).all()
-    # The reviewers conflicted with this paper, without loading every reviewer (thousands at conference size).
-    found = conflict_map([sub.id], sa.select(User.id).where(User.is_reviewer))
-    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({rid for _, rid in found})))}
+    # The reviewers conflicted with this paper (asking the rules only about those who share a key with it), the
+    # first CONFLICTS_A_PAPER by name; the conflicts page lists them all (hundreds at conference size).
+    found = reviewer_conflicts([sub.id])
+    names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_({rid for _, rid in found}))).all())
+    shown = sorted((rid for _, rid in found), key=lambda rid: (names[rid].lower(), rid))[:CONFLICTS_A_PAPER]
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(shown)))}
     history = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     ).all()
@@ -82,7 +86,8 @@ def paper(number: int) -> str:
         kept=kept_drafts.kept_for(sub.id),
         comments=comments,
         ReviewState=ReviewState,
-        conflicts=[(people[rid], reasons) for (_, rid), reasons in found.items()],
+        conflicts=[(people[rid], found[(sub.id, rid)]) for rid in shown],
+        more_conflicts=len(found) - len(shown),
         fields=permissions.visible_fields(permissions.review_audience(me(), sub), review_form.fields(ws, retired=True)),
         history=history,
         letter=letter,

@@ -447,6 +447,212 @@ def overrides_for(submission_ids: list[int] | None = None, reviewer_ids: list[in
     return list(db.session.scalars(stmt))
 
 
+def reviewer_conflicts(sub_ids: list[int]) -> dict[tuple[int, int], list[str]]:
+    """``conflict_map`` of these papers and every reviewer, asking the rules only about the reviewers who share a
+    key with one of them (``reviewers_that_may_conflict``): at conference size the rules over every reviewer took
+    half a second for one paper."""
+    sharing = reviewers_that_may_conflict(sub_ids)
+    if not sharing:
+        return {}
+    if len(sharing) > ASK_ABOUT_ALL:  # (a list that long costs more to send than asking about every reviewer)
+        return conflict_map(sub_ids, sa.select(User.id).where(User.is_reviewer))
+    reviewers = db.session.scalars(sa.select(User.id).where(User.is_reviewer, User.id.in_(sorted(sharing)))).all()
+    return conflict_map(sub_ids, list(reviewers)) if reviewers else {}
+
+
+#: Beyond this many people sharing a key with some papers, ``reviewer_conflicts`` asks about every reviewer.
+ASK_ABOUT_ALL = 5000
+
+
 def conflict_reasons(user: User, sub: Submission) -> list[str]:
     """Why ``user`` conflicts with ``sub`` (empty: no conflict)."""
     return conflict_map([sub.id], [user.id]).get((sub.id, user.id), [])
+
+
+# --- who may conflict at all --------------------------------------------------------------------------------
+#
+# One reviewer's papers (the bid list) or one paper's reviewers (the chair's reviewer picker) at conference size:
+# the rules need only the pairs that share a key, and finding those is a filter on the few keys of the one side,
+# asked of the database, instead of reading every address and affiliation of the other side.
+
+
+def _needle(key: str, *, institution: bool) -> str:
+    """The longest piece of ``key`` (an organization, a domain, or an institution as ``norm_institution`` makes it)
+    that every text with this key holds, in any case: ASCII only, never across a space, without ``i`` or ``k``
+    (two non-ASCII letters lower to them: the dotted capital I and the Kelvin sign), and never from a word
+    ``norm_institution`` may have written itself ("university" for "univ.", "and" for "&"). Empty when there is
+    none."""
+    best = ""
+    for word in key.split(" "):
+        if institution and ("university" in word or word == "and"):
+            continue
+        for piece in re.split(r"[^\x00-\x7f]|[ik]", word):
+            if len(piece) > len(best):
+                best = piece
+    return best
+
+
+def _holds(column: Any, needle: str) -> sa.ColumnElement[bool]:
+    """``column`` holds ``needle`` (ASCII) in any case. (SQLite's LIKE ignores the case of ASCII letters itself:
+    its ILIKE would call the portal's Python ``lower`` on every row.)"""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column.contains(needle, autoescape=True)
+    return column.icontains(needle, autoescape=True)
+
+
+def address_filter(column: Any, addresses: set[str], domains: set[str]) -> sa.ColumnElement[bool]:
+    """Holds for every address in ``column`` that is one of ``addresses`` or whose host is, or ends with, one of
+    ``domains`` (an organization or a declared domain), and for few others; for every row when a domain has no
+    piece to look for."""
+    terms: list[sa.ColumnElement[bool]] = [column.in_(sorted(addresses))] if addresses else []
+    for domain in sorted(domains):
+        needle = _needle(domain, institution=False)
+        if not needle:
+            return sa.true()
+        terms.append(_holds(column, needle))
+    return sa.or_(*terms) if terms else sa.false()
+
+
+def institution_filter(column: Any, institutions: set[str]) -> sa.ColumnElement[bool]:
+    """Holds for every affiliation in ``column`` that ``norm_institution`` turns into one of ``institutions``, and
+    for few others; for every row when an institution has no piece to look for."""
+    terms: list[sa.ColumnElement[bool]] = []
+    for inst in sorted(institutions):
+        needle = _needle(inst, institution=True)
+        if not needle:
+            return sa.true()
+        terms.append(_holds(column, needle))
+    return sa.or_(*terms) if terms else sa.false()
+
+
+def papers_that_may_conflict(reviewer_id: int, among: list[int]) -> list[int]:
+    """The papers of ``among`` that share at least one key of the rules with the reviewer, whichever rule joins
+    them: a paper outside this list has none, so no rule can find a conflict with it. The database is asked only
+    for the rows holding one of the reviewer's keys (``address_filter``, ``institution_filter``); each row it
+    returns is then checked exactly, with the rules' own functions."""
+    mine = gather([], [reviewer_id]).reviewer  # the reviewer's keys only
+    accounts = {key for kind in ("account", "declares_account") for _, key, _ in mine[kind]}
+    addresses = {key for kind in ("email", "declares_email") for _, key, _ in mine[kind]}
+    orgs = {key for _, key, _ in mine["org"]}
+    domains = {key for _, key, _ in mine["declares_domain"]}
+    institutions = {key for kind in ("inst", "declares_inst") for _, key, _ in mine[kind]}
+    hosts: dict[str, bool] = {}
+    affiliations: dict[str, bool] = {}
+
+    def shares(kind: str, value: str | None) -> bool:
+        """An address (its own, its organization's or a declared domain) or an affiliation of the reviewer's."""
+        if not value:
+            return False
+        if kind == "email":
+            if value in addresses:
+                return True
+            host = value.rsplit("@", 1)[-1]  # (as ``gather`` reads an address)
+            if host not in hosts:
+                hosts[host] = org_domain("@" + host) in orgs or any(d in domains for d in domain_suffixes(host))
+            return hosts[host]
+        if value not in affiliations:
+            affiliations[value] = norm_institution(value) in institutions
+        return affiliations[value]
+
+    read = db.session.connection().execute
+    # Accounts any of whose addresses or affiliations, current or earlier, is one of the reviewer's keys: a paper
+    # listing such an account (or submitted by it) carries that key too.
+    for user_id, kind, value in read(
+        sa.union_all(
+            sa.select(User.id, sa.literal("email"), User.email).where(address_filter(User.email, addresses, orgs | domains)),
+            sa.select(User.id, sa.literal("inst"), User.affiliation).where(institution_filter(User.affiliation, institutions)),
+            sa.select(UserEmail.user_id, sa.literal("email"), UserEmail.email).where(
+                address_filter(UserEmail.email, addresses, orgs | domains)
+            ),
+            sa.select(UserAffiliation.user_id, sa.literal("inst"), UserAffiliation.affiliation).where(
+                institution_filter(UserAffiliation.affiliation, institutions)
+            ),
+        )
+    ).all():
+        if user_id not in accounts and shares(kind, value):
+            accounts.add(user_id)
+    wanted = set(among)
+    found = {
+        sub_id
+        for sub_id, email, affiliation, user_id in read(
+            sa.select(
+                SubmissionAuthor.submission_id, SubmissionAuthor.email, SubmissionAuthor.affiliation, SubmissionAuthor.user_id
+            ).where(
+                sa.or_(
+                    SubmissionAuthor.user_id.in_(sorted(accounts)),
+                    address_filter(SubmissionAuthor.email, addresses, orgs | domains),
+                    institution_filter(SubmissionAuthor.affiliation, institutions),
+                )
+            )
+        ).all()
+        if sub_id in wanted and (user_id in accounts or shares("email", email) or shares("inst", affiliation))
+    }
+    found |= set(read(sa.select(Submission.id).where(Submission.submitter_id.in_(sorted(accounts)))).scalars())
+    found |= set(
+        read(
+            sa.select(SubmissionConflict.submission_id).where(
+                sa.or_(SubmissionConflict.user_id == reviewer_id, SubmissionConflict.email.in_(sorted(addresses)))
+            )
+        ).scalars()
+    )
+    found |= set(
+        read(
+            sa.select(ConflictOverride.submission_id).where(
+                ConflictOverride.reviewer_id == reviewer_id, ConflictOverride.conflicted
+            )
+        ).scalars()
+    )
+    return sorted(found & wanted)
+
+
+def reviewers_that_may_conflict(sub_ids: list[int]) -> set[int]:
+    """The people who share at least one key of the rules with one of these papers, whichever rule joins them (and
+    some others): anyone else has none, so no rule can find a conflict with them. The mirror of
+    ``papers_that_may_conflict``: a few papers' keys are few, so the database is asked for the accounts holding one
+    of them (an address, an organization, an institution, now or earlier), the people the authors declared, those
+    whose own declarations name an author, an author's address, one of the paper's hosts or institutions, and the
+    chairs' added conflicts."""
+    if not sub_ids:
+        return set()
+    paper = gather(sub_ids, []).paper  # the papers' keys only
+    accounts = {key for kind in ("account", "declared_account") for _, key, _, _ in paper[kind]}
+    addresses = {key for kind in ("email", "declared_email") for _, key, _, _ in paper[kind]}
+    orgs = {key for _, key, _, _ in paper["org"]}
+    hosts = {key for _, key, _, _ in paper["host"]}
+    institutions = {key for _, key, _, _ in paper["inst"]}
+    read = db.session.connection().execute
+    found = set(accounts)
+    found |= set(
+        read(
+            sa.union(
+                sa.select(User.id).where(address_filter(User.email, addresses, orgs)),
+                sa.select(User.id).where(institution_filter(User.affiliation, institutions)),
+                sa.select(UserEmail.user_id).where(address_filter(UserEmail.email, addresses, orgs)),
+                sa.select(UserAffiliation.user_id).where(institution_filter(UserAffiliation.affiliation, institutions)),
+            )
+        ).scalars()
+    )
+    for user_id, kind, value in read(
+        sa.select(UserConflict.user_id, UserConflict.kind, UserConflict.value).where(
+            sa.or_(
+                UserConflict.kind != ConflictKind.PERSON,
+                UserConflict.value.in_(sorted(addresses)),
+                UserConflict.person_id.in_(sorted(accounts)),
+            )
+        )
+    ).all():
+        if kind == ConflictKind.PERSON:
+            found.add(user_id)
+        elif kind == ConflictKind.DOMAIN:
+            if normalize_domain(value) in hosts:
+                found.add(user_id)
+        elif norm_institution(value) in institutions:
+            found.add(user_id)
+    found |= set(
+        read(
+            sa.select(ConflictOverride.reviewer_id).where(
+                ConflictOverride.submission_id.in_(sub_ids), ConflictOverride.conflicted
+            )
+        ).scalars()
+    )
+    return found

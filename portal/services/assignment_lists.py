@@ -35,7 +35,7 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.permissions import chair_conflicted_ids
-from portal.queries.conflicts import conflict_map
+from portal.queries.conflicts import conflict_map, reviewer_conflicts, reviewers_that_may_conflict
 from portal.services.assignments import paper_text, reviewer_text
 
 PAPERS_PER_PAGE = 25
@@ -447,7 +447,9 @@ def picker(ws: Workshop, viewer: User, sub: Submission, *, q: str = "", page: in
         *read(sa.select(submission_topic.c.topic_id).where(submission_topic.c.submission_id == sub.id)).scalars(),
     }
     bids = {rid: str(value) for rid, value in read(sa.select(Bid.reviewer_id, Bid.value).where(Bid.submission_id == sub.id))}
-    conflicts = {rid: why for (_, rid), why in conflict_map([sub.id], ids).items()}
+    # (asked only about the reviewers who share a key with the paper: the rules over all 10,000 took half a second)
+    sharing = reviewers_that_may_conflict([sub.id])
+    conflicts = {rid: why for (_, rid), why in conflict_map([sub.id], [i for i in ids if i in sharing]).items()}
     excluded = {
         x.reviewer_id: x
         for x in db.session.scalars(sa.select(AssignmentExclusion).where(AssignmentExclusion.submission_id == sub.id))
@@ -463,7 +465,8 @@ def picker(ws: Workshop, viewer: User, sub: Submission, *, q: str = "", page: in
         Weights(ws.weight_bid, ws.weight_topics, ws.weight_text),
         top_k=None,
     )
-    reason_of = {int(edges.reviewer[i]): edges.reason(i) for i in range(len(edges.reviewer))}
+    # The affinity of every reviewer (for the order) as plain numbers at once; the reasons of the page's only.
+    affinity = dict(zip(edges.reviewer.tolist(), edges.affinity.tolist(), strict=True))
     names = {u.id: u.name for u in people}
     wanted = [u for u in people if not q or q.lower() in u.name.lower()]
     hidden = sum(1 for u in wanted if u.id in conflicts)
@@ -474,15 +477,15 @@ def picker(ws: Workshop, viewer: User, sub: Submission, *, q: str = "", page: in
         return u.max_load if u.max_load is not None else ws.default_max_load
 
     def key(u: Any) -> tuple[Any, ...]:
-        why = reason_of.get(u.id)
         room = most_of(u) - load.get(u.id, 0)
-        return (u.id in conflicts, u.id in assigned, room <= 0, -(why.affinity if why else 0.0), -room, names[u.id])
+        return (u.id in conflicts, u.id in assigned, room <= 0, -affinity.get(u.id, 0.0), -room, names[u.id])
 
     wanted.sort(key=key)
     total = len(wanted)
     page, pages = page_of(total, CANDIDATES_PER_PAGE, page)
     chosen = wanted[(page - 1) * CANDIDATES_PER_PAGE : page * CANDIDATES_PER_PAGE]
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([u.id for u in chosen])))}
+    reason_of = {rid: why for (_, rid), why in edges.reasons_for([(sub.id, u.id) for u in chosen]).items()}
     rows = []
     for u in chosen:
         why = reason_of.get(u.id)
@@ -558,7 +561,7 @@ def conflict_page(ws: Workshop, viewer: User, *, q: str = "", who: str = "", pag
         papers = papers.where(sa.func.lower(Submission.title).like(like_pattern(q), escape="\\"))
     count = db.session.scalar(sa.select(sa.func.count()).select_from(papers.subquery())) or 0
     if number is not None:  # one paper: all its conflicts, 50 a page
-        found = conflict_map(papers, sa.select(User.id).where(User.is_reviewer)) if count else {}
+        found = reviewer_conflicts(list(db.session.scalars(papers))) if count else {}
         names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_({r for _, r in found}))).all())
         ordered = sorted(found, key=lambda pair: (names[pair[1]].lower(), pair[1]))
         page, pages = page_of(len(ordered), CONFLICTS_PER_PAGE, page)
@@ -570,7 +573,7 @@ def conflict_page(ws: Workshop, viewer: User, *, q: str = "", who: str = "", pag
             papers.order_by(Submission.id).limit(CONFLICT_PAPERS_PER_PAGE).offset((page - 1) * CONFLICT_PAPERS_PER_PAGE)
         )
     )
-    found = conflict_map(ids, sa.select(User.id).where(User.is_reviewer)) if ids else {}
+    found = reviewer_conflicts(ids)
     names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_({r for _, r in found}))).all())
     per_paper: dict[int, list[int]] = defaultdict(list)
     for p, r in found:

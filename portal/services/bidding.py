@@ -8,37 +8,31 @@ as at 21,575, and only the page's rows reach the template."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
 
 from portal.assign import text as texts
-from portal.db import MAX_ID, db, page_of, utcnow
+from portal.db import MAX_ID, db, like_pattern, page_of, utcnow
 from portal.domain import DeadlinePassed, DomainError
 from portal.models import (
     Bid,
     BidValue,
-    ConflictOverride,
     Submission,
-    SubmissionAuthor,
-    SubmissionConflict,
     SubmissionState,
     Topic,
     User,
-    UserAffiliation,
-    UserEmail,
     UserPaper,
     Workshop,
 )
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries import reviewable
-from portal.queries.conflicts import conflict_map, domain_suffixes, gather, norm_institution, org_domain
+from portal.queries.conflicts import conflict_map, conflicted_pairs, gather, papers_that_may_conflict
 from portal.services.assignments import paper_text, reviewer_text
 
 PER_PAGE = 50
@@ -62,83 +56,14 @@ def biddable_ids(ws: Workshop, reviewer: User, reviewable_ids: list[int] | None 
     reviewer does not conflict with, in order. Their own papers are among the conflicts (they are its author).
 
     The conflict rules (``conflict_map``) are asked only about the papers that share a key with this reviewer
-    (``_may_conflict``): the rest cannot conflict with them, and at conference size reading every paper's facts
-    for one reviewer cost seconds."""
+    (``conflicts.papers_that_may_conflict``): the rest cannot conflict with them, and at conference size reading
+    every paper's facts for one reviewer cost seconds."""
     if reviewable_ids is None:
         reviewable_ids = list(db.session.scalars(sa.select(Submission.id).where(_live(ws)).order_by(Submission.id)))
-    candidates = _may_conflict(reviewer, reviewable_ids)
-    conflicts = conflict_map(candidates, [reviewer.id]) if candidates else {}
-    return [n for n in reviewable_ids if (n, reviewer.id) not in conflicts]
-
-
-def _may_conflict(reviewer: User, among: list[int]) -> list[int]:
-    """The papers of ``among`` that share at least one key of the conflict rules (``conflicts.RULES``) with the
-    reviewer, whichever rule joins them: a paper outside this list has none, so no rule can find a conflict with
-    it. The keys are worked out by the rules' own functions, once per distinct value (a handful of statements,
-    plain rows)."""
-    mine = gather([], [reviewer.id]).reviewer  # the reviewer's keys only
-    accounts = {key for kind in ("account", "declares_account") for _, key, _ in mine[kind]}
-    addresses = {key for kind in ("email", "declares_email") for _, key, _ in mine[kind]}
-    orgs = {key for _, key, _ in mine["org"]}
-    domains = {key for _, key, _ in mine["declares_domain"]}
-    institutions = {key for kind in ("inst", "declares_inst") for _, key, _ in mine[kind]}
-    hosts: dict[str, bool] = {}
-    affiliations: dict[str, bool] = {}
-
-    def shares(kind: str, value: str | None) -> bool:
-        """An address (its own, its organization's or a declared domain) or an affiliation of the reviewer's."""
-        if not value:
-            return False
-        if kind == "email":
-            if value in addresses:
-                return True
-            host = value.rsplit("@", 1)[-1]  # (as ``gather`` reads an address)
-            if host not in hosts:
-                hosts[host] = org_domain("@" + host) in orgs or any(d in domains for d in domain_suffixes(host))
-            return hosts[host]
-        if value not in affiliations:
-            affiliations[value] = norm_institution(value) in institutions
-        return affiliations[value]
-
-    read = db.session.connection().execute
-    # Accounts any of whose addresses or affiliations, current or earlier, is one of the reviewer's keys: a paper
-    # listing such an account (or submitted by it) carries that key too.
-    for user_id, kind, value in read(
-        sa.union_all(
-            sa.select(User.id, sa.literal("email"), User.email),
-            sa.select(User.id, sa.literal("inst"), User.affiliation),
-            sa.select(UserEmail.user_id, sa.literal("email"), UserEmail.email),
-            sa.select(UserAffiliation.user_id, sa.literal("inst"), UserAffiliation.affiliation),
-        )
-    ).all():
-        if user_id not in accounts and shares(kind, value):
-            accounts.add(user_id)
-    wanted = set(among)
-    found = {
-        sub_id
-        for sub_id, email, affiliation, user_id in read(
-            sa.select(
-                SubmissionAuthor.submission_id, SubmissionAuthor.email, SubmissionAuthor.affiliation, SubmissionAuthor.user_id
-            )
-        ).all()
-        if sub_id in wanted and (user_id in accounts or shares("email", email) or shares("inst", affiliation))
-    }
-    found |= {sub_id for sub_id, submitter in read(sa.select(Submission.id, Submission.submitter_id)) if submitter in accounts}
-    found |= set(
-        read(
-            sa.select(SubmissionConflict.submission_id).where(
-                sa.or_(SubmissionConflict.user_id == reviewer.id, SubmissionConflict.email.in_(sorted(addresses)))
-            )
-        ).scalars()
-    )
-    found |= set(
-        read(
-            sa.select(ConflictOverride.submission_id).where(
-                ConflictOverride.reviewer_id == reviewer.id, ConflictOverride.conflicted
-            )
-        ).scalars()
-    )
-    return sorted(found & wanted)
+    candidates = papers_that_may_conflict(reviewer.id, reviewable_ids)
+    # (the pairs without their reasons: the rules' array joins, as the automatic assignment asks them)
+    conflicts = set(conflicted_pairs(gather(candidates, [reviewer.id], reasons=False)).paper.tolist()) if candidates else set()
+    return [n for n in reviewable_ids if n not in conflicts]
 
 
 def may_bid_on(ws: Workshop, reviewer: User, number: int) -> bool:
@@ -200,8 +125,19 @@ def bid_list(
     A page past the end is the last one."""
     read = db.session.connection().execute  # plain rows: no ORM object per paper
     topics = list(db.session.scalars(sa.select(Topic).where(Topic.workshop_id == ws.id).order_by(Topic.position)))
+    # The number, topics and version of every paper, whether the search finds it, and its title to sort by it; the
+    # texts themselves only where needed (the similarity's vectors when the papers changed, the page's rows): the
+    # abstracts of 20,000 papers are 25 MB to read.
+    needle = q.strip()
+    found = sa.or_(*(sa.func.lower(c).like(like_pattern(needle), escape="\\") for c in _SEARCHED)) if needle else sa.true()
     papers = read(
-        sa.select(Submission.id, Submission.title, Submission.abstract, Submission.keywords, Submission.primary_topic_id)
+        sa.select(
+            Submission.id,
+            Submission.primary_topic_id,
+            Submission.version,
+            found.label("found"),
+            (Submission.title if sort == "title" else sa.literal("")).label("title"),
+        )
         .where(_live(ws))
         .order_by(Submission.id)
     ).all()
@@ -209,7 +145,7 @@ def bid_list(
     # The text similarity of every paper to the reviewer's statement and own papers: the TF-IDF cosine, the
     # papers' vectors made once for the same texts (reading them is quick, splitting them into words is not).
     mine_text = reviewer_text(reviewer.expertise_statement or "", own_papers(reviewer))
-    similarity = dict(zip((p.id for p in papers), _similarity(papers, mine_text), strict=True))
+    similarity = dict(zip((p.id for p in papers), _similarity(ws, papers, mine_text), strict=True))
     papers = [p for p in papers if p.id in allowed]
     secondary: dict[int, list[int]] = {}
     for sub_id, topic_id in read(
@@ -228,43 +164,53 @@ def bid_list(
     }
 
     # The match of every paper: topics in common over the paper's topics, plus the text similarity, with the
-    # chair's weights.
-    topic_sets = [{p.primary_topic_id, *secondary.get(p.id, ())} for p in papers]
-    similarity = [similarity[p.id] for p in papers]
-    match = {
-        p.id: ws.weight_topics * len(ts & mine) / max(len(ts), 1) + ws.weight_text * sim
-        for p, ts, sim in zip(papers, topic_sets, similarity, strict=True)
-    }
+    # chair's weights. A paper's topics are the bits of one number (a set a paper made 20,000 objects for the
+    # garbage collector to walk, and it walked them for a third of the page's time).
+    bit: dict[int, int] = {}
 
-    needle = q.strip().lower()
-    shown = [
-        (p, ts, sim)
-        for p, ts, sim in zip(papers, topic_sets, similarity, strict=True)
-        if (topic is None or topic in ts) and (not needle or needle in paper_text(p).lower()) and _shows(show, bids.get(p.id))
+    def mask_of(topic_ids: Any) -> int:
+        return sum(1 << bit.setdefault(t, len(bit)) for t in set(topic_ids))
+
+    masks = [mask_of((p.primary_topic_id, *secondary.get(p.id, ()))) for p in papers]
+    similarity = [similarity[p.id] for p in papers]
+    mine_mask = mask_of(mine)
+    by_topics, by_text = ws.weight_topics, ws.weight_text
+    match = [
+        by_topics * (m & mine_mask).bit_count() / max(m.bit_count(), 1) + by_text * sim
+        for m, sim in zip(masks, similarity, strict=True)
     ]
+    wanted = 0 if topic is None else 1 << bit.get(topic, len(bit))
+    shown = [
+        i
+        for i, (p, m) in enumerate(zip(papers, masks, strict=True))
+        if (not wanted or m & wanted) and p.found and (not show or _shows(show, bids.get(p.id)))
+    ]
+    numbers = [p.id for p in papers]
     keys = {
-        "number": lambda row: row[0].id,
-        "title": lambda row: (row[0].title.casefold(), row[0].id),
-        "bid": lambda row: (BID_ORDER.get(bids.get(row[0].id), len(BID_ORDER)), -match[row[0].id], row[0].id),
+        "number": lambda i: numbers[i],
+        "title": lambda i: (papers[i].title.casefold(), numbers[i]),
+        "bid": lambda i: (BID_ORDER.get(bids.get(numbers[i]), len(BID_ORDER)), -match[i], numbers[i]),
     }
-    shown.sort(key=keys.get(sort, lambda row: (-match[row[0].id], row[0].id)))
+    shown.sort(key=keys.get(sort, lambda i: (-match[i], numbers[i])))
     page, pages = page_of(len(shown), per_page, page)
     start = (page - 1) * per_page
     titles = {t.id: t.title for t in topics}
+    chosen = shown[start : start + per_page]
+    text_of = {n: Text(*text) for n, *text in read(_texts(ws).where(Submission.id.in_([numbers[i] for i in chosen])))}
     rows = [
         BidRow(
-            number=p.id,
-            title=p.title,
-            abstract=p.abstract,
-            keywords=p.keywords or "",
-            topics=[titles.get(t, "") for t in [p.primary_topic_id, *secondary.get(p.id, ())]],
-            match=match[p.id],
-            common=len(ts & mine),
-            paper_topics=len(ts),
-            text=sim,
-            bid=bids.get(p.id),
+            number=numbers[i],
+            title=text_of[numbers[i]].title,
+            abstract=text_of[numbers[i]].abstract,
+            keywords=text_of[numbers[i]].keywords or "",
+            topics=[titles.get(t, "") for t in [papers[i].primary_topic_id, *secondary.get(numbers[i], ())]],
+            match=match[i],
+            common=(masks[i] & mine_mask).bit_count(),
+            paper_topics=masks[i].bit_count(),
+            text=similarity[i],
+            bid=bids.get(numbers[i]),
         )
-        for p, ts, sim in shown[start : start + per_page]
+        for i in chosen
     ]
     return BidList(
         rows=rows,
@@ -273,7 +219,7 @@ def bid_list(
         page=page,
         pages=pages,
         bids=len(bids),
-        best=max(match.values(), default=0.0),
+        best=max(match, default=0.0),
         topics=topics,
         first=start + 1 if rows else 0,
     )
@@ -295,15 +241,36 @@ class _Vectors:
     idf: np.ndarray
 
 
-#: The papers' vectors by the digest of their texts: a change to any text is another digest. (Each process keeps
-#: the last two: about 10 MB for 21,575 papers.)
-_VECTORS: dict[bytes, _Vectors] = {}
+class Text(NamedTuple):
+    title: str
+    abstract: str
+    keywords: str | None
 
 
-def _vectors(paper_texts: list[str]) -> _Vectors:
-    digest = hashlib.blake2b("\0".join(paper_texts).encode(), digest_size=20).digest()
-    found = _VECTORS.get(digest)
+def _texts(ws: Workshop) -> sa.Select[Any]:
+    """The number, title, abstract and keywords of every paper one may bid on, by number."""
+    return (
+        sa.select(Submission.id, Submission.title, Submission.abstract, Submission.keywords)
+        .where(_live(ws))
+        .order_by(Submission.id)
+    )
+
+
+#: The papers' vectors by what they were made of: the workshop, and the count, the numbers and the versions of its
+#: papers one may bid on (every change to a paper through the portal raises its version), so a changed, added or
+#: withdrawn paper is another key and the texts are read again only then. (Each process keeps the last two:
+#: about 10 MB for 21,575 papers.)
+_VECTORS: dict[tuple[int, ...], _Vectors] = {}
+
+#: What a search of the bid list looks in (``paper_text``'s parts).
+_SEARCHED = (Submission.title, Submission.abstract, Submission.keywords)
+
+
+def _vectors(ws: Workshop, papers: list[Any]) -> _Vectors:
+    key = (ws.id, len(papers), sum(p.id for p in papers), sum(p.version for p in papers))
+    found = _VECTORS.get(key)
     if found is None:
+        paper_texts = [paper_text(Text(*text)) for _, *text in db.session.connection().execute(_texts(ws))]
         counted = texts.Words()
         counted.add(paper_texts)
         matrix = counted.tfidf()
@@ -313,18 +280,20 @@ def _vectors(paper_texts: list[str]) -> _Vectors:
         found = _Vectors(matrix, {w: i for i, w in enumerate(vocabulary)}, idf)
         while len(_VECTORS) >= 2:
             _VECTORS.pop(next(iter(_VECTORS)))
-        _VECTORS[digest] = found
+        if matrix.shape[0] == len(papers):  # (else a paper came or went between the two reads: not kept)
+            _VECTORS[key] = found
     return found
 
 
-def _similarity(papers: list[Any], text: str) -> list[float]:
+def _similarity(ws: Workshop, papers: list[Any], text: str) -> list[float]:
     """The cosine of each paper's TF-IDF row and ``text``'s in the papers' columns (scikit-learn's ``transform``:
-    words no paper has are left out), in the papers' order; 0 when ``text`` has none of their words."""
+    words no paper has are left out), for the papers one may bid on (rows with their number and version, by
+    number); 0 when ``text`` has none of their words."""
     if not papers:
         return []
-    vectors = _vectors([paper_text(p) for p in papers])
+    vectors = _vectors(ws, papers)
     counts = Counter(w for w in texts.words(text) if w in vectors.column)
-    if not counts:
+    if not counts or vectors.matrix.shape[0] != len(papers):
         return [0.0] * len(papers)
     columns = np.array([vectors.column[w] for w in counts], dtype=np.int64)
     weights = (np.float32(1.0) + np.log(np.array(list(counts.values()), dtype=np.float32))) * vectors.idf[columns]

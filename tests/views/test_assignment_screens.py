@@ -389,3 +389,19 @@ def test_the_loads_page_says_how_each_reviewer_scores_against_the_others_of_the_
         "Rita Reviewer": ["2", "4.50", "+2.00"],
         "Una Unassigned": ["0", "—", "—"],
     }
+
+
+def test_a_papers_page_lists_its_first_conflicts_and_links_to_all_of_them(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portal.chair import paper as paper_views
+
+    chair = sign_in(w, "cleo")
+    p1 = w.n("p1")
+    page = text_of(chair.get(f"/chair/papers/{p1}"))
+    assert "Ivan Insider: shares the institution Alpha Institute with author Ada Author (Alpha Institute)" in page
+    assert "more: all" not in page
+    # Hundreds of conflicts at conference size: the page lists the first ones by name and links to the rest.
+    monkeypatch.setattr(paper_views, "CONFLICTS_A_PAPER", 0)
+    page = chair.get(f"/chair/papers/{p1}")
+    assert "Ivan Insider:" not in text_of(page)
+    assert f"And 1 more: all 1 conflicts of #{p1} on the conflicts page." in text_of(page)
+    assert f'href="/chair/conflicts?q=%23{p1}"' in page.get_data(as_text=True)
