@@ -45,7 +45,12 @@ SPEAKER_KINDS = (ItemKind.OPENING, ItemKind.KEYNOTE, ItemKind.CLOSING)
 
 def at_local(ws: Workshop, day: date, clock: time) -> datetime:
     """``clock`` on ``day`` in the workshop's zone, as an aware datetime (stored as UTC)."""
-    return datetime.combine(day, clock, tzinfo=ws.zone)
+    at = datetime.combine(day, clock, tzinfo=ws.zone)
+    try:
+        at.astimezone(UTC)  # OverflowError at the ends of the calendar (0001-01-01 in a zone east of UTC)
+    except OverflowError as exc:
+        raise DomainError(f"{day.isoformat()} is out of range: give a day like 2027-03-28.") from exc
+    return at
 
 
 @dataclass(frozen=True)

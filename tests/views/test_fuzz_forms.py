@@ -25,7 +25,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1398,6 +1398,108 @@ def workshop_stored(world: World, sent: Sent, before: Before) -> None:
                 assert value == unix_newlines(sent[name]).strip(), name
 
 
+# --- the program and a paper's materials (issue 24) --------------------------------------------------------
+
+DAYS = st.one_of(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)).map(date.isoformat),
+    st.sampled_from(["2027-03-28", "2027-10-31", "0001-01-01", "9999-12-31", "2027-02-30"]),
+)
+CLOCKS = st.one_of(st.times().map(lambda t: t.strftime("%H:%M")), st.sampled_from(["00:00", "23:59", "02:30", "24:00"]))
+SESSION = {"title": "Morning talks", "day": "2027-03-28", "starts": "09:00", "ends": "12:00", "room": "Hall A", "save": "Save"}
+PANEL = {
+    "title": "Panel: evaluation",
+    "other_panelists": "Ada Lovelace\r\nGrace Hopper",
+    "moderator_name": "Mo Derator",
+    "abstract": "*Who* measures?",
+    "save": "Save",
+}
+VIDEOS = st.sampled_from(["", "https://video.example.org/talk", "http://example.org/ünï?t=1", "https://例え.jp/v"])
+
+
+def collapsed(value: str, limit: int) -> str:
+    return " ".join(value.split())[:limit]
+
+
+@st.composite
+def session_form(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "title": draw(line(300)),
+        "day": draw(DAYS),
+        "starts": draw(CLOCKS),
+        "ends": draw(CLOCKS),
+        "room": draw(line(200, required=False)),
+        "save": "Save",
+    }
+
+
+def session_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import ProgramSession
+
+    with world.db():
+        ws = world.ws()
+        session = db.session.scalars(sa.select(ProgramSession).order_by(ProgramSession.id.desc())).first()
+        assert session is not None
+        assert session.title == collapsed(sent["title"], 300)
+        assert session.room == collapsed(sent["room"], 200)
+        starts = session.starts_at.astimezone(ws.zone)
+        assert (starts.date().isoformat(), starts.strftime("%H:%M")) == (sent["day"], sent["starts"])
+
+
+@st.composite
+def panel_form(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "title": draw(line(300)),
+        "other_panelists": draw(lines_of(line(200), 5)),
+        "moderator_name": draw(line(200, required=False)),
+        "abstract": draw(text(20000, required=False)),
+        "save": "Save",
+    }
+
+
+def with_a_session(world: World) -> None:
+    from portal.services import program
+
+    with world.db():
+        session = program.add_session(
+            world.user("carla"), world.ws(), program.SessionInput("Afternoon", date(2027, 3, 28), time(14), time(17))
+        )
+        db.session.commit()
+        world.ids["session"] = session.id
+
+
+def panel_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import ProgramItem, ProgramRole
+
+    with world.db():
+        item = db.session.get(ProgramItem, int(sent.location.rsplit("#item-", 1)[1]))
+        assert item is not None and item.kind == "panel"
+        assert item.title == collapsed(sent["title"], 300)
+        assert item.abstract == unix_newlines(sent["abstract"]).strip()
+        names = [collapsed(n, 200) for n in unix_newlines(sent["other_panelists"]).split("\n") if n.strip()]
+        assert [p.name for p in item.in_role(ProgramRole.PANELIST)] == names
+        moderator = collapsed(sent["moderator_name"], 200)
+        assert [p.name for p in item.in_role(ProgramRole.MODERATOR)] == ([moderator] if moderator else [])
+
+
+@st.composite
+def materials_form(draw: st.DrawFn) -> dict[str, Any]:
+    data: dict[str, Any] = {"video_url": draw(VIDEOS), "version": Live(lambda world, _: str(version_of(world, "p2")))}
+    if draw(st.booleans()):
+        data["slides"] = Upload(draw(FILENAMES), draw(st.sampled_from([PDF, PDF, b"%PDF-1.4 broken", b"<html></html>"])))
+    if draw(st.booleans()):
+        data["remove_poster"] = "y"
+    return data
+
+
+def materials_stored(world: World, sent: Sent, before: Before) -> None:
+    with world.db():
+        sub = world.sub("p2")
+        assert sub.video_url == sent["video_url"].strip()
+        if isinstance(sent.data.get("slides"), Upload) and sent.data["slides"].name:
+            assert sub.slides_file is not None
+            assert sub.slides_file.sha256 == hashlib.sha256(sent.data["slides"].content).hexdigest()
+
+
 def content_item(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
     return strategy.map(lambda data: {**data, "save": "Save"})
 
@@ -2101,6 +2203,41 @@ CASES: list[Case] = [
         item_stored("sponsors"),
         limits={"label": 255, "description": 2000},
         sample={"label": "Coffee break", "description": "", "save": "Save"},
+    ),
+    Case(
+        "program-session-new",
+        "carla",
+        "/chair/program/sessions/new",
+        session_form(),
+        Sent.success,
+        session_stored,
+        limits={"title": 300, "room": 200},
+        sample=SESSION,
+    ),
+    Case(
+        "program-panel-new",
+        "carla",
+        lambda world: f"/chair/program/sessions/{world.ids['session']}/new/panel",
+        panel_form(),
+        Sent.success,
+        panel_stored,
+        limits={"title": 300, "moderator_name": 200, "abstract": 20000},
+        setup=with_a_session,
+        sample=PANEL,
+    ),
+    Case(
+        "materials",
+        "ada",
+        "/submissions/2/materials",
+        materials_form(),
+        Sent.success,
+        materials_stored,
+        limits={"video_url": 500},
+        sample={
+            "video_url": "https://video.example.org/p2",
+            "slides": Upload("slides.pdf", PDF),
+            "version": Live(lambda world, _: str(version_of(world, "p2"))),
+        },
     ),
     Case(
         "content-move",
