@@ -78,12 +78,25 @@ from portal.models import (
     ReviewAssignment,
     ReviewRevision,
     Revision,
+    SponsorState,
+    SponsorTier,
     Submission,
     Topic,
     User,
     Workshop,
 )
-from portal.services import accounts, api_tokens, assignments, bidding, discussion, program, review_form, reviews
+from portal.services import (
+    accounts,
+    api_tokens,
+    assignments,
+    bidding,
+    discussion,
+    photos,
+    program,
+    review_form,
+    reviews,
+    sponsors,
+)
 from portal.services import submissions as subs
 from portal.services.accounts import _hash_token, _password_fingerprint
 from portal.services.scores import refresh_scores
@@ -91,6 +104,7 @@ from portal.services.tokens import make_token
 from tests.conftest import SMTPRecorder, text_of
 from tests.factories import PASSWORD, decide_and_notify, make_user
 from tests.pdfs import make_pdf
+from tests.unit.test_images import jpeg_with_location
 
 
 @pytest.fixture
@@ -194,6 +208,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("sponsors.index", "GET"): PUBLIC,
     ("sponsors.index", "POST"): every("422"),
     ("sponsors.thanks", "GET"): PUBLIC,
+    ("sponsors.logo", "GET"): PUBLIC,  # the confirmed sponsor's logo
+    ("public.photo", "GET"): PUBLIC,  # the speaker's photo
+    ("public.robots", "GET"): PUBLIC,
+    ("public.sitemap", "GET"): PUBLIC,
+    ("public.sitemap_page", "GET"): PUBLIC,
     # --- signing in and out; a signed link works for whoever holds it
     ("auth.register", "GET"): every("redirect", anon="ok"),  # signed in: to the account page
     ("auth.register", "POST"): every("redirect", anon="422"),
@@ -342,6 +361,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.content_remove", "GET"): chair_only(),
     ("chair.content_remove", "POST"): chair_only("redirect!"),
     ("chair.content_move", "POST"): chair_only("400"),  # no direction
+    ("chair.content_photo", "GET"): chair_only(),
+    ("chair.content_photo", "POST"): chair_only("422"),  # no file chosen
+    ("chair.sponsor_inquiries", "GET"): chair_only(),
+    ("chair.sponsor_inquiry", "GET"): chair_only(),
+    ("chair.sponsor_inquiry", "POST"): chair_only("422"),  # no state
+    ("chair.sponsor_logo", "GET"): chair_only(),
     ("chair.program_overview", "GET"): chair_only(),
     ("chair.program_publish", "POST"): chair_only("redirect!"),  # without publish=1: taken off the public site
     ("chair.program_session_new", "GET"): chair_only(),
@@ -516,6 +541,7 @@ class World:
     kept: int = 0  # a draft of paper 1 kept from a removed reviewer (the unassigned one)
     program_session: int = 0  # the published program's session, with paper 1's talk
     program_item: int = 0  # paper 1's talk
+    sponsor: int = 0  # a confirmed sponsor with a logo (its inquiry, from the contact form)
     api_token: int = 0  # the author's personal access token (tests/views/test_api_audit.py makes one for everyone)
     cookies: dict[str, str] = field(default_factory=dict)  # role -> session cookie
 
@@ -674,6 +700,16 @@ def build_world(app: Flask) -> World:
         db.session.flush()
         world.kept = kept.id
         world.program_session, world.program_item = morning.id, talk.id
+        # Issue 24: a confirmed sponsor with its logo, and the speaker's photo.
+        inquiry, _ = sponsors.submit_inquiry(
+            ws, name="Grace Hopper", organization="Compiler Labs", email="grace@example.org", interest="compute", message="GPUs?"
+        )
+        follow = sponsors.FollowUp(
+            SponsorState.CONFIRMED, "Chair notes.", "Agreed.", "", SponsorTier.GOLD, "https://example.org/"
+        )
+        sponsors.follow_up(chair, inquiry, follow, logo=jpeg_with_location())
+        photos.set_photo(chair, db.session.get(Person, world.speaker), jpeg_with_location())
+        world.sponsor = inquiry.id
         author = db.session.get(User, world.users["author"])
         world.api_token = api_tokens.create_token(author, author, name="audit script", scope="write")[0].id
         db.session.commit()
@@ -779,6 +815,11 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         if "program" in rule.endpoint
         else world.topic,
         "session_id": world.program_session,
+        "sponsor_id": world.sponsor,
+        "inquiry_id": world.sponsor,
+        "person_id": world.speaker,
+        "size": 96,
+        "page": 1,
         "item_kind": "talk",
     }
     values.update(
