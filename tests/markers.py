@@ -44,6 +44,7 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_checks_at_once_after_the_server_died_all_get_their_answer_from_one_new_server",
         "test_the_checker_server_ends_when_its_worker_is_killed",
     ),
+    "tests/unit/test_review_form_migration.py": ("test_the_migration_seeds_todays_form_for_an_existing_workshop",),  # migrates
     "tests/unit/test_sandbox.py": (  # runs a template to its output budget
         "test_big_ranges_joins_and_lists_hit_the_output_budget",
         "test_concatenation_and_doubling_hit_the_output_budget",
@@ -108,6 +109,12 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_a_new_submission_posted_twice_one_after_the_other_is_one_submission",
         "test_a_reviewer_removed_while_submitting_a_first_review_is_never_told_both",
         "test_proposals_applied_at_once_apply_one_and_keep_every_limit",
+    ),
+    "tests/views/test_review_form.py": (  # reviews through the forms, a letter over SMTP, the exports
+        "test_each_visibility_on_the_pages_the_letter_and_the_exports",
+        "test_a_form_changed_after_reviews_exist_keeps_every_answer",
+        "test_a_removed_reviewers_draft_keeps_the_added_fields_answers",
+        "test_console_column_shows_sorts_and_filters_by_a_score",
     ),
     "tests/views/test_reviewing.py": (
         "test_at_conference_size_the_proposal_says_its_candidates_were_chosen_approximately",
