@@ -128,6 +128,7 @@ def _arguments(app: Flask, role: str, user_id: int | None) -> dict[str, list[Any
             "job_id": first(sa.select(Job.id).order_by(Job.id.desc())),
             "proposal_id": first(sa.select(AssignmentProposal.id).order_by(AssignmentProposal.id.desc())),
             "letter_id": first(sa.select(Letter.id).order_by(Letter.id.desc())),
+            "key": ["recommendation"],  # a field of the review form (the default form has it)
             "_items": [items],
         }
 
