@@ -394,6 +394,15 @@ def cases(w: World) -> list[Case]:
         ),
         Case(
             CHAIR,
+            "/chair/review-form",
+            {"kind": "text", "visibility": "chairs", "max_words": "0"},
+            [
+                ("#label", "Label: Give the field a label."),
+                ("#max_words", "Most words (text): Number must be between 1 and 20000."),
+            ],
+        ),
+        Case(
+            CHAIR,
             "/chair/conflicts",
             {},
             [
