@@ -131,6 +131,7 @@ SLOW: dict[str, tuple[str, ...]] = {
     "tests/views/test_api_chairs.py": (  # the large demo at 20 papers (and 60)
         "test_a_reviewer_bids_through_the_api_as_on_the_bid_list",
         "test_decisions_list_the_pages_papers_in_its_order_and_a_decision_needs_the_version",
+        "test_every_review_for_a_spreadsheet_and_a_reviewers_own_review",
         "test_invitations_people_and_roles",
         "test_list_endpoints_take_as_many_statements_at_20_papers_as_at_60",
         "test_the_automatic_assignment_is_a_job_whose_proposal_is_read_and_applied",

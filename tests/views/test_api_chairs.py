@@ -16,8 +16,8 @@ from werkzeug.test import TestResponse
 
 from bench.crawl import add_sign_in, build_world
 from portal.db import db, utcnow
-from portal.models import Phase, Submission, User, Workshop
-from portal.services import api_tokens
+from portal.models import Phase, Review, ReviewAssignment, ReviewState, Submission, User, Workshop
+from portal.services import api_tokens, review_form
 from tests.conftest import SMTPRecorder, make_app, text_of
 from tests.views.test_api import check
 
@@ -205,3 +205,57 @@ def test_list_endpoints_take_as_many_statements_at_20_papers_as_at_60(demo: Flas
         db.session.execute(sa.update(Workshop).values(phase=Phase.BIDDING))
         db.session.commit()
     assert statements(large_app) == small
+
+
+def test_every_review_for_a_spreadsheet_and_a_reviewers_own_review(demo: Flask) -> None:
+    secret = token(demo, CHAIR)
+    items, url = [], "/reviews?limit=7"
+    while url:
+        _, got = call(demo, "GET", "/reviews", secret, url)
+        items += got["items"]
+        url = f"/reviews?limit=7&cursor={got['next_cursor']}" if got["next_cursor"] else ""
+    with demo.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        keys = [f.key for f in review_form.fields(ws, retired=True)]
+        expected = db.session.execute(
+            sa.select(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
+            .join(Review, Review.assignment_id == ReviewAssignment.id)
+            .where(Review.state == ReviewState.SUBMITTED, ReviewAssignment.suspended_at.is_(None))
+            .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
+        ).all()
+        ws.phase = Phase.REVIEWING
+        ws.review_deadline = utcnow().replace(year=utcnow().year + 1)
+        db.session.commit()
+    assert [(r["number"], r["ordinal"]) for r in items] == [tuple(e) for e in expected]
+    assert all(list(r["answers"]) == keys and not r["reviewer"].startswith("Reviewer ") for r in items)
+
+    # A reviewer reads the form, then the reviews of a paper as its page shows them: "Reviewer N", no names.
+    mine = token(demo, REVIEWER)
+    _, form = call(demo, "GET", "/review-form", mine)
+    assert [f["key"] for f in form["fields"]] == [k for k in keys if k in {f["key"] for f in form["fields"]}] != []
+    with demo.app_context():
+        rid = user_id(demo, REVIEWER)
+        own = db.session.scalar(
+            sa.select(ReviewAssignment)
+            .join(Review, Review.assignment_id == ReviewAssignment.id)
+            .where(ReviewAssignment.reviewer_id == rid, Review.state == ReviewState.SUBMITTED)
+            .order_by(ReviewAssignment.id)
+        )
+        number = own.submission_id
+    _, theirs = call(demo, "GET", "/submissions/{number}/reviews", mine, f"/submissions/{number}/reviews")
+    assert theirs["items"] and all(r["reviewer"] == f"Reviewer {r['ordinal']}" for r in theirs["items"])
+    response, review = call(demo, "GET", "/submissions/{number}/review", mine, f"/submissions/{number}/review")
+    changed = {**review["answers"], "summary": "Read again: the gains hold."}
+    path = "/submissions/{number}/review"
+    stale = call(
+        demo, "PUT", path, mine, f"/submissions/{number}/review", json={"answers": changed}, headers={"If-Match": '"999"'}
+    )
+    assert stale[1]["status"] == 412
+    etag = {"If-Match": response.headers["ETag"]}
+    _, saved = call(demo, "PUT", path, mine, f"/submissions/{number}/review", json={"answers": changed}, headers=etag)
+    assert saved["answers"]["summary"] == "Read again: the gains hold." and saved["state"] == "submitted"
+    _, talk = call(
+        demo, "POST", "/submissions/{number}/discussion", mine, f"/submissions/{number}/discussion", json={"body": "Agreed."}
+    )
+    _, thread = call(demo, "GET", "/submissions/{number}/discussion", mine, f"/submissions/{number}/discussion")
+    assert thread["items"][-1] == {**talk, "author": "You"}
