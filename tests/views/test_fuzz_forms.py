@@ -60,6 +60,7 @@ from portal.services import submissions as subs
 from tests.conftest import text_of
 from tests.factories import PASSWORD, decide_and_notify, make_user
 from tests.pdfs import make_pdf
+from tests.unit.test_images import jpeg_with_location
 
 #: 15 posts a form keeps the file within a minute a database; PORTAL_FUZZ_EXAMPLES=200 digs deeper.
 FUZZ = settings(
@@ -1357,6 +1358,7 @@ def workshop_form(draw: st.DrawFn) -> dict[str, Any]:
         "edition": draw(line(32)),
         "tagline": draw(line(500, required=False)),
         "venue": draw(line(500, required=False)),
+        "colocated_with": draw(line(300, required=False)),
         "starts_on": starts,
         "ends_on": draw(st.sampled_from(["", starts])),
         "contact_email": draw(email()),
@@ -1375,6 +1377,7 @@ WORKSHOP_LIMITS = {
     "edition": 32,
     "tagline": 500,
     "venue": 500,
+    "colocated_with": 300,
     "overview": 20_000,
     "panel_note": 2000,
 }
@@ -1385,7 +1388,7 @@ def workshop_stored(world: World, sent: Sent, before: Before) -> None:
 
     from portal.services.content_edit import WORKSHOP_FIELDS
 
-    lines = ("name", "short_name", "edition", "tagline", "venue", "contact_email")
+    lines = ("name", "short_name", "edition", "tagline", "venue", "colocated_with", "contact_email")
     with world.db():
         ws = world.ws()
         for name in WORKSHOP_FIELDS:
@@ -1498,6 +1501,81 @@ def materials_stored(world: World, sent: Sent, before: Before) -> None:
         if isinstance(sent.data.get("slides"), Upload) and sent.data["slides"].name:
             assert sub.slides_file is not None
             assert sub.slides_file.sha256 == hashlib.sha256(sent.data["slides"].content).hexdigest()
+
+
+# --- issue 24: a sponsor's follow-up, a person's photo ---------------------------------------------------
+
+PICTURE = jpeg_with_location(64, 48)
+PICTURES = st.sampled_from([PICTURE, PICTURE, b"%PDF-1.4 not a picture", b"", b"\x89PNG\r\n\x1a\n broken"])
+
+
+def with_an_inquiry(world: World) -> None:
+    from portal.services import sponsors
+
+    with world.db():
+        inquiry, _ = sponsors.submit_inquiry(
+            world.ws(), name="Grace", organization="Compiler Labs", email="grace@example.org", interest="compute", message="?"
+        )
+        db.session.commit()
+        world.ids["inquiry"] = inquiry.id
+
+
+@st.composite
+def follow_up_form(draw: st.DrawFn) -> dict[str, Any]:
+    data = {
+        "state": draw(st.sampled_from(["new", "in_conversation", "confirmed", "declined"])),
+        "tier": draw(st.sampled_from(["", "gold", "silver", "bronze", "supporter"])),
+        "display_name": draw(line(200, required=False)),
+        "website": draw(HOMEPAGES),
+        "thread_summary": draw(text(20_000, required=False)),
+        "notes": draw(text(20_000, required=False)),
+        "save": "Save",
+    }
+    if draw(st.booleans()):
+        data["logo"] = Upload(draw(FILENAMES), draw(PICTURES))
+    return data
+
+
+def follow_up_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import SponsorInquiry, StoredFile
+
+    with world.db():
+        inquiry = db.session.get(SponsorInquiry, world.ids["inquiry"])
+        assert inquiry is not None
+        assert (inquiry.state.value, inquiry.tier.value if inquiry.tier else "") == (sent["state"], sent["tier"])
+        assert (inquiry.display_name, inquiry.website) == (sent["display_name"].strip(), sent["website"].strip())
+        assert inquiry.thread_summary == unix_newlines(sent["thread_summary"]).strip()
+        assert inquiry.notes == unix_newlines(sent["notes"]).strip()
+        logo = sent.data.get("logo")
+        if isinstance(logo, Upload) and logo.content:
+            file = db.session.get(StoredFile, inquiry.logo_id)
+            assert file is not None and file.content_type == "image/webp"
+
+
+def photo_url(world: World) -> str:
+    from portal.models import Person
+
+    with world.db():
+        person = db.session.scalars(sa.select(Person).where(Person.role == "speaker").order_by(Person.id)).first()
+        assert person is not None
+        return f"/chair/content/people/speaker/{person.id}/photo"
+
+
+@st.composite
+def photo_form(draw: st.DrawFn) -> dict[str, Any]:
+    return {"photo": Upload(draw(FILENAMES), draw(PICTURES)), "upload": "Upload the photo"}
+
+
+def photo_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import Person, StoredFile
+
+    person_id = int(photo_url(world).split("/")[-2])
+    with world.db():
+        person = db.session.get(Person, person_id)
+        assert person is not None and person.photo_id and person.photo_small_id
+        assert {db.session.get(StoredFile, i).content_type for i in (person.photo_id, person.photo_small_id)} == {  # type: ignore[union-attr]
+            "image/webp"
+        }
 
 
 def content_item(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
@@ -1619,6 +1697,7 @@ WORKSHOP = {
     "edition": "2024",
     "tagline": "Context ✨",
     "venue": "ICML 2024, Vienna",
+    "colocated_with": "ICML 2024",
     "starts_on": "2024-07-27",
     "ends_on": "",
     "contact_email": "chairs@example.org",
@@ -2205,6 +2284,35 @@ CASES: list[Case] = [
         sample={"label": "Coffee break", "description": "", "save": "Save"},
     ),
     Case(
+        "sponsor-follow-up",
+        "carla",
+        lambda world: f"/chair/sponsors/{world.ids['inquiry']}",
+        follow_up_form(),
+        Sent.success,
+        follow_up_stored,
+        limits={"display_name": 200, "thread_summary": 20_000, "notes": 20_000},
+        setup=with_an_inquiry,
+        sample={
+            "state": "confirmed",
+            "tier": "gold",
+            "display_name": " Compiler Labs Inc. ",
+            "website": "https://example.org/",
+            "thread_summary": "Agreed:\r\n10k GPU hours.",
+            "notes": "",
+            "logo": Upload("logo.jpg", PICTURE),
+            "save": "Save",
+        },
+    ),
+    Case(
+        "person-photo",
+        "carla",
+        photo_url,
+        photo_form(),
+        Sent.success,
+        photo_stored,
+        sample={"photo": Upload("me.jpg", PICTURE), "upload": "Upload the photo"},
+    ),
+    Case(
         "program-session-new",
         "carla",
         "/chair/program/sessions/new",
@@ -2352,6 +2460,8 @@ WITHOUT_PAPERS = {
     "content-speaker-new",
     "content-date-new",
     "content-sponsor-option-new",
+    "sponsor-follow-up",
+    "person-photo",
     "content-move",
     "member-role",
     "invitations",
