@@ -128,6 +128,7 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_reviewing_settings_save_a_reviewers_load",
     ),
     "tests/views/test_api_audit.py": ("test_every_api_route_answers_each_role_as_the_table_says",),  # the audit's world
+    "tests/views/test_api_example.py": ("test_the_example_script_invites_downloads_reviews_and_decides",),  # a live server
     "tests/views/test_api_chairs.py": (  # the large demo at 20 papers (and 60)
         "test_a_reviewer_bids_through_the_api_as_on_the_bid_list",
         "test_decisions_list_the_pages_papers_in_its_order_and_a_decision_needs_the_version",
