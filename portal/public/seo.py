@@ -16,7 +16,7 @@ from portal.public.blueprint import bp
 from portal.urls import external_url
 from portal.web import require_workshop
 
-#: Addresses a sitemap file holds (the protocol allows 50,000; this keeps each file near 200 KB).
+#: Addresses a sitemap file holds (the protocol allows 50,000; this keeps each file near 150 KB).
 SITEMAP_PAGE_SIZE = 2000
 #: The areas of signed-in people: never worth crawling (they answer a sign-in page), named by blueprint.
 PRIVATE_AREAS = ("account", "auth", "chair", "members", "review", "settings", "submissions", "api")
