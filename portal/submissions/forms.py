@@ -7,13 +7,13 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.db import parse_id
 from portal.domain import DomainError
 from portal.forms import MultiCheckboxField, single_line, strip, unix_newlines
 from portal.models import Submission, Workshop
-from portal.services.submissions import MAX_AUTHORS, AuthorInput, Details, parse_declared_conflicts
+from portal.services.submissions import MAX_AUTHORS, AuthorInput, Details, parse_declared_conflicts, video_problem
 
 ABSTRACT_MAX = 3000
 
@@ -197,6 +197,10 @@ class MaterialsForm(FlaskForm):
         description="The recording's web address (https://…); empty for none.",
     )
     version = HiddenField()
+
+    def validate_video_url(self, field: StringField) -> None:
+        if field.data and (problem := video_problem(field.data)):
+            raise ValidationError(problem)
 
     def removed(self) -> set[str]:
         return {what for what in ("poster", "slides") if self[f"remove_{what}"].data}

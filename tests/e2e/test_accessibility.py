@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from portal.models import (
     Presentation,
     Workshop,
 )
-from portal.services import accounts, assignments, bidding, decisions, discussion, reviews
+from portal.services import accounts, assignments, bidding, decisions, discussion, program, reviews
 from portal.services import submissions as submissions_svc
 from tests.factories import PASSWORD, make_user
 from tests.pdfs import make_pdf
@@ -70,6 +70,9 @@ class World:
     failed_job: int
     reset_path: str  # /auth/reset/<token> for Ann
     invitation_path: str  # /auth/invitations/<token>/accept for a new reviewer
+    session: int = 0  # the published program's session: Ann's talk and a panel
+    talk: int = 0  # Ann's talk
+    panel: int = 0
 
 
 def _link(app: Flask, kind: str, pattern: str) -> str:
@@ -153,6 +156,29 @@ def build_world(app: Flask) -> World:
         letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter))}
         decisions.send_letters(chair, ws, only=[letters[accepted.id].id])
         decisions.set_published(chair, ws, True)
+        day = (now + timedelta(days=60)).date()
+        session = program.add_session(chair, ws, program.SessionInput("Morning talks", day, time(9), time(12), "Hall A"))
+        talk = program.add_item(
+            chair,
+            session,
+            program.ItemInput(
+                program.ItemKind.TALK, submission_id=accepted.id, speaker_author_id=accepted.authors[0].id, starts=time(9)
+            ),
+        )
+        panel = program.add_item(
+            chair,
+            session,
+            program.ItemInput(
+                program.ItemKind.PANEL,
+                title="Panel: evaluation",
+                abstract="How should long contexts be *measured*?",
+                panelists=[program.Named(person_id=p.id) for p in ws.people[:2]] + [program.Named(name="Ada Lovelace")],
+                moderator=program.Named(name="Mo Derator"),
+                starts=time(10),
+                ends=time(11),
+            ),
+        )
+        program.set_published(chair, ws, True)
         accounts.invite_reviewers(chair, ws, accounts.parse_invitation_lines("Nora Newcomer <nora.new@example.org>"))
         accounts.request_password_reset(ws, AUTHOR["email"])
         failed = Job(
@@ -181,6 +207,9 @@ def build_world(app: Flask) -> World:
             failed_job=failed.id,
             reset_path="",
             invitation_path="",
+            session=session.id,
+            talk=talk.id,
+            panel=panel.id,
         )
     world.reset_path = _link(app, "password_reset", r"/auth/reset/[^\s]+")
     world.invitation_path = _link(app, "invitation", r"/auth/invitations/[^\s/]+/accept")
@@ -331,6 +360,9 @@ def pages(w: World) -> dict[str, list[Visit]]:
             Visit("/speakers"),
             Visit("/organizers"),
             Visit("/accepted-papers"),
+            Visit("/program"),
+            Visit(f"/program/{w.talk}", "/program/<id> (talk)"),
+            Visit(f"/program/{w.panel}", "/program/<id> (panel)"),
             Visit("/sponsors/", submit="Send to the organizers"),
             Visit("/sponsors/thanks"),
             Visit("/auth/login", submit="Sign in"),
@@ -370,6 +402,7 @@ def pages(w: World) -> dict[str, list[Visit]]:
             Visit(f"/submissions/{a}/edit", "/submissions/<n>/edit", submit="Save the changes"),
             Visit(f"/submissions/{a}/withdraw", "/submissions/<n>/withdraw"),
             Visit(f"/submissions/{a}/camera-ready", "/submissions/<n>/camera-ready", submit="Upload the camera-ready version"),
+            Visit(f"/submissions/{a}/materials", "/submissions/<n>/materials", submit="Save", fill={"Video link": "not a link"}),
             Visit("/chair/", "403 page (chair console)"),
             Visit(f"/submissions/{r}", "404 page (another's paper)"),
         ],
@@ -417,6 +450,16 @@ def pages(w: World) -> dict[str, list[Visit]]:
             *[Visit(f"/chair/content/{k}/new") for k in ("questions", "dates", "sponsors", "people/speaker")],
             Visit("/chair/content/topics/1", "/chair/content/topics/<id>"),
             Visit("/chair/content/topics/1/remove", "/chair/content/topics/<id>/remove"),
+            Visit("/chair/program"),
+            Visit("/chair/program/sessions/new", submit="Add the session"),
+            Visit(f"/chair/program/sessions/{w.session}", "/chair/program/sessions/<id>", submit="Save"),
+            Visit(
+                f"/chair/program/sessions/{w.session}/new/panel", "/chair/program/sessions/<id>/new/panel", submit="Add the panel"
+            ),
+            Visit(f"/chair/program/sessions/{w.session}/new/posters", "/chair/program/sessions/<id>/new/posters"),
+            Visit(f"/chair/program/items/{w.talk}", "/chair/program/items/<id> (talk)"),
+            Visit(f"/chair/program/items/{w.talk}/remove", "/chair/program/items/<id>/remove"),
+            Visit(f"/chair/program/sessions/{w.session}/remove", "/chair/program/sessions/<id>/remove"),
             Visit("/chair/exports"),
             Visit("/chair/jobs"),
             Visit(f"/chair/jobs/{w.job}", "/chair/jobs/<id> (done)"),

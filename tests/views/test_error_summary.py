@@ -459,6 +459,29 @@ def cases(w: World) -> list[Case]:
         ),
         Case(CHAIR, "/chair/content/sponsors/new", {"save": "1"}, [("#label", f"Label: {EMPTY}")]),
         Case(CHAIR, "/chair/content/people/speaker/new", {"save": "1"}, [("#name", f"Name: {EMPTY}")]),
+        Case(
+            CHAIR,
+            "/chair/program/sessions/new",
+            {"save": "Save"},
+            [
+                ("#title", f"Title: {EMPTY}"),
+                ("#day", "Day: Give the day, like 2024-07-27."),
+                ("#starts", "Starts: Give a time, like 09:00."),
+                ("#ends", "Ends: Give a time, like 10:30."),
+            ],
+        ),
+        Case(
+            CHAIR,
+            f"/chair/program/sessions/{w.session}/new/break",
+            {"starts": "10:00", "ends": "09:30"},
+            [("#ends", "Ends (optional): The item ends after it starts.")],
+        ),
+        Case(
+            AUTHOR,
+            f"/submissions/{a}/materials",
+            {"video_url": "javascript:alert(1)"},
+            [("#video_url", "Video link: Give the video's web address, starting with https:// (or http://).")],
+        ),
     ]
 
 
