@@ -73,7 +73,13 @@ The reviewers' comments, which we hope will help:
 The {{ workshop }} chairs
 """  # noqa: E501
 
-PLACEHOLDERS = ("title", "number", "authors", "decision", "presentation", "note", "reviews", "workshop")
+PLACEHOLDERS = ("title", "number", "authors", "decision", "presentation", "note", "reviews", "review_list", "workshop")
+#: What ``check_template`` tries a template on: "x" for each placeholder, and a review for ``review_list``.
+SAMPLE = dict.fromkeys(PLACEHOLDERS, "x") | {
+    "review_list": [
+        {"reviewer": "Reviewer 1", "answers": [{"key": "x", "label": "x", "kind": "text", "value": "x"}], "alone": False}
+    ]
+}
 _env = chair_sandbox()
 # What a chair's template can raise besides TemplateError ({{ 1 / 0 }}, {{ 10.0 ** 400 }}, {{ title + 1 }}).
 _RUNTIME_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
@@ -140,13 +146,15 @@ def decide_many(
 def reviews_for_authors(sub: Submission) -> str:
     """The submitted reviews as the authors read them: the answers to every field for the authors, as
     "Reviewer N", never a name."""
-    return _reviews_for_authors([sub.id], sub.workshop).get(sub.id, "")
+    return as_text(_author_reviews([sub.id], sub.workshop).get(sub.id, []))
 
 
-def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]], ws: Workshop) -> dict[int, str]:
-    """``reviews_for_authors`` of many papers in one query: paper id -> the text (papers without any left out).
-    A form with one field for the authors (the default: the comments to the authors) gives its answers alone,
-    under "Reviewer N:"; with more, each answer under its field's label."""
+def _author_reviews(sub_ids: list[int] | sa.Select[tuple[int]], ws: Workshop) -> dict[int, list[dict[str, Any]]]:
+    """The papers' submitted reviews as their authors read them, in one query: paper id -> one entry a review
+    with an answer for them (papers without any left out), each ``{"reviewer": "Reviewer 2", "answers":
+    [{"key", "label", "kind", "value"}, ...], "alone": ...}`` with the fields the authors read
+    (``permissions.visible_fields``), in the form's order, their answers as people read them; ``alone``: the one
+    field for the authors is a text, written without its label. The letters' ``review_list``."""
     shown = permissions.visible_fields(Audience.AUTHORS, review_form.fields(ws))
     if not shown:
         return {}
@@ -161,20 +169,36 @@ def _reviews_for_authors(sub_ids: list[int] | sa.Select[tuple[int]], ws: Worksho
         )
         .order_by(ReviewAssignment.submission_id, ReviewAssignment.ordinal)
     ).all()
-    parts: dict[int, list[str]] = {}
+    # With one field for the authors, a text (the default form: the comments to the authors), the answer stands
+    # alone under "Reviewer N:", as before the form could change; otherwise each under its label.
+    alone = len(shown) == 1 and shown[0].kind == FieldKind.TEXT
+    found: dict[int, list[dict[str, Any]]] = {}
     for sub_id, ordinal, answers, *columns in rows:
         content = dict(answers or {}) | dict(zip(own, columns, strict=True))
-        given = [(f, content.get(f.key)) for f in shown if not f.empty(content.get(f.key))]
-        if not given:
-            continue
-        if len(shown) == 1:
-            text = str(given[0][1]).strip() if shown[0].kind == FieldKind.TEXT else given[0][0].display(given[0][1])
-        else:
-            text = "\n".join(
-                f"{f.label}:\n{str(v).strip()}" if f.kind == FieldKind.TEXT else f"{f.label}: {f.display(v)}" for f, v in given
-            )
-        parts.setdefault(sub_id, []).append(f"Reviewer {ordinal}:\n{text}")
-    return {sub_id: "\n\n".join(texts) for sub_id, texts in parts.items()}
+        given = [
+            {
+                "key": f.key,
+                "label": f.label,
+                "kind": f.kind.value,
+                "value": str(content[f.key]).strip() if f.kind == FieldKind.TEXT else f.display(content[f.key]),
+            }
+            for f in shown
+            if not f.empty(content.get(f.key))
+        ]
+        if given:
+            found.setdefault(sub_id, []).append({"reviewer": f"Reviewer {ordinal}", "answers": given, "alone": alone})
+    return found
+
+
+def as_text(found: list[dict[str, Any]]) -> str:
+    """The letters' ``reviews``: each review under "Reviewer N:", a text's label on a line of its own."""
+
+    def answer(a: dict[str, Any], alone: bool) -> str:
+        if alone:
+            return a["value"]
+        return f"{a['label']}:\n{a['value']}" if a["kind"] == "text" else f"{a['label']}: {a['value']}"
+
+    return "\n\n".join(f"{r['reviewer']}:\n" + "\n".join(answer(a, r["alone"]) for a in r["answers"]) for r in found)
 
 
 def template_keys() -> dict[str, str]:
@@ -227,18 +251,18 @@ def render_letter(
     sub: Submission,
     *,
     with_reviews: bool = True,
-    reviews: str | None = None,
+    reviews: list[dict[str, Any]] | None = None,
     templates: dict[str, str] | None = None,
 ) -> tuple[str, str]:
-    """The letter's subject and body; ``reviews`` and ``templates`` when the caller fetched them already (many
-    letters)."""
+    """The letter's subject and body; ``reviews`` (``_author_reviews``) and ``templates`` when the caller fetched
+    them already (many letters)."""
     if sub.decision is None:
         raise DomainError(f"#{sub.id} has no decision yet.")
     source = template_for(templates if templates is not None else saved_templates(ws), sub.decision, sub.presentation)
     if not with_reviews:
-        reviews = ""
+        reviews = []
     elif reviews is None:
-        reviews = reviews_for_authors(sub)
+        reviews = _author_reviews([sub.id], ws).get(sub.id, [])
     context: dict[str, Any] = {
         "title": sub.title,
         "number": sub.id,
@@ -246,7 +270,8 @@ def render_letter(
         "decision": sub.decision.value,
         "presentation": sub.presentation.value if sub.presentation else "",
         "note": sub.decision_note,
-        "reviews": reviews,
+        "reviews": as_text(reviews),
+        "review_list": reviews,
         "workshop": f"{ws.label}",
     }
     try:
@@ -263,7 +288,7 @@ def check_template(source: str) -> None:
     """Refuse a template that does not compile, or fails or goes over its output or time budget (the sandbox's)
     on sample data."""
     try:
-        _env.from_string(source).render(**dict.fromkeys(PLACEHOLDERS, "x"))
+        _env.from_string(source).render(**SAMPLE)
     except BudgetExceeded as exc:
         raise DomainError(str(exc)) from exc
     except _RUNTIME_ERRORS as exc:
@@ -311,7 +336,7 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
         sa.select(Submission).where(Submission.id.in_(decided)).options(selectinload(Submission.authors))
     ).all()
     letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter).where(Letter.submission_id.not_in(mine)))}
-    reviews = _reviews_for_authors(decided, ws) if with_reviews else {}
+    reviews = _author_reviews(decided, ws) if with_reviews else {}
     templates = saved_templates(ws)
     for sub in subs:
         letter = letters.get(sub.id)
@@ -319,7 +344,7 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
         # answered a decision since changed).
         if letter is not None and (letter.email_id is not None or (letter.edited and not letter.stale)):
             continue
-        subject, body = render_letter(ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, ""), templates=templates)
+        subject, body = render_letter(ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, []), templates=templates)
         if letter is None:
             letter = Letter(submission_id=sub.id, submission=sub)
             db.session.add(letter)

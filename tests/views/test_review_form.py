@@ -31,7 +31,7 @@ from portal.models import (
     Workshop,
 )
 from portal.queries import assignment_of
-from portal.services import assignments, review_form
+from portal.services import assignments, decisions, review_form
 from tests.conftest import CSRF_RE, SMTPRecorder, text_of
 from tests.factories import decide_and_notify, make_user
 from tests.views.test_group_mail import client_for, make_paper
@@ -505,3 +505,24 @@ def test_console_column_shows_sorts_and_filters_by_a_score(world: World) -> None
     # Junk in the query is no filter and no sort.
     junk = console_rows(chair.get("/chair/submissions?score=nothing&min=nan&sort=nothing:mean"))
     assert [r[1] for r in junk] == [str(world.p1), str(p2_id)]
+
+
+def test_a_letter_template_lays_out_the_authors_fields_from_review_list(world: World, smtp: SMTPRecorder) -> None:
+    shape_the_form(world.client("carla"))
+    post_review(world.client("rita"), world, RITA)
+    post_review(world.client("rex"), world, REX)
+    source = (
+        "{% for r in review_list %}{{ r.reviewer }}|"
+        "{% for a in r.answers %}{{ a.label }}={{ a.value }};{% endfor %}\n{% endfor %}"
+    )
+    with world.app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        carla = db.session.get(User, world.users["carla"])
+        decisions.save_letter_templates(carla, ws, source, "", with_reviews=True)
+        decide_and_notify(ws, db.session.get(Submission, world.p1), Decision.ACCEPTED, carla)
+        work.commit_and_deliver()
+    letter = smtp.wait_for(1)[-1].get_content().replace("\r\n", "\n")
+    assert letter.strip() == (
+        f"Reviewer 1|Comments to the authors={RITA['comments_to_authors']};Artifact available=Yes;\n"
+        f"Reviewer 2|Comments to the authors={REX['comments_to_authors']};Artifact available=No;"
+    )
