@@ -249,6 +249,21 @@ def test_chair_adds_changes_moves_retires_and_restores_fields(world: World) -> N
     chair.post("/chair/review-form/strengths/restore", data={"csrf_token": token_of(html)})
     assert "10 Strengths" in text_of(chair.get("/chair/review-form"))  # back, last
 
+    edit = chair.get("/chair/review-form/comments_to_authors").get_data(as_text=True)
+    changed = chair.post(
+        "/chair/review-form/comments_to_authors",
+        data={
+            "csrf_token": token_of(edit),
+            "label": "To the authors",
+            "help": "Be kind.",
+            "visibility": "authors",
+            "max_words": "300",
+        },
+    )
+    assert changed.status_code == 302
+    form = text_of(world.client("rita").get(review_url(world)))
+    assert "To the authors Be kind. At most 300 words. The authors see this, anonymously" in form
+
     refused = chair.post("/chair/review-form/recommendation/retire", data={"csrf_token": token_of(html)})
     assert "“Overall recommendation” stays on the form" in text_of(chair.get(refused.headers["Location"]))
     with world.app.app_context():
