@@ -8,6 +8,7 @@ import io
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -19,7 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.test import TestResponse
 
-from portal.api.core import spec_path
+from portal.api.core import reference_page, spec_path
 from portal.db import CLOCK, db, utcnow
 from portal.extensions import limiter
 from portal.models import ApiToken, DateKind, ImportantDate, Submission, SubmissionType, Topic, User, Workshop
@@ -28,6 +29,7 @@ from tests.conftest import SMTPRecorder, Worlds, csrf_token, text_of
 from tests.factories import create_users, login
 from tests.pdfs import make_pdf
 
+STATIC = Path(__file__).resolve().parents[2] / "static"
 _specs: dict[int, dict[str, Any]] = {}
 
 
@@ -403,11 +405,11 @@ def test_a_chair_sees_and_revokes_every_token_and_others_may_not(app: Flask, cli
     assert client.get("/members/tokens").status_code == 403
     form = {"csrf_token": csrf_token(client, "/account/tokens")}
     assert client.post(f"/account/tokens/{token_id}/revoke", data=form).status_code == 404  # not his
-    client.post("/auth/logout", data=form)
+    client = app.test_client()
     login(client, CHAIR["email"])
     listing = text_of(client.get("/members/tokens"))
     assert f"Ada Lovelace <ada@example.org> test {secret[:13]}… write" in listing
-    form = {"csrf_token": csrf_token(client, "/members/tokens")}
+    form = {"csrf_token": csrf_token(client, "/account/tokens")}
     page = client.post(f"/members/tokens/{token_id}/revoke", data=form, follow_redirects=True)
     assert "The token “test” of Ada Lovelace is revoked." in text_of(page)
     assert "revoked (revoked by Carla Chair)" in text_of(page)
@@ -425,3 +427,15 @@ def test_the_command_prints_a_working_token(app: Flask, client: FlaskClient) -> 
     assert listed == f"{secret[:13]}…  set-up  write  active\n"
     missing = app.test_cli_runner().invoke(args=["tokens", "create", "nobody@example.org", "--name", "x"])
     assert (missing.exit_code, missing.output) == (1, "Error: No account uses nobody@example.org.\n")
+
+
+def test_the_reference_page_in_static_is_the_description_of_today(app: Flask, client: FlaskClient) -> None:
+    """static/api/reference.html is written by `flask --app portal api reference`: run it after changing a route."""
+    with app.app_context():
+        page = reference_page()
+    assert (STATIC / "api" / "reference.html").read_text(encoding="utf-8") == page
+    served = client.get("/static/api/reference.html")
+    assert (
+        served.status_code == 200 and "<script" not in page and "//" not in re.sub(r"https?://json-schema\.org[^\"]*", "", page)
+    )
+    assert [op for ops in spec_of(app)["paths"].values() for op in ops.values() if f'id="{op["operationId"]}"' not in page] == []
