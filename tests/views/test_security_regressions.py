@@ -35,6 +35,7 @@ from werkzeug.test import TestResponse
 from portal import emails
 from portal.db import db, utcnow
 from portal.models import (
+    REVIEW_FIELDS,
     DateKind,
     Decision,
     FileKind,
@@ -798,7 +799,7 @@ def hostile_paper(app: Flask) -> tuple[Flask, int]:
         client = signed_in(app, person)
         texts = {
             field: hostile(f"{name}'s {field}")
-            for field in reviews.REVIEW_FIELDS
+            for field in REVIEW_FIELDS
             if field not in ("recommendation", "confidence")
         }
         url = f"/review/papers/{number}/review"
