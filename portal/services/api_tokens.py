@@ -19,7 +19,7 @@ from portal.models import ApiToken, TokenScope, User
 from portal.services import audit
 
 #: Every token starts so: a secret scanner (or a person) can tell a portal token from another string.
-SECRET_START = "llmp_"  # noqa: S105 (a marker, not a secret)
+SECRET_START = "llmp_"  # noqa: S105  # nosec B105 (the public start of every token, not a secret)
 PREFIX_LENGTH = len(SECRET_START) + 8
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
