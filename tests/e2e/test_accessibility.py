@@ -213,7 +213,29 @@ def build_world(app: Flask) -> World:
         )
     world.reset_path = _link(app, "password_reset", r"/auth/reset/[^\s]+")
     world.invitation_path = _link(app, "invitation", r"/auth/invitations/[^\s/]+/accept")
+    _sponsor_and_photo(app)
     return world
+
+
+def _sponsor_and_photo(app: Flask) -> None:
+    """Issue 24: inquiry 1, a confirmed sponsor with its logo (the home and sponsors pages show it), and the first
+    speaker's photo (person 1)."""
+    from portal.models import Person, SponsorState, SponsorTier, User
+    from portal.services import photos, sponsors
+    from tests.unit.test_images import jpeg_with_location
+
+    with app.test_request_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        chair = db.session.scalar(sa.select(User).where(User.email == CHAIR["email"]))
+        assert ws is not None and chair is not None
+        inquiry, _ = sponsors.submit_inquiry(
+            ws, name="Grace Hopper", organization="Compiler Labs", email="grace@example.org", interest="compute", message="GPUs?"
+        )
+        follow = sponsors.FollowUp(SponsorState.CONFIRMED, "", "Agreed by mail.", "", SponsorTier.GOLD, "https://example.org/")
+        sponsors.follow_up(chair, inquiry, follow, logo=jpeg_with_location(600, 200))
+        photos.set_photo(chair, db.session.get(Person, 1), jpeg_with_location())
+        db.session.commit()
+        assert inquiry.id == 1
 
 
 # --- the sweep --------------------------------------------------------------------------------------------
@@ -450,6 +472,10 @@ def pages(w: World) -> dict[str, list[Visit]]:
             *[Visit(f"/chair/content/{k}/new") for k in ("questions", "dates", "sponsors", "people/speaker")],
             Visit("/chair/content/topics/1", "/chair/content/topics/<id>"),
             Visit("/chair/content/topics/1/remove", "/chair/content/topics/<id>/remove"),
+            Visit("/chair/content/people/speaker/1/photo", "/chair/content/people/<role>/<id>/photo", submit="Upload the photo"),
+            Visit("/chair/sponsors"),
+            Visit("/chair/sponsors?q=compiler&state=confirmed", "/chair/sponsors (searched)"),
+            Visit("/chair/sponsors/1", "/chair/sponsors/<id>", submit="Save", fill={"Link": "not a link"}),
             Visit("/chair/program"),
             Visit("/chair/program/sessions/new", submit="Add the session"),
             Visit(f"/chair/program/sessions/{w.session}", "/chair/program/sessions/<id>", submit="Save"),
