@@ -62,17 +62,17 @@ def program_item_calendar(item_id: int) -> Response:
     return _calendar(ws, [_item(ws, item_id)], f"{ws.short_name}{ws.edition}-{item_id}")
 
 
-@bp.get("/accepted-papers/<int:number>/<any(poster, slides):kind>.pdf")
-def paper_material(number: int, kind: str) -> Response:
+@bp.get("/accepted-papers/<int:number>/<any(poster, slides):material>.pdf")
+def paper_material(number: int, material: str) -> Response:
     """A published accepted paper's poster or slides, added by its authors after the decisions: public, an attachment."""
     ws = require_workshop()
     sub = db.session.get(Submission, number) if ws.accepted_published else None
     if sub is None or sub.workshop_id != ws.id or sub.decision != Decision.ACCEPTED or sub.state != SubmissionState.SUBMITTED:
         abort(404)
-    stored = sub.poster_file if kind == "poster" else sub.slides_file
+    stored = sub.poster_file if material == "poster" else sub.slides_file
     if stored is None:
         abort(404)
-    return send_stored(stored, f"{ws.short_name}{ws.edition}-{sub.id}-{kind}.pdf", public=True)
+    return send_stored(stored, f"{ws.short_name}{ws.edition}-{sub.id}-{material}.pdf", public=True)
 
 
 @bp.app_template_global()

@@ -821,13 +821,13 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "size": 96,
         "page": 1,
         "item_kind": "talk",
+        "material": "slides",
     }
     values.update(
         {
             "chair.change_conflict": {"action": "lift"},
             "chair.change_proposal": {"action": "discard"},
             "chair.export": {"kind": "reviews"},  # the most private of the three
-            "public.paper_material": {"kind": "slides"},
         }.get(rule.endpoint, {})
     )
     if rule.endpoint in world.tokens:

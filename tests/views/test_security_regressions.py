@@ -1574,6 +1574,9 @@ def every_get_url(app: Flask, papers: Papers) -> list[str]:
         "kind": "topics",
         "role": "speaker",
         "filename": "css/site.css",
+        "session_id": 1,  # the program's (none: a 404 page, not stored either)
+        "item_kind": "talk",
+        "material": "slides",
         **ids,
     }
     adapter = app.url_map.bind("portal.example.org")
