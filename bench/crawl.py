@@ -73,9 +73,11 @@ def _arguments(app: Flask, role: str, user_id: int | None) -> dict[str, list[Any
         Job,
         Letter,
         Person,
+        ProgramItem,
         Question,
         ReviewAssignment,
         Revision,
+        SponsorInquiry,
         SponsorOption,
         Submission,
         SubmissionAuthor,
@@ -121,6 +123,7 @@ def _arguments(app: Flask, role: str, user_id: int | None) -> dict[str, list[Any
             "dates": first(sa.select(ImportantDate.id).order_by(ImportantDate.id)),
             "sponsors": first(sa.select(SponsorOption.id).order_by(SponsorOption.id)),
             "people": first(sa.select(Person.id).order_by(Person.id)),
+            "program": first(sa.select(ProgramItem.id).order_by(ProgramItem.id)),
         }
         return {
             "number": numbers,
@@ -129,6 +132,11 @@ def _arguments(app: Flask, role: str, user_id: int | None) -> dict[str, list[Any
             "proposal_id": first(sa.select(AssignmentProposal.id).order_by(AssignmentProposal.id.desc())),
             "letter_id": first(sa.select(Letter.id).order_by(Letter.id.desc())),
             "key": ["recommendation"],  # a field of the review form (the default form has it)
+            "inquiry_id": first(sa.select(SponsorInquiry.id).order_by(SponsorInquiry.id)),
+            "sponsor_id": first(sa.select(SponsorInquiry.id).order_by(SponsorInquiry.id)),
+            "person_id": first(sa.select(Person.id).order_by(Person.id)),
+            "size": [96],
+            "page": [1],
             "_items": [items],
         }
 
@@ -159,7 +167,8 @@ def urls(app: Flask, role: str, user_id: int | None) -> Iterator[tuple[str, str]
                 combos = [c | {name: option} for c in combos for option in options]
             for combo in combos:
                 if combo.get("item_id") == "<item>":
-                    found = items["people" if "role" in combo else combo["kind"]]
+                    # A person (/content/people/<role>/<id>), a content item (/content/<kind>/<id>), else a program item.
+                    found = items["people" if "role" in combo else combo.get("kind", "program")]
                     if not found:
                         continue
                     combo["item_id"] = found[0]
