@@ -431,3 +431,49 @@ def test_materials_are_for_the_authors_of_an_accepted_paper(app: Flask, world: d
 def version(app: Flask, number: int) -> str:
     with app.app_context():
         return str(db.session.get(Submission, number).version)
+
+
+def test_hostile_text_in_the_program_is_shown_escaped_on_every_page_that_shows_it(app: Flask, world: dict[str, int]) -> None:
+    from tests.views.test_security_regressions import MARKDOWN_XSS, active_content, hostile
+
+    chair = signed_in(app, "chair@example.org")
+    saved = post_form(
+        chair,
+        "/chair/program/sessions/new",
+        {"title": hostile("Session"), "day": "2027-03-28", "starts": "09:00", "ends": "11:00", "room": hostile("Room")},
+    )
+    assert saved.status_code == 302, seen(saved)
+    session_id = build_id(app, ProgramSession)
+    saved = post_form(
+        chair,
+        f"/chair/program/sessions/{session_id}/new/panel",
+        {
+            "title": hostile("Panel"),
+            "abstract": hostile("Abstract") + MARKDOWN_XSS,
+            "other_panelists": hostile("Panelist"),
+            "moderator_name": hostile("Moderator"),
+        },
+    )
+    assert saved.status_code == 302, seen(saved)
+    item_id = build_id(app, ProgramItem)
+    ben = signed_in(app, "ben@example.org")
+    refused = post_form(ben, f"/submissions/{world['oral']}/materials", {"video_url": hostile("Video")})
+    assert refused.status_code == 422
+    publish(app)
+    visitor = app.test_client()
+    pages = {
+        "program": (visitor.get("/program"), ["Session", "Room", "Panel", "Panelist", "Moderator"]),
+        "item": (visitor.get(f"/program/{item_id}"), ["Session", "Panel", "Abstract", "Panelist", "Moderator"]),
+        "chair's program": (chair.get("/chair/program"), ["Session", "Room", "Panel", "Panelist", "Moderator"]),
+        "item form": (chair.get(f"/chair/program/items/{item_id}"), []),
+        "session form": (chair.get(f"/chair/program/sessions/{session_id}"), []),
+        "materials refused": (refused, []),
+    }
+    assert {what: active_content(response) for what, (response, _) in pages.items()} == {key: [] for key in pages}
+    assert {
+        what: [label for label in labels if hostile(label) not in text_of(response)] for what, (response, labels) in pages.items()
+    } == {key: [] for key in pages}
+    assert "[click](javascript:alert(1))" in text_of(pages["item"][0])  # a script link stays text
+    # The calendar carries the text as text (iCalendar has no markup to run).
+    (event,) = Calendar.from_ical(visitor.get(f"/program/{item_id}.ics").data).walk("VEVENT")
+    assert str(event["summary"]) == f"Panel: {hostile('Panel')} (LongLLM 2024)"
