@@ -309,6 +309,16 @@ def cases(w: World) -> list[Case]:
                 ("#people", "People: “not-an-email” is not an email address."),
             ],
         ),
+        Case(
+            AUTHOR,
+            "/account/tokens",
+            {"name": "", "days": "0", "scope": "admin"},
+            [
+                ("#name", "Name: Give the token a name."),
+                ("#days", "Days it lasts: From 1 to 366 days."),
+                ("#scope", "Scope: Not a valid choice."),
+            ],
+        ),
         Case(AUTHOR, "/submissions/new", {"action": "save"}, PAPER_REQUIRED),
         Case(
             AUTHOR,
