@@ -23,7 +23,7 @@ from portal.models import (
     Workshop,
 )
 from portal.queries import accepted
-from portal.services import decisions
+from portal.services import calibration, decisions
 from portal.urls import safe_next
 from portal.web import get_submission, me, redirect_after, require_workshop
 
@@ -51,6 +51,7 @@ def decisions_page() -> str:
         rows=rows,
         t=table.query,
         sorts=decisions.DECISION_SORTS,
+        calibration_explained=calibration.EXPLANATION,
         decisions=list(Decision),
         presentations=list(Presentation),
         back=url_for(".decisions", **table.query.args()),

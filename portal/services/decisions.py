@@ -42,6 +42,7 @@ from portal.permissions import chair_conflicted_ids
 from portal.queries import letter_sent
 from portal.sandbox import BudgetExceeded, chair_sandbox
 from portal.services import audit, review_form
+from portal.services.calibration import calibration
 
 DEFAULT_ACCEPT = """Dear {{ authors }},
 
@@ -573,6 +574,7 @@ DECISION_SORTS = {
     "number": "Number",
     "mean": "Mean",
     "weighted": "Weighted mean",
+    "calibrated": "Calibrated",
     "spread": "Spread",
     "reviews": "Reviews",
     "decision": "Decision",
@@ -636,6 +638,7 @@ class DecisionRow:
     score: PaperScore | None
     recommendations: list[int]  # the submitted reviews' recommendations, by reviewer number
     sent: bool  # its letter is sent: the decision is final
+    calibrated: float | None = None  # the mean with the reviewers' habits taken out (``services.calibration``)
 
     @property
     def missing(self) -> int:
@@ -687,23 +690,34 @@ def decisions_table(ws: Workshop, viewer: User, query: DecisionQuery) -> Decisio
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Submission.id).subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(query.page, pages)
-    key = {
-        "number": Submission.id,
-        "mean": PaperScore.mean,
-        "weighted": PaperScore.weighted,
-        "spread": PaperScore.spread,
-        "reviews": done,
-        "decision": Submission.decision,
-    }[query.sort]
-    order = key.desc() if query.descending else key.asc()
-    if query.sort in ("mean", "weighted", "spread", "decision"):
-        order = order.nulls_last()
-    found = db.session.execute(
-        stmt.order_by(order, Submission.id)
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-        .options(selectinload(Submission.authors), selectinload(Submission.primary_topic))
-    ).all()
+    fitted = calibration(ws, viewer)
+    loading = (selectinload(Submission.authors), selectinload(Submission.primary_topic))
+    if query.sort == "calibrated":
+        # The calibrated score is no column: the matching numbers are sorted by it here (papers without one last,
+        # ties by number), and the page's rows read by number.
+        numbers = list(db.session.scalars(stmt.with_only_columns(Submission.id)))
+        sign = -1.0 if query.descending else 1.0
+        numbers.sort(key=lambda n: (n not in fitted.score, sign * fitted.score.get(n, 0.0), n))
+        chosen = numbers[(page - 1) * PER_PAGE : page * PER_PAGE]
+        by_number = {
+            sub.id: (sub, score) for sub, score in db.session.execute(stmt.where(Submission.id.in_(chosen)).options(*loading))
+        }
+        found = [by_number[n] for n in chosen]
+    else:
+        key = {
+            "number": Submission.id,
+            "mean": PaperScore.mean,
+            "weighted": PaperScore.weighted,
+            "spread": PaperScore.spread,
+            "reviews": done,
+            "decision": Submission.decision,
+        }[query.sort]
+        order = key.desc() if query.descending else key.asc()
+        if query.sort in ("mean", "weighted", "spread", "decision"):
+            order = order.nulls_last()
+        found = db.session.execute(
+            stmt.order_by(order, Submission.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE).options(*loading)
+        ).all()
     ids = [sub.id for sub, _ in found]
     recommendations: dict[int, list[int]] = {}
     sent: set[int] = set()
@@ -729,7 +743,9 @@ def decisions_table(ws: Workshop, viewer: User, query: DecisionQuery) -> Decisio
         )
     }
     query.page = page
-    rows = [DecisionRow(sub, score, recommendations.get(sub.id, []), sub.id in sent) for sub, score in found]
+    rows = [
+        DecisionRow(sub, score, recommendations.get(sub.id, []), sub.id in sent, fitted.score.get(sub.id)) for sub, score in found
+    ]
     return DecisionTable(rows, total, page, pages, query, counts)
 
 

@@ -22,11 +22,15 @@ from portal.models import (
     Decision,
     PaperScore,
     Presentation,
+    Review,
     ReviewAssignment,
+    ReviewState,
     Submission,
     SubmissionAuthor,
+    User,
+    Workshop,
 )
-from portal.services import decisions
+from portal.services import calibration, decisions
 from portal.services.scores import refresh_scores
 from tests.conftest import text_of
 from tests.factories import login, make_user
@@ -172,8 +176,46 @@ def test_the_weighted_mean_weighs_each_recommendation_by_its_confidence(world: W
         ", ".join(map(str, recs)),
         f"{sum(recs) / 3:.2f}",
         f"{weighted:.2f}",
+        f"{calibrated(world.app)[sid]:.2f}",
         str(max(recs) - min(recs)),
     ]
+
+
+def calibrated(app: Flask) -> dict[int, float]:
+    """The calibrated scores Carla's view shows."""
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        carla = db.session.scalar(sa.select(User).where(User.email == "carla@example.org"))
+        return calibration.calibration(ws, carla).score
+
+
+def test_sorting_by_the_calibrated_score_orders_every_page_and_explains_it(world: World) -> None:
+    """The model over the three reviewers' recommendations ((sid + r) % 5 + 1): each paper's calibrated score is
+    its mean with the reviewers' habits taken out, and the table sorts on it (papers without reviews last)."""
+    carla = client_for(world.app, "carla@example.org")
+    with world.app.app_context():
+        ws, chair = (
+            db.session.scalar(sa.select(Workshop)),
+            db.session.scalar(sa.select(User).where(User.email == "carla@example.org")),
+        )
+        fitted = calibration.calibration(ws, chair)
+        recommendations = db.session.execute(
+            sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id, Review.recommendation)
+            .join(Review, Review.assignment_id == ReviewAssignment.id)
+            .where(Review.state == ReviewState.SUBMITTED)
+        ).all()
+        chris = db.session.scalar(sa.select(User).where(User.email == "chris@example.org"))
+        his = calibration.calibration(ws, chris)
+    assert fitted.score == pytest.approx(calibration.fit([(p, r, float(v)) for p, r, v in recommendations]).score, abs=1e-9)
+    # Chris co-authored a paper: his model leaves its reviews out, as his pages do.
+    assert world.mine in fitted.score and sorted(his.score) == sorted(set(world.ids) - {world.mine})
+    for descending in (False, True):
+        sign = -1 if descending else 1
+        expected = sorted(world.ids, key=lambda sid: (sid not in fitted.score, sign * fitted.score.get(sid, 0), sid))
+        assert all_rows(carla, "/chair/decisions?sort=calibrated" + ("&dir=desc" if descending else "")) == expected
+    page = carla.get("/chair/decisions?sort=calibrated")
+    assert "Sorted by calibrated." in text_of(page)
+    assert "Calibrated: the mean recommendation with each reviewer's habit taken out" in text_of(page)
 
 
 def test_filters_choose_exactly_the_matching_papers(world: World) -> None:
