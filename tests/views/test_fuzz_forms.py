@@ -42,6 +42,7 @@ from werkzeug.wrappers import Request
 from portal.db import db, utcnow
 from portal.forms import normalize_orcid, unix_newlines
 from portal.models import (
+    ApiToken,
     BidValue,
     DateKind,
     Decision,
@@ -682,6 +683,16 @@ def email_change_mailed(world: World, sent: Sent, before: Before) -> None:
     with world.db():
         assert new_mail(before) == [("email_change", address)]
         assert world.user("ada").email == "ada@example.org"  # only when the link is opened
+
+
+def token_made(world: World, sent: Sent, before: Before) -> None:
+    """The token as posted: Ada's, its name with its runs of spaces made one, its scope and days; shown once."""
+    with world.db():
+        token = db.session.scalars(sa.select(ApiToken).order_by(ApiToken.id.desc())).first()
+        assert token is not None and token.user_id == world.user("ada").id
+        assert (token.name, token.scope.value) == (" ".join(sent["name"].split()), sent["scope"])
+        assert token.expires_at - token.created_at == timedelta(days=int(sent["days"]))
+        assert token.prefix in sent.response.get_data(as_text=True)
 
 
 def expertise_of(world: World) -> dict[str, Any]:
@@ -1884,6 +1895,18 @@ CASES: list[Case] = [
         password_is("ada"),
         may_change=frozenset({"login_failure"}),  # a wrong current password counts toward the sign-in limits
         sample={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    ),
+    Case(
+        "api-token",
+        "ada",
+        "/account/tokens",
+        st.fixed_dictionaries(
+            {"name": line(100), "days": st.integers(1, 366).map(str), "scope": st.sampled_from(["read", "write"])}
+        ),
+        lambda s: s.status == 201,
+        token_made,
+        limits={"name": 100},
+        sample={"name": "decisions \u202escript 😀", "days": "366", "scope": "write"},
     ),
     Case(
         "expertise",
