@@ -190,6 +190,9 @@ def warnings(ws: Workshop, all_sessions: list[ProgramSession] | None = None) -> 
                 talks.add(item.submission_id)
                 if item.submission_id not in accepted:
                     found.append(Warning(f"The talk #{item.submission_id} is not an accepted paper now.", s.id, item.id))
+            boards = [p.board for p in item.posters if p.board]
+            for board in sorted({b for b in boards if boards.count(b) > 1}):
+                found.append(Warning(f"Board {board} is given twice in “{item.display_title}”.", s.id, item.id))
             for poster in item.posters:
                 placed.add(poster.submission_id)
                 if poster.submission_id not in accepted:

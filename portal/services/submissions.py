@@ -741,6 +741,7 @@ def save_materials(
     if video_url and (problem := video_problem(video_url)):
         raise DomainError(problem)
     changed: list[str] = []
+    replaced: list[StoredFile] = []
     for what, checked in (("poster", poster), ("slides", slides)):
         current = getattr(sub, f"{what}_file")
         if checked is not None:
@@ -749,6 +750,13 @@ def save_materials(
         elif what in remove and current is not None:
             setattr(sub, f"{what}_file", None)
             changed.append(f"{what} removed")
+        else:
+            continue
+        if current is not None:
+            replaced.append(current)
+    db.session.flush()
+    for row in replaced:  # its file is an orphan from the commit on (`flask storage check --delete-orphans`)
+        db.session.delete(row)
     if video_url != sub.video_url:
         changed.append("video link " + ("removed" if not video_url else "set"))
         sub.video_url = video_url

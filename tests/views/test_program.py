@@ -217,12 +217,18 @@ def test_the_program_rules_are_warned_not_refused(app: Flask, world: dict[str, i
         ("Elsewhere", SUN, time(9), time(12), "Hall B"),
     )
     add_item(app, morning, program.ItemInput(ItemKind.POSTERS, title="Posters", posters=[(world["poster"], "")]))
+    doubled = add_item(
+        app,
+        other_room,
+        program.ItemInput(ItemKind.POSTERS, title="More", posters=[(world["poster"], "A1"), (world["oral"], "A1")]),
+    )
     add_item(app, other_room, program.ItemInput(ItemKind.BREAK, starts=time(12), ends=time(12, 30)))
     text = seen(signed_in(app, "chair@example.org").get("/chair/program"))
     assert (
-        "To look at (4) "
+        "To look at (5) "
         "“Morning” (09:00-12:00 CEST) and “Overlapping” (11:30-13:00 CEST) overlap in Hall A. "
         f"Poster #{world['poster']} has no board. "
+        "Board A1 is given twice in “More”. "
         "“Break” falls outside its session “Elsewhere”. "
         f"The oral paper #{world['oral']} “Attention that remembers” has no talk in the program."
     ) in text
@@ -233,6 +239,7 @@ def test_the_program_rules_are_warned_not_refused(app: Flask, world: dict[str, i
         item = db.session.scalar(sa.select(ProgramItem).where(ProgramItem.kind == ItemKind.POSTERS))
         item.posters[0].board = "B7"
         db.session.execute(sa.delete(ProgramItem).where(ProgramItem.kind == ItemKind.BREAK))
+        db.session.delete(db.session.get(ProgramItem, doubled))
         db.session.commit()
     text = seen(signed_in(app, "chair@example.org").get("/chair/program"))
     assert "Nothing to look at: no overlaps, every oral paper has a talk and every poster a board." in text
@@ -395,6 +402,37 @@ def test_authors_add_slides_and_a_video_shown_on_the_paper_and_its_slot(app: Fla
     assert download.data == slides
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert visitor.get(f"/accepted-papers/{world['oral']}/poster.pdf").status_code == 404  # none added
+    # New slides replace the old (their row goes; the file is an orphan for `flask storage check`); then removed.
+    with app.app_context():
+        first = db.session.get(Submission, world["oral"]).slides_file_id
+    newer = make_pdf(2, title="Newer slides")
+    page = post_form(
+        ben,
+        url,
+        {
+            "slides": (io.BytesIO(newer), "v2.pdf"),
+            "video_url": "https://video.example.org/talk-1",
+            "version": version(app, world["oral"]),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Saved: slides replaced." in seen(page)
+    assert visitor.get(f"/accepted-papers/{world['oral']}/slides.pdf").data == newer
+    page = post_form(
+        ben,
+        url,
+        {"remove_slides": "y", "video_url": "", "version": version(app, world["oral"])},
+        follow_redirects=True,
+    )
+    assert "Saved: slides removed, video link removed." in seen(page)
+    assert visitor.get(f"/accepted-papers/{world['oral']}/slides.pdf").status_code == 404
+    assert "Slides (PDF)" not in seen(visitor.get("/accepted-papers"))
+    with app.app_context():
+        assert db.session.get(StoredFile, first) is None
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile).where(StoredFile.original_name == "v2.pdf")) == 0
+        )
 
 
 def test_a_disguised_file_or_a_bad_link_is_refused_and_nothing_is_stored(app: Flask, world: dict[str, int]) -> None:
