@@ -25,7 +25,8 @@ def content_photo(role: str, item_id: int) -> tuple[str, int] | Response:
     if person is None or person.workshop_id != ws.id or person.role != PersonRole(role):
         abort(404)
     form = PhotoForm()
-    problems: list[str] = []
+    problems: list[str | tuple[str, str]] = []
+    refused = ""  # a refused picture: the photo field's own error
     if form.validate_on_submit():
         if form.remove.data:
             outcome = work.attempt(lambda: photos.remove_photo(me(), person))
@@ -43,5 +44,9 @@ def content_photo(role: str, item_id: int) -> tuple[str, int] | Response:
         if outcome.ok:
             flash(message, "success")
             return redirect(url_for(".content_photo", role=role, item_id=person.id))
-        problems.append(outcome.problem)
-    return form_page("chair/content/photo.html", form=form, problems=problems, ws=ws, person=person)
+        if isinstance(outcome.error, ImageRefused):
+            refused = outcome.problem
+            problems.append(("#photo", f"{form.photo.label.text}: {refused}"))
+        else:
+            problems.append(outcome.problem)
+    return form_page("chair/content/photo.html", form=form, problems=problems, ws=ws, person=person, refused=refused)

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, Field, Form, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from portal.chair.content_forms import web_address
 from portal.forms import choices, single_line, strip, unix_newlines
 from portal.images import MAX_BYTES
 from portal.models import SponsorState, SponsorTier
+from portal.services.content_edit import homepage_problem
 from portal.services.sponsors import FollowUp
 
 TEXT_MAX = 20_000
+
+
+def sponsor_link(form: Form, field: Field) -> None:
+    if homepage_problem(field.data or ""):
+        raise ValidationError("Give the sponsor's web address, starting with https:// (or http://), like https://example.org.")
 
 
 class FollowUpForm(FlaskForm):
@@ -39,7 +44,7 @@ class FollowUpForm(FlaskForm):
     website = StringField(
         "Link",
         filters=[strip],
-        validators=[Optional(), Length(max=500), web_address],
+        validators=[Optional(), Length(max=500), sponsor_link],
         description="The sponsor's site, like https://example.org; the logo links to it.",
     )
     logo = FileField(

@@ -17,7 +17,7 @@ from portal import work
 from portal.chair.blueprint import bp
 from portal.chair.sponsor_forms import FollowUpForm
 from portal.db import db, like_pattern, page_of
-from portal.images import read_upload
+from portal.images import ImageRefused, read_upload
 from portal.models import SponsorInquiry, SponsorState, StoredFile
 from portal.services import sponsors
 from portal.web import form_page, me, require_workshop, send_stored
@@ -81,7 +81,8 @@ def sponsor_inquiry(inquiry_id: int) -> tuple[str, int] | Response:
     form = FollowUpForm(obj=inquiry if request.method == "GET" else None)
     if request.method == "GET":
         form.state.data, form.tier.data = inquiry.state.value, inquiry.tier.value if inquiry.tier else ""
-    problems: list[str] = []
+    problems: list[str | tuple[str, str]] = []
+    refused = ""  # a refused logo: the logo field's own error
     if form.validate_on_submit():
 
         def save() -> list[str]:
@@ -92,9 +93,19 @@ def sponsor_inquiry(inquiry_id: int) -> tuple[str, int] | Response:
         if outcome.ok:
             flash(f"Saved: {', '.join(outcome.value)}." if outcome.value else "Nothing changed.", "success")
             return redirect(url_for(".sponsor_inquiry", inquiry_id=inquiry.id))
-        problems.append(outcome.problem)
+        if isinstance(outcome.error, ImageRefused):
+            refused = outcome.problem
+            problems.append(("#logo", f"{form.logo.label.text}: {refused}"))
+        else:
+            problems.append(outcome.problem)
     return form_page(
-        "chair/sponsors/inquiry.html", form=form, problems=problems, ws=ws, inquiry=inquiry, mails=sponsors.thread(inquiry)
+        "chair/sponsors/inquiry.html",
+        form=form,
+        problems=problems,
+        ws=ws,
+        inquiry=inquiry,
+        mails=sponsors.thread(inquiry),
+        refused=refused,
     )
 
 

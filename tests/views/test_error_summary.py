@@ -469,6 +469,30 @@ def cases(w: World) -> list[Case]:
         ),
         Case(CHAIR, "/chair/content/sponsors/new", {"save": "1"}, [("#label", f"Label: {EMPTY}")]),
         Case(CHAIR, "/chair/content/people/speaker/new", {"save": "1"}, [("#name", f"Name: {EMPTY}")]),
+        # Issue 24: a photo that is no picture, a sponsor's link that is none (inquiry 1 and person 1 of the world).
+        Case(
+            CHAIR,
+            "/chair/content/people/speaker/1/photo",
+            {"upload": "1", "photo": (io.BytesIO(b"%PDF-1.7 named like a photo"), "me.jpg")},
+            [
+                (
+                    "#photo",
+                    "Photo: The photo is not a picture the portal can read (JPEG, PNG, WebP or GIF), whatever its name "
+                    "says: choose another file.",
+                )
+            ],
+        ),
+        Case(
+            CHAIR,
+            "/chair/sponsors/1",
+            {"state": "confirmed", "tier": "gold", "website": "not a link", "save": "1"},
+            [
+                (
+                    "#website",
+                    "Link: Give the sponsor's web address, starting with https:// (or http://), like https://example.org.",
+                )
+            ],
+        ),
         Case(
             CHAIR,
             "/chair/program/sessions/new",
