@@ -264,12 +264,25 @@ class LoadRow:
     reviews: int = 0  # submitted reviews (of the papers the viewer handles)
     mean: float | None = None  # their mean recommendation
     against_others: float | None = None  # their recommendation minus the others' mean on the same papers, averaged
+    spread: float | None = None  # the standard deviation of their recommendations (how much of the scale they use)
+    others_spread: float | None = None  # the same of the other reviewers' recommendations on the same papers
 
 
-def reviewer_habits(ws: Workshop, viewer: User, reviewer_ids: list[int]) -> dict[int, tuple[int, float | None, float | None]]:
-    """For each of ``reviewer_ids``: how many reviews they submitted, their mean recommendation, and how far their
+Habits = tuple[int, float | None, float | None, float | None, float | None]
+
+
+def _deviation(values: list[int]) -> float | None:
+    if not values:
+        return None
+    mean = sum(values) / len(values)
+    return (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+
+
+def reviewer_habits(ws: Workshop, viewer: User, reviewer_ids: list[int]) -> dict[int, Habits]:
+    """For each of ``reviewer_ids``: how many reviews they submitted, their mean recommendation, how far their
     recommendations sit from the other reviewers' of the same papers (their score minus the mean of the others'
-    on that paper, averaged over the papers where someone else reviewed too: positive is more generous). Counted
+    on that paper, averaged over the papers where someone else reviewed too: positive is more generous), and the
+    spread (standard deviation) of their recommendations beside that of the others' on the same papers. Counted
     on the papers ``viewer`` handles; two statements whatever the number of reviewers."""
     submitted = (
         sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id, Review.recommendation)
@@ -282,18 +295,20 @@ def reviewer_habits(ws: Workshop, viewer: User, reviewer_ids: list[int]) -> dict
     by_paper: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for p, r, rec in db.session.execute(submitted.where(ReviewAssignment.submission_id.in_(papers))).all() if papers else []:
         by_paper[p].append((r, rec))
-    out: dict[int, tuple[int, float | None, float | None]] = {}
+    out: dict[int, Habits] = {}
     mine: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for p, r, rec in own:
         mine[r].append((p, rec))
     for r, rows in mine.items():
         recs = [rec for _, rec in rows]
-        gaps = []
+        gaps, theirs = [], []
         for p, rec in rows:
             others = [x for who, x in by_paper[p] if who != r]
+            theirs += others
             if others:
                 gaps.append(rec - sum(others) / len(others))
-        out[r] = (len(recs), sum(recs) / len(recs), sum(gaps) / len(gaps) if gaps else None)
+        mean, against = sum(recs) / len(recs), sum(gaps) / len(gaps) if gaps else None
+        out[r] = (len(recs), mean, against, _deviation(recs), _deviation(theirs))
     return out
 
 
@@ -376,7 +391,7 @@ def load_page(ws: Workshop, viewer: User, query: ReviewerQuery) -> LoadPage:
         u = users[r.id]
         top = u.max_load if u.max_load is not None else ws.default_max_load
         low = min(u.min_load if u.min_load is not None else ws.default_min_load, top)
-        rows.append(LoadRow(u, r.load, top, low, r.unfinished, *habits.get(u.id, (0, None, None))))
+        rows.append(LoadRow(u, r.load, top, low, r.unfinished, *habits.get(u.id, (0, None, None, None, None))))
     reviewers = sum(n for _, n in histogram)
     idle = next((n for value, n in histogram if value == 0), 0)
     return LoadPage(rows, total, page, pages, query, reviewers, idle, [(v, n) for v, n in histogram])
