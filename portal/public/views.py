@@ -49,9 +49,9 @@ def opening(ws: Workshop, now: datetime) -> Opening:
     day = ws.starts_on or (workshop_date.at.astimezone(ws.zone).date() if workshop_date else None)
     cfp = ("Read the call for papers", url_for("public.cfp"))
     if ws.accepted_published:
-        accepted = url_for("public.accepted")
-        program = url_for("public.program") if "public.program" in current_app.view_functions else accepted
-        actions = [("See the accepted papers", accepted), ("Program", program)]
+        actions = [("See the accepted papers", url_for("public.accepted"))]
+        if "public.program" in current_app.view_functions and ws.program_published:
+            actions.append(("Program", url_for("public.program")))
         return Opening("decided", actions, None, upcoming, day)
     if d.opens is not None and now < d.opens:
         return Opening("announced", [cfp], None, upcoming, day)
