@@ -482,6 +482,50 @@ class AssignmentOut(Answer):
     suspended: bool
 
 
+class AssignmentsQuery(Strict):
+    q: str = Field("", max_length=200, description="words of the title, or #12 for paper 12")
+    topic: int | None = Field(None, ge=1)
+    show: Literal["all", "short", "full", "none"] = Field("all", description="papers short of reviewers, full, without")
+    cursor: str | None = Field(None, max_length=200)
+
+
+class PaperAssignments(Answer):
+    number: int
+    title: str
+    assignments: list[AssignmentOut]
+
+
+class AssignmentList(Answer):
+    items: list[PaperAssignments]
+    total: int
+    short: int = Field(description="papers you handle with fewer reviewers than the workshop asks for")
+    next_cursor: str | None
+
+
+def _assignment_out(a: ReviewAssignment) -> AssignmentOut:
+    return AssignmentOut(
+        id=a.id, number=a.submission_id, reviewer_id=a.reviewer_id, ordinal=a.ordinal, suspended=a.suspended_at is not None
+    )
+
+
+@operation("/assignments", tag=TAG_ASSIGN, response=AssignmentList, query=AssignmentsQuery)
+def assignment_list(query: AssignmentsQuery) -> Response:
+    """The papers you handle with their reviewers, as on the assignments page (its search and filters), by number."""
+    ws = require_workshop()
+    _chair()
+    wanted = _page(query.cursor)
+    found = assignment_lists.paper_page(
+        ws, me(), assignment_lists.PaperQuery(q=query.q, topic=query.topic, show=query.show, page=wanted)
+    )
+    rows = found.rows if found.page == wanted else []
+    items = [
+        PaperAssignments(number=r.sub.id, title=r.sub.title, assignments=[_assignment_out(a) for a in r.assignments])
+        for r in rows  # (only papers the chair handles: the service leaves the others out, in SQL)
+    ]
+    following = _next(found.page, found.pages, len(rows))
+    return answer(AssignmentList(items=items, total=found.total, short=found.short, next_cursor=following))
+
+
 class AssignmentIn(Strict):
     number: int = Field(ge=1)
     reviewer_id: int = Field(ge=1)
@@ -497,9 +541,7 @@ def assign(body: AssignmentIn) -> Response:
     outcome = work.attempt(lambda: assignments.assign_reviewer(me(), ws, sub, reviewer))
     if not outcome.ok:
         refused_outcome(outcome)
-    a: ReviewAssignment = outcome.value  # type: ignore[assignment]
-    out = AssignmentOut(id=a.id, number=a.submission_id, reviewer_id=a.reviewer_id, ordinal=a.ordinal, suspended=False)
-    return answer(out, 201)
+    return answer(_assignment_out(outcome.value), 201)  # type: ignore[arg-type]
 
 
 @operation("/assignments/<int:assignment_id>", "DELETE", tag=TAG_ASSIGN, response=None, status=204, errors=(409,))

@@ -78,6 +78,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.invitation_list", "GET"): chairs("ok"),
     ("api.invite", "POST"): tokened("422"),  # {} names nobody
     ("api.audit_log", "GET"): chairs("ok"),
+    ("api.assignment_list", "GET"): chairs("ok"),
     ("api.assign", "POST"): tokened("422"),
     # paper 1's reviewer submitted: refused, in words; for the chair who is its author, nothing there
     ("api.unassign", "DELETE"): chairs("409", chair_author="404"),

@@ -127,6 +127,15 @@ def test_the_automatic_assignment_is_a_job_whose_proposal_is_read_and_applied(de
     assert proposal["state"] == "draft" and proposal["pairs"]
     _, applied = call(demo, "POST", "/proposals/{proposal_id}/apply", secret, f"/proposals/{job['proposal_id']}/apply")
     assert applied["assigned"] == len(proposal["pairs"])
+    # The assignments list shows them, paper by paper, in the page's order.
+    listed, url = [], "/assignments"
+    while url:
+        _, got = call(demo, "GET", "/assignments", secret, url)
+        listed += got["items"]
+        url = f"/assignments?cursor={got['next_cursor']}" if got["next_cursor"] else ""
+    pairs = {(a["number"], a["reviewer_id"]) for paper in listed for a in paper["assignments"]}
+    assert {(p["number"], p["reviewer_id"]) for p in proposal["pairs"]} <= pairs
+    assert [p["number"] for p in listed] == sorted(p["number"] for p in listed)
     # Another chair's job is not theirs to read.
     with demo.app_context():
         other = db.session.scalar(sa.select(User).where(User.is_chair, User.email != CHAIR))
