@@ -251,7 +251,7 @@ def review_audience(user: Any, sub: Submission) -> Audience | None:
         return Audience.CHAIRS
     if has_reviewed(user, sub):
         return Audience.REVIEWERS
-    if is_author(user, sub) and can_see_decision(user, sub):
+    if can_see_decision(user, sub):  # (past the chairs above: an author of the paper, once the letter is sent)
         return Audience.AUTHORS
     return None
 

@@ -62,7 +62,16 @@ RESULTS = ROOT / "mutation" / "results.json"
 # identities that conflicts follow (test_people). The conflict rules add their scenarios run through both
 # implementations. A test that fails before any mutation makes no subset: the run refuses to start (--deselect).
 MATRIX = "tests/views/test_reviewing.py::test_reviewing_pages_permission_matrix_with_data_that_could_leak"
-GUARD_TESTS = ["tests/unit/test_guards.py", "tests/views/test_guards.py", MATRIX, "tests/views/test_people.py"]
+# Who reads which field of a review (issue 21.4): the rule's table, and each audience on pages, letters, exports.
+FIELDS = "tests/views/test_review_form.py::test_each_visibility_on_the_pages_the_letter_and_the_exports"
+GUARD_TESTS = [
+    "tests/unit/test_guards.py",
+    "tests/unit/test_review_visibility.py",
+    "tests/views/test_guards.py",
+    MATRIX,
+    FIELDS,
+    "tests/views/test_people.py",
+]
 CONFLICT_TESTS = [
     "tests/unit/test_guards.py",
     "tests/unit/test_conflicts.py",

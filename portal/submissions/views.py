@@ -461,7 +461,9 @@ def detail(number: int) -> str:
         extension=ExtensionForm(),
         FileKind=FileKind,
         SubmissionState=SubmissionState,
-        author_reviews=decisions.reviews_for_authors(sub) if permissions.can_see_decision(me(), sub) else "",
+        # The reviews as the authors read them (issue 21.4): for the authors once the letter is sent, and for the
+        # chairs who handle the paper (what its authors get); an author-chair is an author here.
+        author_reviews=decisions.reviews_for_authors(sub) if permissions.review_audience(me(), sub) is not None else "",
     )
 
 
