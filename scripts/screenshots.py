@@ -3,9 +3,10 @@
 Run: make screenshots   (or .venv/bin/python scripts/screenshots.py [--out docs/screenshots])
 
 Builds the demo workshop in a throw-away SQLite database (the reviewing phase for the public, author and
-reviewer pages, then the decisions phase for the chair's console, then the large demo at 2,000 papers for the
-assignments page, a paper's reviewer picker and the bid list), serves it on a free local port and saves one PNG
-per page. Nothing outside the temporary directory and the output folder is touched.
+reviewer pages, then the decisions phase for the chair's console, the program phase for the public and the chair's
+program, then the large demo at 2,000 papers for the assignments page, a paper's reviewer picker and the bid list),
+serves it on a free local port and saves one PNG per page. Nothing outside the temporary directory and the
+output folder is touched.
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ def main() -> None:
             load(app, "decisions")
             capture("chair-console", "/chair/", "chair@example.org", full=True)
             capture("chair-submissions", "/chair/submissions", "chair@example.org")
+            load(app, "program")  # the workshop day built and published (issue 24)
+            capture("public-program", "/program", None, full=True)
+            capture("chair-program", "/chair/program", "chair@example.org", full=True)
             # The screens at conference size: the large demo (2,000 papers, 1,000 reviewers).
             large = load_large(app)
             capture("chair-assignments-2k", "/chair/assignments", "chair@example.org")

@@ -13,6 +13,9 @@
       mine = new Intl.DateTimeFormat(undefined, Object.assign({ timeZoneName: "short" }, clock));
     } catch (e) { return; }
     var local = new Intl.DateTimeFormat("en-GB", clock);
+    var theirDay = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
+    var myDay = new Intl.DateTimeFormat("en-GB", { year: "numeric", month: "2-digit", day: "2-digit" });
+    var weekday = new Intl.DateTimeFormat(undefined, { weekday: "short" });
     var differs = false;
     document.querySelectorAll(".slot[data-start]").forEach(function (el) {
       if (el.dataset.localDone) { return; }
@@ -22,7 +25,9 @@
       differs = true;
       var span = document.createElement("span");
       span.className = "local-time";
-      span.textContent = " (your time: " + local.format(start) + "\u2013" + mine.format(end) + ")";
+      // Another day where the visitor is: say which ("Tue 00:30–01:30").
+      var day = theirDay.format(start) === myDay.format(start) ? "" : weekday.format(start) + " ";
+      span.textContent = " (your time: " + day + local.format(start) + "\u2013" + mine.format(end) + ")";
       el.dataset.localDone = "1";
       el.insertAdjacentElement("afterend", span);
     });
@@ -30,7 +35,7 @@
       box.dataset.localDone = "1";
       var note = document.createElement("span");
       note.className = "local-time";
-      note.textContent = " Your own time is shown in brackets (" + Intl.DateTimeFormat().resolvedOptions().timeZone + ").";
+      note.textContent = " Your own time is shown in brackets (" + Intl.DateTimeFormat().resolvedOptions().timeZone + "). ";
       box.insertBefore(note, box.querySelector("a"));
     }
   }
