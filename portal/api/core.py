@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -209,9 +210,21 @@ def no_store(response: Response) -> Response:
 
 @bp.errorhandler(HTTPException)
 def http_problem(error: HTTPException) -> Response:
-    if error.response is not None:
+    if error.response is not None and error.code != 429:
         return error.response
-    return problem_response(error.code or 500)
+    response = problem_response(error.code or 500)
+    if error.code == 429:  # the token's budget is spent: when to ask again
+        current = limiter.current_limit
+        wait = max(1, current.reset_at - int(time.time())) if current is not None else 60
+        response.headers["Retry-After"] = str(wait)
+        response.set_data(
+            json.dumps(
+                Problem(
+                    title=TITLES[429], status=429, detail=f"Too many requests with this token; try again in {wait} s."
+                ).model_dump(mode="json", exclude_none=True)
+            )
+        )
+    return response
 
 
 @bp.errorhandler(InternalServerError)

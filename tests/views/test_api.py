@@ -202,7 +202,9 @@ def test_requests_are_limited_per_token(app: Flask, client: FlaskClient) -> None
     limiter.init_app(app)
     try:
         assert [api(client, "GET", "/submissions", first).status_code for _ in range(3)] == [200, 200, 200]
-        assert check(app, api(client, "GET", "/submissions", first), "GET", "/submissions")["status"] == 429
+        refused = api(client, "GET", "/submissions", first)
+        assert check(app, refused, "GET", "/submissions")["status"] == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
         assert api(client, "GET", "/submissions", second).status_code == 200
     finally:
         app.config.update(RATELIMIT_ENABLED=False)
@@ -439,3 +441,36 @@ def test_the_reference_page_in_static_is_the_description_of_today(app: Flask, cl
         served.status_code == 200 and "<script" not in page and "//" not in re.sub(r"https?://json-schema\.org[^\"]*", "", page)
     )
     assert [op for ops in spec_of(app)["paths"].values() for op in ops.values() if f'id="{op["operationId"]}"' not in page] == []
+
+
+def test_past_the_deadline_a_change_is_refused_with_the_forms_sentence(open_app: Flask, client: FlaskClient) -> None:
+    secret = token_for(open_app, ADA["email"])
+    number = check(open_app, submit(open_app, client, secret), "POST", "/submissions")["number"]
+    CLOCK.offset = timedelta(days=4)
+    try:
+        change = api(client, "PATCH", f"/submissions/{number}", secret, json={"title": "Late"}, headers={"If-Match": '"1"'})
+        problem = check(open_app, change, "PATCH", "/submissions/{number}")
+        new = check(open_app, submit(open_app, client, secret), "POST", "/submissions")
+    finally:
+        CLOCK.reset()
+    assert (problem["status"], problem["detail"]) == (
+        409,
+        "The submission deadline has passed; the submission can no longer be changed. Nothing was saved.",
+    )
+    assert new["status"] == 409 and new["detail"].startswith("The submission deadline has passed. It was ")
+    assert new["detail"].endswith("AoE. Nothing was saved.")
+    with open_app.app_context():
+        assert db.session.get(Submission, number).title == TITLE
+
+
+def test_every_schema_of_the_description_is_json_schema_2020_12_and_operations_are_named_once(app: Flask) -> None:
+    spec = spec_of(app)
+    for name, schema in spec["components"]["schemas"].items():
+        jsonschema.Draft202012Validator.check_schema(schema), name
+    ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert op["summary"] and op["responses"], (method, path)
+            named = {p["name"] for p in op["parameters"] if p["in"] == "path"}
+            assert named == set(re.findall(r"{(\w+)}", path)), (method, path)
