@@ -66,6 +66,9 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_odd_numbers_in_urls_and_queries_are_not_found_never_an_error",
         "test_refused_actions_leave_no_audit_entry",
     ),
+    "tests/views/test_program.py": (  # three PDF checks in the checker's child process
+        "test_authors_add_slides_and_a_video_shown_on_the_paper_and_its_slot",
+    ),
     "tests/views/test_demo_program.py": (  # loads the demo workshop at the program phase, then again
         "test_the_program_demo_builds_and_publishes_the_workshop_day",
     ),
