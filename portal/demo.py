@@ -527,7 +527,7 @@ def demo_logo(text: str) -> bytes:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (480, 160), (29, 78, 137))
-    ImageDraw.Draw(image).text((240, 80), text, fill=(255, 255, 255), anchor="mm", font_size=56)
+    ImageDraw.Draw(image).text((240, 80), text, fill=(255, 255, 255), anchor="mm", font_size=80)
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()

@@ -127,5 +127,7 @@ def talks_of(ws: Workshop) -> dict[int, list[tuple[str, int]]]:
     talks: dict[int, list[tuple[str, int]]] = {}
     for person_id, role, item_id, kind, title in rows:
         what = "Moderates the panel" if role == ProgramRole.MODERATOR else kind.label
+        if title and title.lower().startswith(kind.label.lower()):  # "Panel: Evaluation" says it already
+            title = title[len(kind.label) :].lstrip(" :—-")
         talks.setdefault(person_id, []).append((f"{what}: {title}" if title else what, item_id))
     return talks

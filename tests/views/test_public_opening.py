@@ -189,7 +189,7 @@ def test_a_published_program_puts_talk_titles_beside_the_speakers_and_sessions_i
         start = datetime(2027, 7, 26, 9, tzinfo=UTC)
         keynote = ProgramItem(kind=ItemKind.KEYNOTE, position=1, title="Long memories")
         keynote.people = [ProgramPerson(role=ProgramRole.SPEAKER, position=1, person_id=yejin.id)]
-        panel = ProgramItem(kind=ItemKind.PANEL, position=2, title="Evaluation")
+        panel = ProgramItem(kind=ItemKind.PANEL, position=2, title="Panel: Evaluation")
         panel.people = [ProgramPerson(role=ProgramRole.MODERATOR, position=1, person_id=yejin.id)]
         session = ProgramSession(
             workshop_id=ws.id, title="Morning", starts_at=start, ends_at=start + timedelta(hours=2), room="Hall B"
