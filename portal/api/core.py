@@ -419,6 +419,14 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return spec_path(rule), params
 
 
+#: The order of the reference: what everyone reads, then each role's work in the order of the workshop.
+TAG_ORDER = ("Workshop", "Submissions", "Bids", "Reviews", "Assignments", "Decisions", "People", "Audit log", "Reference")
+
+
+def _tag_order(tag: str) -> tuple[int, str]:
+    return (TAG_ORDER.index(tag) if tag in TAG_ORDER else len(TAG_ORDER), tag)
+
+
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 description of every operation, its schemas by pydantic (JSON Schema 2020-12, the dialect
     of OpenAPI 3.1)."""
@@ -511,6 +519,7 @@ def openapi() -> dict[str, Any]:
             "permissions, conflicts and rules as the pages. Errors are problem details (RFC 9457).",
         },
         "servers": [{"url": "/api/v1"}],
+        "tags": [{"name": tag} for tag in sorted({op.tag for op in OPERATIONS}, key=_tag_order)],
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
@@ -526,7 +535,7 @@ def reference_page() -> str:
     reference``): no script, the site's stylesheet, every operation with its parameters and schemas."""
     spec = openapi()
     template = current_app.jinja_env.get_template("api/reference.html")
-    tags = list(dict.fromkeys(op["tags"][0] for ops in spec["paths"].values() for op in ops.values()))
+    tags = [t["name"] for t in spec["tags"]]
     return template.render(spec=spec, tags=tags, schemas=spec["components"]["schemas"], dumps=lambda v: json.dumps(v, indent=2))
 
 
