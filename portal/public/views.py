@@ -74,6 +74,8 @@ def _person(p: Person) -> dict[str, Any]:
         data["affiliation"] = [{"@type": "Organization", "name": a} for a in p.affiliations]
     if p.homepage:
         data["url"] = p.homepage
+    if p.photo_id:
+        data["image"] = external_url("public.photo", person_id=p.id, size=192, v=p.photo_id)
     return data
 
 

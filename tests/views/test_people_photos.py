@@ -5,7 +5,9 @@ served like the papers' files. A disguised or huge file is refused on the form, 
 from __future__ import annotations
 
 import io
+import json
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from portal.db import db
-from portal.models import AuditEvent, Person, PersonRole, StoredFile
+from portal.models import AuditEvent, Person, PersonRole, StoredFile, Workshop
 from tests.conftest import CSRF_INPUT_RE, text_of
 from tests.factories import create_users, login
 from tests.unit.test_images import bomb_png, jpeg_with_location
@@ -89,6 +91,14 @@ def test_a_photo_is_shown_at_the_pages_sizes_without_its_location(app: Flask, ch
         assert [(e.action, e.summary) for e in db.session.scalars(sa.select(AuditEvent))] == [
             ("content.photo", "Photo of Yejin Choi (speaker) uploaded")
         ]
+        db.session.scalar(sa.select(Workshop)).starts_on = date(2027, 7, 26)  # type: ignore[union-attr]
+        db.session.commit()
+    # Search engines get the photo too, with the speaker in the home page's Event data.
+    home = visitor.get("/").get_data(as_text=True)
+    event = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', home, re.S).group(1))  # type: ignore[union-attr]
+    base = app.config["BASE_URL"].rstrip("/")
+    assert event["performer"][0]["image"] == f"{base}/people/{person.id}/photo-192.webp?v={person.photo_id}"
+    assert "image" not in event["performer"][1]
 
 
 def test_removing_the_photo_brings_the_initials_back(app: Flask, chair: FlaskClient) -> None:
