@@ -25,6 +25,7 @@ LISTS = [
     ("reviewer1@example.org", "/bids"),
     ("chair@example.org", "/assignments"),
     ("chair@example.org", "/decisions"),
+    ("chair@example.org", "/letters"),
     ("chair@example.org", "/reviews"),
     ("chair@example.org", "/users"),
     ("chair@example.org", "/invitations"),

@@ -15,7 +15,18 @@ from flask import Response, abort, current_app, url_for
 from pydantic import Field
 
 from portal import jobs, permissions, work
-from portal.api.core import Answer, Strict, answer, decode_cursor, encode_cursor, if_match, operation, refuse, refused_outcome
+from portal.api.core import (
+    Answer,
+    ProblemItem,
+    Strict,
+    answer,
+    decode_cursor,
+    encode_cursor,
+    if_match,
+    operation,
+    refuse,
+    refused_outcome,
+)
 from portal.db import db, like_pattern, page_of
 from portal.models import (
     AssignmentProposal,
@@ -202,6 +213,58 @@ def _started(row: Job) -> Response:
     jobs.dispatch(row)
     db.session.refresh(row)
     return answer(_job_out(row), 202, location=url_for("api.job", job_id=row.id))
+
+
+class LettersQuery(Strict):
+    group: str | None = Field(None, max_length=40, description="accepted, rejected, accepted/oral, accepted/poster")
+    state: Literal["draft", "stale", "queued", "sent", "failed"] | None = None
+    cursor: str | None = Field(None, max_length=200)
+
+
+class LetterOut(Answer):
+    id: int
+    number: int
+    subject: str
+    body: str
+    decision: Decision | None
+    presentation: Presentation | None
+    state: str = Field(description="draft, stale (written for a decision since changed), or the mail's state")
+
+
+class LetterList(Answer):
+    items: list[LetterOut]
+    total: int
+    ready: dict[str, int] = Field(description="drafts ready to send, per group and all")
+    next_cursor: str | None
+
+
+@operation("/letters", tag=TAG_DECISIONS, response=LetterList, query=LettersQuery)
+def letter_list(query: LettersQuery) -> Response:
+    """The decision letters of the papers you may decide, as on the letters page (its group and state filters)."""
+    require_workshop()
+    _chair()
+    if query.group is not None and query.group not in decisions.letter_groups():
+        refuse(422, "No such group of letters.", [ProblemItem(detail="Not a group of letters.", parameter="group")])
+    wanted = _page(query.cursor)
+    table = decisions.letters_table(me(), decisions.LetterQuery(group=query.group, state=query.state, page=wanted))
+    letters = table.letters if table.page == wanted else []
+    stale = set(table.stale)
+    items = [
+        LetterOut(
+            id=letter.id,
+            number=letter.submission_id,
+            subject=letter.subject,
+            body=letter.body,
+            decision=letter.decision,
+            presentation=letter.presentation,
+            state=letter.email.state.value
+            if letter.email is not None
+            else ("stale" if letter.submission_id in stale else "draft"),
+        )
+        for letter in letters
+    ]
+    following = _next(table.page, table.pages, len(letters))
+    return answer(LetterList(items=items, total=table.total, ready=table.ready, next_cursor=following))
 
 
 class LettersIn(Strict):

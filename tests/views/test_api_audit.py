@@ -70,6 +70,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # the chairs' resources: 403 for everyone else, as the chairs' pages
     ("api.decision_list", "GET"): chairs("ok"),
     ("api.decide", "PUT"): tokened("422"),  # {} names no decision
+    ("api.letter_list", "GET"): chairs("ok"),
     ("api.send_letters", "POST"): chairs("ok!"),  # every draft ready: a job, run at once without Redis
     ("api.job", "GET"): chairs("ok", chair_author="404"),  # the world's job is the first chair's: hers alone
     ("api.user_list", "GET"): chairs("ok"),

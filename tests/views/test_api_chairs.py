@@ -80,6 +80,16 @@ def test_decisions_list_the_pages_papers_in_its_order_and_a_decision_needs_the_v
     assert response.headers["ETag"] == f'"{decided["version"]}"'
     _, log = call(demo, "GET", "/audit", secret, "/audit?kind=decision")
     assert log["items"][0]["summary"] == f"#{first['number']}: accepted (poster)"
+    # The letter: sent as a job; the letters list says so, and the author now reads the decision.
+    number = first["number"]
+    response, job = call(demo, "POST", "/letters/send", secret, json={"numbers": [number]})
+    assert response.status_code == 202 and call(demo, "GET", "/jobs/{job_id}", secret, f"/jobs/{job['id']}")[1]["state"] == "done"
+    _, letters = call(demo, "GET", "/letters", secret, "/letters?group=accepted/poster")
+    assert [(x["number"], x["state"]) for x in letters["items"] if x["number"] == number] == [(number, "sent")]
+    with demo.app_context():
+        author = db.session.scalar(sa.select(Submission).where(Submission.id == number)).submitter.email
+    _, seen = call(demo, "GET", "/submissions/{number}", token(demo, author), f"/submissions/{number}")
+    assert (seen["decision"], seen["presentation"]) == ("accepted", "poster")
     # Not a chair: 403, as the chairs' pages.
     assert call(demo, "GET", "/decisions", token(demo, AUTHOR))[1]["status"] == 403
 
