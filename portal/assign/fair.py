@@ -20,8 +20,9 @@ smallest paper sum as large as it can, then the total as large as that allows. T
    paper ends with at least its fractional sum minus the affinity of one reviewer: at least ``t*`` minus its
    best candidate's affinity.
 3. **Local search** on the worst-served paper, over every candidate pair: it takes a better reviewer who has
-   room, or one who trades places with one of its reviewers on another paper, when every paper touched stays
-   above the current worst. Each move raises the worst or leaves fewer papers at it; it ends when no move
+   room, or one who leaves another paper that is refilled in turn (by the reviewer it gave up, by one with
+   room, or by one who leaves a third paper, up to CHAIN_DEPTH papers: an ejection chain), when every paper
+   touched stays above the current worst. Each move raises the worst or leaves fewer papers at it; it ends when no move
    helps or its budget is spent. It never lowers the bound of step 2.
 
 No paper's reviewer count, nobody's capacity and nobody's minimum changes from the best total's. Of the best
@@ -54,6 +55,8 @@ NOT_WILLING_COST = 1_000.0  # per "not willing" pair in the total's program: far
 SCALE = 10_000  # affinities to the flow's integer costs
 METHOD = "highs-ipm"  # interior point: several times faster than the simplex on the threshold program here
 SEARCH_MOVES = 20  # the local search's budget: this many moves a paper (and 100)
+CHAIN_DEPTH = 3  # papers a move may refill one after the other (see _Search._refill)
+CHAIN_BUDGET = 50_000  # pairs one move may look at before the search gives up on the worst paper
 
 
 def lift_worst(net: Any, best: np.ndarray, low: np.ndarray, caps: np.ndarray, fixed_affinity: dict[int, float]) -> np.ndarray:
@@ -209,6 +212,9 @@ class _Search:
         self.sums = problem.fixed + np.bincount(p[self.chosen], weights=a[self.chosen], minlength=problem.n_papers)
         self.load = np.bincount(r[self.chosen], minlength=problem.n_reviewers)
         self.taken = {int(i) for i in np.flatnonzero(self.chosen)}
+        self.on_paper: dict[int, set[int]] = {}  # paper -> its reviewers
+        for i in self.taken:
+            self.on_paper.setdefault(int(p[i]), set()).add(int(r[i]))
 
     def key(self) -> tuple[float, float]:
         problem = self.problem
@@ -236,14 +242,18 @@ class _Search:
                 return
 
     def _raise(self, w, level, pair, by_paper, of_reviewer, p_list, r_list, a, nw) -> bool:
+        """One move that lifts paper ``w`` (at the worst, ``level``): one of its reviewers ``r`` gives way to a
+        better one, ``r2``. Either ``r2`` has room, or ``r2`` leaves another paper, which is refilled by a chain
+        (``_refill``) that ends at a reviewer with room or at ``r`` itself; every paper touched stays above
+        ``level``, every load within its bounds."""
         problem = self.problem
         mine = sorted((i for i in by_paper.get(w, ()) if self.chosen[i]), key=lambda i: a[i])
         on_w = {r_list[i] for i in mine}
+        budget = [CHAIN_BUDGET]
         for out in mine:
             r = r_list[out]
             for cand in by_paper[w]:
-                gain = a[cand] - a[out]
-                if gain <= 1e-12:
+                if a[cand] - a[out] <= 1e-12:
                     break  # (best first: nothing further helps)
                 r2 = r_list[cand]
                 if r2 in on_w or nw[cand]:
@@ -253,14 +263,62 @@ class _Search:
                     return True
                 for other in list(of_reviewer.get(r2, ())):
                     q = p_list[other]
-                    back = pair.get((q, r))
-                    if q == w or back is None or self.chosen[back] or nw[back]:
+                    if q == w:
                         continue
-                    if self.sums[q] - a[other] + a[back] > level + 1e-12 or not problem.served[q]:
-                        self._swap(out, cand, of_reviewer, p_list, r_list, a)
-                        self._swap(other, back, of_reviewer, p_list, r_list, a)
+                    chain = self._refill(
+                        q, other, level, r, {w, q}, {r, r2}, CHAIN_DEPTH, budget, by_paper, of_reviewer, p_list, r_list, a, nw
+                    )
+                    if chain:
+                        for off, on in [(out, cand), *chain]:
+                            self._swap(off, on, of_reviewer, p_list, r_list, a)
                         return True
+                    if budget[0] <= 0:
+                        return False
         return False
+
+    def _refill(self, q, leaving, level, freed, papers, people, depth, budget, by_paper, of_reviewer, p_list, r_list, a, nw):
+        """The moves that give paper ``q`` another reviewer for the pair ``leaving`` while it stays above ``level``
+        (if it counts): a reviewer with room (``freed`` then keeps their minimum, having left the first paper),
+        ``freed`` itself, or, ``depth`` allowing, one who leaves a further paper that is refilled the same way.
+        None when there is none within the ``budget`` of pairs looked at."""
+        problem = self.problem
+        floor = a[leaving] - (self.sums[q] - level) if problem.served[q] else -np.inf
+        on_q = self.on_paper[q]
+        for rep in by_paper[q]:
+            budget[0] -= 1
+            if budget[0] <= 0 or a[rep] <= floor + 1e-12:
+                return None  # (best first: the rest would take q down to the worst)
+            r3 = r_list[rep]
+            if r3 in on_q or nw[rep] or (r3 in people and r3 != freed):
+                continue
+            if r3 == freed or (self.load[r3] < problem.caps[r3] and self.load[freed] > problem.low[freed]):
+                return [(leaving, rep)]
+            if depth > 1:
+                for other in list(of_reviewer.get(r3, ())):
+                    q2 = p_list[other]
+                    if q2 in papers:
+                        continue
+                    rest = self._refill(
+                        q2,
+                        other,
+                        level,
+                        freed,
+                        papers | {q2},
+                        people | {r3},
+                        depth - 1,
+                        budget,
+                        by_paper,
+                        of_reviewer,
+                        p_list,
+                        r_list,
+                        a,
+                        nw,
+                    )
+                    if rest:
+                        return [(leaving, rep), *rest]
+                    if budget[0] <= 0:
+                        return None
+        return None
 
     def _swap(self, off: int, on: int, of_reviewer, p_list, r_list, a) -> None:
         """Replace the assigned pair ``off`` by ``on`` (the same paper)."""
@@ -268,4 +326,5 @@ class _Search:
             self.chosen[i] = sign > 0
             self.sums[p_list[i]] += sign * a[i]
             self.load[r_list[i]] += sign
+            (self.on_paper.setdefault(p_list[i], set()).add if sign > 0 else self.on_paper[p_list[i]].discard)(r_list[i])
             (of_reviewer.setdefault(r_list[i], set()).add if sign > 0 else of_reviewer[r_list[i]].discard)(i)

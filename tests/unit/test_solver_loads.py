@@ -352,3 +352,27 @@ def test_fair_mode_counts_the_reviewers_a_paper_already_has() -> None:
     assert unaware.pairs == [(1, 11), (2, 12)]  # (counting new reviewers only, every choice leaves a paper at 0.1)
     assert result.pairs == [(1, 12), (2, 11)]
     assert result.worst_paper == pytest.approx(0.8)
+
+
+def test_the_fair_search_lifts_the_worst_paper_through_a_chain_of_refills() -> None:
+    """Paper A holds a poor reviewer (0.1); its good one (0.9) is on B, whose other good one (0.8) is on C, which
+    can take the only reviewer with room (0.7). No single exchange helps A (no one it wants has room, and B cannot
+    take A's poor reviewer back); the chain A <- B <- C <- room lifts the worst paper from 0.1 to 0.7."""
+    from portal.assign import fair
+
+    a, b, c = 0, 1, 2
+    r, r2, r3, u = 0, 1, 2, 3
+    arcs = [(a, r, 0.1), (a, r2, 0.9), (b, r2, 0.9), (b, r3, 0.8), (c, r3, 0.9), (c, u, 0.7)]
+    paper = np.array([p for p, _, _ in arcs])
+    reviewer = np.array([q for _, q, _ in arcs])
+    affinity = np.array([x for _, _, x in arcs])
+    instance = fair._Instance(
+        paper, reviewer, affinity, np.zeros(len(arcs), dtype=bool), np.ones(3, dtype=np.int64),
+        np.ones(4, dtype=np.int64), np.zeros(4, dtype=np.int64), np.zeros(3), np.ones(3, dtype=bool), 4,
+    )  # fmt: skip
+    start = np.array([1, 0, 1, 0, 1, 0])
+    search = fair._Search(instance, start)
+    assert search.key()[0] == pytest.approx(0.1)
+    search.improve(10)
+    assert search.flow().tolist() == [0, 1, 0, 1, 0, 1]  # A <- r2, B <- r3, C <- u; r is free
+    assert search.key()[0] == pytest.approx(0.7)
