@@ -106,7 +106,7 @@ def program_session_remove(session_id: int) -> str | Response | tuple[str, int]:
 
 def _item_form(ws: Workshop, s: ProgramSession, item: ProgramItem | None, kind: ItemKind) -> str | Response | tuple[str, int]:
     form = ItemForm.from_model(item, ws) if item is not None and request.method == "GET" else ItemForm()
-    form.fill_choices(program.people_choices(ws), program.accepted_papers(ws))
+    form.fill_choices(program.people_choices(ws), program.accepted_papers(ws), item.submission_id if item else None)
     problems: list[str] = []
     if form.validate_on_submit():
         data = form.to_input(kind, program.unplaced_posters(ws))

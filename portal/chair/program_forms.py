@@ -83,7 +83,8 @@ class ItemForm(FlaskForm):
     paper = SelectField(
         "Paper and speaker",
         validators=[Optional()],
-        description="Accepted papers, talks first; the speaker is one of the authors.",
+        description="The accepted papers marked oral (mark them on the decisions page), then those not marked yet; "
+        "the speaker is one of the authors.",
     )
     speakers = MultiCheckboxField("Speakers", validators=[Optional()], choices=[])
     other_speakers = TextAreaField(
@@ -112,12 +113,15 @@ class ItemForm(FlaskForm):
     add_unplaced = BooleanField("Add every accepted poster not yet in a poster session (without a board)")
     save = SubmitField("Save")
 
-    def fill_choices(self, people: list[Person], papers: list[Submission]) -> None:
+    def fill_choices(self, people: list[Person], papers: list[Submission], current: int | None = None) -> None:
+        """The site's people; the accepted papers marked oral (or not marked yet, and the item's own paper) with each
+        of their authors: a talk's menu stays short however many posters there are."""
         pairs = [(str(p.id), f"{p.name} ({p.role.value})") for p in people]
         self.speakers.choices = choices(pairs)
         self.panelists.choices = choices(pairs)
         self.moderator.choices = choices([("", "Nobody from the lists"), *pairs])
-        ordered = sorted(papers, key=lambda s: (s.presentation != "oral", s.id))
+        offered = [s for s in papers if s.presentation != "poster" or s.id == current]
+        ordered = sorted(offered, key=lambda s: (s.presentation != "oral", s.id))
         options = [("", "Choose the paper and its speaker")]
         for sub in ordered:
             mark = {"oral": "talk", "poster": "poster"}.get(sub.presentation or "", "not marked")

@@ -50,7 +50,7 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     page.get_by_role("button", name="Add the session").click()
     expect(page.locator("body")).to_contain_text("The session “Sunday talks” is saved.")
 
-    # Two talks: Ann's oral paper with Ben speaking, then Cid's.
+    # Two talks: Ann's oral paper with Ben speaking, then Eve's.
     page.get_by_role("link", name="Contributed talk to “Sunday talks”").click()
     page.get_by_label("Paper and speaker").select_option(label="#1 Attention that remembers (talk): Ben Coauthor")
     page.get_by_label("Starts (optional)").fill("09:00")
@@ -58,7 +58,7 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     page.get_by_role("button", name="Add the contributed talk").click()
     expect(page.locator("body")).to_contain_text("“Attention that remembers” is saved.")
     page.get_by_role("link", name="Contributed talk to “Sunday talks”").click()
-    page.get_by_label("Paper and speaker").select_option(label="#2 Posters of long contexts (poster): Cid Poster")
+    page.get_by_label("Paper and speaker").select_option(label="#4 Memory for long dialogues (talk): Eve Speaker")
     page.get_by_label("Starts (optional)").fill("09:20")
     page.get_by_label("Ends (optional)").fill("09:40")
     page.get_by_role("button", name="Add the contributed talk").click()
@@ -73,9 +73,9 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     page.get_by_label("Ends (optional)").fill("11:00")
     page.get_by_role("button", name="Add the panel").click()
     expect(page.locator("body")).to_contain_text("“Panel: evaluation” is saved.")
-    # Cid's paper is a poster: the overview says so, and that the program is not public yet.
+    # Cid's paper is a poster in no poster session yet: the overview says so.
     expect(page.get_by_role("region", name="To look at (1)")).to_contain_text("is in no poster session")
-    # The panel moves above Cid's talk (no dragging: a button).
+    # The panel moves above Eve's talk (no dragging: a button).
     page.get_by_role("button", name="Move up “Panel: evaluation”").click()
     rows = page.locator("#session-1 tbody tr th")
     expect(rows).to_have_count(3)
@@ -110,6 +110,6 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     assert [(str(e["summary"]), e.decoded("dtstart")) for e in cal.walk("VEVENT")] == [
         ("Contributed talk: Attention that remembers (LongLLM 2024)", datetime(2027, 3, 28, 7, 0, tzinfo=UTC)),
         ("Panel: Panel: evaluation (LongLLM 2024)", datetime(2027, 3, 28, 8, 0, tzinfo=UTC)),
-        ("Contributed talk: Posters of long contexts (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
+        ("Contributed talk: Memory for long dialogues (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
     ]
     assert all(str(e["location"]).startswith("Hall A") for e in cal.walk("VEVENT"))

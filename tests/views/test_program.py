@@ -45,12 +45,14 @@ PAPERS = {
     "oral": ("ann@example.org", "Ann Author", "Attention that remembers", Presentation.ORAL),
     "poster": ("cid@example.org", "Cid Poster", "Posters of long contexts", Presentation.POSTER),
     "rejected": ("dee@example.org", "Dee Declined", "A rejected idea", None),
+    "second": ("eve@example.org", "Eve Speaker", "Memory for long dialogues", Presentation.ORAL),
 }
 
 
 @pytest.fixture
 def world(app: Flask) -> dict[str, int]:
-    """Three papers (Ann's accepted as a talk, with Ben as co-author; Cid's accepted as a poster; Dee's rejected), the
+    """Four papers (Ann's accepted as a talk, with Ben as co-author; Cid's accepted as a poster; Dee's rejected; Eve's
+    accepted as a talk), the
     accepted papers published, a chair, and the workshop in Vienna's zone."""
     with app.test_request_context():
         ws = db.session.scalar(sa.select(Workshop))
@@ -146,7 +148,7 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_the_visitor_sees_
     assert "Sunday 28 March 2027 09:00-11:00 CEST · Sunday talks (Hall A)" in seen(page)
     session_id = build_id(app, ProgramSession)
     new = f"/chair/program/sessions/{session_id}/new"
-    oral, poster = world["oral"], world["poster"]
+    oral = world["oral"]
     page = post_form(
         chair,
         f"{new}/talk",
@@ -155,8 +157,11 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_the_visitor_sees_
     )
     assert "“Attention that remembers” is saved." in seen(page)
     with app.app_context():
-        cid_author = db.session.get(Submission, poster).authors[0].id
-    post_form(chair, f"{new}/talk", {"paper": f"{poster}:{cid_author}", "starts": "09:20", "ends": "09:40"})
+        eve_author = db.session.get(Submission, world["second"]).authors[0].id
+    # A poster is not offered for a talk; the papers marked oral are.
+    form = chair.get(f"{new}/talk").get_data(as_text=True)
+    assert "Posters of long contexts" not in form and "#4 Memory for long dialogues (talk): Eve Speaker" in form
+    post_form(chair, f"{new}/talk", {"paper": f"{world['second']}:{eve_author}", "starts": "09:20", "ends": "09:40"})
     page = post_form(
         chair,
         f"{new}/panel",
@@ -184,7 +189,7 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_the_visitor_sees_
     assert (
         "Sunday 28 March 2027 Sunday talks 09:00-11:00 CEST · Hall A "
         "09:00-09:20 CEST Contributed talk Attention that remembers Ann Author, Ben Coauthor "
-        "09:20-09:40 CEST Contributed talk Posters of long contexts Cid Poster "
+        "09:20-09:40 CEST Contributed talk Memory for long dialogues Eve Speaker "
         "10:00-11:00 CEST Panel Panel: evaluation Panelists: Yejin Choi, Ada Lovelace, Grace Hopper; moderator: Mo Derator"
     ) in text
     # Ben speaks: his name is the strong one.
@@ -196,7 +201,7 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_the_visitor_sees_
     events = [(str(e["summary"]), e.decoded("dtstart")) for e in cal.walk("VEVENT")]
     assert events == [
         ("Contributed talk: Attention that remembers (LongLLM 2024)", datetime(2027, 3, 28, 7, 0, tzinfo=UTC)),
-        ("Contributed talk: Posters of long contexts (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
+        ("Contributed talk: Memory for long dialogues (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
         ("Panel: Panel: evaluation (LongLLM 2024)", datetime(2027, 3, 28, 8, 0, tzinfo=UTC)),
     ]
 
@@ -225,15 +230,19 @@ def test_the_program_rules_are_warned_not_refused(app: Flask, world: dict[str, i
     add_item(app, other_room, program.ItemInput(ItemKind.BREAK, starts=time(12), ends=time(12, 30)))
     text = seen(signed_in(app, "chair@example.org").get("/chair/program"))
     assert (
-        "To look at (5) "
+        "To look at (6) "
         "“Morning” (09:00-12:00 CEST) and “Overlapping” (11:30-13:00 CEST) overlap in Hall A. "
         f"Poster #{world['poster']} has no board. "
         "Board A1 is given twice in “More”. "
         "“Break” falls outside its session “Elsewhere”. "
-        f"The oral paper #{world['oral']} “Attention that remembers” has no talk in the program."
+        f"The oral paper #{world['oral']} “Attention that remembers” has no talk in the program. "
+        f"The oral paper #{world['second']} “Memory for long dialogues” has no talk in the program."
     ) in text
     # Fixed: a talk for the oral paper, a board for the poster, the overlap and the break moved.
     add_item(app, morning, program.ItemInput(ItemKind.TALK, submission_id=world["oral"], speaker_author_id=world["ben_author"]))
+    with app.app_context():
+        eve_author = db.session.get(Submission, world["second"]).authors[0].id
+    add_item(app, morning, program.ItemInput(ItemKind.TALK, submission_id=world["second"], speaker_author_id=eve_author))
     with app.app_context():
         db.session.get(ProgramSession, overlapping).room = "Hall C"
         item = db.session.scalar(sa.select(ProgramItem).where(ProgramItem.kind == ItemKind.POSTERS))
