@@ -28,6 +28,7 @@ from portal.models import (
     Letter,
     LoginFailure,
     OutgoingEmail,
+    PaperFieldScore,
     PaperScore,
     Person,
     Phase,
@@ -38,6 +39,7 @@ from portal.models import (
     ProgramSession,
     Review,
     ReviewAssignment,
+    ReviewField,
     ReviewRevision,
     SponsorInquiry,
     SponsorState,
@@ -583,7 +585,9 @@ def _clear_submissions() -> None:
         DiscussionComment,
         Bid,
         Letter,
+        PaperFieldScore,
         PaperScore,
+        ReviewField,  # the demo runs on today's review form (a chair's changes go with the reviews)
     ):
         db.session.execute(sa.delete(model))
     db.session.execute(sa.delete(submission_topic))

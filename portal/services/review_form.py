@@ -115,6 +115,7 @@ def new_key(label: str, taken: set[str]) -> str:
 
 
 def add_field(actor: User, ws: Workshop, data: FieldInput) -> ReviewField:
+    data.kind, data.visibility = FieldKind(data.kind), Audience(data.visibility)
     rows = saved_fields(ws)
     if len(rows) >= MAX_FIELDS:
         raise DomainError(f"A review form holds at most {MAX_FIELDS} fields (retired ones included).")
@@ -144,6 +145,7 @@ def add_field(actor: User, ws: Workshop, data: FieldInput) -> ReviewField:
 def update_field(actor: User, ws: Workshop, row: ReviewField, data: FieldInput) -> ReviewField:
     """Change a field's label, help, rules, visibility or scale; its kind and key stay (answers already given keep
     their meaning: an answer on a point since taken off the scale shows as given)."""
+    data.visibility = Audience(data.visibility)
     options = _check(data, row)
     least, most = _words(data, row.kind)
     was_column = row.is_console_column
