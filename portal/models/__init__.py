@@ -5,6 +5,7 @@ from portal.models.decision import Letter, LetterTemplate
 from portal.models.email import EmailState, OutgoingEmail
 from portal.models.job import Job, JobState
 from portal.models.program import ItemKind, ProgramItem, ProgramPerson, ProgramPoster, ProgramRole, ProgramSession
+from portal.models.response import AuthorResponse
 from portal.models.review import (
     CONFIDENCES,
     RECOMMENDATIONS,
@@ -77,6 +78,7 @@ __all__ = [
     "AssignmentProposal",
     "Audience",
     "AuditEvent",
+    "AuthorResponse",
     "Bid",
     "BidValue",
     "ConflictKind",

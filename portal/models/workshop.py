@@ -97,6 +97,12 @@ class Workshop(db.Model):
     # Reviewers form their own view first: a paper's discussion opens to a reviewer once their review is in,
     # unless the chairs open it earlier.
     discussion_before_review: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The author response (issue 21.3): from ``response_opens_at`` the authors read the reviews' fields meant for
+    # them and write one response until ``response_deadline``, within ``response_words``; then the paper's
+    # reviewers read it. Both None: no response phase.
+    response_opens_at: Mapped[datetime | None]
+    response_deadline: Mapped[datetime | None]
+    response_words: Mapped[int] = mapped_column(default=500, server_default="500")
     # Decisions: the chairs' letter templates and whether the accepted papers are public.
     accept_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     reject_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
@@ -153,6 +159,18 @@ class Workshop(db.Model):
         return Deadlines(
             at(DateKind.SUBMISSION_OPEN), at(DateKind.ABSTRACT_DEADLINE), at(DateKind.PAPER_DEADLINE), at(DateKind.CAMERA_READY)
         )
+
+    def reviews_released(self, now: datetime) -> bool:
+        """The authors read the reviews' fields meant for them (the response phase has begun)."""
+        return self.response_opens_at is not None and self.response_opens_at <= now
+
+    def response_open(self, now: datetime) -> bool:
+        """The authors may write their response."""
+        return self.reviews_released(now) and self.response_deadline is not None and now < self.response_deadline
+
+    def responses_final(self, now: datetime) -> bool:
+        """The response deadline has passed: the responses are final and the reviewers read them."""
+        return self.response_deadline is not None and now >= self.response_deadline
 
     def paper_deadline(self, sub: Submission | None = None) -> datetime | None:
         """The full-paper deadline, or the one a chair granted this submission."""
