@@ -133,6 +133,7 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_external_reviewer_invited_for_one_paper_registers_and_is_assigned",
         "test_reviewing_settings_save_a_reviewers_load",
     ),
+    "tests/views/test_api.py": ("test_an_author_submits_changes_and_revises_a_paper_through_the_api",),  # two PDF checks
     "tests/views/test_api_audit.py": ("test_every_api_route_answers_each_role_as_the_table_says",),  # the audit's world
     "tests/views/test_api_example.py": ("test_the_example_script_invites_downloads_reviews_and_decides",),  # a live server
     "tests/views/test_api_chairs.py": (  # the large demo at 20 papers (and 60)
