@@ -98,6 +98,7 @@ def follow_up(
         if getattr(inquiry, name) != value:
             setattr(inquiry, name, value)
             changed.append(name.replace("_", " "))
+    old_logo = inquiry.logo_id
     if logo is not None:
         picture = images.fit(logo, *LOGO_BOX, what="logo")
         inquiry.logo_id = store_file(picture.data, picture.content_type, f"logo-{inquiry.id}.webp").id
@@ -105,6 +106,8 @@ def follow_up(
     elif remove_logo and inquiry.logo_id is not None:
         inquiry.logo_id = None
         changed.append("logo removed")
+    if inquiry.logo_id != old_logo:
+        forget_files(old_logo)
     if changed:
         inquiry.updated_at = now or utcnow()
         audit.record(actor, "sponsor.follow_up", f"Sponsor inquiry #{inquiry.id} ({inquiry.organization}): {', '.join(changed)}")
@@ -121,6 +124,15 @@ def store_file(data: bytes, content_type: str, name: str) -> StoredFile:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def forget_files(*file_ids: int | None) -> None:
+    """Drop the rows of files nothing shows any more (a replaced photo or logo). Their files stay on disk until
+    ``flask storage check --delete-orphans`` removes them: a rollback after this never leaves a row without its file."""
+    ids = [i for i in file_ids if i is not None]
+    if ids:
+        db.session.flush()  # the rows that pointed at them point elsewhere first
+        db.session.execute(sa.delete(StoredFile).where(StoredFile.id.in_(ids)))
 
 
 def thread(inquiry: SponsorInquiry, limit: int = 20) -> list[OutgoingEmail]:

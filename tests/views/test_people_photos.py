@@ -110,6 +110,18 @@ def test_removing_the_photo_brings_the_initials_back(app: Flask, chair: FlaskCli
     assert "The photo of Yejin Choi is removed: the initials show again." in text_of(response)
     assert f"/people/{person.id}/photo-96.webp" not in app.test_client().get("/speakers").get_data(as_text=True)
     assert app.test_client().get(f"/people/{person.id}/photo-96.webp").status_code == 404
+    # The rows of its files are gone; the files are orphans for `flask storage check --delete-orphans`.
+    assert stored_count(app) == 0
+
+
+def test_a_new_photo_replaces_the_old_files(app: Flask, chair: FlaskClient) -> None:
+    upload(chair, speaker(app), jpeg_with_location())
+    first = speaker(app)
+    upload(chair, first, jpeg_with_location(300, 300))
+    second = speaker(app)
+    assert {second.photo_id, second.photo_small_id}.isdisjoint({first.photo_id, first.photo_small_id})
+    assert stored_count(app) == 2
+    assert app.test_client().get(f"/people/{first.id}/photo-96.webp?v={second.photo_small_id}").status_code == 200
 
 
 @pytest.mark.parametrize(
