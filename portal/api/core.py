@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from portal import work
 from portal.api.blueprint import bp
 from portal.db import db
-from portal.domain import ChangedMeanwhile, DeadlinePassed
+from portal.domain import ChangedMeanwhile
 from portal.extensions import csrf, limiter, login_manager
 from portal.models import ApiToken, TokenScope
 from portal.services import api_tokens
@@ -125,9 +125,7 @@ def refused_outcome(outcome: work.Outcome[Any]) -> NoReturn:
         refuse(412, "The record changed since you read it: GET it again (for its new ETag) and make your change again.")
     if isinstance(error, UploadRefused):
         refuse(422, outcome.problem)
-    if isinstance(error, DeadlinePassed):
-        refuse(409, outcome.problem)
-    refuse(409, outcome.problem)
+    refuse(409, outcome.problem)  # a rule of the workshop (a deadline, a transition), or a change at the same moment
 
 
 def _validation_problems(error: ValidationError, where: str) -> list[ProblemItem]:
@@ -197,7 +195,7 @@ def sign_in_by_token() -> None:
     if found is None:
         refuse(401, "This token is not valid: it may be mistyped, expired or revoked.")
     if db.session.is_modified(found):
-        work.commit_and_deliver()  # its last use; the view's own unit of work starts afresh
+        work.commit_and_deliver()  # its last use, kept whatever the view does; its own unit of work starts afresh
     g.api_token = found
     g._login_user = found.user
 

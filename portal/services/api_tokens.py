@@ -75,7 +75,8 @@ def create_token(
 
 
 def token_for(secret: str, now: datetime | None = None) -> ApiToken | None:
-    """The active token whose secret this is (its owner confirmed), noting its use; None for anything else."""
+    """The active token whose secret this is (its owner confirmed), noting its use (at most every
+    LAST_USED_EVERY); None for anything else."""
     now = now or utcnow()
     if not secret.startswith(SECRET_START) or len(secret) > 200:
         return None
@@ -85,8 +86,7 @@ def token_for(secret: str, now: datetime | None = None) -> ApiToken | None:
     if not token.user.is_confirmed:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
-        token.last_used_at = now
-        db.session.flush()
+        token.last_used_at = now  # (not flushed: the caller commits it, or leaves it to the request's unit of work)
     return token
 
 

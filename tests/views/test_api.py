@@ -118,6 +118,9 @@ def test_a_token_is_stored_as_its_hash_and_signs_in_its_owner_only_for_the_reque
         assert row.expires_at - row.created_at == timedelta(days=90)
     response = api(client, "GET", "/submissions", secret)
     assert check(app, response, "GET", "/submissions") == {"items": [], "next_cursor": None}
+    with app.app_context():
+        used = db.session.scalars(sa.select(ApiToken.last_used_at)).one()
+        assert used is not None and utcnow() - used < timedelta(minutes=1)
     assert "Set-Cookie" not in response.headers and response.headers["Cache-Control"] == "no-store"
     # No token: 401 with the way to send one; a wrong one: the same kind of answer.
     refused = check(app, api(client, "GET", "/submissions"), "GET", "/submissions")
