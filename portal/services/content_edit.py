@@ -39,6 +39,7 @@ from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.services import audit
 from portal.services.settings import DEADLINE_LABELS
+from portal.services.sponsors import forget_files
 
 Direction = Literal["up", "down"]
 
@@ -341,6 +342,7 @@ def remove_person(actor: User, person: Person) -> None:
     _renumber(ws.people_in(person.role))
     audit.record(actor, "content.person", f"{ROLE_NOUNS[person.role]} {_quoted(person.name)} removed")
     db.session.flush()
+    forget_files(person.photo_id, person.photo_small_id)  # their photo goes with them
 
 
 def move_person(actor: User, person: Person, direction: Direction) -> bool:

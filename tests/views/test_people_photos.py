@@ -180,3 +180,13 @@ def test_organizers_and_the_committee_get_photos_too(app: Flask, chair: FlaskCli
     assert upload(chair, person, jpeg_with_location()).status_code == 302
     page = "/speakers" if role == PersonRole.PANELIST else "/organizers"
     assert f"/people/{person.id}/photo-96.webp" in app.test_client().get(page).get_data(as_text=True)
+
+
+def test_removing_a_person_drops_their_photos_rows(app: Flask, chair: FlaskClient) -> None:
+    person = speaker(app)
+    upload(chair, person, jpeg_with_location())
+    url = f"/chair/content/people/speaker/{person.id}/remove"
+    token = CSRF_INPUT_RE.search(chair.get(url).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    response = chair.post(url, data={"csrf_token": token}, follow_redirects=True)
+    assert "The speaker “Yejin Choi” is removed." in text_of(response)
+    assert stored_count(app) == 0
