@@ -67,6 +67,23 @@ class ReviewForm(FlaskForm):
         form.version.data = str(review.version) if review else ""
         return form
 
+    def keep_given(self, review: Review | None) -> None:
+        """Offer again an answer the review holds that the form no longer offers (a point taken off a scale, an
+        option removed or renamed since), marked so: saving keeps it unless the reviewer chooses another."""
+        if review is None:
+            return
+        for row in self.rows:
+            value = review.answer(row.key)
+            off_scale = row.kind == FieldKind.SCORE and isinstance(value, int) and row.scale_label(value) is None
+            if off_scale or (row.kind == FieldKind.CHOICE and isinstance(value, str) and value and value not in row.choices):
+                gone = [value]
+            elif row.kind == FieldKind.MULTI and isinstance(value, list):
+                gone = [v for v in value if v not in row.choices]
+            else:
+                continue
+            field = self[row.key]
+            field.choices = [*field.choices, *choices((v, f"{v} (as you gave it; no longer offered)") for v in gone)]
+
     def to_input(self) -> dict[str, Any]:
         """What ``reviews.save_review`` takes (besides the assignment and whether to submit)."""
         data: dict[str, Any] = {}

@@ -222,6 +222,7 @@ def review(number: int) -> str | Response | tuple[str, int]:
     existing = assignment.review
     form_class = review_form_for(review_form.fields(ws))
     form = form_class.from_model(existing) if request.method == "GET" else form_class()
+    form.keep_given(existing)
     problems: list[str] = []
     marked: dict[str, str] = {}
     if form.validate_on_submit():

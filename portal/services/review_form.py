@@ -234,13 +234,16 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def check_answers(rows: list[ReviewField], data: dict[str, Any], *, submit: bool) -> None:
+def check_answers(rows: list[ReviewField], data: dict[str, Any], *, submit: bool, given: dict[str, Any] | None = None) -> None:
     """Refuse answers that break the rules of the form's fields: a required field left empty (to submit), a
-    text over its word limit (always) or under it (to submit), a score off its scale, a choice not offered."""
+    text over its word limit (always) or under it (to submit), a score off its scale, a choice not offered;
+    except an answer the review already holds (``given``), offered again as given after the form changed."""
     problems: dict[str, str] = {}
     missing = False
+    given = given or {}
     for row in rows:
         value = data.get(row.key)
+        kept = given.get(row.key)
         if row.empty(value):
             if submit and row.required:
                 missing = True
@@ -257,11 +260,11 @@ def check_answers(rows: list[ReviewField], data: dict[str, Any], *, submit: bool
                 problems[row.key] = f"Write at least {row.min_words} words to submit the review (it has {count})."
             elif len(str(value)) > TEXT_LIMIT:
                 problems[row.key] = f"Keep this under {TEXT_LIMIT:,} characters."
-        elif row.kind == FieldKind.SCORE and not (isinstance(value, int) and 1 <= value <= len(row.labels)):
+        elif row.kind == FieldKind.SCORE and row.scale_label(value) is None and value != kept:
             problems[row.key] = "Choose a point of the scale."
-        elif row.kind == FieldKind.CHOICE and value not in row.choices:
+        elif row.kind == FieldKind.CHOICE and value not in row.choices and value != kept:
             problems[row.key] = "Choose one of the options."
-        elif row.kind == FieldKind.MULTI and not set(value) <= set(row.choices):
+        elif row.kind == FieldKind.MULTI and not set(value) <= set(row.choices) | set(kept if isinstance(kept, list) else []):
             problems[row.key] = "Choose among the options."
     if not problems:
         return

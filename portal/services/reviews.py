@@ -57,7 +57,7 @@ def save_review(
         )
     was_submitted = review.state == ReviewState.SUBMITTED
     on_form = review_form.fields(ws)
-    review_form.check_answers(on_form, data, submit=submit or was_submitted)
+    review_form.check_answers(on_form, data, submit=submit or was_submitted, given=review.content())
     # The answers to the fields on the form replace theirs; those of retired fields stay as they were given.
     review.set_content(review.content() | {f.key: data.get(f.key) for f in on_form})
     if submit or was_submitted:

@@ -541,3 +541,29 @@ def test_a_letter_template_lays_out_the_authors_fields_from_review_list(world: W
         f"Reviewer 1|Comments to the authors={RITA['comments_to_authors']};Artifact available=Yes;\n"
         f"Reviewer 2|Comments to the authors={REX['comments_to_authors']};Artifact available=No;"
     )
+
+
+def test_an_answer_the_form_no_longer_offers_is_offered_again_as_given(world: World) -> None:
+    chair = world.client("carla")
+    assert add_field(chair, label="Code", kind="choice", visibility="reviewers", options="None\nPartly\nAll").status_code == 302
+    rita = world.client("rita")
+    mine = {k: RITA[k] for k in ("recommendation", "confidence", "summary")}
+    assert post_review(rita, world, {**mine, "code": "Partly"}).status_code == 302
+    edit = chair.get("/chair/review-form/code").get_data(as_text=True)
+    chair.post(
+        "/chair/review-form/code",
+        data={"csrf_token": token_of(edit), "label": "Code", "visibility": "reviewers", "options": "None\nSome\nAll"},
+    )
+    form = rita.get(review_url(world)).get_data(as_text=True)
+    assert (
+        '<input checked id="code-3" name="code" type="radio" value="Partly"> '
+        '<label for="code-3">Partly (as you gave it; no longer offered)</label>'
+    ) in form
+    # Saved as the browser sends it (the old answer still ticked): kept; another option can still be chosen.
+    assert post_review(rita, world, {**mine, "summary": "Edited.", "code": "Partly"}).status_code == 302
+    assert (answers_of(world, "rita")["code"], answers_of(world, "rita")["summary"]) == ("Partly", "Edited.")
+    assert post_review(rita, world, {**mine, "code": "Some"}).status_code == 302
+    assert answers_of(world, "rita")["code"] == "Some"
+    # Once changed, the old answer is no longer offered: a post naming it is refused.
+    refused = post_review(rita, world, {**mine, "code": "Partly"})
+    assert refused.status_code == 422 and answers_of(world, "rita")["code"] == "Some"
