@@ -23,6 +23,7 @@ from flask import Flask
 LISTS = [
     ("author1@example.org", "/submissions"),
     ("reviewer1@example.org", "/bids"),
+    ("chair@example.org", "/papers"),
     ("chair@example.org", "/assignments"),
     ("chair@example.org", "/decisions"),
     ("chair@example.org", "/letters"),

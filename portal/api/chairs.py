@@ -39,7 +39,7 @@ from portal.models import (
     ReviewAssignment,
     User,
 )
-from portal.services import accounts, assignment_lists, assignments, audit, decisions
+from portal.services import accounts, assignment_lists, assignments, audit, console, decisions
 from portal.templating import workshop
 from portal.web import get_submission, me, require_workshop
 
@@ -58,6 +58,89 @@ def _page(cursor: str | None) -> int:
 
 def _next(page: int, pages: int, shown: int) -> str | None:
     return encode_cursor(page + 1) if shown and page < pages else None
+
+
+# --- the console's submissions table --------------------------------------------------------------------------
+
+
+class PapersQuery(Strict):
+    q: str = Field("", max_length=200, description="words of the title or of an author's name, address or affiliation; #12")
+    topic: int | None = Field(None, ge=1, description="the primary topic")
+    state: Literal["submitted", "abstract", "withdrawn"] | None = None
+    decision: Literal["accepted", "rejected", "undecided"] | None = None
+    attention: bool = Field(False, description="reviews missing, reviewers short, or reviewers who disagree")
+    sort: Literal["number", "title", "topic", "reviews", "mean", "weighted", "spread", "decision"] = "number"
+    descending: bool = False
+    cursor: str | None = Field(None, max_length=200)
+
+
+class ReviewCellOut(Answer):
+    ordinal: int
+    state: str
+    recommendation: int | None
+    confidence: int | None
+
+
+class PaperOut(Answer):
+    number: int
+    title: str
+    state: str
+    topic: str
+    assigned: int
+    done: int
+    mean: float | None
+    weighted: float | None
+    spread: int | None
+    decision: Decision | None
+    presentation: Presentation | None
+    reviews: list[ReviewCellOut]
+    needs_attention: list[str]
+
+
+class PaperList(Answer):
+    items: list[PaperOut]
+    total: int
+    next_cursor: str | None
+
+
+@operation("/papers", tag=TAG_DECISIONS, response=PaperList, query=PapersQuery)
+def paper_list(query: PapersQuery) -> Response:
+    """The console's submissions table: every paper you handle with its reviews' figures (its search, filters and
+    sorts), 50 a page."""
+    ws = require_workshop()
+    _chair()
+    wanted = _page(query.cursor)
+    q = console.TableQuery(
+        q=query.q,
+        topic=query.topic,
+        state=query.state,
+        decision=query.decision,
+        attention=query.attention,
+        sort=query.sort,
+        descending=query.descending,
+        page=wanted,
+    )
+    table = console.submissions_table(ws, me(), q)
+    rows = table.rows if table.page == wanted else []
+    items = [
+        PaperOut(
+            number=r.sub.id,
+            title=r.sub.title,
+            state=r.sub.state.value,
+            topic=r.sub.primary_topic.title,
+            assigned=r.assigned,
+            done=r.done,
+            mean=r.mean,
+            weighted=r.weighted,
+            spread=r.spread,
+            decision=r.sub.decision,
+            presentation=r.sub.presentation,
+            reviews=[ReviewCellOut(**vars(c)) for c in r.reviews],
+            needs_attention=r.needs_attention,
+        )
+        for r in rows
+    ]
+    return answer(PaperList(items=items, total=table.total, next_cursor=_next(table.page, table.pages, len(rows))))
 
 
 # --- decisions ---------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.bid_list", "GET"): tokened("403", **dict.fromkeys(REVIEWERS, "ok")),
     ("api.place_bid", "PUT"): tokened("422"),
     # the chairs' resources: 403 for everyone else, as the chairs' pages
+    ("api.paper_list", "GET"): chairs("ok"),
     ("api.decision_list", "GET"): chairs("ok"),
     ("api.decide", "PUT"): tokened("422"),  # {} names no decision
     ("api.letter_list", "GET"): chairs("ok"),

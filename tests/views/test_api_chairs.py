@@ -67,6 +67,9 @@ def test_decisions_list_the_pages_papers_in_its_order_and_a_decision_needs_the_v
             db.session.scalars(sa.select(Submission.id).where(Submission.state == "submitted").order_by(Submission.id))
         )
     assert numbers == submitted[:50] and listed["total"] == len(submitted)
+    _, papers = call(demo, "GET", "/papers", secret, "/papers?state=submitted")
+    assert [p["number"] for p in papers["items"]] == numbers
+    assert all(len(p["reviews"]) == p["assigned"] for p in papers["items"])
     first = listed["items"][0]
     url = f"/submissions/{first['number']}/decision"
     body = {"decision": "accepted", "presentation": "poster", "note": "Clear gains."}
