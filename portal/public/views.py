@@ -160,6 +160,7 @@ def speakers() -> str:
         speakers=ws.people_in(PersonRole.SPEAKER),
         panelists=ws.people_in(PersonRole.PANELIST),
         talks=queries.talks_of(ws),
+        panels=queries.panels_of(ws),
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from portal.db import db
 from portal.models import (
     Decision,
+    ItemKind,
     Letter,
     ProgramItem,
     ProgramPerson,
@@ -131,3 +132,26 @@ def talks_of(ws: Workshop) -> dict[int, list[tuple[str, int]]]:
             title = title[len(kind.label) :].lstrip(" :—-")
         talks.setdefault(person_id, []).append((f"{what}: {title}" if title else what, item_id))
     return talks
+
+
+def panels_of(ws: Workshop) -> list[tuple[int, str, list[str], list[str]]]:
+    """The published program's panels, in its order: ``(item id, topic, panelists' names, moderators' names)``,
+    the workshop's people by their current name, typed names as typed (two statements)."""
+    if not ws.program_published:
+        return []
+    items = db.session.scalars(
+        sa.select(ProgramItem)
+        .join(ProgramSession, ProgramSession.id == ProgramItem.session_id)
+        .where(ProgramSession.workshop_id == ws.id, ProgramItem.kind == ItemKind.PANEL)
+        .order_by(ProgramSession.starts_at, ProgramItem.position)
+        .options(selectinload(ProgramItem.people).joinedload(ProgramPerson.person))
+    )
+    return [
+        (
+            item.id,
+            item.title,
+            [p.display_name for p in item.in_role(ProgramRole.PANELIST)],
+            [p.display_name for p in item.in_role(ProgramRole.MODERATOR)],
+        )
+        for item in items
+    ]

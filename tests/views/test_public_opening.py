@@ -190,7 +190,10 @@ def test_a_published_program_puts_talk_titles_beside_the_speakers_and_sessions_i
         keynote = ProgramItem(kind=ItemKind.KEYNOTE, position=1, title="Long memories")
         keynote.people = [ProgramPerson(role=ProgramRole.SPEAKER, position=1, person_id=yejin.id)]
         panel = ProgramItem(kind=ItemKind.PANEL, position=2, title="Panel: Evaluation")
-        panel.people = [ProgramPerson(role=ProgramRole.MODERATOR, position=1, person_id=yejin.id)]
+        panel.people = [
+            ProgramPerson(role=ProgramRole.PANELIST, position=1, name="Ada Lovelace"),
+            ProgramPerson(role=ProgramRole.MODERATOR, position=2, person_id=yejin.id),
+        ]
         session = ProgramSession(
             workshop_id=ws.id, title="Morning", starts_at=start, ends_at=start + timedelta(hours=2), room="Hall B"
         )
@@ -199,13 +202,18 @@ def test_a_published_program_puts_talk_titles_beside_the_speakers_and_sessions_i
         db.session.commit()
         ids = (keynote.id, panel.id)
     visitor = app.test_client()
-    assert "Keynote: Long memories" not in text_of(visitor.get("/speakers"))  # not published yet
+    before = text_of(visitor.get("/speakers"))
+    assert "Keynote: Long memories" not in before  # not published yet
+    assert "Panelists Stay tuned! We plan to have two panels" in before
     with app.app_context():
         db.session.scalar(sa.select(Workshop)).program_published = True  # type: ignore[union-attr]
         db.session.commit()
     html = visitor.get("/speakers").get_data(as_text=True)
     assert f'<p class="talk-title"><a href="/program/{ids[0]}">Keynote: Long memories</a></p>' in html
     assert f'<p class="talk-title"><a href="/program/{ids[1]}">Moderates the panel: Evaluation</a></p>' in html
+    # The panels replace the "stay tuned" note, whoever sits on them.
+    assert f'<li><a href="/program/{ids[1]}">Panel: Evaluation</a>: Ada Lovelace; moderated by Yejin Choi.</li>' in html
+    assert "Stay tuned" not in html
     assert "Yejin Choi University of Washington Allen Institute for AI Keynote: Long memories" in text_of(visitor.get("/"))
     home = visitor.get("/").get_data(as_text=True)
     event = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', home, re.S).group(1))  # type: ignore[union-attr]
