@@ -349,8 +349,9 @@ def operation(
     needed = scope or ("read" if method == "GET" else "write")
 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
-        doc = (view.__doc__ or "").strip()
-        summary, _, description = doc.partition("\n")
+        # The docstring's first sentence is the summary; the whole of it, the description.
+        description = " ".join((view.__doc__ or "").split())
+        summary = _first_sentence(description)
 
         @wraps(view)
         def run(**kwargs: Any) -> Response:
@@ -365,13 +366,23 @@ def operation(
         bp.add_url_rule(rule, endpoint=name, view_func=run, methods=[method])
         OPERATIONS.append(
             Operation(
-                rule, method, name, summary.strip(), " ".join(description.split()), tag, needed,
+                rule, method, name, summary, description, tag, needed,
                 query, body, response, status, etag, if_match, upload, errors,
             )
         )  # fmt: skip
         return run
 
     return decorate
+
+
+def _first_sentence(text: str) -> str:
+    """Up to the first full stop or colon outside parentheses."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char in ".:" and text[i + 1 : i + 2] in (" ", ""):
+            return text[:i]
+    return text
 
 
 def _body(multipart: bool) -> Any:
