@@ -11,6 +11,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import time as clock
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import accounts, assignments, decisions, discussion, reviews, sponsors
+from portal.services import accounts, assignments, decisions, discussion, program, reviews, sponsors
 from portal.services import submissions as subs
 from tests.conftest import _truncate_all, make_app, own_pg_database
 from tests.factories import PASSWORD, login, make_user
@@ -210,6 +211,32 @@ def build_workshop(app: Flask) -> dict[str, int]:
             carla, ws, "", "", with_reviews=True, others={"accepted/oral": "Dear {{ authors }}, see you at the oral session."}
         )
         decisions.send_letters(carla, ws)
+        # The program (issue 24): p1's talk and poster, a panel of a speaker and a typed name; p1's slides.
+        day = (utcnow() + timedelta(days=60)).date()
+        morning = program.add_session(carla, ws, program.SessionInput("Morning", day, clock(9), clock(12), "Hall A"))
+        program.add_item(
+            carla, morning, program.ItemInput(program.ItemKind.TALK, submission_id=p1.id, speaker_author_id=p1.authors[0].id)
+        )
+        program.add_item(carla, morning, program.ItemInput(program.ItemKind.POSTERS, title="Posters", posters=[(p1.id, "A1")]))
+        program.add_item(
+            carla,
+            morning,
+            program.ItemInput(
+                program.ItemKind.PANEL,
+                title="Panel",
+                panelists=[program.Named(person_id=ws.people[0].id), program.Named(name="Ada Lovelace")],
+            ),
+        )
+        ws.program_published = True
+        subs.save_materials(
+            users["ada"],
+            p1,
+            poster=None,
+            slides=subs.check_material(ws, p1, PAPER, "slides.pdf", "slides"),
+            video_url="https://video.example.org/p1",
+            remove=set(),
+            version=p1.version,
+        )
         # The one-time token of the form that sent them (a second post of it would be shown this result).
         db.session.add(
             FormToken(
@@ -268,7 +295,7 @@ def test_backup_then_restore_into_a_fresh_instance_brings_back_every_row_and_fil
     assert sorted(p.name for p in target.parent.iterdir()) == ["2024-05-01"]  # no half-written directory beside it
     # What the workshop put in the database: every table but these holds rows.
     assert [name for name, n in data_rows.items() if not n] == ["assignment_proposal", "job"]
-    assert len(files) == 5  # two papers, the supplement, the reviewers' copies of the two papers
+    assert len(files) == 6  # two papers, the supplement, the reviewers' copies of the two papers, p1's slides
 
     restored = cli(fresh, "restore", str(target))
     assert restored.exit_code == 0, restored.output
