@@ -232,7 +232,7 @@ def decision_list(query: DecisionsQuery) -> Response:
     errors=(409,),
 )
 def decide(number: int, body: DecisionIn) -> Response:
-    """Record a paper's decision (until its letter is sent); ``If-Match``: the paper's version you read."""
+    """Record a paper's decision (until its letter is sent), with ``If-Match`` set to the paper's version you read."""
     require_workshop()
     _chair()
     sub = get_submission(number, permissions.can_chair_paper)

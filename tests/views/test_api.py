@@ -477,3 +477,9 @@ def test_every_schema_of_the_description_is_json_schema_2020_12_and_operations_a
             assert op["summary"] and op["responses"], (method, path)
             named = {p["name"] for p in op["parameters"] if p["in"] == "path"}
             assert named == set(re.findall(r"{(\w+)}", path)), (method, path)
+
+
+def test_the_guide_names_every_operation(app: Flask) -> None:
+    guide = (STATIC.parent / "docs" / "guide" / "api.md").read_text(encoding="utf-8")
+    missing = [f"{m.upper()} {p}" for p, ops in spec_of(app)["paths"].items() for m in ops if f"`{m.upper()} {p}`" not in guide]
+    assert missing == [], "add them to the table in docs/guide/api.md"
