@@ -133,8 +133,9 @@ class ItemForm(FlaskForm):
         def clock(at):  # type: ignore[no-untyped-def]
             return at.astimezone(ws.zone).time() if at else None
 
-        listed = [p for p in item.people if p.person_id is not None]
-        typed = [p for p in item.people if p.person_id is None]
+        # One of the site's people, or (typed in, or since removed from the site's lists) a name.
+        listed = [p for p in item.people if p.person is not None]
+        typed = [p for p in item.people if p.person is None]
         moderator = next(iter(item.in_role(ProgramRole.MODERATOR)), None)
         data = {
             "title": item.title,
@@ -146,8 +147,8 @@ class ItemForm(FlaskForm):
             "other_speakers": "\n".join(p.name for p in typed if p.role == ProgramRole.SPEAKER),
             "panelists": [str(p.person_id) for p in listed if p.role == ProgramRole.PANELIST],
             "other_panelists": "\n".join(p.name for p in typed if p.role == ProgramRole.PANELIST),
-            "moderator": str(moderator.person_id) if moderator and moderator.person_id else "",
-            "moderator_name": moderator.name if moderator and not moderator.person_id else "",
+            "moderator": str(moderator.person_id) if moderator and moderator.person is not None else "",
+            "moderator_name": moderator.name if moderator and moderator.person is None else "",
             "posters": "\n".join(f"{p.submission_id} {p.board}".strip() for p in item.posters),
         }
         return cls(data=data)

@@ -114,7 +114,8 @@ class ProgramItem(db.Model):
 
 
 class ProgramPerson(db.Model):
-    """A keynote speaker, panelist or moderator: one of the workshop's people, or a name typed in."""
+    """A keynote speaker, panelist or moderator: one of the workshop's people (their name kept too, for when they
+    leave the site's lists), or a name typed in."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("program_item.id", ondelete="CASCADE"), index=True)

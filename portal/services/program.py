@@ -249,15 +249,17 @@ def remove_session(actor: User, session: ProgramSession) -> None:
 
 
 def _people(ws: Workshop, role: ProgramRole, named: list[Named]) -> list[ProgramPerson]:
-    mine = {p.id for p in ws.people}
+    """The rows for ``named``; one of the site's people keeps their name too, so that the program still names them
+    if a chair later removes them from the site's lists (the row's ``person_id`` is then emptied)."""
+    mine = {p.id: p for p in ws.people}
     rows: list[ProgramPerson] = []
     for n in named:
         if n.person_id is not None and n.person_id not in mine:
             raise DomainError("Choose the people from the workshop's list.")
-        name = " ".join(n.name.split())[:200]
-        if n.person_id is None and not name:
+        name = mine[n.person_id].name[:200] if n.person_id is not None else " ".join(n.name.split())[:200]
+        if not name:
             continue
-        rows.append(ProgramPerson(role=role, position=len(rows) + 1, person_id=n.person_id, name="" if n.person_id else name))
+        rows.append(ProgramPerson(role=role, position=len(rows) + 1, person_id=n.person_id, name=name))
     return rows
 
 

@@ -524,3 +524,20 @@ def test_hostile_text_in_the_program_is_shown_escaped_on_every_page_that_shows_i
     # The calendar carries the text as text (iCalendar has no markup to run).
     (event,) = Calendar.from_ical(visitor.get(f"/program/{item_id}.ics").data).walk("VEVENT")
     assert str(event["summary"]) == f"Panel: {hostile('Panel')} (LongLLM 2024)"
+
+
+def test_a_speaker_removed_from_the_site_keeps_their_name_in_the_program(app: Flask, world: dict[str, int]) -> None:
+    (session_id,) = build(app, ("Keynotes", SUN, time(9), time(10), ""))
+    item_id = add_item(
+        app, session_id, program.ItemInput(ItemKind.KEYNOTE, title="Opening keynote", speakers=[program.Named(world["speaker"])])
+    )
+    publish(app)
+    chair = signed_in(app, "chair@example.org")
+    url = f"/chair/content/people/speaker/{world['speaker']}/remove"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', chair.get(url).get_data(as_text=True)).group(1)
+    removed = chair.post(url, data={"csrf_token": token}, follow_redirects=True)
+    assert "The speaker “Yejin Choi” is removed." in seen(removed)
+    assert "Keynote Opening keynote Yejin Choi" in seen(app.test_client().get("/program"))
+    # Edited again, the keynote keeps her as a typed name.
+    form = chair.get(f"/chair/program/items/{item_id}").get_data(as_text=True)
+    assert re.search(r"<textarea[^>]*other_speakers[^>]*>\s*Yejin Choi</textarea>", form)
