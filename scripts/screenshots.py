@@ -150,6 +150,7 @@ def main() -> None:
             capture("chair-submissions", "/chair/submissions", "chair@example.org")
             load(app, "program")  # the workshop day built and published (issue 24)
             capture("public-program", "/program", None, full=True)
+            capture("public-home-program", "/", None)  # the opening after the decisions, with the demo's sponsor
             capture("chair-program", "/chair/program", "chair@example.org", full=True)
             # The screens at conference size: the large demo (2,000 papers, 1,000 reviewers).
             large = load_large(app)
