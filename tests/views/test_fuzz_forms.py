@@ -1496,6 +1496,28 @@ def panel_stored(world: World, sent: Sent, before: Before) -> None:
 
 
 @st.composite
+def posters_form(draw: st.DrawFn) -> dict[str, Any]:
+    """A poster session listing p2 (accepted) with a board, or leaving it for "add every accepted poster"."""
+    board = draw(st.one_of(st.just(""), line(32), st.sampled_from(["A1", "P-12", "  B 7 ", "#3", "é😀"])))
+    listed = draw(st.sampled_from(["2 {b}", "#2 {b}", "2,{b}", "2;  {b}", ""])).format(b=board)
+    data = {"title": draw(line(300)), "posters": listed, "save": "Save"}
+    if draw(st.booleans()):
+        data["add_unplaced"] = "y"
+    return data
+
+
+def posters_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.chair.program_forms import parse_posters
+    from portal.models import ProgramItem
+
+    with world.db():
+        item = db.session.get(ProgramItem, int(sent.location.rsplit("#item-", 1)[1]))
+        assert item is not None and item.title == collapsed(sent["title"], 300)
+        listed = [(n, b.strip()[:32]) for n, b in parse_posters(unix_newlines(sent["posters"]))]
+        assert [(p.submission_id, p.board) for p in item.posters] == listed
+
+
+@st.composite
 def materials_form(draw: st.DrawFn) -> dict[str, Any]:
     data: dict[str, Any] = {"video_url": draw(VIDEOS), "version": Live(lambda world, _: str(version_of(world, "p2")))}
     if draw(st.booleans()):
@@ -2355,6 +2377,17 @@ CASES: list[Case] = [
         limits={"title": 300, "moderator_name": 200, "abstract": 20000},
         setup=with_a_session,
         sample=PANEL,
+    ),
+    Case(
+        "program-posters-new",
+        "carla",
+        lambda world: f"/chair/program/sessions/{world.ids['session']}/new/posters",
+        posters_form(),
+        Sent.success,
+        posters_stored,
+        limits={"title": 300},
+        setup=with_a_session,
+        sample={"title": "Posters", "posters": "2 A1", "save": "Save"},
     ),
     Case(
         "materials",
