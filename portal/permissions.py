@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, abort, flash, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
-from portal.db import db
+from portal.db import db, utcnow
 from portal.models import (
     Audience,
     ConflictOverride,
@@ -245,15 +245,31 @@ def can_see_reviews(user: Any, sub: Submission) -> bool:
 def review_audience(user: Any, sub: Submission) -> Audience | None:
     """Which fields of the paper's reviews ``user`` reads (issue 21.4), the one rule every page, mail, export and
     download asks: the chairs who handle the paper (and its manager) all of them; a reviewer of the paper, once
-    their own review is in, those for the reviewers and the authors; an author, once the decision letter is sent,
-    those for the authors (never a reviewer's name: reviews are "Reviewer N" to them); anyone else none."""
+    their own review is in, those for the reviewers and the authors; an author, once the decision letter is sent
+    or the chairs released the reviews for the author response, those for the authors (never a reviewer's name:
+    reviews are "Reviewer N" to them); anyone else none."""
     if can_chair_paper(user, sub):
         return Audience.CHAIRS
     if has_reviewed(user, sub):
         return Audience.REVIEWERS
     if can_see_decision(user, sub):  # (past the chairs above: an author of the paper, once the letter is sent)
         return Audience.AUTHORS
+    if is_author(user, sub) and sub.state == SubmissionState.SUBMITTED and sub.workshop.reviews_released(utcnow()):
+        return Audience.AUTHORS  # (the author response: the chairs released the reviews to the authors)
     return None
+
+
+def can_write_response(user: Any, sub: Submission, now: datetime) -> bool:
+    """An author of a submitted paper, while the response phase is open (issue 21.3)."""
+    return is_author(user, sub) and sub.state == SubmissionState.SUBMITTED and sub.workshop.response_open(now)
+
+
+def can_read_response(user: Any, sub: Submission, now: datetime) -> bool:
+    """The paper's authors (their own text) and the chairs who handle it always; its reviewers once the response
+    deadline has passed (never a draft a co-author is still writing)."""
+    if is_author(user, sub) or can_chair_paper(user, sub):
+        return True
+    return can_review(user, sub) and sub.workshop.responses_final(now)
 
 
 def can_see_field(audience: Audience | None, field: ReviewField) -> bool:
@@ -327,4 +343,6 @@ def init_app(app: Flask) -> None:
         manages=manages,
         can_see_decision=can_see_decision,
         review_audience=review_audience,
+        can_write_response=can_write_response,
+        can_read_response=can_read_response,
     )

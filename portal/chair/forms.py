@@ -57,6 +57,21 @@ class ReviewSettingsForm(FlaskForm):
         "the others' comments (not their reviews) before writing, and may be swayed by them.",
     )
 
+    response_opens_at = LocalDateTimeField(
+        "Author response: reviews released to the authors",
+        filters=[strip],
+        description="From then on the authors of each paper read its reviews (the fields for the authors, never a "
+        "reviewer's name) and write one response. Empty: no author response.",
+    )
+    response_deadline = LocalDateTimeField(
+        "Author response deadline",
+        filters=[strip],
+        description="The responses are final then, and the paper's reviewers read them.",
+    )
+    response_words = IntegerField(
+        "Words a response may have", validators=[Optional(), NumberRange(10, 5000)], description="500 if empty."
+    )
+
     @classmethod
     def from_model(cls, ws: Workshop) -> ReviewSettingsForm:
         return cls(
@@ -71,6 +86,9 @@ class ReviewSettingsForm(FlaskForm):
                 "weight_topics": ws.weight_topics,
                 "weight_text": ws.weight_text,
                 "discussion_before_review": ws.discussion_before_review,
+                "response_opens_at": local_text(ws.response_opens_at, ws.zone),
+                "response_deadline": local_text(ws.response_deadline, ws.zone),
+                "response_words": ws.response_words,
             }
         )
 
@@ -104,6 +122,9 @@ class ReviewSettingsForm(FlaskForm):
             discussion_before_review=bool(self.discussion_before_review.data),
             default_min_load=self.default_min_load.data or 0,
             minimums=minimums,
+            response_opens_at=parse_local(self.response_opens_at.data or "", ws.timezone),
+            response_deadline=parse_local(self.response_deadline.data or "", ws.timezone),
+            response_words=self.response_words.data or 500,
         )
 
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from portal import permissions, work
 from portal.chair import confirm
 from portal.chair.blueprint import bp
-from portal.db import db
+from portal.db import db, utcnow
 from portal.forms import require_button
 from portal.models import (
     AuditEvent,
@@ -25,7 +25,7 @@ from portal.models import (
     User,
 )
 from portal.queries.conflicts import reviewer_conflicts
-from portal.services import calibration, kept_drafts, review_form
+from portal.services import calibration, kept_drafts, responses, review_form
 from portal.services.assignment_lists import CONFLICTS_A_PAPER
 from portal.templating import format_datetime
 from portal.web import get_submission, me, redirect_after, require_workshop
@@ -89,6 +89,8 @@ def paper(number: int) -> str:
         conflicts=[(people[rid], found[(sub.id, rid)]) for rid in shown],
         more_conflicts=len(found) - len(shown),
         calibrated=calibration.calibration(ws, me()).score.get(sub.id),
+        response=responses.response_of(sub),
+        now=utcnow(),
         calibration_explained=calibration.EXPLANATION,
         fields=permissions.visible_fields(permissions.review_audience(me(), sub), review_form.fields(ws, retired=True)),
         history=history,

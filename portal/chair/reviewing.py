@@ -17,7 +17,7 @@ from portal.chair import confirm
 from portal.chair.blueprint import bp
 from portal.chair.forms import ExternalReviewerForm, PairForm, ReviewSettingsForm, RunAssignmentForm
 from portal.chair.jobs import launch
-from portal.db import db, like_pattern, page_of, parse_id
+from portal.db import db, like_pattern, page_of, parse_id, utcnow
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
 from portal.models import (
@@ -33,13 +33,14 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import accounts, assignment_lists, assignments, calibration, review_settings, reviews
+from portal.services import accounts, assignment_lists, assignments, calibration, responses, review_settings, reviews
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
 EXCLUSIONS_SHOWN = 200  # pairs left out listed on the assignments page (with the count of all)
 PROPOSAL_PAPERS_PER_PAGE = 25
 PROPOSAL_REVIEWERS_PER_PAGE = 50
 COMPARE_SHOWN = 200  # pairs listed on each side of a comparison (with the count of all)
+UPDATED_SHOWN = 50  # reviews updated after the author response, listed on the settings page
 
 # --- reviewing settings -------------------------------------------------------------------------------
 
@@ -64,7 +65,39 @@ def reviewing_settings() -> str | Response | tuple[str, int]:
                 flash("The reviewing settings are saved.", "success")
                 return redirect(url_for(".reviewing", **loads.query.args()))
             problems.append(outcome.problem)
-    return form_page("chair/reviewing.html", form=form, problems=problems, ws=ws, loads=loads, bids=_bids_of(people))
+    return form_page(
+        "chair/reviewing.html",
+        form=form,
+        problems=problems,
+        ws=ws,
+        loads=loads,
+        bids=_bids_of(people),
+        now=utcnow(),
+        response_count=responses.count_with_response(ws, me()),
+        updated=responses.updated_after_response(ws, me(), limit=UPDATED_SHOWN),
+    )
+
+
+@bp.post("/reviewing/responses/tell")
+def tell_reviewers_responses() -> str | Response:
+    """Once the author responses are final: mail each reviewer the papers of theirs with a response, after the
+    confirmation page says how many mails go out."""
+    require_button()
+    ws = require_workshop()
+    back = url_for(".reviewing", _anchor="response")
+    if not confirm.confirmed():
+        papers = responses.count_with_response(ws, me())
+        return confirm.page(
+            "Tell the reviewers about the authors' responses",
+            f"Each reviewer of the {papers} paper{'s' if papers != 1 else ''} with a response gets one mail listing them, "
+            "asking them to read the response and update their review if it changes their view. The mails cannot be "
+            "taken back.",
+            [],
+            "send the mails",
+            cancel=back,
+        )
+    outcome = work.attempt(lambda: responses.tell_reviewers(me(), ws))
+    return redirect_after(outcome, f"{outcome.value} reviewer{'s' if outcome.value != 1 else ''} told about the responses.", back)
 
 
 def _bids_of(people: list[User]) -> dict[int, int]:

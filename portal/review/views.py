@@ -25,7 +25,17 @@ from portal.models import (
 )
 from portal.review.blueprint import bp
 from portal.review.forms import CommentForm, DeclineForm, review_form_for
-from portal.services import accounts, assignments, bidding, decisions, discussion, review_form, reviews, submissions
+from portal.services import (
+    accounts,
+    assignments,
+    bidding,
+    decisions,
+    discussion,
+    responses,
+    review_form,
+    reviews,
+    submissions,
+)
 from portal.web import Check, form_page, get_submission, me, redirect_after, require_workshop, send_stored
 from portal.work import Outcome
 
@@ -197,6 +207,7 @@ def _paper_page(number: int, comment_form: CommentForm, decline_form: DeclineFor
         managed=_managed_view(sub) if permissions.manages(user, sub) else None,
         button=ButtonForm(),
         decline_form=decline_form or DeclineForm(),
+        response=responses.response_of(sub) if permissions.can_read_response(user, sub, utcnow()) else None,
     )
 
 

@@ -28,6 +28,9 @@ class ReviewSettings:
     discussion_before_review: bool = False
     default_min_load: int = 0
     minimums: dict[int, int | None] = field(default_factory=dict)
+    response_opens_at: datetime | None = None
+    response_deadline: datetime | None = None
+    response_words: int = 500
 
 
 def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: datetime | None = None) -> None:
@@ -41,6 +44,10 @@ def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: da
         raise DomainError("Set the review deadline to open reviewing.")
     if s.bidding_deadline and s.review_deadline and s.review_deadline <= s.bidding_deadline:
         raise DomainError("The review deadline must come after the bidding deadline.")
+    if (s.response_opens_at is None) != (s.response_deadline is None):
+        raise DomainError("Set both dates of the author response (when the reviews are released and the deadline), or neither.")
+    if s.response_opens_at and s.response_deadline and s.response_deadline <= s.response_opens_at:
+        raise DomainError("The author response deadline must come after the reviews are released to the authors.")
     if s.default_min_load > s.default_max_load:
         raise DomainError("The default minimum load cannot be above the default maximum load.")
     people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(s.loads) + list(s.minimums))))}
@@ -56,6 +63,7 @@ def update_review_settings(actor: User, ws: Workshop, s: ReviewSettings, now: da
     ws.reviews_per_paper, ws.default_max_load = s.reviews_per_paper, s.default_max_load
     ws.weight_bid, ws.weight_topics, ws.weight_text = s.weights.bid, s.weights.topics, s.weights.text
     ws.discussion_before_review = s.discussion_before_review
+    ws.response_opens_at, ws.response_deadline, ws.response_words = s.response_opens_at, s.response_deadline, s.response_words
     for uid, load in s.loads.items():
         if uid in people and people[uid].max_load != load:
             people[uid].max_load = load

@@ -204,3 +204,19 @@ class MaterialsForm(FlaskForm):
 
     def removed(self) -> set[str]:
         return {what for what in ("poster", "slides") if self[f"remove_{what}"].data}
+
+
+class ResponseForm(FlaskForm):
+    """The authors' response to the reviews (issue 21.3); ``version`` is the response's as the page showed it."""
+
+    body = TextAreaField(
+        "Your response to the reviewers",
+        filters=[unix_newlines],
+        validators=[Length(max=20_000, message="The response can be at most 20,000 characters.")],
+        description="Plain text. Answer the reviewers' questions and correct factual errors; the reviewers and the "
+        "chairs read it after the response deadline, under your paper's number, never with your names.",
+    )
+    version = HiddenField()
+
+    def version_seen(self) -> int | None:
+        return parse_id(self.version.data or "")

@@ -23,11 +23,11 @@ from portal.extensions import limiter
 from portal.forms import choices
 from portal.models import ConflictReason, FileKind, Submission, SubmissionState, User, Workshop
 from portal.pdfcheck import PdfReport
-from portal.services import decisions, submission_list, submissions
+from portal.services import decisions, responses, submission_list, submissions
 from portal.services.submissions import CheckedFile, Details, UploadRefused
 from portal.storage import LocalStorage
 from portal.submissions.blueprint import bp
-from portal.submissions.forms import AuthorRows, CameraReadyForm, ConfirmForm, ExtensionForm, SubmissionForm
+from portal.submissions.forms import AuthorRows, CameraReadyForm, ConfirmForm, ExtensionForm, ResponseForm, SubmissionForm
 from portal.templating import format_datetime
 from portal.web import get_submission, me, redirect_after, require_workshop, send_stored
 
@@ -447,9 +447,37 @@ def _authors_only(number: int) -> Submission:
 
 @bp.get("/<int:number>")
 def detail(number: int) -> str:
-    ws = require_workshop()
+    return _detail_page(get_submission(number))
+
+
+@bp.post("/<int:number>/response")
+def response(number: int) -> str | Response | tuple[str, int]:
+    """Write or change the authors' response to the reviews (issue 21.3): any author of the paper while the
+    response phase is open; a co-author's save since the page was opened is not overwritten."""
     sub = get_submission(number)
+    if not permissions.is_author(me(), sub):
+        abort(403)
+    form = ResponseForm()
+    if not form.validate_on_submit():
+        return _detail_page(sub, form, problem="Your response was not saved."), 400
+    outcome = work.attempt(
+        lambda: responses.save_response(me(), sub, form.body.data or "", form.version_seen()),
+        unsaved="Your response was not saved.",
+        show_deadline=True,
+        collision="A co-author saved the response at the same moment. Reload the page to see their text.",
+    )
+    if outcome.problem:
+        return _detail_page(sub, form, problem=outcome.problem), 409
+    flash("Your response is saved. The reviewers read it after the response deadline.", "success")
+    return redirect(url_for(".detail", number=sub.id, _anchor="response"))
+
+
+def _detail_page(sub: Submission, response_form: ResponseForm | None = None, problem: str | None = None) -> str:
+    ws = require_workshop()
     now = utcnow()
+    saved = responses.response_of(sub) if permissions.can_read_response(me(), sub, now) else None
+    if response_form is None and permissions.can_write_response(me(), sub, now):
+        response_form = ResponseForm(data={"body": saved.body if saved else "", "version": saved.version if saved else ""})
     return render_template(
         "submissions/detail.html",
         ws=ws,
@@ -464,6 +492,10 @@ def detail(number: int) -> str:
         # The reviews as the authors read them (issue 21.4): for the authors once the letter is sent, and for the
         # chairs who handle the paper (what its authors get); an author-chair is an author here.
         author_reviews=decisions.reviews_for_authors(sub) if permissions.review_audience(me(), sub) is not None else "",
+        response=saved,
+        response_form=response_form,
+        response_problem=problem,
+        words=responses.words,
     )
 
 

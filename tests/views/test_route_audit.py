@@ -267,6 +267,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("submissions.materials", "GET"): authors_of_paper("ok", chair="403"),
     ("submissions.materials", "POST"): authors_of_paper("422", chair="403"),  # no version: changed meanwhile
     ("submissions.extension", "POST"): authors_of_paper("403", chair="redirect!"),  # back to the common deadline
+    ("submissions.response", "POST"): authors_of_paper("409", chair="403"),  # no response phase here
     ("submissions.all_submissions", "GET"): chair_only(),
     # --- reviewing
     ("review.index", "GET"): signed_in(),  # one's own assignments (none for a non-reviewer)
@@ -312,6 +313,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.restore_review_field", "POST"): chair_only("redirect"),  # (nothing retired: refused, nothing changes)
     ("chair.reviewing", "GET"): chair_only(),
     ("chair.reviewing", "POST"): chair_only("422"),
+    ("chair.tell_reviewers_responses", "POST"): chair_only(),  # the confirmation page; nothing sent
     ("chair.conflicts", "GET"): chair_only(),
     ("chair.conflicts", "POST"): chair_only("ok"),  # no pair given: the page again
     ("chair.change_conflict", "POST"): chair_only("redirect!", "404"),  # lifts the conflicted reviewer's conflict
