@@ -570,6 +570,32 @@ def invite(body: InvitationsIn) -> Response:
     )
 
 
+def _invitation(invitation_id: int) -> Invitation:
+    require_workshop()
+    _chair()
+    return db.session.get(Invitation, invitation_id) or abort(404)
+
+
+@operation("/invitations/<int:invitation_id>/resend", "POST", tag=TAG_PEOPLE, response=InvitationOut, errors=(409,))
+def resend_invitation(invitation_id: int) -> Response:
+    """Send a pending invitation again, with a new link (the old one stops working)."""
+    invitation = _invitation(invitation_id)
+    outcome = work.attempt(lambda: accounts.resend_invitation(me(), workshop(), invitation))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(_invitation_out(_invitation(invitation_id)))
+
+
+@operation("/invitations/<int:invitation_id>", "DELETE", tag=TAG_PEOPLE, response=InvitationOut, errors=(409,))
+def revoke_invitation(invitation_id: int) -> Response:
+    """Withdraw a pending invitation: its link no longer works."""
+    invitation = _invitation(invitation_id)
+    outcome = work.attempt(lambda: accounts.revoke_invitation(me(), invitation))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(_invitation_out(_invitation(invitation_id)))
+
+
 # --- the audit log ---------------------------------------------------------------------------------------------
 
 

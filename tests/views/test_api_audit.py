@@ -79,6 +79,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.revoke_role", "DELETE"): chairs("ok!"),
     ("api.invitation_list", "GET"): chairs("ok"),
     ("api.invite", "POST"): tokened("422"),  # {} names nobody
+    ("api.resend_invitation", "POST"): chairs("ok!"),  # the world's pending invitation: a new link, a new mail
+    ("api.revoke_invitation", "DELETE"): chairs("ok!"),
     ("api.audit_log", "GET"): chairs("ok"),
     ("api.assignment_list", "GET"): chairs("ok"),
     ("api.assign", "POST"): tokened("422"),

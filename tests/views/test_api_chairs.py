@@ -110,6 +110,13 @@ def test_invitations_people_and_roles(demo: Flask, smtp: SMTPRecorder) -> None:
     assert [m["To"] for m in smtp.messages] == ["nora@example.org"]
     _, listed = call(demo, "GET", "/invitations", secret, "/invitations?state=pending")
     assert listed["items"][0]["email"] == "nora@example.org" and listed["counts"]["pending"] >= 1
+    nora = listed["items"][0]["id"]
+    _, again = call(demo, "POST", "/invitations/{invitation_id}/resend", secret, f"/invitations/{nora}/resend")
+    assert again["times_sent"] == 2 and [m["To"] for m in smtp.messages][-1] == "nora@example.org"
+    _, gone = call(demo, "DELETE", "/invitations/{invitation_id}", secret, f"/invitations/{nora}")
+    assert gone["state"] == "revoked"
+    response, refused = call(demo, "DELETE", "/invitations/{invitation_id}", secret, f"/invitations/{nora}")
+    assert (refused["status"], refused["detail"]) == (409, "This invitation is revoked already.")
 
     _, users = call(demo, "GET", "/users", secret, "/users?q=author1@")
     author = users["items"][0]
