@@ -354,3 +354,15 @@ def upload_revision(number: int) -> Response:
     if not outcome.ok:
         refused_outcome(outcome)
     return _one(get_submission(number), 201)
+
+
+@operation("/submissions/<int:number>/withdraw", "POST", tag=TAG, response=SubmissionOut, etag=True, errors=(409,))
+def withdraw_submission(number: int) -> Response:
+    """Withdraw your submission (before a decision); its authors are told by mail, as from its page."""
+    ws = require_workshop()
+    sub = _own(number)
+    user = me()
+    outcome = work.attempt(lambda: submissions.withdraw_submission(user, ws, sub))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return _one(get_submission(number))

@@ -319,6 +319,16 @@ def test_an_author_submits_changes_and_revises_a_paper_through_the_api(
     body = check(open_app, revised, "POST", "/submissions/{number}/revisions")
     assert [r["pages"] for r in body["revisions"] if r["kind"] == "paper"] == [4, 5]
 
+    # Withdrawn, as from its page: the state says so and the authors are told.
+    gone = check(
+        open_app, api(client, "POST", f"/submissions/{number}/withdraw", secret), "POST", "/submissions/{number}/withdraw"
+    )
+    assert gone["state"] == "withdrawn" and "withdrawn" in str(smtp.messages[-1]["Subject"])
+    again = check(
+        open_app, api(client, "POST", f"/submissions/{number}/withdraw", secret), "POST", "/submissions/{number}/withdraw"
+    )
+    assert (again["status"], again["detail"]) == (409, "This submission is withdrawn already.")
+
 
 NOT_PDF = "This is not a PDF file (its content is not PDF, whatever its name says)."
 

@@ -64,6 +64,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.submission", "GET"): paper_one("ok", chair="ok"),
     ("api.change_submission", "PATCH"): paper_one("428", chair="403"),  # no If-Match: nothing is changed blindly
     ("api.upload_revision", "POST"): paper_one("428", chair="403"),
+    ("api.withdraw_submission", "POST"): paper_one("409", chair="403"),  # decided: write to the chairs
     # bids: reviewers (the author who moved is one too); {} names no bid
     ("api.bid_list", "GET"): tokened("403", **dict.fromkeys(REVIEWERS, "ok")),
     ("api.place_bid", "PUT"): tokened("422"),
