@@ -19,6 +19,7 @@ from portal.domain import ChangedMeanwhile, Conflicted, DomainError, InvalidTran
 from portal.jobs import Progress, deliver_queued, job, path_for
 from portal.models import (
     Audience,
+    AuthorResponse,
     Decision,
     EmailState,
     FieldKind,
@@ -74,7 +75,18 @@ The reviewers' comments, which we hope will help:
 The {{ workshop }} chairs
 """  # noqa: E501
 
-PLACEHOLDERS = ("title", "number", "authors", "decision", "presentation", "note", "reviews", "review_list", "workshop")
+PLACEHOLDERS = (
+    "title",
+    "number",
+    "authors",
+    "decision",
+    "presentation",
+    "note",
+    "reviews",
+    "review_list",
+    "response",
+    "workshop",
+)
 #: What ``check_template`` tries a template on: "x" for each placeholder, and a review for ``review_list``.
 SAMPLE = dict.fromkeys(PLACEHOLDERS, "x") | {
     "review_list": [
@@ -142,6 +154,15 @@ def decide_many(
         except DomainError:
             skipped.append(sub.id)
     return done, skipped, changed
+
+
+def _responses(sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int, str]:
+    """The authors' responses to the reviews of these papers (issue 21.3), for the letters' ``response``."""
+    return dict(
+        db.session.execute(
+            sa.select(AuthorResponse.submission_id, AuthorResponse.body).where(AuthorResponse.submission_id.in_(sub_ids))
+        ).all()
+    )
 
 
 def reviews_for_authors(sub: Submission) -> str:
@@ -254,9 +275,10 @@ def render_letter(
     with_reviews: bool = True,
     reviews: list[dict[str, Any]] | None = None,
     templates: dict[str, str] | None = None,
+    responses: dict[int, str] | None = None,
 ) -> tuple[str, str]:
-    """The letter's subject and body; ``reviews`` (``_author_reviews``) and ``templates`` when the caller fetched
-    them already (many letters)."""
+    """The letter's subject and body; ``reviews`` (``_author_reviews``), ``templates`` and ``responses``
+    (``_responses``) when the caller fetched them already (many letters)."""
     if sub.decision is None:
         raise DomainError(f"#{sub.id} has no decision yet.")
     source = template_for(templates if templates is not None else saved_templates(ws), sub.decision, sub.presentation)
@@ -273,6 +295,7 @@ def render_letter(
         "note": sub.decision_note,
         "reviews": as_text(reviews),
         "review_list": reviews,
+        "response": (responses if responses is not None else _responses([sub.id])).get(sub.id, ""),
         "workshop": f"{ws.label}",
     }
     try:
@@ -338,6 +361,7 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
     ).all()
     letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter).where(Letter.submission_id.not_in(mine)))}
     reviews = _author_reviews(decided, ws) if with_reviews else {}
+    responses = _responses(decided)
     templates = saved_templates(ws)
     for sub in subs:
         letter = letters.get(sub.id)
@@ -345,7 +369,9 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
         # answered a decision since changed).
         if letter is not None and (letter.email_id is not None or (letter.edited and not letter.stale)):
             continue
-        subject, body = render_letter(ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, []), templates=templates)
+        subject, body = render_letter(
+            ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, []), templates=templates, responses=responses
+        )
         if letter is None:
             letter = Letter(submission_id=sub.id, submission=sub)
             db.session.add(letter)

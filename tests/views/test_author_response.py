@@ -18,7 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.db import db, utcnow
-from portal.models import AuthorResponse, Phase, Workshop
+from portal.models import AuthorResponse, Decision, Phase, Submission, User, Workshop
+from portal.services import decisions
 from tests.conftest import SMTPRecorder, Worlds, text_of
 from tests.factories import login
 from tests.views.test_reviewing import PEOPLE, REX_REVIEW, World, build, content, flashes, follow, form_with, post
@@ -179,3 +180,19 @@ def test_the_response_dates_are_set_on_the_reviewing_settings_together(w: World)
             ws.response_deadline is not None
             and ws.response_deadline.astimezone(ws.zone).strftime("%Y-%m-%d %H:%M") == "2030-01-14 23:59"
         )
+
+
+def test_a_letter_can_include_the_response(w: World) -> None:
+    phase(w, opens=timedelta(hours=-1), closes=timedelta(days=2))
+    assert respond(sign_in(w, "ada"), w, RESPONSE).status_code == 302
+    with w.app.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        sub = db.session.get(Submission, w.n("p1"))
+        carla = db.session.scalar(sa.select(User).where(User.email == "carla@example.org"))
+        decisions.record_decision(carla, sub, decision=Decision.ACCEPTED, presentation=None, note="", version=None)
+        _, body = decisions.render_letter(ws, sub, templates={"accepted": "You wrote: {{ response }}"})
+        assert body == f"You wrote: {RESPONSE}"
+        other = db.session.get(Submission, w.n("p2"))
+        decisions.record_decision(carla, other, decision=Decision.REJECTED, presentation=None, note="", version=None)
+        assert decisions.render_letter(ws, other, templates={"rejected": "[{{ response }}]"})[1] == "[]"
+        db.session.rollback()

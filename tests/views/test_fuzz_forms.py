@@ -1481,6 +1481,19 @@ def with_a_session(world: World) -> None:
         world.ids["session"] = session.id
 
 
+def with_two_items(world: World) -> None:
+    """A session of two breaks (items 1 and 2) to reorder."""
+    from portal.models import ItemKind, ProgramSession
+    from portal.services import program
+
+    with_a_session(world)
+    with world.db():
+        session = db.session.get(ProgramSession, world.ids["session"])
+        for title in ("One", "Two"):
+            program.add_item(world.user("carla"), session, program.ItemInput(ItemKind.BREAK, title=title))
+        db.session.commit()
+
+
 def panel_stored(world: World, sent: Sent, before: Before) -> None:
     from portal.models import ProgramItem, ProgramRole
 
@@ -1534,6 +1547,37 @@ def materials_stored(world: World, sent: Sent, before: Before) -> None:
         if isinstance(sent.data.get("slides"), Upload) and sent.data["slides"].name:
             assert sub.slides_file is not None
             assert sub.slides_file.sha256 == hashlib.sha256(sent.data["slides"].content).hexdigest()
+
+
+# --- issue 21.3: the author response ------------------------------------------------------------------------
+
+
+def with_a_response_phase(world: World) -> None:
+    with world.db():
+        ws, now = world.ws(), utcnow()
+        ws.response_opens_at, ws.response_deadline = now - timedelta(hours=1), now + timedelta(days=2)
+        db.session.commit()
+
+
+def response_version(world: World, _: dict[str, Any]) -> str:
+    from portal.models import AuthorResponse
+
+    with world.db():
+        row = db.session.scalar(sa.select(AuthorResponse).where(AuthorResponse.submission_id == world.sub("p2").id))
+        return str(row.version) if row else ""
+
+
+@st.composite
+def response_form(draw: st.DrawFn) -> dict[str, Any]:
+    return {"body": draw(st.text(TEXT_CHARS, max_size=400)), "version": Live(response_version)}
+
+
+def response_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import AuthorResponse
+
+    with world.db():
+        row = db.session.scalar(sa.select(AuthorResponse).where(AuthorResponse.submission_id == world.sub("p2").id))
+        assert row is not None and row.body == unix_newlines(sent["body"]).strip()
 
 
 # --- issue 24: a sponsor's follow-up, a person's photo ---------------------------------------------------
@@ -2388,6 +2432,26 @@ CASES: list[Case] = [
         limits={"title": 300},
         setup=with_a_session,
         sample={"title": "Posters", "posters": "2 A1", "save": "Save"},
+    ),
+    Case(
+        "response",
+        "ada",
+        "/submissions/2/response",
+        response_form(),
+        Sent.success,
+        response_stored,
+        limits={"body": 20_000},
+        setup=with_a_response_phase,
+        sample={"body": "We thank the reviewers.", "version": Live(response_version)},
+    ),
+    Case(
+        "program-order",
+        "carla",
+        lambda world: f"/chair/program/sessions/{world.ids['session']}/order",
+        st.fixed_dictionaries({"order": st.sampled_from(["1,2", "2,1", "2, 1", "1"])}),
+        lambda s: s.status == 302 and any(c == "success" for c, _ in s.flashes),
+        setup=with_two_items,
+        sample={"order": "2,1"},
     ),
     Case(
         "materials",
