@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from portal import work
 from portal.chair.blueprint import bp
 from portal.chair.program_forms import ItemForm, SessionForm
-from portal.db import db
+from portal.db import db, parse_id
 from portal.forms import require_button
 from portal.models import ItemKind, ProgramItem, ProgramSession, Workshop
 from portal.services import program
@@ -148,6 +148,23 @@ def program_item_remove(item_id: int) -> str | Response | tuple[str, int]:
         outcome = work.attempt(lambda: program.remove_item(me(), item), collision=RACE)
         return redirect_after(outcome, lambda _: f"“{title}” is removed.", _back(f"session-{session_id}"))
     return render_template("chair/program/remove.html", ws=ws, session=item.session, item=item)
+
+
+@bp.post("/program/sessions/<int:session_id>/order")
+def program_session_order(session_id: int) -> Response:
+    """The session's items in a new order, as static/js/program-order.js posts it after a drag (``order``: the
+    items' ids, comma-separated); without JavaScript the Move buttons do the same one step at a time."""
+    require_button()
+    ws = require_workshop()
+    s = _session(ws, session_id)
+    given = [parse_id(x.strip()) for x in request.form.get("order", "").split(",")]
+    order = [x for x in given if x is not None]
+    if not order or len(order) != len(given):
+        abort(400)
+    outcome = work.attempt(lambda: program.reorder_items(me(), s, order), collision=RACE)
+    return redirect_after(
+        outcome, lambda moved: "The new order is saved." if moved else "Nothing moved.", _back(f"session-{session_id}")
+    )
 
 
 @bp.post("/program/items/<int:item_id>/move")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal.db import db, utcnow
-from portal.domain import DomainError
+from portal.domain import ChangedMeanwhile, DomainError
 from portal.models import (
     Decision,
     ItemKind,
@@ -351,6 +351,21 @@ def move_item(actor: User, item: ProgramItem, direction: Direction) -> bool:
     items[i].position, items[j].position = items[j].position, items[i].position
     db.session.flush()
     audit.record(actor, "program.item", f"“{item.display_title}” moved {direction}")
+    return True
+
+
+def reorder_items(actor: User, session: ProgramSession, order: list[int]) -> bool:
+    """Put the session's items in ``order`` (their ids, each once: the page's order when it was dragged); False when
+    nothing moved. Refused when the session's items changed since the page was opened."""
+    items = {item.id: item for item in session.items}
+    if sorted(order) != sorted(items):
+        raise ChangedMeanwhile("The session's items changed since you opened the page: nothing was moved.")
+    if order == [item.id for item in session.items]:
+        return False
+    for position, item_id in enumerate(order, start=1):
+        items[item_id].position = position
+    db.session.flush()
+    audit.record(actor, "program.item", f"Items of “{session.title}” reordered")
     return True
 
 

@@ -1,6 +1,7 @@
 """The program in real browsers (issue 24): a chair builds a session of two talks and a panel with the forms, moves
-the panel, publishes the program; a visitor in New York finds it in the menu, reads it in the workshop's time (Vienna)
-with their own beside it, opens the panel and downloads the program's calendar, which parses back."""
+the panel with a button and a talk by dragging it, publishes the program; a visitor in New York finds it in the menu,
+reads it in the workshop's time (Vienna) with their own beside it, opens the panel and downloads the program's
+calendar, which parses back."""
 
 from __future__ import annotations
 
@@ -80,6 +81,11 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     rows = page.locator("#session-1 tbody tr th")
     expect(rows).to_have_count(3)
     expect(rows.nth(1)).to_contain_text("Panel: evaluation")
+    # With JavaScript the rows can be dragged too: Eve's talk dropped on Ann's goes first, saved at once.
+    page.locator("#session-1 tbody tr").nth(2).drag_to(page.locator("#session-1 tbody tr").nth(0))
+    expect(page.locator("body")).to_contain_text("The new order is saved.")
+    expect(rows.nth(0)).to_contain_text("Memory for long dialogues")
+    expect(rows.nth(1)).to_contain_text("Attention that remembers")
     page.get_by_role("button", name="Publish the program").click()
     expect(page.locator("body")).to_contain_text("The program is on the public site.")
 
@@ -88,7 +94,7 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     visitor.get_by_role("navigation", name="Main").get_by_role("link", name="Program").click()
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Program")
     expect(visitor.get_by_role("heading", name="Sunday 28 March 2027")).to_be_visible()
-    talk = visitor.locator(".program-item").first
+    talk = visitor.locator(".program-item").nth(1)
     expect(talk).to_contain_text(f"09:00{DASH}09:20 CEST")
     expect(talk).to_contain_text("Attention that remembers")
     # Their own clock, beside the workshop's: 09:00 in Vienna is 03:00 in New York that day.
@@ -96,8 +102,8 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     expect(visitor.locator("#program-zone")).to_contain_text("Your own time is shown in brackets (America/New_York).")
     items = visitor.locator(".program-item")
     expect(items).to_have_count(3)
-    expect(items.nth(1)).to_contain_text("Panelists: Yejin Choi, Ada Lovelace, Grace Hopper; moderator: Mo Derator")
-    items.nth(1).get_by_role("link", name="Panel: evaluation").click()
+    expect(items.nth(2)).to_contain_text("Panelists: Yejin Choi, Ada Lovelace, Grace Hopper; moderator: Mo Derator")
+    items.nth(2).get_by_role("link", name="Panel: evaluation").click()
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Panel: evaluation")
     visitor.get_by_role("link", name="Back to the program").click()
 
@@ -108,8 +114,8 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     download.value.save_as(saved)
     cal = Calendar.from_ical(saved.read_bytes())
     assert [(str(e["summary"]), e.decoded("dtstart")) for e in cal.walk("VEVENT")] == [
+        ("Contributed talk: Memory for long dialogues (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
         ("Contributed talk: Attention that remembers (LongLLM 2024)", datetime(2027, 3, 28, 7, 0, tzinfo=UTC)),
         ("Panel: Panel: evaluation (LongLLM 2024)", datetime(2027, 3, 28, 8, 0, tzinfo=UTC)),
-        ("Contributed talk: Memory for long dialogues (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
     ]
     assert all(str(e["location"]).startswith("Hall A") for e in cal.walk("VEVENT"))

@@ -541,3 +541,25 @@ def test_a_speaker_removed_from_the_site_keeps_their_name_in_the_program(app: Fl
     # Edited again, the keynote keeps her as a typed name.
     form = chair.get(f"/chair/program/items/{item_id}").get_data(as_text=True)
     assert re.search(r"<textarea[^>]*other_speakers[^>]*>\s*Yejin Choi</textarea>", form)
+
+
+def test_a_session_is_reordered_at_once_as_the_drag_posts_it_and_a_stale_order_moves_nothing(
+    app: Flask, world: dict[str, int]
+) -> None:
+    (session_id,) = build(app, ("Talks", SUN, time(9), time(12), ""))
+    first, second, third = (
+        add_item(app, session_id, program.ItemInput(ItemKind.BREAK, title=title)) for title in ("One", "Two", "Three")
+    )
+    chair = signed_in(app, "chair@example.org")
+    page = chair.get("/chair/program").get_data(as_text=True)
+    assert f'name="order" value="{first},{second},{third}"' in page and "js/program-order.js" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    url = f"/chair/program/sessions/{session_id}/order"
+    moved = chair.post(url, data={"csrf_token": token, "order": f"{third},{first},{second}"}, follow_redirects=True)
+    assert "The new order is saved." in seen(moved)
+    assert re.search(r"1 session Break Three .*2 session Break One .*3 session Break Two", seen(moved))
+    stale = chair.post(url, data={"csrf_token": token, "order": f"{first},{second}"}, follow_redirects=True)
+    assert "The session's items changed since you opened the page: nothing was moved." in seen(stale)
+    assert chair.post(url, data={"csrf_token": token, "order": "1,²"}).status_code == 400
+    with app.app_context():
+        assert [i.title for i in db.session.get(ProgramSession, session_id).items] == ["Three", "One", "Two"]

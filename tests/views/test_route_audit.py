@@ -384,6 +384,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.program_item_remove", "GET"): chair_only(),
     ("chair.program_item_remove", "POST"): chair_only("redirect!"),
     ("chair.program_item_move", "POST"): chair_only("400"),  # no direction
+    ("chair.program_session_order", "POST"): chair_only("400"),  # no order
 }
 
 
