@@ -15,7 +15,7 @@ from portal.web import require_workshop, send_stored
 
 def _published() -> Workshop:
     ws = require_workshop()
-    if not ws.program_published:
+    if not program.is_public(ws):
         abort(404)
     return ws
 
@@ -78,4 +78,4 @@ def paper_material(number: int, material: str) -> Response:
 @bp.app_template_global()
 def program_slots(ws: Workshop) -> dict[int, list[ProgramItem]]:
     """Paper number -> its items in the published program (a talk, a poster session), for the accepted papers' page."""
-    return program.slots_of(ws) if ws.program_published else {}
+    return program.slots_of(ws) if program.is_public(ws) else {}

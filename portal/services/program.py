@@ -184,7 +184,7 @@ def warnings(ws: Workshop, all_sessions: list[ProgramSession] | None = None) -> 
     placed: set[int] = set()
     for s in all_sessions:
         for item in s.items:
-            if (item.starts_at and item.starts_at < s.starts_at) or (item.ends_at and item.ends_at > s.ends_at):
+            if item.start < s.starts_at or item.end > s.ends_at or item.end <= item.start:
                 found.append(Warning(f"“{item.display_title}” falls outside its session “{s.title}”.", s.id, item.id))
             if item.kind == ItemKind.TALK and item.submission_id is not None:
                 talks.add(item.submission_id)
@@ -383,9 +383,18 @@ def unplaced_posters(ws: Workshop) -> list[Submission]:
 
 
 def set_published(actor: User, ws: Workshop, published: bool) -> None:
+    """Put the program on the public site, or take it off. It names accepted papers, so it is public only while the
+    accepted papers are (``is_public``): publishing it before them is refused."""
+    if published and not ws.accepted_published:
+        raise DomainError("Publish the accepted papers first (on the decisions page): the program names them.")
     ws.program_published = published
     db.session.flush()
     audit.record(actor, "program.publish", "Program published" if published else "Program taken off the public site")
+
+
+def is_public(ws: Workshop) -> bool:
+    """The program is on the public site: published, and the accepted papers it names are public too."""
+    return ws.program_published and ws.accepted_published
 
 
 def people_choices(ws: Workshop) -> list[Person]:
@@ -429,7 +438,7 @@ def calendar(ws: Workshop, items: list[ProgramItem]) -> bytes:
         event.add("uid", f"program-item-{item.id}@{host}")
         event.add("dtstamp", stamp)
         event.add("dtstart", item.start.astimezone(UTC))
-        event.add("dtend", item.end.astimezone(UTC))
+        event.add("dtend", max(item.end, item.start).astimezone(UTC))  # (an item past its session's end: warned)
         kind = "" if item.display_title == item.kind.label else f"{item.kind.label}: "
         event.add("summary", f"{kind}{item.display_title} ({ws.label})")
         location = ", ".join(x for x in (item.session.room, ws.venue) if x)

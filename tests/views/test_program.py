@@ -563,3 +563,33 @@ def test_a_session_is_reordered_at_once_as_the_drag_posts_it_and_a_stale_order_m
     assert chair.post(url, data={"csrf_token": token, "order": "1,²"}).status_code == 400
     with app.app_context():
         assert [i.title for i in db.session.get(ProgramSession, session_id).items] == ["Three", "One", "Two"]
+
+
+def test_the_program_is_public_only_while_the_accepted_papers_it_names_are(app: Flask, world: dict[str, int]) -> None:
+    (session_id,) = build(app, ("Talks", SUN, time(9), time(10), ""))
+    add_item(
+        app, session_id, program.ItemInput(ItemKind.TALK, submission_id=world["oral"], speaker_author_id=world["ben_author"])
+    )
+    with app.app_context():
+        db.session.scalar(sa.select(Workshop)).accepted_published = False
+        db.session.commit()
+    chair = signed_in(app, "chair@example.org")
+    page = chair.get("/chair/program")
+    assert "Not on the public site yet: publish the accepted papers first, on the decisions page." in seen(page)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    refused = chair.post("/chair/program/publish", data={"csrf_token": token, "publish": "1"}, follow_redirects=True)
+    assert "Publish the accepted papers first (on the decisions page): the program names them." in seen(refused)
+    # Published, then the accepted papers taken off the site: the program goes with them.
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        ws.accepted_published = ws.program_published = True
+        db.session.commit()
+    visitor = app.test_client()
+    assert "Attention that remembers" in seen(visitor.get("/program"))
+    with app.app_context():
+        db.session.scalar(sa.select(Workshop)).accepted_published = False
+        db.session.commit()
+    for url in ("/program", "/program.ics"):
+        assert visitor.get(url).status_code == 404, url
+    assert '<a href="/program"' not in visitor.get("/").get_data(as_text=True)
+    assert "Published, but hidden while the accepted papers are off the public site." in seen(chair.get("/chair/program"))
