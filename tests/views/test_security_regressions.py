@@ -797,11 +797,7 @@ def hostile_paper(app: Flask) -> tuple[Flask, int]:
         assert post(carla, "/chair/assignments/add", {"number": number, "reviewer": reviewer_id}).status_code == 302
     for person, name in ((RITA, "Rita"), (REX, "Rex")):
         client = signed_in(app, person)
-        texts = {
-            field: hostile(f"{name}'s {field}")
-            for field in REVIEW_FIELDS
-            if field not in ("recommendation", "confidence")
-        }
+        texts = {field: hostile(f"{name}'s {field}") for field in REVIEW_FIELDS if field not in ("recommendation", "confidence")}
         url = f"/review/papers/{number}/review"
         done = client.post(
             url,
