@@ -45,6 +45,11 @@ def is_reviewer(user: Any) -> bool:
     return is_signed_in(user) and bool(user.is_reviewer)
 
 
+def is_area_chair(user: Any) -> bool:
+    """An area chair (issue 21.2): oversees the papers a chair gives them; a program-committee member, not a chair."""
+    return is_signed_in(user) and bool(user.is_area_chair)
+
+
 def can_manage_members(user: Any) -> bool:
     """Granting roles and inviting reviewers is for chairs."""
     return is_chair(user)
@@ -328,6 +333,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         is_chair=is_chair,
         is_reviewer=is_reviewer,
+        is_area_chair=is_area_chair,
         can_manage_members=can_manage_members,
         can_edit_reviewer_expertise=can_edit_reviewer_expertise,
         can_edit_submission=can_edit_submission,

@@ -35,6 +35,7 @@ def make_user(
         email_confirmed_at=utcnow() if confirmed else None,
         is_reviewer="reviewer" in roles,
         is_chair="chair" in roles,
+        is_area_chair="area_chair" in roles,
     )
     db.session.add(user)
     db.session.flush()

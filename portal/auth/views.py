@@ -241,5 +241,6 @@ def _answered(answer: str, user: User | None, token: str) -> Response:
         return redirect(url_for("public.home"))
     if user is None:
         return redirect(url_for(".register", invitation=token))
-    flash(f"Thank you! The account {user.email} is now a reviewer.", "success")
+    role = "an area chair" if accounts.invitation_by_token(token).role == "area_chair" else "a reviewer"
+    flash(f"Thank you! The account {user.email} is now {role}.", "success")
     return redirect(url_for("account.index") if current_user.is_authenticated else url_for(".login"))

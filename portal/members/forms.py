@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from portal.forms import unix_newlines
+from portal.forms import choices, unix_newlines
 
 
 class InviteForm(FlaskForm):
@@ -22,8 +22,14 @@ class InviteForm(FlaskForm):
         description="Added to each invitation, for example what the workshop expects of its reviewers and when.",
         validators=[Optional(), Length(max=2_000, message="Keep the message under 2,000 characters.")],
     )
+    role = SelectField(
+        "Invite them as",
+        choices=choices([("reviewer", "Reviewers"), ("area_chair", "Area chairs")]),
+        default="reviewer",
+        description="Area chairs oversee the reviews of the papers you give them and write their meta-reviews.",
+    )
 
 
 class RoleForm(FlaskForm):
-    role = HiddenField(validators=[AnyOf(["reviewer", "chair"])])
+    role = HiddenField(validators=[AnyOf(["reviewer", "area_chair", "chair"])])
     grant = HiddenField(validators=[AnyOf(["1", "0"])])

@@ -11,7 +11,7 @@ from portal.db import db, like_pattern, page_of, utcnow
 from portal.forms import ButtonForm
 from portal.members.blueprint import bp
 from portal.members.forms import InviteForm, RoleForm
-from portal.models import ApiToken, Invitation, InvitationState, User
+from portal.models import ROLE_LABELS, ApiToken, Invitation, InvitationState, User
 from portal.services import accounts, api_tokens
 from portal.templating import workshop
 from portal.web import me, redirect_after
@@ -20,7 +20,7 @@ from portal.web import me, redirect_after
 @bp.get("/")
 def index() -> str:
     q = (request.args.get("q") or "").strip()[:200]
-    role = request.args.get("role") if request.args.get("role") in ("reviewer", "chair") else None
+    role = request.args.get("role") if request.args.get("role") in ROLE_LABELS else None
     page = max(1, request.args.get("page", 1, type=int) or 1)
     per_page = current_app.config["MEMBERS_PER_PAGE"]
     stmt = sa.select(User)
@@ -60,7 +60,8 @@ def set_role(user_id: int) -> Response:
         abort(400)
     grant = form.grant.data == "1"
     outcome = work.attempt(lambda: accounts.set_role(me(), target, form.role.data, grant, tell=True))
-    done = f"{target.name} {'is now' if grant else 'is no longer'} a {form.role.data}."
+    label = ROLE_LABELS[form.role.data]
+    done = f"{target.name} {'is now' if grant else 'is no longer'} {'an' if label[0] in 'aeiou' else 'a'} {label}."
     back = request.referrer if (request.referrer or "").startswith(request.host_url) else url_for(".index")
     return redirect_after(outcome, done, back)
 
@@ -74,7 +75,7 @@ def invitations() -> str | Response:
         if len(lines) > 500:
             form.lines.errors.append(f"Invite at most 500 people at once (this list has {len(lines)}).")
         else:
-            outcome = work.attempt(lambda: _invite(lines, form.message.data or ""))
+            outcome = work.attempt(lambda: _invite(lines, form.message.data or "", form.role.data))
             if not outcome.ok:
                 flash(outcome.problem, "error")
                 return redirect(url_for(".invitations"))
@@ -126,9 +127,11 @@ def _invitations_page() -> dict[str, Any]:
     }
 
 
-def _invite(lines: list[accounts.InviteLine], message: str) -> tuple[list[Invitation], list[accounts.InviteLine]]:
+def _invite(
+    lines: list[accounts.InviteLine], message: str, role: str = "reviewer"
+) -> tuple[list[Invitation], list[accounts.InviteLine]]:
     """Invite; the invitations made and the lines skipped. The same list posted twice invites once."""
-    made, skipped = accounts.invite_reviewers(me(), workshop(), lines, message=message)
+    made, skipped = accounts.invite_reviewers(me(), workshop(), lines, message=message, role=role)
     once.record(url_for(".invitations"), f"{len(made)} invitation{'s' if len(made) != 1 else ''} sent")
     return made, skipped
 

@@ -42,6 +42,7 @@ from portal.models.submission import (
 )
 from portal.models.token import ApiToken, TokenScope
 from portal.models.user import (
+    ROLE_LABELS,
     ConflictKind,
     Invitation,
     InvitationState,
@@ -72,6 +73,7 @@ __all__ = [
     "DEFAULT_FORM",
     "RECOMMENDATIONS",
     "REVIEW_FIELDS",
+    "ROLE_LABELS",
     "ApiToken",
     "AssignmentExclusion",
     "AssignmentOrigin",

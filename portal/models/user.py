@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None]
     is_reviewer: Mapped[bool] = mapped_column(default=False)
     is_chair: Mapped[bool] = mapped_column(default=False)
+    # An area chair (issue 21.2): a program-committee member who oversees the reviews of the papers a chair gives
+    # them and writes their meta-reviews; not a chair (never the authors' identities of a double-blind paper).
+    is_area_chair: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Part of the session's user id: changing it signs out every session of this user.
     session_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
     # The most papers this reviewer takes (None: the workshop's default).
@@ -84,7 +87,12 @@ class User(UserMixin, db.Model):
 
     @property
     def roles(self) -> list[str]:
-        return ["author"] + (["reviewer"] if self.is_reviewer else []) + (["chair"] if self.is_chair else [])
+        return (
+            ["author"]
+            + (["reviewer"] if self.is_reviewer else [])
+            + (["area chair"] if self.is_area_chair else [])
+            + (["chair"] if self.is_chair else [])
+        )
 
 
 class UserEmail(db.Model):
@@ -166,8 +174,13 @@ class InvitationState(enum.StrEnum):
     REVOKED = "revoked"
 
 
+#: The roles a chair grants, by key (``User.is_<key>``), with how people read them.
+ROLE_LABELS = {"reviewer": "reviewer", "area_chair": "area chair", "chair": "chair"}
+
+
 class Invitation(db.Model):
-    """A chair's invitation to review. The link carries a random token; only its hash is stored."""
+    """A chair's invitation to review (or to be an area chair: ``role``). The link carries a random token; only
+    its hash is stored."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(320), index=True)
@@ -182,6 +195,8 @@ class Invitation(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # The chairs' own words, in the mail (and in a resent one).
     message: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The role accepting grants: "reviewer" or "area_chair".
+    role: Mapped[str] = mapped_column(sa.String(16), default="reviewer", server_default="reviewer")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     times_sent: Mapped[int] = mapped_column(default=1)
@@ -189,4 +204,11 @@ class Invitation(db.Model):
 
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
-    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("role IN ('reviewer', 'area_chair')", name="role_known"),
+    )
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)

@@ -19,6 +19,7 @@ from portal.addresses import ascii_domain, normalize_domain, normalize_email, va
 from portal.db import db, utcnow
 from portal.domain import Conflicted, DomainError
 from portal.models import (
+    ROLE_LABELS,
     ConflictKind,
     Invitation,
     InvitationState,
@@ -457,7 +458,9 @@ def set_conflicts(user: User, conflicts: list[tuple[ConflictKind, str]]) -> None
 
 # --- roles --------------------------------------------------------------------------------------------
 
-ROLES = ("reviewer", "chair")
+ROLES = ("reviewer", "area_chair", "chair")
+#: The roles an invitation grants.
+INVITED_ROLES = ("reviewer", "area_chair")
 
 
 def set_role(actor: User | None, target: User, role: str, granted: bool, *, tell: bool = False) -> None:
@@ -477,23 +480,34 @@ def set_role(actor: User | None, target: User, role: str, granted: bool, *, tell
                 to=target.email,
                 reply_to=actor.email if actor else None,
                 template="role_granted",
-                subject=f"[{_site(ws)}] You are now a {role}",
+                subject=f"[{_site(ws)}] You are now {_a(ROLE_LABELS[role])}",
                 person=target,
                 role=role,
+                role_label=ROLE_LABELS[role],
                 actor=actor,
                 site=_site(ws),
-                where=external_url("chair.home" if role == "chair" else "review.index"),
+                where=external_url(_home_of(role)),
             )
         audit.record(
             actor,
             "role.grant" if granted else "role.revoke",
-            f"{'Made' if granted else 'Removed'} {target.name} <{target.email}> {'a' if granted else 'as'} {role}",
+            f"{'Made' if granted else 'Removed'} {target.name} <{target.email}> "
+            f"{_a(ROLE_LABELS[role]) if granted else 'as ' + ROLE_LABELS[role]}",
             user=target.id,
         )
         if not granted:  # a token acts as its owner: what the role allowed must stop now, scripts included
-            api_tokens.revoke_all(target, f"the {role} role was taken away")
+            api_tokens.revoke_all(target, f"the {ROLE_LABELS[role]} role was taken away")
     setattr(target, f"is_{role}", granted)
     db.session.flush()
+
+
+def _a(label: str) -> str:
+    """ "a reviewer", "an area chair"."""
+    return f"{'an' if label[:1] in 'aeiou' else 'a'} {label}"
+
+
+def _home_of(role: str) -> str:
+    return "chair.home" if role == "chair" else "review.index"
 
 
 def create_user(
@@ -516,6 +530,7 @@ def create_user(
         password_hash=_hash(password),
         is_reviewer="reviewer" in roles,
         is_chair="chair" in roles,
+        is_area_chair="area_chair" in roles,
     )
     db.session.add(user)
     db.session.flush()
@@ -607,7 +622,8 @@ def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter
         template="invitation",
         reply_to=inviter.email,
         paper=paper,
-        subject=f"[{_site(workshop)}] Invitation to review",
+        subject=f"[{_site(workshop)}] "
+        + ("Invitation to be an area chair" if invitation.role == "area_chair" else "Invitation to review"),
         invitation=invitation,
         inviter=inviter,
         site=_site(workshop),
@@ -625,9 +641,12 @@ def invite_reviewers(
     *,
     submission: Submission | None = None,
     message: str = "",
+    role: str = "reviewer",
 ) -> tuple[list[Invitation], list[InviteLine]]:
-    """Invite each valid line (``message``: the chairs' words, in each mail); return the invitations made and the
-    lines skipped (with the reason)."""
+    """Invite each valid line (``message``: the chairs' words, in each mail) to ``role`` (a reviewer, or an area
+    chair); return the invitations made and the lines skipped (with the reason)."""
+    if role not in INVITED_ROLES or (role != "reviewer" and submission is not None):
+        raise DomainError(f"Unknown role {role!r} for an invitation.")
     made: list[Invitation] = []
     skipped: list[InviteLine] = []
     seen: set[str] = set()
@@ -641,8 +660,8 @@ def invite_reviewers(
             continue
         seen.add(item.email)
         user = user_by_email(item.email)
-        if user is not None and user.is_reviewer and submission is None:
-            item.problem = "already a reviewer"
+        if user is not None and getattr(user, f"is_{role}") and submission is None:
+            item.problem = f"already {_a(ROLE_LABELS[role])}"
             skipped.append(item)
             continue
         pending = db.session.scalar(
@@ -659,12 +678,13 @@ def invite_reviewers(
             token_hash="",  # nosec B106
             submission_id=submission.id if submission else None,
             message=message.strip(),
+            role=role,
         )
         db.session.add(invitation)
         _queue_invitation(workshop, invitation, actor)
         made.append(invitation)
     if made and submission is None:
-        audit.record(actor, "role.invite", f"Invited {len(made)} reviewer(s): " + ", ".join(i.email for i in made))
+        audit.record(actor, "role.invite", f"Invited {len(made)} {ROLE_LABELS[role]}(s): " + ", ".join(i.email for i in made))
     db.session.flush()
     return made, skipped
 
@@ -716,7 +736,7 @@ def invitation_by_token(token: str) -> Invitation:
 def _accept(invitation: Invitation, user: User) -> None:
     _answered(invitation, InvitationState.ACCEPTED)
     invitation.user = user
-    user.is_reviewer = True
+    setattr(user, f"is_{invitation.role if invitation.role in INVITED_ROLES else 'reviewer'}", True)
     db.session.flush()
     if invitation.submission_id is not None:
         # The one import from a service above: accepting an invitation for a paper assigns it (pyproject.toml

@@ -245,8 +245,10 @@ def test_members_pages_work_for_a_chair(chair: FlaskClient, people: Flask) -> No
     assert row_names(members) == ["Arthur Author", "Carla Chair", "Rita Reviewer", "Secret Person"]
     page = text_of(members)
     assert "4 people." in page
-    assert "Secret Person secret@example.org Hidden Lab author yes Make reviewer Make chair" in page
-    assert "Carla Chair chair@example.org Workshop University author, chair yes Make reviewer Remove chair" in page
+    assert "Secret Person secret@example.org Hidden Lab author yes Make reviewer Make area chair Make chair" in page
+    assert (
+        "Carla Chair chair@example.org Workshop University author, chair yes Make reviewer Make area chair Remove chair" in page
+    )
 
     assert invitation_rows(chair) == [("Secret Invitee", "secret.invitee@example.org", "pending", 1)]
 
@@ -394,13 +396,16 @@ def test_chair_grants_and_revokes_reviewer_and_chair_roles_with_the_buttons(
 
     response = press(chair, "/members/", action, "Make reviewer", follow_redirects=True)
     assert flashes(response) == ["Secret Person is now a reviewer."]
-    assert "Secret Person secret@example.org Hidden Lab author, reviewer yes Remove reviewer Make chair" in (text_of(response))
+    assert "Secret Person secret@example.org Hidden Lab author, reviewer yes Remove reviewer Make area chair Make chair" in (
+        text_of(response)
+    )
     assert user_row(people, SECRET["email"]) == ("Secret Person", True, False, True)
 
     response = press(chair, "/members/", action, "Make chair", follow_redirects=True)
     assert flashes(response) == ["Secret Person is now a chair."]
-    assert "Secret Person secret@example.org Hidden Lab author, reviewer, chair yes Remove reviewer Remove chair" in (
-        text_of(response)
+    assert (
+        "Secret Person secret@example.org Hidden Lab author, reviewer, chair yes Remove reviewer Make area chair Remove chair"
+        in (text_of(response))
     )
     assert user_row(people, SECRET["email"]) == ("Secret Person", True, True, True)
 
@@ -410,7 +415,7 @@ def test_chair_grants_and_revokes_reviewer_and_chair_roles_with_the_buttons(
 
     response = press(chair, "/members/", action, "Remove chair", follow_redirects=True)
     assert flashes(response) == ["Secret Person is no longer a chair."]
-    assert "Secret Person secret@example.org Hidden Lab author yes Make reviewer Make chair" in text_of(response)
+    assert "Secret Person secret@example.org Hidden Lab author yes Make reviewer Make area chair Make chair" in text_of(response)
     assert user_row(people, SECRET["email"]) == ("Secret Person", False, False, True)
     # Each role granted is announced to the person (from the chair, who is the Reply-To); one taken away is not.
     granted = smtp.wait_for(2)
@@ -439,7 +444,9 @@ def test_last_chair_cannot_remove_their_own_chair_role(chair: FlaskClient, peopl
     action = f"/members/{user_id(people, CHAIR['email'])}/role"
     response = press(chair, "/members/", action, "Remove chair", follow_redirects=True)
     assert flashes(response) == ["Carla Chair is the last chair; make someone else a chair first."]
-    assert "Carla Chair chair@example.org Workshop University author, chair yes Make reviewer Remove chair" in (text_of(response))
+    assert "Carla Chair chair@example.org Workshop University author, chair yes Make reviewer Make area chair Remove chair" in (
+        text_of(response)
+    )
     assert user_row(people, CHAIR["email"]) == ("Carla Chair", False, True, True)
 
 
