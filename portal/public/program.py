@@ -3,11 +3,13 @@ item's page, and iCalendar feeds (the whole program and each item) for attendees
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, render_template
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from portal.db import db
-from portal.models import Decision, ItemKind, ProgramItem, Submission, SubmissionState, Workshop
+from portal.models import Decision, ItemKind, ProgramItem, ProgramPerson, ProgramPoster, Submission, SubmissionState, Workshop
 from portal.public.blueprint import bp
 from portal.services import program
 from portal.web import require_workshop, send_stored
@@ -21,7 +23,18 @@ def _published() -> Workshop:
 
 
 def _item(ws: Workshop, item_id: int) -> ProgramItem:
-    item = db.session.get(ProgramItem, item_id)
+    """The item with its people, its paper and its posters' papers and authors: as many statements for a poster
+    session of 500 papers as of 5."""
+    item = db.session.scalar(
+        sa.select(ProgramItem)
+        .where(ProgramItem.id == item_id)
+        .options(
+            selectinload(ProgramItem.session),
+            selectinload(ProgramItem.people).selectinload(ProgramPerson.person),
+            selectinload(ProgramItem.submission).selectinload(Submission.authors),
+            selectinload(ProgramItem.posters).selectinload(ProgramPoster.submission).selectinload(Submission.authors),
+        )
+    )
     if item is None or item.session.workshop_id != ws.id:
         abort(404)
     return item

@@ -593,3 +593,32 @@ def test_the_program_is_public_only_while_the_accepted_papers_it_names_are(app: 
         assert visitor.get(url).status_code == 404, url
     assert '<a href="/program"' not in visitor.get("/").get_data(as_text=True)
     assert "Published, but hidden while the accepted papers are off the public site." in seen(chair.get("/chair/program"))
+
+
+def test_a_poster_sessions_page_and_the_program_issue_as_many_statements_for_more_posters(
+    app: Flask, world: dict[str, int]
+) -> None:
+    (session_id,) = build(app, ("Posters", SUN, time(14), time(16), ""))
+    small = add_item(app, session_id, program.ItemInput(ItemKind.POSTERS, title="Few", posters=[(world["poster"], "A1")]))
+    every = [(world[k], f"B{n}") for n, k in enumerate(("oral", "poster", "second"), start=1)]
+    large = add_item(app, session_id, program.ItemInput(ItemKind.POSTERS, title="More", posters=every))
+    publish(app)
+    visitor = app.test_client()
+    with app.app_context():
+        engine = db.engine
+    issued: list[str] = []
+
+    def note(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        issued.append(statement)
+
+    def count(url: str) -> int:
+        issued.clear()
+        sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            assert visitor.get(url).status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", note)
+        return len(issued)
+
+    assert count(f"/program/{small}") == count(f"/program/{large}")
+    assert "B3 Memory for long dialogues Eve Speaker" in seen(visitor.get(f"/program/{large}"))
