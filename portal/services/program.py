@@ -153,7 +153,7 @@ def board_of(item: ProgramItem, submission_id: int) -> str:
 
 
 @dataclass(frozen=True)
-class Warning:
+class ProgramWarning:
     text: str
     session_id: int | None = None
     item_id: int | None = None
@@ -163,17 +163,17 @@ def _room(s: ProgramSession) -> str:
     return " ".join(s.room.split()).casefold()
 
 
-def warnings(ws: Workshop, all_sessions: list[ProgramSession] | None = None) -> list[Warning]:
+def warnings(ws: Workshop, all_sessions: list[ProgramSession] | None = None) -> list[ProgramWarning]:
     """What the chairs should look at: sessions overlapping in one room, items outside their session's time, oral
     papers without a talk, posters without a session or a board, papers in the program that are no longer accepted."""
     all_sessions = sessions(ws) if all_sessions is None else all_sessions
-    found: list[Warning] = []
+    found: list[ProgramWarning] = []
     for i, a in enumerate(all_sessions):
         for b in all_sessions[i + 1 :]:
             if _room(a) == _room(b) and a.starts_at < b.ends_at and b.starts_at < a.ends_at:
                 where = f"in {a.room}" if a.room else "in the same room"
                 found.append(
-                    Warning(
+                    ProgramWarning(
                         f"“{a.title}” ({format_time_range(a.starts_at, a.ends_at, ws)}) and “{b.title}” "
                         f"({format_time_range(b.starts_at, b.ends_at, ws)}) overlap {where}.",
                         session_id=b.id,
@@ -185,27 +185,27 @@ def warnings(ws: Workshop, all_sessions: list[ProgramSession] | None = None) -> 
     for s in all_sessions:
         for item in s.items:
             if item.start < s.starts_at or item.end > s.ends_at or item.end <= item.start:
-                found.append(Warning(f"“{item.display_title}” falls outside its session “{s.title}”.", s.id, item.id))
+                found.append(ProgramWarning(f"“{item.display_title}” falls outside its session “{s.title}”.", s.id, item.id))
             if item.kind == ItemKind.TALK and item.submission_id is not None:
                 talks.add(item.submission_id)
                 if item.submission_id not in accepted:
-                    found.append(Warning(f"The talk #{item.submission_id} is not an accepted paper now.", s.id, item.id))
+                    found.append(ProgramWarning(f"The talk #{item.submission_id} is not an accepted paper now.", s.id, item.id))
             boards = [p.board for p in item.posters if p.board]
             for board in sorted({b for b in boards if boards.count(b) > 1}):
-                found.append(Warning(f"Board {board} is given twice in “{item.display_title}”.", s.id, item.id))
+                found.append(ProgramWarning(f"Board {board} is given twice in “{item.display_title}”.", s.id, item.id))
             for poster in item.posters:
                 placed.add(poster.submission_id)
                 if poster.submission_id not in accepted:
-                    found.append(Warning(f"Poster #{poster.submission_id} is not an accepted paper now.", s.id, item.id))
+                    found.append(ProgramWarning(f"Poster #{poster.submission_id} is not an accepted paper now.", s.id, item.id))
                 elif not poster.board:
-                    found.append(Warning(f"Poster #{poster.submission_id} has no board.", s.id, item.id))
+                    found.append(ProgramWarning(f"Poster #{poster.submission_id} has no board.", s.id, item.id))
     for sub in accepted.values():
         if sub.presentation == Presentation.ORAL and sub.id not in talks:
-            found.append(Warning(f"The oral paper #{sub.id} “{sub.title}” has no talk in the program."))
+            found.append(ProgramWarning(f"The oral paper #{sub.id} “{sub.title}” has no talk in the program."))
         elif sub.presentation == Presentation.POSTER and sub.id not in placed:
-            found.append(Warning(f"The poster #{sub.id} “{sub.title}” is in no poster session."))
+            found.append(ProgramWarning(f"The poster #{sub.id} “{sub.title}” is in no poster session."))
         elif sub.presentation is None and sub.id not in talks | placed:
-            found.append(Warning(f"The accepted paper #{sub.id} “{sub.title}” is marked neither oral nor poster."))
+            found.append(ProgramWarning(f"The accepted paper #{sub.id} “{sub.title}” is marked neither oral nor poster."))
     return found
 
 
