@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from portal.db import db, utcnow
 from portal.models import (
+    AreaChairAssignment,
     Audience,
     ConflictOverride,
     Letter,
@@ -225,8 +226,41 @@ def forget_chair_conflicts() -> None:
         g.pop("chair_conflicts", None)
 
 
+def _area_chair_id(sub: Submission) -> int | None:
+    """The id of the paper's area chair (None: none), read once a request."""
+    if not has_request_context():
+        return db.session.scalar(sa.select(AreaChairAssignment.area_chair_id).where(AreaChairAssignment.submission_id == sub.id))
+    cache = g.setdefault("area_chairs", {})
+    if sub.id not in cache:
+        cache[sub.id] = db.session.scalar(
+            sa.select(AreaChairAssignment.area_chair_id).where(AreaChairAssignment.submission_id == sub.id)
+        )
+    return cache[sub.id]
+
+
+def forget_area_chairs() -> None:
+    """After a change of a paper's area chair within a request, read it again."""
+    if has_request_context():
+        g.pop("area_chairs", None)
+
+
+def oversees(user: Any, sub: Submission) -> bool:
+    """``user`` is the paper's area chair (issue 21.2) and may act as one: still an area chair, the paper submitted,
+    neither its author nor conflicted with it (by the reviewers' rules; a conflicted area chair never sees the
+    paper: 404). They read its reviews and discussion as a chair does, but are no chair: never the authors'
+    identities of a double-blind paper, never its decision before the letters."""
+    return (
+        is_area_chair(user)
+        and sub.state == SubmissionState.SUBMITTED
+        and _area_chair_id(sub) == user.id
+        and not is_author(user, sub)
+        and not is_conflicted(user, sub)
+        and sub.id not in _chair_conflicts(user)
+    )
+
+
 def can_see_paper_as_reviewer(user: Any, sub: Submission) -> bool:
-    return can_review(user, sub) or can_chair_paper(user, sub)
+    return can_review(user, sub) or can_chair_paper(user, sub) or oversees(user, sub)
 
 
 def gets_reviewers_copy_only(user: Any, sub: Submission) -> bool:
@@ -243,8 +277,9 @@ def has_reviewed(user: Any, sub: Submission) -> bool:
 
 
 def can_see_reviews(user: Any, sub: Submission) -> bool:
-    """Chairs (and the paper's manager); a reviewer only after submitting their own review of the paper."""
-    return can_chair_paper(user, sub) or has_reviewed(user, sub)
+    """Chairs (and the paper's manager, and its area chair); a reviewer only after submitting their own review of
+    the paper."""
+    return can_chair_paper(user, sub) or oversees(user, sub) or has_reviewed(user, sub)
 
 
 def review_audience(user: Any, sub: Submission) -> Audience | None:
@@ -253,7 +288,7 @@ def review_audience(user: Any, sub: Submission) -> Audience | None:
     their own review is in, those for the reviewers and the authors; an author, once the decision letter is sent
     or the chairs released the reviews for the author response, those for the authors (never a reviewer's name:
     reviews are "Reviewer N" to them); anyone else none."""
-    if can_chair_paper(user, sub):
+    if can_chair_paper(user, sub) or oversees(user, sub):  # (the area chair reads every field, as the chairs)
         return Audience.CHAIRS
     if has_reviewed(user, sub):
         return Audience.REVIEWERS
@@ -271,10 +306,10 @@ def can_write_response(user: Any, sub: Submission, now: datetime) -> bool:
 
 def can_read_response(user: Any, sub: Submission, now: datetime) -> bool:
     """The paper's authors (their own text) and the chairs who handle it always; its reviewers once the response
-    deadline has passed (never a draft a co-author is still writing)."""
+    deadline has passed (never a draft a co-author is still writing), and so its area chair."""
     if is_author(user, sub) or can_chair_paper(user, sub):
         return True
-    return can_review(user, sub) and sub.workshop.responses_final(now)
+    return (can_review(user, sub) or oversees(user, sub)) and sub.workshop.responses_final(now)
 
 
 def can_see_field(audience: Audience | None, field: ReviewField) -> bool:
@@ -293,7 +328,7 @@ def visible_fields(audience: Audience | None, fields: list[ReviewField]) -> list
 def can_discuss(user: Any, sub: Submission) -> bool:
     """Chairs and the manager always; a reviewer once their own review is in (they form their own view
     first), or before when the chairs opened the discussion early."""
-    if can_chair_paper(user, sub):
+    if can_chair_paper(user, sub) or oversees(user, sub):
         return True
     return has_reviewed(user, sub) or (can_review(user, sub) and sub.workshop.discussion_before_review)
 
@@ -347,6 +382,7 @@ def init_app(app: Flask) -> None:
         can_discuss=can_discuss,
         can_chair_paper=can_chair_paper,
         manages=manages,
+        oversees=oversees,
         can_see_decision=can_see_decision,
         review_audience=review_audience,
         can_write_response=can_write_response,

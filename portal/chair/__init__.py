@@ -2,6 +2,7 @@
 decisions and letters, group mail, the public site's content, exports, jobs and the audit log."""
 
 from portal.chair import (  # noqa: F401 - the routes
+    area_chairs,
     audit,
     console,
     content,

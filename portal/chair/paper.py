@@ -25,7 +25,7 @@ from portal.models import (
     User,
 )
 from portal.queries.conflicts import reviewer_conflicts
-from portal.services import calibration, kept_drafts, responses, review_form
+from portal.services import area_chairs, calibration, kept_drafts, responses, review_form
 from portal.services.assignment_lists import CONFLICTS_A_PAPER
 from portal.templating import format_datetime
 from portal.web import get_submission, me, redirect_after, require_workshop
@@ -90,6 +90,7 @@ def paper(number: int) -> str:
         more_conflicts=len(found) - len(shown),
         calibrated=calibration.calibration(ws, me()).score.get(sub.id),
         response=responses.response_of(sub),
+        area_chair=area_chairs.area_chairs_of([sub.id]).get(sub.id),
         now=utcnow(),
         calibration_explained=calibration.EXPLANATION,
         fields=permissions.visible_fields(permissions.review_audience(me(), sub), review_form.fields(ws, retired=True)),

@@ -33,7 +33,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import accounts, assignment_lists, assignments, calibration, responses, review_settings, reviews
+from portal.services import accounts, area_chairs, assignment_lists, assignments, calibration, responses, review_settings, reviews
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
 EXCLUSIONS_SHOWN = 200  # pairs left out listed on the assignments page (with the count of all)
@@ -199,6 +199,7 @@ def _assignments_page(external: ExternalReviewerForm, problems: tuple[str, ...] 
         "chair/assignments.html",
         ws=ws,
         papers=papers,
+        area_chairs=area_chairs.area_chairs_of([row.sub.id for row in papers.rows]),
         p=papers.query,
         show_papers=assignment_lists.SHOW_PAPERS,
         reviewer_count=reviewer_count,

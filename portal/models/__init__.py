@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from portal.models.area_chair import AreaChairAssignment
 from portal.models.audit import AuditEvent, FormToken
 from portal.models.decision import Letter, LetterTemplate
 from portal.models.email import EmailState, OutgoingEmail
@@ -75,6 +76,7 @@ __all__ = [
     "REVIEW_FIELDS",
     "ROLE_LABELS",
     "ApiToken",
+    "AreaChairAssignment",
     "AssignmentExclusion",
     "AssignmentOrigin",
     "AssignmentProposal",

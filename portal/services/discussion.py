@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from portal import emails, permissions
 from portal.db import db, utcnow
-from portal.models import DiscussionComment, ReviewAssignment, Submission, User, Workshop
+from portal.models import AreaChairAssignment, DiscussionComment, ReviewAssignment, Submission, User, Workshop
 from portal.queries import assignment_of
 from portal.urls import external_url
 
@@ -24,6 +24,13 @@ def post_comment(actor: User, ws: Workshop, sub: Submission, body: str, now: dat
     participants |= set(db.session.scalars(sa.select(User).where(User.is_chair)))
     if sub.manager is not None:
         participants.add(sub.manager)
+    area_chair = db.session.scalar(
+        sa.select(User)
+        .join(AreaChairAssignment, AreaChairAssignment.area_chair_id == User.id)
+        .where(AreaChairAssignment.submission_id == sub.id)
+    )
+    if area_chair is not None:
+        participants.add(area_chair)
     for person in sorted(participants, key=lambda u: u.id):
         # Whoever may read the discussion on the page, and nobody else: no author (by any address), no
         # conflicted chair, no reviewer before their own review.
@@ -45,12 +52,15 @@ def post_comment(actor: User, ws: Workshop, sub: Submission, body: str, now: dat
 
 
 def display_name(person: User, sub: Submission, *, viewer: User) -> str:
-    """How ``person`` appears to ``viewer`` on this paper: chairs see names; reviewers see "Reviewer N"."""
-    if permissions.can_chair_paper(viewer, sub):
+    """How ``person`` appears to ``viewer`` on this paper: chairs and the paper's area chair see names; reviewers
+    see "Reviewer N" (and "The area chair")."""
+    if permissions.can_chair_paper(viewer, sub) or permissions.oversees(viewer, sub):
         return person.name
     if person.id == viewer.id:
         return "You"
     a = assignment_of(sub.id, person.id)
     if a is not None:
         return f"Reviewer {a.ordinal}"
+    if permissions.oversees(person, sub):
+        return "The area chair"
     return "A chair" if person.is_chair else "A participant"

@@ -324,6 +324,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.remove_assignment", "POST"): chair_only("redirect", "404"),  # the review is submitted: refused
     ("chair.restore_assignment", "POST"): chair_only("redirect", "404"),  # not suspended: refused
     ("chair.set_manager", "POST"): chair_only("redirect"),  # no address given: refused
+    ("chair.pick_area_chair", "GET"): chair_only(chair_author="404"),  # paper 1's area chair: not for its author
+    ("chair.set_area_chair", "POST"): chair_only("redirect", "404"),  # nobody chosen: refused
     ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
     ("chair.run_assignment", "POST"): chair_only("redirect!"),
     ("chair.remind", "POST"): chair_only(),  # no "confirm=1": only the confirmation page

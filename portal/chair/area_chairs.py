@@ -1,0 +1,60 @@
+"""Chairs: a paper's area chair (issue 21.2), chosen from a search of the area chairs with their conflicts."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from portal import permissions, work
+from portal.chair.blueprint import bp
+from portal.db import db, parse_id
+from portal.domain import DomainError
+from portal.forms import ButtonForm, require_button
+from portal.models import SubmissionState, User
+from portal.services import area_chairs
+from portal.web import get_submission, me, redirect_after, require_workshop
+
+
+@bp.get("/assignments/papers/<int:number>/area-chair")
+def pick_area_chair(number: int) -> str:
+    """The area-chair picker of one paper: the area chairs searched by name or address, with their load, the
+    paper's topics they share and any conflict, best first."""
+    ws = require_workshop()
+    sub = get_submission(number, permissions.can_chair_paper)
+    if sub.state != SubmissionState.SUBMITTED:
+        abort(404)
+    found = area_chairs.picker(
+        sub,
+        q=(request.args.get("q") or "").strip()[:200],
+        page=request.args.get("page", 1, type=int) or 1,
+        show_conflicted=request.args.get("conflicted") == "1",
+    )
+    row = area_chairs.area_chair_of(sub)
+    return render_template(
+        "chair/pick_area_chair.html", ws=ws, sub=sub, found=found, current=row.area_chair if row else None, button=ButtonForm()
+    )
+
+
+def _back(number: int) -> str:
+    if request.form.get("from") == "paper":
+        return url_for(".paper", number=number, _anchor="area-chair")
+    return url_for(".pick_area_chair", number=number)
+
+
+@bp.post("/papers/<int:number>/area-chair")
+def set_area_chair(number: int) -> Response:
+    """Make the area chair chosen the paper's (``person``), or, with ``clear``, take its area chair away."""
+    require_button()
+    ws = require_workshop()
+    sub = get_submission(number, permissions.can_chair_paper)
+    clear = request.form.get("clear") == "1"
+    person = None if clear else db.session.get(User, parse_id(request.form.get("person")) or 0)
+
+    def choose() -> None:
+        if person is None and not clear:
+            raise DomainError("Choose an area chair from the list.")
+        area_chairs.set_area_chair(me(), ws, sub, person)
+
+    outcome = work.attempt(choose)
+    done = f"{person.name} is the area chair of #{sub.id}." if person else f"#{sub.id} has no area chair any more."
+    return redirect_after(outcome, done, _back(number))

@@ -1,0 +1,139 @@
+"""Area chairs on papers (issue 21.2), in the reviewing world of tests/views/test_reviewing.py (double-blind here):
+paper 1 by Ada and Cora, reviewed by Rita (not started) and Rex (submitted); Alma and Ines are area chairs, Ines
+at Ada's institution (conflicted with paper 1); Carla chairs.
+
+A chair picks a paper's area chair from a search; a conflicted area chair cannot be chosen and never sees the
+paper (404), as a conflicted reviewer."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.db import db
+from portal.models import AreaChairAssignment, Phase, Workshop
+from tests.conftest import SMTPRecorder, Worlds, text_of
+from tests.factories import login, make_user
+from tests.views.test_reviewing import PEOPLE, REX_COMMENT, REX_REVIEW, World, build, flashes, follow, post
+
+AREA_CHAIRS = {
+    "alma": {"email": "alma@example.org", "name": "Alma Area", "affiliation": "Area University", "roles": ("area_chair",)},
+    "ines": {"email": "ines@example.org", "name": "Ines Inside", "affiliation": "Alpha Institute", "roles": ("area_chair",)},
+}
+
+
+def build_ac(app: Flask) -> World:
+    world = build(app, Phase.REVIEWING, assigned=True)
+    with app.app_context():
+        for key, spec in AREA_CHAIRS.items():
+            world.users[key] = make_user(**spec).id
+        db.session.scalars(sa.select(Workshop)).one().double_blind = True
+        db.session.commit()
+    return world
+
+
+@pytest.fixture
+def w(app: Flask, worlds: Worlds) -> World:
+    return worlds.get(app, build_ac)
+
+
+def sign_in(w: World, key: str) -> FlaskClient:
+    client = w.app.test_client()
+    email = (PEOPLE.get(key) or AREA_CHAIRS[key])["email"]
+    assert login(client, email).status_code == 302
+    return client
+
+
+def area_chair_rows(w: World) -> list[tuple[int, int]]:
+    with w.app.app_context():
+        return [
+            tuple(r) for r in db.session.execute(sa.select(AreaChairAssignment.submission_id, AreaChairAssignment.area_chair_id))
+        ]
+
+
+def make_area_chair(w: World, paper: str, key: str) -> None:
+    """As if a chair had chosen them (also one conflicted since)."""
+    with w.app.app_context():
+        db.session.add(AreaChairAssignment(submission_id=w.n(paper), area_chair_id=w.uid(key)))
+        db.session.commit()
+
+
+def test_a_chair_picks_the_area_chair_from_a_search_without_the_conflicted(w: World, smtp: SMTPRecorder) -> None:
+    carla = sign_in(w, "carla")
+    picker = f"/chair/assignments/papers/{w.n('p1')}/area-chair"
+    page = text_of(carla.get(picker))
+    assert "No area chair yet." in page
+    assert (
+        "1 area chair, best first: by the paper's topics they chose, then by fewest papers overseen; "
+        "1 conflicted area chair is not listed." in page
+    )
+    assert "Alma Area Area University 0 0 Choose" in page and "Ines Inside" not in page
+    shown = text_of(carla.get(picker + "?conflicted=1"))
+    assert "Ines Inside Alpha Institute 0 0 Conflict: shares the institution Alpha Institute with author Ada Author" in shown
+    assert "Ines Inside for #" not in carla.get(picker + "?conflicted=1").get_data(as_text=True)  # no Choose button
+    assert "1 area chair match “ines”" in text_of(carla.get(picker + "?q=ines&conflicted=1"))
+
+    chosen = post(carla, f"/chair/papers/{w.n('p1')}/area-chair", {"person": w.uid("alma")}, token_page=picker)
+    assert flashes(follow(carla, chosen)) == [f"Alma Area is the area chair of #{w.n('p1')}."]
+    assert area_chair_rows(w) == [(w.n("p1"), w.uid("alma"))]
+    [mail] = smtp.wait_for(1)
+    assert mail["To"] == "alma@example.org" and mail["Subject"] == f"[LongLLM 2024] You are the area chair of #{w.n('p1')}"
+    assert "Ring Attention Beyond a Million Tokens" in mail.get_content()
+    assert "Alma Area alma@example.org oversees this paper." in text_of(carla.get(f"/chair/papers/{w.n('p1')}"))
+    assert "Area chair: Alma Area" in text_of(carla.get(f"/chair/assignments?q=%23{w.n('p1')}"))
+
+    removed = post(carla, f"/chair/papers/{w.n('p1')}/area-chair", {"clear": "1", "from": "paper"}, token_page=picker)
+    assert flashes(follow(carla, removed)) == [f"#{w.n('p1')} has no area chair any more."]
+    assert area_chair_rows(w) == []
+
+
+def test_a_conflicted_area_chair_is_refused_and_a_non_area_chair_too(w: World) -> None:
+    carla = sign_in(w, "carla")
+    picker = f"/chair/assignments/papers/{w.n('p1')}/area-chair"
+    refused = post(carla, f"/chair/papers/{w.n('p1')}/area-chair", {"person": w.uid("ines")}, token_page=picker)
+    assert flashes(follow(carla, refused)) == [
+        f"Ines Inside conflicts with #{w.n('p1')}: shares the institution Alpha Institute with author Ada Author "
+        "(Alpha Institute)."
+    ]
+    refused = post(carla, f"/chair/papers/{w.n('p1')}/area-chair", {"person": w.uid("rex")}, token_page=picker)
+    assert flashes(follow(carla, refused)) == ["Rex Reader is not an area chair; make them one on the members page first."]
+    assert area_chair_rows(w) == []
+
+
+@pytest.mark.parametrize("key", ["alma", "rex", "ada"])
+def test_only_chairs_choose_area_chairs(w: World, key: str) -> None:
+    other = sign_in(w, key)
+    picker = f"/chair/assignments/papers/{w.n('p1')}/area-chair"
+    assert other.get(picker).status_code == 403
+    refused = post(other, f"/chair/papers/{w.n('p1')}/area-chair", {"person": w.uid("alma")}, token_page="/")
+    assert refused.status_code == 403 and area_chair_rows(w) == []
+
+
+def test_the_area_chair_reads_the_reviews_but_not_who_wrote_the_paper_and_a_conflicted_one_sees_nothing(w: World) -> None:
+    make_area_chair(w, "p1", "alma")
+    alma = sign_in(w, "alma")
+    page = text_of(alma.get(f"/review/papers/{w.n('p1')}"))
+    assert "Ring Attention Beyond a Million Tokens" in page
+    for seen in (REX_REVIEW["comments_to_authors"], REX_REVIEW["confidential_comments"], REX_COMMENT):
+        assert seen in page
+    for hidden in ("Ada Author", "ada@example.org", "Cora Coauthor", "Alpha Institute", "Hugo Hidden"):
+        assert hidden not in page
+    assert alma.get(f"/review/papers/{w.n('p2')}").status_code == 404  # not theirs
+    assert alma.get(f"/submissions/{w.n('p1')}").status_code == 404  # the authors' page is not for them
+
+    make_area_chair(w, "p2", "ines")
+    with w.app.app_context():  # Ines becomes p1's area chair although conflicted (a conflict that appeared later)
+        db.session.execute(
+            sa.update(AreaChairAssignment)
+            .where(AreaChairAssignment.submission_id == w.n("p1"))
+            .values(area_chair_id=w.uid("ines"))
+        )
+        db.session.commit()
+    ines = sign_in(w, "ines")
+    missing = ines.get("/review/papers/987654")
+    refused = ines.get(f"/review/papers/{w.n('p1')}")
+    assert refused.status_code == 404 and text_of(refused) == text_of(missing)
+    assert ines.get(f"/review/papers/{w.n('p1')}/pdf").status_code == 404
+    assert ines.get(f"/review/papers/{w.n('p2')}").status_code == 200
