@@ -24,4 +24,3 @@ class AreaChairAssignment(db.Model):
 
     submission: Mapped[Submission] = relationship()
     area_chair: Mapped[User] = relationship(foreign_keys=[area_chair_id])
-
