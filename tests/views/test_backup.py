@@ -24,12 +24,14 @@ from flask import Flask
 from portal import backup, work
 from portal.db import db, utcnow
 from portal.models import (
+    Audience,
     Bid,
     BidValue,
     ConflictKind,
     DateKind,
     Decision,
     ExclusionReason,
+    FieldKind,
     FormToken,
     ImportantDate,
     Phase,
@@ -41,7 +43,18 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import accounts, assignments, decisions, discussion, program, reviews, sponsors
+from portal.services import (
+    accounts,
+    api_tokens,
+    assignments,
+    decisions,
+    discussion,
+    program,
+    responses,
+    review_form,
+    reviews,
+    sponsors,
+)
 from portal.services import submissions as subs
 from tests.conftest import _truncate_all, make_app, own_pg_database
 from tests.factories import PASSWORD, login, make_user
@@ -175,16 +188,32 @@ def build_workshop(app: Flask) -> dict[str, int]:
         set_paper_deadline(ws, now - timedelta(days=1))
         ws.phase, ws.review_deadline = Phase.REVIEWING, now + timedelta(days=10)
         carla, rita, rex, una = users["carla"], users["rita"], users["rex"], users["una"]
+        # The review form gains a score for the authors, a column of the console (review_field, paper_field_score).
+        review_form.add_field(
+            carla,
+            ws,
+            review_form.FieldInput(
+                label="Reproducible",
+                kind=FieldKind.SCORE,
+                labels=["No", "Partly", "Yes"],
+                visibility=Audience.AUTHORS,
+                console_column=True,
+            ),
+        )
         first = assignments.assign_reviewer(carla, ws, p1, rita)
         second = assignments.assign_reviewer(carla, ws, p2, rita)
         assignments.assign_reviewer(carla, ws, p1, una)
         reviews.save_review(
             ws,
             first,
-            {"summary": "A clean schedule.", "strengths": "Scales.", "recommendation": 4, "confidence": 3},
+            {"summary": "A clean schedule.", "strengths": "Scales.", "recommendation": 4, "confidence": 3, "reproducible": 3},
             submit=True,
             version=None,
         )
+        # The authors' response (issue 21.3), and a chair's API token (issue 23).
+        ws.response_opens_at, ws.response_deadline = now - timedelta(hours=1), now + timedelta(days=1)
+        responses.save_response(users["ada"], p1, "We thank the reviewers.", None)
+        api_tokens.create_token(carla, carla, name="backup script")
         reviews.save_review(ws, second, {"summary": "An unfinished draft."}, submit=False, version=None)
         discussion.post_comment(rita, ws, p1, "Does the speed-up hold on eight devices?")
         db.session.add(Bid(submission_id=p1.id, reviewer_id=rex.id, value=BidValue.EAGER))
