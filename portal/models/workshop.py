@@ -160,6 +160,11 @@ class Workshop(db.Model):
             at(DateKind.SUBMISSION_OPEN), at(DateKind.ABSTRACT_DEADLINE), at(DateKind.PAPER_DEADLINE), at(DateKind.CAMERA_READY)
         )
 
+    @property
+    def program_public(self) -> bool:
+        """The program is on the public site: published, and the accepted papers it names are public too."""
+        return self.program_published and self.accepted_published
+
     def reviews_released(self, now: datetime) -> bool:
         """The authors read the reviews' fields meant for them (the response phase has begun)."""
         return self.response_opens_at is not None and self.response_opens_at <= now

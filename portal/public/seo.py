@@ -41,7 +41,7 @@ def _pages(ws: Workshop) -> list[str]:
     if ws.accepted_published:
         endpoints.append("public.accepted")
     urls = [external_url(e) for e in endpoints]
-    if ws.program_published:
+    if ws.program_public:
         try:
             urls.append(external_url("public.program"))
             items = db.session.scalars(

@@ -50,7 +50,7 @@ def opening(ws: Workshop, now: datetime) -> Opening:
     cfp = ("Read the call for papers", url_for("public.cfp"))
     if ws.accepted_published:
         actions = [("See the accepted papers", url_for("public.accepted"))]
-        if "public.program" in current_app.view_functions and ws.program_published:
+        if "public.program" in current_app.view_functions and ws.program_public:
             actions.append(("Program", url_for("public.program")))
         return Opening("decided", actions, None, upcoming, day)
     if d.opens is not None and now < d.opens:
@@ -106,7 +106,7 @@ def event_data(ws: Workshop, day: date | None, sponsors: list[tuple[str, list[Sp
     performers = ws.people_in(PersonRole.SPEAKER) + ws.people_in(PersonRole.PANELIST)
     if performers:
         data["performer"] = [_person(p) for p in performers]
-    if ws.program_published:
+    if ws.program_public:
         sessions = db.session.scalars(
             sa.select(ProgramSession).where(ProgramSession.workshop_id == ws.id).order_by(ProgramSession.starts_at)
         )

@@ -116,7 +116,7 @@ def sponsor_tiers(ws: Workshop) -> list[tuple[str, list[SponsorInquiry]]]:
 def talks_of(ws: Workshop) -> dict[int, list[tuple[str, int]]]:
     """What each of the workshop's people does in the published program, in its order: a person's id to
     ``(what, item id)`` pairs such as ``("Keynote: Long memories", 7)`` or ``("Moderates the panel: Evaluation", 9)``."""
-    if not ws.program_published:
+    if not ws.program_public:
         return {}
     rows = db.session.execute(
         sa.select(ProgramPerson.person_id, ProgramPerson.role, ProgramItem.id, ProgramItem.kind, ProgramItem.title)
@@ -137,7 +137,7 @@ def talks_of(ws: Workshop) -> dict[int, list[tuple[str, int]]]:
 def panels_of(ws: Workshop) -> list[tuple[int, str, list[str], list[str]]]:
     """The published program's panels, in its order: ``(item id, topic, panelists' names, moderators' names)``,
     the workshop's people by their current name, typed names as typed (two statements)."""
-    if not ws.program_published:
+    if not ws.program_public:
         return []
     items = db.session.scalars(
         sa.select(ProgramItem)

@@ -394,7 +394,7 @@ def set_published(actor: User, ws: Workshop, published: bool) -> None:
 
 def is_public(ws: Workshop) -> bool:
     """The program is on the public site: published, and the accepted papers it names are public too."""
-    return ws.program_published and ws.accepted_published
+    return ws.program_public
 
 
 def people_choices(ws: Workshop) -> list[Person]:

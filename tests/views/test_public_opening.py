@@ -206,7 +206,13 @@ def test_a_published_program_puts_talk_titles_beside_the_speakers_and_sessions_i
     assert "Keynote: Long memories" not in before  # not published yet
     assert "Panelists Stay tuned! We plan to have two panels" in before
     with app.app_context():
-        db.session.scalar(sa.select(Workshop)).program_published = True  # type: ignore[union-attr]
+        ws = db.session.scalar(sa.select(Workshop))
+        assert ws is not None
+        ws.program_published = True
+        db.session.commit()
+    assert "Keynote: Long memories" not in text_of(visitor.get("/speakers"))  # (its accepted papers are not public)
+    with app.app_context():
+        db.session.scalar(sa.select(Workshop)).accepted_published = True  # type: ignore[union-attr]
         db.session.commit()
     html = visitor.get("/speakers").get_data(as_text=True)
     assert f'<p class="talk-title"><a href="/program/{ids[0]}">Keynote: Long memories</a></p>' in html

@@ -153,5 +153,10 @@ def test_a_published_program_and_its_items_are_in_it(app: Flask, client: FlaskCl
     with app.app_context():
         db.session.scalar(sa.select(Workshop)).program_published = True  # type: ignore[union-attr]
         db.session.commit()
+    # Published, but it names accepted papers that are not public yet: it is not on the site, so not in the map.
+    assert not any("/program" in u for u in locs(client, "/sitemap.xml"))
+    with app.app_context():
+        db.session.scalar(sa.select(Workshop)).accepted_published = True  # type: ignore[union-attr]
+        db.session.commit()
     got = locs(client, "/sitemap.xml")
     assert [u for u in got if "/program" in u] == [f"{base}/program"] + [f"{base}/program/{i}" for i in items]
