@@ -10,7 +10,7 @@ from portal.chair.blueprint import bp
 from portal.db import db, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
-from portal.models import SubmissionState, User
+from portal.models import ExtraReviewRequest, SubmissionState, User
 from portal.services import area_chairs
 from portal.web import get_submission, me, redirect_after, require_workshop
 
@@ -58,3 +58,15 @@ def set_area_chair(number: int) -> Response:
     outcome = work.attempt(choose)
     done = f"{person.name} is the area chair of #{sub.id}." if person else f"#{sub.id} has no area chair any more."
     return redirect_after(outcome, done, _back(number))
+
+
+@bp.post("/papers/<int:number>/extra-reviews/<int:request_id>/done")
+def resolve_extra_review(number: int, request_id: int) -> Response:
+    """Mark an area chair's request for an extra review done (a reviewer was added, or the chairs decided not to)."""
+    require_button()
+    sub = get_submission(number, permissions.can_chair_paper)
+    row = db.session.get(ExtraReviewRequest, request_id)
+    if row is None or row.submission_id != sub.id:
+        abort(404)
+    outcome = work.attempt(lambda: area_chairs.resolve_extra_review(me(), row))
+    return redirect_after(outcome, f"The extra review asked for #{sub.id} is marked done.", url_for(".paper", number=sub.id))

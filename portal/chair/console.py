@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import render_template, request, url_for
 
-from portal import charts
+from portal import charts, permissions
 from portal.chair.blueprint import bp
 from portal.forms import ButtonForm
 from portal.models import Decision, Presentation, Workshop
-from portal.services import console, review_form, scores
+from portal.services import area_chairs, console, review_form, scores
 from portal.web import me, require_workshop
+
+EXTRA_REQUESTS_SHOWN = 50  # open requests for an extra review listed on the console
 
 
 def _recommendations(ws: Workshop) -> dict[int, str]:
@@ -42,6 +44,7 @@ def home() -> str:
         topic_items=topic_items,
         per_day=o.per_day,
         disagreement=console.DISAGREEMENT,
+        extra_requests=area_chairs.open_requests(hidden=permissions.chair_conflicted_ids(me()))[:EXTRA_REQUESTS_SHOWN],
     )
 
 

@@ -91,6 +91,7 @@ def paper(number: int) -> str:
         calibrated=calibration.calibration(ws, me()).score.get(sub.id),
         response=responses.response_of(sub),
         area_chair=area_chairs.area_chairs_of([sub.id]).get(sub.id),
+        extra_requests=area_chairs.open_requests([sub.id]),
         now=utcnow(),
         calibration_explained=calibration.EXPLANATION,
         fields=permissions.visible_fields(permissions.review_audience(me(), sub), review_form.fields(ws, retired=True)),

@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
-from portal.models.area_chair import AreaChairAssignment
+from portal.models.area_chair import AreaChairAssignment, ExtraReviewRequest
 from portal.models.audit import AuditEvent, FormToken
 from portal.models.decision import Letter, LetterTemplate
 from portal.models.email import EmailState, OutgoingEmail
@@ -93,6 +93,7 @@ __all__ = [
     "DiscussionComment",
     "EmailState",
     "ExclusionReason",
+    "ExtraReviewRequest",
     "FieldKind",
     "FileKind",
     "FormToken",

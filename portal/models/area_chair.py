@@ -24,3 +24,18 @@ class AreaChairAssignment(db.Model):
 
     submission: Mapped[Submission] = relationship()
     area_chair: Mapped[User] = relationship(foreign_keys=[area_chair_id])
+
+
+class ExtraReviewRequest(db.Model):
+    """An area chair asks the chairs for one more review of a paper (with why); a chair marks it done."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    submission: Mapped[Submission] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])

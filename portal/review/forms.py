@@ -136,3 +136,14 @@ class DeclineForm(FlaskForm):
         validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters.")],
         description="For a conflict, what it is (a colleague, a recent co-author, an adviser). Optional.",
     )
+
+
+class ExtraReviewForm(FlaskForm):
+    """The area chair asks the chairs for one more review of a paper."""
+
+    reason = TextAreaField(
+        "Why the paper needs another review",
+        filters=[strip, unix_newlines],
+        description="The chairs read this on the paper's page and the console; say what expertise is missing.",
+        validators=[Length(min=1, max=2_000, message="Write between 1 and 2,000 characters.")],
+    )

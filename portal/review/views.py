@@ -24,9 +24,10 @@ from portal.models import (
     Workshop,
 )
 from portal.review.blueprint import bp
-from portal.review.forms import CommentForm, DeclineForm, review_form_for
+from portal.review.forms import CommentForm, DeclineForm, ExtraReviewForm, review_form_for
 from portal.services import (
     accounts,
+    area_chairs,
     assignments,
     bidding,
     decisions,
@@ -169,7 +170,14 @@ def paper(number: int) -> str:
     return _paper_page(number, CommentForm())
 
 
-def _paper_page(number: int, comment_form: CommentForm, decline_form: DeclineForm | None = None) -> str:
+def paper_page(number: int, *, extra_form: ExtraReviewForm) -> str:
+    """The paper's page with the area chair's extra-review form as posted (refused)."""
+    return _paper_page(number, CommentForm(), extra_form=extra_form)
+
+
+def _paper_page(
+    number: int, comment_form: CommentForm, decline_form: DeclineForm | None = None, extra_form: ExtraReviewForm | None = None
+) -> str:
     """The paper's page; ``comment_form`` is the discussion's form (a refused one keeps its text and errors)."""
     ws = require_workshop()
     sub = _paper(number)
@@ -205,6 +213,8 @@ def _paper_page(number: int, comment_form: CommentForm, decline_form: DeclineFor
         fields=permissions.visible_fields(permissions.review_audience(user, sub), review_form.fields(ws, retired=True)),
         show_authors=not ws.double_blind or permissions.can_chair_paper(user, sub),
         managed=_managed_view(sub) if permissions.manages(user, sub) else None,
+        overseen=_overseen_view(ws, sub) if permissions.oversees(user, sub) else None,
+        extra_form=extra_form or ExtraReviewForm(),
         button=ButtonForm(),
         decline_form=decline_form or DeclineForm(),
         response=responses.response_of(sub) if permissions.can_read_response(user, sub, utcnow()) else None,
@@ -220,6 +230,23 @@ def _managed_view(sub: Submission) -> dict[str, object]:
         .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.review))
     ).all()
     return {"assigned": assigned, "decisions": list(Decision), "presentations": list(Presentation)}
+
+
+def _overseen_view(ws: Workshop, sub: Submission) -> dict[str, object]:
+    """What the area chair's panel shows: every reviewer by name with their review's state (late ones marked), and
+    any extra review asked for and not yet done."""
+    assigned = db.session.scalars(
+        sa.select(ReviewAssignment)
+        .where(ReviewAssignment.submission_id == sub.id)
+        .order_by(ReviewAssignment.ordinal)
+        .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.review))
+    ).all()
+    now = utcnow()
+    return {
+        "assigned": assigned,
+        "late": {a.id for a in assigned if area_chairs.is_late(ws, a, now)},
+        "requests": area_chairs.open_requests([sub.id]),
+    }
 
 
 @bp.route("/papers/<int:number>/review", methods=["GET", "POST"])

@@ -507,7 +507,7 @@ def _a(label: str) -> str:
 
 
 def _home_of(role: str) -> str:
-    return "chair.home" if role == "chair" else "review.index"
+    return {"chair": "chair.home", "area_chair": "review.area_chair_home"}.get(role, "review.index")
 
 
 def create_user(

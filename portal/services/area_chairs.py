@@ -5,13 +5,26 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from portal import emails, permissions
-from portal.db import db, like_pattern, page_of
+from portal.db import db, like_pattern, page_of, utcnow
 from portal.domain import Conflicted, DomainError
-from portal.models import AreaChairAssignment, Submission, SubmissionState, User, Workshop
+from portal.models import (
+    AreaChairAssignment,
+    AuthorResponse,
+    ExtraReviewRequest,
+    PaperScore,
+    Review,
+    ReviewAssignment,
+    ReviewState,
+    Submission,
+    SubmissionState,
+    User,
+    Workshop,
+)
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries.conflicts import conflict_map, conflict_reasons
@@ -86,7 +99,7 @@ def set_area_chair(actor: User, ws: Workshop, sub: Submission, person: User | No
         sub=sub,
         person=person,
         url=external_url("review.paper", number=sub.id),
-        home=external_url("review.index"),
+        home=external_url("review.area_chair_home"),
     )
     db.session.flush()
     permissions.forget_area_chairs()
@@ -169,3 +182,143 @@ def picker(sub: Submission, *, q: str = "", page: int = 1, show_conflicted: bool
         for u in chosen
     ]
     return Picker(rows, total, page, pages, q, hidden, show_conflicted)
+
+
+# --- the area chair's work ------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """One paper an area chair oversees, as their home lists it."""
+
+    sub: Submission
+    assigned: int
+    done: int
+    late: int  # reviewers past the review deadline without a submitted review
+    mean: float | None
+    spread: int | None
+    responded: bool
+    extra_asked: bool  # an extra review asked for and not yet marked done
+
+
+def my_papers(user: User, ws: Workshop, now: datetime) -> list[Progress]:
+    """The papers ``user`` oversees (those they may still see: not withdrawn, not conflicted), with their reviews'
+    progress, in a fixed number of statements."""
+    subs = [
+        s
+        for s in db.session.scalars(
+            sa.select(Submission)
+            .join(AreaChairAssignment, AreaChairAssignment.submission_id == Submission.id)
+            .where(AreaChairAssignment.area_chair_id == user.id, Submission.workshop_id == ws.id)
+            .order_by(Submission.id)
+        )
+        if permissions.oversees(user, s)
+    ]
+    ids = [s.id for s in subs]
+    if not ids:
+        return []
+    scores = {p.submission_id: p for p in db.session.scalars(sa.select(PaperScore).where(PaperScore.submission_id.in_(ids)))}
+    late: Counter[int] = Counter()
+    if ws.review_deadline is not None and now >= ws.review_deadline:
+        late = Counter(
+            db.session.scalars(
+                sa.select(ReviewAssignment.submission_id)
+                .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
+                .where(
+                    ReviewAssignment.submission_id.in_(ids),
+                    ReviewAssignment.suspended_at.is_(None),
+                    sa.or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
+                )
+            )
+        )
+    responded = set(db.session.scalars(sa.select(AuthorResponse.submission_id).where(AuthorResponse.submission_id.in_(ids))))
+    asked = set(
+        db.session.scalars(
+            sa.select(ExtraReviewRequest.submission_id).where(
+                ExtraReviewRequest.submission_id.in_(ids), ExtraReviewRequest.resolved_at.is_(None)
+            )
+        )
+    )
+    rows = []
+    for s in subs:
+        score = scores.get(s.id)
+        rows.append(
+            Progress(
+                sub=s,
+                assigned=score.assigned if score else 0,
+                done=score.done if score else 0,
+                late=late[s.id],
+                mean=score.mean if score else None,
+                spread=score.spread if score else None,
+                responded=s.id in responded,
+                extra_asked=s.id in asked,
+            )
+        )
+    return rows
+
+
+def is_late(ws: Workshop, assignment: ReviewAssignment, now: datetime) -> bool:
+    """Past the review deadline without a submitted review."""
+    done = assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED
+    return not done and ws.review_deadline is not None and now >= ws.review_deadline
+
+
+def remind_reviewer(actor: User, ws: Workshop, sub: Submission, assignment: ReviewAssignment) -> None:
+    """The paper's area chair reminds one of its reviewers whose review is not in (one mail, from the portal,
+    the area chair's address to reply to)."""
+    if assignment.submission_id != sub.id or assignment.suspended_at is not None:
+        raise DomainError("This reviewer does not review this paper.")
+    if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
+        raise DomainError(f"Reviewer {assignment.ordinal} has submitted their review already.")
+    reviewer = assignment.reviewer
+    emails.queue(
+        kind="reminder",
+        to=reviewer.email,
+        reply_to=actor.email,
+        template="reminder",
+        subject=f"[{ws.label}] Reminder: your review of #{sub.id}",
+        ws=ws,
+        reviewer=reviewer,
+        items=[assignment],
+        home=external_url("review.index"),
+        from_area_chair=actor.name,
+    )
+    audit.record(actor, "mail.reminders", f"The area chair reminded Reviewer {assignment.ordinal} of #{sub.id}", submission=sub)
+    db.session.flush()
+
+
+def request_extra_review(actor: User, sub: Submission, reason: str) -> ExtraReviewRequest:
+    """The area chair asks the chairs for one more review of ``sub``; one open request a paper."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say why the paper needs another review (the chairs read it).")
+    pending = db.session.scalar(
+        sa.select(ExtraReviewRequest).where(ExtraReviewRequest.submission_id == sub.id, ExtraReviewRequest.resolved_at.is_(None))
+    )
+    if pending is not None:
+        raise DomainError("You have asked for an extra review of this paper already; the chairs have not yet marked it done.")
+    row = ExtraReviewRequest(submission_id=sub.id, requested_by_id=actor.id, reason=reason)
+    db.session.add(row)
+    audit.record(actor, "paper.extra_review", f"The area chair asked for an extra review of #{sub.id}", submission=sub)
+    db.session.flush()
+    return row
+
+
+def open_requests(sub_ids: list[int] | None = None, hidden: sa.Select[tuple[int]] | None = None) -> list[ExtraReviewRequest]:
+    """Extra reviews asked for and not yet done, oldest first: of these papers, or of every paper but ``hidden``."""
+    stmt = sa.select(ExtraReviewRequest).where(ExtraReviewRequest.resolved_at.is_(None))
+    if sub_ids is not None:
+        stmt = stmt.where(ExtraReviewRequest.submission_id.in_(sub_ids))
+    if hidden is not None:
+        stmt = stmt.where(ExtraReviewRequest.submission_id.not_in(hidden))
+    return list(db.session.scalars(stmt.order_by(ExtraReviewRequest.created_at, ExtraReviewRequest.id)))
+
+
+def resolve_extra_review(actor: User, row: ExtraReviewRequest) -> None:
+    if row.resolved_at is not None:
+        raise DomainError("This request is marked done already.")
+    row.resolved_at, row.resolved_by_id = utcnow(), actor.id
+    audit.record(
+        actor, "paper.extra_review", f"Marked the extra review asked for #{row.submission_id} done", submission=row.submission_id
+    )
+    db.session.flush()

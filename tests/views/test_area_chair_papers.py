@@ -7,13 +7,15 @@ paper (404), as a conflicted reviewer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal.db import db
-from portal.models import AreaChairAssignment, Phase, Workshop
+from portal.db import db, utcnow
+from portal.models import AreaChairAssignment, ExtraReviewRequest, Phase, ReviewAssignment, Workshop
 from tests.conftest import SMTPRecorder, Worlds, text_of
 from tests.factories import login, make_user
 from tests.views.test_reviewing import PEOPLE, REX_COMMENT, REX_REVIEW, World, build, flashes, follow, post
@@ -137,3 +139,83 @@ def test_the_area_chair_reads_the_reviews_but_not_who_wrote_the_paper_and_a_conf
     assert refused.status_code == 404 and text_of(refused) == text_of(missing)
     assert ines.get(f"/review/papers/{w.n('p1')}/pdf").status_code == 404
     assert ines.get(f"/review/papers/{w.n('p2')}").status_code == 200
+
+
+def review_deadline_passed(w: World) -> None:
+    with w.app.app_context():
+        db.session.scalars(sa.select(Workshop)).one().review_deadline = utcnow() - timedelta(hours=1)
+        db.session.commit()
+
+
+def test_the_area_chair_home_lists_their_papers_with_the_reviews_progress(w: World) -> None:
+    alma = sign_in(w, "alma")
+    assert "No papers yet: the chairs give you papers to oversee." in text_of(alma.get("/review/area-chair"))
+    make_area_chair(w, "p1", "alma")
+    make_area_chair(w, "p2", "alma")
+    review_deadline_passed(w)
+    page = text_of(alma.get("/review/area-chair"))
+    assert "2 papers; 1 of 4 reviews in; 3 late." in page
+    assert f"{w.n('p1')} Ring Attention Beyond a Million Tokens 1/2 1 4.00 0 — —" in page
+    assert f"{w.n('p2')} Memory Tokens for Endless Dialogue 0/2 2 — — — —" in page
+    assert "Ada Author" not in page and "Otto Other" not in page
+    for key in ("rex", "ada", "carla"):  # not area chairs
+        assert sign_in(w, key).get("/review/area-chair").status_code == 403
+
+
+def test_the_area_chair_reminds_a_late_reviewer_by_mail(w: World, smtp: SMTPRecorder) -> None:
+    make_area_chair(w, "p1", "alma")
+    review_deadline_passed(w)
+    alma = sign_in(w, "alma")
+    paper = f"/review/papers/{w.n('p1')}"
+    page = text_of(alma.get(paper))
+    assert "Reviewer 1: Rita Reviewer (rita@example.org) · not started · late Remind" in page
+    assert "Reviewer 2: Rex Reader (rex@example.org) · submitted" in page
+    [rita, rex] = _assignment_ids(w, "p1")
+    done = post(alma, f"{paper}/remind/{rita}", token_page=paper)
+    assert flashes(follow(alma, done)) == ["Reviewer 1 is reminded by mail."]
+    [mail] = smtp.wait_for(1)
+    assert mail["To"] == "rita@example.org" and mail["Reply-To"] == "alma@example.org"
+    assert mail["Subject"] == f"[LongLLM 2024] Reminder: your review of #{w.n('p1')}"
+    assert "a friendly reminder from the area chair, Alma Area, of LongLLM 2024" in " ".join(mail.get_content().split())
+    refused = post(alma, f"{paper}/remind/{rex}", token_page=paper)
+    assert flashes(follow(alma, refused)) == ["Reviewer 2 has submitted their review already."]
+    for key in ("rex", "carla", "ines"):  # a reviewer of the paper, a chair (no area chair), another area chair
+        assert post(sign_in(w, key), f"{paper}/remind/{rita}", token_page="/").status_code == 404
+    assert smtp.wait_for(2, timeout=0.3) == [mail]
+
+
+def test_the_area_chair_asks_for_an_extra_review_and_the_chairs_see_it(w: World) -> None:
+    make_area_chair(w, "p1", "alma")
+    alma = sign_in(w, "alma")
+    paper = f"/review/papers/{w.n('p1')}"
+    empty = post(alma, f"{paper}/extra-review", {"reason": "  "}, token_page=paper)
+    assert empty.status_code == 422 and "Write between 1 and 2,000 characters." in text_of(empty)
+    asked = post(alma, f"{paper}/extra-review", {"reason": "Nobody here knows sequence parallelism."}, token_page=paper)
+    assert flashes(follow(alma, asked)) == [
+        "The chairs see your request for an extra review on the paper's page and the console."
+    ]
+    assert "They have not yet marked it done." in text_of(alma.get(paper))
+    again = post(alma, f"{paper}/extra-review", {"reason": "Again."}, token_page=paper)
+    assert "You have asked for an extra review of this paper already" in flashes(follow(alma, again))[0]
+
+    carla = sign_in(w, "carla")
+    assert "#1 Ring Attention Beyond a Million Tokens: Alma Area" in text_of(carla.get("/chair/")).replace(f"#{w.n('p1')}", "#1")
+    chair_page = f"/chair/papers/{w.n('p1')}"
+    assert "An extra review is asked for by Alma Area" in text_of(carla.get(chair_page))
+    with w.app.app_context():
+        rid = db.session.scalar(sa.select(ExtraReviewRequest.id))
+    done = post(carla, f"{chair_page}/extra-reviews/{rid}/done", token_page=chair_page)
+    assert flashes(follow(carla, done)) == [f"The extra review asked for #{w.n('p1')} is marked done."]
+    assert "An extra review is asked for" not in text_of(carla.get(chair_page))
+    assert post(sign_in(w, "rex"), f"{paper}/extra-review", {"reason": "x"}, token_page="/").status_code == 404
+
+
+def _assignment_ids(w: World, paper: str) -> list[int]:
+    with w.app.app_context():
+        return list(
+            db.session.scalars(
+                sa.select(ReviewAssignment.id)
+                .where(ReviewAssignment.submission_id == w.n(paper))
+                .order_by(ReviewAssignment.ordinal)
+            )
+        )

@@ -287,6 +287,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("review.manage_assign", "POST"): signed_in("404"),
     ("review.manage_remove", "POST"): signed_in("404"),
     ("review.manage_decide", "POST"): signed_in("404"),
+    # an area chair's (nobody here is one: their home is refused, a paper's actions are for its area chair only)
+    ("review.area_chair_home", "GET"): signed_in("403"),
+    ("review.remind_reviewer", "POST"): signed_in("404"),
+    ("review.ask_extra_review", "POST"): signed_in("404"),
     # --- chairs: settings and members
     ("settings.index", "GET"): chair_only(),
     ("settings.index", "POST"): chair_only("422"),
@@ -326,6 +330,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.set_manager", "POST"): chair_only("redirect"),  # no address given: refused
     ("chair.pick_area_chair", "GET"): chair_only(chair_author="404"),  # paper 1's area chair: not for its author
     ("chair.set_area_chair", "POST"): chair_only("redirect", "404"),  # nobody chosen: refused
+    ("chair.resolve_extra_review", "POST"): chair_only("404"),  # paper 1 has no request for an extra review
     ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
     ("chair.run_assignment", "POST"): chair_only("redirect!"),
     ("chair.remind", "POST"): chair_only(),  # no "confirm=1": only the confirmation page
@@ -803,6 +808,7 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "proposal_id": world.proposal,
         "exclusion_id": world.exclusion,
         "kept_id": world.kept,
+        "request_id": 1,  # (no request for an extra review in the world: nothing to name)
         "token_id": world.api_token,
         "job_id": world.job,
         "invitation_id": world.invitation,

@@ -1,0 +1,58 @@
+"""Area chairs (issue 21.2): their papers with the reviews' progress, and on a paper they oversee: remind a late
+reviewer, ask the chairs for an extra review. The paper page itself is the reviewers' (``views.paper``), which
+shows an area chair every review and the discussion, and their panel."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from portal import permissions, work
+from portal.db import db, utcnow
+from portal.forms import require_button
+from portal.models import ReviewAssignment
+from portal.review.blueprint import bp
+from portal.review.forms import ExtraReviewForm
+from portal.review.views import paper_page
+from portal.services import area_chairs
+from portal.web import get_submission, me, redirect_after, require_workshop
+
+
+@bp.get("/area-chair")
+def area_chair_home() -> str:
+    """The papers this area chair oversees: reviews in of those assigned, late reviewers, mean and spread of the
+    recommendations, whether the authors responded and whether an extra review is asked for."""
+    ws = require_workshop()
+    if not permissions.is_area_chair(me()):
+        abort(403)
+    return render_template("review/area_chair.html", ws=ws, papers=area_chairs.my_papers(me(), ws, utcnow()))
+
+
+@bp.post("/papers/<int:number>/remind/<int:assignment_id>")
+def remind_reviewer(number: int, assignment_id: int) -> Response:
+    require_button()
+    ws = require_workshop()
+    sub = get_submission(number, permissions.oversees)
+    assignment = db.session.get(ReviewAssignment, assignment_id)
+    if assignment is None or assignment.submission_id != sub.id:
+        abort(404)
+    ordinal = assignment.ordinal
+    outcome = work.attempt(lambda: area_chairs.remind_reviewer(me(), ws, sub, assignment))
+    back = url_for(".paper", number=sub.id, _anchor="oversee")
+    return redirect_after(outcome, f"Reviewer {ordinal} is reminded by mail.", back)
+
+
+@bp.post("/papers/<int:number>/extra-review")
+def ask_extra_review(number: int) -> Response | tuple[str, int]:
+    sub = get_submission(number, permissions.oversees)
+    form = ExtraReviewForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return paper_page(sub.id, extra_form=form), 422
+    outcome = work.attempt(lambda: area_chairs.request_extra_review(me(), sub, form.reason.data or ""))
+    if not outcome.ok:
+        flash(outcome.problem, "error")
+        return redirect(url_for(".paper", number=sub.id, _anchor="oversee"))
+    flash("The chairs see your request for an extra review on the paper's page and the console.", "success")
+    return redirect(url_for(".paper", number=sub.id, _anchor="oversee"))
