@@ -23,7 +23,7 @@ from portal.models import (
     Workshop,
 )
 from portal.queries import accepted
-from portal.services import calibration, decisions
+from portal.services import calibration, decisions, meta_reviews
 from portal.urls import safe_next
 from portal.web import get_submission, me, redirect_after, require_workshop
 
@@ -55,6 +55,7 @@ def decisions_page() -> str:
         decisions=list(Decision),
         presentations=list(Presentation),
         back=url_for(".decisions", **table.query.args()),
+        recommended=meta_reviews.recommendation_labels(ws, [row.sub.id for row in rows]),
     )
 
 

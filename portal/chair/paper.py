@@ -25,7 +25,7 @@ from portal.models import (
     User,
 )
 from portal.queries.conflicts import reviewer_conflicts
-from portal.services import area_chairs, calibration, kept_drafts, responses, review_form
+from portal.services import area_chairs, calibration, kept_drafts, meta_reviews, responses, review_form
 from portal.services.assignment_lists import CONFLICTS_A_PAPER
 from portal.templating import format_datetime
 from portal.web import get_submission, me, redirect_after, require_workshop
@@ -77,6 +77,7 @@ def paper(number: int) -> str:
         sa.select(AuditEvent).where(AuditEvent.submission_id == sub.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     ).all()
     letter = db.session.scalar(sa.select(Letter).where(Letter.submission_id == sub.id))
+    meta = meta_reviews.meta_review_of(sub)
     submitted = [a.review.recommendation for a in assigned if a.review and a.review.state == ReviewState.SUBMITTED]
     return render_template(
         "chair/paper.html",
@@ -92,6 +93,9 @@ def paper(number: int) -> str:
         response=responses.response_of(sub),
         area_chair=area_chairs.area_chairs_of([sub.id]).get(sub.id),
         extra_requests=area_chairs.open_requests([sub.id]),
+        meta=meta,
+        meta_fields=meta_reviews.fields(ws, retired=True),
+        meta_recommendation=meta_reviews.recommendation_label(ws, meta),
         now=utcnow(),
         calibration_explained=calibration.EXPLANATION,
         fields=permissions.visible_fields(permissions.review_audience(me(), sub), review_form.fields(ws, retired=True)),

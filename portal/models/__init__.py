@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
-from portal.models.area_chair import AreaChairAssignment, ExtraReviewRequest
+from portal.models.area_chair import DEFAULT_META_FORM, AreaChairAssignment, ExtraReviewRequest, MetaReview, default_meta_fields
 from portal.models.audit import AuditEvent, FormToken
 from portal.models.decision import Letter, LetterTemplate
 from portal.models.email import EmailState, OutgoingEmail
@@ -72,6 +72,7 @@ __all__ = [
     "AOE_ZONE",
     "CONFIDENCES",
     "DEFAULT_FORM",
+    "DEFAULT_META_FORM",
     "RECOMMENDATIONS",
     "REVIEW_FIELDS",
     "ROLE_LABELS",
@@ -107,6 +108,7 @@ __all__ = [
     "Letter",
     "LetterTemplate",
     "LoginFailure",
+    "MetaReview",
     "OutgoingEmail",
     "PaperFieldScore",
     "PaperScore",
@@ -146,4 +148,5 @@ __all__ = [
     "UserPaper",
     "Workshop",
     "default_fields",
+    "default_meta_fields",
 ]

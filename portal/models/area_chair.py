@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import db, utcnow
+from portal.models.review_form import Audience, FieldKind, ReviewField
 from portal.models.submission import Submission
 from portal.models.user import User
 
@@ -39,3 +42,74 @@ class ExtraReviewRequest(db.Model):
 
     submission: Mapped[Submission] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+
+
+class MetaReview(db.Model):
+    """A paper's meta-review, written by its area chair on the meta-review form (``ReviewField`` rows with
+    ``form="meta"``); the answers by the field's key. Shown to others once submitted (``submitted_at``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), unique=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+
+    def answer(self, key: str) -> Any:
+        return (self.answers or {}).get(key)
+
+    def content(self) -> dict[str, Any]:
+        return dict(self.answers or {})
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    @property
+    def recommendation(self) -> Any:
+        return self.answer("recommendation")
+
+
+#: The meta-review form every workshop starts with: the area chair's recommendation and confidential note for
+#: the chairs, and the meta-review the authors read once the letters are sent.
+DEFAULT_META_FORM: tuple[dict[str, Any], ...] = (
+    {
+        "key": "recommendation",
+        "kind": FieldKind.SCORE,
+        "label": "Recommendation",
+        "required": True,
+        "options": {"labels": ["Reject", "Accept"], "best": "high"},
+        "visibility": Audience.CHAIRS,
+    },
+    {
+        "key": "metareview",
+        "kind": FieldKind.TEXT,
+        "label": "Meta-review",
+        "help": "A summary of the reviews, the discussion and the response, and the reasons for your recommendation.",
+        "required": True,
+        "visibility": Audience.AUTHORS,
+    },
+    {"key": "confidential", "kind": FieldKind.TEXT, "label": "Confidential note to the chairs", "visibility": Audience.CHAIRS},
+)
+
+
+def default_meta_fields(workshop_id: int | None) -> list[ReviewField]:
+    """The default meta-review form as (unsaved) rows."""
+    return [
+        ReviewField(
+            workshop_id=workshop_id,
+            form="meta",
+            position=i,
+            min_words=None,
+            max_words=None,
+            is_console_column=False,
+            retired_at=None,
+            **({"required": False, "help": "", "options": {}} | copy.deepcopy(spec)),
+        )
+        for i, spec in enumerate(DEFAULT_META_FORM, start=1)
+    ]

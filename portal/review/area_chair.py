@@ -4,18 +4,19 @@ shows an area chair every review and the discussion, and their panel."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal import permissions, work
 from portal.db import db, utcnow
 from portal.forms import require_button
 from portal.models import ReviewAssignment
+from portal.queries import letter_sent
 from portal.review.blueprint import bp
-from portal.review.forms import ExtraReviewForm
+from portal.review.forms import ExtraReviewForm, review_form_for
 from portal.review.views import paper_page
-from portal.services import area_chairs
-from portal.web import get_submission, me, redirect_after, require_workshop
+from portal.services import area_chairs, meta_reviews, review_form
+from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
 
 @bp.get("/area-chair")
@@ -47,7 +48,7 @@ def ask_extra_review(number: int) -> Response | tuple[str, int]:
     sub = get_submission(number, permissions.oversees)
     form = ExtraReviewForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         return paper_page(sub.id, extra_form=form), 422
     outcome = work.attempt(lambda: area_chairs.request_extra_review(me(), sub, form.reason.data or ""))
@@ -56,3 +57,42 @@ def ask_extra_review(number: int) -> Response | tuple[str, int]:
         return redirect(url_for(".paper", number=sub.id, _anchor="oversee"))
     flash("The chairs see your request for an extra review on the paper's page and the console.", "success")
     return redirect(url_for(".paper", number=sub.id, _anchor="oversee"))
+
+
+@bp.route("/papers/<int:number>/meta-review", methods=["GET", "POST"])
+def meta_review(number: int) -> str | Response | tuple[str, int]:
+    """The paper's area chair writes its meta-review on the form the chairs set (a draft, then submitted; editable
+    until the decision letter is sent)."""
+    ws = require_workshop()
+    sub = get_submission(number, permissions.oversees)
+    existing = meta_reviews.meta_review_of(sub)
+    form_class = review_form_for(meta_reviews.fields(ws))
+    form = form_class.from_model(existing) if request.method == "GET" else form_class()  # type: ignore[arg-type]
+    form.keep_given(existing)  # type: ignore[arg-type]
+    problems: list[str] = []
+    marked: dict[str, str] = {}
+    if form.validate_on_submit():
+        submit = request.form.get("action") == "submit"
+        outcome = work.attempt(lambda: meta_reviews.save_meta_review(me(), ws, sub, **form.to_input(), submit=submit))
+        if outcome.ok:
+            flash(
+                "Your meta-review is submitted: the chairs read it, and the fields for the authors go with the letter."
+                if outcome.value.submitted  # type: ignore[union-attr]
+                else "Your draft meta-review is saved. Submit it when it is ready.",
+                "success",
+            )
+            return redirect(url_for(".paper", number=sub.id, _anchor="meta-review"))
+        problems.append(outcome.problem)
+        if isinstance(outcome.error, review_form.AnswersRefused):
+            marked = outcome.error.problems
+        existing = meta_reviews.meta_review_of(sub)
+    return form_page(
+        "review/meta_review.html",
+        form=form,
+        problems=problems,
+        marked=marked,
+        ws=ws,
+        sub=sub,
+        meta=existing,
+        final=letter_sent(sub),
+    )

@@ -42,7 +42,7 @@ from portal.models.submission import submission_topic
 from portal.permissions import chair_conflicted_ids
 from portal.queries import letter_sent
 from portal.sandbox import BudgetExceeded, chair_sandbox
-from portal.services import audit, review_form
+from portal.services import audit, meta_reviews, review_form
 from portal.services.calibration import calibration
 
 DEFAULT_ACCEPT = """Dear {{ authors }},
@@ -85,6 +85,7 @@ PLACEHOLDERS = (
     "reviews",
     "review_list",
     "response",
+    "meta_review",
     "workshop",
 )
 #: What ``check_template`` tries a template on: "x" for each placeholder, and a review for ``review_list``.
@@ -276,6 +277,7 @@ def render_letter(
     reviews: list[dict[str, Any]] | None = None,
     templates: dict[str, str] | None = None,
     responses: dict[int, str] | None = None,
+    metas: dict[int, str] | None = None,
 ) -> tuple[str, str]:
     """The letter's subject and body; ``reviews`` (``_author_reviews``), ``templates`` and ``responses``
     (``_responses``) when the caller fetched them already (many letters)."""
@@ -296,6 +298,7 @@ def render_letter(
         "reviews": as_text(reviews),
         "review_list": reviews,
         "response": (responses if responses is not None else _responses([sub.id])).get(sub.id, ""),
+        "meta_review": (metas if metas is not None else meta_reviews.for_authors(ws, [sub.id])).get(sub.id, ""),
         "workshop": f"{ws.label}",
     }
     try:
@@ -362,6 +365,7 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
     letters = {x.submission_id: x for x in db.session.scalars(sa.select(Letter).where(Letter.submission_id.not_in(mine)))}
     reviews = _author_reviews(decided, ws) if with_reviews else {}
     responses = _responses(decided)
+    metas = meta_reviews.for_authors(ws, decided)
     templates = saved_templates(ws)
     for sub in subs:
         letter = letters.get(sub.id)
@@ -370,7 +374,13 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
         if letter is not None and (letter.email_id is not None or (letter.edited and not letter.stale)):
             continue
         subject, body = render_letter(
-            ws, sub, with_reviews=with_reviews, reviews=reviews.get(sub.id, []), templates=templates, responses=responses
+            ws,
+            sub,
+            with_reviews=with_reviews,
+            reviews=reviews.get(sub.id, []),
+            templates=templates,
+            responses=responses,
+            metas=metas,
         )
         if letter is None:
             letter = Letter(submission_id=sub.id, submission=sub)

@@ -23,7 +23,7 @@ from portal.extensions import limiter
 from portal.forms import choices
 from portal.models import ConflictReason, FileKind, Submission, SubmissionState, User, Workshop
 from portal.pdfcheck import PdfReport
-from portal.services import decisions, responses, submission_list, submissions
+from portal.services import decisions, meta_reviews, responses, submission_list, submissions
 from portal.services.submissions import CheckedFile, Details, UploadRefused
 from portal.storage import LocalStorage
 from portal.submissions.blueprint import bp
@@ -492,6 +492,9 @@ def _detail_page(sub: Submission, response_form: ResponseForm | None = None, pro
         # The reviews as the authors read them (issue 21.4): for the authors once the letter is sent, and for the
         # chairs who handle the paper (what its authors get); an author-chair is an author here.
         author_reviews=decisions.reviews_for_authors(sub) if permissions.review_audience(me(), sub) is not None else "",
+        meta_for_authors=meta_reviews.for_authors(ws, [sub.id]).get(sub.id, "")
+        if permissions.can_see_decision(me(), sub)
+        else "",
         response=saved,
         response_form=response_form,
         response_problem=problem,

@@ -1580,6 +1580,57 @@ def response_stored(world: World, sent: Sent, before: Before) -> None:
         assert row is not None and row.body == unix_newlines(sent["body"]).strip()
 
 
+# --- issue 21.2: the area chair's meta-review and request for an extra review ------------------------------
+
+
+def with_an_area_chair(world: World) -> None:
+    """Rex is an area chair and oversees p1 (not decided: its meta-review may be written)."""
+    from portal.models import AreaChairAssignment
+
+    with world.db():
+        world.user("rex").is_area_chair = True
+        db.session.add(AreaChairAssignment(submission_id=world.sub("p1").id, area_chair_id=world.ids["rex"]))
+        db.session.commit()
+
+
+def meta_version(world: World, _: dict[str, Any]) -> str:
+    from portal.models import MetaReview
+
+    with world.db():
+        row = db.session.scalar(sa.select(MetaReview).where(MetaReview.submission_id == world.sub("p1").id))
+        return str(row.version) if row else ""
+
+
+@st.composite
+def meta_review_form(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "recommendation": draw(st.sampled_from(["1", "2", ""])),
+        "metareview": draw(st.text(TEXT_CHARS, max_size=400)),
+        "confidential": draw(st.text(TEXT_CHARS, max_size=200)),
+        "action": draw(st.sampled_from(["draft", "submit"])),
+        "version": Live(meta_version),
+    }
+
+
+def meta_review_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import MetaReview
+
+    with world.db():
+        row = db.session.scalar(sa.select(MetaReview).where(MetaReview.submission_id == world.sub("p1").id))
+        assert row is not None
+        for key in ("metareview", "confidential"):
+            if key in sent.data and sent[key]:
+                assert row.answers.get(key) == unix_newlines(sent[key])
+
+
+def extra_review_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import ExtraReviewRequest
+
+    with world.db():
+        row = db.session.scalar(sa.select(ExtraReviewRequest).where(ExtraReviewRequest.submission_id == world.sub("p1").id))
+        assert row is not None and row.reason == unix_newlines(sent["reason"]).strip()
+
+
 # --- issue 24: a sponsor's follow-up, a person's photo ---------------------------------------------------
 
 PICTURE = jpeg_with_location(64, 48)
@@ -2443,6 +2494,28 @@ CASES: list[Case] = [
         limits={"body": 20_000},
         setup=with_a_response_phase,
         sample={"body": "We thank the reviewers.", "version": Live(response_version)},
+    ),
+    Case(
+        "meta-review",
+        "rex",
+        "/review/papers/1/meta-review",
+        meta_review_form(),
+        Sent.success,
+        meta_review_stored,
+        limits={"metareview": 20_000, "confidential": 20_000},
+        setup=with_an_area_chair,
+        sample={"recommendation": "2", "metareview": "Sound.", "action": "submit", "version": Live(meta_version)},
+    ),
+    Case(
+        "extra-review",
+        "rex",
+        "/review/papers/1/extra-review",
+        st.fixed_dictionaries({"reason": st.text(TEXT_CHARS, min_size=1, max_size=400)}),
+        Sent.success,
+        extra_review_stored,
+        limits={"reason": 2_000},
+        setup=with_an_area_chair,
+        sample={"reason": "Nobody knows sequence parallelism."},
     ),
     Case(
         "program-order",

@@ -291,6 +291,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("review.area_chair_home", "GET"): signed_in("403"),
     ("review.remind_reviewer", "POST"): signed_in("404"),
     ("review.ask_extra_review", "POST"): signed_in("404"),
+    ("review.meta_review", "GET"): signed_in("404"),
+    ("review.meta_review", "POST"): signed_in("404"),
     # --- chairs: settings and members
     ("settings.index", "GET"): chair_only(),
     ("settings.index", "POST"): chair_only("422"),
