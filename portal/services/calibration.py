@@ -78,15 +78,23 @@ def fit(reviews: list[tuple[int, int, float]], shrink: float = SHRINK) -> Calibr
 
 
 #: The last fits of this process, by what they were fitted on (see ``calibration``).
-_FITS: dict[tuple[int, ...], Calibration] = {}
+_FITS: dict[tuple[int | str, ...], Calibration] = {}
 
 
 def calibration(ws: Workshop, viewer: User) -> Calibration:
     """The model over the submitted reviews (their assignment not suspended) of the papers ``viewer`` handles.
-    Kept by a fingerprint of those reviews (how many, the sum of their ids and of their versions: a review saved
-    again raises its version), so it is fitted again only after a review changed; one statement otherwise."""
+    Kept by a fingerprint of those reviews (how many, the sums of their ids, versions and reviewers, the latest
+    save: a review saved again raises its version), so it is fitted again only after a review changed; one
+    statement otherwise."""
     counted = (
-        sa.select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id, Review.recommendation, Review.id, Review.version)
+        sa.select(
+            ReviewAssignment.submission_id,
+            ReviewAssignment.reviewer_id,
+            Review.recommendation,
+            Review.id,
+            Review.version,
+            Review.updated_at,
+        )
         .join(Review, Review.assignment_id == ReviewAssignment.id)
         .join(Submission, Submission.id == ReviewAssignment.submission_id)
         .where(
@@ -96,9 +104,13 @@ def calibration(ws: Workshop, viewer: User) -> Calibration:
             ReviewAssignment.suspended_at.is_(None),
         )
     ).subquery()
-    total = (sa.func.coalesce(sa.func.sum(column), 0) for column in (counted.c.id, counted.c.version))
-    count, ids, versions = db.session.execute(sa.select(sa.func.count(), *total)).one()
-    key = (ws.id, int(count), int(ids), int(versions))  # (another chair's papers are other reviews: another key)
+    total = (sa.func.coalesce(sa.func.sum(column), 0) for column in (counted.c.id, counted.c.version, counted.c.reviewer_id))
+    # (the latest change too: two databases, or a database emptied and filled again as the tests do, can hold
+    # reviews with the same numbers and versions, never saved at the same moment)
+    count, ids, versions, people, latest = db.session.execute(
+        sa.select(sa.func.count(), *total, sa.func.max(counted.c.updated_at))
+    ).one()
+    key = (ws.id, int(count), int(ids), int(versions), int(people), str(latest))  # (another chair's papers: another key)
     found = _FITS.get(key)
     if found is None:
         rows = db.session.execute(sa.select(counted.c.submission_id, counted.c.reviewer_id, counted.c.recommendation)).all()
