@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -10,8 +11,8 @@ from portal.chair.blueprint import bp
 from portal.db import db, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
-from portal.models import ExtraReviewRequest, SubmissionState, User
-from portal.services import area_chairs
+from portal.models import AreaChairAssignment, ExtraReviewRequest, Submission, SubmissionState, User
+from portal.services import area_chairs, meta_reviews
 from portal.web import get_submission, me, redirect_after, require_workshop
 
 
@@ -70,3 +71,22 @@ def resolve_extra_review(number: int, request_id: int) -> Response:
         abort(404)
     outcome = work.attempt(lambda: area_chairs.resolve_extra_review(me(), row))
     return redirect_after(outcome, f"The extra review asked for #{sub.id} is marked done.", url_for(".paper", number=sub.id))
+
+
+@bp.get("/area-chairs")
+def area_chairs_progress() -> str:
+    """Every area chair: the papers they oversee, the reviews in, the meta-reviews written and what they recommend."""
+    ws = require_workshop()
+    labels = meta_reviews.recommendation_labels(ws, area_chairs.area_chair_paper_ids(ws))
+    rows = area_chairs.progress(ws, me(), labels)
+    without = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Submission)
+        .where(
+            Submission.workshop_id == ws.id,
+            Submission.state == SubmissionState.SUBMITTED,
+            Submission.id.not_in(sa.select(AreaChairAssignment.submission_id)),
+            Submission.id.not_in(permissions.chair_conflicted_ids(me())),
+        )
+    )
+    return render_template("chair/area_chairs.html", ws=ws, rows=rows, without=without)

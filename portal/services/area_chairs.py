@@ -16,6 +16,7 @@ from portal.models import (
     AreaChairAssignment,
     AuthorResponse,
     ExtraReviewRequest,
+    MetaReview,
     PaperScore,
     Review,
     ReviewAssignment,
@@ -322,3 +323,65 @@ def resolve_extra_review(actor: User, row: ExtraReviewRequest) -> None:
         actor, "paper.extra_review", f"Marked the extra review asked for #{row.submission_id} done", submission=row.submission_id
     )
     db.session.flush()
+
+
+# --- the chairs' view of the area chairs ------------------------------------------------------------------
+
+
+@dataclass
+class AreaChairProgress:
+    user: User
+    papers: list[int]  # the numbers of the papers they oversee (of those the viewing chair handles)
+    assigned: int  # reviews assigned on those papers
+    done: int  # reviews in
+    meta_done: int  # meta-reviews submitted
+    recommendations: Counter[str]  # the submitted meta-reviews' recommendations, by label
+
+
+def progress(ws: Workshop, viewer: User, recommendation_labels: dict[int, str]) -> list[AreaChairProgress]:
+    """Every area chair with the papers they oversee, the reviews in of those assigned, the meta-reviews written and
+    their recommendations (``recommendation_labels``: by paper), leaving out the papers ``viewer`` may not handle;
+    a fixed number of statements."""
+    hidden = permissions.chair_conflicted_ids(viewer)
+    people = list(db.session.scalars(sa.select(User).where(User.is_area_chair).order_by(sa.func.lower(User.name), User.id)))
+    pairs = db.session.execute(
+        sa.select(AreaChairAssignment.area_chair_id, Submission.id)
+        .join(Submission, Submission.id == AreaChairAssignment.submission_id)
+        .where(
+            Submission.workshop_id == ws.id,
+            Submission.state == SubmissionState.SUBMITTED,
+            Submission.id.not_in(hidden),
+        )
+        .order_by(Submission.id)
+    ).all()
+    ids = [sid for _, sid in pairs]
+    scores = {p.submission_id: p for p in db.session.scalars(sa.select(PaperScore).where(PaperScore.submission_id.in_(ids)))}
+    metas = set(
+        db.session.scalars(
+            sa.select(MetaReview.submission_id).where(MetaReview.submission_id.in_(ids), MetaReview.submitted_at.is_not(None))
+        )
+    )
+    rows = {u.id: AreaChairProgress(u, [], 0, 0, 0, Counter()) for u in people}
+    for uid, sid in pairs:
+        row = rows.get(uid)
+        if row is None:  # (no longer an area chair: the paper shows on its page, not here)
+            continue
+        row.papers.append(sid)
+        if (score := scores.get(sid)) is not None:
+            row.assigned += score.assigned
+            row.done += score.done
+        if sid in metas:
+            row.meta_done += 1
+            if sid in recommendation_labels:
+                row.recommendations[recommendation_labels[sid]] += 1
+    return list(rows.values())
+
+
+def area_chair_paper_ids(ws: Workshop) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(AreaChairAssignment.submission_id)
+            .join(Submission, Submission.id == AreaChairAssignment.submission_id)
+            .where(Submission.workshop_id == ws.id)
+        )
+    )

@@ -168,7 +168,7 @@ def test_same_statements_and_a_small_page_at_2000_papers_as_at_20(app: Flask) ->
 # --- the chair area's one navigation ----------------------------------------------------------------------
 
 SECTIONS = {
-    "Papers": ["Overview", "Submissions", "Files & deadlines", "Assignments", "Conflicts", "Decisions"],
+    "Papers": ["Overview", "Submissions", "Files & deadlines", "Assignments", "Area chairs", "Conflicts", "Decisions"],
     "Communication": ["Letters", "Group mail"],
     "Setup": ["Reviewing settings", "Review form", "Submission settings", "Members", "Invitations", "Public site"],
     "Records": ["Exports", "Jobs", "Audit log"],
@@ -179,6 +179,7 @@ CURRENT = {
     "/chair/submissions": "Submissions",
     "/submissions/all": "Files & deadlines",
     "/chair/assignments": "Assignments",
+    "/chair/area-chairs": "Area chairs",
     "/chair/conflicts": "Conflicts",
     "/chair/decisions": "Decisions",
     "/chair/letters": "Letters",

@@ -91,3 +91,16 @@ def test_who_reads_which_fields_of_the_meta_review(w: World, smtp: SMTPRecorder)
     with w.app.app_context():
         body = db.session.scalar(sa.select(Letter.body).where(Letter.submission_id == w.n("p1")))
     assert body is not None and f"accepted.\n\nMeta-review:\n{META}" in body and NOTE not in body
+
+
+def test_the_chairs_follow_the_area_chairs_progress(w: World) -> None:
+    carla = sign_in(w, "carla")
+    page = text_of(carla.get("/chair/area-chairs"))
+    assert "2 area chairs; 0 of 1 meta-reviews in; 1 submitted paper without an area chair."  # (p3 is Carla's) in page
+    assert f"Alma Area alma@example.org 1 1/2 0/1 — #{w.n('p1')}" in page
+    assert "Ines Inside ines@example.org 0 0/0 0/0 — —" in page
+    write(w, action="submit", metareview=META, recommendation="2")
+    page = text_of(carla.get("/chair/area-chairs"))
+    assert f"Alma Area alma@example.org 1 1/2 1/1 Accept 1 #{w.n('p1')}" in page
+    for key in ("alma", "rex", "ada"):
+        assert sign_in(w, key).get("/chair/area-chairs").status_code == 403

@@ -331,6 +331,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.restore_assignment", "POST"): chair_only("redirect", "404"),  # not suspended: refused
     ("chair.set_manager", "POST"): chair_only("redirect"),  # no address given: refused
     ("chair.pick_area_chair", "GET"): chair_only(chair_author="404"),  # paper 1's area chair: not for its author
+    ("chair.area_chairs_progress", "GET"): chair_only(),
     ("chair.set_area_chair", "POST"): chair_only("redirect", "404"),  # nobody chosen: refused
     ("chair.resolve_extra_review", "POST"): chair_only("404"),  # paper 1 has no request for an extra review
     ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
