@@ -307,14 +307,20 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
         f"{prefix} Submission #1 camera-ready version received: {FINAL_TITLE}"
     )
 
-    # 10. The chair publishes; a visitor finds the paper under its final title, and the deadline closed.
+    # 10. The chair publishes; a visitor's home page now leads with the accepted papers, the closed deadlines gone
+    # from its opening (only the dates still ahead are at a glance), and finds the paper under its final title.
     chair_section(chair, "Decisions")
     chair.get_by_role("button", name="Publish the accepted papers").click()
     chair.get_by_role("button", name="Yes, publish them").click()
     expect(chair.locator(".flash")).to_have_text("The accepted papers are public.")
     visitor = new_page()
     visitor.goto("/")
-    expect(visitor.locator(".hero .deadline")).to_contain_text("— closed")
+    hero = visitor.locator(".hero")
+    expect(hero.locator(".actions").get_by_role("link")).to_have_text(["See the accepted papers"])
+    expect(hero.locator(".stage")).to_have_text("The papers are decided: see who presents what.")
+    expect(hero.locator(".deadline")).to_have_count(0)
+    glance = visitor.get_by_role("complementary", name="At a glance")
+    expect(glance.locator("dt")).to_have_text(["Author notification", "Camera-ready deadline"])
     visitor.get_by_role("navigation", name="Main").get_by_role("link", name="Accepted papers").click()
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Accepted papers")
     expect(visitor.get_by_role("main").get_by_role("listitem")).to_have_text(
