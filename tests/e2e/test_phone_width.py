@@ -131,6 +131,8 @@ NAV_JS = """(nav) => {
   const lines = new Set(links.map(l => Math.round(l.top))).size;
   return [lines, Math.max(...links.map(l => l.right)), nav.getBoundingClientRect().right];
 }"""
+#: The top of each group of the chair navigation (Papers, Communication, Setup, Records), in their order.
+GROUP_TOPS_JS = "(nav) => [...nav.querySelectorAll('.section-group')].map(g => Math.round(g.getBoundingClientRect().top))"
 FOOTER_JS = """() => {
   const footer = document.querySelector('footer').getBoundingClientRect();
   return {band: document.documentElement.scrollHeight - (footer.bottom + window.scrollY), bottom: footer.bottom};
@@ -174,12 +176,16 @@ def test_submissions_tables_are_one_line_a_row_under_a_header_that_stays_at_1366
         page.evaluate("() => window.scrollTo(0, 900)")
         assert page.locator("table.dense thead th").nth(2).evaluate("th => th.getBoundingClientRect().top") == 0, url
         assert page.evaluate(FOOTER_JS)["band"] <= 1, url
-    # The chair navigation: two lines of links (two groups a line), inside the page's column, on a wide page and
-    # on the narrower standard one.
-    for url in ("/chair/submissions", "/settings/", "/members/invitations"):
+    # The chair navigation: two rows of two groups, inside the page's column. On a wide page each group's links
+    # hold on one line (two lines in all); on the narrower standard one the longer groups (Papers, Setup: their
+    # sections grew with the program, the review form and the area chairs) wrap inside themselves, two lines at most.
+    for url, most in (("/chair/submissions", 2), ("/settings/", 4), ("/members/invitations", 4)):
         page.goto(url)
-        lines, right, edge = page.locator("nav.sections").evaluate(NAV_JS)
-        assert (lines, right <= edge) == (2, True), url
+        nav = page.locator("nav.sections")
+        lines, right, edge = nav.evaluate(NAV_JS)
+        assert (2 <= lines <= most, right <= edge) == (True, True), (url, lines)
+        papers, communication, setup, records = nav.evaluate(GROUP_TOPS_JS)
+        assert (papers == communication < setup == records) is True, url
     # A short page: the footer sits at the foot of the window, nothing under it.
     page.goto("/account/password")
     assert page.evaluate(FOOTER_JS) == {"band": 0, "bottom": LAPTOP["height"]}
