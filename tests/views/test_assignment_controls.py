@@ -646,7 +646,7 @@ def test_removing_a_reviewer_with_a_draft_asks_first_and_keeps_the_draft_to_rest
     assert rita.get(f"/review/papers/{n}").status_code == 404
     kept = text_of(chair.get(f"/chair/papers/{n}"))
     assert "Drafts kept from removed reviewers" in kept
-    assert "Rita Reviewer rita@example.org" in kept and "Summary Half a thought." in kept
+    assert "Rita Reviewer rita@example.org" in kept and "Summary of the paper Half a thought." in kept
 
     # Assigned again, the draft is hers again, as she left it.
     post(chair, "/chair/assignments/add", {"number": n, "reviewer": w.uid("rita")}, token_page="/chair/assignments")
