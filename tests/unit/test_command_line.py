@@ -25,8 +25,8 @@ FLASK = (
     "flask.Flask.auto_find_instance_path = lambda self: os.environ['TEST_INSTANCE_PATH']; "
     "from flask.cli import main; main()"
 )
-COMMANDS = ["assign", "backup", "content", "db", "demo", "emails", "limiter", "restore", "routes", "run", "shell"]
-COMMANDS += ["storage", "users", "worker"]
+COMMANDS = ["api", "assign", "backup", "content", "db", "demo", "emails", "limiter", "restore", "routes", "run", "shell"]
+COMMANDS += ["storage", "tokens", "users", "worker"]
 NO_KEY = "No secret key: set SECRET_KEY in instance/config.py (`make run` generates one) or PORTAL_SECRET_KEY in the environment."
 
 
