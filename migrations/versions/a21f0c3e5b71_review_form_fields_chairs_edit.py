@@ -1,5 +1,6 @@
-"""review form: the fields chairs edit (review_field), answers to added fields (review.answers), console
-figures of a score field (paper_field_score); the workshop's form seeded with today's seven fields
+"""review form: the fields chairs edit (review_field), answers to added fields (review.answers), paper_field_score
+
+Console figures of a score field (paper_field_score); the workshop's form seeded with today's seven fields.
 
 Revision ID: a21f0c3e5b71
 Revises: 7e8bf8d3f5c6
