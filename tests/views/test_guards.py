@@ -1070,7 +1070,8 @@ def test_camera_ready_is_for_the_authors_of_an_accepted_paper_once_they_know(wor
         decide_and_notify(ws, db.session.get(Submission, p2), Decision.ACCEPTED, db.session.get(User, world.uid("chris")))
         db.session.commit()
 
-    assert actions(otto.get(f"/submissions/{p2}")) == ["Upload the camera-ready version"]
+    # Once they know, the authors also add a poster, slides or video (issue 24.6).
+    assert actions(otto.get(f"/submissions/{p2}")) == ["Upload the camera-ready version", "Add a poster, slides or video"]
     assert otto.get(f"/submissions/{p2}/camera-ready").status_code == 200
     chris = signed_in(world, "chris")  # a chair sees the decision, and uploads nothing
     assert actions(chris.get(f"/submissions/{p2}")) == []
@@ -1191,11 +1192,13 @@ def test_camera_ready_is_not_asked_of_a_rejected_paper_nor_after_its_deadline(wo
     ada, otto = signed_in(world, "ada"), signed_in(world, "otto")
     assert "Decision: rejected" in text_of(ada.get(f"/submissions/{world.n('p1')}"))
     assert actions(ada.get(f"/submissions/{world.n('p1')}")) == []
-    assert actions(otto.get(f"/submissions/{world.n('p2')}")) == ["Upload the camera-ready version"]
+    accepted = ["Upload the camera-ready version", "Add a poster, slides or video"]
+    assert actions(otto.get(f"/submissions/{world.n('p2')}")) == accepted
 
     _camera_ready_deadline(world, utcnow() - timedelta(minutes=1))
 
-    assert actions(otto.get(f"/submissions/{world.n('p2')}")) == []
+    # The camera-ready is over; a poster, slides or video have no deadline (after the workshop too).
+    assert actions(otto.get(f"/submissions/{world.n('p2')}")) == ["Add a poster, slides or video"]
     assert_not_found(otto.get(f"/submissions/{world.n('p2')}/camera-ready"))
 
 
