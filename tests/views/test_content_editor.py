@@ -164,6 +164,16 @@ def test_overview_lists_every_section_with_its_count_and_public_page(chair: Flas
 # --- texts and facts ----------------------------------------------------------------------------------
 
 
+def test_texts_posted_from_a_page_opened_before_a_field_was_added_keep_that_field(app: Flask, chair: FlaskClient) -> None:
+    post(chair, "/chair/content/texts", texts_form(app, colocated_with="ICML 2024"))
+    stale = {name: value for name, value in texts_form(app, venue="Vienna").items() if name != "colocated_with"}
+
+    response = post(chair, "/chair/content/texts", stale, follow_redirects=True)
+
+    assert "Saved: venue." in text_of(response)
+    assert "co-located with ICML 2024" in text_of(chair.get("/"))
+
+
 def test_editing_texts_and_facts_changes_the_public_pages(app: Flask, chair: FlaskClient) -> None:
     response = post(
         chair,
