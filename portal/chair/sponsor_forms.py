@@ -32,7 +32,7 @@ class FollowUpForm(FlaskForm):
     tier = SelectField(
         "Tier on the site",
         choices=choices([("", "None yet"), *((t.value, t.label) for t in SponsorTier)]),
-        validators=[Optional()],
+        # No Optional(): it would pass blanks ("  ") that are not a choice; "" (None yet) is one.
         description="The site lists gold sponsors first. A confirmed sponsor needs a tier.",
     )
     display_name = StringField(

@@ -113,6 +113,15 @@ def test_a_confirmed_sponsor_needs_a_tier_and_a_refusal_saves_nothing(app: Flask
     assert (row(app, inquiry_id).state, row(app, inquiry_id).notes) == (SponsorState.NEW, "")
 
 
+def test_a_tier_that_is_not_a_choice_blanks_included_is_refused_and_saves_nothing(app: Flask, chair: FlaskClient) -> None:
+    inquiry_id = inquire(app)
+    for tier in ("   ", "platinum"):
+        response = save(chair, inquiry_id, state="in_conversation", tier=tier, notes="Signed.")
+        assert response.status_code == 422, tier
+        assert "Not a valid choice." in text_of(response), tier
+        assert (row(app, inquiry_id).state, row(app, inquiry_id).tier, row(app, inquiry_id).notes) == (SponsorState.NEW, None, "")
+
+
 def test_a_confirmed_sponsor_is_on_the_site_with_its_logo_tier_and_link(app: Flask, chair: FlaskClient) -> None:
     inquiry_id = inquire(app)
     inquire(app, organization="Declined Corp", email="no@example.org", state=SponsorState.DECLINED, tier=SponsorTier.GOLD)
