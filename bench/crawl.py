@@ -147,9 +147,16 @@ def _choices(rule: Rule, name: str) -> list[str]:
 
 
 def urls(app: Flask, role: str, user_id: int | None) -> Iterator[tuple[str, str]]:
-    """``(endpoint, url)`` for every GET route this person can be sent to, filled from the database."""
+    """``(endpoint, url)`` for every GET route this person can be sent to, filled from the database. The URLs are
+    built before the first is yielded: a request context held open across the caller's requests would make them
+    share its ``g`` (an API request's anonymous user would then sign the crawl out of every later page)."""
+    yield from _urls(app, role, user_id)
+
+
+def _urls(app: Flask, role: str, user_id: int | None) -> list[tuple[str, str]]:
     values = _arguments(app, role, user_id)
     items = values.pop("_items")[0]
+    found_urls: list[tuple[str, str]] = []
     with app.test_request_context():
         from flask import url_for
 
@@ -172,7 +179,8 @@ def urls(app: Flask, role: str, user_id: int | None) -> Iterator[tuple[str, str]
                     if not found:
                         continue
                     combo["item_id"] = found[0]
-                yield rule.endpoint, url_for(rule.endpoint, **combo)
+                found_urls.append((rule.endpoint, url_for(rule.endpoint, **combo)))
+    return found_urls
 
 
 def build_world(app: Flask, papers: int, reviewers: int) -> None:
