@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from portal import permissions
 from portal.db import db, utcnow
 from portal.domain import ChangedMeanwhile, DomainError
-from portal.models import Audience, MetaReview, ReviewField, Submission, User, Workshop, default_meta_fields
+from portal.models import Audience, MetaReview, ReviewField, Submission, User, Workshop
 from portal.queries import letter_sent
 from portal.services import audit, review_form
 
@@ -20,7 +20,7 @@ FORM = "meta"
 
 def fields(ws: Workshop, *, retired: bool = False) -> list[ReviewField]:
     """The meta-review form's fields in order: the chairs' if they changed it, else the default form."""
-    rows = review_form.fields(ws, retired=True, form=FORM) or default_meta_fields(ws.id)
+    rows = review_form.fields(ws, retired=True, form=FORM)
     return rows if retired else [f for f in rows if f.active]
 
 

@@ -17,11 +17,27 @@ import sqlalchemy as sa
 
 from portal.db import db, utcnow
 from portal.domain import DomainError
-from portal.models import REVIEW_FIELDS, FieldKind, PaperFieldScore, ReviewField, User, Workshop, default_fields
+from portal.models import (
+    REVIEW_FIELDS,
+    FieldKind,
+    PaperFieldScore,
+    ReviewField,
+    User,
+    Workshop,
+    default_fields,
+    default_meta_fields,
+)
 from portal.models.review_form import RESERVED_KEYS, Audience, words
 from portal.services import audit, scores
 
 FORM = "review"
+META = "meta"  # the meta-review form of the area chairs (issue 21.2)
+
+
+def _name(form: str) -> str:
+    return "Meta-review form" if form == META else "Review form"
+
+
 MAX_FIELDS = 40
 MAX_SCALE = 10
 MAX_CHOICES = 20
@@ -39,12 +55,14 @@ def fields(ws: Workshop, *, retired: bool = False, form: str = FORM) -> list[Rev
     )
     if not rows and form == FORM:
         rows = default_fields(ws.id)
+    elif not rows and form == META:
+        rows = default_meta_fields(ws.id)
     return rows if retired else [f for f in rows if f.active]
 
 
-def saved_fields(ws: Workshop) -> list[ReviewField]:
+def saved_fields(ws: Workshop, form: str = FORM) -> list[ReviewField]:
     """The form's rows, saving the default form first when the workshop has none yet."""
-    rows = fields(ws, retired=True)
+    rows = fields(ws, retired=True, form=form)
     if rows and rows[0].id is None:
         db.session.add_all(rows)
         db.session.flush()
@@ -114,16 +132,16 @@ def new_key(label: str, taken: set[str]) -> str:
     return key
 
 
-def add_field(actor: User, ws: Workshop, data: FieldInput) -> ReviewField:
+def add_field(actor: User, ws: Workshop, data: FieldInput, form: str = FORM) -> ReviewField:
     data.kind, data.visibility = FieldKind(data.kind), Audience(data.visibility)
-    rows = saved_fields(ws)
+    rows = saved_fields(ws, form)
     if len(rows) >= MAX_FIELDS:
         raise DomainError(f"A review form holds at most {MAX_FIELDS} fields (retired ones included).")
     options = _check(data, None)
     least, most = _words(data, data.kind)
     row = ReviewField(
         workshop_id=ws.id,
-        form=FORM,
+        form=form,
         key=new_key(data.label, {r.key for r in rows}),
         kind=data.kind,
         label=data.label.strip(),
@@ -134,11 +152,11 @@ def add_field(actor: User, ws: Workshop, data: FieldInput) -> ReviewField:
         min_words=least,
         max_words=most,
         visibility=data.visibility,
-        is_console_column=data.console_column and data.kind == FieldKind.SCORE,
+        is_console_column=data.console_column and data.kind == FieldKind.SCORE and form == FORM,
     )
     db.session.add(row)
     db.session.flush()
-    audit.record(actor, "settings.review_form", f"Review form: added “{row.label}” ({row.kind.label.lower()})")
+    audit.record(actor, "settings.review_form", f"{_name(row.form)}: added “{row.label}” ({row.kind.label.lower()})")
     return row
 
 
@@ -152,11 +170,11 @@ def update_field(actor: User, ws: Workshop, row: ReviewField, data: FieldInput) 
     row.label, row.help, row.options = data.label.strip(), data.help.strip(), options
     row.required = True if row.fixed_scale else data.required  # (a submitted review always has both)
     row.min_words, row.max_words, row.visibility = least, most, data.visibility
-    row.is_console_column = data.console_column and row.kind == FieldKind.SCORE and not row.is_recommendation
+    row.is_console_column = data.console_column and row.kind == FieldKind.SCORE and not row.is_recommendation and row.form == FORM
     db.session.flush()
     if row.is_console_column != was_column:
         scores.refresh_field_scores(None)
-    audit.record(actor, "settings.review_form", f"Review form: changed “{row.label}”")
+    audit.record(actor, "settings.review_form", f"{_name(row.form)}: changed “{row.label}”")
     return row
 
 
@@ -166,9 +184,9 @@ def field_by_id(ws: Workshop, field_id: int) -> ReviewField | None:
     return row if row is not None and row.workshop_id == ws.id and row.form == FORM else None
 
 
-def move_field(actor: User, ws: Workshop, key: str, step: int) -> None:
+def move_field(actor: User, ws: Workshop, key: str, step: int, form: str = FORM) -> None:
     """One place up (-1) or down (+1) among the fields on the form."""
-    rows = saved_fields(ws)
+    rows = saved_fields(ws, form)
     live = [r for r in rows if r.active]
     index = next((i for i, r in enumerate(live) if r.key == key), None)
     if index is None:
@@ -181,33 +199,33 @@ def move_field(actor: User, ws: Workshop, key: str, step: int) -> None:
     for position, row in enumerate(order, start=1):
         row.position = position
     db.session.flush()
-    audit.record(actor, "settings.review_form", f"Review form: moved “{live[other].label}” {'up' if step < 0 else 'down'}")
+    audit.record(actor, "settings.review_form", f"{_name(form)}: moved “{live[other].label}” {'up' if step < 0 else 'down'}")
 
 
-def retire_field(actor: User, ws: Workshop, key: str, now: datetime | None = None) -> ReviewField:
-    row = next((r for r in saved_fields(ws) if r.key == key), None)
+def retire_field(actor: User, ws: Workshop, key: str, now: datetime | None = None, form: str = FORM) -> ReviewField:
+    row = next((r for r in saved_fields(ws, form) if r.key == key), None)
     if row is None or not row.active:
         raise DomainError("That field is not on the form.")
-    if row.fixed_scale:
+    if row.fixed_scale or (row.form == META and row.key == "recommendation"):
         raise DomainError(f"“{row.label}” stays on the form: the scores, the console and the decisions read it.")
     row.retired_at = now or utcnow()
     was_column, row.is_console_column = row.is_console_column, False
     db.session.flush()
     if was_column:
         db.session.execute(sa.delete(PaperFieldScore).where(PaperFieldScore.field_id == row.id))
-    audit.record(actor, "settings.review_form", f"Review form: retired “{row.label}” (its answers are kept)")
+    audit.record(actor, "settings.review_form", f"{_name(row.form)}: retired “{row.label}” (its answers are kept)")
     return row
 
 
-def restore_field(actor: User, ws: Workshop, key: str) -> ReviewField:
-    rows = saved_fields(ws)
+def restore_field(actor: User, ws: Workshop, key: str, form: str = FORM) -> ReviewField:
+    rows = saved_fields(ws, form)
     row = next((r for r in rows if r.key == key), None)
     if row is None or row.active:
         raise DomainError("That field is not retired.")
     row.retired_at = None
     row.position = max((r.position for r in rows), default=0) + 1
     db.session.flush()
-    audit.record(actor, "settings.review_form", f"Review form: put “{row.label}” back on the form")
+    audit.record(actor, "settings.review_form", f"{_name(row.form)}: put “{row.label}” back on the form")
     return row
 
 

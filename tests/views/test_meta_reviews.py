@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal.db import db
-from portal.models import AreaChairAssignment, Decision, Letter, MetaReview, Submission, User, Workshop
+from portal.models import AreaChairAssignment, Decision, Letter, MetaReview, ReviewField, Submission, User, Workshop
 from tests.conftest import SMTPRecorder, Worlds, text_of
 from tests.factories import decide_and_notify
 from tests.views.test_area_chair_papers import build_ac, sign_in
-from tests.views.test_reviewing import World, flashes, follow, form_with
+from tests.views.test_reviewing import World, flashes, follow, form_with, post
 
 META = "The reviewers agree the ring schedule is sound; the memory figures asked for are in the response."
 NOTE = "Confidential: the second reviewer suspects an earlier workshop version."
@@ -104,3 +104,26 @@ def test_the_chairs_follow_the_area_chairs_progress(w: World) -> None:
     assert f"Alma Area alma@example.org 1 1/2 1/1 Accept 1 #{w.n('p1')}" in page
     for key in ("alma", "rex", "ada"):
         assert sign_in(w, key).get("/chair/area-chairs").status_code == 403
+
+
+def test_the_chairs_shape_the_meta_review_form(w: World) -> None:
+    carla = sign_in(w, "carla")
+    page = text_of(carla.get("/chair/review-form?form=meta"))
+    assert "Meta-review form" in page and "Recommendation" in page and "Confidential note to the chairs" in page
+    added = post(
+        carla,
+        "/chair/review-form?form=meta",
+        {"label": "Best-paper candidate", "kind": "yesno", "visibility": "chairs", "help": ""},
+        token_page="/chair/review-form?form=meta",
+    )
+    assert flashes(follow(carla, added)) == ["“Best-paper candidate” is on the meta-review form."]
+    with w.app.app_context():  # on the meta-review form only
+        assert [f.form for f in db.session.scalars(sa.select(ReviewField).where(ReviewField.key == "best_paper_candidate"))] == [
+            "meta"
+        ]
+    refused = post(carla, "/chair/review-form/recommendation/retire?form=meta", token_page="/chair/review-form?form=meta")
+    assert "stays on the form" in flashes(follow(carla, refused))[0]
+    alma = sign_in(w, "alma")
+    assert "Best-paper candidate" in text_of(alma.get(f"/review/papers/{w.n('p1')}/meta-review"))
+    write(w, action="submit", metareview=META, recommendation="1", best_paper_candidate="yes")
+    assert stored(w) == [(w.n("p1"), {"metareview": META, "recommendation": 1, "best_paper_candidate": True}, True)]
