@@ -168,8 +168,8 @@ def test_same_statements_and_a_small_page_at_2000_papers_as_at_20(app: Flask) ->
 # --- the chair area's one navigation ----------------------------------------------------------------------
 
 SECTIONS = {
-    "Papers": ["Overview", "Submissions", "Files & deadlines", "Assignments", "Area chairs", "Conflicts", "Decisions"],
-    "Communication": ["Letters", "Group mail"],
+    "Papers": ["Overview", "Submissions", "Files & deadlines", "Assignments", "Area chairs", "Conflicts", "Decisions", "Program"],
+    "Communication": ["Letters", "Group mail", "Sponsors"],
     "Setup": ["Reviewing settings", "Review form", "Submission settings", "Members", "Invitations", "Public site"],
     "Records": ["Exports", "Jobs", "Audit log"],
 }
@@ -182,8 +182,10 @@ CURRENT = {
     "/chair/area-chairs": "Area chairs",
     "/chair/conflicts": "Conflicts",
     "/chair/decisions": "Decisions",
+    "/chair/program": "Program",
     "/chair/letters": "Letters",
     "/chair/mail": "Group mail",
+    "/chair/sponsors": "Sponsors",
     "/chair/reviewing": "Reviewing settings",
     "/chair/review-form": "Review form",
     "/settings/": "Submission settings",
@@ -244,6 +246,13 @@ def test_pages_under_a_section_mark_it_as_the_current_place(app: Flask) -> None:
     assert current == [("Public site", "true")]
     _, current = chair_sections(chris.get("/chair/content/topics"))
     assert current == [("Public site", "true")]
+    # Pages added since (issues 21.1, 23, 24): under their sections.
+    _, current = chair_sections(chris.get("/chair/review-form/recommendation"))
+    assert current == [("Review form", "true")]
+    _, current = chair_sections(chris.get("/chair/program/sessions/new"))
+    assert current == [("Program", "true")]
+    _, current = chair_sections(chris.get("/members/tokens"))
+    assert current == [("Members", "true")]
 
 
 def test_people_who_are_not_chairs_see_no_chair_navigation(app: Flask) -> None:
