@@ -21,7 +21,21 @@ def _load(app: Flask, phase: str, papers: int = 40, reviewers: int = 20) -> str:
     return result.output
 
 
-@pytest.mark.parametrize("phase", PHASES)
+#: The large demo's phases: the program phase (issue 24.7) is the small demo's only.
+LARGE_PHASES = [phase for phase in PHASES if phase != "program"]
+
+
+def test_demo_large_refuses_the_program_phase_and_builds_nothing(empty_app: Flask) -> None:
+    args = ["demo", "--phase", "program", "--papers", "40", "--reviewers", "20"]
+    result = empty_app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 2
+    assert result.output.endswith("Error: --phase program goes with the small demo only (without --papers).\n")
+    with empty_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Workshop)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 0
+
+
+@pytest.mark.parametrize("phase", LARGE_PHASES)
 def test_demo_large_builds_the_size_asked_at_each_phase(empty_app: Flask, phase: str) -> None:
     output = _load(empty_app, phase)
     assert f"at the {phase} phase" in output
