@@ -219,3 +219,48 @@ def _assignment_ids(w: World, paper: str) -> list[int]:
                 .order_by(ReviewAssignment.ordinal)
             )
         )
+
+
+# --- the permission matrix of the area chairs' routes -------------------------------------------------------
+
+# Who: the authors of p1 (Ada, Cora), another author (Otto), p1's reviewers (Rita, not started; Rex, submitted), a
+# reviewer of other papers (Una), a reviewer conflicted with p1 (Ivan), the chair (Carla), p1's area chair (Alma),
+# an area chair conflicted with p1 (Ines), and an anonymous visitor (None: sent to sign in).
+MATRIX_ROLES = [None, "ada", "cora", "otto", "rita", "rex", "una", "ivan", "carla", "alma", "ines"]
+
+
+def matrix(allowed: dict[str, int], others: int) -> dict[str | None, int]:
+    return {role: (302 if role is None else allowed.get(role, others)) for role in MATRIX_ROLES}
+
+
+def test_the_area_chairs_routes_answer_each_person_as_they_may(w: World, smtp: SMTPRecorder) -> None:
+    make_area_chair(w, "p1", "alma")
+    n = w.n("p1")
+    [rita, _rex] = _assignment_ids(w, "p1")
+    routes: list[tuple[str, str, dict[str, str], dict[str | None, int]]] = [
+        ("GET", "/review/area-chair", {}, matrix({"alma": 200, "ines": 200}, 403)),
+        ("GET", f"/review/papers/{n}", {}, matrix({"alma": 200, "rita": 200, "rex": 200, "carla": 200}, 404)),
+        ("GET", f"/review/papers/{n}/meta-review", {}, matrix({"alma": 200}, 404)),
+        ("POST", f"/review/papers/{n}/remind/{rita}", {}, matrix({"alma": 302}, 404)),
+        ("POST", f"/review/papers/{n}/extra-review", {"reason": ""}, matrix({"alma": 422}, 404)),
+        ("POST", f"/review/papers/{n}/meta-review", {"action": "submit"}, matrix({"alma": 422}, 404)),
+        ("GET", "/chair/area-chairs", {}, matrix({"carla": 200}, 403)),
+        ("GET", f"/chair/assignments/papers/{n}/area-chair", {}, matrix({"carla": 200}, 403)),
+        ("POST", f"/chair/papers/{n}/area-chair", {"person": str(w.uid("alma"))}, matrix({"carla": 302}, 403)),
+    ]
+    clients = {role: (sign_in(w, role) if role else w.app.test_client()) for role in MATRIX_ROLES}
+    found = {}
+    for method, url, data, _ in routes:
+        for role, client in clients.items():
+            response = client.get(url) if method == "GET" else post(client, url, data, token_page="/" if role else "/auth/login")
+            found[(method, url, role)] = response.status_code
+            if role is None:
+                assert response.headers["Location"].startswith("/auth/login"), (url, response.headers["Location"])
+            if response.status_code in (403, 404):  # a refusal tells nothing of the paper
+                assert "Ring Attention Beyond a Million Tokens" not in text_of(response)
+    assert found == {(m, u, role): code for m, u, _, expected in routes for role, code in expected.items()}
+    # Nothing changed but Alma's reminder (one mail to Rita); the area chair is Alma still, and no extra review.
+    assert [m["To"] for m in smtp.wait_for(1)] == ["rita@example.org"]
+    assert area_chair_rows(w) == [(n, w.uid("alma"))]
+    with w.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ExtraReviewRequest)) == 0
