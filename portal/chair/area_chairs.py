@@ -7,6 +7,7 @@ from flask import abort, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal import permissions, work
+from portal.chair import confirm
 from portal.chair.blueprint import bp
 from portal.db import db, parse_id
 from portal.domain import DomainError
@@ -90,3 +91,34 @@ def area_chairs_progress() -> str:
         )
     )
     return render_template("chair/area_chairs.html", ws=ws, rows=rows, without=without)
+
+
+@bp.post("/area-chairs/auto")
+def auto_area_chairs() -> Response | str:
+    """Give an area chair to every paper without one, by the assignment's solver (after a confirmation page: each
+    area chair gets a mail)."""
+    require_button()
+    ws = require_workshop()
+    back = url_for(".area_chairs_progress")
+    if not confirm.confirmed():
+        return confirm.page(
+            "Choose the missing area chairs automatically",
+            "Every submitted paper you handle that has no area chair gets one, chosen by the assignment's solver: the "
+            "area chairs' topics, expertise statements and papers against the paper, never a conflicted one, loads as "
+            "even as the conflicts allow. Each area chair gets one mail listing their new papers. You can change any "
+            "paper's area chair afterwards.",
+            [],
+            "choose the area chairs",
+            cancel=back,
+        )
+    outcome = work.attempt(lambda: area_chairs.auto_assign(me(), ws))
+
+    def done(r: area_chairs.AutoResult) -> str:
+        given = sum(len(p) for p in r.made.values())
+        text = f"{given} paper{'s' if given != 1 else ''} got an area chair; the most any area chair oversees is {r.most}."
+        if r.short:
+            listed = ", ".join(f"#{n}" for n in r.short[:20])
+            text += f" {len(r.short)} could not (every area chair conflicted or full): {listed}."
+        return text
+
+    return redirect_after(outcome, done, back)

@@ -332,6 +332,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.set_manager", "POST"): chair_only("redirect"),  # no address given: refused
     ("chair.pick_area_chair", "GET"): chair_only(chair_author="404"),  # paper 1's area chair: not for its author
     ("chair.area_chairs_progress", "GET"): chair_only(),
+    ("chair.auto_area_chairs", "POST"): chair_only(),  # no "confirm=1": only the confirmation page
     ("chair.set_area_chair", "POST"): chair_only("redirect", "404"),  # nobody chosen: refused
     ("chair.resolve_extra_review", "POST"): chair_only("404"),  # paper 1 has no request for an extra review
     ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
