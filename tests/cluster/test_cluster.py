@@ -122,11 +122,16 @@ def cluster(tmp_path: Path, smtp_server: tuple[SMTPRecorder, int]) -> Iterator[d
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,  # (its parts log to files: only a failure to start is written here)
         text=True,
     )
     try:
         line = process.stdout.readline() if process.stdout else ""
-        assert line.startswith("ready "), f"cluster-up said {line!r}"
+        if not line.startswith("ready "):
+            process.wait(60)
+            why = process.stderr.read() if process.stderr else ""
+            logs = {p.name: p.read_text(errors="replace")[-2000:] for p in sorted((tmp_path / "cluster").glob("*.log"))}
+            pytest.fail(f"cluster-up said {line!r} and exited {process.returncode}: {why}\n{logs}")
         info = json.loads(line[len("ready ") :])
         app = make_app(url, MAIL_PORT=mail_port, UPLOAD_FOLDER=str(tmp_path / "cluster" / "uploads"))
         yield {**info, "app": app, "smtp": recorder, "dir": Path(info["dir"])}
