@@ -93,11 +93,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # reviews and the discussion: paper 1's reviewers (the one with a draft reads no other review yet) and the chair
     # who handles it; a 404 for whoever may not know of its review
     ("api.form", "GET"): tokened("403", **dict.fromkeys(REVIEWERS, "ok"), chair="ok", chair_author="ok"),
-    ("api.paper_reviews", "GET"): tokened("404", reviewer="ok", drafting="ok", chair="ok"),
+    ("api.paper_reviews", "GET"): tokened("404", reviewer="ok", drafting="ok", chair="ok", area_chair="ok"),
     ("api.every_review", "GET"): chairs("ok"),
     ("api.own_review", "GET"): tokened("404", reviewer="ok", drafting="ok"),
     ("api.save_review", "PUT"): tokened("422"),  # {} gives no answers
-    ("api.discussion_list", "GET"): tokened("404", reviewer="ok", drafting="403", chair="ok"),
+    ("api.discussion_list", "GET"): tokened("404", reviewer="ok", drafting="403", chair="ok", area_chair="ok"),
     ("api.post_comment", "POST"): tokened("422"),  # {} says nothing
 }
 

@@ -51,6 +51,7 @@ from werkzeug.test import TestResponse
 from portal.db import db, utcnow
 from portal.extensions import limiter
 from portal.models import (
+    AreaChairAssignment,
     AssignmentExclusion,
     AssignmentProposal,
     Audience,
@@ -146,6 +147,7 @@ ROLES = (
     "drafting",
     "unassigned",
     "conflicted",
+    "area_chair",
     "chair",
     "chair_author",
 )
@@ -275,24 +277,25 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("review.bids", "POST"): signed_in("403", **dict.fromkeys(REVIEWERS, "redirect")),  # no bid: none changes
     # One bid (the bid list's script): a bare post names no value; paper 1 is not the conflicted reviewer's nor its author's.
     ("review.bid", "POST"): signed_in("403", **{**dict.fromkeys(REVIEWERS, "400"), "conflicted": "404", "moved": "404"}),
-    ("review.paper", "GET"): reviewers_of_paper("ok", chair="ok"),
-    ("review.pdf", "GET"): reviewers_of_paper("ok", chair="ok"),
+    ("review.paper", "GET"): {**reviewers_of_paper("ok", chair="ok"), "area_chair": "ok"},
+    ("review.pdf", "GET"): {**reviewers_of_paper("ok", chair="ok"), "area_chair": "ok"},
     ("review.review", "GET"): reviewers_of_paper("ok"),
     ("review.review", "POST"): reviewers_of_paper("422"),
     # An empty comment comes back refused; a reviewer whose review is a draft may not discuss yet.
-    ("review.discuss", "POST"): reviewers_of_paper("422", chair="422", drafting="403"),
+    ("review.discuss", "POST"): {**reviewers_of_paper("422", chair="422", drafting="403"), "area_chair": "422"},
     # A reviewer whose review is in may not decline any more; one with a draft gives the paper back (and the draft).
     ("review.decline", "POST"): reviewers_of_paper("422", drafting="redirect!"),
     # a paper's manager only (paper 1 has none: nobody may know these exist)
     ("review.manage_assign", "POST"): signed_in("404"),
     ("review.manage_remove", "POST"): signed_in("404"),
     ("review.manage_decide", "POST"): signed_in("404"),
-    # an area chair's (nobody here is one: their home is refused, a paper's actions are for its area chair only)
-    ("review.area_chair_home", "GET"): signed_in("403"),
-    ("review.remind_reviewer", "POST"): signed_in("404"),
-    ("review.ask_extra_review", "POST"): signed_in("404"),
-    ("review.meta_review", "GET"): signed_in("404"),
-    ("review.meta_review", "POST"): signed_in("404"),
+    # an area chair's: their home, and paper 1's actions for its area chair only (the reviewer's review is in: no
+    # reminder; no reason given: no extra review; the letter is sent: the meta-review is final)
+    ("review.area_chair_home", "GET"): signed_in("403", area_chair="ok"),
+    ("review.remind_reviewer", "POST"): signed_in("404", area_chair="redirect"),
+    ("review.ask_extra_review", "POST"): signed_in("404", area_chair="422"),
+    ("review.meta_review", "GET"): signed_in("404", area_chair="ok"),
+    ("review.meta_review", "POST"): signed_in("404", area_chair="422"),
     # --- chairs: settings and members
     ("settings.index", "GET"): chair_only(),
     ("settings.index", "POST"): chair_only("422"),
@@ -423,6 +426,13 @@ PEOPLE: dict[str, dict[str, Any]] = {
     # Assigned to paper 1, then moved to the authors' institute: conflicted while still assigned.
     "conflicted": {"email": "ivan@example.org", "name": "Ivan Ironside", "affiliation": "Ivan College", "roles": ("reviewer",)},
     "drafting": {"email": "dora@example.org", "name": "Dora Draftsby", "affiliation": "Draftsby Lab", "roles": ("reviewer",)},
+    # Paper 1's area chair (issue 21.2): its reviews and discussion as a chair reads them, never its authors.
+    "area_chair": {
+        "email": "alma@example.org",
+        "name": "Alma Areachair",
+        "affiliation": "Area University",
+        "roles": ("area_chair",),
+    },
     "chair": {"email": "carla@example.org", "name": "Carla Chair", "affiliation": "Chair University", "roles": ("chair",)},
     "chair_author": {
         "email": "cleo.chair@example.org",
@@ -507,12 +517,13 @@ SECRETS: list[tuple[list[str], set[str], tuple[str, ...]]] = [
     ),
     ([*identity("other"), "Omega College"], {"other", *CHAIRS}, ()),
     # A paper is known to its authors, the chairs, and the reviewers who may bid on it (not the conflicted).
-    ([P1_TITLE, P1_ABSTRACT], {*AUTHORS, "reviewer", "drafting", "unassigned", "chair"}, PUBLISHED),
+    ([P1_TITLE, P1_ABSTRACT], {*AUTHORS, "reviewer", "drafting", "unassigned", "area_chair", "chair"}, PUBLISHED),
     ([P2_TITLE, P2_ABSTRACT], {"other", *REVIEWERS, *CHAIRS}, ()),
     # Who reviews a paper: the chairs who handle it, and the reviewer.
-    (identity("reviewer"), {"reviewer", "chair"}, PC_LISTS),
-    (identity("drafting"), {"drafting", "chair"}, PC_LISTS),
-    (identity("conflicted"), {"conflicted", "chair"}, PC_LISTS),
+    # Who reviews a paper: the chairs who handle it, its area chair, and the reviewer.
+    (identity("reviewer"), {"reviewer", "area_chair", "chair"}, PC_LISTS),
+    (identity("drafting"), {"drafting", "area_chair", "chair"}, PC_LISTS),
+    (identity("conflicted"), {"conflicted", "area_chair", "chair"}, PC_LISTS),
     (identity("unassigned"), {"unassigned", *CHAIRS}, ()),
     # The review, the discussion: the chair who handles paper 1 and the reviewer who wrote them (the other
     # reviewers have not submitted theirs, so they may not read them yet); the authors get the comments to the
@@ -526,10 +537,10 @@ SECRETS: list[tuple[list[str], set[str], tuple[str, ...]]] = [
             REVIEW["novelty_flag"],
             COMMENT,
         ],
-        {"reviewer", "chair"},
+        {"reviewer", "area_chair", "chair"},
         (),
     ),
-    ([REVIEW["comments_to_authors"], REVIEW["artifact_notes"]], {*AUTHORS, "reviewer", "chair"}, ()),
+    ([REVIEW["comments_to_authors"], REVIEW["artifact_notes"]], {*AUTHORS, "reviewer", "area_chair", "chair"}, ()),
     (list(DRAFT.values()), {"drafting", "chair"}, ()),
 ]
 
@@ -628,6 +639,8 @@ def build_world(app: Flask) -> World:
             review_form.add_field(chair, ws, review_form.FieldInput(label=label, visibility=audience))
         reviews.save_review(ws, own, {**REVIEW, "recommendation": 4, "confidence": 3}, submit=True, version=None)
         reviews.save_review(ws, drafting, {**DRAFT, "recommendation": 2, "confidence": None}, submit=False, version=None)
+        db.session.add(AreaChairAssignment(submission_id=p1.id, area_chair_id=users["area_chair"].id))
+        db.session.flush()
         discussion.post_comment(users["reviewer"], ws, p1, COMMENT)
         # Ivan moves to the authors' institute: his assignment is suspended, a conflict now.
         accounts.update_profile(
