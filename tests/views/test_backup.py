@@ -46,9 +46,11 @@ from portal.models import (
 from portal.services import (
     accounts,
     api_tokens,
+    area_chairs,
     assignments,
     decisions,
     discussion,
+    meta_reviews,
     program,
     responses,
     review_form,
@@ -216,6 +218,11 @@ def build_workshop(app: Flask) -> dict[str, int]:
         api_tokens.create_token(carla, carla, name="backup script")
         reviews.save_review(ws, second, {"summary": "An unfinished draft."}, submit=False, version=None)
         discussion.post_comment(rita, ws, p1, "Does the speed-up hold on eight devices?")
+        # Una also oversees p1 as its area chair (issue 21.2): a request for an extra review and a meta-review.
+        una.is_area_chair = True
+        area_chairs.set_area_chair(carla, ws, p1, una)
+        area_chairs.request_extra_review(una, p1, "Nobody knows sequence parallelism.")
+        meta_reviews.save_meta_review(una, ws, p1, {"recommendation": 2, "metareview": "Sound."}, submit=True, version=None)
         db.session.add(Bid(submission_id=p1.id, reviewer_id=rex.id, value=BidValue.EAGER))
         assignments.add_conflict_override(carla, p1, rex, True, "Rex co-wrote the baseline.")
         # Una drafts a review of p2 and is removed: her draft is kept, and the pair is left out of later runs.
