@@ -205,6 +205,7 @@ class Progress:
     spread: int | None
     responded: bool
     extra_asked: bool  # an extra review asked for and not yet marked done
+    meta: str = ""  # their meta-review: "submitted", "draft" or "" (none yet)
 
 
 def my_papers(user: User, ws: Workshop, now: datetime) -> list[Progress]:
@@ -245,6 +246,10 @@ def my_papers(user: User, ws: Workshop, now: datetime) -> list[Progress]:
             )
         )
     )
+    metas = {
+        m.submission_id: ("submitted" if m.submitted_at is not None else "draft")
+        for m in db.session.scalars(sa.select(MetaReview).where(MetaReview.submission_id.in_(ids)))
+    }
     rows = []
     for s in subs:
         score = scores.get(s.id)
@@ -258,6 +263,7 @@ def my_papers(user: User, ws: Workshop, now: datetime) -> list[Progress]:
                 spread=score.spread if score else None,
                 responded=s.id in responded,
                 extra_asked=s.id in asked,
+                meta=metas.get(s.id, ""),
             )
         )
     return rows

@@ -155,8 +155,8 @@ def test_the_area_chair_home_lists_their_papers_with_the_reviews_progress(w: Wor
     review_deadline_passed(w)
     page = text_of(alma.get("/review/area-chair"))
     assert "2 papers; 1 of 4 reviews in; 3 late." in page
-    assert f"{w.n('p1')} Ring Attention Beyond a Million Tokens 1/2 1 4.00 0 — —" in page
-    assert f"{w.n('p2')} Memory Tokens for Endless Dialogue 0/2 2 — — — —" in page
+    assert f"{w.n('p1')} Ring Attention Beyond a Million Tokens 1/2 1 4.00 0 — — write the meta-review of #{w.n('p1')}" in page
+    assert f"{w.n('p2')} Memory Tokens for Endless Dialogue 0/2 2 — — — — write" in page
     assert "Ada Author" not in page and "Otto Other" not in page
     for key in ("rex", "ada", "carla"):  # not area chairs
         assert sign_in(w, key).get("/review/area-chair").status_code == 403

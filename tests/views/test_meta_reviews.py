@@ -52,6 +52,7 @@ def test_the_area_chair_writes_a_draft_then_submits_and_a_required_field_is_aske
     assert flashes(follow(alma, saved))[0].startswith("Your meta-review is submitted")
     assert stored(w) == [(w.n("p1"), {"metareview": META, "recommendation": 2, "confidential": NOTE}, True)]
     assert "Submitted" in text_of(alma.get(f"/review/papers/{w.n('p1')}"))
+    assert f"submitted the meta-review of #{w.n('p1')}" in text_of(alma.get("/review/area-chair"))
 
 
 @pytest.mark.parametrize("key", ["rex", "rita", "carla", "ines", "ada"])
