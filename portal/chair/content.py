@@ -263,8 +263,7 @@ TEXT_PAGES = {
 @bp.route("/content/texts", methods=["GET", "POST"])
 def content_texts() -> tuple[str, int] | Response:
     ws = require_workshop()
-    # Posted, each field the post leaves out (a page opened before the field was added) keeps the stored value.
-    form = WorkshopForm(obj=ws)
+    form = WorkshopForm(obj=ws if request.method == "GET" else None)
     previews: dict[str, Markup] = {}
     problems: list[str] = []
     if request.method == "POST" and form.preview.data:

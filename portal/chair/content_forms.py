@@ -20,8 +20,10 @@ TEXT_FILTERS = [unix_newlines, strip]
 
 
 def _line(label: str, max_length: int = 255, *, required: bool = False, description: str = "") -> StringField:
+    """A single line; one the post leaves out (a page opened before the field was added) is empty, as a text is,
+    never None (which the database refused, shown as a change at the same moment)."""
     validators = [DataRequired("This cannot be empty.") if required else Optional(), single_line, Length(max=max_length)]
-    return StringField(label, filters=[strip], validators=validators, description=description)
+    return StringField(label, default="", filters=[strip], validators=validators, description=description)
 
 
 def _markdown(label: str, max_length: int, *, required: bool = False, description: str = "") -> TextAreaField:
