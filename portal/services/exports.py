@@ -34,7 +34,7 @@ from portal.models import (
     Workshop,
 )
 from portal.permissions import chair_conflicted_ids, visible_fields
-from portal.services import review_form
+from portal.services import area_chairs, meta_reviews, review_form
 
 Row = dict[str, Any]
 
@@ -76,7 +76,7 @@ def _columns(names: tuple[str, ...]) -> list[tuple[str, Callable[[Row], Any]]]:
     return [(name, _key(name)) for name in names]
 
 
-DECISION_COLUMNS = ("number", "title", "decision", "presentation", "note", "letter")
+DECISION_COLUMNS = ("number", "title", "decision", "presentation", "note", "letter", "area_chair", "area_chair_recommends")
 
 
 def _papers(actor: User, ws: Workshop) -> sa.Select[tuple[Submission]]:
@@ -184,6 +184,9 @@ def decisions(actor: User, ws: Workshop) -> Export:
             sa.select(Letter).where(Letter.submission_id.in_([s.id for s in subs])).options(joinedload(Letter.email))
         )
     }
+    ids = [s.id for s in subs]
+    overseen = area_chairs.area_chairs_of(ids)
+    recommended = meta_reviews.recommendation_labels(ws, ids)
     rows = [
         {
             "number": s.id,
@@ -192,6 +195,8 @@ def decisions(actor: User, ws: Workshop) -> Export:
             "presentation": _enum(s.presentation),
             "note": s.decision_note,
             "letter": letters[s.id].state if s.id in letters else None,
+            "area_chair": overseen[s.id].name if s.id in overseen else None,
+            "area_chair_recommends": recommended.get(s.id),
         }
         for s in subs
     ]
@@ -211,8 +216,8 @@ EXPORTS: dict[str, tuple[Callable[[User, Workshop], Export], str]] = {
     ),
     "decisions": (
         decisions,
-        "Every submitted paper: decision, presentation, the note to the authors and the state of "
-        "its letter (draft, queued, sent, failed).",
+        "Every submitted paper: decision, presentation, the note to the authors, the state of "
+        "its letter (draft, queued, sent, failed), its area chair and their recommendation.",
     ),
 }
 

@@ -302,11 +302,11 @@ def test_reviews_csv_neutralizes_formulas_and_json_keeps_them(app: Flask, world:
 def test_decisions_export_shows_each_letter_state(app: Flask, world: dict[str, int]) -> None:
     chair = client_for(app, "chris@example.org")
     header, *rows = download(chair, "/chair/exports/decisions.csv")
-    assert header == ["number", "title", "decision", "presentation", "note", "letter"]
+    assert header == ["number", "title", "decision", "presentation", "note", "letter", "area_chair", "area_chair_recommends"]
     assert rows == [
-        [str(world["p1"]), "'" + EVIL_TITLE, "accepted", "oral", "", "sent"],
-        [str(world["p2"]), "Memory Tokens", "rejected", "", "Close call.", "draft"],
-        [str(world["p3"]), "Positional Interpolation", "accepted", "", "", "queued"],
+        [str(world["p1"]), "'" + EVIL_TITLE, "accepted", "oral", "", "sent", "", ""],
+        [str(world["p2"]), "Memory Tokens", "rejected", "", "Close call.", "draft", "", ""],
+        [str(world["p3"]), "Positional Interpolation", "accepted", "", "", "queued", "", ""],
     ]
     assert download(chair, "/chair/exports/decisions.json")[1] == {
         "number": world["p2"],
@@ -315,6 +315,8 @@ def test_decisions_export_shows_each_letter_state(app: Flask, world: dict[str, i
         "presentation": None,
         "note": "Close call.",
         "letter": "draft",
+        "area_chair": None,
+        "area_chair_recommends": None,
     }
 
 

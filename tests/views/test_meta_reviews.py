@@ -71,6 +71,9 @@ def test_who_reads_which_fields_of_the_meta_review(w: World, smtp: SMTPRecorder)
     decisions_page = text_of(carla.get("/chair/decisions"))
     assert "Area chair recommends" in decisions_page and "Ring Attention Beyond a Million Tokens" in decisions_page
     assert " Accept " in decisions_page
+    exported = carla.get("/chair/exports/decisions.csv").get_data(as_text=True).splitlines()
+    assert exported[0].endswith(",area_chair,area_chair_recommends")
+    assert any(line.endswith(",Alma Area,Accept") for line in exported[1:])
     # Rex, whose review is in: the meta-review for the authors, not the chairs' fields. Rita (none yet): nothing.
     rex = text_of(sign_in(w, "rex").get(f"/review/papers/{w.n('p1')}"))
     assert "The area chair's meta-review" in rex and META in rex and NOTE not in rex and "Accept" not in rex
