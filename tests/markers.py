@@ -116,6 +116,11 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_a_reviewer_removed_while_submitting_a_first_review_is_never_told_both",
         "test_proposals_applied_at_once_apply_one_and_keep_every_limit",
     ),
+    "tests/views/test_area_chair_papers.py": (  # every role through the area chairs' routes; mail waited for
+        "test_the_area_chairs_routes_answer_each_person_as_they_may",
+        "test_the_area_chair_asks_for_an_extra_review_and_the_chairs_see_it",
+        "test_the_area_chair_reminds_a_late_reviewer_by_mail",
+    ),
     "tests/views/test_review_form.py": (  # reviews through the forms, a letter over SMTP, the exports
         "test_each_visibility_on_the_pages_the_letter_and_the_exports",
         "test_a_form_changed_after_reviews_exist_keeps_every_answer",
