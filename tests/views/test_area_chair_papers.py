@@ -282,3 +282,18 @@ def test_the_solver_gives_the_missing_area_chairs_never_a_conflicted_one(w: Worl
     assert "Ring Attention Beyond a Million Tokens" in mails["alma@example.org"].get_content()
     again = post(carla, f"{page}/auto", {"confirm": "1"}, token_page=page)
     assert flashes(follow(carla, again)) == ["Every submitted paper you handle has an area chair."]
+
+
+def test_in_the_discussion_the_reviewers_read_the_area_chair_as_such_and_get_a_mail(w: World, smtp: SMTPRecorder) -> None:
+    make_area_chair(w, "p1", "alma")
+    alma = sign_in(w, "alma")
+    paper = f"/review/papers/{w.n('p1')}"
+    posted = post(alma, f"{paper}/discussion", {"body": "Rita, is your review coming?"}, token_page=paper)
+    assert flashes(follow(alma, posted)) == ["Your comment is posted; the other participants get a mail."]
+    rex_page = text_of(sign_in(w, "rex").get(paper))
+    assert "The area chair" in rex_page and "Rita, is your review coming?" in rex_page and "Alma Area" not in rex_page
+    assert "Alma Area" in text_of(sign_in(w, "carla").get(f"/chair/papers/{w.n('p1')}"))
+    to = sorted(str(m["To"]) for m in smtp.wait_for(2))
+    assert to == ["carla@example.org", "rex@example.org"]  # Rita has not reviewed yet: she reads no discussion
+    [to_rex] = [m for m in smtp.messages if m["To"] == "rex@example.org"]
+    assert "The area chair" in to_rex.get_content() and "Alma Area" not in to_rex.get_content()
