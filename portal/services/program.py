@@ -179,7 +179,19 @@ def warnings(ws: Workshop, all_sessions: list[ProgramSession] | None = None) -> 
                         session_id=b.id,
                     )
                 )
-    accepted = {s.id: s for s in accepted_papers(ws)}
+    # The accepted papers as plain rows (thousands at conference size: no object, no author list for each).
+    accepted = {
+        row.id: row
+        for row in db.session.execute(
+            sa.select(Submission.id, Submission.title, Submission.presentation)
+            .where(
+                Submission.workshop_id == ws.id,
+                Submission.decision == Decision.ACCEPTED,
+                Submission.state == SubmissionState.SUBMITTED,
+            )
+            .order_by(Submission.id)
+        )
+    }
     talks: set[int] = set()
     placed: set[int] = set()
     for s in all_sessions:
@@ -199,14 +211,31 @@ def warnings(ws: Workshop, all_sessions: list[ProgramSession] | None = None) -> 
                     found.append(ProgramWarning(f"Poster #{poster.submission_id} is not an accepted paper now.", s.id, item.id))
                 elif not poster.board:
                     found.append(ProgramWarning(f"Poster #{poster.submission_id} has no board.", s.id, item.id))
+    # Per paper, the first PAPERS_LISTED of each kind, then how many more: at conference size thousands of
+    # posters wait for a session, and the page names a few and counts the rest.
+    kinds: dict[str, list[str]] = {"talk": [], "poster": [], "unmarked": []}
     for sub in accepted.values():
         if sub.presentation == Presentation.ORAL and sub.id not in talks:
-            found.append(ProgramWarning(f"The oral paper #{sub.id} “{sub.title}” has no talk in the program."))
+            kinds["talk"].append(f"The oral paper #{sub.id} “{sub.title}” has no talk in the program.")
         elif sub.presentation == Presentation.POSTER and sub.id not in placed:
-            found.append(ProgramWarning(f"The poster #{sub.id} “{sub.title}” is in no poster session."))
+            kinds["poster"].append(f"The poster #{sub.id} “{sub.title}” is in no poster session.")
         elif sub.presentation is None and sub.id not in talks | placed:
-            found.append(ProgramWarning(f"The accepted paper #{sub.id} “{sub.title}” is marked neither oral nor poster."))
+            kinds["unmarked"].append(f"The accepted paper #{sub.id} “{sub.title}” is marked neither oral nor poster.")
+    more = {
+        "talk": "more oral papers have no talk in the program",
+        "poster": "more posters are in no poster session (a poster session's “Add every accepted poster not yet in a "
+        "poster session” places them)",
+        "unmarked": "more accepted papers are marked neither oral nor poster (on the decisions page)",
+    }
+    for kind, texts in kinds.items():
+        found += [ProgramWarning(text) for text in texts[:PAPERS_LISTED]]
+        if len(texts) > PAPERS_LISTED:
+            found.append(ProgramWarning(f"And {len(texts) - PAPERS_LISTED:,} {more[kind]}."))
     return found
+
+
+#: Papers named one by one for each kind of warning (the rest are counted).
+PAPERS_LISTED = 10
 
 
 # --- changing sessions --------------------------------------------------------------------------------------

@@ -622,3 +622,17 @@ def test_a_poster_sessions_page_and_the_program_issue_as_many_statements_for_mor
 
     assert count(f"/program/{small}") == count(f"/program/{large}")
     assert "B3 Memory for long dialogues Eve Speaker" in seen(visitor.get(f"/program/{large}"))
+
+
+def test_papers_missing_from_the_program_are_named_a_few_at_a_time_and_the_rest_counted(
+    app: Flask, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At conference size thousands of accepted papers wait for a slot: the page names the first ones of each kind
+    and counts the rest (here one named, one counted)."""
+    monkeypatch.setattr(program, "PAPERS_LISTED", 1)
+    text = seen(signed_in(app, "chair@example.org").get("/chair/program"))
+    assert (
+        f"The oral paper #{world['oral']} “Attention that remembers” has no talk in the program. "
+        "And 1 more oral papers have no talk in the program."
+    ) in text
+    assert f"#{world['second']}" not in text
