@@ -33,7 +33,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import accounts, area_chairs, assignment_lists, assignments, calibration, responses, review_settings, reviews
+from portal.services import accounts, area_chairs, assignment_lists, assignments, responses, review_settings, reviews
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
 EXCLUSIONS_SHOWN = 200  # pairs left out listed on the assignments page (with the count of all)
@@ -227,7 +227,6 @@ def reviewer_loads() -> str:
         r=loads.query,
         show=assignment_lists.SHOW_REVIEWERS,
         sorts=assignment_lists.SORT_REVIEWERS,
-        habits=calibration.calibration(ws, me()).habit,
     )
 
 

@@ -1025,19 +1025,19 @@ def test_chair_who_is_an_author_sees_loads_and_figures_without_their_paper(world
     with world.app.app_context():
         cap = db.session.scalars(sa.select(Workshop)).one().default_max_load
 
-    # Reviewer, assigned, minimum, maximum, unfinished, reviews in, mean, against others, spread, habit: Rex's and
-    # Una's seats on paper 3, and Una's "strong accept" of it, count nowhere for Carla (nor in her calibration).
+    # Reviewer, assigned, minimum, maximum, unfinished, reviews in, mean, against others, spread: Rex's and
+    # Una's seats on paper 3, and Una's "strong accept" of it, count nowhere for Carla.
     assert table_after(carla.get("/chair/assignments/reviewers"), "Reviewer loads", "h1") == [
-        f"Ada Author 0 0 {cap} 0 0 — — — —",
-        f"Rex Reader 2 0 {cap} 0 2 3.00 — 1.00 +0.00",
-        f"Rita Reviewer 1 0 {cap} 1 0 — — — —",
-        f"Una Unassigned 1 0 {cap} 1 0 — — — —",
+        f"Ada Author 0 0 {cap} 0 0 — — —",
+        f"Rex Reader 2 0 {cap} 0 2 3.00 — 1.00",
+        f"Rita Reviewer 1 0 {cap} 1 0 — — —",
+        f"Una Unassigned 1 0 {cap} 1 0 — — —",
     ]
     assert table_after(chris.get("/chair/assignments/reviewers"), "Reviewer loads", "h1") == [
-        f"Ada Author 0 0 {cap} 0 0 — — — —",
-        f"Rex Reader 3 0 {cap} 1 2 3.00 — 1.00 +0.00",
-        f"Rita Reviewer 1 0 {cap} 1 0 — — — —",
-        f"Una Unassigned 2 0 {cap} 1 1 5.00 — 0.00 +0.00",
+        f"Ada Author 0 0 {cap} 0 0 — — —",
+        f"Rex Reader 3 0 {cap} 1 2 3.00 — 1.00",
+        f"Rita Reviewer 1 0 {cap} 1 0 — — —",
+        f"Una Unassigned 2 0 {cap} 1 1 5.00 — 0.00",
     ]
 
     mine, theirs = carla.get("/chair/"), chris.get("/chair/")

@@ -1219,12 +1219,12 @@ def test_reviewing_settings_save_a_reviewers_load(fresh: World) -> None:
     assert flashes(page) == ["The reviewing settings are saved."]
     assert settings_form(chair)[f"load-{rita}"] == "2"
     # The loads page, by name: reviewer, assigned, minimum, maximum, unfinished, reviews in, mean, against others,
-    # spread, habit.
+    # spread.
     assert table_rows(chair.get("/chair/assignments/reviewers")) == [
-        "Ivan Insider 0 0 5 0 0 — — — —",
-        "Rex Reader 0 0 5 0 0 — — — —",
-        "Rita Reviewer 0 0 2 0 0 — — — —",
-        "Una Unassigned 0 0 5 0 0 — — — —",
+        "Ivan Insider 0 0 5 0 0 — — —",
+        "Rex Reader 0 0 5 0 0 — — —",
+        "Rita Reviewer 0 0 2 0 0 — — —",
+        "Una Unassigned 0 0 5 0 0 — — —",
     ]
     with fresh.app.app_context():
         loads = dict(db.session.execute(sa.select(User.email, User.max_load).where(User.is_reviewer)).all())
