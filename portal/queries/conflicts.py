@@ -460,6 +460,22 @@ def reviewer_conflicts(sub_ids: list[int]) -> dict[tuple[int, int], list[str]]:
     return conflict_map(sub_ids, list(reviewers)) if reviewers else {}
 
 
+def reviewer_conflict_pairs(sub_ids: list[int]) -> set[tuple[int, int]]:
+    """The pairs of ``reviewer_conflicts``, without their reasons (the rules' array joins: a list page works out the
+    reasons of the pairs it shows only)."""
+    sharing = reviewers_that_may_conflict(sub_ids)
+    if not sharing:
+        return set()
+    if len(sharing) > ASK_ABOUT_ALL:
+        reviewers: Ids = sa.select(User.id).where(User.is_reviewer)
+    else:
+        reviewers = list(db.session.scalars(sa.select(User.id).where(User.is_reviewer, User.id.in_(sorted(sharing)))))
+        if not reviewers:
+            return set()
+    found = conflicted_pairs(gather(sub_ids, reviewers, reasons=False))
+    return set(zip(found.paper.tolist(), found.reviewer.tolist(), strict=True))
+
+
 #: Beyond this many people sharing a key with some papers, ``reviewer_conflicts`` asks about every reviewer.
 ASK_ABOUT_ALL = 5000
 

@@ -35,7 +35,7 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.permissions import chair_conflicted_ids
-from portal.queries.conflicts import conflict_map, reviewer_conflicts, reviewers_that_may_conflict
+from portal.queries.conflicts import conflict_map, reviewer_conflict_pairs, reviewers_that_may_conflict
 from portal.services.assignments import paper_text, reviewer_text
 
 PAPERS_PER_PAGE = 25
@@ -603,32 +603,36 @@ def conflict_page(ws: Workshop, viewer: User, *, q: str = "", who: str = "", pag
     elif q:
         papers = papers.where(sa.func.lower(Submission.title).like(like_pattern(q), escape="\\"))
     count = db.session.scalar(sa.select(sa.func.count()).select_from(papers.subquery())) or 0
+    # The conflicted pairs without reasons, every reviewer's name (one read: a list of the thousands conflicted
+    # cost more to send), and the reasons of the pairs the page shows only.
+    names = dict(db.session.execute(sa.select(User.id, User.name).where(User.is_reviewer)).all())
     if number is not None:  # one paper: all its conflicts, 50 a page
-        found = reviewer_conflicts(list(db.session.scalars(papers))) if count else {}
-        names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_({r for _, r in found}))).all())
-        ordered = sorted(found, key=lambda pair: (names[pair[1]].lower(), pair[1]))
+        paper_ids = list(db.session.scalars(papers)) if count else []
+        found = reviewer_conflict_pairs(paper_ids) if paper_ids else set()
+        ordered = sorted(found, key=lambda pair: (names.get(pair[1], "").lower(), pair[1]))
         page, pages = page_of(len(ordered), CONFLICTS_PER_PAGE, page)
         chosen = ordered[(page - 1) * CONFLICTS_PER_PAGE : page * CONFLICTS_PER_PAGE]
-        return ConflictPage(_conflict_rows(chosen, found), page, pages, q, who, count, total=len(ordered))
+        reasons = conflict_map(paper_ids, sorted({r for _, r in chosen})) if chosen else {}
+        return ConflictPage(_conflict_rows(chosen, reasons), page, pages, q, who, count, total=len(ordered))
     page, pages = page_of(count, CONFLICT_PAPERS_PER_PAGE, page)
     ids = list(
         db.session.scalars(
             papers.order_by(Submission.id).limit(CONFLICT_PAPERS_PER_PAGE).offset((page - 1) * CONFLICT_PAPERS_PER_PAGE)
         )
     )
-    found = reviewer_conflicts(ids)
-    names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_({r for _, r in found}))).all())
+    found = reviewer_conflict_pairs(ids) if ids else set()
     per_paper: dict[int, list[int]] = defaultdict(list)
     for p, r in found:
         per_paper[p].append(r)
     chosen, more = [], {}
     for p in ids:
-        reviewers = sorted(per_paper.get(p, []), key=lambda r: (names[r].lower(), r))
+        reviewers = sorted(per_paper.get(p, []), key=lambda r: (names.get(r, "").lower(), r))
         shown = reviewers[:CONFLICTS_A_PAPER]
         if len(reviewers) > len(shown):
             more[p] = len(reviewers) - len(shown)
         chosen += [(p, r) for r in shown]
-    rows = _conflict_rows(chosen, found)
+    reasons = conflict_map(ids, sorted({r for _, r in chosen})) if chosen else {}
+    rows = _conflict_rows(chosen, reasons)
     groups = [(p, [row for row in rows if row.number == p]) for p in ids if per_paper.get(p)]
     return ConflictPage(rows, page, pages, q, who, count, more, groups, total=len(found))
 
