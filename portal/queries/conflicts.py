@@ -447,31 +447,32 @@ def overrides_for(submission_ids: list[int] | None = None, reviewer_ids: list[in
     return list(db.session.scalars(stmt))
 
 
+def _reviewers_to_ask(sub_ids: list[int]) -> Ids:
+    """The reviewers the rules need asking about for these papers: those who share a key with one of them (an
+    empty list when nobody does), or, past ASK_ABOUT_ALL of them, every reviewer (a list that long costs more to
+    send than the select)."""
+    sharing = reviewers_that_may_conflict(sub_ids)
+    if len(sharing) > ASK_ABOUT_ALL:
+        return sa.select(User.id).where(User.is_reviewer)
+    if not sharing:
+        return []
+    return list(db.session.scalars(sa.select(User.id).where(User.is_reviewer, User.id.in_(sorted(sharing)))))
+
+
 def reviewer_conflicts(sub_ids: list[int]) -> dict[tuple[int, int], list[str]]:
     """``conflict_map`` of these papers and every reviewer, asking the rules only about the reviewers who share a
-    key with one of them (``reviewers_that_may_conflict``): at conference size the rules over every reviewer took
-    half a second for one paper."""
-    sharing = reviewers_that_may_conflict(sub_ids)
-    if not sharing:
-        return {}
-    if len(sharing) > ASK_ABOUT_ALL:  # (a list that long costs more to send than asking about every reviewer)
-        return conflict_map(sub_ids, sa.select(User.id).where(User.is_reviewer))
-    reviewers = db.session.scalars(sa.select(User.id).where(User.is_reviewer, User.id.in_(sorted(sharing)))).all()
-    return conflict_map(sub_ids, list(reviewers)) if reviewers else {}
+    key with one of them (``_reviewers_to_ask``): at conference size the rules over every reviewer took half a
+    second for one paper."""
+    reviewers = _reviewers_to_ask(sub_ids)
+    return {} if isinstance(reviewers, list) and not reviewers else conflict_map(sub_ids, reviewers)
 
 
 def reviewer_conflict_pairs(sub_ids: list[int]) -> set[tuple[int, int]]:
     """The pairs of ``reviewer_conflicts``, without their reasons (the rules' array joins: a list page works out the
     reasons of the pairs it shows only)."""
-    sharing = reviewers_that_may_conflict(sub_ids)
-    if not sharing:
+    reviewers = _reviewers_to_ask(sub_ids)
+    if isinstance(reviewers, list) and not reviewers:
         return set()
-    if len(sharing) > ASK_ABOUT_ALL:
-        reviewers: Ids = sa.select(User.id).where(User.is_reviewer)
-    else:
-        reviewers = list(db.session.scalars(sa.select(User.id).where(User.is_reviewer, User.id.in_(sorted(sharing)))))
-        if not reviewers:
-            return set()
     found = conflicted_pairs(gather(sub_ids, reviewers, reasons=False))
     return set(zip(found.paper.tolist(), found.reviewer.tolist(), strict=True))
 
