@@ -147,7 +147,9 @@ def demo(if_empty: bool, phase: str, reset: bool, yes: bool, papers: int | None,
     state = {
         "submission": "submissions are open",
         "reviewing": "the deadline has passed, reviewing is open",
-        "decisions": "every review is in, a third accepted and a third rejected, letters not yet sent",
+        "response": "every review is in and the authors are writing their responses",
+        "meta-review": "the responses are final, reviewing is closed and the area chairs are writing meta-reviews",
+        "decisions": "every review and meta-review is in, a third accepted and a third rejected, letters not yet sent",
         "program": "every paper decided, the accepted papers published and the program built",
     }[phase]
     if papers is not None:
@@ -158,6 +160,7 @@ def demo(if_empty: bool, phase: str, reset: bool, yes: bool, papers: int | None,
     click.echo(f"Sign in at {external_url('auth.login')} with the password {DEMO_PASSWORD!r} as")
     click.echo(f"  chair     {accounts[0][0]}")
     click.echo("  reviewers reviewer1@example.org ... reviewer12@example.org")
+    click.echo("  area chairs ac1@example.org ... ac4@example.org")
     if papers is not None:
         click.echo("  (the other reviewers, pc1@example.org and on, share the password too)")
     click.echo("  authors   author1@example.org ... author20@example.org")

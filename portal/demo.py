@@ -15,18 +15,22 @@ from werkzeug.security import generate_password_hash
 
 from portal.db import db
 from portal.models import (
+    AreaChairAssignment,
     AssignmentProposal,
     AuditEvent,
+    AuthorResponse,
     Bid,
     BidValue,
     ConflictOverride,
     DateKind,
     Decision,
     DiscussionComment,
+    ExtraReviewRequest,
     ImportantDate,
     Invitation,
     Letter,
     LoginFailure,
+    MetaReview,
     OutgoingEmail,
     PaperFieldScore,
     PaperScore,
@@ -41,6 +45,7 @@ from portal.models import (
     ReviewAssignment,
     ReviewField,
     ReviewRevision,
+    ReviewState,
     SponsorInquiry,
     SponsorState,
     SponsorTier,
@@ -116,10 +121,20 @@ PAPER_STEMS = [
 ]
 
 
+#: The demo's area chairs (issue 21.8): each oversees a quarter of the papers from the reviewing phase on.
+AREA_CHAIRS = [
+    ("Anjali Menon", "University of Cambridge"),
+    ("Marco Bianchi", "University of Bologna"),
+    ("Sofia Lindgren", "University of Helsinki"),
+    ("Kwame Mensah", "University of Ghana"),
+]
+
+
 def demo_accounts() -> list[tuple[str, str, str, tuple[str, ...]]]:
     """(email, name, affiliation, roles) of every demo account."""
     accounts = [("chair@example.org", *CHAIR, ("chair", "reviewer"))]
     accounts += [(f"reviewer{i}@example.org", n, a, ("reviewer",)) for i, (n, a) in enumerate(REVIEWERS, 1)]
+    accounts += [(f"ac{i}@example.org", n, a, ("area_chair",)) for i, (n, a) in enumerate(AREA_CHAIRS, 1)]
     accounts += [(f"author{i}@example.org", n, a, ()) for i, (n, a) in enumerate(AUTHORS, 1)]
     return accounts
 
@@ -180,7 +195,11 @@ def set_demo_dates(workshop: Workshop, now: datetime) -> None:
     db.session.flush()
 
 
-PHASES = ("submission", "reviewing", "decisions", "program")
+#: The demo's phases, in the order a workshop goes through them; each holds what the ones before it did.
+PHASES = ("submission", "reviewing", "response", "meta-review", "decisions", "program")
+
+#: How many days before ``now`` the demo's calendar starts at each phase (its paper deadline is 14 days after).
+SHIFT = {"reviewing": -16, "response": -30, "meta-review": -36, "decisions": -40, "program": -40}
 
 DEMO_SUBMISSIONS = [
     ("Sparse mixture of attention heads for 128k-token inputs", "efficient-training", "full", [9, 10]),
@@ -291,6 +310,7 @@ def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False
             "strengths": " ".join(REVIEW_STRENGTHS[(k + j) % len(REVIEW_STRENGTHS)] for j in (0, 2)),
             "weaknesses": " ".join(REVIEW_WEAKNESSES[(k * 3 + j) % len(REVIEW_WEAKNESSES)] for j in (0, 1)),
             "comments_to_authors": REVIEW_REQUESTS[(k * 5) % len(REVIEW_REQUESTS)],
+            DEMO_FIELD: REPRODUCIBILITY[(k * 2 + a.submission_id) % len(REPRODUCIBILITY)],
         }
         if complete:
             # Each paper has a quality the reviewers roughly agree on; every fifth paper splits them.
@@ -316,6 +336,137 @@ def _demo_reviewing(workshop: Workshop, now: datetime, *, complete: bool = False
             now=now,
         )
         post_comment(chair, workshop, sub, "Good point; please say in your review whether it changes your score.", now=now)
+
+
+#: The demo review form's own field (issue 21.8): a choice the authors read, beside today's fields.
+DEMO_FIELD = "reproducibility"
+REPRODUCIBILITY = (
+    "Easily: the code, data and settings are given",
+    "With some effort: a few details are missing",
+    "Hardly: key details are missing",
+)
+
+
+def _demo_review_form(workshop: Workshop) -> None:
+    """Today's review form with one more field, "Reproducibility", which the authors read with the reviews."""
+    from portal.models import Audience, FieldKind
+    from portal.services import review_form
+
+    chair = db.session.scalar(sa.select(User).where(User.is_chair, User.is_demo.is_(True)))
+    assert chair is not None
+    data = review_form.FieldInput(
+        label="Reproducibility",
+        kind=FieldKind.CHOICE,
+        help="Could a graduate student reproduce the main results from the paper and what it links to?",
+        visibility=Audience.AUTHORS,
+        choices=list(REPRODUCIBILITY),
+    )
+    row = review_form.add_field(chair, workshop, data)
+    assert row.key == DEMO_FIELD, row.key
+
+
+def _demo_area_chairs(workshop: Workshop) -> None:
+    """ac1 ... ac4 each oversee every fourth paper (the chair chose them on the papers' pages)."""
+    from portal.services.area_chairs import set_area_chair
+
+    chair = db.session.scalar(sa.select(User).where(User.is_chair))
+    chairs = list(db.session.scalars(sa.select(User).where(User.is_area_chair, User.is_demo.is_(True)).order_by(User.email)))
+    assert chair is not None and chairs
+    subs = db.session.scalars(sa.select(Submission).where(Submission.state == SubmissionState.SUBMITTED).order_by(Submission.id))
+    for i, sub in enumerate(subs):
+        set_area_chair(chair, workshop, sub, chairs[i % len(chairs)])
+
+
+RESPONSES = (
+    "We thank the reviewers. On memory: at 128k tokens the method needs 38 GB against 61 GB for the baseline; we "
+    "will add the table. The baselines were tuned with the same budget of 20 runs each; we will say so.",
+    "Thank you for the careful reading. The chunk-size ablation is in the appendix (Table 7): results vary by less "
+    "than one point between 512 and 4,096 tokens. The evaluation scripts will be released with the camera-ready.",
+    "We agree that synthetic tasks alone are not enough. We have since run two real long-document tasks (legal "
+    "contracts and patient histories); the gains hold (+2.1 and +1.4 points) and we will add them.",
+)
+
+
+def _demo_responses(workshop: Workshop, *, opens: datetime, deadline: datetime, written: datetime) -> None:
+    """The response window from ``opens`` to ``deadline``; the first author of two papers in three wrote one at
+    ``written``."""
+    from portal.services.responses import save_response
+
+    workshop.response_opens_at, workshop.response_deadline, workshop.response_words = opens, deadline, 500
+    subs = db.session.scalars(sa.select(Submission).where(Submission.state == SubmissionState.SUBMITTED).order_by(Submission.id))
+    for sub in subs:
+        first = sub.authors[0].user if sub.authors else None
+        if sub.id % 3 != 0 and first is not None:
+            save_response(first, sub, RESPONSES[sub.id % len(RESPONSES)], version=None, now=written)
+    db.session.flush()
+
+
+def _demo_updated_reviews(workshop: Workshop, at: datetime) -> None:
+    """Two reviewers of papers with a response raise their score after reading it (marked "updated after the
+    response")."""
+    from portal.services.reviews import save_review
+
+    answered = sa.select(AuthorResponse.submission_id)
+    reviews = db.session.scalars(
+        sa.select(Review)
+        .join(ReviewAssignment)
+        .where(ReviewAssignment.submission_id.in_(answered), ReviewAssignment.ordinal == 1, Review.recommendation < 5)
+        .order_by(ReviewAssignment.submission_id)
+        .limit(2)
+    ).all()
+    for k, review in enumerate(reviews):
+        data = review.content() | {
+            "recommendation": review.recommendation + 1,
+            "comments_to_authors": f"{review.comments_to_authors} After the response: the new figures settle my main doubt.",
+        }
+        save_review(workshop, review.assignment, data, submit=True, version=review.version, now=at + timedelta(hours=k))
+
+
+def _demo_meta_reviews(workshop: Workshop, at: datetime, *, complete: bool) -> None:
+    """Each area chair's meta-reviews of their papers, recommending by the reviews' mean. ``complete``: all
+    submitted; else one paper in four not begun and one a draft; one area chair asks for an extra review."""
+    from portal.services import area_chairs
+    from portal.services.meta_reviews import save_meta_review
+
+    means = dict(
+        db.session.execute(
+            sa.select(ReviewAssignment.submission_id, sa.func.avg(Review.recommendation))
+            .join(Review)
+            .where(Review.state == ReviewState.SUBMITTED)
+            .group_by(ReviewAssignment.submission_id)
+        ).all()
+    )
+    rows = db.session.execute(
+        sa.select(AreaChairAssignment, Submission)
+        .join(Submission, Submission.id == AreaChairAssignment.submission_id)
+        .order_by(Submission.id)
+    ).all()
+    for k, (assigned, sub) in enumerate(rows):
+        if not complete and k % 4 == 0:
+            continue
+        mean = float(means.get(sub.id, 3))
+        accept = mean >= 3
+        text = f"The reviewers' mean is {mean:.1f}. " + (
+            "They agree the method is sound and the experiments convincing; the response answered the question on "
+            "memory. Please add the promised figures."
+            if accept
+            else "They find the gains too small for the added complexity, and the response does not change that."
+        )
+        data = {
+            "recommendation": 2 if accept else 1,
+            "metareview": text,
+            "confidential": "" if k % 3 else "A borderline case: I would not object to the other decision.",
+        }
+        save_meta_review(
+            assigned.area_chair, workshop, sub, data, submit=complete or k % 4 != 1, version=None, now=at + timedelta(hours=k)
+        )
+    if not complete and rows:
+        assigned, sub = rows[0]
+        area_chairs.request_extra_review(
+            assigned.area_chair,
+            sub,
+            "The reviews are split and none is by an expert on memory-efficient attention: one more review, please.",
+        )
 
 
 def _demo_decisions(workshop: Workshop, now: datetime) -> None:
@@ -579,6 +730,10 @@ def _clear_submissions() -> None:
         AssignmentProposal,
         ConflictOverride,
         AuditEvent,
+        AuthorResponse,
+        MetaReview,
+        ExtraReviewRequest,
+        AreaChairAssignment,
         ReviewRevision,
         Review,
         ReviewAssignment,
@@ -587,7 +742,7 @@ def _clear_submissions() -> None:
         Letter,
         PaperFieldScore,
         PaperScore,
-        ReviewField,  # the demo runs on today's review form (a chair's changes go with the reviews)
+        ReviewField,  # the demo's own review form is built again (a chair's changes go with the reviews)
     ):
         db.session.execute(sa.delete(model))
     db.session.execute(sa.delete(submission_topic))
@@ -641,9 +796,7 @@ def load_demo(
     workshop, _ = load_content(read_content_file(content_file), is_demo=True)
     # In the reviewing phase the submission deadline is two days past; submissions were made before it. At the
     # decisions phase it is 26 days past, reviewing took the two weeks before yesterday, notification is in 5 days.
-    shift = {"reviewing": timedelta(days=-16), "decisions": timedelta(days=-40), "program": timedelta(days=-40)}.get(
-        phase, timedelta(0)
-    )
+    shift = timedelta(days=SHIFT.get(phase, 0))
     set_demo_dates(workshop, now + shift)
     workshop.phase, workshop.bidding_deadline, workshop.review_deadline = Phase.SUBMISSION, None, None
     workshop.double_blind = True
@@ -667,6 +820,7 @@ def load_demo(
             email_confirmed_at=now,
             is_reviewer="reviewer" in roles,
             is_chair="chair" in roles,
+            is_area_chair="area_chair" in roles,
             is_demo=True,
             # The history conflicts read: the confirmed address and the affiliation, from now.
             addresses=[UserEmail(email=email, confirmed_at=now)],
@@ -689,8 +843,9 @@ def load_demo(
             ]
         db.session.add(user)
     db.session.flush()
+    _demo_review_form(workshop)
     if not submissions:
-        workshop.phase = {"reviewing": Phase.REVIEWING, "decisions": Phase.REVIEWING}.get(phase, Phase.SUBMISSION)
+        workshop.phase = Phase.SUBMISSION if phase == "submission" else Phase.REVIEWING
         if phase != "submission":
             workshop.bidding_deadline = now - timedelta(days=1 if phase == "reviewing" else 15)
             workshop.review_deadline = now + (timedelta(days=21) if phase == "reviewing" else timedelta(days=-1))
@@ -698,10 +853,31 @@ def load_demo(
         db.session.flush()
         return workshop
     _demo_submissions(workshop, now + shift)
+    day = timedelta(days=1)
     if phase == "reviewing":
         _demo_reviewing(workshop, now)
+        _demo_area_chairs(workshop)
+    elif phase == "response":
+        # Every review in over the last two weeks; the reviews went to the authors yesterday and they respond
+        # until three days from now; reviewing stays open a week for the reviewers to update theirs.
+        _demo_reviewing(workshop, now - 14 * day, complete=True)
+        _demo_area_chairs(workshop)
+        _demo_responses(workshop, opens=now - day, deadline=now + 3 * day, written=now - timedelta(hours=6))
+    elif phase == "meta-review":
+        # The responses closed three days ago, two reviewers updated their review after reading them, reviewing
+        # closed yesterday, and the area chairs are writing the meta-reviews (some in, some drafts, some not begun).
+        _demo_reviewing(workshop, now - 20 * day, complete=True)
+        _demo_area_chairs(workshop)
+        _demo_responses(workshop, opens=now - 7 * day, deadline=now - 3 * day, written=now - 5 * day)
+        _demo_updated_reviews(workshop, now - 2 * day)
+        workshop.review_deadline = now - day
+        _demo_meta_reviews(workshop, now - timedelta(hours=5), complete=False)
     elif phase in ("decisions", "program"):
-        _demo_reviewing(workshop, now - timedelta(days=14), complete=True)
+        _demo_reviewing(workshop, now - 24 * day, complete=True)
+        _demo_area_chairs(workshop)
+        _demo_responses(workshop, opens=now - 11 * day, deadline=now - 7 * day, written=now - 9 * day)
+        _demo_updated_reviews(workshop, now - 5 * day)
+        _demo_meta_reviews(workshop, now - 3 * day, complete=True)
         _demo_decisions(workshop, now)
     if phase == "program":
         _demo_program(workshop, now)

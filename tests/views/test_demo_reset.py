@@ -75,12 +75,12 @@ def test_demo_reset_says_what_goes_and_asks_first(local_app: Flask) -> None:
     assert result.exit_code == 1
     path = Path(local_app.instance_path) / "portal.sqlite3"
     assert result.output == (
-        f"This deletes {path} with its 34 accounts and 12 submissions, and the 24 uploaded files it refers to, then "
+        f"This deletes {path} with its 38 accounts and 12 submissions, and the 24 uploaded files it refers to, then "
         "recreates the database from the migrations and loads the demo workshop.\n"
         "Start over? [y/N]: n\n"
         "Aborted!\n"
     )
-    assert counts(local_app) == {"User": 34, "Submission": 12, "StoredFile": 24}
+    assert counts(local_app) == {"User": 38, "Submission": 12, "StoredFile": 24}
     assert uploaded_keys(local_app) == keys
 
 
@@ -100,13 +100,13 @@ def test_demo_reset_with_yes_starts_over_with_the_demo_alone(local_app: Flask) -
     # Between them, on standard error, the migrations' log as `flask db upgrade` prints it.
     lines = [line for line in result.output.splitlines() if not line.startswith("INFO  [alembic.")]
     assert lines[:3] == [
-        f"This deletes {path} with its 34 accounts and 12 submissions, and the 24 uploaded files it refers to, then "
+        f"This deletes {path} with its 38 accounts and 12 submissions, and the 24 uploaded files it refers to, then "
         "recreates the database from the migrations and loads the demo workshop.",
         f"Recreated {path}.",
         "Demo workshop LongLLM 2024 loaded at the submission phase: submissions are open, 12 submissions are in.",
     ]
     assert lines[3] == "Sign in at http://127.0.0.1:8123/auth/login with the password 'demo-password' as"
-    assert counts(local_app) == {"User": 33, "Submission": 12, "StoredFile": 24}
+    assert counts(local_app) == {"User": 37, "Submission": 12, "StoredFile": 24}
     with local_app.app_context():
         assert db.session.scalar(sa.select(User).where(User.email == "real.person@example.org")) is None
         referenced = set(db.session.scalars(sa.select(StoredFile.storage_key)))
