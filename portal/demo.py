@@ -847,8 +847,11 @@ def load_demo(
     if not submissions:
         workshop.phase = Phase.SUBMISSION if phase == "submission" else Phase.REVIEWING
         if phase != "submission":
-            workshop.bidding_deadline = now - timedelta(days=1 if phase == "reviewing" else 15)
-            workshop.review_deadline = now + (timedelta(days=21) if phase == "reviewing" else timedelta(days=-1))
+            # Bidding closed the day before the reviews began; reviewing stays open three weeks at the reviewing
+            # phase, a week at the response (to update after it), and closed yesterday after that.
+            began = {"reviewing": 0, "response": 14, "meta-review": 20}.get(phase, 24)
+            workshop.bidding_deadline = now - timedelta(days=1 + began)
+            workshop.review_deadline = now + timedelta(days={"reviewing": 21, "response": 7}.get(phase, -1))
             workshop.reviews_per_paper, workshop.default_max_load = 3, 4
         db.session.flush()
         return workshop

@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from portal.db import db, quarter_of
-from portal.demo import AUTHORS, REVIEWERS, demo_pdf, load_demo
+from portal.demo import AUTHORS, DEMO_FIELD, REPRODUCIBILITY, RESPONSES, REVIEWERS, SHIFT, demo_pdf, load_demo
 from portal.models import (
+    AreaChairAssignment,
+    AuthorResponse,
     Bid,
+    MetaReview,
     Review,
     ReviewAssignment,
     Revision,
@@ -206,7 +209,7 @@ def load_large_demo(
     least the chair and the twelve demo reviewers). Flushes; the caller commits."""
     rng = random.Random(f"demo-{papers}-{reviewers}")  # noqa: S311 - made-up demo data, no secret  # nosec B311
     workshop = load_demo(content_file, now, password_hash_method=password_hash_method, phase=phase, submissions=False)
-    shift = {"reviewing": timedelta(days=-16), "decisions": timedelta(days=-40)}.get(phase, timedelta(0))
+    shift = timedelta(days=SHIFT.get(phase, 0))
     topics = list(db.session.scalars(sa.select(Topic).where(Topic.workshop_id == workshop.id).order_by(Topic.position)))
     weights = [0.3, 0.2, 0.15, 0.12, 0.1, 0.08, 0.05][: len(topics)] + [0.05] * max(0, len(topics) - 7)
     password_hash = db.session.scalar(sa.select(User.password_hash).where(User.email == "chair@example.org"))
@@ -334,6 +337,7 @@ def load_large_demo(
     _insert(Revision, revisions)
     if phase != "submission":
         _review(workshop, now, phase, rng, pc, by_topic, words_of)
+        _area_chairs(workshop, now, phase, rng, password_hash, papers)
     if db.engine.dialect.name == "postgresql":
         for table in ("submission", "review_assignment"):
             # The names are the two literals above, never input.
@@ -342,16 +346,122 @@ def load_large_demo(
     return workshop
 
 
+#: Days before now the reviews began, by phase; and (response opens, response deadline) in days from now.
+REVIEWS_BEGAN = {"reviewing": 10, "response": 14, "meta-review": 20, "decisions": 24}
+RESPONSE_WINDOW = {"response": (-1, 3), "meta-review": (-7, -3), "decisions": (-11, -7)}
+#: Papers per area chair in the large demo (the four demo area chairs and as many more as that takes).
+PAPERS_PER_AREA_CHAIR = 40
+
+
+def _area_chairs(workshop, now, phase, rng, password_hash, papers) -> None:  # type: ignore[no-untyped-def]
+    """Area chairs (ac1 ... ac4 and ac5 on, one for every 40 papers) over every paper, round the table, never a
+    conflicted one; after the reviews, the response window with a response to three papers in five, and the
+    meta-reviews (at the meta-review phase seven in ten submitted and one in ten a draft; at the decisions, all)."""
+    from portal.queries.conflicts import conflict_map
+
+    count = max(4, -(-papers // PAPERS_PER_AREA_CHAIR))
+    extra = [
+        {
+            "email": f"ac{i}@example.org",
+            "name": f"{FIRST[(i * 7) % len(FIRST)]} {LAST[(i * 11) % len(LAST)]}",
+            "affiliation": AFFILIATIONS[(i * 5) % len(AFFILIATIONS)],
+            "password_hash": password_hash,
+            "email_confirmed_at": now - timedelta(days=30),
+            "is_area_chair": True,
+            "is_demo": True,
+            "expertise_statement": "",
+        }
+        for i in range(5, count + 1)
+    ]
+    _insert(User, extra)
+    people = db.session.execute(sa.select(User.id, User.email).where(User.is_area_chair).order_by(User.id)).all()
+    if extra:
+        _insert(
+            UserEmail, [{"user_id": uid, "email": email, "confirmed_at": now - timedelta(days=30)} for uid, email in people[4:]]
+        )
+    ids = [uid for uid, _ in people]
+    subs = list(db.session.scalars(sa.select(Submission.id).where(Submission.workshop_id == workshop.id).order_by(Submission.id)))
+    conflicted = set(conflict_map(subs, ids))
+    chair = db.session.scalar(sa.select(User.id).where(User.is_chair))
+    rows, k = [], 0
+    for sid in subs:
+        for step in range(len(ids)):
+            uid = ids[(k + step) % len(ids)]
+            if (sid, uid) not in conflicted:
+                rows.append({"submission_id": sid, "area_chair_id": uid, "created_by_id": chair})
+                k += step + 1
+                break
+    _insert(AreaChairAssignment, rows)
+    if phase == "reviewing":
+        return
+    opens, closes = RESPONSE_WINDOW[phase]
+    workshop.response_opens_at, workshop.response_deadline = now + timedelta(days=opens), now + timedelta(days=closes)
+    written = now + timedelta(days=opens, hours=6)
+    firsts = dict(
+        db.session.execute(
+            sa.select(SubmissionAuthor.submission_id, SubmissionAuthor.user_id).where(SubmissionAuthor.position == 0)
+        ).all()
+    )
+    _insert(
+        AuthorResponse,
+        [
+            {
+                "submission_id": sid,
+                "body": rng.choice(RESPONSES),
+                "updated_at": written,
+                "updated_by_id": firsts.get(sid),
+                "version": 1,
+            }
+            for sid in subs
+            if rng.random() < 0.6
+        ],
+    )
+    if phase == "response":
+        return
+    means = dict(
+        db.session.execute(
+            sa.select(ReviewAssignment.submission_id, sa.func.avg(Review.recommendation))
+            .join(Review)
+            .group_by(ReviewAssignment.submission_id)
+        ).all()
+    )
+    metas = []
+    for row in rows:
+        roll = rng.random()
+        if phase == "meta-review" and roll < 0.2:
+            continue  # not begun
+        mean = float(means.get(row["submission_id"], 3))
+        at = now - timedelta(hours=rng.randint(6, 60))
+        metas.append(
+            {
+                "submission_id": row["submission_id"],
+                "author_id": row["area_chair_id"],
+                "answers": {
+                    "recommendation": 2 if mean >= 3 else 1,
+                    "metareview": f"The reviewers' mean is {mean:.1f}; "
+                    + ("the response answered their main question." if mean >= 3 else "the response does not change their view."),
+                },
+                "created_at": at,
+                "updated_at": at,
+                "submitted_at": None if phase == "meta-review" and roll < 0.3 else at,
+                "version": 1,
+            }
+        )
+    _insert(MetaReview, metas)
+
+
 def _review(workshop, now, phase, rng, pc, by_topic, words_of) -> None:  # type: ignore[no-untyped-def]
     """Bids, three assignments per paper (balanced, on the reviewer's topics where possible), reviews."""
     from portal.services.scores import refresh_scores
 
-    complete = phase == "decisions"
+    complete = phase != "reviewing"
     load = {uid: 0 for uid, _ in pc}
     everyone = [uid for uid, _ in pc]
     bids, assignments, reviews, quality = [], [], [], {}
     first = _next_id(ReviewAssignment)
-    review_start = now - timedelta(days=14 if complete else 10)
+    # Reviewing: begun 10 days ago. Later: 12 days of reviews, ending before the response opens (as in the small demo).
+    review_start = now - timedelta(days=REVIEWS_BEGAN[phase])
+    bid_at = now - timedelta(days=1) if phase == "reviewing" else review_start - timedelta(days=1)
     for sid, (topic, words) in words_of.items():
         pool = by_topic.get(topic) or everyone
         candidates = rng.sample(pool, min(len(pool), 12)) + rng.sample(everyone, min(len(everyone), 6))
@@ -363,7 +473,12 @@ def _review(workshop, now, phase, rng, pc, by_topic, words_of) -> None:  # type:
         for uid in dict.fromkeys(candidates[:8]):
             value = "eager" if uid in chosen[:1] else rng.choice(["eager", "willing", "willing", "in_a_pinch", "not_willing"])
             bids.append(
-                {"submission_id": sid, "reviewer_id": uid, "value": value, "updated_at": now - timedelta(days=rng.randint(2, 6))}
+                {
+                    "submission_id": sid,
+                    "reviewer_id": uid,
+                    "value": value,
+                    "updated_at": bid_at - timedelta(days=rng.randint(1, 5)),
+                }
             )
         quality[sid] = rng.choice([1, 2, 2, 3, 3, 3, 4, 4, 5])
         split = rng.random() < 0.15
@@ -377,7 +492,7 @@ def _review(workshop, now, phase, rng, pc, by_topic, words_of) -> None:  # type:
                     "reviewer_id": uid,
                     "ordinal": ordinal,
                     "origin": "automatic",
-                    "created_at": now - timedelta(days=18 if complete else 1),
+                    "created_at": review_start - timedelta(days=1),
                 }
             )
             roll = rng.random()
@@ -394,6 +509,7 @@ def _review(workshop, now, phase, rng, pc, by_topic, words_of) -> None:  # type:
                     "recommendation": score,
                     "confidence": rng.randint(2, 5),
                     **_review_text(rng, words, score),
+                    "answers": {DEMO_FIELD: REPRODUCIBILITY[rng.randrange(len(REPRODUCIBILITY))]},
                     "created_at": at,
                     "updated_at": at,
                     "submitted_at": at if submitted else None,
@@ -405,7 +521,7 @@ def _review(workshop, now, phase, rng, pc, by_topic, words_of) -> None:  # type:
     _insert(ReviewAssignment, assignments)
     _insert(Review, reviews)
     refresh_scores()
-    if complete:
+    if phase == "decisions":
         chair = db.session.scalar(sa.select(User.id).where(User.is_chair))
         means = sorted(words_of, key=lambda s: (-quality[s], s))
         third = len(means) // 3

@@ -10,7 +10,20 @@ from flask import Flask
 
 from portal.db import db, utcnow
 from portal.demo import PHASES
-from portal.models import Bid, Review, ReviewAssignment, Revision, Submission, SubmissionAuthor, User, Workshop
+from portal.models import (
+    AreaChairAssignment,
+    AuthorResponse,
+    Bid,
+    MetaReview,
+    Review,
+    ReviewAssignment,
+    Revision,
+    Submission,
+    SubmissionAuthor,
+    User,
+    Workshop,
+)
+from portal.queries.conflicts import conflict_map
 from tests.factories import login
 
 
@@ -48,6 +61,14 @@ def test_demo_large_builds_the_size_asked_at_each_phase(empty_app: Flask, phase:
         assert count(Revision) == 40
         assert db.session.scalar(sa.select(sa.func.min(sa.func.length(Submission.abstract)))) > 200
         assignments, bids, reviews = count(ReviewAssignment), count(Bid), count(Review)
+        overseen, responses = count(AreaChairAssignment), count(AuthorResponse)
+        metas = db.session.scalars(sa.select(MetaReview.submitted_at)).all()
+        area_chairs = db.session.scalars(sa.select(User.email).where(User.is_area_chair).order_by(User.id)).all()
+        conflicted = conflict_map(
+            db.session.scalars(sa.select(AreaChairAssignment.submission_id)).all(),
+            db.session.scalars(sa.select(User.id).where(User.is_area_chair)).all(),
+        )
+        overseers = set(db.session.execute(sa.select(AreaChairAssignment.submission_id, AreaChairAssignment.area_chair_id)))
         texts = set(db.session.execute(sa.select(Review.strengths, Review.weaknesses)))
         decided = db.session.scalar(sa.select(sa.func.count()).where(Submission.decision.is_not(None)))
         now = utcnow() + timedelta(seconds=1)
@@ -63,6 +84,16 @@ def test_demo_large_builds_the_size_asked_at_each_phase(empty_app: Flask, phase:
         assert bids > 40
         assert len(texts) > reviews // 2 > 10
     assert decided == (26 if phase == "decisions" else 0)
+    # The demo's four area chairs (one for every 40 papers), each paper overseen from the reviewing phase on by one
+    # not conflicted with it; the responses from the response phase on; the meta-reviews after it.
+    assert area_chairs == [f"ac{i}@example.org" for i in range(1, 5)]
+    assert overseen == (0 if phase == "submission" else 40)
+    assert not overseers & set(conflicted)
+    assert (responses > 10) == (phase not in ("submission", "reviewing"))
+    if phase == "meta-review":
+        assert len([at for at in metas if at is None]) > 0 and 20 < len([at for at in metas if at]) < 40
+    else:
+        assert len(metas) == len([at for at in metas if at]) == (40 if phase == "decisions" else 0)
 
 
 def test_demo_large_accounts_sign_in_and_see_their_work(empty_app: Flask) -> None:
