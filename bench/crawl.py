@@ -68,6 +68,7 @@ def _arguments(app: Flask, role: str, user_id: int | None) -> dict[str, list[Any
     """The values each route argument takes for this person: the first object of each kind they can reach."""
     from portal.db import db
     from portal.models import (
+        AreaChairProposal,
         AssignmentProposal,
         ImportantDate,
         Job,
@@ -130,6 +131,7 @@ def _arguments(app: Flask, role: str, user_id: int | None) -> dict[str, list[Any
             "revision_id": revisions,
             "job_id": first(sa.select(Job.id).order_by(Job.id.desc())),
             "proposal_id": first(sa.select(AssignmentProposal.id).order_by(AssignmentProposal.id.desc())),
+            "ac_proposal_id": first(sa.select(AreaChairProposal.id).order_by(AreaChairProposal.id.desc())),
             "letter_id": first(sa.select(Letter.id).order_by(Letter.id.desc())),
             "key": ["recommendation"],  # a field of the review form (the default form has it)
             "inquiry_id": first(sa.select(SponsorInquiry.id).order_by(SponsorInquiry.id)),
@@ -186,10 +188,19 @@ def _urls(app: Flask, role: str, user_id: int | None) -> list[tuple[str, str]]:
 def build_world(app: Flask, papers: int, reviewers: int) -> None:
     """The large demo at the decisions phase (``flask demo --papers``) in ``app``'s empty, migrated database, and
     a draft assignment proposal that gives new reviewers to every third paper (their assignments and reviews
-    taken away first): every kind of page then has something to show."""
+    taken away first), and a draft proposal of an area chair for every third paper (its area chair taken away
+    first): every kind of page then has something to show."""
     from portal.db import db
-    from portal.models import AssignmentProposal, Review, ReviewAssignment, ReviewRevision, User, Workshop
-    from portal.services import assignments
+    from portal.models import (
+        AreaChairAssignment,
+        AssignmentProposal,
+        Review,
+        ReviewAssignment,
+        ReviewRevision,
+        User,
+        Workshop,
+    )
+    from portal.services import area_chair_assignment, assignments
 
     result = app.test_cli_runner().invoke(
         args=["demo", "--phase", "decisions", "--papers", str(papers), "--reviewers", str(reviewers)]
@@ -206,6 +217,8 @@ def build_world(app: Flask, papers: int, reviewers: int) -> None:
         chair = db.session.scalar(sa.select(User).where(User.email == "chair@example.org"))
         ws = db.session.scalars(sa.select(Workshop)).one()
         assignments.propose_assignment(chair, ws)
+        db.session.execute(sa.delete(AreaChairAssignment).where(AreaChairAssignment.submission_id % 3 == 0))
+        area_chair_assignment.propose(chair, ws)
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentProposal)) == 1
 

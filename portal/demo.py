@@ -16,6 +16,8 @@ from werkzeug.security import generate_password_hash
 from portal.db import db
 from portal.models import (
     AreaChairAssignment,
+    AreaChairExclusion,
+    AreaChairProposal,
     AssignmentProposal,
     AuditEvent,
     AuthorResponse,
@@ -728,6 +730,8 @@ def _clear_submissions() -> None:
         ProgramItem,
         ProgramSession,
         AssignmentProposal,
+        AreaChairProposal,
+        AreaChairExclusion,
         ConflictOverride,
         AuditEvent,
         AuthorResponse,

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import sqlalchemy as sa
-from flask import abort, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal import permissions, work
-from portal.chair import confirm
 from portal.chair.blueprint import bp
-from portal.db import db, parse_id
+from portal.chair.forms import AreaChairLoadsForm, RunAssignmentForm
+from portal.chair.jobs import launch
+from portal.db import db, like_pattern, page_of, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
-from portal.models import AreaChairAssignment, ExtraReviewRequest, Submission, SubmissionState, User
-from portal.services import area_chairs, meta_reviews
-from portal.web import get_submission, me, redirect_after, require_workshop
+from portal.models import (
+    AreaChairAssignment,
+    AreaChairExclusion,
+    AreaChairProposal,
+    ExtraReviewRequest,
+    ProposalState,
+    Submission,
+    SubmissionState,
+    User,
+)
+from portal.services import area_chair_assignment, area_chairs, assignment_lists, assignments, audit, meta_reviews
+from portal.web import form_page, get_submission, me, redirect_after, require_workshop
 
 
 @bp.get("/assignments/papers/<int:number>/area-chair")
@@ -74,12 +86,18 @@ def resolve_extra_review(number: int, request_id: int) -> Response:
     return redirect_after(outcome, f"The extra review asked for #{sub.id} is marked done.", url_for(".paper", number=sub.id))
 
 
-@bp.get("/area-chairs")
-def area_chairs_progress() -> str:
-    """Every area chair: the papers they oversee, the reviews in, the meta-reviews written and what they recommend."""
+EXCLUSIONS_SHOWN = 100  # pairs left out listed on the area chairs page (with the count of all)
+PROPOSAL_PAPERS_PER_PAGE = 50
+PROPOSAL_PEOPLE_PER_PAGE = 50
+
+
+def _progress_page(loads_form: AreaChairLoadsForm, problems: list[str] | tuple[str, ...] = ()) -> tuple[str, int]:
+    """Every area chair: the papers they oversee, the reviews in, the meta-reviews written and what they recommend,
+    with their loads (the defaults and each one's own), the automatic assignment and the pairs it leaves out."""
     ws = require_workshop()
     labels = meta_reviews.recommendation_labels(ws, area_chairs.area_chair_paper_ids(ws))
     rows = area_chairs.progress(ws, me(), labels)
+    hidden = permissions.chair_conflicted_ids(me())
     without = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Submission)
@@ -87,38 +105,218 @@ def area_chairs_progress() -> str:
             Submission.workshop_id == ws.id,
             Submission.state == SubmissionState.SUBMITTED,
             Submission.id.not_in(sa.select(AreaChairAssignment.submission_id)),
-            Submission.id.not_in(permissions.chair_conflicted_ids(me())),
+            Submission.id.not_in(hidden),
         )
     )
-    return render_template("chair/area_chairs.html", ws=ws, rows=rows, without=without)
+    left_out, left_out_total = area_chair_assignment.exclusions(hidden, EXCLUSIONS_SHOWN)
+    drafts = list(
+        db.session.execute(
+            sa.select(AreaChairProposal.id, AreaChairProposal.created_at)
+            .where(AreaChairProposal.state == ProposalState.DRAFT)
+            .order_by(AreaChairProposal.id.desc())
+            .limit(10)
+        )
+    )
+    share = area_chair_assignment.even_share(ws)
+    return form_page(
+        "chair/area_chairs.html",
+        form=loads_form,
+        problems=problems,
+        ws=ws,
+        rows=rows,
+        without=without,
+        run=RunAssignmentForm(formdata=None, balanced=True),
+        share=share,
+        most=lambda u: area_chair_assignment.max_load_of(ws, u, share),
+        least=lambda u: area_chair_assignment.min_load_of(ws, u, share),
+        left_out=left_out,
+        left_out_total=left_out_total,
+        drafts=drafts,
+        button=ButtonForm(),
+    )
+
+
+@bp.get("/area-chairs")
+def area_chairs_progress() -> tuple[str, int]:
+    return _progress_page(AreaChairLoadsForm.from_model(require_workshop()))
+
+
+@bp.post("/area-chairs/loads")
+def area_chair_loads() -> Response | tuple[str, int]:
+    """Save the area chairs' default loads and each one's own (those posted)."""
+    ws = require_workshop()
+    form = AreaChairLoadsForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _progress_page(form)
+    people = list(db.session.scalars(sa.select(User).where(User.is_area_chair).order_by(User.id)))
+    maximums, problems = form.loads(people, "acmax")
+    minimums, more = form.loads(people, "acmin")
+    problems += more
+    if problems:
+        return _progress_page(form, problems)
+    loads = area_chair_assignment.AreaChairLoads(form.default_max.data, form.default_min.data or 0, maximums, minimums)
+    outcome = work.attempt(lambda: area_chair_assignment.update_loads(me(), ws, loads))
+    if not outcome.ok:
+        return _progress_page(form, [outcome.problem])
+    flash("The area chairs' loads are saved.", "success")
+    return redirect(url_for(".area_chairs_progress", _anchor="loads"))
 
 
 @bp.post("/area-chairs/auto")
-def auto_area_chairs() -> Response | str:
-    """Give an area chair to every paper without one, by the assignment's solver (after a confirmation page: each
-    area chair gets a mail)."""
+def auto_area_chairs() -> Response:
+    """Propose an area chair for every paper without one (the paper the chair handles), by the assignment's solver:
+    a proposal to preview and apply; nothing changes before."""
+    form = RunAssignmentForm()
+    back = url_for(".area_chairs_progress")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash("Choose what to optimise for: the best total or the fairest.", "error")
+        return redirect(back)
+    ws = require_workshop()
+    try:
+        area_chair_assignment.check_runnable(me(), ws)
+    except DomainError as refused:
+        flash(str(refused), "error")
+        return redirect(back)
+    return launch("area_chairs", me(), workshop_id=ws.id, fair=form.mode.data == "fair", balanced=bool(form.balanced.data))
+
+
+@bp.post("/area-chairs/exclusions/<int:ac_exclusion_id>/lift")
+def lift_area_chair_exclusion(ac_exclusion_id: int) -> Response:
+    """Let the automatic runs propose a pair again that a chair took out."""
+    require_button()
+    row = db.session.get(AreaChairExclusion, ac_exclusion_id)
+    if row is None:
+        abort(404)
+    sub = get_submission(row.submission_id, permissions.can_chair_paper)
+    name = row.area_chair.name
+
+    def lift() -> None:
+        area_chairs.lift_exclusion(sub.id, row.area_chair_id)
+        audit.record(
+            me(), "assignment.allow", f"Allowed {name} as area chair of #{sub.id} in automatic runs again", submission=sub
+        )
+
+    outcome = work.attempt(lift)
+    return redirect_after(
+        outcome,
+        f"{name} may be proposed as the area chair of #{sub.id} again.",
+        url_for(".area_chairs_progress", _anchor="left-out"),
+    )
+
+
+# --- the proposals --------------------------------------------------------------------------------------------
+
+
+def _proposal(proposal_id: int) -> AreaChairProposal:
+    return db.session.get(AreaChairProposal, proposal_id) or abort(404)
+
+
+@bp.get("/area-chairs/proposals/<int:ac_proposal_id>")
+def area_chair_proposal(ac_proposal_id: int) -> str:
+    """An area-chair proposal as what would change, paper by paper (the papers that get an area chair, or every
+    paper with its area chair now), searched and paged; the area chairs' loads before and after, paged; the quality
+    report. Only the papers this chair handles, and loads over those."""
+    ws = require_workshop()
+    p = _proposal(ac_proposal_id)
+    handled = assignment_lists.handled_ids(ws, me())
+    proposed = {paper: person for paper, person in p.result["pairs"] if paper in handled}
+    current = {
+        paper: person
+        for paper, person in db.session.execute(sa.select(AreaChairAssignment.submission_id, AreaChairAssignment.area_chair_id))
+        if paper in handled
+    }
+    now: Counter[int] = Counter(current.values())
+    after = now + Counter(proposed.values())
+    people = db.session.execute(
+        sa.select(User.id, User.name, User.ac_max_load, User.ac_min_load).where(User.is_area_chair).order_by(User.id)
+    ).all()
+    names = {u.id: u.name for u in people}
+    show = "all" if request.args.get("show") == "all" else "changed"
+    q = (request.args.get("q") or "").strip()[:200]
+    missing = {int(k) for k in p.result.get("shortfall", {})} & handled
+    ids = sorted(handled if show == "all" else set(proposed) | missing)
+    if q:
+        number = parse_id(q.removeprefix("#")) if q.lstrip("#").isdigit() else None
+        if number is not None:
+            ids = [i for i in ids if i == number]
+        else:
+            matching = set(
+                db.session.scalars(
+                    sa.select(Submission.id).where(
+                        Submission.workshop_id == ws.id, sa.func.lower(Submission.title).like(like_pattern(q), escape="\\")
+                    )
+                )
+            )
+            ids = [i for i in ids if i in matching]
+    page, pages = page_of(len(ids), PROPOSAL_PAPERS_PER_PAGE, request.args.get("page", 1, type=int))
+    shown = ids[(page - 1) * PROPOSAL_PAPERS_PER_PAGE : page * PROPOSAL_PAPERS_PER_PAGE]
+    subs = {s.id: s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(shown)))}
+    ordered = sorted(people, key=lambda u: (after[u.id] == now[u.id], u.name.lower(), u.id))
+    rpage, rpages = page_of(len(ordered), PROPOSAL_PEOPLE_PER_PAGE, request.args.get("rpage", 1, type=int))
+    share = area_chair_assignment.even_share(ws)
+    partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
+    return render_template(
+        "chair/area_chair_proposal.html",
+        ws=ws,
+        p=p,
+        subs=subs,
+        names=names,
+        proposed=proposed,
+        current=current,
+        missing=missing,
+        shown=shown,
+        total=len(ids),
+        page=page,
+        pages=pages,
+        show=show,
+        q=q,
+        changed=len(proposed),
+        without=len(proposed) + len(missing),
+        handled=len(handled),
+        people=ordered[(rpage - 1) * PROPOSAL_PEOPLE_PER_PAGE : rpage * PROPOSAL_PEOPLE_PER_PAGE],
+        people_total=len(ordered),
+        changing=sum(1 for u in people if after[u.id] != now[u.id]),
+        rpage=rpage,
+        rpages=rpages,
+        now=now,
+        after=after,
+        most=lambda u: area_chair_assignment.max_load_of(ws, u, share),
+        least=lambda u: area_chair_assignment.min_load_of(ws, u, share),
+        partial=partial,
+        report=assignments.proposal_report(p, sorted(handled), dict(after), [u.id for u in people], partial=partial, bids=False),
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/area-chairs/proposals/<int:ac_proposal_id>/<any(apply, discard, remove, never):action>")
+def change_area_chair_proposal(ac_proposal_id: int, action: str) -> Response:
+    """Apply a proposal (mails the area chairs), discard it, or take a paper's proposed area chair out of it
+    (``never``: marked so; either way never proposed again)."""
     require_button()
     ws = require_workshop()
-    back = url_for(".area_chairs_progress")
-    if not confirm.confirmed():
-        return confirm.page(
-            "Choose the missing area chairs automatically",
-            "Every submitted paper you handle that has no area chair gets one, chosen by the assignment's solver: the "
-            "area chairs' topics, expertise statements and papers against the paper, never a conflicted one, loads as "
-            "even as the conflicts allow. Each area chair gets one mail listing their new papers. You can change any "
-            "paper's area chair afterwards.",
-            [],
-            "choose the area chairs",
-            cancel=back,
+    p = _proposal(ac_proposal_id)
+    back = url_for(".area_chair_proposal", ac_proposal_id=ac_proposal_id)
+    if action == "apply":
+        outcome = work.attempt(lambda: area_chair_assignment.apply(me(), ws, p))
+        return redirect_after(
+            outcome,
+            lambda n: f"{n} paper{'s' if n != 1 else ''} got an area chair; each area chair got a mail listing their new papers.",
+            url_for(".area_chairs_progress") if outcome.ok else back,
         )
-    outcome = work.attempt(lambda: area_chairs.auto_assign(me(), ws))
-
-    def done(r: area_chairs.AutoResult) -> str:
-        given = sum(len(p) for p in r.made.values())
-        text = f"{given} paper{'s' if given != 1 else ''} got an area chair; the most any area chair oversees is {r.most}."
-        if r.short:
-            listed = ", ".join(f"#{n}" for n in r.short[:20])
-            text += f" {len(r.short)} could not (every area chair conflicted or full): {listed}."
-        return text
-
-    return redirect_after(outcome, done, back)
+    if action == "discard":
+        outcome = work.attempt(lambda: area_chair_assignment.discard(me(), p))
+        return redirect_after(
+            outcome, "The proposal is discarded; nothing changed.", url_for(".area_chairs_progress") if outcome.ok else back
+        )
+    sub = get_submission(parse_id(request.form.get("number")) or 0, permissions.can_chair_paper)
+    person = parse_id(request.form.get("person")) or 0
+    outcome = work.attempt(lambda: area_chair_assignment.take_out(me(), p, (sub.id, person), never=action == "never"))
+    return redirect_after(
+        outcome,
+        f"#{sub.id} has no proposed area chair now; that area chair is never proposed for it again.",
+        back,
+    )

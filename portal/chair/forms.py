@@ -163,3 +163,51 @@ class ExternalReviewerForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(), single_line, Length(max=320), Email("This does not look like an email address.")],
     )
+
+
+def in_range(low: int, high: int) -> list[object]:
+    """``NumberRange(low, high)``, with a number of hundreds of digits refused by the same message first (WTForms'
+    NumberRange compares it as a float and raises OverflowError past 1e308)."""
+    message = f"Number must be between {low} and {high}."
+
+    def not_huge(form: object, field: IntegerField) -> None:
+        if field.data is not None and not low <= field.data <= high:
+            raise StopValidation(message)
+
+    return [Optional(), not_huge, NumberRange(low, high, message)]
+
+
+class AreaChairLoadsForm(FlaskForm):
+    """The area chairs' loads (issue 22.5): the defaults for all, and each area chair's own beside the form."""
+
+    default_max = IntegerField(
+        "Maximum papers per area chair (default)",
+        validators=in_range(1, 10000),
+        description="Empty: the even share of all the submitted papers among the area chairs.",
+    )
+    default_min = IntegerField(
+        "Minimum papers per area chair (default)",
+        validators=in_range(0, 10000),
+        description="The automatic assignment gives each area chair at least this many papers (their current ones "
+        "count) where conflicts allow, and says who stays below it and why. 0 or empty: no minimum.",
+    )
+
+    @classmethod
+    def from_model(cls, ws: Workshop) -> AreaChairLoadsForm:
+        return cls(data={"default_max": ws.ac_default_max_load, "default_min": ws.ac_default_min_load or None})
+
+    @staticmethod
+    def loads(people: list[User], prefix: str) -> tuple[dict[int, int | None], list[str]]:
+        """Each area chair's maximum (``acmax-<id>``) or minimum (``acmin-<id>``) as posted (empty: the default),
+        and the problems with them; one not posted is left as it is."""
+        loads: dict[int, int | None] = {}
+        problems = []
+        which = "maximum" if prefix == "acmax" else "minimum"
+        for u in people:
+            if f"{prefix}-{u.id}" not in request.form:
+                continue
+            raw = (request.form.get(f"{prefix}-{u.id}") or "").strip()
+            loads[u.id] = parse_id(raw, 10000)
+            if raw and loads[u.id] is None:
+                problems.append(f"The {which} load of {u.name} must be a whole number from 0 to 10000.")
+        return loads, problems

@@ -1,6 +1,14 @@
 """All models, imported here so Alembic and the app see every table."""
 
-from portal.models.area_chair import DEFAULT_META_FORM, AreaChairAssignment, ExtraReviewRequest, MetaReview, default_meta_fields
+from portal.models.area_chair import (
+    DEFAULT_META_FORM,
+    AreaChairAssignment,
+    AreaChairExclusion,
+    AreaChairProposal,
+    ExtraReviewRequest,
+    MetaReview,
+    default_meta_fields,
+)
 from portal.models.audit import AuditEvent, FormToken
 from portal.models.decision import Letter, LetterTemplate
 from portal.models.email import EmailState, OutgoingEmail
@@ -78,6 +86,8 @@ __all__ = [
     "ROLE_LABELS",
     "ApiToken",
     "AreaChairAssignment",
+    "AreaChairExclusion",
+    "AreaChairProposal",
     "AssignmentExclusion",
     "AssignmentOrigin",
     "AssignmentProposal",

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import db, utcnow
+from portal.db import db, enum_type, utcnow
+from portal.models.review import ExclusionReason, ProposalState
 from portal.models.review_form import Audience, FieldKind, ReviewField
 from portal.models.submission import Submission
 from portal.models.user import User
@@ -26,6 +27,38 @@ class AreaChairAssignment(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
     submission: Mapped[Submission] = relationship()
+    area_chair: Mapped[User] = relationship(foreign_keys=[area_chair_id])
+
+
+class AreaChairProposal(db.Model):
+    """An automatic area-chair assignment (issue 22.5) the chair previews, edits and applies, or discards; nothing
+    changes until it is applied. Its result has the shape of a reviewers' proposal (``AssignmentProposal``):
+    {"pairs": [[paper, area chair], ...], "reasons": {"paper:area chair": {...}}, "shortfall": {...}, "base": ...}."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[ProposalState] = mapped_column(
+        enum_type(ProposalState, "area_chair_proposal_state"), default=ProposalState.DRAFT
+    )
+    result: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+
+
+class AreaChairExclusion(db.Model):
+    """A paper and an area chair the automatic area-chair assignment leaves out of every later run: a chair took
+    the area chair off the paper, or took the pair out of a proposal, or marked it "never" (``ExclusionReason``).
+    A chair who makes them the paper's area chair by hand lifts it."""
+
+    __table_args__ = (sa.UniqueConstraint("submission_id", "area_chair_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    area_chair_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[ExclusionReason] = mapped_column(enum_type(ExclusionReason, "area_chair_exclusion_reason"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
     area_chair: Mapped[User] = relationship(foreign_keys=[area_chair_id])
 
 

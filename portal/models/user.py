@@ -49,6 +49,10 @@ class User(UserMixin, db.Model):
     max_load: Mapped[int | None]
     # The fewest papers the automatic assignment gives this reviewer (None: the workshop's default).
     min_load: Mapped[int | None]
+    # As an area chair (issue 22.5): the most and the fewest papers the automatic assignment gives them to oversee
+    # (None: the workshop's area-chair default).
+    ac_max_load: Mapped[int | None]
+    ac_min_load: Mapped[int | None]
     # For reviewers: what they know, in their words, used to match them to submissions.
     expertise_statement: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -91,6 +91,10 @@ class Workshop(db.Model):
     default_max_load: Mapped[int] = mapped_column(default=6, server_default="6")
     # The fewest papers the automatic assignment gives each reviewer (0: none), where it can.
     default_min_load: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The area chairs' loads (issue 22.5): the most papers each oversees (None: the even share of all the papers)
+    # and the fewest the automatic assignment gives each (0: none), where it can; each area chair may have their own.
+    ac_default_max_load: Mapped[int | None]
+    ac_default_min_load: Mapped[int] = mapped_column(default=0, server_default="0")
     weight_bid: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     weight_topics: Mapped[float] = mapped_column(default=1.0, server_default="1.0")
     weight_text: Mapped[float] = mapped_column(default=1.0, server_default="1.0")

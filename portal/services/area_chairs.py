@@ -7,17 +7,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 import sqlalchemy as sa
 
 from portal import emails, permissions
-from portal.assign.affinity import PairArrays, PaperInfo, ReviewerInfo, Weights, score_edges
-from portal.assign.solver import Problem, solve
 from portal.db import db, like_pattern, page_of, utcnow
 from portal.domain import Conflicted, DomainError
 from portal.models import (
     AreaChairAssignment,
+    AreaChairExclusion,
     AuthorResponse,
+    ExclusionReason,
     ExtraReviewRequest,
     MetaReview,
     PaperScore,
@@ -27,14 +26,12 @@ from portal.models import (
     Submission,
     SubmissionState,
     User,
-    UserPaper,
     Workshop,
 )
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries.conflicts import conflict_map, conflict_reasons
 from portal.services import audit
-from portal.services.assignments import paper_text, reviewer_text
 from portal.urls import external_url
 
 CANDIDATES_PER_PAGE = 25
@@ -82,6 +79,7 @@ def set_area_chair(actor: User, ws: Workshop, sub: Submission, person: User | No
         audit.record(
             actor, "paper.area_chair", f"#{sub.id} has no area chair any more (was {row.area_chair.name})", submission=sub
         )
+        exclude(actor, sub.id, row.area_chair_id, ExclusionReason.REMOVED)  # (never proposed again for this paper)
         db.session.delete(row)
         db.session.flush()
         permissions.forget_area_chairs()
@@ -89,10 +87,12 @@ def set_area_chair(actor: User, ws: Workshop, sub: Submission, person: User | No
     check_area_chair(person, sub)
     if row is not None and row.area_chair_id == person.id:
         raise DomainError(f"{person.name} is the area chair of #{sub.id} already.")
+    lift_exclusion(sub.id, person.id)  # a chair who chooses the pair by hand wants it
     if row is None:
         row = AreaChairAssignment(submission_id=sub.id, area_chair_id=person.id, created_by_id=actor.id)
         db.session.add(row)
     else:
+        exclude(actor, sub.id, row.area_chair_id, ExclusionReason.REMOVED)  # the one replaced
         row.area_chair_id, row.created_by_id = person.id, actor.id
     audit.record(actor, "paper.area_chair", f"Made {person.name} <{person.email}> the area chair of #{sub.id}", submission=sub)
     emails.queue(
@@ -398,92 +398,33 @@ def area_chair_paper_ids(ws: Workshop) -> list[int]:
     )
 
 
-# --- area chairs proposed by the solver (issue 22.5) -------------------------------------------------------
+# --- pairs the automatic assignment leaves out (issue 22.5) ---------------------------------------------------
 
 
-@dataclass
-class AutoResult:
-    made: dict[int, list[int]]  # area chair id -> the papers given them
-    short: list[int]  # papers left without an area chair (every area chair conflicted or full)
-    most: int  # the most papers an area chair oversees after the run
-
-
-def auto_assign(actor: User, ws: Workshop) -> AutoResult:
-    """Give an area chair to every submitted paper without one (of the papers ``actor`` handles), by the same
-    solver as the reviewers' assignment: the area chairs' affinity to the papers (topics, expertise statement and
-    papers, weighted as for reviewers; no bids), their conflicts by the reviewers' rules, and loads as even as the
-    conflicts allow (each at most the balanced share of all the papers, their current papers counted). Each area
-    chair gets one mail listing their new papers."""
-    live = sa.and_(Submission.workshop_id == ws.id, Submission.state == SubmissionState.SUBMITTED)
-    every = list(db.session.scalars(sa.select(Submission.id).where(live)))
-    taken = set(db.session.scalars(sa.select(AreaChairAssignment.submission_id)))
-    hidden = set(db.session.scalars(permissions.chair_conflicted_ids(actor)))
-    subs = list(
-        db.session.scalars(sa.select(Submission).where(live, Submission.id.not_in(taken | hidden)).order_by(Submission.id))
-    )
-    people = list(db.session.scalars(sa.select(User).where(User.is_area_chair).order_by(User.id)))
-    if not subs:
-        raise DomainError("Every submitted paper you handle has an area chair.")
-    if not people:
-        raise DomainError("There are no area chairs yet: make some on the members page.")
-    load = loads()
-    share = -(-len(every) // len(people))  # the balanced share, rounded up
-    capacity = {u.id: max(0, share - load[u.id]) for u in people}
-    ids = [s.id for s in subs]
-    conflicted = set(conflict_map(ids, [u.id for u in people]))
-    for u in people:  # (their authorship and the authors' declared conflicts, as for a paper's manager)
-        for sid in set(db.session.scalars(permissions.chair_conflicted_ids(u))) & set(ids):
-            conflicted.add((sid, u.id))
-    secondary: dict[int, set[int]] = {}
-    for sid, tid in db.session.execute(
-        sa.select(submission_topic.c.submission_id, submission_topic.c.topic_id).where(submission_topic.c.submission_id.in_(ids))
-    ):
-        secondary.setdefault(sid, set()).add(tid)
-    topics: dict[int, set[int]] = {}
-    for uid, tid in db.session.execute(
-        sa.select(user_topic.c.user_id, user_topic.c.topic_id).where(user_topic.c.user_id.in_([u.id for u in people]))
-    ):
-        topics.setdefault(uid, set()).add(tid)
-    own: dict[int, list[str]] = {}
-    for uid, text in db.session.execute(
-        sa.select(UserPaper.user_id, UserPaper.title + "\n" + UserPaper.abstract)
-        .where(UserPaper.user_id.in_([u.id for u in people]))
-        .order_by(UserPaper.user_id, UserPaper.position)
-    ):
-        own.setdefault(uid, []).append(text)
-    edges = score_edges(
-        [PaperInfo(s.id, paper_text(s), {s.primary_topic_id, *secondary.get(s.id, set())}) for s in subs],
-        [ReviewerInfo(u.id, reviewer_text(u.expertise_statement, own.get(u.id, [])), topics.get(u.id, set())) for u in people],
-        PairArrays(np.zeros(0, np.int64), np.zeros(0, np.int64)),
-        PairArrays(np.array([p for p, _ in conflicted], dtype=np.int64), np.array([r for _, r in conflicted], dtype=np.int64)),
-        Weights(0.0, ws.weight_topics, ws.weight_text),
-        top_k=None,
-    )
-    result = solve(Problem(demand={s.id: 1 for s in subs}, capacity=capacity, candidates=edges, balanced=True))
-    made: dict[int, list[int]] = {}
-    for paper, person in result.pairs:
-        db.session.add(AreaChairAssignment(submission_id=paper, area_chair_id=person, created_by_id=actor.id))
-        made.setdefault(person, []).append(paper)
-    db.session.flush()
-    permissions.forget_area_chairs()
-    by_id = {u.id: u for u in people}
-    for person, papers in sorted(made.items()):
-        user = by_id[person]
-        emails.queue(
-            kind="area_chair",
-            to=user.email,
-            reply_to=ws.contact_email,
-            template="area_chair_assigned",
-            subject=f"[{ws.label}] You are the area chair of {len(papers)} paper{'s' if len(papers) != 1 else ''}",
-            ws=ws,
-            person=user,
-            subs=[s for s in subs if s.id in set(papers)],
-            home=external_url("review.area_chair_home"),
+def exclude(actor: User | None, sub_id: int, area_chair_id: int, reason: ExclusionReason) -> None:
+    """Leave the paper and the area chair out of every later automatic run (kept once; the latest reason stands)."""
+    row = db.session.scalar(
+        sa.select(AreaChairExclusion).where(
+            AreaChairExclusion.submission_id == sub_id, AreaChairExclusion.area_chair_id == area_chair_id
         )
-    audit.record(
-        actor,
-        "paper.area_chair",
-        f"Gave an area chair to {len(result.pairs)} paper(s) automatically ({len(result.shortfall)} left without one)",
     )
-    after = loads()
-    return AutoResult(made, sorted(result.shortfall), max(after.values(), default=0))
+    if row is None:
+        db.session.add(
+            AreaChairExclusion(
+                submission_id=sub_id, area_chair_id=area_chair_id, reason=reason, created_by_id=actor.id if actor else None
+            )
+        )
+    else:
+        row.reason = reason
+    db.session.flush()
+
+
+def lift_exclusion(sub_id: int, area_chair_id: int) -> bool:
+    """Let the automatic runs consider the pair again; whether it was left out."""
+    return bool(
+        db.session.execute(
+            sa.delete(AreaChairExclusion).where(
+                AreaChairExclusion.submission_id == sub_id, AreaChairExclusion.area_chair_id == area_chair_id
+            )
+        ).rowcount
+    )

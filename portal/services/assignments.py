@@ -253,7 +253,7 @@ def _propose_assignment(
     result.top_k = edges.top_k
     phase("Saving the proposal")
     proposal = AssignmentProposal(
-        result=_serialize(result, edges.reasons_for(result.pairs), approximate=edges.approximate) | {"base": base},
+        result=serialize_result(result, edges.reasons_for(result.pairs), approximate=edges.approximate) | {"base": base},
         message=" ".join(x for x in (result.explain_shortfall(problem.topics), result.load_note) if x),
         created_by_id=actor.id if actor else None,
     )
@@ -262,7 +262,7 @@ def _propose_assignment(
     return proposal
 
 
-def _serialize(result: Result, reasons: dict[tuple[int, int], Any], *, approximate: bool = False) -> dict[str, Any]:
+def serialize_result(result: Result, reasons: dict[tuple[int, int], Any], *, approximate: bool = False) -> dict[str, Any]:
     def reason(p: int, r: int) -> dict[str, Any]:
         x = reasons.get((p, r))
         return (
@@ -867,7 +867,7 @@ class ProposalReport:
     load_range: tuple[int, int]
     idle: int  # reviewers with no paper after applying
     eager_granted: int
-    eager_bids: int
+    eager_bids: int | None  # None: no bids (an area-chair proposal)
     not_willing: int
     below_minimum: int
     balanced_load: int | None
@@ -875,12 +875,13 @@ class ProposalReport:
 
 
 def proposal_report(
-    proposal: AssignmentProposal, papers: list[int], loads_after: dict[int, int], people: list[int], *, partial: bool = False
+    proposal: Any, papers: list[int], loads_after: dict[int, int], people: list[int], *, partial: bool = False, bids: bool = True
 ) -> ProposalReport:
     """The quality report of ``proposal`` over ``papers`` (those the viewing chair handles), with each reviewer's
     load after applying (``loads_after``, of the same papers) for ``people``. ``partial``: the chair does not
     handle every paper, so no figure of the whole proposal is given (the worst-served paper is the worst of
-    theirs by its new reviewers; nobody is said to be below a minimum, which would tell who reviews the rest)."""
+    theirs by its new reviewers; nobody is said to be below a minimum, which would tell who reviews the rest).
+    The area chairs' proposals (``AreaChairProposal``, issue 22.5) have the same report, without ``bids``."""
     result = proposal.result
     visible = set(papers)
     reasons = result.get("reasons", {})
@@ -898,8 +899,12 @@ def proposal_report(
     histogram = defaultdict(int)
     for r in people:
         histogram[loads_after.get(r, 0)] += 1
-    eager = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Bid).where(Bid.value == BidValue.EAGER, Bid.submission_id.in_(papers))
+    eager = (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Bid).where(Bid.value == BidValue.EAGER, Bid.submission_id.in_(papers))
+        )
+        if bids
+        else None
     )
     loads = [loads_after.get(r, 0) for r in people]
     return ProposalReport(
@@ -913,7 +918,7 @@ def proposal_report(
         load_range=(min(loads, default=0), max(loads, default=0)),
         idle=sum(1 for x in loads if x == 0),
         eager_granted=granted,
-        eager_bids=int(eager or 0),
+        eager_bids=None if eager is None else int(eager),
         not_willing=sum(1 for p, _ in result.get("not_willing", []) if p in visible),
         below_minimum=0 if partial else len(result.get("below_minimum", {})),
         balanced_load=result.get("balanced_load"),

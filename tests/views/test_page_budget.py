@@ -39,6 +39,8 @@ def test_every_page_at_300_papers_is_within_budget_fails_nowhere_and_issues_as_m
         "chair.reviewer_loads",
         "chair.conflicts",
         "chair.proposal",
+        "chair.area_chairs_progress",
+        "chair.area_chair_proposal",
         "chair.decisions",
         "chair.letters",
         "chair.audit",

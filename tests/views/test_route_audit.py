@@ -52,6 +52,7 @@ from portal.db import db, utcnow
 from portal.extensions import limiter
 from portal.models import (
     AreaChairAssignment,
+    AreaChairExclusion,
     AssignmentExclusion,
     AssignmentProposal,
     Audience,
@@ -89,6 +90,8 @@ from portal.models import (
 from portal.services import (
     accounts,
     api_tokens,
+    area_chair_assignment,
+    area_chairs,
     assignments,
     bidding,
     discussion,
@@ -335,7 +338,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.set_manager", "POST"): chair_only("redirect"),  # no address given: refused
     ("chair.pick_area_chair", "GET"): chair_only(chair_author="404"),  # paper 1's area chair: not for its author
     ("chair.area_chairs_progress", "GET"): chair_only(),
-    ("chair.auto_area_chairs", "POST"): chair_only(),  # no "confirm=1": only the confirmation page
+    ("chair.auto_area_chairs", "POST"): chair_only("redirect!"),  # paper 2's area chair proposed (nothing applied)
+    ("chair.area_chair_loads", "POST"): chair_only("redirect!"),  # the defaults saved as they were (and the audit log)
+    ("chair.area_chair_proposal", "GET"): chair_only(),
+    ("chair.change_area_chair_proposal", "POST"): chair_only("redirect!"),  # discarded
+    ("chair.lift_area_chair_exclusion", "POST"): chair_only("redirect!"),  # paper 2's area chair allowed again
     ("chair.set_area_chair", "POST"): chair_only("redirect", "404"),  # nobody chosen: refused
     ("chair.resolve_extra_review", "POST"): chair_only("404"),  # paper 1 has no request for an extra review
     ("chair.external", "POST"): chair_only("422"),  # the form comes back with its errors
@@ -563,6 +570,8 @@ class World:
     speaker: int
     tokens: dict[str, str]
     exclusion: int = 0  # a pair of paper 1 left out of automatic runs (the unassigned reviewer, marked never)
+    ac_proposal: int = 0  # an area-chair proposal (paper 2's area chair), a draft
+    ac_exclusion: int = 0  # paper 2 and the area chair, left out of automatic area-chair runs (issue 22.5)
     kept: int = 0  # a draft of paper 1 kept from a removed reviewer (the unassigned one)
     program_session: int = 0  # the published program's session, with paper 1's talk
     program_item: int = 0  # paper 1's talk
@@ -694,6 +703,9 @@ def build_world(app: Flask) -> World:
         db.session.flush()
         una = users["unassigned"]
         assignments.exclude(chair, p1.id, una.id, ExclusionReason.NEVER)
+        ac_proposal = area_chair_assignment.propose(chair, ws)
+        area_chairs.exclude(chair, p2.id, users["area_chair"].id, ExclusionReason.NEVER)
+        ac_exclusion = db.session.scalar(sa.select(AreaChairExclusion.id))
         # Someone registered and has not confirmed yet: their link opens the page that asks for the password.
         nell = make_user("nell@example.org", name="Nell Newly", confirmed=False)
         tokens = {
@@ -714,6 +726,8 @@ def build_world(app: Flask) -> World:
             assignment=own.id,
             letter=db.session.scalar(sa.select(Letter.id).where(Letter.submission_id == p1.id)),
             proposal=proposal.id,
+            ac_proposal=ac_proposal.id,
+            ac_exclusion=ac_exclusion,
             job=job.id,
             invitation=invitation.id,
             topic=db.session.scalar(sa.select(Topic.id).where(Topic.id != topic.id).order_by(Topic.position.desc())),
@@ -824,6 +838,8 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "letter_id": world.letter,
         "proposal_id": world.proposal,
         "exclusion_id": world.exclusion,
+        "ac_proposal_id": world.ac_proposal,
+        "ac_exclusion_id": world.ac_exclusion,
         "kept_id": world.kept,
         "request_id": 1,  # (no request for an extra review in the world: nothing to name)
         "token_id": world.api_token,
@@ -855,6 +871,7 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         {
             "chair.change_conflict": {"action": "lift"},
             "chair.change_proposal": {"action": "discard"},
+            "chair.change_area_chair_proposal": {"action": "discard"},
             "chair.export": {"kind": "reviews"},  # the most private of the three
         }.get(rule.endpoint, {})
     )
