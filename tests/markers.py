@@ -75,6 +75,12 @@ SLOW: dict[str, tuple[str, ...]] = {
     "tests/views/test_demo_sponsor.py": (  # loads the demo workshop at the program phase, then again
         "test_the_program_demo_has_a_confirmed_gold_sponsor_and_a_reset_removes_it",
     ),
+    "tests/views/test_demo_phases.py": (  # loads the demo workshop at one phase or two
+        "test_the_demo_area_chairs_sign_in_at_every_phase_and_oversee_a_quarter_of_the_papers",
+        "test_the_response_phase_as_each_person_sees_it",
+        "test_the_meta_review_phase_as_each_person_sees_it",
+        "test_at_the_decisions_every_meta_review_is_in_beside_the_scores",
+    ),
     "tests/views/test_demo_large.py": (  # loads the demo workshop
         "test_demo_default_stays_the_small_one",
         "test_a_demo_reset_unpublishes_the_accepted_papers_and_the_menu_forgets_them",
