@@ -58,7 +58,8 @@ def register() -> str | Response:
         if user is not None and user.is_confirmed:
             work.commit_and_deliver()
             login_user(user)
-            flash("Welcome! Your account is ready and you are now a reviewer.", "success")
+            role = invitation.role_label if invitation is not None else "reviewer"
+            flash(f"Welcome! Your account is ready and you are now {'an' if role[0] in 'aeiou' else 'a'} {role}.", "success")
             return redirect(url_for("account.index"))
         session["registered_email"] = accounts.normalize_email(form.email.data)
         # New address, taken address, or an unconfirmed one registered again: the same page in the same time.

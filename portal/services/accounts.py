@@ -80,7 +80,7 @@ def register_user(
     """Create an account and mail its confirmation link; for a taken address, mail its owner a notice.
 
     Both paths look the same to the visitor (no account enumeration). Returns the new user or None.
-    An invitation for this address confirms the email at once and grants the reviewer role.
+    An invitation for this address confirms the email at once and grants the invitation's role (reviewer or area chair).
     """
     address = normalize_email(email)
     existing = user_by_email(address)

@@ -1,10 +1,15 @@
 """The whole workshop in Chromium, with CSRF on and every mail over real SMTP, on a controlled clock.
 
-The chair signs in, sets the deadlines and invites a reviewer, who accepts from the mail; an author registers,
-confirms from the mail and submits a PDF. The portal's clock (``portal.db.CLOCK``) then moves past the paper
-deadline, the bidding deadline and the review deadline in turn, so every step happens in its real phase:
-the reviewer bids, the chair assigns automatically, the reviewer reviews, the chair accepts and sends the
-letters, the author reads the decision, uploads the camera-ready PDF, and the public page lists the paper.
+The chair signs in, sets the deadlines, invites a reviewer and an area chair, who accept from the mail, and adds a
+field for the authors to the review form; an author registers, confirms from the mail and submits a PDF. The
+portal's clock (``portal.db.CLOCK``) then moves past the paper deadline, the bidding deadline, the response's
+opening and deadline and the review deadline in turn, so every step happens in its real phase: the reviewer bids,
+the chair assigns automatically and chooses the paper's area chair, the reviewer reviews, the author reads the
+review's fields for the authors and responds, the reviewer and the area chair read the response, the area chair
+writes the meta-review, the chair sees its recommendation, accepts and sends the letters, the author reads the
+decision with the meta-review, uploads the camera-ready PDF, and the public page lists the paper. At each step
+the test checks what each person sees and does not: never an author's name for the reviewer or the area chair,
+never a reviewer's or the area chair's name for the author, never a field meant for the chairs.
 Only the chair's account is made in the database; everything else goes through pages, forms and mailed links.
 """
 
@@ -42,16 +47,22 @@ from tests.pdfs import make_pdf
 
 CHAIR = {"email": "carla.chair@example.org", "name": "Carla Chair", "affiliation": "Chair Institute"}
 REVIEWER = {"email": "rita.reviewer@example.org", "name": "Rita Reviewer", "affiliation": "Reviewer College"}
+AREA_CHAIR = {"email": "arjun.ac@example.org", "name": "Arjun Areachair", "affiliation": "Meta University"}
 AUTHOR = {"email": "ada.lovelace@example.org", "name": "Ada Lovelace", "affiliation": "Analytical Engines Ltd"}
 TITLE = "Memory Layers for Ten-Million-Token Contexts"
 FINAL_TITLE = "Memory Layers for Ten-Million-Token Language Model Contexts"
 ABSTRACT = "We add a memory layer to a transformer.\n\nIt reads ten million tokens on one GPU."
 TO_AUTHORS = "The memory layer is simple and the ablations convince me."
 CONFIDENTIAL = "Only for the chairs: a strong paper."
+REPRODUCIBLE = ("Easily: code and data are given", "With effort", "Hardly")
+RESPONSE = "Thank you. The memory layer's code is already public; we add the 128k-token ablation."
+META = "The reviewers agree the memory layer is simple and convincing; the response settles the ablation."
+META_CONFIDENTIAL = "For the chairs: I would accept without hesitation."
 
 # Days after the start, each at base + 30 minutes: with the clock at a whole number of days after the start, a
 # page says "N days, 0 hours left" for as long as the test takes less than 29 minutes.
 OPENS, PAPER, BIDDING, REVIEWS, NOTIFICATION, CAMERA_READY = -1, 7, 10, 20, 22, 35
+RESPONSE_OPENS, RESPONSE_DEADLINE = 12, 15
 
 
 @pytest.fixture
@@ -132,8 +143,25 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     expect(invited.get_by_role("cell").nth(0)).to_have_text(REVIEWER["email"])
     expect(invited.get_by_role("cell").nth(1)).to_have_text("pending")
 
+    # ... and an area chair.
+    chair.get_by_label("Reviewers to invite").fill(f"{AREA_CHAIR['name']} <{AREA_CHAIR['email']}>")
+    chair.get_by_label("Invite them as").select_option(label="Area chairs")
+    chair.get_by_role("button", name="Send the invitations").click()
+    expect(chair.locator(".flash")).to_have_text("1 invitation sent.")
+
+    # The chair adds a field to the review form, for the authors to read.
+    chair_section(chair, "Review form")
+    add = chair.locator("form", has=chair.get_by_role("button", name="Add the field"))
+    add.get_by_label("Label", exact=True).fill("Reproducibility")
+    add.get_by_role("group", name="Kind").get_by_label("One choice").check()
+    add.get_by_role("group", name="Who reads the answers").get_by_label(re.compile("^The authors")).check()
+    add.get_by_label("Options (one choice, several choices)").fill("\n".join(REPRODUCIBLE))
+    add.get_by_role("button", name="Add the field").click()
+    expect(chair.locator(".flash")).to_contain_text("Reproducibility")
+
     # 2. The reviewer accepts from the mail and creates the account the invitation leads to.
-    [invitation] = smtp.wait_for(1)
+    smtp.wait_for(2)
+    [invitation] = smtp.to(REVIEWER["email"])
     assert (invitation["To"], invitation["Subject"]) == (REVIEWER["email"], f"{prefix} Invitation to review")
     accept, decline = mail_links(invitation)
     assert re.fullmatch(r"/auth/invitations/\S+/accept", accept) and decline.endswith("/decline")
@@ -153,6 +181,18 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     reviewer_nav = reviewer.get_by_role("navigation", name="Account")
     expect(reviewer_nav.get_by_role("link", name="Reviewing")).to_be_visible()
 
+    # ... and so does the area chair.
+    [ac_invitation] = smtp.to(AREA_CHAIR["email"])
+    assert ac_invitation["Subject"] == f"{prefix} Invitation to be an area chair"
+    area_chair = new_page()
+    area_chair.goto(live_server + mail_links(ac_invitation)[0])
+    area_chair.get_by_role("button", name="Accept the invitation").click()
+    area_chair.get_by_label("Affiliation").fill(AREA_CHAIR["affiliation"])
+    area_chair.get_by_label("Password", exact=True).fill(PASSWORD)
+    area_chair.get_by_label("Repeat the password").fill(PASSWORD)
+    area_chair.get_by_role("button", name="Create the account").click()
+    expect(area_chair.locator(".flash")).to_have_text("Welcome! Your account is ready and you are now an area chair.")
+
     # 3. The author sees the deadline on the home page, registers and confirms from the mail ...
     author = new_page()
     author_nav = author.get_by_role("navigation", name="Account")
@@ -166,7 +206,7 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     author.get_by_label("Repeat the password").fill(PASSWORD)
     author.get_by_role("button", name="Create the account").click()
     expect(author.get_by_role("heading", level=1)).to_have_text("Check your inbox")
-    smtp.wait_for(2)
+    smtp.wait_for(3)
     [confirm] = smtp.to(AUTHOR["email"])
     assert confirm["Subject"] == f"{prefix} Confirm your email address"
     [link] = mail_links(confirm)
@@ -190,7 +230,7 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     expect(author.get_by_role("status")).to_have_text(f"Submission #1 is saved. A receipt is on its way to {AUTHOR['email']}.")
     expect(author.get_by_text("Changes possible until")).to_contain_text(left(PAPER, 0))
     expect(author.get_by_role("link", name="Edit or upload a new version")).to_be_visible()
-    smtp.wait_for(3)
+    smtp.wait_for(4)
     assert [m["Subject"] for m in smtp.to(AUTHOR["email"])][1:] == [f"{prefix} Submission #1 submitted: {TITLE}"]
 
     # 4. The paper deadline passes: the submission is closed for edits.
@@ -240,8 +280,17 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     chair.get_by_role("button", name="Apply and mail the reviewers").click()
     expect(chair.locator(".flash")).to_have_text("1 assignment applied; each reviewer got a mail listing their papers.")
 
+    # ... and chooses the paper's area chair on its page.
+    chair.goto(f"{live_server}/chair/papers/1")
+    chair.get_by_role("link", name="Choose an area chair").click()
+    expect(chair.get_by_role("heading", level=1)).to_have_text("Area chair for #1")
+    chair.get_by_role("button", name=f"Choose {AREA_CHAIR['name']} for #1").click()
+    expect(chair.locator(".flash")).to_have_text(f"{AREA_CHAIR['name']} is the area chair of #1.")
+    chair.goto(f"{live_server}/chair/papers/1")
+    expect(chair.locator("#area-chair + p")).to_contain_text(f"{AREA_CHAIR['name']} {AREA_CHAIR['email']} oversees this paper.")
+
     # 7. The reviewer follows the mail's link, writes the review and submits it.
-    smtp.wait_for(4)
+    smtp.wait_for(6)
     [_, assigned] = smtp.to(REVIEWER["email"])
     assert assigned["Subject"] == f"{prefix} 1 paper to review"
     assert f"  #1  {TITLE}\n" in body_of(assigned)
@@ -256,8 +305,65 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     reviewer.get_by_label("Summary of the paper").fill("A memory layer for very long inputs.")
     reviewer.get_by_label("Comments to the authors").fill(TO_AUTHORS)
     reviewer.get_by_label("Confidential comments to the chairs").fill(CONFIDENTIAL)
+    reviewer.get_by_role("group", name="Reproducibility").get_by_label(REPRODUCIBLE[0]).check()
     reviewer.get_by_role("button", name="Submit the review").click()
     expect(reviewer.locator(".flash")).to_have_text("Your review is submitted. You can now read the other reviews of this paper.")
+
+    # The area chair got a mail and follows the paper: its reviewer by name, never its authors.
+    [ac_mail] = smtp.to(AREA_CHAIR["email"])[1:]
+    assert ac_mail["Subject"] == f"{prefix} You are the area chair of #1"
+    area_chair.goto(f"{live_server}/review/papers/1")
+    expect(area_chair.get_by_text("You are this paper's area chair")).to_be_visible()
+    expect(area_chair.get_by_text(f"Reviewer 1: {REVIEWER['name']} ({REVIEWER['email']})")).to_be_visible()
+    for hidden in AUTHOR.values():
+        expect(area_chair.get_by_text(hidden)).to_have_count(0)
+
+    # 7b. The chair opens the author response: reviews released on day 12, responses until day 15.
+    chair_section(chair, "Reviewing settings")
+    chair.get_by_label("Author response: reviews released to the authors").fill(local(RESPONSE_OPENS))
+    chair.get_by_label("Author response deadline").fill(local(RESPONSE_DEADLINE))
+    chair.get_by_role("button", name="Save the reviewing settings").click()
+    expect(chair.locator(".flash")).to_have_text("The reviewing settings are saved.")
+
+    # The response opens: the author reads the review's fields for the authors, never the reviewer's name, the
+    # confidential comments or the scores, and writes the response.
+    clock(RESPONSE_OPENS + 1)
+    author.goto(f"{live_server}/submissions/1")
+    released = author.get_by_role("region", name="The reviews and your response")
+    expect(released).to_contain_text(TO_AUTHORS)
+    expect(released).to_contain_text(f"Reproducibility: {REPRODUCIBLE[0]}")
+    for hidden in (REVIEWER["name"], CONFIDENTIAL, AREA_CHAIR["name"], "Weak accept", "Fairly confident"):
+        expect(author.get_by_text(hidden)).to_have_count(0)
+    author.get_by_label("Your response to the reviewers").fill(RESPONSE)
+    author.get_by_role("button", name="Save the response").click()
+    expect(author.locator(".flash")).to_contain_text("response")
+    # Before the deadline the reviewer and the area chair do not read it.
+    for person in (reviewer, area_chair):
+        person.goto(f"{live_server}/review/papers/1")
+        expect(person.get_by_text(RESPONSE)).to_have_count(0)
+
+    # 7c. The response deadline passes: the reviewer and the area chair read it; the area chair writes the
+    # meta-review and the chair reads its recommendation beside the scores.
+    clock(RESPONSE_DEADLINE + 1)
+    for person in (reviewer, area_chair):
+        person.reload()
+        expect(person.get_by_text(RESPONSE)).to_be_visible()
+    area_chair.get_by_role("link", name="Write the meta-review").click()
+    area_chair.get_by_role("group", name="Recommendation").get_by_label("2: Accept", exact=True).check()
+    area_chair.get_by_label("Meta-review", exact=True).fill(META)
+    area_chair.get_by_label("Confidential note to the chairs").fill(META_CONFIDENTIAL)
+    area_chair.get_by_role("button", name="Submit the meta-review").click()
+    expect(area_chair.locator(".flash")).to_contain_text("meta-review")
+    chair.goto(f"{live_server}/chair/papers/1")
+    expect(chair.get_by_text("The area chair recommends Accept.")).to_be_visible()
+    expect(chair.get_by_text(META_CONFIDENTIAL)).to_be_visible()
+    # The reviewer reads the fields for the reviewers and authors, not the area chair's note to the chairs.
+    reviewer.reload()
+    expect(reviewer.get_by_text(META)).to_be_visible()
+    expect(reviewer.get_by_text(META_CONFIDENTIAL)).to_have_count(0)
+    # The author reads no meta-review before the letter.
+    author.reload()
+    expect(author.get_by_text(META)).to_have_count(0)
 
     # 8. Reviewing closes; the chair accepts the paper and sends the letter.
     clock(REVIEWS + 1)
@@ -268,6 +374,14 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     chair.get_by_role("button", name="Save the decision on #1").click()
     expect(chair.locator(".flash")).to_have_text("#1: accepted.")
     chair_section(chair, "Letters")
+    # The acceptance letter quotes the area chair's meta-review (its fields for the authors) before the reviews.
+    accept_template = chair.locator("textarea#accept_letter")
+    accept_template.fill(
+        accept_template.input_value().replace(
+            "{% if reviews %}",
+            "{% if meta_review %}\nThe area chair's meta-review:\n\n{{ meta_review }}\n{% endif %}{% if reviews %}",
+        )
+    )
     chair.get_by_role("button", name="Save the templates and prepare the drafts").click()
     expect(chair.locator(".flash")).to_have_text("The templates are saved and 1 draft prepared.")
     chair.get_by_role("button", name="Send all drafts").click()
@@ -275,20 +389,31 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     expect(chair.locator(".flash")).to_have_text("1 letter sent to the authors.")
 
     # 9. The author reads the letter, then the decision on the submission's page ...
-    smtp.wait_for(5)
+    smtp.wait_for(7)
     letter = smtp.to(AUTHOR["email"])[-1]
     assert letter["Subject"].strip() == f"{prefix} #1 accepted: {TITLE}"
     letter_body = body_of(letter)
     assert letter_body.startswith(
         f'Dear {AUTHOR["name"]},\n\nwe are happy to tell you that your submission #1, "{TITLE}", is accepted at {prefix[1:-1]}.\n'
     )
-    assert f"The reviewers' comments:\n\nReviewer 1:\n{TO_AUTHORS}\n" in letter_body
-    assert REVIEWER["name"] not in letter_body and CONFIDENTIAL not in letter_body
+    assert f"The area chair's meta-review:\n\nMeta-review:\n{META}\n" in letter_body
+    assert (
+        f"The reviewers' comments:\n\nReviewer 1:\nComments to the authors:\n{TO_AUTHORS}\nReproducibility: {REPRODUCIBLE[0]}\n"
+    ) in letter_body
+    for hidden in (REVIEWER["name"], CONFIDENTIAL, AREA_CHAIR["name"], META_CONFIDENTIAL, "Recommendation"):
+        assert hidden not in letter_body
     author_nav.get_by_role("link", name="My submissions").click()
     author.get_by_role("link", name=TITLE, exact=True).click()
     expect(author.locator(".eyebrow")).to_have_text("Submission #1 · accepted")
     decision = author.get_by_role("region", name="Decision: accepted", exact=True)
-    expect(decision.get_by_role("paragraph")).to_have_text([f"Reviewer 1:\n{TO_AUTHORS}"], use_inner_text=True)
+    expect(decision.get_by_role("heading", level=3)).to_have_text(["The area chair's meta-review", "The reviewers' comments"])
+    expect(decision.get_by_role("paragraph")).to_have_text(
+        [f"Meta-review:\n{META}", f"Reviewer 1:\nComments to the authors:\n{TO_AUTHORS}\nReproducibility: {REPRODUCIBLE[0]}"],
+        use_inner_text=True,
+    )
+    expect(author.get_by_text(RESPONSE)).to_be_visible()  # their response stays with the reviews
+    for hidden in (REVIEWER["name"], AREA_CHAIR["name"], CONFIDENTIAL, META_CONFIDENTIAL):
+        expect(author.get_by_text(hidden)).to_have_count(0)
 
     # ... and uploads the camera-ready PDF before its deadline, with a corrected title.
     author.get_by_role("link", name="Upload the camera-ready version").click()
@@ -302,7 +427,7 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     expect(author).to_have_url(f"{live_server}/submissions/1")
     expect(author.locator(".flash")).to_have_text("The camera-ready version of #1 is saved. A receipt is on its way.")
     expect(author.get_by_role("heading", level=1)).to_have_text(FINAL_TITLE)
-    smtp.wait_for(6)
+    smtp.wait_for(8)
     assert smtp.to(AUTHOR["email"])[-1]["Subject"].strip() == (
         f"{prefix} Submission #1 camera-ready version received: {FINAL_TITLE}"
     )
@@ -349,6 +474,8 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     assert sorted((m["To"], m["Subject"].strip()) for m in smtp.messages) == sorted(
         [
             (REVIEWER["email"], f"{prefix} Invitation to review"),
+            (AREA_CHAIR["email"], f"{prefix} Invitation to be an area chair"),
+            (AREA_CHAIR["email"], f"{prefix} You are the area chair of #1"),
             (AUTHOR["email"], f"{prefix} Confirm your email address"),
             (AUTHOR["email"], f"{prefix} Submission #1 submitted: {TITLE}"),
             (REVIEWER["email"], f"{prefix} 1 paper to review"),

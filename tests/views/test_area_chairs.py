@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from portal.db import db
 from portal.models import User
 from tests.conftest import SMTPRecorder, mail_links, post_form, text_of
-from tests.factories import create_users, login
+from tests.factories import PASSWORD, create_users, login
 from tests.views.test_members import flashes, press
 
 CHAIR = {"email": "chair@example.org", "name": "Carla Chair", "affiliation": "Workshop University", "roles": ("chair",)}
@@ -81,6 +81,20 @@ def test_an_invitation_as_area_chair_grants_that_role_and_not_reviewer(
     # Inviting an area chair again as area chair is skipped; as a reviewer it is not.
     response = post_form(chair, "/members/invitations", {"lines": "ann@example.org", "role": "area_chair"})
     assert "ann@example.org: already an area chair" in text_of(response)
+
+
+def test_an_area_chair_invited_without_an_account_registers_as_one(chair: FlaskClient, app: Flask, smtp: SMTPRecorder) -> None:
+    post_form(chair, "/members/invitations", {"lines": "Bea Meta <bea@example.org>", "role": "area_chair"})
+    [mail] = smtp.wait_for(1)
+    visitor = app.test_client()
+    response = post_form(visitor, mail_links(mail)[0], {})
+    assert response.headers["Location"].startswith("/auth/register?invitation=")
+    form = {"name": "Bea Meta", "email": "bea@example.org", "affiliation": "Meta Lab", "orcid": "", "homepage": ""}
+    response = post_form(
+        visitor, response.headers["Location"], form | {"password": PASSWORD, "confirm": PASSWORD}, follow_redirects=True
+    )
+    assert flashes(response) == ["Welcome! Your account is ready and you are now an area chair."]
+    assert roles_of(app, "bea@example.org") == (False, True, False)
 
 
 def test_an_invitation_with_an_unknown_role_is_refused(chair: FlaskClient, app: Flask) -> None:
