@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from portal.db import parse_id
 from portal.forms import MultiCheckboxField, choices, single_line, strip, unix_newlines
 from portal.models import ItemKind, Person, ProgramItem, ProgramRole, ProgramSession, Submission, Workshop
 from portal.services.program import ItemInput, Named, SessionInput
@@ -52,7 +53,7 @@ def _names(text: str | None) -> list[Named]:
 
 
 def _person_ids(values: list[str] | None) -> list[Named]:
-    return [Named(person_id=int(v)) for v in values or [] if v.isdigit()]
+    return [Named(person_id=pid) for v in values or [] if (pid := parse_id(v)) is not None]
 
 
 def parse_posters(text: str) -> list[tuple[int, str]]:
@@ -163,8 +164,8 @@ class ItemForm(FlaskForm):
     def to_input(self, kind: ItemKind, unplaced: list[Submission]) -> ItemInput:
         number, _, author = (self.paper.data or "").partition(":")
         moderator = None
-        if self.moderator.data and self.moderator.data.isdigit():
-            moderator = Named(person_id=int(self.moderator.data))
+        if (moderator_id := parse_id(self.moderator.data)) is not None:
+            moderator = Named(person_id=moderator_id)
         elif self.moderator_name.data:
             moderator = Named(name=self.moderator_name.data)
         posters = parse_posters(self.posters.data or "")
@@ -177,8 +178,8 @@ class ItemForm(FlaskForm):
             abstract=self.abstract.data or "",
             starts=self.starts.data,
             ends=self.ends.data,
-            submission_id=int(number) if number.isdigit() else None,
-            speaker_author_id=int(author) if author.isdigit() else None,
+            submission_id=parse_id(number),
+            speaker_author_id=parse_id(author),
             speakers=_person_ids(self.speakers.data) + _names(self.other_speakers.data),
             panelists=_person_ids(self.panelists.data) + _names(self.other_panelists.data),
             moderator=moderator,
