@@ -38,7 +38,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from jinja2 import Template, Undefined, nodes
-from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
 from jinja2.filters import make_attrgetter
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, LoopContext, Macro, markup_join, str_join
@@ -528,6 +528,13 @@ def _line_of(exc: BaseException) -> int | None:
     return line
 
 
+def error_line(exc: BaseException) -> int | None:
+    """The template line an error raised while rendering came from, when Jinja's traceback tells it."""
+    if isinstance(exc, BudgetExceeded):
+        return exc.lineno
+    return _line_of(exc)
+
+
 class ChairTemplate(Template):
     environment: ChairSandbox
 
@@ -666,10 +673,24 @@ class ChairSandbox(ImmutableSandboxedEnvironment):
         return update_wrapper(wrapper, value)
 
 
+#: What a chair's template can raise while it renders, besides ``TemplateError`` (``{{ 1 / 0 }}``,
+#: ``{{ 10.0 ** 400 }}``, ``{{ title + 1 }}``, ``{{ authors[99] }}``): each is the chair's mistake, told to them.
+RUNTIME_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
+
+
 def chair_sandbox(
-    undefined: type[Undefined] = Undefined, *, max_output: int | None = None, max_seconds: float | None = None
+    undefined: type[Undefined] = Undefined,
+    *,
+    max_output: int | None = None,
+    max_seconds: float | None = None,
+    **options: Any,
 ) -> ChairSandbox:
-    """The environment for chairs' templates; ``max_output``/``max_seconds`` override the app's settings."""
+    """The environment for chairs' templates; ``max_output``/``max_seconds`` override the app's settings, and
+    ``options`` Jinja's (the system mails' templates read as the portal's own mail templates do, with
+    ``trim_blocks`` and ``lstrip_blocks``)."""
     return ChairSandbox(
-        autoescape=False, undefined=undefined, keep_trailing_newline=True, max_output=max_output, max_seconds=max_seconds
+        **{"autoescape": False, "keep_trailing_newline": True, **options},
+        undefined=undefined,
+        max_output=max_output,
+        max_seconds=max_seconds,
     )

@@ -10,6 +10,7 @@ from portal.chair import (  # noqa: F401 - the routes
     exports,
     jobs,
     mail,
+    mail_templates,
     paper,
     photos,
     program,

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.forms import choices, single_line, strip, unix_newlines
 from portal.models import Decision, Presentation, Workshop
+from portal.services import mail_templates
 from portal.services.groupmail import AUDIENCES, STATES, UNDECIDED, Filters
 
 DEFAULT_BODY = """Dear {{ name }},
@@ -69,3 +70,27 @@ class GroupMailForm(FlaskForm):
             state=self.state.data or "",
             papers=self.papers.data or "",
         )
+
+
+class MailTemplateForm(FlaskForm):
+    """The chairs' wording of one system mail (issue 21.7): Preview renders it about a paper, Save keeps it."""
+
+    subject = StringField(
+        "Subject",
+        filters=[strip],
+        validators=[DataRequired("A mail needs a subject."), single_line, Length(max=mail_templates.MAX_SUBJECT)],
+    )
+    body = TextAreaField(
+        "Mail",
+        filters=[unix_newlines],
+        validators=[DataRequired("A mail needs a body."), Length(max=mail_templates.MAX_BODY)],
+    )
+    paper = StringField(
+        "Preview about paper #",
+        filters=[strip],
+        validators=[Optional(), Length(max=20)],
+        description="The number of a paper you handle: the preview fills in its values, and its first reviewer "
+        "(you, when it has none) or, for the receipt, its submitter.",
+    )
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")

@@ -11,7 +11,7 @@ from portal.models.area_chair import (
 )
 from portal.models.audit import AuditEvent, FormToken
 from portal.models.decision import Letter, LetterTemplate
-from portal.models.email import EmailState, OutgoingEmail
+from portal.models.email import EmailState, MailTemplate, OutgoingEmail
 from portal.models.job import Job, JobState
 from portal.models.program import ItemKind, ProgramItem, ProgramPerson, ProgramPoster, ProgramRole, ProgramSession
 from portal.models.response import AuthorResponse
@@ -118,6 +118,7 @@ __all__ = [
     "Letter",
     "LetterTemplate",
     "LoginFailure",
+    "MailTemplate",
     "MetaReview",
     "OutgoingEmail",
     "PaperFieldScore",

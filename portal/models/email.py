@@ -38,3 +38,18 @@ class OutgoingEmail(db.Model):
     @property
     def recipient_list(self) -> list[str]:
         return [r for r in self.recipients.split(",") if r]
+
+
+class MailTemplate(db.Model):
+    """The chairs' wording of one system mail (issue 21.7): the subject and body of ``kind`` ("assignment",
+    "reminder", "invitation", "submission_receipt"), Jinja in the chairs' sandbox. No row: the portal's own text."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    subject: Mapped[str] = mapped_column(sa.String(500))
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "kind"),)

@@ -33,7 +33,7 @@ from portal.models import (
 )
 from portal.models.user import new_nonce
 from portal.queries import current_workshop
-from portal.services import api_tokens, audit, identities
+from portal.services import api_tokens, audit, identities, mail_templates
 from portal.services.tokens import TokenInvalid, make_token, read_token
 from portal.urls import external_url
 
@@ -616,10 +616,10 @@ def _queue_invitation(workshop: Workshop | None, invitation: Invitation, inviter
     token = secrets.token_urlsafe(24)
     invitation.token_hash = _hash_token(token)
     paper = db.session.get(Submission, invitation.submission_id) if invitation.submission_id else None
-    emails.queue(
-        kind="invitation",
+    mail_templates.queue(
+        workshop,
+        "invitation",
         to=invitation.email,
-        template="invitation",
         reply_to=inviter.email,
         paper=paper,
         subject=f"[{_site(workshop)}] "

@@ -31,7 +31,7 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries.conflicts import conflict_map, conflict_reasons
-from portal.services import audit
+from portal.services import audit, mail_templates
 from portal.urls import external_url
 
 CANDIDATES_PER_PAGE = 25
@@ -283,11 +283,11 @@ def remind_reviewer(actor: User, ws: Workshop, sub: Submission, assignment: Revi
     if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
         raise DomainError(f"Reviewer {assignment.ordinal} has submitted their review already.")
     reviewer = assignment.reviewer
-    emails.queue(
-        kind="reminder",
+    mail_templates.queue(
+        ws,
+        "reminder",
         to=reviewer.email,
         reply_to=actor.email,
-        template="reminder",
         subject=f"[{ws.label}] Reminder: your review of #{sub.id}",
         ws=ws,
         reviewer=reviewer,

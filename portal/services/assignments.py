@@ -59,7 +59,7 @@ from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries import assignment_of
 from portal.queries.conflicts import AUTHOR, DECLARED_BY_REVIEWER, conflict_reasons, conflicted_pairs, gather
-from portal.services import audit, kept_drafts
+from portal.services import audit, kept_drafts, mail_templates
 from portal.services.accounts import InviteLine, invite_reviewers, set_role, user_by_email
 from portal.services.review_settings import load_of, min_load_of
 from portal.services.scores import refresh_scores
@@ -448,9 +448,9 @@ def _apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now
     refresh_scores(ordinals)
     people = _by_ids(User, list(new), User.name, User.email)
     subs = _by_ids(Submission, list(ordinals), Submission.title)
-    emails.queue_many(
-        kind="assignment",
-        template="assignment",
+    mail_templates.queue_many(
+        ws,
+        "assignment",
         ws=ws,
         home=external_url("review.index"),
         mails=(
@@ -748,9 +748,9 @@ def suspended_assignments(viewer: User) -> list[ReviewAssignment]:
 
 def _queue_assignment_mail(ws: Workshop, reviewer: User, papers: list[int]) -> None:
     subs = [db.session.get(Submission, p) for p in sorted(papers)]
-    emails.queue_many(
-        kind="assignment",
-        template="assignment",
+    mail_templates.queue_many(
+        ws,
+        "assignment",
         ws=ws,
         home=external_url("review.index"),
         mails=[_assignment_mail(ws, reviewer, subs)],

@@ -47,7 +47,7 @@ from portal.models import (
 )
 from portal.models.submission import submission_topic
 from portal.permissions import chair_conflicted_ids
-from portal.sandbox import BudgetExceeded, chair_sandbox
+from portal.sandbox import RUNTIME_ERRORS, BudgetExceeded, chair_sandbox
 from portal.services import audit
 
 AUDIENCES = {
@@ -89,8 +89,7 @@ PAPER_PLACEHOLDERS = ("title", "number", "authors")
 ACTION = "mail.group"
 _DECISIONS = {"accepted": Decision.ACCEPTED, "rejected": Decision.REJECTED}
 _env = chair_sandbox(StrictUndefined)
-# What a chair's template can raise besides TemplateError ({{ 1 / 0 }}, {{ title + 1 }}, {{ authors[99] }}).
-_RUNTIME_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
+_RUNTIME_ERRORS = RUNTIME_ERRORS
 
 
 @dataclass(frozen=True)

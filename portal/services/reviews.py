@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from portal import emails, permissions
+from portal import permissions
 from portal.db import db, utcnow
 from portal.domain import ChangedMeanwhile, DeadlinePassed
 from portal.models import (
@@ -24,7 +24,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import audit, review_form
+from portal.services import audit, mail_templates, review_form
 from portal.services.scores import refresh_scores
 from portal.urls import external_url
 
@@ -100,11 +100,11 @@ def remind_reviewers(actor: User, ws: Workshop) -> int:
     count = 0
     for reviewer_id, items in sorted(unfinished_by_reviewer(actor).items()):
         reviewer = db.session.get(User, reviewer_id)
-        emails.queue(
-            kind="reminder",
+        mail_templates.queue(
+            ws,
+            "reminder",
             to=reviewer.email,
             reply_to=ws.contact_email,
-            template="reminder",
             subject=f"[{ws.label}] Reminder: {len(items)} review{'s' if len(items) != 1 else ''} to finish",
             ws=ws,
             reviewer=reviewer,

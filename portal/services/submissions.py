@@ -37,7 +37,7 @@ from portal.models import (
     Workshop,
 )
 from portal.pdfcheck import Identity, PdfReport, check_pdf
-from portal.services import audit
+from portal.services import audit, mail_templates
 from portal.services import identities as people
 from portal.storage import storage, track_new
 from portal.urls import external_url
@@ -596,11 +596,11 @@ def _queue_receipt(ws: Workshop, sub: Submission, actor: User, now: datetime, wh
     paper = sub.paper
     # The anonymity check's hits on the paper as it stands, on a receipt for submitting or changing it.
     hits = (paper.check_report or {}).get("hits", []) if paper is not None and what in ("submitted", "updated") else []
-    emails.queue(
-        kind="submission_receipt",
+    mail_templates.queue(
+        ws,
+        "submission_receipt",
         to=actor.email,
         reply_to=ws.contact_email,
-        template="submission_receipt",
         subject=f"[{ws.label}] Submission #{sub.number} {what}: {sub.title}",
         ws=ws,
         sub=sub,

@@ -1288,6 +1288,42 @@ def published_stored(world: World, sent: Sent, before: Before) -> None:
         assert world.ws().accepted_published == (sent["published"] == "1")
 
 
+# --- the system mails' wording (issue 21.7) -----------------------------------------------------------------
+
+MAIL_TEMPLATE_BODIES = st.one_of(
+    text(20_000),
+    st.sampled_from(
+        [
+            "Dear {{ reviewer.name }},\r\n{% for p in papers %}#{{ p.number }} {{ p.title }}\r\n{% endfor %}{{ link }}",
+            "{{ papers[0].authors }}",
+            "{{ ''.__class__ }}",
+            "{% if %}",
+            "{{ name }}",
+        ]
+    ),
+)
+
+
+@st.composite
+def mail_template(draw: st.DrawFn) -> dict[str, Any]:
+    data = {
+        "subject": draw(st.one_of(line(300), st.just("[{{ workshop.label }}] {{ papers|length }} to finish"))),
+        "body": draw(MAIL_TEMPLATE_BODIES),
+        "paper": draw(st.one_of(st.just(""), NUMBERISH, st.just("1"))),
+    }
+    data["save" if draw(st.booleans()) else "preview"] = "Go"
+    return data
+
+
+def mail_template_stored(world: World, sent: Sent, before: Before) -> None:
+    from portal.models import MailTemplate
+
+    with world.db():
+        row = db.session.scalar(sa.select(MailTemplate).where(MailTemplate.kind == "reminder"))
+        assert row is not None
+        assert (row.subject, row.body) == (sent["subject"].strip(), unix_newlines(sent["body"]))
+
+
 # --- group mail ---------------------------------------------------------------------------------------
 
 AUDIENCE = st.sampled_from(["authors", "accepted", "rejected", "reviewers", "unfinished", "chairs"])
@@ -2345,6 +2381,16 @@ CASES: list[Case] = [
             "send": "Send",
             "digest": Live(mail_digest),
         },
+    ),
+    Case(
+        "mail-template",
+        "carla",
+        "/chair/mails/reminder",
+        mail_template(),
+        Sent.success,
+        mail_template_stored,
+        limits={"subject": 300, "body": 20_000},
+        sample={"subject": " Reminder: {{ papers|length }} ", "body": "Dear {{ reviewer.name }},\r\nplease.", "save": "Save"},
     ),
     # the content editor
     Case(

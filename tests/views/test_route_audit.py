@@ -365,6 +365,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.resend_letter", "POST"): chair_only("redirect!", "404"),
     ("chair.mail", "GET"): chair_only(),
     ("chair.mail", "POST"): chair_only("422"),
+    ("chair.mail_templates", "GET"): chair_only(),
+    ("chair.mail_template", "GET"): chair_only(),
+    ("chair.mail_template", "POST"): chair_only("422"),  # no subject, no body: the form comes back with its errors
+    ("chair.reset_mail_template", "POST"): chair_only(),  # no "confirm=1": only the confirmation page, nothing changes
     ("chair.exports", "GET"): chair_only(),
     ("chair.export", "GET"): chair_only(),
     ("chair.jobs_list", "GET"): chair_only(),
@@ -873,6 +877,8 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
             "chair.change_proposal": {"action": "discard"},
             "chair.change_area_chair_proposal": {"action": "discard"},
             "chair.export": {"kind": "reviews"},  # the most private of the three
+            "chair.mail_template": {"kind": "assignment"},
+            "chair.reset_mail_template": {"kind": "assignment"},
         }.get(rule.endpoint, {})
     )
     if rule.endpoint in world.tokens:
