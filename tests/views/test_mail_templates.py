@@ -70,7 +70,7 @@ class World:
 
 
 def _file(n: int, size: int) -> StoredFile:
-    return StoredFile(storage_key=f"k{n}-{size}", sha256=f"{n}" * 64, size=size, content_type="application/pdf")
+    return StoredFile(storage_key=f"k{n}-{size}", sha256=str(n % 10) * 64, size=size, content_type="application/pdf")
 
 
 @pytest.fixture
