@@ -1,7 +1,7 @@
 """mail templates (issue 21.7): the chairs' wording of the system mails, one row per workshop and kind
 
 Revision ID: 5c1e7a2b9d40
-Revises: be14228a92b2
+Revises: bf4534379a92
 Create Date: 2026-12-06 20:05:00.000000
 
 """
@@ -14,7 +14,7 @@ import portal.db
 
 # revision identifiers, used by Alembic.
 revision = "5c1e7a2b9d40"
-down_revision = "be14228a92b2"
+down_revision = "bf4534379a92"
 branch_labels = None
 depends_on = None
 
