@@ -34,7 +34,11 @@ def mail_templates_page() -> str:
     )
 
 
-@bp.route("/mails/<kind>", methods=["GET", "POST"], endpoint="mail_template")
+#: The URL part naming a mail: one of the kinds (any other address is not found).
+_KIND = f"<any({', '.join(mail_templates.KINDS)}):kind>"
+
+
+@bp.route(f"/mails/{_KIND}", methods=["GET", "POST"], endpoint="mail_template")
 def mail_template_page(kind: str) -> tuple[str, int] | Response:
     k, ws = _kind(kind), require_workshop()
     row = mail_templates.stored(ws, k.key)
@@ -97,7 +101,7 @@ def _page(
     )
 
 
-@bp.post("/mails/<kind>/reset", endpoint="reset_mail_template")
+@bp.post(f"/mails/{_KIND}/reset", endpoint="reset_mail_template")
 def reset_mail_template(kind: str) -> str | Response:
     require_button()
     k, ws = _kind(kind), require_workshop()
