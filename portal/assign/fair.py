@@ -40,12 +40,14 @@ from scipy.optimize import linprog
 
 from portal.assign import arrays
 
-# The program's variables: each paper's best CANDIDATES_A_PAPER pairs, its best CANDIDATES_WITH_ROOM among the
-# reviewers with room, each reviewer's best CANDIDATES_A_REVIEWER papers. At 600 x 400 that is about 15,000 of
-# 240,000 pairs: the programs take a few tenths of a second together.
-CANDIDATES_A_PAPER = 10
-CANDIDATES_WITH_ROOM = 8
-CANDIDATES_A_REVIEWER = 5
+# The program's variables: every pair of an instance of up to ALL_PAIRS pairs; from there each paper's best
+# CANDIDATES_A_PAPER pairs, its best CANDIDATES_WITH_ROOM among the reviewers with room, each reviewer's best
+# CANDIDATES_A_REVIEWER papers. At 600 x 400 that is about 7,000 of 240,000 pairs: the programs take 0.4 s of
+# CPU together, for the same worst paper and total as with (10, 8, 5) on the five seeds of bench/bench_fair.py.
+ALL_PAIRS = 20_000
+CANDIDATES_A_PAPER = 6
+CANDIDATES_WITH_ROOM = 5
+CANDIDATES_A_REVIEWER = 3
 # From this many papers a conference's program keeps fewer: (a paper, with room, a reviewer). At NeurIPS size
 # (21,575 papers) the program then has about 130,000 variables and takes 8 s, for the same worst paper as with
 # (2, 2, 1) (11 s); with the counts above, 40 s.
@@ -188,6 +190,8 @@ class _Instance:
 def _candidates(problem: _Instance, best: np.ndarray) -> np.ndarray:
     """The program's variables (see CANDIDATES_A_PAPER): a mask over the arcs."""
     willing = ~problem.not_willing
+    if len(problem.paper) <= ALL_PAIRS:
+        return willing | (best > 0)
     worse = -problem.affinity
     load = np.bincount(problem.reviewer[best > 0], minlength=problem.n_reviewers)
     roomy = willing & (load < problem.caps)[problem.reviewer]
@@ -228,26 +232,23 @@ class _Search:
         problem = self.problem
         p_list, r_list, a = problem.paper.tolist(), problem.reviewer.tolist(), problem.affinity.tolist()
         nw = problem.not_willing.tolist()
-        pair = {(p, r): i for i, (p, r) in enumerate(zip(p_list, r_list, strict=True))}
-        by_paper: dict[int, list[int]] = {}
-        for i in np.lexsort((np.arange(len(a)), -problem.affinity, problem.paper)).tolist():
-            by_paper.setdefault(p_list[i], []).append(i)  # each paper's pairs, best first
+        by_paper = _ByPaper(problem)
         of_reviewer: dict[int, set[int]] = {}
         for i in self.taken:
             of_reviewer.setdefault(r_list[i], set()).add(i)
         served = np.flatnonzero(problem.served)
         for _ in range(moves):
             worst = int(served[np.argmin(self.sums[served])])
-            if not self._raise(worst, float(self.sums[worst]), pair, by_paper, of_reviewer, p_list, r_list, a, nw):
+            if not self._raise(worst, float(self.sums[worst]), by_paper, of_reviewer, p_list, r_list, a, nw):
                 return
 
-    def _raise(self, w, level, pair, by_paper, of_reviewer, p_list, r_list, a, nw) -> bool:
+    def _raise(self, w, level, by_paper, of_reviewer, p_list, r_list, a, nw) -> bool:
         """One move that lifts paper ``w`` (at the worst, ``level``): one of its reviewers ``r`` gives way to a
         better one, ``r2``. Either ``r2`` has room, or ``r2`` leaves another paper, which is refilled by a chain
         (``_refill``) that ends at a reviewer with room or at ``r`` itself; every paper touched stays above
         ``level``, every load within its bounds."""
         problem = self.problem
-        mine = sorted((i for i in by_paper.get(w, ()) if self.chosen[i]), key=lambda i: a[i])
+        mine = sorted((i for i in by_paper[w] if self.chosen[i]), key=lambda i: a[i])
         on_w = {r_list[i] for i in mine}
         budget = [CHAIN_BUDGET]
         for out in mine:
@@ -328,3 +329,18 @@ class _Search:
             self.load[r_list[i]] += sign
             (self.on_paper.setdefault(p_list[i], set()).add if sign > 0 else self.on_paper[p_list[i]].discard)(r_list[i])
             (of_reviewer.setdefault(r_list[i], set()).add if sign > 0 else of_reviewer[r_list[i]].discard)(i)
+
+
+class _ByPaper(dict):
+    """Each paper's arcs, best first (ties by arc), as lists made when the search first asks for the paper: the
+    search looks at a few hundred papers, and lists of every paper's arcs cost more than the search itself."""
+
+    def __init__(self, problem: _Instance) -> None:
+        super().__init__()
+        self.order = np.lexsort((np.arange(len(problem.paper)), -problem.affinity, problem.paper))
+        self.start = np.searchsorted(problem.paper[self.order], np.arange(problem.n_papers + 1))
+
+    def __missing__(self, paper: int) -> list[int]:
+        arcs = self.order[self.start[paper] : self.start[paper + 1]].tolist()
+        self[paper] = arcs
+        return arcs

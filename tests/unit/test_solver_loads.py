@@ -376,3 +376,91 @@ def test_the_fair_search_lifts_the_worst_paper_through_a_chain_of_refills() -> N
     search.improve(10)
     assert search.flow().tolist() == [0, 1, 0, 1, 0, 1]  # A <- r2, B <- r3, C <- u; r is free
     assert search.key()[0] == pytest.approx(0.7)
+
+
+def _mid_size(seed: int) -> Problem:
+    """6-14 papers x 5-10 reviewers, 1-3 reviews a paper, loads of 2-5, about one pair in seven missing
+    (conflicts), affinities mostly low: larger than the exhaustive search reaches."""
+    rng = random.Random(seed)
+    papers, reviewers, reviews = rng.randint(6, 14), rng.randint(5, 10), rng.randint(1, 3)
+    return Problem(
+        demand={p: reviews for p in range(papers)},
+        capacity={100 + r: rng.randint(2, 5) for r in range(reviewers)},
+        candidates=[
+            Candidate(p, 100 + r, round(rng.random() ** 2, 3))
+            for p in range(papers)
+            for r in range(reviewers)
+            if rng.random() < 0.85
+        ],
+    )
+
+
+def test_fair_mode_comes_within_five_percent_of_the_exact_integer_program_on_random_instances() -> None:
+    checked = 0
+    for seed in range(60):
+        problem = _mid_size(seed)
+        best = solve(problem)
+        if not best.feasible:
+            continue
+        problem.fair = True
+
+        result = solve(problem)
+
+        _check(problem, result)
+        assert result.feasible
+        assert result.worst_paper >= 0.95 * _exact_max_min(problem) - 1e-9, seed
+        assert result.worst_paper >= best.worst_paper - 1e-9
+        checked += 1
+    assert checked >= 30
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fair_mode_keeps_every_hard_constraint(seed: int) -> None:
+    """Conflicts (missing pairs), "not willing" pairs, pairs the chair fixed and minimum loads, at a size where the
+    program keeps every pair and at one where it keeps each paper's and reviewer's best: the fairness mode gives
+    each paper as many new reviewers as the best total, keeps every load within capacity and as far above the
+    minimum as the best total, uses no "not willing" pair the best total does without and never repeats a fixed
+    pair."""
+    rng = random.Random(seed)
+    papers, reviewers = (12, 9) if seed % 2 else (140, 160)  # 108 or 22,400 pairs (fair.ALL_PAIRS: 20,000)
+    capacity = {100 + r: rng.randint(1, 4) for r in range(reviewers)}
+    candidates = [
+        Candidate(p, 100 + r, round(rng.random() ** 2, 3), not_willing=rng.random() < 0.1)
+        for p in range(papers)
+        for r in range(reviewers)
+        if rng.random() < 0.9
+    ]
+    demand = {p: rng.randint(1, 3) for p in range(papers)}
+    fixed: list[tuple[int, int]] = []
+    for c in rng.sample(candidates, 6):  # pairs the chair fixed, within demand and capacity
+        if (
+            sum(p == c.paper for p, _ in fixed) < demand[c.paper]
+            and sum(r == c.reviewer for _, r in fixed) < capacity[c.reviewer]
+        ):
+            fixed.append((c.paper, c.reviewer))
+    affinity = {(c.paper, c.reviewer): c.affinity for c in candidates}
+    problem = Problem(
+        demand=demand,
+        capacity=capacity,
+        candidates=candidates,
+        fixed=fixed,
+        minimum={r: rng.randint(0, 1) for r in capacity},
+        fixed_affinity={p: sum(affinity[p, r] for q, r in fixed if q == p) for p, _ in fixed},
+    )
+    best = solve(problem)
+    problem.fair = True
+
+    result = solve(problem)
+
+    everything = result.pairs + fixed
+    assert set(result.pairs) <= set(affinity)
+    assert not set(result.pairs) & set(fixed)
+    assert all(n <= problem.demand[p] for p, n in Counter(p for p, _ in everything).items())
+    assert all(n <= capacity[r] for r, n in Counter(r for _, r in everything).items())
+    assert Counter(p for p, _ in result.pairs) == Counter(p for p, _ in best.pairs)
+    assert result.shortfall == best.shortfall
+    assert result.below_minimum == best.below_minimum
+    loads = Counter(r for _, r in everything)
+    assert {r: m - loads[r] for r, m in problem.minimum.items() if m > loads[r]} == result.below_minimum
+    assert set(result.not_willing_used) <= set(best.not_willing_used)
+    assert result.worst_paper >= best.worst_paper - 1e-9
