@@ -5,13 +5,14 @@ crowded topic with reviewers of little affinity while others get more than they 
 smallest paper sum as large as it can, then the total as large as that allows. Three steps:
 
 1. **A linear program** (as FairIR, Kobren, Saha and McCallum, KDD 2019), solved with HiGHS (it ships with
-   SciPy), over a set of candidate pairs: each paper's best ones, its best among the reviewers the best total
-   left with room (where a crowded topic's papers can shed load), each reviewer's best papers, and every pair
-   of the best total (so that it is feasible). Variables ``x[e]`` in [0, 1] and ``t``: maximise ``t`` with each
-   paper getting the number of reviewers the best total gave it, each reviewer between the minimum met and
-   their capacity, and each fully served paper's summed affinity (its fixed pairs included) at least ``t``;
-   then, with ``t`` held there, maximise the total ("not willing" pairs carry a penalty). Over every pair, the
-   program's ``t*`` is at least what any whole assignment reaches.
+   SciPy), over a set of candidate pairs: every pair of a small instance (up to ALL_PAIRS), else each paper's
+   best ones, its best among the reviewers the best total left with room (where a crowded topic's papers can
+   shed load), each reviewer's best papers, and every pair of the best total (so that it is feasible).
+   Variables ``x[e]`` in [0, 1] and ``t``: maximise ``t`` with each paper getting the number of reviewers the
+   best total gave it, each reviewer between the minimum met and their capacity, and each fully served paper's
+   summed affinity (its fixed pairs included) at least ``t``; then, with ``t`` held there, maximise the total
+   ("not willing" pairs carry a penalty). Over every pair, the program's ``t*`` is at least what any whole
+   assignment reaches.
 2. **Rounding by slots** (Shmoys and Tardos, 1993). Each paper's fractional reviewers, best first, fill its
    slots one unit of ``x`` at a time: slot 1 holds the first unit, slot 2 the next. A whole flow in which each
    slot takes one reviewer whose mass lies in it (each reviewer once per paper, within their capacity) exists,
@@ -22,8 +23,10 @@ smallest paper sum as large as it can, then the total as large as that allows. T
 3. **Local search** on the worst-served paper, over every candidate pair: it takes a better reviewer who has
    room, or one who leaves another paper that is refilled in turn (by the reviewer it gave up, by one with
    room, or by one who leaves a third paper, up to CHAIN_DEPTH papers: an ejection chain), when every paper
-   touched stays above the current worst. Each move raises the worst or leaves fewer papers at it; it ends when no move
-   helps or its budget is spent. It never lowers the bound of step 2.
+   touched stays above the current worst. Each move raises the worst or leaves fewer papers at it; it ends when
+   no move helps or its budget is spent. It never lowers the bound of step 2. On the scarce instance of
+   bench/bench_fair.py it takes the worst paper from 1.647 (rounded) to 1.673, where no whole assignment reaches
+   1.678 (the cover bound there).
 
 No paper's reviewer count, nobody's capacity and nobody's minimum changes from the best total's. Of the best
 total and this result, the one with the better worst paper (then total) is returned, as the flow on each arc.
