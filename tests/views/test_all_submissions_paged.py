@@ -169,7 +169,7 @@ def test_same_statements_and_a_small_page_at_2000_papers_as_at_20(app: Flask) ->
 
 SECTIONS = {
     "Papers": ["Overview", "Submissions", "Files & deadlines", "Assignments", "Area chairs", "Conflicts", "Decisions", "Program"],
-    "Communication": ["Letters", "Group mail", "Sponsors"],
+    "Communication": ["Letters", "Group mail", "System mails", "Sponsors"],
     "Setup": ["Reviewing settings", "Review form", "Submission settings", "Members", "Invitations", "Public site"],
     "Records": ["Exports", "Jobs", "Audit log"],
 }

@@ -605,6 +605,7 @@ def test_saving_a_new_submission_reads_what_it_needs_once_then_inserts(open_app:
         "INSERT INTO submission_author",
         "INSERT INTO stored_file",  # the paper and the reviewers' copy
         "INSERT INTO revision",
+        "SELECT mail_template.id, mail_template.workshop_id,",  # the chairs' wording of the receipt, if any
         "INSERT INTO outgoing_email",
         "INSERT INTO form_token",  # the form's one-time token: posted twice, it makes one submission
         "SELECT outgoing_email.id FROM",
