@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import emails, permissions
 from portal.assign.affinity import PairArrays, PaperInfo, ReviewerInfo, Weights, automatic_top_k, score_edges
-from portal.assign.solver import Problem, Result, solve
+from portal.assign.solver import Graph, Problem, Result, solve
 from portal.db import db, utcnow
 from portal.domain import Conflicted, DomainError, InvalidTransition
 from portal.jobs import Progress, job, path_for
@@ -253,7 +253,8 @@ def explain(problem: Problem, result: Result, names: dict[int, str]) -> str:
                 f"The area chairs' maximum loads leave room for {room} more paper{'s' if room != 1 else ''} and {need} "
                 "need an area chair: raise the maximum loads (the default or some area chairs' own), or add area chairs."
             )
-        with_candidates = set(np.asarray(problem.candidates.paper).tolist()) if len(problem.candidates) else set()
+        graph = problem.candidates if isinstance(problem.candidates, Graph) else Graph.of(problem.candidates)
+        with_candidates = set(graph.paper.tolist())
         alone = [p for p in short if p not in with_candidates]
         if alone:
             listed = ", ".join(f"#{p}" for p in alone[:NAMED]) + (f" and {len(alone) - NAMED} more" if len(alone) > NAMED else "")

@@ -16,7 +16,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.db import db
-from portal.models import AreaChairAssignment, AreaChairExclusion, AreaChairProposal, ProposalState, Submission, User, Workshop
+from portal.models import (
+    AreaChairAssignment,
+    AreaChairExclusion,
+    AreaChairProposal,
+    ConflictOverride,
+    ProposalState,
+    Submission,
+    User,
+    Workshop,
+)
 from portal.services import area_chair_assignment
 from tests.conftest import SMTPRecorder, Worlds, text_of
 from tests.factories import make_user
@@ -340,3 +349,18 @@ def test_the_same_world_gives_the_same_proposal_whatever_the_order(w: World) -> 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AreaChairProposal)) == 2
         assert db.session.get(AreaChairProposal, second).state == ProposalState.DRAFT
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AreaChairAssignment)) == 0
+
+
+def test_a_conflicted_area_chair_is_never_proposed_whatever_the_conflict(w: World) -> None:
+    """Ines shares Ada's institution (paper 1); paper 2's author declared a conflict with Una, now an area chair
+    too; a chair marked Alma conflicted with paper 2. Paper 2 can only be Ines's; paper 1 Alma's or Una's."""
+    with w.app.app_context():
+        db.session.get(User, w.uid("una")).is_area_chair = True
+        db.session.add(ConflictOverride(submission_id=w.n("p2"), reviewer_id=w.uid("alma"), conflicted=True, note="advisor"))
+        db.session.commit()
+    carla = sign_in(w, "carla")
+    number, page = run(carla, balanced=False)
+    [(_, _, pairs)] = proposals(w)
+    assert dict(map(tuple, pairs))[w.n("p2")] == w.uid("ines")
+    assert dict(map(tuple, pairs))[w.n("p1")] in {w.uid("alma"), w.uid("una")}
+    assert "Ines Inside 0 1 0 1" in page  # the even share: 3 papers, 3 area chairs
