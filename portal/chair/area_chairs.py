@@ -87,6 +87,7 @@ def resolve_extra_review(number: int, request_id: int) -> Response:
 
 
 EXCLUSIONS_SHOWN = 100  # pairs left out listed on the area chairs page (with the count of all)
+AREA_CHAIRS_PER_PAGE = 50
 PROPOSAL_PAPERS_PER_PAGE = 50
 PROPOSAL_PEOPLE_PER_PAGE = 50
 
@@ -118,12 +119,21 @@ def _progress_page(loads_form: AreaChairLoadsForm, problems: list[str] | tuple[s
         )
     )
     share = area_chair_assignment.even_share(ws)
+    q = (request.args.get("q") or "").strip()[:200]
+    wanted = q.casefold()
+    found = [r for r in rows if not q or wanted in r.user.name.casefold() or wanted in r.user.email]
+    page, pages = page_of(len(found), AREA_CHAIRS_PER_PAGE, request.args.get("page", 1, type=int))
     return form_page(
         "chair/area_chairs.html",
         form=loads_form,
         problems=problems,
         ws=ws,
         rows=rows,
+        shown=found[(page - 1) * AREA_CHAIRS_PER_PAGE : page * AREA_CHAIRS_PER_PAGE],
+        found=len(found),
+        q=q,
+        page=page,
+        pages=pages,
         without=without,
         run=RunAssignmentForm(formdata=None, balanced=True),
         share=share,
@@ -161,7 +171,9 @@ def area_chair_loads() -> Response | tuple[str, int]:
     if not outcome.ok:
         return _progress_page(form, [outcome.problem])
     flash("The area chairs' loads are saved.", "success")
-    return redirect(url_for(".area_chairs_progress", _anchor="loads"))
+    return redirect(
+        url_for(".area_chairs_progress", q=request.args.get("q") or None, page=request.args.get("page"), _anchor="loads")
+    )
 
 
 @bp.post("/area-chairs/auto")

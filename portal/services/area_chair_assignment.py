@@ -45,6 +45,12 @@ from portal.services.assignments import paper_text, reviewer_text, serialize_res
 from portal.urls import external_url
 
 NAMED = 20  # papers or area chairs named in a message (with the count of the rest)
+# Every pair of a paper and an area chair is a candidate up to this many pairs (21,575 papers x 556 area chairs,
+# one for every 39 papers: 30 s and 2.3 GB at 21,575 x 540 on the development machine). Keeping only each paper's
+# K best, as for reviewers, serves few papers when some area chairs are near everyone's best (their topics cover
+# most papers): at 21,575 x 540 in the large demo, 50 best a paper (and each area chair's 80 best) served 2,507
+# papers, the 180 best 8,507, every pair all 21,575.
+ALL_PAIRS_UP_TO = 12_000_000
 
 # --- loads ----------------------------------------------------------------------------------------------------
 
@@ -216,8 +222,10 @@ def build_problem(actor: User | None, ws: Workshop, *, fair: bool = False, balan
         PairArrays(np.zeros(0, np.int64), np.zeros(0, np.int64)),
         conflicts,
         Weights(0.0, ws.weight_topics, ws.weight_text),
-        top_k=automatic_top_k(len(subs), len(people)),
-        least={u.id: n for u in people if (n := min_load_of(ws, u, share))},
+        top_k=None if len(subs) * len(people) <= ALL_PAIRS_UP_TO else automatic_top_k(len(subs), len(people)),
+        # Past that, each area chair's own best papers too, twice their room (each paper's K best alone gather on a
+        # few area chairs, who fill up; that still may leave papers without one: the proposal says so).
+        least={u.id: n for u in people if (n := min(len(subs), 2 * max_load_of(ws, u, share)))},
     )
     fixed = [
         tuple(r) for r in db.session.execute(sa.select(AreaChairAssignment.submission_id, AreaChairAssignment.area_chair_id))

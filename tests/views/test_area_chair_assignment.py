@@ -364,3 +364,19 @@ def test_a_conflicted_area_chair_is_never_proposed_whatever_the_conflict(w: Worl
     assert dict(map(tuple, pairs))[w.n("p2")] == w.uid("ines")
     assert dict(map(tuple, pairs))[w.n("p1")] in {w.uid("alma"), w.uid("una")}
     assert "Ines Inside 0 1 0 1" in page  # the even share: 3 papers, 3 area chairs
+
+
+def test_the_area_chairs_are_found_by_name_and_saving_changes_those_listed_only(w: World) -> None:
+    with w.app.app_context():
+        db.session.get(User, w.uid("alma")).ac_max_load = 5
+        db.session.commit()
+    carla = sign_in(w, "carla")
+    found = text_of(carla.get(f"{PAGE}?q=ines"))
+    assert "1 area chair match “ines”." in found and "Ines Inside ines@example.org" in found
+    assert "Alma Area alma@example.org" not in found
+    listed = f"{PAGE}?q=ines"
+    saved = post(carla, f"{PAGE}/loads?q=ines", {"default_max": "", f"acmax-{w.uid('ines')}": "3"}, token_page=listed)
+    assert saved.headers["Location"].endswith(f"{PAGE}?q=ines#loads")
+    with w.app.app_context():
+        assert (db.session.get(User, w.uid("ines")).ac_max_load, db.session.get(User, w.uid("alma")).ac_max_load) == (3, 5)
+    assert "No area chair matches." in text_of(carla.get(f"{PAGE}?q=nobody"))
