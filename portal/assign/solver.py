@@ -368,7 +368,9 @@ def _with_loads(
     if balanced and most:
         # The smallest cap on everyone's load that still assigns ``most`` reviews (binary search: the max
         # flow grows with the cap), then a minimum of one below it for everyone.
-        lo, hi = 1, int(caps.max(initial=1))
+        # (No cap below ``most`` over the reviewers with candidates can carry ``most``: the search starts there.)
+        lo, hi = max(1, -(-most // max(1, int((caps > 0).sum())))), int(caps.max(initial=1))
+        lo = min(lo, hi)
         while lo < hi:
             mid = (lo + hi) // 2
             if net.max_flow(everything, np.minimum(caps, mid)) >= most:
