@@ -359,7 +359,7 @@ def test_a_conflicted_area_chair_is_never_proposed_whatever_the_conflict(w: Worl
         db.session.add(ConflictOverride(submission_id=w.n("p2"), reviewer_id=w.uid("alma"), conflicted=True, note="advisor"))
         db.session.commit()
     carla = sign_in(w, "carla")
-    number, page = run(carla, balanced=False)
+    _, page = run(carla, balanced=False)
     [(_, _, pairs)] = proposals(w)
     assert dict(map(tuple, pairs))[w.n("p2")] == w.uid("ines")
     assert dict(map(tuple, pairs))[w.n("p1")] in {w.uid("alma"), w.uid("una")}
