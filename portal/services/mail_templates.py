@@ -21,11 +21,12 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError
 
 from portal import emails, permissions
 from portal.db import db, utcnow
@@ -430,13 +431,19 @@ def _problem(kind: Kind, what: str, exc: Exception) -> TemplateProblem:
     )
 
 
+@lru_cache(maxsize=64)
+def _compiled(source: str) -> Template:
+    """A chair's source compiled once: the mails of one send (an assignment to hundreds of reviewers) share it."""
+    return _env.from_string(source)
+
+
 def render(kind: Kind, subject: str, body: str, values: Mapping[str, Any]) -> tuple[str, str]:
     """The subject (one line) and body of a mail from the chair's sources, in the sandbox, with ``values`` only.
     Raises ``TemplateProblem`` naming the part that failed."""
     out = []
     for what, source in (("subject", subject), ("body", body)):
         try:
-            out.append(_env.from_string(source).render(**values))
+            out.append(_compiled(source).render(**values))
         except (*RUNTIME_ERRORS, BudgetExceeded) as exc:
             raise _problem(kind, what, exc) from exc
     return emails.one_line(out[0])[:500], out[1]
