@@ -354,8 +354,7 @@ def _demo_review_form(workshop: Workshop) -> None:
     from portal.models import Audience, FieldKind
     from portal.services import review_form
 
-    chair = db.session.scalar(sa.select(User).where(User.is_chair, User.is_demo.is_(True)))
-    assert chair is not None
+    chair = db.session.scalars(sa.select(User).where(User.is_chair, User.is_demo.is_(True))).one()
     data = review_form.FieldInput(
         label="Reproducibility",
         kind=FieldKind.CHOICE,
@@ -363,17 +362,16 @@ def _demo_review_form(workshop: Workshop) -> None:
         visibility=Audience.AUTHORS,
         choices=list(REPRODUCIBILITY),
     )
-    row = review_form.add_field(chair, workshop, data)
-    assert row.key == DEMO_FIELD, row.key
+    if review_form.add_field(chair, workshop, data).key != DEMO_FIELD:
+        raise DemoRefused(f"The demo review form has a field {DEMO_FIELD!r} already.")
 
 
 def _demo_area_chairs(workshop: Workshop) -> None:
     """ac1 ... ac4 each oversee every fourth paper (the chair chose them on the papers' pages)."""
     from portal.services.area_chairs import set_area_chair
 
-    chair = db.session.scalar(sa.select(User).where(User.is_chair))
+    chair = db.session.scalars(sa.select(User).where(User.is_chair, User.is_demo.is_(True))).one()
     chairs = list(db.session.scalars(sa.select(User).where(User.is_area_chair, User.is_demo.is_(True)).order_by(User.email)))
-    assert chair is not None and chairs
     subs = db.session.scalars(sa.select(Submission).where(Submission.state == SubmissionState.SUBMITTED).order_by(Submission.id))
     for i, sub in enumerate(subs):
         set_area_chair(chair, workshop, sub, chairs[i % len(chairs)])
