@@ -157,7 +157,7 @@ def area_chair_loads() -> Response | tuple[str, int]:
     ws = require_workshop()
     form = AreaChairLoadsForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         return _progress_page(form)
     people = list(db.session.scalars(sa.select(User).where(User.is_area_chair).order_by(User.id)))
@@ -172,18 +172,23 @@ def area_chair_loads() -> Response | tuple[str, int]:
         return _progress_page(form, [outcome.problem])
     flash("The area chairs' loads are saved.", "success")
     return redirect(
-        url_for(".area_chairs_progress", q=request.args.get("q") or None, page=request.args.get("page"), _anchor="loads")
+        url_for(
+            ".area_chairs_progress",
+            q=(request.args.get("q") or "").strip()[:200] or None,
+            page=request.args.get("page", type=int),
+            _anchor="loads",
+        )
     )
 
 
 @bp.post("/area-chairs/auto")
 def auto_area_chairs() -> Response:
-    """Propose an area chair for every paper without one (the paper the chair handles), by the assignment's solver:
+    """Propose an area chair for every paper without one (of the papers the chair handles), by the assignment's solver:
     a proposal to preview and apply; nothing changes before."""
     form = RunAssignmentForm()
     back = url_for(".area_chairs_progress")
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         flash("Choose what to optimise for: the best total or the fairest.", "error")
         return redirect(back)

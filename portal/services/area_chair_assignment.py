@@ -46,10 +46,10 @@ from portal.urls import external_url
 
 NAMED = 20  # papers or area chairs named in a message (with the count of the rest)
 # Every pair of a paper and an area chair is a candidate up to this many pairs (21,575 papers x 556 area chairs,
-# one for every 39 papers: 30 s and 2.3 GB at 21,575 x 540 on the development machine). Keeping only each paper's
-# K best, as for reviewers, serves few papers when some area chairs are near everyone's best (their topics cover
-# most papers): at 21,575 x 540 in the large demo, 50 best a paper (and each area chair's 80 best) served 2,507
-# papers, the 180 best 8,507, every pair all 21,575.
+# one for every 39 papers: 30 s and 2.3 GB at 21,575 x 540 on the development machine, 40 s balanced). Keeping
+# only each paper's K best, as for reviewers, serves few papers when some area chairs are near everyone's best
+# (their topics cover most papers): at 21,575 x 540 in the large demo, the 50 best a paper (and each area chair's
+# 80 best) served 2,507 papers, the 180 best 8,507, every pair all 21,575.
 ALL_PAIRS_UP_TO = 12_000_000
 
 # --- loads ----------------------------------------------------------------------------------------------------

@@ -1629,6 +1629,31 @@ def with_an_area_chair(world: World) -> None:
         db.session.commit()
 
 
+@st.composite
+def area_chair_loads_form(draw: st.DrawFn) -> dict[str, Any]:
+    """The area chairs' loads (issue 22.5): the defaults, and Rex's own (user 4, an area chair by the setup)."""
+    data: dict[str, Any] = {}
+    for key in ("default_max", "default_min"):
+        value = draw(st.one_of(st.none(), st.just(""), st.integers(0, 10000).map(str)))
+        if value is not None:
+            data[key] = value
+    data["acmax-4"] = draw(st.sampled_from(["", "0", "2", "10000"]))
+    data["acmin-4"] = draw(st.sampled_from(["", "0", "1", "3"]))
+    return data
+
+
+def area_chair_loads_stored(world: World, sent: Sent, before: Before) -> None:
+    with world.db():
+        ws, rex = world.ws(), world.user("rex")
+        assert world.ids["rex"] == 4
+        assert ws.ac_default_max_load == (int(sent["default_max"]) if sent["default_max"].strip() else None)
+        assert ws.ac_default_min_load == int(sent["default_min"].strip() or 0)
+        for prefix, saved in (("acmax", rex.ac_max_load), ("acmin", rex.ac_min_load)):
+            raw = sent[f"{prefix}-4"].strip()
+            if sent.has(f"{prefix}-4"):
+                assert saved == (int(raw) if raw else None)
+
+
 def meta_version(world: World, _: dict[str, Any]) -> str:
     from portal.models import MetaReview
 
@@ -2551,6 +2576,16 @@ CASES: list[Case] = [
         limits={"metareview": 20_000, "confidential": 20_000},
         setup=with_an_area_chair,
         sample={"recommendation": "2", "metareview": "Sound.", "action": "submit", "version": Live(meta_version)},
+    ),
+    Case(
+        "area-chair-loads",
+        "carla",
+        "/chair/area-chairs/loads",
+        area_chair_loads_form(),
+        Sent.success,
+        area_chair_loads_stored,
+        setup=with_an_area_chair,
+        sample={"default_max": "3", "default_min": "1", "acmax-4": "2", "acmin-4": "0"},
     ),
     Case(
         "extra-review",
