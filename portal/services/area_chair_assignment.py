@@ -16,7 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from portal import emails, permissions
+from portal import permissions
 from portal.assign.affinity import PairArrays, PaperInfo, ReviewerInfo, Weights, automatic_top_k, score_edges
 from portal.assign.solver import Graph, Problem, Result, solve
 from portal.db import db, utcnow
@@ -39,7 +39,7 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.queries.conflicts import conflicted_pairs, gather
-from portal.services import audit
+from portal.services import audit, mail_templates
 from portal.services.area_chairs import exclude
 from portal.services.assignments import paper_text, reviewer_text, serialize_result
 from portal.urls import external_url
@@ -396,11 +396,11 @@ def apply(actor: User, ws: Workshop, proposal: AreaChairProposal) -> int:
     }
     for person, papers in sorted(made.items()):
         user = people[person]
-        emails.queue(
-            kind="area_chair",
+        mail_templates.queue(
+            ws,
+            "area_chair_assigned",
             to=user.email,
             reply_to=ws.contact_email,
-            template="area_chair_assigned",
             subject=f"[{ws.label}] You are the area chair of {len(papers)} paper{'s' if len(papers) != 1 else ''}",
             ws=ws,
             person=user,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from portal import emails, permissions
+from portal import permissions
 from portal.db import db, like_pattern, page_of, utcnow
 from portal.domain import Conflicted, DomainError
 from portal.models import (
@@ -95,11 +95,11 @@ def set_area_chair(actor: User, ws: Workshop, sub: Submission, person: User | No
         exclude(actor, sub.id, row.area_chair_id, ExclusionReason.REMOVED)  # the one replaced
         row.area_chair_id, row.created_by_id = person.id, actor.id
     audit.record(actor, "paper.area_chair", f"Made {person.name} <{person.email}> the area chair of #{sub.id}", submission=sub)
-    emails.queue(
-        kind="area_chair",
+    mail_templates.queue(
+        ws,
+        "area_chair_assigned",
         to=person.email,
         reply_to=ws.contact_email,
-        template="area_chair_assigned",
         subject=f"[{ws.label}] You are the area chair of #{sub.id}",
         ws=ws,
         sub=sub,

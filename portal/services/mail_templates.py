@@ -32,6 +32,7 @@ from portal import emails, permissions
 from portal.db import db, utcnow
 from portal.domain import DomainError
 from portal.models import (
+    AreaChairAssignment,
     FileKind,
     MailTemplate,
     ReviewAssignment,
@@ -157,6 +158,17 @@ def _receipt_values(c: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _area_chair_values(c: Mapping[str, Any]) -> dict[str, Any]:
+    subs = c.get("subs") or [c["sub"]]
+    return {
+        "area_chair": _person(c["person"]),
+        "workshop": _workshop(c["ws"]),
+        "papers": [{"number": s.id, "title": s.title} for s in subs],
+        "link": c.get("url") or "",
+        "home": c["home"],
+    }
+
+
 # --- the kinds -----------------------------------------------------------------------------------------
 
 _WORKSHOP_VARS = {
@@ -182,6 +194,11 @@ class Kind:
     values: Callable[[Mapping[str, Any]], dict[str, Any]]  # the offered values, from the portal template's context
     sample: dict[str, Any]  # values to check a template on, every optional part filled in
     sparse: dict[str, Any]  # the same with the optional parts empty (None, "" or [])
+    outbox: str = ""  # the outbox's kind of the mail, when it is not ``key``
+
+    @property
+    def outbox_kind(self) -> str:
+        return self.outbox or self.key
 
 
 _SAMPLE_WS = {"name": "Workshop on Long Contexts", "short_name": "LongLLM", "edition": 2024, "label": "LongLLM 2024"}
@@ -391,7 +408,52 @@ Keep this mail: the SHA-256 identifies exactly the file we received.
     sparse={"pdf": None, "supplementary": None, "camera_ready": None, "hits": []},
 )
 
-KINDS: dict[str, Kind] = {k.key: k for k in (ASSIGNMENT, REMINDER, INVITATION, RECEIPT)}
+AREA_CHAIR = Kind(
+    key="area_chair_assigned",
+    label="Area chair assignment",
+    to="area chairs",
+    when="when a chair makes someone the area chair of a paper, or applies an automatic assignment of area chairs",
+    template="area_chair_assigned",
+    subject="[{{ workshop.label }}] You are the area chair of {% if link %}#{{ papers[0].number }}"
+    "{% else %}{{ papers|length }} paper{{ 's' if papers|length != 1 }}{% endif %}",
+    body="""Dear {{ area_chair.name }},
+
+the chairs of {{ workshop.name }} ({{ workshop.short_name }} {{ workshop.edition }}) ask you to be the area chair of
+{% if not link %}
+{% for p in papers %}  #{{ p.number }}  {{ p.title }}
+{% endfor %}
+{% else %}
+  #{{ papers[0].number }}  {{ papers[0].title }}
+
+{% endif %}
+You follow the reviews and discussion, remind late reviewers, ask the chairs for an extra review when one is
+needed, and write each paper's meta-review with your recommendation.{% if link %} This paper: {{ link }}{% endif %}
+Every paper you oversee: {{ home }}
+
+If you have a conflict of interest with any of them, tell the chairs at once by replying to this mail.
+""",
+    variables={
+        "area_chair.name": "the area chair's name",
+        "area_chair.email": "the area chair's address",
+        **_WORKSHOP_VARS,
+        "papers": "the papers they oversee from now on, a list: each p has p.number and p.title (never its authors)",
+        "link": "the paper's page, when a chair chose the area chair of one paper by hand; empty when an automatic "
+        "assignment gave them their papers (one mail for all of them)",
+        "home": "the area chair's page of every paper they oversee",
+    },
+    values=_area_chair_values,
+    sample={
+        "area_chair": {"name": "Alex Area", "email": "alex@example.org"},
+        "workshop": _SAMPLE_WS,
+        "papers": [{"number": 12, "title": "Sparse attention at scale"}, {"number": 15, "title": "Recurrent memory"}],
+        "link": "https://portal.example.org/review/12",
+        "home": "https://portal.example.org/review/area-chair",
+    },
+    sparse={"link": "", "papers": [{"number": 12, "title": "Sparse attention at scale"}]},
+    outbox="area_chair",
+)
+
+KINDS: dict[str, Kind] = {k.key: k for k in (ASSIGNMENT, REMINDER, INVITATION, RECEIPT, AREA_CHAIR)}
 
 
 def kind_of(key: str) -> Kind | None:
@@ -524,9 +586,9 @@ def queue(ws: Workshop | None, key: str, /, *, to: str, subject: str, reply_to: 
     kind = KINDS[key]
     worded = _worded(ws, stored(ws, key), kind, {"to": to, **context})
     if worded is None:
-        emails.queue(kind=key, to=to, reply_to=reply_to, template=kind.template, subject=subject, **context)
+        emails.queue(kind=kind.outbox_kind, to=to, reply_to=reply_to, template=kind.template, subject=subject, **context)
     else:
-        emails.queue(kind=key, to=to, reply_to=reply_to, template=WORDED, subject=worded[0], body=worded[1])
+        emails.queue(kind=kind.outbox_kind, to=to, reply_to=reply_to, template=WORDED, subject=worded[0], body=worded[1])
 
 
 def queue_many(ws: Workshop, key: str, /, *, mails: Iterable[Mapping[str, Any]], **shared: Any) -> list[int]:
@@ -534,7 +596,7 @@ def queue_many(ws: Workshop, key: str, /, *, mails: Iterable[Mapping[str, Any]],
     chairs' wording when they saved one. Returns the ids of the mails queued."""
     kind, row = KINDS[key], stored(ws, key)
     if row is None:
-        return emails.queue_many(kind=key, template=kind.template, mails=mails, **shared)
+        return emails.queue_many(kind=kind.outbox_kind, template=kind.template, mails=mails, **shared)
     plain, worded = [], []
     for mail in mails:
         text = _worded(ws, row, kind, {**shared, **mail})
@@ -542,8 +604,8 @@ def queue_many(ws: Workshop, key: str, /, *, mails: Iterable[Mapping[str, Any]],
             plain.append(mail)
         else:
             worded.append({"to": mail["to"], "reply_to": mail.get("reply_to"), "subject": text[0], "body": text[1]})
-    ids = emails.queue_many(kind=key, template=WORDED, mails=worded)
-    return sorted(ids + emails.queue_many(kind=key, template=kind.template, mails=plain, **shared))
+    ids = emails.queue_many(kind=kind.outbox_kind, template=WORDED, mails=worded)
+    return sorted(ids + emails.queue_many(kind=kind.outbox_kind, template=kind.template, mails=plain, **shared))
 
 
 # --- the preview ---------------------------------------------------------------------------------------
@@ -606,6 +668,16 @@ def _context(actor: User, ws: Workshop, kind: Kind, sub: Submission) -> tuple[st
             "accept_url": link,
             "decline_url": link.replace("accept", "decline"),
             "paper": sub,
+        }
+    if kind is AREA_CHAIR:
+        row = db.session.scalar(sa.select(AreaChairAssignment).where(AreaChairAssignment.submission_id == sub.id))
+        person = row.area_chair if row is not None else actor
+        return person.email, {
+            "ws": ws,
+            "sub": sub,
+            "person": person,
+            "url": external_url("review.paper", number=sub.id),
+            "home": external_url("review.area_chair_home"),
         }
     author = sub.submitter or actor
     pdf = sub.paper

@@ -28,6 +28,9 @@ from werkzeug.test import TestResponse
 from portal import emails
 from portal.db import db, utcnow
 from portal.models import (
+    AreaChairAssignment,
+    AreaChairExclusion,
+    AreaChairProposal,
     AuditEvent,
     Decision,
     FileKind,
@@ -42,7 +45,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import accounts, area_chairs, assignments, mail_templates, reviews
+from portal.services import accounts, area_chair_assignment, area_chairs, assignments, mail_templates, reviews
 from portal.services import submissions as subs
 from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, text_of
 from tests.factories import login, make_user
@@ -54,6 +57,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "ben": {"affiliation": "Ben Lab", "email": "ben@example.org", "name": "Ben Bauthor"},
     "rita": {"affiliation": "Rita Institute", "email": "rita@example.org", "name": "Rita Reviewer", "roles": ("reviewer",)},
     "rex": {"affiliation": "Rex College", "email": "rex@example.org", "name": "Rex Reader", "roles": ("reviewer",)},
+    "alex": {"affiliation": "Alex Univ", "email": "alex@example.org", "name": "Alex Area", "roles": ("area_chair",)},
 }
 NOW = datetime(2024, 3, 1, 14, 5, 9, tzinfo=UTC)
 
@@ -148,6 +152,17 @@ def _send_each(world: World, kind: str) -> None:
         area_chairs.remind_reviewer(carla, ws, p1, a)
         ws.review_deadline = None
         reviews.remind_reviewers(carla, ws)
+    elif kind == "area_chair_assigned":
+        alex = db.session.get(User, world.uid("alex"))
+        area_chairs.set_area_chair(carla, ws, p1, alex)  # one paper, by hand
+        for pairs in ([[p1.id, alex.id]], [[p1.id, alex.id], [p2.id, alex.id]]):  # an automatic run: one paper, two
+            db.session.execute(sa.delete(AreaChairAssignment))
+            db.session.execute(sa.delete(AreaChairExclusion))
+            proposal = AreaChairProposal(result={"base": area_chair_assignment.assignment_state(), "pairs": pairs})
+            db.session.add(proposal)
+            db.session.flush()
+            area_chair_assignment.apply(carla, ws, proposal)
+        db.session.execute(sa.delete(AreaChairAssignment))
     elif kind == "invitation":
         for role, message, paper in (
             ("reviewer", "", None),
@@ -225,6 +240,9 @@ def test_the_defaults_cover_every_branch_of_the_portal_templates(world: World) -
         "Camera-ready: 9 pages",
         "and 5 more, listed on the submission's page.",
         "abstract registered (no PDF yet)",
+        f"  #{world.p1}  Ring Attention at Scale\n\nYou follow",
+        f"  #{world.p1}  Ring Attention at Scale\n  #{world.p2}  Memory Tokens\n",
+        "with your recommendation. This paper: http",
     ):
         assert expected in bodies
 
@@ -489,10 +507,10 @@ def test_hostile_input_is_refused_with_a_message_and_saves_nothing(world: World,
 
 
 def test_a_reviewer_mail_cannot_name_the_authors(world: World) -> None:
-    """Whatever a reviewer's mail asks for, its values hold no author: the preview of every value offered (the whole
-    dicts printed) names no author of the paper, and asking for the authors is refused."""
+    """Whatever a reviewer's (or an area chair's) mail asks for, its values hold no author: the preview of every
+    value offered (the whole dicts printed) names no author of the paper, and asking for the authors is refused."""
     chair = client_for(world.app, "carla@example.org")
-    for kind in ("assignment", "reminder", "invitation"):
+    for kind in ("assignment", "reminder", "invitation", "area_chair_assigned"):
         k = mail_templates.KINDS[kind]
         everything = " ".join("{{ " + name.split(".")[0] + " }}" for name in k.variables)
         shown = edit(chair, kind, {"subject": "x", "body": everything, "paper": str(world.p1), "preview": "Preview"})
@@ -579,3 +597,47 @@ def test_a_stored_template_that_fails_on_a_real_mail_sends_the_portal_text_and_l
     assert sorted(m["To"] for m in mails) == ["rex@example.org", "rita@example.org"]
     assert all(m.get_content().startswith("Dear ") and "Reminder" in m["Subject"] for m in mails)
     assert len([r for r in caplog.records if "the portal's own text was sent" in r.getMessage()]) == 2
+
+
+# --- the area chair's mail -------------------------------------------------------------------------------------
+
+
+def test_a_saved_area_chair_wording_is_what_the_next_area_chair_mail_says(world: World, smtp: SMTPRecorder) -> None:
+    """Worded on its page, previewed about a real paper (its area chair named, no author), then a chair makes Alex
+    the area chair of #1 on the paper's page: the mail that arrives says the chair's words."""
+    chair = client_for(world.app, "carla@example.org")
+    subject = "[{{ workshop.label }}] Please oversee {{ papers|length }}"
+    body = "Hello {{ area_chair.name }}: {% for p in papers %}#{{ p.number }} {{ p.title }}; {% endfor %}{{ link }}"
+    shown = edit(chair, "area_chair_assigned", {"subject": subject, "body": body, "paper": str(world.p1), "preview": "Preview"})
+    assert shown.status_code == 200, text_of(shown)[:300]
+    page = html_lib.unescape(shown.get_data(as_text=True))
+    assert f"Hello Carla Chair: #{world.p1} Ring Attention at Scale; http" in page  # (no area chair yet: the chair)
+    assert "Ann Author" not in page.split('id="preview-body"')[1].split("</pre>")[0]
+    assert save(chair, "area_chair_assigned", subject, body).status_code == 302
+    listed = text_of(chair.get("/chair/mails"))
+    assert "Area chair assignment" in listed and "yours" in listed
+    with world.app.app_context():
+        carla, ws = db.session.get(User, world.uid("carla")), db.session.scalar(sa.select(Workshop))
+        area_chairs.set_area_chair(carla, ws, db.session.get(Submission, world.p1), db.session.get(User, world.uid("alex")))
+        db.session.commit()
+        emails.send_pending()
+        kinds = list(db.session.scalars(sa.select(OutgoingEmail.kind)))
+    (mail,) = smtp.wait_for(1)
+    assert mail["To"] == "alex@example.org"
+    assert mail["Subject"] == "[LongLLM 2024] Please oversee 1"
+    assert mail.get_content().startswith(f"Hello Alex Area: #{world.p1} Ring Attention at Scale; http")
+    assert kinds == ["area_chair"]
+
+
+def test_the_area_chair_mail_resets_to_the_portal_text(world: World) -> None:
+    chair = client_for(world.app, "carla@example.org")
+    assert save(chair, "area_chair_assigned", "Oversee", "Hi {{ area_chair.name }}").status_code == 302
+    page = chair.get("/chair/mails/area_chair_assigned")
+    token = CSRF_INPUT_RE.search(page.get_data(as_text=True)).group(1)
+    asked = chair.post("/chair/mails/area_chair_assigned/reset", data={"csrf_token": token})
+    assert "Reset the area chair assignment mail?" in text_of(asked)
+    token = CSRF_INPUT_RE.search(asked.get_data(as_text=True)).group(1)
+    assert chair.post("/chair/mails/area_chair_assigned/reset", data={"csrf_token": token, "confirm": "1"}).status_code == 302
+    assert saved_rows(world.app) == []
+    shown = text_of(chair.get("/chair/mails/area_chair_assigned"))
+    assert "the portal's own text" in shown and "{{ area_chair.name }}" in shown
