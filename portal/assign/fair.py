@@ -203,9 +203,22 @@ def _candidates(problem: _Instance, best: np.ndarray) -> np.ndarray:
         if problem.n_papers >= CONFERENCE_PAPERS
         else (CANDIDATES_A_PAPER, CANDIDATES_WITH_ROOM, CANDIDATES_A_REVIEWER)
     )
-    keep = arrays.rank_within(problem.paper, problem.not_willing, worse) < a_paper
-    keep |= arrays.rank_within(problem.reviewer, problem.not_willing, worse) < a_reviewer
-    keep |= roomy & (arrays.rank_within(problem.paper, ~roomy, worse) < with_room)
+    p, nw = problem.paper, problem.not_willing
+    same = p[1:] == p[:-1]
+    if bool(np.all(p[1:] >= p[:-1])) and bool(
+        np.all(~same | (nw[1:] > nw[:-1]) | ((nw[1:] == nw[:-1]) & (worse[1:] >= worse[:-1])))
+    ):
+        # The solver's arcs come by paper, willing first, best first (``solver._preference``): a place within the
+        # paper is the rank, and the reviewers with room, all willing, are ranked by counting them.
+        first = np.flatnonzero(np.r_[True, ~same])
+        begin = np.repeat(first, np.diff(np.r_[first, len(p)]))
+        counted = np.cumsum(roomy) - roomy
+        keep = np.arange(len(p)) - begin < a_paper
+        keep |= roomy & (counted - counted[begin] < with_room)
+    else:
+        keep = arrays.rank_within(p, nw, worse) < a_paper
+        keep |= roomy & (arrays.rank_within(p, ~roomy, worse) < with_room)
+    keep |= arrays.rank_within(problem.reviewer, nw, worse) < a_reviewer
     return keep & willing | (best > 0)
 
 
