@@ -384,8 +384,17 @@ def apply(actor: User, ws: Workshop, proposal: AreaChairProposal) -> int:
             "The area chairs changed since this proposal was computed (one was chosen or removed by hand, or another "
             "proposal was applied): run it again."
         )
+    pairs = [(int(paper), int(person)) for paper, person in proposal.result["pairs"]]
+    if pairs:  # a conflict that appeared since the run (a declaration, a changed affiliation, a chair's setting)
+        found = conflicted_pairs(gather(sorted({p for p, _ in pairs}), sorted({a for _, a in pairs}), reasons=False))
+        now_conflicted = sorted(set(pairs) & set(zip(found.paper.tolist(), found.reviewer.tolist(), strict=True)))
+        if now_conflicted:
+            listed = ", ".join(f"#{p}" for p, _ in now_conflicted[:NAMED])
+            raise Conflicted(
+                f"Nothing was applied: the area chair proposed for {listed} conflicts with it now. Run the assignment again."
+            )
     made: dict[int, list[int]] = defaultdict(list)
-    for paper, person in proposal.result["pairs"]:
+    for paper, person in pairs:
         db.session.add(AreaChairAssignment(submission_id=paper, area_chair_id=person, created_by_id=actor.id))
         made[person].append(paper)
     db.session.flush()

@@ -380,3 +380,16 @@ def test_the_area_chairs_are_found_by_name_and_saving_changes_those_listed_only(
     with w.app.app_context():
         assert (db.session.get(User, w.uid("ines")).ac_max_load, db.session.get(User, w.uid("alma")).ac_max_load) == (3, 5)
     assert "No area chair matches." in text_of(carla.get(f"{PAGE}?q=nobody"))
+
+
+def test_a_conflict_that_appeared_since_the_run_stops_the_proposal(w: World, smtp: SMTPRecorder) -> None:
+    carla = sign_in(w, "carla")
+    number, _ = run(carla)
+    with w.app.app_context():  # Alma, proposed for p1, declares a conflict with it meanwhile (as a chair would set)
+        db.session.add(ConflictOverride(submission_id=w.n("p1"), reviewer_id=w.uid("alma"), conflicted=True, note="friend"))
+        db.session.commit()
+    refused = post(carla, f"{PAGE}/proposals/{number}/apply", token_page=PAGE)
+    assert flashes(follow(carla, refused)) == [
+        f"Nothing was applied: the area chair proposed for #{w.n('p1')} conflicts with it now. Run the assignment again."
+    ]
+    assert area_chair_rows(w) == [] and smtp.wait_for(0) == [] and proposals(w)[0][1] == "draft"
