@@ -82,6 +82,12 @@ docs: $(VENV)/.installed-dev
 # PORTAL_TEST_DATABASE_URL is set), on one pytest-xdist worker per CPU: 5 min 53 s on this 2-core machine, quiet
 # (docs/dev/testing.md). `make test PYTEST_WORKERS=0` runs them in one process (about 12 minutes).
 # --dist loadgroup: tests marked xdist_group(name) run on one worker; the rest go wherever a worker is free.
+# Every interpreter a run starts (the two workers, flask in a new interpreter, the PDF checker server, the affinity
+# helper, gunicorn, RQ) keeps the modules it compiled in $(PYCACHE): where PYTHONDONTWRITEBYTECODE is set (this
+# machine, many containers) and uv installed no .pyc, each compiled every module it imported again, 4 s a start.
+PYCACHE := $(CURDIR)/$(VENV)/pycache
+test quick: export PYTHONDONTWRITEBYTECODE :=
+test quick: export PYTHONPYCACHEPREFIX := $(PYCACHE)
 PYTEST_WORKERS ?= auto
 test: lint docs
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup

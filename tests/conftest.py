@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import email
 import email.policy
+import gc
 import html as html_lib
 import os
 import re
@@ -46,6 +47,23 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 @pytest.hookimpl(tryfirst=True)  # before the mark plugin deselects, so -m "not slow and not fuzz" sees the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     markers.apply(items)
+    markers.long_first(items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The cyclic garbage collector ran every 700 new objects and walked the whole heap (every module, every cached
+    # template and URL builder) every few hundred of those runs: a fifth of a view test's CPU, 24 s -> 19 s of CPU
+    # for tests/views/test_members.py and test_guards.py. Collect after 50,000 new objects instead; memory freed by
+    # reference counting (nearly all of it) goes as before.
+    gc.set_threshold(50_000, 50, 100)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What collection imported (the portal, SQLAlchemy, Hypothesis, the test modules) lives for the whole run: the
+    # collector need not walk it again.
+    gc.collect()
+    gc.freeze()
 
 
 def free_port() -> int:

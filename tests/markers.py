@@ -212,3 +212,17 @@ def apply(items: list[pytest.Item]) -> None:
         gone = [name for name in names if not hasattr(module, name)]
         if gone:
             raise pytest.UsageError(f"tests/markers.py: {path} defines no {', '.join(gone)}")
+
+
+def long_first(items: list[pytest.Item]) -> None:
+    """Put the long tests first (slow, browser and cluster, then fuzz), each group in collection order. pytest-xdist
+    hands a worker the next test in this order when it runs short (``--dist loadgroup``), so the long ones start
+    while the many short ones are still waiting and fill the gaps: in collection order the route audit (45 s) or
+    the page budget could start last and leave one worker running alone for a minute at the end."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") or item.nodeid.startswith(("tests/e2e/", "tests/cluster/")):
+            return 0
+        return 1 if item.get_closest_marker("fuzz") else 2
+
+    items.sort(key=rank)  # stable: collection order within each group
