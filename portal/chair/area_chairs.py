@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -88,6 +89,7 @@ def resolve_extra_review(number: int, request_id: int) -> Response:
 
 EXCLUSIONS_SHOWN = 100  # pairs left out listed on the area chairs page (with the count of all)
 AREA_CHAIRS_PER_PAGE = 50
+COMPARE_SHOWN = 200  # pairs listed on each side of a comparison (with the count of all)
 PROPOSAL_PAPERS_PER_PAGE = 50
 PROPOSAL_PEOPLE_PER_PAGE = 50
 
@@ -305,7 +307,75 @@ def area_chair_proposal(ac_proposal_id: int) -> str:
         least=lambda u: area_chair_assignment.min_load_of(ws, u, share),
         partial=partial,
         report=assignments.proposal_report(p, sorted(handled), dict(after), [u.id for u in people], partial=partial, bids=False),
+        others=_other_proposals(p),
+        compare_url=url_for(".compare_area_chair_proposals", ac_proposal_id=p.id),
         button=ButtonForm(),
+    )
+
+
+def _other_proposals(p: AreaChairProposal) -> list[Any]:
+    """The 50 newest area-chair proposals but ``p``, to compare it with (id, state, time and mode only)."""
+    return list(
+        db.session.execute(
+            sa.select(
+                AreaChairProposal.id,
+                AreaChairProposal.state,
+                AreaChairProposal.created_at,
+                AreaChairProposal.result["mode"].as_string().label("mode"),
+            )
+            .where(AreaChairProposal.id != p.id)
+            .order_by(AreaChairProposal.id.desc())
+            .limit(50)
+        )
+    )
+
+
+@bp.get("/area-chairs/proposals/<int:ac_proposal_id>/compare")
+def compare_area_chair_proposals(ac_proposal_id: int) -> str:
+    """Two area-chair proposals side by side: their quality reports and the pairs in one and not the other (over
+    the papers this chair handles), as for reviewers."""
+    ws = require_workshop()
+    first = _proposal(ac_proposal_id)
+    context: dict[str, Any] = {
+        "ws": ws,
+        "others": _other_proposals(first),
+        "compare_url": url_for(".compare_area_chair_proposals", ac_proposal_id=first.id),
+        "open_url": lambda n: url_for(".area_chair_proposal", ac_proposal_id=n),
+        "who": "area chair",
+    }
+    chosen = parse_id(request.args.get("with"))
+    if chosen is None:  # no proposal chosen yet: the choice
+        return render_template("chair/proposal_compare.html", proposals=(first,), **context)
+    second = _proposal(chosen)
+    handled = assignment_lists.handled_ids(ws, me())
+    people = list(db.session.scalars(sa.select(User.id).where(User.is_area_chair).order_by(User.id)))
+    now = Counter(
+        person
+        for paper, person in db.session.execute(sa.select(AreaChairAssignment.submission_id, AreaChairAssignment.area_chair_id))
+        if paper in handled
+    )
+    partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
+    reports, pairs = [], []
+    for p in (first, second):
+        visible = {(s, a) for s, a in p.result["pairs"] if s in handled}
+        after = dict(now + Counter(a for _, a in visible))
+        reports.append(assignments.proposal_report(p, sorted(handled), after, people, partial=partial, bids=False))
+        pairs.append(visible)
+    only = (sorted(pairs[0] - pairs[1]), sorted(pairs[1] - pairs[0]))
+    shown = [pair for side in only for pair in side[:COMPARE_SHOWN]]
+    subs = {s.id: s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_({s for s, _ in shown})))}
+    names = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({a for _, a in shown})))}
+    return render_template(
+        "chair/proposal_compare.html",
+        proposals=(first, second),
+        reports=reports,
+        only=only,
+        shown_at_most=COMPARE_SHOWN,
+        common=len(pairs[0] & pairs[1]),
+        subs=subs,
+        people=names,
+        partial=partial,
+        **context,
     )
 
 

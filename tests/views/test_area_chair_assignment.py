@@ -393,3 +393,24 @@ def test_a_conflict_that_appeared_since_the_run_stops_the_proposal(w: World, smt
         f"Nothing was applied: the area chair proposed for #{w.n('p1')} conflicts with it now. Run the assignment again."
     ]
     assert area_chair_rows(w) == [] and smtp.wait_for(0) == [] and proposals(w)[0][1] == "draft"
+
+
+def test_two_area_chair_proposals_side_by_side(w: World) -> None:
+    make_area_chair(w, "p2", "ines")
+    carla = sign_in(w, "carla")
+    first, page = run(carla)
+    assert "There is no other proposal to compare with" in page
+    with w.app.app_context():  # a second run, as if Alma had been left out of p1 meanwhile: Una takes it
+        db.session.get(User, w.uid("una")).is_area_chair = True
+        db.session.add(AreaChairExclusion(submission_id=w.n("p1"), area_chair_id=w.uid("alma"), reason="never"))
+        db.session.commit()
+    second, _ = run(carla)
+    choice = text_of(carla.get(f"{PAGE}/proposals/{second}/compare"))
+    assert f"Compare #{second} side by side with #{first} (best total, draft," in choice
+    both = text_of(carla.get(f"{PAGE}/proposals/{second}/compare?with={first}"))
+    assert f"Proposals #{second} and #{first} side by side" in both
+    assert both.count("Area chairs by load after applying") == 2 and "Eager bids granted" not in both
+    assert "0 pairs in both." in both
+    assert f"Only in #{second} (1) #{w.n('p1')} Ring Attention Beyond a Million Tokens — Una Unassigned" in both
+    assert f"Only in #{first} (1) #{w.n('p1')} Ring Attention Beyond a Million Tokens — Alma Area" in both
+    assert carla.get(f"{PAGE}/proposals/{second}/compare?with=999").status_code == 404

@@ -341,6 +341,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.auto_area_chairs", "POST"): chair_only("redirect!"),  # paper 2's area chair proposed (nothing applied)
     ("chair.area_chair_loads", "POST"): chair_only("redirect!"),  # the defaults saved as they were (and the audit log)
     ("chair.area_chair_proposal", "GET"): chair_only(),
+    ("chair.compare_area_chair_proposals", "GET"): chair_only(),  # no other proposal: the choice says so
     ("chair.change_area_chair_proposal", "POST"): chair_only("redirect!"),  # discarded
     ("chair.lift_area_chair_exclusion", "POST"): chair_only("redirect!"),  # paper 2's area chair allowed again
     ("chair.set_area_chair", "POST"): chair_only("redirect", "404"),  # nobody chosen: refused
