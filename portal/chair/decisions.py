@@ -128,9 +128,17 @@ def letters() -> str | Response | tuple[str, int]:
     require_button()
     # Every template's field (a template whose field is not in the post is kept as it is).
     labels = {decisions.field_of(key): label for key, label in decisions.template_keys().items()}
+    # and every subject's (issue 21.7; one left out of the post is kept as it is)
+    subject_labels = {decisions.subject_field_of(key): f"{label}, subject" for key, label in decisions.template_keys().items()}
     typed = {name: request.form.get(name, "") for name in ("accept_letter", "reject_letter", "with_reviews")}
     typed |= {name: request.form[name] for name in labels if name in request.form and name not in typed}
+    typed |= {name: request.form[name] for name in subject_labels if name in request.form}
     others = {key: typed[decisions.field_of(key)] for key in decisions.template_keys() if decisions.field_of(key) in typed}
+    subjects = {
+        key: typed[decisions.subject_field_of(key)]
+        for key in decisions.template_keys()
+        if decisions.subject_field_of(key) in typed
+    }
     outcome = work.attempt(
         lambda: decisions.save_letter_templates(
             me(),
@@ -139,6 +147,7 @@ def letters() -> str | Response | tuple[str, int]:
             typed["reject_letter"],
             with_reviews=bool(typed["with_reviews"]),
             others={k: v for k, v in others.items() if k not in decisions.OWN_TEMPLATES},
+            subjects=subjects,
         ),
         unsaved=NOTHING_SAVED,
     )
@@ -148,13 +157,25 @@ def letters() -> str | Response | tuple[str, int]:
         return redirect(url_for(".letters"))
     # Which of the templates is wrong, to mark and link it; else the refusal itself.
     field_errors = {name: str(wrong) for name in labels if name in typed and (wrong := _template_error(typed[name]))}
-    problems = [(f"#{n}", f"{labels[n]}: {m}") for n, m in field_errors.items()] or [outcome.problem]
+    field_errors |= {name: str(wrong) for name in subject_labels if name in typed and (wrong := _subject_error(typed[name]))}
+    every = labels | subject_labels
+    problems = [(f"#{n}", f"{every[n]}: {m}") for n, m in field_errors.items()] or [outcome.problem]
     return _letters_page(ws, typed, field_errors, problems), 422
 
 
 def _template_error(source: str) -> DomainError | None:
     try:
         decisions.check_template(source)
+    except DomainError as wrong:
+        return wrong
+    return None
+
+
+def _subject_error(source: str) -> DomainError | None:
+    if not source.strip():
+        return None  # (empty: the portal's subject, or the decision's)
+    try:
+        decisions.check_subject(source.strip())
     except DomainError as wrong:
         return wrong
     return None
@@ -169,10 +190,17 @@ def _letters_page(
     """The letters page; ``typed`` is what the chair sent, shown again when it was refused, with its ``problems``
     for the error summary (a text, or (the field's #id, text))."""
     table = decisions.letters_table(me(), decisions.LetterQuery.from_args(request.args))
-    saved = decisions.saved_templates(ws)
+    saved, subjects = decisions.saved_templates(ws), decisions.saved_subjects(ws)
     defaults = {"accepted": decisions.DEFAULT_ACCEPT, "rejected": decisions.DEFAULT_REJECT}
     templates = [
-        (decisions.field_of(key), label, saved.get(key) or defaults.get(key, ""), "/" in key)
+        (
+            decisions.field_of(key),
+            label,
+            saved.get(key) or defaults.get(key, ""),
+            "/" in key,
+            decisions.subject_field_of(key),
+            subjects.get(key) or ("" if "/" in key else decisions.default_subject(key)),
+        )
         for key, label in decisions.template_keys().items()
     ]
     return render_template(
@@ -188,7 +216,46 @@ def _letters_page(
         typed=typed,
         field_errors=field_errors or {},
         problems=problems or [],
+        worded=decisions.worded(ws),
+        max_subject=decisions.MAX_SUBJECT,
+        default_subjects={"accepted": decisions.DEFAULT_ACCEPT_SUBJECT, "rejected": decisions.DEFAULT_REJECT_SUBJECT},
     )
+
+
+@bp.post("/letters/reset", endpoint="reset_letter_templates")
+def reset_letter_templates() -> str | Response:
+    """Every letter template and subject back to the portal's own, after a confirmation; the drafts are prepared
+    again as saving the templates prepares them."""
+    require_button()
+    ws = require_workshop()
+    back = url_for(".letters")
+    if not confirm.confirmed():
+        saved, subjects = decisions.saved_templates(ws), decisions.saved_subjects(ws)
+        items = [
+            label + (" (text" + (" and subject)" if subjects.get(key) else ")") if saved.get(key) else " (subject)")
+            for key, label in decisions.template_keys().items()
+            if saved.get(key) or subjects.get(key)
+        ]
+        return confirm.page(
+            "Reset the decision letters",
+            "Your wording of the letters below is deleted, texts and subjects: from now on each letter is written in "
+            "the portal's own text and subject, shown on the letters page. The drafts are prepared again in it; a "
+            "draft you edited by hand is kept as you wrote it, and a sent letter never changes. This cannot be undone.",
+            items,
+            "reset to the portal's text",
+            cancel=back,
+        )
+    outcome = work.attempt(lambda: decisions.reset_letter_templates(me(), ws))
+    if outcome.ok and outcome.value is None:
+        flash("The letters already use the portal's own text and subjects.", "success")
+        return redirect(back)
+    count = outcome.value or 0
+    done = (
+        "The letters are reset to the portal's own text and subjects, and "
+        f"{count} draft{'s' if count != 1 else ''} prepared again."
+    )
+    flash(done if outcome.ok else outcome.problem, "success" if outcome.ok else "error")
+    return redirect(back)
 
 
 def _letter(letter_id: int) -> Letter:

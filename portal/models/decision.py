@@ -52,6 +52,7 @@ class LetterTemplate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(sa.String(64))  # "accepted/oral": a decision, and a presentation after "/"
-    body: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)  # empty: the decision's
+    subject: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")  # empty: the decision's
 
     __table_args__ = (sa.UniqueConstraint("workshop_id", "key"),)

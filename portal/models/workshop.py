@@ -110,6 +110,9 @@ class Workshop(db.Model):
     # Decisions: the chairs' letter templates and whether the accepted papers are public.
     accept_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     reject_letter: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Their subjects (issue 21.7), one line of Jinja; empty: the portal's own subject.
+    accept_subject: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    reject_subject: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     accepted_published: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The program (portal/models/program.py) is on the public site once the chairs publish it.
     program_published: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from jinja2 import Template
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import emails, permissions
@@ -74,6 +76,12 @@ The reviewers' comments, which we hope will help:
 The {{ workshop }} chairs
 """  # noqa: E501
 
+#: The letters' default subjects (issue 21.7): the portal's own, "[LongLLM 2024] #12 accepted: Title".
+DEFAULT_ACCEPT_SUBJECT = "[{{ workshop }}] #{{ number }} accepted: {{ title }}"
+DEFAULT_REJECT_SUBJECT = "[{{ workshop }}] #{{ number }} decision: {{ title }}"
+#: The longest subject template a chair may save (one line).
+MAX_SUBJECT = 300
+
 PLACEHOLDERS = (
     "title",
     "number",
@@ -93,6 +101,8 @@ SAMPLE = dict.fromkeys(PLACEHOLDERS, "x") | {
         {"reviewer": "Reviewer 1", "answers": [{"key": "x", "label": "x", "kind": "text", "value": "x"}], "alone": False}
     ]
 }
+#: The sample with the optional values empty: a subject must say something on it too.
+SPARSE = SAMPLE | dict.fromkeys(("presentation", "note", "reviews", "response", "meta_review"), "") | {"review_list": []}
 _env = chair_sandbox()
 _RUNTIME_ERRORS = RUNTIME_ERRORS
 
@@ -246,6 +256,47 @@ def field_of(key: str) -> str:
     return OWN_TEMPLATES.get(key) or "letter_" + key.replace("/", "_")
 
 
+#: The subjects' form fields of the workshop's own two templates (the others: ``subject_<key>``).
+OWN_SUBJECTS = {"accepted": "accept_subject", "rejected": "reject_subject"}
+
+
+def subject_field_of(key: str) -> str:
+    """The form field (and, for the two decisions, the workshop's column) of a template key's subject."""
+    return OWN_SUBJECTS.get(key) or "subject_" + key.replace("/", "_")
+
+
+def default_subject(key: str) -> str:
+    """The portal's own subject of a template key: the acceptance's for "accepted" and its presentations."""
+    return DEFAULT_ACCEPT_SUBJECT if key.partition("/")[0] == Decision.ACCEPTED.value else DEFAULT_REJECT_SUBJECT
+
+
+def saved_subjects(ws: Workshop) -> dict[str, str]:
+    """The chair's subjects by key (the workshop's two and every ``LetterTemplate`` row's); "" when not written."""
+    found = {"accepted": ws.accept_subject, "rejected": ws.reject_subject}
+    found |= {
+        key: subject
+        for key, subject in db.session.execute(
+            sa.select(LetterTemplate.key, LetterTemplate.subject).where(LetterTemplate.workshop_id == ws.id)
+        )
+    }
+    return found
+
+
+def subject_for(subjects: dict[str, str], decision: Decision, presentation: Presentation | None) -> str:
+    """The subject a letter is written with: the decision's and presentation's, else the decision's, else the
+    portal's own."""
+    if presentation is not None and (variant := subjects.get(f"{decision.value}/{presentation.value}")):
+        return variant
+    return subjects.get(decision.value) or default_subject(decision.value)
+
+
+def worded(ws: Workshop) -> bool:
+    """The chairs wrote any letter template or subject (else every letter is the portal's own text)."""
+    if ws.accept_letter or ws.reject_letter or ws.accept_subject or ws.reject_subject:
+        return True
+    return db.session.scalar(sa.select(sa.func.count(LetterTemplate.id)).where(LetterTemplate.workshop_id == ws.id)) != 0
+
+
 def saved_templates(ws: Workshop) -> dict[str, str]:
     """The chair's templates by key (the workshop's two and every ``LetterTemplate`` row); "" when not written."""
     found = {"accepted": ws.accept_letter, "rejected": ws.reject_letter}
@@ -276,9 +327,10 @@ def render_letter(
     templates: dict[str, str] | None = None,
     responses: dict[int, str] | None = None,
     metas: dict[int, str] | None = None,
+    subjects: dict[str, str] | None = None,
 ) -> tuple[str, str]:
-    """The letter's subject and body; ``reviews`` (``_author_reviews``), ``templates`` and ``responses``
-    (``_responses``) when the caller fetched them already (many letters)."""
+    """The letter's subject and body; ``reviews`` (``_author_reviews``), ``templates``, ``subjects`` and
+    ``responses`` (``_responses``) when the caller fetched them already (many letters)."""
     if sub.decision is None:
         raise DomainError(f"#{sub.id} has no decision yet.")
     source = template_for(templates if templates is not None else saved_templates(ws), sub.decision, sub.presentation)
@@ -305,8 +357,40 @@ def render_letter(
         raise DomainError(f"The {sub.decision.value} letter for #{sub.id}: {exc}") from exc
     except _RUNTIME_ERRORS as exc:
         raise DomainError(f"The {sub.decision.value} template has an error: {exc}") from exc
-    verdict = "accepted" if sub.decision == Decision.ACCEPTED else "decision"
-    return f"[{ws.label}] #{sub.id} {verdict}: {sub.title}", body
+    title = subject_for(subjects if subjects is not None else saved_subjects(ws), sub.decision, sub.presentation)
+    try:
+        subject = emails.one_line(_compiled(title).render(**context))[:500]
+    except BudgetExceeded as exc:
+        raise DomainError(f"The subject of the {sub.decision.value} letter for #{sub.id}: {exc}") from exc
+    except _RUNTIME_ERRORS as exc:
+        raise DomainError(f"The {sub.decision.value} subject has an error: {exc}") from exc
+    if not subject:  # (checked on the sample when saved; this paper's values left it empty)
+        subject = emails.one_line(_compiled(default_subject(sub.decision.value)).render(**context))[:500]
+    return subject, body
+
+
+@lru_cache(maxsize=64)
+def _compiled(source: str) -> Template:
+    """A subject compiled once for all the letters of a preparation."""
+    return _env.from_string(source)
+
+
+def check_subject(source: str) -> None:
+    """Refuse a subject that is not one line, is over ``MAX_SUBJECT`` characters, does not compile, fails or goes
+    over its budget on the sample data (its optional values filled in, and empty), or comes out empty."""
+    if "\n" in source or "\r" in source:
+        raise DomainError("A subject is one line: remove the line breaks.")
+    if len(source) > MAX_SUBJECT:
+        raise DomainError(f"A subject may have {MAX_SUBJECT} characters; this one has {len(source):,}.")
+    for values in (SAMPLE, SPARSE):
+        try:
+            out = _env.from_string(source).render(**values)
+        except BudgetExceeded as exc:
+            raise DomainError(str(exc)) from exc
+        except _RUNTIME_ERRORS as exc:
+            raise DomainError(f"The subject has an error: {exc}") from exc
+        if not emails.one_line(out):
+            raise DomainError("The subject comes out empty: a letter needs a subject.")
 
 
 def check_template(source: str) -> None:
@@ -321,23 +405,41 @@ def check_template(source: str) -> None:
 
 
 def save_letter_templates(
-    actor: User, ws: Workshop, accept: str, reject: str, *, with_reviews: bool, others: dict[str, str] | None = None
+    actor: User,
+    ws: Workshop,
+    accept: str,
+    reject: str,
+    *,
+    with_reviews: bool,
+    others: dict[str, str] | None = None,
+    subjects: dict[str, str] | None = None,
 ) -> int:
     """Check and save the chair's templates, then render the drafts; returns how many drafts were made.
-    ``others``: the other templates by key (``template_keys``; "" takes one away), those not given kept as they are."""
+    ``others``: the other templates by key (``template_keys``; "" takes one away), those not given kept as they are.
+    ``subjects``: the subjects by key, the same way ("" is the decision's subject, or for a decision the portal's)."""
     others = {k: v for k, v in (others or {}).items() if k in template_keys() and k not in OWN_TEMPLATES}
+    subjects = {k: v.strip() for k, v in (subjects or {}).items() if k in template_keys()}
     for source in (accept, reject, *others.values()):
         check_template(source)
+    for subject in subjects.values():
+        if subject:
+            check_subject(subject)
     ws.accept_letter, ws.reject_letter = accept.replace("\r\n", "\n"), reject.replace("\r\n", "\n")
+    for key, column in OWN_SUBJECTS.items():
+        if key in subjects:
+            setattr(ws, column, subjects[key])
     rows = {x.key: x for x in db.session.scalars(sa.select(LetterTemplate).where(LetterTemplate.workshop_id == ws.id))}
-    for key, source in others.items():
-        text = source.replace("\r\n", "\n")
-        if key in rows and not text.strip():
-            db.session.delete(rows[key])
-        elif key in rows:
-            rows[key].body = text
-        elif text.strip():
-            db.session.add(LetterTemplate(workshop_id=ws.id, key=key, body=text))
+    for key in sorted((set(others) | set(subjects)) - set(OWN_TEMPLATES)):
+        row = rows.get(key)
+        text = others[key].replace("\r\n", "\n") if key in others else (row.body if row else "")
+        text = text if text.strip() else ""
+        subject = subjects.get(key, row.subject if row else "")
+        if row is not None and not text and not subject:
+            db.session.delete(row)
+        elif row is not None:
+            row.body, row.subject = text, subject
+        elif text or subject:
+            db.session.add(LetterTemplate(workshop_id=ws.id, key=key, body=text, subject=subject))
     db.session.flush()
     count = prepare_letters(ws, with_reviews=with_reviews, actor=actor)
     audit.record(
@@ -345,6 +447,31 @@ def save_letter_templates(
         "letters.prepare",
         f"Saved the letter templates and prepared {count} draft(s)"
         + (" with the reviews" if with_reviews else " without the reviews"),
+    )
+    return count
+
+
+def reset_letter_templates(actor: User, ws: Workshop) -> int | None:
+    """Back to the portal's own letters: every template and subject the chairs wrote is deleted, and the drafts are
+    prepared again as saving the templates prepares them (a draft edited by hand is kept, a sent letter never
+    changes), with or without the reviews as the drafts were. Returns how many drafts were prepared; None when
+    nothing was worded (nothing changes)."""
+    if not worded(ws):
+        return None
+    ws.accept_letter = ws.reject_letter = ws.accept_subject = ws.reject_subject = ""
+    db.session.execute(sa.delete(LetterTemplate).where(LetterTemplate.workshop_id == ws.id))
+    db.session.flush()
+    without = db.session.scalar(
+        sa.select(sa.func.count(Letter.id))
+        .join(Submission, Submission.id == Letter.submission_id)
+        .where(Submission.workshop_id == ws.id, Letter.email_id.is_(None), Letter.edited.is_(False))
+        .where(Letter.with_reviews.is_(False))
+    )
+    count = prepare_letters(ws, with_reviews=not without, actor=actor)
+    audit.record(
+        actor,
+        "letters.reset",
+        f"Reset the letter templates and subjects to the portal's text and prepared {count} draft(s) again",
     )
     return count
 
@@ -364,7 +491,7 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
     reviews = _author_reviews(decided, ws) if with_reviews else {}
     responses = _responses(decided)
     metas = meta_reviews.for_authors(ws, decided)
-    templates = saved_templates(ws)
+    templates, subjects = saved_templates(ws), saved_subjects(ws)
     for sub in subs:
         letter = letters.get(sub.id)
         # A hand-edited draft is kept, unless it was written for another decision (it is stale: the edit
@@ -379,6 +506,7 @@ def prepare_letters(ws: Workshop, *, with_reviews: bool = True, actor: User | No
             templates=templates,
             responses=responses,
             metas=metas,
+            subjects=subjects,
         )
         if letter is None:
             letter = Letter(submission_id=sub.id, submission=sub)

@@ -1274,6 +1274,14 @@ LETTER_TEMPLATES = st.one_of(
 )
 
 
+LETTER_SUBJECTS = st.one_of(
+    line(300, required=False),
+    st.sampled_from(
+        ["[{{ workshop }}] #{{ number }}: {{ title }}", "{{ note }}", "a\r\nb", "{{ ''.__class__ }}", "{% if %}", "   "]
+    ),
+)
+
+
 def templates_stored(world: World, sent: Sent, before: Before) -> None:
     with world.db():
         ws = world.ws()
@@ -1281,6 +1289,22 @@ def templates_stored(world: World, sent: Sent, before: Before) -> None:
             sent["accept_letter"].replace("\r\n", "\n"),
             sent["reject_letter"].replace("\r\n", "\n"),
         )
+        for field in ("accept_subject", "reject_subject"):  # (one left out of the post is kept as it was)
+            if field in sent.form:
+                assert getattr(ws, field) == sent.form[field].strip()
+
+
+def letters_reset(world: World, sent: Sent, before: Before) -> None:
+    with world.db():
+        ws = world.ws()
+        assert (ws.accept_letter, ws.reject_letter, ws.accept_subject, ws.reject_subject) == ("", "", "", "")
+
+
+def worded_letters_setup(world: World) -> None:
+    with world.db():
+        ws = world.ws()
+        ws.accept_letter, ws.accept_subject = "Yes, {{ authors }}.", "Yes: {{ title }}"
+        db.session.commit()
 
 
 def published_stored(world: World, sent: Sent, before: Before) -> None:
@@ -2366,11 +2390,34 @@ CASES: list[Case] = [
         "carla",
         "/chair/letters",
         st.fixed_dictionaries(
-            {"accept_letter": LETTER_TEMPLATES, "reject_letter": LETTER_TEMPLATES, "with_reviews": st.sampled_from(["", "1"])}
+            {
+                "accept_letter": LETTER_TEMPLATES,
+                "reject_letter": LETTER_TEMPLATES,
+                "with_reviews": st.sampled_from(["", "1"]),
+                "accept_subject": LETTER_SUBJECTS,
+                "reject_subject": LETTER_SUBJECTS,
+            }
         ),
         Sent.success,
         templates_stored,
-        sample={"accept_letter": "Dear {{ authors }},\r\naccepted.", "reject_letter": "Sorry.", "with_reviews": "1"},
+        limits={"accept_subject": 300, "reject_subject": 300},
+        sample={
+            "accept_letter": "Dear {{ authors }},\r\naccepted.",
+            "reject_letter": "Sorry.",
+            "with_reviews": "1",
+            "accept_subject": " [{{ workshop }}] #{{ number }} accepted ",
+            "reject_subject": "",
+        },
+    ),
+    Case(
+        "letter-reset",
+        "carla",
+        "/chair/letters/reset",
+        st.fixed_dictionaries({"confirm": st.sampled_from(["1", "", "0", "yes"])}),
+        Sent.success,
+        letters_reset,
+        setup=worded_letters_setup,
+        sample={"confirm": "1"},
     ),
     Case(
         "letter-edit",

@@ -364,6 +364,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("chair.letter", "POST"): chair_only("redirect", "404"),  # sent: no longer editable
     ("chair.send_letters", "POST"): chair_only(),  # no "confirm=1": only the confirmation page
     ("chair.resend_letter", "POST"): chair_only("redirect!", "404"),
+    ("chair.reset_letter_templates", "POST"): chair_only(),  # no "confirm=1": only the confirmation page
     ("chair.mail", "GET"): chair_only(),
     ("chair.mail", "POST"): chair_only("422"),
     ("chair.mail_templates", "GET"): chair_only(),
