@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, PasswordField, SelectChoice, SelectMultipleField, StringField, URLField, widgets
+from wtforms import IntegerField as WTFormsIntegerField
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 
@@ -28,6 +29,22 @@ class LocalDateTimeField(StringField):
     ``services.settings.parse_local``, which says what is wrong with anything else."""
 
     widget = widgets.DateTimeLocalInput()
+
+
+#: The most digits a whole number typed in a form may have (every count and limit here has far fewer).
+MAX_DIGITS = 12
+
+
+class IntegerField(WTFormsIntegerField):
+    """WTForms' IntegerField, refusing a number of more than ``MAX_DIGITS`` digits as a form error. WTForms'
+    ``NumberRange`` asks ``math.isnan`` of the number, which raises OverflowError (a 500) past 1e308: every form
+    of the portal uses this field, so no range check ever sees such a number."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and len(str(valuelist[0]).strip().lstrip("+-")) > MAX_DIGITS:
+            self.data = None
+            raise ValueError(f"Enter a number of at most {MAX_DIGITS} digits.")
+        super().process_formdata(valuelist)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, FieldList, Form, FormField, IntegerField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import EmailField, FieldList, Form, FormField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import (
     EMAIL_VALIDATORS,
+    IntegerField,
     MultiCheckboxField,
     ProfileFieldsMixin,
     choices,

@@ -219,6 +219,25 @@ def test_reviewing_settings_refuse_a_minimum_above_the_maximum_or_not_a_number(
     assert settings(chair)["reviews_per_paper"] == "2"  # nothing else of the form either
 
 
+@pytest.mark.parametrize(
+    ("name", "label", "typed", "fine"),
+    [
+        ("reviews_per_paper", "Reviews per paper", "9" * 400, "3"),
+        ("default_max_load", "Maximum papers per reviewer (default)", "-" + "1" * 400, "5"),
+        ("response_words", "Words a response may have", "1" * 13, "300"),
+    ],
+)
+def test_a_number_of_hundreds_of_digits_is_refused_on_the_page(w: World, name: str, label: str, typed: str, fine: str) -> None:
+    # Past 1e308, WTForms' range check raised OverflowError (a 500); every form's IntegerField (portal.forms) refuses it.
+    chair = sign_in(w, "carla")
+    before = stored_loads(w)
+    response = chair.post("/chair/reviewing", data=settings(chair) | {name: typed})
+    assert response.status_code == 422
+    assert f"Please correct this problem {label}: Enter a number of at most 12 digits." in text_of(response)
+    assert stored_loads(w) == before and settings(chair)["reviews_per_paper"] == "2"
+    assert chair.post("/chair/reviewing", data=settings(chair) | {name: fine}).status_code == 302
+
+
 # --- 2. the run form: minimum loads, balanced loads, the fairest ------------------------------------------
 
 
