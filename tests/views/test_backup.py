@@ -50,6 +50,7 @@ from portal.services import (
     assignments,
     decisions,
     discussion,
+    mail_templates,
     meta_reviews,
     program,
     responses,
@@ -223,6 +224,13 @@ def build_workshop(app: Flask) -> dict[str, int]:
         area_chairs.set_area_chair(carla, ws, p1, una)
         area_chairs.request_extra_review(una, p1, "Nobody knows sequence parallelism.")
         meta_reviews.save_meta_review(una, ws, p1, {"recommendation": 2, "metareview": "Sound."}, submit=True, version=None)
+        # She oversaw p2 for a moment: taken off it by hand, the pair is left out of later runs (issue 22.5).
+        area_chairs.set_area_chair(carla, ws, p2, una)
+        area_chairs.set_area_chair(carla, ws, p2, None)
+        # The chairs worded the reviewers' assignment mail (issue 21.7).
+        kind = mail_templates.kind_of("assignment")
+        assert kind is not None
+        mail_templates.save(carla, ws, kind, "[{{ workshop.label }}] Your papers", "Dear {{ reviewer.name }}, thank you.")
         db.session.add(Bid(submission_id=p1.id, reviewer_id=rex.id, value=BidValue.EAGER))
         assignments.add_conflict_override(carla, p1, rex, True, "Rex co-wrote the baseline.")
         # Una drafts a review of p2 and is removed: her draft is kept, and the pair is left out of later runs.
@@ -330,7 +338,7 @@ def test_backup_then_restore_into_a_fresh_instance_brings_back_every_row_and_fil
     }
     assert sorted(p.name for p in target.parent.iterdir()) == ["2024-05-01"]  # no half-written directory beside it
     # What the workshop put in the database: every table but these holds rows.
-    assert [name for name, n in data_rows.items() if not n] == ["assignment_proposal", "job"]
+    assert [name for name, n in data_rows.items() if not n] == ["area_chair_proposal", "assignment_proposal", "job"]
     assert len(files) == 6  # two papers, the supplement, the reviewers' copies of the two papers, p1's slides
 
     restored = cli(fresh, "restore", str(target))

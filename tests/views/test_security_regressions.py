@@ -1569,6 +1569,7 @@ def every_get_url(app: Flask, papers: Papers) -> list[str]:
         "revision_id": papers.revisions["A paper"],
         "job_id": 1,
         "proposal_id": 1,
+        "ac_proposal_id": 1,  # an area-chair proposal (none: a 404 page, not stored either)
         "invitation_id": 1,
         "assignment_id": 1,
         "token": "not-a-real-token",
@@ -1593,6 +1594,8 @@ def every_get_url(app: Flask, papers: Papers) -> list[str]:
         given = {k: values[k] for k in rule.arguments}
         if rule.endpoint == "chair.export":
             given["kind"] = "reviews"
+        elif "kind" in given and rule.endpoint.startswith("chair.") and "/mails/" in rule.rule:
+            given["kind"] = "assignment"  # a system mail the chairs word (issue 21.7)
         urls.append(adapter.build(rule.endpoint, given))
     return list(dict.fromkeys(urls))
 
