@@ -79,8 +79,10 @@ docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir .site
 
 # make test: dev dependencies, lint, the docs build, then unit, view and browser tests (on PostgreSQL too when
-# PORTAL_TEST_DATABASE_URL is set), on one pytest-xdist worker per CPU: 5 min 53 s on this 2-core machine, quiet
-# (docs/dev/testing.md). `make test PYTEST_WORKERS=0` runs them in one process (about 12 minutes).
+# PORTAL_TEST_DATABASE_URL is set), on one pytest-xdist worker per CPU: 5 min 53 s on this 2-core machine, quiet, at
+# 3,412 tests; at 3,993 a fresh clone took 11 min 54 s to 14 min before the bytecode cache below, the garbage
+# collector's threshold and the long tests first (tests/unit: 117 s -> 71 s; docs/dev/testing.md).
+# `make test PYTEST_WORKERS=0` runs them in one process.
 # --dist loadgroup: tests marked xdist_group(name) run on one worker; the rest go wherever a worker is free.
 # Every interpreter a run starts (the two workers, flask in a new interpreter, the PDF checker server, the affinity
 # helper, gunicorn, RQ) keeps the modules it compiled in $(PYCACHE): where PYTHONDONTWRITEBYTECODE is set (this

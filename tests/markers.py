@@ -217,8 +217,8 @@ def apply(items: list[pytest.Item]) -> None:
 def long_first(items: list[pytest.Item]) -> None:
     """Put the long tests first (slow, browser and cluster, then fuzz), each group in collection order. pytest-xdist
     hands a worker the next test in this order when it runs short (``--dist loadgroup``), so the long ones start
-    while the many short ones are still waiting and fill the gaps: in collection order the route audit (45 s) or
-    the page budget could start last and leave one worker running alone for a minute at the end."""
+    while the many short ones are still waiting and fill the gaps: in collection order the route audit (184 s on
+    PostgreSQL on a loaded machine) or the page budget could start last and leave one worker running alone."""
 
     def rank(item: pytest.Item) -> int:
         if item.get_closest_marker("slow") or item.nodeid.startswith(("tests/e2e/", "tests/cluster/")):
