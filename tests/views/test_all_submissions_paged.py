@@ -169,8 +169,16 @@ def test_same_statements_and_a_small_page_at_2000_papers_as_at_20(app: Flask) ->
 
 SECTIONS = {
     "Papers": ["Overview", "Submissions", "Files & deadlines", "Assignments", "Area chairs", "Conflicts", "Decisions", "Program"],
-    "Communication": ["Letters", "Group mail", "System mails", "Sponsors"],
-    "Setup": ["Reviewing settings", "Review form", "Submission settings", "Members", "Invitations", "Public site"],
+    "Communication": ["Letters", "Group mail", "Sponsors"],
+    "Setup": [
+        "Reviewing settings",
+        "Review form",
+        "System mails",
+        "Submission settings",
+        "Members",
+        "Invitations",
+        "Public site",
+    ],
     "Records": ["Exports", "Jobs", "Audit log"],
 }
 # A page of each section, and the section it marks as the current page.
