@@ -1,5 +1,7 @@
-"""letter subjects (issue 21.7): the chairs' subject of each decision's letter (the workshop's two) and of each
-presentation's (letter_template.subject); empty: the portal's own subject
+"""letter subjects (issue 21.7): a subject the chairs word for each decision's and presentation's letter
+
+The workshop's two (accept_subject, reject_subject) and each presentation's (letter_template.subject); empty: the
+portal's own subject.
 
 Revision ID: 9e3b1f6a7c21
 Revises: 5c1e7a2b9d40

@@ -67,14 +67,16 @@ def test_demo_creates_the_documented_accounts(empty_app: Flask) -> None:
     assert "chair     chair@example.org" in result.output
     with empty_app.app_context():
         people = db.session.scalars(sa.select(User)).all()
-        assert len(people) == 33
+        assert len(people) == 37
         assert sum(u.is_reviewer and not u.is_chair for u in people) == 12
+        assert sorted(u.email for u in people if u.is_area_chair) == [f"ac{i}@example.org" for i in range(1, 5)]
         assert all(u.is_demo and u.is_confirmed and u.topics and u.affiliation for u in people)
         reviewer = db.session.scalar(sa.select(User).where(User.email == "reviewer12@example.org"))
         assert reviewer.expertise_statement and len(reviewer.papers) == 2
     for email, landing in (
         ("chair@example.org", "/chair/"),
         ("reviewer12@example.org", "/account/"),  # (the workshop is still taking submissions)
+        ("ac4@example.org", "/account/"),
         ("author20@example.org", "/submissions/"),
     ):
         assert login(empty_app.test_client(), email, "demo-password").headers["Location"] == landing
@@ -86,7 +88,7 @@ def test_demo_run_twice_resets_its_own_accounts(empty_app: Flask) -> None:
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     with empty_app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 33
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 37
 
 
 def test_demo_refuses_a_database_with_a_real_account(empty_app: Flask) -> None:
