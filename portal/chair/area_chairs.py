@@ -13,6 +13,7 @@ from portal import permissions, work
 from portal.chair.blueprint import bp
 from portal.chair.forms import AreaChairLoadsForm, RunAssignmentForm
 from portal.chair.jobs import launch
+from portal.chair.reviewing import other_proposals
 from portal.db import db, like_pattern, page_of, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
@@ -307,26 +308,9 @@ def area_chair_proposal(ac_proposal_id: int) -> str:
         least=lambda u: area_chair_assignment.min_load_of(ws, u, share),
         partial=partial,
         report=assignments.proposal_report(p, sorted(handled), dict(after), [u.id for u in people], partial=partial, bids=False),
-        others=_other_proposals(p),
+        others=other_proposals(p),
         compare_url=url_for(".compare_area_chair_proposals", ac_proposal_id=p.id),
         button=ButtonForm(),
-    )
-
-
-def _other_proposals(p: AreaChairProposal) -> list[Any]:
-    """The 50 newest area-chair proposals but ``p``, to compare it with (id, state, time and mode only)."""
-    return list(
-        db.session.execute(
-            sa.select(
-                AreaChairProposal.id,
-                AreaChairProposal.state,
-                AreaChairProposal.created_at,
-                AreaChairProposal.result["mode"].as_string().label("mode"),
-            )
-            .where(AreaChairProposal.id != p.id)
-            .order_by(AreaChairProposal.id.desc())
-            .limit(50)
-        )
     )
 
 
@@ -338,7 +322,7 @@ def compare_area_chair_proposals(ac_proposal_id: int) -> str:
     first = _proposal(ac_proposal_id)
     context: dict[str, Any] = {
         "ws": ws,
-        "others": _other_proposals(first),
+        "others": other_proposals(first),
         "compare_url": url_for(".compare_area_chair_proposals", ac_proposal_id=first.id),
         "open_url": lambda n: url_for(".area_chair_proposal", ac_proposal_id=n),
         "who": "area chair",

@@ -21,6 +21,7 @@ from portal.db import db, like_pattern, page_of, parse_id, utcnow
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
 from portal.models import (
+    AreaChairProposal,
     AssignmentExclusion,
     AssignmentProposal,
     Bid,
@@ -519,7 +520,7 @@ def proposal(proposal_id: int) -> str:
         partial=partial,
         visible_pairs=sum(len(v) for v in by_paper.values()),
         report=assignments.proposal_report(p, sorted(handled), load, [u.id for u in people], partial=partial),
-        others=_other_proposals(p),
+        others=other_proposals(p),
     )
 
 
@@ -537,19 +538,15 @@ def _slice(items: list[Any], page: int | None, size: int) -> _Slice:
     return _Slice(items[(page - 1) * size : page * size], page, pages, len(items))
 
 
-def _other_proposals(p: AssignmentProposal) -> list[Any]:
-    """The 50 newest proposals but ``p``, to compare it with: id, state, time and mode only (a proposal's pairs
-    are megabytes at conference size, and the choice needs none of them)."""
+def other_proposals(p: AssignmentProposal | AreaChairProposal) -> list[Any]:
+    """The 50 newest proposals of ``p``'s kind (reviewers' or area chairs') but ``p``, to compare it with: id,
+    state, time and mode only (a proposal's pairs are megabytes at conference size, and the choice needs none)."""
+    model = type(p)
     return list(
         db.session.execute(
-            sa.select(
-                AssignmentProposal.id,
-                AssignmentProposal.state,
-                AssignmentProposal.created_at,
-                AssignmentProposal.result["mode"].as_string().label("mode"),
-            )
-            .where(AssignmentProposal.id != p.id)
-            .order_by(AssignmentProposal.id.desc())
+            sa.select(model.id, model.state, model.created_at, model.result["mode"].as_string().label("mode"))
+            .where(model.id != p.id)
+            .order_by(model.id.desc())
             .limit(50)
         )
     )
@@ -560,7 +557,7 @@ def compare_proposals(proposal_id: int) -> str:
     """Two proposals side by side: their quality reports and the pairs in one and not the other."""
     ws = require_workshop()
     first = _proposal(proposal_id)
-    others = _other_proposals(first)
+    others = other_proposals(first)
     chosen = parse_id(request.args.get("with"))
     if chosen is None:  # no proposal chosen yet: the choice
         return render_template("chair/proposal_compare.html", ws=ws, proposals=(first,), others=others)
