@@ -270,16 +270,22 @@ def default_subject(key: str) -> str:
     return DEFAULT_ACCEPT_SUBJECT if key.partition("/")[0] == Decision.ACCEPTED.value else DEFAULT_REJECT_SUBJECT
 
 
-def saved_subjects(ws: Workshop) -> dict[str, str]:
-    """The chair's subjects by key (the workshop's two and every ``LetterTemplate`` row's); "" when not written."""
-    found = {"accepted": ws.accept_subject, "rejected": ws.reject_subject}
+def _saved(ws: Workshop, part: str) -> dict[str, str]:
+    """The chair's letter ``part`` ("body" or "subject") by key: the workshop's two (``accept_letter``,
+    ``accept_subject``, ...) and every ``LetterTemplate`` row's; "" when not written."""
+    own = "letter" if part == "body" else part
+    found = {"accepted": getattr(ws, f"accept_{own}"), "rejected": getattr(ws, f"reject_{own}")}
+    column = getattr(LetterTemplate, part)
     found |= {
-        key: subject
-        for key, subject in db.session.execute(
-            sa.select(LetterTemplate.key, LetterTemplate.subject).where(LetterTemplate.workshop_id == ws.id)
-        )
+        key: text
+        for key, text in db.session.execute(sa.select(LetterTemplate.key, column).where(LetterTemplate.workshop_id == ws.id))
     }
     return found
+
+
+def saved_subjects(ws: Workshop) -> dict[str, str]:
+    """The chair's subjects by key (the workshop's two and every ``LetterTemplate`` row's); "" when not written."""
+    return _saved(ws, "subject")
 
 
 def subject_for(subjects: dict[str, str], decision: Decision, presentation: Presentation | None) -> str:
@@ -299,14 +305,7 @@ def worded(ws: Workshop) -> bool:
 
 def saved_templates(ws: Workshop) -> dict[str, str]:
     """The chair's templates by key (the workshop's two and every ``LetterTemplate`` row); "" when not written."""
-    found = {"accepted": ws.accept_letter, "rejected": ws.reject_letter}
-    found |= {
-        key: body
-        for key, body in db.session.execute(
-            sa.select(LetterTemplate.key, LetterTemplate.body).where(LetterTemplate.workshop_id == ws.id)
-        )
-    }
-    return found
+    return _saved(ws, "body")
 
 
 def template_for(templates: dict[str, str], decision: Decision, presentation: Presentation | None) -> str:
