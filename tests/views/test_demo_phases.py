@@ -5,6 +5,7 @@ area chair, another area chair and the chair."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -158,9 +159,12 @@ def test_the_meta_review_phase_as_each_person_sees_it(empty_app: Flask) -> None:
 def test_at_the_decisions_every_meta_review_is_in_beside_the_scores(empty_app: Flask, phase: str) -> None:
     _load(empty_app, phase)
     with empty_app.app_context():
-        submitted = db.session.scalar(sa.select(sa.func.count()).where(MetaReview.submitted_at.is_not(None)))
+        metas = db.session.scalars(sa.select(MetaReview).where(MetaReview.submitted_at.is_not(None))).all()
         papers = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
-    assert submitted == papers == 12
-    decisions = text_of(_as(empty_app, "chair@example.org").get("/chair/decisions"))
-    assert "Area chair recommends" in decisions
-    assert decisions.count("Accept") + decisions.count("Reject") >= 12
+        accepts = sum(m.recommendation == 2 for m in metas)
+    assert len(metas) == papers == 12 and 0 < accepts < 12
+    page = _as(empty_app, "chair@example.org").get("/chair/decisions")
+    assert "Area chair recommends" in text_of(page)
+    # Each paper's row has its area chair's recommendation in that column.
+    cells = re.findall(r"<td>(Accept|Reject)</td>", page.get_data(as_text=True))
+    assert (cells.count("Accept"), cells.count("Reject")) == (accepts, 12 - accepts)
