@@ -61,19 +61,27 @@
       });
   }
 
+  function enqueue(number, value) {
+    queue[number] = (queue[number] || Promise.resolve()).then(function () {
+      return checked(number) === value ? save(number, value) : null; // a later choice replaced it: that one goes
+    });
+  }
+
+  // What the server holds is what the page was served with (each radio's checked attribute), not what is checked
+  // now: a choice made before this script ran (a slow connection) had no one to save it, so it is saved now.
   var radios = form.querySelectorAll("input[type=radio][name^='bid-']");
   for (var i = 0; i < radios.length; i++) {
     var n = radios[i].name.slice(4);
-    if (!(n in saved)) saved[n] = checked(n);
+    if (!(n in saved)) saved[n] = "";
+    if (radios[i].defaultChecked) saved[n] = radios[i].value;
+  }
+  for (var number in saved) {
+    if (checked(number) !== saved[number]) enqueue(number, checked(number));
   }
   form.addEventListener("change", function (event) {
     var input = event.target;
     if (input.type !== "radio" || input.name.indexOf("bid-") !== 0) return;
-    var number = input.name.slice(4);
-    var value = input.value;
-    queue[number] = (queue[number] || Promise.resolve()).then(function () {
-      return checked(number) === value ? save(number, value) : null; // a later choice replaced it: that one goes
-    });
+    enqueue(input.name.slice(4), input.value);
   });
   // Every change is saved as it is made: the page's button is not needed.
   var hint = document.getElementById("bid-save");

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from portal.db import db, utcnow
 from portal.models import Workshop
@@ -75,6 +75,25 @@ def test_a_bid_is_saved_as_it_is_chosen_without_leaving_the_page(page: Page, liv
     )
     expect(row(page, second, world.titles[second]).get_by_label("In a pinch", exact=True)).to_be_checked()
     assert bids_of(world.app) == {second: "in_a_pinch"}
+
+
+def test_a_choice_made_before_the_script_ran_is_saved_when_it_starts(page: Page, live_server: str, world: World) -> None:
+    # A slow connection: the page shows its radios while bids.js is still on its way. The choice made then had no
+    # script to save it (seen in CI: "Eager" checked, nothing saved); the script saves it when it starts.
+    sign_in(page, live_server, PERSON)
+    held: list[Route] = []
+    page.route("**/js/bids.js*", lambda route: route.continue_() if held else held.append(route))  # the first load only
+    page.goto("/review/bids?sort=number", wait_until="commit")
+    chosen = world.numbers[3]
+    row(page, chosen, world.titles[chosen]).get_by_label("Willing", exact=True).check()
+    expect(page.get_by_role("button", name="Save the bids on this page")).to_be_visible()  # the script has not run
+    assert held and bids_of(world.app) == {}
+    held[0].continue_()
+    expect(page.get_by_role("status").filter(has_text="Saved:")).to_have_text(f"Saved: #{chosen} Willing.")
+    assert bids_of(world.app) == {chosen: "willing"}
+    page.reload()
+    expect(row(page, chosen, world.titles[chosen]).get_by_label("Willing", exact=True)).to_be_checked()
+    expect(page.get_by_role("status")).to_have_text("")  # nothing left to save: the page says nothing
 
 
 def test_without_javascript_the_button_saves_the_page_and_comes_back_to_it(
