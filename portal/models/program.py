@@ -105,6 +105,17 @@ class ProgramItem(db.Model):
         return self.kind.label
 
     @property
+    def is_public(self) -> bool:
+        """On the public program: a talk only while its paper is accepted (a decision changed or a paper withdrawn
+        after the program was built takes its talk off the site at once; the chairs' program page warns about it)."""
+        return self.kind != ItemKind.TALK or self.submission is None or self.submission.is_accepted
+
+    @property
+    def public_posters(self) -> list[ProgramPoster]:
+        """The posters the public program lists: those of papers accepted now."""
+        return [p for p in self.posters if p.submission.is_accepted]
+
+    @property
     def start(self) -> datetime:
         return self.starts_at or self.session.starts_at
 

@@ -156,6 +156,17 @@ class Workshop(db.Model):
     def date_of(self, kind: DateKind) -> ImportantDate | None:
         return next((d for d in self.dates if d.kind == kind), None)
 
+    def days(self) -> tuple[date, date] | None:
+        """The workshop's first and last day: its own (``starts_on``, ``ends_on``), else the day of its "workshop"
+        date; None while neither is known."""
+        if self.starts_on is not None:
+            return self.starts_on, max(self.ends_on or self.starts_on, self.starts_on)
+        at = self.date_of(DateKind.WORKSHOP)
+        if at is None:
+            return None
+        day = at.at.astimezone(self.zone).date()
+        return day, day
+
     # --- the calendar: facts every layer asks (permissions, services, pages) -------------------------------
 
     def deadlines(self) -> Deadlines:

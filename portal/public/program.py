@@ -35,7 +35,7 @@ def _item(ws: Workshop, item_id: int) -> ProgramItem:
             selectinload(ProgramItem.posters).selectinload(ProgramPoster.submission).selectinload(Submission.authors),
         )
     )
-    if item is None or item.session.workshop_id != ws.id:
+    if item is None or item.session.workshop_id != ws.id or not item.is_public:
         abort(404)
     return item
 
@@ -65,7 +65,7 @@ def _calendar(ws: Workshop, items: list[ProgramItem], name: str) -> Response:
 def program_calendar() -> Response:
     """The whole program, one event per item (times in UTC, each with its session's room)."""
     ws = _published()
-    items = [item for s in program.sessions(ws) for item in s.items]
+    items = [item for s in program.sessions(ws) for item in s.items if item.is_public]
     return _calendar(ws, items, f"{ws.short_name}{ws.edition}-program")
 
 

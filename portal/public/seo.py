@@ -10,7 +10,7 @@ from werkzeug.routing import BuildError
 
 from portal import queries
 from portal.db import db
-from portal.models import FileKind, Revision, Submission, Workshop
+from portal.models import Decision, FileKind, ItemKind, Revision, Submission, SubmissionState, Workshop
 from portal.models.program import ProgramItem, ProgramSession
 from portal.public.blueprint import bp
 from portal.urls import external_url
@@ -44,10 +44,19 @@ def _pages(ws: Workshop) -> list[str]:
     if ws.program_public:
         try:
             urls.append(external_url("public.program"))
+            # The items the program shows (ProgramItem.is_public): a talk only while its paper is accepted.
             items = db.session.scalars(
                 sa.select(ProgramItem.id)
                 .join(ProgramSession)
-                .where(ProgramSession.workshop_id == ws.id)
+                .outerjoin(Submission, Submission.id == ProgramItem.submission_id)
+                .where(
+                    ProgramSession.workshop_id == ws.id,
+                    sa.or_(
+                        ProgramItem.kind != ItemKind.TALK,
+                        ProgramItem.submission_id.is_(None),
+                        sa.and_(Submission.decision == Decision.ACCEPTED, Submission.state == SubmissionState.SUBMITTED),
+                    ),
+                )
                 .order_by(ProgramSession.starts_at, ProgramItem.position)
             )
             urls += [external_url("public.program_item", item_id=i) for i in items]

@@ -34,7 +34,7 @@ from portal.models import (
     Workshop,
 )
 from portal.services import audit
-from portal.templating import format_time_range
+from portal.templating import format_time_range, long_day
 from portal.urls import external_url
 
 Direction = Literal["up", "down"]
@@ -44,13 +44,25 @@ SPEAKER_KINDS = (ItemKind.OPENING, ItemKind.KEYNOTE, ItemKind.CLOSING)
 
 
 def at_local(ws: Workshop, day: date, clock: time) -> datetime:
-    """``clock`` on ``day`` in the workshop's zone, as an aware datetime (stored as UTC)."""
+    """``clock`` on ``day`` in the workshop's zone, as an aware datetime (stored as UTC). A clock time the day skips
+    (the hour the clocks go forward) is refused: stored, it would come back an hour later, and a session from 02:30
+    to 03:15 would end before it starts."""
     at = datetime.combine(day, clock, tzinfo=ws.zone)
     try:
-        at.astimezone(UTC)  # OverflowError at the ends of the calendar (0001-01-01 in a zone east of UTC)
+        back = at.astimezone(UTC).astimezone(ws.zone)  # OverflowError at the ends of the calendar (0001-01-01)
     except OverflowError as exc:
         raise DomainError(f"{day.isoformat()} is out of range: give a day like 2027-03-28.") from exc
+    if back.replace(tzinfo=None, fold=0) != at.replace(tzinfo=None, fold=0):
+        raise DomainError(
+            f"{clock:%H:%M} does not exist on {day.isoformat()} in {ws.zone_label}: the clocks go forward that night. "
+            f"Give a time after the change, like {back:%H:%M}."
+        )
     return at
+
+
+def _after(end: datetime, start: datetime) -> bool:
+    """``end`` is later than ``start`` as instants (aware datetimes in one zone compare by their clock times)."""
+    return end.astimezone(UTC) > start.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,17 @@ def warnings(ws: Workshop, all_sessions: list[ProgramSession] | None = None) -> 
                         session_id=b.id,
                     )
                 )
+    # A session on another day than the workshop's (a typo in the year, a day moved): the public program and the
+    # calendars would give attendees that day.
+    if (days := ws.days()) is not None:
+        first, last = days
+        span = long_day(first) if first == last else f"{long_day(first)} to {long_day(last)}"
+        for s in all_sessions:
+            day = s.starts_at.astimezone(ws.zone).date()
+            if not first <= day <= last:
+                found.append(
+                    ProgramWarning(f"“{s.title}” is on {long_day(day)}, not on the workshop's days ({span}).", session_id=s.id)
+                )
     # The accepted papers as plain rows (thousands at conference size: no object, no author list for each).
     accepted = {
         row.id: row
@@ -246,7 +269,7 @@ def _session_values(ws: Workshop, data: SessionInput) -> dict[str, object]:
     if not title:
         raise DomainError("A session needs a title.")
     starts, ends = at_local(ws, data.day, data.starts), at_local(ws, data.day, data.ends)
-    if ends <= starts:
+    if not _after(ends, starts):
         raise DomainError("A session ends after it starts.")
     return {"title": title[:300], "starts_at": starts, "ends_at": ends, "room": " ".join(data.room.split())[:200]}
 
@@ -306,7 +329,7 @@ def _fill(ws: Workshop, session: ProgramSession, item: ProgramItem, data: ItemIn
     item.abstract = data.abstract.strip()
     item.starts_at = at_local(ws, day, data.starts) if data.starts else None
     item.ends_at = at_local(ws, day, data.ends) if data.ends else None
-    if item.starts_at and item.ends_at and item.ends_at <= item.starts_at:
+    if item.starts_at and item.ends_at and not _after(item.ends_at, item.starts_at):
         raise DomainError("An item ends after it starts.")
     item.submission_id = item.speaker_author_id = None
     people: list[ProgramPerson] = []

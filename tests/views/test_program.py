@@ -636,3 +636,104 @@ def test_papers_missing_from_the_program_are_named_a_few_at_a_time_and_the_rest_
         "And 1 more oral papers have no talk in the program."
     ) in text
     assert f"#{world['second']}" not in text
+
+
+# --- a chair's slips and second thoughts: a decision taken back, a time the day skips, a day off the workshop's ---
+
+
+def test_a_paper_whose_decision_changed_leaves_the_public_program_and_its_calendars(app: Flask, world: dict[str, int]) -> None:
+    (session_id,) = build(app, ("Talks and posters", SUN, time(9), time(12), "Hall A"))
+    with app.app_context():
+        ann = db.session.get(Submission, world["oral"]).authors[0].id
+        eve = db.session.get(Submission, world["second"]).authors[0].id
+    talk = add_item(app, session_id, program.ItemInput(ItemKind.TALK, submission_id=world["oral"], speaker_author_id=ann))
+    kept = add_item(app, session_id, program.ItemInput(ItemKind.TALK, submission_id=world["second"], speaker_author_id=eve))
+    posters = add_item(app, session_id, program.ItemInput(ItemKind.POSTERS, title="Posters", posters=[(world["poster"], "A1")]))
+    publish(app)
+    anonymous = app.test_client()
+    assert "Attention that remembers" in seen(anonymous.get("/program"))
+    # The chairs take back Ann's acceptance (rejected) and Cid's (undecided again) after the program was built.
+    with app.app_context():
+        chair = db.session.scalar(sa.select(User).where(User.is_chair))
+        for key, decision in (("oral", Decision.REJECTED), ("poster", None)):
+            sub = db.session.get(Submission, world[key])
+            decisions.record_decision(chair, sub, decision=decision, presentation=None, note="", version=None)
+        db.session.commit()
+    page = seen(anonymous.get("/program"))
+    assert "Memory for long dialogues" in page  # the paper still accepted keeps its talk
+    for gone in ("Attention that remembers", "Ann Author", "Ben Coauthor", "1 poster"):
+        assert gone not in page, gone
+    assert anonymous.get(f"/program/{talk}").status_code == 404
+    assert anonymous.get(f"/program/{talk}.ics").status_code == 404
+    assert anonymous.get(f"/program/{kept}").status_code == 200
+    poster_page = seen(anonymous.get(f"/program/{posters}"))
+    assert "Posters of long contexts" not in poster_page and "Cid Poster" not in poster_page
+    feed = Calendar.from_ical(anonymous.get("/program.ics").data)
+    assert sorted(str(e["summary"]) for e in feed.walk("VEVENT")) == [
+        "Contributed talk: Memory for long dialogues (LongLLM 2024)",
+        "Poster session: Posters (LongLLM 2024)",
+    ]
+    sitemap = anonymous.get("/sitemap.xml").get_data(as_text=True)
+    assert f"/program/{kept}<" in sitemap and f"/program/{talk}<" not in sitemap
+    # The chairs still see the talk, with what to do about it.
+    chair_page = seen(signed_in(app, "chair@example.org").get("/chair/program"))
+    assert "Attention that remembers" in chair_page
+    assert f"The talk #{world['oral']} is not an accepted paper now." in chair_page
+    assert f"Poster #{world['poster']} is not an accepted paper now." in chair_page
+
+
+def test_a_clock_time_the_day_skips_is_refused_with_its_reason(app: Flask, world: dict[str, int]) -> None:
+    """On Sunday 28 March 2027 Vienna's clocks jump from 02:00 to 03:00: 02:30 is no time of that day."""
+    chair = signed_in(app, "chair@example.org")
+    reason = (
+        "02:30 does not exist on 2027-03-28 in Europe/Vienna: the clocks go forward that night. "
+        "Give a time after the change, like 03:30."
+    )
+    refused = post_form(
+        chair, "/chair/program/sessions/new", {"title": "Night owls", "day": "2027-03-28", "starts": "02:30", "ends": "03:15"}
+    )
+    assert refused.status_code == 422
+    assert reason in seen(refused)
+    (session_id,) = build(app, ("Early", SUN, time(1), time(5), ""))
+    refused = post_form(
+        chair, f"/chair/program/sessions/{session_id}/new/break", {"title": "Nap", "starts": "02:30", "ends": "03:15"}
+    )
+    assert refused.status_code == 422
+    assert reason in seen(refused)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProgramSession)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProgramItem)) == 0
+    # The hour after the change is a time like any other.
+    saved = post_form(
+        chair, "/chair/program/sessions/new", {"title": "Early birds", "day": "2027-03-28", "starts": "03:00", "ends": "03:45"}
+    )
+    assert saved.status_code == 302
+
+
+def test_a_session_on_another_day_than_the_workshops_is_warned(app: Flask, world: dict[str, int]) -> None:
+    with app.app_context():
+        db.session.scalar(sa.select(Workshop)).starts_on = SAT
+        db.session.scalar(sa.select(Workshop)).ends_on = SUN
+        db.session.commit()
+    chair = signed_in(app, "chair@example.org")
+    build(app, ("Saturday", SAT, time(9), time(10), ""), ("Sunday", SUN, time(9), time(10), ""))
+    assert "not on the workshop's days" not in seen(chair.get("/chair/program"))
+    saved = post_form(
+        chair,
+        "/chair/program/sessions/new",
+        {"title": "Typo in the year", "day": "2017-03-28", "starts": "09:00", "ends": "10:00"},
+    )
+    assert saved.status_code == 302  # warned, not refused: the chairs may be moving the day
+    assert (
+        "“Typo in the year” is on Tuesday 28 March 2017, not on the workshop's days "
+        "(Saturday 27 March 2027 to Sunday 28 March 2027)."
+    ) in seen(chair.get("/chair/program"))
+    # A one-day workshop known only by its "workshop" date: the Saturday session is off it now.
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        ws.starts_on = ws.ends_on = None
+        ws.dates.append(ImportantDate(kind=DateKind.WORKSHOP, label="Workshop", at=datetime(2027, 3, 28, 9, tzinfo=UTC)))
+        db.session.commit()
+    page = seen(chair.get("/chair/program"))
+    assert "“Saturday” is on Saturday 27 March 2027, not on the workshop's days (Sunday 28 March 2027)." in page
+    assert "“Sunday” is on" not in page
