@@ -113,6 +113,7 @@ def _progress_page(loads_form: AreaChairLoadsForm, problems: list[str] | tuple[s
         )
     )
     left_out, left_out_total = area_chair_assignment.exclusions(hidden, EXCLUSIONS_SHOWN)
+    overseen = set(area_chairs.area_chairs_of([x.submission_id for x in left_out]))  # (the others need one: a link)
     drafts = list(
         db.session.execute(
             sa.select(AreaChairProposal.id, AreaChairProposal.created_at)
@@ -144,6 +145,7 @@ def _progress_page(loads_form: AreaChairLoadsForm, problems: list[str] | tuple[s
         least=lambda u: area_chair_assignment.min_load_of(ws, u, share),
         left_out=left_out,
         left_out_total=left_out_total,
+        overseen=overseen,
         drafts=drafts,
         button=ButtonForm(),
     )

@@ -48,18 +48,24 @@ class AreaChairProposal(db.Model):
 
 class AreaChairExclusion(db.Model):
     """A paper and an area chair the automatic area-chair assignment leaves out of every later run: a chair took
-    the area chair off the paper, or took the pair out of a proposal, or marked it "never" (``ExclusionReason``).
-    A chair who makes them the paper's area chair by hand lifts it."""
+    the area chair off the paper, or took the pair out of a proposal, or marked it "never", or the area chair
+    declined the paper (``ExclusionReason``). A chair who makes them the paper's area chair by hand lifts it."""
 
     __table_args__ = (sa.UniqueConstraint("submission_id", "area_chair_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
     area_chair_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     reason: Mapped[ExclusionReason] = mapped_column(enum_type(ExclusionReason, "area_chair_exclusion_reason"))
+    note: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")  # the area chair's reason
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     area_chair: Mapped[User] = relationship(foreign_keys=[area_chair_id])
+
+    @property
+    def why(self) -> str:
+        """Why the pair is left out, as the chairs read it (an area chair declined, not a reviewer)."""
+        return "declined by the area chair" if self.reason == ExclusionReason.DECLINED else self.reason.label
 
 
 class ExtraReviewRequest(db.Model):

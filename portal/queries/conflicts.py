@@ -354,6 +354,8 @@ def conflict_map(sub_ids: Ids, reviewer_ids: Ids) -> dict[tuple[int, int], list[
 
 #: How a conflict a reviewer declared is noted (``services.assignments.decline_assignment``), and shown.
 DECLARED_BY_REVIEWER = "declared by the reviewer"
+#: How a conflict an area chair declared is noted (``services.area_chairs.decline_area_chair``), and shown.
+DECLARED_BY_AREA_CHAIR = "declared by the area chair"
 
 
 def reasons_of(facts: Facts) -> dict[tuple[int, int], list[str]]:
@@ -378,8 +380,8 @@ def reasons_of(facts: Facts) -> dict[tuple[int, int], list[str]]:
                 add(sub_id, rid, rule.reason.format(who=who, shown=shown))
     for sub_id, rid, conflicted, note in facts.overrides:
         key = (sub_id, rid)
-        if conflicted and note.startswith(DECLARED_BY_REVIEWER):
-            add(*key, note)  # (the reviewer's own declaration, in their words)
+        if conflicted and note.startswith((DECLARED_BY_REVIEWER, DECLARED_BY_AREA_CHAIR)):
+            add(*key, note)  # (the reviewer's or area chair's own declaration, in their words)
         elif conflicted:
             add(*key, f"added by the chair{': ' + note if note else ''}")
         elif key in found and AUTHOR not in found[key]:

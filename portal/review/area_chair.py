@@ -13,7 +13,7 @@ from portal.forms import require_button
 from portal.models import ReviewAssignment
 from portal.queries import letter_sent
 from portal.review.blueprint import bp
-from portal.review.forms import ExtraReviewForm, review_form_for
+from portal.review.forms import AreaChairDeclineForm, ExtraReviewForm, review_form_for
 from portal.review.views import paper_page
 from portal.services import area_chairs, meta_reviews, review_form
 from portal.web import form_page, get_submission, me, redirect_after, require_workshop
@@ -57,6 +57,29 @@ def ask_extra_review(number: int) -> Response | tuple[str, int]:
         return redirect(url_for(".paper", number=sub.id, _anchor="oversee"))
     flash("The chairs see your request for an extra review on the paper's page and the console.", "success")
     return redirect(url_for(".paper", number=sub.id, _anchor="oversee"))
+
+
+@bp.post("/papers/<int:number>/area-chair/decline")
+def decline_area_chair(number: int) -> Response | tuple[str, int]:
+    """The area chair gives the paper back (before submitting its meta-review), with a reason for the chairs, or
+    declares a conflict the portal missed (issue 21.5, as a reviewer declines: ``views.decline``)."""
+    ws = require_workshop()
+    sub = get_submission(number, permissions.oversees)
+    form = AreaChairDeclineForm(prefix="ac")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return paper_page(sub.id, ac_decline_form=form), 422
+    conflict = form.why.data == "conflict"
+    outcome = work.attempt(lambda: area_chairs.decline_area_chair(me(), ws, sub, form.reason.data or "", conflict=conflict))
+    if not outcome.ok:
+        form.reason.errors.append(outcome.problem)  # type: ignore[attr-defined]
+        return paper_page(sub.id, ac_decline_form=form), 422
+    if conflict:
+        flash(f"You no longer oversee #{sub.id}: your conflict is recorded and the chairs are told.", "success")
+    else:
+        flash(f"You no longer oversee #{sub.id}; the chairs are told.", "success")
+    return redirect(url_for(".area_chair_home"))
 
 
 @bp.route("/papers/<int:number>/meta-review", methods=["GET", "POST"])

@@ -138,6 +138,23 @@ class DeclineForm(FlaskForm):
     )
 
 
+class AreaChairDeclineForm(DeclineForm):
+    """The area chair gives back a paper they were to oversee (issue 21.5). Made with ``prefix="ac"``: its fields
+    never share an id with the reviewer's decline form on the same page."""
+
+    why = RadioField(
+        "Why",
+        choices=choices(
+            [
+                ("cannot", "I cannot oversee it (no time, not my field)"),
+                ("conflict", "I have a conflict of interest with this paper that the portal did not catch"),
+            ]
+        ),
+        default="cannot",
+        validators=[Optional()],
+    )
+
+
 class ExtraReviewForm(FlaskForm):
     """The area chair asks the chairs for one more review of a paper."""
 

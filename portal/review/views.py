@@ -24,7 +24,7 @@ from portal.models import (
     Workshop,
 )
 from portal.review.blueprint import bp
-from portal.review.forms import CommentForm, DeclineForm, ExtraReviewForm, review_form_for
+from portal.review.forms import AreaChairDeclineForm, CommentForm, DeclineForm, ExtraReviewForm, review_form_for
 from portal.services import (
     accounts,
     area_chairs,
@@ -171,13 +171,19 @@ def paper(number: int) -> str:
     return _paper_page(number, CommentForm())
 
 
-def paper_page(number: int, *, extra_form: ExtraReviewForm) -> str:
-    """The paper's page with the area chair's extra-review form as posted (refused)."""
-    return _paper_page(number, CommentForm(), extra_form=extra_form)
+def paper_page(
+    number: int, *, extra_form: ExtraReviewForm | None = None, ac_decline_form: AreaChairDeclineForm | None = None
+) -> str:
+    """The paper's page with one of the area chair's forms as posted (refused): the extra review, or declining."""
+    return _paper_page(number, CommentForm(), extra_form=extra_form, ac_decline_form=ac_decline_form)
 
 
 def _paper_page(
-    number: int, comment_form: CommentForm, decline_form: DeclineForm | None = None, extra_form: ExtraReviewForm | None = None
+    number: int,
+    comment_form: CommentForm,
+    decline_form: DeclineForm | None = None,
+    extra_form: ExtraReviewForm | None = None,
+    ac_decline_form: AreaChairDeclineForm | None = None,
 ) -> str:
     """The paper's page; ``comment_form`` is the discussion's form (a refused one keeps its text and errors)."""
     ws = require_workshop()
@@ -219,6 +225,7 @@ def _paper_page(
         extra_form=extra_form or ExtraReviewForm(),
         button=ButtonForm(),
         decline_form=decline_form or DeclineForm(),
+        ac_decline_form=ac_decline_form or AreaChairDeclineForm(prefix="ac"),
         response=responses.response_of(sub) if permissions.can_read_response(user, sub, utcnow()) else None,
     )
 

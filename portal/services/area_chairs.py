@@ -9,9 +9,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from portal import permissions
+from portal import emails, permissions
 from portal.db import db, like_pattern, page_of, utcnow
-from portal.domain import Conflicted, DomainError
+from portal.domain import Conflicted, DomainError, InvalidTransition
 from portal.models import (
     AreaChairAssignment,
     AreaChairExclusion,
@@ -30,8 +30,9 @@ from portal.models import (
 )
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
-from portal.queries.conflicts import conflict_map, conflict_reasons
+from portal.queries.conflicts import DECLARED_BY_AREA_CHAIR, conflict_map, conflict_reasons
 from portal.services import audit, mail_templates
+from portal.services.assignments import declare_conflict
 from portal.urls import external_url
 
 CANDIDATES_PER_PAGE = 25
@@ -112,6 +113,53 @@ def set_area_chair(actor: User, ws: Workshop, sub: Submission, person: User | No
     return row
 
 
+def decline_area_chair(person: User, ws: Workshop, sub: Submission, reason: str, *, conflict: bool = False) -> None:
+    """The area chair gives the paper back before submitting its meta-review, with a reason the chairs read (issue
+    21.5, as a reviewer declines: ``services.assignments.decline_assignment``). The paper has no area chair then;
+    the chairs who handle it are told by mail, with a link to choose another, and later automatic runs leave the
+    pair out. A draft meta-review stays with the paper, for the chairs and the next area chair (as when a chair
+    replaces an area chair). ``conflict``: they declare a conflict of interest the portal missed; it is recorded as
+    a conflict (``DECLARED_BY_AREA_CHAIR``), so they no longer see the paper anywhere, and the chairs see it on the
+    conflicts page (and may lift it)."""
+    row = area_chair_of(sub)
+    if row is None or row.area_chair_id != person.id:
+        raise InvalidTransition("You are not the area chair of this paper (any more).")
+    # Conditional on the moment of the change, not on what was read: a meta-review submitted in between stays, and
+    # so does the area chair who wrote it.
+    submitted = sa.exists().where(MetaReview.submission_id == sub.id, MetaReview.submitted_at.is_not(None))
+    gone = db.session.execute(
+        sa.delete(AreaChairAssignment)
+        .where(AreaChairAssignment.id == row.id, AreaChairAssignment.area_chair_id == person.id, ~submitted)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not gone:
+        raise InvalidTransition("Your meta-review of this paper is submitted: ask the chairs to take you off it.")
+    db.session.expunge(row)
+    permissions.forget_area_chairs()
+    exclude(person, sub.id, person.id, ExclusionReason.DECLINED, note=reason)
+    if conflict:
+        declare_conflict(person, sub, reason, DECLARED_BY_AREA_CHAIR)
+    what = "declared a conflict with" if conflict else "declined"
+    audit.record(person, "paper.area_chair", f"{person.name} (area chair) {what} #{sub.id}", submission=sub)
+    chairs = db.session.scalars(sa.select(User).where(User.is_chair).order_by(User.id)).all()
+    for chair in chairs:
+        if chair.id != person.id and permissions.can_chair_paper(chair, sub):
+            emails.queue(
+                kind="declined",
+                to=chair.email,
+                reply_to=person.email,
+                template="area_chair_declined",
+                subject=f"[{ws.label}] {person.name} {what} #{sub.id} as its area chair",
+                ws=ws,
+                sub=sub,
+                person=person,
+                reason=reason,
+                conflict=conflict,
+                picker=external_url("chair.pick_area_chair", number=sub.id),
+            )
+    db.session.flush()
+
+
 def loads() -> Counter[int]:
     """How many papers each area chair oversees."""
     return Counter(
@@ -130,6 +178,7 @@ class Candidate:
     common_topics: int
     conflict: list[str]
     current: bool
+    excluded: AreaChairExclusion | None = None  # left out of automatic runs (a chair took them off, they declined)
 
 
 @dataclass
@@ -177,6 +226,14 @@ def picker(sub: Submission, *, q: str = "", page: int = 1, show_conflicted: bool
     page, pages = page_of(total, CANDIDATES_PER_PAGE, page)
     chosen = wanted[(page - 1) * CANDIDATES_PER_PAGE : page * CANDIDATES_PER_PAGE]
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_([u.id for u in chosen])))}
+    left_out = {
+        x.area_chair_id: x
+        for x in db.session.scalars(
+            sa.select(AreaChairExclusion).where(
+                AreaChairExclusion.submission_id == sub.id, AreaChairExclusion.area_chair_id.in_(list(users))
+            )
+        )
+    }
     rows = [
         Candidate(
             user=users[u.id],
@@ -184,6 +241,7 @@ def picker(sub: Submission, *, q: str = "", page: int = 1, show_conflicted: bool
             common_topics=common[u.id],
             conflict=conflicts.get(u.id, []),
             current=current is not None and current.area_chair_id == u.id,
+            excluded=left_out.get(u.id),
         )
         for u in chosen
     ]
@@ -401,8 +459,9 @@ def area_chair_paper_ids(ws: Workshop) -> list[int]:
 # --- pairs the automatic assignment leaves out (issue 22.5) ---------------------------------------------------
 
 
-def exclude(actor: User | None, sub_id: int, area_chair_id: int, reason: ExclusionReason) -> None:
-    """Leave the paper and the area chair out of every later automatic run (kept once; the latest reason stands)."""
+def exclude(actor: User | None, sub_id: int, area_chair_id: int, reason: ExclusionReason, note: str = "") -> None:
+    """Leave the paper and the area chair out of every later automatic run (kept once; the latest reason and note
+    stand; ``note``: the area chair's reason for declining)."""
     row = db.session.scalar(
         sa.select(AreaChairExclusion).where(
             AreaChairExclusion.submission_id == sub_id, AreaChairExclusion.area_chair_id == area_chair_id
@@ -411,11 +470,15 @@ def exclude(actor: User | None, sub_id: int, area_chair_id: int, reason: Exclusi
     if row is None:
         db.session.add(
             AreaChairExclusion(
-                submission_id=sub_id, area_chair_id=area_chair_id, reason=reason, created_by_id=actor.id if actor else None
+                submission_id=sub_id,
+                area_chair_id=area_chair_id,
+                reason=reason,
+                note=note[:500],
+                created_by_id=actor.id if actor else None,
             )
         )
     else:
-        row.reason = reason
+        row.reason, row.note = reason, note[:500]
     db.session.flush()
 
 

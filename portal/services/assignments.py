@@ -585,20 +585,7 @@ def decline_assignment(reviewer: User, ws: Workshop, sub: Submission, reason: st
     _remove(assignment, InvalidTransition("Your review of this paper is submitted: ask the chairs to remove you."))
     exclude(reviewer, sub.id, reviewer.id, ExclusionReason.DECLINED, note=reason)
     if conflict:
-        note = f"{DECLARED_BY_REVIEWER}{': ' + reason if reason else ''}"[:500]
-        override = db.session.scalar(
-            sa.select(ConflictOverride).where(
-                ConflictOverride.submission_id == sub.id, ConflictOverride.reviewer_id == reviewer.id
-            )
-        )
-        if override is None:
-            db.session.add(
-                ConflictOverride(
-                    submission_id=sub.id, reviewer_id=reviewer.id, conflicted=True, note=note, created_by_id=reviewer.id
-                )
-            )
-        else:
-            override.conflicted, override.note, override.created_by_id = True, note, reviewer.id
+        declare_conflict(reviewer, sub, reason, DECLARED_BY_REVIEWER)
     what = "declared a conflict with" if conflict else "declined"
     audit.record(reviewer, "assignment.decline", f"{reviewer.name} (Reviewer {ordinal}) {what} #{sub.id}", submission=sub)
     refresh_scores([sub.id])
@@ -618,6 +605,23 @@ def decline_assignment(reviewer: User, ws: Workshop, sub: Submission, reason: st
                 conflict=conflict,
                 assignments=external_url("chair.pick_reviewer", number=sub.id),
             )
+
+
+def declare_conflict(person: User, sub: Submission, reason: str, declared_by: str) -> None:
+    """``person`` (a reviewer or an area chair giving the paper back) declares a conflict of interest with ``sub``
+    the portal missed: recorded as a conflict (a ``ConflictOverride`` noted ``declared_by``, in their words), so
+    they no longer see the paper anywhere; the chairs see it on the conflicts page, and may lift it."""
+    note = f"{declared_by}{': ' + reason if reason else ''}"[:500]
+    override = db.session.scalar(
+        sa.select(ConflictOverride).where(ConflictOverride.submission_id == sub.id, ConflictOverride.reviewer_id == person.id)
+    )
+    if override is None:
+        db.session.add(
+            ConflictOverride(submission_id=sub.id, reviewer_id=person.id, conflicted=True, note=note, created_by_id=person.id)
+        )
+    else:
+        override.conflicted, override.note, override.created_by_id = True, note, person.id
+    db.session.flush()
 
 
 def _remove(assignment: ReviewAssignment, refused: DomainError) -> None:

@@ -244,6 +244,7 @@ def test_the_area_chairs_routes_answer_each_person_as_they_may(w: World, smtp: S
         ("POST", f"/review/papers/{n}/remind/{rita}", {}, matrix({"alma": 302}, 404)),
         ("POST", f"/review/papers/{n}/extra-review", {"reason": ""}, matrix({"alma": 422}, 404)),
         ("POST", f"/review/papers/{n}/meta-review", {"action": "submit"}, matrix({"alma": 422}, 404)),
+        ("POST", f"/review/papers/{n}/area-chair/decline", {"ac-reason": "x" * 501}, matrix({"alma": 422}, 404)),
         ("GET", "/chair/area-chairs", {}, matrix({"carla": 200}, 403)),
         ("GET", f"/chair/assignments/papers/{n}/area-chair", {}, matrix({"carla": 200}, 403)),
         ("POST", f"/chair/papers/{n}/area-chair", {"person": str(w.uid("alma"))}, matrix({"carla": 302}, 403)),
