@@ -405,34 +405,50 @@ def _reviewers_best(
     if not len(short):
         return edges
     points = np.array([BID_SCORES[v] for v in BID_VALUES] + [0.0], dtype=np.float32)
-    bid_row, bid_col = np.divmod(bid_cells, n_reviewers)
-    con_row, con_col = np.divmod(conflict_cells, n_reviewers)
-    edge_row, edge_col = np.searchsorted(paper_ids, edges.paper), np.searchsorted(reviewer_ids, edges.reviewer)
+    # Only the bids, conflicts and candidates of the short reviewers matter: picked out with one pass over each
+    # (a few hundred of 20,000 reviewers, against millions of bids), then looked up by a table of their columns.
+    is_short = np.zeros(n_reviewers, dtype=bool)
+    is_short[short] = True
+
+    def of_short(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        row, col = np.divmod(cells, n_reviewers)
+        which = np.flatnonzero(is_short[col])
+        return which, row[which], col[which]
+
+    bid_at, bid_row, bid_col = of_short(bid_cells)
+    short_codes = bid_codes[bid_at]
+    _, con_row, con_col = of_short(conflict_cells)
+    edge_col = np.searchsorted(reviewer_ids, edges.reviewer)
+    edge_at = np.flatnonzero(is_short[edge_col])
+    edge_row, edge_col = np.searchsorted(paper_ids, edges.paper[edge_at]), edge_col[edge_at]
+    place = np.full(n_reviewers, -1, dtype=np.int64)  # reviewer column -> its column in the block, or -1
     added: list[tuple[np.ndarray, ...]] = []
     for start in range(0, len(short), REVIEWERS_A_BLOCK):
         cols = short[start : start + REVIEWERS_A_BLOCK]
+        place[cols] = np.arange(len(cols))
         similarity = (texts[:n_papers] @ texts[n_papers + cols].T).toarray().astype(np.float32)
         common = paper_topics @ reviewer_topics[:, cols]
         affinity = common / np.maximum(paper_topic_count[:, None], 1)
         if weights.topics != 1.0:
             affinity *= weights.topics
-        at = np.searchsorted(cols, bid_col)
-        mine = (at < len(cols)) & (cols[np.minimum(at, len(cols) - 1)] == bid_col)
-        affinity[bid_row[mine], at[mine]] += weights.bid * points[bid_codes[mine].astype(np.intp)]
+        at = place[bid_col]
+        mine = at >= 0
+        affinity[bid_row[mine], at[mine]] += weights.bid * points[short_codes[mine].astype(np.intp)]
         affinity += similarity if weights.text == 1.0 else weights.text * similarity
         # Never a conflicted pair, a "not willing" one, or one already a candidate.
-        at_c = np.searchsorted(cols, con_col)
-        hit = (at_c < len(cols)) & (cols[np.minimum(at_c, len(cols) - 1)] == con_col)
+        at_c = place[con_col]
+        hit = at_c >= 0
         affinity[con_row[hit], at_c[hit]] = -np.inf
-        nw = mine & (bid_codes == NOT_WILLING)
+        nw = mine & (short_codes == NOT_WILLING)
         affinity[bid_row[nw], at[nw]] = -np.inf
-        at_e = np.searchsorted(cols, edge_col)
-        known = (at_e < len(cols)) & (cols[np.minimum(at_e, len(cols) - 1)] == edge_col)
+        at_e = place[edge_col]
+        known = at_e >= 0
         affinity[edge_row[known], at_e[known]] = -np.inf
+        place[cols] = -1
         for j, col in enumerate(cols.tolist()):
             need = int(min(want[col], n_papers) - have[col])
             column = affinity[:, j]
-            rows = np.argsort(-column, kind="stable")[:need]
+            rows = _largest(column, need)
             rows = rows[np.isfinite(column[rows])]
             code = _lookup(bid_cells, bid_codes, rows * n_reviewers + col)
             added.append(
@@ -471,6 +487,19 @@ def _reviewers_best(
         top_k=edges.top_k,
         approximate=edges.approximate,
     )
+
+
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` largest values, largest first (of equal values, the lower position first):
+    ``np.argsort(-values, kind="stable")[:k]``, but sorting only the values at or above the k-th largest (a
+    partition finds it), not all of them."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if k >= len(values):
+        return np.argsort(-values, kind="stable")
+    floor = np.partition(values, len(values) - k)[len(values) - k]
+    above = np.flatnonzero(values >= floor)
+    return above[np.argsort(-values[above], kind="stable")][:k]
 
 
 def _lookup(cells: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
