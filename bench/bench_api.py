@@ -31,6 +31,8 @@ LISTS = [
     ("chair@example.org", "/users"),
     ("chair@example.org", "/invitations"),
     ("chair@example.org", "/audit"),
+    ("chair@example.org", "/area-chairs"),
+    ("ac1@example.org", "/area-chair/papers"),
 ]
 
 

@@ -39,7 +39,7 @@ from portal.models import (
     ReviewAssignment,
     User,
 )
-from portal.services import accounts, assignment_lists, assignments, audit, console, decisions
+from portal.services import accounts, area_chairs, assignment_lists, assignments, audit, console, decisions, meta_reviews
 from portal.templating import workshop
 from portal.web import get_submission, me, require_workshop
 
@@ -167,6 +167,7 @@ class DecisionOut(Answer):
     reviews_missing: int
     mean: float | None
     letter_sent: bool
+    area_chair_recommendation: str | None = Field(description="its submitted meta-review's recommendation, by label")
     version: int = Field(description="the paper's ETag, for If-Match on PUT .../decision")
 
 
@@ -201,6 +202,7 @@ def decision_list(query: DecisionsQuery) -> Response:
     )
     table = decisions.decisions_table(ws, me(), q)
     rows = [r for r in table.rows if permissions.can_chair_paper(me(), r.sub)] if table.page == wanted else []
+    recommended = meta_reviews.recommendation_labels(ws, [r.sub.id for r in rows])
     items = [
         DecisionOut(
             number=r.sub.id,
@@ -212,6 +214,7 @@ def decision_list(query: DecisionsQuery) -> Response:
             reviews_missing=r.missing,
             mean=r.score.mean if r.score else None,
             letter_sent=r.sent,
+            area_chair_recommendation=recommended.get(r.sub.id),
             version=r.sub.version,
         )
         for r in rows
@@ -255,6 +258,7 @@ def decide(number: int, body: DecisionIn) -> Response:
         reviews_missing=0,
         mean=None,
         letter_sent=False,
+        area_chair_recommendation=None,
         version=sub.version,
     )
     return answer(out, etag=sub.version)
@@ -267,7 +271,10 @@ class JobOut(Answer):
     phase: str
     percent: int
     message: str | None = Field(description="when done: what it did")
-    proposal_id: int | None = Field(description="an automatic assignment's proposal, when done")
+    proposal_id: int | None = Field(
+        description="when done, the proposal it made: a reviewers' proposal (kind assignment, /proposals/{id}) or an "
+        "area chairs' one (kind area_chairs, /area-chair-proposals/{id})"
+    )
     error: str | None
     created_at: datetime
     finished_at: datetime | None
@@ -276,7 +283,8 @@ class JobOut(Answer):
 def _job_out(row: Job) -> JobOut:
     result = row.result or {}
     url = str(result.get("url") or "")
-    proposal = int(url.rsplit("/", 1)[1]) if row.kind == "assignment" and url.rsplit("/", 1)[-1].isdigit() else None
+    made = row.kind in ("assignment", "area_chairs") and url.rsplit("/", 1)[-1].isdigit()
+    proposal = int(url.rsplit("/", 1)[1]) if made else None
     return JobOut(
         id=row.id,
         kind=row.kind,
@@ -373,7 +381,7 @@ def send_letters(body: LettersIn) -> Response:
 
 @operation("/jobs/<int:job_id>", tag=TAG_ASSIGN, response=JobOut)
 def job(job_id: int) -> Response:
-    """A job you started (the automatic assignment, letters): its state and, when done, what it did."""
+    """A job you started (an automatic assignment of reviewers or area chairs, letters): its state and, when done, what it did."""
     require_workshop()
     _chair()
     row = db.session.get(Job, job_id)
@@ -664,6 +672,7 @@ class AssignmentsQuery(Strict):
 class PaperAssignments(Answer):
     number: int
     title: str
+    area_chair_id: int | None = Field(description="its area chair (null: none)")
     assignments: list[AssignmentOut]
 
 
@@ -690,8 +699,14 @@ def assignment_list(query: AssignmentsQuery) -> Response:
         ws, me(), assignment_lists.PaperQuery(q=query.q, topic=query.topic, show=query.show, page=wanted)
     )
     rows = found.rows if found.page == wanted else []
+    overseers = area_chairs.area_chairs_of([r.sub.id for r in rows])
     items = [
-        PaperAssignments(number=r.sub.id, title=r.sub.title, assignments=[_assignment_out(a) for a in r.assignments])
+        PaperAssignments(
+            number=r.sub.id,
+            title=r.sub.title,
+            area_chair_id=overseers[r.sub.id].id if r.sub.id in overseers else None,
+            assignments=[_assignment_out(a) for a in r.assignments],
+        )
         for r in rows  # (only papers the chair handles: the service leaves the others out, in SQL)
     ]
     following = _next(found.page, found.pages, len(rows))

@@ -429,7 +429,19 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 #: The order of the reference: what everyone reads, then each role's work in the order of the workshop.
-TAG_ORDER = ("Workshop", "Submissions", "Bids", "Reviews", "Assignments", "Decisions", "People", "Audit log", "Reference")
+TAG_ORDER = (
+    "Workshop",
+    "Submissions",
+    "Bids",
+    "Reviews",
+    "Area chairs",
+    "Assignments",
+    "Decisions",
+    "Mails",
+    "People",
+    "Audit log",
+    "Reference",
+)
 
 
 def _tag_order(tag: str) -> tuple[int, str]:
@@ -460,14 +472,14 @@ def openapi() -> dict[str, Any]:
                 if description:
                     item["description"] = description
                 params.append(item)
-        if op.if_match:
+        if op.if_match or 428 in op.errors:  # (428 without if_match: required once the record exists)
             params.append(
                 {
                     "name": "If-Match",
                     "in": "header",
-                    "required": True,
+                    "required": op.if_match,
                     "schema": {"type": "string"},
-                    "description": "the ETag of your last GET",
+                    "description": "the ETag of your last GET" + ("" if op.if_match else ", once the record exists"),
                 }
             )
         responses: dict[str, Any] = {}

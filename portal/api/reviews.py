@@ -19,7 +19,7 @@ from portal.db import db
 from portal.models import DiscussionComment, ReviewAssignment, ReviewState, Submission
 from portal.models.review_form import Audience, ReviewField
 from portal.permissions import chair_conflicted_ids
-from portal.services import discussion, review_form, reviews
+from portal.services import assignments, discussion, review_form, reviews
 from portal.web import get_submission, me, require_workshop
 
 TAG = "Reviews"
@@ -193,7 +193,7 @@ def _own(a: ReviewAssignment) -> Response:
 
 
 @operation(
-    "/submissions/<int:number>/review", "PUT", tag=TAG, response=OwnReviewOut, body=OwnReviewIn, etag=True, errors=(409, 412)
+    "/submissions/<int:number>/review", "PUT", tag=TAG, response=OwnReviewOut, body=OwnReviewIn, etag=True, errors=(409, 412, 428)
 )
 def save_review(number: int, body: OwnReviewIn) -> Response:
     """Save your review as a draft or submit it, with the form's checks and the page's sentences. Once it exists,
@@ -269,3 +269,20 @@ def post_comment(number: int, body: CommentIn) -> Response:
         refused_outcome(outcome)
     c: DiscussionComment = outcome.value  # type: ignore[assignment]
     return answer(CommentOut(id=c.id, author="You", body=c.body, created_at=c.created_at), 201)
+
+
+class DeclineIn(Strict):
+    reason: str = Field("", max_length=500, description="why, for the chairs (for a conflict: what it is)")
+    conflict: bool = Field(False, description="a conflict of interest the portal did not catch: recorded as one")
+
+
+@operation("/submissions/<int:number>/review/decline", "POST", tag=TAG, response=None, status=204, body=DeclineIn, errors=(409,))
+def decline(number: int, body: DeclineIn) -> Response:
+    """Give a paper you review back before your review is submitted (a draft goes), with a reason the chairs read;
+    they are told by mail and later automatic assignments leave the pair out."""
+    ws = require_workshop()
+    sub = get_submission(number, permissions.can_review)
+    outcome = work.attempt(lambda: assignments.decline_assignment(me(), ws, sub, body.reason, conflict=body.conflict))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return Response(status=204)

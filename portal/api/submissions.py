@@ -19,7 +19,7 @@ from portal.db import db, utcnow
 from portal.domain import DomainError
 from portal.extensions import limiter
 from portal.models import Submission, SubmissionState
-from portal.services import submissions
+from portal.services import responses, submissions
 from portal.services.submissions import AuthorInput, CheckedFile, Details, UploadRefused
 from portal.web import get_submission, me, require_workshop
 
@@ -366,3 +366,73 @@ def withdraw_submission(number: int) -> Response:
     if not outcome.ok:
         refused_outcome(outcome)
     return _one(get_submission(number))
+
+
+# --- the authors' response (issue 21.3) ---------------------------------------------------------------------
+
+
+class ResponseIn(Strict):
+    body: str = Field(max_length=responses.MAX_CHARACTERS, description="within the workshop's word limit")
+
+
+class ResponseOut(Answer):
+    number: int
+    body: str
+    words: int
+    word_limit: int
+    deadline: datetime | None = Field(description="the end of the response phase; the reviewers read it after")
+    updated_at: datetime
+    version: int = Field(description="its ETag, for If-Match on PUT")
+
+
+def _may_read_response(user: Any, sub: Submission) -> bool:
+    return permissions.can_read_response(user, sub, utcnow())
+
+
+def _response_out(sub: Submission) -> Response:
+    row = responses.response_of(sub)
+    if row is None:
+        abort(404)
+    ws = sub.workshop
+    out = ResponseOut(
+        number=sub.id,
+        body=row.body,
+        words=responses.words(row.body),
+        word_limit=ws.response_words,
+        deadline=ws.response_deadline,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+    return answer(out, etag=row.version)
+
+
+@operation("/submissions/<int:number>/response", tag=TAG, response=ResponseOut, etag=True)
+def author_response(number: int) -> Response:
+    """The authors' response to the paper's reviews: for its authors and the chairs who handle it, and for its
+    reviewers and area chair once the response deadline has passed (never who wrote it). 404 when there is none
+    you may read."""
+    require_workshop()
+    return _response_out(get_submission(number, _may_read_response))
+
+
+@operation(
+    "/submissions/<int:number>/response",
+    "PUT",
+    tag=TAG,
+    response=ResponseOut,
+    body=ResponseIn,
+    etag=True,
+    errors=(409, 412, 428),
+)
+def save_author_response(number: int, body: ResponseIn) -> Response:
+    """Write or change the paper's response while the response phase is open (any of its authors). Once it exists,
+    send ``If-Match`` with its ETag: a co-author's save since you read it is never overwritten (412)."""
+    require_workshop()
+    sub = _own(number)
+    existing = responses.response_of(sub)
+    version = if_match() if existing is not None else None
+    user = me()
+    outcome = work.attempt(lambda: responses.save_response(user, sub, body.body, version), show_deadline=True)
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return _response_out(get_submission(number))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from portal import emails, permissions
 from portal.db import db, like_pattern, page_of, utcnow
@@ -269,16 +270,18 @@ class Progress:
 def my_papers(user: User, ws: Workshop, now: datetime) -> list[Progress]:
     """The papers ``user`` oversees (those they may still see: not withdrawn, not conflicted), with their reviews'
     progress, in a fixed number of statements."""
-    subs = [
-        s
-        for s in db.session.scalars(
-            sa.select(Submission)
-            .join(AreaChairAssignment, AreaChairAssignment.submission_id == Submission.id)
-            .where(AreaChairAssignment.area_chair_id == user.id, Submission.workshop_id == ws.id)
-            .order_by(Submission.id)
-        )
-        if permissions.oversees(user, s)
-    ]
+    subs = permissions.overseen(
+        user,
+        list(
+            db.session.scalars(
+                sa.select(Submission)
+                .join(AreaChairAssignment, AreaChairAssignment.submission_id == Submission.id)
+                .where(AreaChairAssignment.area_chair_id == user.id, Submission.workshop_id == ws.id)
+                .order_by(Submission.id)
+                .options(selectinload(Submission.authors))
+            )
+        ),
+    )
     ids = [s.id for s in subs]
     if not ids:
         return []

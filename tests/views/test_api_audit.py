@@ -6,9 +6,15 @@ change, and without it it must not); every answer is searched for what that pers
 secrets: the papers' authors, the reviews, the discussion, who reviews); a route that names objects by id is asked
 again with ids that name nothing, and whoever may not know the object exists gets the very same answer, byte for
 byte. Here also every answer is validated against the OpenAPI description (``test_api.check``). A write carries
-an empty JSON object (``{}``): it shows what a bare request can do. "anon" sends no token."""
+an empty JSON object (``{}``): it shows what a bare request can do. "anon" sends no token.
+
+The API's world adds to the route audit's what its area-chair and response routes read (``build_api_world``):
+paper 1's submitted meta-review and its authors' response, the response deadline past; their words are secrets
+too (``MORE_SECRETS``)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask, url_for
@@ -16,7 +22,7 @@ from werkzeug.test import TestResponse
 
 from portal.api.core import spec_path
 from portal.db import db, utcnow
-from portal.models import ApiToken, User
+from portal.models import ApiToken, AuthorResponse, MetaReview, User, Workshop
 from portal.services import api_tokens
 from tests.conftest import SMTPRecorder
 from tests.views.test_api import check
@@ -27,6 +33,7 @@ from tests.views.test_route_audit import (
     REVIEWERS,
     ROLES,
     Database,
+    World,
     app,  # noqa: F401 (the audit's app: rate limits off)
     app_config,  # noqa: F401
     build_world,
@@ -35,6 +42,38 @@ from tests.views.test_route_audit import (
     url_args,
     when_missing,
 )
+
+META_FOR_AUTHORS = "Meta-review for the authors: the reviewers agree the speed-up is real."
+META_FOR_CHAIRS = "Confidential to the chairs: accept, the draft reviewer was late."
+RESPONSE = "Authors' response: we ran the eight-device experiment."
+#: What the API's world adds that some may not read: (texts, who may read them), as the route audit's SECRETS.
+MORE_SECRETS: list[tuple[list[str], set[str]]] = [
+    ([META_FOR_CHAIRS], {"area_chair", "chair"}),  # (the recommendation, and the note to the chairs)
+    ([META_FOR_AUTHORS], {*AUTHORS, "reviewer", "area_chair", "chair"}),  # the authors once the letter is sent
+    ([RESPONSE], {*AUTHORS, "reviewer", "drafting", "area_chair", "chair"}),  # its reviewers after the deadline
+]
+
+
+def build_api_world(app: Flask) -> World:  # noqa: F811
+    """The route audit's world, with paper 1's meta-review (submitted by its area chair) and its authors' response
+    (the response deadline past: its reviewers read it)."""
+    world = build_world(app)
+    with app.app_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        ws.response_opens_at, ws.response_deadline = utcnow() - timedelta(days=5), utcnow() - timedelta(days=1)
+        answers = {"recommendation": 2, "metareview": META_FOR_AUTHORS, "confidential": META_FOR_CHAIRS}
+        db.session.add_all(
+            [
+                MetaReview(submission_id=world.p1, author_id=world.users["area_chair"], answers=answers, submitted_at=utcnow()),
+                AuthorResponse(submission_id=world.p1, body=RESPONSE, updated_by_id=world.users["author"]),
+            ]
+        )
+        db.session.commit()
+    return world
+
+
+def more_leaks(seen: bytes, role: str) -> list[str]:
+    return [t for texts, allowed in MORE_SECRETS if role not in allowed for t in texts if t.encode() in seen]
 
 
 def tokened(outcome: str, **roles: str) -> dict[str, str]:
@@ -99,6 +138,30 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.save_review", "PUT"): tokened("422"),  # {} gives no answers
     ("api.discussion_list", "GET"): tokened("404", reviewer="ok", drafting="403", chair="ok", area_chair="ok"),
     ("api.post_comment", "POST"): tokened("422"),  # {} says nothing
+    # a reviewer gives paper 1 back: the one with a draft may (and does); the one who submitted, refused in words
+    ("api.decline", "POST"): tokened("404", reviewer="409", drafting="ok!"),
+    # the authors' response: its authors write it ({} has no text); its readers, the deadline past
+    ("api.author_response", "GET"): tokened(
+        "404", **dict.fromkeys(AUTHORS, "ok"), reviewer="ok", drafting="ok", area_chair="ok", chair="ok"
+    ),
+    ("api.save_author_response", "PUT"): tokened("422"),
+    # area chairs: the chairs' resources, then the area chair's own; paper 1's meta-review as each may read it
+    ("api.area_chair_list", "GET"): chairs("ok"),
+    ("api.set_area_chair_loads", "PUT"): tokened("422"),  # {} names no default maximum
+    ("api.set_paper_area_chair", "PUT"): tokened("422"),  # {} names nobody
+    ("api.clear_paper_area_chair", "DELETE"): chairs("ok!", chair_author="404"),
+    ("api.run_area_chair_assignment", "POST"): chairs("ok!"),
+    ("api.area_chair_proposal", "GET"): chairs("ok"),
+    ("api.apply_area_chair_proposal", "POST"): chairs("ok!"),
+    ("api.overseen_papers", "GET"): tokened("403", area_chair="ok"),
+    ("api.meta_review_form", "GET"): tokened("403", area_chair="ok", chair="ok", chair_author="ok"),
+    ("api.meta_review", "GET"): tokened("404", **dict.fromkeys(AUTHORS, "ok"), reviewer="ok", area_chair="ok", chair="ok"),
+    ("api.save_meta_review", "PUT"): tokened("422"),  # {} gives no answers
+    # the system mails' wording (the chairs')
+    ("api.mail_template_list", "GET"): chairs("ok"),
+    ("api.mail_template", "GET"): chairs("ok"),
+    ("api.save_mail_template", "PUT"): tokened("422"),  # {} has no subject
+    ("api.reset_mail_template", "DELETE"): chairs("ok"),  # the portal's text already: nothing to reset
 }
 
 
@@ -123,7 +186,7 @@ def test_the_table_names_every_api_route_and_method(app: Flask) -> None:  # noqa
 
 
 def test_every_api_route_answers_each_role_as_the_table_says(app: Flask, smtp: SMTPRecorder) -> None:  # noqa: F811
-    world = build_world(app)
+    world = build_api_world(app)
     secrets: dict[str, str] = {}
     with app.app_context():
         for role, uid in world.users.items():
@@ -144,7 +207,7 @@ def test_every_api_route_answers_each_role_as_the_table_says(app: Flask, smtp: S
             problems.append(f"{method} {url} as {role}: 500 {type(exc).__name__}: {exc}")
             database.restore()
             return None
-        if found := leaks(response, role, SAME_LIST.get(endpoint, endpoint)):
+        if found := leaks(response, role, SAME_LIST.get(endpoint, endpoint)) + more_leaks(response.get_data(), role):
             problems.append(f"{method} {url} as {role} shows {found}")
         if "Set-Cookie" in response.headers:
             problems.append(f"{method} {url} as {role} sets a cookie")
@@ -165,6 +228,8 @@ def test_every_api_route_answers_each_role_as_the_table_says(app: Flask, smtp: S
                 args = url_args(world, rule)
                 if "role" in args:
                     args["role"] = "reviewer"  # (the pages' role argument is a speaker's; here a person's role)
+                if "kind" in args:
+                    args["kind"] = "assignment"  # (the pages' kind is a content kind; here a system mail's)
                 ids = {name: MISSING for name, value in args.items() if isinstance(value, int)}
                 urls = (url_for(rule.endpoint, **args), url_for(rule.endpoint, **args | ids) if ids else None)
             path = spec_path(rule.rule.removeprefix("/api/v1"))

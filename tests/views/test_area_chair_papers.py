@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.db import db, utcnow
-from portal.models import AreaChairAssignment, ExtraReviewRequest, Phase, ReviewAssignment, Workshop
+from portal.models import AreaChairAssignment, ExtraReviewRequest, Phase, ReviewAssignment, User, Workshop
+from portal.services import api_tokens
 from tests.conftest import SMTPRecorder, Worlds, text_of
 from tests.factories import login, make_user
 from tests.views.test_reviewing import PEOPLE, REX_COMMENT, REX_REVIEW, World, build, flashes, follow, post
@@ -139,6 +140,15 @@ def test_the_area_chair_reads_the_reviews_but_not_who_wrote_the_paper_and_a_conf
     assert refused.status_code == 404 and text_of(refused) == text_of(missing)
     assert ines.get(f"/review/papers/{w.n('p1')}/pdf").status_code == 404
     assert ines.get(f"/review/papers/{w.n('p2')}").status_code == 200
+    # Her home (and the API's list of it) has paper 2 only.
+    home = text_of(ines.get("/review/area-chair"))
+    assert "Memory Tokens for Endless Dialogue" in home and "Ring Attention" not in home and "1 paper;" in home
+    with w.app.app_context():
+        user = db.session.get(User, w.uid("ines"))
+        secret = api_tokens.create_token(user, user, name="t", scope="read")[1]
+        db.session.commit()
+    listed = w.app.test_client().get("/api/v1/area-chair/papers", headers={"Authorization": f"Bearer {secret}"})
+    assert [p["number"] for p in listed.get_json()["items"]] == [w.n("p2")]
 
 
 def review_deadline_passed(w: World) -> None:
