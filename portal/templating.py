@@ -14,6 +14,7 @@ from portal.db import db, utcnow
 from portal.markdown import render_markdown
 from portal.models import AOE_ZONE, Workshop
 from portal.queries import current_workshop
+from portal.urls import web_link
 
 # Colours for initials avatars; each passes WCAG AA (4.5:1) against white text.
 AVATAR_COLOURS = ("#1d4e89", "#7a2e8c", "#0b6e4f", "#8a4b08", "#a4243b", "#2f4858", "#5b3f8c", "#35605a")
@@ -196,6 +197,7 @@ def init_app(app: Flask) -> None:
         slot=slot,
         time_range=format_time_range,
         long_day=long_day,
+        web_link=web_link,  # a stored address as a link's href only when it is a plain web address
     )
     app.jinja_env.globals.update(workshop=workshop)
     app.jinja_env.add_extension("jinja2.ext.do")

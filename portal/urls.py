@@ -23,6 +23,24 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def is_web_address(url: str | None) -> bool:
+    """``url`` is a plain web address another site's page may be linked by (``https://example.org/~ada``): http or
+    https, a host, no space or control character. Every link the portal makes from stored text (a homepage, a
+    sponsor's link, a video) asks this, on the way in and again on the way out (``web_link``)."""
+    if not url:
+        return False
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` when it may be a link's ``href`` (``is_web_address``), else None: a ``javascript:`` or ``data:``
+    address that reached the database another way (an old row, a content file) is shown as no link at all."""
+    return url if url and is_web_address(url) else None
+
+
 def client_ip() -> str:
     """The client's address (behind a configured proxy, ProxyFix has already put the real one here)."""
     return (request.remote_addr or "unknown")[:64]

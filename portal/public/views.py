@@ -24,7 +24,7 @@ from portal.models import (
     Workshop,
 )
 from portal.public.blueprint import bp
-from portal.urls import external_url
+from portal.urls import external_url, web_link
 from portal.web import require_workshop, send_stored
 
 
@@ -72,7 +72,7 @@ def _person(p: Person) -> dict[str, Any]:
     data: dict[str, Any] = {"@type": "Person", "name": p.name}
     if p.affiliations:
         data["affiliation"] = [{"@type": "Organization", "name": a} for a in p.affiliations]
-    if p.homepage:
+    if web_link(p.homepage):
         data["url"] = p.homepage
     if p.photo_id:
         data["image"] = external_url("public.photo", person_id=p.id, size=192, v=p.photo_id)
@@ -125,7 +125,7 @@ def event_data(ws: Workshop, day: date | None, sponsors: list[tuple[str, list[Sp
     shown = [s for _, group in sponsors for s in group]
     if shown:
         data["sponsor"] = [
-            {"@type": "Organization", "name": s.shown_name, **({"url": s.website} if s.website else {})} for s in shown
+            {"@type": "Organization", "name": s.shown_name, **({"url": s.website} if web_link(s.website) else {})} for s in shown
         ]
     return data
 

@@ -30,6 +30,7 @@ from portal.models import (
     Topic,
     Workshop,
 )
+from portal.urls import is_web_address
 
 
 class ContentError(DomainError):
@@ -152,6 +153,14 @@ def _aware(value: Any, zone: ZoneInfo, where: str) -> datetime:
     raise ContentError(f"{where}: 'at' must be a TOML date or date-time, not {value!r}")
 
 
+def _web_address(value: Any, where: str) -> str:
+    """A homepage: empty, or a plain web address (never a ``javascript:`` or ``data:`` link on the public site)."""
+    text = _text(value)
+    if text and not is_web_address(text):
+        raise ContentError(f"{where}: homepage {text[:80]!r} is not a web address starting with https:// or http://")
+    return text
+
+
 def _person_key(item: dict[str, Any]) -> str:
     role = _enum(PersonRole, item["role"], f"person {item.get('slug')}")
     return f"{role.value} {_text(item['slug'])}"
@@ -244,7 +253,7 @@ def load_content(data: dict[str, Any], *, is_demo: bool | None = None) -> tuple[
             "position": pos,
             "name": _text(i["name"]),
             "affiliation": _text(i.get("affiliation")),
-            "homepage": _text(i.get("homepage")),
+            "homepage": _web_address(i.get("homepage"), f"person {i.get('slug')}"),
             "bio": _text(i.get("bio")),
         },
         make=Person,

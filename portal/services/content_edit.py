@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -40,6 +39,7 @@ from portal.models.user import user_topic
 from portal.services import audit
 from portal.services.settings import DEADLINE_LABELS
 from portal.services.sponsors import forget_files
+from portal.urls import is_web_address
 
 Direction = Literal["up", "down"]
 
@@ -72,8 +72,7 @@ def homepage_problem(url: str) -> str | None:
     """Why ``url`` cannot be a person's homepage, or None when it is a plain http(s) web address."""
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+    if not is_web_address(url):
         return "Give a web address that starts with https:// (or http://), like https://example.org/~ada."
     return None
 

@@ -491,7 +491,10 @@ def calendar(ws: Workshop, items: list[ProgramItem]) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", item.start.astimezone(UTC))
         event.add("dtend", max(item.end, item.start).astimezone(UTC))  # (an item past its session's end: warned)
-        kind = "" if item.display_title == item.kind.label else f"{item.kind.label}: "
+        # "Keynote: Long memories"; a title that says its kind already ("Panel: Evaluation") is not prefixed again.
+        label = item.kind.label
+        named = item.display_title == label or item.display_title.casefold().startswith(f"{label}:".casefold())
+        kind = "" if named else f"{label}: "
         event.add("summary", f"{kind}{item.display_title} ({ws.label})")
         location = ", ".join(x for x in (item.session.room, ws.venue) if x)
         if location:

@@ -13,6 +13,7 @@ from portal.domain import DomainError
 from portal.models import OutgoingEmail, SponsorInquiry, SponsorState, SponsorTier, StoredFile, User, Workshop
 from portal.services import audit
 from portal.storage import storage, track_new
+from portal.urls import is_web_address
 
 
 def submit_inquiry(
@@ -91,7 +92,7 @@ def follow_up(
     needs a tier, the site shows it; a logo is checked and re-encoded (``images.fit``) before it is stored."""
     if data.state == SponsorState.CONFIRMED and data.tier is None:
         raise DomainError("Choose the tier the site shows a confirmed sponsor under.")
-    if data.website and not data.website.lower().startswith(("https://", "http://")):
+    if data.website and not is_web_address(data.website):
         raise DomainError("The sponsor's link must be a web address starting with https:// or http://.")
     changed = []
     for name, value in asdict(data).items():

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -40,7 +39,7 @@ from portal.pdfcheck import Identity, PdfReport, check_pdf
 from portal.services import audit, mail_templates
 from portal.services import identities as people
 from portal.storage import storage, track_new
-from portal.urls import external_url
+from portal.urls import external_url, is_web_address
 
 MAX_AUTHORS = 50
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -716,8 +715,7 @@ def check_material(ws: Workshop, sub: Submission, data: bytes, filename: str, wh
 
 
 def video_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+    if not is_web_address(url):
         return "Give the video's web address, starting with https:// (or http://)."
     return None
 

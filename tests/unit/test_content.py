@@ -233,10 +233,28 @@ def _date_as_string(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _homepage(url: str) -> Any:
+    def edit(data: dict[str, Any]) -> dict[str, Any]:
+        data["people"][0]["homepage"] = url
+        return data
+
+    return edit
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
         (lambda d: _without(d, "workshop"), "the file has no [workshop] table"),
+        (
+            _homepage("javascript:alert(document.cookie)"),
+            "person yejin-choi: homepage 'javascript:alert(document.cookie)' is not a web address starting with "
+            "https:// or http://",
+        ),
+        (
+            _homepage("data:text/html,<script>alert(1)</script>"),
+            "person yejin-choi: homepage 'data:text/html,<script>alert(1)</script>' is not a web address starting "
+            "with https:// or http://",
+        ),
         (_no_contact, "[workshop] lacks contact_email"),
         (_bad_role, "person yejin-choi: 'keynote' is not one of speaker, panelist, organizer, steering"),
         (_bad_zone, "unknown time zone 'Mars/Olympus_Mons'"),
@@ -246,6 +264,8 @@ def _date_as_string(data: dict[str, Any]) -> dict[str, Any]:
     ],
     ids=[
         "no-workshop",
+        "javascript-homepage",
+        "data-homepage",
         "no-contact-email",
         "unknown-role",
         "unknown-zone",

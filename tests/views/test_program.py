@@ -5,6 +5,7 @@ slot, and authors add a poster, slides and a video link."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar
+from markupsafe import escape
 
 from portal.db import db, utcnow
 from portal.domain import DomainError
@@ -26,6 +28,8 @@ from portal.models import (
     Presentation,
     ProgramItem,
     ProgramSession,
+    SponsorState,
+    SponsorTier,
     StoredFile,
     Submission,
     SubmissionType,
@@ -33,7 +37,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import decisions, program
+from portal.services import decisions, program, sponsors
 from portal.services import submissions as svc
 from tests.conftest import post_form, text_of
 from tests.factories import login, make_user
@@ -202,7 +206,7 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_the_visitor_sees_
     assert events == [
         ("Contributed talk: Attention that remembers (LongLLM 2024)", datetime(2027, 3, 28, 7, 0, tzinfo=UTC)),
         ("Contributed talk: Memory for long dialogues (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
-        ("Panel: Panel: evaluation (LongLLM 2024)", datetime(2027, 3, 28, 8, 0, tzinfo=UTC)),
+        ("Panel: evaluation (LongLLM 2024)", datetime(2027, 3, 28, 8, 0, tzinfo=UTC)),  # not "Panel: Panel: …"
     ]
 
 
@@ -737,3 +741,48 @@ def test_a_session_on_another_day_than_the_workshops_is_warned(app: Flask, world
     page = seen(chair.get("/chair/program"))
     assert "“Saturday” is on Saturday 27 March 2027, not on the workshop's days (Sunday 28 March 2027)." in page
     assert "“Sunday” is on" not in page
+
+
+@pytest.mark.parametrize(
+    "hostile", ["javascript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>", "https://exa\x01mple.org/"]
+)
+def test_an_address_that_is_no_web_address_is_never_a_link_wherever_it_came_from(
+    app: Flask, world: dict[str, int], hostile: str
+) -> None:
+    """A homepage, a sponsor's link and a video link that reached the database past the forms (an old row, a content
+    file of before, a script): the public pages show no link and the event data no url."""
+    (session_id,) = build(app, ("Morning", SUN, time(9), time(12), ""))
+    talk = add_item(
+        app, session_id, program.ItemInput(ItemKind.TALK, submission_id=world["oral"], speaker_author_id=world["ben_author"])
+    )
+    publish(app)
+    with app.app_context():
+        ws = db.session.scalar(sa.select(Workshop))
+        ws.starts_on = SUN
+        db.session.get(Person, world["speaker"]).homepage = hostile
+        db.session.get(Submission, world["oral"]).video_url = hostile
+        sponsor, _ = sponsors.submit_inquiry(
+            ws, name="Grace Hopper", organization="Compiler Labs", email="grace@example.org", interest="x", message="y"
+        )
+        sponsor.state, sponsor.tier, sponsor.website = SponsorState.CONFIRMED, SponsorTier.GOLD, hostile
+        db.session.commit()
+    visitor = app.test_client()
+    for url in ("/", "/speakers", "/sponsors/", "/accepted-papers", f"/program/{talk}"):
+        html = visitor.get(url).get_data(as_text=True)
+        assert f'href="{escape(hostile)}"' not in html, url
+    home = visitor.get("/").get_data(as_text=True)
+    assert "Compiler Labs" in home  # the sponsor is shown, by its name, without the link
+    event = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', home, re.S).group(1))  # type: ignore[union-attr]
+    assert [s.get("url") for s in event["sponsor"]] == [None]
+    # The forms refuse it too, with the field's message, and change nothing.
+    ann = signed_in(app, "ann@example.org")
+    with app.app_context():
+        sub = db.session.get(Submission, world["oral"])
+        sub.video_url = ""
+        db.session.commit()
+    page = post_form(
+        ann, f"/submissions/{world['oral']}/materials", {"video_url": hostile, "version": version(app, world["oral"])}
+    )
+    assert page.status_code == 422
+    with app.app_context():
+        assert db.session.get(Submission, world["oral"]).video_url == ""
