@@ -50,24 +50,34 @@ def save_meta_review(
     if letter_sent(sub):
         raise DomainError("The decision letter is sent: the meta-review is final.")
     row = meta_review_of(sub)
+    on_form = fields(ws)
     if row is None:
         row = MetaReview(submission_id=sub.id, author_id=actor.id, created_at=now)
         db.session.add(row)
     elif version != row.version:
+        if (
+            row.author_id == actor.id
+            and _kept(row.content() | {f.key: data.get(f.key) for f in on_form}) == _kept(row.content())
+            and (not submit or row.submitted)
+        ):  # these very answers are saved already, by this area chair (a double click, the same form sent twice)
+            return row
         raise ChangedMeanwhile(
             "The meta-review was saved (perhaps in another tab) after you opened it. Reload the page and make your change again."
         )
-    on_form = fields(ws)
     was_submitted = row.submitted
     review_form.check_answers(on_form, data, submit=submit or was_submitted, given=row.content())
-    row.answers = row.content() | {f.key: data.get(f.key) for f in on_form}
-    row.answers = {k: v for k, v in row.answers.items() if v not in (None, "", [])}
+    row.answers = _kept(row.content() | {f.key: data.get(f.key) for f in on_form})
     row.author_id, row.updated_at = actor.id, now
     if (submit or was_submitted) and row.submitted_at is None:
         row.submitted_at = now
         audit.record(actor, "review.meta", f"Submitted the meta-review of #{sub.id}", submission=sub)
     db.session.flush()
     return row
+
+
+def _kept(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers a meta-review keeps: those given (no empty ones)."""
+    return {k: v for k, v in answers.items() if v not in (None, "", [])}
 
 
 def audience(user: Any, sub: Submission) -> Audience | None:

@@ -62,6 +62,13 @@ def save_response(actor: User, sub: Submission, body: str, version: int | None, 
         row = AuthorResponse(submission_id=sub.id)
         db.session.add(row)
     elif version != row.version:
+        if body == row.body:  # this very text is saved already (a double click, the same form sent twice): done
+            return row
+        if row.updated_by_id == actor.id:  # (not "a co-author": the author's own other tab or earlier post)
+            raise ChangedMeanwhile(
+                "You saved the response (perhaps in another tab or window) after you opened this page. That text is "
+                "shown below; this one is still in the box. Merge the two and save again."
+            )
         raise ChangedMeanwhile(
             f"A co-author ({row.updated_by.name if row.updated_by else 'someone'}) saved the response after you opened "
             "it. Their text is shown below; yours is still in the box. Merge the two and save again."

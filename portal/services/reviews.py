@@ -47,16 +47,21 @@ def save_review(
     if not reviewing_open(ws, now):
         raise DeadlinePassed("Reviewing is closed.", ws.review_deadline)
     review = assignment.review
+    on_form = review_form.fields(ws)
     if review is None:
         review = Review(assignment=assignment, created_at=now)
         db.session.add(review)
     elif version != review.version:  # None: the form was opened before this review existed
+        given = review.content()
+        if all(data.get(f.key) == given.get(f.key) for f in on_form) and (
+            not submit or review.state == ReviewState.SUBMITTED
+        ):  # these very answers are saved already (a double click, the same form sent twice): done
+            return review
         raise ChangedMeanwhile(
             "This review was saved (perhaps in another tab) after you opened it. Reload the page to see the latest "
             "text, then make your change again."
         )
     was_submitted = review.state == ReviewState.SUBMITTED
-    on_form = review_form.fields(ws)
     review_form.check_answers(on_form, data, submit=submit or was_submitted, given=review.content())
     # The answers to the fields on the form replace theirs; those of retired fields stay as they were given.
     review.set_content(review.content() | {f.key: data.get(f.key) for f in on_form})

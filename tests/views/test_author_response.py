@@ -100,6 +100,27 @@ def test_the_authors_read_the_reviews_for_them_and_write_one_response_together(w
     assert RESPONSE in text_of(carla.get(f"/chair/papers/{w.n('p1')}"))
 
 
+def test_the_same_response_sent_twice_is_saved_once_and_an_authors_own_other_tab_is_not_called_a_co_author(
+    w: World,
+) -> None:
+    phase(w, opens=timedelta(hours=-1), closes=timedelta(days=2))
+    ada = sign_in(w, "ada")
+    form = form_with(ada.get(f"/submissions/{w.n('p1')}"), "body") | {"body": RESPONSE}
+    url = f"/submissions/{w.n('p1')}/response"
+    first, second = ada.post(url, data=form), ada.post(url, data=form)  # a double click: the same form twice
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert "Your response is saved. The reviewers read it after the response deadline." in flashes(follow(ada, second))
+    assert stored(w) == [(w.n("p1"), RESPONSE)]
+    with w.app.app_context():
+        assert db.session.scalars(sa.select(AuthorResponse.version)).all() == [1]  # saved once
+    # The same (stale) form with another text: refused, and it was Ada herself, not a co-author, who saved since.
+    clash = ada.post(url, data=form | {"body": "A second thought."})
+    assert clash.status_code == 409
+    assert "You saved the response (perhaps in another tab or window) after you opened this page." in text_of(clash)
+    assert "co-author" not in text_of(clash).split("Your response to the reviewers")[0]
+    assert stored(w) == [(w.n("p1"), RESPONSE)]
+
+
 def test_a_response_over_the_word_limit_is_refused_with_the_count(w: World) -> None:
     phase(w, opens=timedelta(hours=-1), closes=timedelta(days=2), words=10)
     ada = sign_in(w, "ada")

@@ -55,6 +55,24 @@ def test_the_area_chair_writes_a_draft_then_submits_and_a_required_field_is_aske
     assert f"submitted the meta-review of #{w.n('p1')}" in text_of(alma.get("/review/area-chair"))
 
 
+def test_a_meta_review_sent_twice_is_saved_once_and_a_stale_change_is_still_refused(w: World) -> None:
+    alma = sign_in(w, "alma")
+    url = f"/review/papers/{w.n('p1')}/meta-review"
+    data = form_with(alma.get(url), "metareview") | {"metareview": META, "recommendation": "2", "action": "submit"}
+
+    first, second = alma.post(url, data=data), alma.post(url, data=data)  # a double click on "Submit"
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert flashes(follow(alma, second))[0].startswith("Your meta-review is submitted")
+    assert stored(w) == [(w.n("p1"), {"metareview": META, "recommendation": 2}, True)]
+    with w.app.app_context():
+        assert db.session.scalars(sa.select(MetaReview.version)).all() == [1]  # saved once
+    stale = alma.post(url, data=data | {"metareview": "Another summary."})
+    assert stale.status_code == 422
+    assert "The meta-review was saved (perhaps in another tab) after you opened it." in text_of(stale)
+    assert stored(w) == [(w.n("p1"), {"metareview": META, "recommendation": 2}, True)]
+
+
 @pytest.mark.parametrize("key", ["rex", "rita", "carla", "ines", "ada"])
 def test_only_the_area_chair_writes_it(w: World, key: str) -> None:
     other = sign_in(w, key)

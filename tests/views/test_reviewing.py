@@ -710,6 +710,26 @@ def review_row(world: World, paper: str, reviewer: str) -> tuple[str, int | None
         return None if r is None else (r.state.value, r.recommendation, r.confidence, r.summary, len(r.history))
 
 
+def test_a_review_sent_twice_is_saved_once_and_a_stale_change_is_still_refused(world: World) -> None:
+    rita = signed_in(world, "rita")
+    n = world.n("p1")
+    url = f"/review/papers/{n}/review"
+    form = form_with(rita.get(url), "version")
+    data = form | {"action": "submit", "recommendation": "2", "confidence": "4", "summary": "Rita's own summary."}
+
+    first, second = rita.post(url, data=data), rita.post(url, data=data)  # a double click on "Submit"
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    # (each post flashed its message; the browser shows the page the second leads to)
+    assert set(flashes(follow(rita, second))) == {"Your review is submitted. You can now read the other reviews of this paper."}
+    assert review_row(world, "p1", "rita") == ("submitted", 2, 4, "Rita's own summary.", 1)  # one version in history
+    # The same stale form with other answers is refused, as before: nothing is overwritten.
+    stale = rita.post(url, data=data | {"summary": "Another summary."})
+    assert stale.status_code == 422
+    assert "This review was saved (perhaps in another tab) after you opened it." in text_of(stale)
+    assert review_row(world, "p1", "rita") == ("submitted", 2, 4, "Rita's own summary.", 1)
+
+
 def test_review_draft_needs_no_recommendation_but_submitting_does(world: World) -> None:
     rita = signed_in(world, "rita")
     n = world.n("p1")
