@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, expect
 
@@ -189,3 +190,39 @@ def test_submissions_tables_are_one_line_a_row_under_a_header_that_stays_at_1366
     # A short page: the footer sits at the foot of the window, nothing under it.
     page.goto("/account/password")
     assert page.evaluate(FOOTER_JS) == {"band": 0, "bottom": LAPTOP["height"]}
+
+
+def test_a_long_address_in_a_list_of_facts_breaks_instead_of_widening_the_page(
+    app: Flask, browser: Browser, live_server: str, phone: list[BrowserContext]
+) -> None:
+    """The facts of a sponsor's inquiry (``dl.facts``: a grid of names and values) with the sender's long address,
+    as the demo's sponsor has: at 390 px the value column wrapped the address no more and the page scrolled sideways
+    (found walking the demo; the sweep's sponsor wrote from grace@example.org)."""
+    from portal.models import Workshop
+    from portal.services import sponsors
+
+    with app.app_context():
+        make_user("chair@example.org", name="Carla Chair", roles=("chair",))
+        ws = db.session.scalar(sa.select(Workshop))
+        inquiry, _ = sponsors.submit_inquiry(
+            ws,
+            name="Priya Raman",
+            organization="Longwave Compute",
+            email="partnerships.and.sponsoring@longwave-compute.example.org",
+            interest="compute",
+            message="Compute credits for participants.",
+        )
+        db.session.commit()
+        inquiry_id = inquiry.id
+    context = browser.new_context(base_url=live_server, viewport=PHONE, locale="en-US", timezone_id="UTC")
+    phone.append(context)
+    page = context.new_page()
+    page.goto("/auth/login")
+    page.get_by_label("Email", exact=True).fill("chair@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r".*/auth/login"))
+    page.goto(f"/chair/sponsors/{inquiry_id}")
+    expect(page.get_by_role("link", name="partnerships.and.sponsoring@longwave-compute.example.org")).to_be_visible()
+    seen = page.evaluate(OVERFLOW_JS)
+    assert seen["scroll"] <= seen["width"], seen["widest"]
