@@ -170,6 +170,9 @@ def own_pg_database(suffix: str = "") -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database: a commit need not wait for its write-ahead log to reach the disk (what another
+        # session sees after a commit is the same; only a crash of the server could lose the last commits).
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = base.set(database=name).render_as_string(hide_password=False)
     _migrate(url)
     yield url
@@ -191,15 +194,19 @@ _cleaners: dict[str, tuple[sa.Engine, str]] = {}
 
 def _truncate_all(url: str) -> None:
     """Empty every table and restart every id sequence. DELETE, children first, is about 15 times faster than
-    TRUNCATE on these small tables (20 ms against 300 ms a test: TRUNCATE recreates each table's files)."""
+    TRUNCATE on these small tables (20 ms against 300 ms a test: TRUNCATE recreates each table's files). The
+    sequences are put back with one ``setval`` each, in one SELECT: ``ALTER SEQUENCE ... RESTART`` also gives each
+    sequence a new file, 40 of the 50 ms the 35 of them took a test (the next id is the start value either way)."""
     if url not in _cleaners:
         engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
         with engine.connect() as conn:
-            sequences = conn.scalars(
-                sa.text("SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'")
+            sequences = conn.execute(
+                sa.text("SELECT sequencename, start_value FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")
             ).all()
         statements = [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]  # noqa: S608 - our table names
-        statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+        if sequences:
+            restarts = ", ".join(f"setval('public.\"{name}\"', {int(start)}, false)" for name, start in sequences)
+            statements.append(f"SELECT {restarts}")
         _cleaners[url] = (engine, "; ".join(statements))
     engine, statement = _cleaners[url]
     with engine.begin() as conn:
