@@ -226,3 +226,37 @@ def test_a_long_address_in_a_list_of_facts_breaks_instead_of_widening_the_page(
     expect(page.get_by_role("link", name="partnerships.and.sponsoring@longwave-compute.example.org")).to_be_visible()
     seen = page.evaluate(OVERFLOW_JS)
     assert seen["scroll"] <= seen["width"], seen["widest"]
+
+
+def test_a_name_longer_than_the_line_in_a_list_of_choices_breaks_instead_of_widening_the_page(
+    app: Flask, browser: Browser, live_server: str, phone: list[BrowserContext]
+) -> None:
+    """A keynote's form lists the site's people as checkboxes: a speaker whose name a chair typed without spaces
+    (200 characters) made the page 1,500 px wide on a phone and on a laptop alike."""
+    from datetime import date, time
+
+    from portal.models import Person, PersonRole, User, Workshop
+    from portal.services import program
+
+    name = "Supercalifragilisticexpialidocious" * 5
+    with app.app_context():
+        make_user("chair@example.org", name="Carla Chair", roles=("chair",))
+        ws = db.session.scalar(sa.select(Workshop))
+        chair = db.session.scalar(sa.select(User).where(User.email == "chair@example.org"))
+        ws.people.append(Person(role=PersonRole.SPEAKER, slug="long", position=99, name=name))
+        session = program.add_session(chair, ws, program.SessionInput("Keynotes", date(2027, 3, 28), time(9), time(10)))
+        db.session.commit()
+        url = f"/chair/program/sessions/{session.id}/new/keynote"
+    for viewport in (PHONE, LAPTOP):
+        context = browser.new_context(base_url=live_server, viewport=viewport, locale="en-US", timezone_id="UTC")
+        phone.append(context)
+        page = context.new_page()
+        page.goto("/auth/login")
+        page.get_by_label("Email", exact=True).fill("chair@example.org")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).not_to_have_url(re.compile(r".*/auth/login"))
+        page.goto(url)
+        expect(page.get_by_label(f"{name} (speaker)")).to_be_visible()
+        seen = page.evaluate(OVERFLOW_JS)
+        assert seen["scroll"] <= seen["width"], (viewport, seen["widest"])
