@@ -15,7 +15,7 @@ from flask import Response, abort
 from pydantic import Field
 
 from portal import jobs, permissions, work
-from portal.api.chairs import JobOut, _chair, _next, _page, _started
+from portal.api.chairs import JobOut, _chair, _on_page, _page, _started
 from portal.api.core import (
     Answer,
     Paging,
@@ -90,7 +90,7 @@ def _area_chairs(query: AreaChairsQuery) -> Response:
     found = [r for r in rows if not wanted or wanted in r.user.name.casefold() or wanted in r.user.email]
     asked = _page(query.cursor)
     current, pages = page_of(len(found), PER_PAGE, asked)
-    shown = found[(current - 1) * PER_PAGE : current * PER_PAGE] if current == asked else []
+    shown, following = _on_page(asked, current, pages, found[(current - 1) * PER_PAGE : current * PER_PAGE])
     share = area_chair_assignment.even_share(ws)
     without = db.session.scalar(
         sa.select(sa.func.count())
@@ -127,7 +127,7 @@ def _area_chairs(query: AreaChairsQuery) -> Response:
             default_min_load=ws.ac_default_min_load or 0,
             even_share=share,
             without=int(without or 0),
-            next_cursor=_next(current, pages, len(shown)),
+            next_cursor=following,
         )
     )
 

@@ -7,8 +7,9 @@ order; their cursor is the next page."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, url_for
@@ -44,6 +45,8 @@ from portal.templating import workshop
 from portal.web import get_submission, me, require_workshop
 
 TAG_DECISIONS, TAG_PEOPLE, TAG_AUDIT, TAG_ASSIGN = "Decisions", "People", "Audit log", "Assignments"
+T = TypeVar("T")
+M = TypeVar("M")
 
 
 def _chair() -> None:
@@ -51,13 +54,31 @@ def _chair() -> None:
         refuse(403, "This is for the chairs.")
 
 
+# The lists the pages show a page at a time: the cursor is the page number. A service given a page past the last
+# answers the last (as the pages do); the API answers an empty page then, so a stale cursor never repeats rows.
+
+
 def _page(cursor: str | None) -> int:
     after = decode_cursor(cursor)
     return int(after[0]) if after else 1
 
 
-def _next(page: int, pages: int, shown: int) -> str | None:
-    return encode_cursor(page + 1) if shown and page < pages else None
+def _on_page(wanted: int, page: int, pages: int, rows: Sequence[T]) -> tuple[list[T], str | None]:
+    """The rows of the page ``wanted`` (none when the service answered another ``page``) and the next cursor."""
+    shown = list(rows) if page == wanted else []
+    return shown, (encode_cursor(page + 1) if shown and page < pages else None)
+
+
+def _paged(stmt: sa.Select[tuple[M]], order: tuple[Any, ...], cursor: str | None) -> tuple[list[M], int, str | None]:
+    """A page of ``stmt`` in ``order`` as the members and invitations pages page it (``MEMBERS_PER_PAGE``): its
+    rows, how many there are in all, and the next cursor."""
+    per_page = current_app.config["MEMBERS_PER_PAGE"]
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    wanted = _page(cursor)
+    page, pages = page_of(total, per_page, wanted)
+    rows = db.session.scalars(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all() if page == wanted else []
+    shown, following = _on_page(wanted, page, pages, rows)
+    return shown, total, following
 
 
 # --- the console's submissions table --------------------------------------------------------------------------
@@ -121,7 +142,7 @@ def paper_list(query: PapersQuery) -> Response:
         page=wanted,
     )
     table = console.submissions_table(ws, me(), q)
-    rows = table.rows if table.page == wanted else []
+    rows, following = _on_page(wanted, table.page, table.pages, table.rows)
     items = [
         PaperOut(
             number=r.sub.id,
@@ -140,7 +161,7 @@ def paper_list(query: PapersQuery) -> Response:
         )
         for r in rows
     ]
-    return answer(PaperList(items=items, total=table.total, next_cursor=_next(table.page, table.pages, len(rows))))
+    return answer(PaperList(items=items, total=table.total, next_cursor=following))
 
 
 # --- decisions ---------------------------------------------------------------------------------------------
@@ -201,7 +222,8 @@ def decision_list(query: DecisionsQuery) -> Response:
         page=wanted,
     )
     table = decisions.decisions_table(ws, me(), q)
-    rows = [r for r in table.rows if permissions.can_chair_paper(me(), r.sub)] if table.page == wanted else []
+    shown, following = _on_page(wanted, table.page, table.pages, table.rows)
+    rows = [r for r in shown if permissions.can_chair_paper(me(), r.sub)]
     recommended = meta_reviews.recommendation_labels(ws, [r.sub.id for r in rows])
     items = [
         DecisionOut(
@@ -219,9 +241,7 @@ def decision_list(query: DecisionsQuery) -> Response:
         )
         for r in rows
     ]
-    return answer(
-        DecisionList(items=items, total=table.total, counts=table.counts, next_cursor=_next(table.page, table.pages, len(rows)))
-    )
+    return answer(DecisionList(items=items, total=table.total, counts=table.counts, next_cursor=following))
 
 
 @operation(
@@ -338,7 +358,7 @@ def letter_list(query: LettersQuery) -> Response:
         refuse(422, "No such group of letters.", [ProblemItem(detail="Not a group of letters.", parameter="group")])
     wanted = _page(query.cursor)
     table = decisions.letters_table(me(), decisions.LetterQuery(group=query.group, state=query.state, page=wanted))
-    letters = table.letters if table.page == wanted else []
+    letters, following = _on_page(wanted, table.page, table.pages, table.letters)
     stale = set(table.stale)
     items = [
         LetterOut(
@@ -354,7 +374,6 @@ def letter_list(query: LettersQuery) -> Response:
         )
         for letter in letters
     ]
-    following = _next(table.page, table.pages, len(letters))
     return answer(LetterList(items=items, total=table.total, ready=table.ready, next_cursor=following))
 
 
@@ -434,16 +453,8 @@ def user_list(query: UsersQuery) -> Response:
         )
     if query.role:
         stmt = stmt.where(getattr(User, f"is_{query.role}"))
-    per_page = current_app.config["MEMBERS_PER_PAGE"]
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    wanted = _page(query.cursor)
-    page, pages = page_of(total, per_page, wanted)
-    rows = (
-        db.session.scalars(stmt.order_by(sa.func.lower(User.name), User.id).limit(per_page).offset((page - 1) * per_page)).all()
-        if page == wanted
-        else []
-    )
-    return answer(UserList(items=[_user_out(u) for u in rows], total=total, next_cursor=_next(page, pages, len(rows))))
+    rows, total, following = _paged(stmt, (sa.func.lower(User.name), User.id), query.cursor)
+    return answer(UserList(items=[_user_out(u) for u in rows], total=total, next_cursor=following))
 
 
 @operation("/users/<int:user_id>/roles/<any(reviewer, chair):role>", "PUT", tag=TAG_PEOPLE, response=UserOut, errors=(409,))
@@ -516,24 +527,14 @@ def invitation_list(query: InvitationsQuery) -> Response:
         )
     if query.state:
         stmt = stmt.where(Invitation.state == query.state)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    per_page = current_app.config["MEMBERS_PER_PAGE"]
-    wanted = _page(query.cursor)
-    page, pages = page_of(total, per_page, wanted)
-    rows = (
-        db.session.scalars(
-            stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(per_page).offset((page - 1) * per_page)
-        ).all()
-        if page == wanted
-        else []
-    )
+    rows, total, following = _paged(stmt, (Invitation.created_at.desc(), Invitation.id.desc()), query.cursor)
     counts = dict(db.session.execute(sa.select(Invitation.state, sa.func.count()).group_by(Invitation.state)).all())
     return answer(
         InvitationList(
             items=[_invitation_out(i) for i in rows],
             total=total,
             counts={s.value: counts.get(s, 0) for s in InvitationState},
-            next_cursor=_next(page, pages, len(rows)),
+            next_cursor=following,
         )
     )
 
@@ -636,7 +637,8 @@ def audit_log(query: AuditQuery) -> Response:
     _chair()
     wanted = _page(query.cursor)
     found = audit.events(me(), q=query.q, kind=query.kind, page=wanted)
-    rows: list[AuditEvent] = found.events if found.page == wanted else []
+    rows: list[AuditEvent]
+    rows, following = _on_page(wanted, found.page, found.pages, found.events)
     items = [
         AuditOut(
             id=e.id,
@@ -648,7 +650,7 @@ def audit_log(query: AuditQuery) -> Response:
         )
         for e in rows
     ]
-    return answer(AuditList(items=items, total=found.total, next_cursor=_next(found.page, found.pages, len(rows))))
+    return answer(AuditList(items=items, total=found.total, next_cursor=following))
 
 
 # --- assignments ----------------------------------------------------------------------------------------------
@@ -698,7 +700,7 @@ def assignment_list(query: AssignmentsQuery) -> Response:
     found = assignment_lists.paper_page(
         ws, me(), assignment_lists.PaperQuery(q=query.q, topic=query.topic, show=query.show, page=wanted)
     )
-    rows = found.rows if found.page == wanted else []
+    rows, following = _on_page(wanted, found.page, found.pages, found.rows)
     overseers = area_chairs.area_chairs_of([r.sub.id for r in rows])
     items = [
         PaperAssignments(
@@ -709,7 +711,6 @@ def assignment_list(query: AssignmentsQuery) -> Response:
         )
         for r in rows  # (only papers the chair handles: the service leaves the others out, in SQL)
     ]
-    following = _next(found.page, found.pages, len(rows))
     return answer(AssignmentList(items=items, total=found.total, short=found.short, next_cursor=following))
 
 
