@@ -32,7 +32,15 @@ from portal.api.core import (
 from portal.api.reviews import FieldOut, FormOut, _field_out
 from portal.db import db, page_of, utcnow
 from portal.domain import DomainError
-from portal.models import AreaChairAssignment, AreaChairProposal, Submission, SubmissionState, User
+from portal.models import (
+    AreaChairAssignment,
+    AreaChairProposal,
+    ExtraReviewRequest,
+    ReviewAssignment,
+    Submission,
+    SubmissionState,
+    User,
+)
 from portal.services import area_chair_assignment, area_chairs, assignment_lists, meta_reviews
 from portal.web import get_submission, me, require_workshop
 
@@ -267,7 +275,10 @@ def _ac_proposal(ac_proposal_id: int) -> AreaChairProposal:
 def area_chair_proposal(ac_proposal_id: int) -> Response:
     """An area-chair proposal: the area chair it gives each paper you handle, by paper number, and the papers it
     leaves without one."""
-    p = _ac_proposal(ac_proposal_id)
+    return _ac_proposal_out(_ac_proposal(ac_proposal_id))
+
+
+def _ac_proposal_out(p: AreaChairProposal) -> Response:
     handled = assignment_lists.handled_ids(require_workshop(), me())
     by_paper: dict[int, int] = {}
     for paper, person in p.result.get("pairs", []):
@@ -426,3 +437,138 @@ def save_meta_review(number: int, body: MetaReviewIn) -> Response:
     if not outcome.ok:
         refused_outcome(outcome)
     return _meta_out(ws, get_submission(number, permissions.oversees))
+
+
+# --- an area chair's other actions on a paper they oversee -------------------------------------------------
+
+
+class AreaChairDeclineIn(Strict):
+    reason: str = Field("", max_length=500, description="why, for the chairs (for a conflict: what it is)")
+    conflict: bool = Field(False, description="a conflict of interest the portal did not catch: recorded as one")
+
+
+@operation(
+    "/submissions/<int:number>/area-chair/decline",
+    "POST",
+    tag=TAG,
+    response=None,
+    status=204,
+    body=AreaChairDeclineIn,
+    errors=(409,),
+)
+def decline_area_chair(number: int, body: AreaChairDeclineIn) -> Response:
+    """Give a paper you oversee back before its meta-review is submitted, with a reason the chairs read; they are
+    mailed and later automatic runs leave the pair out."""
+    ws = require_workshop()
+    sub = get_submission(number, permissions.oversees)
+    outcome = work.attempt(lambda: area_chairs.decline_area_chair(me(), ws, sub, body.reason, conflict=body.conflict))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return Response(status=204)
+
+
+@operation("/submissions/<int:number>/reviewers/<int:ordinal>/remind", "POST", tag=TAG, response=None, status=204, errors=(409,))
+def remind_reviewer(number: int, ordinal: int) -> Response:
+    """Remind Reviewer N of a paper you oversee, whose review is not in, by mail (your address to reply to)."""
+    ws = require_workshop()
+    sub = get_submission(number, permissions.oversees)
+    assignment = db.session.scalar(
+        sa.select(ReviewAssignment).where(
+            ReviewAssignment.submission_id == sub.id,
+            ReviewAssignment.ordinal == ordinal,
+            ReviewAssignment.suspended_at.is_(None),
+        )
+    )
+    if assignment is None:
+        abort(404)
+    outcome = work.attempt(lambda: area_chairs.remind_reviewer(me(), ws, sub, assignment))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return Response(status=204)
+
+
+class ExtraReviewIn(Strict):
+    reason: str = Field(min_length=1, max_length=2_000, description="what expertise is missing (the chairs read it)")
+
+
+class ExtraReviewOut(Answer):
+    id: int
+    number: int
+    reason: str
+    requested_by_id: int | None = Field(description="the area chair who asked")
+    created_at: datetime
+    done: bool
+
+
+def _extra_out(row: ExtraReviewRequest) -> ExtraReviewOut:
+    return ExtraReviewOut(
+        id=row.id,
+        number=row.submission_id,
+        reason=row.reason,
+        requested_by_id=row.requested_by_id,
+        created_at=row.created_at,
+        done=row.resolved_at is not None,
+    )
+
+
+@operation(
+    "/submissions/<int:number>/extra-review-requests",
+    "POST",
+    tag=TAG,
+    response=ExtraReviewOut,
+    status=201,
+    body=ExtraReviewIn,
+    errors=(409,),
+)
+def ask_extra_review(number: int, body: ExtraReviewIn) -> Response:
+    """Ask the chairs for one more review of a paper you oversee (one open request a paper); they see it on the
+    paper's page and the console."""
+    sub = get_submission(number, permissions.oversees)
+    outcome = work.attempt(lambda: area_chairs.request_extra_review(me(), sub, body.reason))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(_extra_out(outcome.value), 201)  # type: ignore[arg-type]
+
+
+class ExtraReviewList(Answer):
+    items: list[ExtraReviewOut]
+    next_cursor: str | None
+
+
+@operation("/extra-review-requests", tag=TAG, response=ExtraReviewList, query=Paging)
+def extra_review_list(query: Paging) -> Response:
+    """The area chairs' open requests for an extra review of the papers you handle (chairs), oldest first, as on the
+    console."""
+    require_workshop()
+    _chair()
+    after = decode_cursor(query.cursor)
+    rows = area_chairs.open_requests(hidden=permissions.chair_conflicted_ids(me()))
+    if after is not None:
+        rows = rows[next((i + 1 for i, r in enumerate(rows) if r.id == int(after[0])), len(rows)) :]
+    shown, following = page(rows[: query.limit + 1], query.limit, lambda r: (r.id,))
+    return answer(ExtraReviewList(items=[_extra_out(r) for r in shown], next_cursor=following))
+
+
+@operation("/extra-review-requests/<int:request_id>/done", "POST", tag=TAG, response=ExtraReviewOut, errors=(409,))
+def resolve_extra_review(request_id: int) -> Response:
+    """Mark an area chair's request for an extra review done (a reviewer was added, or you decided not to)."""
+    require_workshop()
+    _chair()
+    row = db.session.get(ExtraReviewRequest, request_id)
+    if row is None:
+        abort(404)
+    get_submission(row.submission_id, permissions.can_chair_paper)
+    outcome = work.attempt(lambda: area_chairs.resolve_extra_review(me(), row))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(_extra_out(db.session.get(ExtraReviewRequest, request_id)))  # type: ignore[arg-type]
+
+
+@operation("/area-chair-proposals/<int:ac_proposal_id>/discard", "POST", tag=TAG, response=AreaChairProposalOut, errors=(409,))
+def discard_area_chair_proposal(ac_proposal_id: int) -> Response:
+    """Discard a draft area-chair proposal: nothing changes."""
+    p = _ac_proposal(ac_proposal_id)
+    outcome = work.attempt(lambda: area_chair_assignment.discard(me(), p))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return _ac_proposal_out(_ac_proposal(ac_proposal_id))

@@ -17,9 +17,12 @@ from portal import permissions
 from portal.db import db, utcnow
 from portal.models import (
     AreaChairAssignment,
+    AreaChairProposal,
     AuthorResponse,
     Decision,
+    MetaReview,
     Phase,
+    ProposalState,
     Review,
     ReviewAssignment,
     ReviewState,
@@ -119,6 +122,13 @@ def _area_chair_on_list(app: Flask, secret: str, number: int) -> int | None:
 
 def test_the_automatic_area_chair_assignment_is_a_job_whose_proposal_is_read_and_applied(demo: Flask, smtp: SMTPRecorder) -> None:
     secret = token(demo, CHAIR)
+    with demo.app_context():  # the crawl's draft proposal: discarded, it can no longer be applied
+        draft = db.session.scalar(sa.select(AreaChairProposal.id).where(AreaChairProposal.state == ProposalState.DRAFT))
+    url = f"/area-chair-proposals/{draft}"
+    _, discarded = call(demo, "POST", "/area-chair-proposals/{ac_proposal_id}/discard", secret, url + "/discard")
+    assert discarded["state"] == "discarded"
+    late = call(demo, "POST", "/area-chair-proposals/{ac_proposal_id}/apply", secret, url + "/apply")[1]
+    assert (late["status"], late["detail"]) == (409, "This proposal was applied or discarded already.")
     response, job = call(demo, "POST", "/area-chair-runs", secret, json={"mode": "fair", "balanced": True})
     assert response.status_code == 202 and response.headers["Location"] == f"/api/v1/jobs/{job['id']}"
     _, job = call(demo, "GET", "/jobs/{job_id}", secret, f"/jobs/{job['id']}")
@@ -317,3 +327,68 @@ def test_the_chairs_word_a_system_mail_and_reset_it(demo: Flask) -> None:
     assert (reset["subject"], reset["worded"]) == (mail_templates.REMINDER.subject, False)
     assert call(demo, "GET", path, secret, "/mail-templates/letters")[1]["status"] == 404
     assert call(demo, "GET", "/mail-templates", token(demo, AC))[1]["status"] == 403
+
+
+def test_an_area_chair_reminds_a_reviewer_asks_for_an_extra_review_and_declines_a_paper(demo: Flask, smtp: SMTPRecorder) -> None:
+    mine = token(demo, AC)
+    with demo.app_context():
+        ac = db.session.get(User, user_id(demo, AC))
+        first, second = sorted(_by_area_chair()[ac])[:2]
+        late = db.session.scalar(
+            sa.select(ReviewAssignment)
+            .where(ReviewAssignment.submission_id == first, ReviewAssignment.suspended_at.is_(None))
+            .order_by(ReviewAssignment.ordinal)
+        )
+        late.review.state, late.review.submitted_at = ReviewState.DRAFT, None  # (every review of the demo is in)
+        ordinal, late_email = late.ordinal, late.reviewer.email
+        db.session.execute(sa.delete(MetaReview).where(MetaReview.submission_id == second))
+        db.session.commit()
+    smtp.clear()
+    remind = f"/submissions/{first}/reviewers/{ordinal}/remind"
+    response, _ = call(demo, "POST", "/submissions/{number}/reviewers/{ordinal}/remind", mine, remind)
+    assert response.status_code == 204
+    [mail] = smtp.wait_for(1)
+    assert (mail["To"], mail["Subject"], mail["Reply-To"]) == (
+        late_email,
+        f"[LongLLM 2024] Reminder: your review of #{first}",
+        AC,
+    )
+    nobody = call(
+        demo, "POST", "/submissions/{number}/reviewers/{ordinal}/remind", mine, f"/submissions/{first}/reviewers/99/remind"
+    )
+    assert nobody[1]["status"] == 404
+
+    path, url = "/submissions/{number}/extra-review-requests", f"/submissions/{first}/extra-review-requests"
+    _, asked = call(demo, "POST", path, mine, url, json={"reason": "Nobody here knows ring attention."})
+    assert (asked["number"], asked["reason"], asked["done"]) == (first, "Nobody here knows ring attention.", False)
+    twice = call(demo, "POST", path, mine, url, json={"reason": "Again."})[1]
+    assert (twice["status"], twice["detail"]) == (
+        409,
+        "You have asked for an extra review of this paper already; the chairs have not yet marked it done.",
+    )
+    chair = token(demo, CHAIR)
+    _, open_ = call(demo, "GET", "/extra-review-requests", chair)
+    assert [(r["id"], r["requested_by_id"]) for r in open_["items"]][-1] == (asked["id"], user_id(demo, AC))
+    done_url = f"/extra-review-requests/{asked['id']}/done"
+    _, done = call(demo, "POST", "/extra-review-requests/{request_id}/done", chair, done_url)
+    assert done["done"] is True and asked["id"] not in [
+        r["id"] for r in call(demo, "GET", "/extra-review-requests", chair)[1]["items"]
+    ]
+    assert call(demo, "POST", path, mine, url, json={})[1]["status"] == 422
+
+    # A paper whose meta-review is in is not given back; one without is, and the chairs are told.
+    decline = "/submissions/{number}/area-chair/decline"
+    kept = call(demo, "POST", decline, mine, f"/submissions/{first}/area-chair/decline", json={})[1]
+    assert (kept["status"], kept["detail"]) == (
+        409,
+        "Your meta-review of this paper is submitted: ask the chairs to take you off it.",
+    )
+    smtp.clear()
+    response, _ = call(
+        demo, "POST", decline, mine, f"/submissions/{second}/area-chair/decline", json={"reason": "Too far from my field."}
+    )
+    assert response.status_code == 204
+    [told] = smtp.wait_for(1)
+    assert told["To"] == CHAIR and "Too far from my field." in told.get_body().get_content()
+    listed = call(demo, "GET", "/area-chair/papers", mine)[1]["items"]
+    assert second not in [p["number"] for p in listed] and first in [p["number"] for p in listed]

@@ -9,11 +9,12 @@ byte. Here also every answer is validated against the OpenAPI description (``tes
 an empty JSON object (``{}``): it shows what a bare request can do. "anon" sends no token.
 
 The API's world adds to the route audit's what its area-chair and response routes read (``build_api_world``):
-paper 1's submitted meta-review and its authors' response, the response deadline past; their words are secrets
-too (``MORE_SECRETS``)."""
+paper 1's submitted meta-review, its authors' response (the response deadline past) and its area chair's request for
+an extra review; their words are secrets too (``MORE_SECRETS``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from werkzeug.test import TestResponse
 
 from portal.api.core import spec_path
 from portal.db import db, utcnow
-from portal.models import ApiToken, AuthorResponse, MetaReview, User, Workshop
+from portal.models import ApiToken, AuthorResponse, ExtraReviewRequest, MetaReview, User, Workshop
 from portal.services import api_tokens
 from tests.conftest import SMTPRecorder
 from tests.views.test_api import check
@@ -46,18 +47,25 @@ from tests.views.test_route_audit import (
 META_FOR_AUTHORS = "Meta-review for the authors: the reviewers agree the speed-up is real."
 META_FOR_CHAIRS = "Confidential to the chairs: accept, the draft reviewer was late."
 RESPONSE = "Authors' response: we ran the eight-device experiment."
+EXTRA = "Extra review wanted: nobody here knows ring attention."
 #: What the API's world adds that some may not read: (texts, who may read them), as the route audit's SECRETS.
 MORE_SECRETS: list[tuple[list[str], set[str]]] = [
     ([META_FOR_CHAIRS], {"area_chair", "chair"}),  # (the recommendation, and the note to the chairs)
     ([META_FOR_AUTHORS], {*AUTHORS, "reviewer", "area_chair", "chair"}),  # the authors once the letter is sent
     ([RESPONSE], {*AUTHORS, "reviewer", "drafting", "area_chair", "chair"}),  # its reviewers after the deadline
+    ([EXTRA], {"area_chair", "chair"}),  # the area chair's request for an extra review, to the chairs
 ]
 
 
-def build_api_world(app: Flask) -> World:  # noqa: F811
-    """The route audit's world, with paper 1's meta-review (submitted by its area chair) and its authors' response
-    (the response deadline past: its reviewers read it)."""
-    world = build_world(app)
+@dataclass
+class ApiWorld(World):
+    extra_review: int = 0  # the area chair's open request for an extra review of paper 1
+
+
+def build_api_world(app: Flask) -> ApiWorld:  # noqa: F811
+    """The route audit's world, with paper 1's meta-review (submitted by its area chair), its authors' response
+    (the response deadline past: its reviewers read it) and its area chair's request for an extra review."""
+    world = ApiWorld(**vars(build_world(app)))
     with app.app_context():
         ws = db.session.scalars(sa.select(Workshop)).one()
         ws.response_opens_at, ws.response_deadline = utcnow() - timedelta(days=5), utcnow() - timedelta(days=1)
@@ -66,9 +74,11 @@ def build_api_world(app: Flask) -> World:  # noqa: F811
             [
                 MetaReview(submission_id=world.p1, author_id=world.users["area_chair"], answers=answers, submitted_at=utcnow()),
                 AuthorResponse(submission_id=world.p1, body=RESPONSE, updated_by_id=world.users["author"]),
+                ExtraReviewRequest(submission_id=world.p1, requested_by_id=world.users["area_chair"], reason=EXTRA),
             ]
         )
         db.session.commit()
+        world.extra_review = db.session.scalar(sa.select(ExtraReviewRequest.id))
     return world
 
 
@@ -157,6 +167,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.meta_review_form", "GET"): tokened("403", area_chair="ok", chair="ok", chair_author="ok"),
     ("api.meta_review", "GET"): tokened("404", **dict.fromkeys(AUTHORS, "ok"), reviewer="ok", area_chair="ok", chair="ok"),
     ("api.save_meta_review", "PUT"): tokened("422"),  # {} gives no answers
+    # paper 1's area chair: its meta-review is in, so no giving it back; Reviewer 3 (a draft) is reminded
+    ("api.decline_area_chair", "POST"): tokened("404", area_chair="409"),
+    ("api.remind_reviewer", "POST"): tokened("404", area_chair="ok!"),
+    ("api.ask_extra_review", "POST"): tokened("422"),  # {} gives no reason
+    ("api.extra_review_list", "GET"): chairs("ok"),
+    ("api.resolve_extra_review", "POST"): chairs("ok!", chair_author="404"),
+    ("api.discard_area_chair_proposal", "POST"): chairs("ok!"),
     # the system mails' wording (the chairs')
     ("api.mail_template_list", "GET"): chairs("ok"),
     ("api.mail_template", "GET"): chairs("ok"),
@@ -228,6 +245,8 @@ def test_every_api_route_answers_each_role_as_the_table_says(app: Flask, smtp: S
                 args = url_args(world, rule)
                 if "role" in args:
                     args["role"] = "reviewer"  # (the pages' role argument is a speaker's; here a person's role)
+                if "request_id" in args:
+                    args["request_id"] = world.extra_review
                 if "kind" in args:
                     args["kind"] = "assignment"  # (the pages' kind is a content kind; here a system mail's)
                 ids = {name: MISSING for name, value in args.items() if isinstance(value, int)}

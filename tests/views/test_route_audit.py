@@ -850,6 +850,7 @@ def url_args(world: World, rule: Rule) -> dict[str, Any]:
         "ac_exclusion_id": world.ac_exclusion,
         "kept_id": world.kept,
         "request_id": 1,  # (no request for an extra review in the world: nothing to name)
+        "ordinal": 3,  # paper 1's Reviewer 3, the one with a draft (the JSON API's reminder names reviewers so)
         "token_id": world.api_token,
         "job_id": world.job,
         "invitation_id": world.invitation,
