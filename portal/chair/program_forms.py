@@ -15,6 +15,7 @@ from portal.services.program import ItemInput, Named, SessionInput
 
 REQUIRED = "This cannot be empty."
 POSTER_LINE = re.compile(r"^#?(\d{1,9})(?:[\s,;]+(.*))?$")
+BOARD_MAX = 32  # ProgramPoster.board's length: a longer one was cut without a word
 
 
 class SessionForm(FlaskForm):
@@ -65,7 +66,10 @@ def parse_posters(text: str) -> list[tuple[int, str]]:
         m = POSTER_LINE.match(line.strip())
         if m is None:
             raise ValidationError(f"“{line.strip()[:40]}” is not a paper number and a board, like “12 A3”.")
-        rows.append((int(m.group(1)), (m.group(2) or "").strip()))
+        board = (m.group(2) or "").strip()
+        if len(board) > BOARD_MAX:
+            raise ValidationError(f"#{m.group(1)}: a board is at most {BOARD_MAX} characters, like “A3” (“{board[:40]}”).")
+        rows.append((int(m.group(1)), board))
     return rows
 
 

@@ -786,3 +786,24 @@ def test_an_address_that_is_no_web_address_is_never_a_link_wherever_it_came_from
     assert page.status_code == 422
     with app.app_context():
         assert db.session.get(Submission, world["oral"]).video_url == ""
+
+
+def test_a_board_longer_than_the_program_keeps_is_refused_not_cut(app: Flask, world: dict[str, int]) -> None:
+    (session_id,) = build(app, ("Posters", SUN, time(14), time(16), ""))
+    chair = signed_in(app, "chair@example.org")
+    board = "Hall B, second row, third board from the left"
+    refused = post_form(
+        chair, f"/chair/program/sessions/{session_id}/new/posters", {"title": "Posters", "posters": f"{world['poster']} {board}"}
+    )
+    assert refused.status_code == 422
+    assert f"#{world['poster']}: a board is at most 32 characters, like “A3” (“{board[:40]}”)." in seen(refused)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProgramItem)) == 0
+    saved = post_form(
+        chair,
+        f"/chair/program/sessions/{session_id}/new/posters",
+        {"title": "Posters", "posters": f"{world['poster']} B{'7' * 31}"},
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(ProgramItem)).posters[0].board == "B" + "7" * 31
