@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from jinja2 import Template
+from jinja2 import StrictUndefined, Template
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import emails, permissions
@@ -103,7 +103,7 @@ SAMPLE = dict.fromkeys(PLACEHOLDERS, "x") | {
 }
 #: The sample with the optional values empty: a subject must say something on it too.
 SPARSE = SAMPLE | dict.fromkeys(("presentation", "note", "reviews", "response", "meta_review"), "") | {"review_list": []}
-_env = chair_sandbox()
+_env = chair_sandbox(StrictUndefined)  # a name the letters do not have is an error on save, not an empty gap
 _RUNTIME_ERRORS = RUNTIME_ERRORS
 
 

@@ -230,6 +230,17 @@ def test_broken_template_is_refused_and_sandboxed(app: Flask, world: dict[str, i
         follow_redirects=True,
     )
     assert "The template has an error" in text_of(broken)
+    # A misspelt placeholder is refused with its name, not saved to print nothing in every letter.
+    misspelt = chair.post(
+        "/chair/letters",
+        data={
+            "csrf_token": token(chair, "/chair/letters"),
+            "accept_letter": "Dear authors of {{ titel }},",
+            "reject_letter": "x",
+        },
+    )
+    assert misspelt.status_code == 422
+    assert "The template has an error: 'titel' is undefined" in text_of(misspelt)
     # Refused, the page keeps what the chair typed, and the summary links the faulty letter, marked invalid.
     assert broken.status_code == 422
     html = broken.get_data(as_text=True)

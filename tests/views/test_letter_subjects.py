@@ -130,7 +130,8 @@ HOSTILE = [
     ("y" * 1_000_000, "A subject may have 300 characters; this one has 1,000,000."),
     ("{% if %}", "The subject has an error"),
     ("{{ ''.__class__.__mro__ }}", "The subject has an error"),
-    ("{{ title.upper.__globals__ }}", "The subject comes out empty"),  # (the sandbox hides it: nothing prints)
+    ("{{ title.upper.__globals__ }}", "has no attribute '__globals__'"),  # (the sandbox hides it)
+    ("Paper {{ titel }}", "The subject has an error: 'titel' is undefined"),  # a misspelt name: not an empty gap
     ("{{ nothing.here }}", "The subject has an error: 'nothing' is undefined"),
     ("{{ note }}", "The subject comes out empty: a letter needs a subject."),
     ("{% for i in range(10**7) %}{{ i }}{% endfor %}", "would produce more than 1 MB of text"),
