@@ -94,16 +94,25 @@ def _review_out(a: ReviewAssignment, shown: list[ReviewField], names: bool) -> R
     )
 
 
+def _may_read_reviews(user: Any, sub: Submission) -> bool:
+    """Who may ask for a paper's reviews: who sees it as a reviewer, and its authors once they read reviews."""
+    if permissions.can_see_paper_as_reviewer(user, sub):
+        return True
+    return permissions.is_author(user, sub) and permissions.review_audience(user, sub) is not None
+
+
 @operation("/submissions/<int:number>/reviews", tag=TAG, response=ReviewList)
 def paper_reviews(number: int) -> Response:
-    """A paper's submitted reviews, as its reviewing page shows them: for the chairs who handle it, and for its
-    reviewers once their own review is in (empty before)."""
+    """A paper's submitted reviews, as its pages show them: for the chairs who handle it and its area chair, for its
+    reviewers once their own review is in (empty before), and for its authors the fields for them, as "Reviewer N",
+    once the chairs released the reviews for the response or the decision letter is sent (404 before)."""
     ws = require_workshop()
     user = me()
-    sub = get_submission(number, permissions.can_see_paper_as_reviewer)
+    sub = get_submission(number, _may_read_reviews)
     items: list[ReviewOut] = []
-    if permissions.can_see_reviews(user, sub):
-        shown = permissions.visible_fields(permissions.review_audience(user, sub), review_form.fields(ws, retired=True))
+    audience = permissions.review_audience(user, sub)
+    if audience is not None:
+        shown = permissions.visible_fields(audience, review_form.fields(ws, retired=True))
         names = permissions.can_chair_paper(user, sub)
         found = db.session.scalars(
             sa.select(ReviewAssignment)

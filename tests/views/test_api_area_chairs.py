@@ -31,7 +31,8 @@ from portal.models import (
     User,
     Workshop,
 )
-from portal.services import area_chairs, mail_templates
+from portal.models.review_form import Audience
+from portal.services import area_chairs, mail_templates, review_form
 from tests.conftest import SMTPRecorder, text_of
 from tests.factories import decide_and_notify
 from tests.views.test_api_chairs import CHAIR, REVIEWER, call, signed_in, token, user_id
@@ -250,6 +251,28 @@ def test_authors_write_the_response_with_if_match_and_its_reviewers_read_it_afte
     path, url = "/submissions/{number}/response", f"/submissions/{number}/response"
     first = token(demo, authors[0])
     assert call(demo, "GET", path, first, url)[1]["status"] == 404  # none yet
+    # The authors read the reviews they respond to: the fields for them, as "Reviewer N" (404 before the release).
+    reviews = ("/submissions/{number}/reviews", f"/submissions/{number}/reviews")
+    _, released = call(demo, "GET", *reviews[:1], first, reviews[1])
+    with demo.app_context():
+        keys = [f.key for f in permissions.visible_fields(Audience.AUTHORS, review_form.fields(_workshop()))]
+        reviewers = list(
+            db.session.scalars(
+                sa.select(User.name)
+                .join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
+                .where(ReviewAssignment.submission_id == number)
+            )
+        )
+        _workshop().response_opens_at = None
+        db.session.commit()
+    assert released["items"] and all(
+        r["reviewer"] == f"Reviewer {r['ordinal']}" and list(r["answers"]) == keys for r in released["items"]
+    )
+    assert not [name for name in reviewers if name in str(released)]
+    assert call(demo, "GET", *reviews[:1], first, reviews[1])[1]["status"] == 404
+    with demo.app_context():
+        _workshop().response_opens_at = utcnow() - timedelta(days=1)
+        db.session.commit()
     response, written = call(demo, "PUT", path, first, url, json={"body": "We ran it on eight devices."})
     assert (written["body"], written["words"], written["word_limit"]) == ("We ran it on eight devices.", 6, 500)
     assert response.headers["ETag"] == f'"{written["version"]}"'

@@ -142,7 +142,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # reviews and the discussion: paper 1's reviewers (the one with a draft reads no other review yet) and the chair
     # who handles it; a 404 for whoever may not know of its review
     ("api.form", "GET"): tokened("403", **dict.fromkeys(REVIEWERS, "ok"), chair="ok", chair_author="ok"),
-    ("api.paper_reviews", "GET"): tokened("404", reviewer="ok", drafting="ok", chair="ok", area_chair="ok"),
+    # (its authors too, the letter sent: the fields for them, as "Reviewer N")
+    ("api.paper_reviews", "GET"): tokened(
+        "404", **dict.fromkeys(AUTHORS, "ok"), reviewer="ok", drafting="ok", chair="ok", area_chair="ok"
+    ),
     ("api.every_review", "GET"): chairs("ok"),
     ("api.own_review", "GET"): tokened("404", reviewer="ok", drafting="ok"),
     ("api.save_review", "PUT"): tokened("422"),  # {} gives no answers
