@@ -25,9 +25,11 @@
       differs = true;
       var span = document.createElement("span");
       span.className = "local-time";
-      // Another day where the visitor is: say which ("Tue 00:30–01:30").
+      // Another day where the visitor is: say which ("Tue 00:30–01:30"); an end past the visitor's midnight says
+      // its day too ("23:00–Mon 01:00").
       var day = theirDay.format(start) === myDay.format(start) ? "" : weekday.format(start) + " ";
-      span.textContent = " (your time: " + day + local.format(start) + "\u2013" + mine.format(end) + ")";
+      var endDay = myDay.format(end) === myDay.format(start) ? "" : weekday.format(end) + " ";
+      span.textContent = " (your time: " + day + local.format(start) + "\u2013" + endDay + mine.format(end) + ")";
       el.dataset.localDone = "1";
       el.insertAdjacentElement("afterend", span);
     });

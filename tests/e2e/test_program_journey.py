@@ -14,6 +14,8 @@ from flask import Flask
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
+from portal.models import ItemKind
+from portal.services import program
 from tests.e2e.conftest import sign_in
 from tests.views.test_program import world  # noqa: F401 - the fixture: three decided papers, a chair, Vienna's zone
 
@@ -116,6 +118,41 @@ def test_a_chair_builds_a_session_of_two_talks_and_a_panel_and_a_visitor_downloa
     assert [(str(e["summary"]), e.decoded("dtstart")) for e in cal.walk("VEVENT")] == [
         ("Contributed talk: Memory for long dialogues (LongLLM 2024)", datetime(2027, 3, 28, 7, 20, tzinfo=UTC)),
         ("Contributed talk: Attention that remembers (LongLLM 2024)", datetime(2027, 3, 28, 7, 0, tzinfo=UTC)),
-        ("Panel: Panel: evaluation (LongLLM 2024)", datetime(2027, 3, 28, 8, 0, tzinfo=UTC)),
+        ("Panel: evaluation (LongLLM 2024)", datetime(2027, 3, 28, 8, 0, tzinfo=UTC)),
     ]
     assert all(str(e["location"]).startswith("Hall A") for e in cal.walk("VEVENT"))
+
+
+def test_a_slot_past_the_visitors_midnight_names_the_day_it_ends(
+    app: Flask,
+    world: dict[str, int],  # noqa: F811 - the fixture imported above
+    browser: Browser,
+    live_server: str,
+) -> None:
+    """16:00-18:00 in Vienna is 23:00 on Sunday to 01:00 on Monday in Tokyo: the end says Monday (it read
+    "23:00-01:00", as if the talk ended before it began); 09:00 in Vienna is 16:00 the same day there, no day named."""
+    from datetime import time
+
+    from tests.views.test_program import SUN, add_item, build, publish
+
+    (session_id,) = build(app, ("Sunday", SUN, time(9), time(18), ""))
+    add_item(
+        app,
+        session_id,
+        program.ItemInput(ItemKind.KEYNOTE, title="Morning", speakers=[program.Named(name="A")], starts=time(9), ends=time(10)),
+    )
+    add_item(
+        app,
+        session_id,
+        program.ItemInput(ItemKind.KEYNOTE, title="Late", speakers=[program.Named(name="B")], starts=time(16), ends=time(18)),
+    )
+    publish(app)
+    context = browser.new_context(base_url=live_server, locale="en-US", timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.goto("/program")
+        items = page.locator(".program-item")
+        expect(items.nth(0).locator(".local-time")).to_have_text(f" (your time: 16:00{DASH}17:00 GMT+9)")
+        expect(items.nth(1).locator(".local-time")).to_have_text(f" (your time: 23:00{DASH}Mon 01:00 GMT+9)")
+    finally:
+        context.close()
