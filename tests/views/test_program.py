@@ -807,3 +807,49 @@ def test_a_board_longer_than_the_program_keeps_is_refused_not_cut(app: Flask, wo
     assert saved.status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(ProgramItem)).posters[0].board == "B" + "7" * 31
+
+
+def test_a_program_items_page_describes_the_item_to_search_engines_and_link_previews(app: Flask, world: dict[str, int]) -> None:
+    """A link to a talk shared on a chat or a social site shows what, when and who, not the workshop's tagline."""
+    (session_id,) = build(app, ("Sunday", SUN, time(9), time(12), ""))
+    keynote = add_item(
+        app,
+        session_id,
+        program.ItemInput(
+            ItemKind.KEYNOTE, title='Memory "and" <forgetting>', speakers=[program.Named(name="Kay Note")], starts=time(9)
+        ),
+    )
+    talk = add_item(
+        app,
+        session_id,
+        program.ItemInput(ItemKind.TALK, submission_id=world["oral"], speaker_author_id=world["ben_author"], starts=time(10)),
+    )
+    panel = add_item(
+        app,
+        session_id,
+        program.ItemInput(
+            ItemKind.PANEL,
+            title="Panel: evaluation",
+            panelists=[program.Named(name="Ada Lovelace"), program.Named(name="Grace Hopper")],
+            moderator=program.Named(name="Mo Derator"),
+            starts=time(11),
+        ),
+    )
+    publish(app)
+    visitor = app.test_client()
+    expected = {
+        keynote: "Keynote at LongLLM 2024, Sunday 28 March 2027, 09:00\u201312:00 CEST: Memory &#34;and&#34; &lt;forgetting&gt;, "
+        "with Kay Note.",
+        talk: "Contributed talk at LongLLM 2024, Sunday 28 March 2027, 10:00\u201312:00 CEST: Attention that remembers, "
+        "by Ben Coauthor.",
+        panel: "Panel at LongLLM 2024, Sunday 28 March 2027, 11:00\u201312:00 CEST: Panel: evaluation, "
+        "with Ada Lovelace, Grace Hopper.",
+    }
+    for item_id, description in expected.items():
+        html = visitor.get(f"/program/{item_id}").get_data(as_text=True)
+        assert f'<meta name="description" content="{description}">' in html
+        assert f'<meta property="og:description" content="{description}">' in html
+    # The other pages keep the workshop's own.
+    assert '<meta name="description" content="Workshop on Long-Context Large Language Models 2024: ' in visitor.get(
+        "/program"
+    ).get_data(as_text=True)
