@@ -40,7 +40,17 @@ from portal.models import (
     ReviewAssignment,
     User,
 )
-from portal.services import accounts, area_chairs, assignment_lists, assignments, audit, console, decisions, meta_reviews
+from portal.services import (
+    accounts,
+    area_chairs,
+    assignment_lists,
+    assignments,
+    audit,
+    console,
+    decisions,
+    meta_reviews,
+    reviews,
+)
 from portal.templating import workshop
 from portal.web import get_submission, me, require_workshop
 
@@ -744,6 +754,37 @@ def unassign(assignment_id: int) -> Response:
     if not outcome.ok:
         refused_outcome(outcome)
     return Response(status=204)
+
+
+@operation("/assignments/<int:assignment_id>/restore", "POST", tag=TAG_ASSIGN, response=AssignmentOut, errors=(409,))
+def restore_assignment(assignment_id: int) -> Response:
+    """Restore a suspended assignment (one suspended by a conflict that appeared later, which a chair lifted): the
+    reviewer sees the paper again."""
+    require_workshop()
+    _chair()
+    a = db.session.get(ReviewAssignment, assignment_id)
+    if a is None or not permissions.can_chair_paper(me(), a.submission):
+        abort(404)
+    outcome = work.attempt(lambda: assignments.restore_assignment(me(), a))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(_assignment_out(db.session.get(ReviewAssignment, assignment_id)))  # type: ignore[arg-type]
+
+
+class Reminded(Answer):
+    reminded: int = Field(description="reviewers mailed")
+
+
+@operation("/reminders", "POST", tag=TAG_ASSIGN, response=Reminded, errors=(409,))
+def remind_reviewers() -> Response:
+    """Remind every reviewer with unfinished reviews of the papers you handle: one mail each, listing their own
+    unfinished reviews, as the assignments page's Remind button. Each call mails them again."""
+    ws = require_workshop()
+    _chair()
+    outcome = work.attempt(lambda: reviews.remind_reviewers(me(), ws))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(Reminded(reminded=int(outcome.value or 0)))
 
 
 class RunIn(Strict):

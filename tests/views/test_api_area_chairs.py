@@ -415,3 +415,28 @@ def test_an_area_chair_reminds_a_reviewer_asks_for_an_extra_review_and_declines_
     assert told["To"] == CHAIR and "Too far from my field." in told.get_body().get_content()
     listed = call(demo, "GET", "/area-chair/papers", mine)[1]["items"]
     assert second not in [p["number"] for p in listed] and first in [p["number"] for p in listed]
+
+
+def test_the_chairs_remind_the_reviewers_with_unfinished_reviews_and_restore_a_suspended_assignment(
+    demo: Flask, smtp: SMTPRecorder
+) -> None:
+    with demo.app_context():
+        ws = _workshop()
+        ws.phase, ws.review_deadline = Phase.REVIEWING, utcnow() + timedelta(days=3)
+        rows = db.session.scalars(sa.select(ReviewAssignment).order_by(ReviewAssignment.id).limit(2)).all()
+        rows[0].review.state, rows[0].review.submitted_at = ReviewState.DRAFT, None
+        rows[1].suspended_at = utcnow()
+        late, suspended = rows[0].reviewer.email, rows[1].id
+        db.session.commit()
+    secret = token(demo, CHAIR)
+    smtp.clear()
+    _, reminded = call(demo, "POST", "/reminders", secret)
+    assert reminded == {"reminded": 1}
+    [mail] = smtp.wait_for(1)
+    assert mail["To"] == late and "Reminder" in mail["Subject"]
+    path, url = "/assignments/{assignment_id}/restore", f"/assignments/{suspended}/restore"
+    _, restored = call(demo, "POST", path, secret, url)
+    assert (restored["id"], restored["suspended"]) == (suspended, False)
+    again = call(demo, "POST", path, secret, url)[1]
+    assert (again["status"], again["detail"]) == (409, "This assignment is not suspended.")
+    assert call(demo, "POST", "/reminders", token(demo, AC))[1]["status"] == 403

@@ -137,6 +137,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # paper 1's reviewer submitted: refused, in words; for the chair who is its author, nothing there
     ("api.unassign", "DELETE"): chairs("409", chair_author="404"),
     ("api.run_assignment", "POST"): chairs("ok!"),
+    # the reviewer's assignment is not suspended: refused in words; for the chair who is an author, nothing there
+    ("api.restore_assignment", "POST"): chairs("409", chair_author="404"),
+    ("api.remind_reviewers", "POST"): chairs("ok!"),  # the one with a draft (of paper 2's, for the author-chair)
     ("api.proposal", "GET"): chairs("ok"),
     ("api.apply_proposal", "POST"): chairs("ok!"),
     # reviews and the discussion: paper 1's reviewers (the one with a draft reads no other review yet) and the chair
