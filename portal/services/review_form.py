@@ -109,6 +109,16 @@ def _check(data: FieldInput, existing: ReviewField | None) -> dict[str, Any]:
     return {}
 
 
+def _unique_label(rows: list[ReviewField], label: str, key: str | None = None) -> None:
+    """Refuse a label another field of the form has (retired ones too: the exports and the history show them), in
+    any case: the console's columns, the exports' headers and the letters name fields by their labels."""
+    wanted = label.strip().casefold()
+    if any(r.label.strip().casefold() == wanted and r.key != key for r in rows):
+        raise DomainError(
+            f"The form has a field labelled “{label.strip()}” already (perhaps retired); give this one another label."
+        )
+
+
 def _words(data: FieldInput, kind: FieldKind) -> tuple[int | None, int | None]:
     if kind != FieldKind.TEXT:
         return None, None
@@ -138,6 +148,7 @@ def add_field(actor: User, ws: Workshop, data: FieldInput, form: str = FORM) -> 
     if len(rows) >= MAX_FIELDS:
         raise DomainError(f"A review form holds at most {MAX_FIELDS} fields (retired ones included).")
     options = _check(data, None)
+    _unique_label(rows, data.label)
     least, most = _words(data, data.kind)
     row = ReviewField(
         workshop_id=ws.id,
@@ -165,6 +176,7 @@ def update_field(actor: User, ws: Workshop, row: ReviewField, data: FieldInput) 
     their meaning: an answer on a point since taken off the scale shows as given)."""
     data.visibility = Audience(data.visibility)
     options = _check(data, row)
+    _unique_label(saved_fields(ws, row.form), data.label, row.key)
     least, most = _words(data, row.kind)
     was_column = row.is_console_column
     row.label, row.help, row.options = data.label.strip(), data.help.strip(), options

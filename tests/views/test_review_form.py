@@ -298,6 +298,46 @@ def test_chair_field_form_refuses_what_cannot_work(world: World) -> None:
     assert world.client("carla").get("/chair/review-form/nothing-here").status_code == 404
 
 
+def test_a_label_another_field_has_is_refused_on_adding_and_on_changing(world: World) -> None:
+    """Two fields of one label would be two identical columns of the console and the exports, and two identical
+    lines of a letter: refused, whatever the case, a retired field's label too; the meta-review form is its own."""
+    chair = world.client("carla")
+    added = add_field(chair, label="Best-paper candidate", kind="yesno", visibility="chairs")
+    assert added.status_code == 302
+    for label in ("Best-paper candidate", "  best-paper CANDIDATE ", "Summary of the paper"):
+        response = add_field(chair, label=label, kind="text", visibility="chairs")
+        assert response.status_code == 422, label
+        assert f"The form has a field labelled “{label.strip()}” already (perhaps retired); give this one another label." in (
+            text_of(response)
+        )
+    edit = chair.get("/chair/review-form/confidence").get_data(as_text=True)
+    renamed = chair.post(
+        "/chair/review-form/confidence",
+        data={"csrf_token": token_of(edit), "label": "Best-paper candidate", "visibility": "reviewers", "scale": "1\n2\n3\n4\n5"},
+    )
+    assert renamed.status_code == 422 and "labelled “Best-paper candidate” already" in text_of(renamed)
+    with world.app.app_context():
+        labels = [f.label for f in db.session.scalars(sa.select(ReviewField).where(ReviewField.form == "review"))]
+    assert sorted(labels).count("Best-paper candidate") == 1 and "Confidence" in labels
+    # A field keeps its own label when saved again, and the meta-review form may use a label of the review form.
+    kept = chair.post(
+        "/chair/review-form/confidence",
+        data={"csrf_token": token_of(edit), "label": "confidence", "visibility": "reviewers", "scale": "1\n2\n3\n4\n5"},
+    )
+    assert kept.status_code == 302
+    page = chair.get("/chair/review-form")
+    meta = chair.post(
+        "/chair/review-form?form=meta",
+        data={
+            "csrf_token": token_of(page.get_data(as_text=True)),
+            "label": "Best-paper candidate",
+            "kind": "yesno",
+            "visibility": "chairs",
+        },
+    )
+    assert meta.status_code == 302
+
+
 # --- the reviewer's form and its rules -------------------------------------------------------------------
 
 
