@@ -292,13 +292,17 @@ INVITATION = Kind(
     body="""Dear {{ invitee.name }},
 
 on behalf of the organizers of {{ workshop.name if workshop else site }} ({{ site }}), {{ inviter.name }}
-{% if role == 'area_chair' %}invites you to join the program committee as an area chair: you oversee the reviews of a few
-papers, follow their discussion and write a meta-review with your recommendation for each.{% else %}invites you to join the program committee and review submissions to the workshop.{% endif %}
-{% if message %}
-
-{{ message }}
+{% if role == 'area_chair' %}
+invites you to join the program committee as an area chair: you oversee the reviews of a few
+papers, follow their discussion and write a meta-review with your recommendation for each.
+{% else %}
+invites you to join the program committee and review submissions to the workshop.
 {% endif %}
 
+{% if message %}
+{{ message }}
+
+{% endif %}
 Accept:  {{ accept_link }}
 Decline: {{ decline_link }}
 
@@ -308,7 +312,7 @@ Questions? Reply to this mail.
 You are invited for one paper in particular, #{{ paper.number }}: {{ paper.title }}
 Accepting assigns it to you.
 {% endif %}
-""",  # noqa: E501
+""",
     variables={
         "invitee.name": "the invited person's name",
         "invitee.email": "the invited address",
@@ -427,7 +431,10 @@ the chairs of {{ workshop.name }} ({{ workshop.short_name }} {{ workshop.edition
 
 {% endif %}
 You follow the reviews and discussion, remind late reviewers, ask the chairs for an extra review when one is
-needed, and write each paper's meta-review with your recommendation.{% if link %} This paper: {{ link }}{% endif %}
+needed, and write each paper's meta-review with your recommendation.
+{% if link %}
+This paper: {{ link }}
+{% endif %}
 Every paper you oversee: {{ home }}
 
 If you have a conflict of interest with any of them, tell the chairs at once by replying to this mail.

@@ -427,7 +427,7 @@ def test_a_reviewer_declines_a_paper_the_chairs_who_handle_it_are_mailed_and_lat
         assert str(message["Reply-To"]) == "rita@example.org"
         body = content(message)
         assert f'Rita Reviewer declined to review #{n} "{PAPERS[paper]["title"]}".' in body
-        assert f"Their reason: {reason}" in body
+        assert f'"{PAPERS[paper]["title"]}".\n\nTheir reason: {reason}\n\nThe paper now needs another reviewer' in body
         assert f"http://localhost/chair/assignments/papers/{n}" in body
     assert (left_out(chair.get("/chair/assignments")) or "").startswith("1 pair is left out")
 

@@ -242,9 +242,18 @@ def test_the_defaults_cover_every_branch_of_the_portal_templates(world: World) -
         "abstract registered (no PDF yet)",
         f"  #{world.p1}  Ring Attention at Scale\n\nYou follow",
         f"  #{world.p1}  Ring Attention at Scale\n  #{world.p2}  Memory Tokens\n",
-        "with your recommendation. This paper: http",
+        "with your recommendation.\nThis paper: http",
+        "with your recommendation for each.\n\nPlease join us.\nThanks.\n\nAccept:  http",
+        "review submissions to the workshop.\n\nAccept:  http",
     ):
         assert expected in bodies
+    # Every link stands on its own (a block's end once ran the next line into it: ".../review/papers/1Every paper
+    # you oversee") and opens a page of the portal.
+    adapter = world.app.url_map.bind("localhost")
+    links = re.findall(r"https?://localhost(/\S*)", bodies)
+    assert len(links) > 10
+    for path in links:
+        adapter.match(path.split("?")[0].split("#")[0])  # raises NotFound for a path no route serves
 
 
 # --- the pages -------------------------------------------------------------------------------------------
