@@ -331,6 +331,19 @@ def _fill(ws: Workshop, session: ProgramSession, item: ProgramItem, data: ItemIn
     item.ends_at = at_local(ws, day, data.ends) if data.ends else None
     if item.starts_at and item.ends_at and not _after(item.ends_at, item.starts_at):
         raise DomainError("An item ends after it starts.")
+    # One time given, the other the session's: a start after the session's end, or an end before its start, would
+    # make an item that ends before it begins ("13:00-12:00" on the public program, an empty calendar event).
+    hours = format_time_range(session.starts_at, session.ends_at, ws)
+    if item.starts_at and not item.ends_at and not _after(session.ends_at, item.starts_at):
+        raise DomainError(
+            f"The item starts at {data.starts:%H:%M}, after its session ends ({hours}): "
+            "give its end too, or a start within the session."
+        )
+    if item.ends_at and not item.starts_at and not _after(item.ends_at, session.starts_at):
+        raise DomainError(
+            f"The item ends at {data.ends:%H:%M}, before its session starts ({hours}): "
+            "give its start too, or an end within the session."
+        )
     item.submission_id = item.speaker_author_id = None
     people: list[ProgramPerson] = []
     posters: list[ProgramPoster] = []

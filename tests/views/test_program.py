@@ -853,3 +853,32 @@ def test_a_program_items_page_describes_the_item_to_search_engines_and_link_prev
     assert '<meta name="description" content="Workshop on Long-Context Large Language Models 2024: ' in visitor.get(
         "/program"
     ).get_data(as_text=True)
+
+
+def test_an_item_that_would_end_before_it_begins_is_refused(app: Flask, world: dict[str, int]) -> None:
+    """One time given and the other left to the session: past the session's end, or before its start, the item would
+    read "13:00-12:00" on the public program."""
+    (session_id,) = build(app, ("Morning", SUN, time(9), time(12), ""))
+    chair = signed_in(app, "chair@example.org")
+    url = f"/chair/program/sessions/{session_id}/new/break"
+    for given, message in (
+        (
+            {"starts": "13:00"},
+            "The item starts at 13:00, after its session ends (09:00-12:00 CEST): give its end too, or a start within "
+            "the session.",
+        ),
+        (
+            {"ends": "08:30"},
+            "The item ends at 08:30, before its session starts (09:00-12:00 CEST): give its start too, or an end within "
+            "the session.",
+        ),
+    ):
+        refused = post_form(chair, url, {"title": "Coffee", **given})
+        assert refused.status_code == 422, given
+        assert message in seen(refused)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProgramItem)) == 0
+    # Within the session, or both times given (outside it: warned, not refused), it is saved.
+    assert post_form(chair, url, {"title": "Coffee", "starts": "11:30"}).status_code == 302
+    assert post_form(chair, url, {"title": "Late coffee", "starts": "12:00", "ends": "12:30"}).status_code == 302
+    assert "“Late coffee” falls outside its session “Morning”." in seen(chair.get("/chair/program"))
