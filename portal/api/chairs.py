@@ -49,6 +49,7 @@ from portal.services import (
     console,
     decisions,
     meta_reviews,
+    responses,
     reviews,
 )
 from portal.templating import workshop
@@ -785,6 +786,23 @@ def remind_reviewers() -> Response:
     if not outcome.ok:
         refused_outcome(outcome)
     return answer(Reminded(reminded=int(outcome.value or 0)))
+
+
+class Told(Answer):
+    told: int = Field(description="reviewers mailed")
+
+
+@operation("/responses/tell", "POST", tag="Reviews", response=Told, errors=(409,))
+def tell_reviewers_responses() -> Response:
+    """Once the response deadline has passed: mail each reviewer of a paper with an authors' response, listing those
+    papers, to read it and update their review if it changes their view (as the reviewing settings page's button).
+    Each call mails them again."""
+    ws = require_workshop()
+    _chair()
+    outcome = work.attempt(lambda: responses.tell_reviewers(me(), ws))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(Told(told=int(outcome.value or 0)))
 
 
 class RunIn(Strict):

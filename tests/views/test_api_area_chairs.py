@@ -440,3 +440,27 @@ def test_the_chairs_remind_the_reviewers_with_unfinished_reviews_and_restore_a_s
     again = call(demo, "POST", path, secret, url)[1]
     assert (again["status"], again["detail"]) == (409, "This assignment is not suspended.")
     assert call(demo, "POST", "/reminders", token(demo, AC))[1]["status"] == 403
+
+
+def test_the_chairs_tell_the_reviewers_about_the_responses_once_the_deadline_passed(demo: Flask, smtp: SMTPRecorder) -> None:
+    secret = token(demo, CHAIR)
+    with demo.app_context():
+        _workshop().response_deadline = utcnow() + timedelta(days=1)
+        db.session.commit()
+    early = call(demo, "POST", "/responses/tell", secret)[1]
+    assert (early["status"], early["detail"]) == (409, "The reviewers are told once the response deadline has passed.")
+    with demo.app_context():
+        _workshop().response_deadline = utcnow() - timedelta(days=1)
+        expected = set(
+            db.session.scalars(
+                sa.select(User.email)
+                .join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
+                .join(AuthorResponse, AuthorResponse.submission_id == ReviewAssignment.submission_id)
+                .where(ReviewAssignment.suspended_at.is_(None))
+            )
+        )
+        db.session.commit()
+    smtp.clear()
+    _, told = call(demo, "POST", "/responses/tell", secret)
+    assert told == {"told": len(expected)} and expected
+    assert {m["To"] for m in smtp.wait_for(len(expected))} == expected
