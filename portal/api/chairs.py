@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, url_for
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from portal import jobs, permissions, work
 from portal.api.core import (
@@ -28,6 +28,7 @@ from portal.api.core import (
     refuse,
     refused_outcome,
 )
+from portal.assign.affinity import Weights
 from portal.db import db, like_pattern, page_of
 from portal.models import (
     AssignmentProposal,
@@ -36,9 +37,11 @@ from portal.models import (
     Invitation,
     InvitationState,
     Job,
+    Phase,
     Presentation,
     ReviewAssignment,
     User,
+    Workshop,
 )
 from portal.services import (
     accounts,
@@ -50,6 +53,7 @@ from portal.services import (
     decisions,
     meta_reviews,
     responses,
+    review_settings,
     reviews,
 )
 from portal.templating import workshop
@@ -786,6 +790,114 @@ def remind_reviewers() -> Response:
     if not outcome.ok:
         refused_outcome(outcome)
     return answer(Reminded(reminded=int(outcome.value or 0)))
+
+
+class WeightsOut(Answer):
+    bid: float
+    topics: float
+    text: float
+
+
+class ReviewingSettingsOut(Answer):
+    phase: Phase
+    bidding_deadline: datetime | None
+    review_deadline: datetime | None
+    reviews_per_paper: int
+    default_max_load: int = Field(description="papers per reviewer unless their own maximum says otherwise")
+    default_min_load: int
+    weights: WeightsOut = Field(description="of the automatic assignment")
+    discussion_before_review: bool
+    response_opens_at: datetime | None = Field(description="the reviews released to the authors (null: no response)")
+    response_deadline: datetime | None
+    response_words: int
+
+
+class WeightsIn(Strict):
+    bid: float = Field(ge=0, le=10)
+    topics: float = Field(ge=0, le=10)
+    text: float = Field(ge=0, le=10)
+
+
+class ReviewingSettingsIn(Strict):
+    """The settings to change; those left out keep their value (a date sent as null: none)."""
+
+    phase: Phase | None = None
+    bidding_deadline: AwareDatetime | None = None
+    review_deadline: AwareDatetime | None = None
+    reviews_per_paper: int | None = Field(None, ge=1, le=10)
+    default_max_load: int | None = Field(None, ge=1, le=100)
+    default_min_load: int | None = Field(None, ge=0, le=100)
+    weights: WeightsIn | None = None
+    discussion_before_review: bool | None = None
+    response_opens_at: AwareDatetime | None = None
+    response_deadline: AwareDatetime | None = None
+    response_words: int | None = Field(None, ge=10, le=5000)
+
+
+def _settings_out(ws: Workshop) -> ReviewingSettingsOut:
+    return ReviewingSettingsOut(
+        phase=ws.phase,
+        bidding_deadline=ws.bidding_deadline,
+        review_deadline=ws.review_deadline,
+        reviews_per_paper=ws.reviews_per_paper,
+        default_max_load=ws.default_max_load,
+        default_min_load=ws.default_min_load,
+        weights=WeightsOut(bid=ws.weight_bid, topics=ws.weight_topics, text=ws.weight_text),
+        discussion_before_review=ws.discussion_before_review,
+        response_opens_at=ws.response_opens_at,
+        response_deadline=ws.response_deadline,
+        response_words=ws.response_words,
+    )
+
+
+@operation("/reviewing-settings", tag="Reviews", response=ReviewingSettingsOut)
+def reviewing_settings() -> Response:
+    """The reviewing settings, as on their page: the phase, the bidding and review deadlines, reviews per paper, the
+    reviewers' default loads, the automatic assignment's weights, the discussion, the author response's window."""
+    ws = require_workshop()
+    _chair()
+    return answer(_settings_out(ws))
+
+
+@operation("/reviewing-settings", "PATCH", tag="Reviews", response=ReviewingSettingsOut, body=ReviewingSettingsIn, errors=(409,))
+def change_reviewing_settings(body: ReviewingSettingsIn) -> Response:
+    """Change the reviewing settings sent (the others keep theirs), with the page's checks and sentences (bidding
+    and reviewing open after the submission deadline; a phase needs its deadline; the response needs both dates).
+    The reviewers' own loads are on the reviewing settings page."""
+    ws = require_workshop()
+    _chair()
+    sent = body.model_fields_set
+    current = _settings_out(ws)
+
+    def pick(name: str) -> Any:
+        value = getattr(body, name)
+        if name not in sent or (value is None and name not in _DATES):
+            return getattr(current, name)
+        return value.astimezone(UTC) if isinstance(value, datetime) else value
+
+    weights = body.weights if body.weights is not None else current.weights
+    settings = review_settings.ReviewSettings(
+        phase=pick("phase"),
+        bidding_deadline=pick("bidding_deadline"),
+        review_deadline=pick("review_deadline"),
+        reviews_per_paper=pick("reviews_per_paper"),
+        default_max_load=pick("default_max_load"),
+        weights=Weights(weights.bid, weights.topics, weights.text),
+        loads={},
+        discussion_before_review=pick("discussion_before_review"),
+        default_min_load=pick("default_min_load"),
+        minimums={},
+        response_opens_at=pick("response_opens_at"),
+        response_deadline=pick("response_deadline"),
+        response_words=pick("response_words"),
+    )
+    outcome = work.attempt(lambda: review_settings.update_review_settings(me(), ws, settings))
+    if not outcome.ok:
+        refused_outcome(outcome)
+    return answer(_settings_out(require_workshop()))
+
+
+_DATES = {"bidding_deadline", "review_deadline", "response_opens_at", "response_deadline"}
 
 
 class Told(Answer):

@@ -6,6 +6,7 @@ is validated against the OpenAPI description (``call``)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -464,3 +465,42 @@ def test_the_chairs_tell_the_reviewers_about_the_responses_once_the_deadline_pas
     _, told = call(demo, "POST", "/responses/tell", secret)
     assert told == {"told": len(expected)} and expected
     assert {m["To"] for m in smtp.wait_for(len(expected))} == expected
+
+
+def test_the_chairs_read_and_change_the_reviewing_settings_with_the_pages_checks(demo: Flask) -> None:
+    secret = token(demo, CHAIR)
+    _, before = call(demo, "GET", "/reviewing-settings", secret)
+    with demo.app_context():
+        assert (before["phase"], before["reviews_per_paper"]) == (_workshop().phase.value, _workshop().reviews_per_paper)
+    path = "/reviewing-settings"
+    wrong = call(
+        demo,
+        "PATCH",
+        path,
+        secret,
+        json={"response_opens_at": "2030-05-02T10:00:00+02:00", "response_deadline": "2030-05-01T10:00:00Z"},
+    )[1]
+    assert (wrong["status"], wrong["detail"]) == (
+        409,
+        "The author response deadline must come after the reviews are released to the authors.",
+    )
+    one = call(demo, "PATCH", path, secret, json={"response_opens_at": None})[1]
+    assert one["detail"] == "Set both dates of the author response (when the reviews are released and the deadline), or neither."
+    window = {"response_opens_at": "2030-05-01T10:00:00+02:00", "response_deadline": "2030-05-08T12:00:00+02:00"}
+    _, after = call(
+        demo, "PATCH", path, secret, json={**window, "response_words": 300, "weights": {"bid": 2, "topics": 1, "text": 0.5}}
+    )
+    assert (after["response_opens_at"], after["response_deadline"], after["response_words"]) == (
+        "2030-05-01T08:00:00Z",
+        "2030-05-08T10:00:00Z",
+        300,
+    )
+    assert after["weights"] == {"bid": 2.0, "topics": 1.0, "text": 0.5}
+    assert {k: v for k, v in after.items() if k not in (*window, "response_words", "weights")} == {
+        k: v for k, v in before.items() if k not in (*window, "response_words", "weights")
+    }
+    page = signed_in(demo, CHAIR).get("/chair/reviewing").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="response_words"[^>]*value="300"', page), "the page shows the words saved"
+    bad = call(demo, "PATCH", path, secret, json={"phase": "decisions", "colour": "blue"})[1]
+    assert bad["status"] == 422 and {e.get("pointer") for e in bad["errors"]} == {"/phase", "/colour"}
+    assert call(demo, "PATCH", path, token(demo, AC), json={})[1]["status"] == 403

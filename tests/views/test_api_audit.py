@@ -161,7 +161,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "404", **dict.fromkeys(AUTHORS, "ok"), reviewer="ok", drafting="ok", area_chair="ok", chair="ok"
     ),
     ("api.save_author_response", "PUT"): tokened("422"),
-    ("api.tell_reviewers_responses", "POST"): chairs("ok!"),  # the deadline past: paper 1's reviewers are mailed
+    ("api.tell_reviewers_responses", "POST"): chairs("ok!"),
+    ("api.reviewing_settings", "GET"): chairs("ok"),
+    ("api.change_reviewing_settings", "PATCH"): chairs(
+        "ok!"
+    ),  # {} changes no setting; the audit log records the save  # the deadline past: paper 1's reviewers are mailed
     # area chairs: the chairs' resources, then the area chair's own; paper 1's meta-review as each may read it
     ("api.area_chair_list", "GET"): chairs("ok"),
     ("api.set_area_chair_loads", "PUT"): tokened("422"),  # {} names no default maximum
