@@ -49,6 +49,9 @@ def opening(ws: Workshop, now: datetime) -> Opening:
     day = ws.starts_on or (workshop_date.at.astimezone(ws.zone).date() if workshop_date else None)
     cfp = ("Read the call for papers", url_for("public.cfp"))
     if ws.accepted_published:
+        # The decisions are out: the notification (and any submission date) is behind, whatever date was planned.
+        done = (DateKind.SUBMISSION_OPEN, DateKind.ABSTRACT_DEADLINE, DateKind.PAPER_DEADLINE, DateKind.NOTIFICATION)
+        upcoming = [x for x in upcoming if x.kind not in done]
         actions = [("See the accepted papers", url_for("public.accepted"))]
         if "public.program" in current_app.view_functions and ws.program_public:
             actions.append(("Program", url_for("public.program")))

@@ -124,6 +124,25 @@ def test_after_the_decisions_the_accepted_papers_and_the_program_lead(app: Flask
     assert "The papers are decided: see who presents what." in hero(client)
 
 
+def test_once_the_accepted_papers_are_out_the_planned_notification_no_longer_leads(app: Flask, client: FlaskClient) -> None:
+    """The chairs published the decisions before the notification date they had announced (the demo does): the first
+    screen no longer promises a notification still to come; the camera-ready deadline and the day stay."""
+    set_up(
+        app,
+        dates=[
+            (DateKind.PAPER_DEADLINE, "Paper submission deadline", timedelta(days=-20)),
+            (DateKind.NOTIFICATION, "Author notification", timedelta(days=5)),
+            (DateKind.CAMERA_READY, "Camera-ready deadline", timedelta(days=20)),
+            (DateKind.WORKSHOP, "Workshop day", timedelta(days=90)),
+        ],
+        published=True,
+    )
+    first_screen = hero(client)
+    assert "Author notification" not in first_screen
+    assert "Camera-ready deadline" in first_screen
+    assert "Author notification" in text_of(client.get("/call-for-papers"))  # the full list of dates keeps it
+
+
 @pytest.mark.parametrize("url", ["/", "/call-for-papers", "/speakers", "/organizers", "/sponsors/"])
 def test_public_pages_carry_a_canonical_address_and_social_cards_under_base_url(app: Flask, url: str) -> None:
     client = app.test_client()
