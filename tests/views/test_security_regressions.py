@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
+from werkzeug.routing import AnyConverter
 from werkzeug.test import TestResponse
 
 from portal import emails
@@ -1596,6 +1597,9 @@ def every_get_url(app: Flask, papers: Papers) -> list[str]:
             given["kind"] = "reviews"
         elif "kind" in given and rule.endpoint.startswith("chair.") and "/mails/" in rule.rule:
             given["kind"] = "assignment"  # a system mail the chairs word (issue 21.7)
+        for name, converter in rule._converters.items():  # any(...): one of its words, wherever the route is
+            if isinstance(converter, AnyConverter) and str(given[name]) not in converter.items:
+                given[name] = sorted(converter.items)[0]
         urls.append(adapter.build(rule.endpoint, given))
     return list(dict.fromkeys(urls))
 
