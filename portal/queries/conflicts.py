@@ -449,16 +449,21 @@ def overrides_for(submission_ids: list[int] | None = None, reviewer_ids: list[in
     return list(db.session.scalars(stmt))
 
 
+#: Who the conflict lists name: the program committee, reviewers and area chairs (an area chair's conflict, found
+#: or declared, is listed and lifted like a reviewer's).
+IN_COMMITTEE = sa.or_(User.is_reviewer, User.is_area_chair)
+
+
 def _reviewers_to_ask(sub_ids: list[int]) -> Ids:
     """The reviewers the rules need asking about for these papers: those who share a key with one of them (an
     empty list when nobody does), or, past ASK_ABOUT_ALL of them, every reviewer (a list that long costs more to
     send than the select)."""
     sharing = reviewers_that_may_conflict(sub_ids)
     if len(sharing) > ASK_ABOUT_ALL:
-        return sa.select(User.id).where(User.is_reviewer)
+        return sa.select(User.id).where(IN_COMMITTEE)
     if not sharing:
         return []
-    return list(db.session.scalars(sa.select(User.id).where(User.is_reviewer, User.id.in_(sorted(sharing)))))
+    return list(db.session.scalars(sa.select(User.id).where(IN_COMMITTEE, User.id.in_(sorted(sharing)))))
 
 
 def reviewer_conflicts(sub_ids: list[int]) -> dict[tuple[int, int], list[str]]:

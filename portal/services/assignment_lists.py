@@ -35,7 +35,7 @@ from portal.models import (
 from portal.models.submission import submission_topic
 from portal.models.user import user_topic
 from portal.permissions import chair_conflicted_ids
-from portal.queries.conflicts import conflict_map, reviewer_conflict_pairs, reviewers_that_may_conflict
+from portal.queries.conflicts import IN_COMMITTEE, conflict_map, reviewer_conflict_pairs, reviewers_that_may_conflict
 from portal.services.assignments import paper_text, reviewer_text
 
 PAPERS_PER_PAGE = 25
@@ -605,7 +605,7 @@ def conflict_page(ws: Workshop, viewer: User, *, q: str = "", who: str = "", pag
     count = db.session.scalar(sa.select(sa.func.count()).select_from(papers.subquery())) or 0
     # The conflicted pairs without reasons, every reviewer's name (one read: a list of the thousands conflicted
     # cost more to send), and the reasons of the pairs the page shows only.
-    names = dict(db.session.execute(sa.select(User.id, User.name).where(User.is_reviewer)).all())
+    names = dict(db.session.execute(sa.select(User.id, User.name).where(IN_COMMITTEE)).all())
     if number is not None:  # one paper: all its conflicts, 50 a page
         paper_ids = list(db.session.scalars(papers)) if count else []
         found = reviewer_conflict_pairs(paper_ids) if paper_ids else set()
@@ -640,7 +640,7 @@ def conflict_page(ws: Workshop, viewer: User, *, q: str = "", who: str = "", pag
 def _conflicts_of_reviewers(ws: Workshop, viewer: User, handled: sa.Select[Any], q: str, who: str, page: int) -> ConflictPage:
     pattern = like_pattern(who)
     matching = sa.select(User.id).where(
-        User.is_reviewer,
+        IN_COMMITTEE,
         sa.or_(
             sa.func.lower(User.name).like(pattern, escape="\\"),
             User.email.like(pattern, escape="\\"),

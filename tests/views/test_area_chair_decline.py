@@ -138,6 +138,16 @@ def test_an_area_chair_declares_a_conflict_the_portal_missed(w: World, smtp: SMT
     refused = post(carla, f"/chair/papers/{n}/area-chair", {"person": w.uid("alma")}, token_page="/chair/area-chairs")
     assert flashes(follow(carla, refused))[0].startswith(f"Alma Area conflicts with #{n}")
     assert area_chair_rows(w) == [(w.n("p2"), w.uid("ines"))]
+    # The conflicts page lists it with the area chairs' other conflicts, in her words, and the chair lifts it there.
+    listed = text_of(carla.get(f"/chair/conflicts?q={n}"))
+    assert "Alma Area (area chair) declared by the area chair: A former adviser. Lift" in listed
+    assert "Ines Inside (area chair) shares the institution Alpha Institute with author Ada Author" in listed
+    searched = text_of(carla.get("/chair/conflicts?who=alma"))
+    assert "1 conflicted pair of 1 reviewer matching “alma”" in searched
+    lift = post(carla, f"/chair/conflicts/{n}/{w.uid('alma')}/lift", {}, token_page="/chair/conflicts")
+    assert flashes(follow(carla, lift)) == [f"The conflict of Alma Area with #{n} is lifted."]
+    chosen = post(carla, f"/chair/papers/{n}/area-chair", {"person": w.uid("alma")}, token_page="/chair/area-chairs")
+    assert flashes(follow(carla, chosen)) == [f"Alma Area is the area chair of #{n}."]
 
 
 def test_declining_is_refused_to_anyone_else_with_a_bad_reason_and_without_a_token(w: World, smtp: SMTPRecorder) -> None:
