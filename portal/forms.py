@@ -9,6 +9,8 @@ from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, PasswordField, SelectChoice, SelectMultipleField, StringField, URLField, widgets
 from wtforms import IntegerField as WTFormsIntegerField
+from wtforms import RadioField as WTFormsRadioField
+from wtforms import SelectField as WTFormsSelectField
 from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 
@@ -47,7 +49,29 @@ class IntegerField(WTFormsIntegerField):
         super().process_formdata(valuelist)
 
 
-class MultiCheckboxField(SelectMultipleField):
+NOT_A_CHOICE = "Not a valid choice."
+
+
+class _ChoiceMessage(Field):
+    """A choice field whose value cannot be read as a choice (``coerce`` failed: "x" for a number) says what a
+    choice that is not offered says, not WTForms' "Invalid Choice: could not coerce."."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(self.gettext(NOT_A_CHOICE)) from exc
+
+
+class SelectField(_ChoiceMessage, WTFormsSelectField):
+    """WTForms' SelectField with the portal's message for a value that is not a choice (every form uses it)."""
+
+
+class RadioField(_ChoiceMessage, WTFormsRadioField):
+    """WTForms' RadioField with the portal's message for a value that is not a choice (every form uses it)."""
+
+
+class MultiCheckboxField(_ChoiceMessage, SelectMultipleField):
     """A list of checkboxes (a fieldset of choices), usable without JavaScript."""
 
     widget = widgets.ListWidget(prefix_label=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, FieldList, Form, FormField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import EmailField, FieldList, Form, FormField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import (
@@ -11,6 +11,7 @@ from portal.forms import (
     IntegerField,
     MultiCheckboxField,
     ProfileFieldsMixin,
+    RadioField,
     choices,
     current_password,
     new_password_fields,

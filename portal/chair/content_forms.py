@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, Form, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, Field, Form, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from portal.forms import LocalDateTimeField, choices, single_line, strip, unix_newlines
+from portal.forms import LocalDateTimeField, SelectField, choices, single_line, strip, unix_newlines
 from portal.services.content_edit import WORKSHOP_FIELDS, WorkshopInput, homepage_problem
 
 MARKDOWN_HELP = (

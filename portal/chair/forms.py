@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, EmailField, RadioField, StringField
+from wtforms import BooleanField, DecimalField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from portal.assign.affinity import Weights
 from portal.db import MAX_ID, parse_id
-from portal.forms import IntegerField, LocalDateTimeField, choices, local_text, single_line, strip
+from portal.forms import IntegerField, LocalDateTimeField, RadioField, choices, local_text, single_line, strip
 from portal.models import Phase, User, Workshop
 from portal.services.review_settings import ReviewSettings
 from portal.services.settings import parse_local

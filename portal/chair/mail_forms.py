@@ -4,10 +4,10 @@ body; Preview and Send are two buttons of one form."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import choices, single_line, strip, unix_newlines
+from portal.forms import RadioField, SelectField, choices, single_line, strip, unix_newlines
 from portal.models import Decision, Presentation, Workshop
 from portal.services import mail_templates
 from portal.services.groupmail import AUDIENCES, STATES, UNDECIDED, Filters

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.db import parse_id
-from portal.forms import MultiCheckboxField, choices, single_line, strip, unix_newlines
+from portal.forms import MultiCheckboxField, SelectField, choices, single_line, strip, unix_newlines
 from portal.models import ItemKind, Person, ProgramItem, ProgramRole, ProgramSession, Submission, Workshop
 from portal.services.program import ItemInput, Named, SessionInput
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.forms import IntegerField, choices, single_line, strip, unix_newlines
+from portal.forms import IntegerField, RadioField, choices, single_line, strip, unix_newlines
 from portal.models import Audience, FieldKind, ReviewField
 from portal.services.review_form import FieldInput
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, Field, Form, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, Field, Form, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from portal.forms import choices, single_line, strip, unix_newlines
+from portal.forms import SelectField, choices, single_line, strip, unix_newlines
 from portal.images import MAX_BYTES
 from portal.models import SponsorState, SponsorTier
 from portal.services.content_edit import homepage_problem

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from portal.forms import choices, unix_newlines
+from portal.forms import SelectField, choices, unix_newlines
 
 
 class InviteForm(FlaskForm):

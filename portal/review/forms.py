@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.db import parse_id
-from portal.forms import MultiCheckboxField, choices, strip, unix_newlines
+from portal.forms import MultiCheckboxField, RadioField, choices, strip, unix_newlines
 from portal.models import FieldKind, Review, ReviewField
 
 TEXT = [Optional(), Length(max=20_000)]

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField, StringField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.db import parse_id
 from portal.domain import DomainError
-from portal.forms import IntegerField, LocalDateTimeField, choices, local_text, single_line, strip
+from portal.forms import IntegerField, LocalDateTimeField, RadioField, choices, local_text, single_line, strip
 from portal.models import DateKind, Workshop
 from portal.services.settings import TypeInput, parse_local
 

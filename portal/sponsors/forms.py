@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
-from portal.forms import choices, single_line, strip, unix_newlines
+from portal.forms import SelectField, choices, single_line, strip, unix_newlines
 
 MESSAGE_MAX = 5000
 

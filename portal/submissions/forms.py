@@ -6,12 +6,12 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.db import parse_id
 from portal.domain import DomainError
-from portal.forms import MultiCheckboxField, single_line, strip, unix_newlines
+from portal.forms import MultiCheckboxField, SelectField, single_line, strip, unix_newlines
 from portal.models import Submission, Workshop
 from portal.services.submissions import MAX_AUTHORS, AuthorInput, Details, parse_declared_conflicts, video_problem
 

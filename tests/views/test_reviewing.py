@@ -756,6 +756,21 @@ def test_review_draft_needs_no_recommendation_but_submitting_does(world: World) 
     assert review_row(world, "p1", "rita") == ("submitted", 3, 2, "First thoughts.", 1)
 
 
+def test_a_score_that_is_not_one_of_the_scale_is_refused_in_plain_words(world: World) -> None:
+    # A forged or mangled score ("x", a word, a number off the scale) is a choice not offered: the same sentence
+    # for all of them, never WTForms' "Invalid Choice: could not coerce." (every choice field of the portal).
+    rita = signed_in(world, "rita")
+    url = f"/review/papers/{world.n('p1')}/review"
+    for score in ("x", "3.5", "99", ""):
+        form = form_with(rita.get(url), "version")
+        response = rita.post(url, data=form | {"action": "submit", "recommendation": score, "confidence": "2"})
+        assert response.status_code == 422, score
+        page = text_of(response)
+        assert "could not coerce" not in page.lower()
+        assert ("Not a valid choice." in page) if score else ("needs an overall recommendation" in page), score
+    assert review_row(world, "p1", "rita") is None
+
+
 def test_submitted_review_is_edited_until_the_deadline_and_the_chair_sees_the_history(world: World) -> None:
     rita = signed_in(world, "rita")
     n = world.n("p1")
