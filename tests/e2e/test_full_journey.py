@@ -446,7 +446,8 @@ def test_workshop_from_deadlines_to_the_accepted_papers_page(
     expect(hero.locator(".stage")).to_have_text("The papers are decided: see who presents what.")
     expect(hero.locator(".deadline")).to_have_count(0)
     glance = visitor.get_by_role("complementary", name="At a glance")
-    expect(glance.locator("dt")).to_have_text(["Author notification", "Camera-ready deadline"])
+    # The papers are published: the notification is no longer to come, only the camera-ready deadline is.
+    expect(glance.locator("dt")).to_have_text(["Camera-ready deadline"])
     visitor.get_by_role("navigation", name="Main").get_by_role("link", name="Accepted papers").click()
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Accepted papers")
     expect(visitor.get_by_role("main").get_by_role("listitem")).to_have_text(
