@@ -33,12 +33,10 @@ from portal.api.reviews import FieldOut, FormOut, _field_out
 from portal.db import db, page_of, utcnow
 from portal.domain import DomainError
 from portal.models import (
-    AreaChairAssignment,
     AreaChairProposal,
     ExtraReviewRequest,
     ReviewAssignment,
     Submission,
-    SubmissionState,
     User,
 )
 from portal.services import area_chair_assignment, area_chairs, assignment_lists, meta_reviews
@@ -100,16 +98,7 @@ def _area_chairs(query: AreaChairsQuery) -> Response:
     current, pages = page_of(len(found), PER_PAGE, asked)
     shown, following = _on_page(asked, current, pages, found[(current - 1) * PER_PAGE : current * PER_PAGE])
     share = area_chair_assignment.even_share(ws)
-    without = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Submission)
-        .where(
-            Submission.workshop_id == ws.id,
-            Submission.state == SubmissionState.SUBMITTED,
-            Submission.id.not_in(sa.select(AreaChairAssignment.submission_id)),
-            Submission.id.not_in(permissions.chair_conflicted_ids(me())),
-        )
-    )
+    without = area_chairs.papers_without_area_chair(ws, permissions.chair_conflicted_ids(me()))
     items = [
         AreaChairOut(
             id=r.user.id,
@@ -134,7 +123,7 @@ def _area_chairs(query: AreaChairsQuery) -> Response:
             default_max_load=ws.ac_default_max_load,
             default_min_load=ws.ac_default_min_load or 0,
             even_share=share,
-            without=int(without or 0),
+            without=without,
             next_cursor=following,
         )
     )

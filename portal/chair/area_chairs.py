@@ -102,16 +102,7 @@ def _progress_page(loads_form: AreaChairLoadsForm, problems: list[str] | tuple[s
     labels = meta_reviews.recommendation_labels(ws, area_chairs.area_chair_paper_ids(ws))
     rows = area_chairs.progress(ws, me(), labels)
     hidden = permissions.chair_conflicted_ids(me())
-    without = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Submission)
-        .where(
-            Submission.workshop_id == ws.id,
-            Submission.state == SubmissionState.SUBMITTED,
-            Submission.id.not_in(sa.select(AreaChairAssignment.submission_id)),
-            Submission.id.not_in(hidden),
-        )
-    )
+    without = area_chairs.papers_without_area_chair(ws, hidden)
     left_out, left_out_total = area_chair_assignment.exclusions(hidden, EXCLUSIONS_SHOWN)
     overseen = set(area_chairs.area_chairs_of([x.submission_id for x in left_out]))  # (the others need one: a link)
     drafts = list(

@@ -494,3 +494,21 @@ def lift_exclusion(sub_id: int, area_chair_id: int) -> bool:
             )
         ).rowcount
     )
+
+
+def papers_without_area_chair(ws: Workshop, hidden: sa.Select | list[int]) -> int:
+    """How many of the workshop's submitted papers have no area chair, leaving out ``hidden`` (the papers the chair
+    asking may not handle): the area chairs page's and the API's figure."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Submission)
+            .where(
+                Submission.workshop_id == ws.id,
+                Submission.state == SubmissionState.SUBMITTED,
+                Submission.id.not_in(sa.select(AreaChairAssignment.submission_id)),
+                Submission.id.not_in(hidden),
+            )
+        )
+        or 0
+    )
