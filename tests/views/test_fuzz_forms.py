@@ -1369,6 +1369,11 @@ def mail_digest(world: World, data: dict[str, Any]) -> str:
     from portal.services import groupmail
     from portal.services.groupmail import DomainError
 
+    if any(isinstance(v, str) and any("\ud800" <= c <= "\udfff" for c in v) for v in data.values()):
+        # A lone surrogate reaches the portal as the bytes a broken client sends, which Werkzeug decodes its own way
+        # (percent-escaped again in a urlencoded post): a digest of what the portal read is not this test's to guess,
+        # so the post carries none and Send must refuse it, changing nothing.
+        return ""
     with world.db():
         try:
             shown = groupmail.preview(
