@@ -13,7 +13,7 @@ from portal import permissions, work
 from portal.chair.blueprint import bp
 from portal.chair.forms import AreaChairLoadsForm, RunAssignmentForm
 from portal.chair.jobs import launch
-from portal.chair.reviewing import other_proposals
+from portal.chair.reviewing import other_proposals, render_comparison
 from portal.db import db, like_pattern, page_of, parse_id
 from portal.domain import DomainError
 from portal.forms import ButtonForm, require_button
@@ -332,28 +332,7 @@ def compare_area_chair_proposals(ac_proposal_id: int) -> str:
         if paper in handled
     )
     partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
-    reports, pairs = [], []
-    for p in (first, second):
-        visible = {(s, a) for s, a in p.result["pairs"] if s in handled}
-        after = dict(now + Counter(a for _, a in visible))
-        reports.append(assignments.proposal_report(p, sorted(handled), after, people, partial=partial, bids=False))
-        pairs.append(visible)
-    only = (sorted(pairs[0] - pairs[1]), sorted(pairs[1] - pairs[0]))
-    shown = [pair for side in only for pair in side[:COMPARE_SHOWN]]
-    subs = {s.id: s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_({s for s, _ in shown})))}
-    names = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({a for _, a in shown})))}
-    return render_template(
-        "chair/proposal_compare.html",
-        proposals=(first, second),
-        reports=reports,
-        only=only,
-        shown_at_most=COMPARE_SHOWN,
-        common=len(pairs[0] & pairs[1]),
-        subs=subs,
-        people=names,
-        partial=partial,
-        **context,
-    )
+    return render_comparison(first, second, handled, now, people, partial, bids=False, **context)
 
 
 @bp.post("/area-chairs/proposals/<int:ac_proposal_id>/<any(apply, discard, remove, never):action>")

@@ -4,6 +4,7 @@ manager), proposals and reminders."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -566,13 +567,30 @@ def compare_proposals(proposal_id: int) -> str:
     people = [u.id for u in db.session.execute(sa.select(User.id).where(User.is_reviewer).order_by(User.id))]
     now = assignment_lists.loads(ws, me())
     partial = bool(db.session.scalar(sa.select(permissions.chair_conflicted_ids(me()).exists())))
+    return render_comparison(first, second, handled, now, people, partial, ws=ws, others=others)
+
+
+def render_comparison(
+    first: Any,
+    second: Any,
+    handled: set[int],
+    now: Mapping[int, int],
+    people: list[int],
+    partial: bool,
+    *,
+    bids: bool = True,
+    **context: Any,
+) -> str:
+    """Two proposals (reviewers' or area chairs') side by side over the papers this chair handles: each one's
+    quality report with the loads it would leave (``now`` plus its pairs), and the pairs in one and not the other,
+    ``COMPARE_SHOWN`` of each side named."""
     reports, pairs = [], []
     for p in (first, second):
         visible = {(s, r) for s, r in p.result["pairs"] if s in handled}
         after = dict(now)
         for _, r in visible:
             after[r] = after.get(r, 0) + 1
-        reports.append(assignments.proposal_report(p, sorted(handled), after, people, partial=partial))
+        reports.append(assignments.proposal_report(p, sorted(handled), after, people, partial=partial, bids=bids))
         pairs.append(visible)
     only = (sorted(pairs[0] - pairs[1]), sorted(pairs[1] - pairs[0]))
     shown = [pair for side in only for pair in side[:COMPARE_SHOWN]]
@@ -580,7 +598,6 @@ def compare_proposals(proposal_id: int) -> str:
     people_shown = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({r for _, r in shown})))}
     return render_template(
         "chair/proposal_compare.html",
-        ws=ws,
         proposals=(first, second),
         reports=reports,
         only=only,
@@ -589,7 +606,7 @@ def compare_proposals(proposal_id: int) -> str:
         subs=subs,
         people=people_shown,
         partial=partial,
-        others=others,
+        **context,
     )
 
 
