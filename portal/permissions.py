@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Flask, abort, flash, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from portal.db import db, utcnow
 from portal.models import (
@@ -144,17 +145,63 @@ def _open_for_edits(sub: Submission, now: datetime) -> bool:
     return sub.state != SubmissionState.WITHDRAWN and deadline is not None and now < deadline
 
 
+# --- answers read once a request -----------------------------------------------------------------------
+
+#: What the predicates read once a request (``g``). Any write in the request forgets all of it: a flush, an UPDATE,
+#: INSERT or DELETE sent through the session, a rollback (of what was read after a flush the rollback undid).
+_REQUEST_CACHES = ("conflicts", "assignments", "chair_conflicts", "area_chairs")
+
+
+def _once(cache_name: str, key: tuple[int | None, ...], read: Any) -> Any:
+    """``read()``, asked once a request for ``key``. Pending changes are flushed first, as the read's own query would
+    (autoflush), so a change made earlier in the request and not yet flushed forgets the answers too."""
+    if db.session.autoflush:
+        db.session.flush()
+    if not has_request_context() or None in key:
+        return read()
+    cache = g.setdefault(cache_name, {})
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
+
+
+def forget_request_caches() -> None:
+    """Forget every answer read once a request (the session's events call it on every write)."""
+    if has_request_context():
+        for name in _REQUEST_CACHES:
+            g.pop(name, None)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _flushed(_session: Session, _context: Any) -> None:
+    forget_request_caches()
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        forget_request_caches()
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(_session: Session, _transaction: SessionTransaction) -> None:
+    forget_request_caches()
+
+
 # --- reviewing ----------------------------------------------------------------------------------------
 
 
 def is_conflicted(user: Any, sub: Submission) -> bool:
-
-    return is_signed_in(user) and bool(conflict_reasons(user, sub))
+    """``user`` conflicts with ``sub`` by the reviewers' rules; worked out once a request for each pair (a paper's
+    page asks it of the same pair from many predicates: eight times on an area chair's, 7 statements each)."""
+    return is_signed_in(user) and _once("conflicts", (user.id, sub.id), lambda: bool(conflict_reasons(user, sub)))
 
 
 def assignment_for(user: Any, sub: Submission) -> ReviewAssignment | None:
-
-    return assignment_of(sub.id, user.id) if is_signed_in(user) else None
+    """``user``'s assignment to review ``sub``, read once a request (a reviewer's paper page asked 15 times)."""
+    if not is_signed_in(user):
+        return None
+    return _once("assignments", (user.id, sub.id), lambda: assignment_of(sub.id, user.id))
 
 
 def can_review(user: Any, sub: Submission) -> bool:
@@ -212,36 +259,13 @@ def _chair_conflicts(user: Any) -> frozenset[int]:
     """``chair_conflicted_ids`` of ``user``, read once a request."""
     if not is_signed_in(user):
         return frozenset()
-    if not has_request_context():
-        return frozenset(db.session.scalars(chair_conflicted_ids(user)))
-    cache = g.setdefault("chair_conflicts", {})
-    if user.id not in cache:
-        cache[user.id] = frozenset(db.session.scalars(chair_conflicted_ids(user)))
-    return cache[user.id]
-
-
-def forget_chair_conflicts() -> None:
-    """After a change to authors or declared conflicts within a request, read them again."""
-    if has_request_context():
-        g.pop("chair_conflicts", None)
+    return _once("chair_conflicts", (user.id,), lambda: frozenset(db.session.scalars(chair_conflicted_ids(user))))
 
 
 def _area_chair_id(sub: Submission) -> int | None:
     """The id of the paper's area chair (None: none), read once a request."""
-    if not has_request_context():
-        return db.session.scalar(sa.select(AreaChairAssignment.area_chair_id).where(AreaChairAssignment.submission_id == sub.id))
-    cache = g.setdefault("area_chairs", {})
-    if sub.id not in cache:
-        cache[sub.id] = db.session.scalar(
-            sa.select(AreaChairAssignment.area_chair_id).where(AreaChairAssignment.submission_id == sub.id)
-        )
-    return cache[sub.id]
-
-
-def forget_area_chairs() -> None:
-    """After a change of a paper's area chair within a request, read it again."""
-    if has_request_context():
-        g.pop("area_chairs", None)
+    stmt = sa.select(AreaChairAssignment.area_chair_id).where(AreaChairAssignment.submission_id == sub.id)
+    return _once("area_chairs", (sub.id,), lambda: db.session.scalar(stmt))
 
 
 def oversees(user: Any, sub: Submission) -> bool:

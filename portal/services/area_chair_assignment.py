@@ -398,7 +398,6 @@ def apply(actor: User, ws: Workshop, proposal: AreaChairProposal) -> int:
         db.session.add(AreaChairAssignment(submission_id=paper, area_chair_id=person, created_by_id=actor.id))
         made[person].append(paper)
     db.session.flush()
-    permissions.forget_area_chairs()
     people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(made))))}
     subs = {
         s.id: s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_([p for v in made.values() for p in v])))

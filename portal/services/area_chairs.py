@@ -84,7 +84,6 @@ def set_area_chair(actor: User, ws: Workshop, sub: Submission, person: User | No
         exclude(actor, sub.id, row.area_chair_id, ExclusionReason.REMOVED)  # (never proposed again for this paper)
         db.session.delete(row)
         db.session.flush()
-        permissions.forget_area_chairs()
         return None
     check_area_chair(person, sub)
     if row is not None and row.area_chair_id == person.id:
@@ -110,7 +109,6 @@ def set_area_chair(actor: User, ws: Workshop, sub: Submission, person: User | No
         home=external_url("review.area_chair_home"),
     )
     db.session.flush()
-    permissions.forget_area_chairs()
     return row
 
 
@@ -136,7 +134,6 @@ def decline_area_chair(person: User, ws: Workshop, sub: Submission, reason: str,
     if not gone:
         raise InvalidTransition("Your meta-review of this paper is submitted: ask the chairs to take you off it.")
     db.session.expunge(row)
-    permissions.forget_area_chairs()
     exclude(person, sub.id, person.id, ExclusionReason.DECLINED, note=reason)
     if conflict:
         declare_conflict(person, sub, reason, DECLARED_BY_AREA_CHAIR)

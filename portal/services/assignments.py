@@ -689,7 +689,6 @@ def set_manager(actor: User, sub: Submission, person: User | None) -> None:
         f"Named {person.name} <{person.email}> the manager of #{sub.id}" if person else f"#{sub.id} has no manager any more",
         submission=sub,
     )
-    permissions.forget_chair_conflicts()
     db.session.flush()
 
 
