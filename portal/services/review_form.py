@@ -96,17 +96,39 @@ def _check(data: FieldInput, existing: ReviewField | None) -> dict[str, Any]:
         raise DomainError("Give the field a label.")
     if kind == FieldKind.SCORE:
         labels = [x.strip() for x in data.labels if x.strip()]
+        _distinct(labels, "the scale", "give each point its own label")
         if not 2 <= len(labels) <= MAX_SCALE:
             raise DomainError(f"A score needs between 2 and {MAX_SCALE} points on its scale, one label a line.")
         if existing is not None and existing.fixed_scale and len(labels) != 5:
             raise DomainError(f"“{existing.label}” keeps its five points (the console counts them); change their labels only.")
         return {"labels": labels, "best": "low" if data.best == "low" else "high"}
     if kind in (FieldKind.CHOICE, FieldKind.MULTI):
-        choices = list(dict.fromkeys(x.strip() for x in data.choices if x.strip()))
+        choices = [x.strip() for x in data.choices if x.strip()]
+        _distinct(choices, "the options", "give each option its own words")
         if not 2 <= len(choices) <= MAX_CHOICES:
             raise DomainError(f"A choice needs between 2 and {MAX_CHOICES} options, one a line.")
         return {"choices": choices}
     return {}
+
+
+#: A number a chair typed before a line's words ("1: Poor", "2) Poor"): the pages number the points themselves.
+_NUMBERED = re.compile(r"^\d+\s*[:.)\-\u2013]\s+(?=\S)")
+
+
+def reads_as(line: str) -> str:
+    """What a line of a scale or of the options reads as: its words in any case, a number typed before them aside."""
+    return _NUMBERED.sub("", line.strip()).casefold()
+
+
+def _distinct(lines: list[str], what: str, fix: str) -> None:
+    """Refuse a line that reads like an earlier one (in any case, a number typed before the words aside): two
+    points of a scale (or two options) that read alike are one to the reviewer and two to the console and the
+    exports."""
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        first = seen.setdefault(reads_as(line), number)
+        if first != number:
+            raise DomainError(f"Lines {first} and {number} of {what} both read “{_NUMBERED.sub('', lines[first - 1])}”; {fix}.")
 
 
 def _unique_label(rows: list[ReviewField], label: str, key: str | None = None) -> None:

@@ -58,6 +58,7 @@ from portal.models import (
 from portal.queries import assignment_of
 from portal.services import accounts, assignments, bidding
 from portal.services import submissions as subs
+from portal.services.review_form import reads_as
 from tests.conftest import text_of
 from tests.factories import PASSWORD, decide_and_notify, make_user
 from tests.pdfs import make_pdf
@@ -976,9 +977,15 @@ def review_field_form(draw: st.DrawFn) -> dict[str, Any]:
         "help": draw(text(2000, required=False)),
         "required": draw(st.sampled_from(["y", ""])),
         "visibility": draw(st.sampled_from(["authors", "reviewers", "chairs"])),
-        "scale": draw(st.lists(line(40), min_size=2, max_size=10).map("\r\n".join)) if kind == "score" else "",
+        "scale": draw(st.lists(line(40), min_size=2, max_size=10, unique_by=reads_as).map("\r\n".join))
+        if kind == "score"
+        else "",
         "best": draw(st.sampled_from(["high", "low"])),
-        "options": draw(st.lists(line(60), min_size=2, max_size=20).map("\r\n".join)) if kind in ("choice", "multi") else "",
+        "options": (
+            draw(st.lists(line(60), min_size=2, max_size=20, unique_by=reads_as).map("\r\n".join))
+            if kind in ("choice", "multi")
+            else ""
+        ),
         "min_words": draw(st.sampled_from(["", "1", "20"])),
         "max_words": draw(st.sampled_from(["", "20", "20000"])),
         "console_column": draw(st.sampled_from(["y", ""])),
@@ -996,8 +1003,7 @@ def review_field_stored(world: World, sent: Sent, before: Before) -> None:
         if row.kind.value == "score":
             assert row.labels == [x.strip() for x in unix_newlines(sent["scale"]).split("\n") if x.strip()]
         if row.kind.value in ("choice", "multi"):
-            wanted = [x.strip() for x in unix_newlines(sent["options"]).split("\n") if x.strip()]
-            assert row.choices == list(dict.fromkeys(wanted))
+            assert row.choices == [x.strip() for x in unix_newlines(sent["options"]).split("\n") if x.strip()]
 
 
 BID_VALUES = st.sampled_from([v.value for v in BidValue] + [""])

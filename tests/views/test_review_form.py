@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from portal import work
 from portal.db import db, utcnow
 from portal.models import (
+    CONFIDENCES,
     DEFAULT_FORM,
     Decision,
     PaperFieldScore,
@@ -336,6 +337,49 @@ def test_a_label_another_field_has_is_refused_on_adding_and_on_changing(world: W
         },
     )
     assert meta.status_code == 302
+
+
+def test_a_scale_or_options_with_a_line_twice_are_refused_changing_nothing(world: World) -> None:
+    """Two points of a scale (or two options) that read alike, whatever their case and spaces, are one to the
+    reviewer and two to the console and the exports: refused with the line, on adding and on changing, the form
+    kept as typed, nothing saved."""
+    chair = world.client("carla")
+
+    def fields() -> list[tuple[str, list[str], list[str]]]:
+        with world.app.app_context():
+            rows = db.session.scalars(sa.select(ReviewField).order_by(ReviewField.id))
+            return [(r.label, list(r.labels), list(r.choices)) for r in rows]
+
+    for kind, lines, message in (
+        ("score", "1: Poor\n2: Poor", "Lines 1 and 2 of the scale both read “Poor”; give each point its own label."),
+        ("score", "Poor\nFair\n  poor ", "Lines 1 and 3 of the scale both read “Poor”; give each point its own label."),
+        ("choice", "Yes\nNo\nYES", "Lines 1 and 3 of the options both read “Yes”; give each option its own words."),
+        ("multi", "GPU\nTPU\n GPU", "Lines 1 and 3 of the options both read “GPU”; give each option its own words."),
+    ):
+        data = {"scale": lines} if kind == "score" else {"options": lines}
+        response = add_field(chair, label="Novelty", kind=kind, visibility="chairs", **data)
+        assert response.status_code == 422, (kind, lines)
+        assert f"Nothing was added {message}" in text_of(response)
+        assert lines.split("\n")[-1] in response.get_data(as_text=True)  # (the form as typed)
+    # A scale of numbers alone, or of numbers with decimals, is no scale of one label twice.
+    for scale in ("1\n2\n3", "0.5 points\n1.5 points"):
+        assert add_field(chair, label=f"Points {scale[0]}", kind="score", visibility="chairs", scale=scale).status_code == 302
+
+    edit = chair.get("/chair/review-form/confidence").get_data(as_text=True)
+    response = chair.post(
+        "/chair/review-form/confidence",
+        data={
+            "csrf_token": token_of(edit),
+            "label": "Confidence",
+            "visibility": "reviewers",
+            "scale": "Low\nLow\nMid\nHigh\nSure",
+        },
+    )
+    assert response.status_code == 422
+    assert "Nothing was saved Lines 1 and 2 of the scale both read “Low”; give each point its own label." in text_of(response)
+    after = {label: (scale, options) for label, scale, options in fields()}
+    assert "Novelty" not in after and after["Confidence"] == (list(CONFIDENCES.values()), [])
+    assert after["Points 1"] == (["1", "2", "3"], [])
 
 
 # --- the reviewer's form and its rules -------------------------------------------------------------------
