@@ -10,10 +10,13 @@ the file are gone. Pure: no Flask, no database.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from portal.domain import DomainError
 
@@ -36,11 +39,22 @@ class Picture:
     content_type: str = CONTENT_TYPE
 
 
+@contextmanager
+def _damaged_exif_read_as_far_as_it_goes() -> Iterator[None]:
+    """EXIF that Pillow cannot read whole (a tag pointing past the end of the file, a directory cut short: a phone's
+    or an editor's bug) is read as far as it goes, without the warning Pillow's EXIF reader (``TiffImagePlugin``,
+    for every format) gives for each such upload. The EXIF is never kept; what was read serves for the orientation
+    only, an orientation it does not hold is no turn."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.TiffImagePlugin")
+        yield
+
+
 def _open(data: bytes, what: str) -> Image.Image:
     if not data:
         raise ImageRefused(f"The {what} is empty: choose a JPEG, PNG, WebP or GIF picture.")
     try:
-        with warnings.catch_warnings():
+        with _damaged_exif_read_as_far_as_it_goes():
             # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; both are refusals here.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=FORMATS)
@@ -65,11 +79,40 @@ def _open(data: bytes, what: str) -> Image.Image:
     return image
 
 
+#: How a picture stands up from its EXIF orientation (1, or any other value: as it is stored).
+_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """A phone's portrait photo stands up: the EXIF orientation is the one thing read from the EXIF, which is never
+    kept. (``ImageOps.exif_transpose`` writes the rest of the EXIF back into the picture, and failed with a
+    ``TypeError`` or ``struct.error`` on a damaged tag.) EXIF that cannot be read at all leaves it as stored."""
+    try:
+        with _damaged_exif_read_as_far_as_it_goes():
+            orientation = image.getexif().get(ExifTags.Base.Orientation)
+    except (SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error, OSError, EOFError):
+        return image
+    turn = _TURNS.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(turn) if turn is not None else image
+
+
 def _rgb(image: Image.Image, *, keep_alpha: bool) -> Image.Image:
-    image = ImageOps.exif_transpose(image)  # a phone's portrait photo stands up; the EXIF itself is not kept
+    image = _upright(image)
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)  # an animated GIF: its first frame
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if image.mode == "P" and has_alpha:
+        # (a palette's transparency given per colour, as PNG's tRNS does, is read through RGBA: Pillow warns on
+        # going from the palette straight to RGB; the pixels are the same)
+        image = image.convert("RGBA")
     return image.convert("RGBA" if keep_alpha and has_alpha else "RGB")
 
 

@@ -53,6 +53,59 @@ def test_a_photo_is_kept_as_two_webp_squares_without_its_exif_or_location() -> N
         assert b"SpyCam" not in picture.data and b"GPS" not in picture.data
 
 
+def jpeg_with_exif(*entries: tuple[int, int, int, bytes], tail: bytes = b"", declared: int | None = None) -> bytes:
+    """A 64 x 48 JPEG whose EXIF is written by hand: one directory of ``entries`` (tag, type, count, 4 bytes of value
+    or offset; ``declared`` of them, said its count), little-endian, then ``tail``: damaged as a test wants it."""
+    body = b"II*\0" + struct.pack("<IH", 8, len(entries) if declared is None else declared)
+    body += b"".join(struct.pack("<HHI", tag, kind, count) + value for tag, kind, count, value in entries)
+    body += struct.pack("<I", 0) + tail
+    app1 = b"Exif\0\0" + body
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG")
+    plain = out.getvalue()
+    return plain[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + plain[2:]
+
+
+TURNED = (0x0112, 3, 1, struct.pack("<HH", 6, 0))  # Orientation: turned a quarter (a phone held upright)
+DAMAGED_EXIF = {
+    # Pillow warned "Tag data larger than file. Skipping tag 271" (UserWarning)
+    "a tag past the end": jpeg_with_exif(TURNED, (0x010F, 2, 100, struct.pack("<I", 500))),
+    # Pillow warned "Corrupt EXIF data.  Expecting to read 12 bytes but only got 4." (UserWarning)
+    "a directory cut short": jpeg_with_exif(TURNED, declared=9),
+    # StripByteCounts as text: ImageOps.exif_transpose wrote the EXIF back after the turn and raised struct.error
+    "a tag of the wrong type": jpeg_with_exif(TURNED, (279, 2, 8, struct.pack("<I", 38)), tail=b"SpyCam\0\0"),
+}
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("damage", DAMAGED_EXIF)
+def test_a_photo_with_damaged_exif_is_kept_upright_without_it_and_warns_nothing(damage: str) -> None:
+    upload = DAMAGED_EXIF[damage]
+    small, large = images.squares(upload, (96, 192))
+    logo = images.fit(upload, 200, 200)
+    assert (logo.width, logo.height) == (48, 64)  # (64 x 48 as stored, turned upright by what the EXIF could tell)
+    for picture in (small, large, logo):
+        kept = Image.open(io.BytesIO(picture.data))
+        assert kept.format == "WEBP" and dict(kept.getexif()) == {} and "exif" not in kept.info
+        assert b"SpyCam" not in picture.data
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_palette_picture_with_a_transparency_per_colour_is_kept_and_warns_nothing() -> None:
+    """A PNG whose palette gives each colour its own transparency (tRNS): Pillow warned on turning it into the
+    photo's RGB ("Palette images with Transparency expressed in bytes should be converted to RGBA images")."""
+    palette = Image.new("P", (50, 40), 1)
+    palette.putpalette([0, 0, 0, 200, 30, 30] + [0] * 762)
+    palette.paste(0, (0, 0, 10, 10))  # a transparent corner
+    out = io.BytesIO()
+    palette.save(out, "PNG", transparency=bytes([0, 255] + [255] * 254))
+    (photo,) = images.squares(out.getvalue(), (96,))
+    shown = Image.open(io.BytesIO(photo.data)).convert("RGB").getpixel((48, 48))
+    assert max(abs(a - b) for a, b in zip(shown, (200, 30, 30), strict=True)) <= 3  # (the colour, as WebP keeps it)
+    logo = images.fit(out.getvalue(), 200, 200)
+    assert Image.open(io.BytesIO(logo.data)).getpixel((0, 0))[3] == 0  # (the logo keeps its transparency)
+
+
 def test_bytes_appended_to_an_image_are_not_kept() -> None:
     hidden = png_of(300, 300) + b"<?php system($_GET['c']); ?>"
     (picture,) = images.squares(hidden, (96,))

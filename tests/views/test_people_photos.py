@@ -20,7 +20,7 @@ from portal.db import db
 from portal.models import AuditEvent, Person, PersonRole, StoredFile, Workshop
 from tests.conftest import CSRF_INPUT_RE, text_of
 from tests.factories import create_users, login
-from tests.unit.test_images import bomb_png, jpeg_with_location
+from tests.unit.test_images import DAMAGED_EXIF, bomb_png, jpeg_with_location
 
 
 @pytest.fixture
@@ -99,6 +99,18 @@ def test_a_photo_is_shown_at_the_pages_sizes_without_its_location(app: Flask, ch
     base = app.config["BASE_URL"].rstrip("/")
     assert event["performer"][0]["image"] == f"{base}/people/{person.id}/photo-192.webp?v={person.photo_id}"
     assert "image" not in event["performer"][1]
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_photo_with_damaged_exif_is_saved_without_it(app: Flask, chair: FlaskClient) -> None:
+    """A tag of the wrong type in the EXIF of a turned photo: the upload failed with a server error (Pillow wrote the
+    EXIF back after the turn); a tag past the end warned. Both are saved, upright, without it."""
+    for damage in ("a tag of the wrong type", "a tag past the end"):
+        response = upload(chair, speaker(app), DAMAGED_EXIF[damage])
+        assert response.status_code == 302, damage
+        assert "The photo of Yejin Choi is saved and shown on the public site." in text_of(chair.get(response.location))
+    served = app.test_client().get(f"/people/{speaker(app).id}/photo-192.webp")
+    assert Image.open(io.BytesIO(served.data)).size == (192, 192) and b"SpyCam" not in served.data
 
 
 def test_removing_the_photo_brings_the_initials_back(app: Flask, chair: FlaskClient) -> None:
