@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal import permissions
+from portal.assign import memory
 from portal.assign.affinity import PairArrays, PaperInfo, ReviewerInfo, Weights, automatic_top_k, score_edges
 from portal.assign.solver import Graph, Problem, Result, solve
 from portal.db import db, utcnow
@@ -306,9 +307,10 @@ def propose(
     phase = on_phase or (lambda _: None)
     phase("Reading the papers, the area chairs and their conflicts")
     base = assignment_state()
-    problem, edges = build_problem(actor, ws, fair=fair, balanced=balanced)
-    phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} area chairs, {len(edges)} candidate pairs")
-    result = solve(problem)
+    with memory.computing():
+        problem, edges = build_problem(actor, ws, fair=fair, balanced=balanced)
+        phase(f"Solving: {len(problem.demand)} papers, {len(problem.capacity)} area chairs, {len(edges)} candidate pairs")
+        result = solve(problem)
     result.top_k = edges.top_k
     names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(list(problem.capacity)))).all())
     proposal = AreaChairProposal(

@@ -6,10 +6,8 @@ the caller commits."""
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict, namedtuple
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal import emails, permissions
+from portal.assign import memory
 from portal.assign.affinity import (
     BID_VALUES,
     Edges,
@@ -239,7 +238,7 @@ def propose_assignment(
     ``fair``: the fairest assignment (the worst-served paper first, then the total) rather than the best total;
     ``balanced``: every reviewer's load within one of the others' where the candidates allow."""
     phase = on_phase or (lambda _: None)
-    with _cycle_collector_paused():
+    with memory.computing():
         return _propose_assignment(actor, ws, top_k, phase, fair=fair, balanced=balanced)
 
 
@@ -345,26 +344,11 @@ def _next_ordinal(sub_id: int) -> int:
     ) + 1
 
 
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while an assignment is proposed or applied, steps that make hundreds of
-    thousands of objects and no cycles: each collection they trigger walks every live object (a conference's
-    rows and texts), a third of a second in all when applying a NeurIPS-size proposal. It is off for the whole
-    process, so for other threads too, for those seconds; on again after (also on an error), as it was."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def apply_proposal(actor: User, ws: Workshop, proposal: AssignmentProposal, now: datetime | None = None) -> int:
     """Create the proposed assignments and queue one mail per reviewer listing their new papers. At conference
     size (65,000 assignments, 18,000 mails) that is a few dozen statements and no ORM object per assignment,
     mail, reviewer or paper: the objects alone took seconds."""
-    with _cycle_collector_paused():
+    with memory.computing():
         return _apply_proposal(actor, ws, proposal, now)
 
 
