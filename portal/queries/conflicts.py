@@ -257,33 +257,40 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
 
     email_rows, org_rows, host_rows, inst_rows = paper["email"], paper["org"], paper["host"], paper["inst"]
 
+    def add_address(sub_id: int, name: str, address: str, current: bool, person: Any) -> None:
+        who = f"{name} ({address}{'' if current else ', an earlier address'})" if reasons else ""
+        email_rows.append((sub_id, address, who, person))
+        host = address.rsplit("@", 1)[-1]
+        org, suffixes = hosts[host] if host in hosts else host_of(address)
+        if org:
+            org_rows.append((sub_id, org, who, person))
+        host_rows.extend([(sub_id, suffix, who, person) for suffix in suffixes])
+
+    def add_affiliation(sub_id: int, name: str, affiliation: str, current: bool, person: Any) -> None:
+        inst = institutions[affiliation] if affiliation in institutions else institution(affiliation)
+        if inst:
+            who = f"{name} ({affiliation}{'' if current else ', an earlier affiliation'})" if reasons else ""
+            inst_rows.append((sub_id, inst, who, person))
+
     def add_addresses(sub_id: int, name: str, addresses: list[tuple[str, bool]], person: Any) -> None:
         for address, current in addresses:
-            who = f"{name} ({address}{'' if current else ', an earlier address'})" if reasons else ""
-            email_rows.append((sub_id, address, who, person))
-            org, suffixes = host_of(address)
-            if org:
-                org_rows.append((sub_id, org, who, person))
-            host_rows.extend((sub_id, suffix, who, person) for suffix in suffixes)
+            add_address(sub_id, name, address, current, person)
 
     def add_affiliations(sub_id: int, name: str, affiliations: list[tuple[str, bool]], person: Any) -> None:
         for affiliation, current in affiliations:
-            inst = institution(affiliation)
-            if inst:
-                who = f"{name} ({affiliation}{'' if current else ', an earlier affiliation'})" if reasons else ""
-                inst_rows.append((sub_id, inst, who, person))
+            add_affiliation(sub_id, name, affiliation, current, person)
 
     linked: dict[int, set[int]] = defaultdict(set)
-    for a in authors:
-        person = a.user_id if a.user_id is not None else a.email
-        known = history.get(a.user_id, {"email": [], "inst": []}) if a.user_id is not None else {"email": [], "inst": []}
-        add_addresses(a.submission_id, a.name, [(a.email, True)] + [x for x in known["email"] if x[0] != a.email], person)
-        add_affiliations(
-            a.submission_id, a.name, [(a.affiliation, True)] + [x for x in known["inst"] if x[0] != a.affiliation], person
-        )
-        if a.user_id is not None:
-            paper["account"].append((a.submission_id, a.user_id, a.name, person))
-            linked[a.submission_id].add(a.user_id)
+    for sub_id, name, email, affiliation, user_id in authors:
+        if user_id is None:  # most authors: an address and an affiliation, the person known by the address
+            add_address(sub_id, name, email, True, email)
+            add_affiliation(sub_id, name, affiliation, True, email)
+            continue
+        known = history.get(user_id, {"email": [], "inst": []})
+        add_addresses(sub_id, name, [(email, True)] + [x for x in known["email"] if x[0] != email], user_id)
+        add_affiliations(sub_id, name, [(affiliation, True)] + [x for x in known["inst"] if x[0] != affiliation], user_id)
+        paper["account"].append((sub_id, user_id, name, user_id))
+        linked[sub_id].add(user_id)
     for s in subs:  # the submitter is always an author, listed or not
         if s.submitter_id is not None and s.submitter_id not in linked[s.id]:
             paper["account"].append((s.id, s.submitter_id, "the submitter", s.submitter_id))
@@ -392,7 +399,11 @@ def reasons_of(facts: Facts) -> dict[tuple[int, int], list[str]]:
 
 def conflicted_pairs(facts: Facts) -> PairArrays:
     """The pairs ``reasons_of`` finds, without reasons, as array joins: the time of the pairs found, not of
-    submissions x reviewers (millions of pairs at a large conference)."""
+    submissions x reviewers (millions of pairs at a large conference). Rows and overrides of other papers and
+    reviewers than the facts' are left out before the joins (a few hundred thousand rows), not from the pairs
+    after them (millions)."""
+    sub_ids = np.array(facts.sub_ids, dtype=np.int64)
+    reviewer_ids = np.array(facts.reviewer_ids, dtype=np.int64)
     found: list[tuple[np.ndarray, np.ndarray]] = []
     author_cells: list[tuple[np.ndarray, np.ndarray]] = []
     for rule in RULES:
@@ -402,27 +413,24 @@ def conflicted_pairs(facts: Facts) -> PairArrays:
         number: dict[Any, int] = {}
         right_keys = np.array([number.setdefault(k, len(number)) for _, k, _ in right], dtype=np.int64)
         left_keys = np.array([number.get(k, -1) for _, k, _, _ in left], dtype=np.int64)
-        pairs = _equi_join(
-            left_keys,
-            np.array([p for p, _, _, _ in left], dtype=np.int64),
-            right_keys,
-            np.array([r for r, _, _ in right], dtype=np.int64),
-        )
+        left_papers = np.array([p for p, _, _, _ in left], dtype=np.int64)
+        right_reviewers = np.array([r for r, _, _ in right], dtype=np.int64)
+        left_keys[~arrays.isin(left_papers, sub_ids)] = -1
+        right_keys[~arrays.isin(right_reviewers, reviewer_ids)] = -1
+        pairs = _equi_join(left_keys, left_papers, right_keys, right_reviewers)
         found.append(pairs)
         if rule.reason == AUTHOR:
             author_cells.append(pairs)
-    sub_ids = np.array(facts.sub_ids, dtype=np.int64)
-    reviewer_ids = np.array(facts.reviewer_ids, dtype=np.int64)
-    width = int(max(reviewer_ids.max(initial=0), max((o[1] for o in facts.overrides), default=0))) + 1
+    width = int(reviewer_ids.max(initial=0)) + 1
     cells = arrays.unique(np.concatenate([p * width + r for p, r in found] + [np.zeros(0, np.int64)]))
     authors = np.concatenate([p * width + r for p, r in author_cells] + [np.zeros(0, np.int64)])
     # The chairs' changes: an added conflict; a lifted one (never "is an author").
-    added = np.array([s * width + r for s, r, c, _ in facts.overrides if c], dtype=np.int64)
-    lifted = np.array([s * width + r for s, r, c, _ in facts.overrides if not c], dtype=np.int64)
-    lifted = arrays.difference(lifted, authors)
+    changed = np.array([(s, r, bool(c)) for s, r, c, _ in facts.overrides], dtype=np.int64).reshape(-1, 3)
+    changed = changed[arrays.isin(changed[:, 0], sub_ids) & arrays.isin(changed[:, 1], reviewer_ids)]
+    changed_cells = changed[:, 0] * width + changed[:, 1]
+    added, lifted = changed_cells[changed[:, 2] == 1], arrays.difference(changed_cells[changed[:, 2] == 0], authors)
     cells = arrays.union(arrays.difference(cells, lifted), added)
-    keep = arrays.isin(cells // width, sub_ids) & arrays.isin(cells % width, reviewer_ids)
-    return PairArrays(cells[keep] // width, cells[keep] % width)
+    return PairArrays(cells // width, cells % width)
 
 
 def _equi_join(

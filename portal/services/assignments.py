@@ -199,27 +199,41 @@ def _bids(read: Callable[..., Any]) -> PairArrays:
     """Every bid as three arrays (paper, reviewer, index of the value in ``affinity.BID_VALUES``): millions
     of rows at a large conference, so not a row object per bid but one integer each, packed by the database
     into one text per million bids (``group_concat``/``string_agg``) and parsed by NumPy: half the time of
-    fetching the integers as rows."""
-    code = sa.case({v: i for i, v in enumerate(BID_VALUES)}, value=sa.type_coerce(Bid.value, sa.String), else_=-1)
+    fetching the integers as rows. The value goes in as its length (``_BID_BY_LENGTH`` turns it back), a fifth
+    less of SQLite's time than comparing it with each name; SQLite makes text of the integers itself, PostgreSQL
+    is told to."""
     reviewer_width = 1 << 32
-    packed = (sa.cast(Bid.submission_id, sa.BigInteger) * reviewer_width + Bid.reviewer_id) * 8 + code + 1
+    packed = (sa.cast(Bid.submission_id, sa.BigInteger) * reviewer_width + Bid.reviewer_id) * 16 + sa.func.length(
+        sa.cast(Bid.value, sa.String)
+    )
+    if read.__self__.dialect.name != "sqlite":
+        packed = sa.cast(packed, sa.String)
     first, last = read(sa.select(sa.func.min(Bid.id), sa.func.max(Bid.id))).one()
     parts = [np.zeros(0, dtype=np.int64)]
     for lo in range(first, last + 1, _BIDS_A_QUERY) if first is not None else ():
         count, text = read(
-            sa.select(sa.func.count(), sa.func.aggregate_strings(sa.cast(packed, sa.String), ",")).where(
-                Bid.id >= lo, Bid.id < lo + _BIDS_A_QUERY
-            )
+            sa.select(sa.func.count(), sa.func.aggregate_strings(packed, ",")).where(Bid.id >= lo, Bid.id < lo + _BIDS_A_QUERY)
         ).one()
         values = np.fromstring(text or "", dtype=np.int64, sep=",") if count else np.zeros(0, dtype=np.int64)
         if len(values) != count:  # (fromstring stops at anything unexpected: never guess)
             raise RuntimeError(f"read {len(values)} of {count} bids")
         parts.append(values)
-    pair, value = np.divmod(np.concatenate(parts), 8)
-    paper, reviewer = np.divmod(pair, reviewer_width)
-    return PairArrays(paper, reviewer, (value - 1).astype(np.int8))
+    packed_values = np.concatenate(parts)
+    pair, length = packed_values >> 4, packed_values & 15
+    return PairArrays(pair >> 32, pair & (reviewer_width - 1), _BID_BY_LENGTH[length])
 
 
+def _by_length(values: Sequence[str]) -> np.ndarray:
+    """Index in ``values`` by the length of the value (-1 for a length none has); the lengths must differ."""
+    table = np.full(16, -1, dtype=np.int8)
+    for i, value in enumerate(values):
+        if not 0 < len(value) < 16 or table[len(value)] != -1:
+            raise ValueError(f"bid values must differ in length (1 to 15 characters) to be read packed: {value!r}")
+        table[len(value)] = i
+    return table
+
+
+_BID_BY_LENGTH = _by_length(BID_VALUES)
 _BIDS_A_QUERY = 1_000_000
 
 
