@@ -407,6 +407,32 @@ def test_the_tfidf_is_scikit_learns_bit_for_bit() -> None:
     assert _same_matrix(ours, theirs)
 
 
+@pytest.mark.parametrize(
+    "batches",
+    [
+        # ASCII batches are split as one text with a mark between texts: empty texts, a one-letter word, a text
+        # ending or starting in punctuation, a lone text.
+        [["", "Attention, attention: sparse!", "x", ""], ["memory-bank cache", "..."], ["Long context"]],
+        # A text holding the mark's own character, and a batch with a non-ASCII text, are split text by text.
+        [["a\x01b memory cache", "retrieval"], ["naïve café memory", "attention"], ["sparse attention"]],
+        [[], ["one text only"], ["", ""], ["retrieval augmented generation", "memory"]],
+    ],
+)
+def test_texts_added_in_batches_give_scikit_learns_tfidf_bit_for_bit(batches: list[list[str]]) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    papers, _ = _conference(papers=12, reviewers=1)
+    batches = [*batches, [p.text for p in papers]]
+    counted = affinity.text.Words()
+    for batch in batches:
+        counted.add(batch)
+    texts = [t for batch in batches for t in batch]
+
+    theirs = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32).fit_transform(texts).tocsr()
+    theirs.sort_indices()
+    assert _same_matrix(counted.tfidf(), theirs)
+
+
 def test_many_blocks_in_flight_and_a_helper_that_dies_with_answers_unread(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
     monkeypatch.setattr(affinity, "MAX_UNREAD_ANSWERS", 2)
