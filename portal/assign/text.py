@@ -81,23 +81,37 @@ class Words:
         self.lengths: list[np.ndarray] = []
 
     def add(self, texts: list[str]) -> None:
-        joined = _BETWEEN.join(texts).lower()
-        if texts and joined.isascii() and joined.count(_MARK) == len(texts) - 1:
-            # All ASCII (most batches): the texts split as one, a mark between two texts, in a fifth less time
-            # than text by text. (The mark has one character: never a column of the matrix.)
-            tokens = joined.encode().translate(_ASCII_WORD_AND_MARK).decode().split()
-            ids = np.fromiter(map(self.number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-            marks = np.flatnonzero(ids == self.number[_MARK])
-            lengths = np.diff(np.concatenate([[-1], marks, [len(ids)]])) - 1
-            self.ids.append(np.delete(ids, marks))
-            self.lengths.append(lengths)
-            return
+        """Split these texts into words, numbered. The ASCII texts (most) are split as one text with a mark
+        between two of them, in a fifth less time than text by text; the others (and any text holding the mark's
+        character) text by text, by scikit-learn's pattern; the words are then put back in the texts' order."""
+        plain = [i for i, t in enumerate(texts) if t.isascii() and _MARK not in t]
+        if len(plain) == len(texts):
+            ids, lengths = self._split_together(texts)
+        else:
+            rest = sorted(set(range(len(texts))) - set(plain))
+            ids, lengths = _in_order(
+                len(texts),
+                (np.array(plain, dtype=np.int64), *self._split_together([texts[i] for i in plain])),
+                (np.array(rest, dtype=np.int64), *self._split_each([texts[i] for i in rest])),
+            )
+        self.ids.append(ids)
+        self.lengths.append(lengths)
+
+    def _split_together(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The word numbers and the number of words of ASCII texts without the mark. (The mark has one
+        character: never a column of the matrix.)"""
+        if not texts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        tokens = _BETWEEN.join(texts).lower().encode().translate(_ASCII_WORD_AND_MARK).decode().split()
+        ids = np.fromiter(map(self.number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        marks = np.flatnonzero(ids == self.number[_MARK])
+        return np.delete(ids, marks), np.diff(np.concatenate([[-1], marks, [len(ids)]])) - 1
+
+    def _split_each(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         split = [words(t) for t in texts]
         lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-        self.ids.append(
-            np.fromiter(map(self.number.__getitem__, chain.from_iterable(split)), dtype=np.int64, count=int(lengths.sum()))
-        )
-        self.lengths.append(lengths)
+        ids = np.fromiter(map(self.number.__getitem__, chain.from_iterable(split)), dtype=np.int64, count=int(lengths.sum()))
+        return ids, lengths
 
     def tfidf(self) -> sparse.csr_matrix:
         return _matrix(
@@ -105,6 +119,20 @@ class Words:
             np.concatenate([np.zeros(0, np.int64), *self.ids]),
             np.concatenate([np.zeros(0, np.int64), *self.lengths]),
         )
+
+
+def _in_order(count: int, *groups: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The words of ``count`` texts split in groups, put back in the texts' order: each group is (the positions
+    of its texts, their word numbers one text after the other, their numbers of words)."""
+    lengths = np.zeros(count, dtype=np.int64)
+    for at, _, each in groups:
+        lengths[at] = each
+    starts = np.cumsum(lengths) - lengths
+    ids = np.empty(int(lengths.sum()), dtype=np.int64)
+    for at, numbers, each in groups:
+        # A group's word j, of its text k, goes to that text's start plus j's place within it.
+        ids[np.repeat(starts[at] - (np.cumsum(each) - each), each) + np.arange(len(numbers))] = numbers
+    return ids, lengths
 
 
 def _matrix(number: dict[str, int], ids: np.ndarray, lengths: np.ndarray) -> sparse.csr_matrix:

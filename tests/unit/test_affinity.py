@@ -415,6 +415,8 @@ def test_the_tfidf_is_scikit_learns_bit_for_bit() -> None:
         [["", "Attention, attention: sparse!", "x", ""], ["memory-bank cache", "..."], ["Long context"]],
         # A text holding the mark's own character, and a batch with a non-ASCII text, are split text by text.
         [["a\x01b memory cache", "retrieval"], ["naïve café memory", "attention"], ["sparse attention"]],
+        # ASCII and other texts taking turns in one batch: each text keeps its own words.
+        [["memory cache", "naïve café memory", "", "attention sink", "Ünïcode — memory", "x", "a\x01b", "long context"]],
         [[], ["one text only"], ["", ""], ["retrieval augmented generation", "memory"]],
     ],
 )
