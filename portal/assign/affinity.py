@@ -198,6 +198,12 @@ def automatic_top_k(papers: int, reviewers: int) -> int | None:
     return CONFERENCE_TOP_K if papers * reviewers > APPROXIMATE_PAIRS else TOP_K
 
 
+def approximates(papers: int, reviewers: int, top_k: int | None) -> bool:
+    """Whether ``score_edges`` chooses each paper's ``top_k`` best by an approximate text similarity (on the
+    texts' ``TEXT_DIMENSIONS`` main directions: ``TextVectors.basis``)."""
+    return top_k is not None and top_k < reviewers and papers * reviewers > APPROXIMATE_PAIRS
+
+
 def score(
     papers: list[PaperInfo],
     reviewers: list[ReviewerInfo],
@@ -242,7 +248,7 @@ def score_edges(
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be at least 1, not {top_k}")
     keep_all = top_k is None or top_k >= n_reviewers
-    approximate = not keep_all and n_papers * n_reviewers > APPROXIMATE_PAIRS
+    approximate = approximates(n_papers, n_reviewers, top_k)
 
     topic_ids = sorted({t for p in papers for t in p.topics} | {t for r in reviewers for t in r.topics})
     column = {t: i for i, t in enumerate(topic_ids)}
@@ -285,6 +291,7 @@ def score_edges(
             vectors.pair_dots(n_papers, *np.divmod(cells, n_reviewers))
             for cells in _approximate_best(
                 texts,
+                vectors.basis(TEXT_DIMENSIONS),
                 n_papers,
                 paper_topics,
                 paper_topic_count,
@@ -513,6 +520,7 @@ def _lookup(cells: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> np.ndar
 
 def _approximate_best(
     texts: sparse.csr_matrix,
+    basis: np.ndarray,
     n_papers: int,
     paper_topics: np.ndarray,
     paper_topic_count: np.ndarray,
@@ -528,8 +536,8 @@ def _approximate_best(
     """Block by block of papers, the cells (paper by paper) of each paper's ``top_k`` best reviewers by an affinity whose
     text similarity is that of the TF-IDF vectors projected on their main directions (topics and bids exact).
     One matrix product a block gives the text and topic terms together: [projected paper x text weight, topic
-    share x topic weight] times [projected reviewer, reviewer topics]. ``texts``: the papers' TF-IDF rows, then the reviewers'."""
-    basis = _main_directions(texts, TEXT_DIMENSIONS)
+    share x topic weight] times [projected reviewer, reviewer topics]. ``texts``: the papers' TF-IDF rows, then the reviewers';
+    ``basis``: their main directions (``TextVectors.basis``)."""
     papers, reviewers = texts[:n_papers], texts[n_papers:]
     share = paper_topics / np.maximum(paper_topic_count, 1)[:, None] * np.float32(weights.topics)
     left = np.hstack([np.asarray(papers @ basis) * np.float32(weights.text), share]).astype(np.float32)
@@ -560,35 +568,6 @@ def _approximate_best(
             pending = scanning
         if pending is not None:
             yield pending.result()
-
-
-def _main_directions(matrix: sparse.csr_matrix, dimensions: int) -> np.ndarray:
-    """Words x ``dimensions``: an orthonormal basis of the main directions of the rows (a randomized truncated
-    SVD, Halko, Martinsson and Tropp 2011, with one power iteration and a fixed seed, so the same input always
-    gives the same basis)."""
-    words = matrix.shape[1]
-    k = min(dimensions, words)
-    if not matrix.nnz or not k:
-        return np.zeros((words, 0), dtype=np.float32)
-    sample = matrix @ np.random.default_rng(0).standard_normal((words, min(k + 8, words))).astype(np.float32)
-    sample = _orthonormal(sample)
-    sample = _orthonormal(np.asarray(matrix.T @ sample))
-    sample = _orthonormal(np.asarray(matrix @ sample))
-    _, _, directions = np.linalg.svd(np.asarray(matrix.T @ sample).T, full_matrices=False)
-    return np.ascontiguousarray(directions[:k].T, dtype=np.float32)
-
-
-def _orthonormal(columns: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the columns' span: Cholesky QR (one small Gram matrix, a quarter of the time of
-    Householder QR on 42,000 x 56), or Householder QR when the columns are (nearly) dependent."""
-    gram = (columns.T @ columns).astype(np.float64)
-    try:
-        factor = np.linalg.cholesky(gram)
-        if np.diag(factor).min() > 1e-4 * np.diag(factor).max():
-            return (columns @ np.linalg.inv(factor.T)).astype(np.float32)
-    except np.linalg.LinAlgError:
-        pass
-    return np.linalg.qr(columns)[0]
 
 
 def _best(affinity: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -662,7 +641,9 @@ class TextVectors:
     pipe fed by a thread would fight this process for the GIL); orders and answers are lines on the helper's
     stdin and stdout (see ``text._serve``)."""
 
-    def __init__(self, expected: int) -> None:
+    def __init__(self, expected: int, *, dimensions: int = 0) -> None:
+        self._dimensions = dimensions  # the main directions the helper works out after the matrix (0: none)
+        self._basis: tuple[int, np.ndarray] | None = None
         self._child: subprocess.Popen[bytes] | None = None
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._texts: list[str] = []
@@ -740,7 +721,7 @@ class TextVectors:
         if self._child is not None and not self._finished:
             self._finished = True
             try:
-                self._tell("tfidf")
+                self._tell(f"tfidf {self._dimensions}")
             except OSError:
                 self._failed("the TF-IDF helper process failed: computed in this one")
 
@@ -757,11 +738,27 @@ class TextVectors:
                 if matrix.shape[0] != len(self._texts):
                     raise OSError(f"the TF-IDF helper sent {matrix.shape[0]} rows for {len(self._texts)} texts")
                 self._matrix = matrix
+                if self._dimensions:
+                    self._hear("basis")
+                    answer = self._path / "basis.npy"
+                    basis = np.load(answer, allow_pickle=False)
+                    answer.unlink()
+                    if basis.shape[0] != matrix.shape[1]:
+                        raise OSError(f"the TF-IDF helper sent a basis of {basis.shape[0]} words for {matrix.shape[1]}")
+                    self._basis = (self._dimensions, basis)
             except _HELPER_FAILURES:
                 self._failed("the TF-IDF helper process failed: computed in this one")
         if self._matrix is None:
             self._matrix = _tfidf(self._texts)
         return self._matrix
+
+    def basis(self, dimensions: int) -> np.ndarray:
+        """Words x ``dimensions``: the main directions of the matrix's rows (``text.main_directions``), worked
+        out by the helper right after the matrix when it was created with these ``dimensions``, else here."""
+        matrix = self.result()
+        if self._basis is not None and self._basis[0] == dimensions:
+            return self._basis[1]
+        return text.main_directions(matrix, dimensions)
 
     def pair_dots(self, papers: int, row: np.ndarray, col: np.ndarray) -> PairDots:
         """The text similarity (dot product) of paper ``row[i]`` (of the first ``papers`` texts) and reviewer

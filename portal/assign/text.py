@@ -184,6 +184,35 @@ def _row_sums_in_order(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return out
 
 
+def main_directions(matrix: sparse.csr_matrix, dimensions: int) -> np.ndarray:
+    """Words x ``dimensions``: an orthonormal basis of the main directions of the rows (a randomized truncated
+    SVD, Halko, Martinsson and Tropp 2011, with one power iteration and a fixed seed, so the same input always
+    gives the same basis). Computed by the helper right after the matrix, while the portal still reads."""
+    words = matrix.shape[1]
+    k = min(dimensions, words)
+    if not matrix.nnz or not k:
+        return np.zeros((words, 0), dtype=np.float32)
+    sample = matrix @ np.random.default_rng(0).standard_normal((words, min(k + 8, words))).astype(np.float32)
+    sample = _orthonormal(sample)
+    sample = _orthonormal(np.asarray(matrix.T @ sample))
+    sample = _orthonormal(np.asarray(matrix @ sample))
+    _, _, directions = np.linalg.svd(np.asarray(matrix.T @ sample).T, full_matrices=False)
+    return np.ascontiguousarray(directions[:k].T, dtype=np.float32)
+
+
+def _orthonormal(columns: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the columns' span: Cholesky QR (one small Gram matrix, a quarter of the time of
+    Householder QR on 42,000 x 56), or Householder QR when the columns are (nearly) dependent."""
+    gram = (columns.T @ columns).astype(np.float64)
+    try:
+        factor = np.linalg.cholesky(gram)
+        if np.diag(factor).min() > 1e-4 * np.diag(factor).max():
+            return (columns @ np.linalg.inv(factor.T)).astype(np.float32)
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.qr(columns)[0]
+
+
 # The floats of the dense block of papers that ``pair_dots`` looks words up in: small enough for the cache.
 PAIR_DOTS_CELLS = 500_000
 
@@ -214,7 +243,8 @@ def _serve() -> None:
 
     - the directory of the files, first;
     - ``texts NAME``: a pickle file of texts, split into words at once (while the parent reads the next);
-    - ``tfidf``: the matrix of all the texts, in order, written to tfidf.pickle; answer ``tfidf``;
+    - ``tfidf D``: the matrix of all the texts, in order, written to tfidf.pickle; answer ``tfidf``; then, when D
+      is above 0, its D main directions (``main_directions``) written to basis.npy; answer ``basis``;
     - ``dots NAME PAPERS``: NAME.npy holds rows and columns of (paper, reviewer) pairs, the matrix's first
       PAPERS rows being the papers: their ``pair_dots`` written to NAME-dots.npy; answer ``dots NAME``;
     - an empty line, or the end of stdin: stop."""
@@ -236,6 +266,9 @@ def _serve() -> None:
             matrix = counted.tfidf()
             _write(folder / "tfidf.pickle", matrix)
             _answer("tfidf")
+            if args and int(args[0]) > 0:
+                _write(folder / "basis.npy", main_directions(matrix, int(args[0])))
+                _answer("basis")
         elif order == "dots" and matrix is not None:
             name, papers = Path(args[0]).name, int(args[1])
             if papers not in halves:

@@ -20,12 +20,14 @@ from portal import emails, permissions
 from portal.assign import memory
 from portal.assign.affinity import (
     BID_VALUES,
+    TEXT_DIMENSIONS,
     Edges,
     PairArrays,
     PaperInfo,
     ReviewerInfo,
     TextVectors,
     Weights,
+    approximates,
     automatic_top_k,
     score_edges,
 )
@@ -108,7 +110,10 @@ def build_problem(
     ).all()
     # At conference size the TF-IDF is computed in a helper process while this one reads bids and conflicts. (A
     # thread reading the bids on a connection of its own was tried too: on two cores it only slowed the helper.)
-    with TextVectors(len(subs) + len(people)) as vectors:
+    k = top_k if top_k is not None else automatic_top_k(len(subs), len(people))
+    # At conference size the helper also works out the texts' main directions, for the approximate choice.
+    dimensions = TEXT_DIMENSIONS if approximates(len(subs), len(people), k) else 0
+    with TextVectors(len(subs) + len(people), dimensions=dimensions) as vectors:
         paper_texts = [paper_text(s) for s in subs]
         vectors.add(paper_texts)
         secondary = _grouped(
@@ -151,7 +156,6 @@ def build_problem(
         ]
         titles = dict(read(sa.select(Topic.id, Topic.title)).all())
 
-        k = top_k if top_k is not None else automatic_top_k(len(subs), len(people))
         phase("Scoring every reviewer against every paper" + (f" (keeping the {k} best per paper)" if k else ""))
         edges = score_edges(
             papers,

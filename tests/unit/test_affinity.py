@@ -471,3 +471,51 @@ def test_a_helper_that_hangs_is_given_up(monkeypatch: pytest.MonkeyPatch, tmp_pa
         vectors.add(TEXTS)
         assert _same_matrix(vectors.result(), affinity._tfidf(TEXTS))  # after half a second, computed here
         assert vectors._child is None
+
+
+def test_the_helper_works_out_the_main_directions_after_the_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+    papers, reviewers = _conference(papers=30, reviewers=40)
+    texts = [p.text for p in papers] + [r.text for r in reviewers]
+    matrix = affinity._tfidf(texts)
+    local = affinity.text.main_directions
+
+    with affinity.TextVectors(len(texts), dimensions=8) as vectors:
+        vectors.add(texts)
+        vectors.finish()
+        monkeypatch.setattr(affinity.text, "main_directions", lambda *a: pytest.fail("computed here, not in the helper"))
+        basis = vectors.basis(8)
+        monkeypatch.setattr(affinity.text, "main_directions", local)
+        other = vectors.basis(5)  # (not the helper's: computed here)
+
+    assert basis.shape == (matrix.shape[1], 8)
+    assert np.allclose(basis, local(matrix, 8), atol=1e-5)
+    assert np.allclose(other, local(matrix, 5), atol=1e-5)
+
+
+def test_a_helper_that_dies_before_the_main_directions_leaves_them_to_this_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The real helper, made to die where it would work out the main directions (after the matrix).
+    dies = tmp_path / "dies.py"
+    dies.write_text(
+        "import importlib.util, os, sys\n"
+        f"spec = importlib.util.spec_from_file_location('text', {affinity.text.__file__!r})\n"
+        "text = importlib.util.module_from_spec(spec)\n"
+        "sys.modules['text'] = text\n"
+        "spec.loader.exec_module(text)\n"
+        "text.main_directions = lambda *a: os._exit(3)\n"
+        "text._serve()\n"
+    )
+    monkeypatch.setattr(affinity, "BACKGROUND_TEXTS", 1)
+    monkeypatch.setattr(affinity.text, "__file__", str(dies))
+    papers, reviewers = _conference(papers=30, reviewers=40)
+    texts = [p.text for p in papers] + [r.text for r in reviewers]
+    matrix = affinity._tfidf(texts)
+
+    with affinity.TextVectors(len(texts), dimensions=8) as vectors:
+        vectors.add(texts)
+        monkeypatch.setattr(affinity, "_tfidf", lambda texts: pytest.fail("the matrix too was computed here"))
+        assert _same_matrix(vectors.result(), matrix)  # the helper's
+        assert np.allclose(vectors.basis(8), affinity.text.main_directions(matrix, 8), atol=1e-5)
+        assert vectors._child is None  # given up, its files gone
