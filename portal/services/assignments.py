@@ -469,23 +469,31 @@ def _check_loads(ws: Workshop, papers: set[int], reviewers: set[int]) -> None:
     if not papers:
         return
     db.session.flush()
+    # The database names only the papers and reviewers over their limits (none, unless something is wrong), of
+    # which those of this change count: no list of tens of thousands of ids is sent.
     active = ReviewAssignment.suspended_at.is_(None)
+    count = sa.func.count()
     over_papers = [
         p
-        for p, n in db.session.execute(
-            sa.select(ReviewAssignment.submission_id, sa.func.count())
-            .where(active, ReviewAssignment.submission_id.in_(papers))
+        for (p,) in db.session.execute(
+            sa.select(ReviewAssignment.submission_id)
+            .where(active)
             .group_by(ReviewAssignment.submission_id)
+            .having(count > ws.reviews_per_paper)
         )
-        if n > ws.reviews_per_paper
+        if p in papers
     ]
-    loads = db.session.execute(
-        sa.select(User.id, User.name, User.max_load, sa.func.count())
-        .join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
-        .where(active, User.id.in_(reviewers))
-        .group_by(User.id, User.name, User.max_load)
-    ).all()
-    over_people = [name for _, name, most, n in loads if n > (most if most is not None else ws.default_max_load)]
+    over_people = [
+        name
+        for user_id, name in db.session.execute(
+            sa.select(User.id, User.name)
+            .join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
+            .where(active)
+            .group_by(User.id, User.name, User.max_load)
+            .having(count > sa.func.coalesce(User.max_load, ws.default_max_load))
+        )
+        if user_id in reviewers
+    ]
     if over_papers or over_people:
         parts = (
             [f"papers past {ws.reviews_per_paper} reviewers: {', '.join(f'#{p}' for p in sorted(over_papers)[:20])}"]

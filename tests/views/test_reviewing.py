@@ -1072,6 +1072,31 @@ def test_applied_proposal_mails_each_reviewer_what_the_template_renders_from_the
     assert body_lines(mails["rex@example.org"]) == [f"#{p1}  {PAPERS['p1']['title']}"]
 
 
+def test_a_proposal_edited_past_a_maximum_load_or_the_reviews_per_paper_is_refused_whole(fresh: World) -> None:
+    """A chair may put pairs into a proposal by hand that take a reviewer past their maximum load or a paper past
+    the reviews it needs; applying it names them and changes nothing."""
+    w = fresh
+    p1, p2 = w.n("p1"), w.n("p2")
+    with w.app.test_request_context():
+        ws = db.session.scalars(sa.select(Workshop)).one()
+        ws.reviews_per_paper = 1
+        chair, rita = db.session.get(User, w.uid("carla")), db.session.get(User, w.uid("rita"))
+        assert chair is not None and rita is not None
+        rita.max_load = 1
+        pairs = [[p1, w.uid("rita")], [p2, w.uid("rita")], [p1, w.uid("rex")]]
+        proposal = AssignmentProposal(result={"pairs": pairs, "reasons": {}}, created_by_id=chair.id)
+        db.session.add(proposal)
+        db.session.commit()
+        with pytest.raises(Conflicted) as refused:
+            assignments.apply_proposal(chair, ws, proposal)
+        db.session.rollback()
+        assert str(refused.value) == (
+            f"Nothing was applied: this would leave papers past 1 reviewers: #{p1}; and reviewers past their maximum "
+            "load: Rita Reviewer. Edit the proposal or run the assignment again."
+        )
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewAssignment)) == 0
+
+
 def test_assign_command_dry_run_shows_the_proposal_saves_nothing_and_refuses_a_k_below_one(fresh: World) -> None:
     runner = fresh.app.test_cli_runner()
     with fresh.app.app_context():
