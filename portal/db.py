@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -73,6 +74,15 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def json_rows(rows: Sequence[Sequence[Any]]) -> sa.TableValuedAlias:
+    """``rows`` as a table with one JSON array a row (column ``value``; ``value[i].as_integer()``, ``.as_string()``
+    its items), sent as one JSON parameter: an INSERT from it writes 65,000 assignments or 20,000 mails in one
+    statement with no work a row in Python, where an executemany binds and converts every value of every row
+    (most of a second at that size, most of it for a constant datetime)."""
+    each = sa.func.json_array_elements if db.session.get_bind().dialect.name == "postgresql" else sa.func.json_each
+    return each(sa.bindparam(None, rows, type_=sa.JSON)).table_valued(sa.column("value", sa.JSON))
 
 
 def enum_type(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
