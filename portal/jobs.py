@@ -225,8 +225,10 @@ def queue():
 
 
 def _entry_id(job_id: int, attempt: int) -> str:
-    """The id of the job's entry in the RQ queue: one per attempt."""
-    return f"portal-job-{job_id}-{attempt}"
+    """The id of the job's entry in the RQ queue: one per attempt, named after the queue (``portal-job-12-1`` on the
+    default queue). Job ids are this portal's own, so two portals (or two test runs) sharing a Redis database each
+    need a queue of their own; their entries then differ too, and one's finished job 1 never reads as the other's."""
+    return f"{current_app.config['JOBS_QUEUE']}-job-{job_id}-{attempt}"
 
 
 def dispatch(row: Job) -> bool:

@@ -77,6 +77,39 @@ def portal_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
 
 
 @needs_redis
+def test_another_portals_finished_job_of_the_same_number_leaves_ours_waiting(
+    app: Flask,
+    world: dict[str, int],  # noqa: F811
+) -> None:
+    """Two portals on one Redis database (two workshops, or two test runs at once), each with its own queue: both
+    have a job 1. The other's, finished, is not taken for ours: ours still waits in its queue, with no Retry.
+    (Entries were named after the job alone: this failed in CI when two runs shared the machine's Redis.)"""
+    from redis import Redis
+    from rq.job import Job as Entry
+
+    from portal import jobs
+
+    chris = two_drafts(app, world)
+    on_redis(app)
+    ours = app.config["JOBS_QUEUE"]
+    job_url = send_letters(chris).headers["Location"]
+    age(app, 1, app.config["JOBS_LOST_AFTER"] + 60)
+    with app.app_context():
+        app.config["JOBS_QUEUE"] = f"{ours}-other"
+        theirs = Entry.key_for(jobs._entry_id(1, 1))  # the other portal's job 1, first attempt
+        app.config["JOBS_QUEUE"] = ours
+        assert theirs != Entry.key_for(jobs._entry_id(1, 1))
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    redis.hset(theirs, "status", "finished")
+    try:
+        waiting = state_of(chris.get(job_url))
+    finally:
+        redis.delete(theirs)
+    assert waiting.startswith("Waiting for a worker 0 % Waiting for a worker Started by Chris Chair")
+    assert "Retry" not in waiting
+
+
+@needs_redis
 def test_letters_whose_queue_entry_is_lost_are_offered_for_retry_and_sent_once(
     app: Flask,
     world: dict[str, int],  # noqa: F811
