@@ -33,8 +33,9 @@ SLOW: dict[str, tuple[str, ...]] = {
         "test_flask_run_without_a_secret_key_refuses_to_serve",
     ),
     "tests/unit/test_conflicts.py": ("test_conflict_webmail_domain_is_ignored",),
-    "tests/unit/test_solver_loads.py": (  # an exact integer program (HiGHS) per instance
-        "test_fair_mode_on_a_scarce_instance_comes_close_to_the_exact_integer_program",
+    "tests/unit/test_solver_loads.py": (
+        "test_fair_mode_on_a_scarce_instance_comes_close_to_the_exact_integer_program",  # HiGHS's exact program
+        "test_fair_mode_keeps_every_hard_constraint_at_conference_size",  # 22,400 pairs, twice: 1.4 s each
     ),
     "tests/unit/test_pdf_corners.py": (  # a huge XMP packet
         "test_a_huge_xmp_packet_is_refused_before_it_is_parsed",
