@@ -94,7 +94,8 @@ PYTEST_WORKERS ?= auto
 test: lint docs
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-# make quick: the inner loop, about 65 s on two idle cores (64.6 s, 2,377 tests, 6 Dec 2026): SQLite only, without the slow, browser and fuzz tests
+# make quick: the inner loop, about 1.5 min on two idle cores (157 s of CPU, 2,900 tests; 118 s on the shared machine,
+# 7 Dec 2026; docs/dev/testing.md): SQLite only, without the slow, browser and fuzz tests
 # (tests/markers.py), on one worker per CPU; each area keeps its quick tests. make test runs everything.
 quick: $(VENV)/.installed-dev
 	PORTAL_TEST_DATABASE_URL= $(BIN)/pytest -n auto --dist loadgroup -m "not slow and not browser and not fuzz"
