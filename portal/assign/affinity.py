@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from portal.assign import arrays, text
 from portal.assign.solver import Candidate, Graph
@@ -556,9 +557,14 @@ def _approximate_best(
         finite = np.isfinite(block[row, col])
         return (row[finite] + start) * n_reviewers + col[finite]
 
-    # A block is scanned in a thread while the next one's product is computed: NumPy lets go of the GIL in both,
-    # and the scan, on one core, would leave the other idle (at NeurIPS size 2.7 -> 2.3 s for the 37 blocks).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="affinity-scan") as pool:
+    # A block is scanned in a thread while the next one's product is computed: NumPy lets go of the GIL in both.
+    # The product runs on one BLAS thread: with BLAS's own two threads as well, three busy threads shared two cores
+    # (and BLAS's idle threads spin). At NeurIPS size the 37 blocks took 0.9 s one after the other on two BLAS
+    # threads, as long scanned in a thread, and 0.65 s scanned in a thread with products on one BLAS thread.
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="affinity-scan") as pool,
+    ):
         pending: Future[np.ndarray] | None = None
         for start in range(0, left.shape[0], chunk):
             stop = min(start + chunk, left.shape[0])
