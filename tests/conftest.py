@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from types import CodeType
@@ -692,6 +693,23 @@ def mail_links(message: EmailMessage) -> list[str]:
     """The site paths of the links in a mail that arrived (``/auth/confirm/...``), in order."""
     body = message.get_content()
     return [m.group(1) for m in re.finditer(r"https?://[^/\s]+(/\S+)", body)]
+
+
+@contextmanager
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements sent to the database while the block runs, each as sent: the page budgets count them."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
 
 
 def text_of(response: TestResponse) -> str:

@@ -11,7 +11,6 @@ import html as html_lib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -33,7 +32,7 @@ from portal.models import (
     Workshop,
 )
 from portal.models.submission import submission_topic
-from tests.conftest import CSRF_INPUT_RE, Worlds, text_of
+from tests.conftest import CSRF_INPUT_RE, Worlds, sql_statements, text_of
 from tests.factories import login, make_user
 
 RITA = "rita@example.org"
@@ -385,18 +384,8 @@ def test_submission_phase_has_no_list_yet(world: World) -> None:
 
 def statements(app: Flask, client: FlaskClient, url: str) -> tuple[int, int]:
     """How many SQL statements one request issues, and its bytes."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[Any] = []
-
-    def note(*args: Any) -> None:
-        seen.append(args)
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
+    with sql_statements(app) as seen:
         response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200
     return len(seen), len(response.get_data())
 

@@ -35,7 +35,7 @@ from portal.models import (
     Workshop,
 )
 from portal.services.scores import refresh_scores
-from tests.conftest import SMTPRecorder, Worlds, text_of
+from tests.conftest import SMTPRecorder, Worlds, sql_statements, text_of
 from tests.factories import login, make_user
 
 # --- the world: five papers, four reviewers, two chairs (Carla co-wrote paper B) --------------------------
@@ -256,18 +256,8 @@ def grant_role(client: FlaskClient, target_id: int, role: str) -> TestResponse:
 
 def count_statements(app: Flask, client: FlaskClient, url: str) -> tuple[int, TestResponse]:
     """How many SQL statements one request issues (the sign-in's user load included)."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
+    with sql_statements(app) as seen:
         response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200
     return len(seen), response
 

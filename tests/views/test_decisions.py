@@ -25,7 +25,7 @@ from portal.models import (
     Workshop,
 )
 from portal.services import submissions as svc
-from tests.conftest import SMTPRecorder, smtp_up, text_of
+from tests.conftest import SMTPRecorder, smtp_up, sql_statements, text_of
 from tests.factories import create_users, login, make_user
 from tests.pdfs import make_pdf
 
@@ -358,18 +358,9 @@ def test_prepare_and_send_letters_read_with_as_many_statements_for_60_papers_as_
     from tests.views.test_console import add_many_papers
 
     def statements(fn: Any) -> int:
-        seen: list[str] = []
-
-        def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if not statement.lstrip().upper().startswith("INSERT"):
-                seen.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", note)
-        try:
+        with sql_statements(app) as seen:
             fn()
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", note)
-        return len(seen)
+        return sum(not statement.lstrip().upper().startswith("INSERT") for statement in seen)
 
     counts = []
     with app.app_context():

@@ -8,7 +8,6 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -32,7 +31,7 @@ from portal.models import (
 )
 from portal.services import calibration, decisions
 from portal.services.scores import refresh_scores
-from tests.conftest import text_of
+from tests.conftest import sql_statements, text_of
 from tests.factories import login, make_user
 from tests.views.test_console import add_many_papers
 
@@ -323,19 +322,9 @@ def test_a_chair_who_is_an_author_sees_nothing_of_that_paper(world: World) -> No
 
 def statements_of(app: Flask, client: FlaskClient, url: str) -> tuple[int, int]:
     """The SQL statements a page took, and its size in bytes (the request holds its own app context)."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
     client.get(url)  # (the first request after the reviews changed fits the calibration once; the steady state counts)
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
+    with sql_statements(app) as seen:
         page = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
     assert page.status_code == 200
     return len(seen), len(page.data)
 

@@ -31,7 +31,7 @@ from portal.models import (
     User,
     Workshop,
 )
-from tests.conftest import CSRF_INPUT_RE, text_of
+from tests.conftest import CSRF_INPUT_RE, sql_statements, text_of
 from tests.factories import make_user
 from tests.views.test_group_mail import assign, client_for, make_paper
 
@@ -375,22 +375,12 @@ def test_an_export_takes_the_same_number_of_queries_for_3_and_30_papers(app: Fla
         make_user("rex@example.org", name="Rex Reader", roles=("reviewer",))
         make_user("chris@example.org", name="Chris Chair", roles=("chair",))
         db.session.commit()
-        engine = db.engine
     chair = client_for(app, "chris@example.org")
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
     lengths = []
     for more in (3, 27):
         add_papers(app, more)
-        statements.clear()
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_statements(app) as statements:
             response = chair.get(f"/chair/exports/{kind}.csv")
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200
         rows = len(response.get_data(as_text=True).strip().splitlines()) - 1
         assert rows == {"submissions": 1, "reviews": 2, "decisions": 1}[kind] * (3 if more == 3 else 30)

@@ -44,7 +44,7 @@ from portal.models import (
 from portal.queries import assignment_of
 from portal.services import assignments, discussion, reviews
 from portal.services import submissions as subs
-from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, Worlds, text_of
+from tests.conftest import CSRF_INPUT_RE, CSRF_RE, SMTPRecorder, Worlds, sql_statements, text_of
 from tests.factories import decide_and_notify, login, make_user
 from tests.pdfs import make_pdf
 
@@ -1118,18 +1118,8 @@ def test_a_form_posted_after_the_session_ended_comes_back_to_its_page_after_sign
 
 def count_statements(world: World, client: FlaskClient, url: str) -> int:
     """How many SQL statements one request issues."""
-    with world.app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
+    with sql_statements(world.app) as seen:
         response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200, text_of(response)
     return len(seen)
 

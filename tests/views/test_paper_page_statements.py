@@ -20,7 +20,7 @@ from portal import permissions
 from portal.db import db
 from portal.models import AreaChairAssignment, ConflictOverride, Submission, User
 from portal.queries import conflicts
-from tests.conftest import Worlds
+from tests.conftest import Worlds, sql_statements
 from tests.views.test_area_chair_papers import build_ac, make_area_chair, sign_in
 from tests.views.test_reviewing import World
 
@@ -55,18 +55,8 @@ def rule_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
 
 
 def statements(w: World, client: FlaskClient, url: str) -> tuple[int, str]:
-    with w.app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
+    with sql_statements(w.app) as seen:
         response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200
     return len(seen), response.get_data(as_text=True)
 

@@ -39,7 +39,7 @@ from portal.models import (
 )
 from portal.services import decisions, program, sponsors
 from portal.services import submissions as svc
-from tests.conftest import post_form, text_of
+from tests.conftest import post_form, sql_statements, text_of
 from tests.factories import login, make_user
 from tests.pdfs import make_pdf
 
@@ -608,20 +608,10 @@ def test_a_poster_sessions_page_and_the_program_issue_as_many_statements_for_mor
     large = add_item(app, session_id, program.ItemInput(ItemKind.POSTERS, title="More", posters=every))
     publish(app)
     visitor = app.test_client()
-    with app.app_context():
-        engine = db.engine
-    issued: list[str] = []
-
-    def note(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
-        issued.append(statement)
 
     def count(url: str) -> int:
-        issued.clear()
-        sa.event.listen(engine, "before_cursor_execute", note)
-        try:
+        with sql_statements(app) as issued:
             assert visitor.get(url).status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", note)
         return len(issued)
 
     assert count(f"/program/{small}") == count(f"/program/{large}")

@@ -39,7 +39,7 @@ from portal.models import (
     Topic,
     Workshop,
 )
-from tests.conftest import SMTPRecorder, Worlds, csrf_token, mail_links, text_of
+from tests.conftest import SMTPRecorder, Worlds, csrf_token, mail_links, sql_statements, text_of
 from tests.factories import create_users, decide_and_notify, login
 from tests.pdfs import encrypted_pdf, make_pdf
 
@@ -578,19 +578,10 @@ def test_saving_a_new_submission_reads_what_it_needs_once_then_inserts(open_app:
     """The deadline rush hangs on this request. It reads the user, the workshop and the form's lists once; the
     save is inserts only (no reload of the lists, no lazy load of the new submission's revisions, no UPDATE
     of its submission time); then the receipt is delivered; nothing is reloaded after the commit."""
-    with open_app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(" ".join(statement.replace('"', "").split()[:3]))
-
     data = new_form(ada, open_app)
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
+    with sql_statements(open_app) as sent:
         number_of(post(ada, "/submissions/new", data))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
+    seen = [" ".join(statement.replace('"', "").split()[:3]) for statement in sent]
 
     # Rows of one table inserted together are one statement on PostgreSQL, one each on SQLite.
     batched = [s for i, s in enumerate(seen) if not (s.startswith("INSERT") and i and seen[i - 1] == s)]
