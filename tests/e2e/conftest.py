@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.factories import PASSWORD
@@ -70,6 +70,16 @@ def live_server(app: Flask) -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def contexts(browser: Browser, live_server: str) -> Iterator[list[BrowserContext]]:
+    """Browser contexts a test makes itself (its own viewport, locale or time zone) and appends here: closed before
+    the server stops."""
+    made: list[BrowserContext] = []
+    yield made
+    for context in made:
+        context.close()
 
 
 @pytest.fixture

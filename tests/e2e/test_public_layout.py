@@ -4,7 +4,6 @@ stop in the page after the navigation is the call to action, and without JavaScr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,14 +31,6 @@ def open_call(app: Flask) -> None:
         ]
         ws.venue, ws.colocated_with = "Vienna, Austria", "ICML"
         db.session.commit()
-
-
-@pytest.fixture
-def contexts(browser: Browser, live_server: str) -> Iterator[list[BrowserContext]]:
-    made: list[BrowserContext] = []
-    yield made
-    for context in made:
-        context.close()
 
 
 def open_home(browser: Browser, live_server: str, contexts: list[BrowserContext], width: int, **options: object) -> Page:

@@ -6,8 +6,6 @@ sideways."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -39,14 +37,6 @@ OPTIONS_JS = """() => [...document.querySelectorAll('fieldset.group :is([type=ra
   return {id: input.id, text: label.textContent.trim(),
           radio: [box.left, box.top, box.right, box.bottom], label: [first.left, first.top, first.right, first.bottom]};
 })"""
-
-
-@pytest.fixture
-def contexts(browser: Browser, live_server: str) -> Iterator[list[BrowserContext]]:
-    made: list[BrowserContext] = []
-    yield made
-    for context in made:
-        context.close()
 
 
 def test_every_radio_shares_a_line_with_its_label_on_the_review_form_at_320_360_and_1280_px(
