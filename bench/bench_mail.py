@@ -215,8 +215,7 @@ def send_letters(app: Any, workshop_id: int, chair_id: int) -> tuple[float, floa
     """Run the letters job as the chair's button does; returns (queue seconds, delivery seconds, its result)."""
     from portal import jobs
     from portal.db import db
-    from portal.models import User
-    from portal.services import decisions
+    from portal.models import JobState, User
 
     class TimedProgress(jobs.Progress):
         """The job's own progress reports, noting when the delivery phase begins."""
@@ -233,12 +232,27 @@ def send_letters(app: Any, workshop_id: int, chair_id: int) -> tuple[float, floa
     with app.app_context():
         row = jobs.start("letters", db.session.get(User, chair_id), workshop_id=workshop_id)
         db.session.commit()
-        progress = TimedProgress(row.id)
-        start = time.perf_counter()
-        result = decisions.run_letters(row, progress, **row.args)
-        end = time.perf_counter()
-        assert progress.delivering_at is not None, "the job never reached its delivery phase"
-        return progress.delivering_at - start, end - progress.delivering_at, result
+        # Run as a worker runs it (``jobs.execute``: the claim, the job, its end), with the progress reports timed.
+        # (Calling the job function directly stopped at its first report: a run reports only while its row is
+        # claimed as running.)
+        made: list[TimedProgress] = []
+        untimed = jobs.Progress
+
+        def timed(job_id: int, attempt: int | None = None) -> TimedProgress:
+            made.append(TimedProgress(job_id, attempt))
+            return made[-1]
+
+        jobs.Progress = timed  # type: ignore[assignment,misc]
+        try:
+            start = time.perf_counter()
+            jobs.execute(row.id)
+            end = time.perf_counter()
+        finally:
+            jobs.Progress = untimed  # type: ignore[misc]
+        db.session.refresh(row)
+        assert row.state == JobState.DONE, (row.state, row.error)
+        assert made and made[0].delivering_at is not None, "the job never reached its delivery phase"
+        return made[0].delivering_at - start, end - made[0].delivering_at, row.result
 
 
 def check(app: Any, letters: int, handler: CountingHandler, recipients: int) -> None:
