@@ -90,7 +90,7 @@ def area_chair_list(query: AreaChairsQuery) -> Response:
 
 def _area_chairs(query: AreaChairsQuery) -> Response:
     ws = require_workshop()
-    labels = meta_reviews.recommendation_labels(ws, area_chairs.area_chair_paper_ids(ws))
+    labels = meta_reviews.recommendation_labels(ws, area_chairs.overseen_papers(ws))
     rows = area_chairs.progress(ws, me(), labels)
     wanted = query.q.casefold()
     found = [r for r in rows if not wanted or wanted in r.user.name.casefold() or wanted in r.user.email]

@@ -99,7 +99,7 @@ def _progress_page(loads_form: AreaChairLoadsForm, problems: list[str] | tuple[s
     """Every area chair: the papers they oversee, the reviews in, the meta-reviews written and what they recommend,
     with their loads (the defaults and each one's own), the automatic assignment and the pairs it leaves out."""
     ws = require_workshop()
-    labels = meta_reviews.recommendation_labels(ws, area_chairs.area_chair_paper_ids(ws))
+    labels = meta_reviews.recommendation_labels(ws, area_chairs.overseen_papers(ws))
     rows = area_chairs.progress(ws, me(), labels)
     hidden = permissions.chair_conflicted_ids(me())
     without = area_chairs.papers_without_area_chair(ws, hidden)

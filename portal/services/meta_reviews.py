@@ -108,17 +108,19 @@ def recommendation_label(ws: Workshop, row: MetaReview | None) -> str | None:
     return field.scale_label(value) or str(value)
 
 
-def recommendation_labels(ws: Workshop, sub_ids: list[int]) -> dict[int, str]:
+def recommendation_labels(ws: Workshop, sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int, str]:
     """The area chairs' recommendations of these papers (submitted meta-reviews only), by paper, in one statement
-    for the meta-reviews."""
+    that reads only the recommendation of each (at conference size, 14,000 meta-review objects and their answers
+    took a third of a second)."""
     field = next((f for f in fields(ws, retired=True) if f.key == "recommendation"), None)
-    if field is None:
+    if field is None or (isinstance(sub_ids, list) and not sub_ids):
         return {}
-    return {
-        sid: field.scale_label(m.recommendation) or str(m.recommendation)
-        for sid, m in meta_reviews_of(sub_ids).items()
-        if m.submitted and m.recommendation is not None
-    }
+    rows = db.session.execute(
+        sa.select(MetaReview.submission_id, MetaReview.answers["recommendation"]).where(
+            MetaReview.submission_id.in_(sub_ids), MetaReview.submitted_at.is_not(None)
+        )
+    )
+    return {sid: field.scale_label(value) or str(value) for sid, value in rows if value is not None}
 
 
 def for_authors(ws: Workshop, sub_ids: list[int] | sa.Select[tuple[int]]) -> dict[int, str]:
