@@ -260,14 +260,13 @@ def gather(sub_ids: Ids, reviewer_ids: Ids, *, reasons: bool = True) -> Facts:
     def add_address(sub_id: int, name: str, address: str, current: bool, person: Any) -> None:
         who = f"{name} ({address}{'' if current else ', an earlier address'})" if reasons else ""
         email_rows.append((sub_id, address, who, person))
-        host = address.rsplit("@", 1)[-1]
-        org, suffixes = hosts[host] if host in hosts else host_of(address)
+        org, suffixes = host_of(address)
         if org:
             org_rows.append((sub_id, org, who, person))
         host_rows.extend([(sub_id, suffix, who, person) for suffix in suffixes])
 
     def add_affiliation(sub_id: int, name: str, affiliation: str, current: bool, person: Any) -> None:
-        inst = institutions[affiliation] if affiliation in institutions else institution(affiliation)
+        inst = institution(affiliation)
         if inst:
             who = f"{name} ({affiliation}{'' if current else ', an earlier affiliation'})" if reasons else ""
             inst_rows.append((sub_id, inst, who, person))

@@ -28,12 +28,6 @@ def meta_review_of(sub: Submission) -> MetaReview | None:
     return db.session.scalar(sa.select(MetaReview).where(MetaReview.submission_id == sub.id))
 
 
-def meta_reviews_of(sub_ids: list[int]) -> dict[int, MetaReview]:
-    if not sub_ids:
-        return {}
-    return {m.submission_id: m for m in db.session.scalars(sa.select(MetaReview).where(MetaReview.submission_id.in_(sub_ids)))}
-
-
 def save_meta_review(
     actor: User,
     ws: Workshop,
